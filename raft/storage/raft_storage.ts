@@ -1,0 +1,25 @@
+import type { Storage } from '../core/storage.js';
+import type { ConfState, Entry, HardState, Snapshot } from '../core/types.js';
+
+/** What one Ready asks to be made durable, written as one synced batch. */
+export interface PersistBatch {
+  hardState?: HardState;
+  /** Contiguous; any stored entries from entries[0].index on are replaced. */
+  entries: Entry[];
+  /** A snapshot received from the leader: replaces the whole log. */
+  snapshot?: Snapshot;
+}
+
+/**
+ * A durable Raft log. Reads (the core's Storage) are synchronous from an
+ * in-memory copy of the uncompacted log; writes resolve only once synced.
+ * Calls to save/createSnapshot/compact are made one at a time by the driver.
+ */
+export interface RaftStorage extends Storage {
+  save(batch: PersistBatch): Promise<void>;
+  /** Stores a snapshot the local state machine took at `index` (≤ applied). */
+  createSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot>;
+  /** Drops log entries up to and including `index` (≤ the snapshot's index). */
+  compact(index: number): Promise<void>;
+  close(): Promise<void>;
+}
