@@ -1,0 +1,55 @@
+import type { Entry, Message, NodeId } from '../core/types.js';
+
+export type TimerHandle = { readonly id: number } | object;
+
+/** Wall time and timers. The real one wraps Date/setTimeout; the simulator's is driven by its scheduler. */
+export interface Clock {
+  nowMs(): number;
+  setTimeout(fn: () => void, delayMs: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export const realClock: Clock = {
+  nowMs: () => Date.now(),
+  setTimeout: (fn, delayMs) => setTimeout(fn, delayMs),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/** What a transport reports back to the node that owns it. */
+export interface TransportHandler {
+  /** A message from a peer; the node ignores ones not addressed to it or from outside the configuration. */
+  onMessage(m: Message): void;
+  /** A peer could not be reached; Raft slows down probing it. */
+  onUnreachable(peer: NodeId): void;
+  /** A MsgSnap finished sending (ok) or failed (not ok). */
+  onSnapshotStatus(peer: NodeId, ok: boolean): void;
+}
+
+/**
+ * Carries messages between members. `send` never blocks and never throws:
+ * a message it cannot deliver is dropped (Raft retries), and a full per-peer
+ * queue drops rather than grows.
+ */
+export interface Transport {
+  start(handler: TransportHandler): Promise<void>;
+  send(messages: readonly Message[]): void;
+  addPeer(id: NodeId, address: string): void;
+  removePeer(id: NodeId): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * The replicated application. Entries reach it in index order, each once per
+ * incarnation: after a restart the node restores the latest snapshot (when it
+ * is newer than what the machine reports as applied) and replays from there.
+ */
+export interface StateMachine {
+  /** Opens the machine and returns the index it has applied durably (0 if it keeps nothing on disk). */
+  open(): Promise<number>;
+  /** Applies one committed normal entry; the result goes back to its proposer. */
+  apply(entry: Entry): Promise<unknown> | unknown;
+  /** A consistent copy of the state after everything applied so far. */
+  snapshot(): Promise<Uint8Array>;
+  /** Replaces the whole state with a snapshot's. */
+  restore(data: Uint8Array, index: number): Promise<void>;
+}

@@ -1,0 +1,532 @@
+import { type ConfChange, type ConfChangeType, decodeConfChange } from '../core/conf_change.js';
+import { ProposalDroppedError } from '../core/errors.js';
+import type { Random } from '../core/random.js';
+import { RawNode, type Status } from '../core/raw_node.js';
+import type { ConfState, Entry, Message, NodeId, Ready } from '../core/types.js';
+import type { RaftStorage } from '../storage/raft_storage.js';
+import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from './snapshot_envelope.js';
+import type { Clock, StateMachine, TimerHandle, Transport } from './ports.js';
+import { NotLeaderError, RaftStoppedError, RaftTimeoutError } from './errors.js';
+
+export interface Member {
+  id: NodeId;
+  address: string;
+}
+
+export interface RaftNodeLogger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export interface RaftNodeOptions {
+  id: NodeId;
+  /** Every member address this process knows; more are learned from configuration changes and snapshots. */
+  peers: Member[];
+  /** Start a new cluster whose voters are `peers` (ignored when storage already holds state); false joins an existing one. */
+  bootstrap: boolean;
+  storage: RaftStorage;
+  transport: Transport;
+  stateMachine: StateMachine;
+  clock: Clock;
+  random: Random;
+  /** @default 50 */
+  tickMs?: number;
+  /** @default 10 (so a follower campaigns after 500–1000 ms of silence) */
+  electionTicks?: number;
+  /** @default 1 */
+  heartbeatTicks?: number;
+  /** Take a snapshot once this many entries were applied since the last one. @default 10000 */
+  snapshotEntries?: number;
+  /** Entries kept behind a snapshot so slightly slow followers need no snapshot. @default 1000 */
+  snapshotCatchUpEntries?: number;
+  /** @default 5000 */
+  proposalTimeoutMs?: number;
+  /** @default 5000 */
+  readIndexTimeoutMs?: number;
+  /** Proposals and reads waiting for an answer, at most. @default 65536 */
+  maxPendingRequests?: number;
+  preVote?: boolean;
+  checkQuorum?: boolean;
+  logger?: RaftNodeLogger;
+}
+
+interface Pending {
+  term: number;
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  timer: TimerHandle;
+}
+
+interface ReadWaiter {
+  index: number;
+  resolve(): void;
+  reject(e: Error): void;
+  timer: TimerHandle;
+}
+
+export interface RaftNodeStats {
+  /** Synced writes to storage. */
+  syncs: number;
+  /** Entries written by those syncs. */
+  entriesSynced: number;
+  applied: number;
+  snapshotsTaken: number;
+  snapshotsRestored: number;
+  leaderChanges: number;
+}
+
+const silentLogger: RaftNodeLogger = { info() {}, warn() {}, error() {} };
+
+/**
+ * Drives a RawNode: ticks from a Clock, persists each Ready (synced) before
+ * sending its messages, applies committed entries to the StateMachine in
+ * order, and snapshots when the log grows past a bound.
+ */
+export class RaftNode {
+  readonly id: NodeId;
+  private readonly rn: RawNode;
+  private readonly o: RaftNodeOptions;
+  private readonly log: RaftNodeLogger;
+  private readonly members = new Map<NodeId, string>();
+  private readonly pending = new Map<number, Pending>();
+  private readonly readRequests = new Map<string, ReadWaiter>();
+  private readonly readWaiters: ReadWaiter[] = [];
+  private readonly leaderWaiters: Array<{ id: NodeId; resolve(): void }> = [];
+  private readCounter = 0;
+  private applied: number;
+  private smApplied: number;
+  private snapshotIndex: number;
+  private tickTimer: TimerHandle | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private fatal: Error | undefined;
+  private lead = 0;
+  readonly stats: RaftNodeStats = { syncs: 0, entriesSynced: 0, applied: 0, snapshotsTaken: 0, snapshotsRestored: 0, leaderChanges: 0 };
+
+  private constructor(o: RaftNodeOptions, rn: RawNode, applied: number, smApplied: number, snapshotIndex: number) {
+    this.o = o;
+    this.id = o.id;
+    this.rn = rn;
+    this.log = o.logger ?? silentLogger;
+    this.applied = applied;
+    this.smApplied = smApplied;
+    this.snapshotIndex = snapshotIndex;
+  }
+
+  /** Opens the state machine, restores the latest snapshot, and starts ticking and serving. */
+  static async start(o: RaftNodeOptions): Promise<RaftNode> {
+    const storage = o.storage;
+    const smApplied = await o.stateMachine.open();
+    const snap = storage.snapshot();
+    const members = new Map<NodeId, string>(o.peers.map((p) => [p.id, p.address]));
+    if (snap.data.byteLength > 0) {
+      const env = decodeSnapshotEnvelope(snap.data);
+      for (const [id, addr] of env.members) if (!members.has(id)) members.set(id, addr);
+      if (snap.metadata.index > smApplied && snap.metadata.index > 0) await o.stateMachine.restore(env.app, snap.metadata.index);
+    }
+    const fresh = storage.lastIndex() === 0 && storage.initialState().hardState.term === 0;
+    const rn = new RawNode({
+      id: o.id,
+      electionTicks: o.electionTicks ?? 10,
+      heartbeatTicks: o.heartbeatTicks ?? 1,
+      storage,
+      random: o.random,
+      bootstrapVoters: fresh && o.bootstrap ? o.peers.map((p) => p.id) : undefined,
+      preVote: o.preVote,
+      checkQuorum: o.checkQuorum,
+    });
+    const node = new RaftNode(o, rn, snap.metadata.index, Math.max(smApplied, snap.metadata.index), snap.metadata.index);
+    for (const [id, addr] of members) node.members.set(id, addr);
+    if (fresh && o.bootstrap) {
+      // Record the initial configuration durably, so a restart does not depend on flags.
+      await storage.save({
+        snapshot: {
+          metadata: { index: 0, term: 0, confState: { voters: o.peers.map((p) => p.id), learners: [] } },
+          data: encodeSnapshotEnvelope(node.members, new Uint8Array(0)),
+        },
+        entries: [],
+      });
+    }
+    await o.transport.start({
+      onMessage: (m) => node.receive(m),
+      onUnreachable: (peer) => {
+        if (node.stopped) return;
+        node.rn.reportUnreachable(peer);
+        node.kick();
+      },
+      onSnapshotStatus: (peer, ok) => {
+        if (node.stopped) return;
+        node.rn.reportSnapshot(peer, ok);
+        node.kick();
+      },
+    });
+    for (const [id, addr] of node.members) if (id !== o.id) o.transport.addPeer(id, addr);
+    node.scheduleTick();
+    node.kick();
+    return node;
+  }
+
+  private receive(m: Message): void {
+    if (this.stopped) return;
+    this.rn.step(m);
+    this.kick();
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.o.clock.setTimeout(() => {
+      if (this.stopped) return;
+      this.rn.tick();
+      this.kick();
+      this.scheduleTick();
+    }, this.o.tickMs ?? 50);
+  }
+
+  /** Processes Readies soon; everything stepped before then lands in one synced batch. */
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = Promise.resolve().then(() => this.loop());
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        while (!this.stopped && this.rn.hasReady()) {
+          await this.handleReady(this.rn.ready());
+        }
+      } while (this.again && !this.stopped);
+    } catch (e) {
+      this.die(e as Error);
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState && rd.softState.lead !== this.lead) {
+      this.lead = rd.softState.lead;
+      this.stats.leaderChanges++;
+      this.log.info(`member ${this.id}: leader is now ${this.lead || 'unknown'} (${rd.softState.role})`);
+      for (let i = this.leaderWaiters.length - 1; i >= 0; i--) {
+        if (this.leaderWaiters[i].id === this.lead) this.leaderWaiters.splice(i, 1)[0].resolve();
+      }
+    }
+    if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
+      await this.o.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
+      this.stats.syncs++;
+      this.stats.entriesSynced += rd.entries.length;
+      if (this.stopped) return;
+    }
+    if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
+      await this.restoreSnapshot(rd.snapshot.metadata.index, rd.snapshot.data);
+    }
+    if (rd.messages.length > 0) this.o.transport.send(rd.messages);
+    for (const e of rd.committedEntries) {
+      await this.applyEntry(e);
+      if (this.stopped) return;
+    }
+    for (const rs of rd.readStates) this.onReadState(rs.index, rs.requestCtx);
+    this.rn.advance(rd);
+    this.releaseReads();
+    await this.maybeSnapshot();
+  }
+
+  private async restoreSnapshot(index: number, data: Uint8Array): Promise<void> {
+    const env = decodeSnapshotEnvelope(data);
+    for (const [id, addr] of env.members) {
+      if (!this.members.has(id)) {
+        this.members.set(id, addr);
+        if (id !== this.id) this.o.transport.addPeer(id, addr);
+      }
+    }
+    await this.o.stateMachine.restore(env.app, index);
+    this.applied = index;
+    this.smApplied = index;
+    this.snapshotIndex = index;
+    this.stats.snapshotsRestored++;
+    this.log.info(`member ${this.id}: restored snapshot at index ${index}`);
+  }
+
+  private async applyEntry(e: Entry): Promise<void> {
+    let result: unknown;
+    let failure: Error | undefined;
+    if (e.type === 'confChange') {
+      // Configuration always reaches the core, even when the machine already has the entry.
+      let cc: ConfChange | undefined;
+      try {
+        cc = decodeConfChange(e.data);
+      } catch (err) {
+        failure = err as Error;
+        this.log.error(`member ${this.id}: skipped undecodable configuration change at index ${e.index}: ${failure.message}`);
+      }
+      if (cc) result = this.applyConfChange(cc);
+    } else if (e.index > this.smApplied && e.data.byteLength > 0) {
+      try {
+        result = await this.o.stateMachine.apply(e);
+      } catch (err) {
+        // A deterministic application error goes back to the proposer; every member sees the same.
+        failure = err as Error;
+      }
+    }
+    this.applied = e.index;
+    if (e.index > this.smApplied) this.smApplied = e.index;
+    this.stats.applied++;
+    const p = this.pending.get(e.index);
+    if (p) {
+      this.pending.delete(e.index);
+      this.o.clock.clearTimeout(p.timer);
+      if (p.term !== e.term) p.reject(new ProposalDroppedError(`the entry at index ${e.index} was replaced by a newer leader's`));
+      else if (failure) p.reject(failure);
+      else p.resolve(result);
+    }
+  }
+
+  private applyConfChange(cc: ConfChange): ConfState {
+    const cs = this.rn.applyConfChange(cc);
+    if (cc.type === 'removeNode') {
+      this.members.delete(cc.nodeId);
+      if (cc.nodeId !== this.id) this.o.transport.removePeer(cc.nodeId);
+    } else if (cc.context !== '') {
+      const had = this.members.get(cc.nodeId);
+      this.members.set(cc.nodeId, cc.context);
+      if (cc.nodeId !== this.id && had !== cc.context) this.o.transport.addPeer(cc.nodeId, cc.context);
+    }
+    this.log.info(`member ${this.id}: applied ${cc.type} ${cc.nodeId}; voters [${cs.voters}] learners [${cs.learners}]`);
+    return cs;
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const every = this.o.snapshotEntries ?? 10000;
+    if (this.applied - this.snapshotIndex < every) return;
+    const index = this.applied;
+    const app = await this.o.stateMachine.snapshot();
+    const data = encodeSnapshotEnvelope(this.members, app);
+    await this.o.storage.createSnapshot(index, this.rn.raft.confState(), data);
+    this.snapshotIndex = index;
+    this.stats.snapshotsTaken++;
+    const keep = this.o.snapshotCatchUpEntries ?? 1000;
+    const compactTo = index - keep;
+    if (compactTo > this.o.storage.firstIndex()) await this.o.storage.compact(compactTo);
+  }
+
+  private die(e: Error): void {
+    if (this.fatal) return;
+    this.fatal = e;
+    this.log.error(`member ${this.id} stopped on a fatal error: ${e.message}`);
+    this.halt(new RaftStoppedError(`member ${this.id} stopped: ${e.message}`));
+  }
+
+  // ---- public API ----
+
+  /**
+   * Replicates data and resolves with the state machine's result once it is
+   * applied here. Rejects with NotLeaderError (carrying the leader's id) on a
+   * follower, ProposalDroppedError when refused or overwritten, and
+   * RaftTimeoutError when the outcome is unknown.
+   */
+  propose(data: Uint8Array): Promise<unknown> {
+    return this.submit(() => this.rn.propose(data));
+  }
+
+  /** Adds or removes one member; resolves with the new configuration once applied here. */
+  changeMembership(type: ConfChangeType, nodeId: NodeId, address = ''): Promise<ConfState> {
+    return this.submit(() => this.rn.proposeConfChange({ type, nodeId, context: address })) as Promise<ConfState>;
+  }
+
+  private submit(append: () => { index: number; term: number }): Promise<unknown> {
+    if (this.stopped) return Promise.reject(new RaftStoppedError(`member ${this.id} is stopped`));
+    if (this.pending.size + this.readWaiters.length >= (this.o.maxPendingRequests ?? 65536)) {
+      return Promise.reject(new ProposalDroppedError(`member ${this.id} has too many requests in flight`));
+    }
+    let at: { index: number; term: number };
+    try {
+      at = append();
+    } catch (e) {
+      if (e instanceof ProposalDroppedError && this.rn.raft.role !== 'leader') {
+        return Promise.reject(new NotLeaderError(this.id, this.rn.raft.lead));
+      }
+      return Promise.reject(e);
+    }
+    this.kick();
+    return new Promise((resolve, reject) => {
+      const timer = this.o.clock.setTimeout(() => {
+        if (this.pending.get(at.index)?.timer !== timer) return;
+        this.pending.delete(at.index);
+        reject(new RaftTimeoutError(`proposal at index ${at.index} was not applied within ${this.o.proposalTimeoutMs ?? 5000} ms; it may still be`));
+      }, this.o.proposalTimeoutMs ?? 5000);
+      this.pending.set(at.index, { term: at.term, resolve, reject, timer });
+    });
+  }
+
+  /**
+   * Resolves once this member's state machine reflects every write that was
+   * acknowledged before the call (ReadIndex): reads after it are linearizable.
+   */
+  readIndex(): Promise<void> {
+    if (this.stopped) return Promise.reject(new RaftStoppedError(`member ${this.id} is stopped`));
+    if (this.pending.size + this.readWaiters.length + this.readRequests.size >= (this.o.maxPendingRequests ?? 65536)) {
+      return Promise.reject(new ProposalDroppedError(`member ${this.id} has too many requests in flight`));
+    }
+    const ctx = new Uint8Array(12);
+    const view = new DataView(ctx.buffer);
+    view.setUint32(0, this.id >>> 0);
+    view.setFloat64(4, ++this.readCounter);
+    const key = ctxKey(ctx);
+    return new Promise((resolve, reject) => {
+      const timeoutMs = this.o.readIndexTimeoutMs ?? 5000;
+      const waiter: ReadWaiter = {
+        index: 0,
+        resolve,
+        reject,
+        timer: this.o.clock.setTimeout(() => {
+          this.readRequests.delete(key);
+          const i = this.readWaiters.indexOf(waiter);
+          if (i >= 0) this.readWaiters.splice(i, 1);
+          reject(new RaftTimeoutError(`read index was not confirmed within ${timeoutMs} ms`));
+        }, timeoutMs),
+      };
+      this.readRequests.set(key, waiter);
+      this.rn.readIndex(ctx);
+      this.kick();
+    });
+  }
+
+  private onReadState(index: number, ctx: Uint8Array): void {
+    const key = ctxKey(ctx);
+    const w = this.readRequests.get(key);
+    if (!w) return;
+    this.readRequests.delete(key);
+    if (index === 0) {
+      this.o.clock.clearTimeout(w.timer);
+      w.reject(new NotLeaderError(this.id, this.rn.raft.lead));
+      return;
+    }
+    w.index = index;
+    this.readWaiters.push(w);
+  }
+
+  private releaseReads(): void {
+    for (let i = this.readWaiters.length - 1; i >= 0; i--) {
+      const w = this.readWaiters[i];
+      if (w.index <= this.applied) {
+        this.readWaiters.splice(i, 1);
+        this.o.clock.clearTimeout(w.timer);
+        w.resolve();
+      }
+    }
+  }
+
+  /** Hands leadership to `to` and resolves once this member sees it lead. */
+  transferLeadership(to: NodeId, timeoutMs = 5000): Promise<void> {
+    if (this.stopped) return Promise.reject(new RaftStoppedError(`member ${this.id} is stopped`));
+    if (this.lead === to) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        id: to,
+        resolve: () => {
+          this.o.clock.clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = this.o.clock.setTimeout(() => {
+        const i = this.leaderWaiters.indexOf(waiter);
+        if (i >= 0) this.leaderWaiters.splice(i, 1);
+        reject(new RaftTimeoutError(`leadership did not move to ${to} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.leaderWaiters.push(waiter);
+      this.rn.transferLeadership(to);
+      this.kick();
+    });
+  }
+
+  /** Starts an election now instead of waiting for the timeout. */
+  campaign(): void {
+    this.rn.campaign();
+    this.kick();
+  }
+
+  status(): Status & { members: Member[]; stats: RaftNodeStats } {
+    return {
+      ...this.rn.status(),
+      applied: this.applied,
+      members: [...this.members].map(([id, address]) => ({ id, address })).sort((a, b) => a.id - b.id),
+      stats: { ...this.stats },
+    };
+  }
+
+  isLeader(): boolean {
+    return this.rn.raft.role === 'leader';
+  }
+
+  leaderId(): NodeId {
+    return this.rn.raft.lead;
+  }
+
+  /** Stops at once without closing storage or transport: what a crash looks like from inside (the simulator uses it). */
+  halt(reason: Error = new RaftStoppedError(`member ${this.id} is stopped`)): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.tickTimer) this.o.clock.clearTimeout(this.tickTimer);
+    for (const p of this.pending.values()) {
+      this.o.clock.clearTimeout(p.timer);
+      p.reject(reason);
+    }
+    this.pending.clear();
+    for (const w of [...this.readRequests.values(), ...this.readWaiters]) {
+      this.o.clock.clearTimeout(w.timer);
+      w.reject(reason);
+    }
+    this.readRequests.clear();
+    this.readWaiters.length = 0;
+  }
+
+  /** Graceful stop: hands leadership to the most caught-up voter first, then closes transport and storage. */
+  async stop(options: { transferLeadership?: boolean } = {}): Promise<void> {
+    if (!this.stopped && options.transferLeadership !== false && this.isLeader()) {
+      const target = this.bestTransferTarget();
+      if (target !== undefined) {
+        try {
+          await this.transferLeadership(target, 2000);
+        } catch (e) {
+          this.log.warn(`member ${this.id}: leadership transfer before stop failed: ${(e as Error).message}`);
+        }
+      }
+    }
+    this.halt();
+    await this.o.transport.stop();
+    await this.running;
+    await this.o.storage.close();
+  }
+
+  private bestTransferTarget(): NodeId | undefined {
+    const st = this.rn.status();
+    let best: NodeId | undefined;
+    let bestMatch = -1;
+    for (const id of st.confState.voters) {
+      if (id === this.id) continue;
+      const m = st.progress?.[id]?.match ?? 0;
+      if (m > bestMatch) {
+        best = id;
+        bestMatch = m;
+      }
+    }
+    return best;
+  }
+
+  /** The error that stopped this member, if one did. */
+  fatalError(): Error | undefined {
+    return this.fatal;
+  }
+}
+
+function ctxKey(ctx: Uint8Array): string {
+  let s = '';
+  for (const b of ctx) s += b.toString(16).padStart(2, '0');
+  return s;
+}
