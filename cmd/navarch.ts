@@ -1,0 +1,35 @@
+import { Command } from 'commander';
+import { runKvMember } from './kv_member.js';
+import { runDown, runUp } from './up.js';
+
+const program = new Command('navarch').description('Navarch: a container orchestrator for your own machines');
+
+program
+  .command('kv-member')
+  .description('run one Raft member with a RocksDB data dir and the minimal key-value service')
+  .requiredOption('--id <id>', 'this member id (positive integer)')
+  .requiredOption('--data-dir <dir>', 'data directory')
+  .requiredOption('--peers <list>', 'every member: id=host:port,... (Raft peer addresses)')
+  .requiredOption('--client-listen <host:port>', 'address of the key-value gRPC service')
+  .option('--join', 'join an existing cluster instead of starting a new one')
+  .option('--tick-ms <ms>', 'Raft tick length')
+  .option('--snapshot-entries <n>', 'snapshot after this many applied entries')
+  .action((flags) => runKvMember(flags));
+
+program
+  .command('up')
+  .description('start a local cluster on 127.0.0.1 and run the demo')
+  .option('--dir <dir>', 'where data, logs and cluster.json go', '.navarch')
+  .option('--members <n>', 'number of members', '3')
+  .action((flags) => runUp(flags));
+
+program
+  .command('down')
+  .description('stop the local cluster started by up')
+  .option('--dir <dir>', 'the directory given to up', '.navarch')
+  .action((flags) => runDown(flags));
+
+program.parseAsync(process.argv).catch((e: Error) => {
+  process.stderr.write(`navarch: ${e.message}\n`);
+  process.exit(1);
+});
