@@ -2,7 +2,7 @@
 // member persists to a MemoryStorage, messages go through one queue that
 // tests can cut, drop or reorder, and time moves only when a test ticks.
 
-import { decodeConfChange } from '../conf_change.js';
+import { type ConfChange, decodeConfChange } from '../conf_change.js';
 import { MemoryStorage } from '../memory_storage.js';
 import { SeededRandom } from '../random.js';
 import { RawNode } from '../raw_node.js';
@@ -29,6 +29,12 @@ export interface ClusterOptions {
   maxInflightMsgs?: number;
 }
 
+/** What snapshotAndCompact stores: the key-value state and the applied history, for safety checks. */
+interface SnapshotState {
+  kv: [string, string][];
+  applied: [number, number, string][];
+}
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -43,8 +49,11 @@ export class TestCluster {
   readonly random: SeededRandom;
   /** Counters for the RPC-count scenarios. */
   sent = { messages: 0, bytes: 0, byType: new Map<string, number>() };
-  /** A hook to inspect or drop messages: return false to drop. */
+  /** A hook to inspect, rewrite or drop messages: return false to drop. */
   filter: ((m: Message) => boolean) | undefined;
+  /** Which member led each term; a second leader in one term is recorded in `violations`. */
+  readonly leaderOfTerm = new Map<number, NodeId>();
+  readonly violations: string[] = [];
 
   constructor(
     voters: NodeId[],
@@ -100,9 +109,7 @@ export class TestCluster {
     const rd = m.rn.ready();
     if (rd.snapshot) {
       m.storage.applySnapshot(rd.snapshot);
-      const state = JSON.parse(dec.decode(rd.snapshot.data) || '{"kv":[],"applied":[]}') as { kv: [string, string][] };
-      m.kv = new Map(state.kv);
-      m.applied = [];
+      this.restoreStateMachine(m, rd.snapshot.data);
     }
     if (rd.entries.length > 0) m.storage.append(rd.entries);
     if (rd.hardState) m.storage.setHardState(rd.hardState);
@@ -118,7 +125,29 @@ export class TestCluster {
       if (eq > 0) m.kv.set(s.slice(0, eq), s.slice(eq + 1));
     }
     m.rn.advance(rd);
+    this.observe(m);
     return true;
+  }
+
+  private restoreStateMachine(m: TestMember, data: Uint8Array): void {
+    const state = data.byteLength > 0 ? (JSON.parse(dec.decode(data)) as SnapshotState) : { kv: [], applied: [] };
+    m.kv = new Map(state.kv);
+    m.applied = state.applied.map(([index, term, d]) => ({ index, term, type: 'normal', data: enc.encode(d) }));
+  }
+
+  /** Records who leads which term; election safety is checked on every state change. */
+  private observe(m: TestMember): void {
+    const r = m.rn.raft;
+    if (r.role !== 'leader') return;
+    const prev = this.leaderOfTerm.get(r.term);
+    if (prev === undefined) this.leaderOfTerm.set(r.term, m.id);
+    else if (prev !== m.id) this.violations.push(`members ${prev} and ${m.id} both led term ${r.term}`);
+  }
+
+  /** Throws if two members ever led the same term, or applied histories diverge. */
+  checkSafety(): void {
+    if (this.violations.length > 0) throw new Error(`Election safety broken: ${this.violations.join('; ')}`);
+    this.checkStateMachineSafety();
   }
 
   private send(msg: Message): void {
@@ -135,14 +164,31 @@ export class TestCluster {
     let n = 0;
     for (const msg of batch) {
       const to = this.members.get(msg.to);
-      if (!to || !to.up || !this.members.get(msg.from)?.up) continue;
-      if (this.cut.has(`${msg.from}->${msg.to}`)) continue;
-      if (this.dropRate > 0 && this.random.float() < this.dropRate) continue;
-      if (this.filter && !this.filter(msg)) continue;
+      if (!to || !to.up || !this.members.get(msg.from)?.up) {
+        this.reportSnapshotOutcome(msg, false);
+        continue;
+      }
+      if (this.cut.has(`${msg.from}->${msg.to}`) || (this.dropRate > 0 && this.random.float() < this.dropRate)) {
+        this.reportSnapshotOutcome(msg, false);
+        continue;
+      }
+      if (this.filter && !this.filter(msg)) {
+        this.reportSnapshotOutcome(msg, false);
+        continue;
+      }
       to.rn.step(msg);
+      this.observe(to);
+      this.reportSnapshotOutcome(msg, true);
       n++;
     }
     return n;
+  }
+
+  /** What a transport does: tell the leader whether a snapshot got through, so it does not wait forever. */
+  private reportSnapshotOutcome(msg: Message, ok: boolean): void {
+    if (msg.type !== 'MsgSnap') return;
+    const from = this.members.get(msg.from);
+    if (from?.up) from.rn.reportSnapshot(msg.to, ok);
   }
 
   /** Processes and delivers until nothing moves. */
@@ -162,7 +208,11 @@ export class TestCluster {
   /** Ticks every live member n times, stabilizing after each tick. */
   tick(n = 1, ids?: NodeId[]): void {
     for (let i = 0; i < n; i++) {
-      for (const m of this.members.values()) if (m.up && (!ids || ids.includes(m.id))) m.rn.tick();
+      for (const m of this.members.values()) {
+        if (!m.up || (ids && !ids.includes(m.id))) continue;
+        m.rn.tick();
+        this.observe(m);
+      }
       this.stabilize();
     }
   }
@@ -197,6 +247,29 @@ export class TestCluster {
     return r;
   }
 
+  proposeConfChange(id: NodeId, cc: Omit<ConfChange, 'context'>): { index: number; term: number } {
+    return this.member(id).rn.proposeConfChange({ ...cc, context: '' });
+  }
+
+  /** Starts an election on `id` and runs the cluster until it settles. */
+  campaign(id: NodeId): void {
+    this.member(id).rn.campaign();
+    this.observe(this.member(id));
+    this.stabilize();
+  }
+
+  /**
+   * Makes followers forget their leader, as if their election timers had run
+   * out, so they grant votes again (etcd's MsgForgetLeader). Lets tests pick
+   * who wins an election without racing randomized timeouts.
+   */
+  forgetLeader(ids: NodeId[]): void {
+    for (const id of ids) {
+      const r = this.member(id).rn.raft;
+      if (r.role === 'follower') r.lead = 0;
+    }
+  }
+
   /** Cuts both directions between a and each of bs. */
   partition(a: NodeId[], b: NodeId[]): void {
     for (const x of a) for (const y of b) {
@@ -212,6 +285,19 @@ export class TestCluster {
   isolate(id: NodeId): void {
     const others = [...this.members.keys()].filter((x) => x !== id);
     this.partition([id], others);
+  }
+
+  /** Restores the links between a and each of bs. */
+  reconnect(a: NodeId[], b: NodeId[]): void {
+    for (const x of a) for (const y of b) {
+      this.cut.delete(`${x}->${y}`);
+      this.cut.delete(`${y}->${x}`);
+    }
+  }
+
+  /** Reconnects one member to everyone. */
+  rejoin(id: NodeId): void {
+    this.reconnect([id], [...this.members.keys()]);
   }
 
   heal(): void {
@@ -231,10 +317,7 @@ export class TestCluster {
     const old = this.member(id);
     const fresh = this.addMember(id, [], old.storage);
     const snap = old.storage.snapshot();
-    if (snap.metadata.index > 0 && snap.data.byteLength > 0) {
-      const state = JSON.parse(dec.decode(snap.data)) as { kv: [string, string][] };
-      fresh.kv = new Map(state.kv);
-    }
+    if (snap.metadata.index > 0) this.restoreStateMachine(fresh, snap.data);
     fresh.up = true;
   }
 
@@ -242,7 +325,11 @@ export class TestCluster {
   snapshotAndCompact(id: NodeId, keep = 0): void {
     const m = this.member(id);
     const applied = m.rn.raft.log.applied;
-    const data = enc.encode(JSON.stringify({ kv: [...m.kv] }));
+    const state: SnapshotState = {
+      kv: [...m.kv],
+      applied: m.applied.map((e) => [e.index, e.term, dec.decode(e.data)]),
+    };
+    const data = enc.encode(JSON.stringify(state));
     m.storage.createSnapshot(applied, m.rn.raft.confState() as ConfState, data);
     if (applied - keep > m.storage.firstIndex()) m.storage.compact(applied - keep);
   }
@@ -252,14 +339,19 @@ export class TestCluster {
     return this.member(id).applied.filter((e) => e.data.byteLength > 0).map((e) => dec.decode(e.data));
   }
 
-  /** Asserts that applied histories are prefixes of one another; returns the longest. */
+  /** Asserts that applied histories are prefixes of one another, each applied once in order; returns the longest. */
   checkStateMachineSafety(): Entry[] {
     let longest: Entry[] = [];
     for (const m of this.members.values()) if (m.applied.length > longest.length) longest = m.applied;
+    const byIndex = new Map<number, Entry>();
+    for (const m of this.members.values()) for (const e of m.applied) if (!byIndex.has(e.index)) byIndex.set(e.index, e);
     for (const m of this.members.values()) {
       for (let i = 0; i < m.applied.length; i++) {
         const a = m.applied[i];
-        const b = longest.find((e) => e.index === a.index);
+        if (i > 0 && a.index <= m.applied[i - 1].index) {
+          throw new Error(`Member ${m.id} applied index ${a.index} after ${m.applied[i - 1].index}: out of order or twice`);
+        }
+        const b = byIndex.get(a.index);
         if (b && (b.term !== a.term || dec.decode(b.data) !== dec.decode(a.data))) {
           throw new Error(`Members disagree at index ${a.index}: member ${m.id} applied term ${a.term} "${dec.decode(a.data)}", another term ${b.term} "${dec.decode(b.data)}"`);
         }
