@@ -1,0 +1,25 @@
+// The part of the `rocksdb` npm binding (abstract-leveldown API) that Navarch uses.
+declare module 'rocksdb' {
+  type Cb<T = void> = (err: Error | undefined | null, value?: T) => void;
+  type Key = Buffer | string;
+  export interface BatchOp {
+    type: 'put' | 'del';
+    key: Key;
+    value?: Buffer | string;
+  }
+  export interface Iterator {
+    next(cb: (err: Error | undefined | null, key?: Buffer, value?: Buffer) => void): void;
+    end(cb: Cb): void;
+  }
+  export interface RocksDb {
+    open(options: { createIfMissing?: boolean; errorIfExists?: boolean }, cb: Cb): void;
+    close(cb: Cb): void;
+    get(key: Key, options: { asBuffer?: boolean }, cb: Cb<Buffer>): void;
+    put(key: Key, value: Buffer | string, options: { sync?: boolean }, cb: Cb): void;
+    batch(ops: BatchOp[], options: { sync?: boolean }, cb: Cb): void;
+    clear(options: { gte?: Key; lte?: Key; lt?: Key; gt?: Key }, cb: Cb): void;
+    iterator(options: { gte?: Key; lt?: Key; lte?: Key; keyAsBuffer?: boolean; valueAsBuffer?: boolean; keys?: boolean; values?: boolean }): Iterator;
+  }
+  function rocksdb(location: string): RocksDb;
+  export default rocksdb;
+}
