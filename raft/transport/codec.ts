@@ -1,7 +1,8 @@
 // Conversion between raft/core's plain types and the wire form in
-// proto/navarch/raft/v1/raft.proto. Encoding writes protobuf directly from
-// core objects (no intermediate proto objects); decoding uses the generated
-// decoder and then validates every field before the core sees it.
+// proto/navarch/raft/v1/raft.proto. Both directions work on core objects
+// directly, without the generated intermediate objects (which would cost a
+// bigint/string round trip per uint64); decoding validates every field
+// before the core sees it.
 
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import * as pb from '../../gen/navarch/raft/v1/raft.js';
@@ -15,6 +16,7 @@ import {
   type NodeId,
   type SnapshotMetadata,
 } from '../core/types.js';
+import { WIRE_LEN, WIRE_VARINT, WireFormatError, WireReader } from './wire_reader.js';
 
 /** An incoming frame or message that does not follow the wire contract. */
 export class MalformedMessageError extends Error {
@@ -200,160 +202,412 @@ export function encodeSnapshotChunk(c: SnapshotChunkFields): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function decodeError(what: string, err: unknown): MalformedMessageError {
-  const reason = err instanceof Error ? err.message : String(err);
-  return new MalformedMessageError('frame', `cannot decode ${what}: ${reason}`);
+
+// ---- Decoding ---------------------------------------------------------------
+// Field paths in errors are only built when something is wrong, so the
+// success path allocates nothing but the decoded messages.
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+const WIRE_TYPE_NAMES = ['varint', 'fixed64', 'length-delimited', 'start group', 'end group', 'fixed32', '6', '7'];
+
+// A copy, so a retained entry does not pin the whole frame. Small ones come
+// from Node's shared buffer pool, far cheaper than a fresh ArrayBuffer each.
+function copyBytes(view: Uint8Array): Uint8Array {
+  if (view.byteLength === 0) return EMPTY;
+  const b = Buffer.allocUnsafe(view.byteLength);
+  b.set(view);
+  return b;
 }
 
-/** Decodes a MessageBatch frame; the result still needs `validateBatchMessages`. */
-export function decodeMessageBatch(bytes: Uint8Array): pb.MessageBatch {
-  try {
-    return pb.MessageBatch.decode(bytes);
-  } catch (err) {
-    throw decodeError('MessageBatch', err);
+function at(prefix: string, index: number): string {
+  return index < 0 ? prefix : `${prefix}[${index}]`;
+}
+
+function expectWire(actual: number, expected: number, path: string, name: string): void {
+  if (actual !== expected) {
+    throw new MalformedMessageError(`${path}.${name}`, `wire type ${WIRE_TYPE_NAMES[actual]}, expected ${WIRE_TYPE_NAMES[expected]}`);
   }
 }
 
-/** Decodes a SnapshotChunk frame; the message on it still needs `messageFromWire`. */
-export function decodeSnapshotChunk(bytes: Uint8Array): pb.SnapshotChunk {
-  try {
-    return pb.SnapshotChunk.decode(bytes);
-  } catch (err) {
-    throw decodeError('SnapshotChunk', err);
-  }
-}
-
-export function checkUint(v: number, field: string): number {
-  if (!Number.isSafeInteger(v) || v < 0) {
-    throw new MalformedMessageError(field, `"${v}" is not a non-negative integer`);
-  }
+function safe(v: number, path: () => string): number {
+  if (!Number.isSafeInteger(v)) throw new MalformedMessageError(path(), `${v} exceeds the largest safe integer ${Number.MAX_SAFE_INTEGER}`);
   return v;
 }
 
-function checkNodeId(v: number, field: string): NodeId {
-  checkUint(v, field);
-  if (v === 0) throw new MalformedMessageError(field, 'node id 0 is not a member');
+function checkNodeId(v: number, path: () => string): NodeId {
+  safe(v, path);
+  if (v === 0) throw new MalformedMessageError(path(), 'node id 0 is not a member');
   return v;
 }
 
-function entryTypeFromWire(t: number, field: string): EntryType {
-  if (t === pb.EntryType.ENTRY_TYPE_NORMAL) return 'normal';
-  if (t === pb.EntryType.ENTRY_TYPE_CONF_CHANGE) return 'confChange';
-  throw new MalformedMessageError(field, `unknown entry type ${t}`);
+function readTag(r: WireReader, end: number): number {
+  const tag = r.varint(end);
+  if (tag > 0xffffffff || tag < 8) throw new WireFormatError(`invalid tag ${tag}`);
+  return tag;
 }
 
-function confStateFromWire(cs: pb.ConfState | undefined, field: string): ConfState {
-  if (cs === undefined) throw new MalformedMessageError(field, 'missing');
-  const seen = new Set<number>();
+function readIds(r: WireReader, wt: number, end: number, into: number[]): void {
+  if (wt === WIRE_VARINT) {
+    into.push(r.varint(end));
+  } else if (wt === WIRE_LEN) {
+    const stop = r.delimitedEnd(end);
+    while (r.pos < stop) into.push(r.varint(stop));
+  } else {
+    throw new WireFormatError(`wire type ${WIRE_TYPE_NAMES[wt]} for a repeated uint64`);
+  }
+}
+
+function decodeConfState(r: WireReader, end: number, path: string): ConfState {
   const voters: NodeId[] = [];
   const learners: NodeId[] = [];
-  for (let i = 0; i < cs.voters.length; i++) {
-    const id = checkNodeId(cs.voters[i], `${field}.voters[${i}]`);
-    if (seen.has(id)) throw new MalformedMessageError(`${field}.voters[${i}]`, `duplicate member ${id}`);
-    seen.add(id);
-    voters.push(id);
+  while (r.pos < end) {
+    const tag = readTag(r, end);
+    const wt = tag & 7;
+    const field = tag >>> 3;
+    if (field === 1) readIds(r, wt, end, voters);
+    else if (field === 2) readIds(r, wt, end, learners);
+    else r.skip(wt, end);
   }
-  for (let i = 0; i < cs.learners.length; i++) {
-    const id = checkNodeId(cs.learners[i], `${field}.learners[${i}]`);
-    if (seen.has(id)) throw new MalformedMessageError(`${field}.learners[${i}]`, `duplicate member ${id}`);
-    seen.add(id);
-    learners.push(id);
-  }
+  const seen = new Set<number>();
+  const check = (ids: number[], name: string): void => {
+    for (let i = 0; i < ids.length; i++) {
+      const p = () => `${path}.${name}[${i}]`;
+      checkNodeId(ids[i], p);
+      if (seen.has(ids[i])) throw new MalformedMessageError(p(), `duplicate member ${ids[i]}`);
+      seen.add(ids[i]);
+    }
+  };
+  check(voters, 'voters');
+  check(learners, 'learners');
   return { voters, learners };
 }
 
-export function snapshotMetadataFromWire(md: pb.SnapshotMetadata, field: string): SnapshotMetadata {
-  const index = checkUint(md.index, `${field}.index`);
-  const term = checkUint(md.term, `${field}.term`);
-  if (index === 0) throw new MalformedMessageError(`${field}.index`, 'a snapshot must have a positive index');
-  if (term === 0) throw new MalformedMessageError(`${field}.term`, 'a snapshot must have a positive term');
-  return { index, term, confState: confStateFromWire(md.confState, `${field}.confState`) };
+function decodeSnapshotMetadata(r: WireReader, end: number, path: string): SnapshotMetadata {
+  let index = 0;
+  let term = 0;
+  let confState: ConfState | undefined;
+  while (r.pos < end) {
+    const tag = readTag(r, end);
+    const wt = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        expectWire(wt, WIRE_VARINT, path, 'index');
+        index = r.varint(end);
+        break;
+      case 2:
+        expectWire(wt, WIRE_VARINT, path, 'term');
+        term = r.varint(end);
+        break;
+      case 3: {
+        expectWire(wt, WIRE_LEN, path, 'confState');
+        const stop = r.delimitedEnd(end);
+        confState = decodeConfState(r, stop, `${path}.confState`);
+        r.pos = stop;
+        break;
+      }
+      default:
+        r.skip(wt, end);
+    }
+  }
+  safe(index, () => `${path}.index`);
+  safe(term, () => `${path}.term`);
+  if (index === 0) throw new MalformedMessageError(`${path}.index`, 'a snapshot must have a positive index');
+  if (term === 0) throw new MalformedMessageError(`${path}.term`, 'a snapshot must have a positive term');
+  if (confState === undefined) throw new MalformedMessageError(`${path}.confState`, 'missing');
+  return { index, term, confState };
 }
 
-const EMPTY = new Uint8Array(0);
-
-/**
- * Validates a wire message and converts it to the core's form. `field` is
- * the path used in errors, e.g. "messages[3]". The returned MsgSnap carries
- * the snapshot metadata with empty data; the receiver fills the data in.
- */
-export function messageFromWire(pm: pb.Message, field: string): Message {
-  const type = pm.type >= 0 ? FROM_WIRE_TYPE[pm.type] : undefined;
-  if (type === undefined) {
-    const what = pm.type === pb.MessageType.MESSAGE_TYPE_UNSPECIFIED ? 'unspecified message type' : 'unknown message type';
-    throw new MalformedMessageError(`${field}.type`, `${what} ${pm.type}`);
+function decodeEntry(r: WireReader, end: number, msgPath: string, i: number): Entry {
+  let term = 0;
+  let index = 0;
+  let type = 0;
+  let data = EMPTY;
+  while (r.pos < end) {
+    const tag = readTag(r, end);
+    const wt = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        if (wt !== WIRE_VARINT) expectWire(wt, WIRE_VARINT, `${msgPath}.entries[${i}]`, 'term');
+        term = r.varint(end);
+        break;
+      case 2:
+        if (wt !== WIRE_VARINT) expectWire(wt, WIRE_VARINT, `${msgPath}.entries[${i}]`, 'index');
+        index = r.varint(end);
+        break;
+      case 3:
+        if (wt !== WIRE_VARINT) expectWire(wt, WIRE_VARINT, `${msgPath}.entries[${i}]`, 'type');
+        type = r.varint(end);
+        break;
+      case 4:
+        if (wt !== WIRE_LEN) expectWire(wt, WIRE_LEN, `${msgPath}.entries[${i}]`, 'data');
+        data = copyBytes(r.bytesView(end));
+        break;
+      default:
+        r.skip(wt, end);
+    }
   }
-  const to = checkNodeId(pm.to, `${field}.to`);
-  const from = checkNodeId(pm.from, `${field}.from`);
-  const term = checkUint(pm.term, `${field}.term`);
-  const logTerm = checkUint(pm.logTerm, `${field}.logTerm`);
-  const index = checkUint(pm.index, `${field}.index`);
-  const commit = checkUint(pm.commit, `${field}.commit`);
-  const rejectHint = checkUint(pm.rejectHint, `${field}.rejectHint`);
+  safe(term, () => `${msgPath}.entries[${i}].term`);
+  safe(index, () => `${msgPath}.entries[${i}].index`);
+  let entryType: EntryType;
+  if (type === pb.EntryType.ENTRY_TYPE_NORMAL) entryType = 'normal';
+  else if (type === pb.EntryType.ENTRY_TYPE_CONF_CHANGE) entryType = 'confChange';
+  else throw new MalformedMessageError(`${msgPath}.entries[${i}].type`, `unknown entry type ${type}`);
+  return { term, index, type: entryType, data };
+}
 
-  const n = pm.entries.length;
-  const entries: Entry[] = n === 0 ? [] : new Array<Entry>(n);
-  // Indexes of MsgApp entries follow `index`; proposals may leave them all 0.
-  let expectIndex = type === 'MsgApp' ? index + 1 : n > 0 ? pm.entries[0].index : 0;
-  const unindexed = type !== 'MsgApp' && expectIndex === 0;
-  let prevTerm = 0;
-  for (let i = 0; i < n; i++) {
-    const pe = pm.entries[i];
-    const ef = `${field}.entries[${i}]`;
-    const eTerm = checkUint(pe.term, `${ef}.term`);
-    const eIndex = checkUint(pe.index, `${ef}.index`);
-    if (unindexed) {
-      if (eIndex !== 0) throw new MalformedMessageError(`${ef}.index`, `${eIndex} is set but entries[0].index is 0`);
-    } else {
-      if (eIndex !== expectIndex) {
-        throw new MalformedMessageError(`${ef}.index`, `${eIndex} is not contiguous, expected ${expectIndex}`);
+/** Decodes and validates one Message; `path` names it in errors, e.g. "messages[3]". */
+function decodeMessage(r: WireReader, end: number, path: string): Message {
+  let wireType = 0;
+  let to = 0;
+  let from = 0;
+  let term = 0;
+  let logTerm = 0;
+  let index = 0;
+  let commit = 0;
+  let reject = false;
+  let rejectHint = 0;
+  let context = EMPTY;
+  let entries: Entry[] = [];
+  let metadata: SnapshotMetadata | undefined;
+  while (r.pos < end) {
+    const tag = readTag(r, end);
+    const wt = tag & 7;
+    const field = tag >>> 3;
+    if (field <= 10 && field !== 7) {
+      // Every field up to 10 but entries is a varint.
+      if (wt !== WIRE_VARINT) expectWire(wt, WIRE_VARINT, path, MESSAGE_FIELD_NAMES[field]);
+      const v = r.varint(end);
+      switch (field) {
+        case 1: wireType = v; break; // prettier-ignore
+        case 2: to = v; break; // prettier-ignore
+        case 3: from = v; break; // prettier-ignore
+        case 4: term = v; break; // prettier-ignore
+        case 5: logTerm = v; break; // prettier-ignore
+        case 6: index = v; break; // prettier-ignore
+        case 8: commit = v; break; // prettier-ignore
+        case 9: reject = v !== 0; break; // prettier-ignore
+        case 10: rejectHint = v; break; // prettier-ignore
+      }
+      continue;
+    }
+    switch (field) {
+      case 7: {
+        if (wt !== WIRE_LEN) expectWire(wt, WIRE_LEN, path, 'entries');
+        const stop = r.delimitedEnd(end);
+        entries.push(decodeEntry(r, stop, path, entries.length));
+        r.pos = stop;
+        break;
+      }
+      case 11:
+        if (wt !== WIRE_LEN) expectWire(wt, WIRE_LEN, path, 'context');
+        context = copyBytes(r.bytesView(end));
+        break;
+      case 12: {
+        if (wt !== WIRE_LEN) expectWire(wt, WIRE_LEN, path, 'snapshot');
+        const stop = r.delimitedEnd(end);
+        metadata = decodeSnapshotMetadata(r, stop, `${path}.snapshot`);
+        r.pos = stop;
+        break;
+      }
+      default:
+        r.skip(wt, end);
+    }
+  }
+
+  const type = wireType < FROM_WIRE_TYPE.length ? FROM_WIRE_TYPE[wireType] : undefined;
+  if (type === undefined) {
+    const what = wireType === pb.MessageType.MESSAGE_TYPE_UNSPECIFIED ? 'unspecified message type' : 'unknown message type';
+    throw new MalformedMessageError(`${path}.type`, `${what} ${wireType}`);
+  }
+  checkNodeId(to, () => `${path}.to`);
+  checkNodeId(from, () => `${path}.from`);
+  safe(term, () => `${path}.term`);
+  safe(logTerm, () => `${path}.logTerm`);
+  safe(index, () => `${path}.index`);
+  safe(commit, () => `${path}.commit`);
+  safe(rejectHint, () => `${path}.rejectHint`);
+
+  const n = entries.length;
+  if (n > 0) {
+    // Indexes of MsgApp entries follow `index`; proposals may leave them all 0.
+    let expectIndex = type === 'MsgApp' ? index + 1 : entries[0].index;
+    const unindexed = expectIndex === 0;
+    let prevTerm = 0;
+    for (let i = 0; i < n; i++) {
+      const e = entries[i];
+      if (unindexed) {
+        if (e.index !== 0) throw new MalformedMessageError(`${path}.entries[${i}].index`, `${e.index} is set but entries[0].index is 0`);
+        continue;
+      }
+      if (e.index !== expectIndex) {
+        throw new MalformedMessageError(`${path}.entries[${i}].index`, `${e.index} is not contiguous, expected ${expectIndex}`);
       }
       expectIndex++;
-      if (eTerm < prevTerm) {
-        throw new MalformedMessageError(`${ef}.term`, `${eTerm} is lower than the previous entry's term ${prevTerm}`);
+      if (e.term < prevTerm) {
+        throw new MalformedMessageError(`${path}.entries[${i}].term`, `${e.term} is lower than the previous entry's term ${prevTerm}`);
       }
-      prevTerm = eTerm;
+      prevTerm = e.term;
     }
-    entries[i] = { term: eTerm, index: eIndex, type: entryTypeFromWire(pe.type, `${ef}.type`), data: pe.data };
   }
 
-  const m: Message = {
-    type,
-    to,
-    from,
-    term,
-    logTerm,
-    index,
-    entries,
-    commit,
-    reject: pm.reject,
-    rejectHint,
-    context: pm.context.byteLength === 0 ? EMPTY : pm.context,
-  };
+  const m: Message = { type, to, from, term, logTerm, index, entries, commit, reject, rejectHint, context };
   if (type === 'MsgSnap') {
-    if (pm.snapshot === undefined) throw new MalformedMessageError(`${field}.snapshot`, 'missing on a MsgSnap');
-    m.snapshot = { metadata: snapshotMetadataFromWire(pm.snapshot, `${field}.snapshot`), data: EMPTY };
-  } else if (pm.snapshot !== undefined) {
-    throw new MalformedMessageError(`${field}.snapshot`, `only a MsgSnap carries a snapshot, not a ${type}`);
+    if (metadata === undefined) throw new MalformedMessageError(`${path}.snapshot`, 'missing on a MsgSnap');
+    m.snapshot = { metadata, data: EMPTY };
+  } else if (metadata !== undefined) {
+    throw new MalformedMessageError(`${path}.snapshot`, `only a MsgSnap carries a snapshot, not a ${type}`);
   }
   return m;
 }
 
+const MESSAGE_FIELD_NAMES = ['', 'type', 'to', 'from', 'term', 'logTerm', 'index', 'entries', 'commit', 'reject', 'rejectHint'];
+
+
+function wrapWireError(err: unknown, path: string): unknown {
+  if (err instanceof WireFormatError) return new MalformedMessageError(path, `cannot decode: ${err.message}`);
+  return err;
+}
+
+export interface DecodedBatch {
+  from: NodeId;
+  to: NodeId;
+  clusterId: number;
+  messages: Message[];
+}
+
 /**
- * Validates every message of a batch addressed to `localId` from the batch's
- * sender and converts it. MsgSnap is refused here: it travels over SendSnapshot.
+ * Decodes a MessageBatch frame, validating each message. Whether the batch is
+ * for this member is the caller's check; `checkBatch` then checks that the
+ * messages agree with their batch.
  */
-export function validateBatchMessages(batch: pb.MessageBatch): Message[] {
-  const from = checkNodeId(batch.from, 'from');
-  const to = checkNodeId(batch.to, 'to');
-  const out = new Array<Message>(batch.messages.length);
-  for (let i = 0; i < batch.messages.length; i++) {
-    const f = `messages[${i}]`;
-    const m = messageFromWire(batch.messages[i], f);
-    if (m.type === 'MsgSnap') throw new MalformedMessageError(`${f}.type`, 'MsgSnap must travel over SendSnapshot');
-    if (m.from !== from) throw new MalformedMessageError(`${f}.from`, `${m.from} differs from the batch's from ${from}`);
-    if (m.to !== to) throw new MalformedMessageError(`${f}.to`, `${m.to} differs from the batch's to ${to}`);
-    out[i] = m;
+export function decodeMessageBatch(frame: Uint8Array): DecodedBatch {
+  const r = new WireReader(frame);
+  const end = r.buf.byteLength;
+  let from = 0;
+  let to = 0;
+  let clusterId = 0;
+  const messages: Message[] = [];
+  let path = 'frame';
+  try {
+    while (r.pos < end) {
+      path = 'frame';
+      const tag = readTag(r, end);
+      const wt = tag & 7;
+      switch (tag >>> 3) {
+        case 1:
+          expectWire(wt, WIRE_VARINT, 'batch', 'from');
+          from = r.varint(end);
+          break;
+        case 2:
+          expectWire(wt, WIRE_VARINT, 'batch', 'to');
+          to = r.varint(end);
+          break;
+        case 3:
+          expectWire(wt, WIRE_VARINT, 'batch', 'clusterId');
+          clusterId = r.varint(end);
+          break;
+        case 4: {
+          expectWire(wt, WIRE_LEN, 'batch', 'messages');
+          path = at('messages', messages.length);
+          const stop = r.delimitedEnd(end);
+          messages.push(decodeMessage(r, stop, path));
+          r.pos = stop;
+          break;
+        }
+        default:
+          r.skip(wt, end);
+      }
+    }
+  } catch (err) {
+    throw wrapWireError(err, path);
   }
-  return out;
+  safe(clusterId, () => 'clusterId');
+  return { from: checkNodeId(from, () => 'from'), to: checkNodeId(to, () => 'to'), clusterId, messages };
+}
+
+/** Checks that every message agrees with its batch; MsgSnap is refused here: it travels over SendSnapshot. */
+export function checkBatch(batch: DecodedBatch): void {
+  const ms = batch.messages;
+  for (let i = 0; i < ms.length; i++) {
+    const m = ms[i];
+    if (m.type === 'MsgSnap') throw new MalformedMessageError(`messages[${i}].type`, 'MsgSnap must travel over SendSnapshot');
+    if (m.from !== batch.from) throw new MalformedMessageError(`messages[${i}].from`, `${m.from} differs from the batch's from ${batch.from}`);
+    if (m.to !== batch.to) throw new MalformedMessageError(`messages[${i}].to`, `${m.to} differs from the batch's to ${batch.to}`);
+  }
+}
+
+export interface DecodedChunk {
+  from: NodeId;
+  to: NodeId;
+  clusterId: number;
+  /** The MsgSnap (metadata only), validated; on the first chunk only. */
+  message?: Message;
+  offset: number;
+  /** A view into the frame. */
+  data: Uint8Array;
+  last: boolean;
+}
+
+/** Decodes a SnapshotChunk frame; a message on it must be a valid MsgSnap. */
+export function decodeSnapshotChunk(frame: Uint8Array): DecodedChunk {
+  const r = new WireReader(frame);
+  const end = r.buf.byteLength;
+  const c: DecodedChunk = { from: 0, to: 0, clusterId: 0, offset: 0, data: EMPTY, last: false };
+  let path = 'frame';
+  try {
+    while (r.pos < end) {
+      path = 'frame';
+      const tag = readTag(r, end);
+      const wt = tag & 7;
+      switch (tag >>> 3) {
+        case 1:
+          expectWire(wt, WIRE_VARINT, 'chunk', 'from');
+          c.from = r.varint(end);
+          break;
+        case 2:
+          expectWire(wt, WIRE_VARINT, 'chunk', 'to');
+          c.to = r.varint(end);
+          break;
+        case 3:
+          expectWire(wt, WIRE_VARINT, 'chunk', 'clusterId');
+          c.clusterId = r.varint(end);
+          break;
+        case 4: {
+          expectWire(wt, WIRE_LEN, 'chunk', 'message');
+          path = 'message';
+          const stop = r.delimitedEnd(end);
+          c.message = decodeMessage(r, stop, path);
+          r.pos = stop;
+          break;
+        }
+        case 5:
+          expectWire(wt, WIRE_VARINT, 'chunk', 'offset');
+          c.offset = r.varint(end);
+          break;
+        case 6:
+          expectWire(wt, WIRE_LEN, 'chunk', 'data');
+          c.data = r.bytesView(end);
+          break;
+        case 7:
+          expectWire(wt, WIRE_VARINT, 'chunk', 'last');
+          c.last = r.varint(end) !== 0;
+          break;
+        default:
+          r.skip(wt, end);
+      }
+    }
+  } catch (err) {
+    throw wrapWireError(err, path);
+  }
+  checkNodeId(c.from, () => 'from');
+  checkNodeId(c.to, () => 'to');
+  safe(c.clusterId, () => 'clusterId');
+  safe(c.offset, () => 'offset');
+  if (c.message !== undefined) {
+    const m = c.message;
+    if (m.type !== 'MsgSnap') throw new MalformedMessageError('message.type', `expected MsgSnap, got ${m.type}`);
+    if (m.from !== c.from) throw new MalformedMessageError('message.from', `${m.from} differs from the chunk's from ${c.from}`);
+    if (m.to !== c.to) throw new MalformedMessageError('message.to', `${m.to} differs from the chunk's to ${c.to}`);
+  }
+  return c;
 }

@@ -5,13 +5,7 @@ import { Metadata, status, type sendUnaryData, type ServerErrorResponse, type Se
 import type { StreamAck } from '../../gen/navarch/raft/v1/raft.js';
 import type { Message, NodeId } from '../core/types.js';
 import type { TransportHandler } from '../node/ports.js';
-import {
-  MalformedMessageError,
-  decodeMessageBatch,
-  decodeSnapshotChunk,
-  messageFromWire,
-  validateBatchMessages,
-} from './codec.js';
+import { MalformedMessageError, checkBatch, decodeMessageBatch, decodeSnapshotChunk } from './codec.js';
 import type { GrpcTransportLimits, TransportLogger } from './options.js';
 import type { TransportStats } from './stats.js';
 
@@ -84,7 +78,8 @@ export class Receiver {
           this.misaddressed(call, `addressed to member ${batch.to}, this is member ${this.localId}`, { from: batch.from });
           return;
         }
-        const messages = validateBatchMessages(batch);
+        checkBatch(batch);
+        const messages = batch.messages;
         this.stats.receivedBatches++;
         this.stats.receivedMessages += messages.length;
         for (let i = 0; i < messages.length; i++) this.deliver(messages[i]);
@@ -106,7 +101,7 @@ export class Receiver {
     this.incomingSnapshots++;
     let finished = false;
     let message: Message | undefined;
-    let chunks: Buffer[] = [];
+    let chunks: Uint8Array[] = [];
     let receivedBytes = 0;
     const finish = (err: ServerErrorResponse | null): void => {
       if (finished) return;
@@ -132,11 +127,7 @@ export class Receiver {
         }
         if (message === undefined) {
           if (chunk.message === undefined) throw new MalformedMessageError('message', 'missing on the first chunk');
-          const m = messageFromWire(chunk.message, 'message');
-          if (m.type !== 'MsgSnap') throw new MalformedMessageError('message.type', `expected MsgSnap, got ${m.type}`);
-          if (m.from !== chunk.from) throw new MalformedMessageError('message.from', `${m.from} differs from the chunk's from ${chunk.from}`);
-          if (m.to !== chunk.to) throw new MalformedMessageError('message.to', `${m.to} differs from the chunk's to ${chunk.to}`);
-          message = m;
+          message = chunk.message;
         } else {
           if (chunk.message !== undefined) throw new MalformedMessageError('message', 'only the first chunk carries one');
           if (chunk.from !== message.from) {
@@ -156,7 +147,7 @@ export class Receiver {
         receivedBytes += chunk.data.byteLength;
         if (!chunk.last) return;
         const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, receivedBytes);
-        const m: Message = { ...message, snapshot: { metadata: message.snapshot!.metadata, data } };
+        const m: Message = { ...message!, snapshot: { metadata: message!.snapshot!.metadata, data } };
         this.stats.snapshotsReceived++;
         this.deliver(m);
         finish(null);
