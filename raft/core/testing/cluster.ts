@@ -46,6 +46,10 @@ export class TestCluster {
   private cut = new Set<string>();
   /** Fraction of messages dropped at random (unreliable network). */
   dropRate = 0;
+  /** Fraction of messages held back to a later delivery round (reordering). */
+  delayRate = 0;
+  /** Fraction of messages delivered twice. */
+  duplicateRate = 0;
   readonly random: SeededRandom;
   /** Counters for the RPC-count scenarios. */
   sent = { messages: 0, bytes: 0, byType: new Map<string, number>() };
@@ -172,11 +176,16 @@ export class TestCluster {
         this.reportSnapshotOutcome(msg, false);
         continue;
       }
+      if (this.delayRate > 0 && this.random.float() < this.delayRate) {
+        this.queue.push(msg);
+        continue;
+      }
       if (this.filter && !this.filter(msg)) {
         this.reportSnapshotOutcome(msg, false);
         continue;
       }
       to.rn.step(msg);
+      if (this.duplicateRate > 0 && this.random.float() < this.duplicateRate) to.rn.step(msg);
       this.observe(to);
       this.reportSnapshotOutcome(msg, true);
       n++;
@@ -303,6 +312,8 @@ export class TestCluster {
   heal(): void {
     this.cut.clear();
     this.dropRate = 0;
+    this.delayRate = 0;
+    this.duplicateRate = 0;
   }
 
   /** Loses everything not persisted (here: nothing, since process() persists synchronously) and stops. */
