@@ -27,6 +27,10 @@ export interface ClusterOptions {
   checkQuorum?: boolean;
   maxMsgSizeBytes?: number;
   maxInflightMsgs?: number;
+  /** Each member snapshots and compacts once it has applied this many entries past its last snapshot. */
+  snapshotEveryEntries?: number;
+  /** Entries kept behind a snapshot, so slightly lagging followers need no snapshot. */
+  compactKeepEntries?: number;
 }
 
 /** What snapshotAndCompact stores: the key-value state and the applied history, for safety checks. */
@@ -130,6 +134,10 @@ export class TestCluster {
     }
     m.rn.advance(rd);
     this.observe(m);
+    const every = this.options.snapshotEveryEntries;
+    if (every !== undefined && m.rn.raft.log.applied - m.storage.snapshot().metadata.index >= every) {
+      this.snapshotAndCompact(id, this.options.compactKeepEntries ?? 0);
+    }
     return true;
   }
 
