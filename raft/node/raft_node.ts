@@ -103,6 +103,8 @@ export class RaftNode {
   private stopped = false;
   private fatal: Error | undefined;
   private lead = 0;
+  private persistedTerm = 0;
+  private persistedVote = 0;
   readonly stats: RaftNodeStats = { syncs: 0, entriesSynced: 0, applied: 0, snapshotsTaken: 0, snapshotsRestored: 0, leaderChanges: 0 };
 
   private constructor(o: RaftNodeOptions, rn: RawNode, applied: number, smApplied: number, snapshotIndex: number) {
@@ -139,6 +141,9 @@ export class RaftNode {
     });
     const node = new RaftNode(o, rn, snap.metadata.index, Math.max(smApplied, snap.metadata.index), snap.metadata.index);
     for (const [id, addr] of members) node.members.set(id, addr);
+    const hs = storage.initialState().hardState;
+    node.persistedTerm = hs.term;
+    node.persistedVote = hs.vote;
     if (fresh && o.bootstrap) {
       // Record the initial configuration durably, so a restart does not depend on flags.
       await storage.save({
@@ -217,16 +222,25 @@ export class RaftNode {
         if (this.leaderWaiters[i].id === this.lead) this.leaderWaiters.splice(i, 1)[0].resolve();
       }
     }
+    // A leader's appends may go out while its own disk write runs (Raft thesis §10.2.1): it counts
+    // itself toward a commit only once synced. Everything else waits for the disk.
+    const termOrVoteChanged = rd.hardState !== undefined && (rd.hardState.term !== this.persistedTerm || rd.hardState.vote !== this.persistedVote);
+    const sendEarly = this.rn.raft.role === 'leader' && !termOrVoteChanged && !rd.snapshot;
+    if (sendEarly && rd.messages.length > 0) this.o.transport.send(rd.messages);
     if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
-      await this.o.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
-      this.stats.syncs++;
+      await this.o.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, sync: rd.mustSync });
+      if (rd.mustSync) this.stats.syncs++;
       this.stats.entriesSynced += rd.entries.length;
+      if (rd.hardState) {
+        this.persistedTerm = rd.hardState.term;
+        this.persistedVote = rd.hardState.vote;
+      }
       if (this.stopped) return;
     }
     if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
       await this.restoreSnapshot(rd.snapshot.metadata.index, rd.snapshot.data);
     }
-    if (rd.messages.length > 0) this.o.transport.send(rd.messages);
+    if (!sendEarly && rd.messages.length > 0) this.o.transport.send(rd.messages);
     for (const e of rd.committedEntries) {
       await this.applyEntry(e);
       if (this.stopped) return;

@@ -8,6 +8,8 @@ export interface PersistBatch {
   entries: Entry[];
   /** A snapshot received from the leader: replaces the whole log. */
   snapshot?: Snapshot;
+  /** False when only the commit index moved: losing that on a crash is harmless. @default true */
+  sync?: boolean;
 }
 
 /**

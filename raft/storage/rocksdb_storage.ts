@@ -158,7 +158,7 @@ export class RocksDbStorage implements RaftStorage {
     }
     if (batch.hardState) ops.push({ type: 'put', key: HARD_STATE_KEY, value: encodeJson(batch.hardState) });
     if (ops.length === 0) return;
-    await promisify<void>((cb) => this.db.batch(ops, { sync: true }, cb));
+    await promisify<void>((cb) => this.db.batch(ops, { sync: batch.sync !== false }, cb));
     if (batch.snapshot) this.mem.applySnapshot(batch.snapshot);
     if (batch.entries.length > 0) this.mem.append(batch.entries);
     if (batch.hardState) this.mem.setHardState(batch.hardState);

@@ -1,0 +1,58 @@
+// Promise helpers over the callback API of the `rocksdb` binding.
+
+import rocksdb, { type BatchOp, type RocksDb } from 'rocksdb';
+
+export type { BatchOp, RocksDb };
+
+function done<T>(resolve: (v: T) => void, reject: (e: Error) => void) {
+  return (err: Error | undefined | null, v?: T): void => (err ? reject(err) : resolve(v as T));
+}
+
+export function openDb(dir: string, createIfMissing: boolean): Promise<RocksDb> {
+  const db = rocksdb(dir);
+  return new Promise((resolve, reject) => db.open({ createIfMissing }, (err) => (err ? reject(err) : resolve(db))));
+}
+
+export function closeDb(db: RocksDb): Promise<void> {
+  return new Promise((resolve, reject) => db.close(done(resolve, reject)));
+}
+
+/** One atomic WriteBatch, synced to disk before it resolves. */
+export function writeSynced(db: RocksDb, ops: BatchOp[]): Promise<void> {
+  // _batch skips the per-op copying and checks of the abstract layer: our ops are already Buffers.
+  return new Promise((resolve, reject) => db._batch(ops, { sync: true }, done(resolve, reject)));
+}
+
+export function getValue(db: RocksDb, key: Buffer): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) =>
+    db.get(key, { asBuffer: true }, (err, v) => {
+      if (!err) resolve(v as Buffer);
+      else if (/NotFound/i.test(err.message)) resolve(undefined);
+      else reject(err);
+    }),
+  );
+}
+
+export function clearRange(db: RocksDb, gte: Buffer, lte: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => db.clear({ gte, lte }, done(resolve, reject)));
+}
+
+/** Calls `each` for every key in [gte, lt), in key order; `each` may throw to stop. */
+export function forEachInRange(db: RocksDb, gte: Buffer, lt: Buffer, each: (key: Buffer, value: Buffer) => void): Promise<void> {
+  const it = db.iterator({ gte, lt, keyAsBuffer: true, valueAsBuffer: true });
+  return new Promise((resolve, reject) => {
+    const finish = (e?: unknown): void => it.end(() => (e === undefined ? resolve() : reject(e)));
+    const next = (): void =>
+      it.next((err, key, value) => {
+        if (err) return finish(err);
+        if (key === undefined) return finish();
+        try {
+          each(key, value as Buffer);
+        } catch (e) {
+          return finish(e);
+        }
+        next();
+      });
+    next();
+  });
+}
