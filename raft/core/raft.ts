@@ -1,4 +1,4 @@
-import { type ConfChange } from './conf_change.js';
+import { type ConfChange, changedConfState, decodeConfChange, encodeConfChange } from './conf_change.js';
 import { ProposalDroppedError } from './errors.js';
 import { RaftLog } from './log.js';
 import { Progress } from './progress.js';
@@ -158,26 +158,13 @@ export class Raft {
 
   /** Applies a committed change; called by the driver when the entry is applied. */
   applyConfChange(cc: ConfChange): ConfState {
-    const voters = new Set(this.voters);
-    const learners = new Set(this.learners);
-    switch (cc.type) {
-      case 'addVoter':
-        learners.delete(cc.nodeId);
-        voters.add(cc.nodeId);
-        break;
-      case 'addLearner':
-        if (!voters.has(cc.nodeId)) learners.add(cc.nodeId);
-        break;
-      case 'removeNode':
-        voters.delete(cc.nodeId);
-        learners.delete(cc.nodeId);
-        break;
-    }
-    if (voters.size === 0) {
+    // The leader's stamp is authoritative: our own view may lack the bootstrap configuration.
+    const next = cc.confState ?? changedConfState(this.confState(), cc);
+    if (next === undefined || next.voters.length === 0) {
       this.logger(`ignored configuration change ${cc.type} ${cc.nodeId}: it would leave no voters`);
       return this.confState();
     }
-    this.applyConfState({ voters: [...voters], learners: [...learners] });
+    this.applyConfState(next);
     if (this.role === 'leader') {
       if (!this.voters.includes(this.id)) {
         // Removed (or demoted): hand over by stepping down; the others elect a new leader.
@@ -659,6 +646,9 @@ export class Raft {
         `too much uncommitted data (${this.uncommittedSizeBytes} bytes, limit ${this.maxUncommittedSizeBytes})`,
       );
     }
+    if (entries.filter((e) => e.type === 'confChange').length > 1) {
+      throw new ProposalDroppedError('only one configuration change may be proposed at a time');
+    }
     for (const e of entries) {
       if (e.type === 'confChange') {
         if (this.pendingConfIndex > this.log.applied) {
@@ -669,11 +659,25 @@ export class Raft {
       }
     }
     let index = this.log.lastIndex();
-    const ents = entries.map((e) => ({ ...e, term: this.term, index: ++index }));
+    const ents = entries.map((e) => ({ ...e, term: this.term, index: ++index, data: this.stampConfChange(e) }));
     for (const e of ents) if (e.type === 'confChange') this.pendingConfIndex = e.index;
     this.log.append(ents);
     this.uncommittedSizeBytes += size;
     this.bcastAppend();
+  }
+
+  /** A change's entry records the configuration it produces (see ConfChange.confState). */
+  private stampConfChange(e: Entry): Uint8Array {
+    if (e.type !== 'confChange') return e.data;
+    let cc: ConfChange;
+    try {
+      cc = decodeConfChange(e.data);
+    } catch (err) {
+      throw new ProposalDroppedError(`the configuration change is malformed: ${(err as Error).message}`);
+    }
+    // No change is pending (checked above), so our configuration is the one the log leads to.
+    const next = changedConfState(this.confState(), cc);
+    return next === undefined ? e.data : encodeConfChange({ ...cc, confState: next });
   }
 
   /** The entries given to the application; the leader counts them out of its uncommitted budget. */
