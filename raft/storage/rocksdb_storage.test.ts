@@ -4,132 +4,279 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import rocksdb from 'rocksdb';
-import type { Entry } from '../core/types.js';
-import { CorruptStorageError, RocksDbStorage, StorageLockedError } from './rocksdb_storage.js';
+import type { Entry, Snapshot } from '../core/types.js';
+import { chunkKey, encodeEntry, encodeHardState, entryKey, ENTRY_KEYS_END, ENTRY_KEYS_START, FORMAT_KEY, HARD_STATE_KEY, SNAP_CHUNK_PREFIX } from './codec.js';
+import { CorruptStorageError, StorageClosedError, StorageLockedError } from './errors.js';
+import { type BatchOp, closeDb, forEachInRange, getValue, openDb, writeSynced } from './rocksdb_db.js';
+import { RocksDbStorage } from './rocksdb_storage.js';
 
 const entry = (index: number, term = 1, fill = index & 0xff): Entry => ({ index, term, type: 'normal', data: new Uint8Array(128).fill(fill) });
+const range = (lo: number, hi: number, term = 1): Entry[] => Array.from({ length: hi - lo + 1 }, (_, i) => entry(lo + i, term));
+const hs = (term: number, commit: number) => ({ term, vote: 1, commit });
 
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'navarch-storage-'));
+async function withDir(f: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-storage-'));
+  try {
+    await f(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-test('entries, hard state and snapshot survive a reopen', async () => {
-  const dir = tempDir();
+/** Opens the store as plain RocksDB, for inspecting and damaging it. */
+async function raw<T>(dir: string, f: (db: Awaited<ReturnType<typeof openDb>>) => Promise<T>): Promise<T> {
+  const db = await openDb(dir, false);
   try {
+    return await f(db);
+  } finally {
+    await closeDb(db);
+  }
+}
+
+async function rawWrite(dir: string, ops: BatchOp[]): Promise<void> {
+  await raw(dir, (db) => writeSynced(db, ops));
+}
+
+async function storedEntryIndexes(dir: string): Promise<number[]> {
+  return raw(dir, async (db) => {
+    const out: number[] = [];
+    await forEachInRange(db, ENTRY_KEYS_START, ENTRY_KEYS_END, (k) => out.push(k.readUInt32BE(5)));
+    return out;
+  });
+}
+
+async function storedChunkCount(dir: string): Promise<number> {
+  return raw(dir, async (db) => {
+    let n = 0;
+    await forEachInRange(db, Buffer.from([SNAP_CHUNK_PREFIX]), Buffer.from([SNAP_CHUNK_PREFIX + 1]), () => n++);
+    return n;
+  });
+}
+
+function snapshotAt(index: number, term: number, data: Uint8Array, voters = [1, 2, 3]): Snapshot {
+  return { metadata: { index, term, confState: { voters, learners: [] } }, data };
+}
+
+test('hard state, entries, a local snapshot and compaction survive a reopen', async () => {
+  await withDir(async (dir) => {
     const s = await RocksDbStorage.open(dir);
-    await s.save({ entries: [entry(1), entry(2), entry(3)], hardState: { term: 1, vote: 2, commit: 2 } });
-    await s.save({ entries: [entry(3, 2), entry(4, 2)] });
-    await s.createSnapshot(2, { voters: [1, 2, 3], learners: [4] }, new Uint8Array(9_000_000).fill(7));
+    const cc: Entry = { index: 4, term: 2, type: 'confChange', data: new Uint8Array([9, 8, 7]) };
+    await s.save({ entries: range(1, 3), hardState: hs(1, 2) });
+    await s.save({ entries: [cc, entry(5, 2)], hardState: hs(2, 5) });
+    await s.createSnapshot(4, { voters: [1, 2, 3], learners: [4] }, new Uint8Array([1, 2, 3]));
     await s.compact(2);
     await s.close();
+
     const r = await RocksDbStorage.open(dir);
     assert.equal(r.firstIndex(), 3);
-    assert.equal(r.lastIndex(), 4);
-    assert.equal(r.term(3), 2);
-    assert.deepEqual(r.initialState().hardState, { term: 1, vote: 2, commit: 2 });
-    assert.deepEqual(r.snapshot().metadata, { index: 2, term: 1, confState: { voters: [1, 2, 3], learners: [4] } });
-    assert.equal(r.snapshot().data.byteLength, 9_000_000);
-    assert.equal(r.snapshot().data[8_999_999], 7);
+    assert.equal(r.lastIndex(), 5);
+    assert.equal(r.term(2), 1);
+    assert.deepEqual(r.initialState(), { hardState: hs(2, 5), confState: { voters: [1, 2, 3], learners: [4] } });
+    assert.deepEqual(r.entries(3, 6, Infinity), [entry(3), cc, entry(5, 2)]);
+    assert.deepEqual(r.snapshot(), { metadata: { index: 4, term: 2, confState: { voters: [1, 2, 3], learners: [4] } }, data: new Uint8Array([1, 2, 3]) });
     await r.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    assert.deepEqual(await storedEntryIndexes(dir), [3, 4, 5]);
+  });
 });
 
-test('a shorter conflicting suffix replaces the old one on disk', async () => {
-  const dir = tempDir();
-  try {
+test('a snapshot without compaction keeps the older log for catch-up across a reopen', async () => {
+  await withDir(async (dir) => {
     const s = await RocksDbStorage.open(dir);
-    await s.save({ entries: [1, 2, 3, 4, 5].map((i) => entry(i)) });
-    await s.save({ entries: [entry(3, 2)] });
+    await s.save({ entries: range(1, 10), hardState: hs(1, 10) });
+    await s.createSnapshot(8, { voters: [1], learners: [] }, new Uint8Array([5]));
     await s.close();
     const r = await RocksDbStorage.open(dir);
+    assert.equal(r.firstIndex(), 1);
+    assert.equal(r.lastIndex(), 10);
+    assert.equal(r.snapshot().metadata.index, 8);
+    await r.close();
+  });
+});
+
+test('the bootstrap snapshot at index 0 survives a reopen', async () => {
+  await withDir(async (dir) => {
+    const s = await RocksDbStorage.open(dir);
+    await s.save({ entries: [], snapshot: snapshotAt(0, 0, new Uint8Array([42])) });
+    await s.close();
+    const r = await RocksDbStorage.open(dir);
+    assert.deepEqual(r.snapshot(), snapshotAt(0, 0, new Uint8Array([42])));
+    assert.equal(r.lastIndex(), 0);
+    await r.close();
+  });
+});
+
+test('a conflicting suffix is replaced on disk, whether shorter or longer', async () => {
+  await withDir(async (dir) => {
+    const s = await RocksDbStorage.open(dir);
+    await s.save({ entries: range(1, 5), hardState: hs(2, 2) });
+    await s.save({ entries: [entry(3, 2)] });
+    assert.equal(s.lastIndex(), 3);
+    await s.close();
+    let r = await RocksDbStorage.open(dir);
     assert.equal(r.lastIndex(), 3);
     assert.equal(r.term(3), 2);
+    await r.save({ entries: range(3, 7, 3) });
     await r.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    assert.deepEqual(await storedEntryIndexes(dir), [1, 2, 3, 4, 5, 6, 7]);
+    r = await RocksDbStorage.open(dir);
+    assert.deepEqual(
+      r.entries(1, 8, Infinity).map((e) => e.term),
+      [1, 1, 3, 3, 3, 3, 3],
+    );
+    await r.close();
+  });
 });
 
-test('a snapshot from the leader replaces the whole log', async () => {
-  const dir = tempDir();
-  try {
+test('a snapshot from the leader replaces the whole log, with entries in the same batch', async () => {
+  await withDir(async (dir) => {
     const s = await RocksDbStorage.open(dir);
-    await s.save({ entries: [1, 2, 3].map((i) => entry(i)) });
-    await s.save({ entries: [], snapshot: { metadata: { index: 10, term: 3, confState: { voters: [1], learners: [] } }, data: new Uint8Array([1, 2]) } });
+    await s.save({ entries: range(1, 12), hardState: hs(1, 3) });
+    await s.save({ entries: [entry(11, 3), entry(12, 3)], snapshot: snapshotAt(10, 3, new Uint8Array([1, 2])), hardState: hs(3, 10) });
+    assert.equal(s.firstIndex(), 11);
+    assert.equal(s.lastIndex(), 12);
     await s.close();
+    assert.deepEqual(await storedEntryIndexes(dir), [11, 12]);
     const r = await RocksDbStorage.open(dir);
     assert.equal(r.firstIndex(), 11);
-    assert.equal(r.lastIndex(), 10);
+    assert.equal(r.term(10), 3);
+    assert.equal(r.term(12), 3);
     assert.deepEqual([...r.snapshot().data], [1, 2]);
     await r.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
-async function rawPut(dir: string, key: Buffer, value: Buffer | null): Promise<void> {
-  const db = rocksdb(dir);
-  await new Promise<void>((res, rej) => db.open({}, (e) => (e ? rej(e) : res())));
-  await new Promise<void>((res, rej) => {
-    const cb = (e?: Error | null): void => (e ? rej(e) : res());
-    if (value) db.put(key, value, {}, cb);
-    else db.batch([{ type: 'del', key }], {}, cb);
-  });
-  await new Promise<void>((res) => db.close(() => res()));
-}
-
-function entryKey(i: number): Buffer {
-  const k = Buffer.alloc(9);
-  k[0] = 0x65;
-  k.writeBigUInt64BE(BigInt(i), 1);
-  return k;
-}
-
-test('a corrupted entry is refused with a message naming its index', async () => {
-  const dir = tempDir();
-  try {
+test('large snapshot data is stored in chunks and an older, bigger snapshot leaves none behind', async () => {
+  await withDir(async (dir) => {
+    const big = new Uint8Array(40 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4096) big[i] = (i / 4096) & 0xff;
     const s = await RocksDbStorage.open(dir);
-    await s.save({ entries: [1, 2, 3].map((i) => entry(i)), hardState: { term: 1, vote: 1, commit: 3 } });
+    await s.save({ entries: range(1, 3), hardState: hs(1, 3) });
+    await s.createSnapshot(2, { voters: [1], learners: [] }, big);
     await s.close();
-    const db = rocksdb(dir);
-    await new Promise<void>((res, rej) => db.open({}, (e) => (e ? rej(e) : res())));
-    const v = await new Promise<Buffer>((res, rej) => db.get(entryKey(2), { asBuffer: true }, (e, val) => (e ? rej(e) : res(val!))));
-    await new Promise<void>((res) => db.close(() => res()));
+    assert.equal(await storedChunkCount(dir), 40);
+    const r = await RocksDbStorage.open(dir);
+    assert.ok(Buffer.from(r.snapshot().data).equals(Buffer.from(big)), 'snapshot data differs after reopen');
+    await r.createSnapshot(3, { voters: [1], learners: [] }, new Uint8Array(1024 * 1024 + 1));
+    await r.close();
+    assert.equal(await storedChunkCount(dir), 2);
+    const r2 = await RocksDbStorage.open(dir);
+    assert.equal(r2.snapshot().data.byteLength, 1024 * 1024 + 1);
+    await r2.close();
+  });
+});
+
+test('a corrupted entry value is refused with a message naming its index', async () => {
+  await withDir(async (dir) => {
+    const s = await RocksDbStorage.open(dir);
+    await s.save({ entries: range(1, 3), hardState: hs(1, 3) });
+    await s.close();
+    const v = await raw(dir, (db) => getValue(db, entryKey(2)));
+    assert.ok(v);
     v[40] ^= 0xff;
-    await rawPut(dir, entryKey(2), v);
-    await assert.rejects(RocksDbStorage.open(dir), (e: Error) => e instanceof CorruptStorageError && /log entry 2 fails its checksum/.test(e.message));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    await rawWrite(dir, [{ type: 'put', key: entryKey(2), value: v }]);
+    await assert.rejects(RocksDbStorage.open(dir), (e: Error) => {
+      assert.ok(e instanceof CorruptStorageError);
+      assert.match(e.message, /^Raft storage at '.*navarch-storage-.*' is corrupt: the log entry at index 2 fails its checksum \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\)/);
+      return true;
+    });
+  });
+});
+
+test('an entry stored under another index is refused', async () => {
+  await withDir(async (dir) => {
+    const s = await RocksDbStorage.open(dir);
+    await s.save({ entries: range(1, 3), hardState: hs(1, 3) });
+    await s.close();
+    await rawWrite(dir, [{ type: 'put', key: entryKey(2), value: encodeEntry(entry(3)) }]);
+    await assert.rejects(RocksDbStorage.open(dir), /the log entry at index 2 says it is index 3, expected 2 as its key says/);
+  });
 });
 
 test('a gap in the log is refused', async () => {
-  const dir = tempDir();
-  try {
+  await withDir(async (dir) => {
     const s = await RocksDbStorage.open(dir);
-    await s.save({ entries: [1, 2, 3].map((i) => entry(i)) });
+    await s.save({ entries: range(1, 3), hardState: hs(1, 1) });
     await s.close();
-    await rawPut(dir, entryKey(2), null);
-    await assert.rejects(RocksDbStorage.open(dir), /log has a gap: expected entry 2 .* found 3/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    await rawWrite(dir, [{ type: 'del', key: entryKey(2) }]);
+    await assert.rejects(RocksDbStorage.open(dir), /the log has a gap: expected entry 2 after entry 1, found entry 3/);
+  });
+});
+
+test('a commit index past the end of the log is refused', async () => {
+  await withDir(async (dir) => {
+    const s = await RocksDbStorage.open(dir);
+    await s.save({ entries: range(1, 3), hardState: hs(1, 3) });
+    await s.close();
+    await rawWrite(dir, [{ type: 'put', key: HARD_STATE_KEY, value: encodeHardState(hs(1, 9)) }]);
+    await assert.rejects(RocksDbStorage.open(dir), /the hard state commits index 9 but the log ends at index 3/);
+  });
+});
+
+test('a missing snapshot chunk and a foreign format are refused', async () => {
+  await withDir(async (dir) => {
+    const s = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    await s.save({ entries: range(1, 3), hardState: hs(1, 3) });
+    await s.createSnapshot(3, { voters: [1], learners: [] }, new Uint8Array(10_000));
+    await s.close();
+    await rawWrite(dir, [{ type: 'del', key: chunkKey(1) }]);
+    await assert.rejects(RocksDbStorage.open(dir), /chunk 1 of 3 of the snapshot at index 3 is missing/);
+    await rawWrite(dir, [{ type: 'put', key: FORMAT_KEY, value: Buffer.from('leveldb') }]);
+    await assert.rejects(RocksDbStorage.open(dir), /the format marker \(key 'f'\) fails its checksum/);
+  });
+});
+
+test('entries left by an interrupted compaction are ignored and cleaned at open', async () => {
+  await withDir(async (dir) => {
+    const s = await RocksDbStorage.open(dir);
+    await s.save({ entries: range(1, 6), hardState: hs(1, 6) });
+    await s.createSnapshot(4, { voters: [1], learners: [] }, new Uint8Array(0));
+    await s.compact(4);
+    await s.close();
+    // What a crash between the synced log start and the range delete leaves.
+    await rawWrite(dir, [{ type: 'put', key: entryKey(3), value: encodeEntry(entry(3)) }]);
+    const r = await RocksDbStorage.open(dir);
+    assert.equal(r.firstIndex(), 5);
+    await r.close();
+    assert.deepEqual(await storedEntryIndexes(dir), [5, 6]);
+  });
+});
+
+test('a rejected save changes neither memory nor disk, and a closed storage refuses writes', async () => {
+  await withDir(async (dir) => {
+    const s = await RocksDbStorage.open(dir);
+    await s.save({ entries: range(1, 3), hardState: hs(1, 2) });
+    await assert.rejects(s.save({ entries: [entry(5)], hardState: hs(1, 3) }), /Cannot save entries from index 5: the log ends at 3, leaving a gap/);
+    await assert.rejects(s.save({ entries: [entry(4), entry(6)] }), /entry 6 follows 4, expected 5/);
+    assert.equal(s.lastIndex(), 3);
+    assert.deepEqual(s.initialState().hardState, hs(1, 2));
+    await s.close();
+    await assert.rejects(s.save({ entries: [entry(4)] }), (e: Error) => e instanceof StorageClosedError && /Cannot save: raft storage at '.*' is closed/.test(e.message));
+    assert.equal(s.lastIndex(), 3);
+    const r = await RocksDbStorage.open(dir);
+    assert.equal(r.lastIndex(), 3);
+    assert.deepEqual(r.initialState().hardState, hs(1, 2));
+    await r.close();
+  });
 });
 
 test('a second opener, in this process or another, is refused clearly', async () => {
-  const dir = tempDir();
-  try {
+  await withDir(async (dir) => {
     const s = await RocksDbStorage.open(dir);
-    await assert.rejects(RocksDbStorage.open(dir), (e: Error) => e instanceof StorageLockedError && /in use by another process/.test(e.message));
+    await assert.rejects(RocksDbStorage.open(dir), (e: Error) => {
+      assert.ok(e instanceof StorageLockedError);
+      assert.equal(e.message, `Cannot open raft storage at '${dir}': it is in use by another process (lock held)`);
+      return true;
+    });
     const script = `import { RocksDbStorage } from ${JSON.stringify(join(import.meta.dirname, 'rocksdb_storage.ts'))};
       try { await RocksDbStorage.open(${JSON.stringify(dir)}); console.log('opened'); } catch (e) { console.log(e.message); }`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: join(import.meta.dirname, '../..') });
-    assert.match(r.stdout, /in use by another process \(lock held\)/);
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: join(import.meta.dirname, '../..'),
+      timeout: 60_000,
+    });
+    assert.equal(child.stdout.trim(), `Cannot open raft storage at '${dir}': it is in use by another process (lock held)`, child.stderr);
     await s.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    const again = await RocksDbStorage.open(dir);
+    await again.close();
+  });
 });
