@@ -229,7 +229,10 @@ export class Raft {
     }
     this.pendingConfIndex = 0;
     this.uncommittedSizeBytes = 0;
-    this.readOnly.reset();
+    // Reads waiting on our leadership can no longer be confirmed: refuse them now rather than let callers time out.
+    const unconfirmed = [...this.readOnly.reset(), ...this.pendingReadIndexMessages];
+    this.pendingReadIndexMessages = [];
+    for (const req of unconfirmed) this.dropReadIndex(req);
   }
 
   private resetRandomizedElectionTimeout(): void {

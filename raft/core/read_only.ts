@@ -63,8 +63,11 @@ export class ReadOnly {
     return this.pending.get(this.queue[this.queue.length - 1])!.request.context;
   }
 
-  reset(): void {
+  /** Forgets every request; returns them, oldest first, so callers can be told. */
+  reset(): Message[] {
+    const out = this.queue.map((k) => this.pending.get(k)!.request);
     this.pending.clear();
     this.queue = [];
+    return out;
   }
 }
