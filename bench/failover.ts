@@ -72,7 +72,16 @@ async function main(): Promise<void> {
       toWrite.push(lastOk - killedAt);
       process.stderr.write(`round ${round}: killed leader ${leader}; new leader after ${(newLeaderAt - killedAt).toFixed(0)} ms, first write after ${(lastOk - killedAt).toFixed(0)} ms\n`);
       cluster.start(leader);
-      await cluster.waitForLeader(admin, 30000);
+      // Let the restarted member start and catch up, so the next round measures an idle cluster.
+      const now = await cluster.waitForLeader(admin, 30000);
+      const commit = (await admin.status(now)).commit;
+      const deadline = Date.now() + 30000;
+      while (Date.now() < deadline) {
+        const s = await admin.status(leader, 200).catch(() => undefined);
+        if (s && s.applied >= commit) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, 1000));
     }
   } finally {
     admin.close();

@@ -131,7 +131,8 @@ export class LocalKvCluster {
           last = (e as Error).message;
         }
       }
-      if (answered > 0 && leaders.size === 1 && !leaders.has(0)) return [...leaders][0];
+      const [only] = leaders;
+      if (answered > 0 && leaders.size === 1 && only !== 0 && this.isRunning(only)) return only;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`No agreed leader within ${timeoutMs} ms${last ? `: ${last}` : ''}`);

@@ -6,6 +6,8 @@ export interface Endpoint {
   address: string;
 }
 
+const SUSPECT_MS = 500;
+
 export class KvRequestError extends Error {
   override name = 'KvRequestError';
   constructor(
@@ -35,6 +37,7 @@ export class RaftKvClient {
   private readonly endpoints: Endpoint[];
   private leader: number;
   private seq = 0;
+  private readonly suspectUntil = new Map<number, number>();
   readonly clientId: string;
   private readonly attemptTimeoutMs: number;
   private readonly requestTimeoutMs: number;
@@ -92,6 +95,19 @@ export class RaftKvClient {
     );
   }
 
+  private isSuspect(id: number): boolean {
+    return (this.suspectUntil.get(id) ?? 0) > Date.now();
+  }
+
+  private nextCandidate(after: number): number {
+    const start = this.endpoints.findIndex((x) => x.id === after);
+    for (let i = 1; i <= this.endpoints.length; i++) {
+      const e = this.endpoints[(start + i) % this.endpoints.length];
+      if (!this.isSuspect(e.id)) return e.id;
+    }
+    return this.endpoints[(start + 1) % this.endpoints.length].id;
+  }
+
   private client(id: number): InstanceType<typeof KvClient> {
     const c = this.clients.get(id);
     if (!c) throw new RangeError(`Cannot reach member ${id}: it is not among the endpoints`);
@@ -118,14 +134,17 @@ export class RaftKvClient {
         if (isWrite && err.code !== GrpcStatus.UNAVAILABLE) unknown = true;
         if (isWrite && err.code === GrpcStatus.UNAVAILABLE && !err.metadata?.get('navarch-leader')?.length) unknown = true;
         if (err.code === GrpcStatus.INVALID_ARGUMENT) throw new KvRequestError(lastError, false);
-        if (hint > 0 && hint !== target && this.clients.has(hint)) {
+        const refused = err.code === GrpcStatus.UNAVAILABLE && hint === 0;
+        // A member we cannot reach is skipped for a while, even when others still name it leader.
+        if (refused) this.suspectUntil.set(target, Date.now() + SUSPECT_MS);
+        if (hint > 0 && hint !== target && this.clients.has(hint) && !this.isSuspect(hint)) {
           this.leader = hint;
           continue;
         }
-        this.leader = this.endpoints[(this.endpoints.findIndex((x) => x.id === target) + 1) % this.endpoints.length].id;
+        this.leader = this.nextCandidate(target);
         attempt++;
-        // Back off a little once every member has been tried.
-        if (attempt % this.endpoints.length === 0) await new Promise((r) => setTimeout(r, Math.min(100, 10 * attempt)));
+        // Back off once every member has been tried: an election is probably under way.
+        if (attempt % this.endpoints.length === 0) await new Promise((r) => setTimeout(r, Math.min(100, 20 * attempt)));
       }
     }
     throw new KvRequestError(`Request failed after ${this.requestTimeoutMs} ms: ${lastError}`, unknown);
