@@ -1,5 +1,5 @@
 import { type ConfChange, changedConfState, decodeConfChange, encodeConfChange } from './conf_change.js';
-import { ProposalDroppedError } from './errors.js';
+import { ConfChangePendingError, ProposalDroppedError } from './errors.js';
 import { RaftLog } from './log.js';
 import { Progress } from './progress.js';
 import { committedIndex, voteResult } from './quorum.js';
@@ -447,15 +447,19 @@ export class Raft {
           this.vote === m.from ||
           (this.vote === NONE && this.lead === NONE) ||
           (m.type === 'MsgPreVote' && m.term > this.term);
-        if (canVote && this.log.isUpToDate(m.index, m.logTerm) && this.voters.includes(m.from)) {
+        // A member that joined with an empty log knows no configuration yet; its vote still counts only where it is a voter.
+        const knownVoter = this.voters.includes(m.from) || this.voters.length === 0;
+        if (canVote && this.log.isUpToDate(m.index, m.logTerm) && knownVoter) {
           this.send(message({ type: voteRespType(m.type), to: m.from, term: m.term }));
           if (m.type === 'MsgVote') {
             this.electionElapsed = 0;
             this.vote = m.from;
           }
-        } else {
+        } else if (this.term > 0) {
           this.send(message({ type: voteRespType(m.type), to: m.from, term: this.term, reject: true }));
         }
+        // At term 0 (a member that just joined with an empty log) a refusal could carry no term;
+        // the candidate's term is higher, so it would drop the answer anyway.
         return;
       }
     }
@@ -655,7 +659,7 @@ export class Raft {
     for (const e of entries) {
       if (e.type === 'confChange') {
         if (this.pendingConfIndex > this.log.applied) {
-          throw new ProposalDroppedError(
+          throw new ConfChangePendingError(
             `a configuration change is pending until index ${this.pendingConfIndex} is applied (applied ${this.log.applied})`,
           );
         }

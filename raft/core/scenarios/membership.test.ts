@@ -154,3 +154,25 @@ test('one configuration change at a time: a new leader refuses changes until its
   assert.deepEqual(voters(c, next), others(c, l).sort());
   assertSafe(c);
 });
+
+test('a new voter that has heard from no leader yet answers (pre-)votes, so the others can elect a leader while the old one is down', () => {
+  const c = cluster(3);
+  const l = c.waitLeader();
+  one(c, 'a=1');
+  c.addMember(4, []);
+  // The leader cannot reach the newcomer, so it stays at term 0 with an empty log.
+  c.partition([l], [4]);
+  change(c, 'addVoter', 4, [1, 2, 3]);
+  assert.equal(c.member(4).rn.raft.term, 0);
+  c.crash(l);
+  const rest = others(c, l, 4);
+  c.forgetLeader(rest);
+  // Member 4 is needed for a quorum of four; it must answer the (pre-)votes rather than throw or refuse.
+  c.campaign(rest[0]);
+  const l2 = c.waitLeader(300, rest);
+  c.restart(l);
+  c.heal();
+  one(c, 'a=2', [1, 2, 3, 4]);
+  assert.ok(c.member(l2).rn.raft.voters.includes(4));
+  assertSafe(c);
+});

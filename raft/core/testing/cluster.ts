@@ -17,6 +17,8 @@ export interface TestMember {
   /** The applied key-value state: entries are "key=value" strings. */
   kv: Map<string, string>;
   up: boolean;
+  /** The index of the snapshot the state machine was last restored from. */
+  restoredIndex: number;
 }
 
 export interface ClusterOptions {
@@ -84,6 +86,7 @@ export class TestCluster {
       applied: [],
       kv: new Map(),
       up: true,
+      restoredIndex: 0,
     };
     this.members.set(id, m);
     return m;
@@ -117,7 +120,7 @@ export class TestCluster {
     const rd = m.rn.ready();
     if (rd.snapshot) {
       m.storage.applySnapshot(rd.snapshot);
-      this.restoreStateMachine(m, rd.snapshot.data);
+      this.restoreStateMachine(m, rd.snapshot.metadata.index, rd.snapshot.data);
     }
     if (rd.entries.length > 0) m.storage.append(rd.entries);
     if (rd.hardState) m.storage.setHardState(rd.hardState);
@@ -127,6 +130,8 @@ export class TestCluster {
         m.rn.applyConfChange(decodeConfChange(e.data));
         continue;
       }
+      // After a restart the log may still hold entries the restored snapshot covers: skip them, as the driver does.
+      if (e.index <= m.restoredIndex) continue;
       m.applied.push(e);
       const s = dec.decode(e.data);
       const eq = s.indexOf('=');
@@ -141,7 +146,8 @@ export class TestCluster {
     return true;
   }
 
-  private restoreStateMachine(m: TestMember, data: Uint8Array): void {
+  private restoreStateMachine(m: TestMember, index: number, data: Uint8Array): void {
+    m.restoredIndex = index;
     const state = data.byteLength > 0 ? (JSON.parse(dec.decode(data)) as SnapshotState) : { kv: [], applied: [] };
     m.kv = new Map(state.kv);
     m.applied = state.applied.map(([index, term, d]) => ({ index, term, type: 'normal', data: enc.encode(d) }));
@@ -336,7 +342,7 @@ export class TestCluster {
     const old = this.member(id);
     const fresh = this.addMember(id, [], old.storage);
     const snap = old.storage.snapshot();
-    if (snap.metadata.index > 0) this.restoreStateMachine(fresh, snap.data);
+    if (snap.metadata.index > 0) this.restoreStateMachine(fresh, snap.metadata.index, snap.data);
     fresh.up = true;
   }
 
