@@ -28,3 +28,8 @@ export class ProposalDroppedError extends Error {
     super(`Proposal dropped: ${reason}`);
   }
 }
+
+/** A configuration change was refused because another (or the leader's first entry) is not applied yet. */
+export class ConfChangePendingError extends ProposalDroppedError {
+  override name = 'ConfChangePendingError';
+}

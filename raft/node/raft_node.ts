@@ -1,5 +1,5 @@
 import { type ConfChange, type ConfChangeType, decodeConfChange } from '../core/conf_change.js';
-import { ProposalDroppedError } from '../core/errors.js';
+import { ConfChangePendingError, ProposalDroppedError } from '../core/errors.js';
 import type { Random } from '../core/random.js';
 import { RawNode, type Status } from '../core/raw_node.js';
 import type { ConfState, Entry, Message, NodeId, Ready } from '../core/types.js';
@@ -93,6 +93,7 @@ export class RaftNode {
   private readonly readRequests = new Map<string, ReadWaiter>();
   private readonly readWaiters: ReadWaiter[] = [];
   private readonly leaderWaiters: Array<{ id: NodeId; resolve(): void }> = [];
+  private readonly applyWaiters: Array<{ index: number; resolve(): void }> = [];
   private readCounter = 0;
   private applied: number;
   private smApplied: number;
@@ -248,6 +249,9 @@ export class RaftNode {
     for (const rs of rd.readStates) this.onReadState(rs.index, rs.requestCtx);
     this.rn.advance(rd);
     this.releaseReads();
+    for (let i = this.applyWaiters.length - 1; i >= 0; i--) {
+      if (this.applyWaiters[i].index < this.applied) this.applyWaiters.splice(i, 1)[0].resolve();
+    }
     await this.maybeSnapshot();
   }
 
@@ -348,9 +352,38 @@ export class RaftNode {
     return this.submit(() => this.rn.propose(data));
   }
 
-  /** Adds or removes one member; resolves with the new configuration once applied here. */
-  changeMembership(type: ConfChangeType, nodeId: NodeId, address = ''): Promise<ConfState> {
-    return this.submit(() => this.rn.proposeConfChange({ type, nodeId, context: address })) as Promise<ConfState>;
+  /**
+   * Adds or removes one member; resolves with the new configuration once
+   * applied here. While another change (or a new leader's first entry) is
+   * still being applied, it waits for that, up to the proposal timeout.
+   */
+  async changeMembership(type: ConfChangeType, nodeId: NodeId, address = ''): Promise<ConfState> {
+    const timeoutMs = this.o.proposalTimeoutMs ?? 5000;
+    const deadline = this.o.clock.nowMs() + timeoutMs;
+    for (;;) {
+      try {
+        return (await this.submit(() => this.rn.proposeConfChange({ type, nodeId, context: address }))) as ConfState;
+      } catch (e) {
+        if (!(e instanceof ConfChangePendingError) || this.o.clock.nowMs() >= deadline) throw e;
+        await this.appliedPast(this.applied, deadline - this.o.clock.nowMs());
+      }
+    }
+  }
+
+  /** Resolves once something past `index` is applied, or after timeoutMs. */
+  private appliedPast(index: number, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const w = { index, resolve: () => {
+        this.o.clock.clearTimeout(timer);
+        resolve();
+      } };
+      const timer = this.o.clock.setTimeout(() => {
+        const i = this.applyWaiters.indexOf(w);
+        if (i >= 0) this.applyWaiters.splice(i, 1);
+        resolve();
+      }, Math.max(1, timeoutMs));
+      this.applyWaiters.push(w);
+    });
   }
 
   private submit(append: () => { index: number; term: number }): Promise<unknown> {
