@@ -11,7 +11,14 @@ declare module 'rocksdb' {
     next(cb: (err: Error | undefined | null, key?: Buffer, value?: Buffer) => void): void;
     end(cb: Cb): void;
   }
+  /** The binding's chained batch; the underscored methods skip the abstract layer's checks. */
+  export interface ChainedBatch {
+    _put(key: Buffer, value: Buffer): void;
+    _del(key: Buffer): void;
+    _write(options: { sync?: boolean }, cb: Cb): void;
+  }
   export interface RocksDb {
+    batch(): ChainedBatch;
     open(options: { createIfMissing?: boolean; errorIfExists?: boolean }, cb: Cb): void;
     close(cb: Cb): void;
     get(key: Key, options: { asBuffer?: boolean }, cb: Cb<Buffer>): void;
