@@ -24,8 +24,6 @@ declare module 'rocksdb' {
     get(key: Key, options: { asBuffer?: boolean }, cb: Cb<Buffer>): void;
     put(key: Key, value: Buffer | string, options: { sync?: boolean }, cb: Cb): void;
     batch(ops: BatchOp[], options: { sync?: boolean }, cb: Cb): void;
-    /** The binding's batch without the abstract layer's per-op copy and checks. */
-    _batch(ops: BatchOp[], options: { sync?: boolean }, cb: Cb): void;
     clear(options: { gte?: Key; lte?: Key; lt?: Key; gt?: Key }, cb: Cb): void;
     iterator(options: { gte?: Key; lt?: Key; lte?: Key; keyAsBuffer?: boolean; valueAsBuffer?: boolean; keys?: boolean; values?: boolean }): Iterator;
   }
