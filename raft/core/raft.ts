@@ -867,7 +867,9 @@ export class Raft {
     const { index, term } = s.metadata;
     if (index <= this.log.committed) return false;
     const cs = s.metadata.confState;
-    if (!cs.voters.includes(this.id) && !cs.learners.includes(this.id)) {
+    // A member still joining (not in its own configuration) takes a snapshot taken before it was
+    // added: the entries after it add the member. Refusing it left such a member unable to catch up.
+    if (!cs.voters.includes(this.id) && !cs.learners.includes(this.id) && this.isMember(this.id)) {
       this.logger(`${this.id} ignored a snapshot at index ${index} whose configuration does not include it`);
       return false;
     }

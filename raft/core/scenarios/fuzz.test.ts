@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ProposalDroppedError } from '../errors.js';
 import { SeededRandom } from '../random.js';
 import { TestCluster } from '../testing/cluster.js';
 import type { NodeId } from '../types.js';
@@ -31,9 +32,9 @@ function fuzz(seed: number, iterations: number): void {
       const all = [...c.members.keys()];
       const l = c.leader();
       const a = rnd.intn(40);
-      try {
-        if (a < 20 && l !== undefined) {
-          c.propose(l, `v${it}=${seed}`);
+      const act = (): void => {
+        if (a < 20) {
+          if (l !== undefined) c.propose(l, `v${it}=${seed}`);
         } else if (a < 22 && all.some((id) => c.member(id).up)) {
           const up = all.filter((id) => c.member(id).up);
           const victim = up[rnd.intn(up.length)];
@@ -53,14 +54,16 @@ function fuzz(seed: number, iterations: number): void {
         } else if (a < 32) {
           trace.push('heal');
           c.heal();
-        } else if (a < 34 && l !== undefined) {
+        } else if (a < 34) {
+          if (l === undefined) return;
           const vs = c.member(l).rn.raft.voters.filter((v) => v !== l);
           if (vs.length > 0) {
             const t = vs[rnd.intn(vs.length)];
             trace.push(`transfer ${l}->${t}`);
             c.member(l).rn.transferLeadership(t);
           }
-        } else if (a < 38 && l !== undefined) {
+        } else if (a < 38) {
+          if (l === undefined) return;
           const r = c.member(l).rn.raft;
           const kind = rnd.intn(3);
           if (kind === 0 && r.voters.length + r.learners.length < 6) {
@@ -78,8 +81,11 @@ function fuzz(seed: number, iterations: number): void {
             c.proposeConfChange(l, { type: 'removeNode', nodeId: id });
           }
         }
+      };
+      try {
+        act();
       } catch (e) {
-        if (!(e instanceof Error) || e.name !== 'ProposalDroppedError') throw e;
+        if (!(e instanceof ProposalDroppedError)) throw e;
       }
       c.tick(1 + rnd.intn(5));
       for (const id of members()) if (c.member(id).up) for (const d of c.appliedData(id)) seen.add(d);
@@ -98,6 +104,12 @@ function fuzz(seed: number, iterations: number): void {
     assertSafe(c);
     if (process.env.CORE_FUZZ_VERBOSE) console.log(`seed ${seed}: ${seen.size} committed, final members ${final.join(',')}, ${trace.length} faults`);
   } catch (e) {
+    if (process.env.CORE_FUZZ_VERBOSE) {
+      for (const m of c.members.values()) {
+        const r = m.rn.raft;
+        console.log(`${m.id} up=${m.up} ${r.role} term=${r.term} lead=${r.lead} vote=${r.vote} voters=${r.voters} learners=${r.learners} commit=${r.log.committed} applied=${r.log.applied} last=${r.log.lastIndex()}/${r.log.lastTerm()} first=${r.log.firstIndex()}`);
+      }
+    }
     (e as Error).message += `\nseed ${seed}; last actions: ${trace.slice(-25).join(', ')}`;
     throw e;
   }

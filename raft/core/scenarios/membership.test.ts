@@ -176,3 +176,21 @@ test('a new voter that has heard from no leader yet answers (pre-)votes, so the 
   assert.ok(c.member(l2).rn.raft.voters.includes(4));
   assertSafe(c);
 });
+
+test('a member added after the leader’s last snapshot catches up from that snapshot, which predates it', () => {
+  const c = cluster(3);
+  const l = c.waitLeader();
+  for (let i = 0; i < 10; i++) one(c, `s${i}=1`);
+  for (const id of [1, 2, 3]) c.snapshotAndCompact(id);
+  const snap = c.member(l).storage.snapshot().metadata;
+  assert.ok(!snap.confState.learners.includes(4));
+  c.addMember(4, []);
+  change(c, 'addLearner', 4, [1, 2, 3]);
+  one(c, 's10=1');
+  assert.equal(c.member(4).storage.snapshot().metadata.index, snap.index);
+  assert.deepEqual(c.member(4).rn.raft.learners, [4]);
+  assert.equal(c.appliedData(4).length, 11);
+  change(c, 'addVoter', 4);
+  one(c, 's11=1');
+  assertSafe(c);
+});
