@@ -98,7 +98,9 @@ export class MemoryStorage implements Storage {
     if (offset > this.ents.length) {
       throw new RangeError(`Cannot append entry ${es[0].index}: the log ends at ${this.lastIndex()}, leaving a gap`);
     }
-    this.ents = this.ents.slice(0, offset).concat(es);
+    // In place: copying the whole log on every append would cost O(log length) per save.
+    this.ents.length = offset;
+    for (const e of es) this.ents.push(e);
   }
 }
 
