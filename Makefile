@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SEEDS ?= 300
 DIR ?= .navarch
 
-.PHONY: deps gen build typecheck test test-unit test-e2e sim up down bench bench-raft bench-failover clean
+.PHONY: deps gen build typecheck test test-unit test-e2e sim up down bench bench-deps bench-raft bench-failover bench-storage clean
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -36,13 +36,20 @@ up: build
 down:
 	npx tsx cmd/navarch.ts down --dir $(DIR)
 
-bench-raft: gen
+# The peer the Raft benchmark compares against: Debian's etcd, started by the benchmark itself.
+bench-deps:
+	@command -v etcd >/dev/null 2>&1 || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q etcd-server)
+
+bench-raft: gen bench-deps
 	npx tsx bench/raft.ts
 
 bench-failover: gen
 	npx tsx bench/failover.ts
 
-bench: bench-raft bench-failover
+bench-storage: gen
+	npx tsx bench/raft_storage.ts
+
+bench: bench-raft bench-failover bench-storage
 
 clean:
 	rm -rf gen node_modules $(DIR)
