@@ -407,6 +407,12 @@ export class RaftNode {
         this.pending.delete(at.index);
         reject(new RaftTimeoutError(`proposal at index ${at.index} was not applied within ${this.o.proposalTimeoutMs ?? 5000} ms; it may still be`));
       }, this.o.proposalTimeoutMs ?? 5000);
+      const replaced = this.pending.get(at.index);
+      if (replaced) {
+        // Our earlier entry at this index was cut from the log while we were not leading.
+        this.o.clock.clearTimeout(replaced.timer);
+        replaced.reject(new ProposalDroppedError(`the entry at index ${at.index} was replaced by a newer leader's`));
+      }
       this.pending.set(at.index, { term: at.term, resolve, reject, timer });
     });
   }
