@@ -4,7 +4,7 @@ import { ProposalDroppedError } from '../errors.js';
 import { SeededRandom } from '../random.js';
 import { TestCluster } from '../testing/cluster.js';
 import type { NodeId } from '../types.js';
-import { assertSafe, one } from './helpers.js';
+import { assertSafe, one, waitApplied } from './helpers.js';
 
 /**
  * Everything at once on the in-process cluster: proposals, crashes, restarts,
@@ -97,6 +97,8 @@ function fuzz(seed: number, iterations: number): void {
     c.waitLeader(1000);
     const final = members();
     one(c, `final=${seed}`, final, 2000);
+    // Changes still pending before "final" are now committed; wait for the configuration they produce.
+    waitApplied(c, members(), `final=${seed}`, 2000);
     for (const id of members()) {
       const data = new Set(c.appliedData(id));
       for (const d of seen) assert.ok(data.has(d), `member ${id} lacks committed "${d}"`);
