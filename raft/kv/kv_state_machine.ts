@@ -1,6 +1,10 @@
 // An in-memory key-value StateMachine for the simulator, e2e tests and demo.
-// Each write carries (clientId, seq); a session table makes a retried write
-// apply once and return the first answer.
+// Each command carries (clientId, seq); a session table makes a retried
+// command apply once and return the first answer. A client sends its
+// commands one at a time with seq 1, 2, 3, ... The table is bounded: the
+// least recently seen client is forgotten first, and a forgotten client's
+// next command (seq > 1, unknown session) is refused with 'sessionExpired',
+// never applied twice: it must start a new session under a new clientId.
 
 import type { Entry } from '../core/types.js';
 import type { StateMachine } from '../node/ports.js';
@@ -8,13 +12,22 @@ import type { StateMachine } from '../node/ports.js';
 export type KvCommand =
   | { op: 'put'; clientId: string; seq: number; key: string; value: Uint8Array }
   | { op: 'delete'; clientId: string; seq: number; key: string }
-  | { op: 'cas'; clientId: string; seq: number; key: string; expected: Uint8Array | null; value: Uint8Array };
+  | { op: 'cas'; clientId: string; seq: number; key: string; expected: Uint8Array | null; value: Uint8Array }
+  /** A read through the log: linearizable without ReadIndex, at the cost of an entry. */
+  | { op: 'get'; clientId: string; seq: number; key: string };
 
 export interface KvResult {
   /** The log index at which the write was applied (the first time, for retries). */
   index: number;
-  /** cas: whether it swapped; put/delete: true. */
+  /** cas: whether it swapped; put/delete/get: true; false with `error`. */
   ok: boolean;
+  /** get: the value read; cas: the value after it (null: absent). Absent for put/delete. */
+  value?: Uint8Array | null;
+  /**
+   * stale: a seq below the client's latest (the client moved on; nothing applied).
+   * sessionExpired: the client's session was forgotten (see above; nothing applied).
+   */
+  error?: 'stale' | 'sessionExpired';
 }
 
 interface Session {
@@ -27,12 +40,12 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 // Layout: 1 byte op, then length-prefixed fields (u32 big-endian): clientId, key, value, expected; u64 seq as f64.
-const OPS = ['put', 'delete', 'cas'] as const;
+const OPS = ['put', 'delete', 'cas', 'get'] as const;
 
 export function encodeCommand(c: KvCommand): Uint8Array {
   const clientId = enc.encode(c.clientId);
   const key = enc.encode(c.key);
-  const value = c.op === 'delete' ? new Uint8Array(0) : c.value;
+  const value = c.op === 'delete' || c.op === 'get' ? new Uint8Array(0) : c.value;
   const hasExpected = c.op === 'cas' && c.expected !== null;
   const expected = c.op === 'cas' && c.expected ? c.expected : new Uint8Array(0);
   const out = new Uint8Array(1 + 8 + 1 + 16 + clientId.length + key.length + value.length + expected.length);
@@ -71,7 +84,7 @@ export function decodeCommand(data: Uint8Array): KvCommand {
   const clientId = dec.decode(parts[0]);
   const key = dec.decode(parts[1]);
   if (op === 'put') return { op, clientId, seq, key, value: parts[2] };
-  if (op === 'delete') return { op, clientId, seq, key };
+  if (op === 'delete' || op === 'get') return { op, clientId, seq, key };
   return { op, clientId, seq, key, value: parts[2], expected: hasExpected ? parts[3] : null };
 }
 
@@ -86,7 +99,9 @@ export class KvStateMachine implements StateMachine {
   private sessions = new Map<string, Session>();
 
   /** @param maxSessions clients remembered for deduplication; the least recently seen is forgotten first. */
-  constructor(readonly maxSessions = 10000) {}
+  constructor(readonly maxSessions = 10000) {
+    if (!Number.isInteger(maxSessions) || maxSessions < 1) throw new RangeError(`Invalid maxSessions "${maxSessions}": expected a positive integer`);
+  }
 
   async open(): Promise<number> {
     return 0;
@@ -95,8 +110,11 @@ export class KvStateMachine implements StateMachine {
   apply(entry: Entry): KvResult {
     const c = decodeCommand(entry.data);
     const s = this.sessions.get(c.clientId);
-    if (s && c.seq <= s.seq) return s.result;
+    if (s && c.seq === s.seq) return s.result;
+    if (s && c.seq < s.seq) return { index: entry.index, ok: false, error: 'stale' };
+    if (!s && c.seq > 1) return { index: entry.index, ok: false, error: 'sessionExpired' };
     let ok = true;
+    let value: Uint8Array | null | undefined;
     switch (c.op) {
       case 'put':
         this.data.set(c.key, c.value);
@@ -108,10 +126,14 @@ export class KvStateMachine implements StateMachine {
         const cur = this.data.get(c.key);
         ok = c.expected === null ? cur === undefined : cur !== undefined && bytesEqual(cur, c.expected);
         if (ok) this.data.set(c.key, c.value);
+        value = this.data.get(c.key) ?? null;
         break;
       }
+      case 'get':
+        value = this.data.get(c.key) ?? null;
+        break;
     }
-    const result = { index: entry.index, ok };
+    const result: KvResult = value === undefined ? { index: entry.index, ok } : { index: entry.index, ok, value };
     // Re-insert so Map order is least-recently-seen first.
     this.sessions.delete(c.clientId);
     this.sessions.set(c.clientId, { seq: c.seq, result, lastIndex: entry.index });
@@ -119,8 +141,13 @@ export class KvStateMachine implements StateMachine {
     return result;
   }
 
+  /** A local read: linearizable once this member's readIndex() has resolved, stale otherwise. */
   read(key: string): Uint8Array | undefined {
     return this.data.get(key);
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
   }
 
   get size(): number {
@@ -131,7 +158,14 @@ export class KvStateMachine implements StateMachine {
     const b64 = (u: Uint8Array): string => Buffer.from(u).toString('base64');
     const state = {
       data: [...this.data].map(([k, v]) => [k, b64(v)]),
-      sessions: [...this.sessions].map(([id, s]) => [id, s.seq, s.result.index, s.result.ok, s.lastIndex]),
+      sessions: [...this.sessions].map(([id, s]) => [
+        id,
+        s.seq,
+        s.result.index,
+        s.result.ok,
+        s.lastIndex,
+        s.result.value === undefined ? 0 : s.result.value === null ? 1 : b64(s.result.value),
+      ]),
     };
     return enc.encode(JSON.stringify(state));
   }
@@ -140,8 +174,13 @@ export class KvStateMachine implements StateMachine {
     this.data = new Map();
     this.sessions = new Map();
     if (data.byteLength === 0) return;
-    const state = JSON.parse(dec.decode(data)) as { data: [string, string][]; sessions: [string, number, number, boolean, number][] };
+    const state = JSON.parse(dec.decode(data)) as { data: [string, string][]; sessions: [string, number, number, boolean, number, 0 | 1 | string | undefined][] };
     for (const [k, v] of state.data) this.data.set(k, new Uint8Array(Buffer.from(v, 'base64')));
-    for (const [id, seq, index, ok, lastIndex] of state.sessions) this.sessions.set(id, { seq, result: { index, ok }, lastIndex });
+    for (const [id, seq, index, ok, lastIndex, v] of state.sessions) {
+      const result: KvResult = { index, ok };
+      if (v === 1) result.value = null;
+      else if (typeof v === 'string') result.value = new Uint8Array(Buffer.from(v, 'base64'));
+      this.sessions.set(id, { seq, result, lastIndex });
+    }
   }
 }
