@@ -2,7 +2,7 @@
 // on 127.0.0.1, and a minimal gRPC client for etcd's KV.Put, so both systems
 // get the same closed-loop load in the same run.
 
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import { credentials, makeGenericClientConstructor, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
@@ -15,19 +15,24 @@ export function etcdAvailable(): boolean {
 
 export interface EtcdCluster {
   endpoints: string[];
+  /** SIGKILLs member i (0-based) and waits for it to exit. */
+  kill(i: number): Promise<void>;
+  /** Starts member i again on its data dir. */
+  restart(i: number): void;
   stop(): Promise<void>;
 }
 
 export async function startEtcd(dir: string): Promise<EtcdCluster> {
-  const members = [];
+  const members: Array<{ name: string; peer: number; client: number }> = [];
   for (let i = 1; i <= 3; i++) members.push({ name: `e${i}`, peer: await freePort(), client: await freePort() });
   const initial = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
   const children: ChildProcess[] = [];
-  for (const m of members) {
+  const launch = (i: number, state: 'new' | 'existing'): void => {
+    const m = members[i];
     const data = join(dir, m.name);
     mkdirSync(data, { recursive: true });
     const out = openSync(join(dir, `${m.name}.log`), 'a');
-    children.push(
+    children[i] =
       spawn(
         'etcd',
         [
@@ -38,28 +43,78 @@ export async function startEtcd(dir: string): Promise<EtcdCluster> {
           '--listen-peer-urls', `http://127.0.0.1:${m.peer}`,
           '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
           '--initial-cluster', initial,
-          '--initial-cluster-state', 'new',
+          '--initial-cluster-state', state,
         ],
         { stdio: ['ignore', out, out] },
-      ),
-    );
+      );
     closeSync(out);
-  }
+  };
+  for (let i = 0; i < members.length; i++) launch(i, 'new');
+  const kill = (i: number): Promise<void> =>
+    new Promise<void>((r) => {
+      const c = children[i];
+      if (c.exitCode !== null || c.signalCode !== null) return r();
+      c.once('exit', () => r());
+      c.kill('SIGKILL');
+    });
   return {
     endpoints: members.map((m) => `127.0.0.1:${m.client}`),
+    kill,
+    restart: (i) => launch(i, 'existing'),
     async stop() {
-      await Promise.all(
-        children.map(
-          (c) =>
-            new Promise<void>((r) => {
-              if (c.exitCode !== null || c.signalCode !== null) return r();
-              c.once('exit', () => r());
-              c.kill('SIGKILL');
-            }),
-        ),
-      );
+      await Promise.all(children.map((_, i) => kill(i)));
     },
   };
+}
+
+// etcdserverpb.Maintenance/Status: StatusResponse.header (1) .member_id (2), and .leader (4).
+const statusMethod = {
+  status: {
+    path: '/etcdserverpb.Maintenance/Status',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: () => Buffer.alloc(0),
+    requestDeserialize: (b: Buffer) => b,
+    responseSerialize: (b: Buffer) => b,
+    responseDeserialize: (b: Buffer) => b,
+  },
+};
+const StatusClient = makeGenericClientConstructor(statusMethod, 'etcdserverpb.Maintenance');
+
+function readVarintField(r: BinaryReader, field: number, end: number): bigint | undefined {
+  let found: bigint | undefined;
+  while (r.pos < end) {
+    const [no, wire] = r.tag();
+    if (no === field && wire === 0) found = BigInt(r.uint64().toString());
+    else r.skip(wire);
+  }
+  return found;
+}
+
+/** The member id an etcd endpoint answers as, and the leader it knows (0n when none). */
+export function etcdStatus(endpoint: string, timeoutMs = 300): Promise<{ memberId: bigint; leader: bigint }> {
+  const c = new StatusClient(endpoint, credentials.createInsecure()) as unknown as {
+    status(req: unknown, md: Metadata, opts: object, cb: (err: ServiceError | null, res?: Buffer) => void): void;
+    close(): void;
+  };
+  return new Promise((resolve, reject) =>
+    c.status({}, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => {
+      c.close();
+      if (err || !res) return reject(err ?? new Error('Empty status response'));
+      const r = new BinaryReader(res);
+      let memberId = 0n;
+      let leader = 0n;
+      while (r.pos < r.len) {
+        const [no, wire] = r.tag();
+        if (no === 1 && wire === 2) {
+          const len = r.uint32();
+          memberId = readVarintField(r, 2, r.pos + len) ?? 0n;
+        } else if (no === 4 && wire === 0) leader = BigInt(r.uint64().toString());
+        else r.skip(wire);
+      }
+      resolve({ memberId, leader });
+    }),
+  );
 }
 
 // etcdserverpb.PutRequest: key = field 1 (bytes), value = field 2 (bytes). The response is not needed.
