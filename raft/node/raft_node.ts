@@ -95,6 +95,7 @@ export class RaftNode {
   private readonly leaderWaiters: Array<{ id: NodeId; resolve(): void }> = [];
   private readonly applyWaiters: Array<{ index: number; resolve(): void }> = [];
   private readCounter = 0;
+  private readonly readEpoch: number;
   private applied: number;
   private smApplied: number;
   private snapshotIndex: number;
@@ -116,6 +117,7 @@ export class RaftNode {
     this.applied = applied;
     this.smApplied = smApplied;
     this.snapshotIndex = snapshotIndex;
+    this.readEpoch = o.random.intn(0x100000000);
   }
 
   /** Opens the state machine, restores the latest snapshot, and starts ticking and serving. */
@@ -426,10 +428,13 @@ export class RaftNode {
     if (this.pending.size + this.readWaiters.length + this.readRequests.size >= (this.o.maxPendingRequests ?? 65536)) {
       return Promise.reject(new ProposalDroppedError(`member ${this.id} has too many requests in flight`));
     }
-    const ctx = new Uint8Array(12);
+    // Member id, a random per-start epoch and a counter: a restarted member's counter starts over,
+    // and the leader must not confuse its new request with one from before the restart.
+    const ctx = new Uint8Array(16);
     const view = new DataView(ctx.buffer);
     view.setUint32(0, this.id >>> 0);
-    view.setFloat64(4, ++this.readCounter);
+    view.setUint32(4, this.readEpoch);
+    view.setFloat64(8, ++this.readCounter);
     const key = ctxKey(ctx);
     return new Promise((resolve, reject) => {
       const timeoutMs = this.o.readIndexTimeoutMs ?? 5000;
