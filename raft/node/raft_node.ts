@@ -484,6 +484,7 @@ export class RaftNode {
   transferLeadership(to: NodeId, timeoutMs = 5000): Promise<void> {
     if (this.stopped) return Promise.reject(new RaftStoppedError(`member ${this.id} is stopped`));
     if (this.lead === to) return Promise.resolve();
+    if (!this.isLeader()) return Promise.reject(new NotLeaderError(this.id, this.rn.raft.lead));
     return new Promise((resolve, reject) => {
       const waiter = {
         id: to,
