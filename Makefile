@@ -5,6 +5,8 @@ DIR ?= .navarch
 
 .PHONY: deps gen build typecheck test test-unit test-e2e sim up down bench bench-deps bench-raft bench-failover bench-storage clean
 
+# The registry reachable here serves only the Linux builds of buf; package-lock.json lists buf's other
+# platform packages (optional, skipped on Linux) by hand so that npm ci accepts the lock file.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
