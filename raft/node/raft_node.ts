@@ -38,6 +38,8 @@ export interface RaftNodeOptions {
   heartbeatTicks?: number;
   /** Take a snapshot once this many entries were applied since the last one. @default 10000 */
   snapshotEntries?: number;
+  /** Or once this many bytes of entries were applied since the last one. @default 64 MiB */
+  snapshotBytes?: number;
   /** Entries kept behind a snapshot so slightly slow followers need no snapshot. @default 1000 */
   snapshotCatchUpEntries?: number;
   /** @default 5000 */
@@ -95,6 +97,7 @@ export class RaftNode {
   private readonly leaderWaiters: Array<{ id: NodeId; resolve(): void }> = [];
   private readonly applyWaiters: Array<{ index: number; resolve(): void }> = [];
   private readCounter = 0;
+  private bytesSinceSnapshot = 0;
   private readonly readEpoch: number;
   private applied: number;
   private smApplied: number;
@@ -269,6 +272,7 @@ export class RaftNode {
     this.applied = index;
     this.smApplied = index;
     this.snapshotIndex = index;
+    this.bytesSinceSnapshot = 0;
     this.stats.snapshotsRestored++;
     this.log.info(`member ${this.id}: restored snapshot at index ${index}`);
   }
@@ -295,6 +299,7 @@ export class RaftNode {
       }
     }
     this.applied = e.index;
+    this.bytesSinceSnapshot += e.data.byteLength;
     if (e.index > this.smApplied) this.smApplied = e.index;
     this.stats.applied++;
     const p = this.pending.get(e.index);
@@ -323,12 +328,14 @@ export class RaftNode {
 
   private async maybeSnapshot(): Promise<void> {
     const every = this.o.snapshotEntries ?? 10000;
-    if (this.applied - this.snapshotIndex < every) return;
+    const everyBytes = this.o.snapshotBytes ?? 64 * 1024 * 1024;
+    if (this.applied - this.snapshotIndex < every && this.bytesSinceSnapshot < everyBytes) return;
     const index = this.applied;
     const app = await this.o.stateMachine.snapshot();
     const data = encodeSnapshotEnvelope(this.members, app);
     await this.o.storage.createSnapshot(index, this.rn.raft.confState(), data);
     this.snapshotIndex = index;
+    this.bytesSinceSnapshot = 0;
     this.stats.snapshotsTaken++;
     const keep = this.o.snapshotCatchUpEntries ?? 1000;
     const compactTo = index - keep;
