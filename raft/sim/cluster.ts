@@ -1,0 +1,581 @@
+// One simulated run: real RaftNodes over SimClock, SimNetwork and SimDisk,
+// a fault phase with clients, a healed liveness phase, and the checkers.
+// Everything is drawn from one seed; the same seed replays the same run.
+
+import { SeededRandom } from '../core/random.js';
+import type { Entry, NodeId } from '../core/types.js';
+import { KvStateMachine, type KvResult, encodeCommand } from '../kv/kv_state_machine.js';
+import { NotLeaderError } from '../node/errors.js';
+import type { StateMachine } from '../node/ports.js';
+import { RaftNode } from '../node/raft_node.js';
+import { type KvHistoryEntry, checkKvHistory } from './linearizability.js';
+import { SimClock } from './sim_clock.js';
+import { SimDisk } from './sim_disk.js';
+import { SimNetwork } from './sim_network.js';
+
+export interface RunOptions {
+  verbose?: boolean;
+  /** Lines kept for the trace printed on failure. @default 120 */
+  traceTailLines?: number;
+}
+
+export interface RunResult {
+  seed: number;
+  ok: boolean;
+  failure?: string;
+  trace: string[];
+  summary: string;
+}
+
+class SimFailure extends Error {
+  override name = 'SimFailure';
+}
+
+const FAULT_PHASE_MS = 5000;
+const LIVENESS_BOUND_MS = 10000;
+const OP_DEADLINE_MS = 3000;
+const ATTEMPT_TIMEOUT_MS = 1500;
+const KEYS = ['a', 'b', 'c'];
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+interface Member {
+  id: NodeId;
+  disk: SimDisk;
+  node: RaftNode | undefined;
+  machine: KvStateMachine | undefined;
+  /** Last index this incarnation's machine applied or restored. */
+  machineIndex: number;
+  removed: boolean;
+  joined: boolean;
+  starting: boolean;
+  crashes: number;
+}
+
+/** Keeps the last `max` lines; prints every line as it comes when verbose. */
+class Trace {
+  private lines: string[] = [];
+  constructor(
+    private readonly clock: SimClock,
+    private readonly max: number,
+    private readonly verbose: boolean,
+  ) {}
+  add(line: string): void {
+    const l = `${String(this.clock.nowMs()).padStart(6)} ms  ${line}`;
+    if (this.verbose) console.log(l);
+    this.lines.push(l);
+    if (this.lines.length > this.max * 2) this.lines = this.lines.slice(-this.max);
+  }
+  tail(): string[] {
+    return this.lines.slice(-this.max);
+  }
+}
+
+export async function runSeed(seed: number, options: RunOptions = {}): Promise<RunResult> {
+  const sim = new Simulation(seed, options);
+  try {
+    await sim.run();
+    return { seed, ok: true, trace: [], summary: sim.summary() };
+  } catch (e) {
+    const msg = e instanceof SimFailure ? e.message : `unexpected error: ${(e as Error).stack ?? String(e)}`;
+    sim.trace.add(`FAILED: ${msg}`);
+    return { seed, ok: false, failure: msg, trace: sim.trace.tail(), summary: sim.summary() };
+  } finally {
+    sim.shutdown();
+  }
+}
+
+class Simulation {
+  readonly clock = new SimClock();
+  readonly trace: Trace;
+  private readonly root: SeededRandom;
+  private readonly faultRandom: SeededRandom;
+  private readonly clientRandom: SeededRandom;
+  private readonly network: SimNetwork;
+  private readonly members = new Map<NodeId, Member>();
+  private readonly history: KvHistoryEntry[] = [];
+  /** index -> what was applied there (term, data), by whichever member applied it first. */
+  private readonly applied = new Map<number, { term: number; data: string; by: NodeId }>();
+  private readonly leaders = new Map<number, NodeId>();
+  private nextId: NodeId;
+  private readonly initialVoters: number;
+  private readonly initialFaults: string;
+  private phase: 'fault' | 'liveness' | 'done' = 'fault';
+  private clientsDone = 0;
+  private opsOk = 0;
+  private opsUnknown = 0;
+  private stopped = false;
+  private failure: SimFailure | undefined;
+  /** Per client and key, the last value it saw, for cas expectations. */
+  private readonly lastSeen = new Map<string, string | null>();
+
+  constructor(
+    readonly seed: number,
+    options: RunOptions,
+  ) {
+    this.trace = new Trace(this.clock, options.traceTailLines ?? 120, options.verbose ?? false);
+    this.root = new SeededRandom(seed);
+    this.faultRandom = this.root.fork();
+    this.clientRandom = this.root.fork();
+    const r = this.root;
+    this.initialVoters = r.intn(2) === 0 ? 3 : 5;
+    this.nextId = this.initialVoters + 1;
+    this.network = new SimNetwork({
+      clock: this.clock,
+      random: this.root.fork(),
+      faults: {
+        minDelayMs: 1,
+        maxDelayMs: 2 + r.intn(20),
+        dropProbability: r.float() * 0.08,
+        duplicateProbability: r.float() * 0.05,
+      },
+    });
+    const f = this.network.faults;
+    this.initialFaults = `delay ≤${f.maxDelayMs} ms, drop ${(f.dropProbability * 100).toFixed(1)}%, dup ${(f.duplicateProbability * 100).toFixed(1)}%`;
+  }
+
+  summary(): string {
+    const crashes = [...this.members.values()].reduce((n, m) => n + m.crashes, 0);
+    const changes = this.members.size - this.initialVoters;
+    return (
+      `seed ${this.seed}: ${this.initialVoters} voters, ${this.initialFaults}, ${crashes} crashes, ${changes ? 'membership changes, ' : ''}` +
+      `${this.history.length} ops (${this.opsUnknown} unknown), ` +
+      `${this.leaders.size} terms with a leader, ${this.network.stats.sent} messages`
+    );
+  }
+
+  async run(): Promise<void> {
+    const voters = Array.from({ length: this.initialVoters }, (_, i) => i + 1);
+    for (const id of voters) {
+      this.members.set(id, { id, disk: this.newDisk(), node: undefined, machine: undefined, machineIndex: 0, removed: false, joined: true, starting: false, crashes: 0 });
+    }
+    let started = false;
+    void Promise.all(voters.map((id) => this.startMember(id, voters, true))).then(() => (started = true));
+    // Starting writes to the simulated disk, which needs the clock to move.
+    await this.runUntil(() => started);
+    this.trace.add(`start: voters [${voters}], faults ${JSON.stringify(this.network.faults)}`);
+
+    const clients = 3 + this.clientRandom.intn(2);
+    for (let c = 1; c <= clients; c++) void this.client(c);
+    void this.faults();
+    if (this.faultRandom.intn(10) < 7) void this.membershipChanges();
+
+    await this.runUntil(() => this.clock.nowMs() >= FAULT_PHASE_MS);
+    this.phase = 'liveness';
+    this.heal();
+    const livenessStart = this.clock.nowMs();
+    this.trace.add('liveness phase: network healed, every member restarted');
+    await this.runUntil(() => this.clientsDone === clients || this.clock.nowMs() > livenessStart + LIVENESS_BOUND_MS + OP_DEADLINE_MS);
+    if (this.clientsDone < clients) {
+      throw new SimFailure(`liveness: ${clients - this.clientsDone} of ${clients} clients did not complete a request within ${LIVENESS_BOUND_MS} ms of healing`);
+    }
+    this.phase = 'done';
+    for (const m of this.members.values()) {
+      const err = m.node?.fatalError();
+      if (err) throw new SimFailure(`member ${m.id} stopped on a fatal error: ${err.message}`);
+    }
+    this.checkLogMatching();
+    const r = checkKvHistory(this.history);
+    if (r.kind === 'illegal') throw new SimFailure(`history is not linearizable\n${r.explanation}`);
+    if (r.kind === 'unknown') throw new SimFailure(`linearizability check gave up on key "${r.key}": ${r.reason}`);
+  }
+
+  shutdown(): void {
+    this.stopped = true;
+    for (const m of this.members.values()) m.node?.halt();
+  }
+
+  // ---- the event loop ----
+
+  /** Records the first failure (thrown from inside a node or a client) for the event loop to raise. */
+  private fail(msg: string): never {
+    this.failure ??= new SimFailure(msg);
+    throw this.failure;
+  }
+
+  private async runUntil(done: () => boolean): Promise<void> {
+    let events = 0;
+    while (!done()) {
+      if (!this.clock.runNext()) {
+        await drain();
+        if (!this.clock.runNext()) throw new SimFailure('no timer left to run: the cluster is stuck');
+      }
+      await drain();
+      if (this.failure) throw this.failure;
+      if (++events % 4 === 0 || done()) this.checkLeaders();
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
+  }
+
+  // ---- members ----
+
+  private newDisk(): SimDisk {
+    return new SimDisk({ clock: this.clock, random: this.root.fork(), minFsyncMs: 1, maxFsyncMs: 4 });
+  }
+
+  private async startMember(id: NodeId, peers: NodeId[], bootstrap: boolean): Promise<void> {
+    const m = this.members.get(id)!;
+    const machine = new KvStateMachine();
+    m.machine = machine;
+    m.machineIndex = 0;
+    const node = await RaftNode.start({
+      id,
+      peers: peers.map((p) => ({ id: p, address: `sim-${p}` })),
+      bootstrap,
+      storage: m.disk,
+      transport: this.network.transport(id),
+      stateMachine: this.recording(m, machine),
+      clock: this.clock,
+      random: this.root.fork(),
+      tickMs: 20,
+      electionTicks: 10,
+      heartbeatTicks: 2,
+      snapshotEntries: 40 + this.root.intn(60),
+      snapshotCatchUpEntries: 10,
+      proposalTimeoutMs: 1000,
+      readIndexTimeoutMs: 1000,
+      logger: {
+        info: (msg) => this.trace.add(msg),
+        warn: (msg) => this.trace.add(`warn: ${msg}`),
+        error: (msg) => this.trace.add(`error: ${msg}`),
+      },
+    });
+    m.node = node;
+  }
+
+  /** Wraps the machine to check that every member applies the same entry at each index, once, in order. */
+  private recording(m: Member, machine: KvStateMachine): StateMachine {
+    return {
+      open: () => machine.open(),
+      snapshot: () => machine.snapshot(),
+      restore: async (data, index) => {
+        await machine.restore(data);
+        m.machineIndex = index;
+      },
+      apply: (e: Entry) => {
+        if (e.index <= m.machineIndex) this.fail(`member ${m.id} applied index ${e.index} after ${m.machineIndex}: out of order or twice`);
+        m.machineIndex = e.index;
+        const data = Buffer.from(e.data).toString('base64');
+        const seen = this.applied.get(e.index);
+        if (seen === undefined) this.applied.set(e.index, { term: e.term, data, by: m.id });
+        else if (seen.term !== e.term || seen.data !== data) {
+          this.fail(`state machine safety: member ${m.id} applied (term ${e.term}) at index ${e.index} but member ${seen.by} applied (term ${seen.term}) there`);
+        }
+        return machine.apply(e);
+      },
+    };
+  }
+
+  private live(): Member[] {
+    return [...this.members.values()].filter((m) => m.node !== undefined && !m.removed);
+  }
+
+  private crash(m: Member): void {
+    if (!m.node) return;
+    this.trace.add(`crash member ${m.id}`);
+    m.node.halt();
+    m.disk.crash();
+    m.node = undefined;
+    m.machine = undefined;
+    m.crashes++;
+  }
+
+  private async restart(m: Member): Promise<void> {
+    if (m.node || m.removed || m.starting) return;
+    m.starting = true;
+    m.disk = m.disk.reopen();
+    this.trace.add(`restart member ${m.id} (durable hard state ${JSON.stringify(m.disk.initialState().hardState)}, last index ${m.disk.lastIndex()})`);
+    const peers = [...this.members.values()].filter((x) => x.joined && !x.removed).map((x) => x.id);
+    try {
+      await this.startMember(m.id, peers, false);
+    } finally {
+      m.starting = false;
+    }
+  }
+
+  private heal(): void {
+    this.network.heal();
+    this.network.setFaults({ dropProbability: 0, duplicateProbability: 0 });
+    for (const m of this.members.values()) if (!m.node && !m.removed) void this.restart(m);
+  }
+
+  // ---- faults ----
+
+  private async faults(): Promise<void> {
+    const r = this.faultRandom;
+    while (this.phase === 'fault' && !this.stopped) {
+      await this.sleep(100 + r.intn(400));
+      if (this.phase !== 'fault') return;
+      const live = this.live();
+      const ids = [...this.members.values()].filter((m) => !m.removed).map((m) => m.id);
+      switch (r.intn(6)) {
+        case 0: {
+          const down = [...this.members.values()].filter((m) => !m.node && !m.removed).length;
+          if (down < Math.floor((ids.length - 1) / 2) + 1 && live.length > 0) {
+            const m = live[r.intn(live.length)];
+            this.crash(m);
+            void this.sleep(100 + r.intn(600)).then(() => (this.phase === 'fault' ? this.restart(m) : undefined));
+          }
+          break;
+        }
+        case 1: {
+          const shuffled = shuffle(r, ids);
+          const cut = 1 + r.intn(shuffled.length - 1);
+          const a = shuffled.slice(0, cut);
+          const b = shuffled.slice(cut);
+          this.trace.add(`partition [${a}] | [${b}]`);
+          this.network.partition(a, b);
+          break;
+        }
+        case 2: {
+          const from = ids[r.intn(ids.length)];
+          const to = ids[r.intn(ids.length)];
+          if (from !== to) {
+            this.trace.add(`block ${from} -> ${to} (one way)`);
+            this.network.block(from, to);
+          }
+          break;
+        }
+        case 3: {
+          const leader = live.find((m) => m.node!.isLeader());
+          if (leader) {
+            this.trace.add(`isolate leader ${leader.id}`);
+            this.network.isolate(leader.id);
+          }
+          break;
+        }
+        default:
+          this.trace.add('heal network');
+          this.network.heal();
+      }
+    }
+  }
+
+  private async membershipChanges(): Promise<void> {
+    await this.sleep(300 + this.faultRandom.intn(700));
+    const id = this.nextId++;
+    this.members.set(id, { id, disk: this.newDisk(), node: undefined, machine: undefined, machineIndex: 0, removed: false, joined: false, starting: false, crashes: 0 });
+    const peers = [...this.members.values()].filter((x) => x.joined && !x.removed).map((x) => x.id);
+    await this.startMember(id, [...peers, id], false);
+    this.members.get(id)!.joined = true;
+    if (!(await this.changeMembership('addLearner', id))) return;
+    await this.sleep(200 + this.faultRandom.intn(600));
+    if (!(await this.changeMembership('addVoter', id))) return;
+    await this.sleep(200 + this.faultRandom.intn(600));
+    const voters = [...this.members.values()].filter((m) => m.joined && !m.removed && m.id !== id);
+    const victim = voters[this.faultRandom.intn(voters.length)];
+    if (await this.changeMembership('removeNode', victim.id)) {
+      this.trace.add(`member ${victim.id} removed; stopping it`);
+      victim.removed = true;
+      victim.node?.halt();
+    }
+  }
+
+  private async changeMembership(type: 'addLearner' | 'addVoter' | 'removeNode', id: NodeId): Promise<boolean> {
+    while (this.phase !== 'done' && !this.stopped) {
+      const leader = this.live().find((m) => m.node!.isLeader());
+      if (leader) {
+        try {
+          const cs = await leader.node!.changeMembership(type, id, `sim-${id}`);
+          this.trace.add(`${type} ${id} applied: voters [${cs.voters}] learners [${cs.learners}]`);
+          return true;
+        } catch (e) {
+          this.trace.add(`${type} ${id} via ${leader.id} failed: ${(e as Error).message}`);
+        }
+      }
+      await this.sleep(50 + this.faultRandom.intn(100));
+    }
+    return false;
+  }
+
+  // ---- clients ----
+
+  private async client(c: number): Promise<void> {
+    const r = this.clientRandom;
+    const clientId = `client-${c}`;
+    let seq = 0;
+    let target: NodeId = 1;
+    while (!this.stopped) {
+      const liveness = this.phase === 'liveness';
+      if ((this.phase as string) === 'done') return;
+      const key = KEYS[r.intn(KEYS.length)];
+      const kind = r.intn(20);
+      const callTimeMs = this.clock.nowMs();
+      const deadline = callTimeMs + (liveness ? LIVENESS_BOUND_MS : OP_DEADLINE_MS);
+      const value = `${c}.${seq + 1}`;
+      const op: KvHistoryEntry['op'] = kind < 8 ? 'put' : kind < 16 ? 'get' : 'cas';
+      const viaLog = op === 'get' && kind >= 14;
+      // Only commands through the log take a sequence number: the session table sees 1, 2, 3, ...
+      if (op !== 'get' || viaLog) seq++;
+      const expected = op === 'cas' ? (r.intn(4) === 0 ? null : (this.lastSeen.get(`${c}/${key}`) ?? null)) : undefined;
+      let output: KvHistoryEntry['output'];
+      let done = false;
+      while (!done && this.clock.nowMs() < deadline && !this.stopped && this.phase !== 'done') {
+        const m = this.members.get(target);
+        if (!m?.node || m.removed) {
+          target = this.pickTarget(r);
+          await this.sleep(1 + r.intn(10));
+          continue;
+        }
+        await this.sleep(1 + r.intn(3));
+        const node = m.node;
+        try {
+          const res = await withTimeout(
+            this.attempt(m, node, op, key, value, expected, viaLog, clientId, seq),
+            this.sleep(ATTEMPT_TIMEOUT_MS).then(() => {
+              throw new Error('client gave up on the attempt');
+            }),
+          );
+          await this.sleep(1 + r.intn(3));
+          output = res;
+          done = true;
+        } catch (e) {
+          if (e instanceof SimFailure) return;
+          if (e instanceof NotLeaderError && e.leaderId !== 0 && r.intn(4) !== 0) target = e.leaderId;
+          else target = this.pickTarget(r);
+          await this.sleep(5 + r.intn(40));
+        }
+      }
+      const input = op === 'get' ? { key } : op === 'put' ? { key, value } : { key, value, expected: expected ?? null };
+      if (done) {
+        this.opsOk++;
+        if (op === 'get') this.lastSeen.set(`${c}/${key}`, output as string | null);
+        else if (op === 'put' || output === true) this.lastSeen.set(`${c}/${key}`, value);
+        this.history.push({ clientId, op, input, output, callTimeMs, returnTimeMs: this.clock.nowMs() });
+        this.trace.add(`client ${c} ${op} ${key}${op !== 'get' ? ` ${value}` : ''} -> ${JSON.stringify(output)}`);
+        if (liveness) {
+          this.clientsDone++;
+          return;
+        }
+      } else {
+        this.opsUnknown++;
+        this.history.push({ clientId, op, input, output: undefined, callTimeMs, returnTimeMs: Infinity });
+        this.trace.add(`client ${c} ${op} ${key} seq ${seq}: outcome unknown`);
+        if (liveness) return; // counted as a liveness failure: clientsDone stays short
+      }
+      await this.sleep(1 + r.intn(20));
+    }
+  }
+
+  private pickTarget(r: SeededRandom): NodeId {
+    const live = this.live();
+    if (live.length === 0) return 1;
+    return live[r.intn(live.length)].id;
+  }
+
+  private async attempt(
+    m: Member,
+    node: RaftNode,
+    op: KvHistoryEntry['op'],
+    key: string,
+    value: string,
+    expected: string | null | undefined,
+    viaLog: boolean,
+    clientId: string,
+    seq: number,
+  ): Promise<KvHistoryEntry['output']> {
+    if (op === 'get' && !viaLog) {
+      await node.readIndex();
+      if (m.node !== node || !m.machine) throw new Error('member crashed during the read');
+      const v = m.machine.read(key);
+      return v === undefined ? null : dec.decode(v);
+    }
+    const data =
+      op === 'put'
+        ? encodeCommand({ op: 'put', clientId, seq, key, value: enc.encode(value) })
+        : op === 'get'
+          ? encodeCommand({ op: 'get', clientId, seq, key })
+          : encodeCommand({ op: 'cas', clientId, seq, key, expected: expected == null ? null : enc.encode(expected), value: enc.encode(value) });
+    const res = (await node.propose(data)) as KvResult;
+    if (res.error) this.fail(`client ${clientId} seq ${seq} was refused with "${res.error}": the session table lost a live client`);
+    if (op === 'put') return 'ok';
+    if (op === 'cas') return res.ok;
+    return res.value == null ? null : dec.decode(res.value);
+  }
+
+  // ---- checkers ----
+
+  /** Election safety (one leader per term) and leader completeness (a new leader holds every applied entry). */
+  private checkLeaders(): void {
+    for (const m of this.members.values()) {
+      const node = m.node;
+      if (!node || !node.isLeader()) continue;
+      const st = node.status();
+      const known = this.leaders.get(st.term);
+      if (known === m.id) continue;
+      if (known !== undefined) throw new SimFailure(`election safety: members ${known} and ${m.id} both lead term ${st.term}`);
+      this.leaders.set(st.term, m.id);
+      this.trace.add(`member ${m.id} leads term ${st.term}`);
+      const first = m.disk.firstIndex();
+      for (const [index, a] of this.applied) {
+        if (index < first) continue;
+        let term: number | undefined;
+        try {
+          term = index <= m.disk.lastIndex() ? m.disk.term(index) : undefined;
+        } catch {
+          term = undefined;
+        }
+        if (term !== a.term) {
+          throw new SimFailure(`leader completeness: member ${m.id} leads term ${st.term} without entry ${index} (term ${a.term}) that member ${a.by} applied`);
+        }
+      }
+    }
+  }
+
+  /** Any two logs that agree on an entry's term agree on every entry up to it. */
+  private checkLogMatching(): void {
+    const logs = [...this.members.values()].map((m) => ({ id: m.id, log: readLog(m.disk) }));
+    for (let i = 0; i < logs.length; i++) {
+      for (let j = i + 1; j < logs.length; j++) {
+        const a = logs[i];
+        const b = logs[j];
+        let agreeAt = 0;
+        for (const [index, ea] of a.log) {
+          const eb = b.log.get(index);
+          if (eb && eb.term === ea.term && index > agreeAt) agreeAt = index;
+        }
+        for (const [index, ea] of a.log) {
+          if (index > agreeAt) continue;
+          const eb = b.log.get(index);
+          if (eb && (eb.term !== ea.term || eb.data !== ea.data)) {
+            throw new SimFailure(`log matching: members ${a.id} and ${b.id} agree at index ${agreeAt} but differ at ${index} (terms ${ea.term} and ${eb.term})`);
+          }
+        }
+      }
+    }
+  }
+}
+
+function readLog(disk: SimDisk): Map<number, { term: number; data: string }> {
+  const out = new Map<number, { term: number; data: string }>();
+  const first = disk.firstIndex();
+  const last = disk.lastIndex();
+  if (last < first) return out;
+  for (const e of disk.entries(first, last + 1, Infinity)) out.set(e.index, { term: e.term, data: Buffer.from(e.data).toString('base64') });
+  return out;
+}
+
+function shuffle<T>(r: SeededRandom, xs: readonly T[]): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = r.intn(i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+function withTimeout<T>(p: Promise<T>, timeout: Promise<never>): Promise<T> {
+  // The loser's rejection is handled so it never surfaces as unhandled.
+  timeout.catch(() => {});
+  p.catch(() => {});
+  return Promise.race([p, timeout]);
+}
+
+/** Lets every promise continuation triggered by the last event run; no real I/O is pending. */
+function drain(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
