@@ -101,6 +101,7 @@ class Simulation {
   private nextId: NodeId;
   private readonly initialVoters: number;
   private readonly initialFaults: string;
+  private readonly maxFsyncMs: number;
   private phase: 'fault' | 'liveness' | 'done' = 'fault';
   private clientsDone = 0;
   private opsOk = 0;
@@ -131,8 +132,9 @@ class Simulation {
         duplicateProbability: r.float() * 0.05,
       },
     });
+    this.maxFsyncMs = 2 + r.intn(15);
     const f = this.network.faults;
-    this.initialFaults = `delay ≤${f.maxDelayMs} ms, drop ${(f.dropProbability * 100).toFixed(1)}%, dup ${(f.duplicateProbability * 100).toFixed(1)}%`;
+    this.initialFaults = `fsync ≤${this.maxFsyncMs} ms, delay ≤${f.maxDelayMs} ms, drop ${(f.dropProbability * 100).toFixed(1)}%, dup ${(f.duplicateProbability * 100).toFixed(1)}%`;
   }
 
   summary(): string {
@@ -214,7 +216,7 @@ class Simulation {
   // ---- members ----
 
   private newDisk(): SimDisk {
-    return new SimDisk({ clock: this.clock, random: this.root.fork(), minFsyncMs: 1, maxFsyncMs: 4 });
+    return new SimDisk({ clock: this.clock, random: this.root.fork(), minFsyncMs: 1, maxFsyncMs: this.maxFsyncMs });
   }
 
   private async startMember(id: NodeId, peers: NodeId[], bootstrap: boolean): Promise<void> {
@@ -308,17 +310,19 @@ class Simulation {
   private async faults(): Promise<void> {
     const r = this.faultRandom;
     while (this.phase === 'fault' && !this.stopped) {
-      await this.sleep(100 + r.intn(400));
+      await this.sleep(50 + r.intn(300));
       if (this.phase !== 'fault') return;
       const live = this.live();
       const ids = [...this.members.values()].filter((m) => !m.removed).map((m) => m.id);
-      switch (r.intn(6)) {
-        case 0: {
+      switch (r.intn(7)) {
+        case 0:
+        case 6: {
           const down = [...this.members.values()].filter((m) => !m.node && !m.removed).length;
           if (down < Math.floor((ids.length - 1) / 2) + 1 && live.length > 0) {
-            const m = live[r.intn(live.length)];
+            // The leader half the time: its crash loses the most in-flight work.
+            const m = (r.intn(2) === 0 ? live.find((x) => x.node!.isLeader()) : undefined) ?? live[r.intn(live.length)];
             this.crash(m);
-            void this.sleep(100 + r.intn(600)).then(() => (this.phase === 'fault' ? this.restart(m) : undefined));
+            void this.sleep(50 + r.intn(500)).then(() => (this.phase === 'fault' ? this.restart(m) : undefined));
           }
           break;
         }
@@ -396,7 +400,9 @@ class Simulation {
 
   private async client(c: number): Promise<void> {
     const r = this.clientRandom;
-    const clientId = `client-${c}`;
+    let session = 1;
+    let written = 0;
+    let clientId = `client-${c}`;
     let seq = 0;
     let target: NodeId = 1;
     while (!this.stopped) {
@@ -406,7 +412,7 @@ class Simulation {
       const kind = r.intn(20);
       const callTimeMs = this.clock.nowMs();
       const deadline = callTimeMs + (liveness ? LIVENESS_BOUND_MS : OP_DEADLINE_MS);
-      const value = `${c}.${seq + 1}`;
+      const value = `${c}.${++written}`;
       const op: KvHistoryEntry['op'] = kind < 8 ? 'put' : kind < 16 ? 'get' : 'cas';
       const viaLog = op === 'get' && kind >= 14;
       // Only commands through the log take a sequence number: the session table sees 1, 2, 3, ...
@@ -455,6 +461,11 @@ class Simulation {
         this.opsUnknown++;
         this.history.push({ clientId, op, input, output: undefined, callTimeMs, returnTimeMs: Infinity });
         this.trace.add(`client ${c} ${op} ${key} seq ${seq}: outcome unknown`);
+        // The session may never have begun (seq 1 lost): go on under a new one.
+        if (op !== 'get' || viaLog) {
+          clientId = `client-${c}.${++session}`;
+          seq = 0;
+        }
         if (liveness) return; // counted as a liveness failure: clientsDone stays short
       }
       await this.sleep(1 + r.intn(20));
