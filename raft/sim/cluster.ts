@@ -9,6 +9,7 @@ import { NotLeaderError } from '../node/errors.js';
 import type { StateMachine } from '../node/ports.js';
 import { RaftNode } from '../node/raft_node.js';
 import { type KvHistoryEntry, checkKvHistory } from './linearizability.js';
+import { Buggify } from './buggify.js';
 import { SimClock } from './sim_clock.js';
 import { SimDisk } from './sim_disk.js';
 import { SimNetwork } from './sim_network.js';
@@ -93,6 +94,7 @@ class Simulation {
   private readonly faultRandom: SeededRandom;
   private readonly clientRandom: SeededRandom;
   private readonly network: SimNetwork;
+  private readonly buggify: Buggify;
   private readonly members = new Map<NodeId, Member>();
   private readonly history: KvHistoryEntry[] = [];
   /** index -> what was applied there (term, data), by whichever member applied it first. */
@@ -122,9 +124,11 @@ class Simulation {
     const r = this.root;
     this.initialVoters = r.intn(2) === 0 ? 3 : 5;
     this.nextId = this.initialVoters + 1;
+    this.buggify = new Buggify(this.root.fork());
     this.network = new SimNetwork({
       clock: this.clock,
       random: this.root.fork(),
+      buggify: this.buggify,
       faults: {
         minDelayMs: 1,
         maxDelayMs: 2 + r.intn(20),
@@ -143,7 +147,8 @@ class Simulation {
     return (
       `seed ${this.seed}: ${this.initialVoters} voters, ${this.initialFaults}, ${crashes} crashes, ${changes ? 'membership changes, ' : ''}` +
       `${this.history.length} ops (${this.opsUnknown} unknown), ` +
-      `${this.leaders.size} terms with a leader, ${this.network.stats.sent} messages`
+      `${this.leaders.size} terms with a leader, ${this.network.stats.sent} messages` +
+      (this.buggify.enabledSites().length ? `, buggify [${this.buggify.enabledSites()}]` : '')
     );
   }
 
@@ -216,7 +221,7 @@ class Simulation {
   // ---- members ----
 
   private newDisk(): SimDisk {
-    return new SimDisk({ clock: this.clock, random: this.root.fork(), minFsyncMs: 1, maxFsyncMs: this.maxFsyncMs });
+    return new SimDisk({ clock: this.clock, random: this.root.fork(), minFsyncMs: 1, maxFsyncMs: this.maxFsyncMs, buggify: this.buggify });
   }
 
   private async startMember(id: NodeId, peers: NodeId[], bootstrap: boolean): Promise<void> {

@@ -7,6 +7,7 @@ import { MemoryStorage } from '../core/memory_storage.js';
 import type { Random } from '../core/random.js';
 import type { ConfState, Entry, HardState, Snapshot } from '../core/types.js';
 import type { PersistBatch, RaftStorage } from '../storage/raft_storage.js';
+import type { Buggify } from './buggify.js';
 import type { SimClock } from './sim_clock.js';
 
 export interface SimDiskOptions {
@@ -16,6 +17,8 @@ export interface SimDiskOptions {
   minFsyncMs?: number;
   /** @default 5 */
   maxFsyncMs?: number;
+  /** Site "disk.slowFsync" makes a write take up to 20× the max fsync time. */
+  buggify?: Buggify;
 }
 
 /** What survives a crash: applied in the order writes complete. */
@@ -124,7 +127,9 @@ export class SimDisk implements RaftStorage {
     const min = this.o.minFsyncMs ?? 1;
     const max = this.o.maxFsyncMs ?? 5;
     const now = this.o.clock.nowMs();
-    this.lastDoneMs = Math.max(this.lastDoneMs, now + min + this.o.random.intn(max - min + 1));
+    let delay = min + this.o.random.intn(max - min + 1);
+    if (this.o.buggify?.fires('disk.slowFsync')) delay += this.o.random.intn(20 * max + 1);
+    this.lastDoneMs = Math.max(this.lastDoneMs, now + delay);
     return new Promise((resolve) => {
       this.o.clock.setTimeout(() => {
         if (this.crashed) return;

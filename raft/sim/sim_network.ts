@@ -5,6 +5,7 @@
 import type { Random } from '../core/random.js';
 import type { Entry, Message, NodeId, Snapshot } from '../core/types.js';
 import type { Transport, TransportHandler } from '../node/ports.js';
+import type { Buggify } from './buggify.js';
 import type { SimClock } from './sim_clock.js';
 
 export interface NetworkFaults {
@@ -26,6 +27,8 @@ export interface SimNetworkOptions {
   faults?: Partial<NetworkFaults>;
   /** Messages in flight on one directed link; more are dropped. @default 512 */
   maxInflightPerLink?: number;
+  /** Site "network.slow" holds a message back up to 20× the max delay. */
+  buggify?: Buggify;
 }
 
 export interface NetworkStats {
@@ -41,6 +44,7 @@ export class SimNetwork {
   private readonly clock: SimClock;
   private readonly random: Random;
   private readonly maxInflightPerLink: number;
+  private readonly buggify: Buggify | undefined;
   private faultsNow: NetworkFaults;
   private readonly endpoints = new Map<NodeId, SimTransport>();
   private readonly blocked = new Set<string>();
@@ -55,6 +59,7 @@ export class SimNetwork {
     this.clock = o.clock;
     this.random = o.random;
     this.maxInflightPerLink = o.maxInflightPerLink ?? 512;
+    this.buggify = o.buggify;
     this.faultsNow = checkFaults({ ...DEFAULT_FAULTS, ...o.faults });
   }
 
@@ -138,7 +143,8 @@ export class SimNetwork {
       const n = this.inflight.get(key) ?? 0;
       if (n >= this.maxInflightPerLink) return fail('link full');
       this.inflight.set(key, n + 1);
-      const delay = f.minDelayMs + this.random.intn(f.maxDelayMs - f.minDelayMs + 1) + (isSnap ? f.snapshotExtraDelayMs : 0);
+      let delay = f.minDelayMs + this.random.intn(f.maxDelayMs - f.minDelayMs + 1) + (isSnap ? f.snapshotExtraDelayMs : 0);
+      if (this.buggify?.fires('network.slow')) delay += this.random.intn(20 * f.maxDelayMs + 1);
       const copy = cloneMessage(m);
       this.later(delay, () => {
         this.inflight.set(key, (this.inflight.get(key) ?? 1) - 1);
