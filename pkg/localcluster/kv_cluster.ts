@@ -28,6 +28,8 @@ export interface KvClusterOptions {
   detached?: boolean;
   tickMs?: number;
   snapshotEntries?: number;
+  /** Extra node flags for the member processes (e.g. --cpu-prof when profiling). */
+  nodeArgs?: string[];
 }
 
 /** A free TCP port on 127.0.0.1 (bound, then released). */
@@ -84,7 +86,7 @@ export class LocalKvCluster {
     const m = this.member(id);
     mkdirSync(m.dataDir, { recursive: true });
     const peers = this.members.map((x) => `${x.id}=${x.peerAddress}`).join(',');
-    const args = ['--import', 'tsx', ENTRY, 'kv-member', '--id', String(id), '--data-dir', m.dataDir, '--peers', peers, '--client-listen', m.clientAddress];
+    const args = [...(this.o.nodeArgs ?? []), '--import', 'tsx', ENTRY, 'kv-member', '--id', String(id), '--data-dir', m.dataDir, '--peers', peers, '--client-listen', m.clientAddress];
     if (this.o.tickMs) args.push('--tick-ms', String(this.o.tickMs));
     if (this.o.snapshotEntries) args.push('--snapshot-entries', String(this.o.snapshotEntries));
     const out = openSync(m.logFile, 'a');
