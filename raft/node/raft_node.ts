@@ -233,15 +233,26 @@ export class RaftNode {
     const termOrVoteChanged = rd.hardState !== undefined && (rd.hardState.term !== this.persistedTerm || rd.hardState.vote !== this.persistedVote);
     const sendEarly = this.rn.raft.role === 'leader' && !termOrVoteChanged && !rd.snapshot;
     if (sendEarly && rd.messages.length > 0) this.o.transport.send(rd.messages);
+    // Only a moved commit index: nothing waits on it being durable, so apply while it is written.
+    let commitSave: Promise<Error | undefined> | undefined;
     if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
-      await this.o.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, sync: rd.mustSync });
-      if (rd.mustSync) this.stats.syncs++;
-      this.stats.entriesSynced += rd.entries.length;
-      if (rd.hardState) {
-        this.persistedTerm = rd.hardState.term;
-        this.persistedVote = rd.hardState.vote;
+      const saving = this.o.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, sync: rd.mustSync });
+      if (!rd.mustSync && rd.entries.length === 0 && !rd.snapshot) {
+        // Caught here so that returning early on stop leaves no unhandled rejection behind.
+        commitSave = saving.then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+      } else {
+        await saving;
+        if (rd.mustSync) this.stats.syncs++;
+        this.stats.entriesSynced += rd.entries.length;
+        if (rd.hardState) {
+          this.persistedTerm = rd.hardState.term;
+          this.persistedVote = rd.hardState.vote;
+        }
+        if (this.stopped) return;
       }
-      if (this.stopped) return;
     }
     if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
       await this.restoreSnapshot(rd.snapshot.metadata.index, rd.snapshot.data);
@@ -252,6 +263,9 @@ export class RaftNode {
       if (this.stopped) return;
     }
     for (const rs of rd.readStates) this.onReadState(rs.index, rs.requestCtx);
+    const commitSaveError = commitSave && (await commitSave);
+    if (commitSaveError) throw commitSaveError;
+    if (this.stopped) return;
     this.rn.advance(rd);
     this.releaseReads();
     for (let i = this.applyWaiters.length - 1; i >= 0; i--) {
