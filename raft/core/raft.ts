@@ -337,7 +337,8 @@ export class Raft {
 
   private hasUnappliedConfChanges(): boolean {
     if (this.log.applied >= this.log.committed) return false;
-    let lo = this.log.applied + 1;
+    // Entries under a just-received snapshot (not yet applied) are covered by its configuration.
+    let lo = Math.max(this.log.applied + 1, this.log.firstIndex());
     const hi = this.log.committed + 1;
     while (lo < hi) {
       const ents = this.log.slice(lo, hi, 4 * 1024 * 1024);

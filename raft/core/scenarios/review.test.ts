@@ -1,0 +1,52 @@
+// Regression tests from the adversarial review of the core: each one failed
+// before its fix.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeConfChange } from '../conf_change.js';
+import type { TestCluster } from '../testing/cluster.js';
+import type { NodeId, Ready } from '../types.js';
+import { assertSafe, cluster, one } from './helpers.js';
+
+
+/** Persists and applies a Ready by hand, as the driver does once its awaits finish. */
+function finishReady(c: TestCluster, id: NodeId, rd: Ready): void {
+  const m = c.member(id);
+  if (rd.snapshot) m.storage.applySnapshot(rd.snapshot);
+  if (rd.entries.length > 0) m.storage.append(rd.entries);
+  if (rd.hardState) m.storage.setHardState(rd.hardState);
+  for (const e of rd.committedEntries) {
+    if (e.type === 'confChange') m.rn.applyConfChange(decodeConfChange(e.data));
+  }
+  m.rn.advance(rd);
+}
+
+test('a follower whose election timer fires while a received snapshot is still being saved campaigns instead of throwing', () => {
+  const c = cluster(3);
+  c.campaign(1);
+  one(c, 'a=1');
+  c.isolate(3);
+  for (let i = 0; i < 5; i++) one(c, `b=${i}`, [1, 2]);
+  c.snapshotAndCompact(1);
+  c.rejoin(3);
+  // Run until member 3 has stepped the leader's snapshot, but do not let it process that Ready.
+  const m3 = c.member(3);
+  const hasReady = m3.rn.hasReady.bind(m3.rn);
+  m3.rn.hasReady = () => !m3.rn.raft.log.unstable.snapshot && hasReady();
+  for (let i = 0; i < 100 && !m3.rn.raft.log.unstable.snapshot; i++) {
+    c.tick(1, [1]);
+  }
+  assert.ok(m3.rn.raft.log.unstable.snapshot, 'member 3 should have received a snapshot');
+  m3.rn.hasReady = hasReady;
+  const rd = m3.rn.ready();
+  // The leader dies while member 3 is still writing the snapshot; its election timer runs out.
+  c.crash(1);
+  assert.doesNotThrow(() => {
+    for (let i = 0; i < 40; i++) m3.rn.tick();
+  });
+  assert.notEqual(m3.rn.raft.role, 'follower', 'member 3 should have started a (pre-)election');
+  finishReady(c, 3, rd);
+  c.restart(1);
+  one(c, 'c=1');
+  assertSafe(c);
+});
