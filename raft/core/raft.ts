@@ -701,10 +701,7 @@ export class Raft {
   }
 
   private leaderReadIndex(m: Message): void {
-    if (this.voters.length === 1) {
-      this.respondToReadIndex(m, this.log.committed);
-      return;
-    }
+    // Even a lone voter waits: after a restart its commit index (saved unsynced) may lag what it acknowledged.
     if (!this.committedEntryInCurrentTerm()) {
       // Our commit index may lag until our first entry commits; answer afterwards.
       if (this.pendingReadIndexMessages.length >= this.readOnly.maxPending) this.dropReadIndex(m);
@@ -715,6 +712,10 @@ export class Raft {
   }
 
   private startReadIndex(m: Message): void {
+    if (this.voters.length === 1) {
+      this.respondToReadIndex(m, this.log.committed);
+      return;
+    }
     if (!this.readOnly.addRequest(this.log.committed, m)) {
       this.dropReadIndex(m);
       return;

@@ -8,6 +8,8 @@ import type { TestCluster } from '../testing/cluster.js';
 import type { NodeId, Ready } from '../types.js';
 import { assertSafe, cluster, one } from './helpers.js';
 
+const enc = new TextEncoder();
+const dec = new TextDecoder();
 
 /** Persists and applies a Ready by hand, as the driver does once its awaits finish. */
 function finishReady(c: TestCluster, id: NodeId, rd: Ready): void {
@@ -48,5 +50,32 @@ test('a follower whose election timer fires while a received snapshot is still b
   finishReady(c, 3, rd);
   c.restart(1);
   one(c, 'c=1');
+  assertSafe(c);
+});
+
+test('a lone voter restarted with a lost commit-only write does not serve a read older than an acknowledged write', () => {
+  const c = cluster(1);
+  c.campaign(1);
+  one(c, 'x=1');
+  const m = c.member(1);
+  const acked = m.applied.find((e) => dec.decode(e.data) === 'x=1')!.index;
+  // The commit index reached disk in an unsynced write; a power loss takes it back.
+  m.storage.setHardState({ ...m.storage.hardStateNow(), commit: acked - 1 });
+  c.crash(1);
+  c.restart(1);
+  const r = c.member(1).rn;
+  r.campaign();
+  assert.equal(r.raft.role, 'leader');
+  const reads: number[] = [];
+  const orig = r.ready.bind(r);
+  r.ready = () => {
+    const rd = orig();
+    for (const rs of rd.readStates) reads.push(rs.index);
+    return rd;
+  };
+  r.readIndex(enc.encode('r'));
+  c.stabilize();
+  assert.equal(reads.length, 1, 'the read should be answered once the new term’s entry commits');
+  assert.ok(reads[0] >= acked, `read at index ${reads[0]} misses the acknowledged write at ${acked}`);
   assertSafe(c);
 });
