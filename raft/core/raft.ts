@@ -80,6 +80,8 @@ export class Raft {
   leadTransferee: NodeId = NONE;
   /** No configuration change may be proposed until this index is applied. */
   pendingConfIndex = 0;
+  /** The log index of the configuration in effect (a restored snapshot's, or the last applied change's). */
+  private confIndex = 0;
   private uncommittedSizeBytes = 0;
   private readonly readOnly: ReadOnly;
   private pendingReadIndexMessages: Message[] = [];
@@ -156,8 +158,13 @@ export class Raft {
     }
   }
 
-  /** Applies a committed change; called by the driver when the entry is applied. */
-  applyConfChange(cc: ConfChange): ConfState {
+  /** Applies a committed change; called by the driver when the entry (at `index`) is applied. */
+  applyConfChange(cc: ConfChange, index?: number): ConfState {
+    if (index !== undefined) {
+      // A snapshot received while this entry was being applied already holds a newer configuration.
+      if (index <= this.confIndex) return this.confState();
+      this.confIndex = index;
+    }
     // The leader's stamp is authoritative: our own view may lack the bootstrap configuration.
     const next = cc.confState ?? changedConfState(this.confState(), cc);
     if (next === undefined || next.voters.length === 0) {
@@ -883,6 +890,7 @@ export class Raft {
     this.log.restore(s);
     this.progress.clear();
     this.applyConfState(cs);
+    this.confIndex = index;
     return true;
   }
 }

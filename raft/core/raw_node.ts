@@ -107,8 +107,9 @@ export class RawNode {
     this.step(message({ type: 'MsgSnapStatus', from: id, reject: !ok }));
   }
 
-  applyConfChange(cc: ConfChange): ConfState {
-    return this.raft.applyConfChange(cc);
+  /** Pass the entry's index: a change older than a snapshot received meanwhile is then ignored. */
+  applyConfChange(cc: ConfChange, index?: number): ConfState {
+    return this.raft.applyConfChange(cc, index);
   }
 
   private softState(): SoftState {

@@ -127,7 +127,7 @@ export class TestCluster {
     for (const msg of rd.messages) this.send(msg);
     for (const e of rd.committedEntries) {
       if (e.type === 'confChange') {
-        m.rn.applyConfChange(decodeConfChange(e.data));
+        m.rn.applyConfChange(decodeConfChange(e.data), e.index);
         continue;
       }
       // After a restart the log may still hold entries the restored snapshot covers: skip them, as the driver does.
