@@ -303,7 +303,7 @@ export class RaftNode {
         failure = err as Error;
         this.log.error(`member ${this.id}: skipped undecodable configuration change at index ${e.index}: ${failure.message}`);
       }
-      if (cc) result = this.applyConfChange(cc);
+      if (cc) result = this.applyConfChange(cc, e.index);
     } else if (e.index > this.smApplied && e.data.byteLength > 0) {
       try {
         result = await this.o.stateMachine.apply(e);
@@ -326,8 +326,8 @@ export class RaftNode {
     }
   }
 
-  private applyConfChange(cc: ConfChange): ConfState {
-    const cs = this.rn.applyConfChange(cc);
+  private applyConfChange(cc: ConfChange, index: number): ConfState {
+    const cs = this.rn.applyConfChange(cc, index);
     if (cc.type === 'removeNode') {
       this.members.delete(cc.nodeId);
       if (cc.nodeId !== this.id) this.o.transport.removePeer(cc.nodeId);
@@ -344,10 +344,14 @@ export class RaftNode {
     const every = this.o.snapshotEntries ?? 10000;
     const everyBytes = this.o.snapshotBytes ?? 64 * 1024 * 1024;
     if (this.applied - this.snapshotIndex < every && this.bytesSinceSnapshot < everyBytes) return;
+    // A snapshot received meanwhile already set the core's configuration past `applied`; it replaces ours anyway.
+    if (this.rn.raft.log.unstable.snapshot) return;
     const index = this.applied;
+    // Read before awaiting: a snapshot stepped during the await changes the core's configuration.
+    const confState = this.rn.raft.confState();
     const app = await this.o.stateMachine.snapshot();
     const data = encodeSnapshotEnvelope(this.members, app);
-    await this.o.storage.createSnapshot(index, this.rn.raft.confState(), data);
+    await this.o.storage.createSnapshot(index, confState, data);
     this.snapshotIndex = index;
     this.bytesSinceSnapshot = 0;
     this.stats.snapshotsTaken++;

@@ -1,0 +1,155 @@
+// Regression tests from the adversarial review of the driver: each one
+// failed before its fix. One member runs against a scripted leader: the test
+// feeds it messages through a loopback transport, and time moves only when
+// the test says so.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { encodeConfChange } from '../core/conf_change.js';
+import { SeededRandom } from '../core/random.js';
+import { type ConfState, type Entry, type Message, type Snapshot, message } from '../core/types.js';
+import { MemoryRaftStorage } from '../storage/memory_raft_storage.js';
+import type { Clock, StateMachine, TimerHandle, Transport, TransportHandler } from './ports.js';
+import { RaftNode } from './raft_node.js';
+import { encodeSnapshotEnvelope } from './snapshot_envelope.js';
+
+const enc = new TextEncoder();
+
+class FakeClock implements Clock {
+  private now = 0;
+  private seq = 0;
+  private timers = new Map<number, { at: number; fn: () => void }>();
+  nowMs(): number {
+    return this.now;
+  }
+  setTimeout(fn: () => void, delayMs: number): TimerHandle {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.now + delayMs, fn });
+    return { id };
+  }
+  clearTimeout(h: TimerHandle): void {
+    this.timers.delete((h as { id: number }).id);
+  }
+}
+
+class LoopbackTransport implements Transport {
+  handler: TransportHandler | undefined;
+  readonly sent: Message[] = [];
+  async start(h: TransportHandler): Promise<void> {
+    this.handler = h;
+  }
+  send(messages: readonly Message[]): void {
+    this.sent.push(...messages);
+  }
+  addPeer(): void {}
+  removePeer(): void {}
+  async stop(): Promise<void> {}
+}
+
+/** A state machine whose apply/snapshot can be held at a gate, to interleave messages with them. */
+class GatedMachine implements StateMachine {
+  applied: string[] = [];
+  holdApplyOf: string | undefined;
+  holdSnapshot = false;
+  held: (() => void) | undefined;
+  async open(): Promise<number> {
+    return 0;
+  }
+  async apply(e: Entry): Promise<unknown> {
+    const s = new TextDecoder().decode(e.data);
+    if (s === this.holdApplyOf) await new Promise<void>((r) => (this.held = r));
+    this.applied.push(s);
+    return undefined;
+  }
+  async snapshot(): Promise<Uint8Array> {
+    if (this.holdSnapshot) await new Promise<void>((r) => (this.held = r));
+    return enc.encode(JSON.stringify(this.applied));
+  }
+  async restore(data: Uint8Array): Promise<void> {
+    this.applied = data.byteLength > 0 ? (JSON.parse(new TextDecoder().decode(data)) as string[]) : [];
+  }
+}
+
+/** Records the configuration each locally taken snapshot was stored with. */
+class RecordingStorage extends MemoryRaftStorage {
+  readonly created: Array<{ index: number; confState: ConfState }> = [];
+  override async createSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot> {
+    this.created.push({ index, confState: { voters: [...confState.voters], learners: [...confState.learners] } });
+    return super.createSnapshot(index, confState, data);
+  }
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (cond()) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.fail(`Timed out waiting for ${what}`);
+}
+
+const members = [
+  { id: 1, address: 'a1' },
+  { id: 2, address: 'a2' },
+  { id: 3, address: 'a3' },
+];
+
+async function startFollower(machine: GatedMachine, snapshotEntries = 100000) {
+  const transport = new LoopbackTransport();
+  const storage = new RecordingStorage();
+  const node = await RaftNode.start({
+    id: 1,
+    peers: members,
+    bootstrap: true,
+    storage,
+    transport,
+    stateMachine: machine,
+    clock: new FakeClock(),
+    random: new SeededRandom(1),
+    snapshotEntries,
+  });
+  return { node, transport, storage, deliver: (m: Message) => transport.handler!.onMessage(m) };
+}
+
+function addLearner4(index: number): Entry {
+  const cc = { type: 'addLearner' as const, nodeId: 4, context: '', confState: { voters: [1, 2, 3], learners: [4] } };
+  return { term: 1, index, type: 'confChange', data: encodeConfChange(cc) };
+}
+
+/** The leader's snapshot at index 10, taken after 4 was removed again. */
+function leaderSnapshot(): Snapshot {
+  const ms = new Map(members.map((m) => [m.id, m.address]));
+  return {
+    metadata: { index: 10, term: 1, confState: { voters: [1, 2, 3], learners: [] } },
+    data: encodeSnapshotEnvelope(ms, enc.encode(JSON.stringify(['x', 'y']))),
+  };
+}
+
+test('a configuration change still being applied when a newer snapshot arrives does not roll back the configuration', async () => {
+  const machine = new GatedMachine();
+  const { node, deliver } = await startFollower(machine);
+  machine.holdApplyOf = 'x';
+  const ents: Entry[] = [{ term: 1, index: 1, type: 'normal', data: enc.encode('x') }, addLearner4(2)];
+  deliver(message({ type: 'MsgApp', from: 2, to: 1, term: 1, index: 0, logTerm: 0, entries: ents, commit: 2 }));
+  await until(() => machine.held !== undefined, 'the apply of "x" to start');
+  deliver(message({ type: 'MsgSnap', from: 2, to: 1, term: 1, snapshot: leaderSnapshot() }));
+  machine.held!();
+  await until(() => node.status().applied === 10, 'the snapshot to be restored');
+  assert.deepEqual(node.status().confState, { voters: [1, 2, 3], learners: [] });
+  await node.stop({ transferLeadership: false });
+});
+
+test('a local snapshot taken while a newer one arrives records the configuration at its own index', async () => {
+  const machine = new GatedMachine();
+  const { node, storage, deliver } = await startFollower(machine, 1);
+  machine.holdSnapshot = true;
+  deliver(message({ type: 'MsgApp', from: 2, to: 1, term: 1, index: 0, logTerm: 0, entries: [addLearner4(1)], commit: 1 }));
+  await until(() => machine.held !== undefined, 'the local snapshot to start');
+  deliver(message({ type: 'MsgSnap', from: 2, to: 1, term: 1, snapshot: leaderSnapshot() }));
+  machine.holdSnapshot = false;
+  machine.held!();
+  await until(() => node.status().applied === 10, 'the snapshot to be restored');
+  for (const s of storage.created) {
+    if (s.index === 1) assert.deepEqual(s.confState, { voters: [1, 2, 3], learners: [4] }, 'snapshot at index 1 has another index’s configuration');
+  }
+  await node.stop({ transferLeadership: false });
+});
