@@ -120,6 +120,8 @@ export class Raft {
       conf = { voters: [...c.bootstrapVoters], learners: [] };
     }
     this.applyConfState(conf);
+    // The stored configuration is the snapshot's: older changes replayed from the retained log must not rewind it.
+    this.confIndex = c.storage.snapshot().metadata.index;
     if (hardState.term !== 0 || hardState.vote !== NONE || hardState.commit !== 0) this.loadHardState(hardState);
     if (c.applied !== undefined && c.applied > 0) this.log.appliedTo(Math.min(c.applied, this.log.committed));
     this.becomeFollower(this.term, NONE);
@@ -153,6 +155,8 @@ export class Raft {
         const np = new Progress(next, this.maxInflightMsgs, this.maxInflightBytes, isLearner);
         // A member added while we lead must be probed, not assumed current.
         if (id === this.id) np.match = this.role === 'leader' ? this.log.lastIndex() : 0;
+        // Counted as heard from, so a quorum check right after adding it does not depose us.
+        np.recentActive = true;
         this.progress.set(id, np);
       }
     }

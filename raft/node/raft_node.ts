@@ -142,6 +142,8 @@ export class RaftNode {
       storage,
       random: o.random,
       bootstrapVoters: fresh && o.bootstrap ? o.peers.map((p) => p.id) : undefined,
+      // Entries up to the snapshot are in the machine already; replay starts after it.
+      applied: snap.metadata.index,
       preVote: o.preVote,
       checkQuorum: o.checkQuorum,
     });
