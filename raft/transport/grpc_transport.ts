@@ -142,6 +142,9 @@ export class GrpcTransport implements Transport {
     const peer = this.peers.get(m.to);
     if (peer === undefined || this.state !== 'running') {
       this.counters.droppedMessages++;
+      // Raft waits for a snapshot's outcome before trying the follower again: report the failure.
+      const handler = this.handler;
+      if (m.type === 'MsgSnap' && handler && this.state === 'running') setImmediate(() => handler.onSnapshotStatus(m.to, false));
       return;
     }
     if (!isWireMessageType(m.type)) {
