@@ -278,6 +278,13 @@ export class RaftNode {
 
   private async restoreSnapshot(index: number, data: Uint8Array): Promise<void> {
     const env = decodeSnapshotEnvelope(data);
+    // The snapshot's member list is authoritative at its index: forget members removed before it.
+    for (const id of [...this.members.keys()]) {
+      if (id !== this.id && env.members.size > 0 && !env.members.has(id)) {
+        this.members.delete(id);
+        this.o.transport.removePeer(id);
+      }
+    }
     for (const [id, addr] of env.members) {
       if (!this.members.has(id)) {
         this.members.set(id, addr);
