@@ -3,13 +3,14 @@
 // Everything is drawn from one seed; the same seed replays the same run.
 
 import { SeededRandom } from '../core/random.js';
-import type { Entry, NodeId } from '../core/types.js';
-import { KvStateMachine, type KvResult, encodeCommand } from '../kv/kv_state_machine.js';
+import type { Entry, Message, NodeId } from '../core/types.js';
+import { KvStateMachine, type KvResult, decodeCommand, encodeCommand } from '../kv/kv_state_machine.js';
 import { NotLeaderError } from '../node/errors.js';
-import type { StateMachine } from '../node/ports.js';
+import type { StateMachine, Transport } from '../node/ports.js';
 import { RaftNode } from '../node/raft_node.js';
 import { type KvHistoryEntry, checkKvHistory } from './linearizability.js';
 import { Buggify } from './buggify.js';
+import { Invariants } from './invariants.js';
 import { SimClock } from './sim_clock.js';
 import { SimDisk } from './sim_disk.js';
 import { SimNetwork } from './sim_network.js';
@@ -99,7 +100,7 @@ class Simulation {
   private readonly history: KvHistoryEntry[] = [];
   /** index -> what was applied there (term, data), by whichever member applied it first. */
   private readonly applied = new Map<number, { term: number; data: string; by: NodeId }>();
-  private readonly leaders = new Map<number, NodeId>();
+  private readonly invariants = new Invariants((id) => this.members.get(id)?.disk);
   private nextId: NodeId;
   private readonly initialVoters: number;
   private readonly initialFaults: string;
@@ -147,7 +148,7 @@ class Simulation {
     return (
       `seed ${this.seed}: ${this.initialVoters} voters, ${this.initialFaults}, ${crashes} crashes, ${changes ? 'membership changes, ' : ''}` +
       `${this.history.length} ops (${this.opsUnknown} unknown), ` +
-      `${this.leaders.size} terms with a leader, ${this.network.stats.sent} messages` +
+      `${this.invariants.leaderTerms} terms with a leader, ${this.network.stats.sent} messages` +
       (this.buggify.enabledSites().length ? `, buggify [${this.buggify.enabledSites()}]` : '')
     );
   }
@@ -155,7 +156,7 @@ class Simulation {
   async run(): Promise<void> {
     const voters = Array.from({ length: this.initialVoters }, (_, i) => i + 1);
     for (const id of voters) {
-      this.members.set(id, { id, disk: this.newDisk(), node: undefined, machine: undefined, machineIndex: 0, removed: false, joined: true, starting: false, crashes: 0 });
+      this.members.set(id, { id, disk: this.newDisk(id), node: undefined, machine: undefined, machineIndex: 0, removed: false, joined: true, starting: false, crashes: 0 });
     }
     let started = false;
     void Promise.all(voters.map((id) => this.startMember(id, voters, true))).then(() => (started = true));
@@ -202,7 +203,6 @@ class Simulation {
   }
 
   private async runUntil(done: () => boolean): Promise<void> {
-    let events = 0;
     while (!done()) {
       if (!this.clock.runNext()) {
         await drain();
@@ -210,7 +210,7 @@ class Simulation {
       }
       await drain();
       if (this.failure) throw this.failure;
-      if (++events % 4 === 0 || done()) this.checkLeaders();
+      this.observe();
     }
   }
 
@@ -220,8 +220,18 @@ class Simulation {
 
   // ---- members ----
 
-  private newDisk(): SimDisk {
-    return new SimDisk({ clock: this.clock, random: this.root.fork(), minFsyncMs: 1, maxFsyncMs: this.maxFsyncMs, buggify: this.buggify });
+  private newDisk(id: NodeId): SimDisk {
+    return new SimDisk({
+      clock: this.clock,
+      random: this.root.fork(),
+      minFsyncMs: 1,
+      maxFsyncMs: this.maxFsyncMs,
+      buggify: this.buggify,
+      onAppend: (entries, prevTerm) => {
+        const failure = this.invariants.onAppend(id, entries, prevTerm);
+        if (failure) this.fail(failure);
+      },
+    });
   }
 
   private async startMember(id: NodeId, peers: NodeId[], bootstrap: boolean): Promise<void> {
@@ -229,12 +239,13 @@ class Simulation {
     const machine = new KvStateMachine();
     m.machine = machine;
     m.machineIndex = 0;
-    const node = await RaftNode.start({
+    let node: RaftNode | undefined = undefined;
+    node = await RaftNode.start({
       id,
       peers: peers.map((p) => ({ id: p, address: `sim-${p}` })),
       bootstrap,
       storage: m.disk,
-      transport: this.network.transport(id),
+      transport: this.checkedTransport(m, this.network.transport(id), () => node),
       stateMachine: this.recording(m, machine),
       clock: this.clock,
       random: this.root.fork(),
@@ -252,6 +263,41 @@ class Simulation {
       },
     });
     m.node = node;
+  }
+
+  /**
+   * Wraps a member's transport: vote requests are noted as they arrive, and
+   * every message sent is checked against what its sender's disk holds.
+   */
+  private checkedTransport(m: Member, inner: Transport, node: () => RaftNode | undefined): Transport {
+    const disk = m.disk;
+    const incarnation = {};
+    const check = (failure: string | undefined): void => {
+      if (failure) this.fail(failure);
+    };
+    return {
+      start: (handler) =>
+        inner.start({
+          ...handler,
+          onMessage: (msg: Message) => {
+            const n = node();
+            if (n && (msg.type === 'MsgVote' || msg.type === 'MsgPreVote')) this.invariants.onVoteRequest(incarnation, n, msg);
+            handler.onMessage(msg);
+          },
+          onUnreachable: (peer) => handler.onUnreachable(peer),
+          onSnapshotStatus: (peer, ok) => handler.onSnapshotStatus(peer, ok),
+        }),
+      send: (messages) => {
+        for (const msg of messages) {
+          check(this.invariants.onSend(m.id, disk, msg));
+          if ((msg.type === 'MsgVoteResp' || msg.type === 'MsgPreVoteResp') && !msg.reject) check(this.invariants.onVoteGrant(incarnation, m.id, msg));
+        }
+        inner.send(messages);
+      },
+      addPeer: (id, address) => inner.addPeer(id, address),
+      removePeer: (id) => inner.removePeer(id),
+      stop: () => inner.stop(),
+    };
   }
 
   /** Wraps the machine to check that every member applies the same entry at each index, once, in order. */
@@ -272,7 +318,13 @@ class Simulation {
         else if (seen.term !== e.term || seen.data !== data) {
           this.fail(`state machine safety: member ${m.id} applied (term ${e.term}) at index ${e.index} but member ${seen.by} applied (term ${seen.term}) there`);
         }
-        return machine.apply(e);
+        const result = machine.apply(e);
+        if (!result.error) {
+          const c = decodeCommand(e.data);
+          const failure = this.invariants.onApplied(m.id, c.clientId, c.seq, result.index);
+          if (failure) this.fail(failure);
+        }
+        return result;
       },
     };
   }
@@ -367,7 +419,7 @@ class Simulation {
   private async membershipChanges(): Promise<void> {
     await this.sleep(300 + this.faultRandom.intn(700));
     const id = this.nextId++;
-    this.members.set(id, { id, disk: this.newDisk(), node: undefined, machine: undefined, machineIndex: 0, removed: false, joined: false, starting: false, crashes: 0 });
+    this.members.set(id, { id, disk: this.newDisk(id), node: undefined, machine: undefined, machineIndex: 0, removed: false, joined: false, starting: false, crashes: 0 });
     const peers = [...this.members.values()].filter((x) => x.joined && !x.removed).map((x) => x.id);
     await this.startMember(id, [...peers, id], false);
     this.members.get(id)!.joined = true;
@@ -495,8 +547,11 @@ class Simulation {
     seq: number,
   ): Promise<KvHistoryEntry['output']> {
     if (op === 'get' && !viaLog) {
+      const mustSee = this.invariants.knownCommitIndex;
       await node.readIndex();
       if (m.node !== node || !m.machine) throw new Error('member crashed during the read');
+      const applied = node.status().applied;
+      if (applied < mustSee) this.fail(`read index: member ${m.id} served a read at applied index ${applied}, below index ${mustSee} known committed when the read began`);
       const v = m.machine.read(key);
       return v === undefined ? null : dec.decode(v);
     }
@@ -515,31 +570,12 @@ class Simulation {
 
   // ---- checkers ----
 
-  /** Election safety (one leader per term) and leader completeness (a new leader holds every applied entry). */
-  private checkLeaders(): void {
-    for (const m of this.members.values()) {
-      const node = m.node;
-      if (!node || !node.isLeader()) continue;
-      const st = node.status();
-      const known = this.leaders.get(st.term);
-      if (known === m.id) continue;
-      if (known !== undefined) throw new SimFailure(`election safety: members ${known} and ${m.id} both lead term ${st.term}`);
-      this.leaders.set(st.term, m.id);
-      this.trace.add(`member ${m.id} leads term ${st.term}`);
-      const first = m.disk.firstIndex();
-      for (const [index, a] of this.applied) {
-        if (index < first) continue;
-        let term: number | undefined;
-        try {
-          term = index <= m.disk.lastIndex() ? m.disk.term(index) : undefined;
-        } catch {
-          term = undefined;
-        }
-        if (term !== a.term) {
-          throw new SimFailure(`leader completeness: member ${m.id} leads term ${st.term} without entry ${index} (term ${a.term}) that member ${a.by} applied`);
-        }
-      }
-    }
+  /** Runs the event-by-event checkers over every running member. */
+  private observe(): void {
+    const probes = [];
+    for (const m of this.members.values()) if (m.node && !m.removed) probes.push({ id: m.id, node: m.node });
+    const failure = this.invariants.observe(probes);
+    if (failure) throw new SimFailure(failure);
   }
 
   /** Any two logs that agree on an entry's term agree on every entry up to it. */

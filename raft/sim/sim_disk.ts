@@ -19,6 +19,11 @@ export interface SimDiskOptions {
   maxFsyncMs?: number;
   /** Site "disk.slowFsync" makes a write take up to 20× the max fsync time. */
   buggify?: Buggify;
+  /**
+   * Sees every batch of entries as it is written, with the term of the entry
+   * before the first (undefined when compacted): the simulator's log-matching checker.
+   */
+  onAppend?: (entries: readonly Entry[], prevTerm: number | undefined) => void;
 }
 
 /** What survives a crash: applied in the order writes complete. */
@@ -65,6 +70,14 @@ export class SimDisk implements RaftStorage {
     return this.durable.store.hardStateNow();
   }
 
+  /** Whether entry (index, term) would survive a crash now: in the durable log, or under the durable snapshot. */
+  durablyHolds(index: number, term: number): boolean {
+    const d = this.durable.store;
+    if (index <= d.snapshot().metadata.index) return true;
+    if (index > d.lastIndex()) return false;
+    return d.term(index) === term;
+  }
+
   initialState(): { hardState: HardState; confState: ConfState } {
     return this.memory.initialState();
   }
@@ -86,12 +99,24 @@ export class SimDisk implements RaftStorage {
 
   save(batch: PersistBatch): Promise<void> {
     const entries = batch.entries.map((e) => ({ ...e }));
+    if (this.o.onAppend && entries.length > 0 && !this.crashed) this.o.onAppend(entries, this.termBefore(entries[0].index, batch));
     const op = (m: MemoryStorage): void => {
       if (batch.snapshot) m.applySnapshot(batch.snapshot);
       m.append(entries);
       if (batch.hardState) m.setHardState(batch.hardState);
     };
     return this.write(op, batch.sync !== false);
+  }
+
+  private termBefore(index: number, batch: PersistBatch): number | undefined {
+    const snap = batch.snapshot?.metadata;
+    if (snap && snap.index === index - 1) return snap.term;
+    if (snap) return undefined;
+    try {
+      return this.memory.term(index - 1);
+    } catch {
+      return undefined;
+    }
   }
 
   async createSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot> {
