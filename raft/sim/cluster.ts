@@ -11,6 +11,7 @@ import { RaftNode } from '../node/raft_node.js';
 import { type KvHistoryEntry, checkKvHistory } from './linearizability.js';
 import { Buggify } from './buggify.js';
 import { Invariants } from './invariants.js';
+import { type RunPlan, describePlan, drawPlan } from './plan.js';
 import { SimClock } from './sim_clock.js';
 import { SimDisk } from './sim_disk.js';
 import { SimNetwork } from './sim_network.js';
@@ -33,11 +34,9 @@ class SimFailure extends Error {
   override name = 'SimFailure';
 }
 
-const FAULT_PHASE_MS = 5000;
 const LIVENESS_BOUND_MS = 10000;
 const OP_DEADLINE_MS = 3000;
 const ATTEMPT_TIMEOUT_MS = 1500;
-const KEYS = ['a', 'b', 'c'];
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -105,6 +104,9 @@ class Simulation {
   private readonly initialVoters: number;
   private readonly initialFaults: string;
   private readonly maxFsyncMs: number;
+  private readonly plan: RunPlan;
+  /** Only one leader isolated for in-flight writes at a time. */
+  private isolatedInFlight = false;
   private phase: 'fault' | 'liveness' | 'done' = 'fault';
   private clientsDone = 0;
   private opsOk = 0;
@@ -125,6 +127,7 @@ class Simulation {
     const r = this.root;
     this.initialVoters = r.intn(2) === 0 ? 3 : 5;
     this.nextId = this.initialVoters + 1;
+    this.plan = drawPlan(this.root.fork(), this.initialVoters);
     this.buggify = new Buggify(this.root.fork());
     this.network = new SimNetwork({
       clock: this.clock,
@@ -147,7 +150,7 @@ class Simulation {
     const changes = this.members.size - this.initialVoters;
     return (
       `seed ${this.seed}: ${this.initialVoters} voters, ${this.initialFaults}, ${crashes} crashes, ${changes ? 'membership changes, ' : ''}` +
-      `${this.history.length} ops (${this.opsUnknown} unknown), ` +
+      `${this.history.length} ops (${this.opsUnknown} unknown), ${describePlan(this.plan)}, ` +
       `${this.invariants.leaderTerms} terms with a leader, ${this.network.stats.sent} messages` +
       (this.buggify.enabledSites().length ? `, buggify [${this.buggify.enabledSites()}]` : '')
     );
@@ -164,12 +167,13 @@ class Simulation {
     await this.runUntil(() => started);
     this.trace.add(`start: voters [${voters}], faults ${JSON.stringify(this.network.faults)}`);
 
-    const clients = 3 + this.clientRandom.intn(2);
+    const clients = this.plan.clients;
+    this.invariants.onNewLeader = (id) => this.onNewLeader(id);
     for (let c = 1; c <= clients; c++) void this.client(c);
     void this.faults();
     if (this.faultRandom.intn(10) < 7) void this.membershipChanges();
 
-    await this.runUntil(() => this.clock.nowMs() >= FAULT_PHASE_MS);
+    await this.runUntil(() => this.clock.nowMs() >= this.plan.faultPhaseMs);
     this.phase = 'liveness';
     this.heal();
     const livenessStart = this.clock.nowMs();
@@ -225,7 +229,8 @@ class Simulation {
       clock: this.clock,
       random: this.root.fork(),
       minFsyncMs: 1,
-      maxFsyncMs: this.maxFsyncMs,
+      maxFsyncMs: this.maxFsyncMs * (this.plan.fsyncSkew[id - 1] ?? 1),
+      slowFsyncBaseMs: this.maxFsyncMs,
       buggify: this.buggify,
       onAppend: (entries, prevTerm) => {
         const failure = this.invariants.onAppend(id, entries, prevTerm);
@@ -272,6 +277,7 @@ class Simulation {
   private checkedTransport(m: Member, inner: Transport, node: () => RaftNode | undefined): Transport {
     const disk = m.disk;
     const incarnation = {};
+    let appendTerm = 0;
     const check = (failure: string | undefined): void => {
       if (failure) this.fail(failure);
     };
@@ -288,6 +294,12 @@ class Simulation {
           onSnapshotStatus: (peer, ok) => handler.onSnapshotStatus(peer, ok),
         }),
       send: (messages) => {
+        // A leader sends its appends before its own write of them: a stall now delays only its own sync.
+        const app = messages.find((x) => x.type === 'MsgApp');
+        if (app) {
+          this.maybeStallLeader(m, disk, app.term > appendTerm);
+          appendTerm = app.term;
+        }
         for (const msg of messages) {
           check(this.invariants.onSend(m.id, disk, msg));
           if ((msg.type === 'MsgVoteResp' || msg.type === 'MsgPreVoteResp') && !msg.reject) check(this.invariants.onVoteGrant(incarnation, m.id, msg));
@@ -333,9 +345,38 @@ class Simulation {
     return [...this.members.values()].filter((m) => m.node !== undefined && !m.removed);
   }
 
-  private crash(m: Member): void {
+  /** Crashes m unless that would take down more members than the schedule allows, and restarts it a little later. */
+  private crashAndRestart(m: Member, why: string): void {
+    if (this.phase !== 'fault' || !m.node || m.removed) return;
+    const ids = [...this.members.values()].filter((x) => !x.removed);
+    const down = ids.filter((x) => !x.node).length;
+    if (down >= Math.floor((ids.length - 1) / 2) + 1) return;
+    this.crash(m, why);
+    void this.sleep(50 + this.faultRandom.intn(500)).then(() => (this.phase === 'fault' ? this.restart(m) : undefined));
+  }
+
+  private maybeStallLeader(m: Member, disk: SimDisk, firstOfTerm: boolean): void {
+    if (this.phase !== 'fault') return;
+    const pct = firstOfTerm ? this.plan.stallNewLeaderPct : this.plan.stallLeaderPct;
+    if (pct === 0 || this.faultRandom.intn(100) >= pct) return;
+    const ms = 5 + this.faultRandom.intn(60);
+    this.trace.add(`stall the disk of ${firstOfTerm ? 'new ' : ''}leader ${m.id} for ${ms} ms`);
+    disk.stall(ms);
+  }
+
+  private onNewLeader(id: NodeId): void {
+    if (this.phase !== 'fault' || this.faultRandom.intn(100) >= this.plan.crashNewLeaderPct) return;
+    const m = this.members.get(id)!;
+    const node = m.node;
+    // Within its first round of appends, or before it: the election's outcome is half known.
+    void this.sleep(this.faultRandom.intn(15)).then(() => {
+      if (m.node === node) this.crashAndRestart(m, 'new leader');
+    });
+  }
+
+  private crash(m: Member, why = 'fault schedule'): void {
     if (!m.node) return;
-    this.trace.add(`crash member ${m.id}`);
+    this.trace.add(`crash member ${m.id} (${why})`);
     m.node.halt();
     m.disk.crash();
     m.node = undefined;
@@ -367,19 +408,17 @@ class Simulation {
   private async faults(): Promise<void> {
     const r = this.faultRandom;
     while (this.phase === 'fault' && !this.stopped) {
-      await this.sleep(50 + r.intn(300));
+      await this.sleep(50 + r.intn(this.plan.maxFaultGapMs - 49));
       if (this.phase !== 'fault') return;
       const live = this.live();
       const ids = [...this.members.values()].filter((m) => !m.removed).map((m) => m.id);
       switch (r.intn(7)) {
         case 0:
         case 6: {
-          const down = [...this.members.values()].filter((m) => !m.node && !m.removed).length;
-          if (down < Math.floor((ids.length - 1) / 2) + 1 && live.length > 0) {
+          if (live.length > 0) {
             // The leader half the time: its crash loses the most in-flight work.
             const m = (r.intn(2) === 0 ? live.find((x) => x.node!.isLeader()) : undefined) ?? live[r.intn(live.length)];
-            this.crash(m);
-            void this.sleep(50 + r.intn(500)).then(() => (this.phase === 'fault' ? this.restart(m) : undefined));
+            this.crashAndRestart(m, 'fault schedule');
           }
           break;
         }
@@ -465,13 +504,16 @@ class Simulation {
     while (!this.stopped) {
       const liveness = this.phase === 'liveness';
       if ((this.phase as string) === 'done') return;
-      const key = KEYS[r.intn(KEYS.length)];
-      const kind = r.intn(20);
+      const p = this.plan;
+      const key = p.keys[r.intn(p.keys.length)];
+      const kind = r.intn(100);
       const callTimeMs = this.clock.nowMs();
       const deadline = callTimeMs + (liveness ? LIVENESS_BOUND_MS : OP_DEADLINE_MS);
       const value = `${c}.${++written}`;
-      const op: KvHistoryEntry['op'] = kind < 8 ? 'put' : kind < 16 ? 'get' : 'cas';
-      const viaLog = op === 'get' && kind >= 14;
+      const op: KvHistoryEntry['op'] = kind < p.putPct ? 'put' : kind < p.putPct + p.casPct ? 'cas' : 'get';
+      const viaLog = op === 'get' && kind >= 100 - p.logReadPct;
+      const hedge = op !== 'get' && r.intn(100) < p.hedgePct;
+      if (r.intn(100) < p.hopPct) target = this.pickTarget(r);
       // Only commands through the log take a sequence number: the session table sees 1, 2, 3, ...
       if (op !== 'get' || viaLog) seq++;
       const expected = op === 'cas' ? (r.intn(4) === 0 ? null : (this.lastSeen.get(`${c}/${key}`) ?? null)) : undefined;
@@ -488,11 +530,13 @@ class Simulation {
         const node = m.node;
         try {
           const res = await withTimeout(
-            this.attempt(m, node, op, key, value, expected, viaLog, clientId, seq),
+            this.attempt(m, node, op, key, value, expected, viaLog, hedge, clientId, seq),
             this.sleep(ATTEMPT_TIMEOUT_MS).then(() => {
               throw new Error('client gave up on the attempt');
             }),
           );
+          // Before any other event: a leader that acknowledged a write must already hold it durably.
+          if ((op !== 'get' || viaLog) && r.intn(100) < p.crashAfterAckPct) this.crashAndRestart(m, 'right after acknowledging a write');
           await this.sleep(1 + r.intn(3));
           output = res;
           done = true;
@@ -543,6 +587,7 @@ class Simulation {
     value: string,
     expected: string | null | undefined,
     viaLog: boolean,
+    hedge: boolean,
     clientId: string,
     seq: number,
   ): Promise<KvHistoryEntry['output']> {
@@ -561,11 +606,32 @@ class Simulation {
         : op === 'get'
           ? encodeCommand({ op: 'get', clientId, seq, key })
           : encodeCommand({ op: 'cas', clientId, seq, key, expected: expected == null ? null : enc.encode(expected), value: enc.encode(value) });
-    const res = (await node.propose(data)) as KvResult;
+    const proposed = hedge ? firstFulfilled([node.propose(data), node.propose(data)]) : node.propose(data);
+    this.maybeIsolateInFlight(m, node);
+    const res = (await proposed) as KvResult;
     if (res.error) this.fail(`client ${clientId} seq ${seq} was refused with "${res.error}": the session table lost a live client`);
     if (op === 'put') return 'ok';
     if (op === 'cas') return res.ok;
     return res.value == null ? null : dec.decode(res.value);
+  }
+
+  /** Cuts off a leader right after it took a write: the entry is on its disk only, or on too few others. */
+  private maybeIsolateInFlight(m: Member, node: RaftNode): void {
+    if (this.phase !== 'fault' || this.isolatedInFlight || !node.isLeader()) return;
+    const r = this.faultRandom;
+    if (r.intn(100) >= this.plan.isolateInFlightPct) return;
+    this.isolatedInFlight = true;
+    void this.sleep(r.intn(4)).then(() => {
+      if (this.phase !== 'fault') return;
+      this.trace.add(`isolate leader ${m.id} with a write in flight`);
+      this.network.isolate(m.id);
+      return this.sleep(100 + r.intn(900)).then(() => {
+        this.isolatedInFlight = false;
+        if (this.phase !== 'fault') return;
+        this.trace.add(`member ${m.id} rejoins`);
+        this.network.rejoin(m.id);
+      });
+    });
   }
 
   // ---- checkers ----
@@ -618,6 +684,18 @@ function shuffle<T>(r: SeededRandom, xs: readonly T[]): T[] {
     [a[i], a[j]] = [a[j], a[i]];
   }
   return a;
+}
+
+/** The first to succeed; rejects only when all do, with the first rejection. */
+function firstFulfilled<T>(ps: Promise<T>[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let failed = 0;
+    for (const p of ps) {
+      p.then(resolve, (e: unknown) => {
+        if (++failed === ps.length) reject(e);
+      });
+    }
+  });
 }
 
 function withTimeout<T>(p: Promise<T>, timeout: Promise<never>): Promise<T> {

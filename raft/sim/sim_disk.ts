@@ -17,7 +17,9 @@ export interface SimDiskOptions {
   minFsyncMs?: number;
   /** @default 5 */
   maxFsyncMs?: number;
-  /** Site "disk.slowFsync" makes a write take up to 20× the max fsync time. */
+  /** Site "disk.slowFsync" makes a write take up to 20× this much longer. @default maxFsyncMs */
+  slowFsyncBaseMs?: number;
+  /** Site "disk.slowFsync" makes a write take up to 20× slowFsyncBaseMs longer. */
   buggify?: Buggify;
   /**
    * Sees every batch of entries as it is written, with the term of the entry
@@ -63,6 +65,11 @@ export class SimDisk implements RaftStorage {
 
   get isCrashed(): boolean {
     return this.crashed;
+  }
+
+  /** The disk stalls: nothing written from now on is durable (or acknowledged) for ms. */
+  stall(ms: number): void {
+    this.lastDoneMs = Math.max(this.lastDoneMs, this.o.clock.nowMs() + ms);
   }
 
   /** The hard state that would survive a crash now. */
@@ -153,7 +160,8 @@ export class SimDisk implements RaftStorage {
     const max = this.o.maxFsyncMs ?? 5;
     const now = this.o.clock.nowMs();
     let delay = min + this.o.random.intn(max - min + 1);
-    if (this.o.buggify?.fires('disk.slowFsync')) delay += this.o.random.intn(20 * max + 1);
+    // Scaled by the base time, not a slow disk's: a 20× stall of a slow disk would stop the cluster.
+    if (this.o.buggify?.fires('disk.slowFsync')) delay += this.o.random.intn(20 * (this.o.slowFsyncBaseMs ?? max) + 1);
     this.lastDoneMs = Math.max(this.lastDoneMs, now + delay);
     return new Promise((resolve) => {
       this.o.clock.setTimeout(() => {

@@ -96,6 +96,11 @@ export class SimNetwork {
     this.isolated.add(id);
   }
 
+  /** Undoes isolate(id); partitions and blocked links stay. */
+  rejoin(id: NodeId): void {
+    this.isolated.delete(id);
+  }
+
   heal(): void {
     this.blocked.clear();
     this.isolated.clear();
