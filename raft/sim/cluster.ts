@@ -105,8 +105,8 @@ class Simulation {
   private readonly initialFaults: string;
   private readonly maxFsyncMs: number;
   private readonly plan: RunPlan;
-  /** Only one leader isolated for in-flight writes at a time. */
-  private isolatedInFlight = false;
+  /** The leader isolated with a write in flight (one at a time): healing the network leaves it cut off. */
+  private isolatedInFlight: NodeId | undefined;
   private phase: 'fault' | 'liveness' | 'done' = 'fault';
   private clientsDone = 0;
   private opsOk = 0;
@@ -359,7 +359,7 @@ class Simulation {
     if (this.phase !== 'fault') return;
     const pct = firstOfTerm ? this.plan.stallNewLeaderPct : this.plan.stallLeaderPct;
     if (pct === 0 || this.faultRandom.intn(100) >= pct) return;
-    const ms = 5 + this.faultRandom.intn(60);
+    const ms = firstOfTerm ? 10 + this.faultRandom.intn(150) : 5 + this.faultRandom.intn(60);
     this.trace.add(`stall the disk of ${firstOfTerm ? 'new ' : ''}leader ${m.id} for ${ms} ms`);
     disk.stall(ms);
   }
@@ -451,6 +451,7 @@ class Simulation {
         default:
           this.trace.add('heal network');
           this.network.heal();
+          if (this.isolatedInFlight !== undefined) this.network.isolate(this.isolatedInFlight);
       }
     }
   }
@@ -607,7 +608,7 @@ class Simulation {
           ? encodeCommand({ op: 'get', clientId, seq, key })
           : encodeCommand({ op: 'cas', clientId, seq, key, expected: expected == null ? null : enc.encode(expected), value: enc.encode(value) });
     const proposed = hedge ? firstFulfilled([node.propose(data), node.propose(data)]) : node.propose(data);
-    this.maybeIsolateInFlight(m, node);
+    this.maybeCutInFlight(m, node);
     const res = (await proposed) as KvResult;
     if (res.error) this.fail(`client ${clientId} seq ${seq} was refused with "${res.error}": the session table lost a live client`);
     if (op === 'put') return 'ok';
@@ -615,18 +616,25 @@ class Simulation {
     return res.value == null ? null : dec.decode(res.value);
   }
 
-  /** Cuts off a leader right after it took a write: the entry is on its disk only, or on too few others. */
-  private maybeIsolateInFlight(m: Member, node: RaftNode): void {
-    if (this.phase !== 'fault' || this.isolatedInFlight || !node.isLeader()) return;
+  /**
+   * Cuts off a leader about a round trip after it took a write, by a crash or
+   * an isolation long enough for others to elect a leader and write over it.
+   */
+  private maybeCutInFlight(m: Member, node: RaftNode): void {
+    if (this.phase !== 'fault' || !node.isLeader()) return;
     const r = this.faultRandom;
-    if (r.intn(100) >= this.plan.isolateInFlightPct) return;
-    this.isolatedInFlight = true;
-    void this.sleep(r.intn(4)).then(() => {
-      if (this.phase !== 'fault') return;
-      this.trace.add(`isolate leader ${m.id} with a write in flight`);
+    if (r.intn(100) >= this.plan.cutInFlightPct) return;
+    const crash = this.isolatedInFlight !== undefined || r.intn(2) === 0;
+    const delayMs = r.intn(2 * this.network.faults.maxDelayMs + this.maxFsyncMs + 1);
+    void this.sleep(delayMs).then(() => {
+      if (this.phase !== 'fault' || m.node !== node) return;
+      if (crash) return this.crashAndRestart(m, `${delayMs} ms after taking a write`);
+      if (this.isolatedInFlight !== undefined) return;
+      this.isolatedInFlight = m.id;
+      this.trace.add(`isolate leader ${m.id} ${delayMs} ms after taking a write`);
       this.network.isolate(m.id);
-      return this.sleep(100 + r.intn(900)).then(() => {
-        this.isolatedInFlight = false;
+      return this.sleep(200 + r.intn(1000)).then(() => {
+        this.isolatedInFlight = undefined;
         if (this.phase !== 'fault') return;
         this.trace.add(`member ${m.id} rejoins`);
         this.network.rejoin(m.id);

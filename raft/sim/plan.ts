@@ -21,8 +21,11 @@ export interface RunPlan {
   fsyncSkew: number[];
   /** Percent of acknowledged writes after which the member that answered crashes at once. */
   crashAfterAckPct: number;
-  /** Percent of writes after which their leader is isolated while the entry is in flight. */
-  isolateInFlightPct: number;
+  /**
+   * Percent of writes after which their leader is cut off (crashed, or isolated for a while) within
+   * about a round trip: followers hold the entry, or some do, and none has heard it is committed.
+   */
+  cutInFlightPct: number;
   /** Percent of new leaders crashed within a few milliseconds of being elected. */
   crashNewLeaderPct: number;
   /**
@@ -51,10 +54,10 @@ export function drawPlan(r: Random, members: number): RunPlan {
     hedgePct: r.intn(3) === 0 ? 0 : 5 + r.intn(25),
     // At most one slow member (index `members` means none).
     fsyncSkew: Array.from({ length: members }, (_, i) => (i === slow ? 2 + r.intn(4) : 1)),
-    crashAfterAckPct: r.intn(3) === 0 ? 0 : 1 + r.intn(4),
-    isolateInFlightPct: r.intn(3) === 0 ? 0 : 1 + r.intn(4),
+    crashAfterAckPct: r.intn(3) === 0 ? 0 : 1 + r.intn(5),
+    cutInFlightPct: r.intn(4) === 0 ? 0 : 2 + r.intn(7),
     crashNewLeaderPct: r.intn(3) === 0 ? 0 : 10 + r.intn(30),
-    stallNewLeaderPct: r.intn(4) === 0 ? 0 : 20 + r.intn(60),
+    stallNewLeaderPct: r.intn(5) === 0 ? 0 : 70 + r.intn(31),
     stallLeaderPct: r.intn(3) === 0 ? 0 : 1 + r.intn(5),
     maxFaultGapMs: [150, 350, 350, 800][r.intn(4)],
   };
@@ -65,7 +68,7 @@ export function describePlan(p: RunPlan): string {
   return (
     `${p.clients} clients on ${p.keys.length} key${p.keys.length > 1 ? 's' : ''} (put ${p.putPct}%, cas ${p.casPct}%, log reads ${p.logReadPct}%, hop ${p.hopPct}%, hedge ${p.hedgePct}%), ` +
     `fault phase ${p.faultPhaseMs} ms${skew >= 0 ? `, member ${skew + 1} fsync ×${p.fsyncSkew[skew]}` : ''}, ` +
-    `faults every ≤${p.maxFaultGapMs} ms, crash after ack ${p.crashAfterAckPct}%, isolate in flight ${p.isolateInFlightPct}%, ` +
+    `faults every ≤${p.maxFaultGapMs} ms, crash after ack ${p.crashAfterAckPct}%, cut in flight ${p.cutInFlightPct}%, ` +
     `crash new leader ${p.crashNewLeaderPct}%, stall new leader ${p.stallNewLeaderPct}%, stall leader ${p.stallLeaderPct}%`
   );
 }
