@@ -35,6 +35,8 @@ export class Invariants {
   /** (clientId, seq) -> the index at which the command took effect. */
   private readonly effects = new Map<string, { index: number; by: NodeId }>();
   private maxCommit = 0;
+  /** Told of each term's leader when first seen (fault schedules crash some). */
+  onNewLeader: ((id: NodeId, term: number) => void) | undefined;
 
   constructor(private readonly diskOf: (id: NodeId) => SimDisk | undefined) {}
 
@@ -175,6 +177,7 @@ export class Invariants {
     if (known === id) return undefined;
     if (known !== undefined) return `election safety: members ${known} and ${id} both lead term ${term}`;
     this.leaders.set(term, id);
+    this.onNewLeader?.(id, term);
     const first = log.firstIndex();
     for (const [index, c] of this.committed) {
       if (index < first) continue;
