@@ -9,5 +9,7 @@ it('simulated runs pass every checker and replay identically from their seed', a
     assert.equal(r.ok, true, `seed ${seed} failed: ${r.failure}\n${r.trace.join('\n')}`);
     const again = await runSeed(seed);
     assert.equal(again.summary, r.summary);
+    assert.equal(again.digest, r.digest, `seed ${seed} did not replay the same trace`);
   }
+  assert.notEqual((await runSeed(5)).digest, (await runSeed(6)).digest);
 });

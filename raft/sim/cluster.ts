@@ -28,6 +28,8 @@ export interface RunResult {
   failure?: string;
   trace: string[];
   summary: string;
+  /** A hash of every trace line and the final clock: equal for two runs of one seed. */
+  digest: string;
 }
 
 class SimFailure extends Error {
@@ -57,6 +59,8 @@ interface Member {
 /** Keeps the last `max` lines; prints every line as it comes when verbose. */
 class Trace {
   private lines: string[] = [];
+  /** FNV-1a over every line ever added, not only the kept tail. */
+  private hash = 0x811c9dc5;
   constructor(
     private readonly clock: SimClock,
     private readonly max: number,
@@ -67,6 +71,10 @@ class Trace {
     if (this.verbose) console.log(l);
     this.lines.push(l);
     if (this.lines.length > this.max * 2) this.lines = this.lines.slice(-this.max);
+    for (let i = 0; i < l.length; i++) this.hash = Math.imul(this.hash ^ l.charCodeAt(i), 0x01000193);
+  }
+  digest(): string {
+    return `${(this.hash >>> 0).toString(16)}@${this.clock.nowMs()}`;
   }
   tail(): string[] {
     return this.lines.slice(-this.max);
@@ -77,11 +85,11 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   const sim = new Simulation(seed, options);
   try {
     await sim.run();
-    return { seed, ok: true, trace: [], summary: sim.summary() };
+    return { seed, ok: true, trace: [], summary: sim.summary(), digest: sim.trace.digest() };
   } catch (e) {
     const msg = e instanceof SimFailure ? e.message : `unexpected error: ${(e as Error).stack ?? String(e)}`;
     sim.trace.add(`FAILED: ${msg}`);
-    return { seed, ok: false, failure: msg, trace: sim.trace.tail(), summary: sim.summary() };
+    return { seed, ok: false, failure: msg, trace: sim.trace.tail(), summary: sim.summary(), digest: sim.trace.digest() };
   } finally {
     sim.shutdown();
   }
