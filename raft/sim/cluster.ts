@@ -415,7 +415,19 @@ class Simulation {
 
   private async faults(): Promise<void> {
     const r = this.faultRandom;
+    let stormLeft = 0;
     while (this.phase === 'fault' && !this.stopped) {
+      if (stormLeft === 0) {
+        // A calm spell: the network heals and clients make progress, so the next storm (and the
+        // faults aimed at writes in flight) finds a log worth breaking.
+        this.trace.add('heal network (calm spell)');
+        this.network.heal();
+        if (this.isolatedInFlight !== undefined) this.network.isolate(this.isolatedInFlight);
+        await this.sleep(this.plan.calmMs[0] + r.intn(this.plan.calmMs[1] - this.plan.calmMs[0] + 1));
+        stormLeft = 1 + r.intn(6);
+        continue;
+      }
+      stormLeft--;
       await this.sleep(50 + r.intn(this.plan.maxFaultGapMs - 49));
       if (this.phase !== 'fault') return;
       const live = this.live();

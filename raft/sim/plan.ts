@@ -34,8 +34,10 @@ export interface RunPlan {
    */
   stallNewLeaderPct: number;
   stallLeaderPct: number;
-  /** Longest pause between two scheduled faults: calm seeds make progress between faults, stormy ones rarely do. */
+  /** Longest pause between two scheduled faults within a storm of one to six. */
   maxFaultGapMs: number;
+  /** Between storms the network heals for a calm spell of this many milliseconds, [min, max]. */
+  calmMs: [number, number];
 }
 
 export function drawPlan(r: Random, members: number): RunPlan {
@@ -60,6 +62,7 @@ export function drawPlan(r: Random, members: number): RunPlan {
     stallNewLeaderPct: r.intn(5) === 0 ? 0 : 70 + r.intn(31),
     stallLeaderPct: r.intn(3) === 0 ? 0 : 1 + r.intn(5),
     maxFaultGapMs: [150, 350, 350, 800][r.intn(4)],
+    calmMs: [[0, 200], [200, 800], [500, 1500]][r.intn(3)] as [number, number],
   };
 }
 
@@ -68,7 +71,7 @@ export function describePlan(p: RunPlan): string {
   return (
     `${p.clients} clients on ${p.keys.length} key${p.keys.length > 1 ? 's' : ''} (put ${p.putPct}%, cas ${p.casPct}%, log reads ${p.logReadPct}%, hop ${p.hopPct}%, hedge ${p.hedgePct}%), ` +
     `fault phase ${p.faultPhaseMs} ms${skew >= 0 ? `, member ${skew + 1} fsync ×${p.fsyncSkew[skew]}` : ''}, ` +
-    `faults every ≤${p.maxFaultGapMs} ms, crash after ack ${p.crashAfterAckPct}%, cut in flight ${p.cutInFlightPct}%, ` +
+    `faults every ≤${p.maxFaultGapMs} ms between calm spells of ${p.calmMs[0]}-${p.calmMs[1]} ms, crash after ack ${p.crashAfterAckPct}%, cut in flight ${p.cutInFlightPct}%, ` +
     `crash new leader ${p.crashNewLeaderPct}%, stall new leader ${p.stallNewLeaderPct}%, stall leader ${p.stallLeaderPct}%`
   );
 }
