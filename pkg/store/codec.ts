@@ -1,0 +1,135 @@
+// Compact binary encoding for commands and snapshots: unsigned varints for
+// integers up to 2^53, float64 where a number may be negative or fractional,
+// length-prefixed bytes, and keys as their latin1 bytes.
+
+const EMPTY = new Uint8Array(0);
+
+export class ByteWriter {
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(initialBytes = 256) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  u8(n: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = n;
+  }
+
+  /** A non-negative safe integer as a varint. */
+  uint(n: number): void {
+    this.ensure(8);
+    while (n >= 128) {
+      this.buf[this.pos++] = (n % 128) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    this.buf[this.pos++] = n;
+  }
+
+  f64(n: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleBE(n, this.pos);
+    this.pos += 8;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.uint(b.byteLength);
+    this.ensure(b.byteLength);
+    this.buf.set(b, this.pos);
+    this.pos += b.byteLength;
+  }
+
+  /** A latin1 byte-string key. */
+  key(s: string): void {
+    this.uint(s.length);
+    this.ensure(s.length);
+    this.pos += this.buf.write(s, this.pos, s.length, 'latin1');
+  }
+
+  finish(): Uint8Array {
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);
+  }
+}
+
+export class ByteReader {
+  private pos = 0;
+  private readonly buf: Buffer;
+
+  constructor(
+    data: Uint8Array,
+    private readonly what: string,
+  ) {
+    this.buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  private fail(detail: string): never {
+    throw new RangeError(`Cannot decode ${this.what}: ${detail} at byte ${this.pos} of ${this.buf.length}`);
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) this.fail(`${n} bytes run past the end`);
+  }
+
+  get atEnd(): boolean {
+    return this.pos === this.buf.length;
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++];
+  }
+
+  uint(): number {
+    let n = 0;
+    let scale = 1;
+    for (let i = 0; ; i++) {
+      if (i > 7) this.fail('a varint is too long');
+      const b = this.u8();
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) break;
+      scale *= 128;
+    }
+    if (!Number.isSafeInteger(n)) this.fail('a varint is too large');
+    return n;
+  }
+
+  f64(): number {
+    this.need(8);
+    const n = this.buf.readDoubleBE(this.pos);
+    this.pos += 8;
+    return n;
+  }
+
+  /** Bytes, copied so the result does not pin the source buffer. */
+  bytes(): Uint8Array {
+    const n = this.uint();
+    if (n === 0) return EMPTY;
+    this.need(n);
+    const out = new Uint8Array(n);
+    out.set(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return out;
+  }
+
+  key(): string {
+    const n = this.uint();
+    this.need(n);
+    const s = this.buf.toString('latin1', this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+
+  end(): void {
+    if (!this.atEnd) this.fail('trailing bytes');
+  }
+}

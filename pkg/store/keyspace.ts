@@ -1,0 +1,217 @@
+// The MVCC data: every key's retained history in a B+tree, the change log
+// in revision order (which watch replays), the time of each revision, and
+// the revision counters. Plain data plus the primitives that keep those
+// structures consistent; the rules of txns live in txn.ts.
+//
+// History rules: a key's versions are sorted by modRevision; a delete
+// appends a tombstone. Compacting at C keeps, per key, the newest version
+// with modRevision <= C (unless it is a tombstone older than C) and every
+// newer one, so reads at any revision >= C are exact; the change log keeps
+// exactly the versions with modRevision >= C.
+
+import { BTreeMap } from './btree.js';
+import { Deque } from './deque.js';
+import { ALL_KEYS_FROM } from './keys.js';
+import type { KeyValue } from './types.js';
+
+/** One stored version of a key; handed out as a KeyValue. */
+export class Version implements KeyValue {
+  constructor(
+    readonly key: string,
+    readonly value: Uint8Array,
+    readonly createRevision: number,
+    readonly modRevision: number,
+    readonly version: number,
+    readonly lease: number,
+    /** Position of the change within its revision's txn. */
+    readonly sub: number,
+    readonly deleted: boolean,
+  ) {}
+}
+
+// Rough per-object costs so sizeBytes tracks the heap, not just payloads.
+const VERSION_OVERHEAD_BYTES = 160;
+const KEY_OVERHEAD_BYTES = 96;
+
+export function versionBytes(v: Version): number {
+  return putBytes(v.key, v.value.byteLength);
+}
+
+/** What a version of key with a value of valueBytes counts against the quota. */
+export function putBytes(key: string, valueBytes: number): number {
+  return VERSION_OVERHEAD_BYTES + key.length + valueBytes;
+}
+
+export function keyBytes(key: string): number {
+  return KEY_OVERHEAD_BYTES + key.length;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Index of the newest version with modRevision <= rev, or -1. */
+export function indexAt(versions: Version[], rev: number): number {
+  let i = versions.length - 1;
+  if (i < 0 || versions[i].modRevision <= rev) return i;
+  let lo = 0;
+  let hi = i;
+  // Largest index with modRevision <= rev, by binary search.
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (versions[mid].modRevision <= rev) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/** The live version of a key at rev, or undefined when absent or deleted then. */
+export function liveAt(versions: Version[] | undefined, rev: number): Version | undefined {
+  if (!versions) return undefined;
+  const i = indexAt(versions, rev);
+  if (i < 0) return undefined;
+  const v = versions[i];
+  return v.deleted ? undefined : v;
+}
+
+export class Keyspace {
+  readonly index = new BTreeMap<Version[]>();
+  /** Versions with modRevision >= compactRevision, in (revision, sub) order. */
+  readonly changes = new Deque<Version>();
+  /** Revisions after compactRevision-1 and the (monotonic) time of each, for age compaction. */
+  readonly revTimes = new Deque<{ rev: number; timeMs: number }>();
+  /** etcd starts at 1: the first write gets revision 2. */
+  revision = 1;
+  /** Reads below this revision fail; 0 when nothing was ever compacted. */
+  compactRevision = 0;
+  /** The store's replicated clock: the largest command time applied so far. */
+  timeMs = 0;
+  /** Approximate bytes held: keys, values and retained history. */
+  sizeBytes = 0;
+
+  /** The key's live version at rev. */
+  get(key: string, rev: number): Version | undefined {
+    return liveAt(this.index.get(key), rev);
+  }
+
+  /**
+   * Calls fn with each key live at rev in etcd's (key, rangeEnd) range, in
+   * key order, until fn returns false.
+   */
+  forEachLive(key: string, rangeEnd: string | undefined, rev: number, fn: (v: Version) => boolean | void): void {
+    if (rangeEnd === undefined || rangeEnd === '') {
+      const v = this.get(key, rev);
+      if (v) fn(v);
+      return;
+    }
+    const end = rangeEnd === ALL_KEYS_FROM ? undefined : rangeEnd;
+    if (end !== undefined && end <= key) return;
+    this.index.forRange(key, end, (_k, versions) => {
+      const v = liveAt(versions, rev);
+      if (v) return fn(v);
+      return true;
+    });
+  }
+
+  /** Appends a put of key at rev (the caller checks lease and ignore* rules). */
+  put(key: string, value: Uint8Array, lease: number, rev: number, sub: number): Version {
+    let versions = this.index.get(key);
+    if (!versions) {
+      versions = [];
+      this.index.set(key, versions);
+      this.sizeBytes += keyBytes(key);
+    }
+    const last = versions.length > 0 ? versions[versions.length - 1] : undefined;
+    const live = last && !last.deleted ? last : undefined;
+    const v = new Version(key, value, live ? live.createRevision : rev, rev, live ? live.version + 1 : 1, lease, sub, false);
+    this.append(versions, v);
+    return v;
+  }
+
+  /** Appends a tombstone for a live key at rev. */
+  tombstone(key: string, rev: number, sub: number): Version {
+    const versions = this.index.get(key)!;
+    const v = new Version(key, EMPTY, 0, rev, 0, 0, sub, true);
+    this.append(versions, v);
+    return v;
+  }
+
+  private append(versions: Version[], v: Version): void {
+    versions.push(v);
+    this.changes.push(v);
+    this.sizeBytes += versionBytes(v);
+  }
+
+  /** Ends a write: the revision becomes current at the given time. */
+  commit(rev: number): void {
+    this.revision = rev;
+    this.revTimes.push({ rev, timeMs: this.timeMs });
+  }
+
+  /** Drops history below rev (compactRevision < rev <= revision). */
+  compact(rev: number): void {
+    this.compactRevision = rev;
+    for (let v = this.changes.front(); v && v.modRevision < rev; v = this.changes.front()) {
+      this.changes.shift();
+      this.trim(v.key, rev);
+    }
+    for (let t = this.revTimes.front(); t && t.rev < rev; t = this.revTimes.front()) this.revTimes.shift();
+  }
+
+  private trim(key: string, rev: number): void {
+    const versions = this.index.get(key);
+    if (!versions) return;
+    const i = indexAt(versions, rev);
+    if (i < 0) return;
+    const drop = versions[i].deleted && versions[i].modRevision < rev ? i + 1 : i;
+    if (drop === 0) return;
+    for (let j = 0; j < drop; j++) this.sizeBytes -= versionBytes(versions[j]);
+    versions.splice(0, drop);
+    if (versions.length === 0) {
+      this.index.delete(key);
+      this.sizeBytes -= keyBytes(key);
+    }
+  }
+
+  /** The version before v in its key's history, when live (a delete event's previous value, a put's previous value). */
+  prevOf(v: Version): Version | undefined {
+    const versions = this.index.get(v.key);
+    if (!versions) return undefined;
+    const i = indexAt(versions, v.modRevision - 1);
+    if (i < 0) return undefined;
+    const p = versions[i];
+    return p.deleted ? undefined : p;
+  }
+
+  /** Calls fn for each change with modRevision >= rev, in order, until fn returns false. */
+  forEachChange(rev: number, fn: (v: Version) => boolean | void): void {
+    const n = this.changes.length;
+    for (let i = this.changes.partitionPoint((v) => v.modRevision < rev); i < n; i++) {
+      if (fn(this.changes.at(i)) === false) return;
+    }
+  }
+
+  /** The newest revision whose time is <= timeMs, or 0 when none is retained. */
+  lastRevisionAtOrBefore(timeMs: number): number {
+    const i = this.revTimes.partitionPoint((t) => t.timeMs <= timeMs);
+    return i > 0 ? this.revTimes.at(i - 1).rev : 0;
+  }
+
+  /** sizeBytes computed from scratch; equals the incremental figure (tests and restore use it). */
+  computeSizeBytes(): number {
+    let n = 0;
+    this.index.forRange('', undefined, (key, versions) => {
+      n += keyBytes(key);
+      for (const v of versions) n += versionBytes(v);
+    });
+    return n;
+  }
+
+  /** Rebuilds the change log from the histories (after a restore). */
+  rebuildChanges(): void {
+    const all: Version[] = [];
+    this.index.forRange('', undefined, (_k, versions) => {
+      for (const v of versions) if (v.modRevision >= this.compactRevision) all.push(v);
+    });
+    all.sort((a, b) => a.modRevision - b.modRevision || a.sub - b.sub);
+    for (const v of all) this.changes.push(v);
+  }
+}

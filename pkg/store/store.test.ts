@@ -1,0 +1,197 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Store } from './store.js';
+import { CompactedError, FutureRevisionError, StoreError } from './errors.js';
+import { ALL_KEYS_FROM, prefixEnd } from './keys.js';
+import { TestTime, bytes, del, get, put, text, value } from './test_util.js';
+
+test('revisions, versions and create revisions follow etcd across put, delete and recreate', () => {
+  const s = new Store();
+  const t = new TestTime();
+  assert.equal(s.revision, 1);
+  assert.equal(put(s, t, 'a', '1').header.revision, 2);
+  assert.equal(put(s, t, 'a', '2').header.revision, 3);
+  assert.deepEqual(
+    (({ createRevision, modRevision, version }) => ({ createRevision, modRevision, version }))(get(s, 'a')!),
+    { createRevision: 2, modRevision: 3, version: 2 },
+  );
+  assert.equal(del(s, t, 'a').header.revision, 4);
+  assert.equal(get(s, 'a'), undefined);
+  put(s, t, 'a', '3');
+  const kv = get(s, 'a')!;
+  assert.equal(kv.createRevision, 5);
+  assert.equal(kv.version, 1);
+  // Older revisions read exactly as they were.
+  assert.equal(value(s, 'a', 2), '1');
+  assert.equal(value(s, 'a', 3), '2');
+  assert.equal(value(s, 'a', 4), undefined);
+  assert.equal(get(s, 'a', 3)!.version, 2);
+});
+
+test('a delete that matches nothing and a read-only txn do not take a revision', () => {
+  const s = new Store();
+  const t = new TestTime();
+  put(s, t, 'a', '1');
+  assert.equal(del(s, t, 'zzz').header.revision, 2);
+  const r = s.txn({ success: [{ type: 'range', key: 'a' }] }, t.tick());
+  assert.equal(r.header.revision, 2);
+  assert.equal(s.revision, 2);
+});
+
+test('range by prefix and from a key honours etcd range ends and reports count', () => {
+  const s = new Store();
+  const t = new TestTime();
+  for (const k of ['/a/1', '/a/2', '/a/3', '/b/1', '/a']) put(s, t, k, k);
+  const r = s.range({ key: '/a/', rangeEnd: prefixEnd('/a/') });
+  assert.deepEqual(r.kvs.map((kv) => kv.key), ['/a/1', '/a/2', '/a/3']);
+  assert.equal(r.count, 3);
+  assert.equal(r.more, false);
+  assert.deepEqual(s.range({ key: '/a/2', rangeEnd: ALL_KEYS_FROM }).kvs.map((kv) => kv.key), ['/a/2', '/a/3', '/b/1']);
+  assert.equal(s.range({ key: '/', rangeEnd: ALL_KEYS_FROM, countOnly: true }).count, 5);
+  assert.deepEqual(s.range({ key: '/', rangeEnd: ALL_KEYS_FROM, countOnly: true }).kvs, []);
+  const ko = s.range({ key: '/a/1', keysOnly: true }).kvs[0];
+  assert.equal(ko.value.byteLength, 0);
+  assert.equal(ko.modRevision, 2);
+  const byMod = s.range({ key: '/', rangeEnd: ALL_KEYS_FROM, sortTarget: 'mod', sortOrder: 'descend', limit: 2 });
+  assert.deepEqual(byMod.kvs.map((kv) => kv.key), ['/a', '/b/1']);
+  assert.equal(byMod.more, true);
+  const filtered = s.range({ key: '/', rangeEnd: ALL_KEYS_FROM, minModRevision: 4 });
+  assert.deepEqual(filtered.kvs.map((kv) => kv.key), ['/a', '/a/3', '/b/1']);
+});
+
+test('range with limit continues page by page at a fixed revision while writes happen', () => {
+  const s = new Store();
+  const t = new TestTime();
+  for (let i = 0; i < 25; i++) put(s, t, `/p/${String(i).padStart(2, '0')}`, `v${i}`);
+  const atRev = s.revision;
+  const seen: string[] = [];
+  let key = '/p/';
+  const end = prefixEnd('/p/');
+  for (let page = 0; ; page++) {
+    const r = s.range({ key, rangeEnd: end, limit: 10, revision: atRev });
+    assert.equal(r.count, 25 - seen.length);
+    for (const kv of r.kvs) seen.push(`${kv.key}=${text(kv.value)}`);
+    // Writes between pages: new keys, changed values, deletes; the pages must not see them.
+    put(s, t, `/p/${String(page).padStart(2, '0')}`, 'changed');
+    put(s, t, `/p/${page}x`, 'new');
+    del(s, t, `/p/${String(24 - page).padStart(2, '0')}`);
+    if (!r.more) break;
+    key = r.kvs[r.kvs.length - 1].key + '\0';
+  }
+  assert.deepEqual(seen, Array.from({ length: 25 }, (_, i) => `/p/${String(i).padStart(2, '0')}=v${i}`));
+});
+
+test('reads at a future or compacted revision fail with errors naming both revisions', () => {
+  const s = new Store();
+  const t = new TestTime();
+  for (let i = 0; i < 5; i++) put(s, t, 'k', String(i));
+  assert.throws(() => s.range({ key: 'k', revision: 99 }), (e: unknown) => e instanceof FutureRevisionError && /revision 99.*current revision is 6/.test(e.message));
+  s.compact(4, t.tick());
+  assert.throws(() => s.range({ key: 'k', revision: 3 }), (e: unknown) => e instanceof CompactedError && e.requestedRevision === 3 && e.compactRevision === 4);
+  assert.equal(value(s, 'k', 4), '2');
+  assert.throws(() => s.compact(4, t.tick()), CompactedError);
+  assert.throws(() => s.compact(10, t.tick()), FutureRevisionError);
+});
+
+test('txn compares on value, version, create, mod revision and lease pick the branch', () => {
+  const s = new Store();
+  const t = new TestTime();
+  put(s, t, 'a', 'x');
+  put(s, t, 'a', 'y');
+  const cases: Array<[Parameters<Store['txn']>[0]['compare'], boolean]> = [
+    [[{ key: 'a', target: 'value', result: '=', value: bytes('y') }], true],
+    [[{ key: 'a', target: 'value', result: '>', value: bytes('x') }], true],
+    [[{ key: 'a', target: 'value', result: '<', value: bytes('x') }], false],
+    [[{ key: 'a', target: 'version', result: '=', number: 2 }], true],
+    [[{ key: 'a', target: 'createRevision', result: '=', number: 2 }], true],
+    [[{ key: 'a', target: 'modRevision', result: '<', number: 3 }], false],
+    [[{ key: 'a', target: 'modRevision', result: '!=', number: 2 }], true],
+    [[{ key: 'a', target: 'lease', result: '=', number: 0 }], true],
+    // A missing key: version 0, and a value compare fails.
+    [[{ key: 'missing', target: 'version', result: '=', number: 0 }], true],
+    [[{ key: 'missing', target: 'value', result: '!=', value: bytes('q') }], false],
+    [[{ key: 'a', target: 'version', result: '>', number: 0 }, { key: 'missing', target: 'createRevision', result: '=', number: 0 }], true],
+  ];
+  for (const [compare, want] of cases) {
+    const r = s.txn({ compare, success: [{ type: 'range', key: 'a' }], failure: [] }, t.tick());
+    assert.equal(r.succeeded, want, JSON.stringify(compare, (_k, v) => (v instanceof Uint8Array ? text(v) : v)));
+    assert.equal(r.responses.length, want ? 1 : 0);
+  }
+});
+
+test('a compare-and-swap txn runs both branches with prevKv and sees its own writes', () => {
+  const s = new Store();
+  const t = new TestTime();
+  put(s, t, 'lock', 'free');
+  const cas = (expect: string, next: string) =>
+    s.txn(
+      {
+        compare: [{ key: 'lock', target: 'value', result: '=', value: bytes(expect) }],
+        success: [
+          { type: 'put', key: 'lock', value: bytes(next), prevKv: true },
+          { type: 'put', key: 'owner', value: bytes('me') },
+          { type: 'range', key: 'owner' },
+        ],
+        failure: [{ type: 'range', key: 'lock' }],
+      },
+      t.tick(),
+    );
+  const ok = cas('free', 'held');
+  assert.equal(ok.succeeded, true);
+  assert.equal(ok.header.revision, 3);
+  const [p, , r] = ok.responses;
+  assert.equal(p.type === 'put' && text(p.prevKv?.value), 'free');
+  assert.equal(r.type === 'range' && text(r.kvs[0].value), 'me');
+  // Two puts in one txn share the revision with sub-revisions in op order.
+  assert.equal(get(s, 'lock')!.modRevision, get(s, 'owner')!.modRevision);
+  const no = cas('free', 'again');
+  assert.equal(no.succeeded, false);
+  assert.equal(no.header.revision, 3);
+  const f = no.responses[0];
+  assert.equal(f.type === 'range' && text(f.kvs[0].value), 'held');
+});
+
+test('deleteRange returns the deleted count and previous kvs', () => {
+  const s = new Store();
+  const t = new TestTime();
+  for (const k of ['d/1', 'd/2', 'e']) put(s, t, k, k);
+  const r = s.txn({ success: [{ type: 'deleteRange', key: 'd/', rangeEnd: prefixEnd('d/'), prevKv: true }] }, t.tick());
+  const d = r.responses[0];
+  assert.ok(d.type === 'deleteRange');
+  assert.equal(d.deleted, 2);
+  assert.deepEqual(d.prevKvs.map((kv) => text(kv.value)), ['d/1', 'd/2']);
+  assert.equal(s.range({ key: 'd/', rangeEnd: prefixEnd('d/') }).count, 0);
+});
+
+test('put with ignoreValue and ignoreLease keeps the old ones and needs an existing key', () => {
+  const s = new Store();
+  const t = new TestTime();
+  const lease = s.leaseGrant(0, 60, t.tick()).id;
+  put(s, t, 'k', 'v', lease);
+  s.txn({ success: [{ type: 'put', key: 'k', value: bytes('new'), ignoreLease: true }] }, t.tick());
+  assert.equal(get(s, 'k')!.lease, lease);
+  s.txn({ success: [{ type: 'put', key: 'k', value: new Uint8Array(0), ignoreValue: true, lease: 0 }] }, t.tick());
+  assert.equal(value(s, 'k'), 'new');
+  assert.equal(get(s, 'k')!.lease, 0);
+  assert.throws(
+    () => s.txn({ success: [{ type: 'put', key: 'nope', value: new Uint8Array(0), ignoreValue: true }] }, t.tick()),
+    (e: unknown) => e instanceof StoreError && e.code === 'KeyNotFound' && /"nope"/.test(e.message),
+  );
+});
+
+test('bad txns are refused with a message naming the problem and change nothing', () => {
+  const s = new Store({ maxTxnOps: 3 });
+  const t = new TestTime();
+  put(s, t, 'a', '1');
+  const bad: Array<[Parameters<Store['txn']>[0], RegExp]> = [
+    [{ success: [{ type: 'put', key: '', value: bytes('x') }] }, /key is not provided/],
+    [{ success: [{ type: 'put', key: 'x', value: bytes('1') }, { type: 'put', key: 'x', value: bytes('2') }] }, /duplicate key "x"/],
+    [{ success: [{ type: 'deleteRange', key: 'a', rangeEnd: 'z' }, { type: 'put', key: 'b', value: bytes('2') }] }, /duplicate key "b"/],
+    [{ success: Array.from({ length: 4 }, (_, i) => ({ type: 'put' as const, key: `k${i}`, value: bytes('v') })) }, /4 success ops exceed the limit of 3/],
+    [{ compare: [{ key: 'a', target: 'bogus' as 'version', result: '=', number: 1 }] }, /compare target "bogus"/],
+    [{ success: [{ type: 'put', key: 'x', value: bytes('v'), lease: 42 }] }, /lease 42 not found/],
+  ];
+  for (const [req, msg] of bad) assert.throws(() => s.txn(req, t.tick()), (e: unknown) => e instanceof StoreError && msg.test(e.message));
+  assert.equal(s.revision, 2);
+  assert.equal(s.range({ key: '\0', rangeEnd: ALL_KEYS_FROM }).count, 1);
+});
