@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Store } from './store.js';
+import { CompactedError } from './errors.js';
+import { TestTime, del, put, value } from './test_util.js';
+
+test('automatic compaction by revision count keeps the last N revisions readable and frees history', () => {
+  const s = new Store({ compactRetainRevisions: 10, compactRetainMs: Infinity });
+  const t = new TestTime();
+  for (let i = 0; i < 100; i++) put(s, t, `k${i % 5}`, 'x'.repeat(100) + i);
+  assert.equal(s.revision, 101);
+  assert.equal(s.compactRevision, 91);
+  assert.equal(value(s, 'k0', 91), 'x'.repeat(100) + 85);
+  assert.throws(() => s.range({ key: 'k0', revision: 90 }), CompactedError);
+  // 5 keys, each with its current version plus up to 10 newer ones retained: history is bounded.
+  assert.ok(s.status().retainedVersions <= 11, `retained ${s.status().retainedVersions}`);
+  const sizeAfter100 = s.sizeBytes;
+  for (let i = 0; i < 1000; i++) put(s, t, `k${i % 5}`, 'x'.repeat(100) + i);
+  assert.ok(Math.abs(s.sizeBytes - sizeAfter100) < 100, `size grew from ${sizeAfter100} to ${s.sizeBytes}`);
+  s.checkSize();
+});
+
+test('automatic compaction by age uses the command times in the log', () => {
+  const s = new Store({ compactRetainRevisions: Infinity, compactRetainMs: 60_000 });
+  const t = new TestTime(0);
+  // The rule: compact at the newest revision written at or before now - window,
+  // so the state at the window's start stays readable and everything older goes.
+  put(s, t, 'a', '1'); // rev 2 at t=1
+  t.tick(30_000);
+  put(s, t, 'a', '2'); // rev 3 at t=30002
+  assert.equal(s.compactRevision, 0);
+  t.tick(30_000);
+  put(s, t, 'a', '3'); // rev 4 at t=60003: the window starts at t=3, when rev 2 was current
+  assert.equal(s.compactRevision, 2);
+  assert.equal(value(s, 'a', 2), '1');
+  t.tick(40_000);
+  put(s, t, 'a', '4'); // rev 5 at t=100004: the window starts at t=40004, when rev 3 was current
+  assert.equal(s.compactRevision, 3);
+  assert.throws(() => s.range({ key: 'a', revision: 2 }), CompactedError);
+  t.tick(100_000);
+  del(s, t, 'a'); // rev 6 at t=200005: the window starts at t=140005, when rev 5 was current
+  assert.equal(s.compactRevision, 5);
+  assert.equal(value(s, 'a', 5), '4');
+  assert.equal(value(s, 'a'), undefined);
+  s.checkSize();
+});
+
+test('a proposer whose clock runs behind cannot move the replicated clock back', () => {
+  const s = new Store({ compactRetainRevisions: Infinity, compactRetainMs: 1000 });
+  put(s, new TestTime(10_000), 'a', '1');
+  put(s, new TestTime(5_000), 'a', '2');
+  assert.equal(s.status().timeMs, 10_001);
+  put(s, new TestTime(11_500), 'a', '3');
+  assert.equal(s.compactRevision, 3);
+});
+
+test('compaction drops deleted keys entirely and memory returns to the empty figure', () => {
+  const s = new Store({ compactRetainRevisions: 1, compactRetainMs: Infinity });
+  const t = new TestTime();
+  const empty = s.sizeBytes;
+  for (let i = 0; i < 1000; i++) put(s, t, `/k/${i}`, 'v'.repeat(64));
+  for (let i = 0; i < 1000; i++) del(s, t, `/k/${i}`);
+  put(s, t, 'tick', '1');
+  del(s, t, 'tick');
+  put(s, t, 'tick2', '1');
+  del(s, t, 'tick2');
+  assert.equal(s.status().indexedKeys, 1);
+  // Only the last key's put and delete (the revisions inside the window) remain.
+  assert.ok(s.sizeBytes - empty < 500, `${s.sizeBytes - empty} bytes left`);
+  s.checkSize();
+});
