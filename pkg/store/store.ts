@@ -176,9 +176,11 @@ export class Store {
 
   // ---- writes (apply path only) ----
 
+  /** Moves the replicated clock to the command's time and drops history that fell out of the window, before the command runs (so a write after a quiet spell finds the space compaction frees). */
   private advance(nowMs: number): void {
     if (!Number.isFinite(nowMs) || nowMs < 0) throw invalidArgument(`Invalid command time ${JSON.stringify(nowMs)}: expected milliseconds since the epoch`);
     if (nowMs > this.ks.timeMs) this.ks.timeMs = nowMs;
+    this.autoCompact();
   }
 
   private finish(changed: Version[]): void {
