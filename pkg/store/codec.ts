@@ -77,7 +77,7 @@ export class ByteReader {
   }
 
   private need(n: number): void {
-    if (this.pos + n > this.buf.length) this.fail(`${n} bytes run past the end`);
+    if (this.pos + n > this.buf.length) this.fail(`it is truncated (${n} more bytes needed)`);
   }
 
   get atEnd(): boolean {
