@@ -1,0 +1,51 @@
+// Protobuf bytes for storage. Every object message has apiVersion as field 1 and kind as field 2
+// (proto/navarch/api/v1), so stored bytes say what they are and decodeStored needs no hint.
+
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { type KindInfo, type KubeObject, kindFor } from "../registry.js";
+import { DecodeError, infoOf } from "./object.js";
+
+export function encodeBinary(object: KubeObject): Uint8Array {
+  const info = infoOf(object);
+  return (info.codec as { encode(m: KubeObject): { finish(): Uint8Array } }).encode(object).finish();
+}
+
+/** Decodes bytes as the given kind. Malformed bytes throw DecodeError "Malformed". */
+export function decodeBinary(info: KindInfo, bytes: Uint8Array): KubeObject {
+  try {
+    return info.codec.decode(bytes) as KubeObject;
+  } catch (e) {
+    throw new DecodeError("Malformed", `Cannot decode ${info.kind} from protobuf: ${(e as Error).message}`);
+  }
+}
+
+/** Reads apiVersion (field 1) and kind (field 2) without decoding the rest. */
+export function peekTypeMeta(bytes: Uint8Array): { apiVersion: string; kind: string } {
+  const r = new BinaryReader(bytes);
+  let apiVersion = "";
+  let kind = "";
+  try {
+    while (r.pos < r.len && (apiVersion === "" || kind === "")) {
+      const [field, wire] = r.tag();
+      if (field === 1 && wire === WireType.LengthDelimited) apiVersion = r.string();
+      else if (field === 2 && wire === WireType.LengthDelimited) kind = r.string();
+      else r.skip(wire, field);
+    }
+  } catch (e) {
+    throw new DecodeError("Malformed", `Cannot read type of stored object: ${(e as Error).message}`);
+  }
+  return { apiVersion, kind };
+}
+
+/** Decodes stored bytes of any kind, using the apiVersion and kind they carry. */
+export function decodeStored(bytes: Uint8Array): KubeObject {
+  const { apiVersion, kind } = peekTypeMeta(bytes);
+  const info = kindFor(apiVersion, kind);
+  if (!info) {
+    throw new DecodeError(
+      "UnknownKind",
+      `Cannot decode stored object: no matches for kind ${JSON.stringify(kind)} in version ${JSON.stringify(apiVersion)}`,
+    );
+  }
+  return decodeBinary(info, bytes);
+}
