@@ -155,9 +155,15 @@ export class BTreeMap<V> {
     let i = lowerBound(leaf.keys, from);
     while (leaf) {
       const keys = leaf.keys;
-      for (; i < keys.length; i++) {
-        if (to !== undefined && keys[i] >= to) return;
-        if (fn(keys[i], leaf.vals[i]) === false) return;
+      const vals = leaf.vals;
+      // Compare with `to` only in the leaf where the range ends.
+      if (to === undefined || (keys.length > 0 && keys[keys.length - 1] < to)) {
+        for (; i < keys.length; i++) if (fn(keys[i], vals[i]) === false) return;
+      } else {
+        for (; i < keys.length; i++) {
+          if (keys[i] >= to) return;
+          if (fn(keys[i], vals[i]) === false) return;
+        }
       }
       leaf = leaf.next;
       i = 0;

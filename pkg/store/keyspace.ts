@@ -30,7 +30,7 @@ export class Version implements KeyValue {
 }
 
 // Rough per-object costs so sizeBytes tracks the heap, not just payloads.
-const VERSION_OVERHEAD_BYTES = 160;
+const VERSION_OVERHEAD_BYTES = 240;
 const KEY_OVERHEAD_BYTES = 96;
 
 export function versionBytes(v: Version): number {
@@ -86,6 +86,14 @@ export class Keyspace {
   timeMs = 0;
   /** Approximate bytes held: keys, values and retained history. */
   sizeBytes = 0;
+  /** Counts of paged reads' next pages (see range.ts), newest last; bounded. */
+  readonly pageCounts = new Map<string, number>();
+
+  rememberPageCount(pageKey: string, count: number): void {
+    this.pageCounts.delete(pageKey);
+    this.pageCounts.set(pageKey, count);
+    if (this.pageCounts.size > 256) this.pageCounts.delete(this.pageCounts.keys().next().value!);
+  }
 
   /** The key's live version at rev. */
   get(key: string, rev: number): Version | undefined {
@@ -105,7 +113,9 @@ export class Keyspace {
     const end = rangeEnd === ALL_KEYS_FROM ? undefined : rangeEnd;
     if (end !== undefined && end <= key) return;
     this.index.forRange(key, end, (_k, versions) => {
-      const v = liveAt(versions, rev);
+      // Fast path: the newest version is the one at rev (reads near the current revision).
+      const last = versions[versions.length - 1];
+      const v = last.modRevision <= rev ? (last.deleted ? undefined : last) : liveAt(versions, rev);
       if (v) return fn(v);
       return true;
     });

@@ -50,11 +50,28 @@ export function rangeAt(ks: Keyspace, r: RangeRequest, rev: number): Omit<RangeR
   const collectAll = sorts || filters;
   let kvs: Version[] = [];
   let count = 0;
-  ks.forEachLive(r.key, r.rangeEnd, rev, (v) => {
-    count++;
-    if (r.countOnly) return;
-    if (collectAll || limit === 0 || kvs.length <= limit) kvs.push(v);
-  });
+  // A paged read continuing where the last page ended (key = last key + '\0', same
+  // revision and end) knows its count from that page: the data at a revision
+  // never changes, so only the page itself is walked, not the rest of the range.
+  const pageKey = !collectAll && limit > 0 && !r.countOnly ? `${rev}:${(r.rangeEnd ?? '').length}:${r.rangeEnd ?? ''}${r.key}` : undefined;
+  const known = pageKey === undefined ? undefined : ks.pageCounts.get(pageKey);
+  if (known !== undefined) {
+    ks.forEachLive(r.key, r.rangeEnd, rev, (v) => {
+      kvs.push(v);
+      return kvs.length <= limit;
+    });
+    count = known;
+  } else {
+    // Past the page, only count (etcd's count is every key in the range).
+    const cap = r.countOnly ? 0 : collectAll || limit === 0 ? Infinity : limit + 1;
+    ks.forEachLive(r.key, r.rangeEnd, rev, (v) => {
+      if (count++ < cap) kvs.push(v);
+    });
+  }
+  if (pageKey !== undefined && kvs.length > limit) {
+    const next = kvs[limit - 1].key + '\0';
+    ks.rememberPageCount(`${rev}:${(r.rangeEnd ?? '').length}:${r.rangeEnd ?? ''}${next}`, count - limit);
+  }
   if (r.countOnly) return { kvs: [], count, more: false };
   if (filters) {
     kvs = kvs.filter(
