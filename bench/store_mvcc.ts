@@ -99,6 +99,15 @@ const restored = new Store();
 restored.restore(snap);
 const restoreMs = performance.now() - t0;
 
+// 8. Watch fan-out: 1,000 watchers on one prefix, 2,000 puts, every watcher drained.
+const fan = Array.from({ length: 1000 }, () => store.watch({ key: '/fan/', rangeEnd: prefixEnd('/fan/'), watchBufferEvents: 10_000 }));
+t0 = performance.now();
+for (let i = 0; i < 2000; i++) store.txn({ success: [{ type: 'put', key: `/fan/${i % 100}`, value: VALUE }] }, now++);
+let fanEvents = 0;
+for (const w of fan) for (let r = w.poll(); r; r = w.poll()) fanEvents += r.events.length;
+const fanMs = performance.now() - t0;
+for (const w of fan) w.cancel();
+
 const st = store.status();
 console.log(`pkg/store in-process benchmark: ${KEYS.toLocaleString('en-US')} keys, 128-byte values, node ${process.version}${gc ? '' : ' (run with --expose-gc for exact heap figures)'}`);
 console.log(`  creates via apply (decode + txn + watch):  ${rate(KEYS, createMs)}`);
@@ -108,6 +117,7 @@ console.log(`  point reads, current revision:             ${rate(READS, readMs)}
 console.log(`  point reads, revision 50,000 back:         ${rate(READS, oldReadMs)}`);
 console.log(`  full list in pages of 500:                 ${listMs.toFixed(0)} ms for ${listed.toLocaleString('en-US')} keys, ${pages + 1} pages`);
 console.log(`  watch events delivered to one prefix watch: ${drained.toLocaleString('en-US')}`);
+console.log(`  watch fan-out, 1,000 watchers x 2,000 puts:  ${rate(fanEvents, fanMs)} events delivered (${fanEvents.toLocaleString('en-US')} in ${fanMs.toFixed(0)} ms)`);
 console.log(`  revision ${st.revision}, compacted at ${st.compactRevision}, ${st.retainedVersions.toLocaleString('en-US')} retained versions`);
 console.log(`  heap used by the store: ${mib(heapLoaded - heap0)} (store's own estimate sizeBytes ${mib(st.sizeBytes)}), process RSS ${mib(process.memoryUsage().rss)}`);
 console.log(`  snapshot: ${mib(snap.byteLength)} encoded in ${snapMs.toFixed(0)} ms, restored in ${restoreMs.toFixed(0)} ms`);
