@@ -1,0 +1,229 @@
+// Field selectors (`metadata.name=web,status.phase!=Running`): parsing, the fields each kind
+// supports, and matching against objects.
+
+import type { KindName, KubeObject, ObjectLike } from "./registry.js";
+
+export interface FieldRequirement {
+  field: string;
+  operator: "=" | "!=";
+  value: string;
+}
+
+export class FieldSelectorError extends SyntaxError {
+  constructor(
+    readonly input: string,
+    readonly reason: string,
+  ) {
+    super(`Cannot parse field selector ${JSON.stringify(input)}: ${reason}`);
+    this.name = "FieldSelectorError";
+  }
+}
+
+export const MAX_FIELD_SELECTOR_LENGTH = 16384;
+
+const META_FIELDS = ["metadata.name", "metadata.namespace"];
+
+const KIND_FIELDS: Partial<Record<KindName, readonly string[]>> = {
+  Pod: [
+    "spec.nodeName",
+    "spec.restartPolicy",
+    "spec.schedulerName",
+    "spec.serviceAccountName",
+    "spec.hostNetwork",
+    "status.phase",
+    "status.podIP",
+    "status.nominatedNodeName",
+  ],
+  Event: [
+    "involvedObject.kind",
+    "involvedObject.namespace",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "involvedObject.apiVersion",
+    "involvedObject.resourceVersion",
+    "involvedObject.fieldPath",
+    "reason",
+    "reportingComponent",
+    "source",
+    "type",
+  ],
+  Node: ["spec.unschedulable"],
+  Namespace: ["status.phase"],
+  Secret: ["type"],
+  ReplicaSet: ["status.replicas"],
+  Job: ["status.successful"],
+};
+
+/** The field names a kind can be selected by. */
+export function supportedFieldSelectors(kind: KindName): readonly string[] {
+  return [...META_FIELDS, ...(KIND_FIELDS[kind] ?? [])];
+}
+
+const str = (v: unknown): string => (v === undefined || v === null ? "" : String(v));
+
+/** The selectable fields of an object, as strings (booleans "true"/"false", numbers in decimal). */
+export function objectFields(object: KubeObject | ObjectLike): Record<string, string> {
+  const o = object as Record<string, any>;
+  const out: Record<string, string> = {
+    "metadata.name": str(o.metadata?.name),
+    "metadata.namespace": str(o.metadata?.namespace),
+  };
+  switch (o.kind as KindName) {
+    case "Pod":
+      out["spec.nodeName"] = str(o.spec?.nodeName);
+      out["spec.restartPolicy"] = str(o.spec?.restartPolicy);
+      out["spec.schedulerName"] = str(o.spec?.schedulerName);
+      out["spec.serviceAccountName"] = str(o.spec?.serviceAccountName);
+      out["spec.hostNetwork"] = String(o.spec?.hostNetwork === true);
+      out["status.phase"] = str(o.status?.phase);
+      out["status.podIP"] = str(o.status?.podIP);
+      out["status.nominatedNodeName"] = str(o.status?.nominatedNodeName);
+      break;
+    case "Event":
+      for (const f of ["kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"]) {
+        out[`involvedObject.${f}`] = str(o.involvedObject?.[f]);
+      }
+      out.reason = str(o.reason);
+      out.reportingComponent = str(o.reportingComponent);
+      out.source = str(o.source?.component);
+      out.type = str(o.type);
+      break;
+    case "Node":
+      out["spec.unschedulable"] = String(o.spec?.unschedulable === true);
+      break;
+    case "Namespace":
+      out["status.phase"] = str(o.status?.phase);
+      break;
+    case "Secret":
+      out.type = str(o.type);
+      break;
+    case "ReplicaSet":
+      out["status.replicas"] = String(o.status?.replicas ?? 0);
+      break;
+    case "Job":
+      out["status.successful"] = String(o.status?.succeeded ?? 0);
+      break;
+  }
+  return out;
+}
+
+function escapeValue(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/,/g, "\\,").replace(/=/g, "\\=");
+}
+
+export class FieldSelector {
+  private constructor(readonly requirements: readonly FieldRequirement[]) {}
+
+  static everything(): FieldSelector {
+    return new FieldSelector([]);
+  }
+
+  static of(requirements: readonly FieldRequirement[]): FieldSelector {
+    return new FieldSelector([...requirements].sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0)));
+  }
+
+  isEverything(): boolean {
+    return this.requirements.length === 0;
+  }
+
+  /** Matches a field set from objectFields(); a field the set lacks counts as "". */
+  matches(fields: Readonly<Record<string, string>>): boolean {
+    for (const r of this.requirements) {
+      const v = fields[r.field] ?? "";
+      if (r.operator === "=" ? v !== r.value : v === r.value) return false;
+    }
+    return true;
+  }
+
+  matchesObject(object: KubeObject | ObjectLike): boolean {
+    return this.isEverything() || this.matches(objectFields(object));
+  }
+
+  /** The value a field must equal, if the selector pins it (metadata.name=web → "web"). */
+  exactValue(field: string): string | undefined {
+    return this.requirements.find((r) => r.field === field && r.operator === "=")?.value;
+  }
+
+  toString(): string {
+    return this.requirements.map((r) => `${r.field}${r.operator}${escapeValue(r.value)}`).join(",");
+  }
+}
+
+/** Splits on separators not escaped with "\". */
+function splitTerms(input: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  for (let i = 0; i < input.length; i++) {
+    const c = input[i];
+    if (c === "\\" && i + 1 < input.length) {
+      cur += c + input[i + 1];
+      i++;
+    } else if (c === ",") {
+      out.push(cur);
+      cur = "";
+    } else {
+      cur += c;
+    }
+  }
+  out.push(cur);
+  return out;
+}
+
+function unescape(input: string, value: string): string {
+  let out = "";
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === "\\") {
+      const n = value[i + 1];
+      if (n !== "\\" && n !== "," && n !== "=") {
+        throw new FieldSelectorError(input, `invalid escape sequence "\\${n ?? ""}" in value ${JSON.stringify(value)}`);
+      }
+      out += n;
+      i++;
+    } else if (c === "," || c === "=") {
+      throw new FieldSelectorError(input, `value ${JSON.stringify(value)} has an unescaped ${JSON.stringify(c)}`);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/**
+ * Parses `field=value`, `field==value` and `field!=value` terms joined by ",". Values may escape
+ * "\", "," and "=" with "\". With a kind, fields that kind cannot be selected by are refused with
+ * Kubernetes' wording: `field label not supported: spec.foo`.
+ */
+export function parseFieldSelector(input: string, kind?: KindName): FieldSelector {
+  if (input.length > MAX_FIELD_SELECTOR_LENGTH) {
+    throw new FieldSelectorError(input.slice(0, 64) + "…", `longer than ${MAX_FIELD_SELECTOR_LENGTH} characters`);
+  }
+  if (input.trim() === "") return FieldSelector.everything();
+  const supported = kind ? new Set(supportedFieldSelectors(kind)) : undefined;
+  const reqs: FieldRequirement[] = [];
+  for (const term of splitTerms(input)) {
+    let field: string;
+    let operator: "=" | "!=";
+    let raw: string;
+    const ne = term.indexOf("!=");
+    const eq = term.indexOf("=");
+    if (ne >= 0 && ne < eq) {
+      field = term.slice(0, ne);
+      operator = "!=";
+      raw = term.slice(ne + 2);
+    } else if (eq >= 0) {
+      field = term.slice(0, eq);
+      operator = "=";
+      raw = term.slice(term[eq + 1] === "=" ? eq + 2 : eq + 1);
+    } else {
+      throw new FieldSelectorError(input, `term ${JSON.stringify(term)} has no operator; use "=", "==" or "!="`);
+    }
+    field = field.trim();
+    if (field === "") throw new FieldSelectorError(input, `term ${JSON.stringify(term)} has no field name`);
+    if (supported && !supported.has(field)) {
+      throw new FieldSelectorError(input, `field label not supported: ${field}`);
+    }
+    reqs.push({ field, operator, value: unescape(input, raw) });
+  }
+  return FieldSelector.of(reqs);
+}
