@@ -1,6 +1,6 @@
 # Navarch: the two commands a new user needs are `make up` and `make test`.
 SHELL := /bin/bash
-SEEDS ?= 300
+SEEDS ?= 1000
 DIR ?= .navarch
 
 .PHONY: deps gen build typecheck test test-unit test-e2e sim up down bench bench-deps bench-raft bench-failover bench-storage clean
