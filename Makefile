@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SEEDS ?= 1000
 DIR ?= .navarch
 
-.PHONY: deps gen build typecheck test test-unit test-e2e sim up down bench bench-deps bench-raft bench-failover bench-storage clean
+.PHONY: deps gen build typecheck test test-unit test-e2e sim up down bench bench-deps bench-raft bench-failover bench-storage bench-mvcc clean
 
 # The registry reachable here serves only the Linux builds of buf; package-lock.json lists buf's other
 # platform packages (optional, skipped on Linux) by hand so that npm ci accepts the lock file.
@@ -51,7 +51,11 @@ bench-failover: gen
 bench-storage: gen
 	npx tsx bench/raft_storage.ts
 
-bench: bench-raft bench-failover bench-storage
+# The MVCC store in one process (no peer: the etcd comparison comes with the etcd-compatible facade).
+bench-mvcc: gen
+	node --expose-gc --import tsx bench/store_mvcc.ts
+
+bench: bench-raft bench-failover bench-storage bench-mvcc
 
 clean:
 	rm -rf gen node_modules $(DIR)
