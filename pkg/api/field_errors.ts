@@ -119,8 +119,17 @@ export const fieldErrors = {
   internal: (p: P, detail: string): FieldError => ({ field: String(p), type: "InternalError", detail }),
 };
 
+/** A value already rendered the way Kubernetes prints it (e.g. `map[string]string{"app":"web"}`). */
+export class PrintedValue {
+  constructor(readonly text: string) {}
+  toJSON(): string {
+    return this.text;
+  }
+}
+
 /** Go-like rendering of a value: strings quoted, numbers bare, objects as JSON. */
 export function formatValue(value: unknown): string {
+  if (value instanceof PrintedValue) return value.text;
   if (value === undefined) return "null";
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
