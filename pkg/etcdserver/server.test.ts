@@ -1,0 +1,217 @@
+// The etcd-compatible facade over real members (RocksDB, gRPC Raft) in one
+// process, driven through the etcd v3 wire protocol.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { status as Code, type ServiceError } from '@grpc/grpc-js';
+import { StreamReader, TestMasters, until, type EtcdTestClient } from './test_util.js';
+
+const b = (s: string): Buffer => Buffer.from(s);
+const str = (x: Uint8Array): string => Buffer.from(x).toString();
+
+async function withMasters(n: number, fn: (c: TestMasters) => Promise<void>, extra = {}): Promise<void> {
+  const c = await TestMasters.start(n, extra);
+  try {
+    await fn(c);
+  } finally {
+    await c.close();
+  }
+}
+
+function put(c: EtcdTestClient, key: string, value: string, extra = {}) {
+  return c.call('KV', 'Put', { key: b(key), value: b(value), ...extra });
+}
+
+function isGrpc(code: Code, details: string) {
+  return (e: ServiceError) => {
+    assert.equal(e.code, code, e.message);
+    assert.equal(e.details, details);
+    return true;
+  };
+}
+
+test('one master: put, get, prefix range with limit, delete, txn, headers', async () => {
+  await withMasters(1, async (m) => {
+    const leader = await m.leader();
+    const c = m.client(leader.id);
+    const r1 = await put(c, 'a/1', 'one');
+    assert.equal(r1.header.member_id, 1);
+    assert.ok(r1.header.raft_term >= 1);
+    assert.ok(r1.header.cluster_id > 0);
+    const rev1 = r1.header.revision;
+    await put(c, 'a/2', 'two');
+    await put(c, 'a/3', 'three');
+    await put(c, 'b/1', 'other');
+    const prev = await put(c, 'a/1', 'uno', { prev_kv: true });
+    assert.equal(str(prev.prev_kv.value), 'one');
+
+    const get = await c.call('KV', 'Range', { key: b('a/1') });
+    assert.equal(get.count, 1);
+    assert.equal(str(get.kvs[0].value), 'uno');
+    assert.equal(get.kvs[0].version, 2);
+    assert.equal(get.kvs[0].create_revision, rev1);
+
+    const page = await c.call('KV', 'Range', { key: b('a/'), range_end: b('a0'), limit: 2 });
+    assert.deepEqual(page.kvs.map((kv: { key: Buffer }) => str(kv.key)), ['a/1', 'a/2']);
+    assert.equal(page.more, true);
+    assert.equal(page.count, 3);
+
+    const old = await c.call('KV', 'Range', { key: b('a/1'), revision: rev1, serializable: true });
+    assert.equal(str(old.kvs[0].value), 'one');
+
+    const del = await c.call('KV', 'DeleteRange', { key: b('a/'), range_end: b('a0'), prev_kv: true });
+    assert.equal(del.deleted, 3);
+    assert.equal(del.prev_kvs.length, 3);
+    assert.equal((await c.call('KV', 'Range', { key: b('a/'), range_end: b('a0') })).count, 0);
+
+    // Compare the mod revision: the first txn wins, the second sees the change and takes the failure branch.
+    const mod = (await c.call('KV', 'Range', { key: b('b/1') })).kvs[0].mod_revision;
+    const txn = (value: string) =>
+      c.call('KV', 'Txn', {
+        compare: [{ key: b('b/1'), target: 2, result: 0, mod_revision: mod }],
+        success: [{ request_put: { key: b('b/1'), value: b(value) } }],
+        failure: [{ request_range: { key: b('b/1') } }],
+      });
+    const t1 = await txn('first');
+    assert.equal(t1.succeeded, true);
+    const t2 = await txn('second');
+    assert.equal(t2.succeeded, false);
+    assert.equal(str(t2.responses[0].response_range.kvs[0].value), 'first');
+
+    await assert.rejects(c.call('KV', 'Range', { key: b('') }), isGrpc(Code.INVALID_ARGUMENT, 'etcdserver: key is not provided'));
+    const st = await c.call('Maintenance', 'Status', {});
+    assert.equal(st.leader, 1);
+    assert.equal(st.version, '3.4.23');
+    const ml = await c.call('Cluster', 'MemberList', {});
+    assert.deepEqual(ml.members.map((x: { ID: number }) => x.ID), [1]);
+    assert.equal(ml.members[0].clientURLs[0], `http://${leader.clientAddress}`);
+  });
+});
+
+test('three masters: a follower accepts writes and serves linearizable reads', async () => {
+  await withMasters(3, async (m) => {
+    const leader = await m.leader();
+    const followerId = [...m.members.keys()].find((id) => id !== leader.id)!;
+    const f = m.client(followerId);
+    for (let i = 0; i < 20; i++) {
+      const r = await put(f, `k${i}`, `v${i}`);
+      assert.equal(r.header.member_id, followerId);
+      // Read-your-writes on another follower too: ReadIndex waits for the write to be applied there.
+      const other = [...m.members.keys()].find((id) => id !== leader.id && id !== followerId)!;
+      const g = await m.client(other).call('KV', 'Range', { key: b(`k${i}`) });
+      assert.equal(str(g.kvs[0].value), `v${i}`);
+    }
+    const txn = await f.call('KV', 'Txn', { compare: [{ key: b('k0'), target: 3, result: 0, value: b('v0') }], success: [{ request_delete_range: { key: b('k0') } }] });
+    assert.equal(txn.succeeded, true);
+    assert.equal(txn.responses[0].response_delete_range.deleted, 1);
+    const ml = await f.call('Cluster', 'MemberList', {});
+    assert.equal(ml.members.length, 3);
+  });
+});
+
+test('watch from a revision delivers every event in order with no gap, then live ones; compacted history cancels with compact_revision', async () => {
+  await withMasters(3, async (m) => {
+    const leader = await m.leader();
+    const c = m.client(leader.id);
+    const first = (await put(c, 'w/0', 'x')).header.revision;
+    for (let i = 1; i < 50; i++) await put(c, `w/${i % 7}`, `v${i}`);
+    await c.call('KV', 'DeleteRange', { key: b('w/3') });
+    const followerId = [...m.members.keys()].find((id) => id !== leader.id)!;
+    const f = m.client(followerId);
+    const s = f.stream('Watch', 'Watch');
+    const r = new StreamReader(s);
+    s.write({ create_request: { key: b('w/'), range_end: b('w0'), start_revision: first, prev_kv: true } });
+    const created = await r.next();
+    assert.equal(created.created, true);
+    const watchId = created.watch_id;
+    const revs: number[] = [];
+    const types: number[] = [];
+    const live = put(c, 'w/live', 'now');
+    while (!revs.includes((await live).header.revision)) {
+      const res = await r.next();
+      assert.equal(res.watch_id, watchId);
+      for (const e of res.events) {
+        revs.push(e.kv.mod_revision);
+        types.push(e.type);
+      }
+    }
+    const want = Array.from({ length: revs.length }, (_, i) => first + i);
+    assert.deepEqual(revs, want, 'one event per revision, in order, no gap');
+    assert.equal(types[revs.indexOf(first + 50)], 1, 'the delete comes as a DELETE event');
+
+    // Compact, then watch from before it: created, then canceled with the compact revision.
+    const at = (await put(c, 'w/x', 'y')).header.revision;
+    await c.call('KV', 'Compact', { revision: at });
+    await assert.rejects(c.call('KV', 'Range', { key: b('w/0'), revision: first }), isGrpc(Code.OUT_OF_RANGE, 'etcdserver: mvcc: required revision has been compacted'));
+    await until('the follower to apply the compaction', () => m.members.get(followerId)!.store.compactRevision >= at);
+    s.write({ create_request: { key: b('w/'), range_end: b('w0'), start_revision: first } });
+    let res = await r.next();
+    while (!res.created) res = await r.next();
+    const cancelled = await r.next();
+    assert.equal(cancelled.canceled, true);
+    assert.equal(cancelled.compact_revision, at);
+    assert.equal(cancelled.watch_id, res.watch_id);
+
+    // A progress request answers with the current revision.
+    s.write({ progress_request: {} });
+    let p = await r.next();
+    while (p.watch_id !== -1) p = await r.next();
+    assert.ok(p.header.revision >= at);
+    s.end();
+  });
+});
+
+test('leases: grant, attach, keepalive, time-to-live, expiry deletes the keys, revoke of an unknown lease fails', async () => {
+  await withMasters(3, async (m) => {
+    const leader = await m.leader();
+    const followerId = [...m.members.keys()].find((id) => id !== leader.id)!;
+    const f = m.client(followerId);
+    const g = await f.call('Lease', 'LeaseGrant', { TTL: 2 });
+    assert.ok(g.ID > 0);
+    assert.equal(g.TTL, 2);
+    await put(f, 'leased', 'v', { lease: g.ID });
+    const ttl = await f.call('Lease', 'LeaseTimeToLive', { ID: g.ID, keys: true });
+    assert.equal(ttl.grantedTTL, 2);
+    assert.deepEqual(ttl.keys.map(str), ['leased']);
+    assert.deepEqual((await f.call('Lease', 'LeaseLeases', {})).leases.map((l: { ID: number }) => l.ID), [g.ID]);
+
+    // Keepalives through a follower keep the key past its TTL.
+    const ka = f.stream('Lease', 'LeaseKeepAlive');
+    const kr = new StreamReader(ka);
+    const t0 = Date.now();
+    while (Date.now() - t0 < 3500) {
+      ka.write({ ID: g.ID });
+      const res = await kr.next();
+      assert.equal(res.ID, g.ID);
+      assert.equal(res.TTL, 2);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal((await f.call('KV', 'Range', { key: b('leased') })).count, 1, 'kept alive past its TTL');
+    ka.end();
+
+    // Without keepalives the leader expires it and the key goes.
+    await until('the lease to expire', async () => (await f.call('KV', 'Range', { key: b('leased') })).count === 0, 10_000);
+    assert.equal((await f.call('Lease', 'LeaseTimeToLive', { ID: g.ID })).TTL, -1);
+    await assert.rejects(f.call('Lease', 'LeaseRevoke', { ID: g.ID }), isGrpc(Code.NOT_FOUND, 'etcdserver: requested lease not found'));
+    await assert.rejects(put(f, 'x', 'y', { lease: 12345 }), isGrpc(Code.NOT_FOUND, 'etcdserver: requested lease not found'));
+
+    const ka2 = f.stream('Lease', 'LeaseKeepAlive');
+    const kr2 = new StreamReader(ka2);
+    ka2.write({ ID: g.ID });
+    assert.equal((await kr2.next()).TTL, 0, 'a keepalive of a gone lease answers TTL 0');
+    ka2.end();
+
+    const g2 = await f.call('Lease', 'LeaseGrant', { TTL: 60 });
+    await put(f, 'k2', 'v', { lease: g2.ID });
+    await f.call('Lease', 'LeaseRevoke', { ID: g2.ID });
+    assert.equal((await f.call('KV', 'Range', { key: b('k2') })).count, 0);
+  }, { leaseCheckIntervalMs: 100 });
+});
+
+test('a full store refuses writes with etcd\'s no-space error', async () => {
+  await withMasters(1, async (m) => {
+    const leader = await m.leader();
+    const c = m.client(leader.id);
+    await assert.rejects(put(c, 'big', 'x'.repeat(64 * 1024)), isGrpc(Code.RESOURCE_EXHAUSTED, 'etcdserver: mvcc: database space exceeded'));
+  }, { store: { quotaBytes: 16 * 1024 } });
+});

@@ -1,0 +1,115 @@
+// One master member's parts wired together: RocksDB Raft storage, the gRPC
+// Raft transport, the MVCC store as the state machine, and the
+// etcd-compatible server. `navarch master` and the tests start members here.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { status as Code } from '@grpc/grpc-js';
+import { SeededRandom } from '../../raft/core/random.js';
+import { realClock } from '../../raft/node/ports.js';
+import { RaftNode, type Member, type RaftNodeLogger } from '../../raft/node/raft_node.js';
+import { RocksDbStorage } from '../../raft/storage/rocksdb_storage.js';
+import { GrpcTransport } from '../../raft/transport/grpc_transport.js';
+import type { TransportLogger } from '../../raft/transport/options.js';
+import { EtcdServer } from '../etcdserver/server.js';
+import { Store, StoreStateMachine, type StoreOptions } from '../store/mod.js';
+
+export interface MasterMemberOptions {
+  id: number;
+  name?: string;
+  dataDir: string;
+  /** Every member's Raft peer address. */
+  peers: Member[];
+  /** Every member's etcd-compatible client address, by id (shared, may be filled in later). */
+  clientAddresses: Map<number, string>;
+  /** This member's client listen address (port 0: any free port). */
+  listenClient: string;
+  clusterId?: number;
+  bootstrap?: boolean;
+  tickMs?: number;
+  electionTicks?: number;
+  snapshotEntries?: number;
+  store?: StoreOptions;
+  progressNotifyIntervalMs?: number;
+  leaseCheckIntervalMs?: number;
+  logger?: RaftNodeLogger;
+  onRequest?: (method: string, code: Code, seconds: number) => void;
+  transportLogger?: TransportLogger;
+}
+
+export interface MasterMember {
+  id: number;
+  node: RaftNode;
+  store: Store;
+  server: EtcdServer;
+  clientAddress: string;
+  /** Graceful: hands leadership over first unless told not to. */
+  stop(options?: { transferLeadership?: boolean }): Promise<void>;
+}
+
+/** A cluster id every member derives alike from the initial peer list (etcd shows it in headers). */
+export function clusterIdOf(peers: Member[]): number {
+  let h = 0x811c9dc5;
+  for (const p of [...peers].sort((a, b) => a.id - b.id)) {
+    for (const ch of `${p.id}=${p.address};`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  }
+  return h || 1;
+}
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+export async function startMasterMember(o: MasterMemberOptions): Promise<MasterMember> {
+  const self = o.peers.find((p) => p.id === o.id);
+  if (!self) throw new Error(`Peers have no entry for this member's id ${o.id}`);
+  mkdirSync(o.dataDir, { recursive: true });
+  const clusterId = o.clusterId ?? clusterIdOf(o.peers);
+  const storage = await RocksDbStorage.open(join(o.dataDir, 'raft'));
+  const transport = new GrpcTransport({ id: o.id, listenAddress: self.address, clusterId, clock: realClock, logger: o.transportLogger ?? quiet });
+  const store = new Store(o.store);
+  const node = await RaftNode.start({
+    id: o.id,
+    peers: o.peers,
+    bootstrap: o.bootstrap ?? true,
+    storage,
+    transport,
+    stateMachine: new StoreStateMachine(store),
+    clock: realClock,
+    random: new SeededRandom((Date.now() ^ (process.pid << 8) ^ o.id) >>> 0),
+    tickMs: o.tickMs,
+    electionTicks: o.electionTicks,
+    snapshotEntries: o.snapshotEntries,
+    logger: o.logger,
+  });
+  const server = new EtcdServer({
+    node,
+    store,
+    clusterId,
+    clientAddresses: o.clientAddresses,
+    names: o.name ? new Map([[o.id, o.name]]) : undefined,
+    progressNotifyIntervalMs: o.progressNotifyIntervalMs,
+    leaseCheckIntervalMs: o.leaseCheckIntervalMs,
+    onRequest: o.onRequest,
+  });
+  let port: number;
+  try {
+    port = await server.start(o.listenClient);
+  } catch (e) {
+    await node.stop({ transferLeadership: false });
+    throw new Error(`Cannot listen for clients on "${o.listenClient}": ${(e as Error).message}`);
+  }
+  const host = o.listenClient.slice(0, o.listenClient.lastIndexOf(':'));
+  const clientAddress = `${host}:${port}`;
+  if (!o.clientAddresses.has(o.id)) o.clientAddresses.set(o.id, clientAddress);
+  return {
+    id: o.id,
+    node,
+    store,
+    server,
+    clientAddress,
+    async stop(options = {}) {
+      // Leadership goes first, so the others take over without waiting for an election timeout.
+      await node.stop({ transferLeadership: options.transferLeadership !== false });
+      await server.stop();
+    },
+  };
+}
