@@ -1,0 +1,74 @@
+// The transport-free API core: every verb of the object API as a method, errors as ApiError,
+// watch as an AsyncIterable. Adapters (gRPC now, HTTP later) only translate requests and
+// responses; they hold no logic of their own.
+
+import type { KubeObject } from '../api/registry.js';
+import { makeContext, type ApiServerOptions, type Context } from './context.js';
+import { create, type CreateRequest } from './create.js';
+import { deleteObject, type DeleteRequest, type DeleteResult } from './delete.js';
+import { get, type GetRequest } from './get.js';
+import { list, type ListRequest, type ListResult } from './list.js';
+import { patch, type PatchRequest } from './patch.js';
+import { update, type UpdateRequest } from './update.js';
+import { openWatch, type ApiWatch, type WatchRequest } from './watch.js';
+
+export class ApiServer {
+  private readonly ctx: Context;
+  private readonly watches = new Set<ApiWatch>();
+
+  constructor(options: ApiServerOptions) {
+    this.ctx = makeContext(options);
+  }
+
+  create(req: CreateRequest): Promise<KubeObject> {
+    return create(this.ctx, req);
+  }
+
+  get(req: GetRequest): Promise<KubeObject> {
+    return get(this.ctx, req);
+  }
+
+  list(req: ListRequest): Promise<ListResult> {
+    return list(this.ctx, req);
+  }
+
+  /** Replaces the object (or only its status, with subresource "status"). */
+  update(req: UpdateRequest): Promise<KubeObject> {
+    return update(this.ctx, req);
+  }
+
+  /** Writes only .status: shorthand for update with subresource "status". */
+  updateStatus(req: Omit<UpdateRequest, 'subresource'>): Promise<KubeObject> {
+    return update(this.ctx, { ...req, subresource: 'status' });
+  }
+
+  patch(req: PatchRequest): Promise<KubeObject> {
+    return patch(this.ctx, req);
+  }
+
+  delete(req: DeleteRequest): Promise<DeleteResult> {
+    return deleteObject(this.ctx, req);
+  }
+
+  /** Opens a watch; throws at once for a bad request, later (from the iterator) for Expired. */
+  watch(req: WatchRequest): ApiWatch {
+    const w = openWatch(this.ctx, req, (closed) => this.watches.delete(closed));
+    this.watches.add(w);
+    return w;
+  }
+
+  /** Open watches (for metrics and tests). */
+  get watchCount(): number {
+    return this.watches.size;
+  }
+
+  /** A BOOKMARK on every open watch that allows them; the master calls this on a timer (Kubernetes: about every minute). */
+  requestWatchProgress(): void {
+    for (const w of this.watches) w.requestBookmark();
+  }
+
+  /** Ends every open watch (shutdown). */
+  closeWatches(): void {
+    for (const w of [...this.watches]) w.close();
+  }
+}

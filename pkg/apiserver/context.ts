@@ -1,0 +1,112 @@
+// What every verb needs: the backend, the clock, identity generation and limits. Verbs are plain
+// functions over a Context so each lives in its own small file.
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import { kindForResource, resolveResource, type KindInfo, type KubeObject } from '../api/registry.js';
+import { ApiError } from './api_error.js';
+import { fromStoreError, type Backend } from './backend.js';
+import { decodeStoredKv, objectKey } from './objects.js';
+import type { KeyValue } from '../store/mod.js';
+
+/** 1.5 MiB, etcd's default request limit, as Kubernetes refuses larger objects. */
+export const DEFAULT_MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
+
+export interface ApiServerOptions {
+  backend: Backend;
+  /** Wall clock for creationTimestamp and deletionTimestamp. @default Date.now */
+  nowMs?: () => number;
+  /** @default crypto.randomUUID */
+  newUid?: () => string;
+  /** The suffix generateName appends (5 characters in Kubernetes). @default random */
+  randomSuffix?: () => string;
+  /** Encoded objects larger than this are refused with TooLarge. @default 1.5 MiB */
+  maxObjectBytes?: number;
+  /** Most items one list page returns, whatever the client asks. @default 10000 */
+  maxListLimit?: number;
+  /** Store reads per list page while selectors filter items out, in keys. @default 1000 */
+  listChunkKeys?: number;
+  /** Retries of a patch or unconditional update that lost a race with another writer. @default 8 */
+  maxConflictRetries?: number;
+}
+
+export interface Context {
+  backend: Backend;
+  nowMs: () => number;
+  newUid: () => string;
+  randomSuffix: () => string;
+  maxObjectBytes: number;
+  maxListLimit: number;
+  listChunkKeys: number;
+  maxConflictRetries: number;
+}
+
+// Kubernetes' alphabet for generated names: no vowels, no look-alikes.
+const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+function randomSuffix(): string {
+  const b = randomBytes(5);
+  let s = '';
+  for (const x of b) s += SUFFIX_ALPHABET[x % SUFFIX_ALPHABET.length];
+  return s;
+}
+
+export function makeContext(o: ApiServerOptions): Context {
+  return {
+    backend: o.backend,
+    nowMs: o.nowMs ?? Date.now,
+    newUid: o.newUid ?? randomUUID,
+    randomSuffix: o.randomSuffix ?? randomSuffix,
+    maxObjectBytes: o.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
+    maxListLimit: o.maxListLimit ?? 10_000,
+    listChunkKeys: o.listChunkKeys ?? 1000,
+    maxConflictRetries: o.maxConflictRetries ?? 8,
+  };
+}
+
+/** Which objects a request is about. */
+export interface ResourceRef {
+  /** A KindInfo, or what a user types: "pods", "deploy", "deployments.apps". */
+  resource: KindInfo | string;
+  /** Required for namespaced kinds (except list and watch across all namespaces); ignored for cluster-scoped ones. */
+  namespace?: string;
+}
+
+export interface ObjectRef extends ResourceRef {
+  name: string;
+}
+
+/** The kind a request names; unknown resources are NotFound as in Kubernetes. */
+export function resolve(resource: KindInfo | string): KindInfo {
+  if (typeof resource !== 'string') return resource;
+  const slash = resource.split('/');
+  const info = slash.length === 3 ? kindForResource(slash[0], slash[1], slash[2]) : resolveResource(resource);
+  if (!info) throw new ApiError('NotFound', `the server doesn't have a resource type ${JSON.stringify(resource)}`);
+  return info;
+}
+
+export function namespaceOf(info: KindInfo, namespace: string | undefined, what: string): string | undefined {
+  if (!info.namespaced) return undefined;
+  if (!namespace) throw new ApiError('Invalid', `Cannot ${what} ${info.resource}: a namespace is required`);
+  return namespace;
+}
+
+export function checkName(info: KindInfo, name: unknown): string {
+  if (typeof name !== 'string' || name === '') throw new ApiError('Invalid', `Cannot find ${info.resource}: resource name may not be empty`);
+  return name;
+}
+
+/** Runs a backend call, translating store failures. */
+export async function call<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw fromStoreError(err);
+  }
+}
+
+/** The stored object at its key with its kv (for modRevision compares), or undefined. */
+export async function readObject(ctx: Context, info: KindInfo, namespace: string | undefined, name: string, revision = 0): Promise<{ kv: KeyValue; object: KubeObject } | undefined> {
+  const r = await call(() => ctx.backend.range({ key: objectKey(info, namespace, name), revision }));
+  const kv = r.kvs[0];
+  return kv ? { kv, object: decodeStoredKv(info, kv) } : undefined;
+}

@@ -1,0 +1,70 @@
+// Create: the server sets uid, creationTimestamp, generation 1 and resourceVersion (the store
+// revision of the write), fills generateName, defaults and validates, then writes with a txn that
+// requires the key to be absent and the namespace to be as read.
+
+import { applyDefaults } from '../api/defaults/defaults.js';
+import type { KubeObject } from '../api/registry.js';
+import { validateObject } from '../api/validation/validate.js';
+import { alreadyExists, badRequest, conflict, invalid } from './api_error.js';
+import { call, resolve, type Context, type ResourceRef } from './context.js';
+import { clone, emptyMeta, encodeStored, formatTime, objectKey } from './objects.js';
+import { checkSize, kindOfBody, namespaceGuard } from './write_checks.js';
+
+export interface CreateRequest extends Partial<ResourceRef> {
+  object: KubeObject;
+  /** Validate and default, but write nothing. */
+  dryRun?: boolean;
+}
+
+export async function create(ctx: Context, req: CreateRequest): Promise<KubeObject> {
+  const info = kindOfBody(req.resource === undefined ? undefined : resolve(req.resource), req.object);
+  const o = clone(req.object);
+  const meta = (o.metadata ??= emptyMeta());
+  if (meta.resourceVersion) throw badRequest(`Cannot create ${info.resource}: resourceVersion should not be set on objects to be created`);
+  if (info.namespaced) {
+    if (req.namespace && meta.namespace && req.namespace !== meta.namespace) {
+      throw badRequest(`Cannot create ${info.resource}: the namespace of the object (${JSON.stringify(meta.namespace)}) does not match the namespace of the request (${JSON.stringify(req.namespace)})`);
+    }
+    meta.namespace ||= req.namespace || 'default';
+  } else if (meta.namespace === '') {
+    meta.namespace = undefined;
+  }
+  if (!meta.name && meta.generateName) meta.name = meta.generateName + ctx.randomSuffix();
+  meta.uid = ctx.newUid();
+  meta.creationTimestamp = formatTime(ctx.nowMs());
+  meta.generation = 1;
+  meta.deletionTimestamp = undefined;
+  meta.deletionGracePeriodSeconds = undefined;
+  meta.selfLink = undefined;
+  applyDefaults(o);
+  const name = meta.name ?? '';
+  // Size first: validating a huge object is wasted work.
+  const value = encodeStored(o);
+  checkSize(ctx, info, name, value);
+  const errors = validateObject(o);
+  if (errors.length) throw invalid(info, name, errors);
+  const key = objectKey(info, meta.namespace, name);
+  for (let attempt = 0; ; attempt++) {
+    const nsCompare = await namespaceGuard(ctx, info, meta.namespace, name);
+    if (req.dryRun) {
+      const existing = await call(() => ctx.backend.range({ key, countOnly: true }));
+      if (existing.count > 0) throw alreadyExists(info, name);
+      return o;
+    }
+    const r = await call(() =>
+      ctx.backend.txn({
+        compare: [{ key, target: 'createRevision', result: '=', number: 0 }, ...nsCompare],
+        success: [{ type: 'put', key, value }],
+        failure: [{ type: 'range', key, countOnly: true }],
+      }),
+    );
+    if (r.succeeded) {
+      meta.resourceVersion = String(r.header.revision);
+      return o;
+    }
+    const existing = r.responses[0];
+    if (existing?.type === 'range' && existing.count > 0) throw alreadyExists(info, name);
+    // The namespace changed between the read and the write: check it again.
+    if (attempt >= ctx.maxConflictRetries) throw conflict(info, name, `namespace ${JSON.stringify(meta.namespace)} kept changing during the create; try again`);
+  }
+}

@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Deployment, Pod } from '../api/registry.js';
+import { isApiError } from './api_error.js';
+import { objectKey } from './objects.js';
+import { kindByName } from '../api/registry.js';
+import { deployment, obj, pod, testServer } from './test_util.js';
+
+const rejects = (p: Promise<unknown>, code: string, message?: string | RegExp) =>
+  assert.rejects(p, (err: unknown) => {
+    assert.ok(isApiError(err), `expected an ApiError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    if (typeof message === 'string') assert.equal(err.message, message);
+    else if (message) assert.match(err.message, message);
+    return true;
+  });
+
+describe('create', () => {
+  it('sets uid, creationTimestamp, generation 1 and resourceVersion = the store revision', async () => {
+    const { server, store } = await testServer();
+    const created = await server.create({ object: pod('web') });
+    assert.equal(created.metadata?.uid, 'uid-2');
+    assert.equal(created.metadata?.creationTimestamp, '2026-01-02T03:04:05Z');
+    assert.equal(created.metadata?.generation, 1);
+    assert.equal(created.metadata?.resourceVersion, String(store.revision));
+    assert.equal((created as Pod).spec?.containers[0].imagePullPolicy, 'IfNotPresent', 'defaults applied');
+    const got = await server.get({ resource: 'pods', namespace: 'default', name: 'web' });
+    assert.deepEqual(got, created);
+  });
+
+  it('stores objects as protobuf under /registry/<resource>/<namespace>/<name>', async () => {
+    const { server, store } = await testServer();
+    await server.create({ object: pod('web') });
+    const kv = store.range({ key: objectKey(kindByName('Pod'), 'default', 'web') }).kvs[0];
+    assert.ok(kv, 'key present');
+    assert.equal(kv.key, '/registry/pods/default/web');
+    assert.notEqual(kv.value[0], '{'.charCodeAt(0), 'not JSON');
+  });
+
+  it('fills generateName with a suffix', async () => {
+    const { server } = await testServer();
+    const created = await server.create({ object: obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'cfg-', namespace: 'default' } }) });
+    assert.equal(created.metadata?.name, 'cfg-x7k2q');
+  });
+
+  it('refuses a duplicate name with AlreadyExists', async () => {
+    const { server } = await testServer();
+    await server.create({ object: pod('web') });
+    await rejects(server.create({ object: pod('web') }), 'AlreadyExists', 'pods "web" already exists');
+  });
+
+  it('needs an existing namespace for namespaced kinds', async () => {
+    const { server } = await testServer();
+    await rejects(server.create({ object: pod('web', { namespace: 'nope' }) }), 'NotFound', 'namespaces "nope" not found');
+    await server.create({ object: obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'nope' } }) });
+    await server.create({ object: pod('web', { namespace: 'nope' }) });
+  });
+
+  it('refuses new objects in a terminating namespace', async () => {
+    const { server } = await testServer({ namespaces: [] });
+    await server.create({ object: obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', finalizers: ['navarch.io/cleanup'] } }) });
+    await server.delete({ resource: 'namespaces', name: 'shop' });
+    await rejects(server.create({ object: pod('web', { namespace: 'shop' }) }), 'Forbidden', 'pods "web" is forbidden: unable to create new content in namespace shop because it is being terminated');
+  });
+
+  it('reports every validation problem with its field path', async () => {
+    const { server } = await testServer();
+    const bad = obj({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { replicas: -1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web' }] } } },
+    });
+    await assert.rejects(server.create({ object: bad }), (err: unknown) => {
+      assert.ok(isApiError(err, 'Invalid'));
+      assert.match(err.message, /^Deployment\.apps "web" is invalid: \[/);
+      assert.match(err.message, /spec\.replicas: Invalid value: -1: must be greater than or equal to 0/);
+      assert.match(err.message, /spec\.template\.spec\.containers\[0\]\.image: Required value/);
+      const fields = err.details.causes?.map((c) => c.field);
+      assert.ok(fields?.includes('spec.replicas') && fields.includes('spec.template.spec.containers[0].image'), String(fields));
+      assert.equal(err.grpcCode, 3);
+      assert.equal(err.httpStatus, 422);
+      return true;
+    });
+  });
+
+  it('refuses an object over the size limit with TooLarge', async () => {
+    const { server } = await testServer();
+    const big = obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big', namespace: 'default' }, data: { blob: 'x'.repeat(1.5 * 1024 * 1024) } });
+    await rejects(server.create({ object: big }), 'TooLarge', /^Cannot store configmaps "big": the object is \d+ bytes, over the limit of 1572864 bytes$/);
+    await rejects(server.get({ resource: 'configmaps', namespace: 'default', name: 'big' }), 'NotFound');
+  });
+
+  it('refuses a body of another kind than the resource asked for', async () => {
+    const { server } = await testServer();
+    await rejects(server.create({ resource: 'services', object: pod('web') }), 'Invalid', /the body is a Pod of "v1", not a Service/);
+  });
+});
+
+describe('get', () => {
+  it('names the missing object the Kubernetes way', async () => {
+    const { server } = await testServer();
+    await rejects(server.get({ resource: 'pods', namespace: 'default', name: 'web' }), 'NotFound', 'pods "web" not found');
+    await rejects(server.get({ resource: 'deploy', namespace: 'default', name: 'web' }), 'NotFound', 'deployments.apps "web" not found');
+    await rejects(server.get({ resource: 'widgets', namespace: 'default', name: 'web' }), 'NotFound', 'the server doesn\'t have a resource type "widgets"');
+  });
+
+  it('reads an older resourceVersion from history', async () => {
+    const { server } = await testServer();
+    const v1 = await server.create({ object: obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' }, data: { a: '1' } }) });
+    await server.patch({ resource: 'configmaps', namespace: 'default', name: 'c', type: 'merge', patch: { data: { a: '2' } } });
+    const old = await server.get({ resource: 'configmaps', namespace: 'default', name: 'c', resourceVersion: v1.metadata?.resourceVersion });
+    assert.deepEqual((old as { data: Record<string, string> }).data, { a: '1' });
+  });
+});
+
+describe('update', () => {
+  it('detects a stale resourceVersion as Conflict', async () => {
+    const { server } = await testServer();
+    const created = (await server.create({ object: deployment('web') })) as Deployment;
+    const first = structuredClone(created);
+    first.spec!.replicas = 2;
+    await server.update({ object: first });
+    const second = structuredClone(created);
+    second.spec!.replicas = 3;
+    await rejects(
+      server.update({ object: second }),
+      'Conflict',
+      'Operation cannot be fulfilled on deployments.apps "web": the object has been modified; please apply your changes to the latest version and try again',
+    );
+  });
+
+  it('bumps generation on spec changes only, and keeps server-set metadata', async () => {
+    const { server } = await testServer();
+    const created = (await server.create({ object: deployment('web') })) as Deployment;
+    const labelled = structuredClone(created);
+    labelled.metadata!.labels = { team: 'a' };
+    labelled.metadata!.uid = undefined;
+    labelled.metadata!.creationTimestamp = undefined;
+    const u1 = await server.update({ object: labelled });
+    assert.equal(u1.metadata?.generation, 1, 'label change keeps generation');
+    assert.equal(u1.metadata?.uid, created.metadata?.uid);
+    assert.equal(u1.metadata?.creationTimestamp, created.metadata?.creationTimestamp);
+    const scaled = structuredClone(u1) as Deployment;
+    scaled.spec!.replicas = 5;
+    const u2 = await server.update({ object: scaled });
+    assert.equal(u2.metadata?.generation, 2);
+    assert.ok(Number(u2.metadata?.resourceVersion) > Number(u1.metadata?.resourceVersion));
+  });
+
+  it('writes nothing and keeps the resourceVersion when nothing changed', async () => {
+    const { server, store } = await testServer();
+    const created = await server.create({ object: deployment('web') });
+    const rev = store.revision;
+    const same = await server.update({ object: structuredClone(created) });
+    assert.equal(same.metadata?.resourceVersion, created.metadata?.resourceVersion);
+    assert.equal(store.revision, rev);
+  });
+
+  it('keeps spec writers and status writers apart', async () => {
+    const { server } = await testServer();
+    const created = (await server.create({ object: deployment('web') })) as Deployment;
+    const withStatus = structuredClone(created);
+    withStatus.status = obj<Deployment>({ apiVersion: 'apps/v1', kind: 'Deployment', status: { replicas: 1, readyReplicas: 1 } }).status;
+    withStatus.spec!.replicas = 9;
+    const s = (await server.updateStatus({ object: withStatus })) as Deployment;
+    assert.equal(s.status?.readyReplicas, 1, 'status written');
+    assert.equal(s.spec?.replicas, 1, 'spec ignored by a status write');
+    assert.equal(s.metadata?.generation, 1);
+    const specWrite = structuredClone(s);
+    specWrite.spec!.replicas = 4;
+    specWrite.status = undefined;
+    const u = (await server.update({ object: specWrite })) as Deployment;
+    assert.equal(u.spec?.replicas, 4);
+    assert.equal(u.status?.readyReplicas, 1, 'status kept by a spec write');
+  });
+
+  it('says when a kind has no status subresource', async () => {
+    const { server } = await testServer();
+    const cm = await server.create({ object: obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' } }) });
+    await rejects(server.updateStatus({ object: cm }), 'NotFound', 'the server could not find the requested resource (configmaps/status)');
+  });
+
+  it('refuses changes to immutable fields with a field path', async () => {
+    const { server } = await testServer();
+    const created = (await server.create({ object: deployment('web') })) as Deployment;
+    const moved = structuredClone(created);
+    moved.spec!.selector!.matchLabels = { app: 'other' };
+    moved.spec!.template!.metadata!.labels = { app: 'other' };
+    await rejects(server.update({ object: moved }), 'Invalid', /^Deployment\.apps "web" is invalid: spec\.selector: Invalid value: .*field is immutable/);
+  });
+
+  it('is NotFound for an object that does not exist', async () => {
+    const { server } = await testServer();
+    await rejects(server.update({ object: pod('web') }), 'NotFound', 'pods "web" not found');
+  });
+});

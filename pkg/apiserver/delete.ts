@@ -1,0 +1,98 @@
+// Delete: preconditions on uid and resourceVersion; objects with finalizers (or a propagation
+// policy that adds one) are only marked (deletionTimestamp) and go when the last finalizer is
+// removed; a Pod bound to a node is deleted gracefully: marked with its grace period so the agent
+// can stop it, then removed by a delete with grace period 0.
+
+import type { KindInfo, KubeObject, Pod } from '../api/registry.js';
+import { badRequest, conflict, notFound } from './api_error.js';
+import { call, checkName, namespaceOf, readObject, resolve, type Context, type ObjectRef } from './context.js';
+import { clone, formatTime, objectKey } from './objects.js';
+import { LOST_RACE, writeUpdate, type Current } from './update.js';
+
+export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
+
+/** Finalizers the garbage collector acts on (Kubernetes' names). */
+export const FINALIZER_ORPHAN = 'orphan';
+export const FINALIZER_FOREGROUND = 'foregroundDeletion';
+
+export interface DeleteRequest extends ObjectRef {
+  preconditions?: { uid?: string; resourceVersion?: string };
+  /** 0: now. Absent: the object's default (a Pod's terminationGracePeriodSeconds, else 0). */
+  gracePeriodSeconds?: number;
+  /** @default 'Background' */
+  propagationPolicy?: PropagationPolicy;
+  dryRun?: boolean;
+}
+
+export interface DeleteResult {
+  /** The object as deleted (resourceVersion: the delete's revision) or as marked for deletion. */
+  object: KubeObject;
+  /** True when the object is gone; false when it waits for finalizers or its grace period. */
+  deleted: boolean;
+}
+
+function gracePeriodFor(object: KubeObject, asked: number | undefined): number {
+  if (object.kind !== 'Pod') return 0;
+  const pod = object as Pod;
+  // Never scheduled or already finished: nothing runs, so nothing to wait for (as Kubernetes).
+  if (!pod.spec?.nodeName || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return 0;
+  return asked ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+}
+
+export async function deleteObject(ctx: Context, req: DeleteRequest): Promise<DeleteResult> {
+  const info = resolve(req.resource);
+  const name = checkName(info, req.name);
+  const ns = namespaceOf(info, req.namespace, 'delete');
+  const grace = req.gracePeriodSeconds;
+  if (grace !== undefined && (!Number.isSafeInteger(grace) || grace < 0)) throw badRequest(`Invalid gracePeriodSeconds ${JSON.stringify(grace)}: expected a non-negative integer`);
+  const policy = req.propagationPolicy ?? 'Background';
+  if (policy !== 'Orphan' && policy !== 'Background' && policy !== 'Foreground') {
+    throw badRequest(`Invalid propagationPolicy ${JSON.stringify(policy)}: expected Orphan, Background or Foreground`);
+  }
+  for (let attempt = 0; ; attempt++) {
+    const cur = await readObject(ctx, info, ns, name);
+    if (!cur) throw notFound(info, name);
+    const meta = cur.object.metadata!;
+    const pre = req.preconditions ?? {};
+    if (pre.uid && pre.uid !== meta.uid) throw conflict(info, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`);
+    if (pre.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
+      throw conflict(info, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`);
+    }
+    const result = await deleteOnce(ctx, info, cur, gracePeriodFor(cur.object, grace), policy, req.dryRun ?? false);
+    if (result !== LOST_RACE) return result;
+    if (pre.resourceVersion || attempt >= ctx.maxConflictRetries) throw conflict(info, name);
+  }
+}
+
+async function deleteOnce(ctx: Context, info: KindInfo, cur: Current, grace: number, policy: PropagationPolicy, dryRun: boolean): Promise<DeleteResult | typeof LOST_RACE> {
+  const old = cur.object;
+  const finalizers = [...(old.metadata?.finalizers ?? [])];
+  const add = (f: string) => {
+    if (!finalizers.includes(f)) finalizers.push(f);
+  };
+  if (policy === 'Orphan') add(FINALIZER_ORPHAN);
+  if (policy === 'Foreground') add(FINALIZER_FOREGROUND);
+  const alreadyMarked = !!old.metadata?.deletionTimestamp;
+  if (finalizers.length === 0 && grace === 0) {
+    if (dryRun) return { object: old, deleted: true };
+    const key = objectKey(info, old.metadata?.namespace, old.metadata?.name ?? '');
+    const r = await call(() => ctx.backend.txn({ compare: [{ key, target: 'modRevision', result: '=', number: cur.kv.modRevision }], success: [{ type: 'deleteRange', key }] }));
+    if (!r.succeeded) return LOST_RACE;
+    const object = clone(old);
+    object.metadata!.resourceVersion = String(r.header.revision);
+    return { object, deleted: true };
+  }
+  const next = clone(old);
+  const m = next.metadata!;
+  m.finalizers = alreadyMarked ? (old.metadata?.finalizers ?? []) : finalizers;
+  const nowMs = ctx.nowMs();
+  const deadline = formatTime(nowMs + grace * 1000);
+  // A second delete may shorten the grace period, never lengthen it.
+  if (!alreadyMarked || grace < (m.deletionGracePeriodSeconds ?? 0)) {
+    m.deletionTimestamp = deadline;
+    m.deletionGracePeriodSeconds = grace;
+  }
+  const result = await writeUpdate(ctx, info, cur, next, dryRun);
+  if (result === LOST_RACE) return LOST_RACE;
+  return { object: result, deleted: !!result.metadata?.deletionTimestamp && result.metadata.deletionGracePeriodSeconds === 0 && result.metadata.finalizers.length === 0 };
+}

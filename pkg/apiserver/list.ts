@@ -1,0 +1,93 @@
+// List: every object of a resource (in one namespace or all), filtered by selectors, in pages.
+// A page and all pages after it read one store revision, the list's resourceVersion, so paging
+// gives a consistent snapshot; the continue token carries that revision and the next key.
+
+import type { KindInfo, KubeObject } from '../api/registry.js';
+import { ApiError, badRequest, isApiError } from './api_error.js';
+import { call, resolve, type Context, type ResourceRef } from './context.js';
+import { decodeStoredKv, resourcePrefix } from './objects.js';
+import { parseResourceVersion } from './resource_version.js';
+import { parseSelectors, type SelectorOptions } from './selectors.js';
+import { prefixEnd } from '../store/mod.js';
+
+export interface ListRequest extends ResourceRef, SelectorOptions {
+  /** Most items in this page; 0 or absent: all (up to the server's maxListLimit). */
+  limit?: number;
+  /** The token of the previous page. */
+  continue?: string;
+  /** "" or "0": the current state; otherwise a consistent read at exactly that revision. */
+  resourceVersion?: string;
+}
+
+export interface ListResult {
+  info: KindInfo;
+  items: KubeObject[];
+  /** The store revision every item was read at: start a watch from here. */
+  resourceVersion: string;
+  /** Present when there may be more items: pass it back to get the next page. */
+  continue?: string;
+  /** Objects left after this page, when no selector makes that count unknowable. */
+  remainingItemCount?: number;
+}
+
+interface ContinueToken {
+  rv: number;
+  start: string;
+}
+
+function encodeToken(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify({ v: 1, rv: t.rv, start: Buffer.from(t.start, 'latin1').toString('base64') })).toString('base64url');
+}
+
+function decodeToken(text: string, prefix: string): ContinueToken {
+  try {
+    const j = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    const start = Buffer.from(String(j.start), 'base64').toString('latin1');
+    if (j.v === 1 && Number.isSafeInteger(j.rv) && j.rv > 0 && start.startsWith(prefix)) return { rv: j.rv, start };
+  } catch {
+    // fall through to the error below
+  }
+  throw badRequest(`Invalid continue token ${JSON.stringify(text.length > 64 ? text.slice(0, 64) + '…' : text)}: it was not issued for this list`);
+}
+
+const CONTINUE_EXPIRED =
+  'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue value from the response to request a consistent snapshot.';
+
+export async function list(ctx: Context, req: ListRequest): Promise<ListResult> {
+  const info = resolve(req.resource);
+  const namespace = info.namespaced ? req.namespace || undefined : undefined;
+  const filter = parseSelectors(info, req);
+  const limitAsked = req.limit ?? 0;
+  if (!Number.isSafeInteger(limitAsked) || limitAsked < 0) throw badRequest(`Invalid limit ${JSON.stringify(req.limit)}: expected a non-negative integer`);
+  const limit = limitAsked === 0 ? ctx.maxListLimit : Math.min(limitAsked, ctx.maxListLimit);
+  const prefix = resourcePrefix(info, namespace);
+  const end = prefixEnd(prefix);
+  const token = req.continue ? decodeToken(req.continue, prefix) : undefined;
+  let rev = token?.rv ?? parseResourceVersion(req.resourceVersion);
+  let start = token?.start ?? prefix;
+  const items: KubeObject[] = [];
+  for (;;) {
+    const chunk = filter.everything ? Math.min(limit - items.length + 1, ctx.listChunkKeys) : ctx.listChunkKeys;
+    let r;
+    try {
+      r = await call(() => ctx.backend.range({ key: start, rangeEnd: end, revision: rev, limit: chunk }));
+    } catch (err) {
+      if (token && isApiError(err, 'Expired')) throw new ApiError('Expired', CONTINUE_EXPIRED, { cause: err });
+      throw err;
+    }
+    if (rev === 0) rev = r.header.revision;
+    for (let i = 0; i < r.kvs.length; i++) {
+      const kv = r.kvs[i];
+      const object = decodeStoredKv(info, kv);
+      if (!filter.matches(object)) continue;
+      if (items.length === limit) {
+        const result: ListResult = { info, items, resourceVersion: String(rev), continue: encodeToken({ rv: rev, start: kv.key }) };
+        if (filter.everything) result.remainingItemCount = r.count - i;
+        return result;
+      }
+      items.push(object);
+    }
+    if (!r.more || r.kvs.length === 0) return { info, items, resourceVersion: String(rev) };
+    start = r.kvs[r.kvs.length - 1].key + '\0';
+  }
+}

@@ -1,0 +1,69 @@
+// Objects in the store: where they live and how they are encoded. Keys are
+// /registry/<resource>/<namespace>/<name> (cluster-scoped: /registry/<resource>/<name>); values
+// are the object's protobuf bytes without resourceVersion, which is the key's modRevision.
+
+import { decodeBinary, encodeBinary } from '../api/convert/binary.js';
+import { encodeObject } from '../api/convert/object.js';
+import type { KindInfo, KubeObject } from '../api/registry.js';
+import { ApiError } from './api_error.js';
+import { textToKey, type KeyValue } from '../store/mod.js';
+
+export const REGISTRY_PREFIX = '/registry/';
+
+/** The store key of one object. */
+export function objectKey(info: KindInfo, namespace: string | undefined, name: string): string {
+  return textToKey(info.namespaced ? `${REGISTRY_PREFIX}${info.resource}/${namespace ?? ''}/${name}` : `${REGISTRY_PREFIX}${info.resource}/${name}`);
+}
+
+/** The key prefix of a resource, or of one namespace's objects of it. Ends in "/" so "ns1" never matches "ns10". */
+export function resourcePrefix(info: KindInfo, namespace?: string): string {
+  return textToKey(info.namespaced && namespace ? `${REGISTRY_PREFIX}${info.resource}/${namespace}/` : `${REGISTRY_PREFIX}${info.resource}/`);
+}
+
+/** A deep copy (objects are plain data: strings, numbers, booleans, lists, maps, Uint8Array). */
+export function clone<T>(v: T): T {
+  return structuredClone(v);
+}
+
+/** Bytes to store: the object without resourceVersion. */
+export function encodeStored(object: KubeObject): Uint8Array {
+  const copy = { ...object, metadata: { ...object.metadata!, resourceVersion: undefined } } as KubeObject;
+  return encodeBinary(copy);
+}
+
+/** A stored key-value as the object clients see, resourceVersion = the key's modRevision. */
+export function decodeStoredKv(info: KindInfo, kv: KeyValue): KubeObject {
+  let o: KubeObject;
+  try {
+    o = decodeBinary(info, kv.value);
+  } catch (err) {
+    throw new ApiError('Internal', `Internal error occurred: cannot decode stored ${info.kind}: ${(err as Error).message}`, { cause: err });
+  }
+  o.metadata ??= emptyMeta();
+  o.metadata.resourceVersion = String(kv.modRevision);
+  return o;
+}
+
+export function emptyMeta(): NonNullable<KubeObject['metadata']> {
+  return { labels: {}, annotations: {}, ownerReferences: [], finalizers: [] };
+}
+
+/** Everything a spec writer owns: the object minus apiVersion, kind, metadata and status. */
+export function specPart(object: KubeObject): string {
+  const json = encodeObject(object);
+  delete json.apiVersion;
+  delete json.kind;
+  delete json.metadata;
+  delete json.status;
+  return JSON.stringify(json);
+}
+
+/** Whether two objects encode to the same bytes once resourceVersion is ignored. */
+export function sameStored(a: KubeObject, b: KubeObject): boolean {
+  return Buffer.from(encodeStored(a)).equals(Buffer.from(encodeStored(b)));
+}
+
+/** metav1.Time text: RFC 3339 in UTC with whole seconds. */
+export function formatTime(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}

@@ -1,0 +1,79 @@
+// Patch: applies a JSON merge, JSON (RFC 6902) or strategic merge patch to the current object's
+// JSON, decodes the result with full field checking, and writes it through the update path. A
+// patch carrying metadata.resourceVersion is a precondition; otherwise a lost race re-reads and
+// re-applies the patch, as Kubernetes does.
+
+import { decodeObject, DecodeError, encodeObject } from '../api/convert/object.js';
+import type { KubeObject } from '../api/registry.js';
+import { badRequest, conflict, invalid, notFound } from './api_error.js';
+import { checkName, namespaceOf, readObject, resolve, type Context, type ObjectRef } from './context.js';
+import { applyJsonPatch } from './patch/json_patch.js';
+import { applyMergePatch } from './patch/json_merge_patch.js';
+import { isObject, PatchError, type Json } from './patch/patch_error.js';
+import { applyStrategicMergePatch } from './patch/strategic_merge_patch.js';
+import { checkSubresource, LOST_RACE, mergeForUpdate, writeUpdate } from './update.js';
+import { kindOfBody } from './write_checks.js';
+
+export type PatchType = 'merge' | 'json' | 'strategic';
+
+/** The Content-Type Kubernetes uses for each patch type. */
+export const PATCH_CONTENT_TYPES: Readonly<Record<PatchType, string>> = {
+  json: 'application/json-patch+json',
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+};
+
+export interface PatchRequest extends ObjectRef {
+  type: PatchType;
+  /** The patch document: JSON text, or already parsed. */
+  patch: string | unknown;
+  subresource?: string;
+  dryRun?: boolean;
+}
+
+function parsePatch(p: string | unknown): Json {
+  if (typeof p !== 'string') return p as Json;
+  try {
+    return JSON.parse(p) as Json;
+  } catch (err) {
+    throw badRequest(`Cannot parse patch: ${(err as Error).message}`);
+  }
+}
+
+export async function patch(ctx: Context, req: PatchRequest): Promise<KubeObject> {
+  const info = resolve(req.resource);
+  const name = checkName(info, req.name);
+  const ns = namespaceOf(info, req.namespace, 'patch');
+  const subresource = checkSubresource(info, req.subresource);
+  if (req.type !== 'merge' && req.type !== 'json' && req.type !== 'strategic') {
+    throw badRequest(`Unsupported patch type ${JSON.stringify(req.type)}: expected merge, json or strategic`);
+  }
+  const doc = parsePatch(req.patch);
+  for (let attempt = 0; ; attempt++) {
+    const cur = await readObject(ctx, info, ns, name);
+    if (!cur) throw notFound(info, name);
+    const json = encodeObject(cur.object) as Json;
+    let patched: Json;
+    try {
+      patched =
+        req.type === 'json' ? applyJsonPatch(json, doc) : req.type === 'merge' ? applyMergePatch(json, doc) : applyStrategicMergePatch(info.messageName, json, doc);
+    } catch (err) {
+      if (err instanceof PatchError) throw badRequest(err.message);
+      throw err;
+    }
+    let decoded: KubeObject;
+    try {
+      decoded = decodeObject(patched).object;
+    } catch (err) {
+      if (err instanceof DecodeError) throw err.errors.length ? invalid(info, name, err.errors) : badRequest(`Cannot apply patch to ${info.resource} ${JSON.stringify(name)}: ${err.message}`);
+      throw err;
+    }
+    kindOfBody(info, decoded);
+    const patchedRv = isObject(patched) && isObject(patched.metadata) ? patched.metadata.resourceVersion : undefined;
+    const precondition = patchedRv !== undefined && patchedRv !== cur.object.metadata?.resourceVersion;
+    if (precondition) throw conflict(info, name);
+    const result = await writeUpdate(ctx, info, cur, mergeForUpdate(info, cur.object, decoded, subresource), req.dryRun);
+    if (result !== LOST_RACE) return result;
+    if (attempt >= ctx.maxConflictRetries) throw conflict(info, name);
+  }
+}

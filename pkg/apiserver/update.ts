@@ -1,0 +1,126 @@
+// Update (and the write half of patch): optimistic concurrency on resourceVersion, spec and status
+// kept apart by the status subresource, generation bumped only when the spec changes, server-set
+// metadata preserved, and an object marked for deletion removed once its last finalizer goes.
+
+import { applyDefaults } from '../api/defaults/defaults.js';
+import { fieldErrors } from '../api/field_errors.js';
+import type { KindInfo, KubeObject } from '../api/registry.js';
+import { validateObjectUpdate } from '../api/validation/validate.js';
+import type { KeyValue } from '../store/mod.js';
+import { ApiError, conflict, invalid, notFound } from './api_error.js';
+import { call, namespaceOf, readObject, resolve, type Context, type ResourceRef } from './context.js';
+import { clone, emptyMeta, encodeStored, objectKey, sameStored, specPart } from './objects.js';
+import { parseResourceVersion } from './resource_version.js';
+import { checkSize, kindOfBody } from './write_checks.js';
+
+export type Subresource = 'status';
+
+export interface UpdateRequest extends Partial<ResourceRef> {
+  object: KubeObject;
+  /** "status": write only .status; otherwise write everything but .status. */
+  subresource?: Subresource;
+  dryRun?: boolean;
+}
+
+export interface Current {
+  kv: KeyValue;
+  object: KubeObject;
+}
+
+/** Another writer got there first (the txn's modRevision compare failed). */
+export const LOST_RACE = Symbol('lostRace');
+
+export function checkSubresource(info: KindInfo, subresource: string | undefined): Subresource | undefined {
+  if (subresource === undefined || subresource === '') return undefined;
+  if (subresource === 'status' && info.hasStatus) return 'status';
+  throw new ApiError('NotFound', `the server could not find the requested resource (${info.resource}/${subresource})`, { resource: info.resource, group: info.group });
+}
+
+/** The object to store: what the writer may change taken from `incoming`, the rest from `old`. */
+export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeObject, subresource: Subresource | undefined): KubeObject {
+  const name = old.metadata?.name ?? '';
+  const oldMeta = old.metadata ?? emptyMeta();
+  const uid = incoming.metadata?.uid;
+  if (uid && uid !== oldMeta.uid) {
+    throw conflict(info, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${oldMeta.uid}`);
+  }
+  if (subresource === 'status') {
+    const next = clone(old) as KubeObject & { status?: unknown };
+    next.status = clone((incoming as { status?: unknown }).status);
+    return next;
+  }
+  const next = clone(incoming) as KubeObject & { status?: unknown };
+  if (info.hasStatus) next.status = clone((old as { status?: unknown }).status);
+  const m = (next.metadata ??= emptyMeta());
+  m.name ||= oldMeta.name;
+  if (info.namespaced) m.namespace ||= oldMeta.namespace;
+  m.uid = oldMeta.uid;
+  m.creationTimestamp = oldMeta.creationTimestamp;
+  m.generation = oldMeta.generation;
+  m.deletionTimestamp = oldMeta.deletionTimestamp;
+  m.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds;
+  m.selfLink = undefined;
+  return next;
+}
+
+/**
+ * Defaults, validates and writes `next` over `cur` if nobody wrote in between. Returns the stored
+ * object, `cur.object` when nothing changed (no write, no new resourceVersion), or LOST_RACE.
+ */
+export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, next: KubeObject, dryRun = false): Promise<KubeObject | typeof LOST_RACE> {
+  const old = cur.object;
+  const name = old.metadata?.name ?? '';
+  applyDefaults(next);
+  const errors = validateObjectUpdate(next, old);
+  const m = next.metadata!;
+  if (old.metadata?.deletionTimestamp) {
+    const had = new Set(old.metadata.finalizers);
+    const added = (m.finalizers ?? []).filter((f) => !had.has(f));
+    if (added.length) {
+      errors.push(fieldErrors.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`));
+    }
+  }
+  if (errors.length) throw invalid(info, name, errors);
+  if (specPart(next) !== specPart(old)) m.generation = (old.metadata?.generation ?? 0) + 1;
+  m.resourceVersion = old.metadata?.resourceVersion;
+  if (sameStored(next, old)) return old;
+  const key = objectKey(info, m.namespace, name);
+  const compare = [{ key, target: 'modRevision' as const, result: '=' as const, number: cur.kv.modRevision }];
+  // Marked for deletion with no grace left: the last finalizer's removal deletes the object.
+  const remove = !!m.deletionTimestamp && (m.deletionGracePeriodSeconds ?? 0) === 0 && (m.finalizers ?? []).length === 0;
+  if (remove) {
+    if (dryRun) return next;
+    const r = await call(() => ctx.backend.txn({ compare, success: [{ type: 'deleteRange', key }] }));
+    if (!r.succeeded) return LOST_RACE;
+    m.resourceVersion = String(r.header.revision);
+    return next;
+  }
+  const value = encodeStored(next);
+  checkSize(ctx, info, name, value);
+  if (dryRun) return next;
+  const r = await call(() => ctx.backend.txn({ compare, success: [{ type: 'put', key, value }] }));
+  if (!r.succeeded) return LOST_RACE;
+  m.resourceVersion = String(r.header.revision);
+  return next;
+}
+
+export async function update(ctx: Context, req: UpdateRequest): Promise<KubeObject> {
+  const info = kindOfBody(req.resource === undefined ? undefined : resolve(req.resource), req.object);
+  const subresource = checkSubresource(info, req.subresource);
+  const name = req.object.metadata?.name ?? '';
+  if (!name) throw invalid(info, name, [fieldErrors.required('metadata.name', 'name or generateName is required')]);
+  const ns = namespaceOf(info, req.object.metadata?.namespace || req.namespace, 'update');
+  if (req.namespace && req.object.metadata?.namespace && req.namespace !== req.object.metadata.namespace) {
+    throw new ApiError('Invalid', `Cannot update ${info.resource}: the namespace of the object (${JSON.stringify(req.object.metadata.namespace)}) does not match the namespace of the request (${JSON.stringify(req.namespace)})`);
+  }
+  const wantRv = parseResourceVersion(req.object.metadata?.resourceVersion);
+  for (let attempt = 0; ; attempt++) {
+    const cur = await readObject(ctx, info, ns, name);
+    if (!cur) throw notFound(info, name);
+    if (wantRv !== 0 && wantRv !== cur.kv.modRevision) throw conflict(info, name);
+    const result = await writeUpdate(ctx, info, cur, mergeForUpdate(info, cur.object, req.object, subresource), req.dryRun);
+    if (result !== LOST_RACE) return result;
+    // Only an unconditional update may retry against the newer object.
+    if (wantRv !== 0 || attempt >= ctx.maxConflictRetries) throw conflict(info, name);
+  }
+}
