@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { runKvMember } from './kv_member.js';
+import { runMaster } from './master.js';
 import { runDown, runUp } from './up.js';
 
 const program = new Command('navarch').description('Navarch: a container orchestrator for your own machines');
@@ -15,6 +16,22 @@ program
   .option('--tick-ms <ms>', 'Raft tick length')
   .option('--snapshot-entries <n>', 'snapshot after this many applied entries')
   .action((flags) => runKvMember(flags));
+
+program
+  .command('master')
+  .description('run one master: Raft member, replicated MVCC store, etcd-compatible gRPC API and /metrics')
+  .option('--config <file>', 'YAML file with any of the settings below, by camelCase name (flags win)')
+  .option('--name <name>', 'member name shown in member lists')
+  .option('--id <id>', 'this member id (positive integer)')
+  .option('--data-dir <dir>', 'data directory')
+  .option('--peers <list>', 'every member: id=host:port,... (Raft peer addresses)')
+  .option('--peer-clients <list>', 'every member: id=host:port,... (etcd-compatible client addresses; needed with more than one member)')
+  .option('--listen-client <host:port>', 'address of the etcd-compatible gRPC API')
+  .option('--listen-metrics <host:port>', 'address of the HTTP /metrics endpoint')
+  .option('--tick-ms <ms>', 'Raft tick length')
+  .option('--snapshot-entries <n>', 'snapshot after this many applied entries')
+  .option('--quota-bytes <n>', 'store space quota')
+  .action((flags) => runMaster(flags));
 
 program
   .command('up')

@@ -48,6 +48,8 @@ export interface EtcdServerOptions {
   maxConcurrentStreams?: number;
   /** A forwarded write or a wait for a leader gives up after this long. @default 5000 */
   forwardTimeoutMs?: number;
+  /** Called with the time from proposing a write to its result here. */
+  onProposal?: (seconds: number) => void;
   /** Called once per finished request (unary) or stream. */
   onRequest?: (method: string, code: Code, seconds: number) => void;
   now?: () => number;
@@ -169,7 +171,10 @@ export class EtcdServer {
     const node = this.o.node;
     if (node.isLeader()) {
       try {
-        const result = (await node.propose(encodeCommand(cmd()))) as StoreResult;
+        const data = encodeCommand(cmd());
+        const t0 = performance.now();
+        const result = (await node.propose(data)) as StoreResult;
+        this.o.onProposal?.((performance.now() - t0) / 1000);
         return respond(unwrapResult(result, type));
       } catch (e) {
         if (!(e instanceof NotLeaderError)) throw e;

@@ -34,6 +34,7 @@ export interface MasterMemberOptions {
   leaseCheckIntervalMs?: number;
   logger?: RaftNodeLogger;
   onRequest?: (method: string, code: Code, seconds: number) => void;
+  onProposal?: (seconds: number) => void;
   transportLogger?: TransportLogger;
 }
 
@@ -89,6 +90,7 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     progressNotifyIntervalMs: o.progressNotifyIntervalMs,
     leaseCheckIntervalMs: o.leaseCheckIntervalMs,
     onRequest: o.onRequest,
+    onProposal: o.onProposal,
   });
   let port: number;
   try {

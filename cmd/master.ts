@@ -1,0 +1,110 @@
+// `navarch master`: one member of the control plane. Raft over --peers, the
+// replicated MVCC store, the etcd-compatible gRPC API on --listen-client and
+// Prometheus metrics on --listen-metrics. Settings come from flags, or from a
+// YAML file (--config) whose keys are the flags' camelCase names; flags win.
+
+import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { parse as parseYaml } from 'yaml';
+import { MasterMetrics } from '../pkg/master/metrics.js';
+import { startMasterMember } from '../pkg/master/member.js';
+import { parseMembers } from './members.js';
+
+export interface MasterFlags {
+  config?: string;
+  name?: string;
+  id?: string;
+  dataDir?: string;
+  peers?: string;
+  peerClients?: string;
+  listenClient?: string;
+  listenMetrics?: string;
+  tickMs?: string;
+  snapshotEntries?: string;
+  quotaBytes?: string;
+}
+
+const KEYS: Array<keyof MasterFlags> = ['name', 'id', 'dataDir', 'peers', 'peerClients', 'listenClient', 'listenMetrics', 'tickMs', 'snapshotEntries', 'quotaBytes'];
+
+/** Flags over the config file's values; names every unknown key. */
+export function resolveMasterFlags(flags: MasterFlags): MasterFlags {
+  if (!flags.config) return flags;
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(flags.config, 'utf8'));
+  } catch (e) {
+    throw new Error(`--config: cannot read "${flags.config}": ${(e as Error).message}`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`--config: "${flags.config}" is not a YAML mapping`);
+  const out: MasterFlags = {};
+  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+    if (!KEYS.includes(k as keyof MasterFlags)) throw new Error(`--config: unknown key "${k}" in "${flags.config}"; known keys: ${KEYS.join(', ')}`);
+    out[k as keyof MasterFlags] = String(v);
+  }
+  for (const k of KEYS) if (flags[k] !== undefined) out[k] = flags[k];
+  return out;
+}
+
+function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${flag}: "${v}" is not a positive integer`);
+  return n;
+}
+
+function required(flag: string, v: string | undefined): string {
+  if (!v) throw new Error(`${flag} is required (as a flag or in --config)`);
+  return v;
+}
+
+export async function runMaster(raw: MasterFlags): Promise<void> {
+  const flags = resolveMasterFlags(raw);
+  const id = positiveInt('--id', required('--id', flags.id))!;
+  const dataDir = required('--data-dir', flags.dataDir);
+  const listenClient = required('--listen-client', flags.listenClient);
+  const peers = flags.peers ? parseMembers('--peers', flags.peers) : [];
+  if (peers.length === 0) throw new Error('--peers is required: every member as id=host:port (Raft addresses), this one included');
+  if (!peers.some((p) => p.id === id)) throw new Error(`--peers: has no entry for this member's id ${id}`);
+  const clientAddresses = new Map<number, string>();
+  if (flags.peerClients) {
+    for (const c of parseMembers('--peer-clients', flags.peerClients)) {
+      if (!peers.some((p) => p.id === c.id)) throw new Error(`--peer-clients: member ${c.id} is not in --peers`);
+      clientAddresses.set(c.id, c.address);
+    }
+  } else if (peers.length > 1) {
+    throw new Error('--peer-clients is required with more than one member: every member\'s client address as id=host:port, so followers can forward writes to the leader');
+  }
+  const log = pino({ name: 'master' }).child({ member: id });
+  const metrics = new MasterMetrics();
+  const quotaBytes = positiveInt('--quota-bytes', flags.quotaBytes);
+  const member = await startMasterMember({
+    id,
+    name: flags.name,
+    dataDir,
+    peers,
+    clientAddresses,
+    listenClient,
+    tickMs: positiveInt('--tick-ms', flags.tickMs),
+    snapshotEntries: positiveInt('--snapshot-entries', flags.snapshotEntries),
+    store: quotaBytes ? { quotaBytes } : undefined,
+    onRequest: metrics.onRequest,
+    onProposal: metrics.onProposal,
+    logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
+    transportLogger: log.child({ component: 'transport' }),
+  });
+  metrics.attach(member.node, member.store);
+  let metricsPort: number | undefined;
+  if (flags.listenMetrics) metricsPort = await metrics.listen(flags.listenMetrics);
+  log.info({ client: member.clientAddress, metricsPort, peers: flags.peers }, 'master serving');
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`stopping on ${signal}: handing leadership over first`);
+    await member.stop({ transferLeadership: true });
+    await metrics.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}

@@ -1,0 +1,97 @@
+// A master's /metrics: process metrics, Raft figures read at scrape time,
+// proposal latency, store size, and gRPC requests by method and code.
+
+import { createServer, type Server } from 'node:http';
+import { status as Code } from '@grpc/grpc-js';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RaftNode } from '../../raft/node/raft_node.js';
+import type { Store } from '../store/mod.js';
+
+const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class MasterMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'method' | 'code'>;
+  private readonly requestSeconds: Histogram<'method'>;
+  private readonly proposalSeconds: Histogram;
+  private source: { node: RaftNode; store: Store } | undefined;
+  private http: Server | undefined;
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.requests = new Counter({ name: 'navarch_grpc_requests_total', help: 'etcd-compatible gRPC requests (streams count once, when they end)', labelNames: ['method', 'code'], registers });
+    this.requestSeconds = new Histogram({ name: 'navarch_grpc_request_duration_seconds', help: 'etcd-compatible gRPC request latency', labelNames: ['method'], buckets: LATENCY_BUCKETS_S, registers });
+    this.proposalSeconds = new Histogram({ name: 'navarch_raft_proposal_duration_seconds', help: 'From proposing a write to its result on the leader', buckets: LATENCY_BUCKETS_S, registers });
+    const gauge = (name: string, help: string, read: (n: RaftNode, s: Store) => number): void => {
+      const self = this;
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          if (self.source) this.set(read(self.source.node, self.source.store));
+        },
+      });
+    };
+    gauge('navarch_raft_term', 'Current Raft term', (n) => n.status().term);
+    gauge('navarch_raft_commit_index', 'Raft commit index', (n) => n.status().commit);
+    gauge('navarch_raft_applied_index', 'Raft applied index', (n) => n.status().applied);
+    gauge('navarch_raft_leader', 'Id of the leader this member knows (0: none)', (n) => n.leaderId());
+    gauge('navarch_raft_is_leader', '1 when this member leads', (n) => (n.isLeader() ? 1 : 0));
+    gauge('navarch_raft_leader_changes', 'Leader changes this member has seen since it started', (n) => n.stats.leaderChanges);
+    gauge('navarch_raft_syncs', 'Synced storage writes since start', (n) => n.stats.syncs);
+    gauge('navarch_raft_snapshots_taken', 'Snapshots taken since start', (n) => n.stats.snapshotsTaken);
+    gauge('navarch_store_revision', 'MVCC store revision', (_n, s) => s.revision);
+    gauge('navarch_store_compact_revision', 'Oldest revision still readable', (_n, s) => s.compactRevision);
+    gauge('navarch_store_size_bytes', 'Bytes the quota counts', (_n, s) => s.sizeBytes);
+    gauge('navarch_store_quota_bytes', 'Store space quota', (_n, s) => s.quotaBytes);
+    gauge('navarch_store_watchers', 'Open watchers', (_n, s) => s.status().watchers);
+    gauge('navarch_store_leases', 'Leases held', (_n, s) => s.status().leases);
+  }
+
+  attach(node: RaftNode, store: Store): void {
+    this.source = { node, store };
+  }
+
+  onRequest = (method: string, code: Code, seconds: number): void => {
+    this.requests.inc({ method, code: Code[code] ?? String(code) });
+    this.requestSeconds.observe({ method }, seconds);
+  };
+
+  onProposal = (seconds: number): void => {
+    this.proposalSeconds.observe(seconds);
+  };
+
+  /** Serves GET /metrics on host:port; resolves with the bound port. */
+  listen(address: string): Promise<number> {
+    const i = address.lastIndexOf(':');
+    const host = address.slice(0, i);
+    const port = Number(address.slice(i + 1));
+    if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) return Promise.reject(new Error(`Invalid metrics address "${address}": expected host:port`));
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: try GET /metrics\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
+      );
+    });
+    this.http = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        const a = server.address();
+        resolve(typeof a === 'object' && a ? a.port : port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const s = this.http;
+    this.http = undefined;
+    if (s) await new Promise<void>((r) => s.close(() => r()));
+  }
+}
