@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Pod } from '../api/registry.js';
+import { isApiError } from './api_error.js';
+import { obj, pod, testServer } from './test_util.js';
+
+const names = (items: { metadata?: { name?: string } }[]) => items.map((o) => o.metadata?.name);
+
+async function fixture() {
+  const t = await testServer({ namespaces: ['default', 'shop', 'shop2'] });
+  const { server } = t;
+  await server.create({ object: pod('a', { labels: { app: 'web', tier: 'front' }, nodeName: 'n1' }) });
+  await server.create({ object: pod('b', { labels: { app: 'web', tier: 'back' } }) });
+  await server.create({ object: pod('c', { labels: { app: 'db' }, nodeName: 'n2' }) });
+  await server.create({ object: pod('d', { namespace: 'shop', labels: { app: 'web' } }) });
+  await server.create({ object: pod('e', { namespace: 'shop2', labels: {} }) });
+  return t;
+}
+
+describe('list', () => {
+  it('lists one namespace, or all of them without a namespace', async () => {
+    const { server } = await fixture();
+    assert.deepEqual(names((await server.list({ resource: 'pods', namespace: 'default' })).items), ['a', 'b', 'c']);
+    assert.deepEqual(names((await server.list({ resource: 'pods', namespace: 'shop' })).items), ['d'], '"shop" does not include "shop2"');
+    assert.deepEqual(names((await server.list({ resource: 'pods' })).items), ['a', 'b', 'c', 'd', 'e']);
+    assert.deepEqual(names((await server.list({ resource: 'namespaces' })).items), ['default', 'shop', 'shop2']);
+  });
+
+  it('returns the store revision as the list resourceVersion', async () => {
+    const { server, store } = await fixture();
+    const l = await server.list({ resource: 'pods' });
+    assert.equal(l.resourceVersion, String(store.revision));
+  });
+
+  it('filters by every label selector operator', async () => {
+    const { server } = await fixture();
+    const sel = async (labelSelector: string) => names((await server.list({ resource: 'pods', labelSelector })).items);
+    assert.deepEqual(await sel('app=web'), ['a', 'b', 'd']);
+    assert.deepEqual(await sel('app!=web'), ['c', 'e']);
+    assert.deepEqual(await sel('tier in (front,back)'), ['a', 'b']);
+    assert.deepEqual(await sel('tier notin (front)'), ['b', 'c', 'd', 'e']);
+    assert.deepEqual(await sel('tier'), ['a', 'b']);
+    assert.deepEqual(await sel('!tier'), ['c', 'd', 'e']);
+    assert.deepEqual(await sel('app=web,tier=back'), ['b']);
+  });
+
+  it('filters by field selectors', async () => {
+    const { server } = await fixture();
+    const sel = async (fieldSelector: string) => names((await server.list({ resource: 'pods', fieldSelector })).items);
+    assert.deepEqual(await sel('spec.nodeName=n1'), ['a']);
+    assert.deepEqual(await sel('spec.nodeName='), ['b', 'd', 'e']);
+    assert.deepEqual(await sel('metadata.namespace=shop'), ['d']);
+    assert.deepEqual(await sel('metadata.name!=a,spec.nodeName!='), ['c']);
+    const running = (await server.get({ resource: 'pods', namespace: 'default', name: 'c' })) as Pod;
+    await server.patch({ resource: 'pods', namespace: 'default', name: 'c', subresource: 'status', type: 'merge', patch: { status: { phase: 'Running' } } });
+    assert.ok(running);
+    assert.deepEqual(await sel('status.phase=Running'), ['c']);
+  });
+
+  it('refuses bad selectors with messages that name the problem', async () => {
+    const { server } = await fixture();
+    await assert.rejects(server.list({ resource: 'pods', labelSelector: 'app in (web' }), (err: unknown) => isApiError(err, 'Invalid') && /Cannot parse label selector "app in \(web"/.test(err.message));
+    await assert.rejects(server.list({ resource: 'pods', fieldSelector: 'spec.foo=bar' }), (err: unknown) => isApiError(err, 'Invalid') && /field label not supported: spec\.foo/.test(err.message));
+  });
+
+  it('pages with limit and continue over one consistent revision', async () => {
+    const { server } = await fixture();
+    const p1 = await server.list({ resource: 'pods', limit: 2 });
+    assert.deepEqual(names(p1.items), ['a', 'b']);
+    assert.ok(p1.continue);
+    assert.equal(p1.remainingItemCount, 3);
+    // A write between pages does not show in the later pages.
+    await server.create({ object: pod('f', { namespace: 'shop' }) });
+    const p2 = await server.list({ resource: 'pods', limit: 2, continue: p1.continue });
+    assert.deepEqual(names(p2.items), ['c', 'd']);
+    assert.equal(p2.resourceVersion, p1.resourceVersion);
+    const p3 = await server.list({ resource: 'pods', limit: 2, continue: p2.continue });
+    assert.deepEqual(names(p3.items), ['e']);
+    assert.equal(p3.continue, undefined);
+  });
+
+  it('pages through selector matches, skipping what does not match', async () => {
+    const { server } = await fixture();
+    const p1 = await server.list({ resource: 'pods', labelSelector: 'app=web', limit: 2 });
+    assert.deepEqual(names(p1.items), ['a', 'b']);
+    const p2 = await server.list({ resource: 'pods', labelSelector: 'app=web', limit: 2, continue: p1.continue });
+    assert.deepEqual(names(p2.items), ['d']);
+    assert.equal(p2.continue, undefined);
+  });
+
+  it('refuses a continue token that was not issued for the list', async () => {
+    const { server } = await fixture();
+    const p1 = await server.list({ resource: 'pods', namespace: 'default', limit: 1 });
+    await assert.rejects(server.list({ resource: 'pods', namespace: 'shop', continue: p1.continue }), (err: unknown) => isApiError(err, 'Invalid') && /Invalid continue token/.test(err.message));
+    await assert.rejects(server.list({ resource: 'pods', continue: 'garbage' }), (err: unknown) => isApiError(err, 'Invalid'));
+  });
+
+  it('reports a continue token older than compaction as Expired', async () => {
+    const { server } = await testServer({ store: { compactRetainRevisions: 5 } });
+    for (let i = 0; i < 3; i++) await server.create({ object: pod(`p${i}`) });
+    const p1 = await server.list({ resource: 'pods', limit: 1 });
+    for (let i = 0; i < 10; i++) await server.create({ object: obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: 'default' } }) });
+    await assert.rejects(server.list({ resource: 'pods', limit: 1, continue: p1.continue }), (err: unknown) => {
+      assert.ok(isApiError(err, 'Expired'));
+      assert.match(err.message, /^The provided continue parameter is too old/);
+      assert.equal(err.httpStatus, 410);
+      return true;
+    });
+  });
+});
