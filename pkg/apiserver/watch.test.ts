@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isApiError } from './api_error.js';
+import { obj, pod, take, testServer } from './test_util.js';
+import type { WatchEvent } from './watch.js';
+
+const summary = (events: WatchEvent[]) => events.map((e) => `${e.type} ${e.object.metadata?.name ?? ''}`);
+
+describe('watch', () => {
+  it('starts with ADDED for every object when no resourceVersion is given, then streams changes', async () => {
+    const { server } = await testServer();
+    await server.create({ object: pod('a') });
+    await server.create({ object: pod('b') });
+    const w = server.watch({ resource: 'pods', namespace: 'default' });
+    const it = w[Symbol.asyncIterator]();
+    assert.deepEqual(summary(await take(it, 2)), ['ADDED a', 'ADDED b']);
+    await server.patch({ resource: 'pods', namespace: 'default', name: 'a', type: 'merge', patch: { metadata: { labels: { x: 'y' } } } });
+    await server.delete({ resource: 'pods', namespace: 'default', name: 'b' });
+    await server.create({ object: pod('c') });
+    assert.deepEqual(summary(await take(it, 3)), ['MODIFIED a', 'DELETED b', 'ADDED c']);
+    w.close();
+    assert.equal(server.watchCount, 0);
+  });
+
+  it('resumes from a resourceVersion with no gap and no duplicate', async () => {
+    const { server } = await testServer();
+    const versions: string[] = [];
+    for (const n of ['a', 'b', 'c', 'd']) versions.push((await server.create({ object: pod(n) })).metadata!.resourceVersion!);
+    const w = server.watch({ resource: 'pods', namespace: 'default', resourceVersion: versions[1] });
+    const events = await take(w[Symbol.asyncIterator](), 2);
+    assert.deepEqual(summary(events), ['ADDED c', 'ADDED d']);
+    assert.deepEqual(events.map((e) => e.object.metadata?.resourceVersion), versions.slice(2));
+    w.close();
+  });
+
+  it('gives the deleted object its last state at the delete revision', async () => {
+    const { server, store } = await testServer();
+    const created = await server.create({ object: pod('a', { labels: { app: 'web' } }) });
+    const w = server.watch({ resource: 'pods', namespace: 'default', resourceVersion: created.metadata!.resourceVersion });
+    await server.delete({ resource: 'pods', namespace: 'default', name: 'a' });
+    const [e] = await take(w[Symbol.asyncIterator](), 1);
+    assert.equal(e.type, 'DELETED');
+    assert.deepEqual(e.object.metadata?.labels, { app: 'web' });
+    assert.equal(e.object.metadata?.resourceVersion, String(store.revision));
+    w.close();
+  });
+
+  it('filters by selector, turning objects that stop or start matching into DELETED and ADDED', async () => {
+    const { server, store } = await testServer({ namespaces: ['default', 'other'] });
+    const w = server.watch({ resource: 'pods', labelSelector: 'app=web', resourceVersion: String(store.revision) });
+    const it = w[Symbol.asyncIterator]();
+    await server.create({ object: pod('a', { labels: { app: 'web' } }) });
+    await server.create({ object: pod('b', { labels: { app: 'db' } }) });
+    await server.create({ object: pod('c', { namespace: 'other', labels: { app: 'web' } }) });
+    await server.patch({ resource: 'pods', namespace: 'default', name: 'a', type: 'merge', patch: { metadata: { labels: { app: 'db' } } } });
+    await server.patch({ resource: 'pods', namespace: 'default', name: 'b', type: 'merge', patch: { metadata: { labels: { app: 'web' } } } });
+    await server.patch({ resource: 'pods', namespace: 'default', name: 'b', type: 'merge', patch: { metadata: { labels: { v: '2' } } } });
+    assert.deepEqual(summary(await take(it, 5)), ['ADDED a', 'ADDED c', 'DELETED a', 'ADDED b', 'MODIFIED b']);
+    w.close();
+  });
+
+  it('ends with Expired when the resourceVersion has been compacted', async () => {
+    const { server } = await testServer({ store: { compactRetainRevisions: 3 } });
+    const first = await server.create({ object: pod('a') });
+    for (let i = 0; i < 6; i++) await server.create({ object: obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: 'default' } }) });
+    const w = server.watch({ resource: 'pods', resourceVersion: first.metadata!.resourceVersion });
+    await assert.rejects(take(w[Symbol.asyncIterator](), 1), (err: unknown) => {
+      assert.ok(isApiError(err, 'Expired'), String(err));
+      assert.match(err.message, /^too old resource version: \d+ \(\d+\)$/);
+      assert.equal(err.grpcCode, 11);
+      return true;
+    });
+    assert.equal(server.watchCount, 0);
+  });
+
+  it('sends a bookmark with the current revision when asked, only to watches that allow them', async () => {
+    const { server, store } = await testServer();
+    const start = String(store.revision);
+    const w = server.watch({ resource: 'pods', resourceVersion: start, allowBookmarks: true });
+    const plain = server.watch({ resource: 'pods', resourceVersion: start });
+    const it = w[Symbol.asyncIterator]();
+    const plainIt = plain[Symbol.asyncIterator]();
+    await server.create({ object: obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' } }) });
+    server.requestWatchProgress();
+    const [b] = await take(it, 1);
+    assert.equal(b.type, 'BOOKMARK');
+    assert.equal(b.object.kind, 'Pod');
+    assert.equal(b.object.metadata?.resourceVersion, String(store.revision));
+    await server.create({ object: pod('p') });
+    assert.deepEqual(summary(await take(plainIt, 1)), ['ADDED p'], 'no bookmark before the event');
+    w.close();
+    plain.close();
+  });
+
+  it('keeps a slow consumer gap-free past the store buffer, without holding every event', async () => {
+    const { server, store } = await testServer();
+    const w = server.watch({ resource: 'configmaps', namespace: 'default', resourceVersion: String(store.revision), watchBufferEvents: 4 });
+    const it = w[Symbol.asyncIterator]();
+    // Open the store watch before writing.
+    const first = it.next();
+    const n = 50;
+    for (let i = 0; i < n; i++) await server.create({ object: obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${String(i).padStart(2, '0')}`, namespace: 'default' } }) });
+    const events = [(await first).value as WatchEvent, ...(await take(it, n - 1))];
+    assert.deepEqual(events.map((e) => e.object.metadata?.name), Array.from({ length: n }, (_, i) => `c${String(i).padStart(2, '0')}`));
+    const revs = events.map((e) => Number(e.object.metadata?.resourceVersion));
+    for (let i = 1; i < revs.length; i++) assert.equal(revs[i], revs[i - 1] + 1);
+    assert.ok(store.status().watchers <= 1);
+    w.close();
+  });
+
+  it('stops when its AbortSignal fires', async () => {
+    const { server } = await testServer();
+    const ac = new AbortController();
+    const w = server.watch({ resource: 'pods', resourceVersion: '1', signal: ac.signal });
+    const it = w[Symbol.asyncIterator]();
+    const next = it.next();
+    ac.abort();
+    assert.equal((await next).done, true);
+    assert.equal(server.watchCount, 0);
+  });
+
+  it('refuses a bad resourceVersion and bad selectors before it starts', async () => {
+    const { server } = await testServer();
+    assert.throws(() => server.watch({ resource: 'pods', resourceVersion: 'abc' }), (err: unknown) => isApiError(err, 'Invalid') && /Invalid resourceVersion "abc"/.test(err.message));
+    assert.throws(() => server.watch({ resource: 'pods', labelSelector: '=' }), (err: unknown) => isApiError(err, 'Invalid'));
+  });
+});
