@@ -4,44 +4,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, credentials, type ClientDuplexStream, type MethodDefinition, type ServiceError } from '@grpc/grpc-js';
+import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { GrpcTransport } from '../../raft/transport/grpc_transport.js';
 import { realClock } from '../../raft/node/ports.js';
 import type { Member } from '../../raft/node/raft_node.js';
 import { startMasterMember, type MasterMember, type MasterMemberOptions } from '../master/member.js';
 import type { Msg } from './convert.js';
-import { loadEtcdApi, type EtcdServiceName } from './proto.js';
+import { EtcdRawClient } from './raw_client.js';
+
+export { EtcdRawClient as EtcdTestClient };
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-
-export class EtcdTestClient {
-  private readonly client: Client;
-  constructor(readonly address: string) {
-    this.client = new Client(address, credentials.createInsecure());
-  }
-
-  private def(service: EtcdServiceName, method: string): MethodDefinition<Msg, Msg> {
-    return loadEtcdApi().services[service][method] as unknown as MethodDefinition<Msg, Msg>;
-  }
-
-  call(service: EtcdServiceName, method: string, req: Msg, timeoutMs = 10_000): Promise<Msg> {
-    const d = this.def(service, method);
-    return new Promise((resolve, reject) =>
-      this.client.makeUnaryRequest(d.path, d.requestSerialize, d.responseDeserialize, req, { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res?: Msg) =>
-        err ? reject(err) : resolve(res!),
-      ),
-    );
-  }
-
-  stream(service: EtcdServiceName, method: string): ClientDuplexStream<Msg, Msg> {
-    const d = this.def(service, method);
-    return this.client.makeBidiStreamRequest(d.path, d.requestSerialize, d.responseDeserialize);
-  }
-
-  close(): void {
-    this.client.close();
-  }
-}
 
 /** Reads responses off a stream one at a time, waiting with a deadline. */
 export class StreamReader {
@@ -89,7 +62,7 @@ export class TestMasters {
   readonly members = new Map<number, MasterMember>();
   readonly peers: Member[] = [];
   readonly clientAddresses = new Map<number, string>();
-  readonly clients: EtcdTestClient[] = [];
+  readonly clients: EtcdRawClient[] = [];
   constructor(readonly dir: string) {}
 
   static async start(n: number, extra: Partial<MasterMemberOptions> = {}): Promise<TestMasters> {
@@ -116,8 +89,8 @@ export class TestMasters {
     return found!;
   }
 
-  client(id: number): EtcdTestClient {
-    const c = new EtcdTestClient(this.members.get(id)!.clientAddress);
+  client(id: number): EtcdRawClient {
+    const c = new EtcdRawClient(this.members.get(id)!.clientAddress);
     this.clients.push(c);
     return c;
   }

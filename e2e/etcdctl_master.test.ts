@@ -1,0 +1,136 @@
+// Three `navarch master` processes driven by unmodified etcdctl (Debian's
+// etcd-client, API v3): put/get/del/txn/watch/member list/endpoint status,
+// then the same after the leader is killed with SIGKILL, and a watch that
+// spans the failover sees every revision once.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
+
+const ENV = { ...process.env, ETCDCTL_API: '3' };
+
+function etcdctl(endpoints: string, args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('etcdctl', [`--endpoints=${endpoints}`, '--command-timeout=8s', '--dial-timeout=3s', ...args], { env: ENV });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`etcdctl ${args.join(' ')} exited ${code}: ${err.trim() || out.trim()}`))));
+    p.stdin.end(input ?? '');
+  });
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** `etcdctl watch -w json` output, parsed as it arrives: the mod revision of every event. */
+class WatchProcess {
+  readonly revisions: number[] = [];
+  readonly keys: string[] = [];
+  private buf = '';
+  readonly child: ChildProcess;
+  constructor(endpoint: string, args: string[]) {
+    this.child = spawn('etcdctl', [`--endpoints=${endpoint}`, 'watch', '-w', 'json', ...args], { env: ENV });
+    this.child.stdout!.on('data', (d) => {
+      this.buf += d;
+      let i: number;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, i).trim();
+        this.buf = this.buf.slice(i + 1);
+        if (!line.startsWith('{')) continue;
+        const res = JSON.parse(line) as { Events?: Array<{ kv: { key: string; mod_revision: number } }> };
+        for (const e of res.Events ?? []) {
+          this.revisions.push(e.kv.mod_revision);
+          this.keys.push(Buffer.from(e.kv.key, 'base64').toString());
+        }
+      }
+    });
+  }
+  stop(): void {
+    this.child.kill('SIGTERM');
+  }
+}
+
+test('etcdctl against three navarch masters, before and after kill -9 of the leader', { timeout: 240_000 }, async () => {
+  if (spawnSync('etcdctl', ['version'], { env: ENV }).error) throw new Error('etcdctl not found: install Debian\'s etcd-client (.ci/run does)');
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-e2e-etcdctl-'));
+  const cluster = await LocalMasterCluster.create({ dir, masters: 3 });
+  let watch: WatchProcess | undefined;
+  try {
+    cluster.startAll();
+    const leader = await cluster.waitForLeader(60_000);
+    const all = cluster.endpoints;
+
+    // Writes through every member (followers forward to the leader).
+    for (const m of cluster.members) assert.equal((await etcdctl(m.clientAddress, ['put', `e2e/m${m.id}`, `from-${m.id}`])).trim(), 'OK');
+    assert.equal((await etcdctl(all, ['get', 'e2e/m2', '--print-value-only'])).trim(), 'from-2');
+    const list = JSON.parse(await etcdctl(all, ['get', 'e2e/', '--prefix', '-w', 'json']));
+    assert.equal(list.count, 3);
+    const startRev = list.header.revision + 1;
+
+    // A watch on a member that will survive, from the next revision.
+    const watcher = cluster.members.find((m) => m.id !== leader)!;
+    watch = new WatchProcess(watcher.clientAddress, ['e2e/', '--prefix', `--rev=${startRev}`]);
+
+    assert.equal((await etcdctl(all, ['del', 'e2e/m1'])).trim(), '1');
+    const txnOut = await etcdctl(all, ['txn'], 'value("e2e/m2") = "from-2"\n\nput e2e/txn yes\n\nput e2e/txn no\n\n');
+    assert.match(txnOut, /^SUCCESS/);
+    assert.equal((await etcdctl(all, ['get', 'e2e/txn', '--print-value-only'])).trim(), 'yes');
+
+    const members = JSON.parse(await etcdctl(all, ['member', 'list', '-w', 'json'])) as { members: Array<{ ID: number; clientURLs: string[] }> };
+    assert.deepEqual(members.members.map((x) => x.ID), [1, 2, 3]);
+    assert.deepEqual(members.members.map((x) => x.clientURLs[0]), cluster.members.map((m) => `http://${m.clientAddress}`));
+    const status = JSON.parse(await etcdctl(all, ['endpoint', 'status', '-w', 'json'])) as Array<{ Status: { leader: number; version: string } }>;
+    assert.equal(status.length, 3);
+    assert.deepEqual([...new Set(status.map((s) => s.Status.leader))], [leader]);
+
+    // Kill the leader; the other two elect a new one and etcdctl carries on with the same endpoint list.
+    await cluster.kill(leader, 'SIGKILL');
+    const survivors = cluster.members.filter((m) => m.id !== leader).map((m) => m.clientAddress).join(',');
+    const newLeader = await cluster.waitForLeader(30_000);
+    assert.notEqual(newLeader, leader);
+    await waitFor('a put after the failover', async () => ((await etcdctl(all, ['put', 'e2e/after', 'kill'])).trim() === 'OK' ? true : undefined));
+    assert.equal((await etcdctl(survivors, ['get', 'e2e/txn', '--print-value-only'])).trim(), 'yes', 'data written before the kill is still there');
+    assert.equal((await etcdctl(survivors, ['get', 'e2e/after', '--print-value-only'])).trim(), 'kill');
+    const txn2 = await etcdctl(survivors, ['txn'], 'value("e2e/after") = "kill"\n\ndel e2e/txn\n\n\n');
+    assert.match(txn2, /^SUCCESS/);
+
+    // The watch saw every revision from its start, in order, once each, across the failover.
+    const last = JSON.parse(await etcdctl(survivors, ['get', 'e2e/after', '-w', 'json'])).header.revision as number;
+    await waitFor('the watch to reach the last revision', async () => (watch!.revisions.at(-1) === last ? true : undefined));
+    const unique = [...new Set(watch.revisions)];
+    assert.deepEqual(unique, [...unique].sort((a, b) => a - b), 'events in revision order');
+    assert.equal(unique[0], startRev);
+    // Every write in this test touched a key under e2e/, one revision each.
+    assert.deepEqual(unique, Array.from({ length: last - startRev + 1 }, (_, i) => startRev + i), 'no gap');
+    assert.deepEqual(watch.keys, ['e2e/m1', 'e2e/txn', 'e2e/after', 'e2e/txn']);
+
+    // The killed master comes back and catches up.
+    cluster.start(leader);
+    await cluster.waitForLeader(30_000);
+    const back = cluster.member(leader).clientAddress;
+    await waitFor('the restarted master to serve the latest data', async () => ((await etcdctl(back, ['get', 'e2e/after', '--print-value-only'])).trim() === 'kill' ? true : undefined));
+  } finally {
+    watch?.stop();
+    await cluster.stopAll('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,140 @@
+// Starts `navarch master` processes on 127.0.0.1 (the e2e tests, and later
+// `navarch up` and the store benchmarks). Mirrors LocalKvCluster.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EtcdRawClient } from '../etcdserver/raw_client.js';
+import { freePort } from './kv_cluster.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const ENTRY = join(ROOT, 'cmd/navarch.ts');
+
+export interface MasterProcess {
+  id: number;
+  peerAddress: string;
+  /** etcd-compatible gRPC. */
+  clientAddress: string;
+  metricsAddress: string;
+  dataDir: string;
+  logFile: string;
+  pid: number | undefined;
+  child: ChildProcess | undefined;
+}
+
+export interface MasterClusterOptions {
+  dir: string;
+  masters?: number;
+  detached?: boolean;
+  tickMs?: number;
+  snapshotEntries?: number;
+  nodeArgs?: string[];
+}
+
+export class LocalMasterCluster {
+  readonly members: MasterProcess[] = [];
+
+  private constructor(private readonly o: MasterClusterOptions) {}
+
+  static async create(o: MasterClusterOptions): Promise<LocalMasterCluster> {
+    const c = new LocalMasterCluster(o);
+    for (let id = 1; id <= (o.masters ?? 3); id++) {
+      c.members.push({
+        id,
+        peerAddress: `127.0.0.1:${await freePort()}`,
+        clientAddress: `127.0.0.1:${await freePort()}`,
+        metricsAddress: `127.0.0.1:${await freePort()}`,
+        dataDir: join(o.dir, `master-${id}`),
+        logFile: join(o.dir, `master-${id}.log`),
+        pid: undefined,
+        child: undefined,
+      });
+    }
+    return c;
+  }
+
+  /** The etcd-compatible endpoints, comma-separated (etcdctl --endpoints). */
+  get endpoints(): string {
+    return this.members.map((m) => m.clientAddress).join(',');
+  }
+
+  member(id: number): MasterProcess {
+    const m = this.members.find((x) => x.id === id);
+    if (!m) throw new RangeError(`No master ${id}`);
+    return m;
+  }
+
+  startAll(): void {
+    for (const m of this.members) this.start(m.id);
+  }
+
+  start(id: number): void {
+    const m = this.member(id);
+    mkdirSync(m.dataDir, { recursive: true });
+    const peers = this.members.map((x) => `${x.id}=${x.peerAddress}`).join(',');
+    const clients = this.members.map((x) => `${x.id}=${x.clientAddress}`).join(',');
+    const args = [...(this.o.nodeArgs ?? []), '--import', 'tsx', ENTRY, 'master', '--id', String(id), '--data-dir', m.dataDir];
+    args.push('--peers', peers, '--peer-clients', clients, '--listen-client', m.clientAddress, '--listen-metrics', m.metricsAddress);
+    if (this.o.tickMs) args.push('--tick-ms', String(this.o.tickMs));
+    if (this.o.snapshotEntries) args.push('--snapshot-entries', String(this.o.snapshotEntries));
+    const out = openSync(m.logFile, 'a');
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', out, out], detached: this.o.detached ?? false });
+    closeSync(out);
+    if (this.o.detached) child.unref();
+    m.child = child;
+    m.pid = child.pid;
+    child.once('exit', () => {
+      if (m.child === child) m.child = undefined;
+    });
+  }
+
+  /** Sends a signal and waits until the process is gone. */
+  async kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const m = this.member(id);
+    const child = m.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    await gone;
+    m.child = undefined;
+  }
+
+  isRunning(id: number): boolean {
+    const c = this.member(id).child;
+    return c !== undefined && c.exitCode === null && c.signalCode === null;
+  }
+
+  /** Waits until every running master answers Maintenance.Status naming the same running leader. */
+  async waitForLeader(timeoutMs = 30_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      const leaders = new Set<number>();
+      let answered = 0;
+      let running = 0;
+      for (const m of this.members) {
+        if (!this.isRunning(m.id)) continue;
+        running++;
+        const c = new EtcdRawClient(m.clientAddress);
+        try {
+          const s = await c.call('Maintenance', 'Status', {}, 500);
+          answered++;
+          leaders.add(s.leader);
+        } catch (e) {
+          last = (e as Error).message;
+        } finally {
+          c.close();
+        }
+      }
+      const [only] = leaders;
+      if (answered === running && leaders.size === 1 && only !== 0 && this.isRunning(only)) return only;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`No agreed leader within ${timeoutMs} ms${last ? `: ${last}` : ''}`);
+  }
+
+  async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await Promise.all(this.members.map((m) => this.kill(m.id, signal)));
+  }
+}
