@@ -3,47 +3,11 @@
 // Prometheus metrics on --listen-metrics. Settings come from flags, or from a
 // YAML file (--config) whose keys are the flags' camelCase names; flags win.
 
-import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { parse as parseYaml } from 'yaml';
+import { resolveMasterFlags, type MasterFlags } from '../pkg/master/config.js';
 import { MasterMetrics } from '../pkg/master/metrics.js';
 import { startMasterMember } from '../pkg/master/member.js';
 import { parseMembers } from './members.js';
-
-export interface MasterFlags {
-  config?: string;
-  name?: string;
-  id?: string;
-  dataDir?: string;
-  peers?: string;
-  peerClients?: string;
-  listenClient?: string;
-  listenMetrics?: string;
-  tickMs?: string;
-  snapshotEntries?: string;
-  quotaBytes?: string;
-}
-
-const KEYS: Array<keyof MasterFlags> = ['name', 'id', 'dataDir', 'peers', 'peerClients', 'listenClient', 'listenMetrics', 'tickMs', 'snapshotEntries', 'quotaBytes'];
-
-/** Flags over the config file's values; names every unknown key. */
-export function resolveMasterFlags(flags: MasterFlags): MasterFlags {
-  if (!flags.config) return flags;
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(flags.config, 'utf8'));
-  } catch (e) {
-    throw new Error(`--config: cannot read "${flags.config}": ${(e as Error).message}`);
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`--config: "${flags.config}" is not a YAML mapping`);
-  const out: MasterFlags = {};
-  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
-    if (!KEYS.includes(k as keyof MasterFlags)) throw new Error(`--config: unknown key "${k}" in "${flags.config}"; known keys: ${KEYS.join(', ')}`);
-    out[k as keyof MasterFlags] = String(v);
-  }
-  for (const k of KEYS) if (flags[k] !== undefined) out[k] = flags[k];
-  return out;
-}
 
 function positiveInt(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;

@@ -1,0 +1,44 @@
+// `navarch master` settings: flags, or a YAML file (--config) whose keys are
+// the flags' camelCase names; flags win over the file. Lists (peers,
+// peerClients) may be YAML lists of "id=host:port".
+
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+
+export interface MasterFlags {
+  config?: string;
+  name?: string;
+  id?: string;
+  dataDir?: string;
+  peers?: string;
+  peerClients?: string;
+  listenClient?: string;
+  listenMetrics?: string;
+  tickMs?: string;
+  snapshotEntries?: string;
+  quotaBytes?: string;
+}
+
+const KEYS: Array<keyof MasterFlags> = ['name', 'id', 'dataDir', 'peers', 'peerClients', 'listenClient', 'listenMetrics', 'tickMs', 'snapshotEntries', 'quotaBytes'];
+
+/** Flags over the config file's values; names every unknown key. */
+export function resolveMasterFlags(flags: MasterFlags): MasterFlags {
+  if (!flags.config) return flags;
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(flags.config, 'utf8'));
+  } catch (e) {
+    throw new Error(`--config: cannot read "${flags.config}": ${(e as Error).message}`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`--config: "${flags.config}" is not a YAML mapping`);
+  const out: MasterFlags = {};
+  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+    if (!KEYS.includes(k as keyof MasterFlags)) throw new Error(`--config: unknown key "${k}" in "${flags.config}"; known keys: ${KEYS.join(', ')}`);
+    if (v === null || typeof v === 'object') {
+      if (!Array.isArray(v) || v.some((x) => x === null || typeof x === 'object')) throw new Error(`--config: "${k}" in "${flags.config}" must be a string, a number or a list of them`);
+      out[k as keyof MasterFlags] = v.join(',');
+    } else out[k as keyof MasterFlags] = String(v);
+  }
+  for (const k of KEYS) if (flags[k] !== undefined) out[k] = flags[k];
+  return out;
+}

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { EtcdRawClient } from '../etcdserver/raw_client.js';
+import { freePort } from '../localcluster/kv_cluster.js';
+import { startMasterMember } from './member.js';
+import { MasterMetrics } from './metrics.js';
+
+test('/metrics shows raft, store, proposal and per-method gRPC figures of a one-master cluster', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-metrics-'));
+  const metrics = new MasterMetrics();
+  const member = await startMasterMember({
+    id: 1,
+    dataDir: dir,
+    peers: [{ id: 1, address: `127.0.0.1:${await freePort()}` }],
+    clientAddresses: new Map(),
+    listenClient: '127.0.0.1:0',
+    tickMs: 20,
+    onRequest: metrics.onRequest,
+    onProposal: metrics.onProposal,
+  });
+  metrics.attach(member.node, member.store);
+  const client = new EtcdRawClient(member.clientAddress);
+  try {
+    const port = await metrics.listen('127.0.0.1:0');
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        await client.call('KV', 'Put', { key: Buffer.from('k'), value: Buffer.from('v') });
+        break;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    await client.call('KV', 'Range', { key: Buffer.from('') }).catch(() => undefined);
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.match(text, /^navarch_grpc_requests_total\{method="Put",code="OK"\} 1$/m);
+    assert.match(text, /^navarch_grpc_requests_total\{method="Range",code="INVALID_ARGUMENT"\} 1$/m);
+    assert.match(text, /^navarch_raft_proposal_duration_seconds_count 1$/m);
+    assert.match(text, /^navarch_raft_is_leader 1$/m);
+    assert.match(text, /^navarch_raft_term [1-9]/m);
+    assert.match(text, /^navarch_store_revision 2$/m);
+    assert.match(text, /^process_resident_memory_bytes \d+/m);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
+  } finally {
+    client.close();
+    await metrics.close();
+    await member.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
