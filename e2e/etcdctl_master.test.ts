@@ -1,11 +1,11 @@
 // Three `navarch master` processes driven by unmodified etcdctl (Debian's
 // etcd-client, API v3): put/get/del/txn/watch/member list/endpoint status,
 // then the same after the leader is killed with SIGKILL, and a watch that
-// spans the failover sees every revision once.
+// spans the failover sees every revision once; SIGTERM hands leadership over.
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -128,6 +128,14 @@ test('etcdctl against three navarch masters, before and after kill -9 of the lea
     await cluster.waitForLeader(30_000);
     const back = cluster.member(leader).clientAddress;
     await waitFor('the restarted master to serve the latest data', async () => ((await etcdctl(back, ['get', 'e2e/after', '--print-value-only'])).trim() === 'kill' ? true : undefined));
+
+    // SIGTERM on the leader hands leadership over before it exits cleanly; writes carry on.
+    const third = await cluster.waitForLeader(30_000);
+    assert.equal(await cluster.kill(third, 'SIGTERM'), 0, 'a clean exit on SIGTERM');
+    const fourth = await cluster.waitForLeader(30_000);
+    assert.notEqual(fourth, third);
+    assert.doesNotMatch(readFileSync(cluster.member(third).logFile, 'utf8'), /leadership transfer before stop failed/);
+    await waitFor('a put after the handover', async () => ((await etcdctl(all, ['put', 'e2e/handover', 'ok'])).trim() === 'OK' ? true : undefined));
   } finally {
     watch?.stop();
     await cluster.stopAll('SIGKILL');

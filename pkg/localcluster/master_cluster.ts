@@ -89,15 +89,16 @@ export class LocalMasterCluster {
     });
   }
 
-  /** Sends a signal and waits until the process is gone. */
-  async kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  /** Sends a signal and waits until the process is gone; resolves with its exit code (null when a signal ended it). */
+  async kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     const m = this.member(id);
     const child = m.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const gone = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill(signal);
-    await gone;
+    const code = await gone;
     m.child = undefined;
+    return code;
   }
 
   isRunning(id: number): boolean {
