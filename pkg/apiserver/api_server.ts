@@ -2,7 +2,7 @@
 // watch as an AsyncIterable. Adapters (gRPC now, HTTP later) only translate requests and
 // responses; they hold no logic of their own.
 
-import type { KubeObject } from '../api/registry.js';
+import type { KindInfo, KubeObject } from '../api/registry.js';
 import { makeContext, type ApiServerOptions, type Context } from './context.js';
 import { create, type CreateRequest } from './create.js';
 import { deleteObject, type DeleteRequest, type DeleteResult } from './delete.js';
@@ -11,12 +11,14 @@ import { list, type ListRequest, type ListResult } from './list.js';
 import { patch, type PatchRequest } from './patch.js';
 import { update, type UpdateRequest } from './update.js';
 import { openWatch, type ApiWatch, type WatchRequest } from './watch.js';
+import { WatchCache } from './watch_cache.js';
 
 export class ApiServer {
   private readonly ctx: Context;
   private readonly watches = new Set<ApiWatch>();
+  private readonly caches = new Map<KindInfo, WatchCache>();
 
-  constructor(options: ApiServerOptions) {
+  constructor(private readonly options: ApiServerOptions) {
     this.ctx = makeContext(options);
   }
 
@@ -52,7 +54,7 @@ export class ApiServer {
 
   /** Opens a watch; throws at once for a bad request, later (from the iterator) for Expired. */
   watch(req: WatchRequest): ApiWatch {
-    const w = openWatch(this.ctx, req, (closed) => this.watches.delete(closed));
+    const w = openWatch(this.ctx, req, (closed) => this.watches.delete(closed), this.options.watchCache === false ? undefined : (info) => this.cacheFor(info));
     this.watches.add(w);
     return w;
   }
@@ -67,8 +69,26 @@ export class ApiServer {
     for (const w of this.watches) w.requestBookmark();
   }
 
-  /** Ends every open watch (shutdown). */
+  /** Resources with a running watch cache (for metrics and tests). */
+  get watchCacheCount(): number {
+    return this.caches.size;
+  }
+
+  /** Ends every open watch and watch cache (shutdown). */
   closeWatches(): void {
     for (const w of [...this.watches]) w.close();
+    for (const c of this.caches.values()) c.close();
+    this.caches.clear();
+  }
+
+  private cacheFor(info: KindInfo): WatchCache {
+    let c = this.caches.get(info);
+    if (!c) {
+      c = new WatchCache(this.ctx, info, { watchCacheEvents: this.options.watchCacheEvents }, (failed) => {
+        if (this.caches.get(info) === failed) this.caches.delete(info);
+      });
+      this.caches.set(info, c);
+    }
+    return c;
   }
 }

@@ -27,6 +27,10 @@ export interface ApiServerOptions {
   listChunkKeys?: number;
   /** Retries of a patch or unconditional update that lost a race with another writer. @default 8 */
   maxConflictRetries?: number;
+  /** Serve watches from one shared store watch per resource (see watch_cache.ts). @default true */
+  watchCache?: boolean;
+  /** Changes each resource's watch cache keeps for watchers to read. @default 10000 */
+  watchCacheEvents?: number;
 }
 
 export interface Context {

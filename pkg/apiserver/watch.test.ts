@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isApiError } from './api_error.js';
-import { obj, pod, take, testServer } from './test_util.js';
+import { obj, pod, take, testServer as baseTestServer } from './test_util.js';
 import type { WatchEvent } from './watch.js';
 
 const summary = (events: WatchEvent[]) => events.map((e) => `${e.type} ${e.object.metadata?.name ?? ''}`);
 
-describe('watch', () => {
+for (const watchCache of [true, false]) {
+const testServer = (o: Parameters<typeof baseTestServer>[0] = {}) => baseTestServer({ watchCache, ...o });
+
+describe(`watch (${watchCache ? 'through the watch cache' : 'on its own store watch'})`, () => {
   it('starts with ADDED for every object when no resourceVersion is given, then streams changes', async () => {
     const { server } = await testServer();
     await server.create({ object: pod('a') });
@@ -123,5 +126,54 @@ describe('watch', () => {
     const { server } = await testServer();
     assert.throws(() => server.watch({ resource: 'pods', resourceVersion: 'abc' }), (err: unknown) => isApiError(err, 'Invalid') && /Invalid resourceVersion "abc"/.test(err.message));
     assert.throws(() => server.watch({ resource: 'pods', labelSelector: '=' }), (err: unknown) => isApiError(err, 'Invalid'));
+  });
+});
+}
+
+describe('watch cache', () => {
+  it('serves many watches of a resource from one store watch', async () => {
+    const { server, store } = await baseTestServer();
+    const start = String(store.revision);
+    const watches = Array.from({ length: 200 }, (_, i) => server.watch({ resource: 'pods', resourceVersion: start, labelSelector: i % 2 ? 'app=web' : '' }));
+    const its = watches.map((w) => w[Symbol.asyncIterator]());
+    const firsts = its.map((it) => it.next());
+    await server.create({ object: pod('a', { labels: { app: 'web' } }) });
+    await server.create({ object: pod('b', { labels: { app: 'db' } }) });
+    const got = await Promise.all(its.map(async (it, i) => [(await firsts[i]).value as WatchEvent, ...(await take(it, i % 2 ? 0 : 1))]));
+    assert.equal(store.status().watchers, 1, 'one store watch for 200 API watches');
+    assert.equal(server.watchCacheCount, 1);
+    got.forEach((events, i) => assert.deepEqual(summary(events), i % 2 ? ['ADDED a'] : ['ADDED a', 'ADDED b']));
+    for (const w of watches) w.close();
+    server.closeWatches();
+    assert.equal(store.status().watchers, 0);
+  });
+
+  it('moves a watcher that falls off the ring to the store history without a gap', async () => {
+    const { server, store } = await baseTestServer({ watchCacheEvents: 5 });
+    const w = server.watch({ resource: 'configmaps', namespace: 'default', resourceVersion: String(store.revision) });
+    const it = w[Symbol.asyncIterator]();
+    const first = it.next();
+    const n = 40;
+    const name = (i: number) => `c${String(i).padStart(2, '0')}`;
+    for (let i = 0; i < n; i++) await server.create({ object: obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: name(i), namespace: 'default' } }) });
+    const events = [(await first).value as WatchEvent, ...(await take(it, n - 1))];
+    assert.deepEqual(events.map((e) => e.object.metadata?.name), Array.from({ length: n }, (_, i) => name(i)));
+    w.close();
+    server.closeWatches();
+  });
+
+  it('serves a watch from before the cache started from the store', async () => {
+    const { server } = await baseTestServer();
+    const a = await server.create({ object: pod('a') });
+    await server.create({ object: pod('b') });
+    // Start the cache after both writes, then watch from before b.
+    const warm = server.watch({ resource: 'pods', resourceVersion: '0' });
+    await take(warm[Symbol.asyncIterator](), 2);
+    const w = server.watch({ resource: 'pods', resourceVersion: a.metadata!.resourceVersion });
+    const it = w[Symbol.asyncIterator]();
+    assert.deepEqual(summary(await take(it, 1)), ['ADDED b']);
+    await server.create({ object: pod('c') });
+    assert.deepEqual(summary(await take(it, 1)), ['ADDED c']);
+    server.closeWatches();
   });
 });

@@ -13,10 +13,11 @@ import { ApiError, expired } from './api_error.js';
 import { fromStoreError, type BackendWatch } from './backend.js';
 import { resolve, type Context, type ResourceRef } from './context.js';
 import { list } from './list.js';
-import { decodeStoredKv, resourcePrefix } from './objects.js';
+import { resourcePrefix } from './objects.js';
 import { parseResourceVersion } from './resource_version.js';
 import { parseSelectors, type ObjectFilter, type SelectorOptions } from './selectors.js';
-import { CompactedError, WatchOverflowError, prefixEnd, type KeyValue, type WatchEvent as StoreEvent } from '../store/mod.js';
+import { CompactedError, WatchOverflowError, prefixEnd } from '../store/mod.js';
+import { decodeStoreEvent, type CachedEvent, type WatchCache } from './watch_cache.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
 
@@ -44,10 +45,16 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
   private inner: BackendWatch | undefined;
   private closed = false;
   private bookmarkWanted = false;
+  /** The cache's progressCount when the bookmark was asked for. */
+  private bookmarkProgress = 0;
   /** Every change at or below this revision has been delivered (or filtered out). */
   private delivered: number;
   private readonly initial: boolean;
   private readonly onAbort = () => this.close();
+  private readonly prefix: string;
+  private closedResolve!: () => void;
+  /** Resolves when the watch is closed, to end any wait. */
+  private readonly closedSignal = new Promise<void>((resolve) => (this.closedResolve = resolve));
 
   constructor(
     private readonly ctx: Context,
@@ -56,7 +63,9 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
     private readonly filter: ObjectFilter,
     private readonly req: WatchRequest,
     private readonly onClose: (w: ApiWatch) => void,
+    private readonly cache?: WatchCache,
   ) {
+    this.prefix = resourcePrefix(info, namespace);
     const rv = parseResourceVersion(req.resourceVersion);
     this.initial = rv === 0;
     this.delivered = rv;
@@ -74,12 +83,17 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
     if (!this.req.allowBookmarks || this.closed) return;
     this.bookmarkWanted = true;
     this.inner?.requestProgress();
+    if (this.cache) {
+      this.bookmarkProgress = this.cache.progressCount;
+      this.cache.requestProgress();
+    }
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.inner?.cancel();
+    this.closedResolve();
     this.req.signal?.removeEventListener('abort', this.onAbort);
     this.onClose(this);
   }
@@ -87,42 +101,83 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
   async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
     try {
       if (this.initial) yield* this.initialEvents();
-      while (!this.closed) {
-        const inner = this.open();
-        try {
-          for await (const resp of inner) {
-            if (this.closed) return;
-            for (const e of resp.events) {
-              const out = this.convert(e);
-              if (out) yield out;
-            }
-            if (resp.events.length) this.delivered = resp.events[resp.events.length - 1].kv.modRevision;
-            if (resp.progress) {
-              this.delivered = Math.max(this.delivered, resp.headerRevision);
-              if (this.bookmarkWanted) {
-                this.bookmarkWanted = false;
-                yield this.bookmark();
-              }
-            }
-          }
-          return;
-        } catch (err) {
-          if (err instanceof WatchOverflowError) {
-            this.delivered = err.nextRevision - 1;
-            continue;
-          }
-          if (err instanceof CompactedError) throw expired(this.delivered, err.compactRevision);
-          throw fromStoreError(err);
-        }
+      const cache = this.cache;
+      if (cache) {
+        await Promise.race([cache.ready, this.closedSignal]);
+        if (cache.covers(this.delivered)) yield* this.fromCache(cache);
       }
+      yield* this.fromStore();
     } finally {
       this.close();
     }
   }
 
+  /** Events from the shared ring; returns when the ring no longer has what this watch needs next. */
+  private async *fromCache(cache: WatchCache): AsyncGenerator<WatchEvent> {
+    let seq = cache.seqAfter(this.delivered);
+    while (!this.closed) {
+      if (seq < cache.firstSeq || !cache.covers(this.delivered)) return;
+      for (;;) {
+        // Fell off the ring (a slow consumer): the store's history has the rest.
+        if (seq < cache.firstSeq) return;
+        const entry = cache.at(seq);
+        if (!entry) break;
+        seq++;
+        if (entry.revision <= this.delivered) continue;
+        for (const e of entry.events) {
+          if (!e.key.startsWith(this.prefix)) continue;
+          const out = this.convert(e);
+          if (out) yield out;
+          if (this.closed) return;
+        }
+        this.delivered = entry.revision;
+      }
+      // A bookmark waits for the store's progress answer, so it carries the newest revision.
+      if (this.bookmarkWanted && cache.progressCount > this.bookmarkProgress) {
+        this.delivered = Math.max(this.delivered, cache.revision);
+        this.bookmarkWanted = false;
+        yield this.bookmark();
+        continue;
+      }
+      await Promise.race([cache.changed, this.closedSignal]);
+    }
+  }
+
+  /** Events from a store watch of this watch's own, resumed across store buffer overflows. */
+  private async *fromStore(): AsyncGenerator<WatchEvent> {
+    while (!this.closed) {
+      const inner = this.open();
+      try {
+        for await (const resp of inner) {
+          if (this.closed) return;
+          for (const e of resp.events) {
+            const c = decodeStoreEvent(this.info, e);
+            const out = c && this.convert(c);
+            if (out) yield out;
+          }
+          if (resp.events.length) this.delivered = resp.events[resp.events.length - 1].kv.modRevision;
+          if (resp.progress) {
+            this.delivered = Math.max(this.delivered, resp.headerRevision);
+            if (this.bookmarkWanted) {
+              this.bookmarkWanted = false;
+              yield this.bookmark();
+            }
+          }
+        }
+        return;
+      } catch (err) {
+        if (err instanceof WatchOverflowError) {
+          this.delivered = err.nextRevision - 1;
+          continue;
+        }
+        if (err instanceof CompactedError) throw expired(this.delivered, err.compactRevision);
+        throw fromStoreError(err);
+      }
+    }
+  }
+
   private open(): BackendWatch {
-    const key = resourcePrefix(this.info, this.namespace);
-    this.inner = this.ctx.backend.watch({ key, rangeEnd: prefixEnd(key), startRevision: this.delivered + 1, prevKv: true, watchBufferEvents: this.req.watchBufferEvents });
+    this.inner = this.ctx.backend.watch({ key: this.prefix, rangeEnd: prefixEnd(this.prefix), startRevision: this.delivered + 1, prevKv: true, watchBufferEvents: this.req.watchBufferEvents });
     if (this.bookmarkWanted) this.inner.requestProgress();
     return this.inner;
   }
@@ -146,25 +201,13 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
     } while (cont && !this.closed);
   }
 
-  private decode(kv: KeyValue, modRevision = kv.modRevision): KubeObject {
-    const o = decodeStoredKv(this.info, kv);
-    o.metadata!.resourceVersion = String(modRevision);
-    return o;
-  }
-
-  private convert(e: StoreEvent): WatchEvent | undefined {
-    if (e.type === 'delete') {
-      // The delete event's kv is empty; the object is its last state, at the delete's revision.
-      if (!e.prevKv) return undefined;
-      const object = this.decode(e.prevKv, e.kv.modRevision);
-      return this.filter.matches(object) ? { type: 'DELETED', object } : undefined;
-    }
-    const object = this.decode(e.kv);
-    const now = this.filter.matches(object);
-    if (e.kv.version === 1 || this.filter.everything) return now ? { type: e.kv.version === 1 ? 'ADDED' : 'MODIFIED', object } : undefined;
-    const before = e.prevKv ? this.filter.matches(this.decode(e.prevKv)) : now;
-    if (now) return { type: before ? 'MODIFIED' : 'ADDED', object };
-    return before ? { type: 'DELETED', object } : undefined;
+  private convert(e: CachedEvent): WatchEvent | undefined {
+    const now = this.filter.matches(e.object);
+    if (e.type === 'delete') return now ? { type: 'DELETED', object: e.object } : undefined;
+    if (e.created || this.filter.everything) return now ? { type: e.created ? 'ADDED' : 'MODIFIED', object: e.object } : undefined;
+    const before = e.prev ? this.filter.matches(e.prev) : now;
+    if (now) return { type: before ? 'MODIFIED' : 'ADDED', object: e.object };
+    return before ? { type: 'DELETED', object: e.object } : undefined;
   }
 
   private bookmark(): WatchEvent {
@@ -175,12 +218,12 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
   }
 }
 
-export function openWatch(ctx: Context, req: WatchRequest, onClose: (w: ApiWatch) => void): ApiWatch {
+export function openWatch(ctx: Context, req: WatchRequest, onClose: (w: ApiWatch) => void, cacheFor?: (info: KindInfo) => WatchCache | undefined): ApiWatch {
   const info = resolve(req.resource);
   const namespace = info.namespaced ? req.namespace || undefined : undefined;
   const filter = parseSelectors(info, req);
   if (req.watchBufferEvents !== undefined && (!Number.isSafeInteger(req.watchBufferEvents) || req.watchBufferEvents < 1)) {
     throw new ApiError('Invalid', `Invalid watchBufferEvents ${JSON.stringify(req.watchBufferEvents)}: expected a positive integer`);
   }
-  return new ApiWatch(ctx, info, namespace, filter, req, onClose);
+  return new ApiWatch(ctx, info, namespace, filter, req, onClose, cacheFor?.(info));
 }
