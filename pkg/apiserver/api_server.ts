@@ -3,6 +3,7 @@
 // responses; they hold no logic of their own.
 
 import type { KindInfo, KubeObject } from '../api/registry.js';
+import { ApiError, toApiError } from './api_error.js';
 import { makeContext, type ApiServerOptions, type Context } from './context.js';
 import { create, type CreateRequest } from './create.js';
 import { deleteObject, type DeleteRequest, type DeleteResult } from './delete.js';
@@ -12,6 +13,20 @@ import { patch, type PatchRequest } from './patch.js';
 import { update, type UpdateRequest } from './update.js';
 import { openWatch, type ApiWatch, type WatchRequest } from './watch.js';
 import { WatchCache } from './watch_cache.js';
+
+function checkRequest(req: unknown): void {
+  if (typeof req !== 'object' || req === null || Array.isArray(req)) throw new ApiError('Invalid', 'Cannot serve the request: expected a request object');
+}
+
+/** Every failure leaves the core as an ApiError; anything else is a bug, reported as Internal with its cause. */
+async function run<T>(req: unknown, f: () => Promise<T>): Promise<T> {
+  try {
+    checkRequest(req);
+    return await f();
+  } catch (err) {
+    throw toApiError(err);
+  }
+}
 
 export class ApiServer {
   private readonly ctx: Context;
@@ -23,37 +38,38 @@ export class ApiServer {
   }
 
   create(req: CreateRequest): Promise<KubeObject> {
-    return create(this.ctx, req);
+    return run(req, () => create(this.ctx, req));
   }
 
   get(req: GetRequest): Promise<KubeObject> {
-    return get(this.ctx, req);
+    return run(req, () => get(this.ctx, req));
   }
 
   list(req: ListRequest): Promise<ListResult> {
-    return list(this.ctx, req);
+    return run(req, () => list(this.ctx, req));
   }
 
   /** Replaces the object (or only its status, with subresource "status"). */
   update(req: UpdateRequest): Promise<KubeObject> {
-    return update(this.ctx, req);
+    return run(req, () => update(this.ctx, req));
   }
 
   /** Writes only .status: shorthand for update with subresource "status". */
   updateStatus(req: Omit<UpdateRequest, 'subresource'>): Promise<KubeObject> {
-    return update(this.ctx, { ...req, subresource: 'status' });
+    return run(req, () => update(this.ctx, { ...req, subresource: 'status' }));
   }
 
   patch(req: PatchRequest): Promise<KubeObject> {
-    return patch(this.ctx, req);
+    return run(req, () => patch(this.ctx, req));
   }
 
   delete(req: DeleteRequest): Promise<DeleteResult> {
-    return deleteObject(this.ctx, req);
+    return run(req, () => deleteObject(this.ctx, req));
   }
 
   /** Opens a watch; throws at once for a bad request, later (from the iterator) for Expired. */
   watch(req: WatchRequest): ApiWatch {
+    checkRequest(req);
     const w = openWatch(this.ctx, req, (closed) => this.watches.delete(closed), this.options.watchCache === false ? undefined : (info) => this.cacheFor(info));
     this.watches.add(w);
     return w;

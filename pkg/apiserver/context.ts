@@ -81,7 +81,8 @@ export interface ObjectRef extends ResourceRef {
 
 /** The kind a request names; unknown resources are NotFound as in Kubernetes. */
 export function resolve(resource: KindInfo | string): KindInfo {
-  if (typeof resource !== 'string') return resource;
+  if (typeof resource === 'object' && resource !== null && typeof resource.kind === 'string' && 'codec' in resource) return resource;
+  if (typeof resource !== 'string' || resource === '') throw new ApiError('Invalid', 'Cannot serve the request: the resource is not named');
   const slash = resource.split('/');
   const info = slash.length === 3 ? kindForResource(slash[0], slash[1], slash[2]) : resolveResource(resource);
   if (!info) throw new ApiError('NotFound', `the server doesn't have a resource type ${JSON.stringify(resource)}`);
