@@ -215,3 +215,45 @@ test('a full store refuses writes with etcd\'s no-space error', async () => {
     await assert.rejects(put(c, 'big', 'x'.repeat(64 * 1024)), isGrpc(Code.RESOURCE_EXHAUSTED, 'etcdserver: mvcc: database space exceeded'));
   }, { store: { quotaBytes: 16 * 1024 } });
 });
+
+test('malformed protobuf and out-of-range fields get errors, never crash a member, and leave the data intact', async () => {
+  await withMasters(3, async (m) => {
+    const leader = await m.leader();
+    const followerId = [...m.members.keys()].find((id) => id !== leader.id)!;
+    const c = m.client(followerId);
+    await put(c, 'keep', 'me');
+    const { Client, credentials } = await import('@grpc/grpc-js');
+    const raw = new Client(m.members.get(followerId)!.clientAddress, credentials.createInsecure());
+    const methods = ['KV/Range', 'KV/Put', 'KV/DeleteRange', 'KV/Txn', 'KV/Compact', 'Lease/LeaseGrant', 'Lease/LeaseRevoke', 'Lease/LeaseTimeToLive', 'Maintenance/Status', 'Cluster/MemberList'];
+    let seed = 12345;
+    const rand = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const codes = new Map<number, number>();
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const bytes = Buffer.from(Array.from({ length: 1 + rand(40) }, () => rand(256)));
+      const path = `/etcdserverpb.${methods[i % methods.length]}`;
+      sends.push(
+        new Promise<void>((resolve) =>
+          raw.makeUnaryRequest(path, (x: Buffer) => x, (x: Buffer) => x, bytes, { deadline: Date.now() + 10_000 }, (err) => {
+            codes.set(err?.code ?? 0, (codes.get(err?.code ?? 0) ?? 0) + 1);
+            resolve();
+          }),
+        ),
+      );
+      if (sends.length >= 64) await Promise.all(sends.splice(0));
+    }
+    await Promise.all(sends);
+    raw.close();
+    assert.ok(!codes.has(Code.UNAVAILABLE) && !codes.has(Code.DEADLINE_EXCEEDED), `no member went away: ${JSON.stringify([...codes])}`);
+    // Well-formed messages with bad values are refused by name.
+    await assert.rejects(c.call('KV', 'Range', { key: b('k'), limit: -1 }), isGrpc(Code.INVALID_ARGUMENT, 'etcdserver: Invalid range limit -1: expected a non-negative integer'));
+    await assert.rejects(c.call('KV', 'Range', { key: b('k'), revision: 1_000_000 }), isGrpc(Code.OUT_OF_RANGE, 'etcdserver: mvcc: required revision is a future revision'));
+    await assert.rejects(c.call('KV', 'Compact', { revision: 1_000_000 }), isGrpc(Code.OUT_OF_RANGE, 'etcdserver: mvcc: required revision is a future revision'));
+    await assert.rejects(c.call('KV', 'Txn', { success: [{ request_put: { key: b('a'), value: b('1') } }, { request_put: { key: b('a'), value: b('2') } }] }), isGrpc(Code.INVALID_ARGUMENT, 'etcdserver: duplicate key given in txn request'));
+    await assert.rejects(c.call('KV', 'Put', { key: b('nope'), value: b(''), ignore_value: true }), isGrpc(Code.INVALID_ARGUMENT, 'etcdserver: key not found'));
+    for (const id of m.members.keys()) {
+      const g = await m.client(id).call('KV', 'Range', { key: b('keep') });
+      assert.equal(str(g.kvs[0].value), 'me');
+    }
+  });
+});
