@@ -129,6 +129,26 @@ test('etcdctl against three navarch masters, before and after kill -9 of the lea
     const back = cluster.member(leader).clientAddress;
     await waitFor('the restarted master to serve the latest data', async () => ((await etcdctl(back, ['get', 'e2e/after', '--print-value-only'])).trim() === 'kill' ? true : undefined));
 
+    // Leases: a key on a 2 s lease survives while kept alive, then goes when the lease is revoked.
+    const grant = await etcdctl(all, ['lease', 'grant', '2']);
+    const leaseId = /lease ([0-9a-f]+) granted/.exec(grant)?.[1];
+    assert.ok(leaseId, grant);
+    await etcdctl(all, ['put', 'e2e/leased', 'v', `--lease=${leaseId}`]);
+    for (let i = 0; i < 4; i++) {
+      assert.match(await etcdctl(all, ['lease', 'keep-alive', '--once', leaseId]), /keepalived with TTL\(2\)/);
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    assert.equal((await etcdctl(all, ['get', 'e2e/leased', '--print-value-only'])).trim(), 'v', 'kept alive past its TTL');
+    assert.match(await etcdctl(all, ['lease', 'timetolive', leaseId, '--keys']), /attached keys\(\[e2e\/leased\]\)/);
+    await etcdctl(all, ['lease', 'revoke', leaseId]);
+    assert.equal((await etcdctl(all, ['get', 'e2e/leased'])).trim(), '');
+
+    // Compaction: old revisions are gone for reads and watches, with etcd's messages.
+    const now = JSON.parse(await etcdctl(all, ['get', 'e2e/after', '-w', 'json'])).header.revision as number;
+    assert.match(await etcdctl(all, ['compact', String(now)]), new RegExp(`compacted revision ${now}`));
+    await assert.rejects(etcdctl(all, ['get', 'e2e/after', `--rev=${startRev}`]), /required revision has been compacted/);
+    await assert.rejects(etcdctl(all, ['watch', 'e2e/', '--prefix', `--rev=${startRev}`]), /watch was canceled \(etcdserver: mvcc: required revision has been compacted\)/);
+
     // SIGTERM on the leader hands leadership over before it exits cleanly; writes carry on.
     const third = await cluster.waitForLeader(30_000);
     assert.equal(await cluster.kill(third, 'SIGTERM'), 0, 'a clean exit on SIGTERM');
