@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Server, ServerCredentials, credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { decodeStored, encodeBinary } from '../api/convert/binary.js';
+import type { KubeObject, Pod } from '../api/registry.js';
+import { ObjectsClient, type ListResponse, type ObjectResponse, type WatchEvent } from '../../gen/navarch/apiserver/v1/objects.js';
+import { ERROR_CODE_METADATA, ERROR_DETAILS_METADATA, addObjectsService } from './grpc_adapter.js';
+import { obj, pod, testServer, type TestServer } from './test_util.js';
+
+/** Runs one unary call: `rpc((cb) => client.get(req, cb))`. */
+const rpc = <Res>(f: (cb: (err: ServiceError | null, res: Res) => void) => unknown): Promise<Res> =>
+  new Promise((resolve, reject) => f((err, res) => (err ? reject(err) : resolve(res))));
+
+const bytes = (o: KubeObject): Buffer => Buffer.from(encodeBinary(o));
+const get = (c: ObjectsClient, namespace: string, name: string) => rpc<ObjectResponse>((cb) => c.get({ resource: 'pods', namespace, name, resourceVersion: '' }, cb));
+const create = (c: ObjectsClient, object: Buffer) => rpc<ObjectResponse>((cb) => c.create({ resource: '', namespace: '', object, dryRun: false }, cb));
+
+describe('gRPC adapter', () => {
+  let t: TestServer;
+  let server: Server;
+  let client: ObjectsClient;
+
+  before(async () => {
+    t = await testServer({ store: { compactRetainRevisions: 50 } });
+    server = new Server();
+    addObjectsService(server, t.server);
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    client = new ObjectsClient(`127.0.0.1:${port}`, credentials.createInsecure());
+  });
+
+  after(async () => {
+    client.close();
+    t.server.closeWatches();
+    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  });
+
+  it('creates, gets and lists objects as protobuf bytes', async () => {
+    const created = await create(client, bytes(pod('web', { labels: { app: 'web' } })));
+    const p = decodeStored(created.object) as Pod;
+    assert.equal(p.metadata?.uid !== undefined, true);
+    const got = await get(client, 'default', 'web');
+    assert.deepEqual(decodeStored(got.object), p);
+    const listed = await rpc<ListResponse>((cb) => client.list({ resource: 'pods', namespace: '', labelSelector: 'app=web', fieldSelector: '', limit: 0, continue: '', resourceVersion: '' }, cb));
+    assert.equal(listed.kind, 'Pod');
+    assert.deepEqual(listed.items.map((b) => decodeStored(b).metadata?.name), ['web']);
+    assert.equal(listed.resourceVersion, p.metadata?.resourceVersion);
+  });
+
+  it('maps ApiError to a gRPC status with the code and details in metadata', async () => {
+    await assert.rejects(get(client, 'default', 'nope'), (err: ServiceError) => {
+      assert.equal(err.code, status.NOT_FOUND);
+      assert.equal(err.details, 'pods "nope" not found');
+      assert.deepEqual(err.metadata.get(ERROR_CODE_METADATA), ['NotFound']);
+      return true;
+    });
+    const bad = obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad', namespace: 'default' }, spec: { containers: [{ name: 'c' }] } });
+    await assert.rejects(create(client, bytes(bad)), (err: ServiceError) => {
+      assert.equal(err.code, status.INVALID_ARGUMENT);
+      assert.equal(err.details, 'Pod "bad" is invalid: spec.containers[0].image: Required value');
+      const details = JSON.parse(String(err.metadata.get(ERROR_DETAILS_METADATA)[0]));
+      assert.deepEqual(details.causes.map((c: { field: string }) => c.field), ['spec.containers[0].image']);
+      return true;
+    });
+    await assert.rejects(create(client, Buffer.from([0xff, 0xff, 0xff])), (err: ServiceError) => err.code === status.INVALID_ARGUMENT);
+  });
+
+  it('streams watch events and ends an expired watch with OUT_OF_RANGE', async () => {
+    const start = String(t.store.revision);
+    const stream = client.watch({ resource: 'configmaps', namespace: 'default', labelSelector: '', fieldSelector: '', resourceVersion: start, allowBookmarks: false });
+    const events: WatchEvent[] = [];
+    const got = new Promise<void>((resolve, reject) => {
+      stream.on('data', (e: WatchEvent) => {
+        events.push(e);
+        if (events.length === 2) resolve();
+      });
+      stream.on('error', (err: ServiceError) => (err.code === status.CANCELLED ? undefined : reject(err)));
+    });
+    // Writes may land before the server opens the watch: it starts from `start`, so nothing is missed.
+    await t.server.create({ object: obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default' } }) });
+    await t.server.delete({ resource: 'configmaps', namespace: 'default', name: 'a' });
+    await got;
+    assert.deepEqual(events.map((e) => `${e.type} ${decodeStored(e.object).metadata?.name}`), ['ADDED a', 'DELETED a']);
+    stream.cancel();
+
+  });
+
+  it('ends a watch from a compacted resourceVersion with OUT_OF_RANGE and code Expired', async () => {
+    for (let i = 0; i < 60; i++) await t.server.create({ object: obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: 'default' } }) });
+    const stream = client.watch({ resource: 'pods', namespace: '', labelSelector: '', fieldSelector: '', resourceVersion: '1', allowBookmarks: false });
+    const err = await new Promise<ServiceError>((resolve, reject) => {
+      stream.on('error', resolve);
+      stream.on('data', () => {});
+      stream.on('end', () => reject(new Error('the stream ended without an error')));
+    });
+    assert.equal(err.code, status.OUT_OF_RANGE);
+    assert.match(err.details, /^too old resource version: 1 \(\d+\)$/);
+    assert.deepEqual(err.metadata.get(ERROR_CODE_METADATA), ['Expired']);
+  });
+});

@@ -1,0 +1,153 @@
+// The gRPC adapter: navarch.apiserver.v1.Objects over the ApiServer core. It only translates:
+// request messages to core requests, objects to and from their protobuf bytes, ApiError to a gRPC
+// status (code from ERROR_CODES, message as details, the ApiError code and details in metadata),
+// and a watch to a server stream that waits for the client to read (no unbounded buffering).
+
+import { Metadata, type Server, type ServerErrorResponse, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
+import { decodeStored, encodeBinary } from '../api/convert/binary.js';
+import { DecodeError } from '../api/convert/object.js';
+import type { KubeObject } from '../api/registry.js';
+import {
+  ObjectsService,
+  type ObjectsServer,
+  type WatchEvent as WireWatchEvent,
+  type WatchRequest as WireWatchRequest,
+} from '../../gen/navarch/apiserver/v1/objects.js';
+import { ApiError, toApiError } from './api_error.js';
+import type { ApiServer } from './api_server.js';
+import type { PropagationPolicy } from './delete.js';
+import type { PatchType } from './patch.js';
+
+export const ERROR_CODE_METADATA = 'navarch-error-code';
+export const ERROR_DETAILS_METADATA = 'navarch-error-details';
+
+/** An ApiError as a gRPC status. */
+export function toGrpcError(err: unknown): ServerErrorResponse {
+  const e = toApiError(err);
+  const metadata = new Metadata();
+  metadata.set(ERROR_CODE_METADATA, e.code);
+  metadata.set(ERROR_DETAILS_METADATA, JSON.stringify(e.details));
+  return Object.assign(new Error(e.message), { code: e.grpcCode, details: e.message, metadata });
+}
+
+/** The object in a request: protobuf bytes of a navarch.api.v1 kind. */
+export function decodeRequestObject(bytes: Uint8Array): KubeObject {
+  if (bytes.byteLength === 0) throw new ApiError('Invalid', 'Cannot read the request object: it is empty');
+  try {
+    return decodeStored(bytes);
+  } catch (err) {
+    if (err instanceof DecodeError) throw new ApiError(err.reason === 'UnknownKind' ? 'NotFound' : 'Invalid', err.message, { cause: err });
+    throw err;
+  }
+}
+
+function encode(object: KubeObject): Buffer {
+  const b = encodeBinary(object);
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function unary<Req, Res>(f: (req: Req) => Promise<Res>) {
+  return (call: { request: Req }, callback: sendUnaryData<Res>): void => {
+    f(call.request).then(
+      (res) => callback(null, res),
+      (err) => callback(toGrpcError(err)),
+    );
+  };
+}
+
+const opt = (s: string): string | undefined => (s === '' ? undefined : s);
+
+async function streamWatch(api: ApiServer, call: ServerWritableStream<WireWatchRequest, WireWatchEvent>): Promise<void> {
+  const r = call.request;
+  const ac = new AbortController();
+  call.on('cancelled', () => ac.abort());
+  call.on('close', () => ac.abort());
+  try {
+    const watch = api.watch({
+      resource: r.resource,
+      namespace: opt(r.namespace),
+      labelSelector: r.labelSelector,
+      fieldSelector: r.fieldSelector,
+      resourceVersion: r.resourceVersion,
+      allowBookmarks: r.allowBookmarks,
+      signal: ac.signal,
+    });
+    for await (const e of watch) {
+      // Backpressure: wait until the client has taken what was sent.
+      if (!call.write({ type: e.type, object: encode(e.object) })) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            call.off('drain', done);
+            ac.signal.removeEventListener('abort', done);
+            resolve();
+          };
+          call.on('drain', done);
+          ac.signal.addEventListener('abort', done);
+        });
+      }
+      if (ac.signal.aborted) break;
+    }
+    if (!ac.signal.aborted) call.end();
+  } catch (err) {
+    // grpc-js turns an 'error' event on a server stream into the call's final status.
+    if (!ac.signal.aborted) call.emit('error', toGrpcError(err));
+  }
+}
+
+/** The service implementation; add it to a grpc-js Server with addObjectsService. */
+export function objectsServer(api: ApiServer): ObjectsServer {
+  return {
+    get: unary(async (r) => ({ object: encode(await api.get({ resource: r.resource, namespace: opt(r.namespace), name: r.name, resourceVersion: r.resourceVersion })) })),
+    create: unary(async (r) => ({
+      object: encode(await api.create({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), dryRun: r.dryRun })),
+    })),
+    update: unary(async (r) => ({
+      object: encode(
+        await api.update({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), subresource: opt(r.subresource) as 'status' | undefined, dryRun: r.dryRun }),
+      ),
+    })),
+    patch: unary(async (r) => ({
+      object: encode(
+        await api.patch({ resource: r.resource, namespace: opt(r.namespace), name: r.name, type: r.type as PatchType, patch: r.patch, subresource: opt(r.subresource), dryRun: r.dryRun }),
+      ),
+    })),
+    delete: unary(async (r) => {
+      const res = await api.delete({
+        resource: r.resource,
+        namespace: opt(r.namespace),
+        name: r.name,
+        preconditions: { uid: opt(r.preconditionUid), resourceVersion: opt(r.preconditionResourceVersion) },
+        gracePeriodSeconds: r.gracePeriodSeconds,
+        propagationPolicy: opt(r.propagationPolicy) as PropagationPolicy | undefined,
+        dryRun: r.dryRun,
+      });
+      return { object: encode(res.object), deleted: res.deleted };
+    }),
+    list: unary(async (r) => {
+      const res = await api.list({
+        resource: r.resource,
+        namespace: opt(r.namespace),
+        labelSelector: r.labelSelector,
+        fieldSelector: r.fieldSelector,
+        limit: r.limit,
+        continue: opt(r.continue),
+        resourceVersion: r.resourceVersion,
+      });
+      return {
+        items: res.items.map(encode),
+        resourceVersion: res.resourceVersion,
+        continue: res.continue ?? '',
+        remainingItemCount: res.remainingItemCount,
+        kind: res.info.kind,
+        apiVersion: res.info.apiVersion,
+      };
+    }),
+    watch: (call) => {
+      void streamWatch(api, call);
+    },
+  };
+}
+
+export function addObjectsService(server: Server, api: ApiServer): void {
+  server.addService(ObjectsService, objectsServer(api));
+}
