@@ -28,11 +28,20 @@ export interface BackendWatch extends AsyncIterable<WatchResponse> {
   cancel(): void;
 }
 
+export interface ReadOptions {
+  /** Read the local replica as it is, without confirming it is up to date. @default false */
+  serializable?: boolean;
+}
+
 export interface Backend {
   /** The one write primitive. Throws StoreError (refused) or ApiError (e.g. Unavailable: no leader). */
   txn(req: TxnRequest): Promise<TxnResponse>;
-  /** A read at a revision (0: current). Throws CompactedError or FutureRevisionError. */
-  range(req: RangeRequest): Promise<RangeResponse>;
+  /**
+   * A read at a revision (0: current). Linearizable unless `serializable` (a master first confirms
+   * through ReadIndex that its replica has applied every write acknowledged before the read began).
+   * Throws CompactedError or FutureRevisionError.
+   */
+  range(req: RangeRequest, options?: ReadOptions): Promise<RangeResponse>;
   watch(options: WatchOptions): BackendWatch;
 }
 

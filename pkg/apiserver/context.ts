@@ -110,8 +110,8 @@ export async function call<T>(f: () => Promise<T>): Promise<T> {
 }
 
 /** The stored object at its key with its kv (for modRevision compares), or undefined. */
-export async function readObject(ctx: Context, info: KindInfo, namespace: string | undefined, name: string, revision = 0): Promise<{ kv: KeyValue; object: KubeObject } | undefined> {
-  const r = await call(() => ctx.backend.range({ key: objectKey(info, namespace, name), revision }));
+export async function readObject(ctx: Context, info: KindInfo, namespace: string | undefined, name: string, revision = 0, serializable = false): Promise<{ kv: KeyValue; object: KubeObject } | undefined> {
+  const r = await call(() => ctx.backend.range({ key: objectKey(info, namespace, name), revision }, { serializable }));
   const kv = r.kvs[0];
   return kv ? { kv, object: decodeStoredKv(info, kv) } : undefined;
 }

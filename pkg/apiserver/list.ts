@@ -17,6 +17,8 @@ export interface ListRequest extends ResourceRef, SelectorOptions {
   continue?: string;
   /** "" or "0": the current state; otherwise a consistent read at exactly that revision. */
   resourceVersion?: string;
+  /** Read this member's replica without confirming it is up to date. @default false */
+  serializable?: boolean;
 }
 
 export interface ListResult {
@@ -70,7 +72,7 @@ export async function list(ctx: Context, req: ListRequest): Promise<ListResult> 
     const chunk = filter.everything ? Math.min(limit - items.length + 1, ctx.listChunkKeys) : ctx.listChunkKeys;
     let r;
     try {
-      r = await call(() => ctx.backend.range({ key: start, rangeEnd: end, revision: rev, limit: chunk }));
+      r = await call(() => ctx.backend.range({ key: start, rangeEnd: end, revision: rev, limit: chunk }, { serializable: req.serializable === true || rev !== 0 }));
     } catch (err) {
       if (token && isApiError(err, 'Expired')) throw new ApiError('Expired', CONTINUE_EXPIRED, { cause: err });
       throw err;

@@ -1,0 +1,59 @@
+// The Backend of a master: writes are store commands proposed through Raft, reads and watches use
+// this member's replica of the store. Leader forwarding lives behind `propose`: the master passes a
+// function that proposes here when this member leads and otherwise hands the command to the leader
+// (as the etcd facade forwards its writes), so the API core never knows which member it runs on.
+
+import { StoreError, encodeCommand, unwrapResult, type RangeRequest, type RangeResponse, type Store, type StoreResult, type TxnRequest, type TxnResponse, type WatchOptions } from '../store/mod.js';
+import { ApiError, isApiError } from './api_error.js';
+import type { Backend, BackendWatch, ReadOptions } from './backend.js';
+
+export interface RaftBackendOptions {
+  /** This member's replica (the state machine Raft applies to). */
+  store: Store;
+  /** Proposes an encoded store command and resolves with its apply result (leader-forwarded when needed). */
+  propose(command: Uint8Array): Promise<StoreResult>;
+  /** Resolves once this replica has applied everything committed when it was called (Raft ReadIndex). */
+  readIndex(): Promise<void>;
+  /** The proposer's clock for command times. @default Date.now */
+  nowMs?: () => number;
+}
+
+export class RaftBackend implements Backend {
+  private readonly nowMs: () => number;
+
+  constructor(private readonly o: RaftBackendOptions) {
+    this.nowMs = o.nowMs ?? Date.now;
+  }
+
+  async txn(req: TxnRequest): Promise<TxnResponse> {
+    const data = encodeCommand({ type: 'txn', nowMs: this.nowMs(), txn: req });
+    let result: StoreResult;
+    try {
+      result = await this.o.propose(data);
+    } catch (err) {
+      throw unavailable(err, 'Cannot write');
+    }
+    return unwrapResult(result, 'txn');
+  }
+
+  async range(req: RangeRequest, options: ReadOptions = {}): Promise<RangeResponse> {
+    if (!options.serializable) {
+      try {
+        await this.o.readIndex();
+      } catch (err) {
+        throw unavailable(err, 'Cannot read consistently');
+      }
+    }
+    return this.o.store.range(req);
+  }
+
+  watch(options: WatchOptions): BackendWatch {
+    return this.o.store.watch(options);
+  }
+}
+
+/** No leader, a lost leadership or a timeout: the client should retry (perhaps on another member). */
+function unavailable(err: unknown, what: string): unknown {
+  if (isApiError(err) || err instanceof StoreError) return err;
+  return new ApiError('Unavailable', `${what}: ${(err as Error)?.message ?? String(err)}`, { retryAfterSeconds: 1, cause: err });
+}
