@@ -257,3 +257,37 @@ test('malformed protobuf and out-of-range fields get errors, never crash a membe
     }
   });
 });
+
+test('watch: progress_notify bookmarks, filters, cancel, and the per-stream watch limit', async () => {
+  await withMasters(1, async (m) => {
+    const leader = await m.leader();
+    const c = m.client(leader.id);
+    const s = c.stream('Watch', 'Watch');
+    const r = new StreamReader(s);
+    s.write({ create_request: { key: b('p'), progress_notify: true, filters: [1] } });
+    const created = await r.next();
+    assert.equal(created.created, true);
+    const rev = (await put(c, 'p', 'x')).header.revision;
+    await c.call('KV', 'DeleteRange', { key: b('p') });
+    let ev = await r.next();
+    while (ev.events.length === 0) ev = await r.next(); // bookmarks may come first
+    assert.deepEqual(ev.events.map((e: { type: number; kv: { mod_revision: number } }) => [e.type, e.kv.mod_revision]), [[0, rev]]);
+    // The delete was filtered out (NODELETE); the next message is a bookmark past it.
+    let bookmark = await r.next();
+    for (;;) {
+      assert.equal(bookmark.watch_id, created.watch_id);
+      assert.equal(bookmark.events.length, 0, 'no delete event');
+      if (bookmark.header.revision >= rev + 1) break;
+      bookmark = await r.next();
+    }
+    s.write({ cancel_request: { watch_id: created.watch_id } });
+    let cancelled = await r.next();
+    while (!cancelled.canceled) cancelled = await r.next();
+    assert.equal(cancelled.watch_id, created.watch_id);
+    for (let i = 0; i < 3; i++) s.write({ create_request: { key: b(`q${i}`) } });
+    const answers = [await r.next(), await r.next(), await r.next()];
+    assert.deepEqual(answers.map((a) => a.canceled), [false, false, true]);
+    assert.equal(answers[2].cancel_reason, 'etcdserver: too many watches on this stream (the limit is 2)');
+    s.end();
+  }, { progressNotifyIntervalMs: 200, maxWatchesPerStream: 2 });
+});

@@ -31,6 +31,7 @@ export interface MasterMemberOptions {
   snapshotEntries?: number;
   store?: StoreOptions;
   progressNotifyIntervalMs?: number;
+  maxWatchesPerStream?: number;
   leaseCheckIntervalMs?: number;
   logger?: RaftNodeLogger;
   onRequest?: (method: string, code: Code, seconds: number) => void;
@@ -88,6 +89,7 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     clientAddresses: o.clientAddresses,
     names: o.name ? new Map([[o.id, o.name]]) : undefined,
     progressNotifyIntervalMs: o.progressNotifyIntervalMs,
+    maxWatchesPerStream: o.maxWatchesPerStream,
     leaseCheckIntervalMs: o.leaseCheckIntervalMs,
     onRequest: o.onRequest,
     onProposal: o.onProposal,
