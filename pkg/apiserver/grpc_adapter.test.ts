@@ -12,7 +12,7 @@ const rpc = <Res>(f: (cb: (err: ServiceError | null, res: Res) => void) => unkno
   new Promise((resolve, reject) => f((err, res) => (err ? reject(err) : resolve(res))));
 
 const bytes = (o: KubeObject): Buffer => Buffer.from(encodeBinary(o));
-const get = (c: ObjectsClient, namespace: string, name: string) => rpc<ObjectResponse>((cb) => c.get({ resource: 'pods', namespace, name, resourceVersion: '' }, cb));
+const get = (c: ObjectsClient, namespace: string, name: string) => rpc<ObjectResponse>((cb) => c.get({ resource: 'pods', namespace, name, resourceVersion: '', serializable: false }, cb));
 const create = (c: ObjectsClient, object: Buffer) => rpc<ObjectResponse>((cb) => c.create({ resource: '', namespace: '', object, dryRun: false }, cb));
 
 describe('gRPC adapter', () => {
@@ -40,7 +40,7 @@ describe('gRPC adapter', () => {
     assert.equal(p.metadata?.uid !== undefined, true);
     const got = await get(client, 'default', 'web');
     assert.deepEqual(decodeStored(got.object), p);
-    const listed = await rpc<ListResponse>((cb) => client.list({ resource: 'pods', namespace: '', labelSelector: 'app=web', fieldSelector: '', limit: 0, continue: '', resourceVersion: '' }, cb));
+    const listed = await rpc<ListResponse>((cb) => client.list({ resource: 'pods', namespace: '', labelSelector: 'app=web', fieldSelector: '', limit: 0, continue: '', resourceVersion: '', serializable: true }, cb));
     assert.equal(listed.kind, 'Pod');
     assert.deepEqual(listed.items.map((b) => decodeStored(b).metadata?.name), ['web']);
     assert.equal(listed.resourceVersion, p.metadata?.resourceVersion);

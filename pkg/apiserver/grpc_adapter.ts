@@ -97,7 +97,7 @@ async function streamWatch(api: ApiServer, call: ServerWritableStream<WireWatchR
 /** The service implementation; add it to a grpc-js Server with addObjectsService. */
 export function objectsServer(api: ApiServer): ObjectsServer {
   return {
-    get: unary(async (r) => ({ object: encode(await api.get({ resource: r.resource, namespace: opt(r.namespace), name: r.name, resourceVersion: r.resourceVersion })) })),
+    get: unary(async (r) => ({ object: encode(await api.get({ resource: r.resource, namespace: opt(r.namespace), name: r.name, resourceVersion: r.resourceVersion, serializable: r.serializable })) })),
     create: unary(async (r) => ({
       object: encode(await api.create({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), dryRun: r.dryRun })),
     })),
@@ -132,6 +132,7 @@ export function objectsServer(api: ApiServer): ObjectsServer {
         limit: r.limit,
         continue: opt(r.continue),
         resourceVersion: r.resourceVersion,
+        serializable: r.serializable,
       });
       return {
         items: res.items.map(encode),
