@@ -2,9 +2,11 @@
 // watch as an AsyncIterable. Adapters (gRPC now, HTTP later) only translate requests and
 // responses; they hold no logic of their own.
 
-import type { KindInfo, KubeObject } from '../api/registry.js';
+import { kindByName, type KindInfo, type KubeObject } from '../api/registry.js';
 import { ApiError, toApiError } from './api_error.js';
-import { makeContext, type ApiServerOptions, type Context } from './context.js';
+import { makeContext, type ApiServerOptions, type Context, type RequestRecord, type Verb } from './context.js';
+
+export type { RequestRecord, Verb } from './context.js';
 import { create, type CreateRequest } from './create.js';
 import { deleteObject, type DeleteRequest, type DeleteResult } from './delete.js';
 import { get, type GetRequest } from './get.js';
@@ -18,14 +20,12 @@ function checkRequest(req: unknown): void {
   if (typeof req !== 'object' || req === null || Array.isArray(req)) throw new ApiError('Invalid', 'Cannot serve the request: expected a request object');
 }
 
-/** Every failure leaves the core as an ApiError; anything else is a bug, reported as Internal with its cause. */
-async function run<T>(req: unknown, f: () => Promise<T>): Promise<T> {
-  try {
-    checkRequest(req);
-    return await f();
-  } catch (err) {
-    throw toApiError(err);
-  }
+function resourceOf(req: unknown): string {
+  const r = req as { resource?: unknown; object?: { kind?: unknown } } | null;
+  if (typeof r?.resource === 'string') return r.resource;
+  if (r?.resource && typeof r.resource === 'object' && typeof (r.resource as KindInfo).resource === 'string') return (r.resource as KindInfo).resource;
+  const kind = r?.object?.kind;
+  return typeof kind === 'string' ? (kindByName(kind)?.resource ?? kind) : '';
 }
 
 export class ApiServer {
@@ -37,39 +37,70 @@ export class ApiServer {
     this.ctx = makeContext(options);
   }
 
+  /** Every failure leaves the core as an ApiError; anything else is a bug, reported as Internal with its cause. */
+  private async run<T>(verb: Verb, req: unknown, f: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    let code: RequestRecord['code'] = 'OK';
+    try {
+      checkRequest(req);
+      return await f();
+    } catch (err) {
+      const e = toApiError(err);
+      code = e.code;
+      throw e;
+    } finally {
+      const sub = (req as { subresource?: unknown } | null)?.subresource;
+      this.options.onRequest?.({ verb, resource: resourceOf(req), subresource: typeof sub === 'string' ? sub : '', code, seconds: (performance.now() - t0) / 1000 });
+    }
+  }
+
   create(req: CreateRequest): Promise<KubeObject> {
-    return run(req, () => create(this.ctx, req));
+    return this.run('create', req, () => create(this.ctx, req));
   }
 
   get(req: GetRequest): Promise<KubeObject> {
-    return run(req, () => get(this.ctx, req));
+    return this.run('get', req, () => get(this.ctx, req));
   }
 
   list(req: ListRequest): Promise<ListResult> {
-    return run(req, () => list(this.ctx, req));
+    return this.run('list', req, () => list(this.ctx, req));
   }
 
   /** Replaces the object (or only its status, with subresource "status"). */
   update(req: UpdateRequest): Promise<KubeObject> {
-    return run(req, () => update(this.ctx, req));
+    return this.run('update', req, () => update(this.ctx, req));
   }
 
   /** Writes only .status: shorthand for update with subresource "status". */
   updateStatus(req: Omit<UpdateRequest, 'subresource'>): Promise<KubeObject> {
-    return run(req, () => update(this.ctx, { ...req, subresource: 'status' }));
+    return this.run('update', { ...req, subresource: 'status' }, () => update(this.ctx, { ...req, subresource: 'status' }));
   }
 
   patch(req: PatchRequest): Promise<KubeObject> {
-    return run(req, () => patch(this.ctx, req));
+    return this.run('patch', req, () => patch(this.ctx, req));
   }
 
   delete(req: DeleteRequest): Promise<DeleteResult> {
-    return run(req, () => deleteObject(this.ctx, req));
+    return this.run('delete', req, () => deleteObject(this.ctx, req));
   }
 
   /** Opens a watch; throws at once for a bad request, later (from the iterator) for Expired. */
   watch(req: WatchRequest): ApiWatch {
-    checkRequest(req);
+    const t0 = performance.now();
+    let w: ApiWatch;
+    try {
+      checkRequest(req);
+      w = this.openWatch(req);
+    } catch (err) {
+      const e = toApiError(err);
+      this.options.onRequest?.({ verb: 'watch', resource: resourceOf(req), subresource: '', code: e.code, seconds: (performance.now() - t0) / 1000 });
+      throw e;
+    }
+    this.options.onRequest?.({ verb: 'watch', resource: resourceOf(req), subresource: '', code: 'OK', seconds: (performance.now() - t0) / 1000 });
+    return w;
+  }
+
+  private openWatch(req: WatchRequest): ApiWatch {
     const w = openWatch(this.ctx, req, (closed) => this.watches.delete(closed), this.options.watchCache === false ? undefined : (info) => this.cacheFor(info));
     this.watches.add(w);
     return w;

@@ -7,9 +7,23 @@ import { ApiError } from './api_error.js';
 import { fromStoreError, type Backend } from './backend.js';
 import { decodeStoredKv, objectKey } from './objects.js';
 import type { KeyValue } from '../store/mod.js';
+import type { ApiErrorCode } from './api_error.js';
 
 /** 1.5 MiB, etcd's default request limit, as Kubernetes refuses larger objects. */
 export const DEFAULT_MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
+
+export type Verb = 'create' | 'get' | 'list' | 'update' | 'patch' | 'delete' | 'watch';
+
+/** One finished request, for metrics (apiserver_request_total, apiserver_request_duration_seconds). */
+export interface RequestRecord {
+  verb: Verb;
+  /** The resource as the request named it ("pods", "deploy"), else the plural of the body's kind. */
+  resource: string;
+  subresource: string;
+  /** "OK" or the ApiError code. */
+  code: 'OK' | ApiErrorCode;
+  seconds: number;
+}
 
 export interface ApiServerOptions {
   backend: Backend;
@@ -31,6 +45,8 @@ export interface ApiServerOptions {
   watchCache?: boolean;
   /** Changes each resource's watch cache keeps for watchers to read. @default 10000 */
   watchCacheEvents?: number;
+  /** Called once per request when it finishes (a watch: when it is opened), for metrics. */
+  onRequest?: (record: RequestRecord) => void;
 }
 
 export interface Context {

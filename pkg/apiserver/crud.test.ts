@@ -195,3 +195,17 @@ describe('update', () => {
     await rejects(server.update({ object: pod('web') }), 'NotFound', 'pods "web" not found');
   });
 });
+
+describe('request records', () => {
+  it('reports each request with its verb, resource and outcome for metrics', async () => {
+    const records: string[] = [];
+    const { server } = await testServer({ onRequest: (r) => records.push(`${r.verb} ${r.resource}${r.subresource ? '/' + r.subresource : ''} ${r.code}`) });
+    await server.create({ object: pod('web') });
+    await assert.rejects(server.get({ resource: 'pods', namespace: 'default', name: 'nope' }));
+    await server.list({ resource: 'pods' });
+    server.watch({ resource: 'pods' }).close();
+    const created = await server.get({ resource: 'pods', namespace: 'default', name: 'web' });
+    await server.updateStatus({ object: created });
+    assert.deepEqual(records, ['create namespaces OK', 'create pods OK', 'get pods NotFound', 'list pods OK', 'watch pods OK', 'get pods OK', 'update pods/status OK']);
+  });
+});

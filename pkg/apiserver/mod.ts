@@ -1,7 +1,7 @@
 // pkg/apiserver's public surface: the transport-free API core. Import from here.
 // The gRPC adapter is its own entry (grpc_adapter.ts), so the core never loads a transport.
 
-export { ApiServer } from './api_server.js';
+export { ApiServer, type RequestRecord, type Verb } from './api_server.js';
 export type { ApiServerOptions, ResourceRef, ObjectRef } from './context.js';
 export { DEFAULT_MAX_OBJECT_BYTES, resolve as resolveResourceRef } from './context.js';
 export type { Backend, BackendWatch, ReadOptions, StoreBackendOptions } from './backend.js';
