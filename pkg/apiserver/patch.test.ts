@@ -171,3 +171,16 @@ describe('patch', () => {
     assert.equal(store.revision, rev, 'no write');
   });
 });
+
+describe('patch limits', () => {
+  it('refuses a patch that makes the object too large, writing nothing', async () => {
+    const t = await testServer({ maxObjectBytes: 4096 });
+    await t.server.create({ object: deployment('web') });
+    const rev = t.store.revision;
+    await assert.rejects(
+      t.server.patch({ ...ref, type: 'merge', patch: { metadata: { annotations: { big: 'x'.repeat(5000) } } } }),
+      (err: unknown) => isApiError(err, 'TooLarge') && /^Cannot store deployments\.apps "web": the object is \d+ bytes, over the limit of 4096 bytes$/.test(err.message),
+    );
+    assert.equal(t.store.revision, rev);
+  });
+});
