@@ -291,3 +291,19 @@ test('watch: progress_notify bookmarks, filters, cancel, and the per-stream watc
     s.end();
   }, { progressNotifyIntervalMs: 200, maxWatchesPerStream: 2 });
 });
+
+test('a write sent to a follower while the leader dies waits for the new leader instead of failing', async () => {
+  await withMasters(3, async (m) => {
+    const leader = await m.leader();
+    const followerId = [...m.members.keys()].find((id) => id !== leader.id)!;
+    const f = m.client(followerId);
+    await put(f, 'before', '1');
+    await leader.stop({ transferLeadership: false });
+    m.members.delete(leader.id);
+    const r = await put(f, 'after', '2');
+    assert.equal(r.header.member_id, followerId);
+    const g = await f.call('KV', 'Range', { key: b('before'), range_end: b('before\0') });
+    assert.equal(str(g.kvs[0].value), '1');
+    assert.equal(str((await f.call('KV', 'Range', { key: b('after') })).kvs[0].value), '2');
+  });
+});

@@ -16,7 +16,7 @@ import {
   type ServerUnaryCall,
   type sendUnaryData,
 } from '@grpc/grpc-js';
-import { NotLeaderError } from '../../raft/node/errors.js';
+import { ProposalDroppedError } from '../../raft/core/errors.js';
 import type { RaftNode } from '../../raft/node/raft_node.js';
 import { encodeCommand, keyToBytes, unwrapResult, type Store, type StoreCommand, type StoreResult } from '../store/mod.js';
 import { kvToEtcd, rangeFromEtcd, responseOpToEtcd, txnFromEtcd, type Msg } from './convert.js';
@@ -24,6 +24,14 @@ import { ERR_LEADER_CHANGED, ERR_NO_LEADER, grpcError, toGrpcError, type GrpcErr
 import { LeaseKeeper } from './lease_keeper.js';
 import { loadEtcdApi, type EtcdApi } from './proto.js';
 import { WatchStream } from './watch_stream.js';
+
+/** Whether a failed write certainly did not take effect, so trying again cannot apply it twice. */
+function notApplied(e: unknown): boolean {
+  if (e instanceof ProposalDroppedError) return true; // NotLeaderError too: refused before it was appended
+  const g = e as Partial<GrpcError>;
+  if (g?.code !== Code.UNAVAILABLE || typeof g.details !== 'string') return false;
+  return g.details === ERR_NO_LEADER || g.details === ERR_LEADER_CHANGED || g.details.startsWith('No connection established');
+}
 
 /** The etcd version clients see in Maintenance.Status (the API we implement). */
 export const ETCD_API_VERSION = '3.4.23';
@@ -169,21 +177,28 @@ export class EtcdServer {
     respond: (r: ReturnType<typeof unwrapResult<T>>) => Msg,
   ): Promise<Msg> {
     const node = this.o.node;
-    if (node.isLeader()) {
+    const forwarded = md.get(FORWARDED).length > 0;
+    const deadline = performance.now() + (this.o.forwardTimeoutMs ?? 5000);
+    // Retried only while the write certainly did not happen (no leader, refused before it was
+    // committed, leader unreachable before sending), so a client sees one short delay, not an error, in a failover.
+    for (;;) {
       try {
-        const data = encodeCommand(cmd());
-        const t0 = performance.now();
-        const result = (await node.propose(data)) as StoreResult;
-        this.o.onProposal?.((performance.now() - t0) / 1000);
-        return respond(unwrapResult(result, type));
+        if (node.isLeader()) {
+          const data = encodeCommand(cmd());
+          const t0 = performance.now();
+          const result = (await node.propose(data)) as StoreResult;
+          this.o.onProposal?.((performance.now() - t0) / 1000);
+          return respond(unwrapResult(result, type));
+        }
+        if (forwarded) throw grpcError(Code.UNAVAILABLE, ERR_LEADER_CHANGED, node.leaderId());
+        const res = await this.forward(method, req);
+        if (res.header) res.header.member_id = node.id;
+        return res;
       } catch (e) {
-        if (!(e instanceof NotLeaderError)) throw e;
+        if (forwarded || !notApplied(e) || performance.now() >= deadline) throw e;
+        await new Promise((r) => setTimeout(r, 50));
       }
     }
-    if (md.get(FORWARDED).length > 0) throw grpcError(Code.UNAVAILABLE, ERR_LEADER_CHANGED, node.leaderId());
-    const res = await this.forward(method, req);
-    if (res.header) res.header.member_id = node.id;
-    return res;
   }
 
   /** The leader's id, waiting up to the forward timeout for one to be known. */
