@@ -5,8 +5,7 @@
 
 import { once } from 'node:events';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import { CompactedError, StoreError, WatchOverflowError, type Watcher } from '../store/mod.js';
-import { bytesToKey } from '../store/mod.js';
+import { CompactedError, StoreError, WatchOverflowError, bytesToKey, type Watcher } from '../store/mod.js';
 import { eventToEtcd, type Msg } from './convert.js';
 import { ERR_COMPACTED, ERR_FUTURE_REV } from './errors.js';
 import type { EtcdServer } from './server.js';
