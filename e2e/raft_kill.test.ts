@@ -4,7 +4,7 @@
 // must be linearizable.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -20,7 +20,8 @@ const WORKERS = 4;
 async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await cond()) return;
+    // A member that is starting or electing may refuse a call for a moment: that is not an answer yet.
+    if (await Promise.resolve().then(cond).catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -82,8 +83,12 @@ test('no acknowledged write is lost and the history is linearizable while member
       // The two survivors keep serving writes.
       await waitFor(`writes to continue after killing member ${victim}`, () => acked >= before + 10, 30_000);
       cluster.start(victim);
-      await cluster.waitForLeader(admin, 30_000);
-      const target = (await admin.status((victim % 3) + 1)).commit;
+      const leader = await cluster.waitForLeader(admin, 30_000);
+      let target = 0;
+      await waitFor(`the commit index of leader ${leader}`, async () => {
+        target = (await admin.status(leader, 1000)).commit;
+        return true;
+      }, 30_000);
       await waitFor(`member ${victim} to catch up to index ${target}`, async () => {
         try {
           return (await admin.status(victim, 500)).applied >= target;
@@ -102,7 +107,12 @@ test('no acknowledged write is lost and the history is linearizable while member
       const v = await admin.get(key);
       history.push({ clientId: 'final', op: 'get', input: { key }, output: v ? dec.decode(v) : null, callTimeMs: finalAt, returnTimeMs: now() });
     }
-    const commit = (await admin.status(await cluster.waitForLeader(admin))).commit;
+    const finalLeader = await cluster.waitForLeader(admin);
+    let commit = 0;
+    await waitFor(`the final commit index`, async () => {
+      commit = (await admin.status(finalLeader, 1000)).commit;
+      return true;
+    }, 30_000);
     for (const m of cluster.members) {
       await waitFor(`member ${m.id} to apply index ${commit}`, async () => (await admin.status(m.id)).applied >= commit, 30_000);
       for (let i = 0; i < KEYS; i++) {
@@ -129,6 +139,12 @@ test('no acknowledged write is lost and the history is linearizable while member
     assert.equal(lost, 0, 'acknowledged writes were lost');
     assert.equal(result.kind, 'ok', result.kind === 'illegal' ? result.explanation : JSON.stringify(result));
     assert.ok(acked > KILLS * 10, `too few writes were acknowledged (${acked})`);
+  } catch (e) {
+    // The members' own words on what happened, before their data dir is removed.
+    const tails = cluster.members
+      .map((m) => `--- member ${m.id} (${m.logFile}) ---\n${existsSync(m.logFile) ? readFileSync(m.logFile, 'utf8').split('\n').slice(-15).join('\n') : '(no log)'}`)
+      .join('\n');
+    throw new Error(`${(e as Error).message}\n${tails}`, { cause: e });
   } finally {
     stop = true;
     for (const c of clients) c.close();
