@@ -64,8 +64,13 @@ class WatchProcess {
       }
     });
   }
-  stop(): void {
-    this.child.kill('SIGTERM');
+  /** Kills etcdctl and waits until it is gone, so nothing of this test outlives it. */
+  async stop(): Promise<void> {
+    const c = this.child;
+    if (c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGKILL');
+    await gone;
   }
 }
 
@@ -157,7 +162,7 @@ test('etcdctl against three navarch masters, before and after kill -9 of the lea
     assert.doesNotMatch(readFileSync(cluster.member(third).logFile, 'utf8'), /leadership transfer before stop failed/);
     await waitFor('a put after the handover', async () => ((await etcdctl(all, ['put', 'e2e/handover', 'ok'])).trim() === 'OK' ? true : undefined));
   } finally {
-    watch?.stop();
+    await watch?.stop();
     await cluster.stopAll('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
