@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SEEDS ?= 1000
 DIR ?= .navarch
 
-.PHONY: deps gen build typecheck test test-unit test-e2e sim up down bench bench-deps bench-raft bench-failover bench-storage bench-mvcc clean
+.PHONY: deps gen build typecheck test test-unit test-e2e sim up down bench bench-deps bench-raft bench-failover bench-storage bench-mvcc bench-etcd-compat clean
 
 # The registry reachable here serves only the Linux builds of buf; package-lock.json lists buf's other
 # platform packages (optional, skipped on Linux) by hand so that npm ci accepts the lock file.
@@ -55,7 +55,11 @@ bench-storage: gen
 bench-mvcc: gen
 	node --expose-gc --import tsx bench/store_mvcc.ts
 
-bench: bench-raft bench-failover bench-storage bench-mvcc
+# The etcd-compatible facade of 3 masters against 3 etcd members, same client, same run.
+bench-etcd-compat: gen bench-deps
+	npx tsx bench/etcd_compat.ts
+
+bench: bench-raft bench-failover bench-storage bench-mvcc bench-etcd-compat
 
 clean:
 	rm -rf gen node_modules $(DIR)
