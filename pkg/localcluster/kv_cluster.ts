@@ -1,14 +1,13 @@
 // Starts Raft KV members as separate processes on 127.0.0.1: `navarch up`,
 // the e2e tests and the benchmarks all use this one launcher.
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT, isAlive, killAndWait, spawnLogged } from './process.js';
 import { RaftKvClient, type Endpoint } from '../raftkv/client.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ENTRY = join(ROOT, 'cmd/navarch.ts');
 
 export interface MemberProcess {
@@ -89,10 +88,7 @@ export class LocalKvCluster {
     const args = [...(this.o.nodeArgs ?? []), '--import', 'tsx', ENTRY, 'kv-member', '--id', String(id), '--data-dir', m.dataDir, '--peers', peers, '--client-listen', m.clientAddress];
     if (this.o.tickMs) args.push('--tick-ms', String(this.o.tickMs));
     if (this.o.snapshotEntries) args.push('--snapshot-entries', String(this.o.snapshotEntries));
-    const out = openSync(m.logFile, 'a');
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', out, out], detached: this.o.detached ?? false });
-    closeSync(out);
-    if (this.o.detached) child.unref();
+    const child = spawnLogged(args, m.logFile, this.o.detached ?? false);
     m.child = child;
     m.pid = child.pid;
     child.once('exit', () => {
@@ -103,17 +99,12 @@ export class LocalKvCluster {
   /** Sends a signal and waits until the process is gone. */
   async kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const m = this.member(id);
-    const child = m.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill(signal);
-    await gone;
+    await killAndWait(m.child, signal);
     m.child = undefined;
   }
 
   isRunning(id: number): boolean {
-    const c = this.member(id).child;
-    return c !== undefined && c.exitCode === null && c.signalCode === null;
+    return isAlive(this.member(id).child);
   }
 
   /** Waits until a running member reports a leader that every running member agrees on. */

@@ -1,14 +1,13 @@
 // Starts `navarch master` processes on 127.0.0.1 (the e2e tests, and later
 // `navarch up` and the store benchmarks). Mirrors LocalKvCluster.
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, isAlive, killAndWait, spawnLogged } from './process.js';
 import { EtcdRawClient } from '../etcdserver/raw_client.js';
 import { freePort } from './kv_cluster.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ENTRY = join(ROOT, 'cmd/navarch.ts');
 
 export interface MasterProcess {
@@ -78,10 +77,7 @@ export class LocalMasterCluster {
     args.push('--peers', peers, '--peer-clients', clients, '--listen-client', m.clientAddress, '--listen-metrics', m.metricsAddress);
     if (this.o.tickMs) args.push('--tick-ms', String(this.o.tickMs));
     if (this.o.snapshotEntries) args.push('--snapshot-entries', String(this.o.snapshotEntries));
-    const out = openSync(m.logFile, 'a');
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', out, out], detached: this.o.detached ?? false });
-    closeSync(out);
-    if (this.o.detached) child.unref();
+    const child = spawnLogged(args, m.logFile, this.o.detached ?? false);
     m.child = child;
     m.pid = child.pid;
     child.once('exit', () => {
@@ -92,18 +88,13 @@ export class LocalMasterCluster {
   /** Sends a signal and waits until the process is gone; resolves with its exit code (null when a signal ended it). */
   async kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     const m = this.member(id);
-    const child = m.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-    const gone = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill(signal);
-    const code = await gone;
+    const code = await killAndWait(m.child, signal);
     m.child = undefined;
     return code;
   }
 
   isRunning(id: number): boolean {
-    const c = this.member(id).child;
-    return c !== undefined && c.exitCode === null && c.signalCode === null;
+    return isAlive(this.member(id).child);
   }
 
   /** Waits until every running master answers Maintenance.Status naming the same running leader. */

@@ -2,6 +2,7 @@ import { type ConfChange, type ConfChangeType, decodeConfChange } from '../core/
 import { ConfChangePendingError, ProposalDroppedError } from '../core/errors.js';
 import type { Random } from '../core/random.js';
 import { RawNode, type Status } from '../core/raw_node.js';
+import { contextKey } from '../core/read_only.js';
 import type { ConfState, Entry, Message, NodeId, Ready } from '../core/types.js';
 import type { RaftStorage } from '../storage/raft_storage.js';
 import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from './snapshot_envelope.js';
@@ -469,7 +470,7 @@ export class RaftNode {
     view.setUint32(0, this.id >>> 0);
     view.setUint32(4, this.readEpoch);
     view.setFloat64(8, ++this.readCounter);
-    const key = ctxKey(ctx);
+    const key = contextKey(ctx);
     return new Promise((resolve, reject) => {
       const timeoutMs = this.o.readIndexTimeoutMs ?? 5000;
       const waiter: ReadWaiter = {
@@ -490,7 +491,7 @@ export class RaftNode {
   }
 
   private onReadState(index: number, ctx: Uint8Array): void {
-    const key = ctxKey(ctx);
+    const key = contextKey(ctx);
     const w = this.readRequests.get(key);
     if (!w) return;
     this.readRequests.delete(key);
@@ -618,8 +619,3 @@ export class RaftNode {
   }
 }
 
-function ctxKey(ctx: Uint8Array): string {
-  let s = '';
-  for (const b of ctx) s += b.toString(16).padStart(2, '0');
-  return s;
-}
