@@ -1,6 +1,7 @@
 // `navarch master`: one member of the control plane. Raft over --peers, the
-// replicated MVCC store, the etcd-compatible gRPC API on --listen-client and
-// Prometheus metrics on --listen-metrics. Settings come from flags, or from a
+// replicated MVCC store, the etcd-compatible gRPC API and the object API
+// (navarch.apiserver.v1.Objects) on --listen-client, and Prometheus metrics on
+// --listen-metrics. Settings come from flags, or from a
 // YAML file (--config) whose keys are the flags' camelCase names; flags win.
 
 import { pino } from 'pino';
@@ -53,6 +54,7 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     store: quotaBytes ? { quotaBytes } : undefined,
     onRequest: metrics.onRequest,
     onProposal: metrics.onProposal,
+    onApiRequest: metrics.onApiRequest,
     logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
     transportLogger: log.child({ component: 'transport' }),
   });

@@ -54,6 +54,8 @@ export interface ApiErrorDetails {
   causes?: readonly FieldError[];
   /** For Unavailable: when to retry. */
   retryAfterSeconds?: number;
+  /** For Unavailable: the write certainly did not take effect (refused before it reached the log), so a retry cannot apply it twice. */
+  notApplied?: boolean;
 }
 
 export interface ApiErrorOptions extends ApiErrorDetails {

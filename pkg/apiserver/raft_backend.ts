@@ -3,6 +3,7 @@
 // function that proposes here when this member leads and otherwise hands the command to the leader
 // (as the etcd facade forwards its writes), so the API core never knows which member it runs on.
 
+import { ProposalDroppedError } from '../../raft/core/errors.js';
 import { StoreError, encodeCommand, unwrapResult, type RangeRequest, type RangeResponse, type Store, type StoreResult, type TxnRequest, type TxnResponse, type WatchOptions } from '../store/mod.js';
 import { ApiError, isApiError } from './api_error.js';
 import type { Backend, BackendWatch, ReadOptions } from './backend.js';
@@ -55,5 +56,6 @@ export class RaftBackend implements Backend {
 /** No leader, a lost leadership or a timeout: the client should retry (perhaps on another member). */
 function unavailable(err: unknown, what: string): unknown {
   if (isApiError(err) || err instanceof StoreError) return err;
-  return new ApiError('Unavailable', `${what}: ${(err as Error)?.message ?? String(err)}`, { retryAfterSeconds: 1, cause: err });
+  const notApplied = err instanceof ProposalDroppedError ? { notApplied: true } : {};
+  return new ApiError('Unavailable', `${what}: ${(err as Error)?.message ?? String(err)}`, { retryAfterSeconds: 1, ...notApplied, cause: err });
 }

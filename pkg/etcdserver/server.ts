@@ -61,6 +61,8 @@ export interface EtcdServerOptions {
   /** Called once per finished request (unary) or stream. */
   onRequest?: (method: string, code: Code, seconds: number) => void;
   now?: () => number;
+  /** Adds more services (the object API) to the same gRPC server, before it binds. */
+  moreServices?: (server: Server) => void;
 }
 
 export class EtcdServer {
@@ -110,6 +112,7 @@ export class EtcdServer {
     });
     server.addService(s.Maintenance, { Status: u('Status', async () => this.status()) });
     server.addService(s.Cluster, { MemberList: u('MemberList', async () => this.memberList()) });
+    this.o.moreServices?.(server);
     this.server = server;
     this.boundPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(listenAddress, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),

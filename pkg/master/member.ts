@@ -1,6 +1,7 @@
 // One master member's parts wired together: RocksDB Raft storage, the gRPC
-// Raft transport, the MVCC store as the state machine, and the
-// etcd-compatible server. `navarch master` and the tests start members here.
+// Raft transport, the MVCC store as the state machine, the etcd-compatible
+// server and, on the same port, the object API (navarch.apiserver.v1.Objects).
+// `navarch master` and the tests start members here.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,8 +12,11 @@ import { RaftNode, type Member, type RaftNodeLogger } from '../../raft/node/raft
 import { RocksDbStorage } from '../../raft/storage/rocksdb_storage.js';
 import { GrpcTransport } from '../../raft/transport/grpc_transport.js';
 import type { TransportLogger } from '../../raft/transport/options.js';
+import { ApiServer, type RequestRecord } from '../apiserver/api_server.js';
+import { RaftBackend } from '../apiserver/raft_backend.js';
 import { EtcdServer } from '../etcdserver/server.js';
-import { Store, StoreStateMachine, type StoreOptions } from '../store/mod.js';
+import { ObjectsForwarding } from './objects_forwarding.js';
+import { Store, StoreStateMachine, type StoreOptions, type StoreResult } from '../store/mod.js';
 
 export interface MasterMemberOptions {
   id: number;
@@ -36,6 +40,10 @@ export interface MasterMemberOptions {
   logger?: RaftNodeLogger;
   onRequest?: (method: string, code: Code, seconds: number) => void;
   onProposal?: (seconds: number) => void;
+  /** Called once per object API request. */
+  onApiRequest?: (record: RequestRecord) => void;
+  /** How often watches that allow bookmarks get one. @default 60000 (Kubernetes: about a minute) */
+  bookmarkIntervalMs?: number;
   transportLogger?: TransportLogger;
 }
 
@@ -44,6 +52,7 @@ export interface MasterMember {
   node: RaftNode;
   store: Store;
   server: EtcdServer;
+  api: ApiServer;
   clientAddress: string;
   /** Graceful: hands leadership over first unless told not to. */
   stop(options?: { transferLeadership?: boolean }): Promise<void>;
@@ -82,6 +91,20 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     snapshotEntries: o.snapshotEntries,
     logger: o.logger,
   });
+  const api = new ApiServer({
+    backend: new RaftBackend({
+      store,
+      propose: async (command) => {
+        const t0 = performance.now();
+        const result = (await node.propose(command)) as StoreResult;
+        o.onProposal?.((performance.now() - t0) / 1000);
+        return result;
+      },
+      readIndex: () => node.readIndex(),
+    }),
+    onRequest: o.onApiRequest,
+  });
+  const forwarding = new ObjectsForwarding({ node, clientAddresses: o.clientAddresses });
   const server = new EtcdServer({
     node,
     store,
@@ -93,6 +116,7 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     leaseCheckIntervalMs: o.leaseCheckIntervalMs,
     onRequest: o.onRequest,
     onProposal: o.onProposal,
+    moreServices: (grpcServer) => forwarding.register(grpcServer, api),
   });
   let port: number;
   try {
@@ -104,15 +128,21 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
   const host = o.listenClient.slice(0, o.listenClient.lastIndexOf(':'));
   const clientAddress = `${host}:${port}`;
   if (!o.clientAddresses.has(o.id)) o.clientAddresses.set(o.id, clientAddress);
+  const bookmarks = setInterval(() => api.requestWatchProgress(), o.bookmarkIntervalMs ?? 60_000);
+  bookmarks.unref();
   return {
     id: o.id,
     node,
     store,
     server,
+    api,
     clientAddress,
     async stop(options = {}) {
+      clearInterval(bookmarks);
       // Leadership goes first, so the others take over without waiting for an election timeout.
       await node.stop({ transferLeadership: options.transferLeadership !== false });
+      api.closeWatches();
+      forwarding.close();
       await server.stop();
     },
   };

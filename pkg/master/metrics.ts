@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { status as Code } from '@grpc/grpc-js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RaftNode } from '../../raft/node/raft_node.js';
+import type { RequestRecord } from '../apiserver/api_server.js';
 import type { Store } from '../store/mod.js';
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -14,6 +15,8 @@ export class MasterMetrics {
   private readonly requests: Counter<'method' | 'code'>;
   private readonly requestSeconds: Histogram<'method'>;
   private readonly proposalSeconds: Histogram;
+  private readonly apiRequests: Counter<'verb' | 'resource' | 'subresource' | 'code'>;
+  private readonly apiRequestSeconds: Histogram<'verb' | 'resource'>;
   private source: { node: RaftNode; store: Store } | undefined;
   private http: Server | undefined;
 
@@ -23,6 +26,13 @@ export class MasterMetrics {
     this.requests = new Counter({ name: 'navarch_grpc_requests_total', help: 'etcd-compatible gRPC requests (streams count once, when they end)', labelNames: ['method', 'code'], registers });
     this.requestSeconds = new Histogram({ name: 'navarch_grpc_request_duration_seconds', help: 'etcd-compatible gRPC request latency', labelNames: ['method'], buckets: LATENCY_BUCKETS_S, registers });
     this.proposalSeconds = new Histogram({ name: 'navarch_raft_proposal_duration_seconds', help: 'From proposing a write to its result on the leader', buckets: LATENCY_BUCKETS_S, registers });
+    this.apiRequests = new Counter({
+      name: 'apiserver_request_total',
+      help: 'Object API requests by verb, resource, subresource and result code (a watch counts when it opens)',
+      labelNames: ['verb', 'resource', 'subresource', 'code'],
+      registers,
+    });
+    this.apiRequestSeconds = new Histogram({ name: 'apiserver_request_duration_seconds', help: 'Object API request latency (a watch: the time to open it)', labelNames: ['verb', 'resource'], buckets: LATENCY_BUCKETS_S, registers });
     const gauge = (name: string, help: string, read: (n: RaftNode, s: Store) => number): void => {
       const self = this;
       new Gauge({
@@ -57,6 +67,11 @@ export class MasterMetrics {
   onRequest = (method: string, code: Code, seconds: number): void => {
     this.requests.inc({ method, code: Code[code] ?? String(code) });
     this.requestSeconds.observe({ method }, seconds);
+  };
+
+  onApiRequest = (r: RequestRecord): void => {
+    this.apiRequests.inc({ verb: r.verb, resource: r.resource, subresource: r.subresource, code: r.code });
+    this.apiRequestSeconds.observe({ verb: r.verb, resource: r.resource }, r.seconds);
   };
 
   onProposal = (seconds: number): void => {

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { decodeStored, encodeBinary } from '../api/convert/binary.js';
+import type { KubeObject } from '../api/registry.js';
+import { ObjectsClient, type ListResponse, type ObjectResponse, type WatchEvent } from '../../gen/navarch/apiserver/v1/objects.js';
+import { obj } from '../apiserver/test_util.js';
+import { TestMasters, until } from '../etcdserver/test_util.js';
+
+const rpc = <Res>(f: (cb: (err: ServiceError | null, res: Res) => void) => unknown): Promise<Res> =>
+  new Promise((resolve, reject) => f((err, res) => (err ? reject(err) : resolve(res))));
+
+const bytes = (o: KubeObject): Buffer => Buffer.from(encodeBinary(o));
+const create = (c: ObjectsClient, o: KubeObject) => rpc<ObjectResponse>((cb) => c.create({ resource: '', namespace: '', object: bytes(o), dryRun: false }, cb));
+const configMap = (name: string, data: Record<string, string>) => obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'team' }, data });
+
+describe('object API on three masters', () => {
+  let masters: TestMasters;
+  const clients = new Map<number, ObjectsClient>();
+
+  before(async () => {
+    masters = await TestMasters.start(3);
+    await masters.leader();
+    for (const [id, m] of masters.members) clients.set(id, new ObjectsClient(m.clientAddress, credentials.createInsecure()));
+  });
+
+  after(async () => {
+    for (const c of clients.values()) c.close();
+    await masters.close();
+  });
+
+  it('accepts writes on a follower and serves them, linearizably, from every member', async () => {
+    const leader = await masters.leader();
+    const follower = [...clients.keys()].find((id) => id !== leader.id)!;
+    await create(clients.get(follower)!, obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } }));
+    const created = decodeStored((await create(clients.get(follower)!, configMap('settings', { mode: 'fast' }))).object);
+    assert.ok(created.metadata?.uid);
+    for (const c of clients.values()) {
+      const got = await rpc<ObjectResponse>((cb) => c.get({ resource: 'configmaps', namespace: 'team', name: 'settings', resourceVersion: '', serializable: false }, cb));
+      assert.deepEqual(decodeStored(got.object), created);
+    }
+  });
+
+  it('reports API errors from the leader unchanged through a follower', async () => {
+    const leader = await masters.leader();
+    const follower = [...clients.keys()].find((id) => id !== leader.id)!;
+    await assert.rejects(create(clients.get(follower)!, configMap('settings', {})), (err: ServiceError) => {
+      assert.equal(err.code, status.ALREADY_EXISTS);
+      assert.equal(err.details, 'configmaps "settings" already exists');
+      return true;
+    });
+    await assert.rejects(create(clients.get(follower)!, obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'absent' } })), (err: ServiceError) => {
+      assert.equal(err.code, status.NOT_FOUND);
+      return true;
+    });
+  });
+
+  it('delivers a write made on one member to a watch on another', async () => {
+    const ids = [...clients.keys()];
+    const listed = await rpc<ListResponse>((cb) =>
+      clients.get(ids[0])!.list({ resource: 'configmaps', namespace: 'team', labelSelector: '', fieldSelector: '', limit: 0, continue: '', resourceVersion: '', serializable: false }, cb),
+    );
+    const events: WatchEvent[] = [];
+    const stream = clients.get(ids[1])!.watch({ resource: 'configmaps', namespace: 'team', labelSelector: '', fieldSelector: '', resourceVersion: listed.resourceVersion, allowBookmarks: false });
+    stream.on('data', (e: WatchEvent) => events.push(e));
+    stream.on('error', () => {});
+    await create(clients.get(ids[2])!, configMap('later', { a: '1' }));
+    await until('the watch event', () => events.length > 0);
+    stream.cancel();
+    assert.equal(events[0].type, 'ADDED');
+    assert.equal(decodeStored(events[0].object).metadata?.name, 'later');
+  });
+});
