@@ -1,0 +1,206 @@
+// The Go-client of Navarch: typed calls to the object API (navarch.apiserver.v1.Objects) on a set
+// of masters. A call that cannot reach a member moves to the next one; reads are retried until the
+// retry deadline, writes only while it is certain they had no effect (so a create is never made
+// twice behind the caller's back). Errors are ApiError with the server's code and details.
+
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
+import { decodeStored, encodeBinary } from '../api/convert/binary.js';
+import type { KubeObject } from '../api/registry.js';
+import { ApiError } from '../apiserver/api_error.js';
+import type { PropagationPolicy } from '../apiserver/delete.js';
+import type { PatchType } from '../apiserver/patch.js';
+import type { ListResponse, ObjectResponse, DeleteResponse, ObjectsClient } from '../../gen/navarch/apiserver/v1/objects.js';
+import { EndpointPool } from './endpoints.js';
+import { classify } from './errors.js';
+import { ResumableWatch, type ClientWatchEvent, type WatchOptions } from './watch.js';
+
+export interface NavarchClientOptions {
+  /** Masters' client addresses, host:port. */
+  endpoints: readonly string[];
+  /** One attempt gives up after this long. @default 10000 */
+  callTimeoutMs?: number;
+  /** Retrying (on other members) stops after this long. @default 15000 */
+  retryDeadlineMs?: number;
+}
+
+export interface ListOptions {
+  /** "" or absent: every namespace (namespaced kinds). */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  serializable?: boolean;
+}
+
+export interface ListPage<T extends KubeObject = KubeObject> {
+  kind: string;
+  apiVersion: string;
+  items: T[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
+export interface DeleteOptions extends WriteOptions {
+  preconditions?: { uid?: string; resourceVersion?: string };
+  gracePeriodSeconds?: number;
+  propagationPolicy?: PropagationPolicy;
+}
+
+type Unary<Res> = (client: ObjectsClient, deadline: Date, cb: (err: ServiceError | null, res: Res) => void) => unknown;
+
+const bytes = (o: KubeObject): Buffer => Buffer.from(encodeBinary(o));
+const decode = <T extends KubeObject>(b: Uint8Array): T => decodeStored(b) as T;
+
+export class NavarchClient {
+  private readonly pool: EndpointPool;
+  private readonly callTimeoutMs: number;
+  private readonly retryDeadlineMs: number;
+
+  constructor(o: NavarchClientOptions) {
+    this.pool = new EndpointPool(o.endpoints);
+    this.callTimeoutMs = o.callTimeoutMs ?? 10_000;
+    this.retryDeadlineMs = o.retryDeadlineMs ?? 15_000;
+  }
+
+  get endpoints(): readonly string[] {
+    return this.pool.endpoints;
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+
+  async get<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string, o: { resourceVersion?: string; serializable?: boolean } = {}): Promise<T> {
+    const res = await this.call<ObjectResponse>(true, (c, deadline, cb) =>
+      c.get({ resource, namespace: namespace ?? '', name, resourceVersion: o.resourceVersion ?? '', serializable: o.serializable ?? false }, new Metadata(), { deadline }, cb),
+    );
+    return decode<T>(res.object);
+  }
+
+  async list<T extends KubeObject = KubeObject>(resource: string, o: ListOptions = {}): Promise<ListPage<T>> {
+    const res = await this.call<ListResponse>(true, (c, deadline, cb) =>
+      c.list(
+        {
+          resource,
+          namespace: o.namespace ?? '',
+          labelSelector: o.labelSelector ?? '',
+          fieldSelector: o.fieldSelector ?? '',
+          limit: o.limit ?? 0,
+          continue: o.continue ?? '',
+          resourceVersion: o.resourceVersion ?? '',
+          serializable: o.serializable ?? false,
+        },
+        new Metadata(),
+        { deadline },
+        cb,
+      ),
+    );
+    return {
+      kind: res.kind,
+      apiVersion: res.apiVersion,
+      items: res.items.map((b) => decode<T>(b)),
+      resourceVersion: res.resourceVersion,
+      continue: res.continue || undefined,
+      remainingItemCount: res.remainingItemCount,
+    };
+  }
+
+  /** Every page of a list, read at the first page's revision (a consistent snapshot). */
+  async listAll<T extends KubeObject = KubeObject>(resource: string, o: Omit<ListOptions, 'continue'> & { pageSize?: number } = {}): Promise<ListPage<T>> {
+    const first = await this.list<T>(resource, { ...o, limit: o.pageSize ?? 500 });
+    const items = [...first.items];
+    let next = first.continue;
+    while (next) {
+      const page = await this.list<T>(resource, { ...o, limit: o.pageSize ?? 500, continue: next });
+      items.push(...page.items);
+      next = page.continue;
+    }
+    return { ...first, items, continue: undefined, remainingItemCount: undefined };
+  }
+
+  async create<T extends KubeObject>(object: T, o: WriteOptions & { resource?: string; namespace?: string } = {}): Promise<T> {
+    const res = await this.call<ObjectResponse>(false, (c, deadline, cb) =>
+      c.create({ resource: o.resource ?? '', namespace: o.namespace ?? '', object: bytes(object), dryRun: o.dryRun ?? false }, new Metadata(), { deadline }, cb),
+    );
+    return decode<T>(res.object);
+  }
+
+  /** Replaces the object; with a resourceVersion in its metadata, only if it is still that version (else Conflict). */
+  async update<T extends KubeObject>(object: T, o: WriteOptions & { resource?: string; subresource?: 'status' } = {}): Promise<T> {
+    const res = await this.call<ObjectResponse>(false, (c, deadline, cb) =>
+      c.update({ resource: o.resource ?? '', namespace: '', object: bytes(object), subresource: o.subresource ?? '', dryRun: o.dryRun ?? false }, new Metadata(), { deadline }, cb),
+    );
+    return decode<T>(res.object);
+  }
+
+  updateStatus<T extends KubeObject>(object: T, o: WriteOptions = {}): Promise<T> {
+    return this.update(object, { ...o, subresource: 'status' });
+  }
+
+  /** `patch`: the patch document (JSON text, or a value to serialise). */
+  async patch<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string, type: PatchType, patch: unknown, o: WriteOptions & { subresource?: string } = {}): Promise<T> {
+    const text = typeof patch === 'string' ? patch : JSON.stringify(patch);
+    const res = await this.call<ObjectResponse>(false, (c, deadline, cb) =>
+      c.patch({ resource, namespace: namespace ?? '', name, type, patch: text, subresource: o.subresource ?? '', dryRun: o.dryRun ?? false }, new Metadata(), { deadline }, cb),
+    );
+    return decode<T>(res.object);
+  }
+
+  /** Resolves with the object as deleted, or as marked for deletion (`deleted: false`: finalizers or a grace period remain). */
+  async delete<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string, o: DeleteOptions = {}): Promise<{ object: T; deleted: boolean }> {
+    const res = await this.call<DeleteResponse>(false, (c, deadline, cb) =>
+      c.delete(
+        {
+          resource,
+          namespace: namespace ?? '',
+          name,
+          preconditionUid: o.preconditions?.uid ?? '',
+          preconditionResourceVersion: o.preconditions?.resourceVersion ?? '',
+          gracePeriodSeconds: o.gracePeriodSeconds,
+          propagationPolicy: o.propagationPolicy ?? '',
+          dryRun: o.dryRun ?? false,
+        },
+        new Metadata(),
+        { deadline },
+        cb,
+      ),
+    );
+    return { object: decode<T>(res.object), deleted: res.deleted };
+  }
+
+  /**
+   * Changes to a resource as an async iterable. From a numeric resourceVersion the watch survives the
+   * loss of a member: it reopens on another one from the last revision it delivered, with no gap and
+   * no duplicate. Ends with ApiError Expired when that revision is compacted away (relist, then watch).
+   */
+  watch<T extends KubeObject = KubeObject>(resource: string, o: WatchOptions = {}): AsyncIterable<ClientWatchEvent<T>> & { close(): void } {
+    return new ResumableWatch<T>(this.pool, resource, o, this.retryDeadlineMs, (r, lo) => this.listAll(r, lo));
+  }
+
+  private async call<Res>(idempotent: boolean, f: Unary<Res>): Promise<Res> {
+    const retryUntil = performance.now() + this.retryDeadlineMs;
+    let delayMs = 50;
+    for (;;) {
+      const { client, endpoint, index } = this.pool.pick();
+      try {
+        return await new Promise<Res>((resolve, reject) => f(client, new Date(Date.now() + this.callTimeoutMs), (err, res) => (err ? reject(err) : resolve(res))));
+      } catch (err) {
+        const failure = classify(err, endpoint);
+        if (!failure.fromServer) this.pool.failed(index);
+        const retry = failure.error.code === 'Unavailable' && (idempotent || failure.notApplied);
+        if (!retry || performance.now() + delayMs >= retryUntil) throw failure.error;
+        await new Promise((r) => setTimeout(r, delayMs));
+        delayMs = Math.min(delayMs * 2, 1000);
+      }
+    }
+  }
+}
+
+export { ApiError };

@@ -1,0 +1,48 @@
+// Which master a client talks to: it sticks with one that works and moves to the next when a call
+// cannot reach it, so a dead member costs one failed attempt, not one per request.
+
+import { credentials, type ChannelOptions } from '@grpc/grpc-js';
+import { ObjectsClient } from '../../gen/navarch/apiserver/v1/objects.js';
+
+const CHANNEL_OPTIONS: ChannelOptions = {
+  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  'grpc.max_send_message_length': 4 * 1024 * 1024,
+  // Notice a dead member quickly instead of waiting for TCP.
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 2_000,
+};
+
+export function checkEndpoints(endpoints: readonly string[]): string[] {
+  if (endpoints.length === 0) throw new Error('No master endpoints: expected at least one host:port');
+  for (const e of endpoints) {
+    const i = e.lastIndexOf(':');
+    const port = Number(e.slice(i + 1));
+    if (i <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`Invalid master endpoint "${e}": expected host:port`);
+  }
+  return [...endpoints];
+}
+
+export class EndpointPool {
+  private readonly clients: ObjectsClient[];
+  private current = 0;
+
+  constructor(readonly endpoints: readonly string[]) {
+    this.clients = checkEndpoints(endpoints).map((e) => new ObjectsClient(e, credentials.createInsecure(), CHANNEL_OPTIONS));
+  }
+
+  /** The member to try now. */
+  pick(): { client: ObjectsClient; endpoint: string; index: number } {
+    return { client: this.clients[this.current], endpoint: this.endpoints[this.current], index: this.current };
+  }
+
+  /** The member at `index` failed: move on, unless another caller already has. */
+  failed(index: number): void {
+    if (index === this.current) this.current = (this.current + 1) % this.clients.length;
+  }
+
+  close(): void {
+    for (const c of this.clients) c.close();
+  }
+}

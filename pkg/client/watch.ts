@@ -1,0 +1,136 @@
+// A watch that outlives the member serving it. Events after a numeric resourceVersion arrive in
+// revision order, so the last one delivered is where to resume: when the stream breaks (the member
+// died, restarted or shut down), the watch reopens on the next member from that revision — no gap,
+// no duplicate. A watch from "" or "0" first lists (a consistent read), delivers ADDED for each
+// item, and then watches from the list's revision, so it resumes the same way. The gRPC stream is
+// read as the consumer asks (Node stream backpressure), so a slow consumer holds no growing buffer.
+
+import { Metadata } from '@grpc/grpc-js';
+import { decodeStored } from '../api/convert/binary.js';
+import type { KubeObject } from '../api/registry.js';
+import { ApiError } from '../apiserver/api_error.js';
+import type { WatchEvent as WireWatchEvent } from '../../gen/navarch/apiserver/v1/objects.js';
+import type { EndpointPool } from './endpoints.js';
+import { classify } from './errors.js';
+
+export type ClientWatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+
+export interface ClientWatchEvent<T extends KubeObject = KubeObject> {
+  type: ClientWatchEventType;
+  /** For BOOKMARK: only apiVersion, kind and metadata.resourceVersion are meaningful. */
+  object: T;
+}
+
+export interface WatchOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** "" or "0": ADDED for every current object first. */
+  resourceVersion?: string;
+  allowBookmarks?: boolean;
+  signal?: AbortSignal;
+  /** Items per list page for a watch from "" (the initial ADDED events). @default 500 */
+  listPageSize?: number;
+}
+
+const EVENT_TYPES = new Set<string>(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
+
+export class ResumableWatch<T extends KubeObject> implements AsyncIterable<ClientWatchEvent<T>> {
+  private closed = false;
+  private cancelCurrent: (() => void) | undefined;
+  private started = false;
+
+  constructor(
+    private readonly pool: EndpointPool,
+    private readonly resource: string,
+    private readonly o: WatchOptions,
+    private readonly retryDeadlineMs: number,
+    /** A consistent list of every page (the client's listAll). */
+    private readonly listAll: (resource: string, o: { namespace?: string; labelSelector?: string; fieldSelector?: string; pageSize?: number }) => Promise<{ items: KubeObject[]; resourceVersion: string }>,
+  ) {
+    o.signal?.addEventListener('abort', () => this.close(), { once: true });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.cancelCurrent?.();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ClientWatchEvent<T>> {
+    if (this.started) throw new Error('A watch can be iterated once');
+    this.started = true;
+    return this.run();
+  }
+
+  private async *run(): AsyncGenerator<ClientWatchEvent<T>> {
+    if (this.o.signal?.aborted) return;
+    let rv = this.o.resourceVersion ?? '';
+    if (rv === '' || rv === '0') {
+      const listed = yield* this.initialList();
+      if (listed === undefined) return;
+      rv = listed;
+    }
+    let retryUntil = performance.now() + this.retryDeadlineMs;
+    let delayMs = 50;
+    while (!this.closed) {
+      const { client, endpoint, index } = this.pool.pick();
+      const stream = client.watch(
+        {
+          resource: this.resource,
+          namespace: this.o.namespace ?? '',
+          labelSelector: this.o.labelSelector ?? '',
+          fieldSelector: this.o.fieldSelector ?? '',
+          resourceVersion: rv,
+          allowBookmarks: this.o.allowBookmarks ?? false,
+        },
+        new Metadata(),
+      );
+      this.cancelCurrent = () => stream.cancel();
+      let failure: unknown;
+      try {
+        for await (const wire of stream as AsyncIterable<WireWatchEvent>) {
+          if (!EVENT_TYPES.has(wire.type)) throw new ApiError('Internal', `Master ${endpoint} sent a watch event of unknown type ${JSON.stringify(wire.type)}`);
+          const object = decodeStored(wire.object) as T;
+          const eventRv = object.metadata?.resourceVersion;
+          if (eventRv) rv = eventRv;
+          retryUntil = performance.now() + this.retryDeadlineMs;
+          delayMs = 50;
+          yield { type: wire.type as ClientWatchEventType, object };
+          if (this.closed) break;
+        }
+      } catch (err) {
+        failure = err;
+      } finally {
+        this.cancelCurrent = undefined;
+        stream.cancel();
+      }
+      if (this.closed) return;
+      if (failure instanceof ApiError) throw failure;
+      if (failure !== undefined) {
+        const f = classify(failure, endpoint);
+        // The server refused the watch (Expired, Invalid, NotFound): resuming cannot help.
+        if (f.fromServer) throw f.error;
+        if (performance.now() + delayMs >= retryUntil) throw f.error;
+      }
+      // Broken or ended by a member that is going away: try the next member from where we are.
+      this.pool.failed(index);
+      await new Promise((r) => setTimeout(r, delayMs));
+      delayMs = Math.min(delayMs * 2, 1000);
+    }
+  }
+
+  /** The ADDED events of a watch from "": resolves with the list's revision (undefined if closed meanwhile). */
+  private async *initialList(): AsyncGenerator<ClientWatchEvent<T>, string | undefined> {
+    const page = await this.listAll(this.resource, {
+      namespace: this.o.namespace,
+      labelSelector: this.o.labelSelector,
+      fieldSelector: this.o.fieldSelector,
+      pageSize: this.o.listPageSize,
+    });
+    for (const object of page.items) {
+      if (this.closed) return undefined;
+      yield { type: 'ADDED', object: object as T };
+    }
+    return page.resourceVersion;
+  }
+}
