@@ -55,6 +55,7 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     onRequest: metrics.onRequest,
     onProposal: metrics.onProposal,
     onApiRequest: metrics.onApiRequest,
+    onSync: metrics.onSync,
     logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
     transportLogger: log.child({ component: 'transport' }),
   });

@@ -40,6 +40,8 @@ export interface MasterMemberOptions {
   logger?: RaftNodeLogger;
   onRequest?: (method: string, code: Code, seconds: number) => void;
   onProposal?: (seconds: number) => void;
+  /** Called with the duration of each synced Raft storage write. */
+  onSync?: (seconds: number) => void;
   /** Called once per object API request. */
   onApiRequest?: (record: RequestRecord) => void;
   /** How often watches that allow bookmarks get one. @default 60000 (Kubernetes: about a minute) */
@@ -90,6 +92,7 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     electionTicks: o.electionTicks,
     snapshotEntries: o.snapshotEntries,
     logger: o.logger,
+    onSync: o.onSync,
   });
   const api = new ApiServer({
     backend: new RaftBackend({

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { EtcdRawClient } from '../etcdserver/raw_client.js';
 import { freePort } from '../localcluster/kv_cluster.js';
+import { decodeObject } from '../api/convert/object.js';
 import { startMasterMember } from './member.js';
 import { MasterMetrics } from './metrics.js';
 
-test('/metrics shows raft, store, proposal and per-method gRPC figures of a one-master cluster', async () => {
+test('/metrics shows raft, store, proposal, fsync, per-method gRPC and object API figures of a one-master cluster', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-metrics-'));
   const metrics = new MasterMetrics();
   const member = await startMasterMember({
@@ -20,6 +21,8 @@ test('/metrics shows raft, store, proposal and per-method gRPC figures of a one-
     tickMs: 20,
     onRequest: metrics.onRequest,
     onProposal: metrics.onProposal,
+    onSync: metrics.onSync,
+    onApiRequest: metrics.onApiRequest,
   });
   metrics.attach(member.node, member.store);
   const client = new EtcdRawClient(member.clientAddress);
@@ -36,13 +39,19 @@ test('/metrics shows raft, store, proposal and per-method gRPC figures of a one-
       }
     }
     await client.call('KV', 'Range', { key: Buffer.from('') }).catch(() => undefined);
+    await member.api.create({ object: decodeObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } }).object });
+    await member.api.get({ resource: 'ns', name: 'absent' }).catch(() => undefined);
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     assert.match(text, /^navarch_grpc_requests_total\{method="Put",code="OK"\} 1$/m);
     assert.match(text, /^navarch_grpc_requests_total\{method="Range",code="INVALID_ARGUMENT"\} 1$/m);
-    assert.match(text, /^navarch_raft_proposal_duration_seconds_count 1$/m);
+    assert.match(text, /^navarch_raft_proposal_duration_seconds_count 2$/m);
+    assert.match(text, /^navarch_raft_fsync_duration_seconds_count [1-9]/m);
+    assert.match(text, /^apiserver_request_total\{verb="create",resource="namespaces",subresource="",code="OK"\} 1$/m);
+    assert.match(text, /^apiserver_request_total\{verb="get",resource="ns",subresource="",code="NotFound"\} 1$/m);
+    assert.match(text, /^apiserver_request_duration_seconds_count\{verb="create",resource="namespaces"\} 1$/m);
     assert.match(text, /^navarch_raft_is_leader 1$/m);
     assert.match(text, /^navarch_raft_term [1-9]/m);
-    assert.match(text, /^navarch_store_revision 2$/m);
+    assert.match(text, /^navarch_store_revision 3$/m);
     assert.match(text, /^process_resident_memory_bytes \d+/m);
     assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
   } finally {

@@ -15,6 +15,7 @@ export class MasterMetrics {
   private readonly requests: Counter<'method' | 'code'>;
   private readonly requestSeconds: Histogram<'method'>;
   private readonly proposalSeconds: Histogram;
+  private readonly fsyncSeconds: Histogram;
   private readonly apiRequests: Counter<'verb' | 'resource' | 'subresource' | 'code'>;
   private readonly apiRequestSeconds: Histogram<'verb' | 'resource'>;
   private source: { node: RaftNode; store: Store } | undefined;
@@ -26,6 +27,7 @@ export class MasterMetrics {
     this.requests = new Counter({ name: 'navarch_grpc_requests_total', help: 'etcd-compatible gRPC requests (streams count once, when they end)', labelNames: ['method', 'code'], registers });
     this.requestSeconds = new Histogram({ name: 'navarch_grpc_request_duration_seconds', help: 'etcd-compatible gRPC request latency', labelNames: ['method'], buckets: LATENCY_BUCKETS_S, registers });
     this.proposalSeconds = new Histogram({ name: 'navarch_raft_proposal_duration_seconds', help: 'From proposing a write to its result on the leader', buckets: LATENCY_BUCKETS_S, registers });
+    this.fsyncSeconds = new Histogram({ name: 'navarch_raft_fsync_duration_seconds', help: 'Synced Raft log writes (entries and hard state, one RocksDB WriteBatch with sync)', buckets: LATENCY_BUCKETS_S, registers });
     this.apiRequests = new Counter({
       name: 'apiserver_request_total',
       help: 'Object API requests by verb, resource, subresource and result code (a watch counts when it opens)',
@@ -72,6 +74,10 @@ export class MasterMetrics {
   onApiRequest = (r: RequestRecord): void => {
     this.apiRequests.inc({ verb: r.verb, resource: r.resource, subresource: r.subresource, code: r.code });
     this.apiRequestSeconds.observe({ verb: r.verb, resource: r.resource }, r.seconds);
+  };
+
+  onSync = (seconds: number): void => {
+    this.fsyncSeconds.observe(seconds);
   };
 
   onProposal = (seconds: number): void => {

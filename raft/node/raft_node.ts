@@ -52,6 +52,8 @@ export interface RaftNodeOptions {
   preVote?: boolean;
   checkQuorum?: boolean;
   logger?: RaftNodeLogger;
+  /** Called with the duration of every synced storage write (the fsync latency metric). */
+  onSync?: (seconds: number) => void;
 }
 
 interface Pending {
@@ -247,8 +249,12 @@ export class RaftNode {
           (e: unknown) => e as Error,
         );
       } else {
+        const t0 = this.o.clock.nowMs();
         await saving;
-        if (rd.mustSync) this.stats.syncs++;
+        if (rd.mustSync) {
+          this.stats.syncs++;
+          this.o.onSync?.((this.o.clock.nowMs() - t0) / 1000);
+        }
         this.stats.entriesSynced += rd.entries.length;
         if (rd.hardState) {
           this.persistedTerm = rd.hardState.term;
