@@ -41,7 +41,9 @@ const NAMESPACE = kindByName('Namespace');
  */
 export async function namespaceGuard(ctx: Context, info: KindInfo, namespace: string | undefined, name: string): Promise<Compare[]> {
   if (!info.namespaced || namespace === undefined) return [];
-  const ns = await readObject(ctx, NAMESPACE, undefined, namespace);
+  // A replica's read is enough when it finds the namespace: the returned compare makes the write
+  // fail if that was stale. Only "missing" must be confirmed up to date (it may be just created).
+  const ns = (await readObject(ctx, NAMESPACE, undefined, namespace, 0, true)) ?? (await readObject(ctx, NAMESPACE, undefined, namespace));
   if (!ns) throw notFound(NAMESPACE, namespace);
   if (ns.object.metadata?.deletionTimestamp) {
     throw forbidden(info, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
