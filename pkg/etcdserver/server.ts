@@ -23,6 +23,7 @@ import { kvToEtcd, rangeFromEtcd, responseOpToEtcd, txnFromEtcd, type Msg } from
 import { ERR_LEADER_CHANGED, ERR_NO_LEADER, grpcError, toGrpcError, type GrpcError } from './errors.js';
 import { LeaseKeeper } from './lease_keeper.js';
 import { loadEtcdApi, type EtcdApi } from './proto.js';
+import { maintenanceService } from './maintenance.js';
 import { WatchStream } from './watch_stream.js';
 
 /** Whether a failed write certainly did not take effect, so trying again cannot apply it twice. */
@@ -110,7 +111,7 @@ export class EtcdServer {
       LeaseTimeToLive: u('LeaseTimeToLive', (r) => this.leaseTimeToLive(r)),
       LeaseLeases: u('LeaseLeases', () => this.leaseLeases()),
     });
-    server.addService(s.Maintenance, { Status: u('Status', async () => this.status()) });
+    server.addService(s.Maintenance, maintenanceService(this, ETCD_API_VERSION));
     server.addService(s.Cluster, { MemberList: u('MemberList', async () => this.memberList()) });
     this.o.moreServices?.(server);
     this.server = server;
@@ -413,23 +414,6 @@ export class EtcdServer {
   }
 
   // ---- Maintenance, Cluster ----
-
-  private status(): Msg {
-    const s = this.o.node.status();
-    const st = this.o.store.status();
-    return {
-      header: this.header(st.revision),
-      version: ETCD_API_VERSION,
-      dbSize: st.sizeBytes,
-      leader: s.lead,
-      raftIndex: s.commit,
-      raftTerm: s.term,
-      raftAppliedIndex: s.applied,
-      errors: [],
-      dbSizeInUse: st.sizeBytes,
-      isLearner: !s.confState.voters.includes(s.id),
-    };
-  }
 
   private memberList(): Msg {
     const s = this.o.node.status();
