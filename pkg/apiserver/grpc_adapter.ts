@@ -46,8 +46,37 @@ function encode(object: KubeObject): Buffer {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
+const MALFORMED = Symbol('malformedRequest');
+
+/**
+ * ObjectsService whose request decoding never throws. grpc-js answers a request it cannot decode
+ * with INTERNAL "Error deserializing request" (no reason, and clients take INTERNAL as a server
+ * fault worth retrying); bad bytes are the caller's error, so the handler answers Invalid instead.
+ */
+export const OBJECTS_SERVICE: typeof ObjectsService = Object.fromEntries(
+  Object.entries(ObjectsService).map(([method, d]) => {
+    const message = `${d.path.slice(d.path.lastIndexOf('/') + 1)}Request`;
+    const requestDeserialize = (b: Buffer): unknown => {
+      try {
+        return d.requestDeserialize(b);
+      } catch (err) {
+        return { [MALFORMED]: `Cannot decode the request as navarch.apiserver.v1.${message}: ${(err as Error).message}` };
+      }
+    };
+    return [method, { ...d, requestDeserialize }];
+  }),
+) as unknown as typeof ObjectsService;
+
+/** The error for a request OBJECTS_SERVICE could not decode; undefined for a decoded one. */
+export function malformedRequest(request: unknown): ApiError | undefined {
+  const why = typeof request === 'object' && request !== null ? (request as { [MALFORMED]?: string })[MALFORMED] : undefined;
+  return why === undefined ? undefined : new ApiError('Invalid', why);
+}
+
 function unary<Req, Res>(f: (req: Req) => Promise<Res>) {
   return (call: { request: Req }, callback: sendUnaryData<Res>): void => {
+    const malformed = malformedRequest(call.request);
+    if (malformed) return callback(toGrpcError(malformed));
     f(call.request).then(
       (res) => callback(null, res),
       (err) => callback(toGrpcError(err)),
@@ -63,6 +92,8 @@ async function streamWatch(api: ApiServer, call: ServerWritableStream<WireWatchR
   call.on('cancelled', () => ac.abort());
   call.on('close', () => ac.abort());
   try {
+    const malformed = malformedRequest(r);
+    if (malformed) throw malformed;
     const watch = api.watch({
       resource: r.resource,
       namespace: opt(r.namespace),
@@ -150,5 +181,5 @@ export function objectsServer(api: ApiServer): ObjectsServer {
 }
 
 export function addObjectsService(server: Server, api: ApiServer): void {
-  server.addService(ObjectsService, objectsServer(api));
+  server.addService(OBJECTS_SERVICE, objectsServer(api));
 }

@@ -9,7 +9,7 @@ import type { RaftNode } from '../../raft/node/raft_node.js';
 import { ObjectsService, type ObjectsServer } from '../../gen/navarch/apiserver/v1/objects.js';
 import { ApiError } from '../apiserver/api_error.js';
 import type { ApiServer } from '../apiserver/api_server.js';
-import { ERROR_DETAILS_METADATA, objectsServer, toGrpcError } from '../apiserver/grpc_adapter.js';
+import { ERROR_DETAILS_METADATA, OBJECTS_SERVICE, malformedRequest, objectsServer, toGrpcError } from '../apiserver/grpc_adapter.js';
 
 const FORWARDED = 'navarch-forwarded';
 const WRITES = ['create', 'update', 'patch', 'delete'] as const;
@@ -59,7 +59,7 @@ export class ObjectsForwarding {
     const local = objectsServer(api);
     const impl: Record<string, unknown> = { ...local };
     for (const m of WRITES) impl[m] = this.writeHandler(m, local[m] as unknown as Handler);
-    server.addService(ObjectsService, impl as unknown as ObjectsServer);
+    server.addService(OBJECTS_SERVICE, impl as unknown as ObjectsServer);
   }
 
   close(): void {
@@ -70,7 +70,8 @@ export class ObjectsForwarding {
   private writeHandler(method: WriteMethod, local: Handler): Handler {
     return (call, callback) => {
       const forwarded = call.metadata.get(FORWARDED).length > 0;
-      if (forwarded || this.o.node.isLeader()) return local(call, callback);
+      // A request that did not decode is refused here (by the local handler): there is nothing to forward.
+      if (forwarded || this.o.node.isLeader() || malformedRequest(call.request)) return local(call, callback);
       this.forward(method, call.request).then(
         (res) => callback(null, res),
         (err: GrpcFailure | ApiError) => callback(err instanceof ApiError ? toGrpcError(err) : Object.assign(new Error(err.details), err)),
