@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 SEEDS ?= 1000
 DIR ?= .navarch
+# make up MASTERS=1: a single-master cluster (default: as many as the cluster in $(DIR) had, else 3).
+MASTERS ?=
 
 .PHONY: deps gen build typecheck test test-unit test-e2e sim up down bench bench-deps bench-raft bench-failover bench-storage bench-mvcc bench-etcd-compat clean
 
@@ -32,10 +34,11 @@ test-e2e: gen
 
 test: build test-unit sim test-e2e
 
+# Masters on 127.0.0.1 as detached processes, then the demo; `make down` stops them and keeps the data.
 up: build
-	npx tsx cmd/navarch.ts up --dir $(DIR)
+	npx tsx cmd/navarch.ts up --dir $(DIR) $(if $(MASTERS),--masters $(MASTERS))
 
-down:
+down: deps
 	npx tsx cmd/navarch.ts down --dir $(DIR)
 
 # The peer the Raft benchmark compares against: Debian's etcd, started by the benchmark itself.

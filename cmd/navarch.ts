@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { runKvMember } from './kv_member.js';
 import { runMaster } from './master.js';
-import { runDown, runUp } from './up.js';
+import { runDown } from './up/down.js';
+import { runUp } from './up/up.js';
 
 const program = new Command('navarch').description('Navarch: a container orchestrator for your own machines');
 
@@ -35,15 +36,16 @@ program
 
 program
   .command('up')
-  .description('start a local cluster on 127.0.0.1 and run the demo')
-  .option('--dir <dir>', 'where data, logs and cluster.json go', '.navarch')
-  .option('--members <n>', 'number of members', '3')
+  .description('start a local cluster of masters on 127.0.0.1 (or bring a stopped one back with its data) and run the demo')
+  .option('--dir <dir>', 'where data, logs, cluster.json and navctl.yaml go', '.navarch')
+  .option('--masters <n>', 'number of masters, 1 to 7 (default: as many as the cluster in --dir had, else 3)')
   .action((flags) => runUp(flags));
 
 program
   .command('down')
-  .description('stop the local cluster started by up')
+  .description('stop the local cluster started by up (SIGTERM, then SIGKILL after a deadline); the data stays')
   .option('--dir <dir>', 'the directory given to up', '.navarch')
+  .option('--purge', 'also delete the directory: data, logs and records')
   .action((flags) => runDown(flags));
 
 program.parseAsync(process.argv).catch((e: Error) => {

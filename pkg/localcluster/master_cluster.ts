@@ -1,5 +1,5 @@
-// Starts `navarch master` processes on 127.0.0.1 (the e2e tests, and later
-// `navarch up` and the store benchmarks). Mirrors LocalKvCluster.
+// Starts `navarch master` processes on 127.0.0.1: `navarch up`, the e2e tests
+// and the store benchmarks. Mirrors LocalKvCluster.
 
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -10,10 +10,22 @@ import { freePort } from './kv_cluster.js';
 
 const ENTRY = join(ROOT, 'cmd/navarch.ts');
 
+/** Where one master listens; `navarch up` records these so a restart keeps its ports. */
+export interface MasterAddresses {
+  id: number;
+  /** master-<id> unless given. */
+  name?: string;
+  peerAddress: string;
+  /** The object API and the etcd-compatible API (one gRPC port). */
+  clientAddress: string;
+  metricsAddress: string;
+}
+
 export interface MasterProcess {
   id: number;
+  name: string;
   peerAddress: string;
-  /** etcd-compatible gRPC. */
+  /** The object API and the etcd-compatible API (one gRPC port). */
   clientAddress: string;
   metricsAddress: string;
   dataDir: string;
@@ -25,6 +37,9 @@ export interface MasterProcess {
 export interface MasterClusterOptions {
   dir: string;
   masters?: number;
+  /** Fixed addresses (ids 1..N in order), e.g. those of an earlier run on the same data; otherwise free ports. */
+  addresses?: MasterAddresses[];
+  /** Detached masters outlive this process (navarch up). */
   detached?: boolean;
   tickMs?: number;
   snapshotEntries?: number;
@@ -38,14 +53,20 @@ export class LocalMasterCluster {
 
   static async create(o: MasterClusterOptions): Promise<LocalMasterCluster> {
     const c = new LocalMasterCluster(o);
-    for (let id = 1; id <= (o.masters ?? 3); id++) {
+    const n = o.addresses?.length ?? o.masters ?? 3;
+    if (o.addresses && o.masters !== undefined && o.masters !== n) throw new RangeError(`${n} addresses given for ${o.masters} masters`);
+    for (let id = 1; id <= n; id++) {
+      const fixed = o.addresses?.[id - 1];
+      if (fixed && fixed.id !== id) throw new RangeError(`Addresses must be for ids 1..${n} in order; entry ${id} is for id ${fixed.id}`);
+      const name = fixed?.name ?? `master-${id}`;
       c.members.push({
         id,
-        peerAddress: `127.0.0.1:${await freePort()}`,
-        clientAddress: `127.0.0.1:${await freePort()}`,
-        metricsAddress: `127.0.0.1:${await freePort()}`,
-        dataDir: join(o.dir, `master-${id}`),
-        logFile: join(o.dir, `master-${id}.log`),
+        name,
+        peerAddress: fixed?.peerAddress ?? `127.0.0.1:${await freePort()}`,
+        clientAddress: fixed?.clientAddress ?? `127.0.0.1:${await freePort()}`,
+        metricsAddress: fixed?.metricsAddress ?? `127.0.0.1:${await freePort()}`,
+        dataDir: join(o.dir, name),
+        logFile: join(o.dir, `${name}.log`),
         pid: undefined,
         child: undefined,
       });
@@ -53,7 +74,7 @@ export class LocalMasterCluster {
     return c;
   }
 
-  /** The etcd-compatible endpoints, comma-separated (etcdctl --endpoints). */
+  /** The client endpoints (object and etcd-compatible API), comma-separated (etcdctl --endpoints). */
   get endpoints(): string {
     return this.members.map((m) => m.clientAddress).join(',');
   }
@@ -73,7 +94,7 @@ export class LocalMasterCluster {
     mkdirSync(m.dataDir, { recursive: true });
     const peers = this.members.map((x) => `${x.id}=${x.peerAddress}`).join(',');
     const clients = this.members.map((x) => `${x.id}=${x.clientAddress}`).join(',');
-    const args = [...(this.o.nodeArgs ?? []), '--import', 'tsx', ENTRY, 'master', '--id', String(id), '--data-dir', m.dataDir];
+    const args = [...(this.o.nodeArgs ?? []), '--import', 'tsx', ENTRY, 'master', '--id', String(id), '--name', m.name, '--data-dir', m.dataDir];
     args.push('--peers', peers, '--peer-clients', clients, '--listen-client', m.clientAddress, '--listen-metrics', m.metricsAddress);
     if (this.o.tickMs) args.push('--tick-ms', String(this.o.tickMs));
     if (this.o.snapshotEntries) args.push('--snapshot-entries', String(this.o.snapshotEntries));

@@ -1,0 +1,96 @@
+// The files `navarch up` leaves in its directory D: D/cluster.json (every master's PID and
+// addresses; moved to D/cluster.json.stopped by `navarch down`, so the next `up` reuses the
+// ports) and D/navctl.yaml (navctl's endpoints). Also the check that a recorded PID is still
+// one of our masters, so that a PID the kernel has since given to another process is never signalled.
+
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+export interface MasterRecord {
+  id: number;
+  name: string;
+  pid: number;
+  /** Raft peer address. */
+  raft: string;
+  /** gRPC: the object API and the etcd-compatible API. */
+  client: string;
+  /** http://<metrics>/metrics */
+  metrics: string;
+  dataDir: string;
+  log: string;
+}
+
+export interface ClusterFile {
+  createdAt: string;
+  /** Absolute. */
+  dir: string;
+  masters: MasterRecord[];
+}
+
+/** "1 master", "3 masters". */
+export const mastersText = (n: number): string => `${n} master${n === 1 ? '' : 's'}`;
+
+export const clusterFilePath = (dir: string): string => join(dir, 'cluster.json');
+export const stoppedFilePath = (dir: string): string => join(dir, 'cluster.json.stopped');
+export const navctlConfigPath = (dir: string): string => join(dir, 'navctl.yaml');
+
+const ADDRESS = /^127\.0\.0\.1:\d{1,5}$/;
+
+/** Reads and checks a cluster file; a damaged one is an error naming the file and the field. */
+export function readClusterFile(file: string): ClusterFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`Cannot read ${file}: ${(e as Error).message}`);
+  }
+  const bad = (what: string): Error => new Error(`${file} is damaged: ${what}; move it away and run "navarch up" again`);
+  const f = raw as Partial<ClusterFile> | null;
+  if (typeof f !== 'object' || f === null || !Array.isArray(f.masters) || f.masters.length === 0) throw bad('expected an object with a non-empty "masters" list');
+  f.masters.forEach((m, i) => {
+    const at = `masters[${i}]`;
+    if (m?.id !== i + 1) throw bad(`${at}.id must be ${i + 1}`);
+    if (typeof m.name !== 'string' || m.name === '') throw bad(`${at}.name must be a non-empty string`);
+    if (!Number.isSafeInteger(m.pid) || m.pid <= 0) throw bad(`${at}.pid must be a positive integer`);
+    for (const k of ['raft', 'client', 'metrics'] as const) if (typeof m[k] !== 'string' || !ADDRESS.test(m[k])) throw bad(`${at}.${k} must be 127.0.0.1:<port>`);
+    for (const k of ['dataDir', 'log'] as const) if (typeof m[k] !== 'string' || m[k] === '') throw bad(`${at}.${k} must be a path`);
+  });
+  return f as ClusterFile;
+}
+
+/** Written whole to a temporary file and renamed, so a reader never sees half a file. */
+function writeAtomically(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
+
+export function writeClusterFile(record: ClusterFile): void {
+  writeAtomically(clusterFilePath(record.dir), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+export function writeNavctlConfig(dir: string, endpoints: readonly string[]): void {
+  const config = { apiVersion: 'navctl.navarch.io/v1', kind: 'Config', cluster: 'local', endpoints: [...endpoints], namespace: 'default' };
+  writeAtomically(navctlConfigPath(dir), stringify(config));
+}
+
+/** cluster.json → cluster.json.stopped (the record of the ports for the next `up`). */
+export function moveClusterFileAside(dir: string): void {
+  if (existsSync(clusterFilePath(dir))) renameSync(clusterFilePath(dir), stoppedFilePath(dir));
+}
+
+/**
+ * True when pid is a live `navarch master` process serving dataDir. Reads /proc/<pid>/cmdline: a
+ * PID reused by another program, another cluster's master or a zombie (empty cmdline) is not ours.
+ */
+export function isOurMaster(pid: number, dataDir: string): boolean {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return false;
+  }
+  const args = cmdline.split('\0');
+  const dataDirAt = args.indexOf('--data-dir');
+  return args.some((a) => a.includes('navarch')) && args.includes('master') && dataDirAt >= 0 && args[dataDirAt + 1] === dataDir;
+}

@@ -1,0 +1,81 @@
+// `navarch down [--dir D] [--purge]`: stops the masters recorded in D/cluster.json. SIGTERM first
+// (each master hands leadership over and exits), SIGKILL for any still there at the deadline. The
+// data stays and cluster.json becomes cluster.json.stopped, so `navarch up` brings the same cluster
+// back; --purge deletes D instead.
+
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { clusterFilePath, isOurMaster, moveClusterFileAside, readClusterFile, stoppedFilePath, type MasterRecord, mastersText } from './cluster_file.js';
+
+export interface DownFlags {
+  dir: string;
+  purge?: boolean;
+  /** How long masters get to exit after SIGTERM. @default 15000 */
+  termTimeoutMs?: number;
+}
+
+const KILL_TIMEOUT_MS = 5000;
+
+async function waitGone(masters: MasterRecord[], timeoutMs: number): Promise<MasterRecord[]> {
+  const deadline = performance.now() + timeoutMs;
+  let left = masters;
+  while ((left = left.filter((m) => isOurMaster(m.pid, m.dataDir))).length > 0 && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return left;
+}
+
+function signal(pid: number, s: NodeJS.Signals): void {
+  try {
+    process.kill(pid, s);
+  } catch {
+    // Exited between the check and the signal.
+  }
+}
+
+/** Stops every recorded master that is still ours; returns how many were running. */
+export async function stopMasters(masters: MasterRecord[], out: (line: string) => void, termTimeoutMs = 15_000): Promise<number> {
+  const running = masters.filter((m) => isOurMaster(m.pid, m.dataDir));
+  for (const m of masters) if (!running.includes(m)) out(`  ${m.name} (pid ${m.pid}) was not running`);
+  const t0 = performance.now();
+  for (const m of running) signal(m.pid, 'SIGTERM');
+  const stragglers = await waitGone(running, termTimeoutMs);
+  for (const m of stragglers) {
+    out(`  ${m.name} (pid ${m.pid}) did not exit within ${termTimeoutMs} ms of SIGTERM: sending SIGKILL`);
+    signal(m.pid, 'SIGKILL');
+  }
+  const left = await waitGone(stragglers, KILL_TIMEOUT_MS);
+  if (left.length > 0) throw new Error(`Still running after SIGKILL: ${left.map((m) => `${m.name} (pid ${m.pid})`).join(', ')}`);
+  if (running.length > 0) out(`  ${mastersText(running.length)} stopped in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return running.length;
+}
+
+/** Only a directory `navarch up` made is deleted: one with a cluster record in it. */
+function purge(dir: string, out: (line: string) => void): void {
+  if (!existsSync(dir)) return;
+  if (!existsSync(clusterFilePath(dir)) && !existsSync(stoppedFilePath(dir))) {
+    throw new Error(`--purge: "${dir}" has no cluster.json or cluster.json.stopped, so it does not look like a navarch up directory; not deleting it`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  out(`deleted ${dir} (data, logs and records)`);
+}
+
+export async function runDown(flags: DownFlags, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<void> {
+  const dir = resolve(flags.dir);
+  const file = clusterFilePath(dir);
+  if (!existsSync(file)) {
+    out(`no running cluster recorded in ${file}`);
+    if (flags.purge) purge(dir, out);
+    return;
+  }
+  const record = readClusterFile(file);
+  out(`stopping ${mastersText(record.masters.length)} recorded in ${file}`);
+  await stopMasters(record.masters, out, flags.termTimeoutMs);
+  if (flags.purge) {
+    purge(dir, out);
+    return;
+  }
+  moveClusterFileAside(dir);
+  const kept = readdirSync(dir).filter((f) => record.masters.some((m) => m.dataDir === resolve(dir, f)));
+  out(`data kept in ${dir} (${kept.join(', ')}); "make up" brings the same cluster back with its data, "navarch down --purge" deletes it`);
+}
