@@ -11,7 +11,7 @@ async function metric(registry: Registry, name: string, labels: Record<string, s
   const m = registry.getSingleMetric(base);
   if (m === undefined) return undefined;
   const { values } = await m.get();
-  const v = values.find((s) => (s.metricName ?? base) === name && Object.entries(labels).every(([k, want]) => s.labels[k] === want));
+  const v = (values as Array<{ value: number; labels: Record<string, unknown>; metricName?: string }>).find((s) => (s.metricName ?? base) === name && Object.entries(labels).every(([k, want]) => s.labels[k] === want));
   return v?.value;
 }
 
