@@ -114,7 +114,7 @@ export function usage(record: ClusterFile, leaderId: number): string[] {
     ...rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}`),
     '',
     ...commands(defaultDir ? 'navctl (finds its endpoints in .navarch/navctl.yaml):' : `navctl: first  export NAVCTL_CONFIG=${show(navctlConfigPath(record.dir))}`, [
-      [`${navctl} get all -n demo`, "the demo's objects"],
+      [`${navctl} get deployments -n demo`, "the demo's Deployment"],
       [`${navctl} get deployment web -n demo -o yaml`],
       [`${navctl} describe service web -n demo`],
       [`${navctl} apply -f app.yaml`, 'files, directories or - (stdin); creates or updates'],
