@@ -44,6 +44,10 @@ test('navctl snapshot save, status and restore', { timeout: 60_000 }, async () =
     await assert.rejects(run([], ['snapshot', 'restore', file, '--data-dir', join(dir, 'm1'), '--id', '1', '--peers', '1=127.0.0.1:7001']), /the directory is not empty/);
     await assert.rejects(run([], ['snapshot', 'restore', file, '--data-dir', join(dir, 'm2'), '--id', '1', '--peers', '1=nowhere']), /--peers\[0\]: "1=nowhere" is not in the form id=host:port/);
     await assert.rejects(run([], ['snapshot', 'status', join(dir, 'missing.snap')]), /Cannot read snapshot ".*missing\.snap": ENOENT/);
+    await assert.rejects(run([leader.clientAddress], ['snapshot', 'save', join(dir, 'no', 'such', 'dir.snap')]), /Cannot write snapshot to ".*dir\.snap": ENOENT/);
+    await assert.rejects(run(['127.0.0.1:1'], ['snapshot', 'save', join(dir, 'x.snap')]), /No master answered: "127\.0\.0\.1:1"/);
+    await assert.rejects(run([], ['snapshot', 'save', join(dir, 'x.snap'), '--endpoint', '127.0.0.1:1']), /Snapshot stream from 127\.0\.0\.1:1 failed before any data: connect ECONNREFUSED 127\.0\.0\.1:1$/);
+    assert.equal(existsSync(join(dir, 'x.snap.part')), false);
   } finally {
     await m.close();
     rmSync(dir, { recursive: true, force: true });

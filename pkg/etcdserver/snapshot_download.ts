@@ -4,7 +4,7 @@
 // so a broken download never leaves a file that looks like a backup.
 
 import { createHash } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Client, credentials, type MethodDefinition } from '@grpc/grpc-js';
 import type { Msg } from './convert.js';
@@ -37,8 +37,13 @@ async function fsyncDir(dir: string): Promise<void> {
 export async function downloadSnapshot(address: string, file: string, options: DownloadOptions = {}): Promise<SavedSnapshot> {
   const part = `${file}.part`;
   const def = loadEtcdApi().services.Maintenance.Snapshot as unknown as MethodDefinition<Msg, Msg>;
+  let fh: FileHandle;
+  try {
+    fh = await open(part, 'w', 0o600);
+  } catch (e) {
+    throw new Error(`Cannot write snapshot to "${file}": ${(e as Error).message}`, { cause: e });
+  }
   const client = new Client(address, credentials.createInsecure());
-  const fh = await open(part, 'w', 0o600);
   let closed = false;
   try {
     const call = client.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, {}, { deadline: Date.now() + (options.timeoutMs ?? 300_000) });
@@ -69,7 +74,10 @@ export async function downloadSnapshot(address: string, file: string, options: D
     } catch (e) {
       if (e instanceof SnapshotFileError) throw e;
       const got = total < 0 ? 'before any data' : `after ${received} of ${total} bytes`;
-      throw new Error(`Snapshot stream from ${address} failed ${got}: ${(e as { details?: string }).details || (e as Error).message}`, { cause: e });
+      const msg = (e as { details?: string }).details || (e as Error).message;
+      // grpc-js: "No connection established. Last error: Error: connect ECONNREFUSED …. Resolution note: …": keep the cause.
+      const cause = /Last error: (?:Error: )?(.*?)\.?(?: Resolution note.*)?$/.exec(msg)?.[1] || msg;
+      throw new Error(`Snapshot stream from ${address} failed ${got}: ${cause}`, { cause: e });
     }
     if (total < 0) throw new SnapshotFileError(`Snapshot stream from ${address} ended without sending anything`);
     if (received < total || checksumBytes !== SNAPSHOT_CHECKSUM_BYTES) {
