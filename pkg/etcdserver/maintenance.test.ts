@@ -168,3 +168,33 @@ test('Snapshot streams the store in chunks with a header first and the SHA-256 o
     assert.equal(s.range({ key: 'snap/399' }).kvs[0].value.byteLength, 200);
   });
 });
+
+test('Snapshot: at most two streams per member at once; a third is refused until one ends', async () => {
+  await withMasters(1, async (m) => {
+    const leader = await m.leader();
+    const c = m.client(leader.id);
+    for (let i = 0; i < 64; i++) {
+      const ops = Array.from({ length: 8 }, (_, j) => ({ request_put: { key: b(`big/${i}/${j}`), value: Buffer.alloc(5000, i) } }));
+      await c.call('KV', 'Txn', { success: ops });
+    }
+    const d = loadEtcdApi().services.Maintenance.Snapshot as unknown as MethodDefinition<Msg, Msg>;
+    const client = new Client(leader.clientAddress, credentials.createInsecure());
+    try {
+      const open = () => client.makeServerStreamRequest(d.path, d.requestSerialize, d.responseDeserialize, {}, { deadline: Date.now() + 20_000 });
+      // Two readers that read one message and then stop: the server waits on flow control, holding its slot.
+      const stuck = [open(), open()];
+      await Promise.all(stuck.map((s) => new Promise<void>((r) => s.once('data', () => (s.pause(), r())))));
+      const third = open();
+      const err = await new Promise<ServiceError>((r) => third.on('error', r).on('data', () => {}));
+      assert.equal(err.code, Code.RESOURCE_EXHAUSTED);
+      assert.match(err.details, /^etcdserver: too many requests: 2 snapshots are already being sent from this member$/);
+      for (const s of stuck) {
+        s.on('error', () => {});
+        s.cancel();
+      }
+      await until('a snapshot is accepted again', async () => (await snapshotMessages(leader.clientAddress).then(() => true, () => false)));
+    } finally {
+      client.close();
+    }
+  });
+});
