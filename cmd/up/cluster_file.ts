@@ -4,7 +4,7 @@
 // one of our masters, so that a PID the kernel has since given to another process is never signalled.
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 
 export interface MasterRecord {
@@ -47,6 +47,7 @@ export function readClusterFile(file: string): ClusterFile {
   }
   const bad = (what: string): Error => new Error(`${file} is damaged: ${what}; move it away and run "navarch up" again`);
   const f = raw as Partial<ClusterFile> | null;
+  if (isLegacyKvFile(raw)) throw new Error(`${file} records a cluster of the older Raft key-value members, not masters: stop it first with "navarch down --dir ${dirname(file)}"`);
   if (typeof f !== 'object' || f === null || !Array.isArray(f.masters) || f.masters.length === 0) throw bad('expected an object with a non-empty "masters" list');
   f.masters.forEach((m, i) => {
     const at = `masters[${i}]`;
@@ -57,6 +58,16 @@ export function readClusterFile(file: string): ClusterFile {
     for (const k of ['dataDir', 'log'] as const) if (typeof m[k] !== 'string' || m[k] === '') throw bad(`${at}.${k} must be a path`);
   });
   return f as ClusterFile;
+}
+
+/** What `navarch up` wrote before it started masters: { members: [{ id, pid, dataDir }] } for `navarch kv-member` processes. */
+export interface LegacyKvFile {
+  members: Array<{ id: number; pid?: number; dataDir: string }>;
+}
+
+export function isLegacyKvFile(raw: unknown): raw is LegacyKvFile {
+  const f = raw as { members?: unknown; masters?: unknown } | null;
+  return typeof f === 'object' && f !== null && f.masters === undefined && Array.isArray(f.members);
 }
 
 /** Written whole to a temporary file and renamed, so a reader never sees half a file. */
@@ -82,8 +93,9 @@ export function moveClusterFileAside(dir: string): void {
 /**
  * True when pid is a live `navarch master` process serving dataDir. Reads /proc/<pid>/cmdline: a
  * PID reused by another program, another cluster's master or a zombie (empty cmdline) is not ours.
+ * `command` 'kv-member' checks for the older key-value members instead.
  */
-export function isOurMaster(pid: number, dataDir: string): boolean {
+export function isOurMaster(pid: number, dataDir: string, command: 'master' | 'kv-member' = 'master'): boolean {
   let cmdline: string;
   try {
     cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -92,5 +104,5 @@ export function isOurMaster(pid: number, dataDir: string): boolean {
   }
   const args = cmdline.split('\0');
   const dataDirAt = args.indexOf('--data-dir');
-  return args.some((a) => a.includes('navarch')) && args.includes('master') && dataDirAt >= 0 && args[dataDirAt + 1] === dataDir;
+  return args.some((a) => a.includes('navarch')) && args.includes(command) && dataDirAt >= 0 && args[dataDirAt + 1] === dataDir;
 }

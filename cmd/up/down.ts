@@ -3,9 +3,9 @@
 // data stays and cluster.json becomes cluster.json.stopped, so `navarch up` brings the same cluster
 // back; --purge deletes D instead.
 
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { clusterFilePath, isOurMaster, moveClusterFileAside, readClusterFile, stoppedFilePath, type MasterRecord, mastersText } from './cluster_file.js';
+import { clusterFilePath, isLegacyKvFile, isOurMaster, moveClusterFileAside, readClusterFile, stoppedFilePath, type MasterRecord, mastersText } from './cluster_file.js';
 
 export interface DownFlags {
   dir: string;
@@ -16,10 +16,12 @@ export interface DownFlags {
 
 const KILL_TIMEOUT_MS = 5000;
 
-async function waitGone(masters: MasterRecord[], timeoutMs: number): Promise<MasterRecord[]> {
+type Stoppable = Pick<MasterRecord, 'name' | 'pid' | 'dataDir'>;
+
+async function waitGone<T extends Stoppable>(masters: T[], timeoutMs: number, ours: (m: T) => boolean): Promise<T[]> {
   const deadline = performance.now() + timeoutMs;
   let left = masters;
-  while ((left = left.filter((m) => isOurMaster(m.pid, m.dataDir))).length > 0 && performance.now() < deadline) {
+  while ((left = left.filter(ours)).length > 0 && performance.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
   }
   return left;
@@ -34,19 +36,24 @@ function signal(pid: number, s: NodeJS.Signals): void {
 }
 
 /** Stops every recorded master that is still ours; returns how many were running. */
-export async function stopMasters(masters: MasterRecord[], out: (line: string) => void, termTimeoutMs = 15_000): Promise<number> {
-  const running = masters.filter((m) => isOurMaster(m.pid, m.dataDir));
+export async function stopMasters(
+  masters: Stoppable[],
+  out: (line: string) => void,
+  o: { termTimeoutMs?: number; ours?: (m: Stoppable) => boolean; count?: (n: number) => string } = {},
+): Promise<number> {
+  const { termTimeoutMs = 15_000, ours = (m: Stoppable) => isOurMaster(m.pid, m.dataDir), count = mastersText } = o;
+  const running = masters.filter(ours);
   for (const m of masters) if (!running.includes(m)) out(`  ${m.name} (pid ${m.pid}) was not running`);
   const t0 = performance.now();
   for (const m of running) signal(m.pid, 'SIGTERM');
-  const stragglers = await waitGone(running, termTimeoutMs);
+  const stragglers = await waitGone(running, termTimeoutMs, ours);
   for (const m of stragglers) {
     out(`  ${m.name} (pid ${m.pid}) did not exit within ${termTimeoutMs} ms of SIGTERM: sending SIGKILL`);
     signal(m.pid, 'SIGKILL');
   }
-  const left = await waitGone(stragglers, KILL_TIMEOUT_MS);
+  const left = await waitGone(stragglers, KILL_TIMEOUT_MS, ours);
   if (left.length > 0) throw new Error(`Still running after SIGKILL: ${left.map((m) => `${m.name} (pid ${m.pid})`).join(', ')}`);
-  if (running.length > 0) out(`  ${mastersText(running.length)} stopped in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (running.length > 0) out(`  ${count(running.length)} stopped in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return running.length;
 }
 
@@ -68,9 +75,24 @@ export async function runDown(flags: DownFlags, out: (line: string) => void = (l
     if (flags.purge) purge(dir, out);
     return;
   }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`Cannot read ${file}: ${(e as Error).message}`);
+  }
+  if (isLegacyKvFile(raw)) {
+    // A cluster started before `up` ran masters: its key-value members are stopped the same way.
+    const members = raw.members.filter((m) => m.pid).map((m) => ({ name: `member-${m.id}`, pid: m.pid!, dataDir: m.dataDir }));
+    out(`stopping the ${members.length} key-value member(s) recorded in ${file} (the older kind of local cluster)`);
+    await stopMasters(members, out, { termTimeoutMs: flags.termTimeoutMs, ours: (m) => isOurMaster(m.pid, m.dataDir, 'kv-member'), count: (n) => `${n} key-value member(s)` });
+    if (flags.purge) purge(dir, out);
+    else moveClusterFileAside(dir);
+    return;
+  }
   const record = readClusterFile(file);
   out(`stopping ${mastersText(record.masters.length)} recorded in ${file}`);
-  await stopMasters(record.masters, out, flags.termTimeoutMs);
+  await stopMasters(record.masters, out, { termTimeoutMs: flags.termTimeoutMs });
   if (flags.purge) {
     purge(dir, out);
     return;

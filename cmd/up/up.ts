@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { LocalMasterCluster, type MasterAddresses } from '../../pkg/localcluster/master_cluster.js';
-import { clusterFilePath, isOurMaster, moveClusterFileAside, navctlConfigPath, readClusterFile, stoppedFilePath, writeClusterFile, writeNavctlConfig, type ClusterFile, mastersText } from './cluster_file.js';
+import { clusterFilePath, isLegacyKvFile, isOurMaster, moveClusterFileAside, navctlConfigPath, readClusterFile, stoppedFilePath, writeClusterFile, writeNavctlConfig, type ClusterFile, mastersText } from './cluster_file.js';
 import { runDemo } from './demo.js';
 import { stopMasters } from './down.js';
 
@@ -50,7 +50,11 @@ function previousCluster(dir: string, out: Out): ClusterFile | undefined {
     out(`${file} records a cluster whose processes are all gone (pids ${record.masters.map((m) => m.pid).join(', ')}): replacing it`);
     return record;
   }
-  return existsSync(stoppedFilePath(dir)) ? readClusterFile(stoppedFilePath(dir)) : undefined;
+  const stopped = stoppedFilePath(dir);
+  if (!existsSync(stopped)) return undefined;
+  // The older key-value cluster's record holds no master ports to reuse.
+  if (isLegacyKvFile(JSON.parse(readFileSync(stopped, 'utf8')))) return undefined;
+  return readClusterFile(stopped);
 }
 
 /** master-<n> directories with something in them: data of an earlier run. */
@@ -130,7 +134,7 @@ export function usage(record: ClusterFile, leaderId: number): string[] {
       [`${etcdctl} get /registry/ --prefix --keys-only`, 'where the objects are kept'],
     ]),
     ...commands('metrics (Prometheus text; one endpoint per master, in the table above):', [
-      [`curl -s http://${record.masters[0].metrics}/metrics | grep -E '^(apiserver_request_total|navarch_raft)'`],
+      [`curl -s http://${record.masters[0].metrics}/metrics | grep -E '^(apiserver_request_total|navarch_raft_(term|commit_index|leader_changes))'`],
     ]),
     ...commands('logs (JSON lines):', [[`tail -f ${dir}/master-*.log`]]),
     ...commands('stop:', [
@@ -146,7 +150,12 @@ export async function runUp(flags: UpFlags, out: Out = (l) => process.stdout.wri
   mkdirSync(dir, { recursive: true });
   const previous = previousCluster(dir, out);
   const dataDirs = dataDirsIn(dir);
-  const had = previous?.masters.length ?? (dataDirs.length || undefined);
+  const had = previous?.masters.length ?? (dataDirs.length ? Math.max(...dataDirs.map((d) => Number(d.slice('master-'.length)))) : undefined);
+  const missing = dataDirs.length > 0 ? Array.from({ length: had! }, (_, i) => `master-${i + 1}`).filter((d) => !dataDirs.includes(d)) : [];
+  if (missing.length > 0) {
+    // A member started empty could win an election and discard the others' data: refuse.
+    throw new Error(`${dir} holds data for ${dataDirs.join(', ')} but none for ${missing.join(', ')} of that ${had}-master cluster; put the missing data back, or start afresh with "navarch down --purge --dir ${dir}" (deletes it all)`);
+  }
   const n = requested ?? had ?? DEFAULT_MASTERS;
   if (dataDirs.length > 0 && had !== n) {
     throw new Error(`--masters: ${dir} holds the data of a ${had}-master cluster (${dataDirs.join(', ')}), not ${n}; leave --masters out to bring that cluster back, or delete its data first with "navarch down --purge --dir ${dir}"`);
@@ -161,7 +170,12 @@ export async function runUp(flags: UpFlags, out: Out = (l) => process.stdout.wri
   const restart = dataDirs.length > 0;
   const cluster = await LocalMasterCluster.create({ dir, masters: n, addresses, detached: true });
   const t0 = performance.now();
-  cluster.startAll();
+  try {
+    cluster.startAll();
+  } catch (e) {
+    await cluster.stopAll('SIGKILL');
+    throw new Error(`Cannot start the masters: ${(e as Error).message}`);
+  }
   // Recorded before anything can fail, so `navarch down` can always find what was started.
   const record = toRecord(dir, cluster);
   writeClusterFile(record);
@@ -174,12 +188,14 @@ export async function runUp(flags: UpFlags, out: Out = (l) => process.stdout.wri
   let leaderId: number;
   try {
     leaderId = await cluster.waitForLeader(flags.leaderTimeoutMs ?? 60_000);
+    const exited = cluster.members.filter((m) => !cluster.isRunning(m.id));
+    if (exited.length > 0) throw new Error(`${exited.map((m) => m.name).join(', ')} exited while starting`);
   } catch (e) {
     for (const m of record.masters) out(`--- ${m.log} (last ${LOG_TAIL_LINES} lines)\n${logTail(m.log)}`);
     out('stopping the masters that were started');
     await stopMasters(record.masters, out);
     moveClusterFileAside(dir);
-    throw new Error(`The masters did not agree on a leader: ${(e as Error).message}; their logs are in ${dir}`);
+    throw new Error(`The cluster did not come up: ${(e as Error).message}; the logs above and in ${dir} say why`);
   }
   const leader = record.masters.find((m) => m.id === leaderId)!;
   out(`${mastersText(n)} up in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${leader.name} leads${n === 1 ? ' (a single-master cluster)' : ''}`);
