@@ -140,6 +140,7 @@ export class LocalMasterCluster {
           c.close();
         }
       }
+      if (running === 0) throw new Error(`No master is running (their logs: ${this.members.map((m) => m.logFile).join(', ')})`);
       const [only] = leaders;
       if (answered === running && leaders.size === 1 && only !== 0 && this.isRunning(only)) return only;
       await new Promise((r) => setTimeout(r, 50));
