@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyMergePatch } from '../../pkg/apiserver/patch/json_merge_patch.js';
 import { applyStrategicMergePatch } from '../../pkg/apiserver/patch/strategic_merge_patch.js';
-import { LAST_APPLIED_ANNOTATION, lastApplied, threeWayPatch, withLastApplied, type Json } from './apply_patch.js';
+import { LAST_APPLIED_ANNOTATION, lastApplied, strategicToMergePatch, threeWayPatch, withLastApplied, type Json } from './apply_patch.js';
 
 type Obj = { [key: string]: Json };
 
@@ -112,4 +112,23 @@ test('withLastApplied() records the manifest without the annotation itself, and 
   // Applying what was applied again records the same text: no change to send.
   assert.deepEqual(withLastApplied(sent), sent);
   assert.equal(lastApplied({ metadata: { annotations: { [LAST_APPLIED_ANNOTATION]: '{bad' } } }), undefined);
+});
+
+test('strategicToMergePatch() sends keyed lists whole, merged here, and leaves maps to merge key by key', () => {
+  const side = { name: 'side', image: 'busybox', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] };
+  const before = withLastApplied(pod([web, side]));
+  const after = withLastApplied(pod([{ ...web, image: 'nginx:2' }, { ...side, env: [{ name: 'A', value: '9' }] }]));
+  const current = live(before);
+  ((current.metadata as Obj).annotations as Obj).note = 'set by hand';
+  const p = threeWayPatch('Pod', lastApplied(current), after, current);
+  assert.equal(p.type, 'strategic');
+  const merge = strategicToMergePatch('Pod', p.patch, current);
+  const result = applyMergePatch(current, merge as never) as { metadata: Obj; spec: { containers: Obj[] } };
+  assert.equal((result.metadata.annotations as Obj).note, 'set by hand');
+  assert.equal((result.metadata.annotations as Obj)[LAST_APPLIED_ANNOTATION], ((after.metadata as Obj).annotations as Obj)[LAST_APPLIED_ANNOTATION]);
+  assert.deepEqual(result.spec.containers.map((c) => [c.name, c.image, c.imagePullPolicy]), [
+    ['web', 'nginx:2', 'IfNotPresent'],
+    ['side', 'busybox', 'IfNotPresent'],
+  ]);
+  assert.deepEqual(result.spec.containers[1].env, [{ name: 'A', value: '9' }]);
 });

@@ -165,3 +165,49 @@ export function lastApplied(current: JsonObject): JsonObject | undefined {
     return undefined;
   }
 }
+
+/** A patch's value applied to a live value: merge patch semantics, with keyed lists merged item by item. */
+function applyValue(schema: MessageSchema | undefined, target: Json | undefined, patch: Json, isMap: boolean): Json {
+  if (!isObject(patch)) return patch;
+  const out: JsonObject = isObject(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    const field = isMap ? undefined : schema?.byJsonName.get(k);
+    if (v === null) delete out[k];
+    else if (Array.isArray(v) && field?.label === 'repeated' && field.isMessage && field.mergeKey) out[k] = mergeKeyed(schemaOf(field.type), field.mergeKey, out[k], v);
+    else out[k] = applyValue(field?.isMessage && field.label !== 'map' ? schemaOf(field.type) : undefined, out[k], v, field?.label === 'map' || (field === undefined && isMap));
+  }
+  return out;
+}
+
+function mergeKeyed(schema: MessageSchema | undefined, key: string, current: Json | undefined, patch: Json[]): Json[] {
+  const out: Json[] = Array.isArray(current) ? [...current] : [];
+  for (const item of patch) {
+    if (!isObject(item)) continue;
+    const at = out.findIndex((x) => isObject(x) && deepEqual(x[key], item[key]));
+    if (item.$patch === 'delete') {
+      if (at >= 0) out.splice(at, 1);
+    } else if (at >= 0) out[at] = applyValue(schema, out[at], item, false);
+    else out.push(applyValue(schema, undefined, item, false));
+  }
+  return out;
+}
+
+/**
+ * The JSON merge patch with the effect of a strategic one on `current`: each keyed list is merged
+ * here and sent whole. Send it with current's resourceVersion as a precondition, so that a list
+ * changed meanwhile is a Conflict (re-read and retry) rather than a lost write.
+ */
+export function strategicToMergePatch(messageName: string, patch: JsonObject, current: JsonObject): JsonObject {
+  const walk = (schema: MessageSchema | undefined, p: JsonObject, cur: Json | undefined): JsonObject => {
+    const out: JsonObject = {};
+    const c = isObject(cur) ? cur : {};
+    for (const [k, v] of Object.entries(p)) {
+      const field = schema?.byJsonName.get(k);
+      if (Array.isArray(v) && field?.label === 'repeated' && field.isMessage && field.mergeKey) out[k] = mergeKeyed(schemaOf(field.type), field.mergeKey, c[k], v);
+      else if (isObject(v) && field?.isMessage && field.label !== 'map') out[k] = walk(schemaOf(field.type), v, c[k]);
+      else out[k] = v;
+    }
+    return out;
+  };
+  return walk(schemaOf(messageName), patch, current);
+}
