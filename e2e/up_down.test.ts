@@ -54,7 +54,14 @@ const dir = mkdtempSync(join(tmpdir(), 'navarch-e2e-up-'));
 const started: ClusterFile['masters'] = [];
 
 after(() => {
-  // Whatever happened above: no master of this test outlives it.
+  // Whatever happened above (even an `up` that failed after recording its masters), no master of this test outlives it.
+  for (const file of ['cluster.json', 'cluster.json.stopped']) {
+    try {
+      started.push(...readClusterFile(join(dir, 'cluster', file)).masters);
+    } catch {
+      // Not written.
+    }
+  }
   for (const m of started) {
     try {
       if (isOurMaster(m.pid, m.dataDir)) process.kill(m.pid, 'SIGKILL');
