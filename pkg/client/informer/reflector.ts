@@ -1,0 +1,202 @@
+// Keeps a sink in step with the API, as client-go's Reflector: list (one consistent revision),
+// hand the whole list to the sink, then watch from the list's resourceVersion with bookmarks and
+// pass each change on. A watch that ends cleanly is reopened from the last revision seen. A watch
+// ended by Expired (its revision was compacted away) means changes were missed: relist at once, and
+// the sink works out the difference. Any other failure (list or watch) relists after a backoff on
+// the Clock: 800 ms doubling to 30 s with jitter, back to the start once a watch delivers again.
+
+import { realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
+import type { KubeObject } from '../../api/registry.js';
+import { isApiError } from '../../apiserver/api_error.js';
+import type { ClientWatchEvent } from '../watch.js';
+import type { ListWatcher, WatchStream } from './list_watcher.js';
+
+export interface ReflectorSink<T extends KubeObject> {
+  /** A (re)list: the store must now hold exactly these items. */
+  replace(items: T[], resourceVersion: string): void;
+  /** One change (ADDED, MODIFIED or DELETED). */
+  apply(event: ClientWatchEvent<T>): void;
+}
+
+export interface ReflectorLogger {
+  warn(msg: string): void;
+}
+
+export interface ReflectorOptions {
+  /** Names the reflector in log lines, e.g. the resource. @default "objects" */
+  name?: string;
+  /** @default realClock */
+  clock?: Clock;
+  /** @default 800 */
+  initialBackoffMs?: number;
+  /** @default 30000 */
+  maxBackoffMs?: number;
+  /** Each backoff is stretched by up to this fraction at random, so many clients do not relist in step. @default 0.5 */
+  backoffJitter?: number;
+  /** Uniform in [0, 1). @default Math.random */
+  random?: () => number;
+  /** @default warnings to stderr */
+  logger?: ReflectorLogger;
+}
+
+export interface ReflectorStats {
+  lists: number;
+  watches: number;
+  /** Watches ended by Expired. */
+  expired: number;
+  /** Lists and watches that failed otherwise. */
+  errors: number;
+}
+
+const stderrLogger: ReflectorLogger = { warn: (msg) => process.stderr.write(`${msg}\n`) };
+
+export class Reflector<T extends KubeObject = KubeObject> {
+  readonly name: string;
+  readonly stats: ReflectorStats = { lists: 0, watches: 0, expired: 0, errors: 0 };
+  private readonly clock: Clock;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly jitter: number;
+  private readonly random: () => number;
+  private readonly logger: ReflectorLogger;
+  private rv = '';
+  /** Failures since a watch last delivered something; sets the backoff. */
+  private failures = 0;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private current: WatchStream<T> | undefined;
+  private sleeping: { handle: TimerHandle; wake: () => void } | undefined;
+
+  constructor(
+    private readonly lw: ListWatcher<T>,
+    private readonly sink: ReflectorSink<T>,
+    o: ReflectorOptions = {},
+  ) {
+    this.name = o.name ?? 'objects';
+    this.clock = o.clock ?? realClock;
+    this.initialBackoffMs = o.initialBackoffMs ?? 800;
+    this.maxBackoffMs = o.maxBackoffMs ?? 30_000;
+    this.jitter = o.backoffJitter ?? 0.5;
+    this.random = o.random ?? Math.random;
+    this.logger = o.logger ?? stderrLogger;
+    if (!(this.initialBackoffMs > 0) || !(this.maxBackoffMs >= this.initialBackoffMs)) {
+      throw new RangeError(`Cannot create reflector "${this.name}": expected 0 < initialBackoffMs <= maxBackoffMs, got ${this.initialBackoffMs} and ${this.maxBackoffMs}`);
+    }
+  }
+
+  /** The revision of the last list, event or bookmark applied ("" before the first list). */
+  get lastSyncResourceVersion(): string {
+    return this.rv;
+  }
+
+  /** Starts listing and watching; resolves when stopped. */
+  run(): Promise<void> {
+    this.running ??= this.loop();
+    return this.running;
+  }
+
+  /** Ends the watch and any backoff; run() resolves once an in-flight list returns. */
+  stop(): void {
+    this.stopped = true;
+    this.current?.close();
+    if (this.sleeping) {
+      this.clock.clearTimeout(this.sleeping.handle);
+      this.sleeping.wake();
+    }
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      let listed;
+      try {
+        this.stats.lists++;
+        listed = await this.lw.list();
+      } catch (err) {
+        if (this.stopped) return;
+        this.stats.errors++;
+        this.failures++;
+        this.logger.warn(`Reflector "${this.name}": list failed (${message(err)}); retrying`);
+        await this.backoff();
+        continue;
+      }
+      if (this.stopped) return;
+      try {
+        this.sink.replace(listed.items, listed.resourceVersion);
+      } catch (err) {
+        this.stats.errors++;
+        this.failures++;
+        this.logger.warn(`Reflector "${this.name}": could not store the list (${message(err)}); relisting`);
+        await this.backoff();
+        continue;
+      }
+      this.rv = listed.resourceVersion;
+      const err = await this.watchUntilFailure();
+      if (this.stopped) return;
+      if (isApiError(err, 'Expired')) {
+        this.stats.expired++;
+        // A first Expired is routine (history moved on): relist now. In a row, back off.
+        if (this.failures++ > 0) await this.backoff();
+      } else {
+        this.stats.errors++;
+        this.failures++;
+        this.logger.warn(`Reflector "${this.name}": watch failed (${message(err)}); relisting`);
+        await this.backoff();
+      }
+    }
+  }
+
+  /** Watches from this.rv, reopening clean ends; returns what ended it (undefined when stopped). */
+  private async watchUntilFailure(): Promise<unknown> {
+    while (!this.stopped) {
+      let w: WatchStream<T>;
+      try {
+        w = this.lw.watch({ resourceVersion: this.rv, allowBookmarks: true });
+      } catch (err) {
+        return err;
+      }
+      this.current = w;
+      this.stats.watches++;
+      let delivered = false;
+      try {
+        for await (const ev of w) {
+          if (this.stopped) break;
+          const rv = ev.object.metadata?.resourceVersion;
+          if (rv) this.rv = rv;
+          if (ev.type !== 'BOOKMARK') this.sink.apply(ev);
+          delivered = true;
+          this.failures = 0;
+        }
+      } catch (err) {
+        return err;
+      } finally {
+        this.current = undefined;
+        w.close();
+      }
+      if (this.stopped) return undefined;
+      // Ended cleanly: reopen from here; if it gave nothing, do not spin against the server.
+      if (!delivered) {
+        this.failures++;
+        await this.backoff();
+      }
+    }
+    return undefined;
+  }
+
+  private backoff(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const steps = Math.max(0, this.failures - 1);
+    const baseMs = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.min(steps, 52));
+    const delayMs = baseMs * (1 + this.jitter * this.random());
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.sleeping = undefined;
+        resolve();
+      };
+      this.sleeping = { handle: this.clock.setTimeout(wake, delayMs), wake };
+    });
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,266 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Pod } from '../../api/registry.js';
+import { ApiError } from '../../apiserver/api_error.js';
+import { pod as podObject } from '../../apiserver/test_util.js';
+import { FakeClock } from '../testing/fake_clock.js';
+import { FakeListWatch } from '../testing/fake_list_watch.js';
+import { PENDING, eventually, peek } from '../testing/settle.js';
+import { NAMESPACE_INDEX } from './indexer.js';
+import { SharedInformer, type ResourceEventHandler } from './shared_informer.js';
+
+const pod = (name: string, o: { namespace?: string; nodeName?: string; labels?: Record<string, string> } = {}) => podObject(name, o) as Pod;
+const byNode = (p: Pod) => (p.spec?.nodeName ? [p.spec.nodeName] : []);
+const rv = (p: Pod) => p.metadata?.resourceVersion;
+const name = (p: Pod) => p.metadata?.name;
+
+/** Records handler calls as short lines, and checks that the store already shows each change. */
+class Recorder implements ResourceEventHandler<Pod> {
+  lines: string[] = [];
+  constructor(private readonly informer: SharedInformer<Pod>) {}
+  onAdd(p: Pod, initial: boolean): void {
+    assert.equal(rv(this.informer.store.get(p.metadata?.namespace, name(p)!)!), rv(p), 'the store holds the object before onAdd');
+    this.lines.push(`add ${name(p)}@${rv(p)}${initial ? ' initial' : ''}`);
+  }
+  onUpdate(old: Pod, p: Pod): void {
+    this.lines.push(`update ${name(p)}@${rv(old)}->${rv(p)}`);
+  }
+  onDelete(p: Pod, info: { finalStateUnknown: boolean }): void {
+    assert.equal(this.informer.store.get(p.metadata?.namespace, name(p)!), undefined, 'the store dropped the object before onDelete');
+    this.lines.push(`delete ${name(p)}@${rv(p)}${info.finalStateUnknown ? ' unknown' : ''}`);
+  }
+  take(): string[] {
+    return this.lines.splice(0);
+  }
+}
+
+function setup(o: { resyncPeriodMs?: number } = {}) {
+  const clock = new FakeClock();
+  const source = new FakeListWatch<Pod>();
+  const warnings: string[] = [];
+  const informer = new SharedInformer<Pod>(source, {
+    name: 'pods',
+    clock,
+    indexers: { byNode },
+    random: () => 0,
+    logger: { warn: (msg) => warnings.push(msg) },
+    ...o,
+  });
+  const rec = new Recorder(informer);
+  informer.addEventHandler(rec);
+  return { clock, source, informer, rec, warnings };
+}
+
+describe('SharedInformer', () => {
+  it('adds every listed object as part of the initial list, then syncs', async () => {
+    const { source, informer, rec } = setup();
+    source.create(pod('a', { nodeName: 'n1' }));
+    source.create(pod('b'));
+    const synced = informer.waitForSync();
+    assert.equal(await peek(synced), PENDING);
+    assert.equal(informer.hasSynced(), false);
+    informer.start();
+    await synced;
+    assert.equal(informer.hasSynced(), true);
+    assert.deepEqual(rec.take(), ['add a@1 initial', 'add b@2 initial']);
+    assert.equal(informer.store.size, 2);
+    assert.equal(informer.lastSyncResourceVersion, '2');
+    informer.stop();
+  });
+
+  it('turns watch events into adds, updates with the old and new object, and deletes', async () => {
+    const { source, informer, rec } = setup();
+    source.create(pod('a'));
+    informer.start();
+    await informer.waitForSync();
+    rec.take();
+    source.create(pod('b'));
+    source.update(pod('a', { labels: { v: '2' } }));
+    source.delete('default', 'b');
+    await eventually('three events', () => rec.lines.length === 3);
+    assert.deepEqual(rec.take(), ['add b@2', 'update a@1->3', 'delete b@4']);
+    assert.deepEqual(informer.store.get('default', 'a')?.metadata?.labels, { v: '2' });
+    assert.equal(informer.lastSyncResourceVersion, '4');
+    assert.equal(source.listCalls, 1);
+    informer.stop();
+    await eventually('the watch closes', () => source.openWatches === 0);
+  });
+
+  it('after Expired relists at once and tells handlers only the difference', async () => {
+    const { source, informer, rec } = setup();
+    source.create(pod('stays'));
+    source.create(pod('changes'));
+    source.create(pod('goes'));
+    informer.start();
+    await informer.waitForSync();
+    rec.take();
+    // The watch falls behind compaction: these changes never reach it.
+    source.update(pod('changes', { labels: { v: '2' } }));
+    source.delete('default', 'goes');
+    source.create(pod('new'));
+    source.compact();
+    await eventually('the relist', () => source.listCalls === 2 && rec.lines.length === 3);
+    assert.deepEqual(rec.take(), ['add new@6', 'update changes@2->4', 'delete goes@3 unknown']);
+    assert.deepEqual(informer.store.listKeys().sort(), ['default/changes', 'default/new', 'default/stays']);
+    assert.equal(informer.reflectorStats.expired, 1);
+    // And it watches on from the relist.
+    source.create(pod('later'));
+    await eventually('the next event', () => rec.lines.length === 1);
+    assert.deepEqual(rec.take(), ['add later@7']);
+    informer.stop();
+  });
+
+  it('relists when the server ends watches with Expired', async () => {
+    const { source, informer, rec } = setup();
+    source.create(pod('a'));
+    informer.start();
+    await informer.waitForSync();
+    rec.take();
+    source.delete('default', 'a');
+    source.expireWatches();
+    await eventually('the relist', () => source.listCalls === 2 && rec.lines.length === 1);
+    assert.deepEqual(rec.take(), ['delete a@1 unknown']);
+    informer.stop();
+  });
+
+  it('backs off on the clock before relisting after other failures, doubling each time', async () => {
+    const { clock, source, informer, warnings } = setup();
+    source.failNextList(new ApiError('Unavailable', 'no master answered'));
+    informer.start();
+    await eventually('the failed list', () => warnings.length === 1);
+    assert.match(warnings[0], /Reflector "pods": list failed \(no master answered\); retrying/);
+    await clock.advance(799);
+    assert.equal(source.listCalls, 1);
+    await clock.advance(1);
+    assert.equal(informer.hasSynced(), true);
+    source.failNextList(new ApiError('Unavailable', 'still down'));
+    source.failWatches(new ApiError('Unavailable', 'no master answered'));
+    // Watch failure (failures: 2) waits 1600 ms; the failing list then (3) waits 3200 ms.
+    await clock.advance(1_599);
+    assert.equal(source.listCalls, 2);
+    await clock.advance(1);
+    assert.equal(source.listCalls, 3);
+    await clock.advance(3_199);
+    assert.equal(source.listCalls, 3);
+    await clock.advance(1);
+    assert.equal(source.listCalls, 4);
+    assert.equal(informer.reflectorStats.errors, 3);
+    informer.stop();
+  });
+
+  it('reopens a cleanly ended watch from the last revision without relisting', async () => {
+    const { source, informer, rec } = setup();
+    informer.start();
+    await informer.waitForSync();
+    source.create(pod('a'));
+    await eventually('the add', () => rec.lines.length === 1);
+    source.endWatches();
+    source.create(pod('b'));
+    await eventually('the next add', () => rec.lines.length === 2);
+    assert.deepEqual(rec.take(), ['add a@1', 'add b@2']);
+    assert.equal(source.listCalls, 1);
+    assert.equal(source.watchCalls, 2);
+    informer.stop();
+  });
+
+  it('moves its resourceVersion on bookmarks without calling handlers', async () => {
+    const { source, informer, rec } = setup();
+    informer.start();
+    await informer.waitForSync();
+    source.create(pod('a'));
+    await eventually('the add', () => rec.lines.length === 1);
+    source.bumpRevision(2);
+    source.bookmark();
+    await eventually('the bookmark', () => informer.lastSyncResourceVersion === '3');
+    assert.deepEqual(rec.take(), ['add a@1']);
+    informer.stop();
+  });
+
+  it('finds objects through byNamespace and user indexes as they change', async () => {
+    const { source, informer } = setup();
+    source.create(pod('a', { nodeName: 'n1' }));
+    source.create(pod('b', { nodeName: 'n1' }));
+    source.create(pod('c', { namespace: 'kube-system', nodeName: 'n2' }));
+    informer.start();
+    await informer.waitForSync();
+    const onNode = (n: string) => informer.store.byIndex('byNode', n).map(name).sort();
+    assert.deepEqual(onNode('n1'), ['a', 'b']);
+    assert.deepEqual(informer.store.byIndex(NAMESPACE_INDEX, 'kube-system').map(name), ['c']);
+    source.update(pod('b', { nodeName: 'n2' }));
+    source.delete('default', 'a');
+    await eventually('the changes', () => informer.lastSyncResourceVersion === '5');
+    assert.deepEqual(onNode('n1'), []);
+    assert.deepEqual(onNode('n2'), ['b', 'c']);
+    assert.deepEqual(informer.store.indexValues('byNode').sort(), ['n2']);
+    informer.addIndexers({ byLabel: (p) => Object.entries(p.metadata?.labels ?? {}).map(([k, v]) => `${k}=${v}`) });
+    source.update(pod('c', { namespace: 'kube-system', labels: { app: 'dns' } }));
+    await eventually('the label', () => informer.store.byIndex('byLabel', 'app=dns').length === 1);
+    assert.throws(() => informer.store.byIndex('byZone', 'z1'), /Cannot read index "byZone": no such index \(have: "byNamespace", "byNode", "byLabel"\)/);
+    informer.stop();
+  });
+
+  it('gives a handler added after sync the current objects as initial adds, and stops on remove', async () => {
+    const { source, informer } = setup();
+    source.create(pod('a'));
+    source.create(pod('b'));
+    informer.start();
+    await informer.waitForSync();
+    const late = new Recorder(informer);
+    const reg = informer.addEventHandler(late);
+    assert.deepEqual(late.take(), ['add a@1 initial', 'add b@2 initial']);
+    source.create(pod('c'));
+    await eventually('the add', () => late.lines.length === 1);
+    reg.remove();
+    source.delete('default', 'c');
+    await eventually('the delete', () => informer.store.size === 2);
+    assert.deepEqual(late.take(), ['add c@3']);
+    informer.stop();
+  });
+
+  it('keeps going when a handler throws, and logs which one failed for which object', async () => {
+    const { source, informer, rec, warnings } = setup();
+    informer.addEventHandler({
+      onAdd: () => {
+        throw new Error('boom');
+      },
+    });
+    source.create(pod('a'));
+    informer.start();
+    await informer.waitForSync();
+    assert.deepEqual(rec.take(), ['add a@1 initial']);
+    assert.deepEqual(warnings, ['Informer "pods": onAdd handler failed for default/a: boom']);
+    informer.stop();
+  });
+
+  it('resyncs every period after syncing: onUpdate(obj, obj) for each object', async () => {
+    const { clock, source, informer, rec } = setup({ resyncPeriodMs: 1_000 });
+    source.create(pod('a'));
+    informer.start();
+    await informer.waitForSync();
+    rec.take();
+    await clock.advance(999);
+    assert.deepEqual(rec.take(), []);
+    await clock.advance(1);
+    assert.deepEqual(rec.take(), ['update a@1->1']);
+    await clock.advance(1_000);
+    assert.deepEqual(rec.take(), ['update a@1->1']);
+    informer.stop();
+    await clock.advance(5_000);
+    assert.deepEqual(rec.take(), []);
+  });
+
+  it('waitForSync fails after timeoutMs on its clock, and when the informer stops first', async () => {
+    const { clock, source, informer } = setup();
+    source.failNextList(new ApiError('Unavailable', 'down'));
+    const timed = assert.rejects(informer.waitForSync({ timeoutMs: 500 }), /Informer "pods" did not sync within 500 ms/);
+    const untilStop = assert.rejects(informer.waitForSync(), /Informer "pods" stopped before it synced/);
+    informer.start();
+    await clock.advance(499);
+    assert.equal(await peek(timed), PENDING);
+    await clock.advance(1);
+    await timed;
+    informer.stop();
+    await untilStop;
+    await assert.rejects(informer.waitForSync(), /stopped before it synced/);
+  });
+});

@@ -1,0 +1,194 @@
+// A shared informer, as client-go's: one reflector fills one indexed local store, and every
+// registered handler hears of each change after the store already shows it. Handlers run in the
+// reflector's turn, one at a time, so they should only note work (enqueue a key) and return. A
+// relist (first list, or after the watch expired) tells handlers the difference from what the
+// store held: adds, updates (resourceVersion changed) and deletes with finalStateUnknown, since the
+// object's last state before deletion was missed.
+
+import { realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
+import type { KubeObject } from '../../api/registry.js';
+import type { ClientWatchEvent } from '../watch.js';
+import { Indexer, type IndexFunc, type ReadonlyIndexer } from './indexer.js';
+import { objectKey } from './keys.js';
+import type { ListWatcher } from './list_watcher.js';
+import { Reflector, type ReflectorLogger, type ReflectorOptions } from './reflector.js';
+
+export interface ResourceEventHandler<T extends KubeObject> {
+  /** `isInInitialList`: part of the first list (or of the store when the handler was added late). */
+  onAdd?(obj: T, isInInitialList: boolean): void;
+  /** Also called with old === new on each resync. */
+  onUpdate?(oldObj: T, newObj: T): void;
+  /** `finalStateUnknown`: found gone on a relist; `obj` is the last state this informer saw. */
+  onDelete?(obj: T, info: { finalStateUnknown: boolean }): void;
+}
+
+export interface HandlerRegistration {
+  remove(): void;
+}
+
+export interface SharedInformerOptions<T extends KubeObject> extends Omit<ReflectorOptions, 'clock' | 'logger'> {
+  /** @default realClock */
+  clock?: Clock;
+  /** Indexes besides byNamespace. */
+  indexers?: Readonly<Record<string, IndexFunc<T>>>;
+  /** Every this many ms after syncing, onUpdate(obj, obj) for every stored object. 0 or absent: never. */
+  resyncPeriodMs?: number;
+  /** @default warnings to stderr */
+  logger?: ReflectorLogger;
+}
+
+export class SharedInformer<T extends KubeObject = KubeObject> {
+  readonly name: string;
+  private readonly indexer: Indexer<T>;
+  private readonly reflector: Reflector<T>;
+  private readonly clock: Clock;
+  private readonly logger: ReflectorLogger;
+  private readonly resyncPeriodMs: number;
+  private handlers: ResourceEventHandler<T>[] = [];
+  private synced = false;
+  private started = false;
+  private stopped = false;
+  private syncWaiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
+  private resyncTimer: TimerHandle | undefined;
+  private runDone: Promise<void> | undefined;
+
+  constructor(lw: ListWatcher<T>, o: SharedInformerOptions<T> = {}) {
+    this.name = o.name ?? 'objects';
+    this.clock = o.clock ?? realClock;
+    this.logger = o.logger ?? { warn: (msg) => process.stderr.write(`${msg}\n`) };
+    this.resyncPeriodMs = o.resyncPeriodMs ?? 0;
+    if (!(this.resyncPeriodMs >= 0)) throw new RangeError(`Cannot create informer "${this.name}": resyncPeriodMs must be >= 0, got ${o.resyncPeriodMs}`);
+    this.indexer = new Indexer<T>(o.indexers, (index, key, err) => this.logger.warn(`Informer "${this.name}": index function "${index}" failed for ${key}: ${message(err)}`));
+    const sink = { replace: (items: T[]) => this.onReplace(items), apply: (ev: ClientWatchEvent<T>) => this.onEvent(ev) };
+    this.reflector = new Reflector<T>(lw, sink, { ...o, clock: this.clock, logger: this.logger, name: this.name });
+  }
+
+  /** The local store (read-only: never mutate the objects it returns). */
+  get store(): ReadonlyIndexer<T> {
+    return this.indexer;
+  }
+
+  get lastSyncResourceVersion(): string {
+    return this.reflector.lastSyncResourceVersion;
+  }
+
+  get reflectorStats(): Readonly<Reflector['stats']> {
+    return this.reflector.stats;
+  }
+
+  /** Adds indexes (filled from the current store). */
+  addIndexers(indexers: Readonly<Record<string, IndexFunc<T>>>): void {
+    this.indexer.addIndexers(indexers);
+  }
+
+  /** Registers a handler; if the store is already filled, it first gets onAdd for every object in it. */
+  addEventHandler(h: ResourceEventHandler<T>): HandlerRegistration {
+    this.handlers = [...this.handlers, h];
+    if (this.synced) for (const o of this.indexer.list()) this.call('onAdd', objectKey(o), () => h.onAdd?.(o, true));
+    return { remove: () => (this.handlers = this.handlers.filter((x) => x !== h)) };
+  }
+
+  /** Lists and watches until stop(); resolves then. */
+  run(): Promise<void> {
+    if (this.stopped) throw new Error(`Cannot run informer "${this.name}": it was stopped`);
+    this.started = true;
+    this.runDone ??= this.reflector.run();
+    return this.runDone;
+  }
+
+  /** Starts run() without waiting for it. */
+  start(): void {
+    void this.run();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.reflector.stop();
+    if (this.resyncTimer !== undefined) this.clock.clearTimeout(this.resyncTimer);
+    this.resyncTimer = undefined;
+    const err = new Error(`Informer "${this.name}" stopped before it synced`);
+    for (const w of this.syncWaiters.splice(0)) w.reject(err);
+  }
+
+  /** True once the first list is in the store and its handlers have run. */
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Resolves once synced; rejects if stopped first, on timeoutMs (on the informer's clock) or on abort. */
+  waitForSync(o: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new Error(`Informer "${this.name}" stopped before it synced`));
+    if (o.signal?.aborted) return Promise.reject(o.signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      let timer: TimerHandle | undefined;
+      const onAbort = () => finish(() => reject(o.signal!.reason));
+      const finish = (f: () => void) => {
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+        o.signal?.removeEventListener('abort', onAbort);
+        this.syncWaiters = this.syncWaiters.filter((w) => w !== waiter);
+        f();
+      };
+      const waiter = { resolve: () => finish(resolve), reject: (err: unknown) => finish(() => reject(err)) };
+      this.syncWaiters.push(waiter);
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      if (o.timeoutMs !== undefined) {
+        timer = this.clock.setTimeout(() => waiter.reject(new Error(`Informer "${this.name}" did not sync within ${o.timeoutMs} ms${this.started ? '' : ' (it was never started)'}`)), o.timeoutMs);
+      }
+    });
+  }
+
+  private onReplace(items: T[]): void {
+    const initial = !this.synced;
+    const diff = this.indexer.replace(items);
+    for (const o of diff.added) this.notify('onAdd', o, (h) => h.onAdd?.(o, initial));
+    for (const [old, o] of diff.updated) this.notify('onUpdate', o, (h) => h.onUpdate?.(old, o));
+    for (const o of diff.deleted) this.notify('onDelete', o, (h) => h.onDelete?.(o, { finalStateUnknown: true }));
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of [...this.syncWaiters]) w.resolve();
+      this.armResync();
+    }
+  }
+
+  private onEvent(ev: ClientWatchEvent<T>): void {
+    const o = ev.object;
+    if (ev.type === 'DELETED') {
+      const old = this.indexer.remove(objectKey(o));
+      // Nothing to tell handlers about an object this store never held.
+      if (old !== undefined) this.notify('onDelete', o, (h) => h.onDelete?.(o, { finalStateUnknown: false }));
+      return;
+    }
+    const old = this.indexer.upsert(o);
+    if (old === undefined) this.notify('onAdd', o, (h) => h.onAdd?.(o, false));
+    else this.notify('onUpdate', o, (h) => h.onUpdate?.(old, o));
+  }
+
+  private armResync(): void {
+    if (this.resyncPeriodMs <= 0 || this.stopped) return;
+    this.resyncTimer = this.clock.setTimeout(() => {
+      this.resyncTimer = undefined;
+      for (const o of this.indexer.list()) this.notify('onUpdate', o, (h) => h.onUpdate?.(o, o));
+      this.armResync();
+    }, this.resyncPeriodMs);
+  }
+
+  private notify(what: string, o: T, f: (h: ResourceEventHandler<T>) => void): void {
+    const key = objectKey(o);
+    for (const h of this.handlers) this.call(what, key, () => f(h));
+  }
+
+  /** A failing handler is logged and does not stop the others or the informer. */
+  private call(what: string, key: string, f: () => void): void {
+    try {
+      f();
+    } catch (err) {
+      this.logger.warn(`Informer "${this.name}": ${what} handler failed for ${key}: ${message(err)}`);
+    }
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
