@@ -1,0 +1,235 @@
+// The real navctl binary (bin/navctl.js) against three `navarch master` processes, the way a user
+// drives it: the config file in ./.navarch, apply of a manifest directory (YAML and JSON), apply
+// again (unchanged) and after an edit (configured, keeping a label set by hand), get in each
+// output form, label with and without --overwrite, describe, a manifest with bad documents, delete,
+// and kubectl's messages and exit codes.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
+import { ROOT } from '../pkg/localcluster/process.js';
+
+const BIN = join(ROOT, 'bin/navctl.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function navctl(cwd: string, home: string, args: string[], input?: string): Promise<Run> {
+  const env = { ...process.env, HOME: home };
+  delete env.NAVCTL_SERVER;
+  delete env.NAVCTL_CONFIG;
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [BIN, ...args], { cwd, env });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+    p.stdin.end(input ?? '');
+  });
+}
+
+function ok(r: Run, what: string): string {
+  assert.equal(r.code, 0, `${what} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const NAMESPACE = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: demo
+`;
+
+function app(image: string, colors: boolean): string {
+  return `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+data:
+  greeting: hello
+${colors ? '  color: blue\n' : ''}---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: ${image}
+        ports: [{containerPort: 80}]
+        env:
+        - name: GREETING
+          valueFrom: {configMapKeyRef: {name: web-config, key: greeting}}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 80}]
+`;
+}
+
+const POD_JSON = JSON.stringify({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'debug', labels: { app: 'debug' } },
+  spec: { containers: [{ name: 'sh', image: 'busybox', command: ['sleep', '3600'] }] },
+});
+
+const BAD = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: extra}
+data: {a: "1"}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: typo}
+spec:
+  containerz: [{name: x, image: y}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: noimage}
+spec:
+  containers: [{name: x}]
+`;
+
+test('navctl apply, get, label, describe and delete against three masters', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-e2e-navctl-'));
+  const cluster = await LocalMasterCluster.create({ dir, masters: 3 });
+  try {
+    cluster.startAll();
+    // The user's working directory: .navarch/navctl.yaml as `navarch up` writes it, namespace demo.
+    const work = join(dir, 'work');
+    const manifests = join(work, 'manifests');
+    mkdirSync(join(work, '.navarch'), { recursive: true });
+    mkdirSync(manifests, { recursive: true });
+    writeFileSync(
+      join(work, '.navarch', 'navctl.yaml'),
+      ['apiVersion: navctl.navarch.io/v1', 'kind: Config', 'cluster: local', 'endpoints:', ...cluster.members.map((m) => `  - ${m.clientAddress}`), 'namespace: demo', ''].join('\n'),
+    );
+    writeFileSync(join(manifests, '00-namespace.yaml'), NAMESPACE);
+    writeFileSync(join(manifests, '10-app.yaml'), app('nginx:1.25', true));
+    writeFileSync(join(manifests, '20-pod.json'), POD_JSON);
+    writeFileSync(join(work, 'bad.yaml'), BAD);
+    const run = (...args: string[]) => navctl(work, dir, args);
+
+    // Without any config: the message says what to do.
+    const lost = await navctl(dir, dir, ['get', 'pods']);
+    assert.equal(lost.code, 1);
+    assert.match(lost.stderr, /make up/);
+
+    await cluster.waitForLeader();
+
+    assert.equal(
+      ok(await run('apply', '-f', 'manifests'), 'apply'),
+      'namespace/demo created\nconfigmap/web-config created\ndeployment.apps/web created\nservice/web created\npod/debug created\n',
+    );
+    assert.equal(
+      ok(await run('apply', '-f', 'manifests'), 'apply again'),
+      'namespace/demo unchanged\nconfigmap/web-config unchanged\ndeployment.apps/web unchanged\nservice/web unchanged\npod/debug unchanged\n',
+    );
+
+    const [wide, yaml, names, describe, byServer] = await Promise.all([
+      run('get', 'pods', '-o', 'wide'),
+      run('get', 'deploy', 'web', '-o', 'yaml'),
+      run('get', 'all', '-o', 'name'),
+      run('describe', 'deployment', 'web'),
+      navctl(work, dir, ['--server', cluster.members.map((m) => m.clientAddress).join(','), 'get', 'ns', 'demo']),
+    ]);
+    const lines = ok(wide, 'get -o wide').trimEnd().split('\n');
+    assert.match(lines[0], /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/);
+    assert.match(lines[1], /^debug\s+0\/1\s+Pending\s+0\s+\d+s\s+<none>\s+<none>\s+<none>\s+<none>$/);
+    assert.equal(lines.length, 2);
+    const deployment = parse(ok(yaml, 'get -o yaml')) as { kind: string; metadata: { namespace: string; annotations: Record<string, string> }; spec: { replicas: number } };
+    assert.equal(deployment.kind, 'Deployment');
+    assert.equal(deployment.metadata.namespace, 'demo');
+    assert.equal(deployment.spec.replicas, 2);
+    assert.ok(deployment.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']);
+    assert.deepEqual(ok(names, 'get all -o name').trimEnd().split('\n'), ['pod/debug', 'service/web', 'deployment.apps/web']);
+    const described = ok(describe, 'describe');
+    for (const want of [/^Name:\s+web$/m, /^Namespace:\s+demo$/m, /^Replicas:\s+2 desired/m, /Image:\s+nginx:1\.25/, /GREETING:\s+<set to the key 'greeting' of config map 'web-config'>/, /^Events:\s+<none>$/m]) {
+      assert.match(described, want);
+    }
+    assert.doesNotMatch(described, /last-applied-configuration/);
+    assert.match(ok(byServer, 'get ns --server'), /^NAME\s+STATUS\s+AGE\ndemo\s+Active\s+\d+s\n$/);
+
+    // Labels: a new key, a refused change, a change with --overwrite, a selector that finds it.
+    assert.equal(ok(await run('label', 'deploy', 'web', 'owner=ops'), 'label'), 'deployment.apps/web labeled\n');
+    const refused = await run('label', 'deploy', 'web', 'owner=dev');
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, "error: 'owner' already has a value (ops), and --overwrite is false\n");
+    assert.equal(ok(await run('label', 'deploy', 'web', 'owner=dev', '--overwrite'), 'label --overwrite'), 'deployment.apps/web labeled\n');
+    assert.equal(ok(await run('get', 'deploy', '-l', 'owner=dev', '-o', 'name'), 'get -l'), 'deployment.apps/web\n');
+
+    // An edited manifest: image changed, a key removed; the hand-set label stays.
+    writeFileSync(join(manifests, '10-app.yaml'), app('nginx:1.26', false));
+    assert.equal(
+      ok(await run('apply', '-f', join(manifests, '10-app.yaml')), 'apply edited'),
+      'configmap/web-config configured\ndeployment.apps/web configured\nservice/web unchanged\n',
+    );
+    const after = JSON.parse(ok(await run('get', 'deploy,cm', '-o', 'json'), 'get -o json')) as {
+      kind: string;
+      items: Array<{ kind: string; metadata: { labels?: Record<string, string> }; spec?: { template: { spec: { containers: Array<{ image: string; imagePullPolicy: string }> } } }; data?: Record<string, string> }>;
+    };
+    assert.equal(after.kind, 'List');
+    const dep = after.items.find((i) => i.kind === 'Deployment')!;
+    assert.equal(dep.spec!.template.spec.containers[0].image, 'nginx:1.26');
+    assert.equal(dep.spec!.template.spec.containers[0].imagePullPolicy, 'IfNotPresent', 'server defaults stay');
+    assert.deepEqual(dep.metadata.labels, { app: 'web', owner: 'dev' });
+    assert.deepEqual(after.items.find((i) => i.kind === 'ConfigMap')!.data, { greeting: 'hello' });
+
+    // Bad documents: each reported with file, document and field path; the good one still applies.
+    const bad = await run('apply', '-f', 'bad.yaml');
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stdout, 'configmap/extra created\n');
+    const errors = bad.stderr.trimEnd().split('\n');
+    assert.equal(errors.length, 2, bad.stderr);
+    assert.match(errors[0], /^error: error validating "bad\.yaml" \(document 2, line 6\): .*spec\.containerz: unknown field/);
+    assert.match(errors[1], /^Error from server \(Invalid\): error when applying "bad\.yaml" \(document 3, line 12\): Pod "noimage" is invalid: spec\.containers\[0\]\.image: Required value/);
+
+    // Delete by name and by manifest; a missing object is kubectl's NotFound, exit 1.
+    assert.equal(ok(await run('delete', 'pod', 'debug'), 'delete pod'), 'pod "debug" deleted\n');
+    const gone = await run('get', 'pod', 'debug');
+    assert.equal(gone.code, 1);
+    assert.equal(gone.stderr, 'Error from server (NotFound): pods "debug" not found\n');
+    assert.equal(
+      ok(await run('delete', '-f', join(manifests, '10-app.yaml')), 'delete -f'),
+      'configmap "web-config" deleted\ndeployment.apps "web" deleted\nservice "web" deleted\n',
+    );
+    const empty = await run('get', 'deploy,svc');
+    assert.equal(ok(empty, 'get after delete'), '');
+    assert.equal(empty.stderr, 'No resources found in demo namespace.\n');
+  } catch (e) {
+    for (const m of cluster.members) {
+      try {
+        process.stderr.write(`--- ${m.logFile} (tail)\n${readFileSync(m.logFile, 'utf8').split('\n').slice(-20).join('\n')}\n`);
+      } catch {
+        // no log yet
+      }
+    }
+    throw e;
+  } finally {
+    await cluster.stopAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
