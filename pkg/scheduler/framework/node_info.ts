@@ -1,0 +1,76 @@
+// A node with the pods placed on it and the sums the filters compare against, kept up to date
+// as pods are added and removed (kube-scheduler's NodeInfo).
+
+import type { Node } from "../../api/registry.js";
+import type { Taint } from "../../../gen/navarch/api/v1/core.js";
+import type { PodInfo } from "./pod_info.js";
+import { type Allocatable, nodeAllocatable } from "./resources.js";
+
+const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
+export class NodeInfo {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly taints: readonly Taint[];
+  readonly unschedulable: boolean;
+  readonly allocatable: Allocatable;
+  pods: PodInfo[] = [];
+  /** Sum of the pods' requests, as the fit filter compares them. */
+  requestedMilliCpu = 0;
+  requestedMemoryBytes = 0;
+  /** The same with Kubernetes' defaults for containers that name no request, for scoring. */
+  nonZeroRequestedMilliCpu = 0;
+  nonZeroRequestedMemoryBytes = 0;
+  /** Pods with any pod (anti-)affinity, and with required anti-affinity. */
+  podsWithAffinity = 0;
+  podsWithRequiredAntiAffinity = 0;
+
+  constructor(readonly node: Node) {
+    this.name = node.metadata?.name ?? "";
+    this.labels = node.metadata?.labels ?? EMPTY_LABELS;
+    this.taints = node.spec?.taints ?? [];
+    this.unschedulable = node.spec?.unschedulable === true;
+    this.allocatable = nodeAllocatable(node);
+  }
+
+  addPod(p: PodInfo): void {
+    this.pods.push(p);
+    this.account(p, 1);
+  }
+
+  /** Removes the pod with this key; false if it is not here. */
+  removePod(key: string): boolean {
+    const pods = this.pods;
+    for (let i = 0; i < pods.length; i++) {
+      if (pods[i].key !== key) continue;
+      const p = pods[i];
+      pods[i] = pods[pods.length - 1];
+      pods.pop();
+      this.account(p, -1);
+      return true;
+    }
+    return false;
+  }
+
+  private account(p: PodInfo, sign: 1 | -1): void {
+    this.requestedMilliCpu += sign * p.requests.milliCpu;
+    this.requestedMemoryBytes += sign * p.requests.memoryBytes;
+    this.nonZeroRequestedMilliCpu += sign * p.nonZeroRequests.milliCpu;
+    this.nonZeroRequestedMemoryBytes += sign * p.nonZeroRequests.memoryBytes;
+    if (p.hasAffinity) this.podsWithAffinity += sign;
+    if (p.hasRequiredAntiAffinity) this.podsWithRequiredAntiAffinity += sign;
+  }
+
+  /** A copy whose pod list can change without touching this one (preemption's dry runs). */
+  clone(): NodeInfo {
+    const c = new NodeInfo(this.node);
+    c.pods = this.pods.slice();
+    c.requestedMilliCpu = this.requestedMilliCpu;
+    c.requestedMemoryBytes = this.requestedMemoryBytes;
+    c.nonZeroRequestedMilliCpu = this.nonZeroRequestedMilliCpu;
+    c.nonZeroRequestedMemoryBytes = this.nonZeroRequestedMemoryBytes;
+    c.podsWithAffinity = this.podsWithAffinity;
+    c.podsWithRequiredAntiAffinity = this.podsWithRequiredAntiAffinity;
+    return c;
+  }
+}

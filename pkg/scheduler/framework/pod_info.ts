@@ -1,0 +1,152 @@
+// A pod with everything the plugins need parsed once: requests, priority, and its inter-pod
+// (anti-)affinity terms as compiled selectors. Built once per pod, then shared by every cycle
+// and by the snapshot, so the hot paths never re-parse quantities or selectors.
+
+import type { LabelSelector } from "../../../gen/navarch/api/v1/meta.js";
+import type { PodAffinityTerm, WeightedPodAffinityTerm } from "../../../gen/navarch/api/v1/core.js";
+import type { Pod } from "../../api/registry.js";
+import { type Labels, type Requirement, Selector, selectorFromLabelSelector } from "../../api/labels.js";
+import { RequiredNodeAffinity } from "./node_selector.js";
+import { podRequests, type Requests } from "./resources.js";
+
+export interface AffinityTerm {
+  readonly selector: Selector;
+  /** Namespaces named by the term; the owner's own namespace when neither field is set. */
+  readonly namespaces: ReadonlySet<string>;
+  /** Matches nothing when the term has no namespaceSelector. */
+  readonly namespaceSelector: Selector;
+  readonly topologyKey: string;
+  /** Equal for terms that select the same pods on the same topology: an index key. */
+  readonly signature: string;
+}
+
+export interface WeightedAffinityTerm extends AffinityTerm {
+  readonly weight: number;
+}
+
+const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+const NO_TERMS: readonly never[] = Object.freeze([]);
+
+/** Whether a term selects a pod: by namespace (listed, or through the namespace's labels), then labels. */
+export function termMatches(t: AffinityTerm, pod: PodInfo, namespaceLabels: Labels): boolean {
+  if (!t.namespaces.has(pod.namespace) && !t.namespaceSelector.matches(namespaceLabels)) return false;
+  return t.selector.matches(pod.labels);
+}
+
+function withLabelKeys(base: Selector, term: PodAffinityTerm, ownerLabels: Readonly<Record<string, string>>): Selector {
+  const extra: Requirement[] = [];
+  for (const key of term.matchLabelKeys ?? []) {
+    const v = ownerLabels[key];
+    if (v !== undefined) extra.push({ key, operator: "in", values: [v] });
+  }
+  for (const key of term.mismatchLabelKeys ?? []) {
+    const v = ownerLabels[key];
+    if (v !== undefined) extra.push({ key, operator: "notin", values: [v] });
+  }
+  if (extra.length === 0 || base.isNothing()) return base;
+  return Selector.of([...base.requirements, ...extra]);
+}
+
+function compileTerm(term: PodAffinityTerm, ownerNamespace: string, ownerLabels: Readonly<Record<string, string>>): AffinityTerm {
+  const selector = withLabelKeys(selectorFromLabelSelector(term.labelSelector), term, ownerLabels);
+  const listed = term.namespaces ?? [];
+  const nsSel: LabelSelector | undefined = term.namespaceSelector;
+  const namespaces = new Set<string>(listed.length === 0 && nsSel === undefined ? [ownerNamespace] : listed);
+  const namespaceSelector = selectorFromLabelSelector(nsSel);
+  const topologyKey = term.topologyKey ?? "";
+  const nsText = [...namespaces].sort().join(",");
+  const signature = `${topologyKey}|${nsText}|${namespaceSelector.isNothing() ? "-" : namespaceSelector.toString()}|${selector.isNothing() ? "-" : selector.toString()}`;
+  return { selector, namespaces, namespaceSelector, topologyKey, signature };
+}
+
+function compileWeighted(
+  terms: readonly WeightedPodAffinityTerm[],
+  ns: string,
+  labels: Readonly<Record<string, string>>,
+): WeightedAffinityTerm[] {
+  const out: WeightedAffinityTerm[] = [];
+  for (const w of terms) {
+    if (w.podAffinityTerm === undefined) continue;
+    out.push({ ...compileTerm(w.podAffinityTerm, ns, labels), weight: w.weight ?? 0 });
+  }
+  return out;
+}
+
+export function podKey(pod: Pod): string {
+  const m = pod.metadata;
+  return m?.uid || `${m?.namespace ?? ""}/${m?.name ?? ""}`;
+}
+
+export class PodInfo {
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** spec.priority, resolved from the PriorityClass by whoever admitted the pod; 0 if unset. */
+  readonly priority: number;
+  readonly requests: Requests;
+  /** Requests with Kubernetes' defaults for containers that name none: what scoring uses. */
+  readonly nonZeroRequests: Requests;
+  readonly requiredAffinityTerms: readonly AffinityTerm[] = NO_TERMS;
+  readonly requiredAntiAffinityTerms: readonly AffinityTerm[] = NO_TERMS;
+  readonly preferredAffinityTerms: readonly WeightedAffinityTerm[] = NO_TERMS;
+  readonly preferredAntiAffinityTerms: readonly WeightedAffinityTerm[] = NO_TERMS;
+  /** Has any pod affinity or anti-affinity, required or preferred. */
+  readonly hasAffinity: boolean;
+  readonly hasRequiredAntiAffinity: boolean;
+  /** Being deleted: not counted by topology spread. */
+  readonly terminating: boolean;
+  /** status.startTime in ms since the epoch, for preemption's tie-breaks; undefined if not started. */
+  readonly startTimeMs: number | undefined;
+  /** Why the pod's spec cannot be scheduled as written (a bad quantity or selector), if it cannot. */
+  readonly parseError: string | undefined;
+
+  private nodeAffinity: RequiredNodeAffinity | undefined;
+
+  /** spec.nodeSelector and the required node affinity, compiled on first use. */
+  get requiredNodeAffinity(): RequiredNodeAffinity {
+    return (this.nodeAffinity ??= RequiredNodeAffinity.of(this.pod.spec));
+  }
+
+  constructor(readonly pod: Pod) {
+    const meta = pod.metadata;
+    const spec = pod.spec;
+    this.key = podKey(pod);
+    this.namespace = meta?.namespace ?? "";
+    this.name = meta?.name ?? "";
+    this.labels = meta?.labels ?? EMPTY_LABELS;
+    this.priority = spec?.priority ?? 0;
+    this.terminating = meta?.deletionTimestamp !== undefined && meta.deletionTimestamp !== "";
+    const start = pod.status?.startTime;
+    const ms = start ? Date.parse(start) : NaN;
+    this.startTimeMs = Number.isNaN(ms) ? undefined : ms;
+    let parseError: string | undefined;
+    let requests: Requests = { milliCpu: 0, memoryBytes: 0 };
+    let nonZero: Requests = { milliCpu: 0, memoryBytes: 0 };
+    try {
+      requests = podRequests(spec, false);
+      nonZero = podRequests(spec, true);
+    } catch (e) {
+      parseError = (e as Error).message;
+    }
+    this.requests = requests;
+    this.nonZeroRequests = nonZero;
+    const pa = spec?.affinity?.podAffinity;
+    const paa = spec?.affinity?.podAntiAffinity;
+    this.hasAffinity = pa !== undefined || paa !== undefined;
+    if (this.hasAffinity) {
+      try {
+        const ns = this.namespace;
+        const l = this.labels;
+        this.requiredAffinityTerms = (pa?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compileTerm(t, ns, l));
+        this.requiredAntiAffinityTerms = (paa?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compileTerm(t, ns, l));
+        this.preferredAffinityTerms = compileWeighted(pa?.preferredDuringSchedulingIgnoredDuringExecution ?? [], ns, l);
+        this.preferredAntiAffinityTerms = compileWeighted(paa?.preferredDuringSchedulingIgnoredDuringExecution ?? [], ns, l);
+      } catch (e) {
+        parseError ??= `Cannot parse spec.affinity: ${(e as Error).message}`;
+      }
+    }
+    this.hasRequiredAntiAffinity = this.requiredAntiAffinityTerms.length > 0;
+    this.parseError = parseError;
+  }
+}

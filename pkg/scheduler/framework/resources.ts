@@ -1,0 +1,116 @@
+// What a pod asks for and what a node offers, in the units the scheduler compares: cpu in
+// millicores, memory in bytes. Requests follow Kubernetes' PodRequests: the larger of the
+// containers' sum and each init container (sidecars, init containers with restartPolicy Always,
+// keep running and add up), plus the pod's overhead.
+
+import type { Container, PodSpec } from "../../../gen/navarch/api/v1/core.js";
+import type { Node } from "../../api/registry.js";
+import { Quantity } from "../../api/quantity.js";
+
+/** What the scoring plugins assume for a container that does not say (Kubernetes' defaults). */
+export const DEFAULT_MILLI_CPU_REQUEST = 100;
+export const DEFAULT_MEMORY_REQUEST_BYTES = 200 * 1024 * 1024;
+
+export interface Requests {
+  milliCpu: number;
+  memoryBytes: number;
+}
+
+export class ResourceParseError extends RangeError {
+  constructor(
+    readonly fieldPath: string,
+    readonly value: string,
+  ) {
+    super(`Cannot parse quantity ${JSON.stringify(value)} at ${fieldPath}: expected a quantity such as "500m" or "1Gi"`);
+    this.name = "ResourceParseError";
+  }
+}
+
+function parse(map: { [key: string]: string } | undefined, key: string, path: string): number | undefined {
+  const text = map?.[key];
+  if (text === undefined) return undefined;
+  const q = Quantity.tryParse(text);
+  if (q === undefined || q.sign() < 0) throw new ResourceParseError(`${path}.${key}`, text);
+  return key === "cpu" ? q.milliValue() : q.value();
+}
+
+function containerRequests(c: Container, path: string, nonZero: boolean): Requests {
+  const req = c.resources?.requests;
+  const cpu = parse(req, "cpu", `${path}.resources.requests`);
+  const mem = parse(req, "memory", `${path}.resources.requests`);
+  return {
+    milliCpu: cpu ?? (nonZero ? DEFAULT_MILLI_CPU_REQUEST : 0),
+    memoryBytes: mem ?? (nonZero ? DEFAULT_MEMORY_REQUEST_BYTES : 0),
+  };
+}
+
+/**
+ * The pod's effective requests. With nonZero, a container that omits cpu or memory counts as
+ * Kubernetes' defaults (100m, 200Mi), which is what the scoring plugins use so that pods
+ * without requests still spread. Throws ResourceParseError naming the field.
+ */
+export function podRequests(spec: PodSpec | undefined, nonZero = false): Requests {
+  let milliCpu = 0;
+  let memoryBytes = 0;
+  const containers = spec?.containers ?? [];
+  for (let i = 0; i < containers.length; i++) {
+    const r = containerRequests(containers[i], `spec.containers[${i}]`, nonZero);
+    milliCpu += r.milliCpu;
+    memoryBytes += r.memoryBytes;
+  }
+  let sidecarCpu = 0;
+  let sidecarMem = 0;
+  let initCpu = 0;
+  let initMem = 0;
+  const inits = spec?.initContainers ?? [];
+  for (let i = 0; i < inits.length; i++) {
+    const c = inits[i];
+    const r = containerRequests(c, `spec.initContainers[${i}]`, nonZero);
+    let cpu: number;
+    let mem: number;
+    if (c.restartPolicy === "Always") {
+      milliCpu += r.milliCpu;
+      memoryBytes += r.memoryBytes;
+      sidecarCpu += r.milliCpu;
+      sidecarMem += r.memoryBytes;
+      cpu = sidecarCpu;
+      mem = sidecarMem;
+    } else {
+      // A plain init container runs beside the sidecars started before it.
+      cpu = r.milliCpu + sidecarCpu;
+      mem = r.memoryBytes + sidecarMem;
+    }
+    if (cpu > initCpu) initCpu = cpu;
+    if (mem > initMem) initMem = mem;
+  }
+  if (initCpu > milliCpu) milliCpu = initCpu;
+  if (initMem > memoryBytes) memoryBytes = initMem;
+  milliCpu += parse(spec?.overhead, "cpu", "spec.overhead") ?? 0;
+  memoryBytes += parse(spec?.overhead, "memory", "spec.overhead") ?? 0;
+  return { milliCpu, memoryBytes };
+}
+
+export interface Allocatable {
+  milliCpu: number;
+  memoryBytes: number;
+  pods: number;
+}
+
+function lenient(map: { [key: string]: string }, key: string): number {
+  const text = map[key];
+  if (text === undefined) return 0;
+  const q = Quantity.tryParse(text);
+  if (q === undefined || q.sign() < 0) return 0;
+  return key === "cpu" ? q.milliValue() : q.value();
+}
+
+/**
+ * What the node offers. An empty allocatable falls back to capacity, as the API server's defaulting
+ * does; a malformed quantity offers nothing rather than failing every pod.
+ */
+export function nodeAllocatable(node: Node): Allocatable {
+  const status = node.status;
+  let map = status?.allocatable ?? {};
+  if (Object.keys(map).length === 0) map = status?.capacity ?? {};
+  return { milliCpu: lenient(map, "cpu"), memoryBytes: lenient(map, "memory"), pods: lenient(map, "pods") };
+}

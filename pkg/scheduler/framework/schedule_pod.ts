@@ -1,0 +1,249 @@
+// One scheduling attempt, as kube-scheduler's schedulePod: PreFilter, Filter over a rotating
+// window of nodes until enough feasible ones are found, PreScore, Score and NormalizeScore with
+// weights, then the best node (ties broken at random). When no node fits, PostFilter
+// (preemption) may nominate a node and victims.
+
+import type { Random } from "../../../raft/core/random.js";
+import type { Pod } from "../../api/registry.js";
+import { CycleState } from "./cycle_state.js";
+import { type Diagnosis, FitError } from "./fit_error.js";
+import type { Framework } from "./framework.js";
+import { MAX_NODE_SCORE, PreFilterResult, type PostFilterResult } from "./interface.js";
+import type { NodeInfo } from "./node_info.js";
+import { PodInfo } from "./pod_info.js";
+import type { Snapshot } from "./snapshot.js";
+import { Code, Status } from "./status.js";
+
+/** Kubernetes' floor: below this many nodes, all are searched. */
+export const MIN_FEASIBLE_NODES_TO_FIND = 100;
+/** Kubernetes' floor for the adaptive percentage. */
+export const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
+
+/** How many feasible nodes to find before scoring, exactly as kube-scheduler's numFeasibleNodesToFind. */
+export function numFeasibleNodesToFind(percentageOfNodesToScore: number, numAllNodes: number): number {
+  if (numAllNodes < MIN_FEASIBLE_NODES_TO_FIND) return numAllNodes;
+  let percentage = percentageOfNodesToScore;
+  if (percentage === 0) {
+    percentage = 50 - Math.trunc(numAllNodes / 125);
+    if (percentage < MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND) percentage = MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND;
+  }
+  const numNodes = Math.trunc((numAllNodes * percentage) / 100);
+  return numNodes < MIN_FEASIBLE_NODES_TO_FIND ? MIN_FEASIBLE_NODES_TO_FIND : numNodes;
+}
+
+/** A plugin failed in a way that is not about the pod (code Error): retry with backoff. */
+export class SchedulingError extends Error {
+  constructor(
+    readonly pod: PodInfo,
+    readonly status: Status,
+  ) {
+    super(`Cannot schedule pod ${JSON.stringify(`${pod.namespace}/${pod.name}`)}: plugin ${JSON.stringify(status.plugin)} failed: ${status.message()}`);
+    this.name = "SchedulingError";
+  }
+}
+
+export interface ScheduledResult {
+  kind: "scheduled";
+  pod: PodInfo;
+  nodeName: string;
+  /** Nodes filtered in this attempt (feasible or not). */
+  evaluatedNodes: number;
+  feasibleNodes: number;
+}
+
+export interface UnschedulableResult {
+  kind: "unschedulable";
+  pod: PodInfo;
+  error: FitError;
+  /** Set when preemption found room: the pod should wait for `victims` to go, then try again. */
+  preemption: PostFilterResult | undefined;
+}
+
+export type ScheduleResult = ScheduledResult | UnschedulableResult;
+
+interface MutableDiagnosis {
+  statuses: Map<string, Status>;
+  absent: Status | undefined;
+  unschedulablePlugins: Set<string>;
+  preFilterMsg: string;
+  postFilterMsg: string;
+}
+
+/**
+ * Picks a node for the pod, or explains why none fits. Reads the snapshot only; the caller assumes
+ * the pod onto the chosen node. Throws SchedulingError when a plugin reports an internal error.
+ */
+export function schedulePod(pod: Pod | PodInfo, snapshot: Snapshot, fwk: Framework, random: Random): ScheduleResult {
+  const info = pod instanceof PodInfo ? pod : new PodInfo(pod);
+  const d: MutableDiagnosis = {
+    statuses: new Map(),
+    absent: undefined,
+    unschedulablePlugins: new Set(),
+    preFilterMsg: "",
+    postFilterMsg: "",
+  };
+  const all = snapshot.nodeInfos;
+  if (all.length === 0) return unschedulable(info, 0, d, undefined);
+  if (info.parseError !== undefined) {
+    d.preFilterMsg = info.parseError;
+    d.absent = Status.unresolvable(info.parseError);
+    return unschedulable(info, all.length, d, undefined);
+  }
+  const state = new CycleState(snapshot);
+
+  let allowed: Set<string> | undefined;
+  let allowedReason = "";
+  for (const p of fwk.preFilterPlugins) {
+    const r = p.preFilter(state, info);
+    if (r === null) continue;
+    if (r instanceof PreFilterResult) {
+      allowed = allowed === undefined ? new Set(r.nodeNames) : new Set([...allowed].filter((n) => r.nodeNames.has(n)));
+      allowedReason = allowedReason === "" ? r.reason : `${allowedReason}, ${r.reason}`;
+      continue;
+    }
+    if (r.code === Code.Skip) {
+      state.skipFilterPlugins.add(p.name);
+      continue;
+    }
+    if (r.code === Code.Success) continue;
+    const s = r.plugin === "" ? r.withPlugin(p.name) : r;
+    if (!s.isRejection()) throw new SchedulingError(info, s);
+    d.unschedulablePlugins.add(s.plugin);
+    d.preFilterMsg = s.message();
+    d.absent = s;
+    return withPostFilter(info, all.length, d, state, fwk);
+  }
+
+  let nodes = all;
+  if (allowed !== undefined) {
+    nodes = all.filter((n) => allowed.has(n.name));
+    d.absent = Status.unresolvable(allowedReason);
+  }
+
+  const nominated = info.pod.status?.nominatedNodeName;
+  if (nominated) {
+    const n = snapshot.get(nominated);
+    if (n !== undefined && (allowed === undefined || allowed.has(nominated))) {
+      const s = fwk.runFilterPlugins(state, info, n);
+      if (s === null) return { kind: "scheduled", pod: info, nodeName: nominated, evaluatedNodes: 1, feasibleNodes: 1 };
+      if (s.code === Code.Error) throw new SchedulingError(info, s);
+    }
+  }
+
+  const feasible = findNodesThatPassFilters(state, info, fwk, nodes, d);
+  if (feasible.length === 0) return withPostFilter(info, all.length, d, state, fwk);
+  const evaluatedNodes = feasible.length + d.statuses.size;
+  if (feasible.length === 1) {
+    return { kind: "scheduled", pod: info, nodeName: feasible[0].name, evaluatedNodes, feasibleNodes: 1 };
+  }
+  const totals = prioritizeNodes(state, info, fwk, feasible);
+  const best = selectHost(totals, random);
+  return { kind: "scheduled", pod: info, nodeName: feasible[best].name, evaluatedNodes, feasibleNodes: feasible.length };
+}
+
+function findNodesThatPassFilters(
+  state: CycleState,
+  pod: PodInfo,
+  fwk: Framework,
+  nodes: readonly NodeInfo[],
+  d: MutableDiagnosis,
+): NodeInfo[] {
+  const n = nodes.length;
+  if (n === 0) return [];
+  const numToFind = numFeasibleNodesToFind(fwk.percentageOfNodesToScore, n);
+  const start = fwk.nextStartNodeIndex % n;
+  const feasible: NodeInfo[] = [];
+  if (fwk.filterPlugins.length === 0) {
+    for (let i = 0; i < numToFind; i++) feasible.push(nodes[(start + i) % n]);
+    fwk.nextStartNodeIndex = (start + numToFind) % n;
+    return feasible;
+  }
+  let processed = 0;
+  for (let i = 0; i < n && feasible.length < numToFind; i++) {
+    const node = nodes[(start + i) % n];
+    processed++;
+    const s = fwk.runFilterPlugins(state, pod, node);
+    if (s === null) {
+      feasible.push(node);
+      continue;
+    }
+    if (s.code === Code.Error) throw new SchedulingError(pod, s);
+    d.statuses.set(node.name, s);
+    d.unschedulablePlugins.add(s.plugin);
+  }
+  fwk.nextStartNodeIndex = (start + processed) % n;
+  return feasible;
+}
+
+/** The weighted sum of every score plugin's normalized score, per feasible node. */
+export function prioritizeNodes(state: CycleState, pod: PodInfo, fwk: Framework, nodes: readonly NodeInfo[]): Float64Array {
+  const m = nodes.length;
+  const totals = new Float64Array(m);
+  if (fwk.scorePlugins.length === 0) return totals.fill(1);
+  for (const p of fwk.preScorePlugins) {
+    const s = p.preScore(state, pod, nodes);
+    if (s === null || s.code === Code.Success) continue;
+    if (s.code === Code.Skip) {
+      state.skipScorePlugins.add(p.name);
+      continue;
+    }
+    throw new SchedulingError(pod, s.plugin === "" ? s.withPlugin(p.name) : s);
+  }
+  const scores = new Float64Array(m);
+  for (const { plugin, weight } of fwk.scorePlugins) {
+    if (state.skipScorePlugins.size > 0 && state.skipScorePlugins.has(plugin.name)) continue;
+    for (let i = 0; i < m; i++) scores[i] = plugin.score(state, pod, nodes[i]);
+    plugin.normalizeScore?.(state, pod, nodes, scores);
+    for (let i = 0; i < m; i++) {
+      const v = scores[i];
+      if (!(v >= 0 && v <= MAX_NODE_SCORE)) {
+        throw new SchedulingError(
+          pod,
+          new Status(Code.Error, [`score ${v} for node ${JSON.stringify(nodes[i].name)} is outside 0..${MAX_NODE_SCORE}`], plugin.name),
+        );
+      }
+      totals[i] += v * weight;
+    }
+  }
+  return totals;
+}
+
+/** The index of a highest total; among equals each is equally likely (reservoir sampling, as Kubernetes). */
+export function selectHost(totals: Float64Array, random: Random): number {
+  let best = 0;
+  let max = totals[0];
+  let ties = 1;
+  for (let i = 1; i < totals.length; i++) {
+    const v = totals[i];
+    if (v > max) {
+      max = v;
+      best = i;
+      ties = 1;
+    } else if (v === max) {
+      ties++;
+      if (random.intn(ties) === 0) best = i;
+    }
+  }
+  return best;
+}
+
+function withPostFilter(info: PodInfo, numAllNodes: number, d: MutableDiagnosis, state: CycleState, fwk: Framework): UnschedulableResult {
+  let result: PostFilterResult | undefined;
+  const reasons: string[] = [];
+  for (const p of fwk.postFilterPlugins) {
+    const { result: r, status } = p.postFilter(state, info, d, fwk);
+    if (status === null || status.code === Code.Success) {
+      result = r;
+      reasons.length = 0;
+      break;
+    }
+    reasons.push(...status.reasons);
+    if (status.code !== Code.Unschedulable) break;
+  }
+  d.postFilterMsg = reasons.join(", ");
+  return unschedulable(info, numAllNodes, d, result);
+}
+
+function unschedulable(info: PodInfo, numAllNodes: number, d: Diagnosis, preemption: PostFilterResult | undefined): UnschedulableResult {
+  return { kind: "unschedulable", pod: info, error: new FitError(info, numAllNodes, d), preemption };
+}

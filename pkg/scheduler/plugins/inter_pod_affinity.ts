@@ -1,0 +1,223 @@
+// InterPodAffinity: required pod affinity and anti-affinity (the incoming pod's terms, and the
+// anti-affinity of pods already placed against the incoming pod), counted per topology pair in
+// PreFilter so that Filter is a few map lookups per node; preferred terms score nodes.
+
+import type { CycleState } from "../framework/cycle_state.js";
+import type { FilterPlugin, PreFilterPlugin, PreScorePlugin, ScorePlugin } from "../framework/interface.js";
+import { MAX_NODE_SCORE } from "../framework/interface.js";
+import type { NodeInfo } from "../framework/node_info.js";
+import { type AffinityTerm, type PodInfo, termMatches, type WeightedAffinityTerm } from "../framework/pod_info.js";
+import { Status } from "../framework/status.js";
+import { TopologyCounts } from "../framework/topology_counts.js";
+import type { Labels } from "../../api/labels.js";
+
+export const INTER_POD_AFFINITY = "InterPodAffinity";
+export const ERR_REASON_AFFINITY_RULES_NOT_MATCH = "node(s) didn't match pod affinity rules";
+export const ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH = "node(s) didn't match pod anti-affinity rules";
+export const ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH = "node(s) didn't satisfy existing pods anti-affinity rules";
+
+const PRE_FILTER_KEY = "PreFilter" + INTER_POD_AFFINITY;
+const PRE_SCORE_KEY = "PreScore" + INTER_POD_AFFINITY;
+
+const REJECT_AFFINITY = new Status("UnschedulableAndUnresolvable", [ERR_REASON_AFFINITY_RULES_NOT_MATCH], INTER_POD_AFFINITY);
+const REJECT_ANTI_AFFINITY = new Status("Unschedulable", [ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH], INTER_POD_AFFINITY);
+const REJECT_EXISTING_ANTI_AFFINITY = new Status("Unschedulable", [ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH], INTER_POD_AFFINITY);
+
+export interface InterPodAffinityArgs {
+  /** The score weight of an existing pod's required affinity that the incoming pod matches (Kubernetes: 1). */
+  hardPodAffinityWeight?: number;
+}
+
+class PreFilterState {
+  constructor(
+    /** Pairs where a placed pod's required anti-affinity term matches the incoming pod. */
+    readonly existingAntiAffinityCounts: TopologyCounts,
+    /** Pairs hosting pods that match all of the incoming pod's required affinity terms. */
+    readonly affinityCounts: TopologyCounts,
+    /** Pairs hosting pods that match one of the incoming pod's required anti-affinity terms. */
+    readonly antiAffinityCounts: TopologyCounts,
+    readonly namespaceLabels: Labels,
+  ) {}
+
+  clone(): PreFilterState {
+    return new PreFilterState(
+      this.existingAntiAffinityCounts.clone(),
+      this.affinityCounts.clone(),
+      this.antiAffinityCounts.clone(),
+      this.namespaceLabels,
+    );
+  }
+}
+
+function matchesAll(terms: readonly AffinityTerm[], pod: PodInfo, nsLabels: Labels): boolean {
+  if (terms.length === 0) return false;
+  for (const t of terms) if (!termMatches(t, pod, nsLabels)) return false;
+  return true;
+}
+
+/** The incoming pod's state as if `other` were added (sign 1) to or removed (-1) from `node`. */
+function update(s: PreFilterState, pod: PodInfo, other: PodInfo, node: NodeInfo, sign: 1 | -1, nsOf: (ns: string) => Labels): void {
+  const labels = node.labels;
+  for (const t of other.requiredAntiAffinityTerms) {
+    if (termMatches(t, pod, s.namespaceLabels)) s.existingAntiAffinityCounts.addForNode(t.topologyKey, labels, sign);
+  }
+  const otherNs = nsOf(other.namespace);
+  if (matchesAll(pod.requiredAffinityTerms, other, otherNs)) {
+    for (const t of pod.requiredAffinityTerms) s.affinityCounts.addForNode(t.topologyKey, labels, sign);
+  }
+  for (const t of pod.requiredAntiAffinityTerms) {
+    if (termMatches(t, other, otherNs)) s.antiAffinityCounts.addForNode(t.topologyKey, labels, sign);
+  }
+}
+
+export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
+  readonly name = INTER_POD_AFFINITY;
+  private readonly hardPodAffinityWeight: number;
+
+  constructor(args: InterPodAffinityArgs = {}) {
+    this.hardPodAffinityWeight = args.hardPodAffinityWeight ?? 1;
+  }
+
+  preFilter(state: CycleState, pod: PodInfo): Status | null {
+    const snapshot = state.snapshot;
+    const nsOf = (ns: string): Labels => snapshot.namespaceLabels(ns);
+    const nsLabels = nsOf(pod.namespace);
+    const existingAnti = new TopologyCounts();
+    for (const node of snapshot.nodesWithRequiredAntiAffinityPods()) {
+      for (const other of node.pods) {
+        if (!other.hasRequiredAntiAffinity) continue;
+        for (const t of other.requiredAntiAffinityTerms) {
+          if (termMatches(t, pod, nsLabels)) existingAnti.addForNode(t.topologyKey, node.labels, 1);
+        }
+      }
+    }
+    const affinity = new TopologyCounts();
+    const anti = new TopologyCounts();
+    const aff = pod.requiredAffinityTerms;
+    const antiTerms = pod.requiredAntiAffinityTerms;
+    if (aff.length > 0 || antiTerms.length > 0) {
+      for (const node of snapshot.nodeInfos) {
+        const labels = node.labels;
+        for (const other of node.pods) {
+          const otherNs = nsOf(other.namespace);
+          if (aff.length > 0 && matchesAll(aff, other, otherNs)) {
+            for (const t of aff) affinity.addForNode(t.topologyKey, labels, 1);
+          }
+          for (const t of antiTerms) if (termMatches(t, other, otherNs)) anti.addForNode(t.topologyKey, labels, 1);
+        }
+      }
+    }
+    if (existingAnti.pairs === 0 && aff.length === 0 && antiTerms.length === 0) return Status.skip();
+    state.write(PRE_FILTER_KEY, new PreFilterState(existingAnti, affinity, anti, nsLabels));
+    return null;
+  }
+
+  addPod(state: CycleState, pod: PodInfo, added: PodInfo, node: NodeInfo): void {
+    const s = state.read<PreFilterState>(PRE_FILTER_KEY);
+    if (s !== undefined) update(s, pod, added, node, 1, (ns) => state.snapshot.namespaceLabels(ns));
+  }
+
+  removePod(state: CycleState, pod: PodInfo, removed: PodInfo, node: NodeInfo): void {
+    const s = state.read<PreFilterState>(PRE_FILTER_KEY);
+    if (s !== undefined) update(s, pod, removed, node, -1, (ns) => state.snapshot.namespaceLabels(ns));
+  }
+
+  filter(state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
+    const s = state.read<PreFilterState>(PRE_FILTER_KEY);
+    if (s === undefined) return Status.error(`cycle state has no ${PRE_FILTER_KEY}`);
+    const labels = node.labels;
+    if (!satisfiesAffinity(s, pod, labels)) return REJECT_AFFINITY;
+    for (const t of pod.requiredAntiAffinityTerms) {
+      const v = labels[t.topologyKey];
+      if (v !== undefined && s.antiAffinityCounts.get(t.topologyKey, v) > 0) return REJECT_ANTI_AFFINITY;
+    }
+    if (s.existingAntiAffinityCounts.pairs > 0) {
+      for (const key of s.existingAntiAffinityCounts.keys()) {
+        const v = labels[key];
+        if (v !== undefined && s.existingAntiAffinityCounts.get(key, v) > 0) return REJECT_EXISTING_ANTI_AFFINITY;
+      }
+    }
+    return null;
+  }
+
+  preScore(state: CycleState, pod: PodInfo): Status | null {
+    const snapshot = state.snapshot;
+    const hasPreferred = pod.preferredAffinityTerms.length > 0 || pod.preferredAntiAffinityTerms.length > 0;
+    const nodes: Iterable<NodeInfo> = hasPreferred ? snapshot.nodeInfos : snapshot.nodesWithAffinityPods();
+    const scores = new TopologyCounts();
+    const podNsLabels = snapshot.namespaceLabels(pod.namespace);
+    for (const node of nodes) {
+      const labels = node.labels;
+      if (Object.keys(labels).length === 0) continue;
+      for (const other of node.pods) {
+        if (!hasPreferred && !other.hasAffinity) continue;
+        const otherNs = snapshot.namespaceLabels(other.namespace);
+        addWeighted(scores, pod.preferredAffinityTerms, other, otherNs, labels, 1);
+        addWeighted(scores, pod.preferredAntiAffinityTerms, other, otherNs, labels, -1);
+        if (this.hardPodAffinityWeight > 0) {
+          for (const t of other.requiredAffinityTerms) {
+            if (termMatches(t, pod, podNsLabels)) scores.addForNode(t.topologyKey, labels, this.hardPodAffinityWeight);
+          }
+        }
+        addWeighted(scores, other.preferredAffinityTerms, pod, podNsLabels, labels, 1);
+        addWeighted(scores, other.preferredAntiAffinityTerms, pod, podNsLabels, labels, -1);
+      }
+    }
+    if (scores.pairs === 0) return Status.skip();
+    state.write(PRE_SCORE_KEY, scores);
+    return null;
+  }
+
+  score(state: CycleState, _pod: PodInfo, node: NodeInfo): number {
+    const scores = state.read<TopologyCounts>(PRE_SCORE_KEY);
+    if (scores === undefined) return 0;
+    let s = 0;
+    for (const key of scores.keys()) {
+      const v = node.labels[key];
+      if (v !== undefined) s += scores.get(key, v);
+    }
+    return s;
+  }
+
+  /** Min-max scaling to 0..100, as Kubernetes (raw scores may be negative). */
+  normalizeScore(_state: CycleState, _pod: PodInfo, _nodes: readonly NodeInfo[], scores: Float64Array): void {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const s of scores) {
+      if (s < min) min = s;
+      if (s > max) max = s;
+    }
+    const diff = max - min;
+    for (let i = 0; i < scores.length; i++) {
+      scores[i] = diff > 0 ? Math.trunc((MAX_NODE_SCORE * (scores[i] - min)) / diff) : 0;
+    }
+  }
+}
+
+function satisfiesAffinity(s: PreFilterState, pod: PodInfo, labels: Readonly<Record<string, string>>): boolean {
+  const terms = pod.requiredAffinityTerms;
+  if (terms.length === 0) return true;
+  let podsExist = true;
+  for (const t of terms) {
+    const v = labels[t.topologyKey];
+    // Every topology key must exist on the node.
+    if (v === undefined) return false;
+    if (s.affinityCounts.get(t.topologyKey, v) <= 0) podsExist = false;
+  }
+  if (podsExist) return true;
+  // The first pod of a group with affinity to itself: allowed when no pod matches yet and it matches its own terms.
+  return s.affinityCounts.pairs === 0 && matchesAll(terms, pod, s.namespaceLabels);
+}
+
+function addWeighted(
+  scores: TopologyCounts,
+  terms: readonly WeightedAffinityTerm[],
+  target: PodInfo,
+  targetNsLabels: Labels,
+  nodeLabels: Readonly<Record<string, string>>,
+  sign: 1 | -1,
+): void {
+  for (const t of terms) {
+    if (termMatches(t, target, targetNsLabels)) scores.addForNode(t.topologyKey, nodeLabels, sign * t.weight);
+  }
+}

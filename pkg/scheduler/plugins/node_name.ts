@@ -1,0 +1,25 @@
+// NodeName: a pod that names its node (spec.nodeName) fits only that node.
+
+import type { CycleState } from "../framework/cycle_state.js";
+import type { FilterPlugin } from "../framework/interface.js";
+import type { NodeInfo } from "../framework/node_info.js";
+import type { PodInfo } from "../framework/pod_info.js";
+import { Status } from "../framework/status.js";
+
+export const NODE_NAME = "NodeName";
+export const ERR_REASON_NODE_NAME = "node(s) didn't match the requested node name";
+
+const REJECT = new Status("UnschedulableAndUnresolvable", [ERR_REASON_NODE_NAME], NODE_NAME);
+
+export function fitsNodeName(pod: PodInfo, node: NodeInfo): boolean {
+  const want = pod.pod.spec?.nodeName;
+  return !want || want === node.name;
+}
+
+export class NodeName implements FilterPlugin {
+  readonly name = NODE_NAME;
+
+  filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
+    return fitsNodeName(pod, node) ? null : REJECT;
+  }
+}

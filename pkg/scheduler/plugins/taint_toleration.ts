@@ -1,0 +1,60 @@
+// TaintToleration: a node's NoSchedule and NoExecute taints keep off pods that do not tolerate
+// them; PreferNoSchedule taints only lower the node's score.
+
+import type { Toleration } from "../../../gen/navarch/api/v1/core.js";
+import type { CycleState } from "../framework/cycle_state.js";
+import type { FilterPlugin, PreScorePlugin, ScorePlugin } from "../framework/interface.js";
+import type { NodeInfo } from "../framework/node_info.js";
+import { defaultNormalizeScore } from "../framework/normalize.js";
+import type { PodInfo } from "../framework/pod_info.js";
+import { Status } from "../framework/status.js";
+import { toleratesAny } from "../framework/tolerations.js";
+
+export const TAINT_TOLERATION = "TaintToleration";
+
+const PRE_SCORE_KEY = "PreScore" + TAINT_TOLERATION;
+
+export function untoleratedTaintReason(key: string, value: string): string {
+  return `node(s) had untolerated taint {${key}: ${value}}`;
+}
+
+interface PreScoreState {
+  preferNoSchedule: readonly Toleration[];
+}
+
+export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugin {
+  readonly name = TAINT_TOLERATION;
+
+  filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
+    const taints = node.taints;
+    if (taints.length === 0) return null;
+    const tolerations = pod.pod.spec?.tolerations ?? [];
+    for (const taint of taints) {
+      if (taint.effect !== "NoSchedule" && taint.effect !== "NoExecute") continue;
+      if (!toleratesAny(tolerations, taint)) {
+        return new Status("UnschedulableAndUnresolvable", [untoleratedTaintReason(taint.key ?? "", taint.value ?? "")], TAINT_TOLERATION);
+      }
+    }
+    return null;
+  }
+
+  preScore(state: CycleState, pod: PodInfo): Status | null {
+    const preferNoSchedule = (pod.pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === "PreferNoSchedule");
+    state.write(PRE_SCORE_KEY, { preferNoSchedule } satisfies PreScoreState);
+    return null;
+  }
+
+  /** The number of PreferNoSchedule taints the pod does not tolerate. */
+  score(state: CycleState, _pod: PodInfo, node: NodeInfo): number {
+    const taints = node.taints;
+    if (taints.length === 0) return 0;
+    const tolerations = state.read<PreScoreState>(PRE_SCORE_KEY)?.preferNoSchedule ?? [];
+    let n = 0;
+    for (const taint of taints) if (taint.effect === "PreferNoSchedule" && !toleratesAny(tolerations, taint)) n++;
+    return n;
+  }
+
+  normalizeScore(_state: CycleState, _pod: PodInfo, _nodes: readonly NodeInfo[], scores: Float64Array): void {
+    defaultNormalizeScore(scores, true);
+  }
+}
