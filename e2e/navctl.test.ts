@@ -38,6 +38,33 @@ function navctl(cwd: string, home: string, args: string[], input?: string): Prom
   });
 }
 
+/** A navctl that keeps running (get -w): its output so far, and a way to stop it with Ctrl-C. */
+function navctlLive(cwd: string, home: string, args: string[]): { output: () => string; stop: () => Promise<number | null> } {
+  const env = { ...process.env, HOME: home };
+  delete env.NAVCTL_SERVER;
+  delete env.NAVCTL_CONFIG;
+  const p = spawn(process.execPath, [BIN, ...args], { cwd, env });
+  let stdout = '';
+  p.stdout.on('data', (d) => (stdout += d));
+  p.stderr.on('data', (d) => (stdout += d));
+  const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+  return {
+    output: () => stdout,
+    stop: async () => {
+      if (p.exitCode === null && p.signalCode === null) p.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
+async function waitFor(what: string, fn: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 function ok(r: Run, what: string): string {
   assert.equal(r.code, 0, `${what} exited ${r.code}: ${r.stderr}`);
   return r.stdout;
@@ -181,12 +208,17 @@ test('navctl apply, get, label, describe and delete against three masters', { ti
     assert.equal(ok(await run('label', 'deploy', 'web', 'owner=dev', '--overwrite'), 'label --overwrite'), 'deployment.apps/web labeled\n');
     assert.equal(ok(await run('get', 'deploy', '-l', 'owner=dev', '-o', 'name'), 'get -l'), 'deployment.apps/web\n');
 
-    // An edited manifest: image changed, a key removed; the hand-set label stays.
+    // An edited manifest: image changed, a key removed; the hand-set label stays. A watch sees it.
+    const watch = navctlLive(work, dir, ['get', 'deploy', '-w']);
+    await waitFor('the watch to print its table', () => /^NAME.*\nweb\s+\d\/2/.test(watch.output()));
     writeFileSync(join(manifests, '10-app.yaml'), app('nginx:1.26', false));
     assert.equal(
       ok(await run('apply', '-f', join(manifests, '10-app.yaml')), 'apply edited'),
       'configmap/web-config configured\ndeployment.apps/web configured\nservice/web unchanged\n',
     );
+    await waitFor('the watch to print the change', () => watch.output().trimEnd().split('\n').length >= 3);
+    assert.equal(await watch.stop(), 0);
+    assert.match(watch.output(), /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\n(web\s+\d\/2\s+\d\s+\d\s+\d+s\n){2,}$/);
     const after = JSON.parse(ok(await run('get', 'deploy,cm', '-o', 'json'), 'get -o json')) as {
       kind: string;
       items: Array<{ kind: string; metadata: { labels?: Record<string, string> }; spec?: { template: { spec: { containers: Array<{ image: string; imagePullPolicy: string }> } } }; data?: Record<string, string> }>;
