@@ -22,10 +22,16 @@ interface Run {
   stderr: string;
 }
 
-function navctl(cwd: string, home: string, args: string[], input?: string): Promise<Run> {
-  const env = { ...process.env, HOME: home };
+/** This process's environment, with a HOME of the test's own and no navctl settings inherited. */
+function userEnv(home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
   delete env.NAVCTL_SERVER;
   delete env.NAVCTL_CONFIG;
+  return env;
+}
+
+function navctl(cwd: string, home: string, args: string[], input?: string): Promise<Run> {
+  const env = userEnv(home);
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [BIN, ...args], { cwd, env });
     let stdout = '';
@@ -40,9 +46,7 @@ function navctl(cwd: string, home: string, args: string[], input?: string): Prom
 
 /** A navctl that keeps running (get -w): its output so far, and a way to stop it with Ctrl-C. */
 function navctlLive(cwd: string, home: string, args: string[]): { output: () => string; stop: () => Promise<number | null> } {
-  const env = { ...process.env, HOME: home };
-  delete env.NAVCTL_SERVER;
-  delete env.NAVCTL_CONFIG;
+  const env = userEnv(home);
   const p = spawn(process.execPath, [BIN, ...args], { cwd, env });
   let stdout = '';
   p.stdout.on('data', (d) => (stdout += d));
