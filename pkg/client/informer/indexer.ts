@@ -16,6 +16,8 @@ export const byNamespace: IndexFunc<KubeObject> = (o) => [o.metadata?.namespace 
 /** What listers and handlers may use: reads only. */
 export interface ReadonlyIndexer<T extends KubeObject> {
   readonly size: number;
+  /** byNamespace and the indexes added. */
+  readonly indexNames: string[];
   get(namespace: string | undefined, name: string): T | undefined;
   getByKey(key: string): T | undefined;
   list(): T[];
@@ -59,6 +61,10 @@ export class Indexer<T extends KubeObject = KubeObject> implements ReadonlyIndex
 
   get size(): number {
     return this.items.size;
+  }
+
+  get indexNames(): string[] {
+    return [...this.funcs.keys()];
   }
 
   get(namespace: string | undefined, name: string): T | undefined {
