@@ -1,8 +1,9 @@
-// Backup and restore with real processes: three `navarch master` processes
-// take writes from etcdctl, one master's snapshot is saved, the cluster is
-// stopped, the snapshot is restored into three new data dirs with new
-// addresses, and three new `navarch master` processes serve exactly the
-// saved keys at the saved revision.
+// Cluster operations and backup/restore with real processes, as a user runs
+// them: three `navarch master` processes take writes from etcdctl; `navctl
+// cluster transfer-leader` moves leadership; `navctl snapshot save` saves a
+// follower's snapshot; the cluster is stopped; `navctl snapshot restore`
+// builds three new data dirs with new addresses; three new `navarch master`
+// processes serve exactly the saved keys at the saved revision.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,9 +11,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { downloadSnapshot } from '../pkg/etcdserver/snapshot_download.js';
 import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
-import { restoreSnapshot } from '../pkg/master/snapshot_restore.js';
+import { ROOT } from '../pkg/localcluster/process.js';
+
+/** The real navctl; no config file is read because every call that needs masters passes --server. */
+function navctl(args: string[]): Promise<string> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NAVCTL_SERVER;
+  delete env.NAVCTL_CONFIG;
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(ROOT, 'bin/navctl.js'), ...args], { env });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`navctl ${args.join(' ')} exited ${code}: ${err.trim() || out.trim()}`))));
+  });
+}
 
 function etcdctl(endpoints: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -34,7 +50,7 @@ interface GetJson {
 
 const decode = (b64: string): string => Buffer.from(b64, 'base64').toString();
 
-test('a snapshot of three masters restores into three new master processes at the same revision', { timeout: 180_000 }, async () => {
+test('navctl moves leadership, saves a snapshot of three masters and restores it into three new master processes at the same revision', { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-e2e-restore-'));
   const old = await LocalMasterCluster.create({ dir: join(dir, 'old'), masters: 3 });
   const restored = await LocalMasterCluster.create({ dir: join(dir, 'new'), masters: 3 });
@@ -47,13 +63,26 @@ test('a snapshot of three masters restores into three new master processes at th
     const before = JSON.parse(await etcdctl(old.endpoints, ['get', 'backup/', '--prefix', '-w', 'json'])) as GetJson;
     assert.equal(before.kvs?.length, 39);
 
+    const server = old.endpoints;
+    let leader = await old.waitForLeader();
+    const target = leader === 3 ? 1 : leader + 1;
+    assert.match(await navctl(['--server', server, 'cluster', 'transfer-leader', String(target)]), new RegExp(`^Leadership moved from member ${leader} \\(.+\\) to member ${target} \\(.+\\) at term \\d+\n$`));
+    leader = await old.waitForLeader();
+    assert.equal(leader, target);
+    const members = JSON.parse(await navctl(['--server', server, 'cluster', 'members', '-o', 'json'])) as Array<{ id: number; isLeader: boolean; reachable: boolean }>;
+    assert.deepEqual(members.map((x) => [x.id, x.isLeader, x.reachable]), old.members.map((m) => [m.id, m.id === leader, true]));
+
     const file = join(dir, 'backup.snap');
-    const saved = await downloadSnapshot(old.members[2].clientAddress, file);
-    assert.equal(saved.meta.revision, before.header.revision);
+    const follower = old.members.find((m) => m.id !== leader)!;
+    const saved = await navctl(['--server', server, 'snapshot', 'save', file, '--endpoint', follower.clientAddress]);
+    assert.match(saved, new RegExp(`^Snapshot saved to .*backup\\.snap: revision ${before.header.revision}, 39 keys, .* from member ${follower.id} at `));
     await old.stopAll('SIGTERM');
 
-    const peers = restored.members.map((m) => ({ id: m.id, address: m.peerAddress }));
-    for (const m of restored.members) await restoreSnapshot({ file, dataDir: m.dataDir, id: m.id, peers });
+    const peers = restored.members.map((m) => `${m.id}=${m.peerAddress}`).join(',');
+    for (const m of restored.members) {
+      const out = await navctl(['snapshot', 'restore', file, '--data-dir', m.dataDir, '--id', String(m.id), '--peers', peers]);
+      assert.match(out, new RegExp(`^Restored revision ${before.header.revision} \\(39 keys\\) into .* as member ${m.id} of a new cluster of 3\\.`));
+    }
     restored.startAll();
     await restored.waitForLeader(60_000);
     for (const m of restored.members) {
@@ -65,8 +94,8 @@ test('a snapshot of three masters restores into three new master processes at th
         `master ${m.id}: keys`,
       );
     }
-    const members = JSON.parse(await etcdctl(restored.endpoints, ['member', 'list', '-w', 'json'])) as { members: Array<{ peerURLs: string[] }> };
-    assert.deepEqual(members.members.map((x) => x.peerURLs[0]), restored.members.map((m) => `http://${m.peerAddress}`));
+    const now = JSON.parse(await navctl(['--server', restored.endpoints, 'cluster', 'members', '-o', 'json'])) as Array<{ peerAddress: string; reachable: boolean }>;
+    assert.deepEqual(now.map((x) => [x.peerAddress, x.reachable]), restored.members.map((m) => [m.peerAddress, true]));
     assert.equal((await etcdctl(restored.endpoints, ['put', 'after', 'restore'])).trim(), 'OK');
     const after = JSON.parse(await etcdctl(restored.endpoints, ['get', 'after', '-w', 'json'])) as GetJson;
     assert.equal(after.header.revision, before.header.revision + 1);
