@@ -51,6 +51,7 @@ export function fitErrorMessage(numAllNodes: number, d: Diagnosis): string {
     const reasons = reasonHistogram(numAllNodes, d);
     if (reasons.length > 0) msg += ` ${reasons.join(", ")}.`;
   }
-  if (d.postFilterMsg !== "") msg += ` ${d.postFilterMsg}.`;
+  // Preemption's message is itself a FitError message, already ending with a period.
+  if (d.postFilterMsg !== "") msg += d.postFilterMsg.endsWith(".") ? ` ${d.postFilterMsg}` : ` ${d.postFilterMsg}.`;
   return msg;
 }

@@ -1,6 +1,7 @@
 // The extension points, each its own small interface (kube-scheduler's framework/interface.go).
 // A plugin implements only the points it needs; calls return null for Success.
 
+import type { Random } from "../../../raft/core/random.js";
 import type { CycleState } from "./cycle_state.js";
 import type { NodeInfo } from "./node_info.js";
 import type { PodInfo } from "./pod_info.js";
@@ -62,6 +63,7 @@ export interface PostFilterPlugin extends Plugin {
     pod: PodInfo,
     nodes: NodeStatuses,
     handle: FrameworkHandle,
+    random: Random,
   ): { result: PostFilterResult | undefined; status: Status | null };
 }
 

@@ -111,7 +111,7 @@ export function schedulePod(pod: Pod | PodInfo, snapshot: Snapshot, fwk: Framewo
     d.unschedulablePlugins.add(s.plugin);
     d.preFilterMsg = s.message();
     d.absent = s;
-    return withPostFilter(info, all.length, d, state, fwk);
+    return withPostFilter(info, all.length, d, state, fwk, random);
   }
 
   let nodes = all;
@@ -131,7 +131,7 @@ export function schedulePod(pod: Pod | PodInfo, snapshot: Snapshot, fwk: Framewo
   }
 
   const feasible = findNodesThatPassFilters(state, info, fwk, nodes, d);
-  if (feasible.length === 0) return withPostFilter(info, all.length, d, state, fwk);
+  if (feasible.length === 0) return withPostFilter(info, all.length, d, state, fwk, random);
   const evaluatedNodes = feasible.length + d.statuses.size;
   if (feasible.length === 1) {
     return { kind: "scheduled", pod: info, nodeName: feasible[0].name, evaluatedNodes, feasibleNodes: 1 };
@@ -227,11 +227,18 @@ export function selectHost(totals: Float64Array, random: Random): number {
   return best;
 }
 
-function withPostFilter(info: PodInfo, numAllNodes: number, d: MutableDiagnosis, state: CycleState, fwk: Framework): UnschedulableResult {
+function withPostFilter(
+  info: PodInfo,
+  numAllNodes: number,
+  d: MutableDiagnosis,
+  state: CycleState,
+  fwk: Framework,
+  random: Random,
+): UnschedulableResult {
   let result: PostFilterResult | undefined;
   const reasons: string[] = [];
   for (const p of fwk.postFilterPlugins) {
-    const { result: r, status } = p.postFilter(state, info, d, fwk);
+    const { result: r, status } = p.postFilter(state, info, d, fwk, random);
     if (status === null || status.code === Code.Success) {
       result = r;
       reasons.length = 0;

@@ -1,0 +1,47 @@
+// The default-scheduler profile: Kubernetes' default plugins in its order, with its score weights
+// (TaintToleration 3; NodeAffinity, PodTopologySpread and InterPodAffinity 2; the resource scores 1).
+
+import { Framework, type ProfileConfig } from "./framework/framework.js";
+import { DefaultPreemption } from "./plugins/default_preemption.js";
+import { InterPodAffinity } from "./plugins/inter_pod_affinity.js";
+import { NodeAffinity } from "./plugins/node_affinity.js";
+import { NodeName } from "./plugins/node_name.js";
+import { NodeResourcesBalancedAllocation } from "./plugins/node_resources_balanced_allocation.js";
+import { NodeResourcesFit } from "./plugins/node_resources_fit.js";
+import { NodeResourcesLeastAllocated } from "./plugins/node_resources_least_allocated.js";
+import { NodeUnschedulable } from "./plugins/node_unschedulable.js";
+import { PodTopologySpread } from "./plugins/pod_topology_spread.js";
+import { TaintToleration } from "./plugins/taint_toleration.js";
+
+export const DEFAULT_SCHEDULER_NAME = "default-scheduler";
+
+export interface DefaultProfileOptions {
+  /** @default "default-scheduler" */
+  schedulerName?: string;
+  /** @default 0 (Kubernetes' adaptive percentage) */
+  percentageOfNodesToScore?: number;
+}
+
+export function defaultProfile(options: DefaultProfileOptions = {}): ProfileConfig {
+  return {
+    schedulerName: options.schedulerName ?? DEFAULT_SCHEDULER_NAME,
+    percentageOfNodesToScore: options.percentageOfNodesToScore ?? 0,
+    plugins: [
+      { plugin: new NodeUnschedulable() },
+      { plugin: new NodeName() },
+      { plugin: new TaintToleration(), weight: 3 },
+      { plugin: new NodeAffinity(), weight: 2 },
+      { plugin: new NodeResourcesFit() },
+      { plugin: new PodTopologySpread(), weight: 2 },
+      { plugin: new InterPodAffinity(), weight: 2 },
+      { plugin: new DefaultPreemption() },
+      { plugin: new NodeResourcesLeastAllocated(), weight: 1 },
+      { plugin: new NodeResourcesBalancedAllocation(), weight: 1 },
+    ],
+  };
+}
+
+/** A framework running the default profile; it holds the rotating filter start, so keep one per scheduler. */
+export function newDefaultFramework(options: DefaultProfileOptions = {}): Framework {
+  return new Framework(defaultProfile(options));
+}
