@@ -21,7 +21,7 @@ const program = new Command('navctl')
   .option('--server <host:port,...>', "the masters' client addresses (overrides any config file)")
   .option('--config <file>', 'navctl config file (default: ./.navarch/navctl.yaml, then ~/.navarch/navctl.yaml)')
   .option('-n, --namespace <namespace>', "the namespace to act in (default: the config's namespace, else default)")
-  .option('--request-timeout <duration>', 'give up on a request after this long, e.g. 5s, 1m; 0 for the client default')
+  .option('--request-timeout <duration>', 'give up on a request after this long, e.g. 5s, 1m (default: try the other masters for 5s)')
   .showHelpAfterError();
 
 const endpoints = (): string[] => resolveFromProcess(program.opts<GlobalFlags>()).endpoints;

@@ -243,6 +243,15 @@ test('navctl apply, get, label, describe and delete against three masters', { ti
     assert.match(errors[0], /^error: error validating "bad\.yaml" \(document 2, line 6\): .*spec\.containerz: unknown field/);
     assert.match(errors[1], /^Error from server \(Invalid\): error when applying "bad\.yaml" \(document 3, line 12\): Pod "noimage" is invalid: spec\.containers\[0\]\.image: Required value/);
 
+    // Manifests on stdin, and create (which refuses what exists).
+    const stdinCm = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: piped}\ndata: {k: v}\n';
+    const [piped, created] = await Promise.all([navctl(work, dir, ['apply', '-f', '-'], stdinCm), run('create', 'namespace', 'scratch')]);
+    assert.equal(ok(piped, 'apply -f -'), 'configmap/piped created\n');
+    assert.equal(ok(created, 'create namespace'), 'namespace/scratch created\n');
+    const again = await navctl(work, dir, ['create', '-f', '-'], stdinCm);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr, 'Error from server (AlreadyExists): error when creating "STDIN" (document 1, line 1): configmaps "piped" already exists\n');
+
     // Delete by name and by manifest; a missing object is kubectl's NotFound, exit 1.
     assert.equal(ok(await run('delete', 'pod', 'debug'), 'delete pod'), 'pod "debug" deleted\n');
     const gone = await run('get', 'pod', 'debug');

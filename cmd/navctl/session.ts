@@ -25,6 +25,9 @@ export function parseDuration(flag: string, text: string): number {
   return Math.round(Number(m[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000));
 }
 
+/** Without --request-timeout: how long to keep trying other masters (a leader election takes about a second). */
+const DEFAULT_RETRY_DEADLINE_MS = 5000;
+
 export class Session {
   readonly client: NavarchClient;
   /** The namespace commands act in: -n, else the config's. */
@@ -38,7 +41,7 @@ export class Session {
     const timeoutMs = flags.requestTimeout === undefined ? 0 : parseDuration('--request-timeout', flags.requestTimeout);
     this.client = new NavarchClient({
       endpoints: this.config.endpoints,
-      ...(timeoutMs > 0 ? { callTimeoutMs: timeoutMs, retryDeadlineMs: timeoutMs } : {}),
+      ...(timeoutMs > 0 ? { callTimeoutMs: timeoutMs, retryDeadlineMs: timeoutMs } : { retryDeadlineMs: DEFAULT_RETRY_DEADLINE_MS }),
     });
     this.explicitNamespace = flags.namespace !== undefined;
     this.namespace = flags.namespace ?? this.config.namespace;
@@ -74,7 +77,8 @@ function unreachable(e: ApiError): boolean {
 /** One line of kubectl-style error text for anything a command throws. */
 export function formatError(e: unknown, context = ''): string {
   if (e instanceof ApiError) {
-    if (unreachable(e)) return `Unable to connect to the server: ${e.message}`;
+    // grpc-js appends an empty "Resolution note:" to connection errors.
+    if (unreachable(e)) return `Unable to connect to the server: ${e.message.replace(/\.? Resolution note:\s*$/, '')}`;
     return `Error from server (${e.reason}): ${context}${e.message}`;
   }
   return `error: ${context}${e instanceof Error ? e.message : String(e)}`;
