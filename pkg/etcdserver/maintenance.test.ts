@@ -130,7 +130,11 @@ test('Defragment succeeds; HashKV agrees across members, changes with a write an
     const c = m.client(leader.id);
     assert.ok((await c.call('Maintenance', 'Defragment', {})).header);
     let rev = 0;
-    for (let i = 0; i < 2500; i += 1) rev = (await c.call('KV', 'Put', { key: b(`h/${i % 1200}`), value: b(`v${i}`) })).header.revision;
+    // More keys than one HashKV page (1000), some overwritten.
+    for (let i = 0; i < 2500; i += 100) {
+      const ops = Array.from({ length: 100 }, (_, j) => ({ request_put: { key: b(`h/${(i + j) % 1200}`), value: b(`v${i + j}`) } }));
+      rev = (await c.call('KV', 'Txn', { success: ops })).header.revision;
+    }
     await until('every member at the last revision', () => [...m.members.values()].every((x) => x.store.revision === rev));
     const hashes = await Promise.all([...m.members.keys()].map((id) => m.client(id).call('Maintenance', 'HashKV', { revision: rev })));
     assert.equal(new Set(hashes.map((h) => h.hash)).size, 1, `hashes ${hashes.map((h) => h.hash)}`);
