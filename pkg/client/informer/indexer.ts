@@ -122,9 +122,12 @@ export class Indexer<T extends KubeObject = KubeObject> implements ReadonlyIndex
     for (const o of items) {
       const key = objectKey(o);
       seen.add(key);
+      const held = this.items.get(key);
+      // Same revision, same content: keep the held object and its index entries.
+      if (held !== undefined && held.metadata?.resourceVersion === o.metadata?.resourceVersion && held.metadata?.resourceVersion) continue;
       const old = this.upsert(o);
       if (old === undefined) diff.added.push(o);
-      else if (old.metadata?.resourceVersion !== o.metadata?.resourceVersion) diff.updated.push([old, o]);
+      else diff.updated.push([old, o]);
     }
     for (const key of [...this.items.keys()]) {
       if (!seen.has(key)) diff.deleted.push(this.remove(key)!);
