@@ -6,9 +6,10 @@ import type { Command } from 'commander';
 import { decodeObject, encodeObject } from '../../pkg/api/convert/object.js';
 import type { KindInfo, KubeObject } from '../../pkg/api/registry.js';
 import { isApiError } from '../../pkg/client/mod.js';
-import { isObject, lastApplied, strategicToMergePatch, threeWayPatch, withLastApplied, type Json } from './apply_patch.js';
+import { isObject, LAST_APPLIED_ANNOTATION, lastApplied, strategicToMergePatch, threeWayPatch, withLastApplied, type Json } from './apply_patch.js';
 import { processIo, readManifests, where, type ManifestItem } from './manifests.js';
-import { kindPrefix, out, report, withSession, type Session } from './session.js';
+import { qualifiedResource } from '../../pkg/apiserver/api_error.js';
+import { err, kindPrefix, out, report, withSession, type Session } from './session.js';
 
 type JsonObject = { [key: string]: Json };
 
@@ -92,7 +93,13 @@ async function applyOne(s: Session, t: Target): Promise<Outcome> {
       }
     }
     const live = encodeObject(current) as JsonObject;
-    const { patch, type } = threeWayPatch(t.info.messageName, lastApplied(live), modified, live);
+    const original = lastApplied(live);
+    if (!original && attempt === 0) {
+      err(
+        `Warning: resource ${qualifiedResource(t.info)}/${t.name} is missing the ${LAST_APPLIED_ANNOTATION} annotation which is required by navctl apply. navctl apply should only be used on resources created declaratively by either navctl create --save-config or navctl apply. The missing annotation will be patched automatically.\n`,
+      );
+    }
+    const { patch, type } = threeWayPatch(t.info.messageName, original, modified, live);
     if (Object.keys(patch).length === 0) return 'unchanged';
     if (type === 'merge') {
       await s.client.patch(t.info.resource, t.namespace, t.name, 'merge', patch);

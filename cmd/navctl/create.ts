@@ -5,17 +5,20 @@ import type { Command } from 'commander';
 import { decodeObject } from '../../pkg/api/convert/object.js';
 import { kindByName } from '../../pkg/api/registry.js';
 import { addManifestOptions, targetOf, type ManifestFlags } from './apply.js';
+import { withLastApplied } from './apply_patch.js';
 import { processIo, readManifests, where } from './manifests.js';
 import { kindPrefix, out, report, withSession, type Session } from './session.js';
 
-async function createManifests(s: Session, flags: ManifestFlags): Promise<void> {
+async function createManifests(s: Session, flags: ManifestFlags & { saveConfig?: boolean }): Promise<void> {
   const items = readManifests(flags.filename, flags.recursive ?? false, processIo);
   if (items.length === 0) report(new Error('no objects passed to create'));
   for (const item of items) {
     const t = targetOf(s, item, 'creating');
     if (!t) continue;
     try {
-      await s.client.create(decodeObject(t.manifest).object, { resource: t.info.resource, namespace: t.namespace });
+      // --save-config: record the manifest as apply does, so a later apply knows which fields it owns.
+      const body = flags.saveConfig ? withLastApplied(t.manifest) : t.manifest;
+      await s.client.create(decodeObject(body).object, { resource: t.info.resource, namespace: t.namespace });
       out(`${kindPrefix(t.info)}/${t.name} created\n`);
     } catch (e) {
       report(e, `error when creating ${where(item)}: `);
@@ -24,9 +27,9 @@ async function createManifests(s: Session, flags: ManifestFlags): Promise<void> 
 }
 
 export function registerCreate(program: Command): void {
-  const create = addManifestOptions(program.command('create').description('create objects from manifests, or a namespace by name')).action((flags: ManifestFlags) =>
-    withSession(program, (s) => createManifests(s, flags)),
-  );
+  const create = addManifestOptions(program.command('create').description('create objects from manifests, or a namespace by name'))
+    .option('--save-config', 'record the manifest in the last-applied annotation, for a later apply')
+    .action((flags: ManifestFlags & { saveConfig?: boolean }) => withSession(program, (s) => createManifests(s, flags)));
   create
     .command('namespace <name>')
     .alias('ns')
