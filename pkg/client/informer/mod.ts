@@ -1,3 +1,14 @@
+// Informers: a local, indexed, always-current copy of a resource, with change handlers.
+//
+//   const factory = InformerFactory.forClient(client, { clock });
+//   const pods = factory.informer<Pod>('pods', { indexers: { byNode: (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []) } });
+//   pods.addEventHandler({ onAdd: (p) => queue.add(objectKey(p)), onUpdate: (o, n) => ..., onDelete: (p) => ... });
+//   factory.start();
+//   await factory.waitForSync({ timeoutMs: 30_000 });
+//   pods.store.byIndex('byNode', 'node-1');
+//
+// Handlers run synchronously after the store shows the change: enqueue a key and return.
+
 export { SharedInformer, type HandlerRegistration, type ResourceEventHandler, type SharedInformerOptions } from './shared_informer.js';
 export { Reflector, type ReflectorLogger, type ReflectorOptions, type ReflectorSink, type ReflectorStats } from './reflector.js';
 export { Indexer, NAMESPACE_INDEX, byNamespace, type IndexFunc, type ReadonlyIndexer, type ReplaceDiff } from './indexer.js';
