@@ -94,7 +94,7 @@ function noneFound(s: Session, flags: GetFlags, kinds: readonly KindInfo[]): str
   return `No resources found in ${s.namespace} namespace.\n`;
 }
 
-function printTables(s: Session, results: readonly Fetched[], flags: GetFlags, output: GetOutput, nowMs: number): void {
+function printTables(results: readonly Fetched[], flags: GetFlags, output: GetOutput, nowMs: number): void {
   const shown = results.filter((r) => r.objects.length > 0);
   const several = results.length > 1;
   shown.forEach((r, i) => {
@@ -166,7 +166,7 @@ export async function get(s: Session, args: readonly string[], flags: GetFlags):
   for (const r of requests) results.push(await fetch(s, r, flags));
   if (!flags.watchOnly) {
     if (output === 'table' || output === 'wide') {
-      printTables(s, results, flags, output, Date.now());
+      printTables(results, flags, output, Date.now());
       if (!named && results.every((r) => r.objects.length === 0)) err(noneFound(s, flags, requests.map((r) => r.info)));
     } else printObjects(results, output, named && requests.length === 1 && requests[0].names.length === 1);
   }

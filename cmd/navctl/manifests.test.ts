@@ -65,5 +65,5 @@ test('readManifests() reports a bad document with its field path and still retur
 });
 
 test('readManifests() without -f says so', () => {
-  assert.throws(() => readManifests([], false, memIo({})), /must specify one of -f/);
+  assert.throws(() => readManifests([], false, memIo({})), /must specify -f FILE/);
 });

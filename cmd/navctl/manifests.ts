@@ -64,7 +64,7 @@ export function manifestFiles(paths: readonly string[], recursive: boolean, io: 
 
 /** Decodes every document of every file; a file that cannot be read is an error for the whole command. */
 export function readManifests(paths: readonly string[], recursive: boolean, io: ManifestIo): ManifestItem[] {
-  if (paths.length === 0) throw new ManifestPathError('must specify one of -f and -k');
+  if (paths.length === 0) throw new ManifestPathError('must specify -f FILE (a manifest file, a directory of them, or - for stdin)');
   const items: ManifestItem[] = [];
   for (const file of manifestFiles(paths, recursive, io)) {
     const source = file === '-' ? 'STDIN' : file;
