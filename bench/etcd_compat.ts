@@ -1,10 +1,13 @@
 // A quick like-for-like check of the etcd-compatible facade: 3 Debian etcd
 // members and 3 navarch masters on this machine, the same closed-loop load
 // of puts and linearizable gets (128-byte values) through the same raw etcd
-// v3 gRPC client, requests spread over every member's endpoint.
-// Usage: npx tsx bench/etcd_compat.ts [--seconds 3] [--inflight 1,16,64]
+// v3 gRPC client. Requests are spread over every member's endpoint, or all
+// sent to one member (--target leader|follower). Prints each system's
+// figures, the Navarch/etcd ratios, and every member's RSS after the run.
+// Usage: npx tsx bench/etcd_compat.ts [--seconds 3] [--inflight 1,16,64,256]
+//   [--ops put,get] [--target spread|leader|follower] [--only navarch|etcd] [--cpu-prof DIR]
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdRawClient } from '../pkg/etcdserver/raw_client.js';
@@ -16,8 +19,16 @@ const arg = (name: string, def: string): string => {
   return i >= 0 ? process.argv[i + 1] : def;
 };
 const SECONDS = Number(arg('seconds', '3'));
-const INFLIGHT = arg('inflight', '1,16,64').split(',').map(Number);
+const INFLIGHT = arg('inflight', '1,16,64,256').split(',').map(Number);
+const OPS = arg('ops', 'put,get').split(',') as Array<'put' | 'get'>;
+const TARGET = arg('target', 'spread');
+const ONLY = arg('only', '');
+const CPU_PROF = arg('cpu-prof', '');
 const VALUE = Buffer.alloc(128, 'v');
+const KEYS = 1000;
+
+if (!['spread', 'leader', 'follower'].includes(TARGET)) throw new Error(`Invalid --target "${TARGET}": expected spread, leader or follower`);
+for (const op of OPS) if (op !== 'put' && op !== 'get') throw new Error(`Invalid --ops entry "${op}": expected put or get`);
 
 interface Result {
   ops: number;
@@ -30,11 +41,12 @@ async function load(clients: EtcdRawClient[], op: 'put' | 'get', inflight: numbe
   const lat: number[] = [];
   let errors = 0;
   let n = 0;
-  const end = performance.now() + SECONDS * 1000;
+  const start = performance.now();
+  const end = start + SECONDS * 1000;
   const worker = async (w: number): Promise<void> => {
     while (performance.now() < end) {
       const c = clients[n++ % clients.length];
-      const key = Buffer.from(`bench/${w}/${n % 1000}`);
+      const key = Buffer.from(`bench/${w}/${n % KEYS}`);
       const t0 = performance.now();
       try {
         if (op === 'put') await c.call('KV', 'Put', { key, value: VALUE });
@@ -46,9 +58,10 @@ async function load(clients: EtcdRawClient[], op: 'put' | 'get', inflight: numbe
     }
   };
   await Promise.all(Array.from({ length: inflight }, (_, w) => worker(w)));
+  const secs = (performance.now() - start) / 1000;
   lat.sort((a, b) => a - b);
   const q = (p: number): number => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
-  return { ops: lat.length / SECONDS, p50: q(0.5), p99: q(0.99), errors };
+  return { ops: lat.length / secs, p50: q(0.5), p99: q(0.99), errors };
 }
 
 async function waitReady(clients: EtcdRawClient[]): Promise<void> {
@@ -64,12 +77,35 @@ async function waitReady(clients: EtcdRawClient[]): Promise<void> {
   }
 }
 
+/** The endpoints the load goes to: all of them, or the leader's, or one follower's. */
+async function targets(endpoints: string[]): Promise<string[]> {
+  if (TARGET === 'spread') return endpoints;
+  const c = new EtcdRawClient(endpoints[0]);
+  try {
+    const leader = String((await c.call('Maintenance', 'Status', {})).leader);
+    for (const e of endpoints) {
+      const m = new EtcdRawClient(e);
+      try {
+        const id = String((await m.call('Maintenance', 'Status', {})).header.member_id);
+        if ((id === leader) === (TARGET === 'leader')) return [e];
+      } finally {
+        m.close();
+      }
+    }
+  } finally {
+    c.close();
+  }
+  throw new Error(`No ${TARGET} found among ${endpoints.join(', ')}`);
+}
+
 async function run(name: string, endpoints: string[]): Promise<Map<string, Result>> {
-  const clients = endpoints.map((e) => new EtcdRawClient(e));
+  const all = endpoints.map((e) => new EtcdRawClient(e));
   const out = new Map<string, Result>();
   try {
-    await waitReady(clients);
-    for (const op of ['put', 'get'] as const) {
+    await waitReady(all);
+    const chosen = await targets(endpoints);
+    const clients = all.filter((c) => chosen.includes(c.address));
+    for (const op of OPS) {
       for (const inflight of INFLIGHT) {
         const r = await load(clients, op, inflight);
         out.set(`${op} x${inflight}`, r);
@@ -77,37 +113,65 @@ async function run(name: string, endpoints: string[]): Promise<Map<string, Resul
       }
     }
   } finally {
-    for (const c of clients) c.close();
+    for (const c of all) c.close();
+  }
+  return out;
+}
+
+/** Resident set size in MB of every process whose command line contains `marker`. */
+function rssOf(marker: string): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) continue;
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) out.push(Math.round(Number(m[1]) / 1024));
+    } catch {
+      // The process ended meanwhile.
+    }
   }
   return out;
 }
 
 async function main(): Promise<void> {
-  if (!etcdAvailable()) throw new Error('etcd not found: apt-get install etcd-server (make bench-deps)');
   const dir = mkdtempSync(join(tmpdir(), 'navarch-bench-compat-'));
+  let etcdRes = new Map<string, Result>();
+  let navRes = new Map<string, Result>();
   try {
-    const etcd = await startEtcd(join(dir, 'etcd'));
-    let etcdRes: Map<string, Result>;
-    try {
-      for (const e of etcd.endpoints) await etcdStatus(e, 5000).catch(() => undefined);
-      etcdRes = await run('etcd', etcd.endpoints.map((e) => e.replace(/^http:\/\//, '')));
-    } finally {
-      await etcd.stop();
+    if (ONLY !== 'navarch') {
+      if (!etcdAvailable()) throw new Error('etcd not found: apt-get install etcd-server (make bench-deps)');
+      const etcd = await startEtcd(join(dir, 'etcd'));
+      try {
+        for (const e of etcd.endpoints) await etcdStatus(e, 5000).catch(() => undefined);
+        etcdRes = await run('etcd', etcd.endpoints.map((e) => e.replace(/^http:\/\//, '')));
+        process.stderr.write(`etcd RSS MB: ${rssOf(join(dir, 'etcd')).join(', ')}\n`);
+      } finally {
+        await etcd.stop();
+      }
     }
-    const cluster = await LocalMasterCluster.create({ dir: join(dir, 'navarch'), masters: 3 });
-    let navRes: Map<string, Result>;
-    try {
-      cluster.startAll();
-      await cluster.waitForLeader(60_000);
-      navRes = await run('navarch', cluster.members.map((m) => m.clientAddress));
-    } finally {
-      await cluster.stopAll('SIGTERM');
+    if (ONLY !== 'etcd') {
+      const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : undefined;
+      const cluster = await LocalMasterCluster.create({ dir: join(dir, 'navarch'), masters: 3, nodeArgs });
+      try {
+        cluster.startAll();
+        await cluster.waitForLeader(60_000);
+        navRes = await run('navarch', cluster.members.map((m) => m.clientAddress));
+        process.stderr.write(`navarch RSS MB: ${rssOf(join(dir, 'navarch')).join(', ')}\n`);
+      } finally {
+        await cluster.stopAll('SIGTERM');
+      }
     }
+    console.log(`target: ${TARGET}, ${SECONDS} s per level, 128-byte values`);
     console.log('| load | etcd ops/s | navarch ops/s | ratio | etcd p50/p99 ms | navarch p50/p99 ms |');
     console.log('|---|---|---|---|---|---|');
-    for (const [k, e] of etcdRes) {
-      const n = navRes.get(k)!;
-      console.log(`| ${k} | ${e.ops.toFixed(0)} | ${n.ops.toFixed(0)} | ${(n.ops / e.ops).toFixed(2)} | ${e.p50.toFixed(2)} / ${e.p99.toFixed(2)} | ${n.p50.toFixed(2)} / ${n.p99.toFixed(2)} |`);
+    for (const k of new Set([...etcdRes.keys(), ...navRes.keys()])) {
+      const e = etcdRes.get(k);
+      const n = navRes.get(k);
+      const f = (r: Result | undefined, g: (r: Result) => string): string => (r ? g(r) : '-');
+      console.log(
+        `| ${k} | ${f(e, (r) => r.ops.toFixed(0))} | ${f(n, (r) => r.ops.toFixed(0))} | ${e && n ? (n.ops / e.ops).toFixed(2) : '-'} | ${f(e, (r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`)} | ${f(n, (r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`)} |`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -109,6 +109,43 @@ test('three masters: a follower accepts writes and serves linearizable reads', a
   });
 });
 
+test('a txn that only reads is answered without a Raft entry, linearizable on a follower, serializable when asked', async () => {
+  await withMasters(3, async (m) => {
+    const leader = await m.leader();
+    const [f1, f2] = [...m.members.keys()].filter((id) => id !== leader.id);
+    await put(m.client(f1), 'cfg', 'blue');
+    const c = m.client(f2);
+    const readTxn = (value: string, serializable = false) =>
+      c.call('KV', 'Txn', {
+        compare: [{ key: b('cfg'), target: 3, result: 0, value: b(value) }],
+        success: [{ request_range: { key: b('cfg'), serializable } }],
+        failure: [{ request_range: { key: b('c'), range_end: b('d'), count_only: true, serializable } }],
+      });
+    const logBefore = leader.node.status().commit;
+    for (let i = 0; i < 5; i++) {
+      // Written through the other follower, then read here at once: ReadIndex makes it visible.
+      const w = await put(m.client(f1), 'cfg', `blue${i}`);
+      const hit = await readTxn(`blue${i}`);
+      assert.equal(hit.succeeded, true);
+      assert.equal(str(hit.responses[0].response_range.kvs[0].value), `blue${i}`);
+      assert.equal(hit.header.member_id, f2);
+      assert.equal(hit.header.revision, w.header.revision);
+      const miss = await readTxn('green');
+      assert.equal(miss.succeeded, false);
+      assert.equal(miss.responses[0].response_range.count, 1);
+    }
+    const ser = await readTxn('blue4', true);
+    assert.equal(ser.succeeded, true);
+    // Five puts made five entries; the eleven txns made none.
+    assert.equal(leader.node.status().commit, logBefore + 5);
+    // A txn with a write in either branch still goes through Raft.
+    const w = await c.call('KV', 'Txn', { compare: [{ key: b('cfg'), target: 3, result: 0, value: b('nope') }], failure: [{ request_put: { key: b('cfg'), value: b('red') } }] });
+    assert.equal(w.succeeded, false);
+    assert.equal(leader.node.status().commit, logBefore + 6);
+    assert.equal(str((await c.call('KV', 'Range', { key: b('cfg') })).kvs[0].value), 'red');
+  });
+});
+
 test('watch from a revision delivers every event in order with no gap, then live ones; compacted history cancels with compact_revision', async () => {
   await withMasters(3, async (m) => {
     const leader = await m.leader();

@@ -1,26 +1,25 @@
 // An etcd v3 compatible gRPC server over one member's replicated Store:
 // KV, Watch, Lease, Maintenance.Status and Cluster.MemberList. Writes are
-// Raft proposals made by the leader; a follower forwards a write to the
-// leader's server (so any member accepts writes, as etcd does). Reads are
+// Raft proposals: the leader appends them, a follower hands them to the
+// leader inside Raft and answers when the entry applies locally (so any
+// member accepts writes, as etcd does). Reads, and txns that only read, are
 // linearizable through ReadIndex unless the request is serializable.
 
 import {
-  Client,
   Metadata,
   Server,
   ServerCredentials,
-  credentials,
   status as Code,
-  type MethodDefinition,
   type ServerDuplexStream,
   type ServerUnaryCall,
   type sendUnaryData,
 } from '@grpc/grpc-js';
 import { ProposalDroppedError } from '../../raft/core/errors.js';
+import { RaftTimeoutError } from '../../raft/node/errors.js';
 import type { RaftNode } from '../../raft/node/raft_node.js';
-import { encodeCommand, keyToBytes, unwrapResult, type Store, type StoreCommand, type StoreResult } from '../store/mod.js';
+import { encodeCommand, isReadOnlyTxn, keyToBytes, unwrapResult, type Store, type StoreCommand, type StoreResult, type TxnResponse } from '../store/mod.js';
 import { kvToEtcd, rangeFromEtcd, responseOpToEtcd, txnFromEtcd, type Msg } from './convert.js';
-import { ERR_LEADER_CHANGED, ERR_NO_LEADER, grpcError, toGrpcError, type GrpcError } from './errors.js';
+import { ERR_LEADER_CHANGED, ERR_NO_LEADER, toGrpcError, type GrpcError } from './errors.js';
 import { LeaseKeeper } from './lease_keeper.js';
 import { loadEtcdApi, type EtcdApi } from './proto.js';
 import { maintenanceService } from './maintenance.js';
@@ -34,16 +33,20 @@ function notApplied(e: unknown): boolean {
   return g.details === ERR_NO_LEADER || g.details === ERR_LEADER_CHANGED || g.details.startsWith('No connection established');
 }
 
+/** etcd's rule: a txn is serializable when every op in both branches is a serializable range. */
+function txnSerializable(r: Msg): boolean {
+  const ops: Msg[] = [...(r.success ?? []), ...(r.failure ?? [])];
+  return ops.length > 0 && ops.every((op) => op.request_range?.serializable === true);
+}
+
 /** The etcd version clients see in Maintenance.Status (the API we implement). */
 export const ETCD_API_VERSION = '3.4.23';
-
-const FORWARDED = 'navarch-forwarded';
 
 export interface EtcdServerOptions {
   node: RaftNode;
   store: Store;
   clusterId: number;
-  /** Every member's etcd-compatible client address by member id: where followers forward writes, and MemberList's clientURLs. */
+  /** Every member's etcd-compatible client address by member id: MemberList's clientURLs. */
   clientAddresses: Map<number, string>;
   /** Member names for MemberList; default "member-<id>". */
   names?: Map<number, string>;
@@ -55,7 +58,7 @@ export interface EtcdServerOptions {
   maxWatchesPerStream?: number;
   /** Concurrent gRPC streams per connection. @default 1000 */
   maxConcurrentStreams?: number;
-  /** A forwarded write or a wait for a leader gives up after this long. @default 5000 */
+  /** A write (with its retries while there is no leader) gives up after this long. @default 5000 */
   forwardTimeoutMs?: number;
   /** Called with the time from proposing a write to its result here. */
   onProposal?: (seconds: number) => void;
@@ -70,10 +73,8 @@ export class EtcdServer {
   private server: Server | undefined;
   private boundPort = 0;
   private readonly api: EtcdApi = loadEtcdApi();
-  private readonly clients = new Map<string, Client>();
   private readonly streams = new Set<{ close(): void }>();
   private readonly keeper: LeaseKeeper;
-  private termCache = { term: 0, atMs: -Infinity };
   readonly now: () => number;
 
   constructor(readonly o: EtcdServerOptions) {
@@ -98,15 +99,15 @@ export class EtcdServer {
     const u = this.unary.bind(this);
     server.addService(s.KV, {
       Range: u('Range', (r) => this.range(r)),
-      Put: u('Put', (r, md) => this.put(r, md)),
-      DeleteRange: u('DeleteRange', (r, md) => this.deleteRange(r, md)),
-      Txn: u('Txn', (r, md) => this.txn(r, md)),
-      Compact: u('Compact', (r, md) => this.compact(r, md)),
+      Put: u('Put', (r) => this.put(r)),
+      DeleteRange: u('DeleteRange', (r) => this.deleteRange(r)),
+      Txn: u('Txn', (r) => this.txn(r)),
+      Compact: u('Compact', (r) => this.compact(r)),
     });
     server.addService(s.Watch, { Watch: (call: ServerDuplexStream<Msg, Msg>) => this.watch(call) });
     server.addService(s.Lease, {
-      LeaseGrant: u('LeaseGrant', (r, md) => this.leaseGrant(r, md)),
-      LeaseRevoke: u('LeaseRevoke', (r, md) => this.leaseRevoke(r, md)),
+      LeaseGrant: u('LeaseGrant', (r) => this.leaseGrant(r)),
+      LeaseRevoke: u('LeaseRevoke', (r) => this.leaseRevoke(r)),
       LeaseKeepAlive: (call: ServerDuplexStream<Msg, Msg>) => this.leaseKeepAlive(call),
       LeaseTimeToLive: u('LeaseTimeToLive', (r) => this.leaseTimeToLive(r)),
       LeaseLeases: u('LeaseLeases', () => this.leaseLeases()),
@@ -125,8 +126,6 @@ export class EtcdServer {
   async stop(): Promise<void> {
     this.keeper.stop();
     for (const st of [...this.streams]) st.close();
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
     const server = this.server;
     if (!server) return;
     this.server = undefined;
@@ -161,89 +160,59 @@ export class EtcdServer {
     };
   }
 
-  private term(): number {
-    const t = performance.now();
-    if (t - this.termCache.atMs > 50) this.termCache = { term: this.o.node.status().term, atMs: t };
-    return this.termCache.term;
-  }
-
   header(revision: number): Msg {
-    return { cluster_id: this.o.clusterId, member_id: this.o.node.id, revision, raft_term: this.term() };
+    return { cluster_id: this.o.clusterId, member_id: this.o.node.id, revision, raft_term: this.o.node.term() };
   }
 
-  /** Proposes a store command here (leader) or forwards the request to the leader's server. */
+  /** Proposes a store command and answers from its result, retried while it certainly did not happen. */
   private async write<T extends Exclude<StoreResult['type'], 'error'>>(
-    method: string,
-    req: Msg,
-    md: Metadata,
     cmd: () => StoreCommand,
     type: T,
     respond: (r: ReturnType<typeof unwrapResult<T>>) => Msg,
   ): Promise<Msg> {
+    return respond(unwrapResult(await this.propose(cmd), type));
+  }
+
+  /**
+   * Proposes a command from any member: the leader appends it; a follower
+   * hands it to the leader inside Raft (no second gRPC hop) and takes the
+   * result when the entry applies here. Retried only while the write
+   * certainly did not happen (no leader, refused before it was appended, lost
+   * in a leader change), so a client sees a short delay in a failover, not an error.
+   */
+  private async propose(cmd: () => StoreCommand): Promise<StoreResult> {
     const node = this.o.node;
-    const forwarded = md.get(FORWARDED).length > 0;
-    const deadline = performance.now() + (this.o.forwardTimeoutMs ?? 5000);
-    // Retried only while the write certainly did not happen (no leader, refused before it was
-    // committed, leader unreachable before sending), so a client sees one short delay, not an error, in a failover.
+    const timeoutMs = this.o.forwardTimeoutMs ?? 5000;
+    const deadline = performance.now() + timeoutMs;
     for (;;) {
+      const t0 = performance.now();
       try {
-        if (node.isLeader()) {
-          const data = encodeCommand(cmd());
-          const t0 = performance.now();
-          const result = (await node.propose(data)) as StoreResult;
-          this.o.onProposal?.((performance.now() - t0) / 1000);
-          return respond(unwrapResult(result, type));
-        }
-        if (forwarded) throw grpcError(Code.UNAVAILABLE, ERR_LEADER_CHANGED, node.leaderId());
-        const res = await this.forward(method, req);
-        if (res.header) res.header.member_id = node.id;
-        return res;
+        const result = node.isLeader() ? ((await node.propose(encodeCommand(cmd()))) as StoreResult) : await this.proposeFromFollower(cmd(), deadline - t0);
+        this.o.onProposal?.((performance.now() - t0) / 1000);
+        return result;
       } catch (e) {
-        if (forwarded || !notApplied(e) || performance.now() >= deadline) throw e;
-        await new Promise((r) => setTimeout(r, 50));
+        if (!notApplied(e) || performance.now() >= deadline) throw e;
+        await new Promise((r) => setTimeout(r, 20));
       }
     }
   }
 
-  /** The leader's id, waiting up to the forward timeout for one to be known. */
-  private async leader(): Promise<number> {
-    const deadline = performance.now() + (this.o.forwardTimeoutMs ?? 5000);
-    for (;;) {
-      const id = this.o.node.leaderId();
-      if (id !== 0) return id;
-      if (performance.now() >= deadline) throw grpcError(Code.UNAVAILABLE, ERR_NO_LEADER);
-      await new Promise((r) => setTimeout(r, 20));
+  private async proposeFromFollower(c: StoreCommand, timeoutMs: number): Promise<StoreResult> {
+    const node = this.o.node;
+    const waiters = this.o.store.proposals;
+    const { origin, result } = waiters.wait(node.id, node.term());
+    result.catch(() => undefined); // awaited below; this only keeps an early rejection from counting as unhandled
+    const timer = setTimeout(() => waiters.abandon(origin, new RaftTimeoutError(`the write was not applied within ${this.o.forwardTimeoutMs ?? 5000} ms; it may still be`)), Math.max(1, timeoutMs));
+    try {
+      await node.forward(encodeCommand({ ...c, origin }));
+    } catch (e) {
+      waiters.abandon(origin, e as Error);
     }
-  }
-
-  private async leaderClient(): Promise<Client> {
-    const id = await this.leader();
-    if (id === this.o.node.id) throw grpcError(Code.UNAVAILABLE, ERR_LEADER_CHANGED);
-    const address = this.o.clientAddresses.get(id);
-    if (!address) throw grpcError(Code.UNAVAILABLE, `etcdserver: the client address of leader ${id} is unknown`, id);
-    let c = this.clients.get(address);
-    if (!c) {
-      c = new Client(address, credentials.createInsecure());
-      this.clients.set(address, c);
+    try {
+      return await result;
+    } finally {
+      clearTimeout(timer);
     }
-    return c;
-  }
-
-  private method(service: 'KV' | 'Lease', name: string): MethodDefinition<Msg, Msg> {
-    return this.api.services[service][name] as unknown as MethodDefinition<Msg, Msg>;
-  }
-
-  private async forward(method: string, req: Msg): Promise<Msg> {
-    const service = method.startsWith('Lease') ? 'Lease' : 'KV';
-    const def = this.method(service, method);
-    const client = await this.leaderClient();
-    const md = new Metadata();
-    md.set(FORWARDED, '1');
-    return new Promise((resolve, reject) => {
-      client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, req, md, { deadline: Date.now() + (this.o.forwardTimeoutMs ?? 5000) }, (err, res) =>
-        err ? reject(err.code === Code.DEADLINE_EXCEEDED ? grpcError(Code.UNAVAILABLE, 'etcdserver: request timed out') : { code: err.code, details: err.details, metadata: err.metadata }) : resolve(res as Msg),
-      );
-    });
   }
 
   private async linearize(serializable: boolean): Promise<void> {
@@ -259,30 +228,37 @@ export class EtcdServer {
     return { header: this.header(res.header.revision), kvs: res.kvs.map(kvToEtcd), more: res.more, count: res.count };
   }
 
-  private put(r: Msg, md: Metadata): Promise<Msg> {
-    return this.write('Put', r, md, () => ({ type: 'txn', nowMs: this.now(), txn: txnFromEtcd({ success: [{ request_put: r }] }) }), 'txn', (res) => {
+  private put(r: Msg): Promise<Msg> {
+    return this.write(() => ({ type: 'txn', nowMs: this.now(), txn: txnFromEtcd({ success: [{ request_put: r }] }) }), 'txn', (res) => {
       const p = res.responses[0];
       return { header: this.header(res.header.revision), prev_kv: p?.type === 'put' && p.prevKv ? kvToEtcd(p.prevKv) : undefined };
     });
   }
 
-  private deleteRange(r: Msg, md: Metadata): Promise<Msg> {
-    return this.write('DeleteRange', r, md, () => ({ type: 'txn', nowMs: this.now(), txn: txnFromEtcd({ success: [{ request_delete_range: r }] }) }), 'txn', (res) => {
+  private deleteRange(r: Msg): Promise<Msg> {
+    return this.write(() => ({ type: 'txn', nowMs: this.now(), txn: txnFromEtcd({ success: [{ request_delete_range: r }] }) }), 'txn', (res) => {
       const d = res.responses[0];
       if (d?.type !== 'deleteRange') return { header: this.header(res.header.revision), deleted: 0, prev_kvs: [] };
       return { header: this.header(res.header.revision), deleted: d.deleted, prev_kvs: d.prevKvs.map(kvToEtcd) };
     });
   }
 
-  private txn(r: Msg, md: Metadata): Promise<Msg> {
-    return this.write('Txn', r, md, () => ({ type: 'txn', nowMs: this.now(), txn: txnFromEtcd(r) }), 'txn', (res) => {
+  private async txn(r: Msg): Promise<Msg> {
+    const req = txnFromEtcd(r);
+    const respond = (res: TxnResponse): Msg => {
       const header = this.header(res.header.revision);
       return { header, succeeded: res.succeeded, responses: res.responses.map((op) => responseOpToEtcd(op, header)) };
-    });
+    };
+    // As etcd does: a txn that only reads is answered here after ReadIndex, never proposed.
+    if (isReadOnlyTxn(req)) {
+      await this.linearize(txnSerializable(r));
+      return respond(this.o.store.readTxn(req));
+    }
+    return this.write(() => ({ type: 'txn', nowMs: this.now(), txn: req }), 'txn', respond);
   }
 
-  private compact(r: Msg, md: Metadata): Promise<Msg> {
-    return this.write('Compact', r, md, () => ({ type: 'compact', nowMs: this.now(), revision: r.revision || 0 }), 'compact', (res) => ({ header: this.header(res.header.revision) }));
+  private compact(r: Msg): Promise<Msg> {
+    return this.write(() => ({ type: 'compact', nowMs: this.now(), revision: r.revision || 0 }), 'compact', (res) => ({ header: this.header(res.header.revision) }));
   }
 
   // ---- Watch ----
@@ -302,8 +278,8 @@ export class EtcdServer {
 
   // ---- Lease ----
 
-  private leaseGrant(r: Msg, md: Metadata): Promise<Msg> {
-    return this.write('LeaseGrant', r, md, () => ({ type: 'leaseGrant', nowMs: this.now(), id: r.ID || 0, ttlSeconds: r.TTL || 0 }), 'leaseGrant', (res) => ({
+  private leaseGrant(r: Msg): Promise<Msg> {
+    return this.write(() => ({ type: 'leaseGrant', nowMs: this.now(), id: r.ID || 0, ttlSeconds: r.TTL || 0 }), 'leaseGrant', (res) => ({
       header: this.header(res.header.revision),
       ID: res.id,
       TTL: res.ttlSeconds,
@@ -311,20 +287,15 @@ export class EtcdServer {
     }));
   }
 
-  private leaseRevoke(r: Msg, md: Metadata): Promise<Msg> {
-    return this.write('LeaseRevoke', r, md, () => ({ type: 'leaseRevoke', nowMs: this.now(), id: r.ID || 0 }), 'leaseRevoke', (res) => ({ header: this.header(res.header.revision) }));
+  private leaseRevoke(r: Msg): Promise<Msg> {
+    return this.write(() => ({ type: 'leaseRevoke', nowMs: this.now(), id: r.ID || 0 }), 'leaseRevoke', (res) => ({ header: this.header(res.header.revision) }));
   }
 
-  /** One keepalive, here or at the leader: TTL 0 in the response when the lease is gone (etcd's answer, not an error). */
-  async keepAliveOnce(id: number, forwarded = false): Promise<Msg> {
+  /** One keepalive, proposed from this member: TTL 0 in the response when the lease is gone (etcd's answer, not an error). */
+  async keepAliveOnce(id: number): Promise<Msg> {
     try {
-      if (this.o.node.isLeader()) {
-        const result = (await this.o.node.propose(encodeCommand({ type: 'leaseKeepAlive', nowMs: this.now(), id }))) as StoreResult;
-        const res = unwrapResult(result, 'leaseKeepAlive');
-        return { header: this.header(res.header.revision), ID: id, TTL: res.ttlSeconds };
-      }
-      if (forwarded) throw grpcError(Code.UNAVAILABLE, ERR_LEADER_CHANGED, this.o.node.leaderId());
-      return await this.forwardKeepAlive(id);
+      const res = unwrapResult(await this.propose(() => ({ type: 'leaseKeepAlive', nowMs: this.now(), id })), 'leaseKeepAlive');
+      return { header: this.header(res.header.revision), ID: id, TTL: res.ttlSeconds };
     } catch (e) {
       const g = toGrpcError(e);
       if (g.code === Code.NOT_FOUND) return { header: this.header(this.o.store.revision), ID: id, TTL: 0 };
@@ -336,7 +307,6 @@ export class EtcdServer {
     const t0 = performance.now();
     // At most this many keepalives wait; more are dropped (the client sends another within TTL/3).
     const maxQueued = 64;
-    const forwarded = call.metadata.get(FORWARDED).length > 0;
     let queued = 0;
     let chain = Promise.resolve();
     let done = false;
@@ -355,7 +325,7 @@ export class EtcdServer {
       queued++;
       chain = chain.then(async () => {
         try {
-          const res = await this.keepAliveOnce(req.ID || 0, forwarded);
+          const res = await this.keepAliveOnce(req.ID || 0);
           if (!done) call.write(res);
         } catch (e) {
           if (!done) {
@@ -371,31 +341,6 @@ export class EtcdServer {
     call.on('end', () => stream.close());
     call.on('error', () => stream.close());
     call.on('cancelled', () => stream.close());
-  }
-
-  private async forwardKeepAlive(id: number): Promise<Msg> {
-    const def = this.method('Lease', 'LeaseKeepAlive');
-    const client = await this.leaderClient();
-    const md = new Metadata();
-    md.set(FORWARDED, '1');
-    return new Promise((resolve, reject) => {
-      const s = client.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, md, { deadline: Date.now() + (this.o.forwardTimeoutMs ?? 5000) });
-      let got = false;
-      s.on('data', (res: Msg) => {
-        got = true;
-        if (res.header) res.header.member_id = this.o.node.id;
-        resolve(res);
-        s.end();
-        s.cancel();
-      });
-      s.on('error', (err: GrpcError) => {
-        if (!got) reject(err.code === Code.CANCELLED ? grpcError(Code.UNAVAILABLE, ERR_LEADER_CHANGED) : { code: err.code, details: err.details });
-      });
-      s.on('end', () => {
-        if (!got) reject(grpcError(Code.UNAVAILABLE, ERR_LEADER_CHANGED));
-      });
-      s.write({ ID: id });
-    });
   }
 
   private async leaseTimeToLive(r: Msg): Promise<Msg> {

@@ -2,14 +2,29 @@
 // carries the proposer's wall-clock time (nowMs), which drives lease expiry
 // and age-based compaction deterministically on every member.
 //
-// Binary layout: u8 type, varint nowMs, then the type's fields (see below).
+// Binary layout: u8 type (0x80 set: an origin follows as four varints:
+// member, epoch, seq, term), varint nowMs, then the type's fields (see below).
 
 import { ByteReader, ByteWriter } from './codec.js';
 import { invalidArgument } from './errors.js';
 import { isByteString, quoteKey } from './keys.js';
 import type { Compare, RequestOp, SortOrder, SortTarget, TxnRequest } from './types.js';
 
-export type StoreCommand =
+/**
+ * Who proposed a command from a follower, and in which term: the proposer
+ * recognizes its entry when it applies, and a command that reached the log
+ * in another term (re-forwarded after a leader change) is not applied, so a
+ * proposer that has seen a newer term applied knows its command never will be.
+ */
+export interface CommandOrigin {
+  member: number;
+  /** Random per process start, so a restarted member's sequence numbers are new. */
+  epoch: number;
+  seq: number;
+  term: number;
+}
+
+export type StoreCommand = (
   | { type: 'txn'; nowMs: number; txn: TxnRequest }
   | { type: 'compact'; nowMs: number; revision: number }
   /** id 0: the store picks the next free id. */
@@ -17,7 +32,8 @@ export type StoreCommand =
   | { type: 'leaseRevoke'; nowMs: number; id: number }
   | { type: 'leaseKeepAlive'; nowMs: number; id: number }
   /** Proposed by the leader for a lease expiredLeases() named; applies only if it really expired. */
-  | { type: 'leaseExpire'; nowMs: number; id: number };
+  | { type: 'leaseExpire'; nowMs: number; id: number }
+) & { origin?: CommandOrigin };
 
 const TYPES = ['txn', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseKeepAlive', 'leaseExpire'] as const;
 const TARGETS = ['value', 'version', 'createRevision', 'modRevision', 'lease'] as const;
@@ -25,6 +41,7 @@ const RESULTS = ['=', '!=', '<', '>'] as const;
 const SORT_ORDERS: SortOrder[] = ['none', 'ascend', 'descend'];
 const SORT_TARGETS: SortTarget[] = ['key', 'version', 'create', 'mod', 'value'];
 const OP_TYPES = ['range', 'put', 'deleteRange'] as const;
+const ORIGIN_FLAG = 0x80;
 
 function checkKey(k: unknown, what: string): string {
   if (typeof k !== 'string') throw invalidArgument(`Invalid ${what}: expected a byte string`);
@@ -83,7 +100,14 @@ export function encodeCommand(c: StoreCommand): Uint8Array {
   const t = TYPES.indexOf(c?.type);
   if (t < 0) throw invalidArgument(`Invalid store command type ${JSON.stringify(c?.type)}`);
   const w = new ByteWriter(c.type === 'txn' ? 512 : 32);
-  w.u8(t + 1);
+  const o = c.origin;
+  w.u8(o ? (t + 1) | ORIGIN_FLAG : t + 1);
+  if (o) {
+    w.uint(uint(o.member, 'origin member'));
+    w.uint(uint(o.epoch, 'origin epoch'));
+    w.uint(uint(o.seq, 'origin seq'));
+    w.uint(uint(o.term, 'origin term'));
+  }
   w.uint(uint(Math.floor(c.nowMs), 'command time'));
   switch (c.type) {
     case 'txn': {
@@ -159,8 +183,10 @@ function readOps(r: ByteReader): RequestOp[] {
 /** Decodes a command. Throws RangeError naming the problem for bytes that are not one. */
 export function decodeCommand(data: Uint8Array): StoreCommand {
   const r = new ByteReader(data, 'store command');
-  const type = TYPES[r.u8() - 1];
+  const tb = r.u8();
+  const type = TYPES[(tb & ~ORIGIN_FLAG) - 1];
   if (!type) throw new RangeError(`Cannot decode store command: type byte ${data[0]} is unknown`);
+  const origin = (tb & ORIGIN_FLAG) !== 0 ? { member: r.uint(), epoch: r.uint(), seq: r.uint(), term: r.uint() } : undefined;
   const nowMs = r.uint();
   let c: StoreCommand;
   switch (type) {
@@ -188,5 +214,6 @@ export function decodeCommand(data: Uint8Array): StoreCommand {
       c = { type, nowMs, id: r.uint() };
   }
   r.end();
+  if (origin) c.origin = origin;
   return c;
 }

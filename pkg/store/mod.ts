@@ -2,7 +2,9 @@
 
 export { Store, type StoreOptions, type StoreStatus, type LeaseExpireResponse } from './store.js';
 export { StoreStateMachine, applyCommand, unwrapResult, type StoreResult } from './state_machine.js';
-export { encodeCommand, decodeCommand, type StoreCommand } from './command.js';
+export { encodeCommand, decodeCommand, type StoreCommand, type CommandOrigin } from './command.js';
+export { ProposalWaiters } from './proposals.js';
+export { isReadOnlyTxn } from './txn.js';
 export { Watcher, type WatchOptions, type WatchResponse } from './watch.js';
 export {
   StoreError,

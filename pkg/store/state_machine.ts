@@ -2,6 +2,7 @@
 // command or a refused write: it returns `{ type: 'error', error }`, the
 // same on every member, and the proposer gets it as its proposal's result.
 
+import { ProposalDroppedError } from '../../raft/core/errors.js';
 import type { Entry } from '../../raft/core/types.js';
 import type { StateMachine } from '../../raft/node/ports.js';
 import { decodeCommand, type StoreCommand } from './command.js';
@@ -59,13 +60,29 @@ export class StoreStateMachine implements StateMachine {
   }
 
   apply(entry: Entry): StoreResult {
+    const waiters = this.store.proposals;
+    waiters.appliedTerm(entry.term);
     let c: StoreCommand;
     try {
       c = decodeCommand(entry.data);
     } catch (err) {
       return { type: 'error', error: invalidArgument(`Cannot apply entry ${entry.index}: ${(err as Error).message}`) };
     }
-    return applyCommand(this.store, c);
+    const o = c.origin;
+    if (o && o.term !== entry.term) {
+      // Re-forwarded into a later term: its proposer may already have given up on it and proposed again.
+      const error = `Cannot apply entry ${entry.index}: proposed by member ${o.member} in term ${o.term} but appended in term ${entry.term}`;
+      waiters.settle(o, new ProposalDroppedError(error));
+      return { type: 'error', error: invalidArgument(error) };
+    }
+    const result = applyCommand(this.store, c);
+    if (o) waiters.settle(o, result);
+    return result;
+  }
+
+  /** A new leader's empty entry tells waiting follower proposals of an older term that they were lost. */
+  skipped(entry: Entry): void {
+    this.store.proposals.appliedTerm(entry.term);
   }
 
   async snapshot(): Promise<Uint8Array> {
@@ -74,5 +91,6 @@ export class StoreStateMachine implements StateMachine {
 
   async restore(data: Uint8Array): Promise<void> {
     this.store.restore(data);
+    this.store.proposals.restored();
   }
 }

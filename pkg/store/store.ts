@@ -18,8 +18,9 @@ import { CompactedError, FutureRevisionError, QuotaExceededError, StoreError, in
 import { Keyspace, type Version } from './keyspace.js';
 import { LEASE_BYTES, Lessor } from './lessor.js';
 import { rangeAt, readRevision, checkRangeRequest } from './range.js';
+import { ProposalWaiters } from './proposals.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
-import { WriteBatch, checkTxn, runTxn } from './txn.js';
+import { WriteBatch, checkTxn, isReadOnlyTxn, runTxn } from './txn.js';
 import type {
   CompactResponse,
   LeaseGrantResponse,
@@ -81,6 +82,8 @@ export class Store {
   private ks = new Keyspace();
   private lessor = new Lessor();
   private readonly hub: WatchHub;
+  /** Local: commands this member proposed from a follower, waiting to apply here (see proposals.ts). */
+  readonly proposals = new ProposalWaiters();
   readonly compactRetainRevisions: number;
   readonly compactRetainMs: number;
   readonly quotaBytes: number;
@@ -132,6 +135,19 @@ export class Store {
     checkRangeRequest(req);
     const rev = readRevision(this.ks, req.revision);
     return { header: { revision: this.ks.revision }, ...rangeAt(this.ks, req, rev) };
+  }
+
+  /**
+   * Runs a txn whose branches only read (no put, no deleteRange) against the
+   * local state, without a revision or any change: etcd serves these without
+   * Raft. Throws InvalidArgument for a txn that writes, and the StoreErrors a
+   * range can throw.
+   */
+  readTxn(req: TxnRequest): TxnResponse {
+    checkTxn(req, this.maxTxnOps);
+    if (!isReadOnlyTxn(req)) throw invalidArgument('Invalid read-only txn: it has a put or deleteRange; propose it as a write');
+    const r = runTxn(this.ks, this.lessor, req, { maxTxnOps: this.maxTxnOps, quotaBytes: this.quotaBytes, usedBytes: this.sizeBytes });
+    return { header: { revision: this.ks.revision }, succeeded: r.succeeded, responses: r.responses };
   }
 
   /** Opens a watcher (see watch.ts). Throws InvalidArgument for a bad request. */

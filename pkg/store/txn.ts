@@ -103,6 +103,13 @@ export function checkTxn(req: TxnRequest, maxOps: number): void {
   checkOps(req.failure, 'failure', maxOps);
 }
 
+/** Whether neither branch of a txn writes: it can be answered from local state after ReadIndex. */
+export function isReadOnlyTxn(req: TxnRequest): boolean {
+  for (const op of req.success ?? []) if (op.type !== 'range') return false;
+  for (const op of req.failure ?? []) if (op.type !== 'range') return false;
+  return true;
+}
+
 function compareHolds(c: Compare, kv: KeyValue | undefined): boolean {
   let d: number;
   if (c.target === 'value') {

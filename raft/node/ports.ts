@@ -48,6 +48,8 @@ export interface StateMachine {
   open(): Promise<number>;
   /** Applies one committed normal entry; the result goes back to its proposer. */
   apply(entry: Entry): Promise<unknown> | unknown;
+  /** Optional: told of each committed entry that is not applied (a new leader's empty entry, a configuration change), in order. */
+  skipped?(entry: Entry): void;
   /** A consistent copy of the state after everything applied so far. */
   snapshot(): Promise<Uint8Array>;
   /** Replaces the whole state with a snapshot's. */

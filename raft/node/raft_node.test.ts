@@ -10,6 +10,7 @@ import { SeededRandom } from '../core/random.js';
 import { encodeCommand, KvStateMachine } from '../kv/kv_state_machine.js';
 import { RocksDbStorage } from '../storage/rocksdb_storage.js';
 import { GrpcTransport } from '../transport/grpc_transport.js';
+import { ProposalDroppedError } from '../core/errors.js';
 import { NotLeaderError } from './errors.js';
 import { realClock } from './ports.js';
 import { type Member, RaftNode } from './raft_node.js';
@@ -184,5 +185,35 @@ test('leadership moves on request and a learner joins, is promoted, and a voter 
     await c.put(l, 'c', '3');
     await learner.node.readIndex();
     assert.equal(dec.decode(learner.machine.read('c')!), '3');
+  });
+});
+
+test('proposals made together are appended together and each gets its own result; a follower forwards through Raft', async () => {
+  await withCluster(async (c) => {
+    for (const id of [1, 2, 3]) await c.addAddress(id);
+    for (const id of [1, 2, 3]) await c.start(id, { bootstrap: true });
+    const l = await c.leader();
+    await c.put(l, 'warm', 'up');
+    const syncsBefore = l.node.status().stats.syncs;
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => c.put(l, `b${i}`, `v${i}`)));
+    assert.equal(results.length, 200);
+    assert.equal(l.machine.size, 201);
+    // 200 proposals made in one turn need far fewer than 200 synced appends.
+    assert.ok(l.node.status().stats.syncs - syncsBefore < 50, `${l.node.status().stats.syncs - syncsBefore} syncs for 200 proposals`);
+
+    const follower = [...c.running.values()].find((r) => r !== l)!;
+    await Promise.all(Array.from({ length: 20 }, (_, i) => follower.node.forward(encodeCommand({ op: 'put', clientId: 'fwd', seq: i + 1, key: `f${i}`, value: enc.encode(`w${i}`) }))));
+    for (const r of c.running.values()) await until(`member ${r.node.id} to apply the forwarded writes`, () => r.machine.read('f19') !== undefined);
+    assert.equal(dec.decode(l.machine.read('f7')!), 'w7');
+  });
+});
+
+test('forwarding without a known leader is refused at once, so the caller may retry', async () => {
+  await withCluster(async (c) => {
+    await c.addAddress(1);
+    await c.addAddress(2);
+    // Member 2 never starts: member 1 cannot win an election and knows no leader.
+    const alone = await c.start(1, { bootstrap: true });
+    await assert.rejects(alone.node.forward(enc.encode('x')), (e: Error) => e instanceof ProposalDroppedError);
   });
 });

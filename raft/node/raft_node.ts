@@ -3,7 +3,7 @@ import { ConfChangePendingError, ProposalDroppedError } from '../core/errors.js'
 import type { Random } from '../core/random.js';
 import { RawNode, type Status } from '../core/raw_node.js';
 import { contextKey } from '../core/read_only.js';
-import type { ConfState, Entry, Message, NodeId, Ready } from '../core/types.js';
+import { type ConfState, type Entry, type Message, type NodeId, type Ready, message } from '../core/types.js';
 import type { RaftStorage } from '../storage/raft_storage.js';
 import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from './snapshot_envelope.js';
 import type { Clock, StateMachine, TimerHandle, Transport } from './ports.js';
@@ -63,6 +63,14 @@ interface Pending {
   timer: TimerHandle;
 }
 
+interface QueuedProposal {
+  data: Uint8Array;
+  /** Handed to the leader without a pending entry here (see forward()). */
+  forward: boolean;
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+}
+
 interface ReadWaiter {
   index: number;
   resolve(): void;
@@ -95,6 +103,8 @@ export class RaftNode {
   private readonly log: RaftNodeLogger;
   private readonly members = new Map<NodeId, string>();
   private readonly pending = new Map<number, Pending>();
+  /** Proposals waiting for the next loop turn, where they are stepped as one batch. */
+  private queued: QueuedProposal[] = [];
   private readonly readRequests = new Map<string, ReadWaiter>();
   private readonly readWaiters: ReadWaiter[] = [];
   private readonly leaderWaiters: Array<{ id: NodeId; resolve(): void }> = [];
@@ -213,8 +223,11 @@ export class RaftNode {
     try {
       do {
         this.again = false;
+        this.flushProposals();
         while (!this.stopped && this.rn.hasReady()) {
           await this.handleReady(this.rn.ready());
+          // Proposals made while that Ready was being written join the next one, as one append.
+          this.flushProposals();
         }
       } while (this.again && !this.stopped);
     } catch (e) {
@@ -268,7 +281,8 @@ export class RaftNode {
     }
     if (!sendEarly && rd.messages.length > 0) this.o.transport.send(rd.messages);
     for (const e of rd.committedEntries) {
-      await this.applyEntry(e);
+      const applying = this.applyEntry(e);
+      if (applying) await applying;
       if (this.stopped) return;
     }
     for (const rs of rd.readStates) this.onReadState(rs.index, rs.requestCtx);
@@ -307,27 +321,47 @@ export class RaftNode {
     this.log.info(`member ${this.id}: restored snapshot at index ${index}`);
   }
 
-  private async applyEntry(e: Entry): Promise<void> {
-    let result: unknown;
-    let failure: Error | undefined;
+  /** Applies one committed entry; returns a promise only when the state machine's apply is asynchronous. */
+  private applyEntry(e: Entry): Promise<void> | undefined {
     if (e.type === 'confChange') {
       // Configuration always reaches the core, even when the machine already has the entry.
       let cc: ConfChange | undefined;
+      let failure: Error | undefined;
       try {
         cc = decodeConfChange(e.data);
       } catch (err) {
         failure = err as Error;
         this.log.error(`member ${this.id}: skipped undecodable configuration change at index ${e.index}: ${failure.message}`);
       }
-      if (cc) result = this.applyConfChange(cc, e.index);
-    } else if (e.index > this.smApplied && e.data.byteLength > 0) {
-      try {
-        result = await this.o.stateMachine.apply(e);
-      } catch (err) {
-        // A deterministic application error goes back to the proposer; every member sees the same.
-        failure = err as Error;
-      }
+      const result = cc ? this.applyConfChange(cc, e.index) : undefined;
+      this.o.stateMachine.skipped?.(e);
+      this.entryDone(e, result, failure);
+      return undefined;
     }
+    if (e.index <= this.smApplied || e.data.byteLength === 0) {
+      if (e.index > this.smApplied) this.o.stateMachine.skipped?.(e);
+      this.entryDone(e, undefined, undefined);
+      return undefined;
+    }
+    let r: unknown;
+    try {
+      r = this.o.stateMachine.apply(e);
+    } catch (err) {
+      // A deterministic application error goes back to the proposer; every member sees the same.
+      this.entryDone(e, undefined, err as Error);
+      return undefined;
+    }
+    if (!(r instanceof Promise)) {
+      this.entryDone(e, r, undefined);
+      return undefined;
+    }
+    return r.then(
+      (v) => this.entryDone(e, v, undefined),
+      (err) => this.entryDone(e, undefined, err as Error),
+    );
+  }
+
+  private entryDone(e: Entry, result: unknown, failure: Error | undefined): void {
     this.applied = e.index;
     this.bytesSinceSnapshot += e.data.byteLength;
     if (e.index > this.smApplied) this.smApplied = e.index;
@@ -392,7 +426,81 @@ export class RaftNode {
    * RaftTimeoutError when the outcome is unknown.
    */
   propose(data: Uint8Array): Promise<unknown> {
-    return this.submit(() => this.rn.propose(data));
+    if (this.stopped) return Promise.reject(new RaftStoppedError(`member ${this.id} is stopped`));
+    if (this.rn.raft.role !== 'leader') return Promise.reject(new NotLeaderError(this.id, this.rn.raft.lead));
+    if (this.pending.size + this.readWaiters.length + this.queued.length >= (this.o.maxPendingRequests ?? 65536)) {
+      return Promise.reject(new ProposalDroppedError(`member ${this.id} has too many requests in flight`));
+    }
+    return new Promise((resolve, reject) => {
+      this.queued.push({ data, forward: false, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /**
+   * Hands data to the leader from any member without waiting for it to
+   * apply: on a follower it travels inside Raft (MsgProp) with the others
+   * proposed since the last Ready; on the leader it is appended. Resolves
+   * once handed over (the caller learns the outcome from its state machine,
+   * so the data must identify its proposer); rejects with
+   * ProposalDroppedError when no leader is known or the leader refuses it.
+   */
+  forward(data: Uint8Array): Promise<void> {
+    if (this.stopped) return Promise.reject(new RaftStoppedError(`member ${this.id} is stopped`));
+    if (this.queued.length >= (this.o.maxPendingRequests ?? 65536)) {
+      return Promise.reject(new ProposalDroppedError(`member ${this.id} has too many requests in flight`));
+    }
+    return new Promise((resolve, reject) => {
+      this.queued.push({ data, forward: true, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** This member's current term. */
+  term(): number {
+    return this.rn.raft.term;
+  }
+
+  /** Steps the queued proposals: the leader's own as one MsgProp (one append, one broadcast), forwarded ones as another. */
+  private flushProposals(): void {
+    if (this.queued.length === 0 || this.stopped) return;
+    const batch = this.queued;
+    this.queued = [];
+    const own = batch.filter((q) => !q.forward);
+    const forwarded = own.length === batch.length ? [] : batch.filter((q) => q.forward);
+    if (own.length > 0) this.appendOwn(own);
+    if (forwarded.length > 0) {
+      try {
+        this.stepProposal(forwarded);
+        for (const q of forwarded) q.resolve(undefined);
+      } catch (e) {
+        for (const q of forwarded) q.reject(e as Error);
+      }
+    }
+  }
+
+  private stepProposal(qs: QueuedProposal[]): void {
+    const entries: Entry[] = qs.map((q) => ({ term: 0, index: 0, type: 'normal', data: q.data }));
+    this.rn.raft.step(message({ type: 'MsgProp', from: this.id, entries }));
+  }
+
+  private appendOwn(qs: QueuedProposal[]): void {
+    const raft = this.rn.raft;
+    if (raft.role !== 'leader') {
+      const err = new NotLeaderError(this.id, raft.lead);
+      for (const q of qs) q.reject(err);
+      return;
+    }
+    const first = raft.log.lastIndex() + 1;
+    try {
+      this.stepProposal(qs);
+    } catch (e) {
+      for (const q of qs) q.reject(e as Error);
+      return;
+    }
+    if (raft.log.lastIndex() !== first + qs.length - 1) throw new Error(`Raft invariant broken: ${qs.length} proposals from index ${first} left the log at ${raft.log.lastIndex()}`);
+    const term = raft.term;
+    for (let i = 0; i < qs.length; i++) this.addPending(first + i, term, qs[i].resolve, qs[i].reject);
   }
 
   /**
@@ -444,20 +552,22 @@ export class RaftNode {
       return Promise.reject(e);
     }
     this.kick();
-    return new Promise((resolve, reject) => {
-      const timer = this.o.clock.setTimeout(() => {
-        if (this.pending.get(at.index)?.timer !== timer) return;
-        this.pending.delete(at.index);
-        reject(new RaftTimeoutError(`proposal at index ${at.index} was not applied within ${this.o.proposalTimeoutMs ?? 5000} ms; it may still be`));
-      }, this.o.proposalTimeoutMs ?? 5000);
-      const replaced = this.pending.get(at.index);
-      if (replaced) {
-        // Our earlier entry at this index was cut from the log while we were not leading.
-        this.o.clock.clearTimeout(replaced.timer);
-        replaced.reject(new ProposalDroppedError(`the entry at index ${at.index} was replaced by a newer leader's`));
-      }
-      this.pending.set(at.index, { term: at.term, resolve, reject, timer });
-    });
+    return new Promise((resolve, reject) => this.addPending(at.index, at.term, resolve, reject));
+  }
+
+  private addPending(index: number, term: number, resolve: (v: unknown) => void, reject: (e: Error) => void): void {
+    const timer = this.o.clock.setTimeout(() => {
+      if (this.pending.get(index)?.timer !== timer) return;
+      this.pending.delete(index);
+      reject(new RaftTimeoutError(`proposal at index ${index} was not applied within ${this.o.proposalTimeoutMs ?? 5000} ms; it may still be`));
+    }, this.o.proposalTimeoutMs ?? 5000);
+    const replaced = this.pending.get(index);
+    if (replaced) {
+      // Our earlier entry at this index was cut from the log while we were not leading.
+      this.o.clock.clearTimeout(replaced.timer);
+      replaced.reject(new ProposalDroppedError(`the entry at index ${index} was replaced by a newer leader's`));
+    }
+    this.pending.set(index, { term, resolve, reject, timer });
   }
 
   /**
@@ -578,6 +688,8 @@ export class RaftNode {
       p.reject(reason);
     }
     this.pending.clear();
+    for (const q of this.queued) q.reject(reason);
+    this.queued = [];
     for (const w of [...this.readRequests.values(), ...this.readWaiters]) {
       this.o.clock.clearTimeout(w.timer);
       w.reject(reason);

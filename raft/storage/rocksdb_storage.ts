@@ -133,7 +133,9 @@ export class RocksDbStorage implements RaftStorage {
     if (batch.hardState) ops.push({ type: 'put', key: HARD_STATE_KEY, value: encodeHardState(batch.hardState) });
     if (ops.length === 0) return;
 
-    await this.write(ops);
+    // Only a batch that is nothing but a moved commit index may skip the fsync: losing it is harmless.
+    const sync = batch.sync !== false || entries.length > 0 || snap !== undefined;
+    await this.write(ops, sync);
     if (snap) {
       this.mem.applySnapshot(snap);
       this.snapChunks = this.chunkCount(snap.data);
@@ -172,10 +174,10 @@ export class RocksDbStorage implements RaftStorage {
     await closeDb(this.db);
   }
 
-  private async write(ops: BatchOp[]): Promise<void> {
+  private async write(ops: BatchOp[], sync = true): Promise<void> {
     this.writing = true;
     try {
-      await writeSynced(this.db, ops);
+      await writeSynced(this.db, ops, sync);
     } finally {
       this.writing = false;
     }
