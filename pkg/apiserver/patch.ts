@@ -31,13 +31,30 @@ export interface PatchRequest extends ObjectRef {
   dryRun?: boolean;
 }
 
+/** Applying a patch recurses once per level, so deeper ones are refused (objects are a few dozen levels deep). */
+export const MAX_PATCH_DEPTH = 1000;
+
+/** Whether a JSON value nests deeper than `max` levels (iterative: the value may be deeper than the stack). */
+function deeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 function parsePatch(p: string | unknown): Json {
-  if (typeof p !== 'string') return p as Json;
+  let doc: Json;
   try {
-    return JSON.parse(p) as Json;
+    doc = (typeof p === 'string' ? JSON.parse(p) : p) as Json;
   } catch (err) {
     throw badRequest(`Cannot parse patch: ${(err as Error).message}`);
   }
+  if (deeperThan(doc, MAX_PATCH_DEPTH)) throw badRequest(`Cannot parse patch: it nests deeper than ${MAX_PATCH_DEPTH} levels`);
+  return doc;
 }
 
 export async function patch(ctx: Context, req: PatchRequest): Promise<KubeObject> {
