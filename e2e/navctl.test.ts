@@ -219,6 +219,15 @@ test('navctl apply, get, label, describe and delete against three masters', { ti
     await waitFor('the watch to print its table', () => /^NAME.*\nweb\s+\d\/2/.test(watch.output()));
     writeFileSync(join(manifests, '10-app.yaml'), app('nginx:1.26', false));
     assert.equal(
+      ok(await run('apply', '--dry-run=server', '-f', join(manifests, '10-app.yaml')), 'apply --dry-run=server'),
+      'configmap/web-config configured (server dry run)\ndeployment.apps/web configured (server dry run)\nservice/web unchanged (server dry run)\n',
+    );
+    assert.equal(
+      ok(await run('get', 'deploy', 'web', '-o', 'json'), 'get after dry run').match(/"image": "([^"]+)"/)?.[1],
+      'nginx:1.25',
+      'a dry run stores nothing',
+    );
+    assert.equal(
       ok(await run('apply', '-f', join(manifests, '10-app.yaml')), 'apply edited'),
       'configmap/web-config configured\ndeployment.apps/web configured\nservice/web unchanged\n',
     );

@@ -9,13 +9,14 @@ import { isApiError } from '../../pkg/client/mod.js';
 import { isObject, LAST_APPLIED_ANNOTATION, lastApplied, strategicToMergePatch, threeWayPatch, withLastApplied, type Json } from './apply_patch.js';
 import { processIo, readManifests, where, type ManifestItem } from './manifests.js';
 import { qualifiedResource } from '../../pkg/apiserver/api_error.js';
-import { err, kindPrefix, out, report, withSession, type Session } from './session.js';
+import { dryRunSuffix, err, kindPrefix, out, parseDryRun, report, withSession, type DryRun, type Session } from './session.js';
 
 type JsonObject = { [key: string]: Json };
 
 export interface ManifestFlags {
   filename: string[];
   recursive?: boolean;
+  dryRun?: string | boolean;
 }
 
 export const collect = (v: string, acc: string[]): string[] => [...acc, v];
@@ -23,7 +24,8 @@ export const collect = (v: string, acc: string[]): string[] => [...acc, v];
 export function addManifestOptions(c: Command): Command {
   return c
     .option('-f, --filename <path>', 'a manifest file, a directory of them, or - for stdin (repeatable)', collect, [] as string[])
-    .option('-R, --recursive', 'with a directory: also read its subdirectories');
+    .option('-R, --recursive', 'with a directory: also read its subdirectories')
+    .option('--dry-run [mode]', 'server: the server checks and stores nothing; client (or no value): send no write');
 }
 
 /** The object a manifest names, with its namespace settled: the manifest's, else -n's / the config's. */
@@ -73,7 +75,8 @@ type Outcome = 'created' | 'configured' | 'unchanged';
 /** Re-reads after a lost race on the resourceVersion precondition, up to this many times. */
 const MAX_CONFLICT_RETRIES = 5;
 
-async function applyOne(s: Session, t: Target): Promise<Outcome> {
+async function applyOne(s: Session, t: Target, dryRun: DryRun): Promise<Outcome> {
+  const write = { dryRun: dryRun === 'server' };
   const modified = withLastApplied(t.manifest);
   for (let attempt = 0; ; attempt++) {
     let current: KubeObject | undefined;
@@ -84,7 +87,7 @@ async function applyOne(s: Session, t: Target): Promise<Outcome> {
     }
     if (!current) {
       try {
-        await s.client.create(decodeObject(modified).object, { resource: t.info.resource, namespace: t.namespace });
+        if (dryRun !== 'client') await s.client.create(decodeObject(modified).object, { ...write, resource: t.info.resource, namespace: t.namespace });
         return 'created';
       } catch (e) {
         // Someone created it between our read and our create: patch it instead.
@@ -101,8 +104,9 @@ async function applyOne(s: Session, t: Target): Promise<Outcome> {
     }
     const { patch, type } = threeWayPatch(t.info.messageName, original, modified, live);
     if (Object.keys(patch).length === 0) return 'unchanged';
+    if (dryRun === 'client') return 'configured';
     if (type === 'merge') {
-      await s.client.patch(t.info.resource, t.namespace, t.name, 'merge', patch);
+      await s.client.patch(t.info.resource, t.namespace, t.name, 'merge', patch, write);
       return 'configured';
     }
     // The server's strategic merge replaces maps of strings (labels, annotations) where Kubernetes
@@ -111,7 +115,7 @@ async function applyOne(s: Session, t: Target): Promise<Outcome> {
     const merge = strategicToMergePatch(t.info.messageName, patch, live);
     merge.metadata = { ...(isObject(merge.metadata) ? merge.metadata : {}), resourceVersion: current.metadata?.resourceVersion ?? '' };
     try {
-      await s.client.patch(t.info.resource, t.namespace, t.name, 'merge', merge);
+      await s.client.patch(t.info.resource, t.namespace, t.name, 'merge', merge, write);
       return 'configured';
     } catch (e) {
       if (!isApiError(e, 'Conflict') || attempt >= MAX_CONFLICT_RETRIES) throw e;
@@ -120,13 +124,14 @@ async function applyOne(s: Session, t: Target): Promise<Outcome> {
 }
 
 export async function applyManifests(s: Session, flags: ManifestFlags): Promise<void> {
+  const dryRun = parseDryRun(flags.dryRun);
   const items = readManifests(flags.filename, flags.recursive ?? false, processIo);
   for (const item of items) {
     const t = targetOf(s, item, 'applying');
     if (!t) continue;
     try {
-      const outcome = await applyOne(s, t);
-      out(`${kindPrefix(t.info)}/${t.name} ${outcome}\n`);
+      const outcome = await applyOne(s, t, dryRun);
+      out(`${kindPrefix(t.info)}/${t.name} ${outcome}${dryRunSuffix(dryRun)}\n`);
     } catch (e) {
       report(e, `error when applying ${where(item)}: `);
     }

@@ -7,9 +7,10 @@ import { kindByName } from '../../pkg/api/registry.js';
 import { addManifestOptions, targetOf, type ManifestFlags } from './apply.js';
 import { withLastApplied } from './apply_patch.js';
 import { processIo, readManifests, where } from './manifests.js';
-import { kindPrefix, out, report, withSession, type Session } from './session.js';
+import { dryRunSuffix, kindPrefix, out, parseDryRun, report, withSession, type Session } from './session.js';
 
 async function createManifests(s: Session, flags: ManifestFlags & { saveConfig?: boolean }): Promise<void> {
+  const dryRun = parseDryRun(flags.dryRun);
   const items = readManifests(flags.filename, flags.recursive ?? false, processIo);
   if (items.length === 0) report(new Error('no objects passed to create'));
   for (const item of items) {
@@ -18,8 +19,9 @@ async function createManifests(s: Session, flags: ManifestFlags & { saveConfig?:
     try {
       // --save-config: record the manifest as apply does, so a later apply knows which fields it owns.
       const body = flags.saveConfig ? withLastApplied(t.manifest) : t.manifest;
-      await s.client.create(decodeObject(body).object, { resource: t.info.resource, namespace: t.namespace });
-      out(`${kindPrefix(t.info)}/${t.name} created\n`);
+      const object = decodeObject(body).object;
+      if (dryRun !== 'client') await s.client.create(object, { dryRun: dryRun === 'server', resource: t.info.resource, namespace: t.namespace });
+      out(`${kindPrefix(t.info)}/${t.name} created${dryRunSuffix(dryRun)}\n`);
     } catch (e) {
       report(e, `error when creating ${where(item)}: `);
     }

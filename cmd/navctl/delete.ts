@@ -9,7 +9,7 @@ import { isApiError } from '../../pkg/client/mod.js';
 import { addManifestOptions, targetOf } from './apply.js';
 import { parseGetArgs } from './get.js';
 import { processIo, readManifests, where } from './manifests.js';
-import { err, kindPrefix, namespaceFor, out, parseDuration, report, withSession, type Session } from './session.js';
+import { dryRunSuffix, err, kindPrefix, namespaceFor, out, parseDryRun, parseDuration, report, withSession, type Session } from './session.js';
 
 export interface DeleteFlags {
   filename: string[];
@@ -22,6 +22,7 @@ export interface DeleteFlags {
   wait?: boolean;
   timeout?: string;
   ignoreNotFound?: boolean;
+  dryRun?: string | boolean;
 }
 
 const WAIT_POLL_MS = 200;
@@ -76,6 +77,7 @@ async function waitGone(s: Session, v: Victim, uid: string | undefined, deadline
 async function deleteAll(s: Session, args: string[], flags: DeleteFlags): Promise<void> {
   const grace = parseGrace(flags);
   const policy = parseCascade(flags.cascade);
+  const dryRun = parseDryRun(flags.dryRun);
   const timeoutMs = flags.timeout === undefined ? 0 : parseDuration('--timeout', flags.timeout);
   const victims: Victim[] = [];
   if (flags.filename.length > 0) {
@@ -102,9 +104,13 @@ async function deleteAll(s: Session, args: string[], flags: DeleteFlags): Promis
   const pending: Array<{ v: Victim; uid: string | undefined }> = [];
   for (const v of victims) {
     try {
-      const res = await s.client.delete(v.info.resource, v.namespace, v.name, { gracePeriodSeconds: grace, propagationPolicy: policy });
-      out(`${v.info.singular}${v.info.group ? `.${v.info.group}` : ''} "${v.name}" deleted\n`);
-      if (!res.deleted) pending.push({ v, uid: res.object.metadata?.uid });
+      // A client dry run still reads the object, so a missing one is reported as it would be.
+      const res =
+        dryRun === 'client'
+          ? { deleted: true, object: await s.client.get(v.info.resource, v.namespace, v.name) }
+          : await s.client.delete(v.info.resource, v.namespace, v.name, { gracePeriodSeconds: grace, propagationPolicy: policy, dryRun: dryRun === 'server' });
+      out(`${v.info.singular}${v.info.group ? `.${v.info.group}` : ''} "${v.name}" deleted${dryRunSuffix(dryRun)}\n`);
+      if (!res.deleted && dryRun === 'none') pending.push({ v, uid: res.object.metadata?.uid });
     } catch (e) {
       if (flags.ignoreNotFound && isApiError(e, 'NotFound')) continue;
       report(e, v.context);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError } from '../../pkg/client/mod.js';
-import { formatError, parseDuration } from './session.js';
+import { dryRunSuffix, formatError, parseDryRun, parseDuration } from './session.js';
 
 test('formatError() prints server errors as kubectl does, with their reason', () => {
   assert.equal(formatError(new ApiError('NotFound', 'pods "x" not found')), 'Error from server (NotFound): pods "x" not found');
@@ -16,4 +16,12 @@ test('parseDuration() reads kubectl durations and names a bad one', () => {
   assert.equal(parseDuration('--timeout', '250ms'), 250);
   assert.equal(parseDuration('--timeout', '2m'), 120_000);
   assert.throws(() => parseDuration('--request-timeout', '5 minutes'), /Invalid --request-timeout "5 minutes": expected a duration/);
+});
+
+test('parseDryRun() takes kubectl\'s --dry-run forms', () => {
+  assert.equal(parseDryRun(undefined), 'none');
+  assert.equal(parseDryRun(true), 'client');
+  assert.equal(parseDryRun('server'), 'server');
+  assert.equal(dryRunSuffix('server'), ' (server dry run)');
+  assert.throws(() => parseDryRun('maybe'), /Invalid --dry-run "maybe": expected none, client or server/);
 });

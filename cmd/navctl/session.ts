@@ -28,6 +28,21 @@ export function parseDuration(flag: string, text: string): number {
 /** Without --request-timeout: how long to keep trying other masters (a leader election takes about a second). */
 const DEFAULT_RETRY_DEADLINE_MS = 5000;
 
+/** --dry-run: none (write), client (compute and print, send no write), server (the server checks, stores nothing). */
+export type DryRun = 'none' | 'client' | 'server';
+
+export function parseDryRun(v: string | boolean | undefined): DryRun {
+  if (v === undefined || v === false || v === 'none') return 'none';
+  if (v === true || v === 'client') return 'client';
+  if (v === 'server') return 'server';
+  throw new Error(`Invalid --dry-run "${v}": expected none, client or server`);
+}
+
+/** What kubectl appends to each line of a dry run. */
+export function dryRunSuffix(d: DryRun): string {
+  return d === 'client' ? ' (dry run)' : d === 'server' ? ' (server dry run)' : '';
+}
+
 export class Session {
   readonly client: NavarchClient;
   /** The namespace commands act in: -n, else the config's. */
