@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { PodInfo } from "../framework/pod_info.js";
+import { podRequests } from "../framework/resources.js";
+import { makeNode, makePod, makeSnapshot } from "../testing/wrappers.js";
+import { runFilter, runScore } from "../testing/run_plugins.js";
+import { NodeResourcesBalancedAllocation } from "./node_resources_balanced_allocation.js";
+import { NodeResourcesFit } from "./node_resources_fit.js";
+import { NodeResourcesLeastAllocated } from "./node_resources_least_allocated.js";
+
+const requestCases: { name: string; pod: Parameters<typeof makePod>[0]; milliCpu: number; memoryBytes: number }[] = [
+  { name: "one container", pod: { name: "p", cpu: "250m", memory: "64Mi" }, milliCpu: 250, memoryBytes: 64 * 2 ** 20 },
+  {
+    name: "containers add up",
+    pod: {
+      name: "p",
+      containers: [
+        { name: "a", resources: { requests: { cpu: "1", memory: "1Gi" } } },
+        { name: "b", resources: { requests: { cpu: "500m" } } },
+      ],
+    },
+    milliCpu: 1500,
+    memoryBytes: 2 ** 30,
+  },
+  {
+    name: "a larger init container wins over the containers' sum",
+    pod: {
+      name: "p",
+      containers: [{ name: "a", resources: { requests: { cpu: "1", memory: "1Gi" } } }],
+      initContainers: [{ name: "i", resources: { requests: { cpu: "2", memory: "512Mi" } } }],
+    },
+    milliCpu: 2000,
+    memoryBytes: 2 ** 30,
+  },
+  {
+    name: "a sidecar (init container with restartPolicy Always) adds to the containers and to later init containers",
+    pod: {
+      name: "p",
+      containers: [{ name: "a", resources: { requests: { cpu: "1" } } }],
+      initContainers: [
+        { name: "side", restartPolicy: "Always", resources: { requests: { cpu: "500m" } } },
+        { name: "i", resources: { requests: { cpu: "2" } } },
+      ],
+    },
+    milliCpu: 2500,
+    memoryBytes: 0,
+  },
+  { name: "overhead is added", pod: { name: "p", cpu: "1", overhead: { cpu: "250m", memory: "10Mi" } }, milliCpu: 1250, memoryBytes: 10 * 2 ** 20 },
+];
+
+for (const c of requestCases) {
+  test(`podRequests(): ${c.name}`, () => {
+    assert.deepEqual(podRequests(makePod(c.pod).spec), { milliCpu: c.milliCpu, memoryBytes: c.memoryBytes });
+  });
+}
+
+test("podRequests() counts Kubernetes' defaults for a container without requests only when asked", () => {
+  const spec = makePod({ name: "p" }).spec;
+  assert.deepEqual(podRequests(spec), { milliCpu: 0, memoryBytes: 0 });
+  assert.deepEqual(podRequests(spec, true), { milliCpu: 100, memoryBytes: 200 * 2 ** 20 });
+});
+
+test("a pod with a malformed request names the field in its parse error", () => {
+  const info = new PodInfo(makePod({ name: "p", cpu: "lots" }));
+  assert.match(info.parseError ?? "", /Cannot parse quantity "lots" at spec\.containers\[0\]\.resources\.requests\.cpu/);
+});
+
+const fitCases: { name: string; node: { cpu?: string; memory?: string; pods?: string }; existing: { cpu?: string; memory?: string }[]; pod: { cpu?: string; memory?: string }; code: string | null; reasons?: string[] }[] = [
+  { name: "fits on an empty node", node: {}, existing: [], pod: { cpu: "1", memory: "1Gi" }, code: null },
+  { name: "fits exactly into what is left", node: { cpu: "2" }, existing: [{ cpu: "1" }], pod: { cpu: "1" }, code: null },
+  { name: "not enough cpu left", node: { cpu: "2" }, existing: [{ cpu: "1500m" }], pod: { cpu: "1" }, code: "Unschedulable", reasons: ["Insufficient cpu"] },
+  {
+    name: "not enough cpu nor memory: both reasons",
+    node: { cpu: "2", memory: "2Gi" },
+    existing: [{ cpu: "2", memory: "2Gi" }],
+    pod: { cpu: "1", memory: "1Gi" },
+    code: "Unschedulable",
+    reasons: ["Insufficient cpu", "Insufficient memory"],
+  },
+  { name: "too many pods", node: { pods: "1" }, existing: [{}], pod: {}, code: "Unschedulable", reasons: ["Too many pods"] },
+  { name: "a pod without requests fits a full node", node: { cpu: "1" }, existing: [{ cpu: "1" }], pod: {}, code: null },
+  {
+    name: "more than the node has at all is unresolvable",
+    node: { memory: "1Gi" },
+    existing: [],
+    pod: { memory: "2Gi" },
+    code: "UnschedulableAndUnresolvable",
+    reasons: ["Insufficient memory"],
+  },
+];
+
+for (const c of fitCases) {
+  test(`NodeResourcesFit: ${c.name}`, () => {
+    const existing = c.existing.map((r, i) => makePod({ name: `e${i}`, nodeName: "n", ...r }));
+    const snap = makeSnapshot([makeNode({ name: "n", ...c.node })], existing);
+    const s = runFilter(new NodeResourcesFit(), makePod({ name: "p", ...c.pod }), snap).nodes.get("n");
+    assert.equal(s?.code ?? null, c.code);
+    if (c.reasons) assert.deepEqual(s?.reasons, c.reasons);
+  });
+}
+
+test("LeastAllocated prefers the node with more free cpu and memory after placing the pod", () => {
+  const snap = makeSnapshot(
+    [makeNode({ name: "busy", cpu: "4", memory: "32Gi" }), makeNode({ name: "idle", cpu: "4", memory: "32Gi" })],
+    [makePod({ name: "e", nodeName: "busy", cpu: "1", memory: "8Gi" })],
+  );
+  const scores = runScore(new NodeResourcesLeastAllocated(), makePod({ name: "p", cpu: "1", memory: "8Gi" }), snap);
+  assert.deepEqual(Object.fromEntries(scores), { busy: 50, idle: 75 });
+});
+
+test("LeastAllocated counts a pod without requests as 100m and 200Mi", () => {
+  const snap = makeSnapshot([makeNode({ name: "n", cpu: "1", memory: "2000Mi" })]);
+  // cpu: (1000-100)*100/1000 = 90; memory: (2000-200)*100/2000 = 90.
+  assert.equal(runScore(new NodeResourcesLeastAllocated(), makePod({ name: "p" }), snap).get("n"), 90);
+});
+
+test("BalancedAllocation prefers the node whose cpu and memory use stay even", () => {
+  const snap = makeSnapshot(
+    [makeNode({ name: "cpu-heavy", cpu: "4", memory: "32Gi" }), makeNode({ name: "even", cpu: "4", memory: "32Gi" })],
+    [makePod({ name: "e", nodeName: "cpu-heavy", cpu: "1" }), makePod({ name: "f", nodeName: "even", cpu: "1", memory: "8Gi" })],
+  );
+  // cpu-heavy: cpu 2/4, memory 8/32: std (0.5-0.25)/2 = 0.125 → 87. even: 0.5 and 0.5 → 100.
+  const scores = runScore(new NodeResourcesBalancedAllocation(), makePod({ name: "p", cpu: "1", memory: "8Gi" }), snap);
+  assert.deepEqual(Object.fromEntries(scores), { "cpu-heavy": 87, even: 100 });
+});
+
+test("BalancedAllocation skips a pod that requests nothing", () => {
+  const snap = makeSnapshot([makeNode({ name: "n" })], [makePod({ name: "e", nodeName: "n", cpu: "3" })]);
+  assert.equal(runScore(new NodeResourcesBalancedAllocation(), makePod({ name: "p" }), snap).get("n"), 0);
+});

@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Toleration } from "../../../gen/navarch/api/v1/core.js";
+import { makeNode, makePod, makeSnapshot } from "../testing/wrappers.js";
+import { runFilter } from "../testing/run_plugins.js";
+import { ERR_REASON_UNSCHEDULABLE, NodeUnschedulable } from "./node_unschedulable.js";
+
+const cases: { name: string; unschedulable: boolean; tolerations?: Partial<Toleration>[]; fits: boolean }[] = [
+  { name: "a schedulable node takes any pod", unschedulable: false, fits: true },
+  { name: "a cordoned node refuses a pod without tolerations", unschedulable: true, fits: false },
+  {
+    name: "a cordoned node takes a pod tolerating the unschedulable taint",
+    unschedulable: true,
+    tolerations: [{ key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" }],
+    fits: true,
+  },
+  { name: "a cordoned node takes a pod tolerating everything", unschedulable: true, tolerations: [{ operator: "Exists" }], fits: true },
+  {
+    name: "a toleration for another effect does not help",
+    unschedulable: true,
+    tolerations: [{ key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoExecute" }],
+    fits: false,
+  },
+];
+
+for (const c of cases) {
+  test(`NodeUnschedulable: ${c.name}`, () => {
+    const snap = makeSnapshot([makeNode({ name: "n", unschedulable: c.unschedulable })]);
+    const s = runFilter(new NodeUnschedulable(), makePod({ name: "p", tolerations: c.tolerations }), snap).nodes.get("n");
+    if (c.fits) assert.equal(s, null);
+    else {
+      assert.equal(s?.code, "UnschedulableAndUnresolvable");
+      assert.deepEqual(s?.reasons, [ERR_REASON_UNSCHEDULABLE]);
+    }
+  });
+}
