@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { NodeSelectorTerm, PreferredSchedulingTerm } from "../../../gen/navarch/api/v1/core.js";
+import type { DeepPartial, NodeSelectorTerm, PreferredSchedulingTerm } from "../../../gen/navarch/api/v1/core.js";
 import { makeNode, makePod, makeSnapshot } from "../testing/wrappers.js";
 import { passing, runFilter, runScore } from "../testing/run_plugins.js";
 import { ERR_REASON_POD, NodeAffinity } from "./node_affinity.js";
@@ -89,7 +89,7 @@ test("NodeAffinity: affinity to node names narrows the search in PreFilter", () 
 });
 
 test("NodeAffinity: preferred terms score the sum of matching weights, normalized to 100", () => {
-  const preferred: Partial<PreferredSchedulingTerm>[] = [
+  const preferred: DeepPartial<PreferredSchedulingTerm>[] = [
     { weight: 10, preference: { matchExpressions: [{ key: "zone", operator: "In", values: ["z1"] }] } },
     { weight: 30, preference: { matchExpressions: [{ key: "gen", operator: "Exists" }] } },
   ];
