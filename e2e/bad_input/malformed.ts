@@ -29,9 +29,20 @@ function validRequest(m: ObjectsMethod, f: Fixture): Buffer {
 
 const capital = (m: string): string => m[0].toUpperCase() + m.slice(1);
 
+/** An int64 field (a list's limit, a delete's grace period) beyond 2^53: the decoder refuses it. */
+function hugeInt64(r: SeededRandom, f: Fixture): BadCase {
+  const big = 2 ** 53 + 2 + r.intn(2 ** 20) * 2;
+  const [m, body] = pick<[ObjectsMethod, Buffer]>(r, [
+    ['list', req.list({ resource: 'pods', namespace: f.namespace, limit: big })],
+    ['delete', req.delete({ resource: 'pods', namespace: f.namespace, name: f.pod.name, gracePeriodSeconds: big })],
+  ]);
+  return { category: 'objects/malformed: int64 beyond 2^53', path: pathOf(m), body, codes: [Code.INVALID_ARGUMENT], message: `Cannot decode the request as navarch.apiserver.v1.${capital(m)}Request: Value is larger than Number.MAX_SAFE_INTEGER` };
+}
+
 export function malformedRequest(r: SeededRandom, f: Fixture): BadCase {
   const m = pick(r, OBJECTS_METHODS);
-  const how = pick<Breakage | 'random'>(r, ['random', 'truncated', 'wire type', 'huge length']);
+  const how = pick<Breakage | 'random' | 'int64'>(r, ['random', 'truncated', 'wire type', 'huge length', 'int64']);
+  if (how === 'int64') return hugeInt64(r, f);
   const common = { path: pathOf(m), stream: m === 'watch' };
   if (how === 'random') {
     const body = randomBytes(r, 1 + r.intn(64));

@@ -38,6 +38,13 @@ const CASES: readonly PatchCase[] = [
   { what: 'patch makes the object invalid', type: 'merge', target: 'configmap', patch: (t) => `{"data":{"bad key ${t}!":"v"}}`, message: (t) => `data[bad key ${t}!]` },
   { what: 'patch makes the object invalid', type: 'merge', target: 'configmap', patch: (t) => `{"metadata":{"labels":{"app":"bad value ${t}!"}}}`, message: (t) => `"bad value ${t}!"` },
   { what: 'patch is not an object', type: 'merge', target: 'configmap', patch: (t) => `["${t}"]`, message: () => 'expected a JSON object' },
+  {
+    what: 'nested too deep',
+    type: 'merge',
+    target: 'configmap',
+    patch: (t) => `{"metadata":{"annotations":${'{"a":'.repeat(1000 + t.length * 100)}"${t}"${'}'.repeat(1000 + t.length * 100)}}}`,
+    message: () => 'Cannot parse patch: it nests deeper than 1000 levels',
+  },
   { what: 'unknown patch type', type: 'xml', target: 'configmap', patch: () => '{}', message: () => 'Unsupported patch type "xml"' },
   { what: 'unknown patch type', type: '', target: 'configmap', patch: () => '{}', message: () => 'Unsupported patch type ""' },
 ];
