@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { decodeObject } from '../pkg/api/convert/object.js';
 import type { ConfigMap } from '../pkg/api/registry.js';
 import { ApiError, NavarchClient, type ClientWatchEvent } from '../pkg/client/mod.js';
+import { freePort } from '../pkg/localcluster/kv_cluster.js';
 import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
 import { SeededRandom } from '../raft/core/random.js';
 import { applyShop, assertShopIntact } from './testdata/manifests.js';
@@ -99,9 +100,17 @@ test(`acknowledged writes survive ${KILLS} SIGKILLs of the leader and watches re
       );
     }
 
+    // The last writer also knows an address where nothing listens and never retries: its writes sent
+    // there fail as certainly not applied, and none of them may exist afterwards.
+    const nowhere = `127.0.0.1:${await freePort()}`;
     const writer = async (w: number): Promise<void> => {
-      // Half the writers give up quickly, so some writes fail as "not applied" during elections.
-      const c = new NavarchClient({ endpoints: rotate(endpoints, w), callTimeoutMs: 3000, retryDeadlineMs: w % 2 === 0 ? 8000 : 300 });
+      const last = w === WRITERS - 1;
+      // Half the writers give up quickly during elections.
+      const c = new NavarchClient({
+        endpoints: last ? [nowhere, ...rotate(endpoints, w)] : rotate(endpoints, w),
+        callTimeoutMs: 3000,
+        retryDeadlineMs: last ? 0 : w % 2 === 0 ? 8000 : 300,
+      });
       clients.push(c);
       const random = new SeededRandom(seed * 31 + w);
       const live: string[] = [];
@@ -248,6 +257,7 @@ test(`acknowledged writes survive ${KILLS} SIGKILLs of the leader and watches re
     );
     assert.deepEqual(lost, [], 'acknowledged writes were lost');
     assert.deepEqual(phantom, [], 'writes refused as not applied took effect');
+    assert.ok((failed.get('Unavailable (not applied)') ?? 0) > 0, 'no write failed as certainly not applied: the check above was not exercised');
     assert.ok(ackedOps.length >= ACKS_PER_STEP * (2 * KILLS + 1), `too few writes were acknowledged (${ackedOps.length})`);
     stop = true;
     for (const w of watches) w.close();
