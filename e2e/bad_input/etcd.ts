@@ -30,6 +30,10 @@ const UNARY: Array<[EtcdServiceName, string, Msg]> = [
   ['Lease', 'LeaseGrant', { TTL: 60 }],
   ['Lease', 'LeaseRevoke', { ID: 7 }],
   ['Lease', 'LeaseTimeToLive', { ID: 7, keys: true }],
+  ['Maintenance', 'Status', {}],
+  ['Cluster', 'MemberList', {}],
+  // A bidirectional stream: the bad message is the first one sent.
+  ['Watch', 'Watch', { create_request: { key: Buffer.from('shop/'), range_end: Buffer.from('shop0'), start_revision: 5 } }],
 ];
 
 const key = (s: string): Buffer => Buffer.from(s);
@@ -50,7 +54,8 @@ export function badEtcdRequest(r: SeededRandom, f: Fixture): BadCase {
           return false;
         }
       };
-      return { category: `etcd/malformed: ${how}`, path: d.path, body: breakMessage(r, d.requestSerialize(valid), how, decodes), codes: [Code.INTERNAL], message: 'Error deserializing request' };
+      const body = breakMessage(r, d.requestSerialize(valid), how, decodes);
+      return { category: `etcd/malformed: ${how}`, path: d.path, body, stream: d.responseStream, codes: [Code.INTERNAL], message: 'Error deserializing request' };
     }
     case 2:
       return pick(r, [
