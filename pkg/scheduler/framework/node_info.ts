@@ -24,6 +24,8 @@ export class NodeInfo {
   /** Pods with any pod (anti-)affinity, and with required anti-affinity. */
   podsWithAffinity = 0;
   podsWithRequiredAntiAffinity = 0;
+  /** Pods with terms that affect other pods' scores: required affinity or any preferred term. */
+  podsWithScoringAffinity = 0;
 
   constructor(readonly node: Node) {
     this.name = node.metadata?.name ?? "";
@@ -38,8 +40,8 @@ export class NodeInfo {
     this.account(p, 1);
   }
 
-  /** Removes the pod with this key; false if it is not here. */
-  removePod(key: string): boolean {
+  /** Removes the pod with this key and returns it; undefined if it is not here. */
+  removePod(key: string): PodInfo | undefined {
     const pods = this.pods;
     for (let i = 0; i < pods.length; i++) {
       if (pods[i].key !== key) continue;
@@ -47,9 +49,9 @@ export class NodeInfo {
       pods[i] = pods[pods.length - 1];
       pods.pop();
       this.account(p, -1);
-      return true;
+      return p;
     }
-    return false;
+    return undefined;
   }
 
   private account(p: PodInfo, sign: 1 | -1): void {
@@ -59,6 +61,7 @@ export class NodeInfo {
     this.nonZeroRequestedMemoryBytes += sign * p.nonZeroRequests.memoryBytes;
     if (p.hasAffinity) this.podsWithAffinity += sign;
     if (p.hasRequiredAntiAffinity) this.podsWithRequiredAntiAffinity += sign;
+    if (p.hasScoringAffinity) this.podsWithScoringAffinity += sign;
   }
 
   /** A copy whose pod list can change without touching this one (preemption's dry runs). */
@@ -71,6 +74,7 @@ export class NodeInfo {
     c.nonZeroRequestedMemoryBytes = this.nonZeroRequestedMemoryBytes;
     c.podsWithAffinity = this.podsWithAffinity;
     c.podsWithRequiredAntiAffinity = this.podsWithRequiredAntiAffinity;
+    c.podsWithScoringAffinity = this.podsWithScoringAffinity;
     return c;
   }
 }

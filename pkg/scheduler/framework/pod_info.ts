@@ -94,6 +94,8 @@ export class PodInfo {
   /** Has any pod affinity or anti-affinity, required or preferred. */
   readonly hasAffinity: boolean;
   readonly hasRequiredAntiAffinity: boolean;
+  /** Has terms that change other pods' scores: required affinity, or preferred (anti-)affinity. */
+  readonly hasScoringAffinity: boolean;
   /** Being deleted: not counted by topology spread. */
   readonly terminating: boolean;
   /** status.startTime in ms since the epoch, for preemption's tie-breaks; undefined if not started. */
@@ -147,6 +149,8 @@ export class PodInfo {
       }
     }
     this.hasRequiredAntiAffinity = this.requiredAntiAffinityTerms.length > 0;
+    this.hasScoringAffinity =
+      this.requiredAffinityTerms.length > 0 || this.preferredAffinityTerms.length > 0 || this.preferredAntiAffinityTerms.length > 0;
     this.parseError = parseError;
   }
 }

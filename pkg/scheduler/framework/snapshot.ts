@@ -1,11 +1,21 @@
 // The scheduler's view of the cluster: every node with its pods, plus the namespace labels that
 // namespaceSelectors read. The caller keeps it current (nodes and pods from watches, and pods it
 // has just placed, "assumed", before their binding is confirmed); a scheduling cycle only reads it.
+// It also keeps the indexes that make inter-pod affinity and spreading cheap per cycle.
 
 import type { Node, Pod } from "../../api/registry.js";
 import type { Labels } from "../../api/labels.js";
+import { AntiAffinityIndex, type AntiAffinityTermGroup } from "./anti_affinity_index.js";
 import { NodeInfo } from "./node_info.js";
+import { PodCountCache, type PodCountQuery } from "./pod_count_cache.js";
 import { PodInfo } from "./pod_info.js";
+
+function sameLabels(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
+  const ka = Object.keys(a ?? {});
+  if (ka.length !== Object.keys(b ?? {}).length) return false;
+  for (const k of ka) if (a![k] !== b?.[k]) return false;
+  return true;
+}
 
 export class Snapshot {
   private readonly list: NodeInfo[] = [];
@@ -17,10 +27,9 @@ export class Snapshot {
   private readonly nsLabels = new Map<string, Readonly<Record<string, string>>>();
   private readonly withAffinity = new Set<NodeInfo>();
   private readonly withRequiredAntiAffinity = new Set<NodeInfo>();
-  /** Bumped by every change to the set of nodes or to a node's labels, taints or capacity. */
-  nodesGeneration = 0;
-  /** Bumped by every pod added or removed. */
-  podsGeneration = 0;
+  private readonly withScoringAffinity = new Set<NodeInfo>();
+  private readonly antiAffinity = new AntiAffinityIndex();
+  private readonly podCounts = new PodCountCache();
 
   /** Nodes in a stable order: the order filters walk them in. */
   get nodeInfos(): readonly NodeInfo[] {
@@ -49,16 +58,33 @@ export class Snapshot {
     return this.withRequiredAntiAffinity;
   }
 
+  /** The nodes hosting a pod whose terms change other pods' scores (required affinity, preferred terms). */
+  nodesWithScoringAffinityPods(): ReadonlySet<NodeInfo> {
+    return this.withScoringAffinity;
+  }
+
+  /** The placed pods' required anti-affinity terms, one group per distinct term. */
+  requiredAntiAffinityTerms(): IterableIterator<AntiAffinityTermGroup> {
+    return this.antiAffinity.values();
+  }
+
+  /** Placed pods matching the query per topology value, cached across cycles; do not change the map. */
+  podCountsFor(query: PodCountQuery): ReadonlyMap<string, number> {
+    return this.podCounts.counts(query, this.list);
+  }
+
   namespaceLabels(namespace: string): Labels {
     return this.nsLabels.get(namespace);
   }
 
   setNamespaceLabels(namespace: string, labels: Readonly<Record<string, string>>): void {
+    if (this.nsLabels.has(namespace) && sameLabels(this.nsLabels.get(namespace), labels)) return;
     this.nsLabels.set(namespace, labels);
+    this.podCounts.clear();
   }
 
   removeNamespace(namespace: string): void {
-    this.nsLabels.delete(namespace);
+    if (this.nsLabels.delete(namespace)) this.podCounts.clear();
   }
 
   /** Adds a node or replaces its object, keeping the pods already placed on it. */
@@ -68,21 +94,31 @@ export class Snapshot {
     const next = new NodeInfo(node);
     const prev = this.byName.get(name);
     if (prev !== undefined) {
-      for (const p of prev.pods) next.addPod(p);
+      const relabelled = !sameLabels(prev.labels, next.labels);
+      for (const p of prev.pods) {
+        next.addPod(p);
+        if (relabelled) {
+          this.antiAffinity.update(p, prev, -1);
+          this.antiAffinity.update(p, next, 1);
+        }
+      }
+      if (relabelled) this.podCounts.clear();
       this.list[this.list.indexOf(prev)] = next;
-      this.withAffinity.delete(prev);
-      this.withRequiredAntiAffinity.delete(prev);
+      this.untrack(prev);
     } else {
       this.list.push(next);
       const waiting = this.waiting.get(name);
       if (waiting !== undefined) {
         this.waiting.delete(name);
-        for (const p of waiting.values()) next.addPod(p);
+        for (const p of waiting.values()) {
+          next.addPod(p);
+          this.antiAffinity.update(p, next, 1);
+        }
       }
+      this.podCounts.clear();
     }
     this.byName.set(name, next);
     this.track(next);
-    this.nodesGeneration++;
     return next;
   }
 
@@ -91,13 +127,13 @@ export class Snapshot {
     const info = this.byName.get(name);
     if (info === undefined) return false;
     this.byName.delete(name);
-    const i = this.list.indexOf(info);
-    this.list.splice(i, 1);
-    for (const p of info.pods) this.podNode.delete(p.key);
-    this.withAffinity.delete(info);
-    this.withRequiredAntiAffinity.delete(info);
-    this.nodesGeneration++;
-    this.podsGeneration++;
+    this.list.splice(this.list.indexOf(info), 1);
+    for (const p of info.pods) {
+      this.podNode.delete(p.key);
+      this.antiAffinity.update(p, info, -1);
+    }
+    this.untrack(info);
+    this.podCounts.clear();
     return true;
   }
 
@@ -111,7 +147,6 @@ export class Snapshot {
     if (target === "") throw new RangeError(`Cannot add pod ${JSON.stringify(info.key)} to the snapshot: it names no node`);
     this.removePod(info.key);
     this.podNode.set(info.key, target);
-    this.podsGeneration++;
     const node = this.byName.get(target);
     if (node === undefined) {
       let m = this.waiting.get(target);
@@ -120,6 +155,8 @@ export class Snapshot {
       return info;
     }
     node.addPod(info);
+    this.antiAffinity.update(info, node, 1);
+    this.podCounts.update(info, node, 1);
     this.track(node);
     return info;
   }
@@ -129,13 +166,16 @@ export class Snapshot {
     const nodeName = this.podNode.get(key);
     if (nodeName === undefined) return false;
     this.podNode.delete(key);
-    this.podsGeneration++;
     const node = this.byName.get(nodeName);
     if (node === undefined) {
       this.waiting.get(nodeName)?.delete(key);
       return true;
     }
-    node.removePod(key);
+    const p = node.removePod(key);
+    if (p !== undefined) {
+      this.antiAffinity.update(p, node, -1);
+      this.podCounts.update(p, node, -1);
+    }
     this.track(node);
     return true;
   }
@@ -150,5 +190,13 @@ export class Snapshot {
     else this.withAffinity.delete(n);
     if (n.podsWithRequiredAntiAffinity > 0) this.withRequiredAntiAffinity.add(n);
     else this.withRequiredAntiAffinity.delete(n);
+    if (n.podsWithScoringAffinity > 0) this.withScoringAffinity.add(n);
+    else this.withScoringAffinity.delete(n);
+  }
+
+  private untrack(n: NodeInfo): void {
+    this.withAffinity.delete(n);
+    this.withRequiredAntiAffinity.delete(n);
+    this.withScoringAffinity.delete(n);
   }
 }

@@ -5,6 +5,8 @@ export class TopologyCounts {
   private readonly byKey = new Map<string, Map<string, number>>();
   /** Pairs with a non-zero count. */
   pairs = 0;
+  /** The sum of all counts. */
+  sum = 0;
 
   get(key: string, value: string): number {
     return this.byKey.get(key)?.get(value) ?? 0;
@@ -16,6 +18,7 @@ export class TopologyCounts {
     if (m === undefined) this.byKey.set(key, (m = new Map()));
     const prev = m.get(value) ?? 0;
     const next = prev + delta;
+    this.sum += delta;
     if (prev === 0) this.pairs++;
     if (next === 0) {
       m.delete(value);
@@ -43,6 +46,7 @@ export class TopologyCounts {
     const c = new TopologyCounts();
     for (const [k, m] of this.byKey) c.byKey.set(k, new Map(m));
     c.pairs = this.pairs;
+    c.sum = this.sum;
     return c;
   }
 }

@@ -8,6 +8,8 @@ import { MAX_NODE_SCORE } from "../framework/interface.js";
 import type { NodeInfo } from "../framework/node_info.js";
 import { type AffinityTerm, type PodInfo, termMatches, type WeightedAffinityTerm } from "../framework/pod_info.js";
 import { Status } from "../framework/status.js";
+import { type CountLayer, LayeredCounts } from "../framework/layered_counts.js";
+import type { Snapshot } from "../framework/snapshot.js";
 import { TopologyCounts } from "../framework/topology_counts.js";
 import type { Labels } from "../../api/labels.js";
 
@@ -31,11 +33,11 @@ export interface InterPodAffinityArgs {
 class PreFilterState {
   constructor(
     /** Pairs where a placed pod's required anti-affinity term matches the incoming pod. */
-    readonly existingAntiAffinityCounts: TopologyCounts,
+    readonly existingAntiAffinityCounts: LayeredCounts,
     /** Pairs hosting pods that match all of the incoming pod's required affinity terms. */
-    readonly affinityCounts: TopologyCounts,
+    readonly affinityCounts: LayeredCounts,
     /** Pairs hosting pods that match one of the incoming pod's required anti-affinity terms. */
-    readonly antiAffinityCounts: TopologyCounts,
+    readonly antiAffinityCounts: LayeredCounts,
     readonly namespaceLabels: Labels,
   ) {}
 
@@ -56,18 +58,42 @@ function matchesAll(terms: readonly AffinityTerm[], pod: PodInfo, nsLabels: Labe
 }
 
 /** The incoming pod's state as if `other` were added (sign 1) to or removed (-1) from `node`. */
-function update(s: PreFilterState, pod: PodInfo, other: PodInfo, node: NodeInfo, sign: 1 | -1, nsOf: (ns: string) => Labels): void {
+function update(s: PreFilterState, pod: PodInfo, other: PodInfo, node: NodeInfo, sign: 1 | -1, snapshot: Snapshot): void {
   const labels = node.labels;
   for (const t of other.requiredAntiAffinityTerms) {
-    if (termMatches(t, pod, s.namespaceLabels)) s.existingAntiAffinityCounts.addForNode(t.topologyKey, labels, sign);
+    if (termMatches(t, pod, s.namespaceLabels)) s.existingAntiAffinityCounts.delta.addForNode(t.topologyKey, labels, sign);
   }
-  const otherNs = nsOf(other.namespace);
+  const otherNs = snapshot.namespaceLabels(other.namespace);
   if (matchesAll(pod.requiredAffinityTerms, other, otherNs)) {
-    for (const t of pod.requiredAffinityTerms) s.affinityCounts.addForNode(t.topologyKey, labels, sign);
+    for (const t of pod.requiredAffinityTerms) s.affinityCounts.delta.addForNode(t.topologyKey, labels, sign);
   }
   for (const t of pod.requiredAntiAffinityTerms) {
-    if (termMatches(t, other, otherNs)) s.antiAffinityCounts.addForNode(t.topologyKey, labels, sign);
+    if (termMatches(t, other, otherNs)) s.antiAffinityCounts.delta.addForNode(t.topologyKey, labels, sign);
   }
+}
+
+/** Placed pods matching all the terms, per value of each of their topology keys (cached in the snapshot). */
+function affinityLayers(snapshot: Snapshot, terms: readonly AffinityTerm[]): CountLayer[] {
+  if (terms.length === 0) return [];
+  const signature = terms.map((t) => t.signature).join("&");
+  const matches = (p: PodInfo): boolean => matchesAll(terms, p, snapshot.namespaceLabels(p.namespace));
+  return [...new Set(terms.map((t) => t.topologyKey))].map((key) => ({
+    key,
+    counts: snapshot.podCountsFor({ key: `affinity|${key}|${signature}`, topologyKey: key, matches, includeEmptyDomains: false }),
+  }));
+}
+
+/** Placed pods matching each term, per value of its topology key (cached in the snapshot). */
+function antiAffinityLayers(snapshot: Snapshot, terms: readonly AffinityTerm[]): CountLayer[] {
+  return terms.map((t) => ({
+    key: t.topologyKey,
+    counts: snapshot.podCountsFor({
+      key: `anti|${t.signature}`,
+      topologyKey: t.topologyKey,
+      matches: (p) => termMatches(t, p, snapshot.namespaceLabels(p.namespace)),
+      includeEmptyDomains: false,
+    }),
+  }));
 }
 
 export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
@@ -80,46 +106,34 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
 
   preFilter(state: CycleState, pod: PodInfo): Status | null {
     const snapshot = state.snapshot;
-    const nsOf = (ns: string): Labels => snapshot.namespaceLabels(ns);
-    const nsLabels = nsOf(pod.namespace);
-    const existingAnti = new TopologyCounts();
-    for (const node of snapshot.nodesWithRequiredAntiAffinityPods()) {
-      for (const other of node.pods) {
-        if (!other.hasRequiredAntiAffinity) continue;
-        for (const t of other.requiredAntiAffinityTerms) {
-          if (termMatches(t, pod, nsLabels)) existingAnti.addForNode(t.topologyKey, node.labels, 1);
-        }
-      }
+    const nsLabels = snapshot.namespaceLabels(pod.namespace);
+    const existing: CountLayer[] = [];
+    for (const g of snapshot.requiredAntiAffinityTerms()) {
+      if (termMatches(g.term, pod, nsLabels)) existing.push({ key: g.term.topologyKey, counts: g.counts });
     }
-    const affinity = new TopologyCounts();
-    const anti = new TopologyCounts();
     const aff = pod.requiredAffinityTerms;
     const antiTerms = pod.requiredAntiAffinityTerms;
-    if (aff.length > 0 || antiTerms.length > 0) {
-      for (const node of snapshot.nodeInfos) {
-        const labels = node.labels;
-        for (const other of node.pods) {
-          const otherNs = nsOf(other.namespace);
-          if (aff.length > 0 && matchesAll(aff, other, otherNs)) {
-            for (const t of aff) affinity.addForNode(t.topologyKey, labels, 1);
-          }
-          for (const t of antiTerms) if (termMatches(t, other, otherNs)) anti.addForNode(t.topologyKey, labels, 1);
-        }
-      }
-    }
-    if (existingAnti.pairs === 0 && aff.length === 0 && antiTerms.length === 0) return Status.skip();
-    state.write(PRE_FILTER_KEY, new PreFilterState(existingAnti, affinity, anti, nsLabels));
+    if (existing.length === 0 && aff.length === 0 && antiTerms.length === 0) return Status.skip();
+    state.write(
+      PRE_FILTER_KEY,
+      new PreFilterState(
+        new LayeredCounts(existing),
+        new LayeredCounts(affinityLayers(snapshot, aff)),
+        new LayeredCounts(antiAffinityLayers(snapshot, antiTerms)),
+        nsLabels,
+      ),
+    );
     return null;
   }
 
   addPod(state: CycleState, pod: PodInfo, added: PodInfo, node: NodeInfo): void {
     const s = state.read<PreFilterState>(PRE_FILTER_KEY);
-    if (s !== undefined) update(s, pod, added, node, 1, (ns) => state.snapshot.namespaceLabels(ns));
+    if (s !== undefined) update(s, pod, added, node, 1, state.snapshot);
   }
 
   removePod(state: CycleState, pod: PodInfo, removed: PodInfo, node: NodeInfo): void {
     const s = state.read<PreFilterState>(PRE_FILTER_KEY);
-    if (s !== undefined) update(s, pod, removed, node, -1, (ns) => state.snapshot.namespaceLabels(ns));
+    if (s !== undefined) update(s, pod, removed, node, -1, state.snapshot);
   }
 
   filter(state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
@@ -131,10 +145,15 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
       const v = labels[t.topologyKey];
       if (v !== undefined && s.antiAffinityCounts.get(t.topologyKey, v) > 0) return REJECT_ANTI_AFFINITY;
     }
-    if (s.existingAntiAffinityCounts.pairs > 0) {
-      for (const key of s.existingAntiAffinityCounts.keys()) {
+    const existing = s.existingAntiAffinityCounts;
+    for (const key of existing.layerKeys) {
+      const v = labels[key];
+      if (v !== undefined && existing.get(key, v) > 0) return REJECT_EXISTING_ANTI_AFFINITY;
+    }
+    if (existing.delta.pairs > 0) {
+      for (const key of existing.delta.keys()) {
         const v = labels[key];
-        if (v !== undefined && s.existingAntiAffinityCounts.get(key, v) > 0) return REJECT_EXISTING_ANTI_AFFINITY;
+        if (v !== undefined && existing.get(key, v) > 0) return REJECT_EXISTING_ANTI_AFFINITY;
       }
     }
     return null;
@@ -143,14 +162,15 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
   preScore(state: CycleState, pod: PodInfo): Status | null {
     const snapshot = state.snapshot;
     const hasPreferred = pod.preferredAffinityTerms.length > 0 || pod.preferredAntiAffinityTerms.length > 0;
-    const nodes: Iterable<NodeInfo> = hasPreferred ? snapshot.nodeInfos : snapshot.nodesWithAffinityPods();
+    // Without preferred terms of its own, only placed pods with terms about other pods matter.
+    const nodes: Iterable<NodeInfo> = hasPreferred ? snapshot.nodeInfos : snapshot.nodesWithScoringAffinityPods();
     const scores = new TopologyCounts();
     const podNsLabels = snapshot.namespaceLabels(pod.namespace);
     for (const node of nodes) {
       const labels = node.labels;
       if (Object.keys(labels).length === 0) continue;
       for (const other of node.pods) {
-        if (!hasPreferred && !other.hasAffinity) continue;
+        if (!hasPreferred && !other.hasScoringAffinity) continue;
         const otherNs = snapshot.namespaceLabels(other.namespace);
         addWeighted(scores, pod.preferredAffinityTerms, other, otherNs, labels, 1);
         addWeighted(scores, pod.preferredAntiAffinityTerms, other, otherNs, labels, -1);
@@ -206,7 +226,7 @@ function satisfiesAffinity(s: PreFilterState, pod: PodInfo, labels: Readonly<Rec
   }
   if (podsExist) return true;
   // The first pod of a group with affinity to itself: allowed when no pod matches yet and it matches its own terms.
-  return s.affinityCounts.pairs === 0 && matchesAll(terms, pod, s.namespaceLabels);
+  return s.affinityCounts.isEmpty() && matchesAll(terms, pod, s.namespaceLabels);
 }
 
 function addWeighted(
