@@ -104,6 +104,18 @@ export class PodInfo {
   readonly parseError: string | undefined;
 
   private nodeAffinity: RequiredNodeAffinity | undefined;
+  private nodeAffinityText: string | undefined;
+
+  /** spec.nodeSelector and the required node affinity as text: equal for pods that may go to the same nodes. */
+  get requiredNodeAffinityKey(): string {
+    if (this.nodeAffinityText === undefined) {
+      const spec = this.pod.spec;
+      const required = spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+      const selector = Object.entries(spec?.nodeSelector ?? {}).sort();
+      this.nodeAffinityText = selector.length === 0 && required === undefined ? "" : JSON.stringify([selector, required ?? null]);
+    }
+    return this.nodeAffinityText;
+  }
 
   /** spec.nodeSelector and the required node affinity, compiled on first use. */
   get requiredNodeAffinity(): RequiredNodeAffinity {

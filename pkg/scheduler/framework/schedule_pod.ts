@@ -130,9 +130,18 @@ export function schedulePod(pod: Pod | PodInfo, snapshot: Snapshot, fwk: Framewo
     }
   }
 
-  const feasible = findNodesThatPassFilters(state, info, fwk, nodes, d);
-  if (feasible.length === 0) return withPostFilter(info, all.length, d, state, fwk, random);
-  const evaluatedNodes = feasible.length + d.statuses.size;
+  const rejected: Rejections = { nodes: [], statuses: [] };
+  const feasible = findNodesThatPassFilters(state, info, fwk, nodes, rejected);
+  if (feasible.length === 0) {
+    // Only a failure needs the statuses by node name.
+    for (let i = 0; i < rejected.nodes.length; i++) {
+      const st = rejected.statuses[i];
+      d.statuses.set(rejected.nodes[i].name, st);
+      d.unschedulablePlugins.add(st.plugin);
+    }
+    return withPostFilter(info, all.length, d, state, fwk, random);
+  }
+  const evaluatedNodes = feasible.length + rejected.nodes.length;
   if (feasible.length === 1) {
     return { kind: "scheduled", pod: info, nodeName: feasible[0].name, evaluatedNodes, feasibleNodes: 1 };
   }
@@ -141,12 +150,18 @@ export function schedulePod(pod: Pod | PodInfo, snapshot: Snapshot, fwk: Framewo
   return { kind: "scheduled", pod: info, nodeName: feasible[best].name, evaluatedNodes, feasibleNodes: feasible.length };
 }
 
+/** The nodes filters rejected in this attempt, with their statuses: parallel arrays, cheaper than a map per node. */
+interface Rejections {
+  nodes: NodeInfo[];
+  statuses: Status[];
+}
+
 function findNodesThatPassFilters(
   state: CycleState,
   pod: PodInfo,
   fwk: Framework,
   nodes: readonly NodeInfo[],
-  d: MutableDiagnosis,
+  rejected: Rejections,
 ): NodeInfo[] {
   const n = nodes.length;
   if (n === 0) return [];
@@ -168,8 +183,8 @@ function findNodesThatPassFilters(
       continue;
     }
     if (s.code === Code.Error) throw new SchedulingError(pod, s);
-    d.statuses.set(node.name, s);
-    d.unschedulablePlugins.add(s.plugin);
+    rejected.nodes.push(node);
+    rejected.statuses.push(s);
   }
   fwk.nextStartNodeIndex = (start + processed) % n;
   return feasible;

@@ -10,6 +10,7 @@ import type { CycleState } from "../framework/cycle_state.js";
 import { MAX_NODE_SCORE, type FilterPlugin, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from "../framework/interface.js";
 import type { NodeInfo } from "../framework/node_info.js";
 import type { PodInfo } from "../framework/pod_info.js";
+import type { Snapshot } from "../framework/snapshot.js";
 import { Status } from "../framework/status.js";
 
 export const POD_TOPOLOGY_SPREAD = "PodTopologySpread";
@@ -69,44 +70,55 @@ export function countMatching(pods: readonly PodInfo[], selector: Selector, name
   return n;
 }
 
-/** Matching pods per domain of each topology key, zero-count domains included, with the minimum per key. */
+/**
+ * Matching pods per domain for each constraint, zero-count domains included: a shared cached map
+ * plus a private delta for preemption's what-ifs, with the minimum computed once.
+ */
 class DomainCounts {
-  private readonly byKey = new Map<string, Map<string, number>>();
-  private readonly minByKey = new Map<string, number>();
+  private readonly mins: (number | undefined)[];
 
-  init(key: string): void {
-    if (!this.byKey.has(key)) this.byKey.set(key, new Map());
+  constructor(
+    private readonly base: readonly ReadonlyMap<string, number>[],
+    private readonly delta: Map<string, number>[] = base.map(() => new Map()),
+  ) {
+    this.mins = base.map(() => undefined);
   }
 
-  add(key: string, value: string, delta: number): void {
-    const m = this.byKey.get(key);
-    if (m === undefined) return;
-    m.set(value, (m.get(value) ?? 0) + delta);
-    this.minByKey.delete(key);
+  add(i: number, value: string, n: number): void {
+    const d = this.delta[i];
+    d.set(value, (d.get(value) ?? 0) + n);
+    this.mins[i] = undefined;
   }
 
-  get(key: string, value: string): number {
-    return this.byKey.get(key)?.get(value) ?? 0;
+  get(i: number, value: string): number {
+    const d = this.delta[i];
+    const n = this.base[i].get(value) ?? 0;
+    return d.size === 0 ? n : n + (d.get(value) ?? 0);
   }
 
-  domains(key: string): number {
-    return this.byKey.get(key)?.size ?? 0;
+  domains(i: number): number {
+    return this.base[i].size;
   }
 
-  min(key: string): number {
-    let min = this.minByKey.get(key);
+  min(i: number): number {
+    let min = this.mins[i];
     if (min !== undefined) return min;
     min = Infinity;
-    for (const n of this.byKey.get(key)?.values() ?? []) if (n < min) min = n;
+    const d = this.delta[i];
+    for (const [v, n] of this.base[i]) {
+      const c = d.size === 0 ? n : n + (d.get(v) ?? 0);
+      if (c < min) min = c;
+    }
     if (min === Infinity) min = 0;
-    this.minByKey.set(key, min);
+    this.mins[i] = min;
     return min;
   }
 
   clone(): DomainCounts {
-    const c = new DomainCounts();
-    for (const [k, m] of this.byKey) c.byKey.set(k, new Map(m));
-    return c;
+    return new DomainCounts(
+      this.base,
+      this.delta.map((d) => new Map(d)),
+    );
   }
 }
 
@@ -114,17 +126,48 @@ class PreFilterState {
   constructor(
     readonly constraints: readonly SpreadConstraint[],
     readonly counts: DomainCounts,
+    /** 1 where the incoming pod matches the constraint's own selector: placing it adds to the count. */
+    readonly selfMatch: readonly number[],
   ) {}
 
   clone(): PreFilterState {
-    return new PreFilterState(this.constraints, this.counts.clone());
+    return new PreFilterState(this.constraints, this.counts.clone(), this.selfMatch);
   }
+}
+
+/**
+ * Matching pods per domain of each constraint over the nodes that count (all constraint keys
+ * present, and the pod's required node affinity met), from the snapshot's cache.
+ */
+function cachedCounts(
+  snapshot: Snapshot,
+  pod: PodInfo,
+  constraints: readonly SpreadConstraint[],
+  includeEmptyDomains: boolean,
+): ReadonlyMap<string, number>[] {
+  const affinity = pod.requiredNodeAffinity;
+  const checkAffinity = !affinity.isEmpty();
+  const keys = constraints.map((c) => c.topologyKey).sort().join(",");
+  const nodeFilter = (node: NodeInfo): boolean => hasAllKeys(node.labels, constraints) && (!checkAffinity || affinity.matches(node));
+  const ns = pod.namespace;
+  return constraints.map((c) => {
+    const selector = c.selector;
+    const everything = selector.isEverything();
+    const selectorText = selector.isNothing() ? "<nothing>" : selector.toString();
+    return snapshot.podCountsFor({
+      key: `spread|${includeEmptyDomains ? "all" : "some"}|${ns}|${selectorText}|${c.topologyKey}|${keys}|${pod.requiredNodeAffinityKey}`,
+      topologyKey: c.topologyKey,
+      matches: (p) => !everything && !p.terminating && p.namespace === ns && selector.matches(p.labels),
+      nodeFilter,
+      includeEmptyDomains,
+    });
+  });
 }
 
 interface PreScoreState {
   constraints: readonly SpreadConstraint[];
-  /** Matching pods per domain for the non-hostname constraints, over the domains of the feasible nodes. */
-  counts: Map<string, Map<string, number>>;
+  /** Matching pods per domain, per constraint; undefined for hostname constraints (counted per node in Score). */
+  counts: (ReadonlyMap<string, number> | undefined)[];
   /** Feasible nodes missing a topology key: scored 0. */
   ignored: Set<string>;
   /** log(domains + 2) per constraint, so that keys with many domains do not dominate. */
@@ -142,18 +185,9 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
       return new Status("UnschedulableAndUnresolvable", [(e as Error).message], POD_TOPOLOGY_SPREAD);
     }
     if (constraints.length === 0) return Status.skip();
-    const counts = new DomainCounts();
-    for (const c of constraints) counts.init(c.topologyKey);
-    const affinity = pod.requiredNodeAffinity;
-    const checkAffinity = !affinity.isEmpty();
-    for (const node of state.snapshot.nodeInfos) {
-      const labels = node.labels;
-      if (!hasAllKeys(labels, constraints)) continue;
-      // Spreading counts only the nodes the pod could be placed on (nodeAffinityPolicy Honor).
-      if (checkAffinity && !affinity.matches(node)) continue;
-      for (const c of constraints) counts.add(c.topologyKey, labels[c.topologyKey], countMatching(node.pods, c.selector, pod.namespace));
-    }
-    state.write(PRE_FILTER_KEY, new PreFilterState(constraints, counts));
+    const counts = new DomainCounts(cachedCounts(state.snapshot, pod, constraints, true));
+    const selfMatch = constraints.map((c) => (c.selector.matches(pod.labels) ? 1 : 0));
+    state.write(PRE_FILTER_KEY, new PreFilterState(constraints, counts, selfMatch));
     return null;
   }
 
@@ -169,21 +203,22 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     const s = state.read<PreFilterState>(PRE_FILTER_KEY);
     if (s === undefined || other.namespace !== pod.namespace || other.terminating) return;
     if (!hasAllKeys(node.labels, s.constraints) || !pod.requiredNodeAffinity.matches(node)) return;
-    for (const c of s.constraints) {
-      if (!c.selector.isEverything() && c.selector.matches(other.labels)) s.counts.add(c.topologyKey, node.labels[c.topologyKey], delta);
-    }
+    s.constraints.forEach((c, i) => {
+      if (!c.selector.isEverything() && c.selector.matches(other.labels)) s.counts.add(i, node.labels[c.topologyKey], delta);
+    });
   }
 
   filter(state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
     const s = state.read<PreFilterState>(PRE_FILTER_KEY);
     if (s === undefined) return Status.error(`cycle state has no ${PRE_FILTER_KEY}`);
     const labels = node.labels;
-    for (const c of s.constraints) {
+    const constraints = s.constraints;
+    for (let i = 0; i < constraints.length; i++) {
+      const c = constraints[i];
       const key = c.topologyKey;
       if (!Object.prototype.hasOwnProperty.call(labels, key)) return REJECT_LABEL;
-      const min = s.counts.domains(key) < c.minDomains ? 0 : s.counts.min(key);
-      const self = c.selector.matches(pod.labels) ? 1 : 0;
-      if (s.counts.get(key, labels[key]) + self - min > c.maxSkew) return REJECT_SKEW;
+      const min = s.counts.domains(i) < c.minDomains ? 0 : s.counts.min(i);
+      if (s.counts.get(i, labels[key]) + s.selfMatch[i] - min > c.maxSkew) return REJECT_SKEW;
     }
     return null;
   }
@@ -196,45 +231,20 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
       return Status.error((e as Error).message);
     }
     if (constraints.length === 0 || nodes.length === 0) return Status.skip();
-    const counts = new Map<string, Map<string, number>>();
     const ignored = new Set<string>();
-    const domains = new Array<number>(constraints.length).fill(0);
+    const seen = constraints.map(() => new Set<string>());
     for (const node of nodes) {
       if (!hasAllKeys(node.labels, constraints)) {
         ignored.add(node.name);
         continue;
       }
-      constraints.forEach((c, i) => {
-        if (c.topologyKey === HOSTNAME_LABEL) return;
-        let m = counts.get(c.topologyKey);
-        if (m === undefined) counts.set(c.topologyKey, (m = new Map()));
-        const v = node.labels[c.topologyKey];
-        if (!m.has(v)) {
-          m.set(v, 0);
-          domains[i]++;
-        }
-      });
+      for (let i = 0; i < constraints.length; i++) seen[i].add(node.labels[constraints[i].topologyKey]);
     }
-    const weights = constraints.map((c, i) =>
-      Math.log((c.topologyKey === HOSTNAME_LABEL ? nodes.length - ignored.size : domains[i]) + 2),
-    );
-    const affinity = pod.requiredNodeAffinity;
-    const checkAffinity = !affinity.isEmpty();
-    const needsCounts = constraints.some((c) => c.topologyKey !== HOSTNAME_LABEL);
-    if (needsCounts) {
-      for (const node of state.snapshot.nodeInfos) {
-        if (!hasAllKeys(node.labels, constraints)) continue;
-        if (checkAffinity && !affinity.matches(node)) continue;
-        for (const c of constraints) {
-          if (c.topologyKey === HOSTNAME_LABEL) continue;
-          const m = counts.get(c.topologyKey);
-          const v = node.labels[c.topologyKey];
-          const prev = m?.get(v);
-          if (m === undefined || prev === undefined) continue;
-          m.set(v, prev + countMatching(node.pods, c.selector, pod.namespace));
-        }
-      }
-    }
+    const weights = constraints.map((c, i) => Math.log((c.topologyKey === HOSTNAME_LABEL ? nodes.length - ignored.size : seen[i].size) + 2));
+    // Per-node (hostname) counts are taken in Score; the other keys from the snapshot's cache.
+    const zoned = constraints.filter((c) => c.topologyKey !== HOSTNAME_LABEL);
+    const cached = zoned.length === 0 ? [] : cachedCounts(state.snapshot, pod, constraints, false);
+    const counts = constraints.map((c, i) => (c.topologyKey === HOSTNAME_LABEL ? undefined : cached[i]));
     state.write(PRE_SCORE_KEY, { constraints, counts, ignored, weights } satisfies PreScoreState);
     return null;
   }
@@ -246,7 +256,8 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     s.constraints.forEach((c, i) => {
       const v = node.labels[c.topologyKey];
       if (v === undefined) return;
-      const n = c.topologyKey === HOSTNAME_LABEL ? countMatching(node.pods, c.selector, pod.namespace) : (s.counts.get(c.topologyKey)?.get(v) ?? 0);
+      const m = s.counts[i];
+      const n = m === undefined ? countMatching(node.pods, c.selector, pod.namespace) : (m.get(v) ?? 0);
       score += n * s.weights[i] + (c.maxSkew - 1);
     });
     return Math.round(score);
