@@ -94,6 +94,32 @@ export class Framework implements FrameworkHandle {
     return null;
   }
 
+  /**
+   * Filters as Kubernetes' RunFilterPluginsWithNominatedPods: when pods of equal or higher priority
+   * are nominated to the node, the pod must fit both with them (so it does not take their room)
+   * and without them (they may end up elsewhere, and affinity to them must not count yet).
+   */
+  runFilterPluginsWithNominatedPods(state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
+    const nominated = state.snapshot.nominatedPods(node.name);
+    if (nominated === undefined) return this.runFilterPlugins(state, pod, node);
+    let withState: CycleState | undefined;
+    let withNode: NodeInfo | undefined;
+    for (const p of nominated.values()) {
+      if (p.key === pod.key || p.priority < pod.priority) continue;
+      if (withState === undefined || withNode === undefined) {
+        withState = state.clone();
+        withNode = node.clone();
+      }
+      withNode.addPod(p);
+      this.runPreFilterAddPod(withState, pod, p, withNode);
+    }
+    if (withState !== undefined && withNode !== undefined) {
+      const s = this.runFilterPlugins(withState, pod, withNode);
+      if (s !== null) return s;
+    }
+    return this.runFilterPlugins(state, pod, node);
+  }
+
   runPreFilterAddPod(state: CycleState, pod: PodInfo, added: PodInfo, node: NodeInfo): void {
     for (const p of this.preFilterPlugins) {
       if (p.addPod !== undefined && !state.skipFilterPlugins.has(p.name)) p.addPod(state, pod, added, node);

@@ -52,6 +52,8 @@ export interface PostFilterResult {
 /** What PostFilter plugins may ask of the framework. */
 export interface FrameworkHandle {
   runFilterPlugins(state: CycleState, pod: PodInfo, node: NodeInfo): Status | null;
+  /** Filters with the node's nominated pods of equal or higher priority counted in, then without them. */
+  runFilterPluginsWithNominatedPods(state: CycleState, pod: PodInfo, node: NodeInfo): Status | null;
   runPreFilterAddPod(state: CycleState, pod: PodInfo, added: PodInfo, node: NodeInfo): void;
   runPreFilterRemovePod(state: CycleState, pod: PodInfo, removed: PodInfo, node: NodeInfo): void;
 }

@@ -167,3 +167,17 @@ test("schedulePod() rejects a profile with a duplicate plugin or a bad weight, n
   assert.throws(() => new Framework({ schedulerName: "t", plugins: [{ plugin: new NodeResourcesFit(), weight: 0 }] }), /plugins\[0\]\.weight 0/);
   assert.throws(() => new Framework({ schedulerName: "t", plugins: [], percentageOfNodesToScore: 101 }), /percentageOfNodesToScore 101/);
 });
+
+test("schedulePod() keeps the room a nominated pod of equal or higher priority waits for", () => {
+  const snap = makeSnapshot([makeNode({ name: "a", cpu: "1" })]);
+  const waiting = snap.nominatePod(makePod({ name: "preemptor", cpu: "1", priority: 10 }), "a");
+  const fwk = newDefaultFramework();
+  const lower = schedulePod(makePod({ name: "lower", cpu: "1", priority: 5, preemptionPolicy: "Never" }), snap, fwk, new SeededRandom(1));
+  assert.match(unschedulableMessage(lower), /^0\/1 nodes are available: 1 Insufficient cpu\./);
+  const higher = schedulePod(makePod({ name: "higher", cpu: "1", priority: 20 }), snap, fwk, new SeededRandom(1));
+  assert.equal(higher.kind, "scheduled");
+  const itself = schedulePod(waiting, snap, fwk, new SeededRandom(1));
+  assert.equal(itself.kind, "scheduled");
+  snap.addPod(waiting, "a");
+  assert.equal(snap.nominatedPods("a"), undefined);
+});

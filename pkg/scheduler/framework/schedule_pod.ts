@@ -124,7 +124,7 @@ export function schedulePod(pod: Pod | PodInfo, snapshot: Snapshot, fwk: Framewo
   if (nominated) {
     const n = snapshot.get(nominated);
     if (n !== undefined && (allowed === undefined || allowed.has(nominated))) {
-      const s = fwk.runFilterPlugins(state, info, n);
+      const s = fwk.runFilterPluginsWithNominatedPods(state, info, n);
       if (s === null) return { kind: "scheduled", pod: info, nodeName: nominated, evaluatedNodes: 1, feasibleNodes: 1 };
       if (s.code === Code.Error) throw new SchedulingError(info, s);
     }
@@ -177,7 +177,7 @@ function findNodesThatPassFilters(
   for (let i = 0; i < n && feasible.length < numToFind; i++) {
     const node = nodes[(start + i) % n];
     processed++;
-    const s = fwk.runFilterPlugins(state, pod, node);
+    const s = fwk.runFilterPluginsWithNominatedPods(state, pod, node);
     if (s === null) {
       feasible.push(node);
       continue;

@@ -29,6 +29,9 @@ export class Snapshot {
   private readonly withRequiredAntiAffinity = new Set<NodeInfo>();
   private readonly withScoringAffinity = new Set<NodeInfo>();
   private readonly antiAffinity = new AntiAffinityIndex();
+  /** Pods that preempted others and wait for room on a node, by node then pod key. */
+  private readonly nominatedByNode = new Map<string, Map<string, PodInfo>>();
+  private readonly nominatedNode = new Map<string, string>();
   private readonly podCounts = new PodCountCache();
 
   /** Nodes in a stable order: the order filters walk them in. */
@@ -146,6 +149,7 @@ export class Snapshot {
     const target = nodeName ?? info.pod.spec?.nodeName ?? "";
     if (target === "") throw new RangeError(`Cannot add pod ${JSON.stringify(info.key)} to the snapshot: it names no node`);
     this.removePod(info.key);
+    if (this.nominatedNode.size > 0) this.removeNomination(info.key);
     this.podNode.set(info.key, target);
     const node = this.byName.get(target);
     if (node === undefined) {
@@ -178,6 +182,36 @@ export class Snapshot {
     }
     this.track(node);
     return true;
+  }
+
+  /**
+   * Records that a pod will go to a node once its preemption victims are gone: filters treat it as
+   * already there for pods of equal or lower priority, so they do not take the room made for it.
+   */
+  nominatePod(pod: Pod | PodInfo, nodeName: string): PodInfo {
+    const info = pod instanceof PodInfo ? pod : new PodInfo(pod);
+    this.removeNomination(info.key);
+    let m = this.nominatedByNode.get(nodeName);
+    if (m === undefined) this.nominatedByNode.set(nodeName, (m = new Map()));
+    m.set(info.key, info);
+    this.nominatedNode.set(info.key, nodeName);
+    return info;
+  }
+
+  /** Forgets a pod's nomination; false if it had none. Placing the pod forgets it too. */
+  removeNomination(key: string): boolean {
+    const node = this.nominatedNode.get(key);
+    if (node === undefined) return false;
+    this.nominatedNode.delete(key);
+    const m = this.nominatedByNode.get(node);
+    m?.delete(key);
+    if (m?.size === 0) this.nominatedByNode.delete(node);
+    return true;
+  }
+
+  /** The pods nominated to a node, if any. */
+  nominatedPods(nodeName: string): ReadonlyMap<string, PodInfo> | undefined {
+    return this.nominatedNode.size === 0 ? undefined : this.nominatedByNode.get(nodeName);
   }
 
   /** The node a pod is placed on, if any. */

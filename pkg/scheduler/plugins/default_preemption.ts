@@ -58,14 +58,14 @@ export function selectVictimsOnNode(
     node.removePod(p.key);
     handle.runPreFilterRemovePod(state, pod, p, node);
   }
-  const s = handle.runFilterPlugins(state, pod, node);
+  const s = handle.runFilterPluginsWithNominatedPods(state, pod, node);
   if (s !== null) return { victims: [], status: s };
   potential.sort(byImportance);
   const victims: PodInfo[] = [];
   for (const p of potential) {
     node.addPod(p);
     handle.runPreFilterAddPod(state, pod, p, node);
-    if (handle.runFilterPlugins(state, pod, node) !== null) {
+    if (handle.runFilterPluginsWithNominatedPods(state, pod, node) !== null) {
       node.removePod(p.key);
       handle.runPreFilterRemovePod(state, pod, p, node);
       victims.push(p);
