@@ -137,3 +137,14 @@ test("Snapshot's incremental indexes agree with a fresh snapshot after random ch
     assert.equal(answers(snap), answers(fresh), `after step ${step}`);
   }
 });
+
+test("Snapshot walks nodes one zone at a time, in the order zones were first seen", () => {
+  const zone = (name: string, z: string) => makeNode({ name, labels: { "topology.kubernetes.io/zone": z } });
+  const snap = makeSnapshot([zone("a1", "a"), zone("a2", "a"), zone("a3", "a"), zone("b1", "b"), makeNode({ name: "none" }), zone("b2", "b")]);
+  assert.deepEqual(snap.nodeInfos.map((n) => n.name), ["a1", "b1", "none", "a2", "b2", "a3"]);
+  snap.setNode(zone("a2", "b"));
+  assert.deepEqual(snap.nodeInfos.map((n) => n.name), ["a1", "b1", "none", "a3", "b2", "a2"]);
+  snap.removeNode("none");
+  snap.removeNode("a1");
+  assert.deepEqual(snap.nodeInfos.map((n) => n.name), ["a3", "b1", "b2", "a2"]);
+});

@@ -17,8 +17,19 @@ function sameLabels(a: Readonly<Record<string, string>> | undefined, b: Readonly
   return true;
 }
 
+/** Kubernetes' zone key: region and zone labels (or their beta forms); "" when neither is set. */
+export function zoneKey(labels: Readonly<Record<string, string>>): string {
+  const zone = labels["topology.kubernetes.io/zone"] ?? labels["failure-domain.beta.kubernetes.io/zone"] ?? "";
+  const region = labels["topology.kubernetes.io/region"] ?? labels["failure-domain.beta.kubernetes.io/region"] ?? "";
+  return region === "" && zone === "" ? "" : `${region}:\u0000:${zone}`;
+}
+
 export class Snapshot {
-  private readonly list: NodeInfo[] = [];
+  /** Nodes interleaved across zones, rebuilt when `zones` changes shape. */
+  private list: NodeInfo[] = [];
+  private listDirty = false;
+  /** Nodes by zone key, zones in the order first seen (Kubernetes' nodeTree). */
+  private readonly zones = new Map<string, NodeInfo[]>();
   private readonly byName = new Map<string, NodeInfo>();
   /** Where each pod is, by PodInfo.key. */
   private readonly podNode = new Map<string, string>();
@@ -34,13 +45,28 @@ export class Snapshot {
   private readonly nominatedNode = new Map<string, string>();
   private readonly podCounts = new PodCountCache();
 
-  /** Nodes in a stable order: the order filters walk them in. */
+  /**
+   * Nodes in the order filters walk them: one from each zone in turn, as Kubernetes' nodeTree, so
+   * that a search that stops early still looks at every zone.
+   */
   get nodeInfos(): readonly NodeInfo[] {
+    if (this.listDirty) this.rebuildList();
     return this.list;
   }
 
   get numNodes(): number {
-    return this.list.length;
+    return this.byName.size;
+  }
+
+  private rebuildList(): void {
+    const out: NodeInfo[] = [];
+    const zones = [...this.zones.values()];
+    const longest = Math.max(0, ...zones.map((z) => z.length));
+    for (let i = 0; i < longest; i++) {
+      for (const z of zones) if (i < z.length) out.push(z[i]);
+    }
+    this.list = out;
+    this.listDirty = false;
   }
 
   get numPods(): number {
@@ -73,7 +99,7 @@ export class Snapshot {
 
   /** Placed pods matching the query per topology value, cached across cycles; do not change the map. */
   podCountsFor(query: PodCountQuery): ReadonlyMap<string, number> {
-    return this.podCounts.counts(query, this.list);
+    return this.podCounts.counts(query, this.nodeInfos);
   }
 
   namespaceLabels(namespace: string): Labels {
@@ -106,10 +132,19 @@ export class Snapshot {
         }
       }
       if (relabelled) this.podCounts.clear();
-      this.list[this.list.indexOf(prev)] = next;
+      const prevZone = zoneKey(prev.labels);
+      const nextZone = zoneKey(next.labels);
+      if (prevZone === nextZone) {
+        const z = this.zones.get(prevZone)!;
+        z[z.indexOf(prev)] = next;
+        if (!this.listDirty) this.list[this.list.indexOf(prev)] = next;
+      } else {
+        this.removeFromZone(prev);
+        this.addToZone(next);
+      }
       this.untrack(prev);
     } else {
-      this.list.push(next);
+      this.addToZone(next);
       const waiting = this.waiting.get(name);
       if (waiting !== undefined) {
         this.waiting.delete(name);
@@ -130,7 +165,7 @@ export class Snapshot {
     const info = this.byName.get(name);
     if (info === undefined) return false;
     this.byName.delete(name);
-    this.list.splice(this.list.indexOf(info), 1);
+    this.removeFromZone(info);
     for (const p of info.pods) {
       this.podNode.delete(p.key);
       this.antiAffinity.update(p, info, -1);
@@ -217,6 +252,23 @@ export class Snapshot {
   /** The node a pod is placed on, if any. */
   nodeOf(key: string): string | undefined {
     return this.podNode.get(key);
+  }
+
+  private addToZone(n: NodeInfo): void {
+    const key = zoneKey(n.labels);
+    const z = this.zones.get(key);
+    if (z === undefined) this.zones.set(key, [n]);
+    else z.push(n);
+    this.listDirty = true;
+  }
+
+  private removeFromZone(n: NodeInfo): void {
+    const key = zoneKey(n.labels);
+    const z = this.zones.get(key);
+    if (z === undefined) return;
+    z.splice(z.indexOf(n), 1);
+    if (z.length === 0) this.zones.delete(key);
+    this.listDirty = true;
   }
 
   private track(n: NodeInfo): void {
