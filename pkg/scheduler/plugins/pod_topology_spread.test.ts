@@ -140,3 +140,18 @@ test("PodTopologySpread: a malformed selector is reported with its field path", 
   assert.equal(out.preFilter?.code, "UnschedulableAndUnresolvable");
   assert.match(out.preFilter?.message() ?? "", /spec\.topologySpreadConstraints\[0\]\.labelSelector/);
 });
+
+const badConstraints: { name: string; c: Constraint; message: RegExp }[] = [
+  { name: "maxSkew 0", c: spread({ maxSkew: 0 }), message: /spec\.topologySpreadConstraints\[0\]\.maxSkew 0: expected an integer greater than 0/ },
+  { name: "an empty topologyKey", c: spread({ topologyKey: "" }), message: /spec\.topologySpreadConstraints\[0\]\.topologyKey: it is empty/ },
+  { name: "minDomains 0", c: spread({ minDomains: 0 }), message: /spec\.topologySpreadConstraints\[0\]\.minDomains 0/ },
+  { name: "an unknown whenUnsatisfiable", c: spread({ whenUnsatisfiable: "Maybe" }), message: /whenUnsatisfiable "Maybe": expected "DoNotSchedule" or "ScheduleAnyway"/ },
+];
+
+for (const b of badConstraints) {
+  test(`PodTopologySpread: a constraint with ${b.name} is refused with its field path`, () => {
+    const out = runFilter(new PodTopologySpread(), makePod({ name: "p", topologySpreadConstraints: [b.c] }), makeSnapshot(nodes()));
+    assert.equal(out.preFilter?.code, "UnschedulableAndUnresolvable");
+    assert.match(out.preFilter?.message() ?? "", b.message);
+  });
+}

@@ -35,12 +35,24 @@ export function spreadConstraints(pod: PodInfo, action: "DoNotSchedule" | "Sched
   const out: SpreadConstraint[] = [];
   const list: readonly TopologySpreadConstraint[] = pod.pod.spec?.topologySpreadConstraints ?? [];
   list.forEach((c, i) => {
-    if ((c.whenUnsatisfiable ?? "") !== action) return;
+    const path = `spec.topologySpreadConstraints[${i}]`;
+    const when = c.whenUnsatisfiable ?? "";
+    if (when !== "DoNotSchedule" && when !== "ScheduleAnyway") {
+      throw new RangeError(`Cannot use ${path}.whenUnsatisfiable ${JSON.stringify(when)}: expected "DoNotSchedule" or "ScheduleAnyway"`);
+    }
+    if (when !== action) return;
+    if (!Number.isInteger(c.maxSkew) || (c.maxSkew ?? 0) < 1) {
+      throw new RangeError(`Cannot use ${path}.maxSkew ${JSON.stringify(c.maxSkew ?? null)}: expected an integer greater than 0`);
+    }
+    if (!c.topologyKey) throw new RangeError(`Cannot use ${path}.topologyKey: it is empty`);
+    if (c.minDomains !== undefined && (!Number.isInteger(c.minDomains) || c.minDomains < 1)) {
+      throw new RangeError(`Cannot use ${path}.minDomains ${JSON.stringify(c.minDomains)}: expected an integer greater than 0`);
+    }
     let selector: Selector;
     try {
       selector = selectorFromLabelSelector(c.labelSelector);
     } catch (e) {
-      throw new RangeError(`Cannot use spec.topologySpreadConstraints[${i}].labelSelector: ${(e as Error).message}`);
+      throw new RangeError(`Cannot use ${path}.labelSelector: ${(e as Error).message}`);
     }
     const extra: Requirement[] = [];
     for (const key of c.matchLabelKeys ?? []) {
@@ -48,7 +60,7 @@ export function spreadConstraints(pod: PodInfo, action: "DoNotSchedule" | "Sched
       if (v !== undefined) extra.push({ key, operator: "in", values: [v] });
     }
     if (extra.length > 0 && !selector.isNothing()) selector = Selector.of([...selector.requirements, ...extra]);
-    out.push({ maxSkew: c.maxSkew ?? 1, topologyKey: c.topologyKey ?? "", selector, minDomains: c.minDomains ?? 1 });
+    out.push({ maxSkew: c.maxSkew!, topologyKey: c.topologyKey, selector, minDomains: c.minDomains ?? 1 });
   });
   return out;
 }
@@ -227,8 +239,9 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     let constraints: SpreadConstraint[];
     try {
       constraints = spreadConstraints(pod, "ScheduleAnyway");
-    } catch (e) {
-      return Status.error((e as Error).message);
+    } catch {
+      // PreFilter has already refused such a pod; nothing to score.
+      return Status.skip();
     }
     if (constraints.length === 0 || nodes.length === 0) return Status.skip();
     const ignored = new Set<string>();

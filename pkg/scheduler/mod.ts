@@ -1,0 +1,19 @@
+// The scheduler's public entry: the scheduling cycle, its inputs (snapshot, profile) and outputs.
+
+export { CycleState } from "./framework/cycle_state.js";
+export { FitError, fitErrorMessage, NO_NODES_AVAILABLE_MESSAGE } from "./framework/fit_error.js";
+export { Framework, type PluginEntry, type ProfileConfig } from "./framework/framework.js";
+export * from "./framework/interface.js";
+export { NodeInfo } from "./framework/node_info.js";
+export { PodInfo, podKey } from "./framework/pod_info.js";
+export {
+  numFeasibleNodesToFind,
+  schedulePod,
+  SchedulingError,
+  type ScheduledResult,
+  type ScheduleResult,
+  type UnschedulableResult,
+} from "./framework/schedule_pod.js";
+export { Snapshot } from "./framework/snapshot.js";
+export { Code, Status, type StatusCode } from "./framework/status.js";
+export { DEFAULT_SCHEDULER_NAME, defaultProfile, type DefaultProfileOptions, newDefaultFramework } from "./default_profile.js";
