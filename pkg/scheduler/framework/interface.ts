@@ -16,11 +16,7 @@ export interface Plugin {
 
 /** PreFilter may narrow the nodes worth filtering (e.g. a node affinity on metadata.name). */
 export class PreFilterResult {
-  constructor(
-    readonly nodeNames: ReadonlySet<string>,
-    /** Why the other nodes were left out, for the FailedScheduling message. */
-    readonly reason: string,
-  ) {}
+  constructor(readonly nodeNames: ReadonlySet<string>) {}
 }
 
 export interface PreFilterPlugin extends Plugin {

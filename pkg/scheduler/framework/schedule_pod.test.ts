@@ -181,3 +181,22 @@ test("schedulePod() keeps the room a nominated pod of equal or higher priority w
   snap.addPod(waiting, "a");
   assert.equal(snap.nominatedPods("a"), undefined);
 });
+
+test("schedulePod() filters only the nodes a PreFilter narrowed the search to and says why the others were left out", () => {
+  const snap = makeSnapshot(nodesInZones({ z1: 5 }), [makePod({ name: "big", nodeName: "z1-1", cpu: "4" })]);
+  const pod = makePod({
+    name: "p",
+    cpu: "1",
+    preemptionPolicy: "Never",
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: ["z1-1"] }] }] },
+      },
+    },
+  });
+  const msg = unschedulableMessage(schedulePod(pod, snap, newDefaultFramework(), new SeededRandom(1)));
+  assert.equal(
+    msg,
+    "0/5 nodes are available: 1 Insufficient cpu, 4 node(s) didn't satisfy plugin(s) [NodeAffinity]. preemption: not eligible due to preemptionPolicy=Never.",
+  );
+});

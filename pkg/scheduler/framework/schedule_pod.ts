@@ -92,13 +92,13 @@ export function schedulePod(pod: Pod | PodInfo, snapshot: Snapshot, fwk: Framewo
   const state = new CycleState(snapshot);
 
   let allowed: Set<string> | undefined;
-  let allowedReason = "";
+  const narrowedBy: string[] = [];
   for (const p of fwk.preFilterPlugins) {
     const r = p.preFilter(state, info);
     if (r === null) continue;
     if (r instanceof PreFilterResult) {
       allowed = allowed === undefined ? new Set(r.nodeNames) : new Set([...allowed].filter((n) => r.nodeNames.has(n)));
-      allowedReason = allowedReason === "" ? r.reason : `${allowedReason}, ${r.reason}`;
+      narrowedBy.push(p.name);
       continue;
     }
     if (r.code === Code.Skip) {
@@ -117,7 +117,8 @@ export function schedulePod(pod: Pod | PodInfo, snapshot: Snapshot, fwk: Framewo
   let nodes = all;
   if (allowed !== undefined) {
     nodes = all.filter((n) => allowed.has(n.name));
-    d.absent = Status.unresolvable(allowedReason);
+    // Kubernetes' wording for the nodes a PreFilter left out (Go prints the list as "[A B]").
+    d.absent = Status.unresolvable(`node(s) didn't satisfy plugin(s) [${narrowedBy.sort().join(" ")}]`);
   }
 
   const nominated = info.pod.status?.nominatedNodeName;

@@ -48,7 +48,7 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
     const names = requiredNodeNames(pod);
     if (names === undefined) return null;
     if (names.size === 0) return new Status("UnschedulableAndUnresolvable", [ERR_REASON_CONFLICT], NODE_AFFINITY);
-    return new PreFilterResult(names, ERR_REASON_POD);
+    return new PreFilterResult(names);
   }
 
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
