@@ -1,9 +1,11 @@
 // A quick like-for-like check of the etcd-compatible facade: 3 Debian etcd
 // members and 3 navarch masters on this machine, the same closed-loop load
 // of puts and linearizable gets (128-byte values) through the same raw etcd
-// v3 gRPC client. Requests are spread over every member's endpoint, or all
-// sent to one member (--target leader|follower). Prints each system's
-// figures, the Navarch/etcd ratios, and every member's RSS after the run.
+// v3 gRPC client. Both clusters run at once and each load level runs on one
+// then the other, so the machine's changing load (it is shared) hits both
+// alike. Requests are spread over every member's endpoint, or all sent to
+// one member (--target leader|follower). Prints each system's figures, the
+// Navarch/etcd ratios, and every member's RSS after the run.
 // Usage: npx tsx bench/etcd_compat.ts [--seconds 3] [--inflight 1,16,64,256]
 //   [--ops put,get] [--target spread|leader|follower] [--only navarch|etcd] [--cpu-prof DIR]
 
@@ -98,24 +100,31 @@ async function targets(endpoints: string[]): Promise<string[]> {
   throw new Error(`No ${TARGET} found among ${endpoints.join(', ')}`);
 }
 
-async function run(name: string, endpoints: string[]): Promise<Map<string, Result>> {
+interface System {
+  name: string;
+  all: EtcdRawClient[];
+  clients: EtcdRawClient[];
+  results: Map<string, Result>;
+}
+
+async function connect(name: string, endpoints: string[]): Promise<System> {
   const all = endpoints.map((e) => new EtcdRawClient(e));
-  const out = new Map<string, Result>();
-  try {
-    await waitReady(all);
-    const chosen = await targets(endpoints);
-    const clients = all.filter((c) => chosen.includes(c.address));
-    for (const op of OPS) {
-      for (const inflight of INFLIGHT) {
-        const r = await load(clients, op, inflight);
-        out.set(`${op} x${inflight}`, r);
-        process.stderr.write(`${name} ${op} x${inflight}: ${r.ops.toFixed(0)} ops/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms${r.errors ? ` (${r.errors} errors)` : ''}\n`);
+  await waitReady(all);
+  const chosen = await targets(endpoints);
+  return { name, all, clients: all.filter((c) => chosen.includes(c.address)), results: new Map() };
+}
+
+/** Each level runs on every system back to back, so a change in the machine's load hits both alike. */
+async function runAll(systems: System[]): Promise<void> {
+  for (const op of OPS) {
+    for (const inflight of INFLIGHT) {
+      for (const s of systems) {
+        const r = await load(s.clients, op, inflight);
+        s.results.set(`${op} x${inflight}`, r);
+        process.stderr.write(`${s.name} ${op} x${inflight}: ${r.ops.toFixed(0)} ops/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms${r.errors ? ` (${r.errors} errors)` : ''}\n`);
       }
     }
-  } finally {
-    for (const c of all) c.close();
   }
-  return out;
 }
 
 /** Resident set size in MB of every process whose command line contains `marker`. */
@@ -136,32 +145,28 @@ function rssOf(marker: string): number[] {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-bench-compat-'));
-  let etcdRes = new Map<string, Result>();
-  let navRes = new Map<string, Result>();
+  const stops: Array<() => Promise<void>> = [];
+  const systems: System[] = [];
   try {
     if (ONLY !== 'navarch') {
       if (!etcdAvailable()) throw new Error('etcd not found: apt-get install etcd-server (make bench-deps)');
       const etcd = await startEtcd(join(dir, 'etcd'));
-      try {
-        for (const e of etcd.endpoints) await etcdStatus(e, 5000).catch(() => undefined);
-        etcdRes = await run('etcd', etcd.endpoints.map((e) => e.replace(/^http:\/\//, '')));
-        process.stderr.write(`etcd RSS MB: ${rssOf(join(dir, 'etcd')).join(', ')}\n`);
-      } finally {
-        await etcd.stop();
-      }
+      stops.push(() => etcd.stop());
+      for (const e of etcd.endpoints) await etcdStatus(e, 5000).catch(() => undefined);
+      systems.push(await connect('etcd', etcd.endpoints.map((e) => e.replace(/^http:\/\//, ''))));
     }
     if (ONLY !== 'etcd') {
       const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : undefined;
       const cluster = await LocalMasterCluster.create({ dir: join(dir, 'navarch'), masters: 3, nodeArgs });
-      try {
-        cluster.startAll();
-        await cluster.waitForLeader(60_000);
-        navRes = await run('navarch', cluster.members.map((m) => m.clientAddress));
-        process.stderr.write(`navarch RSS MB: ${rssOf(join(dir, 'navarch')).join(', ')}\n`);
-      } finally {
-        await cluster.stopAll('SIGTERM');
-      }
+      stops.push(() => cluster.stopAll('SIGTERM'));
+      cluster.startAll();
+      await cluster.waitForLeader(60_000);
+      systems.push(await connect('navarch', cluster.members.map((m) => m.clientAddress)));
     }
+    await runAll(systems);
+    for (const s of systems) process.stderr.write(`${s.name} RSS MB: ${rssOf(join(dir, s.name)).join(', ')}\n`);
+    const etcdRes = systems.find((s) => s.name === 'etcd')?.results ?? new Map<string, Result>();
+    const navRes = systems.find((s) => s.name === 'navarch')?.results ?? new Map<string, Result>();
     console.log(`target: ${TARGET}, ${SECONDS} s per level, 128-byte values`);
     console.log('| load | etcd ops/s | navarch ops/s | ratio | etcd p50/p99 ms | navarch p50/p99 ms |');
     console.log('|---|---|---|---|---|---|');
@@ -174,6 +179,8 @@ async function main(): Promise<void> {
       );
     }
   } finally {
+    for (const s of systems) for (const c of s.all) c.close();
+    for (const stop of stops) await stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -39,6 +39,10 @@ export interface EtcdApi {
 
 const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, bytes: Buffer, enums: Number, defaults: true, arrays: true };
 
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
 function methodDefinition(service: string, m: protobuf.Method, root: protobuf.Root): MethodDefinition<object, object> {
   const req = root.lookupType(m.requestType);
   const res = root.lookupType(m.responseType);
@@ -48,7 +52,9 @@ function methodDefinition(service: string, m: protobuf.Method, root: protobuf.Ro
     responseStream: !!m.responseStream,
     requestSerialize: (o: object) => Buffer.from(req.encode(req.fromObject(o)).finish()),
     requestDeserialize: (b: Buffer) => req.toObject(req.decode(b), TO_OBJECT),
-    responseSerialize: (o: object) => Buffer.from(res.encode(res.fromObject(o)).finish()),
+    // Our responses are built with the right field types already (numbers, Buffers, plain nested
+    // objects), so they skip fromObject's copy; finish() hands back a Buffer under Node.
+    responseSerialize: (o: object) => asBuffer(res.encode(o).finish()),
     responseDeserialize: (b: Buffer) => res.toObject(res.decode(b), TO_OBJECT),
     originalName: m.name.charAt(0).toLowerCase() + m.name.slice(1),
   };

@@ -253,6 +253,8 @@ export class RaftNode {
     if (sendEarly && rd.messages.length > 0) this.o.transport.send(rd.messages);
     // Only a moved commit index: nothing waits on it being durable, so apply while it is written.
     let commitSave: Promise<Error | undefined> | undefined;
+    /** How many of rd.committedEntries are applied. */
+    let applied = 0;
     if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
       const saving = this.o.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot, sync: rd.mustSync });
       if (!rd.mustSync && rd.entries.length === 0 && !rd.snapshot) {
@@ -263,6 +265,17 @@ export class RaftNode {
         );
       } else {
         const t0 = this.o.clock.nowMs();
+        if (sendEarly && rd.committedEntries.length > 0) {
+          // The leader's committed entries are on its disk already (it counts itself only once
+          // synced): apply them while this Ready's new entries are written.
+          saving.catch(() => undefined); // awaited below; this only keeps a failure during apply from counting as unhandled
+          const firstNew = rd.entries.length > 0 ? rd.entries[0].index : Infinity;
+          for (; applied < rd.committedEntries.length && rd.committedEntries[applied].index < firstNew; applied++) {
+            const applying = this.applyEntry(rd.committedEntries[applied]);
+            if (applying) await applying;
+            if (this.stopped) return;
+          }
+        }
         await saving;
         if (rd.mustSync) {
           this.stats.syncs++;
@@ -280,8 +293,8 @@ export class RaftNode {
       await this.restoreSnapshot(rd.snapshot.metadata.index, rd.snapshot.data);
     }
     if (!sendEarly && rd.messages.length > 0) this.o.transport.send(rd.messages);
-    for (const e of rd.committedEntries) {
-      const applying = this.applyEntry(e);
+    for (; applied < rd.committedEntries.length; applied++) {
+      const applying = this.applyEntry(rd.committedEntries[applied]);
       if (applying) await applying;
       if (this.stopped) return;
     }
