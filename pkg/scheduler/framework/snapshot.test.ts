@@ -83,6 +83,16 @@ test("Snapshot's incremental indexes agree with a fresh snapshot after random ch
         }),
       );
     }
+    probes.push(
+      makePod({
+        name: `prefer-${app}`,
+        labels: { app },
+        affinity: {
+          podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 7, podAffinityTerm: term(app, "zone") }] },
+          podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 3, podAffinityTerm: term(app, HOSTNAME_LABEL) }] },
+        },
+      }),
+    );
     probes.push(makePod({ name: `other-ns-${app}`, namespace: "ns1", labels: { app }, affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term(app, "zone", ["default", "ns1"])] } } }));
   }
   const answers = (s: Snapshot): string => {
@@ -92,7 +102,7 @@ test("Snapshot's incremental indexes agree with a fresh snapshot after random ch
         const f = runFilter(plugin, p, s);
         out.push(f.preFilter?.message(), [...f.nodes].map(([n, st]) => `${n}:${st?.reasons[0] ?? "ok"}`));
       }
-      out.push([...runScore(new PodTopologySpread(), p, s)]);
+      out.push([...runScore(new PodTopologySpread(), p, s)], [...runScore(new InterPodAffinity(), p, s)]);
     }
     return JSON.stringify(out);
   };
@@ -110,7 +120,17 @@ test("Snapshot's incremental indexes agree with a fresh snapshot after random ch
         deletionTimestamp: random.intn(10) === 0 ? "2026-01-01T00:00:00Z" : undefined,
         affinity: withAnti
           ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term(apps[random.intn(apps.length)], random.intn(2) ? "zone" : HOSTNAME_LABEL)] } }
-          : undefined,
+          : random.intn(3) === 0
+            ? {
+                podAffinity: {
+                  requiredDuringSchedulingIgnoredDuringExecution: random.intn(2) ? [term(apps[random.intn(apps.length)], "zone")] : [],
+                  preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1 + random.intn(5), podAffinityTerm: term(apps[random.intn(apps.length)], "zone") }],
+                },
+                podAntiAffinity: {
+                  preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1 + random.intn(5), podAffinityTerm: term(apps[random.intn(apps.length)], HOSTNAME_LABEL) }],
+                },
+              }
+            : undefined,
       });
       pods.set(name, pod);
       snap.addPod(pod);

@@ -5,10 +5,10 @@
 
 import type { Node, Pod } from "../../api/registry.js";
 import type { Labels } from "../../api/labels.js";
-import { AntiAffinityIndex, type AntiAffinityTermGroup } from "./anti_affinity_index.js";
 import { NodeInfo } from "./node_info.js";
 import { PodCountCache, type PodCountQuery } from "./pod_count_cache.js";
 import { PodInfo } from "./pod_info.js";
+import { TermIndex, type TermGroup } from "./term_index.js";
 
 function sameLabels(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
   const ka = Object.keys(a ?? {});
@@ -39,7 +39,8 @@ export class Snapshot {
   private readonly withAffinity = new Set<NodeInfo>();
   private readonly withRequiredAntiAffinity = new Set<NodeInfo>();
   private readonly withScoringAffinity = new Set<NodeInfo>();
-  private readonly antiAffinity = new AntiAffinityIndex();
+  private readonly antiAffinity = new TermIndex("filtering");
+  private readonly scoringTerms = new TermIndex("scoring");
   /** Pods that preempted others and wait for room on a node, by node then pod key. */
   private readonly nominatedByNode = new Map<string, Map<string, PodInfo>>();
   private readonly nominatedNode = new Map<string, string>();
@@ -93,8 +94,19 @@ export class Snapshot {
   }
 
   /** The placed pods' required anti-affinity terms, one group per distinct term. */
-  requiredAntiAffinityTerms(): IterableIterator<AntiAffinityTermGroup> {
+  requiredAntiAffinityTerms(): IterableIterator<TermGroup> {
     return this.antiAffinity.values();
+  }
+
+  /** The placed pods' terms that score other pods (required affinity, preferred terms), one group per distinct term. */
+  scoringAffinityTerms(): IterableIterator<TermGroup> {
+    return this.scoringTerms.values();
+  }
+
+  /** Updates both term indexes for a pod entering (1) or leaving (-1) a node. */
+  private indexTerms(p: PodInfo, node: NodeInfo, sign: 1 | -1): void {
+    this.antiAffinity.update(p, node, sign);
+    this.scoringTerms.update(p, node, sign);
   }
 
   /** Placed pods matching the query per topology value, cached across cycles; do not change the map. */
@@ -127,8 +139,8 @@ export class Snapshot {
       for (const p of prev.pods) {
         next.addPod(p);
         if (relabelled) {
-          this.antiAffinity.update(p, prev, -1);
-          this.antiAffinity.update(p, next, 1);
+          this.indexTerms(p, prev, -1);
+          this.indexTerms(p, next, 1);
         }
       }
       if (relabelled) this.podCounts.clear();
@@ -150,7 +162,7 @@ export class Snapshot {
         this.waiting.delete(name);
         for (const p of waiting.values()) {
           next.addPod(p);
-          this.antiAffinity.update(p, next, 1);
+          this.indexTerms(p, next, 1);
         }
       }
       this.podCounts.clear();
@@ -168,7 +180,7 @@ export class Snapshot {
     this.removeFromZone(info);
     for (const p of info.pods) {
       this.podNode.delete(p.key);
-      this.antiAffinity.update(p, info, -1);
+      this.indexTerms(p, info, -1);
     }
     this.untrack(info);
     this.podCounts.clear();
@@ -194,7 +206,7 @@ export class Snapshot {
       return info;
     }
     node.addPod(info);
-    this.antiAffinity.update(info, node, 1);
+    this.indexTerms(info, node, 1);
     this.podCounts.update(info, node, 1);
     this.track(node);
     return info;
@@ -212,7 +224,7 @@ export class Snapshot {
     }
     const p = node.removePod(key);
     if (p !== undefined) {
-      this.antiAffinity.update(p, node, -1);
+      this.indexTerms(p, node, -1);
       this.podCounts.update(p, node, -1);
     }
     this.track(node);

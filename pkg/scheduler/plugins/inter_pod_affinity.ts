@@ -6,11 +6,10 @@ import type { CycleState } from "../framework/cycle_state.js";
 import type { FilterPlugin, PreFilterPlugin, PreScorePlugin, ScorePlugin } from "../framework/interface.js";
 import { MAX_NODE_SCORE } from "../framework/interface.js";
 import type { NodeInfo } from "../framework/node_info.js";
-import { type AffinityTerm, type PodInfo, termMatches, type WeightedAffinityTerm } from "../framework/pod_info.js";
+import { type AffinityTerm, type PodInfo, termMatches } from "../framework/pod_info.js";
 import { Status } from "../framework/status.js";
 import { type CountLayer, LayeredCounts } from "../framework/layered_counts.js";
 import type { Snapshot } from "../framework/snapshot.js";
-import { TopologyCounts } from "../framework/topology_counts.js";
 import type { Labels } from "../../api/labels.js";
 
 export const INTER_POD_AFFINITY = "InterPodAffinity";
@@ -83,17 +82,28 @@ function affinityLayers(snapshot: Snapshot, terms: readonly AffinityTerm[]): Cou
   }));
 }
 
-/** Placed pods matching each term, per value of its topology key (cached in the snapshot). */
+/** Placed pods matching a term, per value of its topology key (cached in the snapshot). */
+function termCounts(snapshot: Snapshot, t: AffinityTerm): ReadonlyMap<string, number> {
+  return snapshot.podCountsFor({
+    key: `term|${t.signature}`,
+    topologyKey: t.topologyKey,
+    matches: (p) => termMatches(t, p, snapshot.namespaceLabels(p.namespace)),
+    includeEmptyDomains: false,
+  });
+}
+
 function antiAffinityLayers(snapshot: Snapshot, terms: readonly AffinityTerm[]): CountLayer[] {
-  return terms.map((t) => ({
-    key: t.topologyKey,
-    counts: snapshot.podCountsFor({
-      key: `anti|${t.signature}`,
-      topologyKey: t.topologyKey,
-      matches: (p) => termMatches(t, p, snapshot.namespaceLabels(p.namespace)),
-      includeEmptyDomains: false,
-    }),
-  }));
+  return terms.map((t) => ({ key: t.topologyKey, counts: termCounts(snapshot, t) }));
+}
+
+interface WeightedLayer {
+  key: string;
+  weight: number;
+  counts: ReadonlyMap<string, number>;
+}
+
+interface PreScoreState {
+  layers: readonly WeightedLayer[];
 }
 
 export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
@@ -161,40 +171,36 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
 
   preScore(state: CycleState, pod: PodInfo): Status | null {
     const snapshot = state.snapshot;
-    const hasPreferred = pod.preferredAffinityTerms.length > 0 || pod.preferredAntiAffinityTerms.length > 0;
-    // Without preferred terms of its own, only placed pods with terms about other pods matter.
-    const nodes: Iterable<NodeInfo> = hasPreferred ? snapshot.nodeInfos : snapshot.nodesWithScoringAffinityPods();
-    const scores = new TopologyCounts();
-    const podNsLabels = snapshot.namespaceLabels(pod.namespace);
-    for (const node of nodes) {
-      const labels = node.labels;
-      if (Object.keys(labels).length === 0) continue;
-      for (const other of node.pods) {
-        if (!hasPreferred && !other.hasScoringAffinity) continue;
-        const otherNs = snapshot.namespaceLabels(other.namespace);
-        addWeighted(scores, pod.preferredAffinityTerms, other, otherNs, labels, 1);
-        addWeighted(scores, pod.preferredAntiAffinityTerms, other, otherNs, labels, -1);
-        if (this.hardPodAffinityWeight > 0) {
-          for (const t of other.requiredAffinityTerms) {
-            if (termMatches(t, pod, podNsLabels)) scores.addForNode(t.topologyKey, labels, this.hardPodAffinityWeight);
-          }
-        }
-        addWeighted(scores, other.preferredAffinityTerms, pod, podNsLabels, labels, 1);
-        addWeighted(scores, other.preferredAntiAffinityTerms, pod, podNsLabels, labels, -1);
-      }
+    const layers: WeightedLayer[] = [];
+    const push = (key: string, weight: number, counts: ReadonlyMap<string, number>): void => {
+      if (weight !== 0 && counts.size > 0) layers.push({ key, weight, counts });
+    };
+    // The incoming pod's preferences: placed pods matching each term, per topology value.
+    for (const t of pod.preferredAffinityTerms) push(t.topologyKey, t.weight, termCounts(snapshot, t));
+    for (const t of pod.preferredAntiAffinityTerms) push(t.topologyKey, -t.weight, termCounts(snapshot, t));
+    // The placed pods' terms that the incoming pod matches.
+    const nsLabels = snapshot.namespaceLabels(pod.namespace);
+    for (const g of snapshot.scoringAffinityTerms()) {
+      if (!termMatches(g.term, pod, nsLabels)) continue;
+      const weight =
+        g.kind === "requiredAffinity" ? this.hardPodAffinityWeight : g.kind === "preferredAffinity" ? g.weight : g.kind === "preferredAntiAffinity" ? -g.weight : 0;
+      push(g.term.topologyKey, weight, g.counts);
     }
-    if (scores.pairs === 0) return Status.skip();
-    state.write(PRE_SCORE_KEY, scores);
+    if (layers.length === 0) return Status.skip();
+    state.write(PRE_SCORE_KEY, { layers } satisfies PreScoreState);
     return null;
   }
 
+  /** The weighted count of related pods in the node's domains (negative for anti-affinity). */
   score(state: CycleState, _pod: PodInfo, node: NodeInfo): number {
-    const scores = state.read<TopologyCounts>(PRE_SCORE_KEY);
-    if (scores === undefined) return 0;
+    const layers = state.read<PreScoreState>(PRE_SCORE_KEY)?.layers;
+    if (layers === undefined) return 0;
+    const labels = node.labels;
     let s = 0;
-    for (const key of scores.keys()) {
-      const v = node.labels[key];
-      if (v !== undefined) s += scores.get(key, v);
+    for (let i = 0; i < layers.length; i++) {
+      const l = layers[i];
+      const v = labels[l.key];
+      if (v !== undefined) s += l.weight * (l.counts.get(v) ?? 0);
     }
     return s;
   }
@@ -227,17 +233,4 @@ function satisfiesAffinity(s: PreFilterState, pod: PodInfo, labels: Readonly<Rec
   if (podsExist) return true;
   // The first pod of a group with affinity to itself: allowed when no pod matches yet and it matches its own terms.
   return s.affinityCounts.isEmpty() && matchesAll(terms, pod, s.namespaceLabels);
-}
-
-function addWeighted(
-  scores: TopologyCounts,
-  terms: readonly WeightedAffinityTerm[],
-  target: PodInfo,
-  targetNsLabels: Labels,
-  nodeLabels: Readonly<Record<string, string>>,
-  sign: 1 | -1,
-): void {
-  for (const t of terms) {
-    if (termMatches(t, target, targetNsLabels)) scores.addForNode(t.topologyKey, nodeLabels, sign * t.weight);
-  }
 }
