@@ -2,11 +2,12 @@
 // Builds 5,000 nodes in 10 zones and schedules 10,000 pods one at a time through schedulePod with
 // the default profile, assuming each placed pod into the in-memory snapshot before the next, as
 // the scheduler's cache does. Prints pods/s and the per-pod latency for three workloads, after
-// kube-scheduler's scheduler_perf: SchedulingBasic, required pod anti-affinity (per app, on
-// hostname) and topology spread (per app, zones, maxSkew 1, DoNotSchedule).
+// kube-scheduler's scheduler_perf: SchedulingBasic, required and preferred pod anti-affinity (per
+// app, on hostname) and topology spread (per app, zones, maxSkew 1, DoNotSchedule).
 //
 //   npx tsx bench/scheduler_cycle.ts
 //   BENCH_NODES=1000 BENCH_PODS=5000 npx tsx bench/scheduler_cycle.ts
+//   npx tsx bench/scheduler_cycle.ts TopologySpreading     (one workload)
 
 import type { Pod } from '../pkg/api/registry.js';
 import { newDefaultFramework } from '../pkg/scheduler/default_profile.js';
@@ -40,6 +41,25 @@ const workloads: Workload[] = [
         affinity: {
           podAntiAffinity: {
             requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app } }, topologyKey: HOSTNAME_LABEL }],
+          },
+        },
+      });
+    },
+  },
+  {
+    name: 'PreferredPodAntiAffinity',
+    pod: (i) => {
+      const app = `app-${i % APPS}`;
+      return makePod({
+        name: `prefer-${i}`,
+        labels: { app },
+        cpu: '100m',
+        memory: '500Mi',
+        affinity: {
+          podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              { weight: 1, podAffinityTerm: { labelSelector: { matchLabels: { app } }, topologyKey: HOSTNAME_LABEL } },
+            ],
           },
         },
       });
