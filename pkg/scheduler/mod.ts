@@ -16,4 +16,5 @@ export {
 } from "./framework/schedule_pod.js";
 export { Snapshot } from "./framework/snapshot.js";
 export { Code, Status, type StatusCode } from "./framework/status.js";
+export * from "./framework/cluster_event.js";
 export { DEFAULT_SCHEDULER_NAME, defaultProfile, type DefaultProfileOptions, newDefaultFramework } from "./default_profile.js";

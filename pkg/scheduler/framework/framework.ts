@@ -54,6 +54,7 @@ export class Framework implements FrameworkHandle {
   readonly scorePlugins: readonly WeightedScorePlugin[];
   /** Where the next filter search begins, as an index into the snapshot's node list. */
   nextStartNodeIndex = 0;
+  private readonly byName: ReadonlyMap<string, Plugin>;
 
   constructor(config: ProfileConfig) {
     const pct = config.percentageOfNodesToScore ?? 0;
@@ -74,11 +75,16 @@ export class Framework implements FrameworkHandle {
     this.schedulerName = config.schedulerName;
     this.percentageOfNodesToScore = pct;
     const plugins = config.plugins.map((e) => e.plugin);
+    this.byName = new Map(plugins.map((p) => [p.name, p]));
     this.preFilterPlugins = plugins.filter(isPreFilter);
     this.filterPlugins = plugins.filter(isFilter);
     this.postFilterPlugins = plugins.filter(isPostFilter);
     this.preScorePlugins = plugins.filter(isPreScore);
     this.scorePlugins = config.plugins.filter((e) => isScore(e.plugin)).map((e) => ({ plugin: e.plugin as ScorePlugin, weight: e.weight ?? 1 }));
+  }
+
+  pluginByName(name: string): Plugin | undefined {
+    return this.byName.get(name);
   }
 
   /** Runs the filters in order and returns the first rejection (with its plugin), or null. */

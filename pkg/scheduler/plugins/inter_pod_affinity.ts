@@ -2,6 +2,7 @@
 // anti-affinity of pods already placed against the incoming pod), counted per topology pair in
 // PreFilter so that Filter is a few map lookups per node; preferred terms score nodes.
 
+import { type ClusterEvent, type EnqueueExtensions } from "../framework/cluster_event.js";
 import type { CycleState } from "../framework/cycle_state.js";
 import type { FilterPlugin, PreFilterPlugin, PreScorePlugin, ScorePlugin } from "../framework/interface.js";
 import { MAX_NODE_SCORE } from "../framework/interface.js";
@@ -106,8 +107,15 @@ interface PreScoreState {
   layers: readonly WeightedLayer[];
 }
 
-export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
+export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = INTER_POD_AFFINITY;
+
+  eventsToRegister(): readonly ClusterEvent[] {
+    return [
+      { resource: "Pod", actions: ["Add", "UpdatePodLabel", "Delete"] },
+      { resource: "Node", actions: ["Add", "UpdateNodeLabel"] },
+    ];
+  }
   private readonly hardPodAffinityWeight: number;
 
   constructor(args: InterPodAffinityArgs = {}) {

@@ -2,6 +2,7 @@
 // affinity adds the weights of the terms a node matches to its score. Affinity to node names
 // (matchFields metadata.name In) narrows the search to those nodes in PreFilter.
 
+import { type ClusterEvent, type EnqueueExtensions } from "../framework/cluster_event.js";
 import type { CycleState } from "../framework/cycle_state.js";
 import { type FilterPlugin, PreFilterResult, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from "../framework/interface.js";
 import type { NodeInfo } from "../framework/node_info.js";
@@ -40,8 +41,12 @@ export function requiredNodeNames(pod: PodInfo): Set<string> | undefined {
   return names;
 }
 
-export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
+export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = NODE_AFFINITY;
+
+  eventsToRegister(): readonly ClusterEvent[] {
+    return [{ resource: "Node", actions: ["Add", "UpdateNodeLabel"] }];
+  }
 
   preFilter(_state: CycleState, pod: PodInfo): PreFilterResult | Status | null {
     if (pod.requiredNodeAffinity.isEmpty()) return Status.skip();

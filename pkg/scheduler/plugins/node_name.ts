@@ -1,5 +1,6 @@
 // NodeName: a pod that names its node (spec.nodeName) fits only that node.
 
+import { type ClusterEvent, type EnqueueExtensions, NODE_UPDATES } from "../framework/cluster_event.js";
 import type { CycleState } from "../framework/cycle_state.js";
 import type { FilterPlugin } from "../framework/interface.js";
 import type { NodeInfo } from "../framework/node_info.js";
@@ -16,8 +17,12 @@ export function fitsNodeName(pod: PodInfo, node: NodeInfo): boolean {
   return !want || want === node.name;
 }
 
-export class NodeName implements FilterPlugin {
+export class NodeName implements FilterPlugin, EnqueueExtensions {
   readonly name = NODE_NAME;
+
+  eventsToRegister(): readonly ClusterEvent[] {
+    return [{ resource: "Node", actions: ["Add", ...NODE_UPDATES] }];
+  }
 
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
     return fitsNodeName(pod, node) ? null : REJECT;

@@ -1,6 +1,7 @@
 // NodeResourcesFit: the pod's requests must fit in what the node has left (allocatable minus the
 // requests of the pods already there), for cpu, memory and the pod count.
 
+import { type ClusterEvent, type EnqueueExtensions } from "../framework/cluster_event.js";
 import type { CycleState } from "../framework/cycle_state.js";
 import type { FilterPlugin } from "../framework/interface.js";
 import type { NodeInfo } from "../framework/node_info.js";
@@ -51,8 +52,15 @@ export function insufficientResources(pod: PodInfo, node: NodeInfo): Insufficien
   return out;
 }
 
-export class NodeResourcesFit implements FilterPlugin {
+export class NodeResourcesFit implements FilterPlugin, EnqueueExtensions {
   readonly name = NODE_RESOURCES_FIT;
+
+  eventsToRegister(): readonly ClusterEvent[] {
+    return [
+      { resource: "Pod", actions: ["Delete", "UpdatePodScaleDown"] },
+      { resource: "Node", actions: ["Add", "UpdateNodeAllocatable"] },
+    ];
+  }
 
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
     // The common case, checked without allocating.

@@ -1,6 +1,7 @@
 // NodeUnschedulable: a cordoned node (spec.unschedulable) takes only pods that tolerate the
 // node.kubernetes.io/unschedulable:NoSchedule taint.
 
+import { type ClusterEvent, type EnqueueExtensions } from "../framework/cluster_event.js";
 import type { CycleState } from "../framework/cycle_state.js";
 import type { FilterPlugin } from "../framework/interface.js";
 import type { NodeInfo } from "../framework/node_info.js";
@@ -15,8 +16,12 @@ export const TAINT_NODE_UNSCHEDULABLE = "node.kubernetes.io/unschedulable";
 const REJECT = new Status("UnschedulableAndUnresolvable", [ERR_REASON_UNSCHEDULABLE], NODE_UNSCHEDULABLE);
 const TAINT = { key: TAINT_NODE_UNSCHEDULABLE, effect: "NoSchedule" };
 
-export class NodeUnschedulable implements FilterPlugin {
+export class NodeUnschedulable implements FilterPlugin, EnqueueExtensions {
   readonly name = NODE_UNSCHEDULABLE;
+
+  eventsToRegister(): readonly ClusterEvent[] {
+    return [{ resource: "Node", actions: ["Add", "UpdateNodeTaint"] }];
+  }
 
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
     if (!node.unschedulable) return null;

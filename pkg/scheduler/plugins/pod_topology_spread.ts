@@ -6,6 +6,7 @@
 
 import type { TopologySpreadConstraint } from "../../../gen/navarch/api/v1/core.js";
 import { type Requirement, Selector, selectorFromLabelSelector } from "../../api/labels.js";
+import { type ClusterEvent, type EnqueueExtensions } from "../framework/cluster_event.js";
 import type { CycleState } from "../framework/cycle_state.js";
 import { MAX_NODE_SCORE, type FilterPlugin, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from "../framework/interface.js";
 import type { NodeInfo } from "../framework/node_info.js";
@@ -186,8 +187,15 @@ interface PreScoreState {
   weights: number[];
 }
 
-export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
+export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = POD_TOPOLOGY_SPREAD;
+
+  eventsToRegister(): readonly ClusterEvent[] {
+    return [
+      { resource: "Pod", actions: ["Add", "UpdatePodLabel", "Delete"] },
+      { resource: "Node", actions: ["Add", "Delete", "UpdateNodeLabel", "UpdateNodeTaint"] },
+    ];
+  }
 
   preFilter(state: CycleState, pod: PodInfo): Status | null {
     let constraints: SpreadConstraint[];

@@ -2,6 +2,7 @@
 // them; PreferNoSchedule taints only lower the node's score.
 
 import type { Toleration } from "../../../gen/navarch/api/v1/core.js";
+import { type ClusterEvent, type EnqueueExtensions } from "../framework/cluster_event.js";
 import type { CycleState } from "../framework/cycle_state.js";
 import type { FilterPlugin, PreScorePlugin, ScorePlugin } from "../framework/interface.js";
 import type { NodeInfo } from "../framework/node_info.js";
@@ -22,8 +23,15 @@ interface PreScoreState {
   preferNoSchedule: readonly Toleration[];
 }
 
-export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugin {
+export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = TAINT_TOLERATION;
+
+  eventsToRegister(): readonly ClusterEvent[] {
+    return [
+      { resource: "Node", actions: ["Add", "UpdateNodeTaint"] },
+      { resource: "Pod", actions: ["UpdatePodTolerations"] },
+    ];
+  }
 
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
     const taints = node.taints;
