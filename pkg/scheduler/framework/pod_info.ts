@@ -47,28 +47,49 @@ function withLabelKeys(base: Selector, term: PodAffinityTerm, ownerLabels: Reado
   return Selector.of([...base.requirements, ...extra]);
 }
 
-function compileTerm(term: PodAffinityTerm, ownerNamespace: string, ownerLabels: Readonly<Record<string, string>>): AffinityTerm {
-  const selector = withLabelKeys(selectorFromLabelSelector(term.labelSelector), term, ownerLabels);
+function compileTerm(
+  term: PodAffinityTerm,
+  ownerNamespace: string,
+  ownerLabels: Readonly<Record<string, string>>,
+  path: string,
+): AffinityTerm {
+  let selector: Selector;
+  let namespaceSelector: Selector;
+  try {
+    selector = withLabelKeys(selectorFromLabelSelector(term.labelSelector), term, ownerLabels);
+  } catch (e) {
+    throw new RangeError(`Cannot use ${path}.labelSelector: ${(e as Error).message}`);
+  }
   const listed = term.namespaces ?? [];
   const nsSel: LabelSelector | undefined = term.namespaceSelector;
   const namespaces = new Set<string>(listed.length === 0 && nsSel === undefined ? [ownerNamespace] : listed);
-  const namespaceSelector = selectorFromLabelSelector(nsSel);
+  try {
+    namespaceSelector = selectorFromLabelSelector(nsSel);
+  } catch (e) {
+    throw new RangeError(`Cannot use ${path}.namespaceSelector: ${(e as Error).message}`);
+  }
   const topologyKey = term.topologyKey ?? "";
+  if (topologyKey === "") throw new RangeError(`Cannot use ${path}.topologyKey: it is empty`);
   const nsText = [...namespaces].sort().join(",");
   const signature = `${topologyKey}|${nsText}|${namespaceSelector.isNothing() ? "-" : namespaceSelector.toString()}|${selector.isNothing() ? "-" : selector.toString()}`;
   return { selector, namespaces, namespaceSelector, topologyKey, signature };
+}
+
+function compileRequired(terms: readonly PodAffinityTerm[], ns: string, labels: Readonly<Record<string, string>>, path: string): AffinityTerm[] {
+  return terms.map((t, i) => compileTerm(t, ns, labels, `${path}[${i}]`));
 }
 
 function compileWeighted(
   terms: readonly WeightedPodAffinityTerm[],
   ns: string,
   labels: Readonly<Record<string, string>>,
+  path: string,
 ): WeightedAffinityTerm[] {
   const out: WeightedAffinityTerm[] = [];
-  for (const w of terms) {
-    if (w.podAffinityTerm === undefined) continue;
-    out.push({ ...compileTerm(w.podAffinityTerm, ns, labels), weight: w.weight ?? 0 });
-  }
+  terms.forEach((w, i) => {
+    if (w.podAffinityTerm === undefined) return;
+    out.push({ ...compileTerm(w.podAffinityTerm, ns, labels, `${path}[${i}].podAffinityTerm`), weight: w.weight ?? 0 });
+  });
   return out;
 }
 
@@ -152,12 +173,16 @@ export class PodInfo {
       try {
         const ns = this.namespace;
         const l = this.labels;
-        this.requiredAffinityTerms = (pa?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compileTerm(t, ns, l));
-        this.requiredAntiAffinityTerms = (paa?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compileTerm(t, ns, l));
-        this.preferredAffinityTerms = compileWeighted(pa?.preferredDuringSchedulingIgnoredDuringExecution ?? [], ns, l);
-        this.preferredAntiAffinityTerms = compileWeighted(paa?.preferredDuringSchedulingIgnoredDuringExecution ?? [], ns, l);
+        const a = "spec.affinity.podAffinity";
+        const aa = "spec.affinity.podAntiAffinity";
+        const req = "requiredDuringSchedulingIgnoredDuringExecution";
+        const pref = "preferredDuringSchedulingIgnoredDuringExecution";
+        this.requiredAffinityTerms = compileRequired(pa?.[req] ?? [], ns, l, `${a}.${req}`);
+        this.requiredAntiAffinityTerms = compileRequired(paa?.[req] ?? [], ns, l, `${aa}.${req}`);
+        this.preferredAffinityTerms = compileWeighted(pa?.[pref] ?? [], ns, l, `${a}.${pref}`);
+        this.preferredAntiAffinityTerms = compileWeighted(paa?.[pref] ?? [], ns, l, `${aa}.${pref}`);
       } catch (e) {
-        parseError ??= `Cannot parse spec.affinity: ${(e as Error).message}`;
+        parseError ??= (e as Error).message;
       }
     }
     this.hasRequiredAntiAffinity = this.requiredAntiAffinityTerms.length > 0;

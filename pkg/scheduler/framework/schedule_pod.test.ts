@@ -200,3 +200,23 @@ test("schedulePod() filters only the nodes a PreFilter narrowed the search to an
     "0/5 nodes are available: 1 Insufficient cpu, 4 node(s) didn't satisfy plugin(s) [NodeAffinity]. preemption: not eligible due to preemptionPolicy=Never.",
   );
 });
+
+test("schedulePod() refuses a pod with a malformed affinity term, naming the term", () => {
+  const snap = makeSnapshot(nodesInZones({ z1: 2 }));
+  const pod = makePod({
+    name: "p",
+    affinity: {
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          { labelSelector: { matchLabels: { app: "a" } }, topologyKey: "zone" },
+          { labelSelector: { matchExpressions: [{ key: "app", operator: "Like", values: ["a"] }] }, topologyKey: "zone" },
+        ],
+      },
+    },
+  });
+  const msg = unschedulableMessage(schedulePod(pod, snap, newDefaultFramework(), new SeededRandom(1)));
+  assert.match(
+    msg,
+    /^0\/2 nodes are available: Cannot use spec\.affinity\.podAntiAffinity\.requiredDuringSchedulingIgnoredDuringExecution\[1\]\.labelSelector: Cannot use label selector operator "Like"/,
+  );
+});
