@@ -43,6 +43,8 @@ export interface PostFilterResult {
   nominatedNodeName: string;
   /** Pods to evict, most important first. */
   victims: readonly PodInfo[];
+  /** Lower-priority pods nominated to the same node: their nominations no longer hold and should be cleared. */
+  lowerPriorityNominatedPods: readonly PodInfo[];
 }
 
 /** What PostFilter plugins may ask of the framework. */

@@ -129,3 +129,13 @@ test("pickOneNodeForPreemption() applies Kubernetes' rules in order", () => {
   assert.equal(pick([{ node: "a", victims: [v(3)] }, { node: "b", victims: [v(3)] }]), "a");
   assert.equal(pick([]), undefined);
 });
+
+test("DefaultPreemption: lower-priority pods nominated to the chosen node lose their claim", () => {
+  const snap = makeSnapshot([makeNode({ name: "a", cpu: "1" })], [on("a", "low", "1", 1)]);
+  snap.nominatePod(makePod({ name: "earlier", cpu: "1", priority: 5 }), "a");
+  const r = schedulePod(makePod({ name: "in", cpu: "1", priority: 10 }), snap, newDefaultFramework(), new SeededRandom(1));
+  assert.equal(r.kind, "unschedulable");
+  if (r.kind !== "unschedulable") return;
+  assert.deepEqual(r.preemption?.victims.map((v) => v.name), ["low"]);
+  assert.deepEqual(r.preemption?.lowerPriorityNominatedPods.map((v) => v.name), ["earlier"]);
+});

@@ -164,7 +164,10 @@ export class DefaultPreemption implements PostFilterPlugin {
         }),
       );
     }
-    return { result: { nominatedNodeName: best.node, victims: best.victims }, status: null };
+    const lowerPriorityNominatedPods = [...(snapshot.nominatedPods(best.node)?.values() ?? [])].filter(
+      (p) => p.priority < pod.priority && p.key !== pod.key,
+    );
+    return { result: { nominatedNodeName: best.node, victims: best.victims, lowerPriorityNominatedPods }, status: null };
   }
 
   /** Why the pod may not preempt, or undefined if it may. */
