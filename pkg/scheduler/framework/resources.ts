@@ -20,8 +20,13 @@ export class ResourceParseError extends RangeError {
   constructor(
     readonly fieldPath: string,
     readonly value: string,
+    negative = false,
   ) {
-    super(`Cannot parse quantity ${JSON.stringify(value)} at ${fieldPath}: expected a quantity such as "500m" or "1Gi"`);
+    super(
+      negative
+        ? `Cannot use quantity ${JSON.stringify(value)} at ${fieldPath}: a request may not be negative`
+        : `Cannot parse quantity ${JSON.stringify(value)} at ${fieldPath}: expected a quantity such as "500m" or "1Gi"`,
+    );
     this.name = "ResourceParseError";
   }
 }
@@ -30,7 +35,8 @@ function parse(map: { [key: string]: string } | undefined, key: string, path: st
   const text = map?.[key];
   if (text === undefined) return undefined;
   const q = Quantity.tryParse(text);
-  if (q === undefined || q.sign() < 0) throw new ResourceParseError(`${path}.${key}`, text);
+  if (q === undefined) throw new ResourceParseError(`${path}.${key}`, text);
+  if (q.sign() < 0) throw new ResourceParseError(`${path}.${key}`, text, true);
   return key === "cpu" ? q.milliValue() : q.value();
 }
 

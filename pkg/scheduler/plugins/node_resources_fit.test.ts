@@ -60,9 +60,11 @@ test("podRequests() counts Kubernetes' defaults for a container without requests
   assert.deepEqual(podRequests(spec, true), { milliCpu: 100, memoryBytes: 200 * 2 ** 20 });
 });
 
-test("a pod with a malformed request names the field in its parse error", () => {
+test("a pod with a malformed or negative request names the field in its parse error", () => {
   const info = new PodInfo(makePod({ name: "p", cpu: "lots" }));
   assert.match(info.parseError ?? "", /Cannot parse quantity "lots" at spec\.containers\[0\]\.resources\.requests\.cpu/);
+  const negative = new PodInfo(makePod({ name: "p", memory: "-1Gi" }));
+  assert.equal(negative.parseError, 'Cannot use quantity "-1Gi" at spec.containers[0].resources.requests.memory: a request may not be negative');
 });
 
 const fitCases: { name: string; node: { cpu?: string; memory?: string; pods?: string }; existing: { cpu?: string; memory?: string }[]; pod: { cpu?: string; memory?: string }; code: string | null; reasons?: string[] }[] = [
