@@ -31,19 +31,30 @@ export class ResourceParseError extends RangeError {
   }
 }
 
-function parse(map: { [key: string]: string } | undefined, key: string, path: string): number | undefined {
+/** Parsed quantities by text: pods repeat the same few ("100m", "500Mi"), and parsing uses bigints. */
+const PARSED_MAX_ENTRIES = 4096;
+const parsedCpu = new Map<string, number>();
+const parsedBytes = new Map<string, number>();
+
+function parse(map: { [key: string]: string } | undefined, key: string, path: () => string): number | undefined {
   const text = map?.[key];
   if (text === undefined) return undefined;
+  const cache = key === "cpu" ? parsedCpu : parsedBytes;
+  const hit = cache.get(text);
+  if (hit !== undefined) return hit;
   const q = Quantity.tryParse(text);
-  if (q === undefined) throw new ResourceParseError(`${path}.${key}`, text);
-  if (q.sign() < 0) throw new ResourceParseError(`${path}.${key}`, text, true);
-  return key === "cpu" ? q.milliValue() : q.value();
+  if (q === undefined) throw new ResourceParseError(`${path()}.${key}`, text);
+  if (q.sign() < 0) throw new ResourceParseError(`${path()}.${key}`, text, true);
+  const v = key === "cpu" ? q.milliValue() : q.value();
+  if (cache.size >= PARSED_MAX_ENTRIES) cache.clear();
+  cache.set(text, v);
+  return v;
 }
 
-function containerRequests(c: Container, path: string, nonZero: boolean): Requests {
+function containerRequests(c: Container, path: () => string, nonZero: boolean): Requests {
   const req = c.resources?.requests;
-  const cpu = parse(req, "cpu", `${path}.resources.requests`);
-  const mem = parse(req, "memory", `${path}.resources.requests`);
+  const cpu = parse(req, "cpu", () => `${path()}.resources.requests`);
+  const mem = parse(req, "memory", () => `${path()}.resources.requests`);
   return {
     milliCpu: cpu ?? (nonZero ? DEFAULT_MILLI_CPU_REQUEST : 0),
     memoryBytes: mem ?? (nonZero ? DEFAULT_MEMORY_REQUEST_BYTES : 0),
@@ -60,7 +71,7 @@ export function podRequests(spec: PodSpec | undefined, nonZero = false): Request
   let memoryBytes = 0;
   const containers = spec?.containers ?? [];
   for (let i = 0; i < containers.length; i++) {
-    const r = containerRequests(containers[i], `spec.containers[${i}]`, nonZero);
+    const r = containerRequests(containers[i], () => `spec.containers[${i}]`, nonZero);
     milliCpu += r.milliCpu;
     memoryBytes += r.memoryBytes;
   }
@@ -71,7 +82,7 @@ export function podRequests(spec: PodSpec | undefined, nonZero = false): Request
   const inits = spec?.initContainers ?? [];
   for (let i = 0; i < inits.length; i++) {
     const c = inits[i];
-    const r = containerRequests(c, `spec.initContainers[${i}]`, nonZero);
+    const r = containerRequests(c, () => `spec.initContainers[${i}]`, nonZero);
     let cpu: number;
     let mem: number;
     if (c.restartPolicy === "Always") {
@@ -91,8 +102,8 @@ export function podRequests(spec: PodSpec | undefined, nonZero = false): Request
   }
   if (initCpu > milliCpu) milliCpu = initCpu;
   if (initMem > memoryBytes) memoryBytes = initMem;
-  milliCpu += parse(spec?.overhead, "cpu", "spec.overhead") ?? 0;
-  memoryBytes += parse(spec?.overhead, "memory", "spec.overhead") ?? 0;
+  milliCpu += parse(spec?.overhead, "cpu", () => "spec.overhead") ?? 0;
+  memoryBytes += parse(spec?.overhead, "memory", () => "spec.overhead") ?? 0;
   return { milliCpu, memoryBytes };
 }
 
