@@ -14,6 +14,7 @@ import { toleratesAny } from "../framework/tolerations.js";
 export const TAINT_TOLERATION = "TaintToleration";
 
 const PRE_SCORE_KEY = "PreScore" + TAINT_TOLERATION;
+const MAX_CACHED_TAINT_KEYS = 1024;
 
 export function untoleratedTaintReason(key: string, value: string): string {
   return `node(s) had untolerated taint {${key}: ${value}}`;
@@ -39,11 +40,27 @@ export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugi
     const tolerations = pod.pod.spec?.tolerations ?? [];
     for (const taint of taints) {
       if (taint.effect !== "NoSchedule" && taint.effect !== "NoExecute") continue;
-      if (!toleratesAny(tolerations, taint)) {
-        return new Status("UnschedulableAndUnresolvable", [untoleratedTaintReason(taint.key ?? "", taint.value ?? "")], TAINT_TOLERATION);
-      }
+      if (!toleratesAny(tolerations, taint)) return this.rejection(taint.key ?? "", taint.value ?? "");
     }
     return null;
+  }
+
+  /** One status per distinct taint, reused: tainted nodes are rejected on every cycle. */
+  private readonly rejections = new Map<string, Map<string, Status>>();
+
+  private rejection(key: string, value: string): Status {
+    let byValue = this.rejections.get(key);
+    if (byValue === undefined) {
+      if (this.rejections.size >= MAX_CACHED_TAINT_KEYS) this.rejections.clear();
+      this.rejections.set(key, (byValue = new Map()));
+    }
+    let s = byValue.get(value);
+    if (s === undefined) {
+      if (byValue.size >= MAX_CACHED_TAINT_KEYS) byValue.clear();
+      s = new Status("UnschedulableAndUnresolvable", [untoleratedTaintReason(key, value)], TAINT_TOLERATION);
+      byValue.set(value, s);
+    }
+    return s;
   }
 
   preScore(state: CycleState, pod: PodInfo): Status | null {
