@@ -8,6 +8,7 @@
 // Navarch/etcd ratios, and every member's RSS after the run.
 // Usage: npx tsx bench/etcd_compat.ts [--seconds 3] [--inflight 1,16,64,256]
 //   [--ops put,get] [--target spread|leader|follower] [--only navarch|etcd] [--cpu-prof DIR]
+//   [--baseline DIR]: also run the masters of another checkout (with its node_modules and gen/) as 'base'
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ const OPS = arg('ops', 'put,get').split(',') as Array<'put' | 'get'>;
 const TARGET = arg('target', 'spread');
 const ONLY = arg('only', '');
 const CPU_PROF = arg('cpu-prof', '');
+const BASELINE = arg('baseline', '');
 const VALUE = Buffer.alloc(128, 'v');
 const KEYS = 1000;
 
@@ -163,19 +165,29 @@ async function main(): Promise<void> {
       await cluster.waitForLeader(60_000);
       systems.push(await connect('navarch', cluster.members.map((m) => m.clientAddress)));
     }
+    if (BASELINE) {
+      const mod = (await import(join(BASELINE, 'pkg/localcluster/master_cluster.ts'))) as { LocalMasterCluster: typeof LocalMasterCluster };
+      const base = await mod.LocalMasterCluster.create({ dir: join(dir, 'base'), masters: 3 });
+      stops.push(() => base.stopAll('SIGTERM'));
+      base.startAll();
+      await base.waitForLeader(60_000);
+      systems.push(await connect('base', base.members.map((m) => m.clientAddress)));
+    }
     await runAll(systems);
     for (const s of systems) process.stderr.write(`${s.name} RSS MB: ${rssOf(join(dir, s.name)).join(', ')}\n`);
     const etcdRes = systems.find((s) => s.name === 'etcd')?.results ?? new Map<string, Result>();
     const navRes = systems.find((s) => s.name === 'navarch')?.results ?? new Map<string, Result>();
+    const baseRes = systems.find((s) => s.name === 'base')?.results;
     console.log(`target: ${TARGET}, ${SECONDS} s per level, 128-byte values`);
-    console.log('| load | etcd ops/s | navarch ops/s | ratio | etcd p50/p99 ms | navarch p50/p99 ms |');
-    console.log('|---|---|---|---|---|---|');
+    console.log(`| load | etcd ops/s | navarch ops/s | ratio | etcd p50/p99 ms | navarch p50/p99 ms |${baseRes ? ' base ops/s | base ratio | base p50/p99 ms |' : ''}`);
+    console.log(`|---|---|---|---|---|---|${baseRes ? '---|---|---|' : ''}`);
     for (const k of new Set([...etcdRes.keys(), ...navRes.keys()])) {
       const e = etcdRes.get(k);
       const n = navRes.get(k);
       const f = (r: Result | undefined, g: (r: Result) => string): string => (r ? g(r) : '-');
       console.log(
-        `| ${k} | ${f(e, (r) => r.ops.toFixed(0))} | ${f(n, (r) => r.ops.toFixed(0))} | ${e && n ? (n.ops / e.ops).toFixed(2) : '-'} | ${f(e, (r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`)} | ${f(n, (r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`)} |`,
+        `| ${k} | ${f(e, (r) => r.ops.toFixed(0))} | ${f(n, (r) => r.ops.toFixed(0))} | ${e && n ? (n.ops / e.ops).toFixed(2) : '-'} | ${f(e, (r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`)} | ${f(n, (r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`)} |` +
+          (baseRes ? ` ${f(baseRes.get(k), (r) => r.ops.toFixed(0))} | ${e && baseRes.get(k) ? (baseRes.get(k)!.ops / e.ops).toFixed(2) : '-'} | ${f(baseRes.get(k), (r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`)} |` : ''),
       );
     }
   } finally {

@@ -91,6 +91,9 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     tickMs: o.tickMs,
     electionTicks: o.electionTicks,
     snapshotEntries: o.snapshotEntries,
+    // A store snapshot encodes all retained history and blocks the member while it does: take one only
+    // once the log since the last is as large as it, so its cost per write stays bounded as the store grows.
+    snapshotLogRatio: 1,
     logger: o.logger,
     onSync: o.onSync,
   });

@@ -3,6 +3,8 @@
 // length-prefixed bytes, and keys as their latin1 bytes.
 
 const EMPTY = new Uint8Array(0);
+/** Up to this length a key is copied by a loop: cheaper than a call into Buffer.write. */
+const SMALL_KEY = 64;
 
 export class ByteWriter {
   private buf: Buffer;
@@ -29,11 +31,31 @@ export class ByteWriter {
   /** A non-negative safe integer as a varint. */
   uint(n: number): void {
     this.ensure(8);
+    if (n < 0x80) {
+      this.buf[this.pos++] = n;
+      return;
+    }
+    // Below 2^31 the bit operators are exact and much cheaper than % and Math.floor.
+    if (n < 0x80000000) {
+      while (n >= 0x80) {
+        this.buf[this.pos++] = (n & 0x7f) | 0x80;
+        n >>>= 7;
+      }
+      this.buf[this.pos++] = n;
+      return;
+    }
     while (n >= 128) {
       this.buf[this.pos++] = (n % 128) | 0x80;
       n = Math.floor(n / 128);
     }
     this.buf[this.pos++] = n;
+  }
+
+  /** Big-endian, 0 to 2^32 - 1. */
+  u32(n: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32BE(n, this.pos);
+    this.pos += 4;
   }
 
   f64(n: number): void {
@@ -43,17 +65,26 @@ export class ByteWriter {
   }
 
   bytes(b: Uint8Array): void {
-    this.uint(b.byteLength);
-    this.ensure(b.byteLength);
+    const n = b.byteLength;
+    this.uint(n);
+    this.ensure(n);
     this.buf.set(b, this.pos);
-    this.pos += b.byteLength;
+    this.pos += n;
   }
 
   /** A latin1 byte-string key. */
   key(s: string): void {
-    this.uint(s.length);
-    this.ensure(s.length);
-    this.pos += this.buf.write(s, this.pos, s.length, 'latin1');
+    const n = s.length;
+    this.uint(n);
+    this.ensure(n);
+    if (n <= SMALL_KEY) {
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+      this.pos = p;
+      return;
+    }
+    this.pos += this.buf.write(s, this.pos, n, 'latin1');
   }
 
   finish(): Uint8Array {

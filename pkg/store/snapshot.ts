@@ -17,6 +17,8 @@ const FORMAT = 1;
 const END = 0xe7;
 
 export function encodeSnapshot(ks: Keyspace, lessor: Lessor): Uint8Array {
+  // sizeBytes overestimates the encoding (it counts object overheads), so the writer never grows;
+  // untouched capacity costs no memory, and the caller copies the result into its envelope.
   const w = new ByteWriter(64 * 1024 + ks.sizeBytes);
   for (const b of MAGIC) w.u8(b);
   w.u8(FORMAT);
@@ -52,11 +54,8 @@ export function encodeSnapshot(ks: Keyspace, lessor: Lessor): Uint8Array {
     w.f64(l.expiryMs);
   }
   w.u8(END);
-  const body = w.finish();
-  const out = new Uint8Array(body.byteLength + 4);
-  out.set(body);
-  new DataView(out.buffer).setUint32(body.byteLength, crc32(body));
-  return out;
+  w.u32(crc32(w.finish()));
+  return w.finish();
 }
 
 const EMPTY = new Uint8Array(0);

@@ -41,7 +41,7 @@ class Cluster {
     return m;
   }
 
-  async start(id: number, options: { bootstrap: boolean; snapshotEntries?: number }): Promise<Running> {
+  async start(id: number, options: { bootstrap: boolean; snapshotEntries?: number; snapshotLogRatio?: number }): Promise<Running> {
     const storage = await RocksDbStorage.open(join(this.dir, `m${id}`));
     const self = this.members.find((m) => m.id === id)!;
     const transport = new GrpcTransport({ id, listenAddress: self.address, clusterId: 9, clock: realClock, logger: quiet });
@@ -58,6 +58,7 @@ class Cluster {
       tickMs: 20,
       snapshotEntries: options.snapshotEntries ?? 10000,
       snapshotCatchUpEntries: 10,
+      snapshotLogRatio: options.snapshotLogRatio,
     });
     const r = { node, machine };
     this.running.set(id, r);
@@ -216,4 +217,23 @@ test('forwarding without a known leader is refused at once, so the caller may re
     const alone = await c.start(1, { bootstrap: true });
     await assert.rejects(alone.node.forward(enc.encode('x')), (e: Error) => e instanceof ProposalDroppedError);
   });
+});
+
+test('with snapshotLogRatio, a large state is snapshotted only once the log since the last snapshot is as large', async () => {
+  for (const ratio of [0, 1]) {
+    await withCluster(async (c) => {
+      await c.addAddress(1);
+      const r = await c.start(1, { bootstrap: true, snapshotEntries: 20, snapshotLogRatio: ratio });
+      await c.leader();
+      const big = 'x'.repeat(2000);
+      for (let i = 0; i < 40; i++) await c.put(r, `big${i}`, big); // about 80 KB of state, snapshotted at least once
+      const before = r.node.status().stats.snapshotsTaken;
+      assert.ok(before >= 1);
+      for (let i = 0; i < 200; i++) await c.put(r, 'small', String(i)); // a few KB of log
+      const taken = r.node.status().stats.snapshotsTaken - before;
+      if (ratio === 0) assert.ok(taken >= 9, `${taken} snapshots for 200 small writes at ratio 0`);
+      else assert.equal(taken, 0);
+      assert.equal(dec.decode(r.machine.read('small')!), '199');
+    });
+  }
 });

@@ -41,6 +41,12 @@ export interface RaftNodeOptions {
   snapshotEntries?: number;
   /** Or once this many bytes of entries were applied since the last one. @default 64 MiB */
   snapshotBytes?: number;
+  /**
+   * Below snapshotBytes, also wait until the entries applied since the last
+   * snapshot add up to this fraction of its size (0: snapshot every
+   * snapshotEntries regardless). @default 0
+   */
+  snapshotLogRatio?: number;
   /** Entries kept behind a snapshot so slightly slow followers need no snapshot. @default 1000 */
   snapshotCatchUpEntries?: number;
   /** @default 5000 */
@@ -111,6 +117,8 @@ export class RaftNode {
   private readonly applyWaiters: Array<{ index: number; resolve(): void }> = [];
   private readCounter = 0;
   private bytesSinceSnapshot = 0;
+  /** Size of the last snapshot this member took. */
+  private lastSnapshotBytes = 0;
   private readonly readEpoch: number;
   private applied: number;
   private smApplied: number;
@@ -406,7 +414,12 @@ export class RaftNode {
   private async maybeSnapshot(): Promise<void> {
     const every = this.o.snapshotEntries ?? 10000;
     const everyBytes = this.o.snapshotBytes ?? 64 * 1024 * 1024;
-    if (this.applied - this.snapshotIndex < every && this.bytesSinceSnapshot < everyBytes) return;
+    if (this.bytesSinceSnapshot < everyBytes) {
+      if (this.applied - this.snapshotIndex < every) return;
+      // Encoding the whole state blocks this member; waiting until the log since the last snapshot is at
+      // least as large as that snapshot keeps the cost per applied byte bounded as the state grows.
+      if (this.bytesSinceSnapshot < this.lastSnapshotBytes * (this.o.snapshotLogRatio ?? 0)) return;
+    }
     // A snapshot received meanwhile already set the core's configuration past `applied`; it replaces ours anyway.
     if (this.rn.raft.log.unstable.snapshot) return;
     const index = this.applied;
@@ -414,6 +427,7 @@ export class RaftNode {
     const confState = this.rn.raft.confState();
     const app = await this.o.stateMachine.snapshot();
     const data = encodeSnapshotEnvelope(this.members, app);
+    this.lastSnapshotBytes = data.byteLength;
     await this.o.storage.createSnapshot(index, confState, data);
     this.snapshotIndex = index;
     this.bytesSinceSnapshot = 0;
