@@ -118,6 +118,28 @@ function run(w: Workload): void {
   );
 }
 
+/**
+ * The cost of a failing attempt (every node filtered, the FitError message, preemption finding no
+ * victims): what an unschedulable pod costs each time the queue retries it.
+ */
+function runUnschedulable(attempts: number): void {
+  const nodes = Array.from({ length: NODES }, (_, i) => makeNode({ name: `node-${i}`, labels: { [ZONE_LABEL]: `zone-${i % ZONES}` } }));
+  const snapshot = makeSnapshot(nodes);
+  for (let i = 0; i < NODES; i++) snapshot.addPod(makePod({ name: `filler-${i}`, cpu: '100m', memory: '500Mi', nodeName: `node-${i}` }));
+  const fwk = newDefaultFramework();
+  const random = new SeededRandom(1);
+  const pod = makePod({ name: 'too-big', cpu: '64', priority: 1000 });
+  let message = '';
+  const start = performance.now();
+  for (let i = 0; i < attempts; i++) {
+    const r = schedulePod(new PodInfo(pod), snapshot, fwk, random);
+    if (r.kind === 'unschedulable') message = r.error.message;
+  }
+  const ms = performance.now() - start;
+  console.log(`${'UnschedulableAttempt'.padEnd(24)} ${Math.round((attempts / ms) * 1000).toLocaleString('en-US').padStart(8)} attempts/s   ${(ms / attempts).toFixed(3)} ms each   (${message})`);
+}
+
 console.log(`schedulePod, default profile: ${NODES.toLocaleString('en-US')} nodes, ${PODS.toLocaleString('en-US')} pods per workload`);
 const only = process.argv[2];
 for (const w of workloads) if (!only || w.name === only) run(w);
+if (!only || only === 'UnschedulableAttempt') runUnschedulable(200);

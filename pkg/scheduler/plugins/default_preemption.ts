@@ -30,6 +30,12 @@ export interface Candidate {
 }
 
 const MAX_INT32 = 2147483647;
+const NO_VICTIMS = new Status(Code.UnschedulableAndUnresolvable, [MSG_NO_VICTIMS], DEFAULT_PREEMPTION);
+
+function hasLowerPriorityPod(node: NodeInfo, priority: number): boolean {
+  for (const p of node.pods) if (p.priority < priority) return true;
+  return false;
+}
 
 /** Higher priority first; then the one that started earlier (a pod not started counts as starting now). */
 export function moreImportant(a: PodInfo, b: PodInfo): boolean {
@@ -53,7 +59,7 @@ export function selectVictimsOnNode(
   handle: FrameworkHandle,
 ): { victims: PodInfo[]; status: Status | null } {
   const potential = node.pods.filter((p) => p.priority < pod.priority);
-  if (potential.length === 0) return { victims: [], status: new Status(Code.UnschedulableAndUnresolvable, [MSG_NO_VICTIMS], DEFAULT_PREEMPTION) };
+  if (potential.length === 0) return { victims: [], status: NO_VICTIMS };
   for (const p of potential) {
     node.removePod(p.key);
     handle.runPreFilterRemovePod(state, pod, p, node);
@@ -147,6 +153,11 @@ export class DefaultPreemption implements PostFilterPlugin {
       const offset = random.intn(potential.length);
       for (let i = 0; i < potential.length && candidates.length < wanted; i++) {
         const node = potential[(offset + i) % potential.length];
+        // Most nodes usually have nothing to evict: say so before paying for the copies.
+        if (!hasLowerPriorityPod(node, pod.priority)) {
+          statuses.set(node.name, NO_VICTIMS);
+          continue;
+        }
         const { victims, status } = selectVictimsOnNode(state.clone(), pod, node.clone(), handle);
         if (status === null && victims.length > 0) candidates.push({ node: node.name, victims });
         else statuses.set(node.name, status ?? new Status(Code.Error, [`expected at least one victim pod on node ${JSON.stringify(node.name)}`], DEFAULT_PREEMPTION));
