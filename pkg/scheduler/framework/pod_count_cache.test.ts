@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { makeNode, makePod, makeSnapshot } from "../testing/wrappers.js";
+import { PodCountCache, type PodCountQuery } from "./pod_count_cache.js";
+import { PodInfo } from "./pod_info.js";
+
+function appQuery(app: string, includeEmptyDomains = false): PodCountQuery {
+  return { key: `app=${app}|${includeEmptyDomains}`, topologyKey: "zone", matches: (p) => p.labels.app === app, includeEmptyDomains };
+}
+
+function setup() {
+  const snap = makeSnapshot(
+    [makeNode({ name: "a", labels: { zone: "z1" } }), makeNode({ name: "b", labels: { zone: "z2" } }), makeNode({ name: "c" })],
+    [
+      makePod({ name: "w1", labels: { app: "web" }, nodeName: "a" }),
+      makePod({ name: "w2", labels: { app: "web" }, nodeName: "a" }),
+      makePod({ name: "w3", labels: { app: "web" }, nodeName: "c" }),
+      makePod({ name: "d1", labels: { app: "db" }, nodeName: "b" }),
+    ],
+  );
+  return snap;
+}
+
+test("PodCountCache counts matching pods per topology value, skipping nodes without the key", () => {
+  const snap = setup();
+  const cache = new PodCountCache();
+  assert.deepEqual(Object.fromEntries(cache.counts(appQuery("web"), snap.nodeInfos)), { z1: 2 });
+  assert.deepEqual(Object.fromEntries(cache.counts(appQuery("web", true), snap.nodeInfos)), { z1: 2, z2: 0 });
+});
+
+test("PodCountCache keeps counts current as pods come and go", () => {
+  const snap = setup();
+  const cache = new PodCountCache();
+  const counts = cache.counts(appQuery("web"), snap.nodeInfos);
+  const added = new PodInfo(makePod({ name: "w4", labels: { app: "web" } }));
+  cache.update(added, snap.get("b")!, 1);
+  assert.deepEqual(Object.fromEntries(counts), { z1: 2, z2: 1 });
+  cache.update(added, snap.get("b")!, -1);
+  assert.deepEqual(Object.fromEntries(counts), { z1: 2 });
+});
+
+test("PodCountCache holds at most its bound, dropping the least recently used", () => {
+  const snap = setup();
+  const cache = new PodCountCache(2);
+  const web = cache.counts(appQuery("web"), snap.nodeInfos);
+  cache.counts(appQuery("db"), snap.nodeInfos);
+  assert.equal(cache.counts(appQuery("web"), snap.nodeInfos), web, "a hit returns the cached map");
+  cache.counts(appQuery("cache"), snap.nodeInfos);
+  assert.equal(cache.size, 2);
+  // "db" was least recently used: it was dropped and is counted afresh.
+  assert.equal(cache.counts(appQuery("web"), snap.nodeInfos), web);
+  assert.deepEqual(Object.fromEntries(cache.counts(appQuery("db"), snap.nodeInfos)), { z2: 1 });
+});
