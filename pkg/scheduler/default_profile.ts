@@ -1,7 +1,9 @@
 // The default-scheduler profile: Kubernetes' default plugins in its order, with its score weights
 // (TaintToleration 3; NodeAffinity, PodTopologySpread and InterPodAffinity 2; the resource scores 1).
 
+import type { Selector } from "../api/labels.js";
 import { Framework, type ProfileConfig } from "./framework/framework.js";
+import type { PodInfo } from "./framework/pod_info.js";
 import { DefaultPreemption } from "./plugins/default_preemption.js";
 import { InterPodAffinity } from "./plugins/inter_pod_affinity.js";
 import { NodeAffinity } from "./plugins/node_affinity.js";
@@ -20,6 +22,11 @@ export interface DefaultProfileOptions {
   schedulerName?: string;
   /** @default 0 (Kubernetes' adaptive percentage) */
   percentageOfNodesToScore?: number;
+  /**
+   * The selector of a pod's siblings (its Services', ReplicaSets' and StatefulSets' selectors), for
+   * Kubernetes' system default spreading of pods without constraints. @default none: no default spreading
+   */
+  defaultSpreadSelector?: (pod: PodInfo) => Selector | undefined;
 }
 
 export function defaultProfile(options: DefaultProfileOptions = {}): ProfileConfig {
@@ -32,7 +39,7 @@ export function defaultProfile(options: DefaultProfileOptions = {}): ProfileConf
       { plugin: new TaintToleration(), weight: 3 },
       { plugin: new NodeAffinity(), weight: 2 },
       { plugin: new NodeResourcesFit() },
-      { plugin: new PodTopologySpread(), weight: 2 },
+      { plugin: new PodTopologySpread({ defaultSelector: options.defaultSpreadSelector }), weight: 2 },
       { plugin: new InterPodAffinity(), weight: 2 },
       { plugin: new DefaultPreemption() },
       { plugin: new NodeResourcesLeastAllocated(), weight: 1 },

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { DeepPartial, TopologySpreadConstraint } from "../../../gen/navarch/api/v1/core.js";
 import type { Pod } from "../../api/registry.js";
+import { selectorFromSet } from "../../api/labels.js";
 import { makeNode, makePod, makeSnapshot } from "../testing/wrappers.js";
 import { runFilter, runScore } from "../testing/run_plugins.js";
 import { ERR_REASON_CONSTRAINTS_NOT_MATCH as SKEW, ERR_REASON_NODE_LABEL_NOT_MATCH as NO_LABEL, PodTopologySpread } from "./pod_topology_spread.js";
@@ -155,3 +156,15 @@ for (const b of badConstraints) {
     assert.match(out.preFilter?.message() ?? "", b.message);
   });
 }
+
+test("PodTopologySpread: with a sibling selector, a pod without constraints is spread by Kubernetes' system defaults", () => {
+  const snap = makeSnapshot(nodes(), [web("w1", "a"), web("w2", "a"), web("w3", "b")]);
+  const pod = makePod({ name: "p", labels: { app: "web" } });
+  const plain = Object.fromEntries(runScore(new PodTopologySpread(), pod, snap));
+  assert.deepEqual(Object.values(plain), [0, 0, 0, 0, 0], "without a sibling selector there is nothing to spread");
+  const spreading = new PodTopologySpread({ defaultSelector: (p) => (p.labels.app === "web" ? selectorFromSet({ app: "web" }) : undefined) });
+  const scores = Object.fromEntries(runScore(spreading, pod, snap));
+  // Fewer siblings on the node scores higher; e has no zone but is still scored by hostname.
+  assert.ok(scores.a < scores.b && scores.b < scores.c, JSON.stringify(scores));
+  assert.ok(scores.e > scores.a, JSON.stringify(scores));
+});

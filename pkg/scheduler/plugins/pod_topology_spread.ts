@@ -157,11 +157,13 @@ function cachedCounts(
   pod: PodInfo,
   constraints: readonly SpreadConstraint[],
   includeEmptyDomains: boolean,
+  requireAllKeys = true,
 ): ReadonlyMap<string, number>[] {
   const affinity = pod.requiredNodeAffinity;
   const checkAffinity = !affinity.isEmpty();
-  const keys = constraints.map((c) => c.topologyKey).sort().join(",");
-  const nodeFilter = (node: NodeInfo): boolean => hasAllKeys(node.labels, constraints) && (!checkAffinity || affinity.matches(node));
+  const keys = requireAllKeys ? constraints.map((c) => c.topologyKey).sort().join(",") : "*";
+  const nodeFilter = (node: NodeInfo): boolean =>
+    (!requireAllKeys || hasAllKeys(node.labels, constraints)) && (!checkAffinity || affinity.matches(node));
   const ns = pod.namespace;
   return constraints.map((c) => {
     const selector = c.selector;
@@ -187,8 +189,40 @@ interface PreScoreState {
   weights: number[];
 }
 
+/** Kubernetes' system default constraints (both ScheduleAnyway). */
+export const SYSTEM_DEFAULT_CONSTRAINTS: readonly { maxSkew: number; topologyKey: string }[] = [
+  { maxSkew: 3, topologyKey: HOSTNAME_LABEL },
+  { maxSkew: 5, topologyKey: "topology.kubernetes.io/zone" },
+];
+
+export interface PodTopologySpreadArgs {
+  /**
+   * For a pod without constraints of its own: the selector of its siblings (the selectors of the
+   * Services, ReplicaSets and StatefulSets that select or own it, merged), or undefined. When set,
+   * such pods are spread by `defaultConstraints`, as Kubernetes' system defaulting does.
+   */
+  defaultSelector?: (pod: PodInfo) => Selector | undefined;
+  /** @default SYSTEM_DEFAULT_CONSTRAINTS */
+  defaultConstraints?: readonly { maxSkew: number; topologyKey: string }[];
+}
+
 export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = POD_TOPOLOGY_SPREAD;
+  private readonly defaultSelector: ((pod: PodInfo) => Selector | undefined) | undefined;
+  private readonly defaultConstraints: readonly { maxSkew: number; topologyKey: string }[];
+
+  constructor(args: PodTopologySpreadArgs = {}) {
+    this.defaultSelector = args.defaultSelector;
+    this.defaultConstraints = args.defaultConstraints ?? SYSTEM_DEFAULT_CONSTRAINTS;
+  }
+
+  /** The system default constraints for a pod that states none, when its siblings are known. */
+  private systemDefaults(pod: PodInfo): SpreadConstraint[] {
+    if (this.defaultSelector === undefined || (pod.pod.spec?.topologySpreadConstraints ?? []).length > 0) return [];
+    const selector = this.defaultSelector(pod);
+    if (selector === undefined || selector.isNothing() || selector.isEverything()) return [];
+    return this.defaultConstraints.map((c) => ({ maxSkew: c.maxSkew, topologyKey: c.topologyKey, selector, minDomains: 1 }));
+  }
 
   eventsToRegister(): readonly ClusterEvent[] {
     return [
@@ -251,20 +285,26 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
       // PreFilter has already refused such a pod; nothing to score.
       return Status.skip();
     }
+    // System defaults spread by hostname even on nodes without a zone: they do not require every key.
+    let requireAllKeys = true;
+    if (constraints.length === 0) {
+      constraints = this.systemDefaults(pod);
+      requireAllKeys = false;
+    }
     if (constraints.length === 0 || nodes.length === 0) return Status.skip();
     const ignored = new Set<string>();
     const seen = constraints.map(() => new Set<string>());
     for (const node of nodes) {
-      if (!hasAllKeys(node.labels, constraints)) {
+      if (requireAllKeys && !hasAllKeys(node.labels, constraints)) {
         ignored.add(node.name);
         continue;
       }
-      for (let i = 0; i < constraints.length; i++) seen[i].add(node.labels[constraints[i].topologyKey]);
+      for (let i = 0; i < constraints.length; i++) seen[i].add(node.labels[constraints[i].topologyKey] ?? "");
     }
     const weights = constraints.map((c, i) => Math.log((c.topologyKey === HOSTNAME_LABEL ? nodes.length - ignored.size : seen[i].size) + 2));
     // Per-node (hostname) counts are taken in Score; the other keys from the snapshot's cache.
     const zoned = constraints.filter((c) => c.topologyKey !== HOSTNAME_LABEL);
-    const cached = zoned.length === 0 ? [] : cachedCounts(state.snapshot, pod, constraints, false);
+    const cached = zoned.length === 0 ? [] : cachedCounts(state.snapshot, pod, constraints, false, requireAllKeys);
     const counts = constraints.map((c, i) => (c.topologyKey === HOSTNAME_LABEL ? undefined : cached[i]));
     state.write(PRE_SCORE_KEY, { constraints, counts, ignored, weights } satisfies PreScoreState);
     return null;
