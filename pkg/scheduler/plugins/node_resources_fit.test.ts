@@ -3,10 +3,8 @@ import { test } from "node:test";
 import { PodInfo } from "../framework/pod_info.js";
 import { podRequests } from "../framework/resources.js";
 import { makeNode, makePod, makeSnapshot } from "../testing/wrappers.js";
-import { runFilter, runScore } from "../testing/run_plugins.js";
-import { NodeResourcesBalancedAllocation } from "./node_resources_balanced_allocation.js";
+import { runFilter } from "../testing/run_plugins.js";
 import { NodeResourcesFit } from "./node_resources_fit.js";
-import { NodeResourcesLeastAllocated } from "./node_resources_least_allocated.js";
 
 const requestCases: { name: string; pod: Parameters<typeof makePod>[0]; milliCpu: number; memoryBytes: number }[] = [
   { name: "one container", pod: { name: "p", cpu: "250m", memory: "64Mi" }, milliCpu: 250, memoryBytes: 64 * 2 ** 20 },
@@ -100,33 +98,3 @@ for (const c of fitCases) {
     if (c.reasons) assert.deepEqual(s?.reasons, c.reasons);
   });
 }
-
-test("LeastAllocated prefers the node with more free cpu and memory after placing the pod", () => {
-  const snap = makeSnapshot(
-    [makeNode({ name: "busy", cpu: "4", memory: "32Gi" }), makeNode({ name: "idle", cpu: "4", memory: "32Gi" })],
-    [makePod({ name: "e", nodeName: "busy", cpu: "1", memory: "8Gi" })],
-  );
-  const scores = runScore(new NodeResourcesLeastAllocated(), makePod({ name: "p", cpu: "1", memory: "8Gi" }), snap);
-  assert.deepEqual(Object.fromEntries(scores), { busy: 50, idle: 75 });
-});
-
-test("LeastAllocated counts a pod without requests as 100m and 200Mi", () => {
-  const snap = makeSnapshot([makeNode({ name: "n", cpu: "1", memory: "2000Mi" })]);
-  // cpu: (1000-100)*100/1000 = 90; memory: (2000-200)*100/2000 = 90.
-  assert.equal(runScore(new NodeResourcesLeastAllocated(), makePod({ name: "p" }), snap).get("n"), 90);
-});
-
-test("BalancedAllocation prefers the node whose cpu and memory use stay even", () => {
-  const snap = makeSnapshot(
-    [makeNode({ name: "cpu-heavy", cpu: "4", memory: "32Gi" }), makeNode({ name: "even", cpu: "4", memory: "32Gi" })],
-    [makePod({ name: "e", nodeName: "cpu-heavy", cpu: "1" }), makePod({ name: "f", nodeName: "even", cpu: "1", memory: "8Gi" })],
-  );
-  // cpu-heavy: cpu 2/4, memory 8/32: std (0.5-0.25)/2 = 0.125 → 87. even: 0.5 and 0.5 → 100.
-  const scores = runScore(new NodeResourcesBalancedAllocation(), makePod({ name: "p", cpu: "1", memory: "8Gi" }), snap);
-  assert.deepEqual(Object.fromEntries(scores), { "cpu-heavy": 87, even: 100 });
-});
-
-test("BalancedAllocation skips a pod that requests nothing", () => {
-  const snap = makeSnapshot([makeNode({ name: "n" })], [makePod({ name: "e", nodeName: "n", cpu: "3" })]);
-  assert.equal(runScore(new NodeResourcesBalancedAllocation(), makePod({ name: "p" }), snap).get("n"), 0);
-});
