@@ -8,6 +8,7 @@
 // Navarch/etcd ratios, and every member's RSS after the run.
 // Usage: npx tsx bench/etcd_compat.ts [--seconds 3] [--inflight 1,16,64,256]
 //   [--ops put,get] [--target spread|leader|follower] [--only navarch|etcd] [--cpu-prof DIR]
+//   [--snapshot-entries N] (the masters' --snapshot-entries)
 //   [--baseline DIR]: also run the masters of another checkout (with its node_modules and gen/) as 'base'
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +29,7 @@ const TARGET = arg('target', 'spread');
 const ONLY = arg('only', '');
 const CPU_PROF = arg('cpu-prof', '');
 const BASELINE = arg('baseline', '');
+const SNAPSHOT_ENTRIES = arg('snapshot-entries', '');
 const VALUE = Buffer.alloc(128, 'v');
 const KEYS = 1000;
 
@@ -159,7 +161,7 @@ async function main(): Promise<void> {
     }
     if (ONLY !== 'etcd') {
       const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : undefined;
-      const cluster = await LocalMasterCluster.create({ dir: join(dir, 'navarch'), masters: 3, nodeArgs });
+      const cluster = await LocalMasterCluster.create({ dir: join(dir, 'navarch'), masters: 3, nodeArgs, snapshotEntries: SNAPSHOT_ENTRIES ? Number(SNAPSHOT_ENTRIES) : undefined });
       stops.push(() => cluster.stopAll('SIGTERM'));
       cluster.startAll();
       await cluster.waitForLeader(60_000);
