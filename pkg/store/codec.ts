@@ -6,6 +6,24 @@ const EMPTY = new Uint8Array(0);
 /** Up to this length a key is copied by a loop: cheaper than a call into Buffer.write. */
 const SMALL_KEY = 64;
 
+/** Writes n (a non-negative safe integer) as a varint at pos; returns the position after it. At most 8 bytes. */
+export function putUint(buf: Buffer, pos: number, n: number): number {
+  if (n < 0x80000000) {
+    while (n >= 0x80) {
+      buf[pos++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    buf[pos++] = n;
+    return pos;
+  }
+  while (n >= 128) {
+    buf[pos++] = (n % 128) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  buf[pos++] = n;
+  return pos;
+}
+
 export class ByteWriter {
   private buf: Buffer;
   private pos = 0;
@@ -49,6 +67,18 @@ export class ByteWriter {
       n = Math.floor(n / 128);
     }
     this.buf[this.pos++] = n;
+  }
+
+  /**
+   * Lets a hot loop write up to `maxBytes` straight into the buffer: `fill`
+   * gets the buffer and the position to start at, and returns the position
+   * after what it wrote.
+   */
+  direct(maxBytes: number, fill: (buf: Buffer, pos: number) => number): void {
+    this.ensure(maxBytes);
+    const end = fill(this.buf, this.pos);
+    if (end < this.pos || end > this.pos + maxBytes) throw new RangeError(`ByteWriter.direct wrote ${end - this.pos} bytes, outside 0..${maxBytes}`);
+    this.pos = end;
   }
 
   /** Big-endian, 0 to 2^32 - 1. */

@@ -8,7 +8,7 @@
 // refused instead of restored.
 
 import { crc32 } from 'node:zlib';
-import { ByteReader, ByteWriter } from './codec.js';
+import { ByteReader, ByteWriter, putUint } from './codec.js';
 import { Keyspace, Version, liveAt } from './keyspace.js';
 import { Lessor } from './lessor.js';
 
@@ -27,19 +27,30 @@ export function encodeSnapshot(ks: Keyspace, lessor: Lessor): Uint8Array {
   w.f64(ks.timeMs);
   w.uint(lessor.lastAutoId);
   w.uint(ks.index.size);
+  // The hot loop (every retained version) writes straight into the buffer: one bounds check per key.
   ks.index.forRange('', undefined, (key, versions) => {
-    w.key(key);
-    w.uint(versions.length);
-    for (const v of versions) {
-      w.u8(v.deleted ? 1 : 0);
-      w.uint(v.modRevision);
-      w.uint(v.sub);
-      if (v.deleted) continue;
-      w.bytes(v.value);
-      w.uint(v.createRevision);
-      w.uint(v.version);
-      w.uint(v.lease);
-    }
+    let max = key.length + 16;
+    for (const v of versions) max += v.value.byteLength + 49;
+    w.direct(max, (buf, p) => {
+      p = putUint(buf, p, key.length);
+      if (key.length <= 64) for (let i = 0; i < key.length; i++) buf[p++] = key.charCodeAt(i);
+      else p += buf.write(key, p, key.length, 'latin1');
+      p = putUint(buf, p, versions.length);
+      for (const v of versions) {
+        buf[p++] = v.deleted ? 1 : 0;
+        p = putUint(buf, p, v.modRevision);
+        p = putUint(buf, p, v.sub);
+        if (v.deleted) continue;
+        const value = v.value;
+        p = putUint(buf, p, value.byteLength);
+        buf.set(value, p);
+        p += value.byteLength;
+        p = putUint(buf, p, v.createRevision);
+        p = putUint(buf, p, v.version);
+        p = putUint(buf, p, v.lease);
+      }
+      return p;
+    });
   });
   w.uint(ks.revTimes.length);
   for (const t of ks.revTimes.toArray()) {

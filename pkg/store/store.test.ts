@@ -195,3 +195,22 @@ test('bad txns are refused with a message naming the problem and change nothing'
   assert.equal(s.revision, 2);
   assert.equal(s.range({ key: '\0', rangeEnd: ALL_KEYS_FROM }).count, 1);
 });
+
+test('a snapshot round-trips long and binary keys, tombstones, leases and big revisions', () => {
+  const s = new Store();
+  const t = new TestTime();
+  const lease = s.leaseGrant(2 ** 40, 60, t.tick()).id;
+  const long = `k/${'x'.repeat(300)}\x00\xff`;
+  put(s, t, long, 'v'.repeat(5000), lease);
+  put(s, t, 'short', 'a');
+  del(s, t, 'short');
+  put(s, t, 'short', 'b');
+  const r = new Store();
+  r.restore(s.snapshot());
+  assert.deepEqual(r.snapshot(), s.snapshot());
+  assert.equal(value(r, long), 'v'.repeat(5000));
+  assert.equal(get(r, long)!.lease, lease);
+  assert.equal(value(r, 'short'), 'b');
+  assert.equal(value(r, 'short', 3), 'a');
+  assert.equal(r.revision, s.revision);
+});
