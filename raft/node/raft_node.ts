@@ -47,6 +47,12 @@ export interface RaftNodeOptions {
    * snapshotEntries regardless). @default 0
    */
   snapshotLogRatio?: number;
+  /**
+   * With snapshotLogRatio: past its threshold, a snapshot waits for a tick in
+   * which nothing was applied, until the log reaches this many times the
+   * threshold. @default 4
+   */
+  snapshotIdleWaitFactor?: number;
   /** Entries kept behind a snapshot so slightly slow followers need no snapshot. @default 1000 */
   snapshotCatchUpEntries?: number;
   /** @default 5000 */
@@ -119,6 +125,9 @@ export class RaftNode {
   private bytesSinceSnapshot = 0;
   /** Size of the last snapshot this member took. */
   private lastSnapshotBytes = 0;
+  private appliedAtLastTick = 0;
+  /** An idle tick asked the loop for a snapshot. */
+  private snapshotWanted = false;
   private readonly readEpoch: number;
   private applied: number;
   private smApplied: number;
@@ -211,6 +220,12 @@ export class RaftNode {
   private scheduleTick(): void {
     this.tickTimer = this.o.clock.setTimeout(() => {
       if (this.stopped) return;
+      // Nothing applied for a whole tick: a good moment for a snapshot that can wait for one.
+      if (this.applied === this.appliedAtLastTick && !this.snapshotWanted && this.snapshotDue() === 'idle') {
+        this.snapshotWanted = true;
+        this.kick();
+      }
+      this.appliedAtLastTick = this.applied;
       this.rn.tick();
       this.kick();
       this.scheduleTick();
@@ -236,6 +251,10 @@ export class RaftNode {
           await this.handleReady(this.rn.ready());
           // Proposals made while that Ready was being written join the next one, as one append.
           this.flushProposals();
+        }
+        if (this.snapshotWanted && !this.stopped) {
+          this.snapshotWanted = false;
+          if (this.snapshotDue() !== 'no') await this.takeSnapshot();
         }
       } while (this.again && !this.stopped);
     } catch (e) {
@@ -411,15 +430,29 @@ export class RaftNode {
     return cs;
   }
 
+  /**
+   * Whether a snapshot is due: 'now', or 'idle' (wanted, but it blocks this
+   * member for as long as encoding the whole state takes, so it waits for a
+   * tick with nothing applied, up to snapshotIdleWaitFactor times the
+   * threshold), or 'no'.
+   */
+  private snapshotDue(): 'no' | 'idle' | 'now' {
+    if (this.bytesSinceSnapshot >= (this.o.snapshotBytes ?? 64 * 1024 * 1024)) return 'now';
+    if (this.applied - this.snapshotIndex < (this.o.snapshotEntries ?? 10000)) return 'no';
+    const ratio = this.o.snapshotLogRatio ?? 0;
+    if (ratio === 0) return 'now';
+    // Waiting until the log since the last snapshot is as large as that snapshot keeps the cost per
+    // applied byte bounded as the state grows.
+    const threshold = this.lastSnapshotBytes * ratio;
+    if (this.bytesSinceSnapshot < threshold) return 'no';
+    return this.bytesSinceSnapshot >= threshold * (this.o.snapshotIdleWaitFactor ?? 4) ? 'now' : 'idle';
+  }
+
   private async maybeSnapshot(): Promise<void> {
-    const every = this.o.snapshotEntries ?? 10000;
-    const everyBytes = this.o.snapshotBytes ?? 64 * 1024 * 1024;
-    if (this.bytesSinceSnapshot < everyBytes) {
-      if (this.applied - this.snapshotIndex < every) return;
-      // Encoding the whole state blocks this member; waiting until the log since the last snapshot is at
-      // least as large as that snapshot keeps the cost per applied byte bounded as the state grows.
-      if (this.bytesSinceSnapshot < this.lastSnapshotBytes * (this.o.snapshotLogRatio ?? 0)) return;
-    }
+    if (this.snapshotDue() === 'now') await this.takeSnapshot();
+  }
+
+  private async takeSnapshot(): Promise<void> {
     // A snapshot received meanwhile already set the core's configuration past `applied`; it replaces ours anyway.
     if (this.rn.raft.log.unstable.snapshot) return;
     const index = this.applied;
