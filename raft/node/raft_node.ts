@@ -445,7 +445,10 @@ export class RaftNode {
     // applied byte bounded as the state grows.
     const threshold = this.lastSnapshotBytes * ratio;
     if (this.bytesSinceSnapshot < threshold) return 'no';
-    return this.bytesSinceSnapshot >= threshold * (this.o.snapshotIdleWaitFactor ?? 4) ? 'now' : 'idle';
+    const factor = this.o.snapshotIdleWaitFactor ?? 4;
+    // Before the first snapshot its size is unknown: the entry count stands in.
+    const forced = threshold > 0 ? this.bytesSinceSnapshot >= threshold * factor : this.applied - this.snapshotIndex >= (this.o.snapshotEntries ?? 10000) * factor;
+    return forced ? 'now' : 'idle';
   }
 
   private async maybeSnapshot(): Promise<void> {
