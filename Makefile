@@ -5,7 +5,7 @@ DIR ?= .navarch
 # make up MASTERS=1: a single-master cluster (default: as many as the cluster in $(DIR) had, else 3).
 MASTERS ?=
 
-.PHONY: deps gen build typecheck test test-unit test-e2e sim up down bench bench-deps bench-raft bench-failover bench-storage bench-mvcc bench-etcd-compat clean
+.PHONY: deps gen build typecheck test test-unit test-e2e sim up down bench bench-deps bench-raft bench-failover bench-storage bench-mvcc bench-etcd-compat bench-store clean
 
 # The registry reachable here serves only the Linux builds of buf; package-lock.json lists buf's other
 # platform packages (optional, skipped on Linux) by hand so that npm ci accepts the lock file.
@@ -62,7 +62,13 @@ bench-mvcc: gen
 bench-etcd-compat: gen bench-deps
 	npx tsx bench/etcd_compat.ts
 
-bench: bench-raft bench-failover bench-storage bench-mvcc bench-etcd-compat
+# Issue 3's store benchmark: 3 etcd 3.4 members vs 3 masters (etcd3 client, check perf, watch, object API).
+# Flags through ARGS, e.g. make bench-store ARGS="--only puts,gets --seconds 3" (ARGS=--help lists them).
+bench-store: gen bench-deps
+	@command -v etcdctl >/dev/null 2>&1 || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q etcd-client)
+	npx tsx bench/store/main.ts $(ARGS)
+
+bench: bench-raft bench-failover bench-storage bench-mvcc bench-etcd-compat bench-store
 
 clean:
 	rm -rf gen node_modules $(DIR)
