@@ -17,7 +17,9 @@ export interface CheckPerfResult {
 export function parseCheckPerf(load: PerfLoad, output: string): CheckPerfResult {
   // The progress bar redraws with carriage returns; verdicts are whole lines.
   const lines = output.split(/[\r\n]+/).map((l) => l.trim());
-  const verdicts = lines.filter((l) => /^(PASS|FAIL)\b/.test(l));
+  // From the first verdict on, every line (a FAIL can be followed by the errors that caused it).
+  const first = lines.findIndex((l) => /^(PASS|FAIL)\b/.test(l));
+  const verdicts = first < 0 ? [] : lines.slice(first).filter((l) => l !== '');
   if (verdicts.length === 0) throw new Error(`etcdctl check perf --load=${load} printed no PASS/FAIL verdict: ${output.trim().slice(-400) || '(no output)'}`);
   const num = (re: RegExp): number => {
     for (const l of verdicts) {
