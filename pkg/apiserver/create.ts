@@ -7,6 +7,7 @@ import type { KubeObject } from '../api/registry.js';
 import { validateObject } from '../api/validation/validate.js';
 import { alreadyExists, badRequest, conflict, invalid } from './api_error.js';
 import { call, resolve, type Context, type ResourceRef } from './context.js';
+import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
 import { clone, emptyMeta, encodeStored, formatTime, objectKey } from './objects.js';
 import { checkSize, kindOfBody, namespaceGuard } from './write_checks.js';
 
@@ -14,10 +15,13 @@ export interface CreateRequest extends Partial<ResourceRef> {
   object: KubeObject;
   /** Validate and default, but write nothing. */
   dryRun?: boolean;
+  /** Write only while this Lease is held as the token says (else Forbidden). */
+  fencing?: FencingToken;
 }
 
 export async function create(ctx: Context, req: CreateRequest): Promise<KubeObject> {
   const info = kindOfBody(req.resource === undefined ? undefined : resolve(req.resource), req.object);
+  const fencing = checkFencingToken(req.fencing);
   const o = clone(req.object);
   const meta = (o.metadata ??= emptyMeta());
   if (meta.resourceVersion) throw badRequest(`Cannot create ${info.resource}: resourceVersion should not be set on objects to be created`);
@@ -51,12 +55,15 @@ export async function create(ctx: Context, req: CreateRequest): Promise<KubeObje
       if (existing.count > 0) throw alreadyExists(info, name);
       return o;
     }
-    const r = await call(() =>
-      ctx.backend.txn({
+    const r = await fencedTxn(
+      ctx,
+      {
         compare: [{ key, target: 'createRevision', result: '=', number: 0 }, ...nsCompare],
-        success: [{ type: 'put', key, value }],
+        success: [{ type: 'put', key, value }, ...leaseFenceOps(info, undefined, o)],
         failure: [{ type: 'range', key, countOnly: true }],
-      }),
+      },
+      fencing,
+      { info, name },
     );
     if (r.succeeded) {
       meta.resourceVersion = String(r.header.revision);

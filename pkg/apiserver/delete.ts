@@ -5,7 +5,8 @@
 
 import type { KindInfo, KubeObject, Pod } from '../api/registry.js';
 import { badRequest, conflict, notFound } from './api_error.js';
-import { call, checkName, namespaceOf, readObject, resolve, type Context, type ObjectRef } from './context.js';
+import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
+import { checkName, namespaceOf, readObject, resolve, type Context, type ObjectRef } from './context.js';
 import { clone, formatTime, objectKey } from './objects.js';
 import { LOST_RACE, writeUpdate, type Current } from './update.js';
 
@@ -22,6 +23,8 @@ export interface DeleteRequest extends ObjectRef {
   /** @default 'Background' */
   propagationPolicy?: PropagationPolicy;
   dryRun?: boolean;
+  /** Write only while this Lease is held as the token says (else Forbidden). */
+  fencing?: FencingToken;
 }
 
 export interface DeleteResult {
@@ -44,6 +47,7 @@ export async function deleteObject(ctx: Context, req: DeleteRequest): Promise<De
   const name = checkName(info, req.name);
   const ns = namespaceOf(info, req.namespace, 'delete');
   const grace = req.gracePeriodSeconds;
+  const fencing = checkFencingToken(req.fencing);
   if (grace !== undefined && (!Number.isSafeInteger(grace) || grace < 0)) throw badRequest(`Invalid gracePeriodSeconds ${JSON.stringify(grace)}: expected a non-negative integer`);
   const policy = req.propagationPolicy ?? 'Background';
   if (policy !== 'Orphan' && policy !== 'Background' && policy !== 'Foreground') {
@@ -58,13 +62,13 @@ export async function deleteObject(ctx: Context, req: DeleteRequest): Promise<De
     if (pre.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
       throw conflict(info, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`);
     }
-    const result = await deleteOnce(ctx, info, cur, gracePeriodFor(cur.object, grace), policy, req.dryRun ?? false);
+    const result = await deleteOnce(ctx, info, cur, gracePeriodFor(cur.object, grace), policy, req.dryRun ?? false, fencing);
     if (result !== LOST_RACE) return result;
     if (pre.resourceVersion || attempt >= ctx.maxConflictRetries) throw conflict(info, name);
   }
 }
 
-async function deleteOnce(ctx: Context, info: KindInfo, cur: Current, grace: number, policy: PropagationPolicy, dryRun: boolean): Promise<DeleteResult | typeof LOST_RACE> {
+async function deleteOnce(ctx: Context, info: KindInfo, cur: Current, grace: number, policy: PropagationPolicy, dryRun: boolean, fencing: FencingToken | undefined): Promise<DeleteResult | typeof LOST_RACE> {
   const old = cur.object;
   const finalizers = [...(old.metadata?.finalizers ?? [])];
   const add = (f: string) => {
@@ -76,7 +80,12 @@ async function deleteOnce(ctx: Context, info: KindInfo, cur: Current, grace: num
   if (finalizers.length === 0 && grace === 0) {
     if (dryRun) return { object: old, deleted: true };
     const key = objectKey(info, old.metadata?.namespace, old.metadata?.name ?? '');
-    const r = await call(() => ctx.backend.txn({ compare: [{ key, target: 'modRevision', result: '=', number: cur.kv.modRevision }], success: [{ type: 'deleteRange', key }] }));
+    const r = await fencedTxn(
+      ctx,
+      { compare: [{ key, target: 'modRevision', result: '=', number: cur.kv.modRevision }], success: [{ type: 'deleteRange', key }, ...leaseFenceOps(info, old, undefined)] },
+      fencing,
+      { info, name: old.metadata?.name ?? '' },
+    );
     if (!r.succeeded) return LOST_RACE;
     const object = clone(old);
     object.metadata!.resourceVersion = String(r.header.revision);
@@ -92,7 +101,7 @@ async function deleteOnce(ctx: Context, info: KindInfo, cur: Current, grace: num
     m.deletionTimestamp = deadline;
     m.deletionGracePeriodSeconds = grace;
   }
-  const result = await writeUpdate(ctx, info, cur, next, dryRun);
+  const result = await writeUpdate(ctx, info, cur, next, { dryRun, fencing });
   if (result === LOST_RACE) return LOST_RACE;
   return { object: result, deleted: !!result.metadata?.deletionTimestamp && result.metadata.deletionGracePeriodSeconds === 0 && result.metadata.finalizers.length === 0 };
 }

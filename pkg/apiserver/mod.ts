@@ -25,3 +25,4 @@ export { PATCH_CONTENT_TYPES, type PatchRequest, type PatchType } from './patch.
 export { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, type DeleteRequest, type DeleteResult, type PropagationPolicy } from './delete.js';
 export type { ApiWatch, WatchEvent, WatchEventType, WatchRequest } from './watch.js';
 export { objectKey, resourcePrefix, REGISTRY_PREFIX } from './objects.js';
+export { FENCING_PREFIX, fencingKey, type FencingToken } from './fencing.js';

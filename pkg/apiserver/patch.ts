@@ -11,6 +11,7 @@ import { applyJsonPatch } from './patch/json_patch.js';
 import { applyMergePatch } from './patch/json_merge_patch.js';
 import { isObject, PatchError, type Json } from './patch/patch_error.js';
 import { applyStrategicMergePatch } from './patch/strategic_merge_patch.js';
+import { checkFencingToken, type FencingToken } from './fencing.js';
 import { checkSubresource, LOST_RACE, mergeForUpdate, writeUpdate } from './update.js';
 import { kindOfBody } from './write_checks.js';
 
@@ -29,6 +30,8 @@ export interface PatchRequest extends ObjectRef {
   patch: string | unknown;
   subresource?: string;
   dryRun?: boolean;
+  /** Write only while this Lease is held as the token says (else Forbidden). */
+  fencing?: FencingToken;
 }
 
 /** Applying a patch recurses once per level, so deeper ones are refused (objects are a few dozen levels deep). */
@@ -62,6 +65,7 @@ export async function patch(ctx: Context, req: PatchRequest): Promise<KubeObject
   const name = checkName(info, req.name);
   const ns = namespaceOf(info, req.namespace, 'patch');
   const subresource = checkSubresource(info, req.subresource);
+  const fencing = checkFencingToken(req.fencing);
   if (req.type !== 'merge' && req.type !== 'json' && req.type !== 'strategic') {
     throw badRequest(`Unsupported patch type ${JSON.stringify(req.type)}: expected merge, json or strategic`);
   }
@@ -89,7 +93,7 @@ export async function patch(ctx: Context, req: PatchRequest): Promise<KubeObject
     const patchedRv = isObject(patched) && isObject(patched.metadata) ? patched.metadata.resourceVersion : undefined;
     const precondition = patchedRv !== undefined && patchedRv !== cur.object.metadata?.resourceVersion;
     if (precondition) throw conflict(info, name);
-    const result = await writeUpdate(ctx, info, cur, mergeForUpdate(info, cur.object, decoded, subresource), req.dryRun);
+    const result = await writeUpdate(ctx, info, cur, mergeForUpdate(info, cur.object, decoded, subresource), { dryRun: req.dryRun, fencing });
     if (result !== LOST_RACE) return result;
     if (attempt >= ctx.maxConflictRetries) throw conflict(info, name);
   }

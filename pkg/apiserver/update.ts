@@ -8,7 +8,8 @@ import type { KindInfo, KubeObject } from '../api/registry.js';
 import { validateObjectUpdate } from '../api/validation/validate.js';
 import type { KeyValue } from '../store/mod.js';
 import { ApiError, conflict, invalid, notFound } from './api_error.js';
-import { call, namespaceOf, readObject, resolve, type Context, type ResourceRef } from './context.js';
+import { namespaceOf, readObject, resolve, type Context, type ResourceRef } from './context.js';
+import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
 import { clone, emptyMeta, encodeStored, objectKey, sameStored, specPart } from './objects.js';
 import { parseResourceVersion } from './resource_version.js';
 import { checkSize, kindOfBody } from './write_checks.js';
@@ -20,6 +21,13 @@ export interface UpdateRequest extends Partial<ResourceRef> {
   /** "status": write only .status; otherwise write everything but .status. */
   subresource?: Subresource;
   dryRun?: boolean;
+  /** Write only while this Lease is held as the token says (else Forbidden). */
+  fencing?: FencingToken;
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fencing?: FencingToken;
 }
 
 export interface Current {
@@ -66,8 +74,10 @@ export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeOb
 /**
  * Defaults, validates and writes `next` over `cur` if nobody wrote in between. Returns the stored
  * object, `cur.object` when nothing changed (no write, no new resourceVersion), or LOST_RACE.
+ * A fenced write whose token is stale throws Forbidden (a no-op write changes nothing, so passes).
  */
-export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, next: KubeObject, dryRun = false): Promise<KubeObject | typeof LOST_RACE> {
+export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, next: KubeObject, o: WriteOptions = {}): Promise<KubeObject | typeof LOST_RACE> {
+  const dryRun = o.dryRun ?? false;
   const old = cur.object;
   const name = old.metadata?.name ?? '';
   applyDefaults(next);
@@ -90,7 +100,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
   const remove = !!m.deletionTimestamp && (m.deletionGracePeriodSeconds ?? 0) === 0 && (m.finalizers ?? []).length === 0;
   if (remove) {
     if (dryRun) return next;
-    const r = await call(() => ctx.backend.txn({ compare, success: [{ type: 'deleteRange', key }] }));
+    const r = await fencedTxn(ctx, { compare, success: [{ type: 'deleteRange', key }, ...leaseFenceOps(info, old, undefined)] }, o.fencing, { info, name });
     if (!r.succeeded) return LOST_RACE;
     m.resourceVersion = String(r.header.revision);
     return next;
@@ -98,7 +108,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
   const value = encodeStored(next);
   checkSize(ctx, info, name, value);
   if (dryRun) return next;
-  const r = await call(() => ctx.backend.txn({ compare, success: [{ type: 'put', key, value }] }));
+  const r = await fencedTxn(ctx, { compare, success: [{ type: 'put', key, value }, ...leaseFenceOps(info, old, next)] }, o.fencing, { info, name });
   if (!r.succeeded) return LOST_RACE;
   m.resourceVersion = String(r.header.revision);
   return next;
@@ -107,6 +117,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
 export async function update(ctx: Context, req: UpdateRequest): Promise<KubeObject> {
   const info = kindOfBody(req.resource === undefined ? undefined : resolve(req.resource), req.object);
   const subresource = checkSubresource(info, req.subresource);
+  const fencing = checkFencingToken(req.fencing);
   const name = req.object.metadata?.name ?? '';
   if (!name) throw invalid(info, name, [fieldErrors.required('metadata.name', 'name or generateName is required')]);
   const ns = namespaceOf(info, req.object.metadata?.namespace || req.namespace, 'update');
@@ -118,7 +129,7 @@ export async function update(ctx: Context, req: UpdateRequest): Promise<KubeObje
     const cur = await readObject(ctx, info, ns, name);
     if (!cur) throw notFound(info, name);
     if (wantRv !== 0 && wantRv !== cur.kv.modRevision) throw conflict(info, name);
-    const result = await writeUpdate(ctx, info, cur, mergeForUpdate(info, cur.object, req.object, subresource), req.dryRun);
+    const result = await writeUpdate(ctx, info, cur, mergeForUpdate(info, cur.object, req.object, subresource), { dryRun: req.dryRun, fencing });
     if (result !== LOST_RACE) return result;
     // Only an unconditional update may retry against the newer object.
     if (wantRv !== 0 || attempt >= ctx.maxConflictRetries) throw conflict(info, name);
