@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { FakeClock } from "../../client/testing/fake_clock.js";
+import { newDefaultFramework } from "../default_profile.js";
+import { makePod } from "../testing/wrappers.js";
+import { type QueuedPodInfo, SchedulingQueue, type SchedulingQueueOptions } from "./scheduling_queue.js";
+
+function setup(o: Partial<SchedulingQueueOptions> = {}) {
+  const clock = new FakeClock();
+  const q = new SchedulingQueue(newDefaultFramework(), { clock, ...o });
+  return { clock, q };
+}
+
+function names(q: SchedulingQueue): string[] {
+  const out: string[] = [];
+  for (let p = q.tryPop(); p !== undefined; p = q.tryPop()) out.push(p.podInfo.name);
+  return out;
+}
+
+/** Pops the pod and fails its attempt as rejected by these plugins. */
+function fail(q: SchedulingQueue, name: string, plugins: string[]): QueuedPodInfo {
+  const p = q.tryPop();
+  assert.equal(p?.podInfo.name, name);
+  q.addUnschedulableIfNotPresent(p!, new Set(plugins), q.currentCycle);
+  return p!;
+}
+
+test("activeQ pops higher priority first, then the pod that waited longest", async () => {
+  const { clock, q } = setup();
+  q.add(makePod({ name: "low-old", priority: 0 }));
+  await clock.advance(10);
+  q.add(makePod({ name: "high", priority: 100 }));
+  await clock.advance(10);
+  q.add(makePod({ name: "low-new", priority: 0 }));
+  q.add(makePod({ name: "mid", priority: 50 }));
+  assert.deepEqual(names(q), ["high", "mid", "low-old", "low-new"]);
+});
+
+test("a priority raised while queued changes the order", async () => {
+  const { clock, q } = setup();
+  q.add(makePod({ name: "a" }));
+  await clock.advance(1);
+  const b = makePod({ name: "b" });
+  q.add(b);
+  q.update(b, makePod({ name: "b", priority: 10 }));
+  assert.deepEqual(names(q), ["b", "a"]);
+});
+
+test("a pod that failed with an error backs off 1 s, doubling per attempt up to 10 s", async () => {
+  const { clock, q } = setup();
+  q.run();
+  q.add(makePod({ name: "p" }));
+  const expected = [1000, 2000, 4000, 8000, 10_000, 10_000];
+  for (const backoffMs of expected) {
+    const p = q.tryPop()!;
+    q.addUnschedulableIfNotPresent(p, new Set(), q.currentCycle);
+    assert.equal(q.placeOf(p.podInfo.key), "backoff");
+    await clock.advance(backoffMs - 1);
+    assert.equal(q.tryPop(), undefined, `still backing off after ${backoffMs - 1} ms`);
+    // The flush runs every second: the pod is back within one more flush interval.
+    await clock.advance(1000);
+    assert.equal(q.placeOf(p.podInfo.key), "active", `back after ${backoffMs} ms`);
+  }
+  q.close();
+});
+
+test("a rejected pod is parked until an event its plugins registered for", async () => {
+  const { clock, q } = setup();
+  q.add(makePod({ name: "big", cpu: "64" }));
+  const p = fail(q, "big", ["NodeResourcesFit"]);
+  assert.deepEqual(q.pendingCounts(), { active: 0, backoff: 0, unschedulable: 1, gated: 0 });
+  // A new pod takes room rather than making it; a relabelled node does not add cpu.
+  q.moveAllToActiveOrBackoffQueue("Pod", ["Add"]);
+  q.moveAllToActiveOrBackoffQueue("Node", ["UpdateNodeLabel"]);
+  assert.equal(q.placeOf(p.podInfo.key), "unschedulable");
+  await clock.advance(60_000);
+  // A deleted pod may free cpu; its backoff (1 s) is over, so it goes straight to activeQ.
+  q.moveAllToActiveOrBackoffQueue("Pod", ["Delete"]);
+  assert.equal(q.placeOf(p.podInfo.key), "active");
+});
+
+test("a pod moved by an event while still in its backoff goes to backoffQ, then activeQ", async () => {
+  const { clock, q } = setup();
+  q.run();
+  q.add(makePod({ name: "p" }));
+  fail(q, "p", ["NodeAffinity"]);
+  q.moveAllToActiveOrBackoffQueue("Node", ["Add"]);
+  assert.equal(q.placeOf("uid-default-p"), "backoff");
+  await clock.advance(1000);
+  assert.deepEqual(names(q), ["p"]);
+  q.close();
+});
+
+test("an event during an attempt sends the failed pod to backoff instead of parking it", async () => {
+  const { q } = setup();
+  q.add(makePod({ name: "p" }));
+  const p = q.tryPop()!;
+  const cycle = q.currentCycle;
+  q.moveAllToActiveOrBackoffQueue("Node", ["Add"]);
+  q.addUnschedulableIfNotPresent(p, new Set(["NodeResourcesFit"]), cycle);
+  assert.equal(q.placeOf(p.podInfo.key), "backoff");
+});
+
+test("parked pods older than 5 minutes are flushed back by the 30 s timer", async () => {
+  const { clock, q } = setup();
+  q.run();
+  q.add(makePod({ name: "p" }));
+  fail(q, "p", ["NodeResourcesFit"]);
+  await clock.advance(300_000);
+  assert.equal(q.pendingCounts().unschedulable, 1, "not yet: exactly 5 minutes");
+  await clock.advance(30_000);
+  assert.deepEqual(q.pendingCounts(), { active: 1, backoff: 0, unschedulable: 0, gated: 0 });
+  q.close();
+});
+
+test("a parked pod whose spec changes is retried; a status-only change leaves it parked", () => {
+  const { q } = setup();
+  const pod = makePod({ name: "p", cpu: "64" });
+  q.add(pod);
+  fail(q, "p", ["NodeResourcesFit"]);
+  const withStatus = structuredClone(pod);
+  withStatus.status = { ...withStatus.status, conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable" }] } as typeof withStatus.status;
+  q.update(pod, withStatus);
+  assert.equal(q.placeOf("uid-default-p"), "unschedulable");
+  q.update(withStatus, makePod({ name: "p", cpu: "64", labels: { fixed: "yes" } }));
+  assert.equal(q.placeOf("uid-default-p"), "backoff");
+});
+
+test("a pod deleted or bound during its attempt is not requeued", () => {
+  const { q } = setup();
+  const pod = makePod({ name: "p" });
+  q.add(pod);
+  const p = q.tryPop()!;
+  q.delete(pod);
+  q.addUnschedulableIfNotPresent(p, new Set(["NodeResourcesFit"]), q.currentCycle);
+  assert.equal(q.size, 0);
+});
+
+test("pop() waits for a pod and resolves undefined once closed", async () => {
+  const { clock, q } = setup();
+  const first = q.pop();
+  await clock.advance(0);
+  q.add(makePod({ name: "p" }));
+  assert.equal((await first)?.podInfo.name, "p");
+  const second = q.pop();
+  q.close();
+  assert.equal(await second, undefined);
+});
+
+test("the queue is bounded: add() refuses pods beyond maxPendingPods", () => {
+  const { q } = setup({ maxPendingPods: 2 });
+  assert.equal(q.add(makePod({ name: "a" })), true);
+  assert.equal(q.add(makePod({ name: "b" })), true);
+  assert.equal(q.add(makePod({ name: "c" })), false);
+  // An update of a known pod is not a new entry.
+  assert.equal(q.add(makePod({ name: "a", priority: 5 })), true);
+  assert.equal(q.size, 2);
+});
+
+test("bad options are refused with the option's name", () => {
+  assert.throws(() => setup({ podInitialBackoffMs: 0 }), /podInitialBackoffMs must be a number > 0, got 0/);
+  assert.throws(() => setup({ podInitialBackoffMs: 5000, podMaxBackoffMs: 1000 }), /podMaxBackoffMs \(1000\) is below podInitialBackoffMs \(5000\)/);
+});
