@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import type { Event, KubeObject } from '../../api/registry.js';
+import { ApiError } from '../../apiserver/api_error.js';
+import { obj, pod, testServer } from '../../apiserver/test_util.js';
+import type { ObjectClient } from '../../controllers/client.js';
+import { RecordingClient } from '../../controllers/testing/recording_client.js';
+import { FakeClock } from '../testing/fake_clock.js';
+import { ApiEventRecorder, type ApiEventRecorderOptions } from './api_recorder.js';
+
+const START_MS = Date.UTC(2026, 0, 2, 3, 4, 5);
+
+async function setup(o: Partial<ApiEventRecorderOptions> = {}) {
+  const { server } = await testServer({ namespaces: ['default', 'web'] });
+  const client = new RecordingClient(server);
+  const clock = new FakeClock(START_MS);
+  const recorder = new ApiEventRecorder({ client, component: 'test-controller', instance: 'master-1', clock, ...o });
+  const created = (await server.create({ object: pod('api-0', { namespace: 'web' }) })) as KubeObject;
+  return { server, client, clock, recorder, pod: created };
+}
+
+/** The list `describe` makes for an object. */
+async function describeEvents(client: ObjectClient, o: KubeObject): Promise<Event[]> {
+  const m = o.metadata!;
+  const fieldSelector = `involvedObject.name=${m.name},involvedObject.namespace=${m.namespace ?? ''},involvedObject.uid=${m.uid}`;
+  const page = await client.list<Event>('events', { namespace: m.namespace || undefined, fieldSelector });
+  return page.items;
+}
+
+describe('ApiEventRecorder', () => {
+  it('writes a core/v1 Event in the object namespace with source, reporting and involvedObject fields', async () => {
+    const { client, recorder, pod } = await setup();
+    recorder.event(pod, 'Warning', 'FailedScheduling', '0/3 nodes are available: 3 Insufficient cpu.');
+    await recorder.flush();
+    assert.deepEqual(client.takeSummary().map((s) => s.replace(/api-0\.[0-9a-f]+/, 'api-0.*')), ['create events web/api-0.*']);
+    const [ev] = await describeEvents(client, pod);
+    assert.ok(ev, 'describe finds the event');
+    assert.equal(ev.metadata?.namespace, 'web');
+    assert.deepEqual(
+      { kind: ev.involvedObject?.kind, namespace: ev.involvedObject?.namespace, name: ev.involvedObject?.name, uid: ev.involvedObject?.uid, apiVersion: ev.involvedObject?.apiVersion, resourceVersion: ev.involvedObject?.resourceVersion },
+      { kind: 'Pod', namespace: 'web', name: 'api-0', uid: pod.metadata?.uid, apiVersion: 'v1', resourceVersion: pod.metadata?.resourceVersion },
+    );
+    assert.equal(ev.type, 'Warning');
+    assert.equal(ev.reason, 'FailedScheduling');
+    assert.equal(ev.message, '0/3 nodes are available: 3 Insufficient cpu.');
+    assert.equal(ev.count, 1);
+    assert.equal(ev.firstTimestamp, '2026-01-02T03:04:05Z');
+    assert.equal(ev.lastTimestamp, '2026-01-02T03:04:05Z');
+    assert.equal(ev.source?.component, 'test-controller');
+    assert.equal(ev.reportingComponent, 'test-controller');
+    assert.equal(ev.reportingInstance, 'master-1');
+  });
+
+  it('turns repeats of the same event into count increments with a moving lastTimestamp', async () => {
+    const { client, clock, recorder, pod } = await setup();
+    for (let i = 0; i < 3; i++) {
+      recorder.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container');
+      await recorder.flush();
+      await clock.advance(7000);
+    }
+    assert.deepEqual(client.takeSummary().map((s) => s.replace(/api-0\.[0-9a-f]+/, 'api-0.*')), ['create events web/api-0.*', 'patch events web/api-0.*', 'patch events web/api-0.*']);
+    const evs = await describeEvents(client, pod);
+    assert.equal(evs.length, 1);
+    assert.equal(evs[0].count, 3);
+    assert.equal(evs[0].firstTimestamp, '2026-01-02T03:04:05Z');
+    assert.equal(evs[0].lastTimestamp, '2026-01-02T03:04:19Z');
+  });
+
+  it('puts the events of a cluster-scoped object (a Node) in "default"', async () => {
+    const { server, client, recorder } = await setup();
+    const node = (await server.create({ object: obj({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1' } }) })) as KubeObject;
+    recorder.event(node, 'Normal', 'NodeNotReady', 'Node node-1 status is now: NodeNotReady');
+    await recorder.flush();
+    const page = await client.list<Event>('events', { fieldSelector: `involvedObject.kind=Node,involvedObject.name=node-1,involvedObject.uid=${node.metadata?.uid}` });
+    assert.equal(page.items.length, 1);
+    assert.equal(page.items[0].metadata?.namespace, 'default');
+    assert.equal(page.items[0].involvedObject?.namespace, '');
+  });
+
+  it('describe finds only the events of that object (same name, other uid excluded)', async () => {
+    const { server, client, recorder, pod } = await setup();
+    await server.delete({ resource: 'pods', namespace: 'web', name: 'api-0', gracePeriodSeconds: 0 });
+    const again = (await server.create({ object: obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'api-0', namespace: 'web' }, spec: { containers: [{ name: 'a', image: 'x' }] } }) })) as KubeObject;
+    assert.notEqual(again.metadata?.uid, pod.metadata?.uid);
+    recorder.event(pod, 'Normal', 'Killing', 'Stopping container a');
+    recorder.event(again, 'Normal', 'Scheduled', 'Successfully assigned web/api-0 to node-1');
+    await recorder.flush();
+    assert.deepEqual((await describeEvents(client, again)).map((e) => e.reason), ['Scheduled']);
+    assert.deepEqual((await describeEvents(client, pod)).map((e) => e.reason), ['Killing']);
+  });
+
+  it('combines similar events (same object and reason, 10 distinct messages within 10 minutes)', async () => {
+    const { client, clock, recorder, pod } = await setup();
+    for (let i = 1; i <= 12; i++) {
+      recorder.event(pod, 'Warning', 'FailedMount', `volume v${i} not found`);
+      await recorder.flush();
+      await clock.advance(1000);
+    }
+    const evs = (await describeEvents(client, pod)).sort((a, b) => (a.message! < b.message! ? -1 : 1));
+    assert.equal(evs.length, 10, 'nine single events and one combined');
+    const combined = evs.filter((e) => e.message!.startsWith('(combined from similar events): '));
+    assert.equal(combined.length, 1);
+    assert.equal(combined[0].message, '(combined from similar events): volume v12 not found');
+    assert.equal(combined[0].count, 3);
+
+    // Ten minutes of quiet: the next message is a single event again.
+    await clock.advance(601_000);
+    recorder.event(pod, 'Warning', 'FailedMount', 'volume v13 not found');
+    await recorder.flush();
+    const later = await describeEvents(client, pod);
+    assert.equal(later.filter((e) => e.message === 'volume v13 not found').length, 1);
+  });
+
+  it('rate-limits each object: a burst of 25, then one more per 5 minutes', async () => {
+    const registry = new Registry();
+    const { client, clock, recorder, pod } = await setup({ registry });
+    for (let i = 0; i < 30; i++) recorder.event(pod, 'Normal', `Reason${i}`, 'something happened');
+    await recorder.flush();
+    assert.equal((await describeEvents(client, pod)).length, 25);
+    assert.equal(recorder.skipped, 5);
+    await clock.advance(300_000);
+    recorder.event(pod, 'Normal', 'Reason30', 'x');
+    recorder.event(pod, 'Normal', 'Reason31', 'x');
+    await recorder.flush();
+    assert.equal((await describeEvents(client, pod)).length, 26);
+    assert.match(await registry.metrics(), /event_recorder_writes_total\{component="test-controller",result="skipped"\} 6/);
+  });
+
+  it('drops events beyond the queue bound without blocking the caller, and counts them', async () => {
+    const registry = new Registry();
+    const { client, recorder, pod } = await setup({ queueEvents: 2, registry });
+    for (let i = 0; i < 5; i++) recorder.event(pod, 'Normal', `R${i}`, 'm');
+    // The first is already being written; two wait; two are dropped.
+    assert.equal(recorder.pending, 2);
+    assert.equal(recorder.dropped, 2);
+    await recorder.flush();
+    assert.deepEqual((await describeEvents(client, pod)).map((e) => e.reason).sort(), ['R0', 'R1', 'R2']);
+    assert.match(await registry.metrics(), /event_recorder_dropped_events_total\{component="test-controller"\} 2/);
+  });
+
+  it('retries while the API is unavailable, then writes', async () => {
+    const { server, clock, pod } = await setup();
+    const inner = new RecordingClient(server);
+    let failures = 2;
+    const flaky: ObjectClient = Object.assign(Object.create(inner) as RecordingClient, {
+      create: async <T extends KubeObject>(o: T, opts?: { namespace?: string }) => {
+        if (failures-- > 0) throw new ApiError('Unavailable', 'no master answered');
+        return inner.create(o, opts);
+      },
+    });
+    const recorder = new ApiEventRecorder({ client: flaky, component: 'c', clock, retryDelayMs: 1000 });
+    recorder.event(pod, 'Normal', 'Pulled', 'Container image pulled');
+    await clock.advance(999);
+    assert.equal((await describeEvents(inner, pod)).length, 0);
+    await clock.advance(1001);
+    await recorder.flush();
+    assert.equal((await describeEvents(inner, pod)).length, 1);
+  });
+
+  it('writes the event afresh with its count when the one it would patch was deleted', async () => {
+    const { server, client, recorder, pod } = await setup();
+    recorder.event(pod, 'Normal', 'Pulled', 'pulled');
+    await recorder.flush();
+    const [first] = await describeEvents(client, pod);
+    await server.delete({ resource: 'events', namespace: 'web', name: first.metadata!.name! });
+    recorder.event(pod, 'Normal', 'Pulled', 'pulled');
+    await recorder.flush();
+    const evs = await describeEvents(client, pod);
+    assert.equal(evs.length, 1);
+    assert.equal(evs[0].count, 2);
+  });
+
+  it('never throws at the caller: an object without a name is logged and skipped', async () => {
+    const warnings: string[] = [];
+    const { recorder } = await setup({ logger: { warn: (m) => warnings.push(m) } });
+    recorder.event({ apiVersion: 'v1', kind: 'Pod' } as KubeObject, 'Normal', 'X', 'y');
+    await recorder.flush();
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /no metadata\.name/);
+  });
+});

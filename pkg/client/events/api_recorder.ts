@@ -1,0 +1,223 @@
+// The EventRecorder controllers and the scheduler use in a real cluster: core/v1 Events written
+// through the API, as client-go's record.EventRecorder + EventBroadcaster. event() only stamps the
+// Event and queues it (a bounded queue; a full one drops and counts, never blocking the caller);
+// one background loop correlates (see correlator.ts) and writes: a create, or for a repeat a merge
+// patch of count, lastTimestamp and message. Events of cluster-scoped objects (Node) go to
+// "default", as Kubernetes does.
+
+import { Counter, type Registry } from 'prom-client';
+import { realClock, type Clock } from '../../../raft/node/ports.js';
+import { kindByName, type Event, type KubeObject } from '../../api/registry.js';
+import { isApiError } from '../../apiserver/api_error.js';
+import type { ObjectClient } from '../../controllers/client.js';
+import { EventCorrelator, formatTime, type CorrelatorOptions } from './correlator.js';
+import type { EventRecorder, EventType } from './recorder.js';
+
+export interface ApiEventRecorderOptions {
+  client: ObjectClient;
+  /** source.component and reportingComponent: "navarch-scheduler", "node-lifecycle-controller". */
+  component: string;
+  /** source.host and reportingInstance: which process (a master's name). @default "" */
+  instance?: string;
+  /** @default realClock */
+  clock?: Clock;
+  /** Events waiting to be written; beyond this, new ones are dropped and counted. @default 1000 */
+  queueEvents?: number;
+  /** Tries per write while the API is unavailable. @default 3 */
+  writeAttempts?: number;
+  /** Wait between those tries (on the clock). @default 1000 */
+  retryDelayMs?: number;
+  correlator?: CorrelatorOptions;
+  /** Reports event_recorder_* counters here (label component). */
+  registry?: Registry;
+  logger?: { warn(msg: string): void };
+}
+
+/** Where a namespaced object's Events go, and a cluster-scoped one's ("default"). */
+export function eventNamespace(regarding: KubeObject): string {
+  return regarding.metadata?.namespace || 'default';
+}
+
+interface RecorderMetrics {
+  dropped: Counter<'component'>;
+  written: Counter<'component' | 'result'>;
+}
+
+const metricsByRegistry = new WeakMap<Registry, RecorderMetrics>();
+
+function metricsFor(registry: Registry): RecorderMetrics {
+  let m = metricsByRegistry.get(registry);
+  if (m === undefined) {
+    const registers = [registry];
+    m = {
+      dropped: new Counter({ name: 'event_recorder_dropped_events_total', help: 'Events dropped because the recorder queue was full', labelNames: ['component'], registers }),
+      written: new Counter({ name: 'event_recorder_writes_total', help: 'Event writes by result: created, patched, skipped (spam filter), failed', labelNames: ['component', 'result'], registers }),
+    };
+    metricsByRegistry.set(registry, m);
+  }
+  return m;
+}
+
+export class ApiEventRecorder implements EventRecorder {
+  readonly component: string;
+  readonly instance: string;
+  readonly queueEvents: number;
+  /** Events dropped because the queue was full (or the recorder stopped). */
+  dropped = 0;
+  /** Events not written because the spam filter held them back. */
+  skipped = 0;
+  /** Writes that failed for good. */
+  failed = 0;
+  private readonly client: ObjectClient;
+  private readonly clock: Clock;
+  private readonly correlator: EventCorrelator;
+  private readonly writeAttempts: number;
+  private readonly retryDelayMs: number;
+  private readonly metrics: RecorderMetrics | undefined;
+  private readonly logger: { warn(msg: string): void };
+  private queue: Event[] = [];
+  private draining: Promise<void> | undefined;
+  private stopped = false;
+  private seq = 0;
+
+  constructor(o: ApiEventRecorderOptions) {
+    if (!o.component) throw new TypeError('Cannot create an event recorder: component is required (it fills source.component)');
+    this.client = o.client;
+    this.component = o.component;
+    this.instance = o.instance ?? '';
+    this.clock = o.clock ?? realClock;
+    this.queueEvents = o.queueEvents ?? 1000;
+    this.writeAttempts = o.writeAttempts ?? 3;
+    this.retryDelayMs = o.retryDelayMs ?? 1000;
+    if (!Number.isInteger(this.queueEvents) || this.queueEvents < 1) throw new RangeError(`Cannot create an event recorder: queueEvents must be an integer >= 1, got ${o.queueEvents}`);
+    if (!Number.isInteger(this.writeAttempts) || this.writeAttempts < 1) throw new RangeError(`Cannot create an event recorder: writeAttempts must be an integer >= 1, got ${o.writeAttempts}`);
+    if (!(this.retryDelayMs >= 0)) throw new RangeError(`Cannot create an event recorder: retryDelayMs must be >= 0, got ${o.retryDelayMs}`);
+    this.correlator = new EventCorrelator(o.correlator);
+    this.metrics = o.registry ? metricsFor(o.registry) : undefined;
+    this.logger = o.logger ?? { warn: (msg) => process.stderr.write(`${msg}\n`) };
+  }
+
+  /** Events waiting to be written. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  event(regarding: KubeObject, type: EventType, reason: string, message: string): void {
+    if (this.stopped || this.queue.length >= this.queueEvents) {
+      this.dropped++;
+      this.metrics?.dropped.inc({ component: this.component });
+      return;
+    }
+    let ev: Event;
+    try {
+      ev = this.makeEvent(regarding, type, reason, message);
+    } catch (err) {
+      this.logger.warn(`Event recorder ${this.component}: cannot record ${type} ${reason} about a ${regarding?.kind || 'object'}: ${errorText(err)}`);
+      return;
+    }
+    this.queue.push(ev);
+    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+  }
+
+  /** Resolves once every queued Event has been written (or given up on). */
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  /** Stops taking Events; resolves once those queued are written. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.flush();
+  }
+
+  private makeEvent(regarding: KubeObject, type: EventType, reason: string, message: string): Event {
+    const meta = regarding.metadata;
+    if (!meta?.name) throw new TypeError('the object has no metadata.name');
+    const kind = regarding.kind || '';
+    const now = formatTime(this.clock.nowMs());
+    return {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: this.newName(meta.name), namespace: eventNamespace(regarding), labels: {}, annotations: {}, ownerReferences: [], finalizers: [] },
+      involvedObject: {
+        kind,
+        namespace: meta.namespace ?? '',
+        name: meta.name,
+        uid: meta.uid ?? '',
+        apiVersion: regarding.apiVersion || (kindByName(kind)?.apiVersion ?? ''),
+        resourceVersion: meta.resourceVersion ?? '',
+      },
+      reason,
+      message,
+      type,
+      source: { component: this.component, host: this.instance },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      reportingComponent: this.component,
+      reportingInstance: this.instance,
+    } as Event;
+  }
+
+  /** "<object>.<hex nanoseconds>" as client-go names Events; a sequence keeps names in one ms apart. */
+  private newName(objectName: string): string {
+    const nanos = BigInt(Math.floor(this.clock.nowMs())) * 1_000_000n + BigInt(this.seq++ % 1_000_000);
+    return `${objectName}.${nanos.toString(16)}`;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const ev = this.queue.shift()!;
+      try {
+        await this.record(ev);
+      } catch (err) {
+        this.failed++;
+        this.metrics?.written.inc({ component: this.component, result: 'failed' });
+        this.logger.warn(`Event recorder ${this.component}: could not write event ${ev.reason} about ${ev.involvedObject?.kind} ${ev.involvedObject?.namespace ? `${ev.involvedObject.namespace}/` : ''}${ev.involvedObject?.name}: ${errorText(err)}`);
+      }
+    }
+  }
+
+  private async record(ev: Event): Promise<void> {
+    const r = this.correlator.correlate(ev, this.clock.nowMs(), () => this.newName(ev.involvedObject?.name ?? 'event'));
+    if (r.skip) {
+      this.skipped++;
+      this.metrics?.written.inc({ component: this.component, result: 'skipped' });
+      return;
+    }
+    const e = r.event;
+    const ns = e.metadata?.namespace ?? 'default';
+    if (r.patch) {
+      try {
+        const written = await this.withRetries(() => this.client.patch<Event>('events', ns, e.metadata!.name!, 'merge', r.patch));
+        this.correlator.written(r.key, written);
+        this.metrics?.written.inc({ component: this.component, result: 'patched' });
+        return;
+      } catch (err) {
+        // Someone deleted the Event (or it was never written): write it afresh with its count.
+        if (!isApiError(err, 'NotFound')) throw err;
+      }
+    }
+    const fresh: Event = { ...e, metadata: { ...e.metadata!, resourceVersion: undefined } };
+    const written = await this.withRetries(() => this.client.create<Event>(fresh, { namespace: ns }));
+    this.correlator.written(r.key, written);
+    this.metrics?.written.inc({ component: this.component, result: 'created' });
+  }
+
+  /** Retries while the API is unreachable; a refusal (Invalid, NotFound, ...) is final. */
+  private async withRetries<T>(f: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await f();
+      } catch (err) {
+        const transient = !isApiError(err) || err.code === 'Unavailable' || err.code === 'Internal';
+        if (!transient || attempt >= this.writeAttempts) throw err;
+        await new Promise<void>((r) => this.clock.setTimeout(r, this.retryDelayMs));
+      }
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

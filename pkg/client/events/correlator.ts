@@ -1,0 +1,190 @@
+// What keeps Events from flooding the API, as client-go's EventCorrelator, in three steps:
+//  1. aggregate: the same object+reason with many different messages (10 distinct ones within
+//     10 minutes) becomes one Event "(combined from similar events): <latest message>";
+//  2. observe: an Event seen before (same object, reason and message) becomes a patch of
+//     count+1 and lastTimestamp on the Event already written, not a new one;
+//  3. spam filter: each object (with source and type) has a token bucket, burst 25, refilled one
+//     token per 5 minutes; an Event with no token left is skipped.
+// Pure bookkeeping on the caller's time; every cache is a bounded LRU.
+
+import type { ObjectMeta } from '../../../gen/navarch/api/v1/meta.js';
+import type { Event } from '../../api/registry.js';
+
+export interface CorrelatorOptions {
+  /** Distinct messages for one object+reason within similarWindowMs before they are combined. @default 10 */
+  maxSimilarEvents?: number;
+  /** @default 600000 (10 minutes) */
+  similarWindowMs?: number;
+  /** Events an object may have in a burst. @default 25 */
+  spamBurst?: number;
+  /** One more Event is allowed per this many ms. @default 300000 (5 minutes) */
+  spamRefillMs?: number;
+  /** Entries each cache keeps (least recently used go first). @default 4096 */
+  cacheEntries?: number;
+}
+
+export interface EventPatch {
+  count: number;
+  lastTimestamp: string;
+  message: string;
+}
+
+export type CorrelateResult =
+  | { skip: true }
+  | {
+      skip: false;
+      /** What to write: a new Event, or (with `patch`) the Event already written, updated. */
+      event: Event;
+      /** Present when an Event with this name was written before: patch it with this. */
+      patch?: EventPatch;
+      /** Hand back to written() with what the server returned. */
+      key: string;
+    };
+
+/** metav1.Time text: RFC 3339 in UTC with whole seconds (as the API server writes times). */
+export function formatTime(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export const COMBINED_PREFIX = '(combined from similar events): ';
+
+/** A Map that forgets its least recently used entry beyond `max`. */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+
+  get(key: string): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+
+  set(key: string, v: V): void {
+    this.map.delete(key);
+    this.map.set(key, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+interface AggregateRecord {
+  messages: Set<string>;
+  lastMs: number;
+}
+
+interface Observed {
+  count: number;
+  firstTimestamp: string;
+  name: string;
+}
+
+interface Bucket {
+  tokens: number;
+  atMs: number;
+}
+
+function objectKeyOf(e: Event): string[] {
+  const io = e.involvedObject ?? {};
+  return [e.source?.component ?? '', e.source?.host ?? '', io.kind ?? '', io.namespace ?? '', io.name ?? '', io.uid ?? '', io.apiVersion ?? ''];
+}
+
+function withName(ev: Event, name: string): ObjectMeta {
+  return { labels: {}, annotations: {}, ownerReferences: [], finalizers: [], ...ev.metadata, name };
+}
+
+export class EventCorrelator {
+  readonly maxSimilarEvents: number;
+  readonly similarWindowMs: number;
+  readonly spamBurst: number;
+  readonly spamRefillMs: number;
+  private readonly aggregates: Lru<AggregateRecord>;
+  private readonly observed: Lru<Observed>;
+  private readonly buckets: Lru<Bucket>;
+
+  constructor(o: CorrelatorOptions = {}) {
+    this.maxSimilarEvents = o.maxSimilarEvents ?? 10;
+    this.similarWindowMs = o.similarWindowMs ?? 600_000;
+    this.spamBurst = o.spamBurst ?? 25;
+    this.spamRefillMs = o.spamRefillMs ?? 300_000;
+    const cacheEntries = o.cacheEntries ?? 4096;
+    const check = (name: string, v: number, min: number) => {
+      if (!(Number.isFinite(v) && v >= min)) throw new RangeError(`Cannot create an event correlator: ${name} must be a number >= ${min}, got ${v}`);
+    };
+    check('maxSimilarEvents', this.maxSimilarEvents, 1);
+    check('similarWindowMs', this.similarWindowMs, 0);
+    check('spamBurst', this.spamBurst, 1);
+    check('spamRefillMs', this.spamRefillMs, 1);
+    check('cacheEntries', cacheEntries, 1);
+    this.aggregates = new Lru(cacheEntries);
+    this.observed = new Lru(cacheEntries);
+    this.buckets = new Lru(cacheEntries);
+  }
+
+  /**
+   * Decides what to write for a new Event (count 1, first = last timestamp = nowMs, a fresh name).
+   * `newName` names a combined Event when one starts.
+   */
+  correlate(ev: Event, nowMs: number, newName: () => string): CorrelateResult {
+    const { event: aggregated, key } = this.aggregate(ev, nowMs, newName);
+    const { event, patch } = this.observe(aggregated, key);
+    if (!this.allow(event, nowMs)) return { skip: true };
+    return { skip: false, event, patch, key };
+  }
+
+  /** The server wrote the Event under `key`: later repeats patch that one (by its name). */
+  written(key: string, ev: Event): void {
+    const o = this.observed.get(key);
+    if (o !== undefined && ev.metadata?.name) o.name = ev.metadata.name;
+  }
+
+  private aggregate(ev: Event, nowMs: number, newName: () => string): { event: Event; key: string } {
+    const aggregateKey = [...objectKeyOf(ev), ev.type ?? '', ev.reason ?? ''].join('\u0000');
+    const message = ev.message ?? '';
+    let rec = this.aggregates.get(aggregateKey);
+    if (rec === undefined || nowMs - rec.lastMs > this.similarWindowMs) rec = { messages: new Set(), lastMs: nowMs };
+    rec.messages.add(message);
+    rec.lastMs = nowMs;
+    this.aggregates.set(aggregateKey, rec);
+    if (rec.messages.size < this.maxSimilarEvents) return { event: ev, key: `${aggregateKey}\u0000${message}` };
+    // Keep the set at its limit: every further distinct message lands in the combined Event.
+    rec.messages.delete(rec.messages.values().next().value as string);
+    const now = formatTime(nowMs);
+    const combined: Event = {
+      ...ev,
+      metadata: withName(ev, newName()),
+      message: COMBINED_PREFIX + message,
+      count: 1,
+      firstTimestamp: now,
+      lastTimestamp: now,
+    };
+    return { event: combined, key: aggregateKey };
+  }
+
+  private observe(ev: Event, key: string): { event: Event; patch?: EventPatch } {
+    const last = this.observed.get(key);
+    if (last === undefined) {
+      this.observed.set(key, { count: ev.count ?? 1, firstTimestamp: ev.firstTimestamp ?? '', name: ev.metadata?.name ?? '' });
+      return { event: ev };
+    }
+    last.count += 1;
+    const event: Event = { ...ev, metadata: withName(ev, last.name), count: last.count, firstTimestamp: last.firstTimestamp };
+    return { event, patch: { count: last.count, lastTimestamp: ev.lastTimestamp ?? '', message: ev.message ?? '' } };
+  }
+
+  private allow(ev: Event, nowMs: number): boolean {
+    const key = [...objectKeyOf(ev), ev.type ?? ''].join('\u0000');
+    const b = this.buckets.get(key) ?? { tokens: this.spamBurst, atMs: nowMs };
+    b.tokens = Math.min(this.spamBurst, b.tokens + Math.max(0, nowMs - b.atMs) / this.spamRefillMs);
+    b.atMs = nowMs;
+    this.buckets.set(key, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+}
