@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Lease } from '../../gen/navarch/api/v1/coordination.js';
+import { obj, testServer } from '../apiserver/test_util.js';
+import { FakeClock } from '../client/testing/fake_clock.js';
+import { RecordingClient } from '../controllers/testing/recording_client.js';
+import { NODE_LEASE_NAMESPACE, NodeLease } from './node_lease.js';
+
+const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+
+async function setup(namespaces = ['default', NODE_LEASE_NAMESPACE]) {
+  const t = await testServer({ namespaces });
+  const client = new RecordingClient(t.server);
+  const clock = new FakeClock(T0);
+  const readLease = async () => (await t.server.get({ resource: 'leases', namespace: NODE_LEASE_NAMESPACE, name: 'n1' })) as Lease;
+  return { t, client, clock, readLease };
+}
+
+describe('NodeLease', () => {
+  it('creates the lease in kube-node-lease, then renews it every interval on the phase of its first renewal', async () => {
+    const { client, clock, readLease } = await setup();
+    const lease = new NodeLease({ client, clock, nodeName: 'n1', initialDelayMs: 2500, nodeUid: () => 'node-uid-1' });
+    lease.start();
+    await clock.advance(2499);
+    assert.deepEqual(client.takeSummary(), []);
+    await clock.advance(1);
+    assert.deepEqual(client.takeSummary(), ['create leases kube-node-lease/n1']);
+    const l = await readLease();
+    assert.equal(l.spec?.holderIdentity, 'n1');
+    assert.equal(l.spec?.leaseDurationSeconds, 40);
+    assert.equal(l.spec?.renewTime, '2026-01-02T03:04:07.500000Z');
+    assert.deepEqual(l.metadata?.ownerReferences.map((r) => `${r.kind}/${r.name}/${r.uid}`), ['Node/n1/node-uid-1']);
+    await clock.advance(10_000);
+    await clock.advance(10_000);
+    assert.deepEqual(client.takeSummary(), ['update leases kube-node-lease/n1', 'update leases kube-node-lease/n1']);
+    assert.equal((await readLease()).spec?.renewTime, '2026-01-02T03:04:27.500000Z');
+    assert.deepEqual(lease.stats, { renewals: 2, creates: 1, failures: 0 });
+    lease.stop();
+    await clock.advance(60_000);
+    assert.deepEqual(client.takeSummary(), []);
+  });
+
+  it('retries a failed renewal with doubling backoff, then returns to its schedule', async () => {
+    const { t, client, clock, readLease } = await setup(['default']);
+    const errors: string[] = [];
+    const lease = new NodeLease({ client, clock, nodeName: 'n1', onError: (e) => errors.push((e as Error).message) });
+    lease.start();
+    await clock.advance(0);
+    // No kube-node-lease namespace yet: creates fail at 0, 200, 600, 1400 ms.
+    await clock.advance(1400);
+    assert.equal(lease.stats.failures, 4);
+    assert.match(errors[0], /kube-node-lease/);
+    await t.server.create({ object: obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NODE_LEASE_NAMESPACE } }) });
+    await clock.advance(1599);
+    assert.equal(lease.stats.creates, 0);
+    await clock.advance(1);
+    assert.equal(lease.stats.creates, 1);
+    assert.equal((await readLease()).spec?.renewTime, '2026-01-02T03:04:08.000000Z');
+    // Back on the schedule of the first attempt: 10 s, 20 s, ...
+    await clock.advance(10_000 - 3000);
+    assert.equal(lease.stats.renewals, 1);
+    assert.equal((await readLease()).spec?.renewTime, '2026-01-02T03:04:15.000000Z');
+    lease.stop();
+  });
+
+  it('rereads the lease after another writer changed it, and keeps renewing', async () => {
+    const { t, client, clock, readLease } = await setup();
+    const lease = new NodeLease({ client, clock, nodeName: 'n1' });
+    lease.start();
+    await clock.advance(0);
+    const l = await readLease();
+    await t.server.update({ object: { ...l, metadata: { ...l.metadata!, labels: { touched: 'yes' } } } });
+    await clock.advance(10_000);
+    assert.equal(lease.stats.failures, 1, 'the renewal on the stale copy conflicts');
+    await clock.advance(200);
+    const after = await readLease();
+    assert.equal(after.spec?.renewTime, '2026-01-02T03:04:15.200000Z');
+    assert.equal(after.metadata?.labels.touched, 'yes');
+    lease.stop();
+  });
+});

@@ -1,0 +1,164 @@
+// The node's heartbeat, as the kubelet's lease controller: a coordination.k8s.io/v1 Lease in
+// kube-node-lease named after the node, holderIdentity the node, renewed (renewTime = now) every
+// renewIntervalMs on the injected Clock. Renewals keep their phase (the k-th is due at
+// firstDue + k * renewIntervalMs), so many nodes given spread initial delays stay spread. A failed
+// renewal is retried with doubling backoff (retryInitialMs up to retryMaxMs) until one succeeds;
+// at most one write is in flight. The Lease is owned by the Node (ownerReferences), so deleting
+// the Node lets the garbage collector remove it.
+
+import type { Lease } from '../../gen/navarch/api/v1/coordination.js';
+import type { OwnerReference } from '../../gen/navarch/api/v1/meta.js';
+import type { Clock, TimerHandle } from '../../raft/node/ports.js';
+import { isApiError } from '../apiserver/api_error.js';
+import type { ObjectClient } from '../controllers/client.js';
+import { microTime } from './timestamps.js';
+
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+
+export interface NodeLeaseOptions {
+  client: ObjectClient;
+  clock: Clock;
+  nodeName: string;
+  /** @default 10000 (the kubelet: a quarter of the lease duration) */
+  renewIntervalMs?: number;
+  /** @default 40 */
+  leaseDurationSeconds?: number;
+  /** The first renewal is due this long after start(). @default 0 */
+  initialDelayMs?: number;
+  /** @default 200 */
+  retryInitialMs?: number;
+  /** @default 7000 */
+  retryMaxMs?: number;
+  /** The Node's uid once known: the Lease gets an ownerReference to it. */
+  nodeUid?: () => string | undefined;
+  /** Hears of each failed attempt (it is retried). */
+  onError?: (err: unknown) => void;
+}
+
+export interface NodeLeaseStats {
+  renewals: number;
+  creates: number;
+  failures: number;
+}
+
+export class NodeLease {
+  readonly stats: NodeLeaseStats = { renewals: 0, creates: 0, failures: 0 };
+  private readonly renewIntervalMs: number;
+  private readonly leaseDurationSeconds: number;
+  private readonly retryInitialMs: number;
+  private readonly retryMaxMs: number;
+  private current: Lease | undefined;
+  private timer: TimerHandle | undefined;
+  private firstDueMs = 0;
+  private backoffMs = 0;
+  private running = false;
+  private inflight: Promise<void> | undefined;
+
+  constructor(private readonly o: NodeLeaseOptions) {
+    this.renewIntervalMs = o.renewIntervalMs ?? 10_000;
+    this.leaseDurationSeconds = o.leaseDurationSeconds ?? 40;
+    this.retryInitialMs = o.retryInitialMs ?? 200;
+    this.retryMaxMs = o.retryMaxMs ?? 7000;
+    if (!(this.renewIntervalMs > 0)) throw new RangeError(`Cannot create the lease of node ${o.nodeName}: renewIntervalMs must be > 0, got ${o.renewIntervalMs}`);
+    if (!(Number.isSafeInteger(this.leaseDurationSeconds) && this.leaseDurationSeconds > 0)) {
+      throw new RangeError(`Cannot create the lease of node ${o.nodeName}: leaseDurationSeconds must be an integer > 0, got ${o.leaseDurationSeconds}`);
+    }
+    if (!(this.retryInitialMs > 0 && this.retryMaxMs >= this.retryInitialMs)) {
+      throw new RangeError(`Cannot create the lease of node ${o.nodeName}: expected 0 < retryInitialMs <= retryMaxMs, got ${o.retryInitialMs} and ${o.retryMaxMs}`);
+    }
+  }
+
+  /** The Lease as last written. */
+  get lease(): Lease | undefined {
+    return this.current;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.firstDueMs = this.o.clock.nowMs() + Math.max(0, this.o.initialDelayMs ?? 0);
+    this.arm(this.firstDueMs - this.o.clock.nowMs());
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Creates or renews the Lease now (throws on failure; the schedule is not changed). */
+  renewNow(): Promise<void> {
+    this.inflight ??= this.sync().finally(() => (this.inflight = undefined));
+    return this.inflight;
+  }
+
+  private arm(delayMs: number): void {
+    if (!this.running) return;
+    this.timer = this.o.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.tick();
+    }, delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.renewNow();
+      this.backoffMs = 0;
+      const now = this.o.clock.nowMs();
+      const periods = Math.floor((now - this.firstDueMs) / this.renewIntervalMs) + 1;
+      this.arm(this.firstDueMs + periods * this.renewIntervalMs - now);
+    } catch (err) {
+      this.stats.failures++;
+      this.o.onError?.(err);
+      this.backoffMs = this.backoffMs === 0 ? this.retryInitialMs : Math.min(this.backoffMs * 2, this.retryMaxMs);
+      this.arm(this.backoffMs);
+    }
+  }
+
+  private async sync(): Promise<void> {
+    const { client, nodeName } = this.o;
+    if (this.current === undefined) {
+      try {
+        this.current = await client.get<Lease>('leases', NODE_LEASE_NAMESPACE, nodeName);
+      } catch (err) {
+        if (!isApiError(err, 'NotFound')) throw err;
+        this.current = await client.create(this.newLease(), { namespace: NODE_LEASE_NAMESPACE });
+        this.stats.creates++;
+        return;
+      }
+    }
+    try {
+      this.current = await client.update(this.renewed(this.current));
+    } catch (err) {
+      // Someone else wrote it (or deleted it): start from a fresh read next time.
+      if (isApiError(err, 'Conflict') || isApiError(err, 'NotFound')) this.current = undefined;
+      throw err;
+    }
+    this.stats.renewals++;
+  }
+
+  private ownerReferences(): OwnerReference[] {
+    const uid = this.o.nodeUid?.();
+    return uid ? [{ apiVersion: 'v1', kind: 'Node', name: this.o.nodeName, uid, controller: false, blockOwnerDeletion: false }] : [];
+  }
+
+  private newLease(): Lease {
+    const now = microTime(this.o.clock.nowMs());
+    return {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: this.o.nodeName, namespace: NODE_LEASE_NAMESPACE, labels: {}, annotations: {}, ownerReferences: this.ownerReferences(), finalizers: [] },
+      spec: { holderIdentity: this.o.nodeName, leaseDurationSeconds: this.leaseDurationSeconds, renewTime: now },
+    };
+  }
+
+  private renewed(cur: Lease): Lease {
+    const meta = cur.metadata!;
+    const owners = meta.ownerReferences.length === 0 ? this.ownerReferences() : meta.ownerReferences;
+    return {
+      ...cur,
+      metadata: { ...meta, ownerReferences: owners },
+      spec: { ...cur.spec, holderIdentity: this.o.nodeName, leaseDurationSeconds: this.leaseDurationSeconds, renewTime: microTime(this.o.clock.nowMs()) },
+    };
+  }
+}
