@@ -2,11 +2,12 @@
 // watch as an AsyncIterable. Adapters (gRPC now, HTTP later) only translate requests and
 // responses; they hold no logic of their own.
 
-import { kindByName, type KindInfo, type KubeObject } from '../api/registry.js';
+import { kindByName, type KindInfo, type KubeObject, type Pod } from '../api/registry.js';
 import { ApiError, toApiError } from './api_error.js';
 import { makeContext, type ApiServerOptions, type Context, type RequestRecord, type Verb } from './context.js';
 
 export type { RequestRecord, Verb } from './context.js';
+import { bind, type BindRequest } from './bind.js';
 import { create, type CreateRequest } from './create.js';
 import { deleteObject, type DeleteRequest, type DeleteResult } from './delete.js';
 import { get, type GetRequest } from './get.js';
@@ -38,7 +39,7 @@ export class ApiServer {
   }
 
   /** Every failure leaves the core as an ApiError; anything else is a bug, reported as Internal with its cause. */
-  private async run<T>(verb: Verb, req: unknown, f: () => Promise<T>): Promise<T> {
+  private async run<T>(verb: Verb, req: unknown, f: () => Promise<T>, labels?: { resource: string; subresource: string }): Promise<T> {
     const t0 = performance.now();
     let code: RequestRecord['code'] = 'OK';
     try {
@@ -50,7 +51,8 @@ export class ApiServer {
       throw e;
     } finally {
       const sub = (req as { subresource?: unknown } | null)?.subresource;
-      this.options.onRequest?.({ verb, resource: resourceOf(req), subresource: typeof sub === 'string' ? sub : '', code, seconds: (performance.now() - t0) / 1000 });
+      const { resource, subresource } = labels ?? { resource: resourceOf(req), subresource: typeof sub === 'string' ? sub : '' };
+      this.options.onRequest?.({ verb, resource, subresource, code, seconds: (performance.now() - t0) / 1000 });
     }
   }
 
@@ -78,6 +80,11 @@ export class ApiServer {
 
   patch(req: PatchRequest): Promise<KubeObject> {
     return this.run('patch', req, () => patch(this.ctx, req));
+  }
+
+  /** POST pods/{name}/binding: sets spec.nodeName of an unbound pod (else Conflict). Returns the pod as bound. */
+  bind(req: BindRequest): Promise<Pod> {
+    return this.run('create', req, () => bind(this.ctx, req), { resource: 'pods', subresource: 'binding' });
   }
 
   delete(req: DeleteRequest): Promise<DeleteResult> {

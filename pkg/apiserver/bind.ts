@@ -1,0 +1,81 @@
+// Binding: Kubernetes' POST pods/{name}/binding. The scheduler's one way to put a pod on a node: it
+// sets spec.nodeName only while the pod is unbound (so two schedulers, or a stale one, cannot both
+// place it), checks the uid when given (a pod deleted and recreated under the same name is another
+// pod), and marks the PodScheduled condition True, all in one write.
+
+import { fieldErrors, formatFieldErrors, type FieldError } from '../api/field_errors.js';
+import { kindByName, type Pod } from '../api/registry.js';
+import { PodStatus } from '../../gen/navarch/api/v1/core.js';
+import { ApiError, notFound } from './api_error.js';
+import { checkName, namespaceOf, readObject, type Context } from './context.js';
+import { checkFencingToken, type FencingToken } from './fencing.js';
+import { clone, formatTime } from './objects.js';
+import { LOST_RACE, writeUpdate } from './update.js';
+
+const POD = kindByName('Pod')!;
+
+/** A Binding (v1) addressed to one pod: metadata.namespace, metadata.name, metadata.uid, target. */
+export interface BindRequest {
+  namespace: string;
+  /** The pod's name. */
+  name: string;
+  /** The pod must still have this uid (else Conflict). */
+  uid?: string;
+  /** The node: kind "Node" (or empty) and its name. */
+  target: { kind?: string; name: string };
+  dryRun?: boolean;
+  /** Write only while this Lease is held as the token says (else Forbidden). */
+  fencing?: FencingToken;
+}
+
+function bindingConflict(name: string, why: string): ApiError {
+  return new ApiError('Conflict', `Operation cannot be fulfilled on pods/binding ${JSON.stringify(name)}: ${why}`, { resource: 'pods', kind: 'Pod', name });
+}
+
+function checkTarget(name: string, target: unknown): string {
+  const t = (typeof target === 'object' && target !== null ? target : {}) as { kind?: unknown; name?: unknown };
+  const errors: FieldError[] = [];
+  if (t.kind !== undefined && t.kind !== '' && t.kind !== 'Node') errors.push(fieldErrors.notSupported('target.kind', t.kind, ['Node', '<empty>']));
+  if (typeof t.name !== 'string' || t.name === '') errors.push(fieldErrors.required('target.name'));
+  if (errors.length) throw new ApiError('Invalid', `Binding ${JSON.stringify(name)} is invalid: ${formatFieldErrors(errors)}`, { kind: 'Binding', name, causes: errors });
+  return t.name as string;
+}
+
+/** Returns the pod as bound. */
+export async function bind(ctx: Context, req: BindRequest): Promise<Pod> {
+  const name = checkName(POD, req.name);
+  const ns = namespaceOf(POD, req.namespace, 'bind');
+  const nodeName = checkTarget(name, req.target);
+  const fencing = checkFencingToken(req.fencing);
+  for (let attempt = 0; ; attempt++) {
+    const cur = await readObject(ctx, POD, ns, name);
+    if (!cur) throw notFound(POD, name);
+    const old = cur.object as Pod;
+    const meta = old.metadata!;
+    if (req.uid && req.uid !== meta.uid) throw bindingConflict(name, `Precondition failed: UID in precondition: ${req.uid}, UID in object meta: ${meta.uid}`);
+    if (meta.deletionTimestamp) throw bindingConflict(name, `pod ${name} is being deleted, cannot be assigned to a host`);
+    if (old.spec?.nodeName) throw bindingConflict(name, `pod ${name} is already assigned to node ${JSON.stringify(old.spec.nodeName)}`);
+    const next = clone(old);
+    next.spec!.nodeName = nodeName;
+    setScheduled(next, formatTime(ctx.nowMs()));
+    const result = await writeUpdate(ctx, POD, cur, next, { dryRun: req.dryRun, fencing });
+    if (result !== LOST_RACE) return result as Pod;
+    // Someone else wrote the pod: read it again (a bind by another writer now answers Conflict).
+    if (attempt >= ctx.maxConflictRetries) throw bindingConflict(name, 'the pod kept changing during the bind; try again');
+  }
+}
+
+function setScheduled(pod: Pod, now: string): void {
+  const status = (pod.status ??= PodStatus.fromPartial({}));
+  const conditions = status.conditions;
+  const c = conditions.find((x) => x.type === 'PodScheduled');
+  if (!c) {
+    // Every field present, as a decoded condition has them.
+    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: undefined, lastTransitionTime: now, reason: undefined, message: undefined });
+    return;
+  }
+  if (c.status !== 'True') c.lastTransitionTime = now;
+  c.status = 'True';
+  c.reason = undefined;
+  c.message = undefined;
+}
