@@ -1,0 +1,254 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import type { Event, KubeObject, Lease, Node, Pod } from '../../api/registry.js';
+import type { ApiServer } from '../../apiserver/api_server.js';
+import { obj, testServer } from '../../apiserver/test_util.js';
+import { ApiEventRecorder } from '../../client/events/api_recorder.js';
+import { InformerFactory } from '../../client/informer/informer_factory.js';
+import type { ListWatcher, WatchStream } from '../../client/informer/list_watcher.js';
+import { FakeClock } from '../../client/testing/fake_clock.js';
+import type { ClientWatchEvent } from '../../client/watch.js';
+import { formatTimeMs } from '../controller_utils.js';
+import { RecordingClient } from '../testing/recording_client.js';
+import { NodeLifecycleController, type NodeLifecycleOptions } from './controller.js';
+
+/** Informers straight over the in-process API server. */
+function serverListWatcher(server: ApiServer, resource: string): ListWatcher {
+  return {
+    async list() {
+      const r = await server.list({ resource });
+      return { items: r.items as KubeObject[], resourceVersion: r.resourceVersion };
+    },
+    watch(w): WatchStream<KubeObject> {
+      const inner = server.watch({ resource, resourceVersion: w.resourceVersion, allowBookmarks: w.allowBookmarks });
+      return {
+        close: () => inner.close(),
+        async *[Symbol.asyncIterator]() {
+          for await (const ev of inner) yield ev as ClientWatchEvent<KubeObject>;
+        },
+      };
+    },
+  };
+}
+
+interface Cluster {
+  server: ApiServer;
+  client: RecordingClient;
+  clock: FakeClock;
+  registry: Registry;
+  controller: NodeLifecycleController;
+  /** Nodes whose agent is alive: their Lease is renewed every second as time passes. */
+  alive: Set<string>;
+  /** Moves time forward in 1 s steps, renewing the live nodes' Leases at each. */
+  advance(ms: number): Promise<void>;
+  node(name: string): Promise<Node>;
+  /** Pods not being deleted (a deleted pod on an unreachable node stays Terminating, as in Kubernetes). */
+  podNames(): Promise<string[]>;
+  /** The agent posts its Ready condition (with a fresh heartbeat), as a kubelet does. */
+  postReady(name: string, status: 'True' | 'False'): Promise<void>;
+  close(): Promise<void>;
+}
+
+let open: Cluster | undefined;
+afterEach(async () => {
+  await open?.close();
+  open = undefined;
+});
+
+async function cluster(nodes: Array<{ name: string; zone?: string }>, pods: Array<{ name: string; node: string; tolerations?: unknown[] }>, o: Partial<NodeLifecycleOptions> = {}): Promise<Cluster> {
+  const t = await testServer({ namespaces: ['default', 'kube-node-lease'] });
+  const clock = new FakeClock(t.clock.nowMs);
+  const server = t.server;
+  let renewals = 0;
+  for (const n of nodes) {
+    const now = formatTimeMs(clock.nowMs());
+    await server.create({
+      object: obj({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: n.name, labels: n.zone ? { 'topology.kubernetes.io/zone': n.zone } : {} },
+        status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }] },
+      }),
+    });
+    // renewTime deliberately far from the controller's clock: only its change may count.
+    await server.create({ object: obj({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: n.name, namespace: 'kube-node-lease' }, spec: { holderIdentity: n.name, leaseDurationSeconds: 40, renewTime: new Date(Date.UTC(2001, 0, 1) + ++renewals).toISOString() } }) });
+  }
+  for (const p of pods) {
+    await server.create({ object: obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: 'default' }, spec: { nodeName: p.node, containers: [{ name: 'app', image: 'nginx:1.25' }], tolerations: p.tolerations ?? [] } }) });
+  }
+  const client = new RecordingClient(server);
+  const registry = new Registry();
+  const factory = new InformerFactory((r) => serverListWatcher(server, r), { clock, logger: { warn: () => {} } });
+  const recorder = new ApiEventRecorder({ client, component: 'node-lifecycle-controller', clock });
+  const controller = new NodeLifecycleController({ client, factory, recorder, clock, registry, logger: { warn: (m) => assert.fail(m) }, ...o });
+  factory.start();
+  controller.start();
+  await factory.waitForSync();
+  await clock.advance(0);
+  const alive = new Set(nodes.map((n) => n.name));
+  const c: Cluster = {
+    server,
+    client,
+    clock,
+    registry,
+    controller,
+    alive,
+    async advance(ms) {
+      for (let left = ms; left > 0; left -= 1000) {
+        for (const name of alive) {
+          const lease = (await server.get({ resource: 'leases', namespace: 'kube-node-lease', name })) as Lease;
+          lease.spec!.renewTime = new Date(Date.UTC(2001, 0, 1) + ++renewals).toISOString();
+          await server.update({ object: lease });
+        }
+        const step = Math.min(1000, left);
+        t.clock.nowMs += step;
+        await clock.advance(step);
+      }
+      await recorder.flush();
+    },
+    async node(name) {
+      return (await server.get({ resource: 'nodes', name })) as Node;
+    },
+    async podNames() {
+      const items = (await server.list({ resource: 'pods', namespace: 'default' })).items as Pod[];
+      return items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata!.name!).sort();
+    },
+    async postReady(name, status) {
+      const node = await c.node(name);
+      const now = formatTimeMs(clock.nowMs());
+      node.status!.conditions = [{ type: 'Ready', status, reason: status === 'True' ? 'KubeletReady' : 'KubeletNotReady', message: 'posted by the agent', lastHeartbeatTime: now, lastTransitionTime: now } as never];
+      await server.update({ object: node, subresource: 'status' });
+      await clock.advance(0);
+    },
+    async close() {
+      await controller.stop();
+      factory.stop();
+      server.closeWatches();
+    },
+  };
+  open = c;
+  return c;
+}
+
+const ready = (n: Node) => n.status?.conditions?.find((c) => c.type === 'Ready');
+const taints = (n: Node) => (n.spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`).sort();
+const UNREACHABLE = ['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule'];
+const NOT_READY = ['node.kubernetes.io/not-ready:NoExecute', 'node.kubernetes.io/not-ready:NoSchedule'];
+
+describe('NodeLifecycleController', () => {
+  it('lease stops: Ready=Unknown and unreachable taints after the grace period, pods evicted after their tolerationSeconds, a pod tolerating forever stays; lease resumes: taints go', async () => {
+    const c = await cluster([{ name: 'node-1' }, { name: 'node-2' }], [
+      { name: 'plain', node: 'node-1' },
+      { name: 'short', node: 'node-1', tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }] },
+      { name: 'forever', node: 'node-1', tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }] },
+      { name: 'elsewhere', node: 'node-2' },
+    ]);
+    c.alive.delete('node-1');
+
+    await c.advance(9000);
+    assert.equal(ready(await c.node('node-1'))?.status, 'True', 'within the grace period nothing changes');
+    assert.deepEqual(taints(await c.node('node-1')), []);
+
+    await c.advance(1000);
+    const down = await c.node('node-1');
+    assert.deepEqual({ status: ready(down)?.status, reason: ready(down)?.reason, message: ready(down)?.message }, { status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' });
+    assert.deepEqual(taints(down), UNREACHABLE);
+    assert.equal(ready(await c.node('node-2'))?.status, 'True', 'the node whose lease moves stays Ready, whatever its renewTime says');
+
+    await c.advance(4000);
+    assert.deepEqual(await c.podNames(), ['elsewhere', 'forever', 'plain', 'short']);
+    await c.advance(1000);
+    assert.deepEqual(await c.podNames(), ['elsewhere', 'forever', 'plain'], 'tolerationSeconds 5 runs out 5 s after the taint');
+    await c.advance(14_000);
+    assert.deepEqual(await c.podNames(), ['elsewhere', 'forever', 'plain'], '19 s after the taint');
+    await c.advance(1000);
+    assert.deepEqual(await c.podNames(), ['elsewhere', 'forever'], 'no toleration: the default 20 s');
+
+    const events = (await c.server.list({ resource: 'events', namespace: 'default', fieldSelector: 'involvedObject.name=plain,involvedObject.namespace=default' })).items as Event[];
+    assert.deepEqual(events.map((e) => `${e.reason} ${e.message}`), ['TaintManagerEviction Marking for deletion Pod default/plain']);
+    const nodeEvents = (await c.server.list({ resource: 'events', namespace: 'default', fieldSelector: 'involvedObject.kind=Node,involvedObject.name=node-1' })).items as Event[];
+    assert.deepEqual(nodeEvents.map((e) => `${e.reason} ${e.message}`), ['NodeNotReady Node node-1 status is now: NodeNotReady']);
+
+    // The agent comes back: its lease moves again and it posts Ready=True.
+    c.alive.add('node-1');
+    await c.advance(1000);
+    await c.postReady('node-1', 'True');
+    await c.advance(1000);
+    const back = await c.node('node-1');
+    assert.equal(ready(back)?.status, 'True');
+    assert.deepEqual(taints(back), []);
+    await c.advance(60_000);
+    assert.deepEqual(await c.podNames(), ['elsewhere', 'forever']);
+    assert.equal(ready(await c.node('node-1'))?.status, 'True', 'a renewed lease keeps it Ready');
+    assert.match(await c.registry.metrics(), /navarch_controller_sync_duration_seconds_count\{controller="node-lifecycle",result="success"\} [1-9]/);
+    assert.match(await c.registry.metrics(), /taint_eviction_controller_pod_deletions_total 2/);
+  });
+
+  it('a node reporting Ready=False gets the not-ready taints and its pods are evicted after 20 s', async () => {
+    const c = await cluster([{ name: 'node-1' }, { name: 'node-2' }], [{ name: 'web', node: 'node-1' }]);
+    await c.postReady('node-1', 'False');
+    await c.advance(1000);
+    const n = await c.node('node-1');
+    assert.equal(ready(n)?.status, 'False', 'the controller leaves a reported status alone');
+    assert.deepEqual(taints(n), NOT_READY);
+    await c.advance(18_000);
+    assert.deepEqual(await c.podNames(), ['web']);
+    await c.advance(2000);
+    assert.deepEqual(await c.podNames(), []);
+
+    // Ready again: the not-ready taints go.
+    await c.postReady('node-1', 'True');
+    await c.advance(1000);
+    assert.deepEqual(taints(await c.node('node-1')), []);
+  });
+
+  it('honours a configured grace period and default toleration', async () => {
+    const c = await cluster([{ name: 'node-1' }, { name: 'node-2' }], [{ name: 'web', node: 'node-1' }], { nodeMonitorGracePeriodMs: 3000, defaultTolerationSeconds: 2 });
+    c.alive.delete('node-1');
+    await c.advance(2000);
+    assert.equal(ready(await c.node('node-1'))?.status, 'True');
+    await c.advance(1000);
+    assert.equal(ready(await c.node('node-1'))?.status, 'Unknown');
+    await c.advance(1000);
+    assert.deepEqual(await c.podNames(), ['web']);
+    await c.advance(1000);
+    assert.deepEqual(await c.podNames(), []);
+  });
+
+  it('adds NoExecute taints at a bounded rate per zone (0.1 nodes/s)', async () => {
+    const nodes = ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => ({ name: `node-${n}` }));
+    const c = await cluster(nodes, []);
+    c.alive.delete('node-a');
+    c.alive.delete('node-b');
+    await c.advance(10_000);
+    const first = [taints(await c.node('node-a')), taints(await c.node('node-b'))].sort((x, y) => x.length - y.length);
+    assert.deepEqual(first, [['node.kubernetes.io/unreachable:NoSchedule'], UNREACHABLE], 'one node tainted NoExecute now, the other waits');
+    await c.advance(10_000);
+    assert.deepEqual(taints(await c.node('node-a')), UNREACHABLE);
+    assert.deepEqual(taints(await c.node('node-b')), UNREACHABLE);
+  });
+
+  it('evicts nothing when every node is down at once (more likely the masters cannot see them)', async () => {
+    const c = await cluster([{ name: 'node-1' }], [{ name: 'web', node: 'node-1' }]);
+    c.alive.clear();
+    await c.advance(40_000);
+    const n = await c.node('node-1');
+    assert.equal(ready(n)?.status, 'Unknown');
+    assert.deepEqual(taints(n), ['node.kubernetes.io/unreachable:NoSchedule'], 'every node down: no NoExecute taint');
+    assert.deepEqual(await c.podNames(), ['web']);
+  });
+
+  it('evicts at once a pod that does not tolerate a NoExecute taint someone else put on the node', async () => {
+    const c = await cluster([{ name: 'node-1' }, { name: 'node-2' }], [
+      { name: 'web', node: 'node-1' },
+      { name: 'ok', node: 'node-1', tolerations: [{ key: 'maintenance', operator: 'Equal', value: 'yes', effect: 'NoExecute', tolerationSeconds: 3 }] },
+    ]);
+    await c.server.patch({ resource: 'nodes', name: 'node-1', type: 'merge', patch: { spec: { taints: [{ key: 'maintenance', value: 'yes', effect: 'NoExecute', timeAdded: formatTimeMs(c.clock.nowMs()) }] } } });
+    await c.advance(1000);
+    assert.deepEqual(await c.podNames(), ['ok']);
+    await c.advance(2000);
+    assert.deepEqual(await c.podNames(), []);
+    assert.deepEqual(taints(await c.node('node-1')), ['maintenance:NoExecute'], 'taints it does not manage are left alone');
+  });
+});

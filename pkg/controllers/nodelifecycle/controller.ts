@@ -1,0 +1,287 @@
+// The node lifecycle controller, as Kubernetes': it watches Nodes, their heartbeat Leases
+// (kube-node-lease/<node>) and Pods. A node whose Lease and Ready heartbeat have not moved for
+// nodeMonitorGracePeriodMs gets Ready=Unknown ("Kubelet stopped posting node status.") and the
+// unreachable taints; a node reporting Ready=False gets the not-ready taints. NoExecute taints
+// are added at a bounded rate per zone (disruption.ts). Pods on a node with NoExecute taints are
+// deleted once their tolerationSeconds have run out (taints.ts). When the node is Ready again
+// the taints go.
+//
+// Staleness is measured as Kubernetes' nodeHealthData does: on this controller's clock, from the
+// moment it saw the Lease's renewTime (or the Ready heartbeat) change, never by comparing the
+// node's own wall-clock timestamps with ours. The queue is keyed by node name; sync(node) is
+// level-triggered and re-queues itself for the next moment something is due.
+
+import { Counter, type Registry } from 'prom-client';
+import type { NodeCondition } from '../../../gen/navarch/api/v1/core.js';
+import type { Lease, Node, Pod } from '../../api/registry.js';
+import { isApiError } from '../../apiserver/api_error.js';
+import type { EventRecorder } from '../../client/events/recorder.js';
+import type { InformerFactory } from '../../client/informer/informer_factory.js';
+import type { SharedInformer } from '../../client/informer/shared_informer.js';
+import type { ObjectClient } from '../client.js';
+import { formatTimeMs, parseTimeMs, QueueController, type QueueControllerOptions } from '../controller_utils.js';
+import { type DisruptionOptions, isNodeReady, ZoneTaintLimiter, zoneOf } from './disruption.js';
+import { evictionAtMs, FOREVER, isManagedTaint, NO_EXECUTE, NO_SCHEDULE, sameTaint, type Taint, TAINT_NOT_READY, TAINT_UNREACHABLE } from './taints.js';
+
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+export const POD_NODE_INDEX = 'byNodeName';
+const PROBED_CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
+
+export interface NodeLifecycleOptions extends QueueControllerOptions, DisruptionOptions {
+  client: ObjectClient;
+  /** Where the nodes, leases and pods informers come from (shared with other controllers). */
+  factory: InformerFactory;
+  recorder: EventRecorder;
+  /** A node whose heartbeat has not moved for this long is Unknown. @default 10000 */
+  nodeMonitorGracePeriodMs?: number;
+  /** How long a pod without a toleration for the not-ready/unreachable taints stays. @default 20 */
+  defaultTolerationSeconds?: number;
+  /** How often a node waiting for the eviction rate limiter of a stopped zone is looked at again. @default 5000 */
+  nodeMonitorPeriodMs?: number;
+}
+
+/** What this controller last saw of a node's heartbeats, and when (on its own clock). */
+interface NodeHealth {
+  probeMs: number;
+  heartbeat: string | undefined;
+  renewTime: string | undefined;
+}
+
+const evictionsByRegistry = new WeakMap<Registry, Counter>();
+
+function evictionCounter(registry: Registry): Counter {
+  let c = evictionsByRegistry.get(registry);
+  if (c === undefined) {
+    c = new Counter({ name: 'taint_eviction_controller_pod_deletions_total', help: 'Pods deleted because their node had NoExecute taints they do not tolerate (any longer)', registers: [registry] });
+    evictionsByRegistry.set(registry, c);
+  }
+  return c;
+}
+
+export class NodeLifecycleController extends QueueController {
+  readonly nodeMonitorGracePeriodMs: number;
+  readonly defaultTolerationSeconds: number;
+  readonly nodeMonitorPeriodMs: number;
+  private readonly client: ObjectClient;
+  private readonly recorder: EventRecorder;
+  private readonly nodes: SharedInformer<Node>;
+  private readonly leases: SharedInformer<Lease>;
+  private readonly pods: SharedInformer<Pod>;
+  private readonly limiter: ZoneTaintLimiter;
+  private readonly health = new Map<string, NodeHealth>();
+  /** Per node, when each of its NoExecute taints ("key:effect") was first seen. */
+  private readonly taintSince = new Map<string, Map<string, number>>();
+  private readonly evictions: Counter | undefined;
+
+  constructor(o: NodeLifecycleOptions) {
+    super('node-lifecycle', o);
+    this.client = o.client;
+    this.recorder = o.recorder;
+    this.nodeMonitorGracePeriodMs = o.nodeMonitorGracePeriodMs ?? 10_000;
+    this.defaultTolerationSeconds = o.defaultTolerationSeconds ?? 20;
+    this.nodeMonitorPeriodMs = o.nodeMonitorPeriodMs ?? 5000;
+    if (!(this.nodeMonitorGracePeriodMs > 0)) throw new RangeError(`Cannot create the node lifecycle controller: nodeMonitorGracePeriodMs must be > 0, got ${o.nodeMonitorGracePeriodMs}`);
+    if (!(this.defaultTolerationSeconds >= 0)) throw new RangeError(`Cannot create the node lifecycle controller: defaultTolerationSeconds must be >= 0, got ${o.defaultTolerationSeconds}`);
+    if (!(this.nodeMonitorPeriodMs > 0)) throw new RangeError(`Cannot create the node lifecycle controller: nodeMonitorPeriodMs must be > 0, got ${o.nodeMonitorPeriodMs}`);
+    this.limiter = new ZoneTaintLimiter(this.clock, o);
+    this.evictions = o.registry ? evictionCounter(o.registry) : undefined;
+
+    this.nodes = o.factory.informer<Node>('nodes');
+    this.leases = o.factory.informer<Lease>('leases');
+    this.pods = o.factory.informer<Pod>('pods', { indexers: { [POD_NODE_INDEX]: (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []) } });
+    this.waitFor(this.nodes, this.leases, this.pods);
+
+    this.nodes.addEventHandler({
+      onAdd: (n) => this.enqueueObject(n),
+      onUpdate: (_, n) => this.enqueueObject(n),
+      onDelete: (n) => this.enqueueObject(n),
+    });
+    const onLease = (l: Lease) => {
+      if (l.metadata?.namespace === NODE_LEASE_NAMESPACE && l.metadata.name) this.enqueue(l.metadata.name);
+    };
+    this.leases.addEventHandler({ onAdd: onLease, onUpdate: (_, l) => onLease(l) });
+    // A pod landing on (or changing on) a node with NoExecute taints needs its eviction time.
+    const onPod = (p: Pod) => {
+      const nodeName = p.spec?.nodeName;
+      if (!nodeName || p.metadata?.deletionTimestamp) return;
+      const node = this.nodes.store.get(undefined, nodeName);
+      if (node?.spec?.taints?.some((t) => t.effect === NO_EXECUTE)) this.enqueue(nodeName);
+    };
+    this.pods.addEventHandler({ onAdd: onPod, onUpdate: (_, p) => onPod(p) });
+  }
+
+  protected async sync(name: string): Promise<void> {
+    const node = this.nodes.store.get(undefined, name);
+    if (node === undefined) {
+      this.health.delete(name);
+      this.taintSince.delete(name);
+      return;
+    }
+    const now = this.clock.nowMs();
+    let next = FOREVER;
+    let current = node;
+
+    const probeMs = this.observeHealth(node, now);
+    const dueMs = probeMs + this.nodeMonitorGracePeriodMs;
+    if (now >= dueMs) current = await this.markUnknown(current, now);
+    else next = dueMs;
+
+    const tainted = await this.reconcileTaints(current, now);
+    current = tainted.node;
+    next = Math.min(next, tainted.retryAtMs);
+    next = Math.min(next, await this.evictPods(current, now));
+    if (next !== FOREVER) this.enqueueAfter(name, Math.max(1, next - this.clock.nowMs()));
+  }
+
+  /** When this controller last saw the node's Lease or Ready heartbeat move (its own clock). */
+  private observeHealth(node: Node, now: number): number {
+    const name = node.metadata!.name!;
+    const lease = this.leases.store.get(NODE_LEASE_NAMESPACE, name);
+    const heartbeat = readyCondition(node)?.lastHeartbeatTime;
+    const renewTime = lease?.spec?.renewTime;
+    const saved = this.health.get(name);
+    if (saved === undefined) {
+      // First sight (a new node, or this controller just took over): a full grace period.
+      this.health.set(name, { probeMs: now, heartbeat, renewTime });
+      return now;
+    }
+    if (saved.heartbeat !== heartbeat || (renewTime !== undefined && saved.renewTime !== renewTime)) {
+      saved.probeMs = now;
+      saved.heartbeat = heartbeat;
+      saved.renewTime = renewTime;
+    }
+    return saved.probeMs;
+  }
+
+  /** Sets Ready (and the other kubelet conditions) to Unknown; returns the node as written. */
+  private async markUnknown(node: Node, now: number): Promise<Node> {
+    const at = formatTimeMs(now);
+    const conditions = (node.status?.conditions ?? []).map((c) => ({ ...c }));
+    let changed = false;
+    for (const c of conditions) {
+      if (!PROBED_CONDITIONS.includes(c.type ?? '') || c.status === 'Unknown') continue;
+      Object.assign(c, { status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: at });
+      changed = true;
+    }
+    if (!conditions.some((c) => c.type === 'Ready')) {
+      conditions.push({ type: 'Ready', status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.', lastHeartbeatTime: node.metadata?.creationTimestamp, lastTransitionTime: at } as NodeCondition);
+      changed = true;
+    }
+    if (!changed) return node;
+    const written = await this.client.patch<Node>('nodes', undefined, node.metadata!.name!, 'merge', { metadata: { resourceVersion: node.metadata?.resourceVersion }, status: { conditions } }, { subresource: 'status' });
+    this.recorder.event(written, 'Normal', 'NodeNotReady', `Node ${node.metadata!.name} status is now: NodeNotReady`);
+    return written;
+  }
+
+  /**
+   * Makes the managed taints match the Ready condition: none when True, not-ready when False,
+   * unreachable when Unknown (or absent). NoSchedule at once; a new NoExecute only with a token of
+   * the zone's limiter, and none at all while every node is down.
+   */
+  private async reconcileTaints(node: Node, now: number): Promise<{ node: Node; retryAtMs: number }> {
+    const name = node.metadata!.name!;
+    const status = readyCondition(node)?.status ?? 'Unknown';
+    const key = status === 'True' ? undefined : status === 'False' ? TAINT_NOT_READY : TAINT_UNREACHABLE;
+    const have = node.spec?.taints ?? [];
+    const want: Taint[] = have.filter((t) => !isManagedTaint(t));
+    let retryAtMs = FOREVER;
+    if (key !== undefined) {
+      const keep = (effect: string) => have.find((t) => t.key === key && t.effect === effect) ?? { key, effect, timeAdded: formatTimeMs(now) };
+      want.push(keep(NO_SCHEDULE));
+      const hadNoExecute = have.find((t) => isManagedTaint(t) && t.effect === NO_EXECUTE);
+      if (this.allNodesDown(node)) {
+        // Every node unreachable at once: more likely our view than the nodes; evict nothing.
+      } else if (hadNoExecute) {
+        // Swapping not-ready for unreachable (or keeping it) is not a new eviction.
+        want.push(hadNoExecute.key === key ? hadNoExecute : { key, effect: NO_EXECUTE, timeAdded: formatTimeMs(now) });
+      } else {
+        const zone = zoneOf(node);
+        const waitMs = this.limiter.tryTake(zone, this.limiter.qpsFor(this.zoneCounts(zone, node)));
+        if (waitMs === 0) want.push({ key, effect: NO_EXECUTE, timeAdded: formatTimeMs(now) });
+        else retryAtMs = now + Math.min(waitMs, this.nodeMonitorPeriodMs);
+      }
+    }
+    const same = want.length === have.length && want.every((t) => have.some((h) => sameTaint(h, t)));
+    if (same) return { node, retryAtMs };
+    const written = await this.client.patch<Node>('nodes', undefined, name, 'merge', { metadata: { resourceVersion: node.metadata?.resourceVersion }, spec: { taints: want } });
+    return { node: written, retryAtMs };
+  }
+
+  /**
+   * Deletes the pods on the node whose toleration of its NoExecute taints has run out; returns when
+   * the next one will (FOREVER if none).
+   */
+  private async evictPods(node: Node, now: number): Promise<number> {
+    const name = node.metadata!.name!;
+    const taints = this.noExecuteTaints(node, now);
+    if (taints.length === 0) return FOREVER;
+    let next = FOREVER;
+    for (const pod of this.pods.store.byIndex(POD_NODE_INDEX, name)) {
+      if (pod.metadata?.deletionTimestamp) continue;
+      const at = evictionAtMs(pod, taints, this.defaultTolerationSeconds);
+      if (at > now) {
+        next = Math.min(next, at);
+        continue;
+      }
+      const m = pod.metadata!;
+      this.recorder.event(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${m.namespace}/${m.name}`);
+      try {
+        await this.client.delete('pods', m.namespace, m.name!, { preconditions: { uid: m.uid } });
+        this.evictions?.inc();
+      } catch (err) {
+        // Gone already, or replaced by a new pod of the same name: nothing to evict.
+        if (!isApiError(err, 'NotFound') && !isApiError(err, 'Conflict')) throw err;
+      }
+    }
+    return next;
+  }
+
+  /** The node's NoExecute taints with when each was first seen (ours: when we added it). */
+  private noExecuteTaints(node: Node, now: number): Array<{ taint: Taint; sinceMs: number }> {
+    const name = node.metadata!.name!;
+    const seen = this.taintSince.get(name) ?? new Map<string, number>();
+    const out: Array<{ taint: Taint; sinceMs: number }> = [];
+    const present = new Set<string>();
+    for (const taint of node.spec?.taints ?? []) {
+      if (taint.effect !== NO_EXECUTE) continue;
+      const k = `${taint.key ?? ''}:${taint.effect}`;
+      present.add(k);
+      let since = seen.get(k);
+      if (since === undefined) {
+        // A taint we did not see appear: trust its timeAdded unless that lies in our future.
+        since = Math.min(now, parseTimeMs(taint.timeAdded) ?? now);
+        seen.set(k, since);
+      }
+      out.push({ taint, sinceMs: since });
+    }
+    for (const k of [...seen.keys()]) if (!present.has(k)) seen.delete(k);
+    if (seen.size > 0) this.taintSince.set(name, seen);
+    else this.taintSince.delete(name);
+    return out;
+  }
+
+  /** True when no node but possibly this one (as now known) is Ready: master disruption mode. */
+  private allNodesDown(node: Node): boolean {
+    if (isNodeReady(node)) return false;
+    const name = node.metadata?.name;
+    for (const n of this.nodes.store.list()) if (n.metadata?.name !== name && isNodeReady(n)) return false;
+    return true;
+  }
+
+  private zoneCounts(zone: string, node: Node): { ready: number; notReady: number } {
+    const name = node.metadata?.name;
+    let ready = 0;
+    let notReady = 0;
+    for (const n of this.nodes.store.list()) {
+      const x = n.metadata?.name === name ? node : n;
+      if (zoneOf(x) !== zone) continue;
+      if (isNodeReady(x)) ready++;
+      else notReady++;
+    }
+    return { ready, notReady };
+  }
+}
+
+function readyCondition(node: Node): NodeCondition | undefined {
+  return node.status?.conditions?.find((c) => c.type === 'Ready');
+}

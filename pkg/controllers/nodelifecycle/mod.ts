@@ -1,0 +1,13 @@
+// The node lifecycle controller: Ready=Unknown and the unreachable taint for nodes whose Lease
+// stopped, the not-ready taint for nodes reporting Ready=False, eviction of their pods after
+// tolerationSeconds, at a bounded rate per zone.
+//
+//   const c = new NodeLifecycleController({ client, factory, recorder, clock, registry });
+//   factory.start();
+//   c.start();
+//   ...
+//   await c.stop();
+
+export { NodeLifecycleController, NODE_LEASE_NAMESPACE, POD_NODE_INDEX, type NodeLifecycleOptions } from './controller.js';
+export { ZoneTaintLimiter, zoneState, zoneOf, type DisruptionOptions, type ZoneState } from './disruption.js';
+export { TAINT_NOT_READY, TAINT_UNREACHABLE, evictionAtMs, tolerates, tolerationMs, FOREVER } from './taints.js';

@@ -1,0 +1,78 @@
+// The taints this controller manages and how long a pod may stay on a node that has them: the
+// NoExecute taint manager's arithmetic (Kubernetes' pkg/controller/tainteviction), pure.
+
+import type { Pod } from '../../api/registry.js';
+
+export interface Taint {
+  key?: string | undefined;
+  value?: string | undefined;
+  effect?: string | undefined;
+  timeAdded?: string | undefined;
+}
+
+export interface Toleration {
+  key?: string | undefined;
+  operator?: string | undefined;
+  value?: string | undefined;
+  effect?: string | undefined;
+  tolerationSeconds?: number | undefined;
+}
+
+export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
+export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
+export const NO_EXECUTE = 'NoExecute';
+export const NO_SCHEDULE = 'NoSchedule';
+
+/** True for the taints this controller adds and removes. */
+export function isManagedTaint(t: Taint): boolean {
+  return (t.key === TAINT_UNREACHABLE || t.key === TAINT_NOT_READY) && (t.effect === NO_EXECUTE || t.effect === NO_SCHEDULE);
+}
+
+export function sameTaint(a: Taint, b: Taint): boolean {
+  return a.key === b.key && a.effect === b.effect;
+}
+
+/** Kubernetes' Toleration.ToleratesTaint. */
+export function tolerates(tol: Toleration, taint: Taint): boolean {
+  if (tol.effect && tol.effect !== taint.effect) return false;
+  if (tol.key && tol.key !== taint.key) return false;
+  switch (tol.operator ?? '') {
+    case '':
+    case 'Equal':
+      return (tol.value ?? '') === (taint.value ?? '');
+    case 'Exists':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Forever: the pod tolerates the node's NoExecute taints without a time limit. */
+export const FOREVER = Infinity;
+
+/**
+ * How long (ms) after a NoExecute taint appeared the pod may stay, per taint: 0 when it does not
+ * tolerate it; the smallest tolerationSeconds among the tolerations that match, or FOREVER when
+ * none of them sets one. A pod with no toleration at all for the not-ready or unreachable taint
+ * is treated as tolerating it for defaultTolerationSeconds (what Kubernetes' DefaultTolerationSeconds
+ * admission plugin adds to every pod).
+ */
+export function tolerationMs(pod: Pod, taint: Taint, defaultTolerationSeconds: number): number {
+  const matching = (pod.spec?.tolerations ?? []).filter((t) => tolerates(t, taint));
+  if (matching.length === 0) {
+    return taint.key === TAINT_UNREACHABLE || taint.key === TAINT_NOT_READY ? Math.max(0, defaultTolerationSeconds) * 1000 : 0;
+  }
+  let min = FOREVER;
+  for (const t of matching) if (t.tolerationSeconds !== undefined) min = Math.min(min, Math.max(0, t.tolerationSeconds) * 1000);
+  return min;
+}
+
+/**
+ * When (ms) the pod must be evicted from a node with these NoExecute taints, each with the time it
+ * was first seen; FOREVER if never.
+ */
+export function evictionAtMs(pod: Pod, taints: ReadonlyArray<{ taint: Taint; sinceMs: number }>, defaultTolerationSeconds: number): number {
+  let at = FOREVER;
+  for (const { taint, sinceMs } of taints) at = Math.min(at, sinceMs + tolerationMs(pod, taint, defaultTolerationSeconds));
+  return at;
+}
