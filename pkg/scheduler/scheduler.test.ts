@@ -1,0 +1,243 @@
+// The scheduler end to end against an in-process API server: its informers list and watch the
+// server, it binds through the server, writes through a RecordingClient; time is a FakeClock.
+
+import assert from "node:assert/strict";
+import { afterEach, test } from "node:test";
+import { Registry } from "prom-client";
+import { SeededRandom } from "../../raft/core/random.js";
+import type { Node, Pod } from "../api/registry.js";
+import { testServer, type TestServer } from "../apiserver/test_util.js";
+import { RecordingEventRecorder } from "../client/events/recorder.js";
+import { InformerFactory } from "../client/informer/informer_factory.js";
+import { FakeClock } from "../client/testing/fake_clock.js";
+import { eventually } from "../client/testing/settle.js";
+import { RecordingClient } from "../controllers/testing/recording_client.js";
+import type { Binder } from "./binder.js";
+import { Scheduler, type SchedulerOptions } from "./scheduler.js";
+import { serverBinder, serverListWatcher } from "./testing/in_process.js";
+import { makeNode, makePod, type NodeOptions, type PodOptions } from "./testing/wrappers.js";
+
+interface Env {
+  t: TestServer;
+  clock: FakeClock;
+  client: RecordingClient;
+  recorder: RecordingEventRecorder;
+  registry: Registry;
+  scheduler: Scheduler;
+  informers: InformerFactory;
+  binds: string[];
+}
+
+let env: Env | undefined;
+
+afterEach(async () => {
+  if (env === undefined) return;
+  await env.scheduler.stop();
+  env.informers.stop();
+  env.t.server.closeWatches();
+  env = undefined;
+});
+
+async function start(o: { binder?: (real: Binder, t: TestServer) => Binder; options?: SchedulerOptions } = {}): Promise<Env> {
+  const t = await testServer();
+  const clock = new FakeClock();
+  const client = new RecordingClient(t.server);
+  const recorder = new RecordingEventRecorder();
+  const registry = new Registry();
+  const informers = new InformerFactory((r) => serverListWatcher(t.server, r), { clock, logger: { warn: () => {} } });
+  const binds: string[] = [];
+  const real = serverBinder(t.server);
+  const inner = o.binder?.(real, t) ?? real;
+  const binder: Binder = {
+    bind: (ns, name, node, opts) => {
+      binds.push(`${ns}/${name} -> ${node}`);
+      return inner.bind(ns, name, node, opts);
+    },
+  };
+  const scheduler = new Scheduler({ client, binder, informers, clock, random: new SeededRandom(7), recorder, registry }, { logger: { warn: () => {} }, ...o.options });
+  env = { t, clock, client, recorder, registry, scheduler, informers, binds };
+  await scheduler.start();
+  return env;
+}
+
+async function addNode(e: Env, o: NodeOptions): Promise<void> {
+  await e.t.server.create({ object: makeNode(o) });
+}
+
+async function addPod(e: Env, o: PodOptions & { schedulerName?: string }): Promise<void> {
+  const p = makePod(o);
+  p.metadata!.uid = undefined;
+  if (o.schedulerName !== undefined) p.spec!.schedulerName = o.schedulerName;
+  await e.t.server.create({ object: p });
+}
+
+async function getPod(e: Env, name: string): Promise<Pod> {
+  return (await e.t.server.get({ resource: "pods", namespace: "default", name })) as Pod;
+}
+
+async function nodeOf(e: Env, name: string): Promise<string> {
+  return (await getPod(e, name)).spec?.nodeName ?? "";
+}
+
+async function boundWithin(e: Env, names: string[]): Promise<void> {
+  const bound = new Set<string>();
+  await eventually(`pods ${names.join(", ")} bound`, () => {
+    void Promise.all(names.map(async (n) => ((await nodeOf(e, n)) ? bound.add(n) : undefined)));
+    return bound.size === names.length;
+  }, 20_000);
+}
+
+async function metricValue(e: Env, name: string, labels: Record<string, string>): Promise<number> {
+  const m = await e.registry.getSingleMetric(name)!.get();
+  const v = m.values.find((x) => Object.entries(labels).every(([k, want]) => String(x.labels[k]) === want));
+  return v?.value ?? 0;
+}
+
+test("pending pods get bound, spread over the nodes, each with a Scheduled event", async () => {
+  const e = await start();
+  for (let i = 0; i < 3; i++) await addNode(e, { name: `n${i}`, cpu: "4" });
+  const names = Array.from({ length: 6 }, (_, i) => `p${i}`);
+  for (const n of names) await addPod(e, { name: n, cpu: "1" });
+  await boundWithin(e, names);
+  const perNode = new Map<string, number>();
+  for (const n of names) {
+    const node = await nodeOf(e, n);
+    perNode.set(node, (perNode.get(node) ?? 0) + 1);
+  }
+  assert.deepEqual([...perNode.values()], [2, 2, 2], `least-allocated spreads 6 pods over 3 nodes: ${JSON.stringify([...perNode])}`);
+  await eventually("six Scheduled events", () => e.recorder.events.length === 6);
+  const p0 = await nodeOf(e, "p0");
+  assert.ok(e.recorder.events.includes(`Normal Scheduled Successfully assigned default/p0 to ${p0}`), e.recorder.events.join("\n"));
+  assert.equal(await metricValue(e, "scheduler_schedule_attempts_total", { result: "scheduled" }), 6);
+  const sli = await e.registry.getSingleMetric("scheduler_pod_scheduling_sli_duration_seconds")!.get();
+  assert.equal(sli.values.find((v) => (v as { metricName?: string }).metricName?.endsWith("_count"))?.value, 6);
+});
+
+test("pods for another scheduler, and pods already on a node, are left alone", async () => {
+  const e = await start();
+  await addNode(e, { name: "n0" });
+  await addPod(e, { name: "other", schedulerName: "my-scheduler" });
+  await addPod(e, { name: "mine", schedulerName: "default-scheduler" });
+  await boundWithin(e, ["mine"]);
+  await e.clock.advance(60_000);
+  assert.equal(await nodeOf(e, "other"), "");
+  assert.deepEqual(e.binds, ["default/mine -> n0"]);
+});
+
+test("an unschedulable pod gets FailedScheduling and PodScheduled=False, waits without retrying, and is bound when a fitting node appears", async () => {
+  const e = await start();
+  for (let i = 0; i < 5; i++) await addNode(e, { name: `n${i}`, cpu: "4" });
+  await addPod(e, { name: "big", cpu: "16" });
+  // Kubernetes' wording, preemption's verdict included.
+  const message = "0/5 nodes are available: 5 Insufficient cpu. preemption: 0/5 nodes are available: 5 Preemption is not helpful for scheduling.";
+  await eventually("the FailedScheduling event", () => e.recorder.events.length > 0);
+  assert.deepEqual(e.recorder.take(), [`Warning FailedScheduling ${message}`]);
+  let cond: { status?: string; reason?: string; message?: string } | undefined;
+  await eventually("the PodScheduled condition", () => {
+    void getPod(e, "big").then((p) => (cond = p.status?.conditions?.find((c) => c.type === "PodScheduled")));
+    return cond !== undefined;
+  });
+  assert.deepEqual({ status: cond!.status, reason: cond!.reason, message: cond!.message }, { status: "False", reason: "Unschedulable", message });
+  assert.equal(e.scheduler.queue.placeOf((await getPod(e, "big")).metadata!.uid!), "unschedulable");
+  assert.equal(await metricValue(e, "scheduler_pending_pods", { queue: "unschedulable" }), 1);
+
+  // Parked: minutes pass (under the 5-minute flush) and unrelated pods come and go; no new attempt.
+  await addPod(e, { name: "small", cpu: "1" });
+  await boundWithin(e, ["small"]);
+  await e.clock.advance(4 * 60_000);
+  assert.equal(await metricValue(e, "scheduler_schedule_attempts_total", { result: "unschedulable" }), 1);
+
+  await addNode(e, { name: "huge", cpu: "32" });
+  await boundWithin(e, ["big"]);
+  assert.equal(await nodeOf(e, "big"), "huge");
+});
+
+test("a parked pod is tried again after 5 minutes, and the same failure writes no new status", async () => {
+  const e = await start();
+  await addNode(e, { name: "n0", cpu: "1" });
+  await addPod(e, { name: "big", cpu: "2" });
+  await eventually("the first attempt", () => e.recorder.events.length === 1);
+  await eventually("the status write", () => e.client.takeSummary().includes("patch pods default/big status"));
+  await e.clock.advance(5 * 60_000 + 30_000);
+  await eventually("the second attempt", () => e.recorder.events.length === 2);
+  assert.equal(await metricValue(e, "scheduler_schedule_attempts_total", { result: "unschedulable" }), 2);
+  assert.deepEqual(e.client.takeSummary(), [], "the condition already says this");
+});
+
+test("a bind that conflicts (someone else bound the pod first) is forgotten, not retried", async () => {
+  const e = await start({
+    binder: (real, t) => ({
+      async bind(ns, name, node, o) {
+        if (name === "raced") {
+          const p = (await t.server.get({ resource: "pods", namespace: ns, name })) as Pod;
+          p.spec!.nodeName = "n1";
+          await t.server.update({ resource: "pods", object: p });
+        }
+        return real.bind(ns, name, node, o);
+      },
+    }),
+  });
+  await addNode(e, { name: "n0", cpu: "4" });
+  await addNode(e, { name: "n1", cpu: "4", labels: { other: "yes" } });
+  await addPod(e, { name: "raced", cpu: "1", nodeSelector: { "kubernetes.io/hostname": "n0" } });
+  await boundWithin(e, ["raced"]);
+  await e.clock.advance(60_000);
+  assert.equal(await nodeOf(e, "raced"), "n1");
+  assert.deepEqual(e.binds, ["default/raced -> n0"], "one attempt only");
+  const uid = (await getPod(e, "raced")).metadata!.uid!;
+  await eventually("the cache shows the pod where it really is", () => e.scheduler.cache.snapshot.nodeOf(uid) === "n1");
+  assert.equal(e.scheduler.cache.snapshot.get("n0")!.requestedMilliCpu, 0);
+  assert.equal(e.scheduler.queue.placeOf(uid), undefined);
+});
+
+test("a bind that fails for a transient reason is retried after its backoff", async () => {
+  let failures = 1;
+  const e = await start({
+    binder: (real) => ({
+      async bind(ns, name, node, o) {
+        if (failures-- > 0) throw new Error("connection reset");
+        return real.bind(ns, name, node, o);
+      },
+    }),
+  });
+  await addNode(e, { name: "n0" });
+  await addPod(e, { name: "p" });
+  await eventually("the failed bind", () => e.recorder.events.length === 1);
+  assert.deepEqual(e.recorder.take(), ["Warning FailedScheduling Binding rejected: connection reset"]);
+  assert.equal(e.scheduler.cache.snapshot.get("n0")!.pods.length, 0, "forgotten");
+  await e.clock.advance(1000);
+  await boundWithin(e, ["p"]);
+  assert.deepEqual(e.binds, ["default/p -> n0", "default/p -> n0"]);
+});
+
+test("a high-priority pod preempts a lower-priority one: victim evicted, nomination written, then bound", async () => {
+  const e = await start();
+  await addNode(e, { name: "n0", cpu: "4" });
+  await addPod(e, { name: "low", cpu: "3", priority: 0 });
+  await boundWithin(e, ["low"]);
+  await addPod(e, { name: "high", cpu: "3", priority: 1000 });
+  let high: Pod | undefined;
+  await eventually("the nomination", () => {
+    void getPod(e, "high").then((p) => (high = p));
+    return high?.status?.nominatedNodeName === "n0";
+  });
+  const low = await getPod(e, "low");
+  assert.ok(low.metadata?.deletionTimestamp, "the victim is being deleted");
+  assert.deepEqual(e.client.takeSummary().filter((a) => a.startsWith("delete")), ["delete pods default/low"]);
+  assert.deepEqual(e.recorder.take(), [
+    "Normal Scheduled Successfully assigned default/low to n0",
+    "Warning FailedScheduling 0/1 nodes are available: 1 Insufficient cpu.",
+    `Normal Preempted Preempted by pod ${high!.metadata!.uid} on node n0`,
+  ]);
+  // A lower-priority pod must not take the room being made for "high" (1 cpu is free beside the
+  // terminating victim, but not beside the victim and the nominated pod).
+  await addPod(e, { name: "sneaky", cpu: "1", priority: 0 });
+  await eventually("sneaky's attempt", () => e.recorder.events.length === 1);
+  assert.match(e.recorder.events[0], /^Warning FailedScheduling 0\/1 nodes are available: 1 Insufficient cpu\./);
+  assert.equal(await nodeOf(e, "sneaky"), "");
+  // The agent finishes the victim: the pod is gone, and "high" fits.
+  await e.t.server.delete({ resource: "pods", namespace: "default", name: "low", gracePeriodSeconds: 0 });
+  await e.clock.advance(2000);
+  await boundWithin(e, ["high"]);
+  assert.equal(await nodeOf(e, "high"), "n0");
+});
