@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { afterEach, test } from 'node:test';
+import type { KubeObject } from '../../api/registry.js';
+import { deployment, obj } from '../../apiserver/test_util.js';
+import { eventually } from '../../client/testing/settle.js';
+import { newControllerRef } from '../controller_utils.js';
+import { fixture, type Fixture } from '../testing/fixture.js';
+import { GarbageCollector } from './garbage_collector.js';
+
+let f: Fixture;
+let gc: GarbageCollector | undefined;
+
+afterEach(async () => {
+  await gc?.stop();
+  gc = undefined;
+  f?.close();
+});
+
+const RS = { apiVersion: 'apps/v1', kind: 'ReplicaSet' };
+const DEPLOY = { apiVersion: 'apps/v1', kind: 'Deployment' };
+
+function replicaSet(name: string, owner?: KubeObject): KubeObject {
+  const rs = obj({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name, namespace: 'default' },
+    spec: { replicas: 0, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'a', image: 'nginx' }] } } },
+  });
+  if (owner) rs.metadata!.ownerReferences = [newControllerRef(owner, DEPLOY)];
+  return rs;
+}
+
+function podOwnedBy(name: string, ...owners: Array<{ owner: KubeObject; block?: boolean }>): KubeObject {
+  const p = obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'a', image: 'nginx' }] } });
+  p.metadata!.ownerReferences = owners.map(({ owner, block }, i) => ({ ...newControllerRef(owner, RS), controller: i === 0, blockOwnerDeletion: block ?? true }));
+  return p;
+}
+
+async function setup(resources?: string[]): Promise<void> {
+  f = await fixture();
+  gc = new GarbageCollector({ client: f.client, informers: f.factory, events: f.events, clock: f.clock, resources, logger: { warn: () => {} } });
+}
+
+async function exists(resource: string, name: string): Promise<KubeObject | undefined> {
+  try {
+    return await f.server.get({ resource, namespace: 'default', name });
+  } catch {
+    return undefined;
+  }
+}
+
+async function drain(): Promise<string[]> {
+  const keys: string[] = [];
+  while (gc!.queue.length > 0) {
+    const k = (await gc!.queue.get()) as string;
+    keys.push(k);
+    gc!.queue.done(k);
+  }
+  return keys.sort();
+}
+
+test('background: once the owner is gone, its dependents are queued and deleted', async () => {
+  await setup();
+  const rs = await f.server.create({ object: replicaSet('web') });
+  await f.server.create({ object: podOwnedBy('a', { owner: rs }) });
+  await f.server.create({ object: podOwnedBy('b', { owner: rs }) });
+  await f.synced();
+  assert.deepEqual(await drain(), ['pods|default/a', 'pods|default/b']);
+  await gc!.syncKey('pods|default/a');
+  assert.deepEqual(f.client.takeSummary(), [], 'an existing owner keeps its dependents');
+  await f.server.delete({ resource: 'replicasets', namespace: 'default', name: 'web' });
+  await f.synced();
+  assert.deepEqual(await drain(), ['pods|default/a', 'pods|default/b'], 'the owner\'s delete queues its dependents');
+  await gc!.syncKey('pods|default/a');
+  await gc!.syncKey('pods|default/b');
+  assert.deepEqual(f.client.takeSummary(), ['delete pods default/a', 'delete pods default/b']);
+  assert.equal(await exists('pods', 'a'), undefined);
+});
+
+test('an owner missing from the cache is confirmed with the API before anything is deleted', async () => {
+  // ReplicaSets are not watched: every owner lookup misses the cache.
+  await setup(['pods']);
+  const rs = await f.server.create({ object: replicaSet('web') });
+  await f.server.create({ object: podOwnedBy('a', { owner: rs }) });
+  await f.synced();
+  await gc!.syncKey('pods|default/a');
+  assert.deepEqual(f.client.takeSummary(), []);
+  assert.ok(await exists('pods', 'a'));
+});
+
+test('an owner recreated under the same name is not the owner: the dependent is deleted', async () => {
+  await setup();
+  const rs = await f.server.create({ object: replicaSet('web') });
+  await f.server.create({ object: podOwnedBy('a', { owner: rs }) });
+  await f.server.delete({ resource: 'replicasets', namespace: 'default', name: 'web' });
+  await f.server.create({ object: replicaSet('web') });
+  await f.synced();
+  await gc!.syncKey('pods|default/a');
+  assert.deepEqual(f.client.takeSummary(), ['delete pods default/a']);
+});
+
+test('a dependent with another owner left only loses its reference to the gone one', async () => {
+  await setup();
+  const gone = await f.server.create({ object: replicaSet('old') });
+  const kept = await f.server.create({ object: replicaSet('new') });
+  await f.server.create({ object: podOwnedBy('a', { owner: gone }, { owner: kept }) });
+  await f.server.delete({ resource: 'replicasets', namespace: 'default', name: 'old' });
+  await f.synced();
+  await gc!.syncKey('pods|default/a');
+  assert.deepEqual(f.client.takeSummary(), ['patch pods default/a']);
+  const p = await exists('pods', 'a');
+  assert.deepEqual(p?.metadata?.ownerReferences.map((r) => r.name), ['new']);
+});
+
+test('foreground: the owner waits, marked, until its blocking dependents are gone; then the collector removes its finalizer', async () => {
+  await setup();
+  const rs = await f.server.create({ object: replicaSet('web') });
+  await f.server.create({ object: podOwnedBy('a', { owner: rs }) });
+  await f.server.create({ object: podOwnedBy('b', { owner: rs, block: false }) });
+  const r = await f.server.delete({ resource: 'replicasets', namespace: 'default', name: 'web', propagationPolicy: 'Foreground' });
+  assert.equal(r.deleted, false);
+  assert.deepEqual(r.object.metadata?.finalizers, ['foregroundDeletion']);
+  await f.synced();
+  await gc!.syncKey('replicasets|default/web');
+  assert.deepEqual(f.client.takeSummary(), ['delete pods default/a', 'delete pods default/b']);
+  assert.ok(await exists('replicasets', 'web'), 'still there while a blocking dependent was in the cache');
+  await f.synced();
+  assert.ok((await drain()).includes('replicasets|default/web'), 'the dependents\' deletes queue the waiting owner');
+  await gc!.syncKey('replicasets|default/web');
+  assert.deepEqual(f.client.takeSummary(), ['patch replicasets default/web']);
+  assert.equal(await exists('replicasets', 'web'), undefined, 'removing the last finalizer deleted it');
+});
+
+test('foreground waits for a dependent that is still terminating', async () => {
+  await setup();
+  const rs = await f.server.create({ object: replicaSet('web') });
+  const p = podOwnedBy('a', { owner: rs });
+  p.metadata!.finalizers = ['example.com/slow'];
+  await f.server.create({ object: p });
+  await f.server.delete({ resource: 'replicasets', namespace: 'default', name: 'web', propagationPolicy: 'Foreground' });
+  await f.synced();
+  await gc!.syncKey('replicasets|default/web');
+  await f.synced();
+  await gc!.syncKey('replicasets|default/web');
+  assert.deepEqual(f.client.takeSummary(), ['delete pods default/a'], 'the pod is marked, not gone: the owner keeps waiting');
+  assert.ok(await exists('replicasets', 'web'));
+});
+
+test('orphan: the dependents lose their reference and stay; then the owner goes', async () => {
+  await setup();
+  const rs = await f.server.create({ object: replicaSet('web') });
+  await f.server.create({ object: podOwnedBy('a', { owner: rs }) });
+  await f.server.create({ object: podOwnedBy('b', { owner: rs }) });
+  await f.server.delete({ resource: 'replicasets', namespace: 'default', name: 'web', propagationPolicy: 'Orphan' });
+  await f.synced();
+  await gc!.syncKey('replicasets|default/web');
+  assert.deepEqual(f.client.takeSummary(), ['patch pods default/a', 'patch pods default/b', 'patch replicasets default/web']);
+  assert.equal(await exists('replicasets', 'web'), undefined);
+  assert.deepEqual((await exists('pods', 'a'))?.metadata?.ownerReferences, []);
+  assert.deepEqual((await exists('pods', 'b'))?.metadata?.ownerReferences, []);
+});
+
+test('running, a foreground delete of a Deployment takes its ReplicaSet and pods first, then the Deployment', async () => {
+  f = await fixture();
+  gc = new GarbageCollector({ client: f.client, informers: f.factory, events: f.events, clock: f.clock, workers: 2, logger: { warn: () => {} } });
+  const d = await f.server.create({ object: deployment('web') });
+  const rs = await f.server.create({ object: replicaSet('web-abc', d) });
+  await f.server.create({ object: podOwnedBy('web-abc-1', { owner: rs }) });
+  await f.server.create({ object: podOwnedBy('web-abc-2', { owner: rs }) });
+  f.factory.start();
+  gc.start();
+  await f.synced();
+  await f.server.delete({ resource: 'deployments', namespace: 'default', name: 'web', propagationPolicy: 'Foreground' });
+  await eventually('the deployment is gone', () => f.client.actions.filter((a) => a.verb === 'patch' && a.resource === 'deployments').length === 1, 5000);
+  assert.equal(await exists('deployments', 'web'), undefined);
+  assert.equal(await exists('replicasets', 'web-abc'), undefined);
+  assert.equal(await exists('pods', 'web-abc-1'), undefined);
+  const summary = f.client.takeSummary();
+  assert.deepEqual(summary.slice(0, 1), ['delete replicasets default/web-abc']);
+  assert.deepEqual(summary.slice(-1), ['patch deployments default/web']);
+  assert.equal(summary.filter((s) => s.startsWith('delete pods')).length, 2);
+});
+
+test('running, a background delete of a Deployment cascades to its ReplicaSet and pods', async () => {
+  f = await fixture();
+  gc = new GarbageCollector({ client: f.client, informers: f.factory, events: f.events, clock: f.clock, logger: { warn: () => {} } });
+  const d = await f.server.create({ object: deployment('web') });
+  const rs = await f.server.create({ object: replicaSet('web-abc', d) });
+  await f.server.create({ object: podOwnedBy('web-abc-1', { owner: rs }) });
+  f.factory.start();
+  gc.start();
+  await f.synced();
+  await f.server.delete({ resource: 'deployments', namespace: 'default', name: 'web' });
+  await eventually('pods collected', () => f.client.actions.some((a) => a.verb === 'delete' && a.resource === 'pods'), 5000);
+  assert.deepEqual(f.client.takeSummary(), ['delete replicasets default/web-abc', 'delete pods default/web-abc-1']);
+  assert.equal(await exists('pods', 'web-abc-1'), undefined);
+});

@@ -1,0 +1,225 @@
+// The garbage collector, as Kubernetes': every served kind is watched (or the ones asked for), and
+// each object's ownerReferences point at owners by uid. An object whose owners are all gone is
+// deleted (background propagation). An owner deleted in the foreground (finalizer
+// foregroundDeletion) keeps existing until its dependents that block owner deletion are gone; the
+// collector deletes them, then removes the finalizer. An owner deleted with propagation Orphan
+// (finalizer orphan) has its dependents' references to it removed, then the finalizer.
+//
+// The informers' stores are the graph: an index by owner uid gives any object's dependents.
+// Absence is never trusted to a cache that may lag (a pod can be seen before its new
+// ReplicaSet): an owner missing from the store is looked up in the API before anything is deleted.
+
+import type { OwnerReference } from '../../../gen/navarch/api/v1/meta.js';
+import { KINDS, type KindInfo, type KubeObject } from '../../api/registry.js';
+import { isApiError } from '../../apiserver/api_error.js';
+import type { EventRecorder } from '../../client/events/recorder.js';
+import type { InformerFactory } from '../../client/informer/informer_factory.js';
+import { namespacedKey, splitKey } from '../../client/informer/keys.js';
+import type { SharedInformer } from '../../client/informer/shared_informer.js';
+import type { ObjectClient } from '../client.js';
+import { QueueController, type QueueControllerOptions } from '../controller_utils.js';
+import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, classifyReferences, hasFinalizer, ownerKind, policyForDependent } from './owners.js';
+
+export const OWNER_UID_INDEX = 'byOwnerUid';
+const byOwnerUid = (o: KubeObject): string[] => (o.metadata?.ownerReferences ?? []).map((r) => r.uid ?? '').filter((u) => u !== '');
+
+export interface GarbageCollectorOptions extends QueueControllerOptions {
+  client: ObjectClient;
+  informers: InformerFactory;
+  events: EventRecorder;
+  /** Plural resources to watch as owners and dependents. @default every served kind */
+  resources?: readonly string[];
+  /** Owner uids remembered as confirmed gone, to spare API lookups. @default 1024 */
+  absentOwnerCacheSize?: number;
+}
+
+/** The queue key of an object: "<resource>|<namespace>/<name>" ("<resource>|<name>" when cluster-scoped). */
+export function gcKey(info: KindInfo, o: KubeObject): string {
+  return `${info.resource}|${namespacedKey(o.metadata?.namespace, o.metadata?.name ?? '')}`;
+}
+
+export class GarbageCollector extends QueueController {
+  private readonly client: ObjectClient;
+  private readonly events: EventRecorder;
+  private readonly informers = new Map<string, { info: KindInfo; informer: SharedInformer<KubeObject> }>();
+  private readonly absentOwners = new Map<string, true>();
+  private readonly absentOwnerCacheSize: number;
+
+  constructor(o: GarbageCollectorOptions) {
+    super('garbagecollector', o);
+    this.client = o.client;
+    this.events = o.events;
+    this.absentOwnerCacheSize = o.absentOwnerCacheSize ?? 1024;
+    const resources = o.resources ?? KINDS.map((k) => k.resource);
+    for (const resource of resources) {
+      const info = KINDS.find((k) => k.resource === resource);
+      if (info === undefined) throw new RangeError(`Cannot watch ${JSON.stringify(resource)} for garbage collection: not a served resource (expected a plural name such as "pods")`);
+      const informer = o.informers.informer<KubeObject>(resource, { indexers: { [OWNER_UID_INDEX]: byOwnerUid } });
+      informer.addEventHandler({
+        onAdd: (obj) => this.observe(info, undefined, obj),
+        onUpdate: (old, obj) => this.observe(info, old, obj),
+        onDelete: (obj) => this.removed(obj),
+      });
+      this.informers.set(resource, { info, informer });
+      this.waitFor(informer);
+    }
+  }
+
+  private observe(info: KindInfo, old: KubeObject | undefined, o: KubeObject): void {
+    if (old !== undefined && old.metadata?.resourceVersion === o.metadata?.resourceVersion) return;
+    const refs = o.metadata?.ownerReferences ?? [];
+    const deleting = !!o.metadata?.deletionTimestamp && (hasFinalizer(o, FINALIZER_ORPHAN) || hasFinalizer(o, FINALIZER_FOREGROUND));
+    const refsChanged = old === undefined || JSON.stringify(old.metadata?.ownerReferences ?? []) !== JSON.stringify(refs);
+    if (deleting || (refs.length > 0 && refsChanged)) this.enqueue(gcKey(info, o));
+    // A dependent dropped a reference or started going: an owner waiting on it may be done.
+    if (old !== undefined && (refsChanged || (!old.metadata?.deletionTimestamp && o.metadata?.deletionTimestamp))) this.enqueueWaitingOwners(old);
+  }
+
+  private removed(o: KubeObject): void {
+    const uid = o.metadata?.uid;
+    if (uid) for (const d of this.dependentsOf(uid)) this.enqueue(gcKey(d.info, d.object));
+    this.enqueueWaitingOwners(o);
+  }
+
+  private enqueueWaitingOwners(o: KubeObject): void {
+    for (const ref of o.metadata?.ownerReferences ?? []) {
+      const entry = this.entryFor(ownerKind(ref));
+      if (entry === undefined) continue;
+      const owner = entry.informer.store.get(entry.info.namespaced ? o.metadata?.namespace : undefined, ref.name ?? '');
+      if (owner !== undefined && owner.metadata?.uid === ref.uid && owner.metadata?.deletionTimestamp) this.enqueue(gcKey(entry.info, owner));
+    }
+  }
+
+  private entryFor(info: KindInfo | undefined): { info: KindInfo; informer: SharedInformer<KubeObject> } | undefined {
+    return info && this.informers.get(info.resource);
+  }
+
+  /** Every watched object with an ownerReference to this uid. */
+  private dependentsOf(uid: string): Array<{ info: KindInfo; object: KubeObject }> {
+    const out: Array<{ info: KindInfo; object: KubeObject }> = [];
+    for (const { info, informer } of this.informers.values()) for (const object of informer.store.byIndex(OWNER_UID_INDEX, uid)) out.push({ info, object });
+    return out;
+  }
+
+  protected async sync(key: string): Promise<void> {
+    const bar = key.indexOf('|');
+    const entry = this.informers.get(key.slice(0, bar));
+    if (entry === undefined) return;
+    const [namespace, name] = splitKey(key.slice(bar + 1));
+    const o = entry.informer.store.get(namespace || undefined, name);
+    if (o === undefined) return;
+    if (o.metadata?.deletionTimestamp) {
+      if (hasFinalizer(o, FINALIZER_ORPHAN)) {
+        await this.orphanDependents(entry.info, o);
+        return;
+      }
+      if (hasFinalizer(o, FINALIZER_FOREGROUND)) {
+        await this.deleteDependentsFirst(entry.info, o);
+        return;
+      }
+    }
+    await this.collectIfOwnersGone(entry.info, o);
+  }
+
+  /** The owner as it is now (same uid), or undefined if it is gone; a cache miss is confirmed with the API. */
+  private async lookupOwner(dependent: KubeObject, dependentInfo: KindInfo, ref: OwnerReference): Promise<KubeObject | undefined> {
+    const uid = ref.uid ?? '';
+    if (this.absentOwners.has(uid)) return undefined;
+    const info = ownerKind(ref);
+    if (info === undefined) {
+      // An owner of a kind not served here cannot exist.
+      return this.rememberAbsent(uid);
+    }
+    if (info.namespaced && !dependentInfo.namespaced) {
+      this.events.event(dependent, 'Warning', 'OwnerRefInvalidNamespace', `ownerRef ${JSON.stringify({ apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, uid })} does not exist: a cluster-scoped object cannot be owned by a namespaced ${info.kind}`);
+      return this.rememberAbsent(uid);
+    }
+    const namespace = info.namespaced ? dependent.metadata?.namespace : undefined;
+    const cached = this.entryFor(info)?.informer.store.get(namespace, ref.name ?? '');
+    if (cached !== undefined && cached.metadata?.uid === uid) return cached;
+    try {
+      const live = await this.client.get(info.resource, namespace, ref.name ?? '');
+      if (live.metadata?.uid === uid) return live;
+    } catch (err) {
+      if (!isApiError(err, 'NotFound')) throw err;
+    }
+    return this.rememberAbsent(uid);
+  }
+
+  private rememberAbsent(uid: string): undefined {
+    if (!uid) return undefined;
+    if (this.absentOwners.size >= this.absentOwnerCacheSize) this.absentOwners.delete(this.absentOwners.keys().next().value!);
+    this.absentOwners.set(uid, true);
+    return undefined;
+  }
+
+  /** A dependent: delete it once every owner is gone; drop references to gone owners while another remains. */
+  private async collectIfOwnersGone(info: KindInfo, o: KubeObject): Promise<void> {
+    const refs = o.metadata?.ownerReferences ?? [];
+    if (refs.length === 0) return;
+    const c = await classifyReferences(refs, (ref) => this.lookupOwner(o, info, ref));
+    if (c.solid.length > 0) {
+      if (c.dangling.length === 0 && c.waiting.length === 0) return;
+      // Another owner still holds it: only the references to the gone and the waiting owners go.
+      const drop = new Set([...c.dangling, ...c.waiting].map((r) => r.uid));
+      await this.patchOwnerRefs(info, o, refs.filter((r) => !drop.has(r.uid)));
+      return;
+    }
+    if (o.metadata?.deletionTimestamp) return;
+    const hasDependents = this.dependentsOf(o.metadata?.uid ?? '').length > 0;
+    await this.deleteObject(info, o, policyForDependent(o, c.waiting, hasDependents));
+  }
+
+  /** Foreground: delete the dependents; once none that blocks owner deletion is left, drop the finalizer. */
+  private async deleteDependentsFirst(info: KindInfo, owner: KubeObject): Promise<void> {
+    const uid = owner.metadata?.uid ?? '';
+    const dependents = this.dependentsOf(uid);
+    let blocking = 0;
+    for (const d of dependents) {
+      const ref = (d.object.metadata?.ownerReferences ?? []).find((r) => r.uid === uid);
+      if (ref?.blockOwnerDeletion) blocking++;
+      if (!d.object.metadata?.deletionTimestamp) await this.collectIfOwnersGone(d.info, d.object);
+    }
+    if (blocking > 0) return;
+    await this.removeFinalizer(info, owner, FINALIZER_FOREGROUND);
+  }
+
+  /** Orphan: remove every dependent's reference to the owner, then the owner's finalizer. */
+  private async orphanDependents(info: KindInfo, owner: KubeObject): Promise<void> {
+    const uid = owner.metadata?.uid ?? '';
+    for (const d of this.dependentsOf(uid)) {
+      await this.patchOwnerRefs(d.info, d.object, (d.object.metadata?.ownerReferences ?? []).filter((r) => r.uid !== uid));
+    }
+    await this.removeFinalizer(info, owner, FINALIZER_ORPHAN);
+  }
+
+  private async deleteObject(info: KindInfo, o: KubeObject, propagationPolicy: 'Orphan' | 'Foreground' | 'Background'): Promise<void> {
+    try {
+      await this.client.delete(info.resource, o.metadata?.namespace, o.metadata?.name ?? '', { preconditions: { uid: o.metadata?.uid }, propagationPolicy });
+    } catch (err) {
+      // Gone already, or a new object of that name: nothing of ours to delete.
+      if (isApiError(err, 'NotFound') || isApiError(err, 'Conflict')) return;
+      throw err;
+    }
+  }
+
+  private async patchOwnerRefs(info: KindInfo, o: KubeObject, ownerReferences: OwnerReference[]): Promise<void> {
+    const m = o.metadata!;
+    try {
+      await this.client.patch(info.resource, m.namespace, m.name ?? '', 'merge', { metadata: { uid: m.uid, resourceVersion: m.resourceVersion, ownerReferences } });
+    } catch (err) {
+      if (isApiError(err, 'NotFound')) return;
+      throw err;
+    }
+  }
+
+  private async removeFinalizer(info: KindInfo, o: KubeObject, finalizer: string): Promise<void> {
+    const m = o.metadata!;
+    try {
+      await this.client.patch(info.resource, m.namespace, m.name ?? '', 'merge', { metadata: { uid: m.uid, resourceVersion: m.resourceVersion, finalizers: (m.finalizers ?? []).filter((f) => f !== finalizer) } });
+    } catch (err) {
+      if (isApiError(err, 'NotFound')) return;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,50 @@
+// How the garbage collector sees an object's owners, as Kubernetes' classifyReferences: each
+// ownerReference is solid (the owner exists and is not waiting on its dependents), dangling (no
+// object with that uid: the owner is gone), or waiting (the owner is being deleted in the
+// foreground and waits for its dependents to go first).
+
+import type { OwnerReference } from '../../../gen/navarch/api/v1/meta.js';
+import { kindByName, kindFor, type KindInfo, type KubeObject } from '../../api/registry.js';
+import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../../apiserver/delete.js';
+
+export { FINALIZER_FOREGROUND, FINALIZER_ORPHAN };
+
+export interface ClassifiedRefs {
+  solid: OwnerReference[];
+  dangling: OwnerReference[];
+  waiting: OwnerReference[];
+}
+
+/** The kind an ownerReference names; undefined for a kind this cluster does not serve. */
+export function ownerKind(ref: OwnerReference): KindInfo | undefined {
+  return kindFor(ref.apiVersion ?? '', ref.kind ?? '') ?? kindByName(ref.kind ?? '');
+}
+
+export function isWaitingForDependents(o: KubeObject): boolean {
+  return !!o.metadata?.deletionTimestamp && (o.metadata.finalizers ?? []).includes(FINALIZER_FOREGROUND);
+}
+
+export function hasFinalizer(o: KubeObject, f: string): boolean {
+  return (o.metadata?.finalizers ?? []).includes(f);
+}
+
+/** Sorts refs by what `lookup` finds: the owner as it is (same uid), or undefined when it is gone. */
+export async function classifyReferences(refs: readonly OwnerReference[], lookup: (ref: OwnerReference) => Promise<KubeObject | undefined>): Promise<ClassifiedRefs> {
+  const out: ClassifiedRefs = { solid: [], dangling: [], waiting: [] };
+  for (const ref of refs) {
+    const owner = await lookup(ref);
+    if (owner === undefined) out.dangling.push(ref);
+    else if (isWaitingForDependents(owner)) out.waiting.push(ref);
+    else out.solid.push(ref);
+  }
+  return out;
+}
+
+/** The propagation policy for deleting a dependent whose owners are all gone or waiting. */
+export function policyForDependent(o: KubeObject, waiting: readonly OwnerReference[], hasDependents: boolean): 'Orphan' | 'Foreground' | 'Background' {
+  // An owner waiting on us: our own dependents go before us, so the owner's wait is complete.
+  if (waiting.length > 0 && hasDependents) return 'Foreground';
+  if (hasFinalizer(o, FINALIZER_ORPHAN)) return 'Orphan';
+  if (hasFinalizer(o, FINALIZER_FOREGROUND)) return 'Foreground';
+  return 'Background';
+}
