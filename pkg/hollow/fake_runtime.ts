@@ -1,0 +1,144 @@
+// The runtime of one hollow node, in the manner of kubemark's fake one: a pod bound to the node
+// "starts" at once (Running, Ready, containers running, a pod IP from the node's CIDR); a pod
+// marked for deletion "stops" at once and is deleted with grace 0, as the kubelet finishes a
+// graceful delete; its IP is freed when the pod is gone. Level-triggered: each sighting of a pod
+// (watch event or resync) compares what the API shows with what the node runs and queues a
+// status write only when they differ.
+
+import type { Container, ContainerStatus, Pod, PodStatus } from '../../gen/navarch/api/v1/core.js';
+import type { Clock } from '../../raft/node/ports.js';
+import type { NodePodHandler } from '../agent/pod_source.js';
+import type { StatusManager } from '../agent/status_manager.js';
+import { rfc3339 } from '../agent/timestamps.js';
+import type { PodIpAllocator } from './address_plan.js';
+
+export interface FakeRuntimeOptions {
+  nodeName: string;
+  hostIP: string;
+  ips: PodIpAllocator;
+  clock: Clock;
+  status: StatusManager;
+  /** The pods bound to this node as last seen: when an IP is freed, pods waiting for one are retried. */
+  listPods?: () => readonly Pod[];
+}
+
+interface RunningPod {
+  startedMs: number;
+  ip: string | undefined;
+}
+
+export class FakeRuntime implements NodePodHandler {
+  private readonly pods = new Map<string, RunningPod>();
+  private ready = false;
+
+  constructor(private readonly o: FakeRuntimeOptions) {}
+
+  /** Pods running (with an IP) and waiting for one. */
+  get counts(): { running: number; waitingForIp: number } {
+    let waitingForIp = 0;
+    for (const p of this.pods.values()) if (p.ip === undefined) waitingForIp++;
+    return { running: this.pods.size - waitingForIp, waitingForIp };
+  }
+
+  /**
+   * Until the first list is complete, pods are only adopted (the IPs they hold claimed), so a new
+   * pod is never given an address an existing one, listed later, already has. Then `pods`, every
+   * pod bound to the node, are synced.
+   */
+  markReady(pods: readonly Pod[]): void {
+    this.ready = true;
+    for (const p of pods) this.onPod(p);
+  }
+
+  onPod(pod: Pod): void {
+    const uid = pod.metadata?.uid ?? '';
+    if (!this.ready) {
+      this.adopt(pod);
+      return;
+    }
+    if (pod.metadata?.deletionTimestamp) {
+      this.o.status.deletePod(pod);
+      return;
+    }
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return;
+    let rec = this.pods.get(uid);
+    if (rec === undefined) {
+      rec = this.adopt(pod) ?? { startedMs: this.o.clock.nowMs(), ip: undefined };
+      this.pods.set(uid, rec);
+    }
+    rec.ip ??= this.o.ips.allocate(uid);
+    if (rec.ip !== undefined && this.showsRunning(pod, rec.ip)) return;
+    this.o.status.setPodStatus(pod, this.statusOf(pod, rec));
+  }
+
+  onPodGone(pod: Pod): void {
+    const uid = pod.metadata?.uid ?? '';
+    const had = this.pods.get(uid);
+    this.pods.delete(uid);
+    this.o.ips.release(uid);
+    if (had?.ip === undefined || !this.ready || this.o.listPods === undefined) return;
+    for (const p of this.o.listPods()) {
+      const rec = this.pods.get(p.metadata?.uid ?? '');
+      if (rec !== undefined && rec.ip === undefined) {
+        this.onPod(p);
+        break;
+      }
+    }
+  }
+
+  /** A pod that already runs here by the API's account (this process restarted): keep its IP and start time. */
+  private adopt(pod: Pod): RunningPod | undefined {
+    const uid = pod.metadata?.uid ?? '';
+    const s = pod.status;
+    if (s?.phase !== 'Running' || !s.podIP || !this.o.ips.reserve(s.podIP, uid)) return undefined;
+    const started = s.startTime ? Date.parse(s.startTime) : NaN;
+    const rec = { startedMs: Number.isNaN(started) ? this.o.clock.nowMs() : started, ip: s.podIP };
+    this.pods.set(uid, rec);
+    return rec;
+  }
+
+  private showsRunning(pod: Pod, ip: string): boolean {
+    const s = pod.status;
+    if (s?.phase !== 'Running' || s.podIP !== ip || s.hostIP !== this.o.hostIP) return false;
+    if (s.conditions.find((c) => c.type === 'Ready')?.status !== 'True') return false;
+    const containers = pod.spec?.containers ?? [];
+    return s.containerStatuses.length === containers.length && s.containerStatuses.every((c) => c.ready && c.state?.running);
+  }
+
+  private statusOf(pod: Pod, rec: RunningPod): PodStatus {
+    const started = rfc3339(rec.startedMs);
+    const uid = pod.metadata?.uid ?? '';
+    const ip = rec.ip;
+    const running = ip !== undefined;
+    const cond = (type: string, ok: boolean, reason?: string) => ({ type, status: ok ? 'True' : 'False', lastTransitionTime: started, reason });
+    const containerId = (c: Container) => `hollow://${uid}/${c.name ?? ''}`;
+    const base = (c: Container): ContainerStatus => ({ name: c.name, image: c.image, imageID: c.image, restartCount: 0, containerID: running ? containerId(c) : undefined });
+    return {
+      phase: running ? 'Running' : 'Pending',
+      conditions: [
+        cond('PodScheduled', true),
+        cond('Initialized', true),
+        cond('ContainersReady', running, running ? undefined : 'ContainersNotReady'),
+        cond('Ready', running, running ? undefined : 'ContainersNotReady'),
+      ],
+      hostIP: this.o.hostIP,
+      hostIPs: [{ ip: this.o.hostIP }],
+      podIP: ip,
+      podIPs: ip === undefined ? [] : [{ ip }],
+      startTime: started,
+      initContainerStatuses: (pod.spec?.initContainers ?? []).map((c) => ({
+        ...base(c),
+        containerID: containerId(c),
+        ready: true,
+        started: false,
+        state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: started, finishedAt: started, containerID: containerId(c) } },
+      })),
+      containerStatuses: (pod.spec?.containers ?? []).map((c) =>
+        running
+          ? { ...base(c), ready: true, started: true, state: { running: { startedAt: started } } }
+          : { ...base(c), ready: false, started: false, state: { waiting: { reason: 'ContainerCreating', message: `no IP addresses available in range ${this.o.ips.cidr} of node ${this.o.nodeName}` } } },
+      ),
+    };
+  }
+}

@@ -1,0 +1,186 @@
+// N simulated agents in one process, in the manner of kubemark's hollow nodes, built from the
+// real agent's parts: each registers its Node (registerNode) and keeps its Lease (NodeLease),
+// and runs pods on a FakeRuntime. They share one client, one StatusManager and one PodSource (a
+// single watch of every bound pod, indexed by node: 5,000 nodes cannot each hold a watch). Lease
+// renewals are spread evenly over the renew interval (node i first renews i/N of the way into
+// it), so N nodes make a smooth N/interval writes per second instead of bursts.
+
+import type { Node } from '../../gen/navarch/api/v1/core.js';
+import type { Clock } from '../../raft/node/ports.js';
+import { NODE_LEASE_NAMESPACE, NodeLease } from '../agent/node_lease.js';
+import { registerNode, type NodeResources } from '../agent/node_registration.js';
+import type { PodSource } from '../agent/pod_source.js';
+import { StatusManager, type StatusManagerStats } from '../agent/status_manager.js';
+import { isApiError } from '../apiserver/api_error.js';
+import type { ObjectClient } from '../controllers/client.js';
+import { AddressPlan, parseCidr } from './address_plan.js';
+import { FakeRuntime } from './fake_runtime.js';
+
+export const HOLLOW_LABEL = 'navarch.io/hollow';
+
+export const DEFAULT_CAPACITY: NodeResources = { cpu: '4', memory: '16Gi', pods: '110', ephemeralStorage: '100Gi' };
+
+export interface HollowLogger {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export interface HollowNodesOptions {
+  client: ObjectClient;
+  /** The pods of every node here (PodSource.forAllNodes); started by start(). */
+  pods: PodSource;
+  clock: Clock;
+  nodes: number;
+  /** Node i is named `${namePrefix}${i}`. @default "hollow-" */
+  namePrefix?: string;
+  /** @default DEFAULT_CAPACITY */
+  capacity?: NodeResources;
+  /** Host and pod IPs come from here. @default "198.18.0.0/15" */
+  cidr?: string;
+  /** @default 10000 */
+  renewIntervalMs?: number;
+  /** @default 40 */
+  leaseDurationSeconds?: number;
+  /** Node registrations in flight at once. @default 32 */
+  registerConcurrency?: number;
+  /** Pod status writes in flight at once. @default 32 */
+  statusConcurrency?: number;
+  /** Pods with a status write waiting, at most. @default 50000 */
+  maxPendingPods?: number;
+  /** How long start() waits for the first list of pods. @default 120000 */
+  syncTimeoutMs?: number;
+  logger?: HollowLogger;
+}
+
+export interface HollowStats {
+  nodes: number;
+  registered: number;
+  podsRunning: number;
+  podsWaitingForIp: number;
+  leaseRenewals: number;
+  leaseCreates: number;
+  leaseFailures: number;
+  status: Readonly<StatusManagerStats>;
+  statusPending: number;
+}
+
+interface HollowNode {
+  name: string;
+  runtime: FakeRuntime;
+  lease: NodeLease;
+  node: Node | undefined;
+}
+
+const quiet: HollowLogger = { info: () => {}, warn: () => {} };
+
+export class HollowNodes {
+  readonly plan: AddressPlan;
+  readonly status: StatusManager;
+  private readonly members: HollowNode[] = [];
+  private readonly logger: HollowLogger;
+  private stopped = false;
+
+  constructor(private readonly o: HollowNodesOptions) {
+    this.logger = o.logger ?? quiet;
+    this.plan = AddressPlan.forNodes(parseCidr(o.cidr ?? '198.18.0.0/15', 'cidr'), o.nodes);
+    this.status = new StatusManager({
+      client: o.client,
+      clock: o.clock,
+      concurrency: o.statusConcurrency ?? 32,
+      maxPendingPods: o.maxPendingPods ?? 50_000,
+      onError: (what, err) => this.logger.warn(`hollow: ${what}: ${(err as Error).message}`),
+    });
+    const prefix = o.namePrefix ?? 'hollow-';
+    const renewIntervalMs = o.renewIntervalMs ?? 10_000;
+    for (let i = 0; i < o.nodes; i++) {
+      const name = `${prefix}${i}`;
+      const runtime = new FakeRuntime({ nodeName: name, hostIP: this.plan.hostIP(i), ips: this.plan.allocator(i), clock: o.clock, status: this.status, listPods: () => o.pods.podsOn(name) });
+      const member: HollowNode = { name, runtime, node: undefined, lease: undefined! };
+      member.lease = new NodeLease({
+        client: o.client,
+        clock: o.clock,
+        nodeName: name,
+        renewIntervalMs,
+        leaseDurationSeconds: o.leaseDurationSeconds,
+        initialDelayMs: Math.floor((i * renewIntervalMs) / o.nodes),
+        nodeUid: () => member.node?.metadata?.uid,
+        onError: (err) => this.logger.warn(`hollow: lease of ${name}: ${(err as Error).message}`),
+      });
+      this.members.push(member);
+      o.pods.handle(name, runtime);
+    }
+  }
+
+  get nodeNames(): string[] {
+    return this.members.map((m) => m.name);
+  }
+
+  /** Registers every node (leases start as each is registered), then follows their pods. */
+  async start(): Promise<void> {
+    const capacity = this.o.capacity ?? DEFAULT_CAPACITY;
+    const podsCapacity = Number(capacity.pods);
+    if (this.plan.podsPerNode < podsCapacity) {
+      this.logger.warn(
+        `hollow: each node's pod CIDR holds ${this.plan.podsPerNode} pod IPs (${this.o.nodes} nodes in ${this.o.cidr ?? '198.18.0.0/15'}) but a node accepts ${capacity.pods} pods: more pods than that on one node stay ContainerCreating; give a larger --cidr for denser tests`,
+      );
+    }
+    await this.ensureLeaseNamespace();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < this.members.length && !this.stopped) {
+        const i = next++;
+        const m = this.members[i];
+        m.node = await registerNode(
+          this.o.client,
+          {
+            nodeName: m.name,
+            capacity,
+            internalIP: this.plan.hostIP(i),
+            podCIDR: this.plan.podCidr(i),
+            labels: { [HOLLOW_LABEL]: 'true' },
+            nodeInfo: { kubeletVersion: 'navarch-hollow', kubeProxyVersion: 'navarch-hollow', containerRuntimeVersion: 'hollow://fake' },
+          },
+          this.o.clock,
+        );
+        m.lease.start();
+      }
+    };
+    const concurrency = Math.max(1, Math.min(this.o.registerConcurrency ?? 32, this.members.length));
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    if (this.stopped) return;
+    this.o.pods.start();
+    await this.o.pods.waitForSync({ timeoutMs: this.o.syncTimeoutMs ?? 120_000 });
+    for (const m of this.members) m.runtime.markReady(this.o.pods.podsOn(m.name));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const m of this.members) m.lease.stop();
+    this.o.pods.stop();
+    this.status.stop();
+  }
+
+  stats(): HollowStats {
+    const s: HollowStats = { nodes: this.members.length, registered: 0, podsRunning: 0, podsWaitingForIp: 0, leaseRenewals: 0, leaseCreates: 0, leaseFailures: 0, status: this.status.stats, statusPending: this.status.pendingCount };
+    for (const m of this.members) {
+      if (m.node) s.registered++;
+      const c = m.runtime.counts;
+      s.podsRunning += c.running;
+      s.podsWaitingForIp += c.waitingForIp;
+      s.leaseRenewals += m.lease.stats.renewals;
+      s.leaseCreates += m.lease.stats.creates;
+      s.leaseFailures += m.lease.stats.failures;
+    }
+    return s;
+  }
+
+  /** The masters create kube-node-lease; a cluster from before they did lacks it. */
+  private async ensureLeaseNamespace(): Promise<void> {
+    try {
+      await this.o.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NODE_LEASE_NAMESPACE, labels: {}, annotations: {}, ownerReferences: [], finalizers: [] }, spec: { finalizers: [] } });
+      this.logger.info(`hollow: created namespace ${NODE_LEASE_NAMESPACE}`);
+    } catch (err) {
+      if (!isApiError(err, 'AlreadyExists')) throw err;
+    }
+  }
+}
