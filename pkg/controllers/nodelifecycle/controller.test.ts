@@ -229,6 +229,29 @@ describe('NodeLifecycleController', () => {
     assert.deepEqual(taints(await c.node('node-b')), UNREACHABLE);
   });
 
+  it('stops adding NoExecute taints in a small zone that is mostly down, and resumes when it recovers', async () => {
+    const names = ['a', 'b', 'c', 'd', 'e'].map((n) => `node-${n}`);
+    const c = await cluster(names.map((name) => ({ name, zone: 'z1' })), names.map((n) => ({ name: `pod-${n}`, node: n })));
+    for (const n of ['node-a', 'node-b', 'node-c']) c.alive.delete(n);
+    await c.advance(10_000);
+    for (const n of ['node-a', 'node-b', 'node-c']) {
+      assert.equal(ready(await c.node(n))?.status, 'Unknown');
+      assert.deepEqual(taints(await c.node(n)), ['node.kubernetes.io/unreachable:NoSchedule'], `${n}: 3 of 5 down is a partial disruption; a zone of 5 evicts nothing`);
+    }
+    await c.advance(60_000);
+    assert.deepEqual(await c.podNames(), names.map((n) => `pod-${n}`));
+
+    // Two come back: 1 of 5 down is normal again, and the last one is tainted and evicted.
+    for (const n of ['node-a', 'node-b']) {
+      c.alive.add(n);
+      await c.postReady(n, 'True');
+    }
+    await c.advance(5000);
+    assert.deepEqual(taints(await c.node('node-c')), UNREACHABLE);
+    await c.advance(20_000);
+    assert.deepEqual(await c.podNames(), ['pod-node-a', 'pod-node-b', 'pod-node-d', 'pod-node-e']);
+  });
+
   it('evicts nothing when every node is down at once (more likely the masters cannot see them)', async () => {
     const c = await cluster([{ name: 'node-1' }], [{ name: 'web', node: 'node-1' }]);
     c.alive.clear();

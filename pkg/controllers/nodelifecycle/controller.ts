@@ -189,14 +189,14 @@ export class NodeLifecycleController extends QueueController {
       const keep = (effect: string) => have.find((t) => t.key === key && t.effect === effect) ?? { key, effect, timeAdded: formatTimeMs(now) };
       want.push(keep(NO_SCHEDULE));
       const hadNoExecute = have.find((t) => isManagedTaint(t) && t.effect === NO_EXECUTE);
-      if (this.allNodesDown(node)) {
+      if (this.allNodesDown(node, now)) {
         // Every node unreachable at once: more likely our view than the nodes; evict nothing.
       } else if (hadNoExecute) {
         // Swapping not-ready for unreachable (or keeping it) is not a new eviction.
         want.push(hadNoExecute.key === key ? hadNoExecute : { key, effect: NO_EXECUTE, timeAdded: formatTimeMs(now) });
       } else {
         const zone = zoneOf(node);
-        const waitMs = this.limiter.tryTake(zone, this.limiter.qpsFor(this.zoneCounts(zone, node)));
+        const waitMs = this.limiter.tryTake(zone, this.limiter.qpsFor(this.zoneCounts(zone, node, now)));
         if (waitMs === 0) want.push({ key, effect: NO_EXECUTE, timeAdded: formatTimeMs(now) });
         else retryAtMs = now + Math.min(waitMs, this.nodeMonitorPeriodMs);
       }
@@ -260,24 +260,37 @@ export class NodeLifecycleController extends QueueController {
     return out;
   }
 
-  /** True when no node but possibly this one (as now known) is Ready: master disruption mode. */
-  private allNodesDown(node: Node): boolean {
+  /**
+   * Whether a node counts as up for the disruption arithmetic: Ready, and (for another node) its
+   * heartbeat not overdue, so nodes that stopped together are seen down together even before
+   * their syncs have written Unknown (Kubernetes updates every node's health before it looks at zones).
+   */
+  private isUp(n: Node, now: number): boolean {
+    if (!isNodeReady(n)) return false;
+    const h = this.health.get(n.metadata?.name ?? '');
+    return h === undefined || now < h.probeMs + this.nodeMonitorGracePeriodMs;
+  }
+
+  /** True when no node is up: master disruption mode. */
+  private allNodesDown(node: Node, now: number): boolean {
     if (isNodeReady(node)) return false;
     const name = node.metadata?.name;
-    for (const n of this.nodes.store.list()) if (n.metadata?.name !== name && isNodeReady(n)) return false;
+    for (const n of this.nodes.store.list()) if (n.metadata?.name !== name && this.isUp(n, now)) return false;
     return true;
   }
 
-  private zoneCounts(zone: string, node: Node): { ready: number; notReady: number } {
+  private zoneCounts(zone: string, node: Node, now: number): { ready: number; notReady: number } {
     const name = node.metadata?.name;
     let ready = 0;
     let notReady = 0;
     for (const n of this.nodes.store.list()) {
-      const x = n.metadata?.name === name ? node : n;
-      if (zoneOf(x) !== zone) continue;
-      if (isNodeReady(x)) ready++;
+      if (n.metadata?.name === name) continue;
+      if (zoneOf(n) !== zone) continue;
+      if (this.isUp(n, now)) ready++;
       else notReady++;
     }
+    if (isNodeReady(node)) ready++;
+    else notReady++;
     return { ready, notReady };
   }
 }

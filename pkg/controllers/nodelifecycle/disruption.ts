@@ -82,6 +82,7 @@ export class ZoneTaintLimiter {
 
   /** Takes a token for the zone and returns 0, or returns how long (ms) until one will be there (Infinity at rate 0). */
   tryTake(zone: string, qps: number): number {
+    if (!(qps > 0)) return Infinity;
     const now = this.clock.nowMs();
     const b = this.buckets.get(zone) ?? { tokens: 1, atMs: now };
     b.tokens = Math.min(1, b.tokens + (qps * Math.max(0, now - b.atMs)) / 1000);
@@ -91,11 +92,6 @@ export class ZoneTaintLimiter {
       b.tokens -= 1;
       return 0;
     }
-    return qps > 0 ? Math.ceil(((1 - b.tokens) / qps) * 1000) : Infinity;
-  }
-
-  /** Forgets zones that no longer have nodes. */
-  retain(zones: ReadonlySet<string>): void {
-    for (const z of [...this.buckets.keys()]) if (!zones.has(z)) this.buckets.delete(z);
+    return Math.ceil(((1 - b.tokens) / qps) * 1000);
   }
 }
