@@ -274,3 +274,15 @@ export function rolloutStatus(d: Deployment): { done: boolean; message: string }
 export function revision(o: { metadata?: { annotations?: Record<string, string> } | undefined }): string | undefined {
   return o.metadata?.annotations?.[REVISION_ANNOTATION];
 }
+
+/** Takes every key waiting in the controller's queue (nothing runs workers in these tests). */
+export async function drainQueue(f: Fixture): Promise<string[]> {
+  const keys: string[] = [];
+  while (f.controller.queue.length > 0) {
+    const k = await f.controller.queue.get();
+    if (typeof k !== 'string') break;
+    keys.push(k);
+    f.controller.queue.done(k);
+  }
+  return keys.sort();
+}
