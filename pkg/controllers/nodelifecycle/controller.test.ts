@@ -75,7 +75,7 @@ async function cluster(nodes: Array<{ name: string; zone?: string }>, pods: Arra
     await server.create({ object: obj({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: n.name, namespace: 'kube-node-lease' }, spec: { holderIdentity: n.name, leaseDurationSeconds: 40, renewTime: new Date(Date.UTC(2001, 0, 1) + ++renewals).toISOString() } }) });
   }
   for (const p of pods) {
-    await server.create({ object: obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: 'default' }, spec: { nodeName: p.node, containers: [{ name: 'app', image: 'nginx:1.25' }], tolerations: p.tolerations ?? [] } }) });
+    await server.create({ object: obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: 'default' }, spec: { nodeName: p.node, containers: [{ name: 'app', image: 'nginx:1.25' }], tolerations: p.tolerations ?? [] }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: formatTimeMs(clock.nowMs()) }] } }) });
   }
   const client = new RecordingClient(server);
   const registry = new Registry();
@@ -155,6 +155,11 @@ describe('NodeLifecycleController', () => {
     assert.deepEqual({ status: ready(down)?.status, reason: ready(down)?.reason, message: ready(down)?.message }, { status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' });
     assert.deepEqual(taints(down), UNREACHABLE);
     assert.equal(ready(await c.node('node-2'))?.status, 'True', 'the node whose lease moves stays Ready, whatever its renewTime says');
+    const podReady = async (name: string) => ((await c.server.get({ resource: 'pods', namespace: 'default', name })) as Pod).status?.conditions?.find((x) => x.type === 'Ready')?.status;
+    assert.equal(await podReady('forever'), 'False', 'pods on the unreachable node are no longer Ready');
+    assert.equal(await podReady('elsewhere'), 'True');
+    const podEvents = (await c.server.list({ resource: 'events', namespace: 'default', fieldSelector: 'involvedObject.name=forever,reason=NodeNotReady' })).items as Event[];
+    assert.deepEqual(podEvents.map((e) => `${e.type} ${e.message}`), ['Warning Node is not ready']);
 
     await c.advance(4000);
     assert.deepEqual(await c.podNames(), ['elsewhere', 'forever', 'plain', 'short']);
@@ -165,7 +170,7 @@ describe('NodeLifecycleController', () => {
     await c.advance(1000);
     assert.deepEqual(await c.podNames(), ['elsewhere', 'forever'], 'no toleration: the default 20 s');
 
-    const events = (await c.server.list({ resource: 'events', namespace: 'default', fieldSelector: 'involvedObject.name=plain,involvedObject.namespace=default' })).items as Event[];
+    const events = (await c.server.list({ resource: 'events', namespace: 'default', fieldSelector: 'involvedObject.name=plain,involvedObject.namespace=default,reason=TaintManagerEviction' })).items as Event[];
     assert.deepEqual(events.map((e) => `${e.reason} ${e.message}`), ['TaintManagerEviction Marking for deletion Pod default/plain']);
     const nodeEvents = (await c.server.list({ resource: 'events', namespace: 'default', fieldSelector: 'involvedObject.kind=Node,involvedObject.name=node-1' })).items as Event[];
     assert.deepEqual(nodeEvents.map((e) => `${e.reason} ${e.message}`), ['NodeNotReady Node node-1 status is now: NodeNotReady']);

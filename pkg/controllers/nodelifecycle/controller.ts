@@ -3,8 +3,8 @@
 // nodeMonitorGracePeriodMs gets Ready=Unknown ("Kubelet stopped posting node status.") and the
 // unreachable taints; a node reporting Ready=False gets the not-ready taints. NoExecute taints
 // are added at a bounded rate per zone (disruption.ts). Pods on a node with NoExecute taints are
-// deleted once their tolerationSeconds have run out (taints.ts). When the node is Ready again
-// the taints go.
+// deleted once their tolerationSeconds have run out (taints.ts); until then their Ready condition
+// is False. When the node is Ready again the taints go.
 //
 // Staleness is measured as Kubernetes' nodeHealthData does: on this controller's clock, from the
 // moment it saw the Lease's renewTime (or the Ready heartbeat) change, never by comparing the
@@ -129,6 +129,7 @@ export class NodeLifecycleController extends QueueController {
     const tainted = await this.reconcileTaints(current, now);
     current = tainted.node;
     next = Math.min(next, tainted.retryAtMs);
+    await this.markPodsNotReady(current, now);
     next = Math.min(next, await this.evictPods(current, now));
     if (next !== FOREVER) this.enqueueAfter(name, Math.max(1, next - this.clock.nowMs()));
   }
@@ -205,6 +206,31 @@ export class NodeLifecycleController extends QueueController {
     if (same) return { node, retryAtMs };
     const written = await this.client.patch<Node>('nodes', undefined, name, 'merge', { metadata: { resourceVersion: node.metadata?.resourceVersion }, spec: { taints: want } });
     return { node: written, retryAtMs };
+  }
+
+  /**
+   * A node that is not Ready cannot vouch for its pods: their Ready condition goes False (so
+   * Services and Deployments stop counting them), as Kubernetes' MarkPodsNotReady. A pod that
+   * turned Ready after the node went down was reported by a live agent and is left alone.
+   */
+  private async markPodsNotReady(node: Node, now: number): Promise<void> {
+    const cond = readyCondition(node);
+    if (cond?.status === 'True') return;
+    const nodeSinceMs = parseTimeMs(cond?.lastTransitionTime) ?? 0;
+    for (const pod of this.pods.store.byIndex(POD_NODE_INDEX, node.metadata!.name!)) {
+      if (pod.metadata?.deletionTimestamp) continue;
+      const podReady = pod.status?.conditions?.find((c) => c.type === 'Ready');
+      if (podReady?.status !== 'True' || (parseTimeMs(podReady.lastTransitionTime) ?? 0) > nodeSinceMs) continue;
+      const conditions = (pod.status?.conditions ?? []).map((c) => (c.type === 'Ready' ? { ...c, status: 'False', lastTransitionTime: formatTimeMs(now) } : c));
+      const m = pod.metadata!;
+      try {
+        await this.client.patch<Pod>('pods', m.namespace, m.name!, 'merge', { metadata: { resourceVersion: m.resourceVersion }, status: { conditions } }, { subresource: 'status' });
+      } catch (err) {
+        if (isApiError(err, 'NotFound')) continue;
+        throw err;
+      }
+      this.recorder.event(pod, 'Warning', 'NodeNotReady', 'Node is not ready');
+    }
   }
 
   /**
