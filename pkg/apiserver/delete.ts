@@ -3,12 +3,12 @@
 // removed; a Pod bound to a node is deleted gracefully: marked with its grace period so the agent
 // can stop it, then removed by a delete with grace period 0.
 
-import type { KindInfo, KubeObject, Pod } from '../api/registry.js';
+import type { KindInfo, KubeObject, Namespace, Pod } from '../api/registry.js';
 import { badRequest, conflict, notFound } from './api_error.js';
 import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
 import { checkName, namespaceOf, readObject, resolve, type Context, type ObjectRef } from './context.js';
 import { clone, formatTime, objectKey } from './objects.js';
-import { LOST_RACE, writeUpdate, type Current } from './update.js';
+import { FINALIZER_NAMESPACE, LOST_RACE, hasSpecFinalizers, writeUpdate, type Current } from './update.js';
 
 export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
 
@@ -77,7 +77,9 @@ async function deleteOnce(ctx: Context, info: KindInfo, cur: Current, grace: num
   if (policy === 'Orphan') add(FINALIZER_ORPHAN);
   if (policy === 'Foreground') add(FINALIZER_FOREGROUND);
   const alreadyMarked = !!old.metadata?.deletionTimestamp;
-  if (finalizers.length === 0 && grace === 0) {
+  // A Namespace goes only after the namespace controller has deleted its contents and emptied spec.finalizers.
+  const namespace = old.kind === 'Namespace' && (!alreadyMarked || hasSpecFinalizers(old));
+  if (finalizers.length === 0 && grace === 0 && !namespace) {
     if (dryRun) return { object: old, deleted: true };
     const key = objectKey(info, old.metadata?.namespace, old.metadata?.name ?? '');
     const r = await fencedTxn(
@@ -92,6 +94,12 @@ async function deleteOnce(ctx: Context, info: KindInfo, cur: Current, grace: num
     return { object, deleted: true };
   }
   const next = clone(old);
+  if (namespace && !alreadyMarked) {
+    const ns = next as Namespace;
+    const spec = (ns.spec ??= { finalizers: [] });
+    if (!spec.finalizers.includes(FINALIZER_NAMESPACE)) spec.finalizers = [...spec.finalizers, FINALIZER_NAMESPACE];
+    (ns.status ??= { conditions: [] }).phase = 'Terminating';
+  }
   const m = next.metadata!;
   m.finalizers = alreadyMarked ? (old.metadata?.finalizers ?? []) : finalizers;
   const nowMs = ctx.nowMs();
@@ -103,5 +111,5 @@ async function deleteOnce(ctx: Context, info: KindInfo, cur: Current, grace: num
   }
   const result = await writeUpdate(ctx, info, cur, next, { dryRun, fencing });
   if (result === LOST_RACE) return LOST_RACE;
-  return { object: result, deleted: !!result.metadata?.deletionTimestamp && result.metadata.deletionGracePeriodSeconds === 0 && result.metadata.finalizers.length === 0 };
+  return { object: result, deleted: !!result.metadata?.deletionTimestamp && result.metadata.deletionGracePeriodSeconds === 0 && result.metadata.finalizers.length === 0 && !hasSpecFinalizers(result) };
 }

@@ -35,6 +35,14 @@ export interface Current {
   object: KubeObject;
 }
 
+/** The finalizer a Namespace's spec carries until the namespace controller has emptied it (Kubernetes' "kubernetes"). */
+export const FINALIZER_NAMESPACE = 'kubernetes';
+
+/** A Namespace is kept while spec.finalizers (the namespace controller's) is not empty, as metadata.finalizers keep any object. */
+export function hasSpecFinalizers(o: KubeObject): boolean {
+  return o.kind === 'Namespace' && ((o as { spec?: { finalizers?: string[] } }).spec?.finalizers ?? []).length > 0;
+}
+
 /** Another writer got there first (the txn's modRevision compare failed). */
 export const LOST_RACE = Symbol('lostRace');
 
@@ -97,7 +105,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
   const key = objectKey(info, m.namespace, name);
   const compare = [{ key, target: 'modRevision' as const, result: '=' as const, number: cur.kv.modRevision }];
   // Marked for deletion with no grace left: the last finalizer's removal deletes the object.
-  const remove = !!m.deletionTimestamp && (m.deletionGracePeriodSeconds ?? 0) === 0 && (m.finalizers ?? []).length === 0;
+  const remove = !!m.deletionTimestamp && (m.deletionGracePeriodSeconds ?? 0) === 0 && (m.finalizers ?? []).length === 0 && !hasSpecFinalizers(next);
   if (remove) {
     if (dryRun) return next;
     const r = await fencedTxn(ctx, { compare, success: [{ type: 'deleteRange', key }, ...leaseFenceOps(info, old, undefined)] }, o.fencing, { info, name });

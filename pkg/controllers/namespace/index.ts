@@ -1,0 +1,2 @@
+// The namespace controller: what the controller manager starts.
+export { FINALIZER_NAMESPACE, NamespaceController, type ContentsPass, type NamespaceControllerOptions } from './namespace.js';
