@@ -20,12 +20,22 @@ import type { InformerFactory } from '../../client/informer/informer_factory.js'
 import type { SharedInformer } from '../../client/informer/shared_informer.js';
 import type { ObjectClient } from '../client.js';
 import { formatTimeMs, parseTimeMs, QueueController, type QueueControllerOptions } from '../controller_utils.js';
-import { type DisruptionOptions, isNodeReady, ZoneTaintLimiter, zoneOf } from './disruption.js';
+import { type DisruptionOptions, isNodeReady, type ZoneCounts, ZoneTaintLimiter, zoneOf } from './disruption.js';
 import { evictionAtMs, FOREVER, isManagedTaint, NO_EXECUTE, NO_SCHEDULE, sameTaint, type Taint, TAINT_NOT_READY, TAINT_UNREACHABLE } from './taints.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const POD_NODE_INDEX = 'byNodeName';
 const PROBED_CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
+/** How long a count of nodes up and down per zone is reused. */
+const ZONE_SNAPSHOT_MS = 1000;
+
+interface ZoneSnapshot {
+  atMs: number;
+  nodes: Map<string, { zone: string; up: boolean }>;
+  zones: Map<string, ZoneCounts>;
+  /** Nodes up in all zones. */
+  up: number;
+}
 
 export interface NodeLifecycleOptions extends QueueControllerOptions, DisruptionOptions {
   client: ObjectClient;
@@ -72,6 +82,7 @@ export class NodeLifecycleController extends QueueController {
   /** Per node, when each of its NoExecute taints ("key:effect") was first seen. */
   private readonly taintSince = new Map<string, Map<string, number>>();
   private readonly evictions: Counter | undefined;
+  private snapshot: ZoneSnapshot | undefined;
 
   constructor(o: NodeLifecycleOptions) {
     super('node-lifecycle', o);
@@ -190,14 +201,14 @@ export class NodeLifecycleController extends QueueController {
       const keep = (effect: string) => have.find((t) => t.key === key && t.effect === effect) ?? { key, effect, timeAdded: formatTimeMs(now) };
       want.push(keep(NO_SCHEDULE));
       const hadNoExecute = have.find((t) => isManagedTaint(t) && t.effect === NO_EXECUTE);
-      if (this.allNodesDown(node, now)) {
+      const d = this.disruption(node, now);
+      if (d.othersUp === 0) {
         // Every node unreachable at once: more likely our view than the nodes; evict nothing.
       } else if (hadNoExecute) {
         // Swapping not-ready for unreachable (or keeping it) is not a new eviction.
         want.push(hadNoExecute.key === key ? hadNoExecute : { key, effect: NO_EXECUTE, timeAdded: formatTimeMs(now) });
       } else {
-        const zone = zoneOf(node);
-        const waitMs = this.limiter.tryTake(zone, this.limiter.qpsFor(this.zoneCounts(zone, node, now)));
+        const waitMs = this.limiter.tryTake(zoneOf(node), this.limiter.qpsFor(d.zone));
         if (waitMs === 0) want.push({ key, effect: NO_EXECUTE, timeAdded: formatTimeMs(now) });
         else retryAtMs = now + Math.min(waitMs, this.nodeMonitorPeriodMs);
       }
@@ -297,27 +308,38 @@ export class NodeLifecycleController extends QueueController {
     return h === undefined || now < h.probeMs + this.nodeMonitorGracePeriodMs;
   }
 
-  /** True when no node is up: master disruption mode. */
-  private allNodesDown(node: Node, now: number): boolean {
-    if (isNodeReady(node)) return false;
-    const name = node.metadata?.name;
-    for (const n of this.nodes.store.list()) if (n.metadata?.name !== name && this.isUp(n, now)) return false;
-    return true;
+  /** Every node's zone and state, recomputed at most every ZONE_SNAPSHOT_MS: one pass over all nodes, not one per sync. */
+  private zoneSnapshot(now: number): ZoneSnapshot {
+    if (this.snapshot !== undefined && now - this.snapshot.atMs < ZONE_SNAPSHOT_MS) return this.snapshot;
+    const snap: ZoneSnapshot = { atMs: now, nodes: new Map(), zones: new Map(), up: 0 };
+    for (const n of this.nodes.store.list()) {
+      const zone = zoneOf(n);
+      const up = this.isUp(n, now);
+      snap.nodes.set(n.metadata?.name ?? '', { zone, up });
+      const c = snap.zones.get(zone) ?? { ready: 0, notReady: 0 };
+      if (up) c.ready++;
+      else c.notReady++;
+      snap.zones.set(zone, c);
+      if (up) snap.up++;
+    }
+    this.snapshot = snap;
+    return snap;
   }
 
-  private zoneCounts(zone: string, node: Node, now: number): { ready: number; notReady: number } {
-    const name = node.metadata?.name;
-    let ready = 0;
-    let notReady = 0;
-    for (const n of this.nodes.store.list()) {
-      if (n.metadata?.name === name) continue;
-      if (zoneOf(n) !== zone) continue;
-      if (this.isUp(n, now)) ready++;
-      else notReady++;
+  /** The node's zone counts and the number of other nodes up, with the node itself as now known. */
+  private disruption(node: Node, now: number): { zone: ZoneCounts; othersUp: number } {
+    const snap = this.zoneSnapshot(now);
+    const name = node.metadata?.name ?? '';
+    const zone = zoneOf(node);
+    const counts = { ...(snap.zones.get(zone) ?? { ready: 0, notReady: 0 }) };
+    const seen = snap.nodes.get(name);
+    if (seen !== undefined && seen.zone === zone) {
+      if (seen.up) counts.ready--;
+      else counts.notReady--;
     }
-    if (isNodeReady(node)) ready++;
-    else notReady++;
-    return { ready, notReady };
+    if (isNodeReady(node)) counts.ready++;
+    else counts.notReady++;
+    return { zone: counts, othersUp: snap.up - (seen?.up ? 1 : 0) };
   }
 }
 
