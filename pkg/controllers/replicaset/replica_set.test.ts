@@ -200,7 +200,7 @@ test('a matching orphan is adopted and counted; an owned pod that stopped matchi
   await f.server.create({ object: podOf('other-app', { app: 'db' }) });
   await f.synced();
   await controller!.syncKey('default/web');
-  assert.deepEqual(f.client.takeSummary(), ['patch pods default/orphan', 'patch pods default/relabelled', 'create pods default/web-', 'update replicasets default/web status']);
+  assert.deepEqual(f.client.takeSummary(), ['patch pods default/relabelled', 'patch pods default/orphan', 'create pods default/web-', 'update replicasets default/web status']);
   const owned = (await podsOwnedBy(rs)).map((p) => p.metadata!.name).sort();
   assert.equal(owned.length, 2);
   assert.ok(owned.includes('orphan'));

@@ -34,6 +34,10 @@ import { calculateStatus, sameStatus, type ManageFailure } from './status.js';
 
 export const REPLICASET_GVK = { apiVersion: 'apps/v1', kind: 'ReplicaSet' } as const;
 
+/** Pods with no controller, by namespace: the ones a ReplicaSet may adopt. */
+const ORPHANS_INDEX = 'orphansByNamespace';
+const orphansByNamespace = (p: Pod): string[] => (getControllerOf(p) === undefined ? [p.metadata?.namespace ?? ''] : []);
+
 export interface ReplicaSetControllerOptions extends QueueControllerOptions {
   client: ObjectClient;
   informers: InformerFactory;
@@ -62,7 +66,7 @@ export class ReplicaSetController extends QueueController {
     if (!Number.isInteger(this.burstReplicas) || this.burstReplicas < 1) throw new RangeError(`Cannot create the ReplicaSet controller: burstReplicas must be an integer >= 1, got ${o.burstReplicas}`);
     this.expectations = new ControllerExpectations({ clock: this.clock, ttlMs: o.expectationsTtlMs });
     this.rsInformer = o.informers.informer<ReplicaSet>('replicasets');
-    this.podInformer = o.informers.informer<Pod>('pods', { indexers: { [CONTROLLER_UID_INDEX]: indexByControllerUid } });
+    this.podInformer = o.informers.informer<Pod>('pods', { indexers: { [CONTROLLER_UID_INDEX]: indexByControllerUid, [ORPHANS_INDEX]: orphansByNamespace } });
     this.rsInformer.addEventHandler({
       onAdd: (rs) => this.enqueueObject(rs),
       onUpdate: (old, rs) => {
@@ -169,7 +173,9 @@ export class ReplicaSetController extends QueueController {
     }
     const needsSync = this.expectations.satisfied(key);
     const [namespace] = splitKey(key);
-    const active = this.podInformer.store.byIndex(NAMESPACE_INDEX, namespace).filter(isPodActive);
+    // Its own pods and the namespace's orphans: the only pods it could claim (not every pod in the namespace).
+    const store = this.podInformer.store;
+    const active = [...store.byIndex(CONTROLLER_UID_INDEX, rs.metadata?.uid ?? ''), ...store.byIndex(ORPHANS_INDEX, namespace)].filter(isPodActive);
     const pods = await claimObjects(active, {
       owner: rs,
       ownerGvk: REPLICASET_GVK,
