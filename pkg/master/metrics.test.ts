@@ -7,6 +7,7 @@ import { EtcdRawClient } from '../etcdserver/raw_client.js';
 import { freePort } from '../localcluster/kv_cluster.js';
 import { decodeObject } from '../api/convert/object.js';
 import { startMasterMember } from './member.js';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { MasterMetrics } from './metrics.js';
 
 test('/metrics shows raft, store, proposal, fsync, per-method gRPC and object API figures of a one-master cluster', async () => {
@@ -59,5 +60,32 @@ test('/metrics shows raft, store, proposal, fsync, per-method gRPC and object AP
     await metrics.close();
     await member.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('/metrics also serves added registries, merging families of the same name', async () => {
+  const metrics = new MasterMetrics();
+  const a = new Registry();
+  const b = new Registry();
+  new Counter({ name: 'workqueue_adds_total', help: 'adds', labelNames: ['name'], registers: [a] }).inc({ name: 'deployment' }, 3);
+  new Counter({ name: 'workqueue_adds_total', help: 'adds', labelNames: ['name'], registers: [b] }).inc({ name: 'replicaset' }, 2);
+  new Histogram({ name: 'scheduler_scheduling_attempt_duration_seconds', help: 'attempts', labelNames: ['result'], buckets: [0.1, 1], registers: [b] }).observe({ result: 'scheduled' }, 0.05);
+  let current: Registry[] = [a];
+  metrics.addRegistries(() => current);
+  try {
+    const port = await metrics.listen('127.0.0.1:0');
+    const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    let text = await scrape();
+    assert.match(text, /^workqueue_adds_total\{name="deployment"\} 3$/m);
+    assert.doesNotMatch(text, /replicaset/);
+    assert.match(text, /^process_resident_memory_bytes \d+/m);
+    current = [a, b];
+    text = await scrape();
+    assert.equal(text.match(/^# TYPE workqueue_adds_total counter$/gm)?.length, 1);
+    assert.match(text, /^workqueue_adds_total\{name="deployment"\} 3$/m);
+    assert.match(text, /^workqueue_adds_total\{name="replicaset"\} 2$/m);
+    assert.match(text, /^scheduler_scheduling_attempt_duration_seconds_bucket\{le="0.1",result="scheduled"\} 1$/m);
+  } finally {
+    await metrics.close();
   }
 });

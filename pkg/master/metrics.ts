@@ -3,7 +3,7 @@
 
 import { createServer, type Server } from 'node:http';
 import { status as Code } from '@grpc/grpc-js';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RaftNode } from '../../raft/node/raft_node.js';
 import type { RequestRecord } from '../apiserver/api_server.js';
 import type { Store } from '../store/mod.js';
@@ -19,6 +19,7 @@ export class MasterMetrics {
   private readonly apiRequests: Counter<'verb' | 'resource' | 'subresource' | 'code'>;
   private readonly apiRequestSeconds: Histogram<'verb' | 'resource'>;
   private source: { node: RaftNode; store: Store } | undefined;
+  private readonly more: Array<() => readonly Registry[]> = [];
   private http: Server | undefined;
 
   constructor() {
@@ -66,6 +67,22 @@ export class MasterMetrics {
     this.source = { node, store };
   }
 
+  /**
+   * Registries served on /metrics beside this one, asked at every scrape: the scheduler's and the
+   * controllers' (a new one each leadership term, so their metrics register afresh).
+   */
+  addRegistries(source: () => readonly Registry[]): void {
+    this.more.push(source);
+  }
+
+  /** The exposition text of this registry and every added one (families of the same name merged). */
+  async metrics(): Promise<string> {
+    const extra = this.more.flatMap((f) => f());
+    if (extra.length === 0) return this.registry.metrics();
+    const all = await Promise.all([this.registry, ...extra].map((r) => r.getMetricsAsJSON()));
+    return AggregatorRegistry.aggregate(all).metrics();
+  }
+
   onRequest = (method: string, code: Code, seconds: number): void => {
     this.requests.inc({ method, code: Code[code] ?? String(code) });
     this.requestSeconds.observe({ method }, seconds);
@@ -95,7 +112,7 @@ export class MasterMetrics {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: try GET /metrics\n');
         return;
       }
-      this.registry.metrics().then(
+      this.metrics().then(
         (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
         (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
       );
