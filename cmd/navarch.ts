@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { runHollow } from './hollow.js';
 import { runKvMember } from './kv_member.js';
 import { runMaster } from './master.js';
 import { runDown } from './up/down.js';
@@ -33,6 +34,21 @@ program
   .option('--snapshot-entries <n>', 'snapshot after this many applied entries')
   .option('--quota-bytes <n>', 'store space quota')
   .action((flags) => runMaster(flags));
+
+program
+  .command('hollow')
+  .description('run N simulated agents (hollow nodes, as kubemark) in one process: Nodes, Leases, and pods bound to them reported Running')
+  .option('--server <endpoints|file>', "the masters: host:port[,host:port...] or a navctl config file (default: where navctl looks)")
+  .requiredOption('--nodes <n>', 'how many nodes')
+  .option('--name-prefix <prefix>', 'node i is named <prefix><i>', 'hollow-')
+  .option('--cpu <quantity>', 'cpu capacity of each node', '4')
+  .option('--memory <quantity>', 'memory capacity of each node', '16Gi')
+  .option('--pods <n>', 'pod capacity of each node', '110')
+  .option('--ephemeral-storage <quantity>', 'ephemeral-storage capacity of each node', '100Gi')
+  .option('--cidr <cidr>', "where the nodes' host IPs and pod CIDRs come from", '198.18.0.0/15')
+  .option('--metrics-port <port>', 'serve /metrics on 127.0.0.1:<port> (0: any free port)')
+  .option('--renew-interval-ms <ms>', 'node Lease renew interval (default 10000)')
+  .action((flags) => runHollow(flags));
 
 program
   .command('up')
