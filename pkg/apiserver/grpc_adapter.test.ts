@@ -64,6 +64,40 @@ describe('gRPC adapter', () => {
     await assert.rejects(create(client, Buffer.from([0xff, 0xff, 0xff])), (err: ServiceError) => err.code === status.INVALID_ARGUMENT);
   });
 
+  it('binds a pod (Bind) and carries a fencing token on writes', async () => {
+    const bindReq = (name: string, node: string, fencing?: { leaseNamespace: string; leaseName: string; holderIdentity: string; leaseTransitions: number }) =>
+      rpc<ObjectResponse>((cb) => client.bind({ namespace: 'default', name, uid: '', targetKind: 'Node', targetName: node, dryRun: false, fencing }, cb));
+    await create(client, bytes(pod('bind-me')));
+    const bound = decodeStored((await bindReq('bind-me', 'n1')).object) as Pod;
+    assert.equal(bound.spec?.nodeName, 'n1');
+    await assert.rejects(bindReq('bind-me', 'n2'), (err: ServiceError) => {
+      assert.equal(err.code, status.ABORTED);
+      assert.equal(err.details, 'Operation cannot be fulfilled on pods/binding "bind-me": pod bind-me is already assigned to node "n1"');
+      return true;
+    });
+    await t.server.create({ object: obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } }) });
+    await t.server.create({ object: obj({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'sched', namespace: 'kube-system' }, spec: { holderIdentity: 'm2', leaseTransitions: 3 } }) });
+    await create(client, bytes(pod('fenced')));
+    const stale = { leaseNamespace: 'kube-system', leaseName: 'sched', holderIdentity: 'm1', leaseTransitions: 2 };
+    await assert.rejects(bindReq('fenced', 'n1', stale), (err: ServiceError) => {
+      assert.equal(err.code, status.PERMISSION_DENIED);
+      assert.deepEqual(err.metadata.get(ERROR_CODE_METADATA), ['Forbidden']);
+      assert.match(err.details, /is held by "m2" \(transition 3\)/);
+      return true;
+    });
+    await assert.rejects(
+      rpc<ObjectResponse>((cb) => client.create({ resource: '', namespace: '', object: bytes(pod('fenced-2')), dryRun: false, fencing: stale }, cb)),
+      (err: ServiceError) => err.code === status.PERMISSION_DENIED,
+    );
+    await assert.rejects(bindReq('fenced', 'n1', { leaseNamespace: '', leaseName: '', holderIdentity: '', leaseTransitions: 0 }), (err: ServiceError) => {
+      assert.equal(err.code, status.INVALID_ARGUMENT);
+      assert.match(err.details, /fencing\.leaseNamespace/);
+      return true;
+    });
+    await bindReq('fenced', 'n3', { ...stale, holderIdentity: 'm2', leaseTransitions: 3 });
+    assert.equal((decodeStored((await get(client, 'default', 'fenced')).object) as Pod).spec?.nodeName, 'n3');
+  });
+
   it('streams watch events and ends an expired watch with OUT_OF_RANGE', async () => {
     const start = String(t.store.revision);
     const stream = client.watch({ resource: 'configmaps', namespace: 'default', labelSelector: '', fieldSelector: '', resourceVersion: start, allowBookmarks: false });

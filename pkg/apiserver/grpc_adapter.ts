@@ -130,16 +130,16 @@ export function objectsServer(api: ApiServer): ObjectsServer {
   return {
     get: unary(async (r) => ({ object: encode(await api.get({ resource: r.resource, namespace: opt(r.namespace), name: r.name, resourceVersion: r.resourceVersion, serializable: r.serializable })) })),
     create: unary(async (r) => ({
-      object: encode(await api.create({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), dryRun: r.dryRun })),
+      object: encode(await api.create({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), dryRun: r.dryRun, fencing: r.fencing })),
     })),
     update: unary(async (r) => ({
       object: encode(
-        await api.update({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), subresource: opt(r.subresource) as 'status' | undefined, dryRun: r.dryRun }),
+        await api.update({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), subresource: opt(r.subresource) as 'status' | undefined, dryRun: r.dryRun, fencing: r.fencing }),
       ),
     })),
     patch: unary(async (r) => ({
       object: encode(
-        await api.patch({ resource: r.resource, namespace: opt(r.namespace), name: r.name, type: r.type as PatchType, patch: r.patch, subresource: opt(r.subresource), dryRun: r.dryRun }),
+        await api.patch({ resource: r.resource, namespace: opt(r.namespace), name: r.name, type: r.type as PatchType, patch: r.patch, subresource: opt(r.subresource), dryRun: r.dryRun, fencing: r.fencing }),
       ),
     })),
     delete: unary(async (r) => {
@@ -151,9 +151,15 @@ export function objectsServer(api: ApiServer): ObjectsServer {
         gracePeriodSeconds: r.gracePeriodSeconds,
         propagationPolicy: opt(r.propagationPolicy) as PropagationPolicy | undefined,
         dryRun: r.dryRun,
+        fencing: r.fencing,
       });
       return { object: encode(res.object), deleted: res.deleted };
     }),
+    bind: unary(async (r) => ({
+      object: encode(
+        await api.bind({ namespace: r.namespace, name: r.name, uid: opt(r.uid), target: { kind: r.targetKind, name: r.targetName }, dryRun: r.dryRun, fencing: r.fencing }),
+      ),
+    })),
     list: unary(async (r) => {
       const res = await api.list({
         resource: r.resource,

@@ -18,6 +18,7 @@ export {
   type ApiErrorDetails,
 } from './api_error.js';
 export type { CreateRequest } from './create.js';
+export type { BindRequest } from './bind.js';
 export type { GetRequest } from './get.js';
 export type { ListRequest, ListResult } from './list.js';
 export type { UpdateRequest, Subresource } from './update.js';

@@ -8,6 +8,7 @@ import { decodeStored, encodeBinary } from '../api/convert/binary.js';
 import type { KubeObject } from '../api/registry.js';
 import { ApiError } from '../apiserver/api_error.js';
 import type { PropagationPolicy } from '../apiserver/delete.js';
+import { checkFencingToken, type FencingToken } from '../apiserver/fencing.js';
 import type { PatchType } from '../apiserver/patch.js';
 import type { ListResponse, ObjectResponse, DeleteResponse, ObjectsClient } from '../../gen/navarch/apiserver/v1/objects.js';
 import { EndpointPool } from './endpoints.js';
@@ -62,6 +63,8 @@ export class NavarchClient {
   private readonly pool: EndpointPool;
   private readonly callTimeoutMs: number;
   private readonly retryDeadlineMs: number;
+  private token: FencingToken | undefined;
+  private ownsPool = true;
 
   constructor(o: NavarchClientOptions) {
     this.pool = new EndpointPool(o.endpoints);
@@ -73,8 +76,27 @@ export class NavarchClient {
     return this.pool.endpoints;
   }
 
+  /** The token every write of this client carries (see withFencing). */
+  get fencing(): FencingToken | undefined {
+    return this.token;
+  }
+
+  /**
+   * A client on the same connections whose every write (create, update, status, patch, delete,
+   * bind) carries `token`: the API server refuses them (Forbidden) once the token's Lease is held by
+   * anyone else or at another transition. Closing it leaves the connections to this client.
+   */
+  withFencing(token: FencingToken): NavarchClient {
+    const checked = checkFencingToken(token);
+    const c = Object.create(NavarchClient.prototype) as NavarchClient;
+    Object.assign(c, this);
+    c.token = checked;
+    c.ownsPool = false;
+    return c;
+  }
+
   close(): void {
-    this.pool.close();
+    if (this.ownsPool) this.pool.close();
   }
 
   async get<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string, o: { resourceVersion?: string; serializable?: boolean } = {}): Promise<T> {
@@ -127,7 +149,7 @@ export class NavarchClient {
 
   async create<T extends KubeObject>(object: T, o: WriteOptions & { resource?: string; namespace?: string } = {}): Promise<T> {
     const res = await this.call<ObjectResponse>(false, (c, deadline, cb) =>
-      c.create({ resource: o.resource ?? '', namespace: o.namespace ?? '', object: bytes(object), dryRun: o.dryRun ?? false }, new Metadata(), { deadline }, cb),
+      c.create({ resource: o.resource ?? '', namespace: o.namespace ?? '', object: bytes(object), dryRun: o.dryRun ?? false, fencing: this.token }, new Metadata(), { deadline }, cb),
     );
     return decode<T>(res.object);
   }
@@ -135,7 +157,7 @@ export class NavarchClient {
   /** Replaces the object; with a resourceVersion in its metadata, only if it is still that version (else Conflict). */
   async update<T extends KubeObject>(object: T, o: WriteOptions & { resource?: string; subresource?: 'status' } = {}): Promise<T> {
     const res = await this.call<ObjectResponse>(false, (c, deadline, cb) =>
-      c.update({ resource: o.resource ?? '', namespace: '', object: bytes(object), subresource: o.subresource ?? '', dryRun: o.dryRun ?? false }, new Metadata(), { deadline }, cb),
+      c.update({ resource: o.resource ?? '', namespace: '', object: bytes(object), subresource: o.subresource ?? '', dryRun: o.dryRun ?? false, fencing: this.token }, new Metadata(), { deadline }, cb),
     );
     return decode<T>(res.object);
   }
@@ -148,7 +170,7 @@ export class NavarchClient {
   async patch<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string, type: PatchType, patch: unknown, o: WriteOptions & { subresource?: string } = {}): Promise<T> {
     const text = typeof patch === 'string' ? patch : JSON.stringify(patch);
     const res = await this.call<ObjectResponse>(false, (c, deadline, cb) =>
-      c.patch({ resource, namespace: namespace ?? '', name, type, patch: text, subresource: o.subresource ?? '', dryRun: o.dryRun ?? false }, new Metadata(), { deadline }, cb),
+      c.patch({ resource, namespace: namespace ?? '', name, type, patch: text, subresource: o.subresource ?? '', dryRun: o.dryRun ?? false, fencing: this.token }, new Metadata(), { deadline }, cb),
     );
     return decode<T>(res.object);
   }
@@ -166,6 +188,7 @@ export class NavarchClient {
           gracePeriodSeconds: o.gracePeriodSeconds,
           propagationPolicy: o.propagationPolicy ?? '',
           dryRun: o.dryRun ?? false,
+          fencing: this.token,
         },
         new Metadata(),
         { deadline },
@@ -173,6 +196,16 @@ export class NavarchClient {
       ),
     );
     return { object: decode<T>(res.object), deleted: res.deleted };
+  }
+
+  /**
+   * Binds a pod to a node (POST pods/{name}/binding): Conflict if the pod is already bound, or if
+   * `uid` is given and the pod under that name is another one.
+   */
+  async bind(namespace: string, name: string, nodeName: string, o: WriteOptions & { uid?: string } = {}): Promise<void> {
+    await this.call<ObjectResponse>(false, (c, deadline, cb) =>
+      c.bind({ namespace, name, uid: o.uid ?? '', targetKind: 'Node', targetName: nodeName, dryRun: o.dryRun ?? false, fencing: this.token }, new Metadata(), { deadline }, cb),
+    );
   }
 
   /**

@@ -2,3 +2,4 @@ export { NavarchClient, type NavarchClientOptions, type ListOptions, type ListPa
 export { type ClientWatchEvent, type ClientWatchEventType, type WatchOptions } from './watch.js';
 export { checkEndpoints } from './endpoints.js';
 export { ApiError, isApiError, type ApiErrorCode } from '../apiserver/api_error.js';
+export type { FencingToken } from '../apiserver/fencing.js';
