@@ -56,7 +56,7 @@ afterEach(async () => {
   open = undefined;
 });
 
-async function cluster(nodes: Array<{ name: string; zone?: string }>, pods: Array<{ name: string; node: string; tolerations?: unknown[] }>, o: Partial<NodeLifecycleOptions> = {}): Promise<Cluster> {
+async function cluster(nodes: Array<{ name: string; zone?: string; neverPosted?: boolean }>, pods: Array<{ name: string; node: string; tolerations?: unknown[] }>, o: Partial<NodeLifecycleOptions> = {}): Promise<Cluster> {
   const t = await testServer({ namespaces: ['default', 'kube-node-lease'] });
   const clock = new FakeClock(t.clock.nowMs);
   const server = t.server;
@@ -68,7 +68,7 @@ async function cluster(nodes: Array<{ name: string; zone?: string }>, pods: Arra
         apiVersion: 'v1',
         kind: 'Node',
         metadata: { name: n.name, labels: n.zone ? { 'topology.kubernetes.io/zone': n.zone } : {} },
-        status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }] },
+        status: n.neverPosted ? {} : { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }] },
       }),
     });
     // renewTime deliberately far from the controller's clock: only its change may count.
@@ -255,6 +255,18 @@ describe('NodeLifecycleController', () => {
     assert.deepEqual(taints(await c.node('node-c')), UNREACHABLE);
     await c.advance(20_000);
     assert.deepEqual(await c.podNames(), ['pod-node-a', 'pod-node-b', 'pod-node-d', 'pod-node-e']);
+  });
+
+  it('a node that never posted its status becomes Unknown (NodeStatusNeverUpdated) once the grace period has passed', async () => {
+    const c = await cluster([{ name: 'node-1', neverPosted: true }, { name: 'node-2' }], []);
+    c.alive.delete('node-1');
+    await c.advance(10_000);
+    const n = await c.node('node-1');
+    assert.deepEqual({ status: ready(n)?.status, reason: ready(n)?.reason, message: ready(n)?.message }, { status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.' });
+    assert.deepEqual(taints(n), UNREACHABLE);
+    c.client.takeActions();
+    await c.advance(30_000);
+    assert.deepEqual(c.client.takeSummary().filter((a) => a.startsWith('patch nodes')), [], 'nothing more to write');
   });
 
   it('evicts nothing when every node is down at once (more likely the masters cannot see them)', async () => {

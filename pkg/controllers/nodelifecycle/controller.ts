@@ -134,8 +134,11 @@ export class NodeLifecycleController extends QueueController {
 
     const probeMs = this.observeHealth(node, now);
     const dueMs = probeMs + this.nodeMonitorGracePeriodMs;
-    if (now >= dueMs) current = await this.markUnknown(current, now);
-    else next = dueMs;
+    if (now >= dueMs) {
+      current = await this.markUnknown(current, now);
+      // Our own write is not a heartbeat (it may fill in a Ready condition the node never posted).
+      this.health.get(name)!.heartbeat = readyCondition(current)?.lastHeartbeatTime;
+    } else next = dueMs;
 
     const tainted = await this.reconcileTaints(current, now);
     current = tainted.node;
