@@ -22,6 +22,7 @@ export const ERR_LEASE_NOT_FOUND = 'etcdserver: requested lease not found';
 export const ERR_NO_LEADER = 'etcdserver: no leader';
 export const ERR_LEADER_CHANGED = 'etcdserver: leader changed';
 export const ERR_TIMEOUT = 'etcdserver: request timed out';
+export const ERR_REQUEST_TOO_LARGE = 'etcdserver: request is too large';
 export const ERR_STOPPED = 'etcdserver: server stopped';
 
 /** A StoreError or Raft error as the status etcd would return. */

@@ -18,6 +18,7 @@ import { RaftTimeoutError } from '../../raft/node/errors.js';
 import { ALL_KEYS_FROM, keyToBytes } from '../store/mod.js';
 import type { Msg } from './convert.js';
 import { ERR_NO_LEADER, grpcError, toGrpcError } from './errors.js';
+import { malformedRequest } from './malformed.js';
 import type { EtcdServerOptions } from './server.js';
 import { encodeSnapshotBody, sha256, type SnapshotMeta } from './snapshot_file.js';
 
@@ -73,7 +74,11 @@ export function maintenanceService(host: MaintenanceHost, version: string): Unty
     return (call: ServerUnaryCall<Msg, Msg>, cb: sendUnaryData<Msg>): void => {
       const t0 = performance.now();
       Promise.resolve()
-        .then(() => fn(call.request, call))
+        .then(() => {
+          const malformed = malformedRequest(call.request);
+          if (malformed) throw malformed;
+          return fn(call.request, call);
+        })
         .then(
           (res) => {
             record(method, Code.OK, t0);
@@ -234,6 +239,11 @@ export function maintenanceService(host: MaintenanceHost, version: string): Unty
       record('Snapshot', err.code, t0);
       if (!cancelled) call.emit('error', err);
     };
+    const malformed = malformedRequest(call.request);
+    if (malformed) {
+      fail(malformed);
+      return;
+    }
     if (snapshots >= MAX_CONCURRENT_SNAPSHOTS) {
       fail(grpcError(Code.RESOURCE_EXHAUSTED, `etcdserver: too many requests: ${MAX_CONCURRENT_SNAPSHOTS} snapshots are already being sent from this member`));
       return;

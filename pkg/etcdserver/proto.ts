@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import { safeDeserialize } from './malformed.js';
 
 const GOCODE = process.env.NAVARCH_GOCODE_DIR ?? '/usr/share/gocode/src';
 
@@ -51,7 +52,8 @@ function methodDefinition(service: string, m: protobuf.Method, root: protobuf.Ro
     requestStream: !!m.requestStream,
     responseStream: !!m.responseStream,
     requestSerialize: (o: object) => Buffer.from(req.encode(req.fromObject(o)).finish()),
-    requestDeserialize: (b: Buffer) => req.toObject(req.decode(b), TO_OBJECT),
+    // Never throws: a request that does not decode reaches the handler as a marker (see malformed.ts).
+    requestDeserialize: safeDeserialize(service, m.name, req.fullName.replace(/^\./, ''), (b: Buffer) => req.toObject(req.decode(b), TO_OBJECT)),
     // Our responses are built with the right field types already (numbers, Buffers, plain nested
     // objects), so they skip fromObject's copy; finish() hands back a Buffer under Node.
     responseSerialize: (o: object) => asBuffer(res.encode(o).finish()),

@@ -19,8 +19,9 @@ import { RaftTimeoutError } from '../../raft/node/errors.js';
 import type { RaftNode } from '../../raft/node/raft_node.js';
 import { encodeCommand, isReadOnlyTxn, keyToBytes, unwrapResult, type Store, type StoreCommand, type StoreResult, type TxnResponse } from '../store/mod.js';
 import { kvToEtcd, rangeFromEtcd, responseOpToEtcd, txnFromEtcd, type Msg } from './convert.js';
-import { ERR_LEADER_CHANGED, ERR_NO_LEADER, toGrpcError, type GrpcError } from './errors.js';
+import { ERR_LEADER_CHANGED, ERR_NO_LEADER, ERR_REQUEST_TOO_LARGE, grpcError, toGrpcError, type GrpcError } from './errors.js';
 import { LeaseKeeper } from './lease_keeper.js';
+import { malformedRequest } from './malformed.js';
 import { loadEtcdApi, type EtcdApi } from './proto.js';
 import { maintenanceService } from './maintenance.js';
 import { WatchStream } from './watch_stream.js';
@@ -38,6 +39,12 @@ function txnSerializable(r: Msg): boolean {
   const ops: Msg[] = [...(r.success ?? []), ...(r.failure ?? [])];
   return ops.length > 0 && ops.every((op) => op.request_range?.serializable === true);
 }
+
+/** etcd's --max-request-bytes default: a larger write is refused before it is proposed. */
+export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+
+/** etcd lets gRPC receive this much more than maxRequestBytes (its grpcOverheadBytes), so the refusal names the limit. */
+const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
 /** The etcd version clients see in Maintenance.Status (the API we implement). */
 export const ETCD_API_VERSION = '3.4.23';
@@ -58,6 +65,8 @@ export interface EtcdServerOptions {
   maxWatchesPerStream?: number;
   /** Concurrent gRPC streams per connection. @default 1000 */
   maxConcurrentStreams?: number;
+  /** The largest write (its replicated command) accepted, as etcd's --max-request-bytes. @default 1572864 */
+  maxRequestBytes?: number;
   /** A write (with its retries while there is no leader) gives up after this long. @default 5000 */
   forwardTimeoutMs?: number;
   /** Called with the time from proposing a write to its result here. */
@@ -90,9 +99,13 @@ export class EtcdServer {
     return this.o.store;
   }
 
+  get maxRequestBytes(): number {
+    return this.o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  }
+
   async start(listenAddress: string): Promise<number> {
     const server = new Server({
-      'grpc.max_receive_message_length': 2 * 1024 * 1024,
+      'grpc.max_receive_message_length': this.maxRequestBytes + GRPC_OVERHEAD_BYTES,
       'grpc.max_concurrent_streams': this.o.maxConcurrentStreams ?? 1000,
       // Channelz keeps per-call statistics nobody reads here: measurable CPU on every request.
       'grpc.enable_channelz': 0,
@@ -148,6 +161,11 @@ export class EtcdServer {
   private unary(method: string, fn: (req: Msg, md: Metadata) => Promise<Msg>) {
     return (call: ServerUnaryCall<Msg, Msg>, cb: sendUnaryData<Msg>): void => {
       const t0 = performance.now();
+      const malformed = malformedRequest(call.request);
+      if (malformed) {
+        this.o.onRequest?.(method, malformed.code, (performance.now() - t0) / 1000);
+        return cb(malformed);
+      }
       fn(call.request, call.metadata).then(
         (res) => {
           this.o.onRequest?.(method, Code.OK, (performance.now() - t0) / 1000);
@@ -189,7 +207,11 @@ export class EtcdServer {
     for (;;) {
       const t0 = performance.now();
       try {
-        const result = node.isLeader() ? ((await node.propose(encodeCommand(cmd()))) as StoreResult) : await this.proposeFromFollower(cmd(), deadline - t0);
+        const c = cmd();
+        const data = encodeCommand(c);
+        // As etcd: measured on what would be replicated, refused before it reaches Raft.
+        if (data.byteLength > this.maxRequestBytes) throw grpcError(Code.INVALID_ARGUMENT, ERR_REQUEST_TOO_LARGE);
+        const result = node.isLeader() ? ((await node.propose(data)) as StoreResult) : await this.proposeFromFollower(c, deadline - t0);
         this.o.onProposal?.((performance.now() - t0) / 1000);
         return result;
       } catch (e) {
@@ -323,7 +345,17 @@ export class EtcdServer {
     };
     this.streams.add(stream);
     call.on('data', (req: Msg) => {
-      if (queued >= maxQueued) return;
+      const malformed = malformedRequest(req);
+      if (malformed) {
+        if (!done) {
+          done = true;
+          this.streams.delete(stream);
+          this.o.onRequest?.('LeaseKeepAlive', malformed.code, (performance.now() - t0) / 1000);
+          call.emit('error', malformed);
+        }
+        return;
+      }
+      if (done || queued >= maxQueued) return;
       queued++;
       chain = chain.then(async () => {
         try {

@@ -8,6 +8,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { CompactedError, StoreError, WatchOverflowError, bytesToKey, type Watcher } from '../store/mod.js';
 import { eventToEtcd, type Msg } from './convert.js';
 import { ERR_COMPACTED, ERR_FUTURE_REV } from './errors.js';
+import { malformedRequest } from './malformed.js';
 import type { EtcdServer } from './server.js';
 
 export interface WatchStreamOptions {
@@ -60,6 +61,13 @@ export class WatchStream {
 
   private onRequest(req: Msg): void {
     if (this.done) return;
+    const malformed = malformedRequest(req);
+    if (malformed) {
+      // grpc-js turns an 'error' event on a server stream into the call's final status.
+      this.call.emit('error', malformed);
+      this.close();
+      return;
+    }
     if (req.create_request) this.create(req.create_request);
     else if (req.cancel_request) this.cancel(Number(req.cancel_request.watch_id));
     else if (req.progress_request) void this.send({ header: this.server.header(this.server.store.revision), watch_id: -1 });
