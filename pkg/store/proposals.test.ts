@@ -92,3 +92,37 @@ test('abandoning a proposal rejects it with the given error; a snapshot restore 
   assert.ok((await settled(b.result)) instanceof RaftTimeoutError);
   assert.equal(f.store.proposals.size, 0);
 });
+
+test('a forwarded proposal dropped on its way to the leader is known lost as soon as a later one of the same term applies', async () => {
+  const f = member(2);
+  const other = member(3);
+  const dropped = f.wait(6);
+  const next = f.wait(6);
+  const last = f.wait(6);
+  // Another member's entries say nothing about ours.
+  f.apply(entry(6, put('o', '1', other.wait(6).origin)));
+  assert.equal(f.store.proposals.size, 3);
+  // `dropped` never reached the leader (a full transport queue, say); `next` did, in the same term.
+  f.apply(entry(6, put('k', 'next', next.origin)));
+  const err = await settled(dropped.result);
+  assert.ok(err instanceof ProposalDroppedError, `expected a safe-to-retry error at once, not a timeout: ${String(err)}`);
+  assert.equal(unwrapResult((await next.result) as StoreResult, 'txn').header.revision, 3);
+  // A later proposal keeps waiting: it may still be on its way.
+  assert.equal(f.store.proposals.size, 1);
+  f.apply(entry(6, put('k', 'last', last.origin)));
+  assert.equal(unwrapResult((await last.result) as StoreResult, 'txn').header.revision, 4);
+  assert.equal(f.store.range({ key: 'k' }).kvs[0].version, 2, 'the dropped write was never applied');
+});
+
+test('an older proposal abandoned by its proposer does not make a later one count as dropped', async () => {
+  const f = member(2);
+  const a = f.wait(3);
+  const b = f.wait(3);
+  f.store.proposals.abandon(a.origin, new RaftTimeoutError('gave up'));
+  await settled(a.result);
+  // a applies after all (it was only slow); b is still on its way and must keep waiting.
+  f.apply(entry(3, put('k', 'a', a.origin)));
+  assert.equal(f.store.proposals.size, 1);
+  f.apply(entry(3, put('k', 'b', b.origin)));
+  assert.equal(unwrapResult((await b.result) as StoreResult, 'txn').header.revision, 3);
+});

@@ -7,6 +7,12 @@
 // ProposalDroppedError (certainly not applied: safe to propose again): once
 // an entry of a newer term than the origin's is applied, no entry of the
 // origin's term can follow it, and one appended in another term is refused.
+// Within one term, this member's forwarded commands reach that term's one
+// leader in the order of their sequence numbers (one ordered, lossy stream;
+// the leader appends what it gets in order and retransmits nothing), so when
+// one applies, every earlier one of the same term still waiting was dropped
+// on the way (full transport queue, broken stream, leader refusing it) and
+// never will be: its proposer learns so now instead of at its timeout.
 
 import { randomInt } from 'node:crypto';
 import { ProposalDroppedError } from '../../raft/core/errors.js';
@@ -69,11 +75,26 @@ export class ProposalWaiters {
   /** The state machine applied (or refused) the command with this origin. */
   settle(o: CommandOrigin, result: StoreResult | ProposalDroppedError): void {
     if (!this.ours(o)) return;
+    this.droppedBefore(o.seq, o.term);
     const w = this.waiters.get(o.seq);
     if (!w) return;
     this.waiters.delete(o.seq);
     if (result instanceof ProposalDroppedError) w.reject(result);
     else w.resolve(result);
+  }
+
+  /**
+   * Rejects the waiters of `term` proposed before `seq` (see the header). The map iterates in
+   * sequence order and appliedTerm() already removed older terms, so this looks only at the
+   * waiters it rejects and at one more.
+   */
+  private droppedBefore(seq: number, term: number): void {
+    for (const [s, w] of this.waiters) {
+      if (s >= seq) break;
+      if (w.term !== term) continue;
+      this.waiters.delete(s);
+      w.reject(new ProposalDroppedError(`the write forwarded in term ${term} was dropped on its way to the leader (a later one from this member was applied first)`));
+    }
   }
 
   /** An entry of `term` was applied: waiters from older terms are certainly not applied. */
