@@ -72,6 +72,7 @@ test('the controller deletes every object in the terminating namespace, then let
     'delete services shop/web',
     'delete configmaps shop/cfg',
     'delete deployments shop/web',
+    'update namespaces shop status',
     'patch namespaces shop',
   ]);
   assert.equal(await getNs('shop'), undefined);
@@ -96,8 +97,16 @@ test('objects still terminating keep the namespace, and the controller looks aga
   await f.synced();
   while (controller!.queue.length > 0) controller!.queue.done((await controller!.queue.get()) as string);
   await controller!.syncKey('shop');
-  assert.deepEqual(f.client.takeSummary(), ['delete pods shop/bound'], 'the bound pod is marked for its 30 s grace period');
-  assert.ok(await getNs('shop'));
+  assert.deepEqual(f.client.takeSummary(), ['delete pods shop/bound', 'update namespaces shop status'], 'the bound pod is marked for its 30 s grace period');
+  const ns = await getNs('shop');
+  assert.deepEqual(
+    ns?.status?.conditions.map((c) => `${c.type}=${c.status}: ${c.message}`),
+    [
+      'NamespaceDeletionContentFailure=False: All content successfully deleted, may be waiting on finalization',
+      'NamespaceContentRemaining=True: Some resources are remaining: pods. has 1 resource instances',
+      'NamespaceFinalizersRemaining=False: All content-preserving finalizers finished',
+    ],
+  );
   await f.synced();
   while (controller!.queue.length > 0) controller!.queue.done((await controller!.queue.get()) as string);
   await f.advance(14_999);
@@ -109,7 +118,7 @@ test('objects still terminating keep the namespace, and the controller looks aga
   // The agent finishes the pod.
   await f.server.delete({ resource: 'pods', namespace: 'shop', name: 'bound', gracePeriodSeconds: 0 });
   await controller!.syncKey('shop');
-  assert.deepEqual(f.client.takeSummary(), ['patch namespaces shop']);
+  assert.deepEqual(f.client.takeSummary(), ['update namespaces shop status', 'patch namespaces shop']);
   assert.equal(await getNs('shop'), undefined);
 });
 
@@ -120,7 +129,7 @@ test('a namespace with its own metadata finalizer waits for it after its content
   await f.server.delete({ resource: 'namespaces', name: 'held' });
   await f.synced();
   await controller.syncKey('held');
-  assert.deepEqual(f.client.takeSummary(), ['patch namespaces held']);
+  assert.deepEqual(f.client.takeSummary(), ['update namespaces held status', 'patch namespaces held']);
   const ns = await getNs('held');
   assert.deepEqual(ns?.spec?.finalizers, []);
   await f.server.patch({ resource: 'namespaces', name: 'held', type: 'merge', patch: { metadata: { finalizers: [] } } });
@@ -137,4 +146,23 @@ test('running, the controller empties and removes a deleted namespace', async ()
   await eventually('namespace finalized', () => f.client.actions.some((a) => a.verb === 'patch' && a.resource === 'namespaces'), 5000);
   assert.equal(await getNs('shop'), undefined);
   assert.equal((await f.server.list({ resource: 'pods' })).items.length, 1);
+});
+
+test('content held by a finalizer is reported in the namespace conditions, and the namespace waits for it', async () => {
+  await setup();
+  await f.server.create({ object: pod('held', { namespace: 'shop', finalizers: ['example.com/backup'] }) });
+  await f.server.delete({ resource: 'namespaces', name: 'shop' });
+  await f.synced();
+  await controller!.syncKey('shop');
+  assert.deepEqual(f.client.takeSummary(), ['delete pods shop/held', 'update namespaces shop status']);
+  const conditions = (await getNs('shop'))?.status?.conditions ?? [];
+  assert.equal(conditions.find((c) => c.type === 'NamespaceFinalizersRemaining')?.message, 'Some content in the namespace has finalizers remaining: example.com/backup in 1 resource instances');
+  await f.synced();
+  await controller!.syncKey('shop');
+  assert.deepEqual(f.client.takeSummary(), [], 'unchanged conditions are not written again');
+  await f.server.patch({ resource: 'pods', namespace: 'shop', name: 'held', type: 'merge', patch: { metadata: { finalizers: [] } } });
+  await f.synced();
+  await controller!.syncKey('shop');
+  assert.deepEqual(f.client.takeSummary(), ['update namespaces shop status', 'patch namespaces shop']);
+  assert.equal(await getNs('shop'), undefined);
 });

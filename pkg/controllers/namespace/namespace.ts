@@ -13,6 +13,7 @@ import type { InformerFactory } from '../../client/informer/informer_factory.js'
 import type { SharedInformer } from '../../client/informer/shared_informer.js';
 import type { ObjectClient } from '../client.js';
 import { QueueController, message, parseTimeMs, type QueueControllerOptions } from '../controller_utils.js';
+import { mergeConditions, namespaceConditions } from './conditions.js';
 
 export { FINALIZER_NAMESPACE };
 
@@ -36,9 +37,15 @@ export interface ContentsPass {
   deleted: Record<string, number>;
   /** Objects still there after the pass (terminating, or waiting on finalizers), by resource. */
   remaining: Record<string, number>;
-  /** The latest deletion deadline among the remaining objects (ms), if any has one in the future. */
+  /** Remaining objects held by each finalizer. */
+  finalizers: Record<string, number>;
+  /** Deletes that failed, as messages (at most 10 kept). */
+  failures: string[];
+  /** The latest deletion deadline among the remaining objects (ms), if any. */
   latestDeadlineMs: number | undefined;
 }
+
+const MAX_FAILURES_KEPT = 10;
 
 export class NamespaceController extends QueueController {
   private readonly client: ObjectClient;
@@ -79,6 +86,10 @@ export class NamespaceController extends QueueController {
     if (!(ns.spec?.finalizers ?? []).includes(FINALIZER_NAMESPACE)) return;
     const name = ns.metadata.name ?? '';
     const pass = await this.deleteContents(name);
+    const current = await this.writeConditions(ns, pass);
+    if (pass.failures.length > 0) {
+      throw new Error(`Cannot delete the contents of namespace ${JSON.stringify(name)}: ${pass.failures.length} deletes failed, first: ${pass.failures[0]}`);
+    }
     const remaining = Object.entries(pass.remaining);
     if (remaining.length > 0) {
       const nowMs = this.clock.nowMs();
@@ -86,13 +97,12 @@ export class NamespaceController extends QueueController {
       this.enqueueAfter(key, waitMs);
       return;
     }
-    await this.finalize(ns);
+    await this.finalize(current);
   }
 
   /** Deletes what is in the namespace and not already being deleted; counts what is still there. */
   async deleteContents(namespace: string): Promise<ContentsPass> {
-    const pass: ContentsPass = { deleted: {}, remaining: {}, latestDeadlineMs: undefined };
-    const failures: string[] = [];
+    const pass: ContentsPass = { deleted: {}, remaining: {}, finalizers: {}, failures: [], latestDeadlineMs: undefined };
     for (const info of this.kinds) {
       let cont: string | undefined;
       do {
@@ -106,17 +116,15 @@ export class NamespaceController extends QueueController {
               if (r.sent) pass.deleted[info.resource] = (pass.deleted[info.resource] ?? 0) + 1;
               if (r.stillThere === undefined) return;
               pass.remaining[info.resource] = (pass.remaining[info.resource] ?? 0) + 1;
+              for (const fin of r.stillThere.metadata?.finalizers ?? []) pass.finalizers[fin] = (pass.finalizers[fin] ?? 0) + 1;
               const deadline = parseTimeMs(r.stillThere.metadata?.deletionTimestamp);
               if (deadline !== undefined) pass.latestDeadlineMs = Math.max(pass.latestDeadlineMs ?? deadline, deadline);
             } catch (err) {
-              failures.push(`${info.resource} "${o.metadata?.name}": ${message(err)}`);
+              if (pass.failures.length < MAX_FAILURES_KEPT) pass.failures.push(`${info.resource} "${o.metadata?.name}": ${message(err)}`);
             }
           }));
         }
       } while (cont);
-    }
-    if (failures.length > 0) {
-      throw new Error(`Cannot delete the contents of namespace ${JSON.stringify(namespace)}: ${failures.length} deletes failed, first: ${failures[0]}`);
     }
     return pass;
   }
@@ -132,6 +140,19 @@ export class NamespaceController extends QueueController {
       // Changed under us (a lost race, a new object of that name): the next pass looks again.
       if (isApiError(err, 'Conflict')) return { sent: false, stillThere: o };
       throw err;
+    }
+  }
+
+  /** Reports the pass in the namespace's conditions (written only when they change); returns the namespace as now stored. */
+  private async writeConditions(ns: Namespace, pass: ContentsPass): Promise<Namespace> {
+    const conditions = mergeConditions(ns.status?.conditions ?? [], namespaceConditions(pass), this.clock.nowMs());
+    if (conditions === undefined) return ns;
+    try {
+      return await this.client.updateStatus<Namespace>({ ...ns, status: { phase: ns.status?.phase ?? 'Terminating', conditions } });
+    } catch (err) {
+      // Conditions are a report: a conflict only means the next pass writes them.
+      if (!isApiError(err, 'Conflict') && !isApiError(err, 'NotFound')) throw err;
+      return ns;
     }
   }
 
