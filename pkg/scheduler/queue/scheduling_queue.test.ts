@@ -91,7 +91,7 @@ test("a pod moved by an event while still in its backoff goes to backoffQ, then 
   q.close();
 });
 
-test("an event during an attempt sends the failed pod to backoff instead of parking it", async () => {
+test("an event during an attempt that may help the pod sends it to backoff instead of parking it", async () => {
   const { q } = setup();
   q.add(makePod({ name: "p" }));
   const p = q.tryPop()!;
@@ -99,6 +99,31 @@ test("an event during an attempt sends the failed pod to backoff instead of park
   q.moveAllToActiveOrBackoffQueue("Node", ["Add"]);
   q.addUnschedulableIfNotPresent(p, new Set(["NodeResourcesFit"]), cycle);
   assert.equal(q.placeOf(p.podInfo.key), "backoff");
+});
+
+test("an event during an attempt that cannot help the pod leaves it parked", async () => {
+  const { q } = setup();
+  q.add(makePod({ name: "p" }));
+  const p = q.tryPop()!;
+  const cycle = q.currentCycle;
+  // Pods being bound and relabelled elsewhere do not free cpu.
+  q.moveAllToActiveOrBackoffQueue("Pod", ["Add"]);
+  q.moveAllToActiveOrBackoffQueue("Pod", ["UpdatePodLabel"]);
+  q.addUnschedulableIfNotPresent(p, new Set(["NodeResourcesFit"]), cycle);
+  assert.equal(q.placeOf(p.podInfo.key), "unschedulable");
+});
+
+test("an event before the attempt began does not count for it", async () => {
+  const { q } = setup();
+  q.add(makePod({ name: "a" }));
+  q.add(makePod({ name: "b" }));
+  const a = q.tryPop()!;
+  q.moveAllToActiveOrBackoffQueue("Pod", ["Delete"]);
+  q.addUnschedulableIfNotPresent(a, new Set(["NodeResourcesFit"]), q.currentCycle);
+  assert.equal(q.placeOf(a.podInfo.key), "backoff", "a was in flight during the delete");
+  const b = q.tryPop()!;
+  q.addUnschedulableIfNotPresent(b, new Set(["NodeResourcesFit"]), q.currentCycle);
+  assert.equal(q.placeOf(b.podInfo.key), "unschedulable", "b was popped after it");
 });
 
 test("parked pods older than 5 minutes are flushed back by the 30 s timer", async () => {

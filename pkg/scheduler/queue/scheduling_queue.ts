@@ -4,8 +4,10 @@
 //   unschedulable  rejected by plugins, parked until a cluster event one of those plugins
 //                  registered for (EventsToRegister) may help, or until it has waited 5 minutes.
 // Popped pods are "in flight" until the scheduler says how the attempt ended. A cluster event that
-// arrives while a pod is in flight sends that pod to backoff rather than parking it, since the
-// event may have made room the attempt did not see (Kubernetes' moveRequestCycle).
+// arrives while a pod is in flight and that may help it (by its rejecting plugins' registrations)
+// sends it to backoff rather than parking it, since the attempt did not see that event (Kubernetes'
+// in-flight events). Events that cannot help it, such as the status updates of running pods, do
+// not, so a busy cluster does not turn parked pods into pods retried every few seconds.
 // All timing comes from the injected Clock: two timers flush the backoff and the parked pods.
 
 import type { Clock, TimerHandle } from "../../../raft/node/ports.js";
@@ -52,6 +54,8 @@ export interface PendingCounts {
 }
 
 const NO_PLUGINS: ReadonlySet<string> = new Set();
+/** Distinct (resource, actions) combinations remembered for in-flight pods. */
+const MAX_EVENT_KINDS = 64;
 
 /** Higher priority first; among equals, the one that entered the queue first. */
 function activeLess(a: QueuedPodInfo, b: QueuedPodInfo): boolean {
@@ -86,8 +90,8 @@ export class SchedulingQueue {
   private readonly inFlight = new Map<string, QueuedPodInfo>();
   /** Counts pops: the cycle number of the latest attempt. */
   private schedulingCycle = 0;
-  /** The cycle during which the latest cluster event moved pods. */
-  private moveRequestCycle = -1;
+  /** Each kind of cluster event with the scheduling cycle it last happened in (a handful of kinds). */
+  private readonly recentEvents = new Map<string, { resource: ClusterResource; actions: readonly ActionType[]; cycle: number }>();
   private waiter: (() => void) | undefined;
   private closed = false;
   private backoffTimer: TimerHandle | undefined;
@@ -250,18 +254,35 @@ export class SchedulingQueue {
     this.inFlight.delete(key);
     q.unschedulablePlugins = rejectedBy;
     q.timestampMs = this.clock.nowMs();
-    if (rejectedBy.size === 0 || this.moveRequestCycle >= podSchedulingCycle) {
+    if (rejectedBy.size === 0 || this.helpedSince(rejectedBy, podSchedulingCycle)) {
       this.backoff.set(key, q);
       return;
     }
     this.unschedulable.set(key, q);
   }
 
+  /** Whether an event that may help a pod rejected by these plugins came at or after this cycle. */
+  private helpedSince(rejectedBy: ReadonlySet<string>, cycle: number): boolean {
+    for (const e of this.recentEvents.values()) {
+      if (e.cycle >= cycle && eventMayHelp(this.fwk, rejectedBy, e.resource, e.actions)) return true;
+    }
+    return false;
+  }
+
   /** A cluster event: parked pods that one of their rejecting plugins says it may help go back. */
   moveAllToActiveOrBackoffQueue(resource: ClusterResource, actions: readonly ActionType[]): void {
     if (actions.length === 0) return;
-    // Pods in flight did not see this event: if they fail, they go to backoff, not parked.
-    this.moveRequestCycle = this.schedulingCycle;
+    // Pods in flight did not see this event: if it may help them and they fail, they go to backoff.
+    if (this.inFlight.size > 0) {
+      const kind = `${resource}:${actions.join(",")}`;
+      const e = this.recentEvents.get(kind);
+      if (e !== undefined) e.cycle = this.schedulingCycle;
+      else {
+        // The kinds are few (resource times combinations of actions); the bound is only a guard.
+        if (this.recentEvents.size >= MAX_EVENT_KINDS) this.recentEvents.clear();
+        this.recentEvents.set(kind, { resource, actions, cycle: this.schedulingCycle });
+      }
+    }
     if (this.unschedulable.size === 0) return;
     for (const [key, q] of this.unschedulable) {
       if (!eventMayHelp(this.fwk, q.unschedulablePlugins, resource, actions)) continue;
