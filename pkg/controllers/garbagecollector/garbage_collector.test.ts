@@ -195,3 +195,25 @@ test('running, a background delete of a Deployment cascades to its ReplicaSet an
   assert.deepEqual(f.client.takeSummary(), ['delete replicasets default/web-abc', 'delete pods default/web-abc-1']);
   assert.equal(await exists('pods', 'web-abc-1'), undefined);
 });
+
+test('an owner of a kind this cluster does not serve counts as gone', async () => {
+  await setup();
+  const p = podOwnedBy('a');
+  p.metadata!.ownerReferences = [{ apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'uid-widget', controller: true, blockOwnerDeletion: false }];
+  await f.server.create({ object: p });
+  await f.synced();
+  await gc!.syncKey('pods|default/a');
+  assert.deepEqual(f.client.takeSummary(), ['delete pods default/a']);
+});
+
+test('a cluster-scoped object naming a namespaced owner is reported and collected', async () => {
+  await setup();
+  const rs = await f.server.create({ object: replicaSet('web') });
+  const pv = obj({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv1' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/pv1' } } });
+  pv.metadata!.ownerReferences = [{ ...newControllerRef(rs, RS), controller: false }];
+  await f.server.create({ object: pv });
+  await f.synced();
+  await gc!.syncKey('persistentvolumes|pv1');
+  assert.deepEqual(f.client.takeSummary(), ['delete persistentvolumes pv1']);
+  assert.match(f.events.take()[0], /^Warning OwnerRefInvalidNamespace /);
+});

@@ -280,3 +280,28 @@ test('running, the controller scales up and down through its informers and creat
   assert.equal(f.client.actions.filter((a) => a.verb === 'create').length, 5, 'no pod created twice');
   assert.match(await registry.metrics(), /navarch_controller_sync_duration_seconds_count\{controller="replicaset",result="success"\} \d+/);
 });
+
+test('a create whose outcome is unknown (Unavailable) stays expected, so the next sync does not create again', async () => {
+  f = await fixture();
+  const recording = f.client;
+  let first = true;
+  // The first create reaches the store but its answer is lost, as when a master dies mid-request.
+  const lossy: ObjectClient = Object.assign(Object.create(recording) as RecordingClient, {
+    async create<T extends KubeObject>(o: T): Promise<T> {
+      const created = await recording.create(o);
+      if (first) {
+        first = false;
+        throw new ApiError('Unavailable', 'no master answered');
+      }
+      return created;
+    },
+  });
+  controller = new ReplicaSetController({ client: lossy, informers: f.factory, events: f.events, clock: f.clock, logger: { warn: () => {} } });
+  await f.server.create({ object: replicaSet('web', 1) });
+  await f.synced();
+  f.factory.informer('pods').stop();
+  await assert.rejects(controller.syncKey('default/web'), /no master answered/);
+  assert.deepEqual(controller.expectations.pending('default/web'), { adds: 1, deletes: [] });
+  await controller.syncKey('default/web');
+  assert.equal(f.client.takeSummary().filter((a) => a.startsWith('create')).length, 1, 'one create in all');
+});
