@@ -175,17 +175,17 @@ describe('NodeLifecycleController', () => {
     const nodeEvents = (await c.server.list({ resource: 'events', namespace: 'default', fieldSelector: 'involvedObject.kind=Node,involvedObject.name=node-1' })).items as Event[];
     assert.deepEqual(nodeEvents.map((e) => `${e.reason} ${e.message}`), ['NodeNotReady Node node-1 status is now: NodeNotReady']);
 
-    // The agent comes back: its lease moves again and it posts Ready=True.
+    // The agent comes back: its lease moves again (it does not re-post its status).
     c.alive.add('node-1');
     await c.advance(1000);
-    await c.postReady('node-1', 'True');
-    await c.advance(1000);
     const back = await c.node('node-1');
-    assert.equal(ready(back)?.status, 'True');
+    assert.deepEqual({ status: ready(back)?.status, reason: ready(back)?.reason }, { status: 'True', reason: 'KubeletReady' }, 'Ready as the node last reported it');
     assert.deepEqual(taints(back), []);
     await c.advance(60_000);
     assert.deepEqual(await c.podNames(), ['elsewhere', 'forever']);
     assert.equal(ready(await c.node('node-1'))?.status, 'True', 'a renewed lease keeps it Ready');
+    const nodeEventsAfter = (await c.server.list({ resource: 'events', namespace: 'default', fieldSelector: 'involvedObject.kind=Node,involvedObject.name=node-1' })).items as Event[];
+    assert.deepEqual(nodeEventsAfter.map((e) => e.reason).sort(), ['NodeNotReady', 'NodeReady']);
     assert.match(await c.registry.metrics(), /navarch_controller_sync_duration_seconds_count\{controller="node-lifecycle",result="success"\} [1-9]/);
     assert.match(await c.registry.metrics(), /taint_eviction_controller_pod_deletions_total 2/);
   });

@@ -55,6 +55,8 @@ interface NodeHealth {
   probeMs: number;
   heartbeat: string | undefined;
   renewTime: string | undefined;
+  /** What the node had reported when we marked it Unknown, and when: restored if only its Lease comes back. */
+  beforeUnknown?: { conditions: NodeCondition[]; atMs: number };
 }
 
 const evictionsByRegistry = new WeakMap<Registry, Counter>();
@@ -134,11 +136,17 @@ export class NodeLifecycleController extends QueueController {
 
     const probeMs = this.observeHealth(node, now);
     const dueMs = probeMs + this.nodeMonitorGracePeriodMs;
+    const h = this.health.get(name)!;
     if (now >= dueMs) {
+      const before = node.status?.conditions ?? [];
       current = await this.markUnknown(current, now);
+      if (current !== node && readyCondition(node)?.status !== 'Unknown') h.beforeUnknown = { conditions: before, atMs: now };
       // Our own write is not a heartbeat (it may fill in a Ready condition the node never posted).
-      this.health.get(name)!.heartbeat = readyCondition(current)?.lastHeartbeatTime;
-    } else next = dueMs;
+      h.heartbeat = readyCondition(current)?.lastHeartbeatTime;
+    } else {
+      next = dueMs;
+      current = await this.restoreIfBack(current, h, now);
+    }
 
     const tainted = await this.reconcileTaints(current, now);
     current = tainted.node;
@@ -185,6 +193,35 @@ export class NodeLifecycleController extends QueueController {
     if (!changed) return node;
     const written = await this.client.patch<Node>('nodes', undefined, node.metadata!.name!, 'merge', { metadata: { resourceVersion: node.metadata?.resourceVersion }, status: { conditions } }, { subresource: 'status' });
     this.recorder.event(written, 'Normal', 'NodeNotReady', `Node ${node.metadata!.name} status is now: NodeNotReady`);
+    return written;
+  }
+
+  /**
+   * The node's Lease moves again while its conditions are still the Unknown we wrote: the agent is
+   * back (a late renewal, a network blip) but has not re-posted its status. Its conditions return
+   * to what it last reported, so a blip does not cost its pods. (Kubernetes waits for the kubelet,
+   * which re-posts within 10 s; an agent that does so overwrites this.) Not after a failover: a new
+   * leader never saw the earlier report, and waits for the node.
+   */
+  private async restoreIfBack(node: Node, h: NodeHealth, now: number): Promise<Node> {
+    const ready = readyCondition(node);
+    const saved = h.beforeUnknown;
+    if (saved === undefined) return node;
+    if (ready?.status !== 'Unknown' || ready.reason !== 'NodeStatusUnknown') {
+      h.beforeUnknown = undefined;
+      return node;
+    }
+    if (h.probeMs <= saved.atMs) return node;
+    const at = formatTimeMs(now);
+    const byType = new Map(saved.conditions.map((c) => [c.type, c]));
+    const conditions = (node.status?.conditions ?? []).map((c) => {
+      const was = byType.get(c.type);
+      if (was === undefined || c.status !== 'Unknown' || c.reason !== 'NodeStatusUnknown') return c;
+      return { ...was, lastHeartbeatTime: c.lastHeartbeatTime, lastTransitionTime: at };
+    });
+    const written = await this.client.patch<Node>('nodes', undefined, node.metadata!.name!, 'merge', { metadata: { resourceVersion: node.metadata?.resourceVersion }, status: { conditions } }, { subresource: 'status' });
+    h.beforeUnknown = undefined;
+    if (readyCondition(written)?.status === 'True') this.recorder.event(written, 'Normal', 'NodeReady', `Node ${node.metadata!.name} status is now: NodeReady`);
     return written;
   }
 
