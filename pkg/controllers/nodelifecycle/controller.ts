@@ -4,7 +4,8 @@
 // unreachable taints; a node reporting Ready=False gets the not-ready taints. NoExecute taints
 // are added at a bounded rate per zone (disruption.ts). Pods on a node with NoExecute taints are
 // deleted once their tolerationSeconds have run out (taints.ts); until then their Ready condition
-// is False. When the node is Ready again the taints go.
+// is False. When the node is Ready again the taints go: when it reports so, or when only its Lease
+// comes back after we marked it Unknown (restoreIfBack: its last report is restored).
 //
 // Staleness is measured as Kubernetes' nodeHealthData does: on this controller's clock, from the
 // moment it saw the Lease's renewTime (or the Ready heartbeat) change, never by comparing the
