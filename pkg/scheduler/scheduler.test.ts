@@ -38,8 +38,9 @@ afterEach(async () => {
   env = undefined;
 });
 
-async function start(o: { binder?: (real: Binder, t: TestServer) => Binder; options?: SchedulerOptions } = {}): Promise<Env> {
+async function start(o: { binder?: (real: Binder, t: TestServer) => Binder; options?: SchedulerOptions; before?: (t: TestServer) => Promise<void> } = {}): Promise<Env> {
   const t = await testServer();
+  await o.before?.(t);
   const clock = new FakeClock();
   const client = new RecordingClient(t.server);
   const recorder = new RecordingEventRecorder();
@@ -237,6 +238,44 @@ test("a high-priority pod preempts a lower-priority one: victim evicted, nominat
   assert.equal(await nodeOf(e, "sneaky"), "");
   // The agent finishes the victim: the pod is gone, and "high" fits.
   await e.t.server.delete({ resource: "pods", namespace: "default", name: "low", gracePeriodSeconds: 0 });
+  await e.clock.advance(2000);
+  await boundWithin(e, ["high"]);
+  assert.equal(await nodeOf(e, "high"), "n0");
+});
+
+test("a parked pod that is deleted leaves the queue", async () => {
+  const e = await start();
+  await addNode(e, { name: "n0", cpu: "1" });
+  await addPod(e, { name: "big", cpu: "2" });
+  await eventually("parked", () => e.scheduler.queue.pendingCounts().unschedulable === 1);
+  await e.t.server.delete({ resource: "pods", namespace: "default", name: "big" });
+  await eventually("gone from the queue", () => e.scheduler.queue.size === 0);
+  assert.equal(await metricValue(e, "scheduler_pending_pods", { queue: "unschedulable" }), 0);
+});
+
+test("a nomination written before a failover still holds the room on its node", async () => {
+  const e = await start({
+    before: async (t) => {
+      await t.server.create({ object: makeNode({ name: "n0", cpu: "4" }) });
+      const victim = makePod({ name: "victim", cpu: "3", nodeName: "n0" });
+      victim.metadata!.uid = undefined;
+      await t.server.create({ object: victim });
+      // Being evicted: it still holds its cpu until the agent reports it gone.
+      await t.server.delete({ resource: "pods", namespace: "default", name: "victim" });
+      const high = makePod({ name: "high", cpu: "3", priority: 1000 });
+      high.metadata!.uid = undefined;
+      const created = (await t.server.create({ object: high })) as Pod;
+      created.status = { ...created.status!, nominatedNodeName: "n0" };
+      await t.server.updateStatus({ object: created });
+    },
+  });
+  await eventually("high's attempt", () => e.recorder.events.length === 1);
+  // 1 cpu is free beside the terminating victim, but it is high's once the victim goes.
+  await addPod(e, { name: "sneaky", cpu: "1" });
+  await eventually("sneaky's attempt", () => e.recorder.events.length === 2);
+  assert.match(e.recorder.events[1], /^Warning FailedScheduling 0\/1 nodes are available: 1 Insufficient cpu\./);
+  assert.equal(await nodeOf(e, "sneaky"), "");
+  await e.t.server.delete({ resource: "pods", namespace: "default", name: "victim", gracePeriodSeconds: 0 });
   await e.clock.advance(2000);
   await boundWithin(e, ["high"]);
   assert.equal(await nodeOf(e, "high"), "n0");

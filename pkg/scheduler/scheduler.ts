@@ -100,6 +100,7 @@ export class Scheduler {
   private started = false;
   private stopped = false;
   private informers: { pods: SharedInformer<Pod>; nodes: SharedInformer<Node>; namespaces: SharedInformer<Namespace> } | undefined;
+  private readonly pendingSource = () => this.queue.pendingCounts();
   /** Pods the full queue refused; counted for the log. */
   private refused = 0;
 
@@ -159,7 +160,7 @@ export class Scheduler {
     f.start();
     await Promise.all([pods, nodes, namespaces].map((i) => i.waitForSync({ timeoutMs: this.syncTimeoutMs })));
     if (this.stopped) return;
-    this.metrics.pendingSource = () => this.queue.pendingCounts();
+    this.metrics.pendingSource = this.pendingSource;
     this.queue.run();
     this.cache.run();
     this.loopDone = this.loop();
@@ -170,6 +171,7 @@ export class Scheduler {
     if (this.stopped) return;
     this.stopped = true;
     for (const r of this.registrations.splice(0)) r.remove();
+    if (this.metrics.pendingSource === this.pendingSource) this.metrics.pendingSource = undefined;
     this.queue.close();
     this.cache.stop();
     this.wakeLoop();
