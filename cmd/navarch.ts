@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { runHollow } from './hollow.js';
 import { runKvMember } from './kv_member.js';
 import { runMaster } from './master.js';
+import { runControllers } from './controllers.js';
+import { runScheduler } from './scheduler.js';
 import { runDown } from './up/down.js';
 import { runUp } from './up/up.js';
 
@@ -33,7 +35,36 @@ program
   .option('--tick-ms <ms>', 'Raft tick length')
   .option('--snapshot-entries <n>', 'snapshot after this many applied entries')
   .option('--quota-bytes <n>', 'store space quota')
-  .action((flags) => runMaster(flags));
+  .option('--no-scheduler', 'do not run the scheduler in this master (config: scheduler: false)')
+  .option('--no-controllers', 'do not run the controller manager in this master (config: controllers: false)')
+  .option('--lease-duration-ms <ms>', 'scheduler and controller manager leases: a holder silent this long is replaced (default 3000)')
+  .option('--renew-deadline-ms <ms>', 'a leader that cannot renew within this gives up (default 2000)')
+  .option('--retry-period-ms <ms>', 'how often leases are renewed or tried (default 1000)')
+  .option('--node-monitor-grace-period-ms <ms>', 'a node whose Lease stops this long is Unknown and tainted (default 10000)')
+  .option('--default-toleration-seconds <s>', 'pods on an unreachable or not-ready node are evicted after this (default 20)')
+  .action((flags, cmd: Command) => {
+    // Defaults of --no-x flags must not hide the config file's value.
+    for (const k of ['scheduler', 'controllers']) if (cmd.getOptionValueSource(k) === 'default') delete flags[k];
+    return runMaster(flags);
+  });
+
+const componentCommand = (name: string, description: string): Command =>
+  program
+    .command(name)
+    .description(description)
+    .option('--server <endpoints|file>', 'the masters: host:port[,host:port...] or a navctl config file (default: where navctl looks)')
+    .option('--name <name>', 'identity prefix in the lease (default: the host name)')
+    .option('--metrics-port <port>', 'serve /metrics on 127.0.0.1:<port> (0: any free port)')
+    .option('--lease-duration-ms <ms>', 'a lease holder silent this long is replaced (default 3000)')
+    .option('--renew-deadline-ms <ms>', 'a leader that cannot renew within this gives up (default 2000)')
+    .option('--retry-period-ms <ms>', 'how often the lease is renewed or tried (default 1000)');
+
+componentCommand('scheduler', 'run the scheduler against remote masters, active while it holds the kube-system/kube-scheduler Lease').action((flags) => runScheduler(flags));
+
+componentCommand('controllers', 'run the controller manager (ReplicaSet, Deployment, garbage collector, namespace, node lifecycle) against remote masters, active while it holds the kube-system/kube-controller-manager Lease')
+  .option('--node-monitor-grace-period-ms <ms>', 'a node whose Lease stops this long is Unknown and tainted (default 10000)')
+  .option('--default-toleration-seconds <s>', 'pods on an unreachable or not-ready node are evicted after this (default 20)')
+  .action((flags) => runControllers(flags));
 
 program
   .command('hollow')
@@ -55,6 +86,7 @@ program
   .description('start a local cluster of masters on 127.0.0.1 (or bring a stopped one back with its data) and run the demo')
   .option('--dir <dir>', 'where data, logs, cluster.json and navctl.yaml go', '.navarch')
   .option('--masters <n>', 'number of masters, 1 to 7 (default: as many as the cluster in --dir had, else 3)')
+  .option('--hollow-nodes <n>', 'also run N hollow nodes (simulated agents) in one navarch hollow process (default: as many as the cluster in --dir had)')
   .action((flags) => runUp(flags));
 
 program

@@ -21,11 +21,21 @@ export interface MasterRecord {
   log: string;
 }
 
+/** The `navarch hollow` process `up --hollow-nodes N` started. */
+export interface HollowRecord {
+  pid: number;
+  nodes: number;
+  /** The --server it was given (also how `down` recognises it). */
+  server: string;
+  log: string;
+}
+
 export interface ClusterFile {
   createdAt: string;
   /** Absolute. */
   dir: string;
   masters: MasterRecord[];
+  hollow?: HollowRecord;
 }
 
 /** "1 master", "3 masters". */
@@ -57,6 +67,14 @@ export function readClusterFile(file: string): ClusterFile {
     for (const k of ['raft', 'client', 'metrics'] as const) if (typeof m[k] !== 'string' || !ADDRESS.test(m[k])) throw bad(`${at}.${k} must be 127.0.0.1:<port>`);
     for (const k of ['dataDir', 'log'] as const) if (typeof m[k] !== 'string' || m[k] === '') throw bad(`${at}.${k} must be a path`);
   });
+  const h = f.hollow;
+  if (h !== undefined) {
+    if (typeof h !== 'object' || h === null) throw bad('hollow must be an object');
+    if (!Number.isSafeInteger(h.pid) || h.pid <= 0) throw bad('hollow.pid must be a positive integer');
+    if (!Number.isSafeInteger(h.nodes) || h.nodes <= 0) throw bad('hollow.nodes must be a positive integer');
+    if (typeof h.server !== 'string' || h.server === '') throw bad('hollow.server must be the masters\' addresses');
+    if (typeof h.log !== 'string' || h.log === '') throw bad('hollow.log must be a path');
+  }
   return f as ClusterFile;
 }
 
@@ -88,6 +106,19 @@ export function writeNavctlConfig(dir: string, endpoints: readonly string[]): vo
 /** cluster.json → cluster.json.stopped (the record of the ports for the next `up`). */
 export function moveClusterFileAside(dir: string): void {
   if (existsSync(clusterFilePath(dir))) renameSync(clusterFilePath(dir), stoppedFilePath(dir));
+}
+
+/** True when pid is a live `navarch hollow` process started with --server `server` (not a reused PID). */
+export function isOurHollow(pid: number, server: string): boolean {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return false;
+  }
+  const args = cmdline.split('\0');
+  const at = args.indexOf('--server');
+  return args.some((a) => a.includes('navarch')) && args.includes('hollow') && at >= 0 && args[at + 1] === server;
 }
 
 /**

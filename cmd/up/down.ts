@@ -5,7 +5,7 @@
 
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { clusterFilePath, isLegacyKvFile, isOurMaster, moveClusterFileAside, readClusterFile, stoppedFilePath, type MasterRecord, mastersText } from './cluster_file.js';
+import { clusterFilePath, isLegacyKvFile, isOurHollow, isOurMaster, moveClusterFileAside, readClusterFile, stoppedFilePath, type HollowRecord, type MasterRecord, mastersText } from './cluster_file.js';
 
 export interface DownFlags {
   dir: string;
@@ -57,6 +57,11 @@ export async function stopMasters(
   return running.length;
 }
 
+/** Stops the `navarch hollow` process `up --hollow-nodes` started, if it still runs. */
+export function stopHollow(h: HollowRecord, out: (line: string) => void): Promise<number> {
+  return stopMasters([{ name: 'hollow', pid: h.pid, dataDir: '' }], out, { ours: () => isOurHollow(h.pid, h.server), count: () => `the hollow process (${h.nodes} nodes)` });
+}
+
 /** Only a directory `navarch up` made is deleted: one with a cluster record in it. */
 function purge(dir: string, out: (line: string) => void): void {
   if (!existsSync(dir)) return;
@@ -91,6 +96,10 @@ export async function runDown(flags: DownFlags, out: (line: string) => void = (l
     return;
   }
   const record = readClusterFile(file);
+  if (record.hollow) {
+    out(`stopping the hollow nodes' process recorded in ${file}`);
+    await stopHollow(record.hollow, out);
+  }
   out(`stopping ${mastersText(record.masters.length)} recorded in ${file}`);
   await stopMasters(record.masters, out, { termTimeoutMs: flags.termTimeoutMs });
   if (flags.purge) {

@@ -10,7 +10,8 @@ import { join, relative, resolve } from 'node:path';
 import { LocalMasterCluster, type MasterAddresses } from '../../pkg/localcluster/master_cluster.js';
 import { clusterFilePath, isLegacyKvFile, isOurMaster, moveClusterFileAside, navctlConfigPath, readClusterFile, stoppedFilePath, writeClusterFile, writeNavctlConfig, type ClusterFile, mastersText } from './cluster_file.js';
 import { runDemo } from './demo.js';
-import { stopMasters } from './down.js';
+import { stopHollow, stopMasters } from './down.js';
+import { parseHollowNodes, startHollow, waitHollowReady } from './hollow.js';
 
 export interface UpFlags {
   dir: string;
@@ -18,6 +19,8 @@ export interface UpFlags {
   masters?: string;
   /** How long the masters get to agree on a leader. @default 60000 */
   leaderTimeoutMs?: number;
+  /** Also run a `navarch hollow` process with this many nodes (default: as many as the cluster in D had). */
+  hollowNodes?: string;
 }
 
 export const MAX_MASTERS = 7;
@@ -136,6 +139,7 @@ export function usage(record: ClusterFile, leaderId: number): string[] {
     ...commands('metrics (Prometheus text; one endpoint per master, in the table above):', [
       [`curl -s http://${record.masters[0].metrics}/metrics | grep -E '^(apiserver_request_total|navarch_raft_(term|commit_index|leader_changes))'`],
     ]),
+    ...(record.hollow ? commands(`hollow nodes (${record.hollow.nodes}, navarch hollow pid ${record.hollow.pid}):`, [[`${navctl} get nodes`], [`tail -f ${show(record.hollow.log)}`]]) : []),
     ...commands('logs (JSON lines):', [[`tail -f ${dir}/master-*.log`]]),
     ...commands('stop:', [
       defaultDir ? ['make down', 'keeps the data: make up brings the same cluster back'] : [`./bin/navarch.js down --dir ${dir}`, `keeps the data: navarch up --dir ${dir} brings it back`],
@@ -146,6 +150,7 @@ export function usage(record: ClusterFile, leaderId: number): string[] {
 
 export async function runUp(flags: UpFlags, out: Out = (l) => process.stdout.write(`${l}\n`)): Promise<void> {
   const requested = flags.masters === undefined ? undefined : parseMasters(flags.masters);
+  const hollowRequested = flags.hollowNodes === undefined ? undefined : parseHollowNodes(flags.hollowNodes);
   const dir = resolve(flags.dir);
   mkdirSync(dir, { recursive: true });
   const previous = previousCluster(dir, out);
@@ -196,6 +201,21 @@ export async function runUp(flags: UpFlags, out: Out = (l) => process.stdout.wri
     await stopMasters(record.masters, out);
     moveClusterFileAside(dir);
     throw new Error(`The cluster did not come up: ${(e as Error).message}; the logs above and in ${dir} say why`);
+  }
+  // A hollow process left from a run whose masters died would register the same nodes twice.
+  if (previous?.hollow) await stopHollow(previous.hollow, out);
+  const hollowNodes = hollowRequested ?? previous?.hollow?.nodes;
+  if (hollowNodes !== undefined) {
+    record.hollow = startHollow(dir, record.masters.map((m) => m.client), hollowNodes);
+    writeClusterFile(record);
+    out(`starting ${hollowNodes} hollow nodes (navarch hollow, pid ${record.hollow.pid}, log ${record.hollow.log})`);
+    try {
+      await waitHollowReady(record.hollow, 60_000 + hollowNodes * 20);
+    } catch (e) {
+      await stopHollow(record.hollow, out);
+      throw new Error(`${(e as Error).message}\nThe masters are still running: stop them with "navarch down --dir ${dir}"`);
+    }
+    out(`${hollowNodes} hollow nodes registered`);
   }
   const leader = record.masters.find((m) => m.id === leaderId)!;
   out(`${mastersText(n)} up in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${leader.name} leads${n === 1 ? ' (a single-master cluster)' : ''}`);
