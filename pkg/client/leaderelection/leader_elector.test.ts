@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import type { KubeObject, Lease } from '../../api/registry.js';
+import { ApiError, isApiError } from '../../apiserver/api_error.js';
+import { obj, testServer } from '../../apiserver/test_util.js';
+import { RecordingClient } from '../../controllers/testing/recording_client.js';
+import type { NavarchClient } from '../client.js';
+import { FakeClock } from '../testing/fake_clock.js';
+import { eventually } from '../testing/settle.js';
+import { LeaderElector, type LeaseClient, type LeadingContext } from './mod.js';
+
+// Both clients the elector is meant to run on satisfy its interface.
+null as unknown as NavarchClient satisfies LeaseClient;
+null as unknown as RecordingClient satisfies LeaseClient;
+
+const LEASE = { leaseNamespace: 'kube-system', leaseName: 'kube-scheduler' };
+
+/** A candidate with its own clock (so a test can pause it), registry and a log of callbacks. */
+function candidate(client: LeaseClient, identity: string, clock = new FakeClock(0)) {
+  const events: string[] = [];
+  const leading: LeadingContext[] = [];
+  const registry = new Registry();
+  const elector = new LeaderElector({
+    client,
+    clock,
+    ...LEASE,
+    identity,
+    registry,
+    callbacks: {
+      onStartedLeading: (ctx) => {
+        leading.push(ctx);
+        events.push(`started ${ctx.token.leaseTransitions}`);
+      },
+      onStoppedLeading: () => void events.push('stopped'),
+      onNewLeader: (id) => void events.push(`leader ${id}`),
+    },
+  });
+  const gauge = async () => (await registry.getSingleMetric('leader_election_master_status')!.get()).values.find((v) => v.labels.name === 'kube-scheduler')?.value;
+  return { elector, clock, events, leading, gauge };
+}
+
+async function cluster() {
+  const t = await testServer({ namespaces: ['default', 'kube-system'] });
+  const client = new RecordingClient(t.server);
+  const lease = () => t.server.get({ resource: 'leases', namespace: 'kube-system', name: 'kube-scheduler' }) as Promise<Lease>;
+  return { ...t, client, lease };
+}
+
+const configMap = (name: string): KubeObject => obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' } });
+
+describe('LeaderElector', () => {
+  it('acquires a missing lease: creates it with itself as holder, transition 0, and starts leading', async () => {
+    const { client, lease } = await cluster();
+    const a = candidate(client, 'm1', new FakeClock(Date.UTC(2026, 0, 2, 3, 4, 5, 250)));
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    const l = await lease();
+    assert.deepEqual(
+      { ...l.spec },
+      { holderIdentity: 'm1', leaseDurationSeconds: 3, acquireTime: '2026-01-02T03:04:05.250000Z', renewTime: '2026-01-02T03:04:05.250000Z', leaseTransitions: 0, strategy: undefined, preferredHolder: undefined },
+    );
+    assert.deepEqual(a.events, ['leader m1', 'started 0']);
+    assert.deepEqual(a.leading[0].token, { ...LEASE, holderIdentity: 'm1', leaseTransitions: 0 });
+    assert.deepEqual(a.elector.token, a.leading[0].token);
+    assert.equal(await a.gauge(), 1);
+    await a.elector.stop();
+  });
+
+  it('renews every retry period, keeping acquireTime and the transition count', async () => {
+    const { client, lease } = await cluster();
+    const a = candidate(client, 'm1');
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    const first = await lease();
+    await a.clock.advance(1000);
+    const second = await lease();
+    assert.notEqual(second.metadata?.resourceVersion, first.metadata?.resourceVersion);
+    assert.equal(second.spec?.renewTime, '1970-01-01T00:00:01.000000Z');
+    assert.equal(second.spec?.acquireTime, first.spec?.acquireTime);
+    await a.clock.advance(10_000);
+    const later = await lease();
+    assert.equal(later.spec?.renewTime, '1970-01-01T00:00:11.000000Z');
+    assert.equal(later.spec?.leaseTransitions, 0);
+    assert.ok(a.elector.isLeader());
+    assert.deepEqual(a.events, ['leader m1', 'started 0']);
+    await a.elector.stop();
+  });
+
+  it('takes over only after the lease expired by its own clock; the paused old leader loses and its fenced writes are refused', async () => {
+    const { client, lease, server } = await cluster();
+    const a = candidate(client, 'm1');
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    const oldToken = a.elector.token!;
+    await server.create({ object: configMap('by-m1'), fencing: oldToken });
+
+    // m1 pauses (its clock stands still); m2 starts with a clock far ahead: expiry is measured from when m2 saw the record.
+    const b = candidate(client, 'm2', new FakeClock(1_000_000));
+    b.elector.start();
+    await eventually('m2 saw m1', () => b.events.includes('leader m1'));
+    await b.clock.advance(2999);
+    assert.equal(b.elector.isLeader(), false, 'not before a whole lease duration');
+    assert.equal((await lease()).spec?.holderIdentity, 'm1');
+    await b.clock.advance(1);
+    await eventually('m2 leads', () => b.elector.isLeader());
+    const taken = await lease();
+    assert.equal(taken.spec?.holderIdentity, 'm2');
+    assert.equal(taken.spec?.leaseTransitions, 1);
+    assert.deepEqual(b.leading[0].token, { ...LEASE, holderIdentity: 'm2', leaseTransitions: 1 });
+
+    // m1 wakes up still believing it leads: its write is refused before it even notices.
+    assert.equal(a.elector.isLeader(), true);
+    await assert.rejects(server.create({ object: configMap('late'), fencing: oldToken }), (e: unknown) => {
+      assert.ok(isApiError(e, 'Forbidden'));
+      assert.match(e.message, /the lease kube-system\/kube-scheduler is held by "m2" \(transition 1\); this writer's token \(holder "m1", transition 0\) is stale/);
+      return true;
+    });
+    await server.create({ object: configMap('by-m2'), fencing: b.elector.token });
+
+    // Its next renewal finds m2 holding the lease: it steps down and its work's signal aborts.
+    await a.clock.advance(1000);
+    assert.equal(a.elector.isLeader(), false);
+    assert.equal(a.leading[0].signal.aborted, true);
+    assert.deepEqual(a.events, ['leader m1', 'started 0', 'leader m2', 'stopped']);
+    assert.equal(await a.gauge(), 0);
+    assert.equal(await b.gauge(), 1);
+    // It keeps campaigning but never takes a lease m2 keeps renewing.
+    for (let i = 0; i < 5; i++) {
+      await b.clock.advance(1000);
+      await a.clock.advance(1000);
+    }
+    assert.equal(a.elector.isLeader(), false);
+    assert.equal((await lease()).spec?.holderIdentity, 'm2');
+    await a.elector.stop();
+    await b.elector.stop();
+  });
+
+  it('releases the lease on stop, so the next candidate takes over at its next retry instead of after expiry', async () => {
+    const { client, lease } = await cluster();
+    const clock = new FakeClock(0);
+    const a = candidate(client, 'm1', clock);
+    const b = candidate(client, 'm2', clock);
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    b.elector.start();
+    await clock.advance(1000);
+    assert.equal(b.elector.isLeader(), false);
+    await a.elector.stop();
+    assert.deepEqual(a.events, ['leader m1', 'started 0', 'stopped']);
+    assert.equal(a.leading[0].signal.aborted, true);
+    const released = await lease();
+    assert.equal(released.spec?.holderIdentity, '');
+    assert.equal(released.spec?.leaseDurationSeconds, 1);
+    await clock.advance(1000);
+    assert.equal(b.elector.isLeader(), true, 'taken one retry period after the release, not 3 s after the last renewal');
+    assert.equal((await lease()).spec?.leaseTransitions, 1);
+    await b.elector.stop();
+  });
+
+  it('gives up leadership when it cannot renew within the renew deadline, then campaigns again', async () => {
+    const { client, lease } = await cluster();
+    let down = false;
+    const flaky: LeaseClient = {
+      get: (r, ns, n) => (down ? Promise.reject(new ApiError('Unavailable', 'Cannot reach master')) : client.get(r, ns, n)),
+      create: (o) => (down ? Promise.reject(new ApiError('Unavailable', 'Cannot reach master')) : client.create(o)),
+      update: (o) => (down ? Promise.reject(new ApiError('Unavailable', 'Cannot reach master')) : client.update(o)),
+    };
+    const a = candidate(flaky, 'm1');
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    down = true;
+    await a.clock.advance(1999);
+    assert.equal(a.elector.isLeader(), true, 'still within the renew deadline');
+    await a.clock.advance(1);
+    assert.equal(a.elector.isLeader(), false, 'gave up 2 s after its last renewal, before the lease (3 s) expires for others');
+    assert.equal(a.leading[0].signal.aborted, true);
+    down = false;
+    await a.clock.advance(1000);
+    assert.equal(a.elector.isLeader(), true, 'back once the API answers');
+    assert.equal((await lease()).spec?.leaseTransitions, 1, 'a new leadership, so a new token');
+    assert.deepEqual(a.leading.map((l) => l.token.leaseTransitions), [0, 1]);
+    await a.elector.stop();
+  });
+
+  it('refuses timings that cannot work', () => {
+    const base = { client: {} as LeaseClient, clock: new FakeClock(0), ...LEASE, identity: 'm1', callbacks: { onStartedLeading() {} } };
+    assert.throws(() => new LeaderElector({ ...base, leaseDurationMs: 2000, renewDeadlineMs: 2000 }), /leaseDurationMs \(2000\) must be greater than renewDeadlineMs \(2000\)/);
+    assert.throws(() => new LeaderElector({ ...base, renewDeadlineMs: 1000 }), /renewDeadlineMs \(1000\) must be greater than retryPeriodMs \(1000\)/);
+    assert.throws(() => new LeaderElector({ ...base, retryPeriodMs: -1 }), /retryPeriodMs -1: expected a number of ms > 0/);
+    assert.throws(() => new LeaderElector({ ...base, identity: '' }), /identity: expected a non-empty string/);
+  });
+});

@@ -1,0 +1,269 @@
+// Leader election over a Lease object, as client-go's tools/leaderelection does it, on an injected
+// Clock. A candidate takes the lease when it has seen the same record for a whole lease duration
+// (measured on its own clock from when it saw the record change, never by comparing its clock with
+// the holder's), or at once when it is released. The leader renews every retryPeriod and gives up
+// leadership if it cannot renew within renewDeadline. Each acquisition adds one to leaseTransitions,
+// so (holder, transitions) is a fencing token that the API server checks on the leader's writes: a
+// leader that wakes from a pause after another took over cannot write, even before it notices.
+//
+// Unlike client-go's Run, which returns after leadership is lost, the elector goes back to
+// campaigning until stop(); stop() releases a held lease so another candidate takes over at once.
+
+import type { Registry } from 'prom-client';
+import type { Clock, TimerHandle } from '../../../raft/node/ports.js';
+import type { KubeObject, Lease } from '../../api/registry.js';
+import { isApiError } from '../../apiserver/api_error.js';
+import type { FencingToken } from '../../apiserver/fencing.js';
+import { formatMicroTime, leaseWith, recordOf, sameRecord, type LeaderElectionRecord } from './lease_record.js';
+import { leaderElectionStatus } from './metrics.js';
+
+/** The calls the elector makes: satisfied by NavarchClient and by the controllers' RecordingClient. */
+export interface LeaseClient {
+  get<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string): Promise<T>;
+  create<T extends KubeObject>(object: T): Promise<T>;
+  update<T extends KubeObject>(object: T): Promise<T>;
+}
+
+export interface LeadingContext {
+  /** Pass to client.withFencing(token): the API server refuses those writes once this leadership ends. */
+  token: FencingToken;
+  /** Aborts when leadership is lost or the elector stops. */
+  signal: AbortSignal;
+}
+
+export interface LeaderCallbacks {
+  /** Leadership begins: start the work (it may run until `signal` aborts; a returned promise is not awaited). */
+  onStartedLeading(ctx: LeadingContext): void | Promise<void>;
+  /** Leadership ended (lost or stopped). On stop the lease is released after this resolves, so it may wait for the work to end. */
+  onStoppedLeading?(): void | Promise<void>;
+  /** Another (or this) candidate is seen holding the lease. */
+  onNewLeader?(identity: string): void;
+}
+
+export interface LeaderElectorOptions {
+  client: LeaseClient;
+  clock: Clock;
+  leaseNamespace: string;
+  leaseName: string;
+  /** Unique per process (a restarted process must not reuse a live one's identity): e.g. host_uuid. */
+  identity: string;
+  /** How long a lease lasts unrenewed. @default 3000 (client-go: 15000) */
+  leaseDurationMs?: number;
+  /** The leader gives up if it could not renew for this long. @default 2000 (client-go: 10000) */
+  renewDeadlineMs?: number;
+  /** Time between attempts to acquire or renew. @default 1000 (client-go: 2000) */
+  retryPeriodMs?: number;
+  callbacks: LeaderCallbacks;
+  /** Where leader_election_master_status{name} goes. */
+  registry?: Registry;
+  /** The gauge's `name` label. @default leaseName */
+  name?: string;
+  /** Told of failed attempts (API errors), for logs. */
+  onError?: (err: unknown) => void;
+}
+
+const LEASES = 'leases';
+
+export class LeaderElector {
+  private readonly o: Required<Pick<LeaderElectorOptions, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'>> & LeaderElectorOptions;
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private timer: TimerHandle | undefined;
+  /** The last record seen, the lease it came in, and when (by our clock) it was first seen so. */
+  private observed: { record: LeaderElectionRecord; lease: Lease; atMs: number } | undefined;
+  private reportedLeader = '';
+  private leading: { token: FencingToken; abort: AbortController } | undefined;
+  private readonly status: ((leading: boolean) => void) | undefined;
+
+  constructor(options: LeaderElectorOptions) {
+    const o = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 1000, ...options };
+    for (const k of ['leaseDurationMs', 'renewDeadlineMs', 'retryPeriodMs'] as const) {
+      if (!(Number.isFinite(o[k]) && o[k] > 0)) throw new RangeError(`Invalid leader election ${k} ${o[k]}: expected a number of ms > 0`);
+    }
+    if (o.leaseDurationMs <= o.renewDeadlineMs) throw new RangeError(`Invalid leader election timing: leaseDurationMs (${o.leaseDurationMs}) must be greater than renewDeadlineMs (${o.renewDeadlineMs})`);
+    if (o.renewDeadlineMs <= o.retryPeriodMs) throw new RangeError(`Invalid leader election timing: renewDeadlineMs (${o.renewDeadlineMs}) must be greater than retryPeriodMs (${o.retryPeriodMs})`);
+    for (const k of ['leaseNamespace', 'leaseName', 'identity'] as const) {
+      if (typeof o[k] !== 'string' || o[k] === '') throw new RangeError(`Invalid leader election ${k}: expected a non-empty string`);
+    }
+    this.o = o;
+    if (o.registry) {
+      const gauge = leaderElectionStatus(o.registry);
+      const name = o.name ?? o.leaseName;
+      this.status = (leading) => gauge.set({ name }, leading ? 1 : 0);
+      this.status(false);
+    }
+  }
+
+  /** Starts campaigning (once). */
+  start(): void {
+    if (this.stopped) throw new Error('Cannot start a stopped LeaderElector');
+    this.running ??= this.loop();
+  }
+
+  /** Stops campaigning; a leader stops leading (onStoppedLeading) and then releases the lease. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    this.wake?.();
+    await this.running;
+    if (this.leading) {
+      await this.stepDown();
+      await this.release();
+    }
+  }
+
+  isLeader(): boolean {
+    return this.leading !== undefined;
+  }
+
+  /** The fencing token while leading. */
+  get token(): FencingToken | undefined {
+    return this.leading?.token;
+  }
+
+  /** The holder last seen ("" if none or released). */
+  get leader(): string {
+    return this.observed?.record.holderIdentity ?? '';
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      if (!(await this.tryAcquireOrRenew())) {
+        await this.sleep(this.o.retryPeriodMs);
+        continue;
+      }
+      this.becomeLeader();
+      await this.renewWhileLeading();
+      if (this.stopped) return;
+      await this.stepDown();
+    }
+  }
+
+  /** Returns when leadership is lost (not renewed within renewDeadlineMs of the last renewal, or taken) or the elector stops. */
+  private async renewWhileLeading(): Promise<void> {
+    const { clock, retryPeriodMs, renewDeadlineMs } = this.o;
+    let renewedAtMs = clock.nowMs();
+    for (;;) {
+      await this.sleep(retryPeriodMs);
+      for (;;) {
+        if (this.stopped) return;
+        const leftMs = renewedAtMs + renewDeadlineMs - clock.nowMs();
+        if (leftMs <= 0) return;
+        const startedMs = clock.nowMs();
+        if (await this.withDeadline(this.tryAcquireOrRenew(), leftMs)) {
+          renewedAtMs = startedMs;
+          break;
+        }
+        if (this.stopped || this.leader !== this.o.identity) return;
+        await this.sleep(Math.min(retryPeriodMs, Math.max(0, renewedAtMs + renewDeadlineMs - clock.nowMs())));
+      }
+    }
+  }
+
+  private becomeLeader(): void {
+    const record = this.observed!.record;
+    const token: FencingToken = { leaseNamespace: this.o.leaseNamespace, leaseName: this.o.leaseName, holderIdentity: this.o.identity, leaseTransitions: record.leaseTransitions };
+    const abort = new AbortController();
+    this.leading = { token, abort };
+    this.status?.(true);
+    void Promise.resolve()
+      .then(() => this.o.callbacks.onStartedLeading({ token, signal: abort.signal }))
+      .catch((err: unknown) => this.o.onError?.(err));
+  }
+
+  private async stepDown(): Promise<void> {
+    const l = this.leading;
+    if (!l) return;
+    this.leading = undefined;
+    this.status?.(false);
+    l.abort.abort();
+    try {
+      await this.o.callbacks.onStoppedLeading?.();
+    } catch (err) {
+      this.o.onError?.(err);
+    }
+  }
+
+  /** One attempt: create the lease, renew it, or take it over if it expired or was released. */
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const { client, clock, identity, leaseNamespace: ns, leaseName: name } = this.o;
+    const nowMs = clock.nowMs();
+    const now = formatMicroTime(nowMs);
+    const durationS = Math.ceil(this.o.leaseDurationMs / 1000);
+    try {
+      let lease: Lease;
+      try {
+        lease = await client.get<Lease>(LEASES, ns, name);
+      } catch (err) {
+        if (!isApiError(err, 'NotFound')) throw err;
+        const mine: LeaderElectionRecord = { holderIdentity: identity, leaseDurationSeconds: durationS, acquireTime: now, renewTime: now, leaseTransitions: 0 };
+        const created = await client.create(leaseWith(ns, name, mine));
+        this.observe(created, clock.nowMs());
+        return true;
+      }
+      const old = recordOf(lease);
+      if (!this.observed || !sameRecord(this.observed.record, old)) this.observe(lease, clock.nowMs());
+      const held = old.holderIdentity !== '' && old.holderIdentity !== identity;
+      const expiresMs = this.observed!.atMs + (old.leaseDurationSeconds || durationS) * 1000;
+      if (held && expiresMs > clock.nowMs()) return false;
+      // Renewing keeps the acquisition; taking it (even back, after losing it) is a new transition.
+      const renewing = this.leading !== undefined && old.holderIdentity === identity && old.leaseTransitions === this.leading.token.leaseTransitions;
+      const next: LeaderElectionRecord = renewing
+        ? { ...old, leaseDurationSeconds: durationS, renewTime: now }
+        : { holderIdentity: identity, leaseDurationSeconds: durationS, acquireTime: now, renewTime: now, leaseTransitions: old.leaseTransitions + 1 };
+      const updated = await client.update(leaseWith(ns, name, next, lease));
+      this.observe(updated, clock.nowMs());
+      return true;
+    } catch (err) {
+      this.o.onError?.(err);
+      return false;
+    }
+  }
+
+  private observe(lease: Lease, atMs: number): void {
+    const record = recordOf(lease);
+    this.observed = { record, lease, atMs };
+    if (record.holderIdentity !== '' && record.holderIdentity !== this.reportedLeader) {
+      this.reportedLeader = record.holderIdentity;
+      this.o.callbacks.onNewLeader?.(record.holderIdentity);
+    }
+  }
+
+  /** Gives the lease up so another candidate takes it without waiting for it to expire. */
+  private async release(): Promise<void> {
+    const seen = this.observed;
+    if (!seen || seen.record.holderIdentity !== this.o.identity) return;
+    const now = formatMicroTime(this.o.clock.nowMs());
+    const released: LeaderElectionRecord = { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: seen.record.leaseTransitions };
+    try {
+      const updated = await this.o.client.update(leaseWith(this.o.leaseNamespace, this.o.leaseName, released, seen.lease));
+      this.observed = { record: recordOf(updated), lease: updated, atMs: this.o.clock.nowMs() };
+    } catch (err) {
+      this.o.onError?.(err);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.wake = undefined;
+        this.timer = undefined;
+        resolve();
+      };
+      this.timer = this.o.clock.setTimeout(() => this.wake?.(), ms);
+    });
+  }
+
+  /** The attempt's result, or false if it has not finished within ms (it may still land: the lease's resourceVersion guards it). */
+  private withDeadline(p: Promise<boolean>, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const t = this.o.clock.setTimeout(() => resolve(false), ms);
+      p.then((ok) => {
+        this.o.clock.clearTimeout(t);
+        resolve(ok);
+      });
+    });
+  }
+}
