@@ -5,7 +5,9 @@
 // YAML file (--config) whose keys are the flags' camelCase names; flags win.
 
 import { pino } from 'pino';
-import { resolveMasterFlags, type MasterFlags } from '../pkg/master/config.js';
+import { parseElectionFlags, parseNodeLifecycleFlags } from '../pkg/controllers/manager/flags.js';
+import { enabled, resolveMasterFlags, type MasterFlags } from '../pkg/master/config.js';
+import { startMasterControlPlane } from '../pkg/master/control_plane.js';
 import { MasterMetrics } from '../pkg/master/metrics.js';
 import { startMasterMember } from '../pkg/master/member.js';
 import { parseMembers } from './members.js';
@@ -39,6 +41,10 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
   } else if (peers.length > 1) {
     throw new Error('--peer-clients is required with more than one member: every member\'s client address as id=host:port, so followers can forward writes to the leader');
   }
+  const election = parseElectionFlags(flags);
+  const lifecycle = parseNodeLifecycleFlags(flags);
+  const runScheduler = enabled('scheduler', flags.scheduler);
+  const runControllers = enabled('controllers', flags.controllers);
   const log = pino({ name: 'master' }).child({ member: id });
   const metrics = new MasterMetrics();
   const quotaBytes = positiveInt('--quota-bytes', flags.quotaBytes);
@@ -62,12 +68,25 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
   metrics.attach(member.node, member.store);
   let metricsPort: number | undefined;
   if (flags.listenMetrics) metricsPort = await metrics.listen(flags.listenMetrics);
-  log.info({ client: member.clientAddress, metricsPort, peers: flags.peers }, 'master serving');
+  const others = [...clientAddresses].filter(([mid]) => mid !== id).map(([, a]) => a);
+  const componentLog = log.child({ component: 'control-plane' });
+  const controlPlane = startMasterControlPlane({
+    name: flags.name ?? `master-${id}`,
+    endpoints: [member.clientAddress, ...others],
+    scheduler: runScheduler,
+    controllers: runControllers,
+    metrics,
+    election,
+    controllerManager: lifecycle,
+    logger: { info: (m) => componentLog.info(m), warn: (m) => componentLog.warn(m) },
+  });
+  log.info({ client: member.clientAddress, metricsPort, peers: flags.peers, scheduler: runScheduler, controllers: runControllers, identity: controlPlane?.identity }, 'master serving');
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info(`stopping on ${signal}: handing leadership over first`);
+    log.info(`stopping on ${signal}: releasing the scheduler and controller leases, then handing leadership over`);
+    await controlPlane?.stop();
     await member.stop({ transferLeadership: true });
     await metrics.close();
     process.exit(0);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { resolveMasterFlags } from './config.js';
+import { enabled, resolveMasterFlags } from './config.js';
 
 function withFile(text: string, fn: (path: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-config-'));
@@ -34,4 +34,16 @@ test('unknown keys and non-mappings are refused by name', () => {
     assert.throws(() => resolveMasterFlags({ config: path }), { message: `--config: "${path}" is not a YAML mapping` });
   });
   assert.throws(() => resolveMasterFlags({ config: '/nonexistent/master.yaml' }), /^Error: --config: cannot read "\/nonexistent\/master.yaml"/);
+});
+
+test('the config file can turn the scheduler and controllers off, and a --no- flag wins over it', () => {
+  withFile('scheduler: false\ncontrollers: true\nleaseDurationMs: 5000\n', (path) => {
+    const f = resolveMasterFlags({ config: path });
+    assert.equal(enabled('scheduler', f.scheduler), false);
+    assert.equal(enabled('controllers', f.controllers), true);
+    assert.equal(f.leaseDurationMs, '5000');
+    assert.equal(enabled('controllers', resolveMasterFlags({ config: path, controllers: false }).controllers), false);
+  });
+  assert.equal(enabled('scheduler', undefined), true);
+  assert.throws(() => enabled('scheduler', 'no'), { message: '--config: "scheduler" must be true or false, got "no"' });
 });

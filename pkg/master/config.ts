@@ -17,9 +17,43 @@ export interface MasterFlags {
   tickMs?: string;
   snapshotEntries?: string;
   quotaBytes?: string;
+  /** false: this master does not run the scheduler (`--no-scheduler`; in the file `scheduler: false`). */
+  scheduler?: string | boolean;
+  /** false: this master does not run the controller manager (`--no-controllers`). */
+  controllers?: string | boolean;
+  leaseDurationMs?: string;
+  renewDeadlineMs?: string;
+  retryPeriodMs?: string;
+  nodeMonitorGracePeriodMs?: string;
+  defaultTolerationSeconds?: string;
 }
 
-const KEYS: Array<keyof MasterFlags> = ['name', 'id', 'dataDir', 'peers', 'peerClients', 'listenClient', 'listenMetrics', 'tickMs', 'snapshotEntries', 'quotaBytes'];
+const KEYS: Array<keyof MasterFlags> = [
+  'name',
+  'id',
+  'dataDir',
+  'peers',
+  'peerClients',
+  'listenClient',
+  'listenMetrics',
+  'tickMs',
+  'snapshotEntries',
+  'quotaBytes',
+  'scheduler',
+  'controllers',
+  'leaseDurationMs',
+  'renewDeadlineMs',
+  'retryPeriodMs',
+  'nodeMonitorGracePeriodMs',
+  'defaultTolerationSeconds',
+];
+
+/** A yes/no setting from a flag (boolean) or the file ("true"/"false"); absent: yes. */
+export function enabled(key: string, v: string | boolean | undefined): boolean {
+  if (v === undefined || v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  throw new Error(`--config: "${key}" must be true or false, got "${v}"`);
+}
 
 /** Flags over the config file's values; names every unknown key. */
 export function resolveMasterFlags(flags: MasterFlags): MasterFlags {
@@ -31,14 +65,14 @@ export function resolveMasterFlags(flags: MasterFlags): MasterFlags {
     throw new Error(`--config: cannot read "${flags.config}": ${(e as Error).message}`);
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`--config: "${flags.config}" is not a YAML mapping`);
-  const out: MasterFlags = {};
+  const out: Record<string, string | boolean | undefined> = {};
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
     if (!KEYS.includes(k as keyof MasterFlags)) throw new Error(`--config: unknown key "${k}" in "${flags.config}"; known keys: ${KEYS.join(', ')}`);
     if (v === null || typeof v === 'object') {
       if (!Array.isArray(v) || v.some((x) => x === null || typeof x === 'object')) throw new Error(`--config: "${k}" in "${flags.config}" must be a string, a number or a list of them`);
-      out[k as keyof MasterFlags] = v.join(',');
-    } else out[k as keyof MasterFlags] = String(v);
+      out[k] = v.join(',');
+    } else out[k] = String(v);
   }
   for (const k of KEYS) if (flags[k] !== undefined) out[k] = flags[k];
-  return out;
+  return out as MasterFlags;
 }

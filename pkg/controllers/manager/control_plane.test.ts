@@ -1,0 +1,139 @@
+// Two control planes (as two masters' would be) against one real master member over gRPC: one of
+// each component leads, a Deployment becomes pods bound to a node, and when the leader stops the
+// other takes its leases over at once (released, not expired) and carries on.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Registry } from 'prom-client';
+import type { Deployment, Lease, Pod } from '../../api/registry.js';
+import { obj } from '../../apiserver/test_util.js';
+import { isApiError, NavarchClient } from '../../client/mod.js';
+import { freePort } from '../../localcluster/kv_cluster.js';
+import { startMasterMember } from '../../master/member.js';
+import { CONTROLLER_MANAGER_LEASE, SCHEDULER_LEASE } from './components.js';
+import { ControlPlane } from './control_plane.js';
+
+async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const node = (name: string) =>
+  obj({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+    status: {
+      capacity: { cpu: '4', memory: '8Gi', pods: '110' },
+      allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() }],
+    },
+  });
+
+const web = (replicas: number) =>
+  obj<Deployment>({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.25', resources: { requests: { cpu: '100m' } } }] } },
+    },
+  });
+
+test('one control plane leads each lease; a Deployment becomes bound pods; stopping the leader hands both leases over at once', { timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-control-plane-'));
+  const member = await startMasterMember({ id: 1, dataDir: dir, peers: [{ id: 1, address: `127.0.0.1:${await freePort()}` }], clientAddresses: new Map(), listenClient: '127.0.0.1:0', tickMs: 20 });
+  const client = new NavarchClient({ endpoints: [member.clientAddress] });
+  const planes: ControlPlane[] = [];
+  try {
+    for (const ns of ['default', 'kube-system', 'kube-node-lease']) {
+      await until(`namespace ${ns}`, async () => {
+        try {
+          await client.create(obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
+        } catch (e) {
+          if (!isApiError(e, 'AlreadyExists')) throw e;
+        }
+        return true;
+      });
+    }
+    const identities = ['alpha_1', 'beta_2'];
+    const registries = [new Registry(), new Registry()];
+    for (const [i, who] of identities.entries()) {
+      const plane = new ControlPlane({
+        client,
+        identity: who,
+        scheduler: true,
+        controllers: true,
+        registry: registries[i],
+        election: { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 },
+        controllerManager: { nodeMonitorGracePeriodMs: 600_000 },
+        logger: { info: () => {}, warn: () => {} },
+      });
+      planes.push(plane);
+      plane.start();
+    }
+    const holder = async (lease: string): Promise<Lease> => client.get<Lease>('leases', 'kube-system', lease);
+    const leaders = (lease: string) => planes.filter((p) => p.runners.find((r) => r.name === lease)!.isLeading);
+    for (const lease of [SCHEDULER_LEASE, CONTROLLER_MANAGER_LEASE]) {
+      await until(`a leader of ${lease}`, async () => leaders(lease).length === 1 && (await holder(lease)).spec?.holderIdentity);
+    }
+
+    await client.create(node('n1'));
+    await client.create(web(3));
+    const boundPods = async (n: number) => {
+      const pods = (await client.list<Pod>('pods', { namespace: 'default' })).items;
+      return pods.length === n && pods.every((p) => p.spec?.nodeName === 'n1') && pods;
+    };
+    await until('3 pods bound to n1', () => boundPods(3));
+    const status = await until('the Deployment to see 3 updated replicas', async () => {
+      const d = await client.get<Deployment>('deployments', 'default', 'web');
+      return d.status?.updatedReplicas === 3 && d.status;
+    });
+    assert.equal(status.replicas, 3);
+
+    // The controller manager's leader stops: its lease is released, and the other one takes over
+    // well within the lease duration.
+    const cmLeader = leaders(CONTROLLER_MANAGER_LEASE)[0];
+    const before = (await holder(CONTROLLER_MANAGER_LEASE)).spec!;
+    const stoppedAt = Date.now();
+    await cmLeader.stop();
+    planes.splice(planes.indexOf(cmLeader), 1);
+    const after = await until('the other plane to hold the controller manager lease', async () => {
+      const l = (await holder(CONTROLLER_MANAGER_LEASE)).spec!;
+      return l.holderIdentity !== '' && l.holderIdentity !== before.holderIdentity && l;
+    });
+    assert.ok(Date.now() - stoppedAt < 1500, `takeover took ${Date.now() - stoppedAt} ms, expected less than the 1500 ms lease`);
+    assert.equal(after.leaseTransitions, (before.leaseTransitions ?? 0) + 1);
+    assert.equal(leaders(CONTROLLER_MANAGER_LEASE).length, 1);
+    await until('the remaining plane to lead the scheduler too', async () => leaders(SCHEDULER_LEASE).length === 1);
+
+    // The survivor carries on: scaling up gives two more pods, bound, and none of the old ones twice.
+    await client.patch('deployments', 'default', 'web', 'merge', { spec: { replicas: 5 } });
+    const pods = await until('5 pods bound to n1', () => boundPods(5));
+    assert.equal(new Set(pods.map((p) => p.metadata!.name)).size, 5);
+
+    const text = await registries[identities.indexOf(after.holderIdentity!)].metrics();
+    assert.match(text, /^leader_election_master_status\{name="kube-controller-manager"\} 1$/m);
+    assert.match(text, /^navarch_controller_sync_duration_seconds_count\{controller="deployment",result="success"\} [1-9]/m);
+  } finally {
+    await Promise.all(planes.map((p) => p.stop()));
+    client.close();
+    await member.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

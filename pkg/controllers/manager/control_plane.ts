@@ -1,0 +1,73 @@
+// The scheduler and the controller manager as one process runs them: inside every master (one
+// active of each across the cluster, by their Leases in kube-system) or standalone
+// (`navarch scheduler`, `navarch controllers`) against remote masters.
+//
+//   const cp = new ControlPlane({ client, identity: 'master-1_3fa2', scheduler: true, controllers: true, registry, logger });
+//   cp.start();
+//   ...
+//   await cp.stop();   // parts stop first, then the leases are released for an instant takeover
+
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Registry } from 'prom-client';
+import { SeededRandom, type Random } from '../../../raft/core/random.js';
+import { realClock, type Clock } from '../../../raft/node/ports.js';
+import type { NavarchClient } from '../../client/mod.js';
+import type { SchedulerOptions } from '../../scheduler/mod.js';
+import { CONTROLLER_MANAGER_LEASE, controllerManagerStarter, SCHEDULER_LEASE, schedulerStarter, type ControllerManagerOptions } from './components.js';
+import { leaseElector, type ElectionTimings } from './elector.js';
+import { LeaderElectedRunner, type RunnerLogger } from './leader_run.js';
+
+export interface ControlPlaneOptions {
+  /** Unfenced; each term derives its fenced client from it. */
+  client: NavarchClient;
+  /** This process's identity in the leases ("<name>_<random>", see newIdentity). */
+  identity: string;
+  scheduler: boolean;
+  controllers: boolean;
+  /** Leader election status, scheduler_*, workqueue_* and controller metrics go here. */
+  registry: Registry;
+  clock?: Clock;
+  random?: Random;
+  election?: ElectionTimings;
+  scheduling?: SchedulerOptions;
+  controllerManager?: Omit<ControllerManagerOptions, 'logger'>;
+  logger: RunnerLogger;
+}
+
+/** A lease identity: the given name (a master's, or the host's) and a random suffix, so a restarted process is a new holder. */
+export function newIdentity(name = hostname()): string {
+  return `${name}_${randomBytes(3).toString('hex')}`;
+}
+
+export class ControlPlane {
+  readonly runners: LeaderElectedRunner[] = [];
+
+  constructor(o: ControlPlaneOptions) {
+    const clock = o.clock ?? realClock;
+    const random = o.random ?? new SeededRandom((Date.now() ^ (process.pid << 8)) >>> 0);
+    const common = { identity: o.identity, client: o.client, registry: o.registry, clock, random, logger: o.logger };
+    const elector = (name: string) => leaseElector({ name, identity: o.identity, client: o.client, clock, registry: o.registry, timings: o.election });
+    if (o.scheduler) {
+      this.runners.push(new LeaderElectedRunner({ ...common, name: SCHEDULER_LEASE, elector: elector(SCHEDULER_LEASE), start: schedulerStarter({ logger: o.logger, options: o.scheduling }) }));
+    }
+    if (o.controllers) {
+      this.runners.push(
+        new LeaderElectedRunner({
+          ...common,
+          name: CONTROLLER_MANAGER_LEASE,
+          elector: elector(CONTROLLER_MANAGER_LEASE),
+          start: controllerManagerStarter({ logger: o.logger, ...o.controllerManager }),
+        }),
+      );
+    }
+  }
+
+  start(): void {
+    for (const r of this.runners) r.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.runners.map((r) => r.stop()));
+  }
+}

@@ -1,0 +1,45 @@
+// Settings shared by `navarch master`, `navarch scheduler` and `navarch controllers`: the leader
+// election's timings and the node lifecycle's, checked with the flag's name in the message.
+
+import type { ControllerManagerOptions } from './components.js';
+import type { ElectionTimings } from './elector.js';
+
+export interface ElectionFlags {
+  leaseDurationMs?: string;
+  renewDeadlineMs?: string;
+  retryPeriodMs?: string;
+}
+
+export interface NodeLifecycleFlags {
+  nodeMonitorGracePeriodMs?: string;
+  defaultTolerationSeconds?: string;
+}
+
+function intFlag(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = /^\s*\d+\s*$/.test(String(v)) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${flag}: expected an integer >= ${min}, got "${v}"`);
+  return n;
+}
+
+/** Defaults: lease 3000 ms, renew deadline 2000 ms, retry 1000 ms (fast failover); each must be shorter than the one before. */
+export function parseElectionFlags(f: ElectionFlags): ElectionTimings {
+  const t: ElectionTimings = {
+    leaseDurationMs: intFlag('--lease-duration-ms', f.leaseDurationMs, 100),
+    renewDeadlineMs: intFlag('--renew-deadline-ms', f.renewDeadlineMs, 50),
+    retryPeriodMs: intFlag('--retry-period-ms', f.retryPeriodMs, 10),
+  };
+  const lease = t.leaseDurationMs ?? 3000;
+  const renew = t.renewDeadlineMs ?? Math.min(2000, Math.floor((lease * 2) / 3));
+  const retry = t.retryPeriodMs ?? Math.min(1000, Math.floor(renew / 2));
+  if (renew >= lease) throw new Error(`--renew-deadline-ms (${renew}) must be less than --lease-duration-ms (${lease})`);
+  if (retry >= renew) throw new Error(`--retry-period-ms (${retry}) must be less than --renew-deadline-ms (${renew})`);
+  return { leaseDurationMs: lease, renewDeadlineMs: renew, retryPeriodMs: retry };
+}
+
+export function parseNodeLifecycleFlags(f: NodeLifecycleFlags): Pick<ControllerManagerOptions, 'nodeMonitorGracePeriodMs' | 'defaultTolerationSeconds'> {
+  return {
+    nodeMonitorGracePeriodMs: intFlag('--node-monitor-grace-period-ms', f.nodeMonitorGracePeriodMs, 100),
+    defaultTolerationSeconds: intFlag('--default-toleration-seconds', f.defaultTolerationSeconds, 0),
+  };
+}

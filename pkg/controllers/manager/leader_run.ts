@@ -1,0 +1,185 @@
+// One leader-elected component (kube-scheduler or kube-controller-manager): it competes for its
+// Lease; while it leads, a term runs with a client whose every write carries the term's fencing
+// token, informers of its own and the parts the component builds; when leadership is lost the term's
+// signal aborts, every part stops at once, and the runner competes again. Terms never overlap in
+// one process: a new one starts only after the previous one has finished stopping.
+
+import type { Registry } from 'prom-client';
+import type { Clock } from '../../../raft/node/ports.js';
+import type { Random } from '../../../raft/core/random.js';
+import type { FencingToken, NavarchClient } from '../../client/mod.js';
+import { InformerFactory } from '../../client/informer/mod.js';
+
+/** What a component's parts are built from, one term at a time. */
+export interface TermContext {
+  /** Every write through it carries `token`; the API refuses them once another holds the lease. */
+  client: NavarchClient;
+  /** Unfenced reads; the informers list and watch through it. */
+  readClient: NavarchClient;
+  token: FencingToken;
+  /** Aborts when leadership is lost or the runner stops. */
+  signal: AbortSignal;
+  /** This term's informers; started by the runner after the parts are built, stopped after they stop. */
+  informers: InformerFactory;
+  registry: Registry;
+  clock: Clock;
+  random: Random;
+  identity: string;
+}
+
+/** A running part of a term (controllers, the scheduler, an event recorder); stopped in list order. */
+export interface Part {
+  name: string;
+  stop(): Promise<void> | void;
+}
+
+/** Builds and starts the parts of a term; parts returned are stopped when the term ends. */
+export type TermStarter = (ctx: TermContext, parts: Part[]) => Promise<void>;
+
+export interface LeaderCallbacks {
+  onStartedLeading(leadership: { token: FencingToken; signal: AbortSignal }): void;
+  onStoppedLeading(): void;
+  onNewLeader(identity: string): void;
+}
+
+/** The election itself (pkg/client/leaderelection's LeaderElector behind a factory). */
+export interface Elector {
+  /** Competes until stop(); calls back as leadership comes and goes. */
+  start(): void;
+  /** Stops competing and releases the lease if held. */
+  stop(): Promise<void>;
+}
+
+export type ElectorFactory = (callbacks: LeaderCallbacks) => Elector;
+
+export interface RunnerLogger {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export interface LeaderElectedRunnerOptions {
+  /** The lease's name, also the component's: "kube-scheduler", "kube-controller-manager". */
+  name: string;
+  identity: string;
+  client: NavarchClient;
+  elector: ElectorFactory;
+  start: TermStarter;
+  registry: Registry;
+  clock: Clock;
+  random: Random;
+  logger: RunnerLogger;
+  /** How long one term's informers may take to list before the term gives up (and is retried). @default 60000 */
+  syncTimeoutMs?: number;
+}
+
+export class LeaderElectedRunner {
+  private elector: Elector | undefined;
+  private stopped = false;
+  private leader = '';
+  private leading = false;
+  private termCount = 0;
+  /** The current term's end (resolves once its parts have stopped), chained so terms never overlap. */
+  private termDone: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: LeaderElectedRunnerOptions) {}
+
+  get name(): string {
+    return this.o.name;
+  }
+
+  /** Whether a term runs here now. */
+  get isLeading(): boolean {
+    return this.leading;
+  }
+
+  /** The holder this runner last saw ("" before it knows). */
+  get currentLeader(): string {
+    return this.leader;
+  }
+
+  /** Terms started here so far. */
+  get terms(): number {
+    return this.termCount;
+  }
+
+  start(): void {
+    if (this.elector || this.stopped) throw new Error(`Cannot start ${this.o.name}: it was already started`);
+    this.elector = this.o.elector({
+      onStartedLeading: ({ token, signal }) => {
+        this.leading = true;
+        const prev = this.termDone;
+        this.termDone = prev.then(() => this.runTerm(token, signal));
+      },
+      onStoppedLeading: () => {
+        this.leading = false;
+        this.o.logger.info(`${this.o.name}: stopped leading`);
+      },
+      onNewLeader: (identity) => {
+        this.leader = identity;
+        if (identity !== this.o.identity) this.o.logger.info(`${this.o.name}: the leader is ${identity}`);
+      },
+    });
+    this.elector.start();
+  }
+
+  /** Stops the parts first (no writes after this), then releases the lease so another takes over at once. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const elector = this.elector;
+    this.stopTerm?.();
+    await this.termDone;
+    await elector?.stop();
+  }
+
+  private stopTerm: (() => void) | undefined;
+
+  private async runTerm(token: FencingToken, leaseSignal: AbortSignal): Promise<void> {
+    if (leaseSignal.aborted || this.stopped) return;
+    const term = new AbortController();
+    const onLost = (): void => term.abort(leaseSignal.reason);
+    leaseSignal.addEventListener('abort', onLost, { once: true });
+    this.stopTerm = () => term.abort(new Error(`${this.o.name} stopped`));
+    this.termCount++;
+    const t0 = this.o.clock.nowMs();
+    this.o.logger.info(`${this.o.name}: leading (lease transition ${token.leaseTransitions}); starting`);
+    const informers = InformerFactory.forClient(this.o.client, { clock: this.o.clock });
+    const parts: Part[] = [];
+    const ctx: TermContext = {
+      client: this.o.client.withFencing(token),
+      readClient: this.o.client,
+      token,
+      signal: term.signal,
+      informers,
+      registry: this.o.registry,
+      clock: this.o.clock,
+      random: this.o.random,
+      identity: this.o.identity,
+    };
+    const ended = new Promise<void>((resolve) => term.signal.addEventListener('abort', () => resolve(), { once: true }));
+    try {
+      const started = this.o.start(ctx, parts);
+      informers.start();
+      // A part that never finishes starting must not hold the term past the lease's loss.
+      await Promise.race([started, ended]);
+      if (!term.signal.aborted) this.o.logger.info(`${this.o.name}: started ${parts.map((p) => p.name).join(', ')} in ${this.o.clock.nowMs() - t0} ms`);
+      await ended;
+    } catch (e) {
+      this.o.logger.warn(`${this.o.name}: term failed: ${(e as Error).message}`);
+      term.abort(e);
+    } finally {
+      leaseSignal.removeEventListener('abort', onLost);
+      this.stopTerm = undefined;
+      // In order: writers first, then what they report through (event recorders).
+      for (const p of parts) {
+        try {
+          await p.stop();
+        } catch (e) {
+          this.o.logger.warn(`${this.o.name}: stopping ${p.name} failed: ${(e as Error)?.message ?? e}`);
+        }
+      }
+      informers.stop();
+      this.o.logger.info(`${this.o.name}: term ended (${(term.signal.reason as Error)?.message ?? 'stopped'}); its parts stopped`);
+    }
+  }
+}

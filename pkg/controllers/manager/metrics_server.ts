@@ -1,0 +1,35 @@
+// GET /metrics for a registry, on 127.0.0.1 unless told otherwise: what `navarch scheduler` and
+// `navarch controllers` serve (a master serves its components' metrics on its own /metrics).
+
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+
+export interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Listens on host:port (port 0: any free one) and resolves with the bound port. */
+export function serveMetrics(registry: Registry, port: number, host = '127.0.0.1'): Promise<MetricsServer> {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return Promise.reject(new RangeError(`Invalid metrics port ${port}: expected 0 to 65535`));
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: try GET /metrics\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (e) => reject(new Error(`Cannot serve metrics on ${host}:${port}: ${e.message}`)));
+    server.listen(port, host, () => {
+      const a = server.address();
+      resolve({
+        port: typeof a === 'object' && a ? a.port : port,
+        close: () => new Promise<void>((r) => server.close(() => r())),
+      });
+    });
+  });
+}

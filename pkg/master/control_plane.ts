@@ -1,0 +1,56 @@
+// The scheduler and the controller manager inside a master: each competes for its Lease with the
+// other masters' (one active of each across the cluster). They talk to the cluster as any remote
+// client does, through the object API, this member first, so a write takes the same path (and the
+// same fencing check) as from `navarch scheduler` on another machine.
+
+import type { ControllerManagerOptions } from '../controllers/manager/components.js';
+import { ControlPlane, newIdentity } from '../controllers/manager/control_plane.js';
+import type { ElectionTimings } from '../controllers/manager/elector.js';
+import type { RunnerLogger } from '../controllers/manager/leader_run.js';
+import { NavarchClient } from '../client/mod.js';
+import type { MasterMetrics } from './metrics.js';
+
+export interface MasterControlPlaneOptions {
+  /** This member's name: the leases' holder identity starts with it. */
+  name: string;
+  /** This member's client address first, then the others'. */
+  endpoints: string[];
+  scheduler: boolean;
+  controllers: boolean;
+  metrics: MasterMetrics;
+  election?: ElectionTimings;
+  controllerManager?: Omit<ControllerManagerOptions, 'logger'>;
+  logger: RunnerLogger;
+}
+
+export interface MasterControlPlane {
+  plane: ControlPlane;
+  identity: string;
+  /** Stops the components and releases their leases, then closes the client. */
+  stop(): Promise<void>;
+}
+
+export function startMasterControlPlane(o: MasterControlPlaneOptions): MasterControlPlane | undefined {
+  if (!o.scheduler && !o.controllers) return undefined;
+  const client = new NavarchClient({ endpoints: o.endpoints });
+  const identity = newIdentity(o.name);
+  const plane = new ControlPlane({
+    client,
+    identity,
+    scheduler: o.scheduler,
+    controllers: o.controllers,
+    registry: o.metrics.registry,
+    election: o.election,
+    controllerManager: o.controllerManager,
+    logger: o.logger,
+  });
+  plane.start();
+  return {
+    plane,
+    identity,
+    async stop() {
+      await plane.stop();
+      client.close();
+    },
+  };
+}
