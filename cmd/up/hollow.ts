@@ -2,7 +2,7 @@
 // masters, its output in D/hollow.log, recorded in D/cluster.json so that `navarch down` stops it
 // (down.ts stopHollow: SIGTERM; its Nodes stay, as a stopped agent's do).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, spawnLogged } from '../../pkg/localcluster/process.js';
 import { isOurHollow, type HollowRecord } from './cluster_file.js';
@@ -16,22 +16,24 @@ export function parseHollowNodes(v: string): number {
 }
 
 /** Starts the hollow process (detached: it outlives `up`). */
-export function startHollow(dir: string, endpoints: readonly string[], nodes: number): HollowRecord {
+export function startHollow(dir: string, endpoints: readonly string[], nodes: number): HollowRecord & { logOffset: number } {
   const server = endpoints.join(',');
   const log = join(dir, 'hollow.log');
+  // The log is appended to across runs: only what this process writes counts.
+  const logOffset = existsSync(log) ? statSync(log).size : 0;
   const child = spawnLogged(['--import', 'tsx', join(ROOT, 'cmd/navarch.ts'), 'hollow', '--server', server, '--nodes', String(nodes)], log, true);
   if (child.pid === undefined) throw new Error(`Cannot start navarch hollow (see ${log})`);
-  return { pid: child.pid, nodes, server, log };
+  return { pid: child.pid, nodes, server, log, logOffset };
 }
 
 /** Waits for the line the hollow process prints once every node is registered. */
-export async function waitHollowReady(h: HollowRecord, timeoutMs: number): Promise<void> {
+export async function waitHollowReady(h: HollowRecord, logOffset: number, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   const ready = `hollow: ${h.nodes} nodes ready`;
   for (;;) {
     let text = '';
     try {
-      text = readFileSync(h.log, 'utf8');
+      text = readFileSync(h.log).subarray(logOffset).toString('utf8');
     } catch {
       // Not written yet.
     }

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { LocalMasterCluster, type MasterAddresses } from '../../pkg/localcluster/master_cluster.js';
-import { clusterFilePath, isLegacyKvFile, isOurMaster, moveClusterFileAside, navctlConfigPath, readClusterFile, stoppedFilePath, writeClusterFile, writeNavctlConfig, type ClusterFile, mastersText } from './cluster_file.js';
+import { clusterFilePath, isLegacyKvFile, isOurHollow, isOurMaster, moveClusterFileAside, navctlConfigPath, readClusterFile, stoppedFilePath, writeClusterFile, writeNavctlConfig, type ClusterFile, mastersText } from './cluster_file.js';
 import { runDemo } from './demo.js';
 import { stopHollow, stopMasters } from './down.js';
 import { parseHollowNodes, startHollow, waitHollowReady } from './hollow.js';
@@ -203,14 +203,15 @@ export async function runUp(flags: UpFlags, out: Out = (l) => process.stdout.wri
     throw new Error(`The cluster did not come up: ${(e as Error).message}; the logs above and in ${dir} say why`);
   }
   // A hollow process left from a run whose masters died would register the same nodes twice.
-  if (previous?.hollow) await stopHollow(previous.hollow, out);
+  if (previous?.hollow && isOurHollow(previous.hollow.pid, previous.hollow.server)) await stopHollow(previous.hollow, out);
   const hollowNodes = hollowRequested ?? previous?.hollow?.nodes;
   if (hollowNodes !== undefined) {
-    record.hollow = startHollow(dir, record.masters.map((m) => m.client), hollowNodes);
+    const { logOffset, ...hollow } = startHollow(dir, record.masters.map((m) => m.client), hollowNodes);
+    record.hollow = hollow;
     writeClusterFile(record);
     out(`starting ${hollowNodes} hollow nodes (navarch hollow, pid ${record.hollow.pid}, log ${record.hollow.log})`);
     try {
-      await waitHollowReady(record.hollow, 60_000 + hollowNodes * 20);
+      await waitHollowReady(record.hollow, logOffset, 60_000 + hollowNodes * 20);
     } catch (e) {
       await stopHollow(record.hollow, out);
       throw new Error(`${(e as Error).message}\nThe masters are still running: stop them with "navarch down --dir ${dir}"`);
