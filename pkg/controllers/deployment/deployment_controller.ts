@@ -35,8 +35,8 @@ export class DeploymentController extends QueueController {
     this.deployments = o.deployments;
     this.replicaSets = o.replicaSets;
     this.pods = o.pods;
-    this.replicaSets.addIndexers({ [CONTROLLER_UID_INDEX]: indexByControllerUid });
-    this.pods.addIndexers({ [CONTROLLER_UID_INDEX]: indexByControllerUid });
+    // The informers are shared: another controller may have added the same index already.
+    if (!this.pods.store.indexNames.includes(CONTROLLER_UID_INDEX)) this.pods.addIndexers({ [CONTROLLER_UID_INDEX]: indexByControllerUid });
     this.c = {
       client: o.client,
       recorder: o.recorder,

@@ -13,7 +13,7 @@ import type { ListWatcher, WatchStream } from '../../client/informer/list_watche
 import { SharedInformer } from '../../client/informer/shared_informer.js';
 import { FakeClock } from '../../client/testing/fake_clock.js';
 import { eventually } from '../../client/testing/settle.js';
-import { formatTimeMs, getControllerOf, isPodAvailable, isPodReady, newControllerRef } from '../controller_utils.js';
+import { CONTROLLER_UID_INDEX, formatTimeMs, getControllerOf, indexByControllerUid, isPodAvailable, isPodReady, newControllerRef } from '../controller_utils.js';
 import { RecordingClient } from '../testing/recording_client.js';
 import { DeploymentController } from './deployment_controller.js';
 import { maxSurge, maxUnavailable, replicasOf, REVISION_ANNOTATION } from './util.js';
@@ -91,6 +91,8 @@ export class Fixture {
       replicaSets: new SharedInformer<ReplicaSet>(serverListWatcher(t.server, 'replicasets'), { name: 'replicasets', logger: quiet }),
       pods: new SharedInformer<Pod>(serverListWatcher(t.server, 'pods'), { name: 'pods', logger: quiet }),
     };
+    // As in the controller manager, where the ReplicaSet controller has indexed pods first.
+    informers.pods.addIndexers({ [CONTROLLER_UID_INDEX]: indexByControllerUid });
     const controller = new DeploymentController({ client, recorder, clock, logger: quiet, ...informers });
     for (const inf of Object.values(informers)) inf.start();
     await Promise.all(Object.values(informers).map((inf) => inf.waitForSync()));
