@@ -62,8 +62,8 @@ export interface SchedulerOptions extends Omit<SchedulingQueueOptions, "clock"> 
 }
 
 const NO_PLUGINS: ReadonlySet<string> = new Set();
-const ASSIGNED_ADD: readonly ActionType[] = ["Add"];
-const ASSIGNED_DELETE: readonly ActionType[] = ["Delete"];
+const ADD: readonly ActionType[] = ["Add"];
+const DELETE: readonly ActionType[] = ["Delete"];
 
 function isAssigned(pod: Pod): boolean {
   return !!pod.spec?.nodeName;
@@ -188,7 +188,7 @@ export class Scheduler {
 
   private onNodeAdd(n: Node): void {
     this.cache.setNode(n);
-    this.queue.moveAllToActiveOrBackoffQueue("Node", ASSIGNED_ADD);
+    this.queue.moveAllToActiveOrBackoffQueue("Node", ADD);
   }
 
   private onNodeUpdate(old: Node, n: Node): void {
@@ -202,7 +202,7 @@ export class Scheduler {
   private onPodAdd(p: Pod): void {
     if (isAssigned(p)) {
       this.cache.addPod(p);
-      this.queue.moveAllToActiveOrBackoffQueue("Pod", ASSIGNED_ADD);
+      this.queue.moveAllToActiveOrBackoffQueue("Pod", ADD);
       return;
     }
     this.enqueue(p);
@@ -214,11 +214,11 @@ export class Scheduler {
         // Bound: by us (confirming the assumed pod) or by someone else.
         this.queue.delete(old);
         this.cache.addPod(p);
-        this.queue.moveAllToActiveOrBackoffQueue("Pod", ASSIGNED_ADD);
+        this.queue.moveAllToActiveOrBackoffQueue("Pod", ADD);
         return;
       }
       this.cache.updatePod(p);
-      const actions = isTerminal(p) && !isTerminal(old) ? ASSIGNED_DELETE : podUpdateActions(old, p);
+      const actions = isTerminal(p) && !isTerminal(old) ? DELETE : podUpdateActions(old, p);
       this.queue.moveAllToActiveOrBackoffQueue("Pod", actions);
       return;
     }
@@ -235,7 +235,7 @@ export class Scheduler {
   private onPodDelete(p: Pod): void {
     if (isAssigned(p)) {
       this.cache.removePod(p);
-      this.queue.moveAllToActiveOrBackoffQueue("Pod", ASSIGNED_DELETE);
+      this.queue.moveAllToActiveOrBackoffQueue("Pod", DELETE);
       return;
     }
     this.queue.delete(p);
