@@ -280,3 +280,21 @@ test("a nomination written before a failover still holds the room on its node", 
   await boundWithin(e, ["high"]);
   assert.equal(await nodeOf(e, "high"), "n0");
 });
+
+test("a pod waiting for a node label is bound when a node is relabelled, not on heartbeats", async () => {
+  const e = await start();
+  await addNode(e, { name: "n0" });
+  await addPod(e, { name: "ssd", nodeSelector: { disk: "ssd" } });
+  await eventually("parked", () => e.scheduler.queue.pendingCounts().unschedulable === 1);
+  assert.match(e.recorder.events[0], /^Warning FailedScheduling 0\/1 nodes are available: 1 node\(s\) didn't match Pod's node affinity\/selector\./);
+  // A status-only update (a heartbeat) changes nothing the pod waits for.
+  const n0 = (await e.t.server.get({ resource: "nodes", name: "n0" })) as Node;
+  n0.status = { ...n0.status!, conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "ok", lastHeartbeatTime: undefined, lastTransitionTime: undefined }] };
+  await e.t.server.updateStatus({ object: n0 });
+  await e.clock.advance(10_000);
+  assert.equal(e.scheduler.queue.pendingCounts().unschedulable, 1);
+  const fresh = (await e.t.server.get({ resource: "nodes", name: "n0" })) as Node;
+  fresh.metadata!.labels = { ...fresh.metadata!.labels, disk: "ssd" };
+  await e.t.server.update({ object: fresh });
+  await boundWithin(e, ["ssd"]);
+});
