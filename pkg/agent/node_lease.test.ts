@@ -78,4 +78,15 @@ describe('NodeLease', () => {
     assert.equal(after.metadata?.labels.touched, 'yes');
     lease.stop();
   });
+
+  it('runs each attempt through the gate it is given (shared bounds on writes in flight)', async () => {
+    const { client, clock } = await setup();
+    let gated = 0;
+    const lease = new NodeLease({ client, clock, nodeName: 'n1', gate: (attempt) => (gated++, attempt()) });
+    lease.start();
+    await clock.advance(20_000);
+    assert.equal(gated, 3);
+    assert.deepEqual(lease.stats, { renewals: 2, creates: 1, failures: 0 });
+    lease.stop();
+  });
 });

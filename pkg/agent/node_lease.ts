@@ -33,6 +33,8 @@ export interface NodeLeaseOptions {
   nodeUid?: () => string | undefined;
   /** Hears of each failed attempt (it is retried). */
   onError?: (err: unknown) => void;
+  /** Runs each attempt (its reads and writes); many leases sharing one bound their calls in flight. */
+  gate?: <T>(attempt: () => Promise<T>) => Promise<T>;
 }
 
 export interface NodeLeaseStats {
@@ -88,7 +90,7 @@ export class NodeLease {
 
   /** Creates or renews the Lease now (throws on failure; the schedule is not changed). */
   renewNow(): Promise<void> {
-    this.inflight ??= this.sync().finally(() => (this.inflight = undefined));
+    this.inflight ??= (this.o.gate ? this.o.gate(() => this.sync()) : this.sync()).finally(() => (this.inflight = undefined));
     return this.inflight;
   }
 

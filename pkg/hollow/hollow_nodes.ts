@@ -15,6 +15,7 @@ import { isApiError } from '../apiserver/api_error.js';
 import type { ObjectClient } from '../controllers/client.js';
 import { AddressPlan, parseCidr } from './address_plan.js';
 import { FakeRuntime } from './fake_runtime.js';
+import { Limiter } from './limiter.js';
 
 export const HOLLOW_LABEL = 'navarch.io/hollow';
 
@@ -43,6 +44,8 @@ export interface HollowNodesOptions {
   leaseDurationSeconds?: number;
   /** Node registrations in flight at once. @default 32 */
   registerConcurrency?: number;
+  /** Lease reads and writes in flight at once, over all nodes. @default 64 */
+  maxInflightLeaseWrites?: number;
   /** Pod status writes in flight at once. @default 32 */
   statusConcurrency?: number;
   /** Pods with a status write waiting, at most. @default 50000 */
@@ -92,6 +95,7 @@ export class HollowNodes {
     });
     const prefix = o.namePrefix ?? 'hollow-';
     const renewIntervalMs = o.renewIntervalMs ?? 10_000;
+    const leaseWrites = new Limiter(o.maxInflightLeaseWrites ?? 64);
     for (let i = 0; i < o.nodes; i++) {
       const name = `${prefix}${i}`;
       const runtime = new FakeRuntime({ nodeName: name, hostIP: this.plan.hostIP(i), ips: this.plan.allocator(i), clock: o.clock, status: this.status, listPods: () => o.pods.podsOn(name) });
@@ -105,6 +109,7 @@ export class HollowNodes {
         initialDelayMs: Math.floor((i * renewIntervalMs) / o.nodes),
         nodeUid: () => member.node?.metadata?.uid,
         onError: (err) => this.logger.warn(`hollow: lease of ${name}: ${(err as Error).message}`),
+        gate: (attempt) => leaseWrites.run(attempt),
       });
       this.members.push(member);
       o.pods.handle(name, runtime);
