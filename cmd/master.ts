@@ -64,6 +64,7 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     onSync: metrics.onSync,
     logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
     transportLogger: log.child({ component: 'transport' }),
+    systemNamespaces: true,
   });
   metrics.attach(member.node, member.store);
   let metricsPort: number | undefined;

@@ -4,13 +4,16 @@
 // can stop it, then removed by a delete with grace period 0.
 
 import type { KindInfo, KubeObject, Namespace, Pod } from '../api/registry.js';
-import { badRequest, conflict, notFound } from './api_error.js';
+import { badRequest, conflict, forbidden, notFound } from './api_error.js';
 import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
 import { checkName, namespaceOf, readObject, resolve, type Context, type ObjectRef } from './context.js';
 import { clone, formatTime, objectKey } from './objects.js';
 import { FINALIZER_NAMESPACE, LOST_RACE, hasSpecFinalizers, writeUpdate, type Current } from './update.js';
 
 export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
+
+/** Namespaces the cluster itself lives in, which Kubernetes refuses to delete. */
+const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
 /** Finalizers the garbage collector acts on (Kubernetes' names). */
 export const FINALIZER_ORPHAN = 'orphan';
@@ -46,6 +49,7 @@ export async function deleteObject(ctx: Context, req: DeleteRequest): Promise<De
   const info = resolve(req.resource);
   const name = checkName(info, req.name);
   const ns = namespaceOf(info, req.namespace, 'delete');
+  if (info.kind === 'Namespace' && IMMORTAL_NAMESPACES.has(name)) throw forbidden(info, name, 'this namespace may not be deleted');
   const grace = req.gracePeriodSeconds;
   const fencing = checkFencingToken(req.fencing);
   if (grace !== undefined && (!Number.isSafeInteger(grace) || grace < 0)) throw badRequest(`Invalid gracePeriodSeconds ${JSON.stringify(grace)}: expected a non-negative integer`);

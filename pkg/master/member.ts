@@ -16,6 +16,7 @@ import { ApiServer, type RequestRecord } from '../apiserver/api_server.js';
 import { RaftBackend } from '../apiserver/raft_backend.js';
 import { EtcdServer } from '../etcdserver/server.js';
 import { ObjectsForwarding } from './objects_forwarding.js';
+import { keepSystemNamespaces } from './system_namespaces.js';
 import { Store, StoreStateMachine, type StoreOptions, type StoreResult } from '../store/mod.js';
 
 export interface MasterMemberOptions {
@@ -47,6 +48,12 @@ export interface MasterMemberOptions {
   /** How often watches that allow bookmarks get one. @default 60000 (Kubernetes: about a minute) */
   bookmarkIntervalMs?: number;
   transportLogger?: TransportLogger;
+  /**
+   * While this member is the Raft leader, create the system namespaces (default, kube-system,
+   * kube-public, kube-node-lease) that are missing, as Kubernetes' apiserver does. `navarch master`
+   * turns it on; off by default so tests of the bare store see only their own keys. @default false
+   */
+  systemNamespaces?: boolean;
 }
 
 export interface MasterMember {
@@ -136,6 +143,9 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
   if (!o.clientAddresses.has(o.id)) o.clientAddresses.set(o.id, clientAddress);
   const bookmarks = setInterval(() => api.requestWatchProgress(), o.bookmarkIntervalMs ?? 60_000);
   bookmarks.unref();
+  const namespaces = o.systemNamespaces
+    ? keepSystemNamespaces({ api, isLeader: () => node.isLeader(), term: () => node.term(), onError: (err) => o.logger?.warn?.(`Cannot create the system namespaces yet: ${(err as Error).message}`) })
+    : undefined;
   return {
     id: o.id,
     node,
@@ -145,6 +155,7 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     clientAddress,
     async stop(options = {}) {
       clearInterval(bookmarks);
+      namespaces?.stop();
       // Leadership goes first, so the others take over without waiting for an election timeout.
       await node.stop({ transferLeadership: options.transferLeadership !== false });
       api.closeWatches();
