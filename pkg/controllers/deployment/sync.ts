@@ -9,13 +9,14 @@ import type { EventRecorder } from '../../client/events/recorder.js';
 import type { ReadonlyIndexer } from '../../client/informer/indexer.js';
 import type { ObjectClient } from '../client.js';
 import { getControllerOf, newControllerRef } from '../controller_utils.js';
-import { computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from './hash.js';
+import { canonicalJson, computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from './hash.js';
 import {
   activeReplicaSets,
   actualReplicaCount,
   availableReplicaCount,
   AVAILABLE,
   byRevision,
+  desiredReplicasAnnotation,
   bySizeNewer,
   bySizeOlder,
   findActiveOrLatest,
@@ -36,6 +37,7 @@ import {
   REASON,
   replicasAnnotationsNeedUpdate,
   replicasOf,
+  REVISION_ANNOTATION,
   setCondition,
   setDeploymentRevision,
   setNewReplicaSetAnnotations,
@@ -62,7 +64,7 @@ export function isApiCode(err: unknown, code: string): boolean {
  * take, when they differ from the stored ones). Keeps `d` current: resourceVersion and status.
  */
 export async function updateDeploymentStatus(c: SyncContext, d: Deployment, stored: Deployment): Promise<void> {
-  if (JSON.stringify(d.metadata?.annotations ?? {}) !== JSON.stringify(stored.metadata?.annotations ?? {})) {
+  if (canonicalJson(d.metadata?.annotations ?? {}) !== canonicalJson(stored.metadata?.annotations ?? {})) {
     const r = await c.client.update(d);
     d.metadata!.resourceVersion = r.metadata?.resourceVersion;
   }
@@ -102,7 +104,7 @@ async function getNewReplicaSet(c: SyncContext, t: SyncTarget, oldRSs: readonly 
       t.rsList[t.rsList.indexOf(existing)] = updated;
       return updated;
     }
-    let needsUpdate = setDeploymentRevision(d, copy.metadata?.annotations?.[REVISION] ?? '');
+    let needsUpdate = setDeploymentRevision(d, copy.metadata?.annotations?.[REVISION_ANNOTATION] ?? '');
     if (hasProgressDeadline(d) && !getCondition(d.status, PROGRESSING)) {
       setCondition((d.status ??= emptyStatus()), newCondition(PROGRESSING, 'True', REASON.foundNewRS, `Found new replica set "${copy.metadata?.name}"`, c.clock.nowMs()));
       needsUpdate = true;
@@ -166,7 +168,6 @@ async function getNewReplicaSet(c: SyncContext, t: SyncTarget, oldRSs: readonly 
   return created;
 }
 
-const REVISION = 'deployment.kubernetes.io/revision';
 export const DEPLOYMENT_GVK = { apiVersion: 'apps/v1', kind: 'Deployment' };
 
 export function emptyStatus(): DeploymentStatus {
@@ -198,9 +199,8 @@ export async function scaleReplicaSetAndRecordEvent(c: SyncContext, rs: ReplicaS
 export async function isScalingEvent(c: SyncContext, t: SyncTarget): Promise<boolean> {
   const { newRS, oldRSs } = await getAllReplicaSetsAndSyncRevision(c, t, false);
   for (const rs of activeReplicaSets([...oldRSs, newRS])) {
-    const desired = rs.metadata?.annotations?.['deployment.kubernetes.io/desired-replicas'];
-    if (desired === undefined || !/^[0-9]+$/.test(desired)) continue;
-    if (Number(desired) !== replicasOf(t.d)) return true;
+    const desired = desiredReplicasAnnotation(rs);
+    if (desired !== undefined && desired !== replicasOf(t.d)) return true;
   }
   return false;
 }
