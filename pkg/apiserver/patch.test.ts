@@ -112,8 +112,29 @@ describe('strategic merge patch', () => {
     assert.equal(web.image, 'nginx:1.27');
     assert.equal(sidecar.name, 'sidecar', 'the other container is kept');
     assert.deepEqual(web.env.map((e) => [e.name, e.value]), [['A', '1'], ['B', 'two'], ['C', '3']]);
-    assert.deepEqual(web.ports.map((p) => p.containerPort), [80, 443]);
-    assert.deepEqual(d.spec!.template!.spec!.volumes.map((v) => v.name), ['data', 'cache']);
+    // Without $setElementOrder a new item goes before the ones the patch leaves out, as in Kubernetes.
+    assert.deepEqual(web.ports.map((p) => p.containerPort), [443, 80]);
+    assert.deepEqual(d.spec!.template!.spec!.volumes.map((v) => v.name), ['cache', 'data']);
+  });
+
+  it('applies kubectl set image and apply bodies: maps merge, the named container changes, the rest stays', async () => {
+    const { server } = await withDeployment();
+    await server.patch({ ...ref, type: 'merge', patch: { metadata: { labels: { team: 'a' }, annotations: { note: 'by hand' } } } });
+    // kubectl set image deployment/web web=nginx:1.27
+    const setImage = '{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"web"},{"name":"sidecar"}],"containers":[{"image":"nginx:1.27","name":"web"}]}}}}';
+    let d = (await server.patch({ ...ref, type: 'strategic', patch: setImage })) as Deployment;
+    assert.deepEqual(containers(d).map((c) => [c.name, c.image]), [['web', 'nginx:1.27'], ['sidecar', 'busybox:1.36']]);
+    assert.deepEqual(containers(d)[0].env.map((e) => e.name), ['A', 'B']);
+    assert.equal(d.metadata?.generation, 2, 'a spec change bumps the generation; the label patch did not');
+    // kubectl apply's shape: the last-applied annotation and a label, merged into the ones set by hand.
+    const applied = '{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}"},"labels":{"tier":"web"}},"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"web"},{"name":"sidecar"}],"containers":[{"image":"nginx:1.28","name":"web"}]}}}}';
+    d = (await server.patch({ ...ref, type: 'strategic', patch: applied })) as Deployment;
+    assert.deepEqual(d.metadata?.labels, { team: 'a', tier: 'web' });
+    assert.deepEqual(d.metadata?.annotations, { note: 'by hand', 'kubectl.kubernetes.io/last-applied-configuration': '{}' });
+    assert.deepEqual(containers(d).map((c) => [c.name, c.image]), [['web', 'nginx:1.28'], ['sidecar', 'busybox:1.36']]);
+    // A label set to null is removed; the others stay.
+    d = (await server.patch({ ...ref, type: 'strategic', patch: { metadata: { labels: { team: null } } } })) as Deployment;
+    assert.deepEqual(d.metadata?.labels, { tier: 'web' });
   });
 
   it('deletes list items with $patch: delete and replaces with $patch: replace', async () => {
@@ -132,7 +153,7 @@ describe('strategic merge patch', () => {
     const { server } = await withDeployment();
     await assert.rejects(
       server.patch({ ...ref, type: 'strategic', patch: { spec: { template: { spec: { containers: [{ image: 'x' }] } } } } }),
-      (err: unknown) => isApiError(err, 'Invalid') && /an item of spec\.template\.spec\.containers has no merge key "name"/.test(err.message),
+      (err: unknown) => isApiError(err, 'Invalid') && /spec\.template\.spec\.containers has an item without its merge key "name"/.test(err.message),
     );
   });
 });
