@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { decodeObject, encodeObject } from '../../pkg/api/convert/object.js';
 import type { KindInfo, KubeObject } from '../../pkg/api/registry.js';
 import { isApiError } from '../../pkg/client/mod.js';
-import { isObject, LAST_APPLIED_ANNOTATION, lastApplied, strategicToMergePatch, threeWayPatch, withLastApplied, type Json } from './apply_patch.js';
+import { LAST_APPLIED_ANNOTATION, lastApplied, threeWayPatch, withLastApplied, type Json } from './apply_patch.js';
 import { processIo, readManifests, where, type ManifestItem } from './manifests.js';
 import { qualifiedResource } from '../../pkg/apiserver/api_error.js';
 import { dryRunSuffix, err, kindPrefix, out, parseDryRun, report, withSession, type DryRun, type Session } from './session.js';
@@ -72,7 +72,7 @@ export function targetOf(s: Session, item: ManifestItem, verb: string): Target |
 
 type Outcome = 'created' | 'configured' | 'unchanged';
 
-/** Re-reads after a lost race on the resourceVersion precondition, up to this many times. */
+/** Re-reads after losing a create race, up to this many times. */
 const MAX_CONFLICT_RETRIES = 5;
 
 async function applyOne(s: Session, t: Target, dryRun: DryRun): Promise<Outcome> {
@@ -102,24 +102,13 @@ async function applyOne(s: Session, t: Target, dryRun: DryRun): Promise<Outcome>
         `Warning: resource ${qualifiedResource(t.info)}/${t.name} is missing the ${LAST_APPLIED_ANNOTATION} annotation which is required by navctl apply. navctl apply should only be used on resources created declaratively by either navctl create --save-config or navctl apply. The missing annotation will be patched automatically.\n`,
       );
     }
-    const { patch, type } = threeWayPatch(t.info.messageName, original, modified, live);
+    const { patch } = threeWayPatch(t.info.messageName, original, modified, live);
     if (Object.keys(patch).length === 0) return 'unchanged';
     if (dryRun === 'client') return 'configured';
-    if (type === 'merge') {
-      await s.client.patch(t.info.resource, t.namespace, t.name, 'merge', patch, write);
-      return 'configured';
-    }
-    // The server's strategic merge replaces maps of strings (labels, annotations) where Kubernetes
-    // merges them, which would drop labels others set: send the equivalent merge patch instead, on
-    // the condition that the object is still the version the keyed lists were merged against.
-    const merge = strategicToMergePatch(t.info.messageName, patch, live);
-    merge.metadata = { ...(isObject(merge.metadata) ? merge.metadata : {}), resourceVersion: current.metadata?.resourceVersion ?? '' };
-    try {
-      await s.client.patch(t.info.resource, t.namespace, t.name, 'merge', merge, write);
-      return 'configured';
-    } catch (e) {
-      if (!isApiError(e, 'Conflict') || attempt >= MAX_CONFLICT_RETRIES) throw e;
-    }
+    // As kubectl: a strategic merge patch, which the server merges into whatever the object is now
+    // (maps key by key, keyed lists item by item), so it needs no resourceVersion precondition.
+    await s.client.patch(t.info.resource, t.namespace, t.name, 'strategic', patch, write);
+    return 'configured';
   }
 }
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyMergePatch } from '../../pkg/apiserver/patch/json_merge_patch.js';
 import { applyStrategicMergePatch } from '../../pkg/apiserver/patch/strategic_merge_patch.js';
-import { LAST_APPLIED_ANNOTATION, lastApplied, strategicToMergePatch, threeWayPatch, withLastApplied, type Json } from './apply_patch.js';
+import { LAST_APPLIED_ANNOTATION, lastApplied, threeWayPatch, withLastApplied, type Json } from './apply_patch.js';
 
 type Obj = { [key: string]: Json };
 
@@ -24,9 +23,9 @@ function live(manifest: Obj): Obj {
   return { ...(m as unknown as Obj), spec: { ...(m.spec as unknown as Obj), restartPolicy: 'Always' }, status: { phase: 'Pending' } };
 }
 
-/** Applies the patch as the server would. */
-function apply(current: Obj, p: { patch: Obj; type: string }): Obj {
-  return (p.type === 'strategic' ? applyStrategicMergePatch('Pod', current, p.patch as never) : applyMergePatch(current, p.patch as never)) as Obj;
+/** Applies the patch as the server does. */
+function apply(current: Obj, p: { patch: Obj }, messageName = 'Pod'): Obj {
+  return applyStrategicMergePatch(messageName, current, p.patch as never) as Obj;
 }
 
 const web = { name: 'web', image: 'nginx:1', ports: [{ containerPort: 80 }] };
@@ -42,8 +41,8 @@ test('threeWayPatch() changes a container by name and keeps the defaults the ser
   const after = pod([{ ...web, image: 'nginx:2' }]);
   const current = live(before);
   const p = threeWayPatch('Pod', before, after, current);
-  assert.equal(p.type, 'strategic');
-  assert.deepEqual(p.patch, { spec: { containers: [{ name: 'web', image: 'nginx:2' }] } });
+  // kubectl's own shape for this change (see kubectl-protocol.md, apply).
+  assert.deepEqual(p.patch, { spec: { '$setElementOrder/containers': [{ name: 'web' }], containers: [{ name: 'web', image: 'nginx:2' }] } });
   const result = apply(current, p) as { spec: { containers: Obj[] } };
   assert.equal(result.spec.containers[0].image, 'nginx:2');
   assert.equal(result.spec.containers[0].imagePullPolicy, 'IfNotPresent');
@@ -65,9 +64,8 @@ test('threeWayPatch() removes fields dropped from the manifest and keeps fields 
   current.metadata.labels.owner = 'ops';
   current.metadata.resourceVersion = '9';
   const p = threeWayPatch('ConfigMap', before, after, current);
-  assert.equal(p.type, 'merge');
   assert.deepEqual(p.patch, { metadata: { labels: { tier: null } }, data: { c: '3', b: null } });
-  const result = apply(current, p) as { metadata: Obj; data: Obj };
+  const result = apply(current, p, 'ConfigMap') as { metadata: Obj; data: Obj };
   assert.deepEqual(result.metadata.labels, { app: 'a', owner: 'ops' });
   assert.deepEqual(result.data, { a: '1', c: '3' });
 });
@@ -93,7 +91,7 @@ test('threeWayPatch() replaces a list without a merge key only when the manifest
   const withArgs = pod([{ ...web, args: ['-a'] }]);
   const moreArgs = pod([{ ...web, args: ['-a', '-b'] }]);
   const p = threeWayPatch('Pod', withArgs, moreArgs, live(withArgs));
-  assert.deepEqual(p.patch, { spec: { containers: [{ name: 'web', args: ['-a', '-b'] }] } });
+  assert.deepEqual(p.patch, { spec: { '$setElementOrder/containers': [{ name: 'web' }], containers: [{ name: 'web', args: ['-a', '-b'] }] } });
 });
 
 test('threeWayPatch() without a last applied manifest never removes fields', () => {
@@ -114,21 +112,22 @@ test('withLastApplied() records the manifest without the annotation itself, and 
   assert.equal(lastApplied({ metadata: { annotations: { [LAST_APPLIED_ANNOTATION]: '{bad' } } }), undefined);
 });
 
-test('strategicToMergePatch() sends keyed lists whole, merged here, and leaves maps to merge key by key', () => {
+test('the server applies the patch keeping annotations and labels set by hand, containers merged by name in the manifest\'s order', () => {
   const side = { name: 'side', image: 'busybox', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] };
-  const before = withLastApplied(pod([web, side]));
-  const after = withLastApplied(pod([{ ...web, image: 'nginx:2' }, { ...side, env: [{ name: 'A', value: '9' }] }]));
+  const before = withLastApplied(pod([web, side], { metadata: { name: 'web', namespace: 'demo', labels: { app: 'web' } } }));
+  const after = withLastApplied(pod([{ name: 'first', image: 'init' }, { ...web, image: 'nginx:2' }, { ...side, env: [{ name: 'A', value: '9' }] }], { metadata: { name: 'web', namespace: 'demo', labels: { app: 'web', v: '2' } } }));
   const current = live(before);
   ((current.metadata as Obj).annotations as Obj).note = 'set by hand';
+  ((current.metadata as Obj).labels as Obj).owner = 'ops';
   const p = threeWayPatch('Pod', lastApplied(current), after, current);
-  assert.equal(p.type, 'strategic');
-  const merge = strategicToMergePatch('Pod', p.patch, current);
-  const result = applyMergePatch(current, merge as never) as { metadata: Obj; spec: { containers: Obj[] } };
+  const result = apply(current, p) as { metadata: Obj; spec: { containers: Obj[] } };
   assert.equal((result.metadata.annotations as Obj).note, 'set by hand');
   assert.equal((result.metadata.annotations as Obj)[LAST_APPLIED_ANNOTATION], ((after.metadata as Obj).annotations as Obj)[LAST_APPLIED_ANNOTATION]);
+  assert.deepEqual(result.metadata.labels, { app: 'web', owner: 'ops', v: '2' });
   assert.deepEqual(result.spec.containers.map((c) => [c.name, c.image, c.imagePullPolicy]), [
+    ['first', 'init', undefined],
     ['web', 'nginx:2', 'IfNotPresent'],
     ['side', 'busybox', 'IfNotPresent'],
   ]);
-  assert.deepEqual(result.spec.containers[1].env, [{ name: 'A', value: '9' }]);
+  assert.deepEqual(result.spec.containers[2].env, [{ name: 'A', value: '9' }]);
 });

@@ -2,10 +2,11 @@
 // (original), the manifest now (modified) and the live object (current). Fields in the manifest
 // that differ from the live object are set; fields dropped from the manifest since the last apply
 // are removed; fields only others set (status, defaults, labels added by hand) are left alone.
-// Lists tagged with a merge key in the schema (containers by name, ports by containerPort, ...)
-// are patched item by item as a strategic merge patch; other lists are replaced whole, and only
-// when the manifest changed them, because the server's defaults inside list items would otherwise
-// make every apply look like a change.
+// The patch is a strategic merge patch, as kubectl sends: maps merge key by key; lists tagged with
+// a merge key in the schema (containers by name, ports by containerPort, ...) are patched item by
+// item, with `$setElementOrder/<list>` giving the manifest's order; other lists are replaced whole,
+// and only when the manifest changed them, because the server's defaults inside list items would
+// otherwise make every apply look like a change.
 
 import { messageSchema, type MessageSchema } from '../../pkg/api/schema.js';
 
@@ -15,10 +16,8 @@ type JsonObject = { [key: string]: Json };
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
 export interface ThreeWayPatch {
-  /** The patch; `{}` when the live object already matches the manifest. */
+  /** The strategic merge patch; `{}` when the live object already matches the manifest. */
   patch: JsonObject;
-  /** "strategic" when the patch merges a keyed list item by item, else "merge". */
-  type: 'merge' | 'strategic';
 }
 
 export function isObject(v: Json | undefined): v is JsonObject {
@@ -42,10 +41,6 @@ function isSubset(sub: Json | undefined, sup: Json | undefined): boolean {
   return deepEqual(sub, sup);
 }
 
-interface Ctx {
-  strategic: boolean;
-}
-
 function schemaOf(name: string | undefined): MessageSchema | undefined {
   if (!name) return undefined;
   try {
@@ -56,7 +51,7 @@ function schemaOf(name: string | undefined): MessageSchema | undefined {
 }
 
 /** The patch turning `current` into `modified` where the user owns the fields; undefined: no change. */
-function diffObject(ctx: Ctx, schema: MessageSchema | undefined, original: Json | undefined, modified: JsonObject, current: JsonObject, isMap: boolean): JsonObject | undefined {
+function diffObject(schema: MessageSchema | undefined, original: Json | undefined, modified: JsonObject, current: JsonObject, isMap: boolean): JsonObject | undefined {
   const out: JsonObject = {};
   const orig = isObject(original) ? original : {};
   for (const [k, mod] of Object.entries(modified)) {
@@ -71,8 +66,13 @@ function diffObject(ctx: Ctx, schema: MessageSchema | undefined, original: Json 
       continue;
     }
     if (Array.isArray(mod)) {
-      const list = diffList(ctx, field, orig[k], mod, cur);
-      if (list !== undefined) out[k] = list;
+      const list = diffList(field, orig[k], mod, cur);
+      if (list === undefined) continue;
+      out[k] = list;
+      // As kubectl: a keyed list's patch carries the manifest's order (the patch alone cannot say
+      // where a new item goes among the ones it leaves out).
+      const key = keyOf(field);
+      if (key && mod.every((x) => isObject(x) && x[key] !== undefined)) out[`$setElementOrder/${k}`] = mod.map((x) => ({ [key]: (x as JsonObject)[key] }));
       continue;
     }
     if (isObject(mod)) {
@@ -82,7 +82,7 @@ function diffObject(ctx: Ctx, schema: MessageSchema | undefined, original: Json 
       }
       // A map's entries and a message's fields both merge key by key.
       const sub = field?.isMessage && field.label !== 'map' ? schemaOf(field.type) : undefined;
-      const d = diffObject(ctx, sub, orig[k], mod, cur, field?.label === 'map' || (field === undefined && isMap));
+      const d = diffObject(sub, orig[k], mod, cur, field?.label === 'map' || (field === undefined && isMap));
       if (d !== undefined) out[k] = d;
       continue;
     }
@@ -94,10 +94,14 @@ function diffObject(ctx: Ctx, schema: MessageSchema | undefined, original: Json 
   return Object.keys(out).length ? out : undefined;
 }
 
-function diffList(ctx: Ctx, field: MessageSchema['fields'][number] | undefined, original: Json | undefined, modified: Json[], current: Json): Json[] | undefined {
-  const mergeKey = field?.label === 'repeated' && field.isMessage ? field.mergeKey : undefined;
+function keyOf(field: MessageSchema['fields'][number] | undefined): string | undefined {
+  return field?.label === 'repeated' && field.isMessage ? field.mergeKey : undefined;
+}
+
+function diffList(field: MessageSchema['fields'][number] | undefined, original: Json | undefined, modified: Json[], current: Json): Json[] | undefined {
+  const mergeKey = keyOf(field);
   if (mergeKey && Array.isArray(current) && modified.every((x) => isObject(x) && x[mergeKey] !== undefined)) {
-    return diffKeyedList(ctx, schemaOf(field!.type), mergeKey, original, modified, current);
+    return diffKeyedList(schemaOf(field!.type), mergeKey, original, modified, current);
   }
   // Unchanged since the last apply and still there (perhaps with defaults added): leave it be.
   const userChanged = original === undefined || !deepEqual(original, modified);
@@ -105,7 +109,7 @@ function diffList(ctx: Ctx, field: MessageSchema['fields'][number] | undefined, 
   return modified;
 }
 
-function diffKeyedList(ctx: Ctx, schema: MessageSchema | undefined, key: string, original: Json | undefined, modified: Json[], current: Json[]): Json[] | undefined {
+function diffKeyedList(schema: MessageSchema | undefined, key: string, original: Json | undefined, modified: Json[], current: Json[]): Json[] | undefined {
   const find = (list: Json | undefined, k: Json): JsonObject | undefined =>
     Array.isArray(list) ? (list.find((x) => isObject(x) && deepEqual(x[key], k)) as JsonObject | undefined) : undefined;
   const out: Json[] = [];
@@ -115,7 +119,7 @@ function diffKeyedList(ctx: Ctx, schema: MessageSchema | undefined, key: string,
       out.push(item);
       continue;
     }
-    const d = diffObject(ctx, schema, find(original, item[key]), item, cur, false);
+    const d = diffObject(schema, find(original, item[key]), item, cur, false);
     if (d !== undefined) out.push({ [key]: item[key], ...d });
   }
   if (Array.isArray(original)) {
@@ -124,9 +128,7 @@ function diffKeyedList(ctx: Ctx, schema: MessageSchema | undefined, key: string,
       out.push({ [key]: o[key], $patch: 'delete' });
     }
   }
-  if (out.length === 0) return undefined;
-  ctx.strategic = true;
-  return out;
+  return out.length === 0 ? undefined : out;
 }
 
 /**
@@ -134,9 +136,8 @@ function diffKeyedList(ctx: Ctx, schema: MessageSchema | undefined, key: string,
  * `original` is undefined when the object was never applied (created another way).
  */
 export function threeWayPatch(messageName: string, original: JsonObject | undefined, modified: JsonObject, current: JsonObject): ThreeWayPatch {
-  const ctx: Ctx = { strategic: false };
-  const patch = diffObject(ctx, schemaOf(messageName), original, modified, current, false) ?? {};
-  return { patch, type: ctx.strategic ? 'strategic' : 'merge' };
+  const patch = diffObject(schemaOf(messageName), original, modified, current, false) ?? {};
+  return { patch };
 }
 
 /**
@@ -164,50 +165,4 @@ export function lastApplied(current: JsonObject): JsonObject | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A patch's value applied to a live value: merge patch semantics, with keyed lists merged item by item. */
-function applyValue(schema: MessageSchema | undefined, target: Json | undefined, patch: Json, isMap: boolean): Json {
-  if (!isObject(patch)) return patch;
-  const out: JsonObject = isObject(target) ? { ...target } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    const field = isMap ? undefined : schema?.byJsonName.get(k);
-    if (v === null) delete out[k];
-    else if (Array.isArray(v) && field?.label === 'repeated' && field.isMessage && field.mergeKey) out[k] = mergeKeyed(schemaOf(field.type), field.mergeKey, out[k], v);
-    else out[k] = applyValue(field?.isMessage && field.label !== 'map' ? schemaOf(field.type) : undefined, out[k], v, field?.label === 'map' || (field === undefined && isMap));
-  }
-  return out;
-}
-
-function mergeKeyed(schema: MessageSchema | undefined, key: string, current: Json | undefined, patch: Json[]): Json[] {
-  const out: Json[] = Array.isArray(current) ? [...current] : [];
-  for (const item of patch) {
-    if (!isObject(item)) continue;
-    const at = out.findIndex((x) => isObject(x) && deepEqual(x[key], item[key]));
-    if (item.$patch === 'delete') {
-      if (at >= 0) out.splice(at, 1);
-    } else if (at >= 0) out[at] = applyValue(schema, out[at], item, false);
-    else out.push(applyValue(schema, undefined, item, false));
-  }
-  return out;
-}
-
-/**
- * The JSON merge patch with the effect of a strategic one on `current`: each keyed list is merged
- * here and sent whole. Send it with current's resourceVersion as a precondition, so that a list
- * changed meanwhile is a Conflict (re-read and retry) rather than a lost write.
- */
-export function strategicToMergePatch(messageName: string, patch: JsonObject, current: JsonObject): JsonObject {
-  const walk = (schema: MessageSchema | undefined, p: JsonObject, cur: Json | undefined): JsonObject => {
-    const out: JsonObject = {};
-    const c = isObject(cur) ? cur : {};
-    for (const [k, v] of Object.entries(p)) {
-      const field = schema?.byJsonName.get(k);
-      if (Array.isArray(v) && field?.label === 'repeated' && field.isMessage && field.mergeKey) out[k] = mergeKeyed(schemaOf(field.type), field.mergeKey, c[k], v);
-      else if (isObject(v) && field?.isMessage && field.label !== 'map') out[k] = walk(schemaOf(field.type), v, c[k]);
-      else out[k] = v;
-    }
-    return out;
-  };
-  return walk(schemaOf(messageName), patch, current);
 }
