@@ -5,7 +5,10 @@ import type { Node, Pod } from '../../gen/navarch/api/v1/core.js';
 import { NODE_LEASE_NAMESPACE } from '../agent/node_lease.js';
 import { BOUND_PODS_SELECTOR, PodSource } from '../agent/pod_source.js';
 import { serverListWatcher } from '../agent/testing/server_list_watcher.js';
+import type { KubeObject } from '../api/registry.js';
+import { ApiError } from '../apiserver/api_error.js';
 import { pod, testServer, type TestServer } from '../apiserver/test_util.js';
+import type { WriteOptions } from '../client/client.js';
 import { FakeClock } from '../client/testing/fake_clock.js';
 import { eventually } from '../client/testing/settle.js';
 import { RecordingClient } from '../controllers/testing/recording_client.js';
@@ -128,5 +131,30 @@ describe('HollowNodes', () => {
     assert.ok(!before.includes(second.seen('c')!.status!.podIP), `c got ${second.seen('c')!.status!.podIP}, already held by a or b`);
     assert.deepEqual(second.client.takeSummary().filter((s) => s.startsWith('update pods')), ['update pods default/c status'], 'a and b needed no new status');
     second.hollow.stop();
+  });
+
+  it('retries a registration the API could not take, with backoff, until it succeeds', async () => {
+    const t = await testServer();
+    const clock = new FakeClock(T0);
+    let refusals = 2;
+    const client = new (class extends RecordingClient {
+      override async create<T extends KubeObject>(object: T, o?: WriteOptions & { resource?: string; namespace?: string }): Promise<T> {
+        if (object.kind === 'Node' && refusals-- > 0) throw new ApiError('Unavailable', 'no leader');
+        return super.create(object, o);
+      }
+    })(t.server);
+    const pods = new PodSource(serverListWatcher<Pod>(t.server, 'pods', { fieldSelector: BOUND_PODS_SELECTOR }), { clock });
+    const hollow = new HollowNodes({ client, pods, clock, nodes: 1 });
+    const started = hollow.start();
+    await clock.advance(199);
+    assert.equal(hollow.stats().registered, 0);
+    await clock.advance(1);
+    assert.equal(hollow.stats().registered, 0, 'the second attempt failed too; the next is 400 ms later');
+    await clock.advance(400);
+    await started;
+    assert.equal(hollow.stats().registered, 1);
+    assert.equal(hollow.stats().registerFailures, 2);
+    assert.equal(((await t.server.list({ resource: 'nodes' })).items as Node[]).length, 1);
+    hollow.stop();
   });
 });

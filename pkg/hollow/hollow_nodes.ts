@@ -50,8 +50,6 @@ export interface HollowNodesOptions {
   statusConcurrency?: number;
   /** Pods with a status write waiting, at most. @default 50000 */
   maxPendingPods?: number;
-  /** How long start() waits for the first list of pods. @default 120000 */
-  syncTimeoutMs?: number;
   logger?: HollowLogger;
 }
 
@@ -63,6 +61,7 @@ export interface HollowStats {
   leaseRenewals: number;
   leaseCreates: number;
   leaseFailures: number;
+  registerFailures: number;
   status: Readonly<StatusManagerStats>;
   statusPending: number;
 }
@@ -74,6 +73,9 @@ interface HollowNode {
   node: Node | undefined;
 }
 
+const REGISTER_RETRY_INITIAL_MS = 200;
+const REGISTER_RETRY_MAX_MS = 7000;
+
 const quiet: HollowLogger = { info: () => {}, warn: () => {} };
 
 export class HollowNodes {
@@ -82,6 +84,7 @@ export class HollowNodes {
   private readonly members: HollowNode[] = [];
   private readonly logger: HollowLogger;
   private stopped = false;
+  private registerFailures = 0;
 
   constructor(private readonly o: HollowNodesOptions) {
     this.logger = o.logger ?? quiet;
@@ -135,26 +138,36 @@ export class HollowNodes {
       while (next < this.members.length && !this.stopped) {
         const i = next++;
         const m = this.members[i];
-        m.node = await registerNode(
-          this.o.client,
-          {
-            nodeName: m.name,
-            capacity,
-            internalIP: this.plan.hostIP(i),
-            podCIDR: this.plan.podCidr(i),
-            labels: { [HOLLOW_LABEL]: 'true' },
-            nodeInfo: { kubeletVersion: 'navarch-hollow', kubeProxyVersion: 'navarch-hollow', containerRuntimeVersion: 'hollow://fake' },
-          },
-          this.o.clock,
-        );
-        m.lease.start();
+        const spec = {
+          nodeName: m.name,
+          capacity,
+          internalIP: this.plan.hostIP(i),
+          podCIDR: this.plan.podCidr(i),
+          labels: { [HOLLOW_LABEL]: 'true' },
+          nodeInfo: { kubeletVersion: 'navarch-hollow', kubeProxyVersion: 'navarch-hollow', containerRuntimeVersion: 'hollow://fake' },
+        };
+        // As the kubelet: a registration that fails (the API slow or away) is retried until it succeeds.
+        for (let delayMs = REGISTER_RETRY_INITIAL_MS; !this.stopped; delayMs = Math.min(delayMs * 2, REGISTER_RETRY_MAX_MS)) {
+          try {
+            m.node = await registerNode(this.o.client, spec, this.o.clock);
+            break;
+          } catch (err) {
+            // A Node the API refuses will not be accepted later either.
+            if (isApiError(err, 'Invalid') || isApiError(err, 'Forbidden')) throw err;
+            this.registerFailures++;
+            this.logger.warn(`hollow: registering ${m.name} (retried in ${delayMs} ms): ${(err as Error).message}`);
+            await new Promise<void>((r) => this.o.clock.setTimeout(r, delayMs));
+          }
+        }
+        if (m.node) m.lease.start();
       }
     };
     const concurrency = Math.max(1, Math.min(this.o.registerConcurrency ?? 32, this.members.length));
     await Promise.all(Array.from({ length: concurrency }, worker));
     if (this.stopped) return;
     this.o.pods.start();
-    await this.o.pods.waitForSync({ timeoutMs: this.o.syncTimeoutMs ?? 120_000 });
+    // The informer retries its list until it succeeds (or stop()).
+    await this.o.pods.waitForSync();
     for (const m of this.members) m.runtime.markReady(this.o.pods.podsOn(m.name));
   }
 
@@ -166,7 +179,7 @@ export class HollowNodes {
   }
 
   stats(): HollowStats {
-    const s: HollowStats = { nodes: this.members.length, registered: 0, podsRunning: 0, podsWaitingForIp: 0, leaseRenewals: 0, leaseCreates: 0, leaseFailures: 0, status: this.status.stats, statusPending: this.status.pendingCount };
+    const s: HollowStats = { nodes: this.members.length, registered: 0, podsRunning: 0, podsWaitingForIp: 0, leaseRenewals: 0, leaseCreates: 0, leaseFailures: 0, registerFailures: this.registerFailures, status: this.status.stats, statusPending: this.status.pendingCount };
     for (const m of this.members) {
       if (m.node) s.registered++;
       const c = m.runtime.counts;

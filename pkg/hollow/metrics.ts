@@ -23,6 +23,7 @@ export class HollowMetrics {
       });
     gauge('hollow_nodes', 'Hollow nodes in this process', () => hollow.stats().nodes);
     gauge('hollow_nodes_registered', 'Hollow nodes whose Node is registered', () => hollow.stats().registered);
+    gauge('hollow_node_register_failures_total', 'Failed Node registrations (retried with backoff)', () => hollow.stats().registerFailures);
     gauge('hollow_pods_running', 'Pods running (with an IP) on the hollow nodes', () => hollow.stats().podsRunning);
     gauge('hollow_pods_waiting_for_ip', "Pods waiting for a free IP in their node's pod CIDR", () => hollow.stats().podsWaitingForIp);
     gauge('hollow_node_lease_renewals_total', 'Node Lease renewals', () => hollow.stats().leaseRenewals);
