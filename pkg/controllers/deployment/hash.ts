@@ -2,6 +2,8 @@
 // FNV-1a (32 bit) over the template's canonical JSON (keys sorted, so map order never matters),
 // with the Deployment's collisionCount mixed in when set, so a collision can be escaped by
 // bumping it; the number is then spelled with consonants and digits that never form words.
+// Stable across processes and versions of Navarch, but not the values Kubernetes computes (it
+// hashes Go's spew dump of the struct), so a ReplicaSet imported from Kubernetes gets a new name.
 
 import type { PodTemplateSpec } from '../../../gen/navarch/api/v1/core.js';
 import { toJson } from '../../api/convert/json.js';
