@@ -7,7 +7,7 @@ import { obj, testServer } from '../../apiserver/test_util.js';
 import { RecordingClient } from '../../controllers/testing/recording_client.js';
 import type { NavarchClient } from '../client.js';
 import { FakeClock } from '../testing/fake_clock.js';
-import { eventually } from '../testing/settle.js';
+import { eventually, peek } from '../testing/settle.js';
 import { LeaderElector, type LeaseClient, type LeadingContext } from './mod.js';
 
 // Both clients the elector is meant to run on satisfy its interface.
@@ -181,6 +181,33 @@ describe('LeaderElector', () => {
     assert.equal((await lease()).spec?.leaseTransitions, 1, 'a new leadership, so a new token');
     assert.deepEqual(a.leading.map((l) => l.token.leaseTransitions), [0, 1]);
     await a.elector.stop();
+  });
+
+  it('stops promptly even while calls to the API hang', async () => {
+    const { client } = await cluster();
+    let hang = false;
+    const hanging: LeaseClient = {
+      get: (r, ns, n) => (hang ? new Promise(() => {}) : client.get(r, ns, n)),
+      create: (o) => client.create(o),
+      update: (o) => (hang ? new Promise(() => {}) : client.update(o)),
+    };
+    const a = candidate(hanging, 'm1');
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    hang = true;
+    await a.clock.advance(1000);
+    const stopped = a.elector.stop();
+    await a.clock.advance(0);
+    assert.equal(a.elector.isLeader(), false, 'stepped down at once');
+    assert.deepEqual(a.events, ['leader m1', 'started 0', 'stopped']);
+    await a.clock.advance(1999);
+    assert.notEqual(await peek(stopped), undefined, 'waits for the release');
+    await a.clock.advance(1);
+    assert.equal(await peek(stopped), undefined, 'gives up on the release after renewDeadlineMs');
+
+    const b = candidate(hanging, 'm2');
+    b.elector.start();
+    assert.equal(await peek(b.elector.stop()), undefined, 'a candidate too');
   });
 
   it('refuses timings that cannot work', () => {

@@ -69,6 +69,8 @@ export class LeaderElector {
   private stopped = false;
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Resolve the in-flight attempt as failed when stop() is called (a call to an unreachable master may take long). */
+  private readonly onStop = new Set<() => void>();
   private timer: TimerHandle | undefined;
   /** The last record seen, the lease it came in, and when (by our clock) it was first seen so. */
   private observed: { record: LeaderElectionRecord; lease: Lease; atMs: number } | undefined;
@@ -101,11 +103,12 @@ export class LeaderElector {
     this.running ??= this.loop();
   }
 
-  /** Stops campaigning; a leader stops leading (onStoppedLeading) and then releases the lease. */
+  /** Stops campaigning; a leader stops leading (onStoppedLeading), then releases the lease (waiting at most renewDeadlineMs). */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
     this.wake?.();
+    for (const f of [...this.onStop]) f();
     await this.running;
     if (this.leading) {
       await this.stepDown();
@@ -129,7 +132,7 @@ export class LeaderElector {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      if (!(await this.tryAcquireOrRenew())) {
+      if (!(await this.untilStopped(this.tryAcquireOrRenew()))) {
         await this.sleep(this.o.retryPeriodMs);
         continue;
       }
@@ -151,7 +154,7 @@ export class LeaderElector {
         const leftMs = renewedAtMs + renewDeadlineMs - clock.nowMs();
         if (leftMs <= 0) return;
         const startedMs = clock.nowMs();
-        if (await this.withDeadline(this.tryAcquireOrRenew(), leftMs)) {
+        if (await this.untilStopped(this.withDeadline(this.tryAcquireOrRenew(), leftMs))) {
           renewedAtMs = startedMs;
           break;
         }
@@ -236,12 +239,18 @@ export class LeaderElector {
     if (!seen || seen.record.holderIdentity !== this.o.identity) return;
     const now = formatMicroTime(this.o.clock.nowMs());
     const released: LeaderElectionRecord = { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: seen.record.leaseTransitions };
-    try {
-      const updated = await this.o.client.update(leaseWith(this.o.leaseNamespace, this.o.leaseName, released, seen.lease));
-      this.observed = { record: recordOf(updated), lease: updated, atMs: this.o.clock.nowMs() };
-    } catch (err) {
-      this.o.onError?.(err);
-    }
+    const attempt = this.o.client.update(leaseWith(this.o.leaseNamespace, this.o.leaseName, released, seen.lease)).then(
+      (updated) => {
+        this.observed = { record: recordOf(updated), lease: updated, atMs: this.o.clock.nowMs() };
+        return true;
+      },
+      (err: unknown) => {
+        this.o.onError?.(err);
+        return false;
+      },
+    );
+    // Best effort, bounded: unreleased, the lease still expires for the others.
+    await this.withDeadline(attempt, this.o.renewDeadlineMs);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -253,6 +262,19 @@ export class LeaderElector {
         resolve();
       };
       this.timer = this.o.clock.setTimeout(() => this.wake?.(), ms);
+    });
+  }
+
+  /** The attempt's result, or false as soon as the elector stops. */
+  private untilStopped(p: Promise<boolean>): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const stopped = () => resolve(false);
+      this.onStop.add(stopped);
+      void p.then((ok) => {
+        this.onStop.delete(stopped);
+        resolve(ok);
+      });
     });
   }
 
