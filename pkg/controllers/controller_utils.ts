@@ -376,8 +376,13 @@ export abstract class QueueController {
   }
 
   private async runLoop(): Promise<void> {
+    // One abort listener for all informers (a listener per informer trips Node's MaxListeners warning).
+    const signal = this.abort.signal;
+    const stopped = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    stopped.catch(() => {});
     try {
-      await Promise.all(this.syncables.map((s) => s.waitForSync({ signal: this.abort.signal })));
+      if (signal.aborted) return;
+      await Promise.race([Promise.all(this.syncables.map((s) => s.waitForSync())), stopped]);
     } catch (err) {
       if (this.abort.signal.aborted) return;
       this.logger.warn(`Controller "${this.name}": informers did not sync: ${message(err)}`);
