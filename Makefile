@@ -5,7 +5,7 @@ DIR ?= .navarch
 # make up MASTERS=1: a single-master cluster (default: as many as the cluster in $(DIR) had, else 3).
 MASTERS ?=
 
-.PHONY: deps gen build typecheck test test-unit test-e2e sim up down bench bench-deps bench-raft bench-failover bench-storage bench-mvcc bench-etcd-compat bench-store clean
+.PHONY: deps gen build typecheck test test-unit test-e2e sim up down bench bench-deps bench-raft bench-failover bench-storage bench-mvcc bench-etcd-compat bench-store bench-scheduler clean
 
 # The registry reachable here serves only the Linux builds of buf; package-lock.json lists buf's other
 # platform packages (optional, skipped on Linux) by hand so that npm ci accepts the lock file.
@@ -68,7 +68,14 @@ bench-store: gen bench-deps
 	@command -v etcdctl >/dev/null 2>&1 || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q etcd-client)
 	npx tsx bench/store/main.ts $(ARGS)
 
-bench: bench-raft bench-failover bench-storage bench-mvcc bench-etcd-compat bench-store
+# Issue 4's scheduler benchmark: 3 masters (each with its scheduler and controller manager, one of each
+# active) and 5,000 hollow nodes; SchedulingBasic 10k/50k, anti-affinity, topology spread, a fill to 150k
+# pods (RSS, list time), and kill -9 of the scheduler's lease holder 5 times. A short run:
+# make bench-scheduler ARGS="--nodes 500 --pods 2000 --only basic,failover --failover-pods 3000" (ARGS=--help).
+bench-scheduler: gen
+	npx tsx bench/scheduler/main.ts $(ARGS)
+
+bench: bench-raft bench-failover bench-storage bench-mvcc bench-etcd-compat bench-store bench-scheduler
 
 clean:
 	rm -rf gen node_modules $(DIR)

@@ -89,7 +89,8 @@ export class LocalMasterCluster {
     for (const m of this.members) this.start(m.id);
   }
 
-  start(id: number): void {
+  /** `extraArgs`: more `navarch master` flags for this start only (e.g. --no-scheduler). */
+  start(id: number, extraArgs: readonly string[] = []): void {
     const m = this.member(id);
     mkdirSync(m.dataDir, { recursive: true });
     const peers = this.members.map((x) => `${x.id}=${x.peerAddress}`).join(',');
@@ -98,6 +99,7 @@ export class LocalMasterCluster {
     args.push('--peers', peers, '--peer-clients', clients, '--listen-client', m.clientAddress, '--listen-metrics', m.metricsAddress);
     if (this.o.tickMs) args.push('--tick-ms', String(this.o.tickMs));
     if (this.o.snapshotEntries) args.push('--snapshot-entries', String(this.o.snapshotEntries));
+    args.push(...extraArgs);
     const child = spawnLogged(args, m.logFile, this.o.detached ?? false);
     m.child = child;
     m.pid = child.pid;

@@ -1,0 +1,89 @@
+// The system under test: 3 masters (each with its scheduler and controller manager, one of each
+// active) and one `navarch hollow` process with the nodes; which master holds the scheduler's
+// lease; each master's RSS.
+
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeObject, Lease, Node } from '../../pkg/api/registry.js';
+import { decodeObject } from '../../pkg/api/convert/object.js';
+import { isApiError, NavarchClient } from '../../pkg/client/mod.js';
+import { LocalMasterCluster } from '../../pkg/localcluster/master_cluster.js';
+import { ROOT, killAndWait, spawnLogged } from '../../pkg/localcluster/process.js';
+import { rssMiB } from '../store/rss.js';
+import { until } from '../store/stats.js';
+
+export const SCHEDULER_LEASE = 'kube-scheduler';
+
+export class BenchCluster {
+  private hollow: ChildProcess | undefined;
+
+  private constructor(
+    readonly dir: string,
+    readonly masters: LocalMasterCluster,
+    readonly client: NavarchClient,
+    private readonly masterArgs: string[],
+  ) {}
+
+  static async start(o: { nodes: number; masterArgs: string[]; log: (l: string) => void }): Promise<BenchCluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'navarch-bench-scheduler-'));
+    const masters = await LocalMasterCluster.create({ dir, masters: 3 });
+    for (const m of masters.members) masters.start(m.id, o.masterArgs);
+    await masters.waitForLeader(120_000);
+    const client = new NavarchClient({ endpoints: masters.members.map((m) => m.clientAddress), retryDeadlineMs: 60_000, callTimeoutMs: 60_000 });
+    const c = new BenchCluster(dir, masters, client, o.masterArgs);
+    for (const ns of ['default', 'kube-system', 'kube-node-lease']) await c.ensureNamespace(ns);
+    const t0 = performance.now();
+    c.hollow = spawnLogged(['--import', 'tsx', join(ROOT, 'cmd/navarch.ts'), 'hollow', '--server', masters.endpoints, '--nodes', String(o.nodes)], join(dir, 'hollow.log'), false);
+    await until(`${o.nodes} hollow nodes Ready`, async () => (await c.readyNodes()) >= o.nodes, 600_000, 2000);
+    o.log(`${o.nodes} hollow nodes Ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (logs in ${dir})`);
+    await until('a scheduler lease holder', async () => (await c.schedulerHolder()) !== undefined, 60_000, 200);
+    return c;
+  }
+
+  async ensureNamespace(name: string): Promise<void> {
+    try {
+      await this.client.create(decodeObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).object as KubeObject);
+    } catch (e) {
+      if (!isApiError(e, 'AlreadyExists')) throw e;
+    }
+  }
+
+  async readyNodes(): Promise<number> {
+    const nodes = (await this.client.listAll<Node>('nodes', { pageSize: 1000 })).items;
+    return nodes.filter((n) => n.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')).length;
+  }
+
+  /** The id of the master whose scheduler holds the lease (identities are "master-<id>_<random>"). */
+  async schedulerHolder(): Promise<{ id: number; identity: string; transitions: number } | undefined> {
+    try {
+      const l = await this.client.get<Lease>('leases', 'kube-system', SCHEDULER_LEASE);
+      const identity = l.spec?.holderIdentity ?? '';
+      const m = /^master-(\d+)_/.exec(identity);
+      return m ? { id: Number(m[1]), identity, transitions: l.spec?.leaseTransitions ?? 0 } : undefined;
+    } catch (e) {
+      if (isApiError(e, 'NotFound')) return undefined;
+      throw e;
+    }
+  }
+
+  rssMiB(): number[] {
+    return this.masters.members.map((m) => rssMiB(m.pid));
+  }
+
+  pids(): Array<number | undefined> {
+    return this.masters.members.map((m) => m.pid);
+  }
+
+  restart(id: number): void {
+    this.masters.start(id, this.masterArgs);
+  }
+
+  async stop(keep: boolean): Promise<void> {
+    this.client.close();
+    await killAndWait(this.hollow, 'SIGTERM');
+    await this.masters.stopAll('SIGTERM');
+    if (!keep) rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,220 @@
+// Pods created through the object API and their bindings seen through a watch: the figures of
+// one case (pods/s from the first create to the last binding; per-pod latency from the create's
+// answer to the watch showing spec.nodeName, which is the scheduling SLI as a client sees it).
+
+import type { KubeObject, Pod } from '../../pkg/api/registry.js';
+import { decodeObject } from '../../pkg/api/convert/object.js';
+import { isApiError, NavarchClient } from '../../pkg/client/mod.js';
+import { type LatencySummary, sleep, summarize } from '../store/stats.js';
+
+export type PodKind = 'basic' | 'antiaffinity' | 'spread';
+
+export interface CaseResult {
+  name: string;
+  pods: number;
+  bound: number;
+  /** First create sent → last binding seen. */
+  elapsedS: number;
+  podsPerSecond: number;
+  createsPerSecond: number;
+  /** Create answered → binding seen, per pod. */
+  sli: LatencySummary;
+  errors: number;
+  firstError: string | undefined;
+  /** scheduler_pod_scheduling_sli_duration_seconds over the case, from the lease holder's /metrics. */
+  schedulerSli?: { p50Ms: number; p99Ms: number; count: number };
+}
+
+/** A pod as scheduler_perf's default template: one container with small requests. */
+export function podOf(kind: PodKind, namespace: string, name: string): Pod {
+  const app = kind;
+  const spec: Record<string, unknown> = {
+    containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+  };
+  if (kind === 'antiaffinity') {
+    spec.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app } }, topologyKey: 'kubernetes.io/hostname' }] } };
+  }
+  if (kind === 'spread') {
+    spec.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app } } }];
+  }
+  return decodeObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels: { app } }, spec }).object as Pod;
+}
+
+/** Follows bindings in a namespace: when each pod was first seen with a node. */
+export class BindingWatch {
+  readonly boundAtMs = new Map<string, number>();
+  /** Binding times in order (performance.now()), for gaps. */
+  readonly times: number[] = [];
+  private readonly watch: AsyncIterable<{ type: string; object: Pod }> & { close(): void };
+  private readonly done: Promise<void>;
+  private waiters: Array<() => void> = [];
+
+  private constructor(client: NavarchClient, namespace: string, resourceVersion: string) {
+    const watch = client.watch<Pod>('pods', { namespace, resourceVersion });
+    this.watch = watch;
+    this.done = (async () => {
+      for await (const e of watch) {
+        if (e.type === 'BOOKMARK' || e.type === 'DELETED') continue;
+        const name = e.object.metadata?.name ?? '';
+        if (e.object.spec?.nodeName && !this.boundAtMs.has(name)) {
+          const now = performance.now();
+          this.boundAtMs.set(name, now);
+          this.times.push(now);
+          for (const w of this.waiters.splice(0)) w();
+        }
+      }
+    })();
+    this.done.catch(() => {});
+  }
+
+  static async open(client: NavarchClient, namespace: string): Promise<BindingWatch> {
+    const rv = (await client.list('pods', { namespace, limit: 1 })).resourceVersion;
+    return new BindingWatch(client, namespace, rv);
+  }
+
+  get bound(): number {
+    return this.boundAtMs.size;
+  }
+
+  /** Resolves once `n` pods are bound; rejects when none is bound for stallMs. */
+  async waitFor(n: number, stallMs: number): Promise<void> {
+    let last = this.bound;
+    let lastChange = performance.now();
+    while (this.bound < n) {
+      await Promise.race([new Promise<void>((r) => this.waiters.push(r)), sleep(1000)]);
+      if (this.bound !== last) {
+        last = this.bound;
+        lastChange = performance.now();
+      } else if (performance.now() - lastChange > stallMs) {
+        throw new Error(`bindings stalled at ${this.bound} of ${n} for ${stallMs / 1000} s`);
+      }
+    }
+  }
+
+  close(): void {
+    this.watch.close();
+  }
+}
+
+export interface CreateOptions {
+  clients: NavarchClient[];
+  kind: PodKind;
+  namespace: string;
+  prefix: string;
+  pods: number;
+  /** Creates in flight (closed loop), unless ratePerSecond is given (open loop). */
+  inflight: number;
+  ratePerSecond?: number;
+  log: (line: string) => void;
+}
+
+export interface CreateResult {
+  /** Create answered, by pod name (performance.now()). */
+  createdAtMs: Map<string, number>;
+  startMs: number;
+  endMs: number;
+  errors: number;
+  firstError: string | undefined;
+}
+
+const CREATE_ATTEMPTS = 6;
+
+/** Creates the pods; a failed create is tried again under the same name (AlreadyExists: it had landed). */
+export async function createPods(o: CreateOptions): Promise<CreateResult> {
+  const createdAtMs = new Map<string, number>();
+  let errors = 0;
+  let firstError: string | undefined;
+  let next = 0;
+  const startMs = performance.now();
+  let lastLog = startMs;
+  const one = async (i: number): Promise<void> => {
+    const name = `${o.prefix}-${i}`;
+    const pod = podOf(o.kind, o.namespace, name);
+    for (let attempt = 1; ; attempt++) {
+      const c = o.clients[(i + attempt - 1) % o.clients.length];
+      try {
+        await c.create(pod);
+        break;
+      } catch (e) {
+        if (isApiError(e, 'AlreadyExists')) break;
+        errors++;
+        firstError ??= (e as Error).message;
+        if (attempt >= CREATE_ATTEMPTS) return;
+        await sleep(200 * attempt);
+      }
+    }
+    const now = performance.now();
+    createdAtMs.set(name, now);
+    if (now - lastLog > 10_000) {
+      lastLog = now;
+      o.log(`created ${createdAtMs.size} of ${o.pods}, ${(createdAtMs.size / ((now - startMs) / 1000)).toFixed(0)}/s`);
+    }
+  };
+  if (o.ratePerSecond === undefined) {
+    await Promise.all(
+      Array.from({ length: Math.min(o.inflight, o.pods) }, async () => {
+        while (next < o.pods) await one(next++);
+      }),
+    );
+  } else {
+    const pending = new Set<Promise<void>>();
+    for (let i = 0; i < o.pods; i++) {
+      const dueMs = startMs + (i * 1000) / o.ratePerSecond;
+      const waitMs = dueMs - performance.now();
+      if (waitMs > 0) await sleep(waitMs);
+      const p = one(i).finally(() => pending.delete(p));
+      pending.add(p);
+      if (pending.size >= o.inflight) await Promise.race(pending);
+    }
+    await Promise.all(pending);
+  }
+  return { createdAtMs, startMs, endMs: performance.now(), errors, firstError };
+}
+
+/** One throughput case: create `pods` pods of a kind in a fresh namespace and wait for every binding. */
+export async function runCase(o: {
+  name: string;
+  client: NavarchClient;
+  clients: NavarchClient[];
+  ensureNamespace: (ns: string) => Promise<void>;
+  kind: PodKind;
+  pods: number;
+  inflight: number;
+  log: (line: string) => void;
+}): Promise<CaseResult> {
+  const namespace = `bench-${o.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+  await o.ensureNamespace(namespace);
+  const watch = await BindingWatch.open(o.client, namespace);
+  try {
+    const created = await createPods({ clients: o.clients, kind: o.kind, namespace, prefix: 'p', pods: o.pods, inflight: o.inflight, log: o.log });
+    o.log(`${o.name}: ${created.createdAtMs.size} created in ${((created.endMs - created.startMs) / 1000).toFixed(1)} s; waiting for the bindings (${watch.bound} so far)`);
+    let failure: string | undefined;
+    await watch.waitFor(created.createdAtMs.size, 60_000).catch((e: Error) => (failure = e.message));
+    return summarizeCase(o.name, o.pods, created, watch, failure);
+  } finally {
+    watch.close();
+  }
+}
+
+export function summarizeCase(name: string, pods: number, created: CreateResult, watch: BindingWatch, failure?: string): CaseResult {
+  const lat: number[] = [];
+  let last = created.startMs;
+  for (const [pod, at] of created.createdAtMs) {
+    const b = watch.boundAtMs.get(pod);
+    if (b === undefined) continue;
+    lat.push(Math.max(0, b - at));
+    last = Math.max(last, b);
+  }
+  const elapsedS = (last - created.startMs) / 1000;
+  return {
+    name,
+    pods,
+    bound: lat.length,
+    elapsedS,
+    podsPerSecond: lat.length / elapsedS,
+    createsPerSecond: created.createdAtMs.size / ((created.endMs - created.startMs) / 1000),
+    sli: summarize(lat),
+    errors: created.errors + (failure ? 1 : 0),
+    firstError: failure ?? created.firstError,
+  };
+}

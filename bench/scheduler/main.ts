@@ -1,0 +1,174 @@
+// make bench-scheduler: scheduler_perf-like cases on a 3-master cluster (each master runs its
+// scheduler and controller manager, one of each active) with hollow nodes in one process:
+// SchedulingBasic at the given sizes, required pod anti-affinity, topology spread; then a fill to
+// 150,000 pods with each master's RSS and the time to list them all; then kill -9 of the
+// scheduler's lease holder several times during a run, with the gap in bindings each time.
+// Usage: npx tsx bench/scheduler/main.ts [--help]
+
+import { NavarchClient } from '../../pkg/client/mod.js';
+import { sleep, until } from '../store/stats.js';
+import { BenchCluster } from './cluster.js';
+import { parseConfig, USAGE, type BenchConfig } from './config.js';
+import { BindingWatch, createPods, runCase, summarizeCase, type CaseResult, type PodKind } from './load.js';
+import { formatReport, type FailoverResult, type FillResult, type Results } from './report.js';
+import { diff, quantileMs, scrape } from './scheduler_metrics.js';
+
+const log = (line: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+/** Three clients, each starting on a different master, so creates spread over the API servers. */
+function spreadClients(endpoints: string[]): NavarchClient[] {
+  return endpoints.map((_, i) => new NavarchClient({ endpoints: [...endpoints.slice(i), ...endpoints.slice(0, i)], retryDeadlineMs: 30_000, callTimeoutMs: 30_000 }));
+}
+
+async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], cfg: BenchConfig, name: string, kind: PodKind, pods: number): Promise<CaseResult> {
+  const holder = await cluster.schedulerHolder();
+  const metricsAddress = holder && cluster.masters.member(holder.id).metricsAddress;
+  const before = metricsAddress ? await scrape(metricsAddress) : undefined;
+  log(`${name}: ${pods} pods on ${cfg.nodes} nodes (scheduler on master-${holder?.id})`);
+  const r = await runCase({ name, client: cluster.client, clients, ensureNamespace: (ns) => cluster.ensureNamespace(ns), kind, pods, inflight: cfg.inflight, log });
+  const after = metricsAddress ? await scrape(metricsAddress) : undefined;
+  const still = await cluster.schedulerHolder();
+  if (after && still?.identity === holder?.identity) {
+    const h = diff(after, before);
+    r.schedulerSli = { p50Ms: quantileMs(h, 0.5), p99Ms: quantileMs(h, 0.99), count: h.count };
+  }
+  log(`${name}: ${r.bound}/${pods} bound in ${r.elapsedS.toFixed(1)} s = ${r.podsPerSecond.toFixed(0)} pods/s (creates ${r.createsPerSecond.toFixed(0)}/s); create→bound p50 ${r.sli.p50Ms.toFixed(0)} ms p99 ${r.sli.p99Ms.toFixed(0)} ms${r.errors ? `; ${r.errors} errors, first: ${r.firstError}` : ''}`);
+  return r;
+}
+
+async function totalPods(client: NavarchClient): Promise<number> {
+  const page = await client.list('pods', { limit: 1 });
+  return page.items.length + (page.remainingItemCount ?? 0);
+}
+
+async function fill(cluster: BenchCluster, clients: NavarchClient[], cfg: BenchConfig, results: Results): Promise<FillResult> {
+  const existing = await totalPods(cluster.client);
+  const more = Math.max(0, cfg.fillPods - existing);
+  log(`fill: ${existing} pods exist; creating ${more} more`);
+  const c = more > 0 ? await throughputCase(cluster, clients, cfg, `Fill to ${cfg.fillPods}`, 'basic', more) : undefined;
+  if (c) results.cases.push(c);
+  await sleep(2000);
+  const rssMiB = cluster.rssMiB();
+  log(`fill: RSS ${rssMiB.map((r, i) => `master-${i + 1} ${r.toFixed(0)} MiB`).join(', ')}`);
+  const lists: FillResult['lists'] = [];
+  for (const m of cluster.masters.members) {
+    const one = new NavarchClient({ endpoints: [m.clientAddress], callTimeoutMs: 120_000, retryDeadlineMs: 120_000 });
+    try {
+      const t0 = performance.now();
+      const page = await one.listAll('pods', { pageSize: 500 });
+      lists.push({ master: m.id, items: page.items.length, seconds: (performance.now() - t0) / 1000 });
+      log(`fill: master-${m.id} listed ${page.items.length} pods in ${lists.at(-1)!.seconds.toFixed(2)} s (pages of 500)`);
+    } catch (e) {
+      lists.push({ master: m.id, items: 0, seconds: NaN, error: (e as Error).message });
+    } finally {
+      one.close();
+    }
+  }
+  return { totalPods: await totalPods(cluster.client), rssMiB, rssAfterListMiB: cluster.rssMiB(), lists };
+}
+
+/** The largest pause between consecutive bindings from shortly before the kill until binding resumed. */
+function gapAround(times: readonly number[], killAtMs: number): { gapMs: number; killToBindMs: number } {
+  let lastBefore = -Infinity;
+  let firstAfter = Infinity;
+  for (const t of times) {
+    if (t <= killAtMs) lastBefore = Math.max(lastBefore, t);
+    else firstAfter = Math.min(firstAfter, t);
+  }
+  // Bindings already in flight at the kill land within a few ms; the gap is the pause that follows.
+  let gapMs = firstAfter - lastBefore;
+  const after = times.filter((t) => t > killAtMs && t < killAtMs + 120_000).sort((a, b) => a - b);
+  let prev = Math.max(lastBefore, -Infinity);
+  for (const t of after) {
+    if (prev > -Infinity) gapMs = Math.max(gapMs, t - prev);
+    prev = t;
+    if (t - killAtMs > 30_000) break;
+  }
+  return { gapMs, killToBindMs: firstAfter - killAtMs };
+}
+
+async function failover(cluster: BenchCluster, clients: NavarchClient[], cfg: BenchConfig): Promise<FailoverResult> {
+  const namespace = 'bench-failover';
+  await cluster.ensureNamespace(namespace);
+  const watch = await BindingWatch.open(cluster.client, namespace);
+  const kills: FailoverResult['kills'] = [];
+  try {
+    log(`failover: ${cfg.failoverPods} pods at ${cfg.failoverRate}/s, ${cfg.kills} kills of the scheduler's lease holder`);
+    const creating = createPods({ clients, kind: 'basic', namespace, prefix: 'f', pods: cfg.failoverPods, inflight: 256, ratePerSecond: cfg.failoverRate, log });
+    let creatingDone = false;
+    void creating.finally(() => (creatingDone = true));
+    for (let k = 1; k <= cfg.kills; k++) {
+      const due = Math.floor((cfg.failoverPods * k) / (cfg.kills + 1));
+      await until(`${due} bindings before kill ${k}`, () => watch.bound >= due || creatingDone, 300_000, 20);
+      if (creatingDone) {
+        log(`failover: the pods ran out before kill ${k}; raise --failover-pods or lower --failover-rate`);
+        break;
+      }
+      const holder = await cluster.schedulerHolder();
+      if (!holder) throw new Error('no scheduler lease holder');
+      const killAtMs = performance.now();
+      await cluster.masters.kill(holder.id, 'SIGKILL');
+      const boundAtKill = watch.bound;
+      await until(`bindings to resume after kill ${k}`, () => watch.times.some((t) => t > killAtMs + 50) && watch.bound > boundAtKill, 120_000, 10);
+      const next = await cluster.schedulerHolder().catch(() => undefined);
+      log(`failover: kill ${k} of master-${holder.id}; bindings resumed ${((performance.now() - killAtMs) / 1000).toFixed(1)} s later; scheduler now ${next?.identity ?? '?'}`);
+      kills.push({ kill: k, master: holder.id, killAtMs, newHolder: next?.identity ?? '', gapMs: NaN, killToBindMs: NaN });
+      cluster.restart(holder.id);
+      await cluster.masters.waitForLeader(180_000);
+    }
+    const created = await creating;
+    let failure: string | undefined;
+    await watch.waitFor(created.createdAtMs.size, 60_000).catch((e: Error) => (failure = e.message));
+    for (const k of kills) Object.assign(k, gapAround(watch.times, k.killAtMs));
+    const gaps = kills.map((k) => k.gapMs).sort((a, b) => a - b);
+    const run = summarizeCase('Failover run', cfg.failoverPods, created, watch, failure);
+    return { run, kills, medianGapMs: gaps.length ? gaps[Math.floor((gaps.length - 1) / 2)] : NaN };
+  } finally {
+    watch.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const cfg = parseConfig(process.argv.slice(2));
+  if (cfg === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const results: Results = { nodes: cfg.nodes, cases: [], rssAfterCasesMiB: [] };
+  log(`starting 3 masters and ${cfg.nodes} hollow nodes`);
+  const cluster = await BenchCluster.start({ nodes: cfg.nodes, masterArgs: cfg.masterArgs, log });
+  const clients = spreadClients(cluster.masters.members.map((m) => m.clientAddress));
+  const attempt = async (what: string, f: () => Promise<void>): Promise<void> => {
+    try {
+      await f();
+    } catch (e) {
+      results.failures = [...(results.failures ?? []), `${what}: ${(e as Error).message}`];
+      log(`${what} failed: ${(e as Error).message}`);
+    }
+  };
+  try {
+    if (cfg.only.has('basic')) {
+      for (const pods of cfg.pods) await attempt(`SchedulingBasic ${pods}`, async () => void results.cases.push(await throughputCase(cluster, clients, cfg, `SchedulingBasic ${pods}`, 'basic', pods)));
+    }
+    if (cfg.only.has('antiaffinity')) {
+      await attempt('anti-affinity', async () => void results.cases.push(await throughputCase(cluster, clients, cfg, `PodAntiAffinity ${cfg.antiAffinityPods}`, 'antiaffinity', cfg.antiAffinityPods)));
+    }
+    if (cfg.only.has('spread')) {
+      await attempt('topology spread', async () => void results.cases.push(await throughputCase(cluster, clients, cfg, `TopologySpread ${cfg.spreadPods}`, 'spread', cfg.spreadPods)));
+    }
+    results.rssAfterCasesMiB = cluster.rssMiB();
+    if (cfg.only.has('fill')) await attempt('fill', async () => void (results.fill = await fill(cluster, clients, cfg, results)));
+    if (cfg.only.has('failover')) await attempt('failover', async () => void (results.failover = await failover(cluster, clients, cfg)));
+  } finally {
+    for (const c of clients) c.close();
+    await cluster.stop(cfg.keep);
+    if (cfg.keep) log(`kept ${cluster.dir}`);
+  }
+  console.log(formatReport(results));
+  if (cfg.json) console.log(JSON.stringify(results, null, 2));
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`bench-scheduler: ${e.stack ?? e.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+// The tables make bench-scheduler prints, with the anchors beside the figures.
+
+import type { CaseResult } from './load.js';
+
+export interface FillResult {
+  totalPods: number;
+  rssMiB: number[];
+  rssAfterListMiB: number[];
+  lists: Array<{ master: number; items: number; seconds: number; error?: string }>;
+}
+
+export interface FailoverResult {
+  run: CaseResult;
+  kills: Array<{ kill: number; master: number; killAtMs: number; newHolder: string; gapMs: number; killToBindMs: number }>;
+  medianGapMs: number;
+}
+
+export interface Results {
+  nodes: number;
+  cases: CaseResult[];
+  rssAfterCasesMiB: number[];
+  fill?: FillResult;
+  failover?: FailoverResult;
+  failures?: string[];
+}
+
+/** kube-scheduler's scheduler_perf CI floors (SchedulingBasic, 5000 nodes). */
+const CI_FLOOR: Record<number, number> = { 10000: 680, 50000: 810 };
+const TARGET_PODS_PER_S = 2000;
+const RSS_LIMIT_MIB = 2048;
+const GAP_TARGET_MS = 3000;
+
+const f0 = (n: number): string => (Number.isFinite(n) ? n.toFixed(0) : '-');
+const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '-');
+
+function table(head: string[], rows: string[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(w[i])).join(' | ')} |`;
+  return [line(head), `|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function anchor(c: CaseResult): string {
+  const m = /^SchedulingBasic (\d+)$/.exec(c.name);
+  const floor = m ? CI_FLOOR[Number(m[1])] : undefined;
+  const parts = [];
+  if (floor) parts.push(`CI floor ${floor} (x${(c.podsPerSecond / floor).toFixed(2)})`);
+  if (m) parts.push(`target ${TARGET_PODS_PER_S} (${c.podsPerSecond >= TARGET_PODS_PER_S ? 'met' : 'not met'})`);
+  if (/AntiAffinity/.test(c.name)) parts.push('k8s affinity-heavy at 5000 nodes: 35-90');
+  return parts.join('; ');
+}
+
+export function formatReport(r: Results): string {
+  const out: string[] = [`\n## bench-scheduler: 3 masters (scheduler and controllers inside, one active of each), ${r.nodes} hollow nodes, this machine\n`];
+  if (r.cases.length) {
+    out.push(
+      table(
+        ['case', 'pods', 'bound', 'pods/s', 'creates/s', 'create→bound p50 ms', 'p99 ms', 'scheduler SLI p50 ms', 'p99 ms', 'anchor'],
+        r.cases.map((c) => [c.name, String(c.pods), String(c.bound), f0(c.podsPerSecond), f0(c.createsPerSecond), f0(c.sli.p50Ms), f0(c.sli.p99Ms), f0(c.schedulerSli?.p50Ms ?? NaN), f0(c.schedulerSli?.p99Ms ?? NaN), anchor(c)]),
+      ),
+    );
+    out.push('pods/s: from the first create sent to the last binding seen in a watch. Scheduler SLI: scheduler_pod_scheduling_sli_duration_seconds of the lease holder over the case (bucket-interpolated).');
+    if (r.rssAfterCasesMiB.length) out.push(`RSS after these cases: ${r.rssAfterCasesMiB.map((x, i) => `master-${i + 1} ${f0(x)} MiB`).join(', ')}`);
+  }
+  if (r.fill) {
+    out.push(`\n### Filled to ${r.fill.totalPods} pods (target: each master under ${RSS_LIMIT_MIB} MiB RSS)\n`);
+    out.push(
+      table(
+        ['master', 'RSS MiB', 'RSS after lists MiB', 'list all pods (pages of 500) s', 'items'],
+        r.fill.lists.map((l, i) => [`master-${l.master}`, f0(r.fill!.rssMiB[i]), f0(r.fill!.rssAfterListMiB[i]), l.error ? `failed: ${l.error}` : f1(l.seconds), String(l.items)]),
+      ),
+    );
+  }
+  if (r.failover) {
+    const fo = r.failover;
+    out.push(`\n### Failover: kill -9 of the scheduler's lease holder during a ${fo.run.pods}-pod run (target: median gap under ${GAP_TARGET_MS / 1000} s; Kubernetes' defaults give about 15 s)\n`);
+    out.push(table(['kill', 'master killed', 'binding gap s', 'kill → first binding s', 'new holder'], fo.kills.map((k) => [String(k.kill), `master-${k.master}`, f1(k.gapMs / 1000), f1(k.killToBindMs / 1000), k.newHolder])));
+    out.push(`median gap ${f1(fo.medianGapMs / 1000)} s (${fo.medianGapMs < GAP_TARGET_MS ? 'met' : 'not met'}); run: ${fo.run.bound}/${fo.run.pods} bound${fo.run.errors ? `, ${fo.run.errors} create errors (first: ${fo.run.firstError})` : ''}`);
+  }
+  if (r.failures?.length) out.push(`\nFailures:\n${r.failures.map((f) => `- ${f}`).join('\n')}`);
+  return out.join('\n');
+}

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseConfig } from './config.js';
+import { diff, parseHistogram, quantileMs } from './scheduler_metrics.js';
+
+const text = (n1: number, n2: number, inf: number): string =>
+  [
+    `scheduler_pod_scheduling_sli_duration_seconds_bucket{le="0.01",attempts="1"} ${n1}`,
+    `scheduler_pod_scheduling_sli_duration_seconds_bucket{le="0.1",attempts="1"} ${n2}`,
+    `scheduler_pod_scheduling_sli_duration_seconds_bucket{le="+Inf",attempts="1"} ${inf}`,
+    `scheduler_pod_scheduling_sli_duration_seconds_bucket{le="0.01",attempts="2"} 0`,
+    `scheduler_pod_scheduling_sli_duration_seconds_bucket{le="0.1",attempts="2"} 0`,
+    `scheduler_pod_scheduling_sli_duration_seconds_bucket{le="+Inf",attempts="2"} 0`,
+  ].join('\n');
+
+test('the scheduling SLI histogram is summed over label sets, diffed and read as quantiles within buckets', () => {
+  const before = parseHistogram(text(10, 10, 10))!;
+  const after = parseHistogram(text(60, 110, 110))!;
+  const h = diff(after, before);
+  assert.equal(h.count, 100);
+  assert.equal(quantileMs(h, 0.5), 10);
+  assert.ok(Math.abs(quantileMs(h, 0.99) - (10 + 90 * (49 / 50))) < 1e-9);
+  assert.equal(parseHistogram('other_metric 1'), undefined);
+});
+
+test('bench flags are checked before any cluster starts', () => {
+  const cfg = parseConfig(['--nodes', '500', '--pods', '1000,2000', '--only', 'basic,failover']);
+  assert.ok(cfg !== 'help');
+  assert.deepEqual(cfg.pods, [1000, 2000]);
+  assert.deepEqual([...cfg.only], ['basic', 'failover']);
+  assert.throws(() => parseConfig(['--only', 'basics']), /Invalid --only "basics"/);
+  assert.throws(() => parseConfig(['--nodes', '100', '--anti-affinity-pods', '200']), /at most one per node/);
+});
