@@ -303,7 +303,7 @@ export class Scheduler {
   /** One scheduling cycle; binding and status writes continue in the background. */
   scheduleOne(q: QueuedPodInfo): void {
     const info = q.podInfo;
-    const cycle = this.queue.currentCycle;
+    const cycle = q.cycle;
     // Deleted or already placed meanwhile (a stale copy in the queue): nothing to do.
     if (info.terminating || this.cache.isPlaced(info.key)) {
       this.queue.done(info.key);

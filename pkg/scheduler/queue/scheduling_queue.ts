@@ -25,6 +25,8 @@ export interface QueuedPodInfo {
   readonly initialAttemptTimestampMs: number;
   /** Scheduling attempts so far (pop() counts them). */
   attempts: number;
+  /** The scheduling cycle of its latest pop: pass it back to addUnschedulableIfNotPresent. */
+  cycle: number;
   /** Plugins that rejected it in its last attempt; empty after an error (any event may help). */
   unschedulablePlugins: ReadonlySet<string>;
 }
@@ -163,7 +165,7 @@ export class SchedulingQueue {
     }
     if (this.size >= this.maxPendingPods) return false;
     const now = this.clock.nowMs();
-    this.active.set(key, { podInfo: new PodInfo(pod), timestampMs: now, initialAttemptTimestampMs: now, attempts: 0, unschedulablePlugins: NO_PLUGINS });
+    this.active.set(key, { podInfo: new PodInfo(pod), timestampMs: now, initialAttemptTimestampMs: now, attempts: 0, cycle: 0, unschedulablePlugins: NO_PLUGINS });
     this.wake();
     return true;
   }
@@ -219,7 +221,7 @@ export class SchedulingQueue {
     const q = this.active.pop();
     if (q === undefined) return undefined;
     q.attempts++;
-    this.schedulingCycle++;
+    q.cycle = ++this.schedulingCycle;
     this.inFlight.set(q.podInfo.key, q);
     return q;
   }
