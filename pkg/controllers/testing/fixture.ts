@@ -46,8 +46,14 @@ export async function fixture(o: { namespaces?: string[] } = {}): Promise<Fixtur
   let n = 0;
   const t = await testServer({ namespaces: o.namespaces, randomSuffix: () => `p${String(++n).padStart(4, '0')}` });
   const clock = new FakeClock(t.clock.nowMs);
-  const factory = new InformerFactory((resource) => serverListWatcher(t.server, resource), { clock, logger: { warn: () => {} } });
   const informers = new Set<string>();
+  const factory = new InformerFactory(
+    (resource) => {
+      informers.add(resource);
+      return serverListWatcher(t.server, resource);
+    },
+    { clock, logger: { warn: () => {} } },
+  );
   const f: Fixture = {
     server: t.server,
     client: new RecordingClient(t.server),
@@ -78,10 +84,5 @@ export async function fixture(o: { namespaces?: string[] } = {}): Promise<Fixtur
       t.server.closeWatches();
     },
   };
-  const informer = factory.informer.bind(factory);
-  factory.informer = ((resource: string, io?: Parameters<typeof informer>[1]) => {
-    informers.add(resource);
-    return informer(resource, io);
-  }) as typeof factory.informer;
   return f;
 }
