@@ -25,6 +25,7 @@ export interface HollowFlags {
   cidr?: string;
   metricsPort?: string;
   renewIntervalMs?: string;
+  maxInflightLeaseWrites?: string;
 }
 
 const MAX_NODES = 100_000;
@@ -61,6 +62,7 @@ export async function runHollow(flags: HollowFlags): Promise<void> {
   if (!/^[a-z0-9]([-a-z0-9.]*)?$/.test(namePrefix)) throw new Error(`--name-prefix: "${namePrefix}" cannot start a node name (lowercase letters, digits, "-" and ".")`);
   const metricsPort = flags.metricsPort === undefined ? undefined : integer('--metrics-port', flags.metricsPort, 0, 65535);
   const renewIntervalMs = flags.renewIntervalMs === undefined ? undefined : integer('--renew-interval-ms', flags.renewIntervalMs, 100, 3_600_000);
+  const maxInflightLeaseWrites = flags.maxInflightLeaseWrites === undefined ? undefined : integer('--max-inflight-lease-writes', flags.maxInflightLeaseWrites, 1, 10_000);
   if (flags.cidr !== undefined) parseCidr(flags.cidr, '--cidr');
   const endpoints = hollowEndpoints(flags.server);
   const log = pino({ name: 'hollow' });
@@ -80,6 +82,7 @@ export async function runHollow(flags: HollowFlags): Promise<void> {
     capacity,
     cidr: flags.cidr,
     renewIntervalMs,
+    maxInflightLeaseWrites,
     logger: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
   });
   let metrics: HollowMetrics | undefined;
