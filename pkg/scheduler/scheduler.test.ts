@@ -209,6 +209,13 @@ test("a bind that fails for a transient reason is retried after its backoff", as
   await e.clock.advance(1000);
   await boundWithin(e, ["p"]);
   assert.deepEqual(e.binds, ["default/p -> n0", "default/p -> n0"]);
+  await eventually("the Scheduled event", () => e.recorder.events.length === 1);
+  assert.equal(await metricValue(e, "scheduler_schedule_attempts_total", { result: "error" }), 1);
+  assert.equal(await metricValue(e, "scheduler_schedule_attempts_total", { result: "scheduled" }), 1);
+  // The SLI runs from the pod's first entry into the queue, over both attempts (backoff included).
+  const sli = await e.registry.getSingleMetric("scheduler_pod_scheduling_sli_duration_seconds")!.get();
+  const sum = sli.values.find((v) => (v as { metricName?: string }).metricName?.endsWith("_sum") && v.labels.attempts === "2");
+  assert.ok(sum !== undefined && sum.value >= 1, `SLI sum for 2 attempts: ${JSON.stringify(sli.values.filter((v) => (v as { metricName?: string }).metricName?.endsWith("_sum")))}`);
 });
 
 test("a high-priority pod preempts a lower-priority one: victim evicted, nomination written, then bound", async () => {
