@@ -305,3 +305,21 @@ test('a create whose outcome is unknown (Unavailable) stays expected, so the nex
   await controller.syncKey('default/web');
   assert.equal(f.client.takeSummary().filter((a) => a.startsWith('create')).length, 1, 'one create in all');
 });
+
+test('scaling down prefers the pod sharing its node with pods of sibling ReplicaSets of the same Deployment', async () => {
+  await setup();
+  const d = await f.server.create({ object: obj({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'a', image: 'nginx' }] } } } }) });
+  const owned = (rs: KubeObject) => {
+    rs.metadata!.ownerReferences = [{ ...newControllerRef(d, { apiVersion: 'apps/v1', kind: 'Deployment' }) }];
+    return rs;
+  };
+  const current = await f.server.create({ object: owned(replicaSet('web-new', 1, { templateLabels: { app: 'web-new' } })) });
+  const old = await f.server.create({ object: owned(replicaSet('web-old', 1, { templateLabels: { app: 'web-old' } })) });
+  await f.server.create({ object: podOf('a', { app: 'web-new' }, current, 'n2') });
+  await f.server.create({ object: podOf('b', { app: 'web-new' }, current, 'n1') });
+  await f.server.create({ object: podOf('old-1', { app: 'web-old' }, old, 'n2') });
+  for (const name of ['a', 'b', 'old-1']) await setPodStatus(name, 'Running', '2026-01-02T03:04:05Z');
+  await f.synced();
+  await controller!.syncKey('default/web-new');
+  assert.deepEqual(f.client.takeSummary().slice(0, 1), ['delete pods default/a'], 'a shares node n2 with the old ReplicaSet\'s pod');
+});

@@ -65,7 +65,7 @@ export class ReplicaSetController extends QueueController {
     this.burstReplicas = o.burstReplicas ?? 500;
     if (!Number.isInteger(this.burstReplicas) || this.burstReplicas < 1) throw new RangeError(`Cannot create the ReplicaSet controller: burstReplicas must be an integer >= 1, got ${o.burstReplicas}`);
     this.expectations = new ControllerExpectations({ clock: this.clock, ttlMs: o.expectationsTtlMs });
-    this.rsInformer = o.informers.informer<ReplicaSet>('replicasets');
+    this.rsInformer = o.informers.informer<ReplicaSet>('replicasets', { indexers: { [CONTROLLER_UID_INDEX]: indexByControllerUid } });
     this.podInformer = o.informers.informer<Pod>('pods', { indexers: { [CONTROLLER_UID_INDEX]: indexByControllerUid, [ORPHANS_INDEX]: orphansByNamespace } });
     this.rsInformer.addEventHandler({
       onAdd: (rs) => this.enqueueObject(rs),
@@ -232,12 +232,24 @@ export class ReplicaSetController extends QueueController {
     }
     if (diff > 0) {
       const n = Math.min(diff, this.burstReplicas);
-      const victims = podsToDelete(pods, pods, n);
+      const victims = podsToDelete(pods, this.relatedPods(rs, pods), n);
       this.expectations.expectDeletions(key, victims.map((p) => objectKey(p)));
       const results = await Promise.allSettled(victims.map((p) => this.deletePod(key, rs, p)));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed !== undefined) throw new ManageReplicasError('FailedDelete', failed.reason);
     }
+  }
+
+  /** Its pods and those of the ReplicaSets sharing its controller (a Deployment's), for ranking deletions. */
+  private relatedPods(rs: ReplicaSet, own: Pod[]): Pod[] {
+    const ownerUid = getControllerOf(rs)?.uid;
+    if (ownerUid === undefined) return own;
+    const related = [...own];
+    for (const sibling of this.rsInformer.store.byIndex(CONTROLLER_UID_INDEX, ownerUid)) {
+      if (sibling.metadata?.uid === rs.metadata?.uid) continue;
+      for (const p of this.podInformer.store.byIndex(CONTROLLER_UID_INDEX, sibling.metadata?.uid ?? '')) if (isPodActive(p)) related.push(p);
+    }
+    return related;
   }
 
   private async createPod(key: string, rs: ReplicaSet): Promise<void> {
