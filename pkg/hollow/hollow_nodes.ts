@@ -5,7 +5,6 @@
 // renewals are spread evenly over the renew interval (node i first renews i/N of the way into
 // it), so N nodes make a smooth N/interval writes per second instead of bursts.
 
-import type { Node } from '../../gen/navarch/api/v1/core.js';
 import type { Clock } from '../../raft/node/ports.js';
 import { NODE_LEASE_NAMESPACE, NodeLease } from '../agent/node_lease.js';
 import { registerNode, type NodeResources } from '../agent/node_registration.js';
@@ -70,7 +69,8 @@ interface HollowNode {
   name: string;
   runtime: FakeRuntime;
   lease: NodeLease;
-  node: Node | undefined;
+  /** Set once registered (only the uid is kept: 5,000 whole Nodes are memory for nothing). */
+  nodeUid: string | undefined;
 }
 
 const REGISTER_RETRY_INITIAL_MS = 200;
@@ -102,7 +102,7 @@ export class HollowNodes {
     for (let i = 0; i < o.nodes; i++) {
       const name = `${prefix}${i}`;
       const runtime = new FakeRuntime({ nodeName: name, hostIP: this.plan.hostIP(i), ips: this.plan.allocator(i), clock: o.clock, status: this.status, listPods: () => o.pods.podsOn(name) });
-      const member: HollowNode = { name, runtime, node: undefined, lease: undefined! };
+      const member: HollowNode = { name, runtime, nodeUid: undefined, lease: undefined! };
       member.lease = new NodeLease({
         client: o.client,
         clock: o.clock,
@@ -110,7 +110,7 @@ export class HollowNodes {
         renewIntervalMs,
         leaseDurationSeconds: o.leaseDurationSeconds,
         initialDelayMs: Math.floor((i * renewIntervalMs) / o.nodes),
-        nodeUid: () => member.node?.metadata?.uid,
+        nodeUid: () => member.nodeUid,
         onError: (err) => this.logger.warn(`hollow: lease of ${name}: ${(err as Error).message}`),
         gate: (attempt) => leaseWrites.run(attempt),
       });
@@ -149,7 +149,7 @@ export class HollowNodes {
         // As the kubelet: a registration that fails (the API slow or away) is retried until it succeeds.
         for (let delayMs = REGISTER_RETRY_INITIAL_MS; !this.stopped; delayMs = Math.min(delayMs * 2, REGISTER_RETRY_MAX_MS)) {
           try {
-            m.node = await registerNode(this.o.client, spec, this.o.clock);
+            m.nodeUid = (await registerNode(this.o.client, spec, this.o.clock)).metadata?.uid ?? '';
             break;
           } catch (err) {
             // A Node the API refuses will not be accepted later either.
@@ -159,7 +159,7 @@ export class HollowNodes {
             await new Promise<void>((r) => this.o.clock.setTimeout(r, delayMs));
           }
         }
-        if (m.node) m.lease.start();
+        if (m.nodeUid !== undefined) m.lease.start();
       }
     };
     const concurrency = Math.max(1, Math.min(this.o.registerConcurrency ?? 32, this.members.length));
@@ -181,7 +181,7 @@ export class HollowNodes {
   stats(): HollowStats {
     const s: HollowStats = { nodes: this.members.length, registered: 0, podsRunning: 0, podsWaitingForIp: 0, leaseRenewals: 0, leaseCreates: 0, leaseFailures: 0, registerFailures: this.registerFailures, status: this.status.stats, statusPending: this.status.pendingCount };
     for (const m of this.members) {
-      if (m.node) s.registered++;
+      if (m.nodeUid !== undefined) s.registered++;
       const c = m.runtime.counts;
       s.podsRunning += c.running;
       s.podsWaitingForIp += c.waitingForIp;
