@@ -79,7 +79,7 @@ program
   .option('--cidr <cidr>', "where the nodes' host IPs and pod CIDRs come from", '198.18.0.0/15')
   .option('--metrics-port <port>', 'serve /metrics on 127.0.0.1:<port> (0: any free port)')
   .option('--renew-interval-ms <ms>', 'node Lease renew interval (default 10000)')
-  .option('--max-inflight-lease-writes <n>', 'Lease calls in flight at once over all nodes (default 64)')
+  .option('--max-inflight-lease-writes <n>', 'Lease calls in flight at once over all nodes (default 256)')
   .action((flags) => runHollow(flags));
 
 program
