@@ -12,11 +12,15 @@ import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import { SeededRandom, type Random } from '../../../raft/core/random.js';
 import { realClock, type Clock } from '../../../raft/node/ports.js';
+import { InformerFactory } from '../../client/informer/mod.js';
 import type { NavarchClient } from '../../client/mod.js';
 import type { SchedulerOptions } from '../../scheduler/mod.js';
 import { CONTROLLER_MANAGER_LEASE, controllerManagerStarter, SCHEDULER_LEASE, schedulerStarter, type ControllerManagerOptions } from './components.js';
 import { leaseElector, type ElectionTimings } from './elector.js';
 import { LeaderElectedRunner, type RunnerLogger } from './leader_run.js';
+
+/** Listed and watched from the start; the components' other informers join on their first term. */
+const WARM_RESOURCES = ['pods', 'nodes', 'namespaces'];
 
 export interface ControlPlaneOptions {
   /** Unfenced; each term derives its fenced client from it. */
@@ -32,6 +36,8 @@ export interface ControlPlaneOptions {
   election?: ElectionTimings;
   scheduling?: SchedulerOptions;
   controllerManager?: Omit<ControllerManagerOptions, 'logger'>;
+  /** Each component lists everything when it takes over, instead of keeping its informers warm in standby. */
+  coldStandby?: boolean;
   logger: RunnerLogger;
 }
 
@@ -42,14 +48,32 @@ export function newIdentity(name = hostname()): string {
 
 export class ControlPlane {
   readonly runners: LeaderElectedRunner[] = [];
+  /**
+   * One set of informers for both components, kept current in standby too, so taking over does not
+   * wait for 5,000 nodes and every pod to be listed again (and a term's start does not starve the
+   * renewals of its own lease).
+   */
+  private readonly warm: InformerFactory | undefined;
 
   constructor(o: ControlPlaneOptions) {
     const clock = o.clock ?? realClock;
+    if (!o.coldStandby) {
+      this.warm = InformerFactory.forClient(o.client, { clock });
+      for (const r of WARM_RESOURCES) this.warm.informer(r);
+    }
     const random = o.random ?? new SeededRandom((Date.now() ^ (process.pid << 8)) >>> 0);
     const common = { identity: o.identity, client: o.client, registry: o.registry, clock, random, logger: o.logger };
     const elector = (name: string) => leaseElector({ name, identity: o.identity, client: o.client, clock, registry: o.registry, timings: o.election });
     if (o.scheduler) {
-      this.runners.push(new LeaderElectedRunner({ ...common, name: SCHEDULER_LEASE, elector: elector(SCHEDULER_LEASE), start: schedulerStarter({ logger: o.logger, options: o.scheduling }) }));
+      this.runners.push(
+        new LeaderElectedRunner({
+          ...common,
+          name: SCHEDULER_LEASE,
+          elector: elector(SCHEDULER_LEASE),
+          start: schedulerStarter({ logger: o.logger, options: o.scheduling }),
+          warmInformers: this.warm,
+        }),
+      );
     }
     if (o.controllers) {
       this.runners.push(
@@ -58,16 +82,19 @@ export class ControlPlane {
           name: CONTROLLER_MANAGER_LEASE,
           elector: elector(CONTROLLER_MANAGER_LEASE),
           start: controllerManagerStarter({ logger: o.logger, ...o.controllerManager }),
+          warmInformers: this.warm,
         }),
       );
     }
   }
 
   start(): void {
+    this.warm?.start();
     for (const r of this.runners) r.start();
   }
 
   async stop(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.stop()));
+    this.warm?.stop();
   }
 }

@@ -9,6 +9,7 @@ import type { Clock } from '../../../raft/node/ports.js';
 import type { Random } from '../../../raft/core/random.js';
 import type { FencingToken, NavarchClient } from '../../client/mod.js';
 import { InformerFactory } from '../../client/informer/mod.js';
+import { TermInformers } from './term_informers.js';
 
 /** What a component's parts are built from, one term at a time. */
 export interface TermContext {
@@ -19,7 +20,10 @@ export interface TermContext {
   token: FencingToken;
   /** Aborts when leadership is lost or the runner stops. */
   signal: AbortSignal;
-  /** This term's informers; started by the runner after the parts are built, stopped after they stop. */
+  /**
+   * This term's informers (started by the runner after the parts are built, stopped after they
+   * stop), or the runner's warm ones (kept running across terms and while standing by).
+   */
   informers: InformerFactory;
   registry: Registry;
   clock: Clock;
@@ -68,8 +72,12 @@ export interface LeaderElectedRunnerOptions {
   clock: Clock;
   random: Random;
   logger: RunnerLogger;
-  /** How long one term's informers may take to list before the term gives up (and is retried). @default 60000 */
-  syncTimeoutMs?: number;
+  /**
+   * Informers that outlive terms (the caller starts and stops them; standby included), so a new
+   * term starts from current caches instead of listing everything while its lease must be
+   * renewed; each term's handlers are removed when it ends. Absent: each term lists on its own.
+   */
+  warmInformers?: InformerFactory;
 }
 
 export class LeaderElectedRunner {
@@ -143,7 +151,7 @@ export class LeaderElectedRunner {
     this.termCount++;
     const t0 = this.o.clock.nowMs();
     this.o.logger.info(`${this.o.name}: leading (lease transition ${token.leaseTransitions}); starting`);
-    const informers = InformerFactory.forClient(this.o.client, { clock: this.o.clock });
+    const informers = this.o.warmInformers ? new TermInformers(this.o.warmInformers) : InformerFactory.forClient(this.o.client, { clock: this.o.clock });
     const parts: Part[] = [];
     const ctx: TermContext = {
       client: this.o.client.withFencing(token),

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Pod } from '../../api/registry.js';
+import { pod } from '../../apiserver/test_util.js';
+import { InformerFactory } from '../../client/informer/mod.js';
+import { FakeClock } from '../../client/testing/fake_clock.js';
+import { FakeListWatch } from '../../client/testing/fake_list_watch.js';
+import { eventually } from '../../client/testing/settle.js';
+import { TermInformers } from './term_informers.js';
+
+test('a term hears of changes through the shared informers until it ends; the informers keep running for the next term', async () => {
+  const lw = new FakeListWatch<Pod>();
+  lw.create(pod('a') as Pod);
+  const shared = new InformerFactory(() => lw, { clock: new FakeClock(0), logger: { warn: () => {} } });
+  shared.informer('pods');
+  shared.start();
+  await shared.waitForSync();
+
+  const first = new TermInformers(shared);
+  const heard: string[] = [];
+  first.informer<Pod>('pods').addEventHandler({ onAdd: (p) => heard.push(`first ${p.metadata!.name}`) });
+  assert.deepEqual(heard, ['first a'], 'a late handler gets the current objects');
+  first.informer('pods').stop(); // a part stopping "its" informer does not stop the shared one
+  first.stop();
+  lw.create(pod('b') as Pod);
+  const second = new TermInformers(shared);
+  second.informer<Pod>('pods').addEventHandler({ onAdd: (p) => heard.push(`second ${p.metadata!.name}`) });
+  lw.create(pod('c') as Pod);
+  await eventually('the second term hears of c', () => heard.includes('second c'));
+  assert.deepEqual(heard, ['first a', 'second a', 'second b', 'second c']);
+  assert.equal(second.informer('pods').store.list().length, 3);
+  assert.throws(() => first.informer<Pod>('pods').addEventHandler({}), /its term has ended/);
+  shared.stop();
+});
