@@ -26,6 +26,7 @@ export interface HollowFlags {
   metricsPort?: string;
   renewIntervalMs?: string;
   maxInflightLeaseWrites?: string;
+  maxInflightStatusWrites?: string;
 }
 
 const MAX_NODES = 100_000;
@@ -62,6 +63,7 @@ export async function runHollow(flags: HollowFlags): Promise<void> {
   if (!/^[a-z0-9]([-a-z0-9.]*)?$/.test(namePrefix)) throw new Error(`--name-prefix: "${namePrefix}" cannot start a node name (lowercase letters, digits, "-" and ".")`);
   const metricsPort = flags.metricsPort === undefined ? undefined : integer('--metrics-port', flags.metricsPort, 0, 65535);
   const renewIntervalMs = flags.renewIntervalMs === undefined ? undefined : integer('--renew-interval-ms', flags.renewIntervalMs, 100, 3_600_000);
+  const maxInflightStatusWrites = flags.maxInflightStatusWrites === undefined ? undefined : integer('--max-inflight-status-writes', flags.maxInflightStatusWrites, 1, 10_000);
   const maxInflightLeaseWrites = flags.maxInflightLeaseWrites === undefined ? undefined : integer('--max-inflight-lease-writes', flags.maxInflightLeaseWrites, 1, 10_000);
   if (flags.cidr !== undefined) parseCidr(flags.cidr, '--cidr');
   const endpoints = hollowEndpoints(flags.server);
@@ -83,6 +85,7 @@ export async function runHollow(flags: HollowFlags): Promise<void> {
     cidr: flags.cidr,
     renewIntervalMs,
     maxInflightLeaseWrites,
+    statusConcurrency: maxInflightStatusWrites,
     logger: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
   });
   let metrics: HollowMetrics | undefined;
