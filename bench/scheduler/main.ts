@@ -137,6 +137,13 @@ async function main(): Promise<void> {
   const results: Results = { nodes: cfg.nodes, cases: [], rssAfterCasesMiB: [] };
   log(`starting 3 masters and ${cfg.nodes} hollow nodes`);
   const cluster = await BenchCluster.start({ nodes: cfg.nodes, masterArgs: cfg.masterArgs, log });
+  // Interrupted: stop the masters and the hollow process rather than leave them behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the cluster`);
+      void cluster.stop(cfg.keep).finally(() => process.exit(130));
+    });
+  }
   const clients = spreadClients(cluster.masters.members.map((m) => m.clientAddress));
   const attempt = async (what: string, f: () => Promise<void>): Promise<void> => {
     try {

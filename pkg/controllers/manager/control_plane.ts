@@ -63,7 +63,16 @@ export class ControlPlane {
     }
     const random = o.random ?? new SeededRandom((Date.now() ^ (process.pid << 8)) >>> 0);
     const common = { identity: o.identity, client: o.client, registry: o.registry, clock, random, logger: o.logger };
-    const elector = (name: string) => leaseElector({ name, identity: o.identity, client: o.client, clock, registry: o.registry, timings: o.election });
+    const elector = (name: string) =>
+      leaseElector({
+        name,
+        identity: o.identity,
+        client: o.client,
+        clock,
+        registry: o.registry,
+        timings: o.election,
+        onError: (e) => o.logger.warn(`${name}: lease attempt failed: ${(e as Error)?.message ?? e}`),
+      });
     if (o.scheduler) {
       this.runners.push(
         new LeaderElectedRunner({
