@@ -67,7 +67,8 @@ export class FakeRuntime implements NodePodHandler {
       rec = this.adopt(pod) ?? { startedMs: this.o.clock.nowMs(), ip: undefined };
       this.pods.set(uid, rec);
     }
-    rec.ip ??= this.o.ips.allocate(uid);
+    // A host-network pod shares the node's address; it takes none from the pod CIDR.
+    rec.ip ??= pod.spec?.hostNetwork ? this.o.hostIP : this.o.ips.allocate(uid);
     if (rec.ip !== undefined && this.showsRunning(pod, rec.ip)) return;
     this.o.status.setPodStatus(pod, this.statusOf(pod, rec));
   }
@@ -91,7 +92,8 @@ export class FakeRuntime implements NodePodHandler {
   private adopt(pod: Pod): RunningPod | undefined {
     const uid = pod.metadata?.uid ?? '';
     const s = pod.status;
-    if (s?.phase !== 'Running' || !s.podIP || !this.o.ips.reserve(s.podIP, uid)) return undefined;
+    if (s?.phase !== 'Running' || !s.podIP) return undefined;
+    if (pod.spec?.hostNetwork ? s.podIP !== this.o.hostIP : !this.o.ips.reserve(s.podIP, uid)) return undefined;
     const started = s.startTime ? Date.parse(s.startTime) : NaN;
     const rec = { startedMs: Number.isNaN(started) ? this.o.clock.nowMs() : started, ip: s.podIP };
     this.pods.set(uid, rec);

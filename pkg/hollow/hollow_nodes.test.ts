@@ -157,4 +157,18 @@ describe('HollowNodes', () => {
     assert.equal(((await t.server.list({ resource: 'nodes' })).items as Node[]).length, 1);
     hollow.stop();
   });
+
+  it('gives a host-network pod the node\'s own address and none from the pod CIDR', async () => {
+    const t = await testServer();
+    const { hollow, seen } = await start(t, { nodes: 2, cidr: '10.0.0.0/26' });
+    const hostPod = pod('agent', { nodeName: 'hollow-0' }) as Pod;
+    hostPod.spec!.hostNetwork = true;
+    await t.server.create({ object: hostPod });
+    await t.server.create({ object: pod('web', { nodeName: 'hollow-0' }) });
+    await eventually('both Running', () => seen('agent')?.status?.phase === 'Running' && seen('web')?.status?.phase === 'Running');
+    assert.equal(seen('agent')!.status!.podIP, '10.0.0.1');
+    assert.equal(seen('agent')!.status!.hostIP, '10.0.0.1');
+    assert.equal(seen('web')!.status!.podIP, '10.0.0.17', 'the first address of the CIDR is still free');
+    hollow.stop();
+  });
 });
