@@ -17,7 +17,7 @@ import {
 import { ProposalDroppedError } from '../../raft/core/errors.js';
 import { RaftTimeoutError } from '../../raft/node/errors.js';
 import type { RaftNode } from '../../raft/node/raft_node.js';
-import { encodeCommand, isReadOnlyTxn, keyToBytes, unwrapResult, type Store, type StoreCommand, type StoreResult, type TxnResponse } from '../store/mod.js';
+import { encodeCommand, isReadOnlyTxn, keyToBytes, unwrapResult, type ProposalWaiters, type Store, type StoreCommand, type StoreResult, type TxnResponse } from '../store/mod.js';
 import { kvToEtcd, rangeFromEtcd, responseOpToEtcd, txnFromEtcd, type Msg } from './convert.js';
 import { ERR_LEADER_CHANGED, ERR_NO_LEADER, ERR_REQUEST_TOO_LARGE, grpcError, toGrpcError, type GrpcError } from './errors.js';
 import { LeaseKeeper } from './lease_keeper.js';
@@ -69,6 +69,12 @@ export interface EtcdServerOptions {
   maxRequestBytes?: number;
   /** A write (with its retries while there is no leader) gives up after this long. @default 5000 */
   forwardTimeoutMs?: number;
+  /**
+   * When the same forwarded write has waited this long, the member forwards an empty one: once it
+   * applies, every older one of the same term still waiting is known dropped and is proposed again
+   * (see ProposalWaiters). @default 500
+   */
+  forwardProbeIntervalMs?: number;
   /** Called with the time from proposing a write to its result here. */
   onProposal?: (seconds: number) => void;
   /** Called once per finished request (unary) or stream. */
@@ -84,6 +90,9 @@ export class EtcdServer {
   private readonly api: EtcdApi = loadEtcdApi();
   private readonly streams = new Set<{ close(): void }>();
   private readonly keeper: LeaseKeeper;
+  private probeTimer: NodeJS.Timeout | undefined;
+  /** The oldest waiting forwarded write at the last probe tick. */
+  private probeOldestSeq: number | undefined;
   readonly now: () => number;
 
   constructor(readonly o: EtcdServerOptions) {
@@ -140,6 +149,8 @@ export class EtcdServer {
 
   async stop(): Promise<void> {
     this.keeper.stop();
+    clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
     for (const st of [...this.streams]) st.close();
     const server = this.server;
     if (!server) return;
@@ -222,6 +233,7 @@ export class EtcdServer {
   }
 
   private async proposeFromFollower(c: StoreCommand, timeoutMs: number): Promise<StoreResult> {
+    this.scheduleProbe();
     const node = this.o.node;
     const waiters = this.o.store.proposals;
     const { origin, result } = waiters.wait(node.id, node.term());
@@ -234,6 +246,49 @@ export class EtcdServer {
     }
     try {
       return await result;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Checks every forwardProbeIntervalMs, while forwarded writes wait, whether the oldest one is stuck. */
+  private scheduleProbe(): void {
+    if (this.probeTimer !== undefined || !this.server) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      const oldest = this.o.store.proposals.oldestSeq;
+      if (oldest === undefined) {
+        this.probeOldestSeq = undefined;
+        return;
+      }
+      if (oldest === this.probeOldestSeq) void this.probe();
+      this.probeOldestSeq = oldest;
+      this.scheduleProbe();
+    }, this.o.forwardProbeIntervalMs ?? 500);
+    this.probeTimer.unref();
+  }
+
+  /**
+   * Forwards an empty txn (no revision, no event). A leader that dropped forwarded writes without
+   * a new term tells the follower nothing; this one applying tells it that the older ones of its
+   * term never will. If it is dropped too, the next tick sends another.
+   */
+  private async probe(): Promise<void> {
+    const node = this.o.node;
+    const waiters = this.o.store.proposals;
+    let w: ReturnType<ProposalWaiters['wait']>;
+    try {
+      w = waiters.wait(node.id, node.term());
+    } catch {
+      return; // too many waiting: a later write will do
+    }
+    w.result.catch(() => undefined);
+    const timer = setTimeout(() => waiters.abandon(w.origin, new RaftTimeoutError('the probe was not applied in time')), this.o.forwardTimeoutMs ?? 5000);
+    try {
+      await node.forward(encodeCommand({ type: 'txn', nowMs: this.now(), txn: { compare: [], success: [], failure: [] }, origin: w.origin }));
+      await w.result;
+    } catch (e) {
+      waiters.abandon(w.origin, e as Error);
     } finally {
       clearTimeout(timer);
     }

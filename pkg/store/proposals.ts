@@ -12,7 +12,9 @@
 // the leader appends what it gets in order and retransmits nothing), so when
 // one applies, every earlier one of the same term still waiting was dropped
 // on the way (full transport queue, broken stream, leader refusing it) and
-// never will be: its proposer learns so now instead of at its timeout.
+// never will be: its proposer learns so now instead of at its timeout. (A
+// proposer with nothing else to send forwards an empty command to find out:
+// see the etcd facade's probe.)
 
 import { randomInt } from 'node:crypto';
 import { ProposalDroppedError } from '../../raft/core/errors.js';
@@ -39,6 +41,12 @@ export class ProposalWaiters {
 
   get size(): number {
     return this.waiters.size;
+  }
+
+  /** The sequence number of the longest-waiting command (undefined: none), to tell one stuck from many moving. */
+  get oldestSeq(): number | undefined {
+    for (const seq of this.waiters.keys()) return seq;
+    return undefined;
   }
 
   /**
