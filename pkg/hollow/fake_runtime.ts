@@ -7,6 +7,8 @@
 
 import type { Container, ContainerStatus, Pod, PodStatus } from '../../gen/navarch/api/v1/core.js';
 import type { Clock } from '../../raft/node/ports.js';
+import { addAmounts, admit, allocatableAmounts, podRequests, rejectedStatus, type ResourceAmounts } from '../agent/admission.js';
+import type { NodeResources } from '../agent/node_registration.js';
 import type { NodePodHandler } from '../agent/pod_source.js';
 import type { StatusManager } from '../agent/status_manager.js';
 import { rfc3339 } from '../agent/timestamps.js';
@@ -18,6 +20,8 @@ export interface FakeRuntimeOptions {
   ips: PodIpAllocator;
   clock: Clock;
   status: StatusManager;
+  /** Pods whose requests do not fit beside the admitted ones fail (OutOfcpu, ...). Absent: no check. */
+  allocatable?: NodeResources;
   /** The pods bound to this node as last seen: when an IP is freed, pods waiting for one are retried. */
   listPods?: () => readonly Pod[];
 }
@@ -25,13 +29,20 @@ export interface FakeRuntimeOptions {
 interface RunningPod {
   startedMs: number;
   ip: string | undefined;
+  requests: ResourceAmounts;
 }
 
 export class FakeRuntime implements NodePodHandler {
   private readonly pods = new Map<string, RunningPod>();
+  /** Refused at admission: they stay Failed (uid -> status). */
+  private readonly rejected = new Map<string, ReturnType<typeof rejectedStatus>>();
+  private readonly allocatable: ResourceAmounts | undefined;
+  private used: ResourceAmounts = { cpu: 0, memory: 0, ephemeralStorage: 0, pods: 0 };
   private ready = false;
 
-  constructor(private readonly o: FakeRuntimeOptions) {}
+  constructor(private readonly o: FakeRuntimeOptions) {
+    this.allocatable = o.allocatable ? allocatableAmounts(o.allocatable) : undefined;
+  }
 
   /** Pods running (with an IP) and waiting for one. */
   get counts(): { running: number; waitingForIp: number } {
@@ -53,7 +64,7 @@ export class FakeRuntime implements NodePodHandler {
   onPod(pod: Pod): void {
     const uid = pod.metadata?.uid ?? '';
     if (!this.ready) {
-      this.adopt(pod);
+      if (!this.pods.has(uid)) this.adopt(pod);
       return;
     }
     if (pod.metadata?.deletionTimestamp) {
@@ -61,11 +72,32 @@ export class FakeRuntime implements NodePodHandler {
       return;
     }
     const phase = pod.status?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed') return;
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      // Finished (or refused): it holds no resources and no IP any more.
+      this.forget(uid);
+      return;
+    }
+    const refused = this.rejected.get(uid);
+    if (refused !== undefined) {
+      this.o.status.setPodStatus(pod, refused);
+      return;
+    }
     let rec = this.pods.get(uid);
     if (rec === undefined) {
-      rec = this.adopt(pod) ?? { startedMs: this.o.clock.nowMs(), ip: undefined };
-      this.pods.set(uid, rec);
+      rec = this.adopt(pod);
+      if (rec === undefined) {
+        const requests = podRequests(pod);
+        const verdict = this.allocatable ? admit(requests, this.used, this.allocatable) : ({ admit: true } as const);
+        if (!verdict.admit) {
+          const status = rejectedStatus(verdict.reason, verdict.message);
+          this.rejected.set(uid, status);
+          this.o.status.setPodStatus(pod, status);
+          return;
+        }
+        rec = { startedMs: this.o.clock.nowMs(), ip: undefined, requests };
+        this.pods.set(uid, rec);
+        this.used = addAmounts(this.used, requests);
+      }
     }
     // A host-network pod shares the node's address; it takes none from the pod CIDR.
     rec.ip ??= pod.spec?.hostNetwork ? this.o.hostIP : this.o.ips.allocate(uid);
@@ -75,9 +107,8 @@ export class FakeRuntime implements NodePodHandler {
 
   onPodGone(pod: Pod): void {
     const uid = pod.metadata?.uid ?? '';
-    const had = this.pods.get(uid);
-    this.pods.delete(uid);
-    this.o.ips.release(uid);
+    this.rejected.delete(uid);
+    const had = this.forget(uid);
     if (had?.ip === undefined || !this.ready || this.o.listPods === undefined) return;
     for (const p of this.o.listPods()) {
       const rec = this.pods.get(p.metadata?.uid ?? '');
@@ -88,6 +119,15 @@ export class FakeRuntime implements NodePodHandler {
     }
   }
 
+  private forget(uid: string): RunningPod | undefined {
+    const had = this.pods.get(uid);
+    if (had === undefined) return undefined;
+    this.pods.delete(uid);
+    this.o.ips.release(uid);
+    this.used = addAmounts(this.used, had.requests, -1);
+    return had;
+  }
+
   /** A pod that already runs here by the API's account (this process restarted): keep its IP and start time. */
   private adopt(pod: Pod): RunningPod | undefined {
     const uid = pod.metadata?.uid ?? '';
@@ -95,8 +135,9 @@ export class FakeRuntime implements NodePodHandler {
     if (s?.phase !== 'Running' || !s.podIP) return undefined;
     if (pod.spec?.hostNetwork ? s.podIP !== this.o.hostIP : !this.o.ips.reserve(s.podIP, uid)) return undefined;
     const started = s.startTime ? Date.parse(s.startTime) : NaN;
-    const rec = { startedMs: Number.isNaN(started) ? this.o.clock.nowMs() : started, ip: s.podIP };
+    const rec = { startedMs: Number.isNaN(started) ? this.o.clock.nowMs() : started, ip: s.podIP, requests: podRequests(pod) };
     this.pods.set(uid, rec);
+    this.used = addAmounts(this.used, rec.requests);
     return rec;
   }
 

@@ -171,4 +171,27 @@ describe('HollowNodes', () => {
     assert.equal(seen('web')!.status!.podIP, '10.0.0.17', 'the first address of the CIDR is still free');
     hollow.stop();
   });
+
+  it('fails a pod that does not fit on its node (OutOfcpu), and it stays failed when room frees up', async () => {
+    const t = await testServer();
+    const { hollow, seen } = await start(t, { nodes: 1, capacity: { cpu: '1', memory: '4Gi', pods: '10', ephemeralStorage: '10Gi' } });
+    const big = (name: string) => {
+      const p = pod(name, { nodeName: 'hollow-0' }) as Pod;
+      p.spec!.containers[0].resources = { requests: { cpu: '600m' }, limits: {}, claims: [] };
+      return p;
+    };
+    await t.server.create({ object: big('first') });
+    await eventually('first Running', () => seen('first')?.status?.phase === 'Running');
+    await t.server.create({ object: big('second') });
+    await eventually('second Failed', () => seen('second')?.status?.phase === 'Failed');
+    assert.equal(seen('second')!.status!.reason, 'OutOfcpu');
+    assert.equal(seen('second')!.status!.message, "Pod was rejected: Node didn't have enough resource: cpu, requested: 600, used: 600, capacity: 1000");
+    assert.equal(seen('second')!.status!.podIP, undefined);
+    await t.server.delete({ resource: 'pods', namespace: 'default', name: 'first', gracePeriodSeconds: 0 });
+    await t.server.create({ object: big('third') });
+    await eventually('third Running', () => seen('third')?.status?.phase === 'Running');
+    assert.equal(seen('second')!.status!.phase, 'Failed');
+    assert.equal(hollow.stats().podsRunning, 1);
+    hollow.stop();
+  });
 });

@@ -101,7 +101,7 @@ export class HollowNodes {
     const leaseWrites = new Limiter(o.maxInflightLeaseWrites ?? 256);
     for (let i = 0; i < o.nodes; i++) {
       const name = `${prefix}${i}`;
-      const runtime = new FakeRuntime({ nodeName: name, hostIP: this.plan.hostIP(i), ips: this.plan.allocator(i), clock: o.clock, status: this.status, listPods: () => o.pods.podsOn(name) });
+      const runtime = new FakeRuntime({ nodeName: name, hostIP: this.plan.hostIP(i), ips: this.plan.allocator(i), clock: o.clock, status: this.status, allocatable: o.capacity ?? DEFAULT_CAPACITY, listPods: () => o.pods.podsOn(name) });
       const member: HollowNode = { name, runtime, nodeUid: undefined, lease: undefined! };
       member.lease = new NodeLease({
         client: o.client,
