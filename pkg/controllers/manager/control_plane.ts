@@ -19,6 +19,12 @@ import { CONTROLLER_MANAGER_LEASE, controllerManagerStarter, SCHEDULER_LEASE, sc
 import { leaseElector, type ElectionTimings } from './elector.js';
 import { LeaderElectedRunner, type RunnerLogger } from './leader_run.js';
 
+/**
+ * Bindings in flight: each is a Raft proposal queued ahead of the lease's own renewal, which must
+ * land within the renew deadline (2 s), so fewer than the scheduler's in-process default (256).
+ */
+const SCHEDULER_INFLIGHT_BINDINGS = 64;
+
 /** Listed and watched from the start; the components' other informers join on their first term. */
 const WARM_RESOURCES = ['pods', 'nodes', 'namespaces'];
 
@@ -79,7 +85,7 @@ export class ControlPlane {
           ...common,
           name: SCHEDULER_LEASE,
           elector: elector(SCHEDULER_LEASE),
-          start: schedulerStarter({ logger: o.logger, options: o.scheduling }),
+          start: schedulerStarter({ logger: o.logger, options: { maxInflightBindings: SCHEDULER_INFLIGHT_BINDINGS, ...o.scheduling } }),
           warmInformers: this.warm,
         }),
       );

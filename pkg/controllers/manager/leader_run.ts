@@ -1,8 +1,9 @@
 // One leader-elected component (kube-scheduler or kube-controller-manager): it competes for its
 // Lease; while it leads, a term runs with a client whose every write carries the term's fencing
 // token, informers of its own and the parts the component builds; when leadership is lost the term's
-// signal aborts, every part stops at once, and the runner competes again. Terms never overlap in
-// one process: a new one starts only after the previous one has finished stopping.
+// signal aborts, every part stops at once, and the runner competes again. A new term starts once
+// the previous one's parts have begun stopping (their queues are shut, their handlers gone), not
+// after they finish: what the old term still has in flight carries its stale token and is refused.
 
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../../raft/node/ports.js';
@@ -86,8 +87,10 @@ export class LeaderElectedRunner {
   private leader = '';
   private leading = false;
   private termCount = 0;
-  /** The current term's end (resolves once its parts have stopped), chained so terms never overlap. */
-  private termDone: Promise<void> = Promise.resolve();
+  /** Terms still running or stopping. */
+  private readonly running = new Set<Promise<void>>();
+  /** Resolves once the latest term's parts have begun stopping. */
+  private termStopping: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: LeaderElectedRunnerOptions) {}
 
@@ -115,8 +118,12 @@ export class LeaderElectedRunner {
     this.elector = this.o.elector({
       onStartedLeading: ({ token, signal }) => {
         this.leading = true;
-        const prev = this.termDone;
-        this.termDone = prev.then(() => this.runTerm(token, signal));
+        let markStopping!: () => void;
+        const prev = this.termStopping;
+        this.termStopping = new Promise<void>((r) => (markStopping = r));
+        const t = prev.then(() => this.runTerm(token, signal, markStopping));
+        this.running.add(t);
+        void t.finally(() => this.running.delete(t));
       },
       onStoppedLeading: () => {
         this.leading = false;
@@ -136,18 +143,19 @@ export class LeaderElectedRunner {
     this.stopped = true;
     const elector = this.elector;
     this.stopTerm?.();
-    await this.termDone;
+    while (this.running.size > 0) await Promise.all(this.running);
     await elector?.stop();
   }
 
   private stopTerm: (() => void) | undefined;
 
-  private async runTerm(token: FencingToken, leaseSignal: AbortSignal): Promise<void> {
-    if (leaseSignal.aborted || this.stopped) return;
+  private async runTerm(token: FencingToken, leaseSignal: AbortSignal, markStopping: () => void): Promise<void> {
+    if (leaseSignal.aborted || this.stopped) return markStopping();
     const term = new AbortController();
     const onLost = (): void => term.abort(leaseSignal.reason);
     leaseSignal.addEventListener('abort', onLost, { once: true });
-    this.stopTerm = () => term.abort(new Error(`${this.o.name} stopped`));
+    const stopThis = (): void => term.abort(new Error(`${this.o.name} stopped`));
+    this.stopTerm = stopThis;
     this.termCount++;
     const t0 = this.o.clock.nowMs();
     this.o.logger.info(`${this.o.name}: leading (lease transition ${token.leaseTransitions}); starting`);
@@ -177,16 +185,20 @@ export class LeaderElectedRunner {
       term.abort(e);
     } finally {
       leaseSignal.removeEventListener('abort', onLost);
-      this.stopTerm = undefined;
-      // In order: writers first, then what they report through (event recorders).
-      for (const p of parts) {
+      if (this.stopTerm === stopThis) this.stopTerm = undefined;
+      // In order: writers first, then what they report through (event recorders). Each stop()
+      // shuts its queues and removes its handlers before its first await.
+      informers.stop();
+      for (const [i, p] of parts.entries()) {
+        const stopping = (async () => p.stop())();
+        if (i === 0) markStopping();
         try {
-          await p.stop();
+          await stopping;
         } catch (e) {
           this.o.logger.warn(`${this.o.name}: stopping ${p.name} failed: ${(e as Error)?.message ?? e}`);
         }
       }
-      informers.stop();
+      markStopping();
       this.o.logger.info(`${this.o.name}: term ended (${(term.signal.reason as Error)?.message ?? 'stopped'}); its parts stopped`);
     }
   }
