@@ -159,7 +159,7 @@ export class HollowNodes {
             await new Promise<void>((r) => this.o.clock.setTimeout(r, delayMs));
           }
         }
-        if (m.nodeUid !== undefined) m.lease.start();
+        if (m.nodeUid !== undefined && !this.stopped) m.lease.start();
       }
     };
     const concurrency = Math.max(1, Math.min(this.o.registerConcurrency ?? 32, this.members.length));
