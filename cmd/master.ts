@@ -12,6 +12,9 @@ import { MasterMetrics } from '../pkg/master/metrics.js';
 import { startMasterMember } from '../pkg/master/member.js';
 import { parseMembers } from './members.js';
 
+/** How long SIGTERM waits for the scheduler and controllers to stop and release their leases. */
+const CONTROL_PLANE_STOP_MS = 5000;
+
 function positiveInt(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -87,7 +90,8 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`stopping on ${signal}: releasing the scheduler and controller leases, then handing leadership over`);
-    await controlPlane?.stop();
+    // Bounded: a component still waiting on its writes must not keep the member from stopping.
+    await Promise.race([controlPlane?.stop(), new Promise((r) => setTimeout(r, CONTROL_PLANE_STOP_MS).unref())]);
     await member.stop({ transferLeadership: true });
     await metrics.close();
     process.exit(0);

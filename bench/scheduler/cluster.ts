@@ -83,7 +83,7 @@ export class BenchCluster {
   async stop(keep: boolean): Promise<void> {
     this.client.close();
     await killAndWait(this.hollow, 'SIGTERM');
-    await this.masters.stopAll('SIGTERM');
+    await this.masters.stopAll('SIGKILL');
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -95,12 +95,10 @@ async function failover(cluster: BenchCluster, clients: NavarchClient[], cfg: Be
   try {
     log(`failover: ${cfg.failoverPods} pods at ${cfg.failoverRate}/s, ${cfg.kills} kills of the scheduler's lease holder`);
     const creating = createPods({ clients, kind: 'basic', namespace, prefix: 'f', pods: cfg.failoverPods, inflight: 256, ratePerSecond: cfg.failoverRate, log });
-    let creatingDone = false;
-    void creating.finally(() => (creatingDone = true));
     for (let k = 1; k <= cfg.kills; k++) {
       const due = Math.floor((cfg.failoverPods * k) / (cfg.kills + 1));
-      await until(`${due} bindings before kill ${k}`, () => watch.bound >= due || creatingDone, 300_000, 20);
-      if (creatingDone) {
+      await until(`${due} bindings before kill ${k}`, () => watch.bound >= due, 600_000, 20);
+      if (watch.bound >= cfg.failoverPods - 10) {
         log(`failover: the pods ran out before kill ${k}; raise --failover-pods or lower --failover-rate`);
         break;
       }
