@@ -305,3 +305,17 @@ test("a pod waiting for a node label is bound when a node is relabelled, not on 
   await e.t.server.update({ object: fresh });
   await boundWithin(e, ["ssd"]);
 });
+
+test("stop() waits for a hung binding at most stopWaitMs", async () => {
+  const e = await start({ binder: () => ({ bind: () => new Promise<void>(() => {}) }) });
+  await addNode(e, { name: "n0" });
+  await addPod(e, { name: "p" });
+  await eventually("the binding in flight", () => e.scheduler.inflight === 1);
+  let stopped = false;
+  const stopping = e.scheduler.stop().then(() => (stopped = true));
+  await e.clock.advance(4999);
+  assert.equal(stopped, false);
+  await e.clock.advance(1);
+  await stopping;
+  assert.equal(stopped, true);
+});

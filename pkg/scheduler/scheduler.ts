@@ -8,7 +8,7 @@
 
 import type { Registry } from "prom-client";
 import type { Random } from "../../raft/core/random.js";
-import type { Clock } from "../../raft/node/ports.js";
+import type { Clock, TimerHandle } from "../../raft/node/ports.js";
 import type { Namespace, Node, Pod } from "../api/registry.js";
 import { isApiError } from "../apiserver/api_error.js";
 import type { EventRecorder } from "../client/events/recorder.js";
@@ -57,6 +57,8 @@ export interface SchedulerOptions extends Omit<SchedulingQueueOptions, "clock"> 
   assumedPodTtlMs?: number;
   /** How long start() waits for the informers' first lists. @default 60000 */
   syncTimeoutMs?: number;
+  /** How long stop() waits for bindings and status writes in flight (they fail anyway once the lease is lost). @default 5000 */
+  stopWaitMs?: number;
   /** @default warnings to stderr */
   logger?: SchedulerLogger;
 }
@@ -92,6 +94,7 @@ export class Scheduler {
   private readonly maxInflight: number;
   private readonly yieldEveryPods: number;
   private readonly syncTimeoutMs: number;
+  private readonly stopWaitMs: number;
   private readonly logger: SchedulerLogger;
   private readonly registrations: HandlerRegistration[] = [];
   private readonly pending = new Set<Promise<void>>();
@@ -111,6 +114,7 @@ export class Scheduler {
     this.maxInflight = o.maxInflightBindings ?? 256;
     this.yieldEveryPods = o.yieldEveryPods ?? 32;
     this.syncTimeoutMs = o.syncTimeoutMs ?? 60_000;
+    this.stopWaitMs = o.stopWaitMs ?? 5000;
     if (!(Number.isInteger(this.maxInflight) && this.maxInflight > 0)) throw new RangeError(`Cannot create the scheduler: maxInflightBindings must be an integer > 0, got ${o.maxInflightBindings}`);
     if (!(Number.isInteger(this.yieldEveryPods) && this.yieldEveryPods > 0)) throw new RangeError(`Cannot create the scheduler: yieldEveryPods must be an integer > 0, got ${o.yieldEveryPods}`);
     this.logger = o.logger ?? { warn: (msg) => process.stderr.write(`scheduler: ${msg}\n`) };
@@ -166,7 +170,7 @@ export class Scheduler {
     this.loopDone = this.loop();
   }
 
-  /** Stops the loop and the timers, then waits for the bindings in flight. */
+  /** Stops the loop and the timers, then waits (at most stopWaitMs) for the bindings in flight. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -176,7 +180,12 @@ export class Scheduler {
     this.cache.stop();
     this.wakeLoop();
     await this.loopDone;
-    await Promise.allSettled([...this.pending]);
+    if (this.pending.size === 0) return;
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = this.deps.clock.setTimeout(resolve, this.stopWaitMs)));
+    await Promise.race([Promise.allSettled([...this.pending]), timeout]);
+    this.deps.clock.clearTimeout(timer!);
+    if (this.pending.size > 0) this.logger.warn(`stopped with ${this.pending.size} bindings or status writes still in flight`);
   }
 
   // --- informer handlers: note the change and return ---
