@@ -19,6 +19,18 @@ describe('bench-store flags', () => {
     assert.throws(() => parseConfig(['--only', 'puts,bogus']), /"bogus" is not one of puts, gets, perf, watch, fanout, pods/);
     assert.throws(() => parseConfig(['--pods', '0']), /Invalid --pods "0": expected an integer >= 1/);
     assert.throws(() => parseConfig(['--list-limit', '20000']), /at most 10000/);
+    assert.throws(() => parseConfig(['--snapshot-entries', '0']), /Invalid --snapshot-entries "0": expected an integer >= 1/);
+  });
+
+  it('passes the masters\' snapshot interval and profile directory only when given', () => {
+    const c = parseConfig(['--snapshot-entries', '1000000', '--cpu-prof', '/tmp/prof']);
+    assert.ok(c !== 'help');
+    assert.equal(c.snapshotEntries, 1_000_000);
+    assert.equal(c.cpuProfDir, '/tmp/prof');
+    const d = parseConfig([]);
+    assert.ok(d !== 'help');
+    assert.equal(d.snapshotEntries, undefined);
+    assert.equal(d.cpuProfDir, undefined);
   });
 });
 

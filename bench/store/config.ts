@@ -28,6 +28,10 @@ export interface BenchConfig {
   systems: SystemName[];
   /** Leave the data dirs and logs behind (their path is printed). */
   keep: boolean;
+  /** The masters' --snapshot-entries; undefined: their default. */
+  snapshotEntries?: number;
+  /** Where the masters write CPU profiles (node --cpu-prof), when set. */
+  cpuProfDir?: string;
 }
 
 export const USAGE = `Usage: npx tsx bench/store/main.ts [flags]
@@ -44,7 +48,9 @@ export const USAGE = `Usage: npx tsx bench/store/main.ts [flags]
   --list-limit 500       page size when listing the pods
   --only puts,gets,perf,watch,fanout,pods   phases to run (default all)
   --systems etcd,navarch systems to run against (default both)
-  --keep                 keep the data dirs and logs`;
+  --keep                 keep the data dirs and logs
+  --snapshot-entries N   the masters' --snapshot-entries (default: theirs)
+  --cpu-prof DIR         the masters write CPU profiles into DIR (node --cpu-prof)`;
 
 function positiveInt(flag: string, text: string, min = 1): number {
   const n = Number(text);
@@ -97,6 +103,8 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
       only: { type: 'string', default: PHASES.join(',') },
       systems: { type: 'string', default: SYSTEMS.join(',') },
       keep: { type: 'boolean', default: false },
+      'snapshot-entries': { type: 'string' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -119,5 +127,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
     only: new Set(choiceList('only', values.only, PHASES)),
     systems: choiceList('systems', values.systems, SYSTEMS),
     keep: values.keep,
+    ...(values['snapshot-entries'] !== undefined ? { snapshotEntries: positiveInt('snapshot-entries', values['snapshot-entries']) } : {}),
+    ...(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {}),
   };
 }

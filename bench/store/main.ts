@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     for (const name of cfg.systems as SystemName[]) {
       const say = log(name);
       say(`starting 3 members under ${dir}`);
-      const sut = await startSystem(name, dir);
+      const sut = await startSystem(name, dir, { snapshotEntries: cfg.snapshotEntries, cpuProfDir: cfg.cpuProfDir });
       try {
         results[name] = await benchSystem(sut, cfg);
       } finally {

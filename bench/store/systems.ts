@@ -41,8 +41,13 @@ async function waitWritable(endpoints: string[]): Promise<void> {
   }
 }
 
-export async function startSystem(name: SystemName, dir: string): Promise<SystemUnderTest> {
-  return name === 'etcd' ? startEtcdSystem(join(dir, 'etcd')) : startNavarchSystem(join(dir, 'navarch'));
+export interface NavarchOptions {
+  snapshotEntries?: number;
+  cpuProfDir?: string;
+}
+
+export async function startSystem(name: SystemName, dir: string, o: NavarchOptions = {}): Promise<SystemUnderTest> {
+  return name === 'etcd' ? startEtcdSystem(join(dir, 'etcd')) : startNavarchSystem(join(dir, 'navarch'), o);
 }
 
 async function startEtcdSystem(dir: string): Promise<SystemUnderTest> {
@@ -69,8 +74,9 @@ async function startEtcdSystem(dir: string): Promise<SystemUnderTest> {
   return sut;
 }
 
-async function startNavarchSystem(dir: string): Promise<SystemUnderTest> {
-  const cluster = await LocalMasterCluster.create({ dir, masters: 3 });
+async function startNavarchSystem(dir: string, o: NavarchOptions): Promise<SystemUnderTest> {
+  const nodeArgs = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : undefined;
+  const cluster = await LocalMasterCluster.create({ dir, masters: 3, snapshotEntries: o.snapshotEntries, nodeArgs });
   const sut: SystemUnderTest = {
     name: 'navarch',
     endpoints: cluster.members.map((m) => m.clientAddress),
