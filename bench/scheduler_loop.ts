@@ -18,6 +18,8 @@
 //
 //   npx tsx bench/scheduler_loop.ts
 //   BENCH_NODES=1000 BENCH_PODS=5000 npx tsx bench/scheduler_loop.ts
+//   BENCH_WORKLOAD=anti-affinity npx tsx bench/scheduler_loop.ts   (required anti-affinity per app on hostname)
+//   BENCH_WORKLOAD=spread npx tsx bench/scheduler_loop.ts          (topology spread per app over zones, maxSkew 1)
 
 import { Registry } from 'prom-client';
 import type { KubeObject } from '../pkg/api/registry.js';
@@ -28,13 +30,15 @@ import { InformerFactory } from '../pkg/client/informer/informer_factory.js';
 import { RecordingClient } from '../pkg/controllers/testing/recording_client.js';
 import { Scheduler } from '../pkg/scheduler/scheduler.js';
 import { serverBinder, serverListWatcher } from '../pkg/scheduler/testing/in_process.js';
-import { makeNode, makePod, ZONE_LABEL } from '../pkg/scheduler/testing/wrappers.js';
+import { HOSTNAME_LABEL, makeNode, makePod, type PodOptions, ZONE_LABEL } from '../pkg/scheduler/testing/wrappers.js';
 import { SeededRandom } from '../raft/core/random.js';
 import { realClock } from '../raft/node/ports.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 5_000);
 const PODS = Number(process.env.BENCH_PODS ?? 10_000);
 const ZONES = 10;
+const WORKLOAD = process.env.BENCH_WORKLOAD ?? 'basic';
+if (!['basic', 'anti-affinity', 'spread'].includes(WORKLOAD)) throw new RangeError(`Unknown BENCH_WORKLOAD ${JSON.stringify(WORKLOAD)}: expected basic, anti-affinity or spread`);
 /** Creates in flight while filling the server. */
 const CREATE_CONCURRENCY = 64;
 
@@ -71,8 +75,26 @@ async function createAll(t: TestServer, objects: (i: number) => KubeObject, n: n
   );
 }
 
+/** Apps per workload: required anti-affinity needs at most NODES pods per app. */
+const APPS = 20;
+
+/** kube-scheduler's scheduler_perf workloads: SchedulingBasic, RequiredPodAntiAffinity, TopologySpreading. */
+function podOptions(prefix: string, i: number): PodOptions {
+  const name = `${prefix}-${i}`;
+  const app = `app-${i % APPS}`;
+  const selector = { matchLabels: { app } };
+  switch (WORKLOAD) {
+    case 'anti-affinity':
+      return { name, labels: { app }, cpu: '100m', memory: '500Mi', affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: selector, topologyKey: HOSTNAME_LABEL }] } } };
+    case 'spread':
+      return { name, labels: { app }, cpu: '100m', memory: '500Mi', topologySpreadConstraints: [{ maxSkew: 1, topologyKey: ZONE_LABEL, whenUnsatisfiable: 'DoNotSchedule', labelSelector: selector }] };
+    default:
+      return { name, cpu: '100m', memory: '500Mi' };
+  }
+}
+
 function pod(prefix: string, i: number): KubeObject {
-  const p = makePod({ name: `${prefix}-${i}`, cpu: '100m', memory: '500Mi' });
+  const p = makePod(podOptions(prefix, i));
   p.metadata!.uid = undefined;
   return p;
 }
@@ -163,7 +185,7 @@ async function phase(name: string, createBefore: boolean): Promise<void> {
   if (recorder.other.length > 0) console.log(`  other events: ${recorder.other.join(' | ')}`);
 }
 
-console.log(`scheduler loop, in-process API server: ${NODES.toLocaleString('en-US')} nodes, ${PODS.toLocaleString('en-US')} pods (100m, 500Mi)`);
+console.log(`scheduler loop, in-process API server: ${NODES.toLocaleString('en-US')} nodes in ${ZONES} zones, ${PODS.toLocaleString('en-US')} pods (100m, 500Mi), workload ${WORKLOAD}`);
 await phase('backlog', true);
 await phase('arriving', false);
 console.log(`rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`);
