@@ -218,11 +218,7 @@ export class EtcdServer {
     for (;;) {
       const t0 = performance.now();
       try {
-        const c = cmd();
-        const data = encodeCommand(c);
-        // As etcd: measured on what would be replicated, refused before it reaches Raft.
-        if (data.byteLength > this.maxRequestBytes) throw grpcError(Code.INVALID_ARGUMENT, ERR_REQUEST_TOO_LARGE);
-        const result = node.isLeader() ? ((await node.propose(data)) as StoreResult) : await this.proposeFromFollower(c, deadline - t0);
+        const result = node.isLeader() ? ((await node.propose(this.encodeWrite(cmd()))) as StoreResult) : await this.proposeFromFollower(cmd(), deadline - t0);
         this.o.onProposal?.((performance.now() - t0) / 1000);
         return result;
       } catch (e) {
@@ -240,7 +236,7 @@ export class EtcdServer {
     result.catch(() => undefined); // awaited below; this only keeps an early rejection from counting as unhandled
     const timer = setTimeout(() => waiters.abandon(origin, new RaftTimeoutError(`the write was not applied within ${this.o.forwardTimeoutMs ?? 5000} ms; it may still be`)), Math.max(1, timeoutMs));
     try {
-      await node.forward(encodeCommand({ ...c, origin }));
+      await node.forward(this.encodeWrite({ ...c, origin }));
     } catch (e) {
       waiters.abandon(origin, e as Error);
     }
@@ -249,6 +245,13 @@ export class EtcdServer {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** As etcd: a write is measured as it would be replicated, and a too large one never reaches Raft. */
+  private encodeWrite(c: StoreCommand): Uint8Array {
+    const data = encodeCommand(c);
+    if (data.byteLength > this.maxRequestBytes) throw grpcError(Code.INVALID_ARGUMENT, ERR_REQUEST_TOO_LARGE);
+    return data;
   }
 
   /** Checks every forwardProbeIntervalMs, while forwarded writes wait, whether the oldest one is stuck. */
