@@ -192,7 +192,7 @@ describe('applyStrategicMergePatch()', () => {
     ['a keyed item that is not an object', 'Pod', { spec: { containers: ['x'] } }, /spec\.containers has an item that is not an object/],
     ['a $patch: delete item without its key', 'Pod', { spec: { containers: [{ $patch: 'delete' }] } }, /spec\.containers has a \$patch: delete item without its merge key "name"/],
     ['a $setElementOrder that is not a list', 'Pod', { spec: { '$setElementOrder/containers': 'a' } }, /spec\.containers has \$setElementOrder\/containers "a"; expected a list/],
-    ['a $setElementOrder item without the key', 'Pod', { spec: { '$setElementOrder/containers': [{ image: 'x' }], containers: [] } }, /spec\.containers has a \$setElementOrder\/ item without the merge key "name"/],
+    ['a $setElementOrder item without the key', 'Pod', { spec: { '$setElementOrder/containers': [{ image: 'x' }], containers: [] } }, /spec\.containers has a \$setElementOrder\/containers item without the merge key "name"/],
     ['a $retainKeys that is not a list of names', 'Pod', { spec: { $retainKeys: 'x' } }, /spec has \$retainKeys "x"; expected a list of field names/],
     ['a field $retainKeys does not name', 'Deployment', { spec: { strategy: { $retainKeys: ['type'], rollingUpdate: { maxSurge: 1 } } } }, /spec\.strategy sets "rollingUpdate", which its \$retainKeys list does not name/],
     ['$deleteFromPrimitiveList with a non-list', 'ConfigMap', { metadata: { '$deleteFromPrimitiveList/finalizers': 'a' } }, /metadata\.\$deleteFromPrimitiveList\/finalizers is not a list/],

@@ -42,7 +42,7 @@ function applyRetainKeys(out: JsonObject, patch: JsonObject, path: string): void
   for (const k of Object.keys(out)) if (!retained.has(k)) delete out[k];
 }
 
-/** Merges `patch` into a message (`schema`), or into a map when `values` says what its values are. */
+/** Merges `patch` into a message (`schema`), or into a map whose values `mapValues` describes. */
 function mergeObject(schema: MessageSchema | undefined, target: Json | undefined, patch: JsonObject, path: string, mapValues?: FieldSchema): Json {
   const directive = patch[DIRECTIVE];
   if (directive !== undefined) {
@@ -113,9 +113,10 @@ function mergeField(schema: MessageSchema | undefined, field: FieldSchema, cur: 
 
 function checkOrder(order: Json | undefined, key: string | undefined, path: string): Json[] | undefined {
   if (order === undefined) return undefined;
-  if (!Array.isArray(order)) fail(path, `has ${SET_ORDER}${path.slice(path.lastIndexOf('.') + 1)} ${JSON.stringify(order)}; expected a list`);
+  const directive = SET_ORDER + path.slice(path.lastIndexOf('.') + 1);
+  if (!Array.isArray(order)) fail(path, `has ${directive} ${JSON.stringify(order)}; expected a list`);
   if (key !== undefined && !order.every((o) => isObject(o) && o[key] !== undefined && o[key] !== null)) {
-    fail(path, `has a ${SET_ORDER} item without the merge key ${JSON.stringify(key)}`);
+    fail(path, `has a ${directive} item without the merge key ${JSON.stringify(key)}`);
   }
   return order;
 }
@@ -193,20 +194,29 @@ function mergeScalarList(target: Json | undefined, patch: Json[], path: string, 
 function ordered(merged: Json[], patchItems: Json[], setOrder: Json[] | undefined, original: Json[], key: string | undefined): Json[] {
   const inOrder = positions(setOrder ?? patchItems, key);
   const inOriginal = positions(original, key);
-  const rank = (m: Map<string, number>, x: Json): number => m.get(idOf(x, key)) ?? -1;
-  const named = merged.filter((x) => inOrder.has(idOf(x, key))).sort((a, b) => rank(inOrder, a) - rank(inOrder, b));
-  const serverOnly = merged.filter((x) => !inOrder.has(idOf(x, key))).sort((a, b) => rank(inOriginal, a) - rank(inOriginal, b));
+  // Each item's rank in the order list (named items) or on the server (the others), computed once.
+  const named: Array<{ x: Json; rank: number; server: number }> = [];
+  const serverOnly: Array<{ x: Json; rank: number; server: number }> = [];
+  for (const x of merged) {
+    const id = idOf(x, key);
+    const server = inOriginal.get(id) ?? -1;
+    const rank = inOrder.get(id);
+    if (rank === undefined) serverOnly.push({ x, rank: server, server });
+    else named.push({ x, rank, server });
+  }
+  named.sort((a, b) => a.rank - b.rank);
+  serverOnly.sort((a, b) => a.rank - b.rank);
   const out: Json[] = [];
   let i = 0;
   let j = 0;
   while (i < serverOnly.length || j < named.length) {
-    if (j >= named.length) out.push(serverOnly[i++]);
-    else if (i >= serverOnly.length) out.push(named[j++]);
+    if (j >= named.length) out.push(serverOnly[i++].x);
+    else if (i >= serverOnly.length) out.push(named[j++].x);
     else {
-      const si = rank(inOriginal, serverOnly[i]);
-      const ni = rank(inOriginal, named[j]);
-      if (si >= 0 && ni >= 0 && si < ni) out.push(serverOnly[i++]);
-      else out.push(named[j++]);
+      const si = serverOnly[i].server;
+      const ni = named[j].server;
+      if (si >= 0 && ni >= 0 && si < ni) out.push(serverOnly[i++].x);
+      else out.push(named[j++].x);
     }
   }
   return out;
