@@ -15,6 +15,10 @@ import { freePort } from '../../localcluster/kv_cluster.js';
 import { startMasterMember } from '../../master/member.js';
 import { CONTROLLER_MANAGER_LEASE, SCHEDULER_LEASE } from './components.js';
 import { ControlPlane } from './control_plane.js';
+import { leaseElector } from './elector.js';
+import { LeaderElectedRunner, type TermStarter } from './leader_run.js';
+import { SeededRandom } from '../../../raft/core/random.js';
+import { realClock } from '../../../raft/node/ports.js';
 
 async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -132,6 +136,54 @@ test('one control plane leads each lease; a Deployment becomes bound pods; stopp
     assert.match(text, /^navarch_controller_sync_duration_seconds_count\{controller="deployment",result="success"\} [1-9]/m);
   } finally {
     await Promise.all(planes.map((p) => p.stop()));
+    client.close();
+    await member.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a runner whose term fails to start gives its lease up, so another candidate leads instead of nobody', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-runner-'));
+  const member = await startMasterMember({ id: 1, dataDir: dir, peers: [{ id: 1, address: `127.0.0.1:${await freePort()}` }], clientAddresses: new Map(), listenClient: '127.0.0.1:0', tickMs: 20 });
+  const client = new NavarchClient({ endpoints: [member.clientAddress] });
+  const runners: LeaderElectedRunner[] = [];
+  try {
+    await until('namespace kube-system', async () => {
+      await client.create(obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } })).catch((e: unknown) => {
+        if (!isApiError(e, 'AlreadyExists')) throw e;
+      });
+      return true;
+    });
+    const terms: string[] = [];
+    const runner = (identity: string, start: TermStarter) => {
+      const r = new LeaderElectedRunner({
+        name: 'test-component',
+        identity,
+        client,
+        elector: leaseElector({ name: 'test-component', identity, client, clock: realClock, timings: { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 100 } }),
+        start,
+        registry: new Registry(),
+        clock: realClock,
+        random: new SeededRandom(1),
+        logger: { info: () => {}, warn: () => {} },
+      });
+      runners.push(r);
+      return r;
+    };
+    const broken = runner('broken_1', async (ctx) => {
+      terms.push(`broken ${ctx.token.leaseTransitions}`);
+      throw new Error('cannot start');
+    });
+    broken.start();
+    await until('the broken runner to have tried a term', async () => terms.length > 0);
+    const healthy = runner('healthy_2', async (ctx) => void terms.push(`healthy ${ctx.token.leaseTransitions}`));
+    healthy.start();
+    await until('the healthy runner to lead', async () => healthy.isLeading && terms.some((t) => t.startsWith('healthy')));
+    const lease = await client.get<Lease>('leases', 'kube-system', 'test-component');
+    assert.equal(lease.spec?.holderIdentity, 'healthy_2');
+    assert.equal(broken.isLeading, false);
+  } finally {
+    await Promise.all(runners.map((r) => r.stop()));
     client.close();
     await member.stop();
     rmSync(dir, { recursive: true, force: true });

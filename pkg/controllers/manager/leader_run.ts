@@ -6,11 +6,14 @@
 // after they finish: what the old term still has in flight carries its stale token and is refused.
 
 import type { Registry } from 'prom-client';
-import type { Clock } from '../../../raft/node/ports.js';
+import type { Clock, TimerHandle } from '../../../raft/node/ports.js';
 import type { Random } from '../../../raft/core/random.js';
 import type { FencingToken, NavarchClient } from '../../client/mod.js';
 import { InformerFactory } from '../../client/informer/mod.js';
 import { TermInformers } from './term_informers.js';
+
+/** How long a runner whose term failed to start waits before it competes again. */
+const RETRY_AFTER_FAILED_TERM_MS = 2000;
 
 /** What a component's parts are built from, one term at a time. */
 export interface TermContext {
@@ -114,7 +117,15 @@ export class LeaderElectedRunner {
   }
 
   start(): void {
-    if (this.elector || this.stopped) throw new Error(`Cannot start ${this.o.name}: it was already started`);
+    if (this.elector || this.stopped || this.started) throw new Error(`Cannot start ${this.o.name}: it was already started`);
+    this.started = true;
+    this.campaign();
+  }
+
+  private started = false;
+  private retryTimer: TimerHandle | undefined;
+
+  private campaign(): void {
     this.elector = this.o.elector({
       onStartedLeading: ({ token, signal }) => {
         this.leading = true;
@@ -141,6 +152,7 @@ export class LeaderElectedRunner {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.retryTimer !== undefined) this.o.clock.clearTimeout(this.retryTimer);
     const elector = this.elector;
     this.stopTerm?.();
     while (this.running.size > 0) await Promise.all(this.running);
@@ -148,6 +160,18 @@ export class LeaderElectedRunner {
   }
 
   private stopTerm: (() => void) | undefined;
+
+  /** Releases the lease (so another candidate, or this one later, starts afresh), then competes again. */
+  private async giveUp(): Promise<void> {
+    const elector = this.elector;
+    this.elector = undefined;
+    await elector?.stop();
+    if (this.stopped) return;
+    this.retryTimer = this.o.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.stopped) this.campaign();
+    }, RETRY_AFTER_FAILED_TERM_MS);
+  }
 
   private async runTerm(token: FencingToken, leaseSignal: AbortSignal, markStopping: () => void): Promise<void> {
     if (leaseSignal.aborted || this.stopped) return markStopping();
@@ -181,8 +205,10 @@ export class LeaderElectedRunner {
       if (!term.signal.aborted) this.o.logger.info(`${this.o.name}: started ${parts.map((p) => p.name).join(', ')} in ${this.o.clock.nowMs() - t0} ms`);
       await ended;
     } catch (e) {
-      this.o.logger.warn(`${this.o.name}: term failed: ${(e as Error).message}`);
+      this.o.logger.warn(`${this.o.name}: term failed: ${(e as Error).message}; giving the lease up`);
       term.abort(e);
+      // Holding the lease with nothing running would stall the component cluster-wide.
+      if (!leaseSignal.aborted) void this.giveUp();
     } finally {
       leaseSignal.removeEventListener('abort', onLost);
       if (this.stopTerm === stopThis) this.stopTerm = undefined;
