@@ -186,3 +186,20 @@ test("bad options are refused with the option's name", () => {
   assert.throws(() => setup({ podInitialBackoffMs: 0 }), /podInitialBackoffMs must be a number > 0, got 0/);
   assert.throws(() => setup({ podInitialBackoffMs: 5000, podMaxBackoffMs: 1000 }), /podMaxBackoffMs \(1000\) is below podInitialBackoffMs \(5000\)/);
 });
+
+test("an event moves only the parked pods whose rejecting plugins registered for it", () => {
+  const { q } = setup();
+  q.add(makePod({ name: "needs-cpu", priority: 2 }));
+  q.add(makePod({ name: "needs-label", priority: 1 }));
+  q.add(makePod({ name: "needs-either" }));
+  fail(q, "needs-cpu", ["NodeResourcesFit"]);
+  fail(q, "needs-label", ["NodeAffinity"]);
+  fail(q, "needs-either", ["NodeAffinity", "NodeResourcesFit"]);
+  q.moveAllToActiveOrBackoffQueue("Node", ["UpdateNodeLabel"]);
+  assert.equal(q.placeOf("uid-default-needs-cpu"), "unschedulable");
+  assert.equal(q.placeOf("uid-default-needs-label"), "backoff");
+  assert.equal(q.placeOf("uid-default-needs-either"), "backoff");
+  q.moveAllToActiveOrBackoffQueue("Pod", ["Delete"]);
+  assert.equal(q.placeOf("uid-default-needs-cpu"), "backoff");
+  assert.deepEqual(q.pendingCounts(), { active: 0, backoff: 3, unschedulable: 0, gated: 0 });
+});

@@ -16,6 +16,7 @@ import { type ActionType, type ClusterResource, eventMayHelp } from "../framewor
 import type { Framework } from "../framework/framework.js";
 import { PodInfo, podKey } from "../framework/pod_info.js";
 import { KeyedHeap } from "./heap.js";
+import { UnschedulablePods } from "./unschedulable_pods.js";
 
 export interface QueuedPodInfo {
   podInfo: PodInfo;
@@ -87,7 +88,7 @@ export class SchedulingQueue {
 
   private readonly active = new KeyedHeap<QueuedPodInfo>(activeLess);
   private readonly backoff = new KeyedHeap<QueuedPodInfo>((a, b) => this.backoffExpiryMs(a) < this.backoffExpiryMs(b));
-  private readonly unschedulable = new Map<string, QueuedPodInfo>();
+  private readonly unschedulable = new UnschedulablePods<QueuedPodInfo>();
   /** Popped and not yet done, with the scheduling cycle each was popped in. */
   private readonly inFlight = new Map<string, QueuedPodInfo>();
   /** Counts pops: the cycle number of the latest attempt. */
@@ -286,11 +287,7 @@ export class SchedulingQueue {
       }
     }
     if (this.unschedulable.size === 0) return;
-    for (const [key, q] of this.unschedulable) {
-      if (!eventMayHelp(this.fwk, q.unschedulablePlugins, resource, actions)) continue;
-      this.unschedulable.delete(key);
-      this.requeue(key, q);
-    }
+    for (const [key, q] of this.unschedulable.takeWhere((plugins) => eventMayHelp(this.fwk, plugins, resource, actions))) this.requeue(key, q);
   }
 
   /** When the pod's backoff ends: timestamp + 1 s doubled per earlier attempt, at most 10 s. */
@@ -324,7 +321,7 @@ export class SchedulingQueue {
   /** Sends back the pods parked longer than podMaxInUnschedulablePodsDurationMs (the 30 s timer calls it). */
   flushUnschedulableLeftover(): void {
     const now = this.clock.nowMs();
-    for (const [key, q] of this.unschedulable) {
+    for (const [key, q] of this.unschedulable.entries()) {
       if (now - q.timestampMs <= this.maxUnschedulableMs) continue;
       this.unschedulable.delete(key);
       this.requeue(key, q);
