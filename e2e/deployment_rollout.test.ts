@@ -4,7 +4,8 @@
 // back, and kill -9 of the master that holds both the scheduler and the controller manager leases
 // in the middle of a rollout: another master takes over, the rollout completes, and no pod is
 // created twice. Master 1 starts alone with the components (so it holds both leases); masters 2
-// and 3 start without them and are then restarted with them, as standbys.
+// and 3 start without them and are then restarted with them, as standbys. Waits have generous
+// deadlines for loaded machines; on a quiet one the whole run takes about a minute and a half.
 
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -177,13 +178,13 @@ test('a Deployment on 3 masters and 20 hollow nodes rolls out, updates within ma
     };
     const replicaSets = async (): Promise<ReplicaSet[]> => (await c.list<ReplicaSet>('replicasets', { namespace: NS })).items;
     const templateHash = async (image: string): Promise<string> =>
-      until(`the ReplicaSet of ${image}`, async () => (await replicaSets()).find((rs) => rs.spec?.template?.spec?.containers?.[0]?.image === image)?.metadata?.labels?.[HASH_LABEL], 20_000);
+      until(`the ReplicaSet of ${image}`, async () => (await replicaSets()).find((rs) => rs.spec?.template?.spec?.containers?.[0]?.image === image)?.metadata?.labels?.[HASH_LABEL], 60_000);
     const setImage = (image: string): Promise<unknown> =>
       c.patch('deployments', NS, 'web', 'strategic', { spec: { template: { spec: { containers: [{ name: 'web', image }] } } } });
 
     // 1. The first rollout.
     await c.create(deployment('registry.local/web:v1'));
-    let d = await until('30 replicas rolled out', () => rolledOut(REPLICAS), 40_000);
+    let d = await until('30 replicas rolled out', () => rolledOut(REPLICAS), 90_000);
     const v1Hash = await templateHash('registry.local/web:v1');
     assert.equal(d.metadata?.annotations?.[REVISION], '1');
     assert.equal(tracker.createdWithHash(v1Hash).length, REPLICAS);
@@ -192,7 +193,7 @@ test('a Deployment on 3 masters and 20 hollow nodes rolls out, updates within ma
     // 2. A new image, with availability checked at every pod event.
     tracker.floor = REPLICAS - MAX_UNAVAILABLE;
     await setImage('registry.local/web:v2');
-    d = await until('v2 rolled out', () => rolledOut(REPLICAS), 40_000);
+    d = await until('v2 rolled out', () => rolledOut(REPLICAS), 90_000);
     const v2Hash = await templateHash('registry.local/web:v2');
     assert.deepEqual(tracker.violations, []);
     assert.equal(d.metadata?.annotations?.[REVISION], '2');
@@ -210,7 +211,7 @@ test('a Deployment on 3 masters and 20 hollow nodes rolls out, updates within ma
       { op: 'replace', path: '/spec/template', value: template },
       { op: 'replace', path: '/metadata/annotations', value: { [REVISION]: d.metadata!.annotations![REVISION] } },
     ]);
-    d = await until('the rollback rolled out', () => rolledOut(REPLICAS), 40_000);
+    d = await until('the rollback rolled out', () => rolledOut(REPLICAS), 90_000);
     assert.deepEqual(tracker.violations, []);
     assert.equal(d.spec?.template?.spec?.containers?.[0]?.image, 'registry.local/web:v1');
     assert.equal(d.metadata?.annotations?.[REVISION], '3');
@@ -222,29 +223,33 @@ test('a Deployment on 3 masters and 20 hollow nodes rolls out, updates within ma
     // 4. Scale to 0 and back.
     tracker.floor = undefined;
     await c.patch('deployments', NS, 'web', 'merge', { spec: { replicas: 0 } });
-    await until('no pods left', async () => tracker.pods.size === 0 && (await get()).status?.replicas === 0 && true, 30_000);
+    await until('no pods left', async () => tracker.pods.size === 0 && (await get()).status?.replicas === 0 && true, 90_000);
     await c.patch('deployments', NS, 'web', 'merge', { spec: { replicas: REPLICAS } });
-    await until('scaled back to 30', () => rolledOut(REPLICAS), 40_000);
+    await until('scaled back to 30', () => rolledOut(REPLICAS), 90_000);
     say('scaled to 0 and back');
 
     // 5. kill -9 the master holding both leases in the middle of a rollout.
     await standbys;
-    assert.ok((await holders()).every((h) => h.startsWith('master-1_')), `master-1 still holds both leases: ${await holders()}`);
+    // Normally still master 1; on a loaded machine a lease may have moved, so take whichever master holds both.
+    const victim = await until('one master to hold both leases', async () => {
+      const [s, cm] = (await holders()).map((h) => /^master-(\d+)_/.exec(h)?.[1]);
+      return s !== undefined && s === cm && Number(s);
+    }, 60_000);
     const transitionsBefore = (await c.get<Lease>('leases', 'kube-system', 'kube-controller-manager')).spec?.leaseTransitions ?? 0;
     tracker.floor = REPLICAS - MAX_UNAVAILABLE;
     const createdBefore = tracker.created.length;
     await setImage('registry.local/web:v3');
     const v3Hash = await templateHash('registry.local/web:v3');
-    await until('the v3 rollout to be under way', () => tracker.createdWithHash(v3Hash).length >= 8, 20_000);
+    await until('the v3 rollout to be under way', () => tracker.createdWithHash(v3Hash).length >= 8, 60_000);
     const killedAt = Date.now();
-    await cluster.kill(1, 'SIGKILL');
-    say(`killed master-1 with ${tracker.createdWithHash(v3Hash).length} v3 pods created`);
-    const newHolders = await until('another master to hold both leases', async () => {
+    await cluster.kill(victim, 'SIGKILL');
+    say(`killed master-${victim} with ${tracker.createdWithHash(v3Hash).length} v3 pods created`);
+    const newHolders = await until('other masters to hold both leases', async () => {
       const h = await holders();
-      return h.every((x) => x !== '' && !x.startsWith('master-1_')) && h;
-    }, 30_000);
+      return h.every((x) => x !== '' && !x.startsWith(`master-${victim}_`)) && h;
+    }, 60_000);
     say(`leases taken over after ${((Date.now() - killedAt) / 1000).toFixed(1)} s: ${newHolders.join(', ')}`);
-    d = await until('the v3 rollout to complete after the failover', () => rolledOut(REPLICAS), 60_000);
+    d = await until('the v3 rollout to complete after the failover', () => rolledOut(REPLICAS), 120_000);
     say(`v3 rolled out ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
     assert.deepEqual(tracker.violations, []);
     const v3 = tracker.createdWithHash(v3Hash);

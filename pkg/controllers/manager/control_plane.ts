@@ -16,7 +16,7 @@ import { InformerFactory } from '../../client/informer/mod.js';
 import type { NavarchClient } from '../../client/mod.js';
 import type { SchedulerOptions } from '../../scheduler/mod.js';
 import { CONTROLLER_MANAGER_LEASE, controllerManagerStarter, SCHEDULER_LEASE, schedulerStarter, type ControllerManagerOptions } from './components.js';
-import { leaseElector, type ElectionTimings } from './elector.js';
+import { leaseElector, localReads, type ElectionTimings } from './elector.js';
 import { LeaderElectedRunner, type RunnerLogger } from './leader_run.js';
 
 /**
@@ -73,7 +73,7 @@ export class ControlPlane {
       leaseElector({
         name,
         identity: o.identity,
-        client: o.client,
+        client: localReads(o.client),
         clock,
         registry: o.registry,
         timings: o.election,
