@@ -8,9 +8,10 @@
 
 import type { Lease } from '../../gen/navarch/api/v1/coordination.js';
 import type { OwnerReference } from '../../gen/navarch/api/v1/meta.js';
-import type { Clock, TimerHandle } from '../../raft/node/ports.js';
+import type { Clock } from '../../raft/node/ports.js';
 import { isApiError } from '../apiserver/api_error.js';
 import type { ObjectClient } from '../controllers/client.js';
+import { Periodic } from './periodic.js';
 import { microTime } from './timestamps.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
@@ -45,29 +46,31 @@ export interface NodeLeaseStats {
 
 export class NodeLease {
   readonly stats: NodeLeaseStats = { renewals: 0, creates: 0, failures: 0 };
-  private readonly renewIntervalMs: number;
   private readonly leaseDurationSeconds: number;
-  private readonly retryInitialMs: number;
-  private readonly retryMaxMs: number;
+  private readonly schedule: Periodic;
   private current: Lease | undefined;
-  private timer: TimerHandle | undefined;
-  private firstDueMs = 0;
-  private backoffMs = 0;
-  private running = false;
-  private inflight: Promise<void> | undefined;
 
   constructor(private readonly o: NodeLeaseOptions) {
-    this.renewIntervalMs = o.renewIntervalMs ?? 10_000;
     this.leaseDurationSeconds = o.leaseDurationSeconds ?? 40;
-    this.retryInitialMs = o.retryInitialMs ?? 200;
-    this.retryMaxMs = o.retryMaxMs ?? 7000;
-    if (!(this.renewIntervalMs > 0)) throw new RangeError(`Cannot create the lease of node ${o.nodeName}: renewIntervalMs must be > 0, got ${o.renewIntervalMs}`);
     if (!(Number.isSafeInteger(this.leaseDurationSeconds) && this.leaseDurationSeconds > 0)) {
       throw new RangeError(`Cannot create the lease of node ${o.nodeName}: leaseDurationSeconds must be an integer > 0, got ${o.leaseDurationSeconds}`);
     }
-    if (!(this.retryInitialMs > 0 && this.retryMaxMs >= this.retryInitialMs)) {
-      throw new RangeError(`Cannot create the lease of node ${o.nodeName}: expected 0 < retryInitialMs <= retryMaxMs, got ${o.retryInitialMs} and ${o.retryMaxMs}`);
-    }
+    const attempt = () => (o.gate ? o.gate(() => this.sync()) : this.sync());
+    this.schedule = new Periodic(
+      `the lease of node ${o.nodeName}`,
+      {
+        clock: o.clock,
+        intervalMs: o.renewIntervalMs ?? 10_000,
+        initialDelayMs: o.initialDelayMs,
+        retryInitialMs: o.retryInitialMs,
+        retryMaxMs: o.retryMaxMs,
+        onError: (err) => {
+          this.stats.failures++;
+          o.onError?.(err);
+        },
+      },
+      attempt,
+    );
   }
 
   /** The Lease as last written. */
@@ -76,45 +79,16 @@ export class NodeLease {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.firstDueMs = this.o.clock.nowMs() + Math.max(0, this.o.initialDelayMs ?? 0);
-    this.arm(this.firstDueMs - this.o.clock.nowMs());
+    this.schedule.start();
   }
 
   stop(): void {
-    this.running = false;
-    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.schedule.stop();
   }
 
   /** Creates or renews the Lease now (throws on failure; the schedule is not changed). */
   renewNow(): Promise<void> {
-    this.inflight ??= (this.o.gate ? this.o.gate(() => this.sync()) : this.sync()).finally(() => (this.inflight = undefined));
-    return this.inflight;
-  }
-
-  private arm(delayMs: number): void {
-    if (!this.running) return;
-    this.timer = this.o.clock.setTimeout(() => {
-      this.timer = undefined;
-      void this.tick();
-    }, delayMs);
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      await this.renewNow();
-      this.backoffMs = 0;
-      const now = this.o.clock.nowMs();
-      const periods = Math.floor((now - this.firstDueMs) / this.renewIntervalMs) + 1;
-      this.arm(this.firstDueMs + periods * this.renewIntervalMs - now);
-    } catch (err) {
-      this.stats.failures++;
-      this.o.onError?.(err);
-      this.backoffMs = this.backoffMs === 0 ? this.retryInitialMs : Math.min(this.backoffMs * 2, this.retryMaxMs);
-      this.arm(this.backoffMs);
-    }
+    return this.schedule.runNow();
   }
 
   private async sync(): Promise<void> {

@@ -194,4 +194,20 @@ describe('HollowNodes', () => {
     assert.equal(hollow.stats().podsRunning, 1);
     hollow.stop();
   });
+
+  it('refreshes each Node status heartbeat once per report interval, spread over it', async () => {
+    const t = await testServer();
+    const { clock, client, hollow } = await start(t, { nodeStatusReportIntervalMs: 30_000, renewIntervalMs: 1_000_000 });
+    client.takeActions();
+    const heartbeats = async () =>
+      ((await t.server.list({ resource: 'nodes' })).items as Node[]).map((n) => `${n.metadata?.name} ${n.status?.conditions.find((c) => c.type === 'Ready')?.lastHeartbeatTime?.slice(11, 19)}`).sort();
+    await clock.advance(10_000);
+    assert.deepEqual(await heartbeats(), ['hollow-0 03:04:15', 'hollow-1 03:04:05', 'hollow-2 03:04:05']);
+    await clock.advance(20_000);
+    assert.deepEqual(await heartbeats(), ['hollow-0 03:04:15', 'hollow-1 03:04:25', 'hollow-2 03:04:35']);
+    await clock.advance(10_000);
+    assert.deepEqual(await heartbeats(), ['hollow-0 03:04:45', 'hollow-1 03:04:25', 'hollow-2 03:04:35']);
+    assert.deepEqual(client.takeSummary().filter((a) => a.startsWith('update nodes')), ['update nodes hollow-0 status', 'update nodes hollow-1 status', 'update nodes hollow-2 status', 'update nodes hollow-0 status']);
+    hollow.stop();
+  });
 });

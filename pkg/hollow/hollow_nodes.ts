@@ -7,7 +7,8 @@
 
 import type { Clock } from '../../raft/node/ports.js';
 import { NODE_LEASE_NAMESPACE, NodeLease } from '../agent/node_lease.js';
-import { registerNode, type NodeResources } from '../agent/node_registration.js';
+import { registerNode, type NodeRegistrationSpec, type NodeResources } from '../agent/node_registration.js';
+import { NodeStatusReporter } from '../agent/node_status.js';
 import type { PodSource } from '../agent/pod_source.js';
 import { StatusManager, type StatusManagerStats } from '../agent/status_manager.js';
 import { isApiError } from '../apiserver/api_error.js';
@@ -43,6 +44,8 @@ export interface HollowNodesOptions {
   leaseDurationSeconds?: number;
   /** Node registrations in flight at once. @default 32 */
   registerConcurrency?: number;
+  /** Each node rewrites its Node status (heartbeat) this often, spread over the interval. @default 300000 */
+  nodeStatusReportIntervalMs?: number;
   /** Lease reads and writes in flight at once, over all nodes (5,000 nodes renewing every 10 s need ~500/s). @default 256 */
   maxInflightLeaseWrites?: number;
   /** Pod status writes in flight at once. @default 32 */
@@ -69,6 +72,7 @@ interface HollowNode {
   name: string;
   runtime: FakeRuntime;
   lease: NodeLease;
+  reporter: NodeStatusReporter;
   /** Set once registered (only the uid is kept: 5,000 whole Nodes are memory for nothing). */
   nodeUid: string | undefined;
 }
@@ -102,7 +106,7 @@ export class HollowNodes {
     for (let i = 0; i < o.nodes; i++) {
       const name = `${prefix}${i}`;
       const runtime = new FakeRuntime({ nodeName: name, hostIP: this.plan.hostIP(i), ips: this.plan.allocator(i), clock: o.clock, status: this.status, allocatable: o.capacity ?? DEFAULT_CAPACITY, listPods: () => o.pods.podsOn(name) });
-      const member: HollowNode = { name, runtime, nodeUid: undefined, lease: undefined! };
+      const member: HollowNode = { name, runtime, nodeUid: undefined, lease: undefined!, reporter: undefined! };
       member.lease = new NodeLease({
         client: o.client,
         clock: o.clock,
@@ -113,6 +117,16 @@ export class HollowNodes {
         nodeUid: () => member.nodeUid,
         onError: (err) => this.logger.warn(`hollow: lease of ${name}: ${(err as Error).message}`),
         gate: (attempt) => leaseWrites.run(attempt),
+      });
+      const reportIntervalMs = o.nodeStatusReportIntervalMs ?? 300_000;
+      member.reporter = new NodeStatusReporter({
+        client: o.client,
+        clock: o.clock,
+        spec: this.registrationSpec(i, name),
+        reportIntervalMs,
+        initialDelayMs: Math.floor(((i + 1) * reportIntervalMs) / o.nodes),
+        gate: (report) => leaseWrites.run(report),
+        onError: (err) => this.logger.warn(`hollow: status of ${name}: ${(err as Error).message}`),
       });
       this.members.push(member);
       o.pods.handle(name, runtime);
@@ -138,14 +152,7 @@ export class HollowNodes {
       while (next < this.members.length && !this.stopped) {
         const i = next++;
         const m = this.members[i];
-        const spec = {
-          nodeName: m.name,
-          capacity,
-          internalIP: this.plan.hostIP(i),
-          podCIDR: this.plan.podCidr(i),
-          labels: { [HOLLOW_LABEL]: 'true' },
-          nodeInfo: { kubeletVersion: 'navarch-hollow', kubeProxyVersion: 'navarch-hollow', containerRuntimeVersion: 'hollow://fake' },
-        };
+        const spec = this.registrationSpec(i, m.name);
         // As the kubelet: a registration that fails (the API slow or away) is retried until it succeeds.
         for (let delayMs = REGISTER_RETRY_INITIAL_MS; !this.stopped; delayMs = Math.min(delayMs * 2, REGISTER_RETRY_MAX_MS)) {
           try {
@@ -159,7 +166,10 @@ export class HollowNodes {
             await new Promise<void>((r) => this.o.clock.setTimeout(r, delayMs));
           }
         }
-        if (m.nodeUid !== undefined && !this.stopped) m.lease.start();
+        if (m.nodeUid !== undefined && !this.stopped) {
+          m.lease.start();
+          m.reporter.start();
+        }
       }
     };
     const concurrency = Math.max(1, Math.min(this.o.registerConcurrency ?? 32, this.members.length));
@@ -173,7 +183,10 @@ export class HollowNodes {
 
   stop(): void {
     this.stopped = true;
-    for (const m of this.members) m.lease.stop();
+    for (const m of this.members) {
+      m.lease.stop();
+      m.reporter.stop();
+    }
     this.o.pods.stop();
     this.status.stop();
   }
@@ -190,6 +203,17 @@ export class HollowNodes {
       s.leaseFailures += m.lease.stats.failures;
     }
     return s;
+  }
+
+  private registrationSpec(i: number, nodeName: string): NodeRegistrationSpec {
+    return {
+      nodeName,
+      capacity: this.o.capacity ?? DEFAULT_CAPACITY,
+      internalIP: this.plan.hostIP(i),
+      podCIDR: this.plan.podCidr(i),
+      labels: { [HOLLOW_LABEL]: 'true' },
+      nodeInfo: { kubeletVersion: 'navarch-hollow', kubeProxyVersion: 'navarch-hollow', containerRuntimeVersion: 'hollow://fake' },
+    };
   }
 
   /** The masters create kube-node-lease; a cluster from before they did lacks it. */
