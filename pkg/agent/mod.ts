@@ -10,6 +10,8 @@
 //   const status = new StatusManager({ client, clock });  // status.setPodStatus(pod, s), status.deletePod(pod)
 
 export { registerNode, buildNode, nodeStatus, nodeLabels, defaultArch, type NodeRegistrationSpec, type NodeResources } from './node_registration.js';
+export { NodeStatusReporter, type NodeStatusReporterOptions } from './node_status.js';
+export { Periodic, type PeriodicOptions } from './periodic.js';
 export { NodeLease, NODE_LEASE_NAMESPACE, type NodeLeaseOptions, type NodeLeaseStats } from './node_lease.js';
 export { PodSource, NODE_INDEX, BOUND_PODS_SELECTOR, podsOnNodeSelector, type NodePodHandler, type PodSourceOptions } from './pod_source.js';
 export { StatusManager, mergePodStatus, sameStatus, type StatusManagerOptions, type StatusManagerStats } from './status_manager.js';
