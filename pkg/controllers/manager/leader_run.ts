@@ -94,6 +94,11 @@ export class LeaderElectedRunner {
   private readonly running = new Set<Promise<void>>();
   /** Resolves once the latest term's parts have begun stopping. */
   private termStopping: Promise<void> = Promise.resolve();
+  /** Aborts the current term (runner stopping). */
+  private stopTerm: (() => void) | undefined;
+  private started = false;
+  /** Competing again after a term failed to start. */
+  private retryTimer: TimerHandle | undefined;
 
   constructor(private readonly o: LeaderElectedRunnerOptions) {}
 
@@ -121,9 +126,6 @@ export class LeaderElectedRunner {
     this.started = true;
     this.campaign();
   }
-
-  private started = false;
-  private retryTimer: TimerHandle | undefined;
 
   private campaign(): void {
     this.elector = this.o.elector({
@@ -158,8 +160,6 @@ export class LeaderElectedRunner {
     while (this.running.size > 0) await Promise.all(this.running);
     await elector?.stop();
   }
-
-  private stopTerm: (() => void) | undefined;
 
   /** Releases the lease (so another candidate, or this one later, starts afresh), then competes again. */
   private async giveUp(): Promise<void> {
