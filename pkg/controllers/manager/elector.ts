@@ -3,7 +3,8 @@
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../../raft/node/ports.js';
 import { LeaderElector, type LeaseClient } from '../../client/leaderelection/mod.js';
-import type { NavarchClient } from '../../client/mod.js';
+import type { KubeObject } from '../../api/registry.js';
+import { isApiError, type NavarchClient } from '../../client/mod.js';
 import type { ElectorFactory } from './leader_run.js';
 
 /** Where the scheduler's and the controller manager's leases live, as in Kubernetes. */
@@ -19,16 +20,36 @@ export interface ElectionTimings {
 }
 
 /**
- * Reads the lease from the member's own copy (serializable) rather than through a Raft round trip:
- * a renewal then costs one proposal instead of two, which is what decides whether it lands within
- * the renew deadline on a busy cluster. A stale read is safe: the update that follows carries the
- * resourceVersion it read and fails with Conflict if the lease moved on.
+ * Reads the lease from the member's own copy (serializable) rather than through a Raft round trip,
+ * so a renewal costs one proposal instead of a read round trip and a proposal: what decides whether
+ * it lands within the renew deadline on a busy cluster. A member that lags may still show an older
+ * lease than this process last wrote or read; then the newest one known is used (as client-go's
+ * leader renews from its cached lease). Stale reads are safe: the update carries the
+ * resourceVersion it read and fails with Conflict if the lease moved on (and the cache is dropped).
  */
 export function localReads(client: LeaseClient & { get: NavarchClient['get'] }): LeaseClient {
+  const newest = new Map<string, KubeObject>();
+  const keyOf = (o: KubeObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+  const rv = (o: KubeObject | undefined): number => Number(o?.metadata?.resourceVersion ?? 0) || 0;
+  const remember = <T extends KubeObject>(o: T): T => {
+    if (rv(o) >= rv(newest.get(keyOf(o)))) newest.set(keyOf(o), o);
+    return o;
+  };
   return {
-    get: (resource, namespace, name) => client.get(resource, namespace, name, { serializable: true }),
-    create: (object) => client.create(object),
-    update: (object) => client.update(object),
+    async get<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string): Promise<T> {
+      const local = await client.get<T>(resource, namespace, name, { serializable: true });
+      const known = newest.get(`${namespace ?? ''}/${name}`) as T | undefined;
+      return known && rv(known) > rv(local) ? structuredClone(known) : remember(local);
+    },
+    create: async (object) => remember(await client.create(object)),
+    async update(object) {
+      try {
+        return remember(await client.update(object));
+      } catch (e) {
+        if (isApiError(e, 'Conflict')) newest.delete(keyOf(object));
+        throw e;
+      }
+    },
   };
 }
 
