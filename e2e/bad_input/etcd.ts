@@ -1,11 +1,13 @@
-// Bad requests to the etcd v3 facade on the same port. Bytes that do not decode get INTERNAL
-// "Error deserializing request", as etcd itself answers them (grpc-go: Internal, "error
-// unmarshalling request"). Bad values get etcd's own messages and codes: INVALID_ARGUMENT for
+// Bad requests to the etcd v3 facade on the same port. Bytes that do not decode get
+// INVALID_ARGUMENT naming the method and the decode problem (etcd's grpc-go answers a bare Internal
+// "error unmarshalling request"; ours says what is wrong). Bad values get etcd's own messages and codes: INVALID_ARGUMENT for
 // missing keys, bad limits, bad compares and duplicate keys in a txn; NOT_FOUND for missing leases;
-// OUT_OF_RANGE for future and compacted revisions; RESOURCE_EXHAUSTED for requests over 2 MiB.
+// OUT_OF_RANGE for future and compacted revisions; INVALID_ARGUMENT "etcdserver: request is too
+// large" for writes over 1.5 MiB, RESOURCE_EXHAUSTED for messages over 2 MiB.
 
 import type { MethodDefinition } from '@grpc/grpc-js';
 import type { SeededRandom } from '../../raft/core/random.js';
+import { malformedRequest } from '../../pkg/etcdserver/malformed.js';
 import { loadEtcdApi, type EtcdServiceName } from '../../pkg/etcdserver/proto.js';
 import { Code, type BadCase, type Fixture, pick, token } from './bad_case.js';
 import { breakMessage, type Breakage } from './protobuf_bytes.js';
@@ -48,14 +50,14 @@ export function badEtcdRequest(r: SeededRandom, f: Fixture): BadCase {
       const how = pick<Breakage>(r, ['truncated', 'wire type', 'huge length']);
       const decodes = (b: Buffer): boolean => {
         try {
-          d.requestDeserialize(b);
-          return true;
+          // The facade's deserializer never throws: it marks what it could not decode.
+          return malformedRequest(d.requestDeserialize(b)) === undefined;
         } catch {
           return false;
         }
       };
       const body = breakMessage(r, d.requestSerialize(valid), how, decodes);
-      return { category: `etcd/malformed: ${how}`, path: d.path, body, stream: d.responseStream, codes: [Code.INTERNAL], message: 'Error deserializing request' };
+      return { category: `etcd/malformed: ${how}`, path: d.path, body, stream: d.responseStream, codes: [Code.INVALID_ARGUMENT], message: `Cannot decode the ${service}.${method} request as ` };
     }
     case 2:
       return pick(r, [
@@ -105,5 +107,7 @@ export function hugeEtcdRequest(r: SeededRandom): BadCase {
     call('huge key', 'KV', 'Put', { key: huge, value: key('v') }, [Code.RESOURCE_EXHAUSTED], 'larger than max'),
     call('huge key', 'KV', 'Range', { key: huge }, [Code.RESOURCE_EXHAUSTED], 'larger than max'),
     call('huge key', 'KV', 'Put', { key: k, value: huge }, [Code.RESOURCE_EXHAUSTED], 'larger than max'),
+    // Under the message limit but over etcd's --max-request-bytes (1.5 MiB).
+    call('too large write', 'KV', 'Put', { key: k, value: Buffer.alloc(1.5 * 1024 * 1024 + 1 + r.intn(4096), 0x62) }, [Code.INVALID_ARGUMENT], 'etcdserver: request is too large'),
   ]);
 }

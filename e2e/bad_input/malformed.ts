@@ -24,6 +24,9 @@ function validRequest(m: ObjectsMethod, f: Fixture): Buffer {
       return req.list({ resource: 'pods', namespace: ns, labelSelector: 'app=debug' });
     case 'watch':
       return req.watch({ resource: 'pods', namespace: ns, resourceVersion: '0' });
+    case 'bind':
+      // A pod that does not exist: should such bytes ever decode, nothing changes.
+      return req.bind({ namespace: ns, name: 'never-bound', targetKind: 'Node', targetName: 'node-1' });
   }
 }
 
