@@ -93,12 +93,29 @@ export function entryKeyIndex(k: Buffer): number {
 export const ENTRY_KEYS_START = entryKey(0);
 export const ENTRY_KEYS_END = Buffer.from([ENTRY_PREFIX + 1]);
 
-export function chunkKey(n: number): Buffer {
+/**
+ * Chunk n of the snapshot at snapIndex: 'c' + u64 index + u32 n. Keyed by
+ * index so a new snapshot's chunks can be written ahead of its metadata
+ * without touching the chunks of the one the metadata still names.
+ */
+export function chunkKey(snapIndex: number, n: number): Buffer {
+  const k = Buffer.allocUnsafe(13);
+  k[0] = SNAP_CHUNK_PREFIX;
+  putU64(k, 1, snapIndex);
+  k.writeUInt32BE(n, 9);
+  return k;
+}
+
+/** The chunk key before snapshots were keyed by index ('c' + u32 n); still read at open. */
+export function legacyChunkKey(n: number): Buffer {
   const k = Buffer.allocUnsafe(5);
   k[0] = SNAP_CHUNK_PREFIX;
   k.writeUInt32BE(n, 1);
   return k;
 }
+
+export const CHUNK_KEYS_START = Buffer.from([SNAP_CHUNK_PREFIX]);
+export const CHUNK_KEYS_END = Buffer.from([SNAP_CHUNK_PREFIX + 1]);
 
 // Entries: u8 type, u64 term, u64 index, data.
 

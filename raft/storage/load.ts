@@ -25,16 +25,18 @@ import {
   LOG_START_KEY,
   type LogStart,
   SNAP_META_KEY,
+  CHUNK_KEYS_END,
+  CHUNK_KEYS_START,
   chunkKey,
+  legacyChunkKey,
   type SnapMeta,
 } from './codec.js';
 import { CorruptStorageError } from './errors.js';
-import { type RocksDb, clearRange, forEachInRange, getValue, writeSynced } from './rocksdb_db.js';
+import { type RocksDb, clearBetween, clearRange, forEachInRange, getValue, writeSynced } from './rocksdb_db.js';
 
 export interface Loaded {
   mem: MemoryStorage;
   logStart: LogStart;
-  snapChunks: number;
 }
 
 export async function loadAndVerify(db: RocksDb, dir: string): Promise<Loaded> {
@@ -52,7 +54,7 @@ export async function loadAndVerify(db: RocksDb, dir: string): Promise<Loaded> {
   if (formatRaw === undefined) {
     if (await hasAnyKey(db)) throw corrupt(`the format marker (key 'f') is missing but the store holds data`);
     await writeSynced(db, [{ type: 'put', key: FORMAT_KEY, value: encodeFormat() }]);
-    return { mem: new MemoryStorage(), logStart: { index: 0, term: 0 }, snapChunks: 0 };
+    return { mem: new MemoryStorage(), logStart: { index: 0, term: 0 } };
   }
   const format = decode(`the format marker (key 'f')`, () => decodeFormat(formatRaw));
   if (format.name !== FORMAT_NAME || format.version !== FORMAT_VERSION) {
@@ -88,13 +90,16 @@ export async function loadAndVerify(db: RocksDb, dir: string): Promise<Loaded> {
   const lastIndex = logStart.index + entries.length;
 
   const mem = new MemoryStorage();
+  let legacyLayout = false;
   if (meta === undefined) {
     if (logStart.index !== 0) throw corrupt(`the log starts after index ${logStart.index} but no snapshot metadata (key 's') is stored`);
     mem.append(entries);
   } else {
     if (meta.index < logStart.index) throw corrupt(`the log was compacted to index ${logStart.index}, past the snapshot at index ${meta.index}`);
     if (meta.index > lastIndex) throw corrupt(`the snapshot at index ${meta.index} is past the end of the log at index ${lastIndex}`);
-    const data = await readSnapshotData(db, meta, corrupt, decode);
+    const read = await readSnapshotData(db, meta, corrupt, decode);
+    const data = read.data;
+    legacyLayout = read.legacy;
     const snap: Snapshot = { metadata: { index: meta.index, term: meta.term, confState: meta.confState }, data };
     if (meta.index === logStart.index) {
       if (meta.term !== logStart.term) throw corrupt(`the snapshot at index ${meta.index} has term ${meta.term} but the log start says term ${logStart.term}`);
@@ -118,7 +123,17 @@ export async function loadAndVerify(db: RocksDb, dir: string): Promise<Loaded> {
   }
 
   if (stale > 0) await clearRange(db, ENTRY_KEYS_START, entryKey(logStart.index));
-  return { mem, logStart, snapChunks: meta?.chunks ?? 0 };
+  // Chunks of a snapshot whose metadata was never written (a crash while it was prepared) or of one
+  // replaced before the old chunks were deleted.
+  if (meta === undefined || !legacyLayout) await dropChunksExcept(db, meta?.index);
+  return { mem, logStart };
+}
+
+/** Deletes every snapshot chunk except those of the snapshot at `keep` (all of them when undefined). */
+export async function dropChunksExcept(db: RocksDb, keep: number | undefined): Promise<void> {
+  if (keep === undefined) return clearBetween(db, CHUNK_KEYS_START, CHUNK_KEYS_END);
+  await clearBetween(db, CHUNK_KEYS_START, chunkKey(keep, 0));
+  await clearBetween(db, chunkKey(keep + 1, 0), CHUNK_KEYS_END);
 }
 
 async function readSnapshotData(
@@ -126,11 +141,14 @@ async function readSnapshotData(
   meta: SnapMeta,
   corrupt: (detail: string) => CorruptStorageError,
   decode: <T>(what: string, f: () => T) => T,
-): Promise<Uint8Array> {
+): Promise<{ data: Uint8Array; legacy: boolean }> {
   const parts: Buffer[] = [];
   let total = 0;
+  // A store written before chunks were keyed by index keeps them under 'c' + u32 n until its next snapshot.
+  const legacy = meta.chunks > 0 && (await getValue(db, chunkKey(meta.index, 0))) === undefined && (await getValue(db, legacyChunkKey(0))) !== undefined;
+  const key = legacy ? (n: number) => legacyChunkKey(n) : (n: number) => chunkKey(meta.index, n);
   for (let n = 0; n < meta.chunks; n++) {
-    const raw = await getValue(db, chunkKey(n));
+    const raw = await getValue(db, key(n));
     if (raw === undefined) throw corrupt(`chunk ${n} of ${meta.chunks} of the snapshot at index ${meta.index} is missing`);
     const part = decode(`chunk ${n} of the snapshot at index ${meta.index}`, () => decodeSnapChunk(raw, meta.index, n));
     parts.push(part);
@@ -138,7 +156,7 @@ async function readSnapshotData(
   }
   if (total !== meta.dataBytes) throw corrupt(`the snapshot at index ${meta.index} holds ${total} bytes in its ${meta.chunks} chunks, its metadata says ${meta.dataBytes}`);
   const data = Buffer.concat(parts, total);
-  return new Uint8Array(data.buffer, data.byteOffset, data.length);
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), legacy };
 }
 
 async function hasAnyKey(db: RocksDb): Promise<boolean> {

@@ -19,6 +19,12 @@ export interface PersistBatch {
  */
 export interface RaftStorage extends Storage {
   save(batch: PersistBatch): Promise<void>;
+  /**
+   * Optional: writes a snapshot's data ahead of createSnapshot, without
+   * blocking the event loop for long, and may run while save() does. The
+   * snapshot exists only once createSnapshot(index, …, the same data) returns.
+   */
+  prepareSnapshot?(index: number, data: Uint8Array): Promise<void>;
   /** Stores a snapshot the local state machine took at `index` (≤ applied). */
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot>;
   /** Drops log entries up to and including `index` (≤ the snapshot's index). */

@@ -43,6 +43,11 @@ export function clearRange(db: RocksDb, gte: Buffer, lte: Buffer): Promise<void>
   return new Promise((resolve, reject) => db.clear({ gte, lte }, done(resolve, reject)));
 }
 
+/** Deletes every key in [gte, lt). */
+export function clearBetween(db: RocksDb, gte: Buffer, lt: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => db.clear({ gte, lt }, done(resolve, reject)));
+}
+
 /** Calls `each` for every key in [gte, lt), in key order; `each` may throw to stop. */
 export function forEachInRange(db: RocksDb, gte: Buffer, lt: Buffer, each: (key: Buffer, value: Buffer) => void): Promise<void> {
   const it = db.iterator({ gte, lt, keyAsBuffer: true, valueAsBuffer: true });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Entry, Snapshot } from '../core/types.js';
-import { chunkKey, encodeEntry, encodeHardState, entryKey, ENTRY_KEYS_END, ENTRY_KEYS_START, FORMAT_KEY, HARD_STATE_KEY, SNAP_CHUNK_PREFIX } from './codec.js';
+import { CHUNK_KEYS_END, CHUNK_KEYS_START, chunkKey, encodeEntry, encodeSnapChunk, encodeSnapMeta, legacyChunkKey, SNAP_META_KEY, encodeHardState, entryKey, ENTRY_KEYS_END, ENTRY_KEYS_START, FORMAT_KEY, HARD_STATE_KEY, SNAP_CHUNK_PREFIX } from './codec.js';
 import { CorruptStorageError, StorageClosedError, StorageLockedError } from './errors.js';
 import { type BatchOp, closeDb, forEachInRange, getValue, openDb, writeSynced } from './rocksdb_db.js';
 import { RocksDbStorage } from './rocksdb_storage.js';
@@ -218,7 +218,7 @@ test('a missing snapshot chunk and a foreign format are refused', async () => {
     await s.save({ entries: range(1, 3), hardState: hs(1, 3) });
     await s.createSnapshot(3, { voters: [1], learners: [] }, new Uint8Array(10_000));
     await s.close();
-    await rawWrite(dir, [{ type: 'del', key: chunkKey(1) }]);
+    await rawWrite(dir, [{ type: 'del', key: chunkKey(3, 1) }]);
     await assert.rejects(RocksDbStorage.open(dir), /chunk 1 of 3 of the snapshot at index 3 is missing/);
     await rawWrite(dir, [{ type: 'put', key: FORMAT_KEY, value: Buffer.from('leveldb') }]);
     await assert.rejects(RocksDbStorage.open(dir), /the format marker \(key 'f'\) fails its checksum/);
@@ -277,6 +277,106 @@ test('a second opener, in this process or another, is refused clearly', async ()
     assert.equal(child.stdout.trim(), `Cannot open raft storage at '${dir}': it is in use by another process (lock held)`, child.stderr);
     await s.close();
     const again = await RocksDbStorage.open(dir);
+    await again.close();
+  });
+});
+
+async function storedChunkKeys(dir: string): Promise<string[]> {
+  const keys: string[] = [];
+  await raw(dir, (db) => forEachInRange(db, CHUNK_KEYS_START, CHUNK_KEYS_END, (k) => void keys.push(k.toString('hex'))));
+  return keys;
+}
+
+const bytes = (n: number, fill: number): Uint8Array => new Uint8Array(n).fill(fill);
+
+test('a prepared snapshot exists only once created; a crash before that leaves the previous one, and its chunks are cleaned at open', async () => {
+  await withDir(async (dir) => {
+    const cs = { voters: [1], learners: [] };
+    const s = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    await s.save({ entries: range(1, 6), hardState: hs(1, 6) });
+    await s.createSnapshot(3, cs, bytes(10_000, 3));
+    // Entries keep being saved while the next snapshot's chunks are written.
+    const preparing = s.prepareSnapshot(5, bytes(9_000, 5));
+    await s.save({ entries: range(7, 8), hardState: hs(1, 8) });
+    await preparing;
+    assert.equal(s.snapshot().metadata.index, 3);
+    await s.close();
+    // The crash: the metadata still names the snapshot at 3, whose chunks are intact.
+    const r = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    assert.equal(r.snapshot().metadata.index, 3);
+    assert.deepEqual(r.snapshot().data, bytes(10_000, 3));
+    assert.equal(r.lastIndex(), 8);
+    assert.deepEqual(await r.entries(7, 9, Infinity), range(7, 8));
+    await r.close();
+    assert.deepEqual(await storedChunkKeys(dir), [0, 1, 2].map((n) => chunkKey(3, n).toString('hex')));
+  });
+});
+
+test('a created snapshot from prepared chunks survives a restart, and the chunks of the one before are deleted', async () => {
+  await withDir(async (dir) => {
+    const cs = { voters: [1, 2], learners: [] };
+    const s = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    await s.save({ entries: range(1, 6), hardState: hs(1, 6) });
+    await s.createSnapshot(3, cs, bytes(10_000, 3));
+    const data = bytes(9_000, 5);
+    await s.prepareSnapshot(5, data);
+    await s.createSnapshot(5, cs, data);
+    await s.compact(4);
+    await s.close();
+    assert.deepEqual(await storedChunkKeys(dir), [0, 1, 2].map((n) => chunkKey(5, n).toString('hex')));
+    const r = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    assert.equal(r.snapshot().metadata.index, 5);
+    assert.deepEqual(r.snapshot().metadata.confState, cs);
+    assert.deepEqual(r.snapshot().data, data);
+    assert.equal(r.firstIndex(), 5);
+    await r.close();
+  });
+});
+
+test('a preparation overtaken by a snapshot received from the leader is never named, and a different data is written in full', async () => {
+  await withDir(async (dir) => {
+    const cs = { voters: [1], learners: [] };
+    const s = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    await s.save({ entries: range(1, 6), hardState: hs(1, 6) });
+    const preparing = s.prepareSnapshot(4, bytes(20_000, 4));
+    const received: Snapshot = { metadata: { index: 9, term: 2, confState: cs }, data: bytes(5_000, 9) };
+    await s.save({ entries: [], snapshot: received, hardState: hs(2, 9) });
+    await preparing;
+    // Older than what storage holds: ignored.
+    await s.createSnapshot(4, cs, bytes(20_000, 4));
+    assert.equal(s.snapshot().metadata.index, 9);
+    await s.save({ entries: range(10, 12, 2), hardState: hs(2, 12) });
+    // Prepared with other bytes than those created: the created bytes are what is stored.
+    await s.prepareSnapshot(11, bytes(6_000, 1));
+    await s.createSnapshot(11, cs, bytes(7_000, 11));
+    await s.close();
+    const r = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    assert.equal(r.snapshot().metadata.index, 11);
+    assert.deepEqual(r.snapshot().data, bytes(7_000, 11));
+    await r.close();
+    assert.deepEqual(await storedChunkKeys(dir), [0, 1].map((n) => chunkKey(11, n).toString('hex')));
+  });
+});
+
+test('a store whose chunks use the layout before index-keyed chunks still opens, and its next snapshot replaces them', async () => {
+  await withDir(async (dir) => {
+    const cs = { voters: [1], learners: [] };
+    const s = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    await s.save({ entries: range(1, 6), hardState: hs(1, 6) });
+    await s.close();
+    const old = bytes(5_000, 7);
+    await rawWrite(dir, [
+      { type: 'put', key: legacyChunkKey(0), value: encodeSnapChunk(4, 0, old.subarray(0, 4096)) },
+      { type: 'put', key: legacyChunkKey(1), value: encodeSnapChunk(4, 1, old.subarray(4096)) },
+      { type: 'put', key: SNAP_META_KEY, value: encodeSnapMeta({ index: 4, term: 1, confState: cs, dataBytes: 5_000, chunks: 2 }) },
+    ]);
+    const r = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    assert.deepEqual(r.snapshot().data, old);
+    await r.createSnapshot(6, cs, bytes(100, 6));
+    await r.close();
+    assert.deepEqual(await storedChunkKeys(dir), [chunkKey(6, 0).toString('hex')]);
+    const again = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    assert.deepEqual(again.snapshot().data, bytes(100, 6));
     await again.close();
   });
 });

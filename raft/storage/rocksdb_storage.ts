@@ -19,7 +19,7 @@ import {
   SNAP_META_KEY,
 } from './codec.js';
 import { StorageClosedError, StorageLockedError } from './errors.js';
-import { loadAndVerify } from './load.js';
+import { dropChunksExcept, loadAndVerify } from './load.js';
 import type { PersistBatch, RaftStorage } from './raft_storage.js';
 import { type BatchOp, type RocksDb, clearRange, closeDb, openDb, writeSynced } from './rocksdb_db.js';
 
@@ -37,12 +37,15 @@ const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
 export class RocksDbStorage implements RaftStorage {
   private closed = false;
   private writing = false;
+  /** The snapshot whose chunks prepareSnapshot wrote, waiting for createSnapshot to name it in the metadata. */
+  private prepared: { index: number; data: Uint8Array } | undefined;
+  /** Goes up whenever chunks not named by the metadata are deleted: a preparation running across that lost some. */
+  private chunkEpoch = 0;
 
   private constructor(
     private readonly db: RocksDb,
     private readonly dir: string,
     private readonly mem: MemoryStorage,
-    private snapChunks: number,
     private readonly chunkSizeBytes: number,
   ) {}
 
@@ -68,7 +71,7 @@ export class RocksDbStorage implements RaftStorage {
     }
     try {
       const loaded = await loadAndVerify(db, dir);
-      return new RocksDbStorage(db, dir, loaded.mem, loaded.snapChunks, chunkSizeBytes);
+      return new RocksDbStorage(db, dir, loaded.mem, chunkSizeBytes);
     } catch (e) {
       await closeDb(db).catch(() => {});
       throw e;
@@ -136,13 +139,31 @@ export class RocksDbStorage implements RaftStorage {
     // Only a batch that is nothing but a moved commit index may skip the fsync: losing it is harmless.
     const sync = batch.sync !== false || entries.length > 0 || snap !== undefined;
     await this.write(ops, sync);
-    if (snap) {
-      this.mem.applySnapshot(snap);
-      this.snapChunks = this.chunkCount(snap.data);
-    }
+    if (snap) this.mem.applySnapshot(snap);
     if (entries.length > 0) this.mem.append(entries);
     if (batch.hardState) this.mem.setHardState(batch.hardState);
     if (staleTo > 0) await this.dropStale(staleFrom, staleTo);
+    if (snap) await this.dropOtherChunks(snap.metadata.index);
+  }
+
+  /**
+   * Writes the chunks of a snapshot the state machine took at `index`, one
+   * chunk per write, so the event loop runs between them (a large batch
+   * copies every byte on the main thread at once). Runs alongside save():
+   * it touches only keys of this index, which no metadata names yet. Not
+   * synced on its own: createSnapshot's synced write covers them.
+   */
+  async prepareSnapshot(index: number, data: Uint8Array): Promise<void> {
+    if (this.closed) throw new StorageClosedError(this.dir, 'prepare a snapshot');
+    const epoch = this.chunkEpoch;
+    const chunks = this.chunkCount(data);
+    const size = this.chunkSizeBytes;
+    for (let n = 0; n < chunks; n++) {
+      if (this.closed) throw new StorageClosedError(this.dir, 'prepare a snapshot');
+      if (index <= this.mem.snapshot().metadata.index) return; // overtaken by a newer snapshot
+      await writeSynced(this.db, [{ type: 'put', key: chunkKey(index, n), value: encodeSnapChunk(index, n, data.subarray(n * size, (n + 1) * size)) }], false);
+    }
+    if (epoch === this.chunkEpoch) this.prepared = { index, data };
   }
 
   async createSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot> {
@@ -151,10 +172,13 @@ export class RocksDbStorage implements RaftStorage {
     if (index > this.mem.lastIndex()) throw new RangeError(`Cannot snapshot at index ${index}: past the last index ${this.mem.lastIndex()}`);
     const snap: Snapshot = { metadata: { index, term: this.mem.term(index), confState: cloneConfState(confState) }, data };
     const ops: BatchOp[] = [];
-    this.putSnapshot(ops, snap);
+    if (this.prepared?.index === index && this.prepared.data === data) ops.push(this.snapMetaOp(snap));
+    else this.putSnapshot(ops, snap);
+    this.prepared = undefined;
     await this.write(ops);
-    this.snapChunks = this.chunkCount(data);
-    return this.mem.createSnapshot(index, confState, data);
+    const created = this.mem.createSnapshot(index, confState, data);
+    await this.dropOtherChunks(index);
+    return created;
   }
 
   async compact(index: number): Promise<void> {
@@ -195,11 +219,23 @@ export class RocksDbStorage implements RaftStorage {
   private putSnapshot(ops: BatchOp[], s: Snapshot): void {
     const chunks = this.chunkCount(s.data);
     const size = this.chunkSizeBytes;
+    const index = s.metadata.index;
     for (let n = 0; n < chunks; n++) {
-      ops.push({ type: 'put', key: chunkKey(n), value: encodeSnapChunk(s.metadata.index, n, s.data.subarray(n * size, (n + 1) * size)) });
+      ops.push({ type: 'put', key: chunkKey(index, n), value: encodeSnapChunk(index, n, s.data.subarray(n * size, (n + 1) * size)) });
     }
-    for (let n = chunks; n < this.snapChunks; n++) ops.push({ type: 'del', key: chunkKey(n) });
-    ops.push({ type: 'put', key: SNAP_META_KEY, value: encodeSnapMeta({ ...s.metadata, dataBytes: s.data.byteLength, chunks }) });
+    ops.push(this.snapMetaOp(s));
+  }
+
+  private snapMetaOp(s: Snapshot): BatchOp {
+    return { type: 'put', key: SNAP_META_KEY, value: encodeSnapMeta({ ...s.metadata, dataBytes: s.data.byteLength, chunks: this.chunkCount(s.data) }) };
+  }
+
+  /** Once the metadata names the snapshot at `index`: deletes the chunks of earlier ones (and of abandoned preparations). */
+  private async dropOtherChunks(index: number): Promise<void> {
+    this.chunkEpoch++;
+    if (this.prepared && this.prepared.index !== index) this.prepared = undefined;
+    // One left behind is deleted at the next open.
+    await dropChunksExcept(this.db, index).catch(() => {});
   }
 
   private checkWritable(op: string): void {
