@@ -11,7 +11,7 @@ export interface FillResult {
 
 export interface FailoverResult {
   run: CaseResult;
-  kills: Array<{ kill: number; master: number; killAtMs: number; newHolder: string; gapMs: number; killToBindMs: number }>;
+  kills: Array<{ kill: number; master: number; killAtMs: number; newHolder: string; takeoverMs: number; gapMs: number; killToBindMs: number }>;
   medianGapMs: number;
 }
 
@@ -73,7 +73,13 @@ export function formatReport(r: Results): string {
   if (r.failover) {
     const fo = r.failover;
     out.push(`\n### Failover: kill -9 of the scheduler's lease holder during a ${fo.run.pods}-pod run (target: median gap under ${GAP_TARGET_MS / 1000} s; Kubernetes' defaults give about 15 s)\n`);
-    out.push(table(['kill', 'master killed', 'binding gap s', 'kill → first binding s', 'new holder'], fo.kills.map((k) => [String(k.kill), `master-${k.master}`, f1(k.gapMs / 1000), f1(k.killToBindMs / 1000), k.newHolder])));
+    out.push(
+      table(
+        ['kill', 'master killed', 'binding gap s', 'kill → lease taken over s', 'kill → first new binding s', 'new holder'],
+        fo.kills.map((k) => [String(k.kill), `master-${k.master}`, f1(k.gapMs / 1000), f1(k.takeoverMs / 1000), f1(k.killToBindMs / 1000), k.newHolder]),
+      ),
+    );
+    out.push('Binding gap: from the last binding seen before the kill to the first one after another scheduler took the lease.');
     out.push(`median gap ${f1(fo.medianGapMs / 1000)} s (${fo.medianGapMs < GAP_TARGET_MS ? 'met' : 'not met'}); run: ${fo.run.bound}/${fo.run.pods} bound${fo.run.errors ? `, ${fo.run.errors} create errors (first: ${fo.run.firstError})` : ''}`);
   }
   if (r.failures?.length) out.push(`\nFailures:\n${r.failures.map((f) => `- ${f}`).join('\n')}`);
