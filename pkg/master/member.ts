@@ -101,6 +101,8 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     // A store snapshot encodes all retained history and blocks the member while it does: take one only
     // once the log since the last is as large as it, so its cost per write stays bounded as the store grows.
     snapshotLogRatio: 1,
+    // Members apply the same log: without an offset all three would snapshot at the same index.
+    snapshotStaggerFraction: ((o.id - 1) % 3) / 3,
     logger: o.logger,
     onSync: o.onSync,
   });

@@ -53,6 +53,13 @@ export interface RaftNodeOptions {
    * threshold. @default 4
    */
   snapshotIdleWaitFactor?: number;
+  /**
+   * Until this member's first snapshot, its thresholds are this fraction
+   * higher (0 to 1): members applying the same log then snapshot at
+   * different indexes instead of all stalling at once, and later snapshots
+   * keep that phase. @default 0
+   */
+  snapshotStaggerFraction?: number;
   /** Entries kept behind a snapshot so slightly slow followers need no snapshot. @default 1000 */
   snapshotCatchUpEntries?: number;
   /** @default 5000 */
@@ -81,6 +88,15 @@ interface QueuedProposal {
   forward: boolean;
   resolve(v: unknown): void;
   reject(e: Error): void;
+}
+
+/** A snapshot the state machine took at `index`, with what it takes to name it in storage. */
+interface TakenSnapshot {
+  index: number;
+  confState: ConfState;
+  data: Uint8Array;
+  /** bytesSinceSnapshot when it was taken: what was applied after it still counts toward the next. */
+  bytesAtTake: number;
 }
 
 interface ReadWaiter {
@@ -128,6 +144,10 @@ export class RaftNode {
   private appliedAtLastTick = 0;
   /** An idle tick asked the loop for a snapshot. */
   private snapshotWanted = false;
+  /** Storage writing a taken snapshot's data while the loop goes on (prepareSnapshot); one at a time. */
+  private snapshotWriting: Promise<void> | undefined;
+  /** Its data is written: the loop names it in storage next (createSnapshot). */
+  private snapshotPrepared: TakenSnapshot | undefined;
   private readonly readEpoch: number;
   private applied: number;
   private smApplied: number;
@@ -155,6 +175,8 @@ export class RaftNode {
 
   /** Opens the state machine, restores the latest snapshot, and starts ticking and serving. */
   static async start(o: RaftNodeOptions): Promise<RaftNode> {
+    const stagger = o.snapshotStaggerFraction ?? 0;
+    if (!(stagger >= 0 && stagger <= 1)) throw new RangeError(`Invalid snapshotStaggerFraction ${stagger}: expected a number from 0 to 1`);
     const storage = o.storage;
     const smApplied = await o.stateMachine.open();
     const snap = storage.snapshot();
@@ -252,6 +274,7 @@ export class RaftNode {
           // Proposals made while that Ready was being written join the next one, as one append.
           this.flushProposals();
         }
+        if (this.snapshotPrepared && !this.stopped) await this.commitSnapshot(this.snapshotPrepared);
         if (this.snapshotWanted && !this.stopped) {
           this.snapshotWanted = false;
           if (this.snapshotDue() !== 'no') await this.takeSnapshot();
@@ -334,6 +357,8 @@ export class RaftNode {
     for (let i = this.applyWaiters.length - 1; i >= 0; i--) {
       if (this.applyWaiters[i].index < this.applied) this.applyWaiters.splice(i, 1)[0].resolve();
     }
+    // Here too, not only once the loop runs out of Readies: under steady writes it never does.
+    if (this.snapshotPrepared) await this.commitSnapshot(this.snapshotPrepared);
     await this.maybeSnapshot();
   }
 
@@ -437,17 +462,19 @@ export class RaftNode {
    * threshold), or 'no'.
    */
   private snapshotDue(): 'no' | 'idle' | 'now' {
-    if (this.bytesSinceSnapshot >= (this.o.snapshotBytes ?? 64 * 1024 * 1024)) return 'now';
-    if (this.applied - this.snapshotIndex < (this.o.snapshotEntries ?? 10000)) return 'no';
+    const stagger = this.stats.snapshotsTaken === 0 ? 1 + (this.o.snapshotStaggerFraction ?? 0) : 1;
+    const entries = (this.o.snapshotEntries ?? 10000) * stagger;
+    if (this.bytesSinceSnapshot >= (this.o.snapshotBytes ?? 64 * 1024 * 1024) * stagger) return 'now';
+    if (this.applied - this.snapshotIndex < entries) return 'no';
     const ratio = this.o.snapshotLogRatio ?? 0;
     if (ratio === 0) return 'now';
     // Waiting until the log since the last snapshot is as large as that snapshot keeps the cost per
     // applied byte bounded as the state grows.
-    const threshold = this.lastSnapshotBytes * ratio;
+    const threshold = this.lastSnapshotBytes * ratio * stagger;
     if (this.bytesSinceSnapshot < threshold) return 'no';
     const factor = this.o.snapshotIdleWaitFactor ?? 4;
     // Before the first snapshot its size is unknown: the entry count stands in.
-    const forced = threshold > 0 ? this.bytesSinceSnapshot >= threshold * factor : this.applied - this.snapshotIndex >= (this.o.snapshotEntries ?? 10000) * factor;
+    const forced = threshold > 0 ? this.bytesSinceSnapshot >= threshold * factor : this.applied - this.snapshotIndex >= entries * factor;
     return forced ? 'now' : 'idle';
   }
 
@@ -456,6 +483,7 @@ export class RaftNode {
   }
 
   private async takeSnapshot(): Promise<void> {
+    if (this.snapshotWriting || this.snapshotPrepared) return;
     // A snapshot received meanwhile already set the core's configuration past `applied`; it replaces ours anyway.
     if (this.rn.raft.log.unstable.snapshot) return;
     const index = this.applied;
@@ -464,12 +492,35 @@ export class RaftNode {
     const app = await this.o.stateMachine.snapshot();
     const data = encodeSnapshotEnvelope(this.members, app);
     this.lastSnapshotBytes = data.byteLength;
-    await this.o.storage.createSnapshot(index, confState, data);
-    this.snapshotIndex = index;
-    this.bytesSinceSnapshot = 0;
+    const taken: TakenSnapshot = { index, confState, data, bytesAtTake: this.bytesSinceSnapshot };
+    const storage = this.o.storage;
+    if (!storage.prepareSnapshot) return this.commitSnapshot(taken);
+    // Writing tens of MiB takes a while: entries keep being saved and applied meanwhile. The data
+    // is the state at `index` already, and the log up to it stays until the snapshot is named.
+    this.snapshotWriting = storage.prepareSnapshot(index, data).then(
+      () => {
+        this.snapshotWriting = undefined;
+        this.snapshotPrepared = taken;
+        this.kick();
+      },
+      (e: unknown) => {
+        this.snapshotWriting = undefined;
+        if (!this.stopped) this.die(e as Error);
+      },
+    );
+  }
+
+  /** Names a taken snapshot in storage (one short synced write when prepared) and compacts the log behind it. */
+  private async commitSnapshot(s: TakenSnapshot): Promise<void> {
+    this.snapshotPrepared = undefined;
+    // A snapshot from the leader replaced ours while its data was written.
+    if (s.index <= this.snapshotIndex) return;
+    await this.o.storage.createSnapshot(s.index, s.confState, s.data);
+    this.snapshotIndex = s.index;
+    this.bytesSinceSnapshot = Math.max(0, this.bytesSinceSnapshot - s.bytesAtTake);
     this.stats.snapshotsTaken++;
     const keep = this.o.snapshotCatchUpEntries ?? 1000;
-    const compactTo = index - keep;
+    const compactTo = s.index - keep;
     if (compactTo > this.o.storage.firstIndex()) await this.o.storage.compact(compactTo);
   }
 
@@ -776,6 +827,7 @@ export class RaftNode {
     this.halt();
     await this.o.transport.stop();
     await this.running;
+    await this.snapshotWriting;
     await this.o.storage.close();
   }
 

@@ -8,8 +8,9 @@ const decoder = new TextDecoder();
 
 export function encodeSnapshotEnvelope(members: ReadonlyMap<NodeId, string>, app: Uint8Array): Uint8Array {
   const json = encoder.encode(JSON.stringify([...members]));
-  const out = new Uint8Array(4 + json.byteLength + app.byteLength);
-  new DataView(out.buffer).setUint32(0, json.byteLength);
+  // Every byte is written below: skip zero-filling tens of MiB.
+  const out = Buffer.allocUnsafe(4 + json.byteLength + app.byteLength);
+  new DataView(out.buffer, out.byteOffset, 4).setUint32(0, json.byteLength);
   out.set(json, 4);
   out.set(app, 4 + json.byteLength);
   return out;

@@ -1,0 +1,175 @@
+// A snapshot's data is written by storage while the member goes on applying
+// entries: what it stores must still be the state at the snapshot's index.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { SeededRandom } from '../core/random.js';
+import { encodeCommand, KvStateMachine } from '../kv/kv_state_machine.js';
+import type { RaftStorage } from '../storage/raft_storage.js';
+import { RocksDbStorage } from '../storage/rocksdb_storage.js';
+import { GrpcTransport } from '../transport/grpc_transport.js';
+import { realClock } from './ports.js';
+import { RaftNode } from './raft_node.js';
+import { decodeSnapshotEnvelope } from './snapshot_envelope.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function until(what: string, cond: () => boolean, timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((res) => setTimeout(res, 10));
+  }
+}
+
+/** The real RocksDB storage, with its snapshot data writes held until the test lets them go. */
+function heldPrepare(real: RocksDbStorage): { storage: RaftStorage; preparedAt(): number; release(): void } {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let preparedAt = 0;
+  const storage: RaftStorage = {
+    initialState: () => real.initialState(),
+    entries: (lo, hi, max) => real.entries(lo, hi, max),
+    term: (i) => real.term(i),
+    firstIndex: () => real.firstIndex(),
+    lastIndex: () => real.lastIndex(),
+    snapshot: () => real.snapshot(),
+    save: (b) => real.save(b),
+    createSnapshot: (i, cs, d) => real.createSnapshot(i, cs, d),
+    compact: (i) => real.compact(i),
+    close: () => real.close(),
+    prepareSnapshot: async (i, d) => {
+      preparedAt = i;
+      await gate;
+      await real.prepareSnapshot(i, d);
+    },
+  };
+  return { storage, preparedAt: () => preparedAt, release };
+}
+
+test('writes go on while a snapshot is written, and it restores to exactly the state at its index', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
+  const probe = new GrpcTransport({ id: 1, listenAddress: '127.0.0.1:0', clusterId: 9, clock: realClock, logger: quiet });
+  await probe.start({ onMessage() {}, onUnreachable() {}, onSnapshotStatus() {} });
+  const peers = [{ id: 1, address: probe.address }];
+  await probe.stop();
+  const start = async (storage: RaftStorage, machine: KvStateMachine): Promise<RaftNode> =>
+    RaftNode.start({
+      id: 1,
+      peers,
+      bootstrap: true,
+      storage,
+      transport: new GrpcTransport({ id: 1, listenAddress: peers[0].address, clusterId: 9, clock: realClock, logger: quiet }),
+      stateMachine: machine,
+      clock: realClock,
+      random: new SeededRandom(1),
+      tickMs: 20,
+      snapshotEntries: 20,
+      snapshotCatchUpEntries: 5,
+    });
+  let seq = 0;
+  const put = (node: RaftNode, i: number) => node.propose(encodeCommand({ op: 'put', clientId: 'test', seq: ++seq, key: `k${i}`, value: enc.encode(`v${i}`) }));
+  try {
+    const real = await RocksDbStorage.open(join(dir, 'm1'), { snapshotChunkSizeBytes: 4096 });
+    const held = heldPrepare(real);
+    const node = await start(held.storage, new KvStateMachine());
+    await until('a leader', () => node.isLeader());
+    let written = 0;
+    while (held.preparedAt() === 0) await put(node, written++);
+    const at = held.preparedAt();
+    // The puts applied up to the snapshot's index, counted from the log (not compacted yet).
+    const putsAtSnapshot = real.entries(real.firstIndex(), at + 1, Infinity).filter((e) => e.type === 'normal' && e.data.byteLength > 0).length;
+    // With the snapshot's data not yet written, writes are still applied and acknowledged.
+    for (let i = 0; i < 60; i++) await put(node, written++);
+    assert.equal(real.snapshot().metadata.index, 0);
+    assert.equal(node.status().stats.snapshotsTaken, 0);
+    held.release();
+    await until('the snapshot named in storage', () => node.status().stats.snapshotsTaken === 1);
+    assert.equal(real.snapshot().metadata.index, at);
+    const atSnapshot = new KvStateMachine();
+    await atSnapshot.restore(decodeSnapshotEnvelope(real.snapshot().data).app);
+    for (let i = 0; i < written; i++) {
+      const v = atSnapshot.read(`k${i}`);
+      assert.equal(v && dec.decode(v), i < putsAtSnapshot ? `v${i}` : undefined, `k${i} in the snapshot at index ${at}`);
+    }
+    for (let i = 0; i < 10; i++) await put(node, written++);
+    await node.stop({ transferLeadership: false });
+
+    // Restarted: the snapshot plus the log after it give back every write.
+    const machine = new KvStateMachine();
+    const again = await start(await RocksDbStorage.open(join(dir, 'm1'), { snapshotChunkSizeBytes: 4096 }), machine);
+    await until('a leader after restart', () => again.isLeader());
+    await until('the log replayed', () => machine.read(`k${written - 1}`) !== undefined);
+    for (let i = 0; i < written; i++) assert.equal(dec.decode(machine.read(`k${i}`)!), `v${i}`);
+    await again.stop({ transferLeadership: false });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('snapshotStaggerFraction outside 0 to 1 is refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
+  try {
+    const storage = await RocksDbStorage.open(join(dir, 'm1'));
+    await assert.rejects(
+      RaftNode.start({
+        id: 1,
+        peers: [{ id: 1, address: '127.0.0.1:1' }],
+        bootstrap: true,
+        storage,
+        transport: new GrpcTransport({ id: 1, listenAddress: '127.0.0.1:0', clusterId: 9, clock: realClock, logger: quiet }),
+        stateMachine: new KvStateMachine(),
+        clock: realClock,
+        random: new SeededRandom(1),
+        snapshotStaggerFraction: 1.5,
+      }),
+      /Invalid snapshotStaggerFraction 1.5: expected a number from 0 to 1/,
+    );
+    await storage.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('snapshotStaggerFraction delays only the first snapshot, so members keep different phases', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
+  const probe = new GrpcTransport({ id: 1, listenAddress: '127.0.0.1:0', clusterId: 9, clock: realClock, logger: quiet });
+  await probe.start({ onMessage() {}, onUnreachable() {}, onSnapshotStatus() {} });
+  const peers = [{ id: 1, address: probe.address }];
+  await probe.stop();
+  try {
+    const storage = await RocksDbStorage.open(join(dir, 'm1'));
+    const node = await RaftNode.start({
+      id: 1,
+      peers,
+      bootstrap: true,
+      storage,
+      transport: new GrpcTransport({ id: 1, listenAddress: peers[0].address, clusterId: 9, clock: realClock, logger: quiet }),
+      stateMachine: new KvStateMachine(),
+      clock: realClock,
+      random: new SeededRandom(1),
+      tickMs: 20,
+      snapshotEntries: 20,
+      snapshotStaggerFraction: 0.5,
+    });
+    await until('a leader', () => node.isLeader());
+    const indexes: number[] = [];
+    for (let seq = 1; indexes.length < 3; seq++) {
+      await node.propose(encodeCommand({ op: 'put', clientId: 'test', seq, key: 'k', value: enc.encode(String(seq)) }));
+      const at = storage.snapshot().metadata.index;
+      if (at > (indexes.at(-1) ?? 0)) indexes.push(at);
+      assert.ok(seq < 200, `snapshots at ${indexes} after ${seq} writes`);
+    }
+    // The first after 30 entries (20 and half again), the next ones every 20 (a write or two later while the data is written).
+    assert.ok(indexes[0] >= 30 && indexes[0] <= 33, `first snapshot at ${indexes[0]}`);
+    for (let i = 1; i < 3; i++) assert.ok(indexes[i] - indexes[i - 1] >= 20 && indexes[i] - indexes[i - 1] <= 23, `snapshots at ${indexes}`);
+    await node.stop({ transferLeadership: false });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
