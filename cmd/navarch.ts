@@ -42,6 +42,7 @@ program
   .option('--retry-period-ms <ms>', 'how often leases are renewed or tried (default 1000)')
   .option('--node-monitor-grace-period-ms <ms>', 'a node whose Lease stops this long is Unknown and tainted (default 10000)')
   .option('--default-toleration-seconds <s>', 'pods on an unreachable or not-ready node are evicted after this (default 20)')
+  .option('--cold-standby', 'standby scheduler and controllers keep no informers (less CPU and memory; a new leader lists everything first)')
   .action((flags, cmd: Command) => {
     // Defaults of --no-x flags must not hide the config file's value.
     for (const k of ['scheduler', 'controllers']) if (cmd.getOptionValueSource(k) === 'default') delete flags[k];

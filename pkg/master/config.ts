@@ -26,6 +26,8 @@ export interface MasterFlags {
   retryPeriodMs?: string;
   nodeMonitorGracePeriodMs?: string;
   defaultTolerationSeconds?: string;
+  /** true: standby components keep no informers; a new leader lists everything when it takes over. */
+  coldStandby?: string | boolean;
 }
 
 const KEYS: Array<keyof MasterFlags> = [
@@ -46,11 +48,13 @@ const KEYS: Array<keyof MasterFlags> = [
   'retryPeriodMs',
   'nodeMonitorGracePeriodMs',
   'defaultTolerationSeconds',
+  'coldStandby',
 ];
 
-/** A yes/no setting from a flag (boolean) or the file ("true"/"false"); absent: yes. */
-export function enabled(key: string, v: string | boolean | undefined): boolean {
-  if (v === undefined || v === true || v === 'true') return true;
+/** A yes/no setting from a flag (boolean) or the file ("true"/"false"); absent: `absent` (yes unless told). */
+export function enabled(key: string, v: string | boolean | undefined, absent = true): boolean {
+  if (v === undefined) return absent;
+  if (v === true || v === 'true') return true;
   if (v === false || v === 'false') return false;
   throw new Error(`--config: "${key}" must be true or false, got "${v}"`);
 }

@@ -20,6 +20,7 @@ export interface MasterControlPlaneOptions {
   metrics: MasterMetrics;
   election?: ElectionTimings;
   controllerManager?: Omit<ControllerManagerOptions, 'logger'>;
+  coldStandby?: boolean;
   logger: RunnerLogger;
 }
 
@@ -42,6 +43,7 @@ export function startMasterControlPlane(o: MasterControlPlaneOptions): MasterCon
     registry: o.metrics.registry,
     election: o.election,
     controllerManager: o.controllerManager,
+    coldStandby: o.coldStandby,
     logger: o.logger,
   });
   plane.start();
