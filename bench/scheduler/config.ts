@@ -37,7 +37,7 @@ export const USAGE = `Usage: npx tsx bench/scheduler/main.ts [flags]   (make ben
   --failover-rate 50        pod creates per second during the failover run (slow enough to last through the kills and restarts)
   --inflight 128            pod creates in flight in the throughput cases
   --only basic,antiaffinity,spread,fill,failover   cases to run (default all)
-  --master-args "..."       extra navarch master flags (default "--node-monitor-grace-period-ms 40000")
+  --master-args="..."       extra navarch master flags (default "--node-monitor-grace-period-ms 40000"; note the =)
   --keep                    keep the data dirs and logs
   --json                    also print the results as JSON`;
 
