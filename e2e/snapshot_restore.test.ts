@@ -15,6 +15,18 @@ import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
 import { ROOT } from '../pkg/localcluster/process.js';
 
 /** The real navctl; no config file is read because every call that needs masters passes --server. */
+const STORE_ONLY = ['--no-scheduler', '--no-controllers'];
+
+async function waitForSystemNamespaces(server: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const out = await navctl(['--server', server, 'get', 'namespaces', '-o', 'name']).catch(() => '');
+    if (['default', 'kube-system', 'kube-public', 'kube-node-lease'].every((n) => out.includes(`namespace/${n}\n`))) return;
+    if (Date.now() > deadline) throw new Error(`the system namespaces did not appear within 30 s: ${out}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 function navctl(args: string[]): Promise<string> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.NAVCTL_SERVER;
@@ -55,8 +67,11 @@ test('navctl moves leadership, saves a snapshot of three masters and restores it
   const old = await LocalMasterCluster.create({ dir: join(dir, 'old'), masters: 3 });
   const restored = await LocalMasterCluster.create({ dir: join(dir, 'new'), masters: 3 });
   try {
-    old.startAll();
+    // The store is the subject here: no scheduler or controllers writing leases and events meanwhile.
+    for (const m of old.members) old.start(m.id, STORE_ONLY);
     await old.waitForLeader(60_000);
+    // The leader creates the system namespaces; wait for them so the saved revision is the last write.
+    await waitForSystemNamespaces(old.endpoints);
     for (let i = 0; i < 40; i++) await etcdctl(old.endpoints, ['put', `backup/${String(i).padStart(2, '0')}`, `value-${i}`]);
     await etcdctl(old.endpoints, ['put', 'backup/00', 'rewritten']);
     await etcdctl(old.endpoints, ['del', 'backup/39']);
@@ -75,15 +90,17 @@ test('navctl moves leadership, saves a snapshot of three masters and restores it
     const file = join(dir, 'backup.snap');
     const follower = old.members.find((m) => m.id !== leader)!;
     const saved = await navctl(['--server', server, 'snapshot', 'save', file, '--endpoint', follower.clientAddress]);
-    assert.match(saved, new RegExp(`^Snapshot saved to .*backup\\.snap: revision ${before.header.revision}, 39 keys, .* from member ${follower.id} at `));
+    const everyKey = (JSON.parse(await etcdctl(follower.clientAddress, ['get', '', '--from-key', '--keys-only', '-w', 'json'])) as { count: number }).count;
+    assert.equal(everyKey, 39 + 4, 'the 39 keys and the 4 system namespaces');
+    assert.match(saved, new RegExp(`^Snapshot saved to .*backup\\.snap: revision ${before.header.revision}, ${everyKey} keys, .* from member ${follower.id} at `));
     await old.stopAll('SIGTERM');
 
     const peers = restored.members.map((m) => `${m.id}=${m.peerAddress}`).join(',');
     for (const m of restored.members) {
       const out = await navctl(['snapshot', 'restore', file, '--data-dir', m.dataDir, '--id', String(m.id), '--peers', peers]);
-      assert.match(out, new RegExp(`^Restored revision ${before.header.revision} \\(39 keys\\) into .* as member ${m.id} of a new cluster of 3\\.`));
+      assert.match(out, new RegExp(`^Restored revision ${before.header.revision} \\(${everyKey} keys\\) into .* as member ${m.id} of a new cluster of 3\\.`));
     }
-    restored.startAll();
+    for (const m of restored.members) restored.start(m.id, STORE_ONLY);
     await restored.waitForLeader(60_000);
     for (const m of restored.members) {
       const got = JSON.parse(await etcdctl(m.clientAddress, ['get', 'backup/', '--prefix', '-w', 'json', '--consistency=s'])) as GetJson;
