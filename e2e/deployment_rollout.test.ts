@@ -18,6 +18,7 @@ import type { Deployment, KubeObject, Lease, Node, Pod, ReplicaSet } from '../pk
 import { isApiError, NavarchClient, type ClientWatchEvent } from '../pkg/client/mod.js';
 import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
 import { ROOT, killAndWait, spawnLogged } from '../pkg/localcluster/process.js';
+import { until } from '../pkg/localcluster/until.js';
 
 const NS = 'rollout';
 const REPLICAS = 30;
@@ -33,20 +34,6 @@ const NO_COMPONENTS = [...MASTER_ARGS, '--no-scheduler', '--no-controllers'];
 const t0 = Date.now();
 const say = (line: string): void => void process.stdout.write(`# [${((Date.now() - t0) / 1000).toFixed(1)} s] ${line}\n`);
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const obj = <T extends KubeObject>(json: Record<string, unknown>): T => decodeObject(json).object as T;
 

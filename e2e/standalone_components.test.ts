@@ -14,21 +14,8 @@ import { isApiError, NavarchClient } from '../pkg/client/mod.js';
 import { freePort } from '../pkg/localcluster/kv_cluster.js';
 import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
 import { ROOT, killAndWait, spawnLogged } from '../pkg/localcluster/process.js';
+import { until } from '../pkg/localcluster/until.js';
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const obj = (json: Record<string, unknown>): KubeObject => decodeObject(json).object;
 

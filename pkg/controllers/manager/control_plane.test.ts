@@ -19,21 +19,9 @@ import { leaseElector } from './elector.js';
 import { LeaderElectedRunner, type TermStarter } from './leader_run.js';
 import { SeededRandom } from '../../../raft/core/random.js';
 import { realClock } from '../../../raft/node/ports.js';
+import { until as untilWithin } from '../../localcluster/until.js';
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = <T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> => untilWithin(what, f, timeoutMs);
 
 const node = (name: string) =>
   obj({
