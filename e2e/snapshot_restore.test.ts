@@ -13,18 +13,17 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
 import { ROOT } from '../pkg/localcluster/process.js';
+import { until } from '../pkg/localcluster/until.js';
 
 /** The real navctl; no config file is read because every call that needs masters passes --server. */
 const STORE_ONLY = ['--no-scheduler', '--no-controllers'];
 
 async function waitForSystemNamespaces(server: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const out = await navctl(['--server', server, 'get', 'namespaces', '-o', 'name']).catch(() => '');
-    if (['default', 'kube-system', 'kube-public', 'kube-node-lease'].every((n) => out.includes(`namespace/${n}\n`))) return;
-    if (Date.now() > deadline) throw new Error(`the system namespaces did not appear within 30 s: ${out}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const names = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+  await until('the system namespaces', async () => {
+    const out = await navctl(['--server', server, 'get', 'namespaces', '-o', 'name']);
+    return names.every((n) => out.includes(`namespace/${n}\n`));
+  }, 30_000, 200);
 }
 
 function navctl(args: string[]): Promise<string> {
