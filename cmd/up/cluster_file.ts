@@ -108,8 +108,12 @@ export function moveClusterFileAside(dir: string): void {
   if (existsSync(clusterFilePath(dir))) renameSync(clusterFilePath(dir), stoppedFilePath(dir));
 }
 
-/** True when pid is a live `navarch hollow` process started with --server `server` (not a reused PID). */
-export function isOurHollow(pid: number, server: string): boolean {
+/**
+ * True when pid is a live `navarch <command>` process started with `flag value`. Reads
+ * /proc/<pid>/cmdline: a PID reused by another program, another cluster's process or a zombie
+ * (empty cmdline) is not ours.
+ */
+function isOurProcess(pid: number, command: string, flag: string, value: string): boolean {
   let cmdline: string;
   try {
     cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -117,23 +121,19 @@ export function isOurHollow(pid: number, server: string): boolean {
     return false;
   }
   const args = cmdline.split('\0');
-  const at = args.indexOf('--server');
-  return args.some((a) => a.includes('navarch')) && args.includes('hollow') && at >= 0 && args[at + 1] === server;
+  const at = args.indexOf(flag);
+  return args.some((a) => a.includes('navarch')) && args.includes(command) && at >= 0 && args[at + 1] === value;
+}
+
+/** True when pid is a live `navarch hollow` process started with --server `server` (not a reused PID). */
+export function isOurHollow(pid: number, server: string): boolean {
+  return isOurProcess(pid, 'hollow', '--server', server);
 }
 
 /**
- * True when pid is a live `navarch master` process serving dataDir. Reads /proc/<pid>/cmdline: a
- * PID reused by another program, another cluster's master or a zombie (empty cmdline) is not ours.
+ * True when pid is a live `navarch master` process serving dataDir (not a reused PID).
  * `command` 'kv-member' checks for the older key-value members instead.
  */
 export function isOurMaster(pid: number, dataDir: string, command: 'master' | 'kv-member' = 'master'): boolean {
-  let cmdline: string;
-  try {
-    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return false;
-  }
-  const args = cmdline.split('\0');
-  const dataDirAt = args.indexOf('--data-dir');
-  return args.some((a) => a.includes('navarch')) && args.includes(command) && dataDirAt >= 0 && args[dataDirAt + 1] === dataDir;
+  return isOurProcess(pid, command, '--data-dir', dataDir);
 }
