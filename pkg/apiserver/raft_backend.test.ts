@@ -10,6 +10,7 @@ import { isApiError } from './api_error.js';
 import { ApiServer } from './api_server.js';
 import { RaftBackend } from './raft_backend.js';
 import { obj, pod, take } from './test_util.js';
+import { freePort } from '../../raft/transport/free_port.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -23,10 +24,7 @@ async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Pro
 
 describe('RaftBackend', () => {
   it('serves the API over a one-member Raft cluster, and reports Unavailable once the member stops', async () => {
-    const probe = new GrpcTransport({ id: 1, listenAddress: '127.0.0.1:0', clusterId: 7, clock: realClock, logger: quiet });
-    await probe.start({ onMessage() {}, onUnreachable() {}, onSnapshotStatus() {} });
-    const address = probe.address;
-    await probe.stop();
+    const address = `127.0.0.1:${await freePort()}`;
     const store = new Store();
     const node = await RaftNode.start({
       id: 1,

@@ -11,6 +11,7 @@ import type { Member } from '../../raft/node/raft_node.js';
 import { startMasterMember, type MasterMember, type MasterMemberOptions } from '../master/member.js';
 import type { Msg } from './convert.js';
 import { EtcdRawClient } from './raw_client.js';
+import { freePort } from '../../raft/transport/free_port.js';
 
 export { EtcdRawClient as EtcdTestClient };
 
@@ -69,17 +70,20 @@ export class TestMasters {
     const c = new TestMasters(mkdtempSync(join(tmpdir(), 'navarch-etcd-')));
     for (let id = 1; id <= n; id++) {
       // Bind once on port 0 to learn a free port for the Raft transport.
-      const t = new GrpcTransport({ id, listenAddress: '127.0.0.1:0', clusterId: 1, clock: realClock, logger: quiet });
-      await t.start({ onMessage() {}, onUnreachable() {}, onSnapshotStatus() {} });
-      c.peers.push({ id, address: t.address });
-      await t.stop();
+      c.peers.push({ id, address: `127.0.0.1:${await freePort()}` });
     }
-    await Promise.all(
+    const started = await Promise.allSettled(
       c.peers.map(async (p) => {
         const m = await startMasterMember({ id: p.id, dataDir: join(c.dir, `m${p.id}`), peers: c.peers, clientAddresses: c.clientAddresses, listenClient: '127.0.0.1:0', tickMs: 20, ...extra });
         c.members.set(p.id, m);
       }),
     );
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // Members that did start would keep the test process alive.
+      await c.close();
+      throw failed.reason;
+    }
     return c;
   }
 

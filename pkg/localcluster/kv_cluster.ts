@@ -3,7 +3,7 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../raft/transport/free_port.js';
 import { join } from 'node:path';
 import { ROOT, isAlive, killAndWait, spawnLogged } from './process.js';
 import { RaftKvClient, type Endpoint } from '../raftkv/client.js';
@@ -31,18 +31,7 @@ export interface KvClusterOptions {
   nodeArgs?: string[];
 }
 
-/** A free TCP port on 127.0.0.1 (bound, then released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolvePort(port));
-    });
-  });
-}
+export { freePort };
 
 export class LocalKvCluster {
   readonly members: MemberProcess[] = [];

@@ -14,6 +14,7 @@ import { ProposalDroppedError } from '../core/errors.js';
 import { NotLeaderError } from './errors.js';
 import { realClock } from './ports.js';
 import { type Member, RaftNode } from './raft_node.js';
+import { freePort } from '../transport/free_port.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -33,10 +34,7 @@ class Cluster {
 
   async addAddress(id: number): Promise<Member> {
     // Bind a transport on port 0 once to learn a free port, then reuse that address.
-    const t = new GrpcTransport({ id, listenAddress: '127.0.0.1:0', clusterId: 9, clock: realClock, logger: quiet });
-    await t.start({ onMessage() {}, onUnreachable() {}, onSnapshotStatus() {} });
-    const m = { id, address: t.address };
-    await t.stop();
+    const m = { id, address: `127.0.0.1:${await freePort()}` };
     this.members.push(m);
     return m;
   }

@@ -14,6 +14,7 @@ import { GrpcTransport } from '../transport/grpc_transport.js';
 import { realClock } from './ports.js';
 import { RaftNode } from './raft_node.js';
 import { decodeSnapshotEnvelope } from './snapshot_envelope.js';
+import { freePort } from '../transport/free_port.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -54,10 +55,7 @@ function heldPrepare(real: RocksDbStorage): { storage: RaftStorage; preparedAt()
 
 test('writes go on while a snapshot is written, and it restores to exactly the state at its index', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
-  const probe = new GrpcTransport({ id: 1, listenAddress: '127.0.0.1:0', clusterId: 9, clock: realClock, logger: quiet });
-  await probe.start({ onMessage() {}, onUnreachable() {}, onSnapshotStatus() {} });
-  const peers = [{ id: 1, address: probe.address }];
-  await probe.stop();
+  const peers = [{ id: 1, address: `127.0.0.1:${await freePort()}` }];
   const start = async (storage: RaftStorage, machine: KvStateMachine): Promise<RaftNode> =>
     RaftNode.start({
       id: 1,
@@ -138,10 +136,7 @@ test('snapshotStaggerFraction outside 0 to 1 is refused', async () => {
 
 test('snapshotStaggerFraction delays only the first snapshot, so members keep different phases', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
-  const probe = new GrpcTransport({ id: 1, listenAddress: '127.0.0.1:0', clusterId: 9, clock: realClock, logger: quiet });
-  await probe.start({ onMessage() {}, onUnreachable() {}, onSnapshotStatus() {} });
-  const peers = [{ id: 1, address: probe.address }];
-  await probe.stop();
+  const peers = [{ id: 1, address: `127.0.0.1:${await freePort()}` }];
   try {
     const storage = await RocksDbStorage.open(join(dir, 'm1'));
     const node = await RaftNode.start({

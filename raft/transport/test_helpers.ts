@@ -1,6 +1,5 @@
 // Shared pieces for the transport tests.
 
-import { createServer } from 'node:net';
 import type { Message, NodeId } from '../core/types.js';
 import { realClock, type TransportHandler } from '../node/ports.js';
 import { GrpcTransport } from './grpc_transport.js';
@@ -62,15 +61,7 @@ export async function waitFor(what: string, cond: () => boolean, opts: { timeout
   }
 }
 
-/** A port that nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const addr = srv.address();
-  if (addr === null || typeof addr === 'string') throw new Error('No port');
-  await new Promise<void>((r) => srv.close(() => r()));
-  return addr.port;
-}
+export { freePort } from './free_port.js';
 
 export interface Member {
   transport: GrpcTransport;
