@@ -1,0 +1,140 @@
+// The agent's Exec stream: the first message names the container and command, later ones carry
+// stdin and terminal resizes; the command's output goes back as it comes, and its exit code last.
+// Backpressure both ways: a slow client pauses the command's output pipes, a slow command pauses
+// reading the client's stdin. The client going away kills the command.
+
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { ExecInput, ExecOptions, ExecOutput } from '../../../gen/navarch/agent/v1/streams.js';
+import type { Clock } from '../../../raft/node/ports.js';
+import { ApiError } from '../../apiserver/api_error.js';
+import { toGrpcError } from '../../apiserver/grpc_adapter.js';
+import type { ContainerRuntime, ExecSession } from '../runtime/runtime.js';
+import type { ContainerLookup } from './lookup.js';
+
+export interface ExecDeps {
+  runtime: ContainerRuntime;
+  lookup: ContainerLookup;
+  clock: Clock;
+  /** After the command exits, how long to wait for the rest of its output before sending the exit code. @default 2000 */
+  outputDrainMs?: number;
+  /** The most sent in one message. @default 65536 */
+  chunkBytes?: number;
+}
+
+export type ExecCall = ServerDuplexStream<ExecInput, ExecOutput>;
+
+/** The first message, which must carry the options. */
+function firstMessage(call: ExecCall): Promise<ExecInput | undefined> {
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      call.off('data', onData);
+      call.off('end', onEnd);
+      call.off('error', onError);
+    };
+    const onData = (m: ExecInput): void => {
+      cleanup();
+      call.pause();
+      resolve(m);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(undefined);
+    };
+    const onError = (e: Error): void => {
+      cleanup();
+      reject(e);
+    };
+    call.on('data', onData);
+    call.on('end', onEnd);
+    call.on('error', onError);
+  });
+}
+
+export function checkExecOptions(o: ExecOptions | undefined): ExecOptions {
+  if (!o) throw new ApiError('Invalid', 'Cannot start exec: the first message must carry the options (container and command)');
+  if (o.argv.length === 0 || o.argv[0] === '') throw new ApiError('Invalid', `Cannot exec in pod "${o.name}": argv: Required value: a command to run is required`, { kind: 'pods', name: o.name });
+  return o;
+}
+
+/** Writes one message, then waits (for 'drain') if the client is behind. */
+function writeThrottled(call: ExecCall, m: ExecOutput, pause: () => void, resume: () => void): void {
+  if (!call.write(m)) {
+    pause();
+    call.once('drain', resume);
+  }
+}
+
+export async function serveExec(deps: ExecDeps, call: ExecCall): Promise<void> {
+  const chunkBytes = deps.chunkBytes ?? 64 * 1024;
+  let session: ExecSession | undefined;
+  let gone = false;
+  const onGone = (): void => {
+    gone = true;
+    void session?.kill().catch(() => {});
+  };
+  call.on('cancelled', onGone);
+  call.on('error', () => {});
+  try {
+    const first = await firstMessage(call);
+    const o = checkExecOptions(first?.options);
+    const loc = await deps.lookup(o);
+    if (!loc) throw new ApiError('NotFound', `container "${o.container}" in pod "${o.name}" not found on this node`, { kind: 'pods', name: o.name });
+    const state = loc.containerId === undefined ? undefined : await deps.runtime.containerStatus(loc.containerId);
+    if (!loc.containerId || state?.phase !== 'running') throw new ApiError('Invalid', `container "${o.container}" in pod "${o.name}" is not running`, { kind: 'pods', name: o.name });
+    session = await deps.runtime.exec(loc.containerId, { argv: o.argv, tty: o.tty, stdin: o.stdin });
+    if (gone) {
+      await session.kill().catch(() => {});
+      return;
+    }
+    const s = session;
+
+    // Client to command.
+    call.on('data', (m: ExecInput) => {
+      if (m.stdin !== undefined && s.stdin) {
+        if (!s.stdin.write(m.stdin)) {
+          call.pause();
+          s.stdin.once('drain', () => call.resume());
+        }
+      } else if (m.resize) {
+        s.resize(m.resize.cols, m.resize.rows).catch(() => {});
+      }
+    });
+    call.on('end', () => s.stdin?.end());
+    s.stdin?.on('error', () => {});
+    call.resume();
+
+    // Command to client.
+    const pipe = (from: NodeJS.ReadableStream | undefined, key: 'stdout' | 'stderr'): Promise<void> => {
+      if (!from) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        from.on('data', (chunk: Buffer | string) => {
+          const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+          for (let i = 0; i < b.length; i += chunkBytes) {
+            writeThrottled(call, { [key]: b.subarray(i, i + chunkBytes) }, () => from.pause(), () => from.resume());
+          }
+        });
+        from.on('end', resolve);
+        from.on('close', resolve);
+        from.on('error', () => resolve());
+      });
+    };
+    const outputs = Promise.all([pipe(s.stdout, 'stdout'), pipe(s.stderr, 'stderr')]);
+    const exitCode = await s.exit;
+    // Output written just before exit may still be in the pipes; a background child holding them
+    // open must not hold the answer forever.
+    await new Promise<void>((resolve) => {
+      const timer = deps.clock.setTimeout(resolve, deps.outputDrainMs ?? 2000);
+      void outputs.then(() => {
+        deps.clock.clearTimeout(timer);
+        resolve();
+      });
+    });
+    if (gone) return;
+    call.write({ exitCode });
+    call.end();
+  } catch (err) {
+    if (!gone) call.emit('error', toGrpcError(err));
+  } finally {
+    call.off('cancelled', onGone);
+  }
+}
