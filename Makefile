@@ -15,8 +15,25 @@ node_modules/.installed: package.json package-lock.json
 
 deps: node_modules/.installed
 
-gen: deps
+gen: deps gen/containerd/.generated
 	npx buf generate
+
+# containerd's API, typed from the .proto files Debian ships (golang-github-containerd-containerd-dev,
+# golang-github-gogo-protobuf-dev, golang-google-genproto-dev): symlinked into one buf module under
+# gen/.protos at the import paths the files use, then generated into gen/containerd.
+GOCODE ?= /usr/share/gocode/src
+CONTAINERD_PROTOS := gen/.protos/containerd
+gen/containerd/.generated: buf.gen.containerd.yaml node_modules/.installed
+	rm -rf $(CONTAINERD_PROTOS) gen/containerd
+	mkdir -p $(CONTAINERD_PROTOS)/github.com/containerd/containerd/protobuf/plugin $(CONTAINERD_PROTOS)/github.com/containerd/cgroups/stats/v1 $(CONTAINERD_PROTOS)/gogoproto $(CONTAINERD_PROTOS)/google/rpc
+	ln -s $(GOCODE)/github.com/containerd/containerd/api $(CONTAINERD_PROTOS)/github.com/containerd/containerd/api
+	ln -s $(GOCODE)/github.com/containerd/containerd/protobuf/plugin/fieldpath.proto $(CONTAINERD_PROTOS)/github.com/containerd/containerd/protobuf/plugin/
+	ln -s $(GOCODE)/github.com/containerd/cgroups/stats/v1/metrics.proto $(CONTAINERD_PROTOS)/github.com/containerd/cgroups/stats/v1/
+	ln -s $(GOCODE)/github.com/gogo/protobuf/gogoproto/gogo.proto $(CONTAINERD_PROTOS)/gogoproto/
+	ln -s $(GOCODE)/github.com/gogo/googleapis/google/rpc/status.proto $(CONTAINERD_PROTOS)/google/rpc/
+	printf 'version: v2\n' > $(CONTAINERD_PROTOS)/buf.yaml
+	npx buf generate $(CONTAINERD_PROTOS) --template buf.gen.containerd.yaml
+	touch $@
 
 build: gen typecheck
 

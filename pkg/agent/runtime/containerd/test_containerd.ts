@@ -1,0 +1,106 @@
+// Test support: a containerd of the test's own (root, state, socket and config under one temp
+// dir), started by the test and stopped by its pid, with mounts it left behind undone.
+
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { until } from '../../../localcluster/until.js';
+
+export interface TestContainerd {
+  dir: string;
+  socketPath: string;
+  stateDir: string;
+  logPath: string;
+  stop(): Promise<void>;
+}
+
+function config(dir: string, socketPath: string): string {
+  return [
+    'version = 2',
+    `root = "${join(dir, 'root')}"`,
+    `state = "${join(dir, 'state')}"`,
+    // The CRI plugin is Kubernetes' way in; we drive containerd directly and skip its start-up cost.
+    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper"]',
+    '[grpc]',
+    `  address = "${socketPath}"`,
+    '[ttrpc]',
+    `  address = "${socketPath}.ttrpc"`,
+    '[debug]',
+    `  address = "${socketPath}.debug"`,
+    '[plugins."io.containerd.internal.v1.opt"]',
+    `  path = "${join(dir, 'opt')}"`,
+    '',
+  ].join('\n');
+}
+
+/** Mount points under `dir`, deepest first. */
+function mountsUnder(dir: string): string[] {
+  const lines = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
+  const points = lines.map((l) => l.split(' ')[4]?.replace(/\\040/g, ' ')).filter((p): p is string => !!p && (p === dir || p.startsWith(`${dir}/`)));
+  return points.sort((a, b) => b.length - a.length);
+}
+
+export async function startContainerd(): Promise<TestContainerd> {
+  const dir = await mkdtemp(join(tmpdir(), 'navarch-containerd-'));
+  const socketPath = join(dir, 'containerd.sock');
+  const cfg = join(dir, 'config.toml');
+  await writeFile(cfg, config(dir, socketPath));
+  const logPath = join(dir, 'containerd.log');
+  const log = createWriteStream(logPath);
+  const child: ChildProcess = spawn('containerd', ['--config', cfg, '--root', join(dir, 'root'), '--state', join(dir, 'state'), '--address', socketPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  let exited = false;
+  const exitedP = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
+  const stop = async () => {
+    if (!exited && child.pid) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exitedP;
+      clearTimeout(t);
+    }
+    // Shims outlive containerd by design: kill the ones that serve this containerd (their
+    // command line names our socket), then undo the mounts they and the snapshotter left.
+    for (const pid of shimPids(socketPath)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    for (const m of mountsUnder(dir)) {
+      try {
+        execFileSync('umount', ['-l', m]);
+      } catch {
+        /* already gone */
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await until('containerd to listen on its socket', () => (exited ? Promise.reject(new Error(`containerd exited; see ${logPath}`)) : existsSync(socketPath)), 60_000);
+  } catch (e) {
+    const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').slice(-2000) : '';
+    await stop();
+    throw new Error(`${(e as Error).message}\n${tail}`);
+  }
+  return { dir, socketPath, stateDir: join(dir, 'navarch'), logPath, stop };
+}
+
+function shimPids(socketPath: string): number[] {
+  const out: number[] = [];
+  for (const n of readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0');
+      if (cmd[0]?.includes('containerd-shim') && cmd.includes(socketPath)) out.push(Number(n));
+    } catch {
+      /* exited */
+    }
+  }
+  return out;
+}
