@@ -24,18 +24,20 @@ export class BenchCluster {
     readonly masters: LocalMasterCluster,
     readonly client: NavarchClient,
     private readonly masterArgs: string[],
+    private readonly profiling: boolean,
   ) {}
 
-  static async start(o: { nodes: number; masterArgs: string[]; log: (l: string) => void }): Promise<BenchCluster> {
+  static async start(o: { nodes: number; masterArgs: string[]; cpuProfDir?: string; log: (l: string) => void }): Promise<BenchCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'navarch-bench-scheduler-'));
-    const masters = await LocalMasterCluster.create({ dir, masters: 3 });
+    const nodeArgs = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
+    const masters = await LocalMasterCluster.create({ dir, masters: 3, nodeArgs });
     for (const m of masters.members) masters.start(m.id, o.masterArgs);
     await masters.waitForLeader(120_000);
     const client = new NavarchClient({ endpoints: masters.members.map((m) => m.clientAddress), retryDeadlineMs: 60_000, callTimeoutMs: 60_000 });
-    const c = new BenchCluster(dir, masters, client, o.masterArgs);
+    const c = new BenchCluster(dir, masters, client, o.masterArgs, o.cpuProfDir !== undefined);
     for (const ns of ['default', 'kube-system', 'kube-node-lease']) await c.ensureNamespace(ns);
     const t0 = performance.now();
-    c.hollow = spawnLogged(['--import', 'tsx', join(ROOT, 'cmd/navarch.ts'), 'hollow', '--server', masters.endpoints, '--nodes', String(o.nodes)], join(dir, 'hollow.log'), false);
+    c.hollow = spawnLogged([...nodeArgs, '--import', 'tsx', join(ROOT, 'cmd/navarch.ts'), 'hollow', '--server', masters.endpoints, '--nodes', String(o.nodes)], join(dir, 'hollow.log'), false);
     await until(`${o.nodes} hollow nodes Ready`, async () => (await c.readyNodes()) >= o.nodes, 600_000, 2000);
     o.log(`${o.nodes} hollow nodes Ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (logs in ${dir})`);
     await until('a scheduler lease holder', async () => (await c.schedulerHolder()) !== undefined, 60_000, 200);
@@ -83,7 +85,8 @@ export class BenchCluster {
   async stop(keep: boolean): Promise<void> {
     this.client.close();
     await killAndWait(this.hollow, 'SIGTERM');
-    await this.masters.stopAll('SIGKILL');
+    // A profile is written only when the process exits on its own.
+    await this.masters.stopAll(this.profiling ? 'SIGTERM' : 'SIGKILL');
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 }

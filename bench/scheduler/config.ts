@@ -24,6 +24,8 @@ export interface BenchConfig {
   masterArgs: string[];
   keep: boolean;
   json: boolean;
+  /** Where the masters and the hollow process write CPU profiles (node --cpu-prof), when set. */
+  cpuProfDir: string | undefined;
 }
 
 export const USAGE = `Usage: npx tsx bench/scheduler/main.ts [flags]   (make bench-scheduler ARGS="...")
@@ -39,7 +41,8 @@ export const USAGE = `Usage: npx tsx bench/scheduler/main.ts [flags]   (make ben
   --only basic,antiaffinity,spread,fill,failover   cases to run (default all)
   --master-args="..."       extra navarch master flags (default "--node-monitor-grace-period-ms 40000"; note the =)
   --keep                    keep the data dirs and logs
-  --json                    also print the results as JSON`;
+  --json                    also print the results as JSON
+  --cpu-prof DIR            the masters and the hollow process write CPU profiles into DIR (stopped with SIGTERM)`;
 
 function int(flag: string, text: string, min: number): number {
   const n = Number(text);
@@ -68,6 +71,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
       'master-args': { type: 'string', default: '--node-monitor-grace-period-ms 40000' },
       keep: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -90,6 +94,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
     masterArgs: values['master-args'].split(' ').filter(Boolean),
     keep: values.keep,
     json: values.json,
+    cpuProfDir: values['cpu-prof'],
   };
   if (only.has('antiaffinity') && cfg.antiAffinityPods > cfg.nodes) {
     throw new Error(`--anti-affinity-pods ${cfg.antiAffinityPods} cannot all fit: at most one per node, and there are ${cfg.nodes} nodes`);
