@@ -1,0 +1,6 @@
+// pkg/registry: an OCI distribution client and the local docker-registry that tests and `navarch up` use.
+
+export { RegistryClient, MAX_MANIFEST_BYTES, type BlobSource, type FetchedManifest, type PushResult, type RegistryClientOptions, type ResolvedImage } from './client.js';
+export { RegistryError, isNotFoundError } from './errors.js';
+export { selectPlatform } from './platform_match.js';
+export { DOCKER_HUB, parseReference, ReferenceError, toReference, withDigest, type ImageReference } from './reference.js';
