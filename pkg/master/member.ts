@@ -1,6 +1,7 @@
 // One master member's parts wired together: RocksDB Raft storage, the gRPC
 // Raft transport, the MVCC store as the state machine, the etcd-compatible
-// server and, on the same port, the object API (navarch.apiserver.v1.Objects).
+// server and, on the same port, the object API (navarch.apiserver.v1.Objects) and the logs and
+// exec proxy to the agents (navarch.apiserver.v1.PodStreams).
 // `navarch master` and the tests start members here.
 
 import { mkdirSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { GrpcTransport } from '../../raft/transport/grpc_transport.js';
 import type { TransportLogger } from '../../raft/transport/options.js';
 import { ApiServer, type RequestRecord } from '../apiserver/api_server.js';
 import { RaftBackend } from '../apiserver/raft_backend.js';
+import { addPodStreams } from '../apiserver/pod_streams/grpc_proxy.js';
 import { EtcdServer } from '../etcdserver/server.js';
 import { ObjectsForwarding } from './objects_forwarding.js';
 import { keepSystemNamespaces } from './system_namespaces.js';
@@ -131,7 +133,10 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     leaseCheckIntervalMs: o.leaseCheckIntervalMs,
     onRequest: o.onRequest,
     onProposal: o.onProposal,
-    moreServices: (grpcServer) => forwarding.register(grpcServer, api),
+    moreServices: (grpcServer) => {
+      forwarding.register(grpcServer, api);
+      addPodStreams(grpcServer, api);
+    },
   });
   let port: number;
   try {
