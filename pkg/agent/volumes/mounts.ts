@@ -52,3 +52,14 @@ export async function unmount(dir: string): Promise<void> {
     throw new Error(`Cannot unmount ${dir}: ${((err as { stderr?: string }).stderr ?? String(err)).trim()}`);
   }
 }
+
+/** Bind-mounts `source` onto `target`, replacing a bind already there (a container restart re-checks its subPaths). */
+export async function bindMount(source: string, target: string): Promise<void> {
+  if (await isMountPoint(target)) await unmount(target);
+  try {
+    // --no-canonicalize: the kernel, not mount(8), must resolve a /proc/<pid>/fd/<n> source.
+    await run('mount', ['--no-canonicalize', '--bind', source, target]);
+  } catch (err) {
+    throw new Error(`Cannot bind-mount ${source} on ${target}: ${((err as { stderr?: string }).stderr ?? String(err)).trim()}`);
+  }
+}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,12 @@ import { mountsUnder } from './mounts.js';
 import { VolumeError, VolumeManager } from './volume_manager.js';
 
 const isRoot = process.getuid?.() === 0;
+
+/** Both paths reach the same file or directory (a bind mount shares device and inode). */
+async function assertSame(a: string, b: string): Promise<void> {
+  const [x, y] = [await stat(a), await stat(b)];
+  assert.deepEqual([x.dev, x.ino], [y.dev, y.ino], `${a} is not ${b}`);
+}
 let uidCounter = 0;
 
 function podWith(volumes: unknown[], containers: unknown[] = [{ name: 'app', image: 'busybox' }], labels: Record<string, string> = { app: 'web' }): Pod {
@@ -315,10 +321,13 @@ describe('VolumeManager', () => {
       ]);
       const paths = await vm.setUp(pod);
       const mounts = await vm.mountsFor(pod, pod.spec!.containers[0], paths);
-      assert.equal(mounts[0].hostPath, join(paths.get('data')!, 'logs/app'));
+      await assertSame(mounts[0].hostPath, join(paths.get('data')!, 'logs/app'));
       assert.ok((await stat(mounts[0].hostPath)).isDirectory());
       assert.equal(await readFile(mounts[1].hostPath, 'utf8'), 'x');
       assert.equal((await lstat(mounts[1].hostPath)).isSymbolicLink(), false, 'the resolved file, not a link a container could swap');
+      // Mounting again (a container restart) gives the same result, not a second mount.
+      const again = await vm.mountsFor(pod, pod.spec!.containers[0], paths);
+      assert.deepEqual(again, mounts);
       assert.equal(mounts[1].readOnly, true);
       await vm.tearDown(pod.metadata!.uid!);
     });
@@ -328,7 +337,7 @@ describe('VolumeManager', () => {
       const pod = mountPod([{ name: 'data', mountPath: '/out', subPathExpr: '$(POD)/out' }], [{ name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
       const paths = await vm.setUp(pod);
       const [m] = await vm.mountsFor(pod, pod.spec!.containers[0], paths);
-      assert.equal(m.hostPath, join(paths.get('data')!, 'web-1/out'));
+      await assertSame(m.hostPath, join(paths.get('data')!, 'web-1/out'));
       await vm.tearDown(pod.metadata!.uid!);
     });
 
@@ -366,8 +375,27 @@ describe('VolumeManager', () => {
       await mkdir(join(paths.get('data')!, 'real'));
       await symlink('real', join(paths.get('data')!, 'link'));
       const [m] = await vm.mountsFor(pod, pod.spec!.containers[0], paths);
-      assert.equal(m.hostPath, join(paths.get('data')!, 'real'));
+      await assertSame(m.hostPath, join(paths.get('data')!, 'real'));
       await vm.tearDown(pod.metadata!.uid!);
+    });
+
+    it('pins a checked subPath, so a symlink swapped in afterwards does not redirect the mount', { skip: !isRoot && 'needs root to mount' }, async () => {
+      await upsert(configMap('sub', {}));
+      const outside = join(root, 'outside-pin');
+      await mkdir(outside, { recursive: true });
+      await writeFile(join(outside, 'host-secret'), 'host');
+      const pod = mountPod([{ name: 'data', mountPath: '/y', subPath: 'logs/app' }]);
+      const paths = await vm.setUp(pod);
+      const [m] = await vm.mountsFor(pod, pod.spec!.containers[0], paths);
+      assert.notEqual(m.hostPath, join(paths.get('data')!, 'logs/app'));
+      // A container that shares the volume swaps the checked directory for a link to the host.
+      await rename(join(paths.get('data')!, 'logs/app'), join(paths.get('data')!, 'logs/moved'));
+      await symlink(outside, join(paths.get('data')!, 'logs/app'));
+      assert.deepEqual(await readdir(m.hostPath), [], 'the mount still shows the directory that was checked');
+      await assertSame(m.hostPath, join(paths.get('data')!, 'logs/moved'));
+      await vm.tearDown(pod.metadata!.uid!);
+      assert.deepEqual(await mountsUnder(root), []);
+      assert.deepEqual(await readdir(outside), ['host-secret'], 'tearDown left the host alone');
     });
 
     it('refuses a mount of a volume the pod does not have', async () => {

@@ -2,6 +2,8 @@
 //   emptyDir     a directory shared by the pod's containers (0777, as the kubelet makes it); medium
 //                Memory is a tmpfs (size from sizeLimit) when this process may mount
 //   hostPath     the node's own path, after the type check
+// A subPath mount is checked not to leave its volume and, when this process may mount, pinned by a
+// bind mount under <podsDir>/<uid>/volume-subpaths/<volume>/<container>/<index>.
 //   configMap, secret, downwardAPI
 //                files written atomically (atomic_writer.ts), rewritten by refresh() when the objects
 //                change; a secret volume is a tmpfs so its files never reach the disk, or, when this
@@ -21,8 +23,8 @@ import { envLookup, expandVars } from '../expansion.js';
 import { getConfigMap, getSecret, type ObjectGetter } from '../object_getters.js';
 import { invalidPayloadPath, writeAtomically, type Payload } from './atomic_writer.js';
 import { checkHostPath } from './host_path.js';
-import { mountTmpfs, mountsUnder, unmount } from './mounts.js';
-import { resolveSubPath, SubPathError } from './subpath.js';
+import { bindMount, mountTmpfs, mountsUnder, unmount } from './mounts.js';
+import { pinSubPath, resolveSubPath, SubPathError } from './subpath.js';
 
 export interface VolumeManagerOptions {
   /** Root of the per-pod directories, e.g. /var/lib/navarch/pods. */
@@ -147,6 +149,12 @@ export class VolumeManager {
       if (subPath) {
         try {
           source = await resolveSubPath(hostPath, subPath);
+          if (this.canMount) {
+            // Pinned by a bind mount, so what the container gets is what was checked.
+            const pinned = join(this.podDir(podUidOf(pod)), 'volume-subpaths', vm.name, container.name ?? '', String(i));
+            await pinSubPath(hostPath, source, pinned, bindMount);
+            source = pinned;
+          }
         } catch (err) {
           if (err instanceof SubPathError) throw new ContainerConfigError(subField, err.message);
           throw err;
