@@ -93,6 +93,8 @@ interface PodRecord {
   net?: PodNetworkStatus;
   waiting: Map<string, { reason: string; message?: string }>;
   podWaitingMessage?: string;
+  /** The last failure to set up the network, shown until a retry succeeds. */
+  sandboxError?: string;
   imageIDs: Map<string, string>;
   startFailedAtMs: Map<string, number>;
   terminating?: Terminating;
@@ -396,6 +398,7 @@ export class PodWorkers implements NodePodHandler {
       const key = `${rec.uid}/#${what}`;
       this.crashBackoff.next(key, now, now);
       rec.podWaitingMessage = `${what === 'sandbox' ? 'Failed to create pod sandbox' : 'Unable to attach or mount volumes'}: ${(err as Error).message}`;
+      if (what === 'sandbox') rec.sandboxError = rec.podWaitingMessage;
       this.o.onWarning?.(`Pod ${podKey(pod)}: ${rec.podWaitingMessage}`);
       wake(now + this.crashBackoff.get(key));
       return undefined;
@@ -404,13 +407,14 @@ export class PodWorkers implements NodePodHandler {
       const key = `${rec.uid}/#sandbox`;
       const until = this.crashBackoff.backoffSinceUpdateUntil(key, this.o.clock.nowMs());
       if (until !== undefined) {
-        rec.podWaitingMessage ??= 'Waiting to retry creating the pod sandbox';
+        rec.podWaitingMessage = rec.sandboxError;
         wake(until);
         return undefined;
       }
       try {
         rec.net = (await this.o.network.status(rec.uid)) ?? (await this.o.network.setUp(this.networkRequest(pod)));
         this.crashBackoff.reset(key);
+        rec.sandboxError = undefined;
       } catch (err) {
         return retry('sandbox', err);
       }
