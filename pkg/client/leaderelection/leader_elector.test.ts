@@ -136,6 +136,50 @@ describe('LeaderElector', () => {
     await b.elector.stop();
   });
 
+  it("takes a dead holder's lease a lease duration after it saw the last renewal, not at its next retry tick", async () => {
+    const { client, lease } = await cluster();
+    const a = candidate(client, 'm1');
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    const b = candidate(client, 'm2');
+    b.elector.start();
+    await eventually('m2 saw m1', () => b.events.includes('leader m1'));
+    await b.clock.advance(600);
+    // m1 renews once more (its clock moves on) and then dies (its clock never moves again).
+    await a.clock.advance(1000);
+    const last = await lease();
+    assert.equal(last.spec?.renewTime, '1970-01-01T00:00:01.000000Z');
+    // m2 reads the lease every 250 ms: it sees that renewal at 750 ms by its clock, so it expires at 3750 ms.
+    await b.clock.advance(3749 - 600);
+    assert.equal(b.elector.isLeader(), false, 'not before a whole lease duration after the renewal was seen');
+    await b.clock.advance(1);
+    assert.equal(b.elector.isLeader(), true, 'at the moment it expired, not at the retry tick at 4000 ms');
+    assert.equal((await lease()).spec?.holderIdentity, 'm2');
+    assert.equal(b.leading[0].takeover.previousHolder, 'm1');
+    assert.equal(b.leading[0].takeover.afterExpiryMs, 0);
+    await b.elector.stop();
+    await a.elector.stop();
+  });
+
+  it('a candidate that cannot reach the API retries at the retry period, not at the observe period', async () => {
+    const { client } = await cluster();
+    let calls = 0;
+    const down: LeaseClient = {
+      get: () => (calls++, Promise.reject(new ApiError('Unavailable', 'Cannot reach master'))),
+      create: (o) => client.create(o),
+      update: (o) => client.update(o),
+    };
+    const a = candidate(down, 'm1');
+    a.elector.start();
+    await a.clock.advance(0);
+    assert.equal(calls, 1);
+    await a.clock.advance(999);
+    assert.equal(calls, 1);
+    await a.clock.advance(1);
+    assert.equal(calls, 2);
+    await a.elector.stop();
+  });
+
   it('releases the lease on stop, so the next candidate takes over at its next retry instead of after expiry', async () => {
     const { client, lease } = await cluster();
     const clock = new FakeClock(0);
@@ -216,5 +260,7 @@ describe('LeaderElector', () => {
     assert.throws(() => new LeaderElector({ ...base, renewDeadlineMs: 1000 }), /renewDeadlineMs \(1000\) must be greater than retryPeriodMs \(1000\)/);
     assert.throws(() => new LeaderElector({ ...base, retryPeriodMs: -1 }), /retryPeriodMs -1: expected a number of ms > 0/);
     assert.throws(() => new LeaderElector({ ...base, identity: '' }), /identity: expected a non-empty string/);
+    assert.throws(() => new LeaderElector({ ...base, observePeriodMs: 1500 }), /observePeriodMs \(1500\) must not be greater than retryPeriodMs \(1000\)/);
+    assert.throws(() => new LeaderElector({ ...base, observePeriodMs: 0 }), /observePeriodMs 0: expected a number of ms > 0/);
   });
 });

@@ -1,7 +1,11 @@
 // Leader election over a Lease object, as client-go's tools/leaderelection does it, on an injected
 // Clock. A candidate takes the lease when it has seen the same record for a whole lease duration
 // (measured on its own clock from when it saw the record change, never by comparing its clock with
-// the holder's), or at once when it is released. The leader renews every retryPeriod and gives up
+// the holder's), or at once when it is released. Unlike client-go, a candidate reads the lease more
+// often than it retries (observePeriodMs), so it sees the last renewal of a holder that died soon
+// after it was made, and it tries again at the very moment the lease expires rather than at its next
+// tick: a dead holder's lease is taken about a lease duration after its last renewal, not up to two
+// retry periods later. The leader renews every retryPeriod and gives up
 // leadership if it cannot renew within renewDeadline. Each acquisition adds one to leaseTransitions,
 // so (holder, transitions) is a fencing token that the API server checks on the leader's writes: a
 // leader that wakes from a pause after another took over cannot write, even before it notices.
@@ -29,6 +33,17 @@ export interface LeadingContext {
   token: FencingToken;
   /** Aborts when leadership is lost or the elector stops. */
   signal: AbortSignal;
+  /** How this leadership began, for logs: whom it took the lease from, and how late after its expiry. */
+  takeover: Takeover;
+}
+
+export interface Takeover {
+  /** The holder before ("" if the lease was released or did not exist). */
+  previousHolder: string;
+  /** From the lease's expiry (by this candidate's clock) to the acquiring write's answer; 0 if it was free. */
+  afterExpiryMs: number;
+  /** The acquiring write's duration (get and update). */
+  writeMs: number;
 }
 
 export interface LeaderCallbacks {
@@ -53,6 +68,12 @@ export interface LeaderElectorOptions {
   renewDeadlineMs?: number;
   /** Time between attempts to acquire or renew. @default 1000 (client-go: 2000) */
   retryPeriodMs?: number;
+  /**
+   * Time between a candidate's reads of a lease another holds. Expiry counts from when it first
+   * saw the holder's last renewal, so the sooner it sees it the sooner a dead holder is replaced.
+   * @default retryPeriodMs / 4
+   */
+  observePeriodMs?: number;
   callbacks: LeaderCallbacks;
   /** Where leader_election_master_status{name} goes. */
   registry?: Registry;
@@ -65,7 +86,7 @@ export interface LeaderElectorOptions {
 const LEASES = 'leases';
 
 export class LeaderElector {
-  private readonly o: Required<Pick<LeaderElectorOptions, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'>> & LeaderElectorOptions;
+  private readonly o: Required<Pick<LeaderElectorOptions, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs' | 'observePeriodMs'>> & LeaderElectorOptions;
   private stopped = false;
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -77,14 +98,20 @@ export class LeaderElector {
   private reportedLeader = '';
   private leading: { token: FencingToken; abort: AbortController } | undefined;
   private readonly status: ((leading: boolean) => void) | undefined;
+  /** When the lease last seen held by another expires by our clock (undefined: not held by another). */
+  private heldUntilMs: number | undefined;
+  /** How the last successful acquisition went (read by becomeLeader). */
+  private lastTakeover: Takeover = { previousHolder: '', afterExpiryMs: 0, writeMs: 0 };
 
   constructor(options: LeaderElectorOptions) {
-    const o = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 1000, ...options };
-    for (const k of ['leaseDurationMs', 'renewDeadlineMs', 'retryPeriodMs'] as const) {
+    const retryPeriodMs = options.retryPeriodMs ?? 1000;
+    const o = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs, observePeriodMs: retryPeriodMs / 4, ...options };
+    for (const k of ['leaseDurationMs', 'renewDeadlineMs', 'retryPeriodMs', 'observePeriodMs'] as const) {
       if (!(Number.isFinite(o[k]) && o[k] > 0)) throw new RangeError(`Invalid leader election ${k} ${o[k]}: expected a number of ms > 0`);
     }
     if (o.leaseDurationMs <= o.renewDeadlineMs) throw new RangeError(`Invalid leader election timing: leaseDurationMs (${o.leaseDurationMs}) must be greater than renewDeadlineMs (${o.renewDeadlineMs})`);
     if (o.renewDeadlineMs <= o.retryPeriodMs) throw new RangeError(`Invalid leader election timing: renewDeadlineMs (${o.renewDeadlineMs}) must be greater than retryPeriodMs (${o.retryPeriodMs})`);
+    if (o.observePeriodMs > o.retryPeriodMs) throw new RangeError(`Invalid leader election timing: observePeriodMs (${o.observePeriodMs}) must not be greater than retryPeriodMs (${o.retryPeriodMs})`);
     for (const k of ['leaseNamespace', 'leaseName', 'identity'] as const) {
       if (typeof o[k] !== 'string' || o[k] === '') throw new RangeError(`Invalid leader election ${k}: expected a non-empty string`);
     }
@@ -133,7 +160,7 @@ export class LeaderElector {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       if (!(await this.untilStopped(this.tryAcquireOrRenew()))) {
-        await this.sleep(this.o.retryPeriodMs);
+        await this.sleep(this.candidateWaitMs());
         continue;
       }
       this.becomeLeader();
@@ -164,14 +191,25 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * A candidate's wait before its next attempt: a lease another holds is read again every
+   * observePeriodMs and tried at the moment it expires; after a failed call (no answer, conflict),
+   * the retry period, so an unreachable API is not called more often than client-go would.
+   */
+  private candidateWaitMs(): number {
+    if (this.heldUntilMs === undefined) return this.o.retryPeriodMs;
+    return Math.max(0, Math.min(this.o.observePeriodMs, this.heldUntilMs - this.o.clock.nowMs()));
+  }
+
   private becomeLeader(): void {
     const record = this.observed!.record;
     const token: FencingToken = { leaseNamespace: this.o.leaseNamespace, leaseName: this.o.leaseName, holderIdentity: this.o.identity, leaseTransitions: record.leaseTransitions };
     const abort = new AbortController();
     this.leading = { token, abort };
     this.status?.(true);
+    const takeover = this.lastTakeover;
     void Promise.resolve()
-      .then(() => this.o.callbacks.onStartedLeading({ token, signal: abort.signal }))
+      .then(() => this.o.callbacks.onStartedLeading({ token, signal: abort.signal, takeover }))
       .catch((err: unknown) => this.o.onError?.(err));
   }
 
@@ -194,6 +232,7 @@ export class LeaderElector {
     const nowMs = clock.nowMs();
     const now = formatMicroTime(nowMs);
     const durationS = Math.ceil(this.o.leaseDurationMs / 1000);
+    this.heldUntilMs = undefined;
     try {
       let lease: Lease;
       try {
@@ -203,13 +242,17 @@ export class LeaderElector {
         const mine: LeaderElectionRecord = { holderIdentity: identity, leaseDurationSeconds: durationS, acquireTime: now, renewTime: now, leaseTransitions: 0 };
         const created = await client.create(leaseWith(ns, name, mine));
         this.observe(created, clock.nowMs());
+        this.lastTakeover = { previousHolder: '', afterExpiryMs: 0, writeMs: clock.nowMs() - nowMs };
         return true;
       }
       const old = recordOf(lease);
       if (!this.observed || !sameRecord(this.observed.record, old)) this.observe(lease, clock.nowMs());
       const held = old.holderIdentity !== '' && old.holderIdentity !== identity;
       const expiresMs = this.observed!.atMs + (old.leaseDurationSeconds || durationS) * 1000;
-      if (held && expiresMs > clock.nowMs()) return false;
+      if (held && expiresMs > clock.nowMs()) {
+        this.heldUntilMs = expiresMs;
+        return false;
+      }
       // Renewing keeps the acquisition; taking it (even back, after losing it) is a new transition.
       const renewing = this.leading !== undefined && old.holderIdentity === identity && old.leaseTransitions === this.leading.token.leaseTransitions;
       const next: LeaderElectionRecord = renewing
@@ -217,6 +260,7 @@ export class LeaderElector {
         : { holderIdentity: identity, leaseDurationSeconds: durationS, acquireTime: now, renewTime: now, leaseTransitions: old.leaseTransitions + 1 };
       const updated = await client.update(leaseWith(ns, name, next, lease));
       this.observe(updated, clock.nowMs());
+      if (!renewing) this.lastTakeover = { previousHolder: old.holderIdentity, afterExpiryMs: held ? clock.nowMs() - expiresMs : 0, writeMs: clock.nowMs() - nowMs };
       return true;
     } catch (err) {
       this.o.onError?.(err);

@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import type { Clock, TimerHandle } from '../../../raft/node/ports.js';
 import type { Random } from '../../../raft/core/random.js';
 import type { FencingToken, NavarchClient } from '../../client/mod.js';
+import type { Takeover } from '../../client/leaderelection/mod.js';
 import { InformerFactory } from '../../client/informer/mod.js';
 import { TermInformers } from './term_informers.js';
 
@@ -45,7 +46,7 @@ export interface Part {
 export type TermStarter = (ctx: TermContext, parts: Part[]) => Promise<void>;
 
 export interface LeaderCallbacks {
-  onStartedLeading(leadership: { token: FencingToken; signal: AbortSignal }): void;
+  onStartedLeading(leadership: { token: FencingToken; signal: AbortSignal; takeover?: Takeover }): void;
   onStoppedLeading(): void;
   onNewLeader(identity: string): void;
 }
@@ -129,8 +130,9 @@ export class LeaderElectedRunner {
 
   private campaign(): void {
     this.elector = this.o.elector({
-      onStartedLeading: ({ token, signal }) => {
+      onStartedLeading: ({ token, signal, takeover }) => {
         this.leading = true;
+        this.o.logger.info(`${this.o.name}: acquired the lease (transition ${token.leaseTransitions}) ${describeTakeover(takeover)}`);
         let markStopping!: () => void;
         const prev = this.termStopping;
         this.termStopping = new Promise<void>((r) => (markStopping = r));
@@ -228,4 +230,11 @@ export class LeaderElectedRunner {
       this.o.logger.info(`${this.o.name}: term ended (${(term.signal.reason as Error)?.message ?? 'stopped'}); its parts stopped`);
     }
   }
+}
+
+/** For the log line of an acquisition: where the time between the old holder's death and now went. */
+function describeTakeover(t: Takeover | undefined): string {
+  if (!t) return '';
+  if (t.previousHolder === '') return `(it was free; the write took ${t.writeMs} ms)`;
+  return `from ${t.previousHolder}, ${t.afterExpiryMs} ms after it expired by this clock (the write took ${t.writeMs} ms)`;
 }
