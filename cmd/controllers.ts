@@ -8,11 +8,11 @@ import { pino } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { NavarchClient } from '../pkg/client/mod.js';
 import { ControlPlane, newIdentity } from '../pkg/controllers/manager/control_plane.js';
-import { parseElectionFlags, parseNodeLifecycleFlags, type ElectionFlags, type NodeLifecycleFlags } from '../pkg/controllers/manager/flags.js';
+import { parseElectionFlags, parseNodeIpamFlags, parseNodeLifecycleFlags, type ElectionFlags, type NodeIpamFlags, type NodeLifecycleFlags } from '../pkg/controllers/manager/flags.js';
 import { serveMetrics } from '../pkg/controllers/manager/metrics_server.js';
 import { parseServerList, resolveFromProcess } from './navctl/config.js';
 
-export interface ComponentFlags extends ElectionFlags, NodeLifecycleFlags {
+export interface ComponentFlags extends ElectionFlags, NodeLifecycleFlags, NodeIpamFlags {
   server?: string;
   name?: string;
   metricsPort?: string;
@@ -29,7 +29,7 @@ export function endpointsFrom(server: string | undefined): string[] {
 /** Runs the scheduler or the controller manager until SIGTERM/SIGINT, then releases its Lease. */
 export async function runComponent(which: 'scheduler' | 'controllers', flags: ComponentFlags): Promise<void> {
   const election = parseElectionFlags(flags);
-  const lifecycle = parseNodeLifecycleFlags(flags);
+  const lifecycle = { ...parseNodeLifecycleFlags(flags), ...parseNodeIpamFlags(flags) };
   let metricsPort: number | undefined;
   if (flags.metricsPort !== undefined) {
     metricsPort = /^\d+$/.test(flags.metricsPort) ? Number(flags.metricsPort) : NaN;

@@ -5,7 +5,7 @@
 // YAML file (--config) whose keys are the flags' camelCase names; flags win.
 
 import { pino } from 'pino';
-import { parseElectionFlags, parseNodeLifecycleFlags } from '../pkg/controllers/manager/flags.js';
+import { parseElectionFlags, parseNodeIpamFlags, parseNodeLifecycleFlags } from '../pkg/controllers/manager/flags.js';
 import { enabled, resolveMasterFlags, type MasterFlags } from '../pkg/master/config.js';
 import { startMasterControlPlane } from '../pkg/master/control_plane.js';
 import { MasterMetrics } from '../pkg/master/metrics.js';
@@ -45,7 +45,7 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     throw new Error('--peer-clients is required with more than one member: every member\'s client address as id=host:port, so followers can forward writes to the leader');
   }
   const election = parseElectionFlags(flags);
-  const lifecycle = parseNodeLifecycleFlags(flags);
+  const lifecycle = { ...parseNodeLifecycleFlags(flags), ...parseNodeIpamFlags(flags) };
   const runScheduler = enabled('scheduler', flags.scheduler);
   const runControllers = enabled('controllers', flags.controllers);
   const log = pino({ name: 'master' }).child({ member: id });

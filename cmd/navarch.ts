@@ -42,6 +42,8 @@ program
   .option('--retry-period-ms <ms>', 'how often leases are renewed or tried (default 1000)')
   .option('--node-monitor-grace-period-ms <ms>', 'a node whose Lease stops this long is Unknown and tainted (default 10000)')
   .option('--default-toleration-seconds <s>', 'pods on an unreachable or not-ready node are evicted after this (default 20)')
+  .option('--cluster-cidr <cidr>', 'node podCIDRs are cut from this range (default 198.18.0.0/16)')
+  .option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR (default 24)')
   .option('--cold-standby', 'standby scheduler and controllers keep no informers (less CPU and memory; a new leader lists everything first)')
   .action((flags, cmd: Command) => {
     // Defaults of --no-x flags must not hide the config file's value.
@@ -65,6 +67,8 @@ componentCommand('scheduler', 'run the scheduler against remote masters, active 
 componentCommand('controllers', 'run the controller manager (ReplicaSet, Deployment, garbage collector, namespace, node lifecycle) against remote masters, active while it holds the kube-system/kube-controller-manager Lease')
   .option('--node-monitor-grace-period-ms <ms>', 'a node whose Lease stops this long is Unknown and tainted (default 10000)')
   .option('--default-toleration-seconds <s>', 'pods on an unreachable or not-ready node are evicted after this (default 20)')
+  .option('--cluster-cidr <cidr>', 'node podCIDRs are cut from this range (default 198.18.0.0/16)')
+  .option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR (default 24)')
   .action((flags) => runControllers(flags));
 
 program

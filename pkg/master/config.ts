@@ -26,6 +26,8 @@ export interface MasterFlags {
   retryPeriodMs?: string;
   nodeMonitorGracePeriodMs?: string;
   defaultTolerationSeconds?: string;
+  clusterCidr?: string;
+  nodeCidrMaskSize?: string;
   /** true: standby components keep no informers; a new leader lists everything when it takes over. */
   coldStandby?: string | boolean;
 }
@@ -48,6 +50,8 @@ const KEYS: Array<keyof MasterFlags> = [
   'retryPeriodMs',
   'nodeMonitorGracePeriodMs',
   'defaultTolerationSeconds',
+  'clusterCidr',
+  'nodeCidrMaskSize',
   'coldStandby',
 ];
 

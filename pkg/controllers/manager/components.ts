@@ -1,5 +1,6 @@
 // What each leader-elected component runs during a term: the scheduler, and the controller
-// manager's controllers (ReplicaSet, Deployment, garbage collector, namespace, node lifecycle).
+// manager's controllers (ReplicaSet, Deployment, garbage collector, namespace, node lifecycle,
+// node IPAM).
 // Every writer gets the term's fenced client; events go through one recorder per source component,
 // as Kubernetes names them ("default-scheduler", "deployment-controller", ...).
 
@@ -9,6 +10,7 @@ import { clientBinder, Scheduler, type SchedulerOptions } from '../../scheduler/
 import { DeploymentController } from '../deployment/mod.js';
 import { GarbageCollector } from '../garbagecollector/index.js';
 import { NamespaceController } from '../namespace/index.js';
+import { NodeIpamController } from '../nodeipam/mod.js';
 import { NodeLifecycleController } from '../nodelifecycle/mod.js';
 import { ReplicaSetController } from '../replicaset/index.js';
 import type { Part, TermContext, TermStarter } from './leader_run.js';
@@ -53,6 +55,10 @@ export interface ControllerManagerOptions {
   nodeMonitorGracePeriodMs?: number;
   /** Pods without a toleration for the unreachable/not-ready taints are evicted after this. @default 20 */
   defaultTolerationSeconds?: number;
+  /** Node podCIDRs are cut from this range. @default "198.18.0.0/16" */
+  clusterCIDR?: string;
+  /** Prefix length of each node's podCIDR. @default 24 */
+  nodeCIDRMaskSize?: number;
   /** Workers per controller. @default 2 (the controllers' own default) */
   workers?: number;
 }
@@ -88,6 +94,7 @@ export function controllerManagerStarter(o: ControllerManagerOptions): TermStart
           defaultTolerationSeconds: o.defaultTolerationSeconds,
         }),
       ),
+      named('nodeipam', new NodeIpamController({ ...base, factory: f, recorder: events('node-ipam-controller'), clusterCIDR: o.clusterCIDR, nodeCIDRMaskSize: o.nodeCIDRMaskSize })),
     );
     // All controllers stop at once, then their recorders.
     parts.push({ name: controllers.map((c) => c.name).join(', '), stop: async () => void (await Promise.all(controllers.map((c) => c.stop()))) }, ...recorders);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseElectionFlags, parseNodeLifecycleFlags } from './flags.js';
+import { parseElectionFlags, parseNodeIpamFlags, parseNodeLifecycleFlags } from './flags.js';
 
 test('election timings default to a 3 s lease renewed every second', () => {
   assert.deepEqual(parseElectionFlags({}), { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 1000 });
@@ -21,4 +21,12 @@ test('node lifecycle settings are integers, absent when not given', () => {
   assert.deepEqual(parseNodeLifecycleFlags({}), { nodeMonitorGracePeriodMs: undefined, defaultTolerationSeconds: undefined });
   assert.deepEqual(parseNodeLifecycleFlags({ nodeMonitorGracePeriodMs: '4000', defaultTolerationSeconds: '0' }), { nodeMonitorGracePeriodMs: 4000, defaultTolerationSeconds: 0 });
   assert.throws(() => parseNodeLifecycleFlags({ defaultTolerationSeconds: '-1' }), { message: '--default-toleration-seconds: expected an integer >= 0, got "-1"' });
+});
+
+test('node IPAM settings are checked together and named by flag', () => {
+  assert.deepEqual(parseNodeIpamFlags({}), { clusterCIDR: undefined, nodeCIDRMaskSize: undefined });
+  assert.deepEqual(parseNodeIpamFlags({ clusterCidr: '198.18.0.0/15', nodeCidrMaskSize: '25' }), { clusterCIDR: '198.18.0.0/15', nodeCIDRMaskSize: 25 });
+  assert.throws(() => parseNodeIpamFlags({ clusterCidr: '198.18.0.1/16' }), { message: '--cluster-cidr: "198.18.0.1/16" has host bits set; the range is "198.18.0.0/16"' });
+  assert.throws(() => parseNodeIpamFlags({ clusterCidr: '198.18.0.0/24', nodeCidrMaskSize: '16' }), /^Error: --node-cidr-mask-size: expected an integer from 24/);
+  assert.throws(() => parseNodeIpamFlags({ nodeCidrMaskSize: 'wide' }), { message: '--node-cidr-mask-size: expected an integer >= 1, got "wide"' });
 });

@@ -1,7 +1,9 @@
 // Settings shared by `navarch master`, `navarch scheduler` and `navarch controllers`: the leader
-// election's timings and the node lifecycle's, checked with the flag's name in the message.
+// election's timings, the node lifecycle's and the node IPAM's, checked with the flag's name in the
+// message.
 
 import type { ControllerManagerOptions } from './components.js';
+import { CidrSet, DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE } from '../nodeipam/mod.js';
 import type { ElectionTimings } from './elector.js';
 
 export interface ElectionFlags {
@@ -13,6 +15,11 @@ export interface ElectionFlags {
 export interface NodeLifecycleFlags {
   nodeMonitorGracePeriodMs?: string;
   defaultTolerationSeconds?: string;
+}
+
+export interface NodeIpamFlags {
+  clusterCidr?: string;
+  nodeCidrMaskSize?: string;
 }
 
 function intFlag(flag: string, v: string | undefined, min: number): number | undefined {
@@ -42,4 +49,17 @@ export function parseNodeLifecycleFlags(f: NodeLifecycleFlags): Pick<ControllerM
     nodeMonitorGracePeriodMs: intFlag('--node-monitor-grace-period-ms', f.nodeMonitorGracePeriodMs, 100),
     defaultTolerationSeconds: intFlag('--default-toleration-seconds', f.defaultTolerationSeconds, 0),
   };
+}
+
+/** The cluster CIDR and node mask as given (checked together when the controller starts, too). */
+export function parseNodeIpamFlags(f: NodeIpamFlags): Pick<ControllerManagerOptions, 'clusterCIDR' | 'nodeCIDRMaskSize'> {
+  const nodeCIDRMaskSize = intFlag('--node-cidr-mask-size', f.nodeCidrMaskSize, 1);
+  if (f.clusterCidr === undefined && nodeCIDRMaskSize === undefined) return { clusterCIDR: undefined, nodeCIDRMaskSize: undefined };
+  const clusterCIDR = f.clusterCidr;
+  try {
+    new CidrSet(clusterCIDR ?? DEFAULT_CLUSTER_CIDR, nodeCIDRMaskSize ?? DEFAULT_NODE_CIDR_MASK_SIZE);
+  } catch (e) {
+    throw new Error((e as Error).message.replace(/^clusterCIDR/, '--cluster-cidr').replace(/^nodeCIDRMaskSize/, '--node-cidr-mask-size'));
+  }
+  return { clusterCIDR, nodeCIDRMaskSize };
 }
