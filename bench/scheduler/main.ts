@@ -8,9 +8,10 @@
 import { NavarchClient } from '../../pkg/client/mod.js';
 import { sleep, until } from '../store/stats.js';
 import { BenchCluster } from './cluster.js';
+import { failover } from './failover.js';
 import { parseConfig, USAGE, type BenchConfig } from './config.js';
-import { BindingWatch, createPods, runCase, summarizeCase, type CaseResult, type PodKind } from './load.js';
-import { formatReport, type FailoverResult, type FillResult, type Results } from './report.js';
+import { runCase, type CaseResult, type PodKind } from './load.js';
+import { formatReport, type FillResult, type Results } from './report.js';
 import { diff, quantileMs, scrape } from './scheduler_metrics.js';
 
 const log = (line: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -67,70 +68,6 @@ async function fill(cluster: BenchCluster, clients: NavarchClient[], cfg: BenchC
   return { totalPods: await totalPods(cluster.client), rssMiB, rssAfterListMiB: cluster.rssMiB(), lists };
 }
 
-/** Pods bound between the restart of one killed master and the next kill. */
-const KILL_SPACING_PODS = 200;
-
-/**
- * The pause in bindings a kill caused: from the last binding seen before the kill to the first one
- * after another scheduler took the lease (bindings seen in between are the dead one's, committed
- * before the kill and delivered late).
- */
-function gapAround(times: readonly number[], killAtMs: number, tookOverAtMs: number): { gapMs: number; killToBindMs: number } {
-  let lastBefore = -Infinity;
-  let firstAfter = Infinity;
-  for (const t of times) {
-    if (t <= killAtMs) lastBefore = Math.max(lastBefore, t);
-    if (t > tookOverAtMs) firstAfter = Math.min(firstAfter, t);
-  }
-  return { gapMs: firstAfter - lastBefore, killToBindMs: firstAfter - killAtMs };
-}
-
-async function failover(cluster: BenchCluster, clients: NavarchClient[], cfg: BenchConfig): Promise<FailoverResult> {
-  const namespace = 'bench-failover';
-  await cluster.ensureNamespace(namespace);
-  const watch = await BindingWatch.open(cluster.client, namespace);
-  const kills: FailoverResult['kills'] = [];
-  try {
-    log(`failover: ${cfg.failoverPods} pods at ${cfg.failoverRate}/s, ${cfg.kills} kills of the scheduler's lease holder`);
-    const creating = createPods({ clients, kind: 'basic', namespace, prefix: 'f', pods: cfg.failoverPods, inflight: 256, ratePerSecond: cfg.failoverRate, log });
-    // Each kill once bindings flow again after the previous restart, while pods remain to bind.
-    for (let k = 1; k <= cfg.kills; k++) {
-      const from = watch.bound;
-      await until(`bindings to flow before kill ${k}`, () => watch.bound >= Math.min(from + KILL_SPACING_PODS, cfg.failoverPods), 600_000, 20);
-      if (watch.bound >= cfg.failoverPods - KILL_SPACING_PODS) {
-        log(`failover: the pods ran out before kill ${k}; raise --failover-pods or lower --failover-rate`);
-        break;
-      }
-      const holder = await cluster.schedulerHolder();
-      if (!holder) throw new Error('no scheduler lease holder');
-      const killAtMs = performance.now();
-      await cluster.masters.kill(holder.id, 'SIGKILL');
-      // Bindings the dead scheduler had in flight may still land; resumed means the new holder's.
-      let next: { identity: string } | undefined;
-      await until(`another scheduler to take over after kill ${k}`, async () => {
-        const h = await cluster.schedulerHolder().catch(() => undefined);
-        if (h && h.identity !== holder.identity) next = h;
-        return next !== undefined;
-      }, 120_000, 20);
-      const tookOverMs = performance.now();
-      await until(`bindings to resume after kill ${k}`, () => watch.times.some((t) => t > tookOverMs), 120_000, 10);
-      log(`failover: kill ${k} of master-${holder.id}; lease taken by ${next!.identity} after ${((tookOverMs - killAtMs) / 1000).toFixed(1)} s, bindings resumed ${((performance.now() - killAtMs) / 1000).toFixed(1)} s after the kill`);
-      kills.push({ kill: k, master: holder.id, killAtMs, newHolder: next!.identity, takeoverMs: tookOverMs - killAtMs, gapMs: NaN, killToBindMs: NaN });
-      cluster.restart(holder.id);
-      await cluster.masters.waitForLeader(180_000);
-    }
-    const created = await creating;
-    let failure: string | undefined;
-    await watch.waitFor(created.createdAtMs.size, 60_000).catch((e: Error) => (failure = e.message));
-    for (const k of kills) Object.assign(k, gapAround(watch.times, k.killAtMs, k.killAtMs + k.takeoverMs));
-    const gaps = kills.map((k) => k.gapMs).sort((a, b) => a - b);
-    const run = summarizeCase('Failover run', cfg.failoverPods, created, watch, failure);
-    return { run, kills, medianGapMs: gaps.length ? gaps[Math.floor((gaps.length - 1) / 2)] : NaN };
-  } finally {
-    watch.close();
-  }
-}
-
 async function main(): Promise<void> {
   const cfg = parseConfig(process.argv.slice(2));
   if (cfg === 'help') {
@@ -168,7 +105,7 @@ async function main(): Promise<void> {
     }
     results.rssAfterCasesMiB = cluster.rssMiB();
     if (cfg.only.has('fill')) await attempt('fill', async () => void (results.fill = await fill(cluster, clients, cfg, results)));
-    if (cfg.only.has('failover')) await attempt('failover', async () => void (results.failover = await failover(cluster, clients, cfg)));
+    if (cfg.only.has('failover')) await attempt('failover', async () => void (results.failover = await failover(cluster, clients, cfg, log)));
   } finally {
     for (const c of clients) c.close();
     await cluster.stop(cfg.keep);
