@@ -8,7 +8,7 @@
 // A reader that resolves ..data once reads one consistent version; one that opens <dir>/<name>
 // always gets a complete file. The old version's directory is removed after the swap.
 
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, chmod, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export interface FileToWrite {
@@ -71,16 +71,27 @@ function samePayload(a: Payload, b: Payload): boolean {
   return true;
 }
 
+/** The version directory and those below it: group fsGroup, setgid, readable and searchable by the group. */
+async function groupDirs(dir: string, gid: number): Promise<void> {
+  await chown(dir, -1, gid);
+  await chmod(dir, 0o2755);
+  for (const entry of await readdir(dir, { withFileTypes: true })) if (entry.isDirectory()) await groupDirs(join(dir, entry.name), gid);
+}
+
 const topLevel = (payload: Payload): Set<string> => new Set([...payload.keys()].map((p) => p.split('/')[0]));
 
 /**
  * Makes `dir` hold exactly `payload`. Returns false when it already did (nothing is written).
  * Not safe for two concurrent calls on the same directory: the caller serialises them.
  */
-export async function writeAtomically(dir: string, payload: Payload, nowMs: number): Promise<boolean> {
+export async function writeAtomically(dir: string, payload: Payload, nowMs: number, o: { fsGroup?: number } = {}): Promise<boolean> {
   for (const path of payload.keys()) {
     const why = invalidPayloadPath(path);
     if (why) throw new RangeError(`Cannot write file ${JSON.stringify(path)}: the path ${why}`);
+  }
+  if (o.fsGroup !== undefined) {
+    // The pod's fsGroup may read every file, as the kubelet's SetVolumeOwnership makes it.
+    payload = new Map([...payload].map(([p, f]) => [p, { data: f.data, mode: f.mode | 0o440 }]));
   }
   await mkdir(dir, { recursive: true });
   const dataLink = join(dir, DATA_LINK);
@@ -108,7 +119,9 @@ export async function writeAtomically(dir: string, payload: Payload, nowMs: numb
       await mkdir(dirname(full), { recursive: true, mode: 0o755 });
       await writeFile(full, f.data, { mode: f.mode });
       await chmod(full, f.mode); // writeFile's mode is masked by the umask
+      if (o.fsGroup !== undefined) await chown(full, -1, o.fsGroup);
     }
+    if (o.fsGroup !== undefined) await groupDirs(version, o.fsGroup);
     const tmpLink = join(dir, DATA_TMP_LINK);
     await rm(tmpLink, { force: true });
     await symlink(basename(version), tmpLink);

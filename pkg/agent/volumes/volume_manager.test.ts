@@ -96,6 +96,32 @@ describe('VolumeManager', () => {
       await assert.rejects(stat(dir), { code: 'ENOENT' });
     });
 
+    it('reports a disk emptyDir that outgrew its sizeLimit', async () => {
+      const pod = podWith([{ name: 'small', emptyDir: { sizeLimit: '64Ki' } }, { name: 'free', emptyDir: {} }]);
+      const paths = await vm.setUp(pod);
+      await writeFile(join(paths.get('small')!, 'a'), Buffer.alloc(16 * 1024, 1));
+      await writeFile(join(paths.get('free')!, 'big'), Buffer.alloc(512 * 1024, 1));
+      assert.deepEqual(await vm.exceededSizeLimits(pod), []);
+      await mkdir(join(paths.get('small')!, 'sub'));
+      await writeFile(join(paths.get('small')!, 'sub', 'b'), Buffer.alloc(128 * 1024, 1));
+      const [over, ...rest] = await vm.exceededSizeLimits(pod);
+      assert.deepEqual(rest, []);
+      assert.equal(over.volume, 'small');
+      assert.equal(over.limitBytes, 64 * 1024);
+      assert.ok(over.usedBytes > 64 * 1024, `used ${over.usedBytes}`);
+      await vm.tearDown(pod.metadata!.uid!);
+    });
+
+    it('belongs to the pod fsGroup, with setgid so new files do too', { skip: !isRoot && 'needs root to chown' }, async () => {
+      const pod = podWith([{ name: 'shared', emptyDir: {} }]);
+      pod.spec!.securityContext = { fsGroup: 4321, supplementalGroups: [], sysctls: [] };
+      const dir = (await vm.setUp(pod)).get('shared')!;
+      const s = await stat(dir);
+      assert.equal(s.gid, 4321);
+      assert.equal(s.mode & 0o7777, 0o2777);
+      await vm.tearDown(pod.metadata!.uid!);
+    });
+
     it('refuses an unknown medium, naming the field', async () => {
       const pod = podWith([{ name: 'x', emptyDir: { medium: 'HugePages' } }]);
       await assert.rejects(vm.setUp(pod), (err: unknown) => err instanceof VolumeError && err.volume === 'x' && err.field === 'spec.volumes[0].emptyDir.medium');
@@ -169,6 +195,19 @@ describe('VolumeManager', () => {
       assert.deepEqual((await readdir(dir)).sort(), ['..data', version, 'app.conf', 'other.txt'].sort());
       assert.equal((await stat(join(dir, 'other.txt'))).mode & 0o777, 0o640);
       assert.deepEqual(await vm.mountsFor(pod, pod.spec!.containers[0], paths), [{ hostPath: dir, containerPath: '/etc/app', readOnly: true }], 'API data volumes are read-only');
+      await vm.tearDown(pod.metadata!.uid!);
+    });
+
+    it('gives the files to the pod fsGroup, readable by it, without rewriting them on every refresh', { skip: !isRoot && 'needs root to chown' }, async () => {
+      await upsert(configMap('grouped', { a: 'A' }));
+      const pod = podWith([{ name: 'cfg', configMap: { name: 'grouped', defaultMode: 0o400 } }]);
+      pod.spec!.securityContext = { fsGroup: 4321, supplementalGroups: [], sysctls: [] };
+      const dir = (await vm.setUp(pod)).get('cfg')!;
+      const f = await stat(join(dir, 'a'));
+      assert.equal(f.gid, 4321);
+      assert.equal(f.mode & 0o777, 0o440);
+      assert.equal((await stat(join(dir, '..data'))).gid, 4321);
+      assert.deepEqual(await vm.refresh(pod), []);
       await vm.tearDown(pod.metadata!.uid!);
     });
 

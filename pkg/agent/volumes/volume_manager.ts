@@ -1,17 +1,19 @@
 // A pod's volumes on this node, under <podsDir>/<uid>/volumes/<kind>/<name>:
 //   emptyDir     a directory shared by the pod's containers (0777, as the kubelet makes it); medium
-//                Memory is a tmpfs (size from sizeLimit) when this process may mount
+//                Memory is a tmpfs (size from sizeLimit) when this process may mount; on disk,
+//                exceededSizeLimits() tells the pod worker which ones outgrew their sizeLimit
 //   hostPath     the node's own path, after the type check
-// A subPath mount is checked not to leave its volume and, when this process may mount, pinned by a
-// bind mount under <podsDir>/<uid>/volume-subpaths/<volume>/<container>/<index>.
 //   configMap, secret, downwardAPI
 //                files written atomically (atomic_writer.ts), rewritten by refresh() when the objects
 //                change; a secret volume is a tmpfs so its files never reach the disk, or, when this
-//                process may not mount, files readable by their owner only
+//                process may not mount, files readable by their owner only. With the pod's
+//                securityContext.fsGroup, files and directories belong to that group, as in Kubernetes
+// A subPath mount is checked not to leave its volume and, when this process may mount, pinned by a
+// bind mount under <podsDir>/<uid>/volume-subpaths/<volume>/<container>/<index>.
 // Calls for one pod run one after another; tearDown unmounts what is mounted under the pod's
 // directory (read from the mount table, so it works after an agent restart) before removing it.
 
-import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Container, Pod, Volume } from '../../../gen/navarch/api/v1/core.js';
 import type { Clock } from '../../../raft/node/ports.js';
@@ -22,6 +24,7 @@ import { ContainerConfigError, containerFieldPath, resolveEnv } from '../env.js'
 import { envLookup, expandVars } from '../expansion.js';
 import { getConfigMap, getSecret, type ObjectGetter } from '../object_getters.js';
 import { invalidPayloadPath, writeAtomically, type Payload } from './atomic_writer.js';
+import { diskUsageBytes } from './disk_usage.js';
 import { checkHostPath } from './host_path.js';
 import { bindMount, mountTmpfs, mountsUnder, unmount } from './mounts.js';
 import { pinSubPath, resolveSubPath, SubPathError } from './subpath.js';
@@ -166,6 +169,22 @@ export class VolumeManager {
     return mounts;
   }
 
+  /**
+   * Disk-backed emptyDirs that use more than their sizeLimit (the kubelet evicts such a pod). A
+   * Memory emptyDir is not listed: its tmpfs refuses writes past the limit by itself.
+   */
+  async exceededSizeLimits(pod: Pod): Promise<Array<{ volume: string; usedBytes: number; limitBytes: number }>> {
+    const uid = podUidOf(pod);
+    const out: Array<{ volume: string; usedBytes: number; limitBytes: number }> = [];
+    for (const v of pod.spec?.volumes ?? []) {
+      const limit = v.emptyDir?.sizeLimit === undefined ? undefined : Quantity.tryParse(v.emptyDir.sizeLimit)?.value();
+      if (!v.name || limit === undefined || limit <= 0 || (v.emptyDir?.medium === 'Memory' && this.canMount)) continue;
+      const usedBytes = await diskUsageBytes(this.volumeDir(uid, 'emptyDir', v.name), limit);
+      if (usedBytes > limit) out.push({ volume: v.name, usedBytes, limitBytes: limit });
+    }
+    return out;
+  }
+
   /** Unmounts and removes everything of the pod; refuses to remove a directory something is still mounted under. */
   tearDown(podUid: string): Promise<void> {
     return this.serial(podUid, async () => {
@@ -193,7 +212,7 @@ export class VolumeManager {
     const kind = kinds[0];
     switch (kind) {
       case 'emptyDir':
-        return this.setUpEmptyDir(uid, v, field);
+        return this.setUpEmptyDir(pod, uid, v, field);
       case 'hostPath': {
         const path = v.hostPath?.path ?? '';
         await checkHostPath(path, v.hostPath?.type ?? '');
@@ -209,7 +228,7 @@ export class VolumeManager {
     }
   }
 
-  private async setUpEmptyDir(uid: string, v: Volume, field: string): Promise<string> {
+  private async setUpEmptyDir(pod: Pod, uid: string, v: Volume, field: string): Promise<string> {
     const dir = this.volumeDir(uid, 'emptyDir', v.name!);
     const medium = v.emptyDir?.medium ?? '';
     if (medium !== '' && medium !== 'Memory') throw new VolumeError(v.name!, `${field}.emptyDir.medium`, `medium ${JSON.stringify(medium)} is not supported (use "" or "Memory")`);
@@ -224,7 +243,10 @@ export class VolumeManager {
       if (this.canMount) await mountTmpfs(dir, { mode: 0o777, sizeBytes });
       else this.o.onWarning?.(uid, `emptyDir ${JSON.stringify(v.name)} with medium Memory is on disk: this agent may not mount a tmpfs`);
     }
-    await chmod(dir, 0o777);
+    const fsGroup = pod.spec?.securityContext?.fsGroup;
+    if (fsGroup !== undefined) await chown(dir, -1, fsGroup);
+    // setgid with an fsGroup: files made in it belong to the pod's group.
+    await chmod(dir, fsGroup !== undefined ? 0o2777 : 0o777);
     return dir;
   }
 
@@ -251,7 +273,7 @@ export class VolumeManager {
       else privateFiles = true;
     }
     if (privateFiles) for (const f of payload.values()) f.mode &= 0o700;
-    return writeAtomically(dir, payload, this.o.clock.nowMs());
+    return writeAtomically(dir, payload, this.o.clock.nowMs(), { fsGroup: pod.spec?.securityContext?.fsGroup });
   }
 
   private async configMapPayload(pod: Pod, v: Volume, field: string): Promise<Payload> {
