@@ -13,6 +13,8 @@ export type PullOutcome = { ok: true; image: ImageInfo } | { ok: false; reason: 
 
 export class ImagePuller {
   readonly backoff: Backoff;
+  /** Bounded by the syncs running at once: each waits on at most one. */
+  private readonly inflight = new Map<string, Promise<ImageInfo>>();
 
   constructor(
     private readonly runtime: ContainerRuntime,
@@ -36,7 +38,15 @@ export class ImagePuller {
     const until = this.backoff.backoffSinceUpdateUntil(key, now);
     if (until !== undefined) return { ok: false, reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"`, retryAtMs: until };
     try {
-      const info = await this.runtime.pullImage(image, await credentials());
+      const creds = await credentials();
+      // Pods asking for the same image with the same credentials share one pull.
+      const flightKey = `${image}\n${JSON.stringify(creds)}`;
+      let flight = this.inflight.get(flightKey);
+      if (flight === undefined) {
+        flight = this.runtime.pullImage(image, creds).finally(() => this.inflight.delete(flightKey));
+        this.inflight.set(flightKey, flight);
+      }
+      const info = await flight;
       this.backoff.reset(key);
       return { ok: true, image: info };
     } catch (err) {

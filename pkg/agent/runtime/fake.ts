@@ -35,6 +35,7 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly listeners = new Set<(e: RuntimeEvent) => void>();
   private readonly failures = new Map<FailableOp, Array<{ match: string; error: Error }>>();
   private readonly ignoresSigterm = new Set<string>();
+  private readonly blocked = new Map<string, Promise<void>>();
   private digestSeq = 0;
 
   constructor(private readonly clock: Clock) {}
@@ -66,6 +67,17 @@ export class FakeRuntime implements ContainerRuntime {
     const list = this.failures.get(op) ?? [];
     list.push({ match, error });
     this.failures.set(op, list);
+  }
+
+  /** Pulls of refs containing `match` hang (an unreachable registry) until the returned function is called. */
+  blockPulls(match: string): () => void {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    this.blocked.set(match, gate);
+    return () => {
+      this.blocked.delete(match);
+      release();
+    };
   }
 
   /** Containers of this name (in any pod) keep running on SIGTERM, as a shell as PID 1 does. */
@@ -107,6 +119,7 @@ export class FakeRuntime implements ContainerRuntime {
   async pullImage(ref: string, credentials: readonly RegistryCredential[] = []): Promise<ImageInfo> {
     this.calls.push(`pull ${ref}`);
     this.pullCredentials.push({ ref, credentials });
+    for (const [match, gate] of this.blocked) if (ref.includes(match)) await gate;
     this.maybeFail('pull', ref);
     const info = this.registry.get(ref);
     if (info === undefined) throw new Error(`failed to resolve reference "${ref}": not found`);
