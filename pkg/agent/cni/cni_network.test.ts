@@ -136,6 +136,16 @@ describe('CniNetwork', { skip: notRoot }, () => {
     assert.deepEqual(held.sort(), [(await net.status(`${tag}-a`))!.ip, (await net.status(`${tag}-b`))!.ip].sort());
   });
 
+  it('serialises concurrent calls for one pod: two setUps give one address, a tearDown after them frees it', async () => {
+    usedUids.add(`${tag}-e`);
+    const [x, y] = await Promise.all([net.setUp(pod('e')), net.setUp(pod('e'))]);
+    assert.deepEqual(x, y);
+    await net.tearDown(`${tag}-e`);
+    const held = (await readdir(join(dir, 'data', 'ipam', 'navarch'))).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
+    assert.ok(!held.includes(x.ip), `${x.ip} released`);
+    assert.deepEqual(await net.list(), [`${tag}-a`, `${tag}-b`]);
+  });
+
   it('reads back what was set up after a restart, and lists the pods for orphan cleanup', async () => {
     const restarted = await CniNetwork.open({ dataDir: join(dir, 'data'), netnsDir: join(dir, 'netns'), podCIDR, bridgeName });
     assert.deepEqual(await restarted.status(`${tag}-a`), await net.status(`${tag}-a`));

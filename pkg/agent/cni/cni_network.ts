@@ -178,7 +178,7 @@ export class CniNetwork implements PodNetwork {
       containerId: r.containerId,
       netnsPath: r.netnsPath,
       ifName: r.ifName,
-      args: { K8S_POD_NAMESPACE: r.podNamespace, K8S_POD_NAME: r.podName, K8S_POD_UID: r.podUid },
+      args: { K8S_POD_NAMESPACE: r.podNamespace, K8S_POD_NAME: r.podName, K8S_POD_UID: r.podUid, K8S_POD_INFRA_CONTAINER_ID: r.containerId },
       timeoutMs: this.pluginTimeoutMs,
       subject: `${command === 'DEL' ? 'Cannot tear down' : command === 'CHECK' ? 'Check failed for' : 'Cannot set up'} the network of ${subject(r)}`,
     });
