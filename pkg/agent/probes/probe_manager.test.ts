@@ -49,7 +49,7 @@ function setup(o: { maxConcurrentProbes?: number } = {}) {
   const changes: string[] = [];
   const manager = new ProbeManager({
     clock,
-    onRestart: (uid, name, reason) => restarts.push(`${(clock.nowMs() - T0) / 1000}s ${uid}/${name}: ${reason}`),
+    onRestart: (uid, name, reason, r) => restarts.push(`${(clock.nowMs() - T0) / 1000}s ${uid}/${name}: ${reason}${r.terminationGracePeriodSeconds !== undefined ? ` (grace ${r.terminationGracePeriodSeconds}s)` : ''}`),
     onChange: (uid, name) => changes.push(`${uid}/${name}`),
     ...o,
   });
@@ -138,9 +138,9 @@ describe('ProbeManager', () => {
   it('restarts a container whose startup probe fails past its threshold, without ever running liveness', async () => {
     const { clock, c, restarts, start } = setup();
     c.exitCodes.startup = 1;
-    start(podWith({ startup: { periodSeconds: 1, failureThreshold: 3 }, liveness: {} }));
+    start(podWith({ startup: { periodSeconds: 1, failureThreshold: 3, terminationGracePeriodSeconds: 7 }, liveness: {} }));
     await clock.advance(10_000);
-    assert.deepEqual(restarts, ['2s u1/app: Startup probe failed: startup exit 1']);
+    assert.deepEqual(restarts, ['2s u1/app: Startup probe failed: startup exit 1 (grace 7s)']);
     assert.deepEqual(c.take(), ['0s startup', '1s startup', '2s startup']);
   });
 

@@ -23,8 +23,11 @@ export type ProbeKind = 'startup' | 'liveness' | 'readiness';
 
 export interface ProbeManagerOptions {
   clock: Clock;
-  /** Liveness or startup failed past its threshold: the container must be restarted. */
-  onRestart(podUid: string, containerName: string, reason: string): void;
+  /**
+   * Liveness or startup failed past its threshold: the container must be restarted. `o` carries the
+   * probe's own terminationGracePeriodSeconds, which then overrides the pod's.
+   */
+  onRestart(podUid: string, containerName: string, reason: string, o: { kind: ProbeKind; terminationGracePeriodSeconds?: number }): void;
   /** Readiness or started changed for this container. */
   onChange?(podUid: string, containerName: string): void;
   /** Probes running at once. @default 32 */
@@ -269,7 +272,7 @@ export class ProbeManager {
     // Liveness or startup failed past the threshold: restart, and wait for the next container.
     w.onHold = true;
     w.resultRun = 0;
-    this.o.onRestart(e.podUid, containerName, `${KIND_LABEL[w.kind]} probe failed: ${outcome.output}`);
+    this.o.onRestart(e.podUid, containerName, `${KIND_LABEL[w.kind]} probe failed: ${outcome.output}`, { kind: w.kind, terminationGracePeriodSeconds: w.probe.terminationGracePeriodSeconds });
   }
 
   private stopWorker(w: Worker): void {
