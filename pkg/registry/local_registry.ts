@@ -91,6 +91,8 @@ async function stopPid(pid: number, dataDir: string, child: ChildProcess | undef
 export async function startLocalRegistry(opts: LocalRegistryOptions): Promise<LocalRegistry> {
   const address = opts.address ?? DEFAULT_REGISTRY_ADDRESS;
   checkAddress(address);
+  // Otherwise the answer of the registry already there would pass for ours starting.
+  if (await registryAnswers(address)) throw new Error(`Cannot start a local registry at ${address}: a registry already answers there (ensureLocalRegistry reuses it)`);
   const dataDir = resolve(opts.dataDir);
   await mkdir(join(dataDir, 'storage'), { recursive: true });
   const configPath = join(dataDir, 'registry.yml');
@@ -109,23 +111,19 @@ export async function startLocalRegistry(opts: LocalRegistryOptions): Promise<Lo
   spawnError.catch(() => undefined);
   const pid = child.pid;
   const stop = () => (pid === undefined ? Promise.resolve() : stopPid(pid, dataDir, child));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => {
+      void readFile(logPath, 'utf8')
+        .catch(() => '')
+        .then((log) => reject(new Error(`docker-registry exited (${code ?? signal}): ${log.trim().split('\n').slice(-2).join(' | ')}`)));
+    }),
+  );
+  exited.catch(() => undefined);
+  let settled = false; // ends the polling once the race is decided either way
   try {
-    await Promise.race([
-      spawnError,
-      until(
-        `docker-registry to answer on http://${address}/v2/`,
-        async () => {
-          if (child.exitCode !== null || child.signalCode !== null) {
-            const log = await readFile(logPath, 'utf8').catch(() => '');
-            throw new Error(`docker-registry exited (${child.exitCode ?? child.signalCode}): ${log.trim().split('\n').slice(-3).join(' | ')}`);
-          }
-          return registryAnswers(address, 1_000);
-        },
-        opts.startTimeoutMs ?? 20_000,
-        100,
-      ),
-    ]);
+    await Promise.race([spawnError, exited, until(`docker-registry to answer on http://${address}/v2/`, () => settled || registryAnswers(address, 1_000), opts.startTimeoutMs ?? 20_000, 100)]);
   } catch (e) {
+    settled = true;
     await stop().catch(() => undefined);
     throw new Error(`Cannot start a local registry at ${address} (log: ${logPath}): ${(e as Error).message}`, { cause: e });
   }
