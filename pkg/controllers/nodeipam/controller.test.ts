@@ -64,6 +64,17 @@ describe('NodeIpamController', () => {
     assert.deepEqual([(await cidrOf('old-a')).podCIDR, (await cidrOf('old-b')).podCIDR], ['198.18.1.0/24', '198.18.0.0/24']);
   });
 
+  it('takes a range a node brings itself as soon as it appears, while the controller runs', async () => {
+    const c = await start([{ name: 'n1' }]);
+    c.start();
+    await eventually('n1 gets a range', () => f.client.actions.some((a) => a.name === 'n1'));
+    await createNode('brings-own', '198.18.1.0/24');
+    await createNode('n2');
+    await eventually('n2 gets a range', () => f.client.actions.some((a) => a.name === 'n2'));
+    assert.equal((await cidrOf('n2')).podCIDR, '198.18.2.0/24');
+    assert.deepEqual(f.client.takeSummary(), ['patch nodes n1', 'patch nodes n2'], 'a node with its own range is not written');
+  });
+
   it('reports CIDRNotAvailable when every range is taken, and gives a deleted node\'s range to the node waiting', async () => {
     const c = await start([{ name: 'a' }, { name: 'b' }, { name: 'c' }], { clusterCIDR: '198.18.0.0/23' });
     c.start();

@@ -64,11 +64,12 @@ export class NodeIpamController extends QueueController {
     this.nodes = o.factory.informer<Node>('nodes');
     this.waitFor(this.nodes);
     // A range a node shows is taken at once, not when its key comes up: another node's sync in
-    // between must not be given it.
+    // between must not be given it. Only nodes without one are queued (status updates of
+    // thousands of nodes cost no syncs); before the first sync, prime() reads them all.
     const seen = (n: Node) => {
       const cidr = podCidrOf(n);
-      if (this.primed && cidr !== undefined) this.observe(n, cidr);
-      this.enqueueObject(n);
+      if (cidr === undefined) this.enqueueObject(n);
+      else if (this.primed) this.observe(n, cidr);
     };
     this.nodes.addEventHandler({ onAdd: seen, onUpdate: (_, n) => seen(n), onDelete: (n) => this.enqueueObject(n) });
   }
