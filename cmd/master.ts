@@ -83,6 +83,7 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     election,
     controllerManager: lifecycle,
     coldStandby: enabled('coldStandby', flags.coldStandby, false),
+    warmStandby: enabled('warmStandby', flags.warmStandby, false),
     logger: { info: (m) => componentLog.info(m), warn: (m) => componentLog.warn(m) },
   });
   log.info({ client: member.clientAddress, metricsPort, peers: flags.peers, scheduler: runScheduler, controllers: runControllers, identity: controlPlane?.identity }, 'master serving');

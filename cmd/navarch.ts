@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { runHollow } from './hollow.js';
+import { imagesCommand } from './images.js';
 import { runKvMember } from './kv_member.js';
 import { runMaster } from './master.js';
 import { runControllers } from './controllers.js';
@@ -45,6 +46,7 @@ program
   .option('--cluster-cidr <cidr>', 'node podCIDRs are cut from this range (default 198.18.0.0/16)')
   .option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR (default 24)')
   .option('--cold-standby', 'standby scheduler and controllers keep no informers (less CPU and memory; a new leader lists everything first)')
+  .option('--warm-standby', 'the standby scheduler keeps informers but no scheduler cache and queue (less CPU on standby masters; a new leader replays every pod into its cache first)')
   .action((flags, cmd: Command) => {
     // Defaults of --no-x flags must not hide the config file's value.
     for (const k of ['scheduler', 'controllers']) if (cmd.getOptionValueSource(k) === 'default') delete flags[k];
@@ -102,6 +104,8 @@ program
   .option('--dir <dir>', 'the directory given to up', '.navarch')
   .option('--purge', 'also delete the directory: data, logs and records')
   .action((flags) => runDown(flags));
+
+program.addCommand(imagesCommand());
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`navarch: ${e.message}\n`);

@@ -30,6 +30,8 @@ export interface MasterFlags {
   nodeCidrMaskSize?: string;
   /** true: standby components keep no informers; a new leader lists everything when it takes over. */
   coldStandby?: string | boolean;
+  /** true: the standby scheduler keeps informers but no scheduler cache and queue; a new leader replays every pod and node into one first. */
+  warmStandby?: string | boolean;
 }
 
 const KEYS: Array<keyof MasterFlags> = [
@@ -53,6 +55,7 @@ const KEYS: Array<keyof MasterFlags> = [
   'clusterCidr',
   'nodeCidrMaskSize',
   'coldStandby',
+  'warmStandby',
 ];
 
 /** A yes/no setting from a flag (boolean) or the file ("true"/"false"); absent: `absent` (yes unless told). */

@@ -21,6 +21,7 @@ export interface MasterControlPlaneOptions {
   election?: ElectionTimings;
   controllerManager?: Omit<ControllerManagerOptions, 'logger'>;
   coldStandby?: boolean;
+  warmStandby?: boolean;
   logger: RunnerLogger;
 }
 
@@ -44,6 +45,7 @@ export function startMasterControlPlane(o: MasterControlPlaneOptions): MasterCon
     election: o.election,
     controllerManager: o.controllerManager,
     coldStandby: o.coldStandby,
+    warmStandby: o.warmStandby,
     logger: o.logger,
   });
   plane.start();

@@ -101,6 +101,7 @@ export class Scheduler {
   private slotWaiter: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
   private started = false;
+  private prepared = false;
   private stopped = false;
   private informers: { pods: SharedInformer<Pod>; nodes: SharedInformer<Node>; namespaces: SharedInformer<Namespace> } | undefined;
   private readonly pendingSource = () => this.queue.pendingCounts();
@@ -137,6 +138,16 @@ export class Scheduler {
    * view), then runs the loop until stop(). Call once; after stop(), build a new Scheduler.
    */
   async start(): Promise<void> {
+    await this.prepare();
+    this.run();
+  }
+
+  /**
+   * The first half of start(): the cache and the queue follow the informers from now on, but
+   * nothing is scheduled or written until run(). A standby scheduler waits so, and a takeover
+   * then only calls run() instead of replaying every pod and node into a new cache.
+   */
+  async prepare(): Promise<void> {
     if (this.started) throw new Error("Cannot start the scheduler: it was already started");
     this.started = true;
     const f = this.deps.informers;
@@ -163,7 +174,13 @@ export class Scheduler {
     );
     f.start();
     await Promise.all([pods, nodes, namespaces].map((i) => i.waitForSync({ timeoutMs: this.syncTimeoutMs })));
-    if (this.stopped) return;
+    this.prepared = true;
+  }
+
+  /** The second half of start(): schedules until stop(). */
+  run(): void {
+    if (!this.prepared) throw new Error("Cannot run the scheduler: prepare() has not finished");
+    if (this.stopped || this.loopDone) return;
     this.metrics.pendingSource = this.pendingSource;
     this.queue.run();
     this.cache.run();

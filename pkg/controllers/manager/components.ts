@@ -5,15 +5,17 @@
 // as Kubernetes names them ("default-scheduler", "deployment-controller", ...).
 
 import type { Deployment, Pod, ReplicaSet } from '../../api/registry.js';
-import { ApiEventRecorder } from '../../client/events/mod.js';
-import { clientBinder, Scheduler, type SchedulerOptions } from '../../scheduler/mod.js';
+import { ApiEventRecorder, type EventRecorder } from '../../client/events/mod.js';
+import type { NavarchClient } from '../../client/mod.js';
+import { clientBinder, Scheduler, type Binder, type SchedulerOptions } from '../../scheduler/mod.js';
+import type { ObjectClient } from '../client.js';
 import { DeploymentController } from '../deployment/mod.js';
 import { GarbageCollector } from '../garbagecollector/index.js';
 import { NamespaceController } from '../namespace/index.js';
 import { NodeIpamController } from '../nodeipam/mod.js';
 import { NodeLifecycleController } from '../nodelifecycle/mod.js';
 import { ReplicaSetController } from '../replicaset/index.js';
-import type { Part, TermContext, TermStarter } from './leader_run.js';
+import type { Part, StandbyBuilder, TermContext, TermStarter } from './leader_run.js';
 
 export const SCHEDULER_LEASE = 'kube-scheduler';
 export const CONTROLLER_MANAGER_LEASE = 'kube-controller-manager';
@@ -46,6 +48,56 @@ export function schedulerStarter(o: { logger: ComponentLogger; options?: Schedul
     // The scheduler stops first, then its recorder: its last events still go out.
     parts.push({ name: 'scheduler', stop: () => scheduler.stop() }, ...recorders);
     await scheduler.start();
+  };
+}
+
+/**
+ * The scheduler kept ready while standing by: its cache and queue follow the warm informers from
+ * the start, and a takeover lends it the term's fenced client and recorder and runs its loop,
+ * instead of building a new scheduler that replays every pod and node first (seconds on a busy
+ * master, all of it in the binding gap). Nothing is written before the term: the loop is not running.
+ */
+export function schedulerStandby(o: { logger: ComponentLogger; options?: SchedulerOptions }): StandbyBuilder {
+  return (sctx) => {
+    let term: { client: NavarchClient; recorder: EventRecorder } | undefined;
+    const writer = (): { client: NavarchClient; recorder: EventRecorder } => {
+      if (!term) throw new Error('The standby scheduler wrote before its term began');
+      return term;
+    };
+    const client: ObjectClient & Binder = {
+      get: (...a) => writer().client.get(...a),
+      list: (...a) => writer().client.list(...a),
+      create: (...a) => writer().client.create(...a),
+      update: (...a) => writer().client.update(...a),
+      updateStatus: (...a) => writer().client.updateStatus(...a),
+      patch: (...a) => writer().client.patch(...a),
+      delete: (...a) => writer().client.delete(...a),
+      bind: (...a) => writer().client.bind(...a),
+    };
+    const scheduler = new Scheduler(
+      {
+        client,
+        binder: clientBinder(client),
+        informers: sctx.informers,
+        clock: sctx.clock,
+        random: sctx.random,
+        recorder: { event: (...a) => writer().recorder.event(...a) },
+        registry: sctx.registry,
+      },
+      { logger: o.logger, ...o.options },
+    );
+    const prepared = scheduler.prepare();
+    prepared.catch((e: unknown) => o.logger.warn(`standby scheduler: ${(e as Error)?.message ?? e}`));
+    return {
+      async activate(ctx, parts) {
+        const recorders: Part[] = [];
+        term = { client: ctx.client, recorder: recorder(ctx, recorders, 'default-scheduler') };
+        parts.push({ name: 'scheduler', stop: () => scheduler.stop() }, ...recorders);
+        await prepared;
+        scheduler.run();
+      },
+      discard: () => scheduler.stop(),
+    };
   };
 }
 

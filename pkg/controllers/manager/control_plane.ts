@@ -15,7 +15,7 @@ import { realClock, type Clock } from '../../../raft/node/ports.js';
 import { InformerFactory } from '../../client/informer/mod.js';
 import type { NavarchClient } from '../../client/mod.js';
 import type { SchedulerOptions } from '../../scheduler/mod.js';
-import { CONTROLLER_MANAGER_LEASE, controllerManagerStarter, SCHEDULER_LEASE, schedulerStarter, type ControllerManagerOptions } from './components.js';
+import { CONTROLLER_MANAGER_LEASE, controllerManagerStarter, SCHEDULER_LEASE, schedulerStandby, schedulerStarter, type ControllerManagerOptions } from './components.js';
 import { leaseElector, localReads, type ElectionTimings } from './elector.js';
 import { LeaderElectedRunner, type RunnerLogger } from './leader_run.js';
 
@@ -44,6 +44,12 @@ export interface ControlPlaneOptions {
   controllerManager?: Omit<ControllerManagerOptions, 'logger'>;
   /** Each component lists everything when it takes over, instead of keeping its informers warm in standby. */
   coldStandby?: boolean;
+  /**
+   * The standby scheduler keeps warm informers only, and a new leader builds its scheduler (replaying
+   * every pod and node) when it takes over; by default the standby scheduler's cache and queue are
+   * kept current too (CPU on every master for each pod change), so a takeover only starts its loop.
+   */
+  warmStandby?: boolean;
   logger: RunnerLogger;
 }
 
@@ -80,13 +86,15 @@ export class ControlPlane {
         onError: (e) => o.logger.warn(`${name}: lease attempt failed: ${(e as Error)?.message ?? e}`),
       });
     if (o.scheduler) {
+      const scheduling = { logger: o.logger, options: { maxInflightBindings: SCHEDULER_INFLIGHT_BINDINGS, ...o.scheduling } };
       this.runners.push(
         new LeaderElectedRunner({
           ...common,
           name: SCHEDULER_LEASE,
           elector: elector(SCHEDULER_LEASE),
-          start: schedulerStarter({ logger: o.logger, options: { maxInflightBindings: SCHEDULER_INFLIGHT_BINDINGS, ...o.scheduling } }),
+          start: schedulerStarter(scheduling),
           warmInformers: this.warm,
+          standby: o.warmStandby ? undefined : schedulerStandby(scheduling),
         }),
       );
     }

@@ -45,6 +45,19 @@ export interface Part {
 /** Builds and starts the parts of a term; parts returned are stopped when the term ends. */
 export type TermStarter = (ctx: TermContext, parts: Part[]) => Promise<void>;
 
+/**
+ * Parts built ahead of a term, while standing by, on the warm informers (their caches follow the
+ * cluster; nothing is written), so that taking over only switches them on. One per term.
+ */
+export interface Standby {
+  /** Switches the parts on for a term (its fenced client and signal); parts added are stopped when the term ends. */
+  activate(ctx: TermContext, parts: Part[]): Promise<void>;
+  /** Drops it unused (the runner stops). */
+  discard(): Promise<void> | void;
+}
+
+export type StandbyBuilder = (o: { readClient: NavarchClient; informers: InformerFactory; registry: Registry; clock: Clock; random: Random; identity: string }) => Standby;
+
 export interface LeaderCallbacks {
   onStartedLeading(leadership: { token: FencingToken; signal: AbortSignal; takeover?: Takeover }): void;
   onStoppedLeading(): void;
@@ -83,6 +96,8 @@ export interface LeaderElectedRunnerOptions {
    * renewed; each term's handlers are removed when it ends. Absent: each term lists on its own.
    */
   warmInformers?: InformerFactory;
+  /** With warmInformers: the next term's parts are built while standing by (see Standby); else `start` builds them at takeover. */
+  standby?: StandbyBuilder;
 }
 
 export class LeaderElectedRunner {
@@ -100,6 +115,10 @@ export class LeaderElectedRunner {
   private started = false;
   /** Competing again after a term failed to start. */
   private retryTimer: TimerHandle | undefined;
+  /** The next term's parts, ready (see Standby). */
+  private standby: Standby | undefined;
+  /** Terms started and not yet ended: a standby is built only when none is. */
+  private liveTerms = 0;
 
   constructor(private readonly o: LeaderElectedRunnerOptions) {}
 
@@ -125,7 +144,18 @@ export class LeaderElectedRunner {
   start(): void {
     if (this.elector || this.stopped || this.started) throw new Error(`Cannot start ${this.o.name}: it was already started`);
     this.started = true;
+    this.prepareStandby();
     this.campaign();
+  }
+
+  private prepareStandby(): void {
+    const { standby, warmInformers } = this.o;
+    if (!standby || !warmInformers || this.standby || this.stopped || this.liveTerms > 0) return;
+    try {
+      this.standby = standby({ readClient: this.o.client, informers: warmInformers, registry: this.o.registry, clock: this.o.clock, random: this.o.random, identity: this.o.identity });
+    } catch (e) {
+      this.o.logger.warn(`${this.o.name}: cannot build the standby parts (the next term builds its own): ${(e as Error)?.message ?? e}`);
+    }
   }
 
   private campaign(): void {
@@ -159,6 +189,9 @@ export class LeaderElectedRunner {
     if (this.retryTimer !== undefined) this.o.clock.clearTimeout(this.retryTimer);
     const elector = this.elector;
     this.stopTerm?.();
+    const standby = this.standby;
+    this.standby = undefined;
+    await standby?.discard();
     while (this.running.size > 0) await Promise.all(this.running);
     await elector?.stop();
   }
@@ -183,8 +216,11 @@ export class LeaderElectedRunner {
     const stopThis = (): void => term.abort(new Error(`${this.o.name} stopped`));
     this.stopTerm = stopThis;
     this.termCount++;
+    this.liveTerms++;
+    const standby = this.standby;
+    this.standby = undefined;
     const t0 = this.o.clock.nowMs();
-    this.o.logger.info(`${this.o.name}: leading (lease transition ${token.leaseTransitions}); starting`);
+    this.o.logger.info(`${this.o.name}: leading (lease transition ${token.leaseTransitions}); starting${standby ? ' from standby' : ''}`);
     const informers = this.o.warmInformers ? new TermInformers(this.o.warmInformers) : InformerFactory.forClient(this.o.client, { clock: this.o.clock });
     const parts: Part[] = [];
     const ctx: TermContext = {
@@ -200,7 +236,7 @@ export class LeaderElectedRunner {
     };
     const ended = new Promise<void>((resolve) => term.signal.addEventListener('abort', () => resolve(), { once: true }));
     try {
-      const started = this.o.start(ctx, parts);
+      const started = standby ? standby.activate(ctx, parts) : this.o.start(ctx, parts);
       informers.start();
       // A part that never finishes starting must not hold the term past the lease's loss.
       await Promise.race([started, ended]);
@@ -228,6 +264,8 @@ export class LeaderElectedRunner {
       }
       markStopping();
       this.o.logger.info(`${this.o.name}: term ended (${(term.signal.reason as Error)?.message ?? 'stopped'}); its parts stopped`);
+      this.liveTerms--;
+      this.prepareStandby();
     }
   }
 }

@@ -1,0 +1,121 @@
+// A runner with a standby scheduler (components.ts schedulerStandby): the scheduler built while
+// standing by follows the cluster but writes nothing; a takeover runs it with the term's client at
+// once (no new scheduler built); each later term gets a fresh standby; stopping drops the unused one.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Registry } from 'prom-client';
+import { SeededRandom } from '../../../raft/core/random.js';
+import type { Pod } from '../../api/registry.js';
+import { testServer } from '../../apiserver/test_util.js';
+import type { FencingToken } from '../../apiserver/fencing.js';
+import { InformerFactory } from '../../client/informer/mod.js';
+import type { NavarchClient } from '../../client/mod.js';
+import { FakeClock } from '../../client/testing/fake_clock.js';
+import { eventually, settle } from '../../client/testing/settle.js';
+import { serverListWatcher } from '../../scheduler/testing/in_process.js';
+import { makeNode, makePod } from '../../scheduler/testing/wrappers.js';
+import { RecordingClient } from '../testing/recording_client.js';
+import { schedulerStandby } from './components.js';
+import { LeaderElectedRunner, type Elector, type LeaderCallbacks } from './leader_run.js';
+
+/** The election as a script: the test says when this runner leads and when it loses. */
+class ScriptedElector implements Elector {
+  callbacks!: LeaderCallbacks;
+  private abort: AbortController | undefined;
+  start(): void {}
+  async stop(): Promise<void> {
+    this.lose();
+  }
+  lead(transitions: number): void {
+    this.abort = new AbortController();
+    const token: FencingToken = { leaseNamespace: 'kube-system', leaseName: 'kube-scheduler', holderIdentity: 'm1_a', leaseTransitions: transitions };
+    this.callbacks.onStartedLeading({ token, signal: this.abort.signal });
+  }
+  lose(): void {
+    if (!this.abort || this.abort.signal.aborted) return;
+    this.abort.abort(new Error('lease lost'));
+    this.callbacks.onStoppedLeading();
+  }
+}
+
+test('a standby scheduler writes nothing until its term, then binds with that term at once; each term gets a fresh one', async () => {
+  const t = await testServer();
+  const clock = new FakeClock(0);
+  const warm = new InformerFactory((r) => serverListWatcher(t.server, r), { clock, logger: { warn: () => {} } });
+  for (const r of ['pods', 'nodes', 'namespaces']) warm.informer(r);
+  warm.start();
+  await warm.waitForSync();
+  await t.server.create({ object: makeNode({ name: 'n1' }) });
+  const addPod = (name: string) => {
+    const p = makePod({ name, cpu: '100m' });
+    p.metadata!.uid = undefined;
+    return t.server.create({ object: p });
+  };
+  const nodeOf = async (name: string) => ((await t.server.get({ resource: 'pods', namespace: 'default', name })) as Pod).spec?.nodeName ?? '';
+  await addPod('p1');
+
+  // Every binding names the term (lease transition) whose client made it.
+  const binds: string[] = [];
+  const client = {
+    withFencing: (token: FencingToken) =>
+      Object.assign(new RecordingClient(t.server), {
+        bind: async (namespace: string, name: string, node: string, o: { uid?: string } = {}) => {
+          binds.push(`${name} -> ${node} (term ${token.leaseTransitions})`);
+          await t.server.bind({ namespace, name, uid: o.uid, target: { name: node } });
+        },
+      }),
+  } as unknown as NavarchClient;
+  const elector = new ScriptedElector();
+  let coldStarts = 0;
+  const runner = new LeaderElectedRunner({
+    name: 'kube-scheduler',
+    identity: 'm1_a',
+    client,
+    elector: (callbacks) => Object.assign(elector, { callbacks }),
+    start: async () => void coldStarts++,
+    registry: new Registry(),
+    clock,
+    random: new SeededRandom(3),
+    logger: { info: () => {}, warn: () => {} },
+    warmInformers: warm,
+    standby: schedulerStandby({ logger: { warn: () => {} } }),
+  });
+  try {
+    runner.start();
+    await clock.advance(5000);
+    assert.deepEqual(binds, [], 'standing by: nothing bound');
+    assert.equal(await nodeOf('p1'), '');
+
+    elector.lead(1);
+    await eventually('p1 bound in term 1', () => binds.length === 1);
+    assert.deepEqual(binds, ['p1 -> n1 (term 1)']);
+    assert.equal(await nodeOf('p1'), 'n1');
+    assert.equal(coldStarts, 0, 'the term ran the standby scheduler instead of building one');
+
+    elector.lose();
+    await eventually('the term to end', () => !runner.isLeading);
+    await settle(10);
+    await addPod('p2');
+    await clock.advance(5000);
+    assert.equal(await nodeOf('p2'), '', 'after the term: standing by again, nothing bound');
+
+    elector.lead(2);
+    await eventually('p2 bound in term 2', () => binds.length === 2);
+    assert.equal(binds[1], 'p2 -> n1 (term 2)');
+    assert.equal(coldStarts, 0, 'a fresh standby was ready for term 2');
+
+    elector.lose();
+    await eventually('the term to end', () => !runner.isLeading);
+    await settle(10);
+    await runner.stop();
+    await addPod('p3');
+    await clock.advance(5000);
+    assert.equal(await nodeOf('p3'), '', 'stopped: the unused standby was dropped, nothing bound');
+    assert.equal(binds.length, 2);
+  } finally {
+    await runner.stop();
+    warm.stop();
+    t.server.closeWatches();
+  }
+});
