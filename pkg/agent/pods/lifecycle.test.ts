@@ -206,3 +206,32 @@ describe('PodWorkers: admission and preparation', () => {
     f.stop();
   });
 });
+
+describe('PodWorkers: liveness restarts', () => {
+  it('kills a container the prober reports, SIGKILL after the grace period, and restartPolicy decides what follows', async () => {
+    for (const policy of ['Always', 'Never']) {
+      const f = await bed();
+      f.runtime.ignoreSigterm('app');
+      const uid = (await f.createPod('web', { restartPolicy: policy, terminationGracePeriodSeconds: 3, containers: [{ name: 'app', image: IMAGE }] })).metadata?.uid ?? '';
+      await f.start();
+      f.runtime.takeCalls();
+      await f.workers.restartContainer(uid, 'app', 'Liveness probe failed: HTTP probe failed with statuscode: 500');
+      await f.settle();
+      assert.deepEqual(f.runtime.takeCalls(), [`signal ${uid}_app_0 SIGTERM`]);
+      await f.advance(2_999);
+      assert.equal(f.runtime.latest(uid, 'app')?.phase, 'running', policy);
+      await f.advance(1);
+      const s = await f.statusOf('web');
+      if (policy === 'Always') {
+        assert.equal(f.runtime.latest(uid, 'app')?.attempt, 1);
+        assert.equal(s.containerStatuses[0].restartCount, 1);
+        assert.equal(s.containerStatuses[0].lastState?.terminated?.exitCode, 137);
+        assert.equal(s.phase, 'Running');
+      } else {
+        assert.deepEqual(states(s.containerStatuses), ['app terminated 137 Error']);
+        assert.equal(s.phase, 'Failed');
+      }
+      f.stop();
+    }
+  });
+});

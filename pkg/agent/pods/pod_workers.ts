@@ -128,6 +128,8 @@ export class PodWorkers implements NodePodHandler {
   private used: ResourceAmounts = { cpu: 0, memory: 0, ephemeralStorage: 0, pods: 0 };
   private readonly unsubscribe: () => void;
   private readonly eventWaiters = new Set<() => void>();
+  /** SIGKILLs due after a liveness kill's grace period (one per killed container). */
+  private readonly killTimers = new Set<TimerHandle>();
   private idleWaiters: Array<() => void> = [];
   private started = false;
   private stopped = false;
@@ -243,12 +245,14 @@ export class PodWorkers implements NodePodHandler {
     this.o.onWarning?.(`Killing container ${containerName} of pod ${podKey(rec.pod)}: ${reason}`);
     await this.o.runtime.signalContainer(running.id, 'SIGTERM');
     const graceMs = (rec.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
-    this.o.clock.setTimeout(() => {
+    const timer = this.o.clock.setTimeout(() => {
+      this.killTimers.delete(timer);
       void this.o.runtime
         .containerStatus(running.id)
         .then((s) => (s?.phase === 'running' ? this.o.runtime.signalContainer(running.id, 'SIGKILL') : undefined))
         .catch((err) => this.o.onError?.(`kill container ${running.id}`, err));
     }, graceMs);
+    this.killTimers.add(timer);
   }
 
   /** Where a container's logs are and its current runtime id (for the logs and exec streams). */
@@ -277,7 +281,9 @@ export class PodWorkers implements NodePodHandler {
     this.unsubscribe();
     this.queue.clear();
     for (const r of this.records.values()) if (r.wakeTimer !== undefined) this.o.clock.clearTimeout(r.wakeTimer);
-    for (const w of this.eventWaiters) w();
+    for (const t of this.killTimers) this.o.clock.clearTimeout(t);
+    this.killTimers.clear();
+    for (const w of [...this.eventWaiters]) w();
   }
 
   private onRuntimeEvent(e: RuntimeEvent): void {
