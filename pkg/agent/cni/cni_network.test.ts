@@ -102,6 +102,8 @@ describe('CniNetwork', { skip: notRoot }, () => {
     const addrs = (await inNetns(s.netnsPath, ['ip', '-4', '-o', 'addr'])).stdout;
     assert.match(addrs, new RegExp(`eth0\\s+inet ${s.ip.replace(/\./g, '\\.')}/24`));
     assert.match(addrs, /lo\s+inet 127\.0\.0\.1\/8/);
+    const gateway = podCIDR.replace(/0\/24$/, '1');
+    assert.match((await inNetns(s.netnsPath, ['ip', '-4', 'route'])).stdout, new RegExp(`default via ${gateway.replace(/\./g, '\\.')} dev eth0`));
     assert.deepEqual(await net.status(`${tag}-a`), s);
   });
 

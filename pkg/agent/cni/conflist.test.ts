@@ -11,6 +11,9 @@ test('the default chain is bridge with host-local over the podCIDR, then portmap
   assert.equal(bridge.isGateway, true);
   assert.equal(bridge.ipMasq, false);
   assert.deepEqual((bridge.ipam as { ranges: unknown }).ranges, [[{ subnet: '198.18.7.0/24' }]]);
+  assert.deepEqual((bridge.ipam as { routes: unknown }).routes, [{ dst: '0.0.0.0/0' }]);
+  const inCluster = bridgeConflist({ podCIDR: '198.18.7.0/24', ipamDataDir: '/tmp/ipam', routes: ['198.18.0.0/15'] });
+  assert.deepEqual((inCluster.plugins[0].ipam as { routes: unknown }).routes, [{ dst: '198.18.0.0/15' }]);
 });
 
 test('bad bridge options are refused naming the field', () => {
@@ -18,6 +21,7 @@ test('bad bridge options are refused naming the field', () => {
   assert.throws(() => bridgeConflist({ podCIDR: '198.18.7.0/24', ipamDataDir, bridgeName: 'a-bridge-name-too-long' }), /^TypeError: bridgeName: expected 1 to 15 characters/);
   assert.throws(() => bridgeConflist({ podCIDR: '198.18.7.1/24', ipamDataDir }), /^TypeError: podCIDR: "198.18.7.1\/24" has host bits set/);
   assert.throws(() => bridgeConflist({ podCIDR: '198.18.7.0/31', ipamDataDir }), /^RangeError: podCIDR: "198.18.7.0\/31" is too small/);
+  assert.throws(() => bridgeConflist({ podCIDR: '198.18.7.0/24', ipamDataDir, routes: ['0.0.0.0/0', 'default'] }), /^TypeError: routes\[1\]: expected an IPv4 CIDR/);
   assert.throws(() => validateConflist({ cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'bridge' }, { type: '../evil' }] }), { message: 'conflist.plugins[1].type: expected a plugin binary name, got "../evil"' });
   assert.throws(() => validateConflist({ cniVersion: '1.0.0', name: 'n', plugins: [] }), { message: 'conflist.plugins: expected at least one plugin' });
 });

@@ -27,6 +27,13 @@ export interface BridgeNetworkOptions {
   networkName?: string;
   /** Where host-local records which address each pod holds. */
   ipamDataDir: string;
+  /**
+   * Destinations pods reach through the bridge gateway (the node). Without masquerading, replies
+   * from outside the machine never come back; a list of the cluster's own ranges (pods and
+   * Services, e.g. ["198.18.0.0/15"]) also keeps the packets themselves from being forwarded out.
+   * @default ["0.0.0.0/0"]
+   */
+  routes?: string[];
   /** @default "1.0.0" (replaced by what the installed plugins support when the network opens) */
   cniVersion?: string;
 }
@@ -42,6 +49,8 @@ export function bridgeConflist(o: BridgeNetworkOptions): NetConfList {
   const cidr = parseIpv4Cidr(o.podCIDR, 'podCIDR');
   if (cidr.prefixBits > 30) throw new RangeError(`podCIDR: "${o.podCIDR}" is too small for a gateway and a pod; give a /30 or larger`);
   if (!o.ipamDataDir) throw new TypeError('ipamDataDir: Required value');
+  const routes = o.routes ?? ['0.0.0.0/0'];
+  routes.forEach((r, i) => parseIpv4Cidr(r, `routes[${i}]`));
   const list: NetConfList = {
     cniVersion: o.cniVersion ?? '1.0.0',
     name: o.networkName ?? DEFAULT_NETWORK_NAME,
@@ -52,7 +61,7 @@ export function bridgeConflist(o: BridgeNetworkOptions): NetConfList {
         isGateway: true,
         ipMasq: false,
         hairpinMode: true,
-        ipam: { type: 'host-local', ranges: [[{ subnet: o.podCIDR }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: o.ipamDataDir },
+        ipam: { type: 'host-local', ranges: [[{ subnet: o.podCIDR }]], routes: routes.map((dst) => ({ dst })), dataDir: o.ipamDataDir },
       },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
       { type: 'loopback' },
