@@ -122,6 +122,13 @@ describe('VolumeManager', () => {
       await vm.tearDown(pod.metadata!.uid!);
     });
 
+    it('refuses a volume name that is not a DNS label, so it cannot leave the pod directory', async () => {
+      const pod = podWith([{ name: '../../escape', emptyDir: {} }]);
+      await assert.rejects(vm.setUp(pod), (err: unknown) => err instanceof VolumeError && err.field === 'spec.volumes[0].name');
+      await assert.rejects(stat(join(root, 'escape')), { code: 'ENOENT' });
+      await vm.tearDown(pod.metadata!.uid!);
+    });
+
     it('refuses an unknown medium, naming the field', async () => {
       const pod = podWith([{ name: 'x', emptyDir: { medium: 'HugePages' } }]);
       await assert.rejects(vm.setUp(pod), (err: unknown) => err instanceof VolumeError && err.volume === 'x' && err.field === 'spec.volumes[0].emptyDir.medium');

@@ -59,6 +59,7 @@ export class VolumeError extends Error {
 const API_DATA_KINDS = ['configMap', 'secret', 'downwardAPI'] as const;
 const DIR_NAMES = { emptyDir: 'empty-dir', configMap: 'configmap', secret: 'secret', downwardAPI: 'downward-api' } as const;
 const DEFAULT_FILE_MODE = 0o644;
+const SAFE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 function podUidOf(pod: Pod): string {
   const uid = pod.metadata?.uid;
@@ -94,6 +95,8 @@ export class VolumeManager {
       for (const [i, v] of (pod.spec?.volumes ?? []).entries()) {
         const field = `spec.volumes[${i}]`;
         if (!v.name) throw new VolumeError('', `${field}.name`, 'Required value');
+        // The name becomes a path component; the API allows only DNS labels, this keeps a bad copy from escaping.
+        if (!SAFE_NAME.test(v.name)) throw new VolumeError(v.name, `${field}.name`, 'must be a DNS label (lower-case letters, digits and "-")');
         try {
           paths.set(v.name, await this.setUpVolume(pod, uid, v, field));
         } catch (err) {
@@ -138,6 +141,7 @@ export class VolumeManager {
       if (!vm.name) throw new ContainerConfigError(`${field}.name`, 'Required value');
       const hostPath = paths.get(vm.name);
       const volume = pod.spec?.volumes?.find((v) => v.name === vm.name);
+      if (!SAFE_NAME.test(vm.name) || !SAFE_NAME.test(container.name ?? '')) throw new ContainerConfigError(field, `volume and container names must be DNS labels, got ${JSON.stringify(vm.name)} in ${JSON.stringify(container.name)}`);
       if (hostPath === undefined || volume === undefined) throw new ContainerConfigError(`${field}.name`, `volume ${JSON.stringify(vm.name)} not found among the pod's volumes`);
       if (!vm.mountPath?.startsWith('/')) throw new ContainerConfigError(`${field}.mountPath`, `must be an absolute path, got ${JSON.stringify(vm.mountPath ?? '')}`);
       if (vm.subPath && vm.subPathExpr) throw new ContainerConfigError(field, 'may not have both subPath and subPathExpr');
