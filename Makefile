@@ -5,7 +5,7 @@ DIR ?= .navarch
 # make up MASTERS=1: a single-master cluster (default: as many as the cluster in $(DIR) had, else 3).
 MASTERS ?=
 
-.PHONY: deps gen build typecheck test test-unit test-e2e sim up down bench bench-deps bench-raft bench-failover bench-storage bench-mvcc bench-etcd-compat bench-store bench-scheduler clean
+.PHONY: deps gen build typecheck test test-unit test-e2e sim up down images bench bench-deps bench-raft bench-failover bench-storage bench-mvcc bench-etcd-compat bench-store bench-scheduler clean
 
 # The registry reachable here serves only the Linux builds of buf; package-lock.json lists buf's other
 # platform packages (optional, skipped on Linux) by hand so that npm ci accepts the lock file.
@@ -57,6 +57,11 @@ up: build
 
 down: deps
 	npx tsx cmd/navarch.ts down --dir $(DIR)
+
+# The busybox image (from Debian's busybox-static) pushed as 127.0.0.1:5000/navarch/busybox:latest;
+# starts docker-registry with its data in $(DIR)/registry when nothing answers on 127.0.0.1:5000.
+images: gen
+	npx tsx cmd/navarch.ts images --dir $(DIR)
 
 # The peer the Raft benchmark compares against: Debian's etcd, started by the benchmark itself.
 bench-deps:
