@@ -80,6 +80,22 @@ test('logs and exec reach the pod through the master, with Kubernetes errors for
     assert.equal(stderr.text, 'warn\n');
     assert.deepEqual(f.runtime.execs.at(-1), { id: 'web-app', options: { argv, tty: false, stdin: true } });
 
+    // A TTY: the terminal's size first, then each change, ahead of the input that follows it.
+    const ttyIn = new PassThrough();
+    const ttyOut = new Sink();
+    let resized: ((size: { cols: number; rows: number }) => void) | undefined;
+    const underTty = streams.exec(
+      { namespace: 'default', name: 'web', argv: ['sh', '-c', 'read x; echo "line $x"'], tty: true },
+      { stdin: ttyIn, stdout: ttyOut, stderr: new Sink(), terminalSize: { initial: { cols: 80, rows: 24 }, subscribe: (f) => ((resized = f), () => (resized = undefined)) } },
+    );
+    await until('the resize subscription', () => resized !== undefined, 10_000);
+    resized!({ cols: 132, rows: 43 });
+    ttyIn.end('x\n');
+    assert.equal(await underTty, 0);
+    assert.equal(ttyOut.text, 'line x\n');
+    assert.equal(f.runtime.execs.at(-1)?.options.tty, true);
+    assert.deepEqual(f.runtime.resizes, [{ id: 'web-app', cols: 80, rows: 24 }, { id: 'web-app', cols: 132, rows: 43 }]);
+
     const out2 = new Sink();
     assert.equal(await streams.exec({ namespace: 'default', name: 'duo', container: 'b', argv: ['echo', 'from b'] }, { stdout: out2, stderr: new Sink() }), 0);
     assert.equal(out2.text, 'from b\n');
