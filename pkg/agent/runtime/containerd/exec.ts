@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { ExecOptions, ExecSession } from '../runtime.js';
-import { ContainerdError, type ContainerdClient } from './client.js';
+import { ContainerdError, isNotFound, type ContainerdClient } from './client.js';
 import { FifoReader, makeFifos, openFifoWriter, removeFifos } from './io.js';
 import { buildProcess, PROCESS_TYPE_URL, type OciProcess } from './spec.js';
 
@@ -68,6 +68,10 @@ export async function execInContainer(client: ContainerdClient, id: string, fifo
     await client.unary('Tasks.Start', t.start.bind(t), { containerId: id, execId });
   } catch (e) {
     await client.unary('Tasks.DeleteProcess', t.deleteProcess.bind(t), { containerId: id, execId }).catch(() => undefined);
+    cleanupIo();
+    stdout.destroy();
+    stderr?.destroy();
+    await removeFifos(paths.dir);
     throw e;
   }
   return {
@@ -76,7 +80,10 @@ export async function execInContainer(client: ContainerdClient, id: string, fifo
     stderr: stderr?.stream,
     resize: async (cols, rows) => {
       if (!options.tty) return;
-      await client.unary('Tasks.ResizePty', t.resizePty.bind(t), { containerId: id, execId, width: cols, height: rows });
+      await client.unary('Tasks.ResizePty', t.resizePty.bind(t), { containerId: id, execId, width: cols, height: rows }).catch((e) => {
+        // The command has ended: there is no terminal left to resize.
+        if (!isNotFound(e)) throw e;
+      });
     },
     exit,
     kill: async () => {
