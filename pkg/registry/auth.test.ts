@@ -103,6 +103,16 @@ describe('registry authentication', () => {
     assert.equal(reg.tokenRequests.length, 2);
   });
 
+  it('uses credentials given to one call for that call only, never for a later anonymous one', async () => {
+    const client = new RegistryClient();
+    const ref = `${reg.host}/navarch/app:v1`;
+    const credentials = [{ registry: reg.host, username: 'alice', password: 'secret' }];
+    assert.equal((await client.resolve(ref, { credentials })).digest, sha(MANIFEST));
+    assert.deepEqual(await readAll(await client.fetchBlob(ref, sha(BLOB), { credentials })), BLOB);
+    await assert.rejects(client.resolve(ref), (e: RegistryError) => e.status === 401 && e.message.startsWith(`Cannot authenticate to registry ${reg.host}`));
+    await assert.rejects(client.fetchBlob(ref, sha(BLOB)), (e: RegistryError) => e.status === 401);
+  });
+
   it('trades an identity token for an access token by POST', async () => {
     reg.tokenRequests = [];
     const client = new RegistryClient({ credentials: [{ registry: `http://${reg.host}`, identityToken: 'refresh-1' }] });

@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { RegistryCredential } from '../agent/runtime/runtime.js';
 import type { Descriptor, ImageIndex, ImageManifest, Platform } from '../oci/mod.js';
 import { blobPath, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, hostPlatform, isIndexMediaType, isManifestMediaType, OCI_INDEX, OCI_MANIFEST, readLayoutIndex } from '../oci/mod.js';
 import { ANNOTATION_CONTAINERD_NAME, ANNOTATION_REF_NAME } from '../oci/media_types.js';
@@ -49,6 +50,11 @@ export interface FetchedManifest {
 }
 
 export type BlobSource = Buffer | { path: string };
+
+export interface PullOptions {
+  /** Credentials for this call (a pod's imagePullSecrets) in place of the client's. */
+  credentials?: readonly RegistryCredential[];
+}
 
 export interface PushResult {
   digest: string;
@@ -95,10 +101,10 @@ export class RegistryClient {
   }
 
   /** The manifest (or index) a tag or digest names, its digest checked. */
-  async getManifest(refIn: string | ImageReference, tagOrDigest?: string): Promise<FetchedManifest> {
+  async getManifest(refIn: string | ImageReference, tagOrDigest?: string, opts: PullOptions = {}): Promise<FetchedManifest> {
     const ref = toReference(refIn);
     const target = tagOrDigest ?? ref.digest ?? ref.tag!;
-    const res = await this.http.send(ref, { method: 'GET', path: `/v2/${ref.repository}/manifests/${target}`, headers: { accept: MANIFEST_ACCEPT }, actions: 'pull' });
+    const res = await this.http.send(ref, { method: 'GET', path: `/v2/${ref.repository}/manifests/${target}`, headers: { accept: MANIFEST_ACCEPT }, actions: 'pull', ...(opts.credentials ? { credentials: opts.credentials } : {}) });
     if (res.status !== 200) throw await this.http.errorFrom(res, ref, target === ref.tag || target === ref.digest ? 'resolve' : `get manifest ${target} of`);
     let bytes: Buffer;
     try {
@@ -117,9 +123,9 @@ export class RegistryClient {
   }
 
   /** Resolves a reference to the image manifest for this platform (OCI or Docker schema 2, through any list). */
-  async resolve(refIn: string | ImageReference): Promise<ResolvedImage> {
+  async resolve(refIn: string | ImageReference, opts: PullOptions = {}): Promise<ResolvedImage> {
     const ref = toReference(refIn);
-    const top = await this.getManifest(ref);
+    const top = await this.getManifest(ref, undefined, opts);
     if (isManifestMediaType(top.mediaType)) return { reference: withDigest(ref, top.digest), digest: top.digest, mediaType: top.mediaType, manifest: top.bytes };
     if (!isIndexMediaType(top.mediaType)) throw this.unsupported(ref, top.mediaType);
     const index = JSON.parse(top.bytes.toString('utf8')) as ImageIndex;
@@ -134,7 +140,7 @@ export class RegistryClient {
       });
     }
     checkDigest(chosen.digest, `resolve ${ref.full}`);
-    const child = await this.getManifest(ref, chosen.digest);
+    const child = await this.getManifest(ref, chosen.digest, opts);
     if (!isManifestMediaType(child.mediaType)) throw this.unsupported(ref, child.mediaType);
     return { reference: withDigest(ref, child.digest), digest: child.digest, mediaType: child.mediaType, manifest: child.bytes, indexDigest: top.digest, ...(chosen.platform ? { platform: chosen.platform } : {}) };
   }
@@ -148,10 +154,10 @@ export class RegistryClient {
    * A blob's bytes as a stream that fails (instead of ending) if they do not hash to `digest`, or
    * exceed `sizeBytes` when given. HTTP errors reject before any byte is read.
    */
-  async fetchBlob(refIn: string | ImageReference, digest: string, opts: { sizeBytes?: number } = {}): Promise<Readable> {
+  async fetchBlob(refIn: string | ImageReference, digest: string, opts: PullOptions & { sizeBytes?: number } = {}): Promise<Readable> {
     const ref = toReference(refIn);
     checkDigest(digest, `fetch a blob of ${ref.full}`);
-    const res = await this.http.send(ref, { method: 'GET', path: `/v2/${ref.repository}/blobs/${digest}`, actions: 'pull', noTimeout: true });
+    const res = await this.http.send(ref, { method: 'GET', path: `/v2/${ref.repository}/blobs/${digest}`, actions: 'pull', noTimeout: true, ...(opts.credentials ? { credentials: opts.credentials } : {}) });
     if (res.status !== 200 || !res.body) throw await this.http.errorFrom(res, ref, `fetch blob ${digest} of`);
     const algorithm = digest.split(':')[0]!;
     const hash = createHash(algorithm);

@@ -2,6 +2,7 @@
 // retry after a 401 with the authorization its challenge asks for, and errors that name the
 // registry, the reference, the status and the registry's error code.
 
+import { createHash } from 'node:crypto';
 import { realClock, type Clock } from '../../raft/node/ports.js';
 import type { RegistryCredential } from '../agent/runtime/runtime.js';
 import { basicAuthorization, credentialFor, parseChallenge, readLimitedText, TokenCache } from './auth.js';
@@ -28,9 +29,12 @@ export interface RegistryRequest {
   actions: string;
   /** Blob transfers have no overall deadline (their size is not bounded by time). */
   noTimeout?: boolean;
+  /** Credentials for this request (a pod's pull secrets) in place of the client's. */
+  credentials?: readonly RegistryCredential[];
 }
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const MAX_REMEMBERED_AUTHORIZATIONS = 256;
 
 function hostOnly(registry: string): string {
   if (registry.startsWith('[')) return registry.slice(0, registry.indexOf(']') + 1);
@@ -65,19 +69,28 @@ export class RegistryHttp {
   /** Sends a request, answering one 401 challenge; any status comes back (callers decide what is an error). */
   async send(ref: ImageReference, req: RegistryRequest): Promise<Response> {
     const url = new URL(req.path, this.baseUrl(ref.registry));
-    const authKey = `${ref.registry}/${ref.repository}|${req.actions}`;
-    let authorization = this.lastAuth.get(authKey) ?? this.lastAuth.get(`${ref.registry}/${ref.repository}|pull,push`);
+    const credential = credentialFor(req.credentials ?? this.credentials, ref.registry);
+    // Keyed by credential too: one pod's pull secret must not open the door for another pod.
+    const who = credential ? createHash('sha256').update(JSON.stringify(credential)).digest('hex').slice(0, 16) : 'anonymous';
+    const authKey = (actions: string) => `${ref.registry}/${ref.repository}|${who}|${actions}`;
+    let authorization = this.lastAuth.get(authKey(req.actions)) ?? this.lastAuth.get(authKey('pull,push'));
     for (let attempt = 0; ; attempt++) {
       const res = await this.fetchOnce(ref, url, req, authorization);
       if (res.status !== 401 || attempt > 0) {
-        if (res.status !== 401 && authorization) this.lastAuth.set(authKey, authorization);
+        if (res.status !== 401 && authorization) this.remember(authKey(req.actions), authorization);
         return res;
       }
       const header = res.headers.get('www-authenticate');
       await res.body?.cancel();
-      authorization = await this.authorize(ref, header, req.actions);
+      authorization = await this.authorize(ref, credential, header, req.actions);
       if (!authorization) return this.fetchOnce(ref, url, req, undefined);
     }
+  }
+
+  private remember(key: string, authorization: string): void {
+    this.lastAuth.delete(key);
+    if (this.lastAuth.size >= MAX_REMEMBERED_AUTHORIZATIONS) this.lastAuth.delete(this.lastAuth.keys().next().value!);
+    this.lastAuth.set(key, authorization);
   }
 
   private async fetchOnce(ref: ImageReference, url: URL, req: RegistryRequest, authorization: string | undefined): Promise<Response> {
@@ -99,8 +112,7 @@ export class RegistryHttp {
   }
 
   /** The Authorization header a challenge asks for, or undefined when there is nothing to offer. */
-  private async authorize(ref: ImageReference, header: string | null, actions: string): Promise<string | undefined> {
-    const credential = credentialFor(this.credentials, ref.registry);
+  private async authorize(ref: ImageReference, credential: RegistryCredential | undefined, header: string | null, actions: string): Promise<string | undefined> {
     const challenge = header ? parseChallenge(header) : undefined;
     const fail = (why: string, e?: unknown): never => {
       throw new RegistryError(`Cannot authenticate to registry ${ref.registry} for ${ref.full}: ${why}`, { registry: ref.registry, reference: ref.full, status: 401, code: 'UNAUTHORIZED' }, e ? { cause: e } : undefined);
