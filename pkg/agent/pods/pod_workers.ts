@@ -19,9 +19,10 @@ import { sameStatus, mergePodStatus, type StatusManager } from '../status_manage
 import type { ContainerLocation, ContainerRef } from '../stream/lookup.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { buildContainerConfig, podUidOfContainerId } from './container_config.js';
+import { runtimeExec } from './exec_fn.js';
 import { ImagePuller } from './image_puller.js';
 import { podStatus, type ContainerView } from './pod_status.js';
-import { apiEnv, type EnvResolver, type LogDirs, type PodVolumes, type ReadinessSource } from './ports.js';
+import { apiEnv, type ContainerObserver, type EnvResolver, type LogDirs, type PodVolumes, type ReadinessSource } from './ports.js';
 import { pullCredentials, type SecretReader } from './pull_secrets.js';
 
 export interface PodWorkersOptions {
@@ -38,6 +39,8 @@ export interface PodWorkersOptions {
   /** @default apiEnv(client): ../env.ts over the API */
   env?: EnvResolver;
   readiness?: ReadinessSource;
+  /** Told of each container run (the prober starts and stops its probes). */
+  observer?: ContainerObserver;
   /** Pods whose requests do not fit beside the admitted ones fail (OutOfcpu, ...). Absent: no check. */
   allocatable?: NodeResources;
   /** Syncs running at once. @default 8 */
@@ -234,17 +237,17 @@ export class PodWorkers implements NodePodHandler {
   }
 
   /**
-   * Kills a running container (a failed liveness probe): SIGTERM, SIGKILL after the pod's grace
-   * period; the restartPolicy then decides whether it runs again.
+   * Kills a running container (a failed liveness probe): SIGTERM, SIGKILL after the grace period
+   * (the probe's own when it has one, else the pod's); the restartPolicy then decides what follows.
    */
-  async restartContainer(podUid: string, containerName: string, reason: string): Promise<void> {
+  async restartContainer(podUid: string, containerName: string, reason: string, o: { gracePeriodSeconds?: number } = {}): Promise<void> {
     const rec = this.records.get(podUid);
     if (rec === undefined) return;
     const running = (await this.o.runtime.listContainers()).find((c) => c.podUid === podUid && c.containerName === containerName && c.phase === 'running');
     if (running === undefined) return;
     this.o.onWarning?.(`Killing container ${containerName} of pod ${podKey(rec.pod)}: ${reason}`);
     await this.o.runtime.signalContainer(running.id, 'SIGTERM');
-    const graceMs = (rec.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+    const graceMs = (o.gracePeriodSeconds ?? rec.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
     const timer = this.o.clock.setTimeout(() => {
       this.killTimers.delete(timer);
       void this.o.runtime
@@ -364,6 +367,7 @@ export class PodWorkers implements NodePodHandler {
       if (paths !== undefined) await this.runContainers(rec, mine, paths, wake);
     }
     const after = rec.terminal === undefined ? await this.containersOf(rec.uid) : mine;
+    this.observe(rec, after);
     const status = this.statusOf(rec, after);
     if (rec.terminal === undefined && (status.phase === 'Succeeded' || status.phase === 'Failed')) {
       rec.terminal = status.phase;
@@ -557,6 +561,25 @@ export class PodWorkers implements NodePodHandler {
     wake(now + this.errorResyncMs);
   }
 
+  /** Tells the observer (the prober) which run of each container is running now. */
+  private observe(rec: PodRecord, mine: ContainerState[]): void {
+    const observer = this.o.observer;
+    if (observer === undefined) return;
+    const runs = runsByName(mine);
+    for (const c of rec.pod.spec?.containers ?? []) {
+      const name = c.name ?? '';
+      const latest = runs.get(name)?.[0];
+      try {
+        if (latest?.phase === 'running') {
+          const podIP = rec.pod.spec?.hostNetwork ? this.o.hostIP : (rec.net?.ip ?? '');
+          observer.containerStarted(rec.pod, name, { containerId: latest.id, startedAtMs: latest.startedAtMs ?? this.o.clock.nowMs(), podIP, exec: runtimeExec(this.o.runtime, this.o.clock, latest.id) });
+        } else observer.containerStopped(rec.uid, name);
+      } catch (err) {
+        this.o.onError?.(`probes of container ${name} of pod ${podKey(rec.pod)}`, err);
+      }
+    }
+  }
+
   private statusOf(rec: PodRecord, mine: ContainerState[]): PodStatus {
     const runs = runsByName(mine);
     const spec = rec.pod.spec;
@@ -602,6 +625,7 @@ export class PodWorkers implements NodePodHandler {
     if (!rec.finished) {
       const now = this.o.clock.nowMs();
       const graceMs = Math.max(0, pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+      if (rec.terminating === undefined) this.o.observer?.removePod(rec.uid);
       const t = (rec.terminating ??= { startMs: now, deadlineMs: now + graceMs, termSent: false });
       // A second delete may shorten the grace period, never lengthen it.
       t.deadlineMs = Math.min(t.deadlineMs, t.startMs + graceMs);
@@ -645,6 +669,7 @@ export class PodWorkers implements NodePodHandler {
   }
 
   private async cleanUp(rec: PodRecord): Promise<void> {
+    this.o.observer?.removePod(rec.uid);
     for (const c of await this.containersOf(rec.uid)) await this.o.runtime.removeContainer(c.id);
     await this.o.network.tearDown(rec.uid);
     await this.o.volumes.tearDown(rec.uid);

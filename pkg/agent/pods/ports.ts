@@ -34,6 +34,14 @@ export interface ReadinessSource {
   isStarted?(podUid: string, containerName: string): boolean | undefined;
 }
 
+/** What a prober needs to know of each container run (../probes/probe_manager.ts fits). */
+export interface ContainerObserver {
+  /** Called on every sync while the container runs; a new containerId is a new run. */
+  containerStarted(pod: Pod, containerName: string, start: { containerId: string; startedAtMs: number; podIP: string; exec: (argv: string[], timeoutMs: number) => Promise<{ exitCode: number; output: string }> }): void;
+  containerStopped(podUid: string, containerName: string): void;
+  removePod(podUid: string): void;
+}
+
 /** The per-pod log directories: <podsDir>/<namespace>_<name>_<uid>/<container>/<attempt>.log. */
 export interface LogDirs {
   /** The directory of a container's logs (<attempt>.log files). */

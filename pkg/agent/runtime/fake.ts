@@ -37,6 +37,7 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly ignoresSigterm = new Set<string>();
   private readonly blocked = new Map<string, Promise<void>>();
   private digestSeq = 0;
+  private execHandler: (id: string, argv: readonly string[]) => { exitCode: number; output?: string } = () => ({ exitCode: 0 });
 
   constructor(private readonly clock: Clock) {}
 
@@ -194,14 +195,19 @@ export class FakeRuntime implements ContainerRuntime {
     return c === undefined ? undefined : { ...c.state, labels: { ...c.state.labels } };
   }
 
-  /** Exec "runs" nothing: it prints nothing and exits 0 (probes tests set their own outcome through a real runtime). */
+  /** What exec "runs": by default nothing, printing nothing and exiting 0. */
+  onExec(handler: (id: string, argv: readonly string[]) => { exitCode: number; output?: string }): void {
+    this.execHandler = handler;
+  }
+
   async exec(id: string, options: ExecOptions): Promise<ExecSession> {
     const c = this.containers.get(id);
     if (c?.state.phase !== 'running') throw new Error(`Cannot exec in container ${id}: it is not running`);
     this.calls.push(`exec ${id} ${options.argv.join(' ')}`);
+    const r = this.execHandler(id, options.argv);
     const stdout = new PassThrough();
-    stdout.end();
-    return { stdin: undefined, stdout, stderr: undefined, resize: async () => {}, exit: Promise.resolve(0), kill: async () => {} };
+    stdout.end(r.output ?? '');
+    return { stdin: undefined, stdout, stderr: undefined, resize: async () => {}, exit: Promise.resolve(r.exitCode), kill: async () => {} };
   }
 
   async stats(id: string): Promise<ContainerStats | undefined> {
