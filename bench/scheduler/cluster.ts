@@ -36,12 +36,18 @@ export class BenchCluster {
     const client = new NavarchClient({ endpoints: masters.members.map((m) => m.clientAddress), retryDeadlineMs: 60_000, callTimeoutMs: 60_000 });
     const c = new BenchCluster(dir, masters, client, o.masterArgs, o.cpuProfDir !== undefined);
     for (const ns of ['default', 'kube-system', 'kube-node-lease']) await c.ensureNamespace(ns);
-    const t0 = performance.now();
-    c.hollow = spawnLogged([...nodeArgs, '--import', 'tsx', join(ROOT, 'cmd/navarch.ts'), 'hollow', '--server', masters.endpoints, '--nodes', String(o.nodes)], join(dir, 'hollow.log'), false);
-    await until(`${o.nodes} hollow nodes Ready`, async () => (await c.readyNodes()) >= o.nodes, 600_000, 2000);
-    o.log(`${o.nodes} hollow nodes Ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (logs in ${dir})`);
-    await until('a scheduler lease holder', async () => (await c.schedulerHolder()) !== undefined, 60_000, 200);
-    return c;
+    try {
+      const t0 = performance.now();
+      c.hollow = spawnLogged([...nodeArgs, '--import', 'tsx', join(ROOT, 'cmd/navarch.ts'), 'hollow', '--server', masters.endpoints, '--nodes', String(o.nodes)], join(dir, 'hollow.log'), false);
+      await until(`${o.nodes} hollow nodes Ready`, async () => (await c.readyNodes()) >= o.nodes, 600_000, 2000);
+      o.log(`${o.nodes} hollow nodes Ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (logs in ${dir})`);
+      await until('a scheduler lease holder', async () => (await c.schedulerHolder()) !== undefined, 60_000, 200);
+      return c;
+    } catch (e) {
+      // Nothing started here may outlive a failed start (the caller has no cluster to stop).
+      await c.stop(true);
+      throw new Error(`${(e as Error).message} (logs in ${dir})`);
+    }
   }
 
   async ensureNamespace(name: string): Promise<void> {
