@@ -185,14 +185,14 @@ describe('PodWorkers: admission and preparation', () => {
     f.stop();
   });
 
-  it('gives a hostNetwork pod the node\'s address and no namespace of its own', async () => {
+  it('gives a hostNetwork pod the node\'s address and namespace', async () => {
     const f = await bed();
     const uid = (await f.createPod('host', { hostNetwork: true, containers: [{ name: 'app', image: IMAGE }] })).metadata?.uid ?? '';
     await f.start();
     const s = await f.statusOf('host');
     assert.equal(s.podIP, HOST_IP);
     assert.deepEqual(f.network.calls, []);
-    assert.equal(f.runtime.configOf(`${uid}_app_0`)?.netnsPath, '');
+    assert.equal(f.runtime.configOf(`${uid}_app_0`)?.netnsPath, '/proc/1/ns/net');
     f.stop();
   });
 

@@ -43,6 +43,8 @@ export interface PodWorkersOptions {
   observer?: ContainerObserver;
   /** Pods whose requests do not fit beside the admitted ones fail (OutOfcpu, ...). Absent: no check. */
   allocatable?: NodeResources;
+  /** The network namespace hostNetwork pods join. @default "/proc/1/ns/net" (the node's) */
+  hostNetnsPath?: string;
   /** Syncs running at once. @default 8 */
   maxConcurrentSyncs?: number;
   /** Pods tracked at once; more are refused with OutOfpods. @default 1024 */
@@ -532,7 +534,7 @@ export class PodWorkers implements NodePodHandler {
       const env = await this.env(pod, c, { podIP: rec.net?.ip ?? (pod.spec?.hostNetwork ? this.o.hostIP : undefined), hostIP: this.o.hostIP, nodeName: this.o.nodeName });
       const mounts = await this.o.volumes.mountsFor(pod, c, paths, { env });
       const logPath = await this.o.logs.prepare(pod, name, attempt);
-      config = buildContainerConfig({ pod, container: c, init, attempt, image: pull.image, env, mounts, netnsPath: rec.net?.netnsPath ?? '', logPath });
+      config = buildContainerConfig({ pod, container: c, init, attempt, image: pull.image, env, mounts, netnsPath: pod.spec?.hostNetwork ? (this.o.hostNetnsPath ?? '/proc/1/ns/net') : (rec.net?.netnsPath ?? ''), logPath });
     } catch (err) {
       return waitWith('CreateContainerConfigError', err, this.o.clock.nowMs() + this.syncRetryMs);
     }
