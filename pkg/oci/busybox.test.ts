@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -117,6 +117,17 @@ describe('writeOciArchive', () => {
       await run('tar', ['-xf', join(dir, 'one.tar'), '-C', out]);
       assert.deepEqual(await readFile(join(out, 'index.json')), await readFile(join(img.layoutDir, 'index.json')));
       assert.deepEqual(await readFile(join(out, 'blobs/sha256', img.manifestDigest.slice(7))), await readFile(blobPath(img.layoutDir, img.manifestDigest)));
+    });
+  });
+
+  it('leaves out blobs that index.json no longer leads to', async () => {
+    await withTmp(async (dir) => {
+      const img = await buildBusyboxImage(join(dir, 'layout'));
+      await writeFile(join(img.layoutDir, 'blobs', 'sha256', 'f'.repeat(64)), 'a stale blob from an older build');
+      await writeOciArchive(img.layoutDir, join(dir, 'a.tar'));
+      const { stdout } = await run('tar', ['-tf', join(dir, 'a.tar')]);
+      assert.equal(stdout.includes('f'.repeat(64)), false);
+      assert.equal(stdout.trim().split('\n').length, 4 + 3);
     });
   });
 
