@@ -79,6 +79,35 @@ test('navctl logs and exec print what the container wrote and exit with the comm
   assert.equal(f.runtime.execs.at(-1)?.options.tty, false);
 });
 
+test('navctl exec -ti under a terminal puts it in raw mode, sends its size and passes keys through', { timeout: 240_000 }, async () => {
+  await using f = await streamsFixture();
+  await f.addPod('web', ['app']);
+  // script(1) (util-linux, in every Debian) gives navctl a terminal on stdin and stdout.
+  const cmd = [process.execPath, '--import', 'tsx', NAVCTL, '--server', f.member.clientAddress, 'exec', '-ti', 'web', '--', 'sh', '-c', "read x; echo got-$x; exit 5"].map((a) => `'${a}'`).join(' ');
+  const r = await new Promise<Run>((resolve, reject) => {
+    const child = spawn('script', ['-qefc', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NAVCTL_CONFIG: '', COLUMNS: '', LINES: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ stdout, stderr, code }));
+    // Keys go in only once the command runs, so the terminal is raw by then (no echo, no line editing).
+    const started = setInterval(() => {
+      if (f.runtime.execs.length > 0) {
+        clearInterval(started);
+        child.stdin.write('abc\n');
+      }
+    }, 20);
+    child.on('close', () => clearInterval(started));
+  });
+  assert.equal(r.code, 5, `stdout ${JSON.stringify(r.stdout)} stderr ${JSON.stringify(r.stderr)}`);
+  // Raw: the keys are not echoed by the local terminal (a cooked one would print "abc" first).
+  assert.equal(r.stdout, 'got-abc\r\n');
+  assert.equal(f.runtime.execs.at(-1)?.options.tty, true);
+  assert.ok(f.runtime.resizes.length >= 1 && f.runtime.resizes[0].cols > 0 && f.runtime.resizes[0].rows > 0, JSON.stringify(f.runtime.resizes));
+});
+
 test('logs flags become the request kubectl would send, and bad ones are named', () => {
   assert.deepEqual(logsRequest({ tail: '-1' }), { follow: false, tailLines: undefined, sinceSeconds: undefined, timestamps: false, previous: false, limitBytes: undefined });
   assert.deepEqual(logsRequest({ tail: '5', since: '1500ms', follow: true, previous: true, timestamps: true, limitBytes: '100' }), {
