@@ -35,6 +35,8 @@ export interface NodeRegistrationSpec {
   /** Set on a Node that has none (spec.podCIDR and spec.podCIDRs). */
   podCIDR?: string;
   nodeInfo?: Partial<NodeSystemInfo>;
+  /** The port the agent serves logs and exec on (status.daemonEndpoints.kubeletEndpoint.Port), for the masters' proxy. */
+  kubeletPort?: number;
   /** How many times a lost update race is retried. @default 5 */
   maxConflictRetries?: number;
 }
@@ -85,7 +87,7 @@ export function nodeStatus(spec: NodeRegistrationSpec, nowMs: number, previous?:
       { type: 'InternalIP', address: spec.internalIP },
       { type: 'Hostname', address: spec.hostname ?? spec.nodeName },
     ],
-    daemonEndpoints: previous?.daemonEndpoints,
+    daemonEndpoints: spec.kubeletPort !== undefined ? { kubeletEndpoint: { Port: spec.kubeletPort } } : previous?.daemonEndpoints,
     nodeInfo: {
       operatingSystem: 'linux',
       architecture: spec.arch ?? defaultArch(),

@@ -1,0 +1,144 @@
+// The node agent: the kubelet of this system. It serves logs and exec, registers its Node with the
+// machine's capacity, renews the node Lease, waits for the podCIDR the masters give the Node, builds
+// the pod bridge on it, and runs the pods bound to the node through the container runtime.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Pod } from '../../gen/navarch/api/v1/core.js';
+import type { Clock } from '../../raft/node/ports.js';
+import type { NavarchClient } from '../client/client.js';
+import { CniNetwork } from './cni/cni_network.js';
+import { waitForPodCidr } from './cni/node_pod_cidr.js';
+import { ContainerProbes } from './container_probes.js';
+import { machineCapacity, machineSystemInfo } from './machine_info.js';
+import { NodeLease } from './node_lease.js';
+import { registerNode, type NodeRegistrationSpec, type NodeResources } from './node_registration.js';
+import { NodeStatusReporter } from './node_status.js';
+import { PodSource } from './pod_source.js';
+import { FsLogDirs } from './pods/log_dirs.js';
+import { PodWorkers } from './pods/pod_workers.js';
+import type { ContainerRuntime } from './runtime/runtime.js';
+import { StatusManager } from './status_manager.js';
+import { startStreamServer, type StreamServer } from './stream/server.js';
+import { VolumeManager } from './volumes/volume_manager.js';
+
+export interface AgentLogger {
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+}
+
+export interface AgentOptions {
+  client: NavarchClient;
+  runtime: ContainerRuntime;
+  clock: Clock;
+  nodeName: string;
+  /** The address the masters reach this node on; the stream server listens there. */
+  nodeIP: string;
+  /** Pods, volumes, logs and CNI state live under it. */
+  dataDir: string;
+  /** Logs and exec; 0: any free port. @default 10250 */
+  streamPort?: number;
+  /** The pod bridge. @default "navarch0" */
+  bridgeName?: string;
+  /** Where pod network namespaces are mounted. @default "/run/netns" */
+  netnsDir?: string;
+  /** @default read from the machine */
+  capacity?: NodeResources;
+  labels?: Record<string, string>;
+  /** How long to wait for the masters to give the Node a podCIDR. @default 60000 */
+  podCidrTimeoutMs?: number;
+  log: AgentLogger;
+}
+
+export class Agent {
+  private constructor(
+    readonly streams: StreamServer,
+    readonly podCIDR: string,
+    readonly workers: PodWorkers,
+    private readonly parts: { stop(): void }[],
+  ) {}
+
+  static async start(o: AgentOptions): Promise<Agent> {
+    const podsDir = join(o.dataDir, 'pods');
+    mkdirSync(podsDir, { recursive: true });
+    const logs = new FsLogDirs(podsDir);
+    // The workers exist before the stream server can ask them; the lookup waits for them.
+    let workers: PodWorkers | undefined;
+    const streams = await startStreamServer(`${o.nodeIP}:${o.streamPort ?? 10250}`, {
+      runtime: o.runtime,
+      clock: o.clock,
+      lookup: (ref) => workers?.lookup(ref),
+    });
+    const parts: { stop(): void }[] = [];
+    try {
+      const spec: NodeRegistrationSpec = {
+        nodeName: o.nodeName,
+        capacity: o.capacity ?? machineCapacity(o.dataDir),
+        internalIP: o.nodeIP,
+        labels: o.labels,
+        kubeletPort: streams.port,
+        nodeInfo: machineSystemInfo(await o.runtime.version()),
+      };
+      const node = await registerNode(o.client, spec, o.clock);
+      o.log.info({ node: o.nodeName, streamPort: streams.port }, 'node registered');
+      const lease = new NodeLease({ client: o.client, clock: o.clock, nodeName: o.nodeName, nodeUid: () => node.metadata?.uid });
+      lease.start();
+      parts.push(lease);
+      const reporter = new NodeStatusReporter({ client: o.client, clock: o.clock, spec, onError: (e) => o.log.warn({ err: String(e) }, 'node status update failed') });
+      reporter.start();
+      parts.push(reporter);
+
+      const podCIDR = await waitForPodCidr(o.client, o.nodeName, { clock: o.clock, timeoutMs: o.podCidrTimeoutMs });
+      const network = await CniNetwork.open({ dataDir: join(o.dataDir, 'cni'), podCIDR, bridgeName: o.bridgeName, netnsDir: o.netnsDir });
+      o.log.info({ podCIDR, bridge: network.conflist.name }, 'pod network ready');
+
+      const status = new StatusManager({ client: o.client, clock: o.clock });
+      parts.push(status);
+      const volumes = new VolumeManager({ podsDir, client: o.client, clock: o.clock, onWarning: (uid, message) => o.log.warn({ pod: uid }, message) });
+      const pods = PodSource.forNode(o.client, o.nodeName, { clock: o.clock, resyncPeriodMs: 60_000, logger: { warn: (m) => o.log.warn({}, m) } });
+      const probes = new ContainerProbes({
+        runtime: o.runtime,
+        network,
+        workers: { restartContainer: (...a) => workers!.restartContainer(...a), requestSync: (uid) => workers!.requestSync(uid) },
+        pod: (namespace, name) => pods.informer.store.get(namespace, name),
+        clock: o.clock,
+        onError: (what, e) => o.log.warn({ err: String(e) }, `probes: ${what}`),
+      });
+      workers = new PodWorkers({
+        nodeName: o.nodeName,
+        hostIP: o.nodeIP,
+        runtime: o.runtime,
+        network,
+        status,
+        client: o.client,
+        clock: o.clock,
+        volumes,
+        logs,
+        readiness: probes.manager,
+        allocatable: spec.capacity,
+        onError: (what, e) => o.log.warn({ err: e instanceof Error ? e.message : String(e) }, what),
+        onWarning: (message) => o.log.warn({}, message),
+      });
+      const w = workers;
+      pods.handle(o.nodeName, { onPod: (p: Pod) => w.onPod(p), onPodGone: (p: Pod) => w.onPodGone(p) });
+      pods.start();
+      parts.push(pods);
+      await pods.waitForSync();
+      await w.start(pods.informer.store.list());
+      await probes.start();
+      parts.push(probes, w);
+      o.log.info({ pods: w.podCount }, 'agent running');
+      return new Agent(streams, podCIDR, w, parts);
+    } catch (e) {
+      for (const p of parts.reverse()) p.stop();
+      await streams.stop();
+      throw e;
+    }
+  }
+
+  /** Stops watching and reporting; the pods keep running (a restarted agent adopts them). */
+  async stop(): Promise<void> {
+    for (const p of [...this.parts].reverse()) p.stop();
+    await this.streams.stop();
+  }
+}
