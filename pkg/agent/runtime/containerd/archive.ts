@@ -7,7 +7,7 @@ import { open } from 'node:fs/promises';
 import type { CallContext, ContainerdClient } from './client.js';
 import { MAX_METADATA_BYTES, storeImage, withLease, type BlobSource, type StoredImage } from './image_store.js';
 import { choosePlatform, isIndex, isManifest, parseIndex, parseJson, parseManifest, type Descriptor } from './oci.js';
-import { normaliseRef } from './reference.js';
+import { parseReference } from '../../../registry/mod.js';
 import { indexTar, type TarEntry } from './tar_index.js';
 
 const NAME_ANNOTATIONS = ['io.containerd.image.name', 'org.opencontainers.image.ref.name'];
@@ -61,7 +61,7 @@ export async function importArchive(client: ContainerdClient, path: string): Pro
   for (const [i, entry] of index.manifests.entries()) {
     const annotated = NAME_ANNOTATIONS.map((k) => entry.annotations?.[k]).find((v) => v);
     if (!annotated) throw new Error(`Cannot import ${path}: index.json manifests[${i}] has no org.opencontainers.image.ref.name annotation`);
-    const name = normaliseRef(annotated);
+    const name = parseReference(annotated).full;
     out.push(await withLease(client, (ctx) => importEntry(client, source, name, entry, ctx)));
   }
   return out;

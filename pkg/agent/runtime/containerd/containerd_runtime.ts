@@ -30,6 +30,7 @@ import { ensureLogDir, LogCopier, makeFifos, removeFifos, type StdioPaths } from
 import { containerLabels, LABEL } from './labels.js';
 import { chainIds } from './oci.js';
 import { buildSpec, checkConfig, SPEC_TYPE_URL } from './spec.js';
+import { pullImage } from './pull.js';
 import { toState } from './state.js';
 import { containerStats } from './stats.js';
 import { SNAPSHOTTER } from './unpack.js';
@@ -47,8 +48,6 @@ export interface ContainerdRuntimeOptions {
   /** runc's state dir for our containers; tests give each containerd its own. @default runc's (/run/containerd/runc) */
   runcRoot?: string;
   clock?: Clock;
-  /** Pulls from registries; without it pullImage fails with a clear error. */
-  pull?: (client: ContainerdClient, ref: string, credentials: readonly RegistryCredential[]) => Promise<ImageInfo>;
   onError?: (e: Error) => void;
 }
 
@@ -104,9 +103,8 @@ export class ContainerdRuntime implements ContainerRuntime {
     return this.client.version();
   }
 
-  async pullImage(ref: string, credentials: readonly RegistryCredential[] = []): Promise<ImageInfo> {
-    if (!this.options.pull) throw new Error(`Cannot pull ${ref}: this runtime was made without a registry client`);
-    return this.options.pull(this.client, ref, credentials);
+  pullImage(ref: string, credentials: readonly RegistryCredential[] = []): Promise<ImageInfo> {
+    return pullImage(this.client, ref, credentials);
   }
 
   imageStatus(ref: string): Promise<ImageInfo | undefined> {

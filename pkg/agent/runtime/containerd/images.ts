@@ -5,7 +5,7 @@ import { isNotFound, type ContainerdClient } from './client.js';
 import { readBlob } from './content.js';
 import { MAX_METADATA_BYTES, type StoredImage } from './image_store.js';
 import { choosePlatform, isIndex, parseConfig, parseIndex, parseManifest, type Descriptor } from './oci.js';
-import { normaliseRef } from './reference.js';
+import { parseReference } from '../../../registry/mod.js';
 
 export function toImageInfo(img: StoredImage, manifestDigest: string): ImageInfo {
   const c = img.config.config ?? {};
@@ -21,7 +21,7 @@ export function toImageInfo(img: StoredImage, manifestDigest: string): ImageInfo
 
 /** The stored image named `ref` with its manifest and config, or undefined when there is none. */
 export async function getImage(client: ContainerdClient, ref: string): Promise<{ image: StoredImage; manifestDigest: string } | undefined> {
-  const name = normaliseRef(ref);
+  const name = parseReference(ref).full;
   const im = client.images;
   let target: Descriptor;
   try {
