@@ -8,6 +8,7 @@ import type { ExecInput, ExecOptions, ExecOutput } from '../../../gen/navarch/ag
 import type { Clock } from '../../../raft/node/ports.js';
 import { ApiError } from '../../apiserver/api_error.js';
 import { toGrpcError } from '../../apiserver/grpc_adapter.js';
+import { checkDecoded } from '../../apiserver/pod_streams/lenient_decoding.js';
 import type { ContainerRuntime, ExecSession } from '../runtime/runtime.js';
 import type { ContainerLookup } from './lookup.js';
 
@@ -76,6 +77,7 @@ export async function serveExec(deps: ExecDeps, call: ExecCall): Promise<void> {
   call.on('error', () => {});
   try {
     const first = await firstMessage(call);
+    checkDecoded(first);
     const o = checkExecOptions(first?.options);
     const loc = await deps.lookup(o);
     if (!loc) throw new ApiError('NotFound', `container "${o.container}" in pod "${o.name}" not found on this node`, { kind: 'pods', name: o.name });
@@ -90,6 +92,13 @@ export async function serveExec(deps: ExecDeps, call: ExecCall): Promise<void> {
 
     // Client to command.
     call.on('data', (m: ExecInput) => {
+      try {
+        checkDecoded(m);
+      } catch (err) {
+        onGone();
+        call.emit('error', toGrpcError(err));
+        return;
+      }
       if (m.stdin !== undefined && s.stdin) {
         if (!s.stdin.write(m.stdin)) {
           call.pause();

@@ -7,6 +7,7 @@ import { ContainerStreamsService, type ContainerStreamsServer, type LogsChunk, t
 import type { Clock } from '../../../raft/node/ports.js';
 import { ApiError } from '../../apiserver/api_error.js';
 import { toGrpcError } from '../../apiserver/grpc_adapter.js';
+import { checkDecoded, lenientService } from '../../apiserver/pod_streams/lenient_decoding.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { serveExec } from './exec_handler.js';
 import { openLogs } from './logs_handler.js';
@@ -55,6 +56,7 @@ export function containerStreamsServer(o: StreamServerOptions): ContainerStreams
           admit();
           admitted = true;
           const r = call.request;
+          checkDecoded(r);
           const chunks = await openLogs({ runtime: o.runtime, lookup: o.lookup, clock: o.clock, pollIntervalMs: o.pollIntervalMs }, { ...r }, ac.signal);
           for await (const data of chunks) {
             if (ac.signal.aborted) break;
@@ -86,8 +88,10 @@ export function containerStreamsServer(o: StreamServerOptions): ContainerStreams
   };
 }
 
+const CONTAINER_STREAMS_SERVICE = lenientService(ContainerStreamsService, (m) => (m === 'logs' ? 'navarch.agent.v1.LogsRequest' : 'navarch.agent.v1.ExecInput'));
+
 export function addContainerStreams(server: Server, o: StreamServerOptions): void {
-  server.addService(ContainerStreamsService, containerStreamsServer(o));
+  server.addService(CONTAINER_STREAMS_SERVICE, containerStreamsServer(o));
 }
 
 export interface StreamServer {

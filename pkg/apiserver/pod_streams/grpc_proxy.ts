@@ -10,6 +10,7 @@ import { checkLogLimits } from '../../agent/stream/log_options.js';
 import { API_ERROR_CODES, ApiError, type ApiErrorCode } from '../api_error.js';
 import type { ApiServer } from '../api_server.js';
 import { ERROR_CODE_METADATA, ERROR_DETAILS_METADATA, toGrpcError } from '../grpc_adapter.js';
+import { checkDecoded, lenientService } from './lenient_decoding.js';
 import { execTarget, logsTarget, type StreamTarget } from './target.js';
 
 const AGENT_CHANNEL_OPTIONS = {
@@ -90,6 +91,7 @@ export function podStreamsServer(api: ApiServer): PodStreamsServer {
         let t: StreamTarget | undefined;
         try {
           const r = call.request;
+          checkDecoded(r);
           checkLogLimits(r, r.name);
           t = await logsTarget(api, r);
           if (gone) return;
@@ -122,6 +124,7 @@ export function podStreamsServer(api: ApiServer): PodStreamsServer {
       void (async () => {
         try {
           const first = await firstMessage<PodExecInput>(call);
+          checkDecoded(first);
           const o = first?.options;
           if (!o) throw new ApiError('Invalid', 'Cannot start exec: the first message must carry the options (pod, container and command)');
           if (o.argv.length === 0 || o.argv[0] === '') throw new ApiError('Invalid', `Cannot exec in pod "${o.name}": argv: Required value: a command to run is required`, { kind: 'Pod', name: o.name });
@@ -133,6 +136,14 @@ export function podStreamsServer(api: ApiServer): PodStreamsServer {
           ac.write({ options: { namespace: o.namespace, name: o.name, uid: target.uid, container: target.container, argv: o.argv, stdin: o.stdin, tty: o.tty } });
           // Client to agent: stdin and resizes; the client's half-close closes the command's stdin.
           call.on('data', (m: PodExecInput) => {
+            try {
+              checkDecoded(m);
+            } catch (err) {
+              ac.cancel();
+              if (!gone) call.emit('error', toGrpcError(err));
+              gone = true;
+              return;
+            }
             const up: ExecInput | undefined = m.stdin !== undefined ? { stdin: m.stdin } : m.resize ? { resize: m.resize } : undefined;
             if (up && !ac.write(up)) {
               call.pause();
@@ -158,7 +169,9 @@ export function podStreamsServer(api: ApiServer): PodStreamsServer {
   };
 }
 
+const POD_STREAMS_SERVICE = lenientService(PodStreamsService, (m) => (m === 'podLogs' ? 'navarch.apiserver.v1.PodLogsRequest' : 'navarch.apiserver.v1.PodExecInput'));
+
 /** Adds navarch.apiserver.v1.PodStreams to a master's gRPC server. */
 export function addPodStreams(server: Server, api: ApiServer): void {
-  server.addService(PodStreamsService, podStreamsServer(api));
+  server.addService(POD_STREAMS_SERVICE, podStreamsServer(api));
 }
