@@ -57,6 +57,8 @@ class AuthRegistry {
         .end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
     }
     if (url.pathname.endsWith('/manifests/v1')) return void res.writeHead(200, { 'content-type': OCI_MANIFEST, 'docker-content-digest': sha(MANIFEST) }).end(MANIFEST);
+    if (url.pathname.endsWith(`/manifests/sha256:${'1'.repeat(64)}`)) return void res.writeHead(200, { 'content-type': OCI_MANIFEST }).end(MANIFEST);
+    if (url.pathname.endsWith('/manifests/old')) return void res.writeHead(200, { 'content-type': 'application/vnd.docker.distribution.manifest.v1+prettyjws' }).end('{"schemaVersion":1}');
     if (url.pathname.endsWith('/manifests/huge')) return void res.writeHead(200, { 'content-type': OCI_MANIFEST }).end(Buffer.alloc(5 * 1024 * 1024, 0x20));
     if (url.pathname.endsWith(`/blobs/${sha(BLOB)}`)) return void res.writeHead(200).end(BLOB);
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
@@ -143,5 +145,12 @@ describe('registry authentication', () => {
   it('refuses a manifest over 4 MiB without reading it all', async () => {
     const client = new RegistryClient({ credentials: [{ registry: reg.host, username: 'alice', password: 'secret' }] });
     await assert.rejects(client.resolve(`${reg.host}/navarch/app:huge`), (e: RegistryError) => e.code === 'TOO_LARGE' && /over the 4194304-byte limit/.test(e.message));
+  });
+
+  it('refuses a manifest whose bytes do not match the digest asked for, and Docker schema 1', async () => {
+    const client = new RegistryClient({ credentials: [{ registry: reg.host, username: 'alice', password: 'secret' }] });
+    const wanted = `sha256:${'1'.repeat(64)}`;
+    await assert.rejects(client.resolve(`${reg.host}/navarch/app@${wanted}`), (e: RegistryError) => e.code === 'DIGEST_MISMATCH' && e.message.includes(`digest is ${sha(MANIFEST)}, not ${wanted}`));
+    await assert.rejects(client.resolve(`${reg.host}/navarch/app:old`), (e: RegistryError) => e.code === 'UNSUPPORTED' && /Docker schema 1 is not supported/.test(e.message));
   });
 });

@@ -155,3 +155,18 @@ describe('RegistryClient against a real docker-registry', () => {
     await assert.rejects(client.resolve(`${nowhere}/a/b:c`), (e: RegistryError) => e.code === 'UNREACHABLE' && e.message.startsWith(`Cannot reach registry ${nowhere} (http://${nowhere}) for ${nowhere}/a/b:c`) && /ECONNREFUSED/.test(e.message));
   });
 });
+
+describe('RegistryClient.pushLayout without a registry', () => {
+  it('names the image it cannot find in a layout that holds several', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'navarch-pushlayout-'));
+    try {
+      const img = await buildBusyboxImage(join(dir, 'layout'));
+      const index = JSON.parse(await readFile(join(img.layoutDir, 'index.json'), 'utf8'));
+      index.manifests.push({ ...index.manifests[0], annotations: { 'org.opencontainers.image.ref.name': 'other:v2' } });
+      await writeFile(join(img.layoutDir, 'index.json'), JSON.stringify(index));
+      await assert.rejects(new RegistryClient().pushLayout(img.layoutDir, '127.0.0.1:1/navarch/busybox:v9'), /index\.json names no image 127\.0\.0\.1:1\/navarch\/busybox:v9 and holds 2 images/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
