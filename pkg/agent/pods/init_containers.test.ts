@@ -98,3 +98,45 @@ describe('PodWorkers: init containers', () => {
     }
   });
 });
+
+describe('PodWorkers: sidecars (init containers with restartPolicy Always)', () => {
+  it('starts a sidecar before the next init container, keeps it running beside the containers, and stops it when they complete', async () => {
+    const f = await bed();
+    const uid = (
+      await f.createPod('job', {
+        restartPolicy: 'Never',
+        initContainers: [
+          { name: 'proxy', image: IMAGE, restartPolicy: 'Always' },
+          { name: 'setup', image: IMAGE },
+        ],
+        containers: [{ name: 'work', image: IMAGE }],
+      })
+    ).metadata?.uid ?? '';
+    await f.start();
+    assert.equal(f.runtime.latest(uid, 'proxy')?.phase, 'running');
+    assert.equal(f.runtime.latest(uid, 'setup')?.phase, 'running', 'the next init container runs beside the sidecar');
+    assert.equal(f.runtime.latest(uid, 'work'), undefined);
+    f.runtime.exitContainer(`${uid}_setup_0`, 0);
+    await f.settle();
+    let s = await f.statusOf('job');
+    assert.equal(s.phase, 'Running');
+    assert.deepEqual(conditions(s).slice(1, 2), ['Initialized=True']);
+    assert.deepEqual(states(s.initContainerStatuses), ['proxy running', 'setup terminated 0 Completed']);
+    assert.equal(s.initContainerStatuses[0].ready, true);
+
+    // The sidecar crashes: restarted even under Never, while the work goes on.
+    f.runtime.exitContainer(`${uid}_proxy_0`, 1);
+    await f.settle();
+    assert.equal(f.runtime.latest(uid, 'proxy')?.attempt, 1);
+    assert.equal(f.runtime.latest(uid, 'work')?.phase, 'running');
+
+    f.runtime.exitContainer(`${uid}_work_0`, 0);
+    await f.settle();
+    s = await f.statusOf('job');
+    assert.equal(s.phase, 'Succeeded');
+    assert.equal(f.runtime.latest(uid, 'proxy')?.phase, 'exited', 'the sidecar got SIGTERM');
+    await f.advance(600_000);
+    assert.equal(f.runtime.latest(uid, 'proxy')?.attempt, 1, 'and is not restarted');
+    f.stop();
+  });
+});

@@ -42,14 +42,15 @@ export function podStatus(v: PodView): PodStatus {
   const spec = v.pod.spec;
   const inits = spec?.initContainers ?? [];
   const apps = spec?.containers ?? [];
-  const initDone = inits.every((_, i) => succeeded(v.init[i]?.latest));
-  const initContainerStatuses = inits.map((c, i) => containerStatus(c, v.init[i] ?? {}, true, 'PodInitializing', v));
+  const initDone = inits.every((c, i) => (c.restartPolicy === 'Always' ? hasRun(v.init[i]?.latest) : succeeded(v.init[i]?.latest)));
+  const initContainerStatuses = inits.map((c, i) => containerStatus(c, v.init[i] ?? {}, c.restartPolicy !== 'Always', 'PodInitializing', v));
   const containerStatuses = apps.map((c, i) => containerStatus(c, v.app[i] ?? {}, false, initDone ? 'ContainerCreating' : 'PodInitializing', v));
-  const phase = v.terminalPhase ?? podPhase(spec?.restartPolicy ?? 'Always', initContainerStatuses, containerStatuses);
+  const sidecars = new Set(inits.filter((c) => c.restartPolicy === 'Always').map((c) => c.name ?? ''));
+  const phase = v.terminalPhase ?? podPhase(spec?.restartPolicy ?? 'Always', initContainerStatuses, containerStatuses, sidecars);
   const now = rfc3339(v.nowMs);
   const cond = (type: string, ok: boolean, reason?: string, message?: string): PodCondition => ({ type, status: ok ? 'True' : 'False', lastTransitionTime: now, ...(ok ? {} : { reason, message }) });
 
-  const incomplete = initContainerStatuses.filter((s) => !(s.state?.terminated?.exitCode === 0)).map((s) => s.name ?? '');
+  const incomplete = initContainerStatuses.filter((s, i) => !(sidecars.has(s.name ?? '') ? hasRun(v.init[i]?.latest) : s.state?.terminated?.exitCode === 0)).map((s) => s.name ?? '');
   const unready = containerStatuses.filter((s) => !s.ready).map((s) => s.name ?? '');
   const containersReady =
     phase === 'Succeeded' ? cond('ContainersReady', false, 'PodCompleted') : cond('ContainersReady', unready.length === 0, 'ContainersNotReady', `containers with unready status: [${unready.join(' ')}]`);
@@ -75,6 +76,10 @@ export function podStatus(v: PodView): PodStatus {
     initContainerStatuses,
     containerStatuses,
   };
+}
+
+function hasRun(s: ContainerState | undefined): boolean {
+  return s !== undefined && s.phase !== 'created';
 }
 
 function succeeded(s: ContainerState | undefined): boolean {
@@ -128,11 +133,16 @@ function containerStatus(c: Container, v: ContainerView, init: boolean, defaultW
   };
 }
 
-/** getPhase of the kubelet. */
-export function podPhase(restartPolicy: string, inits: readonly ContainerStatus[], apps: readonly ContainerStatus[]): 'Pending' | 'Running' | 'Succeeded' | 'Failed' {
+/** getPhase of the kubelet; `sidecars` names the init containers with restartPolicy Always. */
+export function podPhase(restartPolicy: string, inits: readonly ContainerStatus[], apps: readonly ContainerStatus[], sidecars: ReadonlySet<string> = new Set()): 'Pending' | 'Running' | 'Succeeded' | 'Failed' {
   let pendingInit = false;
   let failedInit = false;
   for (const s of inits) {
+    if (sidecars.has(s.name ?? '')) {
+      // A sidecar that has started once does not hold initialization up, whatever it does since.
+      if (!(s.state?.running || s.state?.terminated || s.lastState?.terminated)) pendingInit = true;
+      continue;
+    }
     const t = s.state?.terminated;
     if (t?.exitCode === 0) continue;
     pendingInit = true;

@@ -374,6 +374,8 @@ export class PodWorkers implements NodePodHandler {
     if (rec.terminal === undefined && (status.phase === 'Succeeded' || status.phase === 'Failed')) {
       rec.terminal = status.phase;
       this.release(rec);
+      // The containers are done: sidecars still running are stopped as the kubelet does.
+      for (const c of after) if (c.phase === 'running') await this.restartContainer(rec.uid, c.containerName, 'the pod has completed');
       // The IP goes back to the pool; the status keeps showing it, as Kubernetes does.
       if (!pod.spec?.hostNetwork) await this.o.network.tearDown(rec.uid);
     }
@@ -459,10 +461,20 @@ export class PodWorkers implements NodePodHandler {
     const spec = rec.pod.spec;
     const policy = spec?.restartPolicy ?? 'Always';
     const runs = runsByName(mine);
-    for (const c of spec?.initContainers ?? []) {
+    const inits = spec?.initContainers ?? [];
+    // Once initialized, sidecars (init containers with restartPolicy Always) are kept running beside the containers.
+    const initialized = inits.every((c) => (isSidecar(c) ? hasRun(runs.get(c.name ?? '')?.[0]) : succeeded(runs.get(c.name ?? '')?.[0])));
+    for (const c of inits) {
       const r = runs.get(c.name ?? '') ?? [];
       const latest = r[0];
-      if (latest?.phase === 'exited' && latest.exitCode === 0) continue;
+      if (isSidecar(c)) {
+        if (latest?.phase === 'running' || latest?.phase === 'unknown') continue;
+        if (latest?.phase === 'created') await this.startCreated(rec, c, latest, wake);
+        else await this.launch(rec, c, true, r, paths, wake);
+        if (initialized) continue;
+        return;
+      }
+      if (initialized || succeeded(latest)) continue;
       if (latest?.phase === 'running' || latest?.phase === 'unknown') return;
       if (latest?.phase === 'created') return this.startCreated(rec, c, latest, wake);
       // Failed under Never: the pod fails (the status says so); nothing more runs.
@@ -568,7 +580,8 @@ export class PodWorkers implements NodePodHandler {
     const observer = this.o.observer;
     if (observer === undefined) return;
     const runs = runsByName(mine);
-    for (const c of rec.pod.spec?.containers ?? []) {
+    const spec = rec.pod.spec;
+    for (const c of [...(spec?.initContainers ?? []).filter(isSidecar), ...(spec?.containers ?? [])]) {
       const name = c.name ?? '';
       const latest = runs.get(name)?.[0];
       try {
@@ -707,6 +720,10 @@ export class PodWorkers implements NodePodHandler {
     return (await this.o.runtime.listContainers()).filter((c) => c.podUid === uid);
   }
 }
+
+const isSidecar = (c: Container): boolean => c.restartPolicy === 'Always';
+const succeeded = (s: ContainerState | undefined): boolean => s?.phase === 'exited' && s.exitCode === 0;
+const hasRun = (s: ContainerState | undefined): boolean => s !== undefined && s.phase !== 'created';
 
 /** Each container name's runs, newest first. */
 function runsByName(states: readonly ContainerState[]): Map<string, ContainerState[]> {
