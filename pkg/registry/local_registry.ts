@@ -110,7 +110,15 @@ export async function startLocalRegistry(opts: LocalRegistryOptions): Promise<Lo
   const spawnError = new Promise<never>((_, reject) => child.once('error', (e) => reject(new Error(`Cannot start ${opts.binary ?? DOCKER_REGISTRY_BIN} (install docker-registry): ${e.message}`))));
   spawnError.catch(() => undefined);
   const pid = child.pid;
-  const stop = () => (pid === undefined ? Promise.resolve() : stopPid(pid, dataDir, child));
+  // An attached registry must not outlive this process, even when a test run is cut short.
+  const killOnExit = () => {
+    if (pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
+  };
+  if (!opts.detached) process.once('exit', killOnExit);
+  const stop = async () => {
+    process.off('exit', killOnExit);
+    if (pid !== undefined) await stopPid(pid, dataDir, child);
+  };
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code, signal) => {
       void readFile(logPath, 'utf8')
