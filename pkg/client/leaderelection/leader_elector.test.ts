@@ -161,6 +161,30 @@ describe('LeaderElector', () => {
     await a.elector.stop();
   });
 
+  it('a candidate that loses the race for an expired lease (its read was stale) reads it again after the observe period', async () => {
+    const { client, lease } = await cluster();
+    const a = candidate(client, 'm1');
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    let conflicts = 1;
+    const stale: LeaseClient = {
+      get: (r, ns, n) => client.get(r, ns, n),
+      create: (o) => client.create(o),
+      update: (o) => (conflicts-- > 0 ? Promise.reject(new ApiError('Conflict', 'the object has been modified')) : client.update(o)),
+    };
+    const b = candidate(stale, 'm2');
+    b.elector.start();
+    await eventually('m2 saw m1', () => b.events.includes('leader m1'));
+    // m1 is dead from here: m2 tries at 3000 ms, loses the race, reads again at 3250 ms and takes it.
+    await b.clock.advance(3000);
+    assert.equal(b.elector.isLeader(), false);
+    await b.clock.advance(250);
+    assert.equal(b.elector.isLeader(), true, 'not a whole retry period later');
+    assert.equal((await lease()).spec?.holderIdentity, 'm2');
+    await b.elector.stop();
+    await a.elector.stop();
+  });
+
   it('a candidate that cannot reach the API retries at the retry period, not at the observe period', async () => {
     const { client } = await cluster();
     let calls = 0;

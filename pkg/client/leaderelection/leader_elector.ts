@@ -100,6 +100,8 @@ export class LeaderElector {
   private readonly status: ((leading: boolean) => void) | undefined;
   /** When the lease last seen held by another expires by our clock (undefined: not held by another). */
   private heldUntilMs: number | undefined;
+  /** The last attempt lost a race for the lease (Conflict): read it again soon, it has just changed. */
+  private lostRace = false;
   /** How the last successful acquisition went (read by becomeLeader). */
   private lastTakeover: Takeover = { previousHolder: '', afterExpiryMs: 0, writeMs: 0 };
 
@@ -193,10 +195,12 @@ export class LeaderElector {
 
   /**
    * A candidate's wait before its next attempt: a lease another holds is read again every
-   * observePeriodMs and tried at the moment it expires; after a failed call (no answer, conflict),
-   * the retry period, so an unreachable API is not called more often than client-go would.
+   * observePeriodMs and tried at the moment it expires; after a lost race (Conflict: the lease just
+   * changed) it is read again after observePeriodMs; after a failed call, the retry period, so an
+   * unreachable API is not called more often than client-go would.
    */
   private candidateWaitMs(): number {
+    if (this.lostRace) return this.o.observePeriodMs;
     if (this.heldUntilMs === undefined) return this.o.retryPeriodMs;
     return Math.max(0, Math.min(this.o.observePeriodMs, this.heldUntilMs - this.o.clock.nowMs()));
   }
@@ -233,6 +237,7 @@ export class LeaderElector {
     const now = formatMicroTime(nowMs);
     const durationS = Math.ceil(this.o.leaseDurationMs / 1000);
     this.heldUntilMs = undefined;
+    this.lostRace = false;
     try {
       let lease: Lease;
       try {
@@ -263,6 +268,8 @@ export class LeaderElector {
       if (!renewing) this.lastTakeover = { previousHolder: old.holderIdentity, afterExpiryMs: held ? clock.nowMs() - expiresMs : 0, writeMs: clock.nowMs() - nowMs };
       return true;
     } catch (err) {
+      // Another write got there first (a renewal, another candidate) or this read was stale.
+      this.lostRace = isApiError(err, 'Conflict');
       this.o.onError?.(err);
       return false;
     }
