@@ -3,7 +3,7 @@
 // lease; each master's RSS.
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject, Lease, Node } from '../../pkg/api/registry.js';
@@ -15,6 +15,22 @@ import { rssMiB } from '../store/rss.js';
 import { until } from '../store/stats.js';
 
 export const SCHEDULER_LEASE = 'kube-scheduler';
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** utime + stime of a process in seconds; 0 when it is gone. */
+function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / USER_HZ;
+  } catch {
+    return 0;
+  }
+}
 
 export class BenchCluster {
   private hollow: ChildProcess | undefined;
@@ -78,6 +94,14 @@ export class BenchCluster {
 
   rssMiB(): number[] {
     return this.masters.members.map((m) => rssMiB(m.pid));
+  }
+
+  /**
+   * CPU seconds (user + system) the masters and the hollow process have used so far: the cost of
+   * a case, which the load of other programs on the machine changes far less than its duration.
+   */
+  cpuSeconds(): number {
+    return [...this.pids(), this.hollow?.pid].reduce<number>((sum, pid) => sum + cpuSecondsOf(pid), 0);
   }
 
   pids(): Array<number | undefined> {

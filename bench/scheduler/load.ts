@@ -23,6 +23,8 @@ export interface CaseResult {
   firstError: string | undefined;
   /** scheduler_pod_scheduling_sli_duration_seconds over the case, from the lease holder's /metrics. */
   schedulerSli?: { p50Ms: number; p99Ms: number; count: number };
+  /** CPU time the masters and the hollow process spent over the case, per pod bound (ms). */
+  cpuMsPerPod?: number;
 }
 
 /** A pod as scheduler_perf's default template: one container with small requests. */
