@@ -235,3 +235,21 @@ describe('PodWorkers: liveness restarts', () => {
     }
   });
 });
+
+describe('PodWorkers: activeDeadlineSeconds', () => {
+  it('fails the pod with DeadlineExceeded and stops its containers once the deadline passes', async () => {
+    const f = await bed();
+    const uid = (await f.createPod('slow', { activeDeadlineSeconds: 60, restartPolicy: 'Never', containers: [{ name: 'app', image: IMAGE }] })).metadata?.uid ?? '';
+    await f.start();
+    await f.advance(59_999);
+    assert.equal((await f.statusOf('slow')).phase, 'Running');
+    await f.advance(1);
+    const s = await f.statusOf('slow');
+    assert.equal(s.phase, 'Failed');
+    assert.equal(s.reason, 'DeadlineExceeded');
+    assert.equal(s.message, 'Pod was active on the node longer than the specified deadline');
+    assert.equal(f.runtime.latest(uid, 'app')?.phase, 'exited');
+    assert.equal(f.runtime.latest(uid, 'app')?.attempt, 0);
+    f.stop();
+  });
+});

@@ -34,6 +34,8 @@ export interface PodView {
   podWaitingMessage?: string;
   /** A phase the pod reached earlier and keeps (Succeeded and Failed are final). */
   terminalPhase?: 'Succeeded' | 'Failed';
+  /** The pod-level reason and message of a pod the agent ended itself. */
+  terminalReason?: { reason: string; message: string };
 }
 
 export const CONTAINER_ID_PREFIX = 'containerd://';
@@ -62,6 +64,7 @@ export function podStatus(v: PodView): PodStatus {
   const podIP = v.podIP;
   return {
     phase,
+    ...v.terminalReason,
     conditions: [
       cond('PodScheduled', true),
       cond('Initialized', incomplete.length === 0, 'ContainersNotInitialized', `containers with incomplete status: [${incomplete.join(' ')}]`),

@@ -92,6 +92,10 @@ interface PodRecord {
   rejected?: PodStatus;
   /** Succeeded or Failed: final, nothing is started again. */
   terminal?: 'Succeeded' | 'Failed';
+  /** Resources released, what runs stopped and the network torn down after the pod ended. */
+  wrappedUp?: boolean;
+  /** Why the agent ended the pod itself (DeadlineExceeded). */
+  terminalReason?: { reason: string; message: string };
   /** Terminal in the API before this process saw it: nothing to run and nothing to write. */
   terminalInApi: boolean;
   startTimeMs?: number;
@@ -225,10 +229,7 @@ export class PodWorkers implements NodePodHandler {
     const uid = pod.metadata?.uid ?? '';
     const rec = this.records.get(uid);
     if (rec === undefined) return;
-    if (!this.started) {
-      this.records.delete(uid);
-      return;
-    }
+    // Before start() this is remembered; start() then kills what the pod left.
     rec.gone = true;
     this.kick(uid);
   }
@@ -362,19 +363,29 @@ export class PodWorkers implements NodePodHandler {
     const now = this.o.clock.nowMs();
     rec.startTimeMs ??= now;
     const mine = await this.containersOf(rec.uid);
+    const deadlineS = pod.spec?.activeDeadlineSeconds;
+    if (rec.terminal === undefined && deadlineS !== undefined && deadlineS > 0) {
+      const deadlineMs = rec.startTimeMs + deadlineS * 1000;
+      if (now >= deadlineMs) {
+        // As the kubelet's active deadline handler: the pod fails and its containers are stopped.
+        rec.terminal = 'Failed';
+        rec.terminalReason = { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' };
+      } else wake(deadlineMs);
+    }
     if (rec.terminal === undefined) {
       rec.waiting.clear();
       rec.podWaitingMessage = undefined;
       const paths = await this.preparePod(rec, wake);
       if (paths !== undefined) await this.runContainers(rec, mine, paths, wake);
     }
-    const after = rec.terminal === undefined ? await this.containersOf(rec.uid) : mine;
+    const after = await this.containersOf(rec.uid);
     this.observe(rec, after);
     const status = this.statusOf(rec, after);
-    if (rec.terminal === undefined && (status.phase === 'Succeeded' || status.phase === 'Failed')) {
-      rec.terminal = status.phase;
+    if (rec.terminal === undefined && (status.phase === 'Succeeded' || status.phase === 'Failed')) rec.terminal = status.phase;
+    if (rec.terminal !== undefined && !rec.wrappedUp) {
+      rec.wrappedUp = true;
       this.release(rec);
-      // The containers are done: sidecars still running are stopped as the kubelet does.
+      // What still runs (sidecars, or everything past the active deadline) is stopped, as the kubelet does.
       for (const c of after) if (c.phase === 'running') await this.restartContainer(rec.uid, c.containerName, 'the pod has completed');
       // The IP goes back to the pool; the status keeps showing it, as Kubernetes does.
       if (!pod.spec?.hostNetwork) await this.o.network.tearDown(rec.uid);
@@ -620,6 +631,7 @@ export class PodWorkers implements NodePodHandler {
       nowMs: this.o.clock.nowMs(),
       podWaitingMessage: rec.podWaitingMessage,
       terminalPhase: rec.terminal,
+      terminalReason: rec.terminalReason,
     });
   }
 
