@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
-import { realClock, type Clock } from '../../../../raft/node/ports.js';
+import { realClock, type Clock, type TimerHandle } from '../../../../raft/node/ports.js';
 import type { Process } from '../../../../gen/containerd/github.com/containerd/containerd/api/types/task/task.js';
 import type {
   ContainerConfig,
@@ -48,6 +48,11 @@ export interface ContainerdRuntimeOptions {
   /** runc's state dir for our containers; tests give each containerd its own. @default runc's (/run/containerd/runc) */
   runcRoot?: string;
   clock?: Clock;
+  /**
+   * How often running containers are checked against containerd's task list, so that an exit the
+   * event stream missed (containerd restarting) is still reported. @default 5000
+   */
+  relistIntervalMs?: number;
   onError?: (e: Error) => void;
 }
 
@@ -72,6 +77,10 @@ export class ContainerdRuntime implements ContainerRuntime {
   private readonly listeners = new Set<(e: RuntimeEvent) => void>();
   private readonly copiers = new Map<string, LogCopier>();
   private readonly events: TaskEvents;
+  /** Containers we saw start and not yet exit: the ones a relist checks. */
+  private readonly running = new Set<string>();
+  private relistTimer: TimerHandle | undefined;
+  private closed = false;
   private readonly options: ContainerdRuntimeOptions;
 
   private constructor(options: ContainerdRuntimeOptions, client: ContainerdClient) {
@@ -82,6 +91,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     this.runtimeName = options.runtimeName ?? 'io.containerd.runc.v2';
     this.clock = options.clock ?? realClock;
     this.events = new TaskEvents(client, this.clock, (e) => this.onTaskEvent(e), (e) => options.onError?.(e));
+    this.scheduleRelist();
   }
 
   /** Connects (a clear error when containerd is not there) and resumes copying running containers' logs. */
@@ -186,7 +196,14 @@ export class ContainerdRuntime implements ContainerRuntime {
 
   async startContainer(id: string): Promise<void> {
     const t = this.client.tasks;
-    await this.client.unary('Tasks.Start', t.start.bind(t), { containerId: id, execId: '' });
+    // Tracked before Start: an immediate exit's event may arrive before Start's answer.
+    this.running.add(id);
+    try {
+      await this.client.unary('Tasks.Start', t.start.bind(t), { containerId: id, execId: '' });
+    } catch (e) {
+      this.running.delete(id);
+      throw e;
+    }
     await this.setLabel(id, LABEL.startedAt, String(this.clock.nowMs()));
   }
 
@@ -221,6 +238,7 @@ export class ContainerdRuntime implements ContainerRuntime {
         if (!isNotFound(e)) throw e;
       });
     }
+    this.running.delete(id);
     const copier = this.copiers.get(id);
     if (copier) {
       copier.release();
@@ -289,17 +307,11 @@ export class ContainerdRuntime implements ContainerRuntime {
 
   private onTaskEvent(e: TaskEvent): void {
     switch (e.type) {
-      case 'exit': {
-        if (e.execId) return;
-        const copier = this.copiers.get(e.containerId);
-        if (copier) {
-          copier.release();
-          void copier.done.then(() => this.copiers.get(e.containerId) === copier && this.copiers.delete(e.containerId));
-        }
-        this.emit({ type: 'exited', id: e.containerId, exitCode: e.exitCode, atMs: e.atMs });
+      case 'exit':
+        if (!e.execId) this.exited(e.containerId, e.exitCode, e.atMs);
         return;
-      }
       case 'start':
+        this.running.add(e.containerId);
         this.emit({ type: 'started', id: e.containerId });
         return;
       case 'delete':
@@ -311,9 +323,42 @@ export class ContainerdRuntime implements ContainerRuntime {
     }
   }
 
+  /** Reports an exit once, whether the event stream or a relist saw it first. */
+  private exited(id: string, exitCode: number, atMs: number): void {
+    if (!this.running.delete(id)) return;
+    const copier = this.copiers.get(id);
+    if (copier) {
+      copier.release();
+      void copier.done.then(() => this.copiers.get(id) === copier && this.copiers.delete(id));
+    }
+    this.emit({ type: 'exited', id, exitCode, atMs });
+  }
+
+  private scheduleRelist(): void {
+    if (this.closed) return;
+    this.relistTimer = this.clock.setTimeout(() => {
+      this.relist()
+        .catch((e) => this.options.onError?.(e as Error))
+        .finally(() => this.scheduleRelist());
+    }, this.options.relistIntervalMs ?? 5000);
+  }
+
+  /** Exits the event stream missed: a running container whose task stopped or vanished. */
+  async relist(): Promise<void> {
+    if (this.running.size === 0) return;
+    const t = this.client.tasks;
+    const tasks = new Map((await this.client.unary('Tasks.List', t.list.bind(t), { filter: '' }, { timeoutMs: 10_000 })).tasks.map((p) => [p.id, p]));
+    for (const id of [...this.running]) {
+      const p = tasks.get(id);
+      if (!p) this.exited(id, 255, this.clock.nowMs());
+      else if (p.status === 3 /* STOPPED */) this.exited(id, p.exitStatus, p.exitedAt?.getTime() ?? this.clock.nowMs());
+    }
+  }
+
   /** Reopens the output FIFOs of containers whose task is still there (agent restart). */
   private async resumeLogs(): Promise<void> {
     for (const s of await this.listContainers()) {
+      if (s.phase === 'running') this.running.add(s.id);
       if (s.phase === 'unknown' || !s.logPath || this.copiers.has(s.id)) continue;
       try {
         await ensureLogDir(s.logPath);
@@ -328,6 +373,8 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.relistTimer !== undefined) this.clock.clearTimeout(this.relistTimer);
     this.events.close();
     for (const c of this.copiers.values()) c.close();
     this.copiers.clear();

@@ -14,6 +14,8 @@ export interface TestContainerd {
   stateDir: string;
   logPath: string;
   stop(): Promise<void>;
+  /** Stops containerd (its shims and containers keep running) and starts it again on the same dirs. */
+  restart(): Promise<void>;
 }
 
 function config(dir: string, socketPath: string): string {
@@ -48,21 +50,9 @@ export async function startContainerd(): Promise<TestContainerd> {
   const cfg = join(dir, 'config.toml');
   await writeFile(cfg, config(dir, socketPath));
   const logPath = join(dir, 'containerd.log');
-  const log = createWriteStream(logPath);
-  const child: ChildProcess = spawn('containerd', ['--config', cfg, '--root', join(dir, 'root'), '--state', join(dir, 'state'), '--address', socketPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
-  let exited = false;
-  const exitedP = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
+  let proc: Daemon | undefined;
   const stop = async () => {
-    if (!exited && child.pid) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exitedP;
-      clearTimeout(t);
-    }
+    await proc?.stop();
     // Shims outlive containerd by design: kill the ones that serve this containerd (their
     // command line names our socket), then undo the mounts they and the snapshotter left.
     for (const pid of shimPids(socketPath)) {
@@ -82,13 +72,56 @@ export async function startContainerd(): Promise<TestContainerd> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
+    proc = await startDaemon(cfg, dir, socketPath, logPath);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return {
+    dir,
+    socketPath,
+    stateDir: join(dir, 'navarch'),
+    logPath,
+    stop,
+    restart: async () => {
+      await proc?.stop();
+      proc = await startDaemon(cfg, dir, socketPath, logPath);
+    },
+  };
+}
+
+interface Daemon {
+  stop(): Promise<void>;
+}
+
+/** One containerd process on our dirs; waits for its socket (a fresh one after a restart). */
+async function startDaemon(cfg: string, dir: string, socketPath: string, logPath: string): Promise<Daemon> {
+  await rm(socketPath, { force: true });
+  const log = createWriteStream(logPath, { flags: 'a' });
+  const child: ChildProcess = spawn('containerd', ['--config', cfg, '--root', join(dir, 'root'), '--state', join(dir, 'state'), '--address', socketPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  let exited = false;
+  const exitedP = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
+  const stop = async () => {
+    if (!exited && child.pid) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exitedP;
+      clearTimeout(t);
+    }
+    log.end();
+  };
+  try {
     await until('containerd to listen on its socket', () => (exited ? Promise.reject(new Error(`containerd exited; see ${logPath}`)) : existsSync(socketPath)), 60_000);
   } catch (e) {
-    const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').slice(-2000) : '';
     await stop();
+    const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').slice(-2000) : '';
     throw new Error(`${(e as Error).message}\n${tail}`);
   }
-  return { dir, socketPath, stateDir: join(dir, 'navarch'), logPath, stop };
+  return { stop };
 }
 
 function shimPids(socketPath: string): number[] {
