@@ -18,16 +18,23 @@ export interface ExecDeps {
   clock: Clock;
   /** After the command exits, how long to wait for the rest of its output before sending the exit code. @default 2000 */
   outputDrainMs?: number;
+  /** How long a new call may take to send its options before it is refused. @default 30000 */
+  optionsTimeoutMs?: number;
   /** The most sent in one message. @default 65536 */
   chunkBytes?: number;
 }
 
 export type ExecCall = ServerDuplexStream<ExecInput, ExecOutput>;
 
-/** The first message, which must carry the options. */
-function firstMessage(call: ExecCall): Promise<ExecInput | undefined> {
+/** The first message, which must carry the options; a caller that sends none within timeoutMs is refused. */
+function firstMessage(call: ExecCall, clock: Clock, timeoutMs: number): Promise<ExecInput | undefined> {
   return new Promise((resolve, reject) => {
+    const timer = clock.setTimeout(() => {
+      cleanup();
+      reject(new ApiError('Invalid', `Cannot start exec: no options arrived within ${timeoutMs} ms`));
+    }, timeoutMs);
     const cleanup = (): void => {
+      clock.clearTimeout(timer);
       call.off('data', onData);
       call.off('end', onEnd);
       call.off('error', onError);
@@ -76,7 +83,7 @@ export async function serveExec(deps: ExecDeps, call: ExecCall): Promise<void> {
   call.on('cancelled', onGone);
   call.on('error', () => {});
   try {
-    const first = await firstMessage(call);
+    const first = await firstMessage(call, deps.clock, deps.optionsTimeoutMs ?? 30_000);
     checkDecoded(first);
     const o = checkExecOptions(first?.options);
     const loc = await deps.lookup(o);

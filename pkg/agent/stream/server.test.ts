@@ -183,3 +183,19 @@ test('cancelling an exec kills its command', async () => {
   call.cancel();
   await until('the command to be killed', () => child.signalCode === 'SIGKILL', 10_000);
 });
+
+test('an exec call that never sends its options is refused once the clock says so', async () => {
+  await using f = await fixture();
+  const call = f.client.exec();
+  let error: ServiceError | undefined;
+  call.on('error', (e: ServiceError) => (error = e));
+  call.on('data', () => {});
+  // The server waits on the (fake) clock: time passes until it gives up.
+  const refused = await until('the refusal', async () => {
+    await f.clock.advance(10_000);
+    return error;
+  }, 10_000);
+  assert.equal(refused.code, 3);
+  assert.equal(refused.details, 'Cannot start exec: no options arrived within 30000 ms');
+  assert.equal(f.runtime.execs.length, 0);
+});

@@ -23,6 +23,8 @@ export interface StreamServerOptions {
   pollIntervalMs?: number;
   /** After an exec'd command exits, how long its remaining output may take. @default 2000 */
   outputDrainMs?: number;
+  /** How long a new exec call may take to send its options. @default 30000 */
+  execOptionsTimeoutMs?: number;
 }
 
 /** Waits until the client has taken what was written, or the call is gone. */
@@ -79,7 +81,7 @@ export function containerStreamsServer(o: StreamServerOptions): ContainerStreams
           return;
         }
         try {
-          await serveExec({ runtime: o.runtime, lookup: o.lookup, clock: o.clock, outputDrainMs: o.outputDrainMs }, call);
+          await serveExec({ runtime: o.runtime, lookup: o.lookup, clock: o.clock, outputDrainMs: o.outputDrainMs, optionsTimeoutMs: o.execOptionsTimeoutMs }, call);
         } finally {
           open--;
         }

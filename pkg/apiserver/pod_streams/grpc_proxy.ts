@@ -7,6 +7,7 @@ import { Metadata, credentials, type ClientDuplexStream, type ClientReadableStre
 import { ContainerStreamsClient, type ExecInput, type ExecOutput, type LogsChunk } from '../../../gen/navarch/agent/v1/streams.js';
 import { PodStreamsService, type PodExecInput, type PodStreamsServer } from '../../../gen/navarch/apiserver/v1/pod_streams.js';
 import { checkLogLimits } from '../../agent/stream/log_options.js';
+import { realClock, type Clock } from '../../../raft/node/ports.js';
 import { API_ERROR_CODES, ApiError, type ApiErrorCode } from '../api_error.js';
 import type { ApiServer } from '../api_server.js';
 import { ERROR_CODE_METADATA, ERROR_DETAILS_METADATA, toGrpcError } from '../grpc_adapter.js';
@@ -51,10 +52,15 @@ function relayDown<Out>(from: ClientReadableStream<Out> | ClientDuplexStream<unk
   });
 }
 
-/** The first message of a bidirectional call, with the call paused after it. */
-function firstMessage<T>(call: ServerDuplexStream<T, unknown>): Promise<T | undefined> {
+/** The first message of a bidirectional call, with the call paused after it; refused after timeoutMs. */
+function firstMessage<T>(call: ServerDuplexStream<T, unknown>, clock: Clock, timeoutMs: number): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
+    const timer = clock.setTimeout(() => {
+      off();
+      reject(new ApiError('Invalid', `Cannot start exec: no options arrived within ${timeoutMs} ms`));
+    }, timeoutMs);
     const off = (): void => {
+      clock.clearTimeout(timer);
       call.off('data', onData);
       call.off('end', onEnd);
       call.off('error', onError);
@@ -78,7 +84,16 @@ function firstMessage<T>(call: ServerDuplexStream<T, unknown>): Promise<T | unde
   });
 }
 
-export function podStreamsServer(api: ApiServer): PodStreamsServer {
+export interface PodStreamsOptions {
+  /** @default realClock */
+  clock?: Clock;
+  /** How long a new exec call may take to send its options. @default 30000 */
+  execOptionsTimeoutMs?: number;
+}
+
+export function podStreamsServer(api: ApiServer, options: PodStreamsOptions = {}): PodStreamsServer {
+  const clock = options.clock ?? realClock;
+  const optionsTimeoutMs = options.execOptionsTimeoutMs ?? 30_000;
   return {
     podLogs: (call) => {
       let gone = false;
@@ -123,7 +138,7 @@ export function podStreamsServer(api: ApiServer): PodStreamsServer {
       call.on('error', () => {});
       void (async () => {
         try {
-          const first = await firstMessage<PodExecInput>(call);
+          const first = await firstMessage<PodExecInput>(call, clock, optionsTimeoutMs);
           checkDecoded(first);
           const o = first?.options;
           if (!o) throw new ApiError('Invalid', 'Cannot start exec: the first message must carry the options (pod, container and command)');
@@ -172,6 +187,6 @@ export function podStreamsServer(api: ApiServer): PodStreamsServer {
 const POD_STREAMS_SERVICE = lenientService(PodStreamsService, (m) => (m === 'podLogs' ? 'navarch.apiserver.v1.PodLogsRequest' : 'navarch.apiserver.v1.PodExecInput'));
 
 /** Adds navarch.apiserver.v1.PodStreams to a master's gRPC server. */
-export function addPodStreams(server: Server, api: ApiServer): void {
-  server.addService(POD_STREAMS_SERVICE, podStreamsServer(api));
+export function addPodStreams(server: Server, api: ApiServer, options: PodStreamsOptions = {}): void {
+  server.addService(POD_STREAMS_SERVICE, podStreamsServer(api, options));
 }

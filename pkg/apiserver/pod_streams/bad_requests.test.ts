@@ -1,5 +1,6 @@
-// Bytes that are not the request message get Invalid with a reason, from the masters' PodStreams and
-// from the agents' ContainerStreams alike, never INTERNAL.
+// Bad callers of the stream services: bytes that are not the request message get Invalid with a
+// reason (never INTERNAL) from the masters' PodStreams and the agents' ContainerStreams alike, and an
+// exec that never sends its options does not hold its call forever.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,6 +10,8 @@ import { HostExecRuntime } from '../../agent/stream/test_runtime.js';
 import { realClock } from '../../../raft/node/ports.js';
 import { testServer } from '../test_util.js';
 import { addPodStreams } from './grpc_proxy.js';
+import { FakeClock } from '../../client/testing/fake_clock.js';
+import { until } from '../../localcluster/until.js';
 
 // A truncated length-delimited field: no decoder accepts it.
 const GARBAGE = Buffer.from([0x0a, 0x05, 0x61]);
@@ -59,5 +62,30 @@ test('undecodable requests get INVALID_ARGUMENT naming the message, on the maste
   } finally {
     master.forceShutdown();
     await agent.stop();
+  }
+});
+
+test('an exec call to the master that never sends its options is refused once the clock says so', async () => {
+  const { server: api } = await testServer();
+  const clock = new FakeClock(0);
+  const master = new Server();
+  addPodStreams(master, api, { clock, execOptionsTimeoutMs: 5000 });
+  const port = await new Promise<number>((resolve, reject) => master.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+  try {
+    const call = client.makeBidiStreamRequest('/navarch.apiserver.v1.PodStreams/PodExec', raw, raw);
+    let error: ServiceError | undefined;
+    call.on('error', (e: ServiceError) => (error = e));
+    call.on('data', () => {});
+    const refused = await until('the refusal', async () => {
+      await clock.advance(1000);
+      return error;
+    }, 10_000);
+    assert.equal(refused.code, 3);
+    assert.equal(refused.details, 'Cannot start exec: no options arrived within 5000 ms');
+    assert.ok(clock.nowMs() >= 5000);
+  } finally {
+    client.close();
+    master.forceShutdown();
   }
 });
