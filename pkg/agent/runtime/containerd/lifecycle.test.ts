@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import type { ExecSession } from '../runtime.js';
 import { ContainerdClient } from './client.js';
 import { ContainerdRuntime } from './containerd_runtime.js';
+import { getImage } from './images.js';
+import { chainIds } from './oci.js';
 import { SNAPSHOTTER } from './unpack.js';
 import { startFixture, waitForLog, waitForState, type Fixture } from './test_fixture.js';
 
@@ -119,6 +121,23 @@ describe('ContainerdRuntime exec, restart and removal', { timeout: 280_000 }, ()
     assert.deepEqual(again, f.image);
     assert.deepEqual(await f.runtime.imageStatus(f.image.ref), f.image);
     assert.equal(await f.runtime.imageStatus('example.invalid/none:1'), undefined);
+  });
+
+  it("images and their snapshots survive containerd's garbage collection", async () => {
+    const c = f.runtime.client;
+    // Deleting a lease with sync set runs a full garbage collection before answering.
+    await c.unary('Leases.Create', c.leases.create.bind(c.leases), { id: 'gc-trigger', labels: {} });
+    await c.unary('Leases.Delete', c.leases.delete.bind(c.leases), { id: 'gc-trigger', sync: true });
+    const got = await getImage(c, f.image.ref);
+    assert.ok(got);
+    for (const l of got.image.manifest.layers) await c.unary('Content.Info', c.content.info.bind(c.content), { digest: l.digest });
+    const chain = chainIds(got.image.config.rootfs.diff_ids);
+    await c.unary('Snapshots.Stat', c.snapshots.stat.bind(c.snapshots), { snapshotter: SNAPSHOTTER, key: chain[chain.length - 1]! });
+    const cfg = f.config('after-gc', ['echo', 'still here']);
+    await f.runtime.createContainer(cfg);
+    await f.runtime.startContainer('after-gc');
+    assert.equal((await waitForState(f.runtime, 'after-gc', 'exited')).exitCode, 0);
+    assert.deepEqual(await waitForLog(cfg.logPath, (l) => l.length > 0), ['stdout F still here']);
   });
 
   it('says clearly when containerd is not there', async () => {
