@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { runHollow } from './hollow.js';
+import { runAgent } from './agent.js';
 import { imagesCommand } from './images.js';
 import { runKvMember } from './kv_member.js';
 import { runMaster } from './master.js';
@@ -72,6 +73,21 @@ componentCommand('controllers', 'run the controller manager (ReplicaSet, Deploym
   .option('--cluster-cidr <cidr>', 'node podCIDRs are cut from this range (default 198.18.0.0/16)')
   .option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR (default 24)')
   .action((flags) => runControllers(flags));
+
+program
+  .command('agent')
+  .description('run the node agent: register this machine as a Node and run the pods bound to it through containerd on a CNI bridge')
+  .option('--server <endpoints|file>', 'the masters: host:port[,host:port...] or a navctl config file (default: where navctl looks)')
+  .option('--node-name <name>', 'the Node name (default: the host name)')
+  .option('--node-ip <ip>', 'the address the masters reach this node on; logs and exec are served there', '127.0.0.1')
+  .option('--data-dir <dir>', 'pods, volumes, logs and CNI state', '/var/lib/navarch/agent')
+  .option('--containerd-socket <path>', "containerd's gRPC socket", '/run/containerd/containerd.sock')
+  .option('--containerd-namespace <ns>', 'the containerd namespace the pods run in', 'navarch')
+  .option('--stream-port <port>', 'logs and exec port (0: any free port)', '10250')
+  .option('--bridge <name>', 'the pod bridge', 'navarch0')
+  .option('--netns-dir <dir>', 'where pod network namespaces are mounted (default /run/netns)')
+  .option('--metrics-port <port>', 'serve /metrics on 127.0.0.1:<port> (0: any free port)')
+  .action((flags) => runAgent(flags));
 
 program
   .command('hollow')

@@ -9,7 +9,6 @@ import type { Clock } from '../../raft/node/ports.js';
 import type { NavarchClient } from '../client/client.js';
 import { CniNetwork } from './cni/cni_network.js';
 import { waitForPodCidr } from './cni/node_pod_cidr.js';
-import { ContainerProbes } from './container_probes.js';
 import { machineCapacity, machineSystemInfo } from './machine_info.js';
 import { NodeLease } from './node_lease.js';
 import { registerNode, type NodeRegistrationSpec, type NodeResources } from './node_registration.js';
@@ -20,6 +19,7 @@ import { PodWorkers } from './pods/pod_workers.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
 import { StatusManager } from './status_manager.js';
 import { startStreamServer, type StreamServer } from './stream/server.js';
+import { ProbeManager } from './probes/probe_manager.js';
 import { VolumeManager } from './volumes/volume_manager.js';
 
 export interface AgentLogger {
@@ -96,13 +96,12 @@ export class Agent {
       parts.push(status);
       const volumes = new VolumeManager({ podsDir, client: o.client, clock: o.clock, onWarning: (uid, message) => o.log.warn({ pod: uid }, message) });
       const pods = PodSource.forNode(o.client, o.nodeName, { clock: o.clock, resyncPeriodMs: 60_000, logger: { warn: (m) => o.log.warn({}, m) } });
-      const probes = new ContainerProbes({
-        runtime: o.runtime,
-        network,
-        workers: { restartContainer: (...a) => workers!.restartContainer(...a), requestSync: (uid) => workers!.requestSync(uid) },
-        pod: (namespace, name) => pods.informer.store.get(namespace, name),
+      const probes = new ProbeManager({
         clock: o.clock,
-        onError: (what, e) => o.log.warn({ err: String(e) }, `probes: ${what}`),
+        onRestart: (uid, container, reason, p) => {
+          workers?.restartContainer(uid, container, reason, { gracePeriodSeconds: p.terminationGracePeriodSeconds }).catch((e) => o.log.warn({ pod: uid, container, err: String(e) }, 'restart after a failed probe failed'));
+        },
+        onChange: (uid) => workers?.requestSync(uid),
       });
       workers = new PodWorkers({
         nodeName: o.nodeName,
@@ -114,7 +113,8 @@ export class Agent {
         clock: o.clock,
         volumes,
         logs,
-        readiness: probes.manager,
+        readiness: probes,
+        observer: probes,
         allocatable: spec.capacity,
         onError: (what, e) => o.log.warn({ err: e instanceof Error ? e.message : String(e) }, what),
         onWarning: (message) => o.log.warn({}, message),
@@ -125,7 +125,6 @@ export class Agent {
       parts.push(pods);
       await pods.waitForSync();
       await w.start(pods.informer.store.list());
-      await probes.start();
       parts.push(probes, w);
       o.log.info({ pods: w.podCount }, 'agent running');
       return new Agent(streams, podCIDR, w, parts);

@@ -1,0 +1,95 @@
+// `navarch agent`: the node agent. Registers this machine as a Node with the masters in --server,
+// runs the pods bound to it through containerd (its own containerd namespace) on a CNI bridge, and
+// serves their logs and exec. Stopping the agent leaves the pods running; a restarted agent adopts them.
+
+import { hostname } from 'node:os';
+import { isIPv4 } from 'node:net';
+import { resolve } from 'node:path';
+import { pino } from 'pino';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { realClock } from '../raft/node/ports.js';
+import { Agent } from '../pkg/agent/agent.js';
+import { ContainerdRuntime } from '../pkg/agent/runtime/containerd/containerd_runtime.js';
+import { NavarchClient } from '../pkg/client/client.js';
+import { serveMetrics } from '../pkg/controllers/manager/metrics_server.js';
+import { hollowEndpoints } from './hollow.js';
+
+export interface AgentFlags {
+  server?: string;
+  nodeName?: string;
+  nodeIp: string;
+  dataDir: string;
+  containerdSocket: string;
+  containerdNamespace: string;
+  streamPort: string;
+  bridge: string;
+  netnsDir?: string;
+  metricsPort?: string;
+}
+
+function port(flag: string, v: string): number {
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 0 && n <= 65_535)) throw new Error(`${flag}: expected a port from 0 to 65535, got "${v}"`);
+  return n;
+}
+
+export async function runAgent(flags: AgentFlags): Promise<void> {
+  const nodeName = (flags.nodeName ?? hostname()).toLowerCase();
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(nodeName)) throw new Error(`--node-name: "${nodeName}" is not a valid node name (lowercase letters, digits, "-" and ".")`);
+  if (!isIPv4(flags.nodeIp)) throw new Error(`--node-ip: expected an IPv4 address, got "${flags.nodeIp}"`);
+  const streamPort = port('--stream-port', flags.streamPort);
+  const metricsPort = flags.metricsPort === undefined ? undefined : port('--metrics-port', flags.metricsPort);
+  const log = pino({ name: 'agent' });
+  const runtime = await ContainerdRuntime.connect({
+    socketPath: flags.containerdSocket,
+    namespace: flags.containerdNamespace,
+    onError: (e) => log.warn({ err: e.message }, 'containerd'),
+  });
+  const client = new NavarchClient({ endpoints: hollowEndpoints(flags.server) });
+  const agent = await Agent.start({
+    client,
+    runtime,
+    clock: realClock,
+    nodeName,
+    nodeIP: flags.nodeIp,
+    dataDir: resolve(flags.dataDir),
+    streamPort,
+    bridgeName: flags.bridge,
+    netnsDir: flags.netnsDir,
+    log: { info: (f, m) => log.info(f, m), warn: (f, m) => log.warn(f, m) },
+  });
+  let metrics: Awaited<ReturnType<typeof serveMetrics>> | undefined;
+  if (metricsPort !== undefined) {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    new Gauge({ name: 'navarch_agent_pods', help: 'Pods the agent tracks (running, waiting, terminating)', registers: [registry], collect() {
+      this.set(agent.workers.podCount);
+    } });
+    for (const [name, help, key] of [
+      ['navarch_agent_pod_syncs_total', 'Pod worker syncs', 'syncs'],
+      ['navarch_agent_pod_sync_errors_total', 'Pod worker syncs that failed', 'syncErrors'],
+      ['navarch_agent_containers_started_total', 'Containers started', 'containersStarted'],
+    ] as const) {
+      new Gauge({ name, help, registers: [registry], collect() {
+        this.set(agent.workers.stats[key]);
+      } });
+    }
+    metrics = await serveMetrics(registry, metricsPort);
+  }
+  log.info({ node: nodeName, podCIDR: agent.podCIDR, streams: `${flags.nodeIp}:${agent.streams.port}`, metrics: metrics && `http://127.0.0.1:${metrics.port}/metrics` }, 'agent: ready');
+  // For scripts and tests that wait for this line on stdout.
+  process.stdout.write(`agent: node ${nodeName} ready\n`);
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({}, `agent: stopping on ${signal}; pods keep running`);
+    await agent.stop();
+    await runtime.close();
+    client.close();
+    await metrics?.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
