@@ -177,9 +177,8 @@ test('cancelling an exec kills its command', async () => {
   call.on('data', () => {});
   call.write({ options: { namespace: 'default', name: 'web', uid: '', container: 'app', argv: ['sleep', '600'], stdin: false, tty: false } });
   await until('the command to start', () => f.runtime.execs.length === 1, 10_000);
-  const pids = () => (f.runtime as unknown as { children: Set<{ exitCode: number | null; signalCode: string | null }> }).children;
-  await until('the child process', () => pids().size === 1, 10_000);
-  const [child] = [...pids()];
+  await until('the child process', () => f.runtime.children.size === 1, 10_000);
+  const [child] = [...f.runtime.children];
   call.cancel();
   await until('the command to be killed', () => child.signalCode === 'SIGKILL', 10_000);
 });

@@ -9,7 +9,8 @@ export class HostExecRuntime implements ContainerRuntime {
   readonly phases = new Map<string, ContainerPhase>();
   readonly resizes: { id: string; cols: number; rows: number }[] = [];
   readonly execs: { id: string; options: ExecOptions }[] = [];
-  private readonly children = new Set<ReturnType<typeof spawn>>();
+  /** The exec'd commands still running. */
+  readonly children = new Set<ReturnType<typeof spawn>>();
 
   async version(): Promise<string> {
     return 'host-exec-double';

@@ -107,6 +107,16 @@ test('logs and exec reach the pod through the master, with Kubernetes errors for
     f.runtime.phases.set('duo-b', 'exited');
     await rejects(streams.exec({ namespace: 'default', name: 'duo', container: 'b', argv: ['true'] }, { stdout: new Sink(), stderr: new Sink() }), 'Invalid', 'container "b" in pod "duo" is not running');
 
+    // The client going away (Ctrl-C) kills the command on the node.
+    const ac2 = new AbortController();
+    const sleeping = streams.exec({ namespace: 'default', name: 'web', argv: ['sleep', '600'] }, { stdout: new Sink(), stderr: new Sink(), signal: ac2.signal });
+    sleeping.catch(() => {});
+    await until('the command to start', () => f.runtime.children.size === 1, 20_000);
+    const [child] = [...f.runtime.children];
+    ac2.abort();
+    await assert.rejects(sleeping, /Exec cancelled/);
+    await until('the command to be killed', () => child.signalCode === 'SIGKILL', 20_000);
+
     // An agent that cannot be reached is named.
     await f.agent.stop();
     await rejects(logs({ namespace: 'default', name: 'web' }), 'Unavailable', /Cannot stream from the agent of node "node-1" at 127\.0\.0\.1:\d+/);
