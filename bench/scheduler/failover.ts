@@ -86,6 +86,7 @@ export async function failover(cluster: BenchCluster, clients: NavarchClient[], 
   await cluster.ensureNamespace(namespace);
   const watch = await BindingWatches.open(cluster.masters.members.map((m) => m.clientAddress), namespace);
   const kills: FailoverKill[] = [];
+  const transitionsAtStart = (await cluster.schedulerHolder())?.transitions ?? 0;
   try {
     log(`failover: ${cfg.failoverPods} pods at ${cfg.failoverRate}/s, ${cfg.kills} kills of the scheduler's lease holder`);
     const creating = createPods({ clients, kind: 'basic', namespace, prefix: 'f', pods: cfg.failoverPods, inflight: 256, ratePerSecond: cfg.failoverRate, log });
@@ -137,7 +138,9 @@ export async function failover(cluster: BenchCluster, clients: NavarchClient[], 
     for (const k of kills) Object.assign(k, gapAround(times, k.killAtMs, k.killAtMs + k.takeoverMs));
     const gaps = kills.map((k) => k.gapMs).sort((a, b) => a - b);
     const run = summarizeCase('Failover run', cfg.failoverPods, created, watch.best, failure);
-    return { run, kills, medianGapMs: gaps.length ? gaps[Math.floor((gaps.length - 1) / 2)] : NaN };
+    // Changes of hands the kills did not cause: leases lost under load (each one a pause in bindings too).
+    const transitions = ((await cluster.schedulerHolder().catch(() => undefined))?.transitions ?? NaN) - transitionsAtStart;
+    return { run, kills, medianGapMs: gaps.length ? gaps[Math.floor((gaps.length - 1) / 2)] : NaN, otherTransitions: transitions - kills.length };
   } finally {
     watch.close();
   }

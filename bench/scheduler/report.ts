@@ -29,6 +29,8 @@ export interface FailoverResult {
   run: CaseResult;
   kills: FailoverKill[];
   medianGapMs: number;
+  /** Times the scheduler's lease changed hands during the run besides the kills (lost under load). */
+  otherTransitions?: number;
 }
 
 export interface Results {
@@ -109,6 +111,7 @@ export function formatReport(r: Results): string {
       'Binding gap: from the last binding seen before the kill to the first one after another scheduler acquired the lease (bindings seen through a watch on each master, earliest). ' +
         "Lease acquired: the new holder's acquireTime. Raft leader: when the killed master led Raft too, until the others agreed on a new leader.",
     );
+    if (fo.otherTransitions !== undefined) out.push(`The scheduler's lease also changed hands ${f0(fo.otherTransitions)} times during the run without a kill (renewals late under load).`);
     out.push(`median gap ${f2(fo.medianGapMs / 1000)} s (${fo.medianGapMs < GAP_TARGET_MS ? 'met' : 'not met'}); run: ${fo.run.bound}/${fo.run.pods} bound${fo.run.errors ? `, ${fo.run.errors} create errors (first: ${fo.run.firstError})` : ''}`);
   }
   if (r.failures?.length) out.push(`\nFailures:\n${r.failures.map((f) => `- ${f}`).join('\n')}`);
