@@ -361,7 +361,9 @@ export class PodWorkers implements NodePodHandler {
     if (rec.terminalInApi) return;
     if (!rec.admitted && !this.admit(rec)) return;
     const now = this.o.clock.nowMs();
-    rec.startTimeMs ??= now;
+    // After an agent restart the pod's start time is the one the API shows (activeDeadlineSeconds counts from it).
+    const shown = pod.status?.startTime ? Date.parse(pod.status.startTime) : NaN;
+    rec.startTimeMs ??= Number.isNaN(shown) ? now : shown;
     const mine = await this.containersOf(rec.uid);
     const deadlineS = pod.spec?.activeDeadlineSeconds;
     if (rec.terminal === undefined && deadlineS !== undefined && deadlineS > 0) {
