@@ -12,7 +12,7 @@ import { FakeClock } from '../../client/testing/fake_clock.js';
 import { until } from '../../localcluster/until.js';
 import { formatRecord } from './log_record.js';
 import type { ContainerLookup } from './lookup.js';
-import { startStreamServer } from './server.js';
+import { startStreamServer, type StreamServer } from './server.js';
 import { HostExecRuntime } from './test_runtime.js';
 
 const T0 = Date.UTC(2026, 11, 2, 12, 0, 0);
@@ -23,6 +23,7 @@ interface Fixture {
   clock: FakeClock;
   runtime: HostExecRuntime;
   client: ContainerStreamsClient;
+  server: StreamServer;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -43,6 +44,7 @@ async function fixture(): Promise<Fixture> {
     clock,
     runtime,
     client,
+    server,
     async [Symbol.asyncDispose]() {
       client.close();
       await runtime.close();
@@ -197,4 +199,30 @@ test('an exec call that never sends its options is refused once the clock says s
   assert.equal(refused.code, 3);
   assert.equal(refused.details, 'Cannot start exec: no options arrived within 30000 ms');
   assert.equal(f.runtime.execs.length, 0);
+});
+
+test('a client that stops reading stops the agent reading the log file', async () => {
+  await using f = await fixture();
+  // 24 MiB of log text: more than every buffer between the file and the client holds.
+  const line = formatRecord(T0, 'stdout', 'x'.repeat(1000));
+  const text = line.repeat(24 * 1024);
+  writeFileSync(join(f.logDir, '0.log'), text);
+  const expectedBytes = 24 * 1024 * 1001;
+  let received = 0;
+  let ended = false;
+  const call = f.client.logs(req());
+  call.on('data', (c: { data: Buffer }) => {
+    received += c.data.length;
+    call.pause();
+  });
+  call.on('end', () => (ended = true));
+  call.on('error', () => {});
+  await until('the server to wait for the client', () => f.server.stats.logStreamsWaitingOnClient === 1, 30_000);
+  assert.ok(f.server.stats.logBytesSent < expectedBytes / 2, `sent ${f.server.stats.logBytesSent} of ${expectedBytes} bytes to a client that took ${received}`);
+  call.removeAllListeners('data');
+  call.on('data', (c: { data: Buffer }) => (received += c.data.length));
+  call.resume();
+  await until('the whole log', () => ended, 60_000);
+  assert.equal(received, expectedBytes);
+  assert.equal(f.server.stats.logStreamsWaitingOnClient, 0);
 });

@@ -13,6 +13,16 @@ import { serveExec } from './exec_handler.js';
 import { openLogs } from './logs_handler.js';
 import type { ContainerLookup } from './lookup.js';
 
+/** What the server is doing, for metrics and tests; the server updates the object it is given. */
+export interface StreamStats {
+  openStreams: number;
+  /** Log streams waiting for their client to take what was sent (backpressure at work). */
+  logStreamsWaitingOnClient: number;
+  logBytesSent: number;
+}
+
+export const newStreamStats = (): StreamStats => ({ openStreams: 0, logStreamsWaitingOnClient: 0, logBytesSent: 0 });
+
 export interface StreamServerOptions {
   runtime: ContainerRuntime;
   lookup: ContainerLookup;
@@ -25,6 +35,7 @@ export interface StreamServerOptions {
   outputDrainMs?: number;
   /** How long a new exec call may take to send its options. @default 30000 */
   execOptionsTimeoutMs?: number;
+  stats?: StreamStats;
 }
 
 /** Waits until the client has taken what was written, or the call is gone. */
@@ -42,10 +53,10 @@ function drained(call: ServerWritableStream<LogsRequest, LogsChunk>, signal: Abo
 
 export function containerStreamsServer(o: StreamServerOptions): ContainerStreamsServer {
   const maxStreams = o.maxStreams ?? 64;
-  let open = 0;
+  const stats = o.stats ?? newStreamStats();
   const admit = (): void => {
-    if (open >= maxStreams) throw new ApiError('Unavailable', `Cannot open another stream: this agent already serves ${maxStreams}`, { retryAfterSeconds: 1 });
-    open++;
+    if (stats.openStreams >= maxStreams) throw new ApiError('Unavailable', `Cannot open another stream: this agent already serves ${maxStreams}`, { retryAfterSeconds: 1 });
+    stats.openStreams++;
   };
   return {
     logs: (call) => {
@@ -62,13 +73,18 @@ export function containerStreamsServer(o: StreamServerOptions): ContainerStreams
           const chunks = await openLogs({ runtime: o.runtime, lookup: o.lookup, clock: o.clock, pollIntervalMs: o.pollIntervalMs }, { ...r }, ac.signal);
           for await (const data of chunks) {
             if (ac.signal.aborted) break;
-            if (!call.write({ data })) await drained(call, ac.signal);
+            stats.logBytesSent += data.length;
+            if (!call.write({ data })) {
+              stats.logStreamsWaitingOnClient++;
+              await drained(call, ac.signal);
+              stats.logStreamsWaitingOnClient--;
+            }
           }
           if (!ac.signal.aborted) call.end();
         } catch (err) {
           if (!ac.signal.aborted) call.emit('error', toGrpcError(err));
         } finally {
-          if (admitted) open--;
+          if (admitted) stats.openStreams--;
         }
       })();
     },
@@ -83,7 +99,7 @@ export function containerStreamsServer(o: StreamServerOptions): ContainerStreams
         try {
           await serveExec({ runtime: o.runtime, lookup: o.lookup, clock: o.clock, outputDrainMs: o.outputDrainMs, optionsTimeoutMs: o.execOptionsTimeoutMs }, call);
         } finally {
-          open--;
+          stats.openStreams--;
         }
       })();
     },
@@ -98,16 +114,19 @@ export function addContainerStreams(server: Server, o: StreamServerOptions): voi
 
 export interface StreamServer {
   port: number;
+  stats: StreamStats;
   stop(): Promise<void>;
 }
 
 /** A gRPC server with only ContainerStreams, listening on `address` (port 0: any free port). */
 export async function startStreamServer(address: string, o: StreamServerOptions): Promise<StreamServer> {
   const server = new Server();
-  addContainerStreams(server, o);
+  const stats = o.stats ?? newStreamStats();
+  addContainerStreams(server, { ...o, stats });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   return {
     port,
+    stats,
     stop: () =>
       // Open follow and exec streams would hold a graceful shutdown forever.
       Promise.resolve(server.forceShutdown()),
