@@ -150,7 +150,8 @@ describe('PodWorkers on containerd and CNI', { skip }, () => {
       [['init', 0, 'Completed']],
     );
     assert.equal(s.containerStatuses[0].containerID, `containerd://${uid}_web_0`);
-    assert.match(await readFile(join(dir, 'pods', `default_web_${uid}`, 'init', '0.log'), 'utf8'), / stdout F init-ran\n/);
+    const initLog = join(dir, 'pods', `default_web_${uid}`, 'init', '0.log');
+    await until('the init container\'s output in its log file', async () => / stdout F init-ran\n/.test(await readFile(initLog, 'utf8').catch(() => '')), 10_000);
 
     // The agent restarts: the new workers adopt the running container and start nothing.
     w1.stop();
@@ -162,7 +163,7 @@ describe('PodWorkers on containerd and CNI', { skip }, () => {
     await feed(w2);
     await w2.idle();
     assert.deepEqual((await runtime2.listContainers()).map((c) => c.id).sort(), before);
-    assert.equal(await httpGet(`http://${ip}:8080/`), 'hello-web');
+    assert.equal(await until('the pod still answering', () => httpGet(`http://${ip}:8080/`).catch(() => undefined), 10_000), 'hello-web');
 
     // Graceful deletion: httpd as PID 1 ignores SIGTERM, so it is killed after the 2 s grace period.
     const t0 = Date.now();
