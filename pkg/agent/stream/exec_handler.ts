@@ -119,14 +119,29 @@ export async function serveExec(deps: ExecDeps, call: ExecCall): Promise<void> {
     s.stdin?.on('error', () => {});
     call.resume();
 
-    // Command to client.
+    // Command to client. `moved` counts chunks and `waiting` the pipes paused for a slow client,
+    // so the wait after exit below can tell output still on its way from a pipe held open idle.
+    let moved = 0;
+    let waiting = 0;
     const pipe = (from: NodeJS.ReadableStream | undefined, key: 'stdout' | 'stderr'): Promise<void> => {
       if (!from) return Promise.resolve();
       return new Promise<void>((resolve) => {
         from.on('data', (chunk: Buffer | string) => {
           const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+          moved++;
           for (let i = 0; i < b.length; i += chunkBytes) {
-            writeThrottled(call, { [key]: b.subarray(i, i + chunkBytes) }, () => from.pause(), () => from.resume());
+            writeThrottled(
+              call,
+              { [key]: b.subarray(i, i + chunkBytes) },
+              () => {
+                if (!from.isPaused()) waiting++;
+                from.pause();
+              },
+              () => {
+                if (from.isPaused()) waiting--;
+                from.resume();
+              },
+            );
           }
         });
         from.on('end', resolve);
@@ -136,10 +151,18 @@ export async function serveExec(deps: ExecDeps, call: ExecCall): Promise<void> {
     };
     const outputs = Promise.all([pipe(s.stdout, 'stdout'), pipe(s.stderr, 'stderr')]);
     const exitCode = await s.exit;
-    // Output written just before exit may still be in the pipes; a background child holding them
-    // open must not hold the answer forever.
+    // Output written just before exit may still be in the pipes, or wait for a slow client: all of
+    // it goes out first. Only pipes that stay open with nothing moving (a background child holding
+    // them) are given up on after outputDrainMs.
+    const drainMs = deps.outputDrainMs ?? 2000;
     await new Promise<void>((resolve) => {
-      const timer = deps.clock.setTimeout(resolve, deps.outputDrainMs ?? 2000);
+      let seen = moved;
+      let timer = deps.clock.setTimeout(check, drainMs);
+      function check(): void {
+        if (moved === seen && waiting === 0) return resolve();
+        seen = moved;
+        timer = deps.clock.setTimeout(check, drainMs);
+      }
       void outputs.then(() => {
         deps.clock.clearTimeout(timer);
         resolve();

@@ -226,3 +226,32 @@ test('a client that stops reading stops the agent reading the log file', async (
   assert.equal(received, expectedBytes);
   assert.equal(f.server.stats.logStreamsWaitingOnClient, 0);
 });
+
+test('a slow exec client gets all the output, even from a background child still writing after the command exited, then the exit code', async () => {
+  await using f = await fixture();
+  const call = f.client.exec();
+  let received = 0;
+  let exitCode: number | undefined;
+  let ended = false;
+  call.on('data', (m: ExecOutput) => {
+    received += m.stdout?.length ?? 0;
+    if (m.exitCode !== undefined) exitCode = m.exitCode;
+    call.pause();
+  });
+  call.on('end', () => (ended = true));
+  call.on('error', () => {});
+  call.write({ options: { namespace: 'default', name: 'web', uid: '', container: 'app', argv: ['sh', '-c', 'head -c 3000000 /dev/zero & exit 2'], stdin: false, tty: false } });
+  call.end();
+  await until('the command to exit', () => f.runtime.execs.length === 1 && f.runtime.children.size === 0, 30_000);
+  // Long past the drain wait: output held back by the slow client is not given up on.
+  await f.clock.advance(60_000);
+  call.removeAllListeners('data');
+  call.on('data', (m: ExecOutput) => {
+    received += m.stdout?.length ?? 0;
+    if (m.exitCode !== undefined) exitCode = m.exitCode;
+  });
+  call.resume();
+  await until('the end of the call', () => ended, 30_000);
+  assert.equal(received, 3000000);
+  assert.equal(exitCode, 2);
+});
