@@ -25,6 +25,12 @@ export interface AgentFlags {
   bridge: string;
   netnsDir?: string;
   metricsPort?: string;
+  stopPodsOnExit?: boolean;
+  /** Output FIFOs of the containers; kept across agent restarts. */
+  runtimeStateDir?: string;
+  cgroupParent?: string;
+  /** runc's state dir; a private containerd wants its own rather than /run/containerd/runc. */
+  runcRoot?: string;
 }
 
 function port(flag: string, v: string): number {
@@ -39,10 +45,14 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   if (!isIPv4(flags.nodeIp)) throw new Error(`--node-ip: expected an IPv4 address, got "${flags.nodeIp}"`);
   const streamPort = port('--stream-port', flags.streamPort);
   const metricsPort = flags.metricsPort === undefined ? undefined : port('--metrics-port', flags.metricsPort);
+  if (flags.cgroupParent !== undefined && !/^\/[A-Za-z0-9_.\/-]*$/.test(flags.cgroupParent)) throw new Error(`--cgroup-parent: expected an absolute cgroup path such as /navarch, got "${flags.cgroupParent}"`);
   const log = pino({ name: 'agent' });
   const runtime = await ContainerdRuntime.connect({
     socketPath: flags.containerdSocket,
     namespace: flags.containerdNamespace,
+    stateDir: flags.runtimeStateDir && resolve(flags.runtimeStateDir),
+    cgroupParent: flags.cgroupParent,
+    runcRoot: flags.runcRoot && resolve(flags.runcRoot),
     onError: (e) => log.warn({ err: e.message }, 'containerd'),
   });
   const client = new NavarchClient({ endpoints: hollowEndpoints(flags.server) });
@@ -83,8 +93,12 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info({}, `agent: stopping on ${signal}; pods keep running`);
-    await agent.stop();
+    log.info({}, `agent: stopping on ${signal}; ${flags.stopPodsOnExit ? 'stopping its pods too' : 'pods keep running'}`);
+    try {
+      await agent.stop({ stopPods: flags.stopPodsOnExit });
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'agent: stopping the pods failed');
+    }
     await runtime.close();
     client.close();
     await metrics?.close();

@@ -87,6 +87,9 @@ program
   .option('--bridge <name>', 'the pod bridge', 'navarch0')
   .option('--netns-dir <dir>', 'where pod network namespaces are mounted (default /run/netns)')
   .option('--metrics-port <port>', 'serve /metrics on 127.0.0.1:<port> (0: any free port)')
+  .option('--runtime-state-dir <dir>', "the containers' output FIFOs, kept across agent restarts (default /run/navarch/containerd/<namespace>)")
+  .option('--cgroup-parent <path>', "every container's cgroup parent (default /navarch)")
+  .option('--runc-root <dir>', "runc's state dir for the pods' containers (default runc's, /run/containerd/runc)")
   .action((flags) => runAgent(flags));
 
 program

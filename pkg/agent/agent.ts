@@ -56,6 +56,7 @@ export class Agent {
     readonly podCIDR: string,
     readonly workers: PodWorkers,
     private readonly parts: { stop(): void }[],
+    private readonly pods: { runtime: ContainerRuntime; network: CniNetwork; volumes: VolumeManager },
   ) {}
 
   static async start(o: AgentOptions): Promise<Agent> {
@@ -127,7 +128,7 @@ export class Agent {
       await w.start(pods.informer.store.list());
       parts.push(probes, w);
       o.log.info({ pods: w.podCount }, 'agent running');
-      return new Agent(streams, podCIDR, w, parts);
+      return new Agent(streams, podCIDR, w, parts, { runtime: o.runtime, network, volumes });
     } catch (e) {
       for (const p of parts.reverse()) p.stop();
       await streams.stop();
@@ -135,9 +136,27 @@ export class Agent {
     }
   }
 
-  /** Stops watching and reporting; the pods keep running (a restarted agent adopts them). */
-  async stop(): Promise<void> {
+  /**
+   * Stops watching and reporting. The pods keep running (a restarted agent adopts them) unless
+   * `stopPods`: then their containers are killed and removed and their networks and volumes torn
+   * down, as when a local cluster is shut down; the pod objects stay, and a restarted agent starts
+   * them again.
+   */
+  async stop(o: { stopPods?: boolean } = {}): Promise<void> {
     for (const p of [...this.parts].reverse()) p.stop();
     await this.streams.stop();
+    if (!o.stopPods) return;
+    const { runtime, network, volumes } = this.pods;
+    const uids = new Set<string>();
+    for (const c of await runtime.listContainers()) {
+      uids.add(c.podUid);
+      await runtime.signalContainer(c.id, 'SIGKILL');
+      await runtime.removeContainer(c.id);
+    }
+    for (const uid of await network.list()) {
+      uids.add(uid);
+      await network.tearDown(uid);
+    }
+    for (const uid of uids) await volumes.tearDown(uid);
   }
 }
