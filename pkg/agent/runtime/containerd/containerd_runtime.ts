@@ -26,7 +26,7 @@ import { TaskEvents, type TaskEvent } from './events.js';
 import { execInContainer } from './exec.js';
 import { withLease } from './image_store.js';
 import { getImage, imageStatus, toImageInfo } from './images.js';
-import { ensureLogDir, LogCopier, makeFifos, removeFifos, type StdioPaths } from './io.js';
+import { ensureLogDir, FifoPool, LogCopier, makeFifos, removeFifos, type StdioPaths } from './io.js';
 import { containerLabels, LABEL } from './labels.js';
 import { chainIds } from './oci.js';
 import { buildSpec, checkConfig, SPEC_TYPE_URL } from './spec.js';
@@ -79,6 +79,7 @@ export class ContainerdRuntime implements ContainerRuntime {
   private readonly events: TaskEvents;
   /** Containers we saw start and not yet exit: the ones a relist checks. */
   private readonly running = new Set<string>();
+  private readonly fifos: FifoPool;
   private relistTimer: TimerHandle | undefined;
   private closed = false;
   private readonly options: ContainerdRuntimeOptions;
@@ -90,6 +91,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     this.cgroupParent = options.cgroupParent ?? '/navarch';
     this.runtimeName = options.runtimeName ?? 'io.containerd.runc.v2';
     this.clock = options.clock ?? realClock;
+    this.fifos = new FifoPool(join(this.stateDir, '.fifo-pool'));
     this.events = new TaskEvents(client, this.clock, (e) => this.onTaskEvent(e), (e) => options.onError?.(e));
     this.scheduleRelist();
   }
@@ -175,7 +177,7 @@ export class ContainerdRuntime implements ContainerRuntime {
         return prepared.mounts;
       });
       await ensureLogDir(config.logPath);
-      const paths = await makeFifos(this.fifoDir(config.id), { stdin: false, stderr: true });
+      const paths = await makeFifos(this.fifoDir(config.id), { stdin: false, stderr: true }, this.fifos);
       const copier = new LogCopier(paths, config.logPath, { keepOpen: true, nowMs: () => this.clock.nowMs() });
       this.copiers.set(config.id, copier);
       await this.client.unary('Tasks.Create', t.create.bind(t), {
@@ -283,7 +285,7 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   exec(id: string, options: ExecOptions): Promise<ExecSession> {
-    return execInContainer(this.client, id, this.stateDir, options);
+    return execInContainer(this.client, id, this.stateDir, this.fifos, options);
   }
 
   stats(id: string): Promise<ContainerStats | undefined> {

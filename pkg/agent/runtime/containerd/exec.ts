@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { ExecOptions, ExecSession } from '../runtime.js';
 import { ContainerdError, isNotFound, type ContainerdClient } from './client.js';
-import { FifoReader, makeFifos, openFifoWriter, removeFifos } from './io.js';
+import { FifoReader, makeFifos, type FifoPool, openFifoWriter, removeFifos } from './io.js';
 import { buildProcess, PROCESS_TYPE_URL, type OciProcess } from './spec.js';
 
 const SIGKILL = 9;
 
-export async function execInContainer(client: ContainerdClient, id: string, fifoRoot: string, options: ExecOptions): Promise<ExecSession> {
+export async function execInContainer(client: ContainerdClient, id: string, fifoRoot: string, pool: FifoPool, options: ExecOptions): Promise<ExecSession> {
   if (options.argv.length === 0) throw new TypeError(`Cannot exec in ${id}: argv is empty`);
   const c = client.containers;
   const t = client.tasks;
@@ -23,7 +23,7 @@ export async function execInContainer(client: ContainerdClient, id: string, fifo
   const base = spec.process ?? buildProcess([], [], '/', { uid: 0, gid: 0 }, false);
   const proc: OciProcess = { ...base, args: options.argv, terminal: options.tty };
   const execId = `exec-${randomBytes(6).toString('hex')}`;
-  const paths = await makeFifos(join(fifoRoot, id, execId), { stdin: options.stdin, stderr: !options.tty });
+  const paths = await makeFifos(join(fifoRoot, id, execId), { stdin: options.stdin, stderr: !options.tty }, pool);
   const stdout = new FifoReader(paths.stdout, { keepOpen: true });
   const stderr = paths.stderr ? new FifoReader(paths.stderr, { keepOpen: true }) : undefined;
   const stdin = paths.stdin ? openFifoWriter(paths.stdin) : undefined;

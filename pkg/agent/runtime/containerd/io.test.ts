@@ -4,13 +4,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { LogCopier, makeFifos } from './io.js';
+import { FifoPool, LogCopier, makeFifos } from './io.js';
 
 describe('LogCopier', () => {
   it('writes CRI records per line, splits long lines into P records, and ends when the writer is gone', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'navarch-io-'));
     try {
-      const paths = await makeFifos(join(dir, 'fifos'), { stdin: false, stderr: true });
+      const paths = await makeFifos(join(dir, 'fifos'), { stdin: false, stderr: true }, new FifoPool(join(dir, 'pool'), 2));
       const logPath = join(dir, 'c.log');
       const copier = new LogCopier(paths, logPath, { keepOpen: true, nowMs: () => Date.UTC(2026, 11, 2, 12, 0, 0, 5) });
       // What the shim does: open the write ends, write, close on exit.
@@ -43,8 +43,9 @@ describe('LogCopier', () => {
     const dir = await mkdtemp(join(tmpdir(), 'navarch-io-'));
     try {
       const logPath = join(dir, 'c.log');
+      const pool = new FifoPool(join(dir, 'pool'), 1);
       for (const word of ['one', 'two']) {
-        const paths = await makeFifos(join(dir, word), { stdin: false, stderr: false });
+        const paths = await makeFifos(join(dir, word), { stdin: false, stderr: false }, pool);
         const copier = new LogCopier(paths, logPath, { keepOpen: true, nowMs: () => 0 });
         const fd = openSync(paths.stdout, constants.O_WRONLY);
         writeSync(fd, `${word}\n`);

@@ -4,7 +4,7 @@
 
 import { execFile } from 'node:child_process';
 import { closeSync, constants, createWriteStream, openSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,16 +20,54 @@ export interface StdioPaths {
   stderr?: string;
 }
 
-export async function makeFifos(dir: string, opts: { stdin: boolean; stderr: boolean }): Promise<StdioPaths> {
+/**
+ * FIFOs made ahead of need, in batches: Node cannot mkfifo(3) itself, and one mkfifo process per
+ * container costs about as much as a batch. Taking one is a rename (the pool sits in the same
+ * directory tree as the containers' FIFOs, so on the same filesystem).
+ */
+export class FifoPool {
+  private readonly spare: string[] = [];
+  private filling: Promise<void> | undefined;
+  private seq = 0;
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly batchSize = 16,
+  ) {}
+
+  /** Moves a fresh FIFO to `dest`. */
+  async take(dest: string): Promise<void> {
+    // Leftovers of an earlier process are dropped once, so names never collide.
+    this.ready ??= rm(this.dir, { recursive: true, force: true }).then(() => mkdir(this.dir, { recursive: true, mode: 0o700 }).then(() => undefined));
+    await this.ready;
+    let src = this.spare.pop();
+    while (src === undefined) {
+      await this.fill();
+      src = this.spare.pop();
+    }
+    await rename(src, dest);
+    if (this.spare.length < this.batchSize / 2) this.fill().catch(() => undefined);
+  }
+
+  private fill(): Promise<void> {
+    this.filling ??= (async () => {
+      const names = Array.from({ length: this.batchSize }, () => join(this.dir, `fifo-${this.seq++}`));
+      await promisify(execFile)('mkfifo', ['-m', '600', ...names]).catch((e: Error) => {
+        throw new Error(`Cannot create FIFOs in ${this.dir}: ${e.message}`, { cause: e });
+      });
+      this.spare.push(...names);
+    })().finally(() => (this.filling = undefined));
+    return this.filling;
+  }
+}
+
+export async function makeFifos(dir: string, opts: { stdin: boolean; stderr: boolean }, pool: FifoPool): Promise<StdioPaths> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const paths: StdioPaths = { dir, stdout: join(dir, 'stdout') };
   if (opts.stdin) paths.stdin = join(dir, 'stdin');
   if (opts.stderr) paths.stderr = join(dir, 'stderr');
-  const all = [paths.stdin, paths.stdout, paths.stderr].filter((p): p is string => !!p);
-  // Node has no mkfifo(3); coreutils' mkfifo does it.
-  await promisify(execFile)('mkfifo', ['-m', '600', ...all]).catch((e: Error) => {
-    throw new Error(`Cannot create FIFOs in ${dir}: ${e.message}`, { cause: e });
-  });
+  for (const p of [paths.stdin, paths.stdout, paths.stderr]) if (p) await pool.take(p);
   return paths;
 }
 
