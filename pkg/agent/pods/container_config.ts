@@ -11,6 +11,8 @@ export const LABEL_POD_NAME = 'navarch.io/pod-name';
 export const LABEL_POD_NAMESPACE = 'navarch.io/pod-namespace';
 export const LABEL_CONTAINER_NAME = 'navarch.io/container-name';
 export const LABEL_ATTEMPT = 'navarch.io/attempt';
+/** The image as the pod spec names it: a change of the spec's image restarts the container. */
+export const LABEL_SPEC_IMAGE = 'navarch.io/spec-image';
 /** "init" for init containers, "app" for the others. */
 export const LABEL_CONTAINER_KIND = 'navarch.io/container-kind';
 
@@ -84,6 +86,7 @@ export function buildContainerConfig(i: ContainerConfigInput): ContainerConfig {
       [LABEL_CONTAINER_NAME]: name,
       [LABEL_ATTEMPT]: String(i.attempt),
       [LABEL_CONTAINER_KIND]: i.init ? 'init' : 'app',
+      [LABEL_SPEC_IMAGE]: c.image ?? '',
     },
   };
 }

@@ -262,3 +262,26 @@ describe('PodWorkers: CrashLoopBackOff', () => {
     f.stop();
   });
 });
+
+describe('PodWorkers: pod updates', () => {
+  it('restarts a container with the new image when the pod\'s image changes, even under restartPolicy Never', async () => {
+    const f = await bed();
+    f.runtime.addRegistryImage(`${IMAGE}-v2`, { entrypoint: ['/bin/sh'] });
+    const uid = (await f.createPod('web', { restartPolicy: 'Never', containers: [{ name: 'app', image: IMAGE, imagePullPolicy: 'IfNotPresent' }, { name: 'side', image: IMAGE, imagePullPolicy: 'IfNotPresent' }] })).metadata?.uid ?? '';
+    await f.start();
+    const p = await f.pod('web');
+    const containers = p.spec?.containers ?? [];
+    await f.t.server.update({ object: { ...p, spec: { ...p.spec!, containers: [{ ...containers[0], image: `${IMAGE}-v2` }, containers[1]] } } });
+    await f.settle();
+    const app = f.runtime.latest(uid, 'app');
+    assert.equal(app?.attempt, 1);
+    assert.equal(app?.image, `${IMAGE}-v2`);
+    assert.equal(app?.phase, 'running');
+    assert.equal(f.runtime.latest(uid, 'side')?.attempt, 0, 'the other container is left alone');
+    const s = await f.statusOf('web');
+    assert.equal(s.phase, 'Running');
+    assert.equal(s.containerStatuses[0].restartCount, 1);
+    assert.equal(s.containerStatuses[0].image, `${IMAGE}-v2`);
+    f.stop();
+  });
+});

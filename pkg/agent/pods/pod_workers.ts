@@ -18,7 +18,7 @@ import type { ContainerRuntime, ContainerState, ImageInfo, RuntimeEvent } from '
 import { sameStatus, mergePodStatus, type StatusManager } from '../status_manager.js';
 import type { ContainerLocation, ContainerRef } from '../stream/lookup.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { buildContainerConfig, podUidOfContainerId } from './container_config.js';
+import { buildContainerConfig, LABEL_SPEC_IMAGE, podUidOfContainerId } from './container_config.js';
 import { runtimeExec } from './exec_fn.js';
 import { ImagePuller } from './image_puller.js';
 import { podStatus, type ContainerView } from './pod_status.js';
@@ -106,6 +106,8 @@ interface PodRecord {
   sandboxError?: string;
   imageIDs: Map<string, string>;
   startFailedAtMs: Map<string, number>;
+  /** Runs killed because the spec's image changed (their exit is no failure). */
+  specChanged: Set<string>;
   terminating?: Terminating;
   finished: boolean;
   wakeMs?: number;
@@ -217,6 +219,7 @@ export class PodWorkers implements NodePodHandler {
         waiting: new Map(),
         imageIDs: new Map(),
         startFailedAtMs: new Map(),
+        specChanged: new Set(),
         finished: false,
       };
       this.records.set(uid, rec);
@@ -496,8 +499,24 @@ export class PodWorkers implements NodePodHandler {
       return;
     }
     for (const c of spec?.containers ?? []) {
-      const r = runs.get(c.name ?? '') ?? [];
+      const name = c.name ?? '';
+      const r = runs.get(name) ?? [];
       const latest = r[0];
+      // The pod's image was changed (the one field of a container an update may change): the run
+      // goes, and the new image starts whatever the restartPolicy, as the kubelet does.
+      if (latest?.phase === 'running' && latest.labels[LABEL_SPEC_IMAGE] !== undefined && latest.labels[LABEL_SPEC_IMAGE] !== c.image) {
+        if (!rec.specChanged.has(latest.id)) {
+          rec.specChanged.add(latest.id);
+          await this.restartContainer(rec.uid, name, `Container ${name} definition changed`);
+        }
+        continue;
+      }
+      if (latest?.phase === 'exited' && rec.specChanged.delete(latest.id)) {
+        // Not a failure: no backoff either.
+        this.crashBackoff.reset(`${rec.uid}/${name}`);
+        await this.launch(rec, c, false, r, paths, wake, { fresh: true });
+        continue;
+      }
       if (latest?.phase === 'running' || latest?.phase === 'unknown') continue;
       if (latest?.phase === 'created') {
         await this.startCreated(rec, c, latest, wake);
@@ -519,7 +538,7 @@ export class PodWorkers implements NodePodHandler {
   }
 
   /** Runs the next attempt of a container, unless it is in CrashLoopBackOff. */
-  private async launch(rec: PodRecord, c: Container, init: boolean, runs: ContainerState[], paths: Map<string, string>, wake: (atMs: number) => void): Promise<void> {
+  private async launch(rec: PodRecord, c: Container, init: boolean, runs: ContainerState[], paths: Map<string, string>, wake: (atMs: number) => void, o: { fresh?: boolean } = {}): Promise<void> {
     const pod = rec.pod;
     const name = c.name ?? '';
     const now = this.o.clock.nowMs();
@@ -528,7 +547,7 @@ export class PodWorkers implements NodePodHandler {
     const exitedMs = latest?.phase === 'exited' ? (latest.finishedAtMs ?? now) : undefined;
     const failedMs = rec.startFailedAtMs.get(name);
     const lastFailureMs = exitedMs === undefined ? failedMs : failedMs === undefined ? exitedMs : Math.max(exitedMs, failedMs);
-    if (lastFailureMs !== undefined) {
+    if (lastFailureMs !== undefined && !o.fresh) {
       const until = this.crashBackoff.backoffUntil(key, lastFailureMs, now);
       if (until !== undefined) {
         rec.waiting.set(name, {
