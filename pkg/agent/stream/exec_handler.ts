@@ -20,6 +20,8 @@ export interface ExecDeps {
   outputDrainMs?: number;
   /** How long a new call may take to send its options before it is refused. @default 30000 */
   optionsTimeoutMs?: number;
+  /** Counts the output pipes paused for a slow client. */
+  stats?: { execPipesWaitingOnClient: number };
   /** The most sent in one message. @default 65536 */
   chunkBytes?: number;
 }
@@ -134,11 +136,17 @@ export async function serveExec(deps: ExecDeps, call: ExecCall): Promise<void> {
               call,
               { [key]: b.subarray(i, i + chunkBytes) },
               () => {
-                if (!from.isPaused()) waiting++;
+                if (!from.isPaused()) {
+                  waiting++;
+                  if (deps.stats) deps.stats.execPipesWaitingOnClient++;
+                }
                 from.pause();
               },
               () => {
-                if (from.isPaused()) waiting--;
+                if (from.isPaused()) {
+                  waiting--;
+                  if (deps.stats) deps.stats.execPipesWaitingOnClient--;
+                }
                 from.resume();
               },
             );

@@ -243,6 +243,9 @@ test('a slow exec client gets all the output, even from a background child still
   call.write({ options: { namespace: 'default', name: 'web', uid: '', container: 'app', argv: ['sh', '-c', 'head -c 3000000 /dev/zero & exit 2'], stdin: false, tty: false } });
   call.end();
   await until('the command to exit', () => f.runtime.execs.length === 1 && f.runtime.children.size === 0, 30_000);
+  // Until the buffers between are full, the output pauses and resumes; then it stays paused.
+  let pausedPolls = 0;
+  await until('the output to wait for the client', () => (pausedPolls = f.server.stats.execPipesWaitingOnClient > 0 ? pausedPolls + 1 : 0) >= 10, 30_000);
   // Long past the drain wait: output held back by the slow client is not given up on.
   await f.clock.advance(60_000);
   call.removeAllListeners('data');

@@ -19,9 +19,11 @@ export interface StreamStats {
   /** Log streams waiting for their client to take what was sent (backpressure at work). */
   logStreamsWaitingOnClient: number;
   logBytesSent: number;
+  /** Exec output pipes paused until their client takes what was sent. */
+  execPipesWaitingOnClient: number;
 }
 
-export const newStreamStats = (): StreamStats => ({ openStreams: 0, logStreamsWaitingOnClient: 0, logBytesSent: 0 });
+export const newStreamStats = (): StreamStats => ({ openStreams: 0, logStreamsWaitingOnClient: 0, logBytesSent: 0, execPipesWaitingOnClient: 0 });
 
 export interface StreamServerOptions {
   runtime: ContainerRuntime;
@@ -97,7 +99,7 @@ export function containerStreamsServer(o: StreamServerOptions): ContainerStreams
           return;
         }
         try {
-          await serveExec({ runtime: o.runtime, lookup: o.lookup, clock: o.clock, outputDrainMs: o.outputDrainMs, optionsTimeoutMs: o.execOptionsTimeoutMs }, call);
+          await serveExec({ runtime: o.runtime, lookup: o.lookup, clock: o.clock, outputDrainMs: o.outputDrainMs, optionsTimeoutMs: o.execOptionsTimeoutMs, stats }, call);
         } finally {
           stats.openStreams--;
         }
