@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,8 +41,8 @@ export async function startFixture(namespace = 'navarch-test'): Promise<Fixture>
       for (const c of await live.listContainers().catch(() => [])) await live.removeContainer(c.id).catch(() => undefined);
     }
     for (const r of runtimes) await r.close().catch(() => undefined);
-    removeCgroup(cgroupParent);
     await containerd?.stop();
+    await removeCgroup(cgroupParent);
     try {
       execFileSync('ip', ['netns', 'delete', netns], { stdio: 'ignore' });
     } catch {
@@ -120,19 +120,37 @@ export function waitForLog(path: string, pred: (lines: string[]) => boolean, tim
   }, timeoutMs);
 }
 
-/** rmdir the test's cgroup parent in every v1 hierarchy (children first); busy ones stay. */
-function removeCgroup(parent: string): void {
-  for (const h of readdirSync('/sys/fs/cgroup')) {
-    const dir = join('/sys/fs/cgroup', h, parent);
-    if (!existsSync(dir)) continue;
-    const walk = (d: string) => {
-      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
-      try {
-        rmdirSync(d);
-      } catch {
-        /* still has processes */
-      }
-    };
-    walk(dir);
+/**
+ * Kills what still runs in the test's cgroup parent (a test that failed midway leaves containers
+ * whose shims are gone), waits for it to be gone, then removes the parent in every v1 hierarchy.
+ */
+async function removeCgroup(parent: string): Promise<void> {
+  const dirs = readdirSync('/sys/fs/cgroup')
+    .map((h) => join('/sys/fs/cgroup', h, parent))
+    .filter((d) => existsSync(d));
+  const procsUnder = (d: string): number[] => {
+    const out: number[] = [];
+    for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) out.push(...procsUnder(join(d, e.name)));
+    const file = join(d, 'cgroup.procs');
+    if (existsSync(file)) out.push(...readFileSync(file, 'utf8').split('\n').filter((l) => l).map(Number));
+    return out;
+  };
+  const alive = () => dirs.flatMap((d) => (existsSync(d) ? procsUnder(d) : []));
+  for (const pid of new Set(alive())) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
+  await until('the test cgroup to empty', () => alive().length === 0, 10_000).catch(() => undefined);
+  const rmTree = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) rmTree(join(d, e.name));
+    try {
+      rmdirSync(d);
+    } catch {
+      /* still busy */
+    }
+  };
+  for (const d of dirs) if (existsSync(d)) rmTree(d);
 }
