@@ -14,11 +14,12 @@ import { addAmounts, admit, allocatableAmounts, podRequests, rejectedStatus, typ
 import type { PodNetwork, PodNetworkRequest, PodNetworkStatus } from '../cni/pod_network.js';
 import type { NodeResources } from '../node_registration.js';
 import type { NodePodHandler } from '../pod_source.js';
-import type { ContainerRuntime, ContainerState, ImageInfo, RuntimeEvent } from '../runtime/runtime.js';
+import type { ContainerRuntime, ContainerState, RuntimeEvent } from '../runtime/runtime.js';
 import { sameStatus, mergePodStatus, type StatusManager } from '../status_manager.js';
 import type { ContainerLocation, ContainerRef } from '../stream/lookup.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { buildContainerConfig, LABEL_SPEC_IMAGE, podUidOfContainerId } from './container_config.js';
+import { goDuration, hasRun, imageID, imageIDOf, isSidecar, runsByName, succeeded } from './container_runs.js';
 import { runtimeExec } from './exec_fn.js';
 import { ImagePuller } from './image_puller.js';
 import { podStatus, type ContainerView } from './pod_status.js';
@@ -114,11 +115,6 @@ interface PodRecord {
   wakeTimer?: TimerHandle;
   lastSent?: { status: PodStatus; resourceVersion: string; atMs: number };
 }
-
-const GO_DURATION = (ms: number): string => {
-  const s = Math.round(ms / 1000);
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${s % 60}s`;
-};
 
 export class PodWorkers implements NodePodHandler {
   readonly stats: PodWorkersStats = { syncs: 0, syncErrors: 0, containersStarted: 0, orphansRemoved: 0 };
@@ -552,7 +548,7 @@ export class PodWorkers implements NodePodHandler {
       if (until !== undefined) {
         rec.waiting.set(name, {
           reason: 'CrashLoopBackOff',
-          message: `back-off ${GO_DURATION(this.crashBackoff.get(key))} restarting failed container=${name} pod=${pod.metadata?.name}_${pod.metadata?.namespace}(${rec.uid})`,
+          message: `back-off ${goDuration(this.crashBackoff.get(key))} restarting failed container=${name} pod=${pod.metadata?.name}_${pod.metadata?.namespace}(${rec.uid})`,
         });
         wake(until);
         return;
@@ -752,39 +748,6 @@ export class PodWorkers implements NodePodHandler {
   private async containersOf(uid: string): Promise<ContainerState[]> {
     return (await this.o.runtime.listContainers()).filter((c) => c.podUid === uid);
   }
-}
-
-const isSidecar = (c: Container): boolean => c.restartPolicy === 'Always';
-const succeeded = (s: ContainerState | undefined): boolean => s?.phase === 'exited' && s.exitCode === 0;
-const hasRun = (s: ContainerState | undefined): boolean => s !== undefined && s.phase !== 'created';
-
-/** Each container name's runs, newest first. */
-function runsByName(states: readonly ContainerState[]): Map<string, ContainerState[]> {
-  const out = new Map<string, ContainerState[]>();
-  for (const s of states) {
-    const list = out.get(s.containerName) ?? [];
-    list.push(s);
-    out.set(s.containerName, list);
-  }
-  for (const list of out.values()) list.sort((a, b) => b.attempt - a.attempt);
-  return out;
-}
-
-/** "127.0.0.1:5000/navarch/busybox@sha256:...", as Kubernetes shows imageID. */
-function imageID(info: ImageInfo): string {
-  return `${repository(info.ref)}@${info.digest}`;
-}
-
-function imageIDOf(s: ContainerState): string | undefined {
-  return s.imageDigest ? `${repository(s.image)}@${s.imageDigest}` : undefined;
-}
-
-function repository(ref: string): string {
-  const at = ref.indexOf('@');
-  const noDigest = at >= 0 ? ref.slice(0, at) : ref;
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 
 function podKey(p: Pod): string {
