@@ -162,7 +162,7 @@ export class LeaderElectedRunner {
     this.elector = this.o.elector({
       onStartedLeading: ({ token, signal, takeover }) => {
         this.leading = true;
-        this.o.logger.info(`${this.o.name}: acquired the lease (transition ${token.leaseTransitions}) ${describeTakeover(takeover)}`);
+        this.o.logger.info(`${this.o.name}: acquired the lease (transition ${token.leaseTransitions}) ${describeTakeover(takeover, this.o.identity)}`);
         let markStopping!: () => void;
         const prev = this.termStopping;
         this.termStopping = new Promise<void>((r) => (markStopping = r));
@@ -271,8 +271,10 @@ export class LeaderElectedRunner {
 }
 
 /** For the log line of an acquisition: where the time between the old holder's death and now went. */
-function describeTakeover(t: Takeover | undefined): string {
+function describeTakeover(t: Takeover | undefined, identity: string): string {
   if (!t) return '';
   if (t.previousHolder === '') return `(it was free; the write took ${t.writeMs} ms)`;
+  // Its own last term ended (a renewal missed the renew deadline) while the lease still named it.
+  if (t.previousHolder === identity) return `back after its own term ended (the write took ${t.writeMs} ms)`;
   return `from ${t.previousHolder}, ${t.afterExpiryMs} ms after it expired by this clock (the write took ${t.writeMs} ms)`;
 }
