@@ -103,14 +103,12 @@ export function podStreamsServer(api: ApiServer, options: PodStreamsOptions = {}
         agentCall?.cancel();
       });
       void (async () => {
-        let t: StreamTarget | undefined;
         try {
           const r = call.request;
           checkDecoded(r);
           checkLogLimits(r, r.name);
-          t = await logsTarget(api, r);
+          const target = await logsTarget(api, r);
           if (gone) return;
-          const target = t;
           const client = new ContainerStreamsClient(target.agentAddress, credentials.createInsecure(), AGENT_CHANNEL_OPTIONS);
           const ac = client.logs({ ...r, uid: target.uid, container: target.container }, new Metadata());
           agentCall = ac;
