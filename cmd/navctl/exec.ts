@@ -52,8 +52,17 @@ export function registerExec(program: Command): void {
         const raw = tty && typeof stdin.setRawMode === 'function';
         const onWinch: ((size: TerminalSize) => void)[] = [];
         const winch = (): void => onWinch.forEach((f) => f(terminalSize()));
+        // In raw mode Ctrl-C goes to the command; a signal from elsewhere must not leave the terminal raw.
+        const restoreAndExit = (signal: NodeJS.Signals): void => {
+          stdin.setRawMode(false);
+          process.exit(128 + (signal === 'SIGHUP' ? 1 : 15));
+        };
         try {
-          if (raw) stdin.setRawMode(true);
+          if (raw) {
+            stdin.setRawMode(true);
+            process.once('SIGTERM', restoreAndExit);
+            process.once('SIGHUP', restoreAndExit);
+          }
           if (tty) process.on('SIGWINCH', winch);
           const code = await streams.exec(
             { namespace: s.namespace, name, container, argv: command, tty },
@@ -75,7 +84,11 @@ export function registerExec(program: Command): void {
           process.exitCode = code;
         } finally {
           if (tty) process.off('SIGWINCH', winch);
-          if (raw) stdin.setRawMode(false);
+          if (raw) {
+            stdin.setRawMode(false);
+            process.off('SIGTERM', restoreAndExit);
+            process.off('SIGHUP', restoreAndExit);
+          }
           // Let the process end even though stdin was read.
           stdin.pause();
           stdin.unref?.();
