@@ -3,7 +3,8 @@
 // derived from the container id, so a new runtime object on the same socket resumes where the
 // last one stopped.
 
-import { mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
@@ -148,7 +149,14 @@ export class ContainerdRuntime implements ContainerRuntime {
     if (!found) throw new ContainerdError(`Cannot create container ${config.id}: image "${config.image}" is not present; pull it first`, status.NOT_FOUND);
     const image = toImageInfo(found.image, found.manifestDigest);
     const diffIds = found.image.config.rootfs.diff_ids;
-    const spec = buildSpec(config, image, `${this.cgroupParent}/${config.id}`);
+    // /etc/hostname holds the pod's name, as under Kubernetes; the file goes with the FIFOs' dir.
+    let hostnamePath: string | undefined;
+    if (config.hostname) {
+      await mkdir(this.fifoDir(config.id), { recursive: true, mode: 0o700 });
+      hostnamePath = join(this.fifoDir(config.id), 'hostname');
+      await writeFile(hostnamePath, `${config.hostname}\n`, { mode: 0o644 });
+    }
+    const spec = buildSpec(config, image, `${this.cgroupParent}/${config.id}`, { hostnamePath });
     const labels = containerLabels(config, found.manifestDigest);
     const { containers: c, snapshots: s, tasks: t } = this.client;
     const chain = chainIds(diffIds);
@@ -256,6 +264,21 @@ export class ContainerdRuntime implements ContainerRuntime {
     });
   }
 
+  /**
+   * A SIGKILLed container whose OOM event has not been recorded yet (the event and the exit race)
+   * still shows OOMKilled when its memory cgroup counted an OOM kill.
+   */
+  private withOomCheck(s: ContainerState): ContainerState {
+    if (s.phase !== 'exited' || s.exitCode !== 137 || s.reason === 'OOMKilled') return s;
+    try {
+      const control = readFileSync(`/sys/fs/cgroup/memory${this.cgroupParent}/${s.id}/memory.oom_control`, 'utf8');
+      if (/^oom_kill [1-9]/m.test(control)) return { ...s, reason: 'OOMKilled' };
+    } catch {
+      // No cgroup v1 memory hierarchy, or the cgroup is gone: the event is all we have.
+    }
+    return s;
+  }
+
   private async getTask(id: string): Promise<Process | undefined> {
     const t = this.client.tasks;
     try {
@@ -270,14 +293,14 @@ export class ContainerdRuntime implements ContainerRuntime {
     const { containers: c, tasks: t } = this.client;
     const [list, tasks] = await Promise.all([this.client.unary('Containers.List', c.list.bind(c), { filters: [] }), this.client.unary('Tasks.List', t.list.bind(t), { filter: '' })]);
     const byId = new Map(tasks.tasks.map((p) => [p.id, p]));
-    return list.containers.map((x) => toState(x, byId.get(x.id)));
+    return list.containers.map((x) => this.withOomCheck(toState(x, byId.get(x.id))));
   }
 
   async containerStatus(id: string): Promise<ContainerState | undefined> {
     const c = this.client.containers;
     try {
       const got = await this.client.unary('Containers.Get', c.get.bind(c), { id });
-      return toState(got.container!, await this.getTask(id));
+      return this.withOomCheck(toState(got.container!, await this.getTask(id)));
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;

@@ -60,11 +60,11 @@ describe('ContainerdRuntime containers', { timeout: 280_000 }, () => {
     await f.runtime.signalContainer('kill', 'SIGTERM');
   });
 
-  it('gives the process its env, working dir, hostname, network namespace and bind mounts', async () => {
+  it('gives the process its env, working dir, hostname (and /etc/hostname), network namespace and bind mounts', async () => {
     const host = join(f.dir, 'share');
     await mkdir(host, { recursive: true });
     await writeFile(join(host, 'file'), 'from the host\n');
-    const cfg = f.config('env', ['sh', '-c', 'echo "FOO=$FOO"; pwd; hostname; cat /data/file; touch /data/x 2>/dev/null || echo read-only; readlink /proc/self/ns/net'], {
+    const cfg = f.config('env', ['sh', '-c', 'echo "FOO=$FOO"; pwd; hostname; cat /etc/hostname; cat /data/file; touch /data/x 2>/dev/null || echo read-only; readlink /proc/self/ns/net'], {
       env: [{ name: 'FOO', value: 'bar baz' }],
       workingDir: '/tmp',
       mounts: [{ hostPath: host, containerPath: '/data', readOnly: true }],
@@ -72,10 +72,10 @@ describe('ContainerdRuntime containers', { timeout: 280_000 }, () => {
     await f.runtime.createContainer(cfg);
     await f.runtime.startContainer('env');
     assert.equal((await waitForState(f.runtime, 'env', 'exited')).exitCode, 0);
-    const lines = await waitForLog(cfg.logPath, (l) => l.length >= 6);
+    const lines = await waitForLog(cfg.logPath, (l) => l.length >= 7);
     // A namespace's id is the inode of its file.
     const netnsInode = statSync(f.netnsPath, { bigint: true }).ino.toString();
-    assert.deepEqual(lines, ['stdout F FOO=bar baz', 'stdout F /tmp', 'stdout F pod-env', 'stdout F from the host', 'stdout F read-only', `stdout F net:[${netnsInode}]`]);
+    assert.deepEqual(lines, ['stdout F FOO=bar baz', 'stdout F /tmp', 'stdout F pod-env', 'stdout F pod-env', 'stdout F from the host', 'stdout F read-only', `stdout F net:[${netnsInode}]`]);
   });
 
   it('puts the memory limit and cpu quota in the container cgroup', async () => {
@@ -90,6 +90,15 @@ describe('ContainerdRuntime containers', { timeout: 280_000 }, () => {
     assert.ok(stats && stats.memoryWorkingSetBytes > 0 && stats.cpuUsageNanos > 0, JSON.stringify(stats));
     await f.runtime.removeContainer('limits');
     assert.equal(existsSync(`/sys/fs/cgroup/memory/${cg}`), false);
+  });
+
+  it('reports OOMKilled for a container that outgrows its memory limit', async () => {
+    const cfg = f.config('oom', ['sh', '-c', 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived'], { resources: { memoryLimitBytes: 16 << 20 } });
+    await f.runtime.createContainer(cfg);
+    await f.runtime.startContainer('oom');
+    const s = await waitForState(f.runtime, 'oom', 'exited');
+    assert.equal(s.exitCode, 137);
+    assert.equal(s.reason, 'OOMKilled');
   });
 
   it('refuses a container whose image is not present, naming the image', async () => {

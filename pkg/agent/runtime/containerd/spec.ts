@@ -120,12 +120,17 @@ export function buildResources(r: ContainerConfig['resources']) {
   };
 }
 
-/** The full runtime spec; the root is the snapshot containerd mounts at `rootfs` in the bundle. */
-export function buildSpec(c: ContainerConfig, image: ImageInfo, cgroupsPath: string): object {
+/**
+ * The full runtime spec; the root is the snapshot containerd mounts at `rootfs` in the bundle.
+ * `hostnamePath`: a file holding the hostname, bound at /etc/hostname as Kubernetes' runtimes do
+ * (unless the pod mounts something there itself).
+ */
+export function buildSpec(c: ContainerConfig, image: ImageInfo, cgroupsPath: string, files: { hostnamePath?: string } = {}): object {
   const fromImage = imageUser(image.config.user) ?? { uid: 0, gid: 0 };
   const user = { uid: c.runAsUser ?? fromImage.uid, gid: c.runAsGroup ?? (c.runAsUser !== undefined ? 0 : fromImage.gid) };
   const cwd = c.workingDir || image.config.workingDir || '/';
   const binds: OciMount[] = c.mounts.map((m) => ({ destination: m.containerPath, type: 'bind', source: m.hostPath, options: ['rbind', 'rprivate', m.readOnly ? 'ro' : 'rw'] }));
+  if (files.hostnamePath && !c.mounts.some((m) => m.containerPath === '/etc/hostname')) binds.unshift({ destination: '/etc/hostname', type: 'bind', source: files.hostnamePath, options: ['rbind', 'rprivate', 'ro'] });
   return {
     ociVersion: '1.0.2-dev',
     process: buildProcess(c.argv, mergeEnv(image.config.env, c.env), cwd, user, false),
