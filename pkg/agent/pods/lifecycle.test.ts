@@ -253,3 +253,24 @@ describe('PodWorkers: activeDeadlineSeconds', () => {
     f.stop();
   });
 });
+
+describe('PodWorkers: pods ended by others', () => {
+  it('stops the containers of a pod whose phase the API shows Failed, and never writes over it', async () => {
+    const f = await bed();
+    const uid = (await f.createPod('web', { containers: [{ name: 'app', image: IMAGE }] })).metadata?.uid ?? '';
+    await f.start();
+    const p = await f.pod('web');
+    await f.t.server.updateStatus({ object: { ...p, status: { ...p.status!, phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' } } });
+    f.takeStatusWrites();
+    await f.settle();
+    assert.equal(f.runtime.latest(uid, 'app')?.phase, 'exited');
+    const s = await f.statusOf('web');
+    assert.equal(s.phase, 'Failed');
+    assert.equal(s.reason, 'Evicted');
+    await f.advance(600_000);
+    assert.equal(f.runtime.latest(uid, 'app')?.attempt, 0, 'not restarted');
+    assert.deepEqual(f.takeStatusWrites(), []);
+    assert.deepEqual(await f.network.list(), []);
+    f.stop();
+  });
+});

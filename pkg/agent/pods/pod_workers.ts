@@ -97,7 +97,7 @@ interface PodRecord {
   wrappedUp?: boolean;
   /** Why the agent ended the pod itself (DeadlineExceeded). */
   terminalReason?: { reason: string; message: string };
-  /** Terminal in the API before this process saw it: nothing to run and nothing to write. */
+  /** Ended in the API by others or before this process saw it: nothing to run and nothing to write. */
   terminalInApi: boolean;
   startTimeMs?: number;
   net?: PodNetworkStatus;
@@ -203,7 +203,6 @@ export class PodWorkers implements NodePodHandler {
         this.o.status.setPodStatus(pod, rejectedStatus('OutOfpods', `Pod was rejected: the agent tracks at most ${this.maxPods} pods`));
         return;
       }
-      const phase = pod.status?.phase;
       rec = {
         uid,
         pod,
@@ -211,7 +210,7 @@ export class PodWorkers implements NodePodHandler {
         adopted: false,
         admitted: false,
         released: false,
-        terminalInApi: phase === 'Succeeded' || phase === 'Failed',
+        terminalInApi: false,
         waiting: new Map(),
         imageIDs: new Map(),
         startFailedAtMs: new Map(),
@@ -357,7 +356,16 @@ export class PodWorkers implements NodePodHandler {
     if (rec.gone) return this.removeGone(rec);
     if (pod.metadata?.deletionTimestamp) return this.terminate(rec, wake);
     if (rec.rejected !== undefined) return this.send(rec, rec.rejected);
-    if (rec.terminalInApi) return;
+    const apiPhase = pod.status?.phase;
+    if (rec.terminal === undefined && (apiPhase === 'Succeeded' || apiPhase === 'Failed')) {
+      // Ended in the API by others (or before this process): it never runs again here.
+      rec.terminal = apiPhase;
+      rec.terminalInApi = true;
+    }
+    if (rec.terminalInApi) {
+      if (!rec.wrappedUp) await this.wrapUp(rec, await this.containersOf(rec.uid));
+      return;
+    }
     if (!rec.admitted && !this.admit(rec)) return;
     const now = this.o.clock.nowMs();
     // After an agent restart the pod's start time is the one the API shows (activeDeadlineSeconds counts from it).
@@ -383,15 +391,18 @@ export class PodWorkers implements NodePodHandler {
     this.observe(rec, after);
     const status = this.statusOf(rec, after);
     if (rec.terminal === undefined && (status.phase === 'Succeeded' || status.phase === 'Failed')) rec.terminal = status.phase;
-    if (rec.terminal !== undefined && !rec.wrappedUp) {
-      rec.wrappedUp = true;
-      this.release(rec);
-      // What still runs (sidecars, or everything past the active deadline) is stopped, as the kubelet does.
-      for (const c of after) if (c.phase === 'running') await this.restartContainer(rec.uid, c.containerName, 'the pod has completed');
-      // The IP goes back to the pool; the status keeps showing it, as Kubernetes does.
-      if (!pod.spec?.hostNetwork) await this.o.network.tearDown(rec.uid);
-    }
+    if (rec.terminal !== undefined && !rec.wrappedUp) await this.wrapUp(rec, after);
     this.send(rec, status);
+  }
+
+  /** The pod has ended: its resources are released, what still runs is stopped, its IP freed. */
+  private async wrapUp(rec: PodRecord, mine: ContainerState[]): Promise<void> {
+    rec.wrappedUp = true;
+    this.release(rec);
+    // What still runs (sidecars, everything past the active deadline, a pod failed by others) is stopped, as the kubelet does.
+    for (const c of mine) if (c.phase === 'running') await this.restartContainer(rec.uid, c.containerName, 'the pod has ended');
+    // The IP goes back to the pool; the status keeps showing it, as Kubernetes does.
+    if (!rec.pod.spec?.hostNetwork) await this.o.network.tearDown(rec.uid);
   }
 
   private admit(rec: PodRecord): boolean {
