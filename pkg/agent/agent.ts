@@ -13,6 +13,7 @@ import { machineCapacity, machineSystemInfo } from './machine_info.js';
 import { NodeLease } from './node_lease.js';
 import { registerNode, type NodeRegistrationSpec, type NodeResources } from './node_registration.js';
 import { NodeStatusReporter } from './node_status.js';
+import { Periodic } from './periodic.js';
 import { PodSource } from './pod_source.js';
 import { FsLogDirs } from './pods/log_dirs.js';
 import { PodWorkers } from './pods/pod_workers.js';
@@ -45,6 +46,11 @@ export interface AgentOptions {
   /** @default read from the machine */
   capacity?: NodeResources;
   labels?: Record<string, string>;
+  /**
+   * How often pods with configMap, secret or downwardAPI volumes are synced, so that their files
+   * follow the objects (the kubelet's sync period plays this part). @default 10000
+   */
+  volumeSyncPeriodMs?: number;
   /** How long to wait for the masters to give the Node a podCIDR. @default 60000 */
   podCidrTimeoutMs?: number;
   log: AgentLogger;
@@ -127,6 +133,14 @@ export class Agent {
       await pods.waitForSync();
       await w.start(pods.informer.store.list());
       parts.push(probes, w);
+      // A pod syncs on its own events; a ConfigMap or Secret it mounts changes without one.
+      const volumeSync = new Periodic('the sync of pods with API-data volumes', { clock: o.clock, intervalMs: o.volumeSyncPeriodMs ?? 10_000, initialDelayMs: o.volumeSyncPeriodMs ?? 10_000 }, async () => {
+        for (const p of pods.informer.store.list()) {
+          if (p.metadata?.uid && p.spec?.volumes?.some((v) => v.configMap || v.secret || v.downwardAPI)) w.requestSync(p.metadata.uid);
+        }
+      });
+      volumeSync.start();
+      parts.push(volumeSync);
       o.log.info({ pods: w.podCount }, 'agent running');
       return new Agent(streams, podCIDR, w, parts, { runtime: o.runtime, network, volumes });
     } catch (e) {

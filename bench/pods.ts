@@ -1,0 +1,165 @@
+// make bench-pods: pod startup latency on one real agent. One master (with its scheduler and
+// controllers: the node IPAM controller gives the agent its podCIDR) and one `navarch agent` over a
+// containerd of the benchmark's own, with the busybox image already imported (no pull is measured,
+// as in Kubernetes' pod startup SLO). N pods pinned to the node (nodeName: the agent, not the
+// scheduler, is measured) are created K at a time; each pod's latency runs from the start of its
+// create request to the moment a watch of the pods sees it Running. Then the agent's RSS with all
+// of them running (VmRSS in /proc/<pid>/status), and the time to delete them all. Prints a table
+// with the anchor (Kubernetes' SLO: p99 <= 5 s) and the target (p99 < 1 s). Needs root.
+//
+//   npx tsx bench/pods.ts [--pods 100] [--concurrency 10]
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { decodeObject } from '../pkg/api/convert/object.js';
+import type { KubeObject, Node, Pod } from '../pkg/api/registry.js';
+import { isApiError, NavarchClient } from '../pkg/client/mod.js';
+import { startContainerd, type TestContainerd } from '../pkg/agent/runtime/containerd/test_containerd.js';
+import { AgentProcess, unusedPodCIDR } from '../pkg/localcluster/agent_process.js';
+import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
+import { until } from '../pkg/localcluster/until.js';
+import { buildBusyboxImage, writeOciArchive } from '../pkg/oci/mod.js';
+
+const NS = 'bench-pods';
+const ANCHOR_P99_MS = 5000;
+const TARGET_P99_MS = 1000;
+
+const obj = <T extends KubeObject>(json: Record<string, unknown>): T => decodeObject(json).object as T;
+const t0 = Date.now();
+const say = (line: string): void => void process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${line}\n`);
+
+function positive(flag: string, v: string): number {
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1)) throw new Error(`--${flag}: expected a whole number >= 1, got "${v}"`);
+  return n;
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+async function vmRssBytes(pid: number): Promise<number> {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`No VmRSS in /proc/${pid}/status`);
+  return Number(m[1]) * 1024;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { pods: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '10' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    process.stdout.write('npx tsx bench/pods.ts [--pods 100] [--concurrency 10]\n');
+    return;
+  }
+  const podCount = positive('pods', values.pods!);
+  const concurrency = positive('concurrency', values.concurrency!);
+  if (process.getuid?.() !== 0) throw new Error('bench-pods needs root (containerd, network namespaces, bridges)');
+
+  const dir = await mkdtemp(join(tmpdir(), 'navarch-bench-pods-'));
+  let containerd: TestContainerd | undefined;
+  let cluster: LocalMasterCluster | undefined;
+  let agent: AgentProcess | undefined;
+  let client: NavarchClient | undefined;
+  let watch: { close(): void } | undefined;
+  try {
+    containerd = await startContainerd();
+    cluster = await LocalMasterCluster.create({ dir: join(dir, 'masters'), masters: 1 });
+    cluster.start(1, ['--cluster-cidr', await unusedPodCIDR(), '--node-cidr-mask-size', '24']);
+    await cluster.waitForLeader(120_000);
+    client = new NavarchClient({ endpoints: [cluster.member(1).clientAddress], retryDeadlineMs: 30_000 });
+    const c = client;
+    for (const ns of ['default', 'kube-system', 'kube-node-lease', NS]) {
+      await until(`namespace ${ns}`, async () => {
+        await c.create(obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).catch((e: unknown) => {
+          if (!isApiError(e, 'AlreadyExists')) throw e;
+        });
+        return true;
+      }, 30_000);
+    }
+    agent = new AgentProcess({ dir: join(dir, 'agent'), server: cluster.endpoints, containerdSocket: containerd.socketPath, nodeName: 'bench-node' });
+    // The image is present before the first pod, as the SLO assumes: imported into the agent's namespace.
+    const image = '127.0.0.1:5000/navarch/busybox:bench';
+    await buildBusyboxImage(join(dir, 'busybox'), { ref: image });
+    await writeOciArchive(join(dir, 'busybox'), join(dir, 'busybox.tar'));
+    await (await agent.connectRuntime()).importImage(join(dir, 'busybox.tar'));
+    await agent.start();
+    const node = agent.o.nodeName;
+    await until('the Node to be Ready', async () => (await c.get<Node>('nodes', undefined, node)).status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'), 60_000, 200);
+    const rssIdleBytes = await vmRssBytes(agent.pid!);
+    say(`1 master and the agent (pid ${agent.pid}) ready; creating ${podCount} pods, ${concurrency} at a time`);
+
+    const createdAtMs = new Map<string, number>();
+    const runningAtMs = new Map<string, number>();
+    const w = c.watch<Pod>('pods', { namespace: NS });
+    watch = w;
+    const watching = (async () => {
+      for await (const e of w) {
+        if (e.type !== 'ADDED' && e.type !== 'MODIFIED') continue;
+        const name = e.object.metadata?.name ?? '';
+        if (e.object.status?.phase === 'Running' && !runningAtMs.has(name)) runningAtMs.set(name, Date.now());
+      }
+    })().catch(() => undefined);
+
+    const names = Array.from({ length: podCount }, (_, i) => `pod-${String(i).padStart(4, '0')}`);
+    const startMs = Date.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(concurrency, podCount) }, async () => {
+      while (next < names.length) {
+        const name = names[next++]!;
+        createdAtMs.set(name, Date.now());
+        await c.create(obj<Pod>({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, namespace: NS },
+          spec: {
+            nodeName: node,
+            terminationGracePeriodSeconds: 5,
+            containers: [{ name: 'main', image, imagePullPolicy: 'Never', command: ['sh', '-c', 'trap "exit 0" TERM; sleep 100000 & wait'] }],
+          },
+        }));
+      }
+    }));
+    await until(`${podCount} pods Running`, () => runningAtMs.size >= podCount, 600_000, 100);
+    const allRunningMs = Date.now() - startMs;
+    const rssBytes = await vmRssBytes(agent.pid!);
+    const lat = names.map((n) => runningAtMs.get(n)! - createdAtMs.get(n)!).sort((a, b) => a - b);
+
+    const deleteStartMs = Date.now();
+    await Promise.all(names.map((n) => c.delete('pods', NS, n)));
+    await until('every pod removed', async () => (await c.list<Pod>('pods', { namespace: NS })).items.length === 0, 300_000, 250);
+    const deleteMs = Date.now() - deleteStartMs;
+    void watching;
+
+    const p50 = quantile(lat, 0.5);
+    const p99 = quantile(lat, 0.99);
+    const max = lat[lat.length - 1]!;
+    const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+    const rows: [string, string, string][] = [
+      ['create → Running p50', `${p50} ms`, ''],
+      ['create → Running p99', `${p99} ms`, `anchor (Kubernetes SLO) <= ${ANCHOR_P99_MS} ms: ${p99 <= ANCHOR_P99_MS ? 'met' : 'MISSED'}; target < ${TARGET_P99_MS} ms: ${p99 < TARGET_P99_MS ? 'met' : 'MISSED'}`],
+      ['create → Running max', `${max} ms`, ''],
+      [`all ${podCount} Running after`, `${allRunningMs} ms`, `${((podCount * 1000) / allRunningMs).toFixed(1)} pods/s, ${concurrency} creates in flight`],
+      ['agent RSS, idle', mib(rssIdleBytes), ''],
+      [`agent RSS, ${podCount} pods running`, mib(rssBytes), `${mib((rssBytes - rssIdleBytes) / podCount)} per pod`],
+      [`delete all ${podCount} → removed`, `${deleteMs} ms`, ''],
+    ];
+    process.stdout.write(`\nPod startup on one agent (1 master; image present; pods pinned with nodeName)\n`);
+    for (const [k, v, note] of rows) process.stdout.write(`  ${k.padEnd(34)} ${v.padStart(12)}  ${note}\n`);
+  } finally {
+    watch?.close();
+    await agent?.cleanup().catch((e: Error) => console.error(`cleanup: ${e.message}`));
+    await containerd?.stop().catch((e: Error) => console.error(`cleanup: ${e.message}`));
+    client?.close();
+    if (cluster) await cluster.kill(1).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(`bench-pods: ${(e as Error).stack ?? String(e)}`);
+    process.exit(1);
+  },
+);
