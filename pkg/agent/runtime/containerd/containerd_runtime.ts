@@ -270,11 +270,13 @@ export class ContainerdRuntime implements ContainerRuntime {
    */
   private withOomCheck(s: ContainerState): ContainerState {
     if (s.phase !== 'exited' || s.exitCode !== 137 || s.reason === 'OOMKilled') return s;
-    try {
-      const control = readFileSync(`/sys/fs/cgroup/memory${this.cgroupParent}/${s.id}/memory.oom_control`, 'utf8');
-      if (/^oom_kill [1-9]/m.test(control)) return { ...s, reason: 'OOMKilled' };
-    } catch {
-      // No cgroup v1 memory hierarchy, or the cgroup is gone: the event is all we have.
+    // cgroups v1 counts OOM kills in memory.oom_control, v2 in memory.events.
+    for (const file of [`/sys/fs/cgroup/memory${this.cgroupParent}/${s.id}/memory.oom_control`, `/sys/fs/cgroup${this.cgroupParent}/${s.id}/memory.events`]) {
+      try {
+        if (/^oom_kill [1-9]/m.test(readFileSync(file, 'utf8'))) return { ...s, reason: 'OOMKilled' };
+      } catch {
+        // Not this cgroup version, or the cgroup is gone: the event is all we have.
+      }
     }
     return s;
   }

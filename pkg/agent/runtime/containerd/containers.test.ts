@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RuntimeEvent } from '../runtime.js';
-import { startFixture, waitForLog, waitForState, type Fixture } from './test_fixture.js';
+import { CGROUP_V2, cgroupDir, startFixture, waitForLog, waitForState, type Fixture } from './test_fixture.js';
 
 describe('ContainerdRuntime containers', { timeout: 280_000 }, () => {
   let f: Fixture;
@@ -83,13 +83,19 @@ describe('ContainerdRuntime containers', { timeout: 280_000 }, () => {
     await f.runtime.startContainer('limits');
     await waitForState(f.runtime, 'limits', 'running');
     const cg = `${f.cgroupParent}/limits`;
-    assert.equal(readFileSync(`/sys/fs/cgroup/memory/${cg}/memory.limit_in_bytes`, 'utf8').trim(), String(64 << 20));
-    assert.equal(readFileSync(`/sys/fs/cgroup/cpu/${cg}/cpu.cfs_quota_us`, 'utf8').trim(), '50000');
-    assert.equal(readFileSync(`/sys/fs/cgroup/cpu/${cg}/cpu.shares`, 'utf8').trim(), '256');
+    const file = (controller: 'memory' | 'cpu', name: string) => readFileSync(join(cgroupDir(controller, cg), name), 'utf8').trim();
+    if (CGROUP_V2) {
+      assert.equal(file('memory', 'memory.max'), String(64 << 20));
+      assert.equal(file('cpu', 'cpu.max'), '50000 100000');
+    } else {
+      assert.equal(file('memory', 'memory.limit_in_bytes'), String(64 << 20));
+      assert.equal(file('cpu', 'cpu.cfs_quota_us'), '50000');
+      assert.equal(file('cpu', 'cpu.shares'), '256');
+    }
     const stats = await f.runtime.stats('limits');
     assert.ok(stats && stats.memoryWorkingSetBytes > 0 && stats.cpuUsageNanos > 0, JSON.stringify(stats));
     await f.runtime.removeContainer('limits');
-    assert.equal(existsSync(`/sys/fs/cgroup/memory/${cg}`), false);
+    assert.equal(existsSync(cgroupDir('memory', cg)), false);
   });
 
   it('reports OOMKilled for a container that outgrows its memory limit', async () => {

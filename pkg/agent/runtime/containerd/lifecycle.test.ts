@@ -9,7 +9,7 @@ import { ContainerdRuntime } from './containerd_runtime.js';
 import { getImage } from './images.js';
 import { chainIds } from './oci.js';
 import { SNAPSHOTTER } from './unpack.js';
-import { startFixture, waitForLog, waitForState, type Fixture } from './test_fixture.js';
+import { cgroupDir, startFixture, waitForLog, waitForState, type Fixture } from './test_fixture.js';
 
 async function collect(s: NodeJS.ReadableStream | undefined): Promise<string> {
   if (!s) return '';
@@ -104,7 +104,7 @@ describe('ContainerdRuntime exec, restart and removal', { timeout: 280_000 }, ()
     const c = f.runtime.client;
     await assert.rejects(c.unary('Snapshots.Stat', c.snapshots.stat.bind(c.snapshots), { snapshotter: SNAPSHOTTER, key: 'gone' }), /not found/);
     assert.equal(existsSync(join(f.containerd.dir, 'navarch-state', 'gone')), false);
-    assert.equal(existsSync(`/sys/fs/cgroup/memory${f.cgroupParent}/gone`), false);
+    assert.equal(existsSync(cgroupDir('memory', `${f.cgroupParent}/gone`)), false);
     // Removing again is not an error.
     await f.runtime.removeContainer('gone');
   });

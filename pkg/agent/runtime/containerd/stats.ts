@@ -1,4 +1,4 @@
-// CPU and memory of a container from Tasks.Metrics (cgroups v1 metrics; other kinds give undefined).
+// CPU and memory of a container from Tasks.Metrics (cgroups v1 or v2 metrics; others give undefined).
 // The generated Metrics type cannot decode real samples: memory limits of "no limit" are near 2^64
 // and overflow the numbers that gen/ uses for 64-bit fields. So the few fields we report are read
 // straight off the wire (field numbers from cgroups' stats/v1/metrics.proto), as bigints.
@@ -8,6 +8,7 @@ import type { ContainerStats } from '../runtime.js';
 import { isNotFound, type ContainerdClient } from './client.js';
 
 const CGROUPS_V1_METRICS = 'io.containerd.cgroups.v1.Metrics';
+const CGROUPS_V2_METRICS = 'io.containerd.cgroups.v2.Metrics';
 
 /** Path of field numbers to a uint64 → its value; nested messages are followed by the path. */
 function readUint64s(data: Uint8Array, wanted: readonly number[][]): Map<string, bigint> {
@@ -43,6 +44,18 @@ export function decodeCgroupsV1(data: Uint8Array): { cpuUsageNanos: number; memo
   };
 }
 
+// cgroups/v2/stats/metrics.proto: Metrics.cpu = 2 (usage_usec = 1), Metrics.memory = 4 (inactive_file = 13, usage = 32).
+const V2_CPU_USEC = [2, 1];
+const V2_MEMORY_INACTIVE_FILE = [4, 13];
+const V2_MEMORY_USAGE = [4, 32];
+
+export function decodeCgroupsV2(data: Uint8Array): { cpuUsageNanos: number; memoryWorkingSetBytes: number } {
+  const v = readUint64s(data, [V2_CPU_USEC, V2_MEMORY_INACTIVE_FILE, V2_MEMORY_USAGE]);
+  const usage = v.get(V2_MEMORY_USAGE.join('.')) ?? 0n;
+  const inactive = v.get(V2_MEMORY_INACTIVE_FILE.join('.')) ?? 0n;
+  return { cpuUsageNanos: Number((v.get(V2_CPU_USEC.join('.')) ?? 0n) * 1000n), memoryWorkingSetBytes: Number(usage > inactive ? usage - inactive : 0n) };
+}
+
 export async function containerStats(client: ContainerdClient, id: string, nowMs: number): Promise<ContainerStats | undefined> {
   let res;
   try {
@@ -53,6 +66,8 @@ export async function containerStats(client: ContainerdClient, id: string, nowMs
     throw e;
   }
   const m = res.metrics.find((x) => x.id === id);
-  if (!m?.data || !m.data.typeUrl.endsWith(CGROUPS_V1_METRICS)) return undefined;
-  return { ...decodeCgroupsV1(m.data.value), timestampMs: m.timestamp?.getTime() ?? nowMs };
+  const url = m?.data?.typeUrl ?? '';
+  const decode = url.endsWith(CGROUPS_V1_METRICS) ? decodeCgroupsV1 : url.endsWith(CGROUPS_V2_METRICS) ? decodeCgroupsV2 : undefined;
+  if (!m?.data || !decode) return undefined;
+  return { ...decode(m.data.value), timestampMs: m.timestamp?.getTime() ?? nowMs };
 }

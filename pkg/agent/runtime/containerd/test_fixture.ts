@@ -125,9 +125,8 @@ export function waitForLog(path: string, pred: (lines: string[]) => boolean, tim
  * whose shims are gone), waits for it to be gone, then removes the parent in every v1 hierarchy.
  */
 async function removeCgroup(parent: string): Promise<void> {
-  const dirs = readdirSync('/sys/fs/cgroup')
-    .map((h) => join('/sys/fs/cgroup', h, parent))
-    .filter((d) => existsSync(d));
+  // v1: one tree per controller; v2: the one unified tree.
+  const dirs = [...readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, parent)), join('/sys/fs/cgroup', parent)].filter((d) => existsSync(d));
   const procsUnder = (d: string): number[] => {
     const out: number[] = [];
     for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) out.push(...procsUnder(join(d, e.name)));
@@ -154,3 +153,10 @@ async function removeCgroup(parent: string): Promise<void> {
   };
   for (const d of dirs) if (existsSync(d)) rmTree(d);
 }
+
+/** Where a container's cgroup files for `controller` are: per-controller dirs under v1, one dir under v2. */
+export function cgroupDir(controller: 'memory' | 'cpu', path: string): string {
+  return existsSync('/sys/fs/cgroup/cgroup.controllers') ? join('/sys/fs/cgroup', path) : join('/sys/fs/cgroup', controller, path);
+}
+
+export const CGROUP_V2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
