@@ -107,6 +107,12 @@ describe('ContainerdRuntime exec, restart and removal', { timeout: 280_000 }, ()
     assert.equal(existsSync(cgroupDir('memory', `${f.cgroupParent}/gone`)), false);
     // Removing again is not an error.
     await f.runtime.removeContainer('gone');
+    // Nor is removing one that was created and never started.
+    await f.runtime.createContainer(f.config('never', ['sleep', '1000']));
+    assert.equal((await f.runtime.containerStatus('never'))?.phase, 'created');
+    await f.runtime.removeContainer('never');
+    assert.equal(await f.runtime.containerStatus('never'), undefined);
+    assert.equal(existsSync(join(f.containerd.dir, 'navarch-state', 'never')), false);
   });
 
   it('imports fail clearly for a file that is not an OCI archive', async () => {
