@@ -4,7 +4,7 @@ import type { ImageInfo } from '../runtime.js';
 import { isNotFound, type ContainerdClient } from './client.js';
 import { readBlob } from './content.js';
 import { MAX_METADATA_BYTES, type StoredImage } from './image_store.js';
-import { choosePlatform, isIndex, parseConfig, parseIndex, parseManifest, type Descriptor } from './oci.js';
+import { choosePlatform, isIndex, parseConfig, parseIndex, parseManifest, type Descriptor, type ImageConfig, type Manifest } from './oci.js';
 import { parseReference } from '../../../registry/mod.js';
 
 export function toImageInfo(img: StoredImage, manifestDigest: string): ImageInfo {
@@ -17,6 +17,23 @@ export function toImageInfo(img: StoredImage, manifestDigest: string): ImageInfo
     sizeBytes,
     config: { entrypoint: c.Entrypoint ?? [], cmd: c.Cmd ?? [], env: c.Env ?? [], workingDir: c.WorkingDir ?? '', user: c.User ?? '' },
   };
+}
+
+/** Parsed manifests and configs by manifest digest: content under a digest never changes. */
+const parsedByClient = new WeakMap<ContainerdClient, Map<string, { manifest: Manifest; config: ImageConfig }>>();
+const MAX_PARSED_IMAGES = 64;
+
+async function manifestAndConfig(client: ContainerdClient, digest: string): Promise<{ manifest: Manifest; config: ImageConfig }> {
+  let cache = parsedByClient.get(client);
+  if (!cache) parsedByClient.set(client, (cache = new Map()));
+  const hit = cache.get(digest);
+  if (hit) return hit;
+  const manifest = parseManifest(await readBlob(client, digest, MAX_METADATA_BYTES), digest);
+  const config = parseConfig(await readBlob(client, manifest.config.digest, MAX_METADATA_BYTES), manifest.config.digest, manifest.layers.length);
+  // Oldest first out: Map keeps insertion order.
+  if (cache.size >= MAX_PARSED_IMAGES) cache.delete(cache.keys().next().value!);
+  cache.set(digest, { manifest, config });
+  return { manifest, config };
 }
 
 /** The stored image named `ref` with its manifest and config, or undefined when there is none. */
@@ -37,8 +54,7 @@ export async function getImage(client: ContainerdClient, ref: string): Promise<{
   if (isIndex(target.mediaType)) {
     manifestDesc = choosePlatform(parseIndex(await readBlob(client, target.digest, MAX_METADATA_BYTES), `index ${target.digest}`), `image ${name}`);
   }
-  const manifest = parseManifest(await readBlob(client, manifestDesc.digest, MAX_METADATA_BYTES), manifestDesc.digest);
-  const config = parseConfig(await readBlob(client, manifest.config.digest, MAX_METADATA_BYTES), manifest.config.digest, manifest.layers.length);
+  const { manifest, config } = await manifestAndConfig(client, manifestDesc.digest);
   return { image: { name, target, manifest, config }, manifestDigest: manifestDesc.digest };
 }
 
