@@ -121,6 +121,33 @@ test('three members replicate writes, serve linearizable reads, and refuse propo
   });
 });
 
+test('reads called together share one ReadIndex request, and each sees every write acknowledged before it was called', async () => {
+  await withCluster(async (c) => {
+    for (const id of [1, 2, 3]) await c.addAddress(id);
+    for (const id of [1, 2, 3]) await c.start(id, { bootstrap: true });
+    const l = await c.leader();
+    const follower = [...c.running.values()].find((r) => r !== l)!;
+    await c.put(l, 'k', '0');
+    await follower.node.readIndex();
+    const before = follower.node.stats.readIndexRequests;
+    // 200 reads in one turn of the event loop: one request for all of them.
+    await Promise.all(Array.from({ length: 200 }, () => follower.node.readIndex()));
+    assert.equal(follower.node.stats.readIndexRequests - before, 1);
+    // Writes acknowledged one after another, each followed by a read that is not awaited: a read
+    // that joined a later batch must still see the write acknowledged before its call.
+    const reads: Promise<void>[] = [];
+    for (let i = 1; i <= 30; i++) {
+      await c.put(l, 'k', String(i));
+      reads.push(
+        follower.node.readIndex().then(() => {
+          assert.ok(Number(dec.decode(follower.machine.read('k')!)) >= i, `read ${i} saw ${dec.decode(follower.machine.read('k')!)}`);
+        }),
+      );
+    }
+    await Promise.all(reads);
+  });
+});
+
 test('a restarted member applies each entry once and keeps its data', async () => {
   await withCluster(async (c) => {
     for (const id of [1, 2, 3]) await c.addAddress(id);

@@ -115,6 +115,8 @@ export interface RaftNodeStats {
   snapshotsTaken: number;
   snapshotsRestored: number;
   leaderChanges: number;
+  /** ReadIndex requests sent (reads queued together share one). */
+  readIndexRequests: number;
 }
 
 const silentLogger: RaftNodeLogger = { info() {}, warn() {}, error() {} };
@@ -133,7 +135,11 @@ export class RaftNode {
   private readonly pending = new Map<number, Pending>();
   /** Proposals waiting for the next loop turn, where they are stepped as one batch. */
   private queued: QueuedProposal[] = [];
-  private readonly readRequests = new Map<string, ReadWaiter>();
+  /** Reads waiting for the next loop turn, where they share one ReadIndex request (one heartbeat round). */
+  private readQueued: ReadWaiter[] = [];
+  /** ReadIndex requests sent, by context: the reads that share each. */
+  private readonly readRequests = new Map<string, ReadWaiter[]>();
+  /** Reads whose index is known, waiting for it to be applied. */
   private readonly readWaiters: ReadWaiter[] = [];
   private readonly leaderWaiters: Array<{ id: NodeId; resolve(): void }> = [];
   private readonly applyWaiters: Array<{ index: number; resolve(): void }> = [];
@@ -160,7 +166,7 @@ export class RaftNode {
   private lead = 0;
   private persistedTerm = 0;
   private persistedVote = 0;
-  readonly stats: RaftNodeStats = { syncs: 0, entriesSynced: 0, applied: 0, snapshotsTaken: 0, snapshotsRestored: 0, leaderChanges: 0 };
+  readonly stats: RaftNodeStats = { syncs: 0, entriesSynced: 0, applied: 0, snapshotsTaken: 0, snapshotsRestored: 0, leaderChanges: 0, readIndexRequests: 0 };
 
   private constructor(o: RaftNodeOptions, rn: RawNode, applied: number, smApplied: number, snapshotIndex: number) {
     this.o = o;
@@ -269,10 +275,12 @@ export class RaftNode {
       do {
         this.again = false;
         this.flushProposals();
+        this.flushReads();
         while (!this.stopped && this.rn.hasReady()) {
           await this.handleReady(this.rn.ready());
           // Proposals made while that Ready was being written join the next one, as one append.
           this.flushProposals();
+          this.flushReads();
         }
         if (this.snapshotPrepared && !this.stopped) await this.commitSnapshot(this.snapshotPrepared);
         if (this.snapshotWanted && !this.stopped) {
@@ -690,17 +698,9 @@ export class RaftNode {
    */
   readIndex(): Promise<void> {
     if (this.stopped) return Promise.reject(new RaftStoppedError(`member ${this.id} is stopped`));
-    if (this.pending.size + this.readWaiters.length + this.readRequests.size >= (this.o.maxPendingRequests ?? 65536)) {
+    if (this.pending.size + this.readWaiters.length + this.readsRequested() >= (this.o.maxPendingRequests ?? 65536)) {
       return Promise.reject(new ProposalDroppedError(`member ${this.id} has too many requests in flight`));
     }
-    // Member id, a random per-start epoch and a counter: a restarted member's counter starts over,
-    // and the leader must not confuse its new request with one from before the restart.
-    const ctx = new Uint8Array(16);
-    const view = new DataView(ctx.buffer);
-    view.setUint32(0, this.id >>> 0);
-    view.setUint32(4, this.readEpoch);
-    view.setFloat64(8, ++this.readCounter);
-    const key = contextKey(ctx);
     return new Promise((resolve, reject) => {
       const timeoutMs = this.o.readIndexTimeoutMs ?? 5000;
       const waiter: ReadWaiter = {
@@ -708,30 +708,72 @@ export class RaftNode {
         resolve,
         reject,
         timer: this.o.clock.setTimeout(() => {
-          this.readRequests.delete(key);
-          const i = this.readWaiters.indexOf(waiter);
-          if (i >= 0) this.readWaiters.splice(i, 1);
+          this.forgetRead(waiter);
           reject(new RaftTimeoutError(`read index was not confirmed within ${timeoutMs} ms`));
         }, timeoutMs),
       };
-      this.readRequests.set(key, waiter);
-      this.rn.readIndex(ctx);
+      this.readQueued.push(waiter);
       this.kick();
     });
   }
 
+  /** Reads queued or sent and not yet answered. */
+  private readsRequested(): number {
+    let n = this.readQueued.length;
+    for (const batch of this.readRequests.values()) n += batch.length;
+    return n;
+  }
+
+  /** A timed-out read leaves whichever list holds it. */
+  private forgetRead(w: ReadWaiter): void {
+    const remove = (list: ReadWaiter[]): boolean => {
+      const i = list.indexOf(w);
+      if (i >= 0) list.splice(i, 1);
+      return i >= 0;
+    };
+    if (remove(this.readQueued) || remove(this.readWaiters)) return;
+    for (const [key, batch] of this.readRequests) {
+      if (remove(batch)) {
+        if (batch.length === 0) this.readRequests.delete(key);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Sends one ReadIndex request for every read queued since the last turn. Each of them was called
+   * before the request is made, so the index the leader confirms covers every write they must see.
+   */
+  private flushReads(): void {
+    if (this.readQueued.length === 0 || this.stopped) return;
+    const batch = this.readQueued;
+    this.readQueued = [];
+    // Member id, a random per-start epoch and a counter: a restarted member's counter starts over,
+    // and the leader must not confuse its new request with one from before the restart.
+    const ctx = new Uint8Array(16);
+    const view = new DataView(ctx.buffer);
+    view.setUint32(0, this.id >>> 0);
+    view.setUint32(4, this.readEpoch);
+    view.setFloat64(8, ++this.readCounter);
+    this.readRequests.set(contextKey(ctx), batch);
+    this.stats.readIndexRequests++;
+    this.rn.readIndex(ctx);
+  }
+
   private onReadState(index: number, ctx: Uint8Array): void {
     const key = contextKey(ctx);
-    const w = this.readRequests.get(key);
-    if (!w) return;
+    const batch = this.readRequests.get(key);
+    if (!batch) return;
     this.readRequests.delete(key);
-    if (index === 0) {
-      this.o.clock.clearTimeout(w.timer);
-      w.reject(new NotLeaderError(this.id, this.rn.raft.lead));
-      return;
+    for (const w of batch) {
+      if (index === 0) {
+        this.o.clock.clearTimeout(w.timer);
+        w.reject(new NotLeaderError(this.id, this.rn.raft.lead));
+        continue;
+      }
+      w.index = index;
+      this.readWaiters.push(w);
     }
-    w.index = index;
-    this.readWaiters.push(w);
   }
 
   private releaseReads(): void {
@@ -804,10 +846,11 @@ export class RaftNode {
     this.pending.clear();
     for (const q of this.queued) q.reject(reason);
     this.queued = [];
-    for (const w of [...this.readRequests.values(), ...this.readWaiters]) {
+    for (const w of [...this.readQueued, ...[...this.readRequests.values()].flat(), ...this.readWaiters]) {
       this.o.clock.clearTimeout(w.timer);
       w.reject(reason);
     }
+    this.readQueued = [];
     this.readRequests.clear();
     this.readWaiters.length = 0;
   }
