@@ -4,13 +4,13 @@
 // pod), and marks the PodScheduled condition True, all in one write.
 
 import { fieldErrors, formatFieldErrors, type FieldError } from '../api/field_errors.js';
-import { kindByName, type Pod } from '../api/registry.js';
+import { kindByName, type KubeObject, type Pod } from '../api/registry.js';
 import { PodStatus } from '../../gen/navarch/api/v1/core.js';
 import { ApiError, notFound } from './api_error.js';
-import { checkName, namespaceOf, readObject, type Context } from './context.js';
+import { checkName, namespaceOf, type Context } from './context.js';
 import { checkFencingToken, type FencingToken } from './fencing.js';
 import { clone, formatTime } from './objects.js';
-import { LOST_RACE, writeUpdate } from './update.js';
+import { LOST_RACE, RECHECK, readForWrite, writeUpdate } from './update.js';
 
 const POD = kindByName('Pod')!;
 
@@ -47,21 +47,34 @@ export async function bind(ctx: Context, req: BindRequest): Promise<Pod> {
   const ns = namespaceOf(POD, req.namespace, 'bind');
   const nodeName = checkTarget(name, req.target);
   const fencing = checkFencingToken(req.fencing);
-  for (let attempt = 0; ; attempt++) {
-    const cur = await readObject(ctx, POD, ns, name);
-    if (!cur) throw notFound(POD, name);
-    const old = cur.object as Pod;
-    const meta = old.metadata!;
-    if (req.uid && req.uid !== meta.uid) throw bindingConflict(name, `Precondition failed: UID in precondition: ${req.uid}, UID in object meta: ${meta.uid}`);
-    if (meta.deletionTimestamp) throw bindingConflict(name, `pod ${name} is being deleted, cannot be assigned to a host`);
-    if (old.spec?.nodeName) throw bindingConflict(name, `pod ${name} is already assigned to node ${JSON.stringify(old.spec.nodeName)}`);
-    const next = clone(old);
-    next.spec!.nodeName = nodeName;
-    setScheduled(next, formatTime(ctx.nowMs()));
-    const result = await writeUpdate(ctx, POD, cur, next, { dryRun: req.dryRun, fencing });
-    if (result !== LOST_RACE) return result as Pod;
+  let local = !req.dryRun;
+  for (let attempt = 0; ; ) {
+    const cur = await readForWrite(ctx, POD, ns, name, local);
+    let refusal: ApiError | undefined;
+    let result: KubeObject | typeof LOST_RACE | typeof RECHECK = RECHECK;
+    if (!cur) refusal = notFound(POD, name);
+    else {
+      const old = cur.object as Pod;
+      const meta = old.metadata!;
+      if (req.uid && req.uid !== meta.uid) refusal = bindingConflict(name, `Precondition failed: UID in precondition: ${req.uid}, UID in object meta: ${meta.uid}`);
+      else if (meta.deletionTimestamp) refusal = bindingConflict(name, `pod ${name} is being deleted, cannot be assigned to a host`);
+      else if (old.spec?.nodeName) refusal = bindingConflict(name, `pod ${name} is already assigned to node ${JSON.stringify(old.spec.nodeName)}`);
+      else {
+        const next = clone(old);
+        next.spec!.nodeName = nodeName;
+        setScheduled(next, formatTime(ctx.nowMs()));
+        result = await writeUpdate(ctx, POD, cur, next, { dryRun: req.dryRun, fencing, local });
+      }
+    }
+    if (result !== LOST_RACE && result !== RECHECK) return result as Pod;
+    if (local) {
+      // A lagging replica may show an older pod: decide the refusal (or the race) on a fresh read.
+      local = false;
+      continue;
+    }
+    if (refusal) throw refusal;
     // Someone else wrote the pod: read it again (a bind by another writer now answers Conflict).
-    if (attempt >= ctx.maxConflictRetries) throw bindingConflict(name, 'the pod kept changing during the bind; try again');
+    if (attempt++ >= ctx.maxConflictRetries) throw bindingConflict(name, 'the pod kept changing during the bind; try again');
   }
 }
 

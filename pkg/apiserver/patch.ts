@@ -4,15 +4,15 @@
 // re-applies the patch, as Kubernetes does.
 
 import { decodeObject, DecodeError, encodeObject } from '../api/convert/object.js';
-import type { KubeObject } from '../api/registry.js';
+import type { KindInfo, KubeObject } from '../api/registry.js';
 import { badRequest, conflict, invalid, notFound } from './api_error.js';
-import { checkName, namespaceOf, readObject, resolve, type Context, type ObjectRef } from './context.js';
+import { checkName, namespaceOf, resolve, type Context, type ObjectRef } from './context.js';
 import { applyJsonPatch } from './patch/json_patch.js';
 import { applyMergePatch } from './patch/json_merge_patch.js';
 import { isObject, PatchError, type Json } from './patch/patch_error.js';
 import { applyStrategicMergePatch } from './patch/strategic_merge_patch.js';
 import { checkFencingToken, type FencingToken } from './fencing.js';
-import { checkSubresource, LOST_RACE, mergeForUpdate, writeUpdate } from './update.js';
+import { checkSubresource, LOST_RACE, mergeForUpdate, readForWrite, RECHECK, writeUpdate } from './update.js';
 import { kindOfBody } from './write_checks.js';
 
 export type PatchType = 'merge' | 'json' | 'strategic';
@@ -70,31 +70,48 @@ export async function patch(ctx: Context, req: PatchRequest): Promise<KubeObject
     throw badRequest(`Unsupported patch type ${JSON.stringify(req.type)}: expected merge, json or strategic`);
   }
   const doc = parsePatch(req.patch);
-  for (let attempt = 0; ; attempt++) {
-    const cur = await readObject(ctx, info, ns, name);
-    if (!cur) throw notFound(info, name);
-    const json = encodeObject(cur.object) as Json;
-    let patched: Json;
+  let local = !req.dryRun;
+  for (let attempt = 0; ; ) {
+    const cur = await readForWrite(ctx, info, ns, name, local);
+    let merged: KubeObject;
     try {
-      patched =
-        req.type === 'json' ? applyJsonPatch(json, doc) : req.type === 'merge' ? applyMergePatch(json, doc) : applyStrategicMergePatch(info.messageName, json, doc);
+      if (!cur) throw notFound(info, name);
+      merged = mergeForUpdate(info, cur.object, applyPatch(info, name, cur.object, req.type, doc), subresource);
     } catch (err) {
-      if (err instanceof PatchError) throw badRequest(err.message);
-      throw err;
+      if (!local) throw err;
+      // A lagging replica may show an older object: decide the refusal on a fresh read.
+      local = false;
+      continue;
     }
-    let decoded: KubeObject;
-    try {
-      decoded = decodeObject(patched).object;
-    } catch (err) {
-      if (err instanceof DecodeError) throw err.errors.length ? invalid(info, name, err.errors) : badRequest(`Cannot apply patch to ${info.resource} ${JSON.stringify(name)}: ${err.message}`);
-      throw err;
+    const result = await writeUpdate(ctx, info, cur, merged, { dryRun: req.dryRun, fencing, local });
+    if (result !== LOST_RACE && result !== RECHECK) return result;
+    if (local) {
+      local = false;
+      continue;
     }
-    kindOfBody(info, decoded);
-    const patchedRv = isObject(patched) && isObject(patched.metadata) ? patched.metadata.resourceVersion : undefined;
-    const precondition = patchedRv !== undefined && patchedRv !== cur.object.metadata?.resourceVersion;
-    if (precondition) throw conflict(info, name);
-    const result = await writeUpdate(ctx, info, cur, mergeForUpdate(info, cur.object, decoded, subresource), { dryRun: req.dryRun, fencing });
-    if (result !== LOST_RACE) return result;
-    if (attempt >= ctx.maxConflictRetries) throw conflict(info, name);
+    if (attempt++ >= ctx.maxConflictRetries) throw conflict(info, name);
   }
+}
+
+/** The patched object, decoded with full field checking; a resourceVersion in the patch must match. */
+function applyPatch(info: KindInfo, name: string, current: KubeObject, type: PatchType, doc: Json): KubeObject {
+  const json = encodeObject(current) as Json;
+  let patched: Json;
+  try {
+    patched = type === 'json' ? applyJsonPatch(json, doc) : type === 'merge' ? applyMergePatch(json, doc) : applyStrategicMergePatch(info.messageName, json, doc);
+  } catch (err) {
+    if (err instanceof PatchError) throw badRequest(err.message);
+    throw err;
+  }
+  let decoded: KubeObject;
+  try {
+    decoded = decodeObject(patched).object;
+  } catch (err) {
+    if (err instanceof DecodeError) throw err.errors.length ? invalid(info, name, err.errors) : badRequest(`Cannot apply patch to ${info.resource} ${JSON.stringify(name)}: ${err.message}`);
+    throw err;
+  }
+  kindOfBody(info, decoded);
+  const patchedRv = isObject(patched) && isObject(patched.metadata) ? patched.metadata.resourceVersion : undefined;
+  if (patchedRv !== undefined && patchedRv !== current.metadata?.resourceVersion) throw conflict(info, name);
+  return decoded;
 }

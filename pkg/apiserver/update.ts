@@ -28,6 +28,12 @@ export interface UpdateRequest extends Partial<ResourceRef> {
 export interface WriteOptions {
   dryRun?: boolean;
   fencing?: FencingToken;
+  /**
+   * `cur` came from this member's replica, which may lag (see readForWrite): only a write that
+   * succeeds is an answer; a refusal or a no-op returns RECHECK instead, to be decided again on a
+   * linearizable read.
+   */
+  local?: boolean;
 }
 
 export interface Current {
@@ -45,6 +51,19 @@ export function hasSpecFinalizers(o: KubeObject): boolean {
 
 /** Another writer got there first (the txn's modRevision compare failed). */
 export const LOST_RACE = Symbol('lostRace');
+
+/** A local read's outcome that is not a successful write: read again, linearizably, and decide. */
+export const RECHECK = Symbol('recheck');
+
+/**
+ * The read of a read-modify-write. The first one is served by this member's replica without a
+ * ReadIndex round (a heartbeat to a quorum), since the write's modRevision compare proves at
+ * apply time that the object read is still the current one; a refusal, a no-op or a lost race
+ * then reads again linearizably. Dry runs write nothing to compare, so always read linearizably.
+ */
+export async function readForWrite(ctx: Context, info: KindInfo, namespace: string | undefined, name: string, local: boolean): Promise<Current | undefined> {
+  return readObject(ctx, info, namespace, name, 0, local);
+}
 
 export function checkSubresource(info: KindInfo, subresource: string | undefined): Subresource | undefined {
   if (subresource === undefined || subresource === '') return undefined;
@@ -84,8 +103,11 @@ export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeOb
  * object, `cur.object` when nothing changed (no write, no new resourceVersion), or LOST_RACE.
  * A fenced write whose token is stale throws Forbidden (a no-op write changes nothing, so passes).
  */
-export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, next: KubeObject, o: WriteOptions = {}): Promise<KubeObject | typeof LOST_RACE> {
+export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, next: KubeObject, o?: WriteOptions & { local?: false }): Promise<KubeObject | typeof LOST_RACE>;
+export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, next: KubeObject, o: WriteOptions): Promise<KubeObject | typeof LOST_RACE | typeof RECHECK>;
+export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, next: KubeObject, o: WriteOptions = {}): Promise<KubeObject | typeof LOST_RACE | typeof RECHECK> {
   const dryRun = o.dryRun ?? false;
+  if (o.local && dryRun) throw new TypeError('writeUpdate: a dry run must read linearizably');
   const old = cur.object;
   const name = old.metadata?.name ?? '';
   applyDefaults(next);
@@ -98,10 +120,13 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
       errors.push(fieldErrors.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`));
     }
   }
-  if (errors.length) throw invalid(info, name, errors);
+  if (errors.length) {
+    if (o.local) return RECHECK;
+    throw invalid(info, name, errors);
+  }
   if (specPart(next) !== specPart(old)) m.generation = (old.metadata?.generation ?? 0) + 1;
   m.resourceVersion = old.metadata?.resourceVersion;
-  if (sameStored(next, old)) return old;
+  if (sameStored(next, old)) return o.local ? RECHECK : old;
   const key = objectKey(info, m.namespace, name);
   const compare = [{ key, target: 'modRevision' as const, result: '=' as const, number: cur.kv.modRevision }];
   // Marked for deletion with no grace left: the last finalizer's removal deletes the object.
@@ -114,6 +139,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
     return next;
   }
   const value = encodeStored(next);
+  if (o.local && value.byteLength > ctx.maxObjectBytes) return RECHECK;
   checkSize(ctx, info, name, value);
   if (dryRun) return next;
   const r = await fencedTxn(ctx, { compare, success: [{ type: 'put', key, value }, ...leaseFenceOps(info, old, next)] }, o.fencing, { info, name });
@@ -133,13 +159,27 @@ export async function update(ctx: Context, req: UpdateRequest): Promise<KubeObje
     throw new ApiError('Invalid', `Cannot update ${info.resource}: the namespace of the object (${JSON.stringify(req.object.metadata.namespace)}) does not match the namespace of the request (${JSON.stringify(req.namespace)})`);
   }
   const wantRv = parseResourceVersion(req.object.metadata?.resourceVersion);
-  for (let attempt = 0; ; attempt++) {
-    const cur = await readObject(ctx, info, ns, name);
-    if (!cur) throw notFound(info, name);
-    if (wantRv !== 0 && wantRv !== cur.kv.modRevision) throw conflict(info, name);
-    const result = await writeUpdate(ctx, info, cur, mergeForUpdate(info, cur.object, req.object, subresource), { dryRun: req.dryRun, fencing });
-    if (result !== LOST_RACE) return result;
+  let local = !req.dryRun;
+  for (let attempt = 0; ; ) {
+    const cur = await readForWrite(ctx, info, ns, name, local);
+    const result = await (async () => {
+      if (!cur) return local ? RECHECK : Promise.reject(notFound(info, name));
+      if (wantRv !== 0 && wantRv !== cur.kv.modRevision) return local ? RECHECK : Promise.reject(conflict(info, name));
+      let merged: KubeObject;
+      try {
+        merged = mergeForUpdate(info, cur.object, req.object, subresource);
+      } catch (err) {
+        if (local) return RECHECK;
+        throw err;
+      }
+      return writeUpdate(ctx, info, cur, merged, { dryRun: req.dryRun, fencing, local });
+    })();
+    if (result !== LOST_RACE && result !== RECHECK) return result;
+    if (local) {
+      local = false;
+      continue;
+    }
     // Only an unconditional update may retry against the newer object.
-    if (wantRv !== 0 || attempt >= ctx.maxConflictRetries) throw conflict(info, name);
+    if (wantRv !== 0 || attempt++ >= ctx.maxConflictRetries) throw conflict(info, name);
   }
 }
