@@ -46,6 +46,21 @@ function encode(object: KubeObject): Buffer {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/**
+ * The watch cache hands every watcher of a resource the same decoded object for a change, and never
+ * mutates it: its bytes are encoded once for all of them (weakly held, so they go with the object).
+ */
+const watchBytes = new WeakMap<KubeObject, Buffer>();
+
+function encodeForWatch(object: KubeObject): Buffer {
+  let b = watchBytes.get(object);
+  if (b === undefined) {
+    b = encode(object);
+    watchBytes.set(object, b);
+  }
+  return b;
+}
+
 const MALFORMED = Symbol('malformedRequest');
 
 /**
@@ -105,7 +120,7 @@ async function streamWatch(api: ApiServer, call: ServerWritableStream<WireWatchR
     });
     for await (const e of watch) {
       // Backpressure: wait until the client has taken what was sent.
-      if (!call.write({ type: e.type, object: encode(e.object) })) {
+      if (!call.write({ type: e.type, object: encodeForWatch(e.object) })) {
         await new Promise<void>((resolve) => {
           const done = () => {
             call.off('drain', done);
