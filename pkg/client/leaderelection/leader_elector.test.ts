@@ -286,5 +286,7 @@ describe('LeaderElector', () => {
     assert.throws(() => new LeaderElector({ ...base, identity: '' }), /identity: expected a non-empty string/);
     assert.throws(() => new LeaderElector({ ...base, observePeriodMs: 1500 }), /observePeriodMs \(1500\) must not be greater than retryPeriodMs \(1000\)/);
     assert.throws(() => new LeaderElector({ ...base, observePeriodMs: 0 }), /observePeriodMs 0: expected a number of ms > 0/);
+    // Timings passed through as undefined take their defaults (3000/2000/1000).
+    assert.doesNotThrow(() => new LeaderElector({ ...base, leaseDurationMs: undefined, renewDeadlineMs: undefined, retryPeriodMs: undefined, observePeriodMs: undefined }));
   });
 });

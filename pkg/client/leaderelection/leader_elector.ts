@@ -106,8 +106,15 @@ export class LeaderElector {
   private lastTakeover: Takeover = { previousHolder: '', afterExpiryMs: 0, writeMs: 0 };
 
   constructor(options: LeaderElectorOptions) {
+    // An option given as undefined takes its default too (timings are often passed through as a whole).
     const retryPeriodMs = options.retryPeriodMs ?? 1000;
-    const o = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs, observePeriodMs: retryPeriodMs / 4, ...options };
+    const o = {
+      ...options,
+      leaseDurationMs: options.leaseDurationMs ?? 3000,
+      renewDeadlineMs: options.renewDeadlineMs ?? 2000,
+      retryPeriodMs,
+      observePeriodMs: options.observePeriodMs ?? retryPeriodMs / 4,
+    };
     for (const k of ['leaseDurationMs', 'renewDeadlineMs', 'retryPeriodMs', 'observePeriodMs'] as const) {
       if (!(Number.isFinite(o[k]) && o[k] > 0)) throw new RangeError(`Invalid leader election ${k} ${o[k]}: expected a number of ms > 0`);
     }
