@@ -143,7 +143,11 @@ export class ContainerdRuntime implements ContainerRuntime {
     return { dir, stdout: join(dir, 'stdout'), stderr: join(dir, 'stderr') };
   }
 
-  async createContainer(config: ContainerConfig): Promise<void> {
+  createContainer(config: ContainerConfig): Promise<void> {
+    return this.create(config, false);
+  }
+
+  private async create(config: ContainerConfig, retried: boolean): Promise<void> {
     checkConfig(config);
     const found = await getImage(this.client, config.image);
     if (!found) throw new ContainerdError(`Cannot create container ${config.id}: image "${config.image}" is not present; pull it first`, status.NOT_FOUND);
@@ -198,7 +202,15 @@ export class ContainerdRuntime implements ContainerRuntime {
         runtimePath: '',
       });
     } catch (e) {
-      if (isAlreadyExists(e) && !created) throw new ContainerdError(`Cannot create container ${config.id}: it already exists`, status.ALREADY_EXISTS, { cause: e });
+      if (isAlreadyExists(e) && !created) {
+        // A snapshot without its container is what an agent that died midway through a create
+        // leaves (its lease keeps it for an hour): drop it and create again, once.
+        if (!retried && !(await this.containerStatus(config.id))) {
+          await this.client.unary('Snapshots.Remove', s.remove.bind(s), { snapshotter: SNAPSHOTTER, key: config.id }).catch(() => undefined);
+          return this.create(config, true);
+        }
+        throw new ContainerdError(`Cannot create container ${config.id}: it already exists`, status.ALREADY_EXISTS, { cause: e });
+      }
       await this.removeContainer(config.id).catch(() => undefined);
       throw e;
     }

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ExecSession } from '../runtime.js';
 import { ContainerdClient } from './client.js';
 import { ContainerdRuntime } from './containerd_runtime.js';
+import { withLease } from './image_store.js';
 import { getImage } from './images.js';
 import { chainIds } from './oci.js';
 import { SNAPSHOTTER } from './unpack.js';
@@ -92,6 +93,23 @@ describe('ContainerdRuntime exec, restart and removal', { timeout: 280_000 }, ()
     const exited = new Promise<number>((resolve) => again.subscribe((e) => e.type === 'exited' && e.id === 'ticker' && resolve(e.exitCode)));
     await again.signalContainer('ticker', 'SIGKILL');
     assert.equal(await exited, 137);
+  });
+
+  it('refuses a second container with the same id, and recovers the id from a create that died midway', async () => {
+    await f.runtime.createContainer(f.config('dup', ['sleep', '1000']));
+    await assert.rejects(f.runtime.createContainer(f.config('dup', ['true'])), /Cannot create container dup: it already exists/);
+    assert.equal((await f.runtime.containerStatus('dup'))?.phase, 'created');
+    await f.runtime.removeContainer('dup');
+    // What a crash between Snapshots.Prepare and Containers.Create leaves: a snapshot under the id.
+    const c = f.runtime.client;
+    const got = await getImage(c, f.image.ref);
+    const chain = chainIds(got!.image.config.rootfs.diff_ids);
+    await withLease(c, (ctx) => c.unary('Snapshots.Prepare', c.snapshots.prepare.bind(c.snapshots), { snapshotter: SNAPSHOTTER, key: 'half', parent: chain[chain.length - 1]!, labels: {} }, ctx));
+    const cfg = f.config('half', ['echo', 'whole']);
+    await f.runtime.createContainer(cfg);
+    await f.runtime.startContainer('half');
+    assert.equal((await waitForState(f.runtime, 'half', 'exited')).exitCode, 0);
+    assert.deepEqual(await waitForLog(cfg.logPath, (l) => l.length > 0), ['stdout F whole']);
   });
 
   it('removeContainer leaves no task, container, snapshot, FIFOs or cgroup behind', async () => {
