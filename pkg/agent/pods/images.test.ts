@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Pod } from '../../../gen/navarch/api/v1/core.js';
 import { Fixture } from './fixture_test_util.js';
 
 const REG = '127.0.0.1:5000';
@@ -93,23 +94,27 @@ describe('PodWorkers: images', () => {
     g.stop();
   });
 
-  it('does not let a pull that hangs hold up other pods', async () => {
-    const f = await Fixture.create();
+  it('does not let pulls that hang hold up other pods, even with one sync at a time', async () => {
+    const base = await Fixture.create();
+    const f = await Fixture.create({ from: base, workers: { maxConcurrentSyncs: 1 } });
     f.runtime.addRegistryImage(`${REG}/slow:1`, SH);
     f.runtime.addRegistryImage(`${REG}/fast:1`, SH);
     const release = f.runtime.blockPulls('slow');
-    const slow = (await f.createPod('slow', { containers: [{ name: 'a', image: `${REG}/slow:1` }] })).metadata?.uid ?? '';
+    const slow = [];
+    for (const name of ['slow-a', 'slow-b', 'slow-c']) slow.push((await f.createPod(name, { containers: [{ name: 'a', image: `${REG}/slow:1` }] })).metadata?.uid ?? '');
     const fast = (await f.createPod('fast', { containers: [{ name: 'a', image: `${REG}/fast:1` }] })).metadata?.uid ?? '';
-    const pods = [await f.pod('slow'), await f.pod('fast')];
-    await f.workers.start(pods);
+    await f.workers.start((await f.t.server.list({ resource: 'pods' })).items as Pod[]);
     await f.status.idle();
     const deadline = Date.now() + 10_000;
     while (f.runtime.latest(fast, 'a')?.phase !== 'running' && Date.now() < deadline) await new Promise((r) => setImmediate(r));
     assert.equal(f.runtime.latest(fast, 'a')?.phase, 'running');
-    assert.equal(f.runtime.latest(slow, 'a'), undefined);
+    for (const uid of slow) assert.equal(f.runtime.latest(uid, 'a'), undefined);
+    assert.equal(f.runtime.calls.filter((c) => c === `pull ${REG}/slow:1`).length, 1, 'the three pods share one pull');
+    await f.status.idle();
+    assert.deepEqual((await f.statusOf('slow-a')).containerStatuses[0].state?.waiting?.reason, 'ContainerCreating');
     release();
     await f.settle();
-    assert.equal(f.runtime.latest(slow, 'a')?.phase, 'running');
+    for (const uid of slow) assert.equal(f.runtime.latest(uid, 'a')?.phase, 'running');
     f.stop();
   });
 });

@@ -274,9 +274,9 @@ export class PodWorkers implements NodePodHandler {
     return undefined;
   }
 
-  /** Resolves when no sync is queued or running. */
+  /** Resolves when no sync is queued or running and no image pull is under way. */
   idle(): Promise<void> {
-    if (this.queue.size === 0 && this.syncing.size === 0) return Promise.resolve();
+    if (this.queue.size === 0 && this.syncing.size === 0 && this.images.pendingCount === 0) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
@@ -319,7 +319,7 @@ export class PodWorkers implements NodePodHandler {
         this.syncing.delete(uid);
         if (this.dirty.delete(uid) && this.records.has(uid)) this.queue.add(uid);
         this.pump();
-        if (this.queue.size === 0 && this.syncing.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+        this.checkIdle();
       });
     }
   }
@@ -518,7 +518,8 @@ export class PodWorkers implements NodePodHandler {
         }
         continue;
       }
-      if (latest?.phase === 'exited' && rec.specChanged.delete(latest.id)) {
+      // (The id stays noted until a new run replaces it: a pull may hold the start up for a while.)
+      if (latest?.phase === 'exited' && rec.specChanged.has(latest.id)) {
         // Not a failure: no backoff either.
         this.crashBackoff.reset(`${rec.uid}/${name}`);
         await this.launch(rec, c, false, r, paths, wake, { fresh: true });
@@ -564,7 +565,6 @@ export class PodWorkers implements NodePodHandler {
         wake(until);
         return;
       }
-      this.crashBackoff.next(key, lastFailureMs, now);
     }
     const attempt = latest === undefined ? 0 : latest.attempt + 1;
     const waitWith = (reason: string, err: unknown, retryAtMs: number): void => {
@@ -572,7 +572,16 @@ export class PodWorkers implements NodePodHandler {
       wake(retryAtMs);
     };
 
-    const pull = await this.images.ensure(pod, c, () => pullCredentials(this.o.client, pod, (m) => this.o.onWarning?.(m)));
+    const pull = await this.images.ensure(
+      pod,
+      c,
+      () => pullCredentials(this.o.client, pod, (m) => this.o.onWarning?.(m)),
+      () => this.pullSettled(rec.uid),
+    );
+    if (!pull.ok && pull.pending) {
+      rec.waiting.set(name, { reason: pull.reason });
+      return;
+    }
     if (!pull.ok) {
       rec.waiting.set(name, { reason: pull.reason, message: pull.message });
       const soon = this.o.clock.nowMs() + this.errorResyncMs;
@@ -589,6 +598,8 @@ export class PodWorkers implements NodePodHandler {
     } catch (err) {
       return waitWith('CreateContainerConfigError', err, this.o.clock.nowMs() + this.syncRetryMs);
     }
+    // The backoff grows only when a run is really made (not when a pull or the config held it up).
+    if (lastFailureMs !== undefined && !o.fresh) this.crashBackoff.next(key, lastFailureMs, this.o.clock.nowMs());
     try {
       await this.o.runtime.createContainer(config);
     } catch (err) {
@@ -603,6 +614,15 @@ export class PodWorkers implements NodePodHandler {
     rec.startFailedAtMs.delete(name);
     // The run before this one stays (lastState, logs --previous); older ones go.
     for (const old of runs.slice(1)) await this.o.runtime.removeContainer(old.id);
+  }
+
+  private pullSettled(uid: string): void {
+    if (this.records.has(uid)) this.kick(uid);
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (this.queue.size === 0 && this.syncing.size === 0 && this.images.pendingCount === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private async startFailed(rec: PodRecord, c: Container, id: string, err: unknown, wake: (atMs: number) => void): Promise<void> {
