@@ -90,6 +90,7 @@ program
   .option('--runtime-state-dir <dir>', "the containers' output FIFOs, kept across agent restarts (default /run/navarch/containerd/<namespace>)")
   .option('--cgroup-parent <path>', "every container's cgroup parent (default /navarch)")
   .option('--runc-root <dir>', "runc's state dir for the pods' containers (default runc's, /run/containerd/runc)")
+  .option('--stop-pods-on-exit', "on SIGTERM also kill the node's containers and remove their networks (a local cluster's shutdown); by default they keep running")
   .action((flags) => runAgent(flags));
 
 program
@@ -115,6 +116,7 @@ program
   .option('--dir <dir>', 'where data, logs, cluster.json and navctl.yaml go', '.navarch')
   .option('--masters <n>', 'number of masters, 1 to 7 (default: as many as the cluster in --dir had, else 3)')
   .option('--hollow-nodes <n>', 'also run N hollow nodes (simulated agents) in one navarch hollow process (default: as many as the cluster in --dir had)')
+  .option('--no-agent', "masters only: no agent, containerd or registry on this machine (the demo's pods then stay Pending)")
   .action((flags) => runUp(flags));
 
 program

@@ -30,12 +30,23 @@ export interface HollowRecord {
   log: string;
 }
 
+/** This machine as a node: the agent `up` started and the containerd it drives. */
+export interface NodeRecord {
+  nodeName: string;
+  agentPid: number;
+  agentDataDir: string;
+  agentLog: string;
+  containerdPid: number;
+  containerdDir: string;
+}
+
 export interface ClusterFile {
   createdAt: string;
   /** Absolute. */
   dir: string;
   masters: MasterRecord[];
   hollow?: HollowRecord;
+  node?: NodeRecord;
 }
 
 /** "1 master", "3 masters". */
@@ -74,6 +85,12 @@ export function readClusterFile(file: string): ClusterFile {
     if (!Number.isSafeInteger(h.nodes) || h.nodes <= 0) throw bad('hollow.nodes must be a positive integer');
     if (typeof h.server !== 'string' || h.server === '') throw bad('hollow.server must be the masters\' addresses');
     if (typeof h.log !== 'string' || h.log === '') throw bad('hollow.log must be a path');
+  }
+  const n = f.node;
+  if (n !== undefined) {
+    if (typeof n !== 'object' || n === null) throw bad('node must be an object');
+    for (const k of ['agentPid', 'containerdPid'] as const) if (!Number.isSafeInteger(n[k]) || n[k] <= 0) throw bad(`node.${k} must be a positive integer`);
+    for (const k of ['nodeName', 'agentDataDir', 'agentLog', 'containerdDir'] as const) if (typeof n[k] !== 'string' || n[k] === '') throw bad(`node.${k} must be a non-empty string`);
   }
   return f as ClusterFile;
 }
@@ -128,6 +145,11 @@ function isOurProcess(pid: number, command: string, flag: string, value: string)
 /** True when pid is a live `navarch hollow` process started with --server `server` (not a reused PID). */
 export function isOurHollow(pid: number, server: string): boolean {
   return isOurProcess(pid, 'hollow', '--server', server);
+}
+
+/** True when pid is a live `navarch agent` process with --data-dir `dataDir` (not a reused PID). */
+export function isOurAgent(pid: number, dataDir: string): boolean {
+  return isOurProcess(pid, 'agent', '--data-dir', dataDir);
 }
 
 /**

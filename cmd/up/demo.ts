@@ -5,7 +5,7 @@
 
 import { type Decoded, decodeObject } from '../../pkg/api/convert/object.js';
 import { formatIntOrString } from '../../pkg/api/int_or_string.js';
-import type { ConfigMap, Deployment, KubeObject, Service } from '../../pkg/api/registry.js';
+import type { ConfigMap, Deployment, KubeObject, Pod, Service } from '../../pkg/api/registry.js';
 import { ApiError, NavarchClient } from '../../pkg/client/mod.js';
 import type { MasterRecord } from './cluster_file.js';
 
@@ -138,7 +138,8 @@ async function showWatch(masters: MasterRecord[], watcher: MasterRecord, client:
 }
 
 /** Runs the demo against the recorded masters; `leaderId` labels the leader in the output. */
-export async function runDemo(masters: MasterRecord[], leaderId: number, out: (line: string) => void, timeoutMs = 15_000): Promise<void> {
+export async function runDemo(masters: MasterRecord[], leaderId: number, out: (line: string) => void, o: { pods?: boolean; timeoutMs?: number } = {}): Promise<void> {
+  const timeoutMs = o.timeoutMs ?? 15_000;
   const client = new NavarchClient({ endpoints: masters.map((m) => m.client) });
   try {
     out('demo: objects written through pkg/client (navctl uses the same client)');
@@ -149,7 +150,6 @@ export async function runDemo(masters: MasterRecord[], leaderId: number, out: (l
       const ns = object.metadata?.namespace ? `${object.metadata.namespace}/` : '';
       out(`  ${d.info.singular} ${ns}${object.metadata?.name}: ${created ? 'created' : 'already there, kept from the previous run with its data'} (revision ${object.metadata?.resourceVersion})`);
     }
-    out('  (objects only for now: the scheduler, the controllers and the agent that run the 3 httpd pods come in later issues)');
     out(`demo: each master reads its own replica (serializable reads on its endpoint):`);
     const width = Math.max(...masters.map((m) => m.name.length));
     for (const m of masters) {
@@ -159,7 +159,39 @@ export async function runDemo(masters: MasterRecord[], leaderId: number, out: (l
     const watcher = masters.find((m) => m.id !== leaderId) ?? masters[0];
     out(`demo: a watch on ${watcher.name} (${watcher.id === leaderId ? 'the leader' : 'a follower'}) while the ConfigMap is updated:`);
     await showWatch(masters, watcher, client, out, timeoutMs);
+    if (o.pods) await showPods(client, out, 120_000);
   } finally {
     client.close();
+  }
+}
+
+/** Waits until the Deployment's pods run with their IPs, then asks each for its page over HTTP. */
+async function showPods(client: NavarchClient, out: (line: string) => void, timeoutMs: number): Promise<void> {
+  out('demo: the Deployment\'s 3 pods, scheduled onto this machine\'s node and run by its agent through containerd:');
+  const t0 = performance.now();
+  let pods: Pod[] = [];
+  for (;;) {
+    const deployment = await client.get<Deployment>('deployments', DEMO_NAMESPACE, 'web');
+    const list = await client.list<Pod>('pods', { namespace: DEMO_NAMESPACE, labelSelector: 'app=web' });
+    pods = list.items.filter((p) => !p.metadata?.deletionTimestamp);
+    const ready = pods.filter((p) => p.status?.phase === 'Running' && p.status.podIP && p.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'));
+    if (ready.length === (deployment.spec?.replicas ?? 3) && ready.length === pods.length) break;
+    if (performance.now() - t0 > timeoutMs) {
+      const states = pods.map((p) => `${p.metadata?.name}: ${p.status?.phase ?? 'no status'}${p.status?.containerStatuses[0]?.state?.waiting ? ` (${p.status.containerStatuses[0].state.waiting.reason})` : ''}`).join(', ');
+      throw new Error(`The demo's pods are not all Running and Ready after ${timeoutMs / 1000} s: ${states || 'none yet'}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  out(`  all Running and Ready ${((performance.now() - t0) / 1000).toFixed(1)} s after the check began`);
+  for (const p of pods.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))) {
+    const url = `http://${p.status!.podIP}:8080/`;
+    let answer: string;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      answer = `${res.status} ${(await res.text()).trim().split('\n')[0]}`;
+    } catch (e) {
+      throw new Error(`Pod ${p.metadata?.name} at ${url} did not answer: ${(e as Error).message}`);
+    }
+    out(`  ${p.metadata?.name}  ${p.status!.podIP}  node ${p.spec?.nodeName}  GET ${url} -> ${answer}`);
   }
 }

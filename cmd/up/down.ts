@@ -3,6 +3,7 @@
 // data stays and cluster.json becomes cluster.json.stopped, so `navarch up` brings the same cluster
 // back; --purge deletes D instead.
 
+import { stopNode } from './node.js';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { clusterFilePath, isLegacyKvFile, isOurHollow, isOurMaster, moveClusterFileAside, readClusterFile, stoppedFilePath, type HollowRecord, type MasterRecord, mastersText } from './cluster_file.js';
@@ -96,6 +97,10 @@ export async function runDown(flags: DownFlags, out: (line: string) => void = (l
     return;
   }
   const record = readClusterFile(file);
+  if (record.node) {
+    out(`stopping node ${record.node.nodeName}: its agent (which removes the pods' containers), containerd and the local registry`);
+    await stopNode(dir, record.node, out);
+  }
   if (record.hollow) {
     out(`stopping the hollow nodes' process recorded in ${file}`);
     await stopHollow(record.hollow, out);

@@ -12,6 +12,7 @@ import { clusterFilePath, isLegacyKvFile, isOurHollow, isOurMaster, moveClusterF
 import { runDemo } from './demo.js';
 import { stopHollow, stopMasters } from './down.js';
 import { parseHollowNodes, startHollow, waitHollowReady } from './hollow.js';
+import { startNode } from './node.js';
 
 export interface UpFlags {
   dir: string;
@@ -21,6 +22,8 @@ export interface UpFlags {
   leaderTimeoutMs?: number;
   /** Also run a `navarch hollow` process with this many nodes (default: as many as the cluster in D had). */
   hollowNodes?: string;
+  /** Run this machine's agent (with containerd and the local registry). @default true */
+  agent?: boolean;
 }
 
 export const MAX_MASTERS = 7;
@@ -139,6 +142,14 @@ export function usage(record: ClusterFile, leaderId: number): string[] {
     ...commands('metrics (Prometheus text; one endpoint per master, in the table above):', [
       [`curl -s http://${record.masters[0].metrics}/metrics | grep -E '^(apiserver_request_total|navarch_raft_(term|commit_index|leader_changes))'`],
     ]),
+    ...(record.node
+      ? commands(`node ${record.node.nodeName} (navarch agent pid ${record.node.agentPid}, containerd pid ${record.node.containerdPid}):`, [
+          [`${navctl} get pods -n demo -o wide`, 'pod IPs and the node'],
+          [`${navctl} logs -n demo <pod> [-f]`],
+          [`${navctl} exec -n demo <pod> -- cat /etc/hostname`],
+          [`tail -f ${show(record.node.agentLog)}`],
+        ])
+      : []),
     ...(record.hollow ? commands(`hollow nodes (${record.hollow.nodes}, navarch hollow pid ${record.hollow.pid}):`, [[`${navctl} get nodes`], [`tail -f ${show(record.hollow.log)}`]]) : []),
     ...commands('logs (JSON lines):', [[`tail -f ${dir}/master-*.log`]]),
     ...commands('stop:', [
@@ -218,11 +229,20 @@ export async function runUp(flags: UpFlags, out: Out = (l) => process.stdout.wri
     }
     out(`${hollowNodes} hollow nodes registered`);
   }
+  if (flags.agent !== false) {
+    try {
+      record.node = await startNode(dir, record.masters.map((m) => m.client).join(','), previous?.node, out);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\nThe masters are still running: stop them with "navarch down --dir ${dir}"`);
+    } finally {
+      writeClusterFile(record);
+    }
+  }
   const leader = record.masters.find((m) => m.id === leaderId)!;
   out(`${mastersText(n)} up in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${leader.name} leads${n === 1 ? ' (a single-master cluster)' : ''}`);
   if (restart) out('this is the cluster from before, brought back with its data (the objects below were kept)');
   try {
-    await runDemo(record.masters, leaderId, out);
+    await runDemo(record.masters, leaderId, out, { pods: record.node !== undefined });
   } catch (e) {
     throw new Error(`The demo failed: ${(e as Error).message}. The masters are still running: see their logs in ${dir}, stop them with "navarch down --dir ${dir}"`);
   }
