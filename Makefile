@@ -5,7 +5,7 @@ DIR ?= .navarch
 # make up MASTERS=1: a single-master cluster (default: as many as the cluster in $(DIR) had, else 3).
 MASTERS ?=
 
-.PHONY: deps gen build typecheck test test-unit test-e2e sim up down images bench bench-deps bench-raft bench-failover bench-storage bench-mvcc bench-etcd-compat bench-store bench-scheduler bench-pods clean
+.PHONY: system-deps deps gen build typecheck test test-unit test-e2e sim up down images bench bench-deps bench-raft bench-failover bench-storage bench-mvcc bench-etcd-compat bench-store bench-scheduler bench-pods clean
 
 # The registry reachable here serves only the Linux builds of buf; package-lock.json lists buf's other
 # platform packages (optional, skipped on Linux) by hand so that npm ci accepts the lock file.
@@ -52,7 +52,11 @@ test-e2e: gen
 test: build test-unit sim test-e2e
 
 # Masters on 127.0.0.1 as detached processes, then the demo; `make down` stops them and keeps the data.
-up: build
+# The Debian packages (containerd, runc, CNI plugins, iptables, docker-registry, ...) when missing.
+system-deps:
+	bash tools/install-deps.sh
+
+up: system-deps build
 	npx tsx cmd/navarch.ts up --dir $(DIR) $(if $(MASTERS),--masters $(MASTERS))
 
 down: deps
