@@ -109,10 +109,16 @@ export class AgentProcess {
     args.push('--bridge', this.bridge, '--netns-dir', join(d, 'netns'), '--runtime-state-dir', this.runtimeStateDir, '--cgroup-parent', this.cgroupParent, '--runc-root', this.runcRoot);
     const child = spawnLogged(args, this.logFile, false);
     this.child = child;
-    await until(`the agent ${this.o.nodeName} to say it is ready`, () => {
-      if (!isAlive(child)) throw new Error(`The agent exited (${child.exitCode ?? child.signalCode}); the end of ${this.logFile}:\n${readFileSync(this.logFile, 'utf8').slice(-3000)}`);
-      return this.readyLines() > before;
-    }, timeoutMs, 100);
+    const tail = (): string => (existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8').slice(-3000) : '');
+    try {
+      await until(`the agent ${this.o.nodeName} to say it is ready`, () => {
+        if (!isAlive(child)) throw new Error(`The agent exited (${child.exitCode ?? child.signalCode})`);
+        return this.readyLines() > before;
+      }, timeoutMs, 100);
+    } catch (e) {
+      // The log goes with the caller's temp dir: what it said travels in the error.
+      throw new Error(`${(e as Error).message}; the end of ${this.logFile}:\n${tail()}`, { cause: e });
+    }
   }
 
   /** Sends a signal and waits for the process to end; its pods keep running. */
