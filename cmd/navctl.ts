@@ -18,6 +18,12 @@ import { formatError, type GlobalFlags } from './navctl/session.js';
 import { registerSnapshotCommands } from './navctl/snapshot.js';
 import { registerVersion } from './navctl/version.js';
 
+// `navctl get pods | head -1`: a reader that went away is the end of the output, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const program = new Command('navctl')
   .description('Navarch command-line client: manage objects on the masters, as kubectl does on Kubernetes')
   .option('--server <host:port,...>', "the masters' client addresses (overrides any config file)")
