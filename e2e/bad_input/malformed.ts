@@ -27,6 +27,8 @@ function validRequest(m: ObjectsMethod, f: Fixture): Buffer {
     case 'bind':
       // A pod that does not exist: should such bytes ever decode, nothing changes.
       return req.bind({ namespace: ns, name: 'never-bound', targetKind: 'Node', targetName: 'node-1' });
+    case 'bindBatch':
+      return req.bindBatch({ bindings: [{ namespace: ns, name: 'never-bound', uid: '', targetKind: 'Node', targetName: 'node-1', dryRun: false }] });
   }
 }
 

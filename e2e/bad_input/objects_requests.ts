@@ -5,6 +5,7 @@ import { encodeBinary } from '../../pkg/api/convert/binary.js';
 import { decodeObject } from '../../pkg/api/convert/object.js';
 import type { KubeObject } from '../../pkg/api/registry.js';
 import {
+  BindBatchRequest,
   BindRequest,
   CreateRequest,
   DeleteRequest,
@@ -49,4 +50,5 @@ export const req = {
   list: (o: Partial<ListRequest>) => buf(ListRequest.encode(ListRequest.fromPartial(o)).finish()),
   watch: (o: Partial<WatchRequest>) => buf(WatchRequest.encode(WatchRequest.fromPartial(o)).finish()),
   bind: (o: Partial<BindRequest>) => buf(BindRequest.encode(BindRequest.fromPartial(o)).finish()),
+  bindBatch: (o: Partial<BindBatchRequest>) => buf(BindBatchRequest.encode(BindBatchRequest.fromPartial(o)).finish()),
 };

@@ -10,6 +10,9 @@ import type { KubeObject } from '../api/registry.js';
 import {
   ObjectsService,
   type ObjectsServer,
+  type BindBatchRequest as WireBindBatchRequest,
+  type BindBatchResponse as WireBindBatchResponse,
+  type BindResult as WireBindResult,
   type WatchEvent as WireWatchEvent,
   type WatchRequest as WireWatchRequest,
 } from '../../gen/navarch/apiserver/v1/objects.js';
@@ -101,6 +104,26 @@ function unary<Req, Res>(f: (req: Req) => Promise<Res>) {
 
 const opt = (s: string): string | undefined => (s === '' ? undefined : s);
 
+/** Bindings one BindBatch call may carry (the scheduler sends at most its in-flight window). */
+export const MAX_BIND_BATCH = 1000;
+
+/** Every binding of a batch runs as its own Bind would, at the same time; one's refusal is its own. */
+async function bindBatch(api: ApiServer, r: WireBindBatchRequest): Promise<WireBindBatchResponse> {
+  if (r.bindings.length > MAX_BIND_BATCH) throw new ApiError('Invalid', `BindBatch carries ${r.bindings.length} bindings: at most ${MAX_BIND_BATCH} per call`);
+  const results = await Promise.all(
+    r.bindings.map(async (b): Promise<WireBindResult> => {
+      try {
+        const pod = await api.bind({ namespace: b.namespace, name: b.name, uid: opt(b.uid), target: { kind: b.targetKind, name: b.targetName }, dryRun: b.dryRun, fencing: b.fencing });
+        return { errorCode: '', errorMessage: '', errorDetails: '', resourceVersion: pod.metadata?.resourceVersion ?? '' };
+      } catch (err) {
+        const e = toApiError(err);
+        return { errorCode: e.code, errorMessage: e.message, errorDetails: JSON.stringify(e.details), resourceVersion: '' };
+      }
+    }),
+  );
+  return { results };
+}
+
 async function streamWatch(api: ApiServer, call: ServerWritableStream<WireWatchRequest, WireWatchEvent>): Promise<void> {
   const r = call.request;
   const ac = new AbortController();
@@ -175,6 +198,7 @@ export function objectsServer(api: ApiServer): ObjectsServer {
         await api.bind({ namespace: r.namespace, name: r.name, uid: opt(r.uid), target: { kind: r.targetKind, name: r.targetName }, dryRun: r.dryRun, fencing: r.fencing }),
       ),
     })),
+    bindBatch: unary((r) => bindBatch(api, r)),
     list: unary(async (r) => {
       const res = await api.list({
         resource: r.resource,

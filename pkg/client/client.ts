@@ -10,9 +10,9 @@ import { ApiError } from '../apiserver/api_error.js';
 import type { PropagationPolicy } from '../apiserver/delete.js';
 import { checkFencingToken, type FencingToken } from '../apiserver/fencing.js';
 import type { PatchType } from '../apiserver/patch.js';
-import type { ListResponse, ObjectResponse, DeleteResponse, ObjectsClient } from '../../gen/navarch/apiserver/v1/objects.js';
+import type { BindBatchResponse, ListResponse, ObjectResponse, DeleteResponse, ObjectsClient } from '../../gen/navarch/apiserver/v1/objects.js';
 import { EndpointPool } from './endpoints.js';
-import { classify } from './errors.js';
+import { classify, itemError } from './errors.js';
 import { ResumableWatch, type ClientWatchEvent, type WatchOptions } from './watch.js';
 
 export interface NavarchClientOptions {
@@ -58,6 +58,14 @@ type Unary<Res> = (client: ObjectsClient, deadline: Date, cb: (err: ServiceError
 
 const bytes = (o: KubeObject): Buffer => Buffer.from(encodeBinary(o));
 const decode = <T extends KubeObject>(b: Uint8Array): T => decodeStored(b) as T;
+
+/** One binding of a pod to a node; `uid`: the pod must still be that one. */
+export interface Binding {
+  namespace: string;
+  name: string;
+  nodeName: string;
+  uid?: string;
+}
 
 export class NavarchClient {
   private readonly pool: EndpointPool;
@@ -206,6 +214,24 @@ export class NavarchClient {
     await this.call<ObjectResponse>(false, (c, deadline, cb) =>
       c.bind({ namespace, name, uid: o.uid ?? '', targetKind: 'Node', targetName: nodeName, dryRun: o.dryRun ?? false, fencing: this.token }, new Metadata(), { deadline }, cb),
     );
+  }
+
+  /**
+   * Many bindings in one call (BindBatch). Resolves with each one's outcome in order: undefined when
+   * bound, else the ApiError its own bind() would have thrown. Rejects only when the call as a whole
+   * got no answer (then any of them may or may not have been bound, as with a bind that timed out).
+   */
+  async bindBatch(bindings: readonly Binding[], o: WriteOptions = {}): Promise<Array<ApiError | undefined>> {
+    const res = await this.call<BindBatchResponse>(false, (c, deadline, cb) =>
+      c.bindBatch(
+        { bindings: bindings.map((b) => ({ namespace: b.namespace, name: b.name, uid: b.uid ?? '', targetKind: 'Node', targetName: b.nodeName, dryRun: o.dryRun ?? false, fencing: this.token })) },
+        new Metadata(),
+        { deadline },
+        cb,
+      ),
+    );
+    if (res.results.length !== bindings.length) throw new ApiError('Internal', `BindBatch answered ${res.results.length} results for ${bindings.length} bindings`);
+    return res.results.map((r) => (r.errorCode === '' ? undefined : itemError(r.errorCode, r.errorMessage, r.errorDetails)));
   }
 
   /**

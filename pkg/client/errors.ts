@@ -14,7 +14,7 @@ export interface CallFailure {
   notApplied: boolean;
 }
 
-function parseDetails(raw: unknown): ApiErrorDetails {
+export function parseDetails(raw: unknown): ApiErrorDetails {
   if (typeof raw !== 'string') return {};
   try {
     const d = JSON.parse(raw) as unknown;
@@ -44,4 +44,10 @@ export function classify(err: unknown, endpoint: string): CallFailure {
   // Any other status (e.g. RESOURCE_EXHAUSTED for a message over the size limit) is the server's answer.
   const code: ApiErrorCode = e.code === Code.RESOURCE_EXHAUSTED ? 'TooLarge' : e.code === Code.INVALID_ARGUMENT ? 'Invalid' : 'Internal';
   return { error: new ApiError(code, details, { cause: err }), fromServer: true, notApplied: false };
+}
+
+/** One item's error as a batch answer carries it (code, message, details JSON). */
+export function itemError(code: string, message: string, details: string): ApiError {
+  const known = (API_ERROR_CODES as string[]).includes(code);
+  return new ApiError(known ? (code as ApiErrorCode) : 'Internal', known ? message : `${message} (unknown error code ${JSON.stringify(code)})`, parseDetails(details));
 }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { decodeStored, encodeBinary } from '../api/convert/binary.js';
-import type { KubeObject } from '../api/registry.js';
-import { ObjectsClient, type ListResponse, type ObjectResponse, type WatchEvent } from '../../gen/navarch/apiserver/v1/objects.js';
+import type { KubeObject, Pod } from '../api/registry.js';
+import { ObjectsClient, type BindBatchResponse, type ListResponse, type ObjectResponse, type WatchEvent } from '../../gen/navarch/apiserver/v1/objects.js';
 import { obj } from '../apiserver/test_util.js';
 import { TestMasters, until } from '../etcdserver/test_util.js';
 
@@ -39,6 +39,20 @@ describe('object API on three masters', () => {
       const got = await rpc<ObjectResponse>((cb) => c.get({ resource: 'configmaps', namespace: 'team', name: 'settings', resourceVersion: '', serializable: false }, cb));
       assert.deepEqual(decodeStored(got.object), created);
     }
+  });
+
+  it('forwards a BindBatch from a follower: each binding answered on its own', async () => {
+    const leader = await masters.leader();
+    const follower = [...clients.keys()].find((id) => id !== leader.id)!;
+    const c = clients.get(follower)!;
+    const pod = obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1', namespace: 'team' }, spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] } });
+    await create(c, pod);
+    const binding = (name: string, node: string) => ({ namespace: 'team', name, uid: '', targetKind: 'Node', targetName: node, dryRun: false });
+    const res = await rpc<BindBatchResponse>((cb) => c.bindBatch({ bindings: [binding('p1', 'n1'), binding('p1', 'n2'), binding('absent', 'n1')] }, cb));
+    assert.deepEqual(res.results.map((r) => r.errorCode), ['', 'Conflict', 'NotFound']);
+    const got = decodeStored((await rpc<ObjectResponse>((cb) => c.get({ resource: 'pods', namespace: 'team', name: 'p1', resourceVersion: '', serializable: false }, cb))).object) as Pod;
+    assert.equal(got.spec?.nodeName, 'n1');
+    assert.equal(got.metadata?.resourceVersion, res.results[0].resourceVersion);
   });
 
   it('reports API errors from the leader unchanged through a follower', async () => {

@@ -12,7 +12,7 @@ import type { ApiServer } from '../apiserver/api_server.js';
 import { ERROR_DETAILS_METADATA, OBJECTS_SERVICE, malformedRequest, objectsServer, toGrpcError } from '../apiserver/grpc_adapter.js';
 
 const FORWARDED = 'navarch-forwarded';
-const WRITES = ['create', 'update', 'patch', 'delete', 'bind'] as const;
+const WRITES = ['create', 'update', 'patch', 'delete', 'bind', 'bindBatch'] as const;
 type WriteMethod = (typeof WRITES)[number];
 
 export interface ObjectsForwardingOptions {
