@@ -2,6 +2,8 @@
 // cluster.json and navctl.yaml, each answering with the demo's objects from its own copy; a second
 // `up` refused while they run; `down` leaves no process behind and keeps the data; `up` again
 // brings the same cluster back (same ports, same objects); `down --purge` deletes the directory.
+// With the agent (the default), the machine is a node: the demo's 3 pods run in containerd and each
+// answers HTTP on its pod IP, after the first `up` and again after the cluster is brought back.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -16,7 +18,7 @@ import type { Deployment, KubeObject } from '../pkg/api/registry.js';
 import { NavarchClient } from '../pkg/client/mod.js';
 import { ROOT } from '../pkg/localcluster/process.js';
 
-const COMMAND_TIMEOUT_MS = 60_000;
+const COMMAND_TIMEOUT_MS = 240_000;
 
 /** Runs `navarch <args>` from the repository root; resolves with its exit code and output. */
 function navarch(args: string[]): Promise<{ code: number | null; out: string }> {
@@ -53,7 +55,9 @@ function running(pid: number): boolean {
 const dir = mkdtempSync(join(tmpdir(), 'navarch-e2e-up-'));
 const started: ClusterFile['masters'] = [];
 
-after(() => {
+after(async () => {
+  // An agent left running (a failed test) is stopped by `down`, which also removes its pods' containers.
+  if (existsSync(join(dir, 'cluster', 'cluster.json'))) await navarch(['down', '--dir', join(dir, 'cluster')]).catch(() => undefined);
   // Whatever happened above (even an `up` that failed after recording its masters), no master of this test outlives it.
   for (const file of ['cluster.json', 'cluster.json.stopped']) {
     try {
@@ -86,7 +90,12 @@ async function readEveryMaster(record: ClusterFile): Promise<KubeObject[][]> {
   return perMaster;
 }
 
-test('navarch up starts masters that serve the demo, down stops them, up brings the same cluster back', { timeout: 150_000 }, async () => {
+/** The demo's lines "<pod>  <ip>  node <n>  GET http://<ip>:8080/ -> 200 <h1>Hello from Navarch</h1>", one per pod. */
+function podAnswers(out: string): string[] {
+  return [...out.matchAll(/GET http:\/\/(198\.1[89]\.\d+\.\d+):8080\/ -> 200 <h1>Hello from Navarch<\/h1>/g)].map((m) => m[1]);
+}
+
+test('navarch up starts masters that serve the demo, down stops them, up brings the same cluster back', { timeout: 540_000 }, async () => {
   const clusterDir = join(dir, 'cluster');
   const out = await ok(['up', '--masters', '3', '--dir', clusterDir]);
   const record = readClusterFile(join(clusterDir, 'cluster.json'));
@@ -111,6 +120,10 @@ test('navarch up starts masters that serve the demo, down stops them, up brings 
   }
   assert.match(out, new RegExp(`ETCDCTL_API=3 etcdctl --endpoints=${clients.join(',')} endpoint status -w table`));
   assert.match(out, /watch on master-\d: MODIFIED configmap\/web-content/);
+  assert.equal(new Set(podAnswers(out)).size, 3, `three pods answered on distinct IPs:\n${out}`);
+  const node = record.node;
+  assert.ok(node, 'cluster.json records the node');
+  assert.ok(running(node.agentPid) && running(node.containerdPid), 'the agent and containerd run');
 
   const first = await readEveryMaster(record);
   for (const objects of first) {
@@ -131,11 +144,13 @@ test('navarch up starts masters that serve the demo, down stops them, up brings 
 
   await ok(['down', '--dir', clusterDir]);
   for (const m of record.masters) assert.ok(!running(m.pid), `${m.name} (pid ${m.pid}) is gone after down`);
+  assert.ok(!running(node.agentPid) && !running(node.containerdPid), 'the agent and containerd are gone after down');
   assert.ok(!existsSync(join(clusterDir, 'cluster.json')));
   assert.ok(existsSync(join(clusterDir, 'cluster.json.stopped')));
 
   const back = await ok(['up', '--dir', clusterDir]);
   assert.match(back, /brought back with its data/);
+  assert.equal(new Set(podAnswers(back)).size, 3, `the pods run again after up:\n${back}`);
   const record2 = readClusterFile(join(clusterDir, 'cluster.json'));
   started.push(...record2.masters);
   assert.deepEqual(record2.masters.map((m) => [m.raft, m.client, m.metrics]), record.masters.map((m) => [m.raft, m.client, m.metrics]), 'the same ports');
