@@ -253,19 +253,28 @@ export class LeaderElectedRunner {
       // In order: writers first, then what they report through (event recorders). Each stop()
       // shuts its queues and removes its handlers before its first await.
       informers.stop();
+      // Once the first part (the writer) has begun stopping, the next term may start; its standby
+      // is built first, so a lease taken back at once (a renewal missed the deadline) does not
+      // wait for this term's stragglers (bindings in flight) or build its parts from scratch.
+      let handedOver = false;
+      const handOver = (): void => {
+        if (handedOver) return;
+        handedOver = true;
+        this.liveTerms--;
+        this.prepareStandby();
+        markStopping();
+      };
       for (const [i, p] of parts.entries()) {
         const stopping = (async () => p.stop())();
-        if (i === 0) markStopping();
+        if (i === 0) handOver();
         try {
           await stopping;
         } catch (e) {
           this.o.logger.warn(`${this.o.name}: stopping ${p.name} failed: ${(e as Error)?.message ?? e}`);
         }
       }
-      markStopping();
+      handOver();
       this.o.logger.info(`${this.o.name}: term ended (${(term.signal.reason as Error)?.message ?? 'stopped'}); its parts stopped`);
-      this.liveTerms--;
-      this.prepareStandby();
     }
   }
 }

@@ -105,14 +105,22 @@ test('a standby scheduler writes nothing until its term, then binds with that te
     assert.equal(binds[1], 'p2 -> n1 (term 2)');
     assert.equal(coldStarts, 0, 'a fresh standby was ready for term 2');
 
+    // Lost and taken back at once, while term 2's parts are still stopping: term 3 starts from a standby too.
+    elector.lose();
+    elector.lead(3);
+    await addPod('p3');
+    await eventually('p3 bound in term 3', () => binds.length === 3);
+    assert.equal(binds[2], 'p3 -> n1 (term 3)');
+    assert.equal(coldStarts, 0, 'a standby was built as soon as term 2 began stopping');
+
     elector.lose();
     await eventually('the term to end', () => !runner.isLeading);
     await settle(10);
     await runner.stop();
-    await addPod('p3');
+    await addPod('p4');
     await clock.advance(5000);
-    assert.equal(await nodeOf('p3'), '', 'stopped: the unused standby was dropped, nothing bound');
-    assert.equal(binds.length, 2);
+    assert.equal(await nodeOf('p4'), '', 'stopped: the unused standby was dropped, nothing bound');
+    assert.equal(binds.length, 3);
   } finally {
     await runner.stop();
     warm.stop();
