@@ -6,6 +6,7 @@ import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:f
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { containerdConfig as config } from '../../../localcluster/containerd.js';
 import { until } from '../../../localcluster/until.js';
 
 export interface TestContainerd {
@@ -16,25 +17,6 @@ export interface TestContainerd {
   stop(): Promise<void>;
   /** Stops containerd (its shims and containers keep running) and starts it again on the same dirs. */
   restart(): Promise<void>;
-}
-
-function config(dir: string, socketPath: string): string {
-  return [
-    'version = 2',
-    `root = "${join(dir, 'root')}"`,
-    `state = "${join(dir, 'state')}"`,
-    // The CRI plugin is Kubernetes' way in; we drive containerd directly and skip its start-up cost.
-    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper"]',
-    '[grpc]',
-    `  address = "${socketPath}"`,
-    '[ttrpc]',
-    `  address = "${socketPath}.ttrpc"`,
-    '[debug]',
-    `  address = "${socketPath}.debug"`,
-    '[plugins."io.containerd.internal.v1.opt"]',
-    `  path = "${join(dir, 'opt')}"`,
-    '',
-  ].join('\n');
 }
 
 /** Mount points under `dir`, deepest first. */
