@@ -10,7 +10,7 @@
 //   npx tsx bench/pods.ts [--pods 100] [--concurrency 10]
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeObject } from '../pkg/api/convert/object.js';
@@ -44,6 +44,13 @@ async function vmRssBytes(pid: number): Promise<number> {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
   if (!m) throw new Error(`No VmRSS in /proc/${pid}/status`);
   return Number(m[1]) * 1024;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (USER_HZ is 100 on Linux). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function main(): Promise<void> {
@@ -102,6 +109,8 @@ async function main(): Promise<void> {
     })().catch(() => undefined);
 
     const names = Array.from({ length: podCount }, (_, i) => `pod-${String(i).padStart(4, '0')}`);
+    const masterPid = cluster.member(1).pid!;
+    const cpuBefore = { agent: await cpuSeconds(agent.pid!), master: await cpuSeconds(masterPid) };
     const startMs = Date.now();
     let next = 0;
     await Promise.all(Array.from({ length: Math.min(concurrency, podCount) }, async () => {
@@ -123,6 +132,10 @@ async function main(): Promise<void> {
     await until(`${podCount} pods Running`, () => runningAtMs.size >= podCount, 600_000, 100);
     const allRunningMs = Date.now() - startMs;
     const rssBytes = await vmRssBytes(agent.pid!);
+    // Less sensitive to the machine's other load than latencies: what the start-ups cost in CPU.
+    const agentCpuS = (await cpuSeconds(agent.pid!)) - cpuBefore.agent;
+    const masterCpuS = (await cpuSeconds(masterPid)) - cpuBefore.master;
+    const load = (await readFile('/proc/loadavg', 'utf8')).split(' ')[0];
     const lat = names.map((n) => runningAtMs.get(n)! - createdAtMs.get(n)!).sort((a, b) => a - b);
 
     const deleteStartMs = Date.now();
@@ -142,9 +155,11 @@ async function main(): Promise<void> {
       [`all ${podCount} Running after`, `${allRunningMs} ms`, `${((podCount * 1000) / allRunningMs).toFixed(1)} pods/s, ${concurrency} creates in flight`],
       ['agent RSS, idle', mib(rssIdleBytes), ''],
       [`agent RSS, ${podCount} pods running`, mib(rssBytes), `${mib((rssBytes - rssIdleBytes) / podCount)} per pod`],
+      [`agent CPU per pod started`, `${((agentCpuS * 1000) / podCount).toFixed(0)} ms`, `${agentCpuS.toFixed(1)} s over the start-ups (user + system)`],
+      [`master CPU per pod started`, `${((masterCpuS * 1000) / podCount).toFixed(0)} ms`, `${masterCpuS.toFixed(1)} s`],
       [`delete all ${podCount} → removed`, `${deleteMs} ms`, ''],
     ];
-    process.stdout.write(`\nPod startup on one agent (1 master; image present; pods pinned with nodeName)\n`);
+    process.stdout.write(`\nPod startup on one agent (1 master; image present; pods pinned with nodeName; load average ${load} on ${availableParallelism()} CPUs)\n`);
     for (const [k, v, note] of rows) process.stdout.write(`  ${k.padEnd(34)} ${v.padStart(12)}  ${note}\n`);
   } finally {
     watch?.close();
