@@ -19,6 +19,9 @@ import { FsLogDirs } from './pods/log_dirs.js';
 import { PodWorkers } from './pods/pod_workers.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
 import { StatusManager } from './status_manager.js';
+import { hostProc } from './stats/proc.js';
+import { StatsSampler } from './stats/sampler.js';
+import { addNodeStats } from './stats/server.js';
 import { startStreamServer, type StreamServer } from './stream/server.js';
 import { ProbeManager } from './probes/probe_manager.js';
 import { VolumeManager } from './volumes/volume_manager.js';
@@ -71,13 +74,17 @@ export class Agent {
     const logs = new FsLogDirs(podsDir);
     // The workers exist before the stream server can ask them; the lookup waits for them.
     let workers: PodWorkers | undefined;
+    const sampler = new StatsSampler({ runtime: o.runtime, proc: hostProc, clock: o.clock, onError: (e) => o.log.warn({ err: String(e) }, 'stats sampling failed') });
     const streams = await startStreamServer(`${o.nodeIP}:${o.streamPort ?? 10250}`, {
       runtime: o.runtime,
       clock: o.clock,
       lookup: (ref) => workers?.lookup(ref),
+      register: (server) => addNodeStats(server, sampler),
     });
     const parts: { stop(): void }[] = [];
     try {
+      sampler.start();
+      parts.push(sampler);
       const spec: NodeRegistrationSpec = {
         nodeName: o.nodeName,
         capacity: o.capacity ?? machineCapacity(o.dataDir),

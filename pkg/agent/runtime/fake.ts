@@ -36,6 +36,7 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly failures = new Map<FailableOp, Array<{ match: string; error: Error }>>();
   private readonly ignoresSigterm = new Set<string>();
   private readonly blocked = new Map<string, Promise<void>>();
+  private readonly usage = new Map<string, { cpuUsageNanos: number; memoryWorkingSetBytes: number }>();
   private digestSeq = 0;
   private execHandler: (id: string, argv: readonly string[]) => { exitCode: number; output?: string } = () => ({ exitCode: 0 });
 
@@ -210,8 +211,14 @@ export class FakeRuntime implements ContainerRuntime {
     return { stdin: undefined, stdout, stderr: undefined, resize: async () => {}, exit: Promise.resolve(r.exitCode), kill: async () => {} };
   }
 
+  /** What stats(id) reports from now on (cumulative CPU, as containerd's); zeros until set. */
+  setUsage(id: string, usage: { cpuUsageNanos: number; memoryWorkingSetBytes: number }): void {
+    this.usage.set(id, usage);
+  }
+
   async stats(id: string): Promise<ContainerStats | undefined> {
-    return this.containers.has(id) ? { cpuUsageNanos: 0, memoryWorkingSetBytes: 0, timestampMs: this.clock.nowMs() } : undefined;
+    if (!this.containers.has(id)) return undefined;
+    return { cpuUsageNanos: 0, memoryWorkingSetBytes: 0, ...this.usage.get(id), timestampMs: this.clock.nowMs() };
   }
 
   subscribe(listener: (e: RuntimeEvent) => void): () => void {

@@ -38,6 +38,8 @@ export interface StreamServerOptions {
   /** How long a new exec call may take to send its options. @default 30000 */
   execOptionsTimeoutMs?: number;
   stats?: StreamStats;
+  /** Adds more services (NodeStats) to the same server before it listens. */
+  register?: (server: Server) => void;
 }
 
 /** Waits until the client has taken what was written, or the call is gone. */
@@ -125,6 +127,7 @@ export async function startStreamServer(address: string, o: StreamServerOptions)
   const server = new Server();
   const stats = o.stats ?? newStreamStats();
   addContainerStreams(server, { ...o, stats });
+  o.register?.(server);
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   return {
     port,
