@@ -20,22 +20,12 @@ import { bridgeConflist } from './conflist.js';
 import { deleteNetns } from './netns.js';
 import type { PodNetworkRequest } from './pod_network.js';
 import { CniPluginError } from './plugin_exec.js';
+import { unusedPodCIDR } from '../../localcluster/agent_process.js';
 
 const run = promisify(execFile);
 const notRoot = process.getuid?.() !== 0 ? 'needs root (namespaces, bridges, iptables)' : false;
 const tag = randomBytes(3).toString('hex');
 const bridgeName = `nvt${tag}`;
-
-/** A /24 inside 198.18.128.0/17 that no route on this machine covers. */
-async function unusedPodCIDR(): Promise<string> {
-  const routes = (await run('ip', ['-4', 'route', 'show', 'table', 'all'])).stdout;
-  const start = 128 + (randomBytes(1)[0] % 127);
-  for (let i = 0; i < 127; i++) {
-    const n = 128 + ((start - 128 + i) % 127);
-    if (!routes.includes(`198.18.${n}.`)) return `198.18.${n}.0/24`;
-  }
-  throw new Error('no free /24 in 198.18.128.0/17');
-}
 
 function inNetns(netns: string, args: string[]): Promise<{ stdout: string }> {
   return run('nsenter', [`--net=${netns}`, ...args], { timeout: 10_000 });

@@ -24,21 +24,12 @@ import { StatusManager } from '../status_manager.js';
 import { FakeVolumes } from './fixture_test_util.js';
 import { FsLogDirs } from './log_dirs.js';
 import { PodWorkers } from './pod_workers.js';
+import { unusedPodCIDR } from '../../localcluster/agent_process.js';
 
 const run = promisify(execFile);
 const skip = process.getuid?.() !== 0 ? 'needs root (containerd, namespaces, bridges, iptables)' : false;
 const tag = randomBytes(3).toString('hex');
 const bridgeName = `nvp${tag}`;
-
-async function unusedPodCIDR(): Promise<string> {
-  const routes = (await run('ip', ['-4', 'route', 'show', 'table', 'all'])).stdout;
-  const start = 128 + (randomBytes(1)[0] % 127);
-  for (let i = 0; i < 127; i++) {
-    const n = 128 + ((start - 128 + i) % 127);
-    if (!routes.includes(`198.18.${n}.`)) return `198.18.${n}.0/24`;
-  }
-  throw new Error('no free /24 in 198.18.128.0/17');
-}
 
 function httpGet(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
