@@ -1,7 +1,8 @@
 // One master member's parts wired together: RocksDB Raft storage, the gRPC
 // Raft transport, the MVCC store as the state machine, the etcd-compatible
 // server and, on the same port, the object API (navarch.apiserver.v1.Objects) and the logs and
-// exec proxy to the agents (navarch.apiserver.v1.PodStreams).
+// exec proxy to the agents (navarch.apiserver.v1.PodStreams) and the metrics gathered from them
+// (navarch.apiserver.v1.Metrics).
 // `navarch master` and the tests start members here.
 
 import { mkdirSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { GrpcTransport } from '../../raft/transport/grpc_transport.js';
 import type { TransportLogger } from '../../raft/transport/options.js';
 import { ApiServer, type RequestRecord } from '../apiserver/api_server.js';
 import { RaftBackend } from '../apiserver/raft_backend.js';
+import { addMetrics } from '../apiserver/metrics/grpc_service.js';
 import { addPodStreams } from '../apiserver/pod_streams/grpc_proxy.js';
 import { EtcdServer } from '../etcdserver/server.js';
 import { ObjectsForwarding } from './objects_forwarding.js';
@@ -136,6 +138,7 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     moreServices: (grpcServer) => {
       forwarding.register(grpcServer, api);
       addPodStreams(grpcServer, api);
+      addMetrics(grpcServer, api);
     },
   });
   let port: number;

@@ -1,0 +1,108 @@
+// The masters' Metrics service against one real master member and a real agent gRPC server (the
+// stream server with NodeStats, over the fake runtime), plus nodes whose agents cannot be reached.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runFakeContainer } from '../../agent/stats/fake_pods.js';
+import { parseMeminfo, type NodeProc } from '../../agent/stats/proc.js';
+import { StatsSampler } from '../../agent/stats/sampler.js';
+import { addNodeStats } from '../../agent/stats/server.js';
+import { startStreamServer, type StreamServer } from '../../agent/stream/server.js';
+import { FakeRuntime } from '../../agent/runtime/fake.js';
+import { isApiError, NavarchClient } from '../../client/mod.js';
+import { MetricsApi } from '../../client/metrics.js';
+import { FakeClock } from '../../client/testing/fake_clock.js';
+import { freePort } from '../../localcluster/kv_cluster.js';
+import { until } from '../../localcluster/until.js';
+import { startMasterMember, type MasterMember } from '../../master/member.js';
+import { realClock } from '../../../raft/node/ports.js';
+import { obj } from '../test_util.js';
+
+const node = (name: string, port: number | undefined) =>
+  obj({ apiVersion: 'v1', kind: 'Node', metadata: { name }, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], ...(port ? { daemonEndpoints: { kubeletEndpoint: { Port: port } } } : {}) } });
+
+describe('Metrics through the masters', () => {
+  let dir: string;
+  let member: MasterMember;
+  let client: NavarchClient;
+  let metrics: MetricsApi;
+  let agent: StreamServer;
+  let silent: ReturnType<typeof createServer>;
+  const clock = new FakeClock(1_700_000_000_000);
+  const rt = new FakeRuntime(clock);
+  let cpuNanos = 0;
+  const proc: NodeProc = { cpuNanos: () => cpuNanos, memory: () => parseMeminfo('MemTotal: 8000000 kB\nMemAvailable: 6000000 kB\n') };
+  const sampler = new StatsSampler({ runtime: rt, proc, clock });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'navarch-metrics-'));
+    member = await startMasterMember({ id: 1, dataDir: join(dir, 'master'), peers: [{ id: 1, address: `127.0.0.1:${await freePort()}` }], clientAddresses: new Map(), listenClient: '127.0.0.1:0', tickMs: 20 });
+    client = new NavarchClient({ endpoints: [member.clientAddress] });
+    metrics = new MetricsApi([member.clientAddress]);
+    agent = await startStreamServer('127.0.0.1:0', { runtime: rt, lookup: () => undefined, clock: realClock, register: (s) => addNodeStats(s, sampler) });
+    // An agent that accepts connections and never answers: the master's per-node timeout must end it.
+    silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const silentPort = (silent.address() as { port: number }).port;
+    await until('node-1 created', async () => {
+      try {
+        await client.create(node('node-1', agent.port));
+      } catch (e) {
+        if (!isApiError(e, 'AlreadyExists')) throw e;
+      }
+      return true;
+    }, 20_000);
+    await client.create(node('node-2', await freePort()));
+    await client.create(node('node-3', undefined));
+    await client.create(node('node-4', silentPort));
+
+    await runFakeContainer(rt, { namespace: 'default', pod: 'web', uid: 'u1', container: 'httpd' }, { cpuUsageNanos: 1e9, memoryWorkingSetBytes: 64 << 20 });
+    await runFakeContainer(rt, { namespace: 'default', pod: 'web', uid: 'u1', container: 'sidecar' }, { cpuUsageNanos: 0, memoryWorkingSetBytes: 8 << 20 });
+    await runFakeContainer(rt, { namespace: 'kube-system', pod: 'dns', uid: 'u2', container: 'dns' }, { cpuUsageNanos: 0, memoryWorkingSetBytes: 16 << 20 });
+  });
+
+  after(async () => {
+    metrics?.close();
+    client?.close();
+    await agent?.stop();
+    silent?.close();
+    await member?.stop({ transferLeadership: false });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers Unavailable for a node whose agent has one sample only, and still lists the others as unreachable', async () => {
+    await sampler.sampleOnce();
+    const r = await metrics.nodeMetrics();
+    assert.deepEqual(r.items, []);
+    assert.deepEqual(r.unreachable.map((u) => u.name), ['node-1', 'node-2', 'node-3', 'node-4']);
+    assert.match(r.unreachable[0].message, /not sampled its stats twice/);
+    assert.match(r.unreachable[2].message, /kubeletEndpoint/);
+  });
+
+  it('returns node usage from the agent that answers, the unreachable ones named (a silent one within the timeout)', async () => {
+    cpuNanos += 5e9; // 5 s of CPU in 10 s: 500m.
+    rt.setUsage('u1-httpd', { cpuUsageNanos: 3e9, memoryWorkingSetBytes: 64 << 20 });
+    await clock.advance(10_000);
+    await sampler.sampleOnce();
+    const started = Date.now();
+    const r = await metrics.nodeMetrics();
+    assert.ok(Date.now() - started < 12_000, 'the silent agent is given up on after the per-node timeout');
+    assert.deepEqual(r.items, [{ name: 'node-1', timestamp: new Date(clock.nowMs()).toISOString().replace('.000', ''), windowMs: 10_000, cpuNanocores: 500_000_000, memoryBytes: 2_000_000 * 1024, memoryTotalBytes: 8_000_000 * 1024 }]);
+    assert.deepEqual(r.unreachable.map((u) => u.name), ['node-2', 'node-3', 'node-4']);
+  });
+
+  it('returns pod usage per container, filtered by namespace', async () => {
+    const all = await metrics.podMetrics('');
+    assert.deepEqual(all.items.map((p) => `${p.namespace}/${p.name}@${p.nodeName}`), ['default/web@node-1', 'kube-system/dns@node-1']);
+    const web = (await metrics.podMetrics('default')).items;
+    assert.equal(web.length, 1);
+    assert.deepEqual(web[0].containers, [
+      { name: 'httpd', cpuNanocores: 200_000_000, memoryBytes: 64 << 20 },
+      { name: 'sidecar', cpuNanocores: 0, memoryBytes: 8 << 20 },
+    ]);
+  });
+});
