@@ -2,10 +2,12 @@
 // stream server with NodeStats, over the fake runtime), plus nodes whose agents cannot be reached.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { runFakeContainer } from '../../agent/stats/fake_pods.js';
 import { parseMeminfo, type NodeProc } from '../../agent/stats/proc.js';
@@ -23,7 +25,26 @@ import { realClock } from '../../../raft/node/ports.js';
 import { obj } from '../test_util.js';
 
 const node = (name: string, port: number | undefined) =>
-  obj({ apiVersion: 'v1', kind: 'Node', metadata: { name }, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], ...(port ? { daemonEndpoints: { kubeletEndpoint: { Port: port } } } : {}) } });
+  obj({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name },
+    status: { allocatable: { cpu: '2', memory: '8Gi' }, addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], ...(port ? { daemonEndpoints: { kubeletEndpoint: { Port: port } } } : {}) },
+  });
+
+const NAVCTL = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'cmd', 'navctl.ts');
+
+function navctl(server: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', NAVCTL, '--server', server, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NAVCTL_CONFIG: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ stdout, stderr, code }));
+  });
+}
 
 describe('Metrics through the masters', () => {
   let dir: string;
@@ -104,5 +125,27 @@ describe('Metrics through the masters', () => {
       { name: 'httpd', cpuNanocores: 200_000_000, memoryBytes: 64 << 20 },
       { name: 'sidecar', cpuNanocores: 0, memoryBytes: 8 << 20 },
     ]);
+  });
+
+  it('navctl top prints the nodes and pods as kubectl does, warning about the unreachable nodes', async () => {
+    const server = member.clientAddress;
+    const nodes = await navctl(server, ['top', 'nodes']);
+    assert.equal(nodes.code, 0, nodes.stderr);
+    const lines = nodes.stdout.split('\n');
+    assert.match(lines[0], /^NAME\s+CPU\(cores\)\s+CPU%\s+MEMORY\(bytes\)\s+MEMORY%$/);
+    assert.match(lines[1], /^node-1\s+500m\s+25%\s+1953Mi\s+23%$/);
+    assert.match(lines[2], /^node-2\s+<unknown>\s+<unknown>\s+<unknown>\s+<unknown>$/);
+    assert.match(nodes.stderr, /warning: no metrics from node "node-4"/);
+
+    const pods = await navctl(server, ['top', 'pods', '-A', '--containers']);
+    assert.equal(pods.code, 0, pods.stderr);
+    assert.deepEqual(pods.stdout.trimEnd().split('\n').map((l) => l.split(/\s+/)), [
+      ['NAMESPACE', 'POD', 'NAME', 'CPU(cores)', 'MEMORY(bytes)'],
+      ['default', 'web', 'httpd', '200m', '64Mi'],
+      ['default', 'web', 'sidecar', '0m', '8Mi'],
+      ['kube-system', 'dns', 'dns', '0m', '16Mi'],
+    ]);
+    const none = await navctl(server, ['top', 'pods', '-n', 'empty']);
+    assert.equal(none.stdout, 'No resources found in empty namespace.\n');
   });
 });
