@@ -37,11 +37,17 @@ export function summaryOverGrpc(address: string, deadlineMs: number): Promise<No
   }).finally(() => client.close());
 }
 
-export async function gatherSummaries(api: ApiServer, o: FanOutOptions): Promise<{ answers: NodeAnswer[]; unreachable: Unreachable[] }> {
+export async function gatherSummaries(api: Pick<ApiServer, 'list'>, o: FanOutOptions): Promise<{ answers: NodeAnswer[]; unreachable: Unreachable[] }> {
   const timeoutMs = o.timeoutMs ?? 5000;
   const concurrency = Math.max(1, o.concurrency ?? 16);
   const ask = o.ask ?? summaryOverGrpc;
-  const nodes = (await api.list({ resource: 'nodes' })).items as Node[];
+  const nodes: Node[] = [];
+  let page: string | undefined;
+  do {
+    const r = await api.list({ resource: 'nodes', continue: page });
+    nodes.push(...(r.items as Node[]));
+    page = r.continue;
+  } while (page);
   const answers: NodeAnswer[] = [];
   const unreachable: Unreachable[] = [];
   let next = 0;
