@@ -22,6 +22,8 @@ export interface MasterControlPlaneOptions {
   controllerManager?: Omit<ControllerManagerOptions, 'logger'>;
   coldStandby?: boolean;
   warmStandby?: boolean;
+  /** This member's ApiServer.requestWatchProgress: a new term's informers catch up before it acts. */
+  requestWatchProgress?: () => void;
   logger: RunnerLogger;
 }
 
@@ -46,6 +48,7 @@ export function startMasterControlPlane(o: MasterControlPlaneOptions): MasterCon
     controllerManager: o.controllerManager,
     coldStandby: o.coldStandby,
     warmStandby: o.warmStandby,
+    requestWatchProgress: o.requestWatchProgress,
     logger: o.logger,
   });
   plane.start();

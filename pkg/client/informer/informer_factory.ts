@@ -67,6 +67,11 @@ export class InformerFactory {
     await Promise.all([...this.started].map((r) => this.informers.get(r)!.waitForSync(o)));
   }
 
+  /** The last resourceVersion each started informer has seen (list, event or bookmark). */
+  resourceVersions(): string[] {
+    return [...this.started].map((r) => this.informers.get(r)!.lastSyncResourceVersion);
+  }
+
   stop(): void {
     this.stopped = true;
     for (const inf of this.informers.values()) inf.stop();

@@ -50,6 +50,8 @@ export interface ControlPlaneOptions {
    * kept current too (CPU on every master for each pod change), so a takeover only starts its loop.
    */
   warmStandby?: boolean;
+  /** The member the client reaches first: a bookmark on each of its watches (see LeaderElectedRunnerOptions). */
+  requestWatchProgress?: () => void;
   logger: RunnerLogger;
 }
 
@@ -94,6 +96,7 @@ export class ControlPlane {
           elector: elector(SCHEDULER_LEASE),
           start: schedulerStarter(scheduling),
           warmInformers: this.warm,
+          requestWatchProgress: o.requestWatchProgress,
           standby: o.warmStandby ? undefined : schedulerStandby(scheduling),
         }),
       );
@@ -106,6 +109,7 @@ export class ControlPlane {
           elector: elector(CONTROLLER_MANAGER_LEASE),
           start: controllerManagerStarter({ logger: o.logger, ...o.controllerManager }),
           warmInformers: this.warm,
+          requestWatchProgress: o.requestWatchProgress,
         }),
       );
     }

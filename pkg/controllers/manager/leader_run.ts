@@ -12,6 +12,7 @@ import type { FencingToken, NavarchClient } from '../../client/mod.js';
 import type { Takeover } from '../../client/leaderelection/mod.js';
 import { InformerFactory } from '../../client/informer/mod.js';
 import { TermInformers } from './term_informers.js';
+import { catchUpInformers } from './catch_up.js';
 
 /** How long a runner whose term failed to start waits before it competes again. */
 const RETRY_AFTER_FAILED_TERM_MS = 2000;
@@ -98,6 +99,12 @@ export interface LeaderElectedRunnerOptions {
   warmInformers?: InformerFactory;
   /** With warmInformers: the next term's parts are built while standing by (see Standby); else `start` builds them at takeover. */
   standby?: StandbyBuilder;
+  /**
+   * With warmInformers: asks the member they watch for a bookmark on every watch. A new term then
+   * waits (bounded) until the informers have reached the cluster's current revision, so it never
+   * acts on a cache that has not seen the previous holder's last writes.
+   */
+  requestWatchProgress?: () => void;
 }
 
 export class LeaderElectedRunner {
@@ -236,6 +243,10 @@ export class LeaderElectedRunner {
     };
     const ended = new Promise<void>((resolve) => term.signal.addEventListener('abort', () => resolve(), { once: true }));
     try {
+      if (this.o.warmInformers && this.o.requestWatchProgress) {
+        const c = await catchUpInformers({ client: this.o.client, informers: this.o.warmInformers, requestWatchProgress: this.o.requestWatchProgress, clock: this.o.clock, signal: term.signal });
+        if (!c.caughtUp) this.o.logger.warn(`${this.o.name}: informers had not reached revision ${c.revision} after the wait; starting anyway`);
+      }
       const started = standby ? standby.activate(ctx, parts) : this.o.start(ctx, parts);
       informers.start();
       // A part that never finishes starting must not hold the term past the lease's loss.

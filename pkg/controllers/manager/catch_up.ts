@@ -1,0 +1,41 @@
+// Before a new term acts on warm informers, they must have seen every write the previous holder
+// made: informers fed by this member's watch can trail the cluster (replication, a busy event loop),
+// and a ReplicaSet controller acting on a stale cache creates pods that already exist. The barrier:
+// a linearizable read gives the revision the cluster is at, the member is asked for a bookmark on
+// every watch (delivered once everything up to now is), and the term starts when every informer has
+// reached that revision, or after a bounded wait, with a warning.
+
+import type { Clock } from '../../../raft/node/ports.js';
+import type { NavarchClient } from '../../client/client.js';
+import type { InformerFactory } from '../../client/informer/informer_factory.js';
+
+export interface CatchUpOptions {
+  client: Pick<NavarchClient, 'list'>;
+  informers: Pick<InformerFactory, 'resourceVersions'>;
+  /** Asks the member the informers watch for a BOOKMARK on each watch (ApiServer.requestWatchProgress). */
+  requestWatchProgress: () => void;
+  clock: Clock;
+  /** @default 5000 */
+  timeoutMs?: number;
+  /** @default 20 */
+  pollMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Resolves with how far behind the informers were (false: gave up at the timeout). */
+export async function catchUpInformers(o: CatchUpOptions): Promise<{ revision: number; caughtUp: boolean }> {
+  const list = await o.client.list('namespaces', { limit: 1 });
+  const revision = Number(list.resourceVersion || 0);
+  const behind = (): boolean => o.informers.resourceVersions().some((rv) => Number(rv || 0) < revision);
+  const deadlineMs = o.clock.nowMs() + (o.timeoutMs ?? 5_000);
+  let asked = false;
+  while (behind()) {
+    if (o.signal?.aborted || o.clock.nowMs() >= deadlineMs) return { revision, caughtUp: false };
+    if (!asked) {
+      o.requestWatchProgress();
+      asked = true;
+    }
+    await new Promise<void>((r) => o.clock.setTimeout(r, o.pollMs ?? 20));
+  }
+  return { revision, caughtUp: true };
+}
