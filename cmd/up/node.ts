@@ -26,6 +26,17 @@ export function localNodeName(): string {
 
 /** Starts (or reuses, after a crash of `up`) containerd, the registry with the image, and the agent. */
 export async function startNode(dir: string, server: string, previous: NodeRecord | undefined, out: Out): Promise<NodeRecord> {
+  const started: { containerdPid?: number } = {};
+  try {
+    return await startNodeParts(dir, server, previous, out, started);
+  } catch (e) {
+    // Nothing records a containerd this call started when the rest failed: stop it here.
+    if (started.containerdPid !== undefined && (await stopLocalContainerd(started.containerdPid, join(dir, 'containerd')))) out(`stopped containerd (pid ${started.containerdPid})`);
+    throw e;
+  }
+}
+
+async function startNodeParts(dir: string, server: string, previous: NodeRecord | undefined, out: Out, started: { containerdPid?: number }): Promise<NodeRecord> {
   const containerdDir = join(dir, 'containerd');
   let containerdPid: number;
   if (previous && isOurContainerd(previous.containerdPid, containerdDir)) {
@@ -34,6 +45,7 @@ export async function startNode(dir: string, server: string, previous: NodeRecor
   } else {
     const c = await startLocalContainerd(containerdDir);
     containerdPid = c.pid;
+    started.containerdPid = c.pid;
     out(`started containerd (pid ${c.pid}, socket ${c.socketPath}, log ${c.log})`);
   }
   await runImages({ dir, registry: DEFAULT_REGISTRY_ADDRESS, push: true }, (l) => out(`  ${l}`));
