@@ -2,6 +2,7 @@
 // valid requests truncated, given a field of a wire type that does not exist, or a length prefix
 // far past the end. The last three never decode: Invalid naming the request message.
 
+import { BindBatchRequest } from '../../gen/navarch/apiserver/v1/objects.js';
 import type { SeededRandom } from '../../raft/core/random.js';
 import { Code, type BadCase, type Fixture, pick, randomBytes } from './bad_case.js';
 import { OBJECTS_METHODS, decodes, objectBytes, pathOf, req, type ObjectsMethod } from './objects_requests.js';
@@ -53,6 +54,10 @@ export function malformedRequest(r: SeededRandom, f: Fixture): BadCase {
     const body = randomBytes(r, 1 + r.intn(64));
     if (!decodes(m, body)) {
       return { ...common, category: 'objects/malformed: random bytes', body, codes: [Code.INVALID_ARGUMENT], message: `Cannot decode the request as navarch.apiserver.v1.${capital(m)}Request: ` };
+    }
+    // A batch whose garbage bindings decoded answers OK, each binding refused on its own in the response.
+    if (m === 'bindBatch' && BindBatchRequest.decode(body).bindings.length > 0) {
+      return { ...common, category: 'objects/malformed: random bytes that decode to bindings', body, codes: [Code.OK, Code.INVALID_ARGUMENT, Code.NOT_FOUND], message: /.*/ };
     }
     // Random bytes that happen to decode carry garbage in every field: no such resource, or a bad value.
     return { ...common, category: 'objects/malformed: random bytes that decode', body, codes: [Code.INVALID_ARGUMENT, Code.NOT_FOUND], message: /\S/ };

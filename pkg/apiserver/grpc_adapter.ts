@@ -110,6 +110,7 @@ export const MAX_BIND_BATCH = 1000;
 /** Every binding of a batch runs as its own Bind would, at the same time; one's refusal is its own. */
 async function bindBatch(api: ApiServer, r: WireBindBatchRequest): Promise<WireBindBatchResponse> {
   if (r.bindings.length > MAX_BIND_BATCH) throw new ApiError('Invalid', `BindBatch carries ${r.bindings.length} bindings: at most ${MAX_BIND_BATCH} per call`);
+  if (r.bindings.length === 0) throw new ApiError('Invalid', 'bindings: Required value: a BindBatch carries at least one binding');
   const results = await Promise.all(
     r.bindings.map(async (b): Promise<WireBindResult> => {
       try {

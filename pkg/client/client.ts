@@ -222,6 +222,7 @@ export class NavarchClient {
    * got no answer (then any of them may or may not have been bound, as with a bind that timed out).
    */
   async bindBatch(bindings: readonly Binding[], o: WriteOptions = {}): Promise<Array<ApiError | undefined>> {
+    if (bindings.length === 0) return [];
     const res = await this.call<BindBatchResponse>(false, (c, deadline, cb) =>
       c.bindBatch(
         { bindings: bindings.map((b) => ({ namespace: b.namespace, name: b.name, uid: b.uid ?? '', targetKind: 'Node', targetName: b.nodeName, dryRun: o.dryRun ?? false, fencing: this.token })) },
