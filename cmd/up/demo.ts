@@ -165,33 +165,39 @@ export async function runDemo(masters: MasterRecord[], leaderId: number, out: (l
   }
 }
 
-/** Waits until the Deployment's pods run with their IPs, then asks each for its page over HTTP. */
+/** GET http://<pod IP>:8080/ -> "200 <first line>"; throws when the pod does not answer. */
+async function askPod(p: Pod): Promise<string> {
+  const res = await fetch(`http://${p.status!.podIP}:8080/`, { signal: AbortSignal.timeout(5_000) });
+  return `${res.status} ${(await res.text()).trim().split('\n')[0]}`;
+}
+
+/**
+ * Waits until the Deployment's pods run with their IPs and each answers over HTTP. The answers are
+ * part of the wait: a cluster brought back from its data shows the pods' last status (Running, the
+ * old IPs) until the restarted agent has started them again.
+ */
 async function showPods(client: NavarchClient, out: (line: string) => void, timeoutMs: number): Promise<void> {
   out('demo: the Deployment\'s 3 pods, scheduled onto this machine\'s node and run by its agent through containerd:');
   const t0 = performance.now();
-  let pods: Pod[] = [];
   for (;;) {
     const deployment = await client.get<Deployment>('deployments', DEMO_NAMESPACE, 'web');
     const list = await client.list<Pod>('pods', { namespace: DEMO_NAMESPACE, labelSelector: 'app=web' });
-    pods = list.items.filter((p) => !p.metadata?.deletionTimestamp);
+    const pods = list.items.filter((p) => !p.metadata?.deletionTimestamp).sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
     const ready = pods.filter((p) => p.status?.phase === 'Running' && p.status.podIP && p.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'));
-    if (ready.length === (deployment.spec?.replicas ?? 3) && ready.length === pods.length) break;
-    if (performance.now() - t0 > timeoutMs) {
-      const states = pods.map((p) => `${p.metadata?.name}: ${p.status?.phase ?? 'no status'}${p.status?.containerStatuses[0]?.state?.waiting ? ` (${p.status.containerStatuses[0].state.waiting.reason})` : ''}`).join(', ');
-      throw new Error(`The demo's pods are not all Running and Ready after ${timeoutMs / 1000} s: ${states || 'none yet'}`);
+    let problem: string | undefined;
+    if (ready.length !== (deployment.spec?.replicas ?? 3) || ready.length !== pods.length) {
+      problem = `not all Running and Ready: ${pods.map((p) => `${p.metadata?.name}: ${p.status?.phase ?? 'no status'}${p.status?.containerStatuses[0]?.state?.waiting ? ` (${p.status.containerStatuses[0].state.waiting.reason})` : ''}`).join(', ') || 'none yet'}`;
+    } else {
+      const answers = await Promise.all(ready.map((p) => askPod(p).catch((e: Error) => e)));
+      const failed = answers.findIndex((a) => a instanceof Error);
+      if (failed < 0) {
+        out(`  all Running, Ready and answering ${((performance.now() - t0) / 1000).toFixed(1)} s after the check began`);
+        ready.forEach((p, i) => out(`  ${p.metadata?.name}  ${p.status!.podIP}  node ${p.spec?.nodeName}  GET http://${p.status!.podIP}:8080/ -> ${answers[i] as string}`));
+        return;
+      }
+      problem = `pod ${ready[failed].metadata?.name} at http://${ready[failed].status!.podIP}:8080/ did not answer: ${(answers[failed] as Error).message}`;
     }
+    if (performance.now() - t0 > timeoutMs) throw new Error(`The demo's pods are not serving after ${timeoutMs / 1000} s: ${problem}`);
     await new Promise((r) => setTimeout(r, 250));
-  }
-  out(`  all Running and Ready ${((performance.now() - t0) / 1000).toFixed(1)} s after the check began`);
-  for (const p of pods.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))) {
-    const url = `http://${p.status!.podIP}:8080/`;
-    let answer: string;
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-      answer = `${res.status} ${(await res.text()).trim().split('\n')[0]}`;
-    } catch (e) {
-      throw new Error(`Pod ${p.metadata?.name} at ${url} did not answer: ${(e as Error).message}`);
-    }
-    out(`  ${p.metadata?.name}  ${p.status!.podIP}  node ${p.spec?.nodeName}  GET ${url} -> ${answer}`);
   }
 }
