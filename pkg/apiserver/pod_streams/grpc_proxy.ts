@@ -52,6 +52,19 @@ function relayDown<Out>(from: ClientReadableStream<Out> | ClientDuplexStream<unk
   });
 }
 
+/** The agent's messages down to the caller; its end or error ends the call (unless the caller left) and closes the channel. */
+function relay<Out>(from: ClientReadableStream<Out> | ClientDuplexStream<unknown, Out>, to: Relay<Out> & { end(): void; emit(event: 'error', e: Error): boolean }, client: { close(): void }, target: StreamTarget, gone: () => boolean): void {
+  relayDown(from, to);
+  from.on('end', () => {
+    client.close();
+    if (!gone()) to.end();
+  });
+  from.on('error', (err) => {
+    client.close();
+    if (!gone()) to.emit('error', toGrpcError(relayError(err, target)));
+  });
+}
+
 /** The first message of a bidirectional call, with the call paused after it; refused after timeoutMs. */
 function firstMessage<T>(call: ServerDuplexStream<T, unknown>, clock: Clock, timeoutMs: number): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
@@ -112,15 +125,7 @@ export function podStreamsServer(api: ApiServer, options: PodStreamsOptions = {}
           const client = new ContainerStreamsClient(target.agentAddress, credentials.createInsecure(), AGENT_CHANNEL_OPTIONS);
           const ac = client.logs({ ...r, uid: target.uid, container: target.container }, new Metadata());
           agentCall = ac;
-          relayDown(ac, call);
-          ac.on('end', () => {
-            client.close();
-            if (!gone) call.end();
-          });
-          ac.on('error', (err) => {
-            client.close();
-            if (!gone) call.emit('error', toGrpcError(relayError(err, target)));
-          });
+          relay(ac, call, client, target, () => gone);
         } catch (err) {
           if (!gone) call.emit('error', toGrpcError(err));
         }
@@ -165,15 +170,7 @@ export function podStreamsServer(api: ApiServer, options: PodStreamsOptions = {}
           });
           call.on('end', () => ac.end());
           call.resume();
-          relayDown(ac, call);
-          ac.on('end', () => {
-            client.close();
-            if (!gone) call.end();
-          });
-          ac.on('error', (err) => {
-            client.close();
-            if (!gone) call.emit('error', toGrpcError(relayError(err, target)));
-          });
+          relay(ac, call, client, target, () => gone);
         } catch (err) {
           if (!gone) call.emit('error', toGrpcError(err));
         }
