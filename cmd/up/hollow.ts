@@ -2,10 +2,11 @@
 // masters, its output in D/hollow.log, recorded in D/cluster.json so that `navarch down` stops it
 // (down.ts stopHollow: SIGTERM; its Nodes stay, as a stopped agent's do).
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, spawnLogged } from '../../pkg/localcluster/process.js';
 import { isOurHollow, type HollowRecord } from './cluster_file.js';
+import { waitForReadyLine } from './ready_line.js';
 
 export const MAX_HOLLOW_NODES = 100_000;
 
@@ -27,20 +28,15 @@ export function startHollow(dir: string, endpoints: readonly string[], nodes: nu
 }
 
 /** Waits for the line the hollow process prints once every node is registered. */
-export async function waitHollowReady(h: HollowRecord, logOffset: number, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  const ready = `hollow: ${h.nodes} nodes ready`;
-  for (;;) {
-    let text = '';
-    try {
-      text = readFileSync(h.log).subarray(logOffset).toString('utf8');
-    } catch {
-      // Not written yet.
-    }
-    if (text.includes(ready)) return;
-    const tail = () => text.trimEnd().split('\n').slice(-10).join('\n');
-    if (!isOurHollow(h.pid, h.server)) throw new Error(`navarch hollow (pid ${h.pid}) exited while registering its nodes; last lines of ${h.log}:\n${tail()}`);
-    if (performance.now() > deadline) throw new Error(`navarch hollow (pid ${h.pid}) did not register its ${h.nodes} nodes within ${timeoutMs} ms; last lines of ${h.log}:\n${tail()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export function waitHollowReady(h: HollowRecord, logOffset: number, timeoutMs: number): Promise<void> {
+  return waitForReadyLine({
+    who: `navarch hollow (pid ${h.pid})`,
+    doing: 'registering its nodes',
+    goal: `register its ${h.nodes} nodes`,
+    log: h.log,
+    logOffset,
+    ready: `hollow: ${h.nodes} nodes ready`,
+    alive: () => isOurHollow(h.pid, h.server),
+    timeoutMs,
+  });
 }

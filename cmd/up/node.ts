@@ -4,17 +4,17 @@
 // the reverse order: the agent (which removes its pods' containers and networks), containerd, the
 // registry if `up` started it.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../raft/transport/free_port.js';
 import { isOurContainerd, localContainerdPaths, startLocalContainerd, stopLocalContainerd } from '../../pkg/localcluster/containerd.js';
 import { ROOT, spawnLogged } from '../../pkg/localcluster/process.js';
-import { until } from '../../pkg/localcluster/until.js';
 import { DEFAULT_REGISTRY_ADDRESS, stopLocalRegistry } from '../../pkg/registry/local_registry.js';
 import { runImages } from '../images.js';
 import { isOurAgent, type NodeRecord } from './cluster_file.js';
 import { stopMasters } from './down.js';
+import { waitForReadyLine } from './ready_line.js';
 
 type Out = (line: string) => void;
 
@@ -71,25 +71,16 @@ async function startNodeParts(dir: string, server: string, previous: NodeRecord 
   if (child.pid === undefined) throw new Error(`Cannot start navarch agent (see ${log})`);
   const record: NodeRecord = { nodeName, agentPid: child.pid, agentDataDir, agentLog: log, containerdPid, containerdDir };
   out(`starting the agent for node ${nodeName} (pid ${child.pid}, log ${log})`);
-  const ready = `agent: node ${nodeName} ready`;
-  const text = (): string => {
-    try {
-      return readFileSync(log).subarray(logOffset).toString('utf8');
-    } catch {
-      return '';
-    }
-  };
-  let state: 'ready' | 'exited';
-  try {
-    state = await until(`the agent to register node ${nodeName}`, () => (text().includes(ready) ? 'ready' : isOurAgent(record.agentPid, agentDataDir) ? undefined : 'exited'), 90_000, 100);
-  } catch (e) {
-    const tail = text().trimEnd().split('\n').slice(-10).join('\n');
-    throw new Error(`navarch agent (pid ${record.agentPid}) did not get ready: ${(e as Error).message}; last lines of ${log}:\n${tail}`);
-  }
-  if (state === 'exited') {
-    const tail = text().trimEnd().split('\n').slice(-10).join('\n');
-    throw new Error(`navarch agent (pid ${record.agentPid}) exited while starting; last lines of ${log}:\n${tail}`);
-  }
+  await waitForReadyLine({
+    who: `navarch agent (pid ${record.agentPid})`,
+    doing: 'starting',
+    goal: `register node ${nodeName} and get ready`,
+    log,
+    logOffset,
+    ready: `agent: node ${nodeName} ready`,
+    alive: () => isOurAgent(record.agentPid, agentDataDir),
+    timeoutMs: 90_000,
+  });
   return record;
 }
 
