@@ -33,7 +33,10 @@ export interface RaftNodeOptions {
   random: Random;
   /** @default 50 */
   tickMs?: number;
-  /** @default 10 (so a follower campaigns after 500–1000 ms of silence) */
+  /**
+   * @default 20 (a follower campaigns after 1–2 s of silence, as etcd's default 1 s election timeout;
+   * with 500–1000 ms, a loaded 2-core machine's event-loop and GC pauses made a leader change every minute or so)
+   */
   electionTicks?: number;
   /** @default 1 */
   heartbeatTicks?: number;
@@ -195,7 +198,7 @@ export class RaftNode {
     const fresh = storage.lastIndex() === 0 && storage.initialState().hardState.term === 0;
     const rn = new RawNode({
       id: o.id,
-      electionTicks: o.electionTicks ?? 10,
+      electionTicks: o.electionTicks ?? 20,
       heartbeatTicks: o.heartbeatTicks ?? 1,
       storage,
       random: o.random,

@@ -244,7 +244,7 @@ export class PodWorkers implements NodePodHandler {
   async restartContainer(podUid: string, containerName: string, reason: string, o: { gracePeriodSeconds?: number } = {}): Promise<void> {
     const rec = this.records.get(podUid);
     if (rec === undefined) return;
-    const running = (await this.o.runtime.listContainers()).find((c) => c.podUid === podUid && c.containerName === containerName && c.phase === 'running');
+    const running = (await this.containersOf(podUid)).find((c) => c.containerName === containerName && c.phase === 'running');
     if (running === undefined) return;
     this.o.onWarning?.(`Killing container ${containerName} of pod ${podKey(rec.pod)}: ${reason}`);
     await this.o.runtime.signalContainer(running.id, 'SIGTERM');
@@ -777,7 +777,7 @@ export class PodWorkers implements NodePodHandler {
   }
 
   private async containersOf(uid: string): Promise<ContainerState[]> {
-    return (await this.o.runtime.listContainers()).filter((c) => c.podUid === uid);
+    return this.o.runtime.listContainers({ podUid: uid });
   }
 }
 

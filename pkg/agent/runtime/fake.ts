@@ -187,8 +187,9 @@ export class FakeRuntime implements ContainerRuntime {
     this.emit({ type: 'deleted', id });
   }
 
-  async listContainers(): Promise<ContainerState[]> {
-    return [...this.containers.values()].map((c) => ({ ...c.state, labels: { ...c.state.labels } }));
+  async listContainers(filter: { podUid?: string } = {}): Promise<ContainerState[]> {
+    const all = [...this.containers.values()].filter((c) => filter.podUid === undefined || c.state.podUid === filter.podUid);
+    return all.map((c) => ({ ...c.state, labels: { ...c.state.labels } }));
   }
 
   async containerStatus(id: string): Promise<ContainerState | undefined> {

@@ -123,8 +123,11 @@ export interface ContainerRuntime {
   signalContainer(id: string, signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Deletes the container and its task and snapshot; a missing container is not an error. */
   removeContainer(id: string): Promise<void>;
-  /** Every container this runtime made (in its own namespace), with its current state. */
-  listContainers(): Promise<ContainerState[]>;
+  /**
+   * Every container this runtime made (in its own namespace), with its current state; with a pod
+   * uid, only that pod's (the pod workers ask per sync, and asking for all costs one shim call per task).
+   */
+  listContainers(filter?: { podUid?: string }): Promise<ContainerState[]>;
   containerStatus(id: string): Promise<ContainerState | undefined>;
   exec(id: string, options: ExecOptions): Promise<ExecSession>;
   stats(id: string): Promise<ContainerStats | undefined>;

@@ -118,8 +118,11 @@ describe('LeaderElector', () => {
     });
     await server.create({ object: configMap('by-m2'), fencing: b.elector.token });
 
-    // Its next renewal finds m2 holding the lease: it steps down and its work's signal aborts.
+    // Its next renewal (a write over the lease it last wrote) conflicts; the read that follows finds
+    // m2 holding the lease: it steps down and its work's signal aborts.
     await a.clock.advance(1000);
+    assert.equal(a.elector.isLeader(), true, 'a conflict alone does not end the term');
+    await a.clock.advance(250);
     assert.equal(a.elector.isLeader(), false);
     assert.equal(a.leading[0].signal.aborted, true);
     assert.deepEqual(a.events, ['leader m1', 'started 0', 'leader m2', 'stopped']);
@@ -238,16 +241,45 @@ describe('LeaderElector', () => {
     a.elector.start();
     await eventually('m1 leads', () => a.elector.isLeader());
     down = true;
-    await a.clock.advance(1999);
-    assert.equal(a.elector.isLeader(), true, 'still within the renew deadline');
+    await a.clock.advance(4999);
+    assert.equal(a.elector.isLeader(), true, 'still within the renew deadline (5 s: past the 3 s lease, its writes being fenced)');
     await a.clock.advance(1);
-    assert.equal(a.elector.isLeader(), false, 'gave up 2 s after its last renewal, before the lease (3 s) expires for others');
+    assert.equal(a.elector.isLeader(), false, 'gave up 5 s after its last renewal');
     assert.equal(a.leading[0].signal.aborted, true);
     down = false;
     await a.clock.advance(1000);
     assert.equal(a.elector.isLeader(), true, 'back once the API answers');
     assert.equal((await lease()).spec?.leaseTransitions, 1, 'a new leadership, so a new token');
     assert.deepEqual(a.leading.map((l) => l.token.leaseTransitions), [0, 1]);
+    await a.elector.stop();
+  });
+
+  it('a leader whose renewals fail past the lease expiry keeps its term when nobody took the lease meanwhile', async () => {
+    const { client, lease } = await cluster();
+    let down = false;
+    let calls = 0;
+    const flaky: LeaseClient = {
+      get: (r, ns, n) => (calls++, down ? Promise.reject(new ApiError('Unavailable', 'Cannot reach master')) : client.get(r, ns, n)),
+      create: (o) => (calls++, down ? Promise.reject(new ApiError('Unavailable', 'Cannot reach master')) : client.create(o)),
+      update: (o) => (calls++, down ? Promise.reject(new ApiError('Unavailable', 'Cannot reach master')) : client.update(o)),
+    };
+    const a = candidate(flaky, 'm1');
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    const before = calls;
+    await a.clock.advance(3000);
+    assert.equal(calls - before, 3, 'a renewal is one write over the lease it last wrote, no read first');
+    // Renewed last at 3 s: the lease expires for others at 6 s; the API answers again at 6.5 s.
+    down = true;
+    await a.clock.advance(3500);
+    down = false;
+    await a.clock.advance(1500);
+    const l = await lease();
+    assert.equal(a.elector.isLeader(), true);
+    assert.deepEqual(a.events, ['leader m1', 'started 0'], 'one term, never stopped');
+    assert.equal(a.leading[0].signal.aborted, false);
+    assert.equal(l.spec?.leaseTransitions, 0, 'the same token');
+    assert.equal(l.spec?.holderIdentity, 'm1');
     await a.elector.stop();
   });
 
@@ -268,10 +300,10 @@ describe('LeaderElector', () => {
     await a.clock.advance(0);
     assert.equal(a.elector.isLeader(), false, 'stepped down at once');
     assert.deepEqual(a.events, ['leader m1', 'started 0', 'stopped']);
-    await a.clock.advance(1999);
+    await a.clock.advance(2999);
     assert.notEqual(await peek(stopped), undefined, 'waits for the release');
     await a.clock.advance(1);
-    assert.equal(await peek(stopped), undefined, 'gives up on the release after renewDeadlineMs');
+    assert.equal(await peek(stopped), undefined, 'gives up on the release after leaseDurationMs (by then the lease has expired anyway)');
 
     const b = candidate(hanging, 'm2');
     b.elector.start();
@@ -280,13 +312,13 @@ describe('LeaderElector', () => {
 
   it('refuses timings that cannot work', () => {
     const base = { client: {} as LeaseClient, clock: new FakeClock(0), ...LEASE, identity: 'm1', callbacks: { onStartedLeading() {} } };
-    assert.throws(() => new LeaderElector({ ...base, leaseDurationMs: 2000, renewDeadlineMs: 2000 }), /leaseDurationMs \(2000\) must be greater than renewDeadlineMs \(2000\)/);
+    assert.throws(() => new LeaderElector({ ...base, leaseDurationMs: 1000, renewDeadlineMs: 5000 }), /leaseDurationMs \(1000\) must be greater than retryPeriodMs \(1000\)/);
     assert.throws(() => new LeaderElector({ ...base, renewDeadlineMs: 1000 }), /renewDeadlineMs \(1000\) must be greater than retryPeriodMs \(1000\)/);
     assert.throws(() => new LeaderElector({ ...base, retryPeriodMs: -1 }), /retryPeriodMs -1: expected a number of ms > 0/);
     assert.throws(() => new LeaderElector({ ...base, identity: '' }), /identity: expected a non-empty string/);
     assert.throws(() => new LeaderElector({ ...base, observePeriodMs: 1500 }), /observePeriodMs \(1500\) must not be greater than retryPeriodMs \(1000\)/);
     assert.throws(() => new LeaderElector({ ...base, observePeriodMs: 0 }), /observePeriodMs 0: expected a number of ms > 0/);
-    // Timings passed through as undefined take their defaults (3000/2000/1000).
+    // Timings passed through as undefined take their defaults (3000/5000/1000).
     assert.doesNotThrow(() => new LeaderElector({ ...base, leaseDurationMs: undefined, renewDeadlineMs: undefined, retryPeriodMs: undefined, observePeriodMs: undefined }));
   });
 });

@@ -5,10 +5,14 @@
 // often than it retries (observePeriodMs), so it sees the last renewal of a holder that died soon
 // after it was made, and it tries again at the very moment the lease expires rather than at its next
 // tick: a dead holder's lease is taken about a lease duration after its last renewal, not up to two
-// retry periods later. The leader renews every retryPeriod and gives up
-// leadership if it cannot renew within renewDeadline. Each acquisition adds one to leaseTransitions,
-// so (holder, transitions) is a fencing token that the API server checks on the leader's writes: a
-// leader that wakes from a pause after another took over cannot write, even before it notices.
+// retry periods later. Each acquisition adds one to leaseTransitions, so (holder, transitions) is a
+// fencing token that the API server checks on the leader's writes: a leader that wakes from a pause
+// after another took over cannot write, even before it notices. Because of that token the leader
+// need not stop before the others may start, as client-go's must (its renewDeadline is shorter than
+// the lease): it renews every retryPeriod, straight from the lease it last wrote, and gives up when
+// it sees another holder or has not renewed for renewDeadline, which may outlast the lease. A leader
+// whose renewals were slowed by load past the lease's expiry, with nobody taking it meanwhile, so
+// keeps its term instead of ending it and starting a new one.
 //
 // Unlike client-go's Run, which returns after leadership is lost, the elector goes back to
 // campaigning until stop(); stop() releases a held lease so another candidate takes over at once.
@@ -64,7 +68,10 @@ export interface LeaderElectorOptions {
   identity: string;
   /** How long a lease lasts unrenewed. @default 3000 (client-go: 15000) */
   leaseDurationMs?: number;
-  /** The leader gives up if it could not renew for this long. @default 2000 (client-go: 10000) */
+  /**
+   * The leader gives up if it could not renew for this long; it may exceed leaseDurationMs (its
+   * writes are fenced once another takes over). @default leaseDurationMs + 2000 (client-go: 10000, under its 15000 lease)
+   */
   renewDeadlineMs?: number;
   /** Time between attempts to acquire or renew. @default 1000 (client-go: 2000) */
   retryPeriodMs?: number;
@@ -102,23 +109,26 @@ export class LeaderElector {
   private heldUntilMs: number | undefined;
   /** The last attempt lost a race for the lease (Conflict): read it again soon, it has just changed. */
   private lostRace = false;
+  /** A renewal reads the lease first (after a failed attempt) instead of writing over the one it last wrote. */
+  private mustRead = true;
   /** How the last successful acquisition went (read by becomeLeader). */
   private lastTakeover: Takeover = { previousHolder: '', afterExpiryMs: 0, writeMs: 0 };
 
   constructor(options: LeaderElectorOptions) {
     // An option given as undefined takes its default too (timings are often passed through as a whole).
     const retryPeriodMs = options.retryPeriodMs ?? 1000;
+    const leaseDurationMs = options.leaseDurationMs ?? 3000;
     const o = {
       ...options,
-      leaseDurationMs: options.leaseDurationMs ?? 3000,
-      renewDeadlineMs: options.renewDeadlineMs ?? 2000,
+      leaseDurationMs,
+      renewDeadlineMs: options.renewDeadlineMs ?? leaseDurationMs + 2000,
       retryPeriodMs,
       observePeriodMs: options.observePeriodMs ?? retryPeriodMs / 4,
     };
     for (const k of ['leaseDurationMs', 'renewDeadlineMs', 'retryPeriodMs', 'observePeriodMs'] as const) {
       if (!(Number.isFinite(o[k]) && o[k] > 0)) throw new RangeError(`Invalid leader election ${k} ${o[k]}: expected a number of ms > 0`);
     }
-    if (o.leaseDurationMs <= o.renewDeadlineMs) throw new RangeError(`Invalid leader election timing: leaseDurationMs (${o.leaseDurationMs}) must be greater than renewDeadlineMs (${o.renewDeadlineMs})`);
+    if (o.leaseDurationMs <= o.retryPeriodMs) throw new RangeError(`Invalid leader election timing: leaseDurationMs (${o.leaseDurationMs}) must be greater than retryPeriodMs (${o.retryPeriodMs})`);
     if (o.renewDeadlineMs <= o.retryPeriodMs) throw new RangeError(`Invalid leader election timing: renewDeadlineMs (${o.renewDeadlineMs}) must be greater than retryPeriodMs (${o.retryPeriodMs})`);
     if (o.observePeriodMs > o.retryPeriodMs) throw new RangeError(`Invalid leader election timing: observePeriodMs (${o.observePeriodMs}) must not be greater than retryPeriodMs (${o.retryPeriodMs})`);
     for (const k of ['leaseNamespace', 'leaseName', 'identity'] as const) {
@@ -139,7 +149,7 @@ export class LeaderElector {
     this.running ??= this.loop();
   }
 
-  /** Stops campaigning; a leader stops leading (onStoppedLeading), then releases the lease (waiting at most renewDeadlineMs). */
+  /** Stops campaigning; a leader stops leading (onStoppedLeading), then releases the lease (waiting at most leaseDurationMs). */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
@@ -179,7 +189,7 @@ export class LeaderElector {
     }
   }
 
-  /** Returns when leadership is lost (not renewed within renewDeadlineMs of the last renewal, or taken) or the elector stops. */
+  /** Returns when leadership is lost (seen taken, or not renewed within renewDeadlineMs of the last renewal) or the elector stops. */
   private async renewWhileLeading(): Promise<void> {
     const { clock, retryPeriodMs, renewDeadlineMs } = this.o;
     let renewedAtMs = clock.nowMs();
@@ -195,7 +205,9 @@ export class LeaderElector {
           break;
         }
         if (this.stopped || this.leader !== this.o.identity) return;
-        await this.sleep(Math.min(retryPeriodMs, Math.max(0, renewedAtMs + renewDeadlineMs - clock.nowMs())));
+        // A lost race means someone else wrote the lease: read it again soon to know whether it was taken.
+        const waitMs = this.lostRace ? this.o.observePeriodMs : retryPeriodMs;
+        await this.sleep(Math.min(waitMs, Math.max(0, renewedAtMs + renewDeadlineMs - clock.nowMs())));
       }
     }
   }
@@ -245,15 +257,22 @@ export class LeaderElector {
     const durationS = Math.ceil(this.o.leaseDurationMs / 1000);
     this.heldUntilMs = undefined;
     this.lostRace = false;
+    const mustRead = this.mustRead;
+    this.mustRead = true;
     try {
       let lease: Lease;
       try {
-        lease = await client.get<Lease>(LEASES, ns, name);
+        // The leader is the lease's one writer: it renews over the lease it last wrote, one call
+        // instead of two; a Conflict (someone else wrote it) makes the next attempt read it first.
+        const seen = this.observed;
+        const mine = !mustRead && this.leading !== undefined && seen !== undefined && seen.record.holderIdentity === identity && seen.record.leaseTransitions === this.leading.token.leaseTransitions;
+        lease = mine ? seen.lease : await client.get<Lease>(LEASES, ns, name);
       } catch (err) {
         if (!isApiError(err, 'NotFound')) throw err;
         const mine: LeaderElectionRecord = { holderIdentity: identity, leaseDurationSeconds: durationS, acquireTime: now, renewTime: now, leaseTransitions: 0 };
         const created = await client.create(leaseWith(ns, name, mine));
         this.observe(created, clock.nowMs());
+        this.mustRead = false;
         this.lastTakeover = { previousHolder: '', afterExpiryMs: 0, writeMs: clock.nowMs() - nowMs };
         return true;
       }
@@ -272,6 +291,7 @@ export class LeaderElector {
         : { holderIdentity: identity, leaseDurationSeconds: durationS, acquireTime: now, renewTime: now, leaseTransitions: old.leaseTransitions + 1 };
       const updated = await client.update(leaseWith(ns, name, next, lease));
       this.observe(updated, clock.nowMs());
+      this.mustRead = false;
       if (!renewing) this.lastTakeover = { previousHolder: old.holderIdentity, afterExpiryMs: held ? clock.nowMs() - expiresMs : 0, writeMs: clock.nowMs() - nowMs };
       return true;
     } catch (err) {
@@ -307,8 +327,8 @@ export class LeaderElector {
         return false;
       },
     );
-    // Best effort, bounded: unreleased, the lease still expires for the others.
-    await this.withDeadline(attempt, this.o.renewDeadlineMs);
+    // Best effort, bounded: unreleased, the lease still expires for the others within a lease duration.
+    await this.withDeadline(attempt, this.o.leaseDurationMs);
   }
 
   private sleep(ms: number): Promise<void> {

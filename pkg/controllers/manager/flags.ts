@@ -29,7 +29,11 @@ function intFlag(flag: string, v: string | undefined, min: number): number | und
   return n;
 }
 
-/** Defaults: lease 3000 ms, renew deadline 2000 ms, retry 1000 ms (fast failover); each must be shorter than the one before. */
+/**
+ * Defaults: lease 3000 ms, renewed every 1000 ms, given up after 5000 ms without a renewal (the
+ * leader's writes are fenced, so its deadline may outlast the lease: a leader slowed by load keeps
+ * its term while nobody else has taken the lease). A shorter lease scales the others down.
+ */
 export function parseElectionFlags(f: ElectionFlags): ElectionTimings {
   const t: ElectionTimings = {
     leaseDurationMs: intFlag('--lease-duration-ms', f.leaseDurationMs, 100),
@@ -37,9 +41,9 @@ export function parseElectionFlags(f: ElectionFlags): ElectionTimings {
     retryPeriodMs: intFlag('--retry-period-ms', f.retryPeriodMs, 10),
   };
   const lease = t.leaseDurationMs ?? 3000;
-  const renew = t.renewDeadlineMs ?? Math.min(2000, Math.floor((lease * 2) / 3));
-  const retry = t.retryPeriodMs ?? Math.min(1000, Math.floor(renew / 2));
-  if (renew >= lease) throw new Error(`--renew-deadline-ms (${renew}) must be less than --lease-duration-ms (${lease})`);
+  const retry = t.retryPeriodMs ?? Math.min(1000, Math.floor(lease / 3));
+  const renew = t.renewDeadlineMs ?? lease + 2 * retry;
+  if (retry >= lease) throw new Error(`--retry-period-ms (${retry}) must be less than --lease-duration-ms (${lease})`);
   if (retry >= renew) throw new Error(`--retry-period-ms (${retry}) must be less than --renew-deadline-ms (${renew})`);
   return { leaseDurationMs: lease, renewDeadlineMs: renew, retryPeriodMs: retry };
 }

@@ -303,8 +303,13 @@ export class ContainerdRuntime implements ContainerRuntime {
     }
   }
 
-  async listContainers(): Promise<ContainerState[]> {
+  async listContainers(filter: { podUid?: string } = {}): Promise<ContainerState[]> {
     const { containers: c, tasks: t } = this.client;
+    if (filter.podUid !== undefined) {
+      // One pod's: its containers by label, then each one's task (Tasks.List asks every shim).
+      const mine = await this.client.unary('Containers.List', c.list.bind(c), { filters: [`labels."${LABEL.podUid}"==${JSON.stringify(filter.podUid)}`] });
+      return Promise.all(mine.containers.map(async (x) => this.withOomCheck(toState(x, await this.getTask(x.id)))));
+    }
     const [list, tasks] = await Promise.all([this.client.unary('Containers.List', c.list.bind(c), { filters: [] }), this.client.unary('Tasks.List', t.list.bind(t), { filter: '' })]);
     const byId = new Map(tasks.tasks.map((p) => [p.id, p]));
     return list.containers.map((x) => this.withOomCheck(toState(x, byId.get(x.id))));

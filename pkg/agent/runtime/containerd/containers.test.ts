@@ -34,6 +34,9 @@ describe('ContainerdRuntime containers', { timeout: 280_000 }, () => {
     assert.match(readFileSync(cfg.logPath, 'utf8'), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F hello\n$/);
     await waitForLog(cfg.logPath, () => events.some((e) => e.type === 'exited' && e.id === 'echo' && e.exitCode === 0), 10_000);
     unsubscribe();
+    // Listing one pod's containers: only that pod's, with their task state.
+    assert.deepEqual((await f.runtime.listContainers({ podUid: 'uid-echo' })).map((c) => [c.id, c.phase, c.exitCode]), [['echo', 'exited', 0]]);
+    assert.deepEqual(await f.runtime.listContainers({ podUid: 'uid-nobody' }), []);
   });
 
   it('reports exit code 3 and stderr lines for a failing command', async () => {
