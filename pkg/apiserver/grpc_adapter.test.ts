@@ -3,9 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { Server, ServerCredentials, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { decodeStored, encodeBinary } from '../api/convert/binary.js';
 import type { KubeObject, Pod } from '../api/registry.js';
-import { ObjectsClient, type ListResponse, type ObjectResponse, type WatchEvent } from '../../gen/navarch/apiserver/v1/objects.js';
+import { ObjectsClient, type ListResponse, type ObjectResponse, type WatchEvent, type WatchEvents } from '../../gen/navarch/apiserver/v1/objects.js';
 import { ERROR_CODE_METADATA, ERROR_DETAILS_METADATA, addObjectsService } from './grpc_adapter.js';
 import { obj, pod, testServer, type TestServer } from './test_util.js';
+import { until } from '../localcluster/until.js';
 
 /** Runs one unary call: `rpc((cb) => client.get(req, cb))`. */
 const rpc = <Res>(f: (cb: (err: ServiceError | null, res: Res) => void) => unknown): Promise<Res> =>
@@ -103,8 +104,8 @@ describe('gRPC adapter', () => {
     const stream = client.watch({ resource: 'configmaps', namespace: 'default', labelSelector: '', fieldSelector: '', resourceVersion: start, allowBookmarks: false });
     const events: WatchEvent[] = [];
     const got = new Promise<void>((resolve, reject) => {
-      stream.on('data', (e: WatchEvent) => {
-        events.push(e);
+      stream.on('data', (batch: WatchEvents) => {
+        events.push(...batch.events);
         if (events.length === 2) resolve();
       });
       stream.on('error', (err: ServiceError) => (err.code === status.CANCELLED ? undefined : reject(err)));
@@ -116,6 +117,37 @@ describe('gRPC adapter', () => {
     assert.deepEqual(events.map((e) => `${e.type} ${decodeStored(e.object).metadata?.name}`), ['ADDED a', 'DELETED a']);
     stream.cancel();
 
+  });
+
+  it('sends many events in few messages, in order, and bookmarks for kinds with maps and lists at the top', async () => {
+    const start = String(t.store.revision);
+    for (let i = 0; i < 40; i++) await t.server.create({ object: obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `batch-${i}`, namespace: 'default' }, data: { i: String(i) } }) });
+    for (const resource of ['configmaps', 'endpoints', 'secrets']) {
+      const stream = client.watch({ resource, namespace: 'default', labelSelector: '', fieldSelector: '', resourceVersion: resource === 'configmaps' ? start : String(t.store.revision), allowBookmarks: true });
+      const batches: WatchEvents[] = [];
+      const want = resource === 'configmaps' ? 40 : 0;
+      const events = () => batches.flatMap((b) => b.events);
+      const failed = new Promise<never>((_, reject) => stream.on('error', (err: ServiceError) => (err.code === status.CANCELLED ? undefined : reject(err))));
+      stream.on('data', (b: WatchEvents) => batches.push(b));
+      await Promise.race([failed, until(`${want} ${resource} events`, () => events().length >= want, 10_000)]);
+      // Asked again until it comes: the server may not have opened the watch yet.
+      const bookmarked = () => {
+        if (events().some((e) => e.type === 'BOOKMARK')) return true;
+        t.server.requestWatchProgress();
+        return false;
+      };
+      await Promise.race([failed, until(`a ${resource} bookmark`, bookmarked, 10_000)]);
+      stream.cancel();
+      const got = events();
+      const bookmark = decodeStored(got.find((e) => e.type === 'BOOKMARK')!.object);
+      assert.equal(bookmark.metadata?.resourceVersion, String(t.store.revision));
+      if (resource !== 'configmaps') continue;
+      assert.deepEqual(
+        got.filter((e) => e.type === 'ADDED').map((e) => decodeStored(e.object).metadata?.name),
+        Array.from({ length: 40 }, (_, i) => `batch-${i}`),
+      );
+      assert.ok(batches.length < 20, `40 events came in ${batches.length} messages`);
+    }
   });
 
   it('ends a watch from a compacted resourceVersion with OUT_OF_RANGE and code Expired', async () => {

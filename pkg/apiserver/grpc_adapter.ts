@@ -14,6 +14,7 @@ import {
   type BindBatchResponse as WireBindBatchResponse,
   type BindResult as WireBindResult,
   type WatchEvent as WireWatchEvent,
+  type WatchEvents as WireWatchEvents,
   type WatchRequest as WireWatchRequest,
 } from '../../gen/navarch/apiserver/v1/objects.js';
 import { ApiError, toApiError } from './api_error.js';
@@ -125,11 +126,36 @@ async function bindBatch(api: ApiServer, r: WireBindBatchRequest): Promise<WireB
   return { results };
 }
 
-async function streamWatch(api: ApiServer, call: ServerWritableStream<WireWatchRequest, WireWatchEvent>): Promise<void> {
+/** A watch message's events: it closes at this many bytes of objects (so with one 1.5 MiB object it stays under a client's 4 MiB limit) or events. */
+const WATCH_BATCH_BYTES = 1 << 20;
+const WATCH_BATCH_EVENTS = 4096;
+
+/**
+ * Sends a watch's events as they come, batched: while one message is being written, the events
+ * that arrive wait and go together in the next. The batch is the buffer: the watch is read no
+ * further while a full one waits for the client.
+ */
+async function streamWatch(api: ApiServer, call: ServerWritableStream<WireWatchRequest, WireWatchEvents>): Promise<void> {
   const r = call.request;
   const ac = new AbortController();
   call.on('cancelled', () => ac.abort());
   call.on('close', () => ac.abort());
+  let batch: WireWatchEvent[] = [];
+  let batchBytes = 0;
+  let writing = false;
+  let wake: (() => void) | undefined;
+  const flush = (): void => {
+    if (writing || batch.length === 0 || ac.signal.aborted) return;
+    const events = batch;
+    batch = [];
+    batchBytes = 0;
+    writing = true;
+    call.write({ events }, () => {
+      writing = false;
+      flush();
+      wake?.();
+    });
+  };
   try {
     const malformed = malformedRequest(r);
     if (malformed) throw malformed;
@@ -142,25 +168,32 @@ async function streamWatch(api: ApiServer, call: ServerWritableStream<WireWatchR
       allowBookmarks: r.allowBookmarks,
       signal: ac.signal,
     });
+    const onAbort = (): void => wake?.();
+    ac.signal.addEventListener('abort', onAbort);
     for await (const e of watch) {
-      // Backpressure: wait until the client has taken what was sent.
-      if (!call.write({ type: e.type, object: encodeForWatch(e.object) })) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            call.off('drain', done);
-            ac.signal.removeEventListener('abort', done);
-            resolve();
-          };
-          call.on('drain', done);
-          ac.signal.addEventListener('abort', done);
-        });
+      const object = encodeForWatch(e.object);
+      batch.push({ type: e.type, object });
+      batchBytes += object.byteLength;
+      flush();
+      // Backpressure: a full batch waits until the client has taken the one before.
+      while ((batchBytes >= WATCH_BATCH_BYTES || batch.length >= WATCH_BATCH_EVENTS) && !ac.signal.aborted) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
       }
       if (ac.signal.aborted) break;
     }
-    if (!ac.signal.aborted) call.end();
+    ac.signal.removeEventListener('abort', onAbort);
+    if (!ac.signal.aborted) {
+      // Writable keeps order: the last events go after the one being written, then the end.
+      if (batch.length > 0) call.write({ events: batch });
+      call.end();
+    }
   } catch (err) {
     // grpc-js turns an 'error' event on a server stream into the call's final status.
-    if (!ac.signal.aborted) call.emit('error', toGrpcError(err));
+    if (!ac.signal.aborted) {
+      if (batch.length > 0) call.write({ events: batch });
+      call.emit('error', toGrpcError(err));
+    }
   }
 }
 

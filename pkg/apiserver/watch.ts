@@ -213,7 +213,14 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
   private bookmark(): WatchEvent {
     return {
       type: 'BOOKMARK',
-      object: { apiVersion: this.info.apiVersion, kind: this.info.kind, metadata: { resourceVersion: String(this.delivered), labels: {}, annotations: {}, ownerReferences: [], finalizers: [] } } as KubeObject,
+      // From the kind's empty message, so kinds with maps or lists at the top (ConfigMap's data,
+      // Endpoints' subsets) encode too.
+      object: {
+        ...((this.info.codec as { fromPartial(o: object): unknown }).fromPartial({}) as KubeObject),
+        apiVersion: this.info.apiVersion,
+        kind: this.info.kind,
+        metadata: { resourceVersion: String(this.delivered), labels: {}, annotations: {}, ownerReferences: [], finalizers: [] },
+      } as KubeObject,
     };
   }
 }

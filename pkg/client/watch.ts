@@ -9,7 +9,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { decodeStored } from '../api/convert/binary.js';
 import type { KubeObject } from '../api/registry.js';
 import { ApiError } from '../apiserver/api_error.js';
-import type { WatchEvent as WireWatchEvent } from '../../gen/navarch/apiserver/v1/objects.js';
+import type { WatchEvents as WireWatchEvents } from '../../gen/navarch/apiserver/v1/objects.js';
 import type { EndpointPool } from './endpoints.js';
 import { classify } from './errors.js';
 
@@ -88,15 +88,17 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
       this.cancelCurrent = () => stream.cancel();
       let failure: unknown;
       try {
-        for await (const wire of stream as AsyncIterable<WireWatchEvent>) {
-          if (!EVENT_TYPES.has(wire.type)) throw new ApiError('Internal', `Master ${endpoint} sent a watch event of unknown type ${JSON.stringify(wire.type)}`);
-          const object = decodeStored(wire.object) as T;
-          const eventRv = object.metadata?.resourceVersion;
-          if (eventRv) rv = eventRv;
+        read: for await (const batch of stream as AsyncIterable<WireWatchEvents>) {
           retryUntil = performance.now() + this.retryDeadlineMs;
           delayMs = 50;
-          yield { type: wire.type as ClientWatchEventType, object };
-          if (this.closed) break;
+          for (const wire of batch.events) {
+            if (!EVENT_TYPES.has(wire.type)) throw new ApiError('Internal', `Master ${endpoint} sent a watch event of unknown type ${JSON.stringify(wire.type)}`);
+            const object = decodeStored(wire.object) as T;
+            const eventRv = object.metadata?.resourceVersion;
+            if (eventRv) rv = eventRv;
+            yield { type: wire.type as ClientWatchEventType, object };
+            if (this.closed) break read;
+          }
         }
       } catch (err) {
         failure = err;

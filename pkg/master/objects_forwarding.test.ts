@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { decodeStored, encodeBinary } from '../api/convert/binary.js';
 import type { KubeObject, Pod } from '../api/registry.js';
-import { ObjectsClient, type BindBatchResponse, type ListResponse, type ObjectResponse, type WatchEvent } from '../../gen/navarch/apiserver/v1/objects.js';
+import { ObjectsClient, type BindBatchResponse, type ListResponse, type ObjectResponse, type WatchEvent, type WatchEvents } from '../../gen/navarch/apiserver/v1/objects.js';
 import { obj } from '../apiserver/test_util.js';
 import { TestMasters, until } from '../etcdserver/test_util.js';
 
@@ -76,7 +76,7 @@ describe('object API on three masters', () => {
     );
     const events: WatchEvent[] = [];
     const stream = clients.get(ids[1])!.watch({ resource: 'configmaps', namespace: 'team', labelSelector: '', fieldSelector: '', resourceVersion: listed.resourceVersion, allowBookmarks: false });
-    stream.on('data', (e: WatchEvent) => events.push(e));
+    stream.on('data', (batch: WatchEvents) => events.push(...batch.events));
     stream.on('error', () => {});
     await create(clients.get(ids[2])!, configMap('later', { a: '1' }));
     await until('the watch event', () => events.length > 0);
