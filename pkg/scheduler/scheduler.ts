@@ -51,8 +51,14 @@ export interface SchedulerOptions extends Omit<SchedulingQueueOptions, "clock"> 
   framework?: Framework;
   /** Bindings, status writes and preemptions in flight at most; the loop waits for a free slot. @default 256 */
   maxInflightBindings?: number;
-  /** Cycles in a row before the loop lets informers and replies in. @default 32 */
+  /**
+   * Cycles in a row before the loop lets informers and replies in, at most. @default 256
+   * (a fixed small count starved the scheduler on a busy master: it got that many cycles per turn
+   * of an event loop whose turns took 100 ms and more)
+   */
   yieldEveryPods?: number;
+  /** Or sooner, once the cycles in a row have taken this long. @default 40 */
+  yieldAfterMs?: number;
   /** @default 30000 */
   assumedPodTtlMs?: number;
   /** How long start() waits for the informers' first lists. @default 60000 */
@@ -93,6 +99,7 @@ export class Scheduler {
   private readonly metrics: SchedulerMetrics;
   private readonly maxInflight: number;
   private readonly yieldEveryPods: number;
+  private readonly yieldAfterMs: number;
   private readonly syncTimeoutMs: number;
   private readonly stopWaitMs: number;
   private readonly logger: SchedulerLogger;
@@ -113,11 +120,13 @@ export class Scheduler {
     this.schedulerName = o.schedulerName ?? DEFAULT_SCHEDULER_NAME;
     this.framework = o.framework ?? newDefaultFramework({ schedulerName: this.schedulerName, percentageOfNodesToScore: o.percentageOfNodesToScore });
     this.maxInflight = o.maxInflightBindings ?? 256;
-    this.yieldEveryPods = o.yieldEveryPods ?? 32;
+    this.yieldEveryPods = o.yieldEveryPods ?? 256;
+    this.yieldAfterMs = o.yieldAfterMs ?? 40;
     this.syncTimeoutMs = o.syncTimeoutMs ?? 60_000;
     this.stopWaitMs = o.stopWaitMs ?? 5000;
     if (!(Number.isInteger(this.maxInflight) && this.maxInflight > 0)) throw new RangeError(`Cannot create the scheduler: maxInflightBindings must be an integer > 0, got ${o.maxInflightBindings}`);
     if (!(Number.isInteger(this.yieldEveryPods) && this.yieldEveryPods > 0)) throw new RangeError(`Cannot create the scheduler: yieldEveryPods must be an integer > 0, got ${o.yieldEveryPods}`);
+    if (!(this.yieldAfterMs > 0)) throw new RangeError(`Cannot create the scheduler: yieldAfterMs must be > 0, got ${o.yieldAfterMs}`);
     this.logger = o.logger ?? { warn: (msg) => process.stderr.write(`scheduler: ${msg}\n`) };
     this.queue = new SchedulingQueue(this.framework, { ...o, clock: deps.clock });
     this.cache = new SchedulerCache({
@@ -288,21 +297,26 @@ export class Scheduler {
 
   private async loop(): Promise<void> {
     let sinceYield = 0;
+    let turnStartMs = this.deps.clock.nowMs();
     while (!this.stopped) {
       if (this.pending.size >= this.maxInflight) {
         await new Promise<void>((resolve) => (this.slotWaiter = resolve));
+        sinceYield = 0;
+        turnStartMs = this.deps.clock.nowMs();
         continue;
       }
       let q = this.queue.tryPop();
       if (q === undefined) {
-        sinceYield = 0;
         q = await this.queue.pop();
         if (q === undefined || this.stopped) break;
+        sinceYield = 0;
+        turnStartMs = this.deps.clock.nowMs();
       }
       this.scheduleOne(q);
-      if (++sinceYield >= this.yieldEveryPods) {
-        sinceYield = 0;
+      if (++sinceYield >= this.yieldEveryPods || this.deps.clock.nowMs() - turnStartMs >= this.yieldAfterMs) {
         await yieldToEventLoop();
+        sinceYield = 0;
+        turnStartMs = this.deps.clock.nowMs();
       }
     }
   }
