@@ -87,6 +87,11 @@ async function main(): Promise<void> {
     });
   }
   const clients = spreadClients(cluster.masters.members.map((m) => m.clientAddress));
+  // The fixed cost every case pays: what the cluster burns with nothing to schedule.
+  const idleCpuBefore = cluster.cpuSeconds();
+  await sleep(10_000);
+  results.idleCpuCores = (cluster.cpuSeconds() - idleCpuBefore) / 10;
+  log(`idle cluster: ${results.idleCpuCores.toFixed(2)} CPU-s per second`);
   const attempt = async (what: string, f: () => Promise<void>): Promise<void> => {
     try {
       await f();

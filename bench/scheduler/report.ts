@@ -37,6 +37,8 @@ export interface Results {
   nodes: number;
   cases: CaseResult[];
   rssAfterCasesMiB: number[];
+  /** CPU-seconds per second the whole cluster uses with no pods coming (node lease renewals, controllers' resyncs). */
+  idleCpuCores?: number;
   fill?: FillResult;
   failover?: FailoverResult;
   failures?: string[];
@@ -78,6 +80,7 @@ export function formatReport(r: Results): string {
       ),
     );
     out.push('pods/s: from the first create sent to the last binding seen in a watch. Scheduler SLI: scheduler_pod_scheduling_sli_duration_seconds of the lease holder over the case (bucket-interpolated).');
+    out.push(`Cluster CPU (3 masters + the hollow process) per pod bound: ${r.cases.map((c) => `${c.name} ${c.cpuMsPerPod?.toFixed(2) ?? '?'} ms`).join(', ')}${r.idleCpuCores !== undefined ? `; with no pods coming the cluster uses ${r.idleCpuCores.toFixed(2)} CPU-s per second (the nodes' lease renewals, resyncs) of this machine's 2` : ''}.`);
     if (r.rssAfterCasesMiB.length) out.push(`RSS after these cases: ${r.rssAfterCasesMiB.map((x, i) => `master-${i + 1} ${f0(x)} MiB`).join(', ')}`);
   }
   if (r.fill) {
