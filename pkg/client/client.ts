@@ -3,7 +3,7 @@
 // retry deadline, writes only while it is certain they had no effect (so a create is never made
 // twice behind the caller's back). Errors are ApiError with the server's code and details.
 
-import { Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, type ClientUnaryCall, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { decodeStored, encodeBinary } from '../api/convert/binary.js';
 import type { KubeObject } from '../api/registry.js';
 import { ApiError } from '../apiserver/api_error.js';
@@ -11,7 +11,7 @@ import type { PropagationPolicy } from '../apiserver/delete.js';
 import { checkFencingToken, type FencingToken } from '../apiserver/fencing.js';
 import type { PatchType } from '../apiserver/patch.js';
 import type { BindBatchResponse, ListResponse, ObjectResponse, DeleteResponse, ObjectsClient } from '../../gen/navarch/apiserver/v1/objects.js';
-import { EndpointPool } from './endpoints.js';
+import { EndpointPool, LEADER_HINT_METADATA } from './endpoints.js';
 import { classify, itemError } from './errors.js';
 import { ResumableWatch, type ClientWatchEvent, type WatchOptions } from './watch.js';
 
@@ -105,6 +105,11 @@ export class NavarchClient {
 
   close(): void {
     if (this.ownsPool) this.pool.close();
+  }
+
+  /** Where the next write goes: the leader once a write's answer named it, else the member reads go to. */
+  get writeEndpoint(): string {
+    return this.pool.pickForWrite().endpoint;
   }
 
   async get<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string, o: { resourceVersion?: string; serializable?: boolean } = {}): Promise<T> {
@@ -248,9 +253,18 @@ export class NavarchClient {
     const retryUntil = performance.now() + this.retryDeadlineMs;
     let delayMs = 50;
     for (;;) {
-      const { client, endpoint, index } = this.pool.pick();
+      // Writes go to the leader when an earlier write's answer named it (a hint: any member takes them).
+      const { client, endpoint, index } = idempotent ? this.pool.pick() : this.pool.pickForWrite();
       try {
-        return await new Promise<Res>((resolve, reject) => f(client, new Date(Date.now() + this.callTimeoutMs), (err, res) => (err ? reject(err) : resolve(res))));
+        return await new Promise<Res>((resolve, reject) => {
+          const call = f(client, new Date(Date.now() + this.callTimeoutMs), (err, res) => (err ? reject(err) : resolve(res)));
+          if (!idempotent) {
+            (call as ClientUnaryCall).on('status', (s: StatusObject) => {
+              const hint = s.metadata?.get(LEADER_HINT_METADATA)[0];
+              if (typeof hint === 'string') this.pool.noteLeader(hint);
+            });
+          }
+        });
       } catch (err) {
         const failure = classify(err, endpoint);
         if (!failure.fromServer) this.pool.failed(index);

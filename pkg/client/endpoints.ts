@@ -24,9 +24,14 @@ export function checkEndpoints(endpoints: readonly string[]): string[] {
   return [...endpoints];
 }
 
+/** Trailing metadata on a write's answer: the client address of the member that leads the cluster. */
+export const LEADER_HINT_METADATA = 'navarch-leader';
+
 export class EndpointPool {
   private readonly clients: ObjectsClient[];
   private current = 0;
+  /** The member the last write's answer named as leader, when it is one of ours. */
+  private leader: number | undefined;
 
   constructor(readonly endpoints: readonly string[]) {
     this.clients = checkEndpoints(endpoints).map((e) => new ObjectsClient(e, credentials.createInsecure(), CHANNEL_OPTIONS));
@@ -37,8 +42,24 @@ export class EndpointPool {
     return { client: this.clients[this.current], endpoint: this.endpoints[this.current], index: this.current };
   }
 
+  /**
+   * The member to send a write to: the leader when an answer named it, since any other member
+   * would forward the write there (one more hop, and that member's work); else pick().
+   */
+  pickForWrite(): { client: ObjectsClient; endpoint: string; index: number } {
+    const i = this.leader;
+    return i === undefined ? this.pick() : { client: this.clients[i], endpoint: this.endpoints[i], index: i };
+  }
+
+  /** A write's answer named the leader's client address. */
+  noteLeader(address: string): void {
+    const i = this.endpoints.indexOf(address);
+    this.leader = i >= 0 ? i : undefined;
+  }
+
   /** The member at `index` failed: move on, unless another caller already has. */
   failed(index: number): void {
+    if (index === this.leader) this.leader = undefined;
     if (index === this.current) this.current = (this.current + 1) % this.clients.length;
   }
 

@@ -6,6 +6,7 @@ import type { KubeObject, Pod } from '../api/registry.js';
 import { ObjectsClient, type BindBatchResponse, type ListResponse, type ObjectResponse, type WatchEvent, type WatchEvents } from '../../gen/navarch/apiserver/v1/objects.js';
 import { obj } from '../apiserver/test_util.js';
 import { TestMasters, until } from '../etcdserver/test_util.js';
+import { NavarchClient } from '../client/client.js';
 
 const rpc = <Res>(f: (cb: (err: ServiceError | null, res: Res) => void) => unknown): Promise<Res> =>
   new Promise((resolve, reject) => f((err, res) => (err ? reject(err) : resolve(res))));
@@ -38,6 +39,22 @@ describe('object API on three masters', () => {
     for (const c of clients.values()) {
       const got = await rpc<ObjectResponse>((cb) => c.get({ resource: 'configmaps', namespace: 'team', name: 'settings', resourceVersion: '', serializable: false }, cb));
       assert.deepEqual(decodeStored(got.object), created);
+    }
+  });
+
+  it("sends a client's writes to the leader once an answer has named it, and reads to the member it chose", async () => {
+    const leader = await masters.leader();
+    const follower = [...masters.members.keys()].find((id) => id !== leader.id)!;
+    const addr = (id: number) => masters.members.get(id)!.clientAddress;
+    const client = new NavarchClient({ endpoints: [addr(follower), ...[...masters.members.keys()].filter((id) => id !== follower).map(addr)] });
+    try {
+      assert.equal(client.writeEndpoint, addr(follower), 'no leader known yet');
+      await client.create(configMap('hinted', { a: '1' }));
+      assert.equal(client.writeEndpoint, addr(leader.id));
+      const got = await client.get('configmaps', 'team', 'hinted');
+      assert.equal(got.metadata?.name, 'hinted');
+    } finally {
+      client.close();
     }
   });
 

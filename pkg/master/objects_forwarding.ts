@@ -9,6 +9,7 @@ import type { RaftNode } from '../../raft/node/raft_node.js';
 import { ObjectsService, type ObjectsServer } from '../../gen/navarch/apiserver/v1/objects.js';
 import { ApiError } from '../apiserver/api_error.js';
 import type { ApiServer } from '../apiserver/api_server.js';
+import { LEADER_HINT_METADATA } from '../client/endpoints.js';
 import { ERROR_DETAILS_METADATA, OBJECTS_SERVICE, malformedRequest, objectsServer, toGrpcError } from '../apiserver/grpc_adapter.js';
 
 const FORWARDED = 'navarch-forwarded';
@@ -71,12 +72,23 @@ export class ObjectsForwarding {
     return (call, callback) => {
       const forwarded = call.metadata.get(FORWARDED).length > 0;
       // A request that did not decode is refused here (by the local handler): there is nothing to forward.
-      if (forwarded || this.o.node.isLeader() || malformedRequest(call.request)) return local(call, callback);
+      if (forwarded || malformedRequest(call.request)) return local(call, callback);
+      // Answers name the leader, so that clients send their next writes there directly.
+      const answer: sendUnaryData<unknown> = (err, res) => (err ? callback(err) : callback(null, res, this.leaderHint()));
+      if (this.o.node.isLeader()) return local(call, answer);
       this.forward(method, call.request).then(
-        (res) => callback(null, res),
+        (res) => answer(null, res),
         (err: GrpcFailure | ApiError) => callback(err instanceof ApiError ? toGrpcError(err) : Object.assign(new Error(err.details), err)),
       );
     };
+  }
+
+  private leaderHint(): Metadata | undefined {
+    const address = this.o.clientAddresses.get(this.o.node.leaderId());
+    if (address === undefined) return undefined;
+    const md = new Metadata();
+    md.set(LEADER_HINT_METADATA, address);
+    return md;
   }
 
   private async forward(method: WriteMethod, request: unknown): Promise<unknown> {
