@@ -7,6 +7,9 @@
 // of them running (VmRSS in /proc/<pid>/status), and the time to delete them all. Prints a table
 // with the anchor (Kubernetes' SLO: p99 <= 5 s) and the target (p99 < 1 s). Needs root.
 //
+// BENCH_PODS_CPU_PROF=DIR: the agent writes a CPU profile there; BENCH_PODS_TRACE=1: each pod's
+// create offset and latency on stderr.
+//
 // With --rate R the creates are paced at R pods a second (open loop), as Kubernetes' density tests
 // measure the SLO under a steady pod throughput rather than all pods at once.
 //
@@ -88,7 +91,7 @@ async function main(): Promise<void> {
         return true;
       }, 30_000);
     }
-    agent = new AgentProcess({ dir: join(dir, 'agent'), server: cluster.endpoints, containerdSocket: containerd.socketPath, nodeName: 'bench-node' });
+    agent = new AgentProcess({ dir: join(dir, 'agent'), server: cluster.endpoints, containerdSocket: containerd.socketPath, nodeName: 'bench-node', nodeArgs: process.env.BENCH_PODS_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PODS_CPU_PROF] : undefined });
     // The image is present before the first pod, as the SLO assumes: imported into the agent's namespace.
     const image = '127.0.0.1:5000/navarch/busybox:bench';
     await buildBusyboxImage(join(dir, 'busybox'), { ref: image });
@@ -143,6 +146,7 @@ async function main(): Promise<void> {
     const masterCpuS = (await cpuSeconds(masterPid)) - cpuBefore.master;
     const load = (await readFile('/proc/loadavg', 'utf8')).split(' ')[0];
     const lat = names.map((n) => runningAtMs.get(n)! - createdAtMs.get(n)!).sort((a, b) => a - b);
+    if (process.env.BENCH_PODS_TRACE) process.stderr.write(names.map((n) => `${n} +${createdAtMs.get(n)! - startMs} ${runningAtMs.get(n)! - createdAtMs.get(n)!}`).join("\n") + "\n");
 
     const deleteStartMs = Date.now();
     await Promise.all(names.map((n) => c.delete('pods', NS, n)));
@@ -169,6 +173,8 @@ async function main(): Promise<void> {
     for (const [k, v, note] of rows) process.stdout.write(`  ${k.padEnd(34)} ${v.padStart(12)}  ${note}\n`);
   } finally {
     watch?.close();
+    // A profiled agent writes its profile only when it exits on its own.
+    if (process.env.BENCH_PODS_CPU_PROF) await agent?.kill('SIGTERM').catch(() => undefined);
     await agent?.cleanup().catch((e: Error) => console.error(`cleanup: ${e.message}`));
     await containerd?.stop().catch((e: Error) => console.error(`cleanup: ${e.message}`));
     client?.close();

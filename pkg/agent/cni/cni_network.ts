@@ -129,7 +129,7 @@ export class CniNetwork implements PodNetwork {
       netnsPath: join(this.netnsDir, `navarch-${req.podUid}`),
       ifName: IFNAME,
       portMappings: req.portMappings.map((m) => ({ ...m })),
-      conflist: this.conflist,
+      conflist: req.portMappings.length > 0 ? this.conflist : withoutPortMapPlugins(this.conflist),
     };
     await this.records.put(record);
     try {
@@ -223,4 +223,14 @@ export function podIp(result: Record<string, unknown> | undefined, ifName: strin
   const v4 = ips.filter((i) => typeof i.address === 'string' && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(i.address));
   const onPod = v4.find((i) => i.interface !== undefined && interfaces[i.interface]?.name === ifName && interfaces[i.interface]?.sandbox);
   return (onPod ?? v4[0])?.address?.split('/')[0];
+}
+
+/**
+ * The chain for a pod without hostPorts: plugins that act only on port mappings (portmap) have
+ * nothing to do for it, and each plugin run is a process started from the agent (ADD and DEL).
+ * The pod's record keeps the chain it was set up with, so its DEL runs the same plugins.
+ */
+function withoutPortMapPlugins(list: NetConfList): NetConfList {
+  const plugins = list.plugins.filter((p) => !(p.capabilities?.portMappings === true && Object.keys(p.capabilities).length === 1 && p.type === 'portmap'));
+  return plugins.length === list.plugins.length ? list : { ...list, plugins };
 }
