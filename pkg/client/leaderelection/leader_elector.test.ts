@@ -207,6 +207,35 @@ describe('LeaderElector', () => {
     await a.elector.stop();
   });
 
+  it('a candidate whose takeover of an expired lease fails (the API is coming back) tries again at the observe period', async () => {
+    const { client, lease } = await cluster();
+    const a = candidate(client, 'm1');
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    let down = false;
+    let calls = 0;
+    const flaky: LeaseClient = {
+      get: (r, ns, n) => (calls++, down ? Promise.reject(new ApiError('Unavailable', 'No Raft leader')) : client.get(r, ns, n)),
+      create: (o) => client.create(o),
+      update: (o) => (down ? Promise.reject(new ApiError('Unavailable', 'No Raft leader')) : client.update(o)),
+    };
+    const b = candidate(flaky, 'm2');
+    b.elector.start();
+    await eventually('m2 saw m1', () => b.events.includes('leader m1'));
+    // m1 dies (its clock stops) and the API goes away with it for a while.
+    down = true;
+    await b.clock.advance(3000);
+    const before = calls;
+    await b.clock.advance(500);
+    assert.ok(calls - before >= 2, `retried every 250 ms while the takeover is due (${calls - before} calls in 500 ms)`);
+    down = false;
+    await b.clock.advance(250);
+    await eventually('m2 leads', () => b.elector.isLeader());
+    assert.equal((await lease()).spec?.holderIdentity, 'm2');
+    await b.elector.stop();
+    await a.elector.stop();
+  });
+
   it('releases the lease on stop, so the next candidate takes over at its next retry instead of after expiry', async () => {
     const { client, lease } = await cluster();
     const clock = new FakeClock(0);

@@ -216,11 +216,13 @@ export class LeaderElector {
    * A candidate's wait before its next attempt: a lease another holds is read again every
    * observePeriodMs and tried at the moment it expires; after a lost race (Conflict: the lease just
    * changed) it is read again after observePeriodMs; after a failed call, the retry period, so an
-   * unreachable API is not called more often than client-go would.
+   * unreachable API is not called more often than client-go would, except when the lease last seen
+   * is due (expired or released): then the takeover is retried every observePeriodMs (the API is
+   * often just coming back, e.g. after the Raft leader died with the lease's holder).
    */
   private candidateWaitMs(): number {
     if (this.lostRace) return this.o.observePeriodMs;
-    if (this.heldUntilMs === undefined) return this.o.retryPeriodMs;
+    if (this.heldUntilMs === undefined) return this.takeoverDue() ? this.o.observePeriodMs : this.o.retryPeriodMs;
     return Math.max(0, Math.min(this.o.observePeriodMs, this.heldUntilMs - this.o.clock.nowMs()));
   }
 
@@ -300,6 +302,14 @@ export class LeaderElector {
       this.o.onError?.(err);
       return false;
     }
+  }
+
+  /** The lease last seen is another's (or nobody's) and has expired by our clock. */
+  private takeoverDue(): boolean {
+    const seen = this.observed;
+    if (seen === undefined || seen.record.holderIdentity === this.o.identity) return false;
+    const durationMs = (seen.record.leaseDurationSeconds || Math.ceil(this.o.leaseDurationMs / 1000)) * 1000;
+    return seen.record.holderIdentity === '' || seen.atMs + durationMs <= this.o.clock.nowMs();
   }
 
   private observe(lease: Lease, atMs: number): void {

@@ -5,7 +5,7 @@ import { catchUpInformers } from './catch_up.js';
 
 const listAt = (revision: number) => ({ list: async () => ({ kind: 'NamespaceList', apiVersion: 'v1', items: [], resourceVersion: String(revision) }) });
 
-test('a new term waits until every warm informer has seen the revision the cluster is at, asking for bookmarks once', async () => {
+test('a new term waits until every warm informer has seen the revision the cluster is at, asking for bookmarks', async () => {
   const clock = new FakeClock();
   const rvs = ['7', '12'];
   let asked = 0;
@@ -24,6 +24,26 @@ test('a new term waits until every warm informer has seen the revision the clust
   await clock.advance(100);
   assert.deepEqual(await done, { revision: 12, caughtUp: true });
   assert.equal(asked, 1);
+});
+
+test('a bookmark request that goes unanswered is made again, so the term does not wait out the timeout', async () => {
+  const clock = new FakeClock();
+  const rvs = ['7'];
+  let asked = 0;
+  const done = catchUpInformers({
+    client: listAt(12),
+    informers: { resourceVersions: () => rvs },
+    // The first request is lost (the member's watches were being re-established); the second is answered.
+    requestWatchProgress: () => {
+      if (++asked === 2) clock.setTimeout(() => (rvs[0] = '12'), 50);
+    },
+    clock,
+  });
+  await clock.advance(200);
+  assert.equal(rvs[0], '7');
+  await clock.advance(120);
+  assert.deepEqual(await done, { revision: 12, caughtUp: true });
+  assert.equal(asked, 2);
 });
 
 test('informers that never catch up hold the term back only until the timeout', async () => {

@@ -19,6 +19,8 @@ export interface CatchUpOptions {
   timeoutMs?: number;
   /** @default 20 */
   pollMs?: number;
+  /** While behind, the bookmarks are asked for again this often. @default 250 */
+  askEveryMs?: number;
   signal?: AbortSignal;
 }
 
@@ -28,12 +30,16 @@ export async function catchUpInformers(o: CatchUpOptions): Promise<{ revision: n
   const revision = Number(list.resourceVersion || 0);
   const behind = (): boolean => o.informers.resourceVersions().some((rv) => Number(rv || 0) < revision);
   const deadlineMs = o.clock.nowMs() + (o.timeoutMs ?? 5_000);
-  let asked = false;
+  const askEveryMs = o.askEveryMs ?? 250;
+  let askedAtMs: number | undefined;
   while (behind()) {
-    if (o.signal?.aborted || o.clock.nowMs() >= deadlineMs) return { revision, caughtUp: false };
-    if (!asked) {
+    const now = o.clock.nowMs();
+    if (o.signal?.aborted || now >= deadlineMs) return { revision, caughtUp: false };
+    // Asked again while behind: a request made while the member's watches were being re-established
+    // (a new Raft leader, a watch resumed) is answered by no bookmark, and the term would wait out the timeout.
+    if (askedAtMs === undefined || now - askedAtMs >= askEveryMs) {
       o.requestWatchProgress();
-      asked = true;
+      askedAtMs = now;
     }
     await new Promise<void>((r) => o.clock.setTimeout(r, o.pollMs ?? 20));
   }
