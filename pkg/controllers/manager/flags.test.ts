@@ -2,19 +2,19 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseElectionFlags, parseNodeIpamFlags, parseNodeLifecycleFlags } from './flags.js';
 
-test('election timings default to a 3 s lease renewed every second, given up after 5 s without a renewal', () => {
-  assert.deepEqual(parseElectionFlags({}), { leaseDurationMs: 3000, renewDeadlineMs: 5000, retryPeriodMs: 1000 });
+test('election timings default to a 2 s lease renewed every 500 ms, given up after 3 s without a renewal', () => {
+  assert.deepEqual(parseElectionFlags({}), { leaseDurationMs: 2000, renewDeadlineMs: 3000, retryPeriodMs: 500 });
 });
 
 test('a shorter lease scales the other timings down unless they are given', () => {
-  assert.deepEqual(parseElectionFlags({ leaseDurationMs: '1500' }), { leaseDurationMs: 1500, renewDeadlineMs: 2500, retryPeriodMs: 500 });
+  assert.deepEqual(parseElectionFlags({ leaseDurationMs: '1500' }), { leaseDurationMs: 1500, renewDeadlineMs: 2250, retryPeriodMs: 375 });
   assert.deepEqual(parseElectionFlags({ leaseDurationMs: '15000', renewDeadlineMs: '10000', retryPeriodMs: '2000' }), { leaseDurationMs: 15000, renewDeadlineMs: 10000, retryPeriodMs: 2000 });
 });
 
 test('bad election timings are refused naming the flag', () => {
   assert.throws(() => parseElectionFlags({ leaseDurationMs: 'soon' }), { message: '--lease-duration-ms: expected an integer >= 100, got "soon"' });
   assert.throws(() => parseElectionFlags({ leaseDurationMs: '3000', retryPeriodMs: '3000' }), { message: '--retry-period-ms (3000) must be less than --lease-duration-ms (3000)' });
-  assert.throws(() => parseElectionFlags({ retryPeriodMs: '2500', renewDeadlineMs: '2000' }), { message: '--retry-period-ms (2500) must be less than --renew-deadline-ms (2000)' });
+  assert.throws(() => parseElectionFlags({ leaseDurationMs: '4000', retryPeriodMs: '2500', renewDeadlineMs: '2000' }), { message: '--retry-period-ms (2500) must be less than --renew-deadline-ms (2000)' });
 });
 
 test('node lifecycle settings are integers, absent when not given', () => {
