@@ -22,7 +22,7 @@ test('a new term waits until every warm informer has seen the revision the clust
   await clock.advance(60);
   assert.equal(rvs[0], '7', 'still behind before the bookmark arrives');
   await clock.advance(100);
-  assert.deepEqual(await done, { revision: 12, caughtUp: true });
+  assert.deepEqual(await done, { revision: 12, caughtUp: true, listMs: 0 });
   assert.equal(asked, 1);
 });
 
@@ -42,7 +42,7 @@ test('a bookmark request that goes unanswered is made again, so the term does no
   await clock.advance(200);
   assert.equal(rvs[0], '7');
   await clock.advance(120);
-  assert.deepEqual(await done, { revision: 12, caughtUp: true });
+  assert.deepEqual(await done, { revision: 12, caughtUp: true, listMs: 0 });
   assert.equal(asked, 2);
 });
 
@@ -50,13 +50,13 @@ test('informers that never catch up hold the term back only until the timeout', 
   const clock = new FakeClock();
   const done = catchUpInformers({ client: listAt(50), informers: { resourceVersions: () => ['3'] }, requestWatchProgress: () => undefined, clock, timeoutMs: 1000 });
   await clock.advance(1200);
-  assert.deepEqual(await done, { revision: 50, caughtUp: false });
+  assert.deepEqual(await done, { revision: 50, caughtUp: false, listMs: 0 });
 });
 
 test('informers already at the revision start the term at once, without a bookmark request', async () => {
   const clock = new FakeClock();
   let asked = 0;
   const r = await catchUpInformers({ client: listAt(9), informers: { resourceVersions: () => ['9', '10'] }, requestWatchProgress: () => asked++, clock });
-  assert.deepEqual(r, { revision: 9, caughtUp: true });
+  assert.deepEqual(r, { revision: 9, caughtUp: true, listMs: 0 });
   assert.equal(asked, 0);
 });

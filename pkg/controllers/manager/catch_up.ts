@@ -25,8 +25,10 @@ export interface CatchUpOptions {
 }
 
 /** Resolves with how far behind the informers were (false: gave up at the timeout). */
-export async function catchUpInformers(o: CatchUpOptions): Promise<{ revision: number; caughtUp: boolean }> {
+export async function catchUpInformers(o: CatchUpOptions): Promise<{ revision: number; caughtUp: boolean; listMs: number }> {
+  const t0 = o.clock.nowMs();
   const list = await o.client.list('namespaces', { limit: 1 });
+  const listMs = o.clock.nowMs() - t0;
   const revision = Number(list.resourceVersion || 0);
   const behind = (): boolean => o.informers.resourceVersions().some((rv) => Number(rv || 0) < revision);
   const deadlineMs = o.clock.nowMs() + (o.timeoutMs ?? 5_000);
@@ -34,7 +36,7 @@ export async function catchUpInformers(o: CatchUpOptions): Promise<{ revision: n
   let askedAtMs: number | undefined;
   while (behind()) {
     const now = o.clock.nowMs();
-    if (o.signal?.aborted || now >= deadlineMs) return { revision, caughtUp: false };
+    if (o.signal?.aborted || now >= deadlineMs) return { revision, caughtUp: false, listMs };
     // Asked again while behind: a request made while the member's watches were being re-established
     // (a new Raft leader, a watch resumed) is answered by no bookmark, and the term would wait out the timeout.
     if (askedAtMs === undefined || now - askedAtMs >= askEveryMs) {
@@ -43,5 +45,5 @@ export async function catchUpInformers(o: CatchUpOptions): Promise<{ revision: n
     }
     await new Promise<void>((r) => o.clock.setTimeout(r, o.pollMs ?? 20));
   }
-  return { revision, caughtUp: true };
+  return { revision, caughtUp: true, listMs };
 }
