@@ -39,7 +39,7 @@ export class EndpointPool {
 
   /** The member to try now. */
   pick(): { client: ObjectsClient; endpoint: string; index: number } {
-    return { client: this.clients[this.current], endpoint: this.endpoints[this.current], index: this.current };
+    return this.at(this.current);
   }
 
   /**
@@ -47,8 +47,11 @@ export class EndpointPool {
    * would forward the write there (one more hop, and that member's work); else pick().
    */
   pickForWrite(): { client: ObjectsClient; endpoint: string; index: number } {
-    const i = this.leader;
-    return i === undefined ? this.pick() : { client: this.clients[i], endpoint: this.endpoints[i], index: i };
+    return this.at(this.leader ?? this.current);
+  }
+
+  private at(index: number): { client: ObjectsClient; endpoint: string; index: number } {
+    return { client: this.clients[index], endpoint: this.endpoints[index], index };
   }
 
   /** A write's answer named the leader's client address. */

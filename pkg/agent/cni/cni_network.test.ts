@@ -186,6 +186,25 @@ describe('CniNetwork', { skip: notRoot }, () => {
     assert.deepEqual(held, [], 'the address bridge took was released');
   });
 
+  it('does not run portmap for a pod without hostPorts (a portmap that refuses every call leaves it working)', async () => {
+    const dataDir = join(dir, 'no-portmap');
+    const conflist = bridgeConflist({ podCIDR, bridgeName, ipamDataDir: join(dataDir, 'ipam') });
+    // portmap refuses this setting on every ADD and DEL, mappings or not.
+    conflist.plugins[1].markMasqBit = 99;
+    const n = await CniNetwork.open({ dataDir, netnsDir: join(dir, 'netns'), podCIDR, bridgeName, conflist });
+    networks.push(n);
+    const plain = pod('e');
+    usedUids.add(plain.podUid);
+    const up = await n.setUp(plain);
+    assert.ok(cidrContains(parseIpv4Cidr(podCIDR, 'podCIDR'), parseIpv4(up.ip)!), `${up.ip} in ${podCIDR}`);
+    await n.tearDown(plain.podUid);
+    assert.deepEqual(await n.list(), []);
+    const mapped = pod('f', [{ hostPort: await freePort(), containerPort: 80, protocol: 'tcp' }]);
+    usedUids.add(mapped.podUid);
+    // With a hostPort it runs, and refuses (its DEL refuses too, so `after` removes what is left by force).
+    await assert.rejects(n.setUp(mapped), (e: unknown) => e instanceof CniPluginError && e.plugin === 'portmap');
+  });
+
   it('refuses to open with a plugin that is not installed, naming it', async () => {
     const conflist = { cniVersion: '1.0.0', name: 'navarch', plugins: [{ type: 'bridge' }, { type: 'no-such-plugin' }] };
     await assert.rejects(CniNetwork.open({ dataDir: join(dir, 'other'), netnsDir: join(dir, 'netns'), podCIDR, conflist }), /CNI plugin "no-such-plugin" VERSION failed: no executable "no-such-plugin" in CNI_PATH/);

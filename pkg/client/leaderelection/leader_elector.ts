@@ -281,7 +281,7 @@ export class LeaderElector {
       const old = recordOf(lease);
       if (!this.observed || !sameRecord(this.observed.record, old)) this.observe(lease, clock.nowMs());
       const held = old.holderIdentity !== '' && old.holderIdentity !== identity;
-      const expiresMs = this.observed!.atMs + (old.leaseDurationSeconds || durationS) * 1000;
+      const expiresMs = this.expiresAtMs(this.observed!);
       if (held && expiresMs > clock.nowMs()) {
         this.heldUntilMs = expiresMs;
         return false;
@@ -304,12 +304,16 @@ export class LeaderElector {
     }
   }
 
+  /** When a lease seen so expires by our clock: a lease duration after we first saw that record. */
+  private expiresAtMs(seen: { record: LeaderElectionRecord; atMs: number }): number {
+    return seen.atMs + (seen.record.leaseDurationSeconds || Math.ceil(this.o.leaseDurationMs / 1000)) * 1000;
+  }
+
   /** The lease last seen is another's (or nobody's) and has expired by our clock. */
   private takeoverDue(): boolean {
     const seen = this.observed;
     if (seen === undefined || seen.record.holderIdentity === this.o.identity) return false;
-    const durationMs = (seen.record.leaseDurationSeconds || Math.ceil(this.o.leaseDurationMs / 1000)) * 1000;
-    return seen.record.holderIdentity === '' || seen.atMs + durationMs <= this.o.clock.nowMs();
+    return seen.record.holderIdentity === '' || this.expiresAtMs(seen) <= this.o.clock.nowMs();
   }
 
   private observe(lease: Lease, atMs: number): void {
