@@ -7,6 +7,7 @@
 
 import { realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
 import type { KubeObject } from '../../api/registry.js';
+import { shareStrings } from '../../api/shared_strings.js';
 import type { ClientWatchEvent } from '../watch.js';
 import { Indexer, type IndexFunc, type ReadonlyIndexer } from './indexer.js';
 import { objectKey } from './keys.js';
@@ -141,7 +142,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
 
   private onReplace(items: T[]): void {
     const initial = !this.synced;
-    const diff = this.indexer.replace(items);
+    // The store keeps what the list decoded for this informer alone: share its strings.
+    const diff = this.indexer.replace(items.map((o) => shareStrings(o)));
     for (const o of diff.added) this.notify('onAdd', o, (h) => h.onAdd?.(o, initial));
     for (const [old, o] of diff.updated) this.notify('onUpdate', o, (h) => h.onUpdate?.(old, o));
     for (const o of diff.deleted) this.notify('onDelete', o, (h) => h.onDelete?.(o, { finalStateUnknown: true }));
@@ -153,7 +155,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   }
 
   private onEvent(ev: ClientWatchEvent<T>): void {
-    const o = ev.object;
+    const o = shareStrings(ev.object);
     if (ev.type === 'DELETED') {
       const old = this.indexer.remove(objectKey(o));
       // Nothing to tell handlers about an object this store never held.

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { kindByName } from './registry.js';
+import { decodeBinary, encodeBinary } from './convert/binary.js';
+import { decodeObject } from './convert/object.js';
+import { StringTable, shareStrings } from './shared_strings.js';
+
+function pod(name: string): unknown {
+  return decodeObject({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'team-a', labels: { app: 'web' } },
+    spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'registry.example/web:1', command: ['httpd', '-f'] }] },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+  }).object;
+}
+
+describe('shareStrings', () => {
+  it('leaves an object equal to what it was, bytes and all', () => {
+    const info = kindByName('Pod');
+    const decoded = decodeBinary(info, encodeBinary(pod('a') as never));
+    const before = encodeBinary(decoded);
+    const shared = shareStrings(structuredClone(decoded), new StringTable());
+    assert.deepEqual(shared, decoded);
+    assert.deepEqual(encodeBinary(shared), before);
+  });
+
+  it('keeps one entry per distinct string: a second pod adds only the strings it alone holds', () => {
+    const table = new StringTable();
+    const info = kindByName('Pod');
+    shareStrings(decodeBinary(info, encodeBinary(pod('pod-a') as never)), table);
+    const afterFirst = table.size;
+    assert.ok(afterFirst >= 8, `size ${afterFirst}`);
+    const b = shareStrings(decodeBinary(info, encodeBinary(pod('pod-b') as never)), table);
+    assert.equal(table.size, afterFirst + 1);
+    assert.equal(b.metadata!.name, 'pod-b');
+  });
+
+  it('stays bounded: a full table starts over instead of growing', () => {
+    const table = new StringTable(100);
+    for (let i = 0; i < 1000; i++) table.intern(`uid-${i}`);
+    assert.ok(table.size <= 100, `size ${table.size}`);
+    assert.equal(table.intern('x'.repeat(65)).length, 65);
+  });
+
+  it('leaves bytes, numbers and booleans alone', () => {
+    const bytes = new Uint8Array([1, 2, 3]);
+    const o = shareStrings({ data: bytes, n: 3, b: true, nested: [{ s: 'x' }] }, new StringTable());
+    assert.equal(o.data, bytes);
+    assert.deepEqual(o, { data: bytes, n: 3, b: true, nested: [{ s: 'x' }] });
+  });
+});
