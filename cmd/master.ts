@@ -85,6 +85,7 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     coldStandby: enabled('coldStandby', flags.coldStandby, false),
     warmStandby: enabled('warmStandby', flags.warmStandby, false),
     requestWatchProgress: () => member.api.requestWatchProgress(),
+    leadsRaft: () => member.node.isLeader(),
     logger: { info: (m) => componentLog.info(m), warn: (m) => componentLog.warn(m) },
   });
   log.info({ client: member.clientAddress, metricsPort, peers: flags.peers, scheduler: runScheduler, controllers: runControllers, identity: controlPlane?.identity }, 'master serving');

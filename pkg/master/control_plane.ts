@@ -24,6 +24,8 @@ export interface MasterControlPlaneOptions {
   warmStandby?: boolean;
   /** This member's ApiServer.requestWatchProgress: a new term's informers catch up before it acts. */
   requestWatchProgress?: () => void;
+  /** Whether this member leads Raft now: then its components let the other masters take a lease first. */
+  leadsRaft?: () => boolean;
   logger: RunnerLogger;
 }
 
@@ -49,6 +51,7 @@ export function startMasterControlPlane(o: MasterControlPlaneOptions): MasterCon
     coldStandby: o.coldStandby,
     warmStandby: o.warmStandby,
     requestWatchProgress: o.requestWatchProgress,
+    deferTakeover: o.leadsRaft,
     logger: o.logger,
   });
   plane.start();

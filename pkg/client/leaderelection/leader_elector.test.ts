@@ -17,7 +17,7 @@ null as unknown as RecordingClient satisfies LeaseClient;
 const LEASE = { leaseNamespace: 'kube-system', leaseName: 'kube-scheduler' };
 
 /** A candidate with its own clock (so a test can pause it), registry and a log of callbacks. */
-function candidate(client: LeaseClient, identity: string, clock = new FakeClock(0)) {
+function candidate(client: LeaseClient, identity: string, clock = new FakeClock(0), extra: { takeoverDelayMs?: () => number } = {}) {
   const events: string[] = [];
   const leading: LeadingContext[] = [];
   const registry = new Registry();
@@ -27,6 +27,7 @@ function candidate(client: LeaseClient, identity: string, clock = new FakeClock(
     ...LEASE,
     identity,
     registry,
+    ...extra,
     callbacks: {
       onStartedLeading: (ctx) => {
         leading.push(ctx);
@@ -160,6 +161,68 @@ describe('LeaderElector', () => {
     assert.equal((await lease()).spec?.holderIdentity, 'm2');
     assert.equal(b.leading[0].takeover.previousHolder, 'm1');
     assert.equal(b.leading[0].takeover.afterExpiryMs, 0);
+    await b.elector.stop();
+    await a.elector.stop();
+  });
+
+  it('a candidate asked to defer takes over a dead holder\'s lease only its delay after expiry: a candidate without one goes first', async () => {
+    const { client, lease } = await cluster();
+    const a = candidate(client, 'm1');
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    const b = candidate(client, 'm2', new FakeClock(0), { takeoverDelayMs: () => 1000 });
+    b.elector.start();
+    await eventually('m2 saw m1', () => b.events.includes('leader m1'));
+    // m1 dies now (its clock never moves again); m2 saw its last record at 0 ms: it expires at 3000 ms.
+    await b.clock.advance(3000);
+    assert.equal(b.elector.isLeader(), false, 'deferring: not at expiry');
+    await b.clock.advance(999);
+    assert.equal(b.elector.isLeader(), false, 'deferring: not before the delay has passed');
+    // A candidate that does not defer, started now, waits out a lease duration of its own and wins first.
+    const c = candidate(client, 'm3', new FakeClock(0));
+    c.elector.start();
+    await eventually('m3 saw m1', () => c.events.includes('leader m1'));
+    await c.clock.advance(3000);
+    await eventually('m3 leads', () => c.elector.isLeader());
+    await b.clock.advance(2000);
+    assert.equal(b.elector.isLeader(), false);
+    assert.equal((await lease()).spec?.holderIdentity, 'm3');
+    await c.elector.stop();
+    await b.elector.stop();
+    await a.elector.stop();
+  });
+
+  it('a deferring candidate still takes over when nobody else does, its delay after expiry', async () => {
+    const { client, lease } = await cluster();
+    const a = candidate(client, 'm1');
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    const b = candidate(client, 'm2', new FakeClock(0), { takeoverDelayMs: () => 500 });
+    b.elector.start();
+    await eventually('m2 saw m1', () => b.events.includes('leader m1'));
+    await b.clock.advance(3499);
+    assert.equal(b.elector.isLeader(), false);
+    await b.clock.advance(1);
+    await eventually('m2 leads', () => b.elector.isLeader());
+    assert.equal((await lease()).spec?.holderIdentity, 'm2');
+    assert.equal(b.leading[0].takeover.afterExpiryMs, 500, 'reported from the expiry, delay included');
+    await b.elector.stop();
+    await a.elector.stop();
+  });
+
+  it('a deferring candidate creates a missing lease only its delay after it found it missing, so another creates it first', async () => {
+    const { client, lease } = await cluster();
+    const b = candidate(client, 'm2', new FakeClock(0), { takeoverDelayMs: () => 500 });
+    b.elector.start();
+    await b.clock.advance(250);
+    await assert.rejects(lease(), (e: unknown) => isApiError(e, 'NotFound'), 'not created before the delay');
+    const a = candidate(client, 'm1');
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    await b.clock.advance(500);
+    await eventually('m2 saw m1', () => b.events.includes('leader m1'));
+    assert.equal(b.elector.isLeader(), false);
+    assert.equal((await lease()).spec?.holderIdentity, 'm1');
     await b.elector.stop();
     await a.elector.stop();
   });

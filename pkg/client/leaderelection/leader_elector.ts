@@ -81,6 +81,13 @@ export interface LeaderElectorOptions {
    * @default retryPeriodMs / 4
    */
   observePeriodMs?: number;
+  /**
+   * Extra time, asked at each attempt, before this candidate takes over an expired lease from
+   * another holder: a candidate that should rather not lead (a master that leads Raft, so that a
+   * crash does not take both down at once) lets the others go first, and still leads if they don't.
+   * @default none
+   */
+  takeoverDelayMs?: () => number;
   callbacks: LeaderCallbacks;
   /** Where leader_election_master_status{name} goes. */
   registry?: Registry;
@@ -105,12 +112,14 @@ export class LeaderElector {
   private reportedLeader = '';
   private leading: { token: FencingToken; abort: AbortController } | undefined;
   private readonly status: ((leading: boolean) => void) | undefined;
-  /** When the lease last seen held by another expires by our clock (undefined: not held by another). */
+  /** When the lease last seen held by another may be taken over, by our clock (undefined: not held by another). */
   private heldUntilMs: number | undefined;
   /** The last attempt lost a race for the lease (Conflict): read it again soon, it has just changed. */
   private lostRace = false;
   /** A renewal reads the lease first (after a failed attempt) instead of writing over the one it last wrote. */
   private mustRead = true;
+  /** When this candidate first found the lease missing (a deferring candidate creates it only its delay later). */
+  private missingSinceMs: number | undefined;
   /** How the last successful acquisition went (read by becomeLeader). */
   private lastTakeover: Takeover = { previousHolder: '', afterExpiryMs: 0, writeMs: 0 };
 
@@ -271,6 +280,12 @@ export class LeaderElector {
         lease = mine ? seen.lease : await client.get<Lease>(LEASES, ns, name);
       } catch (err) {
         if (!isApiError(err, 'NotFound')) throw err;
+        this.missingSinceMs ??= nowMs;
+        const dueMs = this.missingSinceMs + this.takeoverDelayMs();
+        if (dueMs > nowMs) {
+          this.heldUntilMs = dueMs;
+          return false;
+        }
         const mine: LeaderElectionRecord = { holderIdentity: identity, leaseDurationSeconds: durationS, acquireTime: now, renewTime: now, leaseTransitions: 0 };
         const created = await client.create(leaseWith(ns, name, mine));
         this.observe(created, clock.nowMs());
@@ -278,12 +293,14 @@ export class LeaderElector {
         this.lastTakeover = { previousHolder: '', afterExpiryMs: 0, writeMs: clock.nowMs() - nowMs };
         return true;
       }
+      this.missingSinceMs = undefined;
       const old = recordOf(lease);
       if (!this.observed || !sameRecord(this.observed.record, old)) this.observe(lease, clock.nowMs());
       const held = old.holderIdentity !== '' && old.holderIdentity !== identity;
       const expiresMs = this.expiresAtMs(this.observed!);
-      if (held && expiresMs > clock.nowMs()) {
-        this.heldUntilMs = expiresMs;
+      const dueMs = expiresMs + this.takeoverDelayMs();
+      if (held && dueMs > clock.nowMs()) {
+        this.heldUntilMs = dueMs;
         return false;
       }
       // Renewing keeps the acquisition; taking it (even back, after losing it) is a new transition.
@@ -309,11 +326,16 @@ export class LeaderElector {
     return seen.atMs + (seen.record.leaseDurationSeconds || Math.ceil(this.o.leaseDurationMs / 1000)) * 1000;
   }
 
-  /** The lease last seen is another's (or nobody's) and has expired by our clock. */
+  private takeoverDelayMs(): number {
+    const ms = this.o.takeoverDelayMs?.() ?? 0;
+    return Number.isFinite(ms) && ms > 0 ? ms : 0;
+  }
+
+  /** The lease last seen is another's (or nobody's) and may be taken over by now (our clock). */
   private takeoverDue(): boolean {
     const seen = this.observed;
     if (seen === undefined || seen.record.holderIdentity === this.o.identity) return false;
-    return seen.record.holderIdentity === '' || this.expiresAtMs(seen) <= this.o.clock.nowMs();
+    return seen.record.holderIdentity === '' || this.expiresAtMs(seen) + this.takeoverDelayMs() <= this.o.clock.nowMs();
   }
 
   private observe(lease: Lease, atMs: number): void {

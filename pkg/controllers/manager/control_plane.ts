@@ -52,6 +52,13 @@ export interface ControlPlaneOptions {
   warmStandby?: boolean;
   /** The member the client reaches first: a bookmark on each of its watches (see LeaderElectedRunnerOptions). */
   requestWatchProgress?: () => void;
+  /**
+   * While this returns true, an expired lease is taken over only a retry period after it expired,
+   * so that another candidate goes first. A master passes "I lead Raft": a lease holder on the Raft
+   * leader turns its crash into two failovers in a row (a Raft election, then the lease's), and the
+   * Raft leader has the most other work.
+   */
+  deferTakeover?: () => boolean;
   logger: RunnerLogger;
 }
 
@@ -77,6 +84,8 @@ export class ControlPlane {
     }
     const random = o.random ?? new SeededRandom((Date.now() ^ (process.pid << 8)) >>> 0);
     const common = { identity: o.identity, client: o.client, registry: o.registry, clock, random, logger: o.logger };
+    // The deferral is one retry period: the other candidates read the lease more often than that.
+    const retryPeriodMs = o.election?.retryPeriodMs ?? 1000;
     const elector = (name: string) =>
       leaseElector({
         name,
@@ -85,6 +94,7 @@ export class ControlPlane {
         clock,
         registry: o.registry,
         timings: o.election,
+        takeoverDelayMs: o.deferTakeover && (() => (o.deferTakeover!() ? retryPeriodMs : 0)),
         onError: (e) => o.logger.warn(`${name}: lease attempt failed: ${(e as Error)?.message ?? e}`),
       });
     if (o.scheduler) {

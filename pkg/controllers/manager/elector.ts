@@ -60,6 +60,8 @@ export function leaseElector(o: {
   clock: Clock;
   registry?: Registry;
   timings?: ElectionTimings;
+  /** See LeaderElectorOptions.takeoverDelayMs. */
+  takeoverDelayMs?: () => number;
   onError?: (err: unknown) => void;
 }): ElectorFactory {
   return (callbacks) =>
@@ -71,6 +73,7 @@ export function leaseElector(o: {
       identity: o.identity,
       ...o.timings,
       registry: o.registry,
+      takeoverDelayMs: o.takeoverDelayMs,
       onError: o.onError,
       callbacks,
     });
