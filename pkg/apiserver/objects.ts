@@ -3,7 +3,6 @@
 // are the object's protobuf bytes without resourceVersion, which is the key's modRevision.
 
 import { decodeBinary, encodeBinary } from '../api/convert/binary.js';
-import { encodeObject } from '../api/convert/object.js';
 import type { KindInfo, KubeObject } from '../api/registry.js';
 import { ApiError } from './api_error.js';
 import { textToKey, type KeyValue } from '../store/mod.js';
@@ -48,19 +47,14 @@ export function emptyMeta(): NonNullable<KubeObject['metadata']> {
   return { labels: {}, annotations: {}, ownerReferences: [], finalizers: [] };
 }
 
-/** Everything a spec writer owns: the object minus apiVersion, kind, metadata and status. */
-export function specPart(object: KubeObject): string {
-  const json = encodeObject(object);
-  delete json.apiVersion;
-  delete json.kind;
-  delete json.metadata;
-  delete json.status;
-  return JSON.stringify(json);
+/** Whether what a spec writer owns (the object minus metadata and status) differs: what bumps metadata.generation. */
+export function specChanged(a: KubeObject, b: KubeObject): boolean {
+  const bytes = (o: KubeObject) => encodeBinary({ ...o, metadata: undefined, status: undefined } as KubeObject);
+  return !sameBytes(bytes(a), bytes(b));
 }
 
-/** Whether two objects encode to the same bytes once resourceVersion is ignored. */
-export function sameStored(a: KubeObject, b: KubeObject): boolean {
-  return Buffer.from(encodeStored(a)).equals(Buffer.from(encodeStored(b)));
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
 /** metav1.Time text: RFC 3339 in UTC with whole seconds. */

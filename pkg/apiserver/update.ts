@@ -10,7 +10,7 @@ import type { KeyValue } from '../store/mod.js';
 import { ApiError, conflict, invalid, notFound } from './api_error.js';
 import { namespaceOf, readObject, resolve, type Context, type ResourceRef } from './context.js';
 import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
-import { clone, emptyMeta, encodeStored, objectKey, sameStored, specPart } from './objects.js';
+import { clone, emptyMeta, encodeStored, objectKey, sameBytes, specChanged } from './objects.js';
 import { parseResourceVersion } from './resource_version.js';
 import { checkSize, kindOfBody } from './write_checks.js';
 
@@ -124,9 +124,11 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
     if (o.local) return RECHECK;
     throw invalid(info, name, errors);
   }
-  if (specPart(next) !== specPart(old)) m.generation = (old.metadata?.generation ?? 0) + 1;
+  if (specChanged(next, old)) m.generation = (old.metadata?.generation ?? 0) + 1;
   m.resourceVersion = old.metadata?.resourceVersion;
-  if (sameStored(next, old)) return o.local ? RECHECK : old;
+  // The stored bytes of `old` are in hand: encode only `next`, once, for the comparison and the write.
+  const value = encodeStored(next);
+  if (sameBytes(value, cur.kv.value)) return o.local ? RECHECK : old;
   const key = objectKey(info, m.namespace, name);
   const compare = [{ key, target: 'modRevision' as const, result: '=' as const, number: cur.kv.modRevision }];
   // Marked for deletion with no grace left: the last finalizer's removal deletes the object.
@@ -138,7 +140,6 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
     m.resourceVersion = String(r.header.revision);
     return next;
   }
-  const value = encodeStored(next);
   if (o.local && value.byteLength > ctx.maxObjectBytes) return RECHECK;
   checkSize(ctx, info, name, value);
   if (dryRun) return next;
