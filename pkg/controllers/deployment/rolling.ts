@@ -5,7 +5,7 @@
 import type { ReplicaSet } from '../../api/registry.js';
 import { syncRolloutStatus } from './progress.js';
 import { cleanupDeployment, getAllReplicaSetsAndSyncRevision, scaleReplicaSetAndRecordEvent, type SyncContext, type SyncTarget } from './sync.js';
-import { activeReplicaSets, availableReplicaCount, byCreation, deploymentComplete, maxUnavailable, newRSNewReplicas, replicasOf, specReplicaCount } from './util.js';
+import { activeReplicaSets, byCreation, deploymentComplete, maxUnavailable, newRSNewReplicas, replicasOf, specReplicaCount } from './util.js';
 
 export async function rolloutRolling(c: SyncContext, t: SyncTarget): Promise<void> {
   const { newRS, oldRSs } = await getAllReplicaSetsAndSyncRevision(c, t, true);
@@ -26,7 +26,7 @@ async function reconcileNewReplicaSet(c: SyncContext, t: SyncTarget, allRSs: Rea
 async function reconcileOldReplicaSets(c: SyncContext, t: SyncTarget, allRSs: ReadonlyArray<ReplicaSet | undefined>, oldRSs: ReplicaSet[], newRS: ReplicaSet): Promise<boolean> {
   if (specReplicaCount(oldRSs) === 0) return false;
   const minAvailable = replicasOf(t.d) - maxUnavailable(t.d);
-  const newRSUnavailable = replicasOf(newRS) - (newRS.status?.availableReplicas ?? 0);
+  const newRSUnavailable = replicasOf(newRS) - availableWithin(newRS);
   // Pods we may remove without dropping below minAvailable, counting the new RS's unavailable pods as lost.
   const maxScaledDown = specReplicaCount(allRSs) - minAvailable - newRSUnavailable;
   if (maxScaledDown <= 0) return false;
@@ -42,7 +42,7 @@ async function cleanupUnhealthyReplicas(c: SyncContext, t: SyncTarget, oldRSs: R
   for (let i = 0; i < sorted.length; i++) {
     if (total >= maxCleanup) break;
     const rs = sorted[i];
-    const unhealthy = replicasOf(rs) - (rs.status?.availableReplicas ?? 0);
+    const unhealthy = replicasOf(rs) - availableWithin(rs);
     if (replicasOf(rs) === 0 || unhealthy <= 0) continue;
     const down = Math.min(maxCleanup - total, unhealthy);
     sorted[i] = (await scaleReplicaSetAndRecordEvent(c, rs, replicasOf(rs) - down, t.d)).rs;
@@ -54,7 +54,7 @@ async function cleanupUnhealthyReplicas(c: SyncContext, t: SyncTarget, oldRSs: R
 /** Scales old RSs down by as many pods as are available beyond minAvailable, oldest first. */
 async function scaleDownOldReplicaSetsForRollingUpdate(c: SyncContext, t: SyncTarget, allRSs: ReplicaSet[], oldRSs: ReplicaSet[]): Promise<number> {
   const minAvailable = replicasOf(t.d) - maxUnavailable(t.d);
-  const available = availableReplicaCount(allRSs);
+  const available = allRSs.reduce((n, rs) => n + availableWithin(rs), 0);
   if (available <= minAvailable) return 0;
   const target = available - minAvailable;
   let total = 0;
@@ -66,4 +66,14 @@ async function scaleDownOldReplicaSetsForRollingUpdate(c: SyncContext, t: SyncTa
     total += down;
   }
   return total;
+}
+
+/**
+ * A ReplicaSet's available pods as its status says, but never more than it is scaled to: the pods
+ * beyond that are being deleted. A status the previous controller manager wrote before it died may
+ * still count them (it scaled the ReplicaSet down, then died before the status caught up), and a new
+ * term that believed it would scale the old ReplicaSets down below maxUnavailable.
+ */
+function availableWithin(rs: ReplicaSet): number {
+  return Math.min(rs.status?.availableReplicas ?? 0, replicasOf(rs));
 }
