@@ -164,3 +164,32 @@ describe('RollingUpdate', () => {
     assert.deepEqual(sizes(await f.replicaSets()), [3, 1]);
   });
 });
+
+describe('RollingUpdate after a controller manager failover', () => {
+  let f: Fixture;
+  beforeEach(async () => (f = await Fixture.create()));
+  afterEach(() => f.close());
+
+  it('counts an old ReplicaSet as at most its replicas available, whatever its status written before the scale-down says', async () => {
+    await f.createDeployment('web', { replicas: 4, image: 'nginx:1.25', strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } });
+    await f.rollOutFully('web');
+    await f.setImage('web', 'nginx:1.26');
+    await f.sync('web');
+    const newName = (await f.replicaSets())[1].metadata!.name!;
+    await f.runReplicaSets();
+    await f.readyPods(1, newName);
+    await f.runReplicaSets();
+    await f.sync('web');
+    assert.deepEqual(sizes(await f.replicaSets()), [3, 1]);
+    // The ReplicaSet controller has not acted on the scale-down yet: the old status still says 4 available.
+    assert.equal((await f.replicaSets())[0].status!.availableReplicas, 4);
+    await f.sync('web');
+    assert.deepEqual(sizes(await f.replicaSets()), [3, 2]);
+    // The new ReplicaSet's second pod is reported available before the old ReplicaSet's status is rewritten.
+    const fresh = (await f.replicaSets())[1];
+    await f.server.updateStatus({ object: { ...fresh, status: { ...fresh.status!, replicas: 2, readyReplicas: 2, availableReplicas: 2 } } });
+    await f.sync('web');
+    // 3 old pods (one of the 4 is on its way out) + 2 new ones: one old pod may go, not three.
+    assert.deepEqual(sizes(await f.replicaSets()), [2, 2]);
+  });
+});
