@@ -155,13 +155,15 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   }
 
   private onEvent(ev: ClientWatchEvent<T>): void {
-    const o = shareStrings(ev.object);
     if (ev.type === 'DELETED') {
+      const o = ev.object;
       const old = this.indexer.remove(objectKey(o));
       // Nothing to tell handlers about an object this store never held.
       if (old !== undefined) this.notify('onDelete', o, (h) => h.onDelete?.(o, { finalStateUnknown: false }));
       return;
     }
+    // Only what the store keeps shares its strings.
+    const o = shareStrings(ev.object);
     const old = this.indexer.upsert(o);
     if (old === undefined) this.notify('onAdd', o, (h) => h.onAdd?.(o, false));
     else this.notify('onUpdate', o, (h) => h.onUpdate?.(old, o));

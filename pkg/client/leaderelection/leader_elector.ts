@@ -288,6 +288,7 @@ export class LeaderElector {
         }
         const mine: LeaderElectionRecord = { holderIdentity: identity, leaseDurationSeconds: durationS, acquireTime: now, renewTime: now, leaseTransitions: 0 };
         const created = await client.create(leaseWith(ns, name, mine));
+        this.missingSinceMs = undefined;
         this.observe(created, clock.nowMs());
         this.mustRead = false;
         this.lastTakeover = { previousHolder: '', afterExpiryMs: 0, writeMs: clock.nowMs() - nowMs };
