@@ -22,6 +22,7 @@ export interface AgentFlags {
   containerdSocket: string;
   containerdNamespace: string;
   streamPort: string;
+  nodeLeaseDurationSeconds?: string;
   bridge: string;
   netnsDir?: string;
   metricsPort?: string;
@@ -45,6 +46,8 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
   if (!isIPv4(flags.nodeIp)) throw new Error(`--node-ip: expected an IPv4 address, got "${flags.nodeIp}"`);
   const streamPort = port('--stream-port', flags.streamPort);
   const metricsPort = flags.metricsPort === undefined ? undefined : port('--metrics-port', flags.metricsPort);
+  const leaseS = flags.nodeLeaseDurationSeconds;
+  if (leaseS !== undefined && !(/^\d+$/.test(leaseS) && Number(leaseS) >= 1 && Number(leaseS) <= 3600)) throw new Error(`--node-lease-duration-seconds: expected whole seconds from 1 to 3600, got "${leaseS}"`);
   if (flags.cgroupParent !== undefined && !/^\/[A-Za-z0-9_.\/-]*$/.test(flags.cgroupParent)) throw new Error(`--cgroup-parent: expected an absolute cgroup path such as /navarch, got "${flags.cgroupParent}"`);
   const log = pino({ name: 'agent' });
   const runtime = await ContainerdRuntime.connect({
@@ -64,6 +67,7 @@ export async function runAgent(flags: AgentFlags): Promise<void> {
     nodeIP: flags.nodeIp,
     dataDir: resolve(flags.dataDir),
     streamPort,
+    nodeLeaseDurationSeconds: leaseS === undefined ? undefined : Number(leaseS),
     bridgeName: flags.bridge,
     netnsDir: flags.netnsDir,
     log: { info: (f, m) => log.info(f, m), warn: (f, m) => log.warn(f, m) },

@@ -84,6 +84,7 @@ program
   .option('--containerd-socket <path>', "containerd's gRPC socket", '/run/containerd/containerd.sock')
   .option('--containerd-namespace <ns>', 'the containerd namespace the pods run in', 'navarch')
   .option('--stream-port <port>', 'logs and exec port (0: any free port)', '10250')
+  .option('--node-lease-duration-seconds <s>', "the node Lease's duration, renewed every quarter of it; keep it within the masters' --node-monitor-grace-period-ms (default 10)")
   .option('--bridge <name>', 'the pod bridge', 'navarch0')
   .option('--netns-dir <dir>', 'where pod network namespaces are mounted (default /run/netns)')
   .option('--metrics-port <port>', 'serve /metrics on 127.0.0.1:<port> (0: any free port)')

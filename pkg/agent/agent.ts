@@ -10,7 +10,7 @@ import type { NavarchClient } from '../client/client.js';
 import { CniNetwork } from './cni/cni_network.js';
 import { waitForPodCidr } from './cni/node_pod_cidr.js';
 import { machineCapacity, machineSystemInfo } from './machine_info.js';
-import { NodeLease } from './node_lease.js';
+import { AGENT_NODE_LEASE_DURATION_SECONDS, NodeLease, nodeLeaseRenewIntervalMs } from './node_lease.js';
 import { registerNode, type NodeRegistrationSpec, type NodeResources } from './node_registration.js';
 import { NodeStatusReporter } from './node_status.js';
 import { Periodic } from './periodic.js';
@@ -54,6 +54,11 @@ export interface AgentOptions {
    * follow the objects (the kubelet's sync period plays this part). @default 10000
    */
   volumeSyncPeriodMs?: number;
+  /**
+   * The node Lease's duration, renewed every quarter of it; keep it within the masters' node
+   * monitor grace period. @default AGENT_NODE_LEASE_DURATION_SECONDS (10)
+   */
+  nodeLeaseDurationSeconds?: number;
   /** How long to wait for the masters to give the Node a podCIDR. @default 60000 */
   podCidrTimeoutMs?: number;
   log: AgentLogger;
@@ -95,7 +100,8 @@ export class Agent {
       };
       const node = await registerNode(o.client, spec, o.clock);
       o.log.info({ node: o.nodeName, streamPort: streams.port }, 'node registered');
-      const lease = new NodeLease({ client: o.client, clock: o.clock, nodeName: o.nodeName, nodeUid: () => node.metadata?.uid });
+      const leaseDurationSeconds = o.nodeLeaseDurationSeconds ?? AGENT_NODE_LEASE_DURATION_SECONDS;
+      const lease = new NodeLease({ client: o.client, clock: o.clock, nodeName: o.nodeName, leaseDurationSeconds, renewIntervalMs: nodeLeaseRenewIntervalMs(leaseDurationSeconds), nodeUid: () => node.metadata?.uid });
       lease.start();
       parts.push(lease);
       const reporter = new NodeStatusReporter({ client: o.client, clock: o.clock, spec, onError: (e) => o.log.warn({ err: String(e) }, 'node status update failed') });

@@ -4,7 +4,8 @@ import type { Lease } from '../../gen/navarch/api/v1/coordination.js';
 import { obj, testServer } from '../apiserver/test_util.js';
 import { FakeClock } from '../client/testing/fake_clock.js';
 import { RecordingClient } from '../controllers/testing/recording_client.js';
-import { NODE_LEASE_NAMESPACE, NodeLease } from './node_lease.js';
+import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS } from '../controllers/nodelifecycle/mod.js';
+import { AGENT_NODE_LEASE_DURATION_SECONDS, NODE_LEASE_NAMESPACE, NodeLease, nodeLeaseRenewIntervalMs } from './node_lease.js';
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);
 
@@ -88,5 +89,39 @@ describe('NodeLease', () => {
     assert.equal(gated, 3);
     assert.deepEqual(lease.stats, { renewals: 2, creates: 1, failures: 0 });
     lease.stop();
+  });
+});
+
+describe("the agent's node lease", () => {
+  it("stays renewed within the masters' default grace period when a renewal is 3 s late", async () => {
+    const { t, clock } = await setup();
+    let updates = 0;
+    // The API is slow for one renewal (the second): it lands 3 s after it was sent.
+    class SlowOnce extends RecordingClient {
+      override async update<T extends import('../api/registry.js').KubeObject>(object: T, o?: Parameters<RecordingClient['update']>[1]): Promise<T> {
+        if (++updates === 2) await new Promise<void>((r) => clock.setTimeout(r, 3000));
+        return super.update(object, o);
+      }
+    }
+    const client = new SlowOnce(t.server);
+    const lease = new NodeLease({ client, clock, nodeName: 'n1', leaseDurationSeconds: AGENT_NODE_LEASE_DURATION_SECONDS, renewIntervalMs: nodeLeaseRenewIntervalMs(AGENT_NODE_LEASE_DURATION_SECONDS) });
+    lease.start();
+    // What the node lifecycle controller sees: when the stored renewTime last moved.
+    let lastMovedMs = clock.nowMs();
+    let lastRenew = '';
+    let worstGapMs = 0;
+    for (let ms = 0; ms < 40_000; ms += 100) {
+      await clock.advance(100);
+      const renew = (await t.server.get({ resource: 'leases', namespace: NODE_LEASE_NAMESPACE, name: 'n1' }).catch(() => undefined)) as Lease | undefined;
+      const now = clock.nowMs();
+      if (renew?.spec?.renewTime !== undefined && renew.spec.renewTime !== lastRenew) {
+        lastRenew = renew.spec.renewTime;
+        lastMovedMs = now;
+      }
+      worstGapMs = Math.max(worstGapMs, now - lastMovedMs);
+    }
+    lease.stop();
+    assert.equal(updates >= 12, true, `renewed ${updates} times in 40 s`);
+    assert.ok(worstGapMs < DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS, `the lease stood still for ${worstGapMs} ms`);
   });
 });

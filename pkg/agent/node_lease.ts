@@ -16,6 +16,18 @@ import { microTime } from './timestamps.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
+/**
+ * The agent's lease duration: the masters' default node monitor grace period. Renewed only as often
+ * as the grace period, one late renewal (a busy API) marked the node Unknown and every pod on it
+ * not Ready, which the agent then wrote back pod by pod.
+ */
+export const AGENT_NODE_LEASE_DURATION_SECONDS = 10;
+
+/** The kubelet's ratio: a quarter of the duration, so a renewal or two may be late or lost. */
+export function nodeLeaseRenewIntervalMs(leaseDurationSeconds: number): number {
+  return leaseDurationSeconds * 250;
+}
+
 export interface NodeLeaseOptions {
   client: ObjectClient;
   clock: Clock;

@@ -38,6 +38,8 @@ interface ZoneSnapshot {
   up: number;
 }
 
+export const DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS = 10_000;
+
 export interface NodeLifecycleOptions extends QueueControllerOptions, DisruptionOptions {
   client: ObjectClient;
   /** Where the nodes, leases and pods informers come from (shared with other controllers). */
@@ -91,7 +93,7 @@ export class NodeLifecycleController extends QueueController {
     super('node-lifecycle', o);
     this.client = o.client;
     this.recorder = o.recorder;
-    this.nodeMonitorGracePeriodMs = o.nodeMonitorGracePeriodMs ?? 10_000;
+    this.nodeMonitorGracePeriodMs = o.nodeMonitorGracePeriodMs ?? DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS;
     this.defaultTolerationSeconds = o.defaultTolerationSeconds ?? 20;
     this.nodeMonitorPeriodMs = o.nodeMonitorPeriodMs ?? 5000;
     if (!(this.nodeMonitorGracePeriodMs > 0)) throw new RangeError(`Cannot create the node lifecycle controller: nodeMonitorGracePeriodMs must be > 0, got ${o.nodeMonitorGracePeriodMs}`);
