@@ -102,8 +102,9 @@ bench-scheduler: gen
 	npx tsx bench/scheduler/main.ts $(ARGS)
 
 # Issue 5's pod startup benchmark (root): 1 master, 1 agent on a containerd of its own, the image present;
-# 100 pods pinned to the node, create -> Running p50/p99/max and the agent's RSS, against Kubernetes'
-# SLO (p99 <= 5 s) and the target (p99 < 1 s). make bench-pods ARGS="--pods 30 --concurrency 5".
+# 100 pods pinned to the node, created at 2 a second, then all at once; create -> Running p50/p99/max,
+# the agent's RSS and the CPU per pod, against Kubernetes' SLO (p99 <= 5 s) and the target (p99 < 1 s).
+# make bench-pods ARGS="--pods 30 --concurrency 5 --rates 4,0".
 bench-pods: gen
 	npx tsx bench/pods.ts $(ARGS)
 
