@@ -72,6 +72,12 @@ export class WatchCache {
   /** Resolves at the next change of state (append, progress, failure, close); then is replaced. */
   changed!: Promise<void>;
   private readonly maxEvents: number;
+  /**
+   * The newest object of each key the ring holds: the next change of that key takes it as its prev
+   * instead of decoding prevKv again, so the ring holds each version once (and decodes it once).
+   * Entries go with the events that hold them, so the map is bounded by the ring.
+   */
+  private readonly latest = new Map<string, { modRevision: number; object: KubeObject }>();
 
   constructor(
     private readonly ctx: Context,
@@ -184,7 +190,7 @@ export class WatchCache {
         cur = { revision: rev, events: [] };
         this.ring.push(cur);
       }
-      const c = decodeStoreEvent(this.info, e);
+      const c = this.decode(e);
       if (c) {
         cur.events.push(c);
         this.ringEvents++;
@@ -195,6 +201,7 @@ export class WatchCache {
     while (this.ringEvents > this.maxEvents && this.ring.length - this.head > 1) {
       const old = this.ring[this.head++];
       this.ringEvents -= old.events.length;
+      for (const ev of old.events) if (this.latest.get(ev.key)?.object === ev.object) this.latest.delete(ev.key);
       this.floorRevision = old.revision;
       this.baseSeq++;
     }
@@ -203,5 +210,25 @@ export class WatchCache {
       this.head = 0;
     }
     this.notify();
+  }
+
+  /** decodeStoreEvent, taking the previous state from the ring when it holds that version. */
+  private decode(e: StoreEvent): CachedEvent | undefined {
+    const known = this.latest.get(e.kv.key);
+    const prev = e.prevKv && known?.modRevision === e.prevKv.modRevision ? known.object : undefined;
+    if (prev === undefined) {
+      const c = decodeStoreEvent(this.info, e);
+      if (c?.type === 'put') this.latest.set(c.key, { modRevision: e.kv.modRevision, object: c.object });
+      else this.latest.delete(e.kv.key);
+      return c;
+    }
+    if (e.type === 'delete') {
+      this.latest.delete(e.kv.key);
+      // A copy: the ring's objects are shared and never changed.
+      return { type: 'delete', key: e.kv.key, object: { ...prev, metadata: { ...prev.metadata!, resourceVersion: String(e.kv.modRevision) } }, created: false };
+    }
+    const object = shareStrings(decodeStoredKv(this.info, e.kv));
+    this.latest.set(e.kv.key, { modRevision: e.kv.modRevision, object });
+    return { type: 'put', key: e.kv.key, object, prev, created: e.kv.version === 1 };
   }
 }

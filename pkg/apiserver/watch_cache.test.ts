@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { kindByName } from '../api/registry.js';
+import { StoreBackend } from './backend.js';
+import { makeContext } from './context.js';
+import { pod, testServer } from './test_util.js';
+import { WatchCache, type CachedEvent } from './watch_cache.js';
+
+async function setup(watchCacheEvents: number) {
+  const t = await testServer();
+  const ctx = makeContext({ backend: new StoreBackend(t.store, { nowMs: () => t.clock.nowMs }), nowMs: () => t.clock.nowMs, newUid: () => 'unused', randomSuffix: () => 'x' });
+  const cache = new WatchCache(ctx, kindByName('Pod'), { watchCacheEvents });
+  await cache.ready;
+  const caughtUp = async () => {
+    while (cache.revision < t.store.revision) await cache.changed;
+  };
+  const events = (): CachedEvent[] => {
+    const out: CachedEvent[] = [];
+    for (let seq = cache.firstSeq; seq < cache.endSeq; seq++) out.push(...cache.at(seq)!.events);
+    return out;
+  };
+  return { ...t, cache, caughtUp, events };
+}
+
+describe('WatchCache', () => {
+  it("takes a change's previous state from the ring: each version is decoded and kept once", async () => {
+    const { server, cache, caughtUp, events } = await setup(100);
+    const created = await server.create({ object: pod('a', { labels: { v: '1' } }) });
+    const updated = await server.update({ object: { ...created, metadata: { ...created.metadata!, labels: { v: '2' } } } });
+    await server.delete({ resource: 'pods', namespace: 'default', name: 'a' });
+    await caughtUp();
+    const [add, mod, del] = events();
+    assert.deepEqual([add.type, add.created, mod.type, mod.created, del.type], ['put', true, 'put', false, 'delete']);
+    assert.equal(mod.prev, add.object, 'the update shares the create event object as its prev');
+    assert.equal(mod.prev?.metadata?.resourceVersion, created.metadata?.resourceVersion);
+    // The delete shows the last state at the delete's revision, without changing the shared object.
+    assert.equal(del.object.metadata?.labels.v, '2');
+    assert.equal(Number(del.object.metadata?.resourceVersion), cache.revision);
+    assert.equal(mod.object.metadata?.resourceVersion, updated.metadata?.resourceVersion);
+    cache.close();
+  });
+
+  it('decodes the previous state again once its version has left the ring', async () => {
+    const { server, caughtUp, events, cache } = await setup(2);
+    let cur = await server.create({ object: pod('a', { labels: { n: '0' } }) });
+    await server.create({ object: pod('b') });
+    await server.create({ object: pod('c') });
+    await caughtUp();
+    // a's create is gone from the ring (2 events kept); its update still gets a correct prev.
+    cur = await server.update({ object: { ...cur, metadata: { ...cur.metadata!, labels: { n: '1' } } } });
+    await caughtUp();
+    const last = events().at(-1)!;
+    assert.equal(last.object.metadata?.labels.n, '1');
+    assert.equal(last.prev?.metadata?.labels.n, '0');
+    assert.ok(!events().some((e) => e.object === last.prev), 'not an object the ring still holds');
+    cache.close();
+  });
+});
