@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Lease } from '../../gen/navarch/api/v1/coordination.js';
+import type { KubeObject } from '../api/registry.js';
 import { obj, testServer } from '../apiserver/test_util.js';
 import { FakeClock } from '../client/testing/fake_clock.js';
 import { RecordingClient } from '../controllers/testing/recording_client.js';
@@ -98,7 +99,7 @@ describe("the agent's node lease", () => {
     let updates = 0;
     // The API is slow for one renewal (the second): it lands 3 s after it was sent.
     class SlowOnce extends RecordingClient {
-      override async update<T extends import('../api/registry.js').KubeObject>(object: T, o?: Parameters<RecordingClient['update']>[1]): Promise<T> {
+      override async update<T extends KubeObject>(object: T, o?: Parameters<RecordingClient['update']>[1]): Promise<T> {
         if (++updates === 2) await new Promise<void>((r) => clock.setTimeout(r, 3000));
         return super.update(object, o);
       }
@@ -121,7 +122,7 @@ describe("the agent's node lease", () => {
       worstGapMs = Math.max(worstGapMs, now - lastMovedMs);
     }
     lease.stop();
-    assert.equal(updates >= 12, true, `renewed ${updates} times in 40 s`);
+    assert.ok(updates >= 12, `renewed ${updates} times in 40 s`);
     assert.ok(worstGapMs < DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS, `the lease stood still for ${worstGapMs} ms`);
   });
 });
