@@ -53,6 +53,8 @@ async function fill(cluster: BenchCluster, clients: NavarchClient[], cfg: BenchC
   await sleep(2000);
   const rssMiB = cluster.rssMiB();
   log(`fill: RSS ${rssMiB.map((r, i) => `master-${i + 1} ${r.toFixed(0)} MiB`).join(', ')}`);
+  const heap = await cluster.heapMiB();
+  log(`fill: V8 heap used (outside the heap) ${heap.map((h, i) => `master-${i + 1} ${h.heapUsed.toFixed(0)} (${h.external.toFixed(0)}) MiB`).join(', ')}`);
   const lists: FillResult['lists'] = [];
   for (const m of cluster.masters.members) {
     const one = new NavarchClient({ endpoints: [m.clientAddress], callTimeoutMs: 120_000, retryDeadlineMs: 120_000 });

@@ -6,6 +6,7 @@ import { decodeBinary, encodeBinary } from '../api/convert/binary.js';
 import type { KindInfo, KubeObject } from '../api/registry.js';
 import { ApiError } from './api_error.js';
 import { textToKey, type KeyValue } from '../store/mod.js';
+import { deepCopy } from '../api/deep_copy.js';
 
 export const REGISTRY_PREFIX = '/registry/';
 
@@ -19,9 +20,9 @@ export function resourcePrefix(info: KindInfo, namespace?: string): string {
   return textToKey(info.namespaced && namespace ? `${REGISTRY_PREFIX}${info.resource}/${namespace}/` : `${REGISTRY_PREFIX}${info.resource}/`);
 }
 
-/** A deep copy (objects are plain data: strings, numbers, booleans, lists, maps, Uint8Array). */
+/** A deep copy that never aliases (see deep_copy.ts): objects are plain data. */
 export function clone<T>(v: T): T {
-  return structuredClone(v);
+  return deepCopy(v);
 }
 
 /** Bytes to store: the object without resourceVersion. */

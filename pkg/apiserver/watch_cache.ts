@@ -9,7 +9,7 @@ import { ApiError } from './api_error.js';
 import type { BackendWatch } from './backend.js';
 import { call, type Context } from './context.js';
 import { decodeStoredKv, resourcePrefix } from './objects.js';
-import { shareStrings } from '../api/shared_strings.js';
+import { shareValues } from '../api/shared_values.js';
 import { WatchOverflowError, prefixEnd, type WatchEvent as StoreEvent } from '../store/mod.js';
 
 /** One key's change, decoded. Objects are shared by every watcher: never mutate them. */
@@ -33,14 +33,14 @@ export interface CachedRevision {
 export function decodeStoreEvent(info: KindInfo, e: StoreEvent): CachedEvent | undefined {
   if (e.type === 'delete') {
     if (!e.prevKv) return undefined;
-    const object = shareStrings(decodeStoredKv(info, e.prevKv));
+    const object = shareValues(decodeStoredKv(info, e.prevKv));
     object.metadata!.resourceVersion = String(e.kv.modRevision);
     return { type: 'delete', key: e.kv.key, object, created: false };
   }
-  // The ring keeps these for a while: share their strings (see shared_strings.ts).
-  const object = shareStrings(decodeStoredKv(info, e.kv));
+  // The ring keeps these for a while: share their strings and empty lists (see shared_values.ts).
+  const object = shareValues(decodeStoredKv(info, e.kv));
   const created = e.kv.version === 1;
-  return { type: 'put', key: e.kv.key, object, prev: !created && e.prevKv ? shareStrings(decodeStoredKv(info, e.prevKv)) : undefined, created };
+  return { type: 'put', key: e.kv.key, object, prev: !created && e.prevKv ? shareValues(decodeStoredKv(info, e.prevKv)) : undefined, created };
 }
 
 export interface WatchCacheOptions {
@@ -227,7 +227,7 @@ export class WatchCache {
       // A copy: the ring's objects are shared and never changed.
       return { type: 'delete', key: e.kv.key, object: { ...prev, metadata: { ...prev.metadata!, resourceVersion: String(e.kv.modRevision) } }, created: false };
     }
-    const object = shareStrings(decodeStoredKv(this.info, e.kv));
+    const object = shareValues(decodeStoredKv(this.info, e.kv));
     this.latest.set(e.kv.key, { modRevision: e.kv.modRevision, object });
     return { type: 'put', key: e.kv.key, object, prev, created: e.kv.version === 1 };
   }

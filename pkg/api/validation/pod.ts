@@ -1,5 +1,6 @@
 // Pod and pod template validation (Kubernetes' ValidatePodSpec and friends), Kubernetes' wording.
 
+import { deepCopy } from '../deep_copy.js';
 import type {
   Affinity,
   Container,
@@ -526,7 +527,7 @@ export function validatePod(pod: Pod): FieldError[] {
 export function validatePodUpdate(next: Pod, prev: Pod): FieldError[] {
   const errs = [...validateObjectMetaUpdate(next.metadata, prev.metadata), ...validatePod(next)];
   const strip = (spec: PodSpec | undefined) => {
-    const s = structuredClone(spec ?? {}) as PodSpec;
+    const s = deepCopy(spec ?? {}) as PodSpec;
     for (const c of [...(s.containers ?? []), ...(s.initContainers ?? [])]) c.image = undefined;
     s.activeDeadlineSeconds = undefined;
     s.tolerations = [];

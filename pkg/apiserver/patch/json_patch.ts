@@ -2,6 +2,7 @@
 // Operations apply in order to a copy; any failing operation fails the whole patch.
 
 import { isObject, PatchError, type Json } from './patch_error.js';
+import { deepCopy } from '../../api/deep_copy.js';
 
 /** Most operations one patch may hold. */
 export const MAX_JSON_PATCH_OPS = 10_000;
@@ -83,14 +84,14 @@ function equal(a: Json, b: Json): boolean {
 export function applyJsonPatch(target: Json, patch: unknown): Json {
   if (!Array.isArray(patch)) throw new PatchError('Invalid JSON patch: expected a list of operations');
   if (patch.length > MAX_JSON_PATCH_OPS) throw new PatchError(`Invalid JSON patch: ${patch.length} operations, over the limit of ${MAX_JSON_PATCH_OPS}`);
-  let doc: Json = structuredClone(target);
+  let doc: Json = deepCopy(target);
   patch.forEach((op: unknown, i) => {
     if (!isObject(op)) throw new PatchError(`Invalid JSON patch: operation ${i} is not an object`);
     const path = parsePointer(op.path, i, 'path');
     const pointer = op.path as string;
     const needValue = (): Json => {
       if (!Object.hasOwn(op, 'value')) throw new PatchError(`Invalid JSON patch: operation ${i} (${op.op}) has no "value"`);
-      return structuredClone(op.value);
+      return deepCopy(op.value);
     };
     switch (op.op) {
       case 'add':
@@ -111,7 +112,7 @@ export function applyJsonPatch(target: Json, patch: unknown): Json {
       }
       case 'copy': {
         const from = parsePointer(op.from, i, 'from');
-        doc = addAt(doc, path, pointer, structuredClone(getAt(doc, from, op.from as string)), false);
+        doc = addAt(doc, path, pointer, deepCopy(getAt(doc, from, op.from as string)), false);
         break;
       }
       case 'test': {

@@ -7,7 +7,7 @@
 
 import { realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
 import type { KubeObject } from '../../api/registry.js';
-import { shareStrings } from '../../api/shared_strings.js';
+import { shareValues } from '../../api/shared_values.js';
 import type { ClientWatchEvent } from '../watch.js';
 import { Indexer, type IndexFunc, type ReadonlyIndexer } from './indexer.js';
 import { objectKey } from './keys.js';
@@ -143,7 +143,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private onReplace(items: T[]): void {
     const initial = !this.synced;
     // The store keeps what the list decoded for this informer alone: share its strings.
-    const diff = this.indexer.replace(items.map((o) => shareStrings(o)));
+    const diff = this.indexer.replace(items.map((o) => shareValues(o)));
     for (const o of diff.added) this.notify('onAdd', o, (h) => h.onAdd?.(o, initial));
     for (const [old, o] of diff.updated) this.notify('onUpdate', o, (h) => h.onUpdate?.(old, o));
     for (const o of diff.deleted) this.notify('onDelete', o, (h) => h.onDelete?.(o, { finalStateUnknown: true }));
@@ -163,7 +163,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       return;
     }
     // Only what the store keeps shares its strings.
-    const o = shareStrings(ev.object);
+    const o = shareValues(ev.object);
     const old = this.indexer.upsert(o);
     if (old === undefined) this.notify('onAdd', o, (h) => h.onAdd?.(o, false));
     else this.notify('onUpdate', o, (h) => h.onUpdate?.(old, o));

@@ -15,6 +15,7 @@ import { rolloutRecreate, type PodMap } from './recreate.js';
 import { rolloutRolling } from './rolling.js';
 import { DEPLOYMENT_GVK, getAllReplicaSetsAndSyncRevision, isScalingEvent, syncDeploymentStatus, syncScaleOnly, updateDeploymentStatus, type SyncContext, type SyncTarget } from './sync.js';
 import { getCondition, hasProgressDeadline, newCondition, PROGRESSING, REASON, setCondition } from './util.js';
+import { deepCopy } from '../../api/deep_copy.js';
 
 export interface DeploymentControllerOptions extends QueueControllerOptions {
   client: ObjectClient;
@@ -103,7 +104,7 @@ export class DeploymentController extends QueueController {
     const [ns, name] = splitKey(key);
     const cached = this.deployments.store.get(ns, name);
     if (!cached) return;
-    const t: SyncTarget = { d: structuredClone(cached), stored: structuredClone(cached), rsList: [] };
+    const t: SyncTarget = { d: deepCopy(cached), stored: deepCopy(cached), rsList: [] };
     const d = t.d;
     d.metadata!.annotations ??= {};
     const sel = d.spec?.selector;

@@ -7,6 +7,7 @@
 
 import type { PodTemplateSpec } from '../../../gen/navarch/api/v1/core.js';
 import { toJson } from '../../api/convert/json.js';
+import { deepCopy } from '../../api/deep_copy.js';
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 
@@ -57,7 +58,7 @@ export function withoutHashLabel(t: PodTemplateSpec | undefined): PodTemplateSpe
   if (!t) return t;
   const labels = t.metadata?.labels;
   if (!labels || !(POD_TEMPLATE_HASH_LABEL in labels)) return t;
-  const copy = structuredClone(t);
+  const copy = deepCopy(t);
   delete copy.metadata!.labels[POD_TEMPLATE_HASH_LABEL];
   return copy;
 }

@@ -2,6 +2,7 @@
 // or creating the new ReplicaSet and syncing revisions, proportional scaling, history cleanup and
 // the status computed from the ReplicaSets.
 
+import { deepCopy } from '../../api/deep_copy.js';
 import type { DeploymentStatus } from '../../../gen/navarch/api/v1/apps.js';
 import type { Clock } from '../../../raft/node/ports.js';
 import type { Deployment, ReplicaSet } from '../../api/registry.js';
@@ -71,7 +72,7 @@ export async function updateDeploymentStatus(c: SyncContext, d: Deployment, stor
   const r = await c.client.updateStatus(d);
   d.metadata!.resourceVersion = r.metadata?.resourceVersion;
   d.metadata!.annotations = { ...(r.metadata?.annotations ?? {}) };
-  stored.metadata = structuredClone(r.metadata);
+  stored.metadata = deepCopy(r.metadata);
 }
 
 /** The sync's working copy of the Deployment and the stored object it came from. */
@@ -94,7 +95,7 @@ async function getNewReplicaSet(c: SyncContext, t: SyncTarget, oldRSs: readonly 
   const existing = findNewReplicaSet(d, t.rsList);
   const newRevision = maxRevision(oldRSs) + 1;
   if (existing) {
-    const copy = structuredClone(existing);
+    const copy = deepCopy(existing);
     const annotationsUpdated = setNewReplicaSetAnnotations(d, copy, newRevision, true);
     const minReadyUpdated = (copy.spec?.minReadySeconds ?? 0) !== (d.spec?.minReadySeconds ?? 0);
     if (annotationsUpdated || minReadyUpdated) {
@@ -116,10 +117,10 @@ async function getNewReplicaSet(c: SyncContext, t: SyncTarget, oldRSs: readonly 
 
   const collisionCount = d.status?.collisionCount;
   const hash = computeHash(d.spec?.template, collisionCount ?? undefined);
-  const template = structuredClone(d.spec!.template!);
+  const template = deepCopy(d.spec!.template!);
   template.metadata ??= { labels: {}, annotations: {}, ownerReferences: [], finalizers: [] };
   template.metadata.labels = { ...(template.metadata.labels ?? {}), [POD_TEMPLATE_HASH_LABEL]: hash };
-  const selector = structuredClone(d.spec!.selector!);
+  const selector = deepCopy(d.spec!.selector!);
   selector.matchLabels = { ...(selector.matchLabels ?? {}), [POD_TEMPLATE_HASH_LABEL]: hash };
   const name = `${d.metadata?.name}-${hash}`;
   const rs: ReplicaSet = {
@@ -181,7 +182,7 @@ export async function scaleReplicaSet(c: SyncContext, rs: ReplicaSet, newScale: 
   const max = desired + maxSurge(d);
   if (!sizeNeedsUpdate && !replicasAnnotationsNeedUpdate(rs, desired, max)) return { scaled: false, rs };
   const oldScale = replicasOf(rs);
-  const copy = structuredClone(rs);
+  const copy = deepCopy(rs);
   copy.spec!.replicas = newScale;
   setReplicasAnnotations(copy, desired, max);
   const updated = await c.client.update(copy);
@@ -272,7 +273,7 @@ export function calculateStatus(allRSs: ReadonlyArray<ReplicaSet | undefined>, n
     availableReplicas: available,
     unavailableReplicas: Math.max(0, specReplicaCount(allRSs) - available),
     terminatingReplicas: undefined,
-    conditions: structuredClone(d.status?.conditions ?? []),
+    conditions: deepCopy(d.status?.conditions ?? []),
     collisionCount: d.status?.collisionCount,
   };
   if (available >= replicasOf(d) - maxUnavailable(d)) {

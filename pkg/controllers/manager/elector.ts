@@ -6,6 +6,7 @@ import { LeaderElector, type LeaseClient } from '../../client/leaderelection/mod
 import type { KubeObject } from '../../api/registry.js';
 import { isApiError, type NavarchClient } from '../../client/mod.js';
 import type { ElectorFactory } from './leader_run.js';
+import { deepCopy } from '../../api/deep_copy.js';
 
 /** Where the scheduler's and the controller manager's leases live, as in Kubernetes. */
 export const LEASE_NAMESPACE = 'kube-system';
@@ -39,7 +40,7 @@ export function localReads(client: LeaseClient & { get: NavarchClient['get'] }):
     async get<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string): Promise<T> {
       const local = await client.get<T>(resource, namespace, name, { serializable: true });
       const known = newest.get(`${namespace ?? ''}/${name}`) as T | undefined;
-      return known && rv(known) > rv(local) ? structuredClone(known) : remember(local);
+      return known && rv(known) > rv(local) ? deepCopy(known) : remember(local);
     },
     create: async (object) => remember(await client.create(object)),
     async update(object) {

@@ -31,6 +31,7 @@ import {
 } from '../controller_utils.js';
 import { podsToDelete } from './pod_ranking.js';
 import { calculateStatus, sameStatus, type ManageFailure } from './status.js';
+import { deepCopy } from '../../api/deep_copy.js';
 
 export const REPLICASET_GVK = { apiVersion: 'apps/v1', kind: 'ReplicaSet' } as const;
 
@@ -266,7 +267,7 @@ export class ReplicaSetController extends QueueController {
         ownerReferences: [newControllerRef(rs, REPLICASET_GVK)],
         finalizers: [...(t?.metadata?.finalizers ?? [])],
       },
-      spec: structuredClone(t?.spec),
+      spec: deepCopy(t?.spec),
     };
     try {
       const created = await this.client.create(pod);

@@ -1,11 +1,11 @@
-// Objects kept for long in caches (informer stores, the API server's watch cache) share their
-// short strings: one copy of each seen lately (namespaces, condition types and statuses, images,
-// node names, timestamps) instead of one per object and field, as decoding makes them. A decoded
-// Pod's heap shrinks by about 30% (4.8 -> 3.4 KiB), a large part of a master's memory at 150,000 pods.
-//
-// Only strings: they are immutable, so sharing them changes nothing a reader or writer can see.
-// (Sharing empty lists and maps would: structuredClone keeps aliasing, so a copy's labels and
-// annotations would become one object.)
+// Objects kept for long in caches (informer stores, the API server's watch cache) share what
+// decoding makes once per object and field:
+// - short strings: one copy of each seen lately (namespaces, condition types and statuses, images,
+//   node names, timestamps);
+// - empty lists and maps: one frozen instance. A decoded Pod has about 20 of them (tolerations,
+//   volumes, env, nodeSelector, ...), some 900 bytes of its 2.9 KB.
+// A cached object must not be changed in place (as in client-go); a writer copies it with
+// deepCopy, which gives each field a list of its own (structuredClone would keep the aliasing).
 
 /** Strings longer than this are rarely repeated (messages, annotations' JSON): not interned. */
 const MAX_INTERNED_LENGTH = 64;
@@ -35,8 +35,12 @@ export class StringTable {
 
 const processTable = new StringTable();
 
-/** Rewrites the string values of an object (plain data) in place to shared copies; returns it. */
-export function shareStrings<T>(object: T, strings: StringTable = processTable): T {
+/** The one empty list and the one empty map of cached objects. */
+export const EMPTY_LIST: readonly never[] = Object.freeze([]);
+export const EMPTY_MAP: Readonly<Record<string, never>> = Object.freeze({});
+
+/** Rewrites an object (plain data) in place to use shared strings and empty lists and maps; returns it. */
+export function shareValues<T>(object: T, strings: StringTable = processTable): T {
   return share(object, strings) as T;
 }
 
@@ -44,15 +48,18 @@ function share(v: unknown, strings: StringTable): unknown {
   if (typeof v === 'string') return strings.intern(v);
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) {
+    if (v.length === 0) return EMPTY_LIST;
     for (let i = 0; i < v.length; i++) v[i] = share(v[i], strings);
     return v;
   }
   // Messages and maps are plain objects; bytes (Uint8Array) and anything else stay as they are.
   if (Object.getPrototypeOf(v) !== Object.prototype || Object.isFrozen(v)) return v;
   const o = v as Record<string, unknown>;
+  let empty = true;
   for (const k in o) {
+    empty = false;
     const x = o[k];
     if (typeof x === 'string' || (typeof x === 'object' && x !== null)) o[k] = share(x, strings);
   }
-  return o;
+  return empty ? EMPTY_MAP : o;
 }

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import { kindByName } from './registry.js';
 import { decodeBinary, encodeBinary } from './convert/binary.js';
 import { decodeObject } from './convert/object.js';
-import { StringTable, shareStrings } from './shared_strings.js';
+import { deepCopy } from './deep_copy.js';
+import { EMPTY_LIST, EMPTY_MAP, StringTable, shareValues } from './shared_values.js';
+import type { Pod } from '../../gen/navarch/api/v1/core.js';
 
 function pod(name: string): unknown {
   return decodeObject({
@@ -15,12 +17,12 @@ function pod(name: string): unknown {
   }).object;
 }
 
-describe('shareStrings', () => {
+describe('shareValues', () => {
   it('leaves an object equal to what it was, bytes and all', () => {
     const info = kindByName('Pod');
     const decoded = decodeBinary(info, encodeBinary(pod('a') as never));
     const before = encodeBinary(decoded);
-    const shared = shareStrings(structuredClone(decoded), new StringTable());
+    const shared = shareValues(structuredClone(decoded), new StringTable());
     assert.deepEqual(shared, decoded);
     assert.deepEqual(encodeBinary(shared), before);
   });
@@ -28,10 +30,10 @@ describe('shareStrings', () => {
   it('keeps one entry per distinct string: a second pod adds only the strings it alone holds', () => {
     const table = new StringTable();
     const info = kindByName('Pod');
-    shareStrings(decodeBinary(info, encodeBinary(pod('pod-a') as never)), table);
+    shareValues(decodeBinary(info, encodeBinary(pod('pod-a') as never)), table);
     const afterFirst = table.size;
     assert.ok(afterFirst >= 8, `size ${afterFirst}`);
-    const b = shareStrings(decodeBinary(info, encodeBinary(pod('pod-b') as never)), table);
+    const b = shareValues(decodeBinary(info, encodeBinary(pod('pod-b') as never)), table);
     assert.equal(table.size, afterFirst + 1);
     assert.equal(b.metadata!.name, 'pod-b');
   });
@@ -43,9 +45,26 @@ describe('shareStrings', () => {
     assert.equal(table.intern('x'.repeat(65)).length, 65);
   });
 
+  it('gives every cached object the same frozen empty lists and maps; a deepCopy of one can be filled', () => {
+    const info = kindByName('Pod');
+    const a = shareValues(decodeBinary(info, encodeBinary(pod('pod-a') as never)), new StringTable()) as Pod;
+    const b = shareValues(decodeBinary(info, encodeBinary(pod('pod-b') as never)), new StringTable()) as Pod;
+    assert.equal(a.spec!.tolerations, EMPTY_LIST);
+    assert.equal(b.spec!.volumes, EMPTY_LIST);
+    assert.equal(a.metadata!.annotations, EMPTY_MAP);
+    assert.throws(() => a.spec!.tolerations.push({ key: 'k' } as never), TypeError);
+    assert.deepEqual(a.spec!.containers[0].command, ['httpd', '-f']);
+    const copy = deepCopy(a);
+    copy.spec!.tolerations.push({ key: 'k' } as never);
+    copy.metadata!.annotations!.note = 'x';
+    assert.deepEqual(copy.spec!.volumes, []);
+    assert.deepEqual(copy.metadata!.labels, { app: 'web' });
+    assert.deepEqual(b.spec!.tolerations, []);
+  });
+
   it('leaves bytes, numbers and booleans alone', () => {
     const bytes = new Uint8Array([1, 2, 3]);
-    const o = shareStrings({ data: bytes, n: 3, b: true, nested: [{ s: 'x' }] }, new StringTable());
+    const o = shareValues({ data: bytes, n: 3, b: true, nested: [{ s: 'x' }] }, new StringTable());
     assert.equal(o.data, bytes);
     assert.deepEqual(o, { data: bytes, n: 3, b: true, nested: [{ s: 'x' }] });
   });
