@@ -3,7 +3,7 @@ import { ConfChangePendingError, ProposalDroppedError } from '../core/errors.js'
 import type { Random } from '../core/random.js';
 import { RawNode, type Status } from '../core/raw_node.js';
 import { contextKey } from '../core/read_only.js';
-import { type ConfState, type Entry, type Message, type NodeId, type Ready, message } from '../core/types.js';
+import { type ConfState, type Entry, type Message, type NodeId, type Ready, type Snapshot, message } from '../core/types.js';
 import type { RaftStorage } from '../storage/raft_storage.js';
 import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from './snapshot_envelope.js';
 import type { Clock, StateMachine, TimerHandle, Transport } from './ports.js';
@@ -155,6 +155,8 @@ export class RaftNode {
   private snapshotWanted = false;
   /** Storage writing a taken snapshot's data while the loop goes on (prepareSnapshot); one at a time. */
   private snapshotWriting: Promise<void> | undefined;
+  /** A snapshot being read from storage to send to followers (see send). */
+  private snapshotRead: { index: number; data: Promise<Snapshot> } | undefined;
   /** Its data is written: the loop names it in storage next (createSnapshot). */
   private snapshotPrepared: TakenSnapshot | undefined;
   private readonly readEpoch: number;
@@ -188,7 +190,7 @@ export class RaftNode {
     if (!(stagger >= 0 && stagger <= 1)) throw new RangeError(`Invalid snapshotStaggerFraction ${stagger}: expected a number from 0 to 1`);
     const storage = o.storage;
     const smApplied = await o.stateMachine.open();
-    const snap = storage.snapshot();
+    const snap = storage.loadSnapshot ? await storage.loadSnapshot() : storage.snapshot();
     const members = new Map<NodeId, string>(o.peers.map((p) => [p.id, p.address]));
     if (snap.data.byteLength > 0) {
       const env = decodeSnapshotEnvelope(snap.data);
@@ -263,6 +265,49 @@ export class RaftNode {
     }, this.o.tickMs ?? 50);
   }
 
+  /**
+   * Hands messages to the transport. A snapshot whose data the storage keeps on disk (its
+   * snapshot() gives metadata only) is read first; followers that need the same one share the read.
+   */
+  private send(messages: Message[]): void {
+    const load = this.o.storage.loadSnapshot?.bind(this.o.storage);
+    const needsData = (m: Message) => load && m.type === 'MsgSnap' && m.snapshot && m.snapshot.metadata.index > 0 && m.snapshot.data.byteLength === 0;
+    if (!messages.some(needsData)) {
+      this.o.transport.send(messages);
+      return;
+    }
+    this.o.transport.send(messages.filter((m) => !needsData(m)));
+    for (const m of messages) {
+      if (!needsData(m)) continue;
+      const index = m.snapshot!.metadata.index;
+      if (this.snapshotRead?.index !== index) {
+        const read = { index, data: load!() };
+        read.data.finally(() => {
+          if (this.snapshotRead === read) this.snapshotRead = undefined;
+        }).catch(() => {});
+        this.snapshotRead = read;
+      }
+      this.snapshotRead.data.then(
+        (snap) => {
+          if (this.stopped) return;
+          // Replaced meanwhile: Raft sends the newer one after this failure.
+          if (snap.metadata.index !== index) return this.snapshotSendFailed(m.to);
+          this.o.transport.send([{ ...m, snapshot: snap }]);
+        },
+        (e: unknown) => {
+          if (this.stopped) return;
+          this.log.warn(`member ${this.id}: cannot read the snapshot at index ${index} for member ${m.to}: ${(e as Error).message}`);
+          this.snapshotSendFailed(m.to);
+        },
+      );
+    }
+  }
+
+  private snapshotSendFailed(peer: NodeId): void {
+    this.rn.reportSnapshot(peer, false);
+    this.kick();
+  }
+
   /** Processes Readies soon; everything stepped before then lands in one synced batch. */
   private kick(): void {
     if (this.stopped) return;
@@ -311,7 +356,7 @@ export class RaftNode {
     // itself toward a commit only once synced. Everything else waits for the disk.
     const termOrVoteChanged = rd.hardState !== undefined && (rd.hardState.term !== this.persistedTerm || rd.hardState.vote !== this.persistedVote);
     const sendEarly = this.rn.raft.role === 'leader' && !termOrVoteChanged && !rd.snapshot;
-    if (sendEarly && rd.messages.length > 0) this.o.transport.send(rd.messages);
+    if (sendEarly && rd.messages.length > 0) this.send(rd.messages);
     // Only a moved commit index: nothing waits on it being durable, so apply while it is written.
     let commitSave: Promise<Error | undefined> | undefined;
     /** How many of rd.committedEntries are applied. */
@@ -353,7 +398,7 @@ export class RaftNode {
     if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
       await this.restoreSnapshot(rd.snapshot.metadata.index, rd.snapshot.data);
     }
-    if (!sendEarly && rd.messages.length > 0) this.o.transport.send(rd.messages);
+    if (!sendEarly && rd.messages.length > 0) this.send(rd.messages);
     for (; applied < rd.committedEntries.length; applied++) {
       const applying = this.applyEntry(rd.committedEntries[applied]);
       if (applying) await applying;

@@ -90,7 +90,7 @@ test('writes go on while a snapshot is written, and it restores to exactly the s
     await until('the snapshot named in storage', () => node.status().stats.snapshotsTaken === 1);
     assert.equal(real.snapshot().metadata.index, at);
     const atSnapshot = new KvStateMachine();
-    await atSnapshot.restore(decodeSnapshotEnvelope(real.snapshot().data).app);
+    await atSnapshot.restore(decodeSnapshotEnvelope((await real.loadSnapshot()).data).app);
     for (let i = 0; i < written; i++) {
       const v = atSnapshot.read(`k${i}`);
       assert.equal(v && dec.decode(v), i < putsAtSnapshot ? `v${i}` : undefined, `k${i} in the snapshot at index ${at}`);

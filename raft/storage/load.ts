@@ -35,11 +35,15 @@ import { CorruptStorageError } from './errors.js';
 import { type RocksDb, clearBetween, clearRange, forEachInRange, getValue, writeSynced } from './rocksdb_db.js';
 
 export interface Loaded {
+  /** Its snapshot carries metadata only: the data stays on disk (see RocksDbStorage.loadSnapshot). */
   mem: MemoryStorage;
   logStart: LogStart;
+  /** The snapshot's data, read and verified here, for the one restore that follows an open. */
+  snapshotData?: { index: number; data: Uint8Array };
 }
 
-export async function loadAndVerify(db: RocksDb, dir: string): Promise<Loaded> {
+/** Errors that name the damaged key; decode turns a codec failure into one. */
+function checks(dir: string) {
   const corrupt = (detail: string): CorruptStorageError => new CorruptStorageError(dir, detail);
   const decode = <T>(what: string, f: () => T): T => {
     try {
@@ -49,6 +53,11 @@ export async function loadAndVerify(db: RocksDb, dir: string): Promise<Loaded> {
       throw e;
     }
   };
+  return { corrupt, decode };
+}
+
+export async function loadAndVerify(db: RocksDb, dir: string): Promise<Loaded> {
+  const { corrupt, decode } = checks(dir);
 
   const formatRaw = await getValue(db, FORMAT_KEY);
   if (formatRaw === undefined) {
@@ -91,6 +100,7 @@ export async function loadAndVerify(db: RocksDb, dir: string): Promise<Loaded> {
 
   const mem = new MemoryStorage();
   let legacyLayout = false;
+  let snapshotData: Loaded['snapshotData'];
   if (meta === undefined) {
     if (logStart.index !== 0) throw corrupt(`the log starts after index ${logStart.index} but no snapshot metadata (key 's') is stored`);
     mem.append(entries);
@@ -98,9 +108,9 @@ export async function loadAndVerify(db: RocksDb, dir: string): Promise<Loaded> {
     if (meta.index < logStart.index) throw corrupt(`the log was compacted to index ${logStart.index}, past the snapshot at index ${meta.index}`);
     if (meta.index > lastIndex) throw corrupt(`the snapshot at index ${meta.index} is past the end of the log at index ${lastIndex}`);
     const read = await readSnapshotData(db, meta, corrupt, decode);
-    const data = read.data;
+    snapshotData = { index: meta.index, data: read.data };
     legacyLayout = read.legacy;
-    const snap: Snapshot = { metadata: { index: meta.index, term: meta.term, confState: meta.confState }, data };
+    const snap: Snapshot = { metadata: { index: meta.index, term: meta.term, confState: meta.confState }, data: NO_DATA };
     if (meta.index === logStart.index) {
       if (meta.term !== logStart.term) throw corrupt(`the snapshot at index ${meta.index} has term ${meta.term} but the log start says term ${logStart.term}`);
       mem.applySnapshot(snap);
@@ -111,7 +121,7 @@ export async function loadAndVerify(db: RocksDb, dir: string): Promise<Loaded> {
       mem.append(entries);
       const term = mem.term(meta.index);
       if (term !== meta.term) throw corrupt(`the snapshot at index ${meta.index} has term ${meta.term} but the log entry at that index has term ${term}`);
-      mem.createSnapshot(meta.index, meta.confState, data);
+      mem.createSnapshot(meta.index, meta.confState, NO_DATA);
     }
   }
 
@@ -126,7 +136,7 @@ export async function loadAndVerify(db: RocksDb, dir: string): Promise<Loaded> {
   // Chunks of a snapshot whose metadata was never written (a crash while it was prepared) or of one
   // replaced before the old chunks were deleted.
   if (meta === undefined || !legacyLayout) await dropChunksExcept(db, meta?.index);
-  return { mem, logStart };
+  return { mem, logStart, snapshotData };
 }
 
 /** Deletes every snapshot chunk except those of the snapshot at `keep` (all of them when undefined). */
@@ -134,6 +144,17 @@ export async function dropChunksExcept(db: RocksDb, keep: number | undefined): P
   if (keep === undefined) return clearBetween(db, CHUNK_KEYS_START, CHUNK_KEYS_END);
   await clearBetween(db, CHUNK_KEYS_START, chunkKey(keep, 0));
   await clearBetween(db, chunkKey(keep + 1, 0), CHUNK_KEYS_END);
+}
+
+const NO_DATA = new Uint8Array(0);
+
+/** The data of the snapshot the metadata key names now, or undefined when there is none. */
+export async function readStoredSnapshot(db: RocksDb, dir: string): Promise<{ meta: SnapMeta; data: Uint8Array } | undefined> {
+  const { corrupt, decode } = checks(dir);
+  const metaRaw = await getValue(db, SNAP_META_KEY);
+  if (metaRaw === undefined) return undefined;
+  const meta = decode(`the snapshot metadata (key 's')`, () => decodeSnapMeta(metaRaw));
+  return { meta, data: (await readSnapshotData(db, meta, corrupt, decode)).data };
 }
 
 async function readSnapshotData(

@@ -25,6 +25,11 @@ export interface RaftStorage extends Storage {
    * snapshot exists only once createSnapshot(index, …, the same data) returns.
    */
   prepareSnapshot?(index: number, data: Uint8Array): Promise<void>;
+  /**
+   * Optional: the latest snapshot with its data, for a storage whose snapshot() keeps only the
+   * metadata in memory. The node calls it to restore at start and to send a snapshot to a follower.
+   */
+  loadSnapshot?(): Promise<Snapshot>;
   /** Stores a snapshot the local state machine took at `index` (≤ applied). */
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot>;
   /** Drops log entries up to and including `index` (≤ the snapshot's index). */

@@ -73,7 +73,7 @@ test('hard state, entries, a local snapshot and compaction survive a reopen', as
     assert.equal(r.term(2), 1);
     assert.deepEqual(r.initialState(), { hardState: hs(2, 5), confState: { voters: [1, 2, 3], learners: [4] } });
     assert.deepEqual(r.entries(3, 6, Infinity), [entry(3), cc, entry(5, 2)]);
-    assert.deepEqual(r.snapshot(), { metadata: { index: 4, term: 2, confState: { voters: [1, 2, 3], learners: [4] } }, data: new Uint8Array([1, 2, 3]) });
+    assert.deepEqual(await r.loadSnapshot(), { metadata: { index: 4, term: 2, confState: { voters: [1, 2, 3], learners: [4] } }, data: new Uint8Array([1, 2, 3]) });
     await r.close();
     assert.deepEqual(await storedEntryIndexes(dir), [3, 4, 5]);
   });
@@ -99,7 +99,7 @@ test('the bootstrap snapshot at index 0 survives a reopen', async () => {
     await s.save({ entries: [], snapshot: snapshotAt(0, 0, new Uint8Array([42])) });
     await s.close();
     const r = await RocksDbStorage.open(dir);
-    assert.deepEqual(r.snapshot(), snapshotAt(0, 0, new Uint8Array([42])));
+    assert.deepEqual(await r.loadSnapshot(), snapshotAt(0, 0, new Uint8Array([42])));
     assert.equal(r.lastIndex(), 0);
     await r.close();
   });
@@ -140,7 +140,7 @@ test('a snapshot from the leader replaces the whole log, with entries in the sam
     assert.equal(r.firstIndex(), 11);
     assert.equal(r.term(10), 3);
     assert.equal(r.term(12), 3);
-    assert.deepEqual([...r.snapshot().data], [1, 2]);
+    assert.deepEqual([...(await r.loadSnapshot()).data], [1, 2]);
     await r.close();
   });
 });
@@ -155,12 +155,12 @@ test('large snapshot data is stored in chunks and an older, bigger snapshot leav
     await s.close();
     assert.equal(await storedChunkCount(dir), 40);
     const r = await RocksDbStorage.open(dir);
-    assert.ok(Buffer.from(r.snapshot().data).equals(Buffer.from(big)), 'snapshot data differs after reopen');
+    assert.ok(Buffer.from((await r.loadSnapshot()).data).equals(Buffer.from(big)), 'snapshot data differs after reopen');
     await r.createSnapshot(3, { voters: [1], learners: [] }, new Uint8Array(1024 * 1024 + 1));
     await r.close();
     assert.equal(await storedChunkCount(dir), 2);
     const r2 = await RocksDbStorage.open(dir);
-    assert.equal(r2.snapshot().data.byteLength, 1024 * 1024 + 1);
+    assert.equal((await r2.loadSnapshot()).data.byteLength, 1024 * 1024 + 1);
     await r2.close();
   });
 });
@@ -304,7 +304,7 @@ test('a prepared snapshot exists only once created; a crash before that leaves t
     // The crash: the metadata still names the snapshot at 3, whose chunks are intact.
     const r = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
     assert.equal(r.snapshot().metadata.index, 3);
-    assert.deepEqual(r.snapshot().data, bytes(10_000, 3));
+    assert.deepEqual((await r.loadSnapshot()).data, bytes(10_000, 3));
     assert.equal(r.lastIndex(), 8);
     assert.deepEqual(await r.entries(7, 9, Infinity), range(7, 8));
     await r.close();
@@ -327,7 +327,7 @@ test('a created snapshot from prepared chunks survives a restart, and the chunks
     const r = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
     assert.equal(r.snapshot().metadata.index, 5);
     assert.deepEqual(r.snapshot().metadata.confState, cs);
-    assert.deepEqual(r.snapshot().data, data);
+    assert.deepEqual((await r.loadSnapshot()).data, data);
     assert.equal(r.firstIndex(), 5);
     await r.close();
   });
@@ -352,7 +352,7 @@ test('a preparation overtaken by a snapshot received from the leader is never na
     await s.close();
     const r = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
     assert.equal(r.snapshot().metadata.index, 11);
-    assert.deepEqual(r.snapshot().data, bytes(7_000, 11));
+    assert.deepEqual((await r.loadSnapshot()).data, bytes(7_000, 11));
     await r.close();
     assert.deepEqual(await storedChunkKeys(dir), [0, 1].map((n) => chunkKey(11, n).toString('hex')));
   });
@@ -371,12 +371,32 @@ test('a store whose chunks use the layout before index-keyed chunks still opens,
       { type: 'put', key: SNAP_META_KEY, value: encodeSnapMeta({ index: 4, term: 1, confState: cs, dataBytes: 5_000, chunks: 2 }) },
     ]);
     const r = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
-    assert.deepEqual(r.snapshot().data, old);
+    assert.deepEqual((await r.loadSnapshot()).data, old);
     await r.createSnapshot(6, cs, bytes(100, 6));
     await r.close();
     assert.deepEqual(await storedChunkKeys(dir), [chunkKey(6, 0).toString('hex')]);
     const again = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
-    assert.deepEqual(again.snapshot().data, bytes(100, 6));
+    assert.deepEqual((await again.loadSnapshot()).data, bytes(100, 6));
     await again.close();
+  });
+});
+
+test('a snapshot data stays on disk: snapshot() gives its metadata only, loadSnapshot() reads the newest one', async () => {
+  await withDir(async (dir) => {
+    const s = await RocksDbStorage.open(dir);
+    await s.save({ entries: range(1, 4), hardState: hs(1, 4) });
+    await s.createSnapshot(2, { voters: [1], learners: [] }, bytes(5_000, 2));
+    assert.equal(s.snapshot().metadata.index, 2);
+    assert.equal(s.snapshot().data.byteLength, 0);
+    const reading = s.loadSnapshot();
+    await s.createSnapshot(3, { voters: [1], learners: [] }, bytes(6_000, 3));
+    const first = await reading;
+    // Either the one asked for, whole, or the newer one that replaced it: never a mix.
+    assert.deepEqual(first.data, bytes(first.metadata.index === 2 ? 5_000 : 6_000, first.metadata.index));
+    assert.deepEqual(await s.loadSnapshot(), { metadata: { index: 3, term: 1, confState: { voters: [1], learners: [] } }, data: bytes(6_000, 3) });
+    await s.save({ entries: [], snapshot: { metadata: { index: 9, term: 2, confState: { voters: [1], learners: [] } }, data: bytes(100, 9) } });
+    assert.equal(s.snapshot().data.byteLength, 0);
+    assert.deepEqual((await s.loadSnapshot()).data, bytes(100, 9));
+    await s.close();
   });
 });

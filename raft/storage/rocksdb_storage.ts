@@ -1,7 +1,9 @@
 // The durable Raft log on RocksDB. Reads come from an in-memory copy of the
 // uncompacted log, loaded and verified at open; each write is one synced
 // WriteBatch, and memory changes only after the batch is on disk, so a
-// failed write leaves both as they were.
+// failed write leaves both as they were. A snapshot's data stays on disk only
+// (it is the whole state: hundreds of MiB on a large cluster); snapshot()
+// gives its metadata, and loadSnapshot() reads it for a restore or a follower.
 
 import { mkdirSync } from 'node:fs';
 import { cloneConfState, type MemoryStorage } from '../core/memory_storage.js';
@@ -19,7 +21,7 @@ import {
   SNAP_META_KEY,
 } from './codec.js';
 import { StorageClosedError, StorageLockedError } from './errors.js';
-import { dropChunksExcept, loadAndVerify } from './load.js';
+import { dropChunksExcept, loadAndVerify, readStoredSnapshot } from './load.js';
 import type { PersistBatch, RaftStorage } from './raft_storage.js';
 import { type BatchOp, type RocksDb, clearRange, closeDb, openDb, writeSynced } from './rocksdb_db.js';
 
@@ -31,6 +33,11 @@ export interface RocksDbStorageOptions {
 }
 
 const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+const NO_DATA = new Uint8Array(0);
+
+function withoutData(s: Snapshot): Snapshot {
+  return { metadata: s.metadata, data: NO_DATA };
+}
 const MIN_CHUNK_BYTES = 4 * 1024;
 const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
 
@@ -47,6 +54,8 @@ export class RocksDbStorage implements RaftStorage {
     private readonly dir: string,
     private readonly mem: MemoryStorage,
     private readonly chunkSizeBytes: number,
+    /** What open read and verified, kept for the restore that follows it, then dropped. */
+    private openedSnapshot: { index: number; data: Uint8Array } | undefined,
   ) {}
 
   /**
@@ -71,7 +80,7 @@ export class RocksDbStorage implements RaftStorage {
     }
     try {
       const loaded = await loadAndVerify(db, dir);
-      return new RocksDbStorage(db, dir, loaded.mem, chunkSizeBytes);
+      return new RocksDbStorage(db, dir, loaded.mem, chunkSizeBytes, loaded.snapshotData);
     } catch (e) {
       await closeDb(db).catch(() => {});
       throw e;
@@ -93,8 +102,30 @@ export class RocksDbStorage implements RaftStorage {
   lastIndex(): number {
     return this.mem.lastIndex();
   }
+  /** The latest snapshot's metadata; its data is empty here (loadSnapshot reads it). */
   snapshot(): Snapshot {
     return this.mem.snapshot();
+  }
+
+  /** The latest snapshot with its data, read from disk (a newer one may replace it meanwhile: then that one). */
+  async loadSnapshot(): Promise<Snapshot> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) throw new StorageClosedError(this.dir, 'read the snapshot');
+      const held = this.mem.snapshot();
+      const opened = this.openedSnapshot;
+      this.openedSnapshot = undefined;
+      if (opened?.index === held.metadata.index) return { metadata: held.metadata, data: opened.data };
+      try {
+        const stored = await readStoredSnapshot(this.db, this.dir);
+        const now = this.mem.snapshot();
+        if (stored === undefined) return now;
+        if (stored.meta.index === now.metadata.index) return { metadata: now.metadata, data: stored.data };
+      } catch (e) {
+        // Chunks deleted under the read because a newer snapshot was named: read that one.
+        if (this.mem.snapshot().metadata.index === held.metadata.index || attempt >= 3) throw e;
+      }
+      if (attempt >= 3) throw new Error(`Cannot read the snapshot at index ${held.metadata.index} from '${this.dir}': it kept being replaced`);
+    }
   }
 
   async save(batch: PersistBatch): Promise<void> {
@@ -139,7 +170,7 @@ export class RocksDbStorage implements RaftStorage {
     // Only a batch that is nothing but a moved commit index may skip the fsync: losing it is harmless.
     const sync = batch.sync !== false || entries.length > 0 || snap !== undefined;
     await this.write(ops, sync);
-    if (snap) this.mem.applySnapshot(snap);
+    if (snap) this.mem.applySnapshot(withoutData(snap));
     if (entries.length > 0) this.mem.append(entries);
     if (batch.hardState) this.mem.setHardState(batch.hardState);
     if (staleTo > 0) await this.dropStale(staleFrom, staleTo);
@@ -176,9 +207,10 @@ export class RocksDbStorage implements RaftStorage {
     else this.putSnapshot(ops, snap);
     this.prepared = undefined;
     await this.write(ops);
-    const created = this.mem.createSnapshot(index, confState, data);
+    this.mem.createSnapshot(index, confState, NO_DATA);
+    this.openedSnapshot = undefined;
     await this.dropOtherChunks(index);
-    return created;
+    return snap;
   }
 
   async compact(index: number): Promise<void> {
