@@ -102,6 +102,13 @@ export class ByteWriter {
     this.pos += n;
   }
 
+  /** Bytes as they are, without a length. */
+  raw(b: Uint8Array): void {
+    this.ensure(b.byteLength);
+    this.buf.set(b, this.pos);
+    this.pos += b.byteLength;
+  }
+
   /** A latin1 byte-string key. */
   key(s: string): void {
     const n = s.length;

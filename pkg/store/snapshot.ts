@@ -15,11 +15,14 @@ import { Lessor } from './lessor.js';
 const MAGIC = [0x4e, 0x56, 0x53, 0x54]; // "NVST"
 const FORMAT = 1;
 const END = 0xe7;
+const EMPTY = new Uint8Array(0);
 
-export function encodeSnapshot(ks: Keyspace, lessor: Lessor): Uint8Array {
+/** The snapshot's bytes, after `prefix` (the caller's header) when given; the checksum covers the snapshot only. */
+export function encodeSnapshot(ks: Keyspace, lessor: Lessor, prefix: Uint8Array = EMPTY): Uint8Array {
   // sizeBytes overestimates the encoding (it counts object overheads), so the writer never grows;
-  // untouched capacity costs no memory, and the caller copies the result into its envelope.
-  const w = new ByteWriter(64 * 1024 + ks.sizeBytes);
+  // untouched capacity costs no memory.
+  const w = new ByteWriter(prefix.byteLength + 64 * 1024 + ks.sizeBytes);
+  w.raw(prefix);
   for (const b of MAGIC) w.u8(b);
   w.u8(FORMAT);
   w.uint(ks.revision);
@@ -65,11 +68,10 @@ export function encodeSnapshot(ks: Keyspace, lessor: Lessor): Uint8Array {
     w.f64(l.expiryMs);
   }
   w.u8(END);
-  w.u32(crc32(w.finish()));
+  w.u32(crc32(w.finish().subarray(prefix.byteLength)));
   return w.finish();
 }
 
-const EMPTY = new Uint8Array(0);
 
 /** Builds a new keyspace and lessor from a snapshot. Throws RangeError naming the problem when it is corrupt. */
 export function decodeSnapshot(data: Uint8Array): { keyspace: Keyspace; lessor: Lessor } {

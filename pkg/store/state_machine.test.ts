@@ -117,6 +117,18 @@ test('snapshot and restore round-trip the state; restored and original members s
   assert.deepEqual(await b.snapshot(), await a.snapshot());
 });
 
+test('snapshotAfter writes the caller header and then exactly the snapshot, which restores from there', async () => {
+  const a = new StoreStateMachine(new Store());
+  for (const c of workload(300)) a.apply(entry(c));
+  const header = new Uint8Array([9, 8, 7, 6, 5]);
+  const withHeader = await a.snapshotAfter(header);
+  assert.deepEqual(withHeader.subarray(0, 5), header);
+  assert.deepEqual(withHeader.subarray(5), await a.snapshot());
+  const b = new StoreStateMachine(new Store());
+  await b.restore(withHeader.subarray(5));
+  assert.deepEqual(b.store.status(), a.store.status());
+});
+
 test('a restore is atomic: a corrupt snapshot is refused and the store keeps serving', async () => {
   const sm = new StoreStateMachine(new Store());
   sm.apply(entry(putCmd(1, 'k', 'v')));

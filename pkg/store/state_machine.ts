@@ -89,6 +89,10 @@ export class StoreStateMachine implements StateMachine {
     return this.store.snapshot();
   }
 
+  async snapshotAfter(prefix: Uint8Array): Promise<Uint8Array> {
+    return this.store.snapshot(prefix);
+  }
+
   async restore(data: Uint8Array): Promise<void> {
     this.store.restore(data);
     this.store.proposals.restored();

@@ -314,8 +314,9 @@ export class Store {
   // ---- snapshots ----
 
   /** A consistent copy of the replicated state: keys with retained history, revision times, leases, counters. */
-  snapshot(): Uint8Array {
-    return encodeSnapshot(this.ks, this.lessor);
+  /** The replicated state's bytes, after `prefix` when given (see StateMachine.snapshotAfter). */
+  snapshot(prefix?: Uint8Array): Uint8Array {
+    return encodeSnapshot(this.ks, this.lessor, prefix);
   }
 
   /**

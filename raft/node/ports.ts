@@ -52,6 +52,11 @@ export interface StateMachine {
   skipped?(entry: Entry): void;
   /** A consistent copy of the state after everything applied so far. */
   snapshot(): Promise<Uint8Array>;
+  /**
+   * Optional: the same copy with `prefix` written before it, in one buffer, so that the node does
+   * not copy a large state again to put its own header in front.
+   */
+  snapshotAfter?(prefix: Uint8Array): Promise<Uint8Array>;
   /** Replaces the whole state with a snapshot's. */
   restore(data: Uint8Array, index: number): Promise<void>;
 }

@@ -5,7 +5,7 @@ import { RawNode, type Status } from '../core/raw_node.js';
 import { contextKey } from '../core/read_only.js';
 import { type ConfState, type Entry, type Message, type NodeId, type Ready, type Snapshot, message } from '../core/types.js';
 import type { RaftStorage } from '../storage/raft_storage.js';
-import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from './snapshot_envelope.js';
+import { decodeSnapshotEnvelope, encodeSnapshotEnvelope, encodeSnapshotEnvelopeHeader } from './snapshot_envelope.js';
 import type { Clock, StateMachine, TimerHandle, Transport } from './ports.js';
 import { NotLeaderError, RaftStoppedError, RaftTimeoutError } from './errors.js';
 
@@ -545,8 +545,8 @@ export class RaftNode {
     const index = this.applied;
     // Read before awaiting: a snapshot stepped during the await changes the core's configuration.
     const confState = this.rn.raft.confState();
-    const app = await this.o.stateMachine.snapshot();
-    const data = encodeSnapshotEnvelope(this.members, app);
+    const sm = this.o.stateMachine;
+    const data = sm.snapshotAfter ? await sm.snapshotAfter(encodeSnapshotEnvelopeHeader(this.members)) : encodeSnapshotEnvelope(this.members, await sm.snapshot());
     this.lastSnapshotBytes = data.byteLength;
     const taken: TakenSnapshot = { index, confState, data, bytesAtTake: this.bytesSinceSnapshot };
     const storage = this.o.storage;

@@ -6,13 +6,21 @@ import type { NodeId } from '../core/types.js';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export function encodeSnapshotEnvelope(members: ReadonlyMap<NodeId, string>, app: Uint8Array): Uint8Array {
+/** The envelope up to the application's data: a state machine with snapshotAfter writes the data right after it. */
+export function encodeSnapshotEnvelopeHeader(members: ReadonlyMap<NodeId, string>): Uint8Array {
   const json = encoder.encode(JSON.stringify([...members]));
-  // Every byte is written below: skip zero-filling tens of MiB.
-  const out = Buffer.allocUnsafe(4 + json.byteLength + app.byteLength);
+  const out = new Uint8Array(4 + json.byteLength);
   new DataView(out.buffer, out.byteOffset, 4).setUint32(0, json.byteLength);
   out.set(json, 4);
-  out.set(app, 4 + json.byteLength);
+  return out;
+}
+
+export function encodeSnapshotEnvelope(members: ReadonlyMap<NodeId, string>, app: Uint8Array): Uint8Array {
+  const header = encodeSnapshotEnvelopeHeader(members);
+  // Every byte is written below: skip zero-filling tens of MiB.
+  const out = Buffer.allocUnsafe(header.byteLength + app.byteLength);
+  out.set(header, 0);
+  out.set(app, header.byteLength);
   return out;
 }
 
