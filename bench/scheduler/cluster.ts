@@ -96,16 +96,16 @@ export class BenchCluster {
     return this.masters.members.map((m) => rssMiB(m.pid));
   }
 
-  /** Each master's V8 heap in use and its memory outside the heap (buffers), in MiB, from its /metrics; NaN when unreachable. */
-  async heapMiB(): Promise<Array<{ heapUsed: number; external: number }>> {
+  /** Each master's V8 heap in use and committed, and its memory outside the heap (buffers), in MiB, from its /metrics; NaN when unreachable. */
+  async heapMiB(): Promise<Array<{ heapUsed: number; heapTotal: number; external: number }>> {
     return Promise.all(
       this.masters.members.map(async (m) => {
         try {
           const text = await (await fetch(`http://${m.metricsAddress}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
           const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
-          return { heapUsed: gauge('nodejs_heap_size_used_bytes'), external: gauge('nodejs_external_memory_bytes') };
+          return { heapUsed: gauge('nodejs_heap_size_used_bytes'), heapTotal: gauge('nodejs_heap_size_total_bytes'), external: gauge('nodejs_external_memory_bytes') };
         } catch {
-          return { heapUsed: NaN, external: NaN };
+          return { heapUsed: NaN, heapTotal: NaN, external: NaN };
         }
       }),
     );

@@ -4,7 +4,11 @@ import type { CaseResult } from './load.js';
 
 export interface FillResult {
   totalPods: number;
+  /** Right after the last binding. */
   rssMiB: number[];
+  /** A minute later (the hollow nodes' status reports and snapshots done), and the highest seen meanwhile. */
+  rssSettledMiB: number[];
+  rssPeakMiB: number[];
   rssAfterListMiB: number[];
   lists: Array<{ master: number; items: number; seconds: number; error?: string }>;
 }
@@ -87,8 +91,11 @@ export function formatReport(r: Results): string {
     out.push(`\n### Filled to ${r.fill.totalPods} pods (target: each master under ${RSS_LIMIT_MIB} MiB RSS)\n`);
     out.push(
       table(
-        ['master', 'RSS MiB', 'RSS after lists MiB', 'list all pods (pages of 500) s', 'items'],
-        r.fill.lists.map((l, i) => [`master-${l.master}`, f0(r.fill!.rssMiB[i]), f0(r.fill!.rssAfterListMiB[i]), l.error ? `failed: ${l.error}` : f1(l.seconds), String(l.items)]),
+        ['master', 'RSS at the last binding MiB', 'RSS a minute later MiB', 'peak in that minute MiB', 'RSS after lists MiB', 'list all pods (pages of 500) s', 'items'],
+        r.fill.lists.map((l, i) => {
+          const f = r.fill!;
+          return [`master-${l.master}`, f0(f.rssMiB[i]), f0(f.rssSettledMiB[i]), f0(f.rssPeakMiB[i]), f0(f.rssAfterListMiB[i]), l.error ? `failed: ${l.error}` : f1(l.seconds), String(l.items)];
+        }),
       ),
     );
   }
