@@ -196,6 +196,9 @@ export class RaftNode {
       const env = decodeSnapshotEnvelope(snap.data);
       for (const [id, addr] of env.members) if (!members.has(id)) members.set(id, addr);
       if (snap.metadata.index > smApplied && snap.metadata.index > 0) await o.stateMachine.restore(env.app, snap.metadata.index);
+    } else if (snap.metadata.index > smApplied) {
+      // Starting from it would skip every entry up to its index.
+      throw new Error(`Cannot start member ${o.id}: storage gave the snapshot at index ${snap.metadata.index} without its data (a storage that keeps it on disk must implement loadSnapshot)`);
     }
     const fresh = storage.lastIndex() === 0 && storage.initialState().hardState.term === 0;
     const rn = new RawNode({
@@ -271,7 +274,7 @@ export class RaftNode {
    */
   private send(messages: Message[]): void {
     const load = this.o.storage.loadSnapshot?.bind(this.o.storage);
-    const needsData = (m: Message) => load && m.type === 'MsgSnap' && m.snapshot && m.snapshot.metadata.index > 0 && m.snapshot.data.byteLength === 0;
+    const needsData = (m: Message) => m.type === 'MsgSnap' && m.snapshot !== undefined && m.snapshot.metadata.index > 0 && m.snapshot.data.byteLength === 0;
     if (!messages.some(needsData)) {
       this.o.transport.send(messages);
       return;
@@ -280,8 +283,13 @@ export class RaftNode {
     for (const m of messages) {
       if (!needsData(m)) continue;
       const index = m.snapshot!.metadata.index;
+      if (!load) {
+        this.log.error(`member ${this.id}: the snapshot at index ${index} for member ${m.to} has no data and storage cannot read it (no loadSnapshot)`);
+        this.snapshotSendFailed(m.to);
+        continue;
+      }
       if (this.snapshotRead?.index !== index) {
-        const read = { index, data: load!() };
+        const read = { index, data: load() };
         read.data.finally(() => {
           if (this.snapshotRead === read) this.snapshotRead = undefined;
         }).catch(() => {});

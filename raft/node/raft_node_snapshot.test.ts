@@ -13,7 +13,7 @@ import { RocksDbStorage } from '../storage/rocksdb_storage.js';
 import { GrpcTransport } from '../transport/grpc_transport.js';
 import { realClock } from './ports.js';
 import { RaftNode } from './raft_node.js';
-import { decodeSnapshotEnvelope } from './snapshot_envelope.js';
+import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from './snapshot_envelope.js';
 import { freePort } from '../transport/free_port.js';
 
 const enc = new TextEncoder();
@@ -40,6 +40,7 @@ function heldPrepare(real: RocksDbStorage): { storage: RaftStorage; preparedAt()
     firstIndex: () => real.firstIndex(),
     lastIndex: () => real.lastIndex(),
     snapshot: () => real.snapshot(),
+    loadSnapshot: () => real.loadSnapshot(),
     save: (b) => real.save(b),
     createSnapshot: (i, cs, d) => real.createSnapshot(i, cs, d),
     compact: (i) => real.compact(i),
@@ -164,6 +165,33 @@ test('snapshotStaggerFraction delays only the first snapshot, so members keep di
     assert.ok(indexes[0] >= 30 && indexes[0] <= 33, `first snapshot at ${indexes[0]}`);
     for (let i = 1; i < 3; i++) assert.ok(indexes[i] - indexes[i - 1] >= 20 && indexes[i] - indexes[i - 1] <= 23, `snapshots at ${indexes}`);
     await node.stop({ transferLeadership: false });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a storage that gives a snapshot without its data and cannot read it is refused at start, not started past it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
+  try {
+    const real = await RocksDbStorage.open(join(dir, 'm1'));
+    const empty = new Uint8Array(0);
+    await real.save({ entries: [1, 2].map((index) => ({ term: 1, index, type: 'normal' as const, data: empty })), hardState: { term: 1, vote: 1, commit: 2 } });
+    await real.createSnapshot(2, { voters: [1], learners: [] }, encodeSnapshotEnvelope(new Map([[1, '127.0.0.1:1']]), await new KvStateMachine().snapshot()));
+    const { loadSnapshot: _, ...withoutLoad } = heldPrepare(real).storage;
+    await assert.rejects(
+      RaftNode.start({
+        id: 1,
+        peers: [{ id: 1, address: '127.0.0.1:1' }],
+        bootstrap: true,
+        storage: withoutLoad,
+        transport: new GrpcTransport({ id: 1, listenAddress: '127.0.0.1:0', clusterId: 9, clock: realClock, logger: quiet }),
+        stateMachine: new KvStateMachine(),
+        clock: realClock,
+        random: new SeededRandom(1),
+      }),
+      /storage gave the snapshot at index 2 without its data/,
+    );
+    await real.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -147,6 +147,8 @@ export async function dropChunksExcept(db: RocksDb, keep: number | undefined): P
 }
 
 const NO_DATA = new Uint8Array(0);
+/** The largest chunk RocksDbStorage writes (its snapshotChunkSizeBytes upper bound). */
+export const MAX_SNAPSHOT_CHUNK_BYTES = 64 * 1024 * 1024;
 
 /** The data of the snapshot the metadata key names now, or undefined when there is none. */
 export async function readStoredSnapshot(db: RocksDb, dir: string): Promise<{ meta: SnapMeta; data: Uint8Array } | undefined> {
@@ -163,7 +165,9 @@ async function readSnapshotData(
   corrupt: (detail: string) => CorruptStorageError,
   decode: <T>(what: string, f: () => T) => T,
 ): Promise<{ data: Uint8Array; legacy: boolean }> {
-  const parts: Buffer[] = [];
+  // Chunks are copied into one buffer as they are read: never the parts and a joined copy at once.
+  if (meta.dataBytes > meta.chunks * MAX_SNAPSHOT_CHUNK_BYTES) throw corrupt(`the snapshot at index ${meta.index} claims ${meta.dataBytes} bytes in only ${meta.chunks} chunks`);
+  const data = Buffer.allocUnsafe(meta.dataBytes);
   let total = 0;
   // A store written before chunks were keyed by index keeps them under 'c' + u32 n until its next snapshot.
   const legacy = meta.chunks > 0 && (await getValue(db, chunkKey(meta.index, 0))) === undefined && (await getValue(db, legacyChunkKey(0))) !== undefined;
@@ -172,11 +176,11 @@ async function readSnapshotData(
     const raw = await getValue(db, key(n));
     if (raw === undefined) throw corrupt(`chunk ${n} of ${meta.chunks} of the snapshot at index ${meta.index} is missing`);
     const part = decode(`chunk ${n} of the snapshot at index ${meta.index}`, () => decodeSnapChunk(raw, meta.index, n));
-    parts.push(part);
+    if (total + part.length > meta.dataBytes) throw corrupt(`the snapshot at index ${meta.index} holds more than the ${meta.dataBytes} bytes its metadata says`);
+    data.set(part, total);
     total += part.length;
   }
   if (total !== meta.dataBytes) throw corrupt(`the snapshot at index ${meta.index} holds ${total} bytes in its ${meta.chunks} chunks, its metadata says ${meta.dataBytes}`);
-  const data = Buffer.concat(parts, total);
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), legacy };
 }
 

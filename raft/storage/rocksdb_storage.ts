@@ -21,7 +21,7 @@ import {
   SNAP_META_KEY,
 } from './codec.js';
 import { StorageClosedError, StorageLockedError } from './errors.js';
-import { dropChunksExcept, loadAndVerify, readStoredSnapshot } from './load.js';
+import { MAX_SNAPSHOT_CHUNK_BYTES, dropChunksExcept, loadAndVerify, readStoredSnapshot } from './load.js';
 import type { PersistBatch, RaftStorage } from './raft_storage.js';
 import { type BatchOp, type RocksDb, clearRange, closeDb, openDb, writeSynced } from './rocksdb_db.js';
 
@@ -39,7 +39,7 @@ function withoutData(s: Snapshot): Snapshot {
   return { metadata: s.metadata, data: NO_DATA };
 }
 const MIN_CHUNK_BYTES = 4 * 1024;
-const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
+const MAX_CHUNK_BYTES = MAX_SNAPSHOT_CHUNK_BYTES;
 
 export class RocksDbStorage implements RaftStorage {
   private closed = false;
