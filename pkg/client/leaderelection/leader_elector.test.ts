@@ -321,6 +321,32 @@ describe('LeaderElector', () => {
     await b.elector.stop();
   });
 
+  it('releases the lease even when stopped during a renewal that lands afterwards', async () => {
+    const { client, lease } = await cluster();
+    let gate: Promise<void> | undefined;
+    let open!: () => void;
+    const slow: LeaseClient = {
+      get: (r, ns, n) => client.get(r, ns, n),
+      create: (o) => client.create(o),
+      update: async (o) => {
+        if (gate) await gate;
+        return client.update(o);
+      },
+    };
+    const a = candidate(slow, 'm1');
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    gate = new Promise((r) => (open = r));
+    await a.clock.advance(1000); // the renewal's update is on its way
+    const stopped = a.elector.stop();
+    await a.clock.advance(0);
+    gate = undefined;
+    open(); // ... and lands after stop() stopped waiting for it
+    await a.clock.advance(0);
+    await stopped;
+    assert.equal((await lease()).spec?.holderIdentity, '', 'released over the renewed lease, not refused with Conflict');
+  });
+
   it('gives up leadership when it cannot renew within the renew deadline, then campaigns again', async () => {
     const { client, lease } = await cluster();
     let down = false;

@@ -106,6 +106,8 @@ export class LeaderElector {
   private wake: (() => void) | undefined;
   /** Resolve the in-flight attempt as failed when stop() is called (a call to an unreachable master may take long). */
   private readonly onStop = new Set<() => void>();
+  /** The last attempt started: stop() stops waiting for it, but its write may still land before the release. */
+  private inflight: Promise<boolean> | undefined;
   private timer: TimerHandle | undefined;
   /** The last record seen, the lease it came in, and when (by our clock) it was first seen so. */
   private observed: { record: LeaderElectionRecord; lease: Lease; atMs: number } | undefined;
@@ -187,7 +189,7 @@ export class LeaderElector {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      if (!(await this.untilStopped(this.tryAcquireOrRenew()))) {
+      if (!(await this.untilStopped(this.attempt()))) {
         await this.sleep(this.candidateWaitMs());
         continue;
       }
@@ -209,7 +211,7 @@ export class LeaderElector {
         const leftMs = renewedAtMs + renewDeadlineMs - clock.nowMs();
         if (leftMs <= 0) return;
         const startedMs = clock.nowMs();
-        if (await this.untilStopped(this.withDeadline(this.tryAcquireOrRenew(), leftMs))) {
+        if (await this.untilStopped(this.withDeadline(this.attempt(), leftMs))) {
           renewedAtMs = startedMs;
           break;
         }
@@ -258,6 +260,12 @@ export class LeaderElector {
     } catch (err) {
       this.o.onError?.(err);
     }
+  }
+
+  private attempt(): Promise<boolean> {
+    const p = this.tryAcquireOrRenew();
+    this.inflight = p;
+    return p;
   }
 
   /** One attempt: create the lease, renew it, or take it over if it expired or was released. */
@@ -350,6 +358,13 @@ export class LeaderElector {
 
   /** Gives the lease up so another candidate takes it without waiting for it to expire. */
   private async release(): Promise<void> {
+    const deadlineMs = this.o.clock.nowMs() + this.o.leaseDurationMs;
+    // A renewal still in flight may land: released over the lease it read, the release would fail
+    // with Conflict and leave the lease held until it expires. Its result is the lease to release.
+    if (this.inflight) await this.withDeadline(this.inflight.catch(() => false), this.o.leaseDurationMs);
+    const leftMs = deadlineMs - this.o.clock.nowMs();
+    // By then the lease has expired for the others anyway.
+    if (leftMs <= 0) return;
     const seen = this.observed;
     if (!seen || seen.record.holderIdentity !== this.o.identity) return;
     const now = formatMicroTime(this.o.clock.nowMs());
@@ -365,7 +380,7 @@ export class LeaderElector {
       },
     );
     // Best effort, bounded: unreleased, the lease still expires for the others within a lease duration.
-    await this.withDeadline(attempt, this.o.leaseDurationMs);
+    await this.withDeadline(attempt, leftMs);
   }
 
   private sleep(ms: number): Promise<void> {
