@@ -47,6 +47,10 @@ async function totalPods(client: NavarchClient): Promise<number> {
 const SETTLE_MS = 60_000;
 const SETTLE_SAMPLE_MS = 5_000;
 
+function heapText(heap: Awaited<ReturnType<BenchCluster['heapMiB']>>): string {
+  return heap.map((h, i) => `master-${i + 1} ${h.heapUsed.toFixed(0)} / ${h.heapTotal.toFixed(0)} (${h.external.toFixed(0)}) MiB`).join(', ');
+}
+
 async function fill(cluster: BenchCluster, clients: NavarchClient[], cfg: BenchConfig, results: Results): Promise<FillResult> {
   const existing = await totalPods(cluster.client);
   const more = Math.max(0, cfg.fillPods - existing);
@@ -57,7 +61,7 @@ async function fill(cluster: BenchCluster, clients: NavarchClient[], cfg: BenchC
   const rssMiB = cluster.rssMiB();
   log(`fill: RSS ${rssMiB.map((r, i) => `master-${i + 1} ${r.toFixed(0)} MiB`).join(', ')}`);
   const heap = await cluster.heapMiB();
-  log(`fill: V8 heap used / committed (outside the heap) ${heap.map((h, i) => `master-${i + 1} ${h.heapUsed.toFixed(0)} / ${h.heapTotal.toFixed(0)} (${h.external.toFixed(0)}) MiB`).join(', ')}`);
+  log(`fill: V8 heap used / committed (outside the heap) ${heapText(heap)}`);
   // The hollow nodes' status reports and the masters' snapshots go on after the last binding:
   // the steady state of a cluster at this many pods comes a minute later.
   const peakMiB = [...rssMiB];
@@ -68,7 +72,7 @@ async function fill(cluster: BenchCluster, clients: NavarchClient[], cfg: BenchC
   const settledMiB = cluster.rssMiB();
   const settledHeap = await cluster.heapMiB();
   log(`fill: ${SETTLE_MS / 1000} s later RSS ${settledMiB.map((r, i) => `master-${i + 1} ${r.toFixed(0)} MiB (peak ${peakMiB[i].toFixed(0)})`).join(', ')}`);
-  log(`fill: ${SETTLE_MS / 1000} s later V8 heap used / committed (outside the heap) ${settledHeap.map((h, i) => `master-${i + 1} ${h.heapUsed.toFixed(0)} / ${h.heapTotal.toFixed(0)} (${h.external.toFixed(0)}) MiB`).join(', ')}`);
+  log(`fill: ${SETTLE_MS / 1000} s later V8 heap used / committed (outside the heap) ${heapText(settledHeap)}`);
   const lists: FillResult['lists'] = [];
   for (const m of cluster.masters.members) {
     const one = new NavarchClient({ endpoints: [m.clientAddress], callTimeoutMs: 120_000, retryDeadlineMs: 120_000 });

@@ -34,6 +34,11 @@ import {
 import { CorruptStorageError } from './errors.js';
 import { type RocksDb, clearBetween, clearRange, forEachInRange, getValue, writeSynced } from './rocksdb_db.js';
 
+/** A snapshot's data where only its metadata is kept in memory. */
+export const NO_DATA = new Uint8Array(0);
+/** The largest chunk RocksDbStorage writes (its snapshotChunkSizeBytes upper bound). */
+export const MAX_SNAPSHOT_CHUNK_BYTES = 64 * 1024 * 1024;
+
 export interface Loaded {
   /** Its snapshot carries metadata only: the data stays on disk (see RocksDbStorage.loadSnapshot). */
   mem: MemoryStorage;
@@ -145,10 +150,6 @@ export async function dropChunksExcept(db: RocksDb, keep: number | undefined): P
   await clearBetween(db, CHUNK_KEYS_START, chunkKey(keep, 0));
   await clearBetween(db, chunkKey(keep + 1, 0), CHUNK_KEYS_END);
 }
-
-const NO_DATA = new Uint8Array(0);
-/** The largest chunk RocksDbStorage writes (its snapshotChunkSizeBytes upper bound). */
-export const MAX_SNAPSHOT_CHUNK_BYTES = 64 * 1024 * 1024;
 
 /** The data of the snapshot the metadata key names now, or undefined when there is none. */
 export async function readStoredSnapshot(db: RocksDb, dir: string): Promise<{ meta: SnapMeta; data: Uint8Array } | undefined> {

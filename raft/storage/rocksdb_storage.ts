@@ -21,7 +21,7 @@ import {
   SNAP_META_KEY,
 } from './codec.js';
 import { StorageClosedError, StorageLockedError } from './errors.js';
-import { MAX_SNAPSHOT_CHUNK_BYTES, dropChunksExcept, loadAndVerify, readStoredSnapshot } from './load.js';
+import { MAX_SNAPSHOT_CHUNK_BYTES, NO_DATA, dropChunksExcept, loadAndVerify, readStoredSnapshot } from './load.js';
 import type { PersistBatch, RaftStorage } from './raft_storage.js';
 import { type BatchOp, type RocksDb, clearRange, closeDb, openDb, writeSynced } from './rocksdb_db.js';
 
@@ -33,13 +33,14 @@ export interface RocksDbStorageOptions {
 }
 
 const DEFAULT_CHUNK_BYTES = 1024 * 1024;
-const NO_DATA = new Uint8Array(0);
+const MIN_CHUNK_BYTES = 4 * 1024;
+const MAX_CHUNK_BYTES = MAX_SNAPSHOT_CHUNK_BYTES;
+/** Attempts to read a snapshot that newer ones keep replacing under the read. */
+const SNAPSHOT_READ_ATTEMPTS = 3;
 
 function withoutData(s: Snapshot): Snapshot {
   return { metadata: s.metadata, data: NO_DATA };
 }
-const MIN_CHUNK_BYTES = 4 * 1024;
-const MAX_CHUNK_BYTES = MAX_SNAPSHOT_CHUNK_BYTES;
 
 export class RocksDbStorage implements RaftStorage {
   private closed = false;
@@ -109,12 +110,14 @@ export class RocksDbStorage implements RaftStorage {
 
   /** The latest snapshot with its data, read from disk (a newer one may replace it meanwhile: then that one). */
   async loadSnapshot(): Promise<Snapshot> {
-    for (let attempt = 1; ; attempt++) {
+    let index = this.mem.snapshot().metadata.index;
+    for (let attempt = 1; attempt <= SNAPSHOT_READ_ATTEMPTS; attempt++) {
       if (this.closed) throw new StorageClosedError(this.dir, 'read the snapshot');
       const held = this.mem.snapshot();
+      index = held.metadata.index;
       const opened = this.openedSnapshot;
       this.openedSnapshot = undefined;
-      if (opened?.index === held.metadata.index) return { metadata: held.metadata, data: opened.data };
+      if (opened?.index === index) return { metadata: held.metadata, data: opened.data };
       try {
         const stored = await readStoredSnapshot(this.db, this.dir);
         const now = this.mem.snapshot();
@@ -122,10 +125,10 @@ export class RocksDbStorage implements RaftStorage {
         if (stored.meta.index === now.metadata.index) return { metadata: now.metadata, data: stored.data };
       } catch (e) {
         // Chunks deleted under the read because a newer snapshot was named: read that one.
-        if (this.mem.snapshot().metadata.index === held.metadata.index || attempt >= 3) throw e;
+        if (this.mem.snapshot().metadata.index === index || attempt === SNAPSHOT_READ_ATTEMPTS) throw e;
       }
-      if (attempt >= 3) throw new Error(`Cannot read the snapshot at index ${held.metadata.index} from '${this.dir}': it kept being replaced`);
     }
+    throw new Error(`Cannot read the snapshot at index ${index} from '${this.dir}': it kept being replaced`);
   }
 
   async save(batch: PersistBatch): Promise<void> {
