@@ -189,6 +189,21 @@ export class ByteReader {
     return out;
   }
 
+  /** Bytes as a view of the source, not copied: for values the store copies as it keeps them (a command's). */
+  view(): Uint8Array {
+    const n = this.uint();
+    if (n === 0) return EMPTY;
+    this.need(n);
+    const out = new Uint8Array(this.buf.buffer, this.buf.byteOffset + this.pos, n);
+    this.pos += n;
+    return out;
+  }
+
+  /** Length-prefixed bytes as a latin1 string, one char per byte (Version.data). */
+  latin1(): string {
+    return this.key();
+  }
+
   key(): string {
     const n = this.uint();
     this.need(n);

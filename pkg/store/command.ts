@@ -168,7 +168,8 @@ function readOps(r: ByteReader): RequestOp[] {
         minModRevision: r.uint(), maxModRevision: r.uint(), minCreateRevision: r.uint(), maxCreateRevision: r.uint(),
       });
     } else if (t === 'put') {
-      const value = r.bytes();
+      // A view of the entry: the store keeps a copy (Version.data), nothing keeps the op.
+      const value = r.view();
       const lease = r.uint();
       const flags = r.u8();
       ops.push({ type: 'put', key, value, lease, prevKv: (flags & 1) !== 0, ignoreValue: (flags & 2) !== 0, ignoreLease: (flags & 4) !== 0 });

@@ -14,11 +14,18 @@ import { Deque } from './deque.js';
 import { ALL_KEYS_FROM } from './keys.js';
 import type { KeyValue } from './types.js';
 
-/** One stored version of a key; handed out as a KeyValue. */
+/**
+ * One stored version of a key; handed out as a KeyValue. The value is kept as a latin1 string (one
+ * byte per char, in V8's heap) rather than a Uint8Array: a store holds hundreds of thousands of
+ * values of about a KB, and as buffers each cost a malloc'd backing store and wrapper objects
+ * (~480 bytes over its length) and fragmented the allocator as history was compacted (RSS that
+ * malloc never returned); strings cost ~16 bytes and are compacted by the GC.
+ */
 export class Version implements KeyValue {
   constructor(
     readonly key: string,
-    readonly value: Uint8Array,
+    /** The value's bytes, one char each. */
+    readonly data: string,
     readonly createRevision: number,
     readonly modRevision: number,
     readonly version: number,
@@ -27,6 +34,19 @@ export class Version implements KeyValue {
     readonly sub: number,
     readonly deleted: boolean,
   ) {}
+
+  /** The value's bytes: a new copy on each read, of its own (not a slice of Buffer's pool, which a kept copy would pin). */
+  get value(): Uint8Array {
+    const n = this.data.length;
+    const out = new Uint8Array(n);
+    if (n > 0) Buffer.from(out.buffer, 0, n).write(this.data, 0, n, 'latin1');
+    return out;
+  }
+}
+
+/** Bytes as a latin1 string, one char per byte (Version.data). */
+export function latin1Of(bytes: Uint8Array): string {
+  return bytes.byteLength === 0 ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 // Rough per-object costs so sizeBytes tracks the heap, not just payloads.
@@ -34,7 +54,7 @@ const VERSION_OVERHEAD_BYTES = 240;
 const KEY_OVERHEAD_BYTES = 96;
 
 export function versionBytes(v: Version): number {
-  return putBytes(v.key, v.value.byteLength);
+  return putBytes(v.key, v.data.length);
 }
 
 /** What a version of key with a value of valueBytes counts against the quota. */
@@ -45,8 +65,6 @@ export function putBytes(key: string, valueBytes: number): number {
 export function keyBytes(key: string): number {
   return KEY_OVERHEAD_BYTES + key.length;
 }
-
-const EMPTY = new Uint8Array(0);
 
 /** Index of the newest version with modRevision <= rev, or -1. */
 export function indexAt(versions: Version[], rev: number): number {
@@ -122,7 +140,7 @@ export class Keyspace {
   }
 
   /** Appends a put of key at rev (the caller checks lease and ignore* rules). */
-  put(key: string, value: Uint8Array, lease: number, rev: number, sub: number): Version {
+  put(key: string, data: string, lease: number, rev: number, sub: number): Version {
     let versions = this.index.get(key);
     if (!versions) {
       versions = [];
@@ -131,7 +149,7 @@ export class Keyspace {
     }
     const last = versions.length > 0 ? versions[versions.length - 1] : undefined;
     const live = last && !last.deleted ? last : undefined;
-    const v = new Version(key, value, live ? live.createRevision : rev, rev, live ? live.version + 1 : 1, lease, sub, false);
+    const v = new Version(key, data, live ? live.createRevision : rev, rev, live ? live.version + 1 : 1, lease, sub, false);
     this.append(versions, v);
     return v;
   }
@@ -139,7 +157,7 @@ export class Keyspace {
   /** Appends a tombstone for a live key at rev. */
   tombstone(key: string, rev: number, sub: number): Version {
     const versions = this.index.get(key)!;
-    const v = new Version(key, EMPTY, 0, rev, 0, 0, sub, true);
+    const v = new Version(key, '', 0, rev, 0, 0, sub, true);
     this.append(versions, v);
     return v;
   }

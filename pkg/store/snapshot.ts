@@ -33,7 +33,7 @@ export function encodeSnapshot(ks: Keyspace, lessor: Lessor, prefix: Uint8Array 
   // The hot loop (every retained version) writes straight into the buffer: one bounds check per key.
   ks.index.forRange('', undefined, (key, versions) => {
     let max = key.length + 16;
-    for (const v of versions) max += v.value.byteLength + 49;
+    for (const v of versions) max += v.data.length + 49;
     w.direct(max, (buf, p) => {
       p = putUint(buf, p, key.length);
       if (key.length <= 64) for (let i = 0; i < key.length; i++) buf[p++] = key.charCodeAt(i);
@@ -44,10 +44,9 @@ export function encodeSnapshot(ks: Keyspace, lessor: Lessor, prefix: Uint8Array 
         p = putUint(buf, p, v.modRevision);
         p = putUint(buf, p, v.sub);
         if (v.deleted) continue;
-        const value = v.value;
-        p = putUint(buf, p, value.byteLength);
-        buf.set(value, p);
-        p += value.byteLength;
+        const data = v.data;
+        p = putUint(buf, p, data.length);
+        p += buf.write(data, p, data.length, 'latin1');
         p = putUint(buf, p, v.createRevision);
         p = putUint(buf, p, v.version);
         p = putUint(buf, p, v.lease);
@@ -104,10 +103,10 @@ export function decodeSnapshot(data: Uint8Array): { keyspace: Keyspace; lessor: 
       const modRevision = r.uint();
       const sub = r.uint();
       if (modRevision > ks.revision) throw new RangeError(`Cannot decode store snapshot: key ${i} has revision ${modRevision} past the store's ${ks.revision}`);
-      if (deleted) versions[j] = new Version(key, EMPTY, 0, modRevision, 0, 0, sub, true);
+      if (deleted) versions[j] = new Version(key, '', 0, modRevision, 0, 0, sub, true);
       else {
-        const value = r.bytes();
-        versions[j] = new Version(key, value, r.uint(), modRevision, r.uint(), r.uint(), sub, false);
+        const data = r.latin1();
+        versions[j] = new Version(key, data, r.uint(), modRevision, r.uint(), r.uint(), sub, false);
       }
     }
     ks.index.set(key, versions);

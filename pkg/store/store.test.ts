@@ -214,3 +214,23 @@ test('a snapshot round-trips long and binary keys, tombstones, leases and big re
   assert.equal(value(r, 'short', 3), 'a');
   assert.equal(r.revision, s.revision);
 });
+
+test('values keep every byte value through puts, ignoreValue and a snapshot, and each read is a copy of its own', () => {
+  const s = new Store();
+  const t = new TestTime();
+  const all = Uint8Array.from({ length: 512 }, (_, i) => i & 255);
+  const big = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 7919) & 255);
+  s.txn({ success: [{ type: 'put', key: 'all', value: all }] }, t.tick());
+  s.txn({ success: [{ type: 'put', key: 'big', value: big }] }, t.tick());
+  s.txn({ success: [{ type: 'put', key: 'all', value: new Uint8Array(0), ignoreValue: true, lease: 0 }] }, t.tick());
+  const read = get(s, 'all')!.value;
+  assert.deepEqual(read, all);
+  read.fill(0);
+  assert.deepEqual(get(s, 'all')!.value, all, 'changing a read copy must not change the store');
+  assert.equal(get(s, 'all')!.version, 2);
+  const r = new Store();
+  r.restore(s.snapshot());
+  assert.deepEqual(get(r, 'all')!.value, all);
+  assert.deepEqual(get(r, 'big')!.value, big);
+  assert.deepEqual(get(r, 'all', 2)!.value, all);
+});
