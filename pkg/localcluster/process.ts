@@ -8,10 +8,19 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/**
+ * glibc malloc settings for our long-running processes (the caller's environment overrides them).
+ * glibc gives each thread that allocates an arena of its own, up to 8 per core, and an arena keeps
+ * what it once held: a master's libuv and V8 worker threads held 90 to 120 MiB that way at 150,000
+ * pods, and 8 to 16 MiB with two arenas.
+ */
+export const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+
 /** Runs node with args from the repository root, stdout and stderr appended to logFile. Detached ones outlive us. */
 export function spawnLogged(args: string[], logFile: string, detached: boolean): ChildProcess {
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', out, out], detached });
+  const env = { ...MALLOC_ENV, ...process.env };
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', out, out], detached });
   closeSync(out);
   if (detached) child.unref();
   return child;

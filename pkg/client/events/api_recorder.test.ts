@@ -158,6 +158,39 @@ describe('ApiEventRecorder', () => {
     assert.equal((await describeEvents(inner, pod)).length, 1);
   });
 
+  it('stop() gives up on events it cannot write within stopWaitMs, drops them and counts them', async () => {
+    const registry = new Registry();
+    const { server, clock, pod } = await setup();
+    const inner = new RecordingClient(server);
+    // A write that never answers, as to a master that is gone (the call's deadline is far off).
+    const stuck: ObjectClient = Object.assign(Object.create(inner) as RecordingClient, {
+      create: () => new Promise<never>(() => {}),
+    });
+    const warnings: string[] = [];
+    const recorder = new ApiEventRecorder({ client: stuck, component: 'c', clock, stopWaitMs: 5000, registry, logger: { warn: (m) => warnings.push(m) } });
+    for (let i = 0; i < 4; i++) recorder.event(pod, 'Normal', `R${i}`, 'm');
+    let stopped = false;
+    const stopping = recorder.stop().then(() => (stopped = true));
+    await clock.advance(4999);
+    assert.equal(stopped, false, 'stop() waits for the queue up to stopWaitMs');
+    await clock.advance(1);
+    await stopping;
+    assert.equal(recorder.pending, 0);
+    assert.equal(recorder.dropped, 3, 'the three behind the stuck write are dropped');
+    assert.match(warnings.join('\n'), /stopped with 3 events unwritten after 5000 ms/);
+    assert.match(await registry.metrics(), /event_recorder_dropped_events_total\{component="c"\} 3/);
+    recorder.event(pod, 'Normal', 'Late', 'm');
+    assert.equal(recorder.dropped, 4, 'a stopped recorder takes no more events');
+  });
+
+  it('stop() returns at once when the queue drains in time', async () => {
+    const { client, recorder, pod } = await setup();
+    recorder.event(pod, 'Normal', 'Pulled', 'pulled');
+    await recorder.stop();
+    assert.equal(recorder.dropped, 0);
+    assert.equal((await describeEvents(client, pod)).length, 1);
+  });
+
   it('writes the event afresh with its count when the one it would patch was deleted', async () => {
     const { server, client, recorder, pod } = await setup();
     recorder.event(pod, 'Normal', 'Pulled', 'pulled');

@@ -6,7 +6,7 @@
 // "default", as Kubernetes does.
 
 import { Counter, type Registry } from 'prom-client';
-import { realClock, type Clock } from '../../../raft/node/ports.js';
+import { realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
 import { kindByName, type Event, type KubeObject } from '../../api/registry.js';
 import { isApiError } from '../../apiserver/api_error.js';
 import type { ObjectClient } from '../../controllers/client.js';
@@ -27,6 +27,13 @@ export interface ApiEventRecorderOptions {
   writeAttempts?: number;
   /** Wait between those tries (on the clock). @default 1000 */
   retryDelayMs?: number;
+  /**
+   * How long stop() waits for the queued Events to be written; the rest are dropped. A term's
+   * recorder stops with up to queueEvents Events that its lost lease no longer lets it write, and
+   * the term (its scheduler or controllers, every cache they hold) stays in memory until stop()
+   * returns. @default 5000
+   */
+  stopWaitMs?: number;
   correlator?: CorrelatorOptions;
   /** Reports event_recorder_* counters here (label component). */
   registry?: Registry;
@@ -73,6 +80,7 @@ export class ApiEventRecorder implements EventRecorder {
   private readonly correlator: EventCorrelator;
   private readonly writeAttempts: number;
   private readonly retryDelayMs: number;
+  private readonly stopWaitMs: number;
   private readonly metrics: RecorderMetrics | undefined;
   private readonly logger: { warn(msg: string): void };
   private queue: Event[] = [];
@@ -89,9 +97,11 @@ export class ApiEventRecorder implements EventRecorder {
     this.queueEvents = o.queueEvents ?? 1000;
     this.writeAttempts = o.writeAttempts ?? 3;
     this.retryDelayMs = o.retryDelayMs ?? 1000;
+    this.stopWaitMs = o.stopWaitMs ?? 5000;
     if (!Number.isInteger(this.queueEvents) || this.queueEvents < 1) throw new RangeError(`Cannot create an event recorder: queueEvents must be an integer >= 1, got ${o.queueEvents}`);
     if (!Number.isInteger(this.writeAttempts) || this.writeAttempts < 1) throw new RangeError(`Cannot create an event recorder: writeAttempts must be an integer >= 1, got ${o.writeAttempts}`);
     if (!(this.retryDelayMs >= 0)) throw new RangeError(`Cannot create an event recorder: retryDelayMs must be >= 0, got ${o.retryDelayMs}`);
+    if (!(this.stopWaitMs >= 0)) throw new RangeError(`Cannot create an event recorder: stopWaitMs must be >= 0, got ${o.stopWaitMs}`);
     this.correlator = new EventCorrelator(o.correlator);
     this.metrics = o.registry ? metricsFor(o.registry) : undefined;
     this.logger = o.logger ?? { warn: (msg) => process.stderr.write(`${msg}\n`) };
@@ -124,10 +134,21 @@ export class ApiEventRecorder implements EventRecorder {
     while (this.draining) await this.draining;
   }
 
-  /** Stops taking Events; resolves once those queued are written. */
+  /** Stops taking Events; resolves once those queued are written, or after stopWaitMs with the rest dropped. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.flush();
+    if (!this.draining) return;
+    let timer: TimerHandle | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = this.clock.setTimeout(() => resolve(true), this.stopWaitMs)));
+    const late = await Promise.race([this.flush().then(() => false), timedOut]);
+    this.clock.clearTimeout(timer!);
+    if (!late) return;
+    // The write in flight finishes (or fails) on its own; nothing waits for it.
+    const n = this.queue.length;
+    this.queue = [];
+    this.dropped += n;
+    this.metrics?.dropped.inc({ component: this.component }, n);
+    this.logger.warn(`Event recorder ${this.component}: stopped with ${n} events unwritten after ${this.stopWaitMs} ms; dropped them`);
   }
 
   private makeEvent(regarding: KubeObject, type: EventType, reason: string, message: string): Event {
