@@ -14,7 +14,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
  * what it once held: a master's libuv and V8 worker threads held 90 to 120 MiB that way at 150,000
  * pods, and 8 to 16 MiB with two arenas.
  */
-export const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
 /** Runs node with args from the repository root, stdout and stderr appended to logFile. Detached ones outlive us. */
 export function spawnLogged(args: string[], logFile: string, detached: boolean): ChildProcess {

@@ -234,3 +234,14 @@ test('values keep every byte value through puts, ignoreValue and a snapshot, and
   assert.deepEqual(get(r, 'big')!.value, big);
   assert.deepEqual(get(r, 'all', 2)!.value, all);
 });
+
+test('a range sorted by value orders values as unsigned bytes, as etcd does', () => {
+  const s = new Store();
+  const t = new TestTime();
+  const values: Record<string, number[]> = { k1: [0xff], k2: [0x7f, 0x01], k3: [0x7f], k4: [0x00, 0xff], k5: [] };
+  for (const [key, v] of Object.entries(values)) s.txn({ success: [{ type: 'put', key, value: Uint8Array.from(v) }] }, t.tick());
+  const ascend = s.range({ key: 'k', rangeEnd: 'l', sortTarget: 'value', sortOrder: 'ascend' });
+  assert.deepEqual(ascend.kvs.map((kv) => kv.key), ['k5', 'k4', 'k3', 'k2', 'k1']);
+  const descend = s.range({ key: 'k', rangeEnd: 'l', sortTarget: 'value', sortOrder: 'descend', limit: 2 });
+  assert.deepEqual(descend.kvs.map((kv) => kv.key), ['k1', 'k2']);
+});
