@@ -12,7 +12,7 @@ import type { Clock, TimerHandle } from "../../raft/node/ports.js";
 import type { Namespace, Node, Pod } from "../api/registry.js";
 import { isApiError } from "../apiserver/api_error.js";
 import type { EventRecorder } from "../client/events/recorder.js";
-import type { HandlerRegistration, SharedInformer } from "../client/informer/shared_informer.js";
+import type { InformerRegistration, SharedInformer } from "../client/informer/shared_informer.js";
 import type { InformerFactory } from "../client/informer/informer_factory.js";
 import type { ObjectClient } from "../controllers/client.js";
 import type { Binder } from "./binder.js";
@@ -103,7 +103,7 @@ export class Scheduler {
   private readonly syncTimeoutMs: number;
   private readonly stopWaitMs: number;
   private readonly logger: SchedulerLogger;
-  private readonly registrations: HandlerRegistration[] = [];
+  private readonly registrations: InformerRegistration[] = [];
   private readonly pending = new Set<Promise<void>>();
   private slotWaiter: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
@@ -183,6 +183,8 @@ export class Scheduler {
     );
     f.start();
     await Promise.all([pods, nodes, namespaces].map((i) => i.waitForSync({ timeoutMs: this.syncTimeoutMs })));
+    // Warm informers replay what they hold to the new handlers in turns: the cache is whole after.
+    await Promise.all(this.registrations.map((r) => r.synced));
     this.prepared = true;
   }
 

@@ -17,6 +17,8 @@ export interface InformerFactoryOptions {
   /** Resync period of every informer (0 or absent: none). */
   resyncPeriodMs?: number;
   logger?: ReflectorLogger;
+  /** See SharedInformerOptions.replayChunkObjects. */
+  replayChunkObjects?: number;
 }
 
 export class InformerFactory {
@@ -42,7 +44,7 @@ export class InformerFactory {
   informer<T extends KubeObject = KubeObject>(resource: string, o: { indexers?: Readonly<Record<string, IndexFunc<T>>> } = {}): SharedInformer<T> {
     let inf = this.informers.get(resource) as SharedInformer<T> | undefined;
     if (inf === undefined) {
-      inf = new SharedInformer<T>(this.listWatcherFor(resource) as ListWatcher<T>, { name: resource, clock: this.clock, resyncPeriodMs: this.o.resyncPeriodMs, logger: this.o.logger, indexers: o.indexers });
+      inf = new SharedInformer<T>(this.listWatcherFor(resource) as ListWatcher<T>, { name: resource, clock: this.clock, resyncPeriodMs: this.o.resyncPeriodMs, logger: this.o.logger, indexers: o.indexers, replayChunkObjects: this.o.replayChunkObjects });
       this.informers.set(resource, inf as unknown as SharedInformer<KubeObject>);
       return inf;
     }

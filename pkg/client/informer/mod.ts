@@ -9,7 +9,7 @@
 //
 // Handlers run synchronously after the store shows the change: enqueue a key and return.
 
-export { SharedInformer, type HandlerRegistration, type ResourceEventHandler, type SharedInformerOptions } from './shared_informer.js';
+export { SharedInformer, type HandlerRegistration, type InformerRegistration, type ResourceEventHandler, type SharedInformerOptions } from './shared_informer.js';
 export { Reflector, type ReflectorLogger, type ReflectorOptions, type ReflectorSink, type ReflectorStats } from './reflector.js';
 export { Indexer, NAMESPACE_INDEX, byNamespace, type IndexFunc, type ReadonlyIndexer, type ReplaceDiff } from './indexer.js';
 export { clientListWatcher, type ClientListWatcherOptions, type ListWatchResult, type ListWatcher, type WatchFromOptions, type WatchStream } from './list_watcher.js';

@@ -34,7 +34,7 @@ class Recorder implements ResourceEventHandler<Pod> {
   }
 }
 
-function setup(o: { resyncPeriodMs?: number } = {}) {
+function setup(o: { resyncPeriodMs?: number; replayChunkObjects?: number } = {}) {
   const clock = new FakeClock();
   const source = new FakeListWatch<Pod>();
   const warnings: string[] = [];
@@ -214,6 +214,44 @@ describe('SharedInformer', () => {
     source.delete('default', 'c');
     await eventually('the delete', () => informer.store.size === 2);
     assert.deepEqual(late.take(), ['add c@3']);
+    informer.stop();
+  });
+
+  it('replays a large store to a late handler in turns, holding back live changes of objects not yet replayed', async () => {
+    const { source, informer } = setup({ replayChunkObjects: 3 });
+    for (let i = 0; i < 30; i++) source.create(pod(`p${String(i).padStart(2, '0')}`));
+    informer.start();
+    await informer.waitForSync();
+    const late = new Recorder(informer);
+    const reg = informer.addEventHandler(late);
+    // Only the first turn ran: the process is free between turns.
+    assert.deepEqual(late.take(), ['add p00@1 initial', 'add p01@2 initial', 'add p02@3 initial']);
+    assert.equal(reg.hasSynced(), false);
+    source.update(pod('p01', { labels: { v: '2' } })); // already replayed: an update
+    source.update(pod('p28', { labels: { v: '2' } })); // not yet: its turn gives the new state
+    source.delete('default', 'p29'); // not yet: never heard of
+    source.create(pod('q')); // new: heard at once
+    await reg.synced;
+    assert.equal(reg.hasSynced(), true);
+    const lines = late.take();
+    assert.deepEqual(lines.filter((l) => !l.endsWith('initial')), ['update p01@2->31', 'add q@34']);
+    assert.ok(lines.includes('add p28@32 initial'), lines.join(', '));
+    assert.equal(lines.filter((l) => l.startsWith('add p')).length, 28 - 3 + 1);
+    assert.ok(!lines.some((l) => l.includes('p29')));
+    informer.stop();
+  });
+
+  it('stops a replay when its handler is removed', async () => {
+    const { source, informer } = setup({ replayChunkObjects: 2 });
+    for (let i = 0; i < 10; i++) source.create(pod(`p${i}`));
+    informer.start();
+    await informer.waitForSync();
+    const late = new Recorder(informer);
+    const reg = informer.addEventHandler(late);
+    reg.remove();
+    await reg.synced;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.equal(late.take().length, 2);
     informer.stop();
   });
 

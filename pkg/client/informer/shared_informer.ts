@@ -27,6 +27,14 @@ export interface HandlerRegistration {
   remove(): void;
 }
 
+/** A handler added to a shared informer: it may still be hearing of the objects the store already held. */
+export interface InformerRegistration extends HandlerRegistration {
+  /** True once the handler has had onAdd for every object the store held when it was added. */
+  hasSynced(): boolean;
+  /** Resolves when hasSynced() turns true (or the handler is removed, or the informer stopped). */
+  readonly synced: Promise<void>;
+}
+
 export interface SharedInformerOptions<T extends KubeObject> extends Omit<ReflectorOptions, 'clock' | 'logger'> {
   /** @default realClock */
   clock?: Clock;
@@ -36,6 +44,18 @@ export interface SharedInformerOptions<T extends KubeObject> extends Omit<Reflec
   resyncPeriodMs?: number;
   /** @default warnings to stderr */
   logger?: ReflectorLogger;
+  /**
+   * A handler added to a filled store hears of its objects in turns of this many, each in its own
+   * task, so that 150,000 pods replayed into a new scheduler's cache do not stall the process (and
+   * its lease renewals) for seconds. @default 1000
+   */
+  replayChunkObjects?: number;
+}
+
+interface HandlerEntry<T extends KubeObject> {
+  h: ResourceEventHandler<T>;
+  /** Keys still to replay: their live events are held back, as the replay gives their current state. */
+  pending: Set<string> | undefined;
 }
 
 export class SharedInformer<T extends KubeObject = KubeObject> {
@@ -45,7 +65,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private readonly clock: Clock;
   private readonly logger: ReflectorLogger;
   private readonly resyncPeriodMs: number;
-  private handlers: ResourceEventHandler<T>[] = [];
+  private readonly replayChunkObjects: number;
+  private handlers: HandlerEntry<T>[] = [];
   private synced = false;
   private started = false;
   private stopped = false;
@@ -58,6 +79,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     this.clock = o.clock ?? realClock;
     this.logger = o.logger ?? { warn: (msg) => process.stderr.write(`${msg}\n`) };
     this.resyncPeriodMs = o.resyncPeriodMs ?? 0;
+    this.replayChunkObjects = o.replayChunkObjects ?? 1000;
+    if (!(Number.isInteger(this.replayChunkObjects) && this.replayChunkObjects > 0)) throw new RangeError(`Cannot create informer "${this.name}": replayChunkObjects must be an integer > 0, got ${o.replayChunkObjects}`);
     if (!(this.resyncPeriodMs >= 0)) throw new RangeError(`Cannot create informer "${this.name}": resyncPeriodMs must be >= 0, got ${o.resyncPeriodMs}`);
     this.indexer = new Indexer<T>(o.indexers, (index, key, err) => this.logger.warn(`Informer "${this.name}": index function "${index}" failed for ${key}: ${message(err)}`));
     const sink = { replace: (items: T[]) => this.onReplace(items), apply: (ev: ClientWatchEvent<T>) => this.onEvent(ev) };
@@ -82,11 +105,52 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     this.indexer.addIndexers(indexers);
   }
 
-  /** Registers a handler; if the store is already filled, it first gets onAdd for every object in it. */
-  addEventHandler(h: ResourceEventHandler<T>): HandlerRegistration {
-    this.handlers = [...this.handlers, h];
-    if (this.synced) for (const o of this.indexer.list()) this.call('onAdd', objectKey(o), () => h.onAdd?.(o, true));
-    return { remove: () => (this.handlers = this.handlers.filter((x) => x !== h)) };
+  /**
+   * Registers a handler; if the store is already filled, it first gets onAdd for every object in
+   * it: at once for a store of at most replayChunkObjects, otherwise in turns (see `synced`).
+   * Meanwhile it hears live changes of objects already replayed or new, and of the others only
+   * their state when their turn comes (a deleted one not at all), so it never sees an object go
+   * back in time.
+   */
+  addEventHandler(h: ResourceEventHandler<T>): InformerRegistration {
+    const entry: HandlerEntry<T> = { h, pending: undefined };
+    this.handlers = [...this.handlers, entry];
+    let done = true;
+    let markSynced = (): void => {};
+    const synced = new Promise<void>((resolve) => (markSynced = resolve));
+    const finish = (): void => {
+      entry.pending = undefined;
+      done = true;
+      markSynced();
+    };
+    const remove = (): void => {
+      this.handlers = this.handlers.filter((x) => x !== entry);
+      finish();
+    };
+    if (this.synced && this.indexer.size > this.replayChunkObjects) {
+      entry.pending = new Set(this.indexer.listKeys());
+      done = false;
+      this.replay(entry).then(finish, (err: unknown) => {
+        this.logger.warn(`Informer "${this.name}": replay to a new handler failed: ${message(err)}`);
+        finish();
+      });
+    } else {
+      if (this.synced) for (const o of this.indexer.list()) this.call('onAdd', objectKey(o), () => h.onAdd?.(o, true));
+      markSynced();
+    }
+    return { remove, hasSynced: () => done, synced };
+  }
+
+  private async replay(entry: HandlerEntry<T>): Promise<void> {
+    const pending = entry.pending!;
+    let n = 0;
+    for (const key of pending) {
+      if (entry.pending !== pending || this.stopped) return;
+      pending.delete(key);
+      const o = this.indexer.getByKey(key);
+      if (o !== undefined) this.call('onAdd', key, () => entry.h.onAdd?.(o, true));
+      if (++n % this.replayChunkObjects === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   /** Lists and watches until stop(); resolves then. */
@@ -180,7 +244,14 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
 
   private notify(what: string, o: T, f: (h: ResourceEventHandler<T>) => void): void {
     const key = objectKey(o);
-    for (const h of this.handlers) this.call(what, key, () => f(h));
+    for (const e of this.handlers) {
+      if (e.pending?.has(key)) {
+        // Its replay turn gives the current state; gone by then, it was never there for this handler.
+        if (what === 'onDelete') e.pending.delete(key);
+        continue;
+      }
+      this.call(what, key, () => f(e.h));
+    }
   }
 
   /** A failing handler is logged and does not stop the others or the informer. */

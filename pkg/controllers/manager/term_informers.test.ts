@@ -32,3 +32,26 @@ test('a term hears of changes through the shared informers until it ends; the in
   assert.throws(() => first.informer<Pod>('pods').addEventHandler({}), /its term has ended/);
   shared.stop();
 });
+
+test("a term's informer syncs only when its handlers have heard of every object the shared store held", async () => {
+  const lw = new FakeListWatch<Pod>();
+  for (let i = 0; i < 20; i++) lw.create(pod(`p${i}`) as Pod);
+  const shared = new InformerFactory(() => lw, { clock: new FakeClock(0), logger: { warn: () => {} }, replayChunkObjects: 4 });
+  shared.informer('pods');
+  shared.start();
+  await shared.waitForSync();
+
+  const term = new TermInformers(shared);
+  const pods = term.informer<Pod>('pods');
+  const heard = new Set<string>();
+  pods.addEventHandler({ onAdd: (p) => heard.add(p.metadata!.name!) });
+  assert.equal(heard.size, 4, 'the rest is replayed in later turns');
+  await pods.waitForSync();
+  assert.equal(heard.size, 20);
+  heard.clear();
+  term.informer<Pod>('pods').addEventHandler({ onAdd: (p) => heard.add(p.metadata!.name!) });
+  await term.waitForSync();
+  assert.equal(heard.size, 20);
+  term.stop();
+  shared.stop();
+});

@@ -1,12 +1,14 @@
 // A term's view of informers that outlive it: the same shared informers (warm, already synced),
 // but every handler a term's part registers is removed when the term ends, so the next term's
-// controllers start from current caches without the old ones still hearing of changes.
+// controllers start from current caches without the old ones still hearing of changes. A term's
+// informer counts as synced once its handlers have also heard of every object it held (a handler
+// added to a filled store hears of them in turns).
 
 import type { KubeObject } from '../../api/registry.js';
-import { InformerFactory, type HandlerRegistration, type IndexFunc, type SharedInformer } from '../../client/informer/mod.js';
+import { InformerFactory, type IndexFunc, type InformerRegistration, type SharedInformer } from '../../client/informer/mod.js';
 
 export class TermInformers extends InformerFactory {
-  private readonly registrations: HandlerRegistration[] = [];
+  private readonly registrations: Array<InformerRegistration & { resource: string }> = [];
   private readonly views = new Map<string, SharedInformer<KubeObject>>();
   private ended = false;
 
@@ -22,14 +24,21 @@ export class TermInformers extends InformerFactory {
     if (view === undefined) {
       const registrations = this.registrations;
       const isEnded = (): boolean => this.ended;
+      const replays = (): Promise<unknown> => Promise.all(registrations.filter((r) => r.resource === resource).map((r) => r.synced));
       view = new Proxy(inf, {
         get(target, key) {
           if (key === 'addEventHandler') {
             return (h: Parameters<SharedInformer<T>['addEventHandler']>[0]) => {
               if (isEnded()) throw new Error(`Cannot add a handler to informer "${resource}": its term has ended`);
               const r = target.addEventHandler(h);
-              registrations.push(r);
+              registrations.push({ ...r, resource });
               return r;
+            };
+          }
+          if (key === 'waitForSync') {
+            return async (o?: Parameters<SharedInformer<T>['waitForSync']>[0]) => {
+              await target.waitForSync(o);
+              await replays();
             };
           }
           if (key === 'stop') return () => {};
@@ -47,8 +56,9 @@ export class TermInformers extends InformerFactory {
     this.shared.start();
   }
 
-  override waitForSync(o: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
-    return this.shared.waitForSync(o);
+  override async waitForSync(o: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+    await this.shared.waitForSync(o);
+    await Promise.all(this.registrations.map((r) => r.synced));
   }
 
   /** Ends the term: removes its handlers; the shared informers keep running. */
