@@ -268,7 +268,8 @@ export class NavarchClient {
       } catch (err) {
         const failure = classify(err, endpoint);
         if (!failure.fromServer) this.pool.failed(index);
-        const retry = failure.error.code === 'Unavailable' && (idempotent || failure.notApplied);
+        // TooManyRequests: refused before it reached the log, so a retry never applies a write twice.
+        const retry = (failure.error.code === 'Unavailable' && (idempotent || failure.notApplied)) || failure.error.code === 'TooManyRequests';
         if (!retry || performance.now() + delayMs >= retryUntil) throw failure.error;
         await new Promise((r) => setTimeout(r, delayMs));
         delayMs = Math.min(delayMs * 2, 1000);
