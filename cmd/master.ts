@@ -65,7 +65,6 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     onProposal: metrics.onProposal,
     onApiRequest: metrics.onApiRequest,
     onSync: metrics.onSync,
-    writeAdmission: { registry: metrics.registry, maxInflightWrites: positiveInt('--max-inflight-writes', flags.maxInflightWrites) },
     logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
     transportLogger: log.child({ component: 'transport' }),
     systemNamespaces: true,

@@ -37,7 +37,6 @@ program
   .option('--tick-ms <ms>', 'Raft tick length')
   .option('--snapshot-entries <n>', 'snapshot after this many applied entries')
   .option('--quota-bytes <n>', 'store space quota')
-  .option('--max-inflight-writes <n>', 'object writes on Raft at once while this master leads; more wait their turn, leader-election Leases never (default 64)')
   .option('--no-scheduler', 'do not run the scheduler in this master (config: scheduler: false)')
   .option('--no-controllers', 'do not run the controller manager in this master (config: controllers: false)')
   .option('--lease-duration-ms <ms>', 'scheduler and controller manager leases: a holder silent this long is replaced (default 2000)')

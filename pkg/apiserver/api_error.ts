@@ -15,7 +15,6 @@ export type ApiErrorCode =
   | 'Unauthorized'
   | 'TooLarge'
   | 'Unavailable'
-  | 'TooManyRequests'
   | 'Expired'
   | 'Internal';
 
@@ -37,7 +36,6 @@ export const ERROR_CODES: Readonly<Record<ApiErrorCode, ApiErrorCodeInfo>> = {
   Unauthorized: { grpc: 16 /* UNAUTHENTICATED */, http: 401, reason: 'Unauthorized' },
   TooLarge: { grpc: 8 /* RESOURCE_EXHAUSTED */, http: 413, reason: 'RequestEntityTooLarge' },
   Unavailable: { grpc: 14 /* UNAVAILABLE */, http: 503, reason: 'ServiceUnavailable' },
-  TooManyRequests: { grpc: 8 /* RESOURCE_EXHAUSTED */, http: 429, reason: 'TooManyRequests' },
   Expired: { grpc: 11 /* OUT_OF_RANGE */, http: 410, reason: 'Expired' },
   Internal: { grpc: 13 /* INTERNAL */, http: 500, reason: 'InternalError' },
 };
@@ -54,7 +52,7 @@ export interface ApiErrorDetails {
   uid?: string;
   /** For Invalid: one entry per field problem. */
   causes?: readonly FieldError[];
-  /** For Unavailable and TooManyRequests: when to retry. */
+  /** For Unavailable: when to retry. */
   retryAfterSeconds?: number;
   /** For Unavailable: the write certainly did not take effect (refused before it reached the log), so a retry cannot apply it twice. */
   notApplied?: boolean;

@@ -8,12 +8,9 @@ import { deployment, pod, testServer } from './test_util.js';
 
 describe('ApiError', () => {
   it('maps every code to distinct gRPC codes and a Kubernetes reason', () => {
-    assert.deepEqual(API_ERROR_CODES, ['NotFound', 'AlreadyExists', 'Conflict', 'Invalid', 'Forbidden', 'Unauthorized', 'TooLarge', 'Unavailable', 'TooManyRequests', 'Expired', 'Internal']);
-    // Both are RESOURCE_EXHAUSTED in gRPC's terms; the error-code metadata tells them apart.
-    const grpc = API_ERROR_CODES.filter((c) => c !== 'TooManyRequests').map((c) => ERROR_CODES[c].grpc);
+    assert.deepEqual(API_ERROR_CODES, ['NotFound', 'AlreadyExists', 'Conflict', 'Invalid', 'Forbidden', 'Unauthorized', 'TooLarge', 'Unavailable', 'Expired', 'Internal']);
+    const grpc = API_ERROR_CODES.map((c) => ERROR_CODES[c].grpc);
     assert.equal(new Set(grpc).size, grpc.length);
-    assert.equal(ERROR_CODES.TooManyRequests.grpc, ERROR_CODES.TooLarge.grpc);
-    assert.equal(new ApiError('TooManyRequests', 'x').httpStatus, 429);
     assert.equal(new ApiError('Expired', 'x').httpStatus, 410);
   });
 

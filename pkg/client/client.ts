@@ -268,8 +268,7 @@ export class NavarchClient {
       } catch (err) {
         const failure = classify(err, endpoint);
         if (!failure.fromServer) this.pool.failed(index);
-        // TooManyRequests: refused before it reached the log, so a retry never applies a write twice.
-        const retry = (failure.error.code === 'Unavailable' && (idempotent || failure.notApplied)) || failure.error.code === 'TooManyRequests';
+        const retry = failure.error.code === 'Unavailable' && (idempotent || failure.notApplied);
         if (!retry || performance.now() + delayMs >= retryUntil) throw failure.error;
         await new Promise((r) => setTimeout(r, delayMs));
         delayMs = Math.min(delayMs * 2, 1000);

@@ -17,7 +17,6 @@ export interface MasterFlags {
   tickMs?: string;
   snapshotEntries?: string;
   quotaBytes?: string;
-  maxInflightWrites?: string;
   /** false: this master does not run the scheduler (`--no-scheduler`; in the file `scheduler: false`). */
   scheduler?: string | boolean;
   /** false: this master does not run the controller manager (`--no-controllers`). */
@@ -46,7 +45,6 @@ const KEYS: Array<keyof MasterFlags> = [
   'tickMs',
   'snapshotEntries',
   'quotaBytes',
-  'maxInflightWrites',
   'scheduler',
   'controllers',
   'leaseDurationMs',

@@ -19,7 +19,6 @@ import { RaftBackend } from '../apiserver/raft_backend.js';
 import { addMetrics } from '../apiserver/metrics/grpc_service.js';
 import { addPodStreams } from '../apiserver/pod_streams/grpc_proxy.js';
 import { EtcdServer } from '../etcdserver/server.js';
-import { AdmittedBackend, type WriteAdmissionOptions } from '../apiserver/write_admission.js';
 import { ObjectsForwarding } from './objects_forwarding.js';
 import { keepSystemNamespaces } from './system_namespaces.js';
 import { Store, StoreStateMachine, type StoreOptions, type StoreResult } from '../store/mod.js';
@@ -50,8 +49,6 @@ export interface MasterMemberOptions {
   onSync?: (seconds: number) => void;
   /** Called once per object API request. */
   onApiRequest?: (record: RequestRecord) => void;
-  /** Bounds the object writes waiting on Raft at once (see write_admission.ts). */
-  writeAdmission?: WriteAdmissionOptions;
   /** How often watches that allow bookmarks get one. @default 60000 (Kubernetes: about a minute) */
   bookmarkIntervalMs?: number;
   transportLogger?: TransportLogger;
@@ -114,19 +111,16 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     onSync: o.onSync,
   });
   const api = new ApiServer({
-    backend: new AdmittedBackend(
-      new RaftBackend({
-        store,
-        propose: async (command) => {
-          const t0 = performance.now();
-          const result = (await node.propose(command)) as StoreResult;
-          o.onProposal?.((performance.now() - t0) / 1000);
-          return result;
-        },
-        readIndex: () => node.readIndex(),
-      }),
-      o.writeAdmission,
-    ),
+    backend: new RaftBackend({
+      store,
+      propose: async (command) => {
+        const t0 = performance.now();
+        const result = (await node.propose(command)) as StoreResult;
+        o.onProposal?.((performance.now() - t0) / 1000);
+        return result;
+      },
+      readIndex: () => node.readIndex(),
+    }),
     onRequest: o.onApiRequest,
   });
   const forwarding = new ObjectsForwarding({ node, clientAddresses: o.clientAddresses });

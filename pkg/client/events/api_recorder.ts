@@ -231,7 +231,7 @@ export class ApiEventRecorder implements EventRecorder {
       try {
         return await f();
       } catch (err) {
-        const transient = !isApiError(err) || err.code === 'Unavailable' || err.code === 'TooManyRequests' || err.code === 'Internal';
+        const transient = !isApiError(err) || err.code === 'Unavailable' || err.code === 'Internal';
         if (!transient || attempt >= this.writeAttempts) throw err;
         await new Promise<void>((r) => this.clock.setTimeout(r, this.retryDelayMs));
       }

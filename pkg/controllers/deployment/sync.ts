@@ -140,7 +140,7 @@ async function getNewReplicaSet(c: SyncContext, t: SyncTarget, oldRSs: readonly 
   } catch (err) {
     if (!isApiCode(err, 'AlreadyExists')) {
       const msg = `Failed to create new replica set "${name}": ${(err as Error).message}`;
-      if (hasProgressDeadline(d) && !isApiCode(err, 'Conflict') && !isApiCode(err, 'Unavailable') && !isApiCode(err, 'TooManyRequests')) {
+      if (hasProgressDeadline(d) && !isApiCode(err, 'Conflict') && !isApiCode(err, 'Unavailable')) {
         setCondition((d.status ??= emptyStatus()), newCondition(PROGRESSING, 'False', REASON.failedRSCreate, msg, c.clock.nowMs()));
         await updateDeploymentStatus(c, d, t.stored).catch(() => {});
       }
