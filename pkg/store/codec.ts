@@ -32,6 +32,11 @@ export class ByteWriter {
     this.buf = Buffer.allocUnsafe(initialBytes);
   }
 
+  /** Bytes written so far. */
+  get length(): number {
+    return this.pos;
+  }
+
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;

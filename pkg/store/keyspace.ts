@@ -192,10 +192,12 @@ export class Keyspace {
     const drop = versions[i].deleted && versions[i].modRevision < rev ? i + 1 : i;
     if (drop === 0) return;
     for (let j = 0; j < drop; j++) this.sizeBytes -= versionBytes(versions[j]);
-    versions.splice(0, drop);
-    if (versions.length === 0) {
+    // A new list, not a cut one: a snapshot being encoded in turns may hold the old list.
+    if (drop === versions.length) {
       this.index.delete(key);
       this.sizeBytes -= keyBytes(key);
+    } else {
+      this.index.set(key, versions.slice(drop));
     }
   }
 

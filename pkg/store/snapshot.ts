@@ -19,27 +19,58 @@ const EMPTY = new Uint8Array(0);
 
 /** The snapshot's bytes, after `prefix` (the caller's header) when given; the checksum covers the snapshot only. */
 export function encodeSnapshot(ks: Keyspace, lessor: Lessor, prefix: Uint8Array = EMPTY): Uint8Array {
+  const turns = encodeSnapshotInTurns(ks, lessor, prefix);
+  for (;;) {
+    const r = turns.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same bytes, encoded a bounded amount (turnBytes) per step of the generator, so a member
+ * holding hundreds of MiB does not stop serving (and heartbeating) while it writes them: at 150,000
+ * pods one call took seconds and cost the cluster its Raft leader. The state is the one at the
+ * call: its keys' version lists are captured then, later puts (newer revisions) are skipped, and
+ * compaction replaces a list instead of cutting it (Keyspace.trim), so it cannot change what was captured.
+ */
+export function* encodeSnapshotInTurns(ks: Keyspace, lessor: Lessor, prefix: Uint8Array = EMPTY, turnBytes = 4 * 1024 * 1024): Generator<void, Uint8Array, void> {
+  const revision = ks.revision;
+  const keys: string[] = [];
+  const histories: Version[][] = [];
+  ks.index.forRange('', undefined, (key, versions) => {
+    keys.push(key);
+    histories.push(versions);
+  });
+  const revTimes = ks.revTimes.toArray().map((t) => ({ rev: t.rev, timeMs: t.timeMs }));
+  const leases = lessor.sorted().map((l) => ({ id: l.id, ttlSeconds: l.ttlSeconds, expiryMs: l.expiryMs }));
   // sizeBytes overestimates the encoding (it counts object overheads), so the writer never grows;
   // untouched capacity costs no memory.
   const w = new ByteWriter(prefix.byteLength + 64 * 1024 + ks.sizeBytes);
   w.raw(prefix);
   for (const b of MAGIC) w.u8(b);
   w.u8(FORMAT);
-  w.uint(ks.revision);
+  w.uint(revision);
   w.uint(ks.compactRevision);
   w.f64(ks.timeMs);
   w.uint(lessor.lastAutoId);
-  w.uint(ks.index.size);
-  // The hot loop (every retained version) writes straight into the buffer: one bounds check per key.
-  ks.index.forRange('', undefined, (key, versions) => {
+  w.uint(keys.length);
+  let turnEnd = w.length + turnBytes;
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k];
+    const all = histories[k];
+    // Versions put after the call are newer than `revision`, always at the end of the list.
+    let n = all.length;
+    while (n > 0 && all[n - 1].modRevision > revision) n--;
     let max = key.length + 16;
-    for (const v of versions) max += v.data.length + 49;
+    for (let i = 0; i < n; i++) max += all[i].data.length + 49;
+    // The hot loop (every retained version) writes straight into the buffer: one bounds check per key.
     w.direct(max, (buf, p) => {
       p = putUint(buf, p, key.length);
       if (key.length <= 64) for (let i = 0; i < key.length; i++) buf[p++] = key.charCodeAt(i);
       else p += buf.write(key, p, key.length, 'latin1');
-      p = putUint(buf, p, versions.length);
-      for (const v of versions) {
+      p = putUint(buf, p, n);
+      for (let i = 0; i < n; i++) {
+        const v = all[i];
         buf[p++] = v.deleted ? 1 : 0;
         p = putUint(buf, p, v.modRevision);
         p = putUint(buf, p, v.sub);
@@ -53,13 +84,16 @@ export function encodeSnapshot(ks: Keyspace, lessor: Lessor, prefix: Uint8Array 
       }
       return p;
     });
-  });
-  w.uint(ks.revTimes.length);
-  for (const t of ks.revTimes.toArray()) {
+    if (w.length >= turnEnd) {
+      yield;
+      turnEnd = w.length + turnBytes;
+    }
+  }
+  w.uint(revTimes.length);
+  for (const t of revTimes) {
     w.uint(t.rev);
     w.f64(t.timeMs);
   }
-  const leases = lessor.sorted();
   w.uint(leases.length);
   for (const l of leases) {
     w.uint(l.id);
@@ -67,10 +101,15 @@ export function encodeSnapshot(ks: Keyspace, lessor: Lessor, prefix: Uint8Array 
     w.f64(l.expiryMs);
   }
   w.u8(END);
-  w.u32(crc32(w.finish().subarray(prefix.byteLength)));
+  const body = w.finish().subarray(prefix.byteLength);
+  let crc = 0;
+  for (let at = 0; at < body.byteLength; at += turnBytes * 4) {
+    crc = crc32(body.subarray(at, Math.min(body.byteLength, at + turnBytes * 4)), crc);
+    if (at + turnBytes * 4 < body.byteLength) yield;
+  }
+  w.u32(crc);
   return w.finish();
 }
-
 
 /** Builds a new keyspace and lessor from a snapshot. Throws RangeError naming the problem when it is corrupt. */
 export function decodeSnapshot(data: Uint8Array): { keyspace: Keyspace; lessor: Lessor } {

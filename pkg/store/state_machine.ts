@@ -89,8 +89,14 @@ export class StoreStateMachine implements StateMachine {
     return this.store.snapshot();
   }
 
+  /** Encodes in turns, yielding to the event loop between them, while entries keep being applied. */
   async snapshotAfter(prefix: Uint8Array): Promise<Uint8Array> {
-    return this.store.snapshot(prefix);
+    const turns = this.store.snapshotInTurns(prefix);
+    for (;;) {
+      const r = turns.next();
+      if (r.done) return r.value;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   async restore(data: Uint8Array): Promise<void> {

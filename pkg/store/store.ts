@@ -19,7 +19,7 @@ import { Keyspace, type Version } from './keyspace.js';
 import { LEASE_BYTES, Lessor } from './lessor.js';
 import { rangeAt, readRevision, checkRangeRequest } from './range.js';
 import { ProposalWaiters } from './proposals.js';
-import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { decodeSnapshot, encodeSnapshot, encodeSnapshotInTurns } from './snapshot.js';
 import { WriteBatch, checkTxn, isReadOnlyTxn, runTxn } from './txn.js';
 import type {
   CompactResponse,
@@ -313,10 +313,14 @@ export class Store {
 
   // ---- snapshots ----
 
-  /** A consistent copy of the replicated state: keys with retained history, revision times, leases, counters. */
   /** The replicated state's bytes, after `prefix` when given (see StateMachine.snapshotAfter). */
   snapshot(prefix?: Uint8Array): Uint8Array {
     return encodeSnapshot(this.ks, this.lessor, prefix);
+  }
+
+  /** The same bytes, a few MiB per step: the state is the one at this call, whatever is written between steps. */
+  snapshotInTurns(prefix?: Uint8Array, turnBytes?: number): Generator<void, Uint8Array, void> {
+    return encodeSnapshotInTurns(this.ks, this.lessor, prefix, turnBytes);
   }
 
   /**

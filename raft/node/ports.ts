@@ -50,7 +50,10 @@ export interface StateMachine {
   apply(entry: Entry): Promise<unknown> | unknown;
   /** Optional: told of each committed entry that is not applied (a new leader's empty entry, a configuration change), in order. */
   skipped?(entry: Entry): void;
-  /** A consistent copy of the state after everything applied so far. */
+  /**
+   * A consistent copy of the state after everything applied so far, taken at the call: the promise
+   * may settle later, while the node applies more entries (the copy must not include them).
+   */
   snapshot(): Promise<Uint8Array>;
   /**
    * Optional: the same copy with `prefix` written before it, in one buffer, so that the node does

@@ -254,8 +254,13 @@ export class RaftNode {
   }
 
   private scheduleTick(): void {
+    const tickMs = this.o.tickMs ?? 50;
+    const armedMs = this.o.clock.nowMs();
     this.tickTimer = this.o.clock.setTimeout(() => {
       if (this.stopped) return;
+      const lateMs = this.o.clock.nowMs() - armedMs - tickMs;
+      // Heartbeats and elections run on ticks: a process this busy looks dead to its peers.
+      if (lateMs >= (this.o.electionTicks ?? 20) * tickMs / 2) this.log.warn(`member ${this.id}: a tick came ${lateMs} ms late: this process was busy or paused`);
       // Nothing applied for a whole tick: a good moment for a snapshot that can wait for one.
       if (this.applied === this.appliedAtLastTick && !this.snapshotWanted && this.snapshotDue() === 'idle') {
         this.snapshotWanted = true;
@@ -265,7 +270,7 @@ export class RaftNode {
       this.rn.tick();
       this.kick();
       this.scheduleTick();
-    }, this.o.tickMs ?? 50);
+    }, tickMs);
   }
 
   /**
@@ -553,25 +558,39 @@ export class RaftNode {
     const index = this.applied;
     // Read before awaiting: a snapshot stepped during the await changes the core's configuration.
     const confState = this.rn.raft.confState();
+    const bytesAtTake = this.bytesSinceSnapshot;
+    const members = new Map(this.members);
     const sm = this.o.stateMachine;
-    const data = sm.snapshotAfter ? await sm.snapshotAfter(encodeSnapshotEnvelopeHeader(this.members)) : encodeSnapshotEnvelope(this.members, await sm.snapshot());
-    this.lastSnapshotBytes = data.byteLength;
-    const taken: TakenSnapshot = { index, confState, data, bytesAtTake: this.bytesSinceSnapshot };
+    const startedMs = this.o.clock.nowMs();
+    // The state machine copies its state as it is at this call; the promise may settle later (a
+    // store of hundreds of MiB encodes in turns) while more entries are applied.
+    const encoded = sm.snapshotAfter ? sm.snapshotAfter(encodeSnapshotEnvelopeHeader(members)) : sm.snapshot().then((d) => encodeSnapshotEnvelope(members, d));
+    const taken = (data: Uint8Array): TakenSnapshot => {
+      this.log.info(`member ${this.id}: encoded a snapshot at index ${index}: ${data.byteLength} bytes in ${this.o.clock.nowMs() - startedMs} ms`);
+      this.lastSnapshotBytes = data.byteLength;
+      return { index, confState, data, bytesAtTake };
+    };
     const storage = this.o.storage;
-    if (!storage.prepareSnapshot) return this.commitSnapshot(taken);
-    // Writing tens of MiB takes a while: entries keep being saved and applied meanwhile. The data
-    // is the state at `index` already, and the log up to it stays until the snapshot is named.
-    this.snapshotWriting = storage.prepareSnapshot(index, data).then(
-      () => {
-        this.snapshotWriting = undefined;
-        this.snapshotPrepared = taken;
-        this.kick();
-      },
-      (e: unknown) => {
-        this.snapshotWriting = undefined;
-        if (!this.stopped) this.die(e as Error);
-      },
-    );
+    if (!storage.prepareSnapshot) return this.commitSnapshot(taken(await encoded));
+    // Encoding and writing run beside the loop: a loop waiting for seconds sends no heartbeats, and
+    // its peers then elect another leader. The log up to `index` stays until the snapshot is named.
+    this.snapshotWriting = encoded
+      .then(async (data) => {
+        const t = taken(data);
+        await storage.prepareSnapshot!(index, data);
+        return t;
+      })
+      .then(
+        (t) => {
+          this.snapshotWriting = undefined;
+          this.snapshotPrepared = t;
+          this.kick();
+        },
+        (e: unknown) => {
+          this.snapshotWriting = undefined;
+          if (!this.stopped) this.die(e as Error);
+        },
+      );
   }
 
   /** Names a taken snapshot in storage (one short synced write when prepared) and compacts the log behind it. */

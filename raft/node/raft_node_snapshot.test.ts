@@ -111,6 +111,65 @@ test('writes go on while a snapshot is written, and it restores to exactly the s
   }
 });
 
+/** A state machine whose snapshot copies the state at the call but hands it over only when let go (a slow encode). */
+class HeldEncodeMachine extends KvStateMachine {
+  calls = 0;
+  private gate: Promise<void> | undefined;
+  release: () => void = () => {};
+  hold(): void {
+    this.gate = new Promise<void>((r) => (this.release = r));
+  }
+  override snapshot(): Promise<Uint8Array> {
+    const copy = super.snapshot();
+    this.calls++;
+    const gate = this.gate;
+    return gate ? gate.then(() => copy) : copy;
+  }
+}
+
+test('writes are applied and acknowledged while a snapshot is still being encoded, and it is the state at its index', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
+  const peers = [{ id: 1, address: `127.0.0.1:${await freePort()}` }];
+  const machine = new HeldEncodeMachine();
+  machine.hold();
+  let seq = 0;
+  try {
+    const storage = await RocksDbStorage.open(join(dir, 'm1'), { snapshotChunkSizeBytes: 4096 });
+    const node = await RaftNode.start({
+      id: 1,
+      peers,
+      bootstrap: true,
+      storage,
+      transport: new GrpcTransport({ id: 1, listenAddress: peers[0].address, clusterId: 9, clock: realClock, logger: quiet }),
+      stateMachine: machine,
+      clock: realClock,
+      random: new SeededRandom(1),
+      tickMs: 20,
+      snapshotEntries: 20,
+      snapshotCatchUpEntries: 5,
+    });
+    const put = (i: number) => node.propose(encodeCommand({ op: 'put', clientId: 'test', seq: ++seq, key: `k${i}`, value: enc.encode(`v${i}`) }));
+    await until('a leader', () => node.isLeader());
+    let written = 0;
+    while (machine.calls === 0) await put(written++);
+    const putsAtSnapshot = written;
+    for (let i = 0; i < 60; i++) await put(written++);
+    assert.equal(node.status().stats.snapshotsTaken, 0, 'the encode is still held');
+    machine.release();
+    await until('the snapshot named in storage', () => node.status().stats.snapshotsTaken === 1);
+    const atSnapshot = new KvStateMachine();
+    await atSnapshot.restore(decodeSnapshotEnvelope((await storage.loadSnapshot()).data).app);
+    // The snapshot began while the last put before the loop saw it was being applied or just after.
+    const inSnapshot = Array.from({ length: written }, (_, i) => atSnapshot.read(`k${i}`) !== undefined);
+    const count = inSnapshot.filter(Boolean).length;
+    assert.ok(count === putsAtSnapshot || count === putsAtSnapshot - 1, `${count} puts in the snapshot, ${putsAtSnapshot} made before it was seen`);
+    for (let i = 0; i < written; i++) assert.equal(inSnapshot[i], i < count, `k${i} in the snapshot: a prefix of the puts, none made after it`);
+    await node.stop({ transferLeadership: false });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('snapshotStaggerFraction outside 0 to 1 is refused', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
   try {
