@@ -40,7 +40,7 @@ program
   .option('--no-scheduler', 'do not run the scheduler in this master (config: scheduler: false)')
   .option('--no-controllers', 'do not run the controller manager in this master (config: controllers: false)')
   .option('--lease-duration-ms <ms>', 'scheduler and controller manager leases: a holder silent this long is replaced (default 2000)')
-  .option('--renew-deadline-ms <ms>', 'a leader that could not renew for this long gives up (default: the lease duration + 2 retry periods, 3000)')
+  .option('--renew-deadline-ms <ms>', 'a leader that could not renew for this long gives up (default 10000, or the lease duration + 2 retry periods if longer; its writes are fenced meanwhile)')
   .option('--retry-period-ms <ms>', 'how often leases are renewed or tried (default: a quarter of the lease, 500)')
   .option('--node-monitor-grace-period-ms <ms>', 'a node whose Lease stops this long is Unknown and tainted (default 10000)')
   .option('--default-toleration-seconds <s>', 'pods on an unreachable or not-ready node are evicted after this (default 20)')
@@ -62,7 +62,7 @@ const componentCommand = (name: string, description: string): Command =>
     .option('--name <name>', 'identity prefix in the lease (default: the host name)')
     .option('--metrics-port <port>', 'serve /metrics on 127.0.0.1:<port> (0: any free port)')
     .option('--lease-duration-ms <ms>', 'a lease holder silent this long is replaced (default 2000)')
-    .option('--renew-deadline-ms <ms>', 'a leader that could not renew for this long gives up (default: the lease duration + 2 retry periods, 3000)')
+    .option('--renew-deadline-ms <ms>', 'a leader that could not renew for this long gives up (default 10000, or the lease duration + 2 retry periods if longer; its writes are fenced meanwhile)')
     .option('--retry-period-ms <ms>', 'how often the lease is renewed or tried (default: a quarter of the lease, 500)');
 
 componentCommand('scheduler', 'run the scheduler against remote masters, active while it holds the kube-system/kube-scheduler Lease').action((flags) => runScheduler(flags));

@@ -35,13 +35,17 @@ export function encodeSnapshot(ks: Keyspace, lessor: Lessor, prefix: Uint8Array 
  */
 export function* encodeSnapshotInTurns(ks: Keyspace, lessor: Lessor, prefix: Uint8Array = EMPTY, turnBytes = 4 * 1024 * 1024): Generator<void, Uint8Array, void> {
   const revision = ks.revision;
-  const keys: string[] = [];
-  const histories: Version[][] = [];
+  // This capture is the one step that walks every key: sized up front, it only copies references.
+  const keys: string[] = new Array(ks.index.size);
+  const histories: Version[][] = new Array(ks.index.size);
+  let captured = 0;
   ks.index.forRange('', undefined, (key, versions) => {
-    keys.push(key);
-    histories.push(versions);
+    keys[captured] = key;
+    histories[captured++] = versions;
   });
-  const revTimes = ks.revTimes.toArray().map((t) => ({ rev: t.rev, timeMs: t.timeMs }));
+  if (captured !== keys.length) throw new Error(`Store snapshot: the index holds ${ks.index.size} keys but ${captured} were walked`);
+  // Revision times are never changed once recorded, only dropped from the front.
+  const revTimes = ks.revTimes.toArray();
   const leases = lessor.sorted().map((l) => ({ id: l.id, ttlSeconds: l.ttlSeconds, expiryMs: l.expiryMs }));
   // sizeBytes overestimates the encoding (it counts object overheads), so the writer never grows;
   // untouched capacity costs no memory.

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseElectionFlags, parseNodeIpamFlags, parseNodeLifecycleFlags } from './flags.js';
 
-test('election timings default to a 2 s lease renewed every 500 ms, given up after 3 s without a renewal', () => {
-  assert.deepEqual(parseElectionFlags({}), { leaseDurationMs: 2000, renewDeadlineMs: 3000, retryPeriodMs: 500 });
+test('election timings default to a 2 s lease renewed every 500 ms, given up after 10 s without a renewal', () => {
+  assert.deepEqual(parseElectionFlags({}), { leaseDurationMs: 2000, renewDeadlineMs: 10000, retryPeriodMs: 500 });
+  assert.deepEqual(parseElectionFlags({ leaseDurationMs: '15000' }), { leaseDurationMs: 15000, renewDeadlineMs: 17000, retryPeriodMs: 1000 });
 });
 
-test('a shorter lease scales the other timings down unless they are given', () => {
-  assert.deepEqual(parseElectionFlags({ leaseDurationMs: '1500' }), { leaseDurationMs: 1500, renewDeadlineMs: 2250, retryPeriodMs: 375 });
+test('a shorter lease scales the retry period down unless it is given', () => {
+  assert.deepEqual(parseElectionFlags({ leaseDurationMs: '1500' }), { leaseDurationMs: 1500, renewDeadlineMs: 10000, retryPeriodMs: 375 });
   assert.deepEqual(parseElectionFlags({ leaseDurationMs: '15000', renewDeadlineMs: '10000', retryPeriodMs: '2000' }), { leaseDurationMs: 15000, renewDeadlineMs: 10000, retryPeriodMs: 2000 });
 });
 

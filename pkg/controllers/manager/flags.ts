@@ -30,10 +30,13 @@ function intFlag(flag: string, v: string | undefined, min: number): number | und
 }
 
 /**
- * Defaults: lease 2000 ms, renewed every 500 ms, given up after 3000 ms without a renewal (the
- * leader's writes are fenced, so its deadline may outlast the lease: a leader slowed by load keeps
- * its term while nobody else has taken the lease). A 2 s lease kept its holder through a 10,000-pod
- * run on a loaded 2-core machine and halves the failover of a 3 s one's. A shorter lease scales the others down.
+ * Defaults: lease 2000 ms, renewed every 500 ms, given up after 10000 ms without a renewal
+ * (client-go's renewDeadline; lease + 2 retry periods if that is longer). The leader's writes are
+ * fenced, so its deadline may outlast the lease: a leader slowed by load keeps its term while
+ * nobody else has taken the lease, and one that lost it stops at its next answer. With a 3 s
+ * deadline, renewals taking about a second during a 150,000-pod fill made the holder give up its
+ * term three times and take it straight back. A 2 s lease halves the failover of a 3 s one's. A
+ * shorter lease scales the retry period down.
  */
 export function parseElectionFlags(f: ElectionFlags): ElectionTimings {
   const t: ElectionTimings = {
@@ -43,7 +46,7 @@ export function parseElectionFlags(f: ElectionFlags): ElectionTimings {
   };
   const lease = t.leaseDurationMs ?? 2000;
   const retry = t.retryPeriodMs ?? Math.min(1000, Math.floor(lease / 4));
-  const renew = t.renewDeadlineMs ?? lease + 2 * retry;
+  const renew = t.renewDeadlineMs ?? Math.max(lease + 2 * retry, 10_000);
   if (retry >= lease) throw new Error(`--retry-period-ms (${retry}) must be less than --lease-duration-ms (${lease})`);
   if (retry >= renew) throw new Error(`--retry-period-ms (${retry}) must be less than --renew-deadline-ms (${renew})`);
   return { leaseDurationMs: lease, renewDeadlineMs: renew, retryPeriodMs: retry };
