@@ -54,23 +54,27 @@ function heldPrepare(real: RocksDbStorage): { storage: RaftStorage; preparedAt()
   return { storage, preparedAt: () => preparedAt, release };
 }
 
+/** A one-member cluster that snapshots every 20 entries and keeps 5 behind the snapshot. */
+function startOne(address: string, storage: RaftStorage, machine: KvStateMachine): Promise<RaftNode> {
+  return RaftNode.start({
+    id: 1,
+    peers: [{ id: 1, address }],
+    bootstrap: true,
+    storage,
+    transport: new GrpcTransport({ id: 1, listenAddress: address, clusterId: 9, clock: realClock, logger: quiet }),
+    stateMachine: machine,
+    clock: realClock,
+    random: new SeededRandom(1),
+    tickMs: 20,
+    snapshotEntries: 20,
+    snapshotCatchUpEntries: 5,
+  });
+}
+
 test('writes go on while a snapshot is written, and it restores to exactly the state at its index', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
-  const peers = [{ id: 1, address: `127.0.0.1:${await freePort()}` }];
-  const start = async (storage: RaftStorage, machine: KvStateMachine): Promise<RaftNode> =>
-    RaftNode.start({
-      id: 1,
-      peers,
-      bootstrap: true,
-      storage,
-      transport: new GrpcTransport({ id: 1, listenAddress: peers[0].address, clusterId: 9, clock: realClock, logger: quiet }),
-      stateMachine: machine,
-      clock: realClock,
-      random: new SeededRandom(1),
-      tickMs: 20,
-      snapshotEntries: 20,
-      snapshotCatchUpEntries: 5,
-    });
+  const address = `127.0.0.1:${await freePort()}`;
+  const start = (storage: RaftStorage, machine: KvStateMachine): Promise<RaftNode> => startOne(address, storage, machine);
   let seq = 0;
   const put = (node: RaftNode, i: number) => node.propose(encodeCommand({ op: 'put', clientId: 'test', seq: ++seq, key: `k${i}`, value: enc.encode(`v${i}`) }));
   try {
@@ -129,25 +133,13 @@ class HeldEncodeMachine extends KvStateMachine {
 
 test('writes are applied and acknowledged while a snapshot is still being encoded, and it is the state at its index', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
-  const peers = [{ id: 1, address: `127.0.0.1:${await freePort()}` }];
+  const address = `127.0.0.1:${await freePort()}`;
   const machine = new HeldEncodeMachine();
   machine.hold();
   let seq = 0;
   try {
     const storage = await RocksDbStorage.open(join(dir, 'm1'), { snapshotChunkSizeBytes: 4096 });
-    const node = await RaftNode.start({
-      id: 1,
-      peers,
-      bootstrap: true,
-      storage,
-      transport: new GrpcTransport({ id: 1, listenAddress: peers[0].address, clusterId: 9, clock: realClock, logger: quiet }),
-      stateMachine: machine,
-      clock: realClock,
-      random: new SeededRandom(1),
-      tickMs: 20,
-      snapshotEntries: 20,
-      snapshotCatchUpEntries: 5,
-    });
+    const node = await startOne(address, storage, machine);
     const put = (i: number) => node.propose(encodeCommand({ op: 'put', clientId: 'test', seq: ++seq, key: `k${i}`, value: enc.encode(`v${i}`) }));
     await until('a leader', () => node.isLeader());
     let written = 0;
