@@ -9,8 +9,9 @@ MASTERS ?=
 
 # The registry reachable here serves only the Linux builds of buf; package-lock.json lists buf's other
 # platform packages (optional, skipped on Linux) by hand so that npm ci accepts the lock file.
+# The registry connection sometimes drops mid-install (ECONNRESET): try up to three times.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	for attempt in 1 2 3; do npm ci --no-audit --no-fund && break; [ $$attempt = 3 ] && exit 1; echo "npm ci failed (attempt $$attempt); trying again"; sleep 5; done
 	touch $@
 
 deps: node_modules/.installed
