@@ -115,12 +115,10 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   addEventHandler(h: ResourceEventHandler<T>): InformerRegistration {
     const entry: HandlerEntry<T> = { h, pending: undefined };
     this.handlers = [...this.handlers, entry];
-    let done = true;
     let markSynced = (): void => {};
     const synced = new Promise<void>((resolve) => (markSynced = resolve));
     const finish = (): void => {
       entry.pending = undefined;
-      done = true;
       markSynced();
     };
     const remove = (): void => {
@@ -129,7 +127,6 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     };
     if (this.synced && this.indexer.size > this.replayChunkObjects) {
       entry.pending = new Set(this.indexer.listKeys());
-      done = false;
       this.replay(entry).then(finish, (err: unknown) => {
         this.logger.warn(`Informer "${this.name}": replay to a new handler failed: ${message(err)}`);
         finish();
@@ -138,7 +135,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       if (this.synced) for (const o of this.indexer.list()) this.call('onAdd', objectKey(o), () => h.onAdd?.(o, true));
       markSynced();
     }
-    return { remove, hasSynced: () => done, synced };
+    return { remove, hasSynced: () => entry.pending === undefined, synced };
   }
 
   private async replay(entry: HandlerEntry<T>): Promise<void> {
