@@ -11,7 +11,7 @@ import { bind, type BindRequest } from './bind.js';
 import { create, type CreateRequest } from './create.js';
 import { deleteObject, type DeleteRequest, type DeleteResult } from './delete.js';
 import { get, type GetRequest } from './get.js';
-import { list, type ListRequest, type ListResult } from './list.js';
+import { list, listBytes, type ListRequest, type ListResult } from './list.js';
 import { patch, type PatchRequest } from './patch.js';
 import { update, type UpdateRequest } from './update.js';
 import { openWatch, type ApiWatch, type WatchRequest } from './watch.js';
@@ -66,6 +66,11 @@ export class ApiServer {
 
   list(req: ListRequest): Promise<ListResult> {
     return this.run('list', req, () => list(this.ctx, req));
+  }
+
+  /** list with the items as their protobuf bytes (what the gRPC API sends). */
+  listBytes(req: ListRequest): Promise<ListResult<Buffer>> {
+    return this.run('list', req, () => listBytes(this.ctx, req));
   }
 
   /** Replaces the object (or only its status, with subresource "status"). */

@@ -47,6 +47,21 @@ describe('gRPC adapter', () => {
     assert.equal(listed.resourceVersion, p.metadata?.resourceVersion);
   });
 
+  it('sends the pages of an unfiltered list as the objects a get returns, resourceVersion included', async () => {
+    await t.server.create({ object: obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'paged' } }) });
+    for (const name of ['p1', 'p2', 'p3']) await create(client, bytes(pod(name, { namespace: 'paged' })));
+    const p2 = await t.server.get({ resource: 'pods', namespace: 'paged', name: 'p2' });
+    await t.server.update({ object: { ...p2, metadata: { ...p2.metadata!, labels: { changed: 'yes' } } } });
+    const page = (cont: string) => rpc<ListResponse>((cb) => client.list({ resource: 'pods', namespace: 'paged', labelSelector: '', fieldSelector: '', limit: 2, continue: cont, resourceVersion: '', serializable: false }, cb));
+    const first = await page('');
+    assert.equal(first.remainingItemCount, 1);
+    const second = await page(first.continue);
+    const listed = [...first.items, ...second.items].map((b) => decodeStored(b));
+    const got = await Promise.all(['p1', 'p2', 'p3'].map(async (n) => decodeStored((await get(client, 'paged', n)).object)));
+    assert.deepEqual(listed, got);
+    assert.deepEqual(listed[1].metadata?.labels, { changed: 'yes' });
+  });
+
   it('maps ApiError to a gRPC status with the code and details in metadata', async () => {
     await assert.rejects(get(client, 'default', 'nope'), (err: ServiceError) => {
       assert.equal(err.code, status.NOT_FOUND);

@@ -234,7 +234,7 @@ export function objectsServer(api: ApiServer): ObjectsServer {
     })),
     bindBatch: unary((r) => bindBatch(api, r)),
     list: unary(async (r) => {
-      const res = await api.list({
+      const res = await api.listBytes({
         resource: r.resource,
         namespace: opt(r.namespace),
         labelSelector: r.labelSelector,
@@ -245,7 +245,7 @@ export function objectsServer(api: ApiServer): ObjectsServer {
         serializable: r.serializable,
       });
       return {
-        items: res.items.map(encode),
+        items: res.items,
         resourceVersion: res.resourceVersion,
         continue: res.continue ?? '',
         remainingItemCount: res.remainingItemCount,

@@ -8,7 +8,8 @@ import { call, resolve, type Context, type ResourceRef } from './context.js';
 import { decodeStoredKv, resourcePrefix } from './objects.js';
 import { parseResourceVersion } from './resource_version.js';
 import { parseSelectors, type SelectorOptions } from './selectors.js';
-import { prefixEnd } from '../store/mod.js';
+import { prefixEnd, type KeyValue } from '../store/mod.js';
+import { storedKvBytes } from './stored_bytes.js';
 
 export interface ListRequest extends ResourceRef, SelectorOptions {
   /** Most items in this page; 0 or absent: all (up to the server's maxListLimit). */
@@ -21,9 +22,9 @@ export interface ListRequest extends ResourceRef, SelectorOptions {
   serializable?: boolean;
 }
 
-export interface ListResult {
+export interface ListResult<Item = KubeObject> {
   info: KindInfo;
-  items: KubeObject[];
+  items: Item[];
   /** The store revision every item was read at: start a watch from here. */
   resourceVersion: string;
   /** Present when there may be more items: pass it back to get the next page. */
@@ -55,7 +56,19 @@ function decodeToken(text: string, prefix: string): ContinueToken {
 const CONTINUE_EXPIRED =
   'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue value from the response to request a consistent snapshot.';
 
-export async function list(ctx: Context, req: ListRequest): Promise<ListResult> {
+export function list(ctx: Context, req: ListRequest): Promise<ListResult> {
+  return listItems(ctx, req, (info, kv, decoded) => decoded ?? decodeStoredKv(info, kv));
+}
+
+/** A list whose items are the objects' protobuf bytes, as the gRPC API sends them: an unfiltered list decodes nothing. */
+export function listBytes(ctx: Context, req: ListRequest): Promise<ListResult<Buffer>> {
+  return listItems(ctx, req, storedKvBytes);
+}
+
+/** `decoded` is the object when a selector needed it. */
+type ToItem<Item> = (info: KindInfo, kv: KeyValue, decoded: KubeObject | undefined) => Item;
+
+async function listItems<Item>(ctx: Context, req: ListRequest, toItem: ToItem<Item>): Promise<ListResult<Item>> {
   const info = resolve(req.resource);
   const namespace = info.namespaced ? req.namespace || undefined : undefined;
   const filter = parseSelectors(info, req);
@@ -67,7 +80,7 @@ export async function list(ctx: Context, req: ListRequest): Promise<ListResult> 
   const token = req.continue ? decodeToken(req.continue, prefix) : undefined;
   let rev = token?.rv ?? parseResourceVersion(req.resourceVersion);
   let start = token?.start ?? prefix;
-  const items: KubeObject[] = [];
+  const items: Item[] = [];
   for (;;) {
     const chunk = filter.everything ? Math.min(limit - items.length + 1, ctx.listChunkKeys) : ctx.listChunkKeys;
     let r;
@@ -80,14 +93,14 @@ export async function list(ctx: Context, req: ListRequest): Promise<ListResult> 
     if (rev === 0) rev = r.header.revision;
     for (let i = 0; i < r.kvs.length; i++) {
       const kv = r.kvs[i];
-      const object = decodeStoredKv(info, kv);
-      if (!filter.matches(object)) continue;
+      const object = filter.everything ? undefined : decodeStoredKv(info, kv);
+      if (object && !filter.matches(object)) continue;
       if (items.length === limit) {
-        const result: ListResult = { info, items, resourceVersion: String(rev), continue: encodeToken({ rv: rev, start: kv.key }) };
+        const result: ListResult<Item> = { info, items, resourceVersion: String(rev), continue: encodeToken({ rv: rev, start: kv.key }) };
         if (filter.everything) result.remainingItemCount = r.count - i;
         return result;
       }
-      items.push(object);
+      items.push(toItem(info, kv, object));
     }
     if (!r.more || r.kvs.length === 0) return { info, items, resourceVersion: String(rev) };
     start = r.kvs[r.kvs.length - 1].key + '\0';
