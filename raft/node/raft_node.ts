@@ -261,8 +261,9 @@ export class RaftNode {
       const lateMs = this.o.clock.nowMs() - armedMs - tickMs;
       // Heartbeats and elections run on ticks: a process this busy looks dead to its peers.
       if (lateMs >= (this.o.electionTicks ?? 20) * tickMs / 2) this.log.warn(`member ${this.id}: a tick came ${lateMs} ms late: this process was busy or paused`);
-      // Nothing applied for a whole tick: a good moment for a snapshot that can wait for one.
-      if (this.applied === this.appliedAtLastTick && !this.snapshotWanted && this.snapshotDue() === 'idle') {
+      // Nothing applied for a whole tick that came on time: a good moment for a snapshot that can
+      // wait for one. A late tick has nothing applied because this process was stalled, not idle.
+      if (lateMs < tickMs && this.applied === this.appliedAtLastTick && !this.snapshotWanted && this.snapshotDue() === 'idle') {
         this.snapshotWanted = true;
         this.kick();
       }

@@ -30,6 +30,16 @@ class FakeClock implements Clock {
   clearTimeout(h: TimerHandle): void {
     this.timers.delete((h as { id: number }).id);
   }
+  /** Moves time on by ms and fires the timers due by then, in order (late ones see the later time, as after a stall). */
+  jump(ms: number): void {
+    this.now += ms;
+    for (;;) {
+      const due = [...this.timers].filter(([, t]) => t.at <= this.now).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+      if (!due) return;
+      this.timers.delete(due[0]);
+      due[1].fn();
+    }
+  }
 }
 
 class LoopbackTransport implements Transport {
@@ -151,5 +161,39 @@ test('a local snapshot taken while a newer one arrives records the configuration
   for (const s of storage.created) {
     if (s.index === 1) assert.deepEqual(s.confState, { voters: [1, 2, 3], learners: [4] }, 'snapshot at index 1 has another index’s configuration');
   }
+  await node.stop({ transferLeadership: false });
+});
+
+test('a tick that comes late after a stall is not an idle moment for a snapshot that can wait for one', async () => {
+  const clock = new FakeClock();
+  const node = await RaftNode.start({
+    id: 1,
+    peers: [members[0]],
+    bootstrap: true,
+    storage: new MemoryRaftStorage(),
+    transport: new LoopbackTransport(),
+    stateMachine: new GatedMachine(),
+    clock,
+    random: new SeededRandom(1),
+    snapshotEntries: 20,
+    snapshotLogRatio: 1,
+  });
+  for (let i = 0; i < 100 && node.status().role !== 'leader'; i++) {
+    clock.jump(50);
+    await until(() => true, 'a turn');
+  }
+  assert.equal(node.status().role, 'leader');
+  // Past snapshotEntries and below 4 times it: the snapshot waits for an idle tick.
+  for (let i = 0; i < 30; i++) await node.propose(enc.encode(`e${i}`));
+  clock.jump(50); // the tick after the writes: something was applied since the last one
+  const settle = async () => {
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  };
+  await settle();
+  clock.jump(2000); // nothing applied, but because the process stood still for 2 s
+  await settle();
+  assert.equal(node.status().stats.snapshotsTaken, 0);
+  clock.jump(50);
+  await until(() => node.status().stats.snapshotsTaken === 1, 'a snapshot in the next tick on time');
   await node.stop({ transferLeadership: false });
 });
