@@ -57,10 +57,12 @@ export interface RaftNodeOptions {
    */
   snapshotIdleWaitFactor?: number;
   /**
-   * Until this member's first snapshot, its thresholds are this fraction
-   * higher (0 to 1): members applying the same log then snapshot at
-   * different indexes instead of all stalling at once, and later snapshots
-   * keep that phase. @default 0
+   * This member's thresholds are this fraction higher (0 to 1): members
+   * applying the same log then snapshot at different indexes instead of all
+   * stalling at once. The entry count is raised for the first snapshot only
+   * (later ones keep that phase); the byte thresholds for every snapshot,
+   * since they are sized by the last snapshot, which members that once
+   * snapshotted together share. @default 0
    */
   snapshotStaggerFraction?: number;
   /** Entries kept behind a snapshot so slightly slow followers need no snapshot. @default 1000 */
@@ -532,8 +534,8 @@ export class RaftNode {
    * threshold), or 'no'.
    */
   private snapshotDue(): 'no' | 'idle' | 'now' {
-    const stagger = this.stats.snapshotsTaken === 0 ? 1 + (this.o.snapshotStaggerFraction ?? 0) : 1;
-    const entries = (this.o.snapshotEntries ?? 10000) * stagger;
+    const stagger = 1 + (this.o.snapshotStaggerFraction ?? 0);
+    const entries = (this.o.snapshotEntries ?? 10000) * (this.stats.snapshotsTaken === 0 ? stagger : 1);
     if (this.bytesSinceSnapshot >= (this.o.snapshotBytes ?? 64 * 1024 * 1024) * stagger) return 'now';
     if (this.applied - this.snapshotIndex < entries) return 'no';
     const ratio = this.o.snapshotLogRatio ?? 0;

@@ -221,6 +221,44 @@ test('snapshotStaggerFraction delays only the first snapshot, so members keep di
   }
 });
 
+test('snapshotStaggerFraction raises the byte threshold of every snapshot, so members that once snapshotted together drift apart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
+  const peers = [{ id: 1, address: `127.0.0.1:${await freePort()}` }];
+  try {
+    const storage = await RocksDbStorage.open(join(dir, 'm1'));
+    const node = await RaftNode.start({
+      id: 1,
+      peers,
+      bootstrap: true,
+      storage,
+      transport: new GrpcTransport({ id: 1, listenAddress: peers[0].address, clusterId: 9, clock: realClock, logger: quiet }),
+      stateMachine: new KvStateMachine(),
+      clock: realClock,
+      random: new SeededRandom(1),
+      tickMs: 20,
+      snapshotEntries: 1_000_000,
+      snapshotBytes: 2000,
+      snapshotStaggerFraction: 0.5,
+    });
+    await until('a leader', () => node.isLeader());
+    const command = (seq: number) => encodeCommand({ op: 'put', clientId: 'test', seq, key: 'k', value: new Uint8Array(100).fill(seq % 256) });
+    const perEntry = command(1).byteLength;
+    const indexes: number[] = [];
+    for (let seq = 1; indexes.length < 3; seq++) {
+      await node.propose(command(seq));
+      const at = storage.snapshot().metadata.index;
+      if (at > (indexes.at(-1) ?? 0)) indexes.push(at);
+      assert.ok(seq < 500, `snapshots at ${indexes} after ${seq} writes`);
+    }
+    // Every 3000 bytes of entries (2000 and half again), not only before the first snapshot.
+    const every = Math.ceil(3000 / perEntry);
+    for (let i = 1; i < 3; i++) assert.ok(indexes[i] - indexes[i - 1] >= every && indexes[i] - indexes[i - 1] <= every + 3, `snapshots at ${indexes}, ${perEntry} bytes an entry`);
+    await node.stop({ transferLeadership: false });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a storage that gives a snapshot without its data and cannot read it is refused at start, not started past it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
   try {
