@@ -10,7 +10,7 @@ export type { RequestRecord, Verb } from './context.js';
 import { bind, type BindRequest } from './bind.js';
 import { create, type CreateRequest } from './create.js';
 import { deleteObject, type DeleteRequest, type DeleteResult } from './delete.js';
-import { get, type GetRequest } from './get.js';
+import { get, getBytes, type GetRequest } from './get.js';
 import { list, listBytes, type ListRequest, type ListResult } from './list.js';
 import { patch, type PatchRequest } from './patch.js';
 import { update, type UpdateRequest } from './update.js';
@@ -62,6 +62,11 @@ export class ApiServer {
 
   get(req: GetRequest): Promise<KubeObject> {
     return this.run('get', req, () => get(this.ctx, req));
+  }
+
+  /** get with the object as its protobuf bytes (what the gRPC API sends). */
+  getBytes(req: GetRequest): Promise<Buffer> {
+    return this.run('get', req, () => getBytes(this.ctx, req));
   }
 
   list(req: ListRequest): Promise<ListResult> {

@@ -127,7 +127,12 @@ export async function call<T>(f: () => Promise<T>): Promise<T> {
 
 /** The stored object at its key with its kv (for modRevision compares), or undefined. */
 export async function readObject(ctx: Context, info: KindInfo, namespace: string | undefined, name: string, revision = 0, serializable = false): Promise<{ kv: KeyValue; object: KubeObject } | undefined> {
-  const r = await call(() => ctx.backend.range({ key: objectKey(info, namespace, name), revision }, { serializable }));
-  const kv = r.kvs[0];
+  const kv = await readKv(ctx, info, namespace, name, revision, serializable);
   return kv ? { kv, object: decodeStoredKv(info, kv) } : undefined;
+}
+
+/** The stored key-value of an object, undecoded, or undefined. */
+export async function readKv(ctx: Context, info: KindInfo, namespace: string | undefined, name: string, revision = 0, serializable = false): Promise<KeyValue | undefined> {
+  const r = await call(() => ctx.backend.range({ key: objectKey(info, namespace, name), revision }, { serializable }));
+  return r.kvs[0];
 }

@@ -200,7 +200,7 @@ async function streamWatch(api: ApiServer, call: ServerWritableStream<WireWatchR
 /** The service implementation; add it to a grpc-js Server with addObjectsService. */
 export function objectsServer(api: ApiServer): ObjectsServer {
   return {
-    get: unary(async (r) => ({ object: encode(await api.get({ resource: r.resource, namespace: opt(r.namespace), name: r.name, resourceVersion: r.resourceVersion, serializable: r.serializable })) })),
+    get: unary(async (r) => ({ object: await api.getBytes({ resource: r.resource, namespace: opt(r.namespace), name: r.name, resourceVersion: r.resourceVersion, serializable: r.serializable }) })),
     create: unary(async (r) => ({
       object: encode(await api.create({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), dryRun: r.dryRun, fencing: r.fencing })),
     })),
