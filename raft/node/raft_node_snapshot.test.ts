@@ -12,7 +12,7 @@ import type { RaftStorage } from '../storage/raft_storage.js';
 import { RocksDbStorage } from '../storage/rocksdb_storage.js';
 import { GrpcTransport } from '../transport/grpc_transport.js';
 import { realClock } from './ports.js';
-import { RaftNode } from './raft_node.js';
+import { RaftNode, type RaftNodeOptions } from './raft_node.js';
 import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from './snapshot_envelope.js';
 import { freePort } from '../transport/free_port.js';
 
@@ -55,7 +55,7 @@ function heldPrepare(real: RocksDbStorage): { storage: RaftStorage; preparedAt()
 }
 
 /** A one-member cluster that snapshots every 20 entries and keeps 5 behind the snapshot. */
-function startOne(address: string, storage: RaftStorage, machine: KvStateMachine): Promise<RaftNode> {
+function startOne(address: string, storage: RaftStorage, machine: KvStateMachine, options: Partial<RaftNodeOptions> = {}): Promise<RaftNode> {
   return RaftNode.start({
     id: 1,
     peers: [{ id: 1, address }],
@@ -68,7 +68,20 @@ function startOne(address: string, storage: RaftStorage, machine: KvStateMachine
     tickMs: 20,
     snapshotEntries: 20,
     snapshotCatchUpEntries: 5,
+    ...options,
   });
+}
+
+/** Proposes commands one by one until `count` snapshots were taken; returns their indexes. */
+async function snapshotIndexes(node: RaftNode, storage: RaftStorage, command: (seq: number) => Uint8Array, count: number, maxWrites: number): Promise<number[]> {
+  const indexes: number[] = [];
+  for (let seq = 1; indexes.length < count; seq++) {
+    await node.propose(command(seq));
+    const at = storage.snapshot().metadata.index;
+    if (at > (indexes.at(-1) ?? 0)) indexes.push(at);
+    assert.ok(seq < maxWrites, `snapshots at ${indexes} after ${seq} writes`);
+  }
+  return indexes;
 }
 
 test('writes go on while a snapshot is written, and it restores to exactly the state at its index', async () => {
@@ -188,30 +201,11 @@ test('snapshotStaggerFraction outside 0 to 1 is refused', async () => {
 
 test('snapshotStaggerFraction delays only the first snapshot, so members keep different phases', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
-  const peers = [{ id: 1, address: `127.0.0.1:${await freePort()}` }];
   try {
     const storage = await RocksDbStorage.open(join(dir, 'm1'));
-    const node = await RaftNode.start({
-      id: 1,
-      peers,
-      bootstrap: true,
-      storage,
-      transport: new GrpcTransport({ id: 1, listenAddress: peers[0].address, clusterId: 9, clock: realClock, logger: quiet }),
-      stateMachine: new KvStateMachine(),
-      clock: realClock,
-      random: new SeededRandom(1),
-      tickMs: 20,
-      snapshotEntries: 20,
-      snapshotStaggerFraction: 0.5,
-    });
+    const node = await startOne(`127.0.0.1:${await freePort()}`, storage, new KvStateMachine(), { snapshotStaggerFraction: 0.5 });
     await until('a leader', () => node.isLeader());
-    const indexes: number[] = [];
-    for (let seq = 1; indexes.length < 3; seq++) {
-      await node.propose(encodeCommand({ op: 'put', clientId: 'test', seq, key: 'k', value: enc.encode(String(seq)) }));
-      const at = storage.snapshot().metadata.index;
-      if (at > (indexes.at(-1) ?? 0)) indexes.push(at);
-      assert.ok(seq < 200, `snapshots at ${indexes} after ${seq} writes`);
-    }
+    const indexes = await snapshotIndexes(node, storage, (seq) => encodeCommand({ op: 'put', clientId: 'test', seq, key: 'k', value: enc.encode(String(seq)) }), 3, 200);
     // The first after 30 entries (20 and half again), the next ones every 20 (a write or two later while the data is written).
     assert.ok(indexes[0] >= 30 && indexes[0] <= 33, `first snapshot at ${indexes[0]}`);
     for (let i = 1; i < 3; i++) assert.ok(indexes[i] - indexes[i - 1] >= 20 && indexes[i] - indexes[i - 1] <= 23, `snapshots at ${indexes}`);
@@ -223,33 +217,13 @@ test('snapshotStaggerFraction delays only the first snapshot, so members keep di
 
 test('snapshotStaggerFraction raises the byte threshold of every snapshot, so members that once snapshotted together drift apart', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
-  const peers = [{ id: 1, address: `127.0.0.1:${await freePort()}` }];
   try {
     const storage = await RocksDbStorage.open(join(dir, 'm1'));
-    const node = await RaftNode.start({
-      id: 1,
-      peers,
-      bootstrap: true,
-      storage,
-      transport: new GrpcTransport({ id: 1, listenAddress: peers[0].address, clusterId: 9, clock: realClock, logger: quiet }),
-      stateMachine: new KvStateMachine(),
-      clock: realClock,
-      random: new SeededRandom(1),
-      tickMs: 20,
-      snapshotEntries: 1_000_000,
-      snapshotBytes: 2000,
-      snapshotStaggerFraction: 0.5,
-    });
+    const node = await startOne(`127.0.0.1:${await freePort()}`, storage, new KvStateMachine(), { snapshotEntries: 1_000_000, snapshotBytes: 2000, snapshotStaggerFraction: 0.5 });
     await until('a leader', () => node.isLeader());
     const command = (seq: number) => encodeCommand({ op: 'put', clientId: 'test', seq, key: 'k', value: new Uint8Array(100).fill(seq % 256) });
     const perEntry = command(1).byteLength;
-    const indexes: number[] = [];
-    for (let seq = 1; indexes.length < 3; seq++) {
-      await node.propose(command(seq));
-      const at = storage.snapshot().metadata.index;
-      if (at > (indexes.at(-1) ?? 0)) indexes.push(at);
-      assert.ok(seq < 500, `snapshots at ${indexes} after ${seq} writes`);
-    }
+    const indexes = await snapshotIndexes(node, storage, command, 3, 500);
     // Every 3000 bytes of entries (2000 and half again), not only before the first snapshot.
     const every = Math.ceil(3000 / perEntry);
     for (let i = 1; i < 3; i++) assert.ok(indexes[i] - indexes[i - 1] >= every && indexes[i] - indexes[i - 1] <= every + 3, `snapshots at ${indexes}, ${perEntry} bytes an entry`);
