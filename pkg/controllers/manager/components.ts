@@ -97,6 +97,8 @@ export function schedulerStandby(o: { logger: ComponentLogger; options?: Schedul
         scheduler.run();
       },
       discard: () => scheduler.stop(),
+      // A failed prepare is logged above; the term then starts the scheduler as it can.
+      ready: prepared.catch(() => undefined),
     };
   };
 }

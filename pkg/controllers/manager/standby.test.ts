@@ -127,3 +127,45 @@ test('a standby scheduler writes nothing until its term, then binds with that te
     t.server.closeWatches();
   }
 });
+
+test('a runner with warm informers competes for the lease only once they and its standby scheduler have caught up', async () => {
+  const t = await testServer();
+  const clock = new FakeClock(0);
+  let releaseList!: () => void;
+  const listHeld = new Promise<void>((r) => (releaseList = r));
+  const source = (r: string) => {
+    const lw = serverListWatcher(t.server, r);
+    return r === 'pods' ? { ...lw, list: async () => (await listHeld, lw.list()) } : lw;
+  };
+  const warm = new InformerFactory(source, { clock, logger: { warn: () => {} } });
+  for (const r of ['pods', 'nodes', 'namespaces']) warm.informer(r);
+  warm.start();
+  const logs: string[] = [];
+  let electors = 0;
+  const runner = new LeaderElectedRunner({
+    name: 'kube-scheduler',
+    identity: 'm1_a',
+    client: {} as NavarchClient,
+    elector: () => (electors++, { start: () => {}, stop: async () => {} }),
+    start: async () => {},
+    registry: new Registry(),
+    clock,
+    random: new SeededRandom(3),
+    logger: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
+    warmInformers: warm,
+    standby: schedulerStandby({ logger: { warn: () => {} } }),
+  });
+  try {
+    runner.start();
+    await clock.advance(5000);
+    await settle(10);
+    assert.equal(electors, 0, 'the pods are not listed yet: not competing');
+    releaseList();
+    await eventually('competing once the caches are filled', () => electors === 1);
+    assert.ok(logs.some((m) => /kube-scheduler: caches filled in \d+ ms; competing for the lease/.test(m)), logs.join('\n'));
+  } finally {
+    await runner.stop();
+    warm.stop();
+    t.server.closeWatches();
+  }
+});
