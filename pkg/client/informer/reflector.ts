@@ -12,8 +12,8 @@ import type { ClientWatchEvent } from '../watch.js';
 import type { ListWatcher, WatchStream } from './list_watcher.js';
 
 export interface ReflectorSink<T extends KubeObject> {
-  /** A (re)list: the store must now hold exactly these items. */
-  replace(items: T[], resourceVersion: string): void;
+  /** A (re)list: the store must now hold exactly these items (once the promise, if any, resolves). */
+  replace(items: T[], resourceVersion: string): void | Promise<void>;
   /** One change (ADDED, MODIFIED or DELETED). */
   apply(event: ClientWatchEvent<T>): void;
 }
@@ -120,16 +120,21 @@ export class Reflector<T extends KubeObject = KubeObject> {
         continue;
       }
       if (this.stopped) return;
+      // Set first: the sink is synced (and its waiters run) as the last object is stored.
+      const previous = this.rv;
+      this.rv = listed.resourceVersion;
       try {
-        this.sink.replace(listed.items, listed.resourceVersion);
+        const storing = this.sink.replace(listed.items, listed.resourceVersion);
+        if (storing) await storing;
       } catch (err) {
+        this.rv = previous;
         this.stats.errors++;
         this.failures++;
         this.logger.warn(`Reflector "${this.name}": could not store the list (${message(err)}); relisting`);
         await this.backoff();
         continue;
       }
-      this.rv = listed.resourceVersion;
+      if (this.stopped) return;
       const err = await this.watchUntilFailure();
       if (this.stopped) return;
       if (isApiError(err, 'Expired')) {

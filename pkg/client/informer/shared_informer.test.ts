@@ -241,6 +241,32 @@ describe('SharedInformer', () => {
     informer.stop();
   });
 
+  it('stores a large first list in turns, with the process free between them, and syncs after the last', async () => {
+    const { source, informer, rec } = setup({ replayChunkObjects: 3 });
+    for (let i = 0; i < 10; i++) source.create(pod(`p${i}`));
+    let yielded = false;
+    const seenAtAdd: boolean[] = [];
+    let late: Recorder | undefined;
+    informer.addEventHandler({
+      onAdd: () => {
+        if (seenAtAdd.length === 0) setImmediate(() => (yielded = true));
+        seenAtAdd.push(yielded);
+        // A handler that joins mid-fill hears what is stored so far, then the rest, each once.
+        if (seenAtAdd.length === 4) informer.addEventHandler((late = new Recorder(informer)));
+      },
+    });
+    informer.start();
+    await informer.waitForSync();
+    assert.deepEqual(seenAtAdd, [false, false, false, true, true, true, true, true, true, true]);
+    assert.equal(rec.take().length, 10);
+    assert.deepEqual(late!.take().sort(), Array.from({ length: 10 }, (_, i) => `add p${i}@${i + 1} initial`).sort());
+    assert.equal(informer.store.size, 10);
+    source.update(pod('p1', { labels: { v: '2' } }));
+    await eventually('the watch after the fill', () => rec.lines.length === 1);
+    assert.deepEqual(rec.take(), ['update p1@2->11']);
+    informer.stop();
+  });
+
   it('stops a replay when its handler is removed', async () => {
     const { source, informer } = setup({ replayChunkObjects: 2 });
     for (let i = 0; i < 10; i++) source.create(pod(`p${i}`));

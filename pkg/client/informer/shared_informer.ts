@@ -68,6 +68,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private readonly replayChunkObjects: number;
   private handlers: HandlerEntry<T>[] = [];
   private synced = false;
+  /** The first list is being stored in turns (see fillInTurns). */
+  private filling = false;
   private started = false;
   private stopped = false;
   private syncWaiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
@@ -125,14 +127,17 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       this.handlers = this.handlers.filter((x) => x !== entry);
       finish();
     };
-    if (this.synced && this.indexer.size > this.replayChunkObjects) {
+    // While the first list is stored in turns, the objects stored so far are replayed like a filled
+    // store's; the rest come as they are stored.
+    const filled = this.synced || this.filling;
+    if (filled && this.indexer.size > this.replayChunkObjects) {
       entry.pending = new Set(this.indexer.listKeys());
       this.replay(entry).then(finish, (err: unknown) => {
         this.logger.warn(`Informer "${this.name}": replay to a new handler failed: ${message(err)}`);
         finish();
       });
     } else {
-      if (this.synced) for (const o of this.indexer.list()) this.call('onAdd', objectKey(o), () => h.onAdd?.(o, true));
+      if (filled) for (const o of this.indexer.list()) this.call('onAdd', objectKey(o), () => h.onAdd?.(o, true));
       markSynced();
     }
     return { remove, hasSynced: () => entry.pending === undefined, synced };
@@ -201,18 +206,44 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     });
   }
 
-  private onReplace(items: T[]): void {
+  private onReplace(items: T[]): void | Promise<void> {
+    if (!this.synced && this.indexer.size === 0 && items.length > this.replayChunkObjects) return this.fillInTurns(items);
     const initial = !this.synced;
     // The store keeps what the list decoded for this informer alone: share its strings.
     const diff = this.indexer.replace(items.map((o) => shareValues(o)));
     for (const o of diff.added) this.notify('onAdd', o, (h) => h.onAdd?.(o, initial));
     for (const [old, o] of diff.updated) this.notify('onUpdate', o, (h) => h.onUpdate?.(old, o));
     for (const o of diff.deleted) this.notify('onDelete', o, (h) => h.onDelete?.(o, { finalStateUnknown: true }));
-    if (!this.synced) {
-      this.synced = true;
-      for (const w of [...this.syncWaiters]) w.resolve();
-      this.armResync();
+    this.markSynced();
+  }
+
+  /**
+   * The first list into an empty store, stored and handed to the handlers replayChunkObjects at a
+   * time with the event loop running between: at 150,000 pods, one call held a restarted master
+   * (and its Raft ticks) for 3 to 6 s while its standby scheduler filled its cache. The reflector
+   * watches only after this resolves, and the informer is synced only then.
+   */
+  private async fillInTurns(items: T[]): Promise<void> {
+    this.filling = true;
+    try {
+      for (let i = 0; i < items.length; i++) {
+        if (this.stopped) return;
+        const o = shareValues(items[i]);
+        this.indexer.upsert(o);
+        this.notify('onAdd', o, (h) => h.onAdd?.(o, true));
+        if ((i + 1) % this.replayChunkObjects === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      this.filling = false;
     }
+    this.markSynced();
+  }
+
+  private markSynced(): void {
+    if (this.synced || this.stopped) return;
+    this.synced = true;
+    for (const w of [...this.syncWaiters]) w.resolve();
+    this.armResync();
   }
 
   private onEvent(ev: ClientWatchEvent<T>): void {
