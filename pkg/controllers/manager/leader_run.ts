@@ -173,7 +173,10 @@ export class LeaderElectedRunner {
     const t0 = this.o.clock.nowMs();
     return Promise.all([warmInformers.waitForSync(), this.standby?.ready]).then(
       () => this.o.logger.info(`${this.o.name}: caches filled in ${this.o.clock.nowMs() - t0} ms; competing for the lease`),
-      (e: unknown) => this.o.logger.warn(`${this.o.name}: competing for the lease before the caches were filled: ${(e as Error)?.message ?? e}`),
+      (e: unknown) => {
+        // Stopped meanwhile (the informers stop after the runner): nothing to compete for.
+        if (!this.stopped) this.o.logger.warn(`${this.o.name}: competing for the lease before the caches were filled: ${(e as Error)?.message ?? e}`);
+      },
     );
   }
 
