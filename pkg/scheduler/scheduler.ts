@@ -7,6 +7,8 @@
 // PodScheduled condition, and are parked until a cluster event may help them.
 
 import type { Registry } from "prom-client";
+// Lets I/O callbacks (watch events, binding replies) run between cycles.
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { Random } from "../../raft/core/random.js";
 import type { Clock, TimerHandle } from "../../raft/node/ports.js";
 import type { Namespace, Node, Pod } from "../api/registry.js";
@@ -85,10 +87,6 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Lets I/O callbacks (watch events, binding replies) run between cycles. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 export class Scheduler {
   readonly cache: SchedulerCache;

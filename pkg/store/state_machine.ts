@@ -3,6 +3,7 @@
 // same on every member, and the proposer gets it as its proposal's result.
 
 import { ProposalDroppedError } from '../../raft/core/errors.js';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Entry } from '../../raft/core/types.js';
 import type { StateMachine } from '../../raft/node/ports.js';
 import { decodeCommand, type StoreCommand } from './command.js';
@@ -95,7 +96,7 @@ export class StoreStateMachine implements StateMachine {
     for (;;) {
       const r = turns.next();
       if (r.done) return r.value;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
     }
   }
 

@@ -6,6 +6,8 @@
 // object's last state before deletion was missed.
 
 import { realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
+// Lets other callbacks (a master's Raft ticks, its requests) run between turns.
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { KubeObject } from '../../api/registry.js';
 import { shareValues } from '../../api/shared_values.js';
 import type { ClientWatchEvent } from '../watch.js';
@@ -68,8 +70,6 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private readonly replayChunkObjects: number;
   private handlers: HandlerEntry<T>[] = [];
   private synced = false;
-  /** The first list is being stored in turns (see fillInTurns). */
-  private filling = false;
   private started = false;
   private stopped = false;
   private syncWaiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
@@ -108,8 +108,9 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   }
 
   /**
-   * Registers a handler; if the store is already filled, it first gets onAdd for every object in
-   * it: at once for a store of at most replayChunkObjects, otherwise in turns (see `synced`).
+   * Registers a handler; it first gets onAdd for every object the store holds (nothing before the
+   * first list; while that list is stored in turns, what is stored so far, the rest coming as it is
+   * stored): at once for a store of at most replayChunkObjects, otherwise in turns (see `synced`).
    * Meanwhile it hears live changes of objects already replayed or new, and of the others only
    * their state when their turn comes (a deleted one not at all), so it never sees an object go
    * back in time.
@@ -127,17 +128,14 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       this.handlers = this.handlers.filter((x) => x !== entry);
       finish();
     };
-    // While the first list is stored in turns, the objects stored so far are replayed like a filled
-    // store's; the rest come as they are stored.
-    const filled = this.synced || this.filling;
-    if (filled && this.indexer.size > this.replayChunkObjects) {
+    if (this.indexer.size > this.replayChunkObjects) {
       entry.pending = new Set(this.indexer.listKeys());
       this.replay(entry).then(finish, (err: unknown) => {
         this.logger.warn(`Informer "${this.name}": replay to a new handler failed: ${message(err)}`);
         finish();
       });
     } else {
-      if (filled) for (const o of this.indexer.list()) this.call('onAdd', objectKey(o), () => h.onAdd?.(o, true));
+      for (const o of this.indexer.list()) this.call('onAdd', objectKey(o), () => h.onAdd?.(o, true));
       markSynced();
     }
     return { remove, hasSynced: () => entry.pending === undefined, synced };
@@ -151,7 +149,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       pending.delete(key);
       const o = this.indexer.getByKey(key);
       if (o !== undefined) this.call('onAdd', key, () => entry.h.onAdd?.(o, true));
-      if (++n % this.replayChunkObjects === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (++n % this.replayChunkObjects === 0) await yieldToEventLoop();
     }
   }
 
@@ -224,17 +222,12 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
    * watches only after this resolves, and the informer is synced only then.
    */
   private async fillInTurns(items: T[]): Promise<void> {
-    this.filling = true;
-    try {
-      for (let i = 0; i < items.length; i++) {
-        if (this.stopped) return;
-        const o = shareValues(items[i]);
-        this.indexer.upsert(o);
-        this.notify('onAdd', o, (h) => h.onAdd?.(o, true));
-        if ((i + 1) % this.replayChunkObjects === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-    } finally {
-      this.filling = false;
+    for (let i = 0; i < items.length; i++) {
+      if (this.stopped) return;
+      const o = shareValues(items[i]);
+      this.indexer.upsert(o);
+      this.notify('onAdd', o, (h) => h.onAdd?.(o, true));
+      if ((i + 1) % this.replayChunkObjects === 0) await yieldToEventLoop();
     }
     this.markSynced();
   }
