@@ -18,10 +18,11 @@ const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
 /**
  * V8's young generation for our servers: 32 MiB semi-spaces instead of Node 20's 16. A master
- * allocates fast (requests, watch events, Raft messages); with 16 MiB its scavenges ran every few
- * hundred ms and promoted objects that died soon after, filling the old space with garbage. In a
- * 150,000-pod fill this gave 303 pods/s against 278 and 561 creates/s against 415, and the
- * largest master ended at 1,856 MiB RSS against 2,044. bin/navarch.js sets the same.
+ * allocates fast (requests, watch events, Raft messages); with 16 MiB, in a 150,000-pod fill, each
+ * master ran 3,000 to 4,000 scavenges of 17 to 18 ms on average, and more short-lived objects
+ * reached the old space. With the flag on every process (the benchmark's client too) that fill ran
+ * at 303 pods/s against 278 and 561 creates/s against 415; the masters' RSS at the end varied from
+ * run to run as before. bin/navarch.js sets the same.
  */
 export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
 
