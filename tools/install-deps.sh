@@ -6,10 +6,11 @@ export DEBIAN_FRONTEND=noninteractive
 # etcd-compatible facade) and etcdctl for its e2e test. The agent: containerd and runc for pods, its
 # API protos (generated at build time), the CNI plugins and iptables for pod networks, iproute2 for
 # network namespaces, docker-registry and busybox-static for the local registry and the demo image.
+# libjemalloc2: the masters' malloc (see pkg/localcluster/allocator.ts).
 packages=(make g++ python3 ca-certificates golang-etcd-server-dev golang-github-gogo-protobuf-dev
   golang-github-grpc-ecosystem-grpc-gateway-dev etcd-client
   containerd runc golang-github-containerd-containerd-dev golang-google-genproto-dev
-  containernetworking-plugins iptables iproute2 docker-registry busybox-static)
+  containernetworking-plugins iptables iproute2 docker-registry busybox-static libjemalloc2)
 need=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)

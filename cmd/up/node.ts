@@ -67,6 +67,7 @@ async function startNodeParts(dir: string, server: string, previous: NodeRecord 
     ],
     log,
     true,
+    { jemalloc: false },
   );
   if (child.pid === undefined) throw new Error(`Cannot start navarch agent (see ${log})`);
   const record: NodeRecord = { nodeName, agentPid: child.pid, agentDataDir, agentLog: log, containerdPid, containerdDir };

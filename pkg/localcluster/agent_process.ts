@@ -107,7 +107,7 @@ export class AgentProcess {
     const args = [...(this.o.nodeArgs ?? []), '--import', 'tsx', join(ROOT, 'cmd/navarch.ts'), 'agent', '--server', this.o.server, '--node-name', this.o.nodeName, '--node-ip', '127.0.0.1'];
     args.push('--data-dir', join(d, 'data'), '--containerd-socket', this.o.containerdSocket, '--containerd-namespace', this.containerdNamespace, '--stream-port', String(this.streamPort));
     args.push('--bridge', this.bridge, '--netns-dir', join(d, 'netns'), '--runtime-state-dir', this.runtimeStateDir, '--cgroup-parent', this.cgroupParent, '--runc-root', this.runcRoot);
-    const child = spawnLogged(args, this.logFile, false);
+    const child = spawnLogged(args, this.logFile, false, { jemalloc: false });
     this.child = child;
     const tail = (): string => (existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8').slice(-3000) : '');
     try {

@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jemallocEnv } from './allocator.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -26,10 +27,14 @@ const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
  */
 export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
 
-/** Runs node with args from the repository root, stdout and stderr appended to logFile. Detached ones outlive us. */
-export function spawnLogged(args: string[], logFile: string, detached: boolean): ChildProcess {
+/**
+ * Runs node with args from the repository root, stdout and stderr appended to logFile. Detached ones
+ * outlive us. `jemalloc: false` keeps glibc's malloc (the agent: every tool it spawns would inherit
+ * the preload).
+ */
+export function spawnLogged(args: string[], logFile: string, detached: boolean, options: { jemalloc?: boolean } = {}): ChildProcess {
   const out = openSync(logFile, 'a');
-  const env = { ...MALLOC_ENV, ...process.env };
+  const env = { ...MALLOC_ENV, ...process.env, ...(options.jemalloc === false ? {} : jemallocEnv()) };
   const child = spawn(process.execPath, [...NODE_FLAGS, ...args], { cwd: ROOT, env, stdio: ['ignore', out, out], detached });
   closeSync(out);
   if (detached) child.unref();
