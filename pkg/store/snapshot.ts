@@ -16,6 +16,7 @@ const MAGIC = [0x4e, 0x56, 0x53, 0x54]; // "NVST"
 const FORMAT = 1;
 const END = 0xe7;
 const EMPTY = new Uint8Array(0);
+const DEFAULT_PIECE_BYTES = 4 * 1024 * 1024;
 
 /** The snapshot's bytes, after `prefix` (the caller's header) when given; the checksum covers the snapshot only. */
 export function encodeSnapshot(ks: Keyspace, lessor: Lessor, prefix: Uint8Array = EMPTY): Uint8Array {
@@ -27,13 +28,32 @@ export function encodeSnapshot(ks: Keyspace, lessor: Lessor, prefix: Uint8Array 
 }
 
 /**
- * The same bytes, encoded a bounded amount (turnBytes) per step of the generator, so a member
- * holding hundreds of MiB does not stop serving (and heartbeating) while it writes them: at 150,000
- * pods one call took seconds and cost the cluster its Raft leader. The state is the one at the
- * call: its keys' version lists are captured then, later puts (newer revisions) are skipped, and
- * compaction replaces a list instead of cutting it (Keyspace.trim), so it cannot change what was captured.
+ * The same bytes in one buffer, a bounded amount (turnBytes) per step of the generator (see
+ * snapshotPieces); the pieces are copied in as they come, so only one of them is ever held beside it.
  */
-export function* encodeSnapshotInTurns(ks: Keyspace, lessor: Lessor, prefix: Uint8Array = EMPTY, turnBytes = 4 * 1024 * 1024): Generator<void, Uint8Array, void> {
+export function* encodeSnapshotInTurns(ks: Keyspace, lessor: Lessor, prefix: Uint8Array = EMPTY, turnBytes = DEFAULT_PIECE_BYTES): Generator<void, Uint8Array, void> {
+  // sizeBytes overestimates the encoding (it counts object overheads), so the writer never grows;
+  // untouched capacity costs no memory. Read with the capture below, in the same step.
+  const w = new ByteWriter(prefix.byteLength + 64 * 1024 + ks.sizeBytes);
+  w.raw(prefix);
+  const pieces = snapshotPieces(ks, lessor, turnBytes);
+  for (let r = pieces.next(); !r.done; r = pieces.next()) {
+    w.raw(r.value);
+    yield;
+  }
+  return w.finish();
+}
+
+/**
+ * The snapshot as pieces of about pieceBytes, each a buffer of its own, encoded one per step of the
+ * generator: a member holding hundreds of MiB does not stop serving (and heartbeating) while it
+ * encodes them (at 150,000 pods one call took seconds and cost the cluster its Raft leader), and a
+ * caller that writes each piece away before taking the next never holds the whole state twice.
+ * The state is the one at the first step: its keys' version lists are captured then, later puts
+ * (newer revisions) are skipped, and compaction replaces a list instead of cutting it
+ * (Keyspace.trim), so it cannot change what was captured.
+ */
+export function* snapshotPieces(ks: Keyspace, lessor: Lessor, pieceBytes = DEFAULT_PIECE_BYTES): Generator<Uint8Array, void, void> {
   const revision = ks.revision;
   // This capture is the one step that walks every key: sized up front, it only copies references.
   const keys: string[] = new Array(ks.index.size);
@@ -47,10 +67,16 @@ export function* encodeSnapshotInTurns(ks: Keyspace, lessor: Lessor, prefix: Uin
   // Revision times are never changed once recorded, only dropped from the front.
   const revTimes = ks.revTimes.toArray();
   const leases = lessor.sorted().map((l) => ({ id: l.id, ttlSeconds: l.ttlSeconds, expiryMs: l.expiryMs }));
-  // sizeBytes overestimates the encoding (it counts object overheads), so the writer never grows;
-  // untouched capacity costs no memory.
-  const w = new ByteWriter(prefix.byteLength + 64 * 1024 + ks.sizeBytes);
-  w.raw(prefix);
+  const capacity = pieceBytes + 64 * 1024;
+  let w = new ByteWriter(capacity);
+  // The checksum covers the snapshot's bytes before it, piece by piece.
+  let crc = 0;
+  const cut = (): Uint8Array => {
+    const piece = w.finish();
+    crc = crc32(piece, crc);
+    w = new ByteWriter(capacity);
+    return piece;
+  };
   for (const b of MAGIC) w.u8(b);
   w.u8(FORMAT);
   w.uint(revision);
@@ -58,11 +84,10 @@ export function* encodeSnapshotInTurns(ks: Keyspace, lessor: Lessor, prefix: Uin
   w.f64(ks.timeMs);
   w.uint(lessor.lastAutoId);
   w.uint(keys.length);
-  let turnEnd = w.length + turnBytes;
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k];
     const all = histories[k];
-    // Versions put after the call are newer than `revision`, always at the end of the list.
+    // Versions put after the capture are newer than `revision`, always at the end of the list.
     let n = all.length;
     while (n > 0 && all[n - 1].modRevision > revision) n--;
     let max = key.length + 16;
@@ -88,10 +113,7 @@ export function* encodeSnapshotInTurns(ks: Keyspace, lessor: Lessor, prefix: Uin
       }
       return p;
     });
-    if (w.length >= turnEnd) {
-      yield;
-      turnEnd = w.length + turnBytes;
-    }
+    if (w.length >= pieceBytes) yield cut();
   }
   w.uint(revTimes.length);
   for (const t of revTimes) {
@@ -105,16 +127,9 @@ export function* encodeSnapshotInTurns(ks: Keyspace, lessor: Lessor, prefix: Uin
     w.f64(l.expiryMs);
   }
   w.u8(END);
-  const body = w.finish().subarray(prefix.byteLength);
-  // The checksum is cheaper per byte than encoding: four turns' worth per step.
-  const crcBytes = turnBytes * 4;
-  let crc = 0;
-  for (let at = 0; at < body.byteLength; at += crcBytes) {
-    crc = crc32(body.subarray(at, at + crcBytes), crc);
-    if (at + crcBytes < body.byteLength) yield;
-  }
+  crc = crc32(w.finish(), crc);
   w.u32(crc);
-  return w.finish();
+  yield w.finish();
 }
 
 /** Builds a new keyspace and lessor from a snapshot. Throws RangeError naming the problem when it is corrupt. */

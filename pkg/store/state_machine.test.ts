@@ -129,6 +129,22 @@ test('snapshotAfter writes the caller header and then exactly the snapshot, whic
   assert.deepEqual(b.store.status(), a.store.status());
 });
 
+test('snapshotTo hands over the header, then the snapshot as it was at the call, and counts the bytes', async () => {
+  const a = new StoreStateMachine(new Store());
+  for (const c of workload(300)) a.apply(entry(c));
+  const expected = await a.snapshot();
+  const header = new Uint8Array([9, 8, 7]);
+  const pieces: Uint8Array[] = [];
+  const streaming = a.snapshotTo(header, async (piece) => void pieces.push(piece));
+  // Applied after the call, while the pieces are still being handed over: not in them.
+  a.apply(entry(putCmd(999_999, 'after-the-call', 'x')));
+  const bytesWritten = await streaming;
+  assert.deepEqual(pieces[0], header);
+  const data = Buffer.concat(pieces.slice(1));
+  assert.equal(bytesWritten, header.byteLength + data.byteLength);
+  assert.ok(data.equals(Buffer.from(expected)));
+});
+
 test('a restore is atomic: a corrupt snapshot is refused and the store keeps serving', async () => {
   const sm = new StoreStateMachine(new Store());
   sm.apply(entry(putCmd(1, 'k', 'v')));

@@ -100,6 +100,22 @@ export class StoreStateMachine implements StateMachine {
     }
   }
 
+  /** Streams the same bytes: each piece is handed on (and the event loop runs) before the next is encoded. */
+  async snapshotTo(prefix: Uint8Array, write: (piece: Uint8Array) => Promise<void>): Promise<number> {
+    const pieces = this.store.snapshotPieces();
+    // The first step captures the state: before anything awaited lets more entries be applied.
+    let r = pieces.next();
+    await write(prefix);
+    let bytes = prefix.byteLength;
+    while (!r.done) {
+      await write(r.value);
+      bytes += r.value.byteLength;
+      await yieldToEventLoop();
+      r = pieces.next();
+    }
+    return bytes;
+  }
+
   async restore(data: Uint8Array): Promise<void> {
     this.store.restore(data);
     this.store.proposals.restored();

@@ -273,3 +273,24 @@ test('a snapshot encoded in turns is the state at its start, while writes, delet
   assert.ok(s.compactRevision > 200, 'history was compacted meanwhile');
   assert.ok(Buffer.from(got).equals(Buffer.from(expected)), 'the same bytes as a snapshot taken at its start');
 });
+
+test('snapshotPieces gives the same bytes as separate pieces, of the state at the first step', () => {
+  const s = new Store();
+  const t = new TestTime();
+  for (let i = 0; i < 400; i++) put(s, t, `k${String(i).padStart(4, '0')}`, `${i}:${'v'.repeat(100)}`);
+  const whole = s.snapshot();
+  const pieces = s.snapshotPieces(4 * 1024);
+  const got = [pieces.next().value as Uint8Array];
+  // Written after the first step: not in the pieces.
+  put(s, t, 'later', 'x');
+  for (let r = pieces.next(); !r.done; r = pieces.next()) got.push(r.value);
+  assert.ok(got.length > 5, `${got.length} pieces`);
+  for (const p of got.slice(0, -1)) assert.ok(p.byteLength >= 4 * 1024 && p.byteLength < 8 * 1024, `a piece of ${p.byteLength} bytes`);
+  // Each has memory of its own: a piece written away and dropped does not keep the others.
+  assert.equal(new Set(got.map((p) => p.buffer)).size, got.length);
+  assert.ok(Buffer.concat(got).equals(Buffer.from(whole)));
+  const restored = new Store();
+  restored.restore(Buffer.concat(got));
+  assert.equal(value(restored, 'later'), undefined);
+  assert.equal(value(restored, 'k0399'), `399:${'v'.repeat(100)}`);
+});

@@ -19,7 +19,7 @@ import { Keyspace, type Version } from './keyspace.js';
 import { LEASE_BYTES, Lessor } from './lessor.js';
 import { rangeAt, readRevision, checkRangeRequest } from './range.js';
 import { ProposalWaiters } from './proposals.js';
-import { decodeSnapshot, encodeSnapshot, encodeSnapshotInTurns } from './snapshot.js';
+import { decodeSnapshot, encodeSnapshot, encodeSnapshotInTurns, snapshotPieces } from './snapshot.js';
 import { WriteBatch, checkTxn, isReadOnlyTxn, runTxn } from './txn.js';
 import type {
   CompactResponse,
@@ -321,6 +321,11 @@ export class Store {
   /** The same bytes, a few MiB per step: the state is the one at this call, whatever is written between steps. */
   snapshotInTurns(prefix?: Uint8Array, turnBytes?: number): Generator<void, Uint8Array, void> {
     return encodeSnapshotInTurns(this.ks, this.lessor, prefix, turnBytes);
+  }
+
+  /** The same bytes (without a prefix) as separate pieces of about pieceBytes, one per step; the state is the one at the first step. */
+  snapshotPieces(pieceBytes?: number): Generator<Uint8Array, void, void> {
+    return snapshotPieces(this.ks, this.lessor, pieceBytes);
   }
 
   /**

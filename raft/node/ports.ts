@@ -60,6 +60,12 @@ export interface StateMachine {
    * not copy a large state again to put its own header in front.
    */
   snapshotAfter?(prefix: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Optional: the same bytes streamed, so that a large state is never held whole: `write` gets
+   * `prefix`, then the copy in pieces, each awaited before the next is made. Resolves with the
+   * number of bytes written.
+   */
+  snapshotTo?(prefix: Uint8Array, write: (piece: Uint8Array) => Promise<void>): Promise<number>;
   /** Replaces the whole state with a snapshot's. */
   restore(data: Uint8Array, index: number): Promise<void>;
 }

@@ -99,7 +99,8 @@ interface QueuedProposal {
 interface TakenSnapshot {
   index: number;
   confState: ConfState;
-  data: Uint8Array;
+  /** Absent when storage already holds it (written as it was encoded). */
+  data?: Uint8Array;
   /** bytesSinceSnapshot when it was taken: what was applied after it still counts toward the next. */
   bytesAtTake: number;
 }
@@ -564,25 +565,38 @@ export class RaftNode {
     const bytesAtTake = this.bytesSinceSnapshot;
     const members = new Map(this.members);
     const sm = this.o.stateMachine;
+    const storage = this.o.storage;
     const startedMs = this.o.clock.nowMs();
-    // The state machine copies its state as it is at this call; the promise may settle later (a
-    // store of hundreds of MiB encodes in turns) while more entries are applied.
-    const encoded = sm.snapshotAfter ? sm.snapshotAfter(encodeSnapshotEnvelopeHeader(members)) : sm.snapshot().then((d) => encodeSnapshotEnvelope(members, d));
-    const taken = (data: Uint8Array): TakenSnapshot => {
-      this.log.info(`member ${this.id}: encoded a snapshot at index ${index}: ${data.byteLength} bytes in ${this.o.clock.nowMs() - startedMs} ms`);
-      this.lastSnapshotBytes = data.byteLength;
+    const taken = (bytes: number, data?: Uint8Array): TakenSnapshot => {
+      this.log.info(`member ${this.id}: encoded a snapshot at index ${index}: ${bytes} bytes in ${this.o.clock.nowMs() - startedMs} ms`);
+      this.lastSnapshotBytes = bytes;
       return { index, confState, data, bytesAtTake };
     };
-    const storage = this.o.storage;
-    if (!storage.prepareSnapshot) return this.commitSnapshot(taken(await encoded));
-    // Encoding and writing run beside the loop: a loop waiting for seconds sends no heartbeats, and
-    // its peers then elect another leader. The log up to `index` stays until the snapshot is named.
-    this.snapshotWriting = encoded
-      .then(async (data) => {
-        const t = taken(data);
+    // The state machine copies its state as it is at this call; the promise may settle later (a
+    // store of hundreds of MiB encodes in turns) while more entries are applied. Encoding and
+    // writing run beside the loop: a loop waiting for seconds sends no heartbeats, and its peers
+    // then elect another leader. The log up to `index` stays until the snapshot is named.
+    let written: Promise<TakenSnapshot>;
+    if (sm.snapshotTo && storage.writeSnapshot) {
+      // Each piece goes to disk before the next is encoded: the state is never in memory twice.
+      const writer = storage.writeSnapshot(index);
+      written = sm.snapshotTo(encodeSnapshotEnvelopeHeader(members), (piece) => writer.write(piece)).then(async (bytes) => {
+        await writer.finish();
+        return taken(bytes);
+      });
+    } else {
+      const encoded = sm.snapshotAfter ? sm.snapshotAfter(encodeSnapshotEnvelopeHeader(members)) : sm.snapshot().then((d) => encodeSnapshotEnvelope(members, d));
+      if (!storage.prepareSnapshot) {
+        const data = await encoded;
+        return this.commitSnapshot(taken(data.byteLength, data));
+      }
+      written = encoded.then(async (data) => {
+        const t = taken(data.byteLength, data);
         await storage.prepareSnapshot!(index, data);
         return t;
-      })
+      });
+    }
+    this.snapshotWriting = written
       .then(
         (t) => {
           this.snapshotWriting = undefined;

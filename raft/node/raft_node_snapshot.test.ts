@@ -175,6 +175,72 @@ test('writes are applied and acknowledged while a snapshot is still being encode
   }
 });
 
+/** A state machine that streams its snapshot (snapshotTo) in pieces of 1,000 bytes, holding back all after the first until let go. */
+class StreamingMachine extends KvStateMachine {
+  calls = 0;
+  pieces = 0;
+  release!: () => void;
+  private readonly gate = new Promise<void>((r) => (this.release = r));
+  async snapshotTo(prefix: Uint8Array, write: (piece: Uint8Array) => Promise<void>): Promise<number> {
+    const copy = super.snapshot();
+    this.calls++;
+    const data = await copy;
+    await write(prefix);
+    for (let at = 0; at < data.byteLength; at += 1000) {
+      if (at > 0) await this.gate;
+      await write(data.subarray(at, at + 1000));
+      this.pieces++;
+    }
+    return prefix.byteLength + data.byteLength;
+  }
+}
+
+test('a state machine that streams its snapshot has each piece written as it comes, and the snapshot is the state at its index', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
+  const address = `127.0.0.1:${await freePort()}`;
+  const machine = new StreamingMachine();
+  let seq = 0;
+  try {
+    const real = await RocksDbStorage.open(join(dir, 'm1'), { snapshotChunkSizeBytes: 4096 });
+    // The storage counts what reached it; the node must not fall back to handing over one buffer.
+    let written = 0;
+    const storage = Object.assign(Object.create(real) as RocksDbStorage, {
+      prepareSnapshot: undefined,
+      writeSnapshot(index: number) {
+        const w = real.writeSnapshot(index);
+        return { write: (piece: Uint8Array) => w.write(piece).then(() => void (written += piece.byteLength)), finish: () => w.finish() };
+      },
+    });
+    const node = await startOne(address, storage, machine);
+    const put = (i: number) => node.propose(encodeCommand({ op: 'put', clientId: 'test', seq: ++seq, key: `key-with-some-length-${i}`, value: enc.encode(`value-${i}`.repeat(20)) }));
+    await until('a leader', () => node.isLeader());
+    let puts = 0;
+    while (machine.calls === 0) {
+      assert.ok(puts < 500, 'the node streams its snapshots through snapshotTo');
+      await put(puts++);
+    }
+    await until('the first piece on disk', () => machine.pieces === 1);
+    const firstBytes = written;
+    for (let i = 0; i < 60; i++) await put(puts++);
+    assert.equal(node.status().stats.snapshotsTaken, 0, 'the rest of the snapshot is still held');
+    assert.equal(written, firstBytes, 'nothing is written ahead of the pieces');
+    machine.release();
+    await until('the snapshot named in storage', () => node.status().stats.snapshotsTaken === 1);
+    assert.ok(machine.pieces > 2, `${machine.pieces} pieces`);
+    const stored = await real.loadSnapshot();
+    assert.equal(stored.data.byteLength, written);
+    const atSnapshot = new KvStateMachine();
+    await atSnapshot.restore(decodeSnapshotEnvelope(stored.data).app);
+    const inSnapshot = Array.from({ length: puts }, (_, i) => atSnapshot.read(`key-with-some-length-${i}`) !== undefined);
+    const count = inSnapshot.filter(Boolean).length;
+    assert.ok(count > 0 && count < puts, `${count} of ${puts} puts in the snapshot`);
+    for (let i = 0; i < puts; i++) assert.equal(inSnapshot[i], i < count, `key ${i} in the snapshot: a prefix of the puts`);
+    await node.stop({ transferLeadership: false });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('snapshotStaggerFraction outside 0 to 1 is refused', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-node-snap-'));
   try {

@@ -40,8 +40,10 @@ export class MemoryRaftStorage implements RaftStorage {
     if (batch.hardState) this.memory.setHardState(batch.hardState);
   }
 
-  async createSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot> {
+  async createSnapshot(index: number, confState: ConfState, data?: Uint8Array): Promise<Snapshot> {
     this.checkOpen('create a snapshot');
+    // It has no writeSnapshot: the data always comes here.
+    if (data === undefined) throw new Error(`Cannot create the snapshot at index ${index}: no data was given`);
     return this.memory.createSnapshot(index, confState, data);
   }
 

@@ -26,13 +26,28 @@ export interface RaftStorage extends Storage {
    */
   prepareSnapshot?(index: number, data: Uint8Array): Promise<void>;
   /**
+   * Optional: the same with the data arriving in pieces (see StateMachine.snapshotTo); the snapshot
+   * exists only once createSnapshot(index, …) without data returns.
+   */
+  writeSnapshot?(index: number): SnapshotWriter;
+  /**
    * Optional: the latest snapshot with its data, for a storage whose snapshot() keeps only the
    * metadata in memory. The node calls it to restore at start and to send a snapshot to a follower.
    */
   loadSnapshot?(): Promise<Snapshot>;
-  /** Stores a snapshot the local state machine took at `index` (≤ applied). */
-  createSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot>;
+  /**
+   * Stores a snapshot the local state machine took at `index` (≤ applied). `data` may be left out
+   * when writeSnapshot(index) has written it.
+   */
+  createSnapshot(index: number, confState: ConfState, data?: Uint8Array): Promise<Snapshot>;
   /** Drops log entries up to and including `index` (≤ the snapshot's index). */
   compact(index: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A snapshot's data being written in pieces, in order, one write at a time. */
+export interface SnapshotWriter {
+  write(piece: Uint8Array): Promise<void>;
+  /** After the last piece: the data is complete. */
+  finish(): Promise<void>;
 }

@@ -312,6 +312,28 @@ test('a prepared snapshot exists only once created; a crash before that leaves t
   });
 });
 
+test('a snapshot written in pieces is cut into chunks as it comes, named without its data, and read back whole', async () => {
+  await withDir(async (dir) => {
+    const cs = { voters: [1], learners: [] };
+    const s = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    await s.save({ entries: range(1, 6), hardState: hs(1, 6) });
+    await assert.rejects(s.createSnapshot(5, cs), /Cannot create the snapshot at index 5: no data was given and none was written for it/);
+    const pieces = [bytes(5_000, 1), bytes(100, 2), bytes(0, 3), bytes(9_000, 4)];
+    const w = s.writeSnapshot(5);
+    for (const p of pieces) await w.write(p);
+    await w.finish();
+    assert.equal(s.snapshot().metadata.index, 0, 'not named before createSnapshot');
+    await s.createSnapshot(5, cs);
+    await s.close();
+    // Each piece was cut on its own (5,000 bytes: two chunks), not gathered first.
+    assert.deepEqual(await storedChunkKeys(dir), [0, 1, 2, 3, 4, 5].map((n) => chunkKey(5, n).toString('hex')));
+    const r = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    assert.equal(r.snapshot().metadata.index, 5);
+    assert.deepEqual(Buffer.from((await r.loadSnapshot()).data), Buffer.concat(pieces));
+    await r.close();
+  });
+});
+
 test('a created snapshot from prepared chunks survives a restart, and the chunks of the one before are deleted', async () => {
   await withDir(async (dir) => {
     const cs = { voters: [1, 2], learners: [] };

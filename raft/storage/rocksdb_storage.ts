@@ -22,7 +22,7 @@ import {
 } from './codec.js';
 import { StorageClosedError, StorageLockedError } from './errors.js';
 import { MAX_SNAPSHOT_CHUNK_BYTES, NO_DATA, dropChunksExcept, loadAndVerify, readStoredSnapshot } from './load.js';
-import type { PersistBatch, RaftStorage } from './raft_storage.js';
+import type { PersistBatch, RaftStorage, SnapshotWriter } from './raft_storage.js';
 import { type BatchOp, type RocksDb, clearRange, closeDb, openDb, writeSynced } from './rocksdb_db.js';
 
 export { CorruptStorageError, StorageClosedError, StorageLockedError } from './errors.js';
@@ -45,8 +45,8 @@ function withoutData(s: Snapshot): Snapshot {
 export class RocksDbStorage implements RaftStorage {
   private closed = false;
   private writing = false;
-  /** The snapshot whose chunks prepareSnapshot wrote, waiting for createSnapshot to name it in the metadata. */
-  private prepared: { index: number; data: Uint8Array } | undefined;
+  /** The snapshot whose chunks were written (writeSnapshot), waiting for createSnapshot to name it in the metadata. */
+  private prepared: { index: number; dataBytes: number; chunks: number; data?: Uint8Array } | undefined;
   /** Goes up whenever chunks not named by the metadata are deleted: a preparation running across that lost some. */
   private chunkEpoch = 0;
 
@@ -188,25 +188,46 @@ export class RocksDbStorage implements RaftStorage {
    * synced on its own: createSnapshot's synced write covers them.
    */
   async prepareSnapshot(index: number, data: Uint8Array): Promise<void> {
-    if (this.closed) throw new StorageClosedError(this.dir, 'prepare a snapshot');
-    const epoch = this.chunkEpoch;
-    const chunks = this.chunkCount(data);
-    const size = this.chunkSizeBytes;
-    for (let n = 0; n < chunks; n++) {
-      if (this.closed) throw new StorageClosedError(this.dir, 'prepare a snapshot');
-      if (index <= this.mem.snapshot().metadata.index) return; // overtaken by a newer snapshot
-      await writeSynced(this.db, [{ type: 'put', key: chunkKey(index, n), value: encodeSnapChunk(index, n, data.subarray(n * size, (n + 1) * size)) }], false);
-    }
-    if (epoch === this.chunkEpoch) this.prepared = { index, data };
+    const writer = this.writeSnapshot(index);
+    await writer.write(data);
+    await writer.finish();
+    if (this.prepared?.index === index) this.prepared.data = data;
   }
 
-  async createSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot> {
+  /** The same, as the data comes: each piece is cut into chunks of at most snapshotChunkSizeBytes. */
+  writeSnapshot(index: number): SnapshotWriter {
+    const epoch = this.chunkEpoch;
+    const size = this.chunkSizeBytes;
+    let chunks = 0;
+    let dataBytes = 0;
+    // Overtaken by a newer snapshot: the rest is not written, and createSnapshot finds nothing prepared.
+    const overtaken = () => index <= this.mem.snapshot().metadata.index;
+    return {
+      write: async (piece) => {
+        for (let at = 0; at < piece.byteLength; at += size) {
+          if (this.closed) throw new StorageClosedError(this.dir, 'prepare a snapshot');
+          if (overtaken()) return;
+          await writeSynced(this.db, [{ type: 'put', key: chunkKey(index, chunks), value: encodeSnapChunk(index, chunks, piece.subarray(at, at + size)) }], false);
+          chunks++;
+        }
+        dataBytes += piece.byteLength;
+      },
+      finish: async () => {
+        if (this.closed) throw new StorageClosedError(this.dir, 'prepare a snapshot');
+        if (!overtaken() && epoch === this.chunkEpoch) this.prepared = { index, dataBytes, chunks };
+      },
+    };
+  }
+
+  async createSnapshot(index: number, confState: ConfState, data?: Uint8Array): Promise<Snapshot> {
     this.checkWritable('create a snapshot');
     if (index <= this.mem.snapshot().metadata.index) return this.mem.snapshot();
     if (index > this.mem.lastIndex()) throw new RangeError(`Cannot snapshot at index ${index}: past the last index ${this.mem.lastIndex()}`);
-    const snap: Snapshot = { metadata: { index, term: this.mem.term(index), confState: cloneConfState(confState) }, data };
+    const prepared = this.prepared?.index === index && (data === undefined || this.prepared.data === data) ? this.prepared : undefined;
+    if (data === undefined && prepared === undefined) throw new Error(`Cannot create the snapshot at index ${index}: no data was given and none was written for it`);
+    const snap: Snapshot = { metadata: { index, term: this.mem.term(index), confState: cloneConfState(confState) }, data: data ?? NO_DATA };
     const ops: BatchOp[] = [];
-    if (this.prepared?.index === index && this.prepared.data === data) ops.push(this.snapMetaOp(snap));
+    if (prepared) ops.push(this.snapMetaOp(snap, prepared.dataBytes, prepared.chunks));
     else this.putSnapshot(ops, snap);
     this.prepared = undefined;
     await this.write(ops);
@@ -258,11 +279,11 @@ export class RocksDbStorage implements RaftStorage {
     for (let n = 0; n < chunks; n++) {
       ops.push({ type: 'put', key: chunkKey(index, n), value: encodeSnapChunk(index, n, s.data.subarray(n * size, (n + 1) * size)) });
     }
-    ops.push(this.snapMetaOp(s));
+    ops.push(this.snapMetaOp(s, s.data.byteLength, chunks));
   }
 
-  private snapMetaOp(s: Snapshot): BatchOp {
-    return { type: 'put', key: SNAP_META_KEY, value: encodeSnapMeta({ ...s.metadata, dataBytes: s.data.byteLength, chunks: this.chunkCount(s.data) }) };
+  private snapMetaOp(s: Snapshot, dataBytes: number, chunks: number): BatchOp {
+    return { type: 'put', key: SNAP_META_KEY, value: encodeSnapMeta({ ...s.metadata, dataBytes, chunks }) };
   }
 
   /** Once the metadata names the snapshot at `index`: deletes the chunks of earlier ones (and of abandoned preparations). */
