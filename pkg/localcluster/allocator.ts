@@ -2,8 +2,8 @@
 // process). glibc's malloc hands freed memory back to the system only from the top of its heap:
 // at 150,000 pods a master's main arena held 618 MB for 153 MB in use, and a malloc_trim(0)
 // (through gdb) took its RSS from 1,990 to 1,582 MiB. jemalloc returns free pages on its own
-// (RocksDB's own advice for long-running servers), so where Debian's libjemalloc2 is installed
-// these processes preload it. The caller's LD_PRELOAD or MALLOC_CONF wins.
+// (the usual advice for RocksDB servers on Linux, for the same fragmentation), so where Debian's
+// libjemalloc2 is installed these processes preload it. The caller's LD_PRELOAD or MALLOC_CONF wins.
 
 import { existsSync } from 'node:fs';
 
