@@ -27,7 +27,18 @@ test('a spawned server runs on jemalloc where libjemalloc2 is installed, with gl
   assert.equal(await allocatorOfChild(), `${expected} ${process.env.MALLOC_ARENA_MAX ?? '2'}`);
 });
 
-test('a child spawned without jemalloc (the agent) keeps glibc malloc', async (t) => {
+test('a child spawned without jemalloc (the agent) keeps glibc malloc, even when its parent runs on jemalloc', async (t) => {
   if (process.env.LD_PRELOAD) return t.skip('this test process already has a preload, which children inherit');
   assert.equal(await allocatorOfChild({ jemalloc: false }), `glibc ${process.env.MALLOC_ARENA_MAX ?? '2'}`);
+  const path = jemallocPath();
+  if (path === undefined) return;
+  process.env.LD_PRELOAD = path;
+  process.env.MALLOC_CONF = 'background_thread:true';
+  try {
+    assert.equal(await allocatorOfChild({ jemalloc: false }), `glibc ${process.env.MALLOC_ARENA_MAX ?? '2'}`);
+    assert.equal(await allocatorOfChild(), `jemalloc ${process.env.MALLOC_ARENA_MAX ?? '2'}`);
+  } finally {
+    delete process.env.LD_PRELOAD;
+    delete process.env.MALLOC_CONF;
+  }
 });

@@ -34,7 +34,12 @@ export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
  */
 export function spawnLogged(args: string[], logFile: string, detached: boolean, options: { jemalloc?: boolean } = {}): ChildProcess {
   const out = openSync(logFile, 'a');
-  const env = { ...MALLOC_ENV, ...process.env, ...(options.jemalloc === false ? {} : jemallocEnv()) };
+  const env: NodeJS.ProcessEnv = { ...MALLOC_ENV, ...process.env, ...(options.jemalloc === false ? {} : jemallocEnv()) };
+  // A parent that itself runs on jemalloc (started as the README says) must not pass it on here.
+  if (options.jemalloc === false && env.LD_PRELOAD?.includes('libjemalloc')) {
+    delete env.LD_PRELOAD;
+    delete env.MALLOC_CONF;
+  }
   const child = spawn(process.execPath, [...NODE_FLAGS, ...args], { cwd: ROOT, env, stdio: ['ignore', out, out], detached });
   closeSync(out);
   if (detached) child.unref();

@@ -576,13 +576,15 @@ export class RaftNode {
     // store of hundreds of MiB encodes in turns) while more entries are applied. Encoding and
     // writing run beside the loop: a loop waiting for seconds sends no heartbeats, and its peers
     // then elect another leader. The log up to `index` stays until the snapshot is named.
-    let written: Promise<TakenSnapshot>;
+    let written: Promise<TakenSnapshot | undefined>;
     if (sm.snapshotTo && storage.writeSnapshot) {
       // Each piece goes to disk before the next is encoded: the state is never in memory twice.
       const writer = storage.writeSnapshot(index);
       written = sm.snapshotTo(encodeSnapshotEnvelopeHeader(members), (piece) => writer.write(piece)).then(async (bytes) => {
-        await writer.finish();
-        return taken(bytes);
+        if (await writer.finish()) return taken(bytes);
+        // A newer snapshot (from the leader) was stored meanwhile: this one is no longer needed.
+        this.log.info(`member ${this.id}: dropped the snapshot at index ${index}: a newer one was stored while it was written`);
+        return undefined;
       });
     } else {
       const encoded = sm.snapshotAfter ? sm.snapshotAfter(encodeSnapshotEnvelopeHeader(members)) : sm.snapshot().then((d) => encodeSnapshotEnvelope(members, d));

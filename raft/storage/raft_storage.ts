@@ -48,6 +48,9 @@ export interface RaftStorage extends Storage {
 /** A snapshot's data being written in pieces, in order, one write at a time. */
 export interface SnapshotWriter {
   write(piece: Uint8Array): Promise<void>;
-  /** After the last piece: the data is complete. */
-  finish(): Promise<void>;
+  /**
+   * After the last piece: true when the snapshot may now be named (createSnapshot without data);
+   * false when it was overtaken (a newer snapshot was stored meanwhile) and must be dropped.
+   */
+  finish(): Promise<boolean>;
 }

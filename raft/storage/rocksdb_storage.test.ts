@@ -334,6 +334,25 @@ test('a snapshot written in pieces is cut into chunks as it comes, named without
   });
 });
 
+test('a snapshot overtaken while it is written in pieces is not ready to name, and the newer one stays', async () => {
+  await withDir(async (dir) => {
+    const cs = { voters: [1], learners: [] };
+    const s = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    await s.save({ entries: range(1, 6), hardState: hs(1, 6) });
+    const w = s.writeSnapshot(5);
+    await w.write(bytes(5_000, 5));
+    // The leader's snapshot at 9 arrives meanwhile.
+    const leaders: Snapshot = { metadata: { index: 9, term: 1, confState: cs }, data: bytes(3_000, 9) };
+    await s.save({ snapshot: leaders, entries: [], hardState: hs(1, 9) });
+    await w.write(bytes(5_000, 6));
+    assert.equal(await w.finish(), false);
+    await s.createSnapshot(5, cs);
+    assert.equal(s.snapshot().metadata.index, 9);
+    assert.deepEqual((await s.loadSnapshot()).data, bytes(3_000, 9));
+    await s.close();
+  });
+});
+
 test('a created snapshot from prepared chunks survives a restart, and the chunks of the one before are deleted', async () => {
   await withDir(async (dir) => {
     const cs = { voters: [1, 2], learners: [] };

@@ -214,7 +214,9 @@ export class RocksDbStorage implements RaftStorage {
       },
       finish: async () => {
         if (this.closed) throw new StorageClosedError(this.dir, 'prepare a snapshot');
-        if (!overtaken() && epoch === this.chunkEpoch) this.prepared = { index, dataBytes, chunks };
+        if (overtaken() || epoch !== this.chunkEpoch) return false;
+        this.prepared = { index, dataBytes, chunks };
+        return true;
       },
     };
   }
