@@ -72,7 +72,10 @@ test(`${COUNT} bad requests get the right error and leave the masters healthy an
 
     const cpuBefore = cluster.members.map((m) => cpuSeconds(m.pid));
     const ownBefore = process.cpuUsage();
-    const result = await storm(endpoints, badRequests(seed, COUNT, fixture), { inFlight: IN_FLIGHT, timeoutMs: 10_000 });
+    // The storm keeps both cores busy: this checks each answer, not how fast it came (the benches
+    // measure that). Creates of 1.7 MB objects refused at the size limit averaged 1.2-3.2 s here and
+    // two of 78 once passed 10 s.
+    const result = await storm(endpoints, badRequests(seed, COUNT, fixture), { inFlight: IN_FLIGHT, timeoutMs: 30_000 });
     const mastersCpu = cluster.members.map((m, i) => cpuSeconds(m.pid) - cpuBefore[i]);
     const own = process.cpuUsage(ownBefore);
     const ownCpu = (own.user + own.system) / 1e6;
