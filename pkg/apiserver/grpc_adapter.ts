@@ -17,6 +17,7 @@ import {
   type WatchEvents as WireWatchEvents,
   type WatchRequest as WireWatchRequest,
 } from '../../gen/navarch/apiserver/v1/objects.js';
+import { encodeListResponse } from './list_response.js';
 import { ApiError, toApiError } from './api_error.js';
 import type { ApiServer } from './api_server.js';
 import type { PropagationPolicy } from './delete.js';
@@ -71,6 +72,7 @@ const MALFORMED = Symbol('malformedRequest');
  * ObjectsService whose request decoding never throws. grpc-js answers a request it cannot decode
  * with INTERNAL "Error deserializing request" (no reason, and clients take INTERNAL as a server
  * fault worth retrying); bad bytes are the caller's error, so the handler answers Invalid instead.
+ * A list's answer is written by encodeListResponse (one allocation instead of three copies).
  */
 export const OBJECTS_SERVICE: typeof ObjectsService = Object.fromEntries(
   Object.entries(ObjectsService).map(([method, d]) => {
@@ -82,7 +84,8 @@ export const OBJECTS_SERVICE: typeof ObjectsService = Object.fromEntries(
         return { [MALFORMED]: `Cannot decode the request as navarch.apiserver.v1.${message}: ${(err as Error).message}` };
       }
     };
-    return [method, { ...d, requestDeserialize }];
+    const def = { ...d, requestDeserialize };
+    return [method, method === 'list' ? { ...def, responseSerialize: encodeListResponse } : def];
   }),
 ) as unknown as typeof ObjectsService;
 

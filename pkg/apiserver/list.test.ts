@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod } from '../api/registry.js';
+import { BTreeMap } from '../store/btree.js';
 import { isApiError } from './api_error.js';
 import { obj, pod, testServer } from './test_util.js';
 
@@ -77,6 +78,36 @@ describe('list', () => {
     const p3 = await server.list({ resource: 'pods', limit: 2, continue: p2.continue });
     assert.deepEqual(names(p3.items), ['e']);
     assert.equal(p3.continue, undefined);
+  });
+
+  it('reads each page of an unfiltered list once, not the rest of the range again per page', async () => {
+    const { server } = await testServer();
+    for (let i = 0; i < 200; i++) await server.create({ object: pod(`p${String(i).padStart(3, '0')}`) });
+    // Every key the store's index hands to a range read, over the whole paged list.
+    let visited = 0;
+    const forRange = BTreeMap.prototype.forRange;
+    BTreeMap.prototype.forRange = function (this: BTreeMap<unknown>, from, to, fn) {
+      return forRange.call(this, from, to, (k, v) => (visited++, fn(k, v)));
+    };
+    const seen: string[] = [];
+    let pages = 0;
+    try {
+      let cont: string | undefined;
+      do {
+        const p = await server.list({ resource: 'pods', limit: 10, continue: cont });
+        if (pages === 0) assert.equal(p.remainingItemCount, 190);
+        seen.push(...names(p.items).map(String));
+        cont = p.continue;
+        pages++;
+      } while (cont);
+    } finally {
+      BTreeMap.prototype.forRange = forRange;
+    }
+    assert.equal(pages, 20);
+    assert.deepEqual(seen, Array.from({ length: 200 }, (_, i) => `p${String(i).padStart(3, '0')}`));
+    // The first page counts the range (200); each later page reads its own 10 keys and one more.
+    // Counting the rest of the range on every page would visit about 2,000.
+    assert.ok(visited <= 200 + 20 * 11, `visited ${visited} keys`);
   });
 
   it('pages through selector matches, skipping what does not match', async () => {

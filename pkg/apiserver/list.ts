@@ -82,7 +82,11 @@ async function listItems<Item>(ctx: Context, req: ListRequest, toItem: ToItem<It
   let start = token?.start ?? prefix;
   const items: Item[] = [];
   for (;;) {
-    const chunk = filter.everything ? Math.min(limit - items.length + 1, ctx.listChunkKeys) : ctx.listChunkKeys;
+    // An unfiltered page reads exactly what it returns and continues after its last key: the
+    // store remembers how many keys follow that key at this revision, so the next page walks only
+    // itself. (Continuing at the first key not returned missed that memory, and every page of a
+    // 150,000-pod list counted the rest of the range.)
+    const chunk = filter.everything ? Math.min(limit - items.length, ctx.listChunkKeys) : ctx.listChunkKeys;
     let r;
     try {
       r = await call(() => ctx.backend.range({ key: start, rangeEnd: end, revision: rev, limit: chunk }, { serializable: req.serializable === true || rev !== 0 }));
@@ -91,15 +95,18 @@ async function listItems<Item>(ctx: Context, req: ListRequest, toItem: ToItem<It
       throw err;
     }
     if (rev === 0) rev = r.header.revision;
+    if (filter.everything) {
+      for (const kv of r.kvs) items.push(toItem(info, kv, undefined));
+      if (!r.more || r.kvs.length === 0) return { info, items, resourceVersion: String(rev) };
+      start = r.kvs[r.kvs.length - 1].key + '\0';
+      if (items.length === limit) return { info, items, resourceVersion: String(rev), continue: encodeToken({ rv: rev, start }), remainingItemCount: r.count - r.kvs.length };
+      continue;
+    }
     for (let i = 0; i < r.kvs.length; i++) {
       const kv = r.kvs[i];
-      const object = filter.everything ? undefined : decodeStoredKv(info, kv);
-      if (object && !filter.matches(object)) continue;
-      if (items.length === limit) {
-        const result: ListResult<Item> = { info, items, resourceVersion: String(rev), continue: encodeToken({ rv: rev, start: kv.key }) };
-        if (filter.everything) result.remainingItemCount = r.count - i;
-        return result;
-      }
+      const object = decodeStoredKv(info, kv);
+      if (!filter.matches(object)) continue;
+      if (items.length === limit) return { info, items, resourceVersion: String(rev), continue: encodeToken({ rv: rev, start: kv.key }) };
       items.push(toItem(info, kv, object));
     }
     if (!r.more || r.kvs.length === 0) return { info, items, resourceVersion: String(rev) };
