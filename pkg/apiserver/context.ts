@@ -37,6 +37,12 @@ export interface ApiServerOptions {
   maxObjectBytes?: number;
   /** Most items one list page returns, whatever the client asks. @default 10000 */
   maxListLimit?: number;
+  /**
+   * A list page ends early, with a continue token, once its items reach this many stored bytes
+   * (Kubernetes lets a server return fewer items than the limit), so a page of large objects stays
+   * under the clients' message limit. A page always holds at least one item. @default 16 MiB
+   */
+  maxListPageBytes?: number;
   /** Store reads per list page while selectors filter items out, in keys. @default 1000 */
   listChunkKeys?: number;
   /** Retries of a patch or unconditional update that lost a race with another writer. @default 8 */
@@ -56,6 +62,7 @@ export interface Context {
   randomSuffix: () => string;
   maxObjectBytes: number;
   maxListLimit: number;
+  maxListPageBytes: number;
   listChunkKeys: number;
   maxConflictRetries: number;
 }
@@ -78,6 +85,7 @@ export function makeContext(o: ApiServerOptions): Context {
     randomSuffix: o.randomSuffix ?? randomSuffix,
     maxObjectBytes: o.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
     maxListLimit: o.maxListLimit ?? 10_000,
+    maxListPageBytes: o.maxListPageBytes ?? 16 * 1024 * 1024,
     listChunkKeys: o.listChunkKeys ?? 1000,
     maxConflictRetries: o.maxConflictRetries ?? 8,
   };

@@ -110,6 +110,32 @@ describe('list', () => {
     assert.ok(visited <= 200 + 20 * 11, `visited ${visited} keys`);
   });
 
+  it('ends a page early once its items reach maxListPageBytes, with and without a selector', async () => {
+    const { server, store } = await testServer({ maxListPageBytes: 1 });
+    for (let i = 0; i < 7; i++) await server.create({ object: pod(`p${i}`, { labels: { odd: String(i % 2) } }) });
+    const onePod = store.range({ key: '/registry/pods/default/p0' }).kvs[0].value.byteLength;
+    const { server: capped } = await testServer({ maxListPageBytes: 3 * onePod });
+    for (let i = 0; i < 7; i++) await capped.create({ object: pod(`p${i}`, { labels: { odd: String(i % 2) } }) });
+    for (const [name, s, labelSelector, want, perPage] of [
+      ['every pod, one per page', server, undefined, ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6'], 1],
+      ['every pod, three per page', capped, undefined, ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6'], 3],
+      ['odd pods, three per page', capped, 'odd=1', ['p1', 'p3', 'p5'], 3],
+    ] as const) {
+      const pages: string[][] = [];
+      const remaining: Array<number | undefined> = [];
+      let cont: string | undefined;
+      do {
+        const p = await s.list({ resource: 'pods', namespace: 'default', labelSelector, limit: 100, continue: cont });
+        pages.push(names(p.items).map(String));
+        remaining.push(p.remainingItemCount);
+        cont = p.continue;
+      } while (cont && pages.length < 20);
+      assert.deepEqual(pages.flat(), want, name);
+      assert.ok(pages.every((p) => p.length <= perPage), `${name}: ${JSON.stringify(pages)}`);
+      if (!labelSelector) assert.deepEqual(remaining.slice(0, -1), pages.slice(1).map((_, i) => want.length - (i + 1) * perPage), name);
+    }
+  });
+
   it('pages through selector matches, skipping what does not match', async () => {
     const { server } = await fixture();
     const p1 = await server.list({ resource: 'pods', labelSelector: 'app=web', limit: 2 });

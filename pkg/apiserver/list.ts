@@ -81,6 +81,7 @@ async function listItems<Item>(ctx: Context, req: ListRequest, toItem: ToItem<It
   let rev = token?.rv ?? parseResourceVersion(req.resourceVersion);
   let start = token?.start ?? prefix;
   const items: Item[] = [];
+  let pageBytes = 0;
   for (;;) {
     // An unfiltered page reads exactly what it returns and continues after its last key: the
     // store remembers how many keys follow that key at this revision, so the next page walks only
@@ -96,7 +97,14 @@ async function listItems<Item>(ctx: Context, req: ListRequest, toItem: ToItem<It
     }
     if (rev === 0) rev = r.header.revision;
     if (filter.everything) {
-      for (const kv of r.kvs) items.push(toItem(info, kv, undefined));
+      for (let i = 0; i < r.kvs.length; i++) {
+        const kv = r.kvs[i];
+        items.push(toItem(info, kv, undefined));
+        pageBytes += kv.value.byteLength;
+        if (pageBytes >= ctx.maxListPageBytes && (r.more || i < r.kvs.length - 1)) {
+          return { info, items, resourceVersion: String(rev), continue: encodeToken({ rv: rev, start: kv.key + '\0' }), remainingItemCount: r.count - i - 1 };
+        }
+      }
       if (!r.more || r.kvs.length === 0) return { info, items, resourceVersion: String(rev) };
       start = r.kvs[r.kvs.length - 1].key + '\0';
       if (items.length === limit) return { info, items, resourceVersion: String(rev), continue: encodeToken({ rv: rev, start }), remainingItemCount: r.count - r.kvs.length };
@@ -106,8 +114,9 @@ async function listItems<Item>(ctx: Context, req: ListRequest, toItem: ToItem<It
       const kv = r.kvs[i];
       const object = decodeStoredKv(info, kv);
       if (!filter.matches(object)) continue;
-      if (items.length === limit) return { info, items, resourceVersion: String(rev), continue: encodeToken({ rv: rev, start: kv.key }) };
+      if (items.length === limit || pageBytes >= ctx.maxListPageBytes) return { info, items, resourceVersion: String(rev), continue: encodeToken({ rv: rev, start: kv.key }) };
       items.push(toItem(info, kv, object));
+      pageBytes += kv.value.byteLength;
     }
     if (!r.more || r.kvs.length === 0) return { info, items, resourceVersion: String(rev) };
     start = r.kvs[r.kvs.length - 1].key + '\0';
