@@ -231,12 +231,14 @@ describe('SharedInformer', () => {
     source.update(pod('p28', { labels: { v: '2' } })); // not yet: its turn gives the new state
     source.delete('default', 'p29'); // not yet: never heard of
     source.create(pod('q')); // new: heard at once
+    source.delete('default', 'p27'); // not yet replayed, then created again: heard once, as a live add
+    source.create(pod('p27'));
     await reg.synced;
     assert.equal(reg.hasSynced(), true);
     const lines = late.take();
-    assert.deepEqual(lines.filter((l) => !l.endsWith('initial')), ['update p01@2->31', 'add q@34']);
+    assert.deepEqual(lines.filter((l) => !l.endsWith('initial')), ['update p01@2->31', 'add q@34', 'add p27@36']);
     assert.ok(lines.includes('add p28@32 initial'), lines.join(', '));
-    assert.equal(lines.filter((l) => l.startsWith('add p')).length, 28 - 3 + 1);
+    assert.equal(lines.filter((l) => l.startsWith('add p')).length, 27 - 3 + 1 + 1);
     assert.ok(!lines.some((l) => l.includes('p29')));
     informer.stop();
   });

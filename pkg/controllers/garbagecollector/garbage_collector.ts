@@ -22,6 +22,8 @@ import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, classifyReferences, hasFinalize
 
 export const OWNER_UID_INDEX = 'byOwnerUid';
 const byOwnerUid = (o: KubeObject): string[] => (o.metadata?.ownerReferences ?? []).map((r) => r.uid ?? '').filter((u) => u !== '');
+/** The index the collector adds to the informer of every resource it watches. */
+export const OWNER_INDEXERS = { [OWNER_UID_INDEX]: byOwnerUid };
 
 export interface GarbageCollectorOptions extends QueueControllerOptions {
   client: ObjectClient;
@@ -54,7 +56,7 @@ export class GarbageCollector extends QueueController {
     for (const resource of resources) {
       const info = KINDS.find((k) => k.resource === resource);
       if (info === undefined) throw new RangeError(`Cannot watch ${JSON.stringify(resource)} for garbage collection: not a served resource (expected a plural name such as "pods")`);
-      const informer = o.informers.informer<KubeObject>(resource, { indexers: { [OWNER_UID_INDEX]: byOwnerUid } });
+      const informer = o.informers.informer<KubeObject>(resource, { indexers: OWNER_INDEXERS });
       informer.addEventHandler({
         onAdd: (obj) => this.observe(info, undefined, obj),
         onUpdate: (old, obj) => this.observe(info, old, obj),

@@ -4,17 +4,18 @@
 // Every writer gets the term's fenced client; events go through one recorder per source component,
 // as Kubernetes names them ("default-scheduler", "deployment-controller", ...).
 
-import type { Deployment, Pod, ReplicaSet } from '../../api/registry.js';
+import type { Deployment, KubeObject, Pod, ReplicaSet } from '../../api/registry.js';
 import { ApiEventRecorder, type EventRecorder } from '../../client/events/mod.js';
+import type { IndexFunc } from '../../client/informer/mod.js';
 import type { NavarchClient } from '../../client/mod.js';
 import { clientBinder, Scheduler, type Binder, type SchedulerOptions } from '../../scheduler/mod.js';
 import type { ObjectClient } from '../client.js';
 import { DeploymentController } from '../deployment/mod.js';
-import { GarbageCollector } from '../garbagecollector/index.js';
+import { GarbageCollector, OWNER_INDEXERS } from '../garbagecollector/index.js';
 import { NamespaceController } from '../namespace/index.js';
 import { NodeIpamController } from '../nodeipam/mod.js';
-import { NodeLifecycleController } from '../nodelifecycle/mod.js';
-import { ReplicaSetController } from '../replicaset/index.js';
+import { NODELIFECYCLE_POD_INDEXERS, NodeLifecycleController } from '../nodelifecycle/mod.js';
+import { REPLICASET_POD_INDEXERS, ReplicaSetController } from '../replicaset/index.js';
 import type { Part, StandbyBuilder, TermContext, TermStarter } from './leader_run.js';
 
 export const SCHEDULER_LEASE = 'kube-scheduler';
@@ -115,6 +116,17 @@ export interface ControllerManagerOptions {
   nodeCIDRMaskSize?: number;
   /** Workers per controller. @default 2 (the controllers' own default) */
   workers?: number;
+}
+
+/**
+ * The indexes the controllers add to an informer of `resource`. A master adds them to its warm
+ * informers at the start, so they fill as the informers do: added when the master took the
+ * controller lease, they indexed every pod at once (0.2 s at 150,000 pods on an idle machine, about
+ * a second on a loaded one, while its new scheduler waited for the event loop).
+ */
+export function controllerIndexers(resource: string): Readonly<Record<string, IndexFunc<KubeObject>>> {
+  const pods = resource === 'pods' ? { ...REPLICASET_POD_INDEXERS, ...NODELIFECYCLE_POD_INDEXERS } : {};
+  return { ...(pods as Record<string, IndexFunc<KubeObject>>), ...OWNER_INDEXERS };
 }
 
 export function controllerManagerStarter(o: ControllerManagerOptions): TermStarter {

@@ -15,7 +15,7 @@ import { realClock, type Clock } from '../../../raft/node/ports.js';
 import { InformerFactory } from '../../client/informer/mod.js';
 import type { NavarchClient } from '../../client/mod.js';
 import type { SchedulerOptions } from '../../scheduler/mod.js';
-import { CONTROLLER_MANAGER_LEASE, controllerManagerStarter, SCHEDULER_LEASE, schedulerStandby, schedulerStarter, type ControllerManagerOptions } from './components.js';
+import { CONTROLLER_MANAGER_LEASE, controllerIndexers, controllerManagerStarter, SCHEDULER_LEASE, schedulerStandby, schedulerStarter, type ControllerManagerOptions } from './components.js';
 import { leaseElector, localReads, type ElectionTimings } from './elector.js';
 import { LeaderElectedRunner, type RunnerLogger } from './leader_run.js';
 
@@ -80,7 +80,7 @@ export class ControlPlane {
     const clock = o.clock ?? realClock;
     if (!o.coldStandby) {
       this.warm = InformerFactory.forClient(o.client, { clock });
-      for (const r of WARM_RESOURCES) this.warm.informer(r);
+      for (const r of WARM_RESOURCES) this.warm.informer(r, { indexers: o.controllers ? controllerIndexers(r) : {} });
     }
     const random = o.random ?? new SeededRandom((Date.now() ^ (process.pid << 8)) >>> 0);
     const common = { identity: o.identity, client: o.client, registry: o.registry, clock, random, logger: o.logger };

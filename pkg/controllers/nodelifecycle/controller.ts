@@ -26,6 +26,8 @@ import { evictionAtMs, FOREVER, isManagedTaint, NO_EXECUTE, NO_SCHEDULE, sameTai
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const POD_NODE_INDEX = 'byNodeName';
+/** The indexes this controller adds to the pods informer. */
+export const NODELIFECYCLE_POD_INDEXERS = { [POD_NODE_INDEX]: (p: Pod): string[] => (p.spec?.nodeName ? [p.spec.nodeName] : []) };
 const PROBED_CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
 /** How long a count of nodes up and down per zone is reused. */
 const ZONE_SNAPSHOT_MS = 1000;
@@ -104,7 +106,7 @@ export class NodeLifecycleController extends QueueController {
 
     this.nodes = o.factory.informer<Node>('nodes');
     this.leases = o.factory.informer<Lease>('leases');
-    this.pods = o.factory.informer<Pod>('pods', { indexers: { [POD_NODE_INDEX]: (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []) } });
+    this.pods = o.factory.informer<Pod>('pods', { indexers: NODELIFECYCLE_POD_INDEXERS });
     this.waitFor(this.nodes, this.leases, this.pods);
 
     this.nodes.addEventHandler({

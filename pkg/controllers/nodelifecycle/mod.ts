@@ -8,6 +8,6 @@
 //   ...
 //   await c.stop();
 
-export { NodeLifecycleController, DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS, NODE_LEASE_NAMESPACE, POD_NODE_INDEX, type NodeLifecycleOptions } from './controller.js';
+export { NodeLifecycleController, DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS, NODE_LEASE_NAMESPACE, POD_NODE_INDEX, NODELIFECYCLE_POD_INDEXERS, type NodeLifecycleOptions } from './controller.js';
 export { ZoneTaintLimiter, zoneState, zoneOf, type DisruptionOptions, type ZoneState } from './disruption.js';
 export { TAINT_NOT_READY, TAINT_UNREACHABLE, evictionAtMs, tolerates, tolerationMs, FOREVER } from './taints.js';

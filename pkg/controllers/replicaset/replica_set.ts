@@ -38,6 +38,8 @@ export const REPLICASET_GVK = { apiVersion: 'apps/v1', kind: 'ReplicaSet' } as c
 /** Pods with no controller, by namespace: the ones a ReplicaSet may adopt. */
 const ORPHANS_INDEX = 'orphansByNamespace';
 const orphansByNamespace = (p: Pod): string[] => (getControllerOf(p) === undefined ? [p.metadata?.namespace ?? ''] : []);
+/** The indexes this controller adds to the pods informer. */
+export const REPLICASET_POD_INDEXERS = { [CONTROLLER_UID_INDEX]: indexByControllerUid, [ORPHANS_INDEX]: orphansByNamespace };
 
 export interface ReplicaSetControllerOptions extends QueueControllerOptions {
   client: ObjectClient;
@@ -67,7 +69,7 @@ export class ReplicaSetController extends QueueController {
     if (!Number.isInteger(this.burstReplicas) || this.burstReplicas < 1) throw new RangeError(`Cannot create the ReplicaSet controller: burstReplicas must be an integer >= 1, got ${o.burstReplicas}`);
     this.expectations = new ControllerExpectations({ clock: this.clock, ttlMs: o.expectationsTtlMs });
     this.rsInformer = o.informers.informer<ReplicaSet>('replicasets', { indexers: { [CONTROLLER_UID_INDEX]: indexByControllerUid } });
-    this.podInformer = o.informers.informer<Pod>('pods', { indexers: { [CONTROLLER_UID_INDEX]: indexByControllerUid, [ORPHANS_INDEX]: orphansByNamespace } });
+    this.podInformer = o.informers.informer<Pod>('pods', { indexers: REPLICASET_POD_INDEXERS });
     this.rsInformer.addEventHandler({
       onAdd: (rs) => this.enqueueObject(rs),
       onUpdate: (old, rs) => {
