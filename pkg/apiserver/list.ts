@@ -90,7 +90,10 @@ async function listItems<Item>(ctx: Context, req: ListRequest, toItem: ToItem<It
     const chunk = filter.everything ? Math.min(limit - items.length, ctx.listChunkKeys) : ctx.listChunkKeys;
     let r;
     try {
-      r = await call(() => ctx.backend.range({ key: start, rangeEnd: end, revision: rev, limit: chunk }, { serializable: req.serializable === true || rev !== 0 }));
+      // A filtered page has no use for the store's count of the range: without it, a page that
+      // ends inside a chunk does not make the next one walk the rest of the range.
+      const countAll = filter.everything;
+      r = await call(() => ctx.backend.range({ key: start, rangeEnd: end, revision: rev, limit: chunk, countAll }, { serializable: req.serializable === true || rev !== 0 }));
     } catch (err) {
       if (token && isApiError(err, 'Expired')) throw new ApiError('Expired', CONTINUE_EXPIRED, { cause: err });
       throw err;

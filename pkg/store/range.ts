@@ -51,14 +51,15 @@ export function rangeAt(ks: Keyspace, r: RangeRequest, rev: number): Omit<RangeR
   // A paged read continuing where the last page ended (key = last key + '\0', same
   // revision and end) knows its count from that page: the data at a revision
   // never changes, so only the page itself is walked, not the rest of the range.
-  const pageKey = !collectAll && limit > 0 && !r.countOnly ? `${rev}:${(r.rangeEnd ?? '').length}:${r.rangeEnd ?? ''}${r.key}` : undefined;
+  const paged = !collectAll && limit > 0 && !r.countOnly;
+  const pageKey = paged && r.countAll !== false ? `${rev}:${(r.rangeEnd ?? '').length}:${r.rangeEnd ?? ''}${r.key}` : undefined;
   const known = pageKey === undefined ? undefined : ks.pageCounts.get(pageKey);
-  if (known !== undefined) {
+  if (known !== undefined || (paged && r.countAll === false)) {
     ks.forEachLive(r.key, r.rangeEnd, rev, (v) => {
       kvs.push(v);
       return kvs.length <= limit;
     });
-    count = known;
+    count = known ?? kvs.length;
   } else {
     // Past the page, only count (etcd's count is every key in the range).
     const cap = r.countOnly ? 0 : collectAll || limit === 0 ? Infinity : limit + 1;

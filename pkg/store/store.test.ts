@@ -81,6 +81,21 @@ test('range with limit continues page by page at a fixed revision while writes h
   assert.deepEqual(seen, Array.from({ length: 25 }, (_, i) => `/p/${String(i).padStart(2, '0')}=v${i}`));
 });
 
+test('range with countAll false reads a page and one key past it: the same kvs and more, a count that is only a lower bound', () => {
+  const s = new Store();
+  const t = new TestTime();
+  for (let i = 0; i < 25; i++) put(s, t, `/p/${String(i).padStart(2, '0')}`, `v${i}`);
+  const end = prefixEnd('/p/');
+  const full = s.range({ key: '/p/', rangeEnd: end, limit: 10 });
+  const page = s.range({ key: '/p/', rangeEnd: end, limit: 10, countAll: false });
+  assert.deepEqual(page.kvs, full.kvs);
+  assert.equal(page.more, true);
+  assert.equal(full.count, 25);
+  assert.equal(page.count, 11);
+  const last = s.range({ key: '/p/20', rangeEnd: end, limit: 10, countAll: false });
+  assert.deepEqual([last.kvs.length, last.more, last.count], [5, false, 5]);
+});
+
 test('reads at a future or compacted revision fail with errors naming both revisions', () => {
   const s = new Store();
   const t = new TestTime();

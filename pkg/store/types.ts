@@ -39,6 +39,12 @@ export interface RangeRequest {
   countOnly?: boolean;
   /** Return kvs with empty values. */
   keysOnly?: boolean;
+  /**
+   * false: with a limit, stop at the first key past it, so `count` is only a lower bound (not
+   * etcd's: a reader that pages on without using the total need not walk the rest of the range).
+   * @default true
+   */
+  countAll?: boolean;
   sortOrder?: SortOrder;
   /** @default 'key' */
   sortTarget?: SortTarget;
