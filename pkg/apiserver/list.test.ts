@@ -137,7 +137,7 @@ describe('list', () => {
   });
 
   it('ends a page early once its items reach maxListPageBytes, with and without a selector', async () => {
-    const { server, store } = await testServer({ maxListPageBytes: 1 });
+    const { server, store } = await testServer({ maxListPageBytes: 0 }); // still one item a page
     for (let i = 0; i < 7; i++) await server.create({ object: pod(`p${i}`, { labels: { odd: String(i % 2) } }) });
     const onePod = store.range({ key: '/registry/pods/default/p0' }).kvs[0].value.byteLength;
     const { server: capped } = await testServer({ maxListPageBytes: 3 * onePod });
@@ -145,7 +145,8 @@ describe('list', () => {
     for (const [name, s, labelSelector, want, perPage] of [
       ['every pod, one per page', server, undefined, ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6'], 1],
       ['every pod, three per page', capped, undefined, ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6'], 3],
-      ['odd pods, three per page', capped, 'odd=1', ['p1', 'p3', 'p5'], 3],
+      ['even pods, three per page', capped, 'odd=0', ['p0', 'p2', 'p4', 'p6'], 3],
+      ['odd pods, one per page', server, 'odd=1', ['p1', 'p3', 'p5'], 1],
     ] as const) {
       const pages: string[][] = [];
       const remaining: Array<number | undefined> = [];

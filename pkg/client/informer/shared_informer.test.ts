@@ -230,13 +230,14 @@ describe('SharedInformer', () => {
     source.update(pod('p01', { labels: { v: '2' } })); // already replayed: an update
     source.update(pod('p28', { labels: { v: '2' } })); // not yet: its turn gives the new state
     source.delete('default', 'p29'); // not yet: never heard of
-    source.create(pod('q')); // new: heard at once
+    source.create(pod('q')); // new: heard at once, and so are its changes
+    source.update(pod('q', { labels: { v: '2' } }));
     source.delete('default', 'p27'); // not yet replayed, then created again: heard once, as a live add
     source.create(pod('p27'));
     await reg.synced;
     assert.equal(reg.hasSynced(), true);
     const lines = late.take();
-    assert.deepEqual(lines.filter((l) => !l.endsWith('initial')), ['update p01@2->31', 'add q@34', 'add p27@36']);
+    assert.deepEqual(lines.filter((l) => !l.endsWith('initial')), ['update p01@2->31', 'add q@34', 'update q@34->35', 'add p27@37']);
     assert.ok(lines.includes('add p28@32 initial'), lines.join(', '));
     assert.equal(lines.filter((l) => l.startsWith('add p')).length, 27 - 3 + 1 + 1);
     assert.ok(!lines.some((l) => l.includes('p29')));

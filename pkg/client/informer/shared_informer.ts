@@ -282,8 +282,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     for (const e of this.handlers) {
       const r = e.replay;
       if (r !== undefined && !r.heard.has(key)) {
-        // onAdd means the store did not hold the key: added after the registration, or deleted
-        // since (and so heard of). Any other change to a key not heard of is to one still to replay.
+        // onAdd of a key not heard of: one added after the registration (the store did not hold
+        // it). Any other change to a key not heard of is to one still to replay.
         if (what === 'onAdd') r.heard.add(key);
         else {
           // Its replay turn gives the current state; gone by then, it was never there for this handler.
