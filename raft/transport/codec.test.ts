@@ -204,6 +204,16 @@ describe('codec', () => {
   it('rejects a message whose from or to disagrees with its batch', () => {
     assertMalformed(() => viaWire([wire({ from: 3 })]), 'messages[0].from: 3 differs from the batch\'s from 1');
     assertMalformed(() => viaWire([wire({ to: 3 })]), 'messages[0].to: 3 differs from the batch\'s to 2');
+    assertMalformed(() => viaWire([wire({ type: pb.MessageType.MESSAGE_TYPE_APP, from: 3 })]), 'messages[0].from: 3 differs from the batch\'s from 1');
+  });
+
+  it('accepts a proposal or read-index request that member 1 forwards for member 3, with the batch\'s other messages', () => {
+    const ms = viaWire([
+      wire({ type: pb.MessageType.MESSAGE_TYPE_HEARTBEAT_RESP }),
+      wire({ type: pb.MessageType.MESSAGE_TYPE_PROP, from: 3, term: 0, entries: [{ term: 0, index: 0, type: 0, data: Buffer.from('x') }] }),
+      wire({ type: pb.MessageType.MESSAGE_TYPE_READ_INDEX, from: 3, term: 0, entries: [{ term: 0, index: 0, type: 0, data: Buffer.from('ctx') }] }),
+    ]);
+    assert.deepEqual(ms.map((m) => `${m.type} from ${m.from} to ${m.to}`), ['MsgHeartbeatResp from 1 to 2', 'MsgProp from 3 to 2', 'MsgReadIndex from 3 to 2']);
   });
 
   it('rejects a MsgSnap on the batch stream and snapshots on other types', () => {

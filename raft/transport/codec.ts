@@ -525,13 +525,20 @@ export function decodeMessageBatch(frame: Uint8Array): DecodedBatch {
   return { from: checkNodeId(from, () => 'from'), to: checkNodeId(to, () => 'to'), clusterId, messages };
 }
 
-/** Checks that every message agrees with its batch; MsgSnap is refused here: it travels over SendSnapshot. */
+/**
+ * Checks that every message agrees with its batch; MsgSnap is refused here: it travels over
+ * SendSnapshot. A proposal or a read-index request may come from another member: a follower
+ * forwards those to its leader unchanged (the leader answers a read to the member that asked), so
+ * one that reached a member after leadership moved is forwarded on. Refusing them dropped the
+ * whole batch, with the sender's other messages, while leadership changed.
+ */
 export function checkBatch(batch: DecodedBatch): void {
   const ms = batch.messages;
   for (let i = 0; i < ms.length; i++) {
     const m = ms[i];
     if (m.type === 'MsgSnap') throw new MalformedMessageError(`messages[${i}].type`, 'MsgSnap must travel over SendSnapshot');
-    if (m.from !== batch.from) throw new MalformedMessageError(`messages[${i}].from`, `${m.from} differs from the batch's from ${batch.from}`);
+    const forwarded = m.type === 'MsgProp' || m.type === 'MsgReadIndex';
+    if (m.from !== batch.from && !forwarded) throw new MalformedMessageError(`messages[${i}].from`, `${m.from} differs from the batch's from ${batch.from}`);
     if (m.to !== batch.to) throw new MalformedMessageError(`messages[${i}].to`, `${m.to} differs from the batch's to ${batch.to}`);
   }
 }
