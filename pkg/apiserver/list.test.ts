@@ -7,6 +7,16 @@ import { obj, pod, testServer } from './test_util.js';
 
 const names = (items: { metadata?: { name?: string } }[]) => items.map((o) => o.metadata?.name);
 
+/** Counts every key the store's index hands to a range read, until restore(). */
+function countVisitedKeys(): { readonly visited: number; restore(): void } {
+  let visited = 0;
+  const forRange = BTreeMap.prototype.forRange;
+  BTreeMap.prototype.forRange = function (this: BTreeMap<unknown>, from, to, fn) {
+    return forRange.call(this, from, to, (k, v) => (visited++, fn(k, v)));
+  };
+  return { get visited() { return visited; }, restore: () => void (BTreeMap.prototype.forRange = forRange) };
+}
+
 async function fixture() {
   const t = await testServer({ namespaces: ['default', 'shop', 'shop2'] });
   const { server } = t;
@@ -83,12 +93,7 @@ describe('list', () => {
   it('reads each page of an unfiltered list once, not the rest of the range again per page', async () => {
     const { server } = await testServer();
     for (let i = 0; i < 200; i++) await server.create({ object: pod(`p${String(i).padStart(3, '0')}`) });
-    // Every key the store's index hands to a range read, over the whole paged list.
-    let visited = 0;
-    const forRange = BTreeMap.prototype.forRange;
-    BTreeMap.prototype.forRange = function (this: BTreeMap<unknown>, from, to, fn) {
-      return forRange.call(this, from, to, (k, v) => (visited++, fn(k, v)));
-    };
+    const spy = countVisitedKeys();
     const seen: string[] = [];
     let pages = 0;
     try {
@@ -101,23 +106,19 @@ describe('list', () => {
         pages++;
       } while (cont);
     } finally {
-      BTreeMap.prototype.forRange = forRange;
+      spy.restore();
     }
     assert.equal(pages, 20);
     assert.deepEqual(seen, Array.from({ length: 200 }, (_, i) => `p${String(i).padStart(3, '0')}`));
     // The first page counts the range (200); each later page reads its own 10 keys and one more.
     // Counting the rest of the range on every page would visit about 2,000.
-    assert.ok(visited <= 200 + 20 * 11, `visited ${visited} keys`);
+    assert.ok(spy.visited <= 200 + 20 * 11, `visited ${spy.visited} keys`);
   });
 
   it('pages a filtered list without walking the rest of the range for each page', async () => {
     const { server } = await testServer({ listChunkKeys: 10 });
     for (let i = 0; i < 200; i++) await server.create({ object: pod(`p${String(i).padStart(3, '0')}`, { labels: { app: i % 2 ? 'web' : 'db' } }) });
-    let visited = 0;
-    const forRange = BTreeMap.prototype.forRange;
-    BTreeMap.prototype.forRange = function (this: BTreeMap<unknown>, from, to, fn) {
-      return forRange.call(this, from, to, (k, v) => (visited++, fn(k, v)));
-    };
+    const spy = countVisitedKeys();
     const seen: string[] = [];
     try {
       let cont: string | undefined;
@@ -127,13 +128,13 @@ describe('list', () => {
         cont = p.continue;
       } while (cont);
     } finally {
-      BTreeMap.prototype.forRange = forRange;
+      spy.restore();
     }
     assert.deepEqual(seen, Array.from({ length: 100 }, (_, i) => `p${String(2 * i + 1).padStart(3, '0')}`));
     // Every key once, one more per chunk of 10 (to know whether there are more), and each of the
     // 15 pages reads again at most a chunk from where the last one stopped: at most 400. Counting
     // the rest of the range for every chunk visited 1,666.
-    assert.ok(visited <= 200 + 35 + 15 * 11, `visited ${visited} keys`);
+    assert.ok(spy.visited <= 200 + 35 + 15 * 11, `visited ${spy.visited} keys`);
   });
 
   it('ends a page early once its items reach maxListPageBytes, with and without a selector', async () => {
