@@ -15,6 +15,7 @@ import { rssMiB } from '../store/rss.js';
 import { until } from '../store/stats.js';
 
 export const SCHEDULER_LEASE = 'kube-scheduler';
+const LEASES = [SCHEDULER_LEASE, 'kube-controller-manager'];
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
 const USER_HZ = 100;
@@ -90,6 +91,23 @@ export class BenchCluster {
       if (isApiError(e, 'NotFound')) return undefined;
       throw e;
     }
+  }
+
+  /**
+   * Whether each master competes for both leases now (navarch_leader_election_ready: its caches are
+   * filled), so that it could take over at once; false when unreachable.
+   */
+  async readyToLead(): Promise<boolean[]> {
+    return Promise.all(
+      this.masters.members.map(async (m) => {
+        try {
+          const text = await (await fetch(`http://${m.metricsAddress}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+          return LEASES.every((name) => new RegExp(`^navarch_leader_election_ready\\{name="${name}"\\} 1$`, 'm').test(text));
+        } catch {
+          return false;
+        }
+      }),
+    );
   }
 
   rssMiB(): number[] {

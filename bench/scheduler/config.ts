@@ -36,7 +36,7 @@ export const USAGE = `Usage: npx tsx bench/scheduler/main.ts [flags]   (make ben
   --fill-pods 150000        fill the cluster to this many pods, then each master's RSS and the time to list them all
   --failover-pods 10000     pods created during the failover run
   --kills 5                 kill -9 of the scheduler's lease holder during the failover run
-  --failover-rate 50        pod creates per second during the failover run (slow enough to last through the kills and restarts)
+  --failover-rate 25        pod creates per second during the failover run (slow enough to last through the kills and the restarted masters' warm-up)
   --inflight 128            pod creates in flight in the throughput cases
   --only basic,antiaffinity,spread,fill,failover   cases to run (default all)
   --master-args="..."       extra navarch master flags (default "--node-monitor-grace-period-ms 40000"; note the =)
@@ -63,7 +63,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
       'fill-pods': { type: 'string', default: '150000' },
       'failover-pods': { type: 'string', default: '10000' },
       kills: { type: 'string', default: '5' },
-      'failover-rate': { type: 'string', default: '50' },
+      'failover-rate': { type: 'string', default: '25' },
       inflight: { type: 'string', default: '128' },
       only: { type: 'string', default: CASES.join(',') },
       // Kubernetes' 40 s: with a 10 s grace period, a hollow node whose 10 s lease renewal is late on

@@ -86,6 +86,7 @@ export async function failover(cluster: BenchCluster, clients: NavarchClient[], 
   await cluster.ensureNamespace(namespace);
   const watch = await BindingWatches.open(cluster.masters.members.map((m) => m.clientAddress), namespace);
   const kills: FailoverKill[] = [];
+  const restarts: Promise<void>[] = [];
   const transitionsAtStart = (await cluster.schedulerHolder())?.transitions ?? 0;
   try {
     log(`failover: ${cfg.failoverPods} pods at ${cfg.failoverRate}/s, ${cfg.kills} kills of the scheduler's lease holder`);
@@ -98,6 +99,8 @@ export async function failover(cluster: BenchCluster, clients: NavarchClient[], 
         log(`failover: the pods ran out before kill ${k}; raise --failover-pods or lower --failover-rate`);
         break;
       }
+      // A healthy cluster first: a master restarted by the last kill stands aside until its caches are filled.
+      await until(`every master to compete for the leases before kill ${k}`, async () => (await cluster.readyToLead()).every(Boolean), 600_000, 500);
       const holder = await cluster.schedulerHolder();
       if (!holder) throw new Error('no scheduler lease holder');
       const raftLeader = await cluster.masters.waitForLeader(30_000).catch(() => 0);
@@ -127,11 +130,23 @@ export async function failover(cluster: BenchCluster, clients: NavarchClient[], 
         `failover: kill ${k} of master-${holder.id}${raftLeader === holder.id ? ` (the Raft leader; a new one in ${(raftElectedMs / 1000).toFixed(2)} s)` : ''}; ` +
           `lease acquired by ${next!.identity} ${(acquireMs / 1000).toFixed(2)} s after the kill; bindings resumed ${((performance.now() - killAtMs) / 1000).toFixed(1)} s after the kill`,
       );
-      kills.push({ kill: k, master: holder.id, killAtMs, newHolder: next!.identity, takeoverMs: acquireMs, raftLeaderKilled: raftLeader === holder.id, raftElectedMs, gapMs: NaN, killToBindMs: NaN, acquireToBindMs: NaN });
+      const kill: FailoverKill = { kill: k, master: holder.id, killAtMs, newHolder: next!.identity, takeoverMs: acquireMs, raftLeaderKilled: raftLeader === holder.id, raftElectedMs, gapMs: NaN, killToBindMs: NaN, acquireToBindMs: NaN, restartToReadyMs: NaN };
+      kills.push(kill);
       cluster.restart(holder.id);
+      const restartedAtMs = performance.now();
+      restarts.push(
+        until(`master-${holder.id} to compete for the leases after its restart`, async () => (await cluster.readyToLead())[cluster.masters.members.findIndex((m) => m.id === holder.id)], 600_000, 500).then(
+          () => {
+            kill.restartToReadyMs = performance.now() - restartedAtMs;
+            log(`failover: master-${holder.id} competes for the leases ${(kill.restartToReadyMs / 1000).toFixed(1)} s after its restart`);
+          },
+          () => {},
+        ),
+      );
       await cluster.masters.waitForLeader(180_000);
     }
     const created = await creating;
+    await Promise.all(restarts);
     let failure: string | undefined;
     await watch.best.waitFor(created.createdAtMs.size, 60_000).catch((e: Error) => (failure = e.message));
     const times = [...watch.boundAtMs().values()];

@@ -27,6 +27,8 @@ export interface FailoverKill {
   killToBindMs: number;
   /** The lease acquired → the new holder's first binding seen. */
   acquireToBindMs: number;
+  /** The killed master's restart → it competes for the leases again (its caches filled); NaN if it did not within the run. */
+  restartToReadyMs: number;
 }
 
 export interface FailoverResult {
@@ -104,7 +106,7 @@ export function formatReport(r: Results): string {
     out.push(`\n### Failover: kill -9 of the scheduler's lease holder during a ${fo.run.pods}-pod run (target: median gap under ${GAP_TARGET_MS / 1000} s; Kubernetes' defaults give about 15 s)\n`);
     out.push(
       table(
-        ['kill', 'master killed', 'binding gap s', 'kill → Raft leader s', 'kill → lease acquired s', 'acquired → first binding s', 'kill → first new binding s', 'new holder'],
+        ['kill', 'master killed', 'binding gap s', 'kill → Raft leader s', 'kill → lease acquired s', 'acquired → first binding s', 'kill → first new binding s', 'new holder', 'restarted master ready to lead after s'],
         fo.kills.map((k) => [
           String(k.kill),
           `master-${k.master}`,
@@ -114,12 +116,14 @@ export function formatReport(r: Results): string {
           f2(k.acquireToBindMs / 1000),
           f2(k.killToBindMs / 1000),
           k.newHolder,
+          f2(k.restartToReadyMs / 1000),
         ]),
       ),
     );
     out.push(
       'Binding gap: from the last binding seen before the kill to the first one after another scheduler acquired the lease (bindings seen through a watch on each master, earliest). ' +
-        "Lease acquired: the new holder's acquireTime. Raft leader: when the killed master led Raft too, until the others agreed on a new leader.",
+        "Lease acquired: the new holder's acquireTime. Raft leader: when the killed master led Raft too, until the others agreed on a new leader. " +
+        'Each kill waits until every master competes for both leases (its caches filled after its own restart), so a warm standby is there, as when an operator kills one master of a healthy cluster; the last column is how long the killed master took to get there after its restart.',
     );
     if (fo.otherTransitions !== undefined) out.push(`The scheduler's lease also changed hands ${f0(fo.otherTransitions)} times during the run without a kill (renewals late under load).`);
     out.push(`median gap ${f2(fo.medianGapMs / 1000)} s (${fo.medianGapMs < GAP_TARGET_MS ? 'met' : 'not met'}); run: ${fo.run.bound}/${fo.run.pods} bound${fo.run.errors ? `, ${fo.run.errors} create errors (first: ${fo.run.firstError})` : ''}`);

@@ -1,5 +1,6 @@
 // leader_election_master_status{name}: 1 while this process leads the named lease, as client-go
-// reports it. One gauge per Registry, shared by every elector that reports there.
+// reports it; navarch_leader_election_ready{name}: 1 once this process competes for it. One gauge
+// of each per Registry, shared by every elector that reports there.
 
 import { Gauge, type Registry } from 'prom-client';
 
@@ -9,4 +10,17 @@ export function leaderElectionStatus(registry: Registry): Gauge<'name'> {
   const existing = registry.getSingleMetric(NAME);
   if (existing) return existing as Gauge<'name'>;
   return new Gauge({ name: NAME, help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. \'name\' is the string used to identify the lease.', labelNames: ['name'] as const, registers: [registry] });
+}
+
+const READY = 'navarch_leader_election_ready';
+
+/**
+ * 1 once this process competes for the named lease, 0 while it is still filling its caches: a
+ * restarted master at 150,000 pods stands aside for a minute under load, and an operator (or a
+ * failover benchmark) needs to know whether a standby could take over right now.
+ */
+export function leaderElectionReady(registry: Registry): Gauge<'name'> {
+  const existing = registry.getSingleMetric(READY);
+  if (existing) return existing as Gauge<'name'>;
+  return new Gauge({ name: READY, help: "1 once this process competes for the named lease (its caches are filled), 0 while it waits for them. 'name' is the lease's.", labelNames: ['name'] as const, registers: [registry] });
 }

@@ -2,5 +2,5 @@
 
 export { LeaderElector, type LeaderCallbacks, type LeaderElectorOptions, type LeadingContext, type LeaseClient, type Takeover } from './leader_elector.js';
 export { formatMicroTime, type LeaderElectionRecord } from './lease_record.js';
-export { leaderElectionStatus } from './metrics.js';
+export { leaderElectionReady, leaderElectionStatus } from './metrics.js';
 export type { FencingToken } from '../../apiserver/fencing.js';

@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
 import type { Clock, TimerHandle } from '../../../raft/node/ports.js';
 import type { Random } from '../../../raft/core/random.js';
 import type { FencingToken, NavarchClient } from '../../client/mod.js';
-import type { Takeover } from '../../client/leaderelection/mod.js';
+import { leaderElectionReady, type Takeover } from '../../client/leaderelection/mod.js';
 import { InformerFactory } from '../../client/informer/mod.js';
 import { TermInformers } from './term_informers.js';
 import { catchUpInformers } from './catch_up.js';
@@ -153,6 +153,7 @@ export class LeaderElectedRunner {
   start(): void {
     if (this.elector || this.stopped || this.started) throw new Error(`Cannot start ${this.o.name}: it was already started`);
     this.started = true;
+    leaderElectionReady(this.o.registry).set({ name: this.o.name }, 0);
     this.prepareStandby();
     const ready = this.readyToLead();
     if (!ready) return this.campaign();
@@ -191,6 +192,7 @@ export class LeaderElectedRunner {
   }
 
   private campaign(): void {
+    leaderElectionReady(this.o.registry).set({ name: this.o.name }, 1);
     this.elector = this.o.elector({
       onStartedLeading: ({ token, signal, takeover }) => {
         this.leading = true;

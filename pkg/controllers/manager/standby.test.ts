@@ -142,13 +142,15 @@ test('a runner with warm informers competes for the lease only once they and its
   warm.start();
   const logs: string[] = [];
   let electors = 0;
+  const registry = new Registry();
+  const ready = async () => (await registry.getSingleMetric('navarch_leader_election_ready')?.get())?.values.find((v) => v.labels.name === 'kube-scheduler')?.value;
   const runner = new LeaderElectedRunner({
     name: 'kube-scheduler',
     identity: 'm1_a',
     client: {} as NavarchClient,
     elector: () => (electors++, { start: () => {}, stop: async () => {} }),
     start: async () => {},
-    registry: new Registry(),
+    registry,
     clock,
     random: new SeededRandom(3),
     logger: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
@@ -160,8 +162,10 @@ test('a runner with warm informers competes for the lease only once they and its
     await clock.advance(5000);
     await settle(10);
     assert.equal(electors, 0, 'the pods are not listed yet: not competing');
+    assert.equal(await ready(), 0, 'the readiness gauge says it is not competing yet');
     releaseList();
     await eventually('competing once the caches are filled', () => electors === 1);
+    assert.equal(await ready(), 1);
     assert.ok(logs.some((m) => /kube-scheduler: caches filled in \d+ ms; competing for the lease/.test(m)), logs.join('\n'));
   } finally {
     await runner.stop();
