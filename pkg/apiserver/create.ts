@@ -9,6 +9,7 @@ import { alreadyExists, badRequest, conflict, invalid } from './api_error.js';
 import { call, resolve, type Context, type ResourceRef } from './context.js';
 import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
 import { clone, emptyMeta, encodeStored, formatTime, objectKey } from './objects.js';
+import { admission } from './pod_priority.js';
 import { checkSize, kindOfBody, namespaceGuard } from './write_checks.js';
 
 export interface CreateRequest extends Partial<ResourceRef> {
@@ -41,6 +42,7 @@ export async function create(ctx: Context, req: CreateRequest): Promise<KubeObje
   meta.deletionGracePeriodSeconds = undefined;
   meta.selfLink = undefined;
   applyDefaults(o);
+  await admission(info, o)?.(ctx);
   const name = meta.name ?? '';
   // Size first: validating a huge object is wasted work.
   const value = encodeStored(o);

@@ -11,6 +11,7 @@ import { ApiError, conflict, invalid, notFound } from './api_error.js';
 import { namespaceOf, readObject, resolve, type Context, type ResourceRef } from './context.js';
 import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
 import { clone, emptyMeta, encodeStored, objectKey, sameBytes, specChanged } from './objects.js';
+import { admission } from './pod_priority.js';
 import { parseResourceVersion } from './resource_version.js';
 import { checkSize, kindOfBody } from './write_checks.js';
 
@@ -124,6 +125,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
     if (o.local) return RECHECK;
     throw invalid(info, name, errors);
   }
+  await admission(info, next, old)?.(ctx);
   if (specChanged(next, old)) m.generation = (old.metadata?.generation ?? 0) + 1;
   m.resourceVersion = old.metadata?.resourceVersion;
   // The stored bytes of `old` are in hand: encode only `next`, once, for the comparison and the write.

@@ -6,7 +6,8 @@ import { afterEach, test } from "node:test";
 import { Registry } from "prom-client";
 import { SeededRandom } from "../../raft/core/random.js";
 import type { Node, Pod } from "../api/registry.js";
-import { testServer, type TestServer } from "../apiserver/test_util.js";
+import { isApiError } from "../apiserver/api_error.js";
+import { obj, testServer, type TestServer } from "../apiserver/test_util.js";
 import { RecordingEventRecorder } from "../client/events/recorder.js";
 import { InformerFactory } from "../client/informer/informer_factory.js";
 import { FakeClock } from "../client/testing/fake_clock.js";
@@ -66,10 +67,26 @@ async function addNode(e: Env, o: NodeOptions): Promise<void> {
 }
 
 async function addPod(e: Env, o: PodOptions & { schedulerName?: string }): Promise<void> {
-  const p = makePod(o);
-  p.metadata!.uid = undefined;
+  const p = await podForServer(e.t, o);
   if (o.schedulerName !== undefined) p.spec!.schedulerName = o.schedulerName;
   await e.t.server.create({ object: p });
+}
+
+/** A pod to create through the API: a priority comes from a PriorityClass, as the API admits only that. */
+async function podForServer(t: TestServer, o: PodOptions): Promise<Pod> {
+  const p = makePod(o);
+  p.metadata!.uid = undefined;
+  if (o.priority) {
+    const name = `priority-${o.priority}`;
+    try {
+      await t.server.create({ object: obj({ apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name }, value: o.priority }) });
+    } catch (err) {
+      if (!isApiError(err, "AlreadyExists")) throw err;
+    }
+    p.spec!.priority = undefined;
+    p.spec!.priorityClassName = name;
+  }
+  return p;
 }
 
 async function getPod(e: Env, name: string): Promise<Pod> {
@@ -269,8 +286,7 @@ test("a nomination written before a failover still holds the room on its node", 
       await t.server.create({ object: victim });
       // Being evicted: it still holds its cpu until the agent reports it gone.
       await t.server.delete({ resource: "pods", namespace: "default", name: "victim" });
-      const high = makePod({ name: "high", cpu: "3", priority: 1000 });
-      high.metadata!.uid = undefined;
+      const high = await podForServer(t, { name: "high", cpu: "3", priority: 1000 });
       const created = (await t.server.create({ object: high })) as Pod;
       created.status = { ...created.status!, nominatedNodeName: "n0" };
       await t.server.updateStatus({ object: created });
