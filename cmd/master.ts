@@ -61,6 +61,7 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     tickMs: positiveInt('--tick-ms', flags.tickMs),
     snapshotEntries: positiveInt('--snapshot-entries', flags.snapshotEntries),
     store: quotaBytes ? { quotaBytes } : undefined,
+    eventTtlSeconds: positiveInt('--event-ttl-seconds', flags.eventTtlSeconds),
     onRequest: metrics.onRequest,
     onProposal: metrics.onProposal,
     onApiRequest: metrics.onApiRequest,

@@ -37,6 +37,7 @@ program
   .option('--tick-ms <ms>', 'Raft tick length')
   .option('--snapshot-entries <n>', 'snapshot after this many applied entries')
   .option('--quota-bytes <n>', 'store space quota')
+  .option('--event-ttl-seconds <s>', 'Events are deleted this long after their last change (default 3600, as kube-apiserver\'s --event-ttl)')
   .option('--no-scheduler', 'do not run the scheduler in this master (config: scheduler: false)')
   .option('--no-controllers', 'do not run the controller manager in this master (config: controllers: false)')
   .option('--lease-duration-ms <ms>', 'scheduler and controller manager leases: a holder silent this long is replaced (default 2000)')

@@ -12,6 +12,7 @@ import {
   StoreStateMachine,
   encodeCommand,
   unwrapResult,
+  type LeaseGrantResponse,
   type RangeRequest,
   type RangeResponse,
   type TxnRequest,
@@ -43,6 +44,8 @@ export interface Backend {
    */
   range(req: RangeRequest, options?: ReadOptions): Promise<RangeResponse>;
   watch(options: WatchOptions): BackendWatch;
+  /** Grants a lease (a new id) that keys written with it are deleted with once it expires. */
+  leaseGrant(ttlSeconds: number): Promise<LeaseGrantResponse>;
 }
 
 export interface StoreBackendOptions {
@@ -72,6 +75,11 @@ export class StoreBackend implements Backend {
 
   async range(req: RangeRequest): Promise<RangeResponse> {
     return this.store.range(req);
+  }
+
+  async leaseGrant(ttlSeconds: number): Promise<LeaseGrantResponse> {
+    const data = encodeCommand({ type: 'leaseGrant', nowMs: this.nowMs(), id: 0, ttlSeconds });
+    return unwrapResult(this.sm.apply({ term: 1, index: ++this.index, type: 'normal', data }), 'leaseGrant');
   }
 
   watch(options: WatchOptions): BackendWatch {

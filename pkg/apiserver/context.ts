@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { kindForResource, resolveResource, type KindInfo, type KubeObject } from '../api/registry.js';
 import { ApiError } from './api_error.js';
 import { fromStoreError, type Backend } from './backend.js';
+import { DEFAULT_EVENT_TTL_SECONDS, EventLeases } from './event_ttl.js';
 import { decodeStoredKv, objectKey } from './objects.js';
 import type { KeyValue } from '../store/mod.js';
 import type { ApiErrorCode } from './api_error.js';
@@ -51,6 +52,8 @@ export interface ApiServerOptions {
   watchCache?: boolean;
   /** Changes each resource's watch cache keeps for watchers to read. @default 10000 */
   watchCacheEvents?: number;
+  /** Events are deleted this long after their last write, as kube-apiserver's --event-ttl; 0 keeps them. @default 3600 */
+  eventTtlSeconds?: number;
   /** Called once per request when it finishes (a watch: when it is opened), for metrics. */
   onRequest?: (record: RequestRecord) => void;
 }
@@ -65,6 +68,8 @@ export interface Context {
   maxListPageBytes: number;
   listChunkKeys: number;
   maxConflictRetries: number;
+  /** Leases Events are written with (absent: Events do not expire). */
+  eventLeases?: EventLeases;
 }
 
 // Kubernetes' alphabet for generated names: no vowels, no look-alikes.
@@ -88,6 +93,7 @@ export function makeContext(o: ApiServerOptions): Context {
     maxListPageBytes: o.maxListPageBytes ?? 16 * 1024 * 1024,
     listChunkKeys: o.listChunkKeys ?? 1000,
     maxConflictRetries: o.maxConflictRetries ?? 8,
+    eventLeases: (o.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS) > 0 ? new EventLeases(o.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS) : undefined,
   };
 }
 

@@ -7,6 +7,7 @@ import type { KubeObject } from '../api/registry.js';
 import { validateObject } from '../api/validation/validate.js';
 import { alreadyExists, badRequest, conflict, invalid } from './api_error.js';
 import { call, resolve, type Context, type ResourceRef } from './context.js';
+import { withExpiry } from './event_ttl.js';
 import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
 import { clone, emptyMeta, encodeStored, formatTime, objectKey } from './objects.js';
 import { admission } from './pod_priority.js';
@@ -57,15 +58,17 @@ export async function create(ctx: Context, req: CreateRequest): Promise<KubeObje
       if (existing.count > 0) throw alreadyExists(info, name);
       return o;
     }
-    const r = await fencedTxn(
-      ctx,
-      {
-        compare: [{ key, target: 'createRevision', result: '=', number: 0 }, ...nsCompare],
-        success: [{ type: 'put', key, value }, ...leaseFenceOps(info, undefined, o)],
-        failure: [{ type: 'range', key, countOnly: true }],
-      },
-      fencing,
-      { info, name },
+    const r = await withExpiry(ctx, info, (lease) =>
+      fencedTxn(
+        ctx,
+        {
+          compare: [{ key, target: 'createRevision', result: '=', number: 0 }, ...nsCompare],
+          success: [{ type: 'put', key, value, lease }, ...leaseFenceOps(info, undefined, o)],
+          failure: [{ type: 'range', key, countOnly: true }],
+        },
+        fencing,
+        { info, name },
+      ),
     );
     if (r.succeeded) {
       meta.resourceVersion = String(r.header.revision);

@@ -124,6 +124,7 @@ describe('fencing', () => {
       },
       range: (req, o) => inner.range(req),
       watch: (o) => inner.watch(o),
+      leaseGrant: (ttl) => inner.leaseGrant(ttl),
     };
     const { server } = await testServer({ backend, namespaces: ['default', 'kube-system'] });
     const l = (await server.create({ object: lease('m1', 4) })) as Lease;

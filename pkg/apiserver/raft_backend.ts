@@ -4,7 +4,7 @@
 // (as the etcd facade forwards its writes), so the API core never knows which member it runs on.
 
 import { ProposalDroppedError } from '../../raft/core/errors.js';
-import { StoreError, encodeCommand, unwrapResult, type RangeRequest, type RangeResponse, type Store, type StoreResult, type TxnRequest, type TxnResponse, type WatchOptions } from '../store/mod.js';
+import { StoreError, encodeCommand, unwrapResult, type LeaseGrantResponse, type RangeRequest, type RangeResponse, type Store, type StoreResult, type TxnRequest, type TxnResponse, type WatchOptions } from '../store/mod.js';
 import { ApiError, isApiError } from './api_error.js';
 import type { Backend, BackendWatch, ReadOptions } from './backend.js';
 
@@ -27,14 +27,19 @@ export class RaftBackend implements Backend {
   }
 
   async txn(req: TxnRequest): Promise<TxnResponse> {
-    const data = encodeCommand({ type: 'txn', nowMs: this.nowMs(), txn: req });
-    let result: StoreResult;
+    return unwrapResult(await this.propose(encodeCommand({ type: 'txn', nowMs: this.nowMs(), txn: req })), 'txn');
+  }
+
+  async leaseGrant(ttlSeconds: number): Promise<LeaseGrantResponse> {
+    return unwrapResult(await this.propose(encodeCommand({ type: 'leaseGrant', nowMs: this.nowMs(), id: 0, ttlSeconds })), 'leaseGrant');
+  }
+
+  private async propose(data: Uint8Array): Promise<StoreResult> {
     try {
-      result = await this.o.propose(data);
+      return await this.o.propose(data);
     } catch (err) {
       throw unavailable(err, 'Cannot write');
     }
-    return unwrapResult(result, 'txn');
   }
 
   async range(req: RangeRequest, options: ReadOptions = {}): Promise<RangeResponse> {

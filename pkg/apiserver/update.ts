@@ -9,6 +9,7 @@ import { validateObjectUpdate } from '../api/validation/validate.js';
 import type { KeyValue } from '../store/mod.js';
 import { ApiError, conflict, invalid, notFound } from './api_error.js';
 import { namespaceOf, readObject, resolve, type Context, type ResourceRef } from './context.js';
+import { withExpiry } from './event_ttl.js';
 import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
 import { clone, emptyMeta, encodeStored, objectKey, sameBytes, specChanged } from './objects.js';
 import { admission } from './pod_priority.js';
@@ -145,7 +146,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
   if (o.local && value.byteLength > ctx.maxObjectBytes) return RECHECK;
   checkSize(ctx, info, name, value);
   if (dryRun) return next;
-  const r = await fencedTxn(ctx, { compare, success: [{ type: 'put', key, value }, ...leaseFenceOps(info, old, next)] }, o.fencing, { info, name });
+  const r = await withExpiry(ctx, info, (lease) => fencedTxn(ctx, { compare, success: [{ type: 'put', key, value, lease }, ...leaseFenceOps(info, old, next)] }, o.fencing, { info, name }));
   if (!r.succeeded) return LOST_RACE;
   m.resourceVersion = String(r.header.revision);
   return next;

@@ -17,6 +17,7 @@ export interface MasterFlags {
   tickMs?: string;
   snapshotEntries?: string;
   quotaBytes?: string;
+  eventTtlSeconds?: string;
   /** false: this master does not run the scheduler (`--no-scheduler`; in the file `scheduler: false`). */
   scheduler?: string | boolean;
   /** false: this master does not run the controller manager (`--no-controllers`). */
@@ -45,6 +46,7 @@ const KEYS: Array<keyof MasterFlags> = [
   'tickMs',
   'snapshotEntries',
   'quotaBytes',
+  'eventTtlSeconds',
   'scheduler',
   'controllers',
   'leaseDurationMs',

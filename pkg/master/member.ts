@@ -39,6 +39,8 @@ export interface MasterMemberOptions {
   electionTicks?: number;
   snapshotEntries?: number;
   store?: StoreOptions;
+  /** Events are deleted this long after their last write. @default 3600 */
+  eventTtlSeconds?: number;
   progressNotifyIntervalMs?: number;
   maxWatchesPerStream?: number;
   leaseCheckIntervalMs?: number;
@@ -122,6 +124,7 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
       readIndex: () => node.readIndex(),
     }),
     onRequest: o.onApiRequest,
+    eventTtlSeconds: o.eventTtlSeconds,
   });
   const forwarding = new ObjectsForwarding({ node, clientAddresses: o.clientAddresses });
   const server = new EtcdServer({

@@ -1,0 +1,66 @@
+// Events expire, as kube-apiserver's --event-ttl (1 h) makes them: every write of an Event attaches
+// its key to a store lease that outlives the TTL, and the leader's lease expiry deletes it. Without
+// it the store kept every "Scheduled" and "Pulled" event ever written: one or more per pod, for
+// ever. One lease serves the writes of a short window (as Kubernetes' lease manager reuses leases),
+// so a burst of events costs a handful of lease grants, not one each.
+
+import type { KindInfo } from '../api/registry.js';
+import { StoreError } from '../store/mod.js';
+import { call, type Context } from './context.js';
+
+/** Kubernetes' default --event-ttl. */
+export const DEFAULT_EVENT_TTL_SECONDS = 3600;
+
+/** Leases are reused for this share of the TTL, at most a minute (Kubernetes' figures). */
+const REUSE_FRACTION = 0.05;
+const MAX_REUSE_SECONDS = 60;
+
+export class EventLeases {
+  private current: { id: number; grantedAtMs: number } | undefined;
+  /** A grant in flight: concurrent writes wait for it instead of granting their own. */
+  private granting: Promise<number> | undefined;
+  private readonly reuseMs: number;
+
+  constructor(readonly ttlSeconds: number) {
+    this.reuseMs = Math.min(ttlSeconds * REUSE_FRACTION, MAX_REUSE_SECONDS) * 1000;
+  }
+
+  /** A lease that lives at least ttlSeconds from now (and at most the reuse window more). */
+  async leaseFor(ctx: Context): Promise<number> {
+    const now = ctx.nowMs();
+    if (this.current && now - this.current.grantedAtMs < this.reuseMs) return this.current.id;
+    this.granting ??= this.grant(ctx, now).finally(() => (this.granting = undefined));
+    return this.granting;
+  }
+
+  /** The lease is gone (revoked by hand, or this member's memory of it outlived it): grant anew next time. */
+  forget(id: number): void {
+    if (this.current?.id === id) this.current = undefined;
+  }
+
+  private async grant(ctx: Context, now: number): Promise<number> {
+    const r = await call(() => ctx.backend.leaseGrant(this.ttlSeconds + Math.ceil(this.reuseMs / 1000)));
+    this.current = { id: r.id, grantedAtMs: now };
+    return r.id;
+  }
+}
+
+/** Runs a write with the lease its kind's objects expire with (Events), or none; once more if that lease was gone. */
+export async function withExpiry<T>(ctx: Context, info: KindInfo, write: (lease: number | undefined) => Promise<T>): Promise<T> {
+  const leases = info.kind === 'Event' ? ctx.eventLeases : undefined;
+  if (!leases) return write(undefined);
+  for (let attempt = 0; ; attempt++) {
+    const id = await leases.leaseFor(ctx);
+    try {
+      return await write(id);
+    } catch (err) {
+      if (attempt > 0 || !leaseNotFound(err)) throw err;
+      leases.forget(id);
+    }
+  }
+}
+
+function leaseNotFound(err: unknown): boolean {
+  const e = err instanceof StoreError ? err : (err as { cause?: unknown } | undefined)?.cause;
+  return e instanceof StoreError && e.code === 'LeaseNotFound';
+}
