@@ -196,17 +196,25 @@ test('running, a background delete of a Deployment cascades to its ReplicaSet an
   assert.equal(await exists('pods', 'web-abc-1'), undefined);
 });
 
-test('an owner of a kind this cluster does not serve counts as gone', async () => {
+test('an object with an owner of a kind this cluster does not serve is left alone, whatever its other owners', async () => {
   await setup();
+  const widget = { apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'uid-widget', controller: true, blockOwnerDeletion: false };
   const p = podOwnedBy('a');
-  p.metadata!.ownerReferences = [{ apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'uid-widget', controller: true, blockOwnerDeletion: false }];
+  p.metadata!.ownerReferences = [widget];
   await f.server.create({ object: p });
+  // Beside a gone owner too: Kubernetes decides nothing while one owner cannot be looked up.
+  const q = podOwnedBy('b');
+  q.metadata!.ownerReferences = [widget, { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'gone', uid: 'uid-gone', controller: false, blockOwnerDeletion: false }];
+  await f.server.create({ object: q });
   await f.synced();
   await gc!.syncKey('pods|default/a');
-  assert.deepEqual(f.client.takeSummary(), ['delete pods default/a']);
+  await gc!.syncKey('pods|default/b');
+  assert.deepEqual(f.client.takeSummary(), []);
+  assert.ok(await exists('pods', 'a'));
+  assert.equal((await exists('pods', 'b'))?.metadata?.ownerReferences?.length, 2);
 });
 
-test('a cluster-scoped object naming a namespaced owner is reported and collected', async () => {
+test('a cluster-scoped object naming a namespaced owner is reported and kept', async () => {
   await setup();
   const rs = await f.server.create({ object: replicaSet('web') });
   const pv = obj({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv1' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/pv1' } } });
@@ -214,6 +222,7 @@ test('a cluster-scoped object naming a namespaced owner is reported and collecte
   await f.server.create({ object: pv });
   await f.synced();
   await gc!.syncKey('persistentvolumes|pv1');
-  assert.deepEqual(f.client.takeSummary(), ['delete persistentvolumes pv1']);
+  assert.deepEqual(f.client.takeSummary(), []);
   assert.match(f.events.take()[0], /^Warning OwnerRefInvalidNamespace /);
+  assert.equal((await f.server.get({ resource: 'persistentvolumes', name: 'pv1' })).metadata?.name, 'pv1');
 });

@@ -18,7 +18,7 @@ import { namespacedKey, splitKey } from '../../client/informer/keys.js';
 import type { SharedInformer } from '../../client/informer/shared_informer.js';
 import type { ObjectClient } from '../client.js';
 import { QueueController, type QueueControllerOptions } from '../controller_utils.js';
-import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, classifyReferences, hasFinalizer, ownerKind, policyForDependent } from './owners.js';
+import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, UNRESOLVABLE, classifyReferences, hasFinalizer, ownerKind, policyForDependent } from './owners.js';
 
 export const OWNER_UID_INDEX = 'byOwnerUid';
 const byOwnerUid = (o: KubeObject): string[] => (o.metadata?.ownerReferences ?? []).map((r) => r.uid ?? '').filter((u) => u !== '');
@@ -123,18 +123,19 @@ export class GarbageCollector extends QueueController {
     await this.collectIfOwnersGone(entry.info, o);
   }
 
-  /** The owner as it is now (same uid), or undefined if it is gone; a cache miss is confirmed with the API. */
-  private async lookupOwner(dependent: KubeObject, dependentInfo: KindInfo, ref: OwnerReference): Promise<KubeObject | undefined> {
+  /**
+   * The owner as it is now (same uid), undefined if it is gone (a cache miss is confirmed with the
+   * API), or UNRESOLVABLE: a kind not served here (perhaps a custom resource of another tool) or a
+   * namespaced owner of a cluster-scoped object. Kubernetes never collects through those.
+   */
+  private async lookupOwner(dependent: KubeObject, dependentInfo: KindInfo, ref: OwnerReference): Promise<KubeObject | undefined | typeof UNRESOLVABLE> {
     const uid = ref.uid ?? '';
     if (this.absentOwners.has(uid)) return undefined;
     const info = ownerKind(ref);
-    if (info === undefined) {
-      // An owner of a kind not served here cannot exist.
-      return this.rememberAbsent(uid);
-    }
+    if (info === undefined) return UNRESOLVABLE;
     if (info.namespaced && !dependentInfo.namespaced) {
       this.events.event(dependent, 'Warning', 'OwnerRefInvalidNamespace', `ownerRef ${JSON.stringify({ apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, uid })} does not exist: a cluster-scoped object cannot be owned by a namespaced ${info.kind}`);
-      return this.rememberAbsent(uid);
+      return UNRESOLVABLE;
     }
     const namespace = info.namespaced ? dependent.metadata?.namespace : undefined;
     const cached = this.entryFor(info)?.informer.store.get(namespace, ref.name ?? '');
@@ -160,6 +161,8 @@ export class GarbageCollector extends QueueController {
     const refs = o.metadata?.ownerReferences ?? [];
     if (refs.length === 0) return;
     const c = await classifyReferences(refs, (ref) => this.lookupOwner(o, info, ref));
+    // As Kubernetes: an owner it cannot look up stops the whole decision, so nothing is deleted on a guess.
+    if (c.unresolvable.length > 0) return;
     if (c.solid.length > 0) {
       if (c.dangling.length === 0 && c.waiting.length === 0) return;
       // Another owner still holds it: only the references to the gone and the waiting owners go.

@@ -1,7 +1,9 @@
 // How the garbage collector sees an object's owners, as Kubernetes' classifyReferences: each
 // ownerReference is solid (the owner exists and is not waiting on its dependents), dangling (no
 // object with that uid: the owner is gone), or waiting (the owner is being deleted in the
-// foreground and waits for its dependents to go first).
+// foreground and waits for its dependents to go first) or unresolvable (a kind this cluster does
+// not serve, or a namespaced owner of a cluster-scoped object: Kubernetes leaves such an object
+// alone rather than guess).
 
 import type { OwnerReference } from '../../../gen/navarch/api/v1/meta.js';
 import { kindByName, kindFor, type KindInfo, type KubeObject } from '../../api/registry.js';
@@ -13,7 +15,11 @@ export interface ClassifiedRefs {
   solid: OwnerReference[];
   dangling: OwnerReference[];
   waiting: OwnerReference[];
+  unresolvable: OwnerReference[];
 }
+
+/** What a lookup returns for a reference that cannot name an object this cluster could hold. */
+export const UNRESOLVABLE = Symbol('unresolvable owner');
 
 /** The kind an ownerReference names; undefined for a kind this cluster does not serve. */
 export function ownerKind(ref: OwnerReference): KindInfo | undefined {
@@ -28,12 +34,13 @@ export function hasFinalizer(o: KubeObject, f: string): boolean {
   return (o.metadata?.finalizers ?? []).includes(f);
 }
 
-/** Sorts refs by what `lookup` finds: the owner as it is (same uid), or undefined when it is gone. */
-export async function classifyReferences(refs: readonly OwnerReference[], lookup: (ref: OwnerReference) => Promise<KubeObject | undefined>): Promise<ClassifiedRefs> {
-  const out: ClassifiedRefs = { solid: [], dangling: [], waiting: [] };
+/** Sorts refs by what `lookup` finds: the owner as it is (same uid), undefined when it is gone, or UNRESOLVABLE. */
+export async function classifyReferences(refs: readonly OwnerReference[], lookup: (ref: OwnerReference) => Promise<KubeObject | undefined | typeof UNRESOLVABLE>): Promise<ClassifiedRefs> {
+  const out: ClassifiedRefs = { solid: [], dangling: [], waiting: [], unresolvable: [] };
   for (const ref of refs) {
     const owner = await lookup(ref);
-    if (owner === undefined) out.dangling.push(ref);
+    if (owner === UNRESOLVABLE) out.unresolvable.push(ref);
+    else if (owner === undefined) out.dangling.push(ref);
     else if (isWaitingForDependents(owner)) out.waiting.push(ref);
     else out.solid.push(ref);
   }
