@@ -40,7 +40,7 @@ describe('Recreate', () => {
     rss = await f.replicaSets();
     assert.deepEqual(rss.map((rs) => rs.spec!.replicas), [0, 3]);
     const [oldName, newName] = rss.map((rs) => rs.metadata!.name);
-    assert.deepEqual(f.recorder.take(), [`Normal ScalingReplicaSet Scaled down replica set ${oldName} to 0`, `Normal ScalingReplicaSet Scaled up replica set ${newName} to 3`]);
+    assert.deepEqual(f.recorder.take(), [`Normal ScalingReplicaSet Scaled down replica set ${oldName} to 0 from 3`, `Normal ScalingReplicaSet Scaled up replica set ${newName} to 3`]);
     await f.runReplicaSets();
     await assertNoOverlap('new pods created');
     await f.readyPods();

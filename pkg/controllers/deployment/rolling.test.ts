@@ -77,8 +77,8 @@ describe('RollingUpdate', () => {
     const [oldRS, newRS] = (await f.replicaSets()).map((rs) => rs.metadata!.name);
     assert.deepEqual(f.recorder.take(), [
       `Normal ScalingReplicaSet Scaled up replica set ${newRS} to 3`,
-      `Normal ScalingReplicaSet Scaled down replica set ${oldRS} to 8`,
-      `Normal ScalingReplicaSet Scaled up replica set ${newRS} to 5`,
+      `Normal ScalingReplicaSet Scaled down replica set ${oldRS} to 8 from 10`,
+      `Normal ScalingReplicaSet Scaled up replica set ${newRS} to 5 from 3`,
     ]);
     const d = await f.deployment('web');
     assert.equal(rolloutStatus(d).message, 'Waiting for deployment "web" rollout to finish: 5 out of 10 new replicas have been updated...');

@@ -186,7 +186,7 @@ export async function scaleReplicaSet(c: SyncContext, rs: ReplicaSet, newScale: 
   copy.spec!.replicas = newScale;
   setReplicasAnnotations(copy, desired, max);
   const updated = await c.client.update(copy);
-  if (sizeNeedsUpdate) c.recorder.event(d, 'Normal', 'ScalingReplicaSet', `Scaled ${newScale > oldScale ? 'up' : 'down'} replica set ${rs.metadata?.name} to ${newScale}`);
+  if (sizeNeedsUpdate) c.recorder.event(d, 'Normal', 'ScalingReplicaSet', `Scaled ${newScale > oldScale ? 'up' : 'down'} replica set ${rs.metadata?.name} to ${newScale} from ${oldScale}`);
   return { scaled: sizeNeedsUpdate, rs: updated };
 }
 
