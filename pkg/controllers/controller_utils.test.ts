@@ -5,7 +5,7 @@ import type { Pod } from '../api/registry.js';
 import { selectorFromSet } from '../api/labels.js';
 import { obj, pod, testServer } from '../apiserver/test_util.js';
 import { FakeClock } from '../client/testing/fake_clock.js';
-import { eventually } from '../client/testing/settle.js';
+import { eventually, settle } from '../client/testing/settle.js';
 import {
   ControllerExpectations,
   QueueController,
@@ -135,4 +135,48 @@ test('QueueController waits for its informers, syncs each queued key once, retri
   const text = await registry.metrics();
   assert.match(text, /navarch_controller_sync_duration_seconds_count\{controller="counting",result="success"\} 2/);
   assert.match(text, /navarch_controller_sync_errors_total\{controller="counting"\} 1/);
+});
+
+class FailingController extends QueueController {
+  attempts = 0;
+  done = false;
+  constructor(
+    private readonly failures: number,
+    o: ConstructorParameters<typeof QueueController>[1],
+  ) {
+    super('failing', o);
+  }
+  protected async sync(): Promise<void> {
+    if (++this.attempts <= this.failures) throw new Error(`failure ${this.attempts}`);
+    this.done = true;
+  }
+}
+
+/** Advances the fake clock a backoff step (the per-key backoff stops growing at 1000 s) at a time until `done` or `steps` run out. */
+async function advanceUntil(clock: FakeClock, done: () => boolean, steps: number): Promise<void> {
+  for (let i = 0; i < steps && !done(); i++) {
+    await clock.advance(1_000_000);
+    await settle(5);
+  }
+}
+
+test('QueueController retries a failing key for as long as it fails, as Kubernetes\' ReplicaSet, GC and namespace controllers do; with maxRetries it drops it', async () => {
+  const clock = new FakeClock(T0);
+  const warnings: string[] = [];
+  const forever = new FailingController(20, { clock, logger: { warn: (m) => warnings.push(m) } });
+  forever.start();
+  forever.enqueue('default/x');
+  await advanceUntil(clock, () => forever.done, 40);
+  await forever.stop();
+  assert.equal(forever.attempts, 21, 'retried past 15 failures until it succeeded');
+  assert.ok(!warnings.some((w) => /dropped/.test(w)), warnings.join('\n'));
+
+  const bounded = new FailingController(20, { clock, maxRetries: 15, logger: { warn: (m) => warnings.push(m) } });
+  bounded.start();
+  bounded.enqueue('default/x');
+  await advanceUntil(clock, () => warnings.some((w) => /failed 15 times, dropped/.test(w)), 40);
+  await advanceUntil(clock, () => false, 3);
+  await bounded.stop();
+  assert.equal(bounded.attempts, 16, 'dropped after its 15 retries');
+  assert.equal(bounded.done, false);
 });

@@ -276,7 +276,11 @@ export interface QueueControllerOptions {
   registry?: Registry;
   /** Keys synced at once. @default 2 */
   workers?: number;
-  /** A key that failed this many times in a row is dropped (until its next event). @default 15 */
+  /**
+   * A key that failed this many times in a row is dropped (until its next event). Kubernetes drops
+   * only in the Deployment controller (15); the others retry with backoff (at most 1000 s) for ever.
+   * @default Infinity
+   */
   maxRetries?: number;
   /** Distinct keys that may wait in the queue. @default 1000000 */
   maxQueueDepth?: number;
@@ -312,7 +316,7 @@ export abstract class QueueController {
     this.clock = o.clock ?? realClock;
     this.logger = o.logger ?? { warn: (msg) => process.stderr.write(`${msg}\n`) };
     this.workers = o.workers ?? 2;
-    this.maxRetries = o.maxRetries ?? 15;
+    this.maxRetries = o.maxRetries ?? Infinity;
     this.metrics = o.registry ? ControllerMetrics.for(o.registry) : undefined;
     this.queue = new RateLimitingQueue<string>({ name, clock: this.clock, registry: o.registry, maxDepth: o.maxQueueDepth });
   }

@@ -32,7 +32,8 @@ export class DeploymentController extends QueueController {
   private readonly pods: SharedInformer<Pod>;
 
   constructor(o: DeploymentControllerOptions) {
-    super('deployment', o);
+    // As Kubernetes' deployment controller: a Deployment that failed 15 syncs waits for its next change.
+    super('deployment', { maxRetries: 15, ...o });
     this.deployments = o.deployments;
     this.replicaSets = o.replicaSets;
     this.pods = o.pods;
