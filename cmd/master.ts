@@ -5,6 +5,7 @@
 // YAML file (--config) whose keys are the flags' camelCase names; flags win.
 
 import { pino } from 'pino';
+import { MAX_EVENT_TTL_SECONDS } from '../pkg/apiserver/event_ttl.js';
 import { parseElectionFlags, parseNodeIpamFlags, parseNodeLifecycleFlags } from '../pkg/controllers/manager/flags.js';
 import { enabled, resolveMasterFlags, type MasterFlags } from '../pkg/master/config.js';
 import { startMasterControlPlane } from '../pkg/master/control_plane.js';
@@ -19,6 +20,14 @@ function positiveInt(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${flag}: "${v}" is not a positive integer`);
+  return n;
+}
+
+/** 0 keeps events; the bound keeps the lease TTL (plus its reuse window) within the store's. */
+function eventTtlSeconds(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_EVENT_TTL_SECONDS) throw new Error(`--event-ttl-seconds: "${v}" is not an integer from 0 to ${MAX_EVENT_TTL_SECONDS}`);
   return n;
 }
 
@@ -61,7 +70,7 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     tickMs: positiveInt('--tick-ms', flags.tickMs),
     snapshotEntries: positiveInt('--snapshot-entries', flags.snapshotEntries),
     store: quotaBytes ? { quotaBytes } : undefined,
-    eventTtlSeconds: positiveInt('--event-ttl-seconds', flags.eventTtlSeconds),
+    eventTtlSeconds: eventTtlSeconds(flags.eventTtlSeconds),
     onRequest: metrics.onRequest,
     onProposal: metrics.onProposal,
     onApiRequest: metrics.onApiRequest,

@@ -1,4 +1,4 @@
-// Events expire on real masters: one written through a follower (its lease grant forwarded to the
+// Events expire on real masters: one written through a follower (which forwards the write to the
 // Raft leader) is deleted by the leader's lease expiry once --event-ttl-seconds have passed, while
 // the other objects stay.
 

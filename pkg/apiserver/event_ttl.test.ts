@@ -64,6 +64,17 @@ describe('event TTL', () => {
     assert.equal(t.store.leaseIds().length, 2);
   });
 
+  it('grants one lease for writes that come at once, and a new one after 1,000 writes', async () => {
+    const t = await testServer({ eventTtlSeconds: TTL_S });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => t.server.create({ object: event(`burst-${i}`) })));
+    assert.equal(t.store.leaseIds().length, 1, 'concurrent writes share the grant in flight');
+    await Promise.all(Array.from({ length: 985 }, (_, i) => t.server.create({ object: event(`more-${i}`) })));
+    assert.equal(t.store.leaseIds().length, 2, 'the 1,001st write is on a new lease');
+    const [first, second] = t.store.leaseIds();
+    assert.equal(t.store.leaseTimeToLive(first, { keys: true }).keys?.length, 1000);
+    assert.equal(t.store.leaseTimeToLive(second, { keys: true }).keys?.length, 5);
+  });
+
   it('counts the TTL from the last update: an event updated late outlives its first lease', async () => {
     const t = await testServer({ eventTtlSeconds: TTL_S });
     t.store.promote(t.clock.nowMs);

@@ -53,6 +53,7 @@ describe('priority admission', () => {
     const { server } = await testServer();
     const plain = (await server.create({ object: pod('before') })) as Pod;
     assert.equal(plain.spec?.priority, 0);
+    assert.equal(plain.spec?.preemptionPolicy, 'PreemptLowerPriority');
     assert.equal(plain.spec?.priorityClassName, undefined);
     await server.create({ object: priorityClass('ordinary', 50) });
     await server.create({ object: priorityClass('default-tier', 1000, { globalDefault: true }) });
@@ -82,6 +83,11 @@ describe('priority admission', () => {
     );
     const agreeing = (await server.create({ object: podOf('d', { priorityClassName: 'high', priority: 1000 }) })) as Pod;
     assert.equal(agreeing.spec?.priority, 1000);
+    await rejects(
+      server.create({ object: podOf('e', { preemptionPolicy: 'Never' }) }),
+      'Forbidden',
+      'pods "e" is forbidden: the string value of PreemptionPolicy (Never) must not be provided in pod spec; priority admission controller computed PreemptLowerPriority from the given PriorityClass name',
+    );
   });
 
   it('allows one global default class: a second is refused on create and on update', async () => {
@@ -97,5 +103,30 @@ describe('priority admission', () => {
     await server.update({ object: { ...updated, globalDefault: false } });
     const latest = (await server.get({ resource: 'priorityclasses', name: 'second' })) as PriorityClass;
     assert.equal(((await server.update({ object: { ...latest, globalDefault: true } })) as PriorityClass).globalDefault, true);
+  });
+
+  it("keeps a pod's priority across an update that leaves it out (a PUT of the manifest)", async () => {
+    const { server } = await testServer();
+    await server.create({ object: priorityClass('high', 1000) });
+    const created = (await server.create({ object: podOf('web', { priorityClassName: 'high' }) })) as Pod;
+    const manifest = podOf('web', { priorityClassName: 'high', activeDeadlineSeconds: 600 });
+    manifest.metadata!.uid = undefined;
+    manifest.metadata!.resourceVersion = created.metadata?.resourceVersion;
+    const updated = (await server.update({ object: manifest })) as Pod;
+    assert.equal(updated.spec?.priority, 1000);
+    assert.equal(updated.spec?.activeDeadlineSeconds, 600);
+    await assert.rejects(server.update({ object: { ...updated, spec: { ...updated.spec!, priority: 5 } } }), /pod updates may not change fields/);
+  });
+
+  it('takes the system- names only as the built-in classes are', async () => {
+    const { server } = await testServer();
+    await rejects(
+      server.create({ object: priorityClass('system-cluster-critical', 1) }),
+      'Invalid',
+      'PriorityClass.scheduling.k8s.io "system-cluster-critical" is invalid: metadata.name: Forbidden: priority class names with \'system-\' prefix are reserved for system use only. error: value of system-cluster-critical PriorityClass must be 2000000000',
+    );
+    await assert.rejects(server.create({ object: priorityClass('system-mine', 10) }), /system-mine is not a known system priority class/);
+    await assert.rejects(server.create({ object: priorityClass('system-node-critical', 2_000_001_000, { globalDefault: true }) }), /globalDefault of system-node-critical PriorityClass must be false/);
+    await server.create({ object: priorityClass('system-node-critical', 2_000_001_000) });
   });
 });

@@ -4,6 +4,7 @@
 // globalDefault is refused while another one is.
 
 import { kindByName, type KindInfo, type KubeObject, type Pod, type PriorityClass } from '../api/registry.js';
+import { SYSTEM_PRIORITY_CLASSES } from '../api/validation/other.js';
 import { forbidden } from './api_error.js';
 import { call, readObject, type Context } from './context.js';
 import { decodeStoredKv, resourcePrefix } from './objects.js';
@@ -11,12 +12,6 @@ import { prefixEnd } from '../store/mod.js';
 
 const PRIORITY_CLASS = kindByName('PriorityClass');
 const POD = kindByName('Pod');
-
-/** Classes every cluster has without objects (Kubernetes creates them at its first start). */
-const SYSTEM_CLASSES: ReadonlyMap<string, { value: number; preemptionPolicy: string }> = new Map([
-  ['system-node-critical', { value: 2_000_001_000, preemptionPolicy: 'PreemptLowerPriority' }],
-  ['system-cluster-critical', { value: 2_000_000_000, preemptionPolicy: 'PreemptLowerPriority' }],
-]);
 
 /** Bounds the scan for the default class: clusters have a handful. */
 const MAX_PRIORITY_CLASSES = 10_000;
@@ -26,10 +21,12 @@ export async function admitPodPriority(ctx: Context, pod: Pod): Promise<void> {
   const spec = pod.spec;
   if (!spec) return;
   const name = pod.metadata?.name ?? '';
-  let resolved: { value: number; preemptionPolicy?: string } | undefined;
+  // Without a class or a default one: 0, and the policy every pod defaults to (as Kubernetes).
+  let resolved: { value: number; preemptionPolicy?: string } = { value: 0, preemptionPolicy: 'PreemptLowerPriority' };
   if (spec.priorityClassName) {
-    resolved = SYSTEM_CLASSES.get(spec.priorityClassName) ?? (await readClass(ctx, spec.priorityClassName));
-    if (!resolved) throw forbidden(POD, name, `no PriorityClass with name ${spec.priorityClassName} was found`);
+    const found = systemClass(spec.priorityClassName) ?? (await readClass(ctx, spec.priorityClassName));
+    if (!found) throw forbidden(POD, name, `no PriorityClass with name ${spec.priorityClassName} was found`);
+    resolved = found;
   } else {
     const def = await globalDefault(ctx);
     if (def) {
@@ -37,12 +34,12 @@ export async function admitPodPriority(ctx: Context, pod: Pod): Promise<void> {
       resolved = { value: def.value ?? 0, preemptionPolicy: def.preemptionPolicy };
     }
   }
-  const value = resolved?.value ?? 0;
+  const value = resolved.value;
   if (spec.priority !== undefined && spec.priority !== value) {
     throw forbidden(POD, name, `the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${value} from the given PriorityClass name`);
   }
   spec.priority = value;
-  const policy = resolved?.preemptionPolicy;
+  const policy = resolved.preemptionPolicy;
   if (policy === undefined) return;
   if (spec.preemptionPolicy !== undefined && spec.preemptionPolicy !== policy) {
     throw forbidden(POD, name, `the string value of PreemptionPolicy (${spec.preemptionPolicy}) must not be provided in pod spec; priority admission controller computed ${policy} from the given PriorityClass name`);
@@ -64,6 +61,22 @@ export function admission(info: KindInfo, o: KubeObject, prev?: KubeObject): ((c
   if (info === POD && !prev) return (ctx) => admitPodPriority(ctx, o as Pod);
   if (info === PRIORITY_CLASS) return (ctx) => admitPriorityClass(ctx, o as PriorityClass, prev as PriorityClass | undefined);
   return undefined;
+}
+
+/** The built-in classes resolve without objects (Kubernetes creates them at its first start). */
+function systemClass(name: string): { value: number; preemptionPolicy: string } | undefined {
+  const value = SYSTEM_PRIORITY_CLASSES.get(name);
+  return value === undefined ? undefined : { value, preemptionPolicy: 'PreemptLowerPriority' };
+}
+
+/**
+ * Keeps a pod's priority and preemption policy across updates that leave them out (a PUT of the
+ * manifest, a patch removing them), as Kubernetes' admission does on update: they are immutable.
+ */
+export function keepPodPriority(next: Pod, prev: Pod): void {
+  if (!next.spec || !prev.spec) return;
+  if (next.spec.priority === undefined) next.spec.priority = prev.spec.priority;
+  if (next.spec.preemptionPolicy === undefined) next.spec.preemptionPolicy = prev.spec.preemptionPolicy;
 }
 
 async function readClass(ctx: Context, name: string): Promise<{ value: number; preemptionPolicy?: string } | undefined> {

@@ -4,7 +4,7 @@
 
 import { applyDefaults } from '../api/defaults/defaults.js';
 import { fieldErrors } from '../api/field_errors.js';
-import type { KindInfo, KubeObject } from '../api/registry.js';
+import { kindByName, type KindInfo, type KubeObject, type Pod } from '../api/registry.js';
 import { validateObjectUpdate } from '../api/validation/validate.js';
 import type { KeyValue } from '../store/mod.js';
 import { ApiError, conflict, invalid, notFound } from './api_error.js';
@@ -12,9 +12,11 @@ import { namespaceOf, readObject, resolve, type Context, type ResourceRef } from
 import { withExpiry } from './event_ttl.js';
 import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
 import { clone, emptyMeta, encodeStored, objectKey, sameBytes, specChanged } from './objects.js';
-import { admission } from './pod_priority.js';
+import { admission, keepPodPriority } from './pod_priority.js';
 import { parseResourceVersion } from './resource_version.js';
 import { checkSize, kindOfBody } from './write_checks.js';
+
+const POD = kindByName('Pod');
 
 export type Subresource = 'status';
 
@@ -113,6 +115,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
   const old = cur.object;
   const name = old.metadata?.name ?? '';
   applyDefaults(next);
+  if (info === POD) keepPodPriority(next as Pod, old as Pod);
   const errors = validateObjectUpdate(next, old);
   const m = next.metadata!;
   if (old.metadata?.deletionTimestamp) {
@@ -126,7 +129,16 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
     if (o.local) return RECHECK;
     throw invalid(info, name, errors);
   }
-  await admission(info, next, old)?.(ctx);
+  const admit = admission(info, next, old);
+  if (admit) {
+    try {
+      await admit(ctx);
+    } catch (err) {
+      // Decided on this member's copy, which may be stale: the caller reads again and retries.
+      if (o.local) return RECHECK;
+      throw err;
+    }
+  }
   if (specChanged(next, old)) m.generation = (old.metadata?.generation ?? 0) + 1;
   m.resourceVersion = old.metadata?.resourceVersion;
   // The stored bytes of `old` are in hand: encode only `next`, once, for the comparison and the write.

@@ -277,8 +277,9 @@ export interface QueueControllerOptions {
   /** Keys synced at once. @default 2 */
   workers?: number;
   /**
-   * A key that failed this many times in a row is dropped (until its next event). Kubernetes drops
-   * only in the Deployment controller (15); the others retry with backoff (at most 1000 s) for ever.
+   * A key that failed this many times in a row is dropped (until its next event). In Kubernetes the
+   * Deployment controller drops at 15; ReplicaSet, GC, namespace and node controllers retry with
+   * backoff (at most 1000 s) for ever.
    * @default Infinity
    */
   maxRetries?: number;

@@ -240,11 +240,26 @@ export function validateLease(lease: Lease): FieldError[] {
   return errs;
 }
 
+/** Kubernetes' built-in classes and their values. */
+export const SYSTEM_PRIORITY_CLASSES: ReadonlyMap<string, number> = new Map([
+  ["system-node-critical", 2_000_001_000],
+  ["system-cluster-critical", 2_000_000_000],
+]);
+
 export function validatePriorityClass(pc: PriorityClass): FieldError[] {
   const errs = validateObjectMeta(pc.metadata, { namespaced: false });
   const name = pc.metadata?.name ?? "";
-  if (name.startsWith("system-") && !["system-node-critical", "system-cluster-critical"].includes(name)) {
-    errs.push(fieldErrors.forbidden(path("metadata", "name"), "priority class names with 'system-' prefix are reserved"));
+  if (name.startsWith("system-")) {
+    // Only the built-in classes, exactly as built in (the API server resolves them by name).
+    const known = SYSTEM_PRIORITY_CLASSES.get(name);
+    const why = !known
+      ? `${name} is not a known system priority class`
+      : pc.value !== known
+        ? `value of ${name} PriorityClass must be ${known}`
+        : pc.globalDefault
+          ? `globalDefault of ${name} PriorityClass must be false`
+          : undefined;
+    if (why) errs.push(fieldErrors.forbidden(path("metadata", "name"), `priority class names with 'system-' prefix are reserved for system use only. error: ${why}`));
   }
   if (pc.value === undefined) errs.push(fieldErrors.required(path("value")));
   else if (pc.value > HIGHEST_USER_PRIORITY && !name.startsWith("system-")) {

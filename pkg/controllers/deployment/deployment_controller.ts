@@ -33,7 +33,7 @@ export class DeploymentController extends QueueController {
 
   constructor(o: DeploymentControllerOptions) {
     // As Kubernetes' deployment controller: a Deployment that failed 15 syncs waits for its next change.
-    super('deployment', { maxRetries: 15, ...o });
+    super('deployment', { ...o, maxRetries: o.maxRetries ?? 15 });
     this.deployments = o.deployments;
     this.replicaSets = o.replicaSets;
     this.pods = o.pods;

@@ -202,6 +202,10 @@ test('an object with an owner of a kind this cluster does not serve is left alon
   const p = podOwnedBy('a');
   p.metadata!.ownerReferences = [widget];
   await f.server.create({ object: p });
+  // A custom resource whose kind is also a served kind's name, in a group of its own.
+  const knative = podOwnedBy('k');
+  knative.metadata!.ownerReferences = [{ apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'web', uid: 'uid-ksvc', controller: true, blockOwnerDeletion: false }];
+  await f.server.create({ object: knative });
   // Beside a gone owner too: Kubernetes decides nothing while one owner cannot be looked up.
   const q = podOwnedBy('b');
   q.metadata!.ownerReferences = [widget, { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'gone', uid: 'uid-gone', controller: false, blockOwnerDeletion: false }];
@@ -209,8 +213,10 @@ test('an object with an owner of a kind this cluster does not serve is left alon
   await f.synced();
   await gc!.syncKey('pods|default/a');
   await gc!.syncKey('pods|default/b');
+  await gc!.syncKey('pods|default/k');
   assert.deepEqual(f.client.takeSummary(), []);
   assert.ok(await exists('pods', 'a'));
+  assert.ok(await exists('pods', 'k'));
   assert.equal((await exists('pods', 'b'))?.metadata?.ownerReferences?.length, 2);
 });
 
@@ -225,4 +231,27 @@ test('a cluster-scoped object naming a namespaced owner is reported and kept', a
   assert.deepEqual(f.client.takeSummary(), []);
   assert.match(f.events.take()[0], /^Warning OwnerRefInvalidNamespace /);
   assert.equal((await f.server.get({ resource: 'persistentvolumes', name: 'pv1' })).metadata?.name, 'pv1');
+  // Its blocking reference never resolves to the ReplicaSet, so it does not hold up a foreground delete.
+  await f.server.delete({ resource: 'replicasets', namespace: 'default', name: 'web', propagationPolicy: 'Foreground' });
+  await f.synced();
+  await gc!.syncKey('replicasets|default/web');
+  assert.deepEqual(f.client.takeSummary(), ['patch replicasets default/web']);
+  assert.equal(await exists('replicasets', 'web'), undefined);
+  assert.equal((await f.server.get({ resource: 'persistentvolumes', name: 'pv1' })).metadata?.name, 'pv1');
+});
+
+test("a dependent in another namespace naming an owner's uid is collected there, and does not make the owner gone for its own dependents", async () => {
+  await setup();
+  await f.server.create({ object: obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } }) });
+  const rs = await f.server.create({ object: replicaSet('web') });
+  await f.server.create({ object: podOwnedBy('a', { owner: rs }) });
+  const stray = podOwnedBy('x', { owner: rs });
+  stray.metadata!.namespace = 'other';
+  await f.server.create({ object: stray });
+  await f.synced();
+  await gc!.syncKey('pods|other/x');
+  assert.deepEqual(f.client.takeSummary(), ['delete pods other/x'], 'no ReplicaSet "web" in its namespace: gone, as Kubernetes has it');
+  await gc!.syncKey('pods|default/a');
+  assert.deepEqual(f.client.takeSummary(), [], 'the ReplicaSet is there for its own pod');
+  assert.ok(await exists('pods', 'a'));
 });

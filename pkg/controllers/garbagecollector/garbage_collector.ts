@@ -130,7 +130,6 @@ export class GarbageCollector extends QueueController {
    */
   private async lookupOwner(dependent: KubeObject, dependentInfo: KindInfo, ref: OwnerReference): Promise<KubeObject | undefined | typeof UNRESOLVABLE> {
     const uid = ref.uid ?? '';
-    if (this.absentOwners.has(uid)) return undefined;
     const info = ownerKind(ref);
     if (info === undefined) return UNRESOLVABLE;
     if (info.namespaced && !dependentInfo.namespaced) {
@@ -138,6 +137,10 @@ export class GarbageCollector extends QueueController {
       return UNRESOLVABLE;
     }
     const namespace = info.namespaced ? dependent.metadata?.namespace : undefined;
+    // Absent as looked up from here: the same uid may well exist in another namespace (a dependent
+    // there naming it is not orphaned by this one's bad reference), as Kubernetes keys it since 1.20.
+    const absentKey = `${info.resource}/${namespace ?? ''}/${ref.name ?? ''}/${uid}`;
+    if (this.absentOwners.has(absentKey)) return undefined;
     const cached = this.entryFor(info)?.informer.store.get(namespace, ref.name ?? '');
     if (cached !== undefined && cached.metadata?.uid === uid) return cached;
     try {
@@ -146,13 +149,13 @@ export class GarbageCollector extends QueueController {
     } catch (err) {
       if (!isApiError(err, 'NotFound')) throw err;
     }
-    return this.rememberAbsent(uid);
+    return this.rememberAbsent(uid, absentKey);
   }
 
-  private rememberAbsent(uid: string): undefined {
+  private rememberAbsent(uid: string, key: string): undefined {
     if (!uid) return undefined;
     if (this.absentOwners.size >= this.absentOwnerCacheSize) this.absentOwners.delete(this.absentOwners.keys().next().value!);
-    this.absentOwners.set(uid, true);
+    this.absentOwners.set(key, true);
     return undefined;
   }
 
@@ -175,10 +178,21 @@ export class GarbageCollector extends QueueController {
     await this.deleteObject(info, o, policyForDependent(o, c.waiting, hasDependents));
   }
 
+  /**
+   * The dependents whose reference can name this owner: a namespaced owner's are in its namespace.
+   * Others naming its uid (a cluster-scoped object, another namespace) never resolve to it, and
+   * must not hold up its foreground deletion for ever.
+   */
+  private dependentsOfOwner(info: KindInfo, owner: KubeObject): Array<{ info: KindInfo; object: KubeObject }> {
+    const all = this.dependentsOf(owner.metadata?.uid ?? '');
+    if (!info.namespaced) return all;
+    return all.filter((d) => d.info.namespaced && d.object.metadata?.namespace === owner.metadata?.namespace);
+  }
+
   /** Foreground: delete the dependents; once none that blocks owner deletion is left, drop the finalizer. */
   private async deleteDependentsFirst(info: KindInfo, owner: KubeObject): Promise<void> {
     const uid = owner.metadata?.uid ?? '';
-    const dependents = this.dependentsOf(uid);
+    const dependents = this.dependentsOfOwner(info, owner);
     let blocking = 0;
     for (const d of dependents) {
       const ref = (d.object.metadata?.ownerReferences ?? []).find((r) => r.uid === uid);
@@ -192,7 +206,7 @@ export class GarbageCollector extends QueueController {
   /** Orphan: remove every dependent's reference to the owner, then the owner's finalizer. */
   private async orphanDependents(info: KindInfo, owner: KubeObject): Promise<void> {
     const uid = owner.metadata?.uid ?? '';
-    for (const d of this.dependentsOf(uid)) {
+    for (const d of this.dependentsOfOwner(info, owner)) {
       await this.patchOwnerRefs(d.info, d.object, (d.object.metadata?.ownerReferences ?? []).filter((r) => r.uid !== uid));
     }
     await this.removeFinalizer(info, owner, FINALIZER_ORPHAN);

@@ -21,9 +21,18 @@ export interface ClassifiedRefs {
 /** What a lookup returns for a reference that cannot name an object this cluster could hold. */
 export const UNRESOLVABLE = Symbol('unresolvable owner');
 
-/** The kind an ownerReference names; undefined for a kind this cluster does not serve. */
+/**
+ * The kind an ownerReference names (another version of a served group's kind counts); undefined
+ * for a kind this cluster does not serve, such as a custom resource whose kind is "Service" or
+ * "Deployment" in a group of its own.
+ */
 export function ownerKind(ref: OwnerReference): KindInfo | undefined {
-  return kindFor(ref.apiVersion ?? '', ref.kind ?? '') ?? kindByName(ref.kind ?? '');
+  const exact = kindFor(ref.apiVersion ?? '', ref.kind ?? '');
+  if (exact) return exact;
+  const byName = kindByName(ref.kind ?? '');
+  const apiVersion = ref.apiVersion ?? '';
+  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  return byName && byName.group === group ? byName : undefined;
 }
 
 export function isWaitingForDependents(o: KubeObject): boolean {

@@ -220,6 +220,7 @@ export class LeaderElectedRunner {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    leaderElectionReady(this.o.registry).set({ name: this.o.name }, 0);
     if (this.retryTimer !== undefined) this.o.clock.clearTimeout(this.retryTimer);
     const elector = this.elector;
     this.stopTerm?.();
