@@ -1,6 +1,6 @@
 // What each leader-elected component runs during a term: the scheduler, and the controller
 // manager's controllers (ReplicaSet, Deployment, garbage collector, namespace, node lifecycle,
-// node IPAM).
+// node IPAM, pod GC).
 // Every writer gets the term's fenced client; events go through one recorder per source component,
 // as Kubernetes names them ("default-scheduler", "deployment-controller", ...).
 
@@ -15,6 +15,7 @@ import { GarbageCollector, OWNER_INDEXERS } from '../garbagecollector/index.js';
 import { NamespaceController } from '../namespace/index.js';
 import { NodeIpamController } from '../nodeipam/mod.js';
 import { NODELIFECYCLE_POD_INDEXERS, NodeLifecycleController } from '../nodelifecycle/mod.js';
+import { PodGcController } from '../podgc/mod.js';
 import { REPLICASET_POD_INDEXERS, ReplicaSetController } from '../replicaset/index.js';
 import type { Part, StandbyBuilder, TermContext, TermStarter } from './leader_run.js';
 
@@ -161,6 +162,7 @@ export function controllerManagerStarter(o: ControllerManagerOptions): TermStart
         }),
       ),
       named('nodeipam', new NodeIpamController({ ...base, factory: f, recorder: events('node-ipam-controller'), clusterCIDR: o.clusterCIDR, nodeCIDRMaskSize: o.nodeCIDRMaskSize })),
+      named('podgc', new PodGcController({ client: ctx.client, factory: f, clock: ctx.clock, logger: o.logger })),
     );
     // All controllers stop at once, then their recorders.
     parts.push({ name: controllers.map((c) => c.name).join(', '), stop: async () => void (await Promise.all(controllers.map((c) => c.stop()))) }, ...recorders);
