@@ -4,10 +4,13 @@ import type { Pod } from '../../api/registry.js';
 import { isApiError } from '../../apiserver/api_error.js';
 import { makeNode, makePod } from '../../scheduler/testing/wrappers.js';
 import { fixture, type Fixture } from '../testing/fixture.js';
+import { RecordingClient } from '../testing/recording_client.js';
 import { PodGcController } from './controller.js';
 
 let f: Fixture | undefined;
 let gc: PodGcController | undefined;
+/** The controller's client, reads recorded too (its confirming get of a node). */
+let client: RecordingClient;
 
 afterEach(async () => {
   await gc?.stop();
@@ -17,7 +20,8 @@ afterEach(async () => {
 
 async function setup(o: { terminatedPodThreshold?: number } = {}): Promise<{ f: Fixture; gc: PodGcController }> {
   f = await fixture();
-  gc = new PodGcController({ client: f.client, factory: f.factory, clock: f.clock, logger: { warn: () => {} }, terminatedPodThreshold: o.terminatedPodThreshold });
+  client = new RecordingClient(f.server, { recordReads: true });
+  gc = new PodGcController({ client, factory: f.factory, clock: f.clock, logger: { warn: () => {} }, terminatedPodThreshold: o.terminatedPodThreshold });
   return { f, gc };
 }
 
@@ -51,10 +55,10 @@ test("a deleted node's pods, running or terminating, are force-deleted once the 
   await gc.sweep();
   await f.advance(39_000);
   await gc.sweep();
-  assert.deepEqual(f.client.takeSummary(), [], 'not before the quarantine has passed');
+  assert.deepEqual(client.takeSummary(), [], 'not before the quarantine has passed');
   await f.advance(2000);
   await gc.sweep();
-  assert.deepEqual(f.client.takeSummary().sort(), ['delete pods default/evicted', 'delete pods default/running']);
+  assert.deepEqual(client.takeSummary().sort(), ['delete pods default/evicted', 'delete pods default/running', 'get nodes n1']);
   assert.equal(await exists(f, 'running'), false);
   assert.equal(await exists(f, 'evicted'), false);
   assert.equal(await exists(f, 'kept'), true);
@@ -71,7 +75,7 @@ test('a node that comes back during the quarantine keeps its pods', async () => 
   await f.synced();
   await f.advance(60_000);
   await gc.sweep();
-  assert.deepEqual(f.client.takeSummary(), []);
+  assert.deepEqual(client.takeSummary(), [], 'its cache has the node: no need to ask');
   assert.equal(await exists(f, 'p'), true);
 });
 
@@ -83,8 +87,9 @@ test('a node missing from the cache but present in the API is not taken for gone
   await f.advance(41_000);
   // Registered just now; this controller's cache has not heard of it yet.
   await f.server.create({ object: makeNode({ name: 'late' }) });
+  assert.equal(f.factory.informer('nodes').store.get(undefined, 'late'), undefined);
   await gc.sweep();
-  assert.deepEqual(f.client.takeSummary(), []);
+  assert.deepEqual(client.takeSummary(), ['get nodes late']);
   assert.equal(await exists(f, 'p'), true);
 });
 
@@ -99,10 +104,10 @@ test('the oldest finished pods beyond the threshold are deleted; running ones ar
   await addPod(f, 'running-1', { nodeName: 'n0', phase: 'Running' });
   await f.synced();
   await gc.sweep();
-  assert.deepEqual(f.client.takeSummary(), ['delete pods default/done-0', 'delete pods default/done-1']);
+  assert.deepEqual(client.takeSummary(), ['delete pods default/done-0', 'delete pods default/done-1']);
   await f.synced();
   await gc.sweep();
-  assert.deepEqual(f.client.takeSummary(), [], 'at the threshold: nothing more');
+  assert.deepEqual(client.takeSummary(), [], 'at the threshold: nothing more');
 });
 
 test('started, it sweeps every gcCheckPeriodMs once its informers have synced', async () => {
@@ -114,7 +119,30 @@ test('started, it sweeps every gcCheckPeriodMs once its informers have synced', 
   await f.synced();
   gc.start();
   await f.advance(19_000);
-  assert.deepEqual(f.client.takeSummary(), []);
+  assert.deepEqual(client.takeSummary(), []);
   await f.advance(1000);
-  assert.deepEqual(f.client.takeSummary(), ['delete pods default/old']);
+  assert.deepEqual(client.takeSummary(), ['delete pods default/old']);
+});
+
+test('on a gone node: a pod with a finalizer is force-deleted once and then left to its finalizer; a finished pod goes too', async () => {
+  const { f, gc } = await setup();
+  await f.server.create({ object: makeNode({ name: 'n1' }) });
+  const held = makePod({ name: 'held', nodeName: 'n1' });
+  held.metadata!.uid = undefined;
+  held.metadata!.finalizers = ['example.com/hold'];
+  await f.server.create({ object: held });
+  await addPod(f, 'done', { nodeName: 'n1', phase: 'Succeeded' });
+  await f.server.delete({ resource: 'nodes', name: 'n1' });
+  await f.synced();
+  await gc.sweep();
+  await f.advance(41_000);
+  await gc.sweep();
+  assert.deepEqual(client.takeSummary().sort(), ['delete pods default/done', 'delete pods default/held', 'get nodes n1']);
+  assert.equal(await exists(f, 'done'), false);
+  const marked = (await f.server.get({ resource: 'pods', namespace: 'default', name: 'held' })) as Pod;
+  assert.equal(marked.metadata?.deletionGracePeriodSeconds, 0, 'force-deleted: it goes with its finalizer');
+  await f.synced();
+  await f.advance(20_000);
+  await gc.sweep();
+  assert.deepEqual(client.takeSummary(), ['get nodes n1'], 'not deleted again while its finalizer holds it');
 });

@@ -4,8 +4,10 @@
 //   pods, evicted or not, would stay Terminating or Running for ever;
 // - the oldest finished pods (Succeeded, Failed) beyond terminatedPodThreshold.
 // Force means grace period 0 with the pod's uid as precondition, so a new pod of the same name is
-// never hit. It only deletes; the owners (ReplicaSets) replace what they need. (Kubernetes' third
-// case, unscheduled pods left terminating, cannot happen here: the API deletes those at once.)
+// never hit. It only deletes; the owners (ReplicaSets) replace what they need. Kubernetes' other
+// cases are not here: unscheduled pods left terminating cannot happen (the API deletes those at
+// once), and there is no out-of-service taint, so pods evicted from a node that is unreachable but
+// not deleted stay Terminating until it comes back or is deleted.
 
 import type { Node, Pod } from '../../api/registry.js';
 import { isApiError } from '../../apiserver/api_error.js';
@@ -19,7 +21,7 @@ import { message, type ControllerLogger } from '../controller_utils.js';
 export const DEFAULT_GC_CHECK_PERIOD_MS = 20_000;
 export const DEFAULT_QUARANTINE_MS = 40_000;
 export const DEFAULT_TERMINATED_POD_THRESHOLD = 12_500;
-/** Deletes one sweep sends at most; the rest wait for the next sweep. */
+/** Deletes one sweep sends at most, for each kind of garbage; the rest wait for the next sweep. */
 const MAX_DELETES_PER_SWEEP = 500;
 
 export interface PodGcOptions {
@@ -85,14 +87,11 @@ export class PodGcController {
   /** One pass over the cached pods (tests call it directly). */
   async sweep(): Promise<void> {
     const now = this.o.clock.nowMs();
-    const pods = this.pods.store.list();
     const finished: Pod[] = [];
     const byMissingNode = new Map<string, Pod[]>();
-    for (const p of pods) {
+    for (const p of this.pods.store.list()) {
       const node = p.spec?.nodeName;
-      if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') {
-        if (!p.metadata?.deletionTimestamp) finished.push(p);
-      }
+      if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') finished.push(p);
       if (node && this.nodes.store.get(undefined, node) === undefined) {
         const list = byMissingNode.get(node);
         if (list) list.push(p);
@@ -100,26 +99,32 @@ export class PodGcController {
       }
     }
     for (const name of this.missingSince.keys()) if (!byMissingNode.has(name)) this.missingSince.delete(name);
+    for (const name of byMissingNode.keys()) if (!this.missingSince.has(name)) this.missingSince.set(name, now);
+    // Orphans first, each kind with its own budget: a backlog of finished pods must not starve them.
+    const deleted = new Set<Pod>();
     let budget = MAX_DELETES_PER_SWEEP;
-    const remove = async (p: Pod): Promise<void> => {
-      if (budget <= 0 || this.stopped) return;
-      budget--;
-      await this.forceDelete(p);
-    };
-    for (const p of this.excessFinished(finished)) await remove(p);
     for (const [node, list] of byMissingNode) {
-      const since = this.missingSince.get(node);
-      if (since === undefined) this.missingSince.set(node, now);
-      if (since === undefined || now - since < this.quarantineMs || !(await this.confirmedGone(node))) continue;
-      for (const p of list) await remove(p);
+      if (budget <= 0 || this.stopped) break;
+      if (now - this.missingSince.get(node)! < this.quarantineMs || !(await this.confirmedGone(node))) continue;
+      for (const p of list) {
+        if (budget <= 0 || this.stopped) break;
+        deleted.add(p);
+        if (await this.forceDelete(p)) budget--;
+      }
+    }
+    budget = MAX_DELETES_PER_SWEEP;
+    for (const p of this.excessFinished(finished, now)) {
+      if (budget <= 0 || this.stopped) break;
+      if (!deleted.has(p) && (await this.forceDelete(p))) budget--;
     }
   }
 
   /** The oldest finished pods beyond the threshold. */
-  private excessFinished(finished: Pod[]): Pod[] {
+  private excessFinished(finished: Pod[], now: number): Pod[] {
     if (this.threshold <= 0 || finished.length <= this.threshold) return [];
-    const created = (p: Pod) => Date.parse(p.metadata?.creationTimestamp ?? '') || 0;
-    return finished.sort((a, b) => created(a) - created(b)).slice(0, finished.length - this.threshold);
+    const keyed = finished.map((p) => ({ p, t: Date.parse(p.metadata?.creationTimestamp ?? '') || now }));
+    keyed.sort((a, b) => a.t - b.t);
+    return keyed.slice(0, finished.length - this.threshold).map((k) => k.p);
   }
 
   /** The cache may lag a node just created: only the API's NotFound counts. */
@@ -133,13 +138,16 @@ export class PodGcController {
     }
   }
 
-  private async forceDelete(p: Pod): Promise<void> {
+  /** False when there was nothing to do: force-deleted already (it waits for its finalizers), or gone. */
+  private async forceDelete(p: Pod): Promise<boolean> {
     const m = p.metadata!;
+    if (m.deletionTimestamp && m.deletionGracePeriodSeconds === 0) return false;
     try {
       await this.o.client.delete('pods', m.namespace, m.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: m.uid } });
+      return true;
     } catch (err) {
       // Gone already, or another pod now has the name.
-      if (isApiError(err, 'NotFound') || isApiError(err, 'Conflict')) return;
+      if (isApiError(err, 'NotFound') || isApiError(err, 'Conflict')) return false;
       throw err;
     }
   }
