@@ -64,18 +64,21 @@ function isOurRegistry(pid: number, dataDir: string): boolean {
   }
 }
 
-function alive(pid: number): boolean {
+/** Not exited: a zombie waiting to be reaped has exited. */
+function running(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
   } catch {
     return false;
   }
 }
 
 async function stopPid(pid: number, dataDir: string, child: ChildProcess | undefined): Promise<void> {
-  const gone = () => (child ? child.exitCode !== null || child.signalCode !== null : !alive(pid) || !isOurRegistry(pid, dataDir));
-  if (!gone()) {
+  // Ours is checked once, before the signal: an exiting process's cmdline reads empty, so asking
+  // again made a registry still shutting down look gone.
+  const gone = () => (child ? child.exitCode !== null || child.signalCode !== null : !running(pid));
+  if (!gone() && (child !== undefined || isOurRegistry(pid, dataDir))) {
     process.kill(pid, 'SIGTERM');
     try {
       await until(`docker-registry (pid ${pid}) to exit after SIGTERM`, gone, 10_000);
