@@ -17,6 +17,11 @@ import { until } from '../store/stats.js';
 export const SCHEDULER_LEASE = 'kube-scheduler';
 const LEASES = [SCHEDULER_LEASE, 'kube-controller-manager'];
 
+/** A master's /metrics exposition text. */
+async function metricsText(metricsAddress: string): Promise<string> {
+  return (await fetch(`http://${metricsAddress}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+}
+
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
 const USER_HZ = 100;
 
@@ -101,7 +106,7 @@ export class BenchCluster {
     return Promise.all(
       this.masters.members.map(async (m) => {
         try {
-          const text = await (await fetch(`http://${m.metricsAddress}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+          const text = await metricsText(m.metricsAddress);
           return LEASES.every((name) => new RegExp(`^navarch_leader_election_ready\\{name="${name}"\\} 1$`, 'm').test(text));
         } catch {
           return false;
@@ -119,7 +124,7 @@ export class BenchCluster {
     return Promise.all(
       this.masters.members.map(async (m) => {
         try {
-          const text = await (await fetch(`http://${m.metricsAddress}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+          const text = await metricsText(m.metricsAddress);
           const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
           return { heapUsed: gauge('nodejs_heap_size_used_bytes'), heapTotal: gauge('nodejs_heap_size_total_bytes'), external: gauge('nodejs_external_memory_bytes') };
         } catch {

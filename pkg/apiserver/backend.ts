@@ -15,6 +15,8 @@ import {
   type LeaseGrantResponse,
   type RangeRequest,
   type RangeResponse,
+  type StoreCommand,
+  type StoreResult,
   type TxnRequest,
   type TxnResponse,
   type WatchOptions,
@@ -68,9 +70,7 @@ export class StoreBackend implements Backend {
   }
 
   async txn(req: TxnRequest): Promise<TxnResponse> {
-    const data = encodeCommand({ type: 'txn', nowMs: this.nowMs(), txn: req });
-    const result = this.sm.apply({ term: 1, index: ++this.index, type: 'normal', data });
-    return unwrapResult(result, 'txn');
+    return unwrapResult(this.apply({ type: 'txn', nowMs: this.nowMs(), txn: req }), 'txn');
   }
 
   async range(req: RangeRequest): Promise<RangeResponse> {
@@ -78,8 +78,12 @@ export class StoreBackend implements Backend {
   }
 
   async leaseGrant(ttlSeconds: number): Promise<LeaseGrantResponse> {
-    const data = encodeCommand({ type: 'leaseGrant', nowMs: this.nowMs(), id: 0, ttlSeconds });
-    return unwrapResult(this.sm.apply({ term: 1, index: ++this.index, type: 'normal', data }), 'leaseGrant');
+    return unwrapResult(this.apply({ type: 'leaseGrant', nowMs: this.nowMs(), id: 0, ttlSeconds }), 'leaseGrant');
+  }
+
+  /** As a Raft entry applies: encoded, then applied by the state machine. */
+  private apply(command: StoreCommand): StoreResult {
+    return this.sm.apply({ term: 1, index: ++this.index, type: 'normal', data: encodeCommand(command) });
   }
 
   watch(options: WatchOptions): BackendWatch {

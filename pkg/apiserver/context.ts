@@ -82,6 +82,10 @@ function randomSuffix(): string {
   return s;
 }
 
+function eventLeases(ttlSeconds: number): EventLeases | undefined {
+  return ttlSeconds > 0 ? new EventLeases(ttlSeconds) : undefined;
+}
+
 export function makeContext(o: ApiServerOptions): Context {
   return {
     backend: o.backend,
@@ -93,7 +97,7 @@ export function makeContext(o: ApiServerOptions): Context {
     maxListPageBytes: o.maxListPageBytes ?? 16 * 1024 * 1024,
     listChunkKeys: o.listChunkKeys ?? 1000,
     maxConflictRetries: o.maxConflictRetries ?? 8,
-    eventLeases: (o.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS) > 0 ? new EventLeases(o.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS) : undefined,
+    eventLeases: eventLeases(o.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS),
   };
 }
 
@@ -143,6 +147,14 @@ export async function call<T>(f: () => Promise<T>): Promise<T> {
 export async function readObject(ctx: Context, info: KindInfo, namespace: string | undefined, name: string, revision = 0, serializable = false): Promise<{ kv: KeyValue; object: KubeObject } | undefined> {
   const kv = await readKv(ctx, info, namespace, name, revision, serializable);
   return kv ? { kv, object: decodeStoredKv(info, kv) } : undefined;
+}
+
+/**
+ * The object from this replica when it has it; only "missing" is confirmed up to date (the object
+ * may have just been created). For checks whose write pins what they read, or that may be stale.
+ */
+export async function readObjectConfirmingMissing(ctx: Context, info: KindInfo, namespace: string | undefined, name: string): Promise<{ kv: KeyValue; object: KubeObject } | undefined> {
+  return (await readObject(ctx, info, namespace, name, 0, true)) ?? (await readObject(ctx, info, namespace, name));
 }
 
 /** The stored key-value of an object, undecoded, or undefined. */

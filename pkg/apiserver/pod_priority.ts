@@ -6,7 +6,7 @@
 import { kindByName, type KindInfo, type KubeObject, type Pod, type PriorityClass } from '../api/registry.js';
 import { SYSTEM_PRIORITY_CLASSES } from '../api/validation/other.js';
 import { forbidden } from './api_error.js';
-import { call, readObject, type Context } from './context.js';
+import { call, readObjectConfirmingMissing, type Context } from './context.js';
 import { decodeStoredKv, resourcePrefix } from './objects.js';
 import { prefixEnd } from '../store/mod.js';
 
@@ -80,8 +80,7 @@ export function keepPodPriority(next: Pod, prev: Pod): void {
 }
 
 async function readClass(ctx: Context, name: string): Promise<{ value: number; preemptionPolicy?: string } | undefined> {
-  // The replica's copy when it has the class; only "missing" is confirmed up to date (it may be new).
-  const found = (await readObject(ctx, PRIORITY_CLASS, undefined, name, 0, true)) ?? (await readObject(ctx, PRIORITY_CLASS, undefined, name));
+  const found = await readObjectConfirmingMissing(ctx, PRIORITY_CLASS, undefined, name);
   if (!found) return undefined;
   const pc = found.object as PriorityClass;
   return { value: pc.value ?? 0, preemptionPolicy: pc.preemptionPolicy };

@@ -4,7 +4,7 @@
 import { infoOf } from '../api/convert/object.js';
 import { kindByName, type KindInfo, type KubeObject } from '../api/registry.js';
 import { ApiError, badRequest, forbidden, notFound, qualifiedResource } from './api_error.js';
-import { readObject, type Context } from './context.js';
+import { readObjectConfirmingMissing, type Context } from './context.js';
 import type { Compare } from '../store/mod.js';
 import { objectKey } from './objects.js';
 
@@ -42,8 +42,8 @@ const NAMESPACE = kindByName('Namespace');
 export async function namespaceGuard(ctx: Context, info: KindInfo, namespace: string | undefined, name: string): Promise<Compare[]> {
   if (!info.namespaced || namespace === undefined) return [];
   // A replica's read is enough when it finds the namespace: the returned compare makes the write
-  // fail if that was stale. Only "missing" must be confirmed up to date (it may be just created).
-  const ns = (await readObject(ctx, NAMESPACE, undefined, namespace, 0, true)) ?? (await readObject(ctx, NAMESPACE, undefined, namespace));
+  // fail if that was stale.
+  const ns = await readObjectConfirmingMissing(ctx, NAMESPACE, undefined, namespace);
   if (!ns) throw notFound(NAMESPACE, namespace);
   if (ns.object.metadata?.deletionTimestamp) {
     throw forbidden(info, name, `unable to create new content in namespace ${namespace} because it is being terminated`);

@@ -7,9 +7,7 @@ import { Gauge, type Registry } from 'prom-client';
 const NAME = 'leader_election_master_status';
 
 export function leaderElectionStatus(registry: Registry): Gauge<'name'> {
-  const existing = registry.getSingleMetric(NAME);
-  if (existing) return existing as Gauge<'name'>;
-  return new Gauge({ name: NAME, help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. \'name\' is the string used to identify the lease.', labelNames: ['name'] as const, registers: [registry] });
+  return sharedGauge(registry, NAME, 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. \'name\' is the string used to identify the lease.');
 }
 
 const READY = 'navarch_leader_election_ready';
@@ -20,7 +18,12 @@ const READY = 'navarch_leader_election_ready';
  * failover benchmark) needs to know whether a standby could take over right now.
  */
 export function leaderElectionReady(registry: Registry): Gauge<'name'> {
-  const existing = registry.getSingleMetric(READY);
+  return sharedGauge(registry, READY, "1 once this process competes for the named lease (its caches are filled), 0 while it waits for them. 'name' is the lease's.");
+}
+
+/** The registry's gauge of that name, made on first use. */
+function sharedGauge(registry: Registry, name: string, help: string): Gauge<'name'> {
+  const existing = registry.getSingleMetric(name);
   if (existing) return existing as Gauge<'name'>;
-  return new Gauge({ name: READY, help: "1 once this process competes for the named lease (its caches are filled), 0 while it waits for them. 'name' is the lease's.", labelNames: ['name'] as const, registers: [registry] });
+  return new Gauge({ name, help, labelNames: ['name'] as const, registers: [registry] });
 }
