@@ -5,6 +5,7 @@
 
 import { Metadata, type ClientUnaryCall, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { decodeStored, encodeBinary } from '../api/convert/binary.js';
+import { decodeStoredShared } from '../api/convert/shared_decode.js';
 import type { KubeObject } from '../api/registry.js';
 import { ApiError } from '../apiserver/api_error.js';
 import type { PropagationPolicy } from '../apiserver/delete.js';
@@ -33,6 +34,11 @@ export interface ListOptions {
   continue?: string;
   resourceVersion?: string;
   serializable?: boolean;
+  /**
+   * The items go into a cache (an informer's): decoded with parts shared among objects and frozen
+   * (see pkg/api/convert/shared_decode.ts). Never change them in place.
+   */
+  forCache?: boolean;
 }
 
 export interface ListPage<T extends KubeObject = KubeObject> {
@@ -140,7 +146,7 @@ export class NavarchClient {
     return {
       kind: res.kind,
       apiVersion: res.apiVersion,
-      items: res.items.map((b) => decode<T>(b)),
+      items: res.items.map((b) => (o.forCache ? (decodeStoredShared(b) as T) : decode<T>(b))),
       resourceVersion: res.resourceVersion,
       continue: res.continue || undefined,
       remainingItemCount: res.remainingItemCount,

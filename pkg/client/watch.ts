@@ -7,6 +7,7 @@
 
 import { Metadata } from '@grpc/grpc-js';
 import { decodeStored } from '../api/convert/binary.js';
+import { decodeStoredShared } from '../api/convert/shared_decode.js';
 import type { KubeObject } from '../api/registry.js';
 import { ApiError } from '../apiserver/api_error.js';
 import type { WatchEvents as WireWatchEvents } from '../../gen/navarch/apiserver/v1/objects.js';
@@ -31,6 +32,8 @@ export interface WatchOptions {
   signal?: AbortSignal;
   /** Items per list page for a watch from "" (the initial ADDED events). @default 500 */
   listPageSize?: number;
+  /** The objects go into a cache: decoded with shared, frozen parts (ListOptions.forCache). */
+  forCache?: boolean;
 }
 
 const EVENT_TYPES = new Set<string>(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
@@ -46,7 +49,7 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
     private readonly o: WatchOptions,
     private readonly retryDeadlineMs: number,
     /** A consistent list of every page (the client's listAll). */
-    private readonly listAll: (resource: string, o: { namespace?: string; labelSelector?: string; fieldSelector?: string; pageSize?: number }) => Promise<{ items: KubeObject[]; resourceVersion: string }>,
+    private readonly listAll: (resource: string, o: { namespace?: string; labelSelector?: string; fieldSelector?: string; pageSize?: number; forCache?: boolean }) => Promise<{ items: KubeObject[]; resourceVersion: string }>,
   ) {
     o.signal?.addEventListener('abort', () => this.close(), { once: true });
   }
@@ -93,7 +96,7 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
           delayMs = 50;
           for (const wire of batch.events) {
             if (!EVENT_TYPES.has(wire.type)) throw new ApiError('Internal', `Master ${endpoint} sent a watch event of unknown type ${JSON.stringify(wire.type)}`);
-            const object = decodeStored(wire.object) as T;
+            const object = (this.o.forCache ? decodeStoredShared(wire.object) : decodeStored(wire.object)) as T;
             const eventRv = object.metadata?.resourceVersion;
             if (eventRv) rv = eventRv;
             yield { type: wire.type as ClientWatchEventType, object };
@@ -128,6 +131,7 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
       labelSelector: this.o.labelSelector,
       fieldSelector: this.o.fieldSelector,
       pageSize: this.o.listPageSize,
+      forCache: this.o.forCache,
     });
     for (const object of page.items) {
       if (this.closed) return undefined;

@@ -37,8 +37,8 @@ export function peekTypeMeta(bytes: Uint8Array): { apiVersion: string; kind: str
   return { apiVersion, kind };
 }
 
-/** Decodes stored bytes of any kind, using the apiVersion and kind they carry. */
-export function decodeStored(bytes: Uint8Array): KubeObject {
+/** The kind stored bytes say they are (their apiVersion and kind); DecodeError "UnknownKind" if none is served. */
+export function kindOfStored(bytes: Uint8Array): KindInfo {
   const { apiVersion, kind } = peekTypeMeta(bytes);
   const info = kindFor(apiVersion, kind);
   if (!info) {
@@ -47,5 +47,10 @@ export function decodeStored(bytes: Uint8Array): KubeObject {
       `Cannot decode stored object: no matches for kind ${JSON.stringify(kind)} in version ${JSON.stringify(apiVersion)}`,
     );
   }
-  return decodeBinary(info, bytes);
+  return info;
+}
+
+/** Decodes stored bytes of any kind, using the apiVersion and kind they carry. */
+export function decodeStored(bytes: Uint8Array): KubeObject {
+  return decodeBinary(kindOfStored(bytes), bytes);
 }

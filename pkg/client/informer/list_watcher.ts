@@ -41,11 +41,11 @@ export function clientListWatcher<T extends KubeObject = KubeObject>(client: Nav
   const filter = { namespace: o.namespace, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector };
   return {
     async list() {
-      const page = await client.listAll<T>(resource, { ...filter, pageSize: o.pageSize ?? 500 });
+      const page = await client.listAll<T>(resource, { ...filter, pageSize: o.pageSize ?? 500, forCache: true });
       return { items: page.items, resourceVersion: page.resourceVersion };
     },
     watch(w) {
-      return client.watch<T>(resource, { ...filter, resourceVersion: w.resourceVersion, allowBookmarks: w.allowBookmarks });
+      return client.watch<T>(resource, { ...filter, resourceVersion: w.resourceVersion, allowBookmarks: w.allowBookmarks, forCache: true });
     },
   };
 }
