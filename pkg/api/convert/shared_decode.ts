@@ -1,4 +1,4 @@
-// Decoding for caches that hold many objects for long (informers, the API server's watch cache).
+// Decoding for caches that hold many objects for long: informers (ListOptions.forCache).
 // Pods made from one template carry byte-identical parts: the same containers, the same spec on
 // the same node, conditions set in the same second. Decoded the usual way each pod gets its own
 // copy of each; here a part whose bytes were seen lately is the one object decoded from them, and
