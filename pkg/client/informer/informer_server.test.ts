@@ -67,6 +67,18 @@ describe('SharedInformer on an API server', () => {
     assert.equal(informer.lastSyncResourceVersion, String(t.store.revision));
   });
 
+  it("holds the parts that pods have alike once, frozen, whether listed or watched; what a get returns is the caller's own", async () => {
+    const listed = informer.store.get('default', 'p2')!;
+    const watched = informer.store.get('default', 'p7')!;
+    assert.equal(watched.spec!.containers[0], listed.spec!.containers[0]);
+    assert.equal(informer.store.get('default', 'p3')!.spec, listed.spec, 'the same spec on the same node');
+    assert.ok(Object.isFrozen(listed.spec));
+    const got = await client.get<Pod>('pods', 'default', 'p2');
+    assert.notEqual(got.spec!.containers[0], listed.spec!.containers[0]);
+    got.spec!.containers[0].image = 'nginx:1.27';
+    assert.equal(listed.spec!.containers[0].image, 'nginx:1.25');
+  });
+
   it('relists with the difference after the server was away past compaction', async () => {
     const expiredBefore = informer.reflectorStats.expired;
     grpc.server.forceShutdown();
