@@ -89,6 +89,34 @@ describe('codec', () => {
     assert.equal(got.commit, big - 1);
   });
 
+  it('keeps entries and contexts whose lengths take several bytes, with the generated decoder agreeing', () => {
+    const sized = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+    const m = message({
+      type: 'MsgApp',
+      to: 3,
+      from: 1,
+      term: 2 ** 33,
+      logTerm: 2 ** 33,
+      index: 2 ** 45,
+      commit: 2 ** 45 - 1,
+      entries: [
+        { term: 2 ** 33, index: 2 ** 45 + 1, type: 'normal', data: sized(127, 1) },
+        { term: 2 ** 33, index: 2 ** 45 + 2, type: 'normal', data: sized(128, 2) },
+        { term: 2 ** 33, index: 2 ** 45 + 3, type: 'confChange', data: sized(70_000, 3) },
+      ],
+      context: sized(300, 4),
+    });
+    const frame = encodeMessageBatch(1, 3, 2 ** 35, [m, message({ type: 'MsgAppResp', to: 3, from: 1, term: 5, reject: true, rejectHint: 9 })]);
+    const [got, resp] = checked(decodeMessageBatch(frame));
+    assert.deepEqual({ ...got, entries: got.entries.map((e) => ({ ...e, data: Buffer.from(e.data) })), context: Buffer.from(got.context) }, { ...m, entries: m.entries.map((e) => ({ ...e, data: Buffer.from(e.data) })), context: Buffer.from(m.context) });
+    assert.equal(resp.reject, true);
+    assert.equal(resp.rejectHint, 9);
+    const reference = pb.MessageBatch.decode(frame);
+    assert.equal(reference.messages.length, 2);
+    assert.deepEqual(reference.messages[0].entries.map((e) => e.data.byteLength), [127, 128, 70_000]);
+    assert.equal(Number(reference.clusterId), 2 ** 35);
+  });
+
   it('keeps the order of messages in a batch', () => {
     const ms = Array.from({ length: 50 }, (_, i) => message({ type: 'MsgHeartbeat', to: 2, from: 1, term: i + 1 }));
     assert.deepEqual(
