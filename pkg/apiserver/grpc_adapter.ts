@@ -17,7 +17,7 @@ import {
   type WatchEvents as WireWatchEvents,
   type WatchRequest as WireWatchRequest,
 } from '../../gen/navarch/apiserver/v1/objects.js';
-import { encodeListResponse } from './list_response.js';
+import { OBJECTS_WIRE_SERVICE } from './objects_wire.js';
 import { ApiError, toApiError } from './api_error.js';
 import type { ApiServer } from './api_server.js';
 import type { PropagationPolicy } from './delete.js';
@@ -72,10 +72,10 @@ const MALFORMED = Symbol('malformedRequest');
  * ObjectsService whose request decoding never throws. grpc-js answers a request it cannot decode
  * with INTERNAL "Error deserializing request" (no reason, and clients take INTERNAL as a server
  * fault worth retrying); bad bytes are the caller's error, so the handler answers Invalid instead.
- * A list's answer is written by encodeListResponse (one allocation instead of three copies).
+ * Answers are written by the exact-size encoders (objects_wire.ts).
  */
 export const OBJECTS_SERVICE: typeof ObjectsService = Object.fromEntries(
-  Object.entries(ObjectsService).map(([method, d]) => {
+  Object.entries(OBJECTS_WIRE_SERVICE).map(([method, d]) => {
     const message = `${d.path.slice(d.path.lastIndexOf('/') + 1)}Request`;
     const requestDeserialize = (b: Buffer): unknown => {
       try {
@@ -84,8 +84,7 @@ export const OBJECTS_SERVICE: typeof ObjectsService = Object.fromEntries(
         return { [MALFORMED]: `Cannot decode the request as navarch.apiserver.v1.${message}: ${(err as Error).message}` };
       }
     };
-    const def = { ...d, requestDeserialize };
-    return [method, method === 'list' ? { ...def, responseSerialize: encodeListResponse } : def];
+    return [method, { ...d, requestDeserialize }];
   }),
 ) as unknown as typeof ObjectsService;
 

@@ -3,6 +3,7 @@
 // of 500 pods (about 0.5 MB) that cost the master more than reading the page from the store.
 
 import { ListResponse } from '../../gen/navarch/apiserver/v1/objects.js';
+import { checkWritten, putVarint, varintSize } from './exact_wire.js';
 
 const TAG_ITEMS = 0x0a; // field 1, length-delimited
 const TAG_RESOURCE_VERSION = 0x12;
@@ -10,24 +11,6 @@ const TAG_CONTINUE = 0x1a;
 const TAG_REMAINING = 0x20; // field 4, varint
 const TAG_KIND = 0x2a;
 const TAG_API_VERSION = 0x32;
-
-function varintBytes(n: number): number {
-  let bytes = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80);
-    bytes++;
-  }
-  return bytes;
-}
-
-function writeVarint(buf: Buffer, pos: number, n: number): number {
-  while (n >= 0x80) {
-    buf[pos++] = (n % 0x80) | 0x80;
-    n = Math.floor(n / 0x80);
-  }
-  buf[pos++] = n;
-  return pos;
-}
 
 /** The same bytes as `ListResponse.encode(m).finish()`, in one allocation. */
 export function encodeListResponse(m: ListResponse): Buffer {
@@ -44,14 +27,14 @@ export function encodeListResponse(m: ListResponse): Buffer {
     if (s !== '') strings.push([tag, s, Buffer.byteLength(s, 'utf8')]);
   }
   let size = 0;
-  for (const item of m.items) size += 1 + varintBytes(item.length) + item.length;
-  for (const [, , len] of strings) size += 1 + varintBytes(len) + len;
-  if (remaining !== undefined) size += 1 + varintBytes(remaining);
+  for (const item of m.items) size += 1 + varintSize(item.length) + item.length;
+  for (const [, , len] of strings) size += 1 + varintSize(len) + len;
+  if (remaining !== undefined) size += 1 + varintSize(remaining);
   const buf = Buffer.allocUnsafe(size);
   let pos = 0;
   for (const item of m.items) {
     buf[pos++] = TAG_ITEMS;
-    pos = writeVarint(buf, pos, item.length);
+    pos = putVarint(buf, pos, item.length);
     buf.set(item, pos);
     pos += item.length;
   }
@@ -59,17 +42,17 @@ export function encodeListResponse(m: ListResponse): Buffer {
     const s = strings.find((x) => x[0] === tag);
     if (!s) return;
     buf[pos++] = tag;
-    pos = writeVarint(buf, pos, s[2]);
+    pos = putVarint(buf, pos, s[2]);
     pos += buf.write(s[1], pos, 'utf8');
   };
   writeString(TAG_RESOURCE_VERSION);
   writeString(TAG_CONTINUE);
   if (remaining !== undefined) {
     buf[pos++] = TAG_REMAINING;
-    pos = writeVarint(buf, pos, remaining);
+    pos = putVarint(buf, pos, remaining);
   }
   writeString(TAG_KIND);
   writeString(TAG_API_VERSION);
-  if (pos !== size) throw new Error(`ListResponse encoding wrote ${pos} bytes, expected ${size}`);
+  checkWritten('ListResponse', pos, size);
   return buf;
 }

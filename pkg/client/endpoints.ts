@@ -1,8 +1,12 @@
 // Which master a client talks to: it sticks with one that works and moves to the next when a call
 // cannot reach it, so a dead member costs one failed attempt, not one per request.
 
-import { credentials, type ChannelOptions } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, type ChannelOptions } from '@grpc/grpc-js';
 import { ObjectsClient } from '../../gen/navarch/apiserver/v1/objects.js';
+import { OBJECTS_WIRE_SERVICE } from '../apiserver/objects_wire.js';
+
+/** The generated client with the exact-size request encoders. */
+const WireObjectsClient = makeGenericClientConstructor(OBJECTS_WIRE_SERVICE, 'navarch.apiserver.v1.Objects') as unknown as typeof ObjectsClient;
 
 const CHANNEL_OPTIONS: ChannelOptions = {
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
@@ -34,7 +38,7 @@ export class EndpointPool {
   private leader: number | undefined;
 
   constructor(readonly endpoints: readonly string[]) {
-    this.clients = checkEndpoints(endpoints).map((e) => new ObjectsClient(e, credentials.createInsecure(), CHANNEL_OPTIONS));
+    this.clients = checkEndpoints(endpoints).map((e) => new WireObjectsClient(e, credentials.createInsecure(), CHANNEL_OPTIONS));
   }
 
   /** The member to try now. */
