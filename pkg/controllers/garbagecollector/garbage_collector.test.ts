@@ -255,3 +255,32 @@ test("a dependent in another namespace naming an owner's uid is collected there,
   assert.deepEqual(f.client.takeSummary(), [], 'the ReplicaSet is there for its own pod');
   assert.ok(await exists('pods', 'a'));
 });
+
+test('Events are left alone unless asked for, as Kubernetes\' default gcIgnoredResources', async () => {
+  for (const resources of [undefined, ['replicasets', 'pods', 'events']]) {
+    await setup(resources);
+    const rs = await f.server.create({ object: replicaSet('web') });
+    const event = obj({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'web.1', namespace: 'default', ownerReferences: [newControllerRef(rs, RS)] },
+      involvedObject: { kind: 'ReplicaSet', namespace: 'default', name: 'web' },
+      reason: 'SuccessfulCreate',
+      message: 'Created pod: web-a',
+      type: 'Normal',
+      count: 1,
+    });
+    await f.server.create({ object: event });
+    await f.server.create({ object: podOwnedBy('a', { owner: rs }) });
+    await f.synced();
+    await drain();
+    await f.server.delete({ resource: 'replicasets', namespace: 'default', name: 'web' });
+    await f.synced();
+    const keys = await drain();
+    if (resources === undefined) assert.deepEqual(keys, ['pods|default/a'], 'by default the Event is not watched, so not queued');
+    else assert.deepEqual(keys, ['events|default/web.1', 'pods|default/a'], 'asked for, Events are collected');
+    await gc!.stop();
+    gc = undefined;
+    f.close();
+  }
+});

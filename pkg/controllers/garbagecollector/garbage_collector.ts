@@ -1,5 +1,6 @@
-// The garbage collector, as Kubernetes': every served kind is watched (or the ones asked for), and
-// each object's ownerReferences point at owners by uid. An object whose owners are all gone is
+// The garbage collector, as Kubernetes': every served kind is watched (or the ones asked for) but
+// Events, which Kubernetes' default gcIgnoredResources leaves out too (the busiest kind), and each
+// object's ownerReferences point at owners by uid. An object whose owners are all gone is
 // deleted (background propagation). An owner deleted in the foreground (finalizer
 // foregroundDeletion) keeps existing until its dependents that block owner deletion are gone; the
 // collector deletes them, then removes the finalizer. An owner deleted with propagation Orphan
@@ -21,6 +22,8 @@ import { QueueController, type QueueControllerOptions } from '../controller_util
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN, UNRESOLVABLE, classifyReferences, hasFinalizer, ownerKind, policyForDependent } from './owners.js';
 
 export const OWNER_UID_INDEX = 'byOwnerUid';
+/** Left alone by default, as kube-controller-manager's --gc-ignored-resources default. */
+export const GC_IGNORED_RESOURCES: readonly string[] = ['events'];
 const byOwnerUid = (o: KubeObject): string[] => (o.metadata?.ownerReferences ?? []).map((r) => r.uid ?? '').filter((u) => u !== '');
 /** The index the collector adds to the informer of every resource it watches. */
 export const OWNER_INDEXERS = { [OWNER_UID_INDEX]: byOwnerUid };
@@ -29,7 +32,7 @@ export interface GarbageCollectorOptions extends QueueControllerOptions {
   client: ObjectClient;
   informers: InformerFactory;
   events: EventRecorder;
-  /** Plural resources to watch as owners and dependents. @default every served kind */
+  /** Plural resources to watch as owners and dependents. @default every served kind but GC_IGNORED_RESOURCES */
   resources?: readonly string[];
   /** Owner uids remembered as confirmed gone, to spare API lookups. @default 1024 */
   absentOwnerCacheSize?: number;
@@ -52,7 +55,7 @@ export class GarbageCollector extends QueueController {
     this.client = o.client;
     this.events = o.events;
     this.absentOwnerCacheSize = o.absentOwnerCacheSize ?? 1024;
-    const resources = o.resources ?? KINDS.map((k) => k.resource);
+    const resources = o.resources ?? KINDS.map((k) => k.resource).filter((r) => !GC_IGNORED_RESOURCES.includes(r));
     for (const resource of resources) {
       const info = KINDS.find((k) => k.resource === resource);
       if (info === undefined) throw new RangeError(`Cannot watch ${JSON.stringify(resource)} for garbage collection: not a served resource (expected a plural name such as "pods")`);
