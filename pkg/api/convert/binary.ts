@@ -1,13 +1,27 @@
 // Protobuf bytes for storage. Every object message has apiVersion as field 1 and kind as field 2
 // (proto/navarch/api/v1), so stored bytes say what they are and decodeStored needs no hint.
 
-import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { type KindInfo, type KubeObject, kindFor } from "../registry.js";
 import { DecodeError, infoOf } from "./object.js";
 
+// One writer for every encode (it is synchronous): a fresh one grows from 128 bytes by doubling,
+// copying all it holds each time, for every object. finish() copies the result out and resets it.
+let writer = new BinaryWriter();
+/** A writer that grew past this for one object is dropped, so its buffer does not stay that large. */
+const KEEP_WRITER_BYTES = 256 * 1024;
+
 export function encodeBinary(object: KubeObject): Uint8Array {
   const info = infoOf(object);
-  return (info.codec as { encode(m: KubeObject): { finish(): Uint8Array } }).encode(object).finish();
+  try {
+    const bytes = (info.codec as { encode(m: KubeObject, w: BinaryWriter): BinaryWriter }).encode(object, writer).finish();
+    if (bytes.byteLength > KEEP_WRITER_BYTES) writer = new BinaryWriter();
+    return bytes;
+  } catch (e) {
+    // Half an object is left in it.
+    writer = new BinaryWriter();
+    throw e;
+  }
 }
 
 /** Decodes bytes as the given kind. Malformed bytes throw DecodeError "Malformed". */

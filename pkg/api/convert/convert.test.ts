@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 import { formatFieldError } from "../field_errors.js";
 import { decodeBinary, decodeStored, encodeBinary, peekTypeMeta } from "./binary.js";
 import { fromJson, toJson } from "./json.js";
-import { DecodeError, decodeObject, decodeObjectJson, encodeObject, encodeObjectJson } from "./object.js";
+import type { KubeObject } from "../registry.js";
+import { DecodeError, decodeObject, decodeObjectJson, encodeObject, encodeObjectJson, infoOf } from "./object.js";
 import { decodeManifests, decodeManifestsStrict, encodeObjectYaml, parseYamlDocuments } from "./yaml.js";
 
 const TESTDATA = fileURLToPath(new URL("../testdata/", import.meta.url));
@@ -252,5 +253,26 @@ describe("messages that are not kinds", () => {
   it("encodes compact JSON text", () => {
     const { object } = decodeObject({ apiVersion: "v1", kind: "Namespace", metadata: { name: "a" } });
     assert.equal(encodeObjectJson(object), '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"a"}}');
+  });
+});
+
+describe("binary encoding with one writer", () => {
+  const fresh = (o: KubeObject): Uint8Array => (infoOf(o).codec as unknown as { encode(m: KubeObject): { finish(): Uint8Array } }).encode(o).finish();
+  const pod = (name: string, priority: unknown) =>
+    decodeObject({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" }, spec: { containers: [{ name: "a", image: "nginx" }] } }).object as KubeObject & { spec: { priority: unknown } };
+
+  it("gives each object its own exact bytes, after a large object and after an encode that failed halfway", () => {
+    const big = decodeObject({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "big" }, data: { blob: "x".repeat(600_000) } }).object;
+    const small = pod("small", 0);
+    const first = encodeBinary(small);
+    assert.deepEqual(encodeBinary(big), fresh(big));
+    const broken = pod("broken", 0);
+    broken.spec.priority = "high";
+    assert.throws(() => encodeBinary(broken));
+    const again = encodeBinary(small);
+    assert.deepEqual(again, fresh(small));
+    assert.deepEqual(again, first);
+    assert.notEqual(again.buffer, first.buffer, "each result has a buffer of its own");
+    assert.equal(again.byteLength, again.buffer.byteLength);
   });
 });
