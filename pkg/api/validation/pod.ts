@@ -1,6 +1,7 @@
 // Pod and pod template validation (Kubernetes' ValidatePodSpec and friends), Kubernetes' wording.
 
 import { deepCopy } from '../deep_copy.js';
+import { deepEqual } from '../deep_equal.js';
 import type {
   Affinity,
   Container,
@@ -535,10 +536,12 @@ export function validatePodUpdate(next: Pod, prev: Pod): FieldError[] {
     if (!prev.spec?.nodeName) s.nodeName = undefined;
     return JSON.stringify(s);
   };
-  const prevTolerations = JSON.stringify(prev.spec?.tolerations ?? []);
-  const nextTolerations = next.spec?.tolerations ?? [];
-  const keptTolerations = JSON.stringify(nextTolerations.slice(0, (prev.spec?.tolerations ?? []).length));
-  if (strip(next.spec) !== strip(prev.spec) || keptTolerations !== prevTolerations) {
+  const tolerationsKept = (): boolean => {
+    const before = prev.spec?.tolerations ?? [];
+    return JSON.stringify((next.spec?.tolerations ?? []).slice(0, before.length)) === JSON.stringify(before);
+  };
+  // Most updates (status, labels) leave the spec alone: that is a walk, not two copies and texts.
+  if (!deepEqual(next.spec, prev.spec) && (strip(next.spec) !== strip(prev.spec) || !tolerationsKept())) {
     errs.push(
       fieldErrors.forbidden(
         "spec",
