@@ -150,6 +150,7 @@ export class ApiServer {
     if (!c) {
       c = new WatchCache(this.ctx, info, { watchCacheEvents: this.options.watchCacheEvents }, (failed) => {
         if (this.caches.get(info) === failed) this.caches.delete(info);
+        if (failed.failure && !failed.closed) this.options.onWatchCacheFailure?.(info.resource, failed.failure);
       });
       this.caches.set(info, c);
     }

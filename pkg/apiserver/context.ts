@@ -54,6 +54,8 @@ export interface ApiServerOptions {
   watchCacheEvents?: number;
   /** Events are deleted this long after their last write, as kube-apiserver's --event-ttl; 0 keeps them. @default 3600 */
   eventTtlSeconds?: number;
+  /** Hears of a watch cache that stopped (its watchers continue from the store). @default nothing */
+  onWatchCacheFailure?: (resource: string, err: Error) => void;
   /** Called once per request when it finishes (a watch: when it is opened), for metrics. */
   onRequest?: (record: RequestRecord) => void;
 }

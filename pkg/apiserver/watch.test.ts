@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Store } from '../store/mod.js';
+import { eventually } from '../client/testing/settle.js';
 import { isApiError } from './api_error.js';
+import { StoreBackend } from './backend.js';
 import { obj, pod, take, testServer as baseTestServer } from './test_util.js';
 import type { WatchEvent } from './watch.js';
 
@@ -174,6 +177,47 @@ describe('watch cache', () => {
     assert.deepEqual(summary(await take(it, 1)), ['ADDED b']);
     await server.create({ object: pod('c') });
     assert.deepEqual(summary(await take(it, 1)), ['ADDED c']);
+    server.closeWatches();
+  });
+
+  it('keeps a watcher going when the cache stops while the watcher is busy sending', async () => {
+    // The cache's own store watch (the first one opened) fails when told to.
+    const store = new Store();
+    const base = new StoreBackend(store, { nowMs: () => 0 });
+    let fail!: (e: Error) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    failed.catch(() => {});
+    let first = true;
+    const backend = Object.create(base) as StoreBackend;
+    backend.watch = (o) => {
+      const inner = base.watch(o);
+      if (!first) return inner;
+      first = false;
+      return {
+        requestProgress: () => inner.requestProgress(),
+        cancel: () => inner.cancel(),
+        async *[Symbol.asyncIterator]() {
+          const events = inner[Symbol.asyncIterator]();
+          for (;;) {
+            const r = await Promise.race([events.next(), failed]);
+            if (r.done) return;
+            yield r.value;
+          }
+        },
+      };
+    };
+    const stopped: string[] = [];
+    const { server } = await baseTestServer({ backend, onWatchCacheFailure: (resource) => stopped.push(resource) });
+    const w = server.watch({ resource: 'pods', namespace: 'default', resourceVersion: String(store.revision) });
+    const it = w[Symbol.asyncIterator]();
+    await server.create({ object: pod('a') });
+    await server.create({ object: pod('b') });
+    assert.deepEqual(summary(await take(it, 1)), ['ADDED a'], 'the watcher now holds b, unsent');
+    fail(new Error('store watch lost'));
+    await eventually('the pods cache reports it stopped', () => stopped.join() === 'pods');
+    assert.deepEqual(summary(await take(it, 1)), ['ADDED b']);
+    await server.create({ object: pod('c') });
+    assert.deepEqual(summary(await take(it, 1)), ['ADDED c'], 'later changes come from the store');
     server.closeWatches();
   });
 });

@@ -139,6 +139,7 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
         yield this.bookmark();
         continue;
       }
+      if (!cache.covers(this.delivered)) return;
       await Promise.race([cache.changed, this.closedSignal]);
     }
   }

@@ -140,7 +140,10 @@ export class WatchCache {
 
   private notify(): void {
     const resolve = this.changedResolve;
-    this.renew();
+    // Once failed or closed it stays so: a watcher that was busy sending when that happened must
+    // not wait for a change that never comes (its stream would stay open and silent).
+    if (this.failure || this.closed) this.changed = Promise.resolve();
+    else this.renew();
     resolve();
   }
 
@@ -183,19 +186,23 @@ export class WatchCache {
   }
 
   private append(events: readonly StoreEvent[]): void {
+    // Decoded before any of it enters the ring: an object that fails to decode fails the cache
+    // without leaving half a revision for a watcher to deliver as if whole.
+    const revisions: CachedRevision[] = [];
     let cur: CachedRevision | undefined;
     for (const e of events) {
       const rev = e.kv.modRevision;
       if (!cur || cur.revision !== rev) {
         cur = { revision: rev, events: [] };
-        this.ring.push(cur);
+        revisions.push(cur);
       }
       const c = this.decode(e);
-      if (c) {
-        cur.events.push(c);
-        this.ringEvents++;
-      }
-      this.revision = rev;
+      if (c) cur.events.push(c);
+    }
+    for (const r of revisions) {
+      this.ring.push(r);
+      this.ringEvents += r.events.length;
+      this.revision = r.revision;
     }
     // Keep the newest revisions within the bound; the last revision stays whatever its size.
     while (this.ringEvents > this.maxEvents && this.ring.length - this.head > 1) {

@@ -125,6 +125,7 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     }),
     onRequest: o.onApiRequest,
     eventTtlSeconds: o.eventTtlSeconds,
+    onWatchCacheFailure: (resource, err) => o.logger?.warn?.(`The watch cache of ${resource} stopped (its watchers continue from the store): ${err.message}`),
   });
   const forwarding = new ObjectsForwarding({ node, clientAddresses: o.clientAddresses });
   const server = new EtcdServer({
