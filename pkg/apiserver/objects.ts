@@ -3,6 +3,7 @@
 // are the object's protobuf bytes without resourceVersion, which is the key's modRevision.
 
 import { decodeBinary, encodeBinary } from '../api/convert/binary.js';
+import { decodeShared } from '../api/convert/shared_decode.js';
 import type { KindInfo, KubeObject } from '../api/registry.js';
 import { ApiError } from './api_error.js';
 import { textToKey, type KeyValue } from '../store/mod.js';
@@ -31,11 +32,14 @@ export function encodeStored(object: KubeObject): Uint8Array {
   return encodeBinary(copy);
 }
 
-/** A stored key-value as the object clients see, resourceVersion = the key's modRevision. */
-export function decodeStoredKv(info: KindInfo, kv: KeyValue): KubeObject {
+/**
+ * A stored key-value as the object clients see, resourceVersion = the key's modRevision. `forCache`:
+ * it is kept in a cache, decoded with shared, frozen parts (shared_decode.ts); never change it.
+ */
+export function decodeStoredKv(info: KindInfo, kv: KeyValue, options: { forCache?: boolean } = {}): KubeObject {
   let o: KubeObject;
   try {
-    o = decodeBinary(info, kv.value);
+    o = options.forCache ? decodeShared(info, kv.value) : decodeBinary(info, kv.value);
   } catch (err) {
     throw new ApiError('Internal', `Internal error occurred: cannot decode stored ${info.kind}: ${(err as Error).message}`, { cause: err });
   }

@@ -9,7 +9,6 @@ import { ApiError } from './api_error.js';
 import type { BackendWatch } from './backend.js';
 import { call, type Context } from './context.js';
 import { decodeStoredKv, resourcePrefix } from './objects.js';
-import { shareValues } from '../api/shared_values.js';
 import { WatchOverflowError, prefixEnd, type WatchEvent as StoreEvent } from '../store/mod.js';
 
 /** One key's change, decoded. Objects are shared by every watcher: never mutate them. */
@@ -30,17 +29,19 @@ export interface CachedRevision {
   events: CachedEvent[];
 }
 
+const FOR_CACHE = { forCache: true };
+
 export function decodeStoreEvent(info: KindInfo, e: StoreEvent): CachedEvent | undefined {
   if (e.type === 'delete') {
     if (!e.prevKv) return undefined;
-    const object = shareValues(decodeStoredKv(info, e.prevKv));
+    const object = decodeStoredKv(info, e.prevKv, FOR_CACHE);
     object.metadata!.resourceVersion = String(e.kv.modRevision);
     return { type: 'delete', key: e.kv.key, object, created: false };
   }
-  // The ring keeps these for a while: share their strings and empty lists (see shared_values.ts).
-  const object = shareValues(decodeStoredKv(info, e.kv));
+  // The ring keeps these for a while: they share strings, empty lists and parts (shared_decode.ts).
+  const object = decodeStoredKv(info, e.kv, FOR_CACHE);
   const created = e.kv.version === 1;
-  return { type: 'put', key: e.kv.key, object, prev: !created && e.prevKv ? shareValues(decodeStoredKv(info, e.prevKv)) : undefined, created };
+  return { type: 'put', key: e.kv.key, object, prev: !created && e.prevKv ? decodeStoredKv(info, e.prevKv, FOR_CACHE) : undefined, created };
 }
 
 export interface WatchCacheOptions {
@@ -234,7 +235,7 @@ export class WatchCache {
       // A copy: the ring's objects are shared and never changed.
       return { type: 'delete', key: e.kv.key, object: { ...prev, metadata: { ...prev.metadata!, resourceVersion: String(e.kv.modRevision) } }, created: false };
     }
-    const object = shareValues(decodeStoredKv(this.info, e.kv));
+    const object = decodeStoredKv(this.info, e.kv, FOR_CACHE);
     this.latest.set(e.kv.key, { modRevision: e.kv.modRevision, object });
     return { type: 'put', key: e.kv.key, object, prev, created: e.kv.version === 1 };
   }
