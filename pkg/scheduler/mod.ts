@@ -47,7 +47,7 @@ export { Snapshot } from "./framework/snapshot.js";
 export { Code, Status, type StatusCode } from "./framework/status.js";
 export * from "./framework/cluster_event.js";
 export { DEFAULT_SCHEDULER_NAME, defaultProfile, type DefaultProfileOptions, newDefaultFramework } from "./default_profile.js";
-export { clientBinder, type Binder, type BindOptions } from "./binder.js";
+export { clientBinder, type BatchBindClient, type Binder, type BindOptions } from "./binder.js";
 export { isTerminal, SchedulerCache, type SchedulerCacheOptions } from "./cache/cache.js";
 export { SchedulerMetrics, type AttemptResult } from "./metrics.js";
 export { SchedulingQueue, type PendingCounts, type QueuedPodInfo, type SchedulingQueueOptions } from "./queue/scheduling_queue.js";

@@ -8,7 +8,7 @@ import type { Deployment, KubeObject, Pod, ReplicaSet } from '../../api/registry
 import { ApiEventRecorder, type EventRecorder } from '../../client/events/mod.js';
 import type { IndexFunc } from '../../client/informer/mod.js';
 import type { NavarchClient } from '../../client/mod.js';
-import { clientBinder, Scheduler, type Binder, type SchedulerOptions } from '../../scheduler/mod.js';
+import { clientBinder, Scheduler, type BatchBindClient, type SchedulerOptions } from '../../scheduler/mod.js';
 import type { ObjectClient } from '../client.js';
 import { DeploymentController } from '../deployment/mod.js';
 import { GarbageCollector, OWNER_INDEXERS } from '../garbagecollector/index.js';
@@ -66,7 +66,8 @@ export function schedulerStandby(o: { logger: ComponentLogger; options?: Schedul
       if (!term) throw new Error('The standby scheduler wrote before its term began');
       return term;
     };
-    const client: ObjectClient & Binder = {
+    // bindBatch too: without it clientBinder falls back to one bind call per pod.
+    const client: ObjectClient & BatchBindClient = {
       get: (...a) => writer().client.get(...a),
       list: (...a) => writer().client.list(...a),
       create: (...a) => writer().client.create(...a),
@@ -75,6 +76,7 @@ export function schedulerStandby(o: { logger: ComponentLogger; options?: Schedul
       patch: (...a) => writer().client.patch(...a),
       delete: (...a) => writer().client.delete(...a),
       bind: (...a) => writer().client.bind(...a),
+      bindBatch: (bindings) => writer().client.bindBatch(bindings),
     };
     const scheduler = new Scheduler(
       {

@@ -39,7 +39,7 @@ class ScriptedElector implements Elector {
   }
 }
 
-test('a standby scheduler writes nothing until its term, then binds with that term at once; each term gets a fresh one', async () => {
+test('a standby scheduler writes nothing until its term, then binds with that term at once, in batches; each term gets a fresh one', async () => {
   const t = await testServer();
   const clock = new FakeClock(0);
   const warm = new InformerFactory((r) => serverListWatcher(t.server, r), { clock, logger: { warn: () => {} } });
@@ -55,15 +55,23 @@ test('a standby scheduler writes nothing until its term, then binds with that te
   const nodeOf = async (name: string) => ((await t.server.get({ resource: 'pods', namespace: 'default', name })) as Pod).spec?.nodeName ?? '';
   await addPod('p1');
 
-  // Every binding names the term (lease transition) whose client made it.
+  // Every binding names the term (lease transition) whose client made it, and the call it came in.
   const binds: string[] = [];
   const client = {
     withFencing: (token: FencingToken) =>
       Object.assign(new RecordingClient(t.server), {
         bind: async (namespace: string, name: string, node: string, o: { uid?: string } = {}) => {
-          binds.push(`${name} -> ${node} (term ${token.leaseTransitions})`);
+          binds.push(`${name} -> ${node} (term ${token.leaseTransitions}, bind)`);
           await t.server.bind({ namespace, name, uid: o.uid, target: { name: node } });
         },
+        bindBatch: async (bindings: Array<{ namespace: string; name: string; nodeName: string; uid?: string }>) =>
+          Promise.all(
+            bindings.map(async (b) => {
+              binds.push(`${b.name} -> ${b.nodeName} (term ${token.leaseTransitions})`);
+              await t.server.bind({ namespace: b.namespace, name: b.name, uid: b.uid, target: { name: b.nodeName } });
+              return undefined;
+            }),
+          ),
       }),
   } as unknown as NavarchClient;
   const elector = new ScriptedElector();
