@@ -109,6 +109,9 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     snapshotLogRatio: 1,
     // Members apply the same log: without an offset all three would snapshot at the same index.
     snapshotStaggerFraction: ((o.id - 1) % 3) / 3,
+    // Each write then costs a follower one append and one reply, not two of each (about 9% more
+    // pods/s in bench-scheduler); followers apply up to a heartbeat (one tick) later.
+    lazyCommitBroadcast: true,
     logger: o.logger,
     onSync: o.onSync,
   });

@@ -75,6 +75,8 @@ export interface RaftNodeOptions {
   maxPendingRequests?: number;
   preVote?: boolean;
   checkQuorum?: boolean;
+  /** See RaftConfig.lazyCommitBroadcast. @default false */
+  lazyCommitBroadcast?: boolean;
   logger?: RaftNodeLogger;
   /** Called with the duration of every synced storage write (the fsync latency metric). */
   onSync?: (seconds: number) => void;
@@ -215,6 +217,7 @@ export class RaftNode {
       applied: snap.metadata.index,
       preVote: o.preVote,
       checkQuorum: o.checkQuorum,
+      lazyCommitBroadcast: o.lazyCommitBroadcast,
     });
     const node = new RaftNode(o, rn, snap.metadata.index, Math.max(smApplied, snap.metadata.index), snap.metadata.index);
     for (const [id, addr] of members) node.members.set(id, addr);

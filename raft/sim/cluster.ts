@@ -265,6 +265,8 @@ class Simulation {
       tickMs: 20,
       electionTicks: 10,
       heartbeatTicks: 2,
+      // Both ways of telling followers of a commit, as members of either kind come to lead.
+      lazyCommitBroadcast: id % 2 === 0,
       snapshotEntries: 40 + this.root.intn(60),
       snapshotCatchUpEntries: 10,
       proposalTimeoutMs: 1000,

@@ -29,6 +29,7 @@ export interface ClusterOptions {
   checkQuorum?: boolean;
   maxMsgSizeBytes?: number;
   maxInflightMsgs?: number;
+  lazyCommitBroadcast?: boolean;
   /** Each member snapshots and compacts once it has applied this many entries past its last snapshot. */
   snapshotEveryEntries?: number;
   /** Entries kept behind a snapshot, so slightly lagging followers need no snapshot. */
@@ -104,6 +105,7 @@ export class TestCluster {
       checkQuorum: this.options.checkQuorum,
       maxMsgSizeBytes: this.options.maxMsgSizeBytes,
       maxInflightMsgs: this.options.maxInflightMsgs,
+      lazyCommitBroadcast: this.options.lazyCommitBroadcast,
     });
   }
 
