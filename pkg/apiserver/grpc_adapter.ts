@@ -18,6 +18,7 @@ import {
   type WatchRequest as WireWatchRequest,
 } from '../../gen/navarch/apiserver/v1/objects.js';
 import { OBJECTS_WIRE_SERVICE } from './objects_wire.js';
+import { callStreamHandler } from './call_stream.js';
 import { ApiError, toApiError } from './api_error.js';
 import type { ApiServer } from './api_server.js';
 import type { PropagationPolicy } from './delete.js';
@@ -76,7 +77,8 @@ const MALFORMED = Symbol('malformedRequest');
  */
 export const OBJECTS_SERVICE: typeof ObjectsService = Object.fromEntries(
   Object.entries(OBJECTS_WIRE_SERVICE).map(([method, d]) => {
-    const message = `${d.path.slice(d.path.lastIndexOf('/') + 1)}Request`;
+    const name = d.path.slice(d.path.lastIndexOf('/') + 1);
+    const message = name === 'Calls' ? 'CallRequest' : `${name}Request`;
     const requestDeserialize = (b: Buffer): unknown => {
       try {
         return d.requestDeserialize(b);
@@ -92,6 +94,12 @@ export const OBJECTS_SERVICE: typeof ObjectsService = Object.fromEntries(
 export function malformedRequest(request: unknown): ApiError | undefined {
   const why = typeof request === 'object' && request !== null ? (request as { [MALFORMED]?: string })[MALFORMED] : undefined;
   return why === undefined ? undefined : new ApiError('Invalid', why);
+}
+
+/** For a stream: the gRPC error for a message that did not decode. */
+export function refuseMalformed(request: unknown): ServerErrorResponse | undefined {
+  const malformed = malformedRequest(request);
+  return malformed && toGrpcError(malformed);
 }
 
 function unary<Req, Res>(f: (req: Req) => Promise<Res>) {
@@ -201,7 +209,7 @@ async function streamWatch(api: ApiServer, call: ServerWritableStream<WireWatchR
 
 /** The service implementation; add it to a grpc-js Server with addObjectsService. */
 export function objectsServer(api: ApiServer): ObjectsServer {
-  return {
+  const server: ObjectsServer = {
     get: unary(async (r) => ({ object: await api.getBytes({ resource: r.resource, namespace: opt(r.namespace), name: r.name, resourceVersion: r.resourceVersion, serializable: r.serializable }) })),
     create: unary(async (r) => ({
       object: encode(await api.create({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), dryRun: r.dryRun, fencing: r.fencing })),
@@ -258,7 +266,10 @@ export function objectsServer(api: ApiServer): ObjectsServer {
     watch: (call) => {
       void streamWatch(api, call);
     },
+    calls: (call) => calls(call),
   };
+  const calls = callStreamHandler(server, OBJECTS_SERVICE, refuseMalformed);
+  return server;
 }
 
 export function addObjectsService(server: Server, api: ApiServer): void {

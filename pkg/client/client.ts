@@ -12,6 +12,7 @@ import type { PropagationPolicy } from '../apiserver/delete.js';
 import { checkFencingToken, type FencingToken } from '../apiserver/fencing.js';
 import type { PatchType } from '../apiserver/patch.js';
 import type { BindBatchResponse, ListResponse, ObjectResponse, DeleteResponse, ObjectsClient } from '../../gen/navarch/apiserver/v1/objects.js';
+import type { StreamedMethod } from '../apiserver/call_stream.js';
 import { EndpointPool, LEADER_HINT_METADATA } from './endpoints.js';
 import { classify, itemError } from './errors.js';
 import { ResumableWatch, type ClientWatchEvent, type WatchOptions } from './watch.js';
@@ -119,9 +120,8 @@ export class NavarchClient {
   }
 
   async get<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string, o: { resourceVersion?: string; serializable?: boolean } = {}): Promise<T> {
-    const res = await this.call<ObjectResponse>(true, (c, deadline, cb) =>
-      c.get({ resource, namespace: namespace ?? '', name, resourceVersion: o.resourceVersion ?? '', serializable: o.serializable ?? false }, new Metadata(), { deadline }, cb),
-    );
+    const r = { resource, namespace: namespace ?? '', name, resourceVersion: o.resourceVersion ?? '', serializable: o.serializable ?? false };
+    const res = await this.call<ObjectResponse>(true, (c, deadline, cb) => c.get(r, new Metadata(), { deadline }, cb), { method: 'Get', request: r });
     return decode<T>(res.object);
   }
 
@@ -167,17 +167,15 @@ export class NavarchClient {
   }
 
   async create<T extends KubeObject>(object: T, o: WriteOptions & { resource?: string; namespace?: string } = {}): Promise<T> {
-    const res = await this.call<ObjectResponse>(false, (c, deadline, cb) =>
-      c.create({ resource: o.resource ?? '', namespace: o.namespace ?? '', object: bytes(object), dryRun: o.dryRun ?? false, fencing: this.token }, new Metadata(), { deadline }, cb),
-    );
+    const r = { resource: o.resource ?? '', namespace: o.namespace ?? '', object: bytes(object), dryRun: o.dryRun ?? false, fencing: this.token };
+    const res = await this.call<ObjectResponse>(false, (c, deadline, cb) => c.create(r, new Metadata(), { deadline }, cb), { method: 'Create', request: r });
     return decode<T>(res.object);
   }
 
   /** Replaces the object; with a resourceVersion in its metadata, only if it is still that version (else Conflict). */
   async update<T extends KubeObject>(object: T, o: WriteOptions & { resource?: string; subresource?: 'status' } = {}): Promise<T> {
-    const res = await this.call<ObjectResponse>(false, (c, deadline, cb) =>
-      c.update({ resource: o.resource ?? '', namespace: '', object: bytes(object), subresource: o.subresource ?? '', dryRun: o.dryRun ?? false, fencing: this.token }, new Metadata(), { deadline }, cb),
-    );
+    const r = { resource: o.resource ?? '', namespace: '', object: bytes(object), subresource: o.subresource ?? '', dryRun: o.dryRun ?? false, fencing: this.token };
+    const res = await this.call<ObjectResponse>(false, (c, deadline, cb) => c.update(r, new Metadata(), { deadline }, cb), { method: 'Update', request: r });
     return decode<T>(res.object);
   }
 
@@ -188,32 +186,25 @@ export class NavarchClient {
   /** `patch`: the patch document (JSON text, or a value to serialise). */
   async patch<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string, type: PatchType, patch: unknown, o: WriteOptions & { subresource?: string } = {}): Promise<T> {
     const text = typeof patch === 'string' ? patch : JSON.stringify(patch);
-    const res = await this.call<ObjectResponse>(false, (c, deadline, cb) =>
-      c.patch({ resource, namespace: namespace ?? '', name, type, patch: text, subresource: o.subresource ?? '', dryRun: o.dryRun ?? false, fencing: this.token }, new Metadata(), { deadline }, cb),
-    );
+    const r = { resource, namespace: namespace ?? '', name, type, patch: text, subresource: o.subresource ?? '', dryRun: o.dryRun ?? false, fencing: this.token };
+    const res = await this.call<ObjectResponse>(false, (c, deadline, cb) => c.patch(r, new Metadata(), { deadline }, cb), { method: 'Patch', request: r });
     return decode<T>(res.object);
   }
 
   /** Resolves with the object as deleted, or as marked for deletion (`deleted: false`: finalizers or a grace period remain). */
   async delete<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string, o: DeleteOptions = {}): Promise<{ object: T; deleted: boolean }> {
-    const res = await this.call<DeleteResponse>(false, (c, deadline, cb) =>
-      c.delete(
-        {
-          resource,
-          namespace: namespace ?? '',
-          name,
-          preconditionUid: o.preconditions?.uid ?? '',
-          preconditionResourceVersion: o.preconditions?.resourceVersion ?? '',
-          gracePeriodSeconds: o.gracePeriodSeconds,
-          propagationPolicy: o.propagationPolicy ?? '',
-          dryRun: o.dryRun ?? false,
-          fencing: this.token,
-        },
-        new Metadata(),
-        { deadline },
-        cb,
-      ),
-    );
+    const r = {
+      resource,
+      namespace: namespace ?? '',
+      name,
+      preconditionUid: o.preconditions?.uid ?? '',
+      preconditionResourceVersion: o.preconditions?.resourceVersion ?? '',
+      gracePeriodSeconds: o.gracePeriodSeconds,
+      propagationPolicy: o.propagationPolicy ?? '',
+      dryRun: o.dryRun ?? false,
+      fencing: this.token,
+    };
+    const res = await this.call<DeleteResponse>(false, (c, deadline, cb) => c.delete(r, new Metadata(), { deadline }, cb), { method: 'Delete', request: r });
     return { object: decode<T>(res.object), deleted: res.deleted };
   }
 
@@ -222,9 +213,8 @@ export class NavarchClient {
    * `uid` is given and the pod under that name is another one.
    */
   async bind(namespace: string, name: string, nodeName: string, o: WriteOptions & { uid?: string } = {}): Promise<void> {
-    await this.call<ObjectResponse>(false, (c, deadline, cb) =>
-      c.bind({ namespace, name, uid: o.uid ?? '', targetKind: 'Node', targetName: nodeName, dryRun: o.dryRun ?? false, fencing: this.token }, new Metadata(), { deadline }, cb),
-    );
+    const r = { namespace, name, uid: o.uid ?? '', targetKind: 'Node', targetName: nodeName, dryRun: o.dryRun ?? false, fencing: this.token };
+    await this.call<ObjectResponse>(false, (c, deadline, cb) => c.bind(r, new Metadata(), { deadline }, cb), { method: 'Bind', request: r });
   }
 
   /**
@@ -234,14 +224,8 @@ export class NavarchClient {
    */
   async bindBatch(bindings: readonly Binding[], o: WriteOptions = {}): Promise<Array<ApiError | undefined>> {
     if (bindings.length === 0) return [];
-    const res = await this.call<BindBatchResponse>(false, (c, deadline, cb) =>
-      c.bindBatch(
-        { bindings: bindings.map((b) => ({ namespace: b.namespace, name: b.name, uid: b.uid ?? '', targetKind: 'Node', targetName: b.nodeName, dryRun: o.dryRun ?? false, fencing: this.token })) },
-        new Metadata(),
-        { deadline },
-        cb,
-      ),
-    );
+    const r = { bindings: bindings.map((b) => ({ namespace: b.namespace, name: b.name, uid: b.uid ?? '', targetKind: 'Node', targetName: b.nodeName, dryRun: o.dryRun ?? false, fencing: this.token })) };
+    const res = await this.call<BindBatchResponse>(false, (c, deadline, cb) => c.bindBatch(r, new Metadata(), { deadline }, cb), { method: 'BindBatch', request: r });
     if (res.results.length !== bindings.length) throw new ApiError('Internal', `BindBatch answered ${res.results.length} results for ${bindings.length} bindings`);
     return res.results.map((r) => (r.errorCode === '' ? undefined : itemError(r.errorCode, r.errorMessage, r.errorDetails)));
   }
@@ -255,21 +239,21 @@ export class NavarchClient {
     return new ResumableWatch<T>(this.pool, resource, o, this.retryDeadlineMs, (r, lo) => this.listAll(r, lo));
   }
 
-  private async call<Res>(idempotent: boolean, f: Unary<Res>): Promise<Res> {
+  private async call<Res>(idempotent: boolean, f: Unary<Res>, streamed?: { method: StreamedMethod; request: unknown }): Promise<Res> {
     const retryUntil = performance.now() + this.retryDeadlineMs;
     let delayMs = 50;
     for (;;) {
       // Writes go to the leader when an earlier write's answer named it (a hint: any member takes them).
-      const { client, endpoint, index } = idempotent ? this.pool.pick() : this.pool.pickForWrite();
+      const { client, calls, endpoint, index } = idempotent ? this.pool.pick() : this.pool.pickForWrite();
       try {
+        if (streamed && calls.available()) {
+          const { response, trailers } = await calls.call(streamed.method, streamed.request, this.callTimeoutMs);
+          if (!idempotent) this.noteLeaderHint(trailers);
+          return response as Res;
+        }
         return await new Promise<Res>((resolve, reject) => {
           const call = f(client, new Date(Date.now() + this.callTimeoutMs), (err, res) => (err ? reject(err) : resolve(res)));
-          if (!idempotent) {
-            (call as ClientUnaryCall).on('status', (s: StatusObject) => {
-              const hint = s.metadata?.get(LEADER_HINT_METADATA)[0];
-              if (typeof hint === 'string') this.pool.noteLeader(hint);
-            });
-          }
+          if (!idempotent) (call as ClientUnaryCall).on('status', (s: StatusObject) => this.noteLeaderHint(s.metadata));
         });
       } catch (err) {
         const failure = classify(err, endpoint);
@@ -280,6 +264,11 @@ export class NavarchClient {
         delayMs = Math.min(delayMs * 2, 1000);
       }
     }
+  }
+
+  private noteLeaderHint(md: Metadata | undefined): void {
+    const hint = md?.get(LEADER_HINT_METADATA)[0];
+    if (typeof hint === 'string') this.pool.noteLeader(hint);
   }
 }
 

@@ -4,6 +4,7 @@
 import { credentials, makeGenericClientConstructor, type ChannelOptions } from '@grpc/grpc-js';
 import { ObjectsClient } from '../../gen/navarch/apiserver/v1/objects.js';
 import { OBJECTS_WIRE_SERVICE } from '../apiserver/objects_wire.js';
+import { CallStream } from './call_stream.js';
 
 /** The generated client with the exact-size request encoders. */
 const WireObjectsClient = makeGenericClientConstructor(OBJECTS_WIRE_SERVICE, 'navarch.apiserver.v1.Objects') as unknown as typeof ObjectsClient;
@@ -31,18 +32,28 @@ export function checkEndpoints(endpoints: readonly string[]): string[] {
 /** Trailing metadata on a write's answer: the client address of the member that leads the cluster. */
 export const LEADER_HINT_METADATA = 'navarch-leader';
 
+export interface Picked {
+  client: ObjectsClient;
+  calls: CallStream;
+  endpoint: string;
+  index: number;
+}
+
 export class EndpointPool {
   private readonly clients: ObjectsClient[];
+  /** Each member's Calls stream (unary calls as messages of one stream). */
+  private readonly streams: CallStream[];
   private current = 0;
   /** The member the last write's answer named as leader, when it is one of ours. */
   private leader: number | undefined;
 
   constructor(readonly endpoints: readonly string[]) {
     this.clients = checkEndpoints(endpoints).map((e) => new WireObjectsClient(e, credentials.createInsecure(), CHANNEL_OPTIONS));
+    this.streams = this.clients.map((c, i) => new CallStream(c, this.endpoints[i]));
   }
 
   /** The member to try now. */
-  pick(): { client: ObjectsClient; endpoint: string; index: number } {
+  pick(): Picked {
     return this.at(this.current);
   }
 
@@ -50,12 +61,12 @@ export class EndpointPool {
    * The member to send a write to: the leader when an answer named it, since any other member
    * would forward the write there (one more hop, and that member's work); else pick().
    */
-  pickForWrite(): { client: ObjectsClient; endpoint: string; index: number } {
+  pickForWrite(): Picked {
     return this.at(this.leader ?? this.current);
   }
 
-  private at(index: number): { client: ObjectsClient; endpoint: string; index: number } {
-    return { client: this.clients[index], endpoint: this.endpoints[index], index };
+  private at(index: number): Picked {
+    return { client: this.clients[index], calls: this.streams[index], endpoint: this.endpoints[index], index };
   }
 
   /** A write's answer named the leader's client address. */
@@ -71,6 +82,7 @@ export class EndpointPool {
   }
 
   close(): void {
+    for (const s of this.streams) s.close();
     for (const c of this.clients) c.close();
   }
 }

@@ -11,7 +11,8 @@ import { OBJECTS_WIRE_SERVICE } from '../apiserver/objects_wire.js';
 import { ApiError } from '../apiserver/api_error.js';
 import type { ApiServer } from '../apiserver/api_server.js';
 import { LEADER_HINT_METADATA } from '../client/endpoints.js';
-import { ERROR_DETAILS_METADATA, OBJECTS_SERVICE, malformedRequest, objectsServer, toGrpcError } from '../apiserver/grpc_adapter.js';
+import { callStreamHandler } from '../apiserver/call_stream.js';
+import { ERROR_DETAILS_METADATA, OBJECTS_SERVICE, malformedRequest, objectsServer, refuseMalformed, toGrpcError } from '../apiserver/grpc_adapter.js';
 
 const FORWARDED = 'navarch-forwarded';
 const WRITES = ['create', 'update', 'patch', 'delete', 'bind', 'bindBatch'] as const;
@@ -61,6 +62,8 @@ export class ObjectsForwarding {
     const local = objectsServer(api);
     const impl: Record<string, unknown> = { ...local };
     for (const m of WRITES) impl[m] = this.writeHandler(m, local[m] as unknown as Handler);
+    // Calls on the stream go through the same handlers, forwarding included.
+    impl.calls = callStreamHandler(impl, OBJECTS_SERVICE, refuseMalformed);
     server.addService(OBJECTS_SERVICE, impl as unknown as ObjectsServer);
   }
 

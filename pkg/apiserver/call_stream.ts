@@ -1,0 +1,124 @@
+// The server side of Objects.Calls: unary calls arriving as messages of one stream are run by the
+// same handlers as the unary RPCs (so forwarding, fencing and errors behave alike) and answered on
+// the stream as they finish. A stream holds at most MAX_CALLS_IN_FLIGHT calls: past that it is read
+// no further until answers go out.
+
+import { Metadata, status as Code, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import type { CallRequest, CallResponse } from '../../gen/navarch/apiserver/v1/objects.js';
+
+/** The unary methods a Calls stream carries, by their name in the service (lists and watches have their own RPCs). */
+export const STREAMED_METHODS = ['Get', 'Create', 'Update', 'Patch', 'Delete', 'Bind', 'BindBatch'] as const;
+export type StreamedMethod = (typeof STREAMED_METHODS)[number];
+
+export const MAX_CALLS_IN_FLIGHT = 1024;
+
+type UnaryHandler = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void;
+
+interface MethodCodec {
+  requestDeserialize: (b: Buffer) => unknown;
+  responseSerialize: (v: unknown) => Buffer;
+}
+
+/** The service's handler key for a method name ("BindBatch" → "bindBatch"). */
+export function handlerKey(method: string): string {
+  return method.charAt(0).toLowerCase() + method.slice(1);
+}
+
+function metadataMap(md: Metadata | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!md) return out;
+  // Text values only: the service sends no binary (-bin) metadata.
+  for (const [k, v] of Object.entries(md.getMap())) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+/**
+ * The Calls handler over `handlers` (the service's unary handlers by key) and `codecs` (the
+ * service definition, for each method's request and response encoding). `refuse` names what is
+ * wrong with a CallRequest that did not decode: the stream ends with that error, since its calls
+ * can no longer be told apart.
+ */
+export function callStreamHandler(handlers: Record<string, unknown>, codecs: Record<string, unknown>, refuse: (request: unknown) => Error | undefined) {
+  const methods = new Map<string, { handler: UnaryHandler; codec: MethodCodec }>();
+  for (const m of STREAMED_METHODS) {
+    const key = handlerKey(m);
+    methods.set(m, { handler: handlers[key] as UnaryHandler, codec: codecs[key] as MethodCodec });
+  }
+  return (call: ServerDuplexStream<CallRequest, CallResponse>): void => {
+    let inFlight = 0;
+    let paused = false;
+    let closed = false;
+    /** The client sent its last call: end the stream once every call is answered. */
+    let ending = false;
+    // A call counts as in flight until its answer is handed to HTTP/2 (which waits for the
+    // client's flow-control window), so a client that stops reading stops being read.
+    const sent = (): void => {
+      inFlight--;
+      if (closed) return;
+      if (ending && inFlight === 0) {
+        closed = true;
+        call.end();
+      } else if (paused && inFlight < MAX_CALLS_IN_FLIGHT) {
+        paused = false;
+        call.resume();
+      }
+    };
+    const answer = (res: CallResponse): void => {
+      if (closed) return sent();
+      call.write(res, sent);
+    };
+    call.on('data', (req: CallRequest) => {
+      if (closed) return;
+      const bad = refuse(req);
+      if (bad) {
+        closed = true;
+        call.emit('error', bad);
+        return;
+      }
+      const id = req.id;
+      inFlight++;
+      if (inFlight >= MAX_CALLS_IN_FLIGHT && !paused) {
+        paused = true;
+        call.pause();
+      }
+      const m = methods.get(req.method);
+      if (!m) {
+        answer({ id, code: Code.UNIMPLEMENTED, details: `Calls carries ${STREAMED_METHODS.join(', ')}; got method ${JSON.stringify(req.method)}`, response: Buffer.alloc(0), metadata: {} });
+        return;
+      }
+      const unaryCall = { request: m.codec.requestDeserialize(Buffer.from(req.request.buffer, req.request.byteOffset, req.request.byteLength)), metadata: call.metadata } as ServerUnaryCall<unknown, unknown>;
+      let done = false;
+      const callback: sendUnaryData<unknown> = (err, value, trailer) => {
+        if (done) return;
+        done = true;
+        if (err) {
+          const e = err as Partial<{ code: number; details: string; message: string; metadata: Metadata }>;
+          answer({ id, code: e.code ?? Code.UNKNOWN, details: e.details ?? e.message ?? String(err), response: Buffer.alloc(0), metadata: metadataMap(e.metadata) });
+          return;
+        }
+        let response: Buffer;
+        try {
+          response = m.codec.responseSerialize(value);
+        } catch (e) {
+          answer({ id, code: Code.INTERNAL, details: `Cannot encode the answer: ${(e as Error).message}`, response: Buffer.alloc(0), metadata: {} });
+          return;
+        }
+        answer({ id, code: Code.OK, details: '', response, metadata: metadataMap(trailer ?? undefined) });
+      };
+      try {
+        m.handler(unaryCall, callback);
+      } catch (e) {
+        callback({ code: Code.INTERNAL, details: (e as Error).message } as never);
+      }
+    });
+    call.on('end', () => {
+      ending = true;
+      if (inFlight === 0 && !closed) {
+        closed = true;
+        call.end();
+      }
+    });
+    call.on('cancelled', () => (closed = true));
+    call.on('error', () => (closed = true));
+  };
+}

@@ -1,0 +1,156 @@
+// The client side of Objects.Calls: unary calls to one master sent as messages of one long-lived
+// stream, matched to their answers by id. A unary call costs an HTTP/2 stream with headers and
+// trailers on both sides (about 0.5 ms of CPU on a lightly loaded master); a message on an open
+// stream, about a fifth of that. When the stream fails, every call on it fails as its unary call
+// would have; the next call opens a new stream. A master that does not serve Calls is sent unary
+// calls from then on.
+
+import { Metadata, status as Code, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import type { CallRequest, CallResponse, ObjectsClient } from '../../gen/navarch/apiserver/v1/objects.js';
+import { OBJECTS_WIRE_SERVICE } from '../apiserver/objects_wire.js';
+import { handlerKey, type StreamedMethod } from '../apiserver/call_stream.js';
+
+/** Calls one stream carries at once; past that, callers use unary calls. */
+export const MAX_STREAM_CALLS_IN_FLIGHT = 512;
+
+/** How often calls past their deadline are failed. */
+const DEADLINE_SWEEP_MS = 100;
+
+/**
+ * A stream with no call in flight for this long is closed: an open stream keeps the process alive,
+ * and a process that is done should exit without closing its client.
+ */
+const IDLE_CLOSE_MS = 250;
+
+interface Pending {
+  deadlineMs: number;
+  method: StreamedMethod;
+  resolve: (r: { response: unknown; trailers: Metadata }) => void;
+  reject: (e: ServiceError) => void;
+}
+
+function serviceError(code: Code, details: string, metadata = new Metadata()): ServiceError {
+  return Object.assign(new Error(`${code} ${Code[code]}: ${details}`), { code, details, metadata });
+}
+
+export class CallStream {
+  private stream: ClientDuplexStream<CallRequest, CallResponse> | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private sweep: NodeJS.Timeout | undefined;
+  private idle: NodeJS.Timeout | undefined;
+  /** The master answered Calls with UNIMPLEMENTED (an older version). */
+  private unsupported = false;
+  private closed = false;
+
+  constructor(
+    private readonly client: ObjectsClient,
+    private readonly endpoint: string,
+  ) {}
+
+  /** Whether call() may be used now (else use the unary RPC). */
+  available(): boolean {
+    return !this.unsupported && !this.closed && this.pending.size < MAX_STREAM_CALLS_IN_FLIGHT;
+  }
+
+  /** Runs `method` with `request` (the method's request message); rejects as grpc-js rejects a unary call. */
+  call(method: StreamedMethod, request: unknown, timeoutMs: number): Promise<{ response: unknown; trailers: Metadata }> {
+    const codec = OBJECTS_WIRE_SERVICE[handlerKey(method) as keyof typeof OBJECTS_WIRE_SERVICE] as unknown as { requestSerialize: (v: unknown) => Buffer };
+    const bytes = codec.requestSerialize(request);
+    const stream = this.open();
+    if (this.idle) {
+      clearTimeout(this.idle);
+      this.idle = undefined;
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { deadlineMs: performance.now() + timeoutMs, method, resolve, reject });
+      this.armSweep();
+      stream.write({ id, method, request: bytes });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.idle) clearTimeout(this.idle);
+    const s = this.stream;
+    this.stream = undefined;
+    this.failAll(serviceError(Code.CANCELLED, 'The client was closed'));
+    s?.cancel();
+  }
+
+  private open(): ClientDuplexStream<CallRequest, CallResponse> {
+    if (this.stream) return this.stream;
+    const s = this.client.calls();
+    this.stream = s;
+    s.on('data', (res: CallResponse) => this.answer(res));
+    s.on('error', (err: ServiceError) => this.ended(s, err));
+    s.on('end', () => this.ended(s, serviceError(Code.UNAVAILABLE, `master ${this.endpoint} ended the calls stream`)));
+    return s;
+  }
+
+  private answer(res: CallResponse): void {
+    const p = this.pending.get(res.id);
+    if (!p) return; // past its deadline already
+    this.pending.delete(res.id);
+    this.maybeIdle();
+    const md = new Metadata();
+    for (const [k, v] of Object.entries(res.metadata)) md.set(k, v);
+    if (res.code !== Code.OK) return p.reject(serviceError(res.code, res.details, md));
+    const codec = OBJECTS_WIRE_SERVICE[handlerKey(p.method) as keyof typeof OBJECTS_WIRE_SERVICE] as unknown as { responseDeserialize: (b: Buffer) => unknown };
+    let response: unknown;
+    try {
+      response = codec.responseDeserialize(Buffer.from(res.response.buffer, res.response.byteOffset, res.response.byteLength));
+    } catch (e) {
+      return p.reject(serviceError(Code.INTERNAL, `Cannot decode the answer to ${p.method}: ${(e as Error).message}`));
+    }
+    p.resolve({ response, trailers: md });
+  }
+
+  private ended(s: ClientDuplexStream<CallRequest, CallResponse>, err: ServiceError): void {
+    if (this.stream !== s) return;
+    this.stream = undefined;
+    if (err.code === Code.UNIMPLEMENTED) {
+      // Nothing ran: the master does not know the method. grpc-js says the same of a unary call it never sent.
+      this.unsupported = true;
+      return this.failAll(serviceError(Code.UNAVAILABLE, `No connection established for Objects.Calls: master ${this.endpoint} does not serve it`));
+    }
+    this.failAll(err);
+  }
+
+  private failAll(err: ServiceError): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) p.reject(err);
+  }
+
+  private maybeIdle(): void {
+    if (this.pending.size > 0 || this.idle || !this.stream) return;
+    this.idle = setTimeout(() => {
+      this.idle = undefined;
+      const s = this.stream;
+      if (this.pending.size > 0 || !s) return;
+      this.stream = undefined;
+      s.end();
+    }, IDLE_CLOSE_MS);
+    this.idle.unref();
+  }
+
+  private armSweep(): void {
+    if (this.sweep) return;
+    this.sweep = setInterval(() => {
+      const now = performance.now();
+      for (const [id, p] of this.pending) {
+        if (p.deadlineMs > now) continue;
+        this.pending.delete(id);
+        p.reject(serviceError(Code.DEADLINE_EXCEEDED, 'Deadline exceeded'));
+      }
+      this.maybeIdle();
+      if (this.pending.size === 0) {
+        clearInterval(this.sweep);
+        this.sweep = undefined;
+      }
+    }, DEADLINE_SWEEP_MS);
+    this.sweep.unref();
+  }
+}
