@@ -38,13 +38,24 @@ function metadataMap(md: Metadata | undefined): Record<string, string> {
  * wrong with a CallRequest that did not decode: the stream ends with that error, since its calls
  * can no longer be told apart.
  */
-export function callStreamHandler(handlers: Record<string, unknown>, codecs: Record<string, unknown>, refuse: (request: unknown) => Error | undefined) {
+export interface CallStreamHandler {
+  (call: ServerDuplexStream<CallRequest, CallResponse>): void;
+  /**
+   * From now on, calls are refused unrun, as grpc-js refuses a unary call it could not send (UNAVAILABLE
+   * "No connection established"), so clients send them to another master; the streams close as
+   * their clients leave. For a master about to stop: its server waits for open streams.
+   */
+  drain(why: string): void;
+}
+
+export function callStreamHandler(handlers: Record<string, unknown>, codecs: Record<string, unknown>, refuse: (request: unknown) => Error | undefined): CallStreamHandler {
   const methods = new Map<string, { handler: UnaryHandler; codec: MethodCodec }>();
   for (const m of STREAMED_METHODS) {
     const key = handlerKey(m);
     methods.set(m, { handler: handlers[key] as UnaryHandler, codec: codecs[key] as MethodCodec });
   }
-  return (call: ServerDuplexStream<CallRequest, CallResponse>): void => {
+  let draining: string | undefined;
+  const handler = (call: ServerDuplexStream<CallRequest, CallResponse>): void => {
     let inFlight = 0;
     let paused = false;
     let closed = false;
@@ -80,6 +91,10 @@ export function callStreamHandler(handlers: Record<string, unknown>, codecs: Rec
       if (inFlight >= MAX_CALLS_IN_FLIGHT && !paused) {
         paused = true;
         call.pause();
+      }
+      if (draining !== undefined) {
+        answer({ id, code: Code.UNAVAILABLE, details: `No connection established for this call: ${draining}`, response: Buffer.alloc(0), metadata: {} });
+        return;
       }
       const m = methods.get(req.method);
       if (!m) {
@@ -121,4 +136,10 @@ export function callStreamHandler(handlers: Record<string, unknown>, codecs: Rec
     call.on('cancelled', () => (closed = true));
     call.on('error', () => (closed = true));
   };
+  return Object.assign(handler, {
+    drain(why: string): void {
+      draining = why;
+    },
+  });
 }
+

@@ -6,6 +6,7 @@ import { GetRequest, ObjectsClient, type CallRequest, type CallResponse, type Ob
 import { callStreamHandler } from '../apiserver/call_stream.js';
 import { OBJECTS_SERVICE, objectsServer, refuseMalformed } from '../apiserver/grpc_adapter.js';
 import { obj, pod, testServer, type TestServer } from '../apiserver/test_util.js';
+import { MAX_STREAMED_REQUEST_BYTES } from './call_stream.js';
 import { ApiError, NavarchClient } from './mod.js';
 
 const cm = (name: string, data: Record<string, string>) => obj<ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data });
@@ -34,6 +35,7 @@ async function countingServer(t: TestServer, o: { withoutCalls?: boolean; hangOn
     };
   }
   const calls = callStreamHandler(handlers, OBJECTS_SERVICE, refuseMalformed);
+  const drain = (why: string) => calls.drain(why);
   impl.calls = (call: ServerDuplexStream<CallRequest, CallResponse>) => {
     if (o.withoutCalls) {
       call.emit('error', { code: status.UNIMPLEMENTED, details: 'not here' });
@@ -46,7 +48,7 @@ async function countingServer(t: TestServer, o: { withoutCalls?: boolean; hangOn
   const server = new Server();
   server.addService(OBJECTS_SERVICE, impl as unknown as ObjectsServer);
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
-  return { counts, server, endpoint: `127.0.0.1:${port}` };
+  return { counts, server, drain, endpoint: `127.0.0.1:${port}` };
 }
 
 describe('Objects.Calls: unary calls as messages of one stream', () => {
@@ -199,6 +201,50 @@ describe('Objects.Calls when the master fails', () => {
     } finally {
       client.close();
       t.server.closeWatches();
+      other.server.forceShutdown();
+    }
+  });
+});
+
+describe('Objects.Calls edge cases', () => {
+  it('sends a request too large for the stream as a unary call, and the calls beside it do not notice', async () => {
+    const t = await testServer();
+    const s = await countingServer(t);
+    const client = new NavarchClient({ endpoints: [s.endpoint], retryDeadlineMs: 2000 });
+    try {
+      const big = cm('big', { blob: 'x'.repeat(MAX_STREAMED_REQUEST_BYTES + 1000) });
+      const results = await Promise.allSettled([client.create(big), ...['s1', 's2', 's3'].map((n) => client.create(cm(n, { n })))]);
+      for (const r of results.slice(1)) assert.equal(r.status, 'fulfilled', String((r as PromiseRejectedResult).reason));
+      assert.equal(s.counts.unary.get('create'), 1, 'only the large one went as a unary call');
+      assert.equal(s.counts.handled.get('create'), 4);
+    } finally {
+      client.close();
+      t.server.closeWatches();
+      s.server.forceShutdown();
+    }
+  });
+
+  it('a draining master refuses new calls unrun, and the client takes them to another master at once', async () => {
+    const t = await testServer();
+    const stopping = await countingServer(t);
+    const other = await countingServer(t);
+    const client = new NavarchClient({ endpoints: [stopping.endpoint, other.endpoint], retryDeadlineMs: 5000 });
+    try {
+      await client.create(cm('before', { a: '1' }));
+      stopping.drain('master 1 is stopping');
+      const made = await Promise.all(['d1', 'd2', 'd3'].map((n) => client.create(cm(n, { n }))));
+      assert.deepEqual(
+        made.map((m) => m.metadata?.name),
+        ['d1', 'd2', 'd3'],
+      );
+      assert.equal(stopping.counts.handled.get('create'), 1, 'nothing ran on the draining master after the drain');
+      assert.equal(other.counts.handled.get('create'), 3);
+      // Its stream goes once idle, so the server can stop without cutting anything.
+      await new Promise<void>((resolve) => stopping.server.tryShutdown(() => resolve()));
+    } finally {
+      client.close();
+      t.server.closeWatches();
+      stopping.server.forceShutdown();
       other.server.forceShutdown();
     }
   });

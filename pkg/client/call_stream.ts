@@ -13,6 +13,15 @@ import { handlerKey, type StreamedMethod } from '../apiserver/call_stream.js';
 /** Calls one stream carries at once; past that, callers use unary calls. */
 export const MAX_STREAM_CALLS_IN_FLIGHT = 512;
 
+/**
+ * Larger requests go as unary calls: one over a size limit fails the whole stream (grpc-js cancels
+ * it), and with it every call beside it.
+ */
+export const MAX_STREAMED_REQUEST_BYTES = 1 << 20;
+
+/** A master that did not serve Calls is asked again after this long (it may have been upgraded). */
+const UNSUPPORTED_RETRY_MS = 60_000;
+
 /** How often calls past their deadline are failed. */
 const DEADLINE_SWEEP_MS = 100;
 
@@ -39,8 +48,8 @@ export class CallStream {
   private nextId = 1;
   private sweep: NodeJS.Timeout | undefined;
   private idle: NodeJS.Timeout | undefined;
-  /** The master answered Calls with UNIMPLEMENTED (an older version). */
-  private unsupported = false;
+  /** Until when the master is taken not to serve Calls: it answered UNIMPLEMENTED (an older version). */
+  private unsupportedUntilMs = 0;
   private closed = false;
 
   constructor(
@@ -50,13 +59,17 @@ export class CallStream {
 
   /** Whether call() may be used now (else use the unary RPC). */
   available(): boolean {
-    return !this.unsupported && !this.closed && this.pending.size < MAX_STREAM_CALLS_IN_FLIGHT;
+    return !this.closed && this.pending.size < MAX_STREAM_CALLS_IN_FLIGHT && performance.now() >= this.unsupportedUntilMs;
   }
 
-  /** Runs `method` with `request` (the method's request message); rejects as grpc-js rejects a unary call. */
-  call(method: StreamedMethod, request: unknown, timeoutMs: number): Promise<{ response: unknown; trailers: Metadata }> {
+  /**
+   * Runs `method` with `request` (the method's request message); rejects as grpc-js rejects a unary
+   * call. Undefined: the request is too large for the stream (send it as a unary call).
+   */
+  call(method: StreamedMethod, request: unknown, timeoutMs: number): Promise<{ response: unknown; trailers: Metadata }> | undefined {
     const codec = OBJECTS_WIRE_SERVICE[handlerKey(method) as keyof typeof OBJECTS_WIRE_SERVICE] as unknown as { requestSerialize: (v: unknown) => Buffer };
     const bytes = codec.requestSerialize(request);
+    if (bytes.byteLength > MAX_STREAMED_REQUEST_BYTES) return undefined;
     const stream = this.open();
     if (this.idle) {
       clearTimeout(this.idle);
@@ -112,10 +125,14 @@ export class CallStream {
     this.stream = undefined;
     if (err.code === Code.UNIMPLEMENTED) {
       // Nothing ran: the master does not know the method. grpc-js says the same of a unary call it never sent.
-      this.unsupported = true;
+      this.unsupportedUntilMs = performance.now() + UNSUPPORTED_RETRY_MS;
       return this.failAll(serviceError(Code.UNAVAILABLE, `No connection established for Objects.Calls: master ${this.endpoint} does not serve it`));
     }
-    this.failAll(err);
+    // The stream never connected: none of its calls was sent.
+    if (err.code === Code.UNAVAILABLE && typeof err.details === 'string' && err.details.startsWith('No connection established')) return this.failAll(err);
+    // Anything else ended the stream, not one call (a message over a size limit, a malformed
+    // message, a dropped connection): each call may or may not have run, and none was refused.
+    this.failAll(serviceError(Code.UNAVAILABLE, `the calls stream to master ${this.endpoint} failed (${Code[err.code] ?? err.code}: ${err.details ?? err.message})`));
   }
 
   private failAll(err: ServiceError): void {
@@ -131,7 +148,9 @@ export class CallStream {
       const s = this.stream;
       if (this.pending.size > 0 || !s) return;
       this.stream = undefined;
-      s.end();
+      // Cancelled, not half-closed: a call given up at its deadline may still run on the master,
+      // and a half-closed stream would wait for it (keeping this process alive).
+      s.cancel();
     }, IDLE_CLOSE_MS);
     this.idle.unref();
   }

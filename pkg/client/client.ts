@@ -246,8 +246,9 @@ export class NavarchClient {
       // Writes go to the leader when an earlier write's answer named it (a hint: any member takes them).
       const { client, calls, endpoint, index } = idempotent ? this.pool.pick() : this.pool.pickForWrite();
       try {
-        if (streamed && calls.available()) {
-          const { response, trailers } = await calls.call(streamed.method, streamed.request, this.callTimeoutMs);
+        const onStream = streamed && calls.available() ? calls.call(streamed.method, streamed.request, this.callTimeoutMs) : undefined;
+        if (onStream) {
+          const { response, trailers } = await onStream;
           if (!idempotent) this.noteLeaderHint(trailers);
           return response as Res;
         }

@@ -173,6 +173,8 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     async stop(options = {}) {
       clearInterval(bookmarks);
       namespaces?.stop();
+      // Clients take their next calls to another member; the ones running here finish.
+      forwarding.drain();
       // Leadership goes first, so the others take over without waiting for an election timeout.
       await node.stop({ transferLeadership: options.transferLeadership !== false });
       api.closeWatches();

@@ -11,7 +11,7 @@ import { OBJECTS_WIRE_SERVICE } from '../apiserver/objects_wire.js';
 import { ApiError } from '../apiserver/api_error.js';
 import type { ApiServer } from '../apiserver/api_server.js';
 import { LEADER_HINT_METADATA } from '../client/endpoints.js';
-import { callStreamHandler } from '../apiserver/call_stream.js';
+import { callStreamHandler, type CallStreamHandler } from '../apiserver/call_stream.js';
 import { ERROR_DETAILS_METADATA, OBJECTS_SERVICE, malformedRequest, objectsServer, refuseMalformed, toGrpcError } from '../apiserver/grpc_adapter.js';
 
 const FORWARDED = 'navarch-forwarded';
@@ -52,6 +52,7 @@ function retryable(e: unknown): boolean {
 export class ObjectsForwarding {
   private readonly clients = new Map<string, Client>();
   private readonly timeoutMs: number;
+  private calls: CallStreamHandler | undefined;
 
   constructor(private readonly o: ObjectsForwardingOptions) {
     this.timeoutMs = o.forwardTimeoutMs ?? 5000;
@@ -63,8 +64,14 @@ export class ObjectsForwarding {
     const impl: Record<string, unknown> = { ...local };
     for (const m of WRITES) impl[m] = this.writeHandler(m, local[m] as unknown as Handler);
     // Calls on the stream go through the same handlers, forwarding included.
-    impl.calls = callStreamHandler(impl, OBJECTS_SERVICE, refuseMalformed);
+    this.calls = callStreamHandler(impl, OBJECTS_SERVICE, refuseMalformed);
+    impl.calls = this.calls;
     server.addService(OBJECTS_SERVICE, impl as unknown as ObjectsServer);
+  }
+
+  /** Calls arriving on streams from now on are refused unrun, so their clients take them elsewhere (see CallStreamHandler.drain). */
+  drain(): void {
+    this.calls?.drain(`master ${this.o.node.id} is stopping`);
   }
 
   close(): void {
