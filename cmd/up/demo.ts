@@ -110,9 +110,11 @@ function describeLocal(objects: KubeObject[]): string {
 
 /** A watch on `watcher`'s endpoint sees the update the demo then writes (through any master). */
 async function showWatch(masters: MasterRecord[], watcher: MasterRecord, client: NavarchClient, out: (line: string) => void, timeoutMs: number): Promise<void> {
-  const current = await client.get<ConfigMap>('configmaps', DEMO_NAMESPACE, 'web-content');
+  // From the list's revision (the store's, now), as informers do: the ConfigMap's own revision is
+  // compacted away once a cluster brought back from its data has run for a while.
+  const current = await client.list<ConfigMap>('configmaps', { namespace: DEMO_NAMESPACE });
   const watchClient = new NavarchClient({ endpoints: [watcher.client, ...masters.filter((m) => m !== watcher).map((m) => m.client)] });
-  const w = watchClient.watch<ConfigMap>('configmaps', { namespace: DEMO_NAMESPACE, resourceVersion: current.metadata!.resourceVersion });
+  const w = watchClient.watch<ConfigMap>('configmaps', { namespace: DEMO_NAMESPACE, resourceVersion: current.resourceVersion });
   const it = w[Symbol.asyncIterator]();
   let timer: NodeJS.Timeout | undefined;
   try {
