@@ -11,21 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeSnapshotFile } from '../pkg/etcdserver/snapshot_file.js';
 import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
-
-const ENV = { ...process.env, ETCDCTL_API: '3' };
-
-function etcdctl(endpoints: string, args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('etcdctl', [`--endpoints=${endpoints}`, '--command-timeout=8s', '--dial-timeout=3s', ...args], { env: ENV });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`etcdctl ${args.join(' ')} exited ${code}: ${err.trim() || out.trim()}`))));
-    p.stdin.end(input ?? '');
-  });
-}
+import { ETCDCTL_ENV, etcdctl } from './etcdctl.js';
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -49,7 +35,7 @@ class WatchProcess {
   private buf = '';
   readonly child: ChildProcess;
   constructor(endpoint: string, args: string[]) {
-    this.child = spawn('etcdctl', [`--endpoints=${endpoint}`, 'watch', '-w', 'json', ...args], { env: ENV });
+    this.child = spawn('etcdctl', [`--endpoints=${endpoint}`, 'watch', '-w', 'json', ...args], { env: ETCDCTL_ENV });
     this.child.stdout!.on('data', (d) => {
       this.buf += d;
       let i: number;
@@ -76,7 +62,7 @@ class WatchProcess {
 }
 
 test('etcdctl against three navarch masters, before and after kill -9 of the leader', { timeout: 240_000 }, async () => {
-  if (spawnSync('etcdctl', ['version'], { env: ENV }).error) throw new Error('etcdctl not found: install Debian\'s etcd-client (.ci/run does)');
+  if (spawnSync('etcdctl', ['version'], { env: ETCDCTL_ENV }).error) throw new Error('etcdctl not found: install Debian\'s etcd-client (.ci/run does)');
   const dir = mkdtempSync(join(tmpdir(), 'navarch-e2e-etcdctl-'));
   const cluster = await LocalMasterCluster.create({ dir, masters: 3 });
   let watch: WatchProcess | undefined;

@@ -6,7 +6,7 @@
 // answers HTTP on its pod IP, after the first `up` and again after the cluster is brought back.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { DEMO_IMAGE, demoManifests, getDemoObject } from '../cmd/up/demo.js';
 import type { Deployment, KubeObject } from '../pkg/api/registry.js';
 import { NavarchClient } from '../pkg/client/mod.js';
 import { ROOT } from '../pkg/localcluster/process.js';
+import { etcdctl } from './etcdctl.js';
 
 const COMMAND_TIMEOUT_MS = 240_000;
 
@@ -139,13 +140,9 @@ test('navarch up starts masters that serve the demo, down stops them, up brings 
 
   // Compact the history up to now, as a cluster that has run a while has: the demo's objects were
   // last written before it, so the next up must not watch from their own revisions.
-  const etcdctl = (args: string[]) => {
-    const r = spawnSync('etcdctl', [`--endpoints=${clients.join(',')}`, '--command-timeout=8s', ...args], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8', timeout: 20_000 });
-    assert.equal(r.status, 0, `etcdctl ${args.join(' ')}: ${r.error?.message ?? ''} ${r.stderr}`);
-    return r.stdout;
-  };
-  const revision = (JSON.parse(etcdctl(['get', 'compact-probe', '-w', 'json'])) as { header: { revision: number } }).header.revision;
-  assert.match(etcdctl(['compact', String(revision)]), /compacted revision/);
+  const all = clients.join(',');
+  const revision = (JSON.parse(await etcdctl(all, ['get', 'compact-probe', '-w', 'json'])) as { header: { revision: number } }).header.revision;
+  assert.match(await etcdctl(all, ['compact', String(revision)]), /compacted revision/);
 
   const again = await navarch(['up', '--dir', clusterDir]);
   assert.equal(again.code, 1);

@@ -5,6 +5,7 @@
 
 import { Metadata, status as Code, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import type { CallRequest, CallResponse } from '../../gen/navarch/apiserver/v1/objects.js';
+import type { WireMethod } from './objects_wire.js';
 
 /** The unary methods a Calls stream carries, by their name in the service (lists and watches have their own RPCs). */
 export const STREAMED_METHODS = ['Get', 'Create', 'Update', 'Patch', 'Delete', 'Bind', 'BindBatch'] as const;
@@ -12,12 +13,9 @@ export type StreamedMethod = (typeof STREAMED_METHODS)[number];
 
 export const MAX_CALLS_IN_FLIGHT = 1024;
 
-type UnaryHandler = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void;
+const NO_BYTES = Buffer.alloc(0);
 
-interface MethodCodec {
-  requestDeserialize: (b: Buffer) => unknown;
-  responseSerialize: (v: unknown) => Buffer;
-}
+type UnaryHandler = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void;
 
 /** The service's handler key for a method name ("BindBatch" → "bindBatch"). */
 export function handlerKey(method: string): string {
@@ -32,12 +30,6 @@ function metadataMap(md: Metadata | undefined): Record<string, string> {
   return out;
 }
 
-/**
- * The Calls handler over `handlers` (the service's unary handlers by key) and `codecs` (the
- * service definition, for each method's request and response encoding). `refuse` names what is
- * wrong with a CallRequest that did not decode: the stream ends with that error, since its calls
- * can no longer be told apart.
- */
 export interface CallStreamHandler {
   (call: ServerDuplexStream<CallRequest, CallResponse>): void;
   /**
@@ -48,11 +40,17 @@ export interface CallStreamHandler {
   drain(why: string): void;
 }
 
+/**
+ * The Calls handler over `handlers` (the service's unary handlers by key) and `codecs` (the
+ * service definition, for each method's request and response encoding). `refuse` names what is
+ * wrong with a CallRequest that did not decode: the stream ends with that error, since its calls
+ * can no longer be told apart.
+ */
 export function callStreamHandler(handlers: Record<string, unknown>, codecs: Record<string, unknown>, refuse: (request: unknown) => Error | undefined): CallStreamHandler {
-  const methods = new Map<string, { handler: UnaryHandler; codec: MethodCodec }>();
+  const methods = new Map<string, { handler: UnaryHandler; codec: WireMethod }>();
   for (const m of STREAMED_METHODS) {
     const key = handlerKey(m);
-    methods.set(m, { handler: handlers[key] as UnaryHandler, codec: codecs[key] as MethodCodec });
+    methods.set(m, { handler: handlers[key] as UnaryHandler, codec: codecs[key] as WireMethod });
   }
   let draining: string | undefined;
   const handler = (call: ServerDuplexStream<CallRequest, CallResponse>): void => {
@@ -78,6 +76,7 @@ export function callStreamHandler(handlers: Record<string, unknown>, codecs: Rec
       if (closed) return sent();
       call.write(res, sent);
     };
+    const refuseCall = (id: number, code: Code, details: string, metadata: Record<string, string> = {}): void => answer({ id, code, details, response: NO_BYTES, metadata });
     call.on('data', (req: CallRequest) => {
       if (closed) return;
       const bad = refuse(req);
@@ -93,12 +92,12 @@ export function callStreamHandler(handlers: Record<string, unknown>, codecs: Rec
         call.pause();
       }
       if (draining !== undefined) {
-        answer({ id, code: Code.UNAVAILABLE, details: `No connection established for this call: ${draining}`, response: Buffer.alloc(0), metadata: {} });
+        refuseCall(id, Code.UNAVAILABLE, `No connection established for this call: ${draining}`);
         return;
       }
       const m = methods.get(req.method);
       if (!m) {
-        answer({ id, code: Code.UNIMPLEMENTED, details: `Calls carries ${STREAMED_METHODS.join(', ')}; got method ${JSON.stringify(req.method)}`, response: Buffer.alloc(0), metadata: {} });
+        refuseCall(id, Code.UNIMPLEMENTED, `Calls carries ${STREAMED_METHODS.join(', ')}; got method ${JSON.stringify(req.method)}`);
         return;
       }
       const unaryCall = { request: m.codec.requestDeserialize(Buffer.from(req.request.buffer, req.request.byteOffset, req.request.byteLength)), metadata: call.metadata } as ServerUnaryCall<unknown, unknown>;
@@ -108,14 +107,14 @@ export function callStreamHandler(handlers: Record<string, unknown>, codecs: Rec
         done = true;
         if (err) {
           const e = err as Partial<{ code: number; details: string; message: string; metadata: Metadata }>;
-          answer({ id, code: e.code ?? Code.UNKNOWN, details: e.details ?? e.message ?? String(err), response: Buffer.alloc(0), metadata: metadataMap(e.metadata) });
+          refuseCall(id, e.code ?? Code.UNKNOWN, e.details ?? e.message ?? String(err), metadataMap(e.metadata));
           return;
         }
         let response: Buffer;
         try {
           response = m.codec.responseSerialize(value);
         } catch (e) {
-          answer({ id, code: Code.INTERNAL, details: `Cannot encode the answer: ${(e as Error).message}`, response: Buffer.alloc(0), metadata: {} });
+          refuseCall(id, Code.INTERNAL, `Cannot encode the answer: ${(e as Error).message}`);
           return;
         }
         answer({ id, code: Code.OK, details: '', response, metadata: metadataMap(trailer ?? undefined) });

@@ -108,3 +108,17 @@ const EXACT: Partial<Record<Method, Serializers>> = {
 export const OBJECTS_WIRE_SERVICE: typeof ObjectsService = Object.fromEntries(
   Object.entries(ObjectsService).map(([method, d]) => [method, { ...d, ...EXACT[method as Method] }]),
 ) as unknown as typeof ObjectsService;
+
+/** One method's path and codecs, with its message types erased (for code that picks the method at run time). */
+export interface WireMethod {
+  path: string;
+  requestSerialize: (m: unknown) => Buffer;
+  requestDeserialize: (b: Buffer) => unknown;
+  responseSerialize: (m: unknown) => Buffer;
+  responseDeserialize: (b: Buffer) => unknown;
+}
+
+/** `method` as the service definition keys it ("bindBatch"). */
+export function wireMethod(method: string): WireMethod {
+  return OBJECTS_WIRE_SERVICE[method as Method] as unknown as WireMethod;
+}

@@ -7,7 +7,7 @@ import { Client, Metadata, credentials, status as Code, type Server, type Server
 import { ProposalDroppedError } from '../../raft/core/errors.js';
 import type { RaftNode } from '../../raft/node/raft_node.js';
 import type { ObjectsServer } from '../../gen/navarch/apiserver/v1/objects.js';
-import { OBJECTS_WIRE_SERVICE } from '../apiserver/objects_wire.js';
+import { wireMethod } from '../apiserver/objects_wire.js';
 import { ApiError } from '../apiserver/api_error.js';
 import type { ApiServer } from '../apiserver/api_server.js';
 import { LEADER_HINT_METADATA } from '../client/endpoints.js';
@@ -140,11 +140,7 @@ export class ObjectsForwarding {
       client = new Client(address, credentials.createInsecure());
       this.clients.set(address, client);
     }
-    const def = OBJECTS_WIRE_SERVICE[method] as unknown as {
-      path: string;
-      requestSerialize: (v: unknown) => Buffer;
-      responseDeserialize: (b: Buffer) => unknown;
-    };
+    const def = wireMethod(method);
     const md = new Metadata();
     md.set(FORWARDED, '1');
     const remainingMs = Math.max(1, deadline - performance.now());

@@ -192,7 +192,7 @@ export class Raft {
       } else {
         if (this.leadTransferee !== NONE && !this.voters.includes(this.leadTransferee)) this.abortLeaderTransfer();
         if (this.maybeCommit()) this.bcastAppend();
-        else for (const id of this.progress.keys()) if (id !== this.id) this.maybeSendAppend(id, false);
+        else this.sendPendingAppends();
       }
     }
     return this.confState();
@@ -798,7 +798,12 @@ export class Raft {
 
   /** Tells the followers of a moved commit index (see lazyCommitBroadcast). */
   private bcastCommit(): void {
-    if (!this.lazyCommitBroadcast) return this.bcastAppend();
+    if (this.lazyCommitBroadcast) this.sendPendingAppends();
+    else this.bcastAppend();
+  }
+
+  /** Sends each follower the entries it lacks, if any (no empty appends). */
+  private sendPendingAppends(): void {
     for (const id of this.progress.keys()) if (id !== this.id) this.maybeSendAppend(id, false);
   }
 
