@@ -14,6 +14,7 @@ import { test } from 'node:test';
 import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
 import { ROOT } from '../pkg/localcluster/process.js';
 import { until } from '../pkg/localcluster/until.js';
+import { etcdctl } from './etcdctl.js';
 
 /** The real navctl; no config file is read because every call that needs masters passes --server. */
 const STORE_ONLY = ['--no-scheduler', '--no-controllers'];
@@ -38,19 +39,6 @@ function navctl(args: string[]): Promise<string> {
     p.stderr.on('data', (d) => (err += d));
     p.on('error', reject);
     p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`navctl ${args.join(' ')} exited ${code}: ${err.trim() || out.trim()}`))));
-  });
-}
-
-function etcdctl(endpoints: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('etcdctl', [`--endpoints=${endpoints}`, '--command-timeout=8s', '--dial-timeout=3s', ...args], { env: { ...process.env, ETCDCTL_API: '3' } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`etcdctl ${args.join(' ')} exited ${code}: ${err.trim() || out.trim()}`))));
-    p.stdin.end();
   });
 }
 
