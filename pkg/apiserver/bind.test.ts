@@ -31,7 +31,11 @@ describe('binding', () => {
     );
     assert.equal(bound.metadata?.resourceVersion, String(store.revision));
     assert.equal(bound.metadata?.uid, created.metadata?.uid);
+    assert.equal(bound.metadata?.generation, (created.metadata?.generation ?? 0) + 1, 'the spec changed (nodeName)');
     assert.deepEqual(await getPod(server, 'web-1'), bound);
+    const running = await server.updateStatus({ object: { ...bound, status: { ...bound.status!, phase: 'Running', podIP: '198.18.0.5' } } as Pod });
+    assert.equal(running.metadata?.generation, bound.metadata?.generation, 'a status update leaves the generation alone');
+    assert.equal(running.spec?.nodeName, 'n1');
   });
 
   it('turns a False PodScheduled condition (an earlier failed attempt) True', async () => {
@@ -78,6 +82,7 @@ describe('binding', () => {
     await rejects(server.bind({ namespace: 'default', name: 'doomed', target: { name: 'n1' } }), 'Conflict', /pod doomed is being deleted, cannot be assigned to a host/);
     await rejects(server.bind({ namespace: 'default', name: 'absent', target: { name: 'n1' } }), 'NotFound', 'pods "absent" not found');
     await rejects(server.bind({ namespace: 'default', name: 'doomed', target: { name: '' } }), 'Invalid', 'Binding "doomed" is invalid: target.name: Required value');
+    await rejects(server.bind({ namespace: 'default', name: 'doomed', target: { name: 'Node_1' } }), 'Invalid', /target\.name: Invalid value: "Node_1": a lowercase RFC 1123 subdomain/);
     await rejects(server.bind({ namespace: 'default', name: 'doomed', target: { kind: 'Pod', name: 'n1' } }), 'Invalid', /target\.kind: Unsupported value: "Pod": supported values: "Node", "<empty>"/);
     await rejects(server.bind({ namespace: '', name: 'doomed', target: { name: 'n1' } }), 'Invalid', /namespace is required/);
     await rejects(server.bind(null as never), 'Invalid', /expected a request object/);

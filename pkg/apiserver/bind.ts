@@ -4,6 +4,7 @@
 // pod), and marks the PodScheduled condition True, all in one write.
 
 import { fieldErrors, formatFieldErrors, type FieldError } from '../api/field_errors.js';
+import { isDNS1123Subdomain } from '../api/validation/names.js';
 import { kindByName, type KubeObject, type Pod } from '../api/registry.js';
 import { PodStatus } from '../../gen/navarch/api/v1/core.js';
 import { ApiError, notFound } from './api_error.js';
@@ -37,6 +38,7 @@ function checkTarget(name: string, target: unknown): string {
   const errors: FieldError[] = [];
   if (t.kind !== undefined && t.kind !== '' && t.kind !== 'Node') errors.push(fieldErrors.notSupported('target.kind', t.kind, ['Node', '<empty>']));
   if (typeof t.name !== 'string' || t.name === '') errors.push(fieldErrors.required('target.name'));
+  else for (const m of isDNS1123Subdomain(t.name)) errors.push(fieldErrors.invalid('target.name', t.name, m));
   if (errors.length) throw new ApiError('Invalid', `Binding ${JSON.stringify(name)} is invalid: ${formatFieldErrors(errors)}`, { kind: 'Binding', name, causes: errors });
   return t.name as string;
 }
@@ -63,7 +65,7 @@ export async function bind(ctx: Context, req: BindRequest): Promise<Pod> {
         const next = clone(old);
         next.spec!.nodeName = nodeName;
         setScheduled(next, formatTime(ctx.nowMs()));
-        result = await writeUpdate(ctx, POD, cur, next, { dryRun: req.dryRun, fencing, local });
+        result = await writeUpdate(ctx, POD, cur, next, { dryRun: req.dryRun, fencing, local, podChange: 'binding' });
       }
     }
     if (result !== LOST_RACE && result !== RECHECK) return result as Pod;

@@ -38,6 +38,13 @@ export interface WriteOptions {
    * linearizable read.
    */
   local?: boolean;
+  /**
+   * Pods: `next` is the stored pod with only its status changed (the status subresource), or with
+   * spec.nodeName and the PodScheduled condition set by a binding that checked the node name. The
+   * rest was validated when it was written, so it is not again: validating the whole pod was most of
+   * a binding's cost on the leader, and Kubernetes does not either.
+   */
+  podChange?: 'status' | 'binding';
 }
 
 export interface Current {
@@ -116,7 +123,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
   const name = old.metadata?.name ?? '';
   applyDefaults(next);
   if (info === POD) keepPodPriority(next as Pod, old as Pod);
-  const errors = validateObjectUpdate(next, old);
+  const errors = o.podChange && info === POD ? [] : validateObjectUpdate(next, old);
   const m = next.metadata!;
   if (old.metadata?.deletionTimestamp) {
     const had = new Set(old.metadata.finalizers);
@@ -139,7 +146,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
       throw err;
     }
   }
-  if (specChanged(next, old)) m.generation = (old.metadata?.generation ?? 0) + 1;
+  if (o.podChange && info === POD ? o.podChange === 'binding' : specChanged(next, old)) m.generation = (old.metadata?.generation ?? 0) + 1;
   m.resourceVersion = old.metadata?.resourceVersion;
   // The stored bytes of `old` are in hand: encode only `next`, once, for the comparison and the write.
   const value = encodeStored(next);
@@ -188,7 +195,7 @@ export async function update(ctx: Context, req: UpdateRequest): Promise<KubeObje
         if (local) return RECHECK;
         throw err;
       }
-      return writeUpdate(ctx, info, cur, merged, { dryRun: req.dryRun, fencing, local });
+      return writeUpdate(ctx, info, cur, merged, { dryRun: req.dryRun, fencing, local, podChange: subresource === 'status' ? 'status' : undefined });
     })();
     if (result !== LOST_RACE && result !== RECHECK) return result;
     if (local) {
