@@ -87,6 +87,7 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
   const controlPlane = startMasterControlPlane({
     name: flags.name ?? `master-${id}`,
     endpoints: [member.clientAddress, ...others],
+    localWatch: { endpoint: member.clientAddress, watch: (req) => member.api.watch(req) },
     scheduler: runScheduler,
     controllers: runControllers,
     metrics,

@@ -15,7 +15,7 @@ import type { BindBatchResponse, ListResponse, ObjectResponse, DeleteResponse, O
 import type { StreamedMethod } from '../apiserver/call_stream.js';
 import { EndpointPool, LEADER_HINT_METADATA } from './endpoints.js';
 import { classify, itemError } from './errors.js';
-import { ResumableWatch, type ClientWatchEvent, type WatchOptions } from './watch.js';
+import { ResumableWatch, type ClientWatchEvent, type LocalWatchSource, type WatchOptions } from './watch.js';
 
 export interface NavarchClientOptions {
   /** Masters' client addresses, host:port. */
@@ -24,6 +24,8 @@ export interface NavarchClientOptions {
   callTimeoutMs?: number;
   /** Retrying (on other members) stops after this long. @default 15000 */
   retryDeadlineMs?: number;
+  /** The master this process runs inside (one of the endpoints): watches of it are read in process. */
+  localWatch?: LocalWatchSource;
 }
 
 export interface ListOptions {
@@ -78,6 +80,7 @@ export class NavarchClient {
   private readonly pool: EndpointPool;
   private readonly callTimeoutMs: number;
   private readonly retryDeadlineMs: number;
+  private readonly localWatch: LocalWatchSource | undefined;
   private token: FencingToken | undefined;
   private ownsPool = true;
 
@@ -85,6 +88,10 @@ export class NavarchClient {
     this.pool = new EndpointPool(o.endpoints);
     this.callTimeoutMs = o.callTimeoutMs ?? 10_000;
     this.retryDeadlineMs = o.retryDeadlineMs ?? 15_000;
+    if (o.localWatch && !this.pool.endpoints.includes(o.localWatch.endpoint)) {
+      throw new Error(`The local master ${o.localWatch.endpoint} is not one of the endpoints (${this.pool.endpoints.join(', ')})`);
+    }
+    this.localWatch = o.localWatch;
   }
 
   get endpoints(): readonly string[] {
@@ -236,7 +243,7 @@ export class NavarchClient {
    * no duplicate. Ends with ApiError Expired when that revision is compacted away (relist, then watch).
    */
   watch<T extends KubeObject = KubeObject>(resource: string, o: WatchOptions = {}): AsyncIterable<ClientWatchEvent<T>> & { close(): void } {
-    return new ResumableWatch<T>(this.pool, resource, o, this.retryDeadlineMs, (r, lo) => this.listAll(r, lo));
+    return new ResumableWatch<T>(this.pool, resource, o, this.retryDeadlineMs, (r, lo) => this.listAll(r, lo), this.localWatch);
   }
 
   private async call<Res>(idempotent: boolean, f: Unary<Res>, streamed?: { method: StreamedMethod; request: unknown }): Promise<Res> {

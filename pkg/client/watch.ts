@@ -4,14 +4,19 @@
 // no duplicate. A watch from "" or "0" first lists (a consistent read), delivers ADDED for each
 // item, and then watches from the list's revision, so it resumes the same way. The gRPC stream is
 // read as the consumer asks (Node stream backpressure), so a slow consumer holds no growing buffer.
+//
+// A client inside a master (its scheduler and controllers) reads watches of that master straight
+// from its watch cache (LocalWatchSource): the same events, without encoding, HTTP/2 and decoding.
 
 import { Metadata } from '@grpc/grpc-js';
 import { decodeStored } from '../api/convert/binary.js';
 import { decodeStoredShared } from '../api/convert/shared_decode.js';
+import { deepFreeze } from '../api/deep_freeze.js';
 import type { KubeObject } from '../api/registry.js';
 import { ApiError } from '../apiserver/api_error.js';
+import type { WatchEvent as ApiWatchEvent, WatchRequest as ApiWatchRequest } from '../apiserver/watch.js';
 import type { WatchEvents as WireWatchEvents } from '../../gen/navarch/apiserver/v1/objects.js';
-import type { EndpointPool } from './endpoints.js';
+import type { EndpointPool, Picked } from './endpoints.js';
 import { classify } from './errors.js';
 
 export type ClientWatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
@@ -36,6 +41,20 @@ export interface WatchOptions {
   forCache?: boolean;
 }
 
+/**
+ * The master this process runs inside: its watches are read in process (ApiServer.watch). The
+ * objects are the watch cache's, shared with every other watcher of that master, so they come
+ * frozen: an informer's objects must not be changed in place anyway.
+ */
+export interface LocalWatchSource {
+  /** This master's client address, as it appears in the client's endpoints. */
+  endpoint: string;
+  watch(req: ApiWatchRequest): AsyncIterable<ApiWatchEvent>;
+}
+
+/** Events read in process in a row before the watch lets timers and I/O run (a backlog is read in slices). */
+const LOCAL_EVENTS_PER_SLICE = 256;
+
 const EVENT_TYPES = new Set<string>(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
 
 export class ResumableWatch<T extends KubeObject> implements AsyncIterable<ClientWatchEvent<T>> {
@@ -50,6 +69,7 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
     private readonly retryDeadlineMs: number,
     /** A consistent list of every page (the client's listAll). */
     private readonly listAll: (resource: string, o: { namespace?: string; labelSelector?: string; fieldSelector?: string; pageSize?: number; forCache?: boolean }) => Promise<{ items: KubeObject[]; resourceVersion: string }>,
+    private readonly local?: LocalWatchSource,
   ) {
     o.signal?.addEventListener('abort', () => this.close(), { once: true });
   }
@@ -77,37 +97,19 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
     let delayMs = 50;
     while (!this.closed) {
       const { client, endpoint, index } = this.pool.pick();
-      const stream = client.watch(
-        {
-          resource: this.resource,
-          namespace: this.o.namespace ?? '',
-          labelSelector: this.o.labelSelector ?? '',
-          fieldSelector: this.o.fieldSelector ?? '',
-          resourceVersion: rv,
-          allowBookmarks: this.o.allowBookmarks ?? false,
-        },
-        new Metadata(),
-      );
-      this.cancelCurrent = () => stream.cancel();
+      const events = endpoint === this.local?.endpoint ? this.localEvents(rv) : this.streamEvents(client, endpoint, rv);
       let failure: unknown;
       try {
-        read: for await (const batch of stream as AsyncIterable<WireWatchEvents>) {
+        for await (const e of events) {
           retryUntil = performance.now() + this.retryDeadlineMs;
           delayMs = 50;
-          for (const wire of batch.events) {
-            if (!EVENT_TYPES.has(wire.type)) throw new ApiError('Internal', `Master ${endpoint} sent a watch event of unknown type ${JSON.stringify(wire.type)}`);
-            const object = (this.o.forCache ? decodeStoredShared(wire.object) : decodeStored(wire.object)) as T;
-            const eventRv = object.metadata?.resourceVersion;
-            if (eventRv) rv = eventRv;
-            yield { type: wire.type as ClientWatchEventType, object };
-            if (this.closed) break read;
-          }
+          const eventRv = e.object.metadata?.resourceVersion;
+          if (eventRv) rv = eventRv;
+          yield e;
+          if (this.closed) break;
         }
       } catch (err) {
         failure = err;
-      } finally {
-        this.cancelCurrent = undefined;
-        stream.cancel();
       }
       if (this.closed) return;
       if (failure instanceof ApiError) throw failure;
@@ -121,6 +123,61 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
       this.pool.failed(index);
       await new Promise((r) => setTimeout(r, delayMs));
       delayMs = Math.min(delayMs * 2, 1000);
+    }
+  }
+
+  private async *streamEvents(client: Picked['client'], endpoint: string, rv: string): AsyncGenerator<ClientWatchEvent<T>> {
+    const stream = client.watch(
+      {
+        resource: this.resource,
+        namespace: this.o.namespace ?? '',
+        labelSelector: this.o.labelSelector ?? '',
+        fieldSelector: this.o.fieldSelector ?? '',
+        resourceVersion: rv,
+        allowBookmarks: this.o.allowBookmarks ?? false,
+      },
+      new Metadata(),
+    );
+    this.cancelCurrent = () => stream.cancel();
+    try {
+      for await (const batch of stream as AsyncIterable<WireWatchEvents>) {
+        for (const wire of batch.events) {
+          if (!EVENT_TYPES.has(wire.type)) throw new ApiError('Internal', `Master ${endpoint} sent a watch event of unknown type ${JSON.stringify(wire.type)}`);
+          const object = (this.o.forCache ? decodeStoredShared(wire.object) : decodeStored(wire.object)) as T;
+          yield { type: wire.type as ClientWatchEventType, object };
+        }
+      }
+    } finally {
+      this.cancelCurrent = undefined;
+      stream.cancel();
+    }
+  }
+
+  private async *localEvents(rv: string): AsyncGenerator<ClientWatchEvent<T>> {
+    const ac = new AbortController();
+    this.cancelCurrent = () => ac.abort();
+    try {
+      const watch = this.local!.watch({
+        resource: this.resource,
+        namespace: this.o.namespace || undefined,
+        labelSelector: this.o.labelSelector ?? '',
+        fieldSelector: this.o.fieldSelector ?? '',
+        resourceVersion: rv,
+        allowBookmarks: this.o.allowBookmarks ?? false,
+        signal: ac.signal,
+      });
+      let inSlice = 0;
+      for await (const e of watch) {
+        yield { type: e.type, object: deepFreeze(e.object) as T };
+        // Events already in the cache come without a turn of the event loop in between.
+        if (++inSlice === LOCAL_EVENTS_PER_SLICE) {
+          inSlice = 0;
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+    } finally {
+      this.cancelCurrent = undefined;
+      ac.abort();
     }
   }
 

@@ -1,13 +1,15 @@
 // The scheduler and the controller manager inside a master: each competes for its Lease with the
 // other masters' (one active of each across the cluster). They talk to the cluster as any remote
 // client does, through the object API, this member first, so a write takes the same path (and the
-// same fencing check) as from `navarch scheduler` on another machine.
+// same fencing check) as from `navarch scheduler` on another machine. Only their watches of this
+// member skip the wire: they read its watch cache in process.
 
 import type { ControllerManagerOptions } from '../controllers/manager/components.js';
 import { ControlPlane, newIdentity } from '../controllers/manager/control_plane.js';
 import type { ElectionTimings } from '../controllers/manager/elector.js';
 import type { RunnerLogger } from '../controllers/manager/leader_run.js';
 import { NavarchClient } from '../client/mod.js';
+import type { LocalWatchSource } from '../client/watch.js';
 import type { MasterMetrics } from './metrics.js';
 
 export interface MasterControlPlaneOptions {
@@ -15,6 +17,8 @@ export interface MasterControlPlaneOptions {
   name: string;
   /** This member's client address first, then the others'. */
   endpoints: string[];
+  /** This member's watches, read in process (its ApiServer.watch). */
+  localWatch?: LocalWatchSource;
   scheduler: boolean;
   controllers: boolean;
   metrics: MasterMetrics;
@@ -38,7 +42,7 @@ export interface MasterControlPlane {
 
 export function startMasterControlPlane(o: MasterControlPlaneOptions): MasterControlPlane | undefined {
   if (!o.scheduler && !o.controllers) return undefined;
-  const client = new NavarchClient({ endpoints: o.endpoints });
+  const client = new NavarchClient({ endpoints: o.endpoints, localWatch: o.localWatch });
   const identity = newIdentity(o.name);
   const plane = new ControlPlane({
     client,

@@ -14,6 +14,7 @@ import { OwnerReference, type MessageFns } from "../../../gen/navarch/api/v1/met
 import type { KindInfo, KubeObject } from "../registry.js";
 import { decodeBinary, kindOfStored } from "./binary.js";
 import { shareValues } from "../shared_values.js";
+import { deepFreeze } from "../deep_freeze.js";
 
 /** Parts kept per message type; the table starts over when full, so unique parts cannot grow it. */
 export const MAX_SHARED_PARTS = 16_384;
@@ -36,12 +37,6 @@ let sharing = false;
 function readerBytes(reader: BinaryReader): Uint8Array | undefined {
   const buf = (reader as unknown as { buf?: unknown }).buf;
   return buf instanceof Uint8Array ? buf : undefined;
-}
-
-function deepFreeze<T>(v: T): T {
-  if (v === null || typeof v !== "object" || Object.isFrozen(v) || ArrayBuffer.isView(v)) return v;
-  for (const x of Object.values(v as object)) deepFreeze(x);
-  return Object.freeze(v);
 }
 
 function shareParts<T>(name: string, fns: MessageFns<T>): void {
