@@ -55,4 +55,24 @@ describe('WatchCache', () => {
     assert.ok(!events().some((e) => e.object === last.prev), 'not an object the ring still holds');
     cache.close();
   });
+
+  it('still tells a selective watch that an object left its selection once its previous version has left the ring', { timeout: 10_000 }, async () => {
+    const { server } = await testServer({ watchCacheEvents: 2 });
+    const a = await server.create({ object: pod('a', { labels: { tier: 'web' } }) });
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const watching = (async () => {
+      for await (const e of server.watch({ resource: 'pods', namespace: 'default', labelSelector: 'tier=web', resourceVersion: a.metadata!.resourceVersion, signal: ac.signal })) {
+        seen.push(`${e.type} ${e.object.metadata?.name}`);
+        if (seen.length === 2) ac.abort();
+      }
+    })();
+    await server.create({ object: pod('b', { labels: { tier: 'web' } }) });
+    await server.create({ object: pod('c') });
+    await server.create({ object: pod('d') });
+    // a's create has left the 2-event ring: its previous state comes from the store event.
+    await server.update({ object: { ...a, metadata: { ...a.metadata!, labels: { tier: 'db' } } } });
+    await watching;
+    assert.deepEqual(seen, ['ADDED b', 'DELETED a']);
+  });
 });

@@ -9,7 +9,7 @@ import { ApiError } from './api_error.js';
 import type { BackendWatch } from './backend.js';
 import { call, type Context } from './context.js';
 import { decodeStoredKv, resourcePrefix } from './objects.js';
-import { WatchOverflowError, prefixEnd, type WatchEvent as StoreEvent } from '../store/mod.js';
+import { WatchOverflowError, prefixEnd, type KeyValue, type WatchEvent as StoreEvent } from '../store/mod.js';
 
 /** One key's change, decoded. Objects are shared by every watcher: never mutate them. */
 export interface CachedEvent {
@@ -18,9 +18,36 @@ export interface CachedEvent {
   /** Put: the new object. Delete: the last state, with resourceVersion = the delete's revision. */
   object: KubeObject;
   /** Put of an existing key: its previous state, when the store still had it. */
-  prev?: KubeObject;
+  readonly prev?: KubeObject;
   /** Put that created the key. */
   created: boolean;
+}
+
+/**
+ * A put whose previous state, when the ring no longer holds it, is decoded only if asked for: only
+ * a watch with a selector needs it (to tell an object leaving the selection), and decoding it for
+ * every update was half of each master's watch cache work under load (a lease renewal's previous
+ * version, 10 s old, has always left a busy ring).
+ */
+class PutEvent implements CachedEvent {
+  readonly type = 'put';
+  constructor(
+    readonly key: string,
+    readonly object: KubeObject,
+    readonly created: boolean,
+    private readonly info: KindInfo,
+    private prevObject: KubeObject | undefined,
+    /** The previous state undecoded, when prevObject is not given. */
+    private prevKv?: KeyValue,
+  ) {}
+
+  get prev(): KubeObject | undefined {
+    if (this.prevKv) {
+      this.prevObject = decodeStoredKv(this.info, this.prevKv, FOR_CACHE);
+      this.prevKv = undefined;
+    }
+    return this.prevObject;
+  }
 }
 
 /** Every change of one revision. */
@@ -41,7 +68,7 @@ export function decodeStoreEvent(info: KindInfo, e: StoreEvent): CachedEvent | u
   // The ring keeps these for a while: they share strings, empty lists and parts (shared_decode.ts).
   const object = decodeStoredKv(info, e.kv, FOR_CACHE);
   const created = e.kv.version === 1;
-  return { type: 'put', key: e.kv.key, object, prev: !created && e.prevKv ? decodeStoredKv(info, e.prevKv, FOR_CACHE) : undefined, created };
+  return new PutEvent(e.kv.key, object, created, info, undefined, created ? undefined : e.prevKv);
 }
 
 export interface WatchCacheOptions {
@@ -237,6 +264,6 @@ export class WatchCache {
     }
     const object = decodeStoredKv(this.info, e.kv, FOR_CACHE);
     this.latest.set(e.kv.key, { modRevision: e.kv.modRevision, object });
-    return { type: 'put', key: e.kv.key, object, prev, created: e.kv.version === 1 };
+    return new PutEvent(e.kv.key, object, e.kv.version === 1, this.info, prev);
   }
 }
