@@ -19,12 +19,14 @@ export interface CreateRequest extends Partial<ResourceRef> {
   dryRun?: boolean;
   /** Write only while this Lease is held as the token says (else Forbidden). */
   fencing?: FencingToken;
+  /** `object` was decoded for this request alone (from the wire): it is filled in place, not copied first. */
+  objectOwned?: boolean;
 }
 
 export async function create(ctx: Context, req: CreateRequest): Promise<KubeObject> {
   const info = kindOfBody(req.resource === undefined ? undefined : resolve(req.resource), req.object);
   const fencing = checkFencingToken(req.fencing);
-  const o = clone(req.object);
+  const o = req.objectOwned ? req.object : clone(req.object);
   const meta = (o.metadata ??= emptyMeta());
   if (meta.resourceVersion) throw badRequest(`Cannot create ${info.resource}: resourceVersion should not be set on objects to be created`);
   if (info.namespaced) {

@@ -212,7 +212,7 @@ export function objectsServer(api: ApiServer): ObjectsServer {
   const server: ObjectsServer = {
     get: unary(async (r) => ({ object: await api.getBytes({ resource: r.resource, namespace: opt(r.namespace), name: r.name, resourceVersion: r.resourceVersion, serializable: r.serializable }) })),
     create: unary(async (r) => ({
-      object: encode(await api.create({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), dryRun: r.dryRun, fencing: r.fencing })),
+      object: encode(await api.create({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), objectOwned: true, dryRun: r.dryRun, fencing: r.fencing })),
     })),
     update: unary(async (r) => ({
       object: encode(
