@@ -19,6 +19,7 @@ import {
 } from '../../gen/navarch/apiserver/v1/objects.js';
 import { OBJECTS_WIRE_SERVICE } from './objects_wire.js';
 import { callStreamHandler } from './call_stream.js';
+import { encodedForWatch } from './watch_bytes.js';
 import { ApiError, toApiError } from './api_error.js';
 import type { ApiServer } from './api_server.js';
 import type { PropagationPolicy } from './delete.js';
@@ -50,21 +51,6 @@ export function decodeRequestObject(bytes: Uint8Array): KubeObject {
 function encode(object: KubeObject): Buffer {
   const b = encodeBinary(object);
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-}
-
-/**
- * The watch cache hands every watcher of a resource the same decoded object for a change, and never
- * mutates it: its bytes are encoded once for all of them (weakly held, so they go with the object).
- */
-const watchBytes = new WeakMap<KubeObject, Buffer>();
-
-function encodeForWatch(object: KubeObject): Buffer {
-  let b = watchBytes.get(object);
-  if (b === undefined) {
-    b = encode(object);
-    watchBytes.set(object, b);
-  }
-  return b;
 }
 
 const MALFORMED = Symbol('malformedRequest');
@@ -181,7 +167,7 @@ async function streamWatch(api: ApiServer, call: ServerWritableStream<WireWatchR
     const onAbort = (): void => wake?.();
     ac.signal.addEventListener('abort', onAbort);
     for await (const e of watch) {
-      const object = encodeForWatch(e.object);
+      const object = encodedForWatch(e.object);
       batch.push({ type: e.type, object });
       batchBytes += object.byteLength;
       flush();

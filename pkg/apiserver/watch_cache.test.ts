@@ -5,6 +5,7 @@ import { StoreBackend } from './backend.js';
 import { makeContext } from './context.js';
 import { pod, testServer } from './test_util.js';
 import { WatchCache, type CachedEvent } from './watch_cache.js';
+import { encodedForWatch } from './watch_bytes.js';
 
 async function setup(watchCacheEvents: number) {
   const t = await testServer();
@@ -74,5 +75,23 @@ describe('WatchCache', () => {
     await server.update({ object: { ...a, metadata: { ...a.metadata!, labels: { tier: 'db' } } } });
     await watching;
     assert.deepEqual(seen, ['ADDED b', 'DELETED a']);
+  });
+
+  it('encodes an object once for every watcher while its change is in the ring, and lets the bytes go when it leaves', async () => {
+    const { server, caughtUp, events, cache } = await setup(2);
+    await server.create({ object: pod('a') });
+    await caughtUp();
+    const a = events()[0].object;
+    const bytes = encodedForWatch(a);
+    assert.equal(encodedForWatch(a), bytes, 'one encoding shared by the watchers');
+    await server.create({ object: pod('b') });
+    await server.create({ object: pod('c') });
+    await caughtUp();
+    assert.ok(!events().some((e) => e.object === a), "a's change has left the ring");
+    // An informer inside the master may still hold the object: the bytes are not kept for it.
+    const again = encodedForWatch(a);
+    assert.notEqual(again, bytes);
+    assert.deepEqual(again, bytes);
+    cache.close();
   });
 });

@@ -9,6 +9,7 @@ import { ApiError } from './api_error.js';
 import type { BackendWatch } from './backend.js';
 import { call, type Context } from './context.js';
 import { decodeStoredKv, resourcePrefix } from './objects.js';
+import { forgetEncoded } from './watch_bytes.js';
 import { WatchOverflowError, prefixEnd, type KeyValue, type WatchEvent as StoreEvent } from '../store/mod.js';
 
 /** One key's change, decoded. Objects are shared by every watcher: never mutate them. */
@@ -236,7 +237,10 @@ export class WatchCache {
     while (this.ringEvents > this.maxEvents && this.ring.length - this.head > 1) {
       const old = this.ring[this.head++];
       this.ringEvents -= old.events.length;
-      for (const ev of old.events) if (this.latest.get(ev.key)?.object === ev.object) this.latest.delete(ev.key);
+      for (const ev of old.events) {
+        if (this.latest.get(ev.key)?.object === ev.object) this.latest.delete(ev.key);
+        forgetEncoded(ev.object);
+      }
       this.floorRevision = old.revision;
       this.baseSeq++;
     }
