@@ -19,12 +19,6 @@ import { CONTROLLER_MANAGER_LEASE, controllerIndexers, controllerManagerStarter,
 import { leaseElector, localReads, type ElectionTimings } from './elector.js';
 import { LeaderElectedRunner, type RunnerLogger } from './leader_run.js';
 
-/**
- * Bindings in flight: each is a Raft proposal queued ahead of the lease's own renewal, which must
- * land within the renew deadline (2 s), so fewer than the scheduler's in-process default (256).
- */
-const SCHEDULER_INFLIGHT_BINDINGS = 64;
-
 /** Listed and watched from the start; the components' other informers join on their first term. */
 const WARM_RESOURCES = ['pods', 'nodes', 'namespaces'];
 
@@ -98,7 +92,7 @@ export class ControlPlane {
         onError: (e) => o.logger.warn(`${name}: lease attempt failed: ${(e as Error)?.message ?? e}`),
       });
     if (o.scheduler) {
-      const scheduling = { logger: o.logger, options: { maxInflightBindings: SCHEDULER_INFLIGHT_BINDINGS, ...o.scheduling } };
+      const scheduling = { logger: o.logger, options: o.scheduling };
       this.runners.push(
         new LeaderElectedRunner({
           ...common,
