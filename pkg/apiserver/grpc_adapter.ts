@@ -4,7 +4,7 @@
 // and a watch to a server stream that waits for the client to read (no unbounded buffering).
 
 import { Metadata, type Server, type ServerErrorResponse, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
-import { decodeStored, encodeBinary } from '../api/convert/binary.js';
+import { decodeStored } from '../api/convert/binary.js';
 import { DecodeError } from '../api/convert/object.js';
 import type { KubeObject } from '../api/registry.js';
 import {
@@ -20,6 +20,7 @@ import {
 import { OBJECTS_WIRE_SERVICE } from './objects_wire.js';
 import { callStreamHandler } from './call_stream.js';
 import { encodedForWatch } from './watch_bytes.js';
+import { encodeToBuffer } from './objects.js';
 import { ApiError, toApiError } from './api_error.js';
 import type { ApiServer } from './api_server.js';
 import type { PropagationPolicy } from './delete.js';
@@ -46,11 +47,6 @@ export function decodeRequestObject(bytes: Uint8Array): KubeObject {
     if (err instanceof DecodeError) throw new ApiError(err.reason === 'UnknownKind' ? 'NotFound' : 'Invalid', err.message, { cause: err });
     throw err;
   }
-}
-
-function encode(object: KubeObject): Buffer {
-  const b = encodeBinary(object);
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 const MALFORMED = Symbol('malformedRequest');
@@ -198,15 +194,15 @@ export function objectsServer(api: ApiServer): ObjectsServer {
   const server: ObjectsServer = {
     get: unary(async (r) => ({ object: await api.getBytes({ resource: r.resource, namespace: opt(r.namespace), name: r.name, resourceVersion: r.resourceVersion, serializable: r.serializable }) })),
     create: unary(async (r) => ({
-      object: encode(await api.create({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), objectOwned: true, dryRun: r.dryRun, fencing: r.fencing })),
+      object: encodeToBuffer(await api.create({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), objectOwned: true, dryRun: r.dryRun, fencing: r.fencing })),
     })),
     update: unary(async (r) => ({
-      object: encode(
+      object: encodeToBuffer(
         await api.update({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), subresource: opt(r.subresource) as 'status' | undefined, dryRun: r.dryRun, fencing: r.fencing }),
       ),
     })),
     patch: unary(async (r) => ({
-      object: encode(
+      object: encodeToBuffer(
         await api.patch({ resource: r.resource, namespace: opt(r.namespace), name: r.name, type: r.type as PatchType, patch: r.patch, subresource: opt(r.subresource), dryRun: r.dryRun, fencing: r.fencing }),
       ),
     })),
@@ -221,10 +217,10 @@ export function objectsServer(api: ApiServer): ObjectsServer {
         dryRun: r.dryRun,
         fencing: r.fencing,
       });
-      return { object: encode(res.object), deleted: res.deleted };
+      return { object: encodeToBuffer(res.object), deleted: res.deleted };
     }),
     bind: unary(async (r) => ({
-      object: encode(
+      object: encodeToBuffer(
         await api.bind({ namespace: r.namespace, name: r.name, uid: opt(r.uid), target: { kind: r.targetKind, name: r.targetName }, dryRun: r.dryRun, fencing: r.fencing }),
       ),
     })),

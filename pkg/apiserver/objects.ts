@@ -26,6 +26,12 @@ export function clone<T>(v: T): T {
   return deepCopy(v);
 }
 
+/** The object's bytes as answers and watch events carry them (resourceVersion included): a Buffer over the encoder's output, not a copy. */
+export function encodeToBuffer(object: KubeObject): Buffer {
+  const b = encodeBinary(object);
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /** Bytes to store: the object without resourceVersion. */
 export function encodeStored(object: KubeObject): Uint8Array {
   const copy = { ...object, metadata: { ...object.metadata!, resourceVersion: undefined } } as KubeObject;

@@ -123,7 +123,9 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
   const name = old.metadata?.name ?? '';
   applyDefaults(next);
   if (info === POD) keepPodPriority(next as Pod, old as Pod);
-  const errors = o.podChange && info === POD ? [] : validateObjectUpdate(next, old);
+  // A pod's status or binding write is not validated again, and whether it bumps the generation is known (WriteOptions.podChange).
+  const podChange = info === POD ? o.podChange : undefined;
+  const errors = podChange ? [] : validateObjectUpdate(next, old);
   const m = next.metadata!;
   if (old.metadata?.deletionTimestamp) {
     const had = new Set(old.metadata.finalizers);
@@ -146,7 +148,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
       throw err;
     }
   }
-  if (o.podChange && info === POD ? o.podChange === 'binding' : specChanged(next, old)) m.generation = (old.metadata?.generation ?? 0) + 1;
+  if (podChange ? podChange === 'binding' : specChanged(next, old)) m.generation = (old.metadata?.generation ?? 0) + 1;
   m.resourceVersion = old.metadata?.resourceVersion;
   // The stored bytes of `old` are in hand: encode only `next`, once, for the comparison and the write.
   const value = encodeStored(next);

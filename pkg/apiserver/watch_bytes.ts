@@ -4,16 +4,15 @@
 // a master keep the ring's objects themselves (pkg/client/watch.ts, LocalWatchSource), and at
 // 150,000 pods the bytes kept beside them would cost a master hundreds of MiB.
 
-import { encodeBinary } from '../api/convert/binary.js';
 import type { KubeObject } from '../api/registry.js';
+import { encodeToBuffer } from './objects.js';
 
 const watchBytes = new WeakMap<KubeObject, Buffer>();
 
 export function encodedForWatch(object: KubeObject): Buffer {
   let b = watchBytes.get(object);
   if (b === undefined) {
-    const e = encodeBinary(object);
-    b = Buffer.from(e.buffer, e.byteOffset, e.byteLength);
+    b = encodeToBuffer(object);
     watchBytes.set(object, b);
   }
   return b;
