@@ -6,7 +6,6 @@
 // processes serve exactly the saved keys at the saved revision.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { test } from 'node:test';
 import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
 import { ROOT } from '../pkg/localcluster/process.js';
 import { until } from '../pkg/localcluster/until.js';
+import { runCommand } from './command.js';
 import { etcdctl } from './etcdctl.js';
 
 /** The real navctl; no config file is read because every call that needs masters passes --server. */
@@ -31,15 +31,7 @@ function navctl(args: string[]): Promise<string> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.NAVCTL_SERVER;
   delete env.NAVCTL_CONFIG;
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin/navctl.js'), ...args], { env });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`navctl ${args.join(' ')} exited ${code}: ${err.trim() || out.trim()}`))));
-  });
+  return runCommand('navctl', [process.execPath, join(ROOT, 'bin/navctl.js'), ...args], args, { env });
 }
 
 interface GetJson {

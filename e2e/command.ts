@@ -1,0 +1,24 @@
+// A command line tool run to completion for the e2e tests (etcdctl, navctl): its stdout, or an
+// error naming the tool, its arguments and what it printed when it exits non-zero.
+
+import { spawn } from 'node:child_process';
+
+export interface CommandOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Written to its stdin, which is then closed; absent: stdin stays open. */
+  input?: string;
+}
+
+/** Runs `argv` (program first); `name` and `args` are what the error names. */
+export function runCommand(name: string, argv: string[], args: string[], o: CommandOptions = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(argv[0], argv.slice(1), { env: o.env });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${name} ${args.join(' ')} exited ${code}: ${err.trim() || out.trim()}`))));
+    if (o.input !== undefined) p.stdin.end(o.input);
+  });
+}
