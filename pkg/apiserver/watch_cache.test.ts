@@ -5,7 +5,11 @@ import { StoreBackend } from './backend.js';
 import { makeContext } from './context.js';
 import { pod, testServer } from './test_util.js';
 import { WatchCache, type CachedEvent } from './watch_cache.js';
+import { encodeToBuffer } from './objects.js';
 import { encodedForWatch } from './watch_bytes.js';
+import { decodeBinary } from '../api/convert/binary.js';
+
+const POD = kindByName('Pod')!;
 
 async function setup(watchCacheEvents: number) {
   const t = await testServer();
@@ -91,7 +95,24 @@ describe('WatchCache', () => {
     // An informer inside the master may still hold the object: the bytes are not kept for it.
     const again = encodedForWatch(a);
     assert.notEqual(again, bytes);
-    assert.deepEqual(again, bytes);
+    assert.deepEqual(decodeBinary(POD, again), decodeBinary(POD, bytes));
+    cache.close();
+  });
+
+  it("sends each change's object as the stored bytes with its resourceVersion: the same object an encode would give", async () => {
+    const { server, caughtUp, events, cache } = await setup(100);
+    const a = await server.create({ object: pod('a', { labels: { v: '1' } }) });
+    await server.update({ object: { ...a, metadata: { ...a.metadata!, labels: { v: '2' } } } });
+    await server.delete({ resource: 'pods', namespace: 'default', name: 'a' });
+    await caughtUp();
+    const seen = events();
+    assert.equal(seen.length, 3);
+    for (const e of seen) {
+      const wire = decodeBinary(POD, encodedForWatch(e.object));
+      assert.deepEqual(wire, decodeBinary(POD, encodeToBuffer(e.object)), `${e.type} at ${e.object.metadata?.resourceVersion}`);
+      assert.equal(wire.metadata?.resourceVersion, e.object.metadata?.resourceVersion);
+    }
+    assert.deepEqual((decodeBinary(POD, encodedForWatch(seen[1].object)).metadata?.labels), { v: '2' });
     cache.close();
   });
 });

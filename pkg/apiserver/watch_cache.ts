@@ -9,7 +9,7 @@ import { ApiError } from './api_error.js';
 import type { BackendWatch } from './backend.js';
 import { call, type Context } from './context.js';
 import { decodeStoredKv, resourcePrefix } from './objects.js';
-import { forgetEncoded } from './watch_bytes.js';
+import { forgetEncoded, rememberStored } from './watch_bytes.js';
 import { WatchOverflowError, prefixEnd, type KeyValue, type WatchEvent as StoreEvent } from '../store/mod.js';
 
 /** One key's change, decoded. Objects are shared by every watcher: never mutate them. */
@@ -64,10 +64,12 @@ export function decodeStoreEvent(info: KindInfo, e: StoreEvent): CachedEvent | u
     if (!e.prevKv) return undefined;
     const object = decodeStoredKv(info, e.prevKv, FOR_CACHE);
     object.metadata!.resourceVersion = String(e.kv.modRevision);
+    rememberStored(object, e.prevKv.value, e.kv.modRevision);
     return { type: 'delete', key: e.kv.key, object, created: false };
   }
   // The ring keeps these for a while: they share strings, empty lists and parts (shared_decode.ts).
   const object = decodeStoredKv(info, e.kv, FOR_CACHE);
+  rememberStored(object, e.kv.value, e.kv.modRevision);
   const created = e.kv.version === 1;
   return new PutEvent(e.kv.key, object, created, info, undefined, created ? undefined : e.prevKv);
 }
@@ -264,9 +266,12 @@ export class WatchCache {
     if (e.type === 'delete') {
       this.latest.delete(e.kv.key);
       // A copy: the ring's objects are shared and never changed.
-      return { type: 'delete', key: e.kv.key, object: { ...prev, metadata: { ...prev.metadata!, resourceVersion: String(e.kv.modRevision) } }, created: false };
+      const object = { ...prev, metadata: { ...prev.metadata!, resourceVersion: String(e.kv.modRevision) } };
+      rememberStored(object, e.prevKv!.value, e.kv.modRevision);
+      return { type: 'delete', key: e.kv.key, object, created: false };
     }
     const object = decodeStoredKv(this.info, e.kv, FOR_CACHE);
+    rememberStored(object, e.kv.value, e.kv.modRevision);
     this.latest.set(e.kv.key, { modRevision: e.kv.modRevision, object });
     return new PutEvent(e.kv.key, object, e.kv.version === 1, this.info, prev);
   }
