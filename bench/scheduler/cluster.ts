@@ -49,7 +49,7 @@ export class BenchCluster {
     private readonly profiling: boolean,
   ) {}
 
-  static async start(o: { nodes: number; masterArgs: string[]; cpuProfDir?: string; log: (l: string) => void }): Promise<BenchCluster> {
+  static async start(o: { nodes: number; masterArgs: string[]; hollowArgs?: string[]; cpuProfDir?: string; log: (l: string) => void }): Promise<BenchCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'navarch-bench-scheduler-'));
     const nodeArgs = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
     const masters = await LocalMasterCluster.create({ dir, masters: 3, nodeArgs });
@@ -60,7 +60,7 @@ export class BenchCluster {
     for (const ns of ['default', 'kube-system', 'kube-node-lease']) await c.ensureNamespace(ns);
     try {
       const t0 = performance.now();
-      c.hollow = spawnLogged([...nodeArgs, '--import', 'tsx', join(ROOT, 'cmd/navarch.ts'), 'hollow', '--server', masters.endpoints, '--nodes', String(o.nodes)], join(dir, 'hollow.log'), false);
+      c.hollow = spawnLogged([...nodeArgs, '--import', 'tsx', join(ROOT, 'cmd/navarch.ts'), 'hollow', '--server', masters.endpoints, '--nodes', String(o.nodes), ...(o.hollowArgs ?? [])], join(dir, 'hollow.log'), false);
       await until(`${o.nodes} hollow nodes Ready`, async () => (await c.readyNodes()) >= o.nodes, 600_000, 2000);
       o.log(`${o.nodes} hollow nodes Ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (logs in ${dir})`);
       await until('a scheduler lease holder', async () => (await c.schedulerHolder()) !== undefined, 60_000, 200);

@@ -22,6 +22,8 @@ export interface BenchConfig {
   only: Set<Case>;
   /** Extra `navarch master` flags (e.g. lease timings), space-separated. */
   masterArgs: string[];
+  /** Extra `navarch hollow` flags, space-separated. */
+  hollowArgs: string[];
   keep: boolean;
   json: boolean;
   /** Where the masters and the hollow process write CPU profiles (node --cpu-prof), when set. */
@@ -40,6 +42,7 @@ export const USAGE = `Usage: npx tsx bench/scheduler/main.ts [flags]   (make ben
   --inflight 128            pod creates in flight in the throughput cases
   --only basic,antiaffinity,spread,fill,failover   cases to run (default all)
   --master-args="..."       extra navarch master flags (default "--node-monitor-grace-period-ms 40000"; note the =)
+  --hollow-args="..."       extra navarch hollow flags (e.g. "--max-inflight-status-writes 64"; note the =)
   --keep                    keep the data dirs and logs
   --json                    also print the results as JSON
   --cpu-prof DIR            the masters and the hollow process write CPU profiles into DIR (stopped with SIGTERM)`;
@@ -69,6 +72,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
       // Kubernetes' 40 s: with a 10 s grace period, a hollow node whose 10 s lease renewal is late on
       // a loaded machine turns Unknown and tainted, and the benchmark measures node lifecycle instead.
       'master-args': { type: 'string', default: '--node-monitor-grace-period-ms 40000' },
+      'hollow-args': { type: 'string', default: '' },
       keep: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
@@ -92,6 +96,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
     inflight: int('inflight', values.inflight, 1),
     only,
     masterArgs: values['master-args'].split(' ').filter(Boolean),
+    hollowArgs: values['hollow-args'].split(' ').filter(Boolean),
     keep: values.keep,
     json: values.json,
     cpuProfDir: values['cpu-prof'],

@@ -25,6 +25,23 @@ export interface CaseResult {
   schedulerSli?: { p50Ms: number; p99Ms: number; count: number };
   /** CPU time the masters and the hollow process spent over the case, per pod bound (ms). */
   cpuMsPerPod?: number;
+  /** The hollow nodes' reports: pods seen Running in the watch. */
+  running?: RunningSummary;
+}
+
+export interface RunningSummary {
+  /** Pods seen Running when the last binding was seen. */
+  atLastBinding: number;
+  /** Pods seen Running by the end of the wait for them. */
+  count: number;
+  /** First create sent → last pod seen Running. */
+  elapsedS: number;
+  /** Create answered → Running seen, per pod (the pod startup latency as a client sees it). */
+  latency: LatencySummary;
+  /** Set when the pods stopped turning Running before all did. */
+  failure?: string;
+  /** CPU time the masters and the hollow process spent from the first create to the end of the wait, per pod bound (ms): the status reports included. */
+  cpuMsPerPod?: number;
 }
 
 /** A pod as scheduler_perf's default template: one container with small requests. */
@@ -42,9 +59,10 @@ export function podOf(kind: PodKind, namespace: string, name: string): Pod {
   return decodeObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels: { app } }, spec }).object as Pod;
 }
 
-/** Follows bindings in a namespace: when each pod was first seen with a node. */
+/** Follows bindings in a namespace: when each pod was first seen with a node, and first seen Running. */
 export class BindingWatch {
   readonly boundAtMs = new Map<string, number>();
+  readonly runningAtMs = new Map<string, number>();
   /** Binding times in order (performance.now()), for gaps. */
   readonly times: number[] = [];
   private readonly watch: AsyncIterable<{ type: string; object: Pod }> & { close(): void };
@@ -64,6 +82,10 @@ export class BindingWatch {
           this.times.push(now);
           for (const w of this.waiters.splice(0)) w();
         }
+        if (e.object.status?.phase === 'Running' && !this.runningAtMs.has(name)) {
+          this.runningAtMs.set(name, performance.now());
+          for (const w of this.waiters.splice(0)) w();
+        }
       }
     })();
     this.done.catch(() => {});
@@ -78,17 +100,30 @@ export class BindingWatch {
     return this.boundAtMs.size;
   }
 
+  get running(): number {
+    return this.runningAtMs.size;
+  }
+
   /** Resolves once `n` pods are bound; rejects when none is bound for stallMs. */
-  async waitFor(n: number, stallMs: number): Promise<void> {
-    let last = this.bound;
+  waitFor(n: number, stallMs: number): Promise<void> {
+    return this.waitUntil('bindings', () => this.bound, n, stallMs);
+  }
+
+  /** Resolves once `n` pods are Running; rejects when no more turn Running for stallMs. */
+  waitForRunning(n: number, stallMs: number): Promise<void> {
+    return this.waitUntil('Running pods', () => this.running, n, stallMs);
+  }
+
+  private async waitUntil(what: string, count: () => number, n: number, stallMs: number): Promise<void> {
+    let last = count();
     let lastChange = performance.now();
-    while (this.bound < n) {
+    while (count() < n) {
       await Promise.race([new Promise<void>((r) => this.waiters.push(r)), sleep(1000)]);
-      if (this.bound !== last) {
-        last = this.bound;
+      if (count() !== last) {
+        last = count();
         lastChange = performance.now();
       } else if (performance.now() - lastChange > stallMs) {
-        throw new Error(`bindings stalled at ${this.bound} of ${n} for ${stallMs / 1000} s`);
+        throw new Error(`${what} stalled at ${count()} of ${n} for ${stallMs / 1000} s`);
       }
     }
   }
@@ -183,6 +218,8 @@ export async function runCase(o: {
   pods: number;
   inflight: number;
   log: (line: string) => void;
+  /** Called when the last binding is seen, before the wait for the pods to turn Running. */
+  onBound?: (r: CaseResult) => void;
 }): Promise<CaseResult> {
   const namespace = `bench-${o.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
   await o.ensureNamespace(namespace);
@@ -192,7 +229,13 @@ export async function runCase(o: {
     o.log(`${o.name}: ${created.createdAtMs.size} created in ${((created.endMs - created.startMs) / 1000).toFixed(1)} s; waiting for the bindings (${watch.bound} so far)`);
     let failure: string | undefined;
     await watch.waitFor(created.createdAtMs.size, 60_000).catch((e: Error) => (failure = e.message));
-    return summarizeCase(o.name, o.pods, created, watch, failure);
+    const result = summarizeCase(o.name, o.pods, created, watch, failure);
+    o.onBound?.(result);
+    const atLastBinding = watch.running;
+    let runningFailure: string | undefined;
+    await watch.waitForRunning(result.bound, 60_000).catch((e: Error) => (runningFailure = e.message));
+    result.running = summarizeRunning(created, watch, atLastBinding, runningFailure);
+    return result;
   } finally {
     watch.close();
   }
@@ -219,4 +262,16 @@ export function summarizeCase(name: string, pods: number, created: CreateResult,
     errors: created.errors + (failure ? 1 : 0),
     firstError: failure ?? created.firstError,
   };
+}
+
+export function summarizeRunning(created: CreateResult, watch: BindingWatch, atLastBinding: number, failure?: string): RunningSummary {
+  const lat: number[] = [];
+  let last = created.startMs;
+  for (const [pod, at] of created.createdAtMs) {
+    const r = watch.runningAtMs.get(pod);
+    if (r === undefined) continue;
+    lat.push(Math.max(0, r - at));
+    last = Math.max(last, r);
+  }
+  return { atLastBinding, count: lat.length, elapsedS: (last - created.startMs) / 1000, latency: summarize(lat), failure };
 }
