@@ -109,7 +109,7 @@ program
   .option('--metrics-port <port>', 'serve /metrics on 127.0.0.1:<port> (0: any free port)')
   .option('--renew-interval-ms <ms>', 'node Lease renew interval (default 10000)')
   .option('--max-inflight-lease-writes <n>', 'Lease calls in flight at once over all nodes (default 256)')
-  .option('--max-inflight-status-writes <n>', 'pod status writes and deletes in flight at once over all nodes (default 32)')
+  .option('--max-inflight-status-writes <n>', 'pod status writes and deletes in flight at once over all nodes (default 256)')
   .action((flags) => runHollow(flags));
 
 program

@@ -10,8 +10,11 @@ import type { CallRequest, CallResponse, ObjectsClient } from '../../gen/navarch
 import { wireMethod } from '../apiserver/objects_wire.js';
 import { handlerKey, type StreamedMethod } from '../apiserver/call_stream.js';
 
-/** Calls one stream carries at once; past that, callers use unary calls. */
-export const MAX_STREAM_CALLS_IN_FLIGHT = 512;
+/**
+ * Calls one stream carries at once; past that, callers use unary calls. The master reads no more of
+ * a stream past its own 1024 (MAX_CALLS_IN_FLIGHT): more here would only wait in flow control.
+ */
+export const MAX_STREAM_CALLS_IN_FLIGHT = 1024;
 
 /**
  * Larger requests go as unary calls: one over a size limit fails the whole stream (grpc-js cancels

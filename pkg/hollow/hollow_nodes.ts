@@ -48,7 +48,11 @@ export interface HollowNodesOptions {
   nodeStatusReportIntervalMs?: number;
   /** Lease reads and writes in flight at once, over all nodes (5,000 nodes renewing every 10 s need ~500/s). @default 256 */
   maxInflightLeaseWrites?: number;
-  /** Pod status writes in flight at once. @default 32 */
+  /**
+   * Pod status writes in flight at once, over all nodes. Each kubelet writes its own pods' status as
+   * they start; with 32 here, 5,000 nodes reported pods Running 12 s late on a loaded cluster (80%
+   * of them after the last binding). @default 256
+   */
   statusConcurrency?: number;
   /** Pods with a status write waiting, at most. @default 50000 */
   maxPendingPods?: number;
@@ -96,7 +100,7 @@ export class HollowNodes {
     this.status = new StatusManager({
       client: o.client,
       clock: o.clock,
-      concurrency: o.statusConcurrency ?? 32,
+      concurrency: o.statusConcurrency ?? 256,
       maxPendingPods: o.maxPendingPods ?? 50_000,
       onError: (what, err) => this.logger.warn(`hollow: ${what}: ${(err as Error).message}`),
     });
