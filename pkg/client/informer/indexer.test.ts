@@ -37,6 +37,20 @@ describe('Indexer', () => {
     assert.deepEqual(idx.indexValues('byNode').sort(), ['n1', 'n3']);
   });
 
+  it('updates move an object between index values only when its values change, and the index serves the newest object', () => {
+    const idx = new Indexer<Pod>({ byNode });
+    idx.upsert(pod('a', '1'));
+    idx.upsert(pod('b', '2', { nodeName: 'n1' }));
+    idx.upsert(pod('a', '3', { nodeName: 'n1' }));
+    assert.deepEqual(names(idx.byIndex('byNode', 'n1')), ['a', 'b']);
+    idx.upsert(pod('a', '4', { nodeName: 'n1' }));
+    assert.deepEqual(idx.byIndex('byNode', 'n1').map((p) => `${p.metadata?.name}@${p.metadata?.resourceVersion}`).sort(), ['a@4', 'b@2']);
+    idx.upsert(pod('b', '5', { nodeName: 'n2' }));
+    idx.upsert(pod('a', '6'));
+    assert.deepEqual(idx.indexValues('byNode'), ['n2'], 'an emptied value is gone');
+    assert.deepEqual(idx.indexKeys(NAMESPACE_INDEX, 'default').sort(), ['default/a', 'default/b']);
+  });
+
   it('fills an index added later from what it holds, and refuses a duplicate name', () => {
     const idx = new Indexer<Pod>();
     idx.upsert(pod('a', '1', { nodeName: 'n1' }));

@@ -100,9 +100,20 @@ export class Indexer<T extends KubeObject = KubeObject> implements ReadonlyIndex
   upsert(o: T): T | undefined {
     const key = objectKey(o);
     const old = this.items.get(key);
-    if (old !== undefined) this.unindex(key, old);
     this.items.set(key, o);
-    for (const [name, f] of this.funcs) this.indexOne(name, f, key, o);
+    if (old === undefined) {
+      for (const [name, f] of this.funcs) this.indexOne(name, f, key, o);
+      return old;
+    }
+    // Most updates (a status, a heartbeat) leave every index value as it was: nothing to move.
+    for (const [name, f] of this.funcs) {
+      const was = this.values(name, f, key, old);
+      const now = this.values(name, f, key, o);
+      if (sameValues(was, now)) continue;
+      const idx = this.indices.get(name)!;
+      this.removeKey(idx, was, key);
+      this.addKey(idx, now, key);
+    }
     return old;
   }
 
@@ -151,24 +162,34 @@ export class Indexer<T extends KubeObject = KubeObject> implements ReadonlyIndex
   }
 
   private indexOne(name: string, f: IndexFunc<T>, key: string, o: T): void {
-    const idx = this.indices.get(name)!;
-    for (const v of this.values(name, f, key, o)) {
+    this.addKey(this.indices.get(name)!, this.values(name, f, key, o), key);
+  }
+
+  private unindex(key: string, o: T): void {
+    // Index functions must be pure: the old object yields the values it was stored under.
+    for (const [name, f] of this.funcs) this.removeKey(this.indices.get(name)!, this.values(name, f, key, o), key);
+  }
+
+  private addKey(idx: Map<string, Set<string>>, values: readonly string[], key: string): void {
+    for (const v of values) {
       let keys = idx.get(v);
       if (keys === undefined) idx.set(v, (keys = new Set()));
       keys.add(key);
     }
   }
 
-  private unindex(key: string, o: T): void {
-    for (const [name, f] of this.funcs) {
-      const idx = this.indices.get(name)!;
-      // Index functions must be pure: the old object yields the values it was stored under.
-      for (const v of this.values(name, f, key, o)) {
-        const keys = idx.get(v);
-        if (keys === undefined) continue;
-        keys.delete(key);
-        if (keys.size === 0) idx.delete(v);
-      }
+  private removeKey(idx: Map<string, Set<string>>, values: readonly string[], key: string): void {
+    for (const v of values) {
+      const keys = idx.get(v);
+      if (keys === undefined) continue;
+      keys.delete(key);
+      if (keys.size === 0) idx.delete(v);
     }
   }
+}
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

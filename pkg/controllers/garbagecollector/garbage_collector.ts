@@ -74,7 +74,7 @@ export class GarbageCollector extends QueueController {
     if (old !== undefined && old.metadata?.resourceVersion === o.metadata?.resourceVersion) return;
     const refs = o.metadata?.ownerReferences ?? [];
     const deleting = !!o.metadata?.deletionTimestamp && (hasFinalizer(o, FINALIZER_ORPHAN) || hasFinalizer(o, FINALIZER_FOREGROUND));
-    const refsChanged = old === undefined || JSON.stringify(old.metadata?.ownerReferences ?? []) !== JSON.stringify(refs);
+    const refsChanged = old === undefined || !sameOwnerRefs(old.metadata?.ownerReferences ?? [], refs);
     if (deleting || (refs.length > 0 && refsChanged)) this.enqueue(gcKey(info, o));
     // A dependent dropped a reference or started going: an owner waiting on it may be done.
     if (old !== undefined && (refsChanged || (!old.metadata?.deletionTimestamp && o.metadata?.deletionTimestamp))) this.enqueueWaitingOwners(old);
@@ -244,4 +244,16 @@ export class GarbageCollector extends QueueController {
       throw err;
     }
   }
+}
+
+/** Field by field: this runs for every change of every watched object (a lease renewal too). */
+function sameOwnerRefs(a: readonly OwnerReference[], b: readonly OwnerReference[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.uid !== y.uid || x.name !== y.name || x.kind !== y.kind || x.apiVersion !== y.apiVersion || !!x.controller !== !!y.controller || !!x.blockOwnerDeletion !== !!y.blockOwnerDeletion) return false;
+  }
+  return true;
 }
