@@ -8,6 +8,7 @@
 
 import type { Pod, PodCondition, PodStatus } from '../../gen/navarch/api/v1/core.js';
 import type { Clock } from '../../raft/node/ports.js';
+import { sameIgnoringEmpty } from '../api/deep_equal.js';
 import { isApiError } from '../apiserver/api_error.js';
 import type { ObjectClient } from '../controllers/client.js';
 
@@ -212,22 +213,8 @@ export function mergePodStatus(old: PodStatus | undefined, next: PodStatus): Pod
   };
 }
 
-/** Equal as JSON after dropping absent and empty values (the API's decoded form has empty lists for absent ones). */
+/** Equal once absent and empty values are dropped (the API's decoded form has empty lists for absent ones). */
 export function sameStatus(a: PodStatus | undefined, b: PodStatus | undefined): boolean {
-  return canonical(a) === canonical(b);
-}
-
-function canonical(v: unknown): string {
-  return JSON.stringify(strip(v)) ?? '';
-}
-
-function strip(v: unknown): unknown {
-  if (Array.isArray(v)) return v.length === 0 ? undefined : v.map(strip);
-  if (v === null || typeof v !== 'object') return v;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v).sort()) {
-    const s = strip((v as Record<string, unknown>)[k]);
-    if (s !== undefined && !(typeof s === 'object' && s !== null && !Array.isArray(s) && Object.keys(s).length === 0)) out[k] = s;
-  }
-  return out;
+  if (a === undefined || b === undefined) return a === b;
+  return sameIgnoringEmpty(a, b);
 }
