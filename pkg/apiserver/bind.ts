@@ -10,7 +10,7 @@ import { PodStatus } from '../../gen/navarch/api/v1/core.js';
 import { ApiError, notFound } from './api_error.js';
 import { checkName, namespaceOf, type Context } from './context.js';
 import { checkFencingToken, type FencingToken } from './fencing.js';
-import { clone, formatTime } from './objects.js';
+import { formatTime } from './objects.js';
 import { LOST_RACE, RECHECK, readForWrite, writeUpdate } from './update.js';
 
 const POD = kindByName('Pod')!;
@@ -62,8 +62,8 @@ export async function bind(ctx: Context, req: BindRequest): Promise<Pod> {
       else if (meta.deletionTimestamp) refusal = bindingConflict(name, `pod ${name} is being deleted, cannot be assigned to a host`);
       else if (old.spec?.nodeName) refusal = bindingConflict(name, `pod ${name} is already assigned to node ${JSON.stringify(old.spec.nodeName)}`);
       else {
-        const next = clone(old);
-        next.spec!.nodeName = nodeName;
+        // `old` is this attempt's own decode (readForWrite): the bound pod shares what it does not change.
+        const next: Pod = { ...old, metadata: { ...meta }, spec: { ...old.spec!, nodeName } };
         setScheduled(next, formatTime(ctx.nowMs()));
         result = await writeUpdate(ctx, POD, cur, next, { dryRun: req.dryRun, fencing, local, podChange: 'binding' });
       }
@@ -80,17 +80,16 @@ export async function bind(ctx: Context, req: BindRequest): Promise<Pod> {
   }
 }
 
+/** Sets PodScheduled True in a status and conditions of the pod's own (the old pod's stay as they were). */
 function setScheduled(pod: Pod, now: string): void {
-  const status = (pod.status ??= PodStatus.fromPartial({}));
-  const conditions = status.conditions;
-  const c = conditions.find((x) => x.type === 'PodScheduled');
-  if (!c) {
+  const status = (pod.status = { ...(pod.status ?? PodStatus.fromPartial({})) });
+  const conditions = (status.conditions = [...status.conditions]);
+  const i = conditions.findIndex((x) => x.type === 'PodScheduled');
+  if (i < 0) {
     // Every field present, as a decoded condition has them.
     conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: undefined, lastTransitionTime: now, reason: undefined, message: undefined });
     return;
   }
-  if (c.status !== 'True') c.lastTransitionTime = now;
-  c.status = 'True';
-  c.reason = undefined;
-  c.message = undefined;
+  const c = conditions[i];
+  conditions[i] = { ...c, status: 'True', lastTransitionTime: c.status !== 'True' ? now : c.lastTransitionTime, reason: undefined, message: undefined };
 }

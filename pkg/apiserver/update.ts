@@ -91,9 +91,9 @@ export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeOb
     throw conflict(info, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${oldMeta.uid}`);
   }
   if (subresource === 'status') {
-    const next = clone(old) as KubeObject & { status?: unknown };
-    next.status = clone((incoming as { status?: unknown }).status);
-    return next;
+    // `old` is this attempt's own decode of the stored object (readForWrite), changed by no one: the
+    // new object may share its parts. Its metadata is its own, since the write sets fields there.
+    return { ...old, metadata: { ...oldMeta }, status: clone((incoming as { status?: unknown }).status) } as KubeObject;
   }
   const next = clone(incoming) as KubeObject & { status?: unknown };
   if (info.hasStatus) next.status = clone((old as { status?: unknown }).status);
