@@ -10,6 +10,7 @@ import { call, resolve, type Context, type ResourceRef } from './context.js';
 import { withExpiry } from './event_ttl.js';
 import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
 import { clone, emptyMeta, encodeStored, formatTime, objectKey } from './objects.js';
+import { rememberStored } from './object_bytes.js';
 import { admission } from './pod_priority.js';
 import { checkSize, kindOfBody, namespaceGuard } from './write_checks.js';
 
@@ -74,6 +75,7 @@ export async function create(ctx: Context, req: CreateRequest): Promise<KubeObje
     );
     if (r.succeeded) {
       meta.resourceVersion = String(r.header.revision);
+      rememberStored(o, value, r.header.revision);
       return o;
     }
     const existing = r.responses[0];

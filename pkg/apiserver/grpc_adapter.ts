@@ -19,8 +19,7 @@ import {
 } from '../../gen/navarch/apiserver/v1/objects.js';
 import { OBJECTS_WIRE_SERVICE } from './objects_wire.js';
 import { callStreamHandler } from './call_stream.js';
-import { encodedForWatch } from './watch_bytes.js';
-import { encodeToBuffer } from './objects.js';
+import { encodedForWatch, encodedObject } from './object_bytes.js';
 import { ApiError, toApiError } from './api_error.js';
 import type { ApiServer } from './api_server.js';
 import type { PropagationPolicy } from './delete.js';
@@ -194,15 +193,15 @@ export function objectsServer(api: ApiServer): ObjectsServer {
   const server: ObjectsServer = {
     get: unary(async (r) => ({ object: await api.getBytes({ resource: r.resource, namespace: opt(r.namespace), name: r.name, resourceVersion: r.resourceVersion, serializable: r.serializable }) })),
     create: unary(async (r) => ({
-      object: encodeToBuffer(await api.create({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), objectOwned: true, dryRun: r.dryRun, fencing: r.fencing })),
+      object: encodedObject(await api.create({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), objectOwned: true, dryRun: r.dryRun, fencing: r.fencing })),
     })),
     update: unary(async (r) => ({
-      object: encodeToBuffer(
+      object: encodedObject(
         await api.update({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), subresource: opt(r.subresource) as 'status' | undefined, dryRun: r.dryRun, fencing: r.fencing }),
       ),
     })),
     patch: unary(async (r) => ({
-      object: encodeToBuffer(
+      object: encodedObject(
         await api.patch({ resource: r.resource, namespace: opt(r.namespace), name: r.name, type: r.type as PatchType, patch: r.patch, subresource: opt(r.subresource), dryRun: r.dryRun, fencing: r.fencing }),
       ),
     })),
@@ -217,10 +216,10 @@ export function objectsServer(api: ApiServer): ObjectsServer {
         dryRun: r.dryRun,
         fencing: r.fencing,
       });
-      return { object: encodeToBuffer(res.object), deleted: res.deleted };
+      return { object: encodedObject(res.object), deleted: res.deleted };
     }),
     bind: unary(async (r) => ({
-      object: encodeToBuffer(
+      object: encodedObject(
         await api.bind({ namespace: r.namespace, name: r.name, uid: opt(r.uid), target: { kind: r.targetKind, name: r.targetName }, dryRun: r.dryRun, fencing: r.fencing }),
       ),
     })),

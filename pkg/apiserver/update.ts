@@ -13,6 +13,7 @@ import { withExpiry } from './event_ttl.js';
 import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
 import { clone, emptyMeta, encodeStored, objectKey, sameBytes, specChanged } from './objects.js';
 import { admission, keepPodPriority } from './pod_priority.js';
+import { rememberStored } from './object_bytes.js';
 import { parseResourceVersion } from './resource_version.js';
 import { checkSize, kindOfBody } from './write_checks.js';
 
@@ -170,6 +171,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
   const r = await withExpiry(ctx, info, (lease) => fencedTxn(ctx, { compare, success: [{ type: 'put', key, value, lease }, ...leaseFenceOps(info, old, next)] }, o.fencing, { info, name }));
   if (!r.succeeded) return LOST_RACE;
   m.resourceVersion = String(r.header.revision);
+  rememberStored(next, value, r.header.revision);
   return next;
 }
 

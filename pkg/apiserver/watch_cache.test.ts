@@ -6,7 +6,7 @@ import { makeContext } from './context.js';
 import { pod, testServer } from './test_util.js';
 import { WatchCache, type CachedEvent } from './watch_cache.js';
 import { encodeToBuffer } from './objects.js';
-import { encodedForWatch } from './watch_bytes.js';
+import { encodedForWatch } from './object_bytes.js';
 import { decodeBinary } from '../api/convert/binary.js';
 
 const POD = kindByName('Pod')!;
