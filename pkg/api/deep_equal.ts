@@ -36,7 +36,7 @@ export function sameIgnoringEmpty(a: unknown, b: unknown): boolean {
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
   for (const k in x) if (!sameField(x[k], y[k])) return false;
-  for (const k in y) if (!(k in x) && !isEmptyField(y[k])) return false;
+  for (const k in y) if (!Object.hasOwn(x, k) && !isEmptyField(y[k])) return false;
   return true;
 }
 

@@ -13,21 +13,27 @@ import type { KubeObject } from '../api/registry.js';
 import { encodeToBuffer } from './objects.js';
 import { withResourceVersion } from './stored_bytes.js';
 
+/** Stored bytes, or a store key-value that gives them (a copy made on each read: read only when needed). */
+export type StoredValue = Uint8Array | { readonly value: Uint8Array };
+
 const watchBytes = new WeakMap<KubeObject, Buffer>();
-const storedBytes = new WeakMap<KubeObject, { value: Uint8Array; revision: number }>();
+const storedBytes = new WeakMap<KubeObject, { stored: StoredValue; revision: number }>();
 
 /**
- * `object` is `value` (stored bytes, without resourceVersion) decoded or encoded, with resourceVersion
- * `revision`. The object must not change afterwards (its bytes would say otherwise).
+ * `object` is `stored` (its bytes without resourceVersion) decoded or encoded, with resourceVersion
+ * `revision`. The object must not change afterwards (its bytes would say otherwise). Kept as long
+ * as the object: only for objects that are answered at once or that leave a bounded cache
+ * (forgetEncoded), never for objects an informer keeps.
  */
-export function rememberStored(object: KubeObject, value: Uint8Array, revision: number): void {
-  storedBytes.set(object, { value, revision });
+export function rememberStored(object: KubeObject, stored: StoredValue, revision: number): void {
+  storedBytes.set(object, { stored, revision });
 }
 
 /** The object's bytes for an answer. */
 export function encodedObject(object: KubeObject): Buffer {
-  const stored = storedBytes.get(object);
-  return stored === undefined ? encodeToBuffer(object) : withResourceVersion(stored.value, stored.revision);
+  const s = storedBytes.get(object);
+  if (s === undefined) return encodeToBuffer(object);
+  return withResourceVersion(s.stored instanceof Uint8Array ? s.stored : s.stored.value, s.revision);
 }
 
 /** The object's bytes for the gRPC watchers of a change, made once for all of them. */

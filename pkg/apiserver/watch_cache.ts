@@ -64,12 +64,10 @@ export function decodeStoreEvent(info: KindInfo, e: StoreEvent): CachedEvent | u
     if (!e.prevKv) return undefined;
     const object = decodeStoredKv(info, e.prevKv, FOR_CACHE);
     object.metadata!.resourceVersion = String(e.kv.modRevision);
-    rememberStored(object, e.prevKv.value, e.kv.modRevision);
     return { type: 'delete', key: e.kv.key, object, created: false };
   }
   // The ring keeps these for a while: they share strings, empty lists and parts (shared_decode.ts).
   const object = decodeStoredKv(info, e.kv, FOR_CACHE);
-  rememberStored(object, e.kv.value, e.kv.modRevision);
   const created = e.kv.version === 1;
   return new PutEvent(e.kv.key, object, created, info, undefined, created ? undefined : e.prevKv);
 }
@@ -261,17 +259,19 @@ export class WatchCache {
       const c = decodeStoreEvent(this.info, e);
       if (c?.type === 'put') this.latest.set(c.key, { modRevision: e.kv.modRevision, object: c.object });
       else this.latest.delete(e.kv.key);
+      // Only the ring's objects carry their stored bytes: they are forgotten when their change leaves it.
+      if (c) rememberStored(c.object, c.type === 'delete' ? e.prevKv! : e.kv, e.kv.modRevision);
       return c;
     }
     if (e.type === 'delete') {
       this.latest.delete(e.kv.key);
       // A copy: the ring's objects are shared and never changed.
       const object = { ...prev, metadata: { ...prev.metadata!, resourceVersion: String(e.kv.modRevision) } };
-      rememberStored(object, e.prevKv!.value, e.kv.modRevision);
+      rememberStored(object, e.prevKv!, e.kv.modRevision);
       return { type: 'delete', key: e.kv.key, object, created: false };
     }
     const object = decodeStoredKv(this.info, e.kv, FOR_CACHE);
-    rememberStored(object, e.kv.value, e.kv.modRevision);
+    rememberStored(object, e.kv, e.kv.modRevision);
     this.latest.set(e.kv.key, { modRevision: e.kv.modRevision, object });
     return new PutEvent(e.kv.key, object, e.kv.version === 1, this.info, prev);
   }
