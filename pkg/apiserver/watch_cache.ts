@@ -251,27 +251,31 @@ export class WatchCache {
     this.notify();
   }
 
-  /** decodeStoreEvent, taking the previous state from the ring when it holds that version. */
+  /**
+   * decodeStoreEvent, taking the previous state from the ring when it holds that version. Only the
+   * ring's objects carry their stored bytes: they are forgotten when their change leaves it.
+   */
   private decode(e: StoreEvent): CachedEvent | undefined {
+    const c = this.decodeChange(e);
+    if (c) rememberStored(c.object, c.type === 'delete' ? e.prevKv! : e.kv, e.kv.modRevision);
+    return c;
+  }
+
+  private decodeChange(e: StoreEvent): CachedEvent | undefined {
     const known = this.latest.get(e.kv.key);
     const prev = e.prevKv && known?.modRevision === e.prevKv.modRevision ? known.object : undefined;
     if (prev === undefined) {
       const c = decodeStoreEvent(this.info, e);
       if (c?.type === 'put') this.latest.set(c.key, { modRevision: e.kv.modRevision, object: c.object });
       else this.latest.delete(e.kv.key);
-      // Only the ring's objects carry their stored bytes: they are forgotten when their change leaves it.
-      if (c) rememberStored(c.object, c.type === 'delete' ? e.prevKv! : e.kv, e.kv.modRevision);
       return c;
     }
     if (e.type === 'delete') {
       this.latest.delete(e.kv.key);
       // A copy: the ring's objects are shared and never changed.
-      const object = { ...prev, metadata: { ...prev.metadata!, resourceVersion: String(e.kv.modRevision) } };
-      rememberStored(object, e.prevKv!, e.kv.modRevision);
-      return { type: 'delete', key: e.kv.key, object, created: false };
+      return { type: 'delete', key: e.kv.key, object: { ...prev, metadata: { ...prev.metadata!, resourceVersion: String(e.kv.modRevision) } }, created: false };
     }
     const object = decodeStoredKv(this.info, e.kv, FOR_CACHE);
-    rememberStored(object, e.kv, e.kv.modRevision);
     this.latest.set(e.kv.key, { modRevision: e.kv.modRevision, object });
     return new PutEvent(e.kv.key, object, e.kv.version === 1, this.info, prev);
   }
