@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { DEFAULT_HOLLOW_CIDR } from '../pkg/hollow/address_plan.js';
 import { runHollow } from './hollow.js';
 import { runAgent } from './agent.js';
 import { imagesCommand } from './images.js';
@@ -105,7 +106,7 @@ program
   .option('--memory <quantity>', 'memory capacity of each node', '16Gi')
   .option('--pods <n>', 'pod capacity of each node', '110')
   .option('--ephemeral-storage <quantity>', 'ephemeral-storage capacity of each node', '100Gi')
-  .option('--cidr <cidr>', "where the nodes' host IPs and pod CIDRs come from", '198.18.0.0/15')
+  .option('--cidr <cidr>', "where the nodes' host IPs and pod CIDRs come from", DEFAULT_HOLLOW_CIDR)
   .option('--metrics-port <port>', 'serve /metrics on 127.0.0.1:<port> (0: any free port)')
   .option('--renew-interval-ms <ms>', 'node Lease renew interval (default 10000)')
   .option('--max-inflight-lease-writes <n>', 'Lease calls in flight at once over all nodes (default 256)')

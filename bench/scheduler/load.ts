@@ -5,6 +5,7 @@
 import type { KubeObject, Pod } from '../../pkg/api/registry.js';
 import { decodeObject } from '../../pkg/api/convert/object.js';
 import { isApiError, NavarchClient } from '../../pkg/client/mod.js';
+import { AddressPlan, DEFAULT_HOLLOW_CIDR, parseCidr } from '../../pkg/hollow/address_plan.js';
 import { type LatencySummary, sleep, summarize } from '../store/stats.js';
 
 export type PodKind = 'basic' | 'antiaffinity' | 'spread';
@@ -42,7 +43,7 @@ export interface RunningSummary {
   latency: LatencySummary;
   /** Set when the pods stopped turning Running before all did. */
   failure?: string;
-  /** CPU time the masters and the hollow process spent from the first create to the end of the wait, per pod bound (ms): the status reports included. */
+  /** CPU time the masters and the hollow process spent from the first create to the last pod seen Running, per pod bound (ms): the status reports included. */
   cpuMsPerPod?: number;
 }
 
@@ -227,8 +228,8 @@ export async function runCase(o: {
   /** Called when the last binding is seen, before the wait for the pods to turn Running. */
   onBound?: (r: CaseResult) => void;
   /**
-   * How many of the pods can be Running: the hollow nodes' pod addresses (198.18.0.0/15) run out at
-   * 70,000 pods on 5,000 nodes, and pods past that wait for one. @default every pod
+   * How many of the pods can be Running: the hollow nodes' pod addresses run out (podAddresses), and
+   * pods past that wait for one. @default every pod
    */
   runningTarget?: number;
   /** Called each time more pods are seen Running (the wait for them). */
@@ -255,16 +256,22 @@ export async function runCase(o: {
   }
 }
 
-export function summarizeCase(name: string, pods: number, created: CreateResult, watch: BindingWatch, failure?: string): CaseResult {
+/** Create answered → `seenAtMs` for each created pod seen there, and the last time seen. */
+function latencies(created: CreateResult, seenAtMs: ReadonlyMap<string, number>): { lat: number[]; lastMs: number } {
   const lat: number[] = [];
-  let last = created.startMs;
+  let lastMs = created.startMs;
   for (const [pod, at] of created.createdAtMs) {
-    const b = watch.boundAtMs.get(pod);
-    if (b === undefined) continue;
-    lat.push(Math.max(0, b - at));
-    last = Math.max(last, b);
+    const seen = seenAtMs.get(pod);
+    if (seen === undefined) continue;
+    lat.push(Math.max(0, seen - at));
+    lastMs = Math.max(lastMs, seen);
   }
-  const elapsedS = (last - created.startMs) / 1000;
+  return { lat, lastMs };
+}
+
+export function summarizeCase(name: string, pods: number, created: CreateResult, watch: BindingWatch, failure?: string): CaseResult {
+  const { lat, lastMs } = latencies(created, watch.boundAtMs);
+  const elapsedS = (lastMs - created.startMs) / 1000;
   return {
     name,
     pods,
@@ -279,13 +286,11 @@ export function summarizeCase(name: string, pods: number, created: CreateResult,
 }
 
 export function summarizeRunning(created: CreateResult, watch: BindingWatch, atLastBinding: number, target: number, failure?: string): RunningSummary {
-  const lat: number[] = [];
-  let last = created.startMs;
-  for (const [pod, at] of created.createdAtMs) {
-    const r = watch.runningAtMs.get(pod);
-    if (r === undefined) continue;
-    lat.push(Math.max(0, r - at));
-    last = Math.max(last, r);
-  }
-  return { atLastBinding, count: lat.length, target, elapsedS: (last - created.startMs) / 1000, latency: summarize(lat), failure };
+  const { lat, lastMs } = latencies(created, watch.runningAtMs);
+  return { atLastBinding, count: lat.length, target, elapsedS: (lastMs - created.startMs) / 1000, latency: summarize(lat), failure };
+}
+
+/** Pods the hollow nodes can give an address (and so report Running): their default range split over the nodes, as navarch hollow does. */
+export function podAddresses(nodes: number): number {
+  return AddressPlan.forNodes(parseCidr(DEFAULT_HOLLOW_CIDR), nodes).podsPerNode * nodes;
 }

@@ -6,12 +6,11 @@
 // Usage: npx tsx bench/scheduler/main.ts [--help]
 
 import { NavarchClient } from '../../pkg/client/mod.js';
-import { AddressPlan, parseCidr } from '../../pkg/hollow/address_plan.js';
 import { sleep, until } from '../store/stats.js';
 import { BenchCluster } from './cluster.js';
 import { failover } from './failover.js';
 import { parseConfig, USAGE, type BenchConfig } from './config.js';
-import { runCase, type CaseResult, type PodKind } from './load.js';
+import { podAddresses, runCase, type CaseResult, type PodKind } from './load.js';
 import { formatReport, type FillResult, type Results } from './report.js';
 import { diff, quantileMs, scrape } from './scheduler_metrics.js';
 
@@ -20,11 +19,6 @@ const log = (line: string): void => void process.stderr.write(`[${new Date().toI
 /** Three clients, each starting on a different master, so creates spread over the API servers. */
 function spreadClients(endpoints: string[]): NavarchClient[] {
   return endpoints.map((_, i) => new NavarchClient({ endpoints: [...endpoints.slice(i), ...endpoints.slice(0, i)], retryDeadlineMs: 30_000, callTimeoutMs: 30_000 }));
-}
-
-/** Pods the hollow nodes can give an address (and so report Running): 198.18.0.0/15 split over the nodes, as navarch hollow does. */
-function podAddresses(nodes: number): number {
-  return AddressPlan.forNodes(parseCidr('198.18.0.0/15'), nodes).podsPerNode * nodes;
 }
 
 async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], cfg: BenchConfig, name: string, kind: PodKind, pods: number): Promise<CaseResult> {
@@ -49,7 +43,7 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
     onRunning: () => (cpuAtLastRunning = cluster.cpuSeconds()),
     onBound: (b) => {
       cpuAtLastRunning = cluster.cpuSeconds();
-      if (b.bound > 0) b.cpuMsPerPod = ((cluster.cpuSeconds() - cpuBefore) * 1000) / b.bound;
+      if (b.bound > 0) b.cpuMsPerPod = ((cpuAtLastRunning - cpuBefore) * 1000) / b.bound;
       log(`${name}: ${b.bound}/${pods} bound in ${b.elapsedS.toFixed(1)} s; waiting for them to be Running`);
     },
   });

@@ -24,6 +24,9 @@ export function formatIp(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
+/** Where hollow nodes' host and pod IPs come from unless told otherwise (RFC 2544's benchmarking range). */
+export const DEFAULT_HOLLOW_CIDR = '198.18.0.0/15';
+
 /** "198.18.0.0/15"; the address must be the network's first (no host bits set). */
 export function parseCidr(text: string, what = 'CIDR'): Cidr {
   const [ip, bits, ...rest] = text.split('/');

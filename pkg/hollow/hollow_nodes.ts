@@ -13,7 +13,7 @@ import type { PodSource } from '../agent/pod_source.js';
 import { StatusManager, type StatusManagerStats } from '../agent/status_manager.js';
 import { isApiError } from '../apiserver/api_error.js';
 import type { ObjectClient } from '../controllers/client.js';
-import { AddressPlan, parseCidr } from './address_plan.js';
+import { AddressPlan, DEFAULT_HOLLOW_CIDR, parseCidr } from './address_plan.js';
 import { FakeRuntime } from './fake_runtime.js';
 import { Limiter } from './limiter.js';
 
@@ -96,7 +96,7 @@ export class HollowNodes {
 
   constructor(private readonly o: HollowNodesOptions) {
     this.logger = o.logger ?? quiet;
-    this.plan = AddressPlan.forNodes(parseCidr(o.cidr ?? '198.18.0.0/15', 'cidr'), o.nodes);
+    this.plan = AddressPlan.forNodes(parseCidr(o.cidr ?? DEFAULT_HOLLOW_CIDR, 'cidr'), o.nodes);
     this.status = new StatusManager({
       client: o.client,
       clock: o.clock,
