@@ -41,7 +41,7 @@ export const USAGE = `Usage: npx tsx bench/scheduler/main.ts [flags]   (make ben
   --failover-rate 25        pod creates per second during the failover run (slow enough to last through the kills and the restarted masters' warm-up)
   --inflight 128            pod creates in flight in the throughput cases
   --only basic,antiaffinity,spread,fill,failover   cases to run (default all)
-  --master-args="..."       extra navarch master flags (default "--node-monitor-grace-period-ms 40000"; note the =)
+  --master-args="..."       extra navarch master flags (note the =)
   --hollow-args="..."       extra navarch hollow flags (e.g. "--max-inflight-status-writes 64"; note the =)
   --keep                    keep the data dirs and logs
   --json                    also print the results as JSON
@@ -69,9 +69,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
       'failover-rate': { type: 'string', default: '25' },
       inflight: { type: 'string', default: '128' },
       only: { type: 'string', default: CASES.join(',') },
-      // Kubernetes' 40 s: with a 10 s grace period, a hollow node whose 10 s lease renewal is late on
-      // a loaded machine turns Unknown and tainted, and the benchmark measures node lifecycle instead.
-      'master-args': { type: 'string', default: '--node-monitor-grace-period-ms 40000' },
+      'master-args': { type: 'string', default: '' },
       'hollow-args': { type: 'string', default: '' },
       keep: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },

@@ -38,7 +38,7 @@ interface Cluster {
   clock: FakeClock;
   registry: Registry;
   controller: NodeLifecycleController;
-  /** Nodes whose agent is alive: their Lease is renewed every second as time passes. */
+  /** Nodes whose agent is alive: their Lease is renewed as time passes (every second unless the node says otherwise). */
   alive: Set<string>;
   /** Moves time forward in 1 s steps, renewing the live nodes' Leases at each. */
   advance(ms: number): Promise<void>;
@@ -56,7 +56,17 @@ afterEach(async () => {
   open = undefined;
 });
 
-async function cluster(nodes: Array<{ name: string; zone?: string; neverPosted?: boolean }>, pods: Array<{ name: string; node: string; tolerations?: unknown[] }>, o: Partial<NodeLifecycleOptions> = {}): Promise<Cluster> {
+interface TestNode {
+  name: string;
+  zone?: string;
+  neverPosted?: boolean;
+  /** The Lease's leaseDurationSeconds. @default 10 (an agent's) */
+  leaseDurationSeconds?: number;
+  /** @default 1 */
+  renewEverySeconds?: number;
+}
+
+async function cluster(nodes: TestNode[], pods: Array<{ name: string; node: string; tolerations?: unknown[] }>, o: Partial<NodeLifecycleOptions> = {}): Promise<Cluster> {
   const t = await testServer({ namespaces: ['default', 'kube-node-lease'] });
   const clock = new FakeClock(t.clock.nowMs);
   const server = t.server;
@@ -72,7 +82,7 @@ async function cluster(nodes: Array<{ name: string; zone?: string; neverPosted?:
       }),
     });
     // renewTime deliberately far from the controller's clock: only its change may count.
-    await server.create({ object: obj({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: n.name, namespace: 'kube-node-lease' }, spec: { holderIdentity: n.name, leaseDurationSeconds: 40, renewTime: new Date(Date.UTC(2001, 0, 1) + ++renewals).toISOString() } }) });
+    await server.create({ object: obj({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: n.name, namespace: 'kube-node-lease' }, spec: { holderIdentity: n.name, leaseDurationSeconds: n.leaseDurationSeconds ?? 10, renewTime: new Date(Date.UTC(2001, 0, 1) + ++renewals).toISOString() } }) });
   }
   for (const p of pods) {
     await server.create({ object: obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: 'default' }, spec: { nodeName: p.node, containers: [{ name: 'app', image: 'nginx:1.25' }], tolerations: p.tolerations ?? [] }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: formatTimeMs(clock.nowMs()) }] } }) });
@@ -87,6 +97,8 @@ async function cluster(nodes: Array<{ name: string; zone?: string; neverPosted?:
   await factory.waitForSync();
   await clock.advance(0);
   const alive = new Set(nodes.map((n) => n.name));
+  const renewEverySeconds = new Map(nodes.map((n) => [n.name, n.renewEverySeconds ?? 1]));
+  let elapsedS = 0;
   const c: Cluster = {
     server,
     client,
@@ -96,7 +108,9 @@ async function cluster(nodes: Array<{ name: string; zone?: string; neverPosted?:
     alive,
     async advance(ms) {
       for (let left = ms; left > 0; left -= 1000) {
+        elapsedS++;
         for (const name of alive) {
+          if (elapsedS % renewEverySeconds.get(name)! !== 0) continue;
           const lease = (await server.get({ resource: 'leases', namespace: 'kube-node-lease', name })) as Lease;
           lease.spec!.renewTime = new Date(Date.UTC(2001, 0, 1) + ++renewals).toISOString();
           await server.update({ object: lease });
@@ -209,7 +223,7 @@ describe('NodeLifecycleController', () => {
   });
 
   it('honours a configured grace period and default toleration', async () => {
-    const c = await cluster([{ name: 'node-1' }, { name: 'node-2' }], [{ name: 'web', node: 'node-1' }], { nodeMonitorGracePeriodMs: 3000, defaultTolerationSeconds: 2 });
+    const c = await cluster([{ name: 'node-1', leaseDurationSeconds: 3 }, { name: 'node-2', leaseDurationSeconds: 3 }], [{ name: 'web', node: 'node-1' }], { nodeMonitorGracePeriodMs: 3000, defaultTolerationSeconds: 2 });
     c.alive.delete('node-1');
     await c.advance(2000);
     assert.equal(ready(await c.node('node-1'))?.status, 'True');
@@ -219,6 +233,21 @@ describe('NodeLifecycleController', () => {
     assert.deepEqual(await c.podNames(), ['web']);
     await c.advance(1000);
     assert.deepEqual(await c.podNames(), []);
+  });
+
+  it("gives a node whose Lease is longer than the grace period its Lease's duration: a kubelet-like node renewing every 10 s with a 40 s lease stays Ready under a 10 s grace", async () => {
+    const c = await cluster([{ name: 'hollow', leaseDurationSeconds: 40, renewEverySeconds: 10 }, { name: 'agent' }], [{ name: 'web', node: 'hollow' }]);
+    await c.advance(60_000);
+    assert.equal(ready(await c.node('hollow'))?.status, 'True', 'renewals 10 s apart are within its 40 s lease');
+    assert.equal(c.client.actions.filter((a) => a.verb === 'patch').length, 0, 'no status or taint writes while it renews');
+
+    // (The first test shows a 10 s lease caught at the 10 s grace.)
+    c.alive.delete('hollow');
+    await c.advance(20_000);
+    assert.equal(ready(await c.node('hollow'))?.status, 'True', 'its last renewal promised 40 s');
+    await c.advance(20_000);
+    assert.equal(ready(await c.node('hollow'))?.status, 'Unknown', 'caught once its 40 s lease has run out');
+    assert.deepEqual(taints(await c.node('hollow')), UNREACHABLE);
   });
 
   it('adds NoExecute taints at a bounded rate per zone (0.1 nodes/s)', async () => {

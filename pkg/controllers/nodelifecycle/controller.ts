@@ -9,7 +9,10 @@
 //
 // Staleness is measured as Kubernetes' nodeHealthData does: on this controller's clock, from the
 // moment it saw the Lease's renewTime (or the Ready heartbeat) change, never by comparing the
-// node's own wall-clock timestamps with ours. The queue is keyed by node name; sync(node) is
+// node's own wall-clock timestamps with ours. Unlike Kubernetes, a node whose Lease declares a
+// longer leaseDurationSeconds than the grace period gets that long: the holder only promised to
+// renew within it (hollow nodes renew every 10 s with 40 s leases, as a kubelet does; against the
+// default 10 s grace they would flap), while agents with 10 s leases are still caught at 10 s. The queue is keyed by node name; sync(node) is
 // level-triggered and re-queues itself for the next moment something is due.
 
 import { Counter, type Registry } from 'prom-client';
@@ -58,6 +61,8 @@ export interface NodeLifecycleOptions extends QueueControllerOptions, Disruption
 /** What this controller last saw of a node's heartbeats, and when (on its own clock). */
 interface NodeHealth {
   probeMs: number;
+  /** The grace period for this node: the controller's, or its Lease's duration when longer. */
+  graceMs: number;
   heartbeat: string | undefined;
   renewTime: string | undefined;
   /** What the node had reported when we marked it Unknown, and when: restored if only its Lease comes back. */
@@ -140,8 +145,8 @@ export class NodeLifecycleController extends QueueController {
     let current = node;
 
     const probeMs = this.observeHealth(node, now);
-    const dueMs = probeMs + this.nodeMonitorGracePeriodMs;
     const h = this.health.get(name)!;
+    const dueMs = probeMs + h.graceMs;
     if (now >= dueMs) {
       const before = node.status?.conditions ?? [];
       current = await this.markUnknown(current, now);
@@ -167,12 +172,14 @@ export class NodeLifecycleController extends QueueController {
     const lease = this.leases.store.get(NODE_LEASE_NAMESPACE, name);
     const heartbeat = readyCondition(node)?.lastHeartbeatTime;
     const renewTime = lease?.spec?.renewTime;
+    const graceMs = Math.max(this.nodeMonitorGracePeriodMs, (lease?.spec?.leaseDurationSeconds ?? 0) * 1000);
     const saved = this.health.get(name);
     if (saved === undefined) {
       // First sight (a new node, or this controller just took over): a full grace period.
-      this.health.set(name, { probeMs: now, heartbeat, renewTime });
+      this.health.set(name, { probeMs: now, graceMs, heartbeat, renewTime });
       return now;
     }
+    saved.graceMs = graceMs;
     if (saved.heartbeat !== heartbeat || (renewTime !== undefined && saved.renewTime !== renewTime)) {
       saved.probeMs = now;
       saved.heartbeat = heartbeat;
@@ -350,7 +357,7 @@ export class NodeLifecycleController extends QueueController {
   private isUp(n: Node, now: number): boolean {
     if (!isNodeReady(n)) return false;
     const h = this.health.get(n.metadata?.name ?? '');
-    return h === undefined || now < h.probeMs + this.nodeMonitorGracePeriodMs;
+    return h === undefined || now < h.probeMs + h.graceMs;
   }
 
   /** Every node's zone and state, recomputed at most every ZONE_SNAPSHOT_MS: one pass over all nodes, not one per sync. */
