@@ -7,12 +7,12 @@ import { deepCopy } from './deep_copy.js';
 import { EMPTY_LIST, EMPTY_MAP, StringTable, shareValues } from './shared_values.js';
 import type { Pod } from '../../gen/navarch/api/v1/core.js';
 
-function pod(name: string): unknown {
+function pod(name: string, nodeName = 'node-1'): unknown {
   return decodeObject({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: 'team-a', labels: { app: 'web' } },
-    spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'registry.example/web:1', command: ['httpd', '-f'] }] },
+    spec: { nodeName, containers: [{ name: 'c', image: 'registry.example/web:1', command: ['httpd', '-f'] }] },
     status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
   }).object;
 }
@@ -27,15 +27,17 @@ describe('shareValues', () => {
     assert.deepEqual(encodeBinary(shared), before);
   });
 
-  it('keeps one entry per distinct string: a second pod adds only the strings it alone holds', () => {
+  it("keeps one entry per distinct string, but none for an object's own name, uid and resourceVersion", () => {
     const table = new StringTable();
     const info = kindByName('Pod');
     shareValues(decodeBinary(info, encodeBinary(pod('pod-a') as never)), table);
     const afterFirst = table.size;
     assert.ok(afterFirst >= 8, `size ${afterFirst}`);
-    const b = shareValues(decodeBinary(info, encodeBinary(pod('pod-b') as never)), table);
-    assert.equal(table.size, afterFirst + 1);
+    const b = shareValues(decodeBinary(info, encodeBinary(pod('pod-b', 'node-2') as never)), table);
+    assert.equal(table.size, afterFirst + 1, 'only the new node name');
     assert.equal(b.metadata!.name, 'pod-b');
+    table.intern('pod-a');
+    assert.equal(table.size, afterFirst + 2, 'pod-a was not in the table');
   });
 
   it('stays bounded: a full table starts over instead of growing', () => {

@@ -59,7 +59,20 @@ function share(v: unknown, strings: StringTable): unknown {
   for (const k in o) {
     empty = false;
     const x = o[k];
-    if (typeof x === 'string' || (typeof x === 'object' && x !== null)) o[k] = share(x, strings);
+    if (typeof x === 'string' || (typeof x === 'object' && x !== null)) o[k] = k === 'metadata' ? shareMetadata(x, strings) : share(x, strings);
   }
   return empty ? EMPTY_MAP : o;
+}
+
+/** An object's own name, uid and resourceVersion are its alone: looking them up would only fill the table. */
+const UNIQUE_METADATA = new Set(['name', 'uid', 'resourceVersion']);
+
+function shareMetadata(v: unknown, strings: StringTable): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.getPrototypeOf(v) !== Object.prototype || Object.isFrozen(v)) return share(v, strings);
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const x = o[k];
+    if (typeof x === 'object' ? x !== null : typeof x === 'string' && !UNIQUE_METADATA.has(k)) o[k] = share(x, strings);
+  }
+  return o;
 }
