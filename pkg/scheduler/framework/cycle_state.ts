@@ -20,6 +20,11 @@ export class CycleState {
   readonly skipFilterPlugins = new Set<string>();
   /** Plugins whose PreScore said Skip: their Score is not called this cycle. */
   readonly skipScorePlugins = new Set<string>();
+  /**
+   * The framework's Filter plugins less the skipped ones, worked out at the first Filter of the
+   * cycle (with the skip set's size then) instead of a set lookup per plugin and node.
+   */
+  filtersToRun: { plugins: readonly object[]; skipped: number } | undefined;
 
   constructor(readonly snapshot: Snapshot) {}
 
@@ -36,6 +41,7 @@ export class CycleState {
     for (const [k, v] of this.data) c.data.set(k, isCloneable(v) ? v.clone() : v);
     for (const p of this.skipFilterPlugins) c.skipFilterPlugins.add(p);
     for (const p of this.skipScorePlugins) c.skipScorePlugins.add(p);
+    c.filtersToRun = this.filtersToRun;
     return c;
   }
 }

@@ -89,15 +89,22 @@ export class Framework implements FrameworkHandle {
 
   /** Runs the filters in order and returns the first rejection (with its plugin), or null. */
   runFilterPlugins(state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
-    const plugins = this.filterPlugins;
-    const skip = state.skipFilterPlugins;
+    const plugins = this.filtersToRun(state);
     for (let i = 0; i < plugins.length; i++) {
       const p = plugins[i];
-      if (skip.size > 0 && skip.has(p.name)) continue;
       const s = p.filter(state, pod, node);
       if (s !== null && s.code !== Code.Success) return s.plugin === "" ? s.withPlugin(p.name) : s;
     }
     return null;
+  }
+
+  private filtersToRun(state: CycleState): readonly FilterPlugin[] {
+    const skip = state.skipFilterPlugins;
+    const cached = state.filtersToRun;
+    if (cached !== undefined && cached.skipped === skip.size) return cached.plugins as FilterPlugin[];
+    const plugins = skip.size === 0 ? this.filterPlugins : this.filterPlugins.filter((p) => !skip.has(p.name));
+    state.filtersToRun = { plugins, skipped: skip.size };
+    return plugins;
   }
 
   /**
