@@ -44,7 +44,7 @@ program
   .option('--lease-duration-ms <ms>', 'scheduler and controller manager leases: a holder silent this long is replaced (default 2000)')
   .option('--renew-deadline-ms <ms>', 'a leader that could not renew for this long gives up (default 10000, or the lease duration + 2 retry periods if longer; its writes are fenced meanwhile)')
   .option('--retry-period-ms <ms>', 'how often leases are renewed or tried (default: a quarter of the lease, 500)')
-  .option('--node-monitor-grace-period-ms <ms>', 'a node whose Lease stops this long is Unknown and tainted (default 10000)')
+  .option('--node-monitor-grace-period-ms <ms>', 'a node whose Lease stops this long (or its leaseDurationSeconds if longer, up to 5 min) is Unknown and tainted (default 10000)')
   .option('--default-toleration-seconds <s>', 'pods on an unreachable or not-ready node are evicted after this (default 20)')
   .option('--cluster-cidr <cidr>', 'node podCIDRs are cut from this range (default 198.18.0.0/16)')
   .option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR (default 24)')
@@ -70,7 +70,7 @@ const componentCommand = (name: string, description: string): Command =>
 componentCommand('scheduler', 'run the scheduler against remote masters, active while it holds the kube-system/kube-scheduler Lease').action((flags) => runScheduler(flags));
 
 componentCommand('controllers', 'run the controller manager (ReplicaSet, Deployment, garbage collector, namespace, node lifecycle) against remote masters, active while it holds the kube-system/kube-controller-manager Lease')
-  .option('--node-monitor-grace-period-ms <ms>', 'a node whose Lease stops this long is Unknown and tainted (default 10000)')
+  .option('--node-monitor-grace-period-ms <ms>', 'a node whose Lease stops this long (or its leaseDurationSeconds if longer, up to 5 min) is Unknown and tainted (default 10000)')
   .option('--default-toleration-seconds <s>', 'pods on an unreachable or not-ready node are evicted after this (default 20)')
   .option('--cluster-cidr <cidr>', 'node podCIDRs are cut from this range (default 198.18.0.0/16)')
   .option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR (default 24)')
@@ -86,7 +86,7 @@ program
   .option('--containerd-socket <path>', "containerd's gRPC socket", '/run/containerd/containerd.sock')
   .option('--containerd-namespace <ns>', 'the containerd namespace the pods run in', 'navarch')
   .option('--stream-port <port>', 'logs and exec port (0: any free port)', '10250')
-  .option('--node-lease-duration-seconds <s>', "the node Lease's duration, renewed every quarter of it; keep it within the masters' --node-monitor-grace-period-ms (default 10)")
+  .option('--node-lease-duration-seconds <s>', "the node Lease's duration, renewed every quarter of it; past the masters' --node-monitor-grace-period-ms it is how long they wait before marking the node Unknown (default 10)")
   .option('--bridge <name>', 'the pod bridge', 'navarch0')
   .option('--netns-dir <dir>', 'where pod network namespaces are mounted (default /run/netns)')
   .option('--metrics-port <port>', 'serve /metrics on 127.0.0.1:<port> (0: any free port)')

@@ -70,9 +70,11 @@ const UNIQUE_METADATA = new Set(['name', 'uid', 'resourceVersion']);
 function shareMetadata(v: unknown, strings: StringTable): unknown {
   if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.getPrototypeOf(v) !== Object.prototype || Object.isFrozen(v)) return share(v, strings);
   const o = v as Record<string, unknown>;
+  let empty = true;
   for (const k in o) {
+    empty = false;
     const x = o[k];
     if (typeof x === 'object' ? x !== null : typeof x === 'string' && !UNIQUE_METADATA.has(k)) o[k] = share(x, strings);
   }
-  return o;
+  return empty ? EMPTY_MAP : o;
 }

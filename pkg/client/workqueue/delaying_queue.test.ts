@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { FakeClock } from '../testing/fake_clock.js';
 import { PENDING, peek } from '../testing/settle.js';
-import { DelayingQueue } from './delaying_queue.js';
+import { DelayingQueue, MAX_TIMER_MS } from './delaying_queue.js';
 import { WorkQueueFullError } from './queue.js';
 
 describe('DelayingQueue', () => {
@@ -16,6 +16,22 @@ describe('DelayingQueue', () => {
     assert.equal(await peek(got), PENDING);
     await clock.advance(1);
     assert.equal(await got, 'a');
+  });
+
+  it('waits out a delay longer than a Node timer can hold (2^31 - 1 ms) without firing early', async () => {
+    const clock = new FakeClock();
+    const asked: number[] = [];
+    const setTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (fn, ms) => (asked.push(ms), setTimeout(fn, ms));
+    const q = new DelayingQueue({ clock });
+    const delayMs = 3 * MAX_TIMER_MS;
+    q.addAfter('far', delayMs);
+    const got = q.get();
+    await clock.advance(delayMs - 1);
+    assert.equal(await peek(got), PENDING);
+    await clock.advance(1);
+    assert.equal(await got, 'far');
+    assert.ok(asked.every((ms) => ms <= MAX_TIMER_MS), `timers asked for: ${asked.join(', ')}`);
   });
 
   it('hands out delayed items in order of their ready time', async () => {

@@ -14,6 +14,8 @@ interface Waiting<T> {
 
 /** How long an item due while the queue is full waits before the next try. */
 const FULL_RETRY_MS = 1000;
+/** The longest timer Node keeps as asked (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class DelayingQueue<T = string> extends WorkQueue<T> {
   /** Min-heap by (readyMs, seq); entries superseded by an earlier time are marked not live. */
@@ -81,7 +83,8 @@ export class DelayingQueue<T = string> extends WorkQueue<T> {
     if (next === undefined) return;
     if (this.timer && this.timer.atMs <= next.readyMs) return;
     if (this.timer) this.clock.clearTimeout(this.timer.handle);
-    const handle = this.clock.setTimeout(() => this.fire(), Math.max(0, next.readyMs - this.clock.nowMs()));
+    // Node fires a timer longer than MAX_TIMER_MS after 1 ms: a far item is looked at again every MAX_TIMER_MS instead.
+    const handle = this.clock.setTimeout(() => this.fire(), Math.min(MAX_TIMER_MS, Math.max(0, next.readyMs - this.clock.nowMs())));
     this.timer = { handle, atMs: next.readyMs };
   }
 

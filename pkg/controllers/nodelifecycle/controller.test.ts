@@ -11,7 +11,7 @@ import { FakeClock } from '../../client/testing/fake_clock.js';
 import type { ClientWatchEvent } from '../../client/watch.js';
 import { formatTimeMs } from '../controller_utils.js';
 import { RecordingClient } from '../testing/recording_client.js';
-import { NodeLifecycleController, type NodeLifecycleOptions } from './controller.js';
+import { MAX_LEASE_GRACE_MS, NodeLifecycleController, type NodeLifecycleOptions } from './controller.js';
 
 /** Informers straight over the in-process API server. */
 function serverListWatcher(server: ApiServer, resource: string): ListWatcher {
@@ -306,6 +306,31 @@ describe('NodeLifecycleController', () => {
     assert.equal(ready(n)?.status, 'Unknown');
     assert.deepEqual(taints(n), ['node.kubernetes.io/unreachable:NoSchedule'], 'every node down: no NoExecute taint');
     assert.deepEqual(await c.podNames(), ['web']);
+  });
+
+  it('evicts nothing when every node is down at once, though some have longer leases than the grace period', async () => {
+    const c = await cluster([{ name: 'agent' }, { name: 'hollow', leaseDurationSeconds: 40, renewEverySeconds: 10 }], [
+      { name: 'web', node: 'agent' },
+      { name: 'sim', node: 'hollow' },
+    ]);
+    await c.advance(10_000);
+    c.alive.clear();
+    await c.advance(60_000);
+    for (const name of ['agent', 'hollow']) {
+      const n = await c.node(name);
+      assert.equal(ready(n)?.status, 'Unknown', name);
+      assert.deepEqual(taints(n), ['node.kubernetes.io/unreachable:NoSchedule'], `${name}: every node down, no NoExecute taint`);
+    }
+    assert.deepEqual(await c.podNames(), ['sim', 'web']);
+  });
+
+  it('stretches the grace period by a Lease at most MAX_LEASE_GRACE_MS (5 min)', async () => {
+    const c = await cluster([{ name: 'node-1', leaseDurationSeconds: 1_000_000 }, { name: 'node-2' }], []);
+    c.alive.delete('node-1');
+    await c.advance(MAX_LEASE_GRACE_MS - 1000);
+    assert.equal(ready(await c.node('node-1'))?.status, 'True');
+    await c.advance(1000);
+    assert.equal(ready(await c.node('node-1'))?.status, 'Unknown');
   });
 
   it('evicts at once a pod that does not tolerate a NoExecute taint someone else put on the node', async () => {

@@ -10,9 +10,12 @@
 // Staleness is measured as Kubernetes' nodeHealthData does: on this controller's clock, from the
 // moment it saw the Lease's renewTime (or the Ready heartbeat) change, never by comparing the
 // node's own wall-clock timestamps with ours. Unlike Kubernetes, a node whose Lease declares a
-// longer leaseDurationSeconds than the grace period gets that long: the holder only promised to
-// renew within it (hollow nodes renew every 10 s with 40 s leases, as a kubelet does; against the
-// default 10 s grace they would flap), while agents with 10 s leases are still caught at 10 s. The queue is keyed by node name; sync(node) is
+// longer leaseDurationSeconds than the grace period gets that long (up to MAX_LEASE_GRACE_MS): the
+// holder only promised to renew within it (hollow nodes renew every 10 s with 40 s leases, as a
+// kubelet does; against the default 10 s grace they would flap), while agents with 10 s leases are
+// still caught at 10 s. The zone arithmetic that holds evictions back when (nearly) every node
+// stops at once still counts a node down after the grace period alone, so nodes with longer leases
+// do not make the others' simultaneous loss look like single failures. The queue is keyed by node name; sync(node) is
 // level-triggered and re-queues itself for the next moment something is due.
 
 import { Counter, type Registry } from 'prom-client';
@@ -44,6 +47,8 @@ interface ZoneSnapshot {
 }
 
 export const DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS = 10_000;
+/** The most a node's Lease can stretch its grace period: a mistaken duration must not hide a dead node for days. */
+export const MAX_LEASE_GRACE_MS = 300_000;
 
 export interface NodeLifecycleOptions extends QueueControllerOptions, DisruptionOptions {
   client: ObjectClient;
@@ -172,7 +177,8 @@ export class NodeLifecycleController extends QueueController {
     const lease = this.leases.store.get(NODE_LEASE_NAMESPACE, name);
     const heartbeat = readyCondition(node)?.lastHeartbeatTime;
     const renewTime = lease?.spec?.renewTime;
-    const graceMs = Math.max(this.nodeMonitorGracePeriodMs, (lease?.spec?.leaseDurationSeconds ?? 0) * 1000);
+    const leaseMs = Math.min(MAX_LEASE_GRACE_MS, (lease?.spec?.leaseDurationSeconds ?? 0) * 1000);
+    const graceMs = Math.max(this.nodeMonitorGracePeriodMs, leaseMs);
     const saved = this.health.get(name);
     if (saved === undefined) {
       // First sight (a new node, or this controller just took over): a full grace period.
@@ -357,7 +363,7 @@ export class NodeLifecycleController extends QueueController {
   private isUp(n: Node, now: number): boolean {
     if (!isNodeReady(n)) return false;
     const h = this.health.get(n.metadata?.name ?? '');
-    return h === undefined || now < h.probeMs + h.graceMs;
+    return h === undefined || now < h.probeMs + this.nodeMonitorGracePeriodMs;
   }
 
   /** Every node's zone and state, recomputed at most every ZONE_SNAPSHOT_MS: one pass over all nodes, not one per sync. */

@@ -22,9 +22,10 @@ export class CycleState {
   readonly skipScorePlugins = new Set<string>();
   /**
    * The framework's Filter plugins less the skipped ones, worked out at the first Filter of the
-   * cycle (with the skip set's size then) instead of a set lookup per plugin and node.
+   * cycle (with the framework's list and the skip set's size then) instead of a set lookup per
+   * plugin and node. PreFilter only adds to the skip set, before any Filter.
    */
-  filtersToRun: { plugins: readonly object[]; skipped: number } | undefined;
+  filtersToRun: { from: readonly object[]; plugins: readonly object[]; skipped: number } | undefined;
 
   constructor(readonly snapshot: Snapshot) {}
 

@@ -101,9 +101,9 @@ export class Framework implements FrameworkHandle {
   private filtersToRun(state: CycleState): readonly FilterPlugin[] {
     const skip = state.skipFilterPlugins;
     const cached = state.filtersToRun;
-    if (cached !== undefined && cached.skipped === skip.size) return cached.plugins as FilterPlugin[];
+    if (cached !== undefined && cached.from === this.filterPlugins && cached.skipped === skip.size) return cached.plugins as FilterPlugin[];
     const plugins = skip.size === 0 ? this.filterPlugins : this.filterPlugins.filter((p) => !skip.has(p.name));
-    state.filtersToRun = { plugins, skipped: skip.size };
+    state.filtersToRun = { from: this.filterPlugins, plugins, skipped: skip.size };
     return plugins;
   }
 
