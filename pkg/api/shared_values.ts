@@ -44,7 +44,11 @@ export function shareValues<T>(object: T, strings: StringTable = processTable): 
   return share(object, strings) as T;
 }
 
-function share(v: unknown, strings: StringTable): unknown {
+/** An object's own name, uid and resourceVersion are its alone: looking them up would only fill the table. */
+const UNIQUE_METADATA: ReadonlySet<string> = new Set(['name', 'uid', 'resourceVersion']);
+
+/** `ownKeys`: keys of this object whose strings are left as they are (the metadata's UNIQUE_METADATA). */
+function share(v: unknown, strings: StringTable, ownKeys?: ReadonlySet<string>): unknown {
   if (typeof v === 'string') return strings.intern(v);
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) {
@@ -59,22 +63,7 @@ function share(v: unknown, strings: StringTable): unknown {
   for (const k in o) {
     empty = false;
     const x = o[k];
-    if (typeof x === 'string' || (typeof x === 'object' && x !== null)) o[k] = k === 'metadata' ? shareMetadata(x, strings) : share(x, strings);
-  }
-  return empty ? EMPTY_MAP : o;
-}
-
-/** An object's own name, uid and resourceVersion are its alone: looking them up would only fill the table. */
-const UNIQUE_METADATA = new Set(['name', 'uid', 'resourceVersion']);
-
-function shareMetadata(v: unknown, strings: StringTable): unknown {
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.getPrototypeOf(v) !== Object.prototype || Object.isFrozen(v)) return share(v, strings);
-  const o = v as Record<string, unknown>;
-  let empty = true;
-  for (const k in o) {
-    empty = false;
-    const x = o[k];
-    if (typeof x === 'object' ? x !== null : typeof x === 'string' && !UNIQUE_METADATA.has(k)) o[k] = share(x, strings);
+    if (typeof x === 'object' ? x !== null : typeof x === 'string' && !ownKeys?.has(k)) o[k] = share(x, strings, k === 'metadata' ? UNIQUE_METADATA : undefined);
   }
   return empty ? EMPTY_MAP : o;
 }

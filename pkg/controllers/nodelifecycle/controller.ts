@@ -15,8 +15,10 @@
 // kubelet does; against the default 10 s grace they would flap), while agents with 10 s leases are
 // still caught at 10 s. The zone arithmetic that holds evictions back when (nearly) every node
 // stops at once still counts a node down after the grace period alone, so nodes with longer leases
-// do not make the others' simultaneous loss look like single failures. The queue is keyed by node name; sync(node) is
-// level-triggered and re-queues itself for the next moment something is due.
+// do not make the others' simultaneous loss look like single failures.
+//
+// The queue is keyed by node name; sync(node) is level-triggered and re-queues itself for the next
+// moment something is due.
 
 import { Counter, type Registry } from 'prom-client';
 import type { NodeCondition } from '../../../gen/navarch/api/v1/core.js';
@@ -66,8 +68,6 @@ export interface NodeLifecycleOptions extends QueueControllerOptions, Disruption
 /** What this controller last saw of a node's heartbeats, and when (on its own clock). */
 interface NodeHealth {
   probeMs: number;
-  /** The grace period for this node: the controller's, or its Lease's duration when longer. */
-  graceMs: number;
   heartbeat: string | undefined;
   renewTime: string | undefined;
   /** What the node had reported when we marked it Unknown, and when: restored if only its Lease comes back. */
@@ -149,9 +149,9 @@ export class NodeLifecycleController extends QueueController {
     let next = FOREVER;
     let current = node;
 
-    const probeMs = this.observeHealth(node, now);
+    const { probeMs, graceMs } = this.observeHealth(node, now);
+    const dueMs = probeMs + graceMs;
     const h = this.health.get(name)!;
-    const dueMs = probeMs + h.graceMs;
     if (now >= dueMs) {
       const before = node.status?.conditions ?? [];
       current = await this.markUnknown(current, now);
@@ -171,8 +171,11 @@ export class NodeLifecycleController extends QueueController {
     if (next !== FOREVER) this.enqueueAfter(name, Math.max(1, next - this.clock.nowMs()));
   }
 
-  /** When this controller last saw the node's Lease or Ready heartbeat move (its own clock). */
-  private observeHealth(node: Node, now: number): number {
+  /**
+   * When this controller last saw the node's Lease or Ready heartbeat move (its own clock), and the
+   * node's grace period: the controller's, or its Lease's duration when longer (up to MAX_LEASE_GRACE_MS).
+   */
+  private observeHealth(node: Node, now: number): { probeMs: number; graceMs: number } {
     const name = node.metadata!.name!;
     const lease = this.leases.store.get(NODE_LEASE_NAMESPACE, name);
     const heartbeat = readyCondition(node)?.lastHeartbeatTime;
@@ -182,16 +185,15 @@ export class NodeLifecycleController extends QueueController {
     const saved = this.health.get(name);
     if (saved === undefined) {
       // First sight (a new node, or this controller just took over): a full grace period.
-      this.health.set(name, { probeMs: now, graceMs, heartbeat, renewTime });
-      return now;
+      this.health.set(name, { probeMs: now, heartbeat, renewTime });
+      return { probeMs: now, graceMs };
     }
-    saved.graceMs = graceMs;
     if (saved.heartbeat !== heartbeat || (renewTime !== undefined && saved.renewTime !== renewTime)) {
       saved.probeMs = now;
       saved.heartbeat = heartbeat;
       saved.renewTime = renewTime;
     }
-    return saved.probeMs;
+    return { probeMs: saved.probeMs, graceMs };
   }
 
   /** Sets Ready (and the other kubelet conditions) to Unknown; returns the node as written. */
