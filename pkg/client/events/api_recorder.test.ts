@@ -129,7 +129,7 @@ describe('ApiEventRecorder', () => {
 
   it('drops events beyond the queue bound without blocking the caller, and counts them', async () => {
     const registry = new Registry();
-    const { client, recorder, pod } = await setup({ queueEvents: 2, registry });
+    const { client, recorder, pod } = await setup({ queueEvents: 2, maxInFlightWrites: 1, registry });
     for (let i = 0; i < 5; i++) recorder.event(pod, 'Normal', `R${i}`, 'm');
     // The first is already being written; two wait; two are dropped.
     assert.equal(recorder.pending, 2);
@@ -137,6 +137,65 @@ describe('ApiEventRecorder', () => {
     await recorder.flush();
     assert.deepEqual((await describeEvents(client, pod)).map((e) => e.reason).sort(), ['R0', 'R1', 'R2']);
     assert.match(await registry.metrics(), /event_recorder_dropped_events_total\{component="test-controller"\} 2/);
+  });
+
+  it('writes up to maxInFlightWrites events at once, so slow writes do not make it drop events', async () => {
+    const { server, clock, pod } = await setup();
+    const inner = new RecordingClient(server);
+    const gates: Array<() => void> = [];
+    const slow: ObjectClient = Object.assign(Object.create(inner) as RecordingClient, {
+      create: async <T extends KubeObject>(o: T, opts?: { namespace?: string }) => {
+        await new Promise<void>((r) => gates.push(r));
+        return inner.create(o, opts);
+      },
+    });
+    const recorder = new ApiEventRecorder({ client: slow, component: 'c', clock, queueEvents: 6, maxInFlightWrites: 4 });
+    for (let i = 0; i < 10; i++) recorder.event(pod, 'Normal', `R${i}`, 'm');
+    assert.equal(recorder.writing, 4);
+    assert.equal(recorder.pending, 6);
+    assert.equal(recorder.dropped, 0);
+    while (recorder.writing > 0) {
+      gates.splice(0).forEach((open) => open());
+      await new Promise((r) => setImmediate(r));
+    }
+    await recorder.flush();
+    assert.equal(recorder.dropped, 0);
+    assert.equal((await describeEvents(inner, pod)).length, 10);
+  });
+
+  it('patches a repeat only after the create of its event has finished', async () => {
+    const { server, clock, pod } = await setup();
+    const inner = new RecordingClient(server);
+    const gates: Array<() => void> = [];
+    const calls: string[] = [];
+    const gated: ObjectClient = Object.assign(Object.create(inner) as RecordingClient, {
+      create: async <T extends KubeObject>(o: T, opts?: { namespace?: string }) => {
+        calls.push('create start');
+        await new Promise<void>((r) => gates.push(r));
+        const out = await inner.create(o, opts);
+        calls.push('create done');
+        return out;
+      },
+      patch: async (...args: Parameters<ObjectClient['patch']>) => {
+        calls.push('patch');
+        return inner.patch(...args);
+      },
+    });
+    const recorder = new ApiEventRecorder({ client: gated, component: 'c', clock });
+    recorder.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container');
+    recorder.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container');
+    recorder.event(pod, 'Normal', 'Pulled', 'pulled');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(calls, ['create start', 'create start'], 'the other event is written beside it; the repeat waits');
+    while (recorder.writing > 0) {
+      gates.splice(0).forEach((open) => open());
+      await new Promise((r) => setImmediate(r));
+    }
+    await recorder.flush();
+    assert.equal(calls.indexOf('patch') > calls.indexOf('create done'), true, calls.join(', '));
+    const backOff = (await describeEvents(inner, pod)).filter((e) => e.reason === 'BackOff');
+    assert.equal(backOff.length, 1);
+    assert.equal(backOff[0].count, 2);
   });
 
   it('retries while the API is unavailable, then writes', async () => {
@@ -167,7 +226,7 @@ describe('ApiEventRecorder', () => {
       create: () => new Promise<never>(() => {}),
     });
     const warnings: string[] = [];
-    const recorder = new ApiEventRecorder({ client: stuck, component: 'c', clock, stopWaitMs: 5000, registry, logger: { warn: (m) => warnings.push(m) } });
+    const recorder = new ApiEventRecorder({ client: stuck, component: 'c', clock, stopWaitMs: 5000, maxInFlightWrites: 1, registry, logger: { warn: (m) => warnings.push(m) } });
     for (let i = 0; i < 4; i++) recorder.event(pod, 'Normal', `R${i}`, 'm');
     let stopped = false;
     const stopping = recorder.stop().then(() => (stopped = true));

@@ -1,16 +1,20 @@
 // The EventRecorder controllers and the scheduler use in a real cluster: core/v1 Events written
 // through the API, as client-go's record.EventRecorder + EventBroadcaster. event() only stamps the
-// Event and queues it (a bounded queue; a full one drops and counts, never blocking the caller);
-// one background loop correlates (see correlator.ts) and writes: a create, or for a repeat a merge
-// patch of count, lastTimestamp and message. Events of cluster-scoped objects (Node) go to
-// "default", as Kubernetes does.
+// Event and queues it (a bounded queue; a full one drops and counts, never blocking the caller).
+// Events leave the queue in order to be correlated (see correlator.ts) and written: a create, or
+// for a repeat a merge patch of count, lastTimestamp and message. Up to maxInFlightWrites writes
+// run at once, as the events.k8s.io broadcaster the kube-scheduler uses writes each Event on its
+// own goroutine: one write at a time keeps up with a few hundred Events a second, and a scheduler
+// binding more pods than that would drop most of their Scheduled events. Writes about the same
+// Event (a create and the patches of its repeats) still run one after another. Events of
+// cluster-scoped objects (Node) go to "default", as Kubernetes does.
 
 import { Counter, type Registry } from 'prom-client';
 import { realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
 import { kindByName, type Event, type KubeObject } from '../../api/registry.js';
 import { isApiError } from '../../apiserver/api_error.js';
 import type { ObjectClient } from '../../controllers/client.js';
-import { EventCorrelator, formatTime, type CorrelatorOptions } from './correlator.js';
+import { EventCorrelator, formatTime, type CorrelateResult, type CorrelatorOptions } from './correlator.js';
 import type { EventRecorder, EventType } from './recorder.js';
 
 export interface ApiEventRecorderOptions {
@@ -23,6 +27,8 @@ export interface ApiEventRecorderOptions {
   clock?: Clock;
   /** Events waiting to be written; beyond this, new ones are dropped and counted. @default 1000 */
   queueEvents?: number;
+  /** Writes (creates and patches) in flight at once. @default 256 */
+  maxInFlightWrites?: number;
   /** Tries per write while the API is unavailable. @default 3 */
   writeAttempts?: number;
   /** Wait between those tries (on the clock). @default 1000 */
@@ -69,6 +75,7 @@ export class ApiEventRecorder implements EventRecorder {
   readonly component: string;
   readonly instance: string;
   readonly queueEvents: number;
+  readonly maxInFlightWrites: number;
   /** Events dropped because the queue was full (or the recorder stopped). */
   dropped = 0;
   /** Events not written because the spam filter held them back. */
@@ -84,7 +91,12 @@ export class ApiEventRecorder implements EventRecorder {
   private readonly metrics: RecorderMetrics | undefined;
   private readonly logger: { warn(msg: string): void };
   private queue: Event[] = [];
-  private draining: Promise<void> | undefined;
+  /** Writes started and not finished (each Event's, retries included). */
+  private inFlight = 0;
+  /** The last write started for each correlation key still in flight: the next one for that key waits for it. */
+  private readonly lastWriteByKey = new Map<string, Promise<void>>();
+  /** Resolved when the queue is empty and no write is in flight. */
+  private idle: { promise: Promise<void>; resolve: () => void } | undefined;
   private stopped = false;
   private seq = 0;
 
@@ -95,10 +107,12 @@ export class ApiEventRecorder implements EventRecorder {
     this.instance = o.instance ?? '';
     this.clock = o.clock ?? realClock;
     this.queueEvents = o.queueEvents ?? 1000;
+    this.maxInFlightWrites = o.maxInFlightWrites ?? 256;
     this.writeAttempts = o.writeAttempts ?? 3;
     this.retryDelayMs = o.retryDelayMs ?? 1000;
     this.stopWaitMs = o.stopWaitMs ?? 5000;
     if (!Number.isInteger(this.queueEvents) || this.queueEvents < 1) throw new RangeError(`Cannot create an event recorder: queueEvents must be an integer >= 1, got ${o.queueEvents}`);
+    if (!Number.isInteger(this.maxInFlightWrites) || this.maxInFlightWrites < 1) throw new RangeError(`Cannot create an event recorder: maxInFlightWrites must be an integer >= 1, got ${o.maxInFlightWrites}`);
     if (!Number.isInteger(this.writeAttempts) || this.writeAttempts < 1) throw new RangeError(`Cannot create an event recorder: writeAttempts must be an integer >= 1, got ${o.writeAttempts}`);
     if (!(this.retryDelayMs >= 0)) throw new RangeError(`Cannot create an event recorder: retryDelayMs must be >= 0, got ${o.retryDelayMs}`);
     if (!(this.stopWaitMs >= 0)) throw new RangeError(`Cannot create an event recorder: stopWaitMs must be >= 0, got ${o.stopWaitMs}`);
@@ -126,24 +140,35 @@ export class ApiEventRecorder implements EventRecorder {
       return;
     }
     this.queue.push(ev);
-    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+    this.pump();
+  }
+
+  /** Writes in flight. */
+  get writing(): number {
+    return this.inFlight;
   }
 
   /** Resolves once every queued Event has been written (or given up on). */
-  async flush(): Promise<void> {
-    while (this.draining) await this.draining;
+  flush(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
+    if (!this.idle) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.idle = { promise, resolve };
+    }
+    return this.idle.promise;
   }
 
   /** Stops taking Events; resolves once those queued are written, or after stopWaitMs with the rest dropped. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (!this.draining) return;
+    if (this.queue.length === 0 && this.inFlight === 0) return;
     let timer: TimerHandle | undefined;
     const timedOut = new Promise<boolean>((resolve) => (timer = this.clock.setTimeout(() => resolve(true), this.stopWaitMs)));
     const late = await Promise.race([this.flush().then(() => false), timedOut]);
     this.clock.clearTimeout(timer!);
     if (!late) return;
-    // The write in flight finishes (or fails) on its own; nothing waits for it.
+    // The writes in flight finish (or fail) on their own; nothing waits for them.
     const n = this.queue.length;
     this.queue = [];
     this.dropped += n;
@@ -186,26 +211,41 @@ export class ApiEventRecorder implements EventRecorder {
     return `${objectName}.${nanos.toString(16)}`;
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
+  /** Starts the writes of queued Events, in order, while fewer than maxInFlightWrites run. */
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight < this.maxInFlightWrites) {
       const ev = this.queue.shift()!;
-      try {
-        await this.record(ev);
-      } catch (err) {
-        this.failed++;
-        this.metrics?.written.inc({ component: this.component, result: 'failed' });
-        this.logger.warn(`Event recorder ${this.component}: could not write event ${ev.reason} about ${ev.involvedObject?.kind} ${ev.involvedObject?.namespace ? `${ev.involvedObject.namespace}/` : ''}${ev.involvedObject?.name}: ${errorText(err)}`);
+      // Correlated here, in the order the Events came: a repeat patches the Event written first.
+      const r = this.correlator.correlate(ev, this.clock.nowMs(), () => this.newName(ev.involvedObject?.name ?? 'event'));
+      if (r.skip) {
+        this.skipped++;
+        this.metrics?.written.inc({ component: this.component, result: 'skipped' });
+        continue;
       }
+      this.inFlight++;
+      const before = this.lastWriteByKey.get(r.key);
+      const write: Promise<void> = (before ? before.then(() => this.write(r)) : this.write(r))
+        .catch((err) => {
+          this.failed++;
+          this.metrics?.written.inc({ component: this.component, result: 'failed' });
+          const io = r.event.involvedObject;
+          this.logger.warn(`Event recorder ${this.component}: could not write event ${r.event.reason} about ${io?.kind} ${io?.namespace ? `${io.namespace}/` : ''}${io?.name}: ${errorText(err)}`);
+        })
+        .finally(() => {
+          this.inFlight--;
+          if (this.lastWriteByKey.get(r.key) === write) this.lastWriteByKey.delete(r.key);
+          this.pump();
+        });
+      this.lastWriteByKey.set(r.key, write);
+    }
+    if (this.queue.length === 0 && this.inFlight === 0 && this.idle) {
+      const { resolve } = this.idle;
+      this.idle = undefined;
+      resolve();
     }
   }
 
-  private async record(ev: Event): Promise<void> {
-    const r = this.correlator.correlate(ev, this.clock.nowMs(), () => this.newName(ev.involvedObject?.name ?? 'event'));
-    if (r.skip) {
-      this.skipped++;
-      this.metrics?.written.inc({ component: this.component, result: 'skipped' });
-      return;
-    }
+  private async write(r: Extract<CorrelateResult, { skip: false }>): Promise<void> {
     const e = r.event;
     const ns = e.metadata?.namespace ?? 'default';
     if (r.patch) {
