@@ -24,6 +24,8 @@ export interface CaseResult {
   firstError: string | undefined;
   /** scheduler_pod_scheduling_sli_duration_seconds over the case, from the lease holder's /metrics. */
   schedulerSli?: { p50Ms: number; p99Ms: number; count: number };
+  /** The lease holder's scheduler Events over the case (Scheduled, FailedScheduling): written, and dropped by its full queue. */
+  schedulerEvents?: { written: number; dropped: number };
   /** CPU time the masters and the hollow process spent over the case, per pod bound (ms). */
   cpuMsPerPod?: number;
   /** The hollow nodes' reports: pods seen Running in the watch. */

@@ -53,10 +53,13 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
   const after = metricsAddress ? await scrape(metricsAddress) : undefined;
   const still = await cluster.schedulerHolder();
   if (after && still?.identity === holder?.identity) {
-    const h = diff(after, before);
-    r.schedulerSli = { p50Ms: quantileMs(h, 0.5), p99Ms: quantileMs(h, 0.99), count: h.count };
+    if (after.sli) {
+      const h = diff(after.sli, before?.sli);
+      r.schedulerSli = { p50Ms: quantileMs(h, 0.5), p99Ms: quantileMs(h, 0.99), count: h.count };
+    }
+    r.schedulerEvents = { written: after.events.written - (before?.events.written ?? 0), dropped: after.events.dropped - (before?.events.dropped ?? 0) };
   }
-  log(`${name}: ${r.bound}/${pods} bound in ${r.elapsedS.toFixed(1)} s = ${r.podsPerSecond.toFixed(0)} pods/s (creates ${r.createsPerSecond.toFixed(0)}/s; cluster CPU ${r.cpuMsPerPod?.toFixed(2)} ms per pod); create→bound p50 ${r.sli.p50Ms.toFixed(0)} ms p99 ${r.sli.p99Ms.toFixed(0)} ms; ${runningText(r)}${r.errors ? `; ${r.errors} errors, first: ${r.firstError}` : ''}`);
+  log(`${name}: ${r.bound}/${pods} bound in ${r.elapsedS.toFixed(1)} s = ${r.podsPerSecond.toFixed(0)} pods/s (creates ${r.createsPerSecond.toFixed(0)}/s; cluster CPU ${r.cpuMsPerPod?.toFixed(2)} ms per pod); create→bound p50 ${r.sli.p50Ms.toFixed(0)} ms p99 ${r.sli.p99Ms.toFixed(0)} ms; ${runningText(r)}${r.schedulerEvents ? `; scheduler Events ${r.schedulerEvents.written} written, ${r.schedulerEvents.dropped} dropped` : ''}${r.errors ? `; ${r.errors} errors, first: ${r.firstError}` : ''}`);
   return r;
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfig } from './config.js';
-import { diff, parseHistogram, quantileMs } from './scheduler_metrics.js';
+import { diff, parseHistogram, parseSchedulerMetrics, quantileMs } from './scheduler_metrics.js';
 
 const text = (n1: number, n2: number, inf: number): string =>
   [
@@ -21,6 +21,21 @@ test('the scheduling SLI histogram is summed over label sets, diffed and read as
   assert.equal(quantileMs(h, 0.5), 10);
   assert.ok(Math.abs(quantileMs(h, 0.99) - (10 + 90 * (49 / 50))) < 1e-9);
   assert.equal(parseHistogram('other_metric 1'), undefined);
+});
+
+test("the scheduler's Events written and dropped are read from its recorder's counters, other components left out", () => {
+  const m = parseSchedulerMetrics(
+    [
+      'event_recorder_writes_total{component="default-scheduler",result="created"} 90',
+      'event_recorder_writes_total{component="default-scheduler",result="patched"} 5',
+      'event_recorder_writes_total{component="default-scheduler",result="skipped"} 7',
+      'event_recorder_writes_total{component="node-controller",result="created"} 3',
+      'event_recorder_dropped_events_total{component="default-scheduler"} 12',
+      'event_recorder_dropped_events_total{component="node-controller"} 1',
+    ].join('\n'),
+  );
+  assert.deepEqual(m.events, { written: 95, dropped: 12 });
+  assert.equal(m.sli, undefined);
 });
 
 test('bench flags are checked before any cluster starts', () => {

@@ -1,5 +1,6 @@
-// The scheduler's own view of a case: scheduler_pod_scheduling_sli_duration_seconds from the
-// lease holder's /metrics, before and after, quantiles interpolated within the histogram buckets.
+// The scheduler's own view of a case from the lease holder's /metrics, before and after:
+// scheduler_pod_scheduling_sli_duration_seconds, quantiles interpolated within the histogram
+// buckets, and how many of the scheduler's Events were written and dropped.
 
 export interface Histogram {
   /** Cumulative counts by upper bound (seconds), ascending; the last is +Inf. */
@@ -50,10 +51,33 @@ export function quantileMs(h: Histogram, q: number): number {
   return prevLe * 1000;
 }
 
-export async function scrape(metricsAddress: string): Promise<Histogram | undefined> {
+/** Sums a counter's series whose labels include every `labels` pair. */
+export function parseCounter(text: string, name: string, labels: Record<string, string>): number {
+  let sum = 0;
+  const re = new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm');
+  for (const m of text.matchAll(re)) {
+    if (Object.entries(labels).every(([k, v]) => m[1].split(',').includes(`${k}="${v}"`))) sum += Number(m[2]);
+  }
+  return sum;
+}
+
+export interface SchedulerScrape {
+  sli: Histogram | undefined;
+  /** The scheduler's Events written (created or patched) and dropped (its recorder's queue was full). */
+  events: { written: number; dropped: number };
+}
+
+const SCHEDULER_COMPONENT = { component: 'default-scheduler' };
+
+export function parseSchedulerMetrics(text: string): SchedulerScrape {
+  const written = parseCounter(text, 'event_recorder_writes_total', { ...SCHEDULER_COMPONENT, result: 'created' }) + parseCounter(text, 'event_recorder_writes_total', { ...SCHEDULER_COMPONENT, result: 'patched' });
+  return { sli: parseHistogram(text), events: { written, dropped: parseCounter(text, 'event_recorder_dropped_events_total', SCHEDULER_COMPONENT) } };
+}
+
+export async function scrape(metricsAddress: string): Promise<SchedulerScrape | undefined> {
   try {
     const res = await fetch(`http://${metricsAddress}/metrics`, { signal: AbortSignal.timeout(30_000) });
-    return parseHistogram(await res.text());
+    return parseSchedulerMetrics(await res.text());
   } catch {
     return undefined;
   }
