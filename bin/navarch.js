@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=32
+#!/usr/bin/env -S node --max-semi-space-size=64
 // Runs the TypeScript entry point through tsx, resolved from this package. The flag: see NODE_FLAGS in pkg/localcluster/process.ts.
 import { register } from 'tsx/esm/api';
 register();

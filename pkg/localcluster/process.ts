@@ -18,14 +18,16 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
 /**
- * V8's young generation for our servers: 32 MiB semi-spaces instead of Node 20's 16. A master
+ * V8's young generation for our servers: 64 MiB semi-spaces instead of Node 20's 16. A master
  * allocates fast (requests, watch events, Raft messages); with 16 MiB, in a 150,000-pod fill, each
  * master ran 3,000 to 4,000 scavenges of 17 to 18 ms on average, and more short-lived objects
  * reached the old space. With the flag on every process (the benchmark's client too) that fill ran
- * at 303 pods/s against 278 and 561 creates/s against 415; the masters' RSS at the end varied from
- * run to run as before. bin/navarch.js sets the same.
+ * at 303 pods/s against 278 and 561 creates/s against 415. Alternating SchedulingBasic 10,000 runs
+ * then gave 547, 524, 586 and 574 pods/s at 64 MiB (2.96 to 3.32 ms of cluster CPU per pod),
+ * 465 and 466 at 32 MiB (3.73 to 3.76 ms), 462 and 471 at 128 MiB (3.73 to 3.84 ms).
+ * bin/navarch.js sets the same.
  */
-export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
+export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
 
 /**
  * Runs node with args from the repository root, stdout and stderr appended to logFile. Detached ones
