@@ -242,6 +242,41 @@ describe('ApiEventRecorder', () => {
     assert.equal(recorder.dropped, 4, 'a stopped recorder takes no more events');
   });
 
+  it('stop() that gives up leaves sent writes to finish and drops the writes still waiting their turn', async () => {
+    const { server, clock, pod } = await setup();
+    const inner = new RecordingClient(server);
+    const gates: Array<() => void> = [];
+    let patches = 0;
+    const slow: ObjectClient = Object.assign(Object.create(inner) as RecordingClient, {
+      create: async <T extends KubeObject>(o: T, opts?: { namespace?: string }) => {
+        await new Promise<void>((r) => gates.push(r));
+        return inner.create(o, opts);
+      },
+      patch: async (...args: Parameters<ObjectClient['patch']>) => {
+        patches++;
+        return inner.patch(...args);
+      },
+    });
+    const warnings: string[] = [];
+    const recorder = new ApiEventRecorder({ client: slow, component: 'c', clock, stopWaitMs: 5000, logger: { warn: (m) => warnings.push(m) } });
+    recorder.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container');
+    recorder.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container');
+    recorder.event(pod, 'Normal', 'Pulled', 'pulled');
+    assert.equal(recorder.writing, 3, 'two creates sent, the repeat waiting for the first');
+    const stopping = recorder.stop();
+    await clock.advance(5000);
+    await stopping;
+    assert.match(warnings.join('\n'), /stopped with 0 events unwritten after 5000 ms; dropped them \(3 writes in flight/);
+    while (recorder.writing > 0) {
+      gates.splice(0).forEach((open) => open());
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(patches, 0, 'the repeat was not sent after stop() gave up');
+    assert.equal(recorder.dropped, 1);
+    const evs = await describeEvents(inner, pod);
+    assert.deepEqual(evs.map((e) => `${e.reason} ${e.count}`).sort(), ['BackOff 1', 'Pulled 1']);
+  });
+
   it('stop() returns at once when the queue drains in time', async () => {
     const { client, recorder, pod } = await setup();
     recorder.event(pod, 'Normal', 'Pulled', 'pulled');

@@ -25,17 +25,21 @@ export interface ApiEventRecorderOptions {
   instance?: string;
   /** @default realClock */
   clock?: Clock;
-  /** Events waiting to be written; beyond this, new ones are dropped and counted. @default 1000 */
+  /** Events waiting to be written, behind those in flight; beyond this, new ones are dropped and counted. @default 1000 */
   queueEvents?: number;
-  /** Writes (creates and patches) in flight at once. @default 256 */
+  /**
+   * Writes (creates and patches) in flight at once, those waiting for an earlier write about the
+   * same Event included. @default 256
+   */
   maxInFlightWrites?: number;
   /** Tries per write while the API is unavailable. @default 3 */
   writeAttempts?: number;
   /** Wait between those tries (on the clock). @default 1000 */
   retryDelayMs?: number;
   /**
-   * How long stop() waits for the queued Events to be written; the rest are dropped. A term's
-   * recorder stops with up to queueEvents Events that its lost lease no longer lets it write, and
+   * How long stop() waits for the queued Events to be written; the rest are dropped, and so are
+   * writes not yet sent. A term's recorder stops with up to queueEvents + maxInFlightWrites Events
+   * that its lost lease no longer lets it write, and
    * the term (its scheduler or controllers, every cache they hold) stays in memory until stop()
    * returns. @default 5000
    */
@@ -98,6 +102,8 @@ export class ApiEventRecorder implements EventRecorder {
   /** Resolved when the queue is empty and no write is in flight. */
   private idle: { promise: Promise<void>; resolve: () => void } | undefined;
   private stopped = false;
+  /** stop() gave up waiting: writes not yet sent are dropped, and none is tried again. */
+  private abandoned = false;
   private seq = 0;
 
   constructor(o: ApiEventRecorderOptions) {
@@ -168,12 +174,17 @@ export class ApiEventRecorder implements EventRecorder {
     const late = await Promise.race([this.flush().then(() => false), timedOut]);
     this.clock.clearTimeout(timer!);
     if (!late) return;
-    // The writes in flight finish (or fail) on their own; nothing waits for them.
+    // Writes already sent finish (or fail) on their own; those still waiting for one are dropped when their turn comes.
+    this.abandoned = true;
     const n = this.queue.length;
     this.queue = [];
+    this.drop(n);
+    this.logger.warn(`Event recorder ${this.component}: stopped with ${n} events unwritten after ${this.stopWaitMs} ms; dropped them${this.inFlight ? ` (${this.inFlight} writes in flight are left to finish or fail; those not yet sent are dropped)` : ''}`);
+  }
+
+  private drop(n: number): void {
     this.dropped += n;
     this.metrics?.dropped.inc({ component: this.component }, n);
-    this.logger.warn(`Event recorder ${this.component}: stopped with ${n} events unwritten after ${this.stopWaitMs} ms; dropped them`);
   }
 
   private makeEvent(regarding: KubeObject, type: EventType, reason: string, message: string): Event {
@@ -216,7 +227,15 @@ export class ApiEventRecorder implements EventRecorder {
     while (this.queue.length > 0 && this.inFlight < this.maxInFlightWrites) {
       const ev = this.queue.shift()!;
       // Correlated here, in the order the Events came: a repeat patches the Event written first.
-      const r = this.correlator.correlate(ev, this.clock.nowMs(), () => this.newName(ev.involvedObject?.name ?? 'event'));
+      let r: CorrelateResult;
+      try {
+        r = this.correlator.correlate(ev, this.clock.nowMs(), () => this.newName(ev.involvedObject?.name ?? 'event'));
+      } catch (err) {
+        this.failed++;
+        this.metrics?.written.inc({ component: this.component, result: 'failed' });
+        this.logger.warn(`Event recorder ${this.component}: cannot correlate event ${ev.reason}: ${errorText(err)}`);
+        continue;
+      }
       if (r.skip) {
         this.skipped++;
         this.metrics?.written.inc({ component: this.component, result: 'skipped' });
@@ -224,7 +243,13 @@ export class ApiEventRecorder implements EventRecorder {
       }
       this.inFlight++;
       const before = this.lastWriteByKey.get(r.key);
-      const write: Promise<void> = (before ? before.then(() => this.write(r)) : this.write(r))
+      const chained = r;
+      const start = (): Promise<void> => {
+        if (!this.abandoned) return this.write(chained);
+        this.drop(1);
+        return Promise.resolve();
+      };
+      const write: Promise<void> = (before ? before.then(start) : start())
         .catch((err) => {
           this.failed++;
           this.metrics?.written.inc({ component: this.component, result: 'failed' });
@@ -251,7 +276,7 @@ export class ApiEventRecorder implements EventRecorder {
     if (r.patch) {
       try {
         const written = await this.withRetries(() => this.client.patch<Event>('events', ns, e.metadata!.name!, 'merge', r.patch));
-        this.correlator.written(r.key, written);
+        this.correlator.written(r.key, written, e.metadata?.name);
         this.metrics?.written.inc({ component: this.component, result: 'patched' });
         return;
       } catch (err) {
@@ -261,7 +286,7 @@ export class ApiEventRecorder implements EventRecorder {
     }
     const fresh: Event = { ...e, metadata: { ...e.metadata!, resourceVersion: undefined } };
     const written = await this.withRetries(() => this.client.create<Event>(fresh, { namespace: ns }));
-    this.correlator.written(r.key, written);
+    this.correlator.written(r.key, written, e.metadata?.name);
     this.metrics?.written.inc({ component: this.component, result: 'created' });
   }
 
@@ -272,7 +297,7 @@ export class ApiEventRecorder implements EventRecorder {
         return await f();
       } catch (err) {
         const transient = !isApiError(err) || err.code === 'Unavailable' || err.code === 'Internal';
-        if (!transient || attempt >= this.writeAttempts) throw err;
+        if (!transient || attempt >= this.writeAttempts || this.abandoned) throw err;
         await new Promise<void>((r) => this.clock.setTimeout(r, this.retryDelayMs));
       }
     }

@@ -25,6 +25,20 @@ function written(r: CorrelateResult): Exclude<CorrelateResult, { skip: true }> {
 }
 
 describe('EventCorrelator', () => {
+  it('a write that finishes after its key was forgotten and seen again leaves the new event alone', () => {
+    const c = new EventCorrelator({ cacheEntries: 1 });
+    const first = written(c.correlate(ev('a.1', 'BackOff', 'm'), T0, () => 'x'));
+    // Another object's event pushes the key out of the one-entry cache; the key comes back as a new event.
+    written(c.correlate(ev('b.1', 'BackOff', 'm', 'web-2'), T0, () => 'x'));
+    const again = written(c.correlate(ev('a.2', 'BackOff', 'm'), T0, () => 'x'));
+    assert.equal(again.patch, undefined);
+    // The first create answers only now.
+    c.written(first.key, ev('a.1', 'BackOff', 'm'), 'a.1');
+    const repeat = written(c.correlate(ev('a.3', 'BackOff', 'm'), T0, () => 'x'));
+    assert.equal(repeat.event.metadata?.name, 'a.2');
+    assert.equal(repeat.patch?.count, 2);
+  });
+
   it('patches a repeat by the name of the first event, counting up', () => {
     const c = new EventCorrelator();
     let n = 0;

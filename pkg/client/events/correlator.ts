@@ -137,10 +137,16 @@ export class EventCorrelator {
     return { skip: false, event, patch, key };
   }
 
-  /** The server wrote the Event under `key`: later repeats patch that one (by its name). */
-  written(key: string, ev: Event): void {
+  /**
+   * The server wrote the Event under `key`, asked to write it as `askedName`: later repeats patch
+   * that one (by its name). A write that finishes after its key was forgotten and seen again (a
+   * new Event by now) leaves the new one's name alone.
+   */
+  written(key: string, ev: Event, askedName?: string): void {
     const o = this.observed.get(key);
-    if (o !== undefined && ev.metadata?.name) o.name = ev.metadata.name;
+    if (o === undefined || !ev.metadata?.name) return;
+    if (askedName !== undefined && o.name !== askedName) return;
+    o.name = ev.metadata.name;
   }
 
   private aggregate(ev: Event, nowMs: number, newName: () => string): { event: Event; key: string } {
