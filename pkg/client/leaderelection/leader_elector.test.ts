@@ -88,6 +88,32 @@ describe('LeaderElector', () => {
     await a.elector.stop();
   });
 
+  it('starts each renewal a retry period after the last one started, however long that one took to answer', async () => {
+    const { client } = await cluster();
+    const clock = new FakeClock(0);
+    const renewTimes: string[] = [];
+    // Each write answers 600 ms after it is sent, as under load.
+    const slow: LeaseClient = {
+      get: (r, ns, n) => client.get(r, ns, n),
+      create: (o) => client.create(o),
+      update: async (o) => {
+        renewTimes.push((o as Lease).spec?.renewTime ?? '');
+        await new Promise<void>((r) => clock.setTimeout(r, 600));
+        return client.update(o);
+      },
+    };
+    const a = candidate(slow, 'm1', clock);
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    for (let i = 0; i < 8; i++) await a.clock.advance(500);
+    assert.deepEqual(renewTimes, ['1970-01-01T00:00:01.000000Z', '1970-01-01T00:00:02.000000Z', '1970-01-01T00:00:03.000000Z', '1970-01-01T00:00:04.000000Z']);
+    assert.ok(a.elector.isLeader());
+    // Stopping releases the lease: another slow write.
+    const stopping = a.elector.stop();
+    for (let i = 0; i < 4; i++) await a.clock.advance(500);
+    await stopping;
+  });
+
   it('takes over only after the lease expired by its own clock; the paused old leader loses and its fenced writes are refused', async () => {
     const { client, lease, server } = await cluster();
     const a = candidate(client, 'm1');

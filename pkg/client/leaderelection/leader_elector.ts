@@ -205,7 +205,10 @@ export class LeaderElector {
     const { clock, retryPeriodMs, renewDeadlineMs } = this.o;
     let renewedAtMs = clock.nowMs();
     for (;;) {
-      await this.sleep(retryPeriodMs);
+      // Counted from the start of the last renewal, not its answer: under load a renewal can take
+      // most of a second, and renewals a retry period plus that apart leave the others little
+      // margin before the lease looks expired to them.
+      await this.sleep(Math.max(0, renewedAtMs + retryPeriodMs - clock.nowMs()));
       for (;;) {
         if (this.stopped) return;
         const leftMs = renewedAtMs + renewDeadlineMs - clock.nowMs();
