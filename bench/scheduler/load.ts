@@ -26,6 +26,8 @@ export interface CaseResult {
   schedulerSli?: { p50Ms: number; p99Ms: number; count: number };
   /** The lease holder's scheduler Events over the case (Scheduled, FailedScheduling): written, and dropped by its full queue. */
   schedulerEvents?: { written: number; dropped: number };
+  /** How often the scheduler's lease changed hands over the case (no master is killed in these cases: renewals that came too late). */
+  leaseChanges?: number;
   /** CPU time the masters and the hollow process spent over the case, per pod bound (ms). */
   cpuMsPerPod?: number;
   /** The hollow nodes' reports: pods seen Running in the watch. */
