@@ -1,0 +1,17 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Pod } from '../api/registry.js';
+import { obj, testServer } from './test_util.js';
+
+test('a created pod gets status.qosClass from its containers, whatever the client sent', async () => {
+  const { server } = await testServer();
+  const make = (name: string, resources: Record<string, unknown>, status?: Record<string, unknown>) =>
+    obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'app', image: 'nginx:1.25', resources }] }, ...(status ? { status } : {}) });
+  const created = async (name: string, resources: Record<string, unknown>, status?: Record<string, unknown>) => ((await server.create({ object: make(name, resources, status) })) as Pod).status?.qosClass;
+  assert.equal(await created('none', {}), 'BestEffort');
+  assert.equal(await created('some', { requests: { cpu: '100m' } }), 'Burstable');
+  assert.equal(await created('exact', { limits: { cpu: '1', memory: '1Gi' } }), 'Guaranteed');
+  assert.equal(await created('claims', {}, { qosClass: 'Guaranteed' }), 'BestEffort');
+  const stored = (await server.get({ resource: 'pods', namespace: 'default', name: 'exact' })) as Pod;
+  assert.equal(stored.status?.qosClass, 'Guaranteed');
+});
