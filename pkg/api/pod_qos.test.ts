@@ -18,6 +18,9 @@ const cases: Array<[string, PodSpec | undefined, QosClass]> = [
   ['a memory limit only', spec([{ limits: { memory: '1Gi' } }]), 'Burstable'],
   ['one container guaranteed, the other best-effort', spec([{ limits: { cpu: '1', memory: '1Gi' } }, {}]), 'Burstable'],
   ['two guaranteed containers', spec([{ limits: { cpu: '1', memory: '1Gi' } }, { requests: { cpu: '200m', memory: '64Mi' }, limits: { cpu: '200m', memory: '64Mi' } }]), 'Guaranteed'],
+  ['requests and limits that differ below a milli (1n and 1m)', spec([{ requests: { cpu: '1n', memory: '1Gi' }, limits: { cpu: '1m', memory: '1Gi' } }]), 'Burstable'],
+  ['the same amount written two ways (0.5 and 500m, 1Gi and 1073741824)', spec([{ requests: { cpu: '0.5', memory: '1073741824' }, limits: { cpu: '500m', memory: '1Gi' } }]), 'Guaranteed'],
+  ['an unparsable limit counts as none', spec([{ limits: { cpu: 'lots', memory: '1Gi' } }]), 'Burstable'],
   ['an init container without limits', spec([{ limits: { cpu: '1', memory: '1Gi' } }], [{ requests: { cpu: '100m' } }]), 'Burstable'],
 ];
 

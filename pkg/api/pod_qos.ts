@@ -5,42 +5,46 @@
 //  - Guaranteed: every container limits both, and the summed requests equal the summed limits;
 //  - Burstable: anything else.
 // A request left out counts as its limit, as Kubernetes' defaulting fills it in before this runs.
+// Sums and comparisons are exact (1n and 1m differ), as Kubernetes' are.
 
 import type { PodSpec } from '../../gen/navarch/api/v1/core.js';
-import { quantityToMilli } from './quantity.js';
+import { Quantity } from './quantity.js';
 
 export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
 
 const QOS_RESOURCES = ['cpu', 'memory'] as const;
 
-/** The milli value of a positive quantity; 0 for a missing, zero or unparsable one (validation reports those). */
-function positiveMilli(text: string | undefined): number {
-  if (text === undefined) return 0;
-  try {
-    return Math.max(0, quantityToMilli(text));
-  } catch {
-    return 0;
-  }
+/** A positive quantity; undefined for a missing, zero, negative or unparsable one (validation reports those). */
+function positive(text: string | undefined): Quantity | undefined {
+  const q = text === undefined ? undefined : Quantity.tryParse(text);
+  return q !== undefined && q.sign() > 0 ? q : undefined;
+}
+
+function addTo(sums: Map<string, Quantity>, resource: string, q: Quantity): void {
+  const sum = sums.get(resource);
+  sums.set(resource, sum === undefined ? q : sum.add(q));
 }
 
 export function podQosClass(spec: PodSpec | undefined): QosClass {
-  const requests = new Map<string, number>();
-  const limits = new Map<string, number>();
+  const requests = new Map<string, Quantity>();
+  const limits = new Map<string, Quantity>();
   let guaranteed = true;
   for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
     let limited = 0;
     for (const r of QOS_RESOURCES) {
-      const limit = positiveMilli(c.resources?.limits?.[r]);
-      const request = c.resources?.requests?.[r] === undefined ? limit : positiveMilli(c.resources.requests[r]);
-      if (request > 0) requests.set(r, (requests.get(r) ?? 0) + request);
-      if (limit > 0) {
-        limits.set(r, (limits.get(r) ?? 0) + limit);
+      const limitText = c.resources?.limits?.[r];
+      const requestText = c.resources?.requests?.[r] ?? limitText;
+      const request = positive(requestText);
+      const limit = positive(limitText);
+      if (request) addTo(requests, r, request);
+      if (limit) {
+        addTo(limits, r, limit);
         limited++;
       }
     }
     if (limited < QOS_RESOURCES.length) guaranteed = false;
   }
   if (requests.size === 0 && limits.size === 0) return 'BestEffort';
-  if (guaranteed && requests.size === limits.size && [...requests].every(([r, v]) => limits.get(r) === v)) return 'Guaranteed';
+  if (guaranteed && requests.size === limits.size && [...requests].every(([r, q]) => limits.get(r)?.cmp(q) === 0)) return 'Guaranteed';
   return 'Burstable';
 }

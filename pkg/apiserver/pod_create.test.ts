@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Pod } from '../api/registry.js';
 import { obj, testServer } from './test_util.js';
 
-test('a created pod gets status.qosClass from its containers, whatever the client sent', async () => {
+test('a created pod gets status.qosClass from its containers unless the client sent one, as Kubernetes', async () => {
   const { server } = await testServer();
   const make = (name: string, resources: Record<string, unknown>, status?: Record<string, unknown>) =>
     obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'app', image: 'nginx:1.25', resources }] }, ...(status ? { status } : {}) });
@@ -11,7 +11,17 @@ test('a created pod gets status.qosClass from its containers, whatever the clien
   assert.equal(await created('none', {}), 'BestEffort');
   assert.equal(await created('some', { requests: { cpu: '100m' } }), 'Burstable');
   assert.equal(await created('exact', { limits: { cpu: '1', memory: '1Gi' } }), 'Guaranteed');
-  assert.equal(await created('claims', {}, { qosClass: 'Guaranteed' }), 'BestEffort');
+  assert.equal(await created('claims', {}, { qosClass: 'Guaranteed' }), 'Guaranteed');
   const stored = (await server.get({ resource: 'pods', namespace: 'default', name: 'exact' })) as Pod;
   assert.equal(stored.status?.qosClass, 'Guaranteed');
+});
+
+test('a status write that leaves the QoS class out keeps the one set at create, as Kubernetes backfills it', async () => {
+  const { server } = await testServer();
+  const created = (await server.create({ object: obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'app', image: 'nginx:1.25', resources: { limits: { cpu: '1', memory: '1Gi' } } }] } }) })) as Pod;
+  assert.equal(created.status?.qosClass, 'Guaranteed');
+  const next = { ...created, status: { ...created.status!, qosClass: undefined, phase: 'Running' } } as Pod;
+  const written = (await server.update({ object: next, subresource: 'status' })) as Pod;
+  assert.equal(written.status?.phase, 'Running');
+  assert.equal(written.status?.qosClass, 'Guaranteed');
 });

@@ -94,7 +94,14 @@ export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeOb
   if (subresource === 'status') {
     // `old` is this attempt's own decode of the stored object (readForWrite), changed by no one: the
     // new object may share its parts. Its metadata is its own, since the write sets fields there.
-    return { ...old, metadata: { ...oldMeta }, status: clone((incoming as { status?: unknown }).status) } as KubeObject;
+    const next = { ...old, metadata: { ...oldMeta }, status: clone((incoming as { status?: unknown }).status) } as KubeObject;
+    // A pod's QoS class is set at create and kept, as Kubernetes' status strategy backfills it.
+    if (info.kind === 'Pod') {
+      const status = (next as Pod).status;
+      const oldClass = (old as Pod).status?.qosClass;
+      if (status && !status.qosClass && oldClass) status.qosClass = oldClass;
+    }
+    return next;
   }
   const next = clone(incoming) as KubeObject & { status?: unknown };
   if (info.hasStatus) next.status = clone((old as { status?: unknown }).status);
