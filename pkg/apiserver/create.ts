@@ -12,7 +12,7 @@ import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from '
 import { clone, emptyMeta, encodeStored, formatTime, objectKey } from './objects.js';
 import { rememberStored } from './object_bytes.js';
 import { admission } from './pod_priority.js';
-import { preparePodForCreate } from './pod_create.js';
+import { preparePodForCreate } from './pod_qos_status.js';
 import { checkSize, kindOfBody, namespaceGuard } from './write_checks.js';
 
 export interface CreateRequest extends Partial<ResourceRef> {

@@ -13,6 +13,7 @@ import { withExpiry } from './event_ttl.js';
 import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
 import { clone, emptyMeta, encodeStored, objectKey, sameBytes, specChanged } from './objects.js';
 import { admission, keepPodPriority } from './pod_priority.js';
+import { keepPodQosClass } from './pod_qos_status.js';
 import { rememberStored } from './object_bytes.js';
 import { parseResourceVersion } from './resource_version.js';
 import { checkSize, kindOfBody } from './write_checks.js';
@@ -94,14 +95,7 @@ export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeOb
   if (subresource === 'status') {
     // `old` is this attempt's own decode of the stored object (readForWrite), changed by no one: the
     // new object may share its parts. Its metadata is its own, since the write sets fields there.
-    const next = { ...old, metadata: { ...oldMeta }, status: clone((incoming as { status?: unknown }).status) } as KubeObject;
-    // A pod's QoS class is set at create and kept, as Kubernetes' status strategy backfills it.
-    if (info.kind === 'Pod') {
-      const status = (next as Pod).status;
-      const oldClass = (old as Pod).status?.qosClass;
-      if (status && !status.qosClass && oldClass) status.qosClass = oldClass;
-    }
-    return next;
+    return { ...old, metadata: { ...oldMeta }, status: clone((incoming as { status?: unknown }).status) } as KubeObject;
   }
   const next = clone(incoming) as KubeObject & { status?: unknown };
   if (info.hasStatus) next.status = clone((old as { status?: unknown }).status);
@@ -130,7 +124,10 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
   const old = cur.object;
   const name = old.metadata?.name ?? '';
   applyDefaults(next);
-  if (info === POD) keepPodPriority(next as Pod, old as Pod);
+  if (info === POD) {
+    keepPodPriority(next as Pod, old as Pod);
+    keepPodQosClass(next as Pod, old as Pod);
+  }
   // A pod's status or binding write is not validated again, and whether it bumps the generation is known (WriteOptions.podChange).
   const podChange = info === POD ? o.podChange : undefined;
   const errors = podChange ? [] : validateObjectUpdate(next, old);

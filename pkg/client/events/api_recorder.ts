@@ -225,36 +225,20 @@ export class ApiEventRecorder implements EventRecorder {
   /** Starts the writes of queued Events, in order, while fewer than maxInFlightWrites run. */
   private pump(): void {
     while (this.queue.length > 0 && this.inFlight < this.maxInFlightWrites) {
-      const ev = this.queue.shift()!;
       // Correlated here, in the order the Events came: a repeat patches the Event written first.
-      let r: CorrelateResult;
-      try {
-        r = this.correlator.correlate(ev, this.clock.nowMs(), () => this.newName(ev.involvedObject?.name ?? 'event'));
-      } catch (err) {
-        this.failed++;
-        this.metrics?.written.inc({ component: this.component, result: 'failed' });
-        this.logger.warn(`Event recorder ${this.component}: cannot correlate event ${ev.reason}: ${errorText(err)}`);
-        continue;
-      }
-      if (r.skip) {
-        this.skipped++;
-        this.metrics?.written.inc({ component: this.component, result: 'skipped' });
-        continue;
-      }
+      const r = this.correlate(this.queue.shift()!);
+      if (r === undefined) continue;
       this.inFlight++;
       const before = this.lastWriteByKey.get(r.key);
-      const chained = r;
       const start = (): Promise<void> => {
-        if (!this.abandoned) return this.write(chained);
+        if (!this.abandoned) return this.write(r);
         this.drop(1);
         return Promise.resolve();
       };
       const write: Promise<void> = (before ? before.then(start) : start())
         .catch((err) => {
-          this.failed++;
-          this.metrics?.written.inc({ component: this.component, result: 'failed' });
           const io = r.event.involvedObject;
-          this.logger.warn(`Event recorder ${this.component}: could not write event ${r.event.reason} about ${io?.kind} ${io?.namespace ? `${io.namespace}/` : ''}${io?.name}: ${errorText(err)}`);
+          this.fail(`could not write event ${r.event.reason} about ${io?.kind} ${io?.namespace ? `${io.namespace}/` : ''}${io?.name}: ${errorText(err)}`);
         })
         .finally(() => {
           this.inFlight--;
@@ -268,6 +252,27 @@ export class ApiEventRecorder implements EventRecorder {
       this.idle = undefined;
       resolve();
     }
+  }
+
+  /** What to write for `ev`, or undefined when nothing is (the spam filter held it back, or correlating failed: counted). */
+  private correlate(ev: Event): Extract<CorrelateResult, { skip: false }> | undefined {
+    let r: CorrelateResult;
+    try {
+      r = this.correlator.correlate(ev, this.clock.nowMs(), () => this.newName(ev.involvedObject?.name ?? 'event'));
+    } catch (err) {
+      this.fail(`cannot correlate event ${ev.reason}: ${errorText(err)}`);
+      return undefined;
+    }
+    if (!r.skip) return r;
+    this.skipped++;
+    this.metrics?.written.inc({ component: this.component, result: 'skipped' });
+    return undefined;
+  }
+
+  private fail(what: string): void {
+    this.failed++;
+    this.metrics?.written.inc({ component: this.component, result: 'failed' });
+    this.logger.warn(`Event recorder ${this.component}: ${what}`);
   }
 
   private async write(r: Extract<CorrelateResult, { skip: false }>): Promise<void> {

@@ -1,0 +1,20 @@
+// A pod's status.qosClass as Kubernetes' pod strategies keep it: filled in on create from the
+// containers' requests and limits (see pod_qos.ts), unless the client sent one (Kubernetes'
+// GetPodQOS returns a class already in the status); kept by a write that leaves it out, as the
+// status strategy backfills it.
+
+import { PodStatus } from '../../gen/navarch/api/v1/core.js';
+import { podQosClass } from '../api/pod_qos.js';
+import type { KindInfo, KubeObject, Pod } from '../api/registry.js';
+
+export function preparePodForCreate(info: KindInfo, o: KubeObject): void {
+  if (info.kind !== 'Pod') return;
+  const pod = o as Pod;
+  pod.status ??= PodStatus.fromPartial({});
+  pod.status.qosClass ||= podQosClass(pod.spec);
+}
+
+export function keepPodQosClass(next: Pod, old: Pod): void {
+  const oldClass = old.status?.qosClass;
+  if (next.status && !next.status.qosClass && oldClass) next.status.qosClass = oldClass;
+}
