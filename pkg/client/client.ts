@@ -26,6 +26,14 @@ export interface NavarchClientOptions {
   retryDeadlineMs?: number;
   /** The master this process runs inside (one of the endpoints): watches of it are read in process. */
   localWatch?: LocalWatchSource;
+  /**
+   * Connect to the masters on connections of this client's own. By default grpc-js gives every
+   * client of the same masters in a process the same connections, so this client's calls and
+   * answers queue behind the others' on the same socket. Leader election has a client of its own
+   * (kube-scheduler builds a separate one for it too): under load a lease renewal sent beside
+   * hundreds of Event writes took up to 3 s to arrive, and the lease changed hands.
+   */
+  ownConnections?: boolean;
 }
 
 export interface ListOptions {
@@ -85,7 +93,7 @@ export class NavarchClient {
   private ownsPool = true;
 
   constructor(o: NavarchClientOptions) {
-    this.pool = new EndpointPool(o.endpoints);
+    this.pool = new EndpointPool(o.endpoints, o.ownConnections);
     this.callTimeoutMs = o.callTimeoutMs ?? 10_000;
     this.retryDeadlineMs = o.retryDeadlineMs ?? 15_000;
     if (o.localWatch && !this.pool.endpoints.includes(o.localWatch.endpoint)) {

@@ -47,8 +47,16 @@ export class EndpointPool {
   /** The member the last write's answer named as leader, when it is one of ours. */
   private leader: number | undefined;
 
-  constructor(readonly endpoints: readonly string[]) {
-    this.clients = checkEndpoints(endpoints).map((e) => new WireObjectsClient(e, credentials.createInsecure(), CHANNEL_OPTIONS));
+  /**
+   * ownConnections: these channels get connections of their own instead of sharing grpc-js's
+   * process-wide ones with every other client of the same masters (see NavarchClientOptions).
+   */
+  constructor(
+    readonly endpoints: readonly string[],
+    ownConnections = false,
+  ) {
+    const options: ChannelOptions = ownConnections ? { ...CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1 } : CHANNEL_OPTIONS;
+    this.clients = checkEndpoints(endpoints).map((e) => new WireObjectsClient(e, credentials.createInsecure(), options));
     this.streams = this.clients.map((c, i) => new CallStream(c, this.endpoints[i]));
   }
 

@@ -13,7 +13,7 @@ import type { Registry } from 'prom-client';
 import { SeededRandom, type Random } from '../../../raft/core/random.js';
 import { realClock, type Clock } from '../../../raft/node/ports.js';
 import { InformerFactory } from '../../client/informer/mod.js';
-import type { NavarchClient } from '../../client/mod.js';
+import { NavarchClient } from '../../client/mod.js';
 import type { SchedulerOptions } from '../../scheduler/mod.js';
 import { CONTROLLER_MANAGER_LEASE, controllerIndexers, controllerManagerStarter, SCHEDULER_LEASE, schedulerStandby, schedulerStarter, type ControllerManagerOptions } from './components.js';
 import { leaseElector, localReads, type ElectionTimings } from './elector.js';
@@ -69,6 +69,8 @@ export class ControlPlane {
    * renewals of its own lease).
    */
   private readonly warm: InformerFactory | undefined;
+  /** The leases' own connections: renewals do not queue behind the components' calls (see NavarchClientOptions.ownConnections). */
+  private readonly electionClient: NavarchClient;
 
   constructor(o: ControlPlaneOptions) {
     const clock = o.clock ?? realClock;
@@ -78,13 +80,14 @@ export class ControlPlane {
     }
     const random = o.random ?? new SeededRandom((Date.now() ^ (process.pid << 8)) >>> 0);
     const common = { identity: o.identity, client: o.client, registry: o.registry, clock, random, logger: o.logger };
+    this.electionClient = new NavarchClient({ endpoints: o.client.endpoints, ownConnections: true });
     // The deferral is one retry period: the other candidates read the lease more often than that.
     const retryPeriodMs = o.election?.retryPeriodMs ?? 1000;
     const elector = (name: string) =>
       leaseElector({
         name,
         identity: o.identity,
-        client: localReads(o.client),
+        client: localReads(this.electionClient),
         clock,
         registry: o.registry,
         timings: o.election,
@@ -127,8 +130,10 @@ export class ControlPlane {
     for (const r of this.runners) r.start();
   }
 
+  /** Stops the components; their leases are released before the election client closes. */
   async stop(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.stop()));
     this.warm?.stop();
+    this.electionClient.close();
   }
 }
