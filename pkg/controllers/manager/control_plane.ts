@@ -17,6 +17,7 @@ import { NavarchClient } from '../../client/mod.js';
 import type { SchedulerOptions } from '../../scheduler/mod.js';
 import { CONTROLLER_MANAGER_LEASE, controllerIndexers, controllerManagerStarter, SCHEDULER_LEASE, schedulerStandby, schedulerStarter, type ControllerManagerOptions } from './components.js';
 import { leaseElector, localReads, type ElectionTimings } from './elector.js';
+import { ElectionThread } from './election_thread.js';
 import { LeaderElectedRunner, type RunnerLogger } from './leader_run.js';
 
 /** Listed and watched from the start; the components' other informers join on their first term. */
@@ -53,6 +54,12 @@ export interface ControlPlaneOptions {
    * Raft leader has the most other work.
    */
   deferTakeover?: () => boolean;
+  /**
+   * Run the leases' electors on a worker thread of their own (see election_thread.ts), so that a
+   * busy event loop does not let the leases lapse. @default true; false keeps them on this thread
+   * (and on `clock`, which a thread cannot share).
+   */
+  electionThread?: boolean;
   logger: RunnerLogger;
 }
 
@@ -69,8 +76,8 @@ export class ControlPlane {
    * renewals of its own lease).
    */
   private readonly warm: InformerFactory | undefined;
-  /** The leases' own connections: renewals do not queue behind the components' calls (see NavarchClientOptions.ownConnections). */
-  private readonly electionClient: NavarchClient;
+  /** The electors' thread, or (electionThread false) their client: connections of their own either way. */
+  private readonly election: ElectionThread | NavarchClient;
 
   constructor(o: ControlPlaneOptions) {
     const clock = o.clock ?? realClock;
@@ -80,20 +87,23 @@ export class ControlPlane {
     }
     const random = o.random ?? new SeededRandom((Date.now() ^ (process.pid << 8)) >>> 0);
     const common = { identity: o.identity, client: o.client, registry: o.registry, clock, random, logger: o.logger };
-    this.electionClient = new NavarchClient({ endpoints: o.client.endpoints, ownConnections: true });
+    const election = o.electionThread === false ? new NavarchClient({ endpoints: o.client.endpoints, ownConnections: true }) : new ElectionThread({ endpoints: o.client.endpoints, deferTakeover: o.deferTakeover, clock, registry: o.registry, logger: o.logger });
+    this.election = election;
     // The deferral is one retry period: the other candidates read the lease more often than that.
     const retryPeriodMs = o.election?.retryPeriodMs ?? 1000;
     const elector = (name: string) =>
-      leaseElector({
-        name,
-        identity: o.identity,
-        client: localReads(this.electionClient),
-        clock,
-        registry: o.registry,
-        timings: o.election,
-        takeoverDelayMs: o.deferTakeover && (() => (o.deferTakeover!() ? retryPeriodMs : 0)),
-        onError: (e) => o.logger.warn(`${name}: lease attempt failed: ${(e as Error)?.message ?? e}`),
-      });
+      election instanceof ElectionThread
+        ? election.elector({ name, identity: o.identity, timings: o.election })
+        : leaseElector({
+            name,
+            identity: o.identity,
+            client: localReads(election),
+            clock,
+            registry: o.registry,
+            timings: o.election,
+            takeoverDelayMs: o.deferTakeover && (() => (o.deferTakeover!() ? retryPeriodMs : 0)),
+            onError: (e) => o.logger.warn(`${name}: lease attempt failed: ${(e as Error)?.message ?? e}`),
+          });
     if (o.scheduler) {
       const scheduling = { logger: o.logger, options: o.scheduling };
       this.runners.push(
@@ -134,6 +144,7 @@ export class ControlPlane {
   async stop(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.stop()));
     this.warm?.stop();
-    this.electionClient.close();
+    if (this.election instanceof ElectionThread) await this.election.close();
+    else this.election.close();
   }
 }

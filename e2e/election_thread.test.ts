@@ -1,0 +1,95 @@
+// Leader election on its own thread (pkg/controllers/manager/election_thread.ts) against one
+// `navarch master` process: two candidates in this process, one leads; then this process's event
+// loop is blocked for twice the lease duration, as a loaded master's is for a second or two at a
+// time. The leader keeps its lease (no transition), because its renewals do not wait for the loop.
+// With the electors on the main thread (electionThread false) the other candidate takes it over.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Registry } from 'prom-client';
+import type { Lease } from '../pkg/api/registry.js';
+import { obj } from '../pkg/apiserver/test_util.js';
+import { isApiError, NavarchClient } from '../pkg/client/mod.js';
+import { ElectionThread } from '../pkg/controllers/manager/election_thread.js';
+import type { LeaderCallbacks } from '../pkg/controllers/manager/leader_run.js';
+import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
+import { until } from '../pkg/localcluster/until.js';
+import { realClock } from '../raft/node/ports.js';
+
+const LEASE = 'busy-loop-test';
+const TIMINGS = { leaseDurationMs: 1500, renewDeadlineMs: 3000, retryPeriodMs: 250 };
+
+let dir: string;
+let cluster: LocalMasterCluster;
+let client: NavarchClient;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'navarch-election-thread-'));
+  cluster = await LocalMasterCluster.create({ dir, masters: 1 });
+  cluster.start(1, ['--no-scheduler', '--no-controllers']);
+  await cluster.waitForLeader(30_000);
+  client = new NavarchClient({ endpoints: [cluster.member(1).clientAddress] });
+  await until(
+    'namespace kube-system',
+    async () => {
+      await client.create(obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } })).catch((e: unknown) => {
+        if (!isApiError(e, 'AlreadyExists')) throw e;
+      });
+      return true;
+    },
+    20_000,
+  );
+});
+
+after(async () => {
+  client?.close();
+  await cluster?.kill(1, 'SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Blocks this thread's event loop, as a long synchronous task does. */
+function blockFor(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    // busy
+  }
+}
+
+test('a leader whose event loop is blocked for twice its lease duration keeps the lease', { timeout: 60_000 }, async () => {
+  const threads = ['alpha', 'beta'].map((name) => new ElectionThread({ endpoints: [cluster.member(1).clientAddress], clock: realClock, registry: new Registry(), logger: { info: () => {}, warn: () => {} } }));
+  const leading = new Set<string>();
+  const losses: string[] = [];
+  const callbacks = (who: string): LeaderCallbacks => ({
+    onStartedLeading: () => void leading.add(who),
+    onStoppedLeading: () => {
+      leading.delete(who);
+      losses.push(who);
+    },
+    onNewLeader: () => {},
+  });
+  const alpha = threads[0].elector({ name: LEASE, identity: 'alpha_1', timings: TIMINGS })(callbacks('alpha'));
+  const beta = threads[1].elector({ name: LEASE, identity: 'beta_1', timings: TIMINGS })(callbacks('beta'));
+  try {
+    alpha.start();
+    await until('alpha to lead', async () => leading.has('alpha'), 20_000);
+    beta.start();
+    const before = (await client.get<Lease>('leases', 'kube-system', LEASE)).spec!;
+    // Let beta read the lease a few times, so it watches alpha's renewals.
+    await new Promise((r) => setTimeout(r, 3 * TIMINGS.retryPeriodMs));
+    blockFor(2 * TIMINGS.leaseDurationMs);
+    // Messages the threads sent meanwhile arrive now.
+    await new Promise((r) => setTimeout(r, 2 * TIMINGS.retryPeriodMs));
+    const afterBlock = (await client.get<Lease>('leases', 'kube-system', LEASE)).spec!;
+    assert.equal(afterBlock.holderIdentity, 'alpha_1');
+    assert.equal(afterBlock.leaseTransitions, before.leaseTransitions, 'the lease changed hands while the loop was blocked');
+    assert.notEqual(afterBlock.renewTime, before.renewTime, 'alpha renewed meanwhile');
+    assert.deepEqual(losses, []);
+    assert.deepEqual([...leading], ['alpha']);
+  } finally {
+    await Promise.all([alpha.stop(), beta.stop()]);
+    await Promise.all(threads.map((t) => t.close()));
+  }
+});

@@ -1,0 +1,25 @@
+// What the main thread and the election thread say to each other (election_thread.ts, election_worker.ts).
+
+import type { Takeover } from '../../client/leaderelection/mod.js';
+import type { FencingToken } from '../../apiserver/fencing.js';
+import type { ElectionTimings } from './elector.js';
+
+export interface ElectionWorkerData {
+  endpoints: string[];
+  /** An Int32Array's buffer: element 0 is 1 while this member leads Raft (takeovers are deferred then). */
+  deferFlag: SharedArrayBuffer;
+}
+
+export type ToElectionWorker =
+  | { type: 'start'; id: number; name: string; identity: string; timings: ElectionTimings; deferrable: boolean }
+  | { type: 'stop'; id: number }
+  | { type: 'close' };
+
+export type FromElectionWorker =
+  | { type: 'ready' }
+  | { type: 'started'; id: number; token: FencingToken; takeover: Takeover }
+  | { type: 'stoppedLeading'; id: number }
+  | { type: 'newLeader'; id: number; identity: string }
+  | { type: 'error'; id: number; message: string }
+  /** The elector has stopped and released its lease (if it held it). */
+  | { type: 'stopped'; id: number };

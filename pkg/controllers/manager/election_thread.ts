@@ -1,0 +1,211 @@
+// Leader election on a thread of its own. A master runs a Raft member, the API server, the
+// scheduler and the controller manager on one event loop, and under load that loop is sometimes
+// busy for a second or two at a stretch (a large batch applied, a watch fan-out, an informer's
+// burst, a major GC). A lease renewed from it lapsed while the process was otherwise healthy: in a
+// fill to 150,000 pods the scheduler's lease changed hands without any failure, each time refusing
+// the bindings in flight and restarting the term. client-go renews from a goroutine of its own;
+// here the electors run on a worker thread (election_worker.ts) with connections of their own, and
+// the main thread only hears when leadership starts and ends. The writes stay fenced, so a main
+// thread that is late to hear of a loss still cannot write.
+
+import { Worker } from 'node:worker_threads';
+import type { Registry } from 'prom-client';
+import type { Clock, TimerHandle } from '../../../raft/node/ports.js';
+import { leaderElectionStatus } from '../../client/leaderelection/mod.js';
+import type { ElectionTimings } from './elector.js';
+import type { ElectionWorkerData, FromElectionWorker, ToElectionWorker } from './election_messages.js';
+import type { Elector, ElectorFactory, LeaderCallbacks, RunnerLogger } from './leader_run.js';
+
+export interface ElectionThreadOptions {
+  endpoints: readonly string[];
+  /** While this returns true (this member leads Raft), deferrable electors let the other candidates take an expired lease first. */
+  deferTakeover?: () => boolean;
+  clock: Clock;
+  /** Where leader_election_master_status{name} goes. */
+  registry: Registry;
+  logger: RunnerLogger;
+}
+
+/** How often the main thread tells the thread whether this member leads Raft. */
+const DEFER_REFRESH_MS = 100;
+
+/** A crashed thread is started again after this long, and its electors campaign again. */
+const RESTART_AFTER_MS = 1000;
+
+/** close() waits this long for the electors to release their leases, then ends the thread. */
+const CLOSE_TIMEOUT_MS = 5000;
+
+interface Entry {
+  start: Extract<ToElectionWorker, { type: 'start' }>;
+  callbacks: LeaderCallbacks;
+  /** Set while leading: aborted when leadership ends. */
+  leading?: AbortController;
+  /** Resolves stop() once the thread says the elector stopped (and released its lease). */
+  stopped?: () => void;
+}
+
+export class ElectionThread {
+  private worker: Worker | undefined;
+  private readonly deferFlag = new Int32Array(new SharedArrayBuffer(4));
+  private readonly entries = new Map<number, Entry>();
+  private nextId = 1;
+  private closed = false;
+  private deferTimer: TimerHandle | undefined;
+  private restartTimer: TimerHandle | undefined;
+
+  constructor(private readonly o: ElectionThreadOptions) {
+    this.spawn();
+    if (o.deferTakeover) this.refreshDefer();
+  }
+
+  /** An ElectorFactory for one lease, run on this thread. */
+  elector(e: { name: string; identity: string; timings?: ElectionTimings }): ElectorFactory {
+    return (callbacks) => new ThreadElector(this, { type: 'start', id: 0, name: e.name, identity: e.identity, timings: e.timings ?? {}, deferrable: this.o.deferTakeover !== undefined }, callbacks);
+  }
+
+  /** @internal (ThreadElector) */
+  startElector(start: Entry['start'], callbacks: LeaderCallbacks): number {
+    const id = this.nextId++;
+    const entry: Entry = { start: { ...start, id }, callbacks };
+    this.entries.set(id, entry);
+    this.status(entry, false);
+    if (this.closed) return id;
+    this.post(entry.start);
+    return id;
+  }
+
+  /** @internal (ThreadElector) Resolves once the elector has stopped and released its lease. */
+  stopElector(id: number): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry) return Promise.resolve();
+    if (this.closed || !this.worker) {
+      this.ended(entry);
+      this.entries.delete(id);
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      entry.stopped = resolve;
+      this.post({ type: 'stop', id });
+    });
+  }
+
+  /** Stops every elector (releasing held leases), then the thread. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.deferTimer !== undefined) this.o.clock.clearTimeout(this.deferTimer);
+    if (this.restartTimer !== undefined) this.o.clock.clearTimeout(this.restartTimer);
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    this.post({ type: 'close' });
+    let timer: TimerHandle | undefined;
+    const late = new Promise<void>((resolve) => (timer = this.o.clock.setTimeout(resolve, CLOSE_TIMEOUT_MS)));
+    await Promise.race([exited, late]);
+    this.o.clock.clearTimeout(timer!);
+    await worker.terminate();
+    for (const entry of this.entries.values()) this.ended(entry);
+    this.entries.clear();
+  }
+
+  private spawn(): void {
+    const data: ElectionWorkerData = { endpoints: [...this.o.endpoints], deferFlag: this.deferFlag.buffer as SharedArrayBuffer };
+    const worker = new Worker(new URL('./election_worker_entry.mjs', import.meta.url), { workerData: data });
+    this.worker = worker;
+    worker.on('message', (m: FromElectionWorker) => this.onMessage(m));
+    worker.on('error', (err) => this.crashed(worker, `failed: ${err?.message ?? err}`));
+    worker.on('exit', (code) => this.crashed(worker, `exited with code ${code}`));
+    for (const entry of this.entries.values()) if (!entry.stopped) this.post(entry.start);
+  }
+
+  /** Leadership held on a dead thread is over: its renewals stopped (the lease lapses, and its writes are fenced). */
+  private crashed(worker: Worker, why: string): void {
+    if (this.worker !== worker) return;
+    this.worker = undefined;
+    if (this.closed) return;
+    this.o.logger.warn(`election thread ${why}; starting it again in ${RESTART_AFTER_MS} ms`);
+    for (const [id, entry] of this.entries) {
+      this.ended(entry);
+      if (entry.stopped) {
+        entry.stopped();
+        this.entries.delete(id);
+      }
+    }
+    this.restartTimer = this.o.clock.setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.closed) this.spawn();
+    }, RESTART_AFTER_MS);
+  }
+
+  private onMessage(m: FromElectionWorker): void {
+    if (m.type === 'ready') return;
+    const entry = this.entries.get(m.id);
+    if (!entry) return;
+    const { name } = entry.start;
+    switch (m.type) {
+      case 'started': {
+        const abort = new AbortController();
+        entry.leading = abort;
+        this.status(entry, true);
+        entry.callbacks.onStartedLeading({ token: m.token, signal: abort.signal, takeover: m.takeover });
+        return;
+      }
+      case 'stoppedLeading':
+        this.ended(entry);
+        return;
+      case 'newLeader':
+        entry.callbacks.onNewLeader(m.identity);
+        return;
+      case 'error':
+        this.o.logger.warn(`${name}: lease attempt failed: ${m.message}`);
+        return;
+      case 'stopped':
+        this.ended(entry);
+        this.entries.delete(m.id);
+        entry.stopped?.();
+        return;
+    }
+  }
+
+  /** Leadership ended (if it was held): abort the term, tell the runner. */
+  private ended(entry: Entry): void {
+    const abort = entry.leading;
+    if (!abort) return;
+    entry.leading = undefined;
+    this.status(entry, false);
+    abort.abort();
+    entry.callbacks.onStoppedLeading();
+  }
+
+  private status(entry: Entry, leading: boolean): void {
+    leaderElectionStatus(this.o.registry).set({ name: entry.start.name }, leading ? 1 : 0);
+  }
+
+  private post(m: ToElectionWorker): void {
+    this.worker?.postMessage(m);
+  }
+
+  private refreshDefer(): void {
+    Atomics.store(this.deferFlag, 0, this.o.deferTakeover!() ? 1 : 0);
+    this.deferTimer = this.o.clock.setTimeout(() => this.refreshDefer(), DEFER_REFRESH_MS);
+  }
+}
+
+class ThreadElector implements Elector {
+  private id: number | undefined;
+
+  constructor(
+    private readonly thread: ElectionThread,
+    private readonly start_: Extract<ToElectionWorker, { type: 'start' }>,
+    private readonly callbacks: LeaderCallbacks,
+  ) {}
+
+  start(): void {
+    if (this.id !== undefined) throw new Error(`Cannot start the elector of ${this.start_.name} twice`);
+    this.id = this.thread.startElector(this.start_, this.callbacks);
+  }
+
+  stop(): Promise<void> {
+    return this.id === undefined ? Promise.resolve() : this.thread.stopElector(this.id);
+  }
+}

@@ -1,0 +1,70 @@
+// The leader electors on a thread of their own (see election_thread.ts, which starts this file
+// through election_worker_entry.mjs). Each is pkg/client/leaderelection's LeaderElector on the real
+// clock, with a client of its own; what it decides goes back to the main thread as messages.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { realClock } from '../../../raft/node/ports.js';
+import { LeaderElector } from '../../client/leaderelection/mod.js';
+import { NavarchClient } from '../../client/mod.js';
+import { localReads, LEASE_NAMESPACE } from './elector.js';
+import type { ElectionWorkerData, FromElectionWorker, ToElectionWorker } from './election_messages.js';
+
+const data = workerData as ElectionWorkerData;
+const port = parentPort!;
+const client = new NavarchClient({ endpoints: data.endpoints, ownConnections: true });
+const leaseClient = localReads(client);
+const deferFlag = new Int32Array(data.deferFlag);
+const electors = new Map<number, LeaderElector>();
+const stopping = new Map<number, Promise<void>>();
+
+const post = (m: FromElectionWorker) => port.postMessage(m);
+
+function start(m: Extract<ToElectionWorker, { type: 'start' }>): void {
+  const { id, name } = m;
+  const retryPeriodMs = m.timings.retryPeriodMs ?? 1000;
+  const elector = new LeaderElector({
+    client: leaseClient,
+    clock: realClock,
+    leaseNamespace: LEASE_NAMESPACE,
+    leaseName: name,
+    identity: m.identity,
+    ...m.timings,
+    // The main thread keeps the flag current: 1 while this member leads Raft (see ControlPlaneOptions.deferTakeover).
+    takeoverDelayMs: m.deferrable ? () => (Atomics.load(deferFlag, 0) === 1 ? retryPeriodMs : 0) : undefined,
+    onError: (err) => post({ type: 'error', id, message: (err as Error)?.message ?? String(err) }),
+    callbacks: {
+      onStartedLeading: ({ token, takeover }) => post({ type: 'started', id, token, takeover }),
+      onStoppedLeading: () => post({ type: 'stoppedLeading', id }),
+      onNewLeader: (identity) => post({ type: 'newLeader', id, identity }),
+    },
+  });
+  electors.set(id, elector);
+  elector.start();
+}
+
+function stop(id: number): void {
+  const elector = electors.get(id);
+  electors.delete(id);
+  if (stopping.has(id)) return;
+  // stop() releases a held lease; the main thread stopped the term's parts before asking.
+  const done = (elector ? elector.stop() : Promise.resolve())
+    .catch((err: unknown) => post({ type: 'error', id, message: `stopping: ${(err as Error)?.message ?? err}` }))
+    .then(() => {
+      stopping.delete(id);
+      post({ type: 'stopped', id });
+    });
+  stopping.set(id, done);
+}
+
+port.on('message', (m: ToElectionWorker) => {
+  if (m.type === 'start') start(m);
+  else if (m.type === 'stop') stop(m.id);
+  else if (m.type === 'close') {
+    for (const id of [...electors.keys()]) stop(id);
+    void Promise.all(stopping.values()).then(() => {
+      client.close();
+      port.close();
+    });
+  }
+});
+post({ type: 'ready' });
