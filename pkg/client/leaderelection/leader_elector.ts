@@ -99,8 +99,33 @@ export interface LeaderElectorOptions {
 
 const LEASES = 'leases';
 
+type Timings = Required<Pick<LeaderElectorOptions, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs' | 'observePeriodMs'>>;
+
+/** The timings with their defaults; throws RangeError naming what is wrong (as the constructor does). */
+export function checkElectorOptions(options: Pick<LeaderElectorOptions, keyof Timings | 'leaseNamespace' | 'leaseName' | 'identity'>): Timings {
+  // An option given as undefined takes its default too (timings are often passed through as a whole).
+  const retryPeriodMs = options.retryPeriodMs ?? 1000;
+  const leaseDurationMs = options.leaseDurationMs ?? 3000;
+  const o: Timings = {
+    leaseDurationMs,
+    renewDeadlineMs: options.renewDeadlineMs ?? leaseDurationMs + 2000,
+    retryPeriodMs,
+    observePeriodMs: options.observePeriodMs ?? retryPeriodMs / 4,
+  };
+  for (const k of ['leaseDurationMs', 'renewDeadlineMs', 'retryPeriodMs', 'observePeriodMs'] as const) {
+    if (!(Number.isFinite(o[k]) && o[k] > 0)) throw new RangeError(`Invalid leader election ${k} ${o[k]}: expected a number of ms > 0`);
+  }
+  if (o.leaseDurationMs <= o.retryPeriodMs) throw new RangeError(`Invalid leader election timing: leaseDurationMs (${o.leaseDurationMs}) must be greater than retryPeriodMs (${o.retryPeriodMs})`);
+  if (o.renewDeadlineMs <= o.retryPeriodMs) throw new RangeError(`Invalid leader election timing: renewDeadlineMs (${o.renewDeadlineMs}) must be greater than retryPeriodMs (${o.retryPeriodMs})`);
+  if (o.observePeriodMs > o.retryPeriodMs) throw new RangeError(`Invalid leader election timing: observePeriodMs (${o.observePeriodMs}) must not be greater than retryPeriodMs (${o.retryPeriodMs})`);
+  for (const k of ['leaseNamespace', 'leaseName', 'identity'] as const) {
+    if (typeof options[k] !== 'string' || options[k] === '') throw new RangeError(`Invalid leader election ${k}: expected a non-empty string`);
+  }
+  return o;
+}
+
 export class LeaderElector {
-  private readonly o: Required<Pick<LeaderElectorOptions, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs' | 'observePeriodMs'>> & LeaderElectorOptions;
+  private readonly o: Timings & LeaderElectorOptions;
   private stopped = false;
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -126,25 +151,7 @@ export class LeaderElector {
   private lastTakeover: Takeover = { previousHolder: '', afterExpiryMs: 0, writeMs: 0 };
 
   constructor(options: LeaderElectorOptions) {
-    // An option given as undefined takes its default too (timings are often passed through as a whole).
-    const retryPeriodMs = options.retryPeriodMs ?? 1000;
-    const leaseDurationMs = options.leaseDurationMs ?? 3000;
-    const o = {
-      ...options,
-      leaseDurationMs,
-      renewDeadlineMs: options.renewDeadlineMs ?? leaseDurationMs + 2000,
-      retryPeriodMs,
-      observePeriodMs: options.observePeriodMs ?? retryPeriodMs / 4,
-    };
-    for (const k of ['leaseDurationMs', 'renewDeadlineMs', 'retryPeriodMs', 'observePeriodMs'] as const) {
-      if (!(Number.isFinite(o[k]) && o[k] > 0)) throw new RangeError(`Invalid leader election ${k} ${o[k]}: expected a number of ms > 0`);
-    }
-    if (o.leaseDurationMs <= o.retryPeriodMs) throw new RangeError(`Invalid leader election timing: leaseDurationMs (${o.leaseDurationMs}) must be greater than retryPeriodMs (${o.retryPeriodMs})`);
-    if (o.renewDeadlineMs <= o.retryPeriodMs) throw new RangeError(`Invalid leader election timing: renewDeadlineMs (${o.renewDeadlineMs}) must be greater than retryPeriodMs (${o.retryPeriodMs})`);
-    if (o.observePeriodMs > o.retryPeriodMs) throw new RangeError(`Invalid leader election timing: observePeriodMs (${o.observePeriodMs}) must not be greater than retryPeriodMs (${o.retryPeriodMs})`);
-    for (const k of ['leaseNamespace', 'leaseName', 'identity'] as const) {
-      if (typeof o[k] !== 'string' || o[k] === '') throw new RangeError(`Invalid leader election ${k}: expected a non-empty string`);
-    }
+    const o = { ...options, ...checkElectorOptions(options) };
     this.o = o;
     if (o.registry) {
       const gauge = leaderElectionStatus(o.registry);

@@ -56,8 +56,8 @@ export interface ControlPlaneOptions {
   deferTakeover?: () => boolean;
   /**
    * Run the leases' electors on a worker thread of their own (see election_thread.ts), so that a
-   * busy event loop does not let the leases lapse. @default true; false keeps them on this thread
-   * (and on `clock`, which a thread cannot share).
+   * busy event loop does not let the leases lapse. @default true unless a `clock` is given: the
+   * thread runs on the real clock, so electors on an injected one stay on this thread.
    */
   electionThread?: boolean;
   logger: RunnerLogger;
@@ -87,7 +87,7 @@ export class ControlPlane {
     }
     const random = o.random ?? new SeededRandom((Date.now() ^ (process.pid << 8)) >>> 0);
     const common = { identity: o.identity, client: o.client, registry: o.registry, clock, random, logger: o.logger };
-    const election = o.electionThread === false ? new NavarchClient({ endpoints: o.client.endpoints, ownConnections: true }) : new ElectionThread({ endpoints: o.client.endpoints, deferTakeover: o.deferTakeover, clock, registry: o.registry, logger: o.logger });
+    const election = !(o.electionThread ?? o.clock === undefined) ? new NavarchClient({ endpoints: o.client.endpoints, ownConnections: true }) : new ElectionThread({ endpoints: o.client.endpoints, deferTakeover: o.deferTakeover, clock, registry: o.registry, logger: o.logger });
     this.election = election;
     // The deferral is one retry period: the other candidates read the lease more often than that.
     const retryPeriodMs = o.election?.retryPeriodMs ?? 1000;

@@ -11,8 +11,8 @@
 import { Worker } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
 import type { Clock, TimerHandle } from '../../../raft/node/ports.js';
-import { leaderElectionStatus } from '../../client/leaderelection/mod.js';
-import type { ElectionTimings } from './elector.js';
+import { checkElectorOptions, leaderElectionStatus } from '../../client/leaderelection/mod.js';
+import { LEASE_NAMESPACE, type ElectionTimings } from './elector.js';
 import type { ElectionWorkerData, FromElectionWorker, ToElectionWorker } from './election_messages.js';
 import type { Elector, ElectorFactory, LeaderCallbacks, RunnerLogger } from './leader_run.js';
 
@@ -29,8 +29,11 @@ export interface ElectionThreadOptions {
 /** How often the main thread tells the thread whether this member leads Raft. */
 const DEFER_REFRESH_MS = 100;
 
-/** A crashed thread is started again after this long, and its electors campaign again. */
+/** A crashed thread is started again after this long (doubling while it keeps crashing, up to the max), and its electors campaign again. */
 const RESTART_AFTER_MS = 1000;
+const MAX_RESTART_AFTER_MS = 30_000;
+/** A thread that ran this long before crashing starts again after RESTART_AFTER_MS. */
+const HEALTHY_RUN_MS = 60_000;
 
 /** close() waits this long for the electors to release their leases, then ends the thread. */
 const CLOSE_TIMEOUT_MS = 5000;
@@ -40,8 +43,8 @@ interface Entry {
   callbacks: LeaderCallbacks;
   /** Set while leading: aborted when leadership ends. */
   leading?: AbortController;
-  /** Resolves stop() once the thread says the elector stopped (and released its lease). */
-  stopped?: () => void;
+  /** Set by stop(): resolves once the thread says the elector stopped (and released its lease). */
+  stopping?: { promise: Promise<void>; resolve: () => void };
 }
 
 export class ElectionThread {
@@ -52,25 +55,30 @@ export class ElectionThread {
   private closed = false;
   private deferTimer: TimerHandle | undefined;
   private restartTimer: TimerHandle | undefined;
+  private restartAfterMs = RESTART_AFTER_MS;
+  private spawnedAtMs = 0;
 
-  constructor(private readonly o: ElectionThreadOptions) {
-    this.spawn();
-    if (o.deferTakeover) this.refreshDefer();
-  }
+  constructor(private readonly o: ElectionThreadOptions) {}
 
-  /** An ElectorFactory for one lease, run on this thread. */
+  /**
+   * An ElectorFactory for one lease, run on this thread. Bad timings throw here, on the caller's
+   * thread (as LeaderElector's constructor would), not on the election thread.
+   */
   elector(e: { name: string; identity: string; timings?: ElectionTimings }): ElectorFactory {
-    return (callbacks) => new ThreadElector(this, { type: 'start', id: 0, name: e.name, identity: e.identity, timings: e.timings ?? {}, deferrable: this.o.deferTakeover !== undefined }, callbacks);
+    const timings = e.timings ?? {};
+    checkElectorOptions({ ...timings, leaseNamespace: LEASE_NAMESPACE, leaseName: e.name, identity: e.identity });
+    return (callbacks) => new ThreadElector(this, { type: 'start', id: 0, name: e.name, identity: e.identity, timings, deferrable: this.o.deferTakeover !== undefined }, callbacks);
   }
 
-  /** @internal (ThreadElector) */
+  /** @internal (ThreadElector) The thread starts with its first elector. */
   startElector(start: Entry['start'], callbacks: LeaderCallbacks): number {
     const id = this.nextId++;
     const entry: Entry = { start: { ...start, id }, callbacks };
     this.entries.set(id, entry);
     this.status(entry, false);
     if (this.closed) return id;
-    this.post(entry.start);
+    if (!this.worker && this.restartTimer === undefined) this.spawn();
+    else this.post(entry.start);
     return id;
   }
 
@@ -78,15 +86,14 @@ export class ElectionThread {
   stopElector(id: number): Promise<void> {
     const entry = this.entries.get(id);
     if (!entry) return Promise.resolve();
-    if (this.closed || !this.worker) {
-      this.ended(entry);
-      this.entries.delete(id);
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      entry.stopped = resolve;
-      this.post({ type: 'stop', id });
-    });
+    if (entry.stopping) return entry.stopping.promise;
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    entry.stopping = { promise, resolve };
+    // No thread (closed, or between a crash and its restart): nothing holds or renews the lease.
+    if (!this.worker) this.finish(id, entry);
+    else this.post({ type: 'stop', id });
+    return promise;
   }
 
   /** Stops every elector (releasing held leases), then the thread. */
@@ -96,45 +103,57 @@ export class ElectionThread {
     if (this.deferTimer !== undefined) this.o.clock.clearTimeout(this.deferTimer);
     if (this.restartTimer !== undefined) this.o.clock.clearTimeout(this.restartTimer);
     const worker = this.worker;
-    if (!worker) return;
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    this.post({ type: 'close' });
-    let timer: TimerHandle | undefined;
-    const late = new Promise<void>((resolve) => (timer = this.o.clock.setTimeout(resolve, CLOSE_TIMEOUT_MS)));
-    await Promise.race([exited, late]);
-    this.o.clock.clearTimeout(timer!);
-    await worker.terminate();
-    for (const entry of this.entries.values()) this.ended(entry);
-    this.entries.clear();
+    if (worker) {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      this.post({ type: 'close' });
+      let timer: TimerHandle | undefined;
+      const late = new Promise<void>((resolve) => (timer = this.o.clock.setTimeout(resolve, CLOSE_TIMEOUT_MS)));
+      await Promise.race([exited, late]);
+      this.o.clock.clearTimeout(timer!);
+      await worker.terminate();
+    }
+    for (const [id, entry] of this.entries) this.finish(id, entry);
   }
 
   private spawn(): void {
     const data: ElectionWorkerData = { endpoints: [...this.o.endpoints], deferFlag: this.deferFlag.buffer as SharedArrayBuffer };
+    if (this.o.deferTakeover && this.deferTimer === undefined) this.refreshDefer();
     const worker = new Worker(new URL('./election_worker_entry.mjs', import.meta.url), { workerData: data });
     this.worker = worker;
-    worker.on('message', (m: FromElectionWorker) => this.onMessage(m));
+    this.spawnedAtMs = this.o.clock.nowMs();
+    // A dead thread's last messages may arrive after its error: only the current thread's count.
+    worker.on('message', (m: FromElectionWorker) => {
+      if (this.worker === worker) this.onMessage(m);
+    });
     worker.on('error', (err) => this.crashed(worker, `failed: ${err?.message ?? err}`));
     worker.on('exit', (code) => this.crashed(worker, `exited with code ${code}`));
-    for (const entry of this.entries.values()) if (!entry.stopped) this.post(entry.start);
+    for (const entry of this.entries.values()) if (!entry.stopping) this.post(entry.start);
   }
 
   /** Leadership held on a dead thread is over: its renewals stopped (the lease lapses, and its writes are fenced). */
   private crashed(worker: Worker, why: string): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
-    if (this.closed) return;
-    this.o.logger.warn(`election thread ${why}; starting it again in ${RESTART_AFTER_MS} ms`);
     for (const [id, entry] of this.entries) {
       this.ended(entry);
-      if (entry.stopped) {
-        entry.stopped();
-        this.entries.delete(id);
-      }
+      if (entry.stopping) this.finish(id, entry);
     }
+    if (this.closed) return;
+    if (this.o.clock.nowMs() - this.spawnedAtMs >= HEALTHY_RUN_MS) this.restartAfterMs = RESTART_AFTER_MS;
+    const afterMs = this.restartAfterMs;
+    this.restartAfterMs = Math.min(MAX_RESTART_AFTER_MS, afterMs * 2);
+    this.o.logger.warn(`election thread ${why}; starting it again in ${afterMs} ms`);
     this.restartTimer = this.o.clock.setTimeout(() => {
       this.restartTimer = undefined;
       if (!this.closed) this.spawn();
-    }, RESTART_AFTER_MS);
+    }, afterMs);
+  }
+
+  /** The elector is done: leadership (if any) ended, stop() answered, entry forgotten. */
+  private finish(id: number, entry: Entry): void {
+    this.ended(entry);
+    this.entries.delete(id);
+    entry.stopping?.resolve();
   }
 
   private onMessage(m: FromElectionWorker): void {
@@ -144,6 +163,8 @@ export class ElectionThread {
     const { name } = entry.start;
     switch (m.type) {
       case 'started': {
+        // Never two terms at once: a term the runner was not told had ended ends now.
+        this.ended(entry);
         const abort = new AbortController();
         entry.leading = abort;
         this.status(entry, true);
@@ -160,9 +181,7 @@ export class ElectionThread {
         this.o.logger.warn(`${name}: lease attempt failed: ${m.message}`);
         return;
       case 'stopped':
-        this.ended(entry);
-        this.entries.delete(m.id);
-        entry.stopped?.();
+        this.finish(m.id, entry);
         return;
     }
   }
