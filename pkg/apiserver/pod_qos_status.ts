@@ -1,7 +1,8 @@
-// A pod's status.qosClass as Kubernetes' pod strategies keep it: filled in on create from the
-// containers' requests and limits (see pod_qos.ts), unless the client sent one (Kubernetes'
-// GetPodQOS returns a class already in the status); kept by a write that leaves it out, as the
-// status strategy backfills it.
+// A pod's status as Kubernetes' pod strategies set it on create: a client cannot create a pod with
+// a status (it would show Running before any node ran it), so a new pod starts Pending, with its
+// qosClass from the containers' requests and limits (see pod_qos.ts) unless the client sent one
+// (Kubernetes' GetPodQOS returns a class already in the status). A later write that leaves the
+// class out keeps it, as the status strategy backfills it.
 
 import { PodStatus } from '../../gen/navarch/api/v1/core.js';
 import { podQosClass } from '../api/pod_qos.js';
@@ -10,8 +11,7 @@ import type { KindInfo, KubeObject, Pod } from '../api/registry.js';
 export function preparePodForCreate(info: KindInfo, o: KubeObject): void {
   if (info.kind !== 'Pod') return;
   const pod = o as Pod;
-  pod.status ??= PodStatus.fromPartial({});
-  pod.status.qosClass ||= podQosClass(pod.spec);
+  pod.status = PodStatus.fromPartial({ phase: 'Pending', qosClass: pod.status?.qosClass || podQosClass(pod.spec) });
 }
 
 export function keepPodQosClass(next: Pod, old: Pod): void {

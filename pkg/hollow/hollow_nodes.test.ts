@@ -80,7 +80,7 @@ describe('HollowNodes', () => {
     assert.deepEqual(p.status?.conditions.map((c) => `${c.type}=${c.status}`).sort(), ['ContainersReady=True', 'Initialized=True', 'PodScheduled=True', 'Ready=True']);
     assert.deepEqual(p.status?.containerStatuses.map((c) => `${c.name} ready=${c.ready} running=${!!c.state?.running}`), ['app ready=true running=true']);
     assert.equal(p.status?.startTime, '2026-01-02T03:04:05Z');
-    assert.equal(seen('elsewhere')?.status?.phase, undefined, 'a pod of another node is left alone');
+    assert.equal(seen('elsewhere')?.status?.phase, 'Pending', 'a pod of another node is left alone (Pending, as created)');
     assert.equal(hollow.stats().podsRunning, 1);
     hollow.stop();
   });

@@ -85,7 +85,9 @@ async function cluster(nodes: TestNode[], pods: Array<{ name: string; node: stri
     await server.create({ object: obj({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: n.name, namespace: 'kube-node-lease' }, spec: { holderIdentity: n.name, leaseDurationSeconds: n.leaseDurationSeconds ?? 10, renewTime: new Date(Date.UTC(2001, 0, 1) + ++renewals).toISOString() } }) });
   }
   for (const p of pods) {
-    await server.create({ object: obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: 'default' }, spec: { nodeName: p.node, containers: [{ name: 'app', image: 'nginx:1.25' }], tolerations: p.tolerations ?? [] }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: formatTimeMs(clock.nowMs()) }] } }) });
+    // Created Pending (as Kubernetes creates every pod); then Running and Ready, as its kubelet reports.
+    const created = (await server.create({ object: obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: 'default' }, spec: { nodeName: p.node, containers: [{ name: 'app', image: 'nginx:1.25' }], tolerations: p.tolerations ?? [] } }) })) as Pod;
+    await server.update({ object: { ...created, status: { ...created.status!, phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: formatTimeMs(clock.nowMs()) }] } } as Pod, subresource: 'status' });
   }
   const client = new RecordingClient(server);
   const registry = new Registry();
