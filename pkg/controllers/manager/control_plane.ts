@@ -87,7 +87,7 @@ export class ControlPlane {
     }
     const random = o.random ?? new SeededRandom((Date.now() ^ (process.pid << 8)) >>> 0);
     const common = { identity: o.identity, client: o.client, registry: o.registry, clock, random, logger: o.logger };
-    const election = !(o.electionThread ?? o.clock === undefined) ? new NavarchClient({ endpoints: o.client.endpoints, ownConnections: true }) : new ElectionThread({ endpoints: o.client.endpoints, deferTakeover: o.deferTakeover, clock, registry: o.registry, logger: o.logger });
+    const election = !(o.electionThread ?? o.clock === undefined) ? new NavarchClient({ endpoints: o.client.endpoints, ownConnections: true }) : new ElectionThread({ endpoints: ownEndpointLast(o.client.endpoints), deferTakeover: o.deferTakeover, clock, registry: o.registry, logger: o.logger });
     this.election = election;
     // The deferral is one retry period: the other candidates read the lease more often than that.
     const retryPeriodMs = o.election?.retryPeriodMs ?? 1000;
@@ -147,4 +147,12 @@ export class ControlPlane {
     if (this.election instanceof ElectionThread) await this.election.close();
     else this.election.close();
   }
+}
+
+/**
+ * The endpoints with the first (in a master, its own) last: the election thread's reads then go to
+ * another member, whose loop is not the one this thread exists to avoid waiting for.
+ */
+function ownEndpointLast(endpoints: readonly string[]): string[] {
+  return endpoints.length > 1 ? [...endpoints.slice(1), endpoints[0]] : [...endpoints];
 }

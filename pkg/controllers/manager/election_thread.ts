@@ -24,7 +24,21 @@ export interface ElectionThreadOptions {
   /** Where leader_election_master_status{name} goes. */
   registry: Registry;
   logger: RunnerLogger;
+  /** Starts the thread (tests pass a fake). @default a worker_threads Worker running election_worker.ts */
+  spawnWorker?: (data: ElectionWorkerData) => ElectionWorkerHandle;
 }
+
+/** What the main side needs of the thread: node's Worker fits. */
+export interface ElectionWorkerHandle {
+  postMessage(m: ToElectionWorker): void;
+  on(event: 'message', f: (m: FromElectionWorker) => void): unknown;
+  on(event: 'error', f: (err: Error) => void): unknown;
+  on(event: 'exit', f: (code: number) => void): unknown;
+  once(event: 'exit', f: (code: number) => void): unknown;
+  terminate(): Promise<number>;
+}
+
+const spawnWorkerThread = (data: ElectionWorkerData): ElectionWorkerHandle => new Worker(new URL('./election_worker_entry.mjs', import.meta.url), { workerData: data });
 
 /** How often the main thread tells the thread whether this member leads Raft. */
 const DEFER_REFRESH_MS = 100;
@@ -35,8 +49,8 @@ const MAX_RESTART_AFTER_MS = 30_000;
 /** A thread that ran this long before crashing starts again after RESTART_AFTER_MS. */
 const HEALTHY_RUN_MS = 60_000;
 
-/** close() waits this long for the electors to release their leases, then ends the thread. */
-const CLOSE_TIMEOUT_MS = 5000;
+/** close() waits this long past the longest lease for the electors to release their leases, then ends the thread (a release gives up after a lease duration). */
+const CLOSE_MARGIN_MS = 2000;
 
 interface Entry {
   start: Extract<ToElectionWorker, { type: 'start' }>;
@@ -48,7 +62,7 @@ interface Entry {
 }
 
 export class ElectionThread {
-  private worker: Worker | undefined;
+  private worker: ElectionWorkerHandle | undefined;
   private readonly deferFlag = new Int32Array(new SharedArrayBuffer(4));
   private readonly entries = new Map<number, Entry>();
   private nextId = 1;
@@ -107,7 +121,8 @@ export class ElectionThread {
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       this.post({ type: 'close' });
       let timer: TimerHandle | undefined;
-      const late = new Promise<void>((resolve) => (timer = this.o.clock.setTimeout(resolve, CLOSE_TIMEOUT_MS)));
+      const leaseMs = Math.max(0, ...[...this.entries.values()].map((e) => e.start.timings.leaseDurationMs ?? 3000));
+      const late = new Promise<void>((resolve) => (timer = this.o.clock.setTimeout(resolve, leaseMs + CLOSE_MARGIN_MS)));
       await Promise.race([exited, late]);
       this.o.clock.clearTimeout(timer!);
       await worker.terminate();
@@ -118,7 +133,7 @@ export class ElectionThread {
   private spawn(): void {
     const data: ElectionWorkerData = { endpoints: [...this.o.endpoints], deferFlag: this.deferFlag.buffer as SharedArrayBuffer };
     if (this.o.deferTakeover && this.deferTimer === undefined) this.refreshDefer();
-    const worker = new Worker(new URL('./election_worker_entry.mjs', import.meta.url), { workerData: data });
+    const worker = (this.o.spawnWorker ?? spawnWorkerThread)(data);
     this.worker = worker;
     this.spawnedAtMs = this.o.clock.nowMs();
     // A dead thread's last messages may arrive after its error: only the current thread's count.
@@ -131,7 +146,7 @@ export class ElectionThread {
   }
 
   /** Leadership held on a dead thread is over: its renewals stopped (the lease lapses, and its writes are fenced). */
-  private crashed(worker: Worker, why: string): void {
+  private crashed(worker: ElectionWorkerHandle, why: string): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
     for (const [id, entry] of this.entries) {
@@ -161,6 +176,8 @@ export class ElectionThread {
     const entry = this.entries.get(m.id);
     if (!entry) return;
     const { name } = entry.start;
+    // Asked to stop: no new term (the thread may have won the lease again before it read the stop).
+    if (entry.stopping && (m.type === 'started' || m.type === 'newLeader')) return;
     switch (m.type) {
       case 'started': {
         // Never two terms at once: a term the runner was not told had ended ends now.
@@ -168,14 +185,14 @@ export class ElectionThread {
         const abort = new AbortController();
         entry.leading = abort;
         this.status(entry, true);
-        entry.callbacks.onStartedLeading({ token: m.token, signal: abort.signal, takeover: m.takeover });
+        this.callback(name, 'onStartedLeading', () => entry.callbacks.onStartedLeading({ token: m.token, signal: abort.signal, takeover: m.takeover }));
         return;
       }
       case 'stoppedLeading':
         this.ended(entry);
         return;
       case 'newLeader':
-        entry.callbacks.onNewLeader(m.identity);
+        this.callback(name, 'onNewLeader', () => entry.callbacks.onNewLeader(m.identity));
         return;
       case 'error':
         this.o.logger.warn(`${name}: lease attempt failed: ${m.message}`);
@@ -193,7 +210,16 @@ export class ElectionThread {
     entry.leading = undefined;
     this.status(entry, false);
     abort.abort();
-    entry.callbacks.onStoppedLeading();
+    this.callback(entry.start.name, 'onStoppedLeading', () => entry.callbacks.onStoppedLeading());
+  }
+
+  /** A callback's failure is logged: thrown from a worker's event handler it would end the process. */
+  private callback(name: string, which: string, f: () => void): void {
+    try {
+      f();
+    } catch (err) {
+      this.o.logger.warn(`${name}: ${which} failed: ${(err as Error)?.message ?? err}`);
+    }
   }
 
   private status(entry: Entry, leading: boolean): void {
