@@ -136,6 +136,7 @@ export class ControlPlane {
   }
 
   start(): void {
+    if (this.election instanceof ElectionThread) this.election.start();
     this.warm?.start();
     for (const r of this.runners) r.start();
   }

@@ -66,7 +66,9 @@ describe('ElectionThread', () => {
   it('hands leadership from the thread to the runner, and stop() answers once the thread has released the lease', async () => {
     const f = fixture();
     f.elector.start();
-    assert.equal(f.workers.length, 1, 'the thread starts with its first elector');
+    assert.equal(f.workers.length, 1, 'an elector started first starts the thread');
+    f.thread.start();
+    assert.equal(f.workers.length, 1, 'one thread');
     assert.deepEqual(f.workers[0].posted.map((m) => m.type), ['start']);
     f.workers[0].say({ type: 'newLeader', id: 1, identity: 'm1_a' });
     f.workers[0].say({ type: 'started', id: 1, token, takeover });

@@ -75,6 +75,15 @@ export class ElectionThread {
   constructor(private readonly o: ElectionThreadOptions) {}
 
   /**
+   * Starts the thread ahead of its electors: loading it takes half a second or more on a busy
+   * machine, and a master that has just filled its caches must compete at once (a restarted master
+   * is the standby a failover needs). An elector started first starts it too.
+   */
+  start(): void {
+    if (!this.closed && !this.worker && this.restartTimer === undefined) this.spawn();
+  }
+
+  /**
    * An ElectorFactory for one lease, run on this thread. Bad timings throw here, on the caller's
    * thread (as LeaderElector's constructor would), not on the election thread.
    */
@@ -84,7 +93,7 @@ export class ElectionThread {
     return (callbacks) => new ThreadElector(this, { type: 'start', id: 0, name: e.name, identity: e.identity, timings, deferrable: this.o.deferTakeover !== undefined }, callbacks);
   }
 
-  /** @internal (ThreadElector) The thread starts with its first elector. */
+  /** @internal (ThreadElector) */
   startElector(start: Entry['start'], callbacks: LeaderCallbacks): number {
     const id = this.nextId++;
     const entry: Entry = { start: { ...start, id }, callbacks };
