@@ -4,6 +4,9 @@ import type { Takeover } from '../../client/leaderelection/mod.js';
 import type { FencingToken } from '../../apiserver/fencing.js';
 import type { ElectionTimings } from './elector.js';
 
+/** The thread says it is alive this often, whatever else it says. */
+export const ALIVE_EVERY_MS = 1000;
+
 export interface ElectionWorkerData {
   endpoints: string[];
   /** An Int32Array's buffer: element 0 is 1 while this member leads Raft (takeovers are deferred then). */
@@ -17,6 +20,7 @@ export type ToElectionWorker =
 
 export type FromElectionWorker =
   | { type: 'ready' }
+  | { type: 'alive' }
   | { type: 'started'; id: number; token: FencingToken; takeover: Takeover }
   | { type: 'stoppedLeading'; id: number }
   | { type: 'newLeader'; id: number; identity: string }

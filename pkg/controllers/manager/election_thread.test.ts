@@ -130,6 +130,25 @@ describe('ElectionThread', () => {
     assert.equal(f.workers.length, 1, 'no restart once closed');
   });
 
+  it('a thread that falls silent for 30 s is ended and started again; one that says it is alive is left alone', async () => {
+    const f = fixture();
+    f.elector.start();
+    f.workers[0].say({ type: 'started', id: 1, token, takeover });
+    for (let s = 0; s < 60; s++) {
+      await f.clock.advance(1000);
+      f.workers[0].say({ type: 'alive' });
+    }
+    assert.deepEqual(f.events, ['started 3'], 'alive for a minute: still leading');
+    await f.clock.advance(29_000);
+    assert.deepEqual(f.events, ['started 3']);
+    await f.clock.advance(1000);
+    assert.match(f.warnings.join('\n'), /election thread silent for 30000 ms; ending it/);
+    assert.deepEqual(f.events, ['started 3', 'stopped leading'], 'the silent thread\'s term ends');
+    await f.clock.advance(1000);
+    assert.equal(f.workers.length, 2, 'a new thread');
+    assert.deepEqual(f.workers[1].posted.map((m) => m.type), ['start']);
+  });
+
   it('refuses bad timings on the caller\'s thread, naming the setting', () => {
     const f = fixture();
     assert.throws(() => f.thread.elector({ name: 'x', identity: 'm1_a', timings: { leaseDurationMs: 500, retryPeriodMs: 1000 } }), /leaseDurationMs \(500\) must be greater than retryPeriodMs \(1000\)/);

@@ -13,7 +13,7 @@ import type { Registry } from 'prom-client';
 import type { Clock, TimerHandle } from '../../../raft/node/ports.js';
 import { checkElectorOptions, leaderElectionStatus } from '../../client/leaderelection/mod.js';
 import { LEASE_NAMESPACE, type ElectionTimings } from './elector.js';
-import type { ElectionWorkerData, FromElectionWorker, ToElectionWorker } from './election_messages.js';
+import { ALIVE_EVERY_MS, type ElectionWorkerData, type FromElectionWorker, type ToElectionWorker } from './election_messages.js';
 import type { Elector, ElectorFactory, LeaderCallbacks, RunnerLogger } from './leader_run.js';
 
 export interface ElectionThreadOptions {
@@ -49,6 +49,12 @@ const MAX_RESTART_AFTER_MS = 30_000;
 /** A thread that ran this long before crashing starts again after RESTART_AFTER_MS. */
 const HEALTHY_RUN_MS = 60_000;
 
+/**
+ * A thread not heard from for this long is ended (and started again): hung, it would renew nothing
+ * while this master's runner kept its term (fenced off) and never competed again.
+ */
+const SILENT_AFTER_MS = 30_000;
+
 /** close() waits this long past the longest lease for the electors to release their leases, then ends the thread (a release gives up after a lease duration). */
 const CLOSE_MARGIN_MS = 2000;
 
@@ -71,6 +77,8 @@ export class ElectionThread {
   private restartTimer: TimerHandle | undefined;
   private restartAfterMs = RESTART_AFTER_MS;
   private spawnedAtMs = 0;
+  private lastHeardMs = 0;
+  private watchdog: TimerHandle | undefined;
 
   constructor(private readonly o: ElectionThreadOptions) {}
 
@@ -123,8 +131,7 @@ export class ElectionThread {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.deferTimer !== undefined) this.o.clock.clearTimeout(this.deferTimer);
-    if (this.restartTimer !== undefined) this.o.clock.clearTimeout(this.restartTimer);
+    for (const t of [this.deferTimer, this.restartTimer, this.watchdog]) if (t !== undefined) this.o.clock.clearTimeout(t);
     const worker = this.worker;
     if (worker) {
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -144,10 +151,13 @@ export class ElectionThread {
     if (this.o.deferTakeover && this.deferTimer === undefined) this.refreshDefer();
     const worker = (this.o.spawnWorker ?? spawnWorkerThread)(data);
     this.worker = worker;
-    this.spawnedAtMs = this.o.clock.nowMs();
+    this.spawnedAtMs = this.lastHeardMs = this.o.clock.nowMs();
+    if (this.watchdog === undefined) this.watch(this.o.clock.nowMs());
     // A dead thread's last messages may arrive after its error: only the current thread's count.
     worker.on('message', (m: FromElectionWorker) => {
-      if (this.worker === worker) this.onMessage(m);
+      if (this.worker !== worker) return;
+      this.lastHeardMs = this.o.clock.nowMs();
+      this.onMessage(m);
     });
     worker.on('error', (err) => this.crashed(worker, `failed: ${err?.message ?? err}`));
     worker.on('exit', (code) => this.crashed(worker, `exited with code ${code}`));
@@ -180,8 +190,24 @@ export class ElectionThread {
     entry.stopping?.resolve();
   }
 
+  /** Ends a thread that has fallen silent; its 'exit' then restarts it as a crash does. */
+  private watch(armedMs: number): void {
+    this.watchdog = this.o.clock.setTimeout(() => {
+      const now = this.o.clock.nowMs();
+      // A check that came late means this (main) thread was busy, and the thread's messages may be
+      // waiting behind it: judge only on a check that came on time.
+      const onTime = now - armedMs < 2 * ALIVE_EVERY_MS;
+      const worker = this.worker;
+      if (onTime && worker && now - this.lastHeardMs >= SILENT_AFTER_MS) {
+        this.o.logger.warn(`election thread silent for ${now - this.lastHeardMs} ms; ending it`);
+        worker.terminate().catch(() => {});
+      }
+      this.watch(now);
+    }, ALIVE_EVERY_MS);
+  }
+
   private onMessage(m: FromElectionWorker): void {
-    if (m.type === 'ready') return;
+    if (m.type === 'ready' || m.type === 'alive') return;
     const entry = this.entries.get(m.id);
     if (!entry) return;
     const { name } = entry.start;

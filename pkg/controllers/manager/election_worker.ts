@@ -7,7 +7,7 @@ import { realClock } from '../../../raft/node/ports.js';
 import { LeaderElector } from '../../client/leaderelection/mod.js';
 import { NavarchClient } from '../../client/mod.js';
 import { localReads, LEASE_NAMESPACE } from './elector.js';
-import type { ElectionWorkerData, FromElectionWorker, ToElectionWorker } from './election_messages.js';
+import { ALIVE_EVERY_MS, type ElectionWorkerData, type FromElectionWorker, type ToElectionWorker } from './election_messages.js';
 
 const data = workerData as ElectionWorkerData;
 const port = parentPort!;
@@ -60,6 +60,7 @@ port.on('message', (m: ToElectionWorker) => {
   if (m.type === 'start') start(m);
   else if (m.type === 'stop') stop(m.id);
   else if (m.type === 'close') {
+    clearInterval(alive);
     for (const id of [...electors.keys()]) stop(id);
     void Promise.all(stopping.values()).then(() => {
       client.close();
@@ -67,4 +68,6 @@ port.on('message', (m: ToElectionWorker) => {
     });
   }
 });
+// The main thread ends a thread that falls silent (see ElectionThread's watchdog).
+const alive = setInterval(() => post({ type: 'alive' }), ALIVE_EVERY_MS);
 post({ type: 'ready' });
