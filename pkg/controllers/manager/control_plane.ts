@@ -89,8 +89,6 @@ export class ControlPlane {
     const common = { identity: o.identity, client: o.client, registry: o.registry, clock, random, logger: o.logger };
     const election = !(o.electionThread ?? o.clock === undefined) ? new NavarchClient({ endpoints: o.client.endpoints, ownConnections: true }) : new ElectionThread({ endpoints: ownEndpointLast(o.client.endpoints), deferTakeover: o.deferTakeover, clock, registry: o.registry, logger: o.logger });
     this.election = election;
-    // The deferral is one retry period: the other candidates read the lease more often than that.
-    const retryPeriodMs = o.election?.retryPeriodMs ?? 1000;
     const elector = (name: string) =>
       election instanceof ElectionThread
         ? election.elector({ name, identity: o.identity, timings: o.election })
@@ -101,7 +99,7 @@ export class ControlPlane {
             clock,
             registry: o.registry,
             timings: o.election,
-            takeoverDelayMs: o.deferTakeover && (() => (o.deferTakeover!() ? retryPeriodMs : 0)),
+            deferTakeover: o.deferTakeover,
             onError: (e) => o.logger.warn(`${name}: lease attempt failed: ${(e as Error)?.message ?? e}`),
           });
     if (o.scheduler) {

@@ -14,14 +14,14 @@ export interface ElectionWorkerData {
 }
 
 export type ToElectionWorker =
-  | { type: 'start'; id: number; name: string; identity: string; timings: ElectionTimings; deferrable: boolean }
+  /** timings: with their defaults filled in (checked on the main thread). */
+  | { type: 'start'; id: number; name: string; identity: string; timings: Required<ElectionTimings>; deferrable: boolean }
   | { type: 'stop'; id: number }
   | { type: 'close' };
 
 export type FromElectionWorker =
-  | { type: 'ready' }
   | { type: 'alive' }
-  | { type: 'started'; id: number; token: FencingToken; takeover: Takeover }
+  | { type: 'started'; id: number; token: FencingToken; takeover?: Takeover }
   | { type: 'stoppedLeading'; id: number }
   | { type: 'newLeader'; id: number; identity: string }
   | { type: 'error'; id: number; message: string }

@@ -96,8 +96,8 @@ export class ElectionThread {
    * thread (as LeaderElector's constructor would), not on the election thread.
    */
   elector(e: { name: string; identity: string; timings?: ElectionTimings }): ElectorFactory {
-    const timings = e.timings ?? {};
-    checkElectorOptions({ ...timings, leaseNamespace: LEASE_NAMESPACE, leaseName: e.name, identity: e.identity });
+    const { leaseDurationMs, renewDeadlineMs, retryPeriodMs } = checkElectorOptions({ ...e.timings, leaseNamespace: LEASE_NAMESPACE, leaseName: e.name, identity: e.identity });
+    const timings = { leaseDurationMs, renewDeadlineMs, retryPeriodMs };
     return (callbacks) => new ThreadElector(this, { type: 'start', id: 0, name: e.name, identity: e.identity, timings, deferrable: this.o.deferTakeover !== undefined }, callbacks);
   }
 
@@ -108,8 +108,9 @@ export class ElectionThread {
     this.entries.set(id, entry);
     this.status(entry, false);
     if (this.closed) return id;
-    if (!this.worker && this.restartTimer === undefined) this.spawn();
-    else this.post(entry.start);
+    // A thread that starts sends every elector's start; one that is running is sent this one.
+    if (this.worker) this.post(entry.start);
+    else this.start();
     return id;
   }
 
@@ -137,7 +138,7 @@ export class ElectionThread {
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       this.post({ type: 'close' });
       let timer: TimerHandle | undefined;
-      const leaseMs = Math.max(0, ...[...this.entries.values()].map((e) => e.start.timings.leaseDurationMs ?? 3000));
+      const leaseMs = Math.max(0, ...[...this.entries.values()].map((e) => e.start.timings.leaseDurationMs));
       const late = new Promise<void>((resolve) => (timer = this.o.clock.setTimeout(resolve, leaseMs + CLOSE_MARGIN_MS)));
       await Promise.race([exited, late]);
       this.o.clock.clearTimeout(timer!);
@@ -207,7 +208,7 @@ export class ElectionThread {
   }
 
   private onMessage(m: FromElectionWorker): void {
-    if (m.type === 'ready' || m.type === 'alive') return;
+    if (m.type === 'alive') return;
     const entry = this.entries.get(m.id);
     if (!entry) return;
     const { name } = entry.start;

@@ -4,9 +4,9 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { realClock } from '../../../raft/node/ports.js';
-import { LeaderElector } from '../../client/leaderelection/mod.js';
 import { NavarchClient } from '../../client/mod.js';
-import { localReads, LEASE_NAMESPACE } from './elector.js';
+import { leaseElector, localReads } from './elector.js';
+import type { Elector } from './leader_run.js';
 import { ALIVE_EVERY_MS, type ElectionWorkerData, type FromElectionWorker, type ToElectionWorker } from './election_messages.js';
 
 const data = workerData as ElectionWorkerData;
@@ -14,29 +14,26 @@ const port = parentPort!;
 const client = new NavarchClient({ endpoints: data.endpoints, ownConnections: true });
 const leaseClient = localReads(client);
 const deferFlag = new Int32Array(data.deferFlag);
-const electors = new Map<number, LeaderElector>();
+const electors = new Map<number, Elector>();
 const stopping = new Map<number, Promise<void>>();
 
 const post = (m: FromElectionWorker) => port.postMessage(m);
 
 function start(m: Extract<ToElectionWorker, { type: 'start' }>): void {
-  const { id, name } = m;
-  const retryPeriodMs = m.timings.retryPeriodMs ?? 1000;
-  const elector = new LeaderElector({
+  const { id } = m;
+  const elector = leaseElector({
+    name: m.name,
+    identity: m.identity,
     client: leaseClient,
     clock: realClock,
-    leaseNamespace: LEASE_NAMESPACE,
-    leaseName: name,
-    identity: m.identity,
-    ...m.timings,
+    timings: m.timings,
     // The main thread keeps the flag current: 1 while this member leads Raft (see ControlPlaneOptions.deferTakeover).
-    takeoverDelayMs: m.deferrable ? () => (Atomics.load(deferFlag, 0) === 1 ? retryPeriodMs : 0) : undefined,
+    deferTakeover: m.deferrable ? () => Atomics.load(deferFlag, 0) === 1 : undefined,
     onError: (err) => post({ type: 'error', id, message: (err as Error)?.message ?? String(err) }),
-    callbacks: {
-      onStartedLeading: ({ token, takeover }) => post({ type: 'started', id, token, takeover }),
-      onStoppedLeading: () => post({ type: 'stoppedLeading', id }),
-      onNewLeader: (identity) => post({ type: 'newLeader', id, identity }),
-    },
+  })({
+    onStartedLeading: ({ token, takeover }) => post({ type: 'started', id, token, takeover }),
+    onStoppedLeading: () => post({ type: 'stoppedLeading', id }),
+    onNewLeader: (identity) => post({ type: 'newLeader', id, identity }),
   });
   electors.set(id, elector);
   elector.start();
@@ -70,4 +67,3 @@ port.on('message', (m: ToElectionWorker) => {
 });
 // The main thread ends a thread that falls silent (see ElectionThread's watchdog).
 const alive = setInterval(() => post({ type: 'alive' }), ALIVE_EVERY_MS);
-post({ type: 'ready' });

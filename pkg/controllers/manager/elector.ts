@@ -2,7 +2,7 @@
 
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../../raft/node/ports.js';
-import { LeaderElector, type LeaseClient } from '../../client/leaderelection/mod.js';
+import { checkElectorOptions, LeaderElector, type LeaseClient } from '../../client/leaderelection/mod.js';
 import type { KubeObject } from '../../api/registry.js';
 import { isApiError, type NavarchClient } from '../../client/mod.js';
 import type { ElectorFactory } from './leader_run.js';
@@ -61,10 +61,16 @@ export function leaseElector(o: {
   clock: Clock;
   registry?: Registry;
   timings?: ElectionTimings;
-  /** See LeaderElectorOptions.takeoverDelayMs. */
-  takeoverDelayMs?: () => number;
+  /**
+   * While this returns true (the member leads Raft), an expired lease is taken over only a retry
+   * period after it expired (LeaderElectorOptions.takeoverDelayMs): the other candidates read the
+   * lease more often than that, so one of them goes first.
+   */
+  deferTakeover?: () => boolean;
   onError?: (err: unknown) => void;
 }): ElectorFactory {
+  const { retryPeriodMs } = checkElectorOptions({ ...o.timings, leaseNamespace: LEASE_NAMESPACE, leaseName: o.name, identity: o.identity });
+  const defer = o.deferTakeover;
   return (callbacks) =>
     new LeaderElector({
       client: o.client,
@@ -74,7 +80,7 @@ export function leaseElector(o: {
       identity: o.identity,
       ...o.timings,
       registry: o.registry,
-      takeoverDelayMs: o.takeoverDelayMs,
+      takeoverDelayMs: defer && (() => (defer() ? retryPeriodMs : 0)),
       onError: o.onError,
       callbacks,
     });
