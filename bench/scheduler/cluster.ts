@@ -13,6 +13,7 @@ import { LocalMasterCluster } from '../../pkg/localcluster/master_cluster.js';
 import { ROOT, killAndWait, spawnLogged } from '../../pkg/localcluster/process.js';
 import { rssMiB } from '../store/rss.js';
 import { until } from '../store/stats.js';
+import type { LoopDelay } from './load.js';
 
 export const SCHEDULER_LEASE = 'kube-scheduler';
 const LEASES = [SCHEDULER_LEASE, 'kube-controller-manager'];
@@ -110,6 +111,24 @@ export class BenchCluster {
           return LEASES.every((name) => new RegExp(`^navarch_leader_election_ready\\{name="${name}"\\} 1$`, 'm').test(text));
         } catch {
           return false;
+        }
+      }),
+    );
+  }
+
+  /**
+   * Each master's event-loop delay since the last scrape of its /metrics (prom-client resets its
+   * monitor on every scrape): call once to start a window, again to read it.
+   */
+  async loopDelay(): Promise<LoopDelay[]> {
+    return Promise.all(
+      this.masters.members.map(async (m) => {
+        try {
+          const text = await metricsText(m.metricsAddress);
+          const seconds = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+          return { maxMs: seconds('nodejs_eventloop_lag_max_seconds') * 1000, p99Ms: seconds('nodejs_eventloop_lag_p99_seconds') * 1000 };
+        } catch {
+          return { maxMs: NaN, p99Ms: NaN };
         }
       }),
     );

@@ -32,6 +32,13 @@ export interface CaseResult {
   cpuMsPerPod?: number;
   /** The hollow nodes' reports: pods seen Running in the watch. */
   running?: RunningSummary;
+  /** Each master's longest event-loop delay and its p99 over the case (ms; NaN when unreachable): how long its timers and sockets waited. */
+  loopDelay?: LoopDelay[];
+}
+
+export interface LoopDelay {
+  maxMs: number;
+  p99Ms: number;
 }
 
 export interface RunningSummary {

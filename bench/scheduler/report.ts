@@ -90,6 +90,8 @@ export function formatReport(r: Results): string {
     out.push(`Cluster CPU (3 masters + the hollow process) per pod bound: ${r.cases.map((c) => `${c.name} ${c.cpuMsPerPod?.toFixed(2) ?? '?'} ms`).join(', ')}${r.idleCpuCores !== undefined ? `; with no pods coming the cluster uses ${r.idleCpuCores.toFixed(2)} CPU-s per second (the nodes' lease renewals, resyncs) of this machine's 2` : ''}.`);
     const withEvents = r.cases.filter((c) => c.schedulerEvents !== undefined);
     if (withEvents.length) out.push(`The scheduler's Events (one Scheduled per pod bound, as kube-scheduler writes them) written / dropped: ${withEvents.map((c) => `${c.name} ${c.schedulerEvents!.written} / ${c.schedulerEvents!.dropped}`).join(', ')}.`);
+    const delayed = r.cases.filter((c) => c.loopDelay !== undefined);
+    if (delayed.length) out.push(`Each master's longest event-loop delay / p99 over the case, to the last pod Running (timers, heartbeats and requests wait this long): ${delayed.map((c) => `${c.name} ${c.loopDelay!.map((d) => `${f0(d.maxMs)} / ${f0(d.p99Ms)}`).join(', ')} ms`).join('; ')}.`);
     out.push(`The scheduler's lease changed hands without a kill (renewals too late under load; the scheduler SLI and Events are left out for such a case): ${r.cases.map((c) => `${c.name} ${c.leaseChanges ?? '?'}`).join(', ')}.`);
     const followed = r.cases.filter((c) => c.running !== undefined);
     if (followed.length) {

@@ -55,6 +55,7 @@ export class MasterMetrics {
     gauge('navarch_raft_leader_changes', 'Leader changes this member has seen since it started', (n) => n.stats.leaderChanges);
     gauge('navarch_raft_syncs', 'Synced storage writes since start', (n) => n.stats.syncs);
     gauge('navarch_raft_snapshots_taken', 'Snapshots taken since start', (n) => n.stats.snapshotsTaken);
+    gauge('navarch_raft_apply_yields', 'Times applying a committed batch gave the event loop a turn (it had run applyTurnMs) since start', (n) => n.stats.applyYields);
     gauge('navarch_store_revision', 'MVCC store revision', (_n, s) => s.revision);
     gauge('navarch_store_compact_revision', 'Oldest revision still readable', (_n, s) => s.compactRevision);
     gauge('navarch_store_size_bytes', 'Bytes the quota counts', (_n, s) => s.sizeBytes);

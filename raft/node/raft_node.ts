@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type ConfChange, type ConfChangeType, decodeConfChange } from '../core/conf_change.js';
 import { ConfChangePendingError, ProposalDroppedError } from '../core/errors.js';
 import type { Random } from '../core/random.js';
@@ -80,6 +81,14 @@ export interface RaftNodeOptions {
   logger?: RaftNodeLogger;
   /** Called with the duration of every synced storage write (the fsync latency metric). */
   onSync?: (seconds: number) => void;
+  /**
+   * Applying committed entries gives the event loop a turn once it has run this long, so that a
+   * large batch (a follower catching up, a leader after a pause) does not hold back heartbeats,
+   * timers and requests for seconds. @default 50
+   */
+  applyTurnMs?: number;
+  /** How applying gives way: resolves once other ready work has run. @default setImmediate */
+  yieldTurn?: () => Promise<void>;
 }
 
 interface Pending {
@@ -125,6 +134,8 @@ export interface RaftNodeStats {
   leaderChanges: number;
   /** ReadIndex requests sent (reads queued together share one). */
   readIndexRequests: number;
+  /** Times applying gave the event loop a turn in the middle of a batch (applyTurnMs). */
+  applyYields: number;
 }
 
 const silentLogger: RaftNodeLogger = { info() {}, warn() {}, error() {} };
@@ -156,6 +167,8 @@ export class RaftNode {
   /** Size of the last snapshot this member took. */
   private lastSnapshotBytes = 0;
   private appliedAtLastTick = 0;
+  /** When the event loop last had a turn while this loop ran (applyTurnMs counts from it). */
+  private turnStartMs = 0;
   /** An idle tick asked the loop for a snapshot. */
   private snapshotWanted = false;
   /** Storage writing a taken snapshot's data while the loop goes on (prepareSnapshot); one at a time. */
@@ -176,7 +189,7 @@ export class RaftNode {
   private lead = 0;
   private persistedTerm = 0;
   private persistedVote = 0;
-  readonly stats: RaftNodeStats = { syncs: 0, entriesSynced: 0, applied: 0, snapshotsTaken: 0, snapshotsRestored: 0, leaderChanges: 0, readIndexRequests: 0 };
+  readonly stats: RaftNodeStats = { syncs: 0, entriesSynced: 0, applied: 0, snapshotsTaken: 0, snapshotsRestored: 0, leaderChanges: 0, readIndexRequests: 0, applyYields: 0 };
 
   private constructor(o: RaftNodeOptions, rn: RawNode, applied: number, smApplied: number, snapshotIndex: number) {
     this.o = o;
@@ -339,6 +352,7 @@ export class RaftNode {
   }
 
   private async loop(): Promise<void> {
+    this.turnStartMs = this.o.clock.nowMs();
     try {
       do {
         this.again = false;
@@ -399,10 +413,12 @@ export class RaftNode {
           for (; applied < rd.committedEntries.length && rd.committedEntries[applied].index < firstNew; applied++) {
             const applying = this.applyEntry(rd.committedEntries[applied]);
             if (applying) await applying;
+            if (this.turnOver()) await this.giveTurn();
             if (this.stopped) return;
           }
         }
         await saving;
+        this.turnStartMs = this.o.clock.nowMs();
         if (rd.mustSync) {
           this.stats.syncs++;
           this.o.onSync?.((this.o.clock.nowMs() - t0) / 1000);
@@ -422,6 +438,7 @@ export class RaftNode {
     for (; applied < rd.committedEntries.length; applied++) {
       const applying = this.applyEntry(rd.committedEntries[applied]);
       if (applying) await applying;
+      if (this.turnOver()) await this.giveTurn();
       if (this.stopped) return;
     }
     for (const rs of rd.readStates) this.onReadState(rs.index, rs.requestCtx);
@@ -460,6 +477,17 @@ export class RaftNode {
     this.bytesSinceSnapshot = 0;
     this.stats.snapshotsRestored++;
     this.log.info(`member ${this.id}: restored snapshot at index ${index}`);
+  }
+
+  /** Whether applying has held the event loop for a whole turn (since the last yield or the loop's start). */
+  private turnOver(): boolean {
+    return this.o.clock.nowMs() - this.turnStartMs >= (this.o.applyTurnMs ?? 50);
+  }
+
+  private async giveTurn(): Promise<void> {
+    this.stats.applyYields++;
+    await (this.o.yieldTurn ?? yieldToEventLoop)();
+    this.turnStartMs = this.o.clock.nowMs();
   }
 
   /** Applies one committed entry; returns a promise only when the state machine's apply is asynchronous. */

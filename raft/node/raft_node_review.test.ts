@@ -197,3 +197,47 @@ test('a tick that comes late after a stall is not an idle moment for a snapshot 
   await until(() => node.status().stats.snapshotsTaken === 1, 'a snapshot in the next tick on time');
   await node.stop({ transferLeadership: false });
 });
+
+test('applying a large committed batch gives the event loop a turn every applyTurnMs, not once at the end', async () => {
+  const clock = new FakeClock();
+  const seenAtYields: number[] = [];
+  // Each entry takes 20 ms of the clock to apply, as a slow state machine on a loaded machine would.
+  const machine: StateMachine & { applied: number } = {
+    applied: 0,
+    async open() {
+      return 0;
+    },
+    apply() {
+      clock.jump(20);
+      this.applied++;
+      return undefined;
+    },
+    async snapshot() {
+      return new Uint8Array();
+    },
+    async restore() {},
+  };
+  const transport = new LoopbackTransport();
+  const node = await RaftNode.start({
+    id: 1,
+    peers: members,
+    bootstrap: true,
+    storage: new MemoryRaftStorage(),
+    transport,
+    stateMachine: machine,
+    clock,
+    random: new SeededRandom(1),
+    applyTurnMs: 50,
+    yieldTurn: async () => {
+      seenAtYields.push(machine.applied);
+      await new Promise((r) => setImmediate(r));
+    },
+  });
+  const ents: Entry[] = Array.from({ length: 10 }, (_, i) => ({ term: 1, index: i + 1, type: 'normal' as const, data: enc.encode(`e${i}`) }));
+  transport.handler!.onMessage(message({ type: 'MsgApp', from: 2, to: 1, term: 1, index: 0, logTerm: 0, entries: ents, commit: 10 }));
+  await until(() => node.status().applied === 10, 'the batch to be applied');
+  // 60 ms of applying passes the 50 ms turn: a turn after the 3rd, 6th and 9th entries.
+  assert.deepEqual(seenAtYields, [3, 6, 9]);
+  assert.equal(node.status().stats.applyYields, 3);
+  await node.stop({ transferLeadership: false });
+});
