@@ -15,6 +15,12 @@ import { rssMiB } from '../store/rss.js';
 import { until } from '../store/stats.js';
 import type { LoopDelay } from './load.js';
 
+/** A master's event-loop delay over the window its scrape ended, and its Raft counters at the scrape. */
+export interface MasterSample extends LoopDelay {
+  applied: number;
+  syncs: number;
+}
+
 export const SCHEDULER_LEASE = 'kube-scheduler';
 const LEASES = [SCHEDULER_LEASE, 'kube-controller-manager'];
 
@@ -118,17 +124,22 @@ export class BenchCluster {
 
   /**
    * Each master's event-loop delay since the last scrape of its /metrics (prom-client resets its
-   * monitor on every scrape): call once to start a window, again to read it.
+   * monitor on every scrape: call once to start a window, again to read it), with its Raft counters.
    */
-  async loopDelay(): Promise<LoopDelay[]> {
+  async masterSamples(): Promise<MasterSample[]> {
     return Promise.all(
       this.masters.members.map(async (m) => {
         try {
           const text = await metricsText(m.metricsAddress);
-          const seconds = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
-          return { maxMs: seconds('nodejs_eventloop_lag_max_seconds') * 1000, p99Ms: seconds('nodejs_eventloop_lag_p99_seconds') * 1000 };
+          const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+          return {
+            maxMs: value('nodejs_eventloop_lag_max_seconds') * 1000,
+            p99Ms: value('nodejs_eventloop_lag_p99_seconds') * 1000,
+            applied: value('navarch_raft_applied_index'),
+            syncs: value('navarch_raft_syncs'),
+          };
         } catch {
-          return { maxMs: NaN, p99Ms: NaN };
+          return { maxMs: NaN, p99Ms: NaN, applied: NaN, syncs: NaN };
         }
       }),
     );

@@ -34,6 +34,8 @@ export interface CaseResult {
   running?: RunningSummary;
   /** Each master's longest event-loop delay and its p99 over the case (ms; NaN when unreachable): how long its timers and sockets waited. */
   loopDelay?: LoopDelay[];
+  /** Each master's Raft entries applied and synced storage writes over the case: how well writes are batched. */
+  raftWrites?: Array<{ entries: number; syncs: number }>;
 }
 
 export interface LoopDelay {

@@ -27,7 +27,7 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
   const holder = await cluster.schedulerHolder();
   const metricsAddress = holder && cluster.masters.member(holder.id).metricsAddress;
   const before = metricsAddress ? await scrape(metricsAddress) : undefined;
-  await cluster.loopDelay(); // starts each master's window
+  const mastersBefore = await cluster.masterSamples(); // also starts each master's event-loop delay window
   log(`${name}: ${pods} pods on ${cfg.nodes} nodes (scheduler on master-${holder?.id})`);
   const cpuBefore = cluster.cpuSeconds();
   let cpuAtLastRunning = cpuBefore;
@@ -51,7 +51,9 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
   // Up to the last pod seen Running: a wait that ends in a stall would add the idle cluster's CPU.
   if (r.running && r.bound > 0) r.running.cpuMsPerPod = ((cpuAtLastRunning - cpuBefore) * 1000) / r.bound;
   // The scheduler's histogram does not change after the last binding: the wait for Running does not skew it.
-  r.loopDelay = await cluster.loopDelay(); // before the holder's scrape below, which would reset its window
+  const mastersAfter = await cluster.masterSamples(); // before the holder's scrape below, which would reset its window
+  r.loopDelay = mastersAfter.map((a) => ({ maxMs: a.maxMs, p99Ms: a.p99Ms }));
+  r.raftWrites = mastersAfter.map((a, i) => ({ entries: a.applied - mastersBefore[i].applied, syncs: a.syncs - mastersBefore[i].syncs }));
   const after = metricsAddress ? await scrape(metricsAddress) : undefined;
   const still = await cluster.schedulerHolder();
   if (holder && still) r.leaseChanges = still.transitions - holder.transitions;
@@ -63,7 +65,7 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
     }
     r.schedulerEvents = { written: after.events.written - (before?.events.written ?? 0), dropped: after.events.dropped - (before?.events.dropped ?? 0) };
   }
-  log(`${name}: ${r.bound}/${pods} bound in ${r.elapsedS.toFixed(1)} s = ${r.podsPerSecond.toFixed(0)} pods/s (creates ${r.createsPerSecond.toFixed(0)}/s; cluster CPU ${r.cpuMsPerPod?.toFixed(2)} ms per pod); create→bound p50 ${r.sli.p50Ms.toFixed(0)} ms p99 ${r.sli.p99Ms.toFixed(0)} ms; ${runningText(r)}${r.schedulerEvents ? `; scheduler Events ${r.schedulerEvents.written} written, ${r.schedulerEvents.dropped} dropped` : ''}; event-loop delay max / p99 ${loopDelayText(r)}${r.leaseChanges ? `; the scheduler's lease changed hands ${r.leaseChanges} times` : ''}${r.errors ? `; ${r.errors} errors, first: ${r.firstError}` : ''}`);
+  log(`${name}: ${r.bound}/${pods} bound in ${r.elapsedS.toFixed(1)} s = ${r.podsPerSecond.toFixed(0)} pods/s (creates ${r.createsPerSecond.toFixed(0)}/s; cluster CPU ${r.cpuMsPerPod?.toFixed(2)} ms per pod); create→bound p50 ${r.sli.p50Ms.toFixed(0)} ms p99 ${r.sli.p99Ms.toFixed(0)} ms; ${runningText(r)}${r.schedulerEvents ? `; scheduler Events ${r.schedulerEvents.written} written, ${r.schedulerEvents.dropped} dropped` : ''}; event-loop delay max / p99 ${loopDelayText(r)}; Raft entries / synced writes ${(r.raftWrites ?? []).map((w, i) => `master-${i + 1} ${w.entries} / ${w.syncs}`).join(', ')}${r.leaseChanges ? `; the scheduler's lease changed hands ${r.leaseChanges} times` : ''}${r.errors ? `; ${r.errors} errors, first: ${r.firstError}` : ''}`);
   return r;
 }
 

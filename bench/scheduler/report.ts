@@ -92,6 +92,8 @@ export function formatReport(r: Results): string {
     if (withEvents.length) out.push(`The scheduler's Events (one Scheduled per pod bound, as kube-scheduler writes them) written / dropped: ${withEvents.map((c) => `${c.name} ${c.schedulerEvents!.written} / ${c.schedulerEvents!.dropped}`).join(', ')}.`);
     const delayed = r.cases.filter((c) => c.loopDelay !== undefined);
     if (delayed.length) out.push(`Each master's longest event-loop delay / p99 over the case, to the last pod Running (timers, heartbeats and requests wait this long): ${delayed.map((c) => `${c.name} ${c.loopDelay!.map((d) => `${f0(d.maxMs)} / ${f0(d.p99Ms)}`).join(', ')} ms`).join('; ')}.`);
+    const written = r.cases.filter((c) => c.raftWrites !== undefined);
+    if (written.length) out.push(`Each master's Raft entries applied / synced storage writes over the case (entries per fsync: how well writes are batched): ${written.map((c) => `${c.name} ${c.raftWrites!.map((w) => `${w.entries} / ${w.syncs}`).join(', ')}`).join('; ')}.`);
     out.push(`The scheduler's lease changed hands without a kill (renewals too late under load; the scheduler SLI and Events are left out for such a case): ${r.cases.map((c) => `${c.name} ${c.leaseChanges ?? '?'}`).join(', ')}.`);
     const followed = r.cases.filter((c) => c.running !== undefined);
     if (followed.length) {
