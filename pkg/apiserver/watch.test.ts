@@ -221,3 +221,27 @@ describe('watch cache', () => {
     server.closeWatches();
   });
 });
+
+describe('watch through a small watch cache', () => {
+  it('reads the store while it is behind the ring, then the ring again once it has caught up', async () => {
+    const { server, store } = await baseTestServer({ watchCacheEvents: 4 });
+    const cm = (i: number) => obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${String(i).padStart(2, '0')}`, namespace: 'default' } });
+    const w = server.watch({ resource: 'configmaps', namespace: 'default', resourceVersion: String(store.revision) });
+    const it = w[Symbol.asyncIterator]();
+    await server.create({ object: cm(0) });
+    assert.deepEqual(summary(await take(it, 1)), ['ADDED c00']);
+    const cacheOnly = store.status().watchers;
+    // Ten changes while it reads nothing: the 4-event ring no longer has what it needs next.
+    for (let i = 1; i <= 10; i++) await server.create({ object: cm(i) });
+    assert.deepEqual(summary(await take(it, 10)), Array.from({ length: 10 }, (_, i) => `ADDED c${String(i + 1).padStart(2, '0')}`));
+    assert.equal(store.status().watchers, cacheOnly + 1, 'it read them from a store watch of its own');
+    await server.create({ object: cm(11) });
+    await server.create({ object: cm(12) });
+    const later = await take(it, 2);
+    assert.deepEqual(summary(later), ['ADDED c11', 'ADDED c12']);
+    assert.equal(Number(later[1].object.metadata?.resourceVersion), Number(later[0].object.metadata?.resourceVersion) + 1);
+    assert.equal(store.status().watchers, cacheOnly, 'its own store watch is gone: the ring serves it again');
+    w.close();
+    server.closeWatches();
+  });
+});

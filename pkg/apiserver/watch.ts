@@ -102,11 +102,13 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
     try {
       if (this.initial) yield* this.initialEvents();
       const cache = this.cache;
-      if (cache) {
-        await Promise.race([cache.ready, this.closedSignal]);
-        if (cache.covers(this.delivered)) yield* this.fromCache(cache);
-      }
-      yield* this.fromStore();
+      if (cache) await Promise.race([cache.ready, this.closedSignal]);
+      // A watch that fell off the ring reads the store until it has caught up, then the ring again.
+      // From the store each change is decoded for it alone: a busy master's own informers, once
+      // behind in a burst, paid that second decode of every change for the rest of their watch.
+      do {
+        if (cache?.covers(this.delivered)) yield* this.fromCache(cache);
+      } while (!this.closed && (yield* this.fromStore(cache)));
     } finally {
       this.close();
     }
@@ -144,13 +146,17 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
     }
   }
 
-  /** Events from a store watch of this watch's own, resumed across store buffer overflows. */
-  private async *fromStore(): AsyncGenerator<WatchEvent> {
+  /**
+   * Events from a store watch of this watch's own, resumed across store buffer overflows. Returns
+   * true once the watch is back in the first half of `cache`'s ring (the ring then serves it; the
+   * half keeps it from falling off again at once), false when the store watch ended.
+   */
+  private async *fromStore(cache?: WatchCache): AsyncGenerator<WatchEvent, boolean> {
     while (!this.closed) {
       const inner = this.open();
       try {
         for await (const resp of inner) {
-          if (this.closed) return;
+          if (this.closed) return false;
           for (const e of resp.events) {
             const c = decodeStoreEvent(this.info, e);
             const out = c && this.convert(c);
@@ -164,8 +170,13 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
               yield this.bookmark();
             }
           }
+          if (cache && this.backInRing(cache)) {
+            inner.cancel();
+            this.inner = undefined;
+            return true;
+          }
         }
-        return;
+        return false;
       } catch (err) {
         if (err instanceof WatchOverflowError) {
           this.delivered = err.nextRevision - 1;
@@ -175,6 +186,14 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
         throw fromStoreError(err);
       }
     }
+    return false;
+  }
+
+  /** Whether every change after what this watch delivered is in the ring, in its newer half. */
+  private backInRing(cache: WatchCache): boolean {
+    if (!cache.covers(this.delivered)) return false;
+    const behind = cache.endSeq - cache.seqAfter(this.delivered);
+    return behind <= (cache.endSeq - cache.firstSeq) / 2;
   }
 
   private open(): BackendWatch {
