@@ -29,6 +29,11 @@ async function metricsText(metricsAddress: string): Promise<string> {
   return (await fetch(`http://${metricsAddress}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
 }
 
+/** An unlabelled sample's value in exposition text; NaN when absent. */
+function metricValue(text: string, name: string): number {
+  return Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+}
+
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
 const USER_HZ = 100;
 
@@ -131,12 +136,11 @@ export class BenchCluster {
       this.masters.members.map(async (m) => {
         try {
           const text = await metricsText(m.metricsAddress);
-          const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
           return {
-            maxMs: value('nodejs_eventloop_lag_max_seconds') * 1000,
-            p99Ms: value('nodejs_eventloop_lag_p99_seconds') * 1000,
-            applied: value('navarch_raft_applied_index'),
-            syncs: value('navarch_raft_syncs'),
+            maxMs: metricValue(text, 'nodejs_eventloop_lag_max_seconds') * 1000,
+            p99Ms: metricValue(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+            applied: metricValue(text, 'navarch_raft_applied_index'),
+            syncs: metricValue(text, 'navarch_raft_syncs'),
           };
         } catch {
           return { maxMs: NaN, p99Ms: NaN, applied: NaN, syncs: NaN };
@@ -155,7 +159,7 @@ export class BenchCluster {
       this.masters.members.map(async (m) => {
         try {
           const text = await metricsText(m.metricsAddress);
-          const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+          const gauge = (name: string) => metricValue(text, name) / 2 ** 20;
           return { heapUsed: gauge('nodejs_heap_size_used_bytes'), heapTotal: gauge('nodejs_heap_size_total_bytes'), external: gauge('nodejs_external_memory_bytes') };
         } catch {
           return { heapUsed: NaN, heapTotal: NaN, external: NaN };
