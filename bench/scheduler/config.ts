@@ -9,6 +9,8 @@ export interface BenchConfig {
   nodes: number;
   /** SchedulingBasic sizes, one run each. */
   pods: number[];
+  /** Pods created and bound before each SchedulingBasic size, not measured (scheduler_perf's initPods); one per size. */
+  initPods: number[];
   antiAffinityPods: number;
   spreadPods: number;
   /** Total pods in the cluster after the fill (the earlier cases' pods count). */
@@ -33,6 +35,8 @@ export interface BenchConfig {
 export const USAGE = `Usage: npx tsx bench/scheduler/main.ts [flags]   (make bench-scheduler ARGS="...")
   --nodes 5000              hollow nodes (one navarch hollow process)
   --pods 10000,50000        SchedulingBasic sizes (pods/s from first create to last bound)
+  --init-pods 1000,5000     pods created and bound before each of those sizes, not measured, as scheduler_perf's
+                            initPods (default a tenth of each size: 1000 and 5000 as in its 5000Nodes cases)
   --anti-affinity-pods 2000 pods with required anti-affinity to each other per hostname (at most one per node)
   --spread-pods 10000       pods with a topology spread constraint (maxSkew 1 over hostnames, DoNotSchedule)
   --fill-pods 150000        fill the cluster to this many pods, then each master's RSS and the time to list them all
@@ -61,6 +65,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
       help: { type: 'boolean' },
       nodes: { type: 'string', default: '5000' },
       pods: { type: 'string', default: '10000,50000' },
+      'init-pods': { type: 'string' },
       'anti-affinity-pods': { type: 'string', default: '2000' },
       'spread-pods': { type: 'string', default: '10000' },
       'fill-pods': { type: 'string', default: '150000' },
@@ -82,9 +87,15 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
     if (!(CASES as readonly string[]).includes(c)) throw new Error(`Invalid --only "${c}": expected some of ${CASES.join(', ')}`);
     only.add(c as Case);
   }
+  const pods = values.pods.split(',').map((p) => int('pods', p, 1));
+  const initPods = values['init-pods'] === undefined ? pods.map((p) => Math.floor(p / 10)) : values['init-pods'].split(',').map((p) => int('init-pods', p, 0));
+  if (initPods.length !== pods.length) {
+    throw new Error(`Invalid --init-pods ${JSON.stringify(values['init-pods'])}: expected one count per --pods size (${pods.length}), e.g. ${pods.map((p) => Math.floor(p / 10)).join(',')}`);
+  }
   const cfg: BenchConfig = {
     nodes: int('nodes', values.nodes, 1),
-    pods: values.pods.split(',').map((p) => int('pods', p, 1)),
+    pods,
+    initPods,
     antiAffinityPods: int('anti-affinity-pods', values['anti-affinity-pods'], 1),
     spreadPods: int('spread-pods', values['spread-pods'], 1),
     fillPods: int('fill-pods', values['fill-pods'], 1),

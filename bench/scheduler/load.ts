@@ -13,6 +13,8 @@ export type PodKind = 'basic' | 'antiaffinity' | 'spread';
 export interface CaseResult {
   name: string;
   pods: number;
+  /** Pods created and bound just before the case, not measured (scheduler_perf's initPods). */
+  initPods?: number;
   bound: number;
   /** First create sent → last binding seen. */
   elapsedS: number;

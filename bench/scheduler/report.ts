@@ -87,6 +87,8 @@ export function formatReport(r: Results): string {
       ),
     );
     out.push('pods/s: from the first create sent to the last binding seen in a watch. Scheduler SLI: scheduler_pod_scheduling_sli_duration_seconds of the lease holder over the case (bucket-interpolated).');
+    const inited = r.cases.filter((c) => c.initPods);
+    if (inited.length) out.push(`Created, bound and Running just before the case, not measured (scheduler_perf's initPods): ${inited.map((c) => `${c.name} ${c.initPods}`).join(', ')}. Pods of earlier cases stay in the cluster.`);
     out.push(`Cluster CPU (3 masters + the hollow process) per pod bound: ${r.cases.map((c) => `${c.name} ${c.cpuMsPerPod?.toFixed(2) ?? '?'} ms`).join(', ')}${r.idleCpuCores !== undefined ? `; with no pods coming the cluster uses ${r.idleCpuCores.toFixed(2)} CPU-s per second (the nodes' lease renewals, resyncs) of this machine's 2` : ''}.`);
     const withEvents = r.cases.filter((c) => c.schedulerEvents !== undefined);
     if (withEvents.length) out.push(`The scheduler's Events (one Scheduled per pod bound, as kube-scheduler writes them) written / dropped: ${withEvents.map((c) => `${c.name} ${c.schedulerEvents!.written} / ${c.schedulerEvents!.dropped}`).join(', ')}.`);

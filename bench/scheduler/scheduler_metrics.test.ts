@@ -42,6 +42,11 @@ test('bench flags are checked before any cluster starts', () => {
   const cfg = parseConfig(['--nodes', '500', '--pods', '1000,2000', '--only', 'basic,failover']);
   assert.ok(cfg !== 'help');
   assert.deepEqual(cfg.pods, [1000, 2000]);
+  assert.deepEqual(cfg.initPods, [100, 200], "a tenth of each size, as scheduler_perf's initPods");
+  const given = parseConfig(['--pods', '10000,50000', '--init-pods', '0,5000']);
+  assert.ok(given !== 'help');
+  assert.deepEqual(given.initPods, [0, 5000]);
+  assert.throws(() => parseConfig(['--pods', '10000,50000', '--init-pods', '1000']), /one count per --pods size \(2\)/);
   assert.deepEqual([...cfg.only], ['basic', 'failover']);
   assert.throws(() => parseConfig(['--only', 'basics']), /Invalid --only "basics"/);
   assert.throws(() => parseConfig(['--nodes', '100', '--anti-affinity-pods', '200']), /at most one per node/);
