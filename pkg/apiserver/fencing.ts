@@ -6,7 +6,7 @@
 
 import { fieldErrors, type FieldError } from '../api/field_errors.js';
 import { kindByName, type KindInfo, type KubeObject, type Lease } from '../api/registry.js';
-import { textToKey, type Compare, type RequestOp, type TxnRequest, type TxnResponse } from '../store/mod.js';
+import { readValue, textToKey, type Compare, type RequestOp, type TxnRequest, type TxnResponse } from '../store/mod.js';
 import { badRequest, forbidden } from './api_error.js';
 import { call, type Context } from './context.js';
 
@@ -96,7 +96,7 @@ export async function fencedTxn(ctx: Context, txn: TxnRequest, fencing: FencingT
   if (r.succeeded) return r;
   const read = r.responses[failure.length];
   const kv = read?.type === 'range' ? read.kvs[0] : undefined;
-  const current = kv ? decoder.decode(kv.value) : undefined;
+  const current = kv ? decoder.decode(readValue(kv)) : undefined;
   if (current !== expected) throw staleToken(about.info, about.name, fencing, current);
   return { ...r, responses: r.responses.slice(0, failure.length) };
 }

@@ -8,7 +8,7 @@ import { call, resolve, type Context, type ResourceRef } from './context.js';
 import { decodeStoredKv, resourcePrefix } from './objects.js';
 import { parseResourceVersion } from './resource_version.js';
 import { parseSelectors, type SelectorOptions } from './selectors.js';
-import { prefixEnd, type KeyValue } from '../store/mod.js';
+import { prefixEnd, valueLength, type KeyValue } from '../store/mod.js';
 import { storedKvBytes } from './stored_bytes.js';
 
 export interface ListRequest extends ResourceRef, SelectorOptions {
@@ -103,7 +103,7 @@ async function listItems<Item>(ctx: Context, req: ListRequest, toItem: ToItem<It
       for (let i = 0; i < r.kvs.length; i++) {
         const kv = r.kvs[i];
         items.push(toItem(info, kv, undefined));
-        pageBytes += kv.value.byteLength;
+        pageBytes += valueLength(kv);
         // Cut inside a chunk, the next page misses the store's remembered count (kept for the
         // chunk's end) and counts the rest of the range once: rare at 16 MiB a page.
         if (pageBytes >= ctx.maxListPageBytes && (r.more || i < r.kvs.length - 1)) {
@@ -121,7 +121,7 @@ async function listItems<Item>(ctx: Context, req: ListRequest, toItem: ToItem<It
       if (!filter.matches(object)) continue;
       if (items.length === limit || (items.length > 0 && pageBytes >= ctx.maxListPageBytes)) return { info, items, resourceVersion: String(rev), continue: encodeToken({ rv: rev, start: kv.key }) };
       items.push(toItem(info, kv, object));
-      pageBytes += kv.value.byteLength;
+      pageBytes += valueLength(kv);
     }
     if (!r.more || r.kvs.length === 0) return { info, items, resourceVersion: String(rev) };
     start = r.kvs[r.kvs.length - 1].key + '\0';

@@ -6,7 +6,7 @@ import { decodeBinary, encodeBinary } from '../api/convert/binary.js';
 import { decodeShared } from '../api/convert/shared_decode.js';
 import type { KindInfo, KubeObject } from '../api/registry.js';
 import { ApiError } from './api_error.js';
-import { textToKey, type KeyValue } from '../store/mod.js';
+import { readValue, textToKey, type KeyValue } from '../store/mod.js';
 import { deepCopy } from '../api/deep_copy.js';
 
 export const REGISTRY_PREFIX = '/registry/';
@@ -45,7 +45,9 @@ export function encodeStored(object: KubeObject): Uint8Array {
 export function decodeStoredKv(info: KindInfo, kv: KeyValue, options: { forCache?: boolean } = {}): KubeObject {
   let o: KubeObject;
   try {
-    o = options.forCache ? decodeShared(info, kv.value) : decodeBinary(info, kv.value);
+    // The decoded object keeps no view of the bytes (bytes fields are decoded as copies).
+    const bytes = readValue(kv);
+    o = options.forCache ? decodeShared(info, bytes) : decodeBinary(info, bytes);
   } catch (err) {
     throw new ApiError('Internal', `Internal error occurred: cannot decode stored ${info.kind}: ${(err as Error).message}`, { cause: err });
   }

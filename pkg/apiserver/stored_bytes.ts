@@ -6,7 +6,7 @@
 
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { KindInfo } from '../api/registry.js';
-import type { KeyValue } from '../store/mod.js';
+import { readValue, type KeyValue } from '../store/mod.js';
 import { ApiError } from './api_error.js';
 import { putVarint, varintSize } from './exact_wire.js';
 
@@ -60,7 +60,7 @@ export function withResourceVersion(stored: Uint8Array, modRevision: number): Bu
 /** A stored key-value as the bytes of the object clients see (decodeStoredKv without the decode). */
 export function storedKvBytes(info: KindInfo, kv: KeyValue): Buffer {
   try {
-    return withResourceVersion(kv.value, kv.modRevision);
+    return withResourceVersion(readValue(kv), kv.modRevision);
   } catch (err) {
     throw new ApiError('Internal', `Internal error occurred: cannot read stored ${info.kind}: ${(err as Error).message}`, { cause: err });
   }

@@ -6,7 +6,7 @@ import { applyDefaults } from '../api/defaults/defaults.js';
 import { fieldErrors } from '../api/field_errors.js';
 import { kindByName, type KindInfo, type KubeObject, type Pod } from '../api/registry.js';
 import { validateObjectUpdate } from '../api/validation/validate.js';
-import type { KeyValue } from '../store/mod.js';
+import { readValue, type KeyValue } from '../store/mod.js';
 import { ApiError, conflict, invalid, notFound } from './api_error.js';
 import { namespaceOf, readObject, resolve, type Context, type ResourceRef } from './context.js';
 import { withExpiry } from './event_ttl.js';
@@ -157,7 +157,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
   m.resourceVersion = old.metadata?.resourceVersion;
   // The stored bytes of `old` are in hand: encode only `next`, once, for the comparison and the write.
   const value = encodeStored(next);
-  if (sameBytes(value, cur.kv.value)) return o.local ? RECHECK : old;
+  if (sameBytes(value, readValue(cur.kv))) return o.local ? RECHECK : old;
   const key = objectKey(info, m.namespace, name);
   const compare = [{ key, target: 'modRevision' as const, result: '=' as const, number: cur.kv.modRevision }];
   // Marked for deletion with no grace left: the last finalizer's removal deletes the object.

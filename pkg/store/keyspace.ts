@@ -44,6 +44,21 @@ export class Version implements KeyValue {
   }
 }
 
+/**
+ * A stored value's bytes for a read that keeps none of them: a decode into objects of their own, a
+ * compare, a copy. These come from Buffer's pool, about 2.5 times cheaper than value's copy of its
+ * own for a pod (and no backing store of their own for the GC to free); kept, they would pin the
+ * pool's 8 KB slab.
+ */
+export function readValue(kv: Pick<KeyValue, 'value'>): Uint8Array {
+  return kv instanceof Version && kv.data.length > 0 ? Buffer.from(kv.data, 'latin1') : kv.value;
+}
+
+/** The length of a stored value, without copying it. */
+export function valueLength(kv: KeyValue): number {
+  return kv instanceof Version ? kv.data.length : kv.value.byteLength;
+}
+
 /** Bytes as a latin1 string, one char per byte (Version.data). */
 export function latin1Of(bytes: Uint8Array): string {
   return bytes.byteLength === 0 ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');

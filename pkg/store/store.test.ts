@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Store } from './store.js';
 import { CompactedError, FutureRevisionError, StoreError } from './errors.js';
 import { ALL_KEYS_FROM, prefixEnd } from './keys.js';
+import { readValue, valueLength } from './keyspace.js';
 import { TestTime, bytes, del, get, put, text, value } from './test_util.js';
 
 test('revisions, versions and create revisions follow etcd across put, delete and recreate', () => {
@@ -308,4 +309,23 @@ test('snapshotPieces gives the same bytes as separate pieces, of the state at th
   restored.restore(Buffer.concat(got));
   assert.equal(value(restored, 'later'), undefined);
   assert.equal(value(restored, 'k0399'), `399:${'v'.repeat(100)}`);
+});
+
+test('readValue and valueLength give a stored value\'s bytes, every byte value included, and leave it as stored', () => {
+  const s = new Store();
+  const t = new TestTime();
+  const all = Uint8Array.from({ length: 512 }, (_, i) => (i * 37) & 0xff);
+  s.txn({ success: [{ type: 'put', key: 'k', value: all }, { type: 'put', key: 'empty', value: new Uint8Array(0) }] }, t.tick());
+  const kv = get(s, 'k')!;
+  const read = readValue(kv);
+  assert.deepEqual([...read], [...all]);
+  assert.equal(valueLength(kv), 512);
+  read.fill(0); // a reader that scribbles on what it read changes nothing stored
+  assert.deepEqual([...get(s, 'k')!.value], [...all]);
+  assert.deepEqual([...readValue(get(s, 'empty')!)], []);
+  assert.equal(valueLength(get(s, 'empty')!), 0);
+  // Not a stored version: its own value.
+  const plain = { key: 'x', value: bytes('abc'), createRevision: 2, modRevision: 2, version: 1, lease: 0 };
+  assert.equal(readValue(plain), plain.value);
+  assert.equal(valueLength(plain), 3);
 });

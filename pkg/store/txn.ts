@@ -4,7 +4,7 @@
 
 import { QuotaExceededError, StoreError, invalidArgument } from './errors.js';
 import { inRange, quoteKey } from './keys.js';
-import { keyBytes, latin1Of, putBytes, type Keyspace, type Version } from './keyspace.js';
+import { keyBytes, latin1Of, putBytes, readValue, type Keyspace, type Version } from './keyspace.js';
 import type { Lessor } from './lessor.js';
 import { checkRangeRequest, rangeAt, readRevision } from './range.js';
 import type { Compare, KeyValue, RequestOp, ResponseOp, TxnRequest } from './types.js';
@@ -116,7 +116,7 @@ function compareHolds(c: Compare, kv: KeyValue | undefined): boolean {
   if (c.target === 'value') {
     // etcd: a value compare on a missing key always fails.
     if (!kv) return false;
-    d = Buffer.compare(kv.value, c.value);
+    d = Buffer.compare(readValue(kv), c.value);
   } else {
     const n = !kv ? 0 : c.target === 'version' ? kv.version : c.target === 'createRevision' ? kv.createRevision : c.target === 'modRevision' ? kv.modRevision : kv.lease;
     d = n - c.number;
