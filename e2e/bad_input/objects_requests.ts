@@ -17,9 +17,9 @@ import {
   WatchRequest,
 } from '../../gen/navarch/apiserver/v1/objects.js';
 
-// Calls (unary calls as messages of one stream) has its own malformed-message tests (pkg/client/call_stream.test.ts).
-export type ObjectsMethod = Exclude<keyof typeof ObjectsService, 'calls'>;
-export const OBJECTS_METHODS = Object.keys(ObjectsService).filter((m) => m !== 'calls') as ObjectsMethod[];
+// CallBatches (unary calls as messages of one stream) has its own malformed-message tests (pkg/client/call_stream.test.ts).
+export type ObjectsMethod = Exclude<keyof typeof ObjectsService, 'callBatches'>;
+export const OBJECTS_METHODS = Object.keys(ObjectsService).filter((m) => m !== 'callBatches') as ObjectsMethod[];
 
 export const pathOf = (m: ObjectsMethod): string => ObjectsService[m].path;
 

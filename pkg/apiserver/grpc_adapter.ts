@@ -59,7 +59,7 @@ const MALFORMED = Symbol('malformedRequest');
 export const OBJECTS_SERVICE: typeof ObjectsService = Object.fromEntries(
   Object.entries(OBJECTS_WIRE_SERVICE).map(([method, d]) => {
     const name = d.path.slice(d.path.lastIndexOf('/') + 1);
-    const message = name === 'Calls' ? 'CallRequest' : `${name}Request`;
+    const message = name === 'CallBatches' ? 'CallRequests' : `${name}Request`;
     const requestDeserialize = (b: Buffer): unknown => {
       try {
         return d.requestDeserialize(b);
@@ -247,7 +247,7 @@ export function objectsServer(api: ApiServer): ObjectsServer {
     watch: (call) => {
       void streamWatch(api, call);
     },
-    calls: (call) => calls(call),
+    callBatches: (call) => calls(call),
   };
   const calls = callStreamHandler(server, OBJECTS_SERVICE, refuseMalformed);
   return server;

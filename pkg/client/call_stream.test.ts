@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Server, ServerCredentials, credentials, status, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { ConfigMap, Pod } from '../api/registry.js';
-import { GetRequest, ObjectsClient, type CallRequest, type CallResponse, type ObjectsServer } from '../../gen/navarch/apiserver/v1/objects.js';
+import { GetRequest, ObjectsClient, type CallRequests, type CallResponse, type CallResponses, type ObjectsServer } from '../../gen/navarch/apiserver/v1/objects.js';
 import { callStreamHandler } from '../apiserver/call_stream.js';
 import { OBJECTS_SERVICE, objectsServer, refuseMalformed } from '../apiserver/grpc_adapter.js';
 import { obj, pod, testServer, type TestServer } from '../apiserver/test_util.js';
@@ -13,15 +13,16 @@ const cm = (name: string, data: Record<string, string>) => obj<ConfigMap>({ apiV
 
 /**
  * An API server whose Objects service counts what reaches it: requests run by method (`handled`),
- * those that came as unary calls (`unary`), Calls streams and their messages.
+ * those that came as unary calls (`unary`), CallBatches streams, the calls on them (`streamed`) and
+ * the messages that carried those (`messages`).
  */
 async function countingServer(t: TestServer, o: { withoutCalls?: boolean; hangOn?: string } = {}) {
-  const counts = { handled: new Map<string, number>(), unary: new Map<string, number>(), streams: 0, streamed: 0 };
+  const counts = { handled: new Map<string, number>(), unary: new Map<string, number>(), streams: 0, streamed: 0, messages: 0 };
   const inner = objectsServer(t.server);
   const handlers: Record<string, unknown> = {};
   const impl: Record<string, unknown> = { watch: inner.watch };
   for (const [k, h] of Object.entries(inner)) {
-    if (k === 'calls' || k === 'watch') continue;
+    if (k === 'callBatches' || k === 'watch') continue;
     handlers[k] = (call: { request: { name?: string; object?: Uint8Array } }, cb: unknown) => {
       counts.handled.set(k, (counts.handled.get(k) ?? 0) + 1);
       // A request naming hangOn is never answered (a master that stalls, or dies before it answers).
@@ -36,13 +37,16 @@ async function countingServer(t: TestServer, o: { withoutCalls?: boolean; hangOn
   }
   const calls = callStreamHandler(handlers, OBJECTS_SERVICE, refuseMalformed);
   const drain = (why: string) => calls.drain(why);
-  impl.calls = (call: ServerDuplexStream<CallRequest, CallResponse>) => {
+  impl.callBatches = (call: ServerDuplexStream<CallRequests, CallResponses>) => {
     if (o.withoutCalls) {
       call.emit('error', { code: status.UNIMPLEMENTED, details: 'not here' });
       return;
     }
     counts.streams++;
-    call.on('data', () => counts.streamed++);
+    call.on('data', (batch: CallRequests) => {
+      counts.messages++;
+      counts.streamed += batch.calls?.length ?? 0; // none in a message that did not decode
+    });
     calls(call);
   };
   const server = new Server();
@@ -51,7 +55,7 @@ async function countingServer(t: TestServer, o: { withoutCalls?: boolean; hangOn
   return { counts, server, drain, endpoint: `127.0.0.1:${port}` };
 }
 
-describe('Objects.Calls: unary calls as messages of one stream', () => {
+describe('Objects.CallBatches: unary calls as messages of one stream', () => {
   let t: TestServer;
   let s: Awaited<ReturnType<typeof countingServer>>;
   let client: NavarchClient;
@@ -86,6 +90,8 @@ describe('Objects.Calls: unary calls as messages of one stream', () => {
     assert.equal((await client.get<Pod>('pods', 'default', 'web')).spec?.nodeName, 'node-1');
     await client.delete('configmaps', 'default', 'c0');
     assert.equal(s.counts.streamed, 50 * 3 + 4);
+    // Each Promise.all's 50 calls are made in one turn: they share messages.
+    assert.ok(s.counts.messages <= 3 + 4 + 3, `calls came in ${s.counts.messages} messages`);
     assert.equal(s.counts.unary.size, 0, `unary calls: ${[...s.counts.unary].join(', ')}`);
     assert.equal(s.counts.handled.get('update'), 50);
     assert.ok(s.counts.streams >= 1 && s.counts.streams <= 5, `streams opened: ${s.counts.streams}`);
@@ -106,12 +112,16 @@ describe('Objects.Calls: unary calls as messages of one stream', () => {
 
   it('refuses a call whose request does not decode, naming the message, and keeps the stream for the next', async () => {
     const raw = new ObjectsClient(s.endpoint, credentials.createInsecure());
-    const stream = raw.calls();
+    const stream = raw.callBatches();
     const answers: CallResponse[] = [];
-    stream.on('data', (r: CallResponse) => answers.push(r));
-    stream.write({ id: 7, method: 'Create', request: Buffer.from([0x0a, 0xff]) });
-    stream.write({ id: 8, method: 'Frobnicate', request: Buffer.alloc(0) });
-    stream.write({ id: 9, method: 'Get', request: Buffer.from(GetRequest.encode({ resource: 'configmaps', namespace: 'default', name: 'absent', resourceVersion: '', serializable: false }).finish()) });
+    stream.on('data', (r: CallResponses) => answers.push(...r.answers));
+    stream.write({
+      calls: [
+        { id: 7, method: 'Create', request: Buffer.from([0x0a, 0xff]) },
+        { id: 8, method: 'Frobnicate', request: Buffer.alloc(0) },
+      ],
+    });
+    stream.write({ calls: [{ id: 9, method: 'Get', request: Buffer.from(GetRequest.encode({ resource: 'configmaps', namespace: 'default', name: 'absent', resourceVersion: '', serializable: false }).finish()) }] });
     stream.end();
     await new Promise<void>((resolve, reject) => {
       stream.on('end', resolve);
@@ -126,22 +136,44 @@ describe('Objects.Calls: unary calls as messages of one stream', () => {
     assert.equal(byId.get(9)?.code, status.NOT_FOUND, 'a Get of nothing: answered, after the bad ones');
   });
 
-  it('ends the stream with Invalid when a CallRequest itself does not decode', async () => {
+  it('answers the calls of one message together when they finish together', async () => {
+    const raw = new ObjectsClient(s.endpoint, credentials.createInsecure());
+    const stream = raw.callBatches();
+    const messages: CallResponses[] = [];
+    stream.on('data', (r: CallResponses) => messages.push(r));
+    const get = (name: string) => Buffer.from(GetRequest.encode({ resource: 'configmaps', namespace: 'default', name, resourceVersion: '', serializable: false }).finish());
+    stream.write({ calls: Array.from({ length: 20 }, (_, i) => ({ id: i + 1, method: 'Get', request: get(i % 2 ? 'absent' : 'c1') })) });
+    stream.end();
+    await new Promise<void>((resolve, reject) => {
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    raw.close();
+    const answers = messages.flatMap((m) => m.answers);
+    assert.deepEqual(
+      answers.map((a) => a.id).sort((a, b) => a - b),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    for (const a of answers) assert.equal(a.code, a.id % 2 ? status.OK : status.NOT_FOUND, `call ${a.id}`);
+    assert.ok(messages.length < 20, `20 answers came in ${messages.length} messages`);
+  });
+
+  it('ends the stream with Invalid when a CallRequests message itself does not decode', async () => {
     const raw = new ObjectsClient(s.endpoint, credentials.createInsecure());
     const rawCall = raw.makeBidiStreamRequest(
-      '/navarch.apiserver.v1.Objects/Calls',
+      '/navarch.apiserver.v1.Objects/CallBatches',
       (b: Buffer) => b,
       (b: Buffer) => b,
     );
-    rawCall.write(Buffer.from([0x08, 0xff, 0xff]));
+    rawCall.write(Buffer.from([0x0a, 0x05, 0x08]));
     const err = await new Promise<ServiceError>((resolve) => rawCall.on('error', resolve));
     raw.close();
     assert.equal(err.code, status.INVALID_ARGUMENT);
-    assert.match(err.details, /Cannot decode the request as navarch\.apiserver\.v1\.CallRequest/);
+    assert.match(err.details, /Cannot decode the request as navarch\.apiserver\.v1\.CallRequests/);
   });
 });
 
-describe('Objects.Calls against a master without it', () => {
+describe('Objects.CallBatches against a master without it', () => {
   it('falls back to unary calls, and the calls made meanwhile are sent again', async () => {
     const t = await testServer();
     const s = await countingServer(t, { withoutCalls: true });
@@ -163,7 +195,7 @@ describe('Objects.Calls against a master without it', () => {
   });
 });
 
-describe('Objects.Calls when the master fails', () => {
+describe('Objects.CallBatches when the master fails', () => {
   it('fails a call that gets no answer in time as a unary call would, and the stream goes on serving', async () => {
     const t = await testServer();
     const s = await countingServer(t, { hangOn: 'stalls' });
@@ -206,7 +238,7 @@ describe('Objects.Calls when the master fails', () => {
   });
 });
 
-describe('Objects.Calls edge cases', () => {
+describe('Objects.CallBatches edge cases', () => {
   it('sends a request too large for the stream as a unary call, and the calls beside it do not notice', async () => {
     const t = await testServer();
     const s = await countingServer(t);

@@ -65,7 +65,7 @@ export class ObjectsForwarding {
     for (const m of WRITES) impl[m] = this.writeHandler(m, local[m] as unknown as Handler);
     // Calls on the stream go through the same handlers, forwarding included.
     this.calls = callStreamHandler(impl, OBJECTS_SERVICE, refuseMalformed);
-    impl.calls = this.calls;
+    impl.callBatches = this.calls;
     server.addService(OBJECTS_SERVICE, impl as unknown as ObjectsServer);
   }
 
