@@ -41,7 +41,7 @@ export interface Picked {
 
 export class EndpointPool {
   private readonly clients: ObjectsClient[];
-  /** Each member's Calls stream (unary calls as messages of one stream). */
+  /** Each member's CallBatches stream (unary calls as messages of one stream). */
   private readonly streams: CallStream[];
   private current = 0;
   /** The member the last write's answer named as leader, when it is one of ours. */
