@@ -73,7 +73,10 @@ export interface DeleteOptions extends WriteOptions {
 
 type Unary<Res> = (client: ObjectsClient, deadline: Date, cb: (err: ServiceError | null, res: Res) => void) => unknown;
 
-const bytes = (o: KubeObject): Buffer => Buffer.from(encodeBinary(o));
+const bytes = (o: KubeObject): Buffer => {
+  const b = encodeBinary(o);
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+};
 const decode = <T extends KubeObject>(b: Uint8Array): T => decodeStored(b) as T;
 
 /** One binding of a pod to a node; `uid`: the pod must still be that one. */

@@ -6,15 +6,40 @@ import { type KindInfo, type KubeObject, kindFor } from "../registry.js";
 import { DecodeError, infoOf } from "./object.js";
 
 // One writer for every encode (it is synchronous): a fresh one grows from 128 bytes by doubling,
-// copying all it holds each time, for every object. finish() copies the result out and resets it.
+// copying all it holds each time, for every object.
 let writer = new BinaryWriter();
 /** A writer that grew past this for one object is dropped, so its buffer does not stay that large. */
 const KEEP_WRITER_BYTES = 256 * 1024;
 
+/** What BinaryWriter keeps in fields it does not declare: the bytes it grows and how many are written. */
+interface WriterState {
+  buffer: unknown;
+  pos: unknown;
+  stackPos: unknown;
+}
+
+/**
+ * The bytes written, copied out into a Buffer, and the writer reset. finish() copies them into an
+ * ArrayBuffer of their own, which the GC tracks and frees one by one; a master under load made
+ * tens of thousands a second, and V8 scavenged early for that memory ("external memory pressure").
+ * A Buffer under 4 KB is a slice of Buffer's pool instead. Falls back to finish() should the
+ * writer's fields ever differ.
+ */
+function take(w: BinaryWriter): Uint8Array {
+  const state = w as unknown as WriterState;
+  const { buffer, pos } = state;
+  if (!(buffer instanceof Uint8Array) || typeof pos !== "number" || !Array.isArray(state.stackPos) || state.stackPos.length > 0) return w.finish();
+  const out = Buffer.allocUnsafe(pos);
+  out.set(buffer.subarray(0, pos));
+  state.pos = 0;
+  return out;
+}
+
+/** The object's protobuf bytes: a Buffer (see take), which callers may keep only briefly (it may share Buffer's pool slab). */
 export function encodeBinary(object: KubeObject): Uint8Array {
   const info = infoOf(object);
   try {
-    const bytes = (info.codec as { encode(m: KubeObject, w: BinaryWriter): BinaryWriter }).encode(object, writer).finish();
+    const bytes = take((info.codec as { encode(m: KubeObject, w: BinaryWriter): BinaryWriter }).encode(object, writer));
     if (bytes.byteLength > KEEP_WRITER_BYTES) writer = new BinaryWriter();
     return bytes;
   } catch (e) {

@@ -257,22 +257,31 @@ describe("messages that are not kinds", () => {
 });
 
 describe("binary encoding with one writer", () => {
-  const fresh = (o: KubeObject): Uint8Array => (infoOf(o).codec as unknown as { encode(m: KubeObject): { finish(): Uint8Array } }).encode(o).finish();
+  const fresh = (o: KubeObject): Buffer => Buffer.from((infoOf(o).codec as unknown as { encode(m: KubeObject): { finish(): Uint8Array } }).encode(o).finish());
   const pod = (name: string, priority: unknown) =>
     decodeObject({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" }, spec: { containers: [{ name: "a", image: "nginx" }] } }).object as KubeObject & { spec: { priority: unknown } };
 
   it("gives each object its own exact bytes, after a large object and after an encode that failed halfway", () => {
     const big = decodeObject({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "big" }, data: { blob: "x".repeat(600_000) } }).object;
     const small = pod("small", 0);
-    const first = encodeBinary(small);
-    assert.deepEqual(encodeBinary(big), fresh(big));
+    const first = Buffer.from(encodeBinary(small));
+    assert.deepEqual(Buffer.from(encodeBinary(big)), fresh(big));
     const broken = pod("broken", 0);
     broken.spec.priority = "high";
     assert.throws(() => encodeBinary(broken));
-    const again = encodeBinary(small);
+    const again = Buffer.from(encodeBinary(small));
     assert.deepEqual(again, fresh(small));
     assert.deepEqual(again, first);
-    assert.notEqual(again.buffer, first.buffer, "each result has a buffer of its own");
-    assert.equal(again.byteLength, again.buffer.byteLength);
+  });
+
+  it("gives results that later encodes do not change, and that do not hold the writer's buffer", () => {
+    const a = encodeBinary(pod("a", 0));
+    const kept = Buffer.from(a);
+    const big = encodeBinary(decodeObject({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "big" }, data: { blob: "y".repeat(100_000) } }).object);
+    for (let i = 0; i < 100; i++) encodeBinary(pod(`p${i}`, 0));
+    assert.deepEqual(Buffer.from(a), kept, "an earlier result is not overwritten");
+    // Small results share Buffer's pool (8 KB slabs); a large one has its own bytes, exactly.
+    assert.ok(a.buffer.byteLength <= Math.max(Buffer.poolSize, a.byteLength), `a ${a.byteLength}-byte result holds ${a.buffer.byteLength} bytes`);
+    assert.equal(big.buffer.byteLength, big.byteLength);
   });
 });
