@@ -158,6 +158,41 @@ describe('Objects.CallBatches: unary calls as messages of one stream', () => {
     assert.ok(messages.length < 20, `20 answers came in ${messages.length} messages`);
   });
 
+  it('splits calls and answers past a message\'s 1 MiB into more messages, each call answered once', async () => {
+    const before = s.counts.messages;
+    const names = ['big-0', 'big-1', 'big-2'];
+    const made = await Promise.all(names.map((n, i) => client.create(cm(n, { blob: String(i).repeat(600_000) }))));
+    assert.deepEqual(
+      made.map((m) => m.metadata?.name),
+      names,
+    );
+    assert.ok(s.counts.messages - before >= 2, `three 600 KB creates came in ${s.counts.messages - before} message(s)`);
+    const got = await Promise.all(names.map((n) => client.get<ConfigMap>('configmaps', 'default', n)));
+    assert.deepEqual(
+      got.map((g) => g.data?.blob.length),
+      [600_000, 600_000, 600_000],
+    );
+    assert.deepEqual(
+      got.map((g) => g.data?.blob[0]),
+      ['0', '1', '2'],
+    );
+    // The three answers in one message would be 1.8 MB: the master sends them in more than one.
+    const raw = new ObjectsClient(s.endpoint, credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20 });
+    const stream = raw.callBatches();
+    const messages: CallResponses[] = [];
+    stream.on('data', (r: CallResponses) => messages.push(r));
+    const get = (name: string) => Buffer.from(GetRequest.encode({ resource: 'configmaps', namespace: 'default', name, resourceVersion: '', serializable: false }).finish());
+    stream.write({ calls: names.map((n, i) => ({ id: i + 1, method: 'Get', request: get(n) })) });
+    stream.end();
+    await new Promise<void>((resolve, reject) => {
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    raw.close();
+    assert.deepEqual(messages.flatMap((m) => m.answers.map((a) => [a.id, a.code])).sort(), [[1, status.OK], [2, status.OK], [3, status.OK]]);
+    assert.ok(messages.length >= 2, `1.8 MB of answers came in ${messages.length} message(s)`);
+  });
+
   it('ends the stream with Invalid when a CallRequests message itself does not decode', async () => {
     const raw = new ObjectsClient(s.endpoint, credentials.createInsecure());
     const rawCall = raw.makeBidiStreamRequest(
