@@ -8,6 +8,7 @@
 import { Metadata, status as Code, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import type { CallRequests, CallResponse, CallResponses } from '../../gen/navarch/apiserver/v1/objects.js';
 import type { WireMethod } from './objects_wire.js';
+import { TurnBatch } from './turn_batch.js';
 
 /** The unary methods a CallBatches stream carries, by their name in the service (lists and watches have their own RPCs). */
 export const STREAMED_METHODS = ['Get', 'Create', 'Update', 'Patch', 'Delete', 'Bind', 'BindBatch'] as const;
@@ -65,10 +66,6 @@ export function callStreamHandler(handlers: Record<string, unknown>, codecs: Rec
     let closed = false;
     /** The client sent its last call: end the stream once every call is answered. */
     let ending = false;
-    /** Answers not yet written: they go out together once this turn of the event loop is over. */
-    let outbox: CallResponse[] = [];
-    let outboxBytes = 0;
-    let flushScheduled = false;
     // A call counts as in flight until its answer is handed to HTTP/2 (which waits for the
     // client's flow-control window), so a client that stops reading stops being read.
     const sent = (answers: number): void => {
@@ -82,28 +79,16 @@ export function callStreamHandler(handlers: Record<string, unknown>, codecs: Rec
         call.resume();
       }
     };
-    const flush = (): void => {
-      flushScheduled = false;
-      while (outbox.length > 0) {
-        let n = 0;
-        let bytes = 0;
-        while (n < outbox.length && n < MAX_ANSWERS_PER_MESSAGE && (n === 0 || bytes + outbox[n].response.byteLength <= MAX_ANSWER_BYTES_PER_MESSAGE)) bytes += outbox[n++].response.byteLength;
-        const answers = n === outbox.length ? outbox : outbox.slice(0, n);
-        outbox = n === outbox.length ? [] : outbox.slice(n);
+    // Answers go out together once this turn of the event loop is over.
+    const outbox = new TurnBatch<CallResponse>({
+      maxItems: MAX_ANSWERS_PER_MESSAGE,
+      maxBytes: MAX_ANSWER_BYTES_PER_MESSAGE,
+      send: (answers) => {
         if (closed) sent(answers.length);
         else call.write({ answers }, () => sent(answers.length));
-      }
-      outboxBytes = 0;
-    };
-    const answer = (res: CallResponse): void => {
-      outbox.push(res);
-      outboxBytes += res.response.byteLength;
-      if (outboxBytes >= MAX_ANSWER_BYTES_PER_MESSAGE) flush();
-      else if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flush);
-      }
-    };
+      },
+    });
+    const answer = (res: CallResponse): void => outbox.push(res, res.response.byteLength);
     const refuseCall = (id: number, code: Code, details: string, metadata: Record<string, string> = {}): void => answer({ id, code, details, response: NO_BYTES, metadata });
     call.on('data', (batch: CallRequests) => {
       if (closed) return;

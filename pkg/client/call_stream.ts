@@ -10,6 +10,7 @@ import { Metadata, status as Code, type ClientDuplexStream, type ServiceError } 
 import type { CallRequest, CallRequests, CallResponse, CallResponses, ObjectsClient } from '../../gen/navarch/apiserver/v1/objects.js';
 import { wireMethod } from '../apiserver/objects_wire.js';
 import { handlerKey, type StreamedMethod } from '../apiserver/call_stream.js';
+import { TurnBatch } from '../apiserver/turn_batch.js';
 
 /**
  * Calls one stream carries at once; past that, callers use unary calls. The master reads no more of
@@ -54,9 +55,7 @@ export class CallStream {
   private stream: ClientDuplexStream<CallRequests, CallResponses> | undefined;
   private readonly pending = new Map<number, Pending>();
   /** Calls made in this turn, sent together once it is over (or once they fill a message). */
-  private outbox: CallRequest[] = [];
-  private outboxBytes = 0;
-  private flushScheduled = false;
+  private readonly outbox = new TurnBatch<CallRequest>({ maxItems: MAX_BATCH_CALLS, maxBytes: MAX_BATCH_BYTES, send: (calls) => this.stream?.write({ calls }) });
   private nextId = 1;
   private sweep: NodeJS.Timeout | undefined;
   private idle: NodeJS.Timeout | undefined;
@@ -90,31 +89,16 @@ export class CallStream {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { deadlineMs: performance.now() + timeoutMs, method, resolve, reject });
       this.armSweep();
-      this.outbox.push({ id, method, request: bytes });
-      this.outboxBytes += bytes.byteLength;
-      if (this.outboxBytes >= MAX_BATCH_BYTES || this.outbox.length >= MAX_BATCH_CALLS) this.flush();
-      else if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(this.flush);
-      }
+      this.outbox.push({ id, method, request: bytes }, bytes.byteLength);
     });
   }
-
-  private readonly flush = (): void => {
-    this.flushScheduled = false;
-    if (this.outbox.length === 0 || !this.stream) return;
-    const calls = this.outbox;
-    this.outbox = [];
-    this.outboxBytes = 0;
-    this.stream.write({ calls });
-  };
 
   close(): void {
     this.closed = true;
     if (this.idle) clearTimeout(this.idle);
     const s = this.stream;
     this.stream = undefined;
-    this.outbox = [];
+    this.outbox.clear();
     this.failAll(serviceError(Code.CANCELLED, 'The client was closed'));
     s?.cancel();
   }
@@ -152,8 +136,7 @@ export class CallStream {
     if (this.stream !== s) return;
     this.stream = undefined;
     // Calls not yet sent fail below with the rest: they must not go out on the next stream.
-    this.outbox = [];
-    this.outboxBytes = 0;
+    this.outbox.clear();
     if (err.code === Code.UNIMPLEMENTED) {
       // Nothing ran: the master does not know the method. grpc-js says the same of a unary call it never sent.
       this.unsupportedUntilMs = performance.now() + UNSUPPORTED_RETRY_MS;
