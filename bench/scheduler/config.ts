@@ -88,9 +88,10 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
     only.add(c as Case);
   }
   const pods = values.pods.split(',').map((p) => int('pods', p, 1));
-  const initPods = values['init-pods'] === undefined ? pods.map((p) => Math.floor(p / 10)) : values['init-pods'].split(',').map((p) => int('init-pods', p, 0));
+  const tenth = pods.map((p) => Math.floor(p / 10));
+  const initPods = values['init-pods'] === undefined ? tenth : values['init-pods'].split(',').map((p) => int('init-pods', p, 0));
   if (initPods.length !== pods.length) {
-    throw new Error(`Invalid --init-pods ${JSON.stringify(values['init-pods'])}: expected one count per --pods size (${pods.length}), e.g. ${pods.map((p) => Math.floor(p / 10)).join(',')}`);
+    throw new Error(`Invalid --init-pods ${JSON.stringify(values['init-pods'])}: expected one count per --pods size (${pods.length}), e.g. ${tenth.join(',')}`);
   }
   const cfg: BenchConfig = {
     nodes: int('nodes', values.nodes, 1),

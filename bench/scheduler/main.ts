@@ -22,8 +22,7 @@ function spreadClients(endpoints: string[]): NavarchClient[] {
 }
 
 async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], cfg: BenchConfig, name: string, kind: PodKind, pods: number): Promise<CaseResult> {
-  // Pods already there hold addresses first; pods past the last address stay Pending (waiting for one).
-  const runningTarget = Math.max(0, podAddresses(cfg.nodes) - (await totalPods(cluster.client)));
+  const runningTarget = await runningTargetNow(cluster, cfg);
   const holder = await cluster.schedulerHolder();
   const metricsAddress = holder && cluster.masters.member(holder.id).metricsAddress;
   const before = metricsAddress ? await scrape(metricsAddress) : undefined;
@@ -76,7 +75,7 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
  */
 async function initPods(cluster: BenchCluster, clients: NavarchClient[], cfg: BenchConfig, name: string, pods: number): Promise<void> {
   if (pods === 0) return;
-  const runningTarget = Math.max(0, podAddresses(cfg.nodes) - (await totalPods(cluster.client)));
+  const runningTarget = await runningTargetNow(cluster, cfg);
   const r = await runCase({ name: `${name} init`, client: cluster.client, clients, ensureNamespace: (ns) => cluster.ensureNamespace(ns), kind: 'basic', pods, inflight: cfg.inflight, log, runningTarget });
   log(`${name}: ${r.bound}/${pods} init pods bound in ${r.elapsedS.toFixed(1)} s (${r.podsPerSecond.toFixed(0)} pods/s, not measured)`);
   if (r.bound < pods) throw new Error(`only ${r.bound} of ${pods} init pods were bound${r.firstError ? `: ${r.firstError}` : ''}`);
@@ -96,6 +95,11 @@ function runningText(r: CaseResult): string {
   const of = run.target < r.bound ? ` (${run.target} had pod addresses left)` : '';
   const all = run.count === r.bound ? `all ${run.count} Running` : `${run.count}/${r.bound} Running${of}${run.failure ? ` (${run.failure})` : ''}`;
   return `${run.atLastBinding} Running at the last binding, ${all} ${run.elapsedS.toFixed(1)} s after the first create (cluster CPU ${run.cpuMsPerPod?.toFixed(2)} ms per pod), create→Running p50 ${run.latency.p50Ms.toFixed(0)} ms p99 ${run.latency.p99Ms.toFixed(0)} ms`;
+}
+
+/** How many more pods can turn Running: pods already there hold addresses first; pods past the last address stay Pending (waiting for one). */
+async function runningTargetNow(cluster: BenchCluster, cfg: BenchConfig): Promise<number> {
+  return Math.max(0, podAddresses(cfg.nodes) - (await totalPods(cluster.client)));
 }
 
 async function totalPods(client: NavarchClient): Promise<number> {
