@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { realClock } from '../raft/node/ports.js';
 import { PodSource } from '../pkg/agent/pod_source.js';
 import { Quantity } from '../pkg/api/quantity.js';
-import { parseCidr } from '../pkg/hollow/address_plan.js';
+import { formatCidr, hollowAddressPlan } from '../pkg/hollow/address_plan.js';
 import { NavarchClient } from '../pkg/client/client.js';
 import { DEFAULT_CAPACITY, HollowNodes } from '../pkg/hollow/hollow_nodes.js';
 import { HollowMetrics } from '../pkg/hollow/metrics.js';
@@ -23,6 +23,7 @@ export interface HollowFlags {
   pods?: string;
   ephemeralStorage?: string;
   cidr?: string;
+  podCidr?: string;
   metricsPort?: string;
   renewIntervalMs?: string;
   maxInflightLeaseWrites?: string;
@@ -65,7 +66,8 @@ export async function runHollow(flags: HollowFlags): Promise<void> {
   const renewIntervalMs = flags.renewIntervalMs === undefined ? undefined : integer('--renew-interval-ms', flags.renewIntervalMs, 100, 3_600_000);
   const maxInflightStatusWrites = flags.maxInflightStatusWrites === undefined ? undefined : integer('--max-inflight-status-writes', flags.maxInflightStatusWrites, 1, 10_000);
   const maxInflightLeaseWrites = flags.maxInflightLeaseWrites === undefined ? undefined : integer('--max-inflight-lease-writes', flags.maxInflightLeaseWrites, 1, 10_000);
-  if (flags.cidr !== undefined) parseCidr(flags.cidr, '--cidr');
+  // A range that is malformed or too small fails here, naming its flag, before any connection.
+  hollowAddressPlan(nodes, Number(capacity.pods), flags.cidr, flags.podCidr);
   const endpoints = hollowEndpoints(flags.server);
   const log = pino({ name: 'hollow' });
   const client = new NavarchClient({ endpoints });
@@ -83,6 +85,7 @@ export async function runHollow(flags: HollowFlags): Promise<void> {
     namePrefix,
     capacity,
     cidr: flags.cidr,
+    podCidr: flags.podCidr,
     renewIntervalMs,
     maxInflightLeaseWrites,
     statusConcurrency: maxInflightStatusWrites,
@@ -107,7 +110,7 @@ export async function runHollow(flags: HollowFlags): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   const t0 = performance.now();
-  log.info({ nodes, namePrefix, endpoints, podCidrSize: hollow.plan.podBlockSize }, 'hollow: registering nodes');
+  log.info({ nodes, namePrefix, endpoints, podCidrSize: hollow.plan.podBlockSize, podRange: formatCidr(hollow.plan.pods) }, 'hollow: registering nodes');
   await hollow.start();
   log.info({ nodes, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), firstPodCidr: hollow.plan.podCidr(0) }, 'hollow: nodes registered and following their pods');
   // For scripts and tests that wait for this line on stdout.

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { DEFAULT_HOLLOW_CIDR } from '../pkg/hollow/address_plan.js';
+import { DEFAULT_HOLLOW_CIDR, DEFAULT_HOLLOW_POD_CIDR_V6 } from '../pkg/hollow/address_plan.js';
 import { runHollow } from './hollow.js';
 import { runAgent } from './agent.js';
 import { imagesCommand } from './images.js';
@@ -107,6 +107,7 @@ program
   .option('--pods <n>', 'pod capacity of each node', '110')
   .option('--ephemeral-storage <quantity>', 'ephemeral-storage capacity of each node', '100Gi')
   .option('--cidr <cidr>', "where the nodes' host IPs and pod CIDRs come from", DEFAULT_HOLLOW_CIDR)
+  .option('--pod-cidr <cidr>', `where the pod CIDRs come from instead, IPv4 or IPv6 (default: --cidr while it gives each node --pods addresses, else ${DEFAULT_HOLLOW_POD_CIDR_V6})`)
   .option('--metrics-port <port>', 'serve /metrics on 127.0.0.1:<port> (0: any free port)')
   .option('--renew-interval-ms <ms>', 'node Lease renew interval (default 10000)')
   .option('--max-inflight-lease-writes <n>', 'Lease calls in flight at once over all nodes (default 256)')

@@ -5,7 +5,8 @@
 import type { KubeObject, Pod } from '../../pkg/api/registry.js';
 import { decodeObject } from '../../pkg/api/convert/object.js';
 import { isApiError, NavarchClient } from '../../pkg/client/mod.js';
-import { AddressPlan, DEFAULT_HOLLOW_CIDR, parseCidr } from '../../pkg/hollow/address_plan.js';
+import { type AddressPlan, hollowAddressPlan } from '../../pkg/hollow/address_plan.js';
+import { DEFAULT_CAPACITY } from '../../pkg/hollow/hollow_nodes.js';
 import { type LatencySummary, sleep, summarize } from '../store/stats.js';
 
 export type PodKind = 'basic' | 'antiaffinity' | 'spread';
@@ -305,7 +306,12 @@ export function summarizeRunning(created: CreateResult, watch: BindingWatch, atL
   return { atLastBinding, count: lat.length, target, elapsedS: (lastMs - created.startMs) / 1000, latency: summarize(lat), failure };
 }
 
-/** Pods the hollow nodes can give an address (and so report Running): their default range split over the nodes, as navarch hollow does. */
+/** The hollow nodes' addresses as navarch hollow lays them out by default. */
+export function hollowPlan(nodes: number): AddressPlan {
+  return hollowAddressPlan(nodes, Number(DEFAULT_CAPACITY.pods));
+}
+
+/** Pods the hollow nodes can give an address (and so report Running). */
 export function podAddresses(nodes: number): number {
-  return AddressPlan.forNodes(parseCidr(DEFAULT_HOLLOW_CIDR), nodes).podsPerNode * nodes;
+  return hollowPlan(nodes).podsPerNode * nodes;
 }

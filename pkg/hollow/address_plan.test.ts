@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AddressPlan, parseCidr } from './address_plan.js';
+import { AddressPlan, DEFAULT_HOLLOW_POD_CIDR_V6, formatCidr, hollowAddressPlan, parseCidr } from './address_plan.js';
 
 describe('AddressPlan', () => {
   it('gives each node a host IP and a /24 pod CIDR inside 198.18.0.0/15 when they fit', () => {
@@ -24,8 +24,47 @@ describe('AddressPlan', () => {
   it('says when the range is too small, and names a bad CIDR', () => {
     assert.throws(() => AddressPlan.forNodes(parseCidr('198.18.0.0/24'), 100), /Cannot fit 100 nodes in 198\.18\.0\.0\/24/);
     assert.throws(() => parseCidr('198.18.0.1/15', '--cidr'), /Invalid --cidr "198\.18\.0\.1\/15": host bits are set; the network is 198\.18\.0\.0\/15/);
-    assert.throws(() => parseCidr('198.18.0.0', '--cidr'), /expected an IPv4 network/);
-    assert.throws(() => parseCidr('300.18.0.0/15'), /expected an IPv4 network/);
+    assert.throws(() => parseCidr('198.18.0.0', '--cidr'), /expected an IPv4 or IPv6 network/);
+    assert.throws(() => parseCidr('300.18.0.0/15'), /expected an IPv4 or IPv6 network/);
+    assert.throws(() => parseCidr('198.18.0.0/33'), /expected an IPv4 or IPv6 network/);
+    assert.throws(() => parseCidr('2001:2::1/48', '--pod-cidr'), /Invalid --pod-cidr "2001:2::1\/48": host bits are set; the network is 2001:2::\/48/);
+    assert.throws(() => parseCidr('2001:2::/129'), /expected an IPv4 or IPv6 network/);
+  });
+
+  it('cuts pod CIDRs from an IPv6 range of their own, host IPs staying in the IPv4 one', () => {
+    const plan = AddressPlan.forNodes(parseCidr('198.18.0.0/15'), 5000, parseCidr('2001:2::/48'));
+    assert.equal(plan.hostIP(0), '198.18.0.1');
+    assert.equal(plan.podCidr(0), '2001:2::/120');
+    assert.equal(plan.podCidr(1), '2001:2::100/120');
+    assert.equal(plan.podCidr(4999), '2001:2::13:8700/120');
+    assert.equal(plan.podsPerNode, 254);
+    const ips = plan.allocator(1);
+    assert.equal(ips.allocate('a'), '2001:2::101');
+    assert.equal(ips.reserve('2001:2::1fe', 'b'), true, 'the last slot');
+    assert.equal(ips.reserve('2001:2::1ff', 'c'), false, 'past the last slot');
+    assert.equal(ips.reserve('2001:2::201', 'c'), false, "the next node's");
+    assert.equal(ips.reserve('198.18.1.1', 'c'), false, 'the other family');
+    assert.throws(() => AddressPlan.forNodes(parseCidr('198.18.0.0/15'), 5000, parseCidr('2001:2::/116')), /Cannot fit 5000 nodes in 2001:2::\/116: each needs a pod CIDR/);
+  });
+});
+
+describe('hollowAddressPlan', () => {
+  it("keeps pods in the IPv4 range while each node gets its pod capacity there, else moves them to 2001:2::/48", () => {
+    const small = hollowAddressPlan(100, 110);
+    assert.equal(formatCidr(small.pods), '198.18.0.0/15');
+    assert.equal(small.podCidr(0), '198.18.1.0/24');
+    const large = hollowAddressPlan(5000, 110);
+    assert.equal(formatCidr(large.pods), DEFAULT_HOLLOW_POD_CIDR_V6);
+    assert.equal(large.hostIP(4999), '198.18.19.136');
+    assert.ok(large.podsPerNode >= 110);
+    assert.equal(formatCidr(hollowAddressPlan(5000, 14).pods), '198.18.0.0/15', 'a /28 holds 14');
+    assert.equal(formatCidr(hollowAddressPlan(100_000, 110).pods), DEFAULT_HOLLOW_POD_CIDR_V6, 'more nodes than the /15 has pod blocks for');
+  });
+
+  it('takes the pod range it is given, and names the flag of a bad one', () => {
+    assert.equal(hollowAddressPlan(10, 110, '198.18.0.0/24', '198.19.0.0/16').podCidr(2), '198.19.2.0/24');
+    assert.throws(() => hollowAddressPlan(10, 110, '198.18.0.0/24', 'fd00::1/64'), /--pod-cidr "fd00::1\/64": host bits are set/);
+    assert.throws(() => hollowAddressPlan(10, 110, '198.18.0.0/29'), /Cannot fit 10 nodes' host IPs in 198\.18\.0\.0\/29/);
   });
 });
 

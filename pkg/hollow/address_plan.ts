@@ -1,42 +1,57 @@
-// Where hollow nodes' addresses come from, all inside one range (default 198.18.0.0/15, reserved
-// for network tests, so nothing here can collide with a real network): the first block holds the
-// nodes' host IPs (node i: base + 1 + i), the rest is cut into equal, aligned pod CIDRs, one per
-// node, as large as fits (at most a /24). Each node hands out its pod IPs from its own CIDR and
-// never gives out an address a running pod holds.
+// Where hollow nodes' addresses come from. Host IPs: the first block of one range (default
+// 198.18.0.0/15, reserved for network tests, so nothing here can collide with a real network;
+// node i: base + 1 + i). Pod IPs: equal, aligned pod CIDRs, one per node, as large as fit (at most
+// 256 addresses), cut from the rest of that range or from a range of their own. 5,000 nodes leave
+// each a /28 of the /15, 14 pods; then the pods take 2001:2::/48 (RFC 5180's IPv6 benchmarking
+// range) instead. Each node hands out its pod IPs from its own CIDR and never gives out an address
+// a running pod holds.
+
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../api/cidr.js';
+
+export type IpFamily = 4 | 6;
 
 export interface Cidr {
-  /** The network address as an unsigned 32-bit number. */
-  base: number;
+  family: IpFamily;
+  /** The network address. */
+  base: bigint;
   prefix: number;
 }
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+const bitsOf = (family: IpFamily): number => (family === 4 ? 32 : 128);
 
-export function parseIp(text: string): number | undefined {
-  const m = IPV4.exec(text);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return undefined;
-  return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
+export function parseAddress(text: string): { family: IpFamily; n: bigint } | undefined {
+  const v4 = parseIpv4(text);
+  if (v4 !== undefined) return { family: 4, n: BigInt(v4) };
+  const v6 = text.includes(':') ? parseIpv6(text) : undefined;
+  return v6 === undefined ? undefined : { family: 6, n: v6 };
 }
 
-export function formatIp(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+export function formatAddress(family: IpFamily, n: bigint): string {
+  return family === 4 ? formatIpv4(Number(n)) : formatIpv6(n);
 }
 
-/** Where hollow nodes' host and pod IPs come from unless told otherwise (RFC 2544's benchmarking range). */
+/** Where hollow nodes' host IPs come from unless told otherwise (RFC 2544's benchmarking range). */
 export const DEFAULT_HOLLOW_CIDR = '198.18.0.0/15';
+/** Where their pod IPs come from when the IPv4 range cannot give each node as many as it accepts pods (RFC 5180's). */
+export const DEFAULT_HOLLOW_POD_CIDR_V6 = '2001:2::/48';
 
-/** "198.18.0.0/15"; the address must be the network's first (no host bits set). */
+/** "198.18.0.0/15" or "2001:2::/48"; the address must be the network's first (no host bits set). */
 export function parseCidr(text: string, what = 'CIDR'): Cidr {
   const [ip, bits, ...rest] = text.split('/');
-  const base = parseIp(ip ?? '');
-  const prefix = /^\d{1,2}$/.test(bits ?? '') ? Number(bits) : NaN;
-  if (rest.length > 0 || base === undefined || !(prefix >= 0 && prefix <= 32)) throw new RangeError(`Invalid ${what} "${text}": expected an IPv4 network such as 198.18.0.0/15`);
-  const size = 2 ** (32 - prefix);
-  if (base % size !== 0) throw new RangeError(`Invalid ${what} "${text}": host bits are set; the network is ${formatIp(base - (base % size))}/${prefix}`);
-  return { base, prefix };
+  const addr = parseAddress(ip ?? '');
+  const prefix = /^\d{1,3}$/.test(bits ?? '') ? Number(bits) : NaN;
+  if (rest.length > 0 || addr === undefined || !(prefix >= 0 && prefix <= bitsOf(addr.family)))
+    throw new RangeError(`Invalid ${what} "${text}": expected an IPv4 or IPv6 network such as 198.18.0.0/15 or 2001:2::/48`);
+  const size = 1n << BigInt(bitsOf(addr.family) - prefix);
+  if (addr.n % size !== 0n) throw new RangeError(`Invalid ${what} "${text}": host bits are set; the network is ${formatAddress(addr.family, addr.n - (addr.n % size))}/${prefix}`);
+  return { family: addr.family, base: addr.n, prefix };
 }
+
+export function formatCidr(c: Cidr): string {
+  return `${formatAddress(c.family, c.base)}/${c.prefix}`;
+}
+
+const rangeSize = (c: Cidr): bigint => 1n << BigInt(bitsOf(c.family) - c.prefix);
 
 const MAX_POD_BLOCK = 256;
 const MIN_POD_BLOCK = 4;
@@ -45,23 +60,27 @@ const nextPow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n))
 
 export class AddressPlan {
   private constructor(
-    readonly cidr: Cidr,
+    readonly hosts: Cidr,
     readonly nodes: number,
-    private readonly podAreaStart: number,
+    /** Where the pod CIDRs are cut from: `hosts` past its host block, or a range of their own. */
+    readonly pods: Cidr,
+    private readonly podAreaStart: bigint,
     /** Addresses in each node's pod CIDR. */
     readonly podBlockSize: number,
   ) {}
 
-  /** The layout for `nodes` nodes in `cidr`; a range too small says so. */
-  static forNodes(cidr: Cidr, nodes: number): AddressPlan {
+  /** The layout for `nodes` nodes: host IPs from `hosts`, pod CIDRs from `pods` if given, else from the rest of `hosts`. A range too small says so. */
+  static forNodes(hosts: Cidr, nodes: number, pods?: Cidr): AddressPlan {
     if (!(Number.isSafeInteger(nodes) && nodes >= 1)) throw new RangeError(`Cannot plan addresses: the node count must be an integer >= 1, got ${nodes}`);
-    const size = 2 ** (32 - cidr.prefix);
     const hostBlock = nextPow2(nodes + 2);
+    if (BigInt(hostBlock) > rangeSize(hosts)) throw new RangeError(`Cannot fit ${nodes} nodes' host IPs in ${formatCidr(hosts)}; give a larger range`);
+    const area = pods ?? hosts;
     for (let block = MAX_POD_BLOCK; block >= MIN_POD_BLOCK; block /= 2) {
-      const start = Math.ceil(hostBlock / block) * block;
-      if (start + nodes * block <= size) return new AddressPlan(cidr, nodes, start, block);
+      const start = pods === undefined ? Math.ceil(hostBlock / block) * block : 0;
+      if (BigInt(start + nodes * block) <= rangeSize(area)) return new AddressPlan(hosts, nodes, area, BigInt(start), block);
     }
-    throw new RangeError(`Cannot fit ${nodes} nodes in ${formatIp(cidr.base)}/${cidr.prefix}: each needs a host IP and a pod CIDR of at least ${MIN_POD_BLOCK} addresses; give a larger range`);
+    const need = pods === undefined ? 'a host IP and a pod CIDR' : 'a pod CIDR';
+    throw new RangeError(`Cannot fit ${nodes} nodes in ${formatCidr(area)}: each needs ${need} of at least ${MIN_POD_BLOCK} addresses; give a larger range`);
   }
 
   /** Pod IPs each node can hand out (its CIDR less the network and broadcast addresses). */
@@ -71,23 +90,44 @@ export class AddressPlan {
 
   hostIP(i: number): string {
     this.check(i);
-    return formatIp(this.cidr.base + 1 + i);
+    return formatAddress(this.hosts.family, this.hosts.base + 1n + BigInt(i));
   }
 
   podCidr(i: number): string {
     this.check(i);
-    return `${formatIp(this.cidr.base + this.podAreaStart + i * this.podBlockSize)}/${32 - Math.log2(this.podBlockSize)}`;
+    return formatCidr({ family: this.pods.family, base: this.podNetwork(i), prefix: bitsOf(this.pods.family) - Math.log2(this.podBlockSize) });
   }
 
   /** A fresh allocator over node i's pod CIDR. */
   allocator(i: number): PodIpAllocator {
     this.check(i);
-    return new PodIpAllocator(this.cidr.base + this.podAreaStart + i * this.podBlockSize, this.podBlockSize, this.podCidr(i));
+    return new PodIpAllocator(this.pods.family, this.podNetwork(i), this.podBlockSize, this.podCidr(i));
+  }
+
+  private podNetwork(i: number): bigint {
+    return this.pods.base + this.podAreaStart + BigInt(i * this.podBlockSize);
   }
 
   private check(i: number): void {
     if (!(Number.isSafeInteger(i) && i >= 0 && i < this.nodes)) throw new RangeError(`No node ${i} in a plan of ${this.nodes}`);
   }
+}
+
+/**
+ * navarch hollow's plan: pod CIDRs from `podCidr` if given; else from the rest of `cidr` while that
+ * gives each node at least `podsPerNode` addresses (its pod capacity), else from 2001:2::/48.
+ */
+export function hollowAddressPlan(nodes: number, podsPerNode: number, cidr = DEFAULT_HOLLOW_CIDR, podCidr?: string): AddressPlan {
+  const hosts = parseCidr(cidr, '--cidr');
+  if (podCidr !== undefined) return AddressPlan.forNodes(hosts, nodes, parseCidr(podCidr, '--pod-cidr'));
+  let shared: AddressPlan | undefined;
+  try {
+    shared = AddressPlan.forNodes(hosts, nodes);
+  } catch {
+    // Host IPs alone may still fit: forNodes below says if not.
+  }
+  if (shared !== undefined && shared.podsPerNode >= podsPerNode) return shared;
+  return AddressPlan.forNodes(hosts, nodes, parseCidr(DEFAULT_HOLLOW_POD_CIDR_V6));
 }
 
 /** One node's pod IPs: next-fit, so a released address is the last to be handed out again. */
@@ -97,11 +137,12 @@ export class PodIpAllocator {
   private cursor = 0;
 
   constructor(
-    private readonly network: number,
+    private readonly family: IpFamily,
+    private readonly network: bigint,
     blockSize: number,
     readonly cidr: string,
   ) {
-    // Slots 1 .. blockSize-2: not the network or broadcast address.
+    // Slots 1 .. blockSize-2: not the network or broadcast address (IPv6 has no broadcast; kept alike).
     this.owners = new Array<string | undefined>(blockSize - 2);
   }
 
@@ -115,7 +156,7 @@ export class PodIpAllocator {
 
   ipOf(owner: string): string | undefined {
     const slot = this.byOwner.get(owner);
-    return slot === undefined ? undefined : formatIp(this.network + 1 + slot);
+    return slot === undefined ? undefined : this.format(slot);
   }
 
   /** The owner's address (the one it has, else a free one); undefined when none is free. */
@@ -133,10 +174,11 @@ export class PodIpAllocator {
 
   /** Claims `ip` for `owner` (a pod that already has it, found on restart); false if outside this CIDR or held by another. */
   reserve(ip: string, owner: string): boolean {
-    const n = parseIp(ip);
-    if (n === undefined) return false;
-    const slot = n - this.network - 1;
-    if (!(slot >= 0 && slot < this.owners.length)) return false;
+    const addr = parseAddress(ip);
+    if (addr === undefined || addr.family !== this.family) return false;
+    const offset = addr.n - this.network - 1n;
+    if (!(offset >= 0n && offset < BigInt(this.owners.length))) return false;
+    const slot = Number(offset);
     const holder = this.owners[slot];
     if (holder === owner) return true;
     if (holder !== undefined || this.byOwner.has(owner)) return false;
@@ -154,6 +196,10 @@ export class PodIpAllocator {
   private take(slot: number, owner: string): string {
     this.owners[slot] = owner;
     this.byOwner.set(owner, slot);
-    return formatIp(this.network + 1 + slot);
+    return this.format(slot);
+  }
+
+  private format(slot: number): string {
+    return formatAddress(this.family, this.network + 1n + BigInt(slot));
   }
 }

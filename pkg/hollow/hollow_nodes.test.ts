@@ -101,8 +101,8 @@ describe('HollowNodes', () => {
 
   it('never gives an IP in use to another pod; a pod with no free IP waits for one', async () => {
     const t = await testServer();
-    // 2 nodes in a /26: each gets a /28, 14 pod IPs.
-    const { hollow, seen } = await start(t, { nodes: 2, cidr: '10.0.0.0/26' });
+    // 2 nodes' pod CIDRs cut from a /27: each gets a /28, 14 pod IPs.
+    const { hollow, seen } = await start(t, { nodes: 2, cidr: '10.0.0.0/28', podCidr: '10.0.1.0/27' });
     for (let i = 0; i < 15; i++) await t.server.create({ object: pod(`p${i}`, { nodeName: 'hollow-0' }) });
     await eventually('14 running, 1 waiting', () => hollow.stats().podsRunning === 14 && seen('p14')?.status?.phase === 'Pending');
     await eventually('statuses written', () => Array.from({ length: 14 }, (_, i) => seen(`p${i}`)?.status?.podIP).every((ip) => ip !== undefined));
@@ -110,7 +110,7 @@ describe('HollowNodes', () => {
     assert.equal(new Set(ips).size, 14);
     const waiting = seen('p14')!.status!.containerStatuses[0].state?.waiting;
     assert.equal(waiting?.reason, 'ContainerCreating');
-    assert.match(waiting?.message ?? '', /no IP addresses available in range 10\.0\.0\.16\/28 of node hollow-0/);
+    assert.match(waiting?.message ?? '', /no IP addresses available in range 10\.0\.1\.0\/28 of node hollow-0/);
     await t.server.delete({ resource: 'pods', namespace: 'default', name: 'p3', gracePeriodSeconds: 0 });
     await eventually('p14 Running', () => seen('p14')?.status?.phase === 'Running');
     assert.equal(seen('p14')!.status!.podIP, ips[3], 'the only free address');
@@ -160,7 +160,7 @@ describe('HollowNodes', () => {
 
   it('gives a host-network pod the node\'s own address and none from the pod CIDR', async () => {
     const t = await testServer();
-    const { hollow, seen } = await start(t, { nodes: 2, cidr: '10.0.0.0/26' });
+    const { hollow, seen } = await start(t, { nodes: 2, cidr: '10.0.0.0/28', podCidr: '2001:2::/112' });
     const hostPod = pod('agent', { nodeName: 'hollow-0' }) as Pod;
     hostPod.spec!.hostNetwork = true;
     await t.server.create({ object: hostPod });
@@ -168,7 +168,10 @@ describe('HollowNodes', () => {
     await eventually('both Running', () => seen('agent')?.status?.phase === 'Running' && seen('web')?.status?.phase === 'Running');
     assert.equal(seen('agent')!.status!.podIP, '10.0.0.1');
     assert.equal(seen('agent')!.status!.hostIP, '10.0.0.1');
-    assert.equal(seen('web')!.status!.podIP, '10.0.0.17', 'the first address of the CIDR is still free');
+    assert.equal(seen('web')!.status!.podIP, '2001:2::1', 'the first address of the CIDR is still free');
+    assert.deepEqual(seen('web')!.status!.podIPs, [{ ip: '2001:2::1' }]);
+    const node = (await t.server.get({ resource: 'nodes', name: 'hollow-1' })) as Node;
+    assert.deepEqual(node.spec?.podCIDRs, ['2001:2::100/120'], 'the API took the IPv6 podCIDR');
     hollow.stop();
   });
 

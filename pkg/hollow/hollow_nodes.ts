@@ -13,7 +13,7 @@ import type { PodSource } from '../agent/pod_source.js';
 import { StatusManager, type StatusManagerStats } from '../agent/status_manager.js';
 import { isApiError } from '../apiserver/api_error.js';
 import type { ObjectClient } from '../controllers/client.js';
-import { AddressPlan, DEFAULT_HOLLOW_CIDR, parseCidr } from './address_plan.js';
+import { type AddressPlan, formatCidr, hollowAddressPlan } from './address_plan.js';
 import { FakeRuntime } from './fake_runtime.js';
 import { Limiter } from './limiter.js';
 
@@ -36,8 +36,10 @@ export interface HollowNodesOptions {
   namePrefix?: string;
   /** @default DEFAULT_CAPACITY */
   capacity?: NodeResources;
-  /** Host and pod IPs come from here. @default "198.18.0.0/15" */
+  /** Host IPs come from here, and pod IPs too unless podCidr says otherwise (hollowAddressPlan). @default "198.18.0.0/15" */
   cidr?: string;
+  /** Pod CIDRs are cut from here (IPv4 or IPv6). @default the rest of cidr while it gives each node its pod capacity, else "2001:2::/48" */
+  podCidr?: string;
   /** @default 10000 */
   renewIntervalMs?: number;
   /** @default 40 */
@@ -96,7 +98,7 @@ export class HollowNodes {
 
   constructor(private readonly o: HollowNodesOptions) {
     this.logger = o.logger ?? quiet;
-    this.plan = AddressPlan.forNodes(parseCidr(o.cidr ?? DEFAULT_HOLLOW_CIDR, 'cidr'), o.nodes);
+    this.plan = hollowAddressPlan(o.nodes, Number((o.capacity ?? DEFAULT_CAPACITY).pods), o.cidr, o.podCidr);
     this.status = new StatusManager({
       client: o.client,
       clock: o.clock,
@@ -147,7 +149,7 @@ export class HollowNodes {
     const podsCapacity = Number(capacity.pods);
     if (this.plan.podsPerNode < podsCapacity) {
       this.logger.warn(
-        `hollow: each node's pod CIDR holds ${this.plan.podsPerNode} pod IPs (${this.o.nodes} nodes in ${this.o.cidr ?? '198.18.0.0/15'}) but a node accepts ${capacity.pods} pods: more pods than that on one node stay ContainerCreating; give a larger --cidr for denser tests`,
+        `hollow: each node's pod CIDR holds ${this.plan.podsPerNode} pod IPs (${this.o.nodes} nodes in ${formatCidr(this.plan.pods)}) but a node accepts ${capacity.pods} pods: more pods than that on one node stay ContainerCreating; give a larger --pod-cidr for denser tests`,
       );
     }
     await this.ensureLeaseNamespace();

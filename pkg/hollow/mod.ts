@@ -6,7 +6,7 @@
 //   await hollow.start();   // registered, leases renewing, pods bound to them reported Running
 
 export { HollowNodes, DEFAULT_CAPACITY, HOLLOW_LABEL, type HollowNodesOptions, type HollowStats, type HollowLogger } from './hollow_nodes.js';
-export { AddressPlan, PodIpAllocator, parseCidr, parseIp, formatIp, type Cidr } from './address_plan.js';
+export { AddressPlan, PodIpAllocator, hollowAddressPlan, parseCidr, formatCidr, parseAddress, formatAddress, type Cidr, type IpFamily } from './address_plan.js';
 export { FakeRuntime, type FakeRuntimeOptions } from './fake_runtime.js';
 export { HollowMetrics } from './metrics.js';
 export { Limiter } from './limiter.js';
