@@ -4,7 +4,7 @@
 
 import { applyDefaults } from '../api/defaults/defaults.js';
 import { fieldErrors } from '../api/field_errors.js';
-import { kindByName, type KindInfo, type KubeObject, type Pod } from '../api/registry.js';
+import { kindByName, type KindInfo, type KubeObject, type Namespace, type Pod } from '../api/registry.js';
 import { validateObjectUpdate } from '../api/validation/validate.js';
 import { readValue, type KeyValue } from '../store/mod.js';
 import { ApiError, conflict, invalid, notFound } from './api_error.js';
@@ -14,13 +14,17 @@ import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from '
 import { clone, emptyMeta, encodeStored, objectKey, sameBytes, specChanged } from './objects.js';
 import { admission, keepPodPriority } from './pod_priority.js';
 import { keepPodQosClass } from './pod_qos_status.js';
+import { finalizeNamespace, hasSpecFinalizers, keepNamespaceFinalizers } from './namespace_strategy.js';
+
+export { FINALIZER_NAMESPACE, hasSpecFinalizers } from './namespace_strategy.js';
 import { rememberStored } from './object_bytes.js';
 import { parseResourceVersion } from './resource_version.js';
 import { checkSize, kindOfBody } from './write_checks.js';
 
 const POD = kindByName('Pod');
 
-export type Subresource = 'status';
+/** status: only .status; finalize (Namespaces): only spec.finalizers. */
+export type Subresource = 'status' | 'finalize';
 
 export interface UpdateRequest extends Partial<ResourceRef> {
   object: KubeObject;
@@ -54,13 +58,6 @@ export interface Current {
   object: KubeObject;
 }
 
-/** The finalizer a Namespace's spec carries until the namespace controller has emptied it (Kubernetes' "kubernetes"). */
-export const FINALIZER_NAMESPACE = 'kubernetes';
-
-/** A Namespace is kept while spec.finalizers (the namespace controller's) is not empty, as metadata.finalizers keep any object. */
-export function hasSpecFinalizers(o: KubeObject): boolean {
-  return o.kind === 'Namespace' && ((o as { spec?: { finalizers?: string[] } }).spec?.finalizers ?? []).length > 0;
-}
 
 /** Another writer got there first (the txn's modRevision compare failed). */
 export const LOST_RACE = Symbol('lostRace');
@@ -81,6 +78,7 @@ export async function readForWrite(ctx: Context, info: KindInfo, namespace: stri
 export function checkSubresource(info: KindInfo, subresource: string | undefined): Subresource | undefined {
   if (subresource === undefined || subresource === '') return undefined;
   if (subresource === 'status' && info.hasStatus) return 'status';
+  if (subresource === 'finalize' && info.kind === 'Namespace') return 'finalize';
   throw new ApiError('NotFound', `the server could not find the requested resource (${info.resource}/${subresource})`, { resource: info.resource, group: info.group });
 }
 
@@ -97,6 +95,7 @@ export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeOb
     // new object may share its parts. Its metadata is its own, since the write sets fields there.
     return { ...old, metadata: { ...oldMeta }, status: clone((incoming as { status?: unknown }).status) } as KubeObject;
   }
+  if (subresource === 'finalize') return finalizeNamespace(old as Namespace, incoming as Namespace);
   const next = clone(incoming) as KubeObject & { status?: unknown };
   if (info.hasStatus) next.status = clone((old as { status?: unknown }).status);
   const m = (next.metadata ??= emptyMeta());
@@ -108,6 +107,7 @@ export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeOb
   m.deletionTimestamp = oldMeta.deletionTimestamp;
   m.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds;
   m.selfLink = undefined;
+  if (info.kind === 'Namespace') keepNamespaceFinalizers(next as Namespace, old as Namespace);
   return next;
 }
 

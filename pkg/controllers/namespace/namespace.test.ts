@@ -73,7 +73,7 @@ test('the controller deletes every object in the terminating namespace, then let
     'delete configmaps shop/cfg',
     'delete deployments shop/web',
     'update namespaces shop status',
-    'patch namespaces shop',
+    'patch namespaces shop finalize',
   ]);
   assert.equal(await getNs('shop'), undefined);
   const left = await f.server.list({ resource: 'pods' });
@@ -118,7 +118,7 @@ test('objects still terminating keep the namespace, and the controller looks aga
   // The agent finishes the pod.
   await f.server.delete({ resource: 'pods', namespace: 'shop', name: 'bound', gracePeriodSeconds: 0 });
   await controller!.syncKey('shop');
-  assert.deepEqual(f.client.takeSummary(), ['update namespaces shop status', 'patch namespaces shop']);
+  assert.deepEqual(f.client.takeSummary(), ['update namespaces shop status', 'patch namespaces shop finalize']);
   assert.equal(await getNs('shop'), undefined);
 });
 
@@ -129,7 +129,7 @@ test('a namespace with its own metadata finalizer waits for it after its content
   await f.server.delete({ resource: 'namespaces', name: 'held' });
   await f.synced();
   await controller.syncKey('held');
-  assert.deepEqual(f.client.takeSummary(), ['update namespaces held status', 'patch namespaces held']);
+  assert.deepEqual(f.client.takeSummary(), ['update namespaces held status', 'patch namespaces held finalize']);
   const ns = await getNs('held');
   assert.deepEqual(ns?.spec?.finalizers, []);
   await f.server.patch({ resource: 'namespaces', name: 'held', type: 'merge', patch: { metadata: { finalizers: [] } } });
@@ -163,6 +163,6 @@ test('content held by a finalizer is reported in the namespace conditions, and t
   await f.server.patch({ resource: 'pods', namespace: 'shop', name: 'held', type: 'merge', patch: { metadata: { finalizers: [] } } });
   await f.synced();
   await controller!.syncKey('shop');
-  assert.deepEqual(f.client.takeSummary(), ['update namespaces shop status', 'patch namespaces shop']);
+  assert.deepEqual(f.client.takeSummary(), ['update namespaces shop status', 'patch namespaces shop finalize']);
   assert.equal(await getNs('shop'), undefined);
 });

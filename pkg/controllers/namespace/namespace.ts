@@ -160,7 +160,7 @@ export class NamespaceController extends QueueController {
   private async finalize(ns: Namespace): Promise<void> {
     const finalizers = (ns.spec?.finalizers ?? []).filter((f) => f !== FINALIZER_NAMESPACE);
     try {
-      await this.client.patch('namespaces', undefined, ns.metadata?.name ?? '', 'merge', { metadata: { uid: ns.metadata?.uid, resourceVersion: ns.metadata?.resourceVersion }, spec: { finalizers } });
+      await this.client.patch('namespaces', undefined, ns.metadata?.name ?? '', 'merge', { metadata: { uid: ns.metadata?.uid, resourceVersion: ns.metadata?.resourceVersion }, spec: { finalizers } }, { subresource: 'finalize' });
     } catch (err) {
       if (isApiError(err, 'NotFound')) return;
       this.events.event(ns, 'Warning', 'FailedFinalize', `Cannot remove finalizer ${JSON.stringify(FINALIZER_NAMESPACE)}: ${message(err)}`);
