@@ -202,6 +202,12 @@ export class ControllerExpectations {
     return this.clock.nowMs() - e.setAtMs >= this.ttlMs;
   }
 
+  /** How long until this key's outstanding expectations expire (0 when nothing is outstanding). */
+  expiresInMs(key: string): number {
+    if (this.satisfied(key)) return 0;
+    return Math.max(0, this.byKey.get(key)!.setAtMs + this.ttlMs - this.clock.nowMs());
+  }
+
   /** Replaces this key's expectations with `adds` creates. */
   expectCreations(key: string, adds: number): void {
     this.byKey.set(key, { adds, deletes: new Set(), setAtMs: this.clock.nowMs() });

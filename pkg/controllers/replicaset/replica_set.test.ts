@@ -5,7 +5,7 @@ import type { KubeObject, Pod, ReplicaSet } from '../../api/registry.js';
 import { ApiError } from '../../apiserver/api_error.js';
 import { obj } from '../../apiserver/test_util.js';
 import { SHUTDOWN } from '../../client/workqueue/queue.js';
-import { eventually } from '../../client/testing/settle.js';
+import { eventually, settle } from '../../client/testing/settle.js';
 import type { ObjectClient } from '../client.js';
 import { getControllerOf, newControllerRef } from '../controller_utils.js';
 import { fixture, type Fixture } from '../testing/fixture.js';
@@ -304,6 +304,59 @@ test('a create whose outcome is unknown (Unavailable) stays expected, so the nex
   assert.deepEqual(controller.expectations.pending('default/web'), { adds: 1, deletes: [] });
   await controller.syncKey('default/web');
   assert.equal(f.client.takeSummary().filter((a) => a.startsWith('create')).length, 1, 'one create in all');
+});
+
+test('a create refused before it reached the log (Unavailable, notApplied) is not expected: the retry creates the pod', async () => {
+  f = await fixture();
+  const recording = f.client;
+  let first = true;
+  const refusing: ObjectClient = Object.assign(Object.create(recording) as RecordingClient, {
+    async create<T extends KubeObject>(o: T): Promise<T> {
+      if (first) {
+        first = false;
+        throw new ApiError('Unavailable', 'No master leads the cluster right now (no Raft leader): try again', { notApplied: true });
+      }
+      return recording.create(o);
+    },
+  });
+  controller = new ReplicaSetController({ client: refusing, informers: f.factory, events: f.events, clock: f.clock, logger: { warn: () => {} } });
+  await f.server.create({ object: replicaSet('web', 1) });
+  await f.synced();
+  await assert.rejects(controller.syncKey('default/web'), /no Raft leader/);
+  assert.deepEqual(controller.expectations.pending('default/web'), { adds: 0, deletes: [] });
+  assert.ok(f.events.take().some((e) => e.startsWith('Warning FailedCreate Error creating: No master leads')));
+  await controller.syncKey('default/web');
+  assert.equal(f.client.takeSummary().filter((a) => a.startsWith('create')).length, 1, 'created on the retry');
+});
+
+test('a create whose outcome is unknown and that never shows up is made again once the expectation expires, with no event needed', async () => {
+  f = await fixture();
+  const recording = f.client;
+  let first = true;
+  // The first create times out and was not applied after all: no pod event will ever come for it.
+  const lost: ObjectClient = Object.assign(Object.create(recording) as RecordingClient, {
+    async create<T extends KubeObject>(o: T): Promise<T> {
+      if (first) {
+        first = false;
+        throw new ApiError('Unavailable', 'Master 127.0.0.1:1 did not answer in time');
+      }
+      return recording.create(o);
+    },
+  });
+  controller = new ReplicaSetController({ client: lost, informers: f.factory, events: f.events, clock: f.clock, logger: { warn: () => {} } });
+  const rs = await f.server.create({ object: replicaSet('web', 1) });
+  f.factory.start();
+  controller.start();
+  await eventually('the first create tried', () => !first);
+  await eventually('waiting on the expectation', () => controller!.expectations.pending('default/web')?.adds === 1 && controller!.queue.length === 0);
+  const creates = () => f.client.actions.filter((a) => a.verb === 'create').length;
+  assert.equal(creates(), 0);
+  await f.clock.advance(controller.expectations.ttlMs - 1);
+  await settle();
+  assert.equal(creates(), 0, 'not while the first create may still show up');
+  await f.clock.advance(1);
+  await eventually('the pod created after the expectation expired', () => creates() === 1);
+  assert.equal((await podsOwnedBy(rs)).length, 1);
 });
 
 test('scaling down prefers the pod sharing its node with pods of sibling ReplicaSets of the same Deployment', async () => {

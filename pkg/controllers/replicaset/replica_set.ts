@@ -175,6 +175,9 @@ export class ReplicaSetController extends QueueController {
       return;
     }
     const needsSync = this.expectations.satisfied(key);
+    // Waiting for our own writes to show up: if they never do (a create that timed out unapplied, a
+    // lost event), look again when the wait expires, as nothing else may bring this key back.
+    if (!needsSync) this.enqueueAfter(key, this.expectations.expiresInMs(key));
     const [namespace] = splitKey(key);
     // Its own pods and the namespace's orphans: the only pods it could claim (not every pod in the namespace).
     const store = this.podInformer.store;
@@ -275,8 +278,9 @@ export class ReplicaSetController extends QueueController {
       const created = await this.client.create(pod);
       this.events.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name}`);
     } catch (err) {
-      // Unavailable: the create may have been applied; its pod will show up (or the expectation expires).
-      if (isApiError(err, 'Unavailable')) throw err;
+      // Unavailable: the create may have been applied; its pod will show up, or the expectation
+      // expires and sync looks again (see sync). Unless the error says it was not.
+      if (isApiError(err, 'Unavailable') && err.details.notApplied !== true) throw err;
       this.expectations.creationObserved(key);
       // The namespace is going away: nothing to create, and nothing to report.
       if (isApiError(err, 'Forbidden') && /being terminated/.test(err.message)) return;
