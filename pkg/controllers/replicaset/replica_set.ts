@@ -238,7 +238,7 @@ export class ReplicaSetController extends QueueController {
     }
     if (diff > 0) {
       const n = Math.min(diff, this.burstReplicas);
-      const victims = podsToDelete(pods, this.relatedPods(rs, pods), n);
+      const victims = podsToDelete(pods, this.relatedPods(rs, pods), n, this.clock.nowMs());
       this.expectations.expectDeletions(key, victims.map((p) => objectKey(p)));
       const results = await Promise.allSettled(victims.map((p) => this.deletePod(key, rs, p)));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -246,10 +246,10 @@ export class ReplicaSetController extends QueueController {
     }
   }
 
-  /** Its pods and those of the ReplicaSets sharing its controller (a Deployment's), for ranking deletions. */
+  /** Its pods and those of the ReplicaSets sharing its controller (a Deployment's), for ranking deletions; none without a controller, as Kubernetes. */
   private relatedPods(rs: ReplicaSet, own: Pod[]): Pod[] {
     const ownerUid = getControllerOf(rs)?.uid;
-    if (ownerUid === undefined) return own;
+    if (ownerUid === undefined) return [];
     const related = [...own];
     for (const sibling of this.rsInformer.store.byIndex(CONTROLLER_UID_INDEX, ownerUid)) {
       if (sibling.metadata?.uid === rs.metadata?.uid) continue;
