@@ -26,6 +26,9 @@ export interface CreateRequest extends Partial<ResourceRef> {
   objectOwned?: boolean;
 }
 
+/** 63, a DNS label's limit, less the 5 characters of the random suffix. */
+const MAX_GENERATED_PREFIX_LENGTH = 58;
+
 export async function create(ctx: Context, req: CreateRequest): Promise<KubeObject> {
   const info = kindOfBody(req.resource === undefined ? undefined : resolve(req.resource), req.object);
   const fencing = checkFencingToken(req.fencing);
@@ -40,7 +43,8 @@ export async function create(ctx: Context, req: CreateRequest): Promise<KubeObje
   } else if (meta.namespace === '') {
     meta.namespace = undefined;
   }
-  if (!meta.name && meta.generateName) meta.name = meta.generateName + ctx.randomSuffix();
+  // As Kubernetes' SimpleNameGenerator: the prefix is cut to 58 characters, so name and suffix fit in 63.
+  if (!meta.name && meta.generateName) meta.name = meta.generateName.slice(0, MAX_GENERATED_PREFIX_LENGTH) + ctx.randomSuffix();
   meta.uid = ctx.newUid();
   meta.creationTimestamp = formatTime(ctx.nowMs());
   meta.generation = 1;

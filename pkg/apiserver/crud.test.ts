@@ -41,6 +41,11 @@ describe('create', () => {
     const { server } = await testServer();
     const created = await server.create({ object: obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'cfg-', namespace: 'default' } }) });
     assert.equal(created.metadata?.name, 'cfg-x7k2q');
+    // A long prefix (a Deployment's ReplicaSet's pods) is cut so that the name stays a DNS label.
+    const long = `${'a'.repeat(55)}-5d8f9c7b4-`;
+    const p = await server.create({ object: obj({ apiVersion: 'v1', kind: 'Pod', metadata: { generateName: long, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } }) });
+    assert.equal(p.metadata?.name, `${long.slice(0, 58)}x7k2q`);
+    assert.equal(p.metadata?.name?.length, 63);
   });
 
   it('refuses a duplicate name with AlreadyExists', async () => {
