@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { KubeObject } from '../api/registry.js';
 import { isApiError } from './api_error.js';
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from './delete.js';
-import { deployment, pod, testServer } from './test_util.js';
+import { deployment, obj, pod, testServer } from './test_util.js';
 
 const ref = { resource: 'pods', namespace: 'default', name: 'web' } as const;
 
+const withFinalizers = (o: KubeObject, finalizers: string[]): KubeObject => ({ ...o, metadata: { ...o.metadata, finalizers } }) as KubeObject;
 const gone = (p: Promise<unknown>) => assert.rejects(p, (err: unknown) => isApiError(err, 'NotFound'));
 
 describe('delete', () => {
@@ -66,6 +68,39 @@ describe('delete', () => {
     assert.deepEqual(b.object.metadata?.finalizers, [FINALIZER_FOREGROUND]);
     assert.ok(b.object.metadata?.deletionTimestamp);
     await assert.rejects(server.delete({ resource: 'deployments', namespace: 'default', name: 'b', propagationPolicy: 'Sideways' as 'Orphan' }), (err: unknown) => isApiError(err, 'Invalid'));
+  });
+
+  it('lets a later delete switch the garbage collector finalizer, and keeps the one an object carries when no policy is given', async () => {
+    const { server } = await testServer();
+    const dep = { resource: 'deployments', namespace: 'default', name: 'a' } as const;
+    await server.create({ object: withFinalizers(deployment('a'), ['example.com/hold']) });
+    const first = await server.delete({ ...dep, propagationPolicy: 'Foreground' });
+    assert.deepEqual(first.object.metadata?.finalizers, ['example.com/hold', FINALIZER_FOREGROUND]);
+    const second = await server.delete({ ...dep, propagationPolicy: 'Orphan' });
+    assert.deepEqual(second.object.metadata?.finalizers, ['example.com/hold', FINALIZER_ORPHAN]);
+    const noPolicy = await server.delete(dep);
+    assert.deepEqual(noPolicy.object.metadata?.finalizers, ['example.com/hold', FINALIZER_ORPHAN], 'no policy: the finalizer it carries decides');
+    const background = await server.delete({ ...dep, propagationPolicy: 'Background' });
+    assert.deepEqual(background.object.metadata?.finalizers, ['example.com/hold']);
+    // The last finalizer going (grace 0) removes the object.
+    await server.patch({ ...dep, type: 'merge', patch: { metadata: { finalizers: null } } });
+    await gone(server.get(dep));
+  });
+
+  it('refuses an object carrying both orphan and foregroundDeletion', async () => {
+    const { server } = await testServer();
+    await assert.rejects(server.create({ object: withFinalizers(deployment('a'), [FINALIZER_ORPHAN, FINALIZER_FOREGROUND]) }), (err: unknown) => isApiError(err, 'Invalid') && /metadata\.finalizers: Invalid value: .*finalizer orphan and foregroundDeletion cannot be both set/.test((err as Error).message));
+  });
+
+  it('orphans a batch/v1 Job\'s pods when the delete names no policy, as Kubernetes does for compatibility', async () => {
+    const { server } = await testServer();
+    const job = obj({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j', namespace: 'default' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } });
+    await server.create({ object: job });
+    const r = await server.delete({ resource: 'jobs', namespace: 'default', name: 'j' });
+    assert.deepEqual(r.object.metadata?.finalizers, [FINALIZER_ORPHAN]);
+    await server.create({ object: deployment('d') });
+    const d = await server.delete({ resource: 'deployments', namespace: 'default', name: 'd' });
+    assert.equal(d.deleted, true, 'other kinds: Background, nothing to wait for');
   });
 
   it('deletes a pod on a node gracefully, and at once with grace period 0', async () => {

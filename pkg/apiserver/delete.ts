@@ -23,7 +23,10 @@ export interface DeleteRequest extends ObjectRef {
   preconditions?: { uid?: string; resourceVersion?: string };
   /** 0: now. Absent: the object's default (a Pod's terminationGracePeriodSeconds, else 0). */
   gracePeriodSeconds?: number;
-  /** @default 'Background' */
+  /**
+   * Absent: the object's own orphan or foregroundDeletion finalizer decides, else the kind's default
+   * (Background; Orphan for batch/v1 Jobs, as Kubernetes keeps for compatibility).
+   */
   propagationPolicy?: PropagationPolicy;
   dryRun?: boolean;
   /** Write only while this Lease is held as the token says (else Forbidden). */
@@ -53,8 +56,8 @@ export async function deleteObject(ctx: Context, req: DeleteRequest): Promise<De
   const grace = req.gracePeriodSeconds;
   const fencing = checkFencingToken(req.fencing);
   if (grace !== undefined && (!Number.isSafeInteger(grace) || grace < 0)) throw badRequest(`Invalid gracePeriodSeconds ${JSON.stringify(grace)}: expected a non-negative integer`);
-  const policy = req.propagationPolicy ?? 'Background';
-  if (policy !== 'Orphan' && policy !== 'Background' && policy !== 'Foreground') {
+  const policy = req.propagationPolicy;
+  if (policy !== undefined && policy !== 'Orphan' && policy !== 'Background' && policy !== 'Foreground') {
     throw badRequest(`Invalid propagationPolicy ${JSON.stringify(policy)}: expected Orphan, Background or Foreground`);
   }
   for (let attempt = 0; ; attempt++) {
@@ -72,14 +75,32 @@ export async function deleteObject(ctx: Context, req: DeleteRequest): Promise<De
   }
 }
 
-async function deleteOnce(ctx: Context, info: KindInfo, cur: Current, grace: number, policy: PropagationPolicy, dryRun: boolean, fencing: FencingToken | undefined): Promise<DeleteResult | typeof LOST_RACE> {
+/**
+ * The object's finalizers once the garbage collector's are set for this delete (Kubernetes'
+ * deletionFinalizersForGarbageCollection): both removed, then the one the policy asks for added
+ * back. With no policy, the one the object already carries stays, else the kind's default applies.
+ * A later delete may so switch an object from orphaning its dependents to deleting them, or back.
+ */
+export function gcFinalizers(info: KindInfo, old: KubeObject, policy: PropagationPolicy | undefined): string[] {
+  const had = old.metadata?.finalizers ?? [];
+  const firstGc = had.find((f) => f === FINALIZER_ORPHAN || f === FINALIZER_FOREGROUND);
+  const orphan = policy !== undefined ? policy === 'Orphan' : firstGc !== undefined ? firstGc === FINALIZER_ORPHAN : orphansByDefault(info);
+  const foreground = policy !== undefined ? policy === 'Foreground' : had.includes(FINALIZER_FOREGROUND);
+  const next = had.filter((f) => f !== FINALIZER_ORPHAN && f !== FINALIZER_FOREGROUND);
+  if (orphan) next.push(FINALIZER_ORPHAN);
+  if (foreground) next.push(FINALIZER_FOREGROUND);
+  const same = next.length === had.length && next.every((f) => had.includes(f));
+  return same ? [...had] : next;
+}
+
+/** batch/v1 Jobs orphan their pods unless told otherwise (Kubernetes' jobStrategy, for compatibility). */
+function orphansByDefault(info: KindInfo): boolean {
+  return info.kind === 'Job' && info.group === 'batch';
+}
+
+async function deleteOnce(ctx: Context, info: KindInfo, cur: Current, grace: number, policy: PropagationPolicy | undefined, dryRun: boolean, fencing: FencingToken | undefined): Promise<DeleteResult | typeof LOST_RACE> {
   const old = cur.object;
-  const finalizers = [...(old.metadata?.finalizers ?? [])];
-  const add = (f: string) => {
-    if (!finalizers.includes(f)) finalizers.push(f);
-  };
-  if (policy === 'Orphan') add(FINALIZER_ORPHAN);
-  if (policy === 'Foreground') add(FINALIZER_FOREGROUND);
+  const finalizers = gcFinalizers(info, old, policy);
   const alreadyMarked = !!old.metadata?.deletionTimestamp;
   // A Namespace goes only after the namespace controller has deleted its contents and emptied spec.finalizers.
   const namespace = old.kind === 'Namespace' && (!alreadyMarked || hasSpecFinalizers(old));
@@ -105,7 +126,7 @@ async function deleteOnce(ctx: Context, info: KindInfo, cur: Current, grace: num
     (ns.status ??= { conditions: [] }).phase = 'Terminating';
   }
   const m = next.metadata!;
-  m.finalizers = alreadyMarked ? (old.metadata?.finalizers ?? []) : finalizers;
+  m.finalizers = finalizers;
   const nowMs = ctx.nowMs();
   const deadline = formatTime(nowMs + grace * 1000);
   // A second delete may shorten the grace period, never lengthen it.
@@ -113,7 +134,7 @@ async function deleteOnce(ctx: Context, info: KindInfo, cur: Current, grace: num
     m.deletionTimestamp = deadline;
     m.deletionGracePeriodSeconds = grace;
   }
-  const result = await writeUpdate(ctx, info, cur, next, { dryRun, fencing });
+  const result = await writeUpdate(ctx, info, cur, next, { dryRun, fencing, fromDelete: true });
   if (result === LOST_RACE) return LOST_RACE;
   return { object: result, deleted: !!result.metadata?.deletionTimestamp && result.metadata.deletionGracePeriodSeconds === 0 && result.metadata.finalizers.length === 0 && !hasSpecFinalizers(result) };
 }

@@ -51,6 +51,8 @@ export interface WriteOptions {
    * a binding's cost on the leader, and Kubernetes does not either.
    */
   podChange?: 'status' | 'binding';
+  /** The write of a delete: it may set the garbage collector's finalizers on an object already marked (a later delete's policy). */
+  fromDelete?: boolean;
 }
 
 export interface Current {
@@ -58,6 +60,9 @@ export interface Current {
   object: KubeObject;
 }
 
+
+/** The garbage collector's finalizers (orphan, foregroundDeletion), which a delete sets. */
+const GC_FINALIZERS: ReadonlySet<string> = new Set(['orphan', 'foregroundDeletion']);
 
 /** Another writer got there first (the txn's modRevision compare failed). */
 export const LOST_RACE = Symbol('lostRace');
@@ -134,7 +139,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
   const m = next.metadata!;
   if (old.metadata?.deletionTimestamp) {
     const had = new Set(old.metadata.finalizers);
-    const added = (m.finalizers ?? []).filter((f) => !had.has(f));
+    const added = (m.finalizers ?? []).filter((f) => !had.has(f) && !(o.fromDelete && GC_FINALIZERS.has(f)));
     if (added.length) {
       errors.push(fieldErrors.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`));
     }

@@ -93,6 +93,10 @@ export function validateObjectMeta(meta: ObjectMeta | undefined, opts: MetaOptio
   (m.finalizers ?? []).forEach((f, i) => {
     for (const msg of isQualifiedName(f)) errs.push(fieldErrors.invalid(p.child("finalizers").index(i), f, msg));
   });
+  // The garbage collector cannot both orphan and delete the dependents.
+  if (m.finalizers?.includes("orphan") && m.finalizers.includes("foregroundDeletion")) {
+    errs.push(fieldErrors.invalid(p.child("finalizers"), m.finalizers, "finalizer orphan and foregroundDeletion cannot be both set"));
+  }
   return errs;
 }
 
