@@ -181,6 +181,26 @@ test('running, a foreground delete of a Deployment takes its ReplicaSet and pods
   assert.equal(summary.filter((s) => s.startsWith('delete pods')).length, 2);
 });
 
+test('running, a foreground delete through an ownership cycle (each owns the other, blocking) ends with both gone', async () => {
+  f = await fixture();
+  gc = new GarbageCollector({ client: f.client, informers: f.factory, events: f.events, clock: f.clock, workers: 2, logger: { warn: () => {} } });
+  const cm = (name: string) => obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: {} });
+  const ref = (o: KubeObject) => ({ apiVersion: 'v1', kind: 'ConfigMap', name: o.metadata!.name!, uid: o.metadata!.uid!, blockOwnerDeletion: true });
+  const a = await f.server.create({ object: cm('a') });
+  const b0 = cm('b');
+  b0.metadata!.ownerReferences = [ref(a)];
+  const b = await f.server.create({ object: b0 });
+  await f.server.patch({ resource: 'configmaps', namespace: 'default', name: 'a', type: 'merge', patch: { metadata: { ownerReferences: [ref(b)] } } });
+  f.factory.start();
+  gc.start();
+  await f.synced();
+  await f.server.delete({ resource: 'configmaps', namespace: 'default', name: 'a', propagationPolicy: 'Foreground' });
+  await eventually('both gone', () => !f.factory.informer('configmaps').store.get('default', 'a') && !f.factory.informer('configmaps').store.get('default', 'b'), 5000);
+  assert.equal(await exists('configmaps', 'a'), undefined);
+  assert.equal(await exists('configmaps', 'b'), undefined);
+  assert.ok(f.client.takeSummary().includes('patch configmaps default/b'), "b's reference stopped blocking first");
+});
+
 test('running, a background delete of a Deployment cascades to its ReplicaSet and pods', async () => {
   f = await fixture();
   gc = new GarbageCollector({ client: f.client, informers: f.factory, events: f.events, clock: f.clock, logger: { warn: () => {} } });

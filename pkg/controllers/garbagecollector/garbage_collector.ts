@@ -177,8 +177,15 @@ export class GarbageCollector extends QueueController {
       return;
     }
     if (o.metadata?.deletionTimestamp) return;
-    const hasDependents = this.dependentsOf(o.metadata?.uid ?? '').length > 0;
-    await this.deleteObject(info, o, policyForDependent(o, c.waiting, hasDependents));
+    const dependents = this.dependentsOf(o.metadata?.uid ?? '');
+    // An owner waits for it, and it would wait for a dependent that itself waits for its own
+    // dependents: maybe a cycle (A owns B owns A), where each would wait for the other for ever.
+    // As Kubernetes, its references stop blocking their owners first, then it goes in the foreground.
+    if (c.waiting.length > 0 && dependents.some((d) => d.object.metadata?.deletionTimestamp && hasFinalizer(d.object, FINALIZER_FOREGROUND))) {
+      const refs = o.metadata?.ownerReferences ?? [];
+      if (refs.some((r) => r.blockOwnerDeletion)) await this.patchOwnerRefs(info, o, refs.map((r) => (r.blockOwnerDeletion ? { ...r, blockOwnerDeletion: false } : r)));
+    }
+    await this.deleteObject(info, o, policyForDependent(o, c.waiting, dependents.length > 0));
   }
 
   /**
