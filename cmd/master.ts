@@ -71,6 +71,7 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     snapshotEntries: positiveInt('--snapshot-entries', flags.snapshotEntries),
     store: quotaBytes ? { quotaBytes } : undefined,
     eventTtlSeconds: eventTtlSeconds(flags.eventTtlSeconds),
+    defaultTolerationSeconds: lifecycle.defaultTolerationSeconds,
     onRequest: metrics.onRequest,
     onProposal: metrics.onProposal,
     onApiRequest: metrics.onApiRequest,

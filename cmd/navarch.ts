@@ -45,7 +45,7 @@ program
   .option('--renew-deadline-ms <ms>', 'a leader that could not renew for this long gives up (default 10000, or the lease duration + 2 retry periods if longer; its writes are fenced meanwhile)')
   .option('--retry-period-ms <ms>', 'how often leases are renewed or tried (default: a quarter of the lease, 500)')
   .option('--node-monitor-grace-period-ms <ms>', 'a node whose Lease stops this long (or its leaseDurationSeconds if longer, up to 5 min) is Unknown and tainted (default 10000)')
-  .option('--default-toleration-seconds <s>', 'pods on an unreachable or not-ready node are evicted after this (default 20)')
+  .option('--default-toleration-seconds <s>', 'new pods get not-ready and unreachable NoExecute tolerations of this many seconds, so they are evicted that long after their node is lost (default 20)')
   .option('--cluster-cidr <cidr>', 'node podCIDRs are cut from this range (default 198.18.0.0/16)')
   .option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR (default 24)')
   .option('--cold-standby', 'standby scheduler and controllers keep no informers (less CPU and memory; a new leader lists everything first)')

@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { kindForResource, resolveResource, type KindInfo, type KubeObject } from '../api/registry.js';
 import { ApiError } from './api_error.js';
 import { fromStoreError, type Backend } from './backend.js';
+import { DEFAULT_TOLERATION_SECONDS } from './default_tolerations.js';
 import { DEFAULT_EVENT_TTL_SECONDS, EventLeases } from './event_ttl.js';
 import { decodeStoredKv, objectKey } from './objects.js';
 import type { KeyValue } from '../store/mod.js';
@@ -54,6 +55,8 @@ export interface ApiServerOptions {
   watchCacheEvents?: number;
   /** Events are deleted this long after their last write, as kube-apiserver's --event-ttl; 0 keeps them. @default 3600 */
   eventTtlSeconds?: number;
+  /** tolerationSeconds of the not-ready and unreachable tolerations added to new pods (see default_tolerations.ts). @default 20 */
+  defaultTolerationSeconds?: number;
   /** Hears of a watch cache that stopped (its watchers continue from the store). @default nothing */
   onWatchCacheFailure?: (resource: string, err: Error) => void;
   /** Called once per request when it finishes (a watch: when it is opened), for metrics. */
@@ -72,6 +75,7 @@ export interface Context {
   maxConflictRetries: number;
   /** Leases Events are written with (absent: Events do not expire). */
   eventLeases?: EventLeases;
+  defaultTolerationSeconds: number;
 }
 
 // Kubernetes' alphabet for generated names: no vowels, no look-alikes.
@@ -100,6 +104,7 @@ export function makeContext(o: ApiServerOptions): Context {
     listChunkKeys: o.listChunkKeys ?? 1000,
     maxConflictRetries: o.maxConflictRetries ?? 8,
     eventLeases: eventLeases(o.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS),
+    defaultTolerationSeconds: o.defaultTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS,
   };
 }
 

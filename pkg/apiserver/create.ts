@@ -12,6 +12,7 @@ import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from '
 import { clone, emptyMeta, encodeStored, formatTime, objectKey } from './objects.js';
 import { rememberStored } from './object_bytes.js';
 import { admission } from './pod_priority.js';
+import { addDefaultTolerations } from './default_tolerations.js';
 import { prepareNamespaceForCreate } from './namespace_strategy.js';
 import { preparePodForCreate } from './pod_qos_status.js';
 import { checkSize, kindOfBody, namespaceGuard } from './write_checks.js';
@@ -54,6 +55,7 @@ export async function create(ctx: Context, req: CreateRequest): Promise<KubeObje
   applyDefaults(o);
   preparePodForCreate(info, o);
   prepareNamespaceForCreate(info, o);
+  addDefaultTolerations(info, o, ctx.defaultTolerationSeconds);
   await admission(info, o)?.(ctx);
   const name = meta.name ?? '';
   // Size first: validating a huge object is wasted work.

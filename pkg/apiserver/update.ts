@@ -14,6 +14,7 @@ import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from '
 import { clone, emptyMeta, encodeStored, objectKey, sameBytes, specChanged } from './objects.js';
 import { admission, keepPodPriority } from './pod_priority.js';
 import { keepPodQosClass } from './pod_qos_status.js';
+import { addDefaultTolerations } from './default_tolerations.js';
 import { finalizeNamespace, hasSpecFinalizers, keepNamespaceFinalizers } from './namespace_strategy.js';
 
 export { FINALIZER_NAMESPACE, hasSpecFinalizers } from './namespace_strategy.js';
@@ -135,6 +136,8 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
   }
   // A pod's status or binding write is not validated again, and whether it bumps the generation is known (WriteOptions.podChange).
   const podChange = info === POD ? o.podChange : undefined;
+  // As on create (Kubernetes runs that admission on updates too): a PUT of the original manifest keeps them.
+  if (info === POD && !podChange) addDefaultTolerations(info, next, ctx.defaultTolerationSeconds);
   const errors = podChange ? [] : validateObjectUpdate(next, old);
   const m = next.metadata!;
   if (old.metadata?.deletionTimestamp) {

@@ -41,6 +41,8 @@ export interface MasterMemberOptions {
   store?: StoreOptions;
   /** Events are deleted this long after their last write. @default 3600 */
   eventTtlSeconds?: number;
+  /** tolerationSeconds of the not-ready and unreachable tolerations new pods get. @default 20 */
+  defaultTolerationSeconds?: number;
   progressNotifyIntervalMs?: number;
   maxWatchesPerStream?: number;
   leaseCheckIntervalMs?: number;
@@ -128,6 +130,7 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     }),
     onRequest: o.onApiRequest,
     eventTtlSeconds: o.eventTtlSeconds,
+    defaultTolerationSeconds: o.defaultTolerationSeconds,
     onWatchCacheFailure: (resource, err) => o.logger?.warn?.(`The watch cache of ${resource} stopped (its watchers continue from the store): ${err.message}`),
   });
   const forwarding = new ObjectsForwarding({ node, clientAddresses: o.clientAddresses });

@@ -67,7 +67,8 @@ interface TestNode {
 }
 
 async function cluster(nodes: TestNode[], pods: Array<{ name: string; node: string; tolerations?: unknown[] }>, o: Partial<NodeLifecycleOptions> = {}): Promise<Cluster> {
-  const t = await testServer({ namespaces: ['default', 'kube-node-lease'] });
+  // The API server's admission gives pods the same default tolerations the controller is told of.
+  const t = await testServer({ namespaces: ['default', 'kube-node-lease'], defaultTolerationSeconds: o.defaultTolerationSeconds });
   const clock = new FakeClock(t.clock.nowMs);
   const server = t.server;
   let renewals = 0;

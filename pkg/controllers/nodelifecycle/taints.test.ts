@@ -27,7 +27,7 @@ describe('tolerates', () => {
 
 describe('tolerationMs', () => {
   const cases: Array<[string, Toleration[], Taint, number]> = [
-    ['no toleration for unreachable: the default', [], unreachable, 20_000],
+    ['no toleration for unreachable (a pod from before the admission added one): the default', [], unreachable, 20_000],
     ['no toleration for not-ready: the default', [], notReady, 20_000],
     ['no toleration for another NoExecute taint: at once', [], custom, 0],
     ['tolerated without seconds: forever', [{ key: unreachable.key, operator: 'Exists', effect: 'NoExecute' }], unreachable, FOREVER],
@@ -35,6 +35,8 @@ describe('tolerationMs', () => {
     ['the smallest of several matching', [{ operator: 'Exists' }, { key: unreachable.key, operator: 'Exists', tolerationSeconds: 7 }, { key: unreachable.key, operator: 'Exists', tolerationSeconds: 30 }], unreachable, 7_000],
     ['a negative tolerationSeconds is 0', [{ key: unreachable.key, operator: 'Exists', tolerationSeconds: -5 }], unreachable, 0],
     ['a toleration for another taint does not count', [{ key: 'dedicated', operator: 'Exists' }], unreachable, 20_000],
+    // The admission would have added none (the key is named, NoExecute), and this one does not match: at once, as Kubernetes.
+    ['a toleration of the key with a value the taint lacks: at once', [{ key: unreachable.key, operator: 'Equal', value: 'x', effect: 'NoExecute', tolerationSeconds: 60 }], unreachable, 0],
   ];
   for (const [name, tols, taint, want] of cases) it(name, () => assert.equal(tolerationMs(podWith(tols), taint, 20), want));
 });

@@ -18,8 +18,9 @@ export interface Toleration {
   tolerationSeconds?: number | undefined;
 }
 
-export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
-export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
+import { TAINT_NOT_READY, TAINT_UNREACHABLE, tolerationsCoverKey } from '../../apiserver/default_tolerations.js';
+
+export { TAINT_NOT_READY, TAINT_UNREACHABLE };
 export const NO_EXECUTE = 'NoExecute';
 export const NO_SCHEDULE = 'NoSchedule';
 
@@ -53,14 +54,15 @@ export const FOREVER = Infinity;
 /**
  * How long (ms) after a NoExecute taint appeared the pod may stay, per taint: 0 when it does not
  * tolerate it; the smallest tolerationSeconds among the tolerations that match, or FOREVER when
- * none of them sets one. A pod with no toleration at all for the not-ready or unreachable taint
- * is treated as tolerating it for defaultTolerationSeconds (what Kubernetes' DefaultTolerationSeconds
- * admission plugin adds to every pod).
+ * none of them sets one. The API server gives new pods tolerations for the not-ready and
+ * unreachable taints (default_tolerations.ts); a pod that the admission would have given one but
+ * has none (created before it did) is treated as if it had, for defaultTolerationSeconds.
  */
 export function tolerationMs(pod: Pod, taint: Taint, defaultTolerationSeconds: number): number {
   const matching = (pod.spec?.tolerations ?? []).filter((t) => tolerates(t, taint));
   if (matching.length === 0) {
-    return taint.key === TAINT_UNREACHABLE || taint.key === TAINT_NOT_READY ? Math.max(0, defaultTolerationSeconds) * 1000 : 0;
+    const admissionWouldAdd = (taint.key === TAINT_UNREACHABLE || taint.key === TAINT_NOT_READY) && !tolerationsCoverKey(pod.spec?.tolerations, taint.key);
+    return admissionWouldAdd ? Math.max(0, defaultTolerationSeconds) * 1000 : 0;
   }
   let min = FOREVER;
   for (const t of matching) if (t.tolerationSeconds !== undefined) min = Math.min(min, Math.max(0, t.tolerationSeconds) * 1000);
