@@ -18,6 +18,7 @@ export interface DeleteFlags {
   all?: boolean;
   gracePeriod?: string;
   now?: boolean;
+  force?: boolean;
   cascade?: string;
   wait?: boolean;
   timeout?: string;
@@ -43,13 +44,26 @@ export function parseCascade(v: string | undefined): PropagationPolicy {
   }
 }
 
-function parseGrace(flags: DeleteFlags): number | undefined {
-  if (flags.now) return 0;
-  if (flags.gracePeriod === undefined) return undefined;
-  const n = Number(flags.gracePeriod);
-  if (!Number.isInteger(n)) throw new Error(`Invalid --grace-period "${flags.gracePeriod}": expected a whole number of seconds (-1: the object's default)`);
+/**
+ * The grace period to send, as kubectl's: --now is 1 s; 0 becomes 1 (a pod still gets to stop)
+ * unless --force, which alone means 0. Undefined: the object's default.
+ */
+export function parseGrace(flags: Pick<DeleteFlags, 'gracePeriod' | 'now' | 'force'>): number | undefined {
+  let n = -1;
+  if (flags.gracePeriod !== undefined) {
+    n = Number(flags.gracePeriod);
+    if (!Number.isInteger(n)) throw new Error(`Invalid --grace-period "${flags.gracePeriod}": expected a whole number of seconds (-1: the object's default)`);
+  }
+  if (n === 0 && !flags.force) n = 1;
+  if (flags.force && n < 0) n = 0;
+  if (flags.now) {
+    if (n !== -1) throw new Error('--now and --grace-period cannot be specified together');
+    n = 1;
+  }
   return n < 0 ? undefined : n;
 }
+
+const FORCE_WARNING = 'Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.';
 
 interface Victim {
   info: KindInfo;
@@ -76,6 +90,7 @@ async function waitGone(s: Session, v: Victim, uid: string | undefined, deadline
 
 async function deleteAll(s: Session, args: string[], flags: DeleteFlags): Promise<void> {
   const grace = parseGrace(flags);
+  if (grace === 0 && flags.force) err(`${FORCE_WARNING}\n`);
   const policy = parseCascade(flags.cascade);
   const dryRun = parseDryRun(flags.dryRun);
   const timeoutMs = flags.timeout === undefined ? 0 : parseDuration('--timeout', flags.timeout);
@@ -136,8 +151,9 @@ export function registerDelete(program: Command): void {
   )
     .option('-l, --selector <selector>', 'delete the objects matching this label selector')
     .option('--all', 'delete every object of the type in the namespace')
-    .option('--grace-period <seconds>', "seconds a pod gets to stop; -1: the object's default")
-    .option('--now', 'same as --grace-period=0')
+    .option('--grace-period <seconds>', "seconds a pod gets to stop; -1: the object's default; 0 is taken as 1 unless --force")
+    .option('--now', 'same as --grace-period=1: the objects are told to stop at once')
+    .option('--force', 'with --grace-period=0 (or none): remove the objects from the API at once, without waiting for their containers to stop')
     .option('--cascade <policy>', 'background, foreground or orphan (what happens to dependents)', 'background')
     .option('--wait [bool]', 'wait until the objects are gone (default true; --wait=false to return at once)', (v: string) => v !== 'false', true)
     .option('--no-wait', 'return once the deletion is accepted')
