@@ -30,6 +30,9 @@ export function namespaceConditions(r: ContentsReport): NamespaceCondition[] {
   const remaining = Object.entries(r.remaining).sort(([a], [b]) => a.localeCompare(b));
   const finalizers = Object.entries(r.finalizers).sort(([a], [b]) => a.localeCompare(b));
   return [
+    // Kubernetes reports discovery and group-version parsing too; every kind here is known, so neither fails.
+    condition('NamespaceDeletionDiscoveryFailure', 'False', 'ResourcesDiscovered', 'All resources successfully discovered'),
+    condition('NamespaceDeletionGroupVersionParsingFailure', 'False', 'ParsedGroupVersions', 'All legacy kube types successfully parsed'),
     r.failures.length > 0
       ? condition('NamespaceDeletionContentFailure', 'True', 'ContentDeletionFailed', `Failed to delete all resource types, ${r.failures.length} remaining: ${r.failures.join(', ')}`)
       : condition('NamespaceDeletionContentFailure', 'False', 'ContentDeleted', 'All content successfully deleted, may be waiting on finalization'),

@@ -102,6 +102,8 @@ test('objects still terminating keep the namespace, and the controller looks aga
   assert.deepEqual(
     ns?.status?.conditions.map((c) => `${c.type}=${c.status}: ${c.message}`),
     [
+      'NamespaceDeletionDiscoveryFailure=False: All resources successfully discovered',
+      'NamespaceDeletionGroupVersionParsingFailure=False: All legacy kube types successfully parsed',
       'NamespaceDeletionContentFailure=False: All content successfully deleted, may be waiting on finalization',
       'NamespaceContentRemaining=True: Some resources are remaining: pods. has 1 resource instances',
       'NamespaceFinalizersRemaining=False: All content-preserving finalizers finished',
