@@ -3,13 +3,14 @@
 // requires the key to be absent and the namespace to be as read.
 
 import { applyDefaults } from '../api/defaults/defaults.js';
-import type { KubeObject } from '../api/registry.js';
+import type { KindInfo, KubeObject } from '../api/registry.js';
+import type { KeyValue } from '../store/mod.js';
 import { validateObject } from '../api/validation/validate.js';
-import { alreadyExists, badRequest, conflict, invalid } from './api_error.js';
+import { alreadyExists, ApiError, badRequest, conflict, invalid } from './api_error.js';
 import { call, resolve, type Context, type ResourceRef } from './context.js';
 import { withExpiry } from './event_ttl.js';
 import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
-import { clone, emptyMeta, encodeStored, formatTime, objectKey } from './objects.js';
+import { clone, decodeStoredKv, emptyMeta, encodeStored, formatTime, objectKey } from './objects.js';
 import { rememberStored } from './object_bytes.js';
 import { admission } from './pod_priority.js';
 import { addDefaultTolerations } from './default_tolerations.js';
@@ -29,6 +30,18 @@ export interface CreateRequest extends Partial<ResourceRef> {
 
 /** 63, a DNS label's limit, less the 5 characters of the random suffix. */
 const MAX_GENERATED_PREFIX_LENGTH = 58;
+
+/** As Kubernetes: an object still there only because it is being deleted says so. */
+function alreadyExistsError(info: KindInfo, name: string, kv: KeyValue | undefined): ApiError {
+  const err = alreadyExists(info, name);
+  let deleting = false;
+  try {
+    deleting = kv !== undefined && !!decodeStoredKv(info, kv).metadata?.deletionTimestamp;
+  } catch {
+    // Undecodable: say what is known.
+  }
+  return deleting ? new ApiError('AlreadyExists', `object is being deleted: ${err.message}`, err.details) : err;
+}
 
 export async function create(ctx: Context, req: CreateRequest): Promise<KubeObject> {
   const info = kindOfBody(req.resource === undefined ? undefined : resolve(req.resource), req.object);
@@ -77,7 +90,7 @@ export async function create(ctx: Context, req: CreateRequest): Promise<KubeObje
         {
           compare: [{ key, target: 'createRevision', result: '=', number: 0 }, ...nsCompare],
           success: [{ type: 'put', key, value, lease }, ...leaseFenceOps(info, undefined, o)],
-          failure: [{ type: 'range', key, countOnly: true }],
+          failure: [{ type: 'range', key }],
         },
         fencing,
         { info, name },
@@ -89,7 +102,7 @@ export async function create(ctx: Context, req: CreateRequest): Promise<KubeObje
       return o;
     }
     const existing = r.responses[0];
-    if (existing?.type === 'range' && existing.count > 0) throw alreadyExists(info, name);
+    if (existing?.type === 'range' && existing.count > 0) throw alreadyExistsError(info, name, existing.kvs[0]);
     // The namespace changed between the read and the write: check it again.
     if (attempt >= ctx.maxConflictRetries) throw conflict(info, name, `namespace ${JSON.stringify(meta.namespace)} kept changing during the create; try again`);
   }

@@ -52,6 +52,10 @@ describe('create', () => {
     const { server } = await testServer();
     await server.create({ object: pod('web') });
     await rejects(server.create({ object: pod('web') }), 'AlreadyExists', 'pods "web" already exists');
+    // Still there only because it is being deleted (a bound pod's grace period): said so, as Kubernetes.
+    await server.create({ object: pod('db', { nodeName: 'n1' }) });
+    await server.delete({ resource: 'pods', namespace: 'default', name: 'db' });
+    await rejects(server.create({ object: pod('db') }), 'AlreadyExists', 'object is being deleted: pods "db" already exists');
   });
 
   it('needs an existing namespace for namespaced kinds', async () => {
