@@ -225,6 +225,22 @@ describe('NodeLifecycleController', () => {
     assert.deepEqual(taints(await c.node('node-1')), []);
   });
 
+  it('a node that reports Ready=False and then stops renewing evicts its pods 20 s after the first taint, not after the swapped one', async () => {
+    const c = await cluster([{ name: 'node-1' }, { name: 'node-2' }], [{ name: 'web', node: 'node-1' }]);
+    await c.postReady('node-1', 'False');
+    await c.advance(1000);
+    assert.deepEqual(taints(await c.node('node-1')), NOT_READY);
+    await c.advance(4000);
+    c.alive.delete('node-1');
+    await c.advance(11_000);
+    assert.equal(ready(await c.node('node-1'))?.status, 'Unknown');
+    assert.deepEqual(taints(await c.node('node-1')), UNREACHABLE, 'not-ready swapped for unreachable');
+    await c.advance(3000);
+    assert.deepEqual(await c.podNames(), ['web']);
+    await c.advance(2000);
+    assert.deepEqual(await c.podNames(), [], '20 s after the not-ready taint, 9 s after the unreachable one');
+  });
+
   it('honours a configured grace period and default toleration', async () => {
     const c = await cluster([{ name: 'node-1', leaseDurationSeconds: 3 }, { name: 'node-2', leaseDurationSeconds: 3 }], [{ name: 'web', node: 'node-1' }], { nodeMonitorGracePeriodMs: 3000, defaultTolerationSeconds: 2 });
     c.alive.delete('node-1');

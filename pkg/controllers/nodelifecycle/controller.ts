@@ -345,8 +345,12 @@ export class NodeLifecycleController extends QueueController {
       present.add(k);
       let since = seen.get(k);
       if (since === undefined) {
+        // Not-ready swapped for unreachable (or back) is the same outage: its pods' clock goes on,
+        // as Kubernetes keeps a pod's scheduled eviction while it tolerates the new taint as long.
+        const other = taint.key === TAINT_NOT_READY ? TAINT_UNREACHABLE : taint.key === TAINT_UNREACHABLE ? TAINT_NOT_READY : undefined;
+        const swappedFrom = other === undefined ? undefined : seen.get(`${other}:${NO_EXECUTE}`);
         // A taint we did not see appear: trust its timeAdded unless that lies in our future.
-        since = Math.min(now, parseTimeMs(taint.timeAdded) ?? now);
+        since = swappedFrom ?? Math.min(now, parseTimeMs(taint.timeAdded) ?? now);
         seen.set(k, since);
       }
       out.push({ taint, sinceMs: since });
