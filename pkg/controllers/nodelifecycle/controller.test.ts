@@ -218,6 +218,10 @@ describe('NodeLifecycleController', () => {
     assert.deepEqual(await c.podNames(), ['web']);
     await c.advance(2000);
     assert.deepEqual(await c.podNames(), []);
+    // Marked for deletion (its 30 s grace period), it says why.
+    const evicted = (await c.server.get({ resource: 'pods', namespace: 'default', name: 'web' })) as Pod;
+    const disruption = evicted.status?.conditions.find((x) => x.type === 'DisruptionTarget');
+    assert.deepEqual([disruption?.status, disruption?.reason, disruption?.message], ['True', 'DeletionByTaintManager', 'Taint manager: deleting due to NoExecute taint']);
 
     // Ready again: the not-ready taints go.
     await c.postReady('node-1', 'True');
