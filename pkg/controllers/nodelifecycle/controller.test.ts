@@ -309,12 +309,19 @@ describe('NodeLifecycleController', () => {
     assert.deepEqual(await c.podNames(), ['pod-node-a', 'pod-node-b', 'pod-node-d', 'pod-node-e']);
   });
 
-  it('a node that never posted its status becomes Unknown (NodeStatusNeverUpdated) once the grace period has passed', async () => {
+  it('a node that never posted its status becomes Unknown (NodeStatusNeverUpdated) once the startup grace period (60 s) has passed', async () => {
     const c = await cluster([{ name: 'node-1', neverPosted: true }, { name: 'node-2' }], []);
     c.alive.delete('node-1');
+    await c.advance(50_000);
+    assert.equal(ready(await c.node('node-1')), undefined, 'an agent still starting gets the startup grace period');
     await c.advance(10_000);
     const n = await c.node('node-1');
     assert.deepEqual({ status: ready(n)?.status, reason: ready(n)?.reason, message: ready(n)?.message }, { status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.' });
+    assert.deepEqual(
+      n.status?.conditions.map((x) => `${x.type}=${x.status}`),
+      ['Ready=Unknown', 'MemoryPressure=Unknown', 'DiskPressure=Unknown', 'PIDPressure=Unknown'],
+      'every condition a kubelet posts, as Kubernetes',
+    );
     assert.deepEqual(taints(n), UNREACHABLE);
     c.client.takeActions();
     await c.advance(30_000);

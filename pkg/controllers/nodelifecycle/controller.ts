@@ -63,6 +63,11 @@ export interface NodeLifecycleOptions extends QueueControllerOptions, Disruption
   recorder: EventRecorder;
   /** A node whose heartbeat has not moved for this long is Unknown. @default 10000 */
   nodeMonitorGracePeriodMs?: number;
+  /**
+   * A node that has never posted a Ready condition (an agent still starting) gets this long before
+   * it is Unknown, as Kubernetes' --node-startup-grace-period. @default 60000
+   */
+  nodeStartupGracePeriodMs?: number;
   /** How long a pod without a toleration for the not-ready/unreachable taints stays. @default 20 */
   defaultTolerationSeconds?: number;
   /** How often a node waiting for the eviction rate limiter of a stopped zone is looked at again. @default 5000 */
@@ -91,6 +96,7 @@ function evictionCounter(registry: Registry): Counter {
 
 export class NodeLifecycleController extends QueueController {
   readonly nodeMonitorGracePeriodMs: number;
+  readonly nodeStartupGracePeriodMs: number;
   readonly defaultTolerationSeconds: number;
   readonly nodeMonitorPeriodMs: number;
   private readonly client: ObjectClient;
@@ -110,6 +116,7 @@ export class NodeLifecycleController extends QueueController {
     this.client = o.client;
     this.recorder = o.recorder;
     this.nodeMonitorGracePeriodMs = o.nodeMonitorGracePeriodMs ?? DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS;
+    this.nodeStartupGracePeriodMs = o.nodeStartupGracePeriodMs ?? 60_000;
     this.defaultTolerationSeconds = o.defaultTolerationSeconds ?? 20;
     this.nodeMonitorPeriodMs = o.nodeMonitorPeriodMs ?? 5000;
     if (!(this.nodeMonitorGracePeriodMs > 0)) throw new RangeError(`Cannot create the node lifecycle controller: nodeMonitorGracePeriodMs must be > 0, got ${o.nodeMonitorGracePeriodMs}`);
@@ -185,7 +192,8 @@ export class NodeLifecycleController extends QueueController {
     const heartbeat = readyCondition(node)?.lastHeartbeatTime;
     const renewTime = lease?.spec?.renewTime;
     const leaseMs = Math.min(MAX_LEASE_GRACE_MS, (lease?.spec?.leaseDurationSeconds ?? 0) * 1000);
-    const graceMs = Math.max(this.nodeMonitorGracePeriodMs, leaseMs);
+    const monitorMs = readyCondition(node) === undefined ? Math.max(this.nodeMonitorGracePeriodMs, this.nodeStartupGracePeriodMs) : this.nodeMonitorGracePeriodMs;
+    const graceMs = Math.max(monitorMs, leaseMs);
     const saved = this.health.get(name);
     if (saved === undefined) {
       // First sight (a new node, or this controller just took over): a full grace period.
@@ -210,8 +218,9 @@ export class NodeLifecycleController extends QueueController {
       Object.assign(c, { status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: at });
       changed = true;
     }
-    if (!conditions.some((c) => c.type === 'Ready')) {
-      conditions.push({ type: 'Ready', status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.', lastHeartbeatTime: node.metadata?.creationTimestamp, lastTransitionTime: at } as NodeCondition);
+    for (const type of PROBED_CONDITIONS) {
+      if (conditions.some((c) => c.type === type)) continue;
+      conditions.push({ type, status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.', lastHeartbeatTime: node.metadata?.creationTimestamp, lastTransitionTime: at } as NodeCondition);
       changed = true;
     }
     if (!changed) return node;
