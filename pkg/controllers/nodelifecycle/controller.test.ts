@@ -214,7 +214,10 @@ describe('NodeLifecycleController', () => {
     const n = await c.node('node-1');
     assert.equal(ready(n)?.status, 'False', 'the controller leaves a reported status alone');
     assert.deepEqual(taints(n), NOT_READY);
-    await c.advance(18_000);
+    await c.advance(1000);
+    const nodeEvents = (await c.server.list({ resource: 'events', namespace: 'default', fieldSelector: 'involvedObject.kind=Node,involvedObject.name=node-1' })).items as Event[];
+    assert.deepEqual(nodeEvents.map((e) => `${e.reason} ${e.message}`), ['NodeNotReady Node node-1 status is now: NodeNotReady'], 'reported by the agent: still an event, once');
+    await c.advance(17_000);
     assert.deepEqual(await c.podNames(), ['web']);
     await c.advance(2000);
     assert.deepEqual(await c.podNames(), []);

@@ -81,6 +81,8 @@ interface NodeHealth {
   renewTime: string | undefined;
   /** What the node had reported when we marked it Unknown, and when: restored if only its Lease comes back. */
   beforeUnknown?: { conditions: NodeCondition[]; atMs: number };
+  /** The Ready status last seen, to report when it stops being True. */
+  readyStatus?: string;
 }
 
 const evictionsByRegistry = new WeakMap<Registry, Counter>();
@@ -174,6 +176,11 @@ export class NodeLifecycleController extends QueueController {
       current = await this.restoreIfBack(current, h, now);
     }
 
+    // As Kubernetes: reported once when Ready stops being True, whether we wrote Unknown or the agent reported False.
+    const readyStatus = readyCondition(current)?.status;
+    if (h.readyStatus === 'True' && readyStatus !== 'True') this.recorder.event(current, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
+    h.readyStatus = readyStatus;
+
     const tainted = await this.reconcileTaints(current, now);
     current = tainted.node;
     next = Math.min(next, tainted.retryAtMs);
@@ -225,7 +232,6 @@ export class NodeLifecycleController extends QueueController {
     }
     if (!changed) return node;
     const written = await this.client.patch<Node>('nodes', undefined, node.metadata!.name!, 'merge', { metadata: { resourceVersion: node.metadata?.resourceVersion }, status: { conditions } }, { subresource: 'status' });
-    this.recorder.event(written, 'Normal', 'NodeNotReady', `Node ${node.metadata!.name} status is now: NodeNotReady`);
     return written;
   }
 
