@@ -248,6 +248,21 @@ describe('NodeLifecycleController', () => {
     assert.deepEqual(await c.podNames(), [], '20 s after the not-ready taint, 9 s after the unreachable one');
   });
 
+  it('taints a cordoned node and one under memory pressure NoSchedule, and untaints them after', async () => {
+    const c = await cluster([{ name: 'node-1' }, { name: 'node-2' }], []);
+    await c.server.patch({ resource: 'nodes', name: 'node-1', type: 'merge', patch: { spec: { unschedulable: true } } });
+    await c.advance(1000);
+    assert.deepEqual(taints(await c.node('node-1')), ['node.kubernetes.io/unschedulable:NoSchedule']);
+    const n2 = await c.node('node-2');
+    const pressure = [...n2.status!.conditions, { type: 'MemoryPressure', status: 'True', reason: 'KubeletHasInsufficientMemory', message: 'kubelet has insufficient memory available', lastHeartbeatTime: formatTimeMs(c.clock.nowMs()), lastTransitionTime: formatTimeMs(c.clock.nowMs()) }];
+    await c.server.patch({ resource: 'nodes', name: 'node-2', type: 'merge', subresource: 'status', patch: { status: { conditions: pressure } } });
+    await c.advance(1000);
+    assert.deepEqual(taints(await c.node('node-2')), ['node.kubernetes.io/memory-pressure:NoSchedule']);
+    await c.server.patch({ resource: 'nodes', name: 'node-1', type: 'merge', patch: { spec: { unschedulable: false } } });
+    await c.advance(1000);
+    assert.deepEqual(taints(await c.node('node-1')), []);
+  });
+
   it('honours a configured grace period and default toleration', async () => {
     const c = await cluster([{ name: 'node-1', leaseDurationSeconds: 3 }, { name: 'node-2', leaseDurationSeconds: 3 }], [{ name: 'web', node: 'node-1' }], { nodeMonitorGracePeriodMs: 3000, defaultTolerationSeconds: 2 });
     c.alive.delete('node-1');

@@ -30,7 +30,7 @@ import type { SharedInformer } from '../../client/informer/shared_informer.js';
 import type { ObjectClient } from '../client.js';
 import { formatTimeMs, parseTimeMs, QueueController, type QueueControllerOptions } from '../controller_utils.js';
 import { type DisruptionOptions, isNodeReady, type ZoneCounts, ZoneTaintLimiter, zoneOf } from './disruption.js';
-import { evictionAtMs, FOREVER, isManagedTaint, NO_EXECUTE, NO_SCHEDULE, sameTaint, type Taint, TAINT_NOT_READY, TAINT_UNREACHABLE } from './taints.js';
+import { CONDITION_TAINTS, evictionAtMs, FOREVER, isManagedTaint, NO_EXECUTE, NO_SCHEDULE, sameTaint, type Taint, TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE } from './taints.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const POD_NODE_INDEX = 'byNodeName';
@@ -267,7 +267,8 @@ export class NodeLifecycleController extends QueueController {
   /**
    * Makes the managed taints match the Ready condition: none when True, not-ready when False,
    * unreachable when Unknown (or absent). NoSchedule at once; a new NoExecute only with a token of
-   * the zone's limiter, and none at all while every node is down.
+   * the zone's limiter, and none at all while every node is down. Also a NoSchedule taint per
+   * pressure condition that is True and for a cordoned node (spec.unschedulable).
    */
   private async reconcileTaints(node: Node, now: number): Promise<{ node: Node; retryAtMs: number }> {
     const name = node.metadata!.name!;
@@ -292,6 +293,13 @@ export class NodeLifecycleController extends QueueController {
         else retryAtMs = now + Math.min(waitMs, this.nodeMonitorPeriodMs);
       }
     }
+    // Kubernetes' NoSchedule tainting pass: pressure conditions, a network not ready, a cordoned node.
+    const noSchedule = (taintKey: string) => have.find((t) => t.key === taintKey && t.effect === NO_SCHEDULE) ?? { key: taintKey, effect: NO_SCHEDULE, timeAdded: formatTimeMs(now) };
+    for (const c of node.status?.conditions ?? []) {
+      const taintKey = CONDITION_TAINTS[c.type ?? ''];
+      if (taintKey !== undefined && c.status === 'True') want.push(noSchedule(taintKey));
+    }
+    if (node.spec?.unschedulable) want.push(noSchedule(TAINT_UNSCHEDULABLE));
     const same = want.length === have.length && want.every((t) => have.some((h) => sameTaint(h, t)));
     if (same) return { node, retryAtMs };
     const written = await this.client.patch<Node>('nodes', undefined, name, 'merge', { metadata: { resourceVersion: node.metadata?.resourceVersion }, spec: { taints: want } });

@@ -24,9 +24,21 @@ export { TAINT_NOT_READY, TAINT_UNREACHABLE };
 export const NO_EXECUTE = 'NoExecute';
 export const NO_SCHEDULE = 'NoSchedule';
 
+export const TAINT_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
+
+/** NoSchedule taints for node conditions other than Ready, as Kubernetes' nodeConditionToTaintKeyStatusMap (condition True). */
+export const CONDITION_TAINTS: Readonly<Record<string, string>> = {
+  MemoryPressure: 'node.kubernetes.io/memory-pressure',
+  DiskPressure: 'node.kubernetes.io/disk-pressure',
+  PIDPressure: 'node.kubernetes.io/pid-pressure',
+  NetworkUnavailable: 'node.kubernetes.io/network-unavailable',
+};
+const CONDITION_TAINT_KEYS = new Set([...Object.values(CONDITION_TAINTS), TAINT_UNSCHEDULABLE]);
+
 /** True for the taints this controller adds and removes. */
 export function isManagedTaint(t: Taint): boolean {
-  return (t.key === TAINT_UNREACHABLE || t.key === TAINT_NOT_READY) && (t.effect === NO_EXECUTE || t.effect === NO_SCHEDULE);
+  if (t.key === TAINT_UNREACHABLE || t.key === TAINT_NOT_READY) return t.effect === NO_EXECUTE || t.effect === NO_SCHEDULE;
+  return t.effect === NO_SCHEDULE && CONDITION_TAINT_KEYS.has(t.key ?? '');
 }
 
 export function sameTaint(a: Taint, b: Taint): boolean {
