@@ -35,9 +35,10 @@ export function calculateStatus(rs: ReplicaSet, pods: readonly Pod[], failure: M
   let conditions = [...(old?.conditions ?? [])];
   const current = conditions.find((c) => c.type === REPLICA_FAILURE);
   if (failure !== undefined) {
-    if (current === undefined || current.status !== 'True' || current.reason !== failure.reason || current.message !== failure.message) {
-      const c: ReplicaSetCondition = { type: REPLICA_FAILURE, status: 'True', reason: failure.reason, message: failure.message, lastTransitionTime: current?.status === 'True' ? current.lastTransitionTime : formatTimeMs(nowMs) };
-      conditions = [...conditions.filter((x) => x.type !== REPLICA_FAILURE), c];
+    // As Kubernetes: the first failure stays until a sync succeeds (no status write per new message).
+    if (current === undefined) {
+      const c: ReplicaSetCondition = { type: REPLICA_FAILURE, status: 'True', reason: failure.reason, message: failure.message, lastTransitionTime: formatTimeMs(nowMs) };
+      conditions = [...conditions, c];
     }
   } else if (current !== undefined) {
     conditions = conditions.filter((x) => x.type !== REPLICA_FAILURE);
