@@ -65,6 +65,10 @@ export async function create(ctx: Context, req: CreateRequest): Promise<KubeObje
   meta.deletionTimestamp = undefined;
   meta.deletionGracePeriodSeconds = undefined;
   meta.selfLink = undefined;
+  // As Kubernetes' strategies: the status is the server's and its controllers', not the creator's
+  // (an exported manifest would otherwise show replicas that do not exist). A Node registers with
+  // its status; a Pod's and a Namespace's are set below.
+  if (info.hasStatus && info.kind !== 'Node' && info.kind !== 'Pod') (o as { status?: unknown }).status = undefined;
   applyDefaults(o);
   preparePodForCreate(info, o);
   prepareNamespaceForCreate(info, o);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Deployment, Pod } from '../api/registry.js';
+import type { Deployment, KubeObject, Pod } from '../api/registry.js';
 import { isApiError } from './api_error.js';
 import { objectKey } from './objects.js';
 import { kindByName } from '../api/registry.js';
@@ -46,6 +46,18 @@ describe('create', () => {
     const p = await server.create({ object: obj({ apiVersion: 'v1', kind: 'Pod', metadata: { generateName: long, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } }) });
     assert.equal(p.metadata?.name, `${long.slice(0, 58)}x7k2q`);
     assert.equal(p.metadata?.name?.length, 63);
+  });
+
+  it('drops the status a client sends on create, except a Node\'s (its agent registers with one)', async () => {
+    const { server } = await testServer();
+    const d = deployment('web') as KubeObject & { status?: { replicas?: number; observedGeneration?: number } };
+    d.status = { replicas: 5, observedGeneration: 9 };
+    const created = (await server.create({ object: d })) as typeof d;
+    assert.equal(created.status?.replicas, undefined);
+    assert.equal(created.status?.observedGeneration, undefined);
+    const node = obj({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+    const n = (await server.create({ object: node })) as KubeObject & { status?: { conditions?: Array<{ type?: string }> } };
+    assert.deepEqual(n.status?.conditions?.map((c) => c.type), ['Ready']);
   });
 
   it('refuses a duplicate name with AlreadyExists', async () => {
