@@ -61,7 +61,13 @@ describe(`watch (${watchCache ? 'through the watch cache' : 'on its own store wa
     await server.patch({ resource: 'pods', namespace: 'default', name: 'a', type: 'merge', patch: { metadata: { labels: { app: 'db' } } } });
     await server.patch({ resource: 'pods', namespace: 'default', name: 'b', type: 'merge', patch: { metadata: { labels: { app: 'web' } } } });
     await server.patch({ resource: 'pods', namespace: 'default', name: 'b', type: 'merge', patch: { metadata: { labels: { v: '2' } } } });
-    assert.deepEqual(summary(await take(it, 5)), ['ADDED a', 'ADDED c', 'DELETED a', 'ADDED b', 'MODIFIED b']);
+    const events = await take(it, 5);
+    assert.deepEqual(summary(events), ['ADDED a', 'ADDED c', 'DELETED a', 'ADDED b', 'MODIFIED b']);
+    // As Kubernetes: the DELETED carries the state that matched, at the resourceVersion of the change.
+    const left = events[2].object;
+    assert.equal(left.metadata?.labels?.app, 'web');
+    const now = await server.get({ resource: 'pods', namespace: 'default', name: 'a' });
+    assert.equal(left.metadata?.resourceVersion, now.metadata?.resourceVersion);
     w.close();
   });
 

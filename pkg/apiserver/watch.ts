@@ -227,7 +227,10 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
     if (e.created || this.filter.everything) return now ? { type: e.created ? 'ADDED' : 'MODIFIED', object: e.object } : undefined;
     const before = e.prev ? this.filter.matches(e.prev) : now;
     if (now) return { type: before ? 'MODIFIED' : 'ADDED', object: e.object };
-    return before ? { type: 'DELETED', object: e.object } : undefined;
+    if (!before) return undefined;
+    // As Kubernetes' cacheWatcher: leaving the selection is a DELETED of the state that matched, at the change's resourceVersion.
+    const last = e.prev ?? e.object;
+    return { type: 'DELETED', object: { ...last, metadata: { ...last.metadata, resourceVersion: e.object.metadata?.resourceVersion } } as KubeObject };
   }
 
   private bookmark(): WatchEvent {
