@@ -248,6 +248,8 @@ test("a high-priority pod preempts a lower-priority one: victim evicted, nominat
   });
   const low = await getPod(e, "low");
   assert.ok(low.metadata?.deletionTimestamp, "the victim is being deleted");
+  const disruption = low.status?.conditions?.find((c) => c.type === "DisruptionTarget");
+  assert.deepEqual([disruption?.status, disruption?.reason, disruption?.message], ["True", "PreemptionByScheduler", "default-scheduler: preempting to accommodate a higher priority pod"]);
   assert.deepEqual(e.client.takeSummary().filter((a) => a.startsWith("delete")), ["delete pods default/low"]);
   assert.deepEqual(e.recorder.take(), [
     "Normal Scheduled Successfully assigned default/low to n0",
@@ -265,6 +267,38 @@ test("a high-priority pod preempts a lower-priority one: victim evicted, nominat
   await e.clock.advance(2000);
   await boundWithin(e, ["high"]);
   assert.equal(await nodeOf(e, "high"), "n0");
+});
+
+test("a nomination that no longer holds is cleared when preemption finds no room anywhere, and frees the room for others", async () => {
+  const e = await start({
+    before: async (t) => {
+      await t.server.create({ object: makeNode({ name: "n0", cpu: "2" }) });
+      // Nominated to n0 by an earlier attempt, but now too big for any node, with nothing to evict.
+      const high = await podForServer(t, { name: "high", cpu: "4", priority: 1000 });
+      const created = (await t.server.create({ object: high })) as Pod;
+      created.status = { ...created.status!, nominatedNodeName: "n0" };
+      await t.server.updateStatus({ object: created });
+    },
+  });
+  await eventually("high's attempt", () => e.recorder.events.length === 1);
+  let high: Pod | undefined;
+  await eventually("the nomination cleared", () => {
+    void getPod(e, "high").then((p) => (high = p));
+    return high !== undefined && high.status?.nominatedNodeName === undefined && high.status?.conditions?.some((c) => c.type === "PodScheduled") === true;
+  });
+  const firstSince = high!.status!.conditions!.find((c) => c.type === "PodScheduled")!.lastTransitionTime;
+  // The room it held goes to a pod that fits.
+  await addPod(e, { name: "small", cpu: "2" });
+  await boundWithin(e, ["small"]);
+  // Later, another failure with another message: the condition keeps when it became False.
+  await e.clock.advance(10_000);
+  await addNode(e, { name: "n1", cpu: "2", taints: [{ key: "k", value: "v", effect: "NoSchedule" }] });
+  let again: { message?: string; lastTransitionTime?: string } | undefined;
+  await eventually("the new message written", () => {
+    void getPod(e, "high").then((p) => (again = p.status?.conditions?.find((c) => c.type === "PodScheduled")));
+    return again?.message?.startsWith("0/2 nodes") === true;
+  });
+  assert.equal(again!.lastTransitionTime, firstSince);
 });
 
 test("a parked pod that is deleted leaves the queue", async () => {

@@ -405,22 +405,29 @@ export class Scheduler {
     const info = q.podInfo;
     const message = result.error.message;
     const preemption = result.preemption;
-    if (preemption !== undefined) this.cache.snapshot.nominatePod(info, preemption.nominatedNodeName);
+    // "": preemption found no room anywhere, so the nomination the pod had no longer holds.
+    const nominated = preemption?.nominatedNodeName;
+    if (nominated) this.cache.snapshot.nominatePod(info, nominated);
+    else if (nominated === "") this.cache.snapshot.removeNomination(info.key);
     this.deps.recorder.event(info.pod, "Warning", "FailedScheduling", message);
     this.queue.addUnschedulableIfNotPresent(q, result.error.diagnosis.unschedulablePlugins, cycle);
     const work: Promise<void>[] = [];
-    if (preemption !== undefined) work.push(this.preempt(info, preemption));
-    if (needsStatusWrite(info.pod, message, preemption?.nominatedNodeName)) work.push(this.writeUnschedulable(info, message, preemption?.nominatedNodeName));
+    if (preemption !== undefined && nominated) work.push(this.preempt(info, preemption));
+    if (needsStatusWrite(info.pod, message, nominated)) work.push(this.writeUnschedulable(info, message, nominated));
     if (work.length > 0) this.track(Promise.all(work).then(() => {}));
   }
 
-  /** PodScheduled=False reason Unschedulable (and the nominated node), as Kubernetes writes them. */
+  /**
+   * PodScheduled=False reason Unschedulable (and the nominated node; "" clears it), as Kubernetes
+   * writes them: the condition keeps its lastTransitionTime while it stays False.
+   */
   private async writeUnschedulable(info: PodInfo, message: string, nominatedNodeName: string | undefined): Promise<void> {
-    const now = new Date(this.deps.clock.nowMs()).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const had = info.pod.status?.conditions?.find((c) => c.type === "PodScheduled");
+    const since = had?.status === "False" && had.lastTransitionTime ? had.lastTransitionTime : rfc3339(this.deps.clock.nowMs());
     const status: Record<string, unknown> = {
-      conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message, lastProbeTime: null, lastTransitionTime: now }],
+      conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message, lastProbeTime: null, lastTransitionTime: since }],
     };
-    if (nominatedNodeName !== undefined) status.nominatedNodeName = nominatedNodeName;
+    if (nominatedNodeName !== undefined) status.nominatedNodeName = nominatedNodeName === "" ? null : nominatedNodeName;
     try {
       await this.deps.client.patch("pods", info.namespace, info.name, "strategic", { status }, { subresource: "status" });
     } catch (err) {
@@ -436,6 +443,9 @@ export class Scheduler {
     const jobs = r.victims.map(async (v) => {
       this.deps.recorder.event(v.pod, "Normal", "Preempted", `Preempted by pod ${info.pod.metadata?.uid ?? `${info.namespace}/${info.name}`} on node ${r.nominatedNodeName}`);
       try {
+        // As Kubernetes: the victim says why it goes before it is deleted (a Job's podFailurePolicy reads it).
+        const disruption = { type: "DisruptionTarget", status: "True", reason: "PreemptionByScheduler", message: `${this.schedulerName}: preempting to accommodate a higher priority pod`, lastTransitionTime: rfc3339(this.deps.clock.nowMs()) };
+        await client.patch("pods", v.namespace, v.name, "strategic", { metadata: { uid: v.pod.metadata?.uid }, status: { conditions: [disruption] } }, { subresource: "status" });
         await client.delete("pods", v.namespace, v.name, { preconditions: v.pod.metadata?.uid ? { uid: v.pod.metadata.uid } : undefined });
       } catch (err) {
         if (!isApiError(err, "NotFound") && !isApiError(err, "Conflict")) this.logger.warn(`cannot evict ${v.namespace}/${v.name} for ${info.namespace}/${info.name}: ${describe(err)}`);
@@ -460,5 +470,10 @@ export class Scheduler {
 function needsStatusWrite(pod: Pod, message: string, nominatedNodeName: string | undefined): boolean {
   const c = pod.status?.conditions?.find((x) => x.type === "PodScheduled");
   if (c === undefined || c.status !== "False" || c.reason !== "Unschedulable" || c.message !== message) return true;
-  return nominatedNodeName !== undefined && nominatedNodeName !== pod.status?.nominatedNodeName;
+  return nominatedNodeName !== undefined && nominatedNodeName !== (pod.status?.nominatedNodeName ?? "");
+}
+
+/** Kubernetes' metav1.Time text: RFC 3339 in whole seconds. */
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }

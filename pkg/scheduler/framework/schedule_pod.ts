@@ -55,7 +55,10 @@ export interface UnschedulableResult {
   kind: "unschedulable";
   pod: PodInfo;
   error: FitError;
-  /** Set when preemption found room: the pod should wait for `victims` to go, then try again. */
+  /**
+   * Set when preemption found room: the pod should wait for `victims` to go, then try again. With
+   * nominatedNodeName "" it found none anywhere: the pod's old nomination no longer holds.
+   */
   preemption: PostFilterResult | undefined;
 }
 
@@ -261,6 +264,8 @@ function withPostFilter(
       break;
     }
     reasons.push(...status.reasons);
+    // An unschedulable answer may still say what to do with the pod's nomination (clear it: "").
+    if (r !== undefined) result = r;
     if (status.code !== Code.Unschedulable) break;
   }
   d.postFilterMsg = reasons.join(", ");

@@ -23,7 +23,8 @@ interface Case {
   existing: Pod[];
   pod: Pod;
   /** Nominated node and victims, or the preemption message when it fails. */
-  want: { node: string; victims: string[] } | { message: RegExp };
+  /** message: refused; clears: no room anywhere, so a nomination the pod had is cleared (not eligible: left alone). */
+  want: { node: string; victims: string[] } | { message: RegExp; clears: boolean };
 }
 
 const cases: Case[] = [
@@ -54,21 +55,21 @@ const cases: Case[] = [
     nodes: [makeNode({ name: "a", cpu: "1" })],
     existing: [on("a", "same", "1", 10)],
     pod: makePod({ name: "in", cpu: "1", priority: 10 }),
-    want: { message: /preemption: 0\/1 nodes are available: 1 No preemption victims found for incoming pod\.$/ },
+    want: { message: /preemption: 0\/1 nodes are available: 1 No preemption victims found for incoming pod\.$/, clears: true },
   },
   {
     name: "nodes that fail for reasons eviction cannot fix are left alone",
     nodes: [makeNode({ name: "a", cpu: "1", taints: [{ key: "k", value: "v", effect: "NoSchedule" }] })],
     existing: [on("a", "low", "1", 1)],
     pod: makePod({ name: "in", cpu: "1", priority: 10 }),
-    want: { message: /preemption: 0\/1 nodes are available: 1 Preemption is not helpful for scheduling\.$/ },
+    want: { message: /preemption: 0\/1 nodes are available: 1 Preemption is not helpful for scheduling\.$/, clears: true },
   },
   {
     name: "a pod with preemptionPolicy Never does not preempt",
     nodes: [makeNode({ name: "a", cpu: "1" })],
     existing: [on("a", "low", "1", 1)],
     pod: makePod({ name: "in", cpu: "1", priority: 10, preemptionPolicy: "Never" }),
-    want: { message: /preemption: not eligible due to preemptionPolicy=Never\.$/ },
+    want: { message: /preemption: not eligible due to preemptionPolicy=Never\.$/, clears: false },
   },
   {
     name: "evicting lower-priority pods that the incoming pod's anti-affinity rejects",
@@ -90,7 +91,7 @@ const cases: Case[] = [
     nodes: [makeNode({ name: "a", cpu: "1" })],
     existing: [on("a", "leaving", "1", 1, { deletionTimestamp: "2026-01-01T00:00:00Z" })],
     pod: makePod({ name: "in", cpu: "1", priority: 10, nominatedNodeName: "a" }),
-    want: { message: /preemption: not eligible due to a terminating pod on the nominated node\.$/ },
+    want: { message: /preemption: not eligible due to a terminating pod on the nominated node\.$/, clears: false },
   },
 ];
 
@@ -98,7 +99,8 @@ for (const c of cases) {
   test(`DefaultPreemption: ${c.name}`, () => {
     const r = preempt(c.nodes, c.existing, c.pod);
     if ("message" in c.want) {
-      assert.equal(r.preemption, undefined);
+      if (c.want.clears) assert.deepEqual(r.preemption, { nominatedNodeName: "", victims: [], lowerPriorityNominatedPods: [] });
+      else assert.equal(r.preemption, undefined);
       assert.match(r.error.message, c.want.message);
     } else {
       assert.equal(r.preemption?.nominatedNodeName, c.want.node, r.error.message);

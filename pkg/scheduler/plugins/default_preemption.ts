@@ -165,7 +165,8 @@ export class DefaultPreemption implements PostFilterPlugin {
     }
     const best = pickOneNodeForPreemption(candidates);
     if (best === undefined) {
-      return fail(
+      // As Kubernetes: no node can make room, so a nomination the pod holds from before is cleared.
+      return withClearedNomination(fail(
         fitErrorMessage(statuses.size, {
           statuses,
           absent: undefined,
@@ -173,7 +174,7 @@ export class DefaultPreemption implements PostFilterPlugin {
           preFilterMsg: "",
           postFilterMsg: "",
         }),
-      );
+      ));
     }
     const lowerPriorityNominatedPods = [...(snapshot.nominatedPods(best.node)?.values() ?? [])].filter(
       (p) => p.priority < pod.priority && p.key !== pod.key,
@@ -196,4 +197,9 @@ export class DefaultPreemption implements PostFilterPlugin {
     if (n < this.minAbsolute) n = this.minAbsolute;
     return n > numNodes ? numNodes : n;
   }
+}
+
+/** A refusal that also clears the pod's nomination (Kubernetes' NewPostFilterResultWithNominatedNode("")). */
+function withClearedNomination(r: { result: undefined; status: Status }): { result: PostFilterResult; status: Status } {
+  return { result: { nominatedNodeName: "", victims: [], lowerPriorityNominatedPods: [] }, status: r.status };
 }
