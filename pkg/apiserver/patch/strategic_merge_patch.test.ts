@@ -145,6 +145,19 @@ const cases: Case[] = [
     patch: { spec: { containers: [{ name: 'a', args: ['-c'] }], tolerations: [{ key: 'gpu', operator: 'Exists' }] } },
     want: podSpec({ containers: [c('a', 'x', { args: ['-c'] })], tolerations: [{ key: 'gpu', operator: 'Exists' }] }),
   },
+  {
+    name: 'topologySpreadConstraints merge by topologyKey',
+    kind: 'Pod',
+    original: podSpec({ containers: [c('a', 'x')], topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' }] }),
+    patch: { spec: { topologySpreadConstraints: [{ maxSkew: 2, topologyKey: 'host', whenUnsatisfiable: 'ScheduleAnyway' }] } },
+    want: podSpec({
+      containers: [c('a', 'x')],
+      topologySpreadConstraints: [
+        { maxSkew: 2, topologyKey: 'host', whenUnsatisfiable: 'ScheduleAnyway' },
+        { maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' },
+      ],
+    }),
+  },
   // Lists of strings Kubernetes merges as sets.
   {
     name: 'finalizers merge as a set; $deleteFromPrimitiveList removes values',
