@@ -20,6 +20,14 @@ describe('namespace strategy', () => {
     assert.deepEqual(b.spec?.finalizers, ['example.com/audit', 'kubernetes']);
   });
 
+  it('labels a namespace with its name (kubernetes.io/metadata.name), and keeps the label through updates', async () => {
+    const { server } = await testServer({ namespaces: [] });
+    const a = (await server.create({ object: namespace('team-a') })) as Namespace;
+    assert.equal(a.metadata?.labels?.['kubernetes.io/metadata.name'], 'team-a');
+    const patched = (await server.patch({ resource: 'namespaces', name: 'team-a', type: 'merge', patch: JSON.stringify({ metadata: { labels: { 'kubernetes.io/metadata.name': null, env: 'prod' } } }) })) as Namespace;
+    assert.deepEqual(patched.metadata?.labels, { 'kubernetes.io/metadata.name': 'team-a', env: 'prod' });
+  });
+
   it('keeps spec.finalizers through updates and patches of the namespace, and the contents with it', async () => {
     const { server } = await testServer({ namespaces: [] });
     await server.create({ object: namespace('shop') });

@@ -239,6 +239,9 @@ export function defaultSecret(s: Secret): void {
 
 export function defaultNamespace(ns: Namespace): void {
   ensure(ns, "status", "NamespaceStatus").phase ??= "Active";
+  // As Kubernetes (SetDefaults_Namespace): the name as a label, for namespaceSelectors.
+  const name = ns.metadata?.name;
+  if (name) ns.metadata!.labels = { ...ns.metadata!.labels, "kubernetes.io/metadata.name": name };
 }
 
 export function defaultPersistentVolume(pv: PersistentVolume): void {
