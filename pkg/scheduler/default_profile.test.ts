@@ -5,7 +5,7 @@ import { defaultProfile, newDefaultFramework } from "./default_profile.js";
 test("defaultProfile() filters in Kubernetes' order", () => {
   assert.deepEqual(
     newDefaultFramework().filterPlugins.map((p) => p.name),
-    ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"],
+    ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"],
   );
 });
 

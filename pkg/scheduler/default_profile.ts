@@ -8,6 +8,7 @@ import { DefaultPreemption } from "./plugins/default_preemption.js";
 import { InterPodAffinity } from "./plugins/inter_pod_affinity.js";
 import { NodeAffinity } from "./plugins/node_affinity.js";
 import { NodeName } from "./plugins/node_name.js";
+import { NodePorts } from "./plugins/node_ports.js";
 import { NodeResourcesBalancedAllocation } from "./plugins/node_resources_balanced_allocation.js";
 import { NodeResourcesFit } from "./plugins/node_resources_fit.js";
 import { NodeResourcesLeastAllocated } from "./plugins/node_resources_least_allocated.js";
@@ -38,6 +39,7 @@ export function defaultProfile(options: DefaultProfileOptions = {}): ProfileConf
       { plugin: new NodeName() },
       { plugin: new TaintToleration(), weight: 3 },
       { plugin: new NodeAffinity(), weight: 2 },
+      { plugin: new NodePorts() },
       { plugin: new NodeResourcesFit() },
       { plugin: new PodTopologySpread({ defaultSelector: options.defaultSpreadSelector }), weight: 2 },
       { plugin: new InterPodAffinity(), weight: 2 },

@@ -5,6 +5,7 @@ import type { Node } from "../../api/registry.js";
 import type { Taint } from "../../../gen/navarch/api/v1/core.js";
 import type { PodInfo } from "./pod_info.js";
 import { type Allocatable, nodeAllocatable } from "./resources.js";
+import { UsedPorts } from "./host_ports.js";
 
 const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -26,6 +27,8 @@ export class NodeInfo {
   podsWithRequiredAntiAffinity = 0;
   /** Pods with terms that affect other pods' scores: required affinity or any preferred term. */
   podsWithScoringAffinity = 0;
+  /** Host ports the pods hold (NodePorts). */
+  usedPorts = new UsedPorts();
 
   constructor(readonly node: Node) {
     this.name = node.metadata?.name ?? "";
@@ -62,6 +65,7 @@ export class NodeInfo {
     if (p.hasAffinity) this.podsWithAffinity += sign;
     if (p.hasRequiredAntiAffinity) this.podsWithRequiredAntiAffinity += sign;
     if (p.hasScoringAffinity) this.podsWithScoringAffinity += sign;
+    if (p.hostPorts.length > 0) this.usedPorts.add(p.hostPorts, sign);
   }
 
   /** A copy whose pod list can change without touching this one (preemption's dry runs). */
@@ -75,6 +79,7 @@ export class NodeInfo {
     c.podsWithAffinity = this.podsWithAffinity;
     c.podsWithRequiredAntiAffinity = this.podsWithRequiredAntiAffinity;
     c.podsWithScoringAffinity = this.podsWithScoringAffinity;
+    c.usedPorts = this.usedPorts.clone();
     return c;
   }
 }

@@ -8,6 +8,7 @@ import type { Pod } from "../../api/registry.js";
 import { type Labels, type Requirement, Selector, selectorFromLabelSelector } from "../../api/labels.js";
 import { RequiredNodeAffinity } from "./node_selector.js";
 import { podRequests, type Requests } from "./resources.js";
+import { type HostPort, podHostPorts } from "./host_ports.js";
 
 export interface AffinityTerm {
   readonly selector: Selector;
@@ -108,6 +109,8 @@ export class PodInfo {
   readonly requests: Requests;
   /** Requests with Kubernetes' defaults for containers that name none: what scoring uses. */
   readonly nonZeroRequests: Requests;
+  /** Host ports it takes on its node (NodePorts). */
+  readonly hostPorts: readonly HostPort[];
   readonly requiredAffinityTerms: readonly AffinityTerm[] = NO_TERMS;
   readonly requiredAntiAffinityTerms: readonly AffinityTerm[] = NO_TERMS;
   readonly preferredAffinityTerms: readonly WeightedAffinityTerm[] = NO_TERMS;
@@ -166,6 +169,7 @@ export class PodInfo {
     }
     this.requests = requests;
     this.nonZeroRequests = nonZero;
+    this.hostPorts = podHostPorts(pod);
     const pa = spec?.affinity?.podAffinity;
     const paa = spec?.affinity?.podAntiAffinity;
     this.hasAffinity = pa !== undefined || paa !== undefined;
