@@ -6,7 +6,7 @@ import type { Node, Pod } from "../../api/registry.js";
 import type { Framework } from "./framework.js";
 import type { Plugin } from "./interface.js";
 import { PodInfo } from "./pod_info.js";
-import { nodeAllocatable } from "./resources.js";
+import { nodeAllocatable, sameAllocatable } from "./resources.js";
 
 export type ClusterResource = "Pod" | "Node";
 
@@ -68,9 +68,7 @@ export function nodeUpdateActions(before: Node, after: Node): ActionType[] {
   ) {
     out.push("UpdateNodeTaint");
   }
-  const a = nodeAllocatable(before);
-  const b = nodeAllocatable(after);
-  if (a.milliCpu !== b.milliCpu || a.memoryBytes !== b.memoryBytes || a.pods !== b.pods) out.push("UpdateNodeAllocatable");
+  if (!sameAllocatable(nodeAllocatable(before), nodeAllocatable(after))) out.push("UpdateNodeAllocatable");
   return out;
 }
 

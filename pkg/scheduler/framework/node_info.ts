@@ -29,6 +29,8 @@ export class NodeInfo {
   podsWithScoringAffinity = 0;
   /** Host ports the pods hold (NodePorts). */
   usedPorts = new UsedPorts();
+  /** Sum of the pods' requests of other resources (ephemeral-storage, extended resources). */
+  requestedScalar = new Map<string, number>();
 
   constructor(readonly node: Node) {
     this.name = node.metadata?.name ?? "";
@@ -66,6 +68,13 @@ export class NodeInfo {
     if (p.hasRequiredAntiAffinity) this.podsWithRequiredAntiAffinity += sign;
     if (p.hasScoringAffinity) this.podsWithScoringAffinity += sign;
     if (p.hostPorts.length > 0) this.usedPorts.add(p.hostPorts, sign);
+    if (p.requests.scalar !== undefined) {
+      for (const [k, v] of p.requests.scalar) {
+        const n = (this.requestedScalar.get(k) ?? 0) + sign * v;
+        if (n !== 0) this.requestedScalar.set(k, n);
+        else this.requestedScalar.delete(k);
+      }
+    }
   }
 
   /** A copy whose pod list can change without touching this one (preemption's dry runs). */
@@ -80,6 +89,7 @@ export class NodeInfo {
     c.podsWithRequiredAntiAffinity = this.podsWithRequiredAntiAffinity;
     c.podsWithScoringAffinity = this.podsWithScoringAffinity;
     c.usedPorts = this.usedPorts.clone();
+    c.requestedScalar = new Map(this.requestedScalar);
     return c;
   }
 }

@@ -1,7 +1,8 @@
 // What a pod asks for and what a node offers, in the units the scheduler compares: cpu in
-// millicores, memory in bytes. Requests follow Kubernetes' PodRequests: the larger of the
-// containers' sum and each init container (sidecars, init containers with restartPolicy Always,
-// keep running and add up), plus the pod's overhead.
+// millicores, memory in bytes, and every other resource (ephemeral-storage, extended resources
+// such as nvidia.com/gpu, hugepages) in its units. Requests follow Kubernetes' PodRequests: the
+// larger of the containers' sum and each init container (sidecars, init containers with
+// restartPolicy Always, keep running and add up), plus the pod's overhead.
 
 import type { Container, PodSpec } from "../../../gen/navarch/api/v1/core.js";
 import type { Node } from "../../api/registry.js";
@@ -14,7 +15,12 @@ export const DEFAULT_MEMORY_REQUEST_BYTES = 200 * 1024 * 1024;
 export interface Requests {
   milliCpu: number;
   memoryBytes: number;
+  /** Other resources asked for (ephemeral-storage, nvidia.com/gpu, ...), when any. */
+  scalar?: ReadonlyMap<string, number>;
 }
+
+/** Resources that are not cpu or memory (or the node's pod count), which fit like them. */
+const isScalar = (name: string): boolean => name !== "cpu" && name !== "memory" && name !== "pods";
 
 export class ResourceParseError extends RangeError {
   constructor(
@@ -58,7 +64,27 @@ function containerRequests(c: Container, path: () => string, nonZero: boolean): 
   return {
     milliCpu: cpu ?? (nonZero ? DEFAULT_MILLI_CPU_REQUEST : 0),
     memoryBytes: mem ?? (nonZero ? DEFAULT_MEMORY_REQUEST_BYTES : 0),
+    scalar: scalars(req, () => `${path()}.resources.requests`),
   };
+}
+
+/** The resources in `map` other than cpu and memory, parsed; undefined when there are none (most pods). */
+function scalars(map: { [key: string]: string } | undefined, path: () => string): Map<string, number> | undefined {
+  let out: Map<string, number> | undefined;
+  for (const name in map) {
+    if (!isScalar(name)) continue;
+    const v = parse(map, name, path) ?? 0;
+    (out ??= new Map()).set(name, v);
+  }
+  return out;
+}
+
+/** a += b (sum) or a = max(a, b), per resource. */
+function combine(a: Map<string, number> | undefined, b: ReadonlyMap<string, number> | undefined, how: "sum" | "max"): Map<string, number> | undefined {
+  if (b === undefined) return a;
+  const out = a ?? new Map<string, number>();
+  for (const [k, v] of b) out.set(k, how === "sum" ? (out.get(k) ?? 0) + v : Math.max(out.get(k) ?? 0, v));
+  return out;
 }
 
 /**
@@ -69,12 +95,16 @@ function containerRequests(c: Container, path: () => string, nonZero: boolean): 
 export function podRequests(spec: PodSpec | undefined, nonZero = false): Requests {
   let milliCpu = 0;
   let memoryBytes = 0;
+  let scalar: Map<string, number> | undefined;
   const containers = spec?.containers ?? [];
   for (let i = 0; i < containers.length; i++) {
     const r = containerRequests(containers[i], () => `spec.containers[${i}]`, nonZero);
     milliCpu += r.milliCpu;
     memoryBytes += r.memoryBytes;
+    scalar = combine(scalar, r.scalar, "sum");
   }
+  let sidecarScalar: Map<string, number> | undefined;
+  let initScalar: Map<string, number> | undefined;
   let sidecarCpu = 0;
   let sidecarMem = 0;
   let initCpu = 0;
@@ -92,25 +122,33 @@ export function podRequests(spec: PodSpec | undefined, nonZero = false): Request
       sidecarMem += r.memoryBytes;
       cpu = sidecarCpu;
       mem = sidecarMem;
+      scalar = combine(scalar, r.scalar, "sum");
+      sidecarScalar = combine(sidecarScalar, r.scalar, "sum");
+      initScalar = combine(initScalar, sidecarScalar, "max");
     } else {
       // A plain init container runs beside the sidecars started before it.
       cpu = r.milliCpu + sidecarCpu;
       mem = r.memoryBytes + sidecarMem;
+      if (r.scalar !== undefined) initScalar = combine(initScalar, combine(combine(undefined, sidecarScalar, "sum"), r.scalar, "sum"), "max");
     }
     if (cpu > initCpu) initCpu = cpu;
     if (mem > initMem) initMem = mem;
   }
   if (initCpu > milliCpu) milliCpu = initCpu;
   if (initMem > memoryBytes) memoryBytes = initMem;
+  if (initScalar !== undefined) scalar = combine(scalar, initScalar, "max");
   milliCpu += parse(spec?.overhead, "cpu", () => "spec.overhead") ?? 0;
   memoryBytes += parse(spec?.overhead, "memory", () => "spec.overhead") ?? 0;
-  return { milliCpu, memoryBytes };
+  scalar = combine(scalar, scalars(spec?.overhead, () => "spec.overhead"), "sum");
+  return scalar === undefined ? { milliCpu, memoryBytes } : { milliCpu, memoryBytes, scalar };
 }
 
 export interface Allocatable {
   milliCpu: number;
   memoryBytes: number;
   pods: number;
+  /** Every other resource the node offers (ephemeral-storage, nvidia.com/gpu, ...). */
+  scalar: ReadonlyMap<string, number>;
 }
 
 function lenient(map: { [key: string]: string }, key: string): number {
@@ -129,5 +167,14 @@ export function nodeAllocatable(node: Node): Allocatable {
   const status = node.status;
   let map = status?.allocatable ?? {};
   if (Object.keys(map).length === 0) map = status?.capacity ?? {};
-  return { milliCpu: lenient(map, "cpu"), memoryBytes: lenient(map, "memory"), pods: lenient(map, "pods") };
+  const scalar = new Map<string, number>();
+  for (const name in map) if (isScalar(name)) scalar.set(name, lenient(map, name));
+  return { milliCpu: lenient(map, "cpu"), memoryBytes: lenient(map, "memory"), pods: lenient(map, "pods"), scalar };
+}
+
+/** Whether two nodes offer the same of every resource. */
+export function sameAllocatable(a: Allocatable, b: Allocatable): boolean {
+  if (a.milliCpu !== b.milliCpu || a.memoryBytes !== b.memoryBytes || a.pods !== b.pods || a.scalar.size !== b.scalar.size) return false;
+  for (const [k, v] of a.scalar) if (b.scalar.get(k) !== v) return false;
+  return true;
 }

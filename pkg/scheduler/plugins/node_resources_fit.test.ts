@@ -98,3 +98,37 @@ for (const c of fitCases) {
     if (c.reasons) assert.deepEqual(s?.reasons, c.reasons);
   });
 }
+
+const gpuPod = (name: string, requests: Record<string, string>, nodeName?: string) =>
+  makePod({ name, nodeName, containers: [{ name: "c", image: "cuda", resources: { requests } }] });
+
+test("NodeResourcesFit: extended resources and ephemeral-storage must fit too, each named in the reason", () => {
+  const none = makeSnapshot([makeNode({ name: "n" })]);
+  const s = runFilter(new NodeResourcesFit(), gpuPod("p", { "nvidia.com/gpu": "1", "ephemeral-storage": "100Ti" }), none).nodes.get("n");
+  assert.equal(s?.code, "UnschedulableAndUnresolvable", "the node has none at all");
+  assert.deepEqual(s?.reasons, ["Insufficient ephemeral-storage", "Insufficient nvidia.com/gpu"]);
+
+  const one = makeSnapshot([makeNode({ name: "n", extra: { "nvidia.com/gpu": "1", "ephemeral-storage": "100Gi" } })], [gpuPod("first", { "nvidia.com/gpu": "1" }, "n")]);
+  const taken = runFilter(new NodeResourcesFit(), gpuPod("p", { "nvidia.com/gpu": "1", cpu: "1" }), one).nodes.get("n");
+  assert.equal(taken?.code, "Unschedulable", "the node has one, taken");
+  assert.deepEqual(taken?.reasons, ["Insufficient nvidia.com/gpu"]);
+  assert.equal(runFilter(new NodeResourcesFit(), gpuPod("p", { "ephemeral-storage": "50Gi" }), one).nodes.get("n") ?? null, null);
+  assert.ok(one.removePod("uid-default-first"));
+  assert.equal(runFilter(new NodeResourcesFit(), gpuPod("p", { "nvidia.com/gpu": "1" }), one).nodes.get("n") ?? null, null, "freed when the pod leaves");
+});
+
+test("podRequests() sums other resources as it does cpu: containers add up, the largest init container wins, overhead adds", () => {
+  const r = podRequests(
+    makePod({
+      name: "p",
+      containers: [
+        { name: "a", resources: { requests: { "nvidia.com/gpu": "1", "ephemeral-storage": "1Gi" } } },
+        { name: "b", resources: { requests: { "nvidia.com/gpu": "1" } } },
+      ],
+      initContainers: [{ name: "i", resources: { requests: { "ephemeral-storage": "5Gi" } } }],
+      overhead: { "ephemeral-storage": "1Gi" },
+    }).spec,
+  );
+  assert.deepEqual(Object.fromEntries(r.scalar ?? []), { "nvidia.com/gpu": 2, "ephemeral-storage": 6 * 2 ** 30 });
+  assert.equal(podRequests(makePod({ name: "q", cpu: "1" }).spec).scalar, undefined, "none asked for: no map");
+});

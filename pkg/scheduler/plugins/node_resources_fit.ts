@@ -1,5 +1,6 @@
 // NodeResourcesFit: the pod's requests must fit in what the node has left (allocatable minus the
-// requests of the pods already there), for cpu, memory and the pod count.
+// requests of the pods already there), for cpu, memory, the pod count, and every other resource it
+// asks for (ephemeral-storage, extended resources such as nvidia.com/gpu: "Insufficient <name>").
 
 import { type ClusterEvent, type EnqueueExtensions } from "../framework/cluster_event.js";
 import type { CycleState } from "../framework/cycle_state.js";
@@ -11,7 +12,8 @@ import { Status } from "../framework/status.js";
 export const NODE_RESOURCES_FIT = "NodeResourcesFit";
 
 export interface InsufficientResource {
-  resource: "cpu" | "memory" | "pods";
+  /** cpu, memory, pods, or another resource's name. */
+  resource: string;
   reason: string;
   requested: number;
   used: number;
@@ -28,7 +30,6 @@ export function insufficientResources(pod: PodInfo, node: NodeInfo): Insufficien
     out.push({ resource: "pods", reason: "Too many pods", requested: 1, used: node.pods.length, capacity: a.pods, unresolvable: a.pods < 1 });
   }
   const r = pod.requests;
-  if (r.milliCpu === 0 && r.memoryBytes === 0) return out;
   if (r.milliCpu > 0 && r.milliCpu > a.milliCpu - node.requestedMilliCpu) {
     out.push({
       resource: "cpu",
@@ -49,8 +50,27 @@ export function insufficientResources(pod: PodInfo, node: NodeInfo): Insufficien
       unresolvable: r.memoryBytes > a.memoryBytes,
     });
   }
+  for (const s of insufficientScalars(pod, node)) out.push(s);
   return out;
 }
+
+/** The other resources (ephemeral-storage first, then by name) the pod asks for more of than the node has left. */
+function insufficientScalars(pod: PodInfo, node: NodeInfo): InsufficientResource[] {
+  const wanted = pod.requests.scalar;
+  if (wanted === undefined) return [];
+  const out: InsufficientResource[] = [];
+  const names = [...wanted.keys()].sort((x, y) => (x === EPHEMERAL ? -1 : y === EPHEMERAL ? 1 : x < y ? -1 : x > y ? 1 : 0));
+  for (const name of names) {
+    const requested = wanted.get(name)!;
+    if (requested <= 0) continue;
+    const capacity = node.allocatable.scalar.get(name) ?? 0;
+    const used = node.requestedScalar.get(name) ?? 0;
+    if (requested > capacity - used) out.push({ resource: name, reason: `Insufficient ${name}`, requested, used, capacity, unresolvable: requested > capacity });
+  }
+  return out;
+}
+
+const EPHEMERAL = "ephemeral-storage";
 
 const REASONS = ["Too many pods", "Insufficient cpu", "Insufficient memory"] as const;
 
@@ -92,6 +112,15 @@ export class NodeResourcesFit implements FilterPlugin, EnqueueExtensions {
     if (r.memoryBytes > 0 && r.memoryBytes > a.memoryBytes - node.requestedMemoryBytes) {
       mask |= 4;
       if (r.memoryBytes > a.memoryBytes) unresolvable = 1;
+    }
+    if (r.scalar !== undefined) {
+      // Rare (a GPU pod, an ephemeral-storage request): a status built for the occasion.
+      const more = insufficientScalars(pod, node);
+      if (more.length > 0) {
+        const reasons = [...REASONS.filter((_, bit) => (mask & (1 << bit)) !== 0), ...more.map((m) => m.reason)];
+        const worst = unresolvable === 1 || more.some((m) => m.unresolvable);
+        return new Status(worst ? "UnschedulableAndUnresolvable" : "Unschedulable", reasons, NODE_RESOURCES_FIT);
+      }
     }
     return mask === 0 ? null : STATUSES[unresolvable][mask];
   }

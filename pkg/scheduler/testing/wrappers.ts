@@ -81,10 +81,12 @@ export interface NodeOptions {
   pods?: string;
   taints?: DeepPartial<Taint>[];
   unschedulable?: boolean;
+  /** Other resources it offers: { "nvidia.com/gpu": "2", "ephemeral-storage": "100Gi" }. */
+  extra?: Record<string, string>;
 }
 
 export function makeNode(o: NodeOptions): Node {
-  const allocatable = { cpu: o.cpu ?? "4", memory: o.memory ?? "32Gi", pods: o.pods ?? "110" };
+  const allocatable = { cpu: o.cpu ?? "4", memory: o.memory ?? "32Gi", pods: o.pods ?? "110", ...o.extra };
   const node: DeepPartial<Node> = {
     apiVersion: "v1",
     kind: "Node",
