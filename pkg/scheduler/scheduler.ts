@@ -227,6 +227,11 @@ export class Scheduler {
     return (name === undefined || name === "" ? DEFAULT_SCHEDULER_NAME : name) === this.schedulerName;
   }
 
+  private assignedPodChanged(p: Pod, actions: readonly ActionType[]): void {
+    const namespace = p.metadata?.namespace ?? "";
+    this.queue.assignedPodChanged({ namespace, labels: p.metadata?.labels ?? {} }, actions, this.cache.snapshot.namespaceLabels(namespace));
+  }
+
   private onNodeAdd(n: Node): void {
     this.cache.setNode(n);
     this.queue.moveAllToActiveOrBackoffQueue("Node", ADD);
@@ -243,7 +248,7 @@ export class Scheduler {
   private onPodAdd(p: Pod): void {
     if (isAssigned(p)) {
       this.cache.addPod(p);
-      this.queue.moveAllToActiveOrBackoffQueue("Pod", ADD);
+      this.assignedPodChanged(p, ADD);
       return;
     }
     this.enqueue(p);
@@ -255,12 +260,17 @@ export class Scheduler {
         // Bound: by us (confirming the assumed pod) or by someone else.
         this.queue.delete(old);
         this.cache.addPod(p);
-        this.queue.moveAllToActiveOrBackoffQueue("Pod", ADD);
+        this.assignedPodChanged(p, ADD);
         return;
       }
       this.cache.updatePod(p);
-      const actions = isTerminal(p) && !isTerminal(old) ? DELETE : podUpdateActions(old, p);
-      this.queue.moveAllToActiveOrBackoffQueue("Pod", actions);
+      if (isTerminal(p) && !isTerminal(old)) this.queue.moveAllToActiveOrBackoffQueue("Pod", DELETE);
+      else {
+        const actions = podUpdateActions(old, p);
+        // Resources given back (a resize down) may help any pod; a relabel only some.
+        if (actions.includes("UpdatePodScaleDown")) this.queue.moveAllToActiveOrBackoffQueue("Pod", actions);
+        else this.assignedPodChanged(p, actions);
+      }
       return;
     }
     if (!this.responsible(p) || isTerminal(p) || p.metadata?.deletionTimestamp) {

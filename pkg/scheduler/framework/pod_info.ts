@@ -29,7 +29,7 @@ const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 const NO_TERMS: readonly never[] = Object.freeze([]);
 
 /** Whether a term selects a pod: by namespace (listed, or through the namespace's labels), then labels. */
-export function termMatches(t: AffinityTerm, pod: PodInfo, namespaceLabels: Labels): boolean {
+export function termMatches(t: AffinityTerm, pod: Pick<PodInfo, "namespace" | "labels">, namespaceLabels: Labels): boolean {
   if (!t.namespaces.has(pod.namespace) && !t.namespaceSelector.matches(namespaceLabels)) return false;
   return t.selector.matches(pod.labels);
 }

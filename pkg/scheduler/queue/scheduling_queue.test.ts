@@ -203,3 +203,31 @@ test("an event moves only the parked pods whose rejecting plugins registered for
   assert.equal(q.placeOf("uid-default-needs-cpu"), "backoff");
   assert.deepEqual(q.pendingCounts(), { active: 0, backoff: 3, unschedulable: 0, gated: 0 });
 });
+
+test("a bound pod moves back only the parked pods it may help: required affinity to it, or spread in its namespace", async () => {
+  const { clock, q } = setup();
+  q.add(makePod({ name: "anti", labels: { app: "web" }, affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: "web" } }, topologyKey: "kubernetes.io/hostname" }] } } }));
+  fail(q, "anti", ["InterPodAffinity"]);
+  q.add(makePod({ name: "wants-db", affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: "db" } }, topologyKey: "kubernetes.io/hostname" }] } } }));
+  fail(q, "wants-db", ["InterPodAffinity"]);
+  q.add(makePod({ name: "spread", namespace: "team" }));
+  fail(q, "spread", ["PodTopologySpread"]);
+  q.add(makePod({ name: "big" }));
+  fail(q, "big", ["NodeResourcesFit"]);
+  await clock.advance(60_000);
+  // An unrelated pod bound in another namespace: nothing it could help.
+  q.assignedPodChanged({ namespace: "default", labels: { app: "cache" } }, ["Add"], {});
+  assert.deepEqual(["anti", "wants-db", "spread", "big"].map((n) => q.placeOf(`uid-${n === "spread" ? "team" : "default"}-${n}`)), ["unschedulable", "unschedulable", "unschedulable", "unschedulable"]);
+  // A db pod: the pod that requires affinity to it goes back; anti-affinity is never helped by an addition.
+  q.assignedPodChanged({ namespace: "default", labels: { app: "db" } }, ["Add"], {});
+  assert.equal(q.placeOf("uid-default-wants-db"), "active");
+  assert.equal(q.placeOf("uid-default-anti"), "unschedulable");
+  // A pod bound in the spread pod's namespace may change its domains' counts.
+  q.assignedPodChanged({ namespace: "team", labels: {} }, ["Add"], {});
+  assert.equal(q.placeOf("uid-team-spread"), "active");
+  assert.equal(q.placeOf("uid-default-big"), "unschedulable", "a bind frees no cpu");
+  // A deletion may help them all.
+  q.moveAllToActiveOrBackoffQueue("Pod", ["Delete"]);
+  assert.equal(q.placeOf("uid-default-anti"), "active");
+  assert.equal(q.placeOf("uid-default-big"), "active");
+});

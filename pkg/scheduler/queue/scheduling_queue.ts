@@ -14,7 +14,10 @@ import type { Clock, TimerHandle } from "../../../raft/node/ports.js";
 import type { Pod } from "../../api/registry.js";
 import { type ActionType, type ClusterResource, eventMayHelp } from "../framework/cluster_event.js";
 import type { Framework } from "../framework/framework.js";
-import { PodInfo, podKey } from "../framework/pod_info.js";
+import { PodInfo, podKey, termMatches } from "../framework/pod_info.js";
+import type { Labels } from "../../api/labels.js";
+import { INTER_POD_AFFINITY } from "../plugins/inter_pod_affinity.js";
+import { POD_TOPOLOGY_SPREAD } from "../plugins/pod_topology_spread.js";
 import { KeyedHeap } from "./heap.js";
 import { UnschedulablePods } from "./unschedulable_pods.js";
 
@@ -275,7 +278,13 @@ export class SchedulingQueue {
   /** A cluster event: parked pods that one of their rejecting plugins says it may help go back. */
   moveAllToActiveOrBackoffQueue(resource: ClusterResource, actions: readonly ActionType[]): void {
     if (actions.length === 0) return;
-    // Pods in flight did not see this event: if it may help them and they fail, they go to backoff.
+    this.noteEvent(resource, actions);
+    if (this.unschedulable.size === 0) return;
+    for (const [key, q] of this.unschedulable.takeWhere((plugins) => eventMayHelp(this.fwk, plugins, resource, actions))) this.requeue(key, q);
+  }
+
+  /** Pods in flight did not see this event: if it may help them and they fail, they go to backoff. */
+  private noteEvent(resource: ClusterResource, actions: readonly ActionType[]): void {
     if (this.inFlight.size > 0) {
       const kind = `${resource}:${actions.join(",")}`;
       const e = this.recentEvents.get(kind);
@@ -286,8 +295,31 @@ export class SchedulingQueue {
         this.recentEvents.set(kind, { resource, actions, cycle: this.schedulingCycle });
       }
     }
+  }
+
+  /**
+   * An assigned pod was added (bound) or relabelled. As kube-scheduler's AssignedPodAdded and
+   * AssignedPodUpdated with their queueing hints, only the parked pods it may help go back: those
+   * whose required pod affinity selects it, those topology spread rejected in its namespace, and
+   * those rejected by another plugin registered for the event. A bind is not a reason to retry
+   * every pod that anti-affinity or spreading keeps out.
+   */
+  assignedPodChanged(pod: Pick<PodInfo, "namespace" | "labels">, actions: readonly ActionType[], namespaceLabels: Labels): void {
+    if (actions.length === 0) return;
+    this.noteEvent("Pod", actions);
     if (this.unschedulable.size === 0) return;
-    for (const [key, q] of this.unschedulable.takeWhere((plugins) => eventMayHelp(this.fwk, plugins, resource, actions))) this.requeue(key, q);
+    const helps = (q: QueuedPodInfo): boolean => {
+      for (const name of q.unschedulablePlugins) {
+        if (name === INTER_POD_AFFINITY) {
+          if (q.podInfo.requiredAffinityTerms.some((t) => termMatches(t, pod, namespaceLabels))) return true;
+        } else if (name === POD_TOPOLOGY_SPREAD) {
+          if (q.podInfo.namespace === pod.namespace) return true;
+        } else if (eventMayHelp(this.fwk, new Set([name]), "Pod", actions)) return true;
+      }
+      return q.unschedulablePlugins.size === 0;
+    };
+    const moved = this.unschedulable.takeEachWhere((plugins) => eventMayHelp(this.fwk, plugins, "Pod", actions), helps);
+    for (const [key, q] of moved) this.requeue(key, q);
   }
 
   /** When the pod's backoff ends: timestamp + 1 s doubled per earlier attempt, at most 10 s. */

@@ -51,6 +51,22 @@ export class UnschedulablePods<T extends Parked> {
     return [...this.byKey].map(([k, e]) => [k, e.item] as [string, T]).values();
   }
 
+  /** Removes and returns, in the groups `groupHelps` says yes to, the pods `podHelps` says yes to. */
+  takeEachWhere(groupHelps: (plugins: ReadonlySet<string>) => boolean, podHelps: (item: T) => boolean): Array<[string, T]> {
+    const out: Array<[string, T]> = [];
+    for (const [signature, g] of this.groups) {
+      if (!groupHelps(g.plugins)) continue;
+      for (const [key, item] of g.pods) {
+        if (!podHelps(item)) continue;
+        out.push([key, item]);
+        this.byKey.delete(key);
+        g.pods.delete(key);
+      }
+      if (g.pods.size === 0) this.groups.delete(signature);
+    }
+    return out;
+  }
+
   /** Removes and returns the pods of every group `helps` says yes to (asked once per group). */
   takeWhere(helps: (plugins: ReadonlySet<string>) => boolean): Array<[string, T]> {
     const out: Array<[string, T]> = [];
