@@ -281,22 +281,26 @@ test('running, the controller scales up and down through its informers and creat
   assert.match(await registry.metrics(), /navarch_controller_sync_duration_seconds_count\{controller="replicaset",result="success"\} \d+/);
 });
 
-test('a create whose outcome is unknown (Unavailable) stays expected, so the next sync does not create again', async () => {
-  f = await fixture();
+/** f.client, except that its first create fails with `err`, after reaching the store if `applied`. */
+function failingFirstCreate(err: ApiError, applied: boolean): { client: ObjectClient; tried: () => boolean } {
   const recording = f.client;
   let first = true;
-  // The first create reaches the store but its answer is lost, as when a master dies mid-request.
-  const lossy: ObjectClient = Object.assign(Object.create(recording) as RecordingClient, {
+  const client: ObjectClient = Object.assign(Object.create(recording) as RecordingClient, {
     async create<T extends KubeObject>(o: T): Promise<T> {
-      const created = await recording.create(o);
-      if (first) {
-        first = false;
-        throw new ApiError('Unavailable', 'no master answered');
-      }
-      return created;
+      if (!first) return recording.create(o);
+      first = false;
+      if (applied) await recording.create(o);
+      throw err;
     },
   });
-  controller = new ReplicaSetController({ client: lossy, informers: f.factory, events: f.events, clock: f.clock, logger: { warn: () => {} } });
+  return { client, tried: () => !first };
+}
+
+test('a create whose outcome is unknown (Unavailable) stays expected, so the next sync does not create again', async () => {
+  f = await fixture();
+  // The first create reaches the store but its answer is lost, as when a master dies mid-request.
+  const lossy = failingFirstCreate(new ApiError('Unavailable', 'no master answered'), true);
+  controller = new ReplicaSetController({ client: lossy.client, informers: f.factory, events: f.events, clock: f.clock, logger: { warn: () => {} } });
   await f.server.create({ object: replicaSet('web', 1) });
   await f.synced();
   f.factory.informer('pods').stop();
@@ -308,18 +312,8 @@ test('a create whose outcome is unknown (Unavailable) stays expected, so the nex
 
 test('a create refused before it reached the log (Unavailable, notApplied) is not expected: the retry creates the pod', async () => {
   f = await fixture();
-  const recording = f.client;
-  let first = true;
-  const refusing: ObjectClient = Object.assign(Object.create(recording) as RecordingClient, {
-    async create<T extends KubeObject>(o: T): Promise<T> {
-      if (first) {
-        first = false;
-        throw new ApiError('Unavailable', 'No master leads the cluster right now (no Raft leader): try again', { notApplied: true });
-      }
-      return recording.create(o);
-    },
-  });
-  controller = new ReplicaSetController({ client: refusing, informers: f.factory, events: f.events, clock: f.clock, logger: { warn: () => {} } });
+  const refusing = failingFirstCreate(new ApiError('Unavailable', 'No master leads the cluster right now (no Raft leader): try again', { notApplied: true }), false);
+  controller = new ReplicaSetController({ client: refusing.client, informers: f.factory, events: f.events, clock: f.clock, logger: { warn: () => {} } });
   await f.server.create({ object: replicaSet('web', 1) });
   await f.synced();
   await assert.rejects(controller.syncKey('default/web'), /no Raft leader/);
@@ -331,23 +325,13 @@ test('a create refused before it reached the log (Unavailable, notApplied) is no
 
 test('a create whose outcome is unknown and that never shows up is made again once the expectation expires, with no event needed', async () => {
   f = await fixture();
-  const recording = f.client;
-  let first = true;
   // The first create times out and was not applied after all: no pod event will ever come for it.
-  const lost: ObjectClient = Object.assign(Object.create(recording) as RecordingClient, {
-    async create<T extends KubeObject>(o: T): Promise<T> {
-      if (first) {
-        first = false;
-        throw new ApiError('Unavailable', 'Master 127.0.0.1:1 did not answer in time');
-      }
-      return recording.create(o);
-    },
-  });
-  controller = new ReplicaSetController({ client: lost, informers: f.factory, events: f.events, clock: f.clock, logger: { warn: () => {} } });
+  const lost = failingFirstCreate(new ApiError('Unavailable', 'Master 127.0.0.1:1 did not answer in time'), false);
+  controller = new ReplicaSetController({ client: lost.client, informers: f.factory, events: f.events, clock: f.clock, logger: { warn: () => {} } });
   const rs = await f.server.create({ object: replicaSet('web', 1) });
   f.factory.start();
   controller.start();
-  await eventually('the first create tried', () => !first);
+  await eventually('the first create tried', lost.tried);
   await eventually('waiting on the expectation', () => controller!.expectations.pending('default/web')?.adds === 1 && controller!.queue.length === 0);
   const creates = () => f.client.actions.filter((a) => a.verb === 'create').length;
   assert.equal(creates(), 0);
