@@ -128,6 +128,19 @@ export function formatTimeMs(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
+/**
+ * Says why a pod is about to be deleted, as Kubernetes' taint eviction and preemption do before the
+ * delete: DisruptionTarget=True with this reason and message (a Job's podFailurePolicy reads it).
+ * A strategic patch of that one condition, on the pod's uid; nothing when the pod already says so.
+ */
+export async function markDisruptionTarget(client: ObjectClient, pod: Pod, reason: string, message: string, nowMs: number): Promise<void> {
+  const old = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
+  if (old?.status === 'True' && old.reason === reason) return;
+  const condition = { type: 'DisruptionTarget', status: 'True', reason, message, lastTransitionTime: old?.status === 'True' ? old.lastTransitionTime : formatTimeMs(nowMs) };
+  const m = pod.metadata!;
+  await client.patch<Pod>('pods', m.namespace, m.name!, 'strategic', { metadata: { uid: m.uid }, status: { conditions: [condition] } }, { subresource: 'status' });
+}
+
 /** Neither finished nor being deleted: it counts towards a controller's replicas. */
 export function isPodActive(p: Pod): boolean {
   const phase = p.status?.phase;

@@ -17,6 +17,7 @@ import type { EventRecorder } from "../client/events/recorder.js";
 import type { InformerRegistration, SharedInformer } from "../client/informer/shared_informer.js";
 import type { InformerFactory } from "../client/informer/informer_factory.js";
 import type { ObjectClient } from "../controllers/client.js";
+import { formatTimeMs, markDisruptionTarget } from "../controllers/controller_utils.js";
 import type { Binder } from "./binder.js";
 import { isTerminal, SchedulerCache } from "./cache/cache.js";
 import { DEFAULT_SCHEDULER_NAME, newDefaultFramework } from "./default_profile.js";
@@ -433,7 +434,7 @@ export class Scheduler {
    */
   private async writeUnschedulable(info: PodInfo, message: string, nominatedNodeName: string | undefined): Promise<void> {
     const had = info.pod.status?.conditions?.find((c) => c.type === "PodScheduled");
-    const since = had?.status === "False" && had.lastTransitionTime ? had.lastTransitionTime : rfc3339(this.deps.clock.nowMs());
+    const since = had?.status === "False" && had.lastTransitionTime ? had.lastTransitionTime : formatTimeMs(this.deps.clock.nowMs());
     const status: Record<string, unknown> = {
       conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message, lastProbeTime: null, lastTransitionTime: since }],
     };
@@ -453,9 +454,7 @@ export class Scheduler {
     const jobs = r.victims.map(async (v) => {
       this.deps.recorder.event(v.pod, "Normal", "Preempted", `Preempted by pod ${info.pod.metadata?.uid ?? `${info.namespace}/${info.name}`} on node ${r.nominatedNodeName}`);
       try {
-        // As Kubernetes: the victim says why it goes before it is deleted (a Job's podFailurePolicy reads it).
-        const disruption = { type: "DisruptionTarget", status: "True", reason: "PreemptionByScheduler", message: `${this.schedulerName}: preempting to accommodate a higher priority pod`, lastTransitionTime: rfc3339(this.deps.clock.nowMs()) };
-        await client.patch("pods", v.namespace, v.name, "strategic", { metadata: { uid: v.pod.metadata?.uid }, status: { conditions: [disruption] } }, { subresource: "status" });
+        await markDisruptionTarget(client, v.pod, "PreemptionByScheduler", `${this.schedulerName}: preempting to accommodate a higher priority pod`, this.deps.clock.nowMs());
         await client.delete("pods", v.namespace, v.name, { preconditions: v.pod.metadata?.uid ? { uid: v.pod.metadata.uid } : undefined });
       } catch (err) {
         if (!isApiError(err, "NotFound") && !isApiError(err, "Conflict")) this.logger.warn(`cannot evict ${v.namespace}/${v.name} for ${info.namespace}/${info.name}: ${describe(err)}`);
@@ -481,9 +480,4 @@ function needsStatusWrite(pod: Pod, message: string, nominatedNodeName: string |
   const c = pod.status?.conditions?.find((x) => x.type === "PodScheduled");
   if (c === undefined || c.status !== "False" || c.reason !== "Unschedulable" || c.message !== message) return true;
   return nominatedNodeName !== undefined && nominatedNodeName !== (pod.status?.nominatedNodeName ?? "");
-}
-
-/** Kubernetes' metav1.Time text: RFC 3339 in whole seconds. */
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }

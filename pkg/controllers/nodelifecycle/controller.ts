@@ -28,7 +28,7 @@ import type { EventRecorder } from '../../client/events/recorder.js';
 import type { InformerFactory } from '../../client/informer/informer_factory.js';
 import type { SharedInformer } from '../../client/informer/shared_informer.js';
 import type { ObjectClient } from '../client.js';
-import { formatTimeMs, parseTimeMs, QueueController, type QueueControllerOptions } from '../controller_utils.js';
+import { formatTimeMs, markDisruptionTarget, parseTimeMs, QueueController, type QueueControllerOptions } from '../controller_utils.js';
 import { type DisruptionOptions, isNodeReady, type ZoneCounts, ZoneTaintLimiter, zoneOf } from './disruption.js';
 import { CONDITION_TAINTS, evictionAtMs, FOREVER, isManagedTaint, NO_EXECUTE, NO_SCHEDULE, sameTaint, type Taint, TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE } from './taints.js';
 
@@ -52,9 +52,6 @@ export const DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS = 10_000;
 /** The most a node's Lease can stretch its grace period: a mistaken duration must not hide a dead node for days. */
 export const MAX_LEASE_GRACE_MS = 300_000;
 
-const DISRUPTION_TARGET = 'DisruptionTarget';
-const DISRUPTION_REASON = 'DeletionByTaintManager';
-const DISRUPTION_MESSAGE = 'Taint manager: deleting due to NoExecute taint';
 
 export interface NodeLifecycleOptions extends QueueControllerOptions, DisruptionOptions {
   client: ObjectClient;
@@ -350,7 +347,7 @@ export class NodeLifecycleController extends QueueController {
       const m = pod.metadata!;
       this.recorder.event(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${m.namespace}/${m.name}`);
       try {
-        await this.markDisruptionTarget(pod, now);
+        await markDisruptionTarget(this.client, pod, 'DeletionByTaintManager', 'Taint manager: deleting due to NoExecute taint', now);
         await this.client.delete('pods', m.namespace, m.name!, { preconditions: { uid: m.uid } });
         this.evictions?.inc();
       } catch (err) {
@@ -359,21 +356,6 @@ export class NodeLifecycleController extends QueueController {
       }
     }
     return next;
-  }
-
-  /**
-   * As Kubernetes' taint eviction: the pod says why it goes (DisruptionTarget=True, reason
-   * DeletionByTaintManager) before it is deleted, so a Job's podFailurePolicy can tell an eviction
-   * from a failure while the pod terminates.
-   */
-  private async markDisruptionTarget(pod: Pod, now: number): Promise<void> {
-    const have = pod.status?.conditions ?? [];
-    const old = have.find((c) => c.type === DISRUPTION_TARGET);
-    if (old?.status === 'True' && old.reason === DISRUPTION_REASON) return;
-    const cond = { type: DISRUPTION_TARGET, status: 'True', reason: DISRUPTION_REASON, message: DISRUPTION_MESSAGE, lastTransitionTime: old?.status === 'True' ? old.lastTransitionTime : formatTimeMs(now) };
-    const conditions = old ? have.map((c) => (c.type === DISRUPTION_TARGET ? { ...c, ...cond } : c)) : [...have, cond];
-    const m = pod.metadata!;
-    await this.client.patch<Pod>('pods', m.namespace, m.name!, 'merge', { metadata: { uid: m.uid }, status: { conditions } }, { subresource: 'status' });
   }
 
   /** The node's NoExecute taints with when each was first seen (ours: when we added it). */
