@@ -1,7 +1,7 @@
 // The tables make bench-scheduler prints, with the anchors beside the figures.
 
 import { formatCidr } from '../../pkg/hollow/address_plan.js';
-import { hollowPlan, podAddresses, type CaseResult } from './load.js';
+import { hollowPlan, type CaseResult } from './load.js';
 
 export interface FillResult {
   totalPods: number;
@@ -109,9 +109,10 @@ export function formatReport(r: Results): string {
           }),
         ),
       );
+      const plan = hollowPlan(r.nodes);
       out.push(
         "Running: the hollow nodes' status reports (phase Running, with a pod IP) seen in the watch; the CPU figure counts from the first create to the last Running, the status writes included. " +
-          `Hollow pod IPs come from ${formatCidr(hollowPlan(r.nodes).pods)}, ${hollowPlan(r.nodes).podsPerNode} per node: past ${podAddresses(r.nodes)} pods in the cluster (${r.nodes} nodes), pods wait for an address (Pending).`,
+          `Hollow pod IPs come from ${formatCidr(plan.pods)}, ${plan.podsPerNode} per node: past ${plan.podsPerNode * r.nodes} pods in the cluster (${r.nodes} nodes), pods wait for an address (Pending).`,
       );
     }
     if (r.rssAfterCasesMiB.length) out.push(`RSS after these cases: ${r.rssAfterCasesMiB.map((x, i) => `master-${i + 1} ${f0(x)} MiB`).join(', ')}`);

@@ -42,12 +42,16 @@ export function hasEnqueueExtensions(p: Plugin): p is EnqueueExtensions {
  */
 export function eventMayHelp(fwk: Framework, rejectedBy: ReadonlySet<string>, resource: ClusterResource, actions: readonly ActionType[]): boolean {
   if (rejectedBy.size === 0) return true;
-  for (const name of rejectedBy) {
-    const plugin = fwk.pluginByName(name);
-    if (plugin === undefined || !hasEnqueueExtensions(plugin)) return true;
-    for (const e of plugin.eventsToRegister()) {
-      if (e.resource === resource && e.actions.some((a) => actions.includes(a))) return true;
-    }
+  for (const name of rejectedBy) if (pluginMayHelp(fwk, name, resource, actions)) return true;
+  return false;
+}
+
+/** Whether the event is one this plugin registered for (any event, for a plugin that registers none). */
+export function pluginMayHelp(fwk: Framework, name: string, resource: ClusterResource, actions: readonly ActionType[]): boolean {
+  const plugin = fwk.pluginByName(name);
+  if (plugin === undefined || !hasEnqueueExtensions(plugin)) return true;
+  for (const e of plugin.eventsToRegister()) {
+    if (e.resource === resource && e.actions.some((a) => actions.includes(a))) return true;
   }
   return false;
 }

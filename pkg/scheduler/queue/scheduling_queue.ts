@@ -12,7 +12,7 @@
 
 import type { Clock, TimerHandle } from "../../../raft/node/ports.js";
 import type { Pod } from "../../api/registry.js";
-import { type ActionType, type ClusterResource, eventMayHelp } from "../framework/cluster_event.js";
+import { type ActionType, type ClusterResource, eventMayHelp, pluginMayHelp } from "../framework/cluster_event.js";
 import type { Framework } from "../framework/framework.js";
 import { PodInfo, podKey, termMatches } from "../framework/pod_info.js";
 import type { Labels } from "../../api/labels.js";
@@ -314,7 +314,7 @@ export class SchedulingQueue {
           if (q.podInfo.requiredAffinityTerms.some((t) => termMatches(t, pod, namespaceLabels))) return true;
         } else if (name === POD_TOPOLOGY_SPREAD) {
           if (q.podInfo.namespace === pod.namespace) return true;
-        } else if (eventMayHelp(this.fwk, new Set([name]), "Pod", actions)) return true;
+        } else if (pluginMayHelp(this.fwk, name, "Pod", actions)) return true;
       }
       return q.unschedulablePlugins.size === 0;
     };
