@@ -164,6 +164,16 @@ function template(d: Describer, selector: LabelSelector | undefined, tpl: PodTem
   containers(d, 1, 'Containers', tpl?.spec?.containers ?? []);
 }
 
+/** `rollout history --revision`'s "Pod Template:" block: labels, annotations and containers. */
+export function describePodTemplate(tpl: PodTemplateSpec | undefined): string {
+  const d = new Describer();
+  d.section(0, 'Pod Template');
+  d.map(1, 'Labels', tpl?.metadata?.labels);
+  if (Object.keys(tpl?.metadata?.annotations ?? {}).length) d.map(1, 'Annotations', tpl?.metadata?.annotations);
+  containers(d, 1, 'Containers', tpl?.spec?.containers ?? []);
+  return d.render();
+}
+
 function describePod(d: Describer, p: Pod): void {
   d.kv(0, 'Priority', p.spec?.priority ?? 0);
   if (p.spec?.priorityClassName) d.kv(0, 'Priority Class Name', p.spec.priorityClassName);

@@ -1,0 +1,96 @@
+// `navctl scale deployment/web --replicas=N`: sets spec.replicas of Deployments, ReplicaSets and
+// StatefulSets with a merge patch. --current-replicas and --resource-version are preconditions, as
+// in kubectl: checked against a fresh read, and the patch carries that read's resourceVersion, so a
+// change in between is a conflict that is read and checked again, never overwritten.
+
+import type { Command } from 'commander';
+import type { KindInfo, KubeObject } from '../../pkg/api/registry.js';
+import { isApiError } from '../../pkg/client/mod.js';
+import { parseGetArgs } from './get.js';
+import { dryRunSuffix, kindPrefix, namespaceFor, out, parseDryRun, report, withSession, type DryRun, type Session } from './session.js';
+
+export interface ScalePreconditions {
+  /** -1: not checked. */
+  currentReplicas: number;
+  resourceVersion?: string;
+}
+
+interface ScaleFlags {
+  replicas?: string;
+  currentReplicas?: string;
+  resourceVersion?: string;
+  selector?: string;
+  all?: boolean;
+  dryRun?: string | boolean;
+}
+
+export function parseReplicas(flag: string, text: string | undefined, missing: number): number {
+  if (text === undefined) return missing;
+  if (!/^-?[0-9]+$/.test(text.trim())) throw new Error(`Invalid ${flag} "${text}": expected a whole number`);
+  return Number(text);
+}
+
+/** kubectl's precondition error, or undefined when the object meets them. */
+export function preconditionFailure(o: KubeObject & { spec?: { replicas?: number } }, p: ScalePreconditions): string | undefined {
+  const replicas = o.spec?.replicas ?? 0;
+  if (p.currentReplicas >= 0 && replicas !== p.currentReplicas) return `Expected replicas to be ${p.currentReplicas}, was ${replicas}`;
+  const rv = o.metadata?.resourceVersion ?? '';
+  if (p.resourceVersion !== undefined && rv !== p.resourceVersion) return `Expected resourceVersion to be ${p.resourceVersion}, was ${rv}`;
+  return undefined;
+}
+
+async function scaleOne(s: Session, info: KindInfo, name: string, replicas: number, p: ScalePreconditions, dryRun: DryRun): Promise<void> {
+  const ns = namespaceFor(info, s.namespace);
+  const checked = p.currentReplicas >= 0 || p.resourceVersion !== undefined;
+  for (;;) {
+    const cur = await s.client.get<KubeObject & { spec?: { replicas?: number } }>(info.resource, ns, name);
+    const failure = preconditionFailure(cur, p);
+    if (failure) throw new Error(failure);
+    if (dryRun === 'client') return;
+    const patch = { spec: { replicas }, ...(checked ? { metadata: { resourceVersion: cur.metadata?.resourceVersion } } : {}) };
+    try {
+      await s.client.patch(info.resource, ns, name, 'merge', patch, { dryRun: dryRun === 'server' });
+      return;
+    } catch (e) {
+      if (!checked || !isApiError(e, 'Conflict')) throw e;
+    }
+  }
+}
+
+async function scale(s: Session, args: string[], f: ScaleFlags): Promise<void> {
+  const replicas = parseReplicas('--replicas', f.replicas, -1);
+  if (replicas < 0) throw new Error('The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0');
+  const p: ScalePreconditions = { currentReplicas: parseReplicas('--current-replicas', f.currentReplicas, -1), resourceVersion: f.resourceVersion };
+  const dryRun = parseDryRun(f.dryRun);
+  for (const r of parseGetArgs(args)) {
+    if (!r.info.hasScale) throw new Error(`cannot scale ${r.info.resource}: only deployments, replicasets and statefulsets have replicas to scale`);
+    let names = r.names;
+    if (names.length === 0) {
+      if (!f.selector && !f.all) throw new Error('resource(s) were provided, but no name was specified: give names, -l selector or --all');
+      names = (await s.client.listAll(r.info.resource, { namespace: namespaceFor(r.info, s.namespace) ?? '', labelSelector: f.selector })).items.map((o) => o.metadata?.name ?? '');
+    }
+    if (names.length > 1 && p.resourceVersion !== undefined) throw new Error('cannot use --resource-version with multiple resources');
+    for (const name of names) {
+      try {
+        await scaleOne(s, r.info, name, replicas, p, dryRun);
+        out(`${kindPrefix(r.info)}/${name} scaled${dryRunSuffix(dryRun)}\n`);
+      } catch (e) {
+        report(e);
+      }
+    }
+  }
+}
+
+export function registerScale(program: Command): void {
+  program
+    .command('scale')
+    .description('set the number of replicas of deployments, replicasets or statefulsets: scale deployment/web --replicas=3')
+    .argument('<args...>', 'TYPE NAME... or TYPE/NAME...')
+    .option('--replicas <n>', 'the new number of replicas')
+    .option('--current-replicas <n>', 'only if the current number of replicas is this')
+    .option('--resource-version <rv>', 'only if the object is still at this resourceVersion')
+    .option('-l, --selector <selector>', 'the objects matching this label selector')
+    .option('--all', 'every object of the type in the namespace')
+    .option('--dry-run [mode]', 'client: only check; server: the server checks, stores nothing')
+    .action((args: string[], f: ScaleFlags) => withSession(program, (s) => scale(s, args, f)));
+}
