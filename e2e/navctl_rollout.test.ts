@@ -1,0 +1,146 @@
+// navctl's rollout commands as a user runs them, against one `navarch master` (scheduler and
+// controllers inside) and `navarch hollow --nodes 3`: rollout status waits for each rollout, set
+// image starts one, history lists the revisions, undo brings the previous template back (and skips
+// when it already runs), scale checks --current-replicas, pause holds a template change back until
+// resume, and restart replaces every pod.
+
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Deployment, Pod } from '../pkg/api/registry.js';
+import { NavarchClient } from '../pkg/client/mod.js';
+import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
+import { killAndWait, ROOT, spawnLogged } from '../pkg/localcluster/process.js';
+import { until } from '../pkg/localcluster/until.js';
+
+const NS = 'roll';
+const BIN = join(ROOT, 'bin/navctl.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const MANIFEST = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: ${NS}}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: "nginx:1", resources: {requests: {cpu: 100m}}}
+      - {name: log, image: "fluent:1"}
+`;
+
+test('navctl rollout status, set image, history, undo, scale, pause, resume and restart drive a Deployment on hollow nodes', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-e2e-navctl-rollout-'));
+  const cluster = await LocalMasterCluster.create({ dir, masters: 1 });
+  let hollow: ChildProcess | undefined;
+  const client = new NavarchClient({ endpoints: cluster.members.map((m) => m.clientAddress), retryDeadlineMs: 30_000 });
+  let passed = false;
+  const navctl = (args: string[], input?: string): Promise<Run> =>
+    new Promise((resolve, reject) => {
+      const p = spawn(process.execPath, [BIN, '--server', cluster.endpoints, '-n', NS, ...args], { cwd: dir });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d) => (stdout += d));
+      p.stderr.on('data', (d) => (stderr += d));
+      p.on('error', reject);
+      p.on('close', (code) => resolve({ code, stdout, stderr }));
+      p.stdin.end(input ?? '');
+    });
+  const ok = async (...args: string[]): Promise<string> => {
+    const r = await navctl(args);
+    assert.equal(r.code, 0, `navctl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const fails = async (...args: string[]): Promise<string> => {
+    const r = await navctl(args);
+    assert.equal(r.code, 1, `navctl ${args.join(' ')} should fail: ${r.stdout}`);
+    return r.stderr;
+  };
+  /** `rollout status` until done: its last line. */
+  const rolledOut = async (): Promise<void> => {
+    const lines = (await ok('rollout', 'status', 'deployment/web', '--timeout', '120s')).trimEnd().split('\n');
+    assert.equal(lines.at(-1), 'deployment "web" successfully rolled out');
+  };
+  const deployment = (): Promise<Deployment> => client.get<Deployment>('deployments', NS, 'web');
+  const images = async (): Promise<string[]> => (await deployment()).spec!.template!.spec!.containers.map((c) => c.image ?? '');
+  /** The live pods: all Running, all of the Deployment's current template. */
+  const runningPods = async (n: number): Promise<Pod[] | false> => {
+    const d = await deployment();
+    const pods = (await client.list<Pod>('pods', { namespace: NS })).items.filter((p) => !p.metadata?.deletionTimestamp);
+    const current = (p: Pod) => JSON.stringify(p.spec?.containers.map((c) => c.image)) === JSON.stringify(d.spec?.template?.spec?.containers.map((c) => c.image));
+    return pods.length === n && pods.every((p) => p.status?.phase === 'Running' && current(p)) && pods;
+  };
+  try {
+    cluster.startAll();
+    await cluster.waitForLeader(60_000);
+    hollow = spawnLogged(['--import', 'tsx', join(ROOT, 'cmd/navarch.ts'), 'hollow', '--server', cluster.endpoints, '--nodes', '3'], join(dir, 'hollow.log'), false);
+    await until('3 hollow nodes', async () => (await client.list('nodes')).items.length === 3, 60_000);
+    await ok('create', 'namespace', NS);
+    const applied = await navctl(['apply', '-f', '-'], MANIFEST);
+    assert.equal(applied.stdout, 'deployment.apps/web created\n', applied.stderr);
+
+    // Errors first, with kubectl's words.
+    assert.match(await fails('rollout', 'status', 'deployment/missing', '--timeout', '5s'), /deployments.apps "missing" not found/);
+    assert.match(await fails('rollout', 'status', 'daemonset/agent'), /rollout is only implemented for deployments/);
+    assert.match(await fails('set', 'image', 'deployment/web', 'db=postgres:16'), /unable to find container named "db"/);
+
+    await rolledOut();
+    await until('3 pods Running', () => runningPods(3), 60_000);
+
+    assert.equal(await ok('set', 'image', 'deployment/web', 'web=nginx:2'), 'deployment.apps/web image updated\n');
+    assert.deepEqual(await images(), ['nginx:2', 'fluent:1'], 'the other container is left as it was');
+    await rolledOut();
+    assert.equal(await ok('rollout', 'history', 'deployment/web'), 'deployment.apps/web\nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>\n');
+    assert.match(await ok('rollout', 'history', 'deployment/web', '--revision', '1'), /with revision #1\nPod Template:[\s\S]*Image:\s+nginx:1/);
+
+    assert.equal(await ok('rollout', 'undo', 'deployment/web'), 'deployment.apps/web rolled back\n');
+    await rolledOut();
+    assert.deepEqual(await images(), ['nginx:1', 'fluent:1']);
+    await until('3 pods of the old template Running', () => runningPods(3), 60_000);
+    // The old ReplicaSet came back as revision 3.
+    assert.equal(await ok('rollout', 'history', 'deploy/web'), 'deployment.apps/web\nREVISION  CHANGE-CAUSE\n2         <none>\n3         <none>\n');
+    assert.equal(await ok('rollout', 'undo', 'deployment/web', '--to-revision', '3'), 'deployment.apps/web skipped rollback (current template already matches revision 3)\n');
+
+    assert.match(await fails('scale', 'deployment/web', '--replicas', '5', '--current-replicas', '4'), /error: Expected replicas to be 4, was 3/);
+    assert.equal(await ok('scale', 'deployment/web', '--replicas', '5', '--current-replicas', '3'), 'deployment.apps/web scaled\n');
+    await rolledOut();
+    await until('5 pods Running', () => runningPods(5), 60_000);
+
+    assert.equal(await ok('rollout', 'pause', 'deployment/web'), 'deployment.apps/web paused\n');
+    assert.match(await fails('rollout', 'pause', 'deployment/web'), /deployments.apps "web" is already paused/);
+    await ok('set', 'image', 'deployment/web', '*=busybox:2');
+    assert.match(await fails('rollout', 'undo', 'deployment/web'), /you cannot rollback a paused deployment/);
+    // Paused, the controller sees the new template but creates none of its pods.
+    await until('the paused rollout to be reported as not started', async () => (await ok('rollout', 'status', 'deployment/web', '--watch=false')).includes('0 out of 5 new replicas have been updated'), 60_000);
+    assert.equal((await runningPods(5)), false, 'no pod of the new template while paused');
+
+    assert.equal(await ok('rollout', 'resume', 'deployment/web'), 'deployment.apps/web resumed\n');
+    await rolledOut();
+    const resumed = await until('5 busybox pods Running', () => runningPods(5), 60_000);
+    assert.ok(resumed.every((p) => p.spec?.containers.every((c) => c.image === 'busybox:2')));
+
+    assert.equal(await ok('rollout', 'restart', 'deployment/web'), 'deployment.apps/web restarted\n');
+    await rolledOut();
+    const restarted = await until('5 restarted pods Running', () => runningPods(5), 60_000);
+    const before = new Set(resumed.map((p) => p.metadata?.name));
+    assert.ok(restarted.every((p) => !before.has(p.metadata?.name) && p.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']), 'every pod replaced');
+    passed = true;
+  } finally {
+    if (!passed) process.stdout.write(`# hollow log tail:\n${readFileSync(join(dir, 'hollow.log'), 'utf8').split('\n').slice(-15).join('\n')}\n`);
+    client.close();
+    await killAndWait(hollow, 'SIGTERM');
+    await cluster.stopAll();
+    if (passed) rmSync(dir, { recursive: true, force: true });
+  }
+});
