@@ -223,9 +223,17 @@ test("a bind that fails for a transient reason is retried after its backoff", as
   await eventually("the failed bind", () => e.recorder.events.length === 1);
   assert.deepEqual(e.recorder.take(), ["Warning FailedScheduling Binding rejected: connection reset"]);
   assert.equal(e.scheduler.cache.snapshot.get("n0")!.pods.length, 0, "forgotten");
+  // As kube-scheduler: the failure shows on the pod as PodScheduled=False, reason SchedulerError.
+  let cond: { status?: string; reason?: string; message?: string } | undefined;
+  await eventually("the PodScheduled condition", () => {
+    void getPod(e, "p").then((p) => (cond = p.status?.conditions?.find((c) => c.type === "PodScheduled")));
+    return cond !== undefined;
+  });
+  assert.deepEqual({ ...cond }, { ...cond, status: "False", reason: "SchedulerError", message: "Binding rejected: connection reset" });
   await e.clock.advance(1000);
   await boundWithin(e, ["p"]);
   assert.deepEqual(e.binds, ["default/p -> n0", "default/p -> n0"]);
+  assert.equal((await getPod(e, "p")).status?.conditions?.find((c) => c.type === "PodScheduled")?.status, "True", "the binding sets it True");
   await eventually("the Scheduled event", () => e.recorder.events.length === 1);
   assert.equal(await metricValue(e, "scheduler_schedule_attempts_total", { result: "error" }), 1);
   assert.equal(await metricValue(e, "scheduler_schedule_attempts_total", { result: "scheduled" }), 1);

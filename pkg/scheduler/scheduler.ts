@@ -375,6 +375,7 @@ export class Scheduler {
       const msg = err instanceof SchedulingError ? err.message : `Cannot schedule pod: ${describe(err)}`;
       this.deps.recorder.event(info.pod, "Warning", "FailedScheduling", msg);
       this.queue.addUnschedulableIfNotPresent(q, NO_PLUGINS, cycle);
+      if (needsStatusWrite(info.pod, SCHEDULER_ERROR, msg, undefined)) this.track(this.writeNotScheduled(info, SCHEDULER_ERROR, msg, undefined));
       return;
     }
     if (result.kind === "unschedulable") {
@@ -400,8 +401,10 @@ export class Scheduler {
         this.logger.warn(`binding ${namespace}/${name} to ${nodeName} refused, forgetting the pod: ${describe(err)}`);
         return;
       }
-      this.deps.recorder.event(info.pod, "Warning", "FailedScheduling", `Binding rejected: ${describe(err)}`);
+      const msg = `Binding rejected: ${describe(err)}`;
+      this.deps.recorder.event(info.pod, "Warning", "FailedScheduling", msg);
       this.queue.addUnschedulableIfNotPresent(q, NO_PLUGINS, cycle);
+      if (needsStatusWrite(info.pod, SCHEDULER_ERROR, msg, undefined)) await this.writeNotScheduled(info, SCHEDULER_ERROR, msg, undefined);
       return;
     }
     const nowMs = this.deps.clock.nowMs();
@@ -424,19 +427,20 @@ export class Scheduler {
     this.queue.addUnschedulableIfNotPresent(q, result.error.diagnosis.unschedulablePlugins, cycle);
     const work: Promise<void>[] = [];
     if (preemption !== undefined && nominated) work.push(this.preempt(info, preemption));
-    if (needsStatusWrite(info.pod, message, nominated)) work.push(this.writeUnschedulable(info, message, nominated));
+    if (needsStatusWrite(info.pod, UNSCHEDULABLE, message, nominated)) work.push(this.writeNotScheduled(info, UNSCHEDULABLE, message, nominated));
     if (work.length > 0) this.track(Promise.all(work).then(() => {}));
   }
 
   /**
-   * PodScheduled=False reason Unschedulable (and the nominated node; "" clears it), as Kubernetes
-   * writes them: the condition keeps its lastTransitionTime while it stays False.
+   * PodScheduled=False, reason Unschedulable (no node fits) or SchedulerError (a plugin or the
+   * binding failed), and the nominated node ("" clears it), as Kubernetes writes them: the
+   * condition keeps its lastTransitionTime while it stays False.
    */
-  private async writeUnschedulable(info: PodInfo, message: string, nominatedNodeName: string | undefined): Promise<void> {
+  private async writeNotScheduled(info: PodInfo, reason: NotScheduledReason, message: string, nominatedNodeName: string | undefined): Promise<void> {
     const had = info.pod.status?.conditions?.find((c) => c.type === "PodScheduled");
     const since = had?.status === "False" && had.lastTransitionTime ? had.lastTransitionTime : formatTimeMs(this.deps.clock.nowMs());
     const status: Record<string, unknown> = {
-      conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message, lastProbeTime: null, lastTransitionTime: since }],
+      conditions: [{ type: "PodScheduled", status: "False", reason, message, lastProbeTime: null, lastTransitionTime: since }],
     };
     if (nominatedNodeName !== undefined) status.nominatedNodeName = nominatedNodeName === "" ? null : nominatedNodeName;
     try {
@@ -475,9 +479,13 @@ export class Scheduler {
   }
 }
 
+const UNSCHEDULABLE = "Unschedulable";
+const SCHEDULER_ERROR = "SchedulerError";
+type NotScheduledReason = typeof UNSCHEDULABLE | typeof SCHEDULER_ERROR;
+
 /** Skips the write when the pod already says exactly this (a retry that failed the same way). */
-function needsStatusWrite(pod: Pod, message: string, nominatedNodeName: string | undefined): boolean {
+function needsStatusWrite(pod: Pod, reason: NotScheduledReason, message: string, nominatedNodeName: string | undefined): boolean {
   const c = pod.status?.conditions?.find((x) => x.type === "PodScheduled");
-  if (c === undefined || c.status !== "False" || c.reason !== "Unschedulable" || c.message !== message) return true;
+  if (c === undefined || c.status !== "False" || c.reason !== reason || c.message !== message) return true;
   return nominatedNodeName !== undefined && nominatedNodeName !== (pod.status?.nominatedNodeName ?? "");
 }
