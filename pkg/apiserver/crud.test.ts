@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Deployment, KubeObject, Pod } from '../api/registry.js';
+import type { Deployment, KubeObject, Pod, ReplicaSet } from '../api/registry.js';
 import { isApiError } from './api_error.js';
 import { objectKey } from './objects.js';
 import { kindByName } from '../api/registry.js';
@@ -194,6 +194,23 @@ describe('update', () => {
     const u = (await server.update({ object: specWrite })) as Deployment;
     assert.equal(u.spec?.replicas, 4);
     assert.equal(u.status?.readyReplicas, 1, 'status kept by a spec write');
+  });
+
+  it("takes a Deployment's annotations from a status write, without a new generation, and nothing else of its metadata", async () => {
+    const { server } = await testServer();
+    const created = (await server.create({ object: deployment('web') })) as Deployment;
+    const next = structuredClone(created);
+    next.metadata!.annotations = { 'deployment.kubernetes.io/revision': '1' };
+    next.metadata!.labels = { sneaked: 'in' };
+    const s = (await server.updateStatus({ object: next })) as Deployment;
+    assert.deepEqual(s.metadata?.annotations, { 'deployment.kubernetes.io/revision': '1' }, "the controller's revision annotation");
+    assert.deepEqual(s.metadata?.labels, created.metadata?.labels, 'labels are the spec writers\'');
+    assert.equal(s.metadata?.generation, 1);
+    // Another kind's status write keeps its stored annotations, as Kubernetes' ReplicaSet strategy does.
+    const rs = (await server.create({ object: obj({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-1', namespace: 'default' }, spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } } }) })) as ReplicaSet;
+    const rsNext = structuredClone(rs);
+    rsNext.metadata!.annotations = { note: 'x' };
+    assert.deepEqual(((await server.updateStatus({ object: rsNext })) as ReplicaSet).metadata?.annotations ?? {}, {});
   });
 
   it('says when a kind has no status subresource', async () => {

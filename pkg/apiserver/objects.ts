@@ -66,6 +66,20 @@ export function specChanged(a: KubeObject, b: KubeObject): boolean {
   return !sameBytes(bytes(a), bytes(b));
 }
 
+/**
+ * Whether a spec write bumps metadata.generation: a spec change, and for a Deployment also an
+ * annotation change (Kubernetes' Deployment strategy: its annotations are copied to its ReplicaSets).
+ */
+export function generationChanges(info: KindInfo, next: KubeObject, old: KubeObject): boolean {
+  if (specChanged(next, old)) return true;
+  return info.kind === 'Deployment' && !sameAnnotations(next.metadata?.annotations, old.metadata?.annotations);
+}
+
+function sameAnnotations(a: Record<string, string> = {}, b: Record<string, string> = {}): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && b[k] === a[k]);
+}
+
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }

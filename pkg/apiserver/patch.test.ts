@@ -119,13 +119,16 @@ describe('strategic merge patch', () => {
 
   it('applies kubectl set image and apply bodies: maps merge, the named container changes, the rest stays', async () => {
     const { server } = await withDeployment();
-    await server.patch({ ...ref, type: 'merge', patch: { metadata: { labels: { team: 'a' }, annotations: { note: 'by hand' } } } });
+    let labelled = (await server.patch({ ...ref, type: 'merge', patch: { metadata: { labels: { team: 'a' } } } })) as Deployment;
+    assert.equal(labelled.metadata?.generation, 1, 'a label change does not bump the generation');
+    labelled = (await server.patch({ ...ref, type: 'merge', patch: { metadata: { annotations: { note: 'by hand' } } } })) as Deployment;
+    assert.equal(labelled.metadata?.generation, 2, "a Deployment's annotation change does, as in Kubernetes (they are copied to its ReplicaSets)");
     // kubectl set image deployment/web web=nginx:1.27
     const setImage = '{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"web"},{"name":"sidecar"}],"containers":[{"image":"nginx:1.27","name":"web"}]}}}}';
     let d = (await server.patch({ ...ref, type: 'strategic', patch: setImage })) as Deployment;
     assert.deepEqual(containers(d).map((c) => [c.name, c.image]), [['web', 'nginx:1.27'], ['sidecar', 'busybox:1.36']]);
     assert.deepEqual(containers(d)[0].env.map((e) => e.name), ['A', 'B']);
-    assert.equal(d.metadata?.generation, 2, 'a spec change bumps the generation; the label patch did not');
+    assert.equal(d.metadata?.generation, 3, 'a spec change bumps the generation');
     // kubectl apply's shape: the last-applied annotation and a label, merged into the ones set by hand.
     const applied = '{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}"},"labels":{"tier":"web"}},"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"web"},{"name":"sidecar"}],"containers":[{"image":"nginx:1.28","name":"web"}]}}}}';
     d = (await server.patch({ ...ref, type: 'strategic', patch: applied })) as Deployment;

@@ -83,7 +83,7 @@ export async function patch(ctx: Context, req: PatchRequest): Promise<KubeObject
       local = false;
       continue;
     }
-    const result = await writeUpdate(ctx, info, cur, merged, { dryRun: req.dryRun, fencing, local, podChange: subresource === 'status' ? 'status' : undefined });
+    const result = await writeUpdate(ctx, info, cur, merged, { dryRun: req.dryRun, fencing, local, subresource, podChange: subresource === 'status' ? 'status' : undefined });
     if (result !== LOST_RACE && result !== RECHECK) return result;
     if (local) {
       local = false;

@@ -11,7 +11,7 @@ import { ApiError, conflict, invalid, notFound } from './api_error.js';
 import { namespaceOf, readObject, resolve, type Context, type ResourceRef } from './context.js';
 import { withExpiry } from './event_ttl.js';
 import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
-import { clone, emptyMeta, encodeStored, objectKey, sameBytes, specChanged } from './objects.js';
+import { clone, emptyMeta, encodeStored, objectKey, sameBytes, generationChanges } from './objects.js';
 import { admission, keepPodPriority } from './pod_priority.js';
 import { keepPodQosClass } from './pod_qos_status.js';
 import { addDefaultTolerations } from './default_tolerations.js';
@@ -52,6 +52,8 @@ export interface WriteOptions {
    * a binding's cost on the leader, and Kubernetes does not either.
    */
   podChange?: 'status' | 'binding';
+  /** A status subresource write: it never bumps the generation. */
+  subresource?: Subresource;
   /** The write of a delete: it may set the garbage collector's finalizers on an object already marked (a later delete's policy). */
   fromDelete?: boolean;
 }
@@ -99,7 +101,11 @@ export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeOb
   if (subresource === 'status') {
     // `old` is this attempt's own decode of the stored object (readForWrite), changed by no one: the
     // new object may share its parts. Its metadata is its own, since the write sets fields there.
-    return { ...old, metadata: { ...oldMeta }, status: clone((incoming as { status?: unknown }).status) } as KubeObject;
+    const metadata = { ...oldMeta };
+    // Kubernetes' Deployment status strategy keeps all but the spec and labels: the controller
+    // writes the revision annotations with the status, so they do not bump the generation.
+    if (info.kind === 'Deployment') metadata.annotations = { ...(incoming.metadata?.annotations ?? {}) };
+    return { ...old, metadata, status: clone((incoming as { status?: unknown }).status) } as KubeObject;
   }
   if (subresource === 'finalize') return finalizeNamespace(old as Namespace, incoming as Namespace);
   const next = clone(incoming) as KubeObject & { status?: unknown };
@@ -161,7 +167,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
       throw err;
     }
   }
-  if (podChange ? podChange === 'binding' : specChanged(next, old)) m.generation = (old.metadata?.generation ?? 0) + 1;
+  if (podChange ? podChange === 'binding' : o.subresource !== 'status' && generationChanges(info, next, old)) m.generation = (old.metadata?.generation ?? 0) + 1;
   m.resourceVersion = old.metadata?.resourceVersion;
   // The stored bytes of `old` are in hand: encode only `next`, once, for the comparison and the write.
   const value = encodeStored(next);
@@ -211,7 +217,7 @@ export async function update(ctx: Context, req: UpdateRequest): Promise<KubeObje
         if (local) return RECHECK;
         throw err;
       }
-      return writeUpdate(ctx, info, cur, merged, { dryRun: req.dryRun, fencing, local, podChange: subresource === 'status' ? 'status' : undefined });
+      return writeUpdate(ctx, info, cur, merged, { dryRun: req.dryRun, fencing, local, subresource, podChange: subresource === 'status' ? 'status' : undefined });
     })();
     if (result !== LOST_RACE && result !== RECHECK) return result;
     if (local) {

@@ -24,12 +24,13 @@ describe('DeploymentController: a new Deployment', () => {
     assert.equal(rs.metadata!.annotations['deployment.kubernetes.io/max-replicas'], '4');
     const after = await f.deployment('web');
     assert.equal(revision(after), '1');
+    assert.equal(after.metadata?.generation, 1, 'the controller does not bump the generation');
     assert.deepEqual(f.recorder.take(), [`Normal ScalingReplicaSet Scaled up replica set web-${hash} to 3`]);
     assert.deepEqual(f.client.takeSummary(), [
       `create replicasets default/web-${hash}`,
-      // The revision annotation (not part of the status subresource), then the new condition,
-      // then the counts and the Available condition.
-      'update deployments default/web',
+      // The revision annotation with the new condition (through the status subresource, which
+      // takes a Deployment's annotations without bumping its generation), then the counts and the
+      // Available condition.
       'update deployments default/web status',
       'update deployments default/web status',
     ]);

@@ -61,14 +61,11 @@ export function isApiCode(err: unknown, code: string): boolean {
 }
 
 /**
- * Writes the Deployment's status (and first its annotations, which the status subresource does not
- * take, when they differ from the stored ones). Keeps `d` current: resourceVersion and status.
+ * Writes the Deployment's status and its annotations (the revision), in one status write as
+ * Kubernetes' controller does: a Deployment's status subresource takes annotations, and does not
+ * bump the generation for them. Keeps `d` current: resourceVersion and status.
  */
 export async function updateDeploymentStatus(c: SyncContext, d: Deployment, stored: Deployment): Promise<void> {
-  if (canonicalJson(d.metadata?.annotations ?? {}) !== canonicalJson(stored.metadata?.annotations ?? {})) {
-    const r = await c.client.update(d);
-    d.metadata!.resourceVersion = r.metadata?.resourceVersion;
-  }
   const r = await c.client.updateStatus(d);
   d.metadata!.resourceVersion = r.metadata?.resourceVersion;
   d.metadata!.annotations = { ...(r.metadata?.annotations ?? {}) };
