@@ -10,7 +10,7 @@ import type { EventRecorder } from '../../client/events/recorder.js';
 import type { ReadonlyIndexer } from '../../client/informer/indexer.js';
 import type { ObjectClient } from '../client.js';
 import { getControllerOf, newControllerRef } from '../controller_utils.js';
-import { canonicalJson, computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from './hash.js';
+import { computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from './hash.js';
 import {
   activeReplicaSets,
   actualReplicaCount,
