@@ -26,8 +26,7 @@ describe('PodSource', () => {
     await src.waitForSync();
     assert.deepEqual(seen.splice(0).sort(), ['n1 pod a', 'n2 pod b']);
     // Binding the pending pod makes it appear on its node.
-    const p = (await t.server.get({ resource: 'pods', namespace: 'default', name: 'pending' })) as Pod;
-    await t.server.update({ object: { ...p, spec: { ...p.spec!, nodeName: 'n2' } } });
+    await t.server.bind({ namespace: 'default', name: 'pending', target: { name: 'n2' } });
     await t.server.delete({ resource: 'pods', namespace: 'default', name: 'a', gracePeriodSeconds: 0 });
     await eventually('two events', () => seen.length === 2);
     assert.deepEqual(seen, ['n2 pod pending', 'n1 gone a']);

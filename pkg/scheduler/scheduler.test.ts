@@ -186,11 +186,7 @@ test("a bind that conflicts (someone else bound the pod first) is forgotten, not
   const e = await start({
     binder: (real, t) => ({
       async bind(ns, name, node, o) {
-        if (name === "raced") {
-          const p = (await t.server.get({ resource: "pods", namespace: ns, name })) as Pod;
-          p.spec!.nodeName = "n1";
-          await t.server.update({ resource: "pods", object: p });
-        }
+        if (name === "raced") await t.server.bind({ namespace: ns, name, target: { name: "n1" } });
         return real.bind(ns, name, node, o);
       },
     }),

@@ -532,8 +532,7 @@ export function validatePodUpdate(next: Pod, prev: Pod): FieldError[] {
     for (const c of [...(s.containers ?? []), ...(s.initContainers ?? [])]) c.image = undefined;
     s.activeDeadlineSeconds = undefined;
     s.tolerations = [];
-    // The scheduler binds through the binding subresource; a set nodeName may not change.
-    if (!prev.spec?.nodeName) s.nodeName = undefined;
+    // nodeName is not among them, set or not: pods are placed through the binding subresource.
     return JSON.stringify(s);
   };
   const tolerationsKept = (): boolean => {

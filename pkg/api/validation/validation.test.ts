@@ -6,7 +6,7 @@ import { decodeObject } from "../convert/object.js";
 import { decodeManifestsStrict } from "../convert/yaml.js";
 import { applyDefaults } from "../defaults/defaults.js";
 import { formatFieldError, formatInvalid } from "../field_errors.js";
-import type { KubeObject } from "../registry.js";
+import type { KubeObject, Pod } from "../registry.js";
 import { cronScheduleError } from "./workloads.js";
 import { validateObject, validateObjectUpdate } from "./validate.js";
 
@@ -329,6 +329,10 @@ describe("validateObjectUpdate", () => {
     const errs = validateObjectUpdate(newPort, before).map(formatFieldError);
     assert.equal(errs.length, 1);
     assert.match(errs[0], /^spec: Forbidden: pod updates may not change fields other than `spec.containers\[\*\].image`/);
+    // An unbound pod is placed through the binding subresource only, as in Kubernetes.
+    const placed = obj(pod({}));
+    (placed as Pod).spec!.nodeName = "n1";
+    assert.match(validateObjectUpdate(placed, before).map(formatFieldError)[0] ?? "", /^spec: Forbidden: pod updates may not change fields/);
   });
 
   it("keeps immutable ConfigMaps and Secrets fixed", () => {
