@@ -178,6 +178,9 @@ describe('list', () => {
     const p1 = await server.list({ resource: 'pods', namespace: 'default', limit: 1 });
     await assert.rejects(server.list({ resource: 'pods', namespace: 'shop', continue: p1.continue }), (err: unknown) => isApiError(err, 'Invalid') && /Invalid continue token/.test(err.message));
     await assert.rejects(server.list({ resource: 'pods', continue: 'garbage' }), (err: unknown) => isApiError(err, 'Invalid'));
+    // The token carries its revision: another beside it is refused, as in Kubernetes ("0" is let through).
+    await assert.rejects(server.list({ resource: 'pods', namespace: 'default', continue: p1.continue, resourceVersion: p1.resourceVersion }), { message: 'specifying resource version is not allowed when using continue' });
+    assert.equal((await server.list({ resource: 'pods', namespace: 'default', limit: 1, continue: p1.continue, resourceVersion: '0' })).items.length, 1);
   });
 
   it('reports a continue token older than compaction as Expired', async () => {

@@ -77,6 +77,7 @@ async function listItems<Item>(ctx: Context, req: ListRequest, toItem: ToItem<It
   const limit = limitAsked === 0 ? ctx.maxListLimit : Math.min(limitAsked, ctx.maxListLimit);
   const prefix = resourcePrefix(info, namespace);
   const end = prefixEnd(prefix);
+  if (req.continue && req.resourceVersion && req.resourceVersion !== '0') throw badRequest('specifying resource version is not allowed when using continue');
   const token = req.continue ? decodeToken(req.continue, prefix) : undefined;
   let rev = token?.rv ?? parseResourceVersion(req.resourceVersion);
   let start = token?.start ?? prefix;

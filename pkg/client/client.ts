@@ -177,7 +177,8 @@ export class NavarchClient {
     const items = [...first.items];
     let next = first.continue;
     while (next) {
-      const page = await this.list<T>(resource, { ...o, limit: o.pageSize ?? 500, continue: next });
+      // The token carries the first page's revision; a resourceVersion beside it is refused.
+      const page = await this.list<T>(resource, { ...o, resourceVersion: undefined, limit: o.pageSize ?? 500, continue: next });
       items.push(...page.items);
       next = page.continue;
     }
