@@ -2,7 +2,8 @@
 // controllers inside) and `navarch hollow --nodes 3`: rollout status waits for each rollout, set
 // image starts one, history lists the revisions, undo brings the previous template back (and skips
 // when it already runs), scale checks --current-replicas, pause holds a template change back until
-// resume, and restart replaces every pod.
+// resume, restart replaces every pod, and cordon and drain empty a node (refusing, as kubectl, a
+// pod nothing would recreate unless --force).
 
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -40,7 +41,7 @@ spec:
       - {name: log, image: "fluent:1"}
 `;
 
-test('navctl rollout status, set image, history, undo, scale, pause, resume and restart drive a Deployment on hollow nodes', { timeout: 300_000 }, async () => {
+test('navctl rollout status, set image, history, undo, scale, pause, resume and restart drive a Deployment on hollow nodes; cordon and drain empty a node', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-e2e-navctl-rollout-'));
   const cluster = await LocalMasterCluster.create({ dir, masters: 1 });
   let hollow: ChildProcess | undefined;
@@ -135,6 +136,22 @@ test('navctl rollout status, set image, history, undo, scale, pause, resume and 
     const restarted = await until('5 restarted pods Running', () => runningPods(5), 60_000);
     const before = new Set(resumed.map((p) => p.metadata?.name));
     assert.ok(restarted.every((p) => !before.has(p.metadata?.name) && p.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']), 'every pod replaced');
+
+    // Node maintenance: cordon, then drain a node with a pod nothing would recreate on it.
+    assert.equal(await ok('cordon', 'hollow-0'), 'node/hollow-0 cordoned\n');
+    assert.equal(await ok('cordon', 'node/hollow-0'), 'node/hollow-0 already cordoned\n');
+    assert.match(await ok('get', 'nodes', 'hollow-0'), /hollow-0\s+Ready,SchedulingDisabled\s/);
+    const debug = await navctl(['apply', '-f', '-'], `apiVersion: v1\nkind: Pod\nmetadata: {name: debug, namespace: ${NS}}\nspec: {nodeName: hollow-0, containers: [{name: sh, image: busybox}]}\n`);
+    assert.equal(debug.code, 0, debug.stderr);
+    assert.match(await fails('drain', 'hollow-0'), /unable to drain node "hollow-0": cannot delete Pods that declare no controller \(use --force to override\): roll\/debug/);
+    const drained = await navctl(['drain', 'hollow-0', '--force', '--timeout', '90s']);
+    assert.equal(drained.code, 0, drained.stderr);
+    assert.match(drained.stderr, /Warning: deleting Pods that declare no controller: roll\/debug/);
+    assert.match(drained.stdout, /^node\/hollow-0 already cordoned\n[\s\S]*pod\/debug deleted\n[\s\S]*node\/hollow-0 drained\n$/);
+    assert.deepEqual((await client.list<Pod>('pods', { fieldSelector: 'spec.nodeName=hollow-0' })).items.map((p) => p.metadata?.name), [], 'nothing left on the node');
+    const moved = await until('5 web pods Running elsewhere', () => runningPods(5), 60_000);
+    assert.ok(moved.every((p) => p.spec?.nodeName !== 'hollow-0'), 'the ReplicaSet replaced the drained pods on the other nodes');
+    assert.equal(await ok('uncordon', 'hollow-0'), 'node/hollow-0 uncordoned\n');
     passed = true;
   } finally {
     if (!passed) process.stdout.write(`# hollow log tail:\n${readFileSync(join(dir, 'hollow.log'), 'utf8').split('\n').slice(-15).join('\n')}\n`);

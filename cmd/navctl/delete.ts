@@ -65,7 +65,7 @@ export function parseGrace(flags: Pick<DeleteFlags, 'gracePeriod' | 'now' | 'for
 
 const FORCE_WARNING = 'Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.';
 
-interface Victim {
+export interface Victim {
   info: KindInfo;
   namespace: string | undefined;
   name: string;
@@ -73,7 +73,7 @@ interface Victim {
   context?: string;
 }
 
-async function waitGone(s: Session, v: Victim, uid: string | undefined, deadline: number): Promise<void> {
+export async function waitGone(s: Session, v: Victim, uid: string | undefined, deadline: number): Promise<void> {
   for (;;) {
     try {
       const o = await s.client.get(v.info.resource, v.namespace, v.name);
