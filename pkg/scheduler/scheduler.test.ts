@@ -360,6 +360,36 @@ test("a pod waiting for a node label is bound when a node is relabelled, not on 
   await boundWithin(e, ["ssd"]);
 });
 
+test("a ReplicaSet's pods are spread over the nodes by Kubernetes' system default constraints, where free room alone would stack them", async () => {
+  const e = await start();
+  await addNode(e, { name: "n0", cpu: "4" });
+  await addNode(e, { name: "n1", cpu: "4" });
+  // n1 is half full: by free room alone (LeastAllocated, BalancedAllocation) n0 wins every time.
+  await addPod(e, { name: "filler", cpu: "2", nodeName: "n1" });
+  await e.t.server.create({
+    object: obj({
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: { name: "web", namespace: "default" },
+      spec: { selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "nginx" }] } } },
+    }),
+  });
+  const rs = await e.t.server.get({ resource: "replicasets", namespace: "default", name: "web" });
+  const placed = async (prefix: string, owned: boolean): Promise<string[]> => {
+    const nodes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const p = await podForServer(e.t, { name: `${prefix}-${i}`, cpu: "100m", labels: { app: prefix } });
+      if (owned) p.metadata!.ownerReferences = [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "web", uid: rs.metadata!.uid!, controller: true }];
+      await e.t.server.create({ object: p });
+      await boundWithin(e, [`${prefix}-${i}`]);
+      nodes.push(await nodeOf(e, `${prefix}-${i}`));
+    }
+    return nodes.sort();
+  };
+  assert.deepEqual(await placed("loose", false), ["n0", "n0", "n0", "n0"], "pods no controller or Service groups: free room decides");
+  assert.deepEqual(await placed("web", true), ["n0", "n0", "n1", "n1"], "the ReplicaSet's pods spread");
+});
+
 test("stop() waits for a hung binding at most stopWaitMs", async () => {
   const e = await start({ binder: () => ({ bind: () => new Promise<void>(() => {}) }) });
   await addNode(e, { name: "n0" });

@@ -11,16 +11,18 @@ import type { Registry } from "prom-client";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { Random } from "../../raft/core/random.js";
 import type { Clock, TimerHandle } from "../../raft/node/ports.js";
-import type { Namespace, Node, Pod } from "../api/registry.js";
+import type { Namespace, Node, Pod, ReplicaSet, Service, StatefulSet } from "../api/registry.js";
 import { isApiError } from "../apiserver/api_error.js";
 import type { EventRecorder } from "../client/events/recorder.js";
 import type { InformerRegistration, SharedInformer } from "../client/informer/shared_informer.js";
 import type { InformerFactory } from "../client/informer/informer_factory.js";
+import { NAMESPACE_INDEX } from "../client/informer/indexer.js";
 import type { ObjectClient } from "../controllers/client.js";
 import { formatTimeMs, markDisruptionTarget } from "../controllers/controller_utils.js";
 import type { Binder } from "./binder.js";
 import { isTerminal, SchedulerCache } from "./cache/cache.js";
 import { DEFAULT_SCHEDULER_NAME, newDefaultFramework } from "./default_profile.js";
+import { defaultSpreadSelector, type SiblingListers } from "./default_spread_selector.js";
 import { nodeUpdateActions, podUpdateActions, type ActionType } from "./framework/cluster_event.js";
 import type { Framework } from "./framework/framework.js";
 import type { PostFilterResult } from "./framework/interface.js";
@@ -33,7 +35,10 @@ export interface SchedulerDeps {
   /** Status writes and preemption's deletions (fenced by the leader's lease in a master). */
   client: ObjectClient;
   binder: Binder;
-  /** The process's shared informers: the scheduler uses pods, nodes and namespaces and starts them; their owner stops them. */
+  /**
+   * The process's shared informers: the scheduler uses pods, nodes and namespaces (and Services,
+   * ReplicaSets and StatefulSets for default spreading) and starts them; their owner stops them.
+   */
   informers: InformerFactory;
   clock: Clock;
   random: Random;
@@ -116,6 +121,8 @@ export class Scheduler {
   private prepared = false;
   private stopped = false;
   private informers: { pods: SharedInformer<Pod>; nodes: SharedInformer<Node>; namespaces: SharedInformer<Namespace> } | undefined;
+  /** Services, ReplicaSets and StatefulSets, for the default framework's system default spreading. */
+  private siblings: SiblingListers | undefined;
   private readonly pendingSource = () => this.queue.pendingCounts();
   /** Pods the full queue refused; counted for the log. */
   private refused = 0;
@@ -123,7 +130,13 @@ export class Scheduler {
   constructor(deps: SchedulerDeps, o: SchedulerOptions = {}) {
     this.deps = deps;
     this.schedulerName = o.schedulerName ?? DEFAULT_SCHEDULER_NAME;
-    this.framework = o.framework ?? newDefaultFramework({ schedulerName: this.schedulerName, percentageOfNodesToScore: o.percentageOfNodesToScore });
+    this.framework =
+      o.framework ??
+      newDefaultFramework({
+        schedulerName: this.schedulerName,
+        percentageOfNodesToScore: o.percentageOfNodesToScore,
+        defaultSpreadSelector: (pod) => (this.siblings === undefined ? undefined : defaultSpreadSelector(pod, this.siblings)),
+      });
     this.maxInflight = o.maxInflightBindings ?? 256;
     this.yieldEveryPods = o.yieldEveryPods ?? 256;
     this.yieldAfterMs = o.yieldAfterMs ?? 40;
@@ -186,8 +199,15 @@ export class Scheduler {
         onDelete: (p) => this.onPodDelete(p),
       }),
     );
+    const siblingInformers = [f.informer<Service>("services"), f.informer<ReplicaSet>("replicasets"), f.informer<StatefulSet>("statefulsets")] as const;
+    const [services, replicaSets, statefulSets] = siblingInformers;
+    this.siblings = {
+      services: (ns) => services.store.byIndex(NAMESPACE_INDEX, ns),
+      replicaSet: (ns, name) => replicaSets.store.get(ns, name),
+      statefulSet: (ns, name) => statefulSets.store.get(ns, name),
+    };
     f.start();
-    await Promise.all([pods, nodes, namespaces].map((i) => i.waitForSync({ timeoutMs: this.syncTimeoutMs })));
+    await Promise.all([pods, nodes, namespaces, ...siblingInformers].map((i) => i.waitForSync({ timeoutMs: this.syncTimeoutMs })));
     // Warm informers replay what they hold to the new handlers in turns: the cache is whole after.
     await Promise.all(this.registrations.map((r) => r.synced));
     this.prepared = true;
