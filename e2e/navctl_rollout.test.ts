@@ -92,9 +92,10 @@ test('navctl rollout status, set image, history, undo, scale, pause, resume and 
     assert.equal(applied.stdout, 'deployment.apps/web created\n', applied.stderr);
 
     // Errors first, with kubectl's words.
-    assert.match(await fails('rollout', 'status', 'deployment/missing', '--timeout', '5s'), /deployments.apps "missing" not found/);
+    assert.match(await fails('rollout', 'status', 'deployment/missing', '--timeout', '5s'), /Error from server \(NotFound\): deployments.apps "missing" not found/);
     assert.match(await fails('rollout', 'status', 'daemonset/agent'), /rollout is only implemented for deployments/);
     assert.match(await fails('set', 'image', 'deployment/web', 'db=postgres:16'), /unable to find container named "db"/);
+    assert.deepEqual(await images(), ['nginx:1', 'fluent:1'], 'nothing to change where no container matched');
 
     await rolledOut();
     await until('3 pods Running', () => runningPods(3), 60_000);
@@ -102,7 +103,7 @@ test('navctl rollout status, set image, history, undo, scale, pause, resume and 
     assert.equal(await ok('set', 'image', 'deployment/web', 'web=nginx:2'), 'deployment.apps/web image updated\n');
     assert.deepEqual(await images(), ['nginx:2', 'fluent:1'], 'the other container is left as it was');
     await rolledOut();
-    assert.equal(await ok('rollout', 'history', 'deployment/web'), 'deployment.apps/web\nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>\n');
+    assert.equal(await ok('rollout', 'history', 'deployment/web'), 'deployment.apps/web \nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>\n\n');
     assert.match(await ok('rollout', 'history', 'deployment/web', '--revision', '1'), /with revision #1\nPod Template:[\s\S]*Image:\s+nginx:1/);
 
     assert.equal(await ok('rollout', 'undo', 'deployment/web'), 'deployment.apps/web rolled back\n');
@@ -110,7 +111,7 @@ test('navctl rollout status, set image, history, undo, scale, pause, resume and 
     assert.deepEqual(await images(), ['nginx:1', 'fluent:1']);
     await until('3 pods of the old template Running', () => runningPods(3), 60_000);
     // The old ReplicaSet came back as revision 3.
-    assert.equal(await ok('rollout', 'history', 'deploy/web'), 'deployment.apps/web\nREVISION  CHANGE-CAUSE\n2         <none>\n3         <none>\n');
+    assert.equal(await ok('rollout', 'history', 'deploy/web'), 'deployment.apps/web \nREVISION  CHANGE-CAUSE\n2         <none>\n3         <none>\n\n');
     assert.equal(await ok('rollout', 'undo', 'deployment/web', '--to-revision', '3'), 'deployment.apps/web skipped rollback (current template already matches revision 3)\n');
 
     assert.match(await fails('scale', 'deployment/web', '--replicas', '5', '--current-replicas', '4'), /error: Expected replicas to be 4, was 3/);
@@ -143,7 +144,7 @@ test('navctl rollout status, set image, history, undo, scale, pause, resume and 
     assert.match(await ok('get', 'nodes', 'hollow-0'), /hollow-0\s+Ready,SchedulingDisabled\s/);
     const debug = await navctl(['apply', '-f', '-'], `apiVersion: v1\nkind: Pod\nmetadata: {name: debug, namespace: ${NS}}\nspec: {nodeName: hollow-0, containers: [{name: sh, image: busybox}]}\n`);
     assert.equal(debug.code, 0, debug.stderr);
-    assert.match(await fails('drain', 'hollow-0'), /unable to drain node "hollow-0": cannot delete Pods that declare no controller \(use --force to override\): roll\/debug/);
+    assert.match(await fails('drain', 'hollow-0'), /error: unable to drain node "hollow-0" due to error: cannot delete Pods declare no controller \(use --force to override\): roll\/debug, continuing command\.\.\.\nThere are pending nodes to be drained:\n hollow-0\n/);
     const drained = await navctl(['drain', 'hollow-0', '--force', '--timeout', '90s']);
     assert.equal(drained.code, 0, drained.stderr);
     assert.match(drained.stderr, /Warning: deleting Pods that declare no controller: roll\/debug/);

@@ -1,136 +1,238 @@
-// `navctl cordon|uncordon NODE...` and `navctl drain NODE`: kubectl's node maintenance commands.
-// Cordon marks a node unschedulable (the scheduler places nothing new there); drain cordons it,
-// then deletes its pods with their grace periods and waits until they are gone, refusing, as
-// kubectl does, pods that nothing would recreate (no controller), DaemonSet pods and pods with
-// emptyDir data unless told otherwise. There is no Eviction API (and so no PodDisruptionBudget)
-// yet: drain deletes, as `kubectl drain --disable-eviction` does.
+// `navctl cordon|uncordon NODE...` and `navctl drain NODE...`: kubectl's node maintenance commands.
+// Cordon marks a node unschedulable (the scheduler places nothing new there); drain cordons every
+// node named, then for each deletes its pods with their grace periods and waits until they are
+// gone. As kubectl, it refuses pods that nothing would recreate (no controller), DaemonSet pods and
+// pods with emptyDir data unless told otherwise, and leaves mirror pods alone. There is no
+// Eviction API (and so no PodDisruptionBudget) yet: drain deletes, as `kubectl drain
+// --disable-eviction` does.
 
 import type { Command } from 'commander';
 import { KINDS, type Node, type Pod } from '../../pkg/api/registry.js';
 import { isApiError } from '../../pkg/client/mod.js';
-import { waitGone } from './delete.js';
-import { err, out, parseDryRun, parseDuration, report, withSession, type Session } from './session.js';
+import { err, out, parseDryRun, parseDuration, report, withSession, type DryRun, type Session } from './session.js';
 
 const POD_INFO = KINDS.find((k) => k.kind === 'Pod')!;
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+/** How often drain looks whether its pods are gone (kubectl: once a second). */
+const DELETE_POLL_MS = 1000;
 
 export interface DrainFlags {
   force?: boolean;
   ignoreDaemonsets?: boolean;
   deleteEmptydirData?: boolean;
+  deleteLocalData?: boolean;
+  disableEviction?: boolean;
   gracePeriod?: string;
   timeout?: string;
+  skipWaitForDeleteTimeout?: string;
   podSelector?: string;
+  selector?: string;
   dryRun?: string | boolean;
 }
+
+/** kubectl's filter verdicts, per pod. */
+type Verdict = { delete: true; warning?: string } | { delete: false; warning?: string; error?: string };
 
 export interface DrainPlan {
   /** Pods to delete, in list order. */
   delete: Pod[];
-  /** "Warning: ..." lines. */
-  warnings: string[];
-  /** Reasons the drain cannot go on; empty: it can. */
+  /** kubectl's one warning line ("msg: ns/a, ns/b; msg2: ..."), or "". */
+  warning: string;
+  /** "cannot delete <what>: ns/a, ns/b" for each reason the drain cannot go on; empty: it can. */
   errors: string[];
+}
+
+export interface DrainPolicy {
+  force?: boolean;
+  ignoreDaemonsets?: boolean;
+  deleteEmptydirData?: boolean;
+  /** Skip pods deleted longer ago than this many seconds; 0: never. */
+  skipWaitForDeleteTimeoutSeconds?: number;
+  nowMs?: number;
 }
 
 const ref = (p: Pod): string => `${p.metadata?.namespace}/${p.metadata?.name}`;
 const controllerOf = (p: Pod) => (p.metadata?.ownerReferences ?? []).find((r) => r.controller);
+const finished = (p: Pod): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
-/** kubectl's drain filters over the pods on a node: which go, which are skipped, which block the drain. */
-export function planDrain(pods: readonly Pod[], f: Pick<DrainFlags, 'force' | 'ignoreDaemonsets' | 'deleteEmptydirData'>): DrainPlan {
-  const daemonSet: string[] = [];
-  const unreplicated: string[] = [];
-  const localStorage: string[] = [];
-  const plan: DrainPlan = { delete: [], warnings: [], errors: [] };
+/**
+ * kubectl's drain filters, in its order (skip long-deleted, DaemonSet, mirror, local storage,
+ * unreplicated); the first that keeps a pod decides. `daemonSetMissing(ns, name)` says a pod's
+ * DaemonSet is gone (its orphans may be deleted with --force).
+ */
+function verdict(p: Pod, f: DrainPolicy, daemonSetMissing: (ns: string, name: string) => string | undefined): Verdict {
+  const skipS = f.skipWaitForDeleteTimeoutSeconds ?? 0;
+  const deletedAt = p.metadata?.deletionTimestamp ? Date.parse(p.metadata.deletionTimestamp) : NaN;
+  if (skipS > 0 && deletedAt + skipS * 1000 < (f.nowMs ?? Date.now())) return { delete: false };
+  let warning: string | undefined;
+  const owner = controllerOf(p);
+  if (owner?.kind === 'DaemonSet' && !finished(p)) {
+    const missing = daemonSetMissing(p.metadata?.namespace ?? '', owner.name ?? '');
+    if (missing !== undefined) {
+      if (!f.force) return { delete: false, error: missing };
+      warning = missing;
+    } else if (!f.ignoreDaemonsets) return { delete: false, error: 'DaemonSet-managed Pods (use --ignore-daemonsets to ignore)' };
+    else return { delete: false, warning: 'ignoring DaemonSet-managed Pods' };
+  }
+  if (p.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined) return { delete: false };
+  if (!finished(p) && (p.spec?.volumes ?? []).some((v) => v.emptyDir)) {
+    if (!f.deleteEmptydirData) return { delete: false, error: 'Pods with local storage (use --delete-emptydir-data to override)' };
+    warning = 'deleting Pods with local storage';
+  }
+  if (!finished(p) && !owner) {
+    if (!f.force) return { delete: false, error: 'Pods declare no controller (use --force to override)' };
+    warning = 'deleting Pods that declare no controller';
+  }
+  return { delete: true, warning };
+}
+
+/** Groups "message → pods" in first-seen order. */
+function grouped(entries: Array<[string, Pod]>): Array<[string, string]> {
+  const m = new Map<string, string[]>();
+  for (const [msg, p] of entries) m.set(msg, [...(m.get(msg) ?? []), ref(p)]);
+  return [...m].map(([msg, pods]) => [msg, pods.join(', ')]);
+}
+
+export function planDrain(pods: readonly Pod[], f: DrainPolicy, daemonSetMissing: (ns: string, name: string) => string | undefined = () => undefined): DrainPlan {
+  const warnings: Array<[string, Pod]> = [];
+  const errors: Array<[string, Pod]> = [];
+  const plan: DrainPlan = { delete: [], warning: '', errors: [] };
   for (const p of pods) {
-    if (p.metadata?.annotations?.[MIRROR_ANNOTATION] !== undefined) continue;
-    const finished = p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
-    if (controllerOf(p)?.kind === 'DaemonSet' && !finished) {
-      daemonSet.push(ref(p));
-      continue;
-    }
-    if (!finished && !controllerOf(p)) unreplicated.push(ref(p));
-    if (!finished && (p.spec?.volumes ?? []).some((v) => v.emptyDir)) localStorage.push(ref(p));
-    plan.delete.push(p);
+    const v = verdict(p, f, daemonSetMissing);
+    if (v.warning) warnings.push([v.warning, p]);
+    if (v.delete) plan.delete.push(p);
+    else if (v.error) errors.push([v.error, p]);
   }
-  const list = (xs: string[]) => xs.join(', ');
-  if (daemonSet.length) {
-    if (f.ignoreDaemonsets) plan.warnings.push(`Warning: ignoring DaemonSet-managed Pods: ${list(daemonSet)}`);
-    else plan.errors.push(`cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): ${list(daemonSet)}`);
-  }
-  if (unreplicated.length) {
-    if (f.force) plan.warnings.push(`Warning: deleting Pods that declare no controller: ${list(unreplicated)}`);
-    else plan.errors.push(`cannot delete Pods that declare no controller (use --force to override): ${list(unreplicated)}`);
-  }
-  if (localStorage.length) {
-    if (f.deleteEmptydirData) plan.warnings.push(`Warning: deleting Pods with local storage: ${list(localStorage)}`);
-    else plan.errors.push(`cannot delete Pods with local storage (use --delete-emptydir-data to override): ${list(localStorage)}`);
-  }
+  plan.warning = grouped(warnings)
+    .map(([msg, list]) => `${msg}: ${list}`)
+    .join('; ');
+  plan.errors = grouped(errors).map(([msg, list]) => `cannot delete ${msg}: ${list}`);
   return plan;
 }
 
+/** kubectl's --dry-run suffix for node and pod lines. */
+const suffix = (d: DryRun): string => (d === 'client' ? ' (dry run)' : d === 'server' ? ' (server dry run)' : '');
+
 /** Sets or clears spec.unschedulable; false when the node already was so. */
-async function setUnschedulable(s: Session, name: string, on: boolean, dryRun: boolean): Promise<boolean> {
+async function setUnschedulable(s: Session, name: string, on: boolean, dryRun: DryRun): Promise<boolean> {
   const node = await s.client.get<Node>('nodes', undefined, name);
   if ((node.spec?.unschedulable ?? false) === on) return false;
-  if (!dryRun) await s.client.patch('nodes', undefined, name, 'strategic', { spec: { unschedulable: on ? true : null } });
+  if (dryRun !== 'client') await s.client.patch('nodes', undefined, name, 'strategic', { spec: { unschedulable: on ? true : null } }, { dryRun: dryRun === 'server' });
   return true;
 }
 
 async function nodeNames(s: Session, args: readonly string[], selector: string | undefined): Promise<string[]> {
   const names = args.map((a) => a.replace(/^(nodes?|no)\//, ''));
+  if (names.length > 0 && selector) throw new Error('cannot specify both a node name and a --selector option');
   if (selector) names.push(...(await s.client.listAll<Node>('nodes', { labelSelector: selector })).items.map((n) => n.metadata?.name ?? ''));
-  if (names.length === 0) throw new Error('at least one node name (or -l selector) is required');
+  if (names.length === 0) throw new Error(selector ? `no nodes match the selector "${selector}"` : 'USAGE: navctl cordon|uncordon|drain NODE [NODE...] (or -l selector)');
   return names;
 }
 
 async function cordon(s: Session, args: string[], on: boolean, f: { selector?: string; dryRun?: string | boolean }): Promise<void> {
-  const dry = parseDryRun(f.dryRun) !== 'none';
+  const dryRun = parseDryRun(f.dryRun);
   const verb = on ? 'cordoned' : 'uncordoned';
   for (const name of await nodeNames(s, args, f.selector)) {
     try {
-      const changed = await setUnschedulable(s, name, on, dry);
-      out(`node/${name} ${changed ? verb : `already ${verb}`}${dry && changed ? ' (dry run)' : ''}\n`);
+      out(`node/${name} ${(await setUnschedulable(s, name, on, dryRun)) ? verb : `already ${verb}`}${suffix(dryRun)}\n`);
     } catch (e) {
       report(e);
     }
   }
 }
 
-async function drainOne(s: Session, name: string, f: DrainFlags): Promise<void> {
-  const dry = parseDryRun(f.dryRun) !== 'none';
-  out(`node/${name} ${(await setUnschedulable(s, name, true, dry)) ? 'cordoned' : 'already cordoned'}\n`);
-  const pods = (await s.client.listAll<Pod>('pods', { fieldSelector: `spec.nodeName=${name}`, labelSelector: f.podSelector })).items;
-  const plan = planDrain(pods, f);
-  if (plan.errors.length) throw new Error(`unable to drain node "${name}": ${plan.errors.join('; ')}`);
-  for (const w of plan.warnings) err(`${w}\n`);
-  const grace = f.gracePeriod === undefined || Number(f.gracePeriod) < 0 ? undefined : Number(f.gracePeriod);
-  const timeoutMs = f.timeout ? parseDuration('--timeout', f.timeout) : 0;
-  const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
-  // All at once, as kubectl: each pod's grace period runs in parallel with the others'.
-  await Promise.all(
-    plan.delete.map(async (p) => {
-      const [ns, podName, uid] = [p.metadata!.namespace!, p.metadata!.name!, p.metadata?.uid];
-      out(`deleting pod ${ns}/${podName}${dry ? ' (dry run)' : ''}\n`);
-      if (dry) return;
+/** Deletes the pods one by one, then polls them together until all are gone; a failure names those left. */
+async function deleteAndWait(s: Session, node: string, pods: readonly Pod[], grace: number | undefined, deadline: number): Promise<void> {
+  const left = new Map<string, Pod>(pods.map((p) => [ref(p), p]));
+  try {
+    for (const p of pods) {
+      const uid = p.metadata?.uid;
       try {
-        await s.client.delete('pods', ns, podName, { gracePeriodSeconds: grace, preconditions: uid ? { uid } : undefined });
+        await s.client.delete('pods', p.metadata!.namespace!, p.metadata!.name!, { gracePeriodSeconds: grace, preconditions: uid ? { uid } : undefined });
       } catch (e) {
         // Gone already, or replaced by a pod of the same name: not this drain's to delete.
         if (!isApiError(e, 'NotFound') && !isApiError(e, 'Conflict')) throw e;
       }
-      await waitGone(s, { info: POD_INFO, namespace: ns, name: podName }, uid, deadline);
-      out(`pod/${podName} deleted\n`);
-    }),
-  );
-  out(`node/${name} drained${dry ? ' (dry run)' : ''}\n`);
+    }
+    for (;;) {
+      for (const [key, p] of left) {
+        try {
+          const cur = await s.client.get<Pod>(POD_INFO.resource, p.metadata!.namespace!, p.metadata!.name!);
+          if (cur.metadata?.uid === p.metadata?.uid) continue;
+        } catch (e) {
+          if (!isApiError(e, 'NotFound')) throw e;
+        }
+        left.delete(key);
+        out(`pod/${p.metadata?.name} deleted\n`);
+      }
+      if (left.size === 0) return;
+      if (Date.now() >= deadline) throw new Error(`drain did not complete within the --timeout`);
+      await new Promise((r) => setTimeout(r, DELETE_POLL_MS));
+    }
+  } catch (e) {
+    const pending = [...left.values()].map((p) => `pod/${p.metadata?.name}\n`).join('');
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\nThere are pending pods in node "${node}" when an error occurred:\n${pending}`.trimEnd());
+  }
 }
 
-async function drain(s: Session, args: string[], f: DrainFlags & { selector?: string }): Promise<void> {
+async function drainOne(s: Session, name: string, f: DrainFlags, dryRun: DryRun): Promise<void> {
+  const pods = (await s.client.listAll<Pod>('pods', { fieldSelector: `spec.nodeName=${name}`, labelSelector: f.podSelector })).items;
+  // The DaemonSets the node's pods name, looked up once each: a missing one leaves orphans.
+  const missing = new Map<string, string | undefined>();
+  for (const p of pods) {
+    const owner = controllerOf(p);
+    if (owner?.kind !== 'DaemonSet' || finished(p)) continue;
+    const key = `${p.metadata?.namespace}/${owner.name}`;
+    if (missing.has(key)) continue;
+    try {
+      await s.client.get('daemonsets', p.metadata?.namespace, owner.name ?? '');
+      missing.set(key, undefined);
+    } catch (e) {
+      if (!isApiError(e, 'NotFound')) throw e;
+      missing.set(key, `daemonsets.apps "${owner.name}" not found`);
+    }
+  }
+  const skip = f.skipWaitForDeleteTimeout === undefined ? 0 : Number(f.skipWaitForDeleteTimeout);
+  const plan = planDrain(pods, { force: f.force, ignoreDaemonsets: f.ignoreDaemonsets, deleteEmptydirData: f.deleteEmptydirData || f.deleteLocalData, skipWaitForDeleteTimeoutSeconds: skip }, (ns, ds) =>
+    missing.get(`${ns}/${ds}`),
+  );
+  if (plan.errors.length) {
+    const all = plan.errors.length === 1 ? plan.errors[0] : `[${plan.errors.join(', ')}]`;
+    throw new Error(`unable to drain node "${name}" due to error: ${all}, continuing command...\nThere are pending nodes to be drained:\n ${name}\n${plan.errors.join('\n')}`);
+  }
+  if (plan.warning) err(`Warning: ${plan.warning}\n`);
+  if (dryRun === 'client') {
+    for (const p of plan.delete) out(`pod/${p.metadata?.name} deleted (dry run)\n`);
+  } else if (dryRun === 'server') {
+    for (const p of plan.delete) {
+      await s.client.delete('pods', p.metadata!.namespace!, p.metadata!.name!, { dryRun: true });
+      out(`pod/${p.metadata?.name} deleted (server dry run)\n`);
+    }
+  } else {
+    const grace = f.gracePeriod === undefined || Number(f.gracePeriod) < 0 ? undefined : Number(f.gracePeriod);
+    const timeoutMs = f.timeout ? parseDuration('--timeout', f.timeout) : 0;
+    await deleteAndWait(s, name, plan.delete, grace, timeoutMs > 0 ? Date.now() + timeoutMs : Infinity);
+  }
+  out(`node/${name} drained${suffix(dryRun)}\n`);
+}
+
+async function drain(s: Session, args: string[], f: DrainFlags): Promise<void> {
   if (f.gracePeriod !== undefined && !/^-?\d+$/.test(f.gracePeriod)) throw new Error(`Invalid --grace-period "${f.gracePeriod}": expected whole seconds (-1: each pod's own)`);
+  if (f.skipWaitForDeleteTimeout !== undefined && !/^\d+$/.test(f.skipWaitForDeleteTimeout)) throw new Error(`Invalid --skip-wait-for-delete-timeout "${f.skipWaitForDeleteTimeout}": expected whole seconds`);
+  const dryRun = parseDryRun(f.dryRun);
+  // Every node is cordoned before any is drained, so that pods leaving one do not land on the next.
+  const cordoned: string[] = [];
   for (const name of await nodeNames(s, args, f.selector)) {
     try {
-      await drainOne(s, name, f);
+      out(`node/${name} ${(await setUnschedulable(s, name, true, dryRun)) ? 'cordoned' : 'already cordoned'}${suffix(dryRun)}\n`);
+      cordoned.push(name);
+    } catch (e) {
+      report(e);
+    }
+  }
+  for (const name of cordoned) {
+    try {
+      await drainOne(s, name, f, dryRun);
     } catch (e) {
       report(e);
     }
@@ -147,21 +249,24 @@ export function registerNodeMaintenance(program: Command): void {
       .description(what)
       .argument('[nodes...]', 'node names')
       .option('-l, --selector <selector>', 'the nodes matching this label selector')
-      .option('--dry-run [mode]', 'say what would change, change nothing')
+      .option('--dry-run [mode]', 'client: say what would change; server: the server checks, stores nothing')
       .action((args: string[], f: { selector?: string; dryRun?: string | boolean }) => withSession(program, (s) => cordon(s, args, on, f)));
   }
   program
     .command('drain')
-    .description("cordon nodes, then delete their pods (each with its grace period) and wait until they are gone")
+    .description('cordon nodes, then delete their pods (each with its grace period) and wait until they are gone')
     .argument('[nodes...]', 'node names')
     .option('-l, --selector <selector>', 'the nodes matching this label selector')
     .option('--pod-selector <selector>', 'only the pods matching this label selector')
     .option('--force', 'also delete pods that no controller would recreate')
     .option('--ignore-daemonsets', 'leave DaemonSet-managed pods in place instead of refusing')
     .option('--delete-emptydir-data', 'also delete pods with emptyDir volumes (their data is lost)')
+    .option('--delete-local-data', 'deprecated name of --delete-emptydir-data')
+    .option('--disable-eviction', 'delete pods instead of evicting them (navctl always does: there is no Eviction API yet)')
     .option('--grace-period <seconds>', "seconds each pod gets to stop (default -1: the pod's own)")
     .option('--timeout <duration>', 'give up waiting after this long, e.g. 2m (default: no limit)')
-    .option('--dry-run [mode]', 'say what would be deleted, change nothing')
-    .action((args: string[], f: DrainFlags & { selector?: string }) => withSession(program, (s) => drain(s, args, f)));
+    .option('--skip-wait-for-delete-timeout <seconds>', 'skip pods whose deletion began longer ago than this (0: wait for all)')
+    .option('--chunk-size <n>', 'accepted for kubectl compatibility; lists are paged by the client')
+    .option('--dry-run [mode]', 'client: say what would be deleted; server: the server checks, stores nothing')
+    .action((args: string[], f: DrainFlags) => withSession(program, (s) => drain(s, args, f)));
 }
-

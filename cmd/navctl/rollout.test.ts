@@ -61,11 +61,13 @@ test('rollout status fails on an exceeded progress deadline and on another revis
 });
 
 test('revisions are the ReplicaSets the Deployment controls, by their revision annotation', () => {
-  const rss = [replicaSet('1', 'nginx:1'), replicaSet('2', 'nginx:2', { annotations: { 'kubernetes.io/change-cause': 'set image nginx:2' } }), replicaSet('3', 'nginx:3'), replicaSet('9', 'other', { owner: 'someone-else' }), replicaSet(undefined, 'bare')];
+  const rss = [replicaSet('1', 'nginx:1'), replicaSet('2', 'nginx:2', { annotations: { 'kubernetes.io/change-cause': 'set image nginx:2' } }), replicaSet('3', 'nginx:3'), replicaSet('9', 'other', { owner: 'someone-else' }), replicaSet('x', 'bad')];
   const revisions = revisionsOf(deployment(), rss);
   assert.deepEqual([...revisions.keys()].sort(), [1, 2, 3]);
-  assert.equal(historyText('web', revisions), 'deployment.apps/web\nREVISION  CHANGE-CAUSE\n1         <none>\n2         set image nginx:2\n3         <none>\n');
-  assert.equal(historyText('web', new Map()), 'deployment.apps/web\nNo rollout history found.\n');
+  // kubectl's layout: the name with a trailing space, the table, a blank line.
+  assert.equal(historyText('web', revisions), 'deployment.apps/web \nREVISION  CHANGE-CAUSE\n1         <none>\n2         set image nginx:2\n3         <none>\n\n');
+  assert.equal(historyText('web', new Map(), 2), 'deployment.apps/web with revision #2\nNo rollout history found.\n');
+  assert.deepEqual([...revisionsOf(deployment(), [replicaSet(undefined, 'bare')]).keys()], [0], 'no annotation is revision 0, as kubectl reads it');
   const two = historyText('web', revisions, 2);
   assert.match(two, /^deployment.apps\/web with revision #2\nPod Template:\n/);
   assert.match(two, /Annotations:\s+kubernetes.io\/change-cause=set image nginx:2/);

@@ -5,8 +5,9 @@
 
 import type { Command } from 'commander';
 import type { Deployment } from '../../pkg/api/registry.js';
-import { REVISION_ANNOTATION } from '../../pkg/controllers/deployment/util.js';
+import { withoutHashLabel } from '../../pkg/controllers/deployment/hash.js';
 import { parseGetArgs } from './get.js';
+import { describePodTemplate } from './print/describe.js';
 import { fetchRevisions, historyText, rollbackTarget, undoPatch } from './rollout_history.js';
 import { followRollout } from './rollout_status.js';
 import { dryRunSuffix, out, parseDryRun, parseDuration, report, withSession, type Session } from './session.js';
@@ -61,21 +62,29 @@ const restart: Step = async (s, d) => {
   return 'restarted';
 };
 
+/** kubectl's order: the revision must exist, a client dry run shows its template, then a paused Deployment is refused. */
 const undo =
   (toRevision: number, dryRun: ReturnType<typeof parseDryRun>): Step =>
   async (s, d) => {
     const name = d.metadata!.name!;
-    if (d.spec?.paused) throw new Error(`you cannot rollback a paused deployment; resume it first with 'navctl rollout resume deployment/${name}' and try again`);
     const rs = rollbackTarget(name, await fetchRevisions(s.client, d), toRevision);
+    if (dryRun === 'client') return `rolled back (dry run)\n${describePodTemplate(withoutHashLabel(rs.spec?.template)).trimEnd()}`;
+    if (d.spec?.paused) throw new Error(`you cannot rollback a paused deployment; resume it first with 'navctl rollout resume deployment/${name}' and try again`);
     const patch = undoPatch(d, rs);
-    if (!patch) return `skipped rollback (current template already matches revision ${rs.metadata?.annotations?.[REVISION_ANNOTATION]})`;
-    if (dryRun !== 'client') await s.client.patch('deployments', s.namespace, name, 'json', patch, { dryRun: dryRun === 'server' });
+    // kubectl names the revision asked for here: 0 when none was.
+    if (!patch) return `skipped rollback (current template already matches revision ${toRevision})`;
+    try {
+      await s.client.patch('deployments', s.namespace, name, 'json', patch, { dryRun: dryRun === 'server' });
+    } catch (e) {
+      throw new Error(`failed restoring revision ${toRevision}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     return `rolled back${dryRunSuffix(dryRun)}`;
   };
 
-function parseRevision(text: string | undefined): number {
+function parseRevision(text: string | undefined, flag = '--revision'): number {
   if (text === undefined) return 0;
-  if (!/^[0-9]+$/.test(text)) throw new Error(`Invalid --revision "${text}": expected a revision number (0 for the latest)`);
+  if (/^-\d+$/.test(text.trim())) throw new Error(`revision must be a positive integer: ${text.trim()}`);
+  if (!/^\d+$/.test(text.trim())) throw new Error(`Invalid ${flag} "${text}": expected a revision number (0 for the latest)`);
   return Number(text);
 }
 
@@ -98,7 +107,7 @@ export function registerRollout(program: Command): void {
     .action((args: string[], f: { watch?: string | boolean; revision?: string; timeout?: string }) =>
       withSession(program, async (s) => {
         const names = deploymentNames(args);
-        if (names.length !== 1) throw new Error('rollout status takes exactly one deployment');
+        if (names.length !== 1) throw new Error(`rollout status is only supported on individual resources and resource collections - ${names.length} resources were found`);
         const o = { watch: parseBool('--watch', f.watch, true), revision: parseRevision(f.revision), timeoutMs: f.timeout ? parseDuration('--timeout', f.timeout) : 0 };
         await followRollout(s.client, s.namespace, names[0], o, (line) => out(`${line}\n`));
       }),
@@ -128,7 +137,7 @@ export function registerRollout(program: Command): void {
     .option('--to-revision <n>', 'the revision to roll back to (default: the one before the current)')
     .option('--dry-run [mode]', 'client: only say what would happen; server: the server checks, stores nothing')
     .action((args: string[], f: { toRevision?: string; dryRun?: string | boolean }) =>
-      withSession(program, (s) => eachDeployment(s, args, undo(parseRevision(f.toRevision), parseDryRun(f.dryRun)))),
+      withSession(program, (s) => eachDeployment(s, args, undo(parseRevision(f.toRevision, '--to-revision'), parseDryRun(f.dryRun)))),
     );
   for (const [verb, step, what] of [
     ['pause', pause, 'stop rolling out template changes until resumed'],

@@ -25,10 +25,11 @@ const KEPT_FROM_DEPLOYMENT = new Set([
   'deprecated.deployment.rollback.to',
 ]);
 
-/** A ReplicaSet's revision; undefined when it has none (kubectl skips those). */
+/** A ReplicaSet's revision: 0 without the annotation, undefined when it is not a number (kubectl skips those). */
 function revisionOfRS(rs: ReplicaSet): number | undefined {
   const v = rs.metadata?.annotations?.[REVISION_ANNOTATION];
-  return v !== undefined && /^[0-9]+$/.test(v) ? Number(v) : undefined;
+  if (v === undefined) return 0;
+  return /^[0-9]+$/.test(v) ? Number(v) : undefined;
 }
 
 /** The ReplicaSets the Deployment controls, by revision. */
@@ -48,20 +49,24 @@ export async function fetchRevisions(client: NavarchClient, d: Deployment): Prom
   return revisionsOf(d, list.items);
 }
 
-/** `rollout history`'s text: the revision table, or one revision's pod template. */
+/**
+ * `rollout history`'s text as kubectl prints it: "deployment.apps/NAME " (and "with revision #N"),
+ * then the revision table or that revision's pod template, then a blank line.
+ */
 export function historyText(name: string, revisions: ReadonlyMap<number, ReplicaSet>, revision = 0): string {
+  const header = `deployment.apps/${name} ${revision > 0 ? `with revision #${revision}` : ''}\n`;
+  if (revisions.size === 0) return `${header}No rollout history found.\n`;
   if (revision > 0) {
     const rs = revisions.get(revision);
     if (!rs) throw new Error('unable to find the specified revision');
     const tpl = structuredClone(rs.spec?.template);
     const cause = rs.metadata?.annotations?.[CHANGE_CAUSE_ANNOTATION];
     if (tpl && cause) tpl.metadata = { ...tpl.metadata, annotations: { ...tpl.metadata?.annotations, [CHANGE_CAUSE_ANNOTATION]: cause } } as typeof tpl.metadata;
-    return `deployment.apps/${name} with revision #${revision}\n${describePodTemplate(tpl)}`;
+    return `${header}${describePodTemplate(tpl)}\n`;
   }
-  if (revisions.size === 0) return `deployment.apps/${name}\nNo rollout history found.\n`;
   const rows = [...revisions.keys()].sort((a, b) => a - b).map((r) => [String(r), revisions.get(r)!.metadata?.annotations?.[CHANGE_CAUSE_ANNOTATION] || '<none>']);
   const width = Math.max('REVISION'.length, ...rows.map(([r]) => r.length)) + 2;
-  return `deployment.apps/${name}\n${[['REVISION', 'CHANGE-CAUSE'], ...rows].map(([r, c]) => `${r.padEnd(width)}${c}\n`).join('')}`;
+  return `${header}${[['REVISION', 'CHANGE-CAUSE'], ...rows].map(([r, c]) => `${r.padEnd(width)}${c}\n`).join('')}\n`;
 }
 
 /** The ReplicaSet to roll back to: `toRevision`, or the one before the newest (kubectl's deploymentRevision). */

@@ -46,6 +46,8 @@ export async function followRollout(client: NavarchClient, namespace: string, na
   const abort = new AbortController();
   const timer = o.timeoutMs > 0 ? setTimeout(() => abort.abort(), o.timeoutMs) : undefined;
   try {
+    // As kubectl, a GET first: a missing Deployment is the server's NotFound.
+    await client.get<Deployment>('deployments', namespace, name);
     for (;;) {
       // List by name rather than get: the list's revision is where the watch starts, so no change is missed.
       const list = await client.list<Deployment>('deployments', { namespace, fieldSelector: `metadata.name=${name}` });

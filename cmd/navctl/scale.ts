@@ -9,6 +9,10 @@ import { isApiError } from '../../pkg/client/mod.js';
 import { parseGetArgs } from './get.js';
 import { dryRunSuffix, kindPrefix, namespaceFor, out, parseDryRun, report, withSession, type DryRun, type Session } from './session.js';
 
+/** kubectl's retry of a precondition write that lost a race: once a second, for 5 minutes. */
+const CONFLICT_RETRY_INTERVAL_MS = 1000;
+const CONFLICT_RETRY_MS = 5 * 60_000;
+
 export interface ScalePreconditions {
   /** -1: not checked. */
   currentReplicas: number;
@@ -35,13 +39,14 @@ export function preconditionFailure(o: KubeObject & { spec?: { replicas?: number
   const replicas = o.spec?.replicas ?? 0;
   if (p.currentReplicas >= 0 && replicas !== p.currentReplicas) return `Expected replicas to be ${p.currentReplicas}, was ${replicas}`;
   const rv = o.metadata?.resourceVersion ?? '';
-  if (p.resourceVersion !== undefined && rv !== p.resourceVersion) return `Expected resourceVersion to be ${p.resourceVersion}, was ${rv}`;
+  if (p.resourceVersion !== undefined && rv !== p.resourceVersion) return `Expected resource version to be ${p.resourceVersion}, was ${rv}`;
   return undefined;
 }
 
 async function scaleOne(s: Session, info: KindInfo, name: string, replicas: number, p: ScalePreconditions, dryRun: DryRun): Promise<void> {
   const ns = namespaceFor(info, s.namespace);
   const checked = p.currentReplicas >= 0 || p.resourceVersion !== undefined;
+  const giveUpAt = Date.now() + CONFLICT_RETRY_MS;
   for (;;) {
     const cur = await s.client.get<KubeObject & { spec?: { replicas?: number } }>(info.resource, ns, name);
     const failure = preconditionFailure(cur, p);
@@ -52,8 +57,9 @@ async function scaleOne(s: Session, info: KindInfo, name: string, replicas: numb
       await s.client.patch(info.resource, ns, name, 'merge', patch, { dryRun: dryRun === 'server' });
       return;
     } catch (e) {
-      if (!checked || !isApiError(e, 'Conflict')) throw e;
+      if (!checked || !isApiError(e, 'Conflict') || Date.now() >= giveUpAt) throw e;
     }
+    await new Promise((r) => setTimeout(r, CONFLICT_RETRY_INTERVAL_MS));
   }
 }
 
@@ -61,7 +67,9 @@ async function scale(s: Session, args: string[], f: ScaleFlags): Promise<void> {
   const replicas = parseReplicas('--replicas', f.replicas, -1);
   if (replicas < 0) throw new Error('The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0');
   const p: ScalePreconditions = { currentReplicas: parseReplicas('--current-replicas', f.currentReplicas, -1), resourceVersion: f.resourceVersion };
+  if (p.currentReplicas < -1) throw new Error('The --current-replicas must specify an integer of -1 or greater');
   const dryRun = parseDryRun(f.dryRun);
+  let seen = 0;
   for (const r of parseGetArgs(args)) {
     if (!r.info.hasScale) throw new Error(`cannot scale ${r.info.resource}: only deployments, replicasets and statefulsets have replicas to scale`);
     let names = r.names;
@@ -70,6 +78,7 @@ async function scale(s: Session, args: string[], f: ScaleFlags): Promise<void> {
       names = (await s.client.listAll(r.info.resource, { namespace: namespaceFor(r.info, s.namespace) ?? '', labelSelector: f.selector })).items.map((o) => o.metadata?.name ?? '');
     }
     if (names.length > 1 && p.resourceVersion !== undefined) throw new Error('cannot use --resource-version with multiple resources');
+    seen += names.length;
     for (const name of names) {
       try {
         await scaleOne(s, r.info, name, replicas, p, dryRun);
@@ -79,6 +88,7 @@ async function scale(s: Session, args: string[], f: ScaleFlags): Promise<void> {
       }
     }
   }
+  if (seen === 0) throw new Error('no objects passed to scale');
 }
 
 export function registerScale(program: Command): void {

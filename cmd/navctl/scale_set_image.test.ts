@@ -23,7 +23,7 @@ test("scale's preconditions fail with kubectl's messages", () => {
   assert.equal(preconditionFailure(web, { currentReplicas: -1 }), undefined);
   assert.equal(preconditionFailure(web, { currentReplicas: 2, resourceVersion: '42' }), undefined);
   assert.equal(preconditionFailure(web, { currentReplicas: 3 }), 'Expected replicas to be 3, was 2');
-  assert.equal(preconditionFailure(web, { currentReplicas: -1, resourceVersion: '41' }), 'Expected resourceVersion to be 41, was 42');
+  assert.equal(preconditionFailure(web, { currentReplicas: -1, resourceVersion: '41' }), 'Expected resource version to be 41, was 42');
   assert.equal(parseReplicas('--replicas', '5', -1), 5);
   assert.equal(parseReplicas('--replicas', undefined, -1), -1);
   assert.throws(() => parseReplicas('--replicas', 'three', -1), { message: 'Invalid --replicas "three": expected a whole number' });
@@ -31,10 +31,10 @@ test("scale's preconditions fail with kubectl's messages", () => {
 
 test('set image patches only the named containers, by name, keeping the order of all of them', () => {
   const spec = web.spec?.template?.spec;
-  assert.deepEqual(imagePatch('Deployment', spec, new Map([['web', 'nginx:2']])), {
+  assert.deepEqual(imagePatch('Deployment', spec, new Map([['web', 'nginx:2']])).patch, {
     spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'web' }, { name: 'log' }], containers: [{ image: 'nginx:2', name: 'web' }] } } },
   });
-  assert.deepEqual(imagePatch('Pod', spec, new Map([['*', 'busybox:2']])), {
+  assert.deepEqual(imagePatch('Pod', spec, new Map([['*', 'busybox:2']])).patch, {
     spec: {
       '$setElementOrder/initContainers': [{ name: 'init' }],
       initContainers: [{ image: 'busybox:2', name: 'init' }],
@@ -42,10 +42,14 @@ test('set image patches only the named containers, by name, keeping the order of
       containers: [{ image: 'busybox:2', name: 'web' }, { image: 'busybox:2', name: 'log' }],
     },
   });
-  assert.equal(imagePatch('Deployment', spec, new Map([['web', 'nginx:1']])), undefined, 'already that image: nothing to send');
-  assert.throws(() => imagePatch('Deployment', spec, new Map([['db', 'postgres:16']])), { message: 'unable to find container named "db"' });
+  assert.deepEqual(imagePatch('Deployment', spec, new Map([['web', 'nginx:1']])), { patch: undefined, missing: [] }, 'already that image: nothing to send');
+  // As kubectl: the containers found are patched, the missing ones reported.
+  const partial = imagePatch('Deployment', spec, new Map([['db', 'postgres:16'], ['log', 'fluent:2']]));
+  assert.deepEqual(partial.missing, ['db']);
+  assert.deepEqual(partial.patch, { spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'web' }, { name: 'log' }], containers: [{ image: 'fluent:2', name: 'log' }] } } } });
   assert.throws(() => imagePatch('ConfigMap', spec, new Map([['web', 'x']])), /has no pod template/);
   assert.deepEqual(parseImageArgs(['deployment/web', 'web=nginx:2', 'log=fluent:2']), { resources: ['deployment/web'], images: new Map([['web', 'nginx:2'], ['log', 'fluent:2']]) });
   assert.throws(() => parseImageArgs(['deployment/web']), /at least one image update is required/);
   assert.throws(() => parseImageArgs(['deployment/web', 'web=']), /invalid image change "web="/);
+  assert.throws(() => parseImageArgs(['deployment/web', '*=a', 'web=b']), /all containers are already specified by \*/);
 });

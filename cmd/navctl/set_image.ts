@@ -34,14 +34,19 @@ export function parseImageArgs(args: readonly string[]): { resources: string[]; 
     else images.set(a.slice(0, eq), a.slice(eq + 1));
   }
   if (images.size === 0) throw new Error('at least one image update is required: CONTAINER=IMAGE');
+  if (images.has('*') && images.size > 1) throw new Error('all containers are already specified by *, but saw more than one container_name=container_image pairs');
   return { resources, images };
 }
 
-/**
- * The strategic merge patch for one object, or undefined when every image is already as asked.
- * Throws when a named container does not exist.
- */
-export function imagePatch(kind: string, spec: PodSpec | undefined, images: ReadonlyMap<string, string>): Json | undefined {
+export interface ImagePatch {
+  /** The strategic merge patch; undefined when every image found is already as asked. */
+  patch: Json | undefined;
+  /** Named containers the pod spec does not have (kubectl still patches the others, then fails). */
+  missing: string[];
+}
+
+/** The strategic merge patch for one object's pod spec. */
+export function imagePatch(kind: string, spec: PodSpec | undefined, images: ReadonlyMap<string, string>): ImagePatch {
   const path = POD_SPEC_PATHS[kind];
   if (!path) throw new Error(`cannot set images of a ${kind}: it has no pod template`);
   const found = new Set<string>();
@@ -60,9 +65,9 @@ export function imagePatch(kind: string, spec: PodSpec | undefined, images: Read
       podPatch[list] = changed;
     }
   }
-  for (const name of images.keys()) if (name !== '*' && !found.has(name)) throw new Error(`unable to find container named "${name}"`);
-  if (Object.keys(podPatch).length === 0) return undefined;
-  return path.reduceRight<Json>((inner, key) => ({ [key]: inner }), podPatch);
+  const missing = [...images.keys()].filter((name) => name !== '*' && !found.has(name));
+  if (Object.keys(podPatch).length === 0) return { patch: undefined, missing };
+  return { patch: path.reduceRight<Json>((inner, key) => ({ [key]: inner }), podPatch), missing };
 }
 
 function podSpecOf(kind: string, o: KubeObject): PodSpec | undefined {
@@ -88,10 +93,12 @@ export function registerSetImage(program: Command): void {
           for (const name of r.names) {
             try {
               const cur = await s.client.get(r.info.resource, ns, name);
-              const patch = imagePatch(r.info.kind, podSpecOf(r.info.kind, cur), images);
-              if (!patch) continue;
-              if (dryRun !== 'client') await s.client.patch(r.info.resource, ns, name, 'strategic', patch, { dryRun: dryRun === 'server' });
-              out(`${kindPrefix(r.info)}/${name} image updated${dryRunSuffix(dryRun)}\n`);
+              const { patch, missing } = imagePatch(r.info.kind, podSpecOf(r.info.kind, cur), images);
+              if (patch) {
+                if (dryRun !== 'client') await s.client.patch(r.info.resource, ns, name, 'strategic', patch, { dryRun: dryRun === 'server' });
+                out(`${kindPrefix(r.info)}/${name} image updated${dryRunSuffix(dryRun)}\n`);
+              }
+              for (const c of missing) report(new Error(`unable to find container named "${c}"`));
             } catch (e) {
               report(e);
             }
