@@ -1,10 +1,10 @@
-// `navctl scale deployment/web --replicas=N`: sets spec.replicas of Deployments, ReplicaSets and
-// StatefulSets with a merge patch. --current-replicas and --resource-version are preconditions, as
-// in kubectl: checked against a fresh read, and the patch carries that read's resourceVersion, so a
-// change in between is a conflict that is read and checked again, never overwritten.
+// `navctl scale deployment/web --replicas=N`: sets the replicas of Deployments, ReplicaSets and
+// StatefulSets through their scale subresource, as kubectl does. --current-replicas and
+// --resource-version are preconditions: checked against a fresh read of the Scale, which the update
+// then carries, so a change in between is a conflict that is read and checked again, never overwritten.
 
 import type { Command } from 'commander';
-import type { KindInfo, KubeObject } from '../../pkg/api/registry.js';
+import type { KindInfo, KubeObject, Scale } from '../../pkg/api/registry.js';
 import { isApiError } from '../../pkg/client/mod.js';
 import { parseGetArgs } from './get.js';
 import { dryRunSuffix, kindPrefix, namespaceFor, out, parseDryRun, report, withSession, type DryRun, type Session } from './session.js';
@@ -34,7 +34,7 @@ export function parseReplicas(flag: string, text: string | undefined, missing: n
   return Number(text);
 }
 
-/** kubectl's precondition error, or undefined when the object meets them. */
+/** kubectl's precondition error, or undefined when the Scale meets them. */
 export function preconditionFailure(o: KubeObject & { spec?: { replicas?: number } }, p: ScalePreconditions): string | undefined {
   const replicas = o.spec?.replicas ?? 0;
   if (p.currentReplicas >= 0 && replicas !== p.currentReplicas) return `Expected replicas to be ${p.currentReplicas}, was ${replicas}`;
@@ -43,21 +43,29 @@ export function preconditionFailure(o: KubeObject & { spec?: { replicas?: number
   return undefined;
 }
 
+/**
+ * As kubectl: without preconditions a merge patch of the Scale; with them a read of the Scale, the
+ * check, and an update carrying the Scale's resourceVersion (a lost race is read and checked again).
+ */
 async function scaleOne(s: Session, info: KindInfo, name: string, replicas: number, p: ScalePreconditions, dryRun: DryRun): Promise<void> {
   const ns = namespaceFor(info, s.namespace);
   const checked = p.currentReplicas >= 0 || p.resourceVersion !== undefined;
+  if (!checked) {
+    if (dryRun === 'client') await s.client.get(info.resource, ns, name, { subresource: 'scale' });
+    else await s.client.patch(info.resource, ns, name, 'merge', { spec: { replicas } }, { subresource: 'scale', dryRun: dryRun === 'server' });
+    return;
+  }
   const giveUpAt = Date.now() + CONFLICT_RETRY_MS;
   for (;;) {
-    const cur = await s.client.get<KubeObject & { spec?: { replicas?: number } }>(info.resource, ns, name);
+    const cur = await s.client.get<Scale>(info.resource, ns, name, { subresource: 'scale' });
     const failure = preconditionFailure(cur, p);
     if (failure) throw new Error(failure);
     if (dryRun === 'client') return;
-    const patch = { spec: { replicas }, ...(checked ? { metadata: { resourceVersion: cur.metadata?.resourceVersion } } : {}) };
     try {
-      await s.client.patch(info.resource, ns, name, 'merge', patch, { dryRun: dryRun === 'server' });
+      await s.client.update<Scale>({ ...cur, spec: { replicas } }, { resource: info.resource, subresource: 'scale', dryRun: dryRun === 'server' });
       return;
     } catch (e) {
-      if (!checked || !isApiError(e, 'Conflict') || Date.now() >= giveUpAt) throw e;
+      if (!isApiError(e, 'Conflict') || Date.now() >= giveUpAt) throw e;
     }
     await new Promise((r) => setTimeout(r, CONFLICT_RETRY_INTERVAL_MS));
   }

@@ -3,7 +3,7 @@
 // picks the message type, all from this one table.
 
 import { DaemonSet, Deployment, ReplicaSet, StatefulSet } from "../../gen/navarch/api/v1/apps.js";
-import { HorizontalPodAutoscaler } from "../../gen/navarch/api/v1/autoscaling.js";
+import { HorizontalPodAutoscaler, Scale } from "../../gen/navarch/api/v1/autoscaling.js";
 import { CronJob, Job } from "../../gen/navarch/api/v1/batch.js";
 import { Lease } from "../../gen/navarch/api/v1/coordination.js";
 import {
@@ -23,7 +23,7 @@ import { Ingress } from "../../gen/navarch/api/v1/networking.js";
 import { PriorityClass } from "../../gen/navarch/api/v1/scheduling.js";
 
 export type { DaemonSet, Deployment, ReplicaSet, StatefulSet } from "../../gen/navarch/api/v1/apps.js";
-export type { HorizontalPodAutoscaler } from "../../gen/navarch/api/v1/autoscaling.js";
+export type { HorizontalPodAutoscaler, Scale } from "../../gen/navarch/api/v1/autoscaling.js";
 export type { CronJob, Job } from "../../gen/navarch/api/v1/batch.js";
 export type { Lease } from "../../gen/navarch/api/v1/coordination.js";
 export type {
@@ -63,6 +63,8 @@ export interface KindMap {
   Lease: Lease;
   Ingress: Ingress;
   PriorityClass: PriorityClass;
+  /** Not stored: the body of the scale subresource of Deployments, ReplicaSets and StatefulSets. */
+  Scale: Scale;
 }
 
 export type KindName = keyof KindMap;
@@ -158,7 +160,18 @@ export const KINDS: readonly KindInfo[] = [
   }),
 ];
 
-const BY_GVK = new Map(KINDS.map((k) => [`${k.apiVersion}/${k.kind}`, k]));
+/**
+ * autoscaling/v1 Scale: read and written through a scale subresource only, never stored or listed,
+ * so it is not in KINDS; decoding and encoding find it here.
+ */
+export const SCALE: KindInfo<"Scale"> = info("Scale", "autoscaling", "v1", "scale", true, Scale, { status: false });
+
+/** Whether objects of this kind are stored and served as a resource (Scale is not). */
+export function isStoredKind(k: KindInfo): boolean {
+  return k !== SCALE;
+}
+
+const BY_GVK = new Map([...KINDS, SCALE].map((k) => [`${k.apiVersion}/${k.kind}`, k]));
 const BY_KIND = new Map(KINDS.map((k) => [k.kind as string, k]));
 const BY_GROUP_RESOURCE = new Map(KINDS.map((k) => [`${k.group}/${k.resource}`, k]));
 

@@ -13,7 +13,7 @@ const rpc = <Res>(f: (cb: (err: ServiceError | null, res: Res) => void) => unkno
   new Promise((resolve, reject) => f((err, res) => (err ? reject(err) : resolve(res))));
 
 const bytes = (o: KubeObject): Buffer => Buffer.from(encodeBinary(o));
-const get = (c: ObjectsClient, namespace: string, name: string) => rpc<ObjectResponse>((cb) => c.get({ resource: 'pods', namespace, name, resourceVersion: '', serializable: false }, cb));
+const get = (c: ObjectsClient, namespace: string, name: string) => rpc<ObjectResponse>((cb) => c.get({ resource: 'pods', namespace, name, resourceVersion: '', serializable: false, subresource: '' }, cb));
 const create = (c: ObjectsClient, object: Buffer) => rpc<ObjectResponse>((cb) => c.create({ resource: '', namespace: '', object, dryRun: false }, cb));
 
 describe('gRPC adapter', () => {

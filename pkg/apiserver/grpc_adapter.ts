@@ -24,6 +24,7 @@ import { ApiError, toApiError } from './api_error.js';
 import type { ApiServer } from './api_server.js';
 import type { PropagationPolicy } from './delete.js';
 import type { PatchType } from './patch.js';
+import type { Subresource } from './update.js';
 
 export const ERROR_CODE_METADATA = 'navarch-error-code';
 export const ERROR_DETAILS_METADATA = 'navarch-error-details';
@@ -191,13 +192,13 @@ async function streamWatch(api: ApiServer, call: ServerWritableStream<WireWatchR
 /** The service implementation; add it to a grpc-js Server with addObjectsService. */
 export function objectsServer(api: ApiServer): ObjectsServer {
   const server: ObjectsServer = {
-    get: unary(async (r) => ({ object: await api.getBytes({ resource: r.resource, namespace: opt(r.namespace), name: r.name, resourceVersion: r.resourceVersion, serializable: r.serializable }) })),
+    get: unary(async (r) => ({ object: await api.getBytes({ resource: r.resource, namespace: opt(r.namespace), name: r.name, resourceVersion: r.resourceVersion, serializable: r.serializable, subresource: opt(r.subresource) }) })),
     create: unary(async (r) => ({
       object: encodedObject(await api.create({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), objectOwned: true, dryRun: r.dryRun, fencing: r.fencing })),
     })),
     update: unary(async (r) => ({
       object: encodedObject(
-        await api.update({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), subresource: opt(r.subresource) as 'status' | undefined, dryRun: r.dryRun, fencing: r.fencing }),
+        await api.update({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), subresource: opt(r.subresource) as Subresource | undefined, dryRun: r.dryRun, fencing: r.fencing }),
       ),
     })),
     patch: unary(async (r) => ({

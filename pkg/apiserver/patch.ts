@@ -4,13 +4,14 @@
 // re-applies the patch, as Kubernetes does.
 
 import { decodeObject, DecodeError, encodeObject } from '../api/convert/object.js';
-import type { KindInfo, KubeObject } from '../api/registry.js';
+import { SCALE, type KindInfo, type KubeObject } from '../api/registry.js';
 import { badRequest, conflict, invalid, notFound } from './api_error.js';
 import { checkName, namespaceOf, resolve, type Context, type ObjectRef } from './context.js';
 import { applyJsonPatch } from './patch/json_patch.js';
 import { applyMergePatch } from './patch/json_merge_patch.js';
 import { isObject, PatchError, type Json } from './patch/patch_error.js';
 import { applyStrategicMergePatch } from './patch/strategic_merge_patch.js';
+import { scaleOf } from './scale.js';
 import { checkFencingToken, type FencingToken } from './fencing.js';
 import { checkSubresource, LOST_RACE, mergeForUpdate, readForWrite, RECHECK, writeUpdate } from './update.js';
 import { kindOfBody } from './write_checks.js';
@@ -76,7 +77,9 @@ export async function patch(ctx: Context, req: PatchRequest): Promise<KubeObject
     let merged: KubeObject;
     try {
       if (!cur) throw notFound(info, name);
-      merged = mergeForUpdate(info, cur.object, applyPatch(info, name, cur.object, req.type, doc), subresource);
+      // A scale patch applies to the Scale (kubectl sends {"spec":{"replicas":N}}), then to the object.
+      const patched = subresource === 'scale' ? applyPatch(SCALE, name, scaleOf(cur.object), req.type, doc) : applyPatch(info, name, cur.object, req.type, doc);
+      merged = mergeForUpdate(info, cur.object, patched, subresource);
     } catch (err) {
       if (!local) throw err;
       // A lagging replica may show an older object: decide the refusal on a fresh read.
@@ -84,7 +87,7 @@ export async function patch(ctx: Context, req: PatchRequest): Promise<KubeObject
       continue;
     }
     const result = await writeUpdate(ctx, info, cur, merged, { dryRun: req.dryRun, fencing, local, subresource, podChange: subresource === 'status' ? 'status' : undefined });
-    if (result !== LOST_RACE && result !== RECHECK) return result;
+    if (result !== LOST_RACE && result !== RECHECK) return subresource === 'scale' ? scaleOf(result) : result;
     if (local) {
       local = false;
       continue;

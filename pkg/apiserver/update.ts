@@ -7,7 +7,7 @@ import { fieldErrors } from '../api/field_errors.js';
 import { kindByName, type KindInfo, type KubeObject, type Namespace, type Pod } from '../api/registry.js';
 import { validateObjectUpdate } from '../api/validation/validate.js';
 import { readValue, type KeyValue } from '../store/mod.js';
-import { ApiError, conflict, invalid, notFound } from './api_error.js';
+import { ApiError, badRequest, conflict, invalid, notFound } from './api_error.js';
 import { namespaceOf, readObject, resolve, type Context, type ResourceRef } from './context.js';
 import { withExpiry } from './event_ttl.js';
 import { checkFencingToken, fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
@@ -16,6 +16,7 @@ import { admission, keepPodPriority } from './pod_priority.js';
 import { keepPodQosClass } from './pod_qos_status.js';
 import { addDefaultTolerations } from './default_tolerations.js';
 import { finalizeNamespace, hasSpecFinalizers, keepNamespaceFinalizers } from './namespace_strategy.js';
+import { scaleOf, withScale } from './scale.js';
 
 export { FINALIZER_NAMESPACE, hasSpecFinalizers } from './namespace_strategy.js';
 import { rememberStored } from './object_bytes.js';
@@ -25,7 +26,7 @@ import { checkSize, kindOfBody } from './write_checks.js';
 const POD = kindByName('Pod');
 
 /** status: only .status; finalize (Namespaces): only spec.finalizers. */
-export type Subresource = 'status' | 'finalize';
+export type Subresource = 'status' | 'finalize' | 'scale';
 
 export interface UpdateRequest extends Partial<ResourceRef> {
   object: KubeObject;
@@ -87,6 +88,7 @@ export function checkSubresource(info: KindInfo, subresource: string | undefined
   if (subresource === undefined || subresource === '') return undefined;
   if (subresource === 'status' && info.hasStatus) return 'status';
   if (subresource === 'finalize' && info.kind === 'Namespace') return 'finalize';
+  if (subresource === 'scale' && info.hasScale) return 'scale';
   throw new ApiError('NotFound', `the server could not find the requested resource (${info.resource}/${subresource})`, { resource: info.resource, group: info.group });
 }
 
@@ -108,6 +110,7 @@ export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeOb
     return { ...old, metadata, status: clone((incoming as { status?: unknown }).status) } as KubeObject;
   }
   if (subresource === 'finalize') return finalizeNamespace(old as Namespace, incoming as Namespace);
+  if (subresource === 'scale') return withScale(info, old, incoming);
   const next = clone(incoming) as KubeObject & { status?: unknown };
   if (info.hasStatus) next.status = clone((old as { status?: unknown }).status);
   const m = (next.metadata ??= emptyMeta());
@@ -194,7 +197,10 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
 }
 
 export async function update(ctx: Context, req: UpdateRequest): Promise<KubeObject> {
-  const info = kindOfBody(req.resource === undefined ? undefined : resolve(req.resource), req.object);
+  // A Scale body names its object's resource only through the request.
+  const scaling = req.subresource === 'scale';
+  if (scaling && !req.resource) throw badRequest('Cannot update a scale subresource: the resource (deployments, replicasets or statefulsets) is not named');
+  const info = scaling ? resolve(req.resource!) : kindOfBody(req.resource === undefined ? undefined : resolve(req.resource), req.object);
   const subresource = checkSubresource(info, req.subresource);
   const fencing = checkFencingToken(req.fencing);
   const name = req.object.metadata?.name ?? '';
@@ -219,7 +225,7 @@ export async function update(ctx: Context, req: UpdateRequest): Promise<KubeObje
       }
       return writeUpdate(ctx, info, cur, merged, { dryRun: req.dryRun, fencing, local, subresource, podChange: subresource === 'status' ? 'status' : undefined });
     })();
-    if (result !== LOST_RACE && result !== RECHECK) return result;
+    if (result !== LOST_RACE && result !== RECHECK) return scaling ? scaleOf(result) : result;
     if (local) {
       local = false;
       continue;

@@ -2,7 +2,7 @@
 // and a namespaced object's namespace exists and is not terminating.
 
 import { infoOf } from '../api/convert/object.js';
-import { kindByName, type KindInfo, type KubeObject } from '../api/registry.js';
+import { isStoredKind, kindByName, type KindInfo, type KubeObject } from '../api/registry.js';
 import { ApiError, badRequest, forbidden, notFound, qualifiedResource } from './api_error.js';
 import { readObjectConfirmingMissing, type Context } from './context.js';
 import type { Compare } from '../store/mod.js';
@@ -16,6 +16,7 @@ export function kindOfBody(info: KindInfo | undefined, object: KubeObject): Kind
   } catch (err) {
     throw badRequest((err as Error).message);
   }
+  if (!isStoredKind(own) && own !== info) throw badRequest(`Cannot write a ${own.kind} of ${JSON.stringify(own.apiVersion)} as an object: it is the body of the scale subresource (subresource "scale" of deployments, replicasets or statefulsets)`);
   if (info && own !== info) {
     throw badRequest(`Cannot write ${qualifiedResource(info)}: the body is a ${object.kind} of ${JSON.stringify(object.apiVersion)}, not a ${info.kind} of ${JSON.stringify(info.apiVersion)}`);
   }

@@ -121,7 +121,7 @@ describe('Objects.CallBatches: unary calls as messages of one stream', () => {
         { id: 8, method: 'Frobnicate', request: Buffer.alloc(0) },
       ],
     });
-    stream.write({ calls: [{ id: 9, method: 'Get', request: Buffer.from(GetRequest.encode({ resource: 'configmaps', namespace: 'default', name: 'absent', resourceVersion: '', serializable: false }).finish()) }] });
+    stream.write({ calls: [{ id: 9, method: 'Get', request: Buffer.from(GetRequest.encode({ resource: 'configmaps', namespace: 'default', name: 'absent', resourceVersion: '', serializable: false, subresource: '' }).finish()) }] });
     stream.end();
     await new Promise<void>((resolve, reject) => {
       stream.on('end', resolve);
@@ -141,7 +141,7 @@ describe('Objects.CallBatches: unary calls as messages of one stream', () => {
     const stream = raw.callBatches();
     const messages: CallResponses[] = [];
     stream.on('data', (r: CallResponses) => messages.push(r));
-    const get = (name: string) => Buffer.from(GetRequest.encode({ resource: 'configmaps', namespace: 'default', name, resourceVersion: '', serializable: false }).finish());
+    const get = (name: string) => Buffer.from(GetRequest.encode({ resource: 'configmaps', namespace: 'default', name, resourceVersion: '', serializable: false, subresource: '' }).finish());
     stream.write({ calls: Array.from({ length: 20 }, (_, i) => ({ id: i + 1, method: 'Get', request: get(i % 2 ? 'absent' : 'c1') })) });
     stream.end();
     await new Promise<void>((resolve, reject) => {
@@ -181,7 +181,7 @@ describe('Objects.CallBatches: unary calls as messages of one stream', () => {
     const stream = raw.callBatches();
     const messages: CallResponses[] = [];
     stream.on('data', (r: CallResponses) => messages.push(r));
-    const get = (name: string) => Buffer.from(GetRequest.encode({ resource: 'configmaps', namespace: 'default', name, resourceVersion: '', serializable: false }).finish());
+    const get = (name: string) => Buffer.from(GetRequest.encode({ resource: 'configmaps', namespace: 'default', name, resourceVersion: '', serializable: false, subresource: '' }).finish());
     stream.write({ calls: names.map((n, i) => ({ id: i + 1, method: 'Get', request: get(n) })) });
     stream.end();
     await new Promise<void>((resolve, reject) => {

@@ -137,8 +137,8 @@ export class NavarchClient {
     return this.pool.pickForWrite().endpoint;
   }
 
-  async get<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string, o: { resourceVersion?: string; serializable?: boolean } = {}): Promise<T> {
-    const r = { resource, namespace: namespace ?? '', name, resourceVersion: o.resourceVersion ?? '', serializable: o.serializable ?? false };
+  async get<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string, o: { resourceVersion?: string; serializable?: boolean; subresource?: 'scale' } = {}): Promise<T> {
+    const r = { resource, namespace: namespace ?? '', name, resourceVersion: o.resourceVersion ?? '', serializable: o.serializable ?? false, subresource: o.subresource ?? '' };
     const res = await this.call<ObjectResponse>(true, (c, deadline, cb) => c.get(r, new Metadata(), { deadline }, cb), { method: 'Get', request: r });
     return decode<T>(res.object);
   }
@@ -192,7 +192,8 @@ export class NavarchClient {
   }
 
   /** Replaces the object; with a resourceVersion in its metadata, only if it is still that version (else Conflict). */
-  async update<T extends KubeObject>(object: T, o: WriteOptions & { resource?: string; subresource?: 'status' } = {}): Promise<T> {
+  /** With subresource "scale", `object` is an autoscaling/v1 Scale and `resource` names the object's kind. */
+  async update<T extends KubeObject>(object: T, o: WriteOptions & { resource?: string; subresource?: 'status' | 'scale' } = {}): Promise<T> {
     const r = { resource: o.resource ?? '', namespace: '', object: bytes(object), subresource: o.subresource ?? '', dryRun: o.dryRun ?? false, fencing: this.token };
     const res = await this.call<ObjectResponse>(false, (c, deadline, cb) => c.update(r, new Metadata(), { deadline }, cb), { method: 'Update', request: r });
     return decode<T>(res.object);

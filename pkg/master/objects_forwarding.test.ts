@@ -37,7 +37,7 @@ describe('object API on three masters', () => {
     const created = decodeStored((await create(clients.get(follower)!, configMap('settings', { mode: 'fast' }))).object);
     assert.ok(created.metadata?.uid);
     for (const c of clients.values()) {
-      const got = await rpc<ObjectResponse>((cb) => c.get({ resource: 'configmaps', namespace: 'team', name: 'settings', resourceVersion: '', serializable: false }, cb));
+      const got = await rpc<ObjectResponse>((cb) => c.get({ resource: 'configmaps', namespace: 'team', name: 'settings', resourceVersion: '', serializable: false, subresource: '' }, cb));
       assert.deepEqual(decodeStored(got.object), created);
     }
   });
@@ -67,7 +67,7 @@ describe('object API on three masters', () => {
     const binding = (name: string, node: string) => ({ namespace: 'team', name, uid: '', targetKind: 'Node', targetName: node, dryRun: false });
     const res = await rpc<BindBatchResponse>((cb) => c.bindBatch({ bindings: [binding('p1', 'n1'), binding('p1', 'n2'), binding('absent', 'n1')] }, cb));
     assert.deepEqual(res.results.map((r) => r.errorCode), ['', 'Conflict', 'NotFound']);
-    const got = decodeStored((await rpc<ObjectResponse>((cb) => c.get({ resource: 'pods', namespace: 'team', name: 'p1', resourceVersion: '', serializable: false }, cb))).object) as Pod;
+    const got = decodeStored((await rpc<ObjectResponse>((cb) => c.get({ resource: 'pods', namespace: 'team', name: 'p1', resourceVersion: '', serializable: false, subresource: '' }, cb))).object) as Pod;
     assert.equal(got.spec?.nodeName, 'n1');
     assert.equal(got.metadata?.resourceVersion, res.results[0].resourceVersion);
   });
