@@ -113,7 +113,8 @@ describe('delete', () => {
     clock.nowMs += 1000;
     const shorter = await server.delete({ ...ref, gracePeriodSeconds: 5 });
     assert.equal(shorter.object.metadata?.deletionGracePeriodSeconds, 5);
-    assert.equal(shorter.object.metadata?.deletionTimestamp, '2026-01-02T03:04:11Z');
+    // Five seconds from when the first delete began (03:04:05), not from now, as in Kubernetes.
+    assert.equal(shorter.object.metadata?.deletionTimestamp, '2026-01-02T03:04:10Z');
     // A status write while terminating does not delete it.
     await server.patch({ ...ref, subresource: 'status', type: 'merge', patch: { status: { phase: 'Running' } } });
     assert.ok(await server.get(ref));

@@ -127,11 +127,14 @@ async function deleteOnce(ctx: Context, info: KindInfo, cur: Current, grace: num
   }
   const m = next.metadata!;
   m.finalizers = finalizers;
-  const nowMs = ctx.nowMs();
-  const deadline = formatTime(nowMs + grace * 1000);
-  // A second delete may shorten the grace period, never lengthen it.
-  if (!alreadyMarked || grace < (m.deletionGracePeriodSeconds ?? 0)) {
-    m.deletionTimestamp = deadline;
+  if (!alreadyMarked) {
+    m.deletionTimestamp = formatTime(ctx.nowMs() + grace * 1000);
+    m.deletionGracePeriodSeconds = grace;
+  } else if (grace < (m.deletionGracePeriodSeconds ?? 0)) {
+    // A second delete may shorten the grace period, never lengthen it; as in Kubernetes the
+    // shorter period counts from when the first delete began, not from now.
+    const startedMs = Date.parse(m.deletionTimestamp!) - (m.deletionGracePeriodSeconds ?? 0) * 1000;
+    m.deletionTimestamp = formatTime((Number.isNaN(startedMs) ? ctx.nowMs() : startedMs) + grace * 1000);
     m.deletionGracePeriodSeconds = grace;
   }
   const result = await writeUpdate(ctx, info, cur, next, { dryRun, fencing, fromDelete: true });
