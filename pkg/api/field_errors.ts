@@ -14,7 +14,9 @@ export type FieldErrorType =
   | "FieldValueTooMany"
   | "InternalError"
   | "FieldValueTypeInvalid"
-  | "FieldValueUnknown";
+  | "FieldValueUnknown"
+  /** Not a field problem: Kubernetes' StatusCause of a Forbidden create in a terminating namespace. */
+  | "NamespaceTerminating";
 
 const TYPE_TEXT: Record<FieldErrorType, string> = {
   FieldValueNotFound: "Not found",
@@ -28,6 +30,7 @@ const TYPE_TEXT: Record<FieldErrorType, string> = {
   InternalError: "Internal error",
   FieldValueTypeInvalid: "Invalid value",
   FieldValueUnknown: "unknown field",
+  NamespaceTerminating: "Namespace terminating",
 };
 
 /** Types whose message shows no value (as in Kubernetes). */
@@ -37,6 +40,7 @@ const VALUELESS = new Set<FieldErrorType>([
   "FieldValueTooLong",
   "InternalError",
   "FieldValueUnknown",
+  "NamespaceTerminating",
 ]);
 
 export interface FieldError {

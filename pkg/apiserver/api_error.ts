@@ -124,8 +124,13 @@ export function invalid(info: KindInfo, name: string, causes: readonly FieldErro
 }
 
 /** `pods "web" is forbidden: <why>` */
-export function forbidden(info: KindInfo, name: string, why: string): ApiError {
-  return new ApiError('Forbidden', `${qualifiedResource(info)} ${JSON.stringify(name)} is forbidden: ${why}`, about(info, name));
+export function forbidden(info: KindInfo, name: string, why: string, causes: readonly FieldError[] = []): ApiError {
+  return new ApiError('Forbidden', `${qualifiedResource(info)} ${JSON.stringify(name)} is forbidden: ${why}`, { ...about(info, name), ...(causes.length ? { causes } : {}) });
+}
+
+/** A create refused because its namespace is being deleted (Kubernetes' NamespaceTerminating cause). */
+export function isNamespaceTerminating(err: unknown): boolean {
+  return isApiError(err, 'Forbidden') && (err.details.causes ?? []).some((c) => c.type === 'NamespaceTerminating');
 }
 
 /** A request the server cannot act on as sent (bad selector, bad patch, bad option): Invalid without a kind. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Deployment, KubeObject, Pod, ReplicaSet } from '../api/registry.js';
-import { isApiError } from './api_error.js';
+import { isApiError, isNamespaceTerminating } from './api_error.js';
 import { objectKey } from './objects.js';
 import { kindByName } from '../api/registry.js';
 import { deployment, obj, pod, testServer } from './test_util.js';
@@ -82,6 +82,8 @@ describe('create', () => {
     await server.create({ object: obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', finalizers: ['navarch.io/cleanup'] } }) });
     await server.delete({ resource: 'namespaces', name: 'shop' });
     await rejects(server.create({ object: pod('web', { namespace: 'shop' }) }), 'Forbidden', 'pods "web" is forbidden: unable to create new content in namespace shop because it is being terminated');
+    // Kubernetes' NamespaceTerminating cause, which controllers test instead of the words.
+    await assert.rejects(server.create({ object: pod('web', { namespace: 'shop' }) }), (e: unknown) => isNamespaceTerminating(e));
   });
 
   it('reports every validation problem with its field path', async () => {

@@ -47,7 +47,9 @@ export async function namespaceGuard(ctx: Context, info: KindInfo, namespace: st
   const ns = await readObjectConfirmingMissing(ctx, NAMESPACE, undefined, namespace);
   if (!ns) throw notFound(NAMESPACE, namespace);
   if (ns.object.metadata?.deletionTimestamp) {
-    throw forbidden(info, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+    throw forbidden(info, name, `unable to create new content in namespace ${namespace} because it is being terminated`, [
+      { field: 'metadata.namespace', type: 'NamespaceTerminating', detail: `namespace ${namespace} is being terminated` },
+    ]);
   }
   return [{ key: objectKey(NAMESPACE, undefined, namespace), target: 'modRevision', result: '=', number: ns.kv.modRevision }];
 }

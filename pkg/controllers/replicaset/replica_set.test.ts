@@ -323,6 +323,21 @@ test('a create refused before it reached the log (Unavailable, notApplied) is no
   assert.equal(f.client.takeSummary().filter((a) => a.startsWith('create')).length, 1, 'created on the retry');
 });
 
+test('a create refused because the namespace is being deleted (NamespaceTerminating) records no FailedCreate event', async () => {
+  f = await fixture();
+  const terminating = new ApiError('Forbidden', 'pods "web-x" is forbidden: unable to create new content in namespace default because it is being terminated', {
+    causes: [{ field: 'metadata.namespace', type: 'NamespaceTerminating', detail: 'namespace default is being terminated' }],
+  });
+  const refusing = failingFirstCreate(terminating, false);
+  controller = new ReplicaSetController({ client: refusing.client, informers: f.factory, events: f.events, clock: f.clock, logger: { warn: () => {} } });
+  await f.server.create({ object: replicaSet('web', 1) });
+  await f.synced();
+  await controller.syncKey('default/web');
+  assert.ok(refusing.tried());
+  assert.deepEqual(f.events.take().filter((e) => e.includes('FailedCreate')), []);
+  assert.deepEqual(controller.expectations.pending('default/web'), { adds: 0, deletes: [] });
+});
+
 test('a create whose outcome is unknown and that never shows up is made again once the expectation expires, with no event needed', async () => {
   f = await fixture();
   // The first create times out and was not applied after all: no pod event will ever come for it.

@@ -7,7 +7,7 @@
 
 import type { Pod, ReplicaSet } from '../../api/registry.js';
 import { selectorFromLabelSelector, type Selector } from '../../api/labels.js';
-import { isApiError } from '../../apiserver/api_error.js';
+import { isApiError, isNamespaceTerminating } from '../../apiserver/api_error.js';
 import type { EventRecorder } from '../../client/events/recorder.js';
 import { NAMESPACE_INDEX } from '../../client/informer/indexer.js';
 import type { InformerFactory } from '../../client/informer/informer_factory.js';
@@ -283,7 +283,7 @@ export class ReplicaSetController extends QueueController {
       if (isApiError(err, 'Unavailable') && err.details.notApplied !== true) throw err;
       this.expectations.creationObserved(key);
       // The namespace is going away: nothing to create, and nothing to report.
-      if (isApiError(err, 'Forbidden') && /being terminated/.test(err.message)) return;
+      if (isNamespaceTerminating(err)) return;
       this.events.event(rs, 'Warning', 'FailedCreate', `Error creating: ${message(err)}`);
       throw err;
     }
