@@ -2,7 +2,8 @@
 // events whose involvedObject is that object.
 
 import type { Command } from 'commander';
-import { kindByName, type Event, type KindInfo, type KubeObject } from '../../pkg/api/registry.js';
+import { kindByName, type Deployment, type Event, type KindInfo, type KubeObject, type ReplicaSet } from '../../pkg/api/registry.js';
+import { ownedReplicaSets } from './rollout_history.js';
 import { describeObject } from './print/describe.js';
 import { err, namespaceFor, out, report, resolveKind, withSession, type Session } from './session.js';
 
@@ -38,7 +39,15 @@ async function describe(s: Session, type: string, names: string[], flags: { sele
     } catch (e) {
       report(e, 'cannot list events: ');
     }
-    out(`${i > 0 ? '\n\n' : ''}${describeObject(o, events, info.namespaced, Date.now())}`);
+    let replicaSets: ReplicaSet[] | undefined;
+    if (info.kind === 'Deployment') {
+      try {
+        replicaSets = await ownedReplicaSets(s.client, o as Deployment);
+      } catch (e) {
+        report(e, 'cannot list replica sets: ');
+      }
+    }
+    out(`${i > 0 ? '\n\n' : ''}${describeObject(o, events, info.namespaced, Date.now(), replicaSets)}`);
   }
 }
 

@@ -44,9 +44,14 @@ export function revisionsOf(d: Deployment, replicaSets: readonly ReplicaSet[]): 
   return out;
 }
 
-export async function fetchRevisions(client: NavarchClient, d: Deployment): Promise<Map<number, ReplicaSet>> {
+/** The ReplicaSets the Deployment controls (among those its selector matches, by ownerReference uid). */
+export async function ownedReplicaSets(client: NavarchClient, d: Deployment): Promise<ReplicaSet[]> {
   const list = await client.listAll<ReplicaSet>('replicasets', { namespace: d.metadata?.namespace ?? '', labelSelector: labelSelectorToString(d.spec?.selector) });
-  return revisionsOf(d, list.items);
+  return list.items.filter((rs) => (rs.metadata?.ownerReferences ?? []).some((r) => r.controller && r.uid === d.metadata?.uid));
+}
+
+export async function fetchRevisions(client: NavarchClient, d: Deployment): Promise<Map<number, ReplicaSet>> {
+  return revisionsOf(d, await ownedReplicaSets(client, d));
 }
 
 /**

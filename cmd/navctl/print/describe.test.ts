@@ -73,3 +73,18 @@ test('describeTime() prints RFC 1123 with a numeric zone, as kubectl', () => {
   assert.equal(describeTime('2026-11-22T09:00:00Z'), 'Sun, 22 Nov 2026 09:00:00 +0000');
   assert.equal(describeTime(undefined), '<none>');
 });
+
+test("describeObject() names a Deployment's new ReplicaSet and the old ones that still want pods, as kubectl", () => {
+  const tpl = (image: string, hash: string) => ({ metadata: { labels: { app: 'web', 'pod-template-hash': hash } }, spec: { containers: [{ name: 'web', image }] } });
+  const d = decode({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:2' }] } } },
+  });
+  const rs = (name: string, image: string, replicas: number, created: string) =>
+    decode({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name, namespace: 'default', creationTimestamp: created }, spec: { replicas, selector: { matchLabels: { app: 'web' } }, template: tpl(image, name) }, status: { replicas } }) as never;
+  const text = describeObject(d, [], true, NOW, [rs('web-1', 'nginx:1', 1, '2026-01-01T00:00:00Z'), rs('web-0', 'nginx:0', 0, '2025-12-31T00:00:00Z'), rs('web-2', 'nginx:2', 2, '2026-01-01T00:30:00Z')]);
+  assert.match(text, /\nOldReplicaSets: +web-1 \(1\/1 replicas created\)\nNewReplicaSet: +web-2 \(2\/2 replicas created\)\nEvents: +<none>\n$/);
+  assert.doesNotMatch(describeObject(d, [], true, NOW), /ReplicaSets?:/, 'without the list, no lines');
+});

@@ -2,7 +2,8 @@
 // object's events, laid out as kubectl lays them out ("Key:   value", nested by two spaces).
 
 import { encodeObject } from '../../../pkg/api/convert/object.js';
-import type { Deployment, Event, KubeObject, Node, Pod, Service, ConfigMap, Secret, Namespace } from '../../../pkg/api/registry.js';
+import type { Deployment, Event, KubeObject, Node, Pod, ReplicaSet, Service, ConfigMap, Secret, Namespace } from '../../../pkg/api/registry.js';
+import { equalIgnoreHash } from '../../../pkg/controllers/deployment/hash.js';
 import type { Container, ContainerState, PodTemplateSpec } from '../../../gen/navarch/api/v1/core.js';
 import type { LabelSelector } from '../../../gen/navarch/api/v1/meta.js';
 import { LAST_APPLIED_ANNOTATION } from '../apply_patch.js';
@@ -203,7 +204,12 @@ function describePod(d: Describer, p: Pod): void {
   else tol.forEach((t, i) => d.kv(0, i === 0 ? 'Tolerations' : '', t));
 }
 
-function describeDeployment(d: Describer, x: Deployment): void {
+/** kubectl's "name (current/desired replicas created)" list of ReplicaSets, or <none>. */
+function replicaSetsLine(list: readonly ReplicaSet[]): string {
+  return list.map((rs) => `${rs.metadata?.name} (${rs.status?.replicas ?? 0}/${rs.spec?.replicas ?? 0} replicas created)`).join(', ') || NONE;
+}
+
+function describeDeployment(d: Describer, x: Deployment, replicaSets: readonly ReplicaSet[] | undefined): void {
   const s = x.status;
   d.kv(0, 'Selector', formatLabelSelector(x.spec?.selector));
   d.kv(0, 'Replicas', `${x.spec?.replicas ?? 0} desired | ${s?.updatedReplicas ?? 0} updated | ${s?.replicas ?? 0} total | ${s?.availableReplicas ?? 0} available | ${s?.unavailableReplicas ?? 0} unavailable`);
@@ -218,6 +224,13 @@ function describeDeployment(d: Describer, x: Deployment): void {
   d.map(1, 'Labels', x.spec?.template?.metadata?.labels);
   containers(d, 1, 'Containers', x.spec?.template?.spec?.containers ?? []);
   conditions(d, s?.conditions);
+  if (replicaSets === undefined) return;
+  // As kubectl: the new ReplicaSet runs the Deployment's template (the oldest such, if several);
+  // the old ones listed are those that still want pods.
+  const newRS = [...replicaSets].sort((a, b) => (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? '')).find((rs) => equalIgnoreHash(rs.spec?.template, x.spec?.template));
+  const old = replicaSets.filter((rs) => rs !== newRS && (rs.spec?.replicas ?? 0) > 0);
+  d.kv(0, 'OldReplicaSets', replicaSetsLine(old));
+  d.kv(0, 'NewReplicaSet', replicaSetsLine(newRS ? [newRS] : []));
 }
 
 function describeService(d: Describer, s: Service): void {
@@ -283,8 +296,11 @@ function workload(d: Describer, o: KubeObject & { spec?: { selector?: LabelSelec
   template(d, o.spec?.selector, o.spec?.template);
 }
 
-/** Describes one object; `events` are those whose involvedObject is this object. */
-export function describeObject(o: KubeObject, events: readonly Event[], namespaced: boolean, nowMs: number): string {
+/**
+ * Describes one object; `events` are those whose involvedObject is this object, `replicaSets` (for a
+ * Deployment) those it controls.
+ */
+export function describeObject(o: KubeObject, events: readonly Event[], namespaced: boolean, nowMs: number, replicaSets?: readonly ReplicaSet[]): string {
   const d = new Describer();
   metadata(d, o, namespaced);
   switch (o.kind) {
@@ -292,7 +308,7 @@ export function describeObject(o: KubeObject, events: readonly Event[], namespac
       describePod(d, o as Pod);
       break;
     case 'Deployment':
-      describeDeployment(d, o as Deployment);
+      describeDeployment(d, o as Deployment, replicaSets);
       break;
     case 'ReplicaSet':
     case 'StatefulSet':
