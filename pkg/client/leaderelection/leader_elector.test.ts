@@ -166,6 +166,30 @@ describe('LeaderElector', () => {
     await b.elector.stop();
   });
 
+  it('a leader whose lease is released or deleted by hand takes it back as a new term, under a token the API server accepts', async () => {
+    const { client, lease, server } = await cluster();
+    const a = candidate(client, 'm1');
+    a.elector.start();
+    await eventually('m1 leads', () => a.elector.isLeader());
+    // An operator forces a failover by clearing the holder (as a release does); nobody else campaigns.
+    const l = await lease();
+    await server.update({ object: { ...l, spec: { ...l.spec, holderIdentity: '' } } as Lease });
+    await a.clock.advance(1000);
+    await a.clock.advance(250);
+    await eventually('m1 leads a new term', () => a.leading.length === 2);
+    assert.equal((await lease()).spec?.leaseTransitions, 1);
+    assert.deepEqual(a.events, ['leader m1', 'started 0', 'stopped', 'started 1']);
+    assert.equal(a.leading[0].signal.aborted, true, "the old term's work stops");
+    assert.deepEqual(a.elector.token, { ...LEASE, holderIdentity: 'm1', leaseTransitions: 1 });
+    await server.create({ object: configMap('after-release'), fencing: a.elector.token });
+    // Deleted: recreated at transition 0, and that token is the one written.
+    await server.delete({ resource: 'leases', namespace: 'kube-system', name: 'kube-scheduler' });
+    for (let i = 0; i < 4 && a.elector.token?.leaseTransitions !== 0; i++) await a.clock.advance(1000);
+    await eventually('m1 leads under the recreated lease', () => a.elector.token?.leaseTransitions === 0);
+    await server.create({ object: configMap('after-delete'), fencing: a.elector.token });
+    await a.elector.stop();
+  });
+
   it("takes a dead holder's lease a lease duration after it saw the last renewal, not at its next retry tick", async () => {
     const { client, lease } = await cluster();
     const a = candidate(client, 'm1');

@@ -200,15 +200,24 @@ export class LeaderElector {
         await this.sleep(this.candidateWaitMs());
         continue;
       }
-      this.becomeLeader();
-      await this.renewWhileLeading();
-      if (this.stopped) return;
-      await this.stepDown();
+      for (;;) {
+        this.becomeLeader();
+        const end = await this.renewWhileLeading();
+        if (this.stopped) return;
+        await this.stepDown();
+        // Taken back as a new term (the lease was released, recreated or rewritten by hand): lead
+        // again at once, under the new token; the old one is stale for the API server.
+        if (end !== 'reacquired') break;
+      }
     }
   }
 
-  /** Returns when leadership is lost (seen taken, or not renewed within renewDeadlineMs of the last renewal) or the elector stops. */
-  private async renewWhileLeading(): Promise<void> {
+  /**
+   * Returns when leadership is lost (seen taken, or not renewed within renewDeadlineMs of the last
+   * renewal) or the elector stops, or with "reacquired" when a write kept the lease but as a new
+   * transition (so the term's fencing token no longer holds).
+   */
+  private async renewWhileLeading(): Promise<'lost' | 'reacquired'> {
     const { clock, retryPeriodMs, renewDeadlineMs } = this.o;
     let renewedAtMs = clock.nowMs();
     for (;;) {
@@ -217,15 +226,16 @@ export class LeaderElector {
       // margin before the lease looks expired to them.
       await this.sleep(Math.max(0, renewedAtMs + retryPeriodMs - clock.nowMs()));
       for (;;) {
-        if (this.stopped) return;
+        if (this.stopped) return 'lost';
         const leftMs = renewedAtMs + renewDeadlineMs - clock.nowMs();
-        if (leftMs <= 0) return;
+        if (leftMs <= 0) return 'lost';
         const startedMs = clock.nowMs();
         if (await this.untilStopped(this.withDeadline(this.attempt(), leftMs))) {
+          if (this.observed?.record.leaseTransitions !== this.leading?.token.leaseTransitions) return 'reacquired';
           renewedAtMs = startedMs;
           break;
         }
-        if (this.stopped || this.leader !== this.o.identity) return;
+        if (this.stopped || this.leader !== this.o.identity) return 'lost';
         // A lost race means someone else wrote the lease: read it again soon to know whether it was taken.
         const waitMs = this.lostRace ? this.o.observePeriodMs : retryPeriodMs;
         await this.sleep(Math.min(waitMs, Math.max(0, renewedAtMs + renewDeadlineMs - clock.nowMs())));
