@@ -363,9 +363,14 @@ export abstract class QueueController {
     this.enqueue(objectKey(o));
   }
 
-  /** Queues a key after delayMs (on the controller's clock). */
+  /** Queues a key after delayMs (on the controller's clock); a full queue is logged, as in enqueue. */
   enqueueAfter(key: string, delayMs: number): void {
-    this.queue.addAfter(key, delayMs);
+    try {
+      this.queue.addAfter(key, delayMs);
+    } catch (err) {
+      if (!(err instanceof WorkQueueFullError)) throw err;
+      this.logger.warn(`Controller "${this.name}": dropped ${key}: ${err.message}`);
+    }
   }
 
   /** One sync of `key`, timed into the metrics; throws what sync threw. */

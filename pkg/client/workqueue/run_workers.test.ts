@@ -61,4 +61,30 @@ describe('runWorkers', () => {
     q.shutDown();
     await running;
   });
+
+  it('keeps working when a failed item cannot be requeued because the queue is full: that retry is dropped and reported', async () => {
+    const clock = new FakeClock();
+    const q = new RateLimitingQueue({ clock, maxDepth: 1 });
+    const errors: string[] = [];
+    const synced: string[] = [];
+    const running = runWorkers(
+      q,
+      async (key) => {
+        synced.push(key);
+        if (key !== 'ok') throw new Error('conflict');
+      },
+      { workers: 2, onError: (key, _err, requeued) => errors.push(`${key} ${requeued}`) },
+    );
+    q.add('a');
+    await eventually('a failed', () => errors.length === 1);
+    q.add('b');
+    await eventually('b failed', () => errors.length === 2);
+    // a waits for its backoff and fills the queue: b's retry has no room.
+    assert.deepEqual(errors, ['a true', 'b false']);
+    await clock.advance(100);
+    q.add('ok');
+    await eventually('the workers still sync', () => synced.includes('ok'));
+    q.shutDown();
+    await running;
+  });
 });

@@ -1,7 +1,7 @@
 // The controller worker loop (sample-controller's processNextWorkItem) once, for every
 // controller: get → sync → forget on success, addRateLimited on failure → always done.
 
-import { SHUTDOWN } from './queue.js';
+import { SHUTDOWN, WorkQueueFullError } from './queue.js';
 import type { RateLimitingQueue } from './rate_limiting_queue.js';
 
 export interface RunWorkersOptions<T> {
@@ -26,9 +26,17 @@ export async function runWorkers<T>(queue: RateLimitingQueue<T>, sync: (item: T)
         await sync(item);
         queue.forget(item);
       } catch (err) {
-        const requeue = queue.numRequeues(item) < maxRetries;
-        if (requeue) queue.addRateLimited(item);
-        else queue.forget(item);
+        let requeue = queue.numRequeues(item) < maxRetries;
+        if (requeue) {
+          try {
+            queue.addRateLimited(item);
+          } catch (full) {
+            // A full queue drops the retry (and says so), never the worker: it goes on with the rest.
+            if (!(full instanceof WorkQueueFullError)) throw full;
+            requeue = false;
+          }
+        }
+        if (!requeue) queue.forget(item);
         o.onError?.(item, err, requeue);
       } finally {
         queue.done(item);
