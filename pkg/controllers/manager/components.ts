@@ -139,10 +139,17 @@ export function controllerManagerStarter(o: ControllerManagerOptions): TermStart
     const controllers: Array<{ name: string; start(): void; stop(): Promise<void> }> = [];
     const recorders: Part[] = [];
     const events = (component: string): ApiEventRecorder => recorder(ctx, recorders, component);
-    controllers.push(
-      named('replicaset', new ReplicaSetController({ ...base, events: events('replicaset-controller') })),
-      named(
-        'deployment',
+    // Registered before anything is built: should a constructor throw, the controllers and
+    // recorders built so far are stopped with the term (their queues detached), so the next term
+    // can build them again. All controllers stop at once, then their recorders.
+    const controllersPart: Part = { name: 'controllers', stop: async () => void (await Promise.all(controllers.map((c) => c.stop()))) };
+    parts.push(controllersPart, { name: 'controller events', stop: async () => void (await Promise.all(recorders.map((r) => r.stop()))) });
+    // One at a time, so each is in the list (and stopped) as soon as it exists.
+    const build = (name: string, make: () => { start(): void; stop(): Promise<void> }): void => void controllers.push(named(name, make()));
+    build('replicaset', () => new ReplicaSetController({ ...base, events: events('replicaset-controller') }));
+    build(
+      'deployment',
+      () =>
         new DeploymentController({
           ...base,
           recorder: events('deployment-controller'),
@@ -150,11 +157,12 @@ export function controllerManagerStarter(o: ControllerManagerOptions): TermStart
           replicaSets: f.informer<ReplicaSet>('replicasets'),
           pods: f.informer<Pod>('pods'),
         }),
-      ),
-      named('garbagecollector', new GarbageCollector({ ...base, events: events('garbage-collector-controller') })),
-      named('namespace', new NamespaceController({ ...base, events: events('namespace-controller') })),
-      named(
-        'nodelifecycle',
+    );
+    build('garbagecollector', () => new GarbageCollector({ ...base, events: events('garbage-collector-controller') }));
+    build('namespace', () => new NamespaceController({ ...base, events: events('namespace-controller') }));
+    build(
+      'nodelifecycle',
+      () =>
         new NodeLifecycleController({
           ...base,
           factory: f,
@@ -162,12 +170,10 @@ export function controllerManagerStarter(o: ControllerManagerOptions): TermStart
           nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs,
           defaultTolerationSeconds: o.defaultTolerationSeconds,
         }),
-      ),
-      named('nodeipam', new NodeIpamController({ ...base, factory: f, recorder: events('node-ipam-controller'), clusterCIDR: o.clusterCIDR, nodeCIDRMaskSize: o.nodeCIDRMaskSize })),
-      named('podgc', new PodGcController({ client: ctx.client, factory: f, clock: ctx.clock, logger: o.logger })),
     );
-    // All controllers stop at once, then their recorders.
-    parts.push({ name: controllers.map((c) => c.name).join(', '), stop: async () => void (await Promise.all(controllers.map((c) => c.stop()))) }, ...recorders);
+    build('nodeipam', () => new NodeIpamController({ ...base, factory: f, recorder: events('node-ipam-controller'), clusterCIDR: o.clusterCIDR, nodeCIDRMaskSize: o.nodeCIDRMaskSize }));
+    build('podgc', () => new PodGcController({ client: ctx.client, factory: f, clock: ctx.clock, logger: o.logger }));
+    controllersPart.name = controllers.map((c) => c.name).join(', ');
     // The informers the controllers asked for start with the term; each controller waits for its own.
     f.start();
     for (const c of controllers) c.start();
