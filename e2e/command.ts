@@ -22,3 +22,23 @@ export function runCommand(name: string, argv: string[], args: string[], o: Comm
     if (o.input !== undefined) p.stdin.end(o.input);
   });
 }
+
+export interface CommandRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `argv` to its end, whatever its exit code; stdin gets `input` (or nothing) and is closed. */
+export function runToExit(argv: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CommandRun> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(argv[0], argv.slice(1), { cwd: o.cwd, env: o.env });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+    p.stdin.end(o.input ?? '');
+  });
+}

@@ -13,14 +13,11 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
 import { ROOT } from '../pkg/localcluster/process.js';
+import { runToExit, type CommandRun } from './command.js';
 
 const BIN = join(ROOT, 'bin/navctl.js');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CommandRun;
 
 /** This process's environment, with a HOME of the test's own and no navctl settings inherited. */
 function userEnv(home: string): NodeJS.ProcessEnv {
@@ -31,17 +28,7 @@ function userEnv(home: string): NodeJS.ProcessEnv {
 }
 
 function navctl(cwd: string, home: string, args: string[], input?: string): Promise<Run> {
-  const env = userEnv(home);
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd, env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-    p.stdin.end(input ?? '');
-  });
+  return runToExit([process.execPath, BIN, ...args], { cwd, env: userEnv(home), input });
 }
 
 /** A navctl that keeps running (get -w): its output so far, and a way to stop it with Ctrl-C. */

@@ -7,7 +7,6 @@
 
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,15 +16,10 @@ import { NavarchClient } from '../pkg/client/mod.js';
 import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
 import { killAndWait, ROOT, spawnLogged } from '../pkg/localcluster/process.js';
 import { until } from '../pkg/localcluster/until.js';
+import { runToExit, type CommandRun } from './command.js';
 
 const NS = 'roll';
 const BIN = join(ROOT, 'bin/navctl.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 const MANIFEST = `apiVersion: apps/v1
 kind: Deployment
@@ -47,17 +41,7 @@ test('navctl rollout status, set image, history, undo, scale, pause, resume and 
   let hollow: ChildProcess | undefined;
   const client = new NavarchClient({ endpoints: cluster.members.map((m) => m.clientAddress), retryDeadlineMs: 30_000 });
   let passed = false;
-  const navctl = (args: string[], input?: string): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, [BIN, '--server', cluster.endpoints, '-n', NS, ...args], { cwd: dir });
-      let stdout = '';
-      let stderr = '';
-      p.stdout.on('data', (d) => (stdout += d));
-      p.stderr.on('data', (d) => (stderr += d));
-      p.on('error', reject);
-      p.on('close', (code) => resolve({ code, stdout, stderr }));
-      p.stdin.end(input ?? '');
-    });
+  const navctl = (args: string[], input?: string): Promise<CommandRun> => runToExit([process.execPath, BIN, '--server', cluster.endpoints, '-n', NS, ...args], { cwd: dir, input });
   const ok = async (...args: string[]): Promise<string> => {
     const r = await navctl(args);
     assert.equal(r.code, 0, `navctl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
