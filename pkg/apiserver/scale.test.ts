@@ -32,6 +32,15 @@ describe('the scale subresource', () => {
     assert.equal(s.metadata?.resourceVersion, d.metadata?.resourceVersion);
   });
 
+  it('takes strategic and JSON patches too, and a dry run stores nothing', async () => {
+    const { server } = await testServer();
+    await server.create({ object: deployment('web', { replicas: 3 }) });
+    assert.equal(((await server.patch({ ...ref, type: 'strategic', patch: { spec: { replicas: 6 } }, subresource: 'scale' })) as Scale).spec?.replicas, 6);
+    assert.equal(((await server.patch({ ...ref, type: 'json', patch: [{ op: 'replace', path: '/spec/replicas', value: 2 }], subresource: 'scale' })) as Scale).spec?.replicas, 2);
+    assert.equal(((await server.patch({ ...ref, type: 'merge', patch: { spec: { replicas: 9 } }, subresource: 'scale', dryRun: true })) as Scale).spec?.replicas, 9);
+    assert.equal(((await server.get(ref)) as Deployment).spec?.replicas, 2);
+  });
+
   it('an update of the Scale is checked against its resourceVersion, and replicas may not be negative', async () => {
     const { server } = await testServer();
     await server.create({ object: deployment('web', { replicas: 3 }) });
