@@ -107,7 +107,7 @@ test('navctl rollout status, set image, history, undo, scale, pause, resume and 
 
     assert.equal(await ok('rollout', 'pause', 'deployment/web'), 'deployment.apps/web paused\n');
     assert.match(await fails('rollout', 'pause', 'deployment/web'), /deployments.apps "web" is already paused/);
-    await ok('set', 'image', 'deployment/web', '*=busybox:2');
+    assert.equal(await ok('set', 'image', 'deployments', '--all', '*=busybox:2'), 'deployment.apps/web image updated\n');
     assert.match(await fails('rollout', 'undo', 'deployment/web'), /you cannot rollback a paused deployment/);
     // Paused, the controller sees the new template but creates none of its pods.
     await until('the paused rollout to be reported as not started', async () => (await ok('rollout', 'status', 'deployment/web', '--watch=false')).includes('0 out of 5 new replicas have been updated'), 60_000);

@@ -82,15 +82,21 @@ export function registerSetImage(program: Command): void {
     .command('image')
     .description("set containers' images: set image deployment/web web=nginx:1.27 (or *=IMAGE for every container)")
     .argument('<args...>', 'TYPE NAME or TYPE/NAME, then CONTAINER=IMAGE ...')
+    .option('-l, --selector <selector>', 'the objects of the type matching this label selector')
+    .option('--all', 'every object of the type in the namespace')
     .option('--dry-run [mode]', 'client: only check; server: the server checks, stores nothing')
-    .action((args: string[], f: { dryRun?: string | boolean }) =>
+    .action((args: string[], f: { selector?: string; all?: boolean; dryRun?: string | boolean }) =>
       withSession(program, async (s) => {
         const { resources, images } = parseImageArgs(args);
         const dryRun = parseDryRun(f.dryRun);
         for (const r of parseGetArgs(resources)) {
-          if (r.names.length === 0) throw new Error('resource(s) were provided, but no name was specified');
           const ns = namespaceFor(r.info, s.namespace);
-          for (const name of r.names) {
+          let names = r.names;
+          if (names.length === 0) {
+            if (!f.selector && !f.all) throw new Error('resource(s) were provided, but no name was specified: give names, -l selector or --all');
+            names = (await s.client.listAll(r.info.resource, { namespace: ns ?? '', labelSelector: f.selector })).items.map((o) => o.metadata?.name ?? '');
+          }
+          for (const name of names) {
             try {
               const cur = await s.client.get(r.info.resource, ns, name);
               const { patch, missing } = imagePatch(r.info.kind, podSpecOf(r.info.kind, cur), images);
