@@ -199,7 +199,11 @@ test(`acknowledged writes survive ${KILLS} SIGKILLs of the leader and watches re
       );
     }
 
-    // Each name's final state must come from its last acknowledged write or a later one whose outcome is unknown.
+    // Each name's final state must come from its last acknowledged write or a later one whose outcome
+    // is unknown; or from an earlier one whose outcome is unknown, taking effect after the writer had
+    // moved on (it was still on its way, e.g. on a member waiting for a new Raft leader, as a timed-out
+    // etcd write may be): then it was written after the last acknowledged write, at a higher revision.
+    const opsText = (ops: readonly Op[]): string => JSON.stringify(ops.map((o) => [o.type, o.value, o.outcome, o.reason, o.rv, Math.round(o.startMs), Math.round(o.endMs)]));
     const lost: string[] = [];
     const phantom: string[] = [];
     const refusedValues = new Set<string>();
@@ -210,9 +214,11 @@ test(`acknowledged writes survive ${KILLS} SIGKILLs of the leader and watches re
       if (cur) {
         const at = ops.findIndex((o) => o.value === cur.data?.v);
         if (at < 0 || ops[at].outcome === 'notApplied') phantom.push(`${name}=${cur.data?.v} (${JSON.stringify(ops.map((o) => [o.type, o.value, o.outcome]))})`);
-        else if (at < last) lost.push(`${name}: has ${cur.data?.v}, acknowledged later: ${ops.slice(at + 1).filter((o) => o.outcome === 'acked').map((o) => o.value ?? o.type)}`);
+        else if (at < last && !(ops[at].outcome === 'unknown' && Number(cur.metadata?.resourceVersion) > (ops[last].rv ?? Infinity))) {
+          lost.push(`${name}: has ${cur.data?.v} at revision ${cur.metadata?.resourceVersion}, acknowledged later: ${ops.slice(at + 1).filter((o) => o.outcome === 'acked').map((o) => o.value ?? o.type)} (${opsText(ops)})`);
+        }
       } else if (last >= 0 && ops[last].type !== 'delete' && !ops.slice(last + 1).some((o) => o.type === 'delete' && o.outcome === 'unknown')) {
-        lost.push(`${name}: missing, acknowledged ${ops[last].type} ${ops[last].value}`);
+        lost.push(`${name}: missing, acknowledged ${ops[last].type} ${ops[last].value} (${opsText(ops)})`);
       }
     }
 
