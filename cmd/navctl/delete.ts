@@ -65,7 +65,7 @@ export function parseGrace(flags: Pick<DeleteFlags, 'gracePeriod' | 'now' | 'for
 
 const FORCE_WARNING = 'Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.';
 
-export interface Victim {
+interface Victim {
   info: KindInfo;
   namespace: string | undefined;
   name: string;
@@ -73,7 +73,7 @@ export interface Victim {
   context?: string;
 }
 
-export async function waitGone(s: Session, v: Victim, uid: string | undefined, deadline: number): Promise<void> {
+async function waitGone(s: Session, v: Victim, uid: string | undefined, deadline: number): Promise<void> {
   for (;;) {
     try {
       const o = await s.client.get(v.info.resource, v.namespace, v.name);

@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { KINDS, type Node, type Pod } from '../../pkg/api/registry.js';
 import { isApiError } from '../../pkg/client/mod.js';
-import { err, out, parseDryRun, parseDuration, report, withSession, type DryRun, type Session } from './session.js';
+import { dryRunSuffix, err, out, parseDryRun, parseDuration, report, withSession, type DryRun, type Session } from './session.js';
 
 const POD_INFO = KINDS.find((k) => k.kind === 'Pod')!;
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
@@ -110,9 +110,6 @@ export function planDrain(pods: readonly Pod[], f: DrainPolicy, daemonSetMissing
   return plan;
 }
 
-/** kubectl's --dry-run suffix for node and pod lines. */
-const suffix = (d: DryRun): string => (d === 'client' ? ' (dry run)' : d === 'server' ? ' (server dry run)' : '');
-
 /** Sets or clears spec.unschedulable; false when the node already was so. */
 async function setUnschedulable(s: Session, name: string, on: boolean, dryRun: DryRun): Promise<boolean> {
   const node = await s.client.get<Node>('nodes', undefined, name);
@@ -134,7 +131,7 @@ async function cordon(s: Session, args: string[], on: boolean, f: { selector?: s
   const verb = on ? 'cordoned' : 'uncordoned';
   for (const name of await nodeNames(s, args, f.selector)) {
     try {
-      out(`node/${name} ${(await setUnschedulable(s, name, on, dryRun)) ? verb : `already ${verb}`}${suffix(dryRun)}\n`);
+      out(`node/${name} ${(await setUnschedulable(s, name, on, dryRun)) ? verb : `already ${verb}`}${dryRunSuffix(dryRun)}\n`);
     } catch (e) {
       report(e);
     }
@@ -213,7 +210,7 @@ async function drainOne(s: Session, name: string, f: DrainFlags, dryRun: DryRun)
     const timeoutMs = f.timeout ? parseDuration('--timeout', f.timeout) : 0;
     await deleteAndWait(s, name, plan.delete, grace, timeoutMs > 0 ? Date.now() + timeoutMs : Infinity);
   }
-  out(`node/${name} drained${suffix(dryRun)}\n`);
+  out(`node/${name} drained${dryRunSuffix(dryRun)}\n`);
 }
 
 async function drain(s: Session, args: string[], f: DrainFlags): Promise<void> {
@@ -224,7 +221,7 @@ async function drain(s: Session, args: string[], f: DrainFlags): Promise<void> {
   const cordoned: string[] = [];
   for (const name of await nodeNames(s, args, f.selector)) {
     try {
-      out(`node/${name} ${(await setUnschedulable(s, name, true, dryRun)) ? 'cordoned' : 'already cordoned'}${suffix(dryRun)}\n`);
+      out(`node/${name} ${(await setUnschedulable(s, name, true, dryRun)) ? 'cordoned' : 'already cordoned'}${dryRunSuffix(dryRun)}\n`);
       cordoned.push(name);
     } catch (e) {
       report(e);

@@ -54,6 +54,14 @@ export function parseGetArgs(args: readonly string[]): GetRequest[] {
   return kinds.map((info) => ({ info, names }));
 }
 
+/** The names a command acts on: those given, else every object -l or --all selects (kubectl's rule for label, scale, set image). */
+export async function namesOrSelected(s: Session, r: GetRequest, f: { selector?: string; all?: boolean }): Promise<string[]> {
+  if (r.names.length > 0) return r.names;
+  if (!f.selector && !f.all) throw new Error('resource(s) were provided, but no name was specified: give names, -l selector or --all');
+  const list = await s.client.listAll(r.info.resource, { namespace: namespaceFor(r.info, s.namespace) ?? '', labelSelector: f.selector });
+  return list.items.map((o) => o.metadata?.name ?? '');
+}
+
 export function parseOutput(o: string | undefined): GetOutput {
   const v = o ?? 'table';
   if (v === 'table' || v === 'wide' || v === 'yaml' || v === 'json' || v === 'name') return v;

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { KubeObject } from '../../pkg/api/registry.js';
 import { isApiError } from '../../pkg/client/mod.js';
-import { parseGetArgs } from './get.js';
+import { namesOrSelected, parseGetArgs } from './get.js';
 import { kindPrefix, namespaceFor, out, report, withSession, type Session } from './session.js';
 
 export interface MetaChanges {
@@ -78,12 +78,7 @@ async function change(s: Session, f: Field, args: string[], flags: { overwrite?:
   if (Object.keys(changes.set).length === 0 && changes.remove.length === 0) throw new Error(`at least one ${f.noun} update is required`);
   for (const r of parseGetArgs(resources)) {
     const ns = namespaceFor(r.info, s.namespace);
-    let names = r.names;
-    if (names.length === 0) {
-      if (!flags.selector && !flags.all) throw new Error(`resource(s) were provided, but no name was specified: give names, -l selector or --all`);
-      names = (await s.client.listAll(r.info.resource, { namespace: ns ?? '', labelSelector: flags.selector })).items.map((o) => o.metadata?.name ?? '');
-    }
-    for (const name of names) {
+    for (const name of await namesOrSelected(s, r, flags)) {
       try {
         const changed = await changeOne(s, f, r.info.resource, ns, name, changes, flags.overwrite ?? false);
         out(`${kindPrefix(r.info)}/${name} ${changed ? f.done : `not ${f.done}`}\n`);

@@ -5,6 +5,7 @@
 
 import type { Command } from 'commander';
 import type { Deployment } from '../../pkg/api/registry.js';
+import { formatTimeMs } from '../../pkg/controllers/controller_utils.js';
 import { withoutHashLabel } from '../../pkg/controllers/deployment/hash.js';
 import { parseGetArgs } from './get.js';
 import { describePodTemplate } from './print/describe.js';
@@ -54,7 +55,7 @@ const resume: Step = async (s, d) => {
 /** A new template annotation: a new pod-template-hash, so the controller replaces every pod. */
 export function restartPatch(d: Deployment, now: Date): unknown {
   if (d.spec?.paused) throw new Error(`deployments.apps "${d.metadata?.name}" can't restart paused deployment (run rollout resume first)`);
-  return { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: now.toISOString().replace(/\.\d+Z$/, 'Z') } } } } };
+  return { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: formatTimeMs(now.getTime()) } } } } };
 }
 
 const restart: Step = async (s, d) => {

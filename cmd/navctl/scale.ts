@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { KindInfo, KubeObject, Scale } from '../../pkg/api/registry.js';
 import { isApiError } from '../../pkg/client/mod.js';
-import { parseGetArgs } from './get.js';
+import { namesOrSelected, parseGetArgs } from './get.js';
 import { dryRunSuffix, kindPrefix, namespaceFor, out, parseDryRun, report, withSession, type DryRun, type Session } from './session.js';
 
 /** kubectl's retry of a precondition write that lost a race: once a second, for 5 minutes. */
@@ -80,11 +80,7 @@ async function scale(s: Session, args: string[], f: ScaleFlags): Promise<void> {
   let seen = 0;
   for (const r of parseGetArgs(args)) {
     if (!r.info.hasScale) throw new Error(`cannot scale ${r.info.resource}: only deployments, replicasets and statefulsets have replicas to scale`);
-    let names = r.names;
-    if (names.length === 0) {
-      if (!f.selector && !f.all) throw new Error('resource(s) were provided, but no name was specified: give names, -l selector or --all');
-      names = (await s.client.listAll(r.info.resource, { namespace: namespaceFor(r.info, s.namespace) ?? '', labelSelector: f.selector })).items.map((o) => o.metadata?.name ?? '');
-    }
+    const names = await namesOrSelected(s, r, f);
     if (names.length > 1 && p.resourceVersion !== undefined) throw new Error('cannot use --resource-version with multiple resources');
     seen += names.length;
     for (const name of names) {

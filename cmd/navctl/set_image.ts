@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { Container, PodSpec } from '../../gen/navarch/api/v1/core.js';
 import type { KubeObject } from '../../pkg/api/registry.js';
-import { parseGetArgs } from './get.js';
+import { namesOrSelected, parseGetArgs } from './get.js';
 import { dryRunSuffix, kindPrefix, namespaceFor, out, parseDryRun, report, withSession } from './session.js';
 
 type Json = Record<string, unknown>;
@@ -91,12 +91,7 @@ export function registerSetImage(program: Command): void {
         const dryRun = parseDryRun(f.dryRun);
         for (const r of parseGetArgs(resources)) {
           const ns = namespaceFor(r.info, s.namespace);
-          let names = r.names;
-          if (names.length === 0) {
-            if (!f.selector && !f.all) throw new Error('resource(s) were provided, but no name was specified: give names, -l selector or --all');
-            names = (await s.client.listAll(r.info.resource, { namespace: ns ?? '', labelSelector: f.selector })).items.map((o) => o.metadata?.name ?? '');
-          }
-          for (const name of names) {
+          for (const name of await namesOrSelected(s, r, f)) {
             try {
               const cur = await s.client.get(r.info.resource, ns, name);
               const { patch, missing } = imagePatch(r.info.kind, podSpecOf(r.info.kind, cur), images);

@@ -158,20 +158,23 @@ function conditions(d: Describer, list: ReadonlyArray<{ type?: string; status?: 
   for (const line of [t.header(), t.line(['----', '------', '------']), ...rows.map((r) => t.line(r))]) d.text(1, line.trimEnd());
 }
 
-function template(d: Describer, selector: LabelSelector | undefined, tpl: PodTemplateSpec | undefined): void {
-  d.kv(0, 'Selector', formatLabelSelector(selector));
+/** The "Pod Template:" block: labels, the annotations when asked, containers. */
+function podTemplate(d: Describer, tpl: PodTemplateSpec | undefined, withAnnotations = false): void {
   d.section(0, 'Pod Template');
   d.map(1, 'Labels', tpl?.metadata?.labels);
+  if (withAnnotations && Object.keys(tpl?.metadata?.annotations ?? {}).length) d.map(1, 'Annotations', tpl?.metadata?.annotations);
   containers(d, 1, 'Containers', tpl?.spec?.containers ?? []);
 }
 
-/** `rollout history --revision`'s "Pod Template:" block: labels, annotations and containers. */
+function template(d: Describer, selector: LabelSelector | undefined, tpl: PodTemplateSpec | undefined): void {
+  d.kv(0, 'Selector', formatLabelSelector(selector));
+  podTemplate(d, tpl);
+}
+
+/** `rollout history --revision`'s "Pod Template:" block, annotations included. */
 export function describePodTemplate(tpl: PodTemplateSpec | undefined): string {
   const d = new Describer();
-  d.section(0, 'Pod Template');
-  d.map(1, 'Labels', tpl?.metadata?.labels);
-  if (Object.keys(tpl?.metadata?.annotations ?? {}).length) d.map(1, 'Annotations', tpl?.metadata?.annotations);
-  containers(d, 1, 'Containers', tpl?.spec?.containers ?? []);
+  podTemplate(d, tpl, true);
   return d.render();
 }
 
@@ -220,9 +223,7 @@ function describeDeployment(d: Describer, x: Deployment, replicaSets: readonly R
     const ios = (v: { intVal?: number; strVal?: string } | undefined) => (v?.strVal ?? String(v?.intVal ?? ''));
     d.kv(0, 'RollingUpdateStrategy', `${ios(ru.maxUnavailable)} max unavailable, ${ios(ru.maxSurge)} max surge`);
   }
-  d.section(0, 'Pod Template');
-  d.map(1, 'Labels', x.spec?.template?.metadata?.labels);
-  containers(d, 1, 'Containers', x.spec?.template?.spec?.containers ?? []);
+  podTemplate(d, x.spec?.template);
   conditions(d, s?.conditions);
   if (replicaSets === undefined) return;
   // As kubectl: the new ReplicaSet runs the Deployment's template (the oldest such, if several);
