@@ -8,6 +8,7 @@ import type { KindInfo, KubeObject } from '../api/registry.js';
 import { ApiError } from './api_error.js';
 import { readValue, textToKey, type KeyValue } from '../store/mod.js';
 import { deepCopy } from '../api/deep_copy.js';
+import { deepEqual } from '../api/deep_equal.js';
 
 export const REGISTRY_PREFIX = '/registry/';
 
@@ -72,12 +73,7 @@ export function specChanged(a: KubeObject, b: KubeObject): boolean {
  */
 export function generationChanges(info: KindInfo, next: KubeObject, old: KubeObject): boolean {
   if (specChanged(next, old)) return true;
-  return info.kind === 'Deployment' && !sameAnnotations(next.metadata?.annotations, old.metadata?.annotations);
-}
-
-function sameAnnotations(a: Record<string, string> = {}, b: Record<string, string> = {}): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && b[k] === a[k]);
+  return info.kind === 'Deployment' && !deepEqual(next.metadata?.annotations ?? {}, old.metadata?.annotations ?? {});
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

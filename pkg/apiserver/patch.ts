@@ -86,7 +86,7 @@ export async function patch(ctx: Context, req: PatchRequest): Promise<KubeObject
       local = false;
       continue;
     }
-    const result = await writeUpdate(ctx, info, cur, merged, { dryRun: req.dryRun, fencing, local, subresource, podChange: subresource === 'status' ? 'status' : undefined });
+    const result = await writeUpdate(ctx, info, cur, merged, { dryRun: req.dryRun, fencing, local, subresource });
     if (result !== LOST_RACE && result !== RECHECK) return subresource === 'scale' ? scaleOf(result) : result;
     if (local) {
       local = false;

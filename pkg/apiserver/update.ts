@@ -53,7 +53,7 @@ export interface WriteOptions {
    * a binding's cost on the leader, and Kubernetes does not either.
    */
   podChange?: 'status' | 'binding';
-  /** A status subresource write: it never bumps the generation. */
+  /** The subresource written: a status write never bumps the generation (and is a pod's 'status' podChange). */
   subresource?: Subresource;
   /** The write of a delete: it may set the garbage collector's finalizers on an object already marked (a later delete's policy). */
   fromDelete?: boolean;
@@ -144,7 +144,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
     keepPodQosClass(next as Pod, old as Pod);
   }
   // A pod's status or binding write is not validated again, and whether it bumps the generation is known (WriteOptions.podChange).
-  const podChange = info === POD ? o.podChange : undefined;
+  const podChange = info === POD ? (o.podChange ?? (o.subresource === 'status' ? 'status' : undefined)) : undefined;
   // As on create (Kubernetes runs that admission on updates too): a PUT of the original manifest keeps them.
   if (info === POD && !podChange) addDefaultTolerations(info, next, ctx.defaultTolerationSeconds);
   const errors = podChange ? [] : validateObjectUpdate(next, old);
@@ -223,7 +223,7 @@ export async function update(ctx: Context, req: UpdateRequest): Promise<KubeObje
         if (local) return RECHECK;
         throw err;
       }
-      return writeUpdate(ctx, info, cur, merged, { dryRun: req.dryRun, fencing, local, subresource, podChange: subresource === 'status' ? 'status' : undefined });
+      return writeUpdate(ctx, info, cur, merged, { dryRun: req.dryRun, fencing, local, subresource });
     })();
     if (result !== LOST_RACE && result !== RECHECK) return scaling ? scaleOf(result) : result;
     if (local) {
