@@ -438,10 +438,17 @@ describe('LeaderElector', () => {
     await a.clock.advance(3000);
     assert.equal(calls - before, 3, 'a renewal is one write over the lease it last wrote, no read first');
     // Renewed last at 3 s: the lease expires for others at 6 s; the API answers again at 6.5 s.
+    assert.equal(await a.gauge(), 1);
     down = true;
-    await a.clock.advance(3500);
+    await a.clock.advance(2999);
+    assert.equal(await a.gauge(), 1, 'within a lease duration of the last renewal');
+    await a.clock.advance(1);
+    assert.equal(await a.gauge(), 0, 'a lease duration unrenewed: another may hold the lease, so the gauge says so');
+    assert.equal(a.elector.isLeader(), true, 'the term goes on, fenced');
+    await a.clock.advance(500);
     down = false;
     await a.clock.advance(1500);
+    assert.equal(await a.gauge(), 1, 'renewed again');
     const l = await lease();
     assert.equal(a.elector.isLeader(), true);
     assert.deepEqual(a.events, ['leader m1', 'started 0'], 'one term, never stopped');

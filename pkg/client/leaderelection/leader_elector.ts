@@ -12,7 +12,9 @@
 // the lease): it renews every retryPeriod, straight from the lease it last wrote, and gives up when
 // it sees another holder or has not renewed for renewDeadline, which may outlast the lease. A leader
 // whose renewals were slowed by load past the lease's expiry, with nobody taking it meanwhile, so
-// keeps its term instead of ending it and starting a new one.
+// keeps its term instead of ending it and starting a new one. It reports leadership
+// (leader_election_master_status) only while its lease is current, so two processes never both
+// report 1.
 //
 // Unlike client-go's Run, which returns after leadership is lost, the elector goes back to
 // campaigning until stop(); stop() releases a held lease so another candidate takes over at once.
@@ -57,6 +59,13 @@ export interface LeaderCallbacks {
   onStoppedLeading?(): void | Promise<void>;
   /** Another (or this) candidate is seen holding the lease. */
   onNewLeader?(identity: string): void;
+  /**
+   * While leading: false once a lease duration has passed since the last renewal began (another
+   * candidate may hold the lease by now; this term goes on, fenced, until renewDeadlineMs), true
+   * again when a renewal lands. What leader_election_master_status shows, so two masters never
+   * both report 1.
+   */
+  onLeaseCurrent?(current: boolean): void;
 }
 
 export interface LeaderElectorOptions {
@@ -139,6 +148,9 @@ export class LeaderElector {
   private reportedLeader = '';
   private leading: { token: FencingToken; abort: AbortController } | undefined;
   private readonly status: ((leading: boolean) => void) | undefined;
+  /** Fires a lease duration after the last renewal began: the lease may be another's by then. */
+  private lapseTimer: TimerHandle | undefined;
+  private leaseCurrent = false;
   /** When the lease last seen held by another may be taken over, by our clock (undefined: not held by another). */
   private heldUntilMs: number | undefined;
   /** The last attempt lost a race for the lease (Conflict): read it again soon, it has just changed. */
@@ -220,6 +232,7 @@ export class LeaderElector {
   private async renewWhileLeading(): Promise<'lost' | 'reacquired'> {
     const { clock, retryPeriodMs, renewDeadlineMs } = this.o;
     let renewedAtMs = clock.nowMs();
+    this.armLapse(renewedAtMs);
     for (;;) {
       // Counted from the start of the last renewal, not its answer: under load a renewal can take
       // most of a second, and renewals a retry period plus that apart leave the others little
@@ -233,6 +246,7 @@ export class LeaderElector {
         if (await this.untilStopped(this.withDeadline(this.attempt(), leftMs))) {
           if (this.observed?.record.leaseTransitions !== this.leading?.token.leaseTransitions) return 'reacquired';
           renewedAtMs = startedMs;
+          this.armLapse(renewedAtMs);
           break;
         }
         if (this.stopped || this.leader !== this.o.identity) return 'lost';
@@ -262,7 +276,7 @@ export class LeaderElector {
     const token: FencingToken = { leaseNamespace: this.o.leaseNamespace, leaseName: this.o.leaseName, holderIdentity: this.o.identity, leaseTransitions: record.leaseTransitions };
     const abort = new AbortController();
     this.leading = { token, abort };
-    this.status?.(true);
+    this.showLeaseCurrent(true);
     const takeover = this.lastTakeover;
     void Promise.resolve()
       .then(() => this.o.callbacks.onStartedLeading({ token, signal: abort.signal, takeover }))
@@ -273,10 +287,38 @@ export class LeaderElector {
     const l = this.leading;
     if (!l) return;
     this.leading = undefined;
-    this.status?.(false);
+    if (this.lapseTimer !== undefined) this.o.clock.clearTimeout(this.lapseTimer);
+    this.lapseTimer = undefined;
+    this.showLeaseCurrent(false);
     l.abort.abort();
     try {
       await this.o.callbacks.onStoppedLeading?.();
+    } catch (err) {
+      this.o.onError?.(err);
+    }
+  }
+
+  /** Renewed (as of startedMs): the lease is current again, until a lease duration from then. */
+  private armLapse(startedMs: number): void {
+    const { clock, leaseDurationMs } = this.o;
+    if (this.lapseTimer !== undefined) clock.clearTimeout(this.lapseTimer);
+    this.lapseTimer = undefined;
+    const leftMs = startedMs + leaseDurationMs - clock.nowMs();
+    this.showLeaseCurrent(leftMs > 0);
+    if (leftMs > 0) {
+      this.lapseTimer = clock.setTimeout(() => {
+        this.lapseTimer = undefined;
+        if (this.leading) this.showLeaseCurrent(false);
+      }, leftMs);
+    }
+  }
+
+  private showLeaseCurrent(current: boolean): void {
+    if (current === this.leaseCurrent) return;
+    this.leaseCurrent = current;
+    this.status?.(current);
+    try {
+      this.o.callbacks.onLeaseCurrent?.(current);
     } catch (err) {
       this.o.onError?.(err);
     }

@@ -1,5 +1,6 @@
 // leader_election_master_status{name}: 1 while this process leads the named lease, as client-go
-// reports it; navarch_leader_election_ready{name}: 1 once this process competes for it. One gauge
+// reports it, and 0 once its lease has gone a lease duration unrenewed (its fenced term may last
+// until the renew deadline, but another may hold the lease by then); navarch_leader_election_ready{name}: 1 once this process competes for it. One gauge
 // of each per Registry, shared by every elector that reports there.
 
 import { Gauge, type Registry } from 'prom-client';

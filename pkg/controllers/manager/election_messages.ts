@@ -23,6 +23,8 @@ export type FromElectionWorker =
   | { type: 'alive' }
   | { type: 'started'; id: number; token: FencingToken; takeover?: Takeover }
   | { type: 'stoppedLeading'; id: number }
+  /** While leading: whether the lease is still current (LeaderCallbacks.onLeaseCurrent). */
+  | { type: 'leaseCurrent'; id: number; current: boolean }
   | { type: 'newLeader'; id: number; identity: string }
   | { type: 'error'; id: number; message: string }
   /** The elector has stopped and released its lease (if it held it). */

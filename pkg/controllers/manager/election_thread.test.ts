@@ -74,6 +74,11 @@ describe('ElectionThread', () => {
     f.workers[0].say({ type: 'started', id: 1, token, takeover });
     assert.deepEqual(f.events, ['leader m1_a', 'started 3']);
     assert.equal(await f.status(), '1');
+    f.workers[0].say({ type: 'leaseCurrent', id: 1, current: false });
+    assert.equal(await f.status(), '0', 'the lease went a lease duration unrenewed: another may hold it');
+    assert.equal(f.signals[0].aborted, false, 'the term goes on, fenced');
+    f.workers[0].say({ type: 'leaseCurrent', id: 1, current: true });
+    assert.equal(await f.status(), '1', 'renewed again');
     let stopped = false;
     const stopping = f.elector.stop().then(() => (stopped = true));
     assert.deepEqual(f.workers[0].posted.at(-1), { type: 'stop', id: 1 });

@@ -230,6 +230,9 @@ export class ElectionThread {
       case 'newLeader':
         this.callback(name, 'onNewLeader', () => entry.callbacks.onNewLeader(m.identity));
         return;
+      case 'leaseCurrent':
+        if (entry.leading) this.status(entry, m.current);
+        return;
       case 'error':
         this.o.logger.warn(`${name}: lease attempt failed: ${m.message}`);
         return;

@@ -34,6 +34,7 @@ function start(m: Extract<ToElectionWorker, { type: 'start' }>): void {
     onStartedLeading: ({ token, takeover }) => post({ type: 'started', id, token, takeover }),
     onStoppedLeading: () => post({ type: 'stoppedLeading', id }),
     onNewLeader: (identity) => post({ type: 'newLeader', id, identity }),
+    onLeaseCurrent: (current) => post({ type: 'leaseCurrent', id, current }),
   });
   electors.set(id, elector);
   elector.start();

@@ -65,6 +65,8 @@ export interface LeaderCallbacks {
   onStartedLeading(leadership: { token: FencingToken; signal: AbortSignal; takeover?: Takeover }): void;
   onStoppedLeading(): void;
   onNewLeader(identity: string): void;
+  /** While leading: whether the lease is still current (pkg/client/leaderelection's onLeaseCurrent). */
+  onLeaseCurrent?(current: boolean): void;
 }
 
 /** The election itself (pkg/client/leaderelection's LeaderElector behind a factory). */
