@@ -1,9 +1,14 @@
 // Keeps a sink in step with the API, as client-go's Reflector: list (one consistent revision),
 // hand the whole list to the sink, then watch from the list's resourceVersion with bookmarks and
 // pass each change on. A watch that ends cleanly is reopened from the last revision seen. A watch
-// ended by Expired (its revision was compacted away) means changes were missed: relist at once, and
-// the sink works out the difference. Any other failure (list or watch) relists after a backoff on
-// the Clock: 800 ms doubling to 30 s with jitter, back to the start once a watch delivers again.
+// ended by Expired (its revision was compacted away) means changes were missed: relist, and the
+// sink works out the difference. A watch that failed because no master answered (Unavailable) is
+// reopened from the same revision, as client-go does on a refused connection: the history is most
+// likely still there, and a relist of 150,000 pods is what a struggling cluster needs least.
+// Any other failure relists. Each retry waits on the Clock as client-go's backoff manager does:
+// 800 ms doubling to 30 s, each wait stretched by up to 100% at random so many clients do not come
+// back in step, and back to 800 ms only after two minutes without a wait (a watch that delivers an
+// event and fails again does not reset it).
 
 import { realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
 import type { KubeObject } from '../../api/registry.js';
@@ -31,8 +36,10 @@ export interface ReflectorOptions {
   initialBackoffMs?: number;
   /** @default 30000 */
   maxBackoffMs?: number;
-  /** Each backoff is stretched by up to this fraction at random, so many clients do not relist in step. @default 0.5 */
+  /** Each backoff is stretched by up to this fraction at random, so many clients do not relist in step. @default 1 */
   backoffJitter?: number;
+  /** The backoff starts again from initialBackoffMs once this long has passed since the last wait began. @default 120000 */
+  backoffResetMs?: number;
   /** Uniform in [0, 1). @default Math.random */
   random?: () => number;
   /** @default warnings to stderr */
@@ -46,22 +53,26 @@ export interface ReflectorStats {
   expired: number;
   /** Lists and watches that failed otherwise. */
   errors: number;
+  /** Watches reopened from the same revision after Unavailable, without a relist. */
+  rewatches: number;
 }
 
 const stderrLogger: ReflectorLogger = { warn: (msg) => process.stderr.write(`${msg}\n`) };
 
 export class Reflector<T extends KubeObject = KubeObject> {
   readonly name: string;
-  readonly stats: ReflectorStats = { lists: 0, watches: 0, expired: 0, errors: 0 };
+  readonly stats: ReflectorStats = { lists: 0, watches: 0, expired: 0, errors: 0, rewatches: 0 };
   private readonly clock: Clock;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly jitter: number;
+  private readonly backoffResetMs: number;
   private readonly random: () => number;
   private readonly logger: ReflectorLogger;
   private rv = '';
-  /** Failures since a watch last delivered something; sets the backoff. */
-  private failures = 0;
+  /** The next wait before jitter, and when the last one began (client-go's exponential backoff manager). */
+  private nextBackoffMs: number;
+  private lastBackoffAtMs: number | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
   private current: WatchStream<T> | undefined;
@@ -76,12 +87,14 @@ export class Reflector<T extends KubeObject = KubeObject> {
     this.clock = o.clock ?? realClock;
     this.initialBackoffMs = o.initialBackoffMs ?? 800;
     this.maxBackoffMs = o.maxBackoffMs ?? 30_000;
-    this.jitter = o.backoffJitter ?? 0.5;
+    this.jitter = o.backoffJitter ?? 1;
+    this.backoffResetMs = o.backoffResetMs ?? 120_000;
     this.random = o.random ?? Math.random;
     this.logger = o.logger ?? stderrLogger;
     if (!(this.initialBackoffMs > 0) || !(this.maxBackoffMs >= this.initialBackoffMs)) {
       throw new RangeError(`Cannot create reflector "${this.name}": expected 0 < initialBackoffMs <= maxBackoffMs, got ${this.initialBackoffMs} and ${this.maxBackoffMs}`);
     }
+    this.nextBackoffMs = this.initialBackoffMs;
   }
 
   /** The revision of the last list, event or bookmark applied ("" before the first list). */
@@ -106,31 +119,10 @@ export class Reflector<T extends KubeObject = KubeObject> {
   }
 
   private async loop(): Promise<void> {
+    let relist = true;
     while (!this.stopped) {
-      let listed;
-      try {
-        this.stats.lists++;
-        listed = await this.lw.list();
-      } catch (err) {
+      if (relist && !(await this.listIntoSink())) {
         if (this.stopped) return;
-        this.stats.errors++;
-        this.failures++;
-        this.logger.warn(`Reflector "${this.name}": list failed (${message(err)}); retrying`);
-        await this.backoff();
-        continue;
-      }
-      if (this.stopped) return;
-      // Set first: the sink is synced (and its waiters run) as the last object is stored.
-      const previous = this.rv;
-      this.rv = listed.resourceVersion;
-      try {
-        const storing = this.sink.replace(listed.items, listed.resourceVersion);
-        if (storing) await storing;
-      } catch (err) {
-        this.rv = previous;
-        this.stats.errors++;
-        this.failures++;
-        this.logger.warn(`Reflector "${this.name}": could not store the list (${message(err)}); relisting`);
         await this.backoff();
         continue;
       }
@@ -139,14 +131,46 @@ export class Reflector<T extends KubeObject = KubeObject> {
       if (this.stopped) return;
       if (isApiError(err, 'Expired')) {
         this.stats.expired++;
-        // A first Expired is routine (history moved on): relist now. In a row, back off.
-        if (this.failures++ > 0) await this.backoff();
+        relist = true;
+      } else if (isApiError(err, 'Unavailable')) {
+        this.stats.errors++;
+        this.stats.rewatches++;
+        this.logger.warn(`Reflector "${this.name}": watch failed (${message(err)}); watching again from revision ${this.rv}`);
+        relist = false;
       } else {
         this.stats.errors++;
-        this.failures++;
         this.logger.warn(`Reflector "${this.name}": watch failed (${message(err)}); relisting`);
-        await this.backoff();
+        relist = true;
       }
+      await this.backoff();
+    }
+  }
+
+  /** Lists and hands the list to the sink; false (logged) if either failed. */
+  private async listIntoSink(): Promise<boolean> {
+    let listed;
+    try {
+      this.stats.lists++;
+      listed = await this.lw.list();
+    } catch (err) {
+      if (this.stopped) return false;
+      this.stats.errors++;
+      this.logger.warn(`Reflector "${this.name}": list failed (${message(err)}); retrying`);
+      return false;
+    }
+    if (this.stopped) return false;
+    // Set first: the sink is synced (and its waiters run) as the last object is stored.
+    const previous = this.rv;
+    this.rv = listed.resourceVersion;
+    try {
+      const storing = this.sink.replace(listed.items, listed.resourceVersion);
+      if (storing) await storing;
+      return true;
+    } catch (err) {
+      this.rv = previous;
+      this.stats.errors++;
+      this.logger.warn(`Reflector "${this.name}": could not store the list (${message(err)}); relisting`);
+      return false;
     }
   }
 
@@ -169,7 +193,6 @@ export class Reflector<T extends KubeObject = KubeObject> {
           if (rv) this.rv = rv;
           if (ev.type !== 'BOOKMARK') this.sink.apply(ev);
           delivered = true;
-          this.failures = 0;
         }
       } catch (err) {
         return err;
@@ -179,18 +202,18 @@ export class Reflector<T extends KubeObject = KubeObject> {
       }
       if (this.stopped) return undefined;
       // Ended cleanly: reopen from here; if it gave nothing, do not spin against the server.
-      if (!delivered) {
-        this.failures++;
-        await this.backoff();
-      }
+      if (!delivered) await this.backoff();
     }
     return undefined;
   }
 
   private backoff(): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    const steps = Math.max(0, this.failures - 1);
-    const baseMs = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.min(steps, 52));
+    const nowMs = this.clock.nowMs();
+    if (this.lastBackoffAtMs === undefined || nowMs - this.lastBackoffAtMs > this.backoffResetMs) this.nextBackoffMs = this.initialBackoffMs;
+    this.lastBackoffAtMs = nowMs;
+    const baseMs = this.nextBackoffMs;
+    this.nextBackoffMs = Math.min(this.maxBackoffMs, baseMs * 2);
     const delayMs = baseMs * (1 + this.jitter * this.random());
     return new Promise((resolve) => {
       const wake = () => {

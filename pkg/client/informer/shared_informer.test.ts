@@ -86,8 +86,8 @@ describe('SharedInformer', () => {
     await eventually('the watch closes', () => source.openWatches === 0);
   });
 
-  it('after Expired relists at once and tells handlers only the difference', async () => {
-    const { source, informer, rec } = setup();
+  it('after Expired relists after the backoff and tells handlers only the difference', async () => {
+    const { clock, source, informer, rec } = setup();
     source.create(pod('stays'));
     source.create(pod('changes'));
     source.create(pod('goes'));
@@ -99,6 +99,10 @@ describe('SharedInformer', () => {
     source.delete('default', 'goes');
     source.create(pod('new'));
     source.compact();
+    await eventually('the expired watch', () => informer.reflectorStats.expired === 1);
+    await clock.advance(799);
+    assert.equal(source.listCalls, 1, 'client-go waits 0.8 to 1.6 s before relisting too');
+    await clock.advance(1);
     await eventually('the relist', () => source.listCalls === 2 && rec.lines.length === 3);
     assert.deepEqual(rec.take(), ['add new@6', 'update changes@2->4', 'delete goes@3 unknown']);
     assert.deepEqual(informer.store.listKeys().sort(), ['default/changes', 'default/new', 'default/stays']);
@@ -111,13 +115,16 @@ describe('SharedInformer', () => {
   });
 
   it('relists when the server ends watches with Expired', async () => {
-    const { source, informer, rec } = setup();
+    const { clock, source, informer, rec } = setup();
     source.create(pod('a'));
     informer.start();
     await informer.waitForSync();
     rec.take();
+    await eventually('the watch', () => source.openWatches === 1);
     source.delete('default', 'a');
     source.expireWatches();
+    await eventually('the expired watch', () => informer.reflectorStats.expired === 1);
+    await clock.advance(800);
     await eventually('the relist', () => source.listCalls === 2 && rec.lines.length === 1);
     assert.deepEqual(rec.take(), ['delete a@1 unknown']);
     informer.stop();
@@ -134,8 +141,8 @@ describe('SharedInformer', () => {
     await clock.advance(1);
     assert.equal(informer.hasSynced(), true);
     source.failNextList(new ApiError('Unavailable', 'still down'));
-    source.failWatches(new ApiError('Unavailable', 'no master answered'));
-    // Watch failure (failures: 2) waits 1600 ms; the failing list then (3) waits 3200 ms.
+    source.failWatches(new ApiError('Internal', 'watch cache broke'));
+    // Within two minutes of the last wait: the watch failure waits 1600 ms; the failing list then 3200 ms.
     await clock.advance(1_599);
     assert.equal(source.listCalls, 2);
     await clock.advance(1);
@@ -145,6 +152,53 @@ describe('SharedInformer', () => {
     await clock.advance(1);
     assert.equal(source.listCalls, 4);
     assert.equal(informer.reflectorStats.errors, 3);
+    // A watch that delivers and fails again does not start the backoff over: only two quiet minutes do.
+    source.create(pod('a'));
+    await eventually('the add', () => informer.store.size === 1);
+    source.failWatches(new ApiError('Internal', 'watch cache broke'));
+    await eventually('the failed watch', () => informer.reflectorStats.errors === 4);
+    await clock.advance(6_399);
+    assert.equal(source.listCalls, 4);
+    await clock.advance(1);
+    assert.equal(source.listCalls, 5, 'the fourth wait in a row: 6400 ms');
+    await clock.advance(120_001);
+    source.failWatches(new ApiError('Internal', 'watch cache broke'));
+    await eventually('the failed watch', () => informer.reflectorStats.errors === 5);
+    await clock.advance(799);
+    assert.equal(source.listCalls, 5);
+    await clock.advance(1);
+    assert.equal(source.listCalls, 6, 'two minutes after the last wait: back to 800 ms');
+    informer.stop();
+  });
+
+  it('watches again from the same revision, without relisting, when no master answered the watch', async () => {
+    const { clock, source, informer, rec, warnings } = setup();
+    source.create(pod('a'));
+    informer.start();
+    await informer.waitForSync();
+    rec.take();
+    await eventually('the watch', () => source.openWatches === 1);
+    source.failWatches(new ApiError('Unavailable', 'no master answered'));
+    await eventually('the failed watch', () => informer.reflectorStats.errors === 1);
+    assert.match(warnings[0], /Reflector "pods": watch failed \(no master answered\); watching again from revision 1/);
+    source.create(pod('b'));
+    await clock.advance(800);
+    await eventually('the next add', () => rec.lines.length === 1);
+    assert.deepEqual(rec.take(), ['add b@2'], 'the change made meanwhile, from the watch');
+    assert.equal(source.listCalls, 1, 'no relist');
+    assert.equal(source.watchCalls, 2);
+    assert.equal(informer.reflectorStats.rewatches, 1);
+    // Had that revision been compacted away, the watch ends with Expired and the reflector relists.
+    await eventually('the watch', () => source.openWatches === 1);
+    source.failWatches(new ApiError('Unavailable', 'no master answered'));
+    await eventually('the failed watch', () => informer.reflectorStats.errors === 2);
+    source.delete('default', 'a');
+    source.compact();
+    await clock.advance(1600);
+    await eventually('the expired watch', () => informer.reflectorStats.expired === 1);
+    await clock.advance(3200);
+    await eventually('the relist', () => source.listCalls === 2 && rec.lines.length === 1);
+    assert.deepEqual(rec.take(), ['delete a@1 unknown']);
     informer.stop();
   });
 
