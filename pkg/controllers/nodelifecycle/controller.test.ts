@@ -372,6 +372,21 @@ describe('NodeLifecycleController', () => {
     assert.deepEqual(await c.podNames(), ['sim', 'web']);
   });
 
+  it('when most nodes come back after every node was down, the ones still down get NoExecute and lose their pods', async () => {
+    const names = ['node-1', 'node-2', 'node-3', 'node-4', 'node-5'];
+    const c = await cluster(names.map((name) => ({ name })), [{ name: 'web', node: 'node-5' }]);
+    c.alive.clear();
+    await c.advance(30_000);
+    assert.deepEqual(taints(await c.node('node-5')), ['node.kubernetes.io/unreachable:NoSchedule'], 'every node down: no NoExecute taint');
+    // Four agents are back (their leases move); node-5 stays down, so the zone is Normal again.
+    for (const name of names.slice(0, 4)) c.alive.add(name);
+    await c.advance(6000);
+    for (const name of names.slice(0, 4)) assert.equal(ready(await c.node(name))?.status, 'True', name);
+    assert.deepEqual(taints(await c.node('node-5')), UNREACHABLE, 'node-5 is tainted NoExecute once the others are back');
+    await c.advance(20_000);
+    assert.deepEqual(await c.podNames(), [], 'its pod is evicted after the default 20 s');
+  });
+
   it('stretches the grace period by a Lease at most MAX_LEASE_GRACE_MS (5 min)', async () => {
     const c = await cluster([{ name: 'node-1', leaseDurationSeconds: 1_000_000 }, { name: 'node-2' }], []);
     c.alive.delete('node-1');

@@ -280,7 +280,9 @@ export class NodeLifecycleController extends QueueController {
       const hadNoExecute = have.find((t) => isManagedTaint(t) && t.effect === NO_EXECUTE);
       const d = this.disruption(node, now);
       if (d.othersUp === 0) {
-        // Every node unreachable at once: more likely our view than the nodes; evict nothing.
+        // Every node unreachable at once: more likely our view than the nodes; evict nothing. Look
+        // again: when the others come back, nothing else would make this node's sync run.
+        retryAtMs = now + this.nodeMonitorPeriodMs;
       } else if (hadNoExecute) {
         // Swapping not-ready for unreachable (or keeping it) is not a new eviction.
         want.push(hadNoExecute.key === key ? hadNoExecute : { key, effect: NO_EXECUTE, timeAdded: formatTimeMs(now) });
