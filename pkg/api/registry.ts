@@ -97,6 +97,8 @@ export interface KindInfo<K extends KindName = KindName> {
   hasStatus: boolean;
   /** The scale subresource exists (autoscaling/v1 Scale over spec.replicas). */
   hasScale: boolean;
+  /** metadata.generation is 1 on create and bumped on spec changes (the workload kinds' strategies); other kinds have none. */
+  hasGeneration: boolean;
   /** The navarch.api.v1 message name (same as kind). */
   messageName: string;
   codec: MessageFns<KindMap[K]>;
@@ -109,7 +111,7 @@ function info<K extends KindName>(
   resource: string,
   namespaced: boolean,
   codec: MessageFns<KindMap[K]>,
-  opts: { shortNames?: string[]; all?: boolean; status?: boolean; scale?: boolean } = {},
+  opts: { shortNames?: string[]; all?: boolean; status?: boolean; scale?: boolean; generation?: boolean } = {},
 ): KindInfo<K> {
   return {
     group,
@@ -124,6 +126,7 @@ function info<K extends KindName>(
     listKind: `${kind}List`,
     hasStatus: opts.status ?? true,
     hasScale: opts.scale ?? false,
+    hasGeneration: opts.generation ?? false,
     messageName: kind,
     codec,
   };
@@ -142,18 +145,18 @@ export const KINDS: readonly KindInfo[] = [
   info("PersistentVolumeClaim", "", "v1", "persistentvolumeclaims", true, PersistentVolumeClaim, {
     shortNames: ["pvc"],
   }),
-  info("Deployment", "apps", "v1", "deployments", true, Deployment, { shortNames: ["deploy"], all: true, scale: true }),
-  info("ReplicaSet", "apps", "v1", "replicasets", true, ReplicaSet, { shortNames: ["rs"], all: true, scale: true }),
-  info("DaemonSet", "apps", "v1", "daemonsets", true, DaemonSet, { shortNames: ["ds"], all: true }),
-  info("StatefulSet", "apps", "v1", "statefulsets", true, StatefulSet, { shortNames: ["sts"], all: true, scale: true }),
-  info("Job", "batch", "v1", "jobs", true, Job, { all: true }),
-  info("CronJob", "batch", "v1", "cronjobs", true, CronJob, { shortNames: ["cj"], all: true }),
+  info("Deployment", "apps", "v1", "deployments", true, Deployment, { shortNames: ["deploy"], all: true, scale: true, generation: true }),
+  info("ReplicaSet", "apps", "v1", "replicasets", true, ReplicaSet, { shortNames: ["rs"], all: true, scale: true, generation: true }),
+  info("DaemonSet", "apps", "v1", "daemonsets", true, DaemonSet, { shortNames: ["ds"], all: true, generation: true }),
+  info("StatefulSet", "apps", "v1", "statefulsets", true, StatefulSet, { shortNames: ["sts"], all: true, scale: true, generation: true }),
+  info("Job", "batch", "v1", "jobs", true, Job, { all: true, generation: true }),
+  info("CronJob", "batch", "v1", "cronjobs", true, CronJob, { shortNames: ["cj"], all: true, generation: true }),
   info("HorizontalPodAutoscaler", "autoscaling", "v2", "horizontalpodautoscalers", true, HorizontalPodAutoscaler, {
     shortNames: ["hpa"],
     all: true,
   }),
   info("Lease", "coordination.k8s.io", "v1", "leases", true, Lease, { status: false }),
-  info("Ingress", "networking.k8s.io", "v1", "ingresses", true, Ingress, { shortNames: ["ing"] }),
+  info("Ingress", "networking.k8s.io", "v1", "ingresses", true, Ingress, { shortNames: ["ing"], generation: true }),
   info("PriorityClass", "scheduling.k8s.io", "v1", "priorityclasses", false, PriorityClass, {
     shortNames: ["pc"],
     status: false,

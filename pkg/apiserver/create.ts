@@ -1,4 +1,4 @@
-// Create: the server sets uid, creationTimestamp, generation 1 and resourceVersion (the store
+// Create: the server sets uid, creationTimestamp, generation 1 (workload kinds) and resourceVersion (the store
 // revision of the write), fills generateName, defaults and validates, then writes with a txn that
 // requires the key to be absent and the namespace to be as read.
 
@@ -61,7 +61,8 @@ export async function create(ctx: Context, req: CreateRequest): Promise<KubeObje
   if (!meta.name && meta.generateName) meta.name = meta.generateName.slice(0, MAX_GENERATED_PREFIX_LENGTH) + ctx.randomSuffix();
   meta.uid = ctx.newUid();
   meta.creationTimestamp = formatTime(ctx.nowMs());
-  meta.generation = 1;
+  // As Kubernetes: only the kinds whose strategy tracks spec changes have a generation.
+  meta.generation = info.hasGeneration ? 1 : undefined;
   meta.deletionTimestamp = undefined;
   meta.deletionGracePeriodSeconds = undefined;
   meta.selfLink = undefined;

@@ -16,16 +16,21 @@ const rejects = (p: Promise<unknown>, code: string, message?: string | RegExp) =
   });
 
 describe('create', () => {
-  it('sets uid, creationTimestamp, generation 1 and resourceVersion = the store revision', async () => {
+  it('sets uid, creationTimestamp and resourceVersion = the store revision, and generation 1 only for the workload kinds', async () => {
     const { server, store } = await testServer();
     const created = await server.create({ object: pod('web') });
     assert.equal(created.metadata?.uid, 'uid-2');
     assert.equal(created.metadata?.creationTimestamp, '2026-01-02T03:04:05Z');
-    assert.equal(created.metadata?.generation, 1);
+    assert.equal(created.metadata?.generation, undefined, 'a Pod has no generation (Kubernetes 1.30)');
     assert.equal(created.metadata?.resourceVersion, String(store.revision));
     assert.equal((created as Pod).spec?.containers[0].imagePullPolicy, 'IfNotPresent', 'defaults applied');
     const got = await server.get({ resource: 'pods', namespace: 'default', name: 'web' });
     assert.deepEqual(got, created);
+    const cm = await server.create({ object: obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default', generation: 7 }, data: { a: '1' } }) });
+    assert.equal(cm.metadata?.generation, undefined, 'nor a ConfigMap');
+    const cmChanged = await server.update({ object: { ...cm, data: { a: '2' } } as KubeObject });
+    assert.equal(cmChanged.metadata?.generation, undefined, 'and a change gives it none');
+    assert.equal((await server.create({ object: deployment('d') })).metadata?.generation, 1);
   });
 
   it('stores objects as protobuf under /registry/<resource>/<namespace>/<name>', async () => {
@@ -198,7 +203,7 @@ describe('update', () => {
     assert.equal(u.status?.readyReplicas, 1, 'status kept by a spec write');
   });
 
-  it("takes a Deployment's annotations from a status write, without a new generation, and nothing else of its metadata", async () => {
+  it("takes a Deployment's annotations from a status write, without a new generation, but not its labels", async () => {
     const { server } = await testServer();
     const created = (await server.create({ object: deployment('web') })) as Deployment;
     const next = structuredClone(created);
@@ -208,11 +213,47 @@ describe('update', () => {
     assert.deepEqual(s.metadata?.annotations, { 'deployment.kubernetes.io/revision': '1' }, "the controller's revision annotation");
     assert.deepEqual(s.metadata?.labels, created.metadata?.labels, 'labels are the spec writers\'');
     assert.equal(s.metadata?.generation, 1);
-    // Another kind's status write keeps its stored annotations, as Kubernetes' ReplicaSet strategy does.
+  });
+
+  it("keeps the writer's labels, annotations and finalizers from a status write, as Kubernetes' status strategies do, but never the spec or server-set fields", async () => {
+    const { server } = await testServer();
     const rs = (await server.create({ object: obj({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-1', namespace: 'default' }, spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } } }) })) as ReplicaSet;
     const rsNext = structuredClone(rs);
     rsNext.metadata!.annotations = { note: 'x' };
-    assert.deepEqual(((await server.updateStatus({ object: rsNext })) as ReplicaSet).metadata?.annotations ?? {}, {});
+    rsNext.metadata!.labels = { tier: 'web' };
+    rsNext.metadata!.uid = 'forged';
+    rsNext.metadata!.generation = 9;
+    rsNext.spec!.replicas = 7;
+    await rejects(server.updateStatus({ object: rsNext }), 'Conflict', /UID in precondition: forged/);
+    rsNext.metadata!.uid = rs.metadata!.uid;
+    const rsWritten = (await server.updateStatus({ object: rsNext })) as ReplicaSet;
+    assert.deepEqual(rsWritten.metadata?.annotations, { note: 'x' });
+    assert.deepEqual(rsWritten.metadata?.labels, { tier: 'web' });
+    assert.equal(rsWritten.metadata?.generation, 1);
+    assert.equal(rsWritten.spec?.replicas, rs.spec?.replicas, 'the spec is the stored one');
+
+    const p = (await server.create({ object: pod('p') })) as Pod;
+    const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: rs.metadata!.uid!, controller: true };
+    const pNext = structuredClone(p);
+    pNext.metadata!.labels = { app: 'p', checked: 'yes' };
+    pNext.metadata!.finalizers = ['example.com/hold'];
+    pNext.metadata!.ownerReferences = [owner];
+    pNext.status = { ...pNext.status!, phase: 'Running' };
+    const pWritten = (await server.updateStatus({ object: pNext })) as Pod;
+    assert.deepEqual(pWritten.metadata?.labels, { app: 'p', checked: 'yes' });
+    assert.deepEqual(pWritten.metadata?.finalizers, ['example.com/hold']);
+    assert.deepEqual(pWritten.metadata?.ownerReferences ?? [], [], "a pod's ownerReferences are not the status writer's");
+    assert.equal(pWritten.status?.phase, 'Running');
+    const bad = structuredClone(pWritten);
+    bad.metadata!.labels = { 'bad key!': 'x' };
+    await rejects(server.updateStatus({ object: bad }), 'Invalid', /metadata\.labels: Invalid value: "bad key!"/);
+
+    // A finalizer removed through status lets a deleted object go, as any other write would.
+    await server.delete({ resource: 'pods', namespace: 'default', name: 'p', gracePeriodSeconds: 0 });
+    const held = (await server.get({ resource: 'pods', namespace: 'default', name: 'p' })) as Pod;
+    assert.ok(held.metadata?.deletionTimestamp, 'held by its finalizer');
+    await server.updateStatus({ object: { ...held, metadata: { ...held.metadata, finalizers: [] } } as Pod });
+    await rejects(server.get({ resource: 'pods', namespace: 'default', name: 'p' }), 'NotFound', /not found/);
   });
 
   it('says when a kind has no status subresource', async () => {

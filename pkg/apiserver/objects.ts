@@ -68,10 +68,12 @@ export function specChanged(a: KubeObject, b: KubeObject): boolean {
 }
 
 /**
- * Whether a spec write bumps metadata.generation: a spec change, and for a Deployment also an
- * annotation change (Kubernetes' Deployment strategy: its annotations are copied to its ReplicaSets).
+ * Whether a spec write bumps metadata.generation: for a kind that has one, a spec change, and for a
+ * Deployment also an annotation change (Kubernetes' Deployment strategy: its annotations are
+ * copied to its ReplicaSets).
  */
 export function generationChanges(info: KindInfo, next: KubeObject, old: KubeObject): boolean {
+  if (!info.hasGeneration) return false;
   if (specChanged(next, old)) return true;
   return info.kind === 'Deployment' && !deepEqual(next.metadata?.annotations ?? {}, old.metadata?.annotations ?? {});
 }

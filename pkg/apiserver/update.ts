@@ -1,11 +1,13 @@
 // Update (and the write half of patch): optimistic concurrency on resourceVersion, spec and status
-// kept apart by the status subresource, generation bumped only when the spec changes, server-set
-// metadata preserved, and an object marked for deletion removed once its last finalizer goes.
+// kept apart by the status subresource, generation bumped only when the spec changes (of the kinds
+// that have one), server-set metadata preserved, and an object marked for deletion removed once its last finalizer goes.
 
 import { applyDefaults } from '../api/defaults/defaults.js';
 import { fieldErrors } from '../api/field_errors.js';
 import { kindByName, type KindInfo, type KubeObject, type Namespace, type Pod } from '../api/registry.js';
 import { validateObjectUpdate } from '../api/validation/validate.js';
+import { validateObjectMeta, validateObjectMetaUpdate } from '../api/validation/common.js';
+import { deepEqual } from '../api/deep_equal.js';
 import { readValue, type KeyValue } from '../store/mod.js';
 import { ApiError, badRequest, conflict, invalid, notFound } from './api_error.js';
 import { namespaceOf, readObject, resolve, type Context, type ResourceRef } from './context.js';
@@ -101,19 +103,25 @@ export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeOb
     throw conflict(info, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${oldMeta.uid}`);
   }
   if (subresource === 'status') {
-    // `old` is this attempt's own decode of the stored object (readForWrite), changed by no one: the
-    // new object may share its parts. Its metadata is its own, since the write sets fields there.
-    const metadata = { ...oldMeta };
-    // Kubernetes' Deployment status strategy keeps all but the spec and labels: the controller
-    // writes the revision annotations with the status, so they do not bump the generation.
-    if (info.kind === 'Deployment') metadata.annotations = { ...(incoming.metadata?.annotations ?? {}) };
+    // As Kubernetes' status strategies: the spec stays the stored one, the writer's metadata is
+    // kept, bar a Deployment's labels and a Pod's ownerReferences (old kubelets corrupted them).
+    // `old` is this attempt's own decode of the stored object: the new object may share its parts.
+    const metadata = withServerMeta(info, clone(incoming.metadata ?? emptyMeta()), oldMeta);
+    if (info.kind === 'Deployment') metadata.labels = oldMeta.labels;
+    if (info.kind === 'Pod') metadata.ownerReferences = oldMeta.ownerReferences;
     return { ...old, metadata, status: clone((incoming as { status?: unknown }).status) } as KubeObject;
   }
   if (subresource === 'finalize') return finalizeNamespace(old as Namespace, incoming as Namespace);
   if (subresource === 'scale') return withScale(info, old, incoming);
   const next = clone(incoming) as KubeObject & { status?: unknown };
   if (info.hasStatus) next.status = clone((old as { status?: unknown }).status);
-  const m = (next.metadata ??= emptyMeta());
+  next.metadata = withServerMeta(info, next.metadata ?? emptyMeta(), oldMeta);
+  if (info.kind === 'Namespace') keepNamespaceFinalizers(next as Namespace, old as Namespace);
+  return next;
+}
+
+/** The writer's metadata with what only the server sets (Kubernetes' rest.BeforeUpdate) taken from the stored object's. */
+function withServerMeta(info: KindInfo, m: NonNullable<KubeObject['metadata']>, oldMeta: NonNullable<KubeObject['metadata']>): NonNullable<KubeObject['metadata']> {
   m.name ||= oldMeta.name;
   if (info.namespaced) m.namespace ||= oldMeta.namespace;
   m.uid = oldMeta.uid;
@@ -122,8 +130,18 @@ export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeOb
   m.deletionTimestamp = oldMeta.deletionTimestamp;
   m.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds;
   m.selfLink = undefined;
-  if (info.kind === 'Namespace') keepNamespaceFinalizers(next as Namespace, old as Namespace);
-  return next;
+  return m;
+}
+
+/** Whether a write changes the metadata a writer owns (the server-set fields are the stored ones by now). */
+function metadataChanged(next: KubeObject, old: KubeObject): boolean {
+  const a = next.metadata ?? emptyMeta();
+  const b = old.metadata ?? emptyMeta();
+  return a.name !== b.name || a.namespace !== b.namespace || !deepEqual(a.labels ?? {}, b.labels ?? {}) || !deepEqual(a.annotations ?? {}, b.annotations ?? {}) || !deepEqual(a.finalizers ?? [], b.finalizers ?? []) || !deepEqual(a.ownerReferences ?? [], b.ownerReferences ?? []);
+}
+
+function validateMetadataUpdate(info: KindInfo, next: KubeObject, old: KubeObject) {
+  return [...validateObjectMetaUpdate(next.metadata, old.metadata), ...validateObjectMeta(next.metadata, { namespaced: info.namespaced })];
 }
 
 /**
@@ -143,11 +161,11 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
     keepPodPriority(next as Pod, old as Pod);
     keepPodQosClass(next as Pod, old as Pod);
   }
-  // A pod's status or binding write is not validated again, and whether it bumps the generation is known (WriteOptions.podChange).
+  // A pod's status or binding write leaves its spec alone: only metadata the writer changed is validated.
   const podChange = info === POD ? (o.podChange ?? (o.subresource === 'status' ? 'status' : undefined)) : undefined;
   // As on create (Kubernetes runs that admission on updates too): a PUT of the original manifest keeps them.
   if (info === POD && !podChange) addDefaultTolerations(info, next, ctx.defaultTolerationSeconds);
-  const errors = podChange ? [] : validateObjectUpdate(next, old);
+  const errors = !podChange ? validateObjectUpdate(next, old) : metadataChanged(next, old) ? validateMetadataUpdate(info, next, old) : [];
   const m = next.metadata!;
   if (old.metadata?.deletionTimestamp) {
     const had = new Set(old.metadata.finalizers);
@@ -170,7 +188,7 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
       throw err;
     }
   }
-  if (podChange ? podChange === 'binding' : o.subresource !== 'status' && generationChanges(info, next, old)) m.generation = (old.metadata?.generation ?? 0) + 1;
+  if (o.subresource !== 'status' && generationChanges(info, next, old)) m.generation = (old.metadata?.generation ?? 0) + 1;
   m.resourceVersion = old.metadata?.resourceVersion;
   // The stored bytes of `old` are in hand: encode only `next`, once, for the comparison and the write.
   const value = encodeStored(next);
