@@ -7,6 +7,8 @@ import { NodeResourcesFit } from "../plugins/node_resources_fit.js";
 import { NodeResourcesLeastAllocated } from "../plugins/node_resources_least_allocated.js";
 import { makeNode, makePod, makeSnapshot } from "../testing/wrappers.js";
 import { Framework } from "./framework.js";
+import { PreFilterResult } from "./interface.js";
+import { Status } from "./status.js";
 import { numFeasibleNodesToFind, schedulePod, type ScheduleResult } from "./schedule_pod.js";
 
 const nodeCases: { percentage: number; nodes: number; want: number }[] = [
@@ -199,6 +201,43 @@ test("schedulePod() filters only the nodes a PreFilter narrowed the search to an
     msg,
     "0/5 nodes are available: 1 Insufficient cpu, 4 node(s) didn't satisfy plugin(s) [NodeAffinity]. preemption: not eligible due to preemptionPolicy=Never.",
   );
+  const r = schedulePod(pod, snap, newDefaultFramework(), new SeededRandom(1));
+  assert.ok(r.kind === "unschedulable");
+  assert.deepEqual([...r.error.diagnosis.unschedulablePlugins].sort(), ["NodeAffinity", "NodeResourcesFit"], "a new node of that name could help too, as kube-scheduler 1.31 records it");
+});
+
+/** A PreFilter plugin of a test's own: a fixed answer, and how often it was asked. */
+function fakePreFilter(name: string, answer: () => PreFilterResult | Status | null) {
+  const plugin = { name, calls: 0, preFilter: () => (plugin.calls++, answer()) };
+  return plugin;
+}
+
+test("schedulePod() says when PreFilters narrowed the nodes to none at all, naming them", () => {
+  const snap = makeSnapshot(nodesInZones({ z1: 3 }));
+  const a = fakePreFilter("A", () => new PreFilterResult(new Set(["z1-0"])));
+  const b = fakePreFilter("B", () => new PreFilterResult(new Set(["z1-1"])));
+  const fwk = new Framework({ schedulerName: "t", plugins: [{ plugin: a }, { plugin: b }, { plugin: new NodeResourcesFit() }] });
+  const r = schedulePod(makePod({ name: "p", cpu: "1" }), snap, fwk, new SeededRandom(1));
+  assert.ok(r.kind === "unschedulable");
+  assert.equal(r.error.message, "0/3 nodes are available: node(s) didn't satisfy plugin(s) [A B] simultaneously.");
+  assert.deepEqual([...r.error.diagnosis.unschedulablePlugins].sort(), ["A", "B"]);
+});
+
+test("schedulePod() runs every PreFilter after one answers Unschedulable (preemption needs their state), but none after UnschedulableAndUnresolvable", () => {
+  const snap = makeSnapshot(nodesInZones({ z1: 2 }));
+  const first = fakePreFilter("First", () => Status.unschedulable("not now"));
+  const second = fakePreFilter("Second", () => null);
+  const fwk = new Framework({ schedulerName: "t", plugins: [{ plugin: first }, { plugin: second }] });
+  const r = schedulePod(makePod({ name: "p" }), snap, fwk, new SeededRandom(1));
+  assert.ok(r.kind === "unschedulable");
+  assert.equal(r.error.message, "0/2 nodes are available: not now.");
+  assert.deepEqual([...r.error.diagnosis.unschedulablePlugins], ["First"]);
+  assert.equal(second.calls, 1);
+  const never = fakePreFilter("Never", () => Status.unresolvable("never"));
+  const after = fakePreFilter("After", () => null);
+  const r2 = schedulePod(makePod({ name: "p" }), snap, new Framework({ schedulerName: "t", plugins: [{ plugin: never }, { plugin: after }] }), new SeededRandom(1));
+  assert.ok(r2.kind === "unschedulable");
+  assert.equal(after.calls, 0);
 });
 
 test("schedulePod() refuses a pod with a malformed affinity term, naming the term", () => {

@@ -96,6 +96,13 @@ export function schedulePod(pod: Pod | PodInfo, snapshot: Snapshot, fwk: Framewo
 
   let allowed: Set<string> | undefined;
   const narrowedBy: string[] = [];
+  const rejectedAtPreFilter = (s: Status): UnschedulableResult => {
+    if (s.plugin !== "") d.unschedulablePlugins.add(s.plugin);
+    d.preFilterMsg = s.message();
+    d.absent = s;
+    return withPostFilter(info, all.length, d, state, fwk, random);
+  };
+  let rejection: Status | undefined;
   for (const p of fwk.preFilterPlugins) {
     const r = p.preFilter(state, info);
     if (r === null) continue;
@@ -111,17 +118,27 @@ export function schedulePod(pod: Pod | PodInfo, snapshot: Snapshot, fwk: Framewo
     if (r.code === Code.Success) continue;
     const s = r.plugin === "" ? r.withPlugin(p.name) : r;
     if (!s.isRejection()) throw new SchedulingError(info, s);
-    d.unschedulablePlugins.add(s.plugin);
-    d.preFilterMsg = s.message();
-    d.absent = s;
-    return withPostFilter(info, all.length, d, state, fwk, random);
+    // Preemption cannot help: stop here. Otherwise the other PreFilters still run, as Kubernetes
+    // runs them, since preemption's what-ifs need their state.
+    if (s.code === Code.UnschedulableAndUnresolvable) return rejectedAtPreFilter(s);
+    rejection ??= s;
   }
+  // As kube-scheduler 1.31: the plugins that narrowed the nodes are among those an event must help
+  // before the pod is tried again (a new node of the right name, say).
+  narrowedBy.sort();
+  for (const name of narrowedBy) d.unschedulablePlugins.add(name);
+  if (rejection !== undefined) return rejectedAtPreFilter(rejection);
 
   let nodes = all;
   if (allowed !== undefined) {
+    if (allowed.size === 0) {
+      // Go prints the list as "[A B]".
+      const msg = narrowedBy.length === 1 ? `node(s) didn't satisfy plugin ${narrowedBy[0]}` : `node(s) didn't satisfy plugin(s) [${narrowedBy.join(" ")}] simultaneously`;
+      return rejectedAtPreFilter(Status.unresolvable(msg));
+    }
     nodes = all.filter((n) => allowed.has(n.name));
-    // Kubernetes' wording for the nodes a PreFilter left out (Go prints the list as "[A B]").
-    d.absent = Status.unresolvable(`node(s) didn't satisfy plugin(s) [${narrowedBy.sort().join(" ")}]`);
+    // Kubernetes' wording for the nodes a PreFilter left out.
+    d.absent = Status.unresolvable(`node(s) didn't satisfy plugin(s) [${narrowedBy.join(" ")}]`);
   }
 
   const nominated = info.pod.status?.nominatedNodeName;
