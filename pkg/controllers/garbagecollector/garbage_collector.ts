@@ -136,7 +136,7 @@ export class GarbageCollector extends QueueController {
     const info = ownerKind(ref);
     if (info === undefined) return UNRESOLVABLE;
     if (info.namespaced && !dependentInfo.namespaced) {
-      this.events.event(dependent, 'Warning', 'OwnerRefInvalidNamespace', `ownerRef ${JSON.stringify({ apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, uid })} does not exist: a cluster-scoped object cannot be owned by a namespaced ${info.kind}`);
+      this.reportInvalidNamespace(dependent, info, ref);
       return UNRESOLVABLE;
     }
     const namespace = info.namespaced ? dependent.metadata?.namespace : undefined;
@@ -152,7 +152,22 @@ export class GarbageCollector extends QueueController {
     } catch (err) {
       if (!isApiError(err, 'NotFound')) throw err;
     }
+    this.reportInvalidNamespace(dependent, info, ref);
     return this.rememberAbsent(uid, absentKey);
+  }
+
+  /**
+   * As Kubernetes' graph builder: a Warning on the dependent when the owner it names exists, but in
+   * another namespace (an owner must be in its dependent's namespace; a cluster-scoped object can
+   * have no namespaced owner). Looked for only when the owner was not found where it should be.
+   */
+  private reportInvalidNamespace(dependent: KubeObject, info: KindInfo, ref: OwnerReference): void {
+    const uid = ref.uid ?? '';
+    const namespace = dependent.metadata?.namespace ?? '';
+    const store = this.entryFor(info)?.informer.store;
+    if (!uid || store === undefined || !store.list().some((o) => o.metadata?.uid === uid && (o.metadata.namespace ?? '') !== namespace)) return;
+    const named = `[${ref.apiVersion ?? ''}/${ref.kind ?? ''}, namespace: ${namespace}, name: ${ref.name ?? ''}, uid: ${uid}]`;
+    this.events.event(dependent, 'Warning', 'OwnerRefInvalidNamespace', `ownerRef ${named} does not exist in namespace ${JSON.stringify(namespace)}`);
   }
 
   private rememberAbsent(uid: string, key: string): undefined {
