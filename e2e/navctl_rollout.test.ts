@@ -101,7 +101,9 @@ test('navctl rollout status, set image, history, undo, scale, pause, resume and 
     assert.match(await fails('scale', 'deployment/web', '--replicas', '5', '--current-replicas', '4'), /error: Expected replicas to be 4, was 3/);
     // Both of kubectl's ways through the scale subresource: a merge patch, and a checked update.
     assert.equal(await ok('scale', 'deployment/web', '--replicas', '4'), 'deployment.apps/web scaled\n');
-    assert.equal(await ok('scale', 'deployment/web', '--replicas', '5', '--current-replicas', '4'), 'deployment.apps/web scaled\n');
+    assert.equal(await ok('scale', 'deployment/web', '--replicas', '5', '--current-replicas', '4', '--timeout', '60s'), 'deployment.apps/web scaled\n');
+    const scaleNow = JSON.parse(await ok('get', 'deployment', 'web', '-o', 'json')) as Deployment;
+    assert.equal(scaleNow.status?.replicas, 5, '--timeout waited for the 5 replicas');
     await rolledOut();
     await until('5 pods Running', () => runningPods(5), 60_000);
 
@@ -131,7 +133,7 @@ test('navctl rollout status, set image, history, undo, scale, pause, resume and 
     const debug = await navctl(['apply', '-f', '-'], `apiVersion: v1\nkind: Pod\nmetadata: {name: debug, namespace: ${NS}}\nspec: {nodeName: hollow-0, containers: [{name: sh, image: busybox}]}\n`);
     assert.equal(debug.code, 0, debug.stderr);
     assert.match(await fails('drain', 'hollow-0'), /error: unable to drain node "hollow-0" due to error: cannot delete Pods declare no controller \(use --force to override\): roll\/debug, continuing command\.\.\.\nThere are pending nodes to be drained:\n hollow-0\n/);
-    const drained = await navctl(['drain', 'hollow-0', '--force', '--timeout', '90s']);
+    const drained = await navctl(['drain', 'hollow-0', '--force', '--timeout', '90s', '--chunk-size', '1']);
     assert.equal(drained.code, 0, drained.stderr);
     assert.match(drained.stderr, /Warning: deleting Pods that declare no controller: roll\/debug/);
     assert.match(drained.stdout, /^node\/hollow-0 already cordoned\n[\s\S]*pod\/debug deleted\n[\s\S]*node\/hollow-0 drained\n$/);

@@ -13,6 +13,8 @@ import { dryRunSuffix, err, out, parseDryRun, parseDuration, report, withSession
 
 const POD_INFO = KINDS.find((k) => k.kind === 'Pod')!;
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+/** kubectl's default page size for drain's lists. */
+const DEFAULT_CHUNK_SIZE = 500;
 /** How often drain looks whether its pods are gone (kubectl: once a second). */
 const DELETE_POLL_MS = 1000;
 
@@ -27,6 +29,7 @@ export interface DrainFlags {
   skipWaitForDeleteTimeout?: string;
   podSelector?: string;
   selector?: string;
+  chunkSize?: string;
   dryRun?: string | boolean;
 }
 
@@ -118,10 +121,10 @@ async function setUnschedulable(s: Session, name: string, on: boolean, dryRun: D
   return true;
 }
 
-async function nodeNames(s: Session, args: readonly string[], selector: string | undefined): Promise<string[]> {
+async function nodeNames(s: Session, args: readonly string[], selector: string | undefined, pageSize?: number): Promise<string[]> {
   const names = args.map((a) => a.replace(/^(nodes?|no)\//, ''));
   if (names.length > 0 && selector) throw new Error('cannot specify both a node name and a --selector option');
-  if (selector) names.push(...(await s.client.listAll<Node>('nodes', { labelSelector: selector })).items.map((n) => n.metadata?.name ?? ''));
+  if (selector) names.push(...(await s.client.listAll<Node>('nodes', { labelSelector: selector, pageSize })).items.map((n) => n.metadata?.name ?? ''));
   if (names.length === 0) throw new Error(selector ? `no nodes match the selector "${selector}"` : 'USAGE: navctl cordon|uncordon|drain NODE [NODE...] (or -l selector)');
   return names;
 }
@@ -172,8 +175,8 @@ async function deleteAndWait(s: Session, node: string, pods: readonly Pod[], gra
   }
 }
 
-async function drainOne(s: Session, name: string, f: DrainFlags, dryRun: DryRun): Promise<void> {
-  const pods = (await s.client.listAll<Pod>('pods', { fieldSelector: `spec.nodeName=${name}`, labelSelector: f.podSelector })).items;
+async function drainOne(s: Session, name: string, f: DrainFlags, dryRun: DryRun, pageSize: number): Promise<void> {
+  const pods = (await s.client.listAll<Pod>('pods', { fieldSelector: `spec.nodeName=${name}`, labelSelector: f.podSelector, pageSize })).items;
   // The DaemonSets the node's pods name, looked up once each: a missing one leaves orphans.
   const missing = new Map<string, string | undefined>();
   for (const p of pods) {
@@ -216,10 +219,12 @@ async function drainOne(s: Session, name: string, f: DrainFlags, dryRun: DryRun)
 async function drain(s: Session, args: string[], f: DrainFlags): Promise<void> {
   if (f.gracePeriod !== undefined && !/^-?\d+$/.test(f.gracePeriod)) throw new Error(`Invalid --grace-period "${f.gracePeriod}": expected whole seconds (-1: each pod's own)`);
   if (f.skipWaitForDeleteTimeout !== undefined && !/^\d+$/.test(f.skipWaitForDeleteTimeout)) throw new Error(`Invalid --skip-wait-for-delete-timeout "${f.skipWaitForDeleteTimeout}": expected whole seconds`);
+  if (f.chunkSize !== undefined && !/^\d+$/.test(f.chunkSize)) throw new Error(`Invalid --chunk-size "${f.chunkSize}": expected a whole number of items per page (0: no paging)`);
+  const pageSize = f.chunkSize === undefined ? DEFAULT_CHUNK_SIZE : Number(f.chunkSize);
   const dryRun = parseDryRun(f.dryRun);
   // Every node is cordoned before any is drained, so that pods leaving one do not land on the next.
   const cordoned: string[] = [];
-  for (const name of await nodeNames(s, args, f.selector)) {
+  for (const name of await nodeNames(s, args, f.selector, pageSize)) {
     try {
       out(`node/${name} ${(await setUnschedulable(s, name, true, dryRun)) ? 'cordoned' : 'already cordoned'}${dryRunSuffix(dryRun)}\n`);
       cordoned.push(name);
@@ -229,7 +234,7 @@ async function drain(s: Session, args: string[], f: DrainFlags): Promise<void> {
   }
   for (const name of cordoned) {
     try {
-      await drainOne(s, name, f, dryRun);
+      await drainOne(s, name, f, dryRun, pageSize);
     } catch (e) {
       report(e);
     }
@@ -263,7 +268,7 @@ export function registerNodeMaintenance(program: Command): void {
     .option('--grace-period <seconds>', "seconds each pod gets to stop (default -1: the pod's own)")
     .option('--timeout <duration>', 'give up waiting after this long, e.g. 2m (default: no limit)')
     .option('--skip-wait-for-delete-timeout <seconds>', 'skip pods whose deletion began longer ago than this (0: wait for all)')
-    .option('--chunk-size <n>', 'accepted for kubectl compatibility; lists are paged by the client')
+    .option('--chunk-size <n>', 'list nodes and pods in pages of this many (0: in one answer)', String(DEFAULT_CHUNK_SIZE))
     .option('--dry-run [mode]', 'client: say what would be deleted; server: the server checks, stores nothing')
     .action((args: string[], f: DrainFlags) => withSession(program, (s) => drain(s, args, f)));
 }

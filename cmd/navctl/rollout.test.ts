@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Deployment, ReplicaSet } from '../../pkg/api/registry.js';
 import { obj } from '../../pkg/apiserver/test_util.js';
-import { deploymentNames, restartPatch } from './rollout.js';
+import { deploymentNames, formatLocalTime, restartPatch } from './rollout.js';
 import { historyText, revisionsOf, rollbackTarget, undoPatch } from './rollout_history.js';
 import { deploymentRolloutState } from './rollout_status.js';
 
@@ -98,6 +98,18 @@ test('rollout takes deployments only, and restart refuses a paused Deployment', 
   assert.deepEqual(deploymentNames(['deployments', 'web']), ['web']);
   assert.throws(() => deploymentNames(['daemonset/agent']), /rollout is only implemented for deployments/);
   assert.throws(() => deploymentNames(['deployments']), /required resource not specified/);
-  assert.deepEqual(restartPatch(deployment(), new Date('2026-12-05T14:00:00.123Z')), { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-12-05T14:00:00Z' } } } } });
   assert.throws(() => restartPatch(deployment({ paused: true }), new Date()), /can't restart paused deployment \(run rollout resume first\)/);
+  // kubectl writes local time with its offset (Go's RFC3339); Node picks up a changed TZ at once.
+  const tz = process.env.TZ;
+  try {
+    process.env.TZ = 'UTC';
+    assert.deepEqual(restartPatch(deployment(), new Date('2026-12-05T14:00:00.123Z')), { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-12-05T14:00:00Z' } } } } });
+    process.env.TZ = 'Asia/Kolkata';
+    assert.equal(formatLocalTime(new Date('2026-12-05T14:00:00.123Z')), '2026-12-05T19:30:00+05:30');
+    process.env.TZ = 'America/New_York';
+    assert.equal(formatLocalTime(new Date('2026-12-05T14:00:00.123Z')), '2026-12-05T09:00:00-05:00');
+  } finally {
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+  }
 });

@@ -55,7 +55,17 @@ const resume: Step = async (s, d) => {
 /** A new template annotation: a new pod-template-hash, so the controller replaces every pod. */
 export function restartPatch(d: Deployment, now: Date): unknown {
   if (d.spec?.paused) throw new Error(`deployments.apps "${d.metadata?.name}" can't restart paused deployment (run rollout resume first)`);
-  return { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: formatTimeMs(now.getTime()) } } } } };
+  return { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: formatLocalTime(now) } } } } };
+}
+
+/** Go's time.Now().Format(time.RFC3339), as kubectl writes it: local time with its offset ("Z" in UTC). */
+export function formatLocalTime(t: Date): string {
+  const offsetMin = -t.getTimezoneOffset();
+  if (offsetMin === 0) return formatTimeMs(t.getTime());
+  const two = (n: number) => String(n).padStart(2, '0');
+  const a = Math.abs(offsetMin);
+  const zone = `${offsetMin < 0 ? '-' : '+'}${two(Math.floor(a / 60))}:${two(a % 60)}`;
+  return `${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())}T${two(t.getHours())}:${two(t.getMinutes())}:${two(t.getSeconds())}${zone}`;
 }
 
 const restart: Step = async (s, d) => {

@@ -7,10 +7,12 @@ import type { Command } from 'commander';
 import type { KindInfo, KubeObject, Scale } from '../../pkg/api/registry.js';
 import { isApiError } from '../../pkg/client/mod.js';
 import { namesOrSelected, parseGetArgs } from './get.js';
-import { dryRunSuffix, kindPrefix, namespaceFor, out, parseDryRun, report, withSession, type DryRun, type Session } from './session.js';
+import { dryRunSuffix, kindPrefix, namespaceFor, out, parseDryRun, parseDuration, report, withSession, type DryRun, type Session } from './session.js';
 
 /** kubectl's retry of a precondition write that lost a race: once a second, for 5 minutes. */
 const CONFLICT_RETRY_INTERVAL_MS = 1000;
+/** How often --timeout looks whether the replicas are there (kubectl: once a second). */
+const WAIT_POLL_MS = 1000;
 const CONFLICT_RETRY_MS = 5 * 60_000;
 
 export interface ScalePreconditions {
@@ -25,6 +27,7 @@ interface ScaleFlags {
   resourceVersion?: string;
   selector?: string;
   all?: boolean;
+  timeout?: string;
   dryRun?: string | boolean;
 }
 
@@ -71,12 +74,32 @@ async function scaleOne(s: Session, info: KindInfo, name: string, replicas: numb
   }
 }
 
+/**
+ * kubectl's wait for --timeout: until the Scale's status shows the replicas asked for, or someone
+ * else set another number (nothing left to wait for), polling once a second.
+ */
+export function scaleSynced(cur: Scale, replicas: number): boolean {
+  const spec = cur.spec?.replicas ?? 0;
+  return spec !== replicas || (cur.status?.replicas ?? 0) === replicas;
+}
+
+async function waitForReplicas(s: Session, info: KindInfo, name: string, replicas: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const ns = namespaceFor(info, s.namespace);
+  for (;;) {
+    if (scaleSynced(await s.client.get<Scale>(info.resource, ns, name, { subresource: 'scale' }), replicas)) return;
+    if (Date.now() + WAIT_POLL_MS > deadline) throw new Error(`timed out waiting for "${name}" to be synced`);
+    await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
+  }
+}
+
 async function scale(s: Session, args: string[], f: ScaleFlags): Promise<void> {
   const replicas = parseReplicas('--replicas', f.replicas, -1);
   if (replicas < 0) throw new Error('The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0');
   const p: ScalePreconditions = { currentReplicas: parseReplicas('--current-replicas', f.currentReplicas, -1), resourceVersion: f.resourceVersion };
   if (p.currentReplicas < -1) throw new Error('The --current-replicas must specify an integer of -1 or greater');
   const dryRun = parseDryRun(f.dryRun);
+  const timeoutMs = f.timeout === undefined ? 0 : parseDuration('--timeout', f.timeout);
   let seen = 0;
   for (const r of parseGetArgs(args)) {
     if (!r.info.hasScale) throw new Error(`cannot scale ${r.info.resource}: only deployments, replicasets and statefulsets have replicas to scale`);
@@ -86,6 +109,7 @@ async function scale(s: Session, args: string[], f: ScaleFlags): Promise<void> {
     for (const name of names) {
       try {
         await scaleOne(s, r.info, name, replicas, p, dryRun);
+        if (timeoutMs > 0 && dryRun === 'none') await waitForReplicas(s, r.info, name, replicas, timeoutMs);
         out(`${kindPrefix(r.info)}/${name} scaled${dryRunSuffix(dryRun)}\n`);
       } catch (e) {
         report(e);
@@ -105,6 +129,7 @@ export function registerScale(program: Command): void {
     .option('--resource-version <rv>', 'only if the object is still at this resourceVersion')
     .option('-l, --selector <selector>', 'the objects matching this label selector')
     .option('--all', 'every object of the type in the namespace')
+    .option('--timeout <duration>', 'wait this long for the replicas to be there, e.g. 1m (0: do not wait)', '0s')
     .option('--dry-run [mode]', 'client: only check; server: the server checks, stores nothing')
     .action((args: string[], f: ScaleFlags) => withSession(program, (s) => scale(s, args, f)));
 }

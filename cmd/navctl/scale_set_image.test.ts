@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Deployment } from '../../pkg/api/registry.js';
+import type { Deployment, Scale } from '../../pkg/api/registry.js';
 import { obj } from '../../pkg/apiserver/test_util.js';
-import { parseReplicas, preconditionFailure } from './scale.js';
+import { parseReplicas, preconditionFailure, scaleSynced } from './scale.js';
 import { imagePatch, parseImageArgs } from './set_image.js';
 
 const web = obj<Deployment>({
@@ -52,4 +52,12 @@ test('set image patches only the named containers, by name, keeping the order of
   assert.throws(() => parseImageArgs(['deployment/web']), /at least one image update is required/);
   assert.throws(() => parseImageArgs(['deployment/web', 'web=']), /invalid image change "web="/);
   assert.throws(() => parseImageArgs(['deployment/web', '*=a', 'web=b']), /all containers are already specified by \*/);
+});
+
+test("scale --timeout waits, as kubectl, until the status has the replicas asked for, or someone else asked for another number", () => {
+  const scale = (spec: number, status: number) => obj<Scale>({ apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: spec }, status: { replicas: status } });
+  assert.equal(scaleSynced(scale(5, 3), 5), false);
+  assert.equal(scaleSynced(scale(5, 5), 5), true);
+  assert.equal(scaleSynced(scale(7, 3), 5), true, 'another writer set 7: nothing to wait for');
+  assert.equal(scaleSynced(scale(0, 0), 0), true);
 });

@@ -182,11 +182,15 @@ describe('LeaderElector', () => {
     assert.equal(a.leading[0].signal.aborted, true, "the old term's work stops");
     assert.deepEqual(a.elector.token, { ...LEASE, holderIdentity: 'm1', leaseTransitions: 1 });
     await server.create({ object: configMap('after-release'), fencing: a.elector.token });
-    // Deleted: recreated at transition 0, and that token is the one written.
+    // Deleted: recreated one transition past the last it saw, never at 0 again, so the first
+    // term's token (transition 0) cannot become valid again while its work may still be writing.
+    const firstTerm = a.leading[0].token;
     await server.delete({ resource: 'leases', namespace: 'kube-system', name: 'kube-scheduler' });
-    for (let i = 0; i < 4 && a.elector.token?.leaseTransitions !== 0; i++) await a.clock.advance(1000);
-    await eventually('m1 leads under the recreated lease', () => a.elector.token?.leaseTransitions === 0);
+    for (let i = 0; i < 4 && a.elector.token?.leaseTransitions !== 2; i++) await a.clock.advance(1000);
+    await eventually('m1 leads under the recreated lease', () => a.elector.token?.leaseTransitions === 2);
+    assert.equal((await lease()).spec?.leaseTransitions, 2);
     await server.create({ object: configMap('after-delete'), fencing: a.elector.token });
+    await assert.rejects(server.create({ object: configMap('first-term'), fencing: firstTerm }), (e: unknown) => isApiError(e, 'Forbidden'));
     await a.elector.stop();
   });
 

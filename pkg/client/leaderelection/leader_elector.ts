@@ -356,7 +356,10 @@ export class LeaderElector {
           this.heldUntilMs = dueMs;
           return false;
         }
-        const mine: LeaderElectionRecord = { holderIdentity: identity, leaseDurationSeconds: durationS, acquireTime: now, renewTime: now, leaseTransitions: 0 };
+        // A lease deleted and created again goes on from the transitions last seen, not from 0:
+        // (holder, transitions) must never name two terms, or an old term's writes pass the fence.
+        const transitions = this.observed === undefined ? 0 : this.observed.record.leaseTransitions + 1;
+        const mine: LeaderElectionRecord = { holderIdentity: identity, leaseDurationSeconds: durationS, acquireTime: now, renewTime: now, leaseTransitions: transitions };
         const created = await client.create(leaseWith(ns, name, mine));
         this.missingSinceMs = undefined;
         this.observe(created, clock.nowMs());

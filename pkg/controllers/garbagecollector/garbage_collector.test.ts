@@ -282,7 +282,9 @@ test('an owner that is simply gone is no invalid namespace: no Warning', async (
   await setup();
   const pv = obj({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv1', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'gone', uid: 'no-such-uid' }] }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/pv1' } } });
   await f.server.create({ object: pv });
-  await f.server.create({ object: podOwnedBy('y', { owner: { ...replicaSet('gone'), metadata: { name: 'gone', namespace: 'default', uid: 'no-such-uid' } } }) });
+  const goneOwner = replicaSet('gone');
+  goneOwner.metadata!.uid = 'no-such-uid';
+  await f.server.create({ object: podOwnedBy('y', { owner: goneOwner }) });
   await f.synced();
   await gc!.syncKey('persistentvolumes|pv1');
   await gc!.syncKey('pods|default/y');
