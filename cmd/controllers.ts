@@ -10,6 +10,7 @@ import { NavarchClient } from '../pkg/client/mod.js';
 import { ControlPlane, newIdentity } from '../pkg/controllers/manager/control_plane.js';
 import { parseElectionFlags, parseNodeIpamFlags, parseNodeLifecycleFlags, type ElectionFlags, type NodeIpamFlags, type NodeLifecycleFlags } from '../pkg/controllers/manager/flags.js';
 import { serveMetrics } from '../pkg/controllers/manager/metrics_server.js';
+import { PING, type HealthCheck } from '../pkg/healthz/healthz.js';
 import { parseServerList, resolveFromProcess } from './navctl/config.js';
 
 export interface ComponentFlags extends ElectionFlags, NodeLifecycleFlags, NodeIpamFlags {
@@ -52,10 +53,13 @@ export async function runComponent(which: 'scheduler' | 'controllers', flags: Co
     controllerManager: lifecycle,
     logger: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
   });
-  const metrics = metricsPort === undefined ? undefined : await serveMetrics(registry, metricsPort);
+  let stopping = false;
+  // As kube-scheduler's and kube-controller-manager's: /healthz with the leader-election check.
+  const live = [PING, ...plane.healthChecks()];
+  const notStopping: HealthCheck = { name: 'shutdown', check: () => (stopping ? 'process is shutting down' : undefined) };
+  const metrics = metricsPort === undefined ? undefined : await serveMetrics(registry, metricsPort, '127.0.0.1', { healthz: live, livez: live, readyz: [...live, notStopping] });
   plane.start();
   log.info({ endpoints, election, metrics: metrics && `http://127.0.0.1:${metrics.port}/metrics` }, `${component}: competing for its lease`);
-  let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;

@@ -9,6 +9,7 @@ import { MAX_EVENT_TTL_SECONDS } from '../pkg/apiserver/event_ttl.js';
 import { parseElectionFlags, parseNodeIpamFlags, parseNodeLifecycleFlags } from '../pkg/controllers/manager/flags.js';
 import { enabled, resolveMasterFlags, type MasterFlags } from '../pkg/master/config.js';
 import { startMasterControlPlane } from '../pkg/master/control_plane.js';
+import { masterHealth } from '../pkg/master/health.js';
 import { MasterMetrics } from '../pkg/master/metrics.js';
 import { startMasterMember } from '../pkg/master/member.js';
 import { parseMembers } from './members.js';
@@ -100,8 +101,9 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     leadsRaft: () => member.node.isLeader(),
     logger: { info: (m) => componentLog.info(m), warn: (m) => componentLog.warn(m) },
   });
-  log.info({ client: member.clientAddress, metricsPort, peers: flags.peers, scheduler: runScheduler, controllers: runControllers, identity: controlPlane?.identity }, 'master serving');
   let stopping = false;
+  metrics.health = masterHealth({ leaderId: () => member.node.leaderId(), stopping: () => stopping, components: controlPlane?.plane.healthChecks() ?? [] });
+  log.info({ client: member.clientAddress, metricsPort, peers: flags.peers, scheduler: runScheduler, controllers: runControllers, identity: controlPlane?.identity }, 'master serving');
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;

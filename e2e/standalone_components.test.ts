@@ -72,6 +72,11 @@ test('navarch scheduler and navarch controllers run against remote masters, expo
     assert.match(ctrl, /^leader_election_master_status\{name="kube-controller-manager"\} 1$/m);
     assert.match(ctrl, /^navarch_controller_sync_duration_seconds_count\{controller="replicaset",result="success"\} [1-9]/m);
     assert.match(ctrl, /^workqueue_adds_total\{name="deployment"\} [1-9]/m);
+    // As kube-scheduler's and kube-controller-manager's: /healthz with the leader-election check.
+    const health = await fetch(`http://127.0.0.1:${ports.scheduler}/healthz?verbose`);
+    assert.equal(health.status, 200);
+    assert.equal(await health.text(), '[+]ping ok\n[+]leaderElection-kube-scheduler ok\nhealthz check passed\n');
+    assert.equal(await (await fetch(`http://127.0.0.1:${ports.controllers}/readyz`)).text(), 'ok');
 
     // SIGTERM: each releases its lease (holder "") instead of letting it expire.
     for (const child of children.splice(0)) assert.equal(await killAndWait(child, 'SIGTERM'), 0);

@@ -1,5 +1,5 @@
 // A master's /metrics: process metrics, Raft figures read at scrape time,
-// proposal latency, store size, and gRPC requests by method and code.
+// proposal latency, store size, and gRPC requests by method and code; beside it its health checks.
 
 import { createServer, type Server } from 'node:http';
 import { status as Code } from '@grpc/grpc-js';
@@ -7,6 +7,7 @@ import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefault
 import type { RaftNode } from '../../raft/node/raft_node.js';
 import type { RequestRecord } from '../apiserver/api_server.js';
 import type { Store } from '../store/mod.js';
+import { serveHealth, type HealthEndpoints } from '../healthz/healthz.js';
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -21,6 +22,8 @@ export class MasterMetrics {
   private source: { node: RaftNode; store: Store } | undefined;
   private readonly more: Array<() => readonly Registry[]> = [];
   private http: Server | undefined;
+  /** /healthz, /livez and /readyz on the metrics address (none until set). */
+  health: HealthEndpoints = {};
 
   constructor() {
     const registers = [this.registry];
@@ -109,6 +112,7 @@ export class MasterMetrics {
     const port = Number(address.slice(i + 1));
     if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) return Promise.reject(new Error(`Invalid metrics address "${address}": expected host:port`));
     const server = createServer((req, res) => {
+      if (serveHealth(req, res, this.health)) return;
       if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: try GET /metrics\n');
         return;

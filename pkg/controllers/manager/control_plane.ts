@@ -19,6 +19,10 @@ import { CONTROLLER_MANAGER_LEASE, controllerIndexers, controllerManagerStarter,
 import { leaseElector, localReads, type ElectionTimings } from './elector.js';
 import { ElectionThread } from './election_thread.js';
 import { LeaderElectedRunner, type RunnerLogger } from './leader_run.js';
+import type { HealthCheck } from '../../healthz/healthz.js';
+
+/** kube-scheduler's and kube-controller-manager's leader-election health timeout. */
+const LEASE_HEALTH_TOLERANCE_MS = 20_000;
 
 /** Listed and watched from the start; the components' other informers join on their first term. */
 const WARM_RESOURCES = ['pods', 'nodes', 'namespaces'];
@@ -131,6 +135,14 @@ export class ControlPlane {
         }),
       );
     }
+  }
+
+  /**
+   * One leader-election check per component ("leaderElection-kube-scheduler"), as each Kubernetes
+   * component's /healthz has: failing while it leads on a lease that lapsed more than 20 s ago.
+   */
+  healthChecks(): HealthCheck[] {
+    return this.runners.map((r) => ({ name: `leaderElection-${r.name}`, check: () => r.leaseHealth(LEASE_HEALTH_TOLERANCE_MS) }));
   }
 
   start(): void {

@@ -231,7 +231,9 @@ export class ElectionThread {
         this.callback(name, 'onNewLeader', () => entry.callbacks.onNewLeader(m.identity));
         return;
       case 'leaseCurrent':
-        if (entry.leading) this.status(entry, m.current);
+        if (!entry.leading) return;
+        this.status(entry, m.current);
+        this.callback(name, 'onLeaseCurrent', () => entry.callbacks.onLeaseCurrent?.(m.current));
         return;
       case 'error':
         this.o.logger.warn(`${name}: lease attempt failed: ${m.message}`);

@@ -116,6 +116,8 @@ export class LeaderElectedRunner {
   private stopped = false;
   private leader = '';
   private leading = false;
+  /** While leading: when the lease was last reported no longer current (LeaderCallbacks.onLeaseCurrent). */
+  private lapsedAtMs: number | undefined;
   private termCount = 0;
   /** Terms still running or stopping. */
   private readonly running = new Set<Promise<void>>();
@@ -198,6 +200,7 @@ export class LeaderElectedRunner {
     this.elector = this.o.elector({
       onStartedLeading: ({ token, signal, takeover }) => {
         this.leading = true;
+        this.lapsedAtMs = undefined;
         this.o.logger.info(`${this.o.name}: acquired the lease (transition ${token.leaseTransitions}) ${describeTakeover(takeover, this.o.identity)}`);
         let markStopping!: () => void;
         const prev = this.termStopping;
@@ -208,14 +211,31 @@ export class LeaderElectedRunner {
       },
       onStoppedLeading: () => {
         this.leading = false;
+        this.lapsedAtMs = undefined;
         this.o.logger.info(`${this.o.name}: stopped leading`);
       },
       onNewLeader: (identity) => {
         this.leader = identity;
         if (identity !== this.o.identity) this.o.logger.info(`${this.o.name}: the leader is ${identity}`);
       },
+      onLeaseCurrent: (current) => {
+        if (!this.leading) return;
+        if (!current) this.lapsedAtMs ??= this.o.clock.nowMs();
+        else this.lapsedAtMs = undefined;
+      },
     });
     this.elector.start();
+  }
+
+  /**
+   * client-go's leader-election health check (kube-scheduler's /healthz "leaderElection"): a
+   * process that still leads although its lease lapsed more than toleranceMs ago is stuck (its
+   * elector should have given the term up at the renew deadline). undefined: healthy.
+   */
+  leaseHealth(toleranceMs: number): string | undefined {
+    if (!this.leading || this.lapsedAtMs === undefined) return undefined;
+    if (this.o.clock.nowMs() - this.lapsedAtMs <= toleranceMs) return undefined;
+    return `failed election to renew leadership on lease ${this.o.name}`;
   }
 
   /** Stops the parts first (no writes after this), then releases the lease so another takes over at once. */

@@ -1,18 +1,21 @@
 // GET /metrics for a registry, on 127.0.0.1 unless told otherwise: what `navarch scheduler` and
-// `navarch controllers` serve (a master serves its components' metrics on its own /metrics).
+// `navarch controllers` serve (a master serves its components' metrics on its own /metrics), with
+// their health checks.
 
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import { serveHealth, type HealthEndpoints } from '../../healthz/healthz.js';
 
 export interface MetricsServer {
   port: number;
   close(): Promise<void>;
 }
 
-/** Listens on host:port (port 0: any free one) and resolves with the bound port. */
-export function serveMetrics(registry: Registry, port: number, host = '127.0.0.1'): Promise<MetricsServer> {
+/** Listens on host:port (port 0: any free one) and resolves with the bound port; also /healthz, /livez and /readyz when given checks. */
+export function serveMetrics(registry: Registry, port: number, host = '127.0.0.1', health: HealthEndpoints = {}): Promise<MetricsServer> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) return Promise.reject(new RangeError(`Invalid metrics port ${port}: expected 0 to 65535`));
   const server: Server = createServer((req, res) => {
+    if (serveHealth(req, res, health)) return;
     if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: try GET /metrics\n');
       return;
