@@ -324,6 +324,47 @@ describe('SharedInformer', () => {
     informer.stop();
   });
 
+  it("tells a large relist's difference and a large resync in turns, with the process free between them", async () => {
+    const { clock, source, informer, rec } = setup({ replayChunkObjects: 3, resyncPeriodMs: 60_000 });
+    for (let i = 0; i < 4; i++) source.create(pod(`p${i}`));
+    informer.start();
+    await informer.waitForSync();
+    rec.take();
+    await eventually('the watch', () => source.openWatches === 1);
+    // Missed while the watch lagged: 7 changes, told 3 to a turn once the relist comes.
+    for (let i = 4; i < 10; i++) source.create(pod(`p${i}`));
+    source.delete('default', 'p0');
+    source.compact();
+    await eventually('the expired watch', () => informer.reflectorStats.expired === 1);
+    let yielded = false;
+    const seen: boolean[] = [];
+    const watcher = informer.addEventHandler({
+      onAdd: (_, initial) => {
+        if (initial) return;
+        if (seen.length === 0) setImmediate(() => (yielded = true));
+        seen.push(yielded);
+      },
+    });
+    await clock.advance(800);
+    await eventually('the relist told', () => rec.lines.length === 7);
+    assert.deepEqual(seen, [false, false, false, true, true, true], 'six adds: three in the first turn');
+    assert.deepEqual(rec.take().sort(), ['add p4@5', 'add p5@6', 'add p6@7', 'add p7@8', 'add p8@9', 'add p9@10', 'delete p0@1 unknown'].sort());
+    watcher.remove();
+    // A resync of the 9 objects: 3 in a turn too.
+    let resyncYielded = false;
+    const resyncSeen: boolean[] = [];
+    informer.addEventHandler({
+      onUpdate: () => {
+        if (resyncSeen.length === 0) setImmediate(() => (resyncYielded = true));
+        resyncSeen.push(resyncYielded);
+      },
+    });
+    await clock.advance(60_000 - 800);
+    await eventually('the resync', () => rec.lines.length === 9);
+    assert.deepEqual(resyncSeen, [false, false, false, true, true, true, true, true, true]);
+    informer.stop();
+  });
+
   it('stops a replay when its handler is removed', async () => {
     const { source, informer } = setup({ replayChunkObjects: 2 });
     for (let i = 0; i < 10; i++) source.create(pod(`p${i}`));

@@ -3,7 +3,8 @@
 // reflector's turn, one at a time, so they should only note work (enqueue a key) and return. A
 // relist (first list, or after the watch expired) tells handlers the difference from what the
 // store held: adds, updates (resourceVersion changed) and deletes with finalStateUnknown, since the
-// object's last state before deletion was missed.
+// object's last state before deletion was missed. Long runs of notices (a large first list, a
+// relist's difference, a resync) are given in turns, so a busy process goes on between them.
 
 import { realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
 // Lets other callbacks (a master's Raft ticks, its requests) run between turns.
@@ -223,10 +224,27 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     const initial = !this.synced;
     // The store keeps what the list decoded for this informer alone: share its strings.
     const diff = this.indexer.replace(items.map((o) => shareValues(o)));
-    for (const o of diff.added) this.notify('onAdd', o, (h) => h.onAdd?.(o, initial));
-    for (const [old, o] of diff.updated) this.notify('onUpdate', o, (h) => h.onUpdate?.(old, o));
-    for (const o of diff.deleted) this.notify('onDelete', o, (h) => h.onDelete?.(o, { finalStateUnknown: true }));
-    this.markSynced();
+    const notices: Array<() => void> = [];
+    for (const o of diff.added) notices.push(() => this.notify('onAdd', o, (h) => h.onAdd?.(o, initial)));
+    for (const [old, o] of diff.updated) notices.push(() => this.notify('onUpdate', o, (h) => h.onUpdate?.(old, o)));
+    for (const o of diff.deleted) notices.push(() => this.notify('onDelete', o, (h) => h.onDelete?.(o, { finalStateUnknown: true })));
+    if (notices.length <= this.replayChunkObjects) {
+      for (const n of notices) n();
+      this.markSynced();
+      return;
+    }
+    // A relist's difference can be every object (a long partition): told in turns, as the first
+    // fill is, while the reflector waits with its watch.
+    return this.inTurns(notices.length, (i) => notices[i]()).then(() => this.markSynced());
+  }
+
+  /** step(0..n-1), replayChunkObjects in a turn, other callbacks running between turns; stops early on stop(). */
+  private async inTurns(n: number, step: (i: number) => void): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      if (this.stopped) return;
+      step(i);
+      if ((i + 1) % this.replayChunkObjects === 0 && i + 1 < n) await yieldToEventLoop();
+    }
   }
 
   /**
@@ -236,13 +254,11 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
    * watches only after this resolves, and the informer is synced only then.
    */
   private async fillInTurns(items: T[]): Promise<void> {
-    for (let i = 0; i < items.length; i++) {
-      if (this.stopped) return;
+    await this.inTurns(items.length, (i) => {
       const o = shareValues(items[i]);
       this.indexer.upsert(o);
       this.notify('onAdd', o, (h) => h.onAdd?.(o, true));
-      if ((i + 1) % this.replayChunkObjects === 0) await yieldToEventLoop();
-    }
+    });
     this.markSynced();
   }
 
@@ -272,8 +288,12 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     if (this.resyncPeriodMs <= 0 || this.stopped) return;
     this.resyncTimer = this.clock.setTimeout(() => {
       this.resyncTimer = undefined;
-      for (const o of this.indexer.list()) this.notify('onUpdate', o, (h) => h.onUpdate?.(o, o));
-      this.armResync();
+      // In turns: the hollow nodes resync 150,000 pods. Each object as the store holds it then.
+      const keys = this.indexer.listKeys();
+      void this.inTurns(keys.length, (i) => {
+        const o = this.indexer.getByKey(keys[i]);
+        if (o !== undefined) this.notify('onUpdate', o, (h) => h.onUpdate?.(o, o));
+      }).then(() => this.armResync());
     }, this.resyncPeriodMs);
   }
 
