@@ -103,9 +103,9 @@ export function callStreamHandler(handlers: Record<string, unknown>, codecs: Rec
         paused = true;
         call.pause();
       }
-      for (const req of batch.calls) run(req.id, req.method, req.request);
+      for (const req of batch.calls) run(req.id, req.method, req.request, req.timeoutMs);
     });
-    const run = (id: number, method: string, request: Uint8Array): void => {
+    const run = (id: number, method: string, request: Uint8Array, timeoutMs: number): void => {
       if (draining !== undefined) {
         refuseCall(id, Code.UNAVAILABLE, `No connection established for this call: ${draining}`);
         return;
@@ -115,7 +115,9 @@ export function callStreamHandler(handlers: Record<string, unknown>, codecs: Rec
         refuseCall(id, Code.UNIMPLEMENTED, `CallBatches carries ${STREAMED_METHODS.join(', ')}; got method ${JSON.stringify(method)}`);
         return;
       }
-      const unaryCall = { request: m.codec.requestDeserialize(Buffer.from(request.buffer, request.byteOffset, request.byteLength)), metadata: call.metadata } as ServerUnaryCall<unknown, unknown>;
+      // The client's deadline for this call, as a unary call's getDeadline() gives it (Infinity: none given).
+      const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
+      const unaryCall = { request: m.codec.requestDeserialize(Buffer.from(request.buffer, request.byteOffset, request.byteLength)), metadata: call.metadata, getDeadline: () => deadline } as ServerUnaryCall<unknown, unknown>;
       let done = false;
       const callback: sendUnaryData<unknown> = (err, value, trailer) => {
         if (done) return;

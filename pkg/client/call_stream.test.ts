@@ -117,11 +117,11 @@ describe('Objects.CallBatches: unary calls as messages of one stream', () => {
     stream.on('data', (r: CallResponses) => answers.push(...r.answers));
     stream.write({
       calls: [
-        { id: 7, method: 'Create', request: Buffer.from([0x0a, 0xff]) },
-        { id: 8, method: 'Frobnicate', request: Buffer.alloc(0) },
+        { id: 7, method: 'Create', request: Buffer.from([0x0a, 0xff]), timeoutMs: 0 },
+        { id: 8, method: 'Frobnicate', request: Buffer.alloc(0), timeoutMs: 0 },
       ],
     });
-    stream.write({ calls: [{ id: 9, method: 'Get', request: Buffer.from(GetRequest.encode({ resource: 'configmaps', namespace: 'default', name: 'absent', resourceVersion: '', serializable: false, subresource: '' }).finish()) }] });
+    stream.write({ calls: [{ id: 9, method: 'Get', request: Buffer.from(GetRequest.encode({ resource: 'configmaps', namespace: 'default', name: 'absent', resourceVersion: '', serializable: false, subresource: '' }).finish()), timeoutMs: 0 }] });
     stream.end();
     await new Promise<void>((resolve, reject) => {
       stream.on('end', resolve);
@@ -142,7 +142,7 @@ describe('Objects.CallBatches: unary calls as messages of one stream', () => {
     const messages: CallResponses[] = [];
     stream.on('data', (r: CallResponses) => messages.push(r));
     const get = (name: string) => Buffer.from(GetRequest.encode({ resource: 'configmaps', namespace: 'default', name, resourceVersion: '', serializable: false, subresource: '' }).finish());
-    stream.write({ calls: Array.from({ length: 20 }, (_, i) => ({ id: i + 1, method: 'Get', request: get(i % 2 ? 'absent' : 'c1') })) });
+    stream.write({ calls: Array.from({ length: 20 }, (_, i) => ({ id: i + 1, method: 'Get', request: get(i % 2 ? 'absent' : 'c1'), timeoutMs: 0 })) });
     stream.end();
     await new Promise<void>((resolve, reject) => {
       stream.on('end', resolve);
@@ -182,7 +182,7 @@ describe('Objects.CallBatches: unary calls as messages of one stream', () => {
     const messages: CallResponses[] = [];
     stream.on('data', (r: CallResponses) => messages.push(r));
     const get = (name: string) => Buffer.from(GetRequest.encode({ resource: 'configmaps', namespace: 'default', name, resourceVersion: '', serializable: false, subresource: '' }).finish());
-    stream.write({ calls: names.map((n, i) => ({ id: i + 1, method: 'Get', request: get(n) })) });
+    stream.write({ calls: names.map((n, i) => ({ id: i + 1, method: 'Get', request: get(n), timeoutMs: 0 })) });
     stream.end();
     await new Promise<void>((resolve, reject) => {
       stream.on('end', resolve);

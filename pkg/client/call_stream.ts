@@ -89,7 +89,7 @@ export class CallStream {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { deadlineMs: performance.now() + timeoutMs, method, resolve, reject });
       this.armSweep();
-      this.outbox.push({ id, method, request: bytes }, bytes.byteLength);
+      this.outbox.push({ id, method, request: bytes, timeoutMs: Math.max(1, Math.min(0xffffffff, Math.ceil(timeoutMs))) }, bytes.byteLength);
     });
   }
 

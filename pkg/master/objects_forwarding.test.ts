@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { decodeStored, encodeBinary } from '../api/convert/binary.js';
 import type { KubeObject, Pod } from '../api/registry.js';
-import { ObjectsClient, type BindBatchResponse, type ListResponse, type ObjectResponse, type WatchEvent, type WatchEvents } from '../../gen/navarch/apiserver/v1/objects.js';
+import { CreateRequest, ObjectsClient, type BindBatchResponse, type CallResponse, type CallResponses, type ListResponse, type ObjectResponse, type WatchEvent, type WatchEvents } from '../../gen/navarch/apiserver/v1/objects.js';
 import { obj } from '../apiserver/test_util.js';
 import { TestMasters, until } from '../etcdserver/test_util.js';
 import { NavarchClient } from '../client/client.js';
@@ -100,5 +100,37 @@ describe('object API on three masters', () => {
     stream.cancel();
     assert.equal(events[0].type, 'ADDED');
     assert.equal(decodeStored(events[0].object).metadata?.name, 'later');
+  });
+});
+
+describe('a follower that knows no leader', () => {
+  it("gives a streamed write up at its client's deadline instead of waiting on for a leader and forwarding it later", async () => {
+    const masters = await TestMasters.start(3);
+    try {
+      const leader = await masters.leader();
+      const [survivor, other] = [...masters.members.values()].filter((m) => m !== leader);
+      await leader.stop({ transferLeadership: false });
+      await other.stop({ transferLeadership: false });
+      masters.members.delete(leader.id);
+      masters.members.delete(other.id);
+      await until('the survivor knows no leader', () => survivor.node.leaderId() === 0);
+      const raw = new ObjectsClient(survivor.clientAddress, credentials.createInsecure());
+      const stream = raw.callBatches();
+      const answers: CallResponse[] = [];
+      stream.on('data', (r: CallResponses) => answers.push(...r.answers));
+      stream.on('error', () => {});
+      const request = Buffer.from(CreateRequest.encode({ resource: '', namespace: '', object: bytes(configMap('late', { a: '1' })), dryRun: false }).finish());
+      const t0 = performance.now();
+      stream.write({ calls: [{ id: 1, method: 'Create', request, timeoutMs: 300 }] });
+      await until('the answer', () => answers.length === 1, 10_000);
+      const elapsedMs = performance.now() - t0;
+      stream.cancel();
+      raw.close();
+      assert.equal(answers[0].code, status.UNAVAILABLE);
+      assert.match(answers[0].details, /no Raft leader/);
+      assert.ok(elapsedMs < 2500, `answered after ${Math.round(elapsedMs)} ms: the client's 300 ms, not the member's own 5 s wait`);
+    } finally {
+      await masters.close();
+    }
   });
 });

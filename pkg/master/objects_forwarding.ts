@@ -87,7 +87,7 @@ export class ObjectsForwarding {
       // Answers name the leader, so that clients send their next writes there directly.
       const answer: sendUnaryData<unknown> = (err, res) => (err ? callback(err) : callback(null, res, this.leaderHint()));
       if (this.o.node.isLeader()) return local(call, answer);
-      this.forward(method, call.request).then(
+      this.forward(method, call.request, clientDeadlineMs(call)).then(
         (res) => answer(null, res),
         (err: GrpcFailure | ApiError) => callback(err instanceof ApiError ? toGrpcError(err) : Object.assign(new Error(err.details), err)),
       );
@@ -102,8 +102,12 @@ export class ObjectsForwarding {
     return md;
   }
 
-  private async forward(method: WriteMethod, request: unknown): Promise<unknown> {
-    const deadline = performance.now() + this.timeoutMs;
+  /**
+   * Waits (bounded) for a leader and sends it the write. Not past the client's deadline: a write
+   * forwarded after its client gave up could land after that client's later writes.
+   */
+  private async forward(method: WriteMethod, request: unknown, clientDeadlineMs: number): Promise<unknown> {
+    const deadline = performance.now() + Math.min(this.timeoutMs, Math.max(0, clientDeadlineMs - Date.now()));
     for (;;) {
       try {
         const leader = await this.leader(deadline);
@@ -152,4 +156,12 @@ export class ObjectsForwarding {
       });
     });
   }
+}
+
+/** The client's deadline (Date.now() ms; Infinity when none), from a unary call or a streamed one. */
+function clientDeadlineMs(call: { getDeadline?: () => Date | number }): number {
+  const d = call.getDeadline?.();
+  if (d === undefined) return Infinity;
+  const ms = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(ms) ? ms : Infinity;
 }
