@@ -27,3 +27,11 @@ test('runs one check by path, skips excluded ones, and leaves other paths alone'
   assert.equal(healthAnswer('/healthz', endpoints(raft())), undefined, 'an endpoint without checks is not served');
   assert.equal(healthAnswer('/readyz/raft/more', endpoints(raft())), undefined);
 });
+
+test('odd request paths get an answer or are left alone, never an exception', () => {
+  for (const url of ['//', '//%', '//:99999', '/readyz/%', '/readyz?%zz', 'readyz', '', '?', '/readyz?exclude=%']) {
+    assert.doesNotThrow(() => healthAnswer(url, endpoints(raft())), url);
+  }
+  assert.equal(healthAnswer('/readyz/%', endpoints(raft()))?.status, 404);
+  assert.equal(healthAnswer('//', endpoints(raft())), undefined);
+});

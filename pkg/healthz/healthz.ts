@@ -25,8 +25,11 @@ export interface HealthAnswer {
 
 /** The answer for a GET of `url`, or undefined when the path is none of the endpoints. */
 export function healthAnswer(url: string, endpoints: HealthEndpoints): HealthAnswer | undefined {
-  const u = new URL(url, 'http://localhost');
-  const [, endpoint, single, extra] = u.pathname.split('/');
+  // Split by hand: new URL() throws on a request path such as "//".
+  const q = url.indexOf('?');
+  const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+  const [root, endpoint, single, extra] = (q < 0 ? url : url.slice(0, q)).split('/');
+  if (root !== '') return undefined;
   if (endpoint !== 'healthz' && endpoint !== 'livez' && endpoint !== 'readyz') return undefined;
   const checks = endpoints[endpoint];
   if (checks === undefined || extra !== undefined) return undefined;
@@ -36,7 +39,7 @@ export function healthAnswer(url: string, endpoints: HealthEndpoints): HealthAns
     const reason = run(c);
     return reason === undefined ? { status: 200, body: 'ok' } : { status: 500, body: `internal server error: ${reason}\n` };
   }
-  const excluded = new Set(u.searchParams.getAll('exclude'));
+  const excluded = new Set(params.getAll('exclude'));
   const lines: string[] = [];
   let failed = false;
   for (const c of checks) {
@@ -50,7 +53,7 @@ export function healthAnswer(url: string, endpoints: HealthEndpoints): HealthAns
   }
   for (const name of excluded) if (!checks.some((c) => c.name === name)) lines.push(`warn: some health checks cannot be excluded: no matches for "${name}"`);
   if (failed) return { status: 500, body: `${lines.join('\n')}\n${endpoint} check failed\n` };
-  if (!u.searchParams.has('verbose')) return { status: 200, body: 'ok' };
+  if (!params.has('verbose')) return { status: 200, body: 'ok' };
   return { status: 200, body: `${lines.join('\n')}\n${endpoint} check passed\n` };
 }
 
