@@ -55,7 +55,7 @@ export class CallStream {
   private stream: ClientDuplexStream<CallRequests, CallResponses> | undefined;
   private readonly pending = new Map<number, Pending>();
   /** Calls made in this turn, sent together once it is over (or once they fill a message). */
-  private readonly outbox = new TurnBatch<CallRequest>({ maxItems: MAX_BATCH_CALLS, maxBytes: MAX_BATCH_BYTES, send: (calls) => this.stream?.write({ calls }) });
+  private readonly outbox = new TurnBatch<CallRequest>({ maxItems: MAX_BATCH_CALLS, maxBytes: MAX_BATCH_BYTES, send: (calls) => this.send(calls) });
   private nextId = 1;
   private sweep: NodeJS.Timeout | undefined;
   private idle: NodeJS.Timeout | undefined;
@@ -89,8 +89,21 @@ export class CallStream {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { deadlineMs: performance.now() + timeoutMs, method, resolve, reject });
       this.armSweep();
-      this.outbox.push({ id, method, request: bytes, timeoutMs: Math.max(1, Math.min(0xffffffff, Math.ceil(timeoutMs))) }, bytes.byteLength);
+      this.outbox.push({ id, method, request: bytes, timeoutMs: 0 }, bytes.byteLength);
     });
+  }
+
+  /** Each call with the time its caller still waits as it leaves (one given up meanwhile is not sent). */
+  private send(calls: CallRequest[]): void {
+    const now = performance.now();
+    const live: CallRequest[] = [];
+    for (const c of calls) {
+      const p = this.pending.get(c.id);
+      if (p === undefined || p.deadlineMs <= now) continue;
+      c.timeoutMs = Math.min(0xffffffff, Math.ceil(p.deadlineMs - now));
+      live.push(c);
+    }
+    if (live.length > 0) this.stream?.write({ calls: live });
   }
 
   close(): void {

@@ -83,6 +83,9 @@ export class ObjectsForwarding {
     return (call, callback) => {
       const forwarded = call.metadata.get(FORWARDED).length > 0;
       // A request that did not decode is refused here (by the local handler): there is nothing to forward.
+      // Past its client's deadline already (it waited in a queue, or on a forward): not run, so
+      // it cannot land after writes that client made since.
+      if (clientDeadlineMs(call) <= Date.now()) return callback(toGrpcError(pastDeadline()));
       if (forwarded || malformedRequest(call.request)) return local(call, callback);
       // Answers name the leader, so that clients send their next writes there directly.
       const answer: sendUnaryData<unknown> = (err, res) => (err ? callback(err) : callback(null, res, this.leaderHint()));
@@ -111,7 +114,8 @@ export class ObjectsForwarding {
     for (;;) {
       try {
         const leader = await this.leader(deadline);
-        if (leader === this.o.node.id) return await this.runLocally(method, request);
+        if (performance.now() >= deadline) throw pastDeadline();
+        if (leader === this.o.node.id) return await this.runLocally(method, request, deadline);
         return await this.call(leader, method, request, deadline);
       } catch (e) {
         if (!retryable(e) || performance.now() >= deadline) throw e;
@@ -121,10 +125,10 @@ export class ObjectsForwarding {
   }
 
   /** This member became leader while the request waited: forward to ourselves (the local handler). */
-  private runLocally(method: WriteMethod, request: unknown): Promise<unknown> {
+  private runLocally(method: WriteMethod, request: unknown, deadline: number): Promise<unknown> {
     const address = this.o.clientAddresses.get(this.o.node.id);
     if (!address) throw new ApiError('Unavailable', 'This member has no client address to serve the write', { retryAfterSeconds: 1, notApplied: true });
-    return this.call(this.o.node.id, method, request, performance.now() + this.timeoutMs);
+    return this.call(this.o.node.id, method, request, deadline);
   }
 
   private async leader(deadline: number): Promise<number> {
@@ -164,4 +168,8 @@ function clientDeadlineMs(call: { getDeadline?: () => Date | number }): number {
   if (d === undefined) return Infinity;
   const ms = d instanceof Date ? d.getTime() : d;
   return Number.isFinite(ms) ? ms : Infinity;
+}
+
+function pastDeadline(): ApiError {
+  return new ApiError('Unavailable', "The client's deadline for this write passed before it could be run: it was not applied", { retryAfterSeconds: 1, notApplied: true });
 }
