@@ -139,7 +139,9 @@ test('navarch up starts masters that serve the demo, down stops them, up brings 
   assert.match(metrics, /^apiserver_request_total\{/m);
   const ready = await fetch(`http://${record.masters[1].metrics}/readyz?verbose`);
   assert.equal(ready.status, 200);
-  assert.equal(await ready.text(), '[+]ping ok\n[+]raft ok\n[+]leaderElection-kube-scheduler ok\n[+]leaderElection-kube-controller-manager ok\n[+]shutdown ok\nreadyz check passed\n');
+  assert.equal(await ready.text(), '[+]ping ok\n[+]raft ok\n[+]shutdown ok\nreadyz check passed\n');
+  const health = await fetch(`http://${record.masters[1].metrics}/healthz?verbose`);
+  assert.equal(await health.text(), '[+]ping ok\n[+]raft ok\n[+]leaderElection-kube-scheduler ok\n[+]leaderElection-kube-controller-manager ok\nhealthz check passed\n');
 
   // Compact the history up to now, as a cluster that has run a while has: the demo's objects were
   // last written before it, so the next up must not watch from their own revisions.

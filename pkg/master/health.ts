@@ -1,7 +1,8 @@
-// A master's health endpoints: /livez (the process answers; its scheduler and controller manager
-// are not stuck leading on a lapsed lease), /readyz (also: a Raft leader is known, so reads and
-// writes can be served; not shutting down) and /healthz (all of those but shutdown), as a
-// load balancer or a supervisor expects of kube-apiserver and the components it hosts.
+// A master's health endpoints, as a load balancer or a supervisor expects of kube-apiserver:
+// /livez (the process answers), /readyz (also: a Raft leader is known, so reads and writes can be
+// served; not shutting down) and /healthz (the readiness checks but shutdown, and the hosted
+// scheduler's and controller manager's leader-election checks, as their own /healthz has them; not
+// in /livez or /readyz, where a stuck election would restart the API or take it out of service).
 
 import { PING, type HealthCheck, type HealthEndpoints } from '../healthz/healthz.js';
 
@@ -17,8 +18,8 @@ export function masterHealth(s: MasterHealthSource): HealthEndpoints {
   const raft: HealthCheck = { name: 'raft', check: () => (s.leaderId() === 0 ? 'no Raft leader known to this member: it cannot serve reads or writes' : undefined) };
   const shutdown: HealthCheck = { name: 'shutdown', check: () => (s.stopping() ? 'process is shutting down' : undefined) };
   return {
-    livez: [PING, ...s.components],
-    readyz: [PING, raft, ...s.components, shutdown],
+    livez: [PING],
+    readyz: [PING, raft, shutdown],
     healthz: [PING, raft, ...s.components],
   };
 }

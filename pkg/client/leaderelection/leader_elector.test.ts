@@ -19,6 +19,7 @@ const LEASE = { leaseNamespace: 'kube-system', leaseName: 'kube-scheduler' };
 /** A candidate with its own clock (so a test can pause it), registry and a log of callbacks. */
 function candidate(client: LeaseClient, identity: string, clock = new FakeClock(0), extra: { takeoverDelayMs?: () => number } = {}) {
   const events: string[] = [];
+  const renewals = { count: 0 };
   const leading: LeadingContext[] = [];
   const registry = new Registry();
   const elector = new LeaderElector({
@@ -35,10 +36,11 @@ function candidate(client: LeaseClient, identity: string, clock = new FakeClock(
       },
       onStoppedLeading: () => void events.push('stopped'),
       onNewLeader: (id) => void events.push(`leader ${id}`),
+      onRenewed: () => void renewals.count++,
     },
   });
   const gauge = async () => (await registry.getSingleMetric('leader_election_master_status')!.get()).values.find((v) => v.labels.name === 'kube-scheduler')?.value;
-  return { elector, clock, events, leading, gauge };
+  return { elector, clock, events, leading, gauge, renewals };
 }
 
 async function cluster() {
@@ -85,6 +87,7 @@ describe('LeaderElector', () => {
     assert.equal(later.spec?.leaseTransitions, 0);
     assert.ok(a.elector.isLeader());
     assert.deepEqual(a.events, ['leader m1', 'started 0']);
+    assert.equal(a.renewals.count, 12, 'onRenewed for the acquisition and each of the 11 renewals (the health check counts from them)');
     await a.elector.stop();
   });
 
@@ -459,6 +462,34 @@ describe('LeaderElector', () => {
     assert.equal(a.leading[0].signal.aborted, false);
     assert.equal(l.spec?.leaseTransitions, 0, 'the same token');
     assert.equal(l.spec?.holderIdentity, 'm1');
+    await a.elector.stop();
+  });
+
+  it("counts its lease from when the acquiring write began, not from its slow answer: the gauge drops before another could hold it", async () => {
+    const { client } = await cluster();
+    const clock = new FakeClock(0);
+    let down = false;
+    const slowCreate: LeaseClient = {
+      get: (r, ns, n) => (down ? Promise.reject(new ApiError('Unavailable', 'Cannot reach master')) : client.get(r, ns, n)),
+      // The lease is written at once; its answer takes 800 ms to come back.
+      create: async (o) => {
+        const created = await client.create(o);
+        await new Promise<void>((r) => clock.setTimeout(r, 800));
+        return created;
+      },
+      update: (o) => (down ? Promise.reject(new ApiError('Unavailable', 'Cannot reach master')) : client.update(o)),
+    };
+    const a = candidate(slowCreate, 'm1', clock);
+    a.elector.start();
+    down = true;
+    await clock.advance(800);
+    await eventually('m1 leads', () => a.elector.isLeader());
+    assert.equal(await a.gauge(), 1);
+    // Written at 0 s: another candidate may take the lease from 3 s (the default lease).
+    await clock.advance(2199);
+    assert.equal(await a.gauge(), 1);
+    await clock.advance(1);
+    assert.equal(await a.gauge(), 0, 'a lease duration after the write began, not after its answer');
     await a.elector.stop();
   });
 

@@ -66,6 +66,8 @@ export interface LeaderCallbacks {
    * both report 1.
    */
   onLeaseCurrent?(current: boolean): void;
+  /** While leading: the lease was acquired or renewed (client-go's observedTime moves; its health check counts from it). */
+  onRenewed?(): void;
 }
 
 export interface LeaderElectorOptions {
@@ -159,6 +161,8 @@ export class LeaderElector {
   private mustRead = true;
   /** When this candidate first found the lease missing (a deferring candidate creates it only its delay later). */
   private missingSinceMs: number | undefined;
+  /** When the last successful attempt (acquisition or renewal) began, by our clock. */
+  private wroteAtMs = 0;
   /** How the last successful acquisition went (read by becomeLeader). */
   private lastTakeover: Takeover = { previousHolder: '', afterExpiryMs: 0, writeMs: 0 };
 
@@ -231,7 +235,9 @@ export class LeaderElector {
    */
   private async renewWhileLeading(): Promise<'lost' | 'reacquired'> {
     const { clock, retryPeriodMs, renewDeadlineMs } = this.o;
-    let renewedAtMs = clock.nowMs();
+    // From when the acquiring attempt began: the others count the lease from when they saw it
+    // written, which may be well before its answer reached us.
+    let renewedAtMs = this.wroteAtMs;
     this.armLapse(renewedAtMs);
     for (;;) {
       // Counted from the start of the last renewal, not its answer: under load a renewal can take
@@ -300,6 +306,11 @@ export class LeaderElector {
 
   /** Renewed (as of startedMs): the lease is current again, until a lease duration from then. */
   private armLapse(startedMs: number): void {
+    try {
+      this.o.callbacks.onRenewed?.();
+    } catch (err) {
+      this.o.onError?.(err);
+    }
     const { clock, leaseDurationMs } = this.o;
     if (this.lapseTimer !== undefined) clock.clearTimeout(this.lapseTimer);
     this.lapseTimer = undefined;
@@ -361,6 +372,7 @@ export class LeaderElector {
         const transitions = this.observed === undefined ? 0 : this.observed.record.leaseTransitions + 1;
         const mine: LeaderElectionRecord = { holderIdentity: identity, leaseDurationSeconds: durationS, acquireTime: now, renewTime: now, leaseTransitions: transitions };
         const created = await client.create(leaseWith(ns, name, mine));
+        this.wroteAtMs = nowMs;
         this.missingSinceMs = undefined;
         this.observe(created, clock.nowMs());
         this.mustRead = false;
@@ -383,6 +395,7 @@ export class LeaderElector {
         ? { ...old, leaseDurationSeconds: durationS, renewTime: now }
         : { holderIdentity: identity, leaseDurationSeconds: durationS, acquireTime: now, renewTime: now, leaseTransitions: old.leaseTransitions + 1 };
       const updated = await client.update(leaseWith(ns, name, next, lease));
+      this.wroteAtMs = nowMs;
       this.observe(updated, clock.nowMs());
       this.mustRead = false;
       if (!renewing) this.lastTakeover = { previousHolder: old.holderIdentity, afterExpiryMs: held ? clock.nowMs() - expiresMs : 0, writeMs: clock.nowMs() - nowMs };

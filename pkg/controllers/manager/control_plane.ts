@@ -16,7 +16,8 @@ import { InformerFactory } from '../../client/informer/mod.js';
 import { NavarchClient } from '../../client/mod.js';
 import type { SchedulerOptions } from '../../scheduler/mod.js';
 import { CONTROLLER_MANAGER_LEASE, controllerIndexers, controllerManagerStarter, SCHEDULER_LEASE, schedulerStandby, schedulerStarter, type ControllerManagerOptions } from './components.js';
-import { leaseElector, localReads, type ElectionTimings } from './elector.js';
+import { LEASE_NAMESPACE, leaseElector, localReads, type ElectionTimings } from './elector.js';
+import { checkElectorOptions } from '../../client/leaderelection/mod.js';
 import { ElectionThread } from './election_thread.js';
 import { LeaderElectedRunner, type RunnerLogger } from './leader_run.js';
 import type { HealthCheck } from '../../healthz/healthz.js';
@@ -83,7 +84,11 @@ export class ControlPlane {
   /** The electors' thread, or (electionThread false) their client: connections of their own either way. */
   private readonly election: ElectionThread | NavarchClient;
 
+  /** The leases' duration (the election timings with their defaults). */
+  private readonly leaseDurationMs: number;
+
   constructor(o: ControlPlaneOptions) {
+    this.leaseDurationMs = checkElectorOptions({ ...o.election, leaseNamespace: LEASE_NAMESPACE, leaseName: SCHEDULER_LEASE, identity: o.identity }).leaseDurationMs;
     const clock = o.clock ?? realClock;
     if (!o.coldStandby) {
       this.warm = InformerFactory.forClient(o.client, { clock });
@@ -139,10 +144,11 @@ export class ControlPlane {
 
   /**
    * One leader-election check per component ("leaderElection-kube-scheduler"), as each Kubernetes
-   * component's /healthz has: failing while it leads on a lease that lapsed more than 20 s ago.
+   * component's /healthz has: failing while it leads without a renewal for a lease duration + 20 s.
    */
   healthChecks(): HealthCheck[] {
-    return this.runners.map((r) => ({ name: `leaderElection-${r.name}`, check: () => r.leaseHealth(LEASE_HEALTH_TOLERANCE_MS) }));
+    const maxSilenceMs = this.leaseDurationMs + LEASE_HEALTH_TOLERANCE_MS;
+    return this.runners.map((r) => ({ name: `leaderElection-${r.name}`, check: () => r.leaseHealth(maxSilenceMs) }));
   }
 
   start(): void {

@@ -25,6 +25,8 @@ export type FromElectionWorker =
   | { type: 'stoppedLeading'; id: number }
   /** While leading: whether the lease is still current (LeaderCallbacks.onLeaseCurrent). */
   | { type: 'leaseCurrent'; id: number; current: boolean }
+  /** While leading: the lease was acquired or renewed (LeaderCallbacks.onRenewed). */
+  | { type: 'renewed'; id: number }
   | { type: 'newLeader'; id: number; identity: string }
   | { type: 'error'; id: number; message: string }
   /** The elector has stopped and released its lease (if it held it). */

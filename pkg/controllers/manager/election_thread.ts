@@ -231,9 +231,10 @@ export class ElectionThread {
         this.callback(name, 'onNewLeader', () => entry.callbacks.onNewLeader(m.identity));
         return;
       case 'leaseCurrent':
-        if (!entry.leading) return;
-        this.status(entry, m.current);
-        this.callback(name, 'onLeaseCurrent', () => entry.callbacks.onLeaseCurrent?.(m.current));
+        if (entry.leading) this.status(entry, m.current);
+        return;
+      case 'renewed':
+        if (entry.leading) this.callback(name, 'onRenewed', () => entry.callbacks.onRenewed?.());
         return;
       case 'error':
         this.o.logger.warn(`${name}: lease attempt failed: ${m.message}`);

@@ -35,6 +35,7 @@ function start(m: Extract<ToElectionWorker, { type: 'start' }>): void {
     onStoppedLeading: () => post({ type: 'stoppedLeading', id }),
     onNewLeader: (identity) => post({ type: 'newLeader', id, identity }),
     onLeaseCurrent: (current) => post({ type: 'leaseCurrent', id, current }),
+    onRenewed: () => post({ type: 'renewed', id }),
   });
   electors.set(id, elector);
   elector.start();

@@ -67,6 +67,8 @@ export interface LeaderCallbacks {
   onNewLeader(identity: string): void;
   /** While leading: whether the lease is still current (pkg/client/leaderelection's onLeaseCurrent). */
   onLeaseCurrent?(current: boolean): void;
+  /** While leading: the lease was acquired or renewed (pkg/client/leaderelection's onRenewed). */
+  onRenewed?(): void;
 }
 
 /** The election itself (pkg/client/leaderelection's LeaderElector behind a factory). */
@@ -116,8 +118,8 @@ export class LeaderElectedRunner {
   private stopped = false;
   private leader = '';
   private leading = false;
-  /** While leading: when the lease was last reported no longer current (LeaderCallbacks.onLeaseCurrent). */
-  private lapsedAtMs: number | undefined;
+  /** While leading: when the elector last said the lease was acquired or renewed (this runner's clock). */
+  private renewedAtMs = 0;
   private termCount = 0;
   /** Terms still running or stopping. */
   private readonly running = new Set<Promise<void>>();
@@ -200,7 +202,7 @@ export class LeaderElectedRunner {
     this.elector = this.o.elector({
       onStartedLeading: ({ token, signal, takeover }) => {
         this.leading = true;
-        this.lapsedAtMs = undefined;
+        this.renewedAtMs = this.o.clock.nowMs();
         this.o.logger.info(`${this.o.name}: acquired the lease (transition ${token.leaseTransitions}) ${describeTakeover(takeover, this.o.identity)}`);
         let markStopping!: () => void;
         const prev = this.termStopping;
@@ -211,17 +213,14 @@ export class LeaderElectedRunner {
       },
       onStoppedLeading: () => {
         this.leading = false;
-        this.lapsedAtMs = undefined;
         this.o.logger.info(`${this.o.name}: stopped leading`);
       },
       onNewLeader: (identity) => {
         this.leader = identity;
         if (identity !== this.o.identity) this.o.logger.info(`${this.o.name}: the leader is ${identity}`);
       },
-      onLeaseCurrent: (current) => {
-        if (!this.leading) return;
-        if (!current) this.lapsedAtMs ??= this.o.clock.nowMs();
-        else this.lapsedAtMs = undefined;
+      onRenewed: () => {
+        if (this.leading) this.renewedAtMs = this.o.clock.nowMs();
       },
     });
     this.elector.start();
@@ -229,12 +228,12 @@ export class LeaderElectedRunner {
 
   /**
    * client-go's leader-election health check (kube-scheduler's /healthz "leaderElection"): a
-   * process that still leads although its lease lapsed more than toleranceMs ago is stuck (its
-   * elector should have given the term up at the renew deadline). undefined: healthy.
+   * process that still leads although it has heard of no renewal for more than maxSilenceMs (a
+   * lease duration plus a tolerance) is stuck: its elector (or the thread it runs on) should have
+   * renewed or given the term up long before. undefined: healthy.
    */
-  leaseHealth(toleranceMs: number): string | undefined {
-    if (!this.leading || this.lapsedAtMs === undefined) return undefined;
-    if (this.o.clock.nowMs() - this.lapsedAtMs <= toleranceMs) return undefined;
+  leaseHealth(maxSilenceMs: number): string | undefined {
+    if (!this.leading || this.o.clock.nowMs() - this.renewedAtMs <= maxSilenceMs) return undefined;
     return `failed election to renew leadership on lease ${this.o.name}`;
   }
 
