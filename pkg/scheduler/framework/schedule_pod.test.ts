@@ -216,11 +216,14 @@ test("schedulePod() says when PreFilters narrowed the nodes to none at all, nami
   const snap = makeSnapshot(nodesInZones({ z1: 3 }));
   const a = fakePreFilter("A", () => new PreFilterResult(new Set(["z1-0"])));
   const b = fakePreFilter("B", () => new PreFilterResult(new Set(["z1-1"])));
-  const fwk = new Framework({ schedulerName: "t", plugins: [{ plugin: a }, { plugin: b }, { plugin: new NodeResourcesFit() }] });
+  // C would answer Unschedulable, but no node is left once B has narrowed: C is never asked, and preemption does not run.
+  const c = fakePreFilter("C", () => Status.unschedulable("not now"));
+  const fwk = new Framework({ schedulerName: "t", plugins: [{ plugin: a }, { plugin: b }, { plugin: c }, { plugin: new NodeResourcesFit() }] });
   const r = schedulePod(makePod({ name: "p", cpu: "1" }), snap, fwk, new SeededRandom(1));
   assert.ok(r.kind === "unschedulable");
   assert.equal(r.error.message, "0/3 nodes are available: node(s) didn't satisfy plugin(s) [A B] simultaneously.");
   assert.deepEqual([...r.error.diagnosis.unschedulablePlugins].sort(), ["A", "B"]);
+  assert.equal(c.calls, 0);
 });
 
 test("schedulePod() runs every PreFilter after one answers Unschedulable (preemption needs their state), but none after UnschedulableAndUnresolvable", () => {

@@ -109,6 +109,12 @@ export function schedulePod(pod: Pod | PodInfo, snapshot: Snapshot, fwk: Framewo
     if (r instanceof PreFilterResult) {
       allowed = allowed === undefined ? new Set(r.nodeNames) : new Set([...allowed].filter((n) => r.nodeNames.has(n)));
       narrowedBy.push(p.name);
+      if (allowed.size === 0) {
+        // As kube-scheduler 1.31: no node left, nothing preemption could do; the plugins in their order.
+        for (const name of narrowedBy) d.unschedulablePlugins.add(name);
+        const msg = narrowedBy.length === 1 ? `node(s) didn't satisfy plugin ${narrowedBy[0]}` : `node(s) didn't satisfy plugin(s) [${narrowedBy.join(" ")}] simultaneously`;
+        return rejectedAtPreFilter(Status.unresolvable(msg));
+      }
       continue;
     }
     if (r.code === Code.Skip) {
@@ -131,13 +137,8 @@ export function schedulePod(pod: Pod | PodInfo, snapshot: Snapshot, fwk: Framewo
 
   let nodes = all;
   if (allowed !== undefined) {
-    if (allowed.size === 0) {
-      // Go prints the list as "[A B]".
-      const msg = narrowedBy.length === 1 ? `node(s) didn't satisfy plugin ${narrowedBy[0]}` : `node(s) didn't satisfy plugin(s) [${narrowedBy.join(" ")}] simultaneously`;
-      return rejectedAtPreFilter(Status.unresolvable(msg));
-    }
     nodes = all.filter((n) => allowed.has(n.name));
-    // Kubernetes' wording for the nodes a PreFilter left out.
+    // Kubernetes' wording for the nodes a PreFilter left out (Go prints the list as "[A B]").
     d.absent = Status.unresolvable(`node(s) didn't satisfy plugin(s) [${narrowedBy.join(" ")}]`);
   }
 
