@@ -88,8 +88,9 @@ async function waitForReplicas(s: Session, info: KindInfo, name: string, replica
   const ns = namespaceFor(info, s.namespace);
   for (;;) {
     if (scaleSynced(await s.client.get<Scale>(info.resource, ns, name, { subresource: 'scale' }), replicas)) return;
-    if (Date.now() + WAIT_POLL_MS > deadline) throw new Error(`timed out waiting for "${name}" to be synced`);
-    await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
+    const leftMs = deadline - Date.now();
+    if (leftMs <= 0) throw new Error(`timed out waiting for "${name}" to be synced`);
+    await new Promise((r) => setTimeout(r, Math.min(WAIT_POLL_MS, leftMs)));
   }
 }
 

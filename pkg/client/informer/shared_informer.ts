@@ -87,6 +87,9 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private stopped = false;
   private syncWaiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
   private resyncTimer: TimerHandle | undefined;
+  /** Relists stored so far, and whether one's difference is still being told (a resync waits for it). */
+  private replaces = 0;
+  private replacing = false;
   private runDone: Promise<void> | undefined;
 
   constructor(lw: ListWatcher<T>, o: SharedInformerOptions<T> = {}) {
@@ -228,6 +231,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     for (const o of diff.added) notices.push(() => this.notify('onAdd', o, (h) => h.onAdd?.(o, initial)));
     for (const [old, o] of diff.updated) notices.push(() => this.notify('onUpdate', o, (h) => h.onUpdate?.(old, o)));
     for (const o of diff.deleted) notices.push(() => this.notify('onDelete', o, (h) => h.onDelete?.(o, { finalStateUnknown: true })));
+    this.replaces++;
     if (notices.length <= this.replayChunkObjects) {
       for (const n of notices) n();
       this.markSynced();
@@ -235,7 +239,11 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     }
     // A relist's difference can be every object (a long partition): told in turns, as the first
     // fill is, while the reflector waits with its watch.
-    return this.inTurns(notices.length, (i) => notices[i]()).then(() => this.markSynced());
+    this.replacing = true;
+    return this.inTurns(notices.length, (i) => notices[i]()).then(() => {
+      this.replacing = false;
+      this.markSynced();
+    });
   }
 
   /** step(0..n-1), replayChunkObjects in a turn, other callbacks running between turns; stops early on stop(). */
@@ -288,9 +296,14 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     if (this.resyncPeriodMs <= 0 || this.stopped) return;
     this.resyncTimer = this.clock.setTimeout(() => {
       this.resyncTimer = undefined;
+      // Not while a relist's difference is still being told, nor on once another begins: a
+      // handler would hear of an update before the add it has yet to get.
+      if (this.replacing) return this.armResync();
+      const replaces = this.replaces;
       // In turns: the hollow nodes resync 150,000 pods. Each object as the store holds it then.
       const keys = this.indexer.listKeys();
       void this.inTurns(keys.length, (i) => {
+        if (this.replaces !== replaces) return;
         const o = this.indexer.getByKey(keys[i]);
         if (o !== undefined) this.notify('onUpdate', o, (h) => h.onUpdate?.(o, o));
       }).then(() => this.armResync());

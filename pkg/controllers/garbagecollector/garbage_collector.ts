@@ -48,6 +48,8 @@ export class GarbageCollector extends QueueController {
   private readonly events: EventRecorder;
   private readonly informers = new Map<string, { info: KindInfo; informer: SharedInformer<KubeObject> }>();
   private readonly absentOwners = new Map<string, true>();
+  /** Dependent and owner uids already looked at for OwnerRefInvalidNamespace (bounded as absentOwners). */
+  private readonly invalidNamespaceSeen = new Set<string>();
   private readonly absentOwnerCacheSize: number;
 
   constructor(o: GarbageCollectorOptions) {
@@ -165,7 +167,13 @@ export class GarbageCollector extends QueueController {
     const uid = ref.uid ?? '';
     const namespace = dependent.metadata?.namespace ?? '';
     const store = this.entryFor(info)?.informer.store;
-    if (!uid || store === undefined || !store.list().some((o) => o.metadata?.uid === uid && (o.metadata.namespace ?? '') !== namespace)) return;
+    if (!uid || store === undefined) return;
+    // Looked for once per dependent and owner (bounded): the look walks the owner kind's store.
+    const seenKey = `${dependent.metadata?.uid ?? ''}|${uid}`;
+    if (this.invalidNamespaceSeen.has(seenKey)) return;
+    if (this.invalidNamespaceSeen.size >= this.absentOwnerCacheSize) this.invalidNamespaceSeen.delete(this.invalidNamespaceSeen.values().next().value!);
+    this.invalidNamespaceSeen.add(seenKey);
+    if (!store.list().some((o) => o.metadata?.uid === uid && (o.metadata.namespace ?? '') !== namespace)) return;
     const named = `[${ref.apiVersion ?? ''}/${ref.kind ?? ''}, namespace: ${namespace}, name: ${ref.name ?? ''}, uid: ${uid}]`;
     this.events.event(dependent, 'Warning', 'OwnerRefInvalidNamespace', `ownerRef ${named} does not exist in namespace ${JSON.stringify(namespace)}`);
   }
