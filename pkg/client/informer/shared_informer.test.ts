@@ -365,6 +365,35 @@ describe('SharedInformer', () => {
     informer.stop();
   });
 
+  it("watches on while a large relist's difference is told, and tells an object's notice before any live change to it", async () => {
+    const { clock, source, informer, rec } = setup({ replayChunkObjects: 2 });
+    informer.start();
+    await informer.waitForSync();
+    await eventually('the watch', () => source.openWatches === 1);
+    for (let i = 0; i < 8; i++) source.create(pod(`p${i}`));
+    source.compact();
+    await eventually('the expired watch', () => informer.reflectorStats.expired === 1);
+    rec.take();
+    // As the relist's first notice is told, p7 changes: the watch (open again at once) brings it
+    // while p7's own add is still to be told.
+    let changed = false;
+    informer.addEventHandler({
+      onAdd: (p) => {
+        if (changed || name(p) === 'p7') return;
+        changed = true;
+        source.update(pod('p7', { labels: { v: '2' } }));
+      },
+    });
+    await clock.advance(800);
+    await eventually('every notice and the live change', () => rec.lines.length === 9);
+    const lines = rec.take();
+    assert.equal(lines.filter((l) => l.startsWith('add p7@8')).length, 1);
+    assert.ok(lines.indexOf('add p7@8') < lines.indexOf('update p7@8->9'), lines.join(', '));
+    assert.ok(lines.indexOf('update p7@8->9') < lines.length - 1, `the watch went on while the notices were told: ${lines.join(', ')}`);
+    assert.equal(source.listCalls, 2);
+    informer.stop();
+  });
+
   it('stops a replay when its handler is removed', async () => {
     const { source, informer } = setup({ replayChunkObjects: 2 });
     for (let i = 0; i < 10; i++) source.create(pod(`p${i}`));

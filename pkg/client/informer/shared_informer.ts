@@ -4,7 +4,8 @@
 // relist (first list, or after the watch expired) tells handlers the difference from what the
 // store held: adds, updates (resourceVersion changed) and deletes with finalStateUnknown, since the
 // object's last state before deletion was missed. Long runs of notices (a large first list, a
-// relist's difference, a resync) are given in turns, so a busy process goes on between them.
+// relist's difference, a resync) are given in turns, so a busy process goes on between them; a
+// relist's are told while the watch goes on, each object's before any live change to it.
 
 import { realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
 // Lets other callbacks (a master's Raft ticks, its requests) run between turns.
@@ -87,9 +88,10 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private stopped = false;
   private syncWaiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
   private resyncTimer: TimerHandle | undefined;
-  /** Relists stored so far, and whether one's difference is still being told (a resync waits for it). */
+  /** Relists stored so far (a resync stops when one begins). */
   private replaces = 0;
-  private replacing = false;
+  /** A relist's notices not yet told, by key, in order (a resync waits until they are). */
+  private pending: Map<string, () => void> | undefined;
   private runDone: Promise<void> | undefined;
 
   constructor(lw: ListWatcher<T>, o: SharedInformerOptions<T> = {}) {
@@ -225,25 +227,42 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private onReplace(items: T[]): void | Promise<void> {
     if (!this.synced && this.indexer.size === 0 && items.length > this.replayChunkObjects) return this.fillInTurns(items);
     const initial = !this.synced;
+    // An earlier relist's notices still to tell go first, all of them: they are older.
+    this.tellPendingNow();
     // The store keeps what the list decoded for this informer alone: share its strings.
     const diff = this.indexer.replace(items.map((o) => shareValues(o)));
-    const notices: Array<() => void> = [];
-    for (const o of diff.added) notices.push(() => this.notify('onAdd', o, (h) => h.onAdd?.(o, initial)));
-    for (const [old, o] of diff.updated) notices.push(() => this.notify('onUpdate', o, (h) => h.onUpdate?.(old, o)));
-    for (const o of diff.deleted) notices.push(() => this.notify('onDelete', o, (h) => h.onDelete?.(o, { finalStateUnknown: true })));
+    const notices = new Map<string, () => void>();
+    for (const o of diff.added) notices.set(objectKey(o), () => this.notify('onAdd', o, (h) => h.onAdd?.(o, initial)));
+    for (const [old, o] of diff.updated) notices.set(objectKey(o), () => this.notify('onUpdate', o, (h) => h.onUpdate?.(old, o)));
+    for (const o of diff.deleted) notices.set(objectKey(o), () => this.notify('onDelete', o, (h) => h.onDelete?.(o, { finalStateUnknown: true })));
     this.replaces++;
-    if (notices.length <= this.replayChunkObjects) {
-      for (const n of notices) n();
-      this.markSynced();
+    if (notices.size > this.replayChunkObjects && this.synced) {
+      // A relist's difference can be every object (a long partition): told in turns, while the
+      // watch goes on from the list (the store already holds it). A live change to an object
+      // still to be told tells its notice first, so each handler hears of every object in order.
+      this.pending = notices;
+      void this.tellPendingInTurns(notices);
       return;
     }
-    // A relist's difference can be every object (a long partition): told in turns, as the first
-    // fill is, while the reflector waits with its watch.
-    this.replacing = true;
-    return this.inTurns(notices.length, (i) => notices[i]()).then(() => {
-      this.replacing = false;
-      this.markSynced();
-    });
+    for (const tell of notices.values()) tell();
+    this.markSynced();
+  }
+
+  private async tellPendingInTurns(notices: Map<string, () => void>): Promise<void> {
+    let n = 0;
+    for (const [key, tell] of notices) {
+      if (this.stopped || this.pending !== notices) return;
+      notices.delete(key);
+      tell();
+      if (++n % this.replayChunkObjects === 0) await yieldToEventLoop();
+    }
+    if (this.pending === notices) this.pending = undefined;
+  }
+
+  private tellPendingNow(): void {
+    const notices = this.pending;
+    this.pending = undefined;
+    if (notices) for (const tell of notices.values()) tell();
   }
 
   /** step(0..n-1), replayChunkObjects in a turn, other callbacks running between turns; stops early on stop(). */
@@ -278,6 +297,11 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   }
 
   private onEvent(ev: ClientWatchEvent<T>): void {
+    const earlier = this.pending?.get(objectKey(ev.object));
+    if (earlier !== undefined) {
+      this.pending!.delete(objectKey(ev.object));
+      earlier();
+    }
     if (ev.type === 'DELETED') {
       const o = ev.object;
       const old = this.indexer.remove(objectKey(o));
@@ -298,7 +322,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       this.resyncTimer = undefined;
       // Not while a relist's difference is still being told, nor on once another begins: a
       // handler would hear of an update before the add it has yet to get.
-      if (this.replacing) return this.armResync();
+      if (this.pending !== undefined) return this.armResync();
       const replaces = this.replaces;
       // In turns: the hollow nodes resync 150,000 pods. Each object as the store holds it then.
       const keys = this.indexer.listKeys();
