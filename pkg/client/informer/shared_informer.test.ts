@@ -5,7 +5,7 @@ import { ApiError } from '../../apiserver/api_error.js';
 import { pod as podObject } from '../../apiserver/test_util.js';
 import { FakeClock } from '../testing/fake_clock.js';
 import { FakeListWatch } from '../testing/fake_list_watch.js';
-import { PENDING, eventually, peek } from '../testing/settle.js';
+import { PENDING, eventually, peek, settle } from '../testing/settle.js';
 import { NAMESPACE_INDEX } from './indexer.js';
 import { SharedInformer, type ResourceEventHandler } from './shared_informer.js';
 
@@ -391,6 +391,32 @@ describe('SharedInformer', () => {
     assert.ok(lines.indexOf('add p7@8') < lines.indexOf('update p7@8->9'), lines.join(', '));
     assert.ok(lines.indexOf('update p7@8->9') < lines.length - 1, `the watch went on while the notices were told: ${lines.join(', ')}`);
     assert.equal(source.listCalls, 2);
+    informer.stop();
+  });
+
+  it('a handler added while a relist is being told hears of each object once', async () => {
+    const { clock, source, informer, rec } = setup({ replayChunkObjects: 2 });
+    informer.start();
+    await informer.waitForSync();
+    await eventually('the watch', () => source.openWatches === 1);
+    for (let i = 0; i < 6; i++) source.create(pod(`p${i}`));
+    source.compact();
+    await eventually('the expired watch', () => informer.reflectorStats.expired === 1);
+    // Added as the first of the relist's notices is told (as a new term adds its handlers).
+    const late = new Recorder(informer);
+    let added = false;
+    informer.addEventHandler({
+      onAdd: () => {
+        if (added) return;
+        added = true;
+        informer.addEventHandler(late);
+      },
+    });
+    await clock.advance(800);
+    await eventually('the relist told', () => rec.lines.length === 6);
+    await eventually('the late handler filled', () => late.lines.length >= 6);
+    await settle(20);
+    assert.deepEqual(late.take().sort(), Array.from({ length: 6 }, (_, i) => `add p${i}@${i + 1} initial`).sort(), 'the store as it was when added, each object once');
     informer.stop();
   });
 

@@ -134,6 +134,9 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
    * back in time.
    */
   addEventHandler(h: ResourceEventHandler<T>): InformerRegistration {
+    // A relist's notices still waiting go to the handlers there are now: the new one starts from
+    // the store as it is, and would otherwise hear of some objects twice.
+    this.tellPendingNow();
     const entry: HandlerEntry<T> = { h, replay: undefined };
     this.handlers = [...this.handlers, entry];
     let markSynced = (): void => {};
