@@ -57,7 +57,8 @@ export async function runComponent(which: 'scheduler' | 'controllers', flags: Co
   // As kube-scheduler's and kube-controller-manager's: /healthz with the leader-election check.
   const live = [PING, ...plane.healthChecks()];
   const notStopping: HealthCheck = { name: 'shutdown', check: () => (stopping ? 'process is shutting down' : undefined) };
-  const metrics = metricsPort === undefined ? undefined : await serveMetrics(registry, metricsPort, '127.0.0.1', { healthz: live, livez: live, readyz: [...live, notStopping] });
+  const health = { healthz: live, livez: live, readyz: [...live, notStopping] };
+  const metrics = metricsPort === undefined ? undefined : await serveMetrics(registry, metricsPort, '127.0.0.1', () => health);
   plane.start();
   log.info({ endpoints, election, metrics: metrics && `http://127.0.0.1:${metrics.port}/metrics` }, `${component}: competing for its lease`);
   const shutdown = async (signal: string): Promise<void> => {

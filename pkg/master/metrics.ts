@@ -1,13 +1,13 @@
 // A master's /metrics: process metrics, Raft figures read at scrape time,
 // proposal latency, store size, and gRPC requests by method and code; beside it its health checks.
 
-import { createServer, type Server } from 'node:http';
 import { status as Code } from '@grpc/grpc-js';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RaftNode } from '../../raft/node/raft_node.js';
 import type { RequestRecord } from '../apiserver/api_server.js';
 import type { Store } from '../store/mod.js';
-import { serveHealth, type HealthEndpoints } from '../healthz/healthz.js';
+import type { HealthEndpoints } from '../healthz/healthz.js';
+import { serveMetrics, type MetricsServer } from '../controllers/manager/metrics_server.js';
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -21,7 +21,7 @@ export class MasterMetrics {
   private readonly apiRequestSeconds: Histogram<'verb' | 'resource'>;
   private source: { node: RaftNode; store: Store } | undefined;
   private readonly more: Array<() => readonly Registry[]> = [];
-  private http: Server | undefined;
+  private http: MetricsServer | undefined;
   /** /healthz, /livez and /readyz on the metrics address (none until set). */
   health: HealthEndpoints = {};
 
@@ -105,36 +105,19 @@ export class MasterMetrics {
     this.proposalSeconds.observe(seconds);
   };
 
-  /** Serves GET /metrics on host:port; resolves with the bound port. */
-  listen(address: string): Promise<number> {
+  /** Serves GET /metrics (and the health endpoints) on host:port; resolves with the bound port. */
+  async listen(address: string): Promise<number> {
     const i = address.lastIndexOf(':');
     const host = address.slice(0, i);
     const port = Number(address.slice(i + 1));
-    if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) return Promise.reject(new Error(`Invalid metrics address "${address}": expected host:port`));
-    const server = createServer((req, res) => {
-      if (serveHealth(req, res, this.health)) return;
-      if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: try GET /metrics\n');
-        return;
-      }
-      this.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
-      );
-    });
-    this.http = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        const a = server.address();
-        resolve(typeof a === 'object' && a ? a.port : port);
-      });
-    });
+    if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Invalid metrics address "${address}": expected host:port`);
+    this.http = await serveMetrics({ metrics: () => this.metrics(), contentType: this.registry.contentType }, port, host, () => this.health);
+    return this.http.port;
   }
 
   async close(): Promise<void> {
     const s = this.http;
     this.http = undefined;
-    if (s) await new Promise<void>((r) => s.close(() => r()));
+    await s?.close();
   }
 }
