@@ -20,6 +20,7 @@ import {
 } from "../../gen/navarch/api/v1/core.js";
 import type { MessageFns, ObjectMeta } from "../../gen/navarch/api/v1/meta.js";
 import { Ingress } from "../../gen/navarch/api/v1/networking.js";
+import { Eviction, PodDisruptionBudget } from "../../gen/navarch/api/v1/policy.js";
 import { PriorityClass } from "../../gen/navarch/api/v1/scheduling.js";
 
 export type { DaemonSet, Deployment, ReplicaSet, StatefulSet } from "../../gen/navarch/api/v1/apps.js";
@@ -39,6 +40,7 @@ export type {
   Service,
 } from "../../gen/navarch/api/v1/core.js";
 export type { Ingress } from "../../gen/navarch/api/v1/networking.js";
+export type { Eviction, PodDisruptionBudget } from "../../gen/navarch/api/v1/policy.js";
 export type { PriorityClass } from "../../gen/navarch/api/v1/scheduling.js";
 
 /** Kind name → TypeScript type, for generic helpers. */
@@ -63,6 +65,9 @@ export interface KindMap {
   Lease: Lease;
   Ingress: Ingress;
   PriorityClass: PriorityClass;
+  PodDisruptionBudget: PodDisruptionBudget;
+  /** Not stored: the body of POST pods/{name}/eviction. */
+  Eviction: Eviction;
   /** Not stored: the body of the scale subresource of Deployments, ReplicaSets and StatefulSets. */
   Scale: Scale;
 }
@@ -161,6 +166,7 @@ export const KINDS: readonly KindInfo[] = [
     shortNames: ["pc"],
     status: false,
   }),
+  info("PodDisruptionBudget", "policy", "v1", "poddisruptionbudgets", true, PodDisruptionBudget, { shortNames: ["pdb"], generation: true }),
 ];
 
 /**
@@ -169,12 +175,15 @@ export const KINDS: readonly KindInfo[] = [
  */
 export const SCALE: KindInfo<"Scale"> = info("Scale", "autoscaling", "v1", "scale", true, Scale, { status: false });
 
-/** Whether objects of this kind are stored and served as a resource (Scale is not). */
+/** policy/v1 Eviction: the body of a create of pods/{name}/eviction, never stored or listed. */
+export const EVICTION: KindInfo<"Eviction"> = info("Eviction", "policy", "v1", "eviction", true, Eviction, { status: false });
+
+/** Whether objects of this kind are stored and served as a resource (Scale and Eviction are not). */
 export function isStoredKind(k: KindInfo): boolean {
-  return k !== SCALE;
+  return k !== SCALE && k !== EVICTION;
 }
 
-const BY_GVK = new Map([...KINDS, SCALE].map((k) => [`${k.apiVersion}/${k.kind}`, k]));
+const BY_GVK = new Map([...KINDS, SCALE, EVICTION].map((k) => [`${k.apiVersion}/${k.kind}`, k]));
 const BY_KIND = new Map(KINDS.map((k) => [k.kind as string, k]));
 const BY_GROUP_RESOURCE = new Map(KINDS.map((k) => [`${k.group}/${k.resource}`, k]));
 

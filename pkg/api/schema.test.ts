@@ -7,12 +7,13 @@ import * as coordination from "../../gen/navarch/api/v1/coordination.js";
 import * as core from "../../gen/navarch/api/v1/core.js";
 import * as meta from "../../gen/navarch/api/v1/meta.js";
 import * as networking from "../../gen/navarch/api/v1/networking.js";
+import * as policy from "../../gen/navarch/api/v1/policy.js";
 import * as scheduling from "../../gen/navarch/api/v1/scheduling.js";
 import { emptyMessage } from "./convert/json.js";
 import { KINDS, kindByName, kindFor, kindForResource, resolveResource, servedApiVersions } from "./registry.js";
 import { allMessages, fieldAt, messageSchema, parseProtoFiles, SchemaError } from "./schema.js";
 
-const generated: Record<string, unknown> = { ...meta, ...core, ...apps, ...batch, ...autoscaling, ...networking, ...coordination, ...scheduling };
+const generated: Record<string, unknown> = { ...meta, ...core, ...apps, ...batch, ...autoscaling, ...networking, ...coordination, ...scheduling, ...policy };
 
 describe("schema", () => {
   it("agrees with the generated code on every message's fields", () => {
@@ -71,6 +72,6 @@ describe("registry", () => {
     assert.equal(resolveResource("deployments.batch"), undefined);
     assert.equal(kindByName("Node").namespaced, false);
     assert.equal(kindByName("Deployment").hasScale, true);
-    assert.deepEqual(servedApiVersions(), ["v1", "apps/v1", "autoscaling/v2", "batch/v1", "coordination.k8s.io/v1", "networking.k8s.io/v1", "scheduling.k8s.io/v1"]);
+    assert.deepEqual(servedApiVersions(), ["v1", "apps/v1", "autoscaling/v2", "batch/v1", "coordination.k8s.io/v1", "networking.k8s.io/v1", "policy/v1", "scheduling.k8s.io/v1"]);
   });
 });

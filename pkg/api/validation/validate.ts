@@ -19,6 +19,7 @@ import type {
   Service,
 } from "../../../gen/navarch/api/v1/core.js";
 import type { Ingress } from "../../../gen/navarch/api/v1/networking.js";
+import type { PodDisruptionBudget } from "../../../gen/navarch/api/v1/policy.js";
 import type { PriorityClass } from "../../../gen/navarch/api/v1/scheduling.js";
 import { toJson } from "../convert/json.js";
 import { type FieldError, fieldErrors, PrintedValue, path } from "../field_errors.js";
@@ -38,6 +39,7 @@ import {
   validateSecret,
 } from "./other.js";
 import { validatePod, validatePodUpdate } from "./pod.js";
+import { validatePodDisruptionBudget } from "./policy.js";
 import {
   validateCronJob,
   validateDaemonSet,
@@ -91,6 +93,8 @@ export function validateObject(object: KubeObject): FieldError[] {
       return validateIngress(o as Ingress);
     case "PriorityClass":
       return validatePriorityClass(o as PriorityClass);
+    case "PodDisruptionBudget":
+      return validatePodDisruptionBudget(o as PodDisruptionBudget);
     default:
       return [fieldErrors.notSupported(path("kind"), o.kind ?? "", [])];
   }

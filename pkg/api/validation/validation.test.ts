@@ -274,6 +274,18 @@ describe("validateObject", () => {
       [{ apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "p" }, value: 2000000000 }, [
         "value: Forbidden: maximum allowed value of a user defined priority is 1000000000",
       ]],
+      [{ apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "b", namespace: "d" }, spec: { minAvailable: 1, maxUnavailable: "10%" } }, [
+        'spec: Invalid value: "…": minAvailable and maxUnavailable cannot be both set',
+      ]],
+      [{ apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "b", namespace: "d" }, spec: { minAvailable: -1, selector: { matchExpressions: [{ key: "app", operator: "Maybe" }] }, unhealthyPodEvictionPolicy: "Never" } }, [
+        "spec.minAvailable: Invalid value: -1: must be greater than or equal to 0",
+        'spec.selector.matchExpressions[0].operator: Invalid value: "Maybe": not a valid selector operator',
+        'spec.unhealthyPodEvictionPolicy: Unsupported value: "Never": supported values: "AlwaysAllow", "IfHealthyBudget"',
+      ]],
+      [{ apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "b", namespace: "d" }, spec: { maxUnavailable: "150%" }, status: { disruptionsAllowed: -1 } }, [
+        'spec.maxUnavailable: Invalid value: "150%": must not be greater than 100%',
+        "status.disruptionsAllowed: Invalid value: -1: must be greater than or equal to 0",
+      ]],
       [{ apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "i", namespace: "d" }, spec: {} }, [
         'spec: Invalid value: "": either `defaultBackend` or `rules` must be specified',
       ]],
