@@ -82,7 +82,7 @@ export async function runObjects(o: {
   const clients = o.endpoints.map((e) => new ObjectsClient(e, credentials.createInsecure(), { 'grpc.max_receive_message_length': 256 * 1024 * 1024 }));
   try {
     const ns = decodeObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } }).object;
-    await rpc<ObjectResponse>((md, opts, cb) => clients[0].create({ resource: '', namespace: '', object: Buffer.from(encodeBinary(ns)), dryRun: false }, md, opts, cb));
+    await rpc<ObjectResponse>((md, opts, cb) => clients[0].create({ resource: '', namespace: '', object: Buffer.from(encodeBinary(ns)), dryRun: false, subresource: '', name: '' }, md, opts, cb));
     const create = await createPods(clients, o);
     const rssAfterCreateMiB = o.pids().map(rssMiB);
     o.log(`RSS after the creates: ${rssAfterCreateMiB.map((r) => `${r.toFixed(0)} MiB`).join(', ')}`);
@@ -115,7 +115,7 @@ async function createPods(clients: ObjectsClient[], o: { pods: number; inflight:
       const c = clients[i % clients.length];
       const t0 = performance.now();
       try {
-        const res = await rpc<ObjectResponse>((md, opts, cb) => c.create({ resource: 'pods', namespace: NAMESPACE, object, dryRun: false }, md, opts, cb));
+        const res = await rpc<ObjectResponse>((md, opts, cb) => c.create({ resource: 'pods', namespace: NAMESPACE, object, dryRun: false, subresource: '', name: '' }, md, opts, cb));
         const now = performance.now();
         lat.push(now - t0);
         if (storedPodBytes === 0) storedPodBytes = res.object.length;

@@ -16,7 +16,9 @@ export type FieldErrorType =
   | "FieldValueTypeInvalid"
   | "FieldValueUnknown"
   /** Not a field problem: Kubernetes' StatusCause of a Forbidden create in a terminating namespace. */
-  | "NamespaceTerminating";
+  | "NamespaceTerminating"
+  /** Not a field problem: Kubernetes' StatusCause of an eviction a PodDisruptionBudget refused. */
+  | "DisruptionBudget";
 
 const TYPE_TEXT: Record<FieldErrorType, string> = {
   FieldValueNotFound: "Not found",
@@ -31,6 +33,7 @@ const TYPE_TEXT: Record<FieldErrorType, string> = {
   FieldValueTypeInvalid: "Invalid value",
   FieldValueUnknown: "unknown field",
   NamespaceTerminating: "Namespace terminating",
+  DisruptionBudget: "Disruption budget",
 };
 
 /** Types whose message shows no value (as in Kubernetes). */
@@ -41,6 +44,7 @@ const VALUELESS = new Set<FieldErrorType>([
   "InternalError",
   "FieldValueUnknown",
   "NamespaceTerminating",
+  "DisruptionBudget",
 ]);
 
 export interface FieldError {

@@ -16,6 +16,7 @@ export type ApiErrorCode =
   | 'TooLarge'
   | 'Unavailable'
   | 'Expired'
+  | 'TooManyRequests'
   | 'Internal';
 
 export interface ApiErrorCodeInfo {
@@ -37,6 +38,8 @@ export const ERROR_CODES: Readonly<Record<ApiErrorCode, ApiErrorCodeInfo>> = {
   TooLarge: { grpc: 8 /* RESOURCE_EXHAUSTED */, http: 413, reason: 'RequestEntityTooLarge' },
   Unavailable: { grpc: 14 /* UNAVAILABLE */, http: 503, reason: 'ServiceUnavailable' },
   Expired: { grpc: 11 /* OUT_OF_RANGE */, http: 410, reason: 'Expired' },
+  // RESOURCE_EXHAUSTED is TooLarge's (grpc-js reports an oversized message so); the client reads the code from the metadata.
+  TooManyRequests: { grpc: 9 /* FAILED_PRECONDITION */, http: 429, reason: 'TooManyRequests' },
   Internal: { grpc: 13 /* INTERNAL */, http: 500, reason: 'InternalError' },
 };
 

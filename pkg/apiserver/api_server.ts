@@ -3,12 +3,13 @@
 // responses; they hold no logic of their own.
 
 import { kindByName, type KindInfo, type KubeObject, type Pod } from '../api/registry.js';
-import { ApiError, toApiError } from './api_error.js';
+import { ApiError, badRequest, toApiError } from './api_error.js';
 import { makeContext, type ApiServerOptions, type Context, type RequestRecord, type Verb } from './context.js';
 
 export type { RequestRecord, Verb } from './context.js';
 import { bind, type BindRequest } from './bind.js';
 import { create, type CreateRequest } from './create.js';
+import { evict } from './eviction.js';
 import { deleteObject, type DeleteRequest, type DeleteResult } from './delete.js';
 import { get, getBytes, type GetRequest } from './get.js';
 import { list, listBytes, type ListRequest, type ListResult } from './list.js';
@@ -57,6 +58,11 @@ export class ApiServer {
   }
 
   create(req: CreateRequest): Promise<KubeObject> {
+    const subresource = (req as Partial<CreateRequest> | null)?.subresource;
+    if (subresource === 'eviction') {
+      return this.run('create', req, () => evict(this.ctx, { namespace: req.namespace, name: req.name, eviction: req.object, dryRun: req.dryRun, fencing: req.fencing }), { resource: 'pods', subresource: 'eviction' });
+    }
+    if (subresource) return this.run('create', req, () => Promise.reject(badRequest(`Cannot create the ${JSON.stringify(subresource)} subresource: only pods/eviction is created so`)));
     return this.run('create', req, () => create(this.ctx, req));
   }
 

@@ -20,6 +20,10 @@ import { checkSize, kindOfBody, namespaceGuard } from './write_checks.js';
 
 export interface CreateRequest extends Partial<ResourceRef> {
   object: KubeObject;
+  /** "eviction": the object is a policy/v1 Eviction of the pod `name` (pods/{name}/eviction). */
+  subresource?: string;
+  /** The parent object's name, for a subresource create. */
+  name?: string;
   /** Validate and default, but write nothing. */
   dryRun?: boolean;
   /** Write only while this Lease is held as the token says (else Forbidden). */

@@ -14,7 +14,7 @@ const rpc = <Res>(f: (cb: (err: ServiceError | null, res: Res) => void) => unkno
 
 const bytes = (o: KubeObject): Buffer => Buffer.from(encodeBinary(o));
 const get = (c: ObjectsClient, namespace: string, name: string) => rpc<ObjectResponse>((cb) => c.get({ resource: 'pods', namespace, name, resourceVersion: '', serializable: false, subresource: '' }, cb));
-const create = (c: ObjectsClient, object: Buffer) => rpc<ObjectResponse>((cb) => c.create({ resource: '', namespace: '', object, dryRun: false }, cb));
+const create = (c: ObjectsClient, object: Buffer) => rpc<ObjectResponse>((cb) => c.create({ resource: '', namespace: '', object, dryRun: false, subresource: '', name: '' }, cb));
 
 describe('gRPC adapter', () => {
   let t: TestServer;
@@ -102,7 +102,7 @@ describe('gRPC adapter', () => {
       return true;
     });
     await assert.rejects(
-      rpc<ObjectResponse>((cb) => client.create({ resource: '', namespace: '', object: bytes(pod('fenced-2')), dryRun: false, fencing: stale }, cb)),
+      rpc<ObjectResponse>((cb) => client.create({ resource: '', namespace: '', object: bytes(pod('fenced-2')), dryRun: false, fencing: stale, subresource: '', name: '' }, cb)),
       (err: ServiceError) => err.code === status.PERMISSION_DENIED,
     );
     await assert.rejects(bindReq('fenced', 'n1', { leaseNamespace: '', leaseName: '', holderIdentity: '', leaseTransitions: 0 }), (err: ServiceError) => {

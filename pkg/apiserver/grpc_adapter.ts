@@ -194,7 +194,9 @@ export function objectsServer(api: ApiServer): ObjectsServer {
   const server: ObjectsServer = {
     get: unary(async (r) => ({ object: await api.getBytes({ resource: r.resource, namespace: opt(r.namespace), name: r.name, resourceVersion: r.resourceVersion, serializable: r.serializable, subresource: opt(r.subresource) }) })),
     create: unary(async (r) => ({
-      object: encodedObject(await api.create({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), objectOwned: true, dryRun: r.dryRun, fencing: r.fencing })),
+      object: encodedObject(
+        await api.create({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), objectOwned: true, dryRun: r.dryRun, fencing: r.fencing, subresource: opt(r.subresource), name: opt(r.name) }),
+      ),
     })),
     update: unary(async (r) => ({
       object: encodedObject(

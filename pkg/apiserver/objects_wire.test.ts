@@ -20,7 +20,7 @@ test('the exact-size encoders write the bytes the generated encoders write', () 
     for (const deleted of [false, true]) assert.deepEqual(encodeDeleteResponse({ object, deleted }), generated(DeleteResponse.encode({ object, deleted }).finish()));
     for (const fencing of fencings) {
       for (const dryRun of [false, true]) {
-        const create = { resource: 'pods', namespace: 'défault', object, dryRun, fencing };
+        const create = { resource: 'pods', namespace: 'défault', object, dryRun, fencing, subresource: '', name: '' };
         assert.deepEqual(encodeCreateRequest(create), generated(CreateRequest.encode(create).finish()));
         const update = { resource: 'pods', namespace: '', object, subresource: dryRun ? 'status' : '', dryRun, fencing };
         assert.deepEqual(encodeUpdateRequest(update), generated(UpdateRequest.encode(update).finish()));

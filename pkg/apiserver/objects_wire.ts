@@ -59,7 +59,8 @@ const fencingFieldSize = (f: FencingToken | undefined): number => (f === undefin
 const exactFencing = (f: FencingToken | undefined): boolean => f === undefined || (Number.isSafeInteger(f.leaseTransitions) && f.leaseTransitions >= 0);
 
 export function encodeCreateRequest(m: CreateRequest): Buffer {
-  if (!exactFencing(m.fencing)) return Buffer.from(CreateRequest.encode(m).finish());
+  // A subresource create (an eviction) is rare: the generated encoder writes it.
+  if (!exactFencing(m.fencing) || m.subresource || m.name) return Buffer.from(CreateRequest.encode(m).finish());
   const size =
     stringFieldSize(m.resource) + stringFieldSize(m.namespace) + bytesFieldSize(m.object) + varintFieldSize(m.dryRun ? 1 : 0) + fencingFieldSize(m.fencing);
   const out = Buffer.allocUnsafe(size);

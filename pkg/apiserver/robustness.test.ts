@@ -8,7 +8,7 @@ import { deployment, pod, testServer } from './test_util.js';
 
 describe('ApiError', () => {
   it('maps every code to distinct gRPC codes and a Kubernetes reason', () => {
-    assert.deepEqual(API_ERROR_CODES, ['NotFound', 'AlreadyExists', 'Conflict', 'Invalid', 'Forbidden', 'Unauthorized', 'TooLarge', 'Unavailable', 'Expired', 'Internal']);
+    assert.deepEqual(API_ERROR_CODES, ['NotFound', 'AlreadyExists', 'Conflict', 'Invalid', 'Forbidden', 'Unauthorized', 'TooLarge', 'Unavailable', 'Expired', 'TooManyRequests', 'Internal']);
     const grpc = API_ERROR_CODES.map((c) => ERROR_CODES[c].grpc);
     assert.equal(new Set(grpc).size, grpc.length);
     assert.equal(new ApiError('Expired', 'x').httpStatus, 410);

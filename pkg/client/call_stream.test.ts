@@ -26,7 +26,7 @@ async function countingServer(t: TestServer, o: { withoutCalls?: boolean; hangOn
     handlers[k] = (call: { request: { name?: string; object?: Uint8Array } }, cb: unknown) => {
       counts.handled.set(k, (counts.handled.get(k) ?? 0) + 1);
       // A request naming hangOn is never answered (a master that stalls, or dies before it answers).
-      const named = call.request.name ?? (call.request.object ? Buffer.from(call.request.object).toString('latin1') : '');
+      const named = call.request.name || (call.request.object ? Buffer.from(call.request.object).toString('latin1') : '');
       if (o.hangOn && named.includes(o.hangOn)) return;
       (h as (a: unknown, b: unknown) => void)(call, cb);
     };

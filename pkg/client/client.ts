@@ -6,7 +6,7 @@
 import { Metadata, type ClientUnaryCall, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { decodeStored, encodeBinary } from '../api/convert/binary.js';
 import { decodeStoredShared } from '../api/convert/shared_decode.js';
-import type { KubeObject } from '../api/registry.js';
+import type { Eviction, KubeObject } from '../api/registry.js';
 import { ApiError } from '../apiserver/api_error.js';
 import type { PropagationPolicy } from '../apiserver/delete.js';
 import { checkFencingToken, type FencingToken } from '../apiserver/fencing.js';
@@ -186,7 +186,7 @@ export class NavarchClient {
   }
 
   async create<T extends KubeObject>(object: T, o: WriteOptions & { resource?: string; namespace?: string } = {}): Promise<T> {
-    const r = { resource: o.resource ?? '', namespace: o.namespace ?? '', object: bytes(object), dryRun: o.dryRun ?? false, fencing: this.token };
+    const r = { resource: o.resource ?? '', namespace: o.namespace ?? '', object: bytes(object), dryRun: o.dryRun ?? false, fencing: this.token, subresource: '', name: '' };
     const res = await this.call<ObjectResponse>(false, (c, deadline, cb) => c.create(r, new Metadata(), { deadline }, cb), { method: 'Create', request: r });
     return decode<T>(res.object);
   }
@@ -212,6 +212,26 @@ export class NavarchClient {
   }
 
   /** Resolves with the object as deleted, or as marked for deletion (`deleted: false`: finalizers or a grace period remain). */
+  /**
+   * POST pods/{name}/eviction: deletes the pod if its PodDisruptionBudget allows it, else fails with
+   * TooManyRequests (retry later), as `kubectl drain` evicts.
+   */
+  async evict(namespace: string, name: string, o: DeleteOptions = {}): Promise<void> {
+    const eviction = {
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name, namespace, labels: {}, annotations: {}, ownerReferences: [], finalizers: [] },
+      deleteOptions: {
+        gracePeriodSeconds: o.gracePeriodSeconds,
+        preconditions: o.preconditions,
+        propagationPolicy: o.propagationPolicy,
+        dryRun: o.dryRun ? ['All'] : [],
+      },
+    } as Eviction;
+    const r = { resource: 'pods', namespace, object: bytes(eviction), dryRun: o.dryRun ?? false, fencing: this.token, subresource: 'eviction', name };
+    await this.call<ObjectResponse>(false, (c, deadline, cb) => c.create(r, new Metadata(), { deadline }, cb), { method: 'Create', request: r });
+  }
+
   async delete<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string, o: DeleteOptions = {}): Promise<{ object: T; deleted: boolean }> {
     const r = {
       resource,

@@ -12,7 +12,7 @@ const rpc = <Res>(f: (cb: (err: ServiceError | null, res: Res) => void) => unkno
   new Promise((resolve, reject) => f((err, res) => (err ? reject(err) : resolve(res))));
 
 const bytes = (o: KubeObject): Buffer => Buffer.from(encodeBinary(o));
-const create = (c: ObjectsClient, o: KubeObject) => rpc<ObjectResponse>((cb) => c.create({ resource: '', namespace: '', object: bytes(o), dryRun: false }, cb));
+const create = (c: ObjectsClient, o: KubeObject) => rpc<ObjectResponse>((cb) => c.create({ resource: '', namespace: '', object: bytes(o), dryRun: false, subresource: '', name: '' }, cb));
 const configMap = (name: string, data: Record<string, string>) => obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'team' }, data });
 
 describe('object API on three masters', () => {
@@ -119,7 +119,7 @@ describe('a follower that knows no leader', () => {
       const answers: CallResponse[] = [];
       stream.on('data', (r: CallResponses) => answers.push(...r.answers));
       stream.on('error', () => {});
-      const request = Buffer.from(CreateRequest.encode({ resource: '', namespace: '', object: bytes(configMap('late', { a: '1' })), dryRun: false }).finish());
+      const request = Buffer.from(CreateRequest.encode({ resource: '', namespace: '', object: bytes(configMap('late', { a: '1' })), dryRun: false, subresource: '', name: '' }).finish());
       const t0 = performance.now();
       stream.write({ calls: [{ id: 1, method: 'Create', request, timeoutMs: 300 }] });
       await until('the answer', () => answers.length === 1, 10_000);
