@@ -4,7 +4,7 @@
 import type { Selector } from "../api/labels.js";
 import { Framework, type ProfileConfig } from "./framework/framework.js";
 import type { PodInfo } from "./framework/pod_info.js";
-import { DefaultPreemption } from "./plugins/default_preemption.js";
+import { DefaultPreemption, type PdbLister } from "./plugins/default_preemption.js";
 import { InterPodAffinity } from "./plugins/inter_pod_affinity.js";
 import { NodeAffinity } from "./plugins/node_affinity.js";
 import { NodeName } from "./plugins/node_name.js";
@@ -28,6 +28,8 @@ export interface DefaultProfileOptions {
    * Kubernetes' system default spreading of pods without constraints. @default none: no default spreading
    */
   defaultSpreadSelector?: (pod: PodInfo) => Selector | undefined;
+  /** The PodDisruptionBudgets of a namespace, which preemption tries not to break. @default none: no budget is considered */
+  pdbLister?: PdbLister;
 }
 
 export function defaultProfile(options: DefaultProfileOptions = {}): ProfileConfig {
@@ -43,7 +45,7 @@ export function defaultProfile(options: DefaultProfileOptions = {}): ProfileConf
       { plugin: new NodeResourcesFit() },
       { plugin: new PodTopologySpread({ defaultSelector: options.defaultSpreadSelector }), weight: 2 },
       { plugin: new InterPodAffinity(), weight: 2 },
-      { plugin: new DefaultPreemption() },
+      { plugin: new DefaultPreemption({ pdbLister: options.pdbLister }) },
       { plugin: new NodeResourcesLeastAllocated(), weight: 1 },
       { plugin: new NodeResourcesBalancedAllocation(), weight: 1 },
     ],

@@ -273,6 +273,32 @@ test("a high-priority pod preempts a lower-priority one: victim evicted, nominat
   assert.equal(await nodeOf(e, "high"), "n0");
 });
 
+test("preemption spares the pods a PodDisruptionBudget protects, read through the scheduler's informer", async () => {
+  const e = await start({
+    before: async (t) => {
+      for (const name of ["n0", "n1"]) await t.server.create({ object: makeNode({ name, cpu: "1" }) });
+      // Without the budget, "guarded" would go: it is the less important victim.
+      for (const o of [{ name: "guarded", nodeName: "n0", priority: 1, labels: { app: "db" } }, { name: "free", nodeName: "n1", priority: 5 }]) {
+        await t.server.create({ object: await podForServer(t, { ...o, cpu: "1" }) });
+      }
+    },
+  });
+  // Created while the scheduler runs; no disruption controller has written a status: it allows nothing.
+  await e.t.server.create({
+    object: obj({ apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "db", namespace: "default" }, spec: { minAvailable: 1, selector: { matchLabels: { app: "db" } } } }),
+  });
+  await eventually("the budget in the scheduler's informer", () => e.informers.informer("poddisruptionbudgets").store.size === 1);
+  await addPod(e, { name: "high", cpu: "1", priority: 1000 });
+  let high: Pod | undefined;
+  await eventually("the nomination", () => {
+    void getPod(e, "high").then((p) => (high = p));
+    return high?.status?.nominatedNodeName !== undefined;
+  });
+  assert.equal(high!.status!.nominatedNodeName, "n1");
+  assert.deepEqual(e.client.takeSummary().filter((a) => a.startsWith("delete")), ["delete pods default/free"]);
+  assert.equal((await getPod(e, "guarded")).metadata?.deletionTimestamp, undefined);
+});
+
 test("a nomination that no longer holds is cleared when preemption finds no room anywhere, and frees the room for others", async () => {
   const e = await start({
     before: async (t) => {

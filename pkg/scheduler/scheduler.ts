@@ -11,7 +11,7 @@ import type { Registry } from "prom-client";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { Random } from "../../raft/core/random.js";
 import type { Clock, TimerHandle } from "../../raft/node/ports.js";
-import type { Namespace, Node, Pod, ReplicaSet, Service, StatefulSet } from "../api/registry.js";
+import type { Namespace, Node, Pod, PodDisruptionBudget, ReplicaSet, Service, StatefulSet } from "../api/registry.js";
 import { isApiError } from "../apiserver/api_error.js";
 import type { EventRecorder } from "../client/events/recorder.js";
 import type { InformerRegistration, SharedInformer } from "../client/informer/shared_informer.js";
@@ -37,7 +37,8 @@ export interface SchedulerDeps {
   binder: Binder;
   /**
    * The process's shared informers: the scheduler uses pods, nodes and namespaces (and Services,
-   * ReplicaSets and StatefulSets for default spreading) and starts them; their owner stops them.
+   * ReplicaSets and StatefulSets for default spreading, PodDisruptionBudgets for preemption) and
+   * starts them; their owner stops them.
    */
   informers: InformerFactory;
   clock: Clock;
@@ -123,6 +124,8 @@ export class Scheduler {
   private informers: { pods: SharedInformer<Pod>; nodes: SharedInformer<Node>; namespaces: SharedInformer<Namespace> } | undefined;
   /** Services, ReplicaSets and StatefulSets, for the default framework's system default spreading. */
   private siblings: SiblingListers | undefined;
+  /** PodDisruptionBudgets, which the default framework's preemption tries not to break. */
+  private pdbs: SharedInformer<PodDisruptionBudget> | undefined;
   private readonly pendingSource = () => this.queue.pendingCounts();
   /** Pods the full queue refused; counted for the log. */
   private refused = 0;
@@ -136,6 +139,7 @@ export class Scheduler {
         schedulerName: this.schedulerName,
         percentageOfNodesToScore: o.percentageOfNodesToScore,
         defaultSpreadSelector: (pod) => (this.siblings === undefined ? undefined : defaultSpreadSelector(pod, this.siblings)),
+        pdbLister: (namespace) => this.pdbs?.store.byIndex(NAMESPACE_INDEX, namespace) ?? [],
       });
     this.maxInflight = o.maxInflightBindings ?? 256;
     this.yieldEveryPods = o.yieldEveryPods ?? 256;
@@ -206,8 +210,10 @@ export class Scheduler {
       replicaSet: (ns, name) => replicaSets.store.get(ns, name),
       statefulSet: (ns, name) => statefulSets.store.get(ns, name),
     };
+    const pdbs = f.informer<PodDisruptionBudget>("poddisruptionbudgets");
+    this.pdbs = pdbs;
     f.start();
-    await Promise.all([pods, nodes, namespaces, ...siblingInformers].map((i) => i.waitForSync({ timeoutMs: this.syncTimeoutMs })));
+    await Promise.all([pods, nodes, namespaces, ...siblingInformers, pdbs].map((i) => i.waitForSync({ timeoutMs: this.syncTimeoutMs })));
     // Warm informers replay what they hold to the new handlers in turns: the cache is whole after.
     await Promise.all(this.registrations.map((r) => r.synced));
     this.prepared = true;

@@ -1,8 +1,13 @@
 // DefaultPreemption (PostFilter): when no node fits, find a node where evicting lower-priority
-// pods makes room, evicting as few and as unimportant pods as possible. It only chooses: the
-// caller evicts the victims and records the nominated node on the pod.
+// pods makes room, evicting as few and as unimportant pods as possible and, where it can, none
+// whose PodDisruptionBudget allows no more disruptions. Budgets are best effort, as in Kubernetes:
+// when every way to make room breaks one, the pod still preempts, breaking the fewest. It only
+// chooses: the caller evicts the victims and records the nominated node on the pod.
 
 import type { Random } from "../../../raft/core/random.js";
+import type { LabelSelector } from "../../../gen/navarch/api/v1/meta.js";
+import { type Selector, selectorFromLabelSelector } from "../../api/labels.js";
+import type { PodDisruptionBudget } from "../../api/registry.js";
 import type { CycleState } from "../framework/cycle_state.js";
 import { fitErrorMessage } from "../framework/fit_error.js";
 import type { FrameworkHandle, NodeStatuses, PostFilterPlugin, PostFilterResult } from "../framework/interface.js";
@@ -21,12 +26,21 @@ export interface DefaultPreemptionArgs {
   minCandidateNodesPercentage?: number;
   /** ...and at least this many (Kubernetes: 100). */
   minCandidateNodesAbsolute?: number;
+  /** The PodDisruptionBudgets preemption tries not to break. @default none: no budget is considered */
+  pdbLister?: PdbLister;
 }
+
+/** The PodDisruptionBudgets of a namespace (the scheduler's informer, read by namespace). */
+export type PdbLister = (namespace: string) => readonly PodDisruptionBudget[];
+
+const NO_PDBS: PdbLister = () => [];
 
 export interface Candidate {
   node: string;
-  /** Most important first. */
+  /** The victims whose eviction breaks a budget first, then the others; each group most important first. */
   victims: PodInfo[];
+  /** How many victims break a PodDisruptionBudget. */
+  numPDBViolations: number;
 }
 
 const MAX_INT32 = 2147483647;
@@ -47,54 +61,140 @@ function byImportance(a: PodInfo, b: PodInfo): number {
   return moreImportant(a, b) ? -1 : moreImportant(b, a) ? 1 : 0;
 }
 
+/** A budget's selector, compiled once per selector object; null when it is invalid (it then matches no pod). */
+const compiledSelectors = new WeakMap<LabelSelector, Selector | null>();
+
+function pdbSelector(pdb: PodDisruptionBudget): Selector | null {
+  const sel = pdb.spec?.selector;
+  if (sel === undefined) return null;
+  let compiled = compiledSelectors.get(sel);
+  if (compiled === undefined) {
+    try {
+      compiled = selectorFromLabelSelector(sel);
+    } catch {
+      compiled = null;
+    }
+    compiledSelectors.set(sel, compiled);
+  }
+  return compiled;
+}
+
+function hasLabels(pod: PodInfo): boolean {
+  for (const _ in pod.labels) return true;
+  return false;
+}
+
+/**
+ * Splits pods into those whose eviction would break a PodDisruptionBudget and the others, keeping
+ * their order (Kubernetes' filterPodsWithPDBViolation). Each pod a budget selects takes one of the
+ * disruptions the budget allows, from a copy of the count, in the order given; a pod that takes
+ * one the budget no longer has is violating. A budget with a missing, empty or invalid selector
+ * selects no pod, and neither does any budget select a pod without labels. A pod already in the
+ * budget's status.disruptedPods (an eviction the API has granted) takes nothing.
+ */
+export function filterPodsWithPDBViolation(
+  pods: readonly PodInfo[],
+  pdbs: PdbLister,
+): { violating: PodInfo[]; nonViolating: PodInfo[] } {
+  const allowed = new Map<PodDisruptionBudget, number>();
+  const violating: PodInfo[] = [];
+  const nonViolating: PodInfo[] = [];
+  for (const pod of pods) {
+    let violated = false;
+    if (hasLabels(pod)) {
+      for (const pdb of pdbs(pod.namespace)) {
+        if ((pdb.metadata?.namespace ?? "") !== pod.namespace) continue;
+        const selector = pdbSelector(pdb);
+        if (selector === null || selector.isEverything() || !selector.matches(pod.labels)) continue;
+        const disrupted = pdb.status?.disruptedPods;
+        if (disrupted !== undefined && Object.hasOwn(disrupted, pod.name)) continue;
+        const left = (allowed.get(pdb) ?? pdb.status?.disruptionsAllowed ?? 0) - 1;
+        allowed.set(pdb, left);
+        if (left < 0) violated = true;
+      }
+    }
+    (violated ? violating : nonViolating).push(pod);
+  }
+  return { violating, nonViolating };
+}
+
 /**
  * The fewest, least important pods to remove from `node` (a copy, changed in place) so the pod
- * fits, or the status saying why no removal helps. Keeps as many of the more important pods as it
- * can: all lower-priority pods go, then each is put back, most important first, if it still fits.
+ * fits, or the status saying why no removal helps (Kubernetes' SelectVictimsOnNode). All
+ * lower-priority pods go; then each is put back if the pod still fits: first those whose eviction
+ * would break a PodDisruptionBudget, then the others, each group most important first.
+ * `numViolatingVictim` counts the victims that break a budget.
  */
 export function selectVictimsOnNode(
   state: CycleState,
   pod: PodInfo,
   node: NodeInfo,
   handle: FrameworkHandle,
-): { victims: PodInfo[]; status: Status | null } {
+  pdbs: PdbLister = NO_PDBS,
+): { victims: PodInfo[]; numViolatingVictim: number; status: Status | null } {
   const potential = node.pods.filter((p) => p.priority < pod.priority);
-  if (potential.length === 0) return { victims: [], status: NO_VICTIMS };
+  if (potential.length === 0) return { victims: [], numViolatingVictim: 0, status: NO_VICTIMS };
   for (const p of potential) {
     node.removePod(p.key);
     handle.runPreFilterRemovePod(state, pod, p, node);
   }
   const s = handle.runFilterPluginsWithNominatedPods(state, pod, node);
-  if (s !== null) return { victims: [], status: s };
+  if (s !== null) return { victims: [], numViolatingVictim: 0, status: s };
   potential.sort(byImportance);
+  const { violating, nonViolating } = filterPodsWithPDBViolation(potential, pdbs);
   const victims: PodInfo[] = [];
-  for (const p of potential) {
+  /** Puts `p` back; true if the pod still fits, else `p` is a victim. */
+  const reprieve = (p: PodInfo): boolean => {
     node.addPod(p);
     handle.runPreFilterAddPod(state, pod, p, node);
-    if (handle.runFilterPluginsWithNominatedPods(state, pod, node) !== null) {
-      node.removePod(p.key);
-      handle.runPreFilterRemovePod(state, pod, p, node);
-      victims.push(p);
-    }
-  }
-  return { victims, status: null };
+    if (handle.runFilterPluginsWithNominatedPods(state, pod, node) === null) return true;
+    node.removePod(p.key);
+    handle.runPreFilterRemovePod(state, pod, p, node);
+    victims.push(p);
+    return false;
+  };
+  let numViolatingVictim = 0;
+  for (const p of violating) if (!reprieve(p)) numViolatingVictim++;
+  for (const p of nonViolating) reprieve(p);
+  return { victims, numViolatingVictim, status: null };
 }
 
-/** Kubernetes' pickOneNodeForPreemption, without PodDisruptionBudgets: each rule narrows the ties of the one before. */
+/**
+ * The start time of the most important victims: the earliest among those of the highest priority
+ * (Kubernetes' GetEarliestPodStartTime; the victims need not be sorted). Not started counts as now.
+ */
+function earliestStartOfMostImportant(victims: readonly PodInfo[]): number {
+  const startOf = (v: PodInfo): number => v.startTimeMs ?? Number.MAX_SAFE_INTEGER;
+  let top = victims[0].priority;
+  let earliest = startOf(victims[0]);
+  for (const v of victims) {
+    if (v.priority === top) {
+      if (startOf(v) < earliest) earliest = startOf(v);
+    } else if (v.priority > top) {
+      top = v.priority;
+      earliest = startOf(v);
+    }
+  }
+  return earliest;
+}
+
+/**
+ * Kubernetes' pickOneNodeForPreemption: each rule narrows the ties of the one before. The fewest
+ * victims breaking a PodDisruptionBudget; the least important first victim (as Kubernetes, the
+ * first in the candidate's order: the most important of the budget-breaking ones, if any); the
+ * lowest sum of priorities; the fewest victims; the latest start of the most important victims;
+ * then the first candidate.
+ */
 export function pickOneNodeForPreemption(candidates: readonly Candidate[]): Candidate | undefined {
   if (candidates.length === 0) return undefined;
   for (const c of candidates) if (c.victims.length === 0) return c;
   const rules: ((c: Candidate) => number)[] = [
+    (c) => -c.numPDBViolations,
     (c) => -c.victims[0].priority,
     (c) => -c.victims.reduce((sum, v) => sum + v.priority + MAX_INT32 + 1, 0),
     (c) => -c.victims.length,
-    (c) => {
-      // The latest start among the most important victims' earliest starts: evict the youngest.
-      const top = c.victims[0].priority;
-      let earliest = Number.MAX_SAFE_INTEGER;
-      for (const v of c.victims) if (v.priority === top && (v.startTimeMs ?? Number.MAX_SAFE_INTEGER) < earliest) earliest = v.startTimeMs ?? earliest;
-      return earliest;
-    },
+    // The latest start among the most important victims' earliest starts: evict the youngest.
+    (c) => earliestStartOfMostImportant(c.victims),
   ];
   let left = candidates;
   for (const rule of rules) {
@@ -118,10 +218,12 @@ export class DefaultPreemption implements PostFilterPlugin {
   readonly name = DEFAULT_PREEMPTION;
   private readonly minPercentage: number;
   private readonly minAbsolute: number;
+  private readonly pdbLister: PdbLister;
 
   constructor(args: DefaultPreemptionArgs = {}) {
     this.minPercentage = args.minCandidateNodesPercentage ?? 10;
     this.minAbsolute = args.minCandidateNodesAbsolute ?? 100;
+    this.pdbLister = args.pdbLister ?? NO_PDBS;
   }
 
   postFilter(
@@ -147,23 +249,29 @@ export class DefaultPreemption implements PostFilterPlugin {
       if (statusOf(n.name)?.code === Code.UnschedulableAndUnresolvable) statuses.set(n.name, notHelpful);
       else potential.push(n);
     }
-    const candidates: Candidate[] = [];
+    // As Kubernetes' dryRunPreemption: stop once there are enough candidates, at least one of them
+    // breaking no budget; candidates that break none come first.
+    const nonViolating: Candidate[] = [];
+    const violating: Candidate[] = [];
     if (potential.length > 0) {
+      const pdbs = cachedPerNamespace(this.pdbLister);
       const wanted = this.numCandidates(potential.length);
       const offset = random.intn(potential.length);
-      for (let i = 0; i < potential.length && candidates.length < wanted; i++) {
+      for (let i = 0; i < potential.length; i++) {
+        if (nonViolating.length > 0 && nonViolating.length + violating.length >= wanted) break;
         const node = potential[(offset + i) % potential.length];
         // Most nodes usually have nothing to evict: say so before paying for the copies.
         if (!hasLowerPriorityPod(node, pod.priority)) {
           statuses.set(node.name, NO_VICTIMS);
           continue;
         }
-        const { victims, status } = selectVictimsOnNode(state.clone(), pod, node.clone(), handle);
-        if (status === null && victims.length > 0) candidates.push({ node: node.name, victims });
-        else statuses.set(node.name, status ?? new Status(Code.Error, [`expected at least one victim pod on node ${JSON.stringify(node.name)}`], DEFAULT_PREEMPTION));
+        const { victims, numViolatingVictim, status } = selectVictimsOnNode(state.clone(), pod, node.clone(), handle, pdbs);
+        if (status === null && victims.length > 0) {
+          (numViolatingVictim === 0 ? nonViolating : violating).push({ node: node.name, victims, numPDBViolations: numViolatingVictim });
+        } else statuses.set(node.name, status ?? new Status(Code.Error, [`expected at least one victim pod on node ${JSON.stringify(node.name)}`], DEFAULT_PREEMPTION));
       }
     }
-    const best = pickOneNodeForPreemption(candidates);
+    const best = pickOneNodeForPreemption([...nonViolating, ...violating]);
     if (best === undefined) {
       // As Kubernetes: no node can make room, so a nomination the pod holds from before is cleared.
       return withClearedNomination(fail(
@@ -197,6 +305,17 @@ export class DefaultPreemption implements PostFilterPlugin {
     if (n < this.minAbsolute) n = this.minAbsolute;
     return n > numNodes ? numNodes : n;
   }
+}
+
+/** The lister read once per namespace: one preemption sees the same budgets on every node. */
+function cachedPerNamespace(lister: PdbLister): PdbLister {
+  if (lister === NO_PDBS) return lister;
+  const seen = new Map<string, readonly PodDisruptionBudget[]>();
+  return (namespace) => {
+    let pdbs = seen.get(namespace);
+    if (pdbs === undefined) seen.set(namespace, (pdbs = lister(namespace)));
+    return pdbs;
+  };
 }
 
 /** A refusal that also clears the pod's nomination (Kubernetes' NewPostFilterResultWithNominatedNode("")). */
