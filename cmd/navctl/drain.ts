@@ -1,13 +1,14 @@
 // `navctl cordon|uncordon NODE...` and `navctl drain NODE...`: kubectl's node maintenance commands.
 // Cordon marks a node unschedulable (the scheduler places nothing new there); drain cordons every
-// node named, then for each deletes its pods with their grace periods and waits until they are
-// gone. As kubectl, it refuses pods that nothing would recreate (no controller), DaemonSet pods and
-// pods with emptyDir data unless told otherwise, and leaves mirror pods alone. There is no
-// Eviction API (and so no PodDisruptionBudget) yet: drain deletes, as `kubectl drain
-// --disable-eviction` does.
+// node named, then for each evicts its pods (all at once, each retried every 5 s while its
+// PodDisruptionBudget allows no disruption) and waits until they are gone; --disable-eviction
+// deletes them instead, bypassing the budgets. As kubectl, it refuses pods that nothing would
+// recreate (no controller), DaemonSet pods and pods with emptyDir data unless told otherwise, and
+// leaves mirror pods alone.
 
 import type { Command } from 'commander';
 import { KINDS, type Node, type Pod } from '../../pkg/api/registry.js';
+import { isNamespaceTerminating } from '../../pkg/apiserver/api_error.js';
 import { isApiError } from '../../pkg/client/mod.js';
 import { dryRunSuffix, err, out, parseDryRun, parseDuration, report, withSession, type DryRun, type Session } from './session.js';
 
@@ -17,6 +18,8 @@ const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 const DEFAULT_CHUNK_SIZE = 500;
 /** How often drain looks whether its pods are gone (kubectl: once a second). */
 const DELETE_POLL_MS = 1000;
+/** How long drain waits before evicting a pod again that its budget protects (kubectl: 5 s). */
+const EVICTION_RETRY_MS = 5000;
 
 export interface DrainFlags {
   force?: boolean;
@@ -175,6 +178,78 @@ async function deleteAndWait(s: Session, node: string, pods: readonly Pod[], gra
   }
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Go's rendering of a duration, as kubectl prints its --timeout ("1m30s", "90ms"). */
+function goDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const sec = (ms % 60_000) / 1000;
+  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${sec}s`;
+}
+
+/** Polls until the pod (this uid) is gone; false if the deadline came first. */
+async function waitGone(s: Session, p: Pod, deadline: number): Promise<boolean> {
+  for (;;) {
+    try {
+      const cur = await s.client.get<Pod>(POD_INFO.resource, p.metadata!.namespace!, p.metadata!.name!);
+      if (cur.metadata?.uid !== p.metadata?.uid) return true;
+    } catch (e) {
+      if (!isApiError(e, 'NotFound')) throw e;
+      return true;
+    }
+    if (Date.now() >= deadline) return false;
+    await sleep(DELETE_POLL_MS);
+  }
+}
+
+/**
+ * kubectl's evictPods: every pod at once, each evicted until its budget lets it go (429 waits 5 s
+ * and tries again), then waited for. The errors of all pods are reported together.
+ */
+async function evictAndWait(s: Session, node: string, pods: readonly Pod[], grace: number | undefined, timeoutMs: number, dryRun: boolean): Promise<void> {
+  const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
+  const left = new Map<string, Pod>(pods.map((p) => [ref(p), p]));
+  const one = async (p: Pod): Promise<void> => {
+    const ns = p.metadata!.namespace!;
+    const name = p.metadata!.name!;
+    const who = `pods/${JSON.stringify(name)} -n ${JSON.stringify(ns)}`;
+    for (;;) {
+      if (Date.now() >= deadline) throw new Error(`error when evicting ${who}: global timeout reached: ${goDuration(timeoutMs)}`);
+      out(`evicting pod ${ns}/${name}\n`);
+      try {
+        await s.client.evict(ns, name, { gracePeriodSeconds: grace, dryRun });
+        break;
+      } catch (e) {
+        if (isApiError(e, 'NotFound')) {
+          left.delete(ref(p));
+          return;
+        }
+        const message = e instanceof Error ? e.message : String(e);
+        if (isApiError(e, 'TooManyRequests')) err(`error when evicting ${who} (will retry after 5s): ${message}\n`);
+        else if (isNamespaceTerminating(e) && p.metadata?.deletionTimestamp) break;
+        else if (isNamespaceTerminating(e)) err(`error when evicting pod ${JSON.stringify(name)} from terminating namespace ${JSON.stringify(ns)} (will retry after 5s): ${message}\n`);
+        else throw new Error(`error when evicting ${who}: ${message}`);
+        await sleep(EVICTION_RETRY_MS);
+      }
+    }
+    if (dryRun) {
+      left.delete(ref(p));
+      out(`pod/${name} evicted (server dry run)\n`);
+      return;
+    }
+    if (!(await waitGone(s, p, deadline))) throw new Error(`error when waiting for pod ${JSON.stringify(name)} in namespace ${JSON.stringify(ns)} to terminate: timed out waiting for the condition`);
+    left.delete(ref(p));
+    out(`pod/${name} evicted\n`);
+  };
+  const failures = (await Promise.allSettled(pods.map(one))).flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+  if (failures.length === 0) return;
+  const pending = [...left.values()].map((p) => `pod/${p.metadata?.name}\n`).join('');
+  const all = failures.length === 1 ? failures[0] : `[${failures.join(', ')}]`;
+  throw new Error(`${all}\nThere are pending pods in node "${node}" when an error occurred:\n${pending}`.trimEnd());
+}
+
 async function drainOne(s: Session, name: string, f: DrainFlags, dryRun: DryRun, pageSize: number): Promise<void> {
   const pods = (await s.client.listAll<Pod>('pods', { fieldSelector: `spec.nodeName=${name}`, labelSelector: f.podSelector, pageSize })).items;
   // The DaemonSets the node's pods name, looked up once each: a missing one leaves orphans.
@@ -201,16 +276,19 @@ async function drainOne(s: Session, name: string, f: DrainFlags, dryRun: DryRun,
     throw new Error(`unable to drain node "${name}" due to error: ${all}, continuing command...\nThere are pending nodes to be drained:\n ${name}\n${plan.errors.join('\n')}`);
   }
   if (plan.warning) err(`Warning: ${plan.warning}\n`);
+  const grace = f.gracePeriod === undefined || Number(f.gracePeriod) < 0 ? undefined : Number(f.gracePeriod);
+  const timeoutMs = f.timeout ? parseDuration('--timeout', f.timeout) : 0;
+  const verb = f.disableEviction ? 'deleted' : 'evicted';
   if (dryRun === 'client') {
-    for (const p of plan.delete) out(`pod/${p.metadata?.name} deleted (dry run)\n`);
+    for (const p of plan.delete) out(`pod/${p.metadata?.name} ${verb} (dry run)\n`);
+  } else if (!f.disableEviction) {
+    await evictAndWait(s, name, plan.delete, grace, timeoutMs, dryRun === 'server');
   } else if (dryRun === 'server') {
     for (const p of plan.delete) {
       await s.client.delete('pods', p.metadata!.namespace!, p.metadata!.name!, { dryRun: true });
       out(`pod/${p.metadata?.name} deleted (server dry run)\n`);
     }
   } else {
-    const grace = f.gracePeriod === undefined || Number(f.gracePeriod) < 0 ? undefined : Number(f.gracePeriod);
-    const timeoutMs = f.timeout ? parseDuration('--timeout', f.timeout) : 0;
     await deleteAndWait(s, name, plan.delete, grace, timeoutMs > 0 ? Date.now() + timeoutMs : Infinity);
   }
   out(`node/${name} drained${dryRunSuffix(dryRun)}\n`);
@@ -256,7 +334,7 @@ export function registerNodeMaintenance(program: Command): void {
   }
   program
     .command('drain')
-    .description('cordon nodes, then delete their pods (each with its grace period) and wait until they are gone')
+    .description('cordon nodes, then evict their pods (as their PodDisruptionBudgets allow, each with its grace period) and wait until they are gone')
     .argument('[nodes...]', 'node names')
     .option('-l, --selector <selector>', 'the nodes matching this label selector')
     .option('--pod-selector <selector>', 'only the pods matching this label selector')
@@ -264,7 +342,7 @@ export function registerNodeMaintenance(program: Command): void {
     .option('--ignore-daemonsets', 'leave DaemonSet-managed pods in place instead of refusing')
     .option('--delete-emptydir-data', 'also delete pods with emptyDir volumes (their data is lost)')
     .option('--delete-local-data', 'deprecated name of --delete-emptydir-data')
-    .option('--disable-eviction', 'delete pods instead of evicting them (navctl always does: there is no Eviction API yet)')
+    .option('--disable-eviction', 'delete pods instead of evicting them, bypassing their PodDisruptionBudgets')
     .option('--grace-period <seconds>', "seconds each pod gets to stop (default -1: the pod's own)")
     .option('--timeout <duration>', 'give up waiting after this long, e.g. 2m (default: no limit)')
     .option('--skip-wait-for-delete-timeout <seconds>', 'skip pods whose deletion began longer ago than this (0: wait for all)')

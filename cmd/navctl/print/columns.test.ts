@@ -87,6 +87,11 @@ test('leases print their holder, and kinds without their own columns print NAME 
   assert.deepEqual(columnsFor('Unheard').map((c) => c.header), ['NAME', 'AGE']);
 });
 
+test('PodDisruptionBudgets print their budget and the disruptions allowed, N/A for the unset bound', () => {
+  const b = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta('web'), spec: { maxUnavailable: { strVal: '25%' } }, status: { disruptionsAllowed: 1 } } as unknown as KubeObject;
+  assert.equal(print([b]), 'NAME   MIN AVAILABLE   MAX UNAVAILABLE   ALLOWED DISRUPTIONS   AGE\nweb    N/A             25%               1                     2m\n');
+});
+
 test('formatLabelSelector() prints labels and expressions as kubectl', () => {
   assert.equal(
     formatLabelSelector({ matchLabels: { app: 'a' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['x', 'y'] }, { key: 'gpu', operator: 'DoesNotExist', values: [] }] }),

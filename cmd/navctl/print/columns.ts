@@ -18,6 +18,7 @@ import type {
   PersistentVolume,
   PersistentVolumeClaim,
   Pod,
+  PodDisruptionBudget,
   PriorityClass,
   ReplicaSet,
   Secret,
@@ -319,6 +320,13 @@ const COLUMNS: Readonly<Record<string, Column[]>> = {
     col<Ingress>('PORTS', (i) => (i.spec?.tls?.length ? '80, 443' : '80')),
     AGE,
   ],
+  PodDisruptionBudget: [
+    NAME,
+    col<PodDisruptionBudget>('MIN AVAILABLE', (p) => intOrString(p.spec?.minAvailable)),
+    col<PodDisruptionBudget>('MAX UNAVAILABLE', (p) => intOrString(p.spec?.maxUnavailable)),
+    col<PodDisruptionBudget>('ALLOWED DISRUPTIONS', (p) => num(p.status?.disruptionsAllowed)),
+    AGE,
+  ],
   PriorityClass: [
     NAME,
     col<PriorityClass>('VALUE', (p) => num(p.value)),
@@ -326,6 +334,12 @@ const COLUMNS: Readonly<Record<string, Column[]>> = {
     AGE,
   ],
 };
+
+/** kubectl prints an unset IntOrString as N/A. */
+function intOrString(v: { intVal?: number; strVal?: string } | undefined): string {
+  if (!v) return 'N/A';
+  return v.strVal ?? String(v.intVal ?? 0);
+}
 
 const GENERIC: Column[] = [NAME, AGE];
 
