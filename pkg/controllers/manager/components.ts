@@ -1,6 +1,6 @@
 // What each leader-elected component runs during a term: the scheduler, and the controller
 // manager's controllers (ReplicaSet, Deployment, garbage collector, namespace, node lifecycle,
-// node IPAM, pod GC).
+// node IPAM, pod GC, disruption).
 // Every writer gets the term's fenced client; events go through one recorder per source component,
 // as Kubernetes names them ("default-scheduler", "deployment-controller", ...).
 
@@ -11,6 +11,7 @@ import type { NavarchClient } from '../../client/mod.js';
 import { clientBinder, Scheduler, type BatchBindClient, type SchedulerOptions } from '../../scheduler/mod.js';
 import type { ObjectClient } from '../client.js';
 import { DeploymentController } from '../deployment/mod.js';
+import { DISRUPTION_EVENT_COMPONENT, DisruptionController } from '../disruption/mod.js';
 import { GarbageCollector, OWNER_INDEXERS } from '../garbagecollector/index.js';
 import { NamespaceController } from '../namespace/index.js';
 import { NodeIpamController } from '../nodeipam/mod.js';
@@ -173,6 +174,7 @@ export function controllerManagerStarter(o: ControllerManagerOptions): TermStart
     );
     build('nodeipam', () => new NodeIpamController({ ...base, factory: f, recorder: events('node-ipam-controller'), clusterCIDR: o.clusterCIDR, nodeCIDRMaskSize: o.nodeCIDRMaskSize }));
     build('podgc', () => new PodGcController({ client: ctx.client, factory: f, clock: ctx.clock, logger: o.logger }));
+    build('disruption', () => new DisruptionController({ ...base, recorder: events(DISRUPTION_EVENT_COMPONENT) }));
     controllersPart.name = controllers.map((c) => c.name).join(', ');
     // The informers the controllers asked for start with the term; each controller waits for its own.
     f.start();
