@@ -3,7 +3,7 @@
 // image starts one, history lists the revisions, undo brings the previous template back (and skips
 // when it already runs), scale checks --current-replicas, pause holds a template change back until
 // resume, restart replaces every pod, and cordon and drain empty a node (refusing, as kubectl, a
-// pod nothing would recreate unless --force).
+// pod nothing would recreate unless --force), evicting as the pods' PodDisruptionBudget allows.
 
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Deployment, Pod } from '../pkg/api/registry.js';
+import type { Deployment, Pod, PodDisruptionBudget } from '../pkg/api/registry.js';
 import { NavarchClient } from '../pkg/client/mod.js';
 import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
 import { killAndWait, ROOT, spawnLogged } from '../pkg/localcluster/process.js';
@@ -20,6 +20,14 @@ import { runToExit, type CommandRun } from './command.js';
 
 const NS = 'roll';
 const BIN = join(ROOT, 'bin/navctl.js');
+
+const PDB = `apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: ${NS}}
+spec:
+  maxUnavailable: 1
+  selector: {matchLabels: {app: web}}
+`;
 
 const MANIFEST = `apiVersion: apps/v1
 kind: Deployment
@@ -133,14 +141,38 @@ test('navctl rollout status, set image, history, undo, scale, pause, resume and 
     const debug = await navctl(['apply', '-f', '-'], `apiVersion: v1\nkind: Pod\nmetadata: {name: debug, namespace: ${NS}}\nspec: {nodeName: hollow-0, containers: [{name: sh, image: busybox}]}\n`);
     assert.equal(debug.code, 0, debug.stderr);
     assert.match(await fails('drain', 'hollow-0'), /error: unable to drain node "hollow-0" due to error: cannot delete Pods declare no controller \(use --force to override\): roll\/debug, continuing command\.\.\.\nThere are pending nodes to be drained:\n hollow-0\n/);
+    // A budget of one disruption at a time: drain evicts the web pods one by one as replacements come up.
+    assert.equal((await navctl(['apply', '-f', '-'], PDB)).code, 0);
+    await until('the budget counts the pods', async () => (await client.get<PodDisruptionBudget>('poddisruptionbudgets', NS, 'web')).status?.currentHealthy === 5, 60_000);
+    const onHollow0 = (await client.list<Pod>('pods', { namespace: NS, fieldSelector: 'spec.nodeName=hollow-0', labelSelector: 'app=web' })).items.map((p) => p.metadata?.name);
     const drained = await navctl(['drain', 'hollow-0', '--force', '--timeout', '90s', '--chunk-size', '1']);
     assert.equal(drained.code, 0, drained.stderr);
     assert.match(drained.stderr, /Warning: deleting Pods that declare no controller: roll\/debug/);
-    assert.match(drained.stdout, /^node\/hollow-0 already cordoned\n[\s\S]*pod\/debug deleted\n[\s\S]*node\/hollow-0 drained\n$/);
+    assert.match(drained.stdout, /^node\/hollow-0 already cordoned\n[\s\S]*evicting pod roll\/debug\n[\s\S]*pod\/debug evicted\n[\s\S]*node\/hollow-0 drained\n$/);
+    for (const p of onHollow0) assert.match(drained.stdout, new RegExp(`pod/${p} evicted\n`));
     assert.deepEqual((await client.list<Pod>('pods', { fieldSelector: 'spec.nodeName=hollow-0' })).items.map((p) => p.metadata?.name), [], 'nothing left on the node');
     const moved = await until('5 web pods Running elsewhere', () => runningPods(5), 60_000);
     assert.ok(moved.every((p) => p.spec?.nodeName !== 'hollow-0'), 'the ReplicaSet replaced the drained pods on the other nodes');
     assert.equal(await ok('uncordon', 'hollow-0'), 'node/hollow-0 uncordoned\n');
+
+    // A budget that allows no disruption holds a drain back (429, retried every 5 s) until its
+    // --timeout; --disable-eviction deletes past it.
+    await ok('delete', 'pdb', 'web');
+    assert.equal((await navctl(['apply', '-f', '-'], PDB.replace('maxUnavailable: 1', 'minAvailable: 100%'))).code, 0);
+    await until('the budget allows no disruption', async () => {
+      const st = (await client.get<PodDisruptionBudget>('poddisruptionbudgets', NS, 'web')).status;
+      return st?.observedGeneration === 1 && st.currentHealthy === 5 && st.disruptionsAllowed === 0;
+    }, 60_000);
+    const node = moved[0].spec!.nodeName!;
+    const held = await navctl(['drain', node, '--timeout', '7s']);
+    assert.equal(held.code, 1, held.stdout);
+    assert.match(held.stderr, new RegExp(`error when evicting pods/"${moved[0].metadata?.name}" -n "roll" \\(will retry after 5s\\): Cannot evict pod as it would violate the pod's disruption budget\\.\n`));
+    assert.match(held.stderr, /global timeout reached: 7s[\s\S]*There are pending pods in node/);
+    assert.equal((await until('5 web pods Running', () => runningPods(5), 10_000)).length, 5, 'nothing was evicted');
+    const forced = await navctl(['drain', node, '--disable-eviction', '--timeout', '60s']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stdout, new RegExp(`pod/${moved[0].metadata?.name} deleted\n[\\s\\S]*node/${node} drained\n$`));
+    assert.equal(await ok('uncordon', node), `node/${node} uncordoned\n`);
     passed = true;
   } finally {
     if (!passed) process.stdout.write(`# hollow log tail:\n${readFileSync(join(dir, 'hollow.log'), 'utf8').split('\n').slice(-15).join('\n')}\n`);
