@@ -1,13 +1,13 @@
 // The hollow process's /metrics: its own CPU and memory (prom-client's process metrics), and what
 // its nodes do, read from their stats at scrape time.
 
-import { createServer, type Server } from 'node:http';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { serveMetrics, type MetricsServer } from '../controllers/manager/metrics_server.js';
 import type { HollowNodes } from './hollow_nodes.js';
 
 export class HollowMetrics {
   readonly registry = new Registry();
-  private http: Server | undefined;
+  private http: MetricsServer | undefined;
 
   constructor(hollow: HollowNodes) {
     collectDefaultMetrics({ register: this.registry });
@@ -42,28 +42,12 @@ export class HollowMetrics {
   }
 
   /** Serves GET /metrics on 127.0.0.1:port (0: any free port); resolves with the port. */
-  listen(port: number): Promise<number> {
-    const server = createServer((req, res) => {
-      if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: try GET /metrics\n');
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
-      );
-    });
-    this.http = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        const a = server.address();
-        resolve(typeof a === 'object' && a ? a.port : port);
-      });
-    });
+  async listen(port: number): Promise<number> {
+    this.http = await serveMetrics(this.registry, port);
+    return this.http.port;
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+    return this.http ? this.http.close() : Promise.resolve();
   }
 }
