@@ -189,12 +189,17 @@ function goDuration(ms: number): string {
   return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${sec}s`;
 }
 
-/** Polls until the pod (this uid) is gone; false if the deadline came first. */
-async function waitGone(s: Session, p: Pod, deadline: number): Promise<boolean> {
+/**
+ * Polls until the pod (this uid) is gone, or (skipS > 0) its deletion began longer ago than that;
+ * false if the deadline came first.
+ */
+async function waitGone(s: Session, p: Pod, deadline: number, skipS: number): Promise<boolean> {
   for (;;) {
     try {
       const cur = await s.client.get<Pod>(POD_INFO.resource, p.metadata!.namespace!, p.metadata!.name!);
       if (cur.metadata?.uid !== p.metadata?.uid) return true;
+      const deletedAt = cur.metadata?.deletionTimestamp ? Date.parse(cur.metadata.deletionTimestamp) : NaN;
+      if (skipS > 0 && deletedAt + skipS * 1000 < Date.now()) return true;
     } catch (e) {
       if (!isApiError(e, 'NotFound')) throw e;
       return true;
@@ -208,16 +213,18 @@ async function waitGone(s: Session, p: Pod, deadline: number): Promise<boolean> 
  * kubectl's evictPods: every pod at once, each evicted until its budget lets it go (429 waits 5 s
  * and tries again), then waited for. The errors of all pods are reported together.
  */
-async function evictAndWait(s: Session, node: string, pods: readonly Pod[], grace: number | undefined, timeoutMs: number, dryRun: boolean): Promise<void> {
+async function evictAndWait(s: Session, node: string, pods: readonly Pod[], o: { grace: number | undefined; timeoutMs: number; dryRun: boolean; skipWaitS: number }): Promise<void> {
+  const { grace, timeoutMs, dryRun } = o;
   const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
   const left = new Map<string, Pod>(pods.map((p) => [ref(p), p]));
   const one = async (p: Pod): Promise<void> => {
     const ns = p.metadata!.namespace!;
     const name = p.metadata!.name!;
     const who = `pods/${JSON.stringify(name)} -n ${JSON.stringify(ns)}`;
+    let active = p;
     for (;;) {
       if (Date.now() >= deadline) throw new Error(`error when evicting ${who}: global timeout reached: ${goDuration(timeoutMs)}`);
-      out(`evicting pod ${ns}/${name}\n`);
+      out(`evicting pod ${ns}/${name}${dryRun ? ' (server dry run)' : ''}\n`);
       try {
         await s.client.evict(ns, name, { gracePeriodSeconds: grace, dryRun });
         break;
@@ -228,18 +235,19 @@ async function evictAndWait(s: Session, node: string, pods: readonly Pod[], grac
         }
         const message = e instanceof Error ? e.message : String(e);
         if (isApiError(e, 'TooManyRequests')) err(`error when evicting ${who} (will retry after 5s): ${message}\n`);
-        else if (isNamespaceTerminating(e) && p.metadata?.deletionTimestamp) break;
+        else if (isNamespaceTerminating(e) && active.metadata?.deletionTimestamp) break;
         else if (isNamespaceTerminating(e)) err(`error when evicting pod ${JSON.stringify(name)} from terminating namespace ${JSON.stringify(ns)} (will retry after 5s): ${message}\n`);
         else throw new Error(`error when evicting ${who}: ${message}`);
         await sleep(EVICTION_RETRY_MS);
+        // As kubectl: try again with the pod as it is now (it may be terminating meanwhile); on an error, as it was.
+        active = await s.client.get<Pod>(POD_INFO.resource, ns, name).catch(() => active);
       }
     }
     if (dryRun) {
       left.delete(ref(p));
-      out(`pod/${name} evicted (server dry run)\n`);
       return;
     }
-    if (!(await waitGone(s, p, deadline))) throw new Error(`error when waiting for pod ${JSON.stringify(name)} in namespace ${JSON.stringify(ns)} to terminate: timed out waiting for the condition`);
+    if (!(await waitGone(s, p, deadline, o.skipWaitS))) throw new Error(`error when waiting for pod ${JSON.stringify(name)} in namespace ${JSON.stringify(ns)} to terminate: timed out waiting for the condition`);
     left.delete(ref(p));
     out(`pod/${name} evicted\n`);
   };
@@ -278,11 +286,10 @@ async function drainOne(s: Session, name: string, f: DrainFlags, dryRun: DryRun,
   if (plan.warning) err(`Warning: ${plan.warning}\n`);
   const grace = f.gracePeriod === undefined || Number(f.gracePeriod) < 0 ? undefined : Number(f.gracePeriod);
   const timeoutMs = f.timeout ? parseDuration('--timeout', f.timeout) : 0;
-  const verb = f.disableEviction ? 'deleted' : 'evicted';
   if (dryRun === 'client') {
-    for (const p of plan.delete) out(`pod/${p.metadata?.name} ${verb} (dry run)\n`);
+    for (const p of plan.delete) out(f.disableEviction ? `pod/${p.metadata?.name} deleted (dry run)\n` : `evicting pod ${p.metadata?.namespace}/${p.metadata?.name} (dry run)\n`);
   } else if (!f.disableEviction) {
-    await evictAndWait(s, name, plan.delete, grace, timeoutMs, dryRun === 'server');
+    await evictAndWait(s, name, plan.delete, { grace, timeoutMs, dryRun: dryRun === 'server', skipWaitS: skip });
   } else if (dryRun === 'server') {
     for (const p of plan.delete) {
       await s.client.delete('pods', p.metadata!.namespace!, p.metadata!.name!, { dryRun: true });

@@ -4,7 +4,7 @@
 
 import { kindByName, type KindInfo, type KubeObject, type Pod } from '../api/registry.js';
 import { ApiError, badRequest, toApiError } from './api_error.js';
-import { makeContext, type ApiServerOptions, type Context, type RequestRecord, type Verb } from './context.js';
+import { makeContext, resolve, type ApiServerOptions, type Context, type RequestRecord, type Verb } from './context.js';
 
 export type { RequestRecord, Verb } from './context.js';
 import { bind, type BindRequest } from './bind.js';
@@ -59,6 +59,9 @@ export class ApiServer {
 
   create(req: CreateRequest): Promise<KubeObject> {
     const subresource = (req as Partial<CreateRequest> | null)?.subresource;
+    if (subresource === 'eviction' && req.resource !== undefined && req.resource !== '' && resolve(req.resource).resource !== 'pods') {
+      return this.run('create', req, () => Promise.reject(new ApiError('NotFound', `the server could not find the requested resource: ${req.resource}/eviction is not served (only pods/eviction)`)));
+    }
     if (subresource === 'eviction') {
       return this.run('create', req, () => evict(this.ctx, { namespace: req.namespace, name: req.name, eviction: req.object, dryRun: req.dryRun, fencing: req.fencing }), { resource: 'pods', subresource: 'eviction' });
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubeObject, Pod, PodDisruptionBudget } from '../api/registry.js';
 import type { ApiServer } from './api_server.js';
-import { isApiError } from './api_error.js';
+import { isApiError, isNamespaceTerminating } from './api_error.js';
 import { obj, pod, testServer } from './test_util.js';
 
 const eviction = (name: string, deleteOptions: Record<string, unknown> = {}): KubeObject =>
@@ -113,8 +113,11 @@ describe('pods/eviction', () => {
     await runningPod(server, 'a');
     await budget(server, { disruptionsAllowed: 1, currentHealthy: 3, desiredHealthy: 2 });
     await evict(server, 'a', {}, true);
+    await evict(server, 'a', { dryRun: ['All'] });
     assert.equal((await getBudget(server)).status?.disruptionsAllowed, 1);
-    assert.equal((await getPod(server, 'a')).metadata?.deletionTimestamp, undefined);
+    const untouched = await getPod(server, 'a');
+    assert.equal(untouched.metadata?.deletionTimestamp, undefined);
+    assert.equal(untouched.status?.conditions?.find((c) => c.type === 'DisruptionTarget'), undefined, 'a dry run marks nothing');
     await server.create({ object: obj({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'all', namespace: 'default' }, spec: { maxUnavailable: 1, selector: {} } }) });
     await assert.rejects(evict(server, 'a'), (e) => isApiError(e, 'Internal') && /more than one PodDisruptionBudget/.test(e.message));
   });
@@ -126,6 +129,34 @@ describe('pods/eviction', () => {
     await assert.rejects(evict(server, 'a', { gracePeriodSeconds: -1 }), (e) => isApiError(e, 'Invalid') && /deleteOptions.gracePeriodSeconds/.test(e.message));
     await assert.rejects(evict(server, 'nope'), (e) => isApiError(e, 'NotFound'));
     await assert.rejects(server.create({ resource: 'pods', namespace: 'default', name: 'a', subresource: 'binding', object: eviction('a') }), /only pods\/eviction/);
-    await assert.rejects(evict(server, 'a', { preconditions: { uid: 'other' } }), (e) => isApiError(e, 'Conflict') && /Precondition failed: UID/.test(e.message));
+    await assert.rejects(evict(server, 'a', { preconditions: { uid: 'other' } }), (e) => isApiError(e, 'Conflict') && /^Operation cannot be fulfilled on Pod "a": the UID in the precondition \(other\) does not match the UID in record/.test(e.message));
+    await assert.rejects(server.create({ resource: 'pods', namespace: 'default', name: 'a', subresource: 'eviction', object: eviction('') }), /name in URL does not match name in Eviction object/);
+    await assert.rejects(server.create({ resource: 'deployments', namespace: 'default', name: 'a', subresource: 'eviction', object: eviction('a') }), (e) => isApiError(e, 'NotFound') && /only pods\/eviction/.test(e.message));
+    await assert.rejects(evict(server, 'a', { orphanDependents: true, propagationPolicy: 'Background' }), (e) => isApiError(e, 'Invalid') && /orphanDependents and deletionPropagation cannot be both set/.test(e.message));
+    assert.equal((await getPod(server, 'a')).metadata?.deletionTimestamp, undefined, 'nothing happened to the pod');
+  });
+
+  it('lets concurrent evictions under one budget all through while it allows them, one disruption each', async () => {
+    const { server } = await testServer();
+    const names = Array.from({ length: 20 }, (_, i) => `p${i}`);
+    for (const n of names) await runningPod(server, n);
+    await budget(server, { disruptionsAllowed: 20, currentHealthy: 20, desiredHealthy: 0 }, { minAvailable: 0 });
+    await Promise.all(names.map((n) => evict(server, n, { gracePeriodSeconds: 0 })));
+    const b = await getBudget(server);
+    assert.equal(b.status?.disruptionsAllowed, 0);
+    assert.deepEqual(Object.keys(b.status?.disruptedPods ?? {}).sort(), [...names].sort());
+    // One more over budget: the loser of the last round is refused, not failed with Conflict.
+    await runningPod(server, 'late');
+    await assert.rejects(evict(server, 'late'), (e) => isApiError(e, 'TooManyRequests'));
+  });
+
+  it('refuses an eviction in a terminating namespace, as a create there is', async () => {
+    const { server } = await testServer({ namespaces: ['default', 'team'] });
+    await server.create({ object: pod('a', { namespace: 'team', nodeName: 'node-1' }) });
+    await server.delete({ resource: 'namespaces', name: 'team' });
+    await assert.rejects(
+      server.create({ resource: 'pods', namespace: 'team', name: 'a', subresource: 'eviction', object: obj({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'a', namespace: 'team' } }) }),
+      (e) => isApiError(e, 'Forbidden') && isNamespaceTerminating(e) && /unable to create new content in namespace team because it is being terminated/.test(e.message),
+    );
   });
 });

@@ -12,8 +12,9 @@ import { kindByName, type Eviction, type KubeObject, type Pod, type PodDisruptio
 import { PodStatus, type PodCondition } from '../../gen/navarch/api/v1/core.js';
 import { PodDisruptionBudgetStatus } from '../../gen/navarch/api/v1/policy.js';
 import type { Condition } from '../../gen/navarch/api/v1/meta.js';
-import { ApiError, badRequest, conflict, forbidden, isApiError, notFound } from './api_error.js';
+import { ApiError, badRequest, forbidden, isApiError, notFound } from './api_error.js';
 import { checkName, namespaceOf, readObject, type Context } from './context.js';
+import { namespaceGuard } from './write_checks.js';
 import { deleteObject, type PropagationPolicy } from './delete.js';
 import type { FencingToken } from './fencing.js';
 import { list } from './list.js';
@@ -44,9 +45,21 @@ interface DeleteOptions {
   dryRun: boolean;
 }
 
-function tooManyRequests(pdb: string, why: string): ApiError {
-  return new ApiError('TooManyRequests', TOO_MANY_REQUESTS_MESSAGE, { causes: [{ type: 'DisruptionBudget', field: '', detail: why }], retryAfterSeconds: 0 });
+function tooManyRequests(why: string, retryAfterSeconds: number): ApiError {
+  return new ApiError('TooManyRequests', TOO_MANY_REQUESTS_MESSAGE, { causes: [{ type: 'DisruptionBudget', field: '', detail: why }], retryAfterSeconds });
 }
+
+/** Kubernetes' createTooManyRequestsError: the budget's state is about to change; come back in 10 s. */
+function stillProcessing(pdb: string): ApiError {
+  return tooManyRequests(`The disruption budget ${pdb} is still being processed by the server.`, 10);
+}
+
+/**
+ * Concurrent evictions under one budget each take a disruption with a status write; all but one
+ * conflict per round. A loser tries again while the budget still allows one (the winner made
+ * progress), up to this many times.
+ */
+const MAX_BUDGET_ATTEMPTS = 256;
 
 function pdbForbidden(name: string, why: string): ApiError {
   return forbidden(PDB, name, why);
@@ -61,13 +74,15 @@ function deleteOptionsOf(e: Eviction, dryRun: boolean): DeleteOptions {
   if (policy !== undefined && policy !== 'Orphan' && policy !== 'Background' && policy !== 'Foreground') {
     errors.push(fieldErrors.notSupported('deleteOptions.propagationPolicy', policy, ['Background', 'Foreground', 'Orphan']));
   }
+  if (o?.orphanDependents !== undefined && policy !== undefined) errors.push(fieldErrors.invalid('deleteOptions.propagationPolicy', policy, 'orphanDependents and deletionPropagation cannot be both set'));
   for (const [i, d] of (o?.dryRun ?? []).entries()) if (d !== 'All') errors.push(fieldErrors.notSupported(`deleteOptions.dryRun[${i}]`, d, ['All']));
   if (errors.length) throw new ApiError('Invalid', `Eviction.policy ${JSON.stringify(e.metadata?.name ?? '')} is invalid: ${errors.map((x) => `${x.field}: ${x.detail}`).join(', ')}`, { kind: 'Eviction', group: 'policy', name: e.metadata?.name, causes: errors });
   const pre = o?.preconditions;
   return {
     gracePeriodSeconds: grace,
     preconditions: pre && (pre.uid || pre.resourceVersion) ? { uid: pre.uid || undefined, resourceVersion: pre.resourceVersion || undefined } : undefined,
-    propagationPolicy: policy as PropagationPolicy | undefined,
+    // The deprecated orphanDependents, as Kubernetes reads it: true orphans, false deletes in the background.
+    propagationPolicy: (policy as PropagationPolicy | undefined) ?? (o?.orphanDependents === undefined ? undefined : o.orphanDependents ? 'Orphan' : 'Background'),
     dryRun: dryRun || (o?.dryRun ?? []).includes('All'),
   };
 }
@@ -110,11 +125,11 @@ function setCondition(conditions: Condition[], next: Omit<Condition, 'lastTransi
 async function takeDisruption(ctx: Context, pdb: PodDisruptionBudget, podName: string, o: DeleteOptions, fencing: FencingToken | undefined): Promise<void> {
   const name = pdb.metadata?.name ?? '';
   const st = pdb.status;
-  if ((st?.observedGeneration ?? 0) < (pdb.metadata?.generation ?? 0)) throw tooManyRequests(name, `The disruption budget ${name} is still being processed by the server.`);
+  if ((st?.observedGeneration ?? 0) < (pdb.metadata?.generation ?? 0)) throw stillProcessing(name);
   const allowed = st?.disruptionsAllowed ?? 0;
   if (allowed < 0) throw pdbForbidden(name, 'pdb disruptions allowed is negative');
   if (Object.keys(st?.disruptedPods ?? {}).length > MAX_DISRUPTED_PODS) throw pdbForbidden(name, 'DisruptedPods map too big - too many evictions not confirmed by PDB controller');
-  if (allowed === 0) throw tooManyRequests(name, `The disruption budget ${name} needs ${st?.desiredHealthy ?? 0} healthy pods and has ${st?.currentHealthy ?? 0} currently`);
+  if (allowed === 0) throw tooManyRequests(`The disruption budget ${name} needs ${st?.desiredHealthy ?? 0} healthy pods and has ${st?.currentHealthy ?? 0} currently`, 0);
   if (o.dryRun) return;
   const next = clone(pdb);
   const status = (next.status ??= PodDisruptionBudgetStatus.create());
@@ -126,6 +141,11 @@ async function takeDisruption(ctx: Context, pdb: PodDisruptionBudget, podName: s
   await update(ctx, { resource: PDB.resource, namespace: pdb.metadata?.namespace, object: next, subresource: 'status', fencing });
 }
 
+/** As Kubernetes' eviction words it (the group resource "Pod", not "pods"). */
+function preconditionConflict(name: string, why: string): ApiError {
+  return new ApiError('Conflict', `Operation cannot be fulfilled on Pod ${JSON.stringify(name)}: ${why}`, { resource: 'pods', kind: 'Pod', name });
+}
+
 /** Marks the pod DisruptionTarget (reason EvictionByEvictionAPI) and deletes it, both under the caller's preconditions. */
 async function markAndDelete(ctx: Context, ns: string, name: string, o: DeleteOptions, fencing: FencingToken | undefined): Promise<void> {
   let preconditions = o.preconditions;
@@ -135,9 +155,11 @@ async function markAndDelete(ctx: Context, ns: string, name: string, o: DeleteOp
       if (!cur) throw notFound(POD, name);
       const pod = cur.object as Pod;
       const meta = pod.metadata!;
-      if (preconditions?.uid && preconditions.uid !== meta.uid) throw conflict(POD, name, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${meta.uid}`);
+      if (preconditions?.uid && preconditions.uid !== meta.uid) {
+        throw preconditionConflict(name, `the UID in the precondition (${preconditions.uid}) does not match the UID in record (${meta.uid}). The object might have been deleted and then recreated`);
+      }
       if (preconditions?.resourceVersion && preconditions.resourceVersion !== meta.resourceVersion) {
-        throw conflict(POD, name, `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`);
+        throw preconditionConflict(name, `the ResourceVersion in the precondition (${preconditions.resourceVersion}) does not match the ResourceVersion in record (${meta.resourceVersion}). The object might have been modified`);
       }
       const next = clone(pod);
       const status = (next.status ??= PodStatus.create());
@@ -171,13 +193,15 @@ export async function evict(ctx: Context, req: EvictRequest): Promise<Eviction> 
     throw badRequest(`Cannot create pods/eviction: the body is a ${e.kind} of ${JSON.stringify(e.apiVersion)}, not an Eviction of "policy/v1"`);
   }
   const bodyName = e.metadata?.name ?? '';
-  if (req.name && bodyName && req.name !== bodyName) throw badRequest('name in URL does not match name in Eviction object');
-  const name = checkName(POD, req.name || bodyName);
+  if (req.name !== undefined && req.name !== bodyName) throw badRequest('name in URL does not match name in Eviction object');
+  const name = checkName(POD, bodyName);
   const ns = namespaceOf(POD, req.namespace || e.metadata?.namespace, 'evict')!;
   if (req.namespace && e.metadata?.namespace && req.namespace !== e.metadata.namespace) {
     throw badRequest(`Cannot create pods/eviction: the namespace of the Eviction (${JSON.stringify(e.metadata.namespace)}) does not match the namespace of the request (${JSON.stringify(req.namespace)})`);
   }
   const options = deleteOptionsOf(e, req.dryRun ?? false);
+  // An eviction is a create: a terminating namespace takes none (Kubernetes' namespace lifecycle admission).
+  await namespaceGuard(ctx, POD, ns, name);
   const withRv = (pod: Pod): DeleteOptions => (options.preconditions?.resourceVersion ? options : { ...options, preconditions: { ...options.preconditions, resourceVersion: pod.metadata?.resourceVersion } });
   let pod: Pod;
   for (let attempt = 0; ; attempt++) {
@@ -202,15 +226,22 @@ export async function evict(ctx: Context, req: EvictRequest): Promise<Eviction> 
     const alwaysAllow = pdb.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow';
     // An unready pod counts toward no budget: it may go when the budget is whole anyway (IfHealthyBudget), or always.
     if (!isReady(pod) && (alwaysAllow || ((st?.currentHealthy ?? 0) >= (st?.desiredHealthy ?? 0) && (st?.desiredHealthy ?? 0) > 0))) {
-      await markAndDelete(ctx, ns, name, withRv(pod), req.fencing);
+      try {
+        await markAndDelete(ctx, ns, name, withRv(pod), req.fencing);
+      } catch (err) {
+        // The version we pinned moved on (an unready pod's status changes often): the client tries again.
+        if (isApiError(err, 'Conflict') && !options.preconditions?.resourceVersion) throw stillProcessing(pdb.metadata?.name ?? '');
+        throw err;
+      }
       return e;
     }
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 1; ; attempt++) {
       try {
         await takeDisruption(ctx, pdb, name, options, req.fencing);
         break;
       } catch (err) {
-        if (!isApiError(err, 'Conflict') || attempt >= ctx.maxConflictRetries) throw err;
+        if (!isApiError(err, 'Conflict') || attempt >= MAX_BUDGET_ATTEMPTS) throw err;
+        // Another eviction (or the controller) wrote the budget first: decide again on what it wrote.
         const fresh = await readObject(ctx, PDB, ns, pdb.metadata?.name ?? '');
         if (!fresh) throw notFound(PDB, pdb.metadata?.name ?? '');
         pdb = fresh.object as PodDisruptionBudget;

@@ -211,7 +211,6 @@ export class NavarchClient {
     return decode<T>(res.object);
   }
 
-  /** Resolves with the object as deleted, or as marked for deletion (`deleted: false`: finalizers or a grace period remain). */
   /**
    * POST pods/{name}/eviction: deletes the pod if its PodDisruptionBudget allows it, else fails with
    * TooManyRequests (retry later), as `kubectl drain` evicts.
@@ -232,6 +231,7 @@ export class NavarchClient {
     await this.call<ObjectResponse>(false, (c, deadline, cb) => c.create(r, new Metadata(), { deadline }, cb), { method: 'Create', request: r });
   }
 
+  /** Resolves with the object as deleted, or as marked for deletion (`deleted: false`: finalizers or a grace period remain). */
   async delete<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string, o: DeleteOptions = {}): Promise<{ object: T; deleted: boolean }> {
     const r = {
       resource,

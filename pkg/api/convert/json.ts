@@ -22,6 +22,11 @@ const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=
 // RFC 3339, with optional fractional seconds (metav1.Time and MicroTime).
 const RFC3339_RE = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
+/** Whether the text is an RFC 3339 timestamp (what a +time field holds). */
+export function isRFC3339(text: string): boolean {
+  return RFC3339_RE.test(text) && !Number.isNaN(Date.parse(text));
+}
+
 class Collector {
   readonly errors: FieldError[] = [];
   constructor(private readonly maxErrors: number) {}
@@ -154,7 +159,7 @@ function convertScalar(field: FieldSchema, v: unknown, p: string, c: Collector):
           return undefined;
         }
       }
-      if (field.time && !(RFC3339_RE.test(v) && !Number.isNaN(Date.parse(v)))) {
+      if (field.time && !isRFC3339(v)) {
         c.add(fieldErrors.invalid(p, v, "must be an RFC 3339 timestamp (e.g. '2006-01-02T15:04:05Z')"));
         return undefined;
       }

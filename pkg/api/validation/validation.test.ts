@@ -286,6 +286,12 @@ describe("validateObject", () => {
         'spec.maxUnavailable: Invalid value: "150%": must not be greater than 100%',
         "status.disruptionsAllowed: Invalid value: -1: must be greater than or equal to 0",
       ]],
+      [{ apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "b", namespace: "d" }, spec: { maxUnavailable: 1 }, status: { disruptedPods: { p: "soon" }, conditions: [{ type: "", status: "Maybe", lastTransitionTime: "2026-01-01T00:00:00Z", reason: "x y" }] } }, [
+        'status.disruptedPods[p]: Invalid value: "soon": expected an RFC 3339 timestamp',
+        "status.conditions[0].type: Required value: must not be empty",
+        'status.conditions[0].status: Unsupported value: "Maybe": supported values: "False", "True", "Unknown"',
+        `status.conditions[0].reason: Invalid value: "x y": a condition reason must start with alphabetic character, optionally followed by a string of alphanumeric characters or '_,:', and must end with an alphanumeric character or '_' (e.g. 'my_name',  or 'MY_NAME',  or 'MyName',  or 'ReasonA,ReasonB',  or 'ReasonA:ReasonB', regex used for validation is '[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?')`,
+      ]],
       [{ apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "i", namespace: "d" }, spec: {} }, [
         'spec: Invalid value: "": either `defaultBackend` or `rules` must be specified',
       ]],

@@ -131,8 +131,8 @@ export class DisruptionController extends QueueController {
     const relabelled = old !== undefined && !sameLabels(old.metadata?.labels, p.metadata?.labels);
     if (relabelled) for (const pdb of this.budgetsMatching(namespace, old.metadata?.labels)) this.enqueueObject(pdb);
     if (warn && now.length > 1 && (old === undefined || relabelled)) {
-      const names = now.map((pdb) => JSON.stringify(pdb.metadata?.name ?? '')).join(', ');
-      this.recorder.event(p, 'Warning', 'MultiplePodDisruptionBudgets', `Pod ${JSON.stringify(namespace)}/${JSON.stringify(p.metadata?.name ?? '')} matches multiple PodDisruptionBudgets: ${names}`);
+      // Kubernetes' words, two spaces included.
+      this.recorder.event(p, 'Warning', 'MultiplePodDisruptionBudgets', `Pod ${JSON.stringify(namespace)}/${JSON.stringify(p.metadata?.name ?? '')} matches multiple PodDisruptionBudgets.  Chose ${JSON.stringify(now[0].metadata?.name ?? '')} arbitrarily.`);
     }
   }
 

@@ -267,7 +267,9 @@ export class DefaultPreemption implements PostFilterPlugin {
         }
         const { victims, numViolatingVictim, status } = selectVictimsOnNode(state.clone(), pod, node.clone(), handle, pdbs);
         if (status === null && victims.length > 0) {
-          (numViolatingVictim === 0 ? nonViolating : violating).push({ node: node.name, victims, numPDBViolations: numViolatingVictim });
+          // Both lists hold at most `wanted`, as Kubernetes' fixed-size candidate lists.
+          const list = numViolatingVictim === 0 ? nonViolating : violating;
+          if (list.length < wanted) list.push({ node: node.name, victims, numPDBViolations: numViolatingVictim });
         } else statuses.set(node.name, status ?? new Status(Code.Error, [`expected at least one victim pod on node ${JSON.stringify(node.name)}`], DEFAULT_PREEMPTION));
       }
     }
