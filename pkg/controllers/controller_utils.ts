@@ -182,6 +182,8 @@ interface Expectation {
   /** Keys of objects whose deletion we asked for and have not yet seen go. */
   deletes: Set<string>;
   setAtMs: number;
+  /** Given up on before the TTL: a write whose outcome is unknown has had its time to show up. */
+  expireAtMs?: number;
 }
 
 export interface ExpectationsOptions {
@@ -212,13 +214,26 @@ export class ControllerExpectations {
     const e = this.byKey.get(key);
     if (e === undefined) return true;
     if (e.adds <= 0 && e.deletes.size === 0) return true;
-    return this.clock.nowMs() - e.setAtMs >= this.ttlMs;
+    return this.clock.nowMs() >= this.expiryOf(e);
   }
 
   /** How long until this key's outstanding expectations expire (0 when nothing is outstanding). */
   expiresInMs(key: string): number {
     if (this.satisfied(key)) return 0;
-    return Math.max(0, this.byKey.get(key)!.setAtMs + this.ttlMs - this.clock.nowMs());
+    return Math.max(0, this.expiryOf(this.byKey.get(key)!) - this.clock.nowMs());
+  }
+
+  private expiryOf(e: Expectation): number {
+    return Math.min(e.setAtMs + this.ttlMs, e.expireAtMs ?? Infinity);
+  }
+
+  /**
+   * A create whose outcome is unknown (no answer): it stays expected, as it may yet show up, but for
+   * at most waitMs more, after which the controller looks again rather than waiting out the TTL.
+   */
+  creationUncertain(key: string, waitMs: number): void {
+    const e = this.byKey.get(key);
+    if (e !== undefined) e.expireAtMs = Math.min(e.expireAtMs ?? Infinity, this.clock.nowMs() + waitMs);
   }
 
   /** Replaces this key's expectations with `adds` creates. */

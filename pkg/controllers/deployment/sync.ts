@@ -8,6 +8,7 @@ import type { Clock } from '../../../raft/node/ports.js';
 import type { Deployment, ReplicaSet } from '../../api/registry.js';
 import type { EventRecorder } from '../../client/events/recorder.js';
 import type { ReadonlyIndexer } from '../../client/informer/indexer.js';
+import { isNamespaceTerminating } from '../../apiserver/api_error.js';
 import type { ObjectClient } from '../client.js';
 import { getControllerOf, newControllerRef } from '../controller_utils.js';
 import { computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from './hash.js';
@@ -135,6 +136,8 @@ async function getNewReplicaSet(c: SyncContext, t: SyncTarget, oldRSs: readonly 
   try {
     created = await c.client.create(rs);
   } catch (err) {
+    // As Kubernetes: a namespace going away is no failure to report.
+    if (isNamespaceTerminating(err)) throw err;
     if (!isApiCode(err, 'AlreadyExists')) {
       const msg = `Failed to create new replica set "${name}": ${(err as Error).message}`;
       if (hasProgressDeadline(d) && !isApiCode(err, 'Conflict') && !isApiCode(err, 'Unavailable')) {

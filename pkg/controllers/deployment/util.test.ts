@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Deployment, ReplicaSet } from '../../api/registry.js';
 import { obj } from '../../apiserver/test_util.js';
-import { findActiveOrLatest, maxSurge, maxUnavailable, newRSNewReplicas, proportion, setNewReplicaSetAnnotations, REVISION_ANNOTATION } from './util.js';
+import { findActiveOrLatest, findOldReplicaSets, maxSurge, maxUnavailable, newRSNewReplicas, proportion, setNewReplicaSetAnnotations, REVISION_ANNOTATION } from './util.js';
 
 function dep(replicas: number, strategy?: Record<string, unknown>, annotations: Record<string, string> = {}): Deployment {
   return obj<Deployment>({
@@ -91,5 +91,16 @@ describe('setNewReplicaSetAnnotations', () => {
     setNewReplicaSetAnnotations(d, created, 1, false);
     assert.equal(created.metadata!.annotations['deployment.kubernetes.io/desired-replicas'], '3');
     assert.equal(created.metadata!.annotations['deployment.kubernetes.io/max-replicas'], '4');
+    assert.ok(!setNewReplicaSetAnnotations(d, rs('bad', 0, { [REVISION_ANNOTATION]: 'seven' }), 5, true), 'an unreadable revision: nothing to write');
+  });
+});
+
+describe('findOldReplicaSets', () => {
+  it('lists the old ReplicaSets oldest first, whatever order the informer gave', () => {
+    const young = rs('web-c', 1, {}, '2026-01-03T00:00:00Z');
+    const old = rs('web-a', 1, {}, '2026-01-01T00:00:00Z');
+    const middle = rs('web-b', 1, {}, '2026-01-02T00:00:00Z');
+    for (const r of [young, old, middle]) r.spec!.template!.spec!.containers[0].image = 'old';
+    assert.deepEqual(findOldReplicaSets(dep(3), [young, old, middle]).map((r) => r.metadata?.name), ['web-a', 'web-b', 'web-c']);
   });
 });

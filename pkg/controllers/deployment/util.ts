@@ -119,7 +119,8 @@ export function setNewReplicaSetAnnotations(d: Deployment, rs: ReplicaSet, newRe
     changed = true;
   }
   const old = a[REVISION_ANNOTATION];
-  if (old !== undefined && old !== '' && !/^[0-9]+$/.test(old)) return changed;
+  // As Kubernetes: an unreadable revision leaves the ReplicaSet as it is, copied annotations included.
+  if (old !== undefined && old !== '' && !/^[0-9]+$/.test(old)) return false;
   const oldRevision = old ? Number(old) : 0;
   if (oldRevision < newRevision) {
     a[REVISION_ANNOTATION] = String(newRevision);
@@ -206,10 +207,10 @@ export function findNewReplicaSet(d: Deployment, rss: readonly ReplicaSet[]): Re
   return [...rss].sort(byCreation).find((rs) => equalIgnoreHash(rs.spec?.template, d.spec?.template));
 }
 
-/** Every RS but the new one. */
+/** Every RS but the new one, oldest first (Kubernetes' FindNewReplicaSet sorts the list it is given). */
 export function findOldReplicaSets(d: Deployment, rss: readonly ReplicaSet[]): ReplicaSet[] {
   const n = findNewReplicaSet(d, rss);
-  return rss.filter((rs) => rs !== n);
+  return rss.filter((rs) => rs !== n).sort(byCreation);
 }
 
 /** Kubernetes' NewRSNewReplicas: how big the new RS may be now. */

@@ -37,6 +37,10 @@ test('a lower pod-deletion-cost goes first, before the other tie-breaks; a malfo
   assert.equal(podDeletionCost(pod('x', { cost: 'abc' })), 0);
   assert.equal(podDeletionCost(pod('x', { cost: '99999999999' })), 0, 'outside int32');
   assert.equal(podDeletionCost(pod('x', { cost: '-2147483648' })), -(2 ** 31));
+  assert.equal(podDeletionCost(pod('x', { cost: '+10' })), 0, 'a sign other than "-" is malformed');
+  assert.equal(podDeletionCost(pod('x', { cost: '007' })), 0, 'a leading zero is malformed');
+  assert.equal(podDeletionCost(pod('x', { cost: '0' })), 0);
+  assert.equal(podDeletionCost(pod('x', { cost: '-7' })), -7);
   // A cost outranks sharing a node with related pods.
   const crowded = pod('crowded', { node: 'n1', cost: '10' });
   const lone = pod('lone', { node: 'n2' });

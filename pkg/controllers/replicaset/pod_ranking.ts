@@ -19,7 +19,8 @@ const INT32_MAX = 2 ** 31 - 1;
 /** The annotation as an int32; absent or malformed counts as 0 (as Kubernetes, which logs and ignores it). */
 export function podDeletionCost(p: Pod): number {
   const v = p.metadata?.annotations?.[POD_DELETION_COST_ANNOTATION];
-  if (v === undefined || !/^[+-]?\d+$/.test(v)) return 0;
+  // Kubernetes' validFirstDigit: no sign but "-", no leading zero ("+10" and "007" count as 0).
+  if (v === undefined || !/^(-[1-9]\d*|0|[1-9]\d*)$/.test(v)) return 0;
   const n = Number(v);
   return n >= INT32_MIN && n <= INT32_MAX ? n : 0;
 }

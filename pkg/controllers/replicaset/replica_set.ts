@@ -35,6 +35,13 @@ import { deepCopy } from '../../api/deep_copy.js';
 
 export const REPLICASET_GVK = { apiVersion: 'apps/v1', kind: 'ReplicaSet' } as const;
 
+/**
+ * How long a pod create that got no answer stays expected. Applied, its pod reaches the informer in
+ * well under this (a failover included); lost, the ReplicaSet creates it again after this. Kubernetes
+ * gives up on such a create at once, and deletes the extra pod if it shows up after all.
+ */
+export const UNCERTAIN_CREATE_WAIT_MS = 30_000;
+
 /** Pods with no controller, by namespace: the ones a ReplicaSet may adopt. */
 const ORPHANS_INDEX = 'orphansByNamespace';
 const orphansByNamespace = (p: Pod): string[] => (getControllerOf(p) === undefined ? [p.metadata?.namespace ?? ''] : []);
@@ -278,9 +285,13 @@ export class ReplicaSetController extends QueueController {
       const created = await this.client.create(pod);
       this.events.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name}`);
     } catch (err) {
-      // Unavailable: the create may have been applied; its pod will show up, or the expectation
-      // expires and sync looks again (see sync). Unless the error says it was not.
-      if (isApiError(err, 'Unavailable') && err.details.notApplied !== true) throw err;
+      // Unavailable: the create may have been applied; its pod shows up within seconds if it was.
+      // Otherwise (lost with a dying leader) sync looks again after UNCERTAIN_CREATE_WAIT_MS, not
+      // the 5-minute TTL. Unless the error says it was not applied.
+      if (isApiError(err, 'Unavailable') && err.details.notApplied !== true) {
+        this.expectations.creationUncertain(key, UNCERTAIN_CREATE_WAIT_MS);
+        throw err;
+      }
       this.expectations.creationObserved(key);
       // The namespace is going away: nothing to create, and nothing to report.
       if (isNamespaceTerminating(err)) return;
