@@ -1,5 +1,6 @@
 // Pod and pod template validation (Kubernetes' ValidatePodSpec and friends), Kubernetes' wording.
 
+import { parseDeletionCost, POD_DELETION_COST_ANNOTATION } from "../pod_deletion_cost.js";
 import { deepCopy } from '../deep_copy.js';
 import { deepEqual } from '../deep_equal.js';
 import type {
@@ -521,7 +522,13 @@ export function validatePodTemplateSpec(t: PodTemplateSpec | undefined, p: Field
 }
 
 export function validatePod(pod: Pod): FieldError[] {
-  return [...validateObjectMeta(pod.metadata, { namespaced: true }), ...validatePodSpec(pod.spec, path("spec"))];
+  const errs = [...validateObjectMeta(pod.metadata, { namespaced: true }), ...validatePodSpec(pod.spec, path("spec"))];
+  // Kubernetes' ValidatePodSpecificAnnotations.
+  const cost = pod.metadata?.annotations?.[POD_DELETION_COST_ANNOTATION];
+  if (cost !== undefined && parseDeletionCost(cost) === undefined) {
+    errs.push(fieldErrors.invalid(path("metadata", "annotations").key(POD_DELETION_COST_ANNOTATION), cost, "must be a 32bit integer"));
+  }
+  return errs;
 }
 
 /** What a pod update may change: images, activeDeadlineSeconds, added tolerations (as Kubernetes). */

@@ -292,6 +292,9 @@ describe("validateObject", () => {
         'status.conditions[0].status: Unsupported value: "Maybe": supported values: "False", "True", "Unknown"',
         `status.conditions[0].reason: Invalid value: "x y": a condition reason must start with alphabetic character, optionally followed by a string of alphanumeric characters or '_,:', and must end with an alphanumeric character or '_' (e.g. 'my_name',  or 'MY_NAME',  or 'MyName',  or 'ReasonA,ReasonB',  or 'ReasonA:ReasonB', regex used for validation is '[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?')`,
       ]],
+      [{ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "d", annotations: { "controller.kubernetes.io/pod-deletion-cost": "+10" } }, spec: { containers: [{ name: "c", image: "x" }] } }, [
+        'metadata.annotations[controller.kubernetes.io/pod-deletion-cost]: Invalid value: "+10": must be a 32bit integer',
+      ]],
       [{ apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "i", namespace: "d" }, spec: {} }, [
         'spec: Invalid value: "": either `defaultBackend` or `rules` must be specified',
       ]],

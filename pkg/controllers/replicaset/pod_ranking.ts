@@ -8,21 +8,17 @@
 // a pod with no time goes first.
 
 import type { Pod } from '../../api/registry.js';
+import { parseDeletionCost, POD_DELETION_COST_ANNOTATION } from '../../api/pod_deletion_cost.js';
 import { isPodReady, parseTimeMs, podReadyCondition } from '../controller_utils.js';
 
-export const POD_DELETION_COST_ANNOTATION = 'controller.kubernetes.io/pod-deletion-cost';
+export { POD_DELETION_COST_ANNOTATION };
 
 const PHASE_RANK: Readonly<Record<string, number>> = { Pending: 0, Unknown: 1, Running: 2 };
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
 
 /** The annotation as an int32; absent or malformed counts as 0 (as Kubernetes, which logs and ignores it). */
 export function podDeletionCost(p: Pod): number {
   const v = p.metadata?.annotations?.[POD_DELETION_COST_ANNOTATION];
-  // Kubernetes' validFirstDigit: no sign but "-", no leading zero ("+10" and "007" count as 0).
-  if (v === undefined || !/^(-[1-9]\d*|0|[1-9]\d*)$/.test(v)) return 0;
-  const n = Number(v);
-  return n >= INT32_MIN && n <= INT32_MAX ? n : 0;
+  return v === undefined ? 0 : (parseDeletionCost(v) ?? 0);
 }
 
 /** The highest restart count of the regular containers, then of the sidecars (init containers with restartPolicy Always). */
