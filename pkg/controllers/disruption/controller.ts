@@ -10,8 +10,11 @@
 // The queue is keyed by budget ("namespace/name"). A pod's change queues every budget of its
 // namespace that matches it (before or after the change); a change to the replicas of a
 // ReplicaSet, Deployment or StatefulSet queues its namespace's budgets that count replicas.
-// Kubernetes' stale-disruption path (resetting a pod's DisruptionTarget condition that has not led
-// to a deletion within 2 minutes) is not here.
+//
+// Kubernetes' stale-disruption path runs beside it, on a second queue keyed by pod
+// (stale_disruption.ts): a pod marked DisruptionTarget=True (eviction, preemption) that is not
+// being deleted 2 minutes after the condition's lastTransitionTime gets the condition reset to
+// False. The pod handlers below feed that queue too; the two queues start and stop together.
 
 import type { Deployment, KubeObject, Pod, PodDisruptionBudget, ReplicaSet, StatefulSet } from '../../api/registry.js';
 import { labelSelectorToString, selectorFromLabelSelector, type Labels, type Selector } from '../../api/labels.js';
@@ -25,6 +28,7 @@ import type { PodDisruptionBudgetStatus } from '../../../gen/navarch/api/v1/poli
 import type { ObjectClient } from '../client.js';
 import { getControllerOf, message, QueueController, type QueueControllerOptions } from '../controller_utils.js';
 import { dependsOnScale, ExpectedPodCountError, expectedPodCount, type ControllerSources } from './expected_pods.js';
+import { StalePodDisruptionController } from './stale_disruption.js';
 import { buildDisruptedPodMap, countHealthyPods, failSafeStatus, nextStatus } from './status.js';
 
 /** The event source Kubernetes' disruption controller reports as. */
@@ -47,6 +51,8 @@ export class DisruptionController extends QueueController {
   private readonly sources: ControllerSources;
   /** Parsed selectors by budget uid, with the generation they were parsed at (the selector is mutable). */
   private readonly selectors = new Map<string, { generation: number; selector: Selector | Error }>();
+  /** The second queue: pods whose DisruptionTarget condition is to be reset once stale. */
+  readonly stalePodDisruptions: StalePodDisruptionController;
 
   constructor(o: DisruptionControllerOptions) {
     super('disruption', o);
@@ -54,6 +60,8 @@ export class DisruptionController extends QueueController {
     this.recorder = o.recorder;
     this.pdbs = o.informers.informer<PodDisruptionBudget>('poddisruptionbudgets');
     this.pods = o.informers.informer<Pod>('pods');
+    const { clock, registry, workers, maxRetries, maxQueueDepth, logger } = o;
+    this.stalePodDisruptions = new StalePodDisruptionController({ client: o.client, pods: this.pods, clock, registry, workers, maxRetries, maxQueueDepth, logger });
     const replicaSets = o.informers.informer<ReplicaSet>('replicasets');
     const deployments = o.informers.informer<Deployment>('deployments');
     const statefulSets = o.informers.informer<StatefulSet>('statefulsets');
@@ -76,9 +84,13 @@ export class DisruptionController extends QueueController {
       },
     });
     this.pods.addEventHandler({
-      onAdd: (p) => this.podChanged(undefined, p),
+      onAdd: (p) => {
+        this.podChanged(undefined, p);
+        this.stalePodDisruptions.podChanged(p);
+      },
       onUpdate: (old, p) => {
         if (old.metadata?.resourceVersion !== p.metadata?.resourceVersion) this.podChanged(old, p);
+        this.stalePodDisruptions.podChanged(p);
       },
       onDelete: (p) => this.podChanged(undefined, p, false),
     });
@@ -93,6 +105,15 @@ export class DisruptionController extends QueueController {
       });
     }
     this.waitFor(this.pdbs, this.pods, replicaSets, deployments, statefulSets);
+  }
+
+  /** Runs both queues (budgets and stale pod disruptions); resolves once both have stopped. */
+  override run(): Promise<void> {
+    return Promise.all([super.run(), this.stalePodDisruptions.run()]).then(() => {});
+  }
+
+  override async stop(): Promise<void> {
+    await Promise.all([super.stop(), this.stalePodDisruptions.stop()]);
   }
 
   private forget(pdb: PodDisruptionBudget): void {

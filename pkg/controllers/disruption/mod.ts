@@ -1,5 +1,6 @@
 // The disruption controller: keeps every PodDisruptionBudget's status (disruptionsAllowed, the
-// healthy, desired and expected pod counts, disruptedPods, the DisruptionAllowed condition) current.
+// healthy, desired and expected pod counts, disruptedPods, the DisruptionAllowed condition) current,
+// and resets a pod's DisruptionTarget condition that has not led to its deletion within 2 minutes.
 //
 //   const c = new DisruptionController({ client, informers, recorder, clock, registry });
 //   informers.start();
@@ -9,6 +10,15 @@
 
 export { DisruptionController, DISRUPTION_EVENT_COMPONENT, type DisruptionControllerOptions } from './controller.js';
 export { dependsOnScale, expectedPodCount, expectedScale, ExpectedPodCountError, type ControllerSources, type ExpectedPodCount } from './expected_pods.js';
+export {
+  DISRUPTION_TARGET_CONDITION,
+  STALE_POD_DISRUPTION_TIMEOUT_MS,
+  StalePodDisruptionController,
+  staleDisruptionWaitMs,
+  TERMINATION_BY_KUBELET_REASON,
+  withDisruptionTargetFalse,
+  type StalePodDisruptionOptions,
+} from './stale_disruption.js';
 export {
   buildDisruptedPodMap,
   conditionsAreUpToDate,
