@@ -3,6 +3,7 @@
 // then pauses, scales or rolls out by the strategy, and writes the status `kubectl rollout status`
 // reads. It never touches pods itself: the ReplicaSet controller does.
 
+import { rollback, rollbackTo } from './rollback.js';
 import { selectorFromLabelSelector } from '../../api/labels.js';
 import type { Deployment, Pod, ReplicaSet } from '../../api/registry.js';
 import type { EventRecorder } from '../../client/events/recorder.js';
@@ -124,6 +125,8 @@ export class DeploymentController extends QueueController {
     }
     await this.checkPausedConditions(t);
     if (d.spec?.paused) return syncScaleOnly(this.c, t);
+    // Not re-entrant: nothing else happens until the update that clears the annotation is seen.
+    if (rollbackTo(d) !== undefined) return rollback(this.c, t);
     if (await isScalingEvent(this.c, t)) return syncScaleOnly(this.c, t);
     if (d.spec?.strategy?.type === 'Recreate') return rolloutRecreate(this.c, t, this.podMap(t.rsList));
     return rolloutRolling(this.c, t);

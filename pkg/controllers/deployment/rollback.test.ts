@@ -124,3 +124,51 @@ describe('rollback (kubectl rollout undo)', () => {
     await assert.rejects(kubectlRolloutUndo(f, 'web'), /no rollout history found for deployment "web"/);
   });
 });
+
+describe('rollback through the deprecated.deployment.rollback.to annotation (Kubernetes still honours it)', () => {
+  let f: Fixture;
+  beforeEach(async () => (f = await Fixture.create()));
+  afterEach(() => f.close());
+  const ask = (to: string) => f.patchDeployment('web', { metadata: { annotations: { 'deprecated.deployment.rollback.to': to } } });
+
+  async function twoRevisions(): Promise<void> {
+    await f.createDeployment('web', { replicas: 2 });
+    await f.rollOutFully('web');
+    await f.patchDeployment('web', { metadata: { annotations: { 'kubernetes.io/change-cause': 'second' } } });
+    await f.setImage('web', 'nginx:1.26');
+    await stepUntilRolledOut(f, 'web');
+    assert.equal(revision(await f.deployment('web')), '2');
+    f.recorder.take();
+  }
+
+  it("0 puts back the previous revision's template and annotations, clears the annotation, and rolls out on the next syncs", async () => {
+    await twoRevisions();
+    const [v1] = await f.replicaSets();
+    await ask('0');
+    await f.sync('web');
+    const d = await f.deployment('web');
+    assert.equal(d.spec!.template!.spec!.containers[0].image, 'nginx:1.25');
+    assert.equal(d.spec!.template!.metadata!.labels[POD_TEMPLATE_HASH_LABEL], undefined);
+    assert.equal(d.metadata!.annotations['deprecated.deployment.rollback.to'], undefined);
+    assert.equal(d.metadata!.annotations['kubernetes.io/change-cause'], undefined, "revision 1's annotations, which had no change-cause");
+    assert.deepEqual(f.recorder.take(), ['Normal DeploymentRollback Rolled back deployment "web" to revision 1']);
+    await stepUntilRolledOut(f, 'web');
+    const again = (await f.replicaSets()).find((rs) => rs.metadata!.uid === v1.metadata!.uid)!;
+    assert.deepEqual([again.spec!.replicas, revision(again)], [2, '3']);
+  });
+
+  it('a revision that does not exist, or the current template, changes nothing but the annotation, with a Warning', async () => {
+    await twoRevisions();
+    await ask('9');
+    await f.sync('web');
+    let d = await f.deployment('web');
+    assert.equal(d.spec!.template!.spec!.containers[0].image, 'nginx:1.26');
+    assert.equal(d.metadata!.annotations['deprecated.deployment.rollback.to'], undefined);
+    assert.deepEqual(f.recorder.take(), ['Warning DeploymentRollbackRevisionNotFound Unable to find the revision to rollback to.']);
+    await ask('2');
+    await f.sync('web');
+    d = await f.deployment('web');
+    assert.equal(d.metadata!.annotations['deprecated.deployment.rollback.to'], undefined);
+    assert.deepEqual(f.recorder.take(), ['Warning DeploymentRollbackTemplateUnchanged The rollback revision contains the same template as current deployment "web"']);
+  });
+});

@@ -40,6 +40,7 @@ import {
   replicasAnnotationsNeedUpdate,
   replicasOf,
   REVISION_ANNOTATION,
+  ROLLBACK_TO_ANNOTATION,
   setCondition,
   setDeploymentRevision,
   setNewReplicaSetAnnotations,
@@ -306,6 +307,7 @@ export async function syncDeploymentStatus(c: SyncContext, t: SyncTarget, allRSs
 export async function syncScaleOnly(c: SyncContext, t: SyncTarget): Promise<void> {
   const { newRS, oldRSs } = await getAllReplicaSetsAndSyncRevision(c, t, false);
   await scale(c, t.d, newRS, oldRSs);
-  if (t.d.spec?.paused) await cleanupDeployment(c, oldRSs, t.d);
+  // As Kubernetes: no history cleanup while a rollback is asked for (its revision must stay).
+  if (t.d.spec?.paused && t.d.metadata?.annotations?.[ROLLBACK_TO_ANNOTATION] === undefined) await cleanupDeployment(c, oldRSs, t.d);
   await syncDeploymentStatus(c, t, [...oldRSs, newRS], newRS);
 }

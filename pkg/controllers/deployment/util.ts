@@ -12,7 +12,7 @@ export const REVISION_HISTORY_ANNOTATION = 'deployment.kubernetes.io/revision-hi
 export const DESIRED_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/desired-replicas';
 export const MAX_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/max-replicas';
 const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
-const ROLLBACK_TO_ANNOTATION = 'deprecated.deployment.rollback.to';
+export const ROLLBACK_TO_ANNOTATION = 'deprecated.deployment.rollback.to';
 
 /** Deployment annotations never copied onto its ReplicaSets. */
 const SKIP_COPY = new Set([LAST_APPLIED_ANNOTATION, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION, DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION, ROLLBACK_TO_ANNOTATION]);
@@ -69,6 +69,27 @@ export function revisionOf(o: { metadata?: { annotations?: Record<string, string
   const v = o.metadata?.annotations?.[REVISION_ANNOTATION];
   if (v === undefined || !/^[0-9]+$/.test(v)) return 0;
   return Number(v);
+}
+
+/** Kubernetes' LastRevision: the second-highest revision among the ReplicaSets (0: none). */
+export function lastRevision(rss: readonly ReplicaSet[]): number {
+  let max = 0;
+  let second = 0;
+  for (const rs of rss) {
+    const v = revisionOf(rs);
+    if (v >= max) {
+      second = max;
+      max = v;
+    } else if (v > second) second = v;
+  }
+  return second;
+}
+
+/** Kubernetes' SetDeploymentAnnotationsTo: the Deployment keeps only its bookkeeping annotations, and takes the rest from the ReplicaSet. */
+export function setDeploymentAnnotationsTo(d: Deployment, rs: ReplicaSet): void {
+  const kept = Object.entries(d.metadata?.annotations ?? {}).filter(([k]) => SKIP_COPY.has(k));
+  const copied = Object.entries(rs.metadata?.annotations ?? {}).filter(([k]) => !SKIP_COPY.has(k));
+  d.metadata!.annotations = Object.fromEntries([...kept, ...copied]);
 }
 
 export function maxRevision(rss: readonly ReplicaSet[]): number {
