@@ -88,3 +88,17 @@ test("describeObject() names a Deployment's new ReplicaSet and the old ones that
   assert.match(text, /\nOldReplicaSets: +web-1 \(1\/1 replicas created\)\nNewReplicaSet: +web-2 \(2\/2 replicas created\)\nEvents: +<none>\n$/);
   assert.doesNotMatch(describeObject(d, [], true, NOW), /ReplicaSets?:/, 'without the list, no lines');
 });
+
+test('describeObject() shows a PodDisruptionBudget as kubectl: its bound, selector and status counts', () => {
+  const pdb = decode({
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: 'web', namespace: 'demo', labels: { a: 'b' } },
+    spec: { maxUnavailable: '25%', selector: { matchLabels: { app: 'web' } } },
+    status: { disruptionsAllowed: 1, currentHealthy: 4, desiredHealthy: 3, expectedPods: 4 },
+  });
+  assert.equal(
+    describeObject(pdb, [], true, Date.UTC(2026, 11, 5)),
+    'Name:             web\nNamespace:        demo\nMax unavailable:  25%\nSelector:         app=web\nStatus:\n    Allowed disruptions:  1\n    Current:              4\n    Desired:              3\n    Total:                4\nEvents:  <none>\n',
+  );
+});

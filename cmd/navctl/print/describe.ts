@@ -2,7 +2,7 @@
 // object's events, laid out as kubectl lays them out ("Key:   value", nested by two spaces).
 
 import { encodeObject } from '../../../pkg/api/convert/object.js';
-import type { Deployment, Event, KubeObject, Node, Pod, ReplicaSet, Service, ConfigMap, Secret, Namespace } from '../../../pkg/api/registry.js';
+import type { Deployment, Event, KubeObject, Node, Pod, PodDisruptionBudget, ReplicaSet, Service, ConfigMap, Secret, Namespace } from '../../../pkg/api/registry.js';
 import { equalIgnoreHash } from '../../../pkg/controllers/deployment/hash.js';
 import type { Container, ContainerState, PodTemplateSpec } from '../../../gen/navarch/api/v1/core.js';
 import type { LabelSelector } from '../../../gen/navarch/api/v1/meta.js';
@@ -291,6 +291,21 @@ function generic(d: Describer, value: unknown, level: number): void {
   }
 }
 
+function describePdb(d: Describer, pdb: PodDisruptionBudget): void {
+  const intOrString = (v: { intVal?: number; strVal?: string }): string => v.strVal ?? String(v.intVal ?? 0);
+  d.kv(0, 'Name', pdb.metadata?.name);
+  d.kv(0, 'Namespace', pdb.metadata?.namespace);
+  if (pdb.spec?.minAvailable) d.kv(0, 'Min available', intOrString(pdb.spec.minAvailable));
+  else if (pdb.spec?.maxUnavailable) d.kv(0, 'Max unavailable', intOrString(pdb.spec.maxUnavailable));
+  d.kv(0, 'Selector', pdb.spec?.selector ? formatLabelSelector(pdb.spec.selector) : '<unset>');
+  d.section(0, 'Status');
+  const st = pdb.status;
+  d.kv(2, 'Allowed disruptions', st?.disruptionsAllowed ?? 0);
+  d.kv(2, 'Current', st?.currentHealthy ?? 0);
+  d.kv(2, 'Desired', st?.desiredHealthy ?? 0);
+  d.kv(2, 'Total', st?.expectedPods ?? 0);
+}
+
 function workload(d: Describer, o: KubeObject & { spec?: { selector?: LabelSelector; replicas?: number; template?: PodTemplateSpec } }, status: string): void {
   if (o.spec?.replicas !== undefined) d.kv(0, 'Replicas', `${o.spec.replicas} desired`);
   d.kv(0, 'Pods Status', status);
@@ -303,8 +318,12 @@ function workload(d: Describer, o: KubeObject & { spec?: { selector?: LabelSelec
  */
 export function describeObject(o: KubeObject, events: readonly Event[], namespaced: boolean, nowMs: number, replicaSets?: readonly ReplicaSet[]): string {
   const d = new Describer();
-  metadata(d, o, namespaced);
+  // kubectl's PodDisruptionBudget description has no labels, annotations or timestamps.
+  if (o.kind === 'PodDisruptionBudget') describePdb(d, o as PodDisruptionBudget);
+  else metadata(d, o, namespaced);
   switch (o.kind) {
+    case 'PodDisruptionBudget':
+      break;
     case 'Pod':
       describePod(d, o as Pod);
       break;
