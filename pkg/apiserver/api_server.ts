@@ -59,11 +59,16 @@ export class ApiServer {
 
   create(req: CreateRequest): Promise<KubeObject> {
     const subresource = (req as Partial<CreateRequest> | null)?.subresource;
-    if (subresource === 'eviction' && req.resource !== undefined && req.resource !== '' && resolve(req.resource).resource !== 'pods') {
-      return this.run('create', req, () => Promise.reject(new ApiError('NotFound', `the server could not find the requested resource: ${req.resource}/eviction is not served (only pods/eviction)`)));
-    }
     if (subresource === 'eviction') {
-      return this.run('create', req, () => evict(this.ctx, { namespace: req.namespace, name: req.name, eviction: req.object, dryRun: req.dryRun, fencing: req.fencing }), { resource: 'pods', subresource: 'eviction' });
+      return this.run(
+        'create',
+        req,
+        async () => {
+          if (req.resource && resolve(req.resource).resource !== 'pods') throw new ApiError('NotFound', `the server could not find the requested resource: ${req.resource}/eviction is not served (only pods/eviction)`);
+          return evict(this.ctx, { namespace: req.namespace, name: req.name, eviction: req.object, dryRun: req.dryRun, fencing: req.fencing });
+        },
+        { resource: 'pods', subresource: 'eviction' },
+      );
     }
     if (subresource) return this.run('create', req, () => Promise.reject(badRequest(`Cannot create the ${JSON.stringify(subresource)} subresource: only pods/eviction is created so`)));
     return this.run('create', req, () => create(this.ctx, req));

@@ -53,6 +53,7 @@ export async function create(ctx: Context, req: CreateRequest): Promise<KubeObje
   const o = req.objectOwned ? req.object : clone(req.object);
   const meta = (o.metadata ??= emptyMeta());
   if (meta.resourceVersion) throw badRequest(`Cannot create ${info.resource}: resourceVersion should not be set on objects to be created`);
+  if (req.name && meta.name && req.name !== meta.name) throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${req.name})`);
   if (info.namespaced) {
     if (req.namespace && meta.namespace && req.namespace !== meta.namespace) {
       throw badRequest(`Cannot create ${info.resource}: the namespace of the object (${JSON.stringify(meta.namespace)}) does not match the namespace of the request (${JSON.stringify(req.namespace)})`);

@@ -133,6 +133,11 @@ describe('pods/eviction', () => {
     await assert.rejects(server.create({ resource: 'pods', namespace: 'default', name: 'a', subresource: 'eviction', object: eviction('') }), /name in URL does not match name in Eviction object/);
     await assert.rejects(server.create({ resource: 'deployments', namespace: 'default', name: 'a', subresource: 'eviction', object: eviction('a') }), (e) => isApiError(e, 'NotFound') && /only pods\/eviction/.test(e.message));
     await assert.rejects(evict(server, 'a', { orphanDependents: true, propagationPolicy: 'Background' }), (e) => isApiError(e, 'Invalid') && /orphanDependents and deletionPropagation cannot be both set/.test(e.message));
+    await assert.rejects(server.create({ resource: 'pods', namespace: 'default', name: 'a', subresource: 'eviction', object: undefined as unknown as KubeObject }), (e) => isApiError(e, 'Invalid') && /must be a policy\/v1 Eviction/.test(e.message));
+    const handBuilt = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'a', namespace: 'default' }, deleteOptions: { dryRun: 'All' } } as unknown as KubeObject;
+    await assert.rejects(server.create({ resource: 'pods', namespace: 'default', name: 'a', subresource: 'eviction', object: handBuilt }), (e) => isApiError(e, 'Invalid') && /deleteOptions.dryRun/.test(e.message));
+    await assert.rejects(server.create({ resource: 'nosuch', namespace: 'default', name: 'a', subresource: 'eviction', object: eviction('a') }), (e) => isApiError(e) && e.code !== 'Internal');
+    await assert.rejects(server.create({ name: 'b', object: pod('a') }), /the name of the object \(a\) does not match the name on the URL \(b\)/);
     assert.equal((await getPod(server, 'a')).metadata?.deletionTimestamp, undefined, 'nothing happened to the pod');
   });
 
@@ -145,9 +150,21 @@ describe('pods/eviction', () => {
     const b = await getBudget(server);
     assert.equal(b.status?.disruptionsAllowed, 0);
     assert.deepEqual(Object.keys(b.status?.disruptedPods ?? {}).sort(), [...names].sort());
-    // One more over budget: the loser of the last round is refused, not failed with Conflict.
+    // The budget is used up: the next is refused (429), not failed.
     await runningPod(server, 'late');
     await assert.rejects(evict(server, 'late'), (e) => isApiError(e, 'TooManyRequests'));
+  });
+
+  it('answers more evictions at once than the budget allows with 429 for the rest, never Conflict', async () => {
+    const { server } = await testServer();
+    const names = Array.from({ length: 30 }, (_, i) => `p${i}`);
+    for (const n of names) await runningPod(server, n);
+    await budget(server, { disruptionsAllowed: 25, currentHealthy: 30, desiredHealthy: 5 }, { minAvailable: 5 });
+    const results = await Promise.allSettled(names.map((n) => evict(server, n, { gracePeriodSeconds: 0 })));
+    const outcome = results.map((r) => (r.status === 'fulfilled' ? 'evicted' : isApiError(r.reason) ? r.reason.code : String(r.reason)));
+    assert.equal(outcome.filter((o) => o === 'evicted').length, 25);
+    assert.deepEqual([...new Set(outcome.filter((o) => o !== 'evicted'))], ['TooManyRequests']);
+    assert.equal((await getBudget(server)).status?.disruptionsAllowed, 0);
   });
 
   it('refuses an eviction in a terminating namespace, as a create there is', async () => {

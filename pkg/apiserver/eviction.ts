@@ -68,6 +68,8 @@ function pdbForbidden(name: string, why: string): ApiError {
 function deleteOptionsOf(e: Eviction, dryRun: boolean): DeleteOptions {
   const o = e.deleteOptions;
   const errors: FieldError[] = [];
+  if (o !== undefined && (typeof o !== 'object' || o === null)) throw badRequest('Invalid Eviction: deleteOptions must be an object');
+  if (o?.dryRun !== undefined && !Array.isArray(o.dryRun)) errors.push(fieldErrors.invalid('deleteOptions.dryRun', o.dryRun, 'expected a list such as ["All"]'));
   const grace = o?.gracePeriodSeconds;
   if (grace !== undefined && (!Number.isSafeInteger(grace) || grace < 0)) errors.push(fieldErrors.invalid('deleteOptions.gracePeriodSeconds', grace, 'must be greater than or equal to 0'));
   const policy = o?.propagationPolicy;
@@ -75,7 +77,7 @@ function deleteOptionsOf(e: Eviction, dryRun: boolean): DeleteOptions {
     errors.push(fieldErrors.notSupported('deleteOptions.propagationPolicy', policy, ['Background', 'Foreground', 'Orphan']));
   }
   if (o?.orphanDependents !== undefined && policy !== undefined) errors.push(fieldErrors.invalid('deleteOptions.propagationPolicy', policy, 'orphanDependents and deletionPropagation cannot be both set'));
-  for (const [i, d] of (o?.dryRun ?? []).entries()) if (d !== 'All') errors.push(fieldErrors.notSupported(`deleteOptions.dryRun[${i}]`, d, ['All']));
+  for (const [i, d] of (Array.isArray(o?.dryRun) ? o.dryRun : []).entries()) if (d !== 'All') errors.push(fieldErrors.notSupported(`deleteOptions.dryRun[${i}]`, d, ['All']));
   if (errors.length) throw new ApiError('Invalid', `Eviction.policy ${JSON.stringify(e.metadata?.name ?? '')} is invalid: ${errors.map((x) => `${x.field}: ${x.detail}`).join(', ')}`, { kind: 'Eviction', group: 'policy', name: e.metadata?.name, causes: errors });
   const pre = o?.preconditions;
   return {
@@ -83,7 +85,7 @@ function deleteOptionsOf(e: Eviction, dryRun: boolean): DeleteOptions {
     preconditions: pre && (pre.uid || pre.resourceVersion) ? { uid: pre.uid || undefined, resourceVersion: pre.resourceVersion || undefined } : undefined,
     // The deprecated orphanDependents, as Kubernetes reads it: true orphans, false deletes in the background.
     propagationPolicy: (policy as PropagationPolicy | undefined) ?? (o?.orphanDependents === undefined ? undefined : o.orphanDependents ? 'Orphan' : 'Background'),
-    dryRun: dryRun || (o?.dryRun ?? []).includes('All'),
+    dryRun: dryRun || (Array.isArray(o?.dryRun) && o.dryRun.includes('All')),
   };
 }
 
@@ -188,7 +190,8 @@ async function markAndDelete(ctx: Context, ns: string, name: string, o: DeleteOp
 
 /** Evicts the pod; returns the Eviction as sent once the pod is deleted (or marked for deletion). */
 export async function evict(ctx: Context, req: EvictRequest): Promise<Eviction> {
-  const e = req.eviction as Eviction;
+  const e = req.eviction as Eviction | undefined;
+  if (typeof e !== 'object' || e === null) throw badRequest('Cannot create pods/eviction: the body must be a policy/v1 Eviction object');
   if (e.kind !== 'Eviction' || e.apiVersion !== 'policy/v1') {
     throw badRequest(`Cannot create pods/eviction: the body is a ${e.kind} of ${JSON.stringify(e.apiVersion)}, not an Eviction of "policy/v1"`);
   }
@@ -208,6 +211,9 @@ export async function evict(ctx: Context, req: EvictRequest): Promise<Eviction> 
     const cur = await readObject(ctx, POD, ns, name);
     if (!cur) throw notFound(POD, name);
     pod = cur.object as Pod;
+    const uid = options.preconditions?.uid;
+    // A pod with another uid never becomes the one asked for: no retry.
+    if (uid && uid !== pod.metadata?.uid) throw preconditionConflict(name, `the UID in the precondition (${uid}) does not match the UID in record (${pod.metadata?.uid}). The object might have been deleted and then recreated`);
     if (!canIgnoreBudget(pod)) break;
     try {
       // A Pending pod could start and count as healthy meanwhile: delete only the version read.
@@ -240,7 +246,9 @@ export async function evict(ctx: Context, req: EvictRequest): Promise<Eviction> 
         await takeDisruption(ctx, pdb, name, options, req.fencing);
         break;
       } catch (err) {
-        if (!isApiError(err, 'Conflict') || attempt >= MAX_BUDGET_ATTEMPTS) throw err;
+        if (!isApiError(err, 'Conflict')) throw err;
+        // Too many evictions at once under this budget: the client comes back later (429, as kubectl retries).
+        if (attempt >= MAX_BUDGET_ATTEMPTS) throw stillProcessing(pdb.metadata?.name ?? '');
         // Another eviction (or the controller) wrote the budget first: decide again on what it wrote.
         const fresh = await readObject(ctx, PDB, ns, pdb.metadata?.name ?? '');
         if (!fresh) throw notFound(PDB, pdb.metadata?.name ?? '');

@@ -4,7 +4,7 @@ import { SeededRandom } from '../../raft/core/random.js';
 import { decodeObject, DecodeError, encodeObject } from '../api/convert/object.js';
 import type { KubeObject } from '../api/registry.js';
 import { API_ERROR_CODES, ApiError, ERROR_CODES, toApiError } from './api_error.js';
-import { deployment, pod, testServer } from './test_util.js';
+import { deployment, obj, pod, testServer } from './test_util.js';
 
 describe('ApiError', () => {
   it('maps every code to distinct gRPC codes and a Kubernetes reason', () => {
@@ -90,6 +90,8 @@ describe('bad requests', () => {
       { resource: 'deployments', namespace: 'default', name: 'web', type: 'json', patch: [{ op: 'replace', path: '/spec/replicas', value: 2 }] },
       { resource: 'deployments', namespace: 'default', name: 'web', type: 'strategic', patch: { spec: { template: { spec: { containers: [{ name: 'web', image: 'x' }] } } } } },
       { resource: 'pods', namespace: 'default', name: 'a', gracePeriodSeconds: 3, preconditions: { uid: 'u' } },
+      // An eviction of a pod that does not exist ('keep' must stay as it is).
+      { resource: 'pods', namespace: 'default', name: 'gone', subresource: 'eviction', object: obj({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'gone', namespace: 'default' }, deleteOptions: { gracePeriodSeconds: 0, dryRun: ['All'], preconditions: { uid: 'u' } } }) },
     ];
     const runs = 5000;
     const codes = new Map<string, number>();
@@ -107,7 +109,7 @@ describe('bad requests', () => {
           continue;
         }
       }
-      const verb = verbs[t === 5 ? 4 : t === 6 ? 5 : int(r, 0, 6) === 0 ? int(r, 0, verbs.length - 1) : t];
+      const verb = verbs[t === 5 ? 4 : t === 6 ? 5 : t === 7 ? 0 : int(r, 0, 6) === 0 ? int(r, 0, verbs.length - 1) : t];
       try {
         await verb(req);
       } catch (err) {

@@ -335,8 +335,8 @@ const COLUMNS: Readonly<Record<string, Column[]>> = {
   ],
 };
 
-/** kubectl prints an unset IntOrString as N/A. */
-function intOrString(v: { intVal?: number; strVal?: string } | undefined): string {
+/** An IntOrString as kubectl prints it; N/A when unset. */
+export function intOrString(v: { intVal?: number; strVal?: string } | undefined): string {
   if (!v) return 'N/A';
   return v.strVal ?? String(v.intVal ?? 0);
 }

@@ -8,7 +8,7 @@ import type { Container, ContainerState, PodTemplateSpec } from '../../../gen/na
 import type { LabelSelector } from '../../../gen/navarch/api/v1/meta.js';
 import { LAST_APPLIED_ANNOTATION } from '../apply_patch.js';
 import { age } from './age.js';
-import { formatLabelSelector, nodeRoles, podStatus } from './columns.js';
+import { formatLabelSelector, intOrString, nodeRoles, podStatus } from './columns.js';
 import { Table } from './table.js';
 
 const NONE = '<none>';
@@ -292,7 +292,6 @@ function generic(d: Describer, value: unknown, level: number): void {
 }
 
 function describePdb(d: Describer, pdb: PodDisruptionBudget): void {
-  const intOrString = (v: { intVal?: number; strVal?: string }): string => v.strVal ?? String(v.intVal ?? 0);
   d.kv(0, 'Name', pdb.metadata?.name);
   d.kv(0, 'Namespace', pdb.metadata?.namespace);
   if (pdb.spec?.minAvailable) d.kv(0, 'Min available', intOrString(pdb.spec.minAvailable));

@@ -157,6 +157,18 @@ describe('rollback through the deprecated.deployment.rollback.to annotation (Kub
     assert.deepEqual([again.spec!.replicas, revision(again)], [2, '3']);
   });
 
+  it('0 with a single revision finds no last revision: a Warning, and only the annotation goes', async () => {
+    await f.createDeployment('web', { replicas: 1 });
+    await f.rollOutFully('web');
+    f.recorder.take();
+    await ask('0');
+    await f.sync('web');
+    const d = await f.deployment('web');
+    assert.equal(d.metadata!.annotations['deprecated.deployment.rollback.to'], undefined);
+    assert.equal(d.spec!.template!.spec!.containers[0].image, 'nginx:1.25');
+    assert.deepEqual(f.recorder.take(), ['Warning DeploymentRollbackRevisionNotFound Unable to find last revision.']);
+  });
+
   it('a revision that does not exist, or the current template, changes nothing but the annotation, with a Warning', async () => {
     await twoRevisions();
     await ask('9');

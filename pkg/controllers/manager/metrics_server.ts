@@ -1,6 +1,5 @@
-// GET /metrics for a registry, on 127.0.0.1 unless told otherwise: what `navarch scheduler` and
-// `navarch controllers` serve (a master serves its components' metrics on its own /metrics), with
-// their health checks.
+// GET /metrics for a registry, on 127.0.0.1 unless told otherwise: what `navarch scheduler`,
+// `navarch controllers`, a master and `navarch hollow` serve, with the health checks asked for.
 
 import { createServer, type Server } from 'node:http';
 import { serveHealth, type HealthEndpoints } from '../../healthz/healthz.js';

@@ -41,6 +41,8 @@ test('a lower pod-deletion-cost goes first, before the other tie-breaks; a malfo
   assert.equal(podDeletionCost(pod('x', { cost: '007' })), 0, 'a leading zero is malformed');
   assert.equal(podDeletionCost(pod('x', { cost: '0' })), 0);
   assert.equal(podDeletionCost(pod('x', { cost: '-7' })), -7);
+  assert.equal(podDeletionCost(pod('x', { cost: '-007' })), -7, 'Kubernetes lets "-" lead zeros');
+  assert.equal(podDeletionCost(pod('x', { cost: '-0' })), 0);
   // A cost outranks sharing a node with related pods.
   const crowded = pod('crowded', { node: 'n1', cost: '10' });
   const lone = pod('lone', { node: 'n2' });

@@ -41,7 +41,7 @@ export interface NodeStatuses {
 export interface PostFilterResult {
   /** Where the pod should go once the victims are gone. */
   nominatedNodeName: string;
-  /** Pods to evict: those whose eviction breaks a PodDisruptionBudget first, then the others; each group most important first. */
+  /** Pods to evict, most important first. */
   victims: readonly PodInfo[];
   /** Lower-priority pods nominated to the same node: their nominations no longer hold and should be cleared. */
   lowerPriorityNominatedPods: readonly PodInfo[];

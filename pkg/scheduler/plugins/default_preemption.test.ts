@@ -163,12 +163,21 @@ const cases: Case[] = [
     want: { node: "a", victims: ["free"] },
   },
   {
-    name: "victims that break a budget come first in the list, each group most important first",
+    name: "the victims are listed most important first, whichever broke a budget",
     nodes: [makeNode({ name: "a", cpu: "3" })],
     existing: [on("a", "guarded", "1", 1, DB), on("a", "free-5", "1", 5), on("a", "free-3", "1", 3)],
     pod: makePod({ name: "in", cpu: "3", priority: 10 }),
     pdbs: [pdb("db", { allowed: 0 })],
-    want: { node: "a", victims: ["guarded", "free-5", "free-3"] },
+    want: { node: "a", victims: ["free-5", "free-3", "guarded"] },
+  },
+  {
+    // Kubernetes 1.30 read the first victim as listed (a budget-breaking one) and chose b; #128307 fixed that.
+    name: "with as many budget violations on each node, the node whose most important victim is least important wins",
+    nodes: [makeNode({ name: "a", cpu: "2" }), makeNode({ name: "b", cpu: "2" })],
+    existing: [on("a", "a-db", "1", 6, DB), on("a", "a-free", "1", 1), on("b", "b-db", "1", 1, DB), on("b", "b-free", "1", 7)],
+    pod: makePod({ name: "in", cpu: "2", priority: 10 }),
+    pdbs: [pdb("db", { allowed: 0 })],
+    want: { node: "a", victims: ["a-db", "a-free"] },
   },
   {
     name: "a pod already in the budget's disruptedPods does not count against it",

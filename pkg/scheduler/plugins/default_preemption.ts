@@ -37,7 +37,7 @@ const NO_PDBS: PdbLister = () => [];
 
 export interface Candidate {
   node: string;
-  /** The victims whose eviction breaks a budget first, then the others; each group most important first. */
+  /** Most important first. */
   victims: PodInfo[];
   /** How many victims break a PodDisruptionBudget. */
   numPDBViolations: number;
@@ -122,8 +122,8 @@ export function filterPodsWithPDBViolation(
  * The fewest, least important pods to remove from `node` (a copy, changed in place) so the pod
  * fits, or the status saying why no removal helps (Kubernetes' SelectVictimsOnNode). All
  * lower-priority pods go; then each is put back if the pod still fits: first those whose eviction
- * would break a PodDisruptionBudget, then the others, each group most important first.
- * `numViolatingVictim` counts the victims that break a budget.
+ * would break a PodDisruptionBudget, then the others, each group most important first. The
+ * victims come back most important first; `numViolatingVictim` counts those that break a budget.
  */
 export function selectVictimsOnNode(
   state: CycleState,
@@ -155,7 +155,10 @@ export function selectVictimsOnNode(
   };
   let numViolatingVictim = 0;
   for (const p of violating) if (!reprieve(p)) numViolatingVictim++;
+  const firstNonViolating = victims.length;
   for (const p of nonViolating) reprieve(p);
+  // Most important first again (Kubernetes' fix #128307, after 1.30): the node choice reads the first victim.
+  if (firstNonViolating > 0 && firstNonViolating < victims.length) victims.sort(byImportance);
   return { victims, numViolatingVictim, status: null };
 }
 
@@ -180,10 +183,9 @@ function earliestStartOfMostImportant(victims: readonly PodInfo[]): number {
 
 /**
  * Kubernetes' pickOneNodeForPreemption: each rule narrows the ties of the one before. The fewest
- * victims breaking a PodDisruptionBudget; the least important first victim (as Kubernetes, the
- * first in the candidate's order: the most important of the budget-breaking ones, if any); the
- * lowest sum of priorities; the fewest victims; the latest start of the most important victims;
- * then the first candidate.
+ * victims breaking a PodDisruptionBudget; the least important most important victim; the lowest
+ * sum of priorities; the fewest victims; the latest start of the most important victims; then the
+ * first candidate.
  */
 export function pickOneNodeForPreemption(candidates: readonly Candidate[]): Candidate | undefined {
   if (candidates.length === 0) return undefined;
