@@ -145,7 +145,25 @@ test('navctl rollout status, set image, history, undo, scale, pause, resume and 
     assert.equal((await navctl(['apply', '-f', '-'], PDB)).code, 0);
     await until('the budget counts the pods', async () => (await client.get<PodDisruptionBudget>('poddisruptionbudgets', NS, 'web')).status?.currentHealthy === 5, 60_000);
     const onHollow0 = (await client.list<Pod>('pods', { namespace: NS, fieldSelector: 'spec.nodeName=hollow-0', labelSelector: 'app=web' })).items.map((p) => p.metadata?.name);
+    assert.ok(onHollow0.length > 0, 'a web pod to evict on hollow-0');
+    // Healthy web pods (Ready, not terminating) at every pod event while the drain runs: the budget keeps 4 of 5.
+    const listed = await client.list<Pod>('pods', { namespace: NS, labelSelector: 'app=web' });
+    const web = new Map(listed.items.map((p) => [p.metadata!.uid!, p]));
+    const healthy = () => [...web.values()].filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    let fewestHealthy = healthy();
+    const podWatch = client.watch<Pod>('pods', { namespace: NS, labelSelector: 'app=web', resourceVersion: listed.resourceVersion });
+    const watching = (async () => {
+      for await (const e of podWatch) {
+        if (e.type === 'BOOKMARK') continue;
+        if (e.type === 'DELETED') web.delete(e.object.metadata!.uid!);
+        else web.set(e.object.metadata!.uid!, e.object);
+        fewestHealthy = Math.min(fewestHealthy, healthy());
+      }
+    })().catch(() => {});
     const drained = await navctl(['drain', 'hollow-0', '--force', '--timeout', '90s', '--chunk-size', '1']);
+    podWatch.close();
+    await watching;
+    assert.equal(fewestHealthy, 4, 'one web pod at a time was disrupted');
     assert.equal(drained.code, 0, drained.stderr);
     assert.match(drained.stderr, /Warning: deleting Pods that declare no controller: roll\/debug/);
     assert.match(drained.stdout, /^node\/hollow-0 already cordoned\n[\s\S]*evicting pod roll\/debug\n[\s\S]*pod\/debug evicted\n[\s\S]*node\/hollow-0 drained\n$/);
