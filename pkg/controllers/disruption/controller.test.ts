@@ -4,12 +4,12 @@ import type { OwnerReference } from '../../../gen/navarch/api/v1/meta.js';
 import type { Deployment, KubeObject, Pod, PodDisruptionBudget } from '../../api/registry.js';
 import { isApiError } from '../../apiserver/api_error.js';
 import { deployment, obj, pod } from '../../apiserver/test_util.js';
-import { eventually } from '../../client/testing/settle.js';
+import { eventually, settle } from '../../client/testing/settle.js';
 import { SHUTDOWN } from '../../client/workqueue/queue.js';
 import { formatTimeMs } from '../controller_utils.js';
 import { fixture, type Fixture } from '../testing/fixture.js';
 import { RecordingClient } from '../testing/recording_client.js';
-import { DisruptionController } from './controller.js';
+import { DisruptionController, PDB_RESYNC_MS } from './controller.js';
 import { DELETION_TIMEOUT_MS } from './status.js';
 
 let f: Fixture;
@@ -415,4 +415,34 @@ test('started, it keeps a budget current from the events alone, and counts an ev
   await eventually('web-0 healthy again', () => f.factory.informer<PodDisruptionBudget>('poddisruptionbudgets').store.get('default', 'web')?.status?.currentHealthy === 3);
   const s = await status('web');
   assert.deepEqual([s.disruptionsAllowed, s.disruptedPods], [1, {}]);
+});
+
+test('every budget is synced again each 30 s with no event, so one a failed sync left behind recovers', async () => {
+  /** Status writes fail until told otherwise; a failed key is dropped (maxRetries 0), as one Kubernetes gave up on. */
+  class FailingClient extends RecordingClient {
+    failing = true;
+    failures = 0;
+    override async updateStatus<T extends KubeObject>(object: T): Promise<T> {
+      if (this.failing) {
+        this.failures++;
+        throw new Error('the write was lost');
+      }
+      return super.updateStatus(object);
+    }
+  }
+  f = await fixture();
+  const client = new FailingClient(f.server);
+  c = new DisruptionController({ client, informers: f.factory, recorder: f.events, clock: f.clock, logger: { warn: () => {} }, maxRetries: 0 });
+  await createPdb('web', { minAvailable: 1, selector: { matchLabels: { app: 'web' } } });
+  for (const n of ['web-0', 'web-1']) await createPod(n);
+  await f.synced();
+  c.start();
+  await eventually('a status write tried and failed', () => client.failures > 0);
+  await settle();
+  client.failing = false;
+  await f.advance(PDB_RESYNC_MS - 1);
+  await settle();
+  assert.equal((await status('web'))?.observedGeneration, undefined, 'nothing written before the resync');
+  await f.advance(1);
+  await eventually('the budget written at the resync', () => f.factory.informer<PodDisruptionBudget>('poddisruptionbudgets').store.get('default', 'web')?.status?.disruptionsAllowed === 1);
 });

@@ -16,6 +16,7 @@
 // being deleted 2 minutes after the condition's lastTransitionTime gets the condition reset to
 // False. The pod handlers below feed that queue too; the two queues start and stop together.
 
+import type { TimerHandle } from '../../../raft/node/ports.js';
 import type { Deployment, KubeObject, Pod, PodDisruptionBudget, ReplicaSet, StatefulSet } from '../../api/registry.js';
 import { labelSelectorToString, selectorFromLabelSelector, type Labels, type Selector } from '../../api/labels.js';
 import { isApiError } from '../../apiserver/api_error.js';
@@ -30,6 +31,9 @@ import { getControllerOf, message, QueueController, type QueueControllerOptions 
 import { dependsOnScale, ExpectedPodCountError, expectedPodCount, type ControllerSources } from './expected_pods.js';
 import { StalePodDisruptionController } from './stale_disruption.js';
 import { buildDisruptedPodMap, countHealthyPods, failSafeStatus, nextStatus } from './status.js';
+
+/** How often every budget is synced again with no event (Kubernetes' resync of the PDB handler). */
+export const PDB_RESYNC_MS = 30_000;
 
 /** The event source Kubernetes' disruption controller reports as. */
 export const DISRUPTION_EVENT_COMPONENT = 'controllermanager';
@@ -51,6 +55,8 @@ export class DisruptionController extends QueueController {
   private readonly sources: ControllerSources;
   /** Parsed selectors by budget uid, with the generation they were parsed at (the selector is mutable). */
   private readonly selectors = new Map<string, { generation: number; selector: Selector | Error }>();
+  private resyncTimer: TimerHandle | undefined;
+  private stopped = false;
   /** The second queue: pods whose DisruptionTarget condition is to be reset once stale. */
   readonly stalePodDisruptions: StalePodDisruptionController;
 
@@ -109,11 +115,21 @@ export class DisruptionController extends QueueController {
 
   /** Runs both queues (budgets and stale pod disruptions); resolves once both have stopped. */
   override run(): Promise<void> {
+    if (this.resyncTimer === undefined && !this.stopped) this.resyncTimer = this.clock.setTimeout(() => this.resync(), PDB_RESYNC_MS);
     return Promise.all([super.run(), this.stalePodDisruptions.run()]).then(() => {});
   }
 
   override async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.resyncTimer !== undefined) this.clock.clearTimeout(this.resyncTimer);
     await Promise.all([super.stop(), this.stalePodDisruptions.stop()]);
+  }
+
+  /** Every budget again, as Kubernetes' 30-s resync of its PDB handler: one left at 0 by a failed sync recovers without an event. */
+  private resync(): void {
+    if (this.stopped) return;
+    for (const pdb of this.pdbs.store.list()) this.enqueueObject(pdb);
+    this.resyncTimer = this.clock.setTimeout(() => this.resync(), PDB_RESYNC_MS);
   }
 
   private forget(pdb: PodDisruptionBudget): void {
