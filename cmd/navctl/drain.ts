@@ -21,6 +21,8 @@ const DELETE_POLL_MS = 1000;
 /** How long drain waits before evicting a pod again that its budget protects (kubectl: 5 s). */
 const EVICTION_RETRY_MS = 5000;
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 export interface DrainFlags {
   force?: boolean;
   ignoreDaemonsets?: boolean;
@@ -170,15 +172,13 @@ async function deleteAndWait(s: Session, node: string, pods: readonly Pod[], gra
       }
       if (left.size === 0) return;
       if (Date.now() >= deadline) throw new Error(`drain did not complete within the --timeout`);
-      await new Promise((r) => setTimeout(r, DELETE_POLL_MS));
+      await sleep(DELETE_POLL_MS);
     }
   } catch (e) {
     const pending = [...left.values()].map((p) => `pod/${p.metadata?.name}\n`).join('');
     throw new Error(`${e instanceof Error ? e.message : String(e)}\nThere are pending pods in node "${node}" when an error occurred:\n${pending}`.trimEnd());
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Go's rendering of a duration, as kubectl prints its --timeout ("1m30s", "90ms"). */
 function goDuration(ms: number): string {
