@@ -7,11 +7,11 @@
 // The pod first gets the DisruptionTarget condition, as Kubernetes' PodDisruptionConditions does.
 
 import { fieldErrors, type FieldError } from '../api/field_errors.js';
+import { DISRUPTION_TARGET_CONDITION, disruptionTargetCondition, updateDisruptionAllowedCondition } from '../api/disruption_conditions.js';
 import { selectorFromLabelSelector, type Selector } from '../api/labels.js';
 import { kindByName, type Eviction, type KubeObject, type Pod, type PodDisruptionBudget } from '../api/registry.js';
-import { PodStatus, type PodCondition } from '../../gen/navarch/api/v1/core.js';
+import { PodStatus } from '../../gen/navarch/api/v1/core.js';
 import { PodDisruptionBudgetStatus } from '../../gen/navarch/api/v1/policy.js';
-import type { Condition } from '../../gen/navarch/api/v1/meta.js';
 import { ApiError, badRequest, forbidden, isApiError, notFound } from './api_error.js';
 import { checkName, namespaceOf, readObject, type Context } from './context.js';
 import { namespaceGuard } from './write_checks.js';
@@ -114,12 +114,6 @@ async function budgetsOf(ctx: Context, pod: Pod): Promise<PodDisruptionBudget[]>
   });
 }
 
-function setCondition(conditions: Condition[], next: Omit<Condition, 'lastTransitionTime'>, nowMs: number): Condition[] {
-  const old = conditions.find((c) => c.type === next.type);
-  const lastTransitionTime = old && old.status === next.status ? old.lastTransitionTime : formatTime(nowMs);
-  return [...conditions.filter((c) => c.type !== next.type), { ...next, lastTransitionTime }];
-}
-
 /**
  * Takes one disruption from the budget for the pod and records it (Kubernetes' checkAndDecrement).
  * Throws TooManyRequests while the budget allows none or the controller has not yet seen its spec.
@@ -136,9 +130,7 @@ async function takeDisruption(ctx: Context, pdb: PodDisruptionBudget, podName: s
   const next = clone(pdb);
   const status = (next.status ??= PodDisruptionBudgetStatus.create());
   status.disruptionsAllowed = allowed - 1;
-  if (status.disruptionsAllowed === 0) {
-    status.conditions = setCondition(status.conditions ?? [], { type: 'DisruptionAllowed', status: 'False', reason: 'InsufficientPods', message: '', observedGeneration: status.observedGeneration }, ctx.nowMs());
-  }
+  if (status.disruptionsAllowed === 0) updateDisruptionAllowedCondition(status, ctx.nowMs());
   status.disruptedPods = { ...(status.disruptedPods ?? {}), [podName]: formatTime(ctx.nowMs()) };
   await update(ctx, { resource: PDB.resource, namespace: pdb.metadata?.namespace, object: next, subresource: 'status', fencing });
 }
@@ -146,6 +138,10 @@ async function takeDisruption(ctx: Context, pdb: PodDisruptionBudget, podName: s
 /** As Kubernetes' eviction words it (the group resource "Pod", not "pods"). */
 function preconditionConflict(name: string, why: string): ApiError {
   return new ApiError('Conflict', `Operation cannot be fulfilled on Pod ${JSON.stringify(name)}: ${why}`, { resource: 'pods', kind: 'Pod', name });
+}
+
+function uidConflict(name: string, wanted: string, found: string | undefined): ApiError {
+  return preconditionConflict(name, `the UID in the precondition (${wanted}) does not match the UID in record (${found}). The object might have been deleted and then recreated`);
 }
 
 /** Marks the pod DisruptionTarget (reason EvictionByEvictionAPI) and deletes it, both under the caller's preconditions. */
@@ -157,24 +153,16 @@ async function markAndDelete(ctx: Context, ns: string, name: string, o: DeleteOp
       if (!cur) throw notFound(POD, name);
       const pod = cur.object as Pod;
       const meta = pod.metadata!;
-      if (preconditions?.uid && preconditions.uid !== meta.uid) {
-        throw preconditionConflict(name, `the UID in the precondition (${preconditions.uid}) does not match the UID in record (${meta.uid}). The object might have been deleted and then recreated`);
-      }
+      if (preconditions?.uid && preconditions.uid !== meta.uid) throw uidConflict(name, preconditions.uid, meta.uid);
       if (preconditions?.resourceVersion && preconditions.resourceVersion !== meta.resourceVersion) {
         throw preconditionConflict(name, `the ResourceVersion in the precondition (${preconditions.resourceVersion}) does not match the ResourceVersion in record (${meta.resourceVersion}). The object might have been modified`);
       }
       const next = clone(pod);
       const status = (next.status ??= PodStatus.create());
       const conditions = status.conditions ?? [];
-      const old = conditions.find((c) => c.type === 'DisruptionTarget');
-      const target: PodCondition = {
-        type: 'DisruptionTarget',
-        status: 'True',
-        reason: 'EvictionByEvictionAPI',
-        message: 'Eviction API: evicting',
-        lastTransitionTime: old?.status === 'True' ? old.lastTransitionTime : formatTime(ctx.nowMs()),
-      } as PodCondition;
-      status.conditions = [...conditions.filter((c) => c.type !== 'DisruptionTarget'), target];
+      const old = conditions.find((c) => c.type === DISRUPTION_TARGET_CONDITION);
+      const target = disruptionTargetCondition(old, 'EvictionByEvictionAPI', 'Eviction API: evicting', ctx.nowMs());
+      status.conditions = [...conditions.filter((c) => c.type !== DISRUPTION_TARGET_CONDITION), target];
       try {
         const written = await update(ctx, { resource: POD.resource, namespace: ns, object: next, subresource: 'status', fencing });
         // The delete's resourceVersion precondition now names our own write.
@@ -213,7 +201,7 @@ export async function evict(ctx: Context, req: EvictRequest): Promise<Eviction> 
     pod = cur.object as Pod;
     const uid = options.preconditions?.uid;
     // A pod with another uid never becomes the one asked for: no retry.
-    if (uid && uid !== pod.metadata?.uid) throw preconditionConflict(name, `the UID in the precondition (${uid}) does not match the UID in record (${pod.metadata?.uid}). The object might have been deleted and then recreated`);
+    if (uid && uid !== pod.metadata?.uid) throw uidConflict(name, uid, pod.metadata?.uid);
     if (!canIgnoreBudget(pod)) break;
     try {
       // A Pending pod could start and count as healthy meanwhile: delete only the version read.

@@ -2,6 +2,7 @@
 // /registry/<resource>/<namespace>/<name> (cluster-scoped: /registry/<resource>/<name>); values
 // are the object's protobuf bytes without resourceVersion, which is the key's modRevision.
 
+import { formatTime } from '../api/time.js';
 import { decodeBinary, encodeBinary } from '../api/convert/binary.js';
 import { decodeShared } from '../api/convert/shared_decode.js';
 import type { KindInfo, KubeObject } from '../api/registry.js';
@@ -83,6 +84,4 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** metav1.Time text: RFC 3339 in UTC with whole seconds. */
-export function formatTime(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
+export { formatTime };

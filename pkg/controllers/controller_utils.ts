@@ -3,6 +3,8 @@
 // again until our own writes are seen in the informer), pod readiness and availability, and
 // QueueController, the "informer → queue → sync(key)" shell with a sync-duration metric.
 
+import { DISRUPTION_TARGET_CONDITION, disruptionTargetCondition } from '../api/disruption_conditions.js';
+import { formatTime } from '../api/time.js';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { OwnerReference } from '../../gen/navarch/api/v1/meta.js';
 import { realClock, type Clock } from '../../raft/node/ports.js';
@@ -124,9 +126,7 @@ export function parseTimeMs(s: string | undefined): number | undefined {
 }
 
 /** ms since the epoch → RFC 3339 in whole seconds, as the API server writes times. */
-export function formatTimeMs(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
+export const formatTimeMs = formatTime;
 
 /**
  * Says why a pod is about to be deleted, as Kubernetes' taint eviction and preemption do before the
@@ -134,9 +134,9 @@ export function formatTimeMs(ms: number): string {
  * A strategic patch of that one condition, on the pod's uid; nothing when the pod already says so.
  */
 export async function markDisruptionTarget(client: ObjectClient, pod: Pod, reason: string, message: string, nowMs: number): Promise<void> {
-  const old = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
+  const old = pod.status?.conditions?.find((c) => c.type === DISRUPTION_TARGET_CONDITION);
   if (old?.status === 'True' && old.reason === reason) return;
-  const condition = { type: 'DisruptionTarget', status: 'True', reason, message, lastTransitionTime: old?.status === 'True' ? old.lastTransitionTime : formatTimeMs(nowMs) };
+  const condition = disruptionTargetCondition(old, reason, message, nowMs);
   const m = pod.metadata!;
   await client.patch<Pod>('pods', m.namespace, m.name!, 'strategic', { metadata: { uid: m.uid }, status: { conditions: [condition] } }, { subresource: 'status' });
 }

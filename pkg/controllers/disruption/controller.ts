@@ -24,6 +24,7 @@ import type { EventRecorder } from '../../client/events/recorder.js';
 import { NAMESPACE_INDEX } from '../../client/informer/indexer.js';
 import type { InformerFactory } from '../../client/informer/informer_factory.js';
 import type { SharedInformer } from '../../client/informer/shared_informer.js';
+import { deepEqual } from '../../api/deep_equal.js';
 import { deepCopy } from '../../api/deep_copy.js';
 import type { PodDisruptionBudgetStatus } from '../../../gen/navarch/api/v1/policy.js';
 import type { ObjectClient } from '../client.js';
@@ -165,7 +166,7 @@ export class DisruptionController extends QueueController {
     const namespace = p.metadata?.namespace ?? '';
     const now = this.budgetsMatching(namespace, p.metadata?.labels);
     for (const pdb of now) this.enqueueObject(pdb);
-    const relabelled = old !== undefined && !sameLabels(old.metadata?.labels, p.metadata?.labels);
+    const relabelled = old !== undefined && !deepEqual(old.metadata?.labels ?? {}, p.metadata?.labels ?? {});
     if (relabelled) for (const pdb of this.budgetsMatching(namespace, old.metadata?.labels)) this.enqueueObject(pdb);
     if (warn && now.length > 1 && (old === undefined || relabelled)) {
       // Kubernetes' words, two spaces included.
@@ -249,10 +250,4 @@ export class DisruptionController extends QueueController {
     next.status = status;
     await this.client.updateStatus(next);
   }
-}
-
-function sameLabels(a: Labels, b: Labels): boolean {
-  const ka = Object.keys(a ?? {});
-  if (ka.length !== Object.keys(b ?? {}).length) return false;
-  return ka.every((k) => b !== undefined && Object.hasOwn(b, k) && a![k] === b[k]);
 }

@@ -12,6 +12,7 @@
 // As in Kubernetes, a condition set by the kubelet (reason TerminationByKubelet, which may take any
 // time to lead to a deletion) and a pod in a terminal phase are left alone.
 
+import { DISRUPTION_TARGET_CONDITION } from '../../api/disruption_conditions.js';
 import { PodStatus, type PodCondition } from '../../../gen/navarch/api/v1/core.js';
 import { deepCopy } from '../../api/deep_copy.js';
 import type { Pod } from '../../api/registry.js';
@@ -24,7 +25,7 @@ import { formatTimeMs, parseTimeMs, QueueController, type QueueControllerOptions
 /** How long a DisruptionTarget=True condition may stay on a pod not being deleted (Kubernetes' stalePodDisruptionTimeout). */
 export const STALE_POD_DISRUPTION_TIMEOUT_MS = 2 * 60 * 1000;
 
-export const DISRUPTION_TARGET_CONDITION = 'DisruptionTarget';
+export { DISRUPTION_TARGET_CONDITION };
 /** The reason the kubelet gives its DisruptionTarget conditions (never stale). */
 export const TERMINATION_BY_KUBELET_REASON = 'TerminationByKubelet';
 

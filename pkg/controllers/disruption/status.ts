@@ -2,10 +2,17 @@
 // budget, its pods and the time (Kubernetes' buildDisruptedPodMap, countHealthyPods,
 // updatePdbStatus and the component-helpers' DisruptionAllowed condition helpers).
 
-import type { Condition } from '../../../gen/navarch/api/v1/meta.js';
 import type { PodDisruptionBudgetStatus } from '../../../gen/navarch/api/v1/policy.js';
+import { deepEqual } from '../../api/deep_equal.js';
+import {
+  DISRUPTION_ALLOWED_CONDITION,
+  INSUFFICIENT_PODS_REASON,
+  setStatusCondition,
+  SUFFICIENT_PODS_REASON,
+  updateDisruptionAllowedCondition,
+} from '../../api/disruption_conditions.js';
 import type { Pod, PodDisruptionBudget } from '../../api/registry.js';
-import { formatTimeMs, isPodReady, parseTimeMs } from '../controller_utils.js';
+import { isPodReady, parseTimeMs } from '../controller_utils.js';
 
 /**
  * How long a pod may stay in status.disruptedPods (its eviction allowed) without being seen marked
@@ -13,9 +20,7 @@ import { formatTimeMs, isPodReady, parseTimeMs } from '../controller_utils.js';
  */
 export const DELETION_TIMEOUT_MS = 2 * 60 * 1000;
 
-export const DISRUPTION_ALLOWED_CONDITION = 'DisruptionAllowed';
-export const SUFFICIENT_PODS_REASON = 'SufficientPods';
-export const INSUFFICIENT_PODS_REASON = 'InsufficientPods';
+export { DISRUPTION_ALLOWED_CONDITION, INSUFFICIENT_PODS_REASON, setStatusCondition, SUFFICIENT_PODS_REASON, updateDisruptionAllowedCondition };
 export const SYNC_FAILED_REASON = 'SyncFailed';
 
 export interface DisruptedPodMap {
@@ -98,7 +103,7 @@ export function nextStatus(pdb: PodDisruptionBudget, c: BudgetCounts, nowMs: num
     (st?.desiredHealthy ?? 0) === c.desiredHealthy &&
     (st?.expectedPods ?? 0) === c.expectedPods &&
     (st?.disruptionsAllowed ?? 0) === allowed &&
-    sameStringMap(st?.disruptedPods ?? {}, c.disruptedPods) &&
+    deepEqual(st?.disruptedPods ?? {}, c.disruptedPods) &&
     conditionsAreUpToDate(pdb)
   ) {
     return undefined;
@@ -140,22 +145,6 @@ export function failSafeStatus(pdb: PodDisruptionBudget, message: string, nowMs:
   return changed || (st?.disruptionsAllowed ?? 0) !== 0 ? status : undefined;
 }
 
-/** Sets DisruptionAllowed from status.disruptionsAllowed (component-helpers' UpdateDisruptionAllowedCondition). */
-export function updateDisruptionAllowedCondition(status: PodDisruptionBudgetStatus, nowMs: number): void {
-  const allowed = (status.disruptionsAllowed ?? 0) > 0;
-  setStatusCondition(
-    status.conditions,
-    {
-      type: DISRUPTION_ALLOWED_CONDITION,
-      status: allowed ? 'True' : 'False',
-      reason: allowed ? SUFFICIENT_PODS_REASON : INSUFFICIENT_PODS_REASON,
-      message: '',
-      observedGeneration: status.observedGeneration ?? 0,
-    },
-    nowMs,
-  );
-}
-
 /** DisruptionAllowed says what disruptionsAllowed says, for the current generation (component-helpers' ConditionsAreUpToDate). */
 export function conditionsAreUpToDate(pdb: PodDisruptionBudget): boolean {
   const c = pdb.status?.conditions?.find((x) => x.type === DISRUPTION_ALLOWED_CONDITION);
@@ -163,42 +152,4 @@ export function conditionsAreUpToDate(pdb: PodDisruptionBudget): boolean {
   if ((pdb.status?.observedGeneration ?? 0) !== (pdb.metadata?.generation ?? 0)) return false;
   if ((pdb.status?.disruptionsAllowed ?? 0) > 0) return c.status === 'True' && c.reason === SUFFICIENT_PODS_REASON;
   return c.status === 'False' && c.reason === INSUFFICIENT_PODS_REASON;
-}
-
-/**
- * Adds or updates the condition of that type in place (apimachinery's SetStatusCondition):
- * lastTransitionTime moves to now only when the status changes (or the condition is new); reason,
- * message and observedGeneration are overwritten. True when anything changed.
- */
-export function setStatusCondition(conditions: Condition[], c: Required<Omit<Condition, 'lastTransitionTime'>>, nowMs: number): boolean {
-  const existing = conditions.find((x) => x.type === c.type);
-  if (existing === undefined) {
-    conditions.push({ ...c, lastTransitionTime: formatTimeMs(nowMs) });
-    return true;
-  }
-  let changed = false;
-  if (existing.status !== c.status) {
-    existing.status = c.status;
-    existing.lastTransitionTime = formatTimeMs(nowMs);
-    changed = true;
-  }
-  if ((existing.reason ?? '') !== c.reason) {
-    existing.reason = c.reason;
-    changed = true;
-  }
-  if ((existing.message ?? '') !== c.message) {
-    existing.message = c.message;
-    changed = true;
-  }
-  if ((existing.observedGeneration ?? 0) !== c.observedGeneration) {
-    existing.observedGeneration = c.observedGeneration;
-    changed = true;
-  }
-  return changed;
-}
-
-function sameStringMap(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
