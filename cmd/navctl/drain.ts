@@ -63,15 +63,30 @@ const ref = (p: Pod): string => `${p.metadata?.namespace}/${p.metadata?.name}`;
 const controllerOf = (p: Pod) => (p.metadata?.ownerReferences ?? []).find((r) => r.controller);
 const finished = (p: Pod): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
+/** Its deletion began more than skipS seconds ago (kubectl's --skip-wait-for-delete-timeout; 0: never). */
+function deletedLongAgo(p: Pod, skipS: number, nowMs: number): boolean {
+  const deletedAt = p.metadata?.deletionTimestamp ? Date.parse(p.metadata.deletionTimestamp) : NaN;
+  return skipS > 0 && deletedAt + skipS * 1000 < nowMs;
+}
+
+/** Several errors as one line, as Go's utilerrors aggregate prints them: one as itself, more in brackets. */
+function aggregate(messages: readonly string[]): string {
+  return messages.length === 1 ? messages[0] : `[${messages.join(', ')}]`;
+}
+
+/** kubectl's error when a node's pods could not all be removed, naming those left. */
+function pendingPodsError(message: string, node: string, left: ReadonlyMap<string, Pod>): Error {
+  const pending = [...left.values()].map((p) => `pod/${p.metadata?.name}\n`).join('');
+  return new Error(`${message}\nThere are pending pods in node "${node}" when an error occurred:\n${pending}`.trimEnd());
+}
+
 /**
  * kubectl's drain filters, in its order (skip long-deleted, DaemonSet, mirror, local storage,
  * unreplicated); the first that keeps a pod decides. `daemonSetMissing(ns, name)` says a pod's
  * DaemonSet is gone (its orphans may be deleted with --force).
  */
 function verdict(p: Pod, f: DrainPolicy, daemonSetMissing: (ns: string, name: string) => string | undefined): Verdict {
-  const skipS = f.skipWaitForDeleteTimeoutSeconds ?? 0;
-  const deletedAt = p.metadata?.deletionTimestamp ? Date.parse(p.metadata.deletionTimestamp) : NaN;
-  if (skipS > 0 && deletedAt + skipS * 1000 < (f.nowMs ?? Date.now())) return { delete: false };
+  if (deletedLongAgo(p, f.skipWaitForDeleteTimeoutSeconds ?? 0, f.nowMs ?? Date.now())) return { delete: false };
   let warning: string | undefined;
   const owner = controllerOf(p);
   if (owner?.kind === 'DaemonSet' && !finished(p)) {
@@ -161,12 +176,7 @@ async function deleteAndWait(s: Session, node: string, pods: readonly Pod[], gra
     }
     for (;;) {
       for (const [key, p] of left) {
-        try {
-          const cur = await s.client.get<Pod>(POD_INFO.resource, p.metadata!.namespace!, p.metadata!.name!);
-          if (cur.metadata?.uid === p.metadata?.uid) continue;
-        } catch (e) {
-          if (!isApiError(e, 'NotFound')) throw e;
-        }
+        if (!(await podGone(s, p, 0))) continue;
         left.delete(key);
         out(`pod/${p.metadata?.name} deleted\n`);
       }
@@ -175,8 +185,7 @@ async function deleteAndWait(s: Session, node: string, pods: readonly Pod[], gra
       await sleep(DELETE_POLL_MS);
     }
   } catch (e) {
-    const pending = [...left.values()].map((p) => `pod/${p.metadata?.name}\n`).join('');
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\nThere are pending pods in node "${node}" when an error occurred:\n${pending}`.trimEnd());
+    throw pendingPodsError(e instanceof Error ? e.message : String(e), node, left);
   }
 }
 
@@ -189,21 +198,21 @@ function goDuration(ms: number): string {
   return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${sec}s`;
 }
 
-/**
- * Polls until the pod (this uid) is gone, or (skipS > 0) its deletion began longer ago than that;
- * false if the deadline came first.
- */
+/** The pod (this uid) is gone, or (skipS > 0) its deletion began longer ago than that. */
+async function podGone(s: Session, p: Pod, skipS: number): Promise<boolean> {
+  try {
+    const cur = await s.client.get<Pod>(POD_INFO.resource, p.metadata!.namespace!, p.metadata!.name!);
+    return cur.metadata?.uid !== p.metadata?.uid || deletedLongAgo(cur, skipS, Date.now());
+  } catch (e) {
+    if (!isApiError(e, 'NotFound')) throw e;
+    return true;
+  }
+}
+
+/** Polls until podGone; false if the deadline came first. */
 async function waitGone(s: Session, p: Pod, deadline: number, skipS: number): Promise<boolean> {
   for (;;) {
-    try {
-      const cur = await s.client.get<Pod>(POD_INFO.resource, p.metadata!.namespace!, p.metadata!.name!);
-      if (cur.metadata?.uid !== p.metadata?.uid) return true;
-      const deletedAt = cur.metadata?.deletionTimestamp ? Date.parse(cur.metadata.deletionTimestamp) : NaN;
-      if (skipS > 0 && deletedAt + skipS * 1000 < Date.now()) return true;
-    } catch (e) {
-      if (!isApiError(e, 'NotFound')) throw e;
-      return true;
-    }
+    if (await podGone(s, p, skipS)) return true;
     if (Date.now() >= deadline) return false;
     await sleep(DELETE_POLL_MS);
   }
@@ -252,10 +261,7 @@ async function evictAndWait(s: Session, node: string, pods: readonly Pod[], o: {
     out(`pod/${name} evicted\n`);
   };
   const failures = (await Promise.allSettled(pods.map(one))).flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
-  if (failures.length === 0) return;
-  const pending = [...left.values()].map((p) => `pod/${p.metadata?.name}\n`).join('');
-  const all = failures.length === 1 ? failures[0] : `[${failures.join(', ')}]`;
-  throw new Error(`${all}\nThere are pending pods in node "${node}" when an error occurred:\n${pending}`.trimEnd());
+  if (failures.length > 0) throw pendingPodsError(aggregate(failures), node, left);
 }
 
 async function drainOne(s: Session, name: string, f: DrainFlags, dryRun: DryRun, pageSize: number): Promise<void> {
@@ -280,7 +286,7 @@ async function drainOne(s: Session, name: string, f: DrainFlags, dryRun: DryRun,
     missing.get(`${ns}/${ds}`),
   );
   if (plan.errors.length) {
-    const all = plan.errors.length === 1 ? plan.errors[0] : `[${plan.errors.join(', ')}]`;
+    const all = aggregate(plan.errors);
     throw new Error(`unable to drain node "${name}" due to error: ${all}, continuing command...\nThere are pending nodes to be drained:\n ${name}\n${plan.errors.join('\n')}`);
   }
   if (plan.warning) err(`Warning: ${plan.warning}\n`);
