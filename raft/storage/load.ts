@@ -33,11 +33,16 @@ import {
 } from './codec.js';
 import { CorruptStorageError } from './errors.js';
 import { type RocksDb, clearBetween, clearRange, forEachInRange, getValue, writeSynced } from './rocksdb_db.js';
+import { SNAPSHOT_DIR, type SnapshotFiles, snapshotFileName } from './snapshot_files.js';
 
 /** A snapshot's data where only its metadata is kept in memory. */
 export const NO_DATA = new Uint8Array(0);
 /** The largest chunk RocksDbStorage writes (its snapshotChunkSizeBytes upper bound). */
 export const MAX_SNAPSHOT_CHUNK_BYTES = 64 * 1024 * 1024;
+/** A sealed chunk's bytes beyond its data, with room to spare: the most a file's chunk may claim is this plus the data's limit. */
+const CHUNK_OVERHEAD_BYTES = 64;
+/** The format before snapshot files: its snapshot stays in RocksDB chunks until the next one, and the marker is raised at open. */
+const PREVIOUS_FORMAT_VERSION = 2;
 
 export interface Loaded {
   /** Its snapshot carries metadata only: the data stays on disk (see RocksDbStorage.loadSnapshot). */
@@ -61,7 +66,7 @@ function checks(dir: string) {
   return { corrupt, decode };
 }
 
-export async function loadAndVerify(db: RocksDb, dir: string): Promise<Loaded> {
+export async function loadAndVerify(db: RocksDb, dir: string, files: SnapshotFiles): Promise<Loaded> {
   const { corrupt, decode } = checks(dir);
 
   const formatRaw = await getValue(db, FORMAT_KEY);
@@ -71,7 +76,7 @@ export async function loadAndVerify(db: RocksDb, dir: string): Promise<Loaded> {
     return { mem: new MemoryStorage(), logStart: { index: 0, term: 0 } };
   }
   const format = decode(`the format marker (key 'f')`, () => decodeFormat(formatRaw));
-  if (format.name !== FORMAT_NAME || format.version !== FORMAT_VERSION) {
+  if (format.name !== FORMAT_NAME || (format.version !== FORMAT_VERSION && format.version !== PREVIOUS_FORMAT_VERSION)) {
     throw corrupt(`the format marker says '${format.name}' version ${format.version}, expected '${FORMAT_NAME}' version ${FORMAT_VERSION}`);
   }
 
@@ -112,7 +117,7 @@ export async function loadAndVerify(db: RocksDb, dir: string): Promise<Loaded> {
   } else {
     if (meta.index < logStart.index) throw corrupt(`the log was compacted to index ${logStart.index}, past the snapshot at index ${meta.index}`);
     if (meta.index > lastIndex) throw corrupt(`the snapshot at index ${meta.index} is past the end of the log at index ${lastIndex}`);
-    const read = await readSnapshotData(db, meta, corrupt, decode);
+    const read = await readSnapshotData(db, files, meta, corrupt, decode);
     snapshotData = { index: meta.index, data: read.data };
     legacyLayout = read.legacy;
     const snap: Snapshot = { metadata: { index: meta.index, term: meta.term, confState: meta.confState }, data: NO_DATA };
@@ -141,6 +146,10 @@ export async function loadAndVerify(db: RocksDb, dir: string): Promise<Loaded> {
   // Chunks of a snapshot whose metadata was never written (a crash while it was prepared) or of one
   // replaced before the old chunks were deleted.
   if (meta === undefined || !legacyLayout) await dropChunksExcept(db, meta?.index);
+  // Files of snapshots never named (a crash while one was written) or replaced before their deletion.
+  await files.dropExcept(meta?.index);
+  // Only now: a binary of the previous format would not find a snapshot kept in a file.
+  if (format.version !== FORMAT_VERSION) await writeSynced(db, [{ type: 'put', key: FORMAT_KEY, value: encodeFormat() }]);
   return { mem, logStart, snapshotData };
 }
 
@@ -152,22 +161,25 @@ export async function dropChunksExcept(db: RocksDb, keep: number | undefined): P
 }
 
 /** The data of the snapshot the metadata key names now, or undefined when there is none. */
-export async function readStoredSnapshot(db: RocksDb, dir: string): Promise<{ meta: SnapMeta; data: Uint8Array } | undefined> {
+export async function readStoredSnapshot(db: RocksDb, dir: string, files: SnapshotFiles): Promise<{ meta: SnapMeta; data: Uint8Array } | undefined> {
   const { corrupt, decode } = checks(dir);
   const metaRaw = await getValue(db, SNAP_META_KEY);
   if (metaRaw === undefined) return undefined;
   const meta = decode(`the snapshot metadata (key 's')`, () => decodeSnapMeta(metaRaw));
-  return { meta, data: (await readSnapshotData(db, meta, corrupt, decode)).data };
+  return { meta, data: (await readSnapshotData(db, files, meta, corrupt, decode)).data };
 }
 
 async function readSnapshotData(
   db: RocksDb,
+  files: SnapshotFiles,
   meta: SnapMeta,
   corrupt: (detail: string) => CorruptStorageError,
   decode: <T>(what: string, f: () => T) => T,
 ): Promise<{ data: Uint8Array; legacy: boolean }> {
-  // Chunks are copied into one buffer as they are read: never the parts and a joined copy at once.
   if (meta.dataBytes > meta.chunks * MAX_SNAPSHOT_CHUNK_BYTES) throw corrupt(`the snapshot at index ${meta.index} claims ${meta.dataBytes} bytes in only ${meta.chunks} chunks`);
+  const fromFile = await files.read(meta, MAX_SNAPSHOT_CHUNK_BYTES + CHUNK_OVERHEAD_BYTES, { corrupt, decode });
+  if (fromFile !== undefined) return { data: fromFile, legacy: false };
+  // Chunks are copied into one buffer as they are read: never the parts and a joined copy at once.
   const data = Buffer.allocUnsafe(meta.dataBytes);
   let total = 0;
   // A store written before chunks were keyed by index keeps them under 'c' + u32 n until its next snapshot.
@@ -175,7 +187,7 @@ async function readSnapshotData(
   const key = legacy ? (n: number) => legacyChunkKey(n) : (n: number) => chunkKey(meta.index, n);
   for (let n = 0; n < meta.chunks; n++) {
     const raw = await getValue(db, key(n));
-    if (raw === undefined) throw corrupt(`chunk ${n} of ${meta.chunks} of the snapshot at index ${meta.index} is missing`);
+    if (raw === undefined) throw corrupt(n === 0 ? `the snapshot at index ${meta.index} is missing: no file ${SNAPSHOT_DIR}/${snapshotFileName(meta.index)} and no chunks in the store` : `chunk ${n} of ${meta.chunks} of the snapshot at index ${meta.index} is missing`);
     const part = decode(`chunk ${n} of the snapshot at index ${meta.index}`, () => decodeSnapChunk(raw, meta.index, n));
     if (total + part.length > meta.dataBytes) throw corrupt(`the snapshot at index ${meta.index} holds more than the ${meta.dataBytes} bytes its metadata says`);
     data.set(part, total);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Entry, Snapshot } from '../core/types.js';
@@ -9,6 +10,7 @@ import { CHUNK_KEYS_END, CHUNK_KEYS_START, chunkKey, encodeEntry, encodeSnapChun
 import { CorruptStorageError, StorageClosedError, StorageLockedError } from './errors.js';
 import { type BatchOp, closeDb, forEachInRange, getValue, openDb, writeSynced } from './rocksdb_db.js';
 import { RocksDbStorage } from './rocksdb_storage.js';
+import { SNAPSHOT_DIR, snapshotFileName } from './snapshot_files.js';
 
 const entry = (index: number, term = 1, fill = index & 0xff): Entry => ({ index, term, type: 'normal', data: new Uint8Array(128).fill(fill) });
 const range = (lo: number, hi: number, term = 1): Entry[] => Array.from({ length: hi - lo + 1 }, (_, i) => entry(lo + i, term));
@@ -51,6 +53,31 @@ async function storedChunkCount(dir: string): Promise<number> {
     await forEachInRange(db, Buffer.from([SNAP_CHUNK_PREFIX]), Buffer.from([SNAP_CHUNK_PREFIX + 1]), () => n++);
     return n;
   });
+}
+
+/** The snapshot files, each as "index:chunks" (its length-prefixed records counted). */
+function storedSnapshots(dir: string): string[] {
+  const sd = join(dir, SNAPSHOT_DIR);
+  if (!existsSync(sd)) return [];
+  return readdirSync(sd)
+    .sort()
+    .map((name) => {
+      const b = readFileSync(join(sd, name));
+      let n = 0;
+      for (let pos = 0; pos < b.length; pos += 4 + b.readUInt32BE(pos)) n++;
+      return `${parseInt(name, 16)}:${n}`;
+    });
+}
+
+/** A format marker of the given version, as encodeFormat writes its own. */
+function formatMarker(version: number): Buffer {
+  const name = Buffer.from('navarch-raft');
+  const b = Buffer.alloc(9 + name.length);
+  b[4] = 1;
+  b.writeUInt32BE(version, 5);
+  name.copy(b, 9);
+  b.writeUInt32BE(crc32(b.subarray(4)), 0);
+  return b;
 }
 
 function snapshotAt(index: number, term: number, data: Uint8Array, voters = [1, 2, 3]): Snapshot {
@@ -145,7 +172,7 @@ test('a snapshot from the leader replaces the whole log, with entries in the sam
   });
 });
 
-test('large snapshot data is stored in chunks and an older, bigger snapshot leaves none behind', async () => {
+test('large snapshot data is stored in chunks in a file of its own, and an older, bigger snapshot leaves none behind', async () => {
   await withDir(async (dir) => {
     const big = new Uint8Array(40 * 1024 * 1024);
     for (let i = 0; i < big.length; i += 4096) big[i] = (i / 4096) & 0xff;
@@ -153,12 +180,13 @@ test('large snapshot data is stored in chunks and an older, bigger snapshot leav
     await s.save({ entries: range(1, 3), hardState: hs(1, 3) });
     await s.createSnapshot(2, { voters: [1], learners: [] }, big);
     await s.close();
-    assert.equal(await storedChunkCount(dir), 40);
+    assert.deepEqual(storedSnapshots(dir), ['2:40']);
+    assert.equal(await storedChunkCount(dir), 0, 'no snapshot data in RocksDB');
     const r = await RocksDbStorage.open(dir);
     assert.ok(Buffer.from((await r.loadSnapshot()).data).equals(Buffer.from(big)), 'snapshot data differs after reopen');
     await r.createSnapshot(3, { voters: [1], learners: [] }, new Uint8Array(1024 * 1024 + 1));
     await r.close();
-    assert.equal(await storedChunkCount(dir), 2);
+    assert.deepEqual(storedSnapshots(dir), ['3:2']);
     const r2 = await RocksDbStorage.open(dir);
     assert.equal((await r2.loadSnapshot()).data.byteLength, 1024 * 1024 + 1);
     await r2.close();
@@ -212,14 +240,22 @@ test('a commit index past the end of the log is refused', async () => {
   });
 });
 
-test('a missing snapshot chunk and a foreign format are refused', async () => {
+test('a damaged or missing snapshot file, a foreign format and a newer format are refused', async () => {
   await withDir(async (dir) => {
     const s = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
     await s.save({ entries: range(1, 3), hardState: hs(1, 3) });
     await s.createSnapshot(3, { voters: [1], learners: [] }, new Uint8Array(10_000));
     await s.close();
-    await rawWrite(dir, [{ type: 'del', key: chunkKey(3, 1) }]);
-    await assert.rejects(RocksDbStorage.open(dir), /chunk 1 of 3 of the snapshot at index 3 is missing/);
+    const file = join(dir, SNAPSHOT_DIR, snapshotFileName(3));
+    const whole = readFileSync(file);
+    truncateSync(file, whole.length - 10);
+    await assert.rejects(RocksDbStorage.open(dir), /is corrupt: snapshots\/0000000000000003\.snap ends inside chunk 2/);
+    truncateSync(file, 4 + whole.readUInt32BE(0));
+    await assert.rejects(RocksDbStorage.open(dir), /snapshots\/0000000000000003\.snap ends after 1 of the 3 chunks its metadata says/);
+    unlinkSync(file);
+    await assert.rejects(RocksDbStorage.open(dir), /the snapshot at index 3 is missing: no file snapshots\/0000000000000003\.snap and no chunks in the store/);
+    await rawWrite(dir, [{ type: 'put', key: FORMAT_KEY, value: formatMarker(4) }]);
+    await assert.rejects(RocksDbStorage.open(dir), /the format marker says 'navarch-raft' version 4, expected 'navarch-raft' version 3/);
     await rawWrite(dir, [{ type: 'put', key: FORMAT_KEY, value: Buffer.from('leveldb') }]);
     await assert.rejects(RocksDbStorage.open(dir), /the format marker \(key 'f'\) fails its checksum/);
   });
@@ -308,7 +344,7 @@ test('a prepared snapshot exists only once created; a crash before that leaves t
     assert.equal(r.lastIndex(), 8);
     assert.deepEqual(await r.entries(7, 9, Infinity), range(7, 8));
     await r.close();
-    assert.deepEqual(await storedChunkKeys(dir), [0, 1, 2].map((n) => chunkKey(3, n).toString('hex')));
+    assert.deepEqual(storedSnapshots(dir), ['3:3'], 'the unnamed file of the snapshot at 5 is deleted at open');
   });
 });
 
@@ -326,7 +362,7 @@ test('a snapshot written in pieces is cut into chunks as it comes, named without
     await s.createSnapshot(5, cs);
     await s.close();
     // Each piece was cut on its own (5,000 bytes: two chunks), not gathered first.
-    assert.deepEqual(await storedChunkKeys(dir), [0, 1, 2, 3, 4, 5].map((n) => chunkKey(5, n).toString('hex')));
+    assert.deepEqual(storedSnapshots(dir), ['5:6']);
     const r = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
     assert.equal(r.snapshot().metadata.index, 5);
     assert.deepEqual(Buffer.from((await r.loadSnapshot()).data), Buffer.concat(pieces));
@@ -364,7 +400,7 @@ test('a created snapshot from prepared chunks survives a restart, and the chunks
     await s.createSnapshot(5, cs, data);
     await s.compact(4);
     await s.close();
-    assert.deepEqual(await storedChunkKeys(dir), [0, 1, 2].map((n) => chunkKey(5, n).toString('hex')));
+    assert.deepEqual(storedSnapshots(dir), ['5:3']);
     const r = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
     assert.equal(r.snapshot().metadata.index, 5);
     assert.deepEqual(r.snapshot().metadata.confState, cs);
@@ -395,7 +431,7 @@ test('a preparation overtaken by a snapshot received from the leader is never na
     assert.equal(r.snapshot().metadata.index, 11);
     assert.deepEqual((await r.loadSnapshot()).data, bytes(7_000, 11));
     await r.close();
-    assert.deepEqual(await storedChunkKeys(dir), [0, 1].map((n) => chunkKey(11, n).toString('hex')));
+    assert.deepEqual(storedSnapshots(dir), ['11:2']);
   });
 });
 
@@ -407,6 +443,7 @@ test('a store whose chunks use the layout before index-keyed chunks still opens,
     await s.close();
     const old = bytes(5_000, 7);
     await rawWrite(dir, [
+      { type: 'put', key: FORMAT_KEY, value: formatMarker(2) },
       { type: 'put', key: legacyChunkKey(0), value: encodeSnapChunk(4, 0, old.subarray(0, 4096)) },
       { type: 'put', key: legacyChunkKey(1), value: encodeSnapChunk(4, 1, old.subarray(4096)) },
       { type: 'put', key: SNAP_META_KEY, value: encodeSnapMeta({ index: 4, term: 1, confState: cs, dataBytes: 5_000, chunks: 2 }) },
@@ -415,10 +452,37 @@ test('a store whose chunks use the layout before index-keyed chunks still opens,
     assert.deepEqual((await r.loadSnapshot()).data, old);
     await r.createSnapshot(6, cs, bytes(100, 6));
     await r.close();
-    assert.deepEqual(await storedChunkKeys(dir), [chunkKey(6, 0).toString('hex')]);
+    assert.deepEqual(await storedChunkKeys(dir), []);
+    assert.deepEqual(storedSnapshots(dir), ['6:1']);
     const again = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
     assert.deepEqual((await again.loadSnapshot()).data, bytes(100, 6));
     await again.close();
+  });
+});
+
+test('a store of the format before snapshot files opens with its snapshot in RocksDB, is marked as the new format, and its next snapshot goes to a file', async () => {
+  await withDir(async (dir) => {
+    const cs = { voters: [1], learners: [] };
+    const s = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    await s.save({ entries: range(1, 6), hardState: hs(1, 6) });
+    await s.close();
+    const old = bytes(5_000, 8);
+    await rawWrite(dir, [
+      { type: 'put', key: FORMAT_KEY, value: formatMarker(2) },
+      { type: 'put', key: chunkKey(4, 0), value: encodeSnapChunk(4, 0, old.subarray(0, 4096)) },
+      { type: 'put', key: chunkKey(4, 1), value: encodeSnapChunk(4, 1, old.subarray(4096)) },
+      { type: 'put', key: SNAP_META_KEY, value: encodeSnapMeta({ index: 4, term: 1, confState: cs, dataBytes: 5_000, chunks: 2 }) },
+    ]);
+    const r = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    assert.deepEqual((await r.loadSnapshot()).data, old);
+    await r.close();
+    assert.deepEqual(await raw(dir, (db) => getValue(db, FORMAT_KEY)), formatMarker(3));
+    const again = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    assert.deepEqual((await again.loadSnapshot()).data, old, 'read from RocksDB again after the marker moved on');
+    await again.createSnapshot(6, cs, bytes(5_000, 6));
+    await again.close();
+    assert.deepEqual(await storedChunkKeys(dir), []);
+    assert.deepEqual(storedSnapshots(dir), ['6:2']);
   });
 });
 

@@ -2,18 +2,19 @@
 // uncompacted log, loaded and verified at open; each write is one synced
 // WriteBatch, and memory changes only after the batch is on disk, so a
 // failed write leaves both as they were. A snapshot's data stays on disk only
-// (it is the whole state: hundreds of MiB on a large cluster); snapshot()
-// gives its metadata, and loadSnapshot() reads it for a restore or a follower.
+// (it is the whole state: hundreds of MiB on a large cluster), in a file of
+// its own (snapshot_files.ts) that is synced before the metadata in RocksDB
+// names it; snapshot() gives the metadata, and loadSnapshot() reads the data
+// for a restore or a follower.
 
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { cloneConfState, type MemoryStorage } from '../core/memory_storage.js';
 import type { ConfState, Entry, HardState, Snapshot } from '../core/types.js';
 import {
-  chunkKey,
   encodeEntries,
   encodeHardState,
   encodeLogStart,
-  encodeSnapChunk,
   encodeSnapMeta,
   entryKey,
   HARD_STATE_KEY,
@@ -24,11 +25,12 @@ import { StorageClosedError, StorageLockedError } from './errors.js';
 import { MAX_SNAPSHOT_CHUNK_BYTES, NO_DATA, dropChunksExcept, loadAndVerify, readStoredSnapshot } from './load.js';
 import type { PersistBatch, RaftStorage, SnapshotWriter } from './raft_storage.js';
 import { type BatchOp, type RocksDb, clearRange, closeDb, openDb, writeSynced } from './rocksdb_db.js';
+import { SNAPSHOT_DIR, SnapshotFiles, type SnapshotFileWriter } from './snapshot_files.js';
 
 export { CorruptStorageError, StorageClosedError, StorageLockedError } from './errors.js';
 
 export interface RocksDbStorageOptions {
-  /** Snapshot data is stored in values of at most this size. Default 1 MiB. */
+  /** Snapshot data is stored in checksummed chunks of at most this size. Default 1 MiB. */
   snapshotChunkSizeBytes?: number;
 }
 
@@ -47,12 +49,13 @@ export class RocksDbStorage implements RaftStorage {
   private writing = false;
   /** The snapshot whose chunks were written (writeSnapshot), waiting for createSnapshot to name it in the metadata. */
   private prepared: { index: number; dataBytes: number; chunks: number; data?: Uint8Array } | undefined;
-  /** Goes up whenever chunks not named by the metadata are deleted: a preparation running across that lost some. */
+  /** Goes up whenever snapshot files not named by the metadata are deleted: a preparation running across that lost its file. */
   private chunkEpoch = 0;
 
   private constructor(
     private readonly db: RocksDb,
     private readonly dir: string,
+    private readonly files: SnapshotFiles,
     private readonly mem: MemoryStorage,
     private readonly chunkSizeBytes: number,
     /** What open read and verified, kept for the restore that follows it, then dropped. */
@@ -80,8 +83,9 @@ export class RocksDbStorage implements RaftStorage {
       throw new Error(`Cannot open raft storage at '${dir}': ${err.message}`, { cause: err });
     }
     try {
-      const loaded = await loadAndVerify(db, dir);
-      return new RocksDbStorage(db, dir, loaded.mem, chunkSizeBytes, loaded.snapshotData);
+      const files = new SnapshotFiles(join(dir, SNAPSHOT_DIR));
+      const loaded = await loadAndVerify(db, dir, files);
+      return new RocksDbStorage(db, dir, files, loaded.mem, chunkSizeBytes, loaded.snapshotData);
     } catch (e) {
       await closeDb(db).catch(() => {});
       throw e;
@@ -119,12 +123,12 @@ export class RocksDbStorage implements RaftStorage {
       this.openedSnapshot = undefined;
       if (opened?.index === index) return { metadata: held.metadata, data: opened.data };
       try {
-        const stored = await readStoredSnapshot(this.db, this.dir);
+        const stored = await readStoredSnapshot(this.db, this.dir, this.files);
         const now = this.mem.snapshot();
         if (stored === undefined) return now;
         if (stored.meta.index === now.metadata.index) return { metadata: now.metadata, data: stored.data };
       } catch (e) {
-        // Chunks deleted under the read because a newer snapshot was named: read that one.
+        // The file deleted under the read because a newer snapshot was named: read that one.
         if (this.mem.snapshot().metadata.index === index || attempt === SNAPSHOT_READ_ATTEMPTS) throw e;
       }
     }
@@ -146,7 +150,7 @@ export class RocksDbStorage implements RaftStorage {
       for (let i = Math.max(si + 1, first); i <= last; i++) ops.push({ type: 'del', key: entryKey(i) });
       // Entries up to the snapshot are dropped lazily: the log start marks them dead.
       if (Math.min(si, last) >= first) staleTo = Math.min(si, last);
-      this.putSnapshot(ops, snap);
+      ops.push(await this.writeSnapshotFile(snap));
       ops.push({ type: 'put', key: LOG_START_KEY, value: encodeLogStart({ index: si, term: snap.metadata.term }) });
       first = si + 1;
       last = si;
@@ -181,11 +185,9 @@ export class RocksDbStorage implements RaftStorage {
   }
 
   /**
-   * Writes the chunks of a snapshot the state machine took at `index`, one
-   * chunk per write, so the event loop runs between them (a large batch
-   * copies every byte on the main thread at once). Runs alongside save():
-   * it touches only keys of this index, which no metadata names yet. Not
-   * synced on its own: createSnapshot's synced write covers them.
+   * Writes the file of a snapshot the state machine took at `index`, one
+   * chunk per write, so the event loop runs between them. Runs alongside
+   * save(): no metadata names this index yet.
    */
   async prepareSnapshot(index: number, data: Uint8Array): Promise<void> {
     const writer = this.writeSnapshot(index);
@@ -198,23 +200,30 @@ export class RocksDbStorage implements RaftStorage {
   writeSnapshot(index: number): SnapshotWriter {
     const epoch = this.chunkEpoch;
     const size = this.chunkSizeBytes;
-    let chunks = 0;
+    let file: Promise<SnapshotFileWriter> | undefined;
     let dataBytes = 0;
     // Overtaken by a newer snapshot: the rest is not written, and createSnapshot finds nothing prepared.
-    const overtaken = () => index <= this.mem.snapshot().metadata.index;
+    const overtaken = () => index <= this.mem.snapshot().metadata.index || epoch !== this.chunkEpoch;
     return {
       write: async (piece) => {
         for (let at = 0; at < piece.byteLength; at += size) {
           if (this.closed) throw new StorageClosedError(this.dir, 'prepare a snapshot');
           if (overtaken()) return;
-          await writeSynced(this.db, [{ type: 'put', key: chunkKey(index, chunks), value: encodeSnapChunk(index, chunks, piece.subarray(at, at + size)) }], false);
-          chunks++;
+          const w = await (file ??= this.files.create(index));
+          await w.append(piece.subarray(at, at + size));
         }
         dataBytes += piece.byteLength;
       },
       finish: async () => {
         if (this.closed) throw new StorageClosedError(this.dir, 'prepare a snapshot');
-        if (overtaken() || epoch !== this.chunkEpoch) return false;
+        if (overtaken()) {
+          // Its file, if any, is deleted with the next snapshot's or at the next open.
+          if (file) await (await file).close();
+          return false;
+        }
+        const chunks = await (await (file ??= this.files.create(index))).finish();
+        // Its file may have been deleted while it was synced.
+        if (overtaken()) return false;
         this.prepared = { index, dataBytes, chunks };
         return true;
       },
@@ -230,7 +239,7 @@ export class RocksDbStorage implements RaftStorage {
     const snap: Snapshot = { metadata: { index, term: this.mem.term(index), confState: cloneConfState(confState) }, data: data ?? NO_DATA };
     const ops: BatchOp[] = [];
     if (prepared) ops.push(this.snapMetaOp(snap, prepared.dataBytes, prepared.chunks));
-    else this.putSnapshot(ops, snap);
+    else ops.push(await this.writeSnapshotFile(snap));
     this.prepared = undefined;
     await this.write(ops);
     this.mem.createSnapshot(index, confState, NO_DATA);
@@ -270,29 +279,22 @@ export class RocksDbStorage implements RaftStorage {
     await clearRange(this.db, entryKey(from), entryKey(to)).catch(() => {});
   }
 
-  private chunkCount(data: Uint8Array): number {
-    return Math.ceil(data.byteLength / this.chunkSizeBytes);
-  }
-
-  private putSnapshot(ops: BatchOp[], s: Snapshot): void {
-    const chunks = this.chunkCount(s.data);
-    const size = this.chunkSizeBytes;
-    const index = s.metadata.index;
-    for (let n = 0; n < chunks; n++) {
-      ops.push({ type: 'put', key: chunkKey(index, n), value: encodeSnapChunk(index, n, s.data.subarray(n * size, (n + 1) * size)) });
-    }
-    ops.push(this.snapMetaOp(s, s.data.byteLength, chunks));
+  /** Writes and syncs the snapshot's file; returns the metadata write that names it. */
+  private async writeSnapshotFile(s: Snapshot): Promise<BatchOp> {
+    const chunks = await this.files.write(s.metadata.index, s.data, this.chunkSizeBytes);
+    return this.snapMetaOp(s, s.data.byteLength, chunks);
   }
 
   private snapMetaOp(s: Snapshot, dataBytes: number, chunks: number): BatchOp {
     return { type: 'put', key: SNAP_META_KEY, value: encodeSnapMeta({ ...s.metadata, dataBytes, chunks }) };
   }
 
-  /** Once the metadata names the snapshot at `index`: deletes the chunks of earlier ones (and of abandoned preparations). */
+  /** Once the metadata names the snapshot at `index`: deletes the files of earlier ones (and of abandoned preparations). */
   private async dropOtherChunks(index: number): Promise<void> {
     this.chunkEpoch++;
     if (this.prepared && this.prepared.index !== index) this.prepared = undefined;
-    // One left behind is deleted at the next open.
+    // One left behind is deleted at the next open. The RocksDB chunks are those of a store written before snapshot files.
+    await this.files.dropExcept(index).catch(() => {});
     await dropChunksExcept(this.db, index).catch(() => {});
   }
 
