@@ -19,6 +19,7 @@ import type { LoopDelay } from './load.js';
 export interface MasterSample extends LoopDelay {
   applied: number;
   syncs: number;
+  leadsRaft: boolean;
 }
 
 export const SCHEDULER_LEASE = 'kube-scheduler';
@@ -141,9 +142,10 @@ export class BenchCluster {
             p99Ms: metricValue(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
             applied: metricValue(text, 'navarch_raft_applied_index'),
             syncs: metricValue(text, 'navarch_raft_syncs'),
+            leadsRaft: metricValue(text, 'navarch_raft_is_leader') === 1,
           };
         } catch {
-          return { maxMs: NaN, p99Ms: NaN, applied: NaN, syncs: NaN };
+          return { maxMs: NaN, p99Ms: NaN, applied: NaN, syncs: NaN, leadsRaft: false };
         }
       }),
     );
@@ -173,7 +175,12 @@ export class BenchCluster {
    * a case, which the load of other programs on the machine changes far less than its duration.
    */
   cpuSeconds(): number {
-    return [...this.pids(), this.hollow?.pid].reduce<number>((sum, pid) => sum + cpuSecondsOf(pid), 0);
+    return this.cpuSecondsEach().reduce((sum, s) => sum + s, 0);
+  }
+
+  /** cpuSeconds by process: each master in order, then the hollow process. */
+  cpuSecondsEach(): number[] {
+    return [...this.pids(), this.hollow?.pid].map(cpuSecondsOf);
   }
 
   pids(): Array<number | undefined> {

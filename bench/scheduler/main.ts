@@ -28,8 +28,10 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
   const before = metricsAddress ? await scrape(metricsAddress) : undefined;
   const mastersBefore = await cluster.masterSamples(); // also starts each master's event-loop delay window
   log(`${name}: ${pods} pods on ${cfg.nodes} nodes (scheduler on master-${holder?.id})`);
-  const cpuBefore = cluster.cpuSeconds();
+  const cpuEachBefore = cluster.cpuSecondsEach();
+  const cpuBefore = cpuEachBefore.reduce((a, b) => a + b, 0);
   let cpuAtLastRunning = cpuBefore;
+  let cpuEachAtLastBound = cpuEachBefore;
   const r = await runCase({
     name,
     client: cluster.client,
@@ -42,7 +44,8 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
     runningTarget,
     onRunning: () => (cpuAtLastRunning = cluster.cpuSeconds()),
     onBound: (b) => {
-      cpuAtLastRunning = cluster.cpuSeconds();
+      cpuEachAtLastBound = cluster.cpuSecondsEach();
+      cpuAtLastRunning = cpuEachAtLastBound.reduce((a, c) => a + c, 0);
       if (b.bound > 0) b.cpuMsPerPod = ((cpuAtLastRunning - cpuBefore) * 1000) / b.bound;
       log(`${name}: ${b.bound}/${pods} bound in ${b.elapsedS.toFixed(1)} s; waiting for them to be Running`);
     },
@@ -64,6 +67,7 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
     }
     r.schedulerEvents = { written: after.events.written - (before?.events.written ?? 0), dropped: after.events.dropped - (before?.events.dropped ?? 0) };
   }
+  if (r.bound > 0) log(`${name}: CPU ms per pod bound by process (masters, then hollow; Raft leader master-${mastersAfter.findIndex((m) => m.leadsRaft) + 1}): ${cpuEachAtLastBound.map((c, i) => (((c - cpuEachBefore[i]) * 1000) / r.bound).toFixed(2)).join(' / ')}`);
   log(`${name}: ${r.bound}/${pods} bound in ${r.elapsedS.toFixed(1)} s = ${r.podsPerSecond.toFixed(0)} pods/s (creates ${r.createsPerSecond.toFixed(0)}/s; cluster CPU ${r.cpuMsPerPod?.toFixed(2)} ms per pod); create→bound p50 ${r.sli.p50Ms.toFixed(0)} ms p99 ${r.sli.p99Ms.toFixed(0)} ms; ${runningText(r)}${r.schedulerEvents ? `; scheduler Events ${r.schedulerEvents.written} written, ${r.schedulerEvents.dropped} dropped` : ''}; event-loop delay max / p99 ${loopDelayText(r)}; Raft entries / synced writes ${raftWritesText(r)}${r.leaseChanges ? `; the scheduler's lease changed hands ${r.leaseChanges} times` : ''}${r.errors ? `; ${r.errors} errors, first: ${r.firstError}` : ''}`);
   return r;
 }
