@@ -256,7 +256,8 @@ export function decodeSnapMeta(v: Buffer): SnapMeta {
 // Snapshot chunk: u64 snapshot index, u32 chunk number, data. The index ties
 // a chunk to its metadata, so a chunk left from another snapshot is caught.
 
-const CHUNK_HEAD_BYTES = HEAD_BYTES + 12;
+/** A sealed chunk's bytes besides its data. */
+export const CHUNK_HEAD_BYTES = HEAD_BYTES + 12;
 
 export function encodeSnapChunk(snapIndex: number, n: number, data: Uint8Array): Buffer {
   const b = Buffer.allocUnsafe(CHUNK_HEAD_BYTES + data.byteLength);

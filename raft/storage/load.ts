@@ -41,7 +41,7 @@ export const NO_DATA = new Uint8Array(0);
 export const MAX_SNAPSHOT_CHUNK_BYTES = 64 * 1024 * 1024;
 /** A sealed chunk's bytes beyond its data, with room to spare: the most a file's chunk may claim is this plus the data's limit. */
 const CHUNK_OVERHEAD_BYTES = 64;
-/** The format before snapshot files: its snapshot stays in RocksDB chunks until the next one, and the marker is raised at open. */
+/** The format before snapshot files: its snapshot stays in RocksDB chunks until the next one. */
 const PREVIOUS_FORMAT_VERSION = 2;
 
 export interface Loaded {
@@ -50,6 +50,11 @@ export interface Loaded {
   logStart: LogStart;
   /** The snapshot's data, read and verified here, for the one restore that follows an open. */
   snapshotData?: { index: number; data: Uint8Array };
+  /**
+   * The store is of the format before snapshot files: its marker is raised in the write that names
+   * its first snapshot file, so the previous binary can still open it until then.
+   */
+  formatBehind: boolean;
 }
 
 /** Errors that name the damaged key; decode turns a codec failure into one. */
@@ -73,7 +78,7 @@ export async function loadAndVerify(db: RocksDb, dir: string, files: SnapshotFil
   if (formatRaw === undefined) {
     if (await hasAnyKey(db)) throw corrupt(`the format marker (key 'f') is missing but the store holds data`);
     await writeSynced(db, [{ type: 'put', key: FORMAT_KEY, value: encodeFormat() }]);
-    return { mem: new MemoryStorage(), logStart: { index: 0, term: 0 } };
+    return { mem: new MemoryStorage(), logStart: { index: 0, term: 0 }, formatBehind: false };
   }
   const format = decode(`the format marker (key 'f')`, () => decodeFormat(formatRaw));
   if (format.name !== FORMAT_NAME || (format.version !== FORMAT_VERSION && format.version !== PREVIOUS_FORMAT_VERSION)) {
@@ -148,9 +153,7 @@ export async function loadAndVerify(db: RocksDb, dir: string, files: SnapshotFil
   if (meta === undefined || !legacyLayout) await dropChunksExcept(db, meta?.index);
   // Files of snapshots never named (a crash while one was written) or replaced before their deletion.
   await files.dropExcept(meta?.index);
-  // Only now: a binary of the previous format would not find a snapshot kept in a file.
-  if (format.version !== FORMAT_VERSION) await writeSynced(db, [{ type: 'put', key: FORMAT_KEY, value: encodeFormat() }]);
-  return { mem, logStart, snapshotData };
+  return { mem, logStart, snapshotData, formatBehind: format.version !== FORMAT_VERSION };
 }
 
 /** Deletes every snapshot chunk except those of the snapshot at `keep` (all of them when undefined). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
@@ -67,6 +67,15 @@ function storedSnapshots(dir: string): string[] {
       for (let pos = 0; pos < b.length; pos += 4 + b.readUInt32BE(pos)) n++;
       return `${parseInt(name, 16)}:${n}`;
     });
+}
+
+async function withOpen<T>(dir: string, f: (s: RocksDbStorage) => Promise<T>): Promise<T> {
+  const s = await RocksDbStorage.open(dir);
+  try {
+    return await f(s);
+  } finally {
+    await s.close();
+  }
 }
 
 /** A format marker of the given version, as encodeFormat writes its own. */
@@ -248,10 +257,16 @@ test('a damaged or missing snapshot file, a foreign format and a newer format ar
     await s.close();
     const file = join(dir, SNAPSHOT_DIR, snapshotFileName(3));
     const whole = readFileSync(file);
+    const flipped = Buffer.from(whole);
+    flipped[whole.length - 5] ^= 0x01;
+    writeFileSync(file, flipped);
+    await assert.rejects(RocksDbStorage.open(dir), /is corrupt: chunk 2 of the snapshot at index 3 \(snapshots\/0000000000000003\.snap\) fails its checksum/);
     truncateSync(file, whole.length - 10);
-    await assert.rejects(RocksDbStorage.open(dir), /is corrupt: snapshots\/0000000000000003\.snap ends inside chunk 2/);
-    truncateSync(file, 4 + whole.readUInt32BE(0));
-    await assert.rejects(RocksDbStorage.open(dir), /snapshots\/0000000000000003\.snap ends after 1 of the 3 chunks its metadata says/);
+    await assert.rejects(RocksDbStorage.open(dir), /snapshots\/0000000000000003\.snap is 10053 bytes, expected 10063 for the 3 chunks of 10000 bytes its metadata says/);
+    writeFileSync(file, Buffer.concat([whole, Buffer.from([0])]));
+    await assert.rejects(RocksDbStorage.open(dir), /snapshots\/0000000000000003\.snap is 10064 bytes, expected 10063/);
+    writeFileSync(file, whole);
+    assert.deepEqual((await withOpen(dir, (r) => r.loadSnapshot())).data, new Uint8Array(10_000), 'the file as written reads back');
     unlinkSync(file);
     await assert.rejects(RocksDbStorage.open(dir), /the snapshot at index 3 is missing: no file snapshots\/0000000000000003\.snap and no chunks in the store/);
     await rawWrite(dir, [{ type: 'put', key: FORMAT_KEY, value: formatMarker(4) }]);
@@ -337,7 +352,8 @@ test('a prepared snapshot exists only once created; a crash before that leaves t
     await preparing;
     assert.equal(s.snapshot().metadata.index, 3);
     await s.close();
-    // The crash: the metadata still names the snapshot at 3, whose chunks are intact.
+    assert.deepEqual(storedSnapshots(dir), ['3:3', '5:3']);
+    // The crash: the metadata still names the snapshot at 3, whose file is intact.
     const r = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
     assert.equal(r.snapshot().metadata.index, 3);
     assert.deepEqual((await r.loadSnapshot()).data, bytes(10_000, 3));
@@ -460,7 +476,7 @@ test('a store whose chunks use the layout before index-keyed chunks still opens,
   });
 });
 
-test('a store of the format before snapshot files opens with its snapshot in RocksDB, is marked as the new format, and its next snapshot goes to a file', async () => {
+test('a store of the format before snapshot files opens with its snapshot in RocksDB, and its next snapshot goes to a file and raises the format', async () => {
   await withDir(async (dir) => {
     const cs = { voters: [1], learners: [] };
     const s = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
@@ -476,13 +492,33 @@ test('a store of the format before snapshot files opens with its snapshot in Roc
     const r = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
     assert.deepEqual((await r.loadSnapshot()).data, old);
     await r.close();
-    assert.deepEqual(await raw(dir, (db) => getValue(db, FORMAT_KEY)), formatMarker(3));
+    assert.deepEqual(await raw(dir, (db) => getValue(db, FORMAT_KEY)), formatMarker(2), 'the previous binary can still open it');
     const again = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
-    assert.deepEqual((await again.loadSnapshot()).data, old, 'read from RocksDB again after the marker moved on');
+    assert.deepEqual((await again.loadSnapshot()).data, old);
     await again.createSnapshot(6, cs, bytes(5_000, 6));
     await again.close();
+    assert.deepEqual(await raw(dir, (db) => getValue(db, FORMAT_KEY)), formatMarker(3), 'raised with the first snapshot file');
     assert.deepEqual(await storedChunkKeys(dir), []);
     assert.deepEqual(storedSnapshots(dir), ['6:2']);
+  });
+});
+
+test('closing storage in the middle of a preparation closes its file, and the next open deletes it', async () => {
+  await withDir(async (dir) => {
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const unopened = openFds();
+    const s = await RocksDbStorage.open(dir, { snapshotChunkSizeBytes: 4096 });
+    await s.save({ entries: range(1, 6), hardState: hs(1, 6) });
+    const before = openFds();
+    const w = s.writeSnapshot(5);
+    await w.write(bytes(5_000, 5));
+    assert.equal(openFds(), before + 1, 'the file being written');
+    await s.close();
+    assert.equal(openFds(), unopened, 'the file and the store are closed');
+    await assert.rejects(w.write(bytes(10, 1)), StorageClosedError);
+    assert.deepEqual(readdirSync(join(dir, SNAPSHOT_DIR)), [`${snapshotFileName(5)}.tmp`]);
+    await withOpen(dir, async (r) => assert.equal(r.snapshot().metadata.index, 0));
+    assert.deepEqual(readdirSync(join(dir, SNAPSHOT_DIR)), []);
   });
 });
 

@@ -13,6 +13,8 @@ import { cloneConfState, type MemoryStorage } from '../core/memory_storage.js';
 import type { ConfState, Entry, HardState, Snapshot } from '../core/types.js';
 import {
   encodeEntries,
+  encodeFormat,
+  FORMAT_KEY,
   encodeHardState,
   encodeLogStart,
   encodeSnapMeta,
@@ -60,6 +62,8 @@ export class RocksDbStorage implements RaftStorage {
     private readonly chunkSizeBytes: number,
     /** What open read and verified, kept for the restore that follows it, then dropped. */
     private openedSnapshot: { index: number; data: Uint8Array } | undefined,
+    /** The format marker still says the format before snapshot files (see Loaded.formatBehind). */
+    private formatBehind: boolean,
   ) {}
 
   /**
@@ -85,7 +89,7 @@ export class RocksDbStorage implements RaftStorage {
     try {
       const files = new SnapshotFiles(join(dir, SNAPSHOT_DIR));
       const loaded = await loadAndVerify(db, dir, files);
-      return new RocksDbStorage(db, dir, files, loaded.mem, chunkSizeBytes, loaded.snapshotData);
+      return new RocksDbStorage(db, dir, files, loaded.mem, chunkSizeBytes, loaded.snapshotData, loaded.formatBehind);
     } catch (e) {
       await closeDb(db).catch(() => {});
       throw e;
@@ -150,7 +154,7 @@ export class RocksDbStorage implements RaftStorage {
       for (let i = Math.max(si + 1, first); i <= last; i++) ops.push({ type: 'del', key: entryKey(i) });
       // Entries up to the snapshot are dropped lazily: the log start marks them dead.
       if (Math.min(si, last) >= first) staleTo = Math.min(si, last);
-      ops.push(await this.writeSnapshotFile(snap));
+      ops.push(await this.writeSnapshotFile(snap), ...this.formatOps());
       ops.push({ type: 'put', key: LOG_START_KEY, value: encodeLogStart({ index: si, term: snap.metadata.term }) });
       first = si + 1;
       last = si;
@@ -177,7 +181,10 @@ export class RocksDbStorage implements RaftStorage {
     // Only a batch that is nothing but a moved commit index may skip the fsync: losing it is harmless.
     const sync = batch.sync !== false || entries.length > 0 || snap !== undefined;
     await this.write(ops, sync);
-    if (snap) this.mem.applySnapshot(withoutData(snap));
+    if (snap) {
+      this.formatBehind = false;
+      this.mem.applySnapshot(withoutData(snap));
+    }
     if (entries.length > 0) this.mem.append(entries);
     if (batch.hardState) this.mem.setHardState(batch.hardState);
     if (staleTo > 0) await this.dropStale(staleFrom, staleTo);
@@ -240,8 +247,10 @@ export class RocksDbStorage implements RaftStorage {
     const ops: BatchOp[] = [];
     if (prepared) ops.push(this.snapMetaOp(snap, prepared.dataBytes, prepared.chunks));
     else ops.push(await this.writeSnapshotFile(snap));
+    ops.push(...this.formatOps());
     this.prepared = undefined;
     await this.write(ops);
+    this.formatBehind = false;
     this.mem.createSnapshot(index, confState, NO_DATA);
     this.openedSnapshot = undefined;
     await this.dropOtherChunks(index);
@@ -262,6 +271,8 @@ export class RocksDbStorage implements RaftStorage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A preparation cut short: its file is deleted at the next open.
+    await this.files.closeAll();
     await closeDb(this.db);
   }
 
@@ -289,12 +300,17 @@ export class RocksDbStorage implements RaftStorage {
     return { type: 'put', key: SNAP_META_KEY, value: encodeSnapMeta({ ...s.metadata, dataBytes, chunks }) };
   }
 
+  /** With the write that names a snapshot file: a store of the previous format becomes this one (its binary would not find the file). */
+  private formatOps(): BatchOp[] {
+    return this.formatBehind ? [{ type: 'put', key: FORMAT_KEY, value: encodeFormat() }] : [];
+  }
+
   /** Once the metadata names the snapshot at `index`: deletes the files of earlier ones (and of abandoned preparations). */
   private async dropOtherChunks(index: number): Promise<void> {
     this.chunkEpoch++;
     if (this.prepared && this.prepared.index !== index) this.prepared = undefined;
     // One left behind is deleted at the next open. The RocksDB chunks are those of a store written before snapshot files.
-    await this.files.dropExcept(index).catch(() => {});
+    await this.files.dropExcept(index, true).catch(() => {});
     await dropChunksExcept(this.db, index).catch(() => {});
   }
 
