@@ -8,6 +8,7 @@ import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Client, credentials, type MethodDefinition } from '@grpc/grpc-js';
 import type { Msg } from './convert.js';
+import { syncDirectory } from '../../raft/storage/sync_directory.js';
 import { loadEtcdApi } from './proto.js';
 import { SNAPSHOT_CHECKSUM_BYTES, SnapshotFileError, decodeSnapshotFile, verifyStoreSnapshot, type SnapshotMeta } from './snapshot_file.js';
 
@@ -23,15 +24,6 @@ export interface SavedSnapshot {
   meta: SnapshotMeta;
   /** False when the member could not confirm with a quorum that it had every acknowledged write (it sent what it had). */
   linearized: boolean;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 export async function downloadSnapshot(address: string, file: string, options: DownloadOptions = {}): Promise<SavedSnapshot> {
@@ -91,7 +83,7 @@ export async function downloadSnapshot(address: string, file: string, options: D
     const { meta, store } = decodeSnapshotFile(await readFile(part), `the snapshot from ${address}`);
     verifyStoreSnapshot(meta, store, `the snapshot from ${address}`);
     await rename(part, file);
-    await fsyncDir(dirname(file));
+    await syncDirectory(dirname(file));
     return { file, bytes: total + SNAPSHOT_CHECKSUM_BYTES, meta, linearized };
   } catch (e) {
     if (!closed) await fh.close().catch(() => {});

@@ -14,6 +14,7 @@ import { type FileHandle, mkdir, open, readdir, rename, unlink } from 'node:fs/p
 import { dirname, join } from 'node:path';
 import type { CorruptStorageError } from './errors.js';
 import { CHUNK_HEAD_BYTES, decodeSnapChunk, encodeSnapChunk, type SnapMeta } from './codec.js';
+import { syncDirectory } from './sync_directory.js';
 
 /** The directory, inside the storage's, that holds the snapshot files. */
 export const SNAPSHOT_DIR = 'snapshots';
@@ -33,15 +34,6 @@ function fileBytes(meta: Pick<SnapMeta, 'chunks' | 'dataBytes'>): number {
 export interface LoadChecks {
   corrupt: (detail: string) => CorruptStorageError;
   decode: <T>(what: string, f: () => T) => T;
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 /** A snapshot file being written, one chunk at a time, under a temporary name until finish(). */
