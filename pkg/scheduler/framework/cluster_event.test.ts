@@ -37,4 +37,11 @@ test("podUpdateActions() names what changed", () => {
   assert.deepEqual(podUpdateActions(base, makePod({ name: "p", cpu: "2", labels: { app: "a" }, tolerations: [{ operator: "Exists" }] })), [
     "UpdatePodTolerations",
   ]);
+  // A status write keeps the spec object: only the labels are compared.
+  const running = { ...base, status: { phase: "Running" } };
+  assert.deepEqual(podUpdateActions(base, running), []);
+  assert.deepEqual(podUpdateActions(base, { ...running, metadata: { ...base.metadata, labels: { app: "b" } } }), ["UpdatePodLabel"]);
+  // A quantity that does not parse counts as no request, as the scheduler's PodInfo counts it.
+  assert.deepEqual(podUpdateActions(makePod({ name: "p", cpu: "lots", labels: { app: "a" } }), base), []);
+  assert.deepEqual(podUpdateActions(base, makePod({ name: "p", cpu: "lots", labels: { app: "a" } })), ["UpdatePodScaleDown"]);
 });

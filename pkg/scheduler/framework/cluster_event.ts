@@ -5,8 +5,7 @@
 import type { Node, Pod } from "../../api/registry.js";
 import type { Framework } from "./framework.js";
 import type { Plugin } from "./interface.js";
-import { PodInfo } from "./pod_info.js";
-import { nodeAllocatable, sameAllocatable } from "./resources.js";
+import { nodeAllocatable, podRequests, sameAllocatable, type Requests } from "./resources.js";
 
 export type ClusterResource = "Pod" | "Node";
 
@@ -80,9 +79,21 @@ export function nodeUpdateActions(before: Node, after: Node): ActionType[] {
 export function podUpdateActions(before: Pod, after: Pod): ActionType[] {
   const out: ActionType[] = [];
   if (!sameRecord(before.metadata?.labels, after.metadata?.labels)) out.push("UpdatePodLabel");
-  const a = new PodInfo(before).requests;
-  const b = new PodInfo(after).requests;
+  // A status write (most updates: every pod reported Running) leaves the spec as it was, and an
+  // informer decodes unchanged bytes into the very object it already holds (shared_decode.ts).
+  if (before.spec === after.spec) return out;
+  const a = requestsOf(before.spec);
+  const b = requestsOf(after.spec);
   if (b.milliCpu < a.milliCpu || b.memoryBytes < a.memoryBytes) out.push("UpdatePodScaleDown");
   if (JSON.stringify(before.spec?.tolerations ?? []) !== JSON.stringify(after.spec?.tolerations ?? [])) out.push("UpdatePodTolerations");
   return out;
+}
+
+/** A pod's requests as PodInfo counts them: none when a quantity cannot be parsed. */
+function requestsOf(spec: Pod["spec"]): Requests {
+  try {
+    return podRequests(spec);
+  } catch {
+    return { milliCpu: 0, memoryBytes: 0 };
+  }
 }
