@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { Pod } from "../../api/registry.js";
 import { newDefaultFramework } from "../default_profile.js";
 import { makeNode, makePod } from "../testing/wrappers.js";
 import { type ActionType, type ClusterResource, eventMayHelp, nodeUpdateActions, podUpdateActions } from "./cluster_event.js";
@@ -38,9 +39,9 @@ test("podUpdateActions() names what changed", () => {
     "UpdatePodTolerations",
   ]);
   // A status write keeps the spec object: only the labels are compared.
-  const running = { ...base, status: { phase: "Running" } };
+  const running: Pod = { ...base, status: { ...base.status!, phase: "Running" } };
   assert.deepEqual(podUpdateActions(base, running), []);
-  assert.deepEqual(podUpdateActions(base, { ...running, metadata: { ...base.metadata, labels: { app: "b" } } }), ["UpdatePodLabel"]);
+  assert.deepEqual(podUpdateActions(base, { ...running, metadata: { ...base.metadata!, labels: { app: "b" } } }), ["UpdatePodLabel"]);
   // A quantity that does not parse counts as no request, as the scheduler's PodInfo counts it.
   assert.deepEqual(podUpdateActions(makePod({ name: "p", cpu: "lots", labels: { app: "a" } }), base), []);
   assert.deepEqual(podUpdateActions(base, makePod({ name: "p", cpu: "lots", labels: { app: "a" } })), ["UpdatePodScaleDown"]);
