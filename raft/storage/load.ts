@@ -6,6 +6,7 @@
 import { MemoryStorage } from '../core/memory_storage.js';
 import type { Entry, HardState, Snapshot } from '../core/types.js';
 import {
+  CHUNK_HEAD_BYTES,
   CodecError,
   decodeEntry,
   decodeFormat,
@@ -39,8 +40,6 @@ import { SNAPSHOT_DIR, type SnapshotFiles, snapshotFileName } from './snapshot_f
 export const NO_DATA = new Uint8Array(0);
 /** The largest chunk RocksDbStorage writes (its snapshotChunkSizeBytes upper bound). */
 export const MAX_SNAPSHOT_CHUNK_BYTES = 64 * 1024 * 1024;
-/** A sealed chunk's bytes beyond its data, with room to spare: the most a file's chunk may claim is this plus the data's limit. */
-const CHUNK_OVERHEAD_BYTES = 64;
 /** The format before snapshot files: its snapshot stays in RocksDB chunks until the next one. */
 const PREVIOUS_FORMAT_VERSION = 2;
 
@@ -180,7 +179,7 @@ async function readSnapshotData(
   decode: <T>(what: string, f: () => T) => T,
 ): Promise<{ data: Uint8Array; legacy: boolean }> {
   if (meta.dataBytes > meta.chunks * MAX_SNAPSHOT_CHUNK_BYTES) throw corrupt(`the snapshot at index ${meta.index} claims ${meta.dataBytes} bytes in only ${meta.chunks} chunks`);
-  const fromFile = await files.read(meta, MAX_SNAPSHOT_CHUNK_BYTES + CHUNK_OVERHEAD_BYTES, { corrupt, decode });
+  const fromFile = await files.read(meta, MAX_SNAPSHOT_CHUNK_BYTES + CHUNK_HEAD_BYTES, { corrupt, decode });
   if (fromFile !== undefined) return { data: fromFile, legacy: false };
   // Chunks are copied into one buffer as they are read: never the parts and a joined copy at once.
   const data = Buffer.allocUnsafe(meta.dataBytes);

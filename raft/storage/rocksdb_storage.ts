@@ -52,7 +52,7 @@ export class RocksDbStorage implements RaftStorage {
   /** The snapshot whose chunks were written (writeSnapshot), waiting for createSnapshot to name it in the metadata. */
   private prepared: { index: number; dataBytes: number; chunks: number; data?: Uint8Array } | undefined;
   /** Goes up whenever snapshot files not named by the metadata are deleted: a preparation running across that lost its file. */
-  private chunkEpoch = 0;
+  private dropEpoch = 0;
 
   private constructor(
     private readonly db: RocksDb,
@@ -188,7 +188,7 @@ export class RocksDbStorage implements RaftStorage {
     if (entries.length > 0) this.mem.append(entries);
     if (batch.hardState) this.mem.setHardState(batch.hardState);
     if (staleTo > 0) await this.dropStale(staleFrom, staleTo);
-    if (snap) await this.dropOtherChunks(snap.metadata.index);
+    if (snap) await this.dropOtherSnapshots(snap.metadata.index);
   }
 
   /**
@@ -205,12 +205,12 @@ export class RocksDbStorage implements RaftStorage {
 
   /** The same, as the data comes: each piece is cut into chunks of at most snapshotChunkSizeBytes. */
   writeSnapshot(index: number): SnapshotWriter {
-    const epoch = this.chunkEpoch;
+    const epoch = this.dropEpoch;
     const size = this.chunkSizeBytes;
     let file: Promise<SnapshotFileWriter> | undefined;
     let dataBytes = 0;
     // Overtaken by a newer snapshot: the rest is not written, and createSnapshot finds nothing prepared.
-    const overtaken = () => index <= this.mem.snapshot().metadata.index || epoch !== this.chunkEpoch;
+    const overtaken = () => index <= this.mem.snapshot().metadata.index || epoch !== this.dropEpoch;
     return {
       write: async (piece) => {
         for (let at = 0; at < piece.byteLength; at += size) {
@@ -253,7 +253,7 @@ export class RocksDbStorage implements RaftStorage {
     this.formatBehind = false;
     this.mem.createSnapshot(index, confState, NO_DATA);
     this.openedSnapshot = undefined;
-    await this.dropOtherChunks(index);
+    await this.dropOtherSnapshots(index);
     return snap;
   }
 
@@ -306,8 +306,8 @@ export class RocksDbStorage implements RaftStorage {
   }
 
   /** Once the metadata names the snapshot at `index`: deletes the files of earlier ones (and of abandoned preparations). */
-  private async dropOtherChunks(index: number): Promise<void> {
-    this.chunkEpoch++;
+  private async dropOtherSnapshots(index: number): Promise<void> {
+    this.dropEpoch++;
     if (this.prepared && this.prepared.index !== index) this.prepared = undefined;
     // One left behind is deleted at the next open. The RocksDB chunks are those of a store written before snapshot files.
     await this.files.dropExcept(index, true).catch(() => {});

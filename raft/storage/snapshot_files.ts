@@ -112,13 +112,10 @@ export class SnapshotFiles {
 
   /** Writes a whole snapshot's data in chunks of `chunkBytes` and names it; resolves with the chunk count. */
   async write(index: number, data: Uint8Array, chunkBytes: number): Promise<number> {
+    // append() closes the file when it fails, and finish() always does.
     const w = await this.create(index);
-    try {
-      for (let at = 0; at < data.byteLength; at += chunkBytes) await w.append(data.subarray(at, at + chunkBytes));
-      return await w.finish();
-    } finally {
-      await w.close().catch(() => {});
-    }
+    for (let at = 0; at < data.byteLength; at += chunkBytes) await w.append(data.subarray(at, at + chunkBytes));
+    return w.finish();
   }
 
   /** Closes the files still being written (storage is closing); they are deleted at the next open. */
