@@ -99,6 +99,7 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     warmStandby: enabled('warmStandby', flags.warmStandby, false),
     requestWatchProgress: () => member.api.requestWatchProgress(),
     leadsRaft: () => member.node.isLeader(),
+    standbyOnRaftLeader: enabled('standbyOnRaftLeader', flags.standbyOnRaftLeader, false),
     logger: { info: (m) => componentLog.info(m), warn: (m) => componentLog.warn(m) },
   });
   let stopping = false;

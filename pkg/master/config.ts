@@ -33,6 +33,8 @@ export interface MasterFlags {
   coldStandby?: string | boolean;
   /** true: the standby scheduler keeps informers but no scheduler cache and queue; a new leader replays every pod and node into one first. */
   warmStandby?: string | boolean;
+  /** true: standby components keep their informers and scheduler warm while this master leads Raft too. */
+  standbyOnRaftLeader?: string | boolean;
 }
 
 const KEYS: Array<keyof MasterFlags> = [
@@ -58,6 +60,7 @@ const KEYS: Array<keyof MasterFlags> = [
   'nodeCidrMaskSize',
   'coldStandby',
   'warmStandby',
+  'standbyOnRaftLeader',
 ];
 
 /** A yes/no setting from a flag (boolean) or the file ("true"/"false"); absent: `absent` (yes unless told). */

@@ -28,8 +28,10 @@ export interface MasterControlPlaneOptions {
   warmStandby?: boolean;
   /** This member's ApiServer.requestWatchProgress: a new term's informers catch up before it acts. */
   requestWatchProgress?: () => void;
-  /** Whether this member leads Raft now: then its components let the other masters take a lease first. */
+  /** Whether this member leads Raft now: then its components let the other masters take a lease first, and (unless standbyOnRaftLeader) drop their standby. */
   leadsRaft?: () => boolean;
+  /** Keep the warm standby while this member leads Raft too (see ControlPlaneOptions.suspendStandbyWhile). */
+  standbyOnRaftLeader?: boolean;
   logger: RunnerLogger;
 }
 
@@ -56,6 +58,7 @@ export function startMasterControlPlane(o: MasterControlPlaneOptions): MasterCon
     warmStandby: o.warmStandby,
     requestWatchProgress: o.requestWatchProgress,
     deferTakeover: o.leadsRaft,
+    suspendStandbyWhile: o.standbyOnRaftLeader ? undefined : o.leadsRaft,
     logger: o.logger,
   });
   plane.start();

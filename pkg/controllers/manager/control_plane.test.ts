@@ -178,3 +178,73 @@ test('a runner whose term fails to start gives its lease up, so another candidat
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a master leading Raft drops its standby, rebuilds it when it stops leading, and can still take the leases over with none', { timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-standby-suspend-'));
+  const member = await startMasterMember({ id: 1, dataDir: dir, peers: [{ id: 1, address: `127.0.0.1:${await freePort()}` }], clientAddresses: new Map(), listenClient: '127.0.0.1:0', tickMs: 20 });
+  const client = new NavarchClient({ endpoints: [member.clientAddress] });
+  const planes: ControlPlane[] = [];
+  try {
+    for (const ns of ['default', 'kube-system', 'kube-node-lease']) {
+      await until(`namespace ${ns}`, async () => {
+        await client.create(obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).catch((e: unknown) => {
+          if (!isApiError(e, 'AlreadyExists')) throw e;
+        });
+        return true;
+      });
+    }
+    const logs: string[] = [];
+    let leadsRaft = true;
+    const plane = (identity: string, suspend: boolean) => {
+      const p = new ControlPlane({
+        client,
+        identity,
+        scheduler: true,
+        controllers: true,
+        registry: new Registry(),
+        election: { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 },
+        controllerManager: { nodeMonitorGracePeriodMs: 600_000 },
+        suspendStandbyWhile: suspend ? () => leadsRaft : undefined,
+        standbySuspendAfterMs: 100,
+        logger: { info: (m) => logs.push(`${identity}: ${m}`), warn: (m) => logs.push(`${identity}: ${m}`) },
+      });
+      planes.push(p);
+      p.start();
+      return p;
+    };
+    const leads = (p: ControlPlane) => p.runners.every((r) => r.isLeading);
+    const other = plane('other_1', false);
+    await until('the other plane to lead both components', async () => leads(other));
+    const raftLeader = plane('raftleader_2', true);
+    await until('the Raft leader to drop its standby', async () => raftLeader.standbySuspendedNow);
+
+    await client.create(node('n1'));
+    await client.create(web(3));
+    const boundPods = async (n: number) => {
+      const pods = (await client.list<Pod>('pods', { namespace: 'default' })).items;
+      return pods.length === n && pods.every((p) => p.spec?.nodeName === 'n1') && pods;
+    };
+    await until('3 pods bound to n1', () => boundPods(3));
+
+    leadsRaft = false;
+    await until('the standby to be rebuilt once the master no longer leads Raft', async () => !raftLeader.standbySuspendedNow);
+    leadsRaft = true;
+    await until('the standby to be dropped again', async () => raftLeader.standbySuspendedNow);
+
+    // The other master goes: the one left leads Raft and has no standby, but takes both leases and
+    // works from informers it lists then.
+    await other.stop();
+    planes.splice(planes.indexOf(other), 1);
+    await until('the Raft leader to lead both components', async () => leads(raftLeader));
+    await client.patch('deployments', 'default', 'web', 'merge', { spec: { replicas: 5 } });
+    const pods = await until('5 pods bound to n1', () => boundPods(5));
+    assert.equal(new Set(pods.map((p) => p.metadata!.name)).size, 5);
+    assert.ok(logs.some((m) => /^raftleader_2: kube-scheduler: leading \(lease transition \d+\); starting$/.test(m)), `the scheduler started from scratch:\n${logs.join('\n')}`);
+    await until('the standby to count as kept while its components lead', async () => !raftLeader.standbySuspendedNow);
+  } finally {
+    await Promise.all(planes.map((p) => p.stop()));
+    client.close();
+    await member.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

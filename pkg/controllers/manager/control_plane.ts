@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import { SeededRandom, type Random } from '../../../raft/core/random.js';
-import { realClock, type Clock } from '../../../raft/node/ports.js';
+import { realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
 import { InformerFactory } from '../../client/informer/mod.js';
 import { NavarchClient } from '../../client/mod.js';
 import type { SchedulerOptions } from '../../scheduler/mod.js';
@@ -27,6 +27,9 @@ const LEASE_HEALTH_TOLERANCE_MS = 20_000;
 
 /** Listed and watched from the start; the components' other informers join on their first term. */
 const WARM_RESOURCES = ['pods', 'nodes', 'namespaces'];
+
+/** How often suspendStandbyWhile is asked. */
+const STANDBY_CHECK_MS = 1000;
 
 export interface ControlPlaneOptions {
   /** Unfenced; each term derives its fenced client from it. */
@@ -60,6 +63,17 @@ export interface ControlPlaneOptions {
    */
   deferTakeover?: () => boolean;
   /**
+   * While this has returned true for standbySuspendAfterMs, and no component leads here, the warm
+   * informers and the standby scheduler are dropped; they are listed and built again as soon as it
+   * returns false. A master passes "I lead Raft": its components go first to the other masters
+   * (deferTakeover), which keep theirs warm, and the Raft leader is the busiest process (keeping
+   * them current took a tenth of its CPU while pods were created). Should it take a lease
+   * meanwhile, that term lists everything first, as with coldStandby.
+   */
+  suspendStandbyWhile?: () => boolean;
+  /** @default 10000 */
+  standbySuspendAfterMs?: number;
+  /**
    * Run the leases' electors on a worker thread of their own (see election_thread.ts), so that a
    * busy event loop does not let the leases lapse. @default true unless a `clock` is given: the
    * thread runs on the real clock, so electors on an injected one stay on this thread.
@@ -80,19 +94,34 @@ export class ControlPlane {
    * wait for 5,000 nodes and every pod to be listed again (and a term's start does not starve the
    * renewals of its own lease).
    */
-  private readonly warm: InformerFactory | undefined;
+  private warm: InformerFactory | undefined;
+  /** Builds warm informers (not started): at the start, and again each time the standby is suspended. */
+  private readonly newWarm: (() => InformerFactory) | undefined;
+  /** Since when suspendStandbyWhile has held (undefined: it does not). */
+  private suspendWantedSinceMs: number | undefined;
+  private standbySuspended = false;
+  private standbyTimer: TimerHandle | undefined;
+  private readonly clock: Clock;
   /** The electors' thread, or (electionThread false) their client: connections of their own either way. */
   private readonly election: ElectionThread | NavarchClient;
 
   /** The leases' duration (the election timings with their defaults). */
   private readonly leaseDurationMs: number;
+  private readonly standbySuspendAfterMs: number;
+  private stopped = false;
 
-  constructor(o: ControlPlaneOptions) {
+  constructor(private readonly o: ControlPlaneOptions) {
+    this.standbySuspendAfterMs = o.standbySuspendAfterMs ?? 10_000;
     this.leaseDurationMs = checkElectorOptions({ ...o.election, leaseNamespace: LEASE_NAMESPACE, leaseName: SCHEDULER_LEASE, identity: o.identity }).leaseDurationMs;
     const clock = o.clock ?? realClock;
+    this.clock = clock;
     if (!o.coldStandby) {
-      this.warm = InformerFactory.forClient(o.client, { clock });
-      for (const r of WARM_RESOURCES) this.warm.informer(r, { indexers: o.controllers ? controllerIndexers(r) : {} });
+      this.newWarm = () => {
+        const f = InformerFactory.forClient(o.client, { clock });
+        for (const r of WARM_RESOURCES) f.informer(r, { indexers: o.controllers ? controllerIndexers(r) : {} });
+        return f;
+      };
+      this.warm = this.newWarm();
     }
     const random = o.random ?? new SeededRandom((Date.now() ^ (process.pid << 8)) >>> 0);
     const common = { identity: o.identity, client: o.client, registry: o.registry, clock, random, logger: o.logger };
@@ -155,14 +184,60 @@ export class ControlPlane {
     if (this.election instanceof ElectionThread) this.election.start();
     this.warm?.start();
     for (const r of this.runners) r.start();
+    if (this.warm && this.o.suspendStandbyWhile) this.scheduleStandbyCheck();
   }
 
   /** Stops the components; their leases are released before the election client closes. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.standbyTimer !== undefined) this.clock.clearTimeout(this.standbyTimer);
     await Promise.all(this.runners.map((r) => r.stop()));
     this.warm?.stop();
     if (this.election instanceof ElectionThread) await this.election.close();
     else this.election.close();
+  }
+
+  /** Whether the standby is dropped now (see suspendStandbyWhile). */
+  get standbySuspendedNow(): boolean {
+    return this.standbySuspended;
+  }
+
+  private scheduleStandbyCheck(): void {
+    if (this.stopped) return;
+    this.standbyTimer = this.clock.setTimeout(() => {
+      this.standbyTimer = undefined;
+      this.checkStandby();
+      this.scheduleStandbyCheck();
+    }, STANDBY_CHECK_MS);
+  }
+
+  private checkStandby(): void {
+    const now = this.clock.nowMs();
+    if (!this.o.suspendStandbyWhile?.()) this.suspendWantedSinceMs = undefined;
+    else this.suspendWantedSinceMs ??= now;
+    const leading = this.runners.some((r) => r.isLeading);
+    const want = this.suspendWantedSinceMs !== undefined && now - this.suspendWantedSinceMs >= this.standbySuspendAfterMs && !leading;
+    if (want && !this.standbySuspended) this.suspendStandby();
+    // A term that started meanwhile has started the new informers already; the other component's standby is built on them.
+    else if (this.standbySuspended && (this.suspendWantedSinceMs === undefined || leading)) this.resumeStandby();
+  }
+
+  /** Synchronous up to the runners' discards, so no term starts on the informers being stopped. */
+  private suspendStandby(): void {
+    const old = this.warm!;
+    const next = this.newWarm!();
+    this.warm = next;
+    this.standbySuspended = true;
+    for (const r of this.runners) void r.suspendStandby(next).catch((e: unknown) => this.o.logger.warn(`${r.name}: dropping the standby failed: ${(e as Error)?.message ?? e}`));
+    old.stop();
+    this.o.logger.info('standby informers and scheduler dropped: this master leads Raft, so the others take the leases first');
+  }
+
+  private resumeStandby(): void {
+    this.standbySuspended = false;
+    this.warm!.start();
+    for (const r of this.runners) r.resumeStandby();
+    this.o.logger.info('standby informers and scheduler rebuilding: this master no longer leads Raft, or leads a component');
   }
 }
 

@@ -134,8 +134,14 @@ export class LeaderElectedRunner {
   private standby: Standby | undefined;
   /** Terms started and not yet ended: a standby is built only when none is. */
   private liveTerms = 0;
+  /** The warm informers now (suspendStandby replaces them). */
+  private warm: InformerFactory | undefined;
+  /** No standby parts are kept (see suspendStandby). */
+  private standbySuspended = false;
 
-  constructor(private readonly o: LeaderElectedRunnerOptions) {}
+  constructor(private readonly o: LeaderElectedRunnerOptions) {
+    this.warm = o.warmInformers;
+  }
 
   get name(): string {
     return this.o.name;
@@ -175,7 +181,7 @@ export class LeaderElectedRunner {
    * for the 12 to 50 s its lists and caches took, while a warm master stood by.
    */
   private readyToLead(): Promise<void> | undefined {
-    const { warmInformers } = this.o;
+    const warmInformers = this.warm;
     if (!warmInformers) return undefined;
     const t0 = this.o.clock.nowMs();
     return Promise.all([warmInformers.waitForSync(), this.standby?.ready]).then(
@@ -187,9 +193,31 @@ export class LeaderElectedRunner {
     );
   }
 
+  /**
+   * Stops keeping the next term's parts ready (they are dropped now) and moves to `next`, warm
+   * informers not yet started: the caller stops the old ones. Until resumeStandby(), a term that
+   * starts builds its parts from scratch on `next`, which it starts and waits for (as with no warm
+   * informers). A master does this while it leads Raft (see ControlPlane's suspendStandbyWhile).
+   */
+  async suspendStandby(next: InformerFactory): Promise<void> {
+    if (!this.o.warmInformers) return;
+    this.standbySuspended = true;
+    this.warm = next;
+    const standby = this.standby;
+    this.standby = undefined;
+    await standby?.discard();
+  }
+
+  /** Keeps the next term's parts ready again, on the warm informers given to suspendStandby (started by the caller). */
+  resumeStandby(): void {
+    this.standbySuspended = false;
+    this.prepareStandby();
+  }
+
   private prepareStandby(): void {
-    const { standby, warmInformers } = this.o;
-    if (!standby || !warmInformers || this.standby || this.stopped || this.liveTerms > 0) return;
+    const { standby } = this.o;
+    const warmInformers = this.warm;
+    if (!standby || !warmInformers || this.standby || this.stopped || this.liveTerms > 0 || this.standbySuspended) return;
     try {
       this.standby = standby({ readClient: this.o.client, informers: warmInformers, registry: this.o.registry, clock: this.o.clock, random: this.o.random, identity: this.o.identity });
     } catch (e) {
@@ -277,7 +305,8 @@ export class LeaderElectedRunner {
     this.standby = undefined;
     const t0 = this.o.clock.nowMs();
     this.o.logger.info(`${this.o.name}: leading (lease transition ${token.leaseTransitions}); starting${standby ? ' from standby' : ''}`);
-    const informers = this.o.warmInformers ? new TermInformers(this.o.warmInformers) : InformerFactory.forClient(this.o.client, { clock: this.o.clock });
+    const warm = this.warm;
+    const informers = warm ? new TermInformers(warm) : InformerFactory.forClient(this.o.client, { clock: this.o.clock });
     const parts: Part[] = [];
     const ctx: TermContext = {
       client: this.o.client.withFencing(token),
@@ -292,8 +321,8 @@ export class LeaderElectedRunner {
     };
     const ended = new Promise<void>((resolve) => term.signal.addEventListener('abort', () => resolve(), { once: true }));
     try {
-      if (this.o.warmInformers && this.o.requestWatchProgress) {
-        const c = await catchUpInformers({ client: this.o.client, informers: this.o.warmInformers, requestWatchProgress: this.o.requestWatchProgress, clock: this.o.clock, signal: term.signal });
+      if (warm && this.o.requestWatchProgress) {
+        const c = await catchUpInformers({ client: this.o.client, informers: warm, requestWatchProgress: this.o.requestWatchProgress, clock: this.o.clock, signal: term.signal });
         if (!c.caughtUp) this.o.logger.warn(`${this.o.name}: informers had not reached revision ${c.revision} after the wait; starting anyway`);
         else this.o.logger.info(`${this.o.name}: informers caught up with revision ${c.revision} in ${this.o.clock.nowMs() - t0} ms (the read of the revision took ${c.listMs} ms)`);
       }
