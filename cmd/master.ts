@@ -11,7 +11,7 @@ import { enabled, resolveMasterFlags, type MasterFlags } from '../pkg/master/con
 import { startMasterControlPlane } from '../pkg/master/control_plane.js';
 import { masterHealth } from '../pkg/master/health.js';
 import { MasterMetrics } from '../pkg/master/metrics.js';
-import { startMasterMember } from '../pkg/master/member.js';
+import { MAX_PROPOSAL_BATCH_MS, startMasterMember } from '../pkg/master/member.js';
 import { parseMembers } from './members.js';
 
 /** How long SIGTERM waits for the scheduler and controllers to stop and release their leases. */
@@ -29,6 +29,13 @@ function eventTtlSeconds(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < 0 || n > MAX_EVENT_TTL_SECONDS) throw new Error(`--event-ttl-seconds: "${v}" is not an integer from 0 to ${MAX_EVENT_TTL_SECONDS}`);
+  return n;
+}
+
+function proposalBatchMs(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_PROPOSAL_BATCH_MS) throw new Error(`--proposal-batch-ms: "${v}" is not an integer from 0 to ${MAX_PROPOSAL_BATCH_MS}`);
   return n;
 }
 
@@ -70,6 +77,7 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     listenClient,
     tickMs: positiveInt('--tick-ms', flags.tickMs),
     snapshotEntries: positiveInt('--snapshot-entries', flags.snapshotEntries),
+    proposalBatchMs: proposalBatchMs(flags.proposalBatchMs),
     store: quotaBytes ? { quotaBytes } : undefined,
     eventTtlSeconds: eventTtlSeconds(flags.eventTtlSeconds),
     defaultTolerationSeconds: lifecycle.defaultTolerationSeconds,

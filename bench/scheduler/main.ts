@@ -175,10 +175,16 @@ async function main(): Promise<void> {
   }
   const clients = spreadClients(cluster.masters.members.map((m) => m.clientAddress));
   // The fixed cost every case pays: what the cluster burns with nothing to schedule.
-  const idleCpuBefore = cluster.cpuSeconds();
+  const idleCpuBefore = cluster.cpuSecondsEach();
+  const idleRaftBefore = await cluster.masterSamples();
   await sleep(10_000);
-  results.idleCpuCores = (cluster.cpuSeconds() - idleCpuBefore) / 10;
-  log(`idle cluster: ${results.idleCpuCores.toFixed(2)} CPU-s per second`);
+  const idleCpu = cluster.cpuSecondsEach().map((c, i) => (c - idleCpuBefore[i]) / 10);
+  const idleRaft = (await cluster.masterSamples()).map((m, i) => ({ entries: (m.applied - idleRaftBefore[i].applied) / 10, syncs: (m.syncs - idleRaftBefore[i].syncs) / 10 }));
+  results.idleCpuCores = idleCpu.reduce((a, b) => a + b, 0);
+  log(
+    `idle cluster: ${results.idleCpuCores.toFixed(2)} CPU-s per second (by process, masters then hollow: ${idleCpu.map((c) => c.toFixed(2)).join(' / ')}); ` +
+      `each master's Raft entries / synced writes per second: ${idleRaft.map((r) => `${r.entries.toFixed(0)} / ${r.syncs.toFixed(0)}`).join(', ')}`,
+  );
   const attempt = async (what: string, f: () => Promise<void>): Promise<void> => {
     try {
       await f();

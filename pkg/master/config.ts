@@ -16,6 +16,7 @@ export interface MasterFlags {
   listenMetrics?: string;
   tickMs?: string;
   snapshotEntries?: string;
+  proposalBatchMs?: string;
   quotaBytes?: string;
   eventTtlSeconds?: string;
   /** false: this master does not run the scheduler (`--no-scheduler`; in the file `scheduler: false`). */
@@ -47,6 +48,7 @@ const KEYS: Array<keyof MasterFlags> = [
   'listenMetrics',
   'tickMs',
   'snapshotEntries',
+  'proposalBatchMs',
   'quotaBytes',
   'eventTtlSeconds',
   'scheduler',

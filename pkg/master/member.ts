@@ -38,6 +38,8 @@ export interface MasterMemberOptions {
   tickMs?: number;
   electionTicks?: number;
   snapshotEntries?: number;
+  /** See RaftNodeOptions.proposalBatchMs. @default 10 */
+  proposalBatchMs?: number;
   store?: StoreOptions;
   /** Events are deleted this long after their last write. @default 3600 */
   eventTtlSeconds?: number;
@@ -86,6 +88,10 @@ export function clusterIdOf(peers: Member[]): number {
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
+export const DEFAULT_PROPOSAL_BATCH_MS = 10;
+/** Longer would hold every write at a busy-but-not-saturated member for a noticeable time. */
+export const MAX_PROPOSAL_BATCH_MS = 1000;
+
 export async function startMasterMember(o: MasterMemberOptions): Promise<MasterMember> {
   const self = o.peers.find((p) => p.id === o.id);
   if (!self) throw new Error(`Peers have no entry for this member's id ${o.id}`);
@@ -114,6 +120,10 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     // Each write then costs a follower one append and one reply, not two of each (about 9% more
     // pods/s in bench-scheduler); followers apply up to a heartbeat (one tick) later.
     lazyCommitBroadcast: true,
+    // 5,000 idle nodes renew 500 leases a second: one append each cost the idle cluster 1.27 CPU-s
+    // per second; waiting up to 10 ms to share one cuts the fsyncs from about 390 to 90 a second and
+    // the CPU to 0.92. A loaded leader appends every 50 ms or so, and waits for nothing.
+    proposalBatchMs: o.proposalBatchMs ?? DEFAULT_PROPOSAL_BATCH_MS,
     logger: o.logger,
     onSync: o.onSync,
   });

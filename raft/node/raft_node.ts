@@ -89,6 +89,14 @@ export interface RaftNodeOptions {
   applyTurnMs?: number;
   /** How applying gives way: resolves once other ready work has run. @default setImmediate */
   yieldTurn?: () => Promise<void>;
+  /**
+   * A proposal that arrives less than this long after the last batch was appended waits for the
+   * rest of the interval, so that writes trickling in (5,000 nodes' lease renewals) share one
+   * append, one fsync on each member and one message to each follower instead of taking one each.
+   * A busy member's appends are further apart than this anyway, so only a lightly loaded one waits.
+   * @default 0
+   */
+  proposalBatchMs?: number;
 }
 
 interface Pending {
@@ -184,6 +192,10 @@ export class RaftNode {
   private tickTimer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** When proposals were last handed to the core (see proposalBatchMs). */
+  private proposalsFlushedAtMs = -Infinity;
+  /** Flushes the proposals held back by proposalBatchMs. */
+  private proposalTimer: TimerHandle | undefined;
   private stopped = false;
   private fatal: Error | undefined;
   private lead = 0;
@@ -710,7 +722,20 @@ export class RaftNode {
 
   /** Steps the queued proposals: the leader's own as one MsgProp (one append, one broadcast), forwarded ones as another. */
   private flushProposals(): void {
-    if (this.queued.length === 0 || this.stopped) return;
+    if (this.queued.length === 0 || this.stopped || this.proposalTimer !== undefined) return;
+    const batchMs = this.o.proposalBatchMs ?? 0;
+    if (batchMs > 0) {
+      const now = this.o.clock.nowMs();
+      const waitMs = this.proposalsFlushedAtMs + batchMs - now;
+      if (waitMs > 0) {
+        this.proposalTimer = this.o.clock.setTimeout(() => {
+          this.proposalTimer = undefined;
+          this.kick();
+        }, waitMs);
+        return;
+      }
+      this.proposalsFlushedAtMs = now;
+    }
     const batch = this.queued;
     this.queued = [];
     const own = batch.filter((q) => !q.forward);
@@ -964,6 +989,7 @@ export class RaftNode {
     if (this.stopped) return;
     this.stopped = true;
     if (this.tickTimer) this.o.clock.clearTimeout(this.tickTimer);
+    if (this.proposalTimer) this.o.clock.clearTimeout(this.proposalTimer);
     for (const p of this.pending.values()) {
       this.o.clock.clearTimeout(p.timer);
       p.reject(reason);

@@ -9,9 +9,10 @@ import { encodeConfChange } from '../core/conf_change.js';
 import { SeededRandom } from '../core/random.js';
 import { type ConfState, type Entry, type Message, type Snapshot, message } from '../core/types.js';
 import { MemoryRaftStorage } from '../storage/memory_raft_storage.js';
-import type { Clock, StateMachine, TimerHandle, Transport, TransportHandler } from './ports.js';
+import type { Clock, StateMachine, TimerHandle } from './ports.js';
 import { RaftNode } from './raft_node.js';
 import { encodeSnapshotEnvelope } from './snapshot_envelope.js';
+import { LoopbackTransport } from './testing/loopback_transport.js';
 
 const enc = new TextEncoder();
 
@@ -40,20 +41,6 @@ class FakeClock implements Clock {
       due[1].fn();
     }
   }
-}
-
-class LoopbackTransport implements Transport {
-  handler: TransportHandler | undefined;
-  readonly sent: Message[] = [];
-  async start(h: TransportHandler): Promise<void> {
-    this.handler = h;
-  }
-  send(messages: readonly Message[]): void {
-    this.sent.push(...messages);
-  }
-  addPeer(): void {}
-  removePeer(): void {}
-  async stop(): Promise<void> {}
 }
 
 /** A state machine whose apply/snapshot can be held at a gate, to interleave messages with them. */

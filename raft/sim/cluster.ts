@@ -267,6 +267,8 @@ class Simulation {
       heartbeatTicks: 2,
       // Both ways of telling followers of a commit, as members of either kind come to lead.
       lazyCommitBroadcast: id % 2 === 0,
+      // Proposals held back and appended together, as the masters do, on some members.
+      proposalBatchMs: id % 3 === 1 ? 10 : 0,
       snapshotEntries: 40 + this.root.intn(60),
       snapshotCatchUpEntries: 10,
       proposalTimeoutMs: 1000,

@@ -1,0 +1,91 @@
+// proposalBatchMs: proposals that trickle in shortly after an append wait for the rest of the
+// interval and then share one append (one fsync), while a proposal after a quiet spell goes at once.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SeededRandom } from '../core/random.js';
+import type { Entry } from '../core/types.js';
+import { SimClock } from '../sim/sim_clock.js';
+import { MemoryRaftStorage } from '../storage/memory_raft_storage.js';
+import type { StateMachine } from './ports.js';
+import { RaftNode } from './raft_node.js';
+import { LoopbackTransport } from './testing/loopback_transport.js';
+
+const enc = new TextEncoder();
+
+/** Lets promise chains and setImmediate callbacks run, with the clock standing still. */
+async function settle(turns = 20): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Moves the clock on by ms, firing due timers in order, settling after each. */
+async function jump(clock: SimClock, ms: number): Promise<void> {
+  const target = clock.nowMs() + ms;
+  for (let due = clock.nextDueMs(); due !== undefined && due <= target; due = clock.nextDueMs()) {
+    clock.runNext();
+    await settle();
+  }
+  clock.advanceTo(target);
+  await settle();
+}
+
+test('proposals within proposalBatchMs of the last append wait and are appended together; one after a quiet spell goes at once', async () => {
+  const clock = new SimClock();
+  const applied: string[] = [];
+  const machine: StateMachine = {
+    async open() {
+      return 0;
+    },
+    apply(e: Entry) {
+      applied.push(new TextDecoder().decode(e.data));
+      return undefined;
+    },
+    async snapshot() {
+      return new Uint8Array();
+    },
+    async restore() {},
+  };
+  const node = await RaftNode.start({
+    id: 1,
+    peers: [{ id: 1, address: 'a1' }],
+    bootstrap: true,
+    storage: new MemoryRaftStorage(),
+    transport: new LoopbackTransport(),
+    stateMachine: machine,
+    clock,
+    random: new SeededRandom(1),
+    tickMs: 10,
+    proposalBatchMs: 10,
+  });
+  try {
+    for (let i = 0; i < 100 && !node.isLeader(); i++) await jump(clock, 10);
+    assert.ok(node.isLeader(), 'a single member elects itself');
+    await jump(clock, 50);
+
+    const first = node.propose(enc.encode('a'));
+    await settle();
+    assert.deepEqual(applied, ['a'], 'the first proposal in a while is appended at once');
+    await first;
+
+    const syncs = node.status().stats.syncs;
+    const entries = node.status().stats.entriesSynced;
+    const later = [node.propose(enc.encode('b')), node.propose(enc.encode('c'))];
+    await settle();
+    assert.deepEqual(applied, ['a'], 'proposals right after an append wait for the interval');
+    await jump(clock, 9);
+    assert.deepEqual(applied, ['a'], 'still within the interval');
+    await jump(clock, 1);
+    await Promise.all(later);
+    assert.deepEqual(applied, ['a', 'b', 'c']);
+    assert.equal(node.status().stats.syncs - syncs, 1, 'both went out in one synced append');
+    assert.equal(node.status().stats.entriesSynced - entries, 2);
+
+    await jump(clock, 10);
+    const quiet = node.propose(enc.encode('d'));
+    await settle();
+    assert.deepEqual(applied, ['a', 'b', 'c', 'd'], 'after a quiet interval a proposal goes at once');
+    await quiet;
+  } finally {
+    await node.stop({ transferLeadership: false });
+  }
+});
