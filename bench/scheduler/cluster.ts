@@ -113,13 +113,15 @@ export class BenchCluster {
 
   /**
    * Whether each master competes for both leases now (navarch_leader_election_ready: its caches are
-   * filled), so that it could take over at once; false when unreachable.
+   * filled), so that it could take over at once, or leads Raft (it then keeps no standby, by
+   * design, and lets the others take over first); false when unreachable.
    */
   async readyToLead(): Promise<boolean[]> {
     return Promise.all(
       this.masters.members.map(async (m) => {
         try {
           const text = await metricsText(m.metricsAddress);
+          if (metricValue(text, 'navarch_raft_is_leader') === 1) return true;
           return LEASES.every((name) => new RegExp(`^navarch_leader_election_ready\\{name="${name}"\\} 1$`, 'm').test(text));
         } catch {
           return false;

@@ -89,3 +89,52 @@ test('proposals within proposalBatchMs of the last append wait and are appended 
     await node.stop({ transferLeadership: false });
   }
 });
+
+test('a wall clock stepped back holds proposals for one interval at most', async () => {
+  const sim = new SimClock();
+  // The driver's clock reads the wall (here: the sim's time plus an offset the test moves back); its timers run on the sim's.
+  let offsetMs = 0;
+  const clock = { nowMs: () => sim.nowMs() + offsetMs, setTimeout: sim.setTimeout.bind(sim), clearTimeout: sim.clearTimeout.bind(sim) };
+  const applied: string[] = [];
+  const node = await RaftNode.start({
+    id: 1,
+    peers: [{ id: 1, address: 'a1' }],
+    bootstrap: true,
+    storage: new MemoryRaftStorage(),
+    transport: new LoopbackTransport(),
+    stateMachine: {
+      async open() {
+        return 0;
+      },
+      apply(e: Entry) {
+        applied.push(new TextDecoder().decode(e.data));
+        return undefined;
+      },
+      async snapshot() {
+        return new Uint8Array();
+      },
+      async restore() {},
+    },
+    clock,
+    random: new SeededRandom(2),
+    tickMs: 10,
+    proposalBatchMs: 10,
+  });
+  try {
+    for (let i = 0; i < 100 && !node.isLeader(); i++) await jump(sim, 10);
+    assert.ok(node.isLeader());
+    await jump(sim, 50);
+    const first = node.propose(enc.encode('a'));
+    await settle();
+    await first;
+    offsetMs = -30_000;
+    const held = [node.propose(enc.encode('b')), node.propose(enc.encode('c'))];
+    await settle();
+    assert.deepEqual(applied, ['a'], 'held: the clock says the last append is 30 s ahead');
+    await jump(sim, 10);
+    await Promise.all(held);
+    assert.deepEqual(applied, ['a', 'b', 'c'], 'released after one interval, not 30 s');
+  } finally {
+    await node.stop({ transferLeadership: false });
+  }
+});

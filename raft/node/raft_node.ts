@@ -728,10 +728,13 @@ export class RaftNode {
       const now = this.o.clock.nowMs();
       const waitMs = this.proposalsFlushedAtMs + batchMs - now;
       if (waitMs > 0) {
+        // At most one interval, whatever the clock did (a wall clock stepped back), and the
+        // proposals then go whatever it says.
         this.proposalTimer = this.o.clock.setTimeout(() => {
           this.proposalTimer = undefined;
+          this.proposalsFlushedAtMs = -Infinity;
           this.kick();
-        }, waitMs);
+        }, Math.min(waitMs, batchMs));
         return;
       }
       this.proposalsFlushedAtMs = now;

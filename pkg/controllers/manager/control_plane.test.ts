@@ -195,13 +195,15 @@ test('a master leading Raft drops its standby, rebuilds it when it stops leading
     }
     const logs: string[] = [];
     let leadsRaft = true;
+    const registries = new Map<string, Registry>();
     const plane = (identity: string, suspend: boolean) => {
+      registries.set(identity, new Registry());
       const p = new ControlPlane({
         client,
         identity,
         scheduler: true,
         controllers: true,
-        registry: new Registry(),
+        registry: registries.get(identity)!,
         election: { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 },
         controllerManager: { nodeMonitorGracePeriodMs: 600_000 },
         suspendStandbyWhile: suspend ? () => leadsRaft : undefined,
@@ -216,7 +218,12 @@ test('a master leading Raft drops its standby, rebuilds it when it stops leading
     const other = plane('other_1', false);
     await until('the other plane to lead both components', async () => leads(other));
     const raftLeader = plane('raftleader_2', true);
+    // Ready to take over at once: 1 per lease once its caches are filled, 0 while it keeps none.
+    const ready = async () => ((await registries.get('raftleader_2')!.getSingleMetric('navarch_leader_election_ready')?.get())?.values ?? []).map((v) => v.value);
+    await until('the Raft leader to be ready to take over', async () => (await ready()).join() === '1,1');
     await until('the Raft leader to drop its standby', async () => raftLeader.standbySuspendedNow);
+    assert.deepEqual(await ready(), [0, 0], 'no standby: not ready to take over at once');
+    assert.ok(raftLeader.runners.every((r) => r.cold), 'its takeovers would start cold (so it lets warm masters go first)');
 
     await client.create(node('n1'));
     await client.create(web(3));
@@ -228,6 +235,7 @@ test('a master leading Raft drops its standby, rebuilds it when it stops leading
 
     leadsRaft = false;
     await until('the standby to be rebuilt once the master no longer leads Raft', async () => !raftLeader.standbySuspendedNow);
+    await until('its caches to be filled again', async () => (await ready()).join() === '1,1' && raftLeader.runners.every((r) => !r.cold));
     leadsRaft = true;
     await until('the standby to be dropped again', async () => raftLeader.standbySuspendedNow);
 

@@ -100,6 +100,8 @@ export class ControlPlane {
   /** Since when suspendStandbyWhile has held (undefined: it does not). */
   private suspendWantedSinceMs: number | undefined;
   private standbySuspended = false;
+  /** Terms started by the runners when the standby was last dropped. */
+  private termsAtSuspend = 0;
   private standbyTimer: TimerHandle | undefined;
   private readonly clock: Clock;
   /** The electors' thread, or (electionThread false) their client: connections of their own either way. */
@@ -125,7 +127,10 @@ export class ControlPlane {
     }
     const random = o.random ?? new SeededRandom((Date.now() ^ (process.pid << 8)) >>> 0);
     const common = { identity: o.identity, client: o.client, registry: o.registry, clock, random, logger: o.logger };
-    const election = !(o.electionThread ?? o.clock === undefined) ? new NavarchClient({ endpoints: o.client.endpoints, ownConnections: true }) : new ElectionThread({ endpoints: ownEndpointLast(o.client.endpoints), deferTakeover: o.deferTakeover, clock, registry: o.registry, logger: o.logger });
+    // A master whose standby is dropped (or still relisting after it was) lets warm ones go first too.
+    const deferTakeover =
+      o.suspendStandbyWhile && this.warm ? () => (o.deferTakeover?.() ?? false) || this.runners.some((r) => r.cold) : o.deferTakeover;
+    const election = !(o.electionThread ?? o.clock === undefined) ? new NavarchClient({ endpoints: o.client.endpoints, ownConnections: true }) : new ElectionThread({ endpoints: ownEndpointLast(o.client.endpoints), deferTakeover, clock, registry: o.registry, logger: o.logger });
     this.election = election;
     const elector = (name: string) =>
       election instanceof ElectionThread
@@ -137,7 +142,7 @@ export class ControlPlane {
             clock,
             registry: o.registry,
             timings: o.election,
-            deferTakeover: o.deferTakeover,
+            deferTakeover,
             onError: (e) => o.logger.warn(`${name}: lease attempt failed: ${(e as Error)?.message ?? e}`),
           });
     if (o.scheduler) {
@@ -216,10 +221,20 @@ export class ControlPlane {
     if (!this.o.suspendStandbyWhile?.()) this.suspendWantedSinceMs = undefined;
     else this.suspendWantedSinceMs ??= now;
     const leading = this.runners.some((r) => r.isLeading);
-    const want = this.suspendWantedSinceMs !== undefined && now - this.suspendWantedSinceMs >= this.standbySuspendAfterMs && !leading;
-    if (want && !this.standbySuspended) this.suspendStandby();
-    // A term that started meanwhile has started the new informers already; the other component's standby is built on them.
-    else if (this.standbySuspended && (this.suspendWantedSinceMs === undefined || leading)) this.resumeStandby();
+    const wanted = this.suspendWantedSinceMs !== undefined && now - this.suspendWantedSinceMs >= this.standbySuspendAfterMs;
+    if (!this.standbySuspended) {
+      if (wanted && !leading) this.suspendStandby();
+    } else if (!wanted || leading) {
+      // A term that started meanwhile has started the new informers already; the other component's standby is built on them.
+      this.resumeStandby();
+    } else if (this.terms() !== this.termsAtSuspend) {
+      // A term came and went between two checks: it started the informers it ran on; drop them again.
+      this.suspendStandby();
+    }
+  }
+
+  private terms(): number {
+    return this.runners.reduce((n, r) => n + r.terms, 0);
   }
 
   /** Synchronous up to the runners' discards, so no term starts on the informers being stopped. */
@@ -228,6 +243,7 @@ export class ControlPlane {
     const next = this.newWarm!();
     this.warm = next;
     this.standbySuspended = true;
+    this.termsAtSuspend = this.terms();
     for (const r of this.runners) void r.suspendStandby(next).catch((e: unknown) => this.o.logger.warn(`${r.name}: dropping the standby failed: ${(e as Error)?.message ?? e}`));
     old.stop();
     this.o.logger.info('standby informers and scheduler dropped: this master leads Raft, so the others take the leases first');

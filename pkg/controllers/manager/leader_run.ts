@@ -138,6 +138,10 @@ export class LeaderElectedRunner {
   private warm: InformerFactory | undefined;
   /** No standby parts are kept (see suspendStandby). */
   private standbySuspended = false;
+  /** The warm informers (and standby parts) have caught up, and are not suspended. */
+  private warmReady = false;
+  /** Counts suspensions and resumptions: a wait for the caches that outlived its own is ignored. */
+  private warmEpoch = 0;
 
   constructor(private readonly o: LeaderElectedRunnerOptions) {
     this.warm = o.warmInformers;
@@ -175,6 +179,15 @@ export class LeaderElectedRunner {
   }
 
   /**
+   * Whether a takeover here would start from cold caches: the warm informers are suspended, or still
+   * listing after a restart or a resumption. A master then lets warm candidates take an expired
+   * lease first (ControlPlane's deferTakeover). False without warm informers (nothing to wait for).
+   */
+  get cold(): boolean {
+    return this.warm !== undefined && !this.warmReady;
+  }
+
+  /**
    * With warm informers, the runner competes only once they (and the standby's parts) have caught
    * up, as kube-scheduler waits for its caches before its leader election: a master restarted into
    * a cluster of 150,000 pods otherwise took the lease at once and then held it, binding nothing,
@@ -184,11 +197,17 @@ export class LeaderElectedRunner {
     const warmInformers = this.warm;
     if (!warmInformers) return undefined;
     const t0 = this.o.clock.nowMs();
+    const epoch = this.warmEpoch;
     return Promise.all([warmInformers.waitForSync(), this.standby?.ready]).then(
-      () => this.o.logger.info(`${this.o.name}: caches filled in ${this.o.clock.nowMs() - t0} ms; competing for the lease`),
+      () => {
+        if (epoch !== this.warmEpoch) return;
+        this.warmReady = true;
+        this.o.logger.info(`${this.o.name}: caches filled in ${this.o.clock.nowMs() - t0} ms; ${this.elector ? 'ready to take over' : 'competing for the lease'}`);
+        if (this.elector && !this.stopped) leaderElectionReady(this.o.registry).set({ name: this.o.name }, 1);
+      },
       (e: unknown) => {
-        // Stopped meanwhile (the informers stop after the runner): nothing to compete for.
-        if (!this.stopped) this.o.logger.warn(`${this.o.name}: competing for the lease before the caches were filled: ${(e as Error)?.message ?? e}`);
+        // Stopped meanwhile (the informers stop after the runner), or suspended: nothing to report.
+        if (!this.stopped && epoch === this.warmEpoch) this.o.logger.warn(`${this.o.name}: competing for the lease before the caches were filled: ${(e as Error)?.message ?? e}`);
       },
     );
   }
@@ -203,6 +222,10 @@ export class LeaderElectedRunner {
     if (!this.o.warmInformers) return;
     this.standbySuspended = true;
     this.warm = next;
+    this.warmEpoch++;
+    this.warmReady = false;
+    // Still competing (someone must lead), but not ready to take over at once.
+    if (this.started && !this.stopped) leaderElectionReady(this.o.registry).set({ name: this.o.name }, 0);
     const standby = this.standby;
     this.standby = undefined;
     await standby?.discard();
@@ -210,8 +233,11 @@ export class LeaderElectedRunner {
 
   /** Keeps the next term's parts ready again, on the warm informers given to suspendStandby (started by the caller). */
   resumeStandby(): void {
+    if (!this.standbySuspended) return;
     this.standbySuspended = false;
+    this.warmEpoch++;
     this.prepareStandby();
+    void this.readyToLead();
   }
 
   private prepareStandby(): void {
@@ -226,7 +252,7 @@ export class LeaderElectedRunner {
   }
 
   private campaign(): void {
-    leaderElectionReady(this.o.registry).set({ name: this.o.name }, 1);
+    leaderElectionReady(this.o.registry).set({ name: this.o.name }, this.standbySuspended ? 0 : 1);
     this.elector = this.o.elector({
       onStartedLeading: ({ token, signal, takeover }) => {
         this.leading = true;
