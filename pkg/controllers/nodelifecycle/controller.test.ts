@@ -291,6 +291,17 @@ describe('NodeLifecycleController', () => {
     assert.deepEqual(taints(await c.node('hollow')), UNREACHABLE);
   });
 
+  it('a healthy node is looked at once per grace period, not on every renewal of its Lease', async () => {
+    const c = await cluster([{ name: 'node-1' }], []);
+    const syncs = async () => [...(await c.registry.metrics()).matchAll(/^navarch_controller_sync_duration_seconds_count\{controller="node-lifecycle",result="\w+"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    const before = await syncs();
+    await c.advance(60_000);
+    assert.equal(ready(await c.node('node-1'))?.status, 'True');
+    // 60 renewals, one a second; the 10 s grace period ends 6 times.
+    const n = (await syncs()) - before;
+    assert.ok(n >= 5 && n <= 8, `${n} syncs in 60 s`);
+  });
+
   it('adds NoExecute taints at a bounded rate per zone (0.1 nodes/s)', async () => {
     const nodes = ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => ({ name: `node-${n}` }));
     const c = await cluster(nodes, []);

@@ -134,8 +134,20 @@ export class NodeLifecycleController extends QueueController {
       onUpdate: (_, n) => this.enqueueObject(n),
       onDelete: (n) => this.enqueueObject(n),
     });
+    // A renewal of a healthy node's Lease is only noted (when this controller saw it move): the
+    // check already queued for the end of its grace period finds it and queues the next. 5,000
+    // nodes renew 500 times a second, and a sync each cost the controllers' master more than the
+    // rest of its idle work. (Kubernetes instead looks at every node every 5 s.)
     const onLease = (l: Lease) => {
-      if (l.metadata?.namespace === NODE_LEASE_NAMESPACE && l.metadata.name) this.enqueue(l.metadata.name);
+      const name = l.metadata?.name;
+      if (l.metadata?.namespace !== NODE_LEASE_NAMESPACE || !name) return;
+      const node = this.nodes.store.get(undefined, name);
+      const h = this.health.get(name);
+      if (node !== undefined && h !== undefined && h.readyStatus === 'True' && readyCondition(node)?.status === 'True' && !node.spec?.taints?.some(isManagedTaint)) {
+        this.observeHealth(node, this.clock.nowMs());
+        return;
+      }
+      this.enqueue(name);
     };
     this.leases.addEventHandler({ onAdd: onLease, onUpdate: (_, l) => onLease(l) });
     // A pod landing on (or changing on) a node with NoExecute taints needs its eviction time.
