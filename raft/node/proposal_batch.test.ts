@@ -7,7 +7,7 @@ import { SeededRandom } from '../core/random.js';
 import type { Entry } from '../core/types.js';
 import { SimClock } from '../sim/sim_clock.js';
 import { MemoryRaftStorage } from '../storage/memory_raft_storage.js';
-import type { StateMachine } from './ports.js';
+import type { Clock, StateMachine } from './ports.js';
 import { RaftNode } from './raft_node.js';
 import { LoopbackTransport } from './testing/loopback_transport.js';
 
@@ -29,8 +29,8 @@ async function jump(clock: SimClock, ms: number): Promise<void> {
   await settle();
 }
 
-test('proposals within proposalBatchMs of the last append wait and are appended together; one after a quiet spell goes at once', async () => {
-  const clock = new SimClock();
+/** A single member with proposalBatchMs 10 on `clock`, leading; `applied` lists what it applied. */
+async function startLeader(clock: Clock, sim: SimClock): Promise<{ node: RaftNode; applied: string[] }> {
   const applied: string[] = [];
   const machine: StateMachine = {
     async open() {
@@ -57,11 +57,16 @@ test('proposals within proposalBatchMs of the last append wait and are appended 
     tickMs: 10,
     proposalBatchMs: 10,
   });
-  try {
-    for (let i = 0; i < 100 && !node.isLeader(); i++) await jump(clock, 10);
-    assert.ok(node.isLeader(), 'a single member elects itself');
-    await jump(clock, 50);
+  for (let i = 0; i < 100 && !node.isLeader(); i++) await jump(sim, 10);
+  assert.ok(node.isLeader(), 'a single member elects itself');
+  await jump(sim, 50);
+  return { node, applied };
+}
 
+test('proposals within proposalBatchMs of the last append wait and are appended together; one after a quiet spell goes at once', async () => {
+  const clock = new SimClock();
+  const { node, applied } = await startLeader(clock, clock);
+  try {
     const first = node.propose(enc.encode('a'));
     await settle();
     assert.deepEqual(applied, ['a'], 'the first proposal in a while is appended at once');
@@ -95,35 +100,8 @@ test('a wall clock stepped back holds proposals for one interval at most', async
   // The driver's clock reads the wall (here: the sim's time plus an offset the test moves back); its timers run on the sim's.
   let offsetMs = 0;
   const clock = { nowMs: () => sim.nowMs() + offsetMs, setTimeout: sim.setTimeout.bind(sim), clearTimeout: sim.clearTimeout.bind(sim) };
-  const applied: string[] = [];
-  const node = await RaftNode.start({
-    id: 1,
-    peers: [{ id: 1, address: 'a1' }],
-    bootstrap: true,
-    storage: new MemoryRaftStorage(),
-    transport: new LoopbackTransport(),
-    stateMachine: {
-      async open() {
-        return 0;
-      },
-      apply(e: Entry) {
-        applied.push(new TextDecoder().decode(e.data));
-        return undefined;
-      },
-      async snapshot() {
-        return new Uint8Array();
-      },
-      async restore() {},
-    },
-    clock,
-    random: new SeededRandom(2),
-    tickMs: 10,
-    proposalBatchMs: 10,
-  });
+  const { node, applied } = await startLeader(clock, sim);
   try {
-    for (let i = 0; i < 100 && !node.isLeader(); i++) await jump(sim, 10);
-    assert.ok(node.isLeader());
-    await jump(sim, 50);
     const first = node.propose(enc.encode('a'));
     await settle();
     await first;

@@ -47,22 +47,39 @@ const web = (replicas: number) =>
     },
   });
 
-test('one control plane leads each lease; a Deployment becomes bound pods; stopping the leader hands both leases over at once', { timeout: 90_000 }, async () => {
+/** The default namespace's pods when there are n, all bound to n1. */
+async function podsBoundToN1(client: NavarchClient, n: number): Promise<Pod[] | false> {
+  const pods = (await client.list<Pod>('pods', { namespace: 'default' })).items;
+  return pods.length === n && pods.every((p) => p.spec?.nodeName === 'n1') && pods;
+}
+
+/** One master member with these namespaces; close() stops it and removes its data. */
+async function startMember(namespaces: string[]): Promise<{ client: NavarchClient; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-control-plane-'));
   const member = await startMasterMember({ id: 1, dataDir: dir, peers: [{ id: 1, address: `127.0.0.1:${await freePort()}` }], clientAddresses: new Map(), listenClient: '127.0.0.1:0', tickMs: 20 });
   const client = new NavarchClient({ endpoints: [member.clientAddress] });
+  for (const ns of namespaces) {
+    await until(`namespace ${ns}`, async () => {
+      await client.create(obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).catch((e: unknown) => {
+        if (!isApiError(e, 'AlreadyExists')) throw e;
+      });
+      return true;
+    });
+  }
+  return {
+    client,
+    async close() {
+      client.close();
+      await member.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('one control plane leads each lease; a Deployment becomes bound pods; stopping the leader hands both leases over at once', { timeout: 90_000 }, async () => {
+  const { client, close } = await startMember(['default', 'kube-system', 'kube-node-lease']);
   const planes: ControlPlane[] = [];
   try {
-    for (const ns of ['default', 'kube-system', 'kube-node-lease']) {
-      await until(`namespace ${ns}`, async () => {
-        try {
-          await client.create(obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
-        } catch (e) {
-          if (!isApiError(e, 'AlreadyExists')) throw e;
-        }
-        return true;
-      });
-    }
     const identities = ['alpha_1', 'beta_2'];
     const registries = [new Registry(), new Registry()];
     for (const [i, who] of identities.entries()) {
@@ -87,10 +104,7 @@ test('one control plane leads each lease; a Deployment becomes bound pods; stopp
 
     await client.create(node('n1'));
     await client.create(web(3));
-    const boundPods = async (n: number) => {
-      const pods = (await client.list<Pod>('pods', { namespace: 'default' })).items;
-      return pods.length === n && pods.every((p) => p.spec?.nodeName === 'n1') && pods;
-    };
+    const boundPods = (n: number) => podsBoundToN1(client, n);
     await until('3 pods bound to n1', () => boundPods(3));
     const status = await until('the Deployment to see 3 updated replicas', async () => {
       const d = await client.get<Deployment>('deployments', 'default', 'web');
@@ -125,24 +139,14 @@ test('one control plane leads each lease; a Deployment becomes bound pods; stopp
     assert.match(text, /^navarch_controller_sync_duration_seconds_count\{controller="deployment",result="success"\} [1-9]/m);
   } finally {
     await Promise.all(planes.map((p) => p.stop()));
-    client.close();
-    await member.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 });
 
 test('a runner whose term fails to start gives its lease up, so another candidate leads instead of nobody', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'navarch-runner-'));
-  const member = await startMasterMember({ id: 1, dataDir: dir, peers: [{ id: 1, address: `127.0.0.1:${await freePort()}` }], clientAddresses: new Map(), listenClient: '127.0.0.1:0', tickMs: 20 });
-  const client = new NavarchClient({ endpoints: [member.clientAddress] });
+  const { client, close } = await startMember(['kube-system']);
   const runners: LeaderElectedRunner[] = [];
   try {
-    await until('namespace kube-system', async () => {
-      await client.create(obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } })).catch((e: unknown) => {
-        if (!isApiError(e, 'AlreadyExists')) throw e;
-      });
-      return true;
-    });
     const terms: string[] = [];
     const runner = (identity: string, start: TermStarter) => {
       const r = new LeaderElectedRunner({
@@ -173,26 +177,14 @@ test('a runner whose term fails to start gives its lease up, so another candidat
     assert.equal(broken.isLeading, false);
   } finally {
     await Promise.all(runners.map((r) => r.stop()));
-    client.close();
-    await member.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 });
 
 test('a master leading Raft drops its standby, rebuilds it when it stops leading, and can still take the leases over with none', { timeout: 90_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'navarch-standby-suspend-'));
-  const member = await startMasterMember({ id: 1, dataDir: dir, peers: [{ id: 1, address: `127.0.0.1:${await freePort()}` }], clientAddresses: new Map(), listenClient: '127.0.0.1:0', tickMs: 20 });
-  const client = new NavarchClient({ endpoints: [member.clientAddress] });
+  const { client, close } = await startMember(['default', 'kube-system', 'kube-node-lease']);
   const planes: ControlPlane[] = [];
   try {
-    for (const ns of ['default', 'kube-system', 'kube-node-lease']) {
-      await until(`namespace ${ns}`, async () => {
-        await client.create(obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).catch((e: unknown) => {
-          if (!isApiError(e, 'AlreadyExists')) throw e;
-        });
-        return true;
-      });
-    }
     const logs: string[] = [];
     let leadsRaft = true;
     const registries = new Map<string, Registry>();
@@ -227,10 +219,7 @@ test('a master leading Raft drops its standby, rebuilds it when it stops leading
 
     await client.create(node('n1'));
     await client.create(web(3));
-    const boundPods = async (n: number) => {
-      const pods = (await client.list<Pod>('pods', { namespace: 'default' })).items;
-      return pods.length === n && pods.every((p) => p.spec?.nodeName === 'n1') && pods;
-    };
+    const boundPods = (n: number) => podsBoundToN1(client, n);
     await until('3 pods bound to n1', () => boundPods(3));
 
     leadsRaft = false;
@@ -251,8 +240,6 @@ test('a master leading Raft drops its standby, rebuilds it when it stops leading
     await until('the standby to count as kept while its components lead', async () => !raftLeader.standbySuspendedNow);
   } finally {
     await Promise.all(planes.map((p) => p.stop()));
-    client.close();
-    await member.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 });
