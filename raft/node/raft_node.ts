@@ -93,7 +93,7 @@ export interface RaftNodeOptions {
    * A proposal that arrives less than this long after the last batch was appended waits for the
    * rest of the interval, so that writes trickling in (5,000 nodes' lease renewals) share one
    * append, one fsync on each member and one message to each follower instead of taking one each.
-   * A busy member's appends are further apart than this anyway, so only a lightly loaded one waits.
+   * A busy member's appends are mostly further apart than this anyway, so it seldom waits.
    * @default 0
    */
   proposalBatchMs?: number;
