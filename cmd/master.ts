@@ -24,18 +24,11 @@ function positiveInt(flag: string, v: string | undefined): number | undefined {
   return n;
 }
 
-/** 0 keeps events; the bound keeps the lease TTL (plus its reuse window) within the store's. */
-function eventTtlSeconds(v: string | undefined): number | undefined {
+/** An integer from 0 to max, or undefined when not given. */
+function intUpTo(flag: string, v: string | undefined, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_EVENT_TTL_SECONDS) throw new Error(`--event-ttl-seconds: "${v}" is not an integer from 0 to ${MAX_EVENT_TTL_SECONDS}`);
-  return n;
-}
-
-function proposalBatchMs(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_PROPOSAL_BATCH_MS) throw new Error(`--proposal-batch-ms: "${v}" is not an integer from 0 to ${MAX_PROPOSAL_BATCH_MS}`);
+  if (!Number.isSafeInteger(n) || n < 0 || n > max) throw new Error(`${flag}: "${v}" is not an integer from 0 to ${max}`);
   return n;
 }
 
@@ -77,9 +70,10 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     listenClient,
     tickMs: positiveInt('--tick-ms', flags.tickMs),
     snapshotEntries: positiveInt('--snapshot-entries', flags.snapshotEntries),
-    proposalBatchMs: proposalBatchMs(flags.proposalBatchMs),
+    proposalBatchMs: intUpTo('--proposal-batch-ms', flags.proposalBatchMs, MAX_PROPOSAL_BATCH_MS),
     store: quotaBytes ? { quotaBytes } : undefined,
-    eventTtlSeconds: eventTtlSeconds(flags.eventTtlSeconds),
+    // 0 keeps events; the bound keeps the lease TTL (plus its reuse window) within the store's.
+    eventTtlSeconds: intUpTo('--event-ttl-seconds', flags.eventTtlSeconds, MAX_EVENT_TTL_SECONDS),
     defaultTolerationSeconds: lifecycle.defaultTolerationSeconds,
     onRequest: metrics.onRequest,
     onProposal: metrics.onProposal,
