@@ -34,6 +34,10 @@ export class ApiServer {
   private readonly ctx: Context;
   private readonly watches = new Set<ApiWatch>();
   private readonly caches = new Map<KindInfo, WatchCache>();
+  /** Open watches of each resource that has a cache. */
+  private readonly cacheWatchers = new Map<WatchCache, number>();
+  /** Caches that had no watcher at the last closeIdleWatchCaches call. */
+  private idleCaches = new Set<WatchCache>();
 
   constructor(private readonly options: ApiServerOptions) {
     this.ctx = makeContext(options);
@@ -132,9 +136,41 @@ export class ApiServer {
   }
 
   private openWatch(req: WatchRequest): ApiWatch {
-    const w = openWatch(this.ctx, req, (closed) => this.watches.delete(closed), this.options.watchCache === false ? undefined : (info) => this.cacheFor(info));
+    let cache: WatchCache | undefined;
+    const w = openWatch(
+      this.ctx,
+      req,
+      (closed) => {
+        this.watches.delete(closed);
+        const n = cache && this.cacheWatchers.get(cache);
+        if (n !== undefined) this.cacheWatchers.set(cache!, n - 1);
+      },
+      this.options.watchCache === false ? undefined : (info) => (cache = this.cacheFor(info)),
+    );
+    // Aborted before it opened: it is closed already and will not call back.
+    if (req.signal?.aborted) return w;
+    if (cache) this.cacheWatchers.set(cache, (this.cacheWatchers.get(cache) ?? 0) + 1);
     this.watches.add(w);
     return w;
+  }
+
+  /**
+   * Closes the watch caches that had no watcher at the last call and have none now: a cache decodes
+   * every change of its resource for as long as it runs, and the master that leads Raft, whose
+   * clients read elsewhere and whose own components stand down, would otherwise decode every pod
+   * change for nobody. A later watch starts a new cache. The master calls this on a timer.
+   */
+  closeIdleWatchCaches(): void {
+    const idle = new Set<WatchCache>();
+    for (const [info, c] of this.caches) {
+      if ((this.cacheWatchers.get(c) ?? 0) > 0) continue;
+      if (this.idleCaches.has(c)) {
+        this.caches.delete(info);
+        this.cacheWatchers.delete(c);
+        c.close();
+      } else idle.add(c);
+    }
+    this.idleCaches = idle;
   }
 
   /** Open watches (for metrics and tests). */
@@ -157,13 +193,17 @@ export class ApiServer {
     for (const w of [...this.watches]) w.close();
     for (const c of this.caches.values()) c.close();
     this.caches.clear();
+    this.cacheWatchers.clear();
   }
 
   private cacheFor(info: KindInfo): WatchCache {
     let c = this.caches.get(info);
     if (!c) {
       c = new WatchCache(this.ctx, info, { watchCacheEvents: this.options.watchCacheEvents }, (failed) => {
-        if (this.caches.get(info) === failed) this.caches.delete(info);
+        if (this.caches.get(info) === failed) {
+          this.caches.delete(info);
+          this.cacheWatchers.delete(failed);
+        }
         if (failed.failure && !failed.closed) this.options.onWatchCacheFailure?.(info.resource, failed.failure);
       });
       this.caches.set(info, c);

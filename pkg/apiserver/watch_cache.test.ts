@@ -28,6 +28,29 @@ async function setup(watchCacheEvents: number) {
 }
 
 describe('WatchCache', () => {
+  it('is closed once it had no watcher at two checks; a later watch starts another and misses nothing', async () => {
+    const { server } = await testServer();
+    const created = await server.create({ object: pod('a', { labels: { v: '1' } }) });
+    const rv = created.metadata!.resourceVersion!;
+    const first = server.watch({ resource: 'pods', namespace: 'default', resourceVersion: rv });
+    server.closeIdleWatchCaches();
+    server.closeIdleWatchCaches();
+    assert.equal(server.watchCacheCount, 1, 'a cache with a watcher stays');
+    first.close();
+    server.closeIdleWatchCaches();
+    assert.equal(server.watchCacheCount, 1, 'idle at one check only: kept');
+    server.closeIdleWatchCaches();
+    assert.equal(server.watchCacheCount, 0, 'idle at two checks: closed');
+    // Written while no cache ran: a watch from before it reads it from the store.
+    const updated = await server.update({ object: { ...created, metadata: { ...created.metadata!, labels: { v: '2' } } } });
+    const second = server.watch({ resource: 'pods', namespace: 'default', resourceVersion: rv });
+    assert.equal(server.watchCacheCount, 1);
+    const next = await second[Symbol.asyncIterator]().next();
+    assert.equal(next.value?.type, 'MODIFIED');
+    assert.equal(next.value?.object.metadata?.resourceVersion, updated.metadata?.resourceVersion);
+    second.close();
+  });
+
   it("takes a change's previous state from the ring: each version is decoded and kept once", async () => {
     const { server, cache, caughtUp, events } = await setup(100);
     const created = await server.create({ object: pod('a', { labels: { v: '1' } }) });

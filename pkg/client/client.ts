@@ -137,6 +137,11 @@ export class NavarchClient {
     return this.pool.pickForWrite().endpoint;
   }
 
+  /** Where the next read or watch goes: a member that does not lead, once an answer named the leader. */
+  get readEndpoint(): string {
+    return this.pool.pick().endpoint;
+  }
+
   async get<T extends KubeObject = KubeObject>(resource: string, namespace: string | undefined, name: string, o: { resourceVersion?: string; serializable?: boolean; subresource?: 'scale' } = {}): Promise<T> {
     const r = { resource, namespace: namespace ?? '', name, resourceVersion: o.resourceVersion ?? '', serializable: o.serializable ?? false, subresource: o.subresource ?? '' };
     const res = await this.call<ObjectResponse>(true, (c, deadline, cb) => c.get(r, new Metadata(), { deadline }, cb), { method: 'Get', request: r });
@@ -289,12 +294,12 @@ export class NavarchClient {
         const onStream = streamed && calls.available() ? calls.call(streamed.method, streamed.request, this.callTimeoutMs) : undefined;
         if (onStream) {
           const { response, trailers } = await onStream;
-          if (!idempotent) this.noteLeaderHint(trailers);
+          this.noteLeaderHint(trailers);
           return response as Res;
         }
         return await new Promise<Res>((resolve, reject) => {
           const call = f(client, new Date(Date.now() + this.callTimeoutMs), (err, res) => (err ? reject(err) : resolve(res)));
-          if (!idempotent) (call as ClientUnaryCall).on('status', (s: StatusObject) => this.noteLeaderHint(s.metadata));
+          (call as ClientUnaryCall).on('status', (s: StatusObject) => this.noteLeaderHint(s.metadata));
         });
       } catch (err) {
         const failure = classify(err, endpoint);

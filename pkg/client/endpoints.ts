@@ -60,7 +60,7 @@ export class EndpointPool {
     this.streams = this.clients.map((c, i) => new CallStream(c, this.endpoints[i]));
   }
 
-  /** The member to try now. */
+  /** The member to read from and watch now: one that does not lead, once a leader is known (see noteLeader). */
   pick(): Picked {
     return this.at(this.current);
   }
@@ -77,10 +77,17 @@ export class EndpointPool {
     return { client: this.clients[index], calls: this.streams[index], endpoint: this.endpoints[index], index };
   }
 
-  /** A write's answer named the leader's client address. */
+  /**
+   * An answer named the leader's client address. Reads and watches move off a newly named leader:
+   * it already does every write's work, and a watch served there keeps a watch cache decoding every
+   * change that the other members decode anyway. Only a change of leader moves them, so a client
+   * whose other members fail reads from the leader until then.
+   */
   noteLeader(address: string): void {
     const i = this.endpoints.indexOf(address);
-    this.leader = i >= 0 ? i : undefined;
+    const next = i >= 0 ? i : undefined;
+    if (next !== undefined && next !== this.leader && next === this.current && this.clients.length > 1) this.current = (next + 1) % this.clients.length;
+    this.leader = next;
   }
 
   /** The member at `index` failed: move on, unless another caller already has. */

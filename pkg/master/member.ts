@@ -57,6 +57,8 @@ export interface MasterMemberOptions {
   onApiRequest?: (record: RequestRecord) => void;
   /** How often watches that allow bookmarks get one. @default 60000 (Kubernetes: about a minute) */
   bookmarkIntervalMs?: number;
+  /** A watch cache with no watcher for between one and two of these is closed (see ApiServer.closeIdleWatchCaches). @default 10000 */
+  watchCacheIdleMs?: number;
   transportLogger?: TransportLogger;
   /**
    * While this member is the Raft leader, create the system namespaces (default, kube-system,
@@ -173,6 +175,8 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
   if (!o.clientAddresses.has(o.id)) o.clientAddresses.set(o.id, clientAddress);
   const bookmarks = setInterval(() => api.requestWatchProgress(), o.bookmarkIntervalMs ?? 60_000);
   bookmarks.unref();
+  const idleCaches = setInterval(() => api.closeIdleWatchCaches(), o.watchCacheIdleMs ?? 10_000);
+  idleCaches.unref();
   const namespaces = o.systemNamespaces
     ? keepSystemNamespaces({ api, isLeader: () => node.isLeader(), term: () => node.term(), onError: (err) => o.logger?.warn?.(`Cannot create the system namespaces yet: ${(err as Error).message}`) })
     : undefined;
@@ -185,6 +189,7 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     clientAddress,
     async stop(options = {}) {
       clearInterval(bookmarks);
+      clearInterval(idleCaches);
       namespaces?.stop();
       // Clients take their next calls to another member; the ones running here finish.
       forwarding.drain();

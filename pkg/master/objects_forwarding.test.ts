@@ -58,6 +58,30 @@ describe('object API on three masters', () => {
     }
   });
 
+  it('reads and watches on a member that does not lead once an answer has named the leader', async () => {
+    const leader = await masters.leader();
+    const addr = (id: number) => masters.members.get(id)!.clientAddress;
+    const client = new NavarchClient({ endpoints: [addr(leader.id), ...[...masters.members.keys()].filter((id) => id !== leader.id).map(addr)] });
+    try {
+      assert.equal(client.readEndpoint, addr(leader.id), 'no leader known yet');
+      const listed = await client.list('configmaps', { namespace: 'team' });
+      assert.notEqual(client.readEndpoint, addr(leader.id), "a read's answer names the leader");
+      assert.equal(client.writeEndpoint, addr(leader.id));
+      const reader = [...masters.members.values()].find((m) => m.clientAddress === client.readEndpoint)!;
+      const watchesBefore = { leader: leader.api.watchCount, reader: reader.api.watchCount };
+      const watch = client.watch('configmaps', { namespace: 'team', resourceVersion: listed.resourceVersion });
+      const seen = (async () => {
+        for await (const e of watch) if (e.object.metadata?.name === 'watched') return e.type;
+      })();
+      await client.create(configMap('watched', { a: '1' }));
+      assert.equal(await seen, 'ADDED');
+      assert.deepEqual({ leader: leader.api.watchCount, reader: reader.api.watchCount }, { leader: watchesBefore.leader, reader: watchesBefore.reader + 1 });
+      watch.close();
+    } finally {
+      client.close();
+    }
+  });
+
   it('forwards a BindBatch from a follower: each binding answered on its own', async () => {
     const leader = await masters.leader();
     const follower = [...clients.keys()].find((id) => id !== leader.id)!;

@@ -16,6 +16,8 @@ import { ERROR_DETAILS_METADATA, OBJECTS_SERVICE, malformedRequest, objectsServe
 
 const FORWARDED = 'navarch-forwarded';
 const WRITES = ['create', 'update', 'patch', 'delete', 'bind', 'bindBatch'] as const;
+/** Served here; their answers name the leader too, so that clients read and watch elsewhere. */
+const READS = ['get', 'list'] as const;
 type WriteMethod = (typeof WRITES)[number];
 
 export interface ObjectsForwardingOptions {
@@ -63,6 +65,7 @@ export class ObjectsForwarding {
     const local = objectsServer(api);
     const impl: Record<string, unknown> = { ...local };
     for (const m of WRITES) impl[m] = this.writeHandler(m, local[m] as unknown as Handler);
+    for (const m of READS) impl[m] = this.readHandler(local[m] as unknown as Handler);
     // Calls on the stream go through the same handlers, forwarding included.
     this.calls = callStreamHandler(impl, OBJECTS_SERVICE, refuseMalformed);
     impl.callBatches = this.calls;
@@ -95,6 +98,10 @@ export class ObjectsForwarding {
         (err: GrpcFailure | ApiError) => callback(err instanceof ApiError ? toGrpcError(err) : Object.assign(new Error(err.details), err)),
       );
     };
+  }
+
+  private readHandler(local: Handler): Handler {
+    return (call, callback) => local(call, (err, res) => (err ? callback(err) : callback(null, res, this.leaderHint())));
   }
 
   private leaderHint(): Metadata | undefined {
