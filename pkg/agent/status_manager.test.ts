@@ -42,11 +42,14 @@ describe('StatusManager', () => {
     const scheduled = (await t.server.updateStatus({ object: { ...p, status: { ...running(''), phase: 'Pending', podIP: undefined, podIPs: [], conditions } } })) as Pod;
     assert.equal(sm.setPodStatus(scheduled, running('198.18.32.2')), true);
     await sm.idle();
+    assert.equal((client.actions.at(-1)?.body as Pod | undefined)?.spec, undefined, 'the write carries no spec');
     assert.deepEqual(client.takeSummary(), ['update pods default/a status']);
     const after = await get('a');
     assert.equal(after.status?.phase, 'Running');
     assert.equal(after.status?.podIP, '198.18.32.2');
     assert.deepEqual(after.status?.conditions.map((c) => `${c.type}=${c.status}`), ['PodScheduled=True', 'Initialized=True', 'Ready=True']);
+    assert.deepEqual(after.spec, scheduled.spec, 'the stored spec stays');
+    assert.deepEqual(after.metadata?.labels, scheduled.metadata?.labels);
     // The same status again: nothing to write.
     sm.setPodStatus(after, running('198.18.32.2'));
     await sm.idle();
