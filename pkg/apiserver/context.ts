@@ -76,6 +76,8 @@ export interface Context {
   /** Leases Events are written with (absent: Events do not expire). */
   eventLeases?: EventLeases;
   defaultTolerationSeconds: number;
+  /** Whether each namespace is terminating, as last decoded, with the version it was decoded from (see namespaceGuard). */
+  namespaceStates: Map<string, { modRevision: number; terminating: boolean }>;
 }
 
 // Kubernetes' alphabet for generated names: no vowels, no look-alikes.
@@ -105,6 +107,7 @@ export function makeContext(o: ApiServerOptions): Context {
     maxConflictRetries: o.maxConflictRetries ?? 8,
     eventLeases: eventLeases(o.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS),
     defaultTolerationSeconds: o.defaultTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS,
+    namespaceStates: new Map(),
   };
 }
 

@@ -85,6 +85,8 @@ describe('create', () => {
   it('refuses new objects in a terminating namespace', async () => {
     const { server } = await testServer({ namespaces: [] });
     await server.create({ object: obj({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', finalizers: ['navarch.io/cleanup'] } }) });
+    // Once created in while it was live, the namespace's deletion is still seen.
+    await server.create({ object: pod('before', { namespace: 'shop' }) });
     await server.delete({ resource: 'namespaces', name: 'shop' });
     await rejects(server.create({ object: pod('web', { namespace: 'shop' }) }), 'Forbidden', 'pods "web" is forbidden: unable to create new content in namespace shop because it is being terminated');
     // Kubernetes' NamespaceTerminating cause, which controllers test instead of the words.

@@ -4,9 +4,9 @@
 import { infoOf } from '../api/convert/object.js';
 import { isStoredKind, kindByName, type KindInfo, type KubeObject } from '../api/registry.js';
 import { ApiError, badRequest, forbidden, notFound, qualifiedResource } from './api_error.js';
-import { readObjectConfirmingMissing, type Context } from './context.js';
-import type { Compare } from '../store/mod.js';
-import { objectKey } from './objects.js';
+import { readKv, type Context } from './context.js';
+import type { Compare, KeyValue } from '../store/mod.js';
+import { decodeStoredKv, objectKey } from './objects.js';
 
 /** The object's kind, which must be the one the request is for. */
 export function kindOfBody(info: KindInfo | undefined, object: KubeObject): KindInfo {
@@ -44,12 +44,28 @@ export async function namespaceGuard(ctx: Context, info: KindInfo, namespace: st
   if (!info.namespaced || namespace === undefined) return [];
   // A replica's read is enough when it finds the namespace: the returned compare makes the write
   // fail if that was stale.
-  const ns = await readObjectConfirmingMissing(ctx, NAMESPACE, undefined, namespace);
-  if (!ns) throw notFound(NAMESPACE, namespace);
-  if (ns.object.metadata?.deletionTimestamp) {
+  const kv = (await readKv(ctx, NAMESPACE, undefined, namespace, 0, true)) ?? (await readKv(ctx, NAMESPACE, undefined, namespace));
+  if (!kv) throw notFound(NAMESPACE, namespace);
+  if (terminating(ctx, namespace, kv)) {
     throw forbidden(info, name, `unable to create new content in namespace ${namespace} because it is being terminated`, [
       { field: 'metadata.namespace', type: 'NamespaceTerminating', detail: `namespace ${namespace} is being terminated` },
     ]);
   }
-  return [{ key: objectKey(NAMESPACE, undefined, namespace), target: 'modRevision', result: '=', number: ns.kv.modRevision }];
+  return [{ key: objectKey(NAMESPACE, undefined, namespace), target: 'modRevision', result: '=', number: kv.modRevision }];
+}
+
+/** Namespaces whose state is kept; past it the table starts over. */
+const MAX_NAMESPACE_STATES = 10_000;
+
+/**
+ * Whether the namespace is being deleted. Every create in a namespace reads it: the version's
+ * modRevision names what an earlier decode found, so most creates decode nothing.
+ */
+function terminating(ctx: Context, namespace: string, kv: KeyValue): boolean {
+  const known = ctx.namespaceStates.get(namespace);
+  if (known?.modRevision === kv.modRevision) return known.terminating;
+  const state = { modRevision: kv.modRevision, terminating: !!decodeStoredKv(NAMESPACE, kv).metadata?.deletionTimestamp };
+  if (ctx.namespaceStates.size >= MAX_NAMESPACE_STATES) ctx.namespaceStates.clear();
+  ctx.namespaceStates.set(namespace, state);
+  return state.terminating;
 }
