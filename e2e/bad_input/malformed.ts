@@ -2,7 +2,7 @@
 // valid requests truncated, given a field of a wire type that does not exist, or a length prefix
 // far past the end. The last three never decode: Invalid naming the request message.
 
-import { BindBatchRequest } from '../../gen/navarch/apiserver/v1/objects.js';
+import { BindBatchRequest, CreateBatchRequest } from '../../gen/navarch/apiserver/v1/objects.js';
 import type { SeededRandom } from '../../raft/core/random.js';
 import { Code, type BadCase, type Fixture, pick, randomBytes } from './bad_case.js';
 import { OBJECTS_METHODS, decodes, objectBytes, pathOf, req, type ObjectsMethod } from './objects_requests.js';
@@ -30,6 +30,8 @@ function validRequest(m: ObjectsMethod, f: Fixture): Buffer {
       return req.bind({ namespace: ns, name: 'never-bound', targetKind: 'Node', targetName: 'node-1' });
     case 'bindBatch':
       return req.bindBatch({ bindings: [{ namespace: ns, name: 'never-bound', uid: '', targetKind: 'Node', targetName: 'node-1', dryRun: false }] });
+    case 'createBatch':
+      return req.createBatch({ creates: [{ resource: '', namespace: ns, object: objectBytes({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'never-made', namespace: ns }, data: { a: 'b' } }), dryRun: false, subresource: '', name: '' }] });
   }
 }
 
@@ -58,6 +60,9 @@ export function malformedRequest(r: SeededRandom, f: Fixture): BadCase {
     // A batch whose garbage bindings decoded answers OK, each binding refused on its own in the response.
     if (m === 'bindBatch' && BindBatchRequest.decode(body).bindings.length > 0) {
       return { ...common, category: 'objects/malformed: random bytes that decode to bindings', body, codes: [Code.OK, Code.INVALID_ARGUMENT, Code.NOT_FOUND], message: /.*/ };
+    }
+    if (m === 'createBatch' && CreateBatchRequest.decode(body).creates.length > 0) {
+      return { ...common, category: 'objects/malformed: random bytes that decode to creates', body, codes: [Code.OK, Code.INVALID_ARGUMENT, Code.NOT_FOUND], message: /.*/ };
     }
     // Random bytes that happen to decode carry garbage in every field: no such resource, or a bad value.
     return { ...common, category: 'objects/malformed: random bytes that decode', body, codes: [Code.INVALID_ARGUMENT, Code.NOT_FOUND], message: /\S/ };

@@ -7,6 +7,7 @@ import type { KubeObject } from '../../pkg/api/registry.js';
 import {
   BindBatchRequest,
   BindRequest,
+  CreateBatchRequest,
   CreateRequest,
   DeleteRequest,
   GetRequest,
@@ -52,4 +53,5 @@ export const req = {
   watch: (o: Partial<WatchRequest>) => buf(WatchRequest.encode(WatchRequest.fromPartial(o)).finish()),
   bind: (o: Partial<BindRequest>) => buf(BindRequest.encode(BindRequest.fromPartial(o)).finish()),
   bindBatch: (o: Partial<BindBatchRequest>) => buf(BindBatchRequest.encode(BindBatchRequest.fromPartial(o)).finish()),
+  createBatch: (o: Partial<CreateBatchRequest>) => buf(CreateBatchRequest.encode(CreateBatchRequest.fromPartial(o)).finish()),
 };

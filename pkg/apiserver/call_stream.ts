@@ -11,7 +11,7 @@ import type { WireMethod } from './objects_wire.js';
 import { TurnBatch } from './turn_batch.js';
 
 /** The unary methods a CallBatches stream carries, by their name in the service (lists and watches have their own RPCs). */
-export const STREAMED_METHODS = ['Get', 'Create', 'Update', 'Patch', 'Delete', 'Bind', 'BindBatch'] as const;
+export const STREAMED_METHODS = ['Get', 'Create', 'Update', 'Patch', 'Delete', 'Bind', 'BindBatch', 'CreateBatch'] as const;
 export type StreamedMethod = (typeof STREAMED_METHODS)[number];
 
 export const MAX_CALLS_IN_FLIGHT = 1024;

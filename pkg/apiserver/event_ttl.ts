@@ -31,17 +31,17 @@ export class EventLeases {
     this.reuseMs = Math.min(ttlSeconds * REUSE_FRACTION, MAX_REUSE_SECONDS) * 1000;
   }
 
-  /** A lease that lives at least ttlSeconds from now (and at most the reuse window more). */
-  async leaseFor(ctx: Context): Promise<number> {
+  /** A lease that lives at least ttlSeconds from now (and at most the reuse window more), for `writes` objects. */
+  async leaseFor(ctx: Context, writes = 1): Promise<number> {
     const now = ctx.nowMs();
     const cur = this.current;
     if (cur && now - cur.grantedAtMs < this.reuseMs && cur.writes < MAX_WRITES_PER_LEASE) {
-      cur.writes++;
+      cur.writes += writes;
       return cur.id;
     }
     this.granting ??= this.grant(ctx, now).finally(() => (this.granting = undefined));
     const id = await this.granting;
-    if (this.current?.id === id) this.current.writes++;
+    if (this.current?.id === id) this.current.writes += writes;
     return id;
   }
 
@@ -57,12 +57,15 @@ export class EventLeases {
   }
 }
 
-/** Runs a write with the lease its kind's objects expire with (Events), or none; once more if that lease was gone. */
-export async function withExpiry<T>(ctx: Context, info: KindInfo, write: (lease: number | undefined) => Promise<T>): Promise<T> {
+/**
+ * Runs a write of `objects` objects of a kind with the lease such objects expire with (Events), or
+ * none; once more if that lease was gone.
+ */
+export async function withExpiry<T>(ctx: Context, info: KindInfo, write: (lease: number | undefined) => Promise<T>, objects = 1): Promise<T> {
   const leases = info.kind === 'Event' ? ctx.eventLeases : undefined;
   if (!leases) return write(undefined);
   for (let attempt = 0; ; attempt++) {
-    const id = await leases.leaseFor(ctx);
+    const id = await leases.leaseFor(ctx, objects);
     try {
       return await write(id);
     } catch (err) {

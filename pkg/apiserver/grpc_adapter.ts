@@ -13,6 +13,9 @@ import {
   type BindBatchRequest as WireBindBatchRequest,
   type BindBatchResponse as WireBindBatchResponse,
   type BindResult as WireBindResult,
+  type CreateBatchRequest as WireCreateBatchRequest,
+  type CreateBatchResponse as WireCreateBatchResponse,
+  type CreateResult as WireCreateResult,
   type WatchEvent as WireWatchEvent,
   type WatchEvents as WireWatchEvents,
   type WatchRequest as WireWatchRequest,
@@ -24,6 +27,7 @@ import { ApiError, toApiError } from './api_error.js';
 import type { ApiServer } from './api_server.js';
 import type { PropagationPolicy } from './delete.js';
 import type { PatchType } from './patch.js';
+import type { CreateRequest } from './create.js';
 import type { Subresource } from './update.js';
 
 export const ERROR_CODE_METADATA = 'navarch-error-code';
@@ -97,6 +101,15 @@ function unary<Req, Res>(f: (req: Req) => Promise<Res>) {
 
 const opt = (s: string): string | undefined => (s === '' ? undefined : s);
 
+/** One item of a batch answered (BindResult and CreateResult have the same fields). */
+function doneResult(o: KubeObject): WireBindResult & WireCreateResult {
+  return { errorCode: '', errorMessage: '', errorDetails: '', resourceVersion: o.metadata?.resourceVersion ?? '' };
+}
+
+function failedResult(e: ApiError): WireBindResult & WireCreateResult {
+  return { errorCode: e.code, errorMessage: e.message, errorDetails: JSON.stringify(e.details), resourceVersion: '' };
+}
+
 /** Bindings one BindBatch call may carry (the scheduler sends at most its in-flight window). */
 export const MAX_BIND_BATCH = 1000;
 
@@ -108,13 +121,38 @@ async function bindBatch(api: ApiServer, r: WireBindBatchRequest): Promise<WireB
     r.bindings.map(async (b): Promise<WireBindResult> => {
       try {
         const pod = await api.bind({ namespace: b.namespace, name: b.name, uid: opt(b.uid), target: { kind: b.targetKind, name: b.targetName }, dryRun: b.dryRun, fencing: b.fencing });
-        return { errorCode: '', errorMessage: '', errorDetails: '', resourceVersion: pod.metadata?.resourceVersion ?? '' };
+        return doneResult(pod);
       } catch (err) {
-        const e = toApiError(err);
-        return { errorCode: e.code, errorMessage: e.message, errorDetails: JSON.stringify(e.details), resourceVersion: '' };
+        return failedResult(toApiError(err));
       }
     }),
   );
+  return { results };
+}
+
+/** Creates one CreateBatch call may carry (the Event recorder sends at most its in-flight window). */
+export const MAX_CREATE_BATCH = 1000;
+
+
+/** Every create of a batch is done or refused as its own Create would be (see create_batch.ts). */
+async function createBatch(api: ApiServer, r: WireCreateBatchRequest): Promise<WireCreateBatchResponse> {
+  if (r.creates.length > MAX_CREATE_BATCH) throw new ApiError('Invalid', `CreateBatch carries ${r.creates.length} creates: at most ${MAX_CREATE_BATCH} per call`);
+  if (r.creates.length === 0) throw new ApiError('Invalid', 'creates: Required value: a CreateBatch carries at least one create');
+  const results: WireCreateResult[] = new Array(r.creates.length);
+  const reqs: CreateRequest[] = [];
+  const slots: number[] = [];
+  r.creates.forEach((c, i) => {
+    try {
+      reqs.push({ resource: opt(c.resource), namespace: opt(c.namespace), object: decodeRequestObject(c.object), objectOwned: true, dryRun: c.dryRun, fencing: c.fencing, subresource: opt(c.subresource), name: opt(c.name) });
+      slots.push(i);
+    } catch (err) {
+      results[i] = failedResult(toApiError(err));
+    }
+  });
+  const outcomes = reqs.length ? await api.createBatch(reqs) : [];
+  outcomes.forEach((o, k) => {
+    results[slots[k]] = o.error ? failedResult(o.error) : doneResult(o.object);
+  });
   return { results };
 }
 
@@ -227,6 +265,7 @@ export function objectsServer(api: ApiServer): ObjectsServer {
       ),
     })),
     bindBatch: unary((r) => bindBatch(api, r)),
+    createBatch: unary((r) => createBatch(api, r)),
     list: unary(async (r) => {
       const res = await api.listBytes({
         resource: r.resource,

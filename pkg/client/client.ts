@@ -11,7 +11,7 @@ import { ApiError } from '../apiserver/api_error.js';
 import type { PropagationPolicy } from '../apiserver/delete.js';
 import { checkFencingToken, type FencingToken } from '../apiserver/fencing.js';
 import type { PatchType } from '../apiserver/patch.js';
-import type { BindBatchResponse, ListResponse, ObjectResponse, DeleteResponse, ObjectsClient } from '../../gen/navarch/apiserver/v1/objects.js';
+import type { BindBatchResponse, CreateBatchResponse, ListResponse, ObjectResponse, DeleteResponse, ObjectsClient } from '../../gen/navarch/apiserver/v1/objects.js';
 import type { StreamedMethod } from '../apiserver/call_stream.js';
 import { EndpointPool, LEADER_HINT_METADATA } from './endpoints.js';
 import { classify, itemError } from './errors.js';
@@ -272,6 +272,20 @@ export class NavarchClient {
     const r = { bindings: bindings.map((b) => ({ namespace: b.namespace, name: b.name, uid: b.uid ?? '', targetKind: 'Node', targetName: b.nodeName, dryRun: o.dryRun ?? false, fencing: this.token })) };
     const res = await this.call<BindBatchResponse>(false, (c, deadline, cb) => c.bindBatch(r, new Metadata(), { deadline }, cb), { method: 'BindBatch', request: r });
     if (res.results.length !== bindings.length) throw new ApiError('Internal', `BindBatch answered ${res.results.length} results for ${bindings.length} bindings`);
+    return res.results.map((r) => (r.errorCode === '' ? undefined : itemError(r.errorCode, r.errorMessage, r.errorDetails)));
+  }
+
+  /**
+   * Many creates in one call (CreateBatch), each object in the namespace its metadata names.
+   * Resolves with each one's outcome in order: undefined when created, else the ApiError its own
+   * create() would have thrown. Rejects only when the call as a whole got no answer (then any of
+   * them may or may not have been created, as with a create that timed out).
+   */
+  async createBatch(objects: readonly KubeObject[], o: WriteOptions = {}): Promise<Array<ApiError | undefined>> {
+    if (objects.length === 0) return [];
+    const r = { creates: objects.map((object) => ({ resource: '', namespace: '', object: bytes(object), dryRun: o.dryRun ?? false, fencing: this.token, subresource: '', name: '' })) };
+    const res = await this.call<CreateBatchResponse>(false, (c, deadline, cb) => c.createBatch(r, new Metadata(), { deadline }, cb), { method: 'CreateBatch', request: r });
+    if (res.results.length !== objects.length) throw new ApiError('Internal', `CreateBatch answered ${res.results.length} results for ${objects.length} creates`);
     return res.results.map((r) => (r.errorCode === '' ? undefined : itemError(r.errorCode, r.errorMessage, r.errorDetails)));
   }
 

@@ -51,3 +51,9 @@ export function itemError(code: string, message: string, details: string): ApiEr
   const known = (API_ERROR_CODES as string[]).includes(code);
   return new ApiError(known ? (code as ApiErrorCode) : 'Internal', known ? message : `${message} (unknown error code ${JSON.stringify(code)})`, parseDetails(details));
 }
+
+/** gRPC UNIMPLEMENTED as a failed call's cause: a master from before the method (BindBatch, CreateBatch). */
+export function isUnimplemented(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause;
+  return cause?.code === Code.UNIMPLEMENTED;
+}

@@ -15,7 +15,7 @@ import { callStreamHandler, type CallStreamHandler } from '../apiserver/call_str
 import { ERROR_DETAILS_METADATA, OBJECTS_SERVICE, malformedRequest, objectsServer, refuseMalformed, toGrpcError } from '../apiserver/grpc_adapter.js';
 
 const FORWARDED = 'navarch-forwarded';
-const WRITES = ['create', 'update', 'patch', 'delete', 'bind', 'bindBatch'] as const;
+const WRITES = ['create', 'update', 'patch', 'delete', 'bind', 'bindBatch', 'createBatch'] as const;
 /** Served here; their answers name the leader too, so that clients read and watch elsewhere. */
 const READS = ['get', 'list'] as const;
 type WriteMethod = (typeof WRITES)[number];

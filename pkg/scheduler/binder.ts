@@ -5,6 +5,8 @@
 // the binds the scheduling loop makes in one turn travel in one BindBatch call, each still
 // answered on its own: one rpc (and one forward to the Raft leader) per batch instead of per pod.
 
+import { isUnimplemented } from '../client/errors.js';
+
 export interface BindOptions {
   /** The pod must still be this one (a pod recreated under the same name is another pod). */
   uid?: string;
@@ -25,14 +27,6 @@ export interface BatchBinding {
 export interface BatchBindClient extends Binder {
   /** Each binding's outcome in order: undefined when bound, else its error. */
   bindBatch(bindings: readonly BatchBinding[]): Promise<Array<Error | undefined>>;
-}
-
-/** gRPC UNIMPLEMENTED: a master from before BindBatch. */
-const UNIMPLEMENTED = 12;
-
-function isUnimplemented(err: unknown): boolean {
-  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause;
-  return cause?.code === UNIMPLEMENTED;
 }
 
 interface Queued {

@@ -41,4 +41,33 @@ describe('ApiEventRecorder on a master', () => {
     assert.equal(recorder.failed, 0);
     await recorder.stop();
   });
+
+  it("sends the new Events of one turn in one CreateBatch, written in one transaction, each refused on its own", async () => {
+    const recorder = new ApiEventRecorder({ client, component: 'navarch-scheduler', instance: 'master-1' });
+    const pods = Array.from({ length: 40 }, (_, i) => obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `batch-${i}`, namespace: 'default', uid: `uid-${i}` } }) as KubeObject);
+    // No such namespace: this one Event is refused, the others are written.
+    const lost = obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'lost', namespace: 'nowhere', uid: 'uid-lost' } }) as KubeObject;
+    for (const p of pods) recorder.event(p, 'Normal', 'Scheduled', `Successfully assigned default/${p.metadata!.name} to n1`);
+    recorder.event(lost, 'Normal', 'Scheduled', 'Successfully assigned nowhere/lost to n1');
+    await recorder.flush();
+    assert.deepEqual(recorder.batches, { calls: 1, events: 41 });
+    assert.equal(recorder.failed, 1);
+    const page = await client.list<Event>('events', { namespace: 'default', fieldSelector: 'reason=Scheduled' });
+    const written = page.items.filter((e) => e.involvedObject?.name?.startsWith('batch-'));
+    assert.equal(written.length, 40);
+    assert.equal(new Set(written.map((e) => e.metadata?.resourceVersion)).size, 1, 'one transaction');
+    await recorder.stop();
+  });
+
+  it('refills the slots a batch frees with one batch, not one Event each', async () => {
+    const recorder = new ApiEventRecorder({ client, component: 'navarch-scheduler', maxInFlightWrites: 4 });
+    for (let i = 0; i < 40; i++) {
+      const p = obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `slot-${i}`, namespace: 'default', uid: `slot-uid-${i}` } }) as KubeObject;
+      recorder.event(p, 'Normal', 'Scheduled', `Successfully assigned default/slot-${i} to n1`);
+    }
+    await recorder.flush();
+    assert.deepEqual(recorder.batches, { calls: 10, events: 40 });
+    assert.equal(recorder.failed, 0);
+    await recorder.stop();
+  });
 });
