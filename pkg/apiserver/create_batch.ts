@@ -24,6 +24,9 @@ export type CreateOutcome = { object: KubeObject; error?: undefined } | { object
  */
 export const MAX_CREATES_PER_TXN = 60;
 
+/** And at most about this many bytes of objects: one Raft entry each, well within a message between members. */
+const MAX_TXN_BYTES = 4 * 1024 * 1024;
+
 /** Each request's outcome, in order. */
 export async function createBatch(ctx: Context, reqs: readonly CreateRequest[]): Promise<CreateOutcome[]> {
   const outcomes: CreateOutcome[] = new Array(reqs.length);
@@ -31,6 +34,7 @@ export async function createBatch(ctx: Context, reqs: readonly CreateRequest[]):
   await Promise.all(
     reqs.map(async (req, i) => {
       try {
+        if (typeof req !== 'object' || req === null) throw new ApiError('Invalid', 'Cannot serve the request: expected a request object');
         if (req.subresource) throw new ApiError('Invalid', `Cannot create ${req.subresource} in a batch: subresource creates go one per call`);
         prepared.push({ i, p: await prepareCreate(ctx, req) });
       } catch (err) {
@@ -54,11 +58,20 @@ export async function createBatch(ctx: Context, reqs: readonly CreateRequest[]):
   }
   const writes: Array<Promise<void>> = [];
   for (const group of groups.values()) {
-    for (let at = 0; at < group.length; at += MAX_CREATES_PER_TXN) {
-      const chunk = group.slice(at, at + MAX_CREATES_PER_TXN);
+    let chunk: Item[] = [];
+    let bytes = 0;
+    const close = (): void => {
       if (chunk.length === 1) alone.push(chunk[0]);
-      else writes.push(writeTogether(ctx, chunk, outcomes));
+      else if (chunk.length > 1) writes.push(writeTogether(ctx, chunk, outcomes));
+      chunk = [];
+      bytes = 0;
+    };
+    for (const item of group) {
+      if (chunk.length >= MAX_CREATES_PER_TXN || bytes + item.p.value.byteLength > MAX_TXN_BYTES) close();
+      chunk.push(item);
+      bytes += item.p.value.byteLength;
     }
+    close();
   }
   for (const item of alone) writes.push(writeAlone(ctx, item, outcomes));
   await Promise.all(writes);

@@ -57,6 +57,51 @@ const LOCAL_EVENTS_PER_SLICE = 256;
 
 const EVENT_TYPES = new Set<string>(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
 
+/**
+ * Where a broken watch resumes. One revision can change many objects (a transaction: the Events of
+ * a CreateBatch, say) and its events may arrive in more than one message: resuming from that
+ * revision would skip the rest of it. So until an event of a later revision (or a bookmark) shows
+ * that a revision is complete, the watch resumes from the one before, and drops the events of the
+ * unfinished revision it has already delivered.
+ */
+export class ResumePoint {
+  /** Every event up to this revision has been delivered. */
+  private complete: string;
+  /** The revision being delivered, and the objects of it delivered so far. */
+  private partial: { revision: number; keys: Set<string> } | undefined;
+
+  constructor(resourceVersion: string) {
+    this.complete = resourceVersion;
+  }
+
+  /** The resourceVersion to watch from. */
+  from(): string {
+    return this.partial ? String(this.partial.revision - 1) : this.complete;
+  }
+
+  /** Whether to deliver `e` (false: this watch delivered it before it broke), noting it delivered. */
+  take(e: ClientWatchEvent): boolean {
+    const rv = e.object.metadata?.resourceVersion;
+    if (!rv) return true;
+    const revision = Number(rv);
+    if (e.type === 'BOOKMARK' || !Number.isSafeInteger(revision)) {
+      this.complete = rv;
+      this.partial = undefined;
+      return true;
+    }
+    const key = `${e.object.metadata?.namespace ?? ''}/${e.object.metadata?.name ?? ''}`;
+    if (this.partial?.revision === revision) {
+      if (this.partial.keys.has(key)) return false;
+      this.partial.keys.add(key);
+      return true;
+    }
+    if (this.partial && revision < this.partial.revision) return false;
+    if (this.partial) this.complete = String(this.partial.revision);
+    this.partial = { revision, keys: new Set([key]) };
+    return true;
+  }
+}
+
 export class ResumableWatch<T extends KubeObject> implements AsyncIterable<ClientWatchEvent<T>> {
   private closed = false;
   private cancelCurrent: (() => void) | undefined;
@@ -95,16 +140,17 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
     }
     let retryUntil = performance.now() + this.retryDeadlineMs;
     let delayMs = 50;
+    const resume = new ResumePoint(rv);
     while (!this.closed) {
       const { client, endpoint, index } = this.pool.pick();
-      const events = endpoint === this.local?.endpoint ? this.localEvents(rv) : this.streamEvents(client, endpoint, rv);
+      const from = resume.from();
+      const events = endpoint === this.local?.endpoint ? this.localEvents(from) : this.streamEvents(client, endpoint, from);
       let failure: unknown;
       try {
         for await (const e of events) {
           retryUntil = performance.now() + this.retryDeadlineMs;
           delayMs = 50;
-          const eventRv = e.object.metadata?.resourceVersion;
-          if (eventRv) rv = eventRv;
+          if (!resume.take(e)) continue;
           yield e;
           if (this.closed) break;
         }

@@ -29,6 +29,34 @@ async function describeEvents(client: ObjectClient, o: KubeObject): Promise<Even
 }
 
 describe('ApiEventRecorder', () => {
+  it('sends new Events in CreateBatch calls of at most 500, and each Event a batch refuses on its own', async () => {
+    const { server } = await testServer({ namespaces: ['default'] });
+    const sizes: number[] = [];
+    let refuseWhole = false;
+    const client = Object.assign(new RecordingClient(server), {
+      createBatch: async (objects: readonly KubeObject[]) => {
+        sizes.push(objects.length);
+        if (refuseWhole) throw new ApiError('TooLarge', 'the batch is too large');
+        return (await server.createBatch(objects.map((object) => ({ object })))).map((o) => o.error);
+      },
+    });
+    const recorder = new ApiEventRecorder({ client, component: 'test-controller', maxInFlightWrites: 1200, queueEvents: 1200 });
+    const about = (i: number) => obj({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${i}`, namespace: 'default', uid: `u-${i}` } }) as KubeObject;
+    for (let i = 0; i < 1200; i++) recorder.event(about(i), 'Normal', 'Scheduled', `assigned p-${i}`);
+    await recorder.flush();
+    assert.deepEqual(sizes, [500, 500, 200]);
+    assert.equal(recorder.failed, 0);
+    // A batch refused as a whole: each of its Events is written on its own.
+    refuseWhole = true;
+    client.takeActions();
+    for (let i = 1200; i < 1203; i++) recorder.event(about(i), 'Normal', 'Scheduled', `assigned p-${i}`);
+    await recorder.flush();
+    assert.deepEqual(sizes.slice(3), [3]);
+    assert.equal(client.takeActions().filter((a) => a.verb === 'create').length, 3);
+    assert.equal(recorder.failed, 0);
+    await recorder.stop();
+  });
+
   it('writes a core/v1 Event in the object namespace with source, reporting and involvedObject fields', async () => {
     const { client, recorder, pod } = await setup();
     recorder.event(pod, 'Warning', 'FailedScheduling', '0/3 nodes are available: 3 Insufficient cpu.');

@@ -69,9 +69,19 @@ export interface ApiEventRecorderOptions {
 }
 
 /** Where a namespaced object's Events go, and a cluster-scoped one's ("default"). */
-/** The API was unreachable or failed: the write may be tried again. A refusal (Invalid, NotFound, ...) is final. */
+/** The API was unreachable or failed: the write may be tried again. A refusal (Invalid, NotFound, ...) is final, and so is a master that does not know the call. */
 function isTransient(err: unknown): boolean {
-  return !isApiError(err) || err.code === 'Unavailable' || err.code === 'Internal';
+  return !isUnimplemented(err) && (!isApiError(err) || err.code === 'Unavailable' || err.code === 'Internal');
+}
+
+/** Events one CreateBatch carries at most (the API server takes 1,000). */
+const MAX_BATCH_EVENTS = 500;
+/** About this many bytes of Events per CreateBatch, well within a call's message limit. */
+const MAX_BATCH_BYTES = 1024 * 1024;
+
+/** An Event's size, roughly: its texts and a generous allowance for the rest. */
+function eventBytes(e: Event): number {
+  return (e.message?.length ?? 0) + (e.involvedObject?.name?.length ?? 0) + 512;
 }
 
 /** The Event as a create sends it: a repeat written afresh carries no resourceVersion. */
@@ -314,33 +324,72 @@ export class ApiEventRecorder implements EventRecorder {
     }
   }
 
-  /** Creates new Events in one call; one the batch could not write for a passing reason is written on its own. */
+  /**
+   * Creates new Events in calls of at most MAX_BATCH_EVENTS and about MAX_BATCH_BYTES; an Event the
+   * batch could not write for a passing reason, or whose whole batch was refused, is written on its own.
+   */
   private writeBatch(items: BatchItem[]): void {
-    const client = this.batchClient;
-    if (items.length === 1 || !client) {
-      for (const it of items) this.write(it.r).then(it.resolve, it.reject);
-      return;
+    let from = 0;
+    let bytes = 0;
+    for (let i = 0; i < items.length; i++) {
+      const size = eventBytes(items[i].r.event);
+      if (i > from && (i - from >= MAX_BATCH_EVENTS || bytes + size > MAX_BATCH_BYTES)) {
+        this.sendBatch(items.slice(from, i));
+        from = i;
+        bytes = 0;
+      }
+      bytes += size;
     }
+    this.sendBatch(items.slice(from));
+  }
+
+  private sendBatch(items: BatchItem[]): void {
+    const client = this.batchClient;
+    if (items.length === 1 || !client) return items.forEach((it) => this.writeAlone(it));
     const events = items.map((it) => unwritten(it.r.event));
     this.batches.calls++;
     this.batches.events += events.length;
-    this.withRetries(() => client.createBatch(events)).then(
-      (errors) =>
-        items.forEach((it, i) => {
-          const err = errors[i];
-          if (err === undefined) {
-            this.created(it.r, events[i]);
-            it.resolve();
-          } else if (isTransient(err)) this.write(it.r).then(it.resolve, it.reject);
-          else it.reject(err);
-        }),
+    let tries = 0;
+    const answered = (errors: Array<Error | undefined>): void => {
+      if (errors.length !== items.length) throw new Error(`CreateBatch answered ${errors.length} results for ${items.length} Events`);
+      items.forEach((it, i) => {
+        const err = errors[i];
+        // Created by an earlier try whose answer was lost: the name is this recorder's own.
+        if (err === undefined || (tries > 1 && isApiError(err, 'AlreadyExists'))) {
+          this.created(it.r, events[i]);
+          it.resolve();
+        } else if (isTransient(err)) this.writeAlone(it);
+        else it.reject(err);
+      });
+    };
+    this.withRetries(() => {
+      tries++;
+      return client.createBatch(events);
+    }).then(
+      (errors) => {
+        try {
+          answered(errors);
+        } catch (err) {
+          // Those already settled stay so.
+          for (const it of items) it.reject(err);
+        }
+      },
       (err: unknown) => {
-        if (!isUnimplemented(err)) return items.forEach((it) => it.reject(err));
         // A master from before CreateBatch: one create each from now on.
-        this.batchClient = undefined;
-        for (const it of items) this.write(it.r).then(it.resolve, it.reject);
+        if (isUnimplemented(err)) this.batchClient = undefined;
+        // Refused as a whole (too large, say) or unanswered: each Event gets its own write.
+        for (const it of items) this.writeAlone(it);
       },
     );
+  }
+
+  /** One Event's own write, unless stop() gave up on the writes not yet sent. */
+  private writeAlone(it: BatchItem): void {
+    if (this.abandoned) {
+      this.drop(1);
+      return it.resolve();
+    }
+    this.write(it.r).then(it.resolve, it.reject);
   }
 
   /** What to write for `ev`, or undefined when nothing is (the spam filter held it back, or correlating failed: counted). */
