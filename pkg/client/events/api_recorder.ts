@@ -47,7 +47,9 @@ export interface ApiEventRecorderOptions {
   queueEvents?: number;
   /**
    * Writes (creates and patches) in flight at once, those waiting for an earlier write about the
-   * same Event included. @default 256
+   * same Event included. With CreateBatch these are a few calls: a scheduler binding 1,000 pods a
+   * second keeps its Events through a second's stall of the API as well as the queue's.
+   * @default 1000
    */
   maxInFlightWrites?: number;
   /** Tries per write while the API is unavailable. @default 3 */
@@ -158,7 +160,7 @@ export class ApiEventRecorder implements EventRecorder {
     this.instance = o.instance ?? '';
     this.clock = o.clock ?? realClock;
     this.queueEvents = o.queueEvents ?? 1000;
-    this.maxInFlightWrites = o.maxInFlightWrites ?? 256;
+    this.maxInFlightWrites = o.maxInFlightWrites ?? 1000;
     this.writeAttempts = o.writeAttempts ?? 3;
     this.retryDelayMs = o.retryDelayMs ?? 1000;
     this.stopWaitMs = o.stopWaitMs ?? 5000;
