@@ -12,10 +12,9 @@ import {
   type ObjectsServer,
   type BindBatchRequest as WireBindBatchRequest,
   type BindBatchResponse as WireBindBatchResponse,
-  type BindResult as WireBindResult,
+  type BatchResult as WireBatchResult,
   type CreateBatchRequest as WireCreateBatchRequest,
   type CreateBatchResponse as WireCreateBatchResponse,
-  type CreateResult as WireCreateResult,
   type WatchEvent as WireWatchEvent,
   type WatchEvents as WireWatchEvents,
   type WatchRequest as WireWatchRequest,
@@ -101,12 +100,12 @@ function unary<Req, Res>(f: (req: Req) => Promise<Res>) {
 
 const opt = (s: string): string | undefined => (s === '' ? undefined : s);
 
-/** One item of a batch answered (BindResult and CreateResult have the same fields). */
-function doneResult(o: KubeObject): WireBindResult & WireCreateResult {
+/** One item of a batch answered. */
+function doneResult(o: KubeObject): WireBatchResult {
   return { errorCode: '', errorMessage: '', errorDetails: '', resourceVersion: o.metadata?.resourceVersion ?? '' };
 }
 
-function failedResult(e: ApiError): WireBindResult & WireCreateResult {
+function failedResult(e: ApiError): WireBatchResult {
   return { errorCode: e.code, errorMessage: e.message, errorDetails: JSON.stringify(e.details), resourceVersion: '' };
 }
 
@@ -118,7 +117,7 @@ async function bindBatch(api: ApiServer, r: WireBindBatchRequest): Promise<WireB
   if (r.bindings.length > MAX_BIND_BATCH) throw new ApiError('Invalid', `BindBatch carries ${r.bindings.length} bindings: at most ${MAX_BIND_BATCH} per call`);
   if (r.bindings.length === 0) throw new ApiError('Invalid', 'bindings: Required value: a BindBatch carries at least one binding');
   const results = await Promise.all(
-    r.bindings.map(async (b): Promise<WireBindResult> => {
+    r.bindings.map(async (b): Promise<WireBatchResult> => {
       try {
         const pod = await api.bind({ namespace: b.namespace, name: b.name, uid: opt(b.uid), target: { kind: b.targetKind, name: b.targetName }, dryRun: b.dryRun, fencing: b.fencing });
         return doneResult(pod);
@@ -138,7 +137,7 @@ export const MAX_CREATE_BATCH = 1000;
 async function createBatch(api: ApiServer, r: WireCreateBatchRequest): Promise<WireCreateBatchResponse> {
   if (r.creates.length > MAX_CREATE_BATCH) throw new ApiError('Invalid', `CreateBatch carries ${r.creates.length} creates: at most ${MAX_CREATE_BATCH} per call`);
   if (r.creates.length === 0) throw new ApiError('Invalid', 'creates: Required value: a CreateBatch carries at least one create');
-  const results: WireCreateResult[] = new Array(r.creates.length);
+  const results: WireBatchResult[] = new Array(r.creates.length);
   const reqs: CreateRequest[] = [];
   const slots: number[] = [];
   r.creates.forEach((c, i) => {
