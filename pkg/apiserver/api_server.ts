@@ -8,6 +8,7 @@ import { makeContext, resolve, type ApiServerOptions, type Context, type Request
 
 export type { RequestRecord, Verb } from './context.js';
 import { bind, type BindRequest } from './bind.js';
+import { bindBatch, type BindOutcome } from './bind_batch.js';
 import { create, type CreateRequest } from './create.js';
 import { createBatch, type CreateOutcome } from './create_batch.js';
 import { evict } from './eviction.js';
@@ -122,6 +123,19 @@ export class ApiServer {
 
   patch(req: PatchRequest): Promise<KubeObject> {
     return this.run('patch', req, () => patch(this.ctx, req));
+  }
+
+  /**
+   * Many bindings, each done or refused on its own as its own bind would be; those decided on this
+   * member's copy are written in one store transaction when it can take them all (see bind_batch.ts).
+   * Each counts as a binding request in the metrics.
+   */
+  async bindBatch(reqs: readonly BindRequest[]): Promise<BindOutcome[]> {
+    const t0 = performance.now();
+    const outcomes = await bindBatch(this.ctx, reqs);
+    const seconds = (performance.now() - t0) / 1000;
+    for (const o of outcomes) this.options.onRequest?.({ verb: 'create', resource: 'pods', subresource: 'binding', code: o.error?.code ?? 'OK', seconds });
+    return outcomes;
   }
 
   /** POST pods/{name}/binding: sets spec.nodeName of an unbound pod (else Conflict). Returns the pod as bound. */

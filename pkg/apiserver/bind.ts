@@ -11,7 +11,7 @@ import { ApiError, notFound } from './api_error.js';
 import { checkName, namespaceOf, type Context } from './context.js';
 import { checkFencingToken, type FencingToken } from './fencing.js';
 import { formatTime } from './objects.js';
-import { LOST_RACE, RECHECK, readForWrite, writeUpdate } from './update.js';
+import { LOST_RACE, RECHECK, readForWrite, writeUpdate, type Current } from './update.js';
 
 const POD = kindByName('Pod')!;
 
@@ -43,31 +43,37 @@ function checkTarget(name: string, target: unknown): string {
   return t.name as string;
 }
 
+/** The pod a binding writes over `cur`, or why it is refused. */
+export function decideBinding(ctx: Context, cur: Current | undefined, name: string, uid: string | undefined, nodeName: string): { next: Pod } | { refusal: ApiError } {
+  if (!cur) return { refusal: notFound(POD, name) };
+  const old = cur.object as Pod;
+  const meta = old.metadata!;
+  if (uid && uid !== meta.uid) return { refusal: bindingConflict(name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${meta.uid}`) };
+  if (meta.deletionTimestamp) return { refusal: bindingConflict(name, `pod ${name} is being deleted, cannot be assigned to a host`) };
+  if (old.spec?.nodeName) return { refusal: bindingConflict(name, `pod ${name} is already assigned to node ${JSON.stringify(old.spec.nodeName)}`) };
+  // `old` is this attempt's own decode (readForWrite): the bound pod shares what it does not change.
+  const next: Pod = { ...old, metadata: { ...meta }, spec: { ...old.spec!, nodeName } };
+  setScheduled(next, formatTime(ctx.nowMs()));
+  return { next };
+}
+
+/** The checked parts of a binding request: the pod's name and namespace, the node, the token. */
+export function checkBinding(req: BindRequest): { name: string; ns: string; nodeName: string; fencing: FencingToken | undefined } {
+  const name = checkName(POD, req.name);
+  const ns = namespaceOf(POD, req.namespace, 'bind')!;
+  return { name, ns, nodeName: checkTarget(name, req.target), fencing: checkFencingToken(req.fencing) };
+}
+
 /** Returns the pod as bound. */
 export async function bind(ctx: Context, req: BindRequest): Promise<Pod> {
-  const name = checkName(POD, req.name);
-  const ns = namespaceOf(POD, req.namespace, 'bind');
-  const nodeName = checkTarget(name, req.target);
-  const fencing = checkFencingToken(req.fencing);
+  const { name, ns, nodeName, fencing } = checkBinding(req);
   let local = !req.dryRun;
   for (let attempt = 0; ; ) {
     const cur = await readForWrite(ctx, POD, ns, name, local);
-    let refusal: ApiError | undefined;
+    const decided = decideBinding(ctx, cur, name, req.uid, nodeName);
+    const refusal = 'refusal' in decided ? decided.refusal : undefined;
     let result: KubeObject | typeof LOST_RACE | typeof RECHECK = RECHECK;
-    if (!cur) refusal = notFound(POD, name);
-    else {
-      const old = cur.object as Pod;
-      const meta = old.metadata!;
-      if (req.uid && req.uid !== meta.uid) refusal = bindingConflict(name, `Precondition failed: UID in precondition: ${req.uid}, UID in object meta: ${meta.uid}`);
-      else if (meta.deletionTimestamp) refusal = bindingConflict(name, `pod ${name} is being deleted, cannot be assigned to a host`);
-      else if (old.spec?.nodeName) refusal = bindingConflict(name, `pod ${name} is already assigned to node ${JSON.stringify(old.spec.nodeName)}`);
-      else {
-        // `old` is this attempt's own decode (readForWrite): the bound pod shares what it does not change.
-        const next: Pod = { ...old, metadata: { ...meta }, spec: { ...old.spec!, nodeName } };
-        setScheduled(next, formatTime(ctx.nowMs()));
-        result = await writeUpdate(ctx, POD, cur, next, { dryRun: req.dryRun, fencing, local, podChange: 'binding' });
-      }
-    }
+    if ('next' in decided) result = await writeUpdate(ctx, POD, cur!, decided.next, { dryRun: req.dryRun, fencing, local, podChange: 'binding' });
     if (result !== LOST_RACE && result !== RECHECK) return result as Pod;
     if (local) {
       // A lagging replica may show an older pod: decide the refusal (or the race) on a fresh read.

@@ -57,6 +57,23 @@ describe('BindBatch', () => {
     assert.equal(records.filter((r) => r.subresource === 'binding').length, 5);
   });
 
+  it('writes the bindings it can decide at once in one transaction: one revision for all', async () => {
+    for (const name of ['t1', 't2', 't3']) await t.server.create({ object: pod(name) });
+    const before = t.store.revision;
+    const results = await client.bindBatch(['t1', 't2', 't3'].map((name, i) => ({ namespace: 'default', name, nodeName: `n${i}` })));
+    assert.deepEqual(results, [undefined, undefined, undefined]);
+    assert.equal(t.store.revision, before + 1);
+    const pods = await Promise.all(['t1', 't2', 't3'].map((name) => t.server.get({ resource: 'pods', namespace: 'default', name }) as Promise<Pod>));
+    assert.deepEqual(
+      pods.map((p) => [p.spec?.nodeName, p.metadata?.resourceVersion, p.status?.conditions.find((c) => c.type === 'PodScheduled')?.status]),
+      [
+        ['n0', String(before + 1), 'True'],
+        ['n1', String(before + 1), 'True'],
+        ['n2', String(before + 1), 'True'],
+      ],
+    );
+  });
+
   it('refuses a batch over the limit as a whole, binding nothing', async () => {
     await t.server.create({ object: pod('d') });
     const many = Array.from({ length: MAX_BIND_BATCH + 1 }, () => ({ namespace: 'default', name: 'd', nodeName: 'n1' }));

@@ -10,7 +10,7 @@ import { ApiError, toApiError } from './api_error.js';
 import type { Context } from './context.js';
 import { prepareCreate, writeCreate, type CreateRequest, type PreparedCreate } from './create.js';
 import { withExpiry } from './event_ttl.js';
-import { fencedTxn, leaseFenceOps, type FencingToken } from './fencing.js';
+import { fencedTxn, leaseFenceOps, tokenKey } from './fencing.js';
 import { rememberStored } from './object_bytes.js';
 import { namespaceGuard } from './write_checks.js';
 
@@ -76,10 +76,6 @@ export async function createBatch(ctx: Context, reqs: readonly CreateRequest[]):
   for (const item of alone) writes.push(writeAlone(ctx, item, outcomes));
   await Promise.all(writes);
   return outcomes;
-}
-
-function tokenKey(t: FencingToken | undefined): string {
-  return t ? `${t.leaseNamespace}/${t.leaseName}/${t.holderIdentity}/${t.leaseTransitions}` : '';
 }
 
 async function writeAlone(ctx: Context, item: Item, outcomes: CreateOutcome[]): Promise<void> {

@@ -112,21 +112,14 @@ function failedResult(e: ApiError): WireBatchResult {
 /** Bindings one BindBatch call may carry (the scheduler sends at most its in-flight window). */
 export const MAX_BIND_BATCH = 1000;
 
-/** Every binding of a batch runs as its own Bind would, at the same time; one's refusal is its own. */
+/** Every binding of a batch is done or refused as its own Bind would be (see bind_batch.ts). */
 async function bindBatch(api: ApiServer, r: WireBindBatchRequest): Promise<WireBindBatchResponse> {
   if (r.bindings.length > MAX_BIND_BATCH) throw new ApiError('Invalid', `BindBatch carries ${r.bindings.length} bindings: at most ${MAX_BIND_BATCH} per call`);
   if (r.bindings.length === 0) throw new ApiError('Invalid', 'bindings: Required value: a BindBatch carries at least one binding');
-  const results = await Promise.all(
-    r.bindings.map(async (b): Promise<WireBatchResult> => {
-      try {
-        const pod = await api.bind({ namespace: b.namespace, name: b.name, uid: opt(b.uid), target: { kind: b.targetKind, name: b.targetName }, dryRun: b.dryRun, fencing: b.fencing });
-        return doneResult(pod);
-      } catch (err) {
-        return failedResult(toApiError(err));
-      }
-    }),
+  const outcomes = await api.bindBatch(
+    r.bindings.map((b) => ({ namespace: b.namespace, name: b.name, uid: opt(b.uid), target: { kind: b.targetKind, name: b.targetName }, dryRun: b.dryRun, fencing: b.fencing })),
   );
-  return { results };
+  return { results: outcomes.map((o) => (o.error ? failedResult(o.error) : doneResult(o.object))) };
 }
 
 /** Creates one CreateBatch call may carry (the Event recorder sends at most its in-flight window). */

@@ -8,7 +8,7 @@ import { kindByName, type KindInfo, type KubeObject, type Namespace, type Pod } 
 import { validateObjectUpdate } from '../api/validation/validate.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../api/validation/common.js';
 import { deepEqual } from '../api/deep_equal.js';
-import { readValue, type KeyValue } from '../store/mod.js';
+import { readValue, type Compare, type KeyValue } from '../store/mod.js';
 import { ApiError, badRequest, conflict, invalid, notFound } from './api_error.js';
 import { namespaceOf, readObject, resolve, type Context, type ResourceRef } from './context.js';
 import { withExpiry } from './event_ttl.js';
@@ -156,6 +156,46 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
   if (o.local && dryRun) throw new TypeError('writeUpdate: a dry run must read linearizably');
   const old = cur.object;
   const name = old.metadata?.name ?? '';
+  if (checkUpdate(ctx, info, old, next, o) === RECHECK) return RECHECK;
+  const admit = admission(info, next, old);
+  if (admit) {
+    try {
+      await admit(ctx);
+    } catch (err) {
+      // Decided on this member's copy, which may be stale: the caller reads again and retries.
+      if (o.local) return RECHECK;
+      throw err;
+    }
+  }
+  const plan = planUpdate(ctx, info, cur, next, o);
+  if (plan === RECHECK) return RECHECK;
+  if (plan === SAME) return old;
+  const m = next.metadata!;
+  const { key, value, compare } = plan;
+  if (plan.remove) {
+    if (dryRun) return next;
+    const r = await fencedTxn(ctx, { compare, success: [{ type: 'deleteRange', key }, ...leaseFenceOps(info, old, undefined)] }, o.fencing, { info, name });
+    if (!r.succeeded) return LOST_RACE;
+    m.resourceVersion = String(r.header.revision);
+    return next;
+  }
+  if (dryRun) return next;
+  const r = await withExpiry(ctx, info, (lease) => fencedTxn(ctx, { compare, success: [{ type: 'put', key, value, lease }, ...leaseFenceOps(info, old, next)] }, o.fencing, { info, name }));
+  if (!r.succeeded) return LOST_RACE;
+  m.resourceVersion = String(r.header.revision);
+  rememberStored(next, value, r.header.revision);
+  return next;
+}
+
+/** The same object again: nothing to write. */
+export const SAME = Symbol('same');
+
+/**
+ * Defaults `next` and validates it against `old` (before admission). Throws Invalid, or returns
+ * RECHECK for a local read.
+ */
+export function checkUpdate(ctx: Context, info: KindInfo, old: KubeObject, next: KubeObject, o: WriteOptions): typeof RECHECK | undefined {
+  const name = old.metadata?.name ?? '';
   applyDefaults(next);
   if (info === POD) {
     keepPodPriority(next as Pod, old as Pod);
@@ -178,40 +218,28 @@ export async function writeUpdate(ctx: Context, info: KindInfo, cur: Current, ne
     if (o.local) return RECHECK;
     throw invalid(info, name, errors);
   }
-  const admit = admission(info, next, old);
-  if (admit) {
-    try {
-      await admit(ctx);
-    } catch (err) {
-      // Decided on this member's copy, which may be stale: the caller reads again and retries.
-      if (o.local) return RECHECK;
-      throw err;
-    }
-  }
+  return undefined;
+}
+
+/** The admitted `next` encoded, with the compare that pins `cur`: what to write, or SAME, or RECHECK. Throws TooLarge. */
+export function planUpdate(ctx: Context, info: KindInfo, cur: Current, next: KubeObject, o: WriteOptions): { key: string; value: Uint8Array; compare: Compare[]; remove: boolean } | typeof SAME | typeof RECHECK {
+  const old = cur.object;
+  const name = old.metadata?.name ?? '';
+  const m = next.metadata!;
   if (o.subresource !== 'status' && generationChanges(info, next, old)) m.generation = (old.metadata?.generation ?? 0) + 1;
   m.resourceVersion = old.metadata?.resourceVersion;
   // The stored bytes of `old` are in hand: encode only `next`, once, for the comparison and the write.
   const value = encodeStored(next);
-  if (sameBytes(value, readValue(cur.kv))) return o.local ? RECHECK : old;
+  if (sameBytes(value, readValue(cur.kv))) return o.local ? RECHECK : SAME;
   const key = objectKey(info, m.namespace, name);
-  const compare = [{ key, target: 'modRevision' as const, result: '=' as const, number: cur.kv.modRevision }];
+  const compare: Compare[] = [{ key, target: 'modRevision', result: '=', number: cur.kv.modRevision }];
   // Marked for deletion with no grace left: the last finalizer's removal deletes the object.
   const remove = !!m.deletionTimestamp && (m.deletionGracePeriodSeconds ?? 0) === 0 && (m.finalizers ?? []).length === 0 && !hasSpecFinalizers(next);
-  if (remove) {
-    if (dryRun) return next;
-    const r = await fencedTxn(ctx, { compare, success: [{ type: 'deleteRange', key }, ...leaseFenceOps(info, old, undefined)] }, o.fencing, { info, name });
-    if (!r.succeeded) return LOST_RACE;
-    m.resourceVersion = String(r.header.revision);
-    return next;
+  if (!remove) {
+    if (o.local && value.byteLength > ctx.maxObjectBytes) return RECHECK;
+    checkSize(ctx, info, name, value);
   }
-  if (o.local && value.byteLength > ctx.maxObjectBytes) return RECHECK;
-  checkSize(ctx, info, name, value);
-  if (dryRun) return next;
-  const r = await withExpiry(ctx, info, (lease) => fencedTxn(ctx, { compare, success: [{ type: 'put', key, value, lease }, ...leaseFenceOps(info, old, next)] }, o.fencing, { info, name }));
-  if (!r.succeeded) return LOST_RACE;
-  m.resourceVersion = String(r.header.revision);
-  rememberStored(next, value, r.header.revision);
-  return next;
+  return { key, value, compare, remove };
 }
 
 export async function update(ctx: Context, req: UpdateRequest): Promise<KubeObject> {
