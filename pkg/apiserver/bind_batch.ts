@@ -11,6 +11,7 @@ import { bind, checkBinding, decideBinding, type BindRequest } from './bind.js';
 import type { Context } from './context.js';
 import { fencedTxn, tokenKey, type FencingToken } from './fencing.js';
 import { rememberStored } from './object_bytes.js';
+import { txnChunks } from './txn_chunks.js';
 import { RECHECK, SAME, checkUpdate, planUpdate, readForWrite } from './update.js';
 
 const POD = kindByName('Pod');
@@ -62,8 +63,7 @@ export async function bindBatch(ctx: Context, reqs: readonly BindRequest[]): Pro
   }
   const writes: Array<Promise<void>> = alone.map((i) => bindAlone(ctx, reqs, i, outcomes));
   for (const group of groups.values()) {
-    for (let at = 0; at < group.length; at += MAX_BINDINGS_PER_TXN) {
-      const chunk = group.slice(at, at + MAX_BINDINGS_PER_TXN);
+    for (const chunk of txnChunks(group, MAX_BINDINGS_PER_TXN, (p) => p.value.byteLength)) {
       writes.push(chunk.length === 1 ? bindAlone(ctx, reqs, chunk[0].i, outcomes) : writeTogether(ctx, reqs, chunk, outcomes));
     }
   }
@@ -105,8 +105,9 @@ async function writeTogether(ctx: Context, reqs: readonly BindRequest[], items: 
     revision = r.header.revision;
   } catch (err) {
     const e = toApiError(err);
-    // Whether it was written is unknown: binding each again would answer Conflict for its own write.
-    if (e.code === 'Unavailable') {
+    // Whether it was written is unknown (unless it certainly was not): binding each again would
+    // answer Conflict for its own write.
+    if (e.code === 'Unavailable' && !e.details.notApplied) {
       for (const p of items) outcomes[p.i] = { error: e };
       return;
     }

@@ -12,6 +12,7 @@ import { prepareCreate, writeCreate, type CreateRequest, type PreparedCreate } f
 import { withExpiry } from './event_ttl.js';
 import { fencedTxn, leaseFenceOps, tokenKey } from './fencing.js';
 import { rememberStored } from './object_bytes.js';
+import { txnChunks } from './txn_chunks.js';
 import { namespaceGuard } from './write_checks.js';
 
 type Item = { i: number; p: PreparedCreate };
@@ -23,9 +24,6 @@ export type CreateOutcome = { object: KubeObject; error?: undefined } | { object
  * within the store's 128 operations per transaction (etcd's --max-txn-ops).
  */
 export const MAX_CREATES_PER_TXN = 60;
-
-/** And at most about this many bytes of objects: one Raft entry each, well within a message between members. */
-const MAX_TXN_BYTES = 4 * 1024 * 1024;
 
 /** Each request's outcome, in order. */
 export async function createBatch(ctx: Context, reqs: readonly CreateRequest[]): Promise<CreateOutcome[]> {
@@ -58,20 +56,10 @@ export async function createBatch(ctx: Context, reqs: readonly CreateRequest[]):
   }
   const writes: Array<Promise<void>> = [];
   for (const group of groups.values()) {
-    let chunk: Item[] = [];
-    let bytes = 0;
-    const close = (): void => {
+    for (const chunk of txnChunks(group, MAX_CREATES_PER_TXN, (item) => item.p.value.byteLength)) {
       if (chunk.length === 1) alone.push(chunk[0]);
-      else if (chunk.length > 1) writes.push(writeTogether(ctx, chunk, outcomes));
-      chunk = [];
-      bytes = 0;
-    };
-    for (const item of group) {
-      if (chunk.length >= MAX_CREATES_PER_TXN || bytes + item.p.value.byteLength > MAX_TXN_BYTES) close();
-      chunk.push(item);
-      bytes += item.p.value.byteLength;
+      else writes.push(writeTogether(ctx, chunk, outcomes));
     }
-    close();
   }
   for (const item of alone) writes.push(writeAlone(ctx, item, outcomes));
   await Promise.all(writes);
@@ -130,10 +118,10 @@ async function writeOneTxn(ctx: Context, items: Item[], compare: Compare[], outc
     revision = r.header.revision;
   } catch (err) {
     const e = toApiError(err);
-    // Unreachable store, or no leader: whether it was written is unknown, and writing each again
+    // Unreachable store, or no leader: unless it certainly was not written, writing each again
     // could write it twice. Anything else (a stale token, a refused transaction) each create meets
     // again on its own, with its own answer.
-    if (e.code === 'Unavailable') {
+    if (e.code === 'Unavailable' && !e.details.notApplied) {
       for (const { i } of items) outcomes[i] = { error: e };
       return;
     }

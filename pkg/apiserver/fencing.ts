@@ -56,15 +56,15 @@ function leaseFence(lease: KubeObject | undefined): string | undefined {
   return fencingText(spec?.holderIdentity ?? '', spec?.leaseTransitions ?? 0);
 }
 
-/**
- * The ops that keep a Lease's fencing key in step with the Lease, for the txn that writes it
- * (`next` undefined: the Lease is deleted). Nothing for other kinds or an unchanged holder record.
- */
 /** A token as a map key: writes under one token may share a transaction (create_batch.ts, bind_batch.ts). */
 export function tokenKey(t: FencingToken | undefined): string {
   return t ? `${t.leaseNamespace}/${t.leaseName}/${t.holderIdentity}/${t.leaseTransitions}` : '';
 }
 
+/**
+ * The ops that keep a Lease's fencing key in step with the Lease, for the txn that writes it
+ * (`next` undefined: the Lease is deleted). Nothing for other kinds or an unchanged holder record.
+ */
 export function leaseFenceOps(info: KindInfo, old: KubeObject | undefined, next: KubeObject | undefined): RequestOp[] {
   if (info !== LEASE) return [];
   const lease = next ?? old;
