@@ -16,6 +16,7 @@ import { Counter, type Registry } from 'prom-client';
 import { realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
 import { kindByName, type Event, type KubeObject } from '../../api/registry.js';
 import { isApiError } from '../../apiserver/api_error.js';
+import { txnChunks } from '../../apiserver/txn_chunks.js';
 import type { ObjectClient } from '../../controllers/client.js';
 import { isUnimplemented } from '../errors.js';
 import { EventCorrelator, formatTime, type CorrelateResult, type CorrelatorOptions } from './correlator.js';
@@ -70,7 +71,6 @@ export interface ApiEventRecorderOptions {
   logger?: { warn(msg: string): void };
 }
 
-/** Where a namespaced object's Events go, and a cluster-scoped one's ("default"). */
 /** The API was unreachable or failed: the write may be tried again. A refusal (Invalid, NotFound, ...) is final, and so is a master that does not know the call. */
 function isTransient(err: unknown): boolean {
   return !isUnimplemented(err) && (!isApiError(err) || err.code === 'Unavailable' || err.code === 'Internal');
@@ -91,6 +91,7 @@ function unwritten(e: Event): Event {
   return { ...e, metadata: { ...e.metadata!, resourceVersion: undefined } };
 }
 
+/** Where a namespaced object's Events go, and a cluster-scoped one's ("default"). */
 export function eventNamespace(regarding: KubeObject): string {
   return regarding.metadata?.namespace || 'default';
 }
@@ -297,11 +298,7 @@ export class ApiEventRecorder implements EventRecorder {
         const items = (batch ??= []);
         started = new Promise<void>((resolve, reject) => items.push({ r, resolve, reject }));
       } else {
-        const start = (): Promise<void> => {
-          if (!this.abandoned) return this.write(r);
-          this.drop(1);
-          return Promise.resolve();
-        };
+        const start = (): Promise<void> => new Promise<void>((resolve, reject) => this.writeAlone({ r, resolve, reject }));
         started = before ? before.then(start) : start();
       }
       const write: Promise<void> = started
@@ -331,18 +328,7 @@ export class ApiEventRecorder implements EventRecorder {
    * batch could not write for a passing reason, or whose whole batch was refused, is written on its own.
    */
   private writeBatch(items: BatchItem[]): void {
-    let from = 0;
-    let bytes = 0;
-    for (let i = 0; i < items.length; i++) {
-      const size = eventBytes(items[i].r.event);
-      if (i > from && (i - from >= MAX_BATCH_EVENTS || bytes + size > MAX_BATCH_BYTES)) {
-        this.sendBatch(items.slice(from, i));
-        from = i;
-        bytes = 0;
-      }
-      bytes += size;
-    }
-    this.sendBatch(items.slice(from));
+    for (const chunk of txnChunks(items, MAX_BATCH_EVENTS, (it) => eventBytes(it.r.event), MAX_BATCH_BYTES)) this.sendBatch(chunk);
   }
 
   private sendBatch(items: BatchItem[]): void {
