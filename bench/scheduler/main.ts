@@ -21,6 +21,11 @@ function spreadClients(endpoints: string[]): NavarchClient[] {
   return endpoints.map((_, i) => new NavarchClient({ endpoints: [...endpoints.slice(i), ...endpoints.slice(0, i)], retryDeadlineMs: 30_000, callTimeoutMs: 30_000 }));
 }
 
+/** User plus system CPU ms between two process.cpuUsage() readings. */
+function cpuMs(after: NodeJS.CpuUsage, before: NodeJS.CpuUsage): number {
+  return (after.user - before.user + after.system - before.system) / 1000;
+}
+
 async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], cfg: BenchConfig, name: string, kind: PodKind, pods: number): Promise<CaseResult> {
   const runningTarget = await runningTargetNow(cluster, cfg);
   const holder = await cluster.schedulerHolder();
@@ -29,6 +34,8 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
   const mastersBefore = await cluster.masterSamples(); // also starts each master's event-loop delay window
   log(`${name}: ${pods} pods on ${cfg.nodes} nodes (scheduler on master-${holder?.id})`);
   const cpuEachBefore = cluster.cpuSecondsEach();
+  const benchCpuBefore = process.cpuUsage();
+  let benchCpuAtLastBound = benchCpuBefore;
   const cpuBefore = cpuEachBefore.reduce((a, b) => a + b, 0);
   let cpuAtLastRunning = cpuBefore;
   let cpuEachAtLastBound = cpuEachBefore;
@@ -45,6 +52,7 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
     onRunning: () => (cpuAtLastRunning = cluster.cpuSeconds()),
     onBound: (b) => {
       cpuEachAtLastBound = cluster.cpuSecondsEach();
+      benchCpuAtLastBound = process.cpuUsage();
       cpuAtLastRunning = cpuEachAtLastBound.reduce((a, c) => a + c, 0);
       if (b.bound > 0) b.cpuMsPerPod = ((cpuAtLastRunning - cpuBefore) * 1000) / b.bound;
       log(`${name}: ${b.bound}/${pods} bound in ${b.elapsedS.toFixed(1)} s; waiting for them to be Running`);
@@ -67,7 +75,7 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
     }
     r.schedulerEvents = { written: after.events.written - (before?.events.written ?? 0), dropped: after.events.dropped - (before?.events.dropped ?? 0) };
   }
-  if (r.bound > 0) log(`${name}: CPU ms per pod bound by process (masters, then hollow; Raft leader master-${mastersAfter.findIndex((m) => m.leadsRaft) + 1}): ${cpuEachAtLastBound.map((c, i) => (((c - cpuEachBefore[i]) * 1000) / r.bound).toFixed(2)).join(' / ')}`);
+  if (r.bound > 0) log(`${name}: CPU ms per pod bound by process (masters, then hollow; Raft leader master-${mastersAfter.findIndex((m) => m.leadsRaft) + 1}): ${cpuEachAtLastBound.map((c, i) => (((c - cpuEachBefore[i]) * 1000) / r.bound).toFixed(2)).join(' / ')}; this bench's own process (creates, watch) ${(cpuMs(benchCpuAtLastBound, benchCpuBefore) / r.bound).toFixed(2)}, on the same cores`);
   log(`${name}: ${r.bound}/${pods} bound in ${r.elapsedS.toFixed(1)} s = ${r.podsPerSecond.toFixed(0)} pods/s (creates ${r.createsPerSecond.toFixed(0)}/s; cluster CPU ${r.cpuMsPerPod?.toFixed(2)} ms per pod); create→bound p50 ${r.sli.p50Ms.toFixed(0)} ms p99 ${r.sli.p99Ms.toFixed(0)} ms; ${runningText(r)}${r.schedulerEvents ? `; scheduler Events ${r.schedulerEvents.written} written, ${r.schedulerEvents.dropped} dropped` : ''}; event-loop delay max / p99 ${loopDelayText(r)}; Raft entries / synced writes ${raftWritesText(r)}${r.leaseChanges ? `; the scheduler's lease changed hands ${r.leaseChanges} times` : ''}${r.errors ? `; ${r.errors} errors, first: ${r.firstError}` : ''}`);
   return r;
 }
