@@ -8,6 +8,7 @@ import { isApiError, NavarchClient } from '../../pkg/client/mod.js';
 import { type AddressPlan, hollowAddressPlan } from '../../pkg/hollow/address_plan.js';
 import { DEFAULT_CAPACITY } from '../../pkg/hollow/hollow_nodes.js';
 import { type LatencySummary, sleep, summarize } from '../store/stats.js';
+import { decodePodProgress } from './pod_progress.js';
 
 export type PodKind = 'basic' | 'antiaffinity' | 'spread';
 
@@ -63,8 +64,8 @@ export interface RunningSummary {
   cpuMsPerPod?: number;
 }
 
-/** A pod as scheduler_perf's default template: one container with small requests. */
-export function podOf(kind: PodKind, namespace: string, name: string): Pod {
+/** scheduler_perf's default pod template: one container with small requests. */
+function templateOf(kind: PodKind): Pod {
   const app = kind;
   const spec: Record<string, unknown> = {
     containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
@@ -75,7 +76,16 @@ export function podOf(kind: PodKind, namespace: string, name: string): Pod {
   if (kind === 'spread') {
     spec.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app } } }];
   }
-  return decodeObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels: { app } }, spec }).object as Pod;
+  return decodeObject({ apiVersion: 'v1', kind: 'Pod', metadata: { labels: { app } }, spec }).object as Pod;
+}
+
+const templates = new Map<PodKind, Pod>();
+
+/** A pod of the template: built once per kind, then only named (the bench runs on the cluster's cores). */
+export function podOf(kind: PodKind, namespace: string, name: string): Pod {
+  let t = templates.get(kind);
+  if (!t) templates.set(kind, (t = templateOf(kind)));
+  return { ...t, metadata: { ...t.metadata!, name, namespace } };
 }
 
 /** Follows bindings in a namespace: when each pod was first seen with a node, and first seen Running. */
@@ -91,7 +101,7 @@ export class BindingWatch {
   private waiters: Array<() => void> = [];
 
   private constructor(client: NavarchClient, namespace: string, resourceVersion: string) {
-    const watch = client.watch<Pod>('pods', { namespace, resourceVersion });
+    const watch = client.watch<Pod>('pods', { namespace, resourceVersion, decode: decodePodProgress });
     this.watch = watch;
     this.done = (async () => {
       for await (const e of watch) {

@@ -50,6 +50,12 @@ export interface ListOptions {
    * (see pkg/api/convert/shared_decode.ts). Never change them in place.
    */
   forCache?: boolean;
+  /**
+   * Decodes each item's stored bytes instead of the full decode: a reader that needs a few fields
+   * (a benchmark's progress watch) skips the rest. It must keep metadata's name, namespace and
+   * resourceVersion. Wins over forCache.
+   */
+  decode?: (bytes: Uint8Array) => KubeObject;
 }
 
 export interface ListPage<T extends KubeObject = KubeObject> {
@@ -169,7 +175,7 @@ export class NavarchClient {
     return {
       kind: res.kind,
       apiVersion: res.apiVersion,
-      items: res.items.map((b) => (o.forCache ? (decodeStoredShared(b) as T) : decode<T>(b))),
+      items: res.items.map((b) => (o.decode ? (o.decode(b) as T) : o.forCache ? (decodeStoredShared(b) as T) : decode<T>(b))),
       resourceVersion: res.resourceVersion,
       continue: res.continue || undefined,
       remainingItemCount: res.remainingItemCount,

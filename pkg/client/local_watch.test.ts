@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { decodeStored } from '../api/convert/binary.js';
 import type { Pod } from '../api/registry.js';
 import { addObjectsService } from '../apiserver/grpc_adapter.js';
 import { pod, testServer, type TestServer } from '../apiserver/test_util.js';
@@ -91,6 +92,31 @@ describe('watches of the master a client runs inside', () => {
     // These came over the wire: decoded for this watch, so not the cache's frozen objects.
     assert.equal(Object.isFrozen(rest[0].object), false);
     w.close();
+  });
+
+  it('gives the objects a decode option makes, in process, over gRPC and in the list of a watch from ""', async () => {
+    // A reader that wants a few fields decodes only those; here the decoder marks what it made.
+    const decode = (bytes: Uint8Array) => {
+      const p = decodeStored(bytes) as Pod;
+      return { ...p, metadata: { ...p.metadata!, labels: { decodedBy: 'reader' } } };
+    };
+    const start = await client.create(pod('e'));
+    const remote = new NavarchClient({ endpoints: [other.endpoint] });
+    try {
+      const watches = [client, remote].map((c) => c.watch<Pod>('pods', { resourceVersion: start.metadata!.resourceVersion!, decode }));
+      const taken = Promise.all(watches.map((w) => take(w[Symbol.asyncIterator](), 1)));
+      await client.create(pod('f'));
+      for (const [e] of await taken) assert.deepEqual([e.type, e.object.metadata?.name, e.object.metadata?.labels], ['ADDED', 'f', { decodedBy: 'reader' }]);
+      for (const w of watches) w.close();
+      const fromList = remote.watch<Pod>('pods', { resourceVersion: '', decode });
+      const listed = await take(fromList[Symbol.asyncIterator](), 2);
+      assert.ok(listed.every((e) => e.object.metadata?.labels?.decodedBy === 'reader'));
+      fromList.close();
+      const items = (await remote.list<Pod>('pods', { decode })).items;
+      assert.ok(items.length >= 2 && items.every((p) => p.metadata?.labels?.decodedBy === 'reader'));
+    } finally {
+      remote.close();
+    }
   });
 
   it('refuses a local master that is not one of the endpoints', () => {

@@ -9,7 +9,7 @@
 // from its watch cache (LocalWatchSource): the same events, without encoding, HTTP/2 and decoding.
 
 import { Metadata } from '@grpc/grpc-js';
-import { decodeStored } from '../api/convert/binary.js';
+import { decodeStored, encodeBinary } from '../api/convert/binary.js';
 import { decodeStoredShared } from '../api/convert/shared_decode.js';
 import { deepFreeze } from '../api/deep_freeze.js';
 import type { KubeObject } from '../api/registry.js';
@@ -39,6 +39,8 @@ export interface WatchOptions {
   listPageSize?: number;
   /** The objects go into a cache: decoded with shared, frozen parts (ListOptions.forCache). */
   forCache?: boolean;
+  /** Decodes each object's bytes instead of the full decode (ListOptions.decode); in process, the object is encoded for it first. */
+  decode?: (bytes: Uint8Array) => KubeObject;
 }
 
 /**
@@ -113,7 +115,7 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
     private readonly o: WatchOptions,
     private readonly retryDeadlineMs: number,
     /** A consistent list of every page (the client's listAll). */
-    private readonly listAll: (resource: string, o: { namespace?: string; labelSelector?: string; fieldSelector?: string; pageSize?: number; forCache?: boolean }) => Promise<{ items: KubeObject[]; resourceVersion: string }>,
+    private readonly listAll: (resource: string, o: { namespace?: string; labelSelector?: string; fieldSelector?: string; pageSize?: number; forCache?: boolean; decode?: (bytes: Uint8Array) => KubeObject }) => Promise<{ items: KubeObject[]; resourceVersion: string }>,
     private readonly local?: LocalWatchSource,
   ) {
     o.signal?.addEventListener('abort', () => this.close(), { once: true });
@@ -189,7 +191,7 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
       for await (const batch of stream as AsyncIterable<WireWatchEvents>) {
         for (const wire of batch.events) {
           if (!EVENT_TYPES.has(wire.type)) throw new ApiError('Internal', `Master ${endpoint} sent a watch event of unknown type ${JSON.stringify(wire.type)}`);
-          const object = (this.o.forCache ? decodeStoredShared(wire.object) : decodeStored(wire.object)) as T;
+          const object = (this.o.decode ? this.o.decode(wire.object) : this.o.forCache ? decodeStoredShared(wire.object) : decodeStored(wire.object)) as T;
           yield { type: wire.type as ClientWatchEventType, object };
         }
       }
@@ -214,7 +216,7 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
       });
       let inSlice = 0;
       for await (const e of watch) {
-        yield { type: e.type, object: deepFreeze(e.object) as T };
+        yield { type: e.type, object: (this.o.decode ? this.o.decode(encodeBinary(e.object)) : deepFreeze(e.object)) as T };
         // Events already in the cache come without a turn of the event loop in between.
         if (++inSlice === LOCAL_EVENTS_PER_SLICE) {
           inSlice = 0;
@@ -235,6 +237,7 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
       fieldSelector: this.o.fieldSelector,
       pageSize: this.o.listPageSize,
       forCache: this.o.forCache,
+      decode: this.o.decode,
     });
     for (const object of page.items) {
       if (this.closed) return undefined;
