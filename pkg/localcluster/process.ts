@@ -18,6 +18,17 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
 /**
+ * One V8 helper thread per process instead of one per core less one. A local cluster runs three
+ * masters, the nodes and often a benchmark on the same few cores; each process's concurrent
+ * marking, parallel scavenges and background compiles then compete with the others' main threads.
+ * Three alternating pairs of SchedulingBasic 10,000 runs gave 1,468, 1,515 and 1,478 pods/s against
+ * 1,378, 1,483 and 1,404 with the default (1.20 to 1.23 ms of cluster CPU per pod against 1.22 to
+ * 1.29), with the same event-loop delays. bin/navarch.js (a master on a machine of its own) keeps
+ * the default.
+ */
+const V8_POOL_FLAGS: readonly string[] = ['--v8-pool-size=1'];
+
+/**
  * V8's young generation for our servers: 64 MiB semi-spaces instead of Node 20's 16. A master
  * allocates fast (requests, watch events, Raft messages); with 16 MiB, in a 150,000-pod fill, each
  * master ran 3,000 to 4,000 scavenges of 17 to 18 ms on average, and more short-lived objects
@@ -27,7 +38,7 @@ const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
  * 465 and 466 at 32 MiB (3.73 to 3.76 ms), 462 and 471 at 128 MiB (3.73 to 3.84 ms).
  * bin/navarch.js sets the same.
  */
-export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64', ...V8_POOL_FLAGS];
 
 /**
  * Runs node with args from the repository root, stdout and stderr appended to logFile. Detached ones
