@@ -36,7 +36,7 @@ program
   .option('--listen-client <host:port>', 'address of the etcd-compatible gRPC API')
   .option('--listen-metrics <host:port>', 'address of the HTTP /metrics endpoint')
   .option('--tick-ms <ms>', 'Raft tick length')
-  .option('--snapshot-entries <n>', 'snapshot after this many applied entries')
+  .option('--snapshot-entries <n>', 'snapshot after this many applied entries, or 64 MiB of them (default 50000)')
   .option('--proposal-batch-ms <ms>', 'writes arriving within this long of the last Raft append wait and go in the next one together (default 10; 0: each goes at once)')
   .option('--quota-bytes <n>', 'store space quota')
   .option('--event-ttl-seconds <s>', 'Events are deleted this long after their last change (default 3600, as kube-apiserver\'s --event-ttl)')
