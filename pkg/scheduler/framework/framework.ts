@@ -99,9 +99,18 @@ export class Framework implements FrameworkHandle {
   }
 
   private filtersToRun(state: CycleState): readonly FilterPlugin[] {
-    const skip = state.skipFilterPlugins;
     const cached = state.filtersToRun;
-    if (cached !== undefined && cached.from === this.filterPlugins && cached.skipped === skip.size) return cached.plugins as FilterPlugin[];
+    if (cached !== undefined && cached.from === this.filterPlugins && cached.skipped === state.skipFilterPlugins.size) return cached.plugins as FilterPlugin[];
+    return this.cacheFiltersToRun(state);
+  }
+
+  /**
+   * Apart from filtersToRun, which runs for every node: a closure over a local there made V8
+   * allocate that local's context on every call, 50 bytes per node and pod (a third of what the
+   * scheduler allocated).
+   */
+  private cacheFiltersToRun(state: CycleState): readonly FilterPlugin[] {
+    const skip = state.skipFilterPlugins;
     const plugins = skip.size === 0 ? this.filterPlugins : this.filterPlugins.filter((p) => !skip.has(p.name));
     state.filtersToRun = { from: this.filterPlugins, plugins, skipped: skip.size };
     return plugins;
