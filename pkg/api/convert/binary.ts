@@ -4,6 +4,9 @@
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { type KindInfo, type KubeObject, kindFor } from "../registry.js";
 import { DecodeError, infoOf } from "./object.js";
+import { useNodeUtf8Strings } from "./utf8_strings.js";
+
+useNodeUtf8Strings();
 
 // One writer for every encode (it is synchronous): a fresh one grows from 128 bytes by doubling,
 // copying all it holds each time, for every object.
