@@ -33,6 +33,14 @@ describe("useNodeUtf8Strings", () => {
     assert.throws(() => new BinaryReader(new Uint8Array([5, 0x61, 0x62])).string(), /premature EOF|range|bounds/i);
   });
 
+  it("reads from a view into a larger buffer (a message inside a gRPC frame) at the view's offsets", () => {
+    const message = new BinaryWriter().string("héllo").string("world").finish();
+    const frame = new Uint8Array(message.byteLength + 10).fill(0x7a);
+    frame.set(message, 7);
+    const r = new BinaryReader(frame.subarray(7, 7 + message.byteLength));
+    assert.deepEqual([r.string(), r.string()], ["héllo", "world"]);
+  });
+
   it("leaves the reader after the string", () => {
     const w = new BinaryWriter().string("first").string("second");
     const r = new BinaryReader(w.finish());
