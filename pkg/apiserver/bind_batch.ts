@@ -7,16 +7,15 @@
 import { kindByName, type Pod } from '../api/registry.js';
 import type { Compare, RequestOp } from '../store/mod.js';
 import { ApiError, toApiError } from './api_error.js';
+import { txnChunks, answerAlone, writeInOneTxn, type BatchOutcome } from './batch_txn.js';
 import { bind, checkBinding, decideBinding, type BindRequest } from './bind.js';
 import type { Context } from './context.js';
 import { fencedTxn, tokenKey, type FencingToken } from './fencing.js';
-import { rememberStored } from './object_bytes.js';
-import { txnChunks } from './txn_chunks.js';
 import { RECHECK, SAME, checkUpdate, planUpdate, readForWrite } from './update.js';
 
 const POD = kindByName('Pod');
 
-export type BindOutcome = { object: Pod; error?: undefined } | { object?: undefined; error: ApiError };
+export type BindOutcome = BatchOutcome<Pod>;
 
 /** Bindings one transaction carries: a compare each and the fence, within the store's 128 operations. */
 export const MAX_BINDINGS_PER_TXN = 60;
@@ -85,37 +84,19 @@ async function plan(ctx: Context, req: BindRequest, i: number): Promise<Planned 
   return { i, fencing, next: decided.next, key: p.key, value: p.value, compare: p.compare };
 }
 
-async function bindAlone(ctx: Context, reqs: readonly BindRequest[], i: number, outcomes: BindOutcome[]): Promise<void> {
-  try {
-    outcomes[i] = { object: await bind(ctx, reqs[i]) };
-  } catch (err) {
-    outcomes[i] = { error: toApiError(err) };
-  }
+function bindAlone(ctx: Context, reqs: readonly BindRequest[], i: number, outcomes: BindOutcome[]): Promise<void> {
+  return answerAlone(outcomes, i, () => bind(ctx, reqs[i]));
 }
 
-async function writeTogether(ctx: Context, reqs: readonly BindRequest[], items: Planned[], outcomes: BindOutcome[]): Promise<void> {
-  const eachAlone = async (): Promise<void> => void (await Promise.all(items.map((p) => bindAlone(ctx, reqs, p.i, outcomes))));
+function writeTogether(ctx: Context, reqs: readonly BindRequest[], items: Planned[], outcomes: BindOutcome[]): Promise<void> {
   const compare = items.flatMap((p) => p.compare);
   const success: RequestOp[] = items.map((p) => ({ type: 'put', key: p.key, value: p.value }));
-  let revision: number;
-  try {
-    const r = await fencedTxn(ctx, { compare, success }, items[0].fencing, { info: POD, name: items[0].next.metadata?.name ?? '' });
+  return writeInOneTxn(
+    items,
+    () => fencedTxn(ctx, { compare, success }, items[0].fencing, { info: POD, name: items[0].next.metadata?.name ?? '' }),
+    (p) => ({ object: p.next, value: p.value }),
     // A pod changed since this member's copy: each decided again on a fresh read.
-    if (!r.succeeded) return eachAlone();
-    revision = r.header.revision;
-  } catch (err) {
-    const e = toApiError(err);
-    // Whether it was written is unknown (unless it certainly was not): binding each again would
-    // answer Conflict for its own write.
-    if (e.code === 'Unavailable' && !e.details.notApplied) {
-      for (const p of items) outcomes[p.i] = { error: e };
-      return;
-    }
-    return eachAlone();
-  }
-  for (const p of items) {
-    p.next.metadata!.resourceVersion = String(revision);
-    rememberStored(p.next, p.value, revision);
-    outcomes[p.i] = { object: p.next };
-  }
+    async () => void (await Promise.all(items.map((p) => bindAlone(ctx, reqs, p.i, outcomes)))),
+    outcomes,
+  );
 }

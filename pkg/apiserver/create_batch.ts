@@ -7,17 +7,16 @@
 import type { KubeObject } from '../api/registry.js';
 import type { Compare, RequestOp } from '../store/mod.js';
 import { ApiError, toApiError } from './api_error.js';
+import { txnChunks, answerAlone, writeInOneTxn, type BatchOutcome } from './batch_txn.js';
 import type { Context } from './context.js';
 import { prepareCreate, writeCreate, type CreateRequest, type PreparedCreate } from './create.js';
 import { withExpiry } from './event_ttl.js';
 import { fencedTxn, leaseFenceOps, tokenKey } from './fencing.js';
-import { rememberStored } from './object_bytes.js';
-import { txnChunks } from './txn_chunks.js';
 import { namespaceGuard } from './write_checks.js';
 
 type Item = { i: number; p: PreparedCreate };
 
-export type CreateOutcome = { object: KubeObject; error?: undefined } | { object?: undefined; error: ApiError };
+export type CreateOutcome = BatchOutcome<KubeObject>;
 
 /**
  * Creates one transaction carries: a create's compare, its namespace's and the fence must stay
@@ -66,12 +65,8 @@ export async function createBatch(ctx: Context, reqs: readonly CreateRequest[]):
   return outcomes;
 }
 
-async function writeAlone(ctx: Context, item: Item, outcomes: CreateOutcome[]): Promise<void> {
-  try {
-    outcomes[item.i] = { object: await writeCreate(ctx, item.p) };
-  } catch (err) {
-    outcomes[item.i] = { error: toApiError(err) };
-  }
+function writeAlone(ctx: Context, item: Item, outcomes: CreateOutcome[]): Promise<void> {
+  return answerAlone(outcomes, item.i, () => writeCreate(ctx, item.p));
 }
 
 async function eachAlone(ctx: Context, items: Item[], outcomes: CreateOutcome[]): Promise<void> {
@@ -100,36 +95,25 @@ async function writeTogether(ctx: Context, all: Item[], outcomes: CreateOutcome[
   await Promise.all([refused, writeOneTxn(ctx, items, compare, outcomes)]);
 }
 
-async function writeOneTxn(ctx: Context, items: Item[], compare: Compare[], outcomes: CreateOutcome[]): Promise<void> {
+function writeOneTxn(ctx: Context, items: Item[], compare: Compare[], outcomes: CreateOutcome[]): Promise<void> {
   const first = items[0].p;
-  let revision: number;
-  try {
-    const r = await withExpiry(
-      ctx,
-      first.info,
-      (lease) => {
-        const success: RequestOp[] = [];
-        for (const { p } of items) success.push({ type: 'put', key: p.key, value: p.value, lease }, ...leaseFenceOps(p.info, undefined, p.object));
-        return fencedTxn(ctx, { compare, success }, first.fencing, { info: first.info, name: first.object.metadata?.name ?? '' });
-      },
-      items.length,
-    );
-    if (!r.succeeded) return eachAlone(ctx, items, outcomes);
-    revision = r.header.revision;
-  } catch (err) {
-    const e = toApiError(err);
-    // Unreachable store, or no leader: unless it certainly was not written, writing each again
-    // could write it twice. Anything else (a stale token, a refused transaction) each create meets
-    // again on its own, with its own answer.
-    if (e.code === 'Unavailable' && !e.details.notApplied) {
-      for (const { i } of items) outcomes[i] = { error: e };
-      return;
-    }
-    return eachAlone(ctx, items, outcomes);
-  }
-  for (const { i, p } of items) {
-    p.object.metadata!.resourceVersion = String(revision);
-    rememberStored(p.object, p.value, revision);
-    outcomes[i] = { object: p.object };
-  }
+  return writeInOneTxn(
+    items,
+    () =>
+      withExpiry(
+        ctx,
+        first.info,
+        (lease) => {
+          const success: RequestOp[] = [];
+          for (const { p } of items) success.push({ type: 'put', key: p.key, value: p.value, lease }, ...leaseFenceOps(p.info, undefined, p.object));
+          return fencedTxn(ctx, { compare, success }, first.fencing, { info: first.info, name: first.object.metadata?.name ?? '' });
+        },
+        items.length,
+      ),
+    ({ p }) => ({ object: p.object, value: p.value }),
+    // A name taken or a namespace changed meanwhile, a stale token, a refused transaction: each
+    // create meets it again on its own, with its own answer.
+    () => eachAlone(ctx, items, outcomes),
+    outcomes,
+  );
 }

@@ -125,7 +125,6 @@ async function bindBatch(api: ApiServer, r: WireBindBatchRequest): Promise<WireB
 /** Creates one CreateBatch call may carry (the Event recorder sends at most its in-flight window). */
 export const MAX_CREATE_BATCH = 1000;
 
-
 /** Every create of a batch is done or refused as its own Create would be (see create_batch.ts). */
 async function createBatch(api: ApiServer, r: WireCreateBatchRequest): Promise<WireCreateBatchResponse> {
   if (r.creates.length > MAX_CREATE_BATCH) throw new ApiError('Invalid', `CreateBatch carries ${r.creates.length} creates: at most ${MAX_CREATE_BATCH} per call`);

@@ -16,7 +16,7 @@ import { Counter, type Registry } from 'prom-client';
 import { realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
 import { kindByName, type Event, type KubeObject } from '../../api/registry.js';
 import { isApiError } from '../../apiserver/api_error.js';
-import { txnChunks } from '../../apiserver/txn_chunks.js';
+import { txnChunks } from '../../apiserver/batch_txn.js';
 import type { ObjectClient } from '../../controllers/client.js';
 import { isUnimplemented } from '../errors.js';
 import { EventCorrelator, formatTime, type CorrelateResult, type CorrelatorOptions } from './correlator.js';

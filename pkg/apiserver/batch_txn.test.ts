@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_TXN_BYTES, txnChunks } from './txn_chunks.js';
+import { MAX_TXN_BYTES, txnChunks } from './batch_txn.js';
 
 describe('txnChunks', () => {
   it('cuts at the item limit, keeping the order', () => {
