@@ -5,7 +5,6 @@
 
 import { Metadata, type ClientUnaryCall, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { decodeStored, encodeBinary } from '../api/convert/binary.js';
-import { decodeStoredShared } from '../api/convert/shared_decode.js';
 import type { Eviction, KubeObject } from '../api/registry.js';
 import { ApiError } from '../apiserver/api_error.js';
 import type { PropagationPolicy } from '../apiserver/delete.js';
@@ -15,7 +14,7 @@ import type { BindBatchResponse, CreateBatchResponse, ListResponse, ObjectRespon
 import type { StreamedMethod } from '../apiserver/call_stream.js';
 import { EndpointPool, LEADER_HINT_METADATA } from './endpoints.js';
 import { classify, itemError } from './errors.js';
-import { ResumableWatch, type ClientWatchEvent, type LocalWatchSource, type WatchOptions } from './watch.js';
+import { ResumableWatch, decodeItem, type ClientWatchEvent, type LocalWatchSource, type WatchOptions } from './watch.js';
 
 export interface NavarchClientOptions {
   /** Masters' client addresses, host:port. */
@@ -175,7 +174,7 @@ export class NavarchClient {
     return {
       kind: res.kind,
       apiVersion: res.apiVersion,
-      items: res.items.map((b) => (o.decode ? (o.decode(b) as T) : o.forCache ? (decodeStoredShared(b) as T) : decode<T>(b))),
+      items: res.items.map((b) => decodeItem(o, b) as T),
       resourceVersion: res.resourceVersion,
       continue: res.continue || undefined,
       remainingItemCount: res.remainingItemCount,

@@ -59,6 +59,11 @@ const LOCAL_EVENTS_PER_SLICE = 256;
 
 const EVENT_TYPES = new Set<string>(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK']);
 
+/** An object of a list or watch from its stored bytes, as the reader asked: its own decode, for a cache, or in full. */
+export function decodeItem(o: { forCache?: boolean; decode?: (bytes: Uint8Array) => KubeObject }, bytes: Uint8Array): KubeObject {
+  return o.decode ? o.decode(bytes) : o.forCache ? decodeStoredShared(bytes) : decodeStored(bytes);
+}
+
 /**
  * Where a broken watch resumes. One revision can change many objects (a transaction: the Events of
  * a CreateBatch, say) and its events may arrive in more than one message: resuming from that
@@ -115,7 +120,7 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
     private readonly o: WatchOptions,
     private readonly retryDeadlineMs: number,
     /** A consistent list of every page (the client's listAll). */
-    private readonly listAll: (resource: string, o: { namespace?: string; labelSelector?: string; fieldSelector?: string; pageSize?: number; forCache?: boolean; decode?: (bytes: Uint8Array) => KubeObject }) => Promise<{ items: KubeObject[]; resourceVersion: string }>,
+    private readonly listAll: (resource: string, o: Pick<WatchOptions, 'namespace' | 'labelSelector' | 'fieldSelector' | 'forCache' | 'decode'> & { pageSize?: number }) => Promise<{ items: KubeObject[]; resourceVersion: string }>,
     private readonly local?: LocalWatchSource,
   ) {
     o.signal?.addEventListener('abort', () => this.close(), { once: true });
@@ -191,7 +196,7 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
       for await (const batch of stream as AsyncIterable<WireWatchEvents>) {
         for (const wire of batch.events) {
           if (!EVENT_TYPES.has(wire.type)) throw new ApiError('Internal', `Master ${endpoint} sent a watch event of unknown type ${JSON.stringify(wire.type)}`);
-          const object = (this.o.decode ? this.o.decode(wire.object) : this.o.forCache ? decodeStoredShared(wire.object) : decodeStored(wire.object)) as T;
+          const object = decodeItem(this.o, wire.object) as T;
           yield { type: wire.type as ClientWatchEventType, object };
         }
       }

@@ -93,6 +93,9 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 export const DEFAULT_PROPOSAL_BATCH_MS = 10;
 
+/** Longer would hold every write at a busy-but-not-saturated member for a noticeable time. */
+export const MAX_PROPOSAL_BATCH_MS = 1000;
+
 /**
  * A master snapshots after this many entries (etcd: 100,000), or 64 MiB of them, whichever first.
  * A snapshot encodes the whole store, its retained history included, on the main thread: at 10,000
@@ -100,8 +103,6 @@ export const DEFAULT_PROPOSAL_BATCH_MS = 10;
  * The log it keeps in memory and replays at a restart stays within the 64 MiB either way.
  */
 export const DEFAULT_MASTER_SNAPSHOT_ENTRIES = 50_000;
-/** Longer would hold every write at a busy-but-not-saturated member for a noticeable time. */
-export const MAX_PROPOSAL_BATCH_MS = 1000;
 
 export async function startMasterMember(o: MasterMemberOptions): Promise<MasterMember> {
   const self = o.peers.find((p) => p.id === o.id);
