@@ -5,6 +5,7 @@ import type { KubeObject } from '../api/registry.js';
 import { obj, testServer } from '../apiserver/test_util.js';
 import { FakeClock } from '../client/testing/fake_clock.js';
 import { RecordingClient } from '../controllers/testing/recording_client.js';
+import type { UpdateOptions } from '../client/client.js';
 import { DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS } from '../controllers/nodelifecycle/mod.js';
 import { AGENT_NODE_LEASE_DURATION_SECONDS, NODE_LEASE_NAMESPACE, NodeLease, nodeLeaseRenewIntervalMs } from './node_lease.js';
 
@@ -99,9 +100,9 @@ describe("the agent's node lease", () => {
     let updates = 0;
     // The API is slow for one renewal (the second): it lands 3 s after it was sent.
     class SlowOnce extends RecordingClient {
-      override async update<T extends KubeObject>(object: T, o?: Parameters<RecordingClient['update']>[1]): Promise<T> {
+      override async update<T extends KubeObject, R = T>(object: T, o?: UpdateOptions<R> & { subresource?: 'status' }): Promise<R> {
         if (++updates === 2) await new Promise<void>((r) => clock.setTimeout(r, 3000));
-        return super.update(object, o);
+        return super.update<T, R>(object, o);
       }
     }
     const client = new SlowOnce(t.server);

@@ -11,6 +11,7 @@ import type { Clock } from '../../raft/node/ports.js';
 import { sameIgnoringEmpty } from '../api/deep_equal.js';
 import { isApiError } from '../apiserver/api_error.js';
 import type { ObjectClient } from '../controllers/client.js';
+import { discardAnswer } from '../client/client.js';
 
 export interface StatusManagerOptions {
   client: ObjectClient;
@@ -156,8 +157,9 @@ export class StatusManager {
       }
       try {
         // Without the spec: a status write keeps the stored one (Kubernetes' status strategy), and
-        // the pod's largest part then costs no encoding here nor decoding at the API server.
-        await this.o.client.updateStatus({ apiVersion: base.apiVersion, kind: base.kind, metadata: base.metadata, status: next } as Pod);
+        // the pod's largest part then costs no encoding here nor decoding at the API server. The
+        // stored pod in the answer is not decoded either: the pod's watch brings it.
+        await this.o.client.updateStatus({ apiVersion: base.apiVersion, kind: base.kind, metadata: base.metadata, status: next } as Pod, { decode: discardAnswer });
         this.stats.written++;
         return;
       } catch (err) {

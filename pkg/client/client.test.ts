@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { ConfigMap } from '../api/registry.js';
 import { obj } from '../apiserver/test_util.js';
 import { TestMasters } from '../etcdserver/test_util.js';
-import { ApiError, NavarchClient, type ClientWatchEvent } from './mod.js';
+import { decodeStored } from '../api/convert/binary.js';
+import { ApiError, NavarchClient, discardAnswer, type ClientWatchEvent } from './mod.js';
 
 const cm = (name: string, data: Record<string, string>, labels: Record<string, string> = {}) =>
   obj<ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'apps', labels }, data });
@@ -40,6 +41,17 @@ describe('NavarchClient on three masters', () => {
     assert.equal(del.deleted, true);
     await assert.rejects(client.get('configmaps', 'apps', 'two'), (e: ApiError) => e.code === 'NotFound' && e.message === 'configmaps "two" not found');
     await assert.rejects(client.list('widgets'), (e: ApiError) => e.code === 'NotFound');
+  });
+
+  it("hands an update's stored object to the writer's decoder, or to none", async () => {
+    const created = await client.create(cm('decoded', { a: '1' }));
+    const seen: number[] = [];
+    const rv = await client.update({ ...created, data: { a: '2' } }, { decode: (b) => (seen.push(b.byteLength), decodeStored(b).metadata?.resourceVersion) });
+    assert.equal(seen.length, 1);
+    assert.equal(rv, (await client.get<ConfigMap>('configmaps', 'apps', 'decoded')).metadata?.resourceVersion);
+    const current = await client.get<ConfigMap>('configmaps', 'apps', 'decoded');
+    assert.equal(await client.update({ ...current, data: { a: '3' } }, { decode: discardAnswer }), undefined);
+    assert.deepEqual((await client.get<ConfigMap>('configmaps', 'apps', 'decoded')).data, { a: '3' });
   });
 
   it('pages a list at one revision', async () => {

@@ -70,6 +70,19 @@ export interface WriteOptions {
   dryRun?: boolean;
 }
 
+export interface UpdateOptions<R> extends WriteOptions {
+  resource?: string;
+  subresource?: 'status' | 'scale';
+  /**
+   * Decodes the answer's stored bytes instead of the full decode: a writer that does not read the
+   * stored object back (an agent's status write) passes discardAnswer and skips it.
+   */
+  decode?: (bytes: Uint8Array) => R;
+}
+
+/** UpdateOptions.decode for a writer that needs only to know the write succeeded. */
+export const discardAnswer = (): void => undefined;
+
 export interface DeleteOptions extends WriteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
   gracePeriodSeconds?: number;
@@ -203,13 +216,13 @@ export class NavarchClient {
 
   /** Replaces the object; with a resourceVersion in its metadata, only if it is still that version (else Conflict). */
   /** With subresource "scale", `object` is an autoscaling/v1 Scale and `resource` names the object's kind. */
-  async update<T extends KubeObject>(object: T, o: WriteOptions & { resource?: string; subresource?: 'status' | 'scale' } = {}): Promise<T> {
+  async update<T extends KubeObject, R = T>(object: T, o: UpdateOptions<R> = {}): Promise<R> {
     const r = { resource: o.resource ?? '', namespace: '', object: bytes(object), subresource: o.subresource ?? '', dryRun: o.dryRun ?? false, fencing: this.token };
     const res = await this.call<ObjectResponse>(false, (c, deadline, cb) => c.update(r, new Metadata(), { deadline }, cb), { method: 'Update', request: r });
-    return decode<T>(res.object);
+    return o.decode ? o.decode(res.object) : decode<T & R>(res.object);
   }
 
-  updateStatus<T extends KubeObject>(object: T, o: WriteOptions = {}): Promise<T> {
+  updateStatus<T extends KubeObject, R = T>(object: T, o: Omit<UpdateOptions<R>, 'subresource'> = {}): Promise<R> {
     return this.update(object, { ...o, subresource: 'status' });
   }
 

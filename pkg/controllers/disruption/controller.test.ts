@@ -9,6 +9,7 @@ import { SHUTDOWN } from '../../client/workqueue/queue.js';
 import { formatTimeMs } from '../controller_utils.js';
 import { fixture, type Fixture } from '../testing/fixture.js';
 import { RecordingClient } from '../testing/recording_client.js';
+import type { UpdateOptions } from '../../client/client.js';
 import { DisruptionController, PDB_RESYNC_MS } from './controller.js';
 import { DELETION_TIMEOUT_MS } from './status.js';
 
@@ -363,13 +364,13 @@ test('a status write that meets a newer budget fails with Conflict and writes no
   /** Someone else writes the budget just before the controller's first status write. */
   class RacingClient extends RecordingClient {
     raced = false;
-    override async updateStatus<T extends KubeObject>(object: T): Promise<T> {
+    override async updateStatus<T extends KubeObject, R = T>(object: T, o?: Omit<UpdateOptions<R>, 'subresource'>): Promise<R> {
       if (!this.raced) {
         this.raced = true;
         const current = (await this.server.get({ resource: 'poddisruptionbudgets', namespace: 'default', name: 'web' })) as PodDisruptionBudget;
         await this.server.update({ object: { ...current, metadata: { ...current.metadata, labels: { team: 'x' } } } as KubeObject });
       }
-      return super.updateStatus(object);
+      return super.updateStatus<T, R>(object, o);
     }
   }
   let client: RacingClient | undefined;
@@ -422,7 +423,7 @@ test('every budget is synced again each 30 s with no event, so one a failed sync
   class FailingClient extends RecordingClient {
     failing = true;
     failures = 0;
-    override async updateStatus<T extends KubeObject>(object: T): Promise<T> {
+    override async updateStatus<T extends KubeObject, R = T>(object: T, o?: Omit<UpdateOptions<R>, 'subresource'>): Promise<R> {
       if (this.failing) {
         this.failures++;
         throw new Error('the write was lost');

@@ -9,6 +9,7 @@ import { SHUTDOWN } from '../../client/workqueue/queue.js';
 import { formatTimeMs } from '../controller_utils.js';
 import { fixture, type Fixture } from '../testing/fixture.js';
 import { RecordingClient } from '../testing/recording_client.js';
+import type { UpdateOptions } from '../../client/client.js';
 import { DisruptionController } from './controller.js';
 import { STALE_POD_DISRUPTION_TIMEOUT_MS, staleDisruptionWaitMs, withDisruptionTargetFalse } from './stale_disruption.js';
 
@@ -239,13 +240,13 @@ class RacingClient extends RecordingClient {
   ) {
     super(server);
   }
-  override async updateStatus<T extends KubeObject>(object: T): Promise<T> {
+  override async updateStatus<T extends KubeObject, R = T>(object: T, o?: Omit<UpdateOptions<R>, 'subresource'>): Promise<R> {
     if (object.kind === 'Pod' && this.races < this.timesToRace) {
       this.races++;
       const current = (await this.server.get({ resource: 'pods', namespace: 'default', name: object.metadata!.name! })) as Pod;
       await this.server.update({ object: { ...current, metadata: { ...current.metadata, labels: { ...current.metadata?.labels, raced: String(this.races) } } } as KubeObject });
     }
-    return super.updateStatus(object);
+    return super.updateStatus<T, R>(object, o);
   }
 }
 
@@ -278,13 +279,13 @@ class ConflictingClient extends RecordingClient {
   ) {
     super(server);
   }
-  override async updateStatus<T extends KubeObject>(object: T): Promise<T> {
+  override async updateStatus<T extends KubeObject, R = T>(object: T, o?: Omit<UpdateOptions<R>, 'subresource'>): Promise<R> {
     if (object.kind === 'Pod' && this.conflicts < this.times) {
       this.conflicts++;
       this.actions.push({ verb: 'update', resource: 'pods', namespace: object.metadata?.namespace ?? '', name: object.metadata!.name!, subresource: 'status' });
       throw new ApiError('Conflict', `Operation cannot be fulfilled on pods "${object.metadata?.name}": the object has been modified`, { resource: 'pods', kind: 'Pod', name: object.metadata?.name });
     }
-    return super.updateStatus(object);
+    return super.updateStatus<T, R>(object, o);
   }
 }
 

@@ -6,7 +6,8 @@ import type { KubeObject } from '../../api/registry.js';
 import type { ApiServer } from '../../apiserver/api_server.js';
 import { resolve } from '../../apiserver/context.js';
 import type { PatchType } from '../../apiserver/patch.js';
-import type { DeleteOptions, ListOptions, ListPage, WriteOptions } from '../../client/client.js';
+import { encodeBinary } from '../../api/convert/binary.js';
+import type { DeleteOptions, ListOptions, ListPage, UpdateOptions, WriteOptions } from '../../client/client.js';
 import type { ObjectClient } from '../client.js';
 
 export type ActionVerb = 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete';
@@ -75,12 +76,13 @@ export class RecordingClient implements ObjectClient {
     return (await this.server.create({ resource: o.resource, namespace: namespace || undefined, object, dryRun: o.dryRun })) as T;
   }
 
-  async update<T extends KubeObject>(object: T, o: WriteOptions & { resource?: string; subresource?: 'status' } = {}): Promise<T> {
+  async update<T extends KubeObject, R = T>(object: T, o: UpdateOptions<R> & { subresource?: 'status' } = {}): Promise<R> {
     this.record({ verb: 'update', resource: this.resourceName(o.resource, object), namespace: object.metadata?.namespace ?? '', name: object.metadata?.name ?? '', subresource: o.subresource ?? '', body: structuredClone(object) });
-    return (await this.server.update({ resource: o.resource, object, subresource: o.subresource, dryRun: o.dryRun })) as T;
+    const stored = await this.server.update({ resource: o.resource, object, subresource: o.subresource, dryRun: o.dryRun });
+    return o.decode ? o.decode(encodeBinary(stored)) : (stored as T & R);
   }
 
-  updateStatus<T extends KubeObject>(object: T, o: WriteOptions = {}): Promise<T> {
+  updateStatus<T extends KubeObject, R = T>(object: T, o: Omit<UpdateOptions<R>, 'subresource'> = {}): Promise<R> {
     return this.update(object, { ...o, subresource: 'status' });
   }
 
