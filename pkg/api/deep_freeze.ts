@@ -4,6 +4,16 @@
 
 export function deepFreeze<T>(v: T): T {
   if (v === null || typeof v !== "object" || Object.isFrozen(v) || ArrayBuffer.isView(v)) return v;
-  for (const x of Object.values(v as object)) deepFreeze(x);
+  // Indexed and for-in loops rather than Object.values: no array per object (every watch event of
+  // an informer in a master freezes a pod's unshared parts, some twenty objects).
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) deepFreeze(v[i]);
+  } else {
+    const o = v as Record<string, unknown>;
+    for (const k in o) {
+      const x = o[k];
+      if (typeof x === "object" && x !== null) deepFreeze(x);
+    }
+  }
   return Object.freeze(v);
 }
