@@ -19,8 +19,9 @@ declare module 'rocksdb' {
   }
   export interface RocksDb {
     batch(): ChainedBatch;
-    open(options: { createIfMissing?: boolean; errorIfExists?: boolean }, cb: Cb): void;
+    open(options: { createIfMissing?: boolean; errorIfExists?: boolean; compression?: boolean; writeBufferSize?: number }, cb: Cb): void;
     close(cb: Cb): void;
+    compactRange(start: Key, end: Key, cb: Cb): void;
     get(key: Key, options: { asBuffer?: boolean }, cb: Cb<Buffer>): void;
     put(key: Key, value: Buffer | string, options: { sync?: boolean }, cb: Cb): void;
     batch(ops: BatchOp[], options: { sync?: boolean }, cb: Cb): void;

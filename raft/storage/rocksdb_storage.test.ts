@@ -10,6 +10,7 @@ import { CHUNK_KEYS_END, CHUNK_KEYS_START, chunkKey, encodeEntry, encodeSnapChun
 import { CorruptStorageError, StorageClosedError, StorageLockedError } from './errors.js';
 import { type BatchOp, closeDb, forEachInRange, getValue, openDb, writeSynced } from './rocksdb_db.js';
 import { RocksDbStorage } from './rocksdb_storage.js';
+import rocksdb from 'rocksdb';
 import { SNAPSHOT_DIR, snapshotFileName } from './snapshot_files.js';
 
 const entry = (index: number, term = 1, fill = index & 0xff): Entry => ({ index, term, type: 'normal', data: new Uint8Array(128).fill(fill) });
@@ -104,6 +105,23 @@ test('hard state, entries, a local snapshot and compaction survive a reopen', as
     assert.deepEqual(await r.loadSnapshot(), { metadata: { index: 4, term: 2, confState: { voters: [1, 2, 3], learners: [4] } }, data: new Uint8Array([1, 2, 3]) });
     await r.close();
     assert.deepEqual(await storedEntryIndexes(dir), [3, 4, 5]);
+  });
+});
+
+test("a log in snappy-compressed table files (as the binding's defaults wrote it) opens and reads the same", async () => {
+  await withDir(async (dir) => {
+    const log = range(1, 300).map((e) => ({ ...e, data: new Uint8Array(2048).fill(e.index & 0xff) }));
+    await withOpen(dir, (s) => s.save({ entries: log, hardState: hs(1, 300) }));
+    // Reopened with the older options, its flush writes the log into compressed table files.
+    const db = rocksdb(dir);
+    await new Promise<void>((resolve, reject) => db.open({ createIfMissing: false, compression: true, writeBufferSize: 4 << 20 }, (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) => db.compactRange(ENTRY_KEYS_START, ENTRY_KEYS_END, (e) => (e ? reject(e) : resolve())));
+    await closeDb(db);
+    assert.ok(readdirSync(dir).some((f) => f.endsWith('.sst')));
+    await withOpen(dir, async (r) => {
+      assert.equal(r.lastIndex(), 300);
+      assert.deepEqual(r.entries(1, 301, Infinity), log);
+    });
   });
 });
 
