@@ -4,9 +4,9 @@
 // resourceVersion (ObjectMeta field 6) written into that field. A list of 150,000 pods then costs
 // copies instead of a decode and an encode of every object, and leaves no garbage objects behind.
 
-import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { WireType } from '@bufbuild/protobuf/wire';
 import type { KindInfo } from '../api/registry.js';
-import { readValue, type KeyValue } from '../store/mod.js';
+import { readValue, storedData, type KeyValue } from '../store/mod.js';
 import { ApiError } from './api_error.js';
 import { putVarint, varintSize } from './exact_wire.js';
 
@@ -15,52 +15,92 @@ const RESOURCE_VERSION_FIELD = 6;
 const TAG_METADATA = (METADATA_FIELD << 3) | WireType.LengthDelimited;
 const TAG_RESOURCE_VERSION = (RESOURCE_VERSION_FIELD << 3) | WireType.LengthDelimited;
 
-/** Where the metadata field lies in `stored`: its tag's offset and its content's bounds (absent: an empty field at the end). */
-function findMetadata(stored: Uint8Array): { tagAt: number; contentAt: number; end: number } {
-  const r = new BinaryReader(stored);
-  while (r.pos < r.len) {
-    const tagAt = r.pos;
-    const [field, wire] = r.tag();
-    if (field === METADATA_FIELD && wire === WireType.LengthDelimited) {
-      const length = r.uint32();
-      // The last occurrence of a message field is merged over earlier ones; stored bytes have one.
-      return { tagAt, contentAt: r.pos, end: r.pos + length };
-    }
-    r.skip(wire, field);
+/**
+ * Stored bytes: a buffer, or a store's latin1 string of them (one char per byte, Version.data),
+ * read in place so that no buffer of the whole value is made only to be copied again.
+ */
+type Stored = Uint8Array | string;
+
+function byteAt(stored: Stored, i: number): number {
+  return typeof stored === 'string' ? stored.charCodeAt(i) : stored[i];
+}
+
+/** Reads a varint at cursor.pos (advancing it); throws when it runs past `length`. */
+function varintAt(stored: Stored, length: number, cursor: { pos: number }): number {
+  let value = 0;
+  for (let shift = 0; shift < 70; shift += 7) {
+    if (cursor.pos >= length) throw new RangeError(`a varint runs past the ${length} bytes of the object`);
+    const b = byteAt(stored, cursor.pos++);
+    value += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return value;
   }
-  return { tagAt: stored.byteLength, contentAt: stored.byteLength, end: stored.byteLength };
+  throw new RangeError('a varint is longer than 10 bytes');
+}
+
+/** Where the metadata field lies in `stored`: its tag's offset and its content's bounds (absent: an empty field at the end). */
+function findMetadata(stored: Stored, length: number): { tagAt: number; contentAt: number; end: number } {
+  const cursor = { pos: 0 };
+  while (cursor.pos < length) {
+    const tagAt = cursor.pos;
+    const tag = varintAt(stored, length, cursor);
+    const field = Math.floor(tag / 8);
+    const wire = tag % 8;
+    if (field === METADATA_FIELD && wire === WireType.LengthDelimited) {
+      const size = varintAt(stored, length, cursor);
+      // The last occurrence of a message field is merged over earlier ones; stored bytes have one.
+      return { tagAt, contentAt: cursor.pos, end: cursor.pos + size };
+    }
+    if (wire === WireType.Varint) varintAt(stored, length, cursor);
+    else if (wire === WireType.Bit64) cursor.pos += 8;
+    else if (wire === WireType.LengthDelimited) {
+      const size = varintAt(stored, length, cursor);
+      cursor.pos += size;
+    }
+    else if (wire === WireType.Bit32) cursor.pos += 4;
+    else throw new RangeError(`field ${field} has wire type ${wire}, which stored objects do not use`);
+  }
+  if (cursor.pos > length) throw new RangeError(`a field ends at ${cursor.pos}, past the ${length} bytes of the object`);
+  return { tagAt: length, contentAt: length, end: length };
+}
+
+/** Copies stored[from, to) into out at `at`. */
+function copyRange(out: Buffer, at: number, stored: Stored, from: number, to: number): void {
+  if (to <= from) return;
+  if (typeof stored === 'string') out.write(stored.substring(from, to), at, to - from, 'latin1');
+  else out.set(stored.subarray(from, to), at);
 }
 
 /**
  * `stored` with metadata.resourceVersion set to `modRevision`, as `encodeBinary(decodeStoredKv(..))`
  * would give it (field order aside, which decoders ignore). Throws on bytes that are not a message.
  */
-export function withResourceVersion(stored: Uint8Array, modRevision: number): Buffer {
+export function withResourceVersion(stored: Stored, modRevision: number): Buffer {
   const rv = String(modRevision);
-  const m = findMetadata(stored);
-  if (m.end > stored.byteLength) throw new RangeError(`the metadata field ends at ${m.end}, past the ${stored.byteLength} bytes of the object`);
+  const length = typeof stored === 'string' ? stored.length : stored.byteLength;
+  const m = findMetadata(stored, length);
+  if (m.end > length) throw new RangeError(`the metadata field ends at ${m.end}, past the ${length} bytes of the object`);
   // A later resourceVersion wins over one the stored bytes may hold (the last value of a field counts).
   const added = 1 + varintSize(rv.length) + rv.length;
   const metadataLength = m.end - m.contentAt + added;
-  const size = m.tagAt + 1 + varintSize(metadataLength) + metadataLength + (stored.byteLength - m.end);
+  const size = m.tagAt + 1 + varintSize(metadataLength) + metadataLength + (length - m.end);
   const out = Buffer.allocUnsafe(size);
-  out.set(stored.subarray(0, m.tagAt), 0);
+  copyRange(out, 0, stored, 0, m.tagAt);
   let at = m.tagAt;
   out[at++] = TAG_METADATA;
   at = putVarint(out, at, metadataLength);
-  out.set(stored.subarray(m.contentAt, m.end), at);
+  copyRange(out, at, stored, m.contentAt, m.end);
   at += m.end - m.contentAt;
   out[at++] = TAG_RESOURCE_VERSION;
   at = putVarint(out, at, rv.length);
   at += out.write(rv, at, 'latin1');
-  out.set(stored.subarray(m.end), at);
+  copyRange(out, at, stored, m.end, length);
   return out;
 }
 
 /** A stored key-value as the bytes of the object clients see (decodeStoredKv without the decode). */
 export function storedKvBytes(info: KindInfo, kv: KeyValue): Buffer {
   try {
-    return withResourceVersion(readValue(kv), kv.modRevision);
+    return withResourceVersion(storedData(kv) ?? readValue(kv), kv.modRevision);
   } catch (err) {
     throw new ApiError('Internal', `Internal error occurred: cannot read stored ${info.kind}: ${(err as Error).message}`, { cause: err });
   }

@@ -54,6 +54,11 @@ export function readValue(kv: Pick<KeyValue, 'value'>): Uint8Array {
   return kv instanceof Version && kv.data.length > 0 ? Buffer.from(kv.data, 'latin1') : kv.value;
 }
 
+/** A stored value's bytes as its latin1 string (one char per byte) when the store holds it so, without copying it. */
+export function storedData(kv: Pick<KeyValue, 'value'>): string | undefined {
+  return kv instanceof Version ? kv.data : undefined;
+}
+
 /** The length of a stored value, without copying it. */
 export function valueLength(kv: KeyValue): number {
   return kv instanceof Version ? kv.data.length : kv.value.byteLength;
