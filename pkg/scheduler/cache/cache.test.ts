@@ -90,3 +90,36 @@ test("node changes keep the pods placed on the node", () => {
   cache.removeNode(makeNode({ name: "n2" }));
   assert.equal(cache.snapshot.numNodes, 1);
 });
+
+test("a status write keeps what was parsed from the pod's spec, and the snapshot holds the new version", () => {
+  const { cache } = setup();
+  const bound = makePod({ name: "p", cpu: "1", nodeName: "n1", labels: { app: "web" } });
+  cache.addPod(bound);
+  const before = cache.snapshot.placedPod("uid-default-p")!;
+  // As shared decoding gives it: the same spec object, a new status and a copy of the labels.
+  const running = { ...bound, metadata: { ...bound.metadata, labels: { app: "web" } }, status: { ...bound.status, phase: "Running", startTime: "2026-12-06T08:00:00Z" } };
+  cache.updatePod(running);
+  const after = cache.snapshot.placedPod("uid-default-p")!;
+  assert.equal(after.pod, running);
+  assert.equal(after.requests, before.requests, "not parsed again");
+  assert.equal(after.startTimeMs, Date.parse("2026-12-06T08:00:00Z"));
+  assert.equal(cpuOn(cache, "n1"), 1000);
+  assert.equal(cache.snapshot.numPods, 1);
+  // Finished with the same spec: it stops counting all the same.
+  cache.updatePod({ ...running, status: { ...running.status, phase: "Succeeded" } });
+  assert.equal(cpuOn(cache, "n1"), 0);
+  assert.equal(cache.snapshot.placedPod("uid-default-p"), undefined);
+});
+
+test("an update that changes the spec or the labels is parsed again", () => {
+  const { cache } = setup();
+  const bound = makePod({ name: "p", cpu: "1", nodeName: "n1", labels: { app: "web" } });
+  cache.addPod(bound);
+  const resized = makePod({ name: "p", cpu: "2", nodeName: "n1", labels: { app: "web" } });
+  cache.updatePod(resized);
+  assert.equal(cpuOn(cache, "n1"), 2000);
+  const relabelled = { ...resized, metadata: { ...resized.metadata, labels: { app: "db" } } };
+  cache.updatePod(relabelled);
+  assert.deepEqual(cache.snapshot.placedPod("uid-default-p")!.labels, { app: "db" });
+  assert.equal(cpuOn(cache, "n1"), 2000);
+});

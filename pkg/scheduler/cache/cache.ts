@@ -7,7 +7,7 @@
 
 import type { Clock, TimerHandle } from "../../../raft/node/ports.js";
 import type { Namespace, Node, Pod } from "../../api/registry.js";
-import { PodInfo, podKey } from "../framework/pod_info.js";
+import { PodInfo, onlyStatusChanged, podKey } from "../framework/pod_info.js";
 import { Snapshot } from "../framework/snapshot.js";
 
 export interface SchedulerCacheOptions {
@@ -129,6 +129,9 @@ export class SchedulerCache {
   }
 
   updatePod(pod: Pod): void {
+    // A status write (the pod started, its IP) changes nothing the filters count: keep what was parsed.
+    const prev = isTerminal(pod) ? undefined : this.snapshot.placedPod(podKey(pod));
+    if (prev !== undefined && !this.assumed.has(prev.key) && onlyStatusChanged(prev.pod, pod) && this.snapshot.replacePod(new PodInfo(pod, prev))) return;
     this.addPod(pod);
   }
 

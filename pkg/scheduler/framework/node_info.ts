@@ -45,6 +45,17 @@ export class NodeInfo {
     this.account(p, 1);
   }
 
+  /** Puts `p` where the pod with its key is, with no sums changed (its requests and ports must be the same); false if that pod is not here. */
+  replacePod(p: PodInfo): boolean {
+    const pods = this.pods;
+    for (let i = 0; i < pods.length; i++) {
+      if (pods[i].key !== p.key) continue;
+      pods[i] = p;
+      return true;
+    }
+    return false;
+  }
+
   /** Removes the pod with this key and returns it; undefined if it is not here. */
   removePod(key: string): PodInfo | undefined {
     const pods = this.pods;

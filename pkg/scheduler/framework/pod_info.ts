@@ -99,6 +99,35 @@ export function podKey(pod: Pod): string {
   return m?.uid || `${m?.namespace ?? ""}/${m?.name ?? ""}`;
 }
 
+/**
+ * Whether `next` differs from `prev` in nothing a PodInfo parses: the same spec object (shared
+ * decoding hands a pod's unchanged spec out again: see pkg/api/convert/shared_decode.ts), the same
+ * identity, labels and deletion. A status write (the pod started, its IP) is such a change.
+ */
+export function onlyStatusChanged(prev: Pod, next: Pod): boolean {
+  const a = prev.metadata;
+  const b = next.metadata;
+  return (
+    prev.spec === next.spec &&
+    a?.uid === b?.uid &&
+    a?.namespace === b?.namespace &&
+    a?.name === b?.name &&
+    a?.deletionTimestamp === b?.deletionTimestamp &&
+    sameLabels(a?.labels ?? EMPTY_LABELS, b?.labels ?? EMPTY_LABELS)
+  );
+}
+
+function sameLabels(x: Readonly<Record<string, string>>, y: Readonly<Record<string, string>>): boolean {
+  if (x === y) return true;
+  let n = 0;
+  for (const k in x) {
+    if (x[k] !== y[k]) return false;
+    n++;
+  }
+  for (const _ in y) n--;
+  return n === 0;
+}
+
 export class PodInfo {
   readonly key: string;
   readonly namespace: string;
@@ -146,7 +175,14 @@ export class PodInfo {
     return (this.nodeAffinity ??= RequiredNodeAffinity.of(this.pod.spec));
   }
 
-  constructor(readonly pod: Pod) {
+  /**
+   * `sameSpecAs`: an older version of this pod with the same spec object and the same labels (see
+   * onlyStatusChanged): what was parsed from those is taken from it instead of parsed again.
+   */
+  constructor(
+    readonly pod: Pod,
+    sameSpecAs?: PodInfo,
+  ) {
     const meta = pod.metadata;
     const spec = pod.spec;
     this.key = podKey(pod);
@@ -158,6 +194,23 @@ export class PodInfo {
     const start = pod.status?.startTime;
     const ms = start ? Date.parse(start) : NaN;
     this.startTimeMs = Number.isNaN(ms) ? undefined : ms;
+    if (sameSpecAs !== undefined) {
+      const p = sameSpecAs;
+      this.requests = p.requests;
+      this.nonZeroRequests = p.nonZeroRequests;
+      this.hostPorts = p.hostPorts;
+      this.requiredAffinityTerms = p.requiredAffinityTerms;
+      this.requiredAntiAffinityTerms = p.requiredAntiAffinityTerms;
+      this.preferredAffinityTerms = p.preferredAffinityTerms;
+      this.preferredAntiAffinityTerms = p.preferredAntiAffinityTerms;
+      this.hasAffinity = p.hasAffinity;
+      this.hasRequiredAntiAffinity = p.hasRequiredAntiAffinity;
+      this.hasScoringAffinity = p.hasScoringAffinity;
+      this.parseError = p.parseError;
+      this.nodeAffinity = p.nodeAffinity;
+      this.nodeAffinityText = p.nodeAffinityText;
+      return;
+    }
     let parseError: string | undefined;
     let requests: Requests = { milliCpu: 0, memoryBytes: 0 };
     let nonZero: Requests = { milliCpu: 0, memoryBytes: 0 };

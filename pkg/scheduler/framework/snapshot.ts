@@ -212,6 +212,31 @@ export class Snapshot {
     return info;
   }
 
+  /** The placed (or waiting) pod with this key. */
+  placedPod(key: string): PodInfo | undefined {
+    const nodeName = this.podNode.get(key);
+    if (nodeName === undefined) return undefined;
+    const node = this.byName.get(nodeName);
+    if (node === undefined) return this.waiting.get(nodeName)?.get(key);
+    for (const p of node.pods) if (p.key === key) return p;
+    return undefined;
+  }
+
+  /**
+   * Swaps in a newer version of a placed pod made with PodInfo's `sameSpecAs` (only its status
+   * changed): no sums, indexes or counts change. False if the pod is not placed.
+   */
+  replacePod(info: PodInfo): boolean {
+    const nodeName = this.podNode.get(info.key);
+    if (nodeName === undefined) return false;
+    const node = this.byName.get(nodeName);
+    if (node !== undefined) return node.replacePod(info);
+    const waiting = this.waiting.get(nodeName);
+    if (!waiting?.has(info.key)) return false;
+    waiting.set(info.key, info);
+    return true;
+  }
+
   /** Removes a pod by its PodInfo.key (uid, or namespace/name); false if it is not here. */
   removePod(key: string): boolean {
     const nodeName = this.podNode.get(key);
