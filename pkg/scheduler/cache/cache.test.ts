@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FakeClock } from "../../client/testing/fake_clock.js";
+import type { Pod } from "../../api/registry.js";
 import { PodInfo } from "../framework/pod_info.js";
 import { makeNode, makePod } from "../testing/wrappers.js";
 import { SchedulerCache } from "./cache.js";
@@ -97,7 +98,7 @@ test("a status write keeps what was parsed from the pod's spec, and the snapshot
   cache.addPod(bound);
   const before = cache.snapshot.placedPod("uid-default-p")!;
   // As shared decoding gives it: the same spec object, a new status and a copy of the labels.
-  const running = { ...bound, metadata: { ...bound.metadata, labels: { app: "web" } }, status: { ...bound.status, phase: "Running", startTime: "2026-12-06T08:00:00Z" } };
+  const running: Pod = { ...bound, metadata: { ...bound.metadata!, labels: { app: "web" } }, status: { ...bound.status!, phase: "Running", startTime: "2026-12-06T08:00:00Z" } };
   cache.updatePod(running);
   const after = cache.snapshot.placedPod("uid-default-p")!;
   assert.equal(after.pod, running);
@@ -106,7 +107,7 @@ test("a status write keeps what was parsed from the pod's spec, and the snapshot
   assert.equal(cpuOn(cache, "n1"), 1000);
   assert.equal(cache.snapshot.numPods, 1);
   // Finished with the same spec: it stops counting all the same.
-  cache.updatePod({ ...running, status: { ...running.status, phase: "Succeeded" } });
+  cache.updatePod({ ...running, status: { ...running.status!, phase: "Succeeded" } });
   assert.equal(cpuOn(cache, "n1"), 0);
   assert.equal(cache.snapshot.placedPod("uid-default-p"), undefined);
 });
@@ -118,7 +119,7 @@ test("an update that changes the spec or the labels is parsed again", () => {
   const resized = makePod({ name: "p", cpu: "2", nodeName: "n1", labels: { app: "web" } });
   cache.updatePod(resized);
   assert.equal(cpuOn(cache, "n1"), 2000);
-  const relabelled = { ...resized, metadata: { ...resized.metadata, labels: { app: "db" } } };
+  const relabelled: Pod = { ...resized, metadata: { ...resized.metadata!, labels: { app: "db" } } };
   cache.updatePod(relabelled);
   assert.deepEqual(cache.snapshot.placedPod("uid-default-p")!.labels, { app: "db" });
   assert.equal(cpuOn(cache, "n1"), 2000);
