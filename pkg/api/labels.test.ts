@@ -8,6 +8,7 @@ import {
   labelSelectorToString,
   parseLabelSelector,
   Selector,
+  sameLabels,
   selectorFromLabelSelector,
   validateLabelSelector,
 } from "./labels.js";
@@ -183,5 +184,16 @@ describe("field selectors", () => {
         text,
       );
     }
+  });
+});
+
+describe("sameLabels", () => {
+  it("compares keys and values, with undefined as the empty set", () => {
+    assert.equal(sameLabels({ a: "1", b: "2" }, { b: "2", a: "1" }), true);
+    assert.equal(sameLabels(undefined, {}), true);
+    assert.equal(sameLabels({ a: "1" }, { a: "2" }), false);
+    assert.equal(sameLabels({ a: "1" }, { a: "1", b: "2" }), false);
+    assert.equal(sameLabels({ a: "1", b: "2" }, { a: "1" }), false);
+    assert.equal(sameLabels({ a: "" }, {}), false);
   });
 });

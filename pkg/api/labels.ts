@@ -16,6 +16,20 @@ export interface Requirement {
 
 export type Labels = Readonly<Record<string, string>> | undefined;
 
+/** Whether two label sets hold the same keys and values (undefined is the empty set). No arrays made: it runs for every pod update. */
+export function sameLabels(a: Labels, b: Labels): boolean {
+  if (a === b) return true;
+  const x = a ?? {};
+  const y = b ?? {};
+  let n = 0;
+  for (const k in x) {
+    if (x[k] !== y[k] || !Object.prototype.hasOwnProperty.call(y, k)) return false;
+    n++;
+  }
+  for (const _ in y) n--;
+  return n === 0;
+}
+
 export class LabelSelectorSyntaxError extends SyntaxError {
   constructor(
     readonly input: string,

@@ -5,7 +5,7 @@
 import type { LabelSelector } from "../../../gen/navarch/api/v1/meta.js";
 import type { PodAffinityTerm, WeightedPodAffinityTerm } from "../../../gen/navarch/api/v1/core.js";
 import type { Pod } from "../../api/registry.js";
-import { type Labels, type Requirement, Selector, selectorFromLabelSelector } from "../../api/labels.js";
+import { type Labels, type Requirement, Selector, sameLabels, selectorFromLabelSelector } from "../../api/labels.js";
 import { RequiredNodeAffinity } from "./node_selector.js";
 import { podRequests, type Requests } from "./resources.js";
 import { type HostPort, podHostPorts } from "./host_ports.js";
@@ -113,19 +113,8 @@ export function onlyStatusChanged(prev: Pod, next: Pod): boolean {
     a?.namespace === b?.namespace &&
     a?.name === b?.name &&
     a?.deletionTimestamp === b?.deletionTimestamp &&
-    sameLabels(a?.labels ?? EMPTY_LABELS, b?.labels ?? EMPTY_LABELS)
+    sameLabels(a?.labels, b?.labels)
   );
-}
-
-function sameLabels(x: Readonly<Record<string, string>>, y: Readonly<Record<string, string>>): boolean {
-  if (x === y) return true;
-  let n = 0;
-  for (const k in x) {
-    if (x[k] !== y[k]) return false;
-    n++;
-  }
-  for (const _ in y) n--;
-  return n === 0;
 }
 
 export class PodInfo {

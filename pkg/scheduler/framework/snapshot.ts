@@ -4,18 +4,11 @@
 // It also keeps the indexes that make inter-pod affinity and spreading cheap per cycle.
 
 import type { Node, Pod } from "../../api/registry.js";
-import type { Labels } from "../../api/labels.js";
+import { sameLabels, type Labels } from "../../api/labels.js";
 import { NodeInfo } from "./node_info.js";
 import { PodCountCache, type PodCountQuery } from "./pod_count_cache.js";
 import { PodInfo } from "./pod_info.js";
 import { TermIndex, type TermGroup } from "./term_index.js";
-
-function sameLabels(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
-  const ka = Object.keys(a ?? {});
-  if (ka.length !== Object.keys(b ?? {}).length) return false;
-  for (const k of ka) if (a![k] !== b?.[k]) return false;
-  return true;
-}
 
 /** Kubernetes' zone key: region and zone labels (or their beta forms); "" when neither is set. */
 export function zoneKey(labels: Readonly<Record<string, string>>): string {
