@@ -12,7 +12,7 @@
 import type { KubeObject } from '../api/registry.js';
 import { encodeToBuffer } from './objects.js';
 import { withResourceVersion } from './stored_bytes.js';
-import { readValue, storedData } from '../store/mod.js';
+import { valueAsHeld } from '../store/mod.js';
 
 /** Stored bytes, or a store key-value that gives them (a copy made on each read: read only when needed). */
 export type StoredValue = Uint8Array | { readonly value: Uint8Array };
@@ -34,7 +34,7 @@ export function rememberStored(object: KubeObject, stored: StoredValue, revision
 export function encodedObject(object: KubeObject): Buffer {
   const s = storedBytes.get(object);
   if (s === undefined) return encodeToBuffer(object);
-  return withResourceVersion(s.stored instanceof Uint8Array ? s.stored : (storedData(s.stored) ?? readValue(s.stored)), s.revision);
+  return withResourceVersion(s.stored instanceof Uint8Array ? s.stored : valueAsHeld(s.stored), s.revision);
 }
 
 /** The object's bytes for the gRPC watchers of a change, made once for all of them. */

@@ -6,7 +6,7 @@
 
 import { WireType } from '@bufbuild/protobuf/wire';
 import type { KindInfo } from '../api/registry.js';
-import { readValue, storedData, type KeyValue } from '../store/mod.js';
+import { valueAsHeld, type KeyValue } from '../store/mod.js';
 import { ApiError } from './api_error.js';
 import { putVarint, varintSize } from './exact_wire.js';
 
@@ -100,7 +100,7 @@ export function withResourceVersion(stored: Stored, modRevision: number): Buffer
 /** A stored key-value as the bytes of the object clients see (decodeStoredKv without the decode). */
 export function storedKvBytes(info: KindInfo, kv: KeyValue): Buffer {
   try {
-    return withResourceVersion(storedData(kv) ?? readValue(kv), kv.modRevision);
+    return withResourceVersion(valueAsHeld(kv), kv.modRevision);
   } catch (err) {
     throw new ApiError('Internal', `Internal error occurred: cannot read stored ${info.kind}: ${(err as Error).message}`, { cause: err });
   }

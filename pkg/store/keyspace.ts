@@ -54,9 +54,12 @@ export function readValue(kv: Pick<KeyValue, 'value'>): Uint8Array {
   return kv instanceof Version && kv.data.length > 0 ? Buffer.from(kv.data, 'latin1') : kv.value;
 }
 
-/** A stored value's bytes as its latin1 string (one char per byte) when the store holds it so, without copying it. */
-export function storedData(kv: Pick<KeyValue, 'value'>): string | undefined {
-  return kv instanceof Version ? kv.data : undefined;
+/**
+ * A stored value as the store holds it, for a reader that takes either form: a Version's latin1
+ * string (one char per byte), not copied; the bytes of any other key-value.
+ */
+export function valueAsHeld(kv: Pick<KeyValue, 'value'>): string | Uint8Array {
+  return kv instanceof Version ? kv.data : kv.value;
 }
 
 /** The length of a stored value, without copying it. */
