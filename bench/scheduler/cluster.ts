@@ -98,6 +98,10 @@ export class BenchCluster {
     return nodes.filter((n) => n.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True')).length;
   }
 
+  async nodeLeases(): Promise<number> {
+    return (await this.client.listAll('leases', { namespace: 'kube-node-lease', pageSize: 1000 })).items.length;
+  }
+
   /** The id of the master whose scheduler holds the lease (identities are "master-<id>_<random>"). */
   async schedulerHolder(): Promise<{ id: number; identity: string; transitions: number } | undefined> {
     try {
