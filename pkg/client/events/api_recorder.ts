@@ -88,7 +88,7 @@ function eventBytes(e: Event): number {
 
 /** The Event as a create sends it: a repeat written afresh carries no resourceVersion. */
 function unwritten(e: Event): Event {
-  return { ...e, metadata: { ...e.metadata!, resourceVersion: undefined } };
+  return e.metadata?.resourceVersion === undefined ? e : { ...e, metadata: { ...e.metadata!, resourceVersion: undefined } };
 }
 
 /** Where a namespaced object's Events go, and a cluster-scoped one's ("default"). */

@@ -65,6 +65,39 @@ describe('EventCorrelator', () => {
     assert.deepEqual(msgs(T0 + 61_000, 4), ['m4', 'm5', '(combined from similar events): m6']);
   });
 
+  it('counts distinct messages only: a repeated message is patched, not combined', () => {
+    const c = new EventCorrelator({ maxSimilarEvents: 2 });
+    const r = (i: number, message: string) => written(c.correlate(ev(`e${i}`, 'Failed', message), T0 + i, () => `agg-${i}`));
+    assert.equal(r(1, 'm1').event.message, 'm1');
+    const again = r(2, 'm1');
+    assert.equal(again.event.message, 'm1');
+    assert.equal(again.patch?.count, 2);
+    // The second distinct message reaches the limit of 2: from here on they are combined.
+    assert.equal(r(3, 'm2').event.message, '(combined from similar events): m2');
+    assert.equal(r(4, 'm3').event.message, '(combined from similar events): m3');
+  });
+
+  it('combines every event with a limit of one similar message', () => {
+    const c = new EventCorrelator({ maxSimilarEvents: 1 });
+    const first = written(c.correlate(ev('e1', 'Failed', 'm1'), T0, () => 'agg-1'));
+    assert.equal(first.event.message, '(combined from similar events): m1');
+    assert.equal(first.event.metadata?.name, 'agg-1');
+    const second = written(c.correlate(ev('e2', 'Failed', 'm2'), T0 + 1, () => 'agg-2'));
+    // The combined Event is one: the second patches it.
+    assert.equal(second.event.message, '(combined from similar events): m2');
+    assert.equal(second.event.metadata?.name, 'agg-1');
+    assert.equal(second.patch?.count, 2);
+  });
+
+  it('holds back events of one object and type beyond the burst, whatever their reason', () => {
+    const c = new EventCorrelator({ spamBurst: 2 });
+    assert.equal(c.correlate(ev('e1', 'A', 'm'), T0, () => 'x').skip, false);
+    assert.equal(c.correlate(ev('e2', 'B', 'm'), T0, () => 'x').skip, false);
+    assert.equal(c.correlate(ev('e3', 'C', 'm'), T0, () => 'x').skip, true);
+    // Another object has its own bucket.
+    assert.equal(c.correlate(ev('e4', 'C', 'm', 'web-2'), T0, () => 'x').skip, false);
+  });
+
   it('keeps its caches bounded', () => {
     const c = new EventCorrelator({ cacheEntries: 2, spamBurst: 1 });
     for (const o of ['a', 'b', 'c']) written(c.correlate(ev(`e-${o}`, 'R', 'm', o), T0, () => 'x'));

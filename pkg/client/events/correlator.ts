@@ -9,6 +9,7 @@
 
 import type { ObjectMeta } from '../../../gen/navarch/api/v1/meta.js';
 import type { Event } from '../../api/registry.js';
+import { formatTime } from '../../api/time.js';
 
 export interface CorrelatorOptions {
   /** Distinct messages for one object+reason within similarWindowMs before they are combined. @default 10 */
@@ -42,9 +43,7 @@ export type CorrelateResult =
     };
 
 /** metav1.Time text: RFC 3339 in UTC with whole seconds (as the API server writes times). */
-export function formatTime(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
+export { formatTime };
 
 export const COMBINED_PREFIX = '(combined from similar events): ';
 
@@ -53,6 +52,7 @@ class Lru<V> {
   private readonly map = new Map<string, V>();
   constructor(private readonly max: number) {}
 
+  /** The entry, now the most recently used. */
   get(key: string): V | undefined {
     const v = this.map.get(key);
     if (v !== undefined) {
@@ -62,6 +62,7 @@ class Lru<V> {
     return v;
   }
 
+  /** Adds or replaces the entry, as the most recently used. */
   set(key: string, v: V): void {
     this.map.delete(key);
     this.map.set(key, v);
@@ -74,8 +75,14 @@ class Lru<V> {
 }
 
 interface AggregateRecord {
-  messages: Set<string>;
+  /** The distinct messages, oldest first; most objects only ever have one, kept without a Set. */
+  first: string;
+  more: Set<string> | undefined;
   lastMs: number;
+}
+
+function distinctMessages(rec: AggregateRecord): number {
+  return rec.more === undefined ? 1 : rec.more.size;
 }
 
 interface Observed {
@@ -89,9 +96,11 @@ interface Bucket {
   atMs: number;
 }
 
-function objectKeyOf(e: Event): string[] {
+/** The object an Event is about, with its source and type: the spam filter's key, and the start of the others. */
+function objectKeyOf(e: Event): string {
   const io = e.involvedObject ?? {};
-  return [e.source?.component ?? '', e.source?.host ?? '', io.kind ?? '', io.namespace ?? '', io.name ?? '', io.uid ?? '', io.apiVersion ?? ''];
+  const src = e.source;
+  return `${src?.component ?? ''}\u0000${src?.host ?? ''}\u0000${io.kind ?? ''}\u0000${io.namespace ?? ''}\u0000${io.name ?? ''}\u0000${io.uid ?? ''}\u0000${io.apiVersion ?? ''}\u0000${e.type ?? ''}`;
 }
 
 function withName(ev: Event, name: string): ObjectMeta {
@@ -131,9 +140,11 @@ export class EventCorrelator {
    * `newName` names a combined Event when one starts.
    */
   correlate(ev: Event, nowMs: number, newName: () => string): CorrelateResult {
-    const { event: aggregated, key } = this.aggregate(ev, nowMs, newName);
+    // A combined or repeated Event keeps the object, source and type: one key serves all three steps.
+    const objectKey = objectKeyOf(ev);
+    const { event: aggregated, key } = this.aggregate(ev, objectKey, nowMs, newName);
     const { event, patch } = this.observe(aggregated, key);
-    if (!this.allow(event, nowMs)) return { skip: true };
+    if (!this.allow(objectKey, nowMs)) return { skip: true };
     return { skip: false, event, patch, key };
   }
 
@@ -149,17 +160,24 @@ export class EventCorrelator {
     o.name = ev.metadata.name;
   }
 
-  private aggregate(ev: Event, nowMs: number, newName: () => string): { event: Event; key: string } {
-    const aggregateKey = [...objectKeyOf(ev), ev.type ?? '', ev.reason ?? ''].join('\u0000');
+  private aggregate(ev: Event, objectKey: string, nowMs: number, newName: () => string): { event: Event; key: string } {
+    const aggregateKey = `${objectKey}\u0000${ev.reason ?? ''}`;
     const message = ev.message ?? '';
     let rec = this.aggregates.get(aggregateKey);
-    if (rec === undefined || nowMs - rec.lastMs > this.similarWindowMs) rec = { messages: new Set(), lastMs: nowMs };
-    rec.messages.add(message);
+    if (rec === undefined || nowMs - rec.lastMs > this.similarWindowMs) {
+      rec = { first: message, more: undefined, lastMs: nowMs };
+      this.aggregates.set(aggregateKey, rec);
+    } else if (rec.more === undefined) {
+      if (message !== rec.first) rec.more = new Set([rec.first, message]);
+    } else rec.more.add(message);
     rec.lastMs = nowMs;
-    this.aggregates.set(aggregateKey, rec);
-    if (rec.messages.size < this.maxSimilarEvents) return { event: ev, key: `${aggregateKey}\u0000${message}` };
+    if (distinctMessages(rec) < this.maxSimilarEvents) return { event: ev, key: `${aggregateKey}\u0000${message}` };
     // Keep the set at its limit: every further distinct message lands in the combined Event.
-    rec.messages.delete(rec.messages.values().next().value as string);
+    if (rec.more === undefined) {
+      // A limit of 1: the one message is forgotten and the next distinct one takes its place.
+      rec.first = '';
+      rec.more = new Set();
+    } else rec.more.delete(rec.more.values().next().value as string);
     const now = formatTime(nowMs);
     const combined: Event = {
       ...ev,
@@ -183,12 +201,14 @@ export class EventCorrelator {
     return { event, patch: { count: last.count, lastTimestamp: ev.lastTimestamp ?? '', message: ev.message ?? '' } };
   }
 
-  private allow(ev: Event, nowMs: number): boolean {
-    const key = [...objectKeyOf(ev), ev.type ?? ''].join('\u0000');
-    const b = this.buckets.get(key) ?? { tokens: this.spamBurst, atMs: nowMs };
+  private allow(key: string, nowMs: number): boolean {
+    let b = this.buckets.get(key);
+    if (b === undefined) {
+      b = { tokens: this.spamBurst, atMs: nowMs };
+      this.buckets.set(key, b);
+    }
     b.tokens = Math.min(this.spamBurst, b.tokens + Math.max(0, nowMs - b.atMs) / this.spamRefillMs);
     b.atMs = nowMs;
-    this.buckets.set(key, b);
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
