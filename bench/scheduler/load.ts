@@ -4,7 +4,7 @@
 
 import type { KubeObject, Pod } from '../../pkg/api/registry.js';
 import { decodeObject } from '../../pkg/api/convert/object.js';
-import { isApiError, NavarchClient } from '../../pkg/client/mod.js';
+import { discardAnswer, isApiError, NavarchClient } from '../../pkg/client/mod.js';
 import { type AddressPlan, hollowAddressPlan } from '../../pkg/hollow/address_plan.js';
 import { DEFAULT_CAPACITY } from '../../pkg/hollow/hollow_nodes.js';
 import { type LatencySummary, sleep, summarize } from '../store/stats.js';
@@ -203,7 +203,8 @@ export async function createPods(o: CreateOptions): Promise<CreateResult> {
     for (let attempt = 1; ; attempt++) {
       const c = o.clients[(i + attempt - 1) % o.clients.length];
       try {
-        await c.create(pod);
+        // The stored pod comes back; the watch reports what happens to it, so the answer is not decoded.
+        await c.create(pod, { decode: discardAnswer });
         break;
       } catch (e) {
         if (isApiError(e, 'AlreadyExists')) break;

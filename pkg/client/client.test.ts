@@ -43,7 +43,11 @@ describe('NavarchClient on three masters', () => {
     await assert.rejects(client.list('widgets'), (e: ApiError) => e.code === 'NotFound');
   });
 
-  it("hands an update's stored object to the writer's decoder, or to none", async () => {
+  it("hands a create's or an update's stored object to the writer's decoder, or to none", async () => {
+    assert.equal(await client.create(cm('undecoded', { a: '1' }), { decode: discardAnswer }), undefined);
+    assert.deepEqual((await client.get<ConfigMap>('configmaps', 'apps', 'undecoded')).data, { a: '1' });
+    const name = await client.create(cm('named', {}), { decode: (b) => decodeStored(b).metadata?.name });
+    assert.equal(name, 'named');
     const created = await client.create(cm('decoded', { a: '1' }));
     const seen: number[] = [];
     const rv = await client.update({ ...created, data: { a: '2' } }, { decode: (b) => (seen.push(b.byteLength), decodeStored(b).metadata?.resourceVersion) });

@@ -75,7 +75,7 @@ export interface UpdateOptions<R> extends WriteOptions {
   subresource?: 'status' | 'scale';
   /**
    * Decodes the answer's stored bytes instead of the full decode: a writer that does not read the
-   * stored object back (an agent's status write) passes discardAnswer and skips it.
+   * stored object back (an agent's status write) passes discardAnswer and skips it. create takes it too.
    */
   decode?: (bytes: Uint8Array) => R;
 }
@@ -208,10 +208,10 @@ export class NavarchClient {
     return { ...first, items, continue: undefined, remainingItemCount: undefined };
   }
 
-  async create<T extends KubeObject>(object: T, o: WriteOptions & { resource?: string; namespace?: string } = {}): Promise<T> {
+  async create<T extends KubeObject, R = T>(object: T, o: WriteOptions & { resource?: string; namespace?: string; decode?: (bytes: Uint8Array) => R } = {}): Promise<R> {
     const r = { resource: o.resource ?? '', namespace: o.namespace ?? '', object: bytes(object), dryRun: o.dryRun ?? false, fencing: this.token, subresource: '', name: '' };
     const res = await this.call<ObjectResponse>(false, (c, deadline, cb) => c.create(r, new Metadata(), { deadline }, cb), { method: 'Create', request: r });
-    return decode<T>(res.object);
+    return o.decode ? o.decode(res.object) : decode<T & R>(res.object);
   }
 
   /** Replaces the object; with a resourceVersion in its metadata, only if it is still that version (else Conflict). */
