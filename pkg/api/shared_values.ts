@@ -47,6 +47,11 @@ export function shareValues<T>(object: T, strings: StringTable = processTable): 
 /** An object's own name, uid and resourceVersion are its alone: looking them up would only fill the table. */
 const UNIQUE_METADATA: ReadonlySet<string> = new Set(['name', 'uid', 'resourceVersion']);
 
+/** shareValues for an object's metadata alone, as shareValues treats it inside the object. */
+export function shareMetadata<T>(metadata: T, strings: StringTable = processTable): T {
+  return share(metadata, strings, UNIQUE_METADATA) as T;
+}
+
 /** `ownKeys`: keys of this object whose strings are left as they are (the metadata's UNIQUE_METADATA). */
 function share(v: unknown, strings: StringTable, ownKeys?: ReadonlySet<string>): unknown {
   if (typeof v === 'string') return strings.intern(v);

@@ -4,7 +4,7 @@
 
 import { formatTime } from '../api/time.js';
 import { decodeBinary, encodeBinary } from '../api/convert/binary.js';
-import { decodeShared } from '../api/convert/shared_decode.js';
+import { decodeShared, decodeSharedAfter, splitsAtTopLevel } from '../api/convert/shared_decode.js';
 import type { KindInfo, KubeObject } from '../api/registry.js';
 import { ApiError } from './api_error.js';
 import { readValue, textToKey, type KeyValue } from '../store/mod.js';
@@ -45,11 +45,23 @@ export function encodeStored(object: KubeObject): Uint8Array {
  * it is kept in a cache, decoded with shared, frozen parts (shared_decode.ts); never change it.
  */
 export function decodeStoredKv(info: KindInfo, kv: KeyValue, options: { forCache?: boolean } = {}): KubeObject {
+  // The decoded object keeps no view of the bytes (bytes fields are decoded as copies).
+  return decodedAt(info, kv, (bytes) => (options.forCache ? decodeShared(info, bytes) : decodeBinary(info, bytes)));
+}
+
+/**
+ * decodeStoredKv for a cache, of a later version of `prev`, which was decoded for the cache from
+ * `prevKv`: the parts whose bytes did not change are prev's (decodeSharedAfter).
+ */
+export function decodeStoredKvAfter(info: KindInfo, kv: KeyValue, prevKv: KeyValue, prev: KubeObject): KubeObject {
+  if (!splitsAtTopLevel(info)) return decodeStoredKv(info, kv, { forCache: true });
+  return decodedAt(info, kv, (bytes) => decodeSharedAfter(info, bytes, readValue(prevKv), prev));
+}
+
+function decodedAt(info: KindInfo, kv: KeyValue, decode: (bytes: Uint8Array) => KubeObject): KubeObject {
   let o: KubeObject;
   try {
-    // The decoded object keeps no view of the bytes (bytes fields are decoded as copies).
-    const bytes = readValue(kv);
-    o = options.forCache ? decodeShared(info, bytes) : decodeBinary(info, bytes);
+    o = decode(readValue(kv));
   } catch (err) {
     throw new ApiError('Internal', `Internal error occurred: cannot decode stored ${info.kind}: ${(err as Error).message}`, { cause: err });
   }

@@ -8,7 +8,7 @@ import type { KindInfo, KubeObject } from '../api/registry.js';
 import { ApiError } from './api_error.js';
 import type { BackendWatch } from './backend.js';
 import { call, type Context } from './context.js';
-import { decodeStoredKv, resourcePrefix } from './objects.js';
+import { decodeStoredKv, decodeStoredKvAfter, resourcePrefix } from './objects.js';
 import { forgetEncoded, rememberStored } from './object_bytes.js';
 import { WatchOverflowError, prefixEnd, type KeyValue, type WatchEvent as StoreEvent } from '../store/mod.js';
 
@@ -275,7 +275,8 @@ export class WatchCache {
       // A copy: the ring's objects are shared and never changed.
       return { type: 'delete', key: e.kv.key, object: { ...prev, metadata: { ...prev.metadata!, resourceVersion: String(e.kv.modRevision) } }, created: false };
     }
-    const object = decodeStoredKv(this.info, e.kv, FOR_CACHE);
+    // The previous version is in hand: what did not change is taken from it, not decoded again.
+    const object = decodeStoredKvAfter(this.info, e.kv, e.prevKv!, prev);
     this.latest.set(e.kv.key, { modRevision: e.kv.modRevision, object });
     return new PutEvent(e.kv.key, object, e.kv.version === 1, this.info, prev);
   }

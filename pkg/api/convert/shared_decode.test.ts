@@ -1,10 +1,16 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import type { Pod } from "../registry.js";
+import { fileURLToPath } from "node:url";
+import type { KubeObject, Node, Pod } from "../registry.js";
 import { kindByName } from "../registry.js";
+import { deepCopy } from "../deep_copy.js";
 import { decodeBinary, encodeBinary } from "./binary.js";
-import { decodeObject } from "./object.js";
-import { decodeShared, decodeStoredShared, MAX_SHARED_PARTS, sharedPartStats } from "./shared_decode.js";
+import { DecodeError, decodeObject } from "./object.js";
+import { decodeManifestsStrict } from "./yaml.js";
+import { decodeShared, decodeSharedAfter, decodeStoredShared, MAX_SHARED_PARTS, sharedPartStats } from "./shared_decode.js";
+
+const TESTDATA = fileURLToPath(new URL("../testdata/", import.meta.url));
 
 const POD = kindByName("Pod")!;
 
@@ -71,5 +77,92 @@ describe("decodeShared", () => {
     for (let i = 0; i <= MAX_SHARED_PARTS; i++) decodeShared(POD, podBytes(`f${i}`, "node-5", `image-${i}`));
     const held = sharedPartStats().Container.held;
     assert.ok(held > 0 && held <= MAX_SHARED_PARTS, `held ${held}`);
+  });
+});
+
+/** The object of a testdata manifest. */
+function manifest<T extends KubeObject>(file: string): T {
+  return decodeManifestsStrict(readFileSync(TESTDATA + file, "utf8"))[0].object as T;
+}
+
+/** decodeSharedAfter of `next` after `prev`, checked against a full decodeShared of `next`. */
+function after<T extends KubeObject>(kind: string, prev: T, next: T): { before: T; got: T } {
+  const info = kindByName(kind)!;
+  const prevBytes = encodeBinary(prev);
+  const before = decodeShared(info, prevBytes) as T;
+  const got = decodeSharedAfter(info, encodeBinary(next), prevBytes, before) as T;
+  assert.deepEqual(got, decodeShared(info, encodeBinary(next)));
+  return { before, got };
+}
+
+describe("decodeSharedAfter", () => {
+  it("takes a pod's unchanged metadata and spec from the previous version after a status write", () => {
+    const pod = manifest<Pod>("pod.yaml");
+    const next = deepCopy(pod);
+    next.status = { ...next.status!, phase: "Running", podIP: "198.18.0.7" };
+    const { before, got } = after("Pod", pod, next);
+    assert.equal(got.spec, before.spec);
+    // A copy: the caller writes the new resourceVersion into it.
+    assert.notEqual(got.metadata, before.metadata);
+    assert.equal(got.metadata!.labels, before.metadata!.labels);
+    assert.notEqual(got.status, before.status);
+    assert.equal(got.status!.podIP, "198.18.0.7");
+  });
+
+  it("decodes what a binding changed (spec and status) and keeps the metadata", () => {
+    const pod = manifest<Pod>("pod.yaml");
+    pod.spec!.nodeName = undefined;
+    const next = deepCopy(pod);
+    next.spec!.nodeName = "node-9";
+    next.status = { ...next.status!, conditions: [{ type: "PodScheduled", status: "True" }] };
+    const { before, got } = after("Pod", pod, next);
+    assert.notEqual(got.spec, before.spec);
+    assert.equal(got.spec!.nodeName, "node-9");
+    assert.equal(got.status!.conditions[0].type, "PodScheduled");
+  });
+
+  it("decodes changed metadata, and a part the new version no longer has is gone", () => {
+    const pod = manifest<Pod>("pod.yaml");
+    const next = deepCopy(pod);
+    next.metadata!.labels = { ...next.metadata!.labels, tier: "db" };
+    next.status = undefined;
+    const { before, got } = after("Pod", pod, next);
+    assert.equal(got.metadata!.labels.tier, "db");
+    assert.equal(got.spec, before.spec);
+    assert.equal(got.status, undefined);
+  });
+
+  it("does the same for nodes", () => {
+    const node = manifest<Node>("node.yaml");
+    const next = deepCopy(node);
+    next.spec = { ...next.spec!, unschedulable: true };
+    const { before, got } = after("Node", node, next);
+    assert.equal(got.status, before.status);
+    assert.equal(got.spec!.unschedulable, true);
+  });
+
+  it("decodes other kinds, and bytes laid out otherwise, in full", () => {
+    const cm = manifest<KubeObject>("configmap.yaml");
+    const info = kindByName("ConfigMap")!;
+    const bytes = encodeBinary(cm);
+    assert.deepEqual(decodeSharedAfter(info, bytes, bytes, decodeShared(info, bytes)), decodeShared(info, bytes));
+    // A pod's bytes with an unknown field 7 after the status: decoded as a whole (the field skipped).
+    const pod = manifest<Pod>("pod.yaml");
+    const podBytes = encodeBinary(pod);
+    const extended = Buffer.concat([podBytes, Buffer.from([7 << 3 | 2, 1, 0x41])]);
+    const prev = decodeShared(POD, podBytes);
+    const got = decodeSharedAfter(POD, extended, podBytes, prev) as Pod;
+    assert.deepEqual(got, decodeShared(POD, extended));
+    assert.notEqual(got.spec, undefined);
+  });
+
+  it("refuses a malformed changed part with DecodeError", () => {
+    const pod = manifest<Pod>("pod.yaml");
+    pod.status = undefined;
+    const bytes = Buffer.from(encodeBinary(pod));
+    const prev = decodeShared(POD, bytes);
+    // The same layout plus a status of two bytes: its first field claims five.
+    const broken = Buffer.concat([bytes, Buffer.from([5 << 3 | 2, 2, 0x0a, 0x05])]);
+    assert.throws(() => decodeSharedAfter(POD, broken, bytes, prev), DecodeError);
   });
 });

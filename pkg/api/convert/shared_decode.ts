@@ -9,11 +9,12 @@
 // takes a deepCopy, as it already must.
 
 import { BinaryReader } from "@bufbuild/protobuf/wire";
-import { Container, ContainerState, PodCondition, PodSpec, Toleration } from "../../../gen/navarch/api/v1/core.js";
-import { OwnerReference, type MessageFns } from "../../../gen/navarch/api/v1/meta.js";
+import { Container, ContainerState, NodeSpec, NodeStatus, PodCondition, PodSpec, PodStatus, Toleration } from "../../../gen/navarch/api/v1/core.js";
+import { ObjectMeta, OwnerReference, type MessageFns } from "../../../gen/navarch/api/v1/meta.js";
 import type { KindInfo, KubeObject } from "../registry.js";
+import { DecodeError } from "./object.js";
 import { decodeBinary, kindOfStored } from "./binary.js";
-import { shareValues } from "../shared_values.js";
+import { shareMetadata, shareValues } from "../shared_values.js";
 import { deepFreeze } from "../deep_freeze.js";
 
 /** Parts kept per message type; the table starts over when full, so unique parts cannot grow it. */
@@ -93,4 +94,100 @@ export function sharedPartStats(): Record<string, { hits: number; misses: number
   const out: Record<string, { hits: number; misses: number; held: number }> = {};
   for (const [name, t] of tables) out[name] = { hits: t.hits, misses: t.misses, held: t.parts.size };
   return out;
+}
+
+// A later version of an object the cache holds is mostly the same bytes: a pod's status write leaves
+// its metadata and spec as they were, a binding its metadata. Kinds whose messages are apiVersion
+// (1), kind (2), metadata (3), spec (4) and status (5) are split at the top level without decoding,
+// and a part with the same bytes as in the previous version is that version's part.
+
+/** The top-level fields, in message order, and the codecs of metadata, spec and status. */
+const TOP_FIELDS = ["apiVersion", "kind", "metadata", "spec", "status"] as const;
+const PART_CODECS: ReadonlyMap<string, readonly MessageFns<unknown>[]> = new Map<string, readonly MessageFns<unknown>[]>([
+  ["Pod", [ObjectMeta, PodSpec, PodStatus] as MessageFns<unknown>[]],
+  ["Node", [ObjectMeta, NodeSpec, NodeStatus] as MessageFns<unknown>[]],
+]);
+
+/** Whether decodeSharedAfter splits this kind. */
+export function splitsAtTopLevel(info: KindInfo): boolean {
+  return PART_CODECS.has(info.kind);
+}
+
+/**
+ * Where fields 1 to 5 are: [start, end) of field f at 2f and 2f+1 (-1: absent). Undefined unless
+ * every field is one of those, length-delimited and present once, as this codebase encodes them.
+ */
+function topFields(b: Uint8Array): Int32Array | undefined {
+  const at = new Int32Array(12).fill(-1);
+  let p = 0;
+  while (p < b.length) {
+    const tag = b[p++];
+    const field = tag >>> 3;
+    if ((tag & 7) !== 2 || field < 1 || field > 5 || at[field * 2] !== -1) return undefined;
+    let len = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (p >= b.length || shift > 28) return undefined;
+      const byte = b[p++];
+      len += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) break;
+    }
+    if (p + len > b.length) return undefined;
+    at[field * 2] = p;
+    at[field * 2 + 1] = p + len;
+    p += len;
+  }
+  return at;
+}
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * decodeShared of `bytes`, given `prev` = decodeShared of `prevBytes` (an earlier version of the same
+ * object, its metadata.resourceVersion aside): the same result, but metadata, spec and status whose
+ * bytes did not change are prev's (the metadata a shallow copy, for the caller's resourceVersion),
+ * not decoded again. Other kinds, and bytes not laid out as expected, are decoded in full.
+ */
+export function decodeSharedAfter(info: KindInfo, bytes: Uint8Array, prevBytes: Uint8Array, prev: KubeObject): KubeObject {
+  const codecs = PART_CODECS.get(info.kind);
+  const now = codecs && topFields(bytes);
+  const before = now && topFields(prevBytes);
+  if (!now || !before) return decodeShared(info, bytes);
+  const a = asBuffer(bytes);
+  const b = asBuffer(prevBytes);
+  const same = (f: number): boolean => {
+    const s = now[f * 2], e = now[f * 2 + 1], ps = before[f * 2], pe = before[f * 2 + 1];
+    if (s === -1 || ps === -1) return s === ps;
+    return e - s === pe - ps && a.compare(b, ps, pe, s, e) === 0;
+  };
+  // A different apiVersion or kind is a different object altogether.
+  if (!same(1) || !same(2)) return decodeShared(info, bytes);
+  const old = prev as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { apiVersion: old.apiVersion, kind: old.kind, metadata: undefined, spec: undefined, status: undefined };
+  sharing = true;
+  try {
+    for (let f = 3; f <= 5; f++) {
+      const key = TOP_FIELDS[f - 1];
+      if (same(f)) {
+        const part = old[key];
+        out[key] = f === 3 && part !== undefined ? { ...(part as object) } : part;
+        continue;
+      }
+      const s = now[f * 2];
+      if (s === -1) continue;
+      let part: unknown;
+      try {
+        const reader = new BinaryReader(bytes);
+        reader.pos = s;
+        part = codecs[f - 3].decode(reader, now[f * 2 + 1] - s);
+      } catch (e) {
+        throw new DecodeError("Malformed", `Cannot decode ${info.kind} from protobuf: ${(e as Error).message}`);
+      }
+      out[key] = f === 3 ? shareMetadata(part) : shareValues(part);
+    }
+  } finally {
+    sharing = false;
+  }
+  return out as unknown as KubeObject;
 }
