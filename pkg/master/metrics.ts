@@ -2,7 +2,8 @@
 // proposal latency, store size, and gRPC requests by method and code; beside it its health checks.
 
 import { status as Code } from '@grpc/grpc-js';
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { LabeledCounter, LabeledHistogram, type HistogramChild } from '../metrics/labeled.js';
 import type { RaftNode } from '../../raft/node/raft_node.js';
 import type { RequestRecord } from '../apiserver/api_server.js';
 import type { Store } from '../store/mod.js';
@@ -13,12 +14,15 @@ const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 
 export class MasterMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'method' | 'code'>;
-  private readonly requestSeconds: Histogram<'method'>;
-  private readonly proposalSeconds: Histogram;
-  private readonly fsyncSeconds: Histogram;
-  private readonly apiRequests: Counter<'verb' | 'resource' | 'subresource' | 'code'>;
-  private readonly apiRequestSeconds: Histogram<'verb' | 'resource'>;
+  // Observed on every request and Raft write: labeled.ts, not prom-client's own.
+  private readonly requests: LabeledCounter<'method' | 'code'>;
+  private readonly requestSeconds: LabeledHistogram<'method'>;
+  private readonly proposalSeconds: LabeledHistogram;
+  private readonly proposals: HistogramChild;
+  private readonly fsyncSeconds: LabeledHistogram;
+  private readonly fsyncs: HistogramChild;
+  private readonly apiRequests: LabeledCounter<'verb' | 'resource' | 'subresource' | 'code'>;
+  private readonly apiRequestSeconds: LabeledHistogram<'verb' | 'resource'>;
   private source: { node: RaftNode; store: Store } | undefined;
   private readonly more: Array<() => readonly Registry[]> = [];
   private http: MetricsServer | undefined;
@@ -28,17 +32,19 @@ export class MasterMetrics {
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({ name: 'navarch_grpc_requests_total', help: 'etcd-compatible gRPC requests (streams count once, when they end)', labelNames: ['method', 'code'], registers });
-    this.requestSeconds = new Histogram({ name: 'navarch_grpc_request_duration_seconds', help: 'etcd-compatible gRPC request latency', labelNames: ['method'], buckets: LATENCY_BUCKETS_S, registers });
-    this.proposalSeconds = new Histogram({ name: 'navarch_raft_proposal_duration_seconds', help: 'From proposing a write to its result on the leader', buckets: LATENCY_BUCKETS_S, registers });
-    this.fsyncSeconds = new Histogram({ name: 'navarch_raft_fsync_duration_seconds', help: 'Synced Raft log writes (entries and hard state, one RocksDB WriteBatch with sync)', buckets: LATENCY_BUCKETS_S, registers });
-    this.apiRequests = new Counter({
+    this.requests = new LabeledCounter({ name: 'navarch_grpc_requests_total', help: 'etcd-compatible gRPC requests (streams count once, when they end)', labelNames: ['method', 'code'], registers });
+    this.requestSeconds = new LabeledHistogram({ name: 'navarch_grpc_request_duration_seconds', help: 'etcd-compatible gRPC request latency', labelNames: ['method'], buckets: LATENCY_BUCKETS_S, registers });
+    this.proposalSeconds = new LabeledHistogram({ name: 'navarch_raft_proposal_duration_seconds', help: 'From proposing a write to its result on the leader', buckets: LATENCY_BUCKETS_S, registers });
+    this.proposals = this.proposalSeconds.child();
+    this.fsyncSeconds = new LabeledHistogram({ name: 'navarch_raft_fsync_duration_seconds', help: 'Synced Raft log writes (entries and hard state, one RocksDB WriteBatch with sync)', buckets: LATENCY_BUCKETS_S, registers });
+    this.fsyncs = this.fsyncSeconds.child();
+    this.apiRequests = new LabeledCounter({
       name: 'apiserver_request_total',
       help: 'Object API requests by verb, resource, subresource and result code (a watch counts when it opens)',
       labelNames: ['verb', 'resource', 'subresource', 'code'],
       registers,
     });
-    this.apiRequestSeconds = new Histogram({ name: 'apiserver_request_duration_seconds', help: 'Object API request latency (a watch: the time to open it)', labelNames: ['verb', 'resource'], buckets: LATENCY_BUCKETS_S, registers });
+    this.apiRequestSeconds = new LabeledHistogram({ name: 'apiserver_request_duration_seconds', help: 'Object API request latency (a watch: the time to open it)', labelNames: ['verb', 'resource'], buckets: LATENCY_BUCKETS_S, registers });
     const gauge = (name: string, help: string, read: (n: RaftNode, s: Store) => number): void => {
       const self = this;
       new Gauge({
@@ -88,21 +94,21 @@ export class MasterMetrics {
   }
 
   onRequest = (method: string, code: Code, seconds: number): void => {
-    this.requests.inc({ method, code: Code[code] ?? String(code) });
-    this.requestSeconds.observe({ method }, seconds);
+    this.requests.inc(this.requests.child(method, Code[code] ?? String(code)));
+    this.requestSeconds.observe(this.requestSeconds.child(method), seconds);
   };
 
   onApiRequest = (r: RequestRecord): void => {
-    this.apiRequests.inc({ verb: r.verb, resource: r.resource, subresource: r.subresource, code: r.code });
-    this.apiRequestSeconds.observe({ verb: r.verb, resource: r.resource }, r.seconds);
+    this.apiRequests.inc(this.apiRequests.child(r.verb, r.resource, r.subresource, r.code));
+    this.apiRequestSeconds.observe(this.apiRequestSeconds.child(r.verb, r.resource), r.seconds);
   };
 
   onSync = (seconds: number): void => {
-    this.fsyncSeconds.observe(seconds);
+    this.fsyncSeconds.observe(this.fsyncs, seconds);
   };
 
   onProposal = (seconds: number): void => {
-    this.proposalSeconds.observe(seconds);
+    this.proposalSeconds.observe(this.proposals, seconds);
   };
 
   /** Serves GET /metrics (and the health endpoints) on host:port; resolves with the bound port. */
