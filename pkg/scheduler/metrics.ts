@@ -3,6 +3,7 @@
 // pending-pods gauge reads whichever queue is current when scraped.
 
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { LabeledCounter, LabeledHistogram } from "../metrics/labeled.js";
 import type { PendingCounts } from "./queue/scheduling_queue.js";
 
 export type AttemptResult = "scheduled" | "unschedulable" | "error";
@@ -15,11 +16,12 @@ function exponential(start: number, factor: number, count: number): number[] {
 export class SchedulerMetrics {
   private static readonly byRegistry = new WeakMap<Registry, SchedulerMetrics>();
 
+  // Observed for every pod: labeled.ts, not prom-client's own.
   /** From the first time the pod entered the queue to its binding. */
-  readonly podSchedulingSliSeconds: Histogram<"attempts">;
+  readonly podSchedulingSliSeconds: LabeledHistogram<"attempts">;
   /** One attempt: the scheduling cycle, and for "scheduled" the binding too. */
-  readonly attemptSeconds: Histogram<"result" | "profile">;
-  readonly attempts: Counter<"result" | "profile">;
+  readonly attemptSeconds: LabeledHistogram<"result" | "profile">;
+  readonly attempts: LabeledCounter<"result" | "profile">;
   readonly preemptionVictims: Histogram;
   readonly preemptionAttempts: Counter;
   /** Where the pending counts come from at scrape time. */
@@ -36,21 +38,21 @@ export class SchedulerMetrics {
 
   private constructor(registry: Registry) {
     const registers = [registry];
-    this.podSchedulingSliSeconds = new Histogram({
+    this.podSchedulingSliSeconds = new LabeledHistogram({
       name: "scheduler_pod_scheduling_sli_duration_seconds",
       help: "E2e latency for a pod being scheduled, from the time the pod enters the scheduling queue and might involve multiple scheduling attempts.",
       labelNames: ["attempts"],
       buckets: exponential(0.01, 2, 20),
       registers,
     });
-    this.attemptSeconds = new Histogram({
+    this.attemptSeconds = new LabeledHistogram({
       name: "scheduler_scheduling_attempt_duration_seconds",
       help: "Scheduling attempt latency in seconds (scheduling algorithm + binding)",
       labelNames: ["result", "profile"],
       buckets: exponential(0.001, 2, 15),
       registers,
     });
-    this.attempts = new Counter({
+    this.attempts = new LabeledCounter({
       name: "scheduler_schedule_attempts_total",
       help: "Number of attempts to schedule pods, by the result. 'unschedulable' means a pod could not be scheduled, while 'error' means an internal scheduler problem.",
       labelNames: ["result", "profile"],
@@ -81,7 +83,12 @@ export class SchedulerMetrics {
 
   /** Records one finished attempt (durations in seconds). */
   attempt(result: AttemptResult, profile: string, seconds: number): void {
-    this.attempts.inc({ result, profile });
-    this.attemptSeconds.observe({ result, profile }, seconds);
+    this.attempts.inc(this.attempts.child(result, profile));
+    this.attemptSeconds.observe(this.attemptSeconds.child(result, profile), seconds);
+  }
+
+  /** A pod bound after `attempts` attempts ("1", ..., "15+"), `seconds` after it first entered the queue. */
+  scheduled(attempts: string, seconds: number): void {
+    this.podSchedulingSliSeconds.observe(this.podSchedulingSliSeconds.child(attempts), seconds);
   }
 }

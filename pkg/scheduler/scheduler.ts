@@ -437,7 +437,7 @@ export class Scheduler {
     this.cache.finishBinding(info.key);
     this.queue.done(info.key);
     this.metrics.attempt("scheduled", this.schedulerName, (nowMs - startMs) / 1000);
-    this.metrics.podSchedulingSliSeconds.observe({ attempts: attemptsLabel(q.attempts) }, (nowMs - q.initialAttemptTimestampMs) / 1000);
+    this.metrics.scheduled(attemptsLabel(q.attempts), (nowMs - q.initialAttemptTimestampMs) / 1000);
     this.deps.recorder.event(info.pod, "Normal", "Scheduled", `Successfully assigned ${namespace}/${name} to ${nodeName}`);
   }
 
