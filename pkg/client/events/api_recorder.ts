@@ -12,7 +12,8 @@
 // which the API server writes as one store transaction: a scheduler writes one Event per pod it
 // binds, and one call and one Raft entry each cost as much as a fifth of the pod's own work.
 
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { LabeledCounter } from '../../metrics/labeled.js';
 import { realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
 import { kindByName, type Event, type KubeObject } from '../../api/registry.js';
 import { isApiError } from '../../apiserver/api_error.js';
@@ -97,8 +98,8 @@ export function eventNamespace(regarding: KubeObject): string {
 }
 
 interface RecorderMetrics {
-  dropped: Counter<'component'>;
-  written: Counter<'component' | 'result'>;
+  dropped: LabeledCounter<'component'>;
+  written: LabeledCounter<'component' | 'result'>;
 }
 
 const metricsByRegistry = new WeakMap<Registry, RecorderMetrics>();
@@ -108,8 +109,9 @@ function metricsFor(registry: Registry): RecorderMetrics {
   if (m === undefined) {
     const registers = [registry];
     m = {
-      dropped: new Counter({ name: 'event_recorder_dropped_events_total', help: 'Events dropped because the recorder queue was full', labelNames: ['component'], registers }),
-      written: new Counter({ name: 'event_recorder_writes_total', help: 'Event writes by result: created, patched, skipped (spam filter), failed', labelNames: ['component', 'result'], registers }),
+      // A scheduler counts one write per pod it binds: labeled.ts, not prom-client's own.
+      dropped: new LabeledCounter({ name: 'event_recorder_dropped_events_total', help: 'Events dropped because the recorder queue was full', labelNames: ['component'], registers }),
+      written: new LabeledCounter({ name: 'event_recorder_writes_total', help: 'Event writes by result: created, patched, skipped (spam filter), failed', labelNames: ['component', 'result'], registers }),
     };
     metricsByRegistry.set(registry, m);
   }
@@ -183,7 +185,7 @@ export class ApiEventRecorder implements EventRecorder {
   event(regarding: KubeObject, type: EventType, reason: string, message: string): void {
     if (this.stopped || this.queue.length >= this.queueEvents) {
       this.dropped++;
-      this.metrics?.dropped.inc({ component: this.component });
+      this.countDropped(1);
       return;
     }
     let ev: Event;
@@ -244,9 +246,19 @@ export class ApiEventRecorder implements EventRecorder {
     this.logger.warn(`Event recorder ${this.component}: stopped with ${n} events unwritten after ${this.stopWaitMs} ms; dropped them${this.inFlight ? ` (${this.inFlight} writes in flight are left to finish or fail; those not yet sent are dropped)` : ''}`);
   }
 
+  private countDropped(n: number): void {
+    const m = this.metrics;
+    if (m) m.dropped.inc(m.dropped.child(this.component), n);
+  }
+
+  private countWrite(result: 'created' | 'patched' | 'skipped' | 'failed'): void {
+    const m = this.metrics;
+    if (m) m.written.inc(m.written.child(this.component, result));
+  }
+
   private drop(n: number): void {
     this.dropped += n;
-    this.metrics?.dropped.inc({ component: this.component }, n);
+    this.countDropped(n);
   }
 
   private makeEvent(regarding: KubeObject, type: EventType, reason: string, message: string): Event {
@@ -391,13 +403,13 @@ export class ApiEventRecorder implements EventRecorder {
     }
     if (!r.skip) return r;
     this.skipped++;
-    this.metrics?.written.inc({ component: this.component, result: 'skipped' });
+    this.countWrite('skipped');
     return undefined;
   }
 
   private fail(what: string): void {
     this.failed++;
-    this.metrics?.written.inc({ component: this.component, result: 'failed' });
+    this.countWrite('failed');
     this.logger.warn(`Event recorder ${this.component}: ${what}`);
   }
 
@@ -408,7 +420,7 @@ export class ApiEventRecorder implements EventRecorder {
       try {
         const written = await this.withRetries(() => this.client.patch<Event>('events', ns, e.metadata!.name!, 'merge', r.patch));
         this.correlator.written(r.key, written, e.metadata?.name);
-        this.metrics?.written.inc({ component: this.component, result: 'patched' });
+        this.countWrite('patched');
         return;
       } catch (err) {
         // Someone deleted the Event (or it was never written): write it afresh with its count.
@@ -421,7 +433,7 @@ export class ApiEventRecorder implements EventRecorder {
 
   private created(r: Extract<CorrelateResult, { skip: false }>, written: Event): void {
     this.correlator.written(r.key, written, r.event.metadata?.name);
-    this.metrics?.written.inc({ component: this.component, result: 'created' });
+    this.countWrite('created');
   }
 
   /** Retries while the API is unreachable; a refusal (Invalid, NotFound, ...) is final. */
