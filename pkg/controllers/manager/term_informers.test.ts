@@ -55,3 +55,19 @@ test("a term's informer syncs only when its handlers have heard of every object 
   term.stop();
   shared.stop();
 });
+
+test("a term's informer hands out its methods bound to the shared one, the same function each time", async () => {
+  const lw = new FakeListWatch<Pod>();
+  lw.create(pod('a') as Pod);
+  const shared = new InformerFactory(() => lw, { clock: new FakeClock(0), logger: { warn: () => {} } });
+  shared.informer('pods');
+  shared.start();
+  await shared.waitForSync();
+  const term = new TermInformers(shared);
+  const pods = term.informer<Pod>('pods');
+  const { hasSynced } = pods;
+  assert.equal(pods.hasSynced, hasSynced);
+  assert.equal(hasSynced(), true, 'called detached, it still reads the shared informer');
+  term.stop();
+  shared.stop();
+});

@@ -25,6 +25,8 @@ export class TermInformers extends InformerFactory {
       const registrations = this.registrations;
       const isEnded = (): boolean => this.ended;
       const replays = (): Promise<unknown> => Promise.all(registrations.filter((r) => r.resource === resource).map((r) => r.synced));
+      // Bound once per method: handlers call through the view for every event.
+      const bound = new Map<PropertyKey, { fn: unknown; bound: unknown }>();
       view = new Proxy(inf, {
         get(target, key) {
           if (key === 'addEventHandler') {
@@ -43,7 +45,10 @@ export class TermInformers extends InformerFactory {
           }
           if (key === 'stop') return () => {};
           const v = Reflect.get(target, key, target) as unknown;
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+          if (typeof v !== 'function') return v;
+          let b = bound.get(key);
+          if (b === undefined || b.fn !== v) bound.set(key, (b = { fn: v, bound: (v as (...a: unknown[]) => unknown).bind(target) }));
+          return b.bound;
         },
       });
       this.views.set(resource, view as unknown as SharedInformer<KubeObject>);
