@@ -215,10 +215,28 @@ function findNodesThatPassFilters(
   return feasible;
 }
 
-/** The weighted sum of every score plugin's normalized score, per feasible node. */
+/**
+ * Score arrays reused from one pod to the next. A Float64Array of 500 nodes lives outside the heap:
+ * two new ones per pod made the scheduler's process scavenge for "external memory pressure".
+ */
+const scoreArrays = new WeakMap<Framework, { totals: Float64Array; scores: Float64Array }>();
+
+function scoreArraysFor(fwk: Framework, m: number): { totals: Float64Array; scores: Float64Array } {
+  let a = scoreArrays.get(fwk);
+  if (a === undefined || a.totals.length < m) {
+    a = { totals: new Float64Array(m), scores: new Float64Array(m) };
+    scoreArrays.set(fwk, a);
+  }
+  return { totals: a.totals.subarray(0, m).fill(0), scores: a.scores.subarray(0, m) };
+}
+
+/**
+ * The weighted sum of every score plugin's normalized score, per feasible node. The array is the
+ * framework's own, good until its next call.
+ */
 export function prioritizeNodes(state: CycleState, pod: PodInfo, fwk: Framework, nodes: readonly NodeInfo[]): Float64Array {
   const m = nodes.length;
-  const totals = new Float64Array(m);
+  const { totals, scores } = scoreArraysFor(fwk, m);
   if (fwk.scorePlugins.length === 0) return totals.fill(1);
   for (const p of fwk.preScorePlugins) {
     const s = p.preScore(state, pod, nodes);
@@ -229,7 +247,6 @@ export function prioritizeNodes(state: CycleState, pod: PodInfo, fwk: Framework,
     }
     throw new SchedulingError(pod, s.plugin === "" ? s.withPlugin(p.name) : s);
   }
-  const scores = new Float64Array(m);
   for (const { plugin, weight } of fwk.scorePlugins) {
     if (state.skipScorePlugins.size > 0 && state.skipScorePlugins.has(plugin.name)) continue;
     for (let i = 0; i < m; i++) scores[i] = plugin.score(state, pod, nodes[i]);
