@@ -63,8 +63,9 @@ function checkOps(ops: RequestOp[] | undefined, name: string, maxOps: number): v
   if (ops === undefined) return;
   if (!Array.isArray(ops)) throw invalidArgument(`Invalid txn: ${name} is not a list`);
   if (ops.length > maxOps) throw invalidArgument(`Invalid txn: ${ops.length} ${name} ops exceed the limit of ${maxOps} (maxTxnOps)`);
-  const puts = new Set<string>();
-  const deletes: Array<{ key: string; rangeEnd?: string }> = [];
+  // Checked on every member for every write, most of them one put: the sets are made only for more.
+  const puts = ops.length > 1 ? new Set<string>() : undefined;
+  let deletes: Array<{ key: string; rangeEnd?: string }> | undefined;
   for (const op of ops) {
     if (op === null || typeof op !== 'object') throw invalidArgument(`Invalid txn: a ${name} op is not an object`);
     if (op.type === 'range') {
@@ -77,13 +78,13 @@ function checkOps(ops: RequestOp[] | undefined, name: string, maxOps: number): v
       if (!(op.value instanceof Uint8Array)) throw invalidArgument(`Invalid put of ${quoteKey(op.key)}: value is not bytes`);
       const lease = op.lease ?? 0;
       if (!Number.isSafeInteger(lease) || lease < 0) throw invalidArgument(`Invalid put of ${quoteKey(op.key)}: lease ${JSON.stringify(lease)} is not a non-negative integer`);
-      if (puts.has(op.key)) throw invalidArgument(`Invalid txn: duplicate key ${quoteKey(op.key)} given in txn request`);
-      puts.add(op.key);
+      if (puts?.has(op.key)) throw invalidArgument(`Invalid txn: duplicate key ${quoteKey(op.key)} given in txn request`);
+      puts?.add(op.key);
     } else {
-      deletes.push(op);
+      (deletes ??= []).push(op);
     }
   }
-  for (const d of deletes) for (const k of puts) if (inRange(k, d.key, d.rangeEnd)) throw invalidArgument(`Invalid txn: duplicate key ${quoteKey(k)} given in txn request (put inside a deleteRange)`);
+  if (deletes && puts) for (const d of deletes) for (const k of puts) if (inRange(k, d.key, d.rangeEnd)) throw invalidArgument(`Invalid txn: duplicate key ${quoteKey(k)} given in txn request (put inside a deleteRange)`);
 }
 
 /** Checks a txn's shape; throws InvalidArgument naming the first problem. */
