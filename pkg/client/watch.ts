@@ -74,8 +74,11 @@ export function decodeItem(o: { forCache?: boolean; decode?: (bytes: Uint8Array)
 export class ResumePoint {
   /** Every event up to this revision has been delivered. */
   private complete: string;
-  /** The revision being delivered, and the objects of it delivered so far. */
-  private partial: { revision: number; keys: Set<string> } | undefined;
+  /**
+   * The revision being delivered, and the objects of it delivered so far: the first one's key, and
+   * a set only once there is a second (most revisions change one object).
+   */
+  private partial: { revision: number; first: string; more: Set<string> | undefined } | undefined;
 
   constructor(resourceVersion: string) {
     this.complete = resourceVersion;
@@ -97,14 +100,15 @@ export class ResumePoint {
       return true;
     }
     const key = `${e.object.metadata?.namespace ?? ''}/${e.object.metadata?.name ?? ''}`;
-    if (this.partial?.revision === revision) {
-      if (this.partial.keys.has(key)) return false;
-      this.partial.keys.add(key);
+    const p = this.partial;
+    if (p?.revision === revision) {
+      if (key === p.first || p.more?.has(key)) return false;
+      (p.more ??= new Set()).add(key);
       return true;
     }
-    if (this.partial && revision < this.partial.revision) return false;
-    if (this.partial) this.complete = String(this.partial.revision);
-    this.partial = { revision, keys: new Set([key]) };
+    if (p && revision < p.revision) return false;
+    if (p) this.complete = String(p.revision);
+    this.partial = { revision, first: key, more: undefined };
     return true;
   }
 }
