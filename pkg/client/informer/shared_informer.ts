@@ -338,10 +338,11 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   }
 
   private notify(what: string, o: T, f: (h: ResourceEventHandler<T>) => void): void {
-    const key = objectKey(o);
+    // Every change of every object comes here: the key is made only when a replay or an error needs it.
+    let key: string | undefined;
     for (const e of this.handlers) {
       const r = e.replay;
-      if (r !== undefined && !r.heard.has(key)) {
+      if (r !== undefined && !r.heard.has((key ??= objectKey(o)))) {
         // onAdd of a key not heard of: one added after the registration (the store did not hold
         // it). Any other change to a key not heard of is to one still to replay.
         if (what === 'onAdd') r.heard.add(key);
@@ -351,7 +352,11 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
           continue;
         }
       }
-      this.call(what, key, () => f(e.h));
+      try {
+        f(e.h);
+      } catch (err) {
+        this.logger.warn(`Informer "${this.name}": ${what} handler failed for ${key ?? objectKey(o)}: ${message(err)}`);
+      }
     }
   }
 
