@@ -90,6 +90,23 @@ describe('priority admission', () => {
     );
   });
 
+  it('follows the default class as it changes, and each store its own', async () => {
+    const { server } = await testServer();
+    const { server: other } = await testServer();
+    await server.create({ object: priorityClass('tier', 1000, { globalDefault: true }) });
+    // The same name at the same revision in another store, with another value.
+    await other.create({ object: priorityClass('tier', 7, { globalDefault: true }) });
+    assert.equal(((await server.create({ object: podOf('a', {}) })) as Pod).spec?.priority, 1000);
+    assert.equal(((await other.create({ object: podOf('a', {}) })) as Pod).spec?.priority, 7);
+    const tier = (await server.get({ resource: 'priorityclasses', name: 'tier' })) as PriorityClass;
+    await server.update({ object: { ...tier, globalDefault: false } });
+    assert.equal(((await server.create({ object: podOf('b', {}) })) as Pod).spec?.priority, 0);
+    await server.create({ object: priorityClass('tier-2', 500, { globalDefault: true }) });
+    const c = (await server.create({ object: podOf('c', {}) })) as Pod;
+    assert.equal(c.spec?.priority, 500);
+    assert.equal(c.spec?.priorityClassName, 'tier-2');
+  });
+
   it('allows one global default class: a second is refused on create and on update', async () => {
     const { server } = await testServer();
     await server.create({ object: priorityClass('first', 10, { globalDefault: true }) });
