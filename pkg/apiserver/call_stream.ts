@@ -29,11 +29,18 @@ export function handlerKey(method: string): string {
   return method.charAt(0).toLowerCase() + method.slice(1);
 }
 
+/** Answers' metadata as sent: a master hands every answer the same leader hint (read-only here). */
+const metadataMaps = new WeakMap<Metadata, Record<string, string>>();
+
 function metadataMap(md: Metadata | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!md) return out;
-  // Text values only: the service sends no binary (-bin) metadata.
-  for (const [k, v] of Object.entries(md.getMap())) if (typeof v === 'string') out[k] = v;
+  if (!md) return {};
+  let out = metadataMaps.get(md);
+  if (out === undefined) {
+    out = {};
+    // Text values only: the service sends no binary (-bin) metadata.
+    for (const [k, v] of Object.entries(md.getMap())) if (typeof v === 'string') out[k] = v;
+    metadataMaps.set(md, out);
+  }
   return out;
 }
 

@@ -104,12 +104,18 @@ export class ObjectsForwarding {
     return (call, callback) => local(call, (err, res) => (err ? callback(err) : callback(null, res, this.leaderHint())));
   }
 
+  /** The same metadata for every answer while the leader stays (nothing changes it once sent). */
+  private hint: { address: string; md: Metadata } | undefined;
+
   private leaderHint(): Metadata | undefined {
     const address = this.o.clientAddresses.get(this.o.node.leaderId());
     if (address === undefined) return undefined;
-    const md = new Metadata();
-    md.set(LEADER_HINT_METADATA, address);
-    return md;
+    if (this.hint?.address !== address) {
+      const md = new Metadata();
+      md.set(LEADER_HINT_METADATA, address);
+      this.hint = { address, md };
+    }
+    return this.hint.md;
   }
 
   /**
