@@ -8,13 +8,19 @@ import { FakeListWatch } from '../../client/testing/fake_list_watch.js';
 import { eventually } from '../../client/testing/settle.js';
 import { TermInformers } from './term_informers.js';
 
-test('a term hears of changes through the shared informers until it ends; the informers keep running for the next term', async () => {
+/** Shared informers of pods, started and synced, over a fake list-watch holding pod "a". */
+async function sharedPods(): Promise<{ lw: FakeListWatch<Pod>; shared: InformerFactory }> {
   const lw = new FakeListWatch<Pod>();
   lw.create(pod('a') as Pod);
   const shared = new InformerFactory(() => lw, { clock: new FakeClock(0), logger: { warn: () => {} } });
   shared.informer('pods');
   shared.start();
   await shared.waitForSync();
+  return { lw, shared };
+}
+
+test('a term hears of changes through the shared informers until it ends; the informers keep running for the next term', async () => {
+  const { lw, shared } = await sharedPods();
 
   const first = new TermInformers(shared);
   const heard: string[] = [];
@@ -57,12 +63,7 @@ test("a term's informer syncs only when its handlers have heard of every object 
 });
 
 test("a term's informer hands out its methods bound to the shared one, the same function each time", async () => {
-  const lw = new FakeListWatch<Pod>();
-  lw.create(pod('a') as Pod);
-  const shared = new InformerFactory(() => lw, { clock: new FakeClock(0), logger: { warn: () => {} } });
-  shared.informer('pods');
-  shared.start();
-  await shared.waitForSync();
+  const { shared } = await sharedPods();
   const term = new TermInformers(shared);
   const pods = term.informer<Pod>('pods');
   const { hasSynced } = pods;
