@@ -156,7 +156,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
         finish();
       });
     } else {
-      for (const o of this.indexer.list()) this.call('onAdd', objectKey(o), () => h.onAdd?.(o, true));
+      for (const o of this.indexer.list()) this.call('onAdd', o, h, (x) => x.onAdd?.(o, true));
       markSynced();
     }
     return { remove, hasSynced: () => entry.replay === undefined, synced };
@@ -170,7 +170,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       if (!replay.heard.has(key)) {
         replay.heard.add(key);
         const o = this.indexer.getByKey(key);
-        if (o !== undefined) this.call('onAdd', key, () => entry.h.onAdd?.(o, true));
+        if (o !== undefined) this.call('onAdd', o, entry.h, (x) => x.onAdd?.(o, true));
       }
       if (++n % this.replayChunkObjects === 0) await yieldToEventLoop();
     }
@@ -338,7 +338,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   }
 
   private notify(what: string, o: T, f: (h: ResourceEventHandler<T>) => void): void {
-    // Every change of every object comes here: the key is made only when a replay or an error needs it.
+    // Every change of every object comes here: the key is made only when a replay needs it.
     let key: string | undefined;
     for (const e of this.handlers) {
       const r = e.replay;
@@ -352,20 +352,19 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
           continue;
         }
       }
-      try {
-        f(e.h);
-      } catch (err) {
-        this.logger.warn(`Informer "${this.name}": ${what} handler failed for ${key ?? objectKey(o)}: ${message(err)}`);
-      }
+      this.call(what, o, e.h, f);
     }
   }
 
-  /** A failing handler is logged and does not stop the others or the informer. */
-  private call(what: string, key: string, f: () => void): void {
+  /**
+   * A failing handler is logged and does not stop the others or the informer. The object's key is
+   * made only then: every change of every object passes here.
+   */
+  private call(what: string, o: T, h: ResourceEventHandler<T>, f: (h: ResourceEventHandler<T>) => void): void {
     try {
-      f();
+      f(h);
     } catch (err) {
-      this.logger.warn(`Informer "${this.name}": ${what} handler failed for ${key}: ${message(err)}`);
+      this.logger.warn(`Informer "${this.name}": ${what} handler failed for ${objectKey(o)}: ${message(err)}`);
     }
   }
 }
