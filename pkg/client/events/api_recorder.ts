@@ -20,7 +20,8 @@ import { isApiError } from '../../apiserver/api_error.js';
 import { txnChunks } from '../../apiserver/batch_txn.js';
 import type { ObjectClient } from '../../controllers/client.js';
 import { isUnimplemented } from '../errors.js';
-import { EventCorrelator, formatTime, type CorrelateResult, type CorrelatorOptions } from './correlator.js';
+import { formatTime } from '../../api/time.js';
+import { EventCorrelator, type CorrelateResult, type CorrelatorOptions } from './correlator.js';
 import type { EventRecorder, EventType } from './recorder.js';
 
 /** A client that creates many objects in one call (NavarchClient.createBatch). */

@@ -42,9 +42,6 @@ export type CorrelateResult =
       key: string;
     };
 
-/** metav1.Time text: RFC 3339 in UTC with whole seconds (as the API server writes times). */
-export { formatTime };
-
 export const COMBINED_PREFIX = '(combined from similar events): ';
 
 /** A Map that forgets its least recently used entry beyond `max`. */
