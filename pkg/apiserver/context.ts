@@ -2,13 +2,14 @@
 // functions over a Context so each lives in its own small file.
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { kindForResource, resolveResource, type KindInfo, type KubeObject } from '../api/registry.js';
+import { kindForResource, resolveResource, type KindInfo, type KubeObject, type PriorityClass } from '../api/registry.js';
 import { ApiError } from './api_error.js';
 import { fromStoreError, type Backend } from './backend.js';
 import { DEFAULT_TOLERATION_SECONDS } from './default_tolerations.js';
 import { DEFAULT_EVENT_TTL_SECONDS, EventLeases } from './event_ttl.js';
 import { decodeStoredKv, objectKey } from './objects.js';
 import type { KeyValue } from '../store/mod.js';
+import { ByRevision } from './by_revision.js';
 import type { ApiErrorCode } from './api_error.js';
 
 /** 1.5 MiB, etcd's default request limit, as Kubernetes refuses larger objects. */
@@ -76,9 +77,15 @@ export interface Context {
   /** Leases Events are written with (absent: Events do not expire). */
   eventLeases?: EventLeases;
   defaultTolerationSeconds: number;
-  /** Whether each namespace is terminating, as last decoded, with the version it was decoded from (see namespaceGuard). */
-  namespaceStates: Map<string, { modRevision: number; terminating: boolean }>;
+  /** Whether each namespace is terminating, as last decoded (see namespaceGuard). */
+  namespaceStates: ByRevision<boolean>;
+  /** The PriorityClasses as last decoded (see pod_priority.ts); read-only. */
+  priorityClasses: ByRevision<PriorityClass>;
 }
+
+/** Namespaces and PriorityClasses whose decoded state a context keeps; past it the table starts over. */
+const KEPT_NAMESPACE_STATES = 10_000;
+const KEPT_PRIORITY_CLASSES = 10_000;
 
 // Kubernetes' alphabet for generated names: no vowels, no look-alikes.
 const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -107,7 +114,8 @@ export function makeContext(o: ApiServerOptions): Context {
     maxConflictRetries: o.maxConflictRetries ?? 8,
     eventLeases: eventLeases(o.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS),
     defaultTolerationSeconds: o.defaultTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS,
-    namespaceStates: new Map(),
+    namespaceStates: new ByRevision(KEPT_NAMESPACE_STATES),
+    priorityClasses: new ByRevision(KEPT_PRIORITY_CLASSES),
   };
 }
 

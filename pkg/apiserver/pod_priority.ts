@@ -8,7 +8,7 @@ import { SYSTEM_PRIORITY_CLASSES } from '../api/validation/other.js';
 import { forbidden } from './api_error.js';
 import { call, readObjectConfirmingMissing, type Context } from './context.js';
 import { decodeStoredKv, resourcePrefix } from './objects.js';
-import { prefixEnd, type KeyValue } from '../store/mod.js';
+import { prefixEnd } from '../store/mod.js';
 
 const PRIORITY_CLASS = kindByName('PriorityClass');
 const POD = kindByName('Pod');
@@ -86,31 +86,14 @@ async function readClass(ctx: Context, name: string): Promise<{ value: number; p
   return { value: pc.value ?? 0, preemptionPolicy: pc.preemptionPolicy };
 }
 
-/**
- * The classes decoded lately, by store and key, with the revision they were decoded at: every pod
- * created without a class reads them all for the default, and decoded each one every time.
- * Read-only.
- */
-const decodedClasses = new WeakMap<object, Map<string, { modRevision: number; pc: PriorityClass }>>();
-
-function decodedClass(ctx: Context, kv: KeyValue): PriorityClass {
-  let byKey = decodedClasses.get(ctx.backend);
-  if (byKey === undefined) decodedClasses.set(ctx.backend, (byKey = new Map()));
-  const seen = byKey.get(kv.key);
-  if (seen?.modRevision === kv.modRevision) return seen.pc;
-  const pc = decodeStoredKv(PRIORITY_CLASS, kv) as PriorityClass;
-  if (byKey.size >= MAX_PRIORITY_CLASSES) byKey.clear();
-  byKey.set(kv.key, { modRevision: kv.modRevision, pc });
-  return pc;
-}
-
 /** The default class: of several (created concurrently), the lowest value, as Kubernetes picks. */
 async function globalDefault(ctx: Context): Promise<PriorityClass | undefined> {
   const key = resourcePrefix(PRIORITY_CLASS);
   const r = await call(() => ctx.backend.range({ key, rangeEnd: prefixEnd(key), limit: MAX_PRIORITY_CLASSES }, { serializable: true }));
   let best: PriorityClass | undefined;
   for (const kv of r.kvs) {
-    const pc = decodedClass(ctx, kv);
+    // Every pod created without a class looks for the default: each class is decoded once per version.
+    const pc = ctx.priorityClasses.get(kv.key, kv, () => decodeStoredKv(PRIORITY_CLASS, kv) as PriorityClass);
     if (pc.globalDefault && (!best || (pc.value ?? 0) < (best.value ?? 0))) best = pc;
   }
   return best;

@@ -54,18 +54,10 @@ export async function namespaceGuard(ctx: Context, info: KindInfo, namespace: st
   return [{ key: objectKey(NAMESPACE, undefined, namespace), target: 'modRevision', result: '=', number: kv.modRevision }];
 }
 
-/** Namespaces whose state is kept; past it the table starts over. */
-const MAX_NAMESPACE_STATES = 10_000;
-
 /**
  * Whether the namespace is being deleted. Every create in a namespace reads it: the version's
  * modRevision names what an earlier decode found, so most creates decode nothing.
  */
 function terminating(ctx: Context, namespace: string, kv: KeyValue): boolean {
-  const known = ctx.namespaceStates.get(namespace);
-  if (known?.modRevision === kv.modRevision) return known.terminating;
-  const state = { modRevision: kv.modRevision, terminating: !!decodeStoredKv(NAMESPACE, kv).metadata?.deletionTimestamp };
-  if (ctx.namespaceStates.size >= MAX_NAMESPACE_STATES) ctx.namespaceStates.clear();
-  ctx.namespaceStates.set(namespace, state);
-  return state.terminating;
+  return ctx.namespaceStates.get(namespace, kv, () => !!decodeStoredKv(NAMESPACE, kv).metadata?.deletionTimestamp);
 }
