@@ -9,36 +9,15 @@ import type { KindInfo } from '../api/registry.js';
 import { valueAsHeld, type KeyValue } from '../store/mod.js';
 import { ApiError } from './api_error.js';
 import { putVarint, varintSize } from './exact_wire.js';
+import { varintAt, type WireBytes } from '../api/convert/wire_scan.js';
 
 const METADATA_FIELD = 3;
 const RESOURCE_VERSION_FIELD = 6;
 const TAG_METADATA = (METADATA_FIELD << 3) | WireType.LengthDelimited;
 const TAG_RESOURCE_VERSION = (RESOURCE_VERSION_FIELD << 3) | WireType.LengthDelimited;
 
-/**
- * Stored bytes: a buffer, or a store's latin1 string of them (one char per byte, Version.data),
- * read in place so that no buffer of the whole value is made only to be copied again.
- */
-type Stored = Uint8Array | string;
-
-function byteAt(stored: Stored, i: number): number {
-  return typeof stored === 'string' ? stored.charCodeAt(i) : stored[i];
-}
-
-/** Reads a varint at cursor.pos (advancing it); throws when it runs past `length`. */
-function varintAt(stored: Stored, length: number, cursor: { pos: number }): number {
-  let value = 0;
-  for (let shift = 0; shift < 70; shift += 7) {
-    if (cursor.pos >= length) throw new RangeError(`a varint runs past the ${length} bytes of the object`);
-    const b = byteAt(stored, cursor.pos++);
-    value += (b & 0x7f) * 2 ** shift;
-    if (b < 0x80) return value;
-  }
-  throw new RangeError('a varint is longer than 10 bytes');
-}
-
 /** Where the metadata field lies in `stored`: its tag's offset and its content's bounds (absent: an empty field at the end). */
-function findMetadata(stored: Stored, length: number): { tagAt: number; contentAt: number; end: number } {
+function findMetadata(stored: WireBytes, length: number): { tagAt: number; contentAt: number; end: number } {
   const cursor = { pos: 0 };
   while (cursor.pos < length) {
     const tagAt = cursor.pos;
@@ -64,7 +43,7 @@ function findMetadata(stored: Stored, length: number): { tagAt: number; contentA
 }
 
 /** Copies stored[from, to) into out at `at`. */
-function copyRange(out: Buffer, at: number, stored: Stored, from: number, to: number): void {
+function copyRange(out: Buffer, at: number, stored: WireBytes, from: number, to: number): void {
   if (to <= from) return;
   if (typeof stored === 'string') out.write(stored.substring(from, to), at, to - from, 'latin1');
   else out.set(stored.subarray(from, to), at);
@@ -74,7 +53,7 @@ function copyRange(out: Buffer, at: number, stored: Stored, from: number, to: nu
  * `stored` with metadata.resourceVersion set to `modRevision`, as `encodeBinary(decodeStoredKv(..))`
  * would give it (field order aside, which decoders ignore). Throws on bytes that are not a message.
  */
-export function withResourceVersion(stored: Stored, modRevision: number): Buffer {
+export function withResourceVersion(stored: WireBytes, modRevision: number): Buffer {
   const rv = String(modRevision);
   const length = typeof stored === 'string' ? stored.length : stored.byteLength;
   const m = findMetadata(stored, length);

@@ -13,6 +13,7 @@ import { Container, ContainerState, NodeSpec, NodeStatus, PodCondition, PodSpec,
 import { ObjectMeta, OwnerReference, type MessageFns } from "../../../gen/navarch/api/v1/meta.js";
 import type { KindInfo, KubeObject } from "../registry.js";
 import { DecodeError } from "./object.js";
+import { varintAt } from "./wire_scan.js";
 import { decodeBinary, kindOfStored } from "./binary.js";
 import { shareMetadata, shareValues } from "../shared_values.js";
 import { deepFreeze } from "../deep_freeze.js";
@@ -119,22 +120,22 @@ export function splitsAtTopLevel(info: KindInfo): boolean {
  */
 function topFields(b: Uint8Array): Int32Array | undefined {
   const at = new Int32Array(12).fill(-1);
-  let p = 0;
-  while (p < b.length) {
-    const tag = b[p++];
+  const cursor = { pos: 0 };
+  while (cursor.pos < b.length) {
+    const tag = b[cursor.pos++];
     const field = tag >>> 3;
     if ((tag & 7) !== 2 || field < 1 || field > 5 || at[field * 2] !== -1) return undefined;
-    let len = 0;
-    for (let shift = 0; ; shift += 7) {
-      if (p >= b.length || shift > 28) return undefined;
-      const byte = b[p++];
-      len += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) break;
+    let len: number;
+    try {
+      len = varintAt(b, b.length, cursor);
+    } catch {
+      return undefined;
     }
+    const p = cursor.pos;
     if (p + len > b.length) return undefined;
     at[field * 2] = p;
     at[field * 2 + 1] = p + len;
-    p += len;
+    cursor.pos = p + len;
   }
   return at;
 }
