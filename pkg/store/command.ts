@@ -95,11 +95,36 @@ function writeOps(w: ByteWriter, ops: RequestOp[] | undefined): void {
   }
 }
 
+/** Per op or compare besides its key and value: type, flags, varints, a range end's marker. */
+const OP_OVERHEAD_BYTES = 96;
+
+/**
+ * Room for a txn's encoding, so the writer does not grow by doubling and copying: a create batch
+ * of pods is 100 KB and more. Keys count at most 1 byte per char (latin1); a malformed txn may
+ * still grow the writer before it fails, which is only slower.
+ */
+function txnBytesBound(txn: TxnRequest | undefined): number {
+  let n = 64;
+  const add = (list: unknown): void => {
+    if (!Array.isArray(list)) return;
+    for (const x of list as Array<{ key?: unknown; rangeEnd?: unknown; value?: unknown } | undefined>) {
+      n += OP_OVERHEAD_BYTES;
+      if (typeof x?.key === 'string') n += x.key.length;
+      if (typeof x?.rangeEnd === 'string') n += x.rangeEnd.length;
+      if (x?.value instanceof Uint8Array) n += x.value.byteLength;
+    }
+  };
+  add(txn?.compare);
+  add(txn?.success);
+  add(txn?.failure);
+  return n;
+}
+
 /** Encodes a command for proposing. Throws InvalidArgument (a StoreError) for a malformed one. */
 export function encodeCommand(c: StoreCommand): Uint8Array {
   const t = TYPES.indexOf(c?.type);
   if (t < 0) throw invalidArgument(`Invalid store command type ${JSON.stringify(c?.type)}`);
-  const w = new ByteWriter(c.type === 'txn' ? 512 : 32);
+  const w = new ByteWriter(c.type === 'txn' ? txnBytesBound(c.txn) : 32);
   const o = c.origin;
   w.u8(o ? (t + 1) | ORIGIN_FLAG : t + 1);
   if (o) {

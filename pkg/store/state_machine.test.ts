@@ -36,9 +36,22 @@ test('commands round-trip through the binary encoding', () => {
     { type: 'leaseRevoke', nowMs: 7, id: 2 ** 40 },
     { type: 'leaseKeepAlive', nowMs: 8, id: 3 },
     { type: 'leaseExpire', nowMs: 9, id: 4 },
+    // A create batch's size: 150 puts of 1 KB under long keys, each with a create-only compare.
+    {
+      type: 'txn',
+      nowMs: 10,
+      txn: {
+        compare: Array.from({ length: 150 }, (_, i) => ({ key: `/registry/pods/default/pod-${'p'.repeat(60)}-${i}`, target: 'version' as const, result: '=' as const, number: 0 })),
+        success: Array.from({ length: 150 }, (_, i) => ({ type: 'put' as const, key: `/registry/pods/default/pod-${'p'.repeat(60)}-${i}`, value: bytes(String(i).repeat(1024).slice(0, 1024)), lease: i, prevKv: false, ignoreValue: false, ignoreLease: false })),
+        failure: [],
+      },
+    },
   ];
   for (const c of cmds) {
-    const back = decodeCommand(encodeCommand(c)) as StoreCommand & { txn?: unknown };
+    const encoded = encodeCommand(c);
+    // Raft keeps the encoding until it is applied: little room to spare behind it.
+    assert.ok(encoded.buffer.byteLength <= Math.max(8192, encoded.byteLength * 1.25), `${encoded.byteLength} bytes held in ${encoded.buffer.byteLength}`);
+    const back = decodeCommand(encoded) as StoreCommand & { txn?: unknown };
     assert.deepEqual(JSON.parse(JSON.stringify(back, (_k, v) => (v instanceof Uint8Array ? text(v) : v))), JSON.parse(JSON.stringify(c, (_k, v) => (v instanceof Uint8Array ? text(v) : v))));
   }
   assert.throws(() => encodeCommand(putCmd(1, 'ключ', 'v')), /characters above 0xff; convert text with textToKey/);
