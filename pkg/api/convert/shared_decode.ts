@@ -118,8 +118,8 @@ export function splitsAtTopLevel(info: KindInfo): boolean {
  * Where fields 1 to 5 are: [start, end) of field f at 2f and 2f+1 (-1: absent). Undefined unless
  * every field is one of those, length-delimited and present once, as this codebase encodes them.
  */
-function topFields(b: Uint8Array): Int32Array | undefined {
-  const at = new Int32Array(12).fill(-1);
+function topFields(b: Uint8Array, at: Int32Array): Int32Array | undefined {
+  at.fill(-1);
   const cursor = { pos: 0 };
   while (cursor.pos < b.length) {
     const tag = b[cursor.pos++];
@@ -140,6 +140,10 @@ function topFields(b: Uint8Array): Int32Array | undefined {
   return at;
 }
 
+/** topFields' answers for decodeSharedAfter, which no decode it makes enters again: one pair, not two arrays per change. */
+const NOW_FIELDS = new Int32Array(12);
+const BEFORE_FIELDS = new Int32Array(12);
+
 function asBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
@@ -152,8 +156,8 @@ function asBuffer(b: Uint8Array): Buffer {
  */
 export function decodeSharedAfter(info: KindInfo, bytes: Uint8Array, prevBytes: Uint8Array, prev: KubeObject): KubeObject {
   const codecs = PART_CODECS.get(info.kind);
-  const now = codecs && topFields(bytes);
-  const before = now && topFields(prevBytes);
+  const now = codecs && topFields(bytes, NOW_FIELDS);
+  const before = now && topFields(prevBytes, BEFORE_FIELDS);
   if (!now || !before) return decodeShared(info, bytes);
   const a = asBuffer(bytes);
   const b = asBuffer(prevBytes);
