@@ -7,7 +7,7 @@ import type { PodAffinityTerm, WeightedPodAffinityTerm } from "../../../gen/nava
 import type { Pod } from "../../api/registry.js";
 import { type Labels, type Requirement, Selector, sameLabels, selectorFromLabelSelector } from "../../api/labels.js";
 import { RequiredNodeAffinity } from "./node_selector.js";
-import { podRequests, type Requests } from "./resources.js";
+import { podRequestsBoth, type Requests } from "./resources.js";
 import { type HostPort, podHostPorts } from "./host_ports.js";
 
 export interface AffinityTerm {
@@ -204,8 +204,7 @@ export class PodInfo {
     let requests: Requests = { milliCpu: 0, memoryBytes: 0 };
     let nonZero: Requests = { milliCpu: 0, memoryBytes: 0 };
     try {
-      requests = podRequests(spec, false);
-      nonZero = podRequests(spec, true);
+      ({ requests, nonZero } = podRequestsBoth(spec));
     } catch (e) {
       parseError = (e as Error).message;
     }

@@ -143,6 +143,57 @@ export function podRequests(spec: PodSpec | undefined, nonZero = false): Request
   return scalar === undefined ? { milliCpu, memoryBytes } : { milliCpu, memoryBytes, scalar };
 }
 
+export interface PodRequests {
+  requests: Requests;
+  /** With Kubernetes' defaults for what a container does not ask for (podRequests' nonZero). */
+  nonZero: Requests;
+}
+
+/**
+ * The last answer for pods whose first container is a shared part (shared_decode.ts: frozen, the
+ * one object for the same bytes). Pods of one template ask for the same, bound or not, and each
+ * PodInfo would otherwise parse it again: the scheduler builds one per pod queued and per binding.
+ */
+const EMPTY = Object.freeze({});
+const byFirstContainer = new WeakMap<Container, { spec: PodSpec; answer: PodRequests }>();
+
+/** podRequests(spec, false) and podRequests(spec, true). Throws as podRequests does. */
+export function podRequestsBoth(spec: PodSpec | undefined): PodRequests {
+  const first = spec?.containers?.[0];
+  // Frozen lists of frozen parts: what was asked for cannot change behind the answer kept.
+  const shared = first !== undefined && Object.isFrozen(spec!.containers) && Object.isFrozen(spec!.initContainers ?? []) && Object.isFrozen(spec!.overhead ?? EMPTY);
+  if (shared) {
+    const hit = byFirstContainer.get(first);
+    if (hit !== undefined && sameRequestParts(hit.spec, spec!)) return hit.answer;
+  }
+  const answer = { requests: podRequests(spec, false), nonZero: podRequests(spec, true) };
+  if (shared) byFirstContainer.set(first, { spec: spec!, answer });
+  return answer;
+}
+
+/** Whether two specs hold the same (frozen) containers, init containers and overhead: all podRequests reads. */
+function sameRequestParts(a: PodSpec, b: PodSpec): boolean {
+  return sameFrozenList(a.containers, b.containers) && sameFrozenList(a.initContainers, b.initContainers) && sameQuantities(a.overhead, b.overhead);
+}
+
+function sameFrozenList(a: readonly Container[] | undefined, b: readonly Container[] | undefined): boolean {
+  const n = a?.length ?? 0;
+  if (n !== (b?.length ?? 0)) return false;
+  for (let i = 0; i < n; i++) if (a![i] !== b![i] || !Object.isFrozen(b![i])) return false;
+  return true;
+}
+
+function sameQuantities(a: { [key: string]: string } | undefined, b: { [key: string]: string } | undefined): boolean {
+  if (a === b) return true;
+  let n = 0;
+  for (const k in a) {
+    if (b?.[k] !== a[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
+
 export interface Allocatable {
   milliCpu: number;
   memoryBytes: number;
