@@ -191,16 +191,20 @@ async function streamWatch(api: ApiServer, call: ServerWritableStream<WireWatchR
     });
     const onAbort = (): void => wake?.();
     ac.signal.addEventListener('abort', onAbort);
-    for await (const e of watch) {
-      const object = encodedForWatch(e.object);
-      batch.push({ type: e.type, object });
-      batchBytes += object.byteLength;
-      flush();
-      // Backpressure: a full batch waits until the client has taken the one before.
-      while ((batchBytes >= WATCH_BATCH_BYTES || batch.length >= WATCH_BATCH_EVENTS) && !ac.signal.aborted) {
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
+    for await (const events of watch.batches()) {
+      for (const e of events) {
+        const object = encodedForWatch(e.object);
+        batch.push({ type: e.type, object });
+        batchBytes += object.byteLength;
+        // Backpressure: a full batch waits until the client has taken the one before.
+        while ((batchBytes >= WATCH_BATCH_BYTES || batch.length >= WATCH_BATCH_EVENTS) && !ac.signal.aborted) {
+          flush();
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+        if (ac.signal.aborted) break;
       }
+      flush();
       if (ac.signal.aborted) break;
     }
     ac.signal.removeEventListener('abort', onAbort);

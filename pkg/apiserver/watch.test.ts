@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Store } from '../store/mod.js';
+import { Store, prefixEnd } from '../store/mod.js';
 import { eventually } from '../client/testing/settle.js';
 import { isApiError } from './api_error.js';
 import { StoreBackend } from './backend.js';
 import { obj, pod, take, testServer as baseTestServer } from './test_util.js';
-import type { WatchEvent } from './watch.js';
+import { WATCH_BATCH_EVENTS, type WatchEvent } from './watch.js';
 
 const summary = (events: WatchEvent[]) => events.map((e) => `${e.type} ${e.object.metadata?.name ?? ''}`);
 
@@ -117,6 +117,41 @@ describe(`watch (${watchCache ? 'through the watch cache' : 'on its own store wa
     const revs = events.map((e) => Number(e.object.metadata?.resourceVersion));
     for (let i = 1; i < revs.length; i++) assert.equal(revs[i], revs[i - 1] + 1);
     assert.ok(store.status().watchers <= 1);
+    w.close();
+  });
+
+  it('hands out events in bounded batches of whole revisions, splitting only a revision larger than a batch', async () => {
+    const { server, store, clock } = await testServer();
+    const cm = (name: string) => ({ object: obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' } }) });
+    const names = Array.from({ length: 300 }, (_, i) => `big-${String(i).padStart(3, '0')}`);
+    await server.createBatch(names.map(cm));
+    const from = store.revision;
+    // Deleting a collection is one revision of any size (a create batch is at most 128 store ops).
+    const prefix = '/registry/configmaps/default/';
+    store.txn({ success: [{ type: 'deleteRange', key: prefix, rangeEnd: prefixEnd(prefix) }] }, clock.nowMs);
+    const bigRevision = store.revision;
+    await server.create(cm('after-1'));
+    await server.create(cm('after-2'));
+    const w = server.watch({ resource: 'configmaps', namespace: 'default', resourceVersion: String(from) });
+    const batches: WatchEvent[][] = [];
+    const delivered: number[] = [];
+    for await (const b of w.batches()) {
+      batches.push(b);
+      delivered.push(Number(w.resourceVersion));
+      if (batches.flat().length === names.length + 2) break;
+    }
+    assert.deepEqual(batches.flat().map((e) => `${e.type} ${e.object.metadata?.name}`), [...names.map((n) => `DELETED ${n}`), 'ADDED after-1', 'ADDED after-2']);
+    assert.ok(batches.every((b) => b.length > 0 && b.length <= WATCH_BATCH_EVENTS), `batch sizes ${batches.map((b) => b.length)}`);
+    assert.equal(batches[0].length, WATCH_BATCH_EVENTS, 'the large revision fills the first batch');
+    // Part of a revision delivered: a watch resumed from here must get that revision again.
+    assert.ok(delivered[0] < bigRevision, `resourceVersion ${delivered[0]} after part of revision ${bigRevision}`);
+    for (let i = 1; i < batches.length; i++) {
+      const rev = (e: WatchEvent) => Number(e.object.metadata?.resourceVersion);
+      const prevLast = batches[i - 1][batches[i - 1].length - 1];
+      // Batches end between revisions, but for a full one.
+      if (rev(prevLast) === rev(batches[i][0])) assert.equal(batches[i - 1].length, WATCH_BATCH_EVENTS);
+    }
+    assert.equal(delivered[delivered.length - 1], store.revision);
     w.close();
   });
 

@@ -21,6 +21,9 @@ import { decodeStoreEvent, type CachedEvent, type WatchCache } from './watch_cac
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
 
+/** Events in one batch of ApiWatch.batches. */
+export const WATCH_BATCH_EVENTS = 256;
+
 export interface WatchEvent {
   type: WatchEventType;
   /** For BOOKMARK: only apiVersion, kind and metadata.resourceVersion are meaningful. */
@@ -99,6 +102,16 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+
+  /**
+   * The events in batches: what is at hand at once (a run of the ring, a store response, a list
+   * page), at most WATCH_BATCH_EVENTS and whole revisions where one fits (a revision larger than
+   * that is split). Readers that take events in bulk (gRPC streams, informers in process) pay one
+   * turn per batch instead of one per event through each generator. A watch can be iterated once.
+   */
+  async *batches(): AsyncGenerator<WatchEvent[]> {
     try {
       if (this.initial) yield* this.initialEvents();
       const cache = this.cache;
@@ -115,13 +128,14 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
   }
 
   /** Events from the shared ring; returns when the ring no longer has what this watch needs next. */
-  private async *fromCache(cache: WatchCache): AsyncGenerator<WatchEvent> {
+  private async *fromCache(cache: WatchCache): AsyncGenerator<WatchEvent[]> {
     let seq = cache.seqAfter(this.delivered);
     while (!this.closed) {
       if (seq < cache.firstSeq || !cache.covers(this.delivered)) return;
+      let batch: WatchEvent[] = [];
       for (;;) {
         // Fell off the ring (a slow consumer): the store's history has the rest.
-        if (seq < cache.firstSeq) return;
+        if (seq < cache.firstSeq) break;
         const entry = cache.at(seq);
         if (!entry) break;
         seq++;
@@ -129,16 +143,29 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
         for (const e of entry.events) {
           if (!e.key.startsWith(this.prefix)) continue;
           const out = this.convert(e);
-          if (out) yield out;
-          if (this.closed) return;
+          if (!out) continue;
+          // A revision larger than a batch goes out in parts; delivered stays before it until its last part.
+          if (batch.length >= WATCH_BATCH_EVENTS) {
+            yield batch;
+            if (this.closed) return;
+            batch = [];
+          }
+          batch.push(out);
         }
         this.delivered = entry.revision;
+        if (batch.length >= WATCH_BATCH_EVENTS) break;
       }
+      if (batch.length > 0) {
+        yield batch;
+        if (this.closed) return;
+        continue;
+      }
+      if (seq < cache.firstSeq) return;
       // A bookmark waits for the store's progress answer, so it carries the newest revision.
       if (this.bookmarkWanted && cache.progressCount > this.bookmarkProgress) {
         this.delivered = Math.max(this.delivered, cache.revision);
         this.bookmarkWanted = false;
-        yield this.bookmark();
+        yield [this.bookmark()];
         continue;
       }
       if (!cache.covers(this.delivered)) return;
@@ -151,23 +178,35 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
    * true once the watch is back in the first half of `cache`'s ring (the ring then serves it; the
    * half keeps it from falling off again at once), false when the store watch ended.
    */
-  private async *fromStore(cache?: WatchCache): AsyncGenerator<WatchEvent, boolean> {
+  private async *fromStore(cache?: WatchCache): AsyncGenerator<WatchEvent[], boolean> {
     while (!this.closed) {
       const inner = this.open();
       try {
         for await (const resp of inner) {
           if (this.closed) return false;
+          let batch: WatchEvent[] = [];
           for (const e of resp.events) {
             const c = decodeStoreEvent(this.info, e);
             const out = c && this.convert(c);
-            if (out) yield out;
+            if (!out) continue;
+            if (batch.length >= WATCH_BATCH_EVENTS) {
+              yield batch;
+              if (this.closed) return false;
+              batch = [];
+            }
+            batch.push(out);
           }
+          // A store response holds whole revisions.
           if (resp.events.length) this.delivered = resp.events[resp.events.length - 1].kv.modRevision;
+          if (batch.length > 0) {
+            yield batch;
+            if (this.closed) return false;
+          }
           if (resp.progress) {
             this.delivered = Math.max(this.delivered, resp.headerRevision);
             if (this.bookmarkWanted) {
               this.bookmarkWanted = false;
-              yield this.bookmark();
+              yield [this.bookmark()];
             }
           }
           if (cache && this.backInRing(cache)) {
@@ -202,7 +241,7 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
     return this.inner;
   }
 
-  private async *initialEvents(): AsyncGenerator<WatchEvent> {
+  private async *initialEvents(): AsyncGenerator<WatchEvent[]> {
     let cont: string | undefined;
     do {
       const page = await list(this.ctx, {
@@ -213,9 +252,9 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
         continue: cont,
       });
       this.delivered = Number(page.resourceVersion);
-      for (const object of page.items) {
+      for (let i = 0; i < page.items.length; i += WATCH_BATCH_EVENTS) {
         if (this.closed) return;
-        yield { type: 'ADDED', object };
+        yield page.items.slice(i, i + WATCH_BATCH_EVENTS).map((object): WatchEvent => ({ type: 'ADDED', object }));
       }
       cont = page.continue;
     } while (cont && !this.closed);

@@ -312,7 +312,7 @@ export class NavarchClient {
    * loss of a member: it reopens on another one from the last revision it delivered, with no gap and
    * no duplicate. Ends with ApiError Expired when that revision is compacted away (relist, then watch).
    */
-  watch<T extends KubeObject = KubeObject>(resource: string, o: WatchOptions = {}): AsyncIterable<ClientWatchEvent<T>> & { close(): void } {
+  watch<T extends KubeObject = KubeObject>(resource: string, o: WatchOptions = {}): ResumableWatch<T> {
     return new ResumableWatch<T>(this.pool, resource, o, this.retryDeadlineMs, (r, lo) => this.listAll(r, lo), this.localWatch);
   }
 

@@ -121,7 +121,7 @@ describe('watches of the master a client runs inside', () => {
 
   it('refuses a local master that is not one of the endpoints', () => {
     assert.throws(
-      () => new NavarchClient({ endpoints: ['127.0.0.1:1'], localWatch: { endpoint: '127.0.0.1:2', watch: () => ({ async *[Symbol.asyncIterator]() {} }) as AsyncIterable<never> } }),
+      () => new NavarchClient({ endpoints: ['127.0.0.1:1'], localWatch: { endpoint: '127.0.0.1:2', watch: () => ({ async *batches() {} }) } }),
       /The local master 127\.0\.0\.1:2 is not one of the endpoints \(127\.0\.0\.1:1\)/,
     );
   });

@@ -51,8 +51,11 @@ export interface WatchOptions {
 export interface LocalWatchSource {
   /** This master's client address, as it appears in the client's endpoints. */
   endpoint: string;
-  watch(req: ApiWatchRequest): AsyncIterable<ApiWatchEvent>;
+  watch(req: ApiWatchRequest): { batches(): AsyncIterable<readonly ApiWatchEvent[]> };
 }
+
+/** Initial ADDED events in one batch, from a list (a page may hold thousands). */
+const LIST_BATCH_EVENTS = 256;
 
 /** Events read in process in a row before the watch lets timers and I/O run (a backlog is read in slices). */
 const LOCAL_EVENTS_PER_SLICE = 256;
@@ -87,6 +90,18 @@ export class ResumePoint {
   /** The resourceVersion to watch from. */
   from(): string {
     return this.partial ? String(this.partial.revision - 1) : this.complete;
+  }
+
+  /** The events of `batch` to deliver (take), in order: the batch itself when that is all of them. */
+  takeAll<E extends ClientWatchEvent>(batch: E[]): E[] {
+    for (let i = 0; i < batch.length; i++) {
+      if (this.take(batch[i])) continue;
+      // A resumed watch repeating what was delivered: rare, so only then a new list.
+      const out = batch.slice(0, i);
+      for (let j = i + 1; j < batch.length; j++) if (this.take(batch[j])) out.push(batch[j]);
+      return out;
+    }
+    return batch;
   }
 
   /** Whether to deliver `e` (false: this watch delivered it before it broke), noting it delivered. */
@@ -136,12 +151,25 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ClientWatchEvent<T>> {
+    return this.flat(this.batches());
+  }
+
+  /**
+   * The events in batches as they come (a gRPC message's, a run of the master's watch cache, part
+   * of a list), never empty: a reader that takes them in bulk (an informer) pays one turn of the
+   * generators per batch, not per event. A watch can be iterated once, either way.
+   */
+  batches(): AsyncGenerator<ClientWatchEvent<T>[]> {
     if (this.started) throw new Error('A watch can be iterated once');
     this.started = true;
     return this.run();
   }
 
-  private async *run(): AsyncGenerator<ClientWatchEvent<T>> {
+  private async *flat(batches: AsyncIterable<ClientWatchEvent<T>[]>): AsyncGenerator<ClientWatchEvent<T>> {
+    for await (const batch of batches) yield* batch;
+  }
+
+  private async *run(): AsyncGenerator<ClientWatchEvent<T>[]> {
     if (this.o.signal?.aborted) return;
     let rv = this.o.resourceVersion ?? '';
     if (rv === '' || rv === '0') {
@@ -158,11 +186,12 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
       const events = endpoint === this.local?.endpoint ? this.localEvents(from) : this.streamEvents(client, endpoint, from);
       let failure: unknown;
       try {
-        for await (const e of events) {
+        for await (const batch of events) {
           retryUntil = performance.now() + this.retryDeadlineMs;
           delayMs = 50;
-          if (!resume.take(e)) continue;
-          yield e;
+          const taken = resume.takeAll(batch);
+          if (taken.length === 0) continue;
+          yield taken;
           if (this.closed) break;
         }
       } catch (err) {
@@ -183,7 +212,7 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
     }
   }
 
-  private async *streamEvents(client: Picked['client'], endpoint: string, rv: string): AsyncGenerator<ClientWatchEvent<T>> {
+  private async *streamEvents(client: Picked['client'], endpoint: string, rv: string): AsyncGenerator<ClientWatchEvent<T>[]> {
     const stream = client.watch(
       {
         resource: this.resource,
@@ -198,11 +227,12 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
     this.cancelCurrent = () => stream.cancel();
     try {
       for await (const batch of stream as AsyncIterable<WireWatchEvents>) {
+        const events: ClientWatchEvent<T>[] = [];
         for (const wire of batch.events) {
           if (!EVENT_TYPES.has(wire.type)) throw new ApiError('Internal', `Master ${endpoint} sent a watch event of unknown type ${JSON.stringify(wire.type)}`);
-          const object = decodeItem(this.o, wire.object) as T;
-          yield { type: wire.type as ClientWatchEventType, object };
+          events.push({ type: wire.type as ClientWatchEventType, object: decodeItem(this.o, wire.object) as T });
         }
+        if (events.length > 0) yield events;
       }
     } finally {
       this.cancelCurrent = undefined;
@@ -210,7 +240,7 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
     }
   }
 
-  private async *localEvents(rv: string): AsyncGenerator<ClientWatchEvent<T>> {
+  private async *localEvents(rv: string): AsyncGenerator<ClientWatchEvent<T>[]> {
     const ac = new AbortController();
     this.cancelCurrent = () => ac.abort();
     try {
@@ -224,10 +254,17 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
         signal: ac.signal,
       });
       let inSlice = 0;
-      for await (const e of watch) {
-        yield { type: e.type, object: (this.o.decode ? this.o.decode(encodeBinary(e.object)) : deepFreeze(e.object)) as T };
+      const decode = this.o.decode;
+      for await (const batch of watch.batches()) {
+        const events: ClientWatchEvent<T>[] = new Array(batch.length);
+        for (let i = 0; i < batch.length; i++) {
+          const e = batch[i];
+          events[i] = { type: e.type, object: (decode ? decode(encodeBinary(e.object)) : deepFreeze(e.object)) as T };
+        }
+        yield events;
         // Events already in the cache come without a turn of the event loop in between.
-        if (++inSlice === LOCAL_EVENTS_PER_SLICE) {
+        inSlice += batch.length;
+        if (inSlice >= LOCAL_EVENTS_PER_SLICE) {
           inSlice = 0;
           await new Promise((r) => setImmediate(r));
         }
@@ -239,7 +276,7 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
   }
 
   /** The ADDED events of a watch from "": resolves with the list's revision (undefined if closed meanwhile). */
-  private async *initialList(): AsyncGenerator<ClientWatchEvent<T>, string | undefined> {
+  private async *initialList(): AsyncGenerator<ClientWatchEvent<T>[], string | undefined> {
     const page = await this.listAll(this.resource, {
       namespace: this.o.namespace,
       labelSelector: this.o.labelSelector,
@@ -248,9 +285,9 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
       forCache: this.o.forCache,
       decode: this.o.decode,
     });
-    for (const object of page.items) {
+    for (let i = 0; i < page.items.length; i += LIST_BATCH_EVENTS) {
       if (this.closed) return undefined;
-      yield { type: 'ADDED', object: object as T };
+      yield page.items.slice(i, i + LIST_BATCH_EVENTS).map((object): ClientWatchEvent<T> => ({ type: 'ADDED', object: object as T }));
     }
     return page.resourceVersion;
   }

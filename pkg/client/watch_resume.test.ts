@@ -22,6 +22,19 @@ describe('ResumePoint', () => {
     assert.equal(r.from(), '5', 'an event of 6 shows 5 complete');
   });
 
+  it('takes a batch whole, or what of it was not delivered before, in order', () => {
+    const r = new ResumePoint('4');
+    const first = [ev('ADDED', 'a', 5), ev('ADDED', 'b', 5)];
+    assert.equal(r.takeAll(first), first, 'nothing to drop: the batch itself');
+    const again = r.takeAll([ev('ADDED', 'a', 5), ev('ADDED', 'b', 5), ev('ADDED', 'c', 5), ev('MODIFIED', 'a', 6), ev('MODIFIED', 'b', 6)]);
+    assert.deepEqual(
+      again.map((e) => `${e.object.metadata?.name}@${e.object.metadata?.resourceVersion}`),
+      ['c@5', 'a@6', 'b@6'],
+    );
+    assert.deepEqual(r.takeAll([ev('MODIFIED', 'a', 6)]), [], 'all delivered before');
+    assert.equal(r.from(), '5');
+  });
+
   it('takes a bookmark as everything delivered up to it', () => {
     const r = new ResumePoint('1');
     r.take(ev('ADDED', 'a', 7));

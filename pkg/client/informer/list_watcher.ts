@@ -18,8 +18,11 @@ export interface WatchFromOptions {
   allowBookmarks: boolean;
 }
 
-/** An open watch: events in revision order; ends (by throwing ApiError Expired) when its revision is gone. */
-export type WatchStream<T extends KubeObject> = AsyncIterable<ClientWatchEvent<T>> & { close(): void };
+/**
+ * An open watch: events in revision order; ends (by throwing ApiError Expired) when its revision is
+ * gone. `batches`, when there, gives the same events in bulk (ResumableWatch.batches): iterate one or the other.
+ */
+export type WatchStream<T extends KubeObject> = AsyncIterable<ClientWatchEvent<T>> & { close(): void; batches?(): AsyncIterable<readonly ClientWatchEvent<T>[]> };
 
 export interface ListWatcher<T extends KubeObject = KubeObject> {
   /** Every object, consistently (one revision). */

@@ -187,12 +187,19 @@ export class Reflector<T extends KubeObject = KubeObject> {
       this.stats.watches++;
       let delivered = false;
       try {
-        for await (const ev of w) {
-          if (this.stopped) break;
-          const rv = ev.object.metadata?.resourceVersion;
-          if (rv) this.rv = rv;
-          if (ev.type !== 'BOOKMARK') this.sink.apply(ev);
-          delivered = true;
+        if (w.batches) {
+          for await (const batch of w.batches()) {
+            if (this.stopped) break;
+            // The sink's handlers run for one event after another; stopping ends the batch too.
+            for (let i = 0; i < batch.length && !this.stopped; i++) this.take(batch[i]);
+            delivered = true;
+          }
+        } else {
+          for await (const ev of w) {
+            if (this.stopped) break;
+            this.take(ev);
+            delivered = true;
+          }
         }
       } catch (err) {
         return err;
@@ -205,6 +212,12 @@ export class Reflector<T extends KubeObject = KubeObject> {
       if (!delivered) await this.backoff();
     }
     return undefined;
+  }
+
+  private take(ev: ClientWatchEvent<T>): void {
+    const rv = ev.object.metadata?.resourceVersion;
+    if (rv) this.rv = rv;
+    if (ev.type !== 'BOOKMARK') this.sink.apply(ev);
   }
 
   private backoff(): Promise<void> {
