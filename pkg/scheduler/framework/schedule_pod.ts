@@ -189,8 +189,7 @@ function findNodesThatPassFilters(
   if (n === 0) return [];
   const numToFind = numFeasibleNodesToFind(fwk.percentageOfNodesToScore, n);
   const start = fwk.nextStartNodeIndex % n;
-  // Sized once: grown by push, it was copied some ten times a pod on its way to 500 nodes.
-  const feasible: NodeInfo[] = new Array(Math.min(numToFind, n));
+  const feasible = feasibleArrayFor(fwk, Math.min(numToFind, n));
   if (fwk.filterPlugins.length === 0) {
     for (let i = 0; i < feasible.length; i++) feasible[i] = nodes[(start + i) % n];
     fwk.nextStartNodeIndex = (start + numToFind) % n;
@@ -213,6 +212,23 @@ function findNodesThatPassFilters(
   feasible.length = found;
   fwk.nextStartNodeIndex = (start + processed) % n;
   return feasible;
+}
+
+/**
+ * The feasible nodes' array, reused from one pod to the next like the score arrays: 500 nodes are
+ * 4 KB a pod otherwise (sized once; grown by push it was copied some ten times on its way there).
+ * Good until the framework's next call: schedulePod only returns a node's name.
+ */
+const feasibleArrays = new WeakMap<Framework, NodeInfo[]>();
+
+function feasibleArrayFor(fwk: Framework, m: number): NodeInfo[] {
+  let a = feasibleArrays.get(fwk);
+  if (a === undefined) {
+    a = new Array(m);
+    feasibleArrays.set(fwk, a);
+  }
+  a.length = m;
+  return a;
 }
 
 /**
