@@ -96,6 +96,11 @@ export class Snapshot {
     return this.scoringTerms.values();
   }
 
+  /** Whether any placed pod has a term that scores (scoringAffinityTerms is not empty). */
+  hasScoringAffinityTerms(): boolean {
+    return this.scoringTerms.size > 0;
+  }
+
   /** Updates both term indexes for a pod entering (1) or leaving (-1) a node. */
   private indexTerms(p: PodInfo, node: NodeInfo, sign: 1 | -1): void {
     this.antiAffinity.update(p, node, sign);

@@ -179,6 +179,8 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
 
   preScore(state: CycleState, pod: PodInfo): Status | null {
     const snapshot = state.snapshot;
+    // Most pods: no preferences of their own, and no placed pod's term to match.
+    if (pod.preferredAffinityTerms.length === 0 && pod.preferredAntiAffinityTerms.length === 0 && !snapshot.hasScoringAffinityTerms()) return Status.skip();
     const layers: WeightedLayer[] = [];
     const push = (key: string, weight: number, counts: ReadonlyMap<string, number>): void => {
       if (weight !== 0 && counts.size > 0) layers.push({ key, weight, counts });
