@@ -12,6 +12,7 @@ import {
   StoreStateMachine,
   encodeCommand,
   unwrapResult,
+  type KeyValue,
   type LeaseGrantResponse,
   type RangeRequest,
   type RangeResponse,
@@ -45,6 +46,12 @@ export interface Backend {
    * Throws CompactedError or FutureRevisionError.
    */
   range(req: RangeRequest, options?: ReadOptions): Promise<RangeResponse>;
+  /**
+   * The key's current value on this replica, as a serializable range of the key alone reads it, but
+   * without a request and a response: the reads of every write (its namespace, the object it
+   * changes) take this path.
+   */
+  latest?(key: string): KeyValue | undefined;
   watch(options: WatchOptions): BackendWatch;
   /** Grants a lease (a new id) that keys written with it are deleted with once it expires. */
   leaseGrant(ttlSeconds: number): Promise<LeaseGrantResponse>;
@@ -75,6 +82,10 @@ export class StoreBackend implements Backend {
 
   async range(req: RangeRequest): Promise<RangeResponse> {
     return this.store.range(req);
+  }
+
+  latest(key: string): KeyValue | undefined {
+    return this.store.latest(key);
   }
 
   async leaseGrant(ttlSeconds: number): Promise<LeaseGrantResponse> {

@@ -177,6 +177,7 @@ export async function readObjectConfirmingMissing(ctx: Context, info: KindInfo, 
 
 /** The stored key-value of an object, undecoded, or undefined. */
 export async function readKv(ctx: Context, info: KindInfo, namespace: string | undefined, name: string, revision = 0, serializable = false): Promise<KeyValue | undefined> {
+  if (serializable && revision === 0 && ctx.backend.latest) return ctx.backend.latest(objectKey(info, namespace, name));
   const r = await call(() => ctx.backend.range({ key: objectKey(info, namespace, name), revision }, { serializable }));
   return r.kvs[0];
 }

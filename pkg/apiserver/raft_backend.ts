@@ -4,7 +4,7 @@
 // (as the etcd facade forwards its writes), so the API core never knows which member it runs on.
 
 import { ProposalDroppedError } from '../../raft/core/errors.js';
-import { StoreError, encodeCommand, unwrapResult, type LeaseGrantResponse, type RangeRequest, type RangeResponse, type Store, type StoreResult, type TxnRequest, type TxnResponse, type WatchOptions } from '../store/mod.js';
+import { StoreError, encodeCommand, unwrapResult, type KeyValue, type LeaseGrantResponse, type RangeRequest, type RangeResponse, type Store, type StoreResult, type TxnRequest, type TxnResponse, type WatchOptions } from '../store/mod.js';
 import { ApiError, isApiError } from './api_error.js';
 import type { Backend, BackendWatch, ReadOptions } from './backend.js';
 
@@ -51,6 +51,10 @@ export class RaftBackend implements Backend {
       }
     }
     return this.o.store.range(req);
+  }
+
+  latest(key: string): KeyValue | undefined {
+    return this.o.store.latest(key);
   }
 
   watch(options: WatchOptions): BackendWatch {

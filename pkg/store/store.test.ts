@@ -29,6 +29,20 @@ test('revisions, versions and create revisions follow etcd across put, delete an
   assert.equal(get(s, 'a', 3)!.version, 2);
 });
 
+test('latest reads a key as a range of it does: its live version, nothing once deleted', () => {
+  const s = new Store();
+  const t = new TestTime();
+  assert.equal(s.latest('a'), undefined);
+  put(s, t, 'a', '1');
+  put(s, t, 'a', '2');
+  put(s, t, 'ab', 'x');
+  assert.equal(s.latest('a'), s.range({ key: 'a' }).kvs[0]);
+  assert.equal(text(readValue(s.latest('a')!)), '2');
+  del(s, t, 'a');
+  assert.equal(s.latest('a'), undefined);
+  assert.equal(text(readValue(s.latest('ab')!)), 'x');
+});
+
 test('a delete that matches nothing and a read-only txn do not take a revision', () => {
   const s = new Store();
   const t = new TestTime();

@@ -137,6 +137,11 @@ export class Store {
     return { header: { revision: this.ks.revision }, ...rangeAt(this.ks, req, rev) };
   }
 
+  /** The key's current live version: range({ key }) without the request's checks and the response. */
+  latest(key: string): Version | undefined {
+    return this.ks.get(key, this.ks.revision);
+  }
+
   /**
    * Runs a txn whose branches only read (no put, no deleteRange) against the
    * local state, without a revision or any change: etcd serves these without
