@@ -79,6 +79,19 @@ describe("Quantity", () => {
     assert.equal(Quantity.fromBytes(2048).toString(), "2Ki");
   });
 
+  it("parses a text seen before to the same value, and refuses a malformed one every time", () => {
+    for (let round = 0; round < 2; round++) {
+      assert.equal(Quantity.parse("1500m").milliValue(), 1500);
+      assert.equal(Quantity.parse("1.5").toString(), "1500m");
+      assert.equal(Quantity.parse("128Mi").value(), 128 * 2 ** 20);
+      assert.throws(() => Quantity.parse("12x"), QuantityError);
+      assert.equal(Quantity.tryParse("12x"), undefined);
+    }
+    // Past the table's bound it starts over: still right.
+    for (let i = 0; i < 3000; i++) assert.equal(Quantity.parse(`${i}k`).value(), i * 1000);
+    assert.equal(Quantity.parse("1500m").milliValue(), 1500);
+  });
+
   it("rejects malformed text with Kubernetes' reason and the input quoted", () => {
     const table: Array<[string, string]> = [
       ["", QUANTITY_ERR_FORMAT],

@@ -43,6 +43,14 @@ function divRoundAway(a: bigint, b: bigint): bigint {
   return a < 0n ? q - 1n : q + 1n;
 }
 
+/**
+ * Quantities parsed lately, by text: objects repeat the same few ("100m", "128Mi"), each is parsed
+ * on every create and update (validation, defaults) and by every agent, and parsing takes bigints.
+ * A Quantity never changes, so one serves every caller. Cleared when full.
+ */
+const PARSED_MAX_ENTRIES = 1024;
+const parsed = new Map<string, Quantity>();
+
 export class Quantity {
   private constructor(
     /** value = unscaled × 10^exponent */
@@ -53,6 +61,15 @@ export class Quantity {
 
   /** Parses Kubernetes quantity text; throws QuantityError naming the input and the problem. */
   static parse(text: string): Quantity {
+    const seen = parsed.get(text);
+    if (seen !== undefined) return seen;
+    const q = Quantity.parseText(text);
+    if (parsed.size >= PARSED_MAX_ENTRIES) parsed.clear();
+    parsed.set(text, q);
+    return q;
+  }
+
+  private static parseText(text: string): Quantity {
     if (typeof text !== "string") throw new QuantityError(String(text), QUANTITY_ERR_FORMAT);
     const m = QUANTITY_RE.exec(text);
     if (text.length === 0 || m === null) throw new QuantityError(text, QUANTITY_ERR_FORMAT);
