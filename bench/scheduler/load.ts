@@ -96,7 +96,7 @@ export class BindingWatch {
   runningAtLastBinding = 0;
   /** Binding times in order (performance.now()), for gaps. */
   readonly times: number[] = [];
-  private readonly watch: AsyncIterable<{ type: string; object: Pod }> & { close(): void };
+  private readonly watch: { close(): void };
   private readonly done: Promise<void>;
   private waiters: Array<() => void> = [];
   private wakeQueued = false;
@@ -105,19 +105,22 @@ export class BindingWatch {
     const watch = client.watch<Pod>('pods', { namespace, resourceVersion, decode: decodePodProgress });
     this.watch = watch;
     this.done = (async () => {
-      for await (const e of watch) {
-        if (e.type === 'BOOKMARK' || e.type === 'DELETED') continue;
-        const name = e.object.metadata?.name ?? '';
-        if (e.object.spec?.nodeName && !this.boundAtMs.has(name)) {
-          const now = performance.now();
-          this.boundAtMs.set(name, now);
-          this.times.push(now);
-          this.runningAtLastBinding = this.runningAtMs.size;
-          this.wakeSoon();
-        }
-        if (e.object.status?.phase === 'Running' && !this.runningAtMs.has(name)) {
-          this.runningAtMs.set(name, performance.now());
-          this.wakeSoon();
+      // In batches (as informers read): the events of a batch arrived together, so one time serves them.
+      for await (const batch of watch.batches()) {
+        const now = performance.now();
+        for (const e of batch) {
+          if (e.type === 'BOOKMARK' || e.type === 'DELETED') continue;
+          const name = e.object.metadata?.name ?? '';
+          if (e.object.spec?.nodeName && !this.boundAtMs.has(name)) {
+            this.boundAtMs.set(name, now);
+            this.times.push(now);
+            this.runningAtLastBinding = this.runningAtMs.size;
+            this.wakeSoon();
+          }
+          if (e.object.status?.phase === 'Running' && !this.runningAtMs.has(name)) {
+            this.runningAtMs.set(name, now);
+            this.wakeSoon();
+          }
         }
       }
     })();
