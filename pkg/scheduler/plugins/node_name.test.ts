@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { makeNode, makePod, makeSnapshot } from "../testing/wrappers.js";
+import { CycleState } from "../framework/cycle_state.js";
+import { PodInfo } from "../framework/pod_info.js";
 import { passing, runFilter } from "../testing/run_plugins.js";
 import { ERR_REASON_NODE_NAME, NodeName } from "./node_name.js";
 
@@ -24,4 +26,11 @@ test("NodeName: the rejection is unresolvable and says the node name did not mat
   assert.equal(s?.code, "UnschedulableAndUnresolvable");
   assert.deepEqual(s?.reasons, [ERR_REASON_NODE_NAME]);
   assert.equal(s?.plugin, "NodeName");
+});
+
+test("NodeName: a pod without spec.nodeName skips the filter on every node; one naming a node does not", () => {
+  const snap = makeSnapshot([makeNode({ name: "a" })]);
+  const state = new CycleState(snap);
+  assert.equal(new NodeName().preFilter(state, new PodInfo(makePod({ name: "p" })))?.code, "Skip");
+  assert.equal(new NodeName().preFilter(state, new PodInfo(makePod({ name: "p", nodeName: "a" }))), null);
 });

@@ -2,7 +2,7 @@
 
 import { type ClusterEvent, type EnqueueExtensions, NODE_UPDATES } from "../framework/cluster_event.js";
 import type { CycleState } from "../framework/cycle_state.js";
-import type { FilterPlugin } from "../framework/interface.js";
+import type { FilterPlugin, PreFilterPlugin } from "../framework/interface.js";
 import type { NodeInfo } from "../framework/node_info.js";
 import type { PodInfo } from "../framework/pod_info.js";
 import { Status } from "../framework/status.js";
@@ -17,8 +17,13 @@ export function fitsNodeName(pod: PodInfo, node: NodeInfo): boolean {
   return !want || want === node.name;
 }
 
-export class NodeName implements FilterPlugin, EnqueueExtensions {
+export class NodeName implements PreFilterPlugin, FilterPlugin, EnqueueExtensions {
   readonly name = NODE_NAME;
+
+  /** Most pods name no node: then no node's Filter call is needed (each pod's filter runs on hundreds of nodes). */
+  preFilter(_state: CycleState, pod: PodInfo): Status | null {
+    return pod.pod.spec?.nodeName ? null : Status.skip();
+  }
 
   eventsToRegister(): readonly ClusterEvent[] {
     return [{ resource: "Node", actions: ["Add", ...NODE_UPDATES] }];
