@@ -32,6 +32,8 @@ export class Snapshot {
   private readonly withAffinity = new Set<NodeInfo>();
   private readonly withRequiredAntiAffinity = new Set<NodeInfo>();
   private readonly withScoringAffinity = new Set<NodeInfo>();
+  /** Nodes with a PreferNoSchedule taint: without any, TaintToleration scores every node alike. */
+  private readonly withPreferNoSchedule = new Set<NodeInfo>();
   private readonly antiAffinity = new TermIndex("filtering");
   private readonly scoringTerms = new TermIndex("scoring");
   /** Pods that preempted others and wait for room on a node, by node then pod key. */
@@ -94,6 +96,11 @@ export class Snapshot {
   /** The placed pods' terms that score other pods (required affinity, preferred terms), one group per distinct term. */
   scoringAffinityTerms(): IterableIterator<TermGroup> {
     return this.scoringTerms.values();
+  }
+
+  /** Whether any node has a PreferNoSchedule taint. */
+  hasPreferNoScheduleTaints(): boolean {
+    return this.withPreferNoSchedule.size > 0;
   }
 
   /** Whether any placed pod has a term that scores (scoringAffinityTerms is not empty). */
@@ -167,6 +174,7 @@ export class Snapshot {
     }
     this.byName.set(name, next);
     this.track(next);
+    if (next.taints.some((t) => t.effect === "PreferNoSchedule")) this.withPreferNoSchedule.add(next);
     return next;
   }
 
@@ -316,6 +324,7 @@ export class Snapshot {
   }
 
   private untrack(n: NodeInfo): void {
+    this.withPreferNoSchedule.delete(n);
     this.withAffinity.delete(n);
     this.withRequiredAntiAffinity.delete(n);
     this.withScoringAffinity.delete(n);

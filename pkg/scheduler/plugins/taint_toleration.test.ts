@@ -5,6 +5,8 @@ import { toleratesTaint } from "../framework/tolerations.js";
 import { makeNode, makePod, makeSnapshot } from "../testing/wrappers.js";
 import { runFilter, runScore } from "../testing/run_plugins.js";
 import { TaintToleration } from "./taint_toleration.js";
+import { CycleState } from "../framework/cycle_state.js";
+import { PodInfo } from "../framework/pod_info.js";
 
 const taint: Taint = { key: "dedicated", value: "gpu", effect: "NoSchedule" };
 
@@ -52,4 +54,19 @@ test("TaintToleration scores nodes with fewer untolerated PreferNoSchedule taint
   assert.deepEqual(Object.fromEntries(runScore(new TaintToleration(), makePod({ name: "p" }), snap)), { none: 100, one: 50, two: 0 });
   const tolerating = makePod({ name: "p", tolerations: [{ key: "a", operator: "Exists", effect: "PreferNoSchedule" }] });
   assert.deepEqual(Object.fromEntries(runScore(new TaintToleration(), tolerating, snap)), { none: 100, one: 100, two: 0 });
+});
+
+test("TaintToleration skips scoring while no node has a PreferNoSchedule taint, and scores again once one has", () => {
+  const snap = makeSnapshot([makeNode({ name: "a", taints: [taint] }), makeNode({ name: "b" })]);
+  const state = new CycleState(snap);
+  const pod = new PodInfo(makePod({ name: "p" }));
+  assert.equal(new TaintToleration().preScore(state, pod)?.code, "Skip");
+  snap.setNode(makeNode({ name: "b", taints: [{ key: "a", value: "x", effect: "PreferNoSchedule" }] }));
+  assert.equal(new TaintToleration().preScore(state, pod), null);
+  assert.deepEqual(Object.fromEntries(runScore(new TaintToleration(), pod, snap)), { a: 100, b: 0 });
+  snap.setNode(makeNode({ name: "b" }));
+  assert.equal(new TaintToleration().preScore(state, pod)?.code, "Skip", "the taint removed");
+  snap.setNode(makeNode({ name: "b", taints: [{ key: "a", value: "x", effect: "PreferNoSchedule" }] }));
+  snap.removeNode("b");
+  assert.equal(new TaintToleration().preScore(state, pod)?.code, "Skip", "the node removed");
 });

@@ -64,6 +64,9 @@ export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugi
   }
 
   preScore(state: CycleState, pod: PodInfo): Status | null {
+    // No node has a PreferNoSchedule taint: every node would score the same (the top score, once
+    // reversed), which adds the same to every node's total and changes no choice.
+    if (!state.snapshot.hasPreferNoScheduleTaints()) return Status.skip();
     const preferNoSchedule = (pod.pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === "PreferNoSchedule");
     state.write(PRE_SCORE_KEY, { preferNoSchedule } satisfies PreScoreState);
     return null;
