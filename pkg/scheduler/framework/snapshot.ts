@@ -34,6 +34,9 @@ export class Snapshot {
   private readonly withScoringAffinity = new Set<NodeInfo>();
   /** Nodes with a PreferNoSchedule taint: without any, TaintToleration scores every node alike. */
   private readonly withPreferNoSchedule = new Set<NodeInfo>();
+  /** Nodes with a NoSchedule or NoExecute taint, and cordoned ones: without any, their filters pass every node. */
+  private readonly withHardTaints = new Set<NodeInfo>();
+  private readonly cordoned = new Set<NodeInfo>();
   private readonly antiAffinity = new TermIndex("filtering");
   private readonly scoringTerms = new TermIndex("scoring");
   /** Pods that preempted others and wait for room on a node, by node then pod key. */
@@ -96,6 +99,16 @@ export class Snapshot {
   /** The placed pods' terms that score other pods (required affinity, preferred terms), one group per distinct term. */
   scoringAffinityTerms(): IterableIterator<TermGroup> {
     return this.scoringTerms.values();
+  }
+
+  /** Whether any node has a NoSchedule or NoExecute taint. */
+  hasHardTaints(): boolean {
+    return this.withHardTaints.size > 0;
+  }
+
+  /** Whether any node is cordoned (spec.unschedulable). */
+  hasUnschedulableNodes(): boolean {
+    return this.cordoned.size > 0;
   }
 
   /** Whether any node has a PreferNoSchedule taint. */
@@ -175,6 +188,8 @@ export class Snapshot {
     this.byName.set(name, next);
     this.track(next);
     if (next.taints.some((t) => t.effect === "PreferNoSchedule")) this.withPreferNoSchedule.add(next);
+    if (next.taints.some((t) => t.effect === "NoSchedule" || t.effect === "NoExecute")) this.withHardTaints.add(next);
+    if (next.unschedulable) this.cordoned.add(next);
     return next;
   }
 
@@ -325,6 +340,8 @@ export class Snapshot {
 
   private untrack(n: NodeInfo): void {
     this.withPreferNoSchedule.delete(n);
+    this.withHardTaints.delete(n);
+    this.cordoned.delete(n);
     this.withAffinity.delete(n);
     this.withRequiredAntiAffinity.delete(n);
     this.withScoringAffinity.delete(n);

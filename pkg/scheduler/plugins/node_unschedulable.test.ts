@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Toleration } from "../../../gen/navarch/api/v1/core.js";
 import { makeNode, makePod, makeSnapshot } from "../testing/wrappers.js";
-import { runFilter } from "../testing/run_plugins.js";
+import { passing, runFilter } from "../testing/run_plugins.js";
+import { CycleState } from "../framework/cycle_state.js";
 import { ERR_REASON_UNSCHEDULABLE, NodeUnschedulable } from "./node_unschedulable.js";
 
 const cases: { name: string; unschedulable: boolean; tolerations?: Partial<Toleration>[]; fits: boolean }[] = [
@@ -34,3 +35,14 @@ for (const c of cases) {
     }
   });
 }
+
+test("NodeUnschedulable: its Filter is skipped while no node is cordoned, and runs once one is", () => {
+  const snap = makeSnapshot([makeNode({ name: "a" })]);
+  const state = new CycleState(snap);
+  assert.equal(new NodeUnschedulable().preFilter(state)?.code, "Skip");
+  snap.setNode(makeNode({ name: "b", unschedulable: true }));
+  assert.equal(new NodeUnschedulable().preFilter(state), null);
+  assert.deepEqual(passing(runFilter(new NodeUnschedulable(), makePod({ name: "p" }), snap)), ["a"]);
+  snap.setNode(makeNode({ name: "b" }));
+  assert.equal(new NodeUnschedulable().preFilter(state)?.code, "Skip", "uncordoned");
+});

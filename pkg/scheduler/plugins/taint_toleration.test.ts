@@ -70,3 +70,14 @@ test("TaintToleration skips scoring while no node has a PreferNoSchedule taint, 
   snap.removeNode("b");
   assert.equal(new TaintToleration().preScore(state, pod)?.code, "Skip", "the node removed");
 });
+
+test("TaintToleration: its Filter is skipped while no node has a NoSchedule or NoExecute taint, and runs once one has", () => {
+  const snap = makeSnapshot([makeNode({ name: "a", taints: [{ key: "k", value: "v", effect: "PreferNoSchedule" }] })]);
+  const state = new CycleState(snap);
+  assert.equal(new TaintToleration().preFilter(state)?.code, "Skip");
+  snap.setNode(makeNode({ name: "b", taints: [{ key: "k", value: "v", effect: "NoExecute" }] }));
+  assert.equal(new TaintToleration().preFilter(state), null);
+  assert.deepEqual([...runFilter(new TaintToleration(), makePod({ name: "p" }), snap).nodes].filter(([, s]) => s === null).map(([n]) => n), ["a"]);
+  snap.removeNode("b");
+  assert.equal(new TaintToleration().preFilter(state)?.code, "Skip", "the node removed");
+});

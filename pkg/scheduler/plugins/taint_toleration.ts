@@ -4,7 +4,7 @@
 import type { Toleration } from "../../../gen/navarch/api/v1/core.js";
 import { type ClusterEvent, type EnqueueExtensions } from "../framework/cluster_event.js";
 import type { CycleState } from "../framework/cycle_state.js";
-import type { FilterPlugin, PreScorePlugin, ScorePlugin } from "../framework/interface.js";
+import type { FilterPlugin, PreFilterPlugin, PreScorePlugin, ScorePlugin } from "../framework/interface.js";
 import type { NodeInfo } from "../framework/node_info.js";
 import { defaultNormalizeScore } from "../framework/normalize.js";
 import type { PodInfo } from "../framework/pod_info.js";
@@ -24,7 +24,7 @@ interface PreScoreState {
   preferNoSchedule: readonly Toleration[];
 }
 
-export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
+export class TaintToleration implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = TAINT_TOLERATION;
 
   eventsToRegister(): readonly ClusterEvent[] {
@@ -32,6 +32,11 @@ export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugi
       { resource: "Node", actions: ["Add", "UpdateNodeTaint"] },
       { resource: "Pod", actions: ["UpdatePodTolerations"] },
     ];
+  }
+
+  /** No node has a taint that filters (most clusters, most of the time): no node's Filter call is needed. */
+  preFilter(state: CycleState): Status | null {
+    return state.snapshot.hasHardTaints() ? null : Status.skip();
   }
 
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
