@@ -167,6 +167,24 @@ export class NodeLifecycleController extends QueueController {
       this.taintSince.delete(name);
       return;
     }
+    try {
+      await this.syncNode(name, node);
+    } catch (err) {
+      if (!isApiError(err, 'Conflict')) throw err;
+      // The informer has not yet shown a write to the node (often this controller's own, a moment
+      // ago): once more from the node as stored, as Kubernetes retries its node updates with a GET.
+      let fresh: Node;
+      try {
+        fresh = await this.client.get<Node>('nodes', undefined, name);
+      } catch (e) {
+        if (isApiError(e, 'NotFound')) return;
+        throw e;
+      }
+      await this.syncNode(name, fresh);
+    }
+  }
+
+  private async syncNode(name: string, node: Node): Promise<void> {
     const now = this.clock.nowMs();
     let next = FOREVER;
     let current = node;
