@@ -21,90 +21,62 @@ export class FieldSelectorError extends SyntaxError {
 
 export const MAX_FIELD_SELECTOR_LENGTH = 16384;
 
-const META_FIELDS = ["metadata.name", "metadata.namespace"];
+const str = (v: unknown): string => (v === undefined || v === null ? "" : String(v));
 
-const KIND_FIELDS: Partial<Record<KindName, readonly string[]>> = {
-  Pod: [
-    "spec.nodeName",
-    "spec.restartPolicy",
-    "spec.schedulerName",
-    "spec.serviceAccountName",
-    "spec.hostNetwork",
-    "status.phase",
-    "status.podIP",
-    "status.nominatedNodeName",
-  ],
-  Event: [
-    "involvedObject.kind",
-    "involvedObject.namespace",
-    "involvedObject.name",
-    "involvedObject.uid",
-    "involvedObject.apiVersion",
-    "involvedObject.resourceVersion",
-    "involvedObject.fieldPath",
-    "reason",
-    "reportingComponent",
-    "source",
-    "type",
-  ],
-  Node: ["spec.unschedulable"],
-  Namespace: ["status.phase"],
-  Secret: ["type"],
-  ReplicaSet: ["status.replicas"],
-  Job: ["status.successful"],
+/** A selectable field's value of an object, as a string (booleans "true"/"false", numbers in decimal). */
+type FieldGetter = (o: Record<string, any>) => string;
+
+const META_FIELDS: Readonly<Record<string, FieldGetter>> = {
+  "metadata.name": (o) => str(o.metadata?.name),
+  "metadata.namespace": (o) => str(o.metadata?.namespace),
+};
+
+const INVOLVED_OBJECT_FIELDS = ["kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"];
+
+const KIND_FIELDS: Partial<Record<KindName, Readonly<Record<string, FieldGetter>>>> = {
+  Pod: {
+    "spec.nodeName": (o) => str(o.spec?.nodeName),
+    "spec.restartPolicy": (o) => str(o.spec?.restartPolicy),
+    "spec.schedulerName": (o) => str(o.spec?.schedulerName),
+    "spec.serviceAccountName": (o) => str(o.spec?.serviceAccountName),
+    "spec.hostNetwork": (o) => String(o.spec?.hostNetwork === true),
+    "status.phase": (o) => str(o.status?.phase),
+    "status.podIP": (o) => str(o.status?.podIP),
+    "status.nominatedNodeName": (o) => str(o.status?.nominatedNodeName),
+  },
+  Event: {
+    ...Object.fromEntries(INVOLVED_OBJECT_FIELDS.map((f): [string, FieldGetter] => [`involvedObject.${f}`, (o) => str(o.involvedObject?.[f])])),
+    reason: (o) => str(o.reason),
+    reportingComponent: (o) => str(o.reportingComponent),
+    source: (o) => str(o.source?.component),
+    type: (o) => str(o.type),
+  },
+  Node: { "spec.unschedulable": (o) => String(o.spec?.unschedulable === true) },
+  Namespace: { "status.phase": (o) => str(o.status?.phase) },
+  Secret: { type: (o) => str(o.type) },
+  ReplicaSet: { "status.replicas": (o) => String(o.status?.replicas ?? 0) },
+  Job: { "status.successful": (o) => String(o.status?.succeeded ?? 0) },
 };
 
 /** The field names a kind can be selected by. */
 export function supportedFieldSelectors(kind: KindName): readonly string[] {
-  return [...META_FIELDS, ...(KIND_FIELDS[kind] ?? [])];
+  return [...Object.keys(META_FIELDS), ...Object.keys(KIND_FIELDS[kind] ?? {})];
 }
-
-const str = (v: unknown): string => (v === undefined || v === null ? "" : String(v));
 
 /** The selectable fields of an object, as strings (booleans "true"/"false", numbers in decimal). */
 export function objectFields(object: KubeObject | ObjectLike): Record<string, string> {
   const o = object as Record<string, any>;
-  const out: Record<string, string> = {
-    "metadata.name": str(o.metadata?.name),
-    "metadata.namespace": str(o.metadata?.namespace),
-  };
-  switch (o.kind as KindName) {
-    case "Pod":
-      out["spec.nodeName"] = str(o.spec?.nodeName);
-      out["spec.restartPolicy"] = str(o.spec?.restartPolicy);
-      out["spec.schedulerName"] = str(o.spec?.schedulerName);
-      out["spec.serviceAccountName"] = str(o.spec?.serviceAccountName);
-      out["spec.hostNetwork"] = String(o.spec?.hostNetwork === true);
-      out["status.phase"] = str(o.status?.phase);
-      out["status.podIP"] = str(o.status?.podIP);
-      out["status.nominatedNodeName"] = str(o.status?.nominatedNodeName);
-      break;
-    case "Event":
-      for (const f of ["kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"]) {
-        out[`involvedObject.${f}`] = str(o.involvedObject?.[f]);
-      }
-      out.reason = str(o.reason);
-      out.reportingComponent = str(o.reportingComponent);
-      out.source = str(o.source?.component);
-      out.type = str(o.type);
-      break;
-    case "Node":
-      out["spec.unschedulable"] = String(o.spec?.unschedulable === true);
-      break;
-    case "Namespace":
-      out["status.phase"] = str(o.status?.phase);
-      break;
-    case "Secret":
-      out.type = str(o.type);
-      break;
-    case "ReplicaSet":
-      out["status.replicas"] = String(o.status?.replicas ?? 0);
-      break;
-    case "Job":
-      out["status.successful"] = String(o.status?.succeeded ?? 0);
-      break;
-  }
+  const out: Record<string, string> = {};
+  for (const getters of [META_FIELDS, KIND_FIELDS[o.kind as KindName] ?? {}]) for (const f in getters) out[f] = getters[f](o);
   return out;
+}
+
+/** One selectable field of an object ("" when the kind has no such field), without the others. */
+export function objectField(object: KubeObject | ObjectLike, field: string): string {
+  const o = object as Record<string, any>;
+  const kind = KIND_FIELDS[o.kind as KindName];
+  const get = Object.hasOwn(META_FIELDS, field) ? META_FIELDS[field] : kind !== undefined && Object.hasOwn(kind, field) ? kind[field] : undefined;
+  return get === undefined ? "" : get(o);
 }
 
 function escapeValue(v: string): string {
@@ -135,8 +107,13 @@ export class FieldSelector {
     return true;
   }
 
+  /** matches(objectFields(object)), reading only the fields the selector names (a watch matches every change). */
   matchesObject(object: KubeObject | ObjectLike): boolean {
-    return this.isEverything() || this.matches(objectFields(object));
+    for (const r of this.requirements) {
+      const v = objectField(object, r.field);
+      if (r.operator === "=" ? v !== r.value : v === r.value) return false;
+    }
+    return true;
   }
 
   /** The value a field must equal, if the selector pins it (metadata.name=web → "web"). */

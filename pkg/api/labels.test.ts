@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { formatFieldError, path } from "./field_errors.js";
-import { FieldSelectorError, objectFields, parseFieldSelector } from "./fields.js";
+import { FieldSelectorError, objectField, objectFields, parseFieldSelector, supportedFieldSelectors } from "./fields.js";
 import {
   LabelSelectorSyntaxError,
   labelSelectorMatches,
@@ -162,6 +162,16 @@ describe("field selectors", () => {
     assert.equal(objectFields(event as never).reason, "Scheduled");
     assert.equal(parseFieldSelector("metadata.name=web-1").exactValue("metadata.name"), "web-1");
     assert.ok(parseFieldSelector("").isEverything());
+  });
+
+  it("reads one field as the whole field set has it, and an unknown one as empty", () => {
+    for (const [o, kind] of [[pod, "Pod"], [event, "Event"], [{ kind: "Node", metadata: { name: "n" }, spec: { unschedulable: true } }, "Node"]] as const) {
+      const all = objectFields(o as never);
+      assert.deepEqual(Object.keys(all), [...supportedFieldSelectors(kind)]);
+      for (const f of supportedFieldSelectors(kind)) assert.equal(objectField(o as never, f), all[f], `${kind} ${f}`);
+    }
+    assert.equal(objectFields(pod as never)["spec.hostNetwork"], "false");
+    for (const f of ["spec.unschedulable", "toString", "constructor", ""]) assert.equal(objectField(pod as never, f), "", f);
   });
 
   it("unescapes values and prints them escaped", () => {
