@@ -63,15 +63,7 @@ export function supportedFieldSelectors(kind: KindName): readonly string[] {
   return [...Object.keys(META_FIELDS), ...Object.keys(KIND_FIELDS[kind] ?? {})];
 }
 
-/** The selectable fields of an object, as strings (booleans "true"/"false", numbers in decimal). */
-export function objectFields(object: KubeObject | ObjectLike): Record<string, string> {
-  const o = object as Record<string, any>;
-  const out: Record<string, string> = {};
-  for (const getters of [META_FIELDS, KIND_FIELDS[o.kind as KindName] ?? {}]) for (const f in getters) out[f] = getters[f](o);
-  return out;
-}
-
-/** One selectable field of an object ("" when the kind has no such field), without the others. */
+/** One selectable field of an object ("" when the kind has no such field). */
 export function objectField(object: KubeObject | ObjectLike, field: string): string {
   const o = object as Record<string, any>;
   const kind = KIND_FIELDS[o.kind as KindName];
@@ -98,16 +90,7 @@ export class FieldSelector {
     return this.requirements.length === 0;
   }
 
-  /** Matches a field set from objectFields(); a field the set lacks counts as "". */
-  matches(fields: Readonly<Record<string, string>>): boolean {
-    for (const r of this.requirements) {
-      const v = fields[r.field] ?? "";
-      if (r.operator === "=" ? v !== r.value : v === r.value) return false;
-    }
-    return true;
-  }
-
-  /** matches(objectFields(object)), reading only the fields the selector names (a watch matches every change). */
+  /** Whether the object's fields meet every requirement, reading only the fields named (a watch matches every change). */
   matchesObject(object: KubeObject | ObjectLike): boolean {
     for (const r of this.requirements) {
       const v = objectField(object, r.field);
