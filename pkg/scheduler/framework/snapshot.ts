@@ -187,9 +187,7 @@ export class Snapshot {
     }
     this.byName.set(name, next);
     this.track(next);
-    if (next.taints.some((t) => t.effect === "PreferNoSchedule")) this.withPreferNoSchedule.add(next);
-    if (next.taints.some((t) => t.effect === "NoSchedule" || t.effect === "NoExecute")) this.withHardTaints.add(next);
-    if (next.unschedulable) this.cordoned.add(next);
+    this.trackSpec(next);
     return next;
   }
 
@@ -338,6 +336,14 @@ export class Snapshot {
     else this.withScoringAffinity.delete(n);
   }
 
+  /** The sets a node's own spec puts it in (its taints, cordoned): set with the node, apart from track, which its pods change. */
+  private trackSpec(n: NodeInfo): void {
+    if (n.taints.some((t) => t.effect === "PreferNoSchedule")) this.withPreferNoSchedule.add(n);
+    if (n.taints.some((t) => t.effect === "NoSchedule" || t.effect === "NoExecute")) this.withHardTaints.add(n);
+    if (n.unschedulable) this.cordoned.add(n);
+  }
+
+  /** Takes the node out of every set (track's and trackSpec's). */
   private untrack(n: NodeInfo): void {
     this.withPreferNoSchedule.delete(n);
     this.withHardTaints.delete(n);
