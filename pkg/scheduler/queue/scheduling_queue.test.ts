@@ -36,6 +36,13 @@ test("activeQ pops higher priority first, then the pod that waited longest", asy
   assert.deepEqual(names(q), ["high", "mid", "low-old", "low-new"]);
 });
 
+test("pods of one priority that enter in the same millisecond pop in the order they entered", () => {
+  const { q } = setup();
+  const order = Array.from({ length: 40 }, (_, i) => `p${i}`);
+  for (const name of order) q.add(makePod({ name }));
+  assert.deepEqual(names(q), order);
+});
+
 test("a priority raised while queued changes the order", async () => {
   const { clock, q } = setup();
   q.add(makePod({ name: "a" }));

@@ -25,6 +25,8 @@ export interface QueuedPodInfo {
   podInfo: PodInfo;
   /** When it last entered the queue (or failed): orders equal priorities, starts its backoff. */
   timestampMs: number;
+  /** Counts entries into the queue as timestampMs changes: orders pods that entered in the same millisecond. */
+  entry: number;
   /** When it first entered the queue: where the scheduling SLI starts. */
   readonly initialAttemptTimestampMs: number;
   /** Scheduling attempts so far (pop() counts them). */
@@ -68,7 +70,7 @@ function activeLess(a: QueuedPodInfo, b: QueuedPodInfo): boolean {
   const pa = a.podInfo.priority;
   const pb = b.podInfo.priority;
   if (pa !== pb) return pa > pb;
-  return a.timestampMs < b.timestampMs;
+  return a.timestampMs !== b.timestampMs ? a.timestampMs < b.timestampMs : a.entry < b.entry;
 }
 
 /** Whether anything but status and bookkeeping changed: a parked pod that its owner edited is worth retrying. */
@@ -89,6 +91,8 @@ export class SchedulingQueue {
   private readonly unschedulableFlushMs: number;
   readonly maxPendingPods: number;
 
+  /** Entries into the queue so far: QueuedPodInfo.entry. */
+  private entries = 0;
   private readonly active = new KeyedHeap<QueuedPodInfo>(activeLess);
   private readonly backoff = new KeyedHeap<QueuedPodInfo>((a, b) => this.backoffExpiryMs(a) < this.backoffExpiryMs(b));
   private readonly unschedulable = new UnschedulablePods<QueuedPodInfo>();
@@ -169,7 +173,7 @@ export class SchedulingQueue {
     }
     if (this.size >= this.maxPendingPods) return false;
     const now = this.clock.nowMs();
-    this.active.set(key, { podInfo: new PodInfo(pod), timestampMs: now, initialAttemptTimestampMs: now, attempts: 0, cycle: 0, unschedulablePlugins: NO_PLUGINS });
+    this.active.set(key, { podInfo: new PodInfo(pod), timestampMs: now, entry: this.entries++, initialAttemptTimestampMs: now, attempts: 0, cycle: 0, unschedulablePlugins: NO_PLUGINS });
     this.wake();
     return true;
   }
@@ -260,6 +264,7 @@ export class SchedulingQueue {
     this.inFlight.delete(key);
     q.unschedulablePlugins = rejectedBy;
     q.timestampMs = this.clock.nowMs();
+    q.entry = this.entries++;
     if (rejectedBy.size === 0 || this.helpedSince(rejectedBy, podSchedulingCycle)) {
       this.backoff.set(key, q);
       return;
