@@ -39,7 +39,7 @@ afterEach(async () => {
   env = undefined;
 });
 
-async function start(o: { binder?: (real: Binder, t: TestServer) => Binder; options?: SchedulerOptions; before?: (t: TestServer) => Promise<void> } = {}): Promise<Env> {
+async function start(o: { binder?: (real: Binder, t: TestServer) => Binder; options?: SchedulerOptions; before?: (t: TestServer) => Promise<void>; standby?: boolean } = {}): Promise<Env> {
   const t = await testServer();
   await o.before?.(t);
   const clock = new FakeClock();
@@ -58,7 +58,8 @@ async function start(o: { binder?: (real: Binder, t: TestServer) => Binder; opti
   };
   const scheduler = new Scheduler({ client, binder, informers, clock, random: new SeededRandom(7), recorder, registry }, { logger: { warn: () => {} }, ...o.options });
   env = { t, clock, client, recorder, registry, scheduler, informers, binds };
-  await scheduler.start();
+  if (o.standby) await scheduler.prepare();
+  else await scheduler.start();
   return env;
 }
 
@@ -129,6 +130,23 @@ test("pending pods get bound, spread over the nodes, each with a Scheduled event
   assert.equal(await metricValue(e, "scheduler_schedule_attempts_total", { result: "scheduled" }), 6);
   const sli = await e.registry.getSingleMetric("scheduler_pod_scheduling_sli_duration_seconds")!.get();
   assert.equal(sli.values.find((v) => (v as { metricName?: string }).metricName?.endsWith("_count"))?.value, 6);
+});
+
+test("a standby scheduler queues nothing; once it runs, it binds the pods that came while it waited, in their order", async () => {
+  const e = await start({ standby: true });
+  await addNode(e, { name: "n0", cpu: "4" });
+  for (const name of ["a", "b", "c"]) await addPod(e, { name, cpu: "1" });
+  await addPod(e, { name: "gone", cpu: "1" });
+  await e.t.server.delete({ resource: "pods", namespace: "default", name: "gone", gracePeriodSeconds: 0 });
+  const pods = e.informers.informer<Pod>("pods");
+  await eventually("the informer has the pods", () => pods.store.size === 3 && pods.store.get("default", "gone") === undefined);
+  assert.deepEqual(e.scheduler.queue.pendingCounts(), { active: 0, backoff: 0, unschedulable: 0, gated: 0 });
+  assert.equal(await metricValue(e, "scheduler_pending_pods", { queue: "active" }), 0);
+  assert.deepEqual(e.binds, []);
+  e.scheduler.run();
+  await boundWithin(e, ["a", "b", "c"]);
+  assert.deepEqual(e.binds, ["default/a -> n0", "default/b -> n0", "default/c -> n0"]);
+  assert.equal(await nodeOf(e, "gone").catch(() => "deleted"), "deleted");
 });
 
 test("pods for another scheduler, and pods already on a node, are left alone", async () => {

@@ -120,6 +120,8 @@ export class Scheduler {
   private loopDone: Promise<void> | undefined;
   private started = false;
   private prepared = false;
+  /** Set by run(): a standby scheduler keeps its queue empty. */
+  private queueing = false;
   private stopped = false;
   private informers: { pods: SharedInformer<Pod>; nodes: SharedInformer<Node>; namespaces: SharedInformer<Namespace> } | undefined;
   /** Services, ReplicaSets and StatefulSets, for the default framework's system default spreading. */
@@ -174,9 +176,9 @@ export class Scheduler {
   }
 
   /**
-   * The first half of start(): the cache and the queue follow the informers from now on, but
-   * nothing is scheduled or written until run(). A standby scheduler waits so, and a takeover
-   * then only calls run() instead of replaying every pod and node into a new cache.
+   * The first half of start(): the cache follows the informers from now on, but nothing is
+   * queued, scheduled or written until run(). A standby scheduler waits so, and a takeover then
+   * only queues the pending pods instead of replaying every pod and node into a new cache.
    */
   async prepare(): Promise<void> {
     if (this.started) throw new Error("Cannot start the scheduler: it was already started");
@@ -224,6 +226,10 @@ export class Scheduler {
     if (!this.prepared) throw new Error("Cannot run the scheduler: prepare() has not finished");
     if (this.stopped || this.loopDone) return;
     this.metrics.pendingSource = this.pendingSource;
+    // The queue stayed empty while standby: a pending pod waited in the informer alone, not in a
+    // heap on every master too. In the informer's order, which is the order the pods were seen.
+    this.queueing = true;
+    for (const p of this.informers!.pods.store.list()) if (!isAssigned(p)) this.enqueue(p);
     this.queue.run();
     this.cache.run();
     this.loopDone = this.loop();
@@ -322,6 +328,7 @@ export class Scheduler {
 
   private enqueue(p: Pod): void {
     if (!this.responsible(p) || isTerminal(p) || p.metadata?.deletionTimestamp) return;
+    if (!this.queueing) return this.noteNomination(p);
     if (!this.queue.add(p)) {
       if (this.refused++ % 1000 === 0) this.logger.warn(`the scheduling queue is full (${this.queue.maxPendingPods} pods): pod ${p.metadata?.namespace}/${p.metadata?.name} waits for its next update`);
       return;
