@@ -4,7 +4,7 @@ import { kindByName } from './registry.js';
 import { decodeBinary, encodeBinary } from './convert/binary.js';
 import { decodeObject } from './convert/object.js';
 import { deepCopy } from './deep_copy.js';
-import { EMPTY_LIST, EMPTY_MAP, StringTable, shareValues } from './shared_values.js';
+import { EMPTY_LIST, EMPTY_MAP, StringTable, shareField, shareValues } from './shared_values.js';
 import type { Pod } from '../../gen/navarch/api/v1/core.js';
 
 function pod(name: string, nodeName = 'node-1'): unknown {
@@ -38,6 +38,34 @@ describe('shareValues', () => {
     assert.equal(b.metadata!.name, 'pod-b');
     table.intern('pod-a');
     assert.equal(table.size, afterFirst + 2, 'pod-a was not in the table');
+  });
+
+  it("keeps no entry for a pod's IPs and its containers' IDs, but one for its node's IP", () => {
+    const table = new StringTable();
+    const info = kindByName('Pod');
+    const running = (name: string, ip: string, id: string) => {
+      const p = pod(name) as Pod;
+      p.status = { ...p.status!, hostIP: '10.1.0.1', podIP: ip, podIPs: [{ ip }], containerStatuses: [{ name: 'c', image: 'web:1', containerID: id } as never] };
+      return decodeBinary(info, encodeBinary(p as never));
+    };
+    shareValues(running('pod-a', '10.2.0.1', 'containerd://aaa'), table);
+    const afterFirst = table.size;
+    const b = shareValues(running('pod-b', '10.2.0.2', 'containerd://bbb'), table) as Pod;
+    assert.equal(table.size, afterFirst, 'nothing new: the IPs and IDs are the pod\'s own');
+    assert.equal(b.status!.podIP, '10.2.0.2');
+    assert.deepEqual(b.status!.podIPs, [{ ip: '10.2.0.2' }]);
+    assert.equal(b.status!.containerStatuses[0].containerID, 'containerd://bbb');
+    for (const own of ['10.2.0.2', 'containerd://bbb']) {
+      const before = table.size;
+      table.intern(own);
+      assert.equal(table.size, before + 1, `${own} was not in the table`);
+    }
+    const before = table.size;
+    table.intern('10.1.0.1');
+    assert.equal(table.size, before, 'the host IP was');
+    const status = shareField('status', (running('pod-c', '10.2.0.3', 'containerd://ccc') as Pod).status, table);
+    assert.equal(table.size, before, 'a status shared alone leaves them out too');
+    assert.equal(status!.podIP, '10.2.0.3');
   });
 
   it('stays bounded: a full table starts over instead of growing', () => {

@@ -44,21 +44,35 @@ export function shareValues<T>(object: T, strings: StringTable = processTable): 
   return share(object, strings) as T;
 }
 
-/** An object's own name, uid and resourceVersion are its alone: looking them up would only fill the table. */
-const UNIQUE_METADATA: ReadonlySet<string> = new Set(['name', 'uid', 'resourceVersion']);
+/**
+ * Strings that are one object's alone: looking them up would only fill the table (and start it
+ * over sooner). By the field they are under: an object's own name, uid and resourceVersion, a
+ * pod's IPs and its containers' IDs.
+ */
+const OWN_STRINGS_BELOW: ReadonlyMap<string, ReadonlySet<string>> = (() => {
+  const containerStatus = new Set(['containerID']);
+  return new Map<string, ReadonlySet<string>>([
+    ['metadata', new Set(['name', 'uid', 'resourceVersion'])],
+    ['status', new Set(['podIP'])],
+    ['podIPs', new Set(['ip'])],
+    ['containerStatuses', containerStatus],
+    ['initContainerStatuses', containerStatus],
+    ['ephemeralContainerStatuses', containerStatus],
+  ]);
+})();
 
-/** shareValues for an object's metadata alone, as shareValues treats it inside the object. */
-export function shareMetadata<T>(metadata: T, strings: StringTable = processTable): T {
-  return share(metadata, strings, UNIQUE_METADATA) as T;
+/** shareValues for one top-level field of an object (its metadata, spec or status), as shareValues treats it inside the object. */
+export function shareField<T>(field: string, value: T, strings: StringTable = processTable): T {
+  return share(value, strings, OWN_STRINGS_BELOW.get(field)) as T;
 }
 
-/** `ownKeys`: keys of this object whose strings are left as they are (the metadata's UNIQUE_METADATA). */
+/** `ownKeys`: keys whose strings are left as they are, of this object or, for a list, of its items (OWN_STRINGS_BELOW). */
 function share(v: unknown, strings: StringTable, ownKeys?: ReadonlySet<string>): unknown {
   if (typeof v === 'string') return strings.intern(v);
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) {
     if (v.length === 0) return EMPTY_LIST;
-    for (let i = 0; i < v.length; i++) v[i] = share(v[i], strings);
+    for (let i = 0; i < v.length; i++) v[i] = share(v[i], strings, ownKeys);
     return v;
   }
   // Messages and maps are plain objects; bytes (Uint8Array) and anything else stay as they are.
@@ -68,7 +82,7 @@ function share(v: unknown, strings: StringTable, ownKeys?: ReadonlySet<string>):
   for (const k in o) {
     empty = false;
     const x = o[k];
-    if (typeof x === 'object' ? x !== null : typeof x === 'string' && !ownKeys?.has(k)) o[k] = share(x, strings, k === 'metadata' ? UNIQUE_METADATA : undefined);
+    if (typeof x === 'object' ? x !== null : typeof x === 'string' && !ownKeys?.has(k)) o[k] = share(x, strings, typeof x === 'object' ? OWN_STRINGS_BELOW.get(k) : undefined);
   }
   return empty ? EMPTY_MAP : o;
 }

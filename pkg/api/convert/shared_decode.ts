@@ -15,7 +15,7 @@ import type { KindInfo, KubeObject } from "../registry.js";
 import { DecodeError } from "./object.js";
 import { varintAt } from "./wire_scan.js";
 import { decodeBinary, kindOfStored } from "./binary.js";
-import { shareMetadata, shareValues } from "../shared_values.js";
+import { shareField, shareValues } from "../shared_values.js";
 import { deepFreeze } from "../deep_freeze.js";
 
 /** Parts kept per message type; the table starts over when full, so unique parts cannot grow it. */
@@ -189,7 +189,7 @@ export function decodeSharedAfter(info: KindInfo, bytes: Uint8Array, prevBytes: 
       } catch (e) {
         throw new DecodeError("Malformed", `Cannot decode ${info.kind} from protobuf: ${(e as Error).message}`);
       }
-      out[key] = f === 3 ? shareMetadata(part) : shareValues(part);
+      out[key] = shareField(key, part);
     }
   } finally {
     sharing = false;
