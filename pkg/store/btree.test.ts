@@ -31,12 +31,16 @@ for (const maxNodeKeys of [4, 5, 64]) {
       const op = r.intn(10);
       const k = randomKey(r, 6);
       if (op < 5 || (step > 15000 && op < 2)) {
+        assert.equal(t.get(k), vals.get(k));
         const isNew = t.set(k, step);
+        assert.equal(t.get(k), step);
         assert.equal(isNew, !vals.has(k));
         if (isNew) keys.splice(lowerBound(keys, k), 0, k);
         vals.set(k, step);
       } else if (op < 8 || step > 15000) {
+        assert.equal(t.get(k), vals.get(k));
         const had = t.delete(k);
+        assert.equal(t.get(k), undefined);
         assert.equal(had, vals.has(k));
         if (had) {
           keys.splice(lowerBound(keys, k), 1);
@@ -86,6 +90,15 @@ test('BTreeMap holds 200,000 keys in order and empties back to a valid tree', ()
   t.checkInvariants();
   assert.equal(t.size, 0);
   assert.equal(t.seek('').valid, false);
+});
+
+test('a cleared BTreeMap finds nothing, not even the key found last', () => {
+  const t = new BTreeMap<number>();
+  t.set('a', 1);
+  assert.equal(t.get('a'), 1);
+  t.clear();
+  assert.equal(t.get('a'), undefined);
+  assert.equal(t.size, 0);
 });
 
 test('forRange stops when the callback returns false', () => {

@@ -86,6 +86,9 @@ export class BTreeMap<V> {
   private count = 0;
   private readonly max: number;
   private readonly min: number;
+  /** The key get() found last, and its value (memoKey undefined: none). */
+  private memoKey: string | undefined;
+  private memoValue: V | undefined;
 
   constructor(options: BTreeOptions = {}) {
     const max = options.maxNodeKeys ?? 64;
@@ -99,10 +102,17 @@ export class BTreeMap<V> {
   }
 
   get(key: string): V | undefined {
+    // A store txn looks its key up several times (compare, quota check, put, watch): the last
+    // key found is answered without a walk. set and delete keep the memo true.
+    if (key === this.memoKey) return this.memoValue;
     let n = this.root;
     while (n instanceof Inner) n = n.children[childIndex(n.keys, key)];
     const i = lowerBound(n.keys, key);
-    return i < n.keys.length && n.keys[i] === key ? n.vals[i] : undefined;
+    if (i < n.keys.length && n.keys[i] === key) {
+      this.memoKey = key;
+      return (this.memoValue = n.vals[i]);
+    }
+    return undefined;
   }
 
   has(key: string): boolean {
@@ -111,6 +121,7 @@ export class BTreeMap<V> {
 
   /** Sets key to value; returns true when the key is new. */
   set(key: string, value: V): boolean {
+    if (key === this.memoKey) this.memoValue = value;
     const split = this.insert(this.root, key, value);
     if (split) {
       const r = new Inner<V>();
@@ -123,6 +134,7 @@ export class BTreeMap<V> {
 
   /** Removes key; returns true when it was present. */
   delete(key: string): boolean {
+    if (key === this.memoKey) this.forget();
     const found = this.remove(this.root, key);
     if (found) {
       this.count--;
@@ -132,8 +144,14 @@ export class BTreeMap<V> {
   }
 
   clear(): void {
+    this.forget();
     this.root = new Leaf<V>();
     this.count = 0;
+  }
+
+  private forget(): void {
+    this.memoKey = undefined;
+    this.memoValue = undefined;
   }
 
   /** A cursor on the first entry with a key >= key (all entries when key is ''). */
