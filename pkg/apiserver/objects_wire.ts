@@ -1,9 +1,10 @@
 // Exact-size encoders for the Objects messages that carry an object's bytes: the server's answers
-// (one object, a deletion, a watch's events) and the create and update requests that clients send
-// and followers forward to the leader. Same bytes as the generated encoders (fields in number
+// (one object, a deletion, a watch's events) and the create (one or a batch) and update requests
+// that clients send and followers forward to the leader; the call stream's in call_wire.ts. Same bytes as the generated encoders (fields in number
 // order, zero values left out).
 
-import { CreateRequest, ObjectsService, UpdateRequest, type DeleteResponse, type FencingToken, type ObjectResponse, type WatchEvents } from '../../gen/navarch/apiserver/v1/objects.js';
+import { CreateBatchRequest, CreateRequest, ObjectsService, UpdateRequest, type DeleteResponse, type FencingToken, type ObjectResponse, type WatchEvents } from '../../gen/navarch/apiserver/v1/objects.js';
+import { encodeCallRequests, encodeCallResponses } from './call_wire.js';
 import { encodeListResponse } from './list_response.js';
 import { bytesFieldSize, checkWritten, delimitedSize, putBytesField, putDelimited, putStringField, putVarintField, stringFieldSize, varintFieldSize } from './exact_wire.js';
 
@@ -58,17 +59,42 @@ const fencingFieldSize = (f: FencingToken | undefined): number => (f === undefin
 /** A negative lease transition count is a ten-byte varint: left to the generated code. */
 const exactFencing = (f: FencingToken | undefined): boolean => f === undefined || (Number.isSafeInteger(f.leaseTransitions) && f.leaseTransitions >= 0);
 
-export function encodeCreateRequest(m: CreateRequest): Buffer {
-  // A subresource create (an eviction) is rare: the generated encoder writes it.
-  if (!exactFencing(m.fencing) || m.subresource || m.name) return Buffer.from(CreateRequest.encode(m).finish());
-  const size =
-    stringFieldSize(m.resource) + stringFieldSize(m.namespace) + bytesFieldSize(m.object) + varintFieldSize(m.dryRun ? 1 : 0) + fencingFieldSize(m.fencing);
-  const out = Buffer.allocUnsafe(size);
-  let at = putStringField(out, 0, tag(1, LEN), m.resource);
+/** A subresource create (an eviction) is rare: the generated encoder writes it. */
+const exactCreate = (m: CreateRequest): boolean => exactFencing(m.fencing) && !m.subresource && !m.name;
+
+function createRequestSize(m: CreateRequest): number {
+  return stringFieldSize(m.resource) + stringFieldSize(m.namespace) + bytesFieldSize(m.object) + varintFieldSize(m.dryRun ? 1 : 0) + fencingFieldSize(m.fencing);
+}
+
+function putCreateRequest(out: Buffer, at: number, m: CreateRequest): number {
+  at = putStringField(out, at, tag(1, LEN), m.resource);
   at = putStringField(out, at, tag(2, LEN), m.namespace);
   at = putBytesField(out, at, tag(3, LEN), m.object);
   at = putVarintField(out, at, tag(4, VARINT), m.dryRun ? 1 : 0);
-  checkWritten('CreateRequest', putFencing(out, at, 5, m.fencing), size);
+  return putFencing(out, at, 5, m.fencing);
+}
+
+export function encodeCreateRequest(m: CreateRequest): Buffer {
+  if (!exactCreate(m)) return Buffer.from(CreateRequest.encode(m).finish());
+  const size = createRequestSize(m);
+  const out = Buffer.allocUnsafe(size);
+  checkWritten('CreateRequest', putCreateRequest(out, 0, m), size);
+  return out;
+}
+
+/** The Event recorder's and the benchmarks' batches: tens of objects' bytes in one message. */
+export function encodeCreateBatchRequest(m: CreateBatchRequest): Buffer {
+  if (!m.creates.every(exactCreate)) return Buffer.from(CreateBatchRequest.encode(m).finish());
+  const sizes = m.creates.map(createRequestSize);
+  let size = 0;
+  for (const s of sizes) size += delimitedSize(s);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    at = putDelimited(out, at, tag(1, LEN), sizes[i]);
+    at = putCreateRequest(out, at, m.creates[i]);
+  }
+  checkWritten('CreateBatchRequest', at, size);
   return out;
 }
 
@@ -98,6 +124,8 @@ const EXACT: Partial<Record<Method, Serializers>> = {
   get: { responseSerialize: encodeObjectResponse },
   create: { requestSerialize: encodeCreateRequest, responseSerialize: encodeObjectResponse },
   update: { requestSerialize: encodeUpdateRequest, responseSerialize: encodeObjectResponse },
+  createBatch: { requestSerialize: encodeCreateBatchRequest },
+  callBatches: { requestSerialize: encodeCallRequests, responseSerialize: encodeCallResponses },
   patch: { responseSerialize: encodeObjectResponse },
   delete: { responseSerialize: encodeDeleteResponse },
   bind: { responseSerialize: encodeObjectResponse },
