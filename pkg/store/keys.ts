@@ -17,13 +17,16 @@ export function bytesToKey(bytes: Uint8Array): string {
 
 /** A byte-string key from text, encoded as UTF-8 (ASCII text maps to itself). */
 export function textToKey(text: string): string {
-  return Buffer.from(text, 'utf8').toString('latin1');
+  // Object keys are ASCII: skip the two copies every read and write of an object paid.
+  return ASCII.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
 }
 
 /** The text of a byte-string key, decoded as UTF-8. */
 export function keyToText(key: string): string {
-  return Buffer.from(key, 'latin1').toString('utf8');
+  return ASCII.test(key) ? key : Buffer.from(key, 'latin1').toString('utf8');
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** Whether every code unit of `s` is a byte (<= 0xff), i.e. it is a valid key. */
 export function isByteString(s: string): boolean {
