@@ -8,7 +8,7 @@ import { kindByName, type KindInfo, type KubeObject, type Namespace, type Pod } 
 import { validateObjectUpdate } from '../api/validation/validate.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../api/validation/common.js';
 import { deepEqual } from '../api/deep_equal.js';
-import { readValue, type Compare, type KeyValue } from '../store/mod.js';
+import { readValue, valueLength, type Compare, type KeyValue } from '../store/mod.js';
 import { ApiError, badRequest, conflict, invalid, notFound } from './api_error.js';
 import { namespaceOf, readObject, resolve, type Context, type ResourceRef } from './context.js';
 import { withExpiry } from './event_ttl.js';
@@ -230,7 +230,7 @@ export function planUpdate(ctx: Context, info: KindInfo, cur: Current, next: Kub
   m.resourceVersion = old.metadata?.resourceVersion;
   // The stored bytes of `old` are in hand: encode only `next`, once, for the comparison and the write.
   const value = encodeStored(next);
-  if (sameBytes(value, readValue(cur.kv))) return o.local ? RECHECK : SAME;
+  if (value.byteLength === valueLength(cur.kv) && sameBytes(value, readValue(cur.kv))) return o.local ? RECHECK : SAME;
   const key = objectKey(info, m.namespace, name);
   const compare: Compare[] = [{ key, target: 'modRevision', result: '=', number: cur.kv.modRevision }];
   // Marked for deletion with no grace left: the last finalizer's removal deletes the object.
