@@ -1,4 +1,3 @@
 #!/usr/bin/env node
-import { register } from 'tsx/esm/api';
-register();
+import './ts_runtime.mjs';
 await import('../cmd/navctl.ts');
