@@ -7,7 +7,7 @@ import { decodeBinary, encodeBinary } from '../api/convert/binary.js';
 import { decodeShared, decodeSharedAfter, splitsAtTopLevel } from '../api/convert/shared_decode.js';
 import type { KindInfo, KubeObject } from '../api/registry.js';
 import { ApiError } from './api_error.js';
-import { readValue, textToKey, type KeyValue } from '../store/mod.js';
+import { readValue, textToKey, valueAsHeld, type KeyValue } from '../store/mod.js';
 import { deepCopy } from '../api/deep_copy.js';
 import { deepEqual } from '../api/deep_equal.js';
 
@@ -46,7 +46,7 @@ export function encodeStored(object: KubeObject): Uint8Array {
  */
 export function decodeStoredKv(info: KindInfo, kv: KeyValue, options: { forCache?: boolean } = {}): KubeObject {
   // The decoded object keeps no view of the bytes (bytes fields are decoded as copies).
-  return decodedAt(info, kv, (bytes) => (options.forCache ? decodeShared(info, bytes) : decodeBinary(info, bytes)));
+  return decodedAt(info, kv, () => (options.forCache ? decodeShared(info, readValue(kv)) : decodeBinary(info, readValue(kv))));
 }
 
 /**
@@ -55,13 +55,14 @@ export function decodeStoredKv(info: KindInfo, kv: KeyValue, options: { forCache
  */
 export function decodeStoredKvAfter(info: KindInfo, kv: KeyValue, prevKv: KeyValue, prev: KubeObject): KubeObject {
   if (!splitsAtTopLevel(info)) return decodeStoredKv(info, kv, { forCache: true });
-  return decodedAt(info, kv, (bytes) => decodeSharedAfter(info, bytes, readValue(prevKv), prev));
+  // The values as the store holds them: only the parts that changed are copied out.
+  return decodedAt(info, kv, () => decodeSharedAfter(info, valueAsHeld(kv), valueAsHeld(prevKv), prev));
 }
 
-function decodedAt(info: KindInfo, kv: KeyValue, decode: (bytes: Uint8Array) => KubeObject): KubeObject {
+function decodedAt(info: KindInfo, kv: KeyValue, decode: () => KubeObject): KubeObject {
   let o: KubeObject;
   try {
-    o = decode(readValue(kv));
+    o = decode();
   } catch (err) {
     throw new ApiError('Internal', `Internal error occurred: cannot decode stored ${info.kind}: ${(err as Error).message}`, { cause: err });
   }
