@@ -56,29 +56,45 @@ export interface FieldError {
   detail: string;
 }
 
-/** Builds field paths: path("spec").child("containers").index(0).child("image"). */
+/**
+ * Builds field paths: path("spec").child("containers").index(0).child("image"). The text is put
+ * together only when asked for: validation builds a path for every field it checks, and nearly
+ * all of them name no error.
+ */
 export class FieldPath {
-  private constructor(private readonly text: string) {}
+  private text: string | undefined;
+  private constructor(
+    private readonly parent: FieldPath | undefined,
+    private readonly segment: string,
+    /** `[segment]` (an index or a key) rather than `.segment`. */
+    private readonly bracketed: boolean,
+  ) {}
 
   static root(name = ""): FieldPath {
-    return new FieldPath(name);
+    const p = new FieldPath(undefined, name, false);
+    p.text = name;
+    return p;
   }
 
   child(name: string, ...more: string[]): FieldPath {
-    let t = this.text === "" ? name : `${this.text}.${name}`;
-    for (const m of more) t = `${t}.${m}`;
-    return new FieldPath(t);
+    let p = new FieldPath(this, name, false);
+    for (const m of more) p = new FieldPath(p, m, false);
+    return p;
   }
 
   index(i: number): FieldPath {
-    return new FieldPath(`${this.text}[${i}]`);
+    return new FieldPath(this, String(i), true);
   }
 
   key(k: string): FieldPath {
-    return new FieldPath(`${this.text}[${k}]`);
+    return new FieldPath(this, k, true);
   }
 
   toString(): string {
+    if (this.text === undefined) {
+      const base = this.parent!.toString();
+      this.text = this.bracketed ? `${base}[${this.segment}]` : base === "" ? this.segment : `${base}.${this.segment}`;
+    }
     return this.text;
   }
 }
