@@ -3,7 +3,7 @@
 // Same bytes as the generated encoders, the metadata map's entries in its own order.
 
 import { CallRequests, CallResponses, type CallRequest, type CallResponse } from '../../gen/navarch/apiserver/v1/objects.js';
-import { bytesFieldSize, checkWritten, delimitedSize, putBytesField, putDelimited, putStringField, putVarintField, stringFieldSize, varintFieldSize } from './exact_wire.js';
+import { bytesFieldSize, delimitedSize, encodeRepeated, putBytesField, putDelimited, putStringField, putVarintField, stringFieldSize, varintFieldSize } from './exact_wire.js';
 
 const tag = (field: number, wire: number): number => (field << 3) | wire;
 const LEN = 2;
@@ -17,23 +17,16 @@ function callRequestSize(c: CallRequest): number {
   return varintFieldSize(c.id) + stringFieldSize(c.method) + bytesFieldSize(c.request) + varintFieldSize(c.timeoutMs);
 }
 
+function putCallRequest(out: Buffer, at: number, c: CallRequest): number {
+  at = putVarintField(out, at, tag(1, VARINT), c.id);
+  at = putStringField(out, at, tag(2, LEN), c.method);
+  at = putBytesField(out, at, tag(3, LEN), c.request);
+  return putVarintField(out, at, tag(4, VARINT), c.timeoutMs);
+}
+
 export function encodeCallRequests(m: CallRequests): Buffer {
   if (!m.calls.every((c) => exactId(c.id) && exactUint32(c.timeoutMs))) return Buffer.from(CallRequests.encode(m).finish());
-  const sizes = m.calls.map(callRequestSize);
-  let size = 0;
-  for (const s of sizes) size += delimitedSize(s);
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (let i = 0; i < sizes.length; i++) {
-    const c = m.calls[i];
-    at = putDelimited(out, at, tag(1, LEN), sizes[i]);
-    at = putVarintField(out, at, tag(1, VARINT), c.id);
-    at = putStringField(out, at, tag(2, LEN), c.method);
-    at = putBytesField(out, at, tag(3, LEN), c.request);
-    at = putVarintField(out, at, tag(4, VARINT), c.timeoutMs);
-  }
-  checkWritten('CallRequests', at, size);
-  return out;
+  return encodeRepeated('CallRequests', m.calls, tag(1, LEN), callRequestSize, putCallRequest);
 }
 
 const entrySize = (key: string, value: string): number => stringFieldSize(key) + stringFieldSize(value);
@@ -44,27 +37,21 @@ function callResponseSize(a: CallResponse): number {
   return size;
 }
 
+function putCallResponse(out: Buffer, at: number, a: CallResponse): number {
+  at = putVarintField(out, at, tag(1, VARINT), a.id);
+  at = putVarintField(out, at, tag(2, VARINT), a.code);
+  at = putStringField(out, at, tag(3, LEN), a.details);
+  at = putBytesField(out, at, tag(4, LEN), a.response);
+  for (const key in a.metadata) {
+    const value = a.metadata[key];
+    at = putDelimited(out, at, tag(5, LEN), entrySize(key, value));
+    at = putStringField(out, at, tag(1, LEN), key);
+    at = putStringField(out, at, tag(2, LEN), value);
+  }
+  return at;
+}
+
 export function encodeCallResponses(m: CallResponses): Buffer {
   if (!m.answers.every((a) => exactId(a.id) && exactUint32(a.code))) return Buffer.from(CallResponses.encode(m).finish());
-  const sizes = m.answers.map(callResponseSize);
-  let size = 0;
-  for (const s of sizes) size += delimitedSize(s);
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (let i = 0; i < sizes.length; i++) {
-    const a = m.answers[i];
-    at = putDelimited(out, at, tag(1, LEN), sizes[i]);
-    at = putVarintField(out, at, tag(1, VARINT), a.id);
-    at = putVarintField(out, at, tag(2, VARINT), a.code);
-    at = putStringField(out, at, tag(3, LEN), a.details);
-    at = putBytesField(out, at, tag(4, LEN), a.response);
-    for (const key in a.metadata) {
-      const value = a.metadata[key];
-      at = putDelimited(out, at, tag(5, LEN), entrySize(key, value));
-      at = putStringField(out, at, tag(1, LEN), key);
-      at = putStringField(out, at, tag(2, LEN), value);
-    }
-  }
-  checkWritten('CallResponses', at, size);
-  return out;
+  return encodeRepeated('CallResponses', m.answers, tag(1, LEN), callResponseSize, putCallResponse);
 }

@@ -71,3 +71,18 @@ export function putVarintField(out: Uint8Array, at: number, tag: number, n: numb
 export function checkWritten(what: string, written: number, size: number): void {
   if (written !== size) throw new Error(`${what} encoding wrote ${written} bytes, expected ${size}`);
 }
+
+/**
+ * A message made of one repeated message field (tag `tag`): each item's encoding, `put` writing the
+ * `sizeOf` bytes of one from the offset given (returning where it ended), length-prefixed.
+ */
+export function encodeRepeated<T>(what: string, items: readonly T[], tag: number, sizeOf: (item: T) => number, put: (out: Buffer, at: number, item: T) => number): Buffer {
+  const sizes = items.map(sizeOf);
+  let size = 0;
+  for (const s of sizes) size += delimitedSize(s);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i < items.length; i++) at = put(out, putDelimited(out, at, tag, sizes[i]), items[i]);
+  checkWritten(what, at, size);
+  return out;
+}

@@ -6,7 +6,7 @@
 import { CreateBatchRequest, CreateRequest, ObjectsService, UpdateRequest, type DeleteResponse, type FencingToken, type ObjectResponse, type WatchEvents } from '../../gen/navarch/apiserver/v1/objects.js';
 import { encodeCallRequests, encodeCallResponses } from './call_wire.js';
 import { encodeListResponse } from './list_response.js';
-import { bytesFieldSize, checkWritten, delimitedSize, putBytesField, putDelimited, putStringField, putVarintField, stringFieldSize, varintFieldSize } from './exact_wire.js';
+import { bytesFieldSize, checkWritten, delimitedSize, encodeRepeated, putBytesField, putDelimited, putStringField, putVarintField, stringFieldSize, varintFieldSize } from './exact_wire.js';
 
 const tag = (field: number, wire: number): number => (field << 3) | wire;
 const LEN = 2;
@@ -27,18 +27,10 @@ export function encodeDeleteResponse(m: DeleteResponse): Buffer {
   return out;
 }
 
+const watchEventSize = (e: WatchEvents['events'][number]): number => stringFieldSize(e.type) + bytesFieldSize(e.object);
+
 export function encodeWatchEvents(m: WatchEvents): Buffer {
-  let size = 0;
-  for (const e of m.events) size += delimitedSize(stringFieldSize(e.type) + bytesFieldSize(e.object));
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const e of m.events) {
-    at = putDelimited(out, at, tag(1, LEN), stringFieldSize(e.type) + bytesFieldSize(e.object));
-    at = putStringField(out, at, tag(1, LEN), e.type);
-    at = putBytesField(out, at, tag(2, LEN), e.object);
-  }
-  checkWritten('WatchEvents', at, size);
-  return out;
+  return encodeRepeated('WatchEvents', m.events, tag(1, LEN), watchEventSize, (out, at, e) => putBytesField(out, putStringField(out, at, tag(1, LEN), e.type), tag(2, LEN), e.object));
 }
 
 function fencingSize(f: FencingToken): number {
@@ -85,17 +77,7 @@ export function encodeCreateRequest(m: CreateRequest): Buffer {
 /** The Event recorder's and the benchmarks' batches: tens of objects' bytes in one message. */
 export function encodeCreateBatchRequest(m: CreateBatchRequest): Buffer {
   if (!m.creates.every(exactCreate)) return Buffer.from(CreateBatchRequest.encode(m).finish());
-  const sizes = m.creates.map(createRequestSize);
-  let size = 0;
-  for (const s of sizes) size += delimitedSize(s);
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (let i = 0; i < sizes.length; i++) {
-    at = putDelimited(out, at, tag(1, LEN), sizes[i]);
-    at = putCreateRequest(out, at, m.creates[i]);
-  }
-  checkWritten('CreateBatchRequest', at, size);
-  return out;
+  return encodeRepeated('CreateBatchRequest', m.creates, tag(1, LEN), createRequestSize, putCreateRequest);
 }
 
 export function encodeUpdateRequest(m: UpdateRequest): Buffer {
