@@ -1,4 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=64
-// Runs the TypeScript entry point through tsx (see ts_runtime.mjs), resolved from this package. The flag: see NODE_FLAGS in pkg/localcluster/process.ts.
-import './ts_runtime.mjs';
+// Runs the TypeScript entry point through tsx, resolved from this package. The flag: see NODE_FLAGS in pkg/localcluster/process.ts.
+import { register } from 'tsx/esm/api';
+register();
 await import('../cmd/navarch.ts');

@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-import './ts_runtime.mjs';
+import { register } from 'tsx/esm/api';
+register();
 await import('../cmd/navctl.ts');

@@ -10,7 +10,7 @@ import type { KubeObject, Lease, Node } from '../../pkg/api/registry.js';
 import { decodeObject } from '../../pkg/api/convert/object.js';
 import { isApiError, NavarchClient } from '../../pkg/client/mod.js';
 import { LocalMasterCluster } from '../../pkg/localcluster/master_cluster.js';
-import { ROOT, TS_RUNTIME, killAndWait, spawnLogged } from '../../pkg/localcluster/process.js';
+import { ROOT, killAndWait, spawnLogged } from '../../pkg/localcluster/process.js';
 import { rssMiB } from '../store/rss.js';
 import { until } from '../store/stats.js';
 import type { LoopDelay } from './load.js';
@@ -73,7 +73,7 @@ export class BenchCluster {
     for (const ns of ['default', 'kube-system', 'kube-node-lease']) await c.ensureNamespace(ns);
     try {
       const t0 = performance.now();
-      c.hollow = spawnLogged([...nodeArgs, ...TS_RUNTIME, join(ROOT, 'cmd/navarch.ts'), 'hollow', '--server', masters.endpoints, '--nodes', String(o.nodes), ...(o.hollowArgs ?? [])], join(dir, 'hollow.log'), false);
+      c.hollow = spawnLogged([...nodeArgs, '--import', 'tsx', join(ROOT, 'cmd/navarch.ts'), 'hollow', '--server', masters.endpoints, '--nodes', String(o.nodes), ...(o.hollowArgs ?? [])], join(dir, 'hollow.log'), false);
       await until(`${o.nodes} hollow nodes Ready`, async () => (await c.readyNodes()) >= o.nodes, 600_000, 2000);
       o.log(`${o.nodes} hollow nodes Ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (logs in ${dir})`);
       await until('a scheduler lease holder', async () => (await c.schedulerHolder()) !== undefined, 60_000, 200);

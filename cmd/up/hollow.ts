@@ -4,7 +4,7 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, TS_RUNTIME, spawnLogged } from '../../pkg/localcluster/process.js';
+import { ROOT, spawnLogged } from '../../pkg/localcluster/process.js';
 import { isOurHollow, type HollowRecord } from './cluster_file.js';
 import { waitForReadyLine } from './ready_line.js';
 
@@ -22,7 +22,7 @@ export function startHollow(dir: string, endpoints: readonly string[], nodes: nu
   const log = join(dir, 'hollow.log');
   // The log is appended to across runs: only what this process writes counts.
   const logOffset = existsSync(log) ? statSync(log).size : 0;
-  const child = spawnLogged([...TS_RUNTIME, join(ROOT, 'cmd/navarch.ts'), 'hollow', '--server', server, '--nodes', String(nodes)], log, true);
+  const child = spawnLogged(['--import', 'tsx', join(ROOT, 'cmd/navarch.ts'), 'hollow', '--server', server, '--nodes', String(nodes)], log, true);
   if (child.pid === undefined) throw new Error(`Cannot start navarch hollow (see ${log})`);
   return { pid: child.pid, nodes, server, log, logOffset };
 }

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../raft/transport/free_port.js';
 import { isOurContainerd, localContainerdPaths, startLocalContainerd, stopLocalContainerd } from '../../pkg/localcluster/containerd.js';
-import { ROOT, TS_RUNTIME, spawnLogged } from '../../pkg/localcluster/process.js';
+import { ROOT, spawnLogged } from '../../pkg/localcluster/process.js';
 import { DEFAULT_REGISTRY_ADDRESS, stopLocalRegistry } from '../../pkg/registry/local_registry.js';
 import { runImages } from '../images.js';
 import { isOurAgent, type NodeRecord } from './cluster_file.js';
@@ -57,7 +57,7 @@ async function startNodeParts(dir: string, server: string, previous: NodeRecord 
   const streamPort = await freePort();
   const child = spawnLogged(
     [
-      ...TS_RUNTIME, join(ROOT, 'cmd/navarch.ts'), 'agent',
+      '--import', 'tsx', join(ROOT, 'cmd/navarch.ts'), 'agent',
       '--server', server,
       '--node-name', nodeName,
       '--data-dir', agentDataDir,

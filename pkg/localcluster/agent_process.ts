@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../raft/transport/free_port.js';
 import { ContainerdRuntime } from '../agent/runtime/containerd/containerd_runtime.js';
-import { ROOT, TS_RUNTIME, isAlive, killAndWait, spawnLogged } from './process.js';
+import { ROOT, isAlive, killAndWait, spawnLogged } from './process.js';
 import { until } from './until.js';
 
 const run = promisify(execFile);
@@ -104,7 +104,7 @@ export class AgentProcess {
     this.streamPort ||= await freePort();
     const before = this.readyLines();
     const d = this.o.dir;
-    const args = [...(this.o.nodeArgs ?? []), ...TS_RUNTIME, join(ROOT, 'cmd/navarch.ts'), 'agent', '--server', this.o.server, '--node-name', this.o.nodeName, '--node-ip', '127.0.0.1'];
+    const args = [...(this.o.nodeArgs ?? []), '--import', 'tsx', join(ROOT, 'cmd/navarch.ts'), 'agent', '--server', this.o.server, '--node-name', this.o.nodeName, '--node-ip', '127.0.0.1'];
     args.push('--data-dir', join(d, 'data'), '--containerd-socket', this.o.containerdSocket, '--containerd-namespace', this.containerdNamespace, '--stream-port', String(this.streamPort));
     args.push('--bridge', this.bridge, '--netns-dir', join(d, 'netns'), '--runtime-state-dir', this.runtimeStateDir, '--cgroup-parent', this.cgroupParent, '--runc-root', this.runcRoot);
     const child = spawnLogged(args, this.logFile, false, { jemalloc: false });

@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { freePort } from '../../raft/transport/free_port.js';
 import { join } from 'node:path';
-import { ROOT, TS_RUNTIME, isAlive, killAndWait, spawnLogged } from './process.js';
+import { ROOT, isAlive, killAndWait, spawnLogged } from './process.js';
 import { RaftKvClient, type Endpoint } from '../raftkv/client.js';
 
 const ENTRY = join(ROOT, 'cmd/navarch.ts');
@@ -74,7 +74,7 @@ export class LocalKvCluster {
     const m = this.member(id);
     mkdirSync(m.dataDir, { recursive: true });
     const peers = this.members.map((x) => `${x.id}=${x.peerAddress}`).join(',');
-    const args = [...(this.o.nodeArgs ?? []), ...TS_RUNTIME, ENTRY, 'kv-member', '--id', String(id), '--data-dir', m.dataDir, '--peers', peers, '--client-listen', m.clientAddress];
+    const args = [...(this.o.nodeArgs ?? []), '--import', 'tsx', ENTRY, 'kv-member', '--id', String(id), '--data-dir', m.dataDir, '--peers', peers, '--client-listen', m.clientAddress];
     if (this.o.tickMs) args.push('--tick-ms', String(this.o.tickMs));
     if (this.o.snapshotEntries) args.push('--snapshot-entries', String(this.o.snapshotEntries));
     const child = spawnLogged(args, m.logFile, this.o.detached ?? false);

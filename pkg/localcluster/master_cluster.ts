@@ -4,7 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, TS_RUNTIME, isAlive, killAndWait, spawnLogged } from './process.js';
+import { ROOT, isAlive, killAndWait, spawnLogged } from './process.js';
 import { EtcdRawClient } from '../etcdserver/raw_client.js';
 import { freePort } from './kv_cluster.js';
 
@@ -95,7 +95,7 @@ export class LocalMasterCluster {
     mkdirSync(m.dataDir, { recursive: true });
     const peers = this.members.map((x) => `${x.id}=${x.peerAddress}`).join(',');
     const clients = this.members.map((x) => `${x.id}=${x.clientAddress}`).join(',');
-    const args = [...(this.o.nodeArgs ?? []), ...TS_RUNTIME, ENTRY, 'master', '--id', String(id), '--name', m.name, '--data-dir', m.dataDir];
+    const args = [...(this.o.nodeArgs ?? []), '--import', 'tsx', ENTRY, 'master', '--id', String(id), '--name', m.name, '--data-dir', m.dataDir];
     args.push('--peers', peers, '--peer-clients', clients, '--listen-client', m.clientAddress, '--listen-metrics', m.metricsAddress);
     if (this.o.tickMs) args.push('--tick-ms', String(this.o.tickMs));
     if (this.o.snapshotEntries) args.push('--snapshot-entries', String(this.o.snapshotEntries));

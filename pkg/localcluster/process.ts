@@ -9,9 +9,6 @@ import { jemallocEnv } from './allocator.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Node's flags that run a TypeScript entry point as our processes run (bin/ts_runtime.mjs: tsx, less esbuild's function naming). */
-export const TS_RUNTIME: readonly string[] = ['--import', resolve(ROOT, 'bin/ts_runtime.mjs')];
-
 /**
  * glibc malloc settings for our long-running processes (the caller's environment overrides them).
  * glibc gives each thread that allocates an arena of its own, up to 8 per core, and an arena keeps
