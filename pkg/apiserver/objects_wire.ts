@@ -1,7 +1,7 @@
 // Exact-size encoders for the Objects messages that carry an object's bytes: the server's answers
 // (one object, a deletion, a watch's events) and the create (one or a batch) and update requests
-// that clients send and followers forward to the leader; the call stream's in call_wire.ts. Same bytes as the generated encoders (fields in number
-// order, zero values left out).
+// that clients send and followers forward to the leader; the call stream's are in call_wire.ts.
+// Same bytes as the generated encoders (fields in number order, zero values left out).
 
 import { CreateBatchRequest, CreateRequest, ObjectsService, UpdateRequest, type DeleteResponse, type FencingToken, type ObjectResponse, type WatchEvents } from '../../gen/navarch/apiserver/v1/objects.js';
 import { encodeCallRequests, encodeCallResponses } from './call_wire.js';

@@ -156,6 +156,14 @@ function sameRange(a: WireBytes, s: number, e: number, b: WireBytes, ps: number,
   return asBuffer(a).compare(asBuffer(b), ps, pe, s, e) === 0;
 }
 
+/** A reader at bytes[s] for the e - s bytes up to e; of a latin1 string, only that part is copied out. */
+function readerAt(bytes: WireBytes, s: number, e: number): BinaryReader {
+  if (typeof bytes === "string") return new BinaryReader(Buffer.from(bytes.substring(s, e), "latin1"));
+  const reader = new BinaryReader(bytes);
+  reader.pos = s;
+  return reader;
+}
+
 /**
  * decodeShared of `bytes`, given `prev` = decodeShared of `prevBytes` (an earlier version of the same
  * object, its metadata.resourceVersion aside): the same result, but metadata, spec and status whose
@@ -191,9 +199,7 @@ export function decodeSharedAfter(info: KindInfo, bytes: WireBytes, prevBytes: W
       const e = now[f * 2 + 1];
       let part: unknown;
       try {
-        const reader = typeof bytes === "string" ? new BinaryReader(Buffer.from(bytes.substring(s, e), "latin1")) : new BinaryReader(bytes);
-        if (typeof bytes !== "string") reader.pos = s;
-        part = codecs[f - 3].decode(reader, e - s);
+        part = codecs[f - 3].decode(readerAt(bytes, s, e), e - s);
       } catch (err) {
         throw new DecodeError("Malformed", `Cannot decode ${info.kind} from protobuf: ${(err as Error).message}`);
       }
