@@ -9,6 +9,7 @@ import { type AddressPlan, hollowAddressPlan } from '../../pkg/hollow/address_pl
 import { DEFAULT_CAPACITY } from '../../pkg/hollow/hollow_nodes.js';
 import { type LatencySummary, sleep, summarize } from '../store/stats.js';
 import { decodePodProgress } from './pod_progress.js';
+import { BOUND_PODS_SELECTOR } from '../../pkg/agent/pod_source.js';
 
 export type PodKind = 'basic' | 'antiaffinity' | 'spread';
 
@@ -102,7 +103,9 @@ export class BindingWatch {
   private wakeQueued = false;
 
   private constructor(client: NavarchClient, namespace: string, resourceVersion: string) {
-    const watch = client.watch<Pod>('pods', { namespace, resourceVersion, decode: decodePodProgress });
+    // Bound pods only (as the hollow nodes watch): a pod's create is of no use here, and it was a
+    // third of the events this process decoded and the master it watches sent.
+    const watch = client.watch<Pod>('pods', { namespace, resourceVersion, fieldSelector: BOUND_PODS_SELECTOR, decode: decodePodProgress });
     this.watch = watch;
     this.done = (async () => {
       // In batches (as informers read): the events of a batch arrived together, so one time serves them.
