@@ -1,7 +1,10 @@
 // An ordered map from string keys to values: a B+tree with linked leaves.
 // Keys compare with `<` on JS strings, which for the store's latin1 byte
 // strings is byte order. Insert, delete and seek are O(log n); iterating a
-// range walks the leaf chain.
+// range walks the leaf chain. Point lookups go to a hash map beside the tree:
+// the store's keys share long prefixes ("/registry/pods/<namespace>/"), so a
+// walk compares a dozen or more keys over those prefixes, and every write a
+// member applies looks its key up first.
 
 class Leaf<V> {
   keys: string[] = [];
@@ -83,12 +86,10 @@ export interface BTreeOptions {
 
 export class BTreeMap<V> {
   private root: Node<V> = new Leaf<V>();
-  private count = 0;
   private readonly max: number;
   private readonly min: number;
-  /** The key get() found last, and its value (memoKey undefined: none). */
-  private memoKey: string | undefined;
-  private memoValue: V | undefined;
+  /** Every entry again, for get(): the tree orders them, this finds one. */
+  private readonly points = new Map<string, V>();
 
   constructor(options: BTreeOptions = {}) {
     const max = options.maxNodeKeys ?? 64;
@@ -98,30 +99,20 @@ export class BTreeMap<V> {
   }
 
   get size(): number {
-    return this.count;
+    return this.points.size;
   }
 
   get(key: string): V | undefined {
-    // A store txn looks its key up several times (compare, quota check, put, watch): the last
-    // key found is answered without a walk. set and delete keep the memo true.
-    if (key === this.memoKey) return this.memoValue;
-    let n = this.root;
-    while (n instanceof Inner) n = n.children[childIndex(n.keys, key)];
-    const i = lowerBound(n.keys, key);
-    if (i < n.keys.length && n.keys[i] === key) {
-      this.memoKey = key;
-      return (this.memoValue = n.vals[i]);
-    }
-    return undefined;
+    return this.points.get(key);
   }
 
   has(key: string): boolean {
-    return this.get(key) !== undefined;
+    return this.points.has(key);
   }
 
   /** Sets key to value; returns true when the key is new. */
   set(key: string, value: V): boolean {
-    if (key === this.memoKey) this.memoValue = value;
+    this.points.set(key, value);
     const split = this.insert(this.root, key, value);
     if (split) {
       const r = new Inner<V>();
@@ -134,24 +125,15 @@ export class BTreeMap<V> {
 
   /** Removes key; returns true when it was present. */
   delete(key: string): boolean {
-    if (key === this.memoKey) this.forget();
-    const found = this.remove(this.root, key);
-    if (found) {
-      this.count--;
-      if (this.root instanceof Inner && this.root.children.length === 1) this.root = this.root.children[0];
-    }
-    return found;
+    if (!this.points.delete(key)) return false;
+    this.remove(this.root, key);
+    if (this.root instanceof Inner && this.root.children.length === 1) this.root = this.root.children[0];
+    return true;
   }
 
   clear(): void {
-    this.forget();
+    this.points.clear();
     this.root = new Leaf<V>();
-    this.count = 0;
-  }
-
-  private forget(): void {
-    this.memoKey = undefined;
-    this.memoValue = undefined;
   }
 
   /** A cursor on the first entry with a key >= key (all entries when key is ''). */
@@ -204,7 +186,6 @@ export class BTreeMap<V> {
       }
       n.keys.splice(i, 0, key);
       n.vals.splice(i, 0, value);
-      this.count++;
       this.lastInsertNew = true;
       if (n.keys.length <= this.max) return undefined;
       const right = new Leaf<V>();
@@ -327,6 +308,7 @@ export class BTreeMap<V> {
       return d;
     };
     walk(this.root, undefined, undefined, 0, true);
-    if (leaves !== this.count) throw new Error(`size ${this.count} but leaves hold ${leaves}`);
+    if (leaves !== this.points.size) throw new Error(`size ${this.points.size} but leaves hold ${leaves}`);
+    for (const c = this.seek(''); c.valid; c.next()) if (this.points.get(c.key) !== c.value) throw new Error(`the point map does not hold the tree's value of ${JSON.stringify(c.key)}`);
   }
 }
