@@ -1,24 +1,25 @@
 // An ordered map from string keys to values: a B+tree with linked leaves.
 // Keys compare with `<` on JS strings, which for the store's latin1 byte
 // strings is byte order. Insert, delete and seek are O(log n); iterating a
-// range walks the leaf chain. Point lookups go to a hash map beside the tree:
+// range walks the leaf chain. The tree holds only the keys; the values are in a
+// hash map beside it, which answers lookups and replacements without a walk:
 // the store's keys share long prefixes ("/registry/pods/<namespace>/"), so a
 // walk compares a dozen or more keys over those prefixes, and every write a
-// member applies looks its key up first.
+// member applies looks its key up (and compaction replaces its versions).
 
-class Leaf<V> {
+/** Keys only: the values are the point map's (see BTreeMap). */
+class Leaf {
   keys: string[] = [];
-  vals: V[] = [];
-  next: Leaf<V> | null = null;
+  next: Leaf | null = null;
 }
 
-class Inner<V> {
+class Inner {
   /** keys[i] separates children[i] (keys < keys[i]) from children[i+1] (keys >= keys[i]). */
   keys: string[] = [];
-  children: Array<Node<V>> = [];
+  children: Node[] = [];
 }
 
-type Node<V> = Leaf<V> | Inner<V>;
+type Node = Leaf | Inner;
 
 /** Index of the first element of sorted `keys` that is >= key. */
 function lowerBound(keys: string[], key: string): number {
@@ -47,8 +48,9 @@ function childIndex(keys: string[], key: string): number {
 /** A position in the tree; invalid once the tree is modified. */
 export class BTreeCursor<V> {
   constructor(
-    private leaf: Leaf<V> | null,
+    private leaf: Leaf | null,
     private i: number,
+    private readonly points: ReadonlyMap<string, V>,
   ) {
     this.skipEmpty();
   }
@@ -63,7 +65,7 @@ export class BTreeCursor<V> {
   }
 
   get value(): V {
-    return this.leaf!.vals[this.i];
+    return this.points.get(this.leaf!.keys[this.i])!;
   }
 
   next(): void {
@@ -85,10 +87,11 @@ export interface BTreeOptions {
 }
 
 export class BTreeMap<V> {
-  private root: Node<V> = new Leaf<V>();
+  /** The keys in order. */
+  private root: Node = new Leaf();
   private readonly max: number;
   private readonly min: number;
-  /** Every entry again, for get(): the tree orders them, this finds one. */
+  /** Every entry: the tree orders the keys, this finds one and holds its value. */
   private readonly points = new Map<string, V>();
 
   constructor(options: BTreeOptions = {}) {
@@ -112,15 +115,17 @@ export class BTreeMap<V> {
 
   /** Sets key to value; returns true when the key is new. */
   set(key: string, value: V): boolean {
+    const isNew = !this.points.has(key);
     this.points.set(key, value);
-    const split = this.insert(this.root, key, value);
+    if (!isNew) return false;
+    const split = this.insert(this.root, key);
     if (split) {
-      const r = new Inner<V>();
+      const r = new Inner();
       r.keys = [split.sep];
       r.children = [this.root, split.right];
       this.root = r;
     }
-    return this.lastInsertNew;
+    return true;
   }
 
   /** Removes key; returns true when it was present. */
@@ -133,14 +138,14 @@ export class BTreeMap<V> {
 
   clear(): void {
     this.points.clear();
-    this.root = new Leaf<V>();
+    this.root = new Leaf();
   }
 
   /** A cursor on the first entry with a key >= key (all entries when key is ''). */
   seek(key: string): BTreeCursor<V> {
     let n = this.root;
     while (n instanceof Inner) n = n.children[childIndex(n.keys, key)];
-    return new BTreeCursor(n, lowerBound(n.keys, key));
+    return new BTreeCursor(n, lowerBound(n.keys, key), this.points);
   }
 
   /**
@@ -151,18 +156,18 @@ export class BTreeMap<V> {
   forRange(from: string, to: string | undefined, fn: (key: string, value: V) => boolean | void): void {
     let n = this.root;
     while (n instanceof Inner) n = n.children[childIndex(n.keys, from)];
-    let leaf: Leaf<V> | null = n;
+    let leaf: Leaf | null = n;
     let i = lowerBound(leaf.keys, from);
+    const points = this.points;
     while (leaf) {
       const keys = leaf.keys;
-      const vals = leaf.vals;
       // Compare with `to` only in the leaf where the range ends.
       if (to === undefined || (keys.length > 0 && keys[keys.length - 1] < to)) {
-        for (; i < keys.length; i++) if (fn(keys[i], vals[i]) === false) return;
+        for (; i < keys.length; i++) if (fn(keys[i], points.get(keys[i])!) === false) return;
       } else {
         for (; i < keys.length; i++) {
           if (keys[i] >= to) return;
-          if (fn(keys[i], vals[i]) === false) return;
+          if (fn(keys[i], points.get(keys[i])!) === false) return;
         }
       }
       leaf = leaf.next;
@@ -174,35 +179,25 @@ export class BTreeMap<V> {
     for (const c = this.seek(from); c.valid; c.next()) yield [c.key, c.value];
   }
 
-  private lastInsertNew = false;
-
-  private insert(n: Node<V>, key: string, value: V): { sep: string; right: Node<V> } | undefined {
+  /** Adds a key the tree does not hold. */
+  private insert(n: Node, key: string): { sep: string; right: Node } | undefined {
     if (n instanceof Leaf) {
-      const i = lowerBound(n.keys, key);
-      if (i < n.keys.length && n.keys[i] === key) {
-        n.vals[i] = value;
-        this.lastInsertNew = false;
-        return undefined;
-      }
-      n.keys.splice(i, 0, key);
-      n.vals.splice(i, 0, value);
-      this.lastInsertNew = true;
+      n.keys.splice(lowerBound(n.keys, key), 0, key);
       if (n.keys.length <= this.max) return undefined;
-      const right = new Leaf<V>();
+      const right = new Leaf();
       const half = n.keys.length >>> 1;
       right.keys = n.keys.splice(half);
-      right.vals = n.vals.splice(half);
       right.next = n.next;
       n.next = right;
       return { sep: right.keys[0], right };
     }
     const ci = childIndex(n.keys, key);
-    const split = this.insert(n.children[ci], key, value);
+    const split = this.insert(n.children[ci], key);
     if (!split) return undefined;
     n.keys.splice(ci, 0, split.sep);
     n.children.splice(ci + 1, 0, split.right);
     if (n.children.length <= this.max) return undefined;
-    const right = new Inner<V>();
+    const right = new Inner();
     const half = n.children.length >>> 1;
     right.children = n.children.splice(half);
     // keys[half-1] moves up; the right node keeps the separators after it.
@@ -211,12 +206,11 @@ export class BTreeMap<V> {
     return { sep, right };
   }
 
-  private remove(n: Node<V>, key: string): boolean {
+  private remove(n: Node, key: string): boolean {
     if (n instanceof Leaf) {
       const i = lowerBound(n.keys, key);
       if (i >= n.keys.length || n.keys[i] !== key) return false;
       n.keys.splice(i, 1);
-      n.vals.splice(i, 1);
       return true;
     }
     const ci = childIndex(n.keys, key);
@@ -228,38 +222,34 @@ export class BTreeMap<V> {
   }
 
   /** Fixes an underfull child of `parent` by borrowing from or merging with a sibling. */
-  private rebalance(parent: Inner<V>, ci: number): void {
+  private rebalance(parent: Inner, ci: number): void {
     const child = parent.children[ci];
     const left = ci > 0 ? parent.children[ci - 1] : undefined;
     const right = ci + 1 < parent.children.length ? parent.children[ci + 1] : undefined;
     if (child instanceof Leaf) {
-      const l = left as Leaf<V> | undefined;
-      const r = right as Leaf<V> | undefined;
+      const l = left as Leaf | undefined;
+      const r = right as Leaf | undefined;
       if (l && l.keys.length > this.min) {
         child.keys.unshift(l.keys.pop()!);
-        child.vals.unshift(l.vals.pop()!);
         parent.keys[ci - 1] = child.keys[0];
       } else if (r && r.keys.length > this.min) {
         child.keys.push(r.keys.shift()!);
-        child.vals.push(r.vals.shift()!);
         parent.keys[ci] = r.keys[0];
       } else if (l) {
         l.keys.push(...child.keys);
-        l.vals.push(...child.vals);
         l.next = child.next;
         parent.keys.splice(ci - 1, 1);
         parent.children.splice(ci, 1);
       } else if (r) {
         child.keys.push(...r.keys);
-        child.vals.push(...r.vals);
         child.next = r.next;
         parent.keys.splice(ci, 1);
         parent.children.splice(ci + 1, 1);
       }
       return;
     }
-    const l = left as Inner<V> | undefined;
-    const r = right as Inner<V> | undefined;
+    const l = left as Inner | undefined;
+    const r = right as Inner | undefined;
     if (l && l.children.length > this.min) {
       child.keys.unshift(parent.keys[ci - 1]);
       child.children.unshift(l.children.pop()!);
@@ -284,7 +274,7 @@ export class BTreeMap<V> {
   /** Checks the tree's invariants; for tests. Throws on the first violation. */
   checkInvariants(): void {
     let leaves = 0;
-    const walk = (n: Node<V>, lo: string | undefined, hi: string | undefined, depth: number, isRoot: boolean): number => {
+    const walk = (n: Node, lo: string | undefined, hi: string | undefined, depth: number, isRoot: boolean): number => {
       if (n instanceof Leaf) {
         leaves += n.keys.length;
         if (!isRoot && n.keys.length < this.min) throw new Error(`leaf underfull: ${n.keys.length}`);
@@ -309,6 +299,6 @@ export class BTreeMap<V> {
     };
     walk(this.root, undefined, undefined, 0, true);
     if (leaves !== this.points.size) throw new Error(`size ${this.points.size} but leaves hold ${leaves}`);
-    for (const c = this.seek(''); c.valid; c.next()) if (this.points.get(c.key) !== c.value) throw new Error(`the point map does not hold the tree's value of ${JSON.stringify(c.key)}`);
+    for (const c = this.seek(''); c.valid; c.next()) if (!this.points.has(c.key)) throw new Error(`the tree holds ${JSON.stringify(c.key)}, the point map does not`);
   }
 }
