@@ -50,6 +50,9 @@ export class Watcher implements AsyncIterable<WatchResponse> {
    */
   nextRevision: number;
   synced = false;
+  /** The events of the revision being notified (WatchHub.notify), and which notify they belong to. */
+  pending: WatchEvent[] | undefined;
+  pendingNotify = 0;
   private buffer: WatchEvent[] = [];
   private progressWanted = false;
   private failure: StoreError | undefined;
@@ -173,8 +176,19 @@ export class Watcher implements AsyncIterable<WatchResponse> {
   }
 }
 
+/** One notify's deliveries: the watchers that get events (each holds them in `pending`), and the events built so far, by change. */
+interface Delivery {
+  rev: number;
+  notify: number;
+  to: Watcher[];
+  plain: Array<WatchEvent | undefined> | undefined;
+  withPrev: Array<WatchEvent | undefined> | undefined;
+}
+
 export class WatchHub {
   private lastId = 0;
+  /** Counts notify calls: a watcher's pendingNotify says which one its pending events are for. */
+  private notifies = 0;
   /** Synced watchers on one key, by key. */
   private readonly byKey = new Map<string, Set<Watcher>>();
   /** Synced watchers on a range. */
@@ -244,30 +258,36 @@ export class WatchHub {
   /** Pushes a committed revision's changes to the synced watchers. */
   notify(rev: number, changes: Version[]): void {
     if (changes.length === 0) return;
-    const per = new Map<Watcher, WatchEvent[]>();
-    // Events are shared between watchers; built once per flavour.
-    const plain: Array<WatchEvent | undefined> = [];
-    const withPrev: Array<WatchEvent | undefined> = [];
-    const add = (w: Watcher, v: Version, i: number): void => {
-      if (w.nextRevision > rev || !this.wants(w, v)) return;
-      const cache = w.options.prevKv ? withPrev : plain;
-      const e = (cache[i] ??= this.event(v, !!w.options.prevKv));
-      let list = per.get(w);
-      if (!list) per.set(w, (list = []));
-      list.push(e);
-    };
+    // No closure or Map per call: this runs for every write on every member.
+    const d: Delivery = { rev, notify: ++this.notifies, to: [], plain: undefined, withPrev: undefined };
     for (let i = 0; i < changes.length; i++) {
       const v = changes[i];
       const s = this.byKey.get(v.key);
-      if (s) for (const w of s) add(w, v, i);
-      for (const w of this.ranged) if (w.matches(v.key)) add(w, v, i);
+      if (s) for (const w of s) this.collect(d, w, v, i);
+      for (const w of this.ranged) if (w.matches(v.key)) this.collect(d, w, v, i);
     }
-    for (const [w, events] of per) {
+    for (const w of d.to) {
+      const events = w.pending!;
+      w.pending = undefined;
       if (!w.offer(events)) {
         this.remove(w);
         w.fail(new WatchOverflowError(rev, w.bufferEvents));
       }
     }
+  }
+
+  /** Adds change i (v) to what w gets from this notify, if w wants it. Events are shared between watchers: built once per flavour. */
+  private collect(d: Delivery, w: Watcher, v: Version, i: number): void {
+    if (w.nextRevision > d.rev || !this.wants(w, v)) return;
+    const withPrev = !!w.options.prevKv;
+    const cache = withPrev ? (d.withPrev ??= []) : (d.plain ??= []);
+    const e = (cache[i] ??= this.event(v, withPrev));
+    if (w.pendingNotify !== d.notify) {
+      w.pendingNotify = d.notify;
+      w.pending = [];
+      d.to.push(w);
+    }
+    w.pending!.push(e);
   }
 
   /** Replays history into an unsynced watcher's empty buffer, whole revisions, up to its buffer size. */
