@@ -104,19 +104,18 @@ const OP_OVERHEAD_BYTES = 96;
  * still grow the writer before it fails, which is only slower.
  */
 function txnBytesBound(txn: TxnRequest | undefined): number {
-  let n = 64;
-  const add = (list: unknown): void => {
-    if (!Array.isArray(list)) return;
-    for (const x of list as Array<{ key?: unknown; rangeEnd?: unknown; value?: unknown } | undefined>) {
-      n += OP_OVERHEAD_BYTES;
-      if (typeof x?.key === 'string') n += x.key.length;
-      if (typeof x?.rangeEnd === 'string') n += x.rangeEnd.length;
-      if (x?.value instanceof Uint8Array) n += x.value.byteLength;
-    }
-  };
-  add(txn?.compare);
-  add(txn?.success);
-  add(txn?.failure);
+  return 64 + opsBytesBound(txn?.compare) + opsBytesBound(txn?.success) + opsBytesBound(txn?.failure);
+}
+
+function opsBytesBound(list: unknown): number {
+  if (!Array.isArray(list)) return 0;
+  let n = 0;
+  for (const x of list as Array<{ key?: unknown; rangeEnd?: unknown; value?: unknown } | undefined>) {
+    n += OP_OVERHEAD_BYTES;
+    if (typeof x?.key === 'string') n += x.key.length;
+    if (typeof x?.rangeEnd === 'string') n += x.rangeEnd.length;
+    if (x?.value instanceof Uint8Array) n += x.value.byteLength;
+  }
   return n;
 }
 

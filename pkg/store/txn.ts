@@ -155,7 +155,8 @@ export function evalCompare(ks: Keyspace, c: Compare, rev: number): boolean {
  */
 export function runTxn(ks: Keyspace, lessor: Lessor, req: TxnRequest, limits: TxnLimits): { succeeded: boolean; responses: ResponseOp[]; changed: Version[] } {
   const cur = ks.revision;
-  const succeeded = (req.compare ?? []).every((c) => evalCompare(ks, c, cur));
+  let succeeded = true;
+  if (req.compare) for (let i = 0; succeeded && i < req.compare.length; i++) succeeded = evalCompare(ks, req.compare[i], cur);
   const ops = (succeeded ? req.success : req.failure) ?? [];
   let costBytes = 0;
   for (const op of ops) {

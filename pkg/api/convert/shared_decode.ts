@@ -156,6 +156,13 @@ function sameRange(a: WireBytes, s: number, e: number, b: WireBytes, ps: number,
   return asBuffer(a).compare(asBuffer(b), ps, pe, s, e) === 0;
 }
 
+/** Whether top-level field f has the same bytes in both versions (topFields' answers for each); both absent counts as the same. */
+function sameField(f: number, bytes: WireBytes, now: Int32Array, prevBytes: WireBytes, before: Int32Array): boolean {
+  const s = now[f * 2], ps = before[f * 2];
+  if (s === -1 || ps === -1) return s === ps;
+  return sameRange(bytes, s, now[f * 2 + 1], prevBytes, ps, before[f * 2 + 1]);
+}
+
 /** A reader at bytes[s] for the e - s bytes up to e; of a latin1 string, only that part is copied out. */
 function readerAt(bytes: WireBytes, s: number, e: number): BinaryReader {
   if (typeof bytes === "string") return new BinaryReader(Buffer.from(bytes.substring(s, e), "latin1"));
@@ -176,20 +183,15 @@ export function decodeSharedAfter(info: KindInfo, bytes: WireBytes, prevBytes: W
   const now = codecs && topFields(bytes, NOW_FIELDS);
   const before = now && topFields(prevBytes, BEFORE_FIELDS);
   if (!now || !before) return decodeShared(info, asBuffer(bytes));
-  const same = (f: number): boolean => {
-    const s = now[f * 2], ps = before[f * 2];
-    if (s === -1 || ps === -1) return s === ps;
-    return sameRange(bytes, s, now[f * 2 + 1], prevBytes, ps, before[f * 2 + 1]);
-  };
   // A different apiVersion or kind is a different object altogether.
-  if (!same(1) || !same(2)) return decodeShared(info, asBuffer(bytes));
+  if (!sameField(1, bytes, now, prevBytes, before) || !sameField(2, bytes, now, prevBytes, before)) return decodeShared(info, asBuffer(bytes));
   const old = prev as unknown as Record<string, unknown>;
   const out: Record<string, unknown> = { apiVersion: old.apiVersion, kind: old.kind, metadata: undefined, spec: undefined, status: undefined };
   sharing = true;
   try {
     for (let f = 3; f <= 5; f++) {
       const key = TOP_FIELDS[f - 1];
-      if (same(f)) {
+      if (sameField(f, bytes, now, prevBytes, before)) {
         const part = old[key];
         out[key] = f === 3 && part !== undefined ? { ...(part as object) } : part;
         continue;
