@@ -44,6 +44,52 @@ function metadataMap(md: Metadata | undefined): Record<string, string> {
   return out;
 }
 
+/** A call of the stream as the unary handlers read it (ServerUnaryCall's request, metadata and getDeadline). */
+class StreamedCall {
+  constructor(
+    readonly request: unknown,
+    readonly metadata: Metadata,
+    private readonly deadline: number,
+  ) {}
+
+  getDeadline(): number {
+    return this.deadline;
+  }
+}
+
+/** One call until its handler answers (once: later answers are ignored, as grpc-js ignores them). */
+class PendingCall {
+  private answered = false;
+
+  constructor(
+    private readonly id: number,
+    private readonly codec: WireMethod,
+    private readonly answer: (res: CallResponse) => void,
+  ) {}
+
+  done(err: Parameters<sendUnaryData<unknown>>[0], value: unknown, trailer: Metadata | null | undefined): void {
+    if (this.answered) return;
+    this.answered = true;
+    if (err) {
+      const e = err as Partial<{ code: number; details: string; message: string; metadata: Metadata }>;
+      this.refuse(e.code ?? Code.UNKNOWN, e.details ?? e.message ?? String(err), metadataMap(e.metadata));
+      return;
+    }
+    let response: Buffer;
+    try {
+      response = this.codec.responseSerialize(value);
+    } catch (e) {
+      this.refuse(Code.INTERNAL, `Cannot encode the answer: ${(e as Error).message}`);
+      return;
+    }
+    this.answer({ id: this.id, code: Code.OK, details: '', response, metadata: metadataMap(trailer ?? undefined) });
+  }
+
+  private refuse(code: Code, details: string, metadata: Record<string, string> = {}): void {
+    this.answer({ id: this.id, code, details, response: NO_BYTES, metadata });
+  }
+}
+
 export interface CallStreamHandler {
   (call: ServerDuplexStream<CallRequests, CallResponses>): void;
   /**
@@ -124,29 +170,13 @@ export function callStreamHandler(handlers: Record<string, unknown>, codecs: Rec
       }
       // The client's deadline for this call, as a unary call's getDeadline() gives it (Infinity: none given).
       const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
-      const unaryCall = { request: m.codec.requestDeserialize(Buffer.from(request.buffer, request.byteOffset, request.byteLength)), metadata: call.metadata, getDeadline: () => deadline } as ServerUnaryCall<unknown, unknown>;
-      let done = false;
-      const callback: sendUnaryData<unknown> = (err, value, trailer) => {
-        if (done) return;
-        done = true;
-        if (err) {
-          const e = err as Partial<{ code: number; details: string; message: string; metadata: Metadata }>;
-          refuseCall(id, e.code ?? Code.UNKNOWN, e.details ?? e.message ?? String(err), metadataMap(e.metadata));
-          return;
-        }
-        let response: Buffer;
-        try {
-          response = m.codec.responseSerialize(value);
-        } catch (e) {
-          refuseCall(id, Code.INTERNAL, `Cannot encode the answer: ${(e as Error).message}`);
-          return;
-        }
-        answer({ id, code: Code.OK, details: '', response, metadata: metadataMap(trailer ?? undefined) });
-      };
+      const unaryCall = new StreamedCall(m.codec.requestDeserialize(Buffer.from(request.buffer, request.byteOffset, request.byteLength)), call.metadata, deadline);
+      const pending = new PendingCall(id, m.codec, answer);
       try {
-        m.handler(unaryCall, callback);
+        // An unnamed arrow: with tsx, a named closure made per call also pays esbuild's __name.
+        m.handler(unaryCall as unknown as ServerUnaryCall<unknown, unknown>, (err, value, trailer) => pending.done(err, value, trailer));
       } catch (e) {
-        callback({ code: Code.INTERNAL, details: (e as Error).message } as never);
+        pending.done({ code: Code.INTERNAL, details: (e as Error).message } as never, undefined, undefined);
       }
     };
     call.on('end', () => {
