@@ -154,16 +154,13 @@ export class FakeRuntime implements NodePodHandler {
     const uid = pod.metadata?.uid ?? '';
     const ip = rec.ip;
     const running = ip !== undefined;
-    const cond = (type: string, ok: boolean, reason?: string) => ({ type, status: ok ? 'True' : 'False', lastTransitionTime: started, reason });
-    const containerId = (c: Container) => `hollow://${uid}/${c.name ?? ''}`;
-    const base = (c: Container): ContainerStatus => ({ name: c.name, image: c.image, imageID: c.image, restartCount: 0, containerID: running ? containerId(c) : undefined });
     return {
       phase: running ? 'Running' : 'Pending',
       conditions: [
-        cond('PodScheduled', true),
-        cond('Initialized', true),
-        cond('ContainersReady', running, running ? undefined : 'ContainersNotReady'),
-        cond('Ready', running, running ? undefined : 'ContainersNotReady'),
+        cond('PodScheduled', true, started),
+        cond('Initialized', true, started),
+        cond('ContainersReady', running, started, running ? undefined : 'ContainersNotReady'),
+        cond('Ready', running, started, running ? undefined : 'ContainersNotReady'),
       ],
       hostIP: this.o.hostIP,
       hostIPs: [{ ip: this.o.hostIP }],
@@ -171,17 +168,31 @@ export class FakeRuntime implements NodePodHandler {
       podIPs: ip === undefined ? [] : [{ ip }],
       startTime: started,
       initContainerStatuses: (pod.spec?.initContainers ?? []).map((c) => ({
-        ...base(c),
-        containerID: containerId(c),
+        ...baseStatus(c, uid, true),
         ready: true,
         started: false,
-        state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: started, finishedAt: started, containerID: containerId(c) } },
+        state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: started, finishedAt: started, containerID: containerId(uid, c) } },
       })),
       containerStatuses: (pod.spec?.containers ?? []).map((c) =>
         running
-          ? { ...base(c), ready: true, started: true, state: { running: { startedAt: started } } }
-          : { ...base(c), ready: false, started: false, state: { waiting: { reason: 'ContainerCreating', message: `no IP addresses available in range ${this.o.ips.cidr} of node ${this.o.nodeName}` } } },
+          ? { ...baseStatus(c, uid, true), ready: true, started: true, state: { running: { startedAt: started } } }
+          : { ...baseStatus(c, uid, false), ready: false, started: false, state: { waiting: { reason: 'ContainerCreating', message: `no IP addresses available in range ${this.o.ips.cidr} of node ${this.o.nodeName}` } } },
       ),
     };
   }
+}
+
+// Module functions, not closures in statusOf: a status is built for every pod, and with tsx each
+// named closure made also pays esbuild's __name.
+function cond(type: string, ok: boolean, at: string, reason?: string) {
+  return { type, status: ok ? 'True' : 'False', lastTransitionTime: at, reason };
+}
+
+function containerId(uid: string, c: Container): string {
+  return `hollow://${uid}/${c.name ?? ''}`;
+}
+
+/** A container's status fields that do not depend on its state; it has an ID once started. */
+function baseStatus(c: Container, uid: string, started: boolean): ContainerStatus {
+  return { name: c.name, image: c.image, imageID: c.image, restartCount: 0, containerID: started ? containerId(uid, c) : undefined };
 }
