@@ -133,7 +133,8 @@ export function hollowAddressPlan(nodes: number, podsPerNode: number, cidr = DEF
 /** One node's pod IPs: next-fit, so a released address is the last to be handed out again. */
 export class PodIpAllocator {
   private readonly owners: Array<string | undefined>;
-  private readonly byOwner = new Map<string, number>();
+  /** Each owner's slot and its address as text (formatted once: a pod's every status report asks). */
+  private readonly byOwner = new Map<string, { slot: number; ip: string }>();
   private cursor = 0;
 
   constructor(
@@ -155,8 +156,7 @@ export class PodIpAllocator {
   }
 
   ipOf(owner: string): string | undefined {
-    const slot = this.byOwner.get(owner);
-    return slot === undefined ? undefined : this.format(slot);
+    return this.byOwner.get(owner)?.ip;
   }
 
   /** The owner's address (the one it has, else a free one); undefined when none is free. */
@@ -187,16 +187,17 @@ export class PodIpAllocator {
   }
 
   release(owner: string): void {
-    const slot = this.byOwner.get(owner);
-    if (slot === undefined) return;
-    this.owners[slot] = undefined;
+    const held = this.byOwner.get(owner);
+    if (held === undefined) return;
+    this.owners[held.slot] = undefined;
     this.byOwner.delete(owner);
   }
 
   private take(slot: number, owner: string): string {
+    const ip = this.format(slot);
     this.owners[slot] = owner;
-    this.byOwner.set(owner, slot);
-    return this.format(slot);
+    this.byOwner.set(owner, { slot, ip });
+    return ip;
   }
 
   private format(slot: number): string {
