@@ -79,7 +79,8 @@ export async function patch(ctx: Context, req: PatchRequest): Promise<KubeObject
       if (!cur) throw notFound(info, name);
       // A scale patch applies to the Scale (kubectl sends {"spec":{"replicas":N}}), then to the object.
       const patched = subresource === 'scale' ? applyPatch(SCALE, name, scaleOf(cur.object), req.type, doc) : applyPatch(info, name, cur.object, req.type, doc);
-      merged = mergeForUpdate(info, cur.object, patched, subresource);
+      // The patched object is decoded anew for each attempt: this attempt's to fill in.
+      merged = mergeForUpdate(info, cur.object, patched, subresource, true);
     } catch (err) {
       if (!local) throw err;
       // A lagging replica may show an older object: decide the refusal on a fresh read.

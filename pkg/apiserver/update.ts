@@ -37,6 +37,11 @@ export interface UpdateRequest extends Partial<ResourceRef> {
   dryRun?: boolean;
   /** Write only while this Lease is held as the token says (else Forbidden). */
   fencing?: FencingToken;
+  /**
+   * `object` was decoded for this request alone (from the wire): the first attempt takes its parts
+   * as they are, not copies. A retry (a lost race, a stale local read) merges a copy made before.
+   */
+  objectOwned?: boolean;
 }
 
 export interface WriteOptions {
@@ -94,11 +99,14 @@ export function checkSubresource(info: KindInfo, subresource: string | undefined
   throw new ApiError('NotFound', `the server could not find the requested resource (${info.resource}/${subresource})`, { resource: info.resource, group: info.group });
 }
 
-/** The object to store: what the writer may change taken from `incoming`, the rest from `old`. */
-export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeObject, subresource: Subresource | undefined): KubeObject {
+/**
+ * The object to store: what the writer may change taken from `incoming`, the rest from `old`.
+ * `owned`: incoming is this attempt's to fill in, and its parts are taken as they are, not copied.
+ * `uid`: the writer's precondition (incoming's own uid unless the caller kept the original).
+ */
+export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeObject, subresource: Subresource | undefined, owned = false, uid = incoming.metadata?.uid): KubeObject {
   const name = old.metadata?.name ?? '';
   const oldMeta = old.metadata ?? emptyMeta();
-  const uid = incoming.metadata?.uid;
   if (uid && uid !== oldMeta.uid) {
     throw conflict(info, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${oldMeta.uid}`);
   }
@@ -106,14 +114,16 @@ export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeOb
     // As Kubernetes' status strategies: the spec stays the stored one, the writer's metadata is
     // kept, bar a Deployment's labels and a Pod's ownerReferences (old kubelets corrupted them).
     // `old` is this attempt's own decode of the stored object: the new object may share its parts.
-    const metadata = withServerMeta(info, clone(incoming.metadata ?? emptyMeta()), oldMeta);
+    const meta = incoming.metadata ?? emptyMeta();
+    const metadata = withServerMeta(info, owned ? meta : clone(meta), oldMeta);
     if (info.kind === 'Deployment') metadata.labels = oldMeta.labels;
     if (info.kind === 'Pod') metadata.ownerReferences = oldMeta.ownerReferences;
-    return { ...old, metadata, status: clone((incoming as { status?: unknown }).status) } as KubeObject;
+    const status = (incoming as { status?: unknown }).status;
+    return { ...old, metadata, status: owned ? status : clone(status) } as KubeObject;
   }
   if (subresource === 'finalize') return finalizeNamespace(old as Namespace, incoming as Namespace);
   if (subresource === 'scale') return withScale(info, old, incoming);
-  const next = clone(incoming) as KubeObject & { status?: unknown };
+  const next = (owned ? incoming : clone(incoming)) as KubeObject & { status?: unknown };
   if (info.hasStatus) next.status = clone((old as { status?: unknown }).status);
   next.metadata = withServerMeta(info, next.metadata ?? emptyMeta(), oldMeta);
   if (info.kind === 'Namespace') keepNamespaceFinalizers(next as Namespace, old as Namespace);
@@ -256,6 +266,10 @@ export async function update(ctx: Context, req: UpdateRequest): Promise<KubeObje
     throw new ApiError('Invalid', `Cannot update ${info.resource}: the namespace of the object (${JSON.stringify(req.object.metadata.namespace)}) does not match the namespace of the request (${JSON.stringify(req.namespace)})`);
   }
   const wantRv = parseResourceVersion(req.object.metadata?.resourceVersion);
+  // An owned object is filled in by the attempts: its server-set fields are set again from each
+  // attempt's read, defaults and kept fields come out the same, and the uid precondition is kept here.
+  const owned = req.objectOwned === true;
+  const wantUid = req.object.metadata?.uid;
   let local = !req.dryRun;
   for (let attempt = 0; ; ) {
     const cur = await readForWrite(ctx, info, ns, name, local);
@@ -264,7 +278,7 @@ export async function update(ctx: Context, req: UpdateRequest): Promise<KubeObje
       if (wantRv !== 0 && wantRv !== cur.kv.modRevision) return local ? RECHECK : Promise.reject(conflict(info, name));
       let merged: KubeObject;
       try {
-        merged = mergeForUpdate(info, cur.object, req.object, subresource);
+        merged = mergeForUpdate(info, cur.object, req.object, subresource, owned, wantUid);
       } catch (err) {
         if (local) return RECHECK;
         throw err;
