@@ -28,6 +28,12 @@ export interface ListWatcher<T extends KubeObject = KubeObject> {
   /** Every object, consistently (one revision). */
   list(): Promise<ListWatchResult<T>>;
   watch(o: WatchFromOptions): WatchStream<T>;
+  /**
+   * Its objects come decoded for a cache already (ListOptions.forCache: shared strings and parts,
+   * or a watch cache's frozen objects): an informer keeps them as they are instead of sharing their
+   * values again, a second walk of every object.
+   */
+  readonly decodedForCache?: boolean;
 }
 
 export interface ClientListWatcherOptions {
@@ -43,6 +49,7 @@ export interface ClientListWatcherOptions {
 export function clientListWatcher<T extends KubeObject = KubeObject>(client: NavarchClient, resource: string, o: ClientListWatcherOptions = {}): ListWatcher<T> {
   const filter = { namespace: o.namespace, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector };
   return {
+    decodedForCache: true,
     async list() {
       const page = await client.listAll<T>(resource, { ...filter, pageSize: o.pageSize ?? 500, forCache: true });
       return { items: page.items, resourceVersion: page.resourceVersion };

@@ -6,6 +6,7 @@ import { pod as podObject } from '../../apiserver/test_util.js';
 import { FakeClock } from '../testing/fake_clock.js';
 import { FakeListWatch } from '../testing/fake_list_watch.js';
 import { PENDING, eventually, peek, settle } from '../testing/settle.js';
+import { EMPTY_LIST } from '../../api/shared_values.js';
 import { NAMESPACE_INDEX } from './indexer.js';
 import { SharedInformer, type ResourceEventHandler } from './shared_informer.js';
 
@@ -479,5 +480,23 @@ describe('SharedInformer', () => {
     informer.stop();
     await untilStop;
     await assert.rejects(informer.waitForSync(), /stopped before it synced/);
+  });
+
+  it('shares the values of what it stores, unless its source decodes them for a cache already', async () => {
+    for (const decodedForCache of [false, true]) {
+      const source = Object.assign(new FakeListWatch<Pod>(), { decodedForCache });
+      const informer = new SharedInformer<Pod>(source, { name: 'pods', clock: new FakeClock(), random: () => 0 });
+      source.create(pod('listed'));
+      informer.start();
+      await informer.waitForSync();
+      source.create(pod('watched'));
+      await eventually('the watched pod', () => informer.store.get('default', 'watched') !== undefined);
+      for (const name of ['listed', 'watched']) {
+        // Sharing swaps each empty list for the one frozen instance; a source's own objects keep theirs.
+        const finalizers = informer.store.get('default', name)!.metadata!.finalizers;
+        assert.equal(finalizers === EMPTY_LIST, !decodedForCache, `${name}, decodedForCache ${decodedForCache}`);
+      }
+      informer.stop();
+    }
   });
 });

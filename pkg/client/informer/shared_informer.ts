@@ -93,9 +93,12 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   /** A relist's notices not yet told, by key, in order (a resync waits until they are). */
   private pending: Map<string, () => void> | undefined;
   private runDone: Promise<void> | undefined;
+  /** Whether the ListWatcher's objects come with shared values already. */
+  private readonly decodedForCache: boolean;
 
   constructor(lw: ListWatcher<T>, o: SharedInformerOptions<T> = {}) {
     this.name = o.name ?? 'objects';
+    this.decodedForCache = lw.decodedForCache === true;
     this.clock = o.clock ?? realClock;
     this.logger = o.logger ?? { warn: (msg) => process.stderr.write(`${msg}\n`) };
     this.resyncPeriodMs = o.resyncPeriodMs ?? 0;
@@ -233,7 +236,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     // An earlier relist's notices still to tell go first, all of them: they are older.
     this.tellPendingNow();
     // The store keeps what the list decoded for this informer alone: share its strings.
-    const diff = this.indexer.replace(items.map((o) => shareValues(o)));
+    const diff = this.indexer.replace(this.decodedForCache ? items : items.map((o) => shareValues(o)));
     const notices = new Map<string, () => void>();
     for (const o of diff.added) notices.set(objectKey(o), () => this.notify('onAdd', o, (h) => h.onAdd?.(o, initial)));
     for (const [old, o] of diff.updated) notices.set(objectKey(o), () => this.notify('onUpdate', o, (h) => h.onUpdate?.(old, o)));
@@ -285,7 +288,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
    */
   private async fillInTurns(items: T[]): Promise<void> {
     await this.inTurns(items.length, (i) => {
-      const o = shareValues(items[i]);
+      const o = this.kept(items[i]);
       this.indexer.upsert(o);
       this.notify('onAdd', o, (h) => h.onAdd?.(o, true));
     });
@@ -313,10 +316,15 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       return;
     }
     // Only what the store keeps shares its strings.
-    const o = shareValues(ev.object);
+    const o = this.kept(ev.object);
     const old = this.indexer.upsert(o);
     if (old === undefined) this.notify('onAdd', o, (h) => h.onAdd?.(o, false));
     else this.notify('onUpdate', o, (h) => h.onUpdate?.(old, o));
+  }
+
+  /** An object as the store keeps it: with shared values (see ListWatcher.decodedForCache). */
+  private kept(o: T): T {
+    return this.decodedForCache ? o : shareValues(o);
   }
 
   private armResync(): void {
