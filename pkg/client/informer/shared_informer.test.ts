@@ -494,7 +494,7 @@ describe('SharedInformer', () => {
       for (const name of ['listed', 'watched']) {
         // Sharing swaps each empty list for the one frozen instance; a source's own objects keep theirs.
         const finalizers = informer.store.get('default', name)!.metadata!.finalizers;
-        assert.equal(finalizers === EMPTY_LIST, !decodedForCache, `${name}, decodedForCache ${decodedForCache}`);
+        assert.equal((finalizers as readonly unknown[]) === EMPTY_LIST, !decodedForCache, `${name}, decodedForCache ${decodedForCache}`);
       }
       informer.stop();
     }
