@@ -52,6 +52,8 @@ export interface Backend {
    * changes) take this path.
    */
   latest?(key: string): KeyValue | undefined;
+  /** The live keys in [key, rangeEnd) on this replica, at most `limit`: a serializable range's kvs, as `latest` reads one key. */
+  latestRange?(key: string, rangeEnd: string, limit: number): KeyValue[];
   watch(options: WatchOptions): BackendWatch;
   /** Grants a lease (a new id) that keys written with it are deleted with once it expires. */
   leaseGrant(ttlSeconds: number): Promise<LeaseGrantResponse>;
@@ -86,6 +88,10 @@ export class StoreBackend implements Backend {
 
   latest(key: string): KeyValue | undefined {
     return this.store.latest(key);
+  }
+
+  latestRange(key: string, rangeEnd: string, limit: number): KeyValue[] {
+    return this.store.latestRange(key, rangeEnd, limit);
   }
 
   async leaseGrant(ttlSeconds: number): Promise<LeaseGrantResponse> {

@@ -15,6 +15,8 @@ const POD = kindByName('Pod');
 
 /** Bounds the scan for the default class: clusters have a handful. */
 const MAX_PRIORITY_CLASSES = 10_000;
+const PRIORITY_CLASS_PREFIX = resourcePrefix(PRIORITY_CLASS);
+const PRIORITY_CLASS_END = prefixEnd(PRIORITY_CLASS_PREFIX);
 
 /** Sets a pod's priority from its class; throws Forbidden for an unknown class or a priority that disagrees. */
 export async function admitPodPriority(ctx: Context, pod: Pod): Promise<void> {
@@ -88,10 +90,12 @@ async function readClass(ctx: Context, name: string): Promise<{ value: number; p
 
 /** The default class: of several (created concurrently), the lowest value, as Kubernetes picks. */
 async function globalDefault(ctx: Context): Promise<PriorityClass | undefined> {
-  const key = resourcePrefix(PRIORITY_CLASS);
-  const r = await call(() => ctx.backend.range({ key, rangeEnd: prefixEnd(key), limit: MAX_PRIORITY_CLASSES }, { serializable: true }));
+  // Every pod created without a class looks: read in place when the replica allows (no request, no response).
+  const kvs = ctx.backend.latestRange
+    ? ctx.backend.latestRange(PRIORITY_CLASS_PREFIX, PRIORITY_CLASS_END, MAX_PRIORITY_CLASSES)
+    : (await call(() => ctx.backend.range({ key: PRIORITY_CLASS_PREFIX, rangeEnd: PRIORITY_CLASS_END, limit: MAX_PRIORITY_CLASSES }, { serializable: true }))).kvs;
   let best: PriorityClass | undefined;
-  for (const kv of r.kvs) {
+  for (const kv of kvs) {
     // Every pod created without a class looks for the default: each class is decoded once per version.
     const pc = ctx.priorityClasses.get(kv.key, kv, () => decodeStoredKv(PRIORITY_CLASS, kv) as PriorityClass);
     if (pc.globalDefault && (!best || (pc.value ?? 0) < (best.value ?? 0))) best = pc;

@@ -57,6 +57,10 @@ export class RaftBackend implements Backend {
     return this.o.store.latest(key);
   }
 
+  latestRange(key: string, rangeEnd: string, limit: number): KeyValue[] {
+    return this.o.store.latestRange(key, rangeEnd, limit);
+  }
+
   watch(options: WatchOptions): BackendWatch {
     return this.o.store.watch(options);
   }

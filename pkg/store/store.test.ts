@@ -43,6 +43,22 @@ test('latest reads a key as a range of it does: its live version, nothing once d
   assert.equal(text(readValue(s.latest('ab')!)), 'x');
 });
 
+test('latestRange reads a prefix as a serializable range of it does: live keys in order, up to the limit', () => {
+  const s = new Store();
+  const t = new TestTime();
+  assert.deepEqual(s.latestRange('/pc/', prefixEnd('/pc/'), 10), []);
+  put(s, t, '/pc/b', '1');
+  put(s, t, '/pc/a', '1');
+  put(s, t, '/pc/a', '2');
+  put(s, t, '/pc/c', '1');
+  put(s, t, '/pd/x', '1');
+  del(s, t, '/pc/c');
+  const all = s.latestRange('/pc/', prefixEnd('/pc/'), 10);
+  assert.deepEqual(all, s.range({ key: '/pc/', rangeEnd: prefixEnd('/pc/') }).kvs);
+  assert.deepEqual(all.map((v) => [v.key, text(readValue(v))]), [['/pc/a', '2'], ['/pc/b', '1']]);
+  assert.deepEqual(s.latestRange('/pc/', prefixEnd('/pc/'), 1).map((v) => v.key), ['/pc/a']);
+});
+
 test('a delete that matches nothing and a read-only txn do not take a revision', () => {
   const s = new Store();
   const t = new TestTime();

@@ -142,6 +142,16 @@ export class Store {
     return this.ks.get(key, this.ks.revision);
   }
 
+  /** The live keys in [key, rangeEnd) at the current revision, in key order, at most `limit`: a serializable range's kvs, without a request and a response. */
+  latestRange(key: string, rangeEnd: string, limit: number): Version[] {
+    const out: Version[] = [];
+    this.ks.forEachLive(key, rangeEnd, this.ks.revision, (v) => {
+      out.push(v);
+      return out.length < limit;
+    });
+    return out;
+  }
+
   /**
    * Runs a txn whose branches only read (no put, no deleteRange) against the
    * local state, without a revision or any change: etcd serves these without
