@@ -183,13 +183,19 @@ export function isStoredKind(k: KindInfo): boolean {
   return k !== SCALE && k !== EVICTION;
 }
 
-const BY_GVK = new Map([...KINDS, SCALE, EVICTION].map((k) => [`${k.apiVersion}/${k.kind}`, k]));
+/** By apiVersion, then kind: every object decoded or written looks its kind up, and a key made of both was a string built each time. */
+const BY_GVK = new Map<string, Map<string, KindInfo>>();
+for (const k of [...KINDS, SCALE, EVICTION]) {
+  let byKind = BY_GVK.get(k.apiVersion);
+  if (byKind === undefined) BY_GVK.set(k.apiVersion, (byKind = new Map()));
+  byKind.set(k.kind, k);
+}
 const BY_KIND = new Map(KINDS.map((k) => [k.kind as string, k]));
 const BY_GROUP_RESOURCE = new Map(KINDS.map((k) => [`${k.group}/${k.resource}`, k]));
 
 /** The kind for an apiVersion and kind as written in a manifest, or undefined if not served. */
 export function kindFor(apiVersion: string, kind: string): KindInfo | undefined {
-  return BY_GVK.get(`${apiVersion}/${kind}`);
+  return BY_GVK.get(apiVersion)?.get(kind);
 }
 
 /** The kind by its name alone ("Deployment"); every kind name is unique across groups here. */
