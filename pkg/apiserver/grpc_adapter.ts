@@ -233,7 +233,7 @@ export function objectsServer(api: ApiServer): ObjectsServer {
     })),
     update: unary(async (r) => ({
       object: encodedObject(
-        await api.update({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), objectOwned: true, subresource: opt(r.subresource) as Subresource | undefined, dryRun: r.dryRun, fencing: r.fencing }),
+        await api.update({ resource: opt(r.resource), namespace: opt(r.namespace), object: decodeRequestObject(r.object), decodeAgain: () => decodeRequestObject(r.object), subresource: opt(r.subresource) as Subresource | undefined, dryRun: r.dryRun, fencing: r.fencing }),
       ),
     })),
     patch: unary(async (r) => ({

@@ -38,10 +38,11 @@ export interface UpdateRequest extends Partial<ResourceRef> {
   /** Write only while this Lease is held as the token says (else Forbidden). */
   fencing?: FencingToken;
   /**
-   * `object` was decoded for this request alone (from the wire): the first attempt takes its parts
-   * as they are, not copies. A retry (a lost race, a stale local read) merges a copy made before.
+   * `object` was decoded for this request alone (from the wire), and this decodes the request again:
+   * each attempt fills in a body of its own and takes its parts as they are, not copies. The first
+   * attempt uses `object`; a retry (a lost race, a stale local read) decodes a fresh one.
    */
-  objectOwned?: boolean;
+  decodeAgain?: () => KubeObject;
 }
 
 export interface WriteOptions {
@@ -102,11 +103,11 @@ export function checkSubresource(info: KindInfo, subresource: string | undefined
 /**
  * The object to store: what the writer may change taken from `incoming`, the rest from `old`.
  * `owned`: incoming is this attempt's to fill in, and its parts are taken as they are, not copied.
- * `uid`: the writer's precondition (incoming's own uid unless the caller kept the original).
  */
-export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeObject, subresource: Subresource | undefined, owned = false, uid = incoming.metadata?.uid): KubeObject {
+export function mergeForUpdate(info: KindInfo, old: KubeObject, incoming: KubeObject, subresource: Subresource | undefined, owned = false): KubeObject {
   const name = old.metadata?.name ?? '';
   const oldMeta = old.metadata ?? emptyMeta();
+  const uid = incoming.metadata?.uid;
   if (uid && uid !== oldMeta.uid) {
     throw conflict(info, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${oldMeta.uid}`);
   }
@@ -266,19 +267,19 @@ export async function update(ctx: Context, req: UpdateRequest): Promise<KubeObje
     throw new ApiError('Invalid', `Cannot update ${info.resource}: the namespace of the object (${JSON.stringify(req.object.metadata.namespace)}) does not match the namespace of the request (${JSON.stringify(req.namespace)})`);
   }
   const wantRv = parseResourceVersion(req.object.metadata?.resourceVersion);
-  // An owned object is filled in by the attempts: its server-set fields are set again from each
-  // attempt's read, defaults and kept fields come out the same, and the uid precondition is kept here.
-  const owned = req.objectOwned === true;
-  const wantUid = req.object.metadata?.uid;
+  let body = req.object;
   let local = !req.dryRun;
-  for (let attempt = 0; ; ) {
+  for (let attempt = 0, tries = 0; ; tries++) {
+    // A body the server fills in serves one attempt: the merge leaves fields in it (the uid, the
+    // priority it kept) that a later attempt must not take for the writer's.
+    if (tries > 0 && req.decodeAgain) body = req.decodeAgain();
     const cur = await readForWrite(ctx, info, ns, name, local);
     const result = await (async () => {
       if (!cur) return local ? RECHECK : Promise.reject(notFound(info, name));
       if (wantRv !== 0 && wantRv !== cur.kv.modRevision) return local ? RECHECK : Promise.reject(conflict(info, name));
       let merged: KubeObject;
       try {
-        merged = mergeForUpdate(info, cur.object, req.object, subresource, owned, wantUid);
+        merged = mergeForUpdate(info, cur.object, body, subresource, req.decodeAgain !== undefined);
       } catch (err) {
         if (local) return RECHECK;
         throw err;
