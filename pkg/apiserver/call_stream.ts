@@ -22,6 +22,11 @@ const MAX_ANSWER_BYTES_PER_MESSAGE = 1 << 20;
 
 const NO_BYTES = Buffer.alloc(0);
 
+/** The answer refusing call `id`. */
+function refusal(id: number, code: Code, details: string, metadata: Record<string, string> = {}): CallResponse {
+  return { id, code, details, response: NO_BYTES, metadata };
+}
+
 type UnaryHandler = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void;
 
 /** The service's handler key for a method name ("BindBatch" → "bindBatch"). */
@@ -72,21 +77,17 @@ class PendingCall {
     this.answered = true;
     if (err) {
       const e = err as Partial<{ code: number; details: string; message: string; metadata: Metadata }>;
-      this.refuse(e.code ?? Code.UNKNOWN, e.details ?? e.message ?? String(err), metadataMap(e.metadata));
+      this.answer(refusal(this.id, e.code ?? Code.UNKNOWN, e.details ?? e.message ?? String(err), metadataMap(e.metadata)));
       return;
     }
     let response: Buffer;
     try {
       response = this.codec.responseSerialize(value);
     } catch (e) {
-      this.refuse(Code.INTERNAL, `Cannot encode the answer: ${(e as Error).message}`);
+      this.answer(refusal(this.id, Code.INTERNAL, `Cannot encode the answer: ${(e as Error).message}`));
       return;
     }
     this.answer({ id: this.id, code: Code.OK, details: '', response, metadata: metadataMap(trailer ?? undefined) });
-  }
-
-  private refuse(code: Code, details: string, metadata: Record<string, string> = {}): void {
-    this.answer({ id: this.id, code, details, response: NO_BYTES, metadata });
   }
 }
 
@@ -142,7 +143,6 @@ export function callStreamHandler(handlers: Record<string, unknown>, codecs: Rec
       },
     });
     const answer = (res: CallResponse): void => outbox.push(res, res.response.byteLength);
-    const refuseCall = (id: number, code: Code, details: string, metadata: Record<string, string> = {}): void => answer({ id, code, details, response: NO_BYTES, metadata });
     call.on('data', (batch: CallRequests) => {
       if (closed) return;
       const bad = refuse(batch);
@@ -160,12 +160,12 @@ export function callStreamHandler(handlers: Record<string, unknown>, codecs: Rec
     });
     const run = (id: number, method: string, request: Uint8Array, timeoutMs: number): void => {
       if (draining !== undefined) {
-        refuseCall(id, Code.UNAVAILABLE, `No connection established for this call: ${draining}`);
+        answer(refusal(id, Code.UNAVAILABLE, `No connection established for this call: ${draining}`));
         return;
       }
       const m = methods.get(method);
       if (!m) {
-        refuseCall(id, Code.UNIMPLEMENTED, `CallBatches carries ${STREAMED_METHODS.join(', ')}; got method ${JSON.stringify(method)}`);
+        answer(refusal(id, Code.UNIMPLEMENTED, `CallBatches carries ${STREAMED_METHODS.join(', ')}; got method ${JSON.stringify(method)}`));
         return;
       }
       // The client's deadline for this call, as a unary call's getDeadline() gives it (Infinity: none given).
