@@ -132,6 +132,11 @@ export class ByteWriter {
   finish(): Uint8Array {
     return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);
   }
+
+  /** Starts over in the same buffer: what finish() returned before is overwritten by what comes next. */
+  reset(): void {
+    this.pos = 0;
+  }
 }
 
 export class ByteReader {

@@ -45,10 +45,14 @@ export function* encodeSnapshotInTurns(ks: Keyspace, lessor: Lessor, prefix: Uin
 }
 
 /**
- * The snapshot as pieces of about pieceBytes, each a buffer of its own, encoded one per step of the
- * generator: a member holding hundreds of MiB does not stop serving (and heartbeating) while it
- * encodes them (at 150,000 pods one call took seconds and cost the cluster its Raft leader), and a
- * caller that writes each piece away before taking the next never holds the whole state twice.
+ * The snapshot as pieces of about pieceBytes, encoded one per step of the generator: a member
+ * holding hundreds of MiB does not stop serving (and heartbeating) while it encodes them (at
+ * 150,000 pods one call took seconds and cost the cluster its Raft leader), and a caller that
+ * writes each piece away before taking the next never holds the whole state twice.
+ * A piece is good until the next step, which encodes the next one into the same buffer. A new
+ * 4 MiB buffer per piece made every member's young generation collect early: V8 scavenges once
+ * young objects hold 32 MiB of buffers, and a snapshot of 120 MB forced several, each costing as
+ * much as a full one (tens of ms at 500 MB of heap).
  * The state is the one at the first step: its keys' version lists are captured then, later puts
  * (newer revisions) are skipped, and compaction replaces a list instead of cutting it
  * (Keyspace.trim), so it cannot change what was captured.
@@ -67,14 +71,12 @@ export function* snapshotPieces(ks: Keyspace, lessor: Lessor, pieceBytes = DEFAU
   // Revision times are never changed once recorded, only dropped from the front.
   const revTimes = ks.revTimes.toArray();
   const leases = lessor.sorted().map((l) => ({ id: l.id, ttlSeconds: l.ttlSeconds, expiryMs: l.expiryMs }));
-  const capacity = pieceBytes + 64 * 1024;
-  let w = new ByteWriter(capacity);
+  const w = new ByteWriter(pieceBytes + 64 * 1024);
   // The checksum covers the snapshot's bytes before it, piece by piece.
   let crc = 0;
   const cut = (): Uint8Array => {
     const piece = w.finish();
     crc = crc32(piece, crc);
-    w = new ByteWriter(capacity);
     return piece;
   };
   for (const b of MAGIC) w.u8(b);
@@ -113,7 +115,10 @@ export function* snapshotPieces(ks: Keyspace, lessor: Lessor, pieceBytes = DEFAU
       }
       return p;
     });
-    if (w.length >= pieceBytes) yield cut();
+    if (w.length >= pieceBytes) {
+      yield cut();
+      w.reset();
+    }
   }
   w.uint(revTimes.length);
   for (const t of revTimes) {

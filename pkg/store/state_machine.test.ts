@@ -148,7 +148,8 @@ test('snapshotTo hands over the header, then the snapshot as it was at the call,
   const expected = await a.snapshot();
   const header = new Uint8Array([9, 8, 7]);
   const pieces: Uint8Array[] = [];
-  const streaming = a.snapshotTo(header, async (piece) => void pieces.push(piece));
+  // A piece's memory is reused once its write settles: keep a copy.
+  const streaming = a.snapshotTo(header, async (piece) => void pieces.push(piece.slice()));
   // Applied after the call, while the pieces are still being handed over: not in them.
   a.apply(entry(putCmd(999_999, 'after-the-call', 'x')));
   const bytesWritten = await streaming;

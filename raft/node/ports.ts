@@ -62,8 +62,9 @@ export interface StateMachine {
   snapshotAfter?(prefix: Uint8Array): Promise<Uint8Array>;
   /**
    * Optional: the same bytes streamed, so that a large state is never held whole: `write` gets
-   * `prefix`, then the copy in pieces, each awaited before the next is made. Resolves with the
-   * number of bytes written.
+   * `prefix`, then the copy in pieces, each awaited before the next is made (and made in the same
+   * memory: `write` must be done with a piece when its promise settles). Resolves with the number
+   * of bytes written.
    */
   snapshotTo?(prefix: Uint8Array, write: (piece: Uint8Array) => Promise<void>): Promise<number>;
   /** Replaces the whole state with a snapshot's. */

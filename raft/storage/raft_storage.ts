@@ -47,6 +47,7 @@ export interface RaftStorage extends Storage {
 
 /** A snapshot's data being written in pieces, in order, one write at a time. */
 export interface SnapshotWriter {
+  /** Stores the next piece; the caller may reuse the piece's memory once this settles. */
   write(piece: Uint8Array): Promise<void>;
   /**
    * After the last piece: true when the snapshot may now be named (createSnapshot without data);

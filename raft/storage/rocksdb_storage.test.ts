@@ -382,7 +382,13 @@ test('a snapshot written in pieces is cut into chunks as it comes, named without
     await assert.rejects(s.createSnapshot(5, cs), /Cannot create the snapshot at index 5: no data was given and none was written for it/);
     const pieces = [bytes(5_000, 1), bytes(100, 2), bytes(0, 3), bytes(9_000, 4)];
     const w = s.writeSnapshot(5);
-    for (const p of pieces) await w.write(p);
+    // As the store's snapshot hands them over: each piece in the same memory, overwritten once its write settles.
+    const scratch = Buffer.alloc(9_000);
+    for (const p of pieces) {
+      scratch.set(p);
+      await w.write(scratch.subarray(0, p.length));
+      scratch.fill(0xee);
+    }
     await w.finish();
     assert.equal(s.snapshot().metadata.index, 0, 'not named before createSnapshot');
     await s.createSnapshot(5, cs);

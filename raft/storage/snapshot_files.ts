@@ -7,13 +7,13 @@
 // replaces it.
 //
 // A file holds the sealed chunks the store used to hold (checksum, snapshot index, chunk number:
-// see encodeSnapChunk), each behind its length as a u32, big-endian. The metadata in RocksDB says
+// see encodeSnapChunk; written as encodeSnapChunkHead and the data), each behind its length as a u32, big-endian. The metadata in RocksDB says
 // how many chunks and bytes to expect, so the file's size is known before it is read.
 
 import { type FileHandle, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CorruptStorageError } from './errors.js';
-import { CHUNK_HEAD_BYTES, decodeSnapChunk, encodeSnapChunk, type SnapMeta } from './codec.js';
+import { CHUNK_HEAD_BYTES, decodeSnapChunk, encodeSnapChunkHead, type SnapMeta } from './codec.js';
 import { syncDirectory } from './sync_directory.js';
 
 /** The directory, inside the storage's, that holds the snapshot files. */
@@ -52,12 +52,13 @@ export class SnapshotFileWriter {
 
   async append(data: Uint8Array): Promise<void> {
     try {
-      const record = encodeSnapChunk(this.index, this.chunks, data);
+      const head = encodeSnapChunkHead(this.index, this.chunks, data);
+      const recordBytes = head.length + data.byteLength;
       const length = Buffer.allocUnsafe(LENGTH_BYTES);
-      length.writeUInt32BE(record.length, 0);
-      const { bytesWritten } = await this.fh.writev([length, record]);
+      length.writeUInt32BE(recordBytes, 0);
+      const { bytesWritten } = await this.fh.writev([length, head, data]);
       // A full disk can end a write short without an error: the rest of the file would be missing.
-      if (bytesWritten !== LENGTH_BYTES + record.length) throw new Error(`Cannot write ${this.tmpPath}: wrote ${bytesWritten} of ${LENGTH_BYTES + record.length} bytes (disk full?)`);
+      if (bytesWritten !== LENGTH_BYTES + recordBytes) throw new Error(`Cannot write ${this.tmpPath}: wrote ${bytesWritten} of ${LENGTH_BYTES + recordBytes} bytes (disk full?)`);
       this.chunks++;
       this.bytes += bytesWritten;
     } catch (e) {
