@@ -107,6 +107,20 @@ describe('EventCorrelator', () => {
     assert.equal(again.event.metadata?.name, 'e-a2');
   });
 
+  it('forgets the least recently used object first, not the first one seen', () => {
+    const c = new EventCorrelator({ cacheEntries: 2 });
+    const r = (name: string, object: string) => written(c.correlate(ev(name, 'R', 'm', object), T0, () => 'x'));
+    r('a1', 'a');
+    r('b1', 'b');
+    assert.equal(r('a2', 'a').patch?.count, 2);
+    // "b" is now the least recently used: "c" pushes it out and "a" stays.
+    r('c1', 'c');
+    assert.equal(r('a3', 'a').patch?.count, 3);
+    const b = r('b2', 'b');
+    assert.equal(b.patch, undefined);
+    assert.equal(b.event.metadata?.name, 'b2');
+  });
+
   it('refuses bad options with the field named', () => {
     assert.throws(() => new EventCorrelator({ spamBurst: 0 }), /spamBurst must be a number >= 1, got 0/);
   });
