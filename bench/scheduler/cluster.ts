@@ -15,11 +15,13 @@ import { rssMiB } from '../store/rss.js';
 import { until } from '../store/stats.js';
 import type { LoopDelay } from './load.js';
 
-/** A master's event-loop delay over the window its scrape ended, and its Raft counters at the scrape. */
+/** A master's event-loop delay over the window its scrape ended, and its Raft and GC counters at the scrape. */
 export interface MasterSample extends LoopDelay {
   applied: number;
   syncs: number;
   leadsRaft: boolean;
+  /** Time its main thread spent collecting garbage so far (every kind, incremental marking steps included). */
+  gcSeconds: number;
 }
 
 export const SCHEDULER_LEASE = 'kube-scheduler';
@@ -33,6 +35,13 @@ async function metricsText(metricsAddress: string): Promise<string> {
 /** An unlabelled sample's value in exposition text; NaN when absent. */
 function metricValue(text: string, name: string): number {
   return Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+}
+
+/** The sum of a metric's samples over all its label sets; NaN when it has none. */
+function metricSum(text: string, name: string): number {
+  let sum = NaN;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'gm'))) sum = (Number.isNaN(sum) ? 0 : sum) + Number(m[1]);
+  return sum;
 }
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
@@ -149,9 +158,10 @@ export class BenchCluster {
             applied: metricValue(text, 'navarch_raft_applied_index'),
             syncs: metricValue(text, 'navarch_raft_syncs'),
             leadsRaft: metricValue(text, 'navarch_raft_is_leader') === 1,
+            gcSeconds: metricSum(text, 'nodejs_gc_duration_seconds_sum'),
           };
         } catch {
-          return { maxMs: NaN, p99Ms: NaN, applied: NaN, syncs: NaN, leadsRaft: false };
+          return { maxMs: NaN, p99Ms: NaN, applied: NaN, syncs: NaN, leadsRaft: false, gcSeconds: NaN };
         }
       }),
     );
