@@ -51,8 +51,8 @@ export function* encodeSnapshotInTurns(ks: Keyspace, lessor: Lessor, prefix: Uin
  * writes each piece away before taking the next never holds the whole state twice.
  * A piece is good until the next step, which encodes the next one into the same buffer. A new
  * 4 MiB buffer per piece made every member's young generation collect early: V8 scavenges once
- * young objects hold 32 MiB of buffers, and a snapshot of 120 MB forced several, each costing as
- * much as a full one (tens of ms at 500 MB of heap).
+ * young objects hold 32 MiB of buffers, and a snapshot of 100 MB forced about eight, each as
+ * costly as any other scavenge (tens of ms at 500 MB of heap).
  * The state is the one at the first step: its keys' version lists are captured then, later puts
  * (newer revisions) are skipped, and compaction replaces a list instead of cutting it
  * (Keyspace.trim), so it cannot change what was captured.

@@ -7,8 +7,9 @@
 // replaces it.
 //
 // A file holds the sealed chunks the store used to hold (checksum, snapshot index, chunk number:
-// see encodeSnapChunk; written as encodeSnapChunkHead and the data), each behind its length as a u32, big-endian. The metadata in RocksDB says
-// how many chunks and bytes to expect, so the file's size is known before it is read.
+// see encodeSnapChunk; written as encodeSnapChunkHead and the data), each behind its length as a
+// u32, big-endian. The metadata in RocksDB says how many chunks and bytes to expect, so the file's
+// size is known before it is read.
 
 import { type FileHandle, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
