@@ -3,7 +3,8 @@
 // the default profile, assuming each placed pod into the in-memory snapshot before the next, as
 // the scheduler's cache does. Prints pods/s and the per-pod latency for three workloads, after
 // kube-scheduler's scheduler_perf: SchedulingBasic, required and preferred pod anti-affinity (per
-// app, on hostname) and topology spread (per app, zones, maxSkew 1, DoNotSchedule).
+// app, on hostname) and topology spread (per app, zones, maxSkew 1, DoNotSchedule; and one app on
+// hostname, as the cluster benchmark's TopologySpread case).
 //
 //   npx tsx bench/scheduler_cycle.ts
 //   BENCH_NODES=1000 BENCH_PODS=5000 npx tsx bench/scheduler_cycle.ts
@@ -79,6 +80,20 @@ const workloads: Workload[] = [
         ],
       });
     },
+  },
+  {
+    // The cluster benchmark's TopologySpread case: one app, one pod per node before any node gets a second.
+    name: 'TopologySpreadingHostname',
+    pod: (i) =>
+      makePod({
+        name: `spread-host-${i}`,
+        labels: { app: 'spread' },
+        cpu: '100m',
+        memory: '500Mi',
+        topologySpreadConstraints: [
+          { maxSkew: 1, topologyKey: HOSTNAME_LABEL, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'spread' } } },
+        ],
+      }),
   },
 ];
 

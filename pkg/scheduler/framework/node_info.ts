@@ -15,6 +15,11 @@ export class NodeInfo {
   readonly taints: readonly Taint[];
   readonly unschedulable: boolean;
   readonly allocatable: Allocatable;
+  /**
+   * The node's small-integer id in its snapshot (a replacement object keeps it; a removed node's
+   * goes to the next new one), for per-node arrays; -1 outside a snapshot.
+   */
+  id = -1;
   pods: PodInfo[] = [];
   /** Sum of the pods' requests, as the fit filter compares them. */
   requestedMilliCpu = 0;
@@ -91,6 +96,7 @@ export class NodeInfo {
   /** A copy whose pod list can change without touching this one (preemption's dry runs). */
   clone(): NodeInfo {
     const c = new NodeInfo(this.node);
+    c.id = this.id;
     c.pods = this.pods.slice();
     c.requestedMilliCpu = this.requestedMilliCpu;
     c.requestedMemoryBytes = this.requestedMemoryBytes;

@@ -51,3 +51,35 @@ test("PodCountCache holds at most its bound, dropping the least recently used", 
   assert.equal(cache.counts(appQuery("web"), snap.nodeInfos), web);
   assert.deepEqual(Object.fromEntries(cache.counts(appQuery("db"), snap.nodeInfos)), { z2: 1 });
 });
+
+test("PodCountCache's table gives each node's domain by id, and the counts by domain, kept current with counts()", () => {
+  const snap = setup();
+  const cache = new PodCountCache();
+  const t = cache.table(appQuery("web", true), snap.nodeInfos);
+  const [a, b, c] = ["a", "b", "c"].map((n) => snap.get(n)!);
+  const at = (n: typeof a) => (t.domainOfNode[n.id] < 0 ? -1 : t.perDomain[t.domainOfNode[n.id]]);
+  assert.deepEqual([at(a), at(b), at(c)], [2, 0, -1], "c has no zone label");
+  assert.equal(cache.counts(appQuery("web", true), snap.nodeInfos), t.counts, "the table's map is the cached one");
+  const added = new PodInfo(makePod({ name: "w4", labels: { app: "web" } }));
+  cache.update(added, b, 1);
+  assert.deepEqual([at(a), at(b)], [2, 1]);
+  cache.update(added, b, -1);
+  cache.update(added, a, -1);
+  assert.deepEqual([at(a), at(b)], [1, 0]);
+  assert.deepEqual(Object.fromEntries(t.counts), { z1: 1, z2: 0 });
+});
+
+test("PodCountCache's table: nodes sharing a topology value share one domain and its count", () => {
+  const snap = makeSnapshot(
+    [makeNode({ name: "a", labels: { zone: "z1" } }), makeNode({ name: "b", labels: { zone: "z1" } }), makeNode({ name: "c", labels: { zone: "z2" } })],
+    [makePod({ name: "w1", labels: { app: "web" }, nodeName: "a" })],
+  );
+  const cache = new PodCountCache();
+  const t = cache.table(appQuery("web", true), snap.nodeInfos);
+  const [a, b, c] = ["a", "b", "c"].map((n) => snap.get(n)!);
+  assert.equal(t.domainOfNode[a.id], t.domainOfNode[b.id]);
+  assert.notEqual(t.domainOfNode[a.id], t.domainOfNode[c.id]);
+  cache.update(new PodInfo(makePod({ name: "w2", labels: { app: "web" } })), b, 1);
+  assert.equal(t.perDomain[t.domainOfNode[a.id]], 2);
+  assert.equal(t.perDomain[t.domainOfNode[c.id]], 0);
+});

@@ -2,7 +2,10 @@
 // come and go. Inter-pod affinity and topology spreading ask the same questions for every pod
 // of a Deployment ("how many app=web pods per zone?"): the first asks walks every pod once, and
 // later ones read the answer. A change to the nodes' labels or the set of nodes drops every entry;
-// the number of entries is bounded, least recently used first out.
+// the number of entries is bounded, least recently used first out. A table (for topology
+// spreading's filter, which asks once per node of a long search) also gives each node's domain as
+// an index by NodeInfo.id, and the counts by that index: two array reads instead of a label lookup
+// and a map lookup per node.
 
 import type { NodeInfo } from "./node_info.js";
 import type { PodInfo } from "./pod_info.js";
@@ -18,9 +21,27 @@ export interface PodCountQuery {
   readonly includeEmptyDomains: boolean;
 }
 
+/** A query's counts, with the same numbers by domain index. */
+export interface PodCountTable {
+  /** Matching pods per topology value, as PodCountCache.counts gives them. */
+  readonly counts: ReadonlyMap<string, number>;
+  /** Each node's domain index, by NodeInfo.id: -1 where the node has no such label. */
+  readonly domainOfNode: Int32Array;
+  /** Matching pods per domain index: 0 for a domain that counts() leaves out. */
+  readonly perDomain: Int32Array;
+}
+
+/** The domains of one topology key: an index per value, and each node's. */
+interface KeyDomains {
+  index: Map<string, number>;
+  ofNode: Int32Array;
+}
+
 interface Entry {
   query: PodCountQuery;
   counts: Map<string, number>;
+  /** Made on the first table() of the entry, then kept current with counts. */
+  table: (PodCountTable & { perDomain: Int32Array }) | undefined;
 }
 
 /** Entries kept at most: each costs one match per pod added or removed. */
@@ -28,6 +49,8 @@ export const MAX_POD_COUNT_QUERIES = 256;
 
 export class PodCountCache {
   private readonly entries = new Map<string, Entry>();
+  /** By topology key, for the tables; dropped with the entries (the nodes or their labels changed). */
+  private readonly domains = new Map<string, KeyDomains>();
 
   constructor(private readonly maxEntries = MAX_POD_COUNT_QUERIES) {}
 
@@ -37,12 +60,45 @@ export class PodCountCache {
 
   /** Matching pods per topology value; do not change the map. */
   counts(query: PodCountQuery, nodes: readonly NodeInfo[]): ReadonlyMap<string, number> {
+    return this.entry(query, nodes).counts;
+  }
+
+  /** counts() by domain index too; the nodes must carry their snapshot's ids (NodeInfo.id). */
+  table(query: PodCountQuery, nodes: readonly NodeInfo[]): PodCountTable {
+    const e = this.entry(query, nodes);
+    if (e.table === undefined) {
+      const d = this.domainsOf(query.topologyKey, nodes);
+      const perDomain = new Int32Array(d.index.size);
+      for (const [v, n] of e.counts) perDomain[d.index.get(v)!] = n;
+      e.table = { counts: e.counts, domainOfNode: d.ofNode, perDomain };
+    }
+    return e.table;
+  }
+
+  private domainsOf(key: string, nodes: readonly NodeInfo[]): KeyDomains {
+    let d = this.domains.get(key);
+    if (d !== undefined) return d;
+    let maxId = -1;
+    for (const node of nodes) if (node.id > maxId) maxId = node.id;
+    d = { index: new Map(), ofNode: new Int32Array(maxId + 1).fill(-1) };
+    for (const node of nodes) {
+      const v = node.labels[key];
+      if (node.id < 0 || v === undefined || !Object.prototype.hasOwnProperty.call(node.labels, key)) continue;
+      let i = d.index.get(v);
+      if (i === undefined) d.index.set(v, (i = d.index.size));
+      d.ofNode[node.id] = i;
+    }
+    this.domains.set(key, d);
+    return d;
+  }
+
+  private entry(query: PodCountQuery, nodes: readonly NodeInfo[]): Entry {
     const hit = this.entries.get(query.key);
     if (hit !== undefined) {
       // Move to the back: most recently used.
       this.entries.delete(query.key);
       this.entries.set(query.key, hit);
-      return hit.counts;
+      return hit;
     }
     const counts = new Map<string, number>();
     const key = query.topologyKey;
@@ -56,8 +112,9 @@ export class PodCountCache {
       if (n > 0 || query.includeEmptyDomains) counts.set(v, (counts.get(v) ?? 0) + n);
     }
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(query.key, { query, counts });
-    return counts;
+    const e: Entry = { query, counts, table: undefined };
+    this.entries.set(query.key, e);
+    return e;
   }
 
   /** A pod was placed on (sign 1) or removed from (-1) the node. */
@@ -71,10 +128,15 @@ export class PodCountCache {
       const next = (e.counts.get(v) ?? 0) + sign;
       if (next === 0 && !q.includeEmptyDomains) e.counts.delete(v);
       else e.counts.set(v, next);
+      if (e.table !== undefined) {
+        const d = e.table.domainOfNode[node.id];
+        if (d >= 0) e.table.perDomain[d] = next;
+      }
     }
   }
 
   clear(): void {
     this.entries.clear();
+    this.domains.clear();
   }
 }

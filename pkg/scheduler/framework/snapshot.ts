@@ -6,7 +6,7 @@
 import type { Node, Pod } from "../../api/registry.js";
 import { sameLabels, type Labels } from "../../api/labels.js";
 import { NodeInfo } from "./node_info.js";
-import { PodCountCache, type PodCountQuery } from "./pod_count_cache.js";
+import { PodCountCache, type PodCountQuery, type PodCountTable } from "./pod_count_cache.js";
 import { PodInfo } from "./pod_info.js";
 import { TermIndex, type TermGroup } from "./term_index.js";
 
@@ -43,6 +43,9 @@ export class Snapshot {
   private readonly nominatedByNode = new Map<string, Map<string, PodInfo>>();
   private readonly nominatedNode = new Map<string, string>();
   private readonly podCounts = new PodCountCache();
+  /** NodeInfo ids: the next unused one, and those of removed nodes. */
+  private nextNodeId = 0;
+  private readonly freeNodeIds: number[] = [];
 
   /**
    * Nodes in the order filters walk them: one from each zone in turn, as Kubernetes' nodeTree, so
@@ -132,6 +135,11 @@ export class Snapshot {
     return this.podCounts.counts(query, this.nodeInfos);
   }
 
+  /** podCountsFor with the counts also by domain index, and each node's domain by NodeInfo.id. */
+  podCountTableFor(query: PodCountQuery): PodCountTable {
+    return this.podCounts.table(query, this.nodeInfos);
+  }
+
   namespaceLabels(namespace: string): Labels {
     return this.nsLabels.get(namespace);
   }
@@ -152,6 +160,7 @@ export class Snapshot {
     if (name === "") throw new RangeError("Cannot add a node to the snapshot: metadata.name is empty");
     const next = new NodeInfo(node);
     const prev = this.byName.get(name);
+    next.id = prev !== undefined ? prev.id : (this.freeNodeIds.pop() ?? this.nextNodeId++);
     if (prev !== undefined) {
       const relabelled = !sameLabels(prev.labels, next.labels);
       for (const p of prev.pods) {
@@ -203,6 +212,7 @@ export class Snapshot {
     }
     this.untrack(info);
     this.podCounts.clear();
+    this.freeNodeIds.push(info.id);
     return true;
   }
 

@@ -5,6 +5,8 @@ import type { Pod } from "../../api/registry.js";
 import { selectorFromSet } from "../../api/labels.js";
 import { makeNode, makePod, makeSnapshot } from "../testing/wrappers.js";
 import { runFilter, runScore } from "../testing/run_plugins.js";
+import { CycleState } from "../framework/cycle_state.js";
+import { PodInfo } from "../framework/pod_info.js";
 import { ERR_REASON_CONSTRAINTS_NOT_MATCH as SKEW, ERR_REASON_NODE_LABEL_NOT_MATCH as NO_LABEL, PodTopologySpread } from "./pod_topology_spread.js";
 
 const ZONE = "zone";
@@ -167,4 +169,49 @@ test("PodTopologySpread: with a sibling selector, a pod without constraints is s
   // Fewer siblings on the node scores higher; e has no zone but is still scored by hostname.
   assert.ok(scores.a < scores.b && scores.b < scores.c, JSON.stringify(scores));
   assert.ok(scores.e > scores.a, JSON.stringify(scores));
+});
+
+test("PodTopologySpread: the filter follows pods placed, nodes removed and a new node taking a removed one's id", () => {
+  const byHost = spread({ topologyKey: "kubernetes.io/hostname" });
+  const pod = makePod({ name: "p", labels: { app: "web" }, topologySpreadConstraints: [byHost] });
+  const reasons = (snap: ReturnType<typeof makeSnapshot>) =>
+    Object.fromEntries([...runFilter(new PodTopologySpread(), pod, snap).nodes].map(([n, s]) => [n, s === null ? null : s.reasons[0]]));
+  const snap = makeSnapshot(nodes(), [web("w1", "a")]);
+  assert.deepEqual(reasons(snap), { a: SKEW, b: null, c: null, d: null, e: null });
+  snap.addPod(web("w2", "b"));
+  assert.deepEqual(reasons(snap), { a: SKEW, b: SKEW, c: null, d: null, e: null });
+  const removedId = snap.get("c")!.id;
+  snap.removeNode("c");
+  snap.setNode(makeNode({ name: "f", labels: { [ZONE]: "z9" } }));
+  assert.equal(snap.get("f")!.id, removedId, "the new node takes the removed one's id");
+  assert.deepEqual(reasons(snap), { a: SKEW, b: SKEW, d: null, e: null, f: null });
+  snap.addPod(web("w3", "f"));
+  snap.addPod(web("w4", "d"));
+  snap.addPod(web("w5", "e"));
+  // Every node has one: all allowed again (the minimum is 1).
+  assert.deepEqual(reasons(snap), { a: null, b: null, d: null, e: null, f: null });
+  // A node object replaced with the same labels keeps its id and its pods' count.
+  snap.setNode(makeNode({ name: "a", labels: { [ZONE]: "z1", pool: "x" }, cpu: "8" }));
+  snap.addPod(web("w6", "a"));
+  assert.deepEqual(reasons(snap), { a: SKEW, b: null, d: null, e: null, f: null });
+});
+
+test("PodTopologySpread: pods added to the cycle's state (nominated, or preemption's what-ifs) count in the filter", () => {
+  const pod = new PodInfo(makePod({ name: "p", labels: { app: "web" }, topologySpreadConstraints: [spread()] }));
+  const snap = makeSnapshot(nodes(), [web("w1", "a"), web("w2", "c")]);
+  const plugin = new PodTopologySpread();
+  const state = new CycleState(snap);
+  assert.equal(plugin.preFilter(state, pod), null);
+  const d = snap.get("d")!;
+  const reason = (node: string) => plugin.filter(state, pod, snap.get(node)!)?.reasons[0] ?? null;
+  assert.deepEqual([reason("b"), reason("c"), reason("d")], [SKEW, SKEW, null]);
+  // A nominated pod in z3 evens the zones (1 each): every zone allows one more.
+  plugin.addPod(state, pod, new PodInfo(web("n1", "d")), d);
+  assert.deepEqual([reason("b"), reason("c"), reason("d")], [null, null, null]);
+  plugin.addPod(state, pod, new PodInfo(web("n2", "d")), d);
+  assert.deepEqual([reason("b"), reason("c"), reason("d")], [null, null, SKEW]);
+  // A victim taken from z1 makes it the least populated (0): z2 is now ahead by one.
+  plugin.removePod(state, pod, snap.placedPod(new PodInfo(web("w1", "a")).key)!, snap.get("a")!);
+  assert.deepEqual([reason("b"), reason("c"), reason("d")], [null, SKEW, SKEW]);
+  assert.equal(plugin.filter(state, pod, snap.get("e")!)?.reasons[0], NO_LABEL);
 });

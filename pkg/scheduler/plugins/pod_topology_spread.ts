@@ -12,6 +12,7 @@ import { MAX_NODE_SCORE, type FilterPlugin, type PreFilterPlugin, type PreScoreP
 import type { NodeInfo } from "../framework/node_info.js";
 import type { PodInfo } from "../framework/pod_info.js";
 import type { Snapshot } from "../framework/snapshot.js";
+import type { PodCountQuery, PodCountTable } from "../framework/pod_count_cache.js";
 import { Status } from "../framework/status.js";
 
 export const POD_TOPOLOGY_SPREAD = "PodTopologySpread";
@@ -84,14 +85,14 @@ export function countMatching(pods: readonly PodInfo[], selector: Selector, name
 }
 
 /**
- * Matching pods per domain for each constraint, zero-count domains included: a shared cached map
+ * Matching pods per domain for each constraint, zero-count domains included: a shared cached table
  * plus a private delta for preemption's what-ifs, with the minimum computed once.
  */
 class DomainCounts {
   private readonly mins: (number | undefined)[];
 
   constructor(
-    private readonly base: readonly ReadonlyMap<string, number>[],
+    private readonly base: readonly PodCountTable[],
     private readonly delta: Map<string, number>[] = base.map(() => new Map()),
   ) {
     this.mins = base.map(() => undefined);
@@ -103,14 +104,25 @@ class DomainCounts {
     this.mins[i] = undefined;
   }
 
-  get(i: number, value: string): number {
+  /** Matching pods in the node's domain of constraint i (key: its topologyKey); -1 when the node has no such label. */
+  atNode(i: number, node: NodeInfo, key: string): number {
+    const t = this.base[i];
     const d = this.delta[i];
-    const n = this.base[i].get(value) ?? 0;
+    const id = node.id;
+    // The filter asks this of most nodes in a long search: by the node's id when no what-if applies.
+    if (d.size === 0 && id >= 0 && id < t.domainOfNode.length) {
+      const domain = t.domainOfNode[id];
+      return domain < 0 ? -1 : t.perDomain[domain];
+    }
+    const labels = node.labels;
+    if (!Object.prototype.hasOwnProperty.call(labels, key)) return -1;
+    const value = labels[key];
+    const n = t.counts.get(value) ?? 0;
     return d.size === 0 ? n : n + (d.get(value) ?? 0);
   }
 
   domains(i: number): number {
-    return this.base[i].size;
+    return this.base[i].counts.size;
   }
 
   min(i: number): number {
@@ -118,7 +130,7 @@ class DomainCounts {
     if (min !== undefined) return min;
     min = Infinity;
     const d = this.delta[i];
-    for (const [v, n] of this.base[i]) {
+    for (const [v, n] of this.base[i].counts) {
       const c = d.size === 0 ? n : n + (d.get(v) ?? 0);
       if (c < min) min = c;
     }
@@ -159,6 +171,10 @@ function cachedCounts(
   includeEmptyDomains: boolean,
   requireAllKeys = true,
 ): ReadonlyMap<string, number>[] {
+  return countQueries(pod, constraints, includeEmptyDomains, requireAllKeys).map((q) => snapshot.podCountsFor(q));
+}
+
+function countQueries(pod: PodInfo, constraints: readonly SpreadConstraint[], includeEmptyDomains: boolean, requireAllKeys = true): PodCountQuery[] {
   const affinity = pod.requiredNodeAffinity;
   const checkAffinity = !affinity.isEmpty();
   const keys = requireAllKeys ? constraints.map((c) => c.topologyKey).sort().join(",") : "*";
@@ -169,13 +185,13 @@ function cachedCounts(
     const selector = c.selector;
     const everything = selector.isEverything();
     const selectorText = selector.isNothing() ? "<nothing>" : selector.toString();
-    return snapshot.podCountsFor({
+    return {
       key: `spread|${includeEmptyDomains ? "all" : "some"}|${ns}|${selectorText}|${c.topologyKey}|${keys}|${pod.requiredNodeAffinityKey}`,
       topologyKey: c.topologyKey,
       matches: (p) => !everything && !p.terminating && p.namespace === ns && selector.matches(p.labels),
       nodeFilter,
       includeEmptyDomains,
-    });
+    };
   });
 }
 
@@ -239,7 +255,7 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
       return new Status("UnschedulableAndUnresolvable", [(e as Error).message], POD_TOPOLOGY_SPREAD);
     }
     if (constraints.length === 0) return Status.skip();
-    const counts = new DomainCounts(cachedCounts(state.snapshot, pod, constraints, true));
+    const counts = new DomainCounts(countQueries(pod, constraints, true).map((q) => state.snapshot.podCountTableFor(q)));
     const selfMatch = constraints.map((c) => (c.selector.matches(pod.labels) ? 1 : 0));
     state.write(PRE_FILTER_KEY, new PreFilterState(constraints, counts, selfMatch));
     return null;
@@ -265,14 +281,13 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
   filter(state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
     const s = state.read<PreFilterState>(PRE_FILTER_KEY);
     if (s === undefined) return Status.error(`cycle state has no ${PRE_FILTER_KEY}`);
-    const labels = node.labels;
     const constraints = s.constraints;
     for (let i = 0; i < constraints.length; i++) {
       const c = constraints[i];
-      const key = c.topologyKey;
-      if (!Object.prototype.hasOwnProperty.call(labels, key)) return REJECT_LABEL;
+      const n = s.counts.atNode(i, node, c.topologyKey);
+      if (n < 0) return REJECT_LABEL;
       const min = s.counts.domains(i) < c.minDomains ? 0 : s.counts.min(i);
-      if (s.counts.get(i, labels[key]) + s.selfMatch[i] - min > c.maxSkew) return REJECT_SKEW;
+      if (n + s.selfMatch[i] - min > c.maxSkew) return REJECT_SKEW;
     }
     return null;
   }
