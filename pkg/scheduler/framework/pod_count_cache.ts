@@ -63,7 +63,10 @@ export class PodCountCache {
     return this.entry(query, nodes).counts;
   }
 
-  /** counts() by domain index too; the nodes must carry their snapshot's ids (NodeInfo.id). */
+  /**
+   * counts() by domain index too. The nodes must carry their snapshot's ids (NodeInfo.id), and be
+   * the same list on every call until clear(): each key's domains are worked out once.
+   */
   table(query: PodCountQuery, nodes: readonly NodeInfo[]): PodCountTable {
     const e = this.entry(query, nodes);
     if (e.table === undefined) {

@@ -191,7 +191,9 @@ test("PodTopologySpread: the filter follows pods placed, nodes removed and a new
   // Every node has one: all allowed again (the minimum is 1).
   assert.deepEqual(reasons(snap), { a: null, b: null, d: null, e: null, f: null });
   // A node object replaced with the same labels keeps its id and its pods' count.
+  const aId = snap.get("a")!.id;
   snap.setNode(makeNode({ name: "a", labels: { [ZONE]: "z1", pool: "x" }, cpu: "8" }));
+  assert.equal(snap.get("a")!.id, aId);
   snap.addPod(web("w6", "a"));
   assert.deepEqual(reasons(snap), { a: SKEW, b: null, d: null, e: null, f: null });
 });
@@ -214,4 +216,17 @@ test("PodTopologySpread: pods added to the cycle's state (nominated, or preempti
   plugin.removePod(state, pod, snap.placedPod(new PodInfo(web("w1", "a")).key)!, snap.get("a")!);
   assert.deepEqual([reason("b"), reason("c"), reason("d")], [null, SKEW, SKEW]);
   assert.equal(plugin.filter(state, pod, snap.get("e")!)?.reasons[0], NO_LABEL);
+});
+
+test("PodTopologySpread: a node relabelled into another zone counts there, with its pods", () => {
+  const pod = makePod({ name: "p", labels: { app: "web" }, topologySpreadConstraints: [spread()] });
+  const reasons = (snap: ReturnType<typeof makeSnapshot>) =>
+    Object.fromEntries([...runFilter(new PodTopologySpread(), pod, snap).nodes].map(([n, s]) => [n, s === null ? null : s.reasons[0]]));
+  const snap = makeSnapshot(nodes(), [web("w1", "a"), web("w2", "c"), web("w3", "d")]);
+  assert.deepEqual(reasons(snap), { a: null, b: null, c: null, d: null, e: NO_LABEL });
+  const id = snap.get("d")!.id;
+  snap.setNode(makeNode({ name: "d", labels: { [ZONE]: "z1", pool: "y" } }));
+  assert.equal(snap.get("d")!.id, id);
+  // z1 now holds 2 (a and d), z2 1: z1's nodes are ahead.
+  assert.deepEqual(reasons(snap), { a: SKEW, b: SKEW, c: null, d: SKEW, e: NO_LABEL });
 });
