@@ -21,7 +21,7 @@ import {
 } from '../../gen/navarch/apiserver/v1/objects.js';
 import { OBJECTS_WIRE_SERVICE } from './objects_wire.js';
 import { callStreamHandler } from './call_stream.js';
-import { encodedForWatch, encodedObject } from './object_bytes.js';
+import { encodedObject } from './object_bytes.js';
 import { ApiError, toApiError } from './api_error.js';
 import type { ApiServer } from './api_server.js';
 import type { PropagationPolicy } from './delete.js';
@@ -193,7 +193,7 @@ async function streamWatch(api: ApiServer, call: ServerWritableStream<WireWatchR
     ac.signal.addEventListener('abort', onAbort);
     for await (const events of watch.batches()) {
       for (const e of events) {
-        const object = encodedForWatch(e.object);
+        const object = e.bytes ? e.bytes.forWatch() : encodedObject(e.object);
         batch.push({ type: e.type, object });
         batchBytes += object.byteLength;
         // Backpressure: a full batch waits until the client has taken the one before.

@@ -3,11 +3,11 @@
 // the resourceVersion, so its wire form is that value with the resourceVersion written in
 // (stored_bytes.ts), a copy instead of an encode of the whole object.
 //
-// A watch-cache object's bytes are also shared by every gRPC watcher it goes to: the cache hands
-// them all the same decoded object for a change and never changes it, so it is encoded once. Held
-// weakly, and dropped when the change leaves the cache's ring: the scheduler and controllers inside
-// a master keep the ring's objects themselves (pkg/client/watch.ts, LocalWatchSource), and at
-// 150,000 pods the bytes kept beside them would cost a master hundreds of MiB.
+// A watch-cache change's bytes are shared by every gRPC watcher it goes to: the change carries its
+// stored bytes (StoredBytes) and makes the wire form once, and both go with the change when it
+// leaves the cache's ring (the scheduler and controllers inside a master keep the ring's objects
+// themselves, pkg/client/watch.ts, LocalWatchSource: at 150,000 pods bytes kept beside them would
+// cost a master hundreds of MiB). Objects answered at once are looked up by identity instead.
 
 import type { KubeObject } from '../api/registry.js';
 import { encodeToBuffer } from './objects.js';
@@ -17,14 +17,13 @@ import { valueAsHeld } from '../store/mod.js';
 /** Stored bytes, or a store key-value that gives them (a copy made on each read: read only when needed). */
 export type StoredValue = Uint8Array | { readonly value: Uint8Array };
 
-const watchBytes = new WeakMap<KubeObject, Buffer>();
 const storedBytes = new WeakMap<KubeObject, { stored: StoredValue; revision: number }>();
 
 /**
  * `object` is `stored` (its bytes without resourceVersion) decoded or encoded, with resourceVersion
  * `revision`. The object must not change afterwards (its bytes would say otherwise). Kept as long
- * as the object: only for objects that are answered at once or that leave a bounded cache
- * (forgetEncoded), never for objects an informer keeps.
+ * as the object: only for objects that are answered at once, never for objects a cache or an
+ * informer keeps (a watch cache's changes carry a StoredBytes instead).
  */
 export function rememberStored(object: KubeObject, stored: StoredValue, revision: number): void {
   storedBytes.set(object, { stored, revision });
@@ -37,18 +36,16 @@ export function encodedObject(object: KubeObject): Buffer {
   return withResourceVersion(s.stored instanceof Uint8Array ? s.stored : valueAsHeld(s.stored), s.revision);
 }
 
-/** The object's bytes for the gRPC watchers of a change, made once for all of them. */
-export function encodedForWatch(object: KubeObject): Buffer {
-  let b = watchBytes.get(object);
-  if (b === undefined) {
-    b = encodedObject(object);
-    watchBytes.set(object, b);
-  }
-  return b;
-}
+/** A cached change's object as stored, with its wire form made once for all of its gRPC watchers. */
+export class StoredBytes {
+  private wire: Buffer | undefined;
 
-/** The object's change left the ring: its bytes go (a watcher still sending it encodes it again). */
-export function forgetEncoded(object: KubeObject): void {
-  watchBytes.delete(object);
-  storedBytes.delete(object);
+  constructor(
+    private readonly stored: StoredValue,
+    private readonly revision: number,
+  ) {}
+
+  forWatch(): Buffer {
+    return (this.wire ??= withResourceVersion(this.stored instanceof Uint8Array ? this.stored : valueAsHeld(this.stored), this.revision));
+  }
 }

@@ -18,6 +18,7 @@ import { parseResourceVersion } from './resource_version.js';
 import { parseSelectors, type ObjectFilter, type SelectorOptions } from './selectors.js';
 import { CompactedError, WatchOverflowError, prefixEnd } from '../store/mod.js';
 import { decodeStoreEvent, type CachedEvent, type WatchCache } from './watch_cache.js';
+import type { StoredBytes } from './object_bytes.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
 
@@ -28,6 +29,8 @@ export interface WatchEvent {
   type: WatchEventType;
   /** For BOOKMARK: only apiVersion, kind and metadata.resourceVersion are meaningful. */
   object: KubeObject;
+  /** The object's stored bytes, when it is a watch-cache change's object (its wire form is made once for every watcher). */
+  bytes?: StoredBytes;
 }
 
 export interface WatchRequest extends ResourceRef, SelectorOptions {
@@ -262,10 +265,10 @@ export class ApiWatch implements AsyncIterable<WatchEvent> {
 
   private convert(e: CachedEvent): WatchEvent | undefined {
     const now = this.filter.matches(e.object);
-    if (e.type === 'delete') return now ? { type: 'DELETED', object: e.object } : undefined;
-    if (e.created || this.filter.everything) return now ? { type: e.created ? 'ADDED' : 'MODIFIED', object: e.object } : undefined;
+    if (e.type === 'delete') return now ? { type: 'DELETED', object: e.object, bytes: e.bytes } : undefined;
+    if (e.created || this.filter.everything) return now ? { type: e.created ? 'ADDED' : 'MODIFIED', object: e.object, bytes: e.bytes } : undefined;
     const before = e.prev ? this.filter.matches(e.prev) : now;
-    if (now) return { type: before ? 'MODIFIED' : 'ADDED', object: e.object };
+    if (now) return { type: before ? 'MODIFIED' : 'ADDED', object: e.object, bytes: e.bytes };
     if (!before) return undefined;
     // As Kubernetes' cacheWatcher: leaving the selection is a DELETED of the state that matched, at the change's resourceVersion.
     const last = e.prev ?? e.object;

@@ -6,7 +6,7 @@ import { makeContext } from './context.js';
 import { pod, testServer } from './test_util.js';
 import { WatchCache, type CachedEvent } from './watch_cache.js';
 import { encodeToBuffer } from './objects.js';
-import { encodedForWatch } from './object_bytes.js';
+import type { WatchEvent } from './watch.js';
 import { decodeBinary } from '../api/convert/binary.js';
 
 const POD = kindByName('Pod')!;
@@ -104,21 +104,31 @@ describe('WatchCache', () => {
     assert.deepEqual(seen, ['ADDED b', 'DELETED a']);
   });
 
-  it('encodes an object once for every watcher while its change is in the ring, and lets the bytes go when it leaves', async () => {
+  it("makes a change's wire form once for every watcher, and it leaves the ring with the change", async () => {
     const { server, caughtUp, events, cache } = await setup(2);
     await server.create({ object: pod('a') });
     await caughtUp();
-    const a = events()[0].object;
-    const bytes = encodedForWatch(a);
-    assert.equal(encodedForWatch(a), bytes, 'one encoding shared by the watchers');
+    const change = events()[0];
+    const bytes = change.bytes!.forWatch();
+    assert.equal(change.bytes!.forWatch(), bytes, 'one encoding shared by the watchers');
+    // The API server's own cache, started before b's create: two API watches of b both carry its change's bytes.
+    const opened = server.watch({ resource: 'pods', namespace: 'default' });
+    const before = (await opened.batches().next()).value![0].object.metadata!.resourceVersion!;
+    await server.create({ object: pod('b0') });
+    const seen: WatchEvent[] = [];
+    for (let i = 0; i < 2; i++) {
+      const w = server.watch({ resource: 'pods', namespace: 'default', resourceVersion: before });
+      seen.push((await w.batches().next()).value![0]);
+      w.close();
+    }
+    opened.close();
+    assert.equal(seen[0].object.metadata?.name, 'b0');
+    assert.ok(seen[0].bytes !== undefined && seen[0].bytes === seen[1].bytes, 'the same change, the same bytes');
+    assert.deepEqual(decodeBinary(POD, seen[0].bytes.forWatch()), decodeBinary(POD, encodeToBuffer(seen[0].object)));
     await server.create({ object: pod('b') });
     await server.create({ object: pod('c') });
     await caughtUp();
-    assert.ok(!events().some((e) => e.object === a), "a's change has left the ring");
-    // An informer inside the master may still hold the object: the bytes are not kept for it.
-    const again = encodedForWatch(a);
-    assert.notEqual(again, bytes);
-    assert.deepEqual(decodeBinary(POD, again), decodeBinary(POD, bytes));
+    assert.ok(!events().includes(change), "a's change has left the ring, and its bytes with it");
     cache.close();
   });
 
@@ -131,11 +141,11 @@ describe('WatchCache', () => {
     const seen = events();
     assert.equal(seen.length, 3);
     for (const e of seen) {
-      const wire = decodeBinary(POD, encodedForWatch(e.object));
+      const wire = decodeBinary(POD, e.bytes!.forWatch());
       assert.deepEqual(wire, decodeBinary(POD, encodeToBuffer(e.object)), `${e.type} at ${e.object.metadata?.resourceVersion}`);
       assert.equal(wire.metadata?.resourceVersion, e.object.metadata?.resourceVersion);
     }
-    assert.deepEqual((decodeBinary(POD, encodedForWatch(seen[1].object)).metadata?.labels), { v: '2' });
+    assert.deepEqual((decodeBinary(POD, seen[1].bytes!.forWatch()).metadata?.labels), { v: '2' });
     cache.close();
   });
 });

@@ -9,7 +9,7 @@ import { ApiError } from './api_error.js';
 import type { BackendWatch } from './backend.js';
 import { call, type Context } from './context.js';
 import { decodeStoredKv, decodeStoredKvAfter, resourcePrefix } from './objects.js';
-import { forgetEncoded, rememberStored } from './object_bytes.js';
+import { StoredBytes } from './object_bytes.js';
 import { WatchOverflowError, prefixEnd, type KeyValue, type WatchEvent as StoreEvent } from '../store/mod.js';
 
 /** One key's change, decoded. Objects are shared by every watcher: never mutate them. */
@@ -22,6 +22,8 @@ export interface CachedEvent {
   readonly prev?: KubeObject;
   /** Put that created the key. */
   created: boolean;
+  /** The object's stored bytes, for gRPC watchers (set once the cache holds the change). */
+  bytes?: StoredBytes;
 }
 
 /**
@@ -32,6 +34,7 @@ export interface CachedEvent {
  */
 class PutEvent implements CachedEvent {
   readonly type = 'put';
+  bytes: StoredBytes | undefined = undefined;
   constructor(
     readonly key: string,
     readonly object: KubeObject,
@@ -64,7 +67,7 @@ export function decodeStoreEvent(info: KindInfo, e: StoreEvent): CachedEvent | u
     if (!e.prevKv) return undefined;
     const object = decodeStoredKv(info, e.prevKv, FOR_CACHE);
     object.metadata!.resourceVersion = String(e.kv.modRevision);
-    return { type: 'delete', key: e.kv.key, object, created: false };
+    return { type: 'delete', key: e.kv.key, object, created: false, bytes: undefined };
   }
   // The ring keeps these for a while: they share strings, empty lists and parts (shared_decode.ts).
   const object = decodeStoredKv(info, e.kv, FOR_CACHE);
@@ -237,10 +240,7 @@ export class WatchCache {
     while (this.ringEvents > this.maxEvents && this.ring.length - this.head > 1) {
       const old = this.ring[this.head++];
       this.ringEvents -= old.events.length;
-      for (const ev of old.events) {
-        if (this.latest.get(ev.key)?.object === ev.object) this.latest.delete(ev.key);
-        forgetEncoded(ev.object);
-      }
+      for (const ev of old.events) if (this.latest.get(ev.key)?.object === ev.object) this.latest.delete(ev.key);
       this.floorRevision = old.revision;
       this.baseSeq++;
     }
@@ -251,13 +251,10 @@ export class WatchCache {
     this.notify();
   }
 
-  /**
-   * decodeStoreEvent, taking the previous state from the ring when it holds that version. Only the
-   * ring's objects carry their stored bytes: they are forgotten when their change leaves it.
-   */
+  /** decodeStoreEvent, taking the previous state from the ring when it holds that version; with the change's stored bytes. */
   private decode(e: StoreEvent): CachedEvent | undefined {
     const c = this.decodeChange(e);
-    if (c) rememberStored(c.object, c.type === 'delete' ? e.prevKv! : e.kv, e.kv.modRevision);
+    if (c) c.bytes = new StoredBytes(c.type === 'delete' ? e.prevKv! : e.kv, e.kv.modRevision);
     return c;
   }
 
@@ -273,7 +270,7 @@ export class WatchCache {
     if (e.type === 'delete') {
       this.latest.delete(e.kv.key);
       // A copy: the ring's objects are shared and never changed.
-      return { type: 'delete', key: e.kv.key, object: { ...prev, metadata: { ...prev.metadata!, resourceVersion: String(e.kv.modRevision) } }, created: false };
+      return { type: 'delete', key: e.kv.key, object: { ...prev, metadata: { ...prev.metadata!, resourceVersion: String(e.kv.modRevision) } }, created: false, bytes: undefined };
     }
     // The previous version is in hand: what did not change is taken from it, not decoded again.
     const object = decodeStoredKvAfter(this.info, e.kv, e.prevKv!, prev);
