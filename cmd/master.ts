@@ -16,6 +16,8 @@ import { parseMembers } from './members.js';
 
 /** How long SIGTERM waits for the scheduler and controllers to stop and release their leases. */
 const CONTROL_PLANE_STOP_MS = 5000;
+/** A transfer that has not completed by then (the target lagging or gone) is given up. */
+const RAFT_HANDOFF_TIMEOUT_MS = 2000;
 
 function positiveInt(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -102,6 +104,14 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     requestWatchProgress: () => member.api.requestWatchProgress(),
     leadsRaft: () => member.node.isLeader(),
     standbyOnRaftLeader: enabled('standbyOnRaftLeader', flags.standbyOnRaftLeader, false),
+    handOffRaft: enabled('keepRaftLeadership', flags.keepRaftLeadership, false)
+      ? undefined
+      : async () => {
+          const to = member.node.bestTransferTarget();
+          if (to === undefined) throw new Error('no other voter to hand over to');
+          await member.node.transferLeadership(to, RAFT_HANDOFF_TIMEOUT_MS);
+          return `member ${to}`;
+        },
     logger: { info: (m) => componentLog.info(m), warn: (m) => componentLog.warn(m) },
   });
   let stopping = false;

@@ -36,6 +36,8 @@ export interface MasterFlags {
   warmStandby?: string | boolean;
   /** true: standby components keep their informers and scheduler warm while this master leads Raft too. */
   standbyOnRaftLeader?: string | boolean;
+  /** true: a master whose components lead stays Raft leader too (by default it hands Raft leadership to a member with no lease). */
+  keepRaftLeadership?: string | boolean;
 }
 
 const KEYS: Array<keyof MasterFlags> = [
@@ -63,6 +65,7 @@ const KEYS: Array<keyof MasterFlags> = [
   'coldStandby',
   'warmStandby',
   'standbyOnRaftLeader',
+  'keepRaftLeadership',
 ];
 
 /** A yes/no setting from a flag (boolean) or the file ("true"/"false"); absent: `absent` (yes unless told). */

@@ -11,6 +11,8 @@ import type { RunnerLogger } from '../controllers/manager/leader_run.js';
 import { NavarchClient } from '../client/mod.js';
 import type { LocalWatchSource } from '../client/watch.js';
 import type { MasterMetrics } from './metrics.js';
+import { RaftHandOff } from './raft_handoff.js';
+import { realClock } from '../../raft/node/ports.js';
 
 export interface MasterControlPlaneOptions {
   /** This member's name: the leases' holder identity starts with it. */
@@ -33,6 +35,13 @@ export interface MasterControlPlaneOptions {
   /** Keep the warm standby while this member leads Raft too (see ControlPlaneOptions.suspendStandbyWhile). */
   standbyOnRaftLeader?: boolean;
   logger: RunnerLogger;
+  /**
+   * Moves Raft leadership to another member (resolving with its name) when this master leads Raft
+   * and holds every lease that is held (see raft_handoff.ts); absent: it never does.
+   */
+  handOffRaft?: () => Promise<string>;
+  /** How long both must hold first. @default 10000 */
+  raftHandOffAfterMs?: number;
 }
 
 export interface MasterControlPlane {
@@ -62,10 +71,23 @@ export function startMasterControlPlane(o: MasterControlPlaneOptions): MasterCon
     logger: o.logger,
   });
   plane.start();
+  const handOff =
+    o.handOffRaft && o.leadsRaft
+      ? new RaftHandOff({
+          clock: realClock,
+          leadsRaft: o.leadsRaft,
+          holdsEveryLease: () => plane.runners.some((r) => r.isLeading) && plane.runners.every((r) => r.isLeading || r.currentLeader === ''),
+          handOff: o.handOffRaft,
+          afterMs: o.raftHandOffAfterMs,
+          logger: o.logger,
+        })
+      : undefined;
+  handOff?.start();
   return {
     plane,
     identity,
     async stop() {
+      handOff?.stop();
       await plane.stop();
       client.close();
     },

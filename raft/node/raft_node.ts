@@ -1028,7 +1028,8 @@ export class RaftNode {
     await this.o.storage.close();
   }
 
-  private bestTransferTarget(): NodeId | undefined {
+  /** The most caught-up other voter: where a leadership transfer should go (undefined: there is none). */
+  bestTransferTarget(): NodeId | undefined {
     const st = this.rn.status();
     let best: NodeId | undefined;
     let bestMatch = -1;

@@ -1,0 +1,82 @@
+// A master whose scheduler or controller manager leads hands Raft leadership to another member.
+// The Raft leader does every write's work; the lease holders do the scheduling and the control
+// loops; on one event loop they take turns, while another master idles. The components defer
+// takeover on the Raft leader (ControlPlaneOptions.deferTakeover), but a Raft election can still
+// join them: the Raft leader dies, and the master holding the leases wins the election. Raft
+// leadership moves in a round trip (a transfer); the leases would move only with a failover's gap.
+// Only when no other member holds a lease: the member that takes over (the most caught-up voter)
+// then holds none, so leadership does not come straight back.
+
+import type { Clock, TimerHandle } from '../../raft/node/ports.js';
+
+export interface RaftHandOffOptions {
+  clock: Clock;
+  leadsRaft: () => boolean;
+  /** Whether a component here leads its lease and none leads elsewhere. */
+  holdsEveryLease: () => boolean;
+  /** Moves Raft leadership to another member; rejects when it could not. */
+  handOff: () => Promise<string>;
+  /** Both must hold at every check for this long before a hand-off. @default 10000 */
+  afterMs?: number;
+  /** @default 1000 */
+  checkMs?: number;
+  logger: { info(m: string): void; warn(m: string): void };
+}
+
+export class RaftHandOff {
+  private sinceMs: number | undefined;
+  private timer: TimerHandle | undefined;
+  private inFlight = false;
+  private stopped = false;
+  private readonly afterMs: number;
+  private readonly checkMs: number;
+  /** Hand-offs started, and those that failed. */
+  readonly stats = { attempts: 0, failures: 0 };
+
+  constructor(private readonly o: RaftHandOffOptions) {
+    this.afterMs = o.afterMs ?? 10_000;
+    this.checkMs = o.checkMs ?? 1000;
+    if (!(this.afterMs >= 0)) throw new RangeError(`Cannot hand Raft leadership off: afterMs must be >= 0, got ${o.afterMs}`);
+    if (!(this.checkMs > 0)) throw new RangeError(`Cannot hand Raft leadership off: checkMs must be > 0, got ${o.checkMs}`);
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = this.o.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.check();
+      this.schedule();
+    }, this.checkMs);
+  }
+
+  private check(): void {
+    if (this.inFlight) return;
+    const now = this.o.clock.nowMs();
+    if (!(this.o.leadsRaft() && this.o.holdsEveryLease())) {
+      this.sinceMs = undefined;
+      return;
+    }
+    this.sinceMs ??= now;
+    if (now - this.sinceMs < this.afterMs) return;
+    this.sinceMs = undefined;
+    this.inFlight = true;
+    this.stats.attempts++;
+    this.o.handOff().then(
+      (to) => this.o.logger.info(`handed Raft leadership to ${to}: this master holds the scheduler or controller manager lease, and the two on one event loop would take turns`),
+      (err: unknown) => {
+        this.stats.failures++;
+        this.o.logger.warn(`could not hand Raft leadership off (tried again in ${this.afterMs} ms if still needed): ${(err as Error)?.message ?? err}`);
+      },
+    ).finally(() => (this.inFlight = false));
+  }
+}
