@@ -107,8 +107,8 @@ export async function runMaster(raw: MasterFlags): Promise<void> {
     handOffRaft: enabled('keepRaftLeadership', flags.keepRaftLeadership, false)
       ? undefined
       : async () => {
-          const to = member.node.bestTransferTarget();
-          if (to === undefined) throw new Error('no other voter to hand over to');
+          const to = member.node.bestTransferTarget({ live: true });
+          if (to === undefined) return undefined;
           await member.node.transferLeadership(to, RAFT_HANDOFF_TIMEOUT_MS);
           return `member ${to}`;
         },

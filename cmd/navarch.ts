@@ -51,7 +51,7 @@ program
   .option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR (default 24)')
   .option('--cold-standby', 'standby scheduler and controllers keep no informers (less CPU and memory; a new leader lists everything first)')
   .option('--standby-on-raft-leader', 'keep the standby informers and scheduler current while this master leads Raft too (by default they are dropped then, as the other masters take the leases first, and rebuilt when it stops leading)')
-  .option('--keep-raft-leadership', 'stay Raft leader while this master\'s scheduler or controller manager leads (by default, after 10 s of both and with no lease held elsewhere, it hands Raft leadership to the most caught-up member, which holds none)')
+  .option('--keep-raft-leadership', 'stay Raft leader while this master holds the scheduler and controller manager leases (by default, after 10 s of leading Raft with both, it hands Raft leadership to the most caught-up live member, which then holds neither)')
   .option('--warm-standby', 'the standby scheduler keeps informers but no scheduler cache and queue (less CPU on standby masters; a new leader replays every pod into its cache first)')
   .action((flags, cmd: Command) => {
     // Defaults of --no-x flags must not hide the config file's value.

@@ -36,7 +36,7 @@ export interface MasterFlags {
   warmStandby?: string | boolean;
   /** true: standby components keep their informers and scheduler warm while this master leads Raft too. */
   standbyOnRaftLeader?: string | boolean;
-  /** true: a master whose components lead stays Raft leader too (by default it hands Raft leadership to a member with no lease). */
+  /** true: a master holding both leases stays Raft leader too (by default it hands Raft leadership to a member with no lease). */
   keepRaftLeadership?: string | boolean;
 }
 

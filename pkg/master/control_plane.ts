@@ -11,7 +11,8 @@ import type { RunnerLogger } from '../controllers/manager/leader_run.js';
 import { NavarchClient } from '../client/mod.js';
 import type { LocalWatchSource } from '../client/watch.js';
 import type { MasterMetrics } from './metrics.js';
-import { RaftHandOff } from './raft_handoff.js';
+import { holdsEveryLease, RaftHandOff } from './raft_handoff.js';
+import { CONTROLLER_MANAGER_LEASE, SCHEDULER_LEASE } from '../controllers/manager/components.js';
 import { realClock } from '../../raft/node/ports.js';
 
 export interface MasterControlPlaneOptions {
@@ -36,10 +37,11 @@ export interface MasterControlPlaneOptions {
   standbyOnRaftLeader?: boolean;
   logger: RunnerLogger;
   /**
-   * Moves Raft leadership to another member (resolving with its name) when this master leads Raft
-   * and holds every lease that is held (see raft_handoff.ts); absent: it never does.
+   * Moves Raft leadership to another member (resolving with its name, or undefined when there is
+   * none to move it to), called when this master leads Raft and holds both leases (see
+   * raft_handoff.ts); absent: it never does.
    */
-  handOffRaft?: () => Promise<string>;
+  handOffRaft?: () => Promise<string | undefined>;
   /** How long both must hold first. @default 10000 */
   raftHandOffAfterMs?: number;
 }
@@ -71,12 +73,13 @@ export function startMasterControlPlane(o: MasterControlPlaneOptions): MasterCon
     logger: o.logger,
   });
   plane.start();
+  // A master running one component cannot tell where the other's lease is: it never hands off.
   const handOff =
-    o.handOffRaft && o.leadsRaft
+    o.handOffRaft && o.leadsRaft && o.scheduler && o.controllers
       ? new RaftHandOff({
           clock: realClock,
           leadsRaft: o.leadsRaft,
-          holdsEveryLease: () => plane.runners.some((r) => r.isLeading) && plane.runners.every((r) => r.isLeading || r.currentLeader === ''),
+          holdsEveryLease: () => holdsEveryLease(plane.runners, [SCHEDULER_LEASE, CONTROLLER_MANAGER_LEASE]),
           handOff: o.handOffRaft,
           afterMs: o.raftHandOffAfterMs,
           logger: o.logger,

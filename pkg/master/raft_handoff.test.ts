@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FakeClock } from '../client/testing/fake_clock.js';
-import { RaftHandOff } from './raft_handoff.js';
+import { holdsEveryLease, RaftHandOff } from './raft_handoff.js';
 
 function setup(o: { afterMs?: number; fail?: boolean } = {}) {
   const clock = new FakeClock(0);
@@ -68,4 +68,47 @@ test('RaftHandOff: a failed hand-off is logged and tried again only after anothe
   h.stop();
   await clock.advance(60_000);
   assert.equal(handOffs.length, 2, 'stopped: no more checks');
+});
+
+test('RaftHandOff: a hand-off still in flight is not started again', async () => {
+  const clock = new FakeClock(0);
+  let calls = 0;
+  let finish!: () => void;
+  const h = new RaftHandOff({
+    clock,
+    leadsRaft: () => true,
+    holdsEveryLease: () => true,
+    handOff: () => {
+      calls++;
+      return new Promise((resolve) => (finish = () => resolve('member 3')));
+    },
+    afterMs: 1_000,
+    logger: { info() {}, warn() {} },
+  });
+  h.start();
+  await clock.advance(10_000);
+  assert.equal(calls, 1);
+  finish();
+  await clock.advance(3_000);
+  assert.equal(calls, 2, 'once it settled, a master still leading both goes again');
+  h.stop();
+});
+
+test('RaftHandOff: a member with nothing to hand over to (alone) logs nothing', async () => {
+  const clock = new FakeClock(0);
+  const logs: string[] = [];
+  const h = new RaftHandOff({ clock, leadsRaft: () => true, holdsEveryLease: () => true, handOff: async () => undefined, afterMs: 1_000, logger: { info: (m) => logs.push(m), warn: (m) => logs.push(m) } });
+  h.start();
+  await clock.advance(30_000);
+  assert.deepEqual(logs, []);
+  h.stop();
+});
+
+test('holdsEveryLease: only with both components here and both leading', () => {
+  const both = ['kube-scheduler', 'kube-controller-manager'];
+  const r = (name: string, isLeading: boolean) => ({ name, isLeading });
+  assert.equal(holdsEveryLease([r('kube-scheduler', true), r('kube-controller-manager', true)], both), true);
+  assert.equal(holdsEveryLease([r('kube-scheduler', true), r('kube-controller-manager', false)], both), false, 'the other lease is elsewhere, or not read yet');
+  assert.equal(holdsEveryLease([r('kube-scheduler', true)], both), false, 'a master without the controller manager cannot tell where its lease is');
+  assert.equal(holdsEveryLease([r('kube-scheduler', true)], []), false);
 });

@@ -4,23 +4,33 @@
 // takeover on the Raft leader (ControlPlaneOptions.deferTakeover), but a Raft election can still
 // join them: the Raft leader dies, and the master holding the leases wins the election. Raft
 // leadership moves in a round trip (a transfer); the leases would move only with a failover's gap.
-// Only when no other member holds a lease: the member that takes over (the most caught-up voter)
-// then holds none, so leadership does not come straight back.
+// Only when this master runs both components and holds both leases: the member that takes over
+// (the most caught-up live voter) then holds none, so leadership does not come straight back.
 
 import type { Clock, TimerHandle } from '../../raft/node/ports.js';
 
 export interface RaftHandOffOptions {
   clock: Clock;
   leadsRaft: () => boolean;
-  /** Whether a component here leads its lease and none leads elsewhere. */
+  /** Whether this master holds every lease (see holdsEveryLease). */
   holdsEveryLease: () => boolean;
-  /** Moves Raft leadership to another member; rejects when it could not. */
-  handOff: () => Promise<string>;
+  /** Moves Raft leadership to another member and names it; undefined: no member to move it to; rejects when it could not. */
+  handOff: () => Promise<string | undefined>;
   /** Both must hold at every check for this long before a hand-off. @default 10000 */
   afterMs?: number;
   /** @default 1000 */
   checkMs?: number;
   logger: { info(m: string): void; warn(m: string): void };
+}
+
+/**
+ * Whether these runners (a master's scheduler and controller manager) both run here and both lead:
+ * then no other master holds a lease. A runner that has not read its lease yet, or a master running
+ * one component only, cannot tell where the other lease is: no.
+ */
+export function holdsEveryLease(runners: readonly { readonly name: string; readonly isLeading: boolean }[], components: readonly string[]): boolean {
+  if (components.length === 0) return false;
+  return components.every((c) => runners.some((r) => r.name === c && r.isLeading));
 }
 
 export class RaftHandOff {
@@ -72,7 +82,7 @@ export class RaftHandOff {
     this.inFlight = true;
     this.stats.attempts++;
     this.o.handOff().then(
-      (to) => this.o.logger.info(`handed Raft leadership to ${to}: this master holds the scheduler or controller manager lease, and the two on one event loop would take turns`),
+      (to) => to !== undefined && this.o.logger.info(`handed Raft leadership to ${to}: this master holds the scheduler and controller manager leases, and on one event loop the two would take turns`),
       (err: unknown) => {
         this.stats.failures++;
         this.o.logger.warn(`could not hand Raft leadership off (tried again in ${this.afterMs} ms if still needed): ${(err as Error)?.message ?? err}`);

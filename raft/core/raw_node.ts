@@ -27,8 +27,8 @@ export interface Status {
   firstIndex: number;
   confState: ConfState;
   leadTransferee: NodeId;
-  /** Leader only: each member's acknowledged index and replication state. */
-  progress?: Record<number, { match: number; next: number; state: string }>;
+  /** Leader only: each member's acknowledged index and replication state, and whether it was heard from within the last election timeout (with checkQuorum). */
+  progress?: Record<number, { match: number; next: number; state: string; recentActive: boolean }>;
 }
 
 /**
@@ -192,7 +192,7 @@ export class RawNode {
     };
     if (r.role === 'leader') {
       s.progress = {};
-      for (const [id, pr] of r.progress) s.progress[id] = { match: pr.match, next: pr.next, state: pr.state };
+      for (const [id, pr] of r.progress) s.progress[id] = { match: pr.match, next: pr.next, state: pr.state, recentActive: pr.recentActive };
     }
     return s;
   }

@@ -1028,14 +1028,20 @@ export class RaftNode {
     await this.o.storage.close();
   }
 
-  /** The most caught-up other voter: where a leadership transfer should go (undefined: there is none). */
-  bestTransferTarget(): NodeId | undefined {
+  /**
+   * The most caught-up other voter: where a leadership transfer should go (undefined: there is
+   * none). `live`: only one heard from within the last election timeout and being replicated to,
+   * so that a transfer to a dead or far-behind member does not hold writes up until it times out.
+   */
+  bestTransferTarget(o: { live?: boolean } = {}): NodeId | undefined {
     const st = this.rn.status();
     let best: NodeId | undefined;
     let bestMatch = -1;
     for (const id of st.confState.voters) {
       if (id === this.id) continue;
-      const m = st.progress?.[id]?.match ?? 0;
+      const pr = st.progress?.[id];
+      if (o.live && !(pr?.recentActive && pr.state === 'replicate')) continue;
+      const m = pr?.match ?? 0;
       if (m > bestMatch) {
         best = id;
         bestMatch = m;
