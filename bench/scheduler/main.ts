@@ -75,9 +75,11 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
     }
     r.schedulerEvents = { written: after.events.written - (before?.events.written ?? 0), dropped: after.events.dropped - (before?.events.dropped ?? 0) };
   }
-  // GC on each master's main thread as Node reports it (pauses and incremental marking steps).
-  const gcMsPerPod = mastersAfter.map((a, i) => (((a.gcSeconds - mastersBefore[i].gcSeconds) * 1000) / r.bound).toFixed(3)).join(' / ');
-  if (r.bound > 0) log(`${name}: CPU ms per pod bound by process (masters, then hollow; Raft leader master-${mastersAfter.findIndex((m) => m.leadsRaft) + 1}): ${cpuEachAtLastBound.map((c, i) => (((c - cpuEachBefore[i]) * 1000) / r.bound).toFixed(2)).join(' / ')}; this bench's own process (creates, watch) ${(cpuMs(benchCpuAtLastBound, benchCpuBefore) / r.bound).toFixed(2)}, on the same cores; the masters' main threads in GC (to the end of the case) ${gcMsPerPod} ms per pod`);
+  if (r.bound > 0) {
+    // GC on each master's main thread as Node reports it (pauses and incremental marking steps).
+    const gcMsPerPod = mastersAfter.map((a, i) => (((a.gcSeconds - mastersBefore[i].gcSeconds) * 1000) / r.bound).toFixed(3)).join(' / ');
+    log(`${name}: CPU ms per pod bound by process (masters, then hollow; Raft leader master-${mastersAfter.findIndex((m) => m.leadsRaft) + 1}): ${cpuEachAtLastBound.map((c, i) => (((c - cpuEachBefore[i]) * 1000) / r.bound).toFixed(2)).join(' / ')}; this bench's own process (creates, watch) ${(cpuMs(benchCpuAtLastBound, benchCpuBefore) / r.bound).toFixed(2)}, on the same cores; the masters' main threads in GC (to the end of the case) ${gcMsPerPod} ms per pod`);
+  }
   log(`${name}: ${r.bound}/${pods} bound in ${r.elapsedS.toFixed(1)} s = ${r.podsPerSecond.toFixed(0)} pods/s (creates ${r.createsPerSecond.toFixed(0)}/s; cluster CPU ${r.cpuMsPerPod?.toFixed(2)} ms per pod); create→bound p50 ${r.sli.p50Ms.toFixed(0)} ms p99 ${r.sli.p99Ms.toFixed(0)} ms; ${runningText(r)}${r.schedulerEvents ? `; scheduler Events ${r.schedulerEvents.written} written, ${r.schedulerEvents.dropped} dropped` : ''}; event-loop delay max / p99 ${loopDelayText(r)}; Raft entries / synced writes ${raftWritesText(r)}${r.leaseChanges ? `; the scheduler's lease changed hands ${r.leaseChanges} times` : ''}${r.errors ? `; ${r.errors} errors, first: ${r.firstError}` : ''}`);
   return r;
 }

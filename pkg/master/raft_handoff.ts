@@ -1,4 +1,5 @@
-// A master whose scheduler or controller manager leads hands Raft leadership to another member.
+// A master that holds the scheduler's and the controller manager's leases hands Raft leadership to
+// another member.
 // The Raft leader does every write's work; the lease holders do the scheduling and the control
 // loops; on one event loop they take turns, while another master idles. The components defer
 // takeover on the Raft leader (ControlPlaneOptions.deferTakeover), but a Raft election can still
@@ -40,8 +41,6 @@ export class RaftHandOff {
   private stopped = false;
   private readonly afterMs: number;
   private readonly checkMs: number;
-  /** Hand-offs started, and those that failed. */
-  readonly stats = { attempts: 0, failures: 0 };
 
   constructor(private readonly o: RaftHandOffOptions) {
     this.afterMs = o.afterMs ?? 10_000;
@@ -80,13 +79,9 @@ export class RaftHandOff {
     if (now - this.sinceMs < this.afterMs) return;
     this.sinceMs = undefined;
     this.inFlight = true;
-    this.stats.attempts++;
     this.o.handOff().then(
       (to) => to !== undefined && this.o.logger.info(`handed Raft leadership to ${to}: this master holds the scheduler and controller manager leases, and on one event loop the two would take turns`),
-      (err: unknown) => {
-        this.stats.failures++;
-        this.o.logger.warn(`could not hand Raft leadership off (tried again in ${this.afterMs} ms if still needed): ${(err as Error)?.message ?? err}`);
-      },
+      (err: unknown) => this.o.logger.warn(`could not hand Raft leadership off (tried again in ${this.afterMs} ms if still needed): ${(err as Error)?.message ?? err}`),
     ).finally(() => (this.inFlight = false));
   }
 }

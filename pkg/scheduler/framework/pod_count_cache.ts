@@ -41,7 +41,13 @@ interface Entry {
   query: PodCountQuery;
   counts: Map<string, number>;
   /** Made on the first table() of the entry, then kept current with counts. */
-  table: (PodCountTable & { perDomain: Int32Array }) | undefined;
+  table: PodCountTable | undefined;
+}
+
+/** The node's own value for a topology key (not one its labels object inherits); undefined if it has none. */
+function topologyValue(node: NodeInfo, key: string): string | undefined {
+  const v = node.labels[key];
+  return v !== undefined && Object.prototype.hasOwnProperty.call(node.labels, key) ? v : undefined;
 }
 
 /** Entries kept at most: each costs one match per pod added or removed. */
@@ -85,8 +91,8 @@ export class PodCountCache {
     for (const node of nodes) if (node.id > maxId) maxId = node.id;
     d = { index: new Map(), ofNode: new Int32Array(maxId + 1).fill(-1) };
     for (const node of nodes) {
-      const v = node.labels[key];
-      if (node.id < 0 || v === undefined || !Object.prototype.hasOwnProperty.call(node.labels, key)) continue;
+      const v = topologyValue(node, key);
+      if (node.id < 0 || v === undefined) continue;
       let i = d.index.get(v);
       if (i === undefined) d.index.set(v, (i = d.index.size));
       d.ofNode[node.id] = i;
@@ -106,8 +112,8 @@ export class PodCountCache {
     const counts = new Map<string, number>();
     const key = query.topologyKey;
     for (const node of nodes) {
-      const v = node.labels[key];
-      if (v === undefined || !Object.prototype.hasOwnProperty.call(node.labels, key)) continue;
+      const v = topologyValue(node, key);
+      if (v === undefined) continue;
       if (query.nodeFilter !== undefined && !query.nodeFilter(node)) continue;
       let n = 0;
       const pods = node.pods;
@@ -124,8 +130,8 @@ export class PodCountCache {
   update(pod: PodInfo, node: NodeInfo, sign: 1 | -1): void {
     for (const e of this.entries.values()) {
       const q = e.query;
-      const v = node.labels[q.topologyKey];
-      if (v === undefined || !Object.prototype.hasOwnProperty.call(node.labels, q.topologyKey)) continue;
+      const v = topologyValue(node, q.topologyKey);
+      if (v === undefined) continue;
       if (!q.matches(pod)) continue;
       if (q.nodeFilter !== undefined && !q.nodeFilter(node)) continue;
       const next = (e.counts.get(v) ?? 0) + sign;
