@@ -83,7 +83,13 @@ export class BenchCluster {
     try {
       const t0 = performance.now();
       c.hollow = spawnLogged([...nodeArgs, '--import', 'tsx', join(ROOT, 'cmd/navarch.ts'), 'hollow', '--server', masters.endpoints, '--nodes', String(o.nodes), ...(o.hollowArgs ?? [])], join(dir, 'hollow.log'), false);
-      await until(`${o.nodes} hollow nodes Ready`, async () => (await c.readyNodes()) >= o.nodes, 600_000, 2000);
+      const hollow = c.hollow;
+      // A hollow process that exits (a bad --hollow-args, a crash) fails the start now, not after the wait.
+      const hollowAlive = async (): Promise<boolean> => {
+        if (hollow.exitCode !== null || hollow.signalCode !== null) throw new Error(`the hollow process exited (${hollow.exitCode ?? hollow.signalCode}) before its nodes were Ready: see ${join(dir, 'hollow.log')}`);
+        return (await c.readyNodes()) >= o.nodes;
+      };
+      await until(`${o.nodes} hollow nodes Ready`, hollowAlive, 600_000, 2000);
       o.log(`${o.nodes} hollow nodes Ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (logs in ${dir})`);
       await until('a scheduler lease holder', async () => (await c.schedulerHolder()) !== undefined, 60_000, 200);
       return c;
