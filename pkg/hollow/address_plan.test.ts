@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AddressPlan, DEFAULT_HOLLOW_POD_CIDR_V6, formatCidr, hollowAddressPlan, parseCidr } from './address_plan.js';
+import { AddressPlan, DEFAULT_HOLLOW_POD_CIDR_V6, formatAddress, formatCidr, hollowAddressPlan, parseCidr } from './address_plan.js';
 
 describe('AddressPlan', () => {
   it('gives each node a host IP and a /24 pod CIDR inside 198.18.0.0/15 when they fit', () => {
@@ -82,6 +82,24 @@ describe('PodIpAllocator', () => {
     ips.release('p5');
     assert.equal(ips.allocate('q1'), got[3]);
     assert.equal(ips.allocate('q2'), got[5]);
+  });
+
+  it('writes every address of a block as formatAddress does (IPv4, IPv6 with and without zero runs)', () => {
+    const cases: Array<[hosts: string, pods: string, nodes: number, node: number]> = [
+      ['198.18.0.0/15', '198.18.0.0/15', 5000, 4999],
+      ['198.18.0.0/15', DEFAULT_HOLLOW_POD_CIDR_V6, 5000, 0],
+      ['198.18.0.0/15', DEFAULT_HOLLOW_POD_CIDR_V6, 5000, 4999],
+      ['198.18.0.0/15', '2001:db8:0:0:1::/80', 300, 255],
+      ['198.18.0.0/15', 'fd00::/112', 10, 9],
+    ];
+    for (const [hosts, pods, nodes, node] of cases) {
+      const plan = AddressPlan.forNodes(parseCidr(hosts), nodes, parseCidr(pods));
+      const ips = plan.allocator(node);
+      const block = parseCidr(ips.cidr);
+      for (let slot = 0; slot < ips.capacity; slot++) {
+        assert.equal(ips.allocate(`p${slot}`), formatAddress(block.family, block.base + 1n + BigInt(slot)), `${ips.cidr} slot ${slot}`);
+      }
+    }
   });
 
   it('reserves the address a pod already holds, unless another pod holds it or it is outside the CIDR', () => {

@@ -145,7 +145,11 @@ export class PodIpAllocator {
   ) {
     // Slots 1 .. blockSize-2: not the network or broadcast address (IPv6 has no broadcast; kept alike).
     this.owners = new Array<string | undefined>(blockSize - 2);
+    this.fast = lastGroupFormat(family, network, this.owners.length, (slot) => this.slowFormat(slot));
   }
+
+  /** Every address of this block differs in its last group only: that group's text on a fixed head. */
+  private readonly fast: { head: string; first: number; radix: number } | undefined;
 
   get inUse(): number {
     return this.byOwner.size;
@@ -201,6 +205,32 @@ export class PodIpAllocator {
   }
 
   private format(slot: number): string {
+    const f = this.fast;
+    return f === undefined ? this.slowFormat(slot) : f.head + (f.first + slot).toString(f.radix);
+  }
+
+  private slowFormat(slot: number): string {
     return formatAddress(this.family, this.network + 1n + BigInt(slot));
   }
+}
+
+/**
+ * The fixed head and first last-group value of a block of `slots` addresses after `network`, when
+ * its addresses differ in their last group (octet or 16-bit group) only and every one of them is
+ * written as head + that group's text: a hollow node formats a pod IP per pod, and the BigInt
+ * arithmetic and IPv6 zero-run search of formatAddress were most of that. Undefined otherwise.
+ */
+function lastGroupFormat(family: IpFamily, network: bigint, slots: number, slow: (slot: number) => string): { head: string; first: number; radix: number } | undefined {
+  if (slots <= 0) return undefined;
+  const groupBits = family === 4 ? 8n : 16n;
+  const radix = family === 4 ? 10 : 16;
+  const first = Number(network & ((1n << groupBits) - 1n)) + 1;
+  // The last group must not carry, nor be 0 (an IPv6 zero group could join a "::" run).
+  if (first + slots - 1 >= 2 ** Number(groupBits)) return undefined;
+  const text = slow(0);
+  const sep = text.lastIndexOf(family === 4 ? '.' : ':');
+  const f = { head: text.slice(0, sep + 1), first, radix };
+  // Checked at both ends of the block: the head's text (its "::" run) is the same for all of them.
+  if (text !== f.head + first.toString(radix) || slow(slots - 1) !== f.head + (first + slots - 1).toString(radix)) return undefined;
+  return f;
 }
