@@ -44,12 +44,12 @@ const SEMI_SPACE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
  * The old generation grows to twice what a full collection left before the next one starts, instead
  * of V8's own factor. A master's heap keeps growing while pods come (the store's versions, the
  * caches), and V8 sized the next limit at about 1.4 times the live heap: in SchedulingBasic 10,000
- * a master ran a full mark-compact every 1.3 to 2 s (each 20 to 38 ms of pause, 70 to 117 ms of
+ * a master ran a full mark-compact every 1.2 to 2 s (each 20 to 38 ms of pause, 72 to 117 ms of
  * incremental marking on the main thread, and concurrent marking on the helper thread, which used
  * 0.10 to 0.16 CPU-s per second of each master). Five alternating pairs of `--only basic` runs:
  * SchedulingBasic 50,000 took 1.00, 1.01, 1.03, 0.92 and 1.08 ms of cluster CPU per pod against
  * 1.17, 1.18, 1.10, 0.95 and 1.07 (1,653 to 1,980 pods/s against 1,525 to 1,922); the 10,000 case
- * moved within its noise. RSS after both cases: 828 to 999 MiB against 791 to 1,029. A factor of 3
+ * moved within its noise. RSS after both cases: 828 to 999 MiB against 777 to 1,029. A factor of 3
  * did no better in two pairs. bin/navarch.js sets the same.
  */
 const HEAP_GROWING_FLAGS: readonly string[] = ['--heap-growing-percent=100'];
