@@ -2,6 +2,8 @@
 // error naming the tool, its arguments and what it printed when it exits non-zero.
 
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT } from '../pkg/localcluster/process.js';
 
 export interface CommandOptions {
   env?: NodeJS.ProcessEnv;
@@ -41,4 +43,12 @@ export function runToExit(argv: string[], o: { cwd?: string; env?: NodeJS.Proces
     p.on('close', (code) => resolve({ code, stdout, stderr }));
     p.stdin.end(o.input ?? '');
   });
+}
+
+/** navctl run to completion with only the flags given: no NAVCTL_SERVER or NAVCTL_CONFIG from the caller's environment. */
+export function runNavctl(args: string[]): Promise<string> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NAVCTL_SERVER;
+  delete env.NAVCTL_CONFIG;
+  return runCommand('navctl', [process.execPath, join(ROOT, 'bin/navctl.js'), ...args], args, { env });
 }

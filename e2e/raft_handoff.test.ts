@@ -9,16 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
-import { ROOT } from '../pkg/localcluster/process.js';
 import { until } from '../pkg/localcluster/until.js';
-import { runCommand } from './command.js';
-
-function navctl(args: string[]): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.NAVCTL_SERVER;
-  delete env.NAVCTL_CONFIG;
-  return runCommand('navctl', [process.execPath, join(ROOT, 'bin/navctl.js'), ...args], args, { env });
-}
+import { runNavctl as navctl } from './command.js';
 
 interface LeaseJson {
   spec?: { holderIdentity?: string; leaseTransitions?: number };

@@ -11,9 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
-import { ROOT } from '../pkg/localcluster/process.js';
 import { until } from '../pkg/localcluster/until.js';
-import { runCommand } from './command.js';
+import { runNavctl as navctl } from './command.js';
 import { etcdctl } from './etcdctl.js';
 
 /** The real navctl; no config file is read because every call that needs masters passes --server. */
@@ -25,13 +24,6 @@ async function waitForSystemNamespaces(server: string): Promise<void> {
     const out = await navctl(['--server', server, 'get', 'namespaces', '-o', 'name']);
     return names.every((n) => out.includes(`namespace/${n}\n`));
   }, 30_000, 200);
-}
-
-function navctl(args: string[]): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.NAVCTL_SERVER;
-  delete env.NAVCTL_CONFIG;
-  return runCommand('navctl', [process.execPath, join(ROOT, 'bin/navctl.js'), ...args], args, { env });
 }
 
 interface GetJson {

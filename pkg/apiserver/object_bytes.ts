@@ -32,8 +32,12 @@ export function rememberStored(object: KubeObject, stored: StoredValue, revision
 /** The object's bytes for an answer. */
 export function encodedObject(object: KubeObject): Buffer {
   const s = storedBytes.get(object);
-  if (s === undefined) return encodeToBuffer(object);
-  return withResourceVersion(s.stored instanceof Uint8Array ? s.stored : valueAsHeld(s.stored), s.revision);
+  return s === undefined ? encodeToBuffer(object) : wireForm(s.stored, s.revision);
+}
+
+/** Stored bytes with their resourceVersion written in: the object as the wire carries it. */
+function wireForm(stored: StoredValue, revision: number): Buffer {
+  return withResourceVersion(stored instanceof Uint8Array ? stored : valueAsHeld(stored), revision);
 }
 
 /** A cached change's object as stored, with its wire form made once for all of its gRPC watchers. */
@@ -46,6 +50,6 @@ export class StoredBytes {
   ) {}
 
   forWatch(): Buffer {
-    return (this.wire ??= withResourceVersion(this.stored instanceof Uint8Array ? this.stored : valueAsHeld(this.stored), this.revision));
+    return (this.wire ??= wireForm(this.stored, this.revision));
   }
 }
