@@ -12,7 +12,7 @@
 import type { KubeObject } from '../api/registry.js';
 import { encodeToBuffer } from './objects.js';
 import { withResourceVersion } from './stored_bytes.js';
-import { readValue } from '../store/mod.js';
+import { valueAsHeld } from '../store/mod.js';
 
 /** Stored bytes, or a store key-value that gives them (a copy made on each read: read only when needed). */
 export type StoredValue = Uint8Array | { readonly value: Uint8Array };
@@ -37,7 +37,7 @@ export function encodedObject(object: KubeObject): Buffer {
 
 /** Stored bytes with their resourceVersion written in: the object as the wire carries it. */
 function wireForm(stored: StoredValue, revision: number): Buffer {
-  return withResourceVersion(stored instanceof Uint8Array ? stored : readValue(stored), revision);
+  return withResourceVersion(stored instanceof Uint8Array ? stored : valueAsHeld(stored), revision);
 }
 
 /** A cached change's object as stored, with its wire form made once for all of its gRPC watchers. */

@@ -7,7 +7,7 @@ import { decodeBinary, encodeBinary } from '../api/convert/binary.js';
 import { decodeShared, decodeSharedAfter, splitsAtTopLevel } from '../api/convert/shared_decode.js';
 import type { KindInfo, KubeObject } from '../api/registry.js';
 import { ApiError } from './api_error.js';
-import { readValue, textToKey, type KeyValue } from '../store/mod.js';
+import { readValue, textToKey, valueAsHeld, type KeyValue } from '../store/mod.js';
 import { deepCopy } from '../api/deep_copy.js';
 import { deepEqual } from '../api/deep_equal.js';
 
@@ -55,8 +55,8 @@ export function decodeStoredKv(info: KindInfo, kv: KeyValue, options: { forCache
  */
 export function decodeStoredKvAfter(info: KindInfo, kv: KeyValue, prevKv: KeyValue, prev: KubeObject): KubeObject {
   if (!splitsAtTopLevel(info)) return decodeStoredKv(info, kv, { forCache: true });
-  // The values in place in the store: only the parts that changed are decoded.
-  return decodedAt(info, kv, () => decodeSharedAfter(info, readValue(kv), readValue(prevKv), prev));
+  // The values as the store holds them: only the parts that changed are copied out.
+  return decodedAt(info, kv, () => decodeSharedAfter(info, valueAsHeld(kv), valueAsHeld(prevKv), prev));
 }
 
 function decodedAt(info: KindInfo, kv: KeyValue, decode: () => KubeObject): KubeObject {

@@ -6,10 +6,10 @@
 
 import { WireType } from '@bufbuild/protobuf/wire';
 import type { KindInfo } from '../api/registry.js';
-import { readValue, type KeyValue } from '../store/mod.js';
+import { valueAsHeld, type KeyValue } from '../store/mod.js';
 import { ApiError } from './api_error.js';
 import { putVarint, varintSize } from './exact_wire.js';
-import { varintAt } from '../api/convert/wire_scan.js';
+import { varintAt, type WireBytes } from '../api/convert/wire_scan.js';
 
 const METADATA_FIELD = 3;
 const RESOURCE_VERSION_FIELD = 6;
@@ -17,7 +17,7 @@ const TAG_METADATA = (METADATA_FIELD << 3) | WireType.LengthDelimited;
 const TAG_RESOURCE_VERSION = (RESOURCE_VERSION_FIELD << 3) | WireType.LengthDelimited;
 
 /** Where the metadata field lies in `stored`: its tag's offset and its content's bounds (absent: an empty field at the end). */
-function findMetadata(stored: Uint8Array, length: number): { tagAt: number; contentAt: number; end: number } {
+function findMetadata(stored: WireBytes, length: number): { tagAt: number; contentAt: number; end: number } {
   const cursor = { pos: 0 };
   while (cursor.pos < length) {
     const tagAt = cursor.pos;
@@ -43,18 +43,19 @@ function findMetadata(stored: Uint8Array, length: number): { tagAt: number; cont
 }
 
 /** Copies stored[from, to) into out at `at`. */
-function copyRange(out: Buffer, at: number, stored: Uint8Array, from: number, to: number): void {
+function copyRange(out: Buffer, at: number, stored: WireBytes, from: number, to: number): void {
   if (to <= from) return;
-  out.set(stored.subarray(from, to), at);
+  if (typeof stored === 'string') out.write(stored.substring(from, to), at, to - from, 'latin1');
+  else out.set(stored.subarray(from, to), at);
 }
 
 /**
  * `stored` with metadata.resourceVersion set to `modRevision`, as `encodeBinary(decodeStoredKv(..))`
  * would give it (field order aside, which decoders ignore). Throws on bytes that are not a message.
  */
-export function withResourceVersion(stored: Uint8Array, modRevision: number): Buffer {
+export function withResourceVersion(stored: WireBytes, modRevision: number): Buffer {
   const rv = String(modRevision);
-  const length = stored.byteLength;
+  const length = typeof stored === 'string' ? stored.length : stored.byteLength;
   const m = findMetadata(stored, length);
   if (m.end > length) throw new RangeError(`the metadata field ends at ${m.end}, past the ${length} bytes of the object`);
   // A later resourceVersion wins over one the stored bytes may hold (the last value of a field counts).
@@ -78,7 +79,7 @@ export function withResourceVersion(stored: Uint8Array, modRevision: number): Bu
 /** A stored key-value as the bytes of the object clients see (decodeStoredKv without the decode). */
 export function storedKvBytes(info: KindInfo, kv: KeyValue): Buffer {
   try {
-    return withResourceVersion(readValue(kv), kv.modRevision);
+    return withResourceVersion(valueAsHeld(kv), kv.modRevision);
   } catch (err) {
     throw new ApiError('Internal', `Internal error occurred: cannot read stored ${info.kind}: ${(err as Error).message}`, { cause: err });
   }

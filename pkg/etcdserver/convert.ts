@@ -3,7 +3,7 @@
 // held by the store as latin1 byte strings.
 
 import { status as Code } from '@grpc/grpc-js';
-import { bytesToKey, keyToBytes, readValue } from '../store/mod.js';
+import { bytesToKey, keyToBytes } from '../store/mod.js';
 import type { Compare, KeyValue, RangeRequest, RequestOp, ResponseOp, SortOrder, SortTarget, TxnRequest, WatchEvent } from '../store/mod.js';
 import { grpcError } from './errors.js';
 
@@ -57,8 +57,7 @@ export function rangeFromEtcd(r: Msg): RangeRequest {
 export function kvToEtcd(kv: KeyValue): Msg {
   return {
     key: keyToBytes(kv.key),
-    // The store's bytes in place, not a copy: they never change (value_slabs.ts).
-    value: readValue(kv),
+    value: kv.value,
     create_revision: kv.createRevision,
     mod_revision: kv.modRevision,
     version: kv.version,

@@ -15,7 +15,7 @@ import {
   type sendUnaryData,
 } from '@grpc/grpc-js';
 import { RaftTimeoutError } from '../../raft/node/errors.js';
-import { ALL_KEYS_FROM, keyToBytes, readValue } from '../store/mod.js';
+import { ALL_KEYS_FROM, keyToBytes } from '../store/mod.js';
 import type { Msg } from './convert.js';
 import { ERR_NO_LEADER, grpcError, toGrpcError } from './errors.js';
 import { malformedRequest } from './malformed.js';
@@ -172,13 +172,12 @@ export function maintenanceService(host: MaintenanceHost, version: string): Unty
       const page = s.range({ key: from, rangeEnd: ALL_KEYS_FROM, revision, limit: HASH_PAGE_KEYS });
       for (const kv of page.kvs) {
         hash = crc32(keyToBytes(kv.key), hash);
-        const value = readValue(kv);
-        hash = crc32(value, hash);
+        hash = crc32(kv.value, hash);
         fields.writeDoubleBE(kv.createRevision, 0);
         fields.writeDoubleBE(kv.modRevision, 8);
         fields.writeDoubleBE(kv.version, 16);
         fields.writeDoubleBE(kv.lease, 24);
-        fields.writeDoubleBE(value.byteLength, 32);
+        fields.writeDoubleBE(kv.value.byteLength, 32);
         hash = crc32(fields, hash);
       }
       if (!page.more || page.kvs.length === 0) break;

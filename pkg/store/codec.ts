@@ -209,6 +209,11 @@ export class ByteReader {
     return out;
   }
 
+  /** Length-prefixed bytes as a latin1 string, one char per byte (Version.data). */
+  latin1(): string {
+    return this.key();
+  }
+
   key(): string {
     const n = this.uint();
     this.need(n);

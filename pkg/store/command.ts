@@ -192,7 +192,7 @@ function readOps(r: ByteReader): RequestOp[] {
         minModRevision: r.uint(), maxModRevision: r.uint(), minCreateRevision: r.uint(), maxCreateRevision: r.uint(),
       });
     } else if (t === 'put') {
-      // A view of the entry: the store keeps a copy (in its slabs), nothing keeps the op.
+      // A view of the entry: the store keeps a copy (Version.data), nothing keeps the op.
       const value = r.view();
       const lease = r.uint();
       const flags = r.u8();

@@ -13,24 +13,19 @@ import { BTreeMap } from './btree.js';
 import { Deque } from './deque.js';
 import { ALL_KEYS_FROM } from './keys.js';
 import type { KeyValue } from './types.js';
-import { ValueSlabs, type Slab, type SlabValue } from './value_slabs.js';
-
-const EMPTY = new Uint8Array(0);
 
 /**
- * One stored version of a key; handed out as a KeyValue. Its value's bytes are in the keyspace's
- * slabs, outside V8's heap (value_slabs.ts); compaction may move them to another slab, never
- * change them.
+ * One stored version of a key; handed out as a KeyValue. The value is kept as a latin1 string (one
+ * byte per char, in V8's heap) rather than a Uint8Array: a store holds hundreds of thousands of
+ * values of about a KB, and as buffers each cost a malloc'd backing store and wrapper objects
+ * (~480 bytes over its length) and fragmented the allocator as history was compacted (RSS that
+ * malloc never returned); strings cost ~16 bytes and are compacted by the GC.
  */
-export class Version implements KeyValue, SlabValue {
-  /** The value's bytes, a view of its slab: read, never changed or kept (a kept view keeps the whole slab). */
-  bytes: Uint8Array = EMPTY;
-  // Private, so that assert.deepEqual compares versions by what they hold, not where.
-  #slab: Slab | undefined = undefined;
-  #retained = true;
-
+export class Version implements KeyValue {
   constructor(
     readonly key: string,
+    /** The value's bytes, one char each. */
+    readonly data: string,
     readonly createRevision: number,
     readonly modRevision: number,
     readonly version: number,
@@ -40,40 +35,41 @@ export class Version implements KeyValue, SlabValue {
     readonly deleted: boolean,
   ) {}
 
-  get slab(): Slab | undefined {
-    return this.#slab;
-  }
-
-  set slab(s: Slab | undefined) {
-    this.#slab = s;
-  }
-
-  get retained(): boolean {
-    return this.#retained;
-  }
-
-  set retained(r: boolean) {
-    this.#retained = r;
-  }
-
-  /** The value's bytes: a new copy on each read, of its own. */
+  /** The value's bytes: a new copy on each read, of its own (not a slice of Buffer's pool, which a kept copy would pin). */
   get value(): Uint8Array {
-    return this.bytes.slice();
+    const n = this.data.length;
+    const out = new Uint8Array(n);
+    if (n > 0) Buffer.from(out.buffer, 0, n).write(this.data, 0, n, 'latin1');
+    return out;
   }
 }
 
 /**
- * A stored value's bytes for a read that neither changes nor keeps them: a decode into objects of
- * their own, a compare, a copy. For a Version, a view of its slab, not a copy: changed, it would
- * change what the store holds; kept, it would keep the whole slab.
+ * A stored value's bytes for a read that keeps none of them: a decode into objects of their own, a
+ * compare, a copy. These come from Buffer's pool, about 2.5 times cheaper than value's copy of its
+ * own for a pod (and no backing store of their own for the GC to free); kept, they would pin the
+ * pool's 8 KB slab.
  */
 export function readValue(kv: Pick<KeyValue, 'value'>): Uint8Array {
-  return kv instanceof Version ? kv.bytes : kv.value;
+  return kv instanceof Version && kv.data.length > 0 ? Buffer.from(kv.data, 'latin1') : kv.value;
+}
+
+/**
+ * A stored value as the store holds it, for a reader that takes either form: a Version's latin1
+ * string (one char per byte), not copied; the bytes of any other key-value.
+ */
+export function valueAsHeld(kv: Pick<KeyValue, 'value'>): string | Uint8Array {
+  return kv instanceof Version ? kv.data : kv.value;
 }
 
 /** The length of a stored value, without copying it. */
 export function valueLength(kv: KeyValue): number {
-  return kv instanceof Version ? kv.bytes.byteLength : kv.value.byteLength;
+  return kv instanceof Version ? kv.data.length : kv.value.byteLength;
+}
+
+/** Bytes as a latin1 string, one char per byte (Version.data). */
+export function latin1Of(bytes: Uint8Array): string {
+  return bytes.byteLength === 0 ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 // Rough per-object costs so sizeBytes tracks the heap, not just payloads.
@@ -81,7 +77,7 @@ const VERSION_OVERHEAD_BYTES = 240;
 const KEY_OVERHEAD_BYTES = 96;
 
 export function versionBytes(v: Version): number {
-  return putBytes(v.key, v.bytes.byteLength);
+  return putBytes(v.key, v.data.length);
 }
 
 /** What a version of key with a value of valueBytes counts against the quota. */
@@ -118,8 +114,6 @@ export function liveAt(versions: Version[] | undefined, rev: number): Version | 
 }
 
 export class Keyspace {
-  /** The values' bytes. */
-  readonly slabs = new ValueSlabs();
   readonly index = new BTreeMap<Version[]>();
   /** Versions with modRevision >= compactRevision, in (revision, sub) order. */
   readonly changes = new Deque<Version>();
@@ -168,8 +162,8 @@ export class Keyspace {
     });
   }
 
-  /** Appends a put of key at rev, a copy of `value` (the caller checks lease and ignore* rules). */
-  put(key: string, value: Uint8Array, lease: number, rev: number, sub: number): Version {
+  /** Appends a put of key at rev (the caller checks lease and ignore* rules). */
+  put(key: string, data: string, lease: number, rev: number, sub: number): Version {
     let versions = this.index.get(key);
     if (!versions) {
       versions = [];
@@ -178,8 +172,7 @@ export class Keyspace {
     }
     const last = versions.length > 0 ? versions[versions.length - 1] : undefined;
     const live = last && !last.deleted ? last : undefined;
-    const v = new Version(key, live ? live.createRevision : rev, rev, live ? live.version + 1 : 1, lease, sub, false);
-    this.slabs.store(v, value);
+    const v = new Version(key, data, live ? live.createRevision : rev, rev, live ? live.version + 1 : 1, lease, sub, false);
     this.append(versions, v);
     return v;
   }
@@ -187,7 +180,7 @@ export class Keyspace {
   /** Appends a tombstone for a live key at rev. */
   tombstone(key: string, rev: number, sub: number): Version {
     const versions = this.index.get(key)!;
-    const v = new Version(key, 0, rev, 0, 0, sub, true);
+    const v = new Version(key, '', 0, rev, 0, 0, sub, true);
     this.append(versions, v);
     return v;
   }
@@ -212,7 +205,6 @@ export class Keyspace {
       this.trim(v.key, rev);
     }
     for (let t = this.revTimes.front(); t && t.rev < rev; t = this.revTimes.front()) this.revTimes.shift();
-    this.slabs.emptySparse();
   }
 
   private trim(key: string, rev: number): void {
@@ -222,10 +214,7 @@ export class Keyspace {
     if (i < 0) return;
     const drop = versions[i].deleted && versions[i].modRevision < rev ? i + 1 : i;
     if (drop === 0) return;
-    for (let j = 0; j < drop; j++) {
-      this.sizeBytes -= versionBytes(versions[j]);
-      this.slabs.release(versions[j]);
-    }
+    for (let j = 0; j < drop; j++) this.sizeBytes -= versionBytes(versions[j]);
     // A new list, not a cut one: a snapshot being encoded in turns may hold the old list.
     if (drop === versions.length) {
       this.index.delete(key);

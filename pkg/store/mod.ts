@@ -5,7 +5,7 @@ export { StoreStateMachine, applyCommand, unwrapResult, type StoreResult } from 
 export { encodeCommand, decodeCommand, type StoreCommand, type CommandOrigin } from './command.js';
 export { ProposalWaiters } from './proposals.js';
 export { isReadOnlyTxn } from './txn.js';
-export { readValue, valueLength } from './keyspace.js';
+export { readValue, valueAsHeld, valueLength } from './keyspace.js';
 export { Watcher, type WatchOptions, type WatchResponse } from './watch.js';
 export {
   StoreError,

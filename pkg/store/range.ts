@@ -23,13 +23,14 @@ function keysOnly(v: KeyValue): KeyValue {
   return { key: v.key, value: new Uint8Array(0), createRevision: v.createRevision, modRevision: v.modRevision, version: v.version, lease: v.lease };
 }
 
-// Values compare in place in their slabs: no comparison copies a value out.
+// Values compare as their latin1 strings (Version.data): one char per byte, so string order is
+// byte order, and no comparison copies a value out.
 const SORTERS: Record<string, (a: Version, b: Version) => number> = {
   key: (a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
   version: (a, b) => a.version - b.version,
   create: (a, b) => a.createRevision - b.createRevision,
   mod: (a, b) => a.modRevision - b.modRevision,
-  value: (a, b) => Buffer.compare(a.bytes, b.bytes),
+  value: (a, b) => (a.data < b.data ? -1 : a.data > b.data ? 1 : 0),
 };
 
 /**

@@ -93,7 +93,7 @@ export function* snapshotPieces(ks: Keyspace, lessor: Lessor, pieceBytes = DEFAU
     let n = all.length;
     while (n > 0 && all[n - 1].modRevision > revision) n--;
     let max = key.length + 16;
-    for (let i = 0; i < n; i++) max += all[i].bytes.byteLength + 49;
+    for (let i = 0; i < n; i++) max += all[i].data.length + 49;
     // The hot loop (every retained version) writes straight into the buffer: one bounds check per key.
     w.direct(max, (buf, p) => {
       p = putUint(buf, p, key.length);
@@ -106,9 +106,9 @@ export function* snapshotPieces(ks: Keyspace, lessor: Lessor, pieceBytes = DEFAU
         p = putUint(buf, p, v.modRevision);
         p = putUint(buf, p, v.sub);
         if (v.deleted) continue;
-        p = putUint(buf, p, v.bytes.byteLength);
-        buf.set(v.bytes, p);
-        p += v.bytes.byteLength;
+        const data = v.data;
+        p = putUint(buf, p, data.length);
+        p += buf.write(data, p, data.length, 'latin1');
         p = putUint(buf, p, v.createRevision);
         p = putUint(buf, p, v.version);
         p = putUint(buf, p, v.lease);
@@ -168,11 +168,10 @@ export function decodeSnapshot(data: Uint8Array): { keyspace: Keyspace; lessor: 
       const modRevision = r.uint();
       const sub = r.uint();
       if (modRevision > ks.revision) throw new RangeError(`Cannot decode store snapshot: key ${i} has revision ${modRevision} past the store's ${ks.revision}`);
-      if (deleted) versions[j] = new Version(key, 0, modRevision, 0, 0, sub, true);
+      if (deleted) versions[j] = new Version(key, '', 0, modRevision, 0, 0, sub, true);
       else {
-        const value = r.view();
-        versions[j] = new Version(key, r.uint(), modRevision, r.uint(), r.uint(), sub, false);
-        ks.slabs.store(versions[j], value);
+        const data = r.latin1();
+        versions[j] = new Version(key, data, r.uint(), modRevision, r.uint(), r.uint(), sub, false);
       }
     }
     ks.index.set(key, versions);

@@ -4,7 +4,7 @@
 
 import { QuotaExceededError, StoreError, invalidArgument } from './errors.js';
 import { inRange, quoteKey } from './keys.js';
-import { keyBytes, putBytes, readValue, type Keyspace, type Version } from './keyspace.js';
+import { keyBytes, latin1Of, putBytes, readValue, type Keyspace, type Version } from './keyspace.js';
 import type { Lessor } from './lessor.js';
 import { checkRangeRequest, rangeAt, readRevision } from './range.js';
 import type { Compare, KeyValue, RequestOp, ResponseOp, TxnRequest } from './types.js';
@@ -26,9 +26,9 @@ export class WriteBatch {
     return this.changed.length > 0 ? this.rev : this.ks.revision;
   }
 
-  /** Stores a copy of value. */
-  put(key: string, value: Uint8Array, lease: number, prev: Version | undefined): Version {
-    const v = this.ks.put(key, value, lease, this.rev, this.changed.length);
+  /** data: the value as a latin1 string (Version.data). */
+  put(key: string, data: string, lease: number, prev: Version | undefined): Version {
+    const v = this.ks.put(key, data, lease, this.rev, this.changed.length);
     if (prev && prev.lease !== 0 && prev.lease !== lease) this.lessor.detach(prev.lease, key);
     if (lease !== 0) this.lessor.attach(lease, key);
     this.changed.push(v);
@@ -169,7 +169,7 @@ export function runTxn(ks: Keyspace, lessor: Lessor, req: TxnRequest, limits: Tx
     if ((op.ignoreValue || op.ignoreLease) && !prev) throw new StoreError('KeyNotFound', `Cannot put ${quoteKey(op.key)} with ${op.ignoreValue ? 'ignoreValue' : 'ignoreLease'}: the key does not exist`);
     const lease = op.ignoreLease ? prev!.lease : (op.lease ?? 0);
     if (lease !== 0 && !lessor.get(lease)) throw new StoreError('LeaseNotFound', `Cannot put ${quoteKey(op.key)}: lease ${lease} not found`);
-    const valueBytes = op.ignoreValue ? prev!.bytes.byteLength : op.value.byteLength;
+    const valueBytes = op.ignoreValue ? prev!.data.length : op.value.byteLength;
     costBytes += putBytes(op.key, valueBytes) + (ks.index.has(op.key) ? 0 : keyBytes(op.key));
   }
   if (costBytes > 0 && limits.usedBytes + costBytes > limits.quotaBytes) {
@@ -183,9 +183,9 @@ export function runTxn(ks: Keyspace, lessor: Lessor, req: TxnRequest, limits: Tx
       responses.push({ type: 'range', header: { revision: 0 }, ...rangeAt(ks, op, rev) });
     } else if (op.type === 'put') {
       const prev = ks.get(op.key, batch.readRev);
-      const value = op.ignoreValue ? readValue(prev!) : op.value;
+      const data = op.ignoreValue ? prev!.data : latin1Of(op.value);
       const lease = op.ignoreLease ? prev!.lease : (op.lease ?? 0);
-      batch.put(op.key, value, lease, prev);
+      batch.put(op.key, data, lease, prev);
       responses.push(op.prevKv && prev ? { type: 'put', header: { revision: 0 }, prevKv: prev } : { type: 'put', header: { revision: 0 } });
     } else {
       const live: Version[] = [];

@@ -13,7 +13,7 @@ import { Container, ContainerState, NodeSpec, NodeStatus, PodCondition, PodSpec,
 import { ObjectMeta, OwnerReference, type MessageFns } from "../../../gen/navarch/api/v1/meta.js";
 import type { KindInfo, KubeObject } from "../registry.js";
 import { DecodeError } from "./object.js";
-import { varintAt } from "./wire_scan.js";
+import { byteAt, varintAt, type WireBytes } from "./wire_scan.js";
 import { decodeBinary, kindOfStored } from "./binary.js";
 import { shareField, shareValues } from "../shared_values.js";
 import { deepFreeze } from "../deep_freeze.js";
@@ -118,11 +118,11 @@ export function splitsAtTopLevel(info: KindInfo): boolean {
  * Where fields 1 to 5 are: [start, end) of field f at 2f and 2f+1 (-1: absent). Undefined unless
  * every field is one of those, length-delimited and present once, as this codebase encodes them.
  */
-function topFields(b: Uint8Array, at: Int32Array): Int32Array | undefined {
+function topFields(b: WireBytes, at: Int32Array): Int32Array | undefined {
   at.fill(-1);
   const cursor = { pos: 0 };
   while (cursor.pos < b.length) {
-    const tag = b[cursor.pos++];
+    const tag = byteAt(b, cursor.pos++);
     const field = tag >>> 3;
     if ((tag & 7) !== 2 || field < 1 || field > 5 || at[field * 2] !== -1) return undefined;
     let len: number;
@@ -144,25 +144,28 @@ function topFields(b: Uint8Array, at: Int32Array): Int32Array | undefined {
 const NOW_FIELDS = new Int32Array(12);
 const BEFORE_FIELDS = new Int32Array(12);
 
-function asBuffer(b: Uint8Array): Buffer {
+function asBuffer(b: WireBytes): Buffer {
+  if (typeof b === "string") return Buffer.from(b, "latin1");
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** Whether a[s, e) and b[ps, pe) hold the same bytes. */
-function sameRange(a: Uint8Array, s: number, e: number, b: Uint8Array, ps: number, pe: number): boolean {
+/** Whether a[s, e) and b[ps, pe) hold the same bytes. The store's latin1 strings compare as they are, without copies. */
+function sameRange(a: WireBytes, s: number, e: number, b: WireBytes, ps: number, pe: number): boolean {
   if (e - s !== pe - ps) return false;
+  if (typeof a === "string" && typeof b === "string") return a.substring(s, e) === b.substring(ps, pe);
   return asBuffer(a).compare(asBuffer(b), ps, pe, s, e) === 0;
 }
 
 /** Whether top-level field f has the same bytes in both versions (topFields' answers for each); both absent counts as the same. */
-function sameField(f: number, bytes: Uint8Array, now: Int32Array, prevBytes: Uint8Array, before: Int32Array): boolean {
+function sameField(f: number, bytes: WireBytes, now: Int32Array, prevBytes: WireBytes, before: Int32Array): boolean {
   const s = now[f * 2], ps = before[f * 2];
   if (s === -1 || ps === -1) return s === ps;
   return sameRange(bytes, s, now[f * 2 + 1], prevBytes, ps, before[f * 2 + 1]);
 }
 
-/** A reader at bytes[s]. */
-function readerAt(bytes: Uint8Array, s: number): BinaryReader {
+/** A reader at bytes[s] for the e - s bytes up to e; of a latin1 string, only that part is copied out. */
+function readerAt(bytes: WireBytes, s: number, e: number): BinaryReader {
+  if (typeof bytes === "string") return new BinaryReader(Buffer.from(bytes.substring(s, e), "latin1"));
   const reader = new BinaryReader(bytes);
   reader.pos = s;
   return reader;
@@ -172,9 +175,10 @@ function readerAt(bytes: Uint8Array, s: number): BinaryReader {
  * decodeShared of `bytes`, given `prev` = decodeShared of `prevBytes` (an earlier version of the same
  * object, its metadata.resourceVersion aside): the same result, but metadata, spec and status whose
  * bytes did not change are prev's (the metadata a shallow copy, for the caller's resourceVersion),
- * not decoded again. Other kinds, and bytes not laid out as expected, are decoded in full.
+ * not decoded again. Other kinds, and bytes not laid out as expected, are decoded in full. Either
+ * may be the store's latin1 string: only the parts that changed are copied out to be decoded.
  */
-export function decodeSharedAfter(info: KindInfo, bytes: Uint8Array, prevBytes: Uint8Array, prev: KubeObject): KubeObject {
+export function decodeSharedAfter(info: KindInfo, bytes: WireBytes, prevBytes: WireBytes, prev: KubeObject): KubeObject {
   const codecs = PART_CODECS.get(info.kind);
   const now = codecs && topFields(bytes, NOW_FIELDS);
   const before = now && topFields(prevBytes, BEFORE_FIELDS);
@@ -197,7 +201,7 @@ export function decodeSharedAfter(info: KindInfo, bytes: Uint8Array, prevBytes: 
       const e = now[f * 2 + 1];
       let part: unknown;
       try {
-        part = codecs[f - 3].decode(readerAt(bytes, s), e - s);
+        part = codecs[f - 3].decode(readerAt(bytes, s, e), e - s);
       } catch (err) {
         throw new DecodeError("Malformed", `Cannot decode ${info.kind} from protobuf: ${(err as Error).message}`);
       }
