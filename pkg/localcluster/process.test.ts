@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { jemallocPath } from './allocator.js';
-import { spawnLogged } from './process.js';
+import { HEAP_FLAGS, ROOT, spawnLogged } from './process.js';
 
 /** Runs a child through spawnLogged that prints which malloc it loaded; returns its output. */
 async function allocatorOfChild(options?: { jemalloc?: boolean }): Promise<string> {
@@ -41,4 +41,9 @@ test('a child spawned without jemalloc (the agent) keeps glibc malloc, even when
     delete process.env.LD_PRELOAD;
     delete process.env.MALLOC_CONF;
   }
+});
+
+test('bin/navarch.js starts node with the same heap flags as the servers spawned here', () => {
+  const shebang = readFileSync(join(ROOT, 'bin/navarch.js'), 'utf8').split('\n')[0];
+  assert.equal(shebang, `#!/usr/bin/env -S node ${HEAP_FLAGS.join(' ')}`);
 });
