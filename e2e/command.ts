@@ -45,10 +45,15 @@ export function runToExit(argv: string[], o: { cwd?: string; env?: NodeJS.Proces
   });
 }
 
-/** navctl run to completion with only the flags given: no NAVCTL_SERVER or NAVCTL_CONFIG from the caller's environment. */
-export function runNavctl(args: string[]): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+/** This process's environment with `extra`, and no navctl settings (NAVCTL_SERVER, NAVCTL_CONFIG) inherited. */
+export function envWithoutNavctlSettings(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
   delete env.NAVCTL_SERVER;
   delete env.NAVCTL_CONFIG;
-  return runCommand('navctl', [process.execPath, join(ROOT, 'bin/navctl.js'), ...args], args, { env });
+  return env;
+}
+
+/** navctl run to completion with only the flags given. */
+export function runNavctl(args: string[]): Promise<string> {
+  return runCommand('navctl', [process.execPath, join(ROOT, 'bin/navctl.js'), ...args], args, { env: envWithoutNavctlSettings() });
 }

@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { LocalMasterCluster } from '../pkg/localcluster/master_cluster.js';
 import { ROOT } from '../pkg/localcluster/process.js';
-import { runToExit, type CommandRun } from './command.js';
+import { envWithoutNavctlSettings, runToExit, type CommandRun } from './command.js';
 
 const BIN = join(ROOT, 'bin/navctl.js');
 
@@ -21,10 +21,7 @@ type Run = CommandRun;
 
 /** This process's environment, with a HOME of the test's own and no navctl settings inherited. */
 function userEnv(home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
-  delete env.NAVCTL_SERVER;
-  delete env.NAVCTL_CONFIG;
-  return env;
+  return envWithoutNavctlSettings({ HOME: home });
 }
 
 function navctl(cwd: string, home: string, args: string[], input?: string): Promise<Run> {
