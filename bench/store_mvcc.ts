@@ -174,6 +174,24 @@ try {
   rmSync(snapDir, { recursive: true, force: true });
 }
 
+// 11. History as a busy member holds it: each key written four times, three revisions a
+// millisecond, nothing compacted. What each retained version costs on the heap: its value, its
+// key, its record and its revision's time.
+// Measured as what the heap loses when the store goes, so garbage of the cases before does not count.
+const HISTORY_KEYS = KEYS / 4;
+function historyHeapPerVersion(): number {
+  let historySm: StoreStateMachine | undefined = new StoreStateMachine(new Store({ compactRetainRevisions: Infinity, compactRetainMs: Infinity }));
+  for (let n = 0; n < 4 * HISTORY_KEYS; n++) {
+    const txn = { success: [{ type: 'put' as const, key: key(n % HISTORY_KEYS), value: POD_VALUE }] };
+    historySm.apply({ term: 1, index: ++index, type: 'normal', data: encodeCommand({ type: 'txn', nowMs: now + Math.floor(n / 3), txn }) });
+  }
+  const withStore = heap();
+  const versions = historySm.store.status().retainedVersions;
+  historySm = undefined;
+  return (withStore - heap()) / versions;
+}
+const historyBytesPerVersion = historyHeapPerVersion();
+
 const st = store.status();
 console.log(`pkg/store in-process benchmark: ${KEYS.toLocaleString('en-US')} keys, 128-byte values, node ${process.version}${gc ? '' : ' (run with --expose-gc for exact heap figures)'}`);
 console.log(`  creates via apply (decode + txn + watch):  ${rate(KEYS, createMs)}`);
@@ -187,5 +205,6 @@ console.log(`  watch events delivered to one prefix watch: ${drained.toLocaleStr
 console.log(`  watch fan-out, 1,000 watchers x 2,000 puts:  ${rate(fanEvents, fanMs)} events delivered (${fanEvents.toLocaleString('en-US')} in ${fanMs.toFixed(0)} ms)`);
 console.log(`  revision ${st.revision}, compacted at ${st.compactRevision}, ${st.retainedVersions.toLocaleString('en-US')} retained versions`);
 console.log(`  heap used by the store: ${mib(heapLoaded - heap0)} (store's own estimate sizeBytes ${mib(st.sizeBytes)}), process RSS ${mib(process.memoryUsage().rss)}`);
+console.log(`  history (each of ${HISTORY_KEYS.toLocaleString('en-US')} keys written 4 times, 3 revisions a ms, 700-byte values, all retained): ${historyBytesPerVersion.toFixed(0)} bytes of heap per version`);
 console.log(`  snapshot: ${mib(snap.byteLength)} encoded in ${snapMs.toFixed(0)} ms, restored in ${restoreMs.toFixed(0)} ms`);
 console.log(`  snapshot of the guarded store to a file, as a member writes it: ${snapRounds.join(' / ')}`);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Store } from './store.js';
 import { CompactedError } from './errors.js';
 import { TestTime, del, put, value } from './test_util.js';
+import { decodeSnapshot } from './snapshot.js';
 
 test('automatic compaction by revision count keeps the last N revisions readable and frees history', () => {
   const s = new Store({ compactRetainRevisions: 10, compactRetainMs: Infinity });
@@ -43,6 +44,36 @@ test('automatic compaction by age uses the command times in the log', () => {
   assert.equal(value(s, 'a', 5), '4');
   assert.equal(value(s, 'a'), undefined);
   s.checkSize();
+});
+
+test('revisions written in one millisecond keep one time entry, and age compaction still stops at the newest of them', () => {
+  const s = new Store({ compactRetainRevisions: Infinity, compactRetainMs: 60_000 });
+  const putAt = (key: string, nowMs: number) => s.txn({ success: [{ type: 'put', key, value: new Uint8Array([1]) }] }, nowMs);
+  for (let i = 0; i < 500; i++) putAt(`a${i}`, 1_000); // revisions 2..501, all at t=1000
+  for (let i = 0; i < 500; i++) putAt(`b${i}`, 2_000 + i); // revisions 502..1001, one per millisecond
+  const times = decodeSnapshot(s.snapshot()).keyspace.revTimes.toArray();
+  assert.equal(times.length, 1 + 500);
+  assert.deepEqual(times[0], { rev: 501, timeMs: 1_000 });
+  // The window starts at t=1001: the state of then (revision 501) stays readable, what came before goes.
+  putAt('c', 61_001);
+  assert.equal(s.compactRevision, 501);
+  assert.equal(value(s, 'a499', 501), '\x01');
+  assert.throws(() => s.range({ key: 'a0', revision: 500 }), CompactedError);
+});
+
+test('a snapshot encoded in pieces keeps its own revision time when a later write in the same millisecond comes meanwhile', () => {
+  const s = new Store();
+  const putAt = (key: string, nowMs: number) => s.txn({ success: [{ type: 'put', key, value: new Uint8Array(200) }] }, nowMs);
+  for (let i = 0; i < 100; i++) putAt(`k${String(i).padStart(3, '0')}`, 5_000); // revisions 2..101
+  const pieces = s.snapshotPieces(1024);
+  const got = [Buffer.from(pieces.next().value as Uint8Array)];
+  putAt('later', 5_000); // revision 102, the same millisecond: it takes the back entry's place
+  for (let r = pieces.next(); !r.done; r = pieces.next()) got.push(Buffer.from(r.value));
+  assert.ok(got.length > 3, `${got.length} pieces`);
+  const { keyspace } = decodeSnapshot(Buffer.concat(got));
+  assert.equal(keyspace.revision, 101);
+  assert.deepEqual(keyspace.revTimes.toArray(), [{ rev: 101, timeMs: 5_000 }]);
+  assert.deepEqual(decodeSnapshot(s.snapshot()).keyspace.revTimes.toArray(), [{ rev: 102, timeMs: 5_000 }]);
 });
 
 test('a proposer whose clock runs behind cannot move the replicated clock back', () => {

@@ -27,6 +27,12 @@ export class Deque<T> {
     this.items.push(item);
   }
 
+  /** Puts item in the last one's place (there must be one). */
+  replaceBack(item: T): void {
+    if (this.head >= this.items.length) throw new RangeError('Deque.replaceBack: the deque is empty');
+    this.items[this.items.length - 1] = item;
+  }
+
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head];

@@ -117,7 +117,7 @@ export class Keyspace {
   readonly index = new BTreeMap<Version[]>();
   /** Versions with modRevision >= compactRevision, in (revision, sub) order. */
   readonly changes = new Deque<Version>();
-  /** Revisions after compactRevision-1 and the (monotonic) time of each, for age compaction. */
+  /** Revisions after compactRevision-1 and the (monotonic) time of each, for age compaction; of revisions with the same time, only the newest. */
   readonly revTimes = new Deque<{ rev: number; timeMs: number }>();
   /** etcd starts at 1: the first write gets revision 2. */
   revision = 1;
@@ -172,7 +172,8 @@ export class Keyspace {
     }
     const last = versions.length > 0 ? versions[versions.length - 1] : undefined;
     const live = last && !last.deleted ? last : undefined;
-    const v = new Version(key, data, live ? live.createRevision : rev, rev, live ? live.version + 1 : 1, lease, sub, false);
+    // The key as the history already holds it: a fresh copy per version would be kept with it.
+    const v = new Version(last ? last.key : key, data, live ? live.createRevision : rev, rev, live ? live.version + 1 : 1, lease, sub, false);
     this.append(versions, v);
     return v;
   }
@@ -194,7 +195,11 @@ export class Keyspace {
   /** Ends a write: the revision becomes current at the given time. */
   commit(rev: number): void {
     this.revision = rev;
-    this.revTimes.push({ rev, timeMs: this.timeMs });
+    // Revisions written in the same millisecond share one entry, the newest: age compaction asks
+    // only for the newest revision at or before a time. A busy store writes several per millisecond.
+    // The entry is replaced, not changed: a snapshot being encoded may hold the old one.
+    if (this.revTimes.back()?.timeMs === this.timeMs) this.revTimes.replaceBack({ rev, timeMs: this.timeMs });
+    else this.revTimes.push({ rev, timeMs: this.timeMs });
   }
 
   /** Drops history below rev (compactRevision < rev <= revision). */

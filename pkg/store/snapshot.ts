@@ -68,7 +68,7 @@ export function* snapshotPieces(ks: Keyspace, lessor: Lessor, pieceBytes = DEFAU
     histories[captured++] = versions;
   });
   if (captured !== keys.length) throw new Error(`Store snapshot: the index holds ${ks.index.size} keys but ${captured} were walked`);
-  // Revision times are never changed once recorded, only dropped from the front.
+  // Revision time entries are never changed, only replaced at the back or dropped from the front.
   const revTimes = ks.revTimes.toArray();
   const leases = lessor.sorted().map((l) => ({ id: l.id, ttlSeconds: l.ttlSeconds, expiryMs: l.expiryMs }));
   const w = new ByteWriter(pieceBytes + 64 * 1024);
