@@ -39,7 +39,7 @@ const processTable = new StringTable();
 export const EMPTY_LIST: readonly never[] = Object.freeze([]);
 export const EMPTY_MAP: Readonly<Record<string, never>> = Object.freeze({});
 
-/** Rewrites an object (plain data) in place to use shared strings and empty lists and maps; returns it. */
+/** Rewrites an object (plain data) in place to use shared strings, empty lists and maps, and lists of their own length; returns it (a list comes back as a new one). */
 export function shareValues<T>(object: T, strings: StringTable = processTable): T {
   return share(object, strings) as T;
 }
@@ -73,7 +73,9 @@ function share(v: unknown, strings: StringTable, ownKeys?: ReadonlySet<string>):
   if (Array.isArray(v)) {
     if (v.length === 0) return EMPTY_LIST;
     for (let i = 0; i < v.length; i++) v[i] = share(v[i], strings, ownKeys);
-    return v;
+    // A copy of its own length: a decoded list grew by push, which leaves room for 17 items, 152
+    // bytes for a pod's one IP or four conditions; a cache keeps it for as long as the object.
+    return v.slice();
   }
   // Messages and maps are plain objects; bytes (Uint8Array) and anything else stay as they are.
   if (Object.getPrototypeOf(v) !== Object.prototype || Object.isFrozen(v)) return v;

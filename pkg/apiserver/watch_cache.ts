@@ -224,12 +224,13 @@ export class WatchCache {
     let cur: CachedRevision | undefined;
     for (const e of events) {
       const rev = e.kv.modRevision;
-      if (!cur || cur.revision !== rev) {
-        cur = { revision: rev, events: [] };
-        revisions.push(cur);
-      }
       const c = this.decode(e);
-      if (c) cur.events.push(c);
+      if (!cur || cur.revision !== rev) {
+        // Most revisions hold one change: a list made with it is one slot long, where an empty one
+        // grows to seventeen on its first push (152 bytes, kept as long as the ring keeps it).
+        cur = { revision: rev, events: c ? [c] : [] };
+        revisions.push(cur);
+      } else if (c) cur.events.push(c);
     }
     for (const r of revisions) {
       this.ring.push(r);
