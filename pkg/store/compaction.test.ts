@@ -4,6 +4,8 @@ import { Store } from './store.js';
 import { CompactedError } from './errors.js';
 import { TestTime, del, put, value } from './test_util.js';
 import { decodeSnapshot } from './snapshot.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 test('automatic compaction by revision count keeps the last N revisions readable and frees history', () => {
   const s = new Store({ compactRetainRevisions: 10, compactRetainMs: Infinity });
@@ -99,4 +101,20 @@ test('compaction drops deleted keys entirely and memory returns to the empty fig
   // Only the last key's put and delete (the revisions inside the window) remain.
   assert.ok(s.sizeBytes - empty < 700, `${s.sizeBytes - empty} bytes left`);
   s.checkSize();
+});
+
+test('a key costs the heap its value, its key and one small record: no room kept for history it does not have', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const s = new Store({ compactRetainRevisions: Infinity, compactRetainMs: Infinity });
+  const t = new TestTime();
+  gc();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 20_000; i++) put(s, t, `/registry/events/default/event-${String(i).padStart(6, '0')}`, 'v'.repeat(100));
+  gc();
+  gc();
+  const perKey = (process.memoryUsage().heapUsed - before) / s.status().retainedVersions;
+  // 460 bytes: a version's history grown by push kept room for 17 (596 bytes a key before).
+  assert.ok(perKey < 530, `${perKey.toFixed(0)} bytes of heap per key`);
 });

@@ -164,13 +164,9 @@ export class Keyspace {
 
   /** Appends a put of key at rev (the caller checks lease and ignore* rules). */
   put(key: string, data: string, lease: number, rev: number, sub: number): Version {
-    let versions = this.index.get(key);
-    if (!versions) {
-      versions = [];
-      this.index.set(key, versions);
-      this.sizeBytes += keyBytes(key);
-    }
-    const last = versions.length > 0 ? versions[versions.length - 1] : undefined;
+    const versions = this.index.get(key);
+    if (!versions) this.sizeBytes += keyBytes(key);
+    const last = versions !== undefined && versions.length > 0 ? versions[versions.length - 1] : undefined;
     const live = last && !last.deleted ? last : undefined;
     // The key as the history already holds it: a fresh copy per version would be kept with it.
     const v = new Version(last ? last.key : key, data, live ? live.createRevision : rev, rev, live ? live.version + 1 : 1, lease, sub, false);
@@ -186,8 +182,10 @@ export class Keyspace {
     return v;
   }
 
-  private append(versions: Version[], v: Version): void {
-    versions.push(v);
+  private append(versions: Version[] | undefined, v: Version): void {
+    // A new list one longer rather than a push, which would leave room for 17 versions (152 bytes)
+    // where most keys hold one to three. A snapshot being encoded may hold the old list meanwhile.
+    this.index.set(v.key, versions === undefined ? [v] : versions.concat(v));
     this.changes.push(v);
     this.sizeBytes += versionBytes(v);
   }
