@@ -166,7 +166,7 @@ export class Keyspace {
   put(key: string, data: string, lease: number, rev: number, sub: number): Version {
     const versions = this.index.get(key);
     if (!versions) this.sizeBytes += keyBytes(key);
-    const last = versions !== undefined && versions.length > 0 ? versions[versions.length - 1] : undefined;
+    const last = versions?.[versions.length - 1];
     const live = last && !last.deleted ? last : undefined;
     // The key as the history already holds it: a fresh copy per version would be kept with it.
     const v = new Version(last ? last.key : key, data, live ? live.createRevision : rev, rev, live ? live.version + 1 : 1, lease, sub, false);

@@ -53,9 +53,9 @@ export function* encodeSnapshotInTurns(ks: Keyspace, lessor: Lessor, prefix: Uin
  * 4 MiB buffer per piece made every member's young generation collect early: V8 scavenges once
  * young objects hold 32 MiB of buffers, and a snapshot of 100 MB forced about eight, each as
  * costly as any other scavenge (tens of ms at 500 MB of heap).
- * The state is the one at the first step: its keys' version lists are captured then, later puts
- * (newer revisions) are skipped, and compaction replaces a list instead of cutting it
- * (Keyspace.trim), so it cannot change what was captured.
+ * The state is the one at the first step: its keys' version lists are captured then, and later
+ * puts and compaction replace a list instead of changing it (Keyspace.append and trim), so they
+ * cannot change what was captured.
  */
 export function* snapshotPieces(ks: Keyspace, lessor: Lessor, pieceBytes = DEFAULT_PIECE_BYTES): Generator<Uint8Array, void, void> {
   const revision = ks.revision;
@@ -88,10 +88,9 @@ export function* snapshotPieces(ks: Keyspace, lessor: Lessor, pieceBytes = DEFAU
   w.uint(keys.length);
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k];
+    // The history as of `revision`: writes and compaction give a key a new list, never change one.
     const all = histories[k];
-    // Versions put after the capture are newer than `revision`, always at the end of the list.
-    let n = all.length;
-    while (n > 0 && all[n - 1].modRevision > revision) n--;
+    const n = all.length;
     let max = key.length + 16;
     for (let i = 0; i < n; i++) max += all[i].data.length + 49;
     // The hot loop (every retained version) writes straight into the buffer: one bounds check per key.
