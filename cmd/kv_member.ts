@@ -3,9 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { SeededRandom } from '../raft/core/random.js';
 import { KvStateMachine } from '../raft/kv/kv_state_machine.js';
-import { realClock } from '../raft/node/ports.js';
+import { entropyRandom, realClock } from '../raft/node/ports.js';
 import { RaftNode } from '../raft/node/raft_node.js';
 import { RocksDbStorage } from '../raft/storage/rocksdb_storage.js';
 import { GrpcTransport } from '../raft/transport/grpc_transport.js';
@@ -41,7 +40,7 @@ export async function runKvMember(flags: KvMemberFlags): Promise<void> {
     transport,
     stateMachine: machine,
     clock: realClock,
-    random: new SeededRandom(Date.now() ^ (process.pid << 8)),
+    random: entropyRandom(),
     tickMs: flags.tickMs ? Number(flags.tickMs) : undefined,
     snapshotEntries: flags.snapshotEntries ? Number(flags.snapshotEntries) : undefined,
     logger: {

@@ -8,8 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { status as Code } from '@grpc/grpc-js';
-import { SeededRandom } from '../../raft/core/random.js';
-import { realClock } from '../../raft/node/ports.js';
+import { entropyRandom, realClock } from '../../raft/node/ports.js';
 import { RaftNode, type Member, type RaftNodeLogger } from '../../raft/node/raft_node.js';
 import { RocksDbStorage } from '../../raft/storage/rocksdb_storage.js';
 import { GrpcTransport } from '../../raft/transport/grpc_transport.js';
@@ -120,7 +119,7 @@ export async function startMasterMember(o: MasterMemberOptions): Promise<MasterM
     transport,
     stateMachine: new StoreStateMachine(store),
     clock: realClock,
-    random: new SeededRandom((Date.now() ^ (process.pid << 8) ^ o.id) >>> 0),
+    random: entropyRandom(),
     tickMs: o.tickMs,
     electionTicks: o.electionTicks,
     snapshotEntries: o.snapshotEntries ?? DEFAULT_MASTER_SNAPSHOT_ENTRIES,

@@ -1,3 +1,5 @@
+import { randomInt } from 'node:crypto';
+import { SeededRandom } from '../core/random.js';
 import type { Entry, Message, NodeId } from '../core/types.js';
 
 export type TimerHandle = { readonly id: number } | object;
@@ -14,6 +16,15 @@ export const realClock: Clock = {
   setTimeout: (fn, delayMs) => setTimeout(fn, delayMs),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
+
+/**
+ * A generator for a real process, seeded from the OS's entropy. Seeds made from the time, the pid
+ * and the member id coincided for two members started in one process a millisecond apart; they
+ * then drew the same election timeouts and split every vote until a write timed out.
+ */
+export function entropyRandom(): SeededRandom {
+  return new SeededRandom(randomInt(0x1_0000_0000));
+}
 
 /** What a transport reports back to the node that owns it. */
 export interface TransportHandler {

@@ -10,8 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
-import { SeededRandom, type Random } from '../../../raft/core/random.js';
-import { realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
+import type { Random } from '../../../raft/core/random.js';
+import { entropyRandom, realClock, type Clock, type TimerHandle } from '../../../raft/node/ports.js';
 import { InformerFactory } from '../../client/informer/mod.js';
 import { NavarchClient } from '../../client/mod.js';
 import type { SchedulerOptions } from '../../scheduler/mod.js';
@@ -125,7 +125,7 @@ export class ControlPlane {
       };
       this.warm = this.newWarm();
     }
-    const random = o.random ?? new SeededRandom((Date.now() ^ (process.pid << 8)) >>> 0);
+    const random = o.random ?? entropyRandom();
     const common = { identity: o.identity, client: o.client, registry: o.registry, clock, random, logger: o.logger };
     // A master whose standby is dropped (or still relisting after it was) lets warm ones go first too.
     const deferTakeover =
