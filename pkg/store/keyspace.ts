@@ -177,7 +177,8 @@ export class Keyspace {
   /** Appends a tombstone for a live key at rev. */
   tombstone(key: string, rev: number, sub: number): Version {
     const versions = this.index.get(key)!;
-    const v = new Version(key, '', 0, rev, 0, 0, sub, true);
+    // The key as the history holds it (see put): a tombstone is kept until compaction too.
+    const v = new Version(versions[versions.length - 1].key, '', 0, rev, 0, 0, sub, true);
     this.append(versions, v);
     return v;
   }
