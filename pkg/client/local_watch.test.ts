@@ -23,7 +23,10 @@ async function take(it: AsyncIterator<ClientWatchEvent<Pod>>, n: number, timeout
   const out: ClientWatchEvent<Pod>[] = [];
   const deadline = Date.now() + timeoutMs;
   while (out.length < n) {
-    const next = await Promise.race([it.next(), new Promise<'late'>((r) => setTimeout(() => r('late'), Math.max(1, deadline - Date.now())))]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), Math.max(1, deadline - Date.now()))));
+    // Cleared when the event wins, or each pending timer would hold the process up to timeoutMs.
+    const next = await Promise.race([it.next(), late]).finally(() => clearTimeout(timer));
     if (next === 'late') throw new Error(`only ${out.length} of ${n} events within ${timeoutMs} ms: ${out.map((e) => `${e.type} ${e.object.metadata?.name}`).join(', ')}`);
     if (next.done) throw new Error(`the watch ended after ${out.length} of ${n} events`);
     out.push(next.value);

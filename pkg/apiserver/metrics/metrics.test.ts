@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,7 @@ describe('Metrics through the masters', () => {
   let metrics: MetricsApi;
   let agent: StreamServer;
   let silent: ReturnType<typeof createServer>;
+  const silentSockets = new Set<Socket>();
   const clock = new FakeClock(1_700_000_000_000);
   const rt = new FakeRuntime(clock);
   let cpuNanos = 0;
@@ -66,7 +67,11 @@ describe('Metrics through the masters', () => {
     metrics = new MetricsApi([member.clientAddress]);
     agent = await startStreamServer('127.0.0.1:0', { runtime: rt, lookup: () => undefined, clock: realClock, register: (s) => addNodeStats(s, sampler) });
     // An agent that accepts connections and never answers: the master's per-node timeout must end it.
-    silent = createServer(() => {});
+    // It never reads either, so it never sees the master hang up; its sockets are destroyed in after.
+    silent = createServer((s) => {
+      silentSockets.add(s);
+      s.on('close', () => silentSockets.delete(s));
+    });
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const silentPort = (silent.address() as { port: number }).port;
     await until('node-1 created', async () => {
@@ -90,7 +95,9 @@ describe('Metrics through the masters', () => {
     metrics?.close();
     client?.close();
     await agent?.stop();
-    silent?.close();
+    // close() only stops accepting; the connections it took would keep the process alive.
+    for (const s of silentSockets) s.destroy();
+    if (silent) await new Promise<void>((r) => silent.close(() => r()));
     await member?.stop({ transferLeadership: false });
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
