@@ -114,12 +114,9 @@ export class NavarchClient {
   private ownsPool = true;
 
   constructor(o: NavarchClientOptions) {
-    this.pool = new EndpointPool(o.endpoints, o.ownConnections);
+    this.pool = new EndpointPool(o.endpoints, o.ownConnections, o.localWatch?.endpoint);
     this.callTimeoutMs = o.callTimeoutMs ?? 10_000;
     this.retryDeadlineMs = o.retryDeadlineMs ?? 15_000;
-    if (o.localWatch && !this.pool.endpoints.includes(o.localWatch.endpoint)) {
-      throw new Error(`The local master ${o.localWatch.endpoint} is not one of the endpoints (${this.pool.endpoints.join(', ')})`);
-    }
     this.localWatch = o.localWatch;
   }
 

@@ -36,6 +36,30 @@ describe('EndpointPool', () => {
     }
   });
 
+  it('reads from the member it runs in whenever another member leads', () => {
+    const pool = new EndpointPool(ENDPOINTS, false, ENDPOINTS[1]);
+    try {
+      assert.equal(pool.pick().endpoint, ENDPOINTS[1]);
+      pool.noteLeader(ENDPOINTS[1]);
+      assert.equal(pool.pick().endpoint, ENDPOINTS[2], 'its member leads: reads move off it');
+      assert.equal(pool.homeFrom(2), false);
+      pool.noteLeader(ENDPOINTS[0]);
+      assert.equal(pool.pick().endpoint, ENDPOINTS[1], 'another member leads: reads come back');
+      assert.equal(pool.homeFrom(2), true, 'a watch on member 3 should come back');
+      assert.equal(pool.homeFrom(1), false);
+      pool.failed(1);
+      assert.equal(pool.pick().endpoint, ENDPOINTS[2]);
+      pool.noteLeader(ENDPOINTS[0]);
+      assert.equal(pool.pick().endpoint, ENDPOINTS[1], 'the next answer brings reads back after a failure');
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('refuses a member to run in that is not one of the endpoints', () => {
+    assert.throws(() => new EndpointPool(ENDPOINTS, false, '127.0.0.1:9'), /The local master 127\.0\.0\.1:9 is not one of the endpoints/);
+  });
+
   it('keeps a lone member for everything', () => {
     const pool = new EndpointPool([ENDPOINTS[0]]);
     try {

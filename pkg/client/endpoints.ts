@@ -46,6 +46,8 @@ export class EndpointPool {
   private current = 0;
   /** The member the last write's answer named as leader, when it is one of ours. */
   private leader: number | undefined;
+  /** The member this client runs in (a master's own components), when it is one: reads and watches go back to it whenever it does not lead. */
+  private readonly home: number | undefined;
 
   /**
    * ownConnections: these channels get connections of their own instead of sharing grpc-js's
@@ -54,7 +56,11 @@ export class EndpointPool {
   constructor(
     readonly endpoints: readonly string[],
     ownConnections = false,
+    home?: string,
   ) {
+    if (home !== undefined && !endpoints.includes(home)) throw new Error(`The local master ${home} is not one of the endpoints (${endpoints.join(', ')})`);
+    this.home = home === undefined ? undefined : endpoints.indexOf(home);
+    if (this.home !== undefined) this.current = this.home;
     const options: ChannelOptions = ownConnections ? { ...CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1 } : CHANNEL_OPTIONS;
     this.clients = checkEndpoints(endpoints).map((e) => new WireObjectsClient(e, credentials.createInsecure(), options));
     this.streams = this.clients.map((c, i) => new CallStream(c, this.endpoints[i]));
@@ -87,7 +93,15 @@ export class EndpointPool {
     const i = this.endpoints.indexOf(address);
     const next = i >= 0 ? i : undefined;
     if (next !== undefined && next !== this.leader && next === this.current && this.clients.length > 1) this.current = (next + 1) % this.clients.length;
+    // A master's own components left it while it led (or while it failed); it no longer leads: back home,
+    // where their watches share the member's watch cache instead of one more member decoding and sending.
+    else if (this.home !== undefined && next !== this.home && this.current !== this.home) this.current = this.home;
     this.leader = next;
+  }
+
+  /** Whether reads and watches should move to the member this client runs in (see noteLeader) from `index`. */
+  homeFrom(index: number): boolean {
+    return this.home !== undefined && index !== this.home && this.current === this.home;
   }
 
   /** The member at `index` failed: move on, unless another caller already has. */

@@ -185,19 +185,25 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
       const from = resume.from();
       const events = endpoint === this.local?.endpoint ? this.localEvents(from) : this.streamEvents(client, endpoint, from);
       let failure: unknown;
+      let goHome = false;
       try {
         for await (const batch of events) {
           retryUntil = performance.now() + this.retryDeadlineMs;
           delayMs = 50;
           const taken = resume.takeAll(batch);
-          if (taken.length === 0) continue;
-          yield taken;
+          if (taken.length > 0) yield taken;
           if (this.closed) break;
+          // Served by another member only because this one led Raft or failed: resume on our own.
+          if (this.local !== undefined && this.pool.homeFrom(index)) {
+            goHome = true;
+            break;
+          }
         }
       } catch (err) {
         failure = err;
       }
       if (this.closed) return;
+      if (goHome) continue;
       if (failure instanceof ApiError) throw failure;
       if (failure !== undefined) {
         const f = classify(failure, endpoint);
