@@ -51,6 +51,10 @@ describe('EndpointPool', () => {
       assert.equal(pool.pick().endpoint, ENDPOINTS[2]);
       pool.noteLeader(ENDPOINTS[0]);
       assert.equal(pool.pick().endpoint, ENDPOINTS[1], 'the next answer brings reads back after a failure');
+      pool.noteLeader(ENDPOINTS[1]);
+      assert.equal(pool.pick().endpoint, ENDPOINTS[2]);
+      pool.noteLeader(ENDPOINTS[2]);
+      assert.equal(pool.pick().endpoint, ENDPOINTS[1], 'the member read from now leads: reads come home, not to the next member');
     } finally {
       pool.close();
     }

@@ -92,10 +92,10 @@ export class EndpointPool {
   noteLeader(address: string): void {
     const i = this.endpoints.indexOf(address);
     const next = i >= 0 ? i : undefined;
-    if (next !== undefined && next !== this.leader && next === this.current && this.clients.length > 1) this.current = (next + 1) % this.clients.length;
-    // A master's own components left it while it led (or while it failed); it no longer leads: back home,
+    // A master's own components left it while it led (or failed); another member leads now: back home,
     // where their watches share the member's watch cache instead of one more member decoding and sending.
-    else if (this.home !== undefined && next !== this.home && this.current !== this.home) this.current = this.home;
+    if (this.home !== undefined && next !== undefined && next !== this.home) this.current = this.home;
+    else if (next !== undefined && next !== this.leader && next === this.current && this.clients.length > 1) this.current = (next + 1) % this.clients.length;
     this.leader = next;
   }
 
