@@ -83,3 +83,29 @@ test("PodCountCache's table: nodes sharing a topology value share one domain and
   assert.equal(t.perDomain[t.domainOfNode[a.id]], 2);
   assert.equal(t.perDomain[t.domainOfNode[c.id]], 0);
 });
+
+test("PodCountCache's table keeps the smallest count current as pods come and go, as a walk over the counts finds it", () => {
+  const zones = ["z1", "z2", "z3", "z4"];
+  const snap = makeSnapshot(
+    zones.map((z) => makeNode({ name: `n-${z}`, labels: { zone: z } })),
+    [],
+  );
+  const nodes = zones.map((z) => snap.get(`n-${z}`)!);
+  for (const includeEmptyDomains of [true, false]) {
+    const cache = new PodCountCache();
+    const t = cache.table(appQuery("web", includeEmptyDomains), snap.nodeInfos);
+    assert.equal(t.min, 0);
+    const placed: number[] = [0, 0, 0, 0];
+    let seed = 7;
+    for (let step = 0; step < 400; step++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      const i = seed % 4;
+      // Mostly adds, so counts climb and the minimum moves up as well as down.
+      const remove = placed[i] > 0 && (seed >> 8) % 3 === 0;
+      cache.update(new PodInfo(makePod({ name: `w${step}`, labels: { app: "web" } })), nodes[i], remove ? -1 : 1);
+      placed[i] += remove ? -1 : 1;
+      const walked = t.counts.size === 0 ? 0 : Math.min(...t.counts.values());
+      assert.equal(t.min, walked, `step ${step}, includeEmptyDomains ${includeEmptyDomains}: counts ${JSON.stringify(Object.fromEntries(t.counts))}`);
+    }
+  }
+});

@@ -29,6 +29,40 @@ export interface PodCountTable {
   readonly domainOfNode: Int32Array;
   /** Matching pods per domain index: 0 for a domain that counts() leaves out. */
   readonly perDomain: Int32Array;
+  /** The smallest of counts' numbers (0 when it has none): topology spreading's skew is taken against it, for every pod. */
+  readonly min: number;
+}
+
+/** A table kept current: how many domains hold each count, so the minimum follows without a walk over every domain. */
+class CountTable implements PodCountTable {
+  min = 0;
+  /** Domains by count: withCount[c] domains of counts hold c pods. */
+  private readonly withCount: number[] = [];
+
+  constructor(
+    readonly counts: Map<string, number>,
+    readonly domainOfNode: Int32Array,
+    readonly perDomain: Int32Array,
+  ) {
+    for (const n of counts.values()) this.withCount[n] = (this.withCount[n] ?? 0) + 1;
+    this.min = this.lowestFrom(0);
+  }
+
+  /** One domain's count went from `from` to `to` (undefined: not in counts). */
+  moved(from: number | undefined, to: number | undefined): void {
+    if (from !== undefined) this.withCount[from]--;
+    if (to !== undefined) {
+      this.withCount[to] = (this.withCount[to] ?? 0) + 1;
+      if (to < this.min || this.counts.size === 1) this.min = to;
+    }
+    if (this.counts.size === 0) this.min = 0;
+    else if (!(this.withCount[this.min] > 0)) this.min = this.lowestFrom(this.min);
+  }
+
+  private lowestFrom(c: number): number {
+    for (; c < this.withCount.length; c++) if (this.withCount[c] > 0) return c;
+    return 0;
+  }
 }
 
 /** The domains of one topology key: an index per value, and each node's. */
@@ -41,7 +75,7 @@ interface Entry {
   query: PodCountQuery;
   counts: Map<string, number>;
   /** Made on the first table() of the entry, then kept current with counts. */
-  table: PodCountTable | undefined;
+  table: CountTable | undefined;
 }
 
 /** The node's own value for a topology key (not one its labels object inherits); undefined if it has none. */
@@ -79,7 +113,7 @@ export class PodCountCache {
       const d = this.domainsOf(query.topologyKey, nodes);
       const perDomain = new Int32Array(d.index.size);
       for (const [v, n] of e.counts) perDomain[d.index.get(v)!] = n;
-      e.table = { counts: e.counts, domainOfNode: d.ofNode, perDomain };
+      e.table = new CountTable(e.counts, d.ofNode, perDomain);
     }
     return e.table;
   }
@@ -134,12 +168,15 @@ export class PodCountCache {
       if (v === undefined) continue;
       if (!q.matches(pod)) continue;
       if (q.nodeFilter !== undefined && !q.nodeFilter(node)) continue;
-      const next = (e.counts.get(v) ?? 0) + sign;
-      if (next === 0 && !q.includeEmptyDomains) e.counts.delete(v);
+      const prev = e.counts.get(v);
+      const next = (prev ?? 0) + sign;
+      const gone = next === 0 && !q.includeEmptyDomains;
+      if (gone) e.counts.delete(v);
       else e.counts.set(v, next);
       if (e.table !== undefined) {
         const d = e.table.domainOfNode[node.id];
         if (d >= 0) e.table.perDomain[d] = next;
+        e.table.moved(prev, gone ? undefined : next);
       }
     }
   }

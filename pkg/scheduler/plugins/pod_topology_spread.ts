@@ -128,8 +128,9 @@ class DomainCounts {
   min(i: number): number {
     let min = this.mins[i];
     if (min !== undefined) return min;
-    min = Infinity;
     const d = this.delta[i];
+    if (d.size === 0) return (this.mins[i] = this.base[i].min);
+    min = Infinity;
     for (const [v, n] of this.base[i].counts) {
       const c = d.size === 0 ? n : n + (d.get(v) ?? 0);
       if (c < min) min = c;
