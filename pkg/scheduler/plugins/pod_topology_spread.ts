@@ -131,8 +131,9 @@ class DomainCounts {
     const d = this.delta[i];
     if (d.size === 0) return (this.mins[i] = this.base[i].min);
     min = Infinity;
+    // A what-if (preemption) changed some counts: walk them all.
     for (const [v, n] of this.base[i].counts) {
-      const c = d.size === 0 ? n : n + (d.get(v) ?? 0);
+      const c = n + (d.get(v) ?? 0);
       if (c < min) min = c;
     }
     if (min === Infinity) min = 0;
