@@ -20,24 +20,27 @@ async function setup(namespaces = ['default', NODE_LEASE_NAMESPACE]) {
 }
 
 describe('NodeLease', () => {
-  it('creates the lease in kube-node-lease, then renews it every interval on the phase of its first renewal', async () => {
+  it('creates the lease in kube-node-lease at once, then renews it every interval on the phase it is given', async () => {
     const { client, clock, readLease } = await setup();
     const lease = new NodeLease({ client, clock, nodeName: 'n1', initialDelayMs: 2500, nodeUid: () => 'node-uid-1' });
     lease.start();
-    await clock.advance(2499);
-    assert.deepEqual(client.takeSummary(), []);
-    await clock.advance(1);
+    await clock.advance(0);
     assert.deepEqual(client.takeSummary(), ['create leases kube-node-lease/n1']);
     const l = await readLease();
     assert.equal(l.spec?.holderIdentity, 'n1');
     assert.equal(l.spec?.leaseDurationSeconds, 40);
-    assert.equal(l.spec?.renewTime, '2026-01-02T03:04:07.500000Z');
+    assert.equal(l.spec?.renewTime, '2026-01-02T03:04:05.000000Z');
     assert.deepEqual(l.metadata?.ownerReferences.map((r) => `${r.kind}/${r.name}/${r.uid}`), ['Node/n1/node-uid-1']);
+    await clock.advance(2499);
+    assert.deepEqual(client.takeSummary(), []);
+    await clock.advance(1);
+    assert.deepEqual(client.takeSummary(), ['update leases kube-node-lease/n1']);
+    assert.equal((await readLease()).spec?.renewTime, '2026-01-02T03:04:07.500000Z');
     await clock.advance(10_000);
     await clock.advance(10_000);
     assert.deepEqual(client.takeSummary(), ['update leases kube-node-lease/n1', 'update leases kube-node-lease/n1']);
     assert.equal((await readLease()).spec?.renewTime, '2026-01-02T03:04:27.500000Z');
-    assert.deepEqual(lease.stats, { renewals: 2, creates: 1, failures: 0 });
+    assert.deepEqual(lease.stats, { renewals: 3, creates: 1, failures: 0 });
     lease.stop();
     await clock.advance(60_000);
     assert.deepEqual(client.takeSummary(), []);

@@ -92,6 +92,15 @@ export class NodeLease {
 
   start(): void {
     this.schedule.start();
+    // As the kubelet, the Lease is written at once; only the renewals wait for their phase. A first
+    // write that waited for its phase (up to an interval) could miss the node lifecycle controller's
+    // grace period and mark a new node unreachable.
+    if ((this.o.initialDelayMs ?? 0) > 0) {
+      this.schedule.runNow().catch((err: unknown) => {
+        this.stats.failures++;
+        this.o.onError?.(err);
+      });
+    }
   }
 
   stop(): void {

@@ -44,13 +44,13 @@ describe('HollowNodes', () => {
     hollow.stop();
   });
 
-  it('spreads the lease renewals of its nodes evenly over the renew interval', async () => {
+  it('creates the leases of its nodes at once and spreads their renewals evenly over the renew interval', async () => {
     const t = await testServer();
     const { clock, hollow } = await start(t, { renewIntervalMs: 9000 });
     await clock.advance(0);
-    assert.deepEqual(await leaseTimes(t), ['hollow-0 03:04:05.000']);
+    assert.deepEqual(await leaseTimes(t), ['hollow-0 03:04:05.000', 'hollow-1 03:04:05.000', 'hollow-2 03:04:05.000']);
     await clock.advance(3000);
-    assert.deepEqual(await leaseTimes(t), ['hollow-0 03:04:05.000', 'hollow-1 03:04:08.000']);
+    assert.deepEqual(await leaseTimes(t), ['hollow-0 03:04:05.000', 'hollow-1 03:04:08.000', 'hollow-2 03:04:05.000']);
     await clock.advance(3000);
     assert.deepEqual(await leaseTimes(t), ['hollow-0 03:04:05.000', 'hollow-1 03:04:08.000', 'hollow-2 03:04:11.000']);
     await clock.advance(3000);
@@ -59,8 +59,8 @@ describe('HollowNodes', () => {
     assert.deepEqual(await leaseTimes(t), ['hollow-0 03:05:44.000', 'hollow-1 03:05:38.000', 'hollow-2 03:05:41.000']);
     const s = hollow.stats();
     assert.equal(s.leaseCreates, 3);
-    // Over 99 s: hollow-0 renews at 9, 18, ... 99 s (11), the others 10 times each.
-    assert.equal(s.leaseRenewals, 31);
+    // Over 99 s each renews 11 times: hollow-0 at 9, 18, ... 99 s, hollow-1 at 3, 12, ... 93 s, hollow-2 at 6, ... 96 s.
+    assert.equal(s.leaseRenewals, 33);
     const l = (await t.server.get({ resource: 'leases', namespace: NODE_LEASE_NAMESPACE, name: 'hollow-2' })) as Lease;
     assert.equal(l.spec?.holderIdentity, 'hollow-2');
     assert.equal(l.spec?.leaseDurationSeconds, 40);
