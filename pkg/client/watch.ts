@@ -190,14 +190,16 @@ export class ResumableWatch<T extends KubeObject> implements AsyncIterable<Clien
         for await (const batch of events) {
           retryUntil = performance.now() + this.retryDeadlineMs;
           delayMs = 50;
-          const taken = resume.takeAll(batch);
-          if (taken.length > 0) yield taken;
-          if (this.closed) break;
-          // Served by another member only because this one led Raft or failed: resume on our own.
+          // Served by another member only because this one led Raft or failed: resume on our own,
+          // which delivers this batch again (it is not taken here).
           if (this.local !== undefined && this.pool.homeFrom(index)) {
             goHome = true;
             break;
           }
+          const taken = resume.takeAll(batch);
+          if (taken.length === 0) continue;
+          yield taken;
+          if (this.closed) break;
         }
       } catch (err) {
         failure = err;
