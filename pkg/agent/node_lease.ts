@@ -61,6 +61,10 @@ export class NodeLease {
   private readonly leaseDurationSeconds: number;
   private readonly schedule: Periodic;
   private current: Lease | undefined;
+  private readonly onFailure = (err: unknown): void => {
+    this.stats.failures++;
+    this.o.onError?.(err);
+  };
 
   constructor(private readonly o: NodeLeaseOptions) {
     this.leaseDurationSeconds = o.leaseDurationSeconds ?? 40;
@@ -76,10 +80,7 @@ export class NodeLease {
         initialDelayMs: o.initialDelayMs,
         retryInitialMs: o.retryInitialMs,
         retryMaxMs: o.retryMaxMs,
-        onError: (err) => {
-          this.stats.failures++;
-          o.onError?.(err);
-        },
+        onError: this.onFailure,
       },
       attempt,
     );
@@ -95,12 +96,7 @@ export class NodeLease {
     // As the kubelet, the Lease is written at once; only the renewals wait for their phase. A first
     // write that waited for its phase (up to an interval) could miss the node lifecycle controller's
     // grace period and mark a new node unreachable.
-    if ((this.o.initialDelayMs ?? 0) > 0) {
-      this.schedule.runNow().catch((err: unknown) => {
-        this.stats.failures++;
-        this.o.onError?.(err);
-      });
-    }
+    if ((this.o.initialDelayMs ?? 0) > 0) this.schedule.runNow().catch(this.onFailure);
   }
 
   stop(): void {
