@@ -15,7 +15,7 @@ import { freePort } from '../../localcluster/kv_cluster.js';
 import { startMasterMember } from '../../master/member.js';
 import { CONTROLLER_MANAGER_LEASE, SCHEDULER_LEASE } from './components.js';
 import { ControlPlane } from './control_plane.js';
-import { leaseElector } from './elector.js';
+import { DEFER_COLD, leaseElector, NO_DEFERRAL } from './elector.js';
 import { LeaderElectedRunner, type TermStarter } from './leader_run.js';
 import { SeededRandom } from '../../../raft/core/random.js';
 import { realClock } from '../../../raft/node/ports.js';
@@ -216,6 +216,7 @@ test('a master leading Raft drops its standby, rebuilds it when it stops leading
     await until('the Raft leader to drop its standby', async () => raftLeader.standbySuspendedNow);
     assert.deepEqual(await ready(), [0, 0], 'no standby: not ready to take over at once');
     assert.ok(raftLeader.runners.every((r) => r.cold), 'its takeovers would start cold (so it lets warm masters go first)');
+    assert.equal(raftLeader.takeoverDeferral(), DEFER_COLD, 'it leaves an expired lease to warm masters for a lease duration more');
 
     await client.create(node('n1'));
     await client.create(web(3));
@@ -225,6 +226,7 @@ test('a master leading Raft drops its standby, rebuilds it when it stops leading
     leadsRaft = false;
     await until('the standby to be rebuilt once the master no longer leads Raft', async () => !raftLeader.standbySuspendedNow);
     await until('its caches to be filled again', async () => (await ready()).join() === '1,1' && raftLeader.runners.every((r) => !r.cold));
+    assert.equal(raftLeader.takeoverDeferral(), NO_DEFERRAL, 'warm, and told of no reason to defer');
     leadsRaft = true;
     await until('the standby to be dropped again', async () => raftLeader.standbySuspendedNow);
 

@@ -16,7 +16,7 @@ import { InformerFactory } from '../../client/informer/mod.js';
 import { NavarchClient } from '../../client/mod.js';
 import type { SchedulerOptions } from '../../scheduler/mod.js';
 import { CONTROLLER_MANAGER_LEASE, controllerIndexers, controllerManagerStarter, SCHEDULER_LEASE, schedulerStandby, schedulerStarter, type ControllerManagerOptions } from './components.js';
-import { LEASE_NAMESPACE, leaseElector, localReads, type ElectionTimings } from './elector.js';
+import { DEFER_AS_RAFT_LEADER, DEFER_COLD, LEASE_NAMESPACE, leaseElector, localReads, NO_DEFERRAL, type ElectionTimings, type TakeoverDeferral } from './elector.js';
 import { checkElectorOptions } from '../../client/leaderelection/mod.js';
 import { ElectionThread } from './election_thread.js';
 import { LeaderElectedRunner, type RunnerLogger } from './leader_run.js';
@@ -67,8 +67,9 @@ export interface ControlPlaneOptions {
    * informers and the standby scheduler are dropped; they are listed and built again as soon as it
    * returns false. A master passes "I lead Raft": its components go first to the other masters
    * (deferTakeover), which keep theirs warm, and the Raft leader is the busiest process (keeping
-   * them current took a tenth of its CPU while pods were created). Should it take a lease
-   * meanwhile, that term lists everything first, as with coldStandby.
+   * them current took a tenth of its CPU while pods were created). Meanwhile it leaves an expired
+   * lease to the others for a lease duration more (DEFER_COLD); should it take one all the same,
+   * that term lists everything first, as with coldStandby.
    */
   suspendStandbyWhile?: () => boolean;
   /** @default 10000 */
@@ -127,9 +128,7 @@ export class ControlPlane {
     }
     const random = o.random ?? entropyRandom();
     const common = { identity: o.identity, client: o.client, registry: o.registry, clock, random, logger: o.logger };
-    // A master whose standby is dropped (or still relisting after it was) lets warm ones go first too.
-    const deferTakeover =
-      o.suspendStandbyWhile && this.warm ? () => (o.deferTakeover?.() ?? false) || this.runners.some((r) => r.cold) : o.deferTakeover;
+    const deferTakeover = o.deferTakeover || (o.suspendStandbyWhile && this.warm) ? () => this.takeoverDeferral() : undefined;
     const election = !(o.electionThread ?? o.clock === undefined) ? new NavarchClient({ endpoints: o.client.endpoints, ownConnections: true }) : new ElectionThread({ endpoints: ownEndpointLast(o.client.endpoints), deferTakeover, clock, registry: o.registry, logger: o.logger });
     this.election = election;
     const elector = (name: string) =>
@@ -200,6 +199,16 @@ export class ControlPlane {
     this.warm?.stop();
     if (this.election instanceof ElectionThread) await this.election.close();
     else this.election.close();
+  }
+
+  /**
+   * How long this master's electors leave an expired lease to the other candidates: a lease
+   * duration more while its standby is dropped or relisting (a takeover would start cold), a retry
+   * period while deferTakeover holds, else not at all.
+   */
+  takeoverDeferral(): TakeoverDeferral {
+    if (this.runners.some((r) => r.cold)) return DEFER_COLD;
+    return this.o.deferTakeover?.() ? DEFER_AS_RAFT_LEADER : NO_DEFERRAL;
   }
 
   /** Whether the standby is dropped now (see suspendStandbyWhile). */

@@ -12,14 +12,14 @@ import { Worker } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
 import type { Clock, TimerHandle } from '../../../raft/node/ports.js';
 import { checkElectorOptions, leaderElectionStatus } from '../../client/leaderelection/mod.js';
-import { LEASE_NAMESPACE, type ElectionTimings } from './elector.js';
+import { LEASE_NAMESPACE, type ElectionTimings, type TakeoverDeferral } from './elector.js';
 import { ALIVE_EVERY_MS, type ElectionWorkerData, type FromElectionWorker, type ToElectionWorker } from './election_messages.js';
 import type { Elector, ElectorFactory, LeaderCallbacks, RunnerLogger } from './leader_run.js';
 
 export interface ElectionThreadOptions {
   endpoints: readonly string[];
-  /** While this returns true (this member leads Raft), deferrable electors let the other candidates take an expired lease first. */
-  deferTakeover?: () => boolean;
+  /** How long deferrable electors let the other candidates take an expired lease first (TakeoverDeferral). */
+  deferTakeover?: () => TakeoverDeferral;
   clock: Clock;
   /** Where leader_election_master_status{name} goes. */
   registry: Registry;
@@ -273,7 +273,7 @@ export class ElectionThread {
   }
 
   private refreshDefer(): void {
-    Atomics.store(this.deferFlag, 0, this.o.deferTakeover!() ? 1 : 0);
+    Atomics.store(this.deferFlag, 0, this.o.deferTakeover!());
     this.deferTimer = this.o.clock.setTimeout(() => this.refreshDefer(), DEFER_REFRESH_MS);
   }
 }

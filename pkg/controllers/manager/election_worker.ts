@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { realClock } from '../../../raft/node/ports.js';
 import { NavarchClient } from '../../client/mod.js';
-import { leaseElector, localReads } from './elector.js';
+import { leaseElector, localReads, type TakeoverDeferral } from './elector.js';
 import type { Elector } from './leader_run.js';
 import { ALIVE_EVERY_MS, type ElectionWorkerData, type FromElectionWorker, type ToElectionWorker } from './election_messages.js';
 
@@ -27,8 +27,8 @@ function start(m: Extract<ToElectionWorker, { type: 'start' }>): void {
     client: leaseClient,
     clock: realClock,
     timings: m.timings,
-    // The main thread keeps the flag current: 1 while this member leads Raft (see ControlPlaneOptions.deferTakeover).
-    deferTakeover: m.deferrable ? () => Atomics.load(deferFlag, 0) === 1 : undefined,
+    // The main thread keeps the flag current (a TakeoverDeferral; see ControlPlaneOptions.deferTakeover).
+    deferTakeover: m.deferrable ? () => Atomics.load(deferFlag, 0) as TakeoverDeferral : undefined,
     onError: (err) => post({ type: 'error', id, message: (err as Error)?.message ?? String(err) }),
   })({
     onStartedLeading: ({ token, takeover }) => post({ type: 'started', id, token, takeover }),

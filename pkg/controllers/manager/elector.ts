@@ -54,6 +54,27 @@ export function localReads(client: LeaseClient & { get: NavarchClient['get'] }):
   };
 }
 
+/**
+ * How long a candidate lets the others take an expired lease first. NO_DEFERRAL: not at all.
+ * DEFER_AS_RAFT_LEADER: a retry period (the member leads Raft; the other candidates read the lease
+ * more often than that, so one of them goes first). DEFER_COLD: a lease duration more. Its caches
+ * are cold, so its term would list every object before doing anything (about 20 s at 150,000 pods),
+ * and a warm candidate whose member lags or is busy can take longer than a retry period to see the
+ * lease expire: in a failover run the Raft leader, its standby dropped, took the scheduler's lease
+ * that way and bound its first pod 21 s after the kill. With no warm candidate alive, the cold one
+ * still takes it, a lease duration later.
+ */
+export const NO_DEFERRAL = 0;
+export const DEFER_AS_RAFT_LEADER = 1;
+export const DEFER_COLD = 2;
+export type TakeoverDeferral = typeof NO_DEFERRAL | typeof DEFER_AS_RAFT_LEADER | typeof DEFER_COLD;
+
+/** The wait past a lease's expiry for a deferral (see TakeoverDeferral). */
+export function takeoverDelayMs(deferral: TakeoverDeferral, timings: { leaseDurationMs: number; retryPeriodMs: number }): number {
+  if (deferral === DEFER_COLD) return timings.leaseDurationMs + timings.retryPeriodMs;
+  return deferral === DEFER_AS_RAFT_LEADER ? timings.retryPeriodMs : 0;
+}
+
 export function leaseElector(o: {
   name: string;
   identity: string;
@@ -61,15 +82,11 @@ export function leaseElector(o: {
   clock: Clock;
   registry?: Registry;
   timings?: ElectionTimings;
-  /**
-   * While this returns true (the member leads Raft), an expired lease is taken over only a retry
-   * period after it expired (LeaderElectorOptions.takeoverDelayMs): the other candidates read the
-   * lease more often than that, so one of them goes first.
-   */
-  deferTakeover?: () => boolean;
+  /** How long an expired lease is left to the other candidates first (TakeoverDeferral; LeaderElectorOptions.takeoverDelayMs). */
+  deferTakeover?: () => TakeoverDeferral;
   onError?: (err: unknown) => void;
 }): ElectorFactory {
-  const { retryPeriodMs } = checkElectorOptions({ ...o.timings, leaseNamespace: LEASE_NAMESPACE, leaseName: o.name, identity: o.identity });
+  const timings = checkElectorOptions({ ...o.timings, leaseNamespace: LEASE_NAMESPACE, leaseName: o.name, identity: o.identity });
   const defer = o.deferTakeover;
   return (callbacks) =>
     new LeaderElector({
@@ -80,7 +97,7 @@ export function leaseElector(o: {
       identity: o.identity,
       ...o.timings,
       registry: o.registry,
-      takeoverDelayMs: defer && (() => (defer() ? retryPeriodMs : 0)),
+      takeoverDelayMs: defer && (() => takeoverDelayMs(defer(), timings)),
       onError: o.onError,
       callbacks,
     });
