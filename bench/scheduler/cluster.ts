@@ -95,7 +95,7 @@ export class BenchCluster {
       return c;
     } catch (e) {
       // Nothing started here may outlive a failed start (the caller has no cluster to stop).
-      await c.stop(true);
+      await c.stop('all');
       throw new Error(`${(e as Error).message} (logs in ${dir})`);
     }
   }
@@ -213,11 +213,13 @@ export class BenchCluster {
     this.masters.start(id, this.masterArgs);
   }
 
-  async stop(keep: boolean): Promise<void> {
+  /** keep: 'all' (--keep), 'logs' (the processes' logs only: the data dirs hold a GiB or more), or nothing. */
+  async stop(keep: 'all' | 'logs' | 'nothing'): Promise<void> {
     this.client.close();
     await killAndWait(this.hollow, 'SIGTERM');
     // A profile is written only when the process exits on its own.
     await this.masters.stopAll(this.profiling ? 'SIGTERM' : 'SIGKILL');
-    if (!keep) rmSync(this.dir, { recursive: true, force: true });
+    if (keep === 'nothing') rmSync(this.dir, { recursive: true, force: true });
+    if (keep === 'logs') for (const m of this.masters.members) rmSync(m.dataDir, { recursive: true, force: true });
   }
 }

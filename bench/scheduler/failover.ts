@@ -115,22 +115,24 @@ export async function failover(cluster: BenchCluster, clients: NavarchClient[], 
               () => NaN,
             )
           : Promise.resolve(NaN);
-      let next: { identity: string } | undefined;
+      let next: { id: number; identity: string } | undefined;
       await until(`another scheduler to take over after kill ${k}`, async () => {
         const h = await cluster.schedulerHolder().catch(() => undefined);
         if (h && h.identity !== holder.identity) next = h;
         return next !== undefined;
       }, 120_000, 20);
       const seenMs = performance.now();
+      // A holder on the Raft leader kept no standby (ControlPlane's suspendStandbyWhile): its term lists everything first.
+      const newHolderLedRaft = (await cluster.masters.waitForLeader(30_000).catch(() => 0)) === next!.id;
       const lease = await cluster.client.get<Lease>('leases', 'kube-system', SCHEDULER_LEASE);
       const acquireMs = lease.spec?.holderIdentity === next!.identity ? microTimeMs(lease.spec?.acquireTime) - killWallMs : seenMs - killAtMs;
       await until(`bindings to resume after kill ${k}`, () => watch.anyAfter(killAtMs + acquireMs), 120_000, 10);
       const raftElectedMs = await raftElected;
       log(
         `failover: kill ${k} of master-${holder.id}${raftLeader === holder.id ? ` (the Raft leader; a new one in ${(raftElectedMs / 1000).toFixed(2)} s)` : ''}; ` +
-          `lease acquired by ${next!.identity} ${(acquireMs / 1000).toFixed(2)} s after the kill; bindings resumed ${((performance.now() - killAtMs) / 1000).toFixed(1)} s after the kill`,
+          `lease acquired by ${next!.identity}${newHolderLedRaft ? ' (the Raft leader)' : ''} ${(acquireMs / 1000).toFixed(2)} s after the kill; bindings resumed ${((performance.now() - killAtMs) / 1000).toFixed(1)} s after the kill`,
       );
-      const kill: FailoverKill = { kill: k, master: holder.id, killAtMs, newHolder: next!.identity, takeoverMs: acquireMs, raftLeaderKilled: raftLeader === holder.id, raftElectedMs, gapMs: NaN, killToBindMs: NaN, acquireToBindMs: NaN, restartToReadyMs: NaN };
+      const kill: FailoverKill = { kill: k, master: holder.id, killAtMs, newHolder: next!.identity, newHolderLedRaft, takeoverMs: acquireMs, raftLeaderKilled: raftLeader === holder.id, raftElectedMs, gapMs: NaN, killToBindMs: NaN, acquireToBindMs: NaN, restartToReadyMs: NaN };
       kills.push(kill);
       cluster.restart(holder.id);
       const restartedAtMs = performance.now();

@@ -11,7 +11,7 @@ import { BenchCluster } from './cluster.js';
 import { failover } from './failover.js';
 import { parseConfig, USAGE, type BenchConfig } from './config.js';
 import { podAddresses, runCase, type CaseResult, type PodKind } from './load.js';
-import { formatReport, type FillResult, type Results } from './report.js';
+import { anomalies, formatReport, type FillResult, type Results } from './report.js';
 import { diff, quantileMs, scrape } from './scheduler_metrics.js';
 
 const log = (line: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log(`${signal}: stopping the cluster`);
-      void cluster.stop(cfg.keep).finally(() => process.exit(130));
+      void cluster.stop(cfg.keep ? 'all' : 'nothing').finally(() => process.exit(130));
     });
   }
   const clients = spreadClients(cluster.masters.members.map((m) => m.clientAddress));
@@ -233,8 +233,12 @@ async function main(): Promise<void> {
     if (cfg.only.has('failover')) await attempt('failover', async () => void (results.failover = await failover(cluster, clients, cfg, log)));
   } finally {
     for (const c of clients) c.close();
-    await cluster.stop(cfg.keep);
+    // A failover slower than the target, or a lease lost without a kill: the logs say why (which
+    // master took over, whether it started from its standby), so they stay even without --keep.
+    const odd = !cfg.keep && anomalies(results);
+    await cluster.stop(cfg.keep ? 'all' : odd ? 'logs' : 'nothing');
     if (cfg.keep) log(`kept ${cluster.dir}`);
+    if (odd) log(`${odd}: kept the processes' logs in ${cluster.dir}`);
   }
   console.log(formatReport(results));
   if (cfg.json) console.log(JSON.stringify(results, null, 2));

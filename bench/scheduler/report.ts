@@ -19,6 +19,8 @@ export interface FailoverKill {
   master: number;
   killAtMs: number;
   newHolder: string;
+  /** Whether the new holder's master led Raft when the lease was seen taken (it then kept no standby). */
+  newHolderLedRaft: boolean;
   /** Kill → the new holder's acquireTime (its own record of when it wrote the lease). */
   takeoverMs: number;
   /** Whether the killed master was also the Raft leader; then raftElectedMs is kill → the others agreeing on a new one. */
@@ -158,4 +160,15 @@ export function formatReport(r: Results): string {
   }
   if (r.failures?.length) out.push(`\nFailures:\n${r.failures.map((f) => `- ${f}`).join('\n')}`);
   return out.join('\n');
+}
+
+/** What in these results calls for the processes' logs (a binding gap over the target, a lease lost without a kill), or undefined. */
+export function anomalies(r: Results): string | undefined {
+  const found: string[] = [];
+  const slow = r.failover?.kills.filter((k) => k.gapMs > GAP_TARGET_MS) ?? [];
+  if (slow.length > 0) found.push(`a binding gap over ${GAP_TARGET_MS / 1000} s after kill ${slow.map((k) => k.kill).join(', ')}`);
+  const lost = r.cases.filter((c) => (c.leaseChanges ?? 0) > 0).map((c) => c.name);
+  if ((r.failover?.otherTransitions ?? 0) > 0) lost.push('the failover run');
+  if (lost.length > 0) found.push(`the scheduler's lease changed hands without a kill in ${lost.join(', ')}`);
+  return found.length > 0 ? found.join('; ') : undefined;
 }
