@@ -60,9 +60,9 @@ export function localReads(client: LeaseClient & { get: NavarchClient['get'] }):
  * more often than that, so one of them goes first). DEFER_COLD: a lease duration more. Its caches
  * are cold, so its term would list every object before doing anything (about 20 s at 150,000 pods),
  * and a warm candidate whose member lags or is busy can take longer than a retry period to see the
- * lease expire: in a failover run the Raft leader, its standby dropped, took the scheduler's lease
- * that way and bound its first pod 21 s after the kill. With no warm candidate alive, the cold one
- * still takes it, a lease duration later.
+ * lease expire: in one failover run a master that had led Raft all along (so kept no standby) took
+ * the scheduler's lease and bound its first pod 21 s later. With no warm candidate alive, the cold
+ * one still takes it, a lease duration later.
  */
 export const NO_DEFERRAL = 0;
 export const DEFER_AS_RAFT_LEADER = 1;
