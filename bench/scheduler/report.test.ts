@@ -21,6 +21,10 @@ describe('anomalies (what keeps the logs of a run)', () => {
     assert.equal(anomalies(results({ gaps: [2100, 23_200, 2700, 3001] })), 'a binding gap over 3 s after kill 2, 4');
   });
 
+  it('names the parts of the run that failed', () => {
+    assert.equal(anomalies({ ...results({}), failures: ['failover: no scheduler lease holder'] }), '1 failed (failover: no scheduler lease holder)');
+  });
+
   it('names where the lease changed hands without a kill', () => {
     assert.equal(anomalies(results({ leaseChanges: [0, 2], gaps: [2000], otherTransitions: 1 })), "the scheduler's lease changed hands without a kill in case 2, the failover run");
   });

@@ -162,9 +162,10 @@ export function formatReport(r: Results): string {
   return out.join('\n');
 }
 
-/** What in these results calls for the processes' logs (a binding gap over the target, a lease lost without a kill), or undefined. */
+/** What in these results calls for the processes' logs (a case that failed, a binding gap over the target, a lease lost without a kill), or undefined. */
 export function anomalies(r: Results): string | undefined {
   const found: string[] = [];
+  if (r.failures?.length) found.push(`${r.failures.length} failed (${r.failures.join('; ')})`);
   const slow = r.failover?.kills.filter((k) => k.gapMs > GAP_TARGET_MS) ?? [];
   if (slow.length > 0) found.push(`a binding gap over ${GAP_TARGET_MS / 1000} s after kill ${slow.map((k) => k.kill).join(', ')}`);
   const lost = r.cases.filter((c) => (c.leaseChanges ?? 0) > 0).map((c) => c.name);
