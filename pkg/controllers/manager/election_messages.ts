@@ -9,8 +9,13 @@ export const ALIVE_EVERY_MS = 1000;
 
 export interface ElectionWorkerData {
   endpoints: string[];
-  /** An Int32Array's buffer: element 0 is 1 while this member leads Raft (takeovers are deferred then). */
-  deferFlag: SharedArrayBuffer;
+  /**
+   * An Int32Array's buffer (main_stall.ts' SHARED_* slots): the TakeoverDeferral the main thread
+   * keeps current, and a count it bumps every few hundred ms while its event loop runs.
+   */
+  shared: SharedArrayBuffer;
+  /** The electors step down while the main thread's count has not moved for this long (MainStallWatch). */
+  mainStallMs: number;
 }
 
 export type ToElectionWorker =
@@ -21,6 +26,10 @@ export type ToElectionWorker =
 
 export type FromElectionWorker =
   | { type: 'alive' }
+  /** The main thread's count stood still for silentMs: every elector stepped down (releasing a held lease). */
+  | { type: 'mainStalled'; silentMs: number }
+  /** The count moves again after silentMs: the electors campaign again. */
+  | { type: 'mainRecovered'; silentMs: number }
   | { type: 'started'; id: number; token: FencingToken; takeover?: Takeover }
   | { type: 'stoppedLeading'; id: number }
   /** While leading: whether the lease is still current (LeaderCallbacks.onLeaseCurrent). */

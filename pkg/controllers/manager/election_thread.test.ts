@@ -7,11 +7,15 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { FakeClock } from '../../client/testing/fake_clock.js';
 import { ElectionThread, type ElectionWorkerHandle } from './election_thread.js';
-import type { FromElectionWorker, ToElectionWorker } from './election_messages.js';
+import type { ElectionWorkerData, FromElectionWorker, ToElectionWorker } from './election_messages.js';
+import { SHARED_MAIN_BEAT } from './main_stall.js';
 import type { LeaderCallbacks } from './leader_run.js';
 
 class FakeWorker extends EventEmitter implements ElectionWorkerHandle {
   readonly posted: ToElectionWorker[] = [];
+  constructor(readonly data: ElectionWorkerData) {
+    super();
+  }
   postMessage(m: ToElectionWorker): void {
     this.posted.push(m);
   }
@@ -41,8 +45,8 @@ function fixture() {
     clock,
     registry,
     logger: { info: () => {}, warn: (m) => void warnings.push(m) },
-    spawnWorker: () => {
-      const w = new FakeWorker();
+    spawnWorker: (data) => {
+      const w = new FakeWorker(data);
       workers.push(w);
       return w;
     },
@@ -155,6 +159,20 @@ describe('ElectionThread', () => {
     await f.clock.advance(1000);
     assert.equal(f.workers.length, 2, 'a new thread');
     assert.deepEqual(f.workers[1].posted.map((m) => m.type), ['start']);
+  });
+
+  it('beats in shared memory while its event loop runs, and logs what the thread says of a stall', async () => {
+    const f = fixture();
+    f.elector.start();
+    const { data } = f.workers[0];
+    assert.equal(data.mainStallMs, 10_000);
+    const beat = () => Atomics.load(new Int32Array(data.shared), SHARED_MAIN_BEAT);
+    const first = beat();
+    await f.clock.advance(1000);
+    assert.ok(beat() - first >= 9, `beat ${first} then ${beat()}: expected one every 100 ms`);
+    f.workers[0].say({ type: 'mainStalled', silentMs: 10_400 });
+    f.workers[0].say({ type: 'mainRecovered', silentMs: 12_000 });
+    assert.match(f.warnings.join('\n'), /event loop did not run for 10400 ms: the electors stepped down and released their leases/);
   });
 
   it('refuses bad timings on the caller\'s thread, naming the setting', () => {

@@ -6,7 +6,8 @@
 // the bindings in flight and restarting the term. client-go renews from a goroutine of its own;
 // here the electors run on a worker thread (election_worker.ts) with connections of their own, and
 // the main thread only hears when leadership starts and ends. The writes stay fenced, so a main
-// thread that is late to hear of a loss still cannot write.
+// thread that is late to hear of a loss still cannot write. A main thread that stops for longer
+// than a stall limit (10 s) makes the electors step down (main_stall.ts).
 
 import { Worker } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
@@ -15,12 +16,15 @@ import { checkElectorOptions, leaderElectionStatus } from '../../client/leaderel
 import { LEASE_NAMESPACE, type ElectionTimings, type TakeoverDeferral } from './elector.js';
 import { ALIVE_EVERY_MS, type ElectionWorkerData, type FromElectionWorker, type ToElectionWorker } from './election_messages.js';
 import type { Elector, ElectorFactory, LeaderCallbacks, RunnerLogger } from './leader_run.js';
+import { MAIN_STALL_MS, SHARED_DEFERRAL, SHARED_MAIN_BEAT, SHARED_SLOTS } from './main_stall.js';
 
 export interface ElectionThreadOptions {
   endpoints: readonly string[];
   /** How long deferrable electors let the other candidates take an expired lease first (TakeoverDeferral). */
   deferTakeover?: () => TakeoverDeferral;
   clock: Clock;
+  /** The electors step down while this thread's event loop has not run for this long (main_stall.ts). @default MAIN_STALL_MS */
+  mainStallMs?: number;
   /** Where leader_election_master_status{name} goes. */
   registry: Registry;
   logger: RunnerLogger;
@@ -40,8 +44,8 @@ export interface ElectionWorkerHandle {
 
 const spawnWorkerThread = (data: ElectionWorkerData): ElectionWorkerHandle => new Worker(new URL('./election_worker_entry.mjs', import.meta.url), { workerData: data });
 
-/** How often the main thread tells the thread whether this member leads Raft. */
-const DEFER_REFRESH_MS = 100;
+/** How often the main thread tells the thread how long to defer takeovers, and bumps its beat. */
+const REFRESH_MS = 100;
 
 /** A crashed thread is started again after this long (doubling while it keeps crashing, up to the max), and its electors campaign again. */
 const RESTART_AFTER_MS = 1000;
@@ -69,11 +73,11 @@ interface Entry {
 
 export class ElectionThread {
   private worker: ElectionWorkerHandle | undefined;
-  private readonly deferFlag = new Int32Array(new SharedArrayBuffer(4));
+  private readonly shared = new Int32Array(new SharedArrayBuffer(SHARED_SLOTS * Int32Array.BYTES_PER_ELEMENT));
   private readonly entries = new Map<number, Entry>();
   private nextId = 1;
   private closed = false;
-  private deferTimer: TimerHandle | undefined;
+  private refreshTimer: TimerHandle | undefined;
   private restartTimer: TimerHandle | undefined;
   private restartAfterMs = RESTART_AFTER_MS;
   private spawnedAtMs = 0;
@@ -132,7 +136,7 @@ export class ElectionThread {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const t of [this.deferTimer, this.restartTimer, this.watchdog]) if (t !== undefined) this.o.clock.clearTimeout(t);
+    for (const t of [this.refreshTimer, this.restartTimer, this.watchdog]) if (t !== undefined) this.o.clock.clearTimeout(t);
     const worker = this.worker;
     if (worker) {
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -148,8 +152,8 @@ export class ElectionThread {
   }
 
   private spawn(): void {
-    const data: ElectionWorkerData = { endpoints: [...this.o.endpoints], deferFlag: this.deferFlag.buffer as SharedArrayBuffer };
-    if (this.o.deferTakeover && this.deferTimer === undefined) this.refreshDefer();
+    const data: ElectionWorkerData = { endpoints: [...this.o.endpoints], shared: this.shared.buffer as SharedArrayBuffer, mainStallMs: this.o.mainStallMs ?? MAIN_STALL_MS };
+    if (this.refreshTimer === undefined) this.refresh();
     const worker = (this.o.spawnWorker ?? spawnWorkerThread)(data);
     this.worker = worker;
     this.spawnedAtMs = this.lastHeardMs = this.o.clock.nowMs();
@@ -209,6 +213,14 @@ export class ElectionThread {
 
   private onMessage(m: FromElectionWorker): void {
     if (m.type === 'alive') return;
+    if (m.type === 'mainStalled') {
+      this.o.logger.warn(`this thread's event loop did not run for ${m.silentMs} ms: the electors stepped down and released their leases`);
+      return;
+    }
+    if (m.type === 'mainRecovered') {
+      this.o.logger.info(`this thread's event loop runs again after ${m.silentMs} ms: the electors campaign again`);
+      return;
+    }
     const entry = this.entries.get(m.id);
     if (!entry) return;
     const { name } = entry.start;
@@ -272,9 +284,10 @@ export class ElectionThread {
     this.worker?.postMessage(m);
   }
 
-  private refreshDefer(): void {
-    Atomics.store(this.deferFlag, 0, this.o.deferTakeover!());
-    this.deferTimer = this.o.clock.setTimeout(() => this.refreshDefer(), DEFER_REFRESH_MS);
+  private refresh(): void {
+    if (this.o.deferTakeover) Atomics.store(this.shared, SHARED_DEFERRAL, this.o.deferTakeover());
+    Atomics.add(this.shared, SHARED_MAIN_BEAT, 1);
+    this.refreshTimer = this.o.clock.setTimeout(() => this.refresh(), REFRESH_MS);
   }
 }
 
