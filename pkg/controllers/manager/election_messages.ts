@@ -26,8 +26,8 @@ export type ToElectionWorker =
 
 export type FromElectionWorker =
   | { type: 'alive' }
-  /** The main thread's count stood still for silentMs: every elector stepped down (releasing a held lease). */
-  | { type: 'mainStalled'; silentMs: number }
+  /** The main thread's count stood still for silentMs: the electors running (how many) step down, releasing held leases. */
+  | { type: 'mainStalled'; silentMs: number; electors: number }
   /** The count moves again after silentMs: the electors campaign again. */
   | { type: 'mainRecovered'; silentMs: number }
   | { type: 'started'; id: number; token: FencingToken; takeover?: Takeover }

@@ -214,7 +214,8 @@ export class ElectionThread {
   private onMessage(m: FromElectionWorker): void {
     if (m.type === 'alive') return;
     if (m.type === 'mainStalled') {
-      this.o.logger.warn(`this thread's event loop did not run for ${m.silentMs} ms: the electors stepped down and released their leases`);
+      if (m.electors > 0) this.o.logger.warn(`this thread's event loop did not run for ${m.silentMs} ms: ${m.electors} elector(s) stepped down, releasing held leases`);
+      else this.o.logger.warn(`this thread's event loop did not run for ${m.silentMs} ms (no elector was running)`);
       return;
     }
     if (m.type === 'mainRecovered') {

@@ -28,12 +28,12 @@ const post = (m: FromElectionWorker) => port.postMessage(m);
 const stall = new MainStallWatch(() => Atomics.load(shared, SHARED_MAIN_BEAT), realClock, data.mainStallMs, {
   stalled(silentMs) {
     // The term's work is not being done: let another master's standby do it.
+    post({ type: 'mainStalled', silentMs, electors: electors.size });
     for (const [id, elector] of electors) {
       electors.delete(id);
       const released = elector.stop().catch((err: unknown) => post({ type: 'error', id, message: `stepping down: ${(err as Error)?.message ?? err}` }));
       pausing.set(id, released.then(() => void pausing.delete(id)));
     }
-    post({ type: 'mainStalled', silentMs });
   },
   recovered(silentMs) {
     for (const [id, m] of started) {
