@@ -93,7 +93,8 @@ port.on('message', (m: ToElectionWorker) => {
   else if (m.type === 'close') {
     clearInterval(alive);
     clearInterval(watchMain);
-    for (const id of [...electors.keys()]) stop(id);
+    // Paused electors too: their releases finish before the thread ends.
+    for (const id of [...started.keys()]) stop(id);
     void Promise.all(stopping.values()).then(() => {
       client.close();
       port.close();
