@@ -60,10 +60,8 @@ function blockFor(ms: number): void {
   }
 }
 
-test('a leader whose event loop is blocked for twice its lease duration keeps the lease', { timeout: 60_000 }, async () => {
-  // A warning is a failed lease attempt (or a thread that died): neither candidate should have one.
-  const warnings: string[] = [];
-  const threads = ['alpha', 'beta'].map((name) => new ElectionThread({ endpoints: [cluster.member(1).clientAddress], clock: realClock, registry: new Registry(), logger: { info: () => {}, warn: (m) => void warnings.push(`${name}: ${m}`) } }));
+/** What the candidates' callbacks say: who leads now, whose terms ended, whom each last saw lead. */
+function observe() {
   const leading = new Set<string>();
   const losses: string[] = [];
   const seenLeader = new Map<string, string>();
@@ -75,6 +73,14 @@ test('a leader whose event loop is blocked for twice its lease duration keeps th
     },
     onNewLeader: (identity) => void seenLeader.set(who, identity),
   });
+  return { leading, losses, seenLeader, callbacks };
+}
+
+test('a leader whose event loop is blocked for twice its lease duration keeps the lease', { timeout: 60_000 }, async () => {
+  // A warning is a failed lease attempt (or a thread that died): neither candidate should have one.
+  const warnings: string[] = [];
+  const threads = ['alpha', 'beta'].map((name) => new ElectionThread({ endpoints: [cluster.member(1).clientAddress], clock: realClock, registry: new Registry(), logger: { info: () => {}, warn: (m) => void warnings.push(`${name}: ${m}`) } }));
+  const { leading, losses, seenLeader, callbacks } = observe();
   const alpha = threads[0].elector({ name: LEASE, identity: 'alpha_1', timings: TIMINGS })(callbacks('alpha'));
   const beta = threads[1].elector({ name: LEASE, identity: 'beta_1', timings: TIMINGS })(callbacks('beta'));
   try {
@@ -126,17 +132,7 @@ test('a leader whose main thread stops for longer than the stall limit steps dow
     new ElectionThread({ endpoints: [cluster.member(1).clientAddress], clock: alphaLoop.clock, mainStallMs: 2000, registry: new Registry(), logger: logger('alpha') }),
     new ElectionThread({ endpoints: [cluster.member(1).clientAddress], clock: realClock, registry: new Registry(), logger: logger('beta') }),
   ];
-  const leading = new Set<string>();
-  const losses: string[] = [];
-  const seenLeader = new Map<string, string>();
-  const callbacks = (who: string): LeaderCallbacks => ({
-    onStartedLeading: () => void leading.add(who),
-    onStoppedLeading: () => {
-      leading.delete(who);
-      losses.push(who);
-    },
-    onNewLeader: (identity) => void seenLeader.set(who, identity),
-  });
+  const { leading, losses, seenLeader, callbacks } = observe();
   const lease = `${LEASE}-stall`;
   const alpha = threads[0].elector({ name: lease, identity: 'alpha_2', timings: TIMINGS })(callbacks('alpha'));
   const beta = threads[1].elector({ name: lease, identity: 'beta_2', timings: TIMINGS })(callbacks('beta'));
