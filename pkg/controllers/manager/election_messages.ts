@@ -11,7 +11,7 @@ export interface ElectionWorkerData {
   endpoints: string[];
   /**
    * An Int32Array's buffer (main_stall.ts' SHARED_* slots): the TakeoverDeferral the main thread
-   * keeps current, and a count it bumps every few hundred ms while its event loop runs.
+   * keeps current, and a count it bumps every 100 ms while its event loop runs.
    */
   shared: SharedArrayBuffer;
   /** The electors step down while the main thread's count has not moved for this long (MainStallWatch). */

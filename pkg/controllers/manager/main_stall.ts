@@ -2,7 +2,7 @@
 // that a loop busy for a second or two does not lose the leases (election_thread.ts); the price is
 // that a main thread stopped for good (an endless synchronous loop, a wedged native call) would keep
 // them too, and its scheduler or controller manager would stand still with no other master allowed
-// to take over. The main thread bumps a counter in shared memory several times a second; when the
+// to take over. The main thread bumps a counter in shared memory every 100 ms; when the
 // count has not moved for stallMs, the thread's electors step down (releasing their leases, so a
 // warm standby takes over at once) and campaign again only once the count moves.
 
