@@ -19,7 +19,7 @@ export const SHARED_SLOTS = 2;
 export class MainStallWatch {
   private lastBeat: number;
   private movedAtMs: number;
-  private stalledSinceMs: number | undefined;
+  private isStalled = false;
 
   constructor(
     private readonly readBeat: () => number,
@@ -33,7 +33,7 @@ export class MainStallWatch {
   }
 
   get stalled(): boolean {
-    return this.stalledSinceMs !== undefined;
+    return this.isStalled;
   }
 
   /** Called every so often (well under stallMs) on the election thread. */
@@ -44,14 +44,14 @@ export class MainStallWatch {
       const silentMs = now - this.movedAtMs;
       this.lastBeat = beat;
       this.movedAtMs = now;
-      if (this.stalledSinceMs !== undefined) {
-        this.stalledSinceMs = undefined;
+      if (this.isStalled) {
+        this.isStalled = false;
         this.on.recovered(silentMs);
       }
       return;
     }
-    if (this.stalledSinceMs === undefined && now - this.movedAtMs >= this.stallMs) {
-      this.stalledSinceMs = now;
+    if (!this.isStalled && now - this.movedAtMs >= this.stallMs) {
+      this.isStalled = true;
       this.on.stalled(now - this.movedAtMs);
     }
   }
