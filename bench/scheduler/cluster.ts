@@ -3,7 +3,7 @@
 // lease; each master's RSS.
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject, Lease, Node } from '../../pkg/api/registry.js';
@@ -14,6 +14,7 @@ import { ROOT, killAndWait, spawnLogged } from '../../pkg/localcluster/process.j
 import { rssMiB } from '../store/rss.js';
 import { until } from '../store/stats.js';
 import type { LoopDelay } from './load.js';
+import { procStat } from './proc_stat.js';
 
 /** A master's event-loop delay over the window its scrape ended, and its Raft and GC counters at the scrape. */
 export interface MasterSample extends LoopDelay {
@@ -44,22 +45,6 @@ function metricSum(text: string, name: string): number {
   return sum;
 }
 
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
-const USER_HZ = 100;
-
-/** utime + stime of a process in seconds; 0 when it is gone. */
-function cpuSecondsOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / USER_HZ;
-  } catch {
-    return 0;
-  }
-}
-
 export class BenchCluster {
   private hollow: ChildProcess | undefined;
 
@@ -71,9 +56,9 @@ export class BenchCluster {
     private readonly profiling: boolean,
   ) {}
 
-  static async start(o: { nodes: number; masterArgs: string[]; hollowArgs?: string[]; cpuProfDir?: string; log: (l: string) => void }): Promise<BenchCluster> {
+  static async start(o: { nodes: number; masterArgs: string[]; hollowArgs?: string[]; nodeArgs?: string[]; cpuProfDir?: string; log: (l: string) => void }): Promise<BenchCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'navarch-bench-scheduler-'));
-    const nodeArgs = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
+    const nodeArgs = [...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : []), ...(o.nodeArgs ?? [])];
     const masters = await LocalMasterCluster.create({ dir, masters: 3, nodeArgs });
     for (const m of masters.members) masters.start(m.id, o.masterArgs);
     await masters.waitForLeader(120_000);
@@ -202,7 +187,12 @@ export class BenchCluster {
 
   /** cpuSeconds by process: each master in order, then the hollow process. */
   cpuSecondsEach(): number[] {
-    return [...this.pids(), this.hollow?.pid].map(cpuSecondsOf);
+    return [...this.pids(), this.hollow?.pid].map((pid) => procStat(pid).cpuSeconds);
+  }
+
+  /** Minor page faults so far by process: each master in order, then the hollow process. */
+  minorFaultsEach(): number[] {
+    return [...this.pids(), this.hollow?.pid].map((pid) => procStat(pid).minorFaults);
   }
 
   pids(): Array<number | undefined> {

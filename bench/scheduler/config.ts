@@ -26,6 +26,8 @@ export interface BenchConfig {
   masterArgs: string[];
   /** Extra `navarch hollow` flags, space-separated. */
   hollowArgs: string[];
+  /** Extra Node.js flags for the masters and the hollow process (V8 experiments), space-separated. */
+  nodeArgs: string[];
   keep: boolean;
   json: boolean;
   /** Where the masters and the hollow process write CPU profiles (node --cpu-prof), when set. */
@@ -47,6 +49,7 @@ export const USAGE = `Usage: npx tsx bench/scheduler/main.ts [flags]   (make ben
   --only basic,antiaffinity,spread,fill,failover   cases to run (default all)
   --master-args="..."       extra navarch master flags (note the =)
   --hollow-args="..."       extra navarch hollow flags (e.g. "--max-inflight-status-writes 64"; note the =)
+  --node-args="..."         extra Node.js flags for the masters and the hollow process (e.g. "--min-semi-space-size=64")
   --keep                    keep the data dirs and logs
   --json                    also print the results as JSON
   --cpu-prof DIR            the masters and the hollow process write CPU profiles into DIR (stopped with SIGTERM)`;
@@ -76,6 +79,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
       only: { type: 'string', default: CASES.join(',') },
       'master-args': { type: 'string', default: '' },
       'hollow-args': { type: 'string', default: '' },
+      'node-args': { type: 'string', default: '' },
       keep: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
@@ -107,6 +111,7 @@ export function parseConfig(argv: string[]): BenchConfig | 'help' {
     only,
     masterArgs: values['master-args'].split(' ').filter(Boolean),
     hollowArgs: values['hollow-args'].split(' ').filter(Boolean),
+    nodeArgs: values['node-args'].split(' ').filter(Boolean),
     keep: values.keep,
     json: values.json,
     cpuProfDir: values['cpu-prof'],

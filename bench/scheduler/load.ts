@@ -35,6 +35,8 @@ export interface CaseResult {
   leaseChanges?: number;
   /** CPU time the masters and the hollow process spent over the case, per pod bound (ms). */
   cpuMsPerPod?: number;
+  /** Minor page faults the masters and the hollow process took over the case, per pod bound. */
+  faultsPerPod?: number;
   /** The hollow nodes' reports: pods seen Running in the watch. */
   running?: RunningSummary;
   /** Each master's longest event-loop delay and its p99 over the case (ms; NaN when unreachable): how long its timers and sockets waited. */

@@ -12,6 +12,7 @@ import { failover } from './failover.js';
 import { parseConfig, USAGE, type BenchConfig } from './config.js';
 import { podAddresses, runCase, type CaseResult, type PodKind } from './load.js';
 import { anomalies, formatReport, type FillResult, type Results } from './report.js';
+import { pageFaultCostUs } from './proc_stat.js';
 import { diff, quantileMs, scrape } from './scheduler_metrics.js';
 
 const log = (line: string): void => void process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -34,6 +35,8 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
   const mastersBefore = await cluster.masterSamples(); // also starts each master's event-loop delay window
   log(`${name}: ${pods} pods on ${cfg.nodes} nodes (scheduler on master-${holder?.id})`);
   const cpuEachBefore = cluster.cpuSecondsEach();
+  const faultsEachBefore = cluster.minorFaultsEach();
+  let faultsEachAtLastBound = faultsEachBefore;
   const benchCpuBefore = process.cpuUsage();
   let benchCpuAtLastBound = benchCpuBefore;
   const cpuBefore = cpuEachBefore.reduce((a, b) => a + b, 0);
@@ -52,6 +55,7 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
     onRunning: () => (cpuAtLastRunning = cluster.cpuSeconds()),
     onBound: (b) => {
       cpuEachAtLastBound = cluster.cpuSecondsEach();
+      faultsEachAtLastBound = cluster.minorFaultsEach();
       benchCpuAtLastBound = process.cpuUsage();
       cpuAtLastRunning = cpuEachAtLastBound.reduce((a, c) => a + c, 0);
       if (b.bound > 0) b.cpuMsPerPod = ((cpuAtLastRunning - cpuBefore) * 1000) / b.bound;
@@ -78,7 +82,9 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
   if (r.bound > 0) {
     // GC on each master's main thread as Node reports it (pauses and incremental marking steps).
     const gcMsPerPod = mastersAfter.map((a, i) => (((a.gcSeconds - mastersBefore[i].gcSeconds) * 1000) / r.bound).toFixed(3)).join(' / ');
-    log(`${name}: CPU ms per pod bound by process (masters, then hollow; Raft leader master-${mastersAfter.findIndex((m) => m.leadsRaft) + 1}): ${cpuEachAtLastBound.map((c, i) => (((c - cpuEachBefore[i]) * 1000) / r.bound).toFixed(2)).join(' / ')}; this bench's own process (creates, watch) ${(cpuMs(benchCpuAtLastBound, benchCpuBefore) / r.bound).toFixed(2)}, on the same cores; the masters' main threads in GC (to the end of the case) ${gcMsPerPod} ms per pod`);
+    const faultsEach = faultsEachAtLastBound.map((f, i) => (f - faultsEachBefore[i]) / r.bound);
+    r.faultsPerPod = faultsEach.reduce((a, b) => a + b, 0);
+    log(`${name}: CPU ms per pod bound by process (masters, then hollow; Raft leader master-${mastersAfter.findIndex((m) => m.leadsRaft) + 1}): ${cpuEachAtLastBound.map((c, i) => (((c - cpuEachBefore[i]) * 1000) / r.bound).toFixed(2)).join(' / ')}; this bench's own process (creates, watch) ${(cpuMs(benchCpuAtLastBound, benchCpuBefore) / r.bound).toFixed(2)}, on the same cores; the masters' main threads in GC (to the end of the case) ${gcMsPerPod} ms per pod; minor page faults per pod ${faultsEach.map((f) => f.toFixed(1)).join(' / ')}`);
   }
   log(`${name}: ${r.bound}/${pods} bound in ${r.elapsedS.toFixed(1)} s = ${r.podsPerSecond.toFixed(0)} pods/s (creates ${r.createsPerSecond.toFixed(0)}/s; cluster CPU ${r.cpuMsPerPod?.toFixed(2)} ms per pod); create→bound p50 ${r.sli.p50Ms.toFixed(0)} ms p99 ${r.sli.p99Ms.toFixed(0)} ms; ${runningText(r)}${r.schedulerEvents ? `; scheduler Events ${r.schedulerEvents.written} written, ${r.schedulerEvents.dropped} dropped` : ''}; event-loop delay max / p99 ${loopDelayText(r)}; Raft entries / synced writes ${raftWritesText(r)}${r.leaseChanges ? `; the scheduler's lease changed hands ${r.leaseChanges} times` : ''}${r.errors ? `; ${r.errors} errors, first: ${r.firstError}` : ''}`);
   return r;
@@ -175,9 +181,11 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const results: Results = { nodes: cfg.nodes, cases: [], rssAfterCasesMiB: [] };
+  // Before anything else runs: what the host charges for a fresh page (see proc_stat.ts).
+  const results: Results = { nodes: cfg.nodes, cases: [], rssAfterCasesMiB: [], pageFaultUs: pageFaultCostUs() };
+  log(`this machine takes ${results.pageFaultUs!.toFixed(1)} µs per minor page fault (a fresh 64 MiB buffer touched page by page)`);
   log(`starting 3 masters and ${cfg.nodes} hollow nodes`);
-  const cluster = await BenchCluster.start({ nodes: cfg.nodes, masterArgs: cfg.masterArgs, hollowArgs: cfg.hollowArgs, cpuProfDir: cfg.cpuProfDir, log });
+  const cluster = await BenchCluster.start({ nodes: cfg.nodes, masterArgs: cfg.masterArgs, hollowArgs: cfg.hollowArgs, nodeArgs: cfg.nodeArgs, cpuProfDir: cfg.cpuProfDir, log });
   // Interrupted: stop the masters and the hollow process rather than leave them behind.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

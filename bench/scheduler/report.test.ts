@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CaseResult } from './load.js';
-import { anomalies, type FailoverKill, type Results } from './report.js';
+import { anomalies, formatReport, type FailoverKill, type Results } from './report.js';
 
 const kill = (k: number, gapMs: number) => ({ kill: k, gapMs }) as FailoverKill;
 const results = (o: { leaseChanges?: number[]; gaps?: number[]; otherTransitions?: number }): Results => ({
@@ -27,5 +27,14 @@ describe('anomalies (what keeps the logs of a run)', () => {
 
   it('names where the lease changed hands without a kill', () => {
     assert.equal(anomalies(results({ leaseChanges: [0, 2], gaps: [2000], otherTransitions: 1 })), "the scheduler's lease changed hands without a kill in case 2, the failover run");
+  });
+});
+
+describe('formatReport', () => {
+  it("prices each case's page faults at the machine's measured cost", () => {
+    const c = { name: 'SchedulingBasic 10000', pods: 10000, bound: 10000, podsPerSecond: 1000, createsPerSecond: 1100, sli: { p50Ms: 1, p99Ms: 2 }, errors: 0, firstError: undefined, cpuMsPerPod: 1.9, faultsPerPod: 17.2 } as CaseResult;
+    const text = formatReport({ nodes: 5000, rssAfterCasesMiB: [], cases: [c], pageFaultUs: 11.4 });
+    assert.match(text, /Minor page faults \(masters \+ the hollow process\) per pod bound: SchedulingBasic 10000 17\.2 \(0\.20 ms of CPU\); a fault on a fresh page took 11\.4 µs on this machine/);
+    assert.doesNotMatch(formatReport({ nodes: 5000, rssAfterCasesMiB: [], cases: [{ ...c, faultsPerPod: undefined }] }), /page faults/);
   });
 });

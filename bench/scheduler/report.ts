@@ -48,6 +48,8 @@ export interface Results {
   rssAfterCasesMiB: number[];
   /** CPU-seconds per second the whole cluster uses with no pods coming (node lease renewals, controllers' resyncs). */
   idleCpuCores?: number;
+  /** What one minor page fault costs on this machine (µs), measured before the cluster starts. */
+  pageFaultUs?: number;
   fill?: FillResult;
   failover?: FailoverResult;
   failures?: string[];
@@ -92,6 +94,8 @@ export function formatReport(r: Results): string {
     const inited = r.cases.filter((c) => c.initPods);
     if (inited.length) out.push(`Created, bound and Running just before the case, not measured (scheduler_perf's initPods): ${inited.map((c) => `${c.name} ${c.initPods}`).join(', ')}. Pods of earlier cases stay in the cluster.`);
     out.push(`Cluster CPU (3 masters + the hollow process) per pod bound: ${r.cases.map((c) => `${c.name} ${c.cpuMsPerPod?.toFixed(2) ?? '?'} ms`).join(', ')}${r.idleCpuCores !== undefined ? `; with no pods coming the cluster uses ${r.idleCpuCores.toFixed(2)} CPU-s per second (the nodes' lease renewals, resyncs) of this machine's 2` : ''}.`);
+    const faulted = r.cases.filter((c) => c.faultsPerPod !== undefined);
+    if (faulted.length) out.push(`Minor page faults (masters + the hollow process) per pod bound: ${faulted.map((c) => `${c.name} ${c.faultsPerPod!.toFixed(1)}${r.pageFaultUs !== undefined && Number.isFinite(r.pageFaultUs) ? ` (${((c.faultsPerPod! * r.pageFaultUs) / 1000).toFixed(2)} ms of CPU)` : ''}`).join(', ')}${r.pageFaultUs !== undefined && Number.isFinite(r.pageFaultUs) ? `; a fault on a fresh page took ${r.pageFaultUs.toFixed(1)} µs on this machine, measured before the cluster started` : ''}.`);
     const withEvents = r.cases.filter((c) => c.schedulerEvents !== undefined);
     if (withEvents.length) out.push(`The scheduler's Events (one Scheduled per pod bound, as kube-scheduler writes them) written / dropped: ${withEvents.map((c) => `${c.name} ${c.schedulerEvents!.written} / ${c.schedulerEvents!.dropped}`).join(', ')}.`);
     const delayed = r.cases.filter((c) => c.loopDelay !== undefined);
