@@ -14,7 +14,7 @@ import { ROOT, killAndWait, spawnLogged } from '../../pkg/localcluster/process.j
 import { rssMiB } from '../store/rss.js';
 import { until } from '../store/stats.js';
 import type { LoopDelay } from './load.js';
-import { procStat } from './proc_stat.js';
+import { procStat, type ProcStat } from './proc_stat.js';
 
 /** A master's event-loop delay over the window its scrape ended, and its Raft and GC counters at the scrape. */
 export interface MasterSample extends LoopDelay {
@@ -187,12 +187,12 @@ export class BenchCluster {
 
   /** cpuSeconds by process: each master in order, then the hollow process. */
   cpuSecondsEach(): number[] {
-    return [...this.pids(), this.hollow?.pid].map((pid) => procStat(pid).cpuSeconds);
+    return this.procStatsEach().map((s) => s.cpuSeconds);
   }
 
-  /** Minor page faults so far by process: each master in order, then the hollow process. */
-  minorFaultsEach(): number[] {
-    return [...this.pids(), this.hollow?.pid].map((pid) => procStat(pid).minorFaults);
+  /** CPU time and minor page faults so far by process (one read of each): the masters in order, then the hollow process. */
+  procStatsEach(): ProcStat[] {
+    return [...this.pids(), this.hollow?.pid].map(procStat);
   }
 
   pids(): Array<number | undefined> {

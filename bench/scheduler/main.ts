@@ -34,8 +34,9 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
   const before = metricsAddress ? await scrape(metricsAddress) : undefined;
   const mastersBefore = await cluster.masterSamples(); // also starts each master's event-loop delay window
   log(`${name}: ${pods} pods on ${cfg.nodes} nodes (scheduler on master-${holder?.id})`);
-  const cpuEachBefore = cluster.cpuSecondsEach();
-  const faultsEachBefore = cluster.minorFaultsEach();
+  const statsBefore = cluster.procStatsEach();
+  const cpuEachBefore = statsBefore.map((s) => s.cpuSeconds);
+  const faultsEachBefore = statsBefore.map((s) => s.minorFaults);
   let faultsEachAtLastBound = faultsEachBefore;
   const benchCpuBefore = process.cpuUsage();
   let benchCpuAtLastBound = benchCpuBefore;
@@ -54,8 +55,9 @@ async function throughputCase(cluster: BenchCluster, clients: NavarchClient[], c
     runningTarget,
     onRunning: () => (cpuAtLastRunning = cluster.cpuSeconds()),
     onBound: (b) => {
-      cpuEachAtLastBound = cluster.cpuSecondsEach();
-      faultsEachAtLastBound = cluster.minorFaultsEach();
+      const stats = cluster.procStatsEach();
+      cpuEachAtLastBound = stats.map((s) => s.cpuSeconds);
+      faultsEachAtLastBound = stats.map((s) => s.minorFaults);
       benchCpuAtLastBound = process.cpuUsage();
       cpuAtLastRunning = cpuEachAtLastBound.reduce((a, c) => a + c, 0);
       if (b.bound > 0) b.cpuMsPerPod = ((cpuAtLastRunning - cpuBefore) * 1000) / b.bound;
