@@ -185,6 +185,30 @@ test('a far-behind member catches up from a snapshot after the log was compacted
   });
 });
 
+test('a restarted member keeps the ratio rule: the log it replays does not make it snapshot the whole state again', async () => {
+  await withCluster(async (c) => {
+    await c.addAddress(1);
+    const options = { bootstrap: true, snapshotEntries: 20, snapshotLogRatio: 1 };
+    let r = await c.start(1, options);
+    await c.leader();
+    const big = 'x'.repeat(2000);
+    for (let i = 0; i < 40; i++) await c.put(r, `big${i}`, big); // about 80 KB of state
+    await until('the first snapshot', () => r.node.status().stats.snapshotsTaken >= 1);
+    // Ten times snapshotEntries, but a few KB against the 80 KB snapshot: no snapshot is due.
+    for (let i = 0; i < 200; i++) await c.put(r, 'small', String(i));
+    const before = r.node.status().stats.snapshotsTaken;
+    await c.stop(1);
+    r = await c.start(1, options);
+    // Winning the election takes 20 or more idle ticks after the replay: time for any snapshot the
+    // member wants, idle or not; the write then commits one already written.
+    await c.leader();
+    await c.put(r, 'after', 'restart');
+    assert.equal(r.node.status().stats.snapshotsTaken, 0, 'snapshots taken after the restart');
+    assert.equal(dec.decode(r.machine.read('small')!), '199');
+    assert.equal(before, 1);
+  });
+});
+
 test('leadership moves on request and a learner joins, is promoted, and a voter is removed', async () => {
   await withCluster(async (c) => {
     for (const id of [1, 2, 3]) await c.addAddress(id);
