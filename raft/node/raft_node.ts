@@ -246,7 +246,7 @@ export class RaftNode {
     });
     const node = new RaftNode(o, rn, snap.metadata.index, Math.max(smApplied, snap.metadata.index), snap.metadata.index);
     // The ratio rule needs the last snapshot's size. Unknown, a restarted member counted the log it
-    // replays as due and re-encoded the whole state within seconds of starting (a 250 MB store: 3 to
+    // replays as due and re-encoded the whole state within seconds of starting (a 250 MB store: 2 to
     // 6 s of its main thread while its caches filled). Index 0 is the bootstrap record, not a state.
     if (snap.metadata.index > 0) node.lastSnapshotBytes = snap.data.byteLength;
     for (const [id, addr] of members) node.members.set(id, addr);
